@@ -1,0 +1,53 @@
+# Pasar Oleh-Oleh Kaltara. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi:app
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint format translations extract-messages check-migrations bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(BIN)/activate: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/activate
+
+translations: $(BIN)/activate ## Compile the message catalogues
+	$(BIN)/pybabel compile -d translations --statistics
+
+setup: $(BIN)/activate translations ## Create .venv, install, compile translations
+
+run: setup ## Migrate, load the demo data when empty, serve on 127.0.0.1:$(PORT)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: setup ## Run the whole suite (TEST_DATABASE_URL switches to PostgreSQL)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup ## Format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+extract-messages: setup ## Extract strings and update the catalogues
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --omit-header --no-wrap
+
+check-migrations: setup ## Fail when the models and the migrations disagree
+	$(BIN)/flask db upgrade
+	$(BIN)/flask db check
+
+bench: setup ## Run the benchmarks (ONLY="pages queries" runs some)
+	$(BIN)/python -m bench $(ONLY)
+
+clean: ## Remove the virtualenv and caches (keeps instance/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,115 @@
+"""Pasar Oleh-Oleh Kaltara: the marketplace for North Kalimantan's oleh-oleh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_date, get_locale
+from sqlalchemy import select
+
+from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
+from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from marketplace.money import format_rupiah
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, commands. No network, no migrations."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_PATH),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    configure_settings(app, config)
+    configure_extensions(app)
+    configure_templates(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_web(app)
+    return app
+
+
+def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
+    app.config.update(load_settings(INSTANCE_PATH))
+    # MARKETPLACE_FOO=bar in the environment sets FOO for anything not listed in config.py.
+    app.config.from_prefixed_env("MARKETPLACE")
+    if config:
+        app.config.update(config)
+
+
+def configure_extensions(app: Flask) -> None:
+    from marketplace.accounts.models import User
+    from marketplace.db import include_object
+    from marketplace.site import select_locale
+    from marketplace.storage import init_storage
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        include_object=include_object,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    compress.init_app(app)
+    limiter.init_app(app)
+    init_storage(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = None
+    # "basic": a changed address marks the session non-fresh; "strong" would sign out
+    # every phone that hops between cell towers.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        return db.session.scalar(select(User).where(User.session_token == session_token))
+
+
+def configure_templates(app: Flask) -> None:
+    from marketplace.accounts.forms import EmptyForm
+    from marketplace.storage import get_storage
+
+    app.jinja_env.filters["rupiah"] = format_rupiah
+    app.jinja_env.filters["tanggal"] = lambda value: format_date(value, "long")
+    app.jinja_env.globals["EmptyForm"] = EmptyForm
+    app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
+
+    @app.context_processor
+    def locale_context() -> dict[str, str]:
+        return {"current_locale": str(get_locale())}
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.catalog.views import bp as catalog_bp
+    from marketplace.sellers.views import bp as sellers_bp
+    from marketplace.site import bp as site_bp
+
+    for blueprint in (site_bp, catalog_bp, sellers_bp, accounts_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from marketplace.accounts.cli import users_cli
+    from marketplace.demo import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+
+def register_web(app: Flask) -> None:
+    from marketplace.web import (
+        register_error_pages,
+        register_security_headers,
+        register_static_versions,
+    )
+
+    register_security_headers(app)
+    register_error_pages(app)
+    register_static_versions(app)

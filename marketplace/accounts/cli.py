@@ -1,0 +1,55 @@
+"""``flask users ...``: the first admin and role grants from the shell."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from marketplace.accounts import services
+from marketplace.accounts.models import Role
+from marketplace.db import db
+
+users_cli = AppGroup("users", help="Manage users and roles.")
+
+
+@users_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", default="Admin")
+@click.password_option()
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create the first admin (or make an existing user admin)."""
+    user = services.find_user_by_login(email)
+    try:
+        if user is None:
+            user = services.register_user(name=name, email=email, phone=None, password=password)
+        services.grant_role(user, Role.ADMIN)
+    except services.AccountError as error:
+        raise click.ClickException(str(error.message)) from error
+    db.session.commit()
+    click.echo(f"{user.email} is an admin.")
+
+
+@users_cli.command("grant")
+@click.argument("login")
+@click.argument("role", type=click.Choice([role.value for role in Role]))
+def grant(login: str, role: str) -> None:
+    """Give ROLE to the user with this e-mail or phone number."""
+    user = services.find_user_by_login(login)
+    if user is None:
+        raise click.ClickException(f"no user {login}")
+    changed = services.grant_role(user, Role(role))
+    db.session.commit()
+    click.echo(f"{login}: {role} {'granted' if changed else 'already held'}.")
+
+
+@users_cli.command("revoke")
+@click.argument("login")
+@click.argument("role", type=click.Choice([role.value for role in Role]))
+def revoke(login: str, role: str) -> None:
+    """Take ROLE away from the user with this e-mail or phone number."""
+    user = services.find_user_by_login(login)
+    if user is None:
+        raise click.ClickException(f"no user {login}")
+    changed = services.revoke_role(user, Role(role))
+    db.session.commit()
+    click.echo(f"{login}: {role} {'revoked' if changed else 'not held'}.")

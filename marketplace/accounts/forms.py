@@ -1,0 +1,59 @@
+"""Sign-up, sign-in and role forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from marketplace.accounts.models import Role
+
+
+class SignUpForm(FlaskForm):
+    name = StringField(_l("Nama lengkap"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    phone = TelField(
+        _l("Nomor HP / WhatsApp"),
+        validators=[Optional(), Length(max=24)],
+        description=_l("Contoh: 0812 3456 7890"),
+    )
+    password = PasswordField(
+        _l("Kata sandi"),
+        validators=[DataRequired(), Length(max=256)],
+        description=_l("Minimal 8 karakter. Kalimat pendek lebih mudah diingat."),
+    )
+
+
+class SignInForm(FlaskForm):
+    login = StringField(_l("E-mail atau nomor HP"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Ingat saya di perangkat ini"))
+
+
+ROLE_LABELS = {
+    Role.BUYER: _l("Pembeli"),
+    Role.SELLER: _l("Penjual (rumah tangga)"),
+    Role.REVIEWER: _l("Peninjau PKK"),
+    Role.OFFICER: _l("Staf protokol"),
+    Role.ADMIN: _l("Admin"),
+}
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        _l("Peran"),
+        choices=[
+            SelectChoice(role.value, ROLE_LABELS[role]) for role in Role if role != Role.BUYER
+        ],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change something."""

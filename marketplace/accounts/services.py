@@ -1,0 +1,151 @@
+"""Account operations. They flush, never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from marketplace.accounts.models import Role, RoleGrant, User, new_session_token
+from marketplace.accounts.passwords import (
+    burn_time,
+    hash_password,
+    password_problem,
+    verify_password,
+)
+from marketplace.db import db
+from marketplace.errors import MarketplaceError
+
+PASSWORD_MESSAGES = {
+    "too_short": _l("Kata sandi minimal 8 karakter."),
+    "too_long": _l("Kata sandi terlalu panjang (maksimal 256 karakter)."),
+    "common": _l("Kata sandi ini terlalu umum dan mudah ditebak. Pilih yang lain."),
+    "personal": _l("Kata sandi tidak boleh memuat e-mail atau nomor HP Anda."),
+}
+
+
+class AccountError(MarketplaceError):
+    pass
+
+
+def normalise_phone(text: str) -> str:
+    """``0812-3456-789``, ``+62 812 3456 789`` and ``62812...`` all become ``+628123456789``."""
+    cleaned = text.strip()
+    if cleaned.startswith("62"):
+        cleaned = "+" + cleaned
+    try:
+        number = phonenumbers.parse(cleaned, "ID")
+    except phonenumbers.NumberParseException as exc:
+        raise AccountError(_l("Nomor HP tidak dikenali."), field="phone") from exc
+    if number.country_code != 62 or not phonenumbers.is_valid_number(number):
+        raise AccountError(
+            _l("Nomor HP Indonesia tidak valid. Contoh: 0812 3456 7890."), field="phone"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(text: str) -> str:
+    try:
+        result = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AccountError(_l("Alamat e-mail tidak valid."), field="email") from exc
+    return result.normalized.lower()
+
+
+def looks_like_phone(login: str) -> bool:
+    stripped = login.strip().replace(" ", "").replace("-", "")
+    return stripped.lstrip("+").isdigit()
+
+
+def find_user_by_login(login: str) -> User | None:
+    """Find a user by e-mail or Indonesian phone number, in any common spelling."""
+    login = login.strip()
+    if not login:
+        return None
+    if looks_like_phone(login):
+        try:
+            phone = normalise_phone(login)
+        except AccountError:
+            return None
+        return db.session.scalar(select(User).where(User.phone == phone))
+    return db.session.scalar(select(User).where(User.email == login.lower()))
+
+
+def register_user(
+    *, name: str, email: str | None, phone: str | None, password: str, locale: str | None = None
+) -> User:
+    """Create a buyer account; e-mail or phone (or both) identify it."""
+    email = normalise_email(email) if email and email.strip() else None
+    phone = normalise_phone(phone) if phone and phone.strip() else None
+    if not email and not phone:
+        raise AccountError(_l("Isi e-mail atau nomor HP."), field="email")
+    if problem := password_problem(password, email, phone):
+        raise AccountError(PASSWORD_MESSAGES[problem], field="password")
+    if email and db.session.scalar(select(User.id).where(User.email == email)):
+        raise AccountError(_l("E-mail ini sudah terdaftar. Silakan masuk."), field="email")
+    if phone and db.session.scalar(select(User.id).where(User.phone == phone)):
+        raise AccountError(_l("Nomor HP ini sudah terdaftar. Silakan masuk."), field="phone")
+    user = User(
+        name=name.strip(),
+        email=email,
+        phone=phone,
+        password_hash=hash_password(password),
+        locale=locale,
+    )
+    user.role_grants.append(RoleGrant(role=Role.BUYER.value))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(login: str, password: str) -> User:
+    """The user these credentials belong to; one message for every failure."""
+    user = find_user_by_login(login)
+    if user is None:
+        burn_time(password)
+    elif user.is_active and verify_password(user.password_hash, password):
+        return user
+    raise AccountError(_l("E-mail/nomor HP atau kata sandi salah."))
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie of this user (sign-out, password change)."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def grant_role(user: User, role: Role, granted_by: User | None = None) -> bool:
+    """Give a role; returns False when the user already held it."""
+    if role in user.roles:
+        return False
+    user.role_grants.append(
+        RoleGrant(role=role.value, granted_by_id=granted_by.id if granted_by else None)
+    )
+    db.session.flush()
+    return True
+
+
+def revoke_role(user: User, role: Role, revoked_by: User | None = None) -> bool:
+    """Take a role away; an admin cannot take away their own admin role."""
+    if role is Role.ADMIN and revoked_by is not None and revoked_by.id == user.id:
+        raise AccountError(_l("Anda tidak dapat mencabut peran admin Anda sendiri."))
+    for grant in list(user.role_grants):
+        if grant.role == role.value:
+            user.role_grants.remove(grant)
+            db.session.flush()
+            return True
+    return False
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+    db.session.flush()
+
+
+def list_users(query: str = "", limit: int = 50) -> list[User]:
+    stmt = select(User).order_by(User.id).limit(limit)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(User.email.ilike(like) | User.name.ilike(like) | User.phone.ilike(like))
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,156 @@
+"""Sign-up, sign-in, sign-out and the admin's role page."""
+
+from __future__ import annotations
+
+import contextlib
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from marketplace.accounts import services
+from marketplace.accounts.access import role_required
+from marketplace.accounts.forms import ROLE_LABELS, EmptyForm, RoleForm, SignInForm, SignUpForm
+from marketplace.accounts.models import Role, User
+from marketplace.db import db
+from marketplace.extensions import limiter
+from marketplace.web import safe_next
+
+bp = Blueprint("accounts", __name__, url_prefix="/akun")
+
+
+def _sign_in(user: User, remember: bool = False) -> None:
+    # A fresh session on sign-in: nothing from before (a fixed CSRF token, say) survives.
+    session.clear()
+    login_user(user, remember=remember)
+
+
+@bp.route("/daftar", methods=["GET", "POST"])
+def sign_up():
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.home"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                password=form.password.data,
+                locale=request.cookies.get("lang"),
+            )
+        except services.AccountError as error:
+            db.session.rollback()
+            field = getattr(form, error.field or "email", form.email)
+            field.errors = [*field.errors, str(error.message)]
+        else:
+            db.session.commit()
+            _sign_in(user)
+            flash(_("Selamat datang, %(name)s! Akun Anda sudah dibuat.", name=user.name), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("catalog.home")))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/sign_up.html", form=form), status
+
+
+def _login_key() -> str:
+    """Rate-limit key for the account being tried, whatever spelling is used."""
+    login = (request.form.get("login") or "").strip().lower()
+    if services.looks_like_phone(login):
+        with contextlib.suppress(services.AccountError):
+            login = services.normalise_phone(login)
+    return "signin:" + login
+
+
+def _per_account_limit() -> str:
+    return current_app.config["SIGNIN_LIMIT_PER_ACCOUNT"]
+
+
+def _per_address_limit() -> str:
+    return current_app.config["SIGNIN_LIMIT_PER_ADDRESS"]
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+@limiter.limit(_per_address_limit, methods=["POST"])
+@limiter.limit(_per_account_limit, key_func=_login_key, methods=["POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("catalog.home")))
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data)
+        except services.AccountError as error:
+            form.password.errors = [str(error.message)]
+        else:
+            _sign_in(user, remember=form.remember.data)
+            flash(_("Anda sudah masuk."), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("catalog.home")))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/sign_in.html", form=form), status
+
+
+@bp.route("/keluar", methods=["POST"])
+@login_required
+def sign_out():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.end_sessions(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("Anda sudah keluar."), "success")
+    return redirect(url_for("catalog.home"))
+
+
+@bp.route("/admin/pengguna")
+@role_required(Role.ADMIN)
+def admin_users():
+    query = request.args.get("q", "")[:100]
+    users = services.list_users(query)
+    return render_template(
+        "admin/users.html",
+        users=users,
+        query=query,
+        role_form=RoleForm(),
+        roles=list(Role),
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.route("/admin/pengguna/<int:user_id>/peran", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_change_role(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    role = Role(form.role.data)
+    actor = current_user._get_current_object()
+    try:
+        if request.form.get("action") == "revoke":
+            services.revoke_role(user, role, revoked_by=actor)
+            message = _(
+                "Peran %(role)s dicabut dari %(name)s.", role=ROLE_LABELS[role], name=user.name
+            )
+        else:
+            services.grant_role(user, role, granted_by=actor)
+            message = _(
+                "Peran %(role)s diberikan kepada %(name)s.", role=ROLE_LABELS[role], name=user.name
+            )
+    except services.AccountError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("accounts.admin_users", q=request.args.get("q", "")))

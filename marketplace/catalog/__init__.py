@@ -1,0 +1,1 @@
+"""Products, categories, regions, photos; public browsing and search."""

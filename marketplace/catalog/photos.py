@@ -1,0 +1,96 @@
+"""The photo pipeline: check, orient, strip, and store WebP variants.
+
+The real content is checked with Pillow, never the file name or the
+browser's type. Metadata (EXIF with GPS) is dropped: it would tell anyone
+where a household lives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from marketplace.errors import MarketplaceError
+from marketplace.storage import LocalStorage
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+WEBP_QUALITY = 80
+
+
+class PhotoError(MarketplaceError):
+    pass
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    key: str
+    width: int
+    height: int
+    widths: tuple[int, ...]
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    if len(data) > MAX_BYTES:
+        raise PhotoError(_l("Foto terlalu besar (maksimal 15 MB)."), field="photo")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ACCEPTED_FORMATS:
+                raise PhotoError(
+                    _l("Format foto tidak didukung. Kirim JPEG, PNG atau WebP."), field="photo"
+                )
+            if image.width * image.height > MAX_PIXELS:
+                raise PhotoError(_l("Foto terlalu besar (maksimal 40 megapiksel)."), field="photo")
+            return image
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(_l("Berkas ini bukan foto yang bisa dibaca."), field="photo") from None
+
+
+def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
+    """Decode (at reduced scale when the largest variant is smaller) and apply EXIF rotation."""
+    image = _open_checked(data)
+    try:
+        if image.format == "JPEG":
+            # JPEG can decode at 1/2, 1/4, 1/8 scale: much faster for a 12 MP phone photo.
+            image.draft("RGB", (largest_width, largest_width))
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError):
+        raise PhotoError(_l("Foto rusak atau terpotong. Coba kirim lagi."), field="photo") from None
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    # A new image carries no EXIF, ICC, XMP or comments: nothing of the original's metadata.
+    clean = Image.new(image.mode, image.size)
+    clean.paste(image)
+    return clean
+
+
+def process_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -> StoredPhoto:
+    """Store WebP variants of an uploaded photo and return what was stored."""
+    image = _load_oriented(data, max(widths))
+    digest = hashlib.sha256(image.tobytes()).hexdigest()
+    targets = [w for w in sorted(widths) if w < image.width] or [image.width]
+    if image.width < max(widths) and image.width not in targets:
+        targets.append(image.width)
+    stored: list[int] = []
+    # Largest first, each from the previous one: a cascade is cheaper than from the original.
+    current = image
+    for width in sorted(targets, reverse=True):
+        height = max(1, round(image.height * width / image.width))
+        if current.width != width:
+            current = current.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        buffer = io.BytesIO()
+        current.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4)
+        storage.put(f"photos/{digest}/{width}.webp", buffer.getvalue(), "image/webp")
+        stored.append(width)
+    return StoredPhoto(
+        key=digest, width=image.width, height=image.height, widths=tuple(sorted(stored))
+    )

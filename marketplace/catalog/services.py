@@ -1,0 +1,191 @@
+"""Reading the catalogue for the public pages, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from marketplace.catalog.models import Category, Product, ProductKind, ProductStatus, Region
+from marketplace.catalog.search import apply_search, build_search_text, search_terms
+from marketplace.db import db, now_utc
+from marketplace.errors import NotFound
+from marketplace.sellers.models import Seller, SellerStatus
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
+
+
+@dataclass
+class ProductFilter:
+    region: str | None = None
+    category: str | None = None
+    kind: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "newest"
+    query: str = ""
+    page: int = 1
+
+
+@dataclass
+class ProductPage:
+    items: list[Product]
+    page: int
+    has_next: bool
+    filters: ProductFilter = field(default_factory=ProductFilter)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def today_local() -> dt.date:
+    """Today in Kalimantan Utara (WITA, UTC+8), the day licences end on."""
+    return (now_utc() + dt.timedelta(hours=8)).date()
+
+
+def _public(stmt: Select) -> Select:
+    """Only what the public may see: published, from an active shop, licence in force."""
+    return stmt.where(
+        Product.status == ProductStatus.PUBLISHED.value,
+        Seller.status == SellerStatus.ACTIVE.value,
+        or_(
+            Product.kind == ProductKind.CRAFT.value,
+            and_(Product.pirt_number.is_not(None), Product.licence_valid_until >= today_local()),
+        ),
+    )
+
+
+def _cards() -> Select:
+    """Products with what a card shows: shop, region and photos, without N+1 queries."""
+    return (
+        select(Product)
+        .join(Product.seller)
+        .join(Seller.region)
+        .options(
+            contains_eager(Product.seller).contains_eager(Seller.region),
+            selectinload(Product.photos),
+        )
+    )
+
+
+def list_products(filters: ProductFilter, per_page: int) -> ProductPage:
+    """One page of public products; ``page`` past the end raises NotFound."""
+    stmt = _public(_cards())
+    if filters.region:
+        stmt = stmt.where(Region.slug == filters.region)
+    if filters.category:
+        stmt = stmt.join(Product.category).where(Category.slug == filters.category)
+    if filters.kind in (ProductKind.FOOD.value, ProductKind.CRAFT.value):
+        stmt = stmt.where(Product.kind == filters.kind)
+    if filters.min_price is not None:
+        stmt = stmt.where(Product.price_amount >= filters.min_price)
+    if filters.max_price is not None:
+        stmt = stmt.where(Product.price_amount <= filters.max_price)
+    order = {
+        "price_asc": (Product.price_amount.asc(), Product.id.asc()),
+        "price_desc": (Product.price_amount.desc(), Product.id.desc()),
+        "name": (Product.name.asc(), Product.id.asc()),
+    }.get(filters.sort, (Product.published_at.desc(), Product.id.desc()))
+    terms = search_terms(filters.query)
+    if filters.query and not terms:
+        return ProductPage(items=[], page=1, has_next=False, filters=filters)
+    if terms:
+        stmt, relevance = apply_search(stmt, terms)
+        if filters.sort == "relevance":
+            order = (relevance, Product.id.desc())
+    # One row more than a page tells whether there is a next page without a COUNT.
+    offset = (filters.page - 1) * per_page
+    rows = list(db.session.scalars(stmt.order_by(*order).offset(offset).limit(per_page + 1)))
+    if not rows and filters.page > 1:
+        raise NotFound("page past the end")
+    return ProductPage(
+        items=rows[:per_page], page=filters.page, has_next=len(rows) > per_page, filters=filters
+    )
+
+
+def get_public_product(slug: str) -> Product:
+    stmt = _public(
+        select(Product)
+        .join(Product.seller)
+        .join(Seller.region)
+        .where(Product.slug == slug)
+        .options(
+            contains_eager(Product.seller).contains_eager(Seller.region),
+            joinedload(Product.category),
+            selectinload(Product.photos),
+        )
+    )
+    product = db.session.scalar(stmt)
+    if product is None:
+        raise NotFound("no such product")
+    return product
+
+
+def more_from_seller(product: Product, limit: int = 4) -> list[Product]:
+    stmt = _public(_cards()).where(Product.seller_id == product.seller_id, Product.id != product.id)
+    return list(db.session.scalars(stmt.order_by(Product.published_at.desc()).limit(limit)))
+
+
+def featured_products(limit: int = 8) -> list[Product]:
+    stmt = _public(_cards()).order_by(Product.published_at.desc(), Product.id.desc())
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def regions_with_counts() -> list[tuple[Region, int]]:
+    counted = (
+        _public(select(Seller.region_id, func.count(Product.id).label("n")).join(Product.seller))
+        .group_by(Seller.region_id)
+        .subquery()
+    )
+    stmt = (
+        select(Region, func.coalesce(counted.c.n, 0))
+        .outerjoin(counted, counted.c.region_id == Region.id)
+        .order_by(Region.name)
+    )
+    return [(region, count) for region, count in db.session.execute(stmt)]
+
+
+def categories_with_counts() -> list[tuple[Category, int]]:
+    counted = (
+        _public(select(Product.category_id, func.count(Product.id).label("n")).join(Product.seller))
+        .group_by(Product.category_id)
+        .subquery()
+    )
+    stmt = (
+        select(Category, func.coalesce(counted.c.n, 0))
+        .outerjoin(counted, counted.c.category_id == Category.id)
+        .order_by(Category.position, Category.name)
+    )
+    return [(category, count) for category, count in db.session.execute(stmt)]
+
+
+def get_shop(slug: str) -> Seller:
+    seller = db.session.scalar(
+        select(Seller)
+        .where(Seller.slug == slug, Seller.status == SellerStatus.ACTIVE.value)
+        .options(joinedload(Seller.region))
+    )
+    if seller is None:
+        raise NotFound("no such shop")
+    return seller
+
+
+def shop_products(seller: Seller) -> list[Product]:
+    stmt = _public(_cards()).where(Product.seller_id == seller.id)
+    return list(db.session.scalars(stmt.order_by(Product.published_at.desc(), Product.id)))
+
+
+def refresh_search_text(product: Product) -> None:
+    """Recompute what a product is found by; call after name, text, shop or category change."""
+    product.search_text = build_search_text(
+        product.name,
+        product.description,
+        product.unit,
+        product.category.name if product.category else None,
+        product.category.name_en if product.category else None,
+        product.seller.shop_name if product.seller else None,
+        product.seller.region.name if product.seller and product.seller.region else None,
+    )

@@ -1,0 +1,84 @@
+"""Public browsing: home, product list with filters, product page, search."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from marketplace.catalog import services
+from marketplace.catalog.services import ProductFilter
+from marketplace.errors import NotFound
+
+bp = Blueprint("catalog", __name__)
+
+MAX_PAGE = 10_000
+
+
+def _int_arg(name: str, *, minimum: int = 0, maximum: int = 10**12) -> int | None:
+    """An integer query argument; junk is ignored rather than refused."""
+    raw = request.args.get(name, "").strip().replace(".", "")
+    if not raw.isdigit() or len(raw) > 13:
+        return None
+    return min(max(int(raw), minimum), maximum)
+
+
+def _filters_from_request(default_sort: str) -> ProductFilter:
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        abort(404)
+    sort = request.args.get("sort", default_sort)
+    return ProductFilter(
+        region=request.args.get("region") or None,
+        category=request.args.get("category") or None,
+        kind=request.args.get("kind") or None,
+        min_price=_int_arg("min_price"),
+        max_price=_int_arg("max_price"),
+        sort=sort if sort in services.SORTS else default_sort,
+        query=request.args.get("q", "")[:500],
+        page=int(page),
+    )
+
+
+def _listing(template: str, default_sort: str):
+    filters = _filters_from_request(default_sort)
+    try:
+        page = services.list_products(filters, current_app.config["PRODUCTS_PER_PAGE"])
+    except NotFound:
+        abort(404)
+    return render_template(
+        template,
+        page=page,
+        filters=filters,
+        regions=services.regions_with_counts(),
+        categories=services.categories_with_counts(),
+    )
+
+
+@bp.route("/")
+def home():
+    return render_template(
+        "catalog/home.html",
+        featured=services.featured_products(),
+        regions=services.regions_with_counts(),
+        categories=services.categories_with_counts(),
+    )
+
+
+@bp.route("/produk")
+def product_list():
+    return _listing("catalog/list.html", "newest")
+
+
+@bp.route("/search")
+def search():
+    return _listing("catalog/search.html", "relevance")
+
+
+@bp.route("/produk/<slug>")
+def product_detail(slug: str):
+    try:
+        product = services.get_public_product(slug)
+    except NotFound:
+        abort(404)
+    return render_template(
+        "catalog/product.html", product=product, more=services.more_from_seller(product)
+    )

@@ -1,0 +1,82 @@
+"""Settings, read from the environment; the defaults are the embedded ones.
+
+With no environment at all the app runs on SQLite in ``instance/``, keeps
+photos in ``instance/media/``, counts rate limits in process memory and sends
+mail to the log. Each production backend is switched on by one variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgres://``, ``postgresql://`` and ``postgresql+psycopg://`` alike."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Use ``SECRET_KEY`` or a random key kept in the instance folder.
+
+    Several processes on one machine share the file; several machines must
+    be given the same ``SECRET_KEY``.
+    """
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
+    """Return the settings for this process, environment first."""
+    database_url = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'marketplace.db'}"
+    )
+    redis_url = os.environ.get("REDIS_URL", "")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance_path / "media")),
+        "MEDIA_URL": os.environ.get("MEDIA_URL", ""),
+        "PHOTO_WIDTHS": (320, 480, 640, 1280),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SIGNIN_LIMIT_PER_ACCOUNT": os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        "SIGNIN_LIMIT_PER_ADDRESS": os.environ.get("SIGNIN_LIMIT_PER_ADDRESS", "20 per minute"),
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Makassar",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": ("id", "en"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
+        "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "PRODUCTS_PER_PAGE": 24,
+        "COMPRESS_MIN_SIZE": 500,
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+    }

@@ -1,0 +1,1 @@
+"""Cart, checkout, orders split per household, fulfilment and stock (next issue)."""

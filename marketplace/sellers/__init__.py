@@ -1,0 +1,1 @@
+"""Household shops (IRT): their public page now; listing management and earnings next."""

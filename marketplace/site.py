@@ -1,0 +1,84 @@
+"""Site-wide endpoints: health, language, media files."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.services import set_locale
+from marketplace.db import db
+from marketplace.storage import get_storage
+from marketplace.web import safe_next
+
+bp = Blueprint("site", __name__)
+
+LANGUAGE_COOKIE = "lang"
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        reason = type(error.orig or error).__name__
+        return jsonify(status="error", database="unavailable", reason=reason), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.route("/bahasa", methods=["POST"])
+def language():
+    """Switch the language and remember it (cookie, and the account when signed in)."""
+    locale = request.form.get("locale", "")
+    if not EmptyForm().validate_on_submit() or locale not in current_app.config["LANGUAGES"]:
+        abort(400)
+    if current_user.is_authenticated:
+        set_locale(current_user._get_current_object(), locale)
+        db.session.commit()
+    response = redirect(safe_next(request.form.get("next"), url_for("catalog.home")))
+    response.set_cookie(
+        LANGUAGE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+    )
+    return response
+
+
+@bp.route("/media/<path:key>")
+def media(key: str):
+    storage = get_storage()
+    try:
+        path = storage.path(key)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    # Keys are content hashes: a file under a key never changes.
+    response = send_file(path, max_age=365 * 24 * 3600, conditional=True)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def select_locale() -> str:
+    """The signed-in person's choice, else the cookie's, else Indonesian."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    for candidate in (
+        current_user.locale if current_user.is_authenticated else None,
+        request.cookies.get(LANGUAGE_COOKIE),
+    ):
+        if candidate in languages:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

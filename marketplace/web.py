@@ -1,0 +1,112 @@
+"""Request plumbing shared by every blueprint: safe redirects, headers, errors."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from marketplace.db import db
+from marketplace.errors import MarketplaceError
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: {media}; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to, or ``default``: never another site.
+
+    Refuses ``//evil.example``, ``/\\evil.example``, ``https:evil.example`` and
+    anything with a scheme or host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def flash_error(error: MarketplaceError) -> None:
+    flash(str(error.message), "error")
+
+
+def register_security_headers(app: Flask) -> None:
+    media = app.config.get("MEDIA_URL") or ""
+    media_origin = ""
+    if media:
+        parts = urlsplit(media)
+        media_origin = f"{parts.scheme}://{parts.netloc}"
+    policy = CONTENT_SECURITY_POLICY.format(media=media_origin).replace("  ", " ")
+
+    @app.after_request
+    def set_headers(response):
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
+        return response
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        db.session.rollback()
+        message = _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(MarketplaceError)
+    def domain_error(error):
+        db.session.rollback()
+        return (
+            render_template("errors/error.html", code=error.status_code, message=error.message),
+            error.status_code,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if request.path.startswith("/healthz"):
+            return jsonify(status="error", reason=error.name), error.code
+        messages = {
+            400: _("Permintaan tidak dapat diproses."),
+            403: _("Anda tidak punya akses ke halaman ini."),
+            404: _("Halaman yang Anda cari tidak ada."),
+            405: _("Cara permintaan ini tidak didukung."),
+            413: _("Berkas terlalu besar."),
+            429: _("Terlalu banyak percobaan. Tunggu sebentar lalu coba lagi."),
+        }
+        message = messages.get(error.code, error.description)
+        return render_template("errors/error.html", code=error.code, message=message), error.code
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        message = _("Maaf, terjadi kesalahan di pihak kami. Silakan coba lagi.")
+        return render_template("errors/error.html", code=500, message=message), 500
+
+
+@cache
+def _file_version(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def register_static_versions(app: Flask) -> None:
+    """Give static URLs a content version, so they may be cached for a year."""
+
+    @app.url_defaults
+    def add_version(endpoint, values):
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            path = Path(app.static_folder) / values["filename"]
+            if path.is_file():
+                values["v"] = _file_version(str(path))

@@ -1,0 +1,220 @@
+"""Sign-up, sign-in and sign-out as a person meets them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.accounts.models import Role, User
+from marketplace.db import db
+from tests import factories
+from tests.conftest import csrf_token_from
+
+
+def test_sign_up_creates_a_buyer_and_signs_in(client):
+    response = client.post(
+        "/akun/daftar",
+        data={
+            "name": "Ibu Wati",
+            "email": "wati@contoh.id",
+            "phone": "0813 5555 6666",
+            "password": "dodol rumput laut",
+        },
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "wati@contoh.id"))
+    assert user.phone == "+6281355556666" and user.roles == {Role.BUYER}
+    page = client.get("/").get_data(as_text=True)
+    assert "Keluar" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": "ada@contoh.id"}, "E-mail ini sudah terdaftar"),
+        ({"phone": "0812-9999-7777"}, "Nomor HP ini sudah terdaftar"),
+        ({"phone": "12345"}, "Nomor HP"),
+        ({"password": "12345678"}, "terlalu umum"),
+        ({"password": "abc12"}, "minimal 8 karakter"),
+        ({"email": "", "phone": ""}, "Isi e-mail atau nomor HP"),
+        ({"email": "bukan-email"}, "e-mail tidak valid"),
+    ],
+)
+def test_sign_up_problems_come_back_with_what_was_typed(client, data, message):
+    factories.make_user(email="ada@contoh.id", phone="+6281299997777")
+    form = {
+        "name": "Ibu Wati",
+        "email": "baru@contoh.id",
+        "phone": "",
+        "password": "rahasia-kelulut-9",
+    }
+    form.update(data)
+    response = client.post("/akun/daftar", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in html
+    assert 'value="Ibu Wati"' in html
+    if form["email"]:
+        assert f'value="{form["email"]}"' in html
+    assert f'value="{form["password"]}"' not in html  # a password is never sent back
+
+
+def test_sign_in_by_phone_in_any_spelling(client):
+    factories.make_user(email=None, phone="+6281377778888")
+    response = client.post(
+        "/akun/masuk", data={"login": "0813 7777 8888", "password": factories.PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_failed_sign_in_keeps_the_login_and_says_why(client):
+    factories.make_user(email="ada@contoh.id")
+    response = client.post("/akun/masuk", data={"login": "ada@contoh.id", "password": "salah"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "kata sandi salah" in html and 'value="ada@contoh.id"' in html
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "https://evil.example/x",
+        "javascript:alert(1)",
+        "/\n/evil.example",
+        "/\t/evil.example",
+    ],
+)
+def test_next_never_leads_off_the_site(client, target):
+    factories.make_user(email="ada@contoh.id")
+    response = client.post(
+        "/akun/masuk",
+        query_string={"next": target},
+        data={"login": "ada@contoh.id", "password": factories.PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_to_a_local_page_is_followed(client):
+    factories.make_user(email="ada@contoh.id")
+    response = client.post(
+        "/akun/masuk",
+        query_string={"next": "/produk?region=tarakan"},
+        data={"login": "ada@contoh.id", "password": factories.PASSWORD},
+    )
+    assert response.headers["Location"] == "/produk?region=tarakan"
+
+
+def test_sign_in_starts_a_new_session(client, csrf):
+    factories.make_user(email="ada@contoh.id")
+    db.session.commit()
+    page = client.get("/akun/masuk").get_data(as_text=True)
+    token = csrf_token_from(page)
+    with client.session_transaction() as session:
+        before = dict(session)
+    client.post(
+        "/akun/masuk",
+        data={"login": "ada@contoh.id", "password": factories.PASSWORD, "csrf_token": token},
+    )
+    with client.session_transaction() as session:
+        after = dict(session)
+    assert "_user_id" in after
+    assert after.get("csrf_token") != before.get("csrf_token")
+
+
+def test_sign_out_kills_the_old_cookie(client, app):
+    factories.make_user(email="ada@contoh.id")
+    client.post("/akun/masuk", data={"login": "ada@contoh.id", "password": factories.PASSWORD})
+    stolen = client.get_cookie("session").value
+    client.post("/akun/keluar")
+    # Someone who copied the cookie before sign-out gets nothing with it.
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    response = thief.get("/akun/admin/pengguna")
+    assert response.status_code == 302 and "/akun/masuk" in response.headers["Location"]
+    assert "Keluar" not in thief.get("/").get_data(as_text=True)
+
+
+def test_sign_in_is_rate_limited_per_account(client, rate_limits):
+    factories.make_user(email="ada@contoh.id")
+    statuses = [
+        client.post(
+            "/akun/masuk",
+            data={"login": "ada@contoh.id", "password": f"salah-{i}"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+        ).status_code
+        for i in range(7)
+    ]
+    assert statuses[:5] == [400] * 5
+    assert statuses[5:] == [429, 429]
+
+
+def test_sign_in_is_rate_limited_per_address(client, rate_limits, app):
+    app.config["SIGNIN_LIMIT_PER_ADDRESS"] = "3 per minute"
+    try:
+        statuses = [
+            client.post(
+                "/akun/masuk", data={"login": f"orang{i}@contoh.id", "password": "x"}
+            ).status_code
+            for i in range(4)
+        ]
+        refused = client.post("/akun/masuk", data={"login": "lain@contoh.id", "password": "x"})
+    finally:
+        app.config["SIGNIN_LIMIT_PER_ADDRESS"] = "20 per minute"
+    assert statuses == [400, 400, 400, 429]
+    assert "Terlalu banyak percobaan" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (None, 302),
+        ("buyer", 403),
+        ("seller", 403),
+        ("reviewer", 403),
+        ("officer", 403),
+        ("admin", 200),
+    ],
+)
+def test_only_admins_see_the_role_page(client, login_as, role, status):
+    if role:
+        login_as(role)
+    assert client.get("/akun/admin/pengguna").status_code == status
+
+
+def test_admin_grants_and_revokes_a_role(client, login_as):
+    login_as("admin")
+    user = factories.make_user(email="calon@contoh.id")
+    db.session.commit()
+    client.post(
+        f"/akun/admin/pengguna/{user.id}/peran", data={"role": "reviewer", "action": "grant"}
+    )
+    db.session.refresh(user)
+    assert user.roles == {Role.BUYER, Role.REVIEWER}
+    client.post(
+        f"/akun/admin/pengguna/{user.id}/peran", data={"role": "reviewer", "action": "revoke"}
+    )
+    db.session.refresh(user)
+    assert user.roles == {Role.BUYER}
+
+
+def test_cli_creates_an_admin_and_grants_roles(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create-admin",
+            "--email",
+            "kepala@contoh.id",
+            "--password",
+            "panjang-sekali-2026",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["users", "grant", "kepala@contoh.id", "officer"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "kepala@contoh.id"))
+    assert user.roles == {Role.BUYER, Role.ADMIN, Role.OFFICER}

@@ -1,0 +1,197 @@
+"""Fixtures: one database migrated once per run, each test in a rolled-back transaction.
+
+The suite runs on SQLite by default; ``TEST_DATABASE_URL`` switches it to
+PostgreSQL (a database of its own: the schema is dropped and rebuilt).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="marketplace-tests-"))
+os.environ["INSTANCE_PATH"] = str(_TMP / "instance")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret")
+
+import flask_migrate  # noqa: E402
+import pytest  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from flask_sqlalchemy.session import Session as FlaskSession  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
+
+from marketplace import create_app  # noqa: E402
+from marketplace.accounts.models import Role  # noqa: E402
+from marketplace.config import normalise_database_url  # noqa: E402
+from marketplace.db import db  # noqa: E402
+from marketplace.extensions import limiter  # noqa: E402
+from tests import factories  # noqa: E402
+
+#: Cheap argon2 for speed; the production parameters are checked in test_passwords.
+FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+def database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalise_database_url(url)
+    return f"sqlite:///{_TMP / 'test.db'}"
+
+
+def app_settings(**overrides) -> dict:
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "MEDIA_ROOT": str(_TMP / "media"),
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_PARAMS": FAST_HASH,
+        "DEMO_PHOTO_SIZE": 400,
+        "SERVER_NAME": None,
+    }
+    settings.update(overrides)
+    return settings
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as under a real server.
+
+    Tests hold an app context open; Flask would reuse it for the client's requests,
+    sharing ``g`` (the signed-in user, the locale) between requests. Running each
+    request in an empty context makes it push a fresh one.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def _reset_schema() -> None:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    else:
+        db.engine.dispose()
+        Path(db.engine.url.database).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app(app_settings())
+    app.test_client_class = IsolatedClient
+    # Rate limits are off except in the tests about them (fixture ``rate_limits``).
+    limiter.enabled = False
+    with app.app_context():
+        _reset_schema()
+        flask_migrate.upgrade()
+        # The demo catalogue is the base every test starts from; tests add to it
+        # inside their own transaction, which is rolled back.
+        from marketplace.demo import load_demo
+
+        load_demo(photo_size=app.config["DEMO_PHOTO_SIZE"])
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks the app's engine itself; here it must use the test's
+    connection, so that everything a test and its requests write is rolled back."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+@pytest.fixture(autouse=True)
+def db_session(app):
+    """Every test runs in one outer transaction; commits inside it become savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": ConnectionBoundSession,
+            }
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf(app):
+    """Turn CSRF protection on for one test (it is off by default to keep tests short)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def rate_limits(app):
+    limiter.enabled = True
+    limiter.reset()
+    yield limiter
+    limiter.reset()
+    limiter.enabled = False
+
+
+@pytest.fixture
+def login_as(client):
+    """``login_as("seller")`` signs the test client in as a new user with that role."""
+
+    def sign_in(role: str | Role = Role.BUYER, user=None):
+        if user is None:
+            user = factories.make_user(roles=[Role(role)])
+        db.session.commit()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.session_token
+            session["_fresh"] = True
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements run inside a ``with count_queries() as counted:`` block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)

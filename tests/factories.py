@@ -1,0 +1,103 @@
+"""Factories: the one place tests make rows. Each returns a flushed object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from sqlalchemy import select
+
+from marketplace.accounts.models import Role, RoleGrant, User
+from marketplace.accounts.passwords import hash_password
+from marketplace.catalog.models import Category, Product, ProductPhoto, ProductStatus, Region
+from marketplace.catalog.services import refresh_search_text
+from marketplace.db import db, now_utc
+from marketplace.sellers.models import Seller
+
+PASSWORD = "kata-sandi-uji-2026"
+_sequence = itertools.count(1)
+
+
+def make_user(
+    *, roles=(Role.BUYER,), email=None, phone=None, name="Pengguna Uji", password=PASSWORD
+) -> User:
+    n = next(_sequence)
+    user = User(
+        name=name,
+        email=email if email is not None else f"uji{n}@contoh.id",
+        phone=phone,
+        password_hash=hash_password(password),
+    )
+    for role in roles:
+        user.role_grants.append(RoleGrant(role=Role(role).value))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def region(slug: str = "tarakan") -> Region:
+    return db.session.scalar(select(Region).where(Region.slug == slug))
+
+
+def category(slug: str = "camilan") -> Category:
+    return db.session.scalar(select(Category).where(Category.slug == slug))
+
+
+def make_seller(
+    *, region_slug: str = "tarakan", user: User | None = None, shop_name: str | None = None
+) -> Seller:
+    n = next(_sequence)
+    seller = Seller(
+        slug=f"toko-uji-{n}",
+        shop_name=shop_name or f"Toko Uji {n}",
+        owner_name="Ibu Uji",
+        story="Cerita toko uji.",
+        region=region(region_slug),
+        village="Kelurahan Uji",
+        whatsapp="+6281234500000",
+        user=user or make_user(roles=[Role.SELLER]),
+    )
+    db.session.add(seller)
+    db.session.flush()
+    return seller
+
+
+def make_product(
+    *,
+    seller: Seller | None = None,
+    name: str | None = None,
+    price: int = 25000,
+    category_slug: str = "anyaman",
+    stock: int = 10,
+    status: ProductStatus = ProductStatus.PUBLISHED,
+    licence_valid_until: dt.date | None = None,
+    description: str = "",
+    photo_key: str = "0" * 64,
+) -> Product:
+    n = next(_sequence)
+    cat = category(category_slug)
+    product = Product(
+        slug=f"produk-uji-{n}",
+        seller=seller or make_seller(),
+        category=cat,
+        name=name or f"Produk Uji {n}",
+        description=description,
+        price_amount=price,
+        stock=stock,
+        unit="buah",
+        weight_grams=250,
+        kind=cat.kind,
+        status=status.value,
+        published_at=now_utc() if status == ProductStatus.PUBLISHED else None,
+    )
+    if cat.kind == "food":
+        product.pirt_number = "2026571019999-30"
+        product.licence_valid_until = licence_valid_until or dt.date(2030, 12, 31)
+    product.photos.append(
+        ProductPhoto(key=photo_key, width=400, height=400, variant_widths="320,400")
+    )
+    db.session.add(product)
+    db.session.flush()
+    refresh_search_text(product)
+    db.session.flush()
+    return product

@@ -1,0 +1,58 @@
+"""Real servers for tests: the app under gunicorn on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 1, app: str = "wsgi:app") -> Iterator[str]:
+    """Serve ``app`` under gunicorn and yield its base URL; stop it afterwards.
+
+    ``--preload`` loads the app before the socket listens, so once gunicorn says
+    "Listening at", a connection is queued until a worker takes it: no polling.
+    """
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--preload",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "-",
+        app,
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        output = []
+        for line in process.stderr:
+            output.append(line)
+            if "Listening at" in line:
+                break
+        else:
+            raise RuntimeError("gunicorn did not start:\n" + "".join(output))
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()

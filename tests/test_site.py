@@ -1,0 +1,141 @@
+"""The site as a whole: settings, health, headers, compression, error pages."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from flask import Flask
+
+from marketplace import create_app
+from marketplace.config import load_settings, normalise_database_url
+from marketplace.db import db
+from tests.conftest import app_settings
+
+PAGES = [
+    "/",
+    "/produk",
+    "/produk/amplang-ikan-tenggiri",
+    "/toko/amplang-bu-siti",
+    "/search?q=amplang",
+    "/akun/masuk",
+    "/akun/daftar",
+    "/tidak-ada",
+]
+
+
+def test_embedded_defaults_need_no_settings(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "MEDIA_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(tmp_path)
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'marketplace.db'}"
+    assert settings["MEDIA_ROOT"] == str(tmp_path / "media")
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert settings["SESSION_COOKIE_SECURE"] is False
+    # A random key is made once and kept, so restarts keep people signed in.
+    assert len(settings["SECRET_KEY"]) > 40
+    assert load_settings(tmp_path)["SECRET_KEY"] == settings["SECRET_KEY"]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_url_forms(given, expected):
+    assert normalise_database_url(given) == expected
+
+
+def test_environment_switches_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/x")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    settings = load_settings(tmp_path)
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://postgres@127.0.0.1/x"
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_health_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_is_503_when_the_database_is_unreachable(monkeypatch):
+    # A real connection attempt to a port where nothing listens, with a session of its
+    # own rather than the test's connection-bound one.
+    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
+    app = create_app(
+        app_settings(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "error" and body["database"] == "unavailable"
+    assert body["reason"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_security_headers_on_every_page_type(client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize("path", ["/", "/produk", "/akun/masuk"])
+def test_pages_have_no_inline_script(client, path):
+    html = client.get(path).get_data(as_text=True)
+    assert "<script" not in html
+    assert " style=" not in html
+
+
+def test_pages_are_compressed_when_the_client_accepts_it(client):
+    response = client.get("/produk", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    html = gzip.decompress(response.data).decode()
+    assert html.count('class="card"') == 24
+    assert len(response.data) < len(html) / 3
+
+
+def test_static_files_have_versioned_names_and_long_cache(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "/static/style.css?v=" in html
+    href = html.split('href="/static/style.css?v=')[1].split('"')[0]
+    with client.get(f"/static/style.css?v={href}") as response:
+        assert response.status_code == 200
+        assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_unknown_page_gets_the_site_404(client):
+    response = client.get("/tidak-ada")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Halaman tidak ditemukan" in html and "Pasar Oleh-Oleh Kaltara" in html
+
+
+def test_server_error_gets_the_site_500():
+    app: Flask = create_app(app_settings(TESTING=False, PROPAGATE_EXCEPTIONS=False))
+
+    @app.get("/rusak")
+    def broken():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/rusak")
+    assert response.status_code == 500
+    assert "Terjadi kesalahan" in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_httponly_and_lax(client, login_as):
+    login_as("buyer")
+    response = client.post("/bahasa", data={"locale": "en", "next": "/"})
+    cookie = response.headers.getlist("Set-Cookie")
+    session_cookie = next(c for c in cookie if c.startswith("session="))
+    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
