@@ -41,6 +41,7 @@ def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
 def configure_extensions(app: Flask) -> None:
     from marketplace.accounts.models import User
     from marketplace.db import include_object
+    from marketplace.pagecache import init_page_cache
     from marketplace.site import select_locale
     from marketplace.storage import init_storage
 
@@ -58,6 +59,7 @@ def configure_extensions(app: Flask) -> None:
     compress.init_app(app)
     limiter.init_app(app)
     init_storage(app)
+    init_page_cache(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"

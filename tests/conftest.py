@@ -108,6 +108,8 @@ class ConnectionBoundSession(FlaskSession):
 @pytest.fixture(autouse=True)
 def db_session(app):
     """Every test runs in one outer transaction; commits inside it become savepoints."""
+    # Pages cached by another test may show rows that test rolled back.
+    app.extensions["page_cache"].clear()
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()

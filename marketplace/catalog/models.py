@@ -159,3 +159,16 @@ class ProductPhoto(db.Model):
 
     def height_at(self, width: int) -> int:
         return round(self.height * width / self.width)
+
+
+class CatalogState(db.Model):
+    """One row whose version moves whenever anything a public page shows changes.
+
+    Cached pages are keyed by it, so a change of listing, price or stock in any
+    process makes every process render afresh.
+    """
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from marketplace.catalog import services
 from marketplace.catalog.services import ProductFilter
 from marketplace.errors import NotFound
+from marketplace.pagecache import cached_page
 
 bp = Blueprint("catalog", __name__)
 
@@ -54,6 +55,7 @@ def _listing(template: str, default_sort: str):
 
 
 @bp.route("/")
+@cached_page
 def home():
     return render_template(
         "catalog/home.html",
@@ -64,16 +66,19 @@ def home():
 
 
 @bp.route("/produk")
+@cached_page
 def product_list():
     return _listing("catalog/list.html", "newest")
 
 
 @bp.route("/search")
+@cached_page
 def search():
     return _listing("catalog/search.html", "relevance")
 
 
 @bp.route("/produk/<slug>")
+@cached_page
 def product_detail(slug: str):
     try:
         product = services.get_public_product(slug)

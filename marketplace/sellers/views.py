@@ -4,11 +4,13 @@ from flask import Blueprint, abort, render_template
 
 from marketplace.catalog import services as catalog
 from marketplace.errors import NotFound
+from marketplace.pagecache import cached_page
 
 bp = Blueprint("sellers", __name__)
 
 
 @bp.route("/toko/<slug>")
+@cached_page
 def shop(slug: str):
     try:
         seller = catalog.get_shop(slug)

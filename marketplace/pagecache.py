@@ -1,0 +1,161 @@
+"""Cached public pages for anonymous visitors, with HTTP validators.
+
+What an anonymous visitor sees of the home, list, search, product and shop
+pages depends only on the URL, the language and the catalogue. The rendered
+HTML is kept under a key holding the catalogue version (``catalog_state``),
+which moves in the same transaction as any change to a listing, price or
+stock; so a cached page is never older than the catalogue, in any process.
+
+Forms on those pages carry a CSRF token bound to the visitor's session: the
+token is cut out before storing and the visitor's own put back when serving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from functools import wraps
+from threading import Lock
+
+from flask import current_app, g, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.db import db
+
+CSRF_PLACEHOLDER = "\x00csrf-token\x00"
+CACHE_TTL_SECONDS = 24 * 3600
+
+
+class MemoryStore:
+    """A bounded in-process store: correct across processes because keys carry the version."""
+
+    def __init__(self, max_entries: int = 1024):
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._max = max_entries
+        self._lock = Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class RedisStore:
+    """Pages shared by every process and machine when ``REDIS_URL`` is set."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+
+    def get(self, key: str) -> bytes | None:
+        return self._redis.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        self._redis.set(key, value, ex=CACHE_TTL_SECONDS)
+
+    def clear(self) -> None:
+        for key in self._redis.scan_iter("page:*"):
+            self._redis.delete(key)
+
+
+def init_page_cache(app) -> None:
+    url = app.config.get("REDIS_URL")
+    app.extensions["page_cache"] = RedisStore(url) if url else MemoryStore()
+
+
+def catalog_version() -> int:
+    from marketplace.catalog.models import CatalogState
+
+    return db.session.scalar(select(CatalogState.version).where(CatalogState.id == 1)) or 0
+
+
+def bump_catalog_version(session: Session | None = None) -> None:
+    """Move the version; call after changing catalogue rows with Core statements."""
+    from marketplace.catalog.models import CatalogState
+
+    state = CatalogState.__table__
+    # On the connection, not the session: this runs inside flushes, where a session
+    # statement would try to flush again.
+    (session or db.session).connection().execute(
+        update(state).where(state.c.id == 1).values(version=state.c.version + 1)
+    )
+
+
+def _touches_catalogue(session: Session) -> bool:
+    from marketplace.catalog.models import Category, Product, ProductPhoto, Region
+    from marketplace.sellers.models import Seller
+
+    watched = (Product, ProductPhoto, Seller, Category, Region)
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, watched):
+            return True
+    return any(isinstance(obj, watched) and session.is_modified(obj) for obj in session.dirty)
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_catalogue_change(session, flush_context, instances):
+    # In the flush's own transaction: the new version commits with the change, or neither.
+    if _touches_catalogue(session):
+        bump_catalog_version(session)
+
+
+def _cacheable() -> bool:
+    return (
+        request.method == "GET"
+        and not current_user.is_authenticated
+        and "_flashes" not in session
+        and current_app.config.get("PAGE_CACHE", True)
+    )
+
+
+def cached_page(view):
+    """Serve ``view`` from the page cache for anonymous visitors."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not _cacheable():
+            return view(*args, **kwargs)
+        store = current_app.extensions["page_cache"]
+        key = f"page:{catalog_version()}:{get_locale()}:{request.full_path}"
+        etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+        if request.if_none_match.contains_weak(etag):
+            response = make_response("", 304)
+        else:
+            body = store.get(key)
+            if body is None:
+                response = make_response(view(*args, **kwargs))
+                if response.status_code != 200:
+                    return response
+                body = response.get_data()
+                token = g.get("csrf_token")
+                if token:
+                    body = body.replace(token.encode(), CSRF_PLACEHOLDER.encode())
+                store.set(key, body)
+            if CSRF_PLACEHOLDER.encode() in body:
+                body = body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
+            response = make_response(body)
+        response.set_etag(etag, weak=True)
+        # Browsers keep the page and ask again each time: a 304 costs a phone a few bytes.
+        response.headers["Cache-Control"] = "no-cache"
+        response.vary.add("Cookie")
+        return response
+
+    return wrapper
