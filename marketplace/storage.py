@@ -1,7 +1,9 @@
-"""Photo storage behind one small interface: a local folder by default.
+"""Photo storage behind one small interface: a local folder, or S3 through boto3.
 
 Keys are content hashes, so a stored file never changes and may be cached
-for a year by browsers and proxies.
+for a year by browsers and proxies. ``S3_BUCKET`` switches to S3 (any
+S3-compatible service with ``S3_ENDPOINT_URL``); ``MEDIA_URL`` makes pages
+link to a public bucket or CDN directly instead of through ``/media/``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import Response, abort, current_app, send_file, url_for
+
+YEAR = 365 * 24 * 3600
+IMMUTABLE = f"public, max-age={YEAR}, immutable"
 
 
 class LocalStorage:
@@ -39,20 +44,95 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
     def path(self, key: str) -> Path:
         return self._path(key)
 
+    def send(self, key: str) -> Response:
+        try:
+            path = self._path(key)
+        except ValueError:
+            abort(404)
+        if not path.is_file():
+            abort(404)
+        response = send_file(path, max_age=YEAR, conditional=True)
+        response.headers["Cache-Control"] = IMMUTABLE
+        return response
+
     def url(self, key: str) -> str:
-        base = current_app.config.get("MEDIA_URL")
-        if base:
-            return f"{base.rstrip('/')}/{key}"
-        return url_for("site.media", key=key)
+        return _media_url(key)
 
 
-def get_storage() -> LocalStorage:
+class S3Storage:
+    """Objects in one S3 bucket; every web process and machine sees the same photos."""
+
+    def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str | None = None):
+        import boto3
+
+        self.bucket = bucket
+        self.client = boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, CacheControl=IMMUTABLE
+        )
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def read(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def send(self, key: str) -> Response:
+        """Pass an object through the app (for private buckets without ``MEDIA_URL``)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            obj = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                abort(404)
+            raise
+        response = Response(
+            obj["Body"].iter_chunks(64 * 1024),
+            mimetype=obj.get("ContentType", "application/octet-stream"),
+            direct_passthrough=True,
+        )
+        response.headers["Content-Length"] = str(obj["ContentLength"])
+        response.headers["Cache-Control"] = IMMUTABLE
+        response.set_etag(obj.get("ETag", "").strip('"') or key)
+        return response
+
+    def url(self, key: str) -> str:
+        return _media_url(key)
+
+
+def _media_url(key: str) -> str:
+    base = current_app.config.get("MEDIA_URL")
+    if base:
+        return f"{base.rstrip('/')}/{key}"
+    return url_for("site.media", key=key)
+
+
+def get_storage() -> LocalStorage | S3Storage:
     """The storage this app is configured with."""
     return current_app.extensions["storage"]
 
 
 def init_storage(app) -> None:
-    app.extensions["storage"] = LocalStorage(app.config["MEDIA_ROOT"])
+    if bucket := app.config.get("S3_BUCKET"):
+        app.extensions["storage"] = S3Storage(
+            bucket, endpoint_url=app.config.get("S3_ENDPOINT_URL"), region=app.config["S3_REGION"]
+        )
+    else:
+        app.extensions["storage"] = LocalStorage(app.config["MEDIA_ROOT"])

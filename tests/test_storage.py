@@ -1,0 +1,89 @@
+"""Photos in S3: the real boto3 client against moto's S3 server over HTTP."""
+
+from __future__ import annotations
+
+import io
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from PIL import Image
+
+from marketplace import create_app
+from marketplace.catalog.photos import process_photo
+from marketplace.storage import S3Storage
+from tests.conftest import app_settings
+
+BUCKET = "pasar-oleh-oleh-test"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(monkeypatch_module):
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "ap-southeast-3",
+    }.items():
+        monkeypatch_module.setenv(name, value)
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ap-southeast-3"}
+    )
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture
+def s3_app(s3_endpoint):
+    return create_app(app_settings(S3_BUCKET=BUCKET, S3_ENDPOINT_URL=s3_endpoint))
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (900, 600), (30, 120, 90)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_s3_setting_selects_s3_storage(s3_app):
+    assert isinstance(s3_app.extensions["storage"], S3Storage)
+
+
+def test_photo_variants_go_to_the_bucket_and_are_served_through_the_app(s3_app, s3_endpoint):
+    storage = s3_app.extensions["storage"]
+    stored = process_photo(jpeg(), storage, (320, 640))
+    keys = {
+        obj["Key"]
+        for obj in boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket=BUCKET)[
+            "Contents"
+        ]
+    }
+    assert {f"photos/{stored.key}/320.webp", f"photos/{stored.key}/640.webp"} <= keys
+    response = s3_app.test_client().get(f"/media/photos/{stored.key}/640.webp")
+    assert response.status_code == 200 and response.mimetype == "image/webp"
+    assert "immutable" in response.headers["Cache-Control"]
+    assert Image.open(io.BytesIO(response.data)).width == 640
+
+
+def test_a_missing_object_is_404(s3_app):
+    assert s3_app.test_client().get("/media/photos/nothing/320.webp").status_code == 404
+
+
+def test_media_url_links_pages_to_the_bucket_directly(s3_endpoint):
+    app = create_app(
+        app_settings(
+            S3_BUCKET=BUCKET, S3_ENDPOINT_URL=s3_endpoint, MEDIA_URL=f"{s3_endpoint}/{BUCKET}"
+        )
+    )
+    html = app.test_client().get("/produk").get_data(as_text=True)
+    assert f'src="{s3_endpoint}/{BUCKET}/photos/' in html
+    csp = app.test_client().get("/").headers["Content-Security-Policy"]
+    assert f"img-src 'self' data: {s3_endpoint}" in csp
