@@ -41,6 +41,7 @@ def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
 def configure_extensions(app: Flask) -> None:
     from marketplace.accounts.models import User
     from marketplace.db import include_object
+    from marketplace.jobs import init_jobs
     from marketplace.pagecache import init_page_cache
     from marketplace.site import select_locale
     from marketplace.storage import init_storage
@@ -60,6 +61,7 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     init_storage(app)
     init_page_cache(app)
+    init_jobs(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
@@ -100,9 +102,11 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.demo import demo_cli
+    from marketplace.jobs import jobs_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(jobs_cli)
 
 
 def register_web(app: Flask) -> None:

@@ -63,6 +63,8 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "S3_REGION": os.environ.get("S3_REGION", "ap-southeast-3"),
         "PHOTO_WIDTHS": (320, 480, 640, 1280),
         "REDIS_URL": redis_url,
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Pasar Oleh-Oleh Kaltara <noreply@localhost>"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SIGNIN_LIMIT_PER_ACCOUNT": os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT", "5 per minute"),

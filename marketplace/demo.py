@@ -84,7 +84,9 @@ def pirt_number(
 def _ensure_user(email: str, name: str, phone: str, role: Role) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = register_user(name=name, email=email, phone=phone, password=DEMO_PASSWORD)
+        user = register_user(
+            name=name, email=email, phone=phone, password=DEMO_PASSWORD, welcome=False
+        )
     grant_role(user, role)
     return user
 

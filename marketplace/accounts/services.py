@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from marketplace.accounts.passwords import (
 )
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+from marketplace.mail import send_mail
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Kata sandi minimal 8 karakter."),
@@ -73,7 +75,13 @@ def find_user_by_login(login: str) -> User | None:
 
 
 def register_user(
-    *, name: str, email: str | None, phone: str | None, password: str, locale: str | None = None
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    password: str,
+    locale: str | None = None,
+    welcome: bool = True,
 ) -> User:
     """Create a buyer account; e-mail or phone (or both) identify it."""
     email = normalise_email(email) if email and email.strip() else None
@@ -96,6 +104,16 @@ def register_user(
     user.role_grants.append(RoleGrant(role=Role.BUYER.value))
     db.session.add(user)
     db.session.flush()
+    if email and welcome:
+        send_mail(
+            email,
+            _("Selamat datang di Pasar Oleh-Oleh Kaltara"),
+            _(
+                "Halo %(name)s,\n\nAkun Anda sudah dibuat. Selamat berbelanja oleh-oleh "
+                "khas Kalimantan Utara langsung dari industri rumahan.\n",
+                name=user.name,
+            ),
+        )
     return user
 
 

@@ -1,0 +1,141 @@
+"""Background jobs behind one small interface.
+
+``enqueue("name", *args)`` inside a unit of work; nothing runs unless that
+unit commits. Without ``REDIS_URL`` the jobs run in the same process once
+the request (or command) is done; with it they go to an RQ queue that
+``flask jobs worker`` works through, on any machine. RQ was chosen over
+Celery: one small dependency on Redis, which the deployment already has
+for rate limits, and nothing to configure.
+
+Jobs take ids and plain values, reload their rows, and must be safe to run
+twice: a queue may deliver a job again after a worker dies.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+import click
+from flask import Flask, current_app, g, has_app_context
+from flask.cli import AppGroup
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from marketplace.db import db
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "marketplace"
+JOBS: dict[str, Callable[..., Any]] = {}
+_worker_app: Flask | None = None
+
+jobs_cli = AppGroup("jobs", help="Background jobs.")
+
+
+def job(name: str):
+    """Register a function as the job ``name``."""
+
+    def register(func):
+        JOBS[name] = func
+        return func
+
+    return register
+
+
+def enqueue(name: str, *args: Any) -> None:
+    """Run job ``name`` after the current transaction commits (never if it rolls back)."""
+    if name not in JOBS:
+        raise KeyError(f"unknown job {name}")
+    db.session.info.setdefault("pending_jobs", []).append((name, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _release_jobs(session):
+    pending = session.info.pop("pending_jobs", [])
+    if not pending or not has_app_context():
+        return
+    if current_app.config.get("REDIS_URL"):
+        queue = _queue(current_app.config["REDIS_URL"])
+        for name, args in pending:
+            queue.enqueue(perform, name, *args)
+    else:
+        g.setdefault("jobs_to_run", []).extend(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_jobs(session):
+    session.info.pop("pending_jobs", None)
+
+
+def run_pending_jobs() -> int:
+    """Run the jobs released by commits in this app context; returns how many ran."""
+    ready = g.pop("jobs_to_run", []) if has_app_context() else []
+    app = current_app._get_current_object()
+    for name, args in ready:
+        # Each job in an app context of its own: its own session, its own commit.
+        with app.app_context():
+            _run(name, args)
+    return len(ready)
+
+
+def _run(name: str, args: tuple) -> None:
+    try:
+        JOBS[name](*args)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s%r failed", name, args)
+        raise
+
+
+def perform(name: str, *args: Any) -> None:
+    """Entry point of a queued job in a worker process."""
+    global _worker_app
+    if _worker_app is None:
+        from marketplace import create_app
+
+        _worker_app = create_app()
+    _import_job_modules()
+    with _worker_app.app_context():
+        _run(name, args)
+
+
+def _queue(url: str):
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=Redis.from_url(url))
+
+
+def _import_job_modules() -> None:
+    # Importing registers the jobs; listed here so a worker knows all of them.
+    import marketplace.mail  # noqa: F401
+
+
+def init_jobs(app: Flask) -> None:
+    _import_job_modules()
+
+    @app.teardown_appcontext
+    def run_released_jobs(error):
+        if error is None and g.get("jobs_to_run"):
+            # A failed job is logged by _run; the response has already been made.
+            with suppress(Exception):
+                run_pending_jobs()
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst: bool) -> None:
+    """Work through the job queue in Redis (needs REDIS_URL)."""
+    global _worker_app
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: jobs run inside the web process.")
+    from rq import Worker
+
+    _worker_app = current_app._get_current_object()
+    queue = _queue(url)
+    Worker([queue], connection=queue.connection).work(burst=burst)

@@ -1,0 +1,113 @@
+"""Jobs and mail: after the commit only, inline by default, through Redis and a worker process."""
+
+from __future__ import annotations
+
+import email
+import os
+import subprocess
+import sys
+
+import pytest
+from aiosmtpd.controller import Controller
+from redis import Redis
+
+from marketplace.accounts import services
+from marketplace.db import db
+from marketplace.jobs import QUEUE_NAME, run_pending_jobs
+from marketplace.mail import send_mail
+from tests.conftest import database_url
+from tests.servers import ROOT, free_port
+
+TEST_REDIS = "redis://127.0.0.1:6379/15"
+
+
+class Inbox:
+    """A real SMTP server's handler that keeps what it receives."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox(app):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+    yield handler
+    app.config["SMTP_URL"] = ""
+    controller.stop()
+
+
+def test_sign_up_sends_a_welcome_mail_over_smtp(client, inbox):
+    client.post(
+        "/akun/daftar",
+        data={"name": "Ibu Rina", "email": "rina@contoh.id", "password": "kepiting soka enak"},
+    )
+    [message] = inbox.messages
+    assert message["To"] == "rina@contoh.id"
+    assert message["Subject"] == "Selamat datang di Pasar Oleh-Oleh Kaltara"
+    assert "Halo Ibu Rina" in message.get_payload(decode=True).decode()
+
+
+def test_nothing_is_sent_when_the_unit_of_work_rolls_back(inbox):
+    with pytest.raises(services.AccountError):
+        services.register_user(name="A", email="a@contoh.id", phone="123", password="x" * 12)
+    db.session.rollback()
+    send_mail("b@contoh.id", "Tidak jadi", "...")
+    db.session.rollback()
+    assert run_pending_jobs() == 0
+    assert inbox.messages == []
+
+
+def test_mail_goes_only_after_commit(inbox):
+    send_mail("c@contoh.id", "Pesanan diterima", "Terima kasih.")
+    assert run_pending_jobs() == 0  # not committed yet
+    db.session.commit()
+    assert run_pending_jobs() == 1
+    assert [m["Subject"] for m in inbox.messages] == ["Pesanan diterima"]
+
+
+@pytest.fixture
+def redis_queue(app):
+    redis = Redis.from_url(TEST_REDIS)
+    redis.flushdb()
+    app.config["REDIS_URL"] = TEST_REDIS
+    yield redis
+    app.config["REDIS_URL"] = ""
+    redis.flushdb()
+
+
+def test_with_redis_a_worker_process_does_the_job(app, inbox, redis_queue, tmp_path):
+    send_mail("d@contoh.id", "Dari antrean", "Dikirim oleh pekerja.")
+    db.session.commit()
+    assert run_pending_jobs() == 0  # queued, not run here
+    assert redis_queue.llen(f"rq:queue:{QUEUE_NAME}") == 1
+    env = {
+        **os.environ,
+        "REDIS_URL": TEST_REDIS,
+        "SMTP_URL": app.config["SMTP_URL"],
+        "DATABASE_URL": database_url(),
+        "INSTANCE_PATH": str(tmp_path),
+        "FLASK_APP": "wsgi:app",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "jobs", "worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [m["Subject"] for m in inbox.messages] == ["Dari antrean"]
+    assert redis_queue.llen(f"rq:queue:{QUEUE_NAME}") == 0
+
+
+def test_worker_refuses_to_start_without_redis(app):
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code != 0 and "REDIS_URL" in result.output
