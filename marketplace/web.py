@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.db import db
@@ -88,6 +89,16 @@ def register_error_pages(app: Flask) -> None:
         }
         message = messages.get(error.code, error.description)
         return render_template("errors/error.html", code=error.code, message=message), error.code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error):
+        # The database is down, restarting or busy: nothing was written (the transaction
+        # went with the connection). Say so; the pool reconnects on a later request.
+        db.session.rollback()
+        message = _("Layanan sedang tidak tersedia sebentar. Coba lagi dalam satu menit.")
+        response = render_template("errors/error.html", code=503, message=message)
+        return response, 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(error):
