@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,3 +57,50 @@ def gunicorn(env: dict[str, str], workers: int = 1, app: str = "wsgi:app") -> It
         process.terminate()
         process.wait(timeout=30)
         process.stderr.close()
+
+
+class HttpVisitor:
+    """A visitor over real HTTP with a cookie jar, who can fill forms like a browser.
+
+    The same visitor may talk to several servers (the cookie jar ignores the port,
+    as browsers do for cookies on one host).
+    """
+
+    def __init__(self):
+        import http.cookiejar
+
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+        )
+
+    def request(self, url: str, data: dict | None = None) -> tuple[int, str, dict]:
+        import urllib.error
+        import urllib.parse
+
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(url, data=body, timeout=30) as response:
+                return (
+                    response.status,
+                    response.read().decode(errors="replace"),
+                    dict(response.headers),
+                )
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace"), dict(error.headers)
+
+    def get(self, url: str) -> tuple[int, str, dict]:
+        return self.request(url)
+
+    def submit(self, page_url: str, data: dict, action: str | None = None) -> tuple[int, str, dict]:
+        """Open a page, take its CSRF token, and post ``data`` to ``action`` (or the page)."""
+        from tests.conftest import csrf_token_from
+
+        status, html, _headers = self.get(page_url)
+        assert status == 200, (page_url, status)
+        return self.request(action or page_url, {**data, "csrf_token": csrf_token_from(html)})
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None

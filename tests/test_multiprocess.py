@@ -1,0 +1,151 @@
+"""Two web processes behind one load balancer share everything a visitor needs.
+
+Two gunicorn instances on two loopback ports, one database (the suite's), one
+S3 bucket (moto's server), one Redis; a worker process for the jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import boto3
+import pytest
+from aiosmtpd.controller import Controller
+from moto.server import ThreadedMotoServer
+from redis import Redis
+from sqlalchemy import create_engine, text
+
+from tests.conftest import database_url
+from tests.servers import ROOT, HttpVisitor, free_port, gunicorn
+from tests.test_jobs import Inbox
+
+REDIS = "redis://127.0.0.1:6379/14"
+AWS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "ap-southeast-3",
+}
+
+
+def s3_client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="ap-southeast-3",
+    )
+
+
+@pytest.fixture
+def shared(tmp_path):
+    """The shared services, and the environment both instances are started with."""
+    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    s3.start()
+    host, port = s3.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    # moto keeps its buckets for the whole process: a new bucket for each test.
+    bucket = f"pasar-multi-{uuid.uuid4().hex[:8]}"
+    s3_client(endpoint).create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-southeast-3"}
+    )
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    redis = Redis.from_url(REDIS)
+    redis.flushdb()
+    env = {
+        **AWS,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": REDIS,
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint,
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+        "SECRET_KEY": "shared-by-every-instance",
+        "INSTANCE_PATH": str(tmp_path),
+    }
+    yield env, inbox
+    redis.flushdb()
+    smtp.stop()
+    s3.stop()
+    engine = create_engine(database_url())
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "DELETE FROM role_grants WHERE user_id IN "
+                "(SELECT id FROM users WHERE email LIKE '%@multi.contoh.id')"
+            )
+        )
+        connection.execute(text("DELETE FROM users WHERE email LIKE '%@multi.contoh.id'"))
+    engine.dispose()
+
+
+def run_worker(env: dict) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "jobs", "worker", "--burst"],
+        cwd=ROOT,
+        env={**os.environ, **env, "FLASK_APP": "wsgi:app"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_two_instances_share_sessions_limits_jobs_and_survive_one_stopping(shared):
+    env, inbox = shared
+    with gunicorn(env) as first, gunicorn(env) as second:
+        visitor = HttpVisitor()
+        # Signed up through the first instance...
+        status, _html, _ = visitor.submit(
+            f"{first}/akun/daftar",
+            {
+                "name": "Ibu Multi",
+                "email": "ibu@multi.contoh.id",
+                "phone": "",
+                "password": "dua server satu pasar",
+            },
+        )
+        assert status == 302
+        # ...and signed in on the second: the session is a signed cookie, not process memory.
+        status, html, _ = visitor.get(f"{second}/")
+        assert status == 200 and "Keluar" in html
+
+        # The welcome mail was queued by the first instance and sent by a worker process.
+        assert inbox.messages == []
+        run_worker(env)
+        assert [m["To"] for m in inbox.messages] == ["ibu@multi.contoh.id"]
+
+        # Sign-in attempts against one account count across both instances (Redis).
+        attacker = HttpVisitor()
+        statuses = []
+        for attempt in range(7):
+            base = (first, second)[attempt % 2]
+            status, _html, _ = attacker.submit(
+                f"{base}/akun/masuk",
+                {"login": "ibu@multi.contoh.id", "password": f"salah-{attempt}"},
+            )
+            statuses.append(status)
+        assert statuses[:5] == [400] * 5 and statuses[5:] == [429, 429]
+
+    # Both stopped; a new instance carries on with the same visitor's cookie: nothing lost.
+    with gunicorn(env) as third:
+        status, html, _ = visitor.get(f"{third}/")
+        assert status == 200 and "Keluar" in html
+
+
+def test_a_photo_stored_by_one_instance_is_served_by_the_other(shared):
+    env, _inbox = shared
+    key = "photos/multi/320.webp"
+    # What an upload through one instance leaves in the bucket...
+    s3_client(env["S3_ENDPOINT_URL"]).put_object(
+        Bucket=env["S3_BUCKET"], Key=key, Body=b"RIFF0000WEBPVP8 ", ContentType="image/webp"
+    )
+    # ...every instance serves.
+    with gunicorn(env) as first, gunicorn(env) as second:
+        for base in (first, second):
+            status, _body, headers = HttpVisitor().get(f"{base}/media/{key}")
+            assert status == 200 and headers["Content-Type"] == "image/webp"
