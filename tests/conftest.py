@@ -7,6 +7,7 @@ PostgreSQL (a database of its own: the schema is dropped and rebuilt).
 from __future__ import annotations
 
 import contextvars
+import email
 import os
 import re
 import tempfile
@@ -18,6 +19,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret")
 
 import flask_migrate  # noqa: E402
 import pytest  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_sqlalchemy.session import Session as FlaskSession  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
@@ -190,6 +192,12 @@ def count_queries(app):
     return counting
 
 
+def _free_port() -> int:
+    from tests.servers import free_port
+
+    return free_port()
+
+
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -197,3 +205,25 @@ def csrf_token_from(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+class Inbox:
+    """A real SMTP server's handler that keeps what it receives."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox(app):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+    yield handler
+    app.config["SMTP_URL"] = ""
+    controller.stop()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import email
 import os
 import subprocess
 import sys
 
 import pytest
-from aiosmtpd.controller import Controller
 from redis import Redis
 
 from marketplace.accounts import services
@@ -16,31 +14,9 @@ from marketplace.db import db
 from marketplace.jobs import QUEUE_NAME, run_pending_jobs
 from marketplace.mail import send_mail
 from tests.conftest import database_url
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT
 
 TEST_REDIS = "redis://127.0.0.1:6379/15"
-
-
-class Inbox:
-    """A real SMTP server's handler that keeps what it receives."""
-
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
-    yield handler
-    app.config["SMTP_URL"] = ""
-    controller.stop()
 
 
 def test_sign_up_sends_a_welcome_mail_over_smtp(client, inbox):

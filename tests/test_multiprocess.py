@@ -18,9 +18,8 @@ from moto.server import ThreadedMotoServer
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from tests.conftest import database_url
+from tests.conftest import Inbox, database_url
 from tests.servers import ROOT, HttpVisitor, free_port, gunicorn
-from tests.test_jobs import Inbox
 
 REDIS = "redis://127.0.0.1:6379/14"
 AWS = {

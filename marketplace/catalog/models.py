@@ -7,7 +7,16 @@ import enum
 from typing import TYPE_CHECKING
 
 from flask_babel import get_locale
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, db, now_utc
@@ -172,3 +181,22 @@ class CatalogState(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class LicenceReminder(db.Model):
+    """A household was told that a food licence (SPP-IRT) is about to end.
+
+    One row per product and end date: running the reminder twice tells nobody twice,
+    and a renewed licence (a new end date) is reminded about again in its time.
+    """
+
+    __tablename__ = "licence_reminders"
+    __table_args__ = (UniqueConstraint("product_id", "licence_valid_until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    licence_valid_until: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    product: Mapped[Product] = relationship()

@@ -1,0 +1,103 @@
+"""Food licences (SPP-IRT): remind households before a licence ends.
+
+A food product whose licence has ended disappears from the shop
+(``services._public``); a reminder some weeks before gives the household
+time to renew it at the regency office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask.cli import AppGroup
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload
+
+from marketplace.accounts.models import User
+from marketplace.catalog.models import LicenceReminder, Product, ProductKind, ProductStatus
+from marketplace.catalog.services import today_local
+from marketplace.db import db, now_utc
+from marketplace.jobs import enqueue, job
+from marketplace.mail import deliver
+from marketplace.sellers.models import Seller
+
+REMIND_DAYS_BEFORE = 60
+
+catalog_cli = AppGroup("catalog", help="Catalogue upkeep.")
+
+
+def plan_licence_reminders(days_before: int = REMIND_DAYS_BEFORE) -> list[int]:
+    """Record a reminder for each live food licence ending within ``days_before`` days.
+
+    Returns the ids of the new reminders; a licence already reminded about is skipped.
+    """
+    today = today_local()
+    stmt = (
+        select(Product.id, Product.licence_valid_until)
+        .outerjoin(
+            LicenceReminder,
+            and_(
+                LicenceReminder.product_id == Product.id,
+                LicenceReminder.licence_valid_until == Product.licence_valid_until,
+            ),
+        )
+        .where(
+            Product.kind == ProductKind.FOOD.value,
+            Product.status.in_([ProductStatus.PUBLISHED.value, ProductStatus.PAUSED.value]),
+            Product.licence_valid_until >= today,
+            Product.licence_valid_until <= today + dt.timedelta(days=days_before),
+            LicenceReminder.id.is_(None),
+        )
+    )
+    reminders = [
+        LicenceReminder(product_id=product_id, licence_valid_until=valid_until)
+        for product_id, valid_until in db.session.execute(stmt)
+    ]
+    db.session.add_all(reminders)
+    db.session.flush()
+    for reminder in reminders:
+        enqueue("catalog.send_licence_reminder", reminder.id)
+    return [reminder.id for reminder in reminders]
+
+
+@job("catalog.send_licence_reminder")
+def send_licence_reminder(reminder_id: int) -> None:
+    """Mail the household; a reminder already sent is not sent again."""
+    reminder = db.session.scalar(
+        select(LicenceReminder)
+        .where(LicenceReminder.id == reminder_id)
+        .options(
+            joinedload(LicenceReminder.product).joinedload(Product.seller).joinedload(Seller.user)
+        )
+    )
+    if reminder is None or reminder.sent_at is not None:
+        return
+    product = reminder.product
+    owner: User = product.seller.user
+    reminder.sent_at = now_utc()
+    if owner.email:
+        deliver(
+            owner.email,
+            _("Izin P-IRT %(product)s segera berakhir", product=product.name),
+            _(
+                "Halo %(name)s,\n\nIzin P-IRT No. %(number)s untuk %(product)s berlaku sampai "
+                "%(date)s. Setelah itu produk ini tidak tampil di pasar. Perpanjang SPP-IRT di "
+                "dinas kesehatan kabupaten/kota Anda, lalu perbarui nomornya di toko Anda.\n",
+                name=owner.name,
+                number=product.pirt_number,
+                product=product.name,
+                date=format_date(reminder.licence_valid_until, "long"),
+            ),
+        )
+
+
+@catalog_cli.command("remind-licences")
+@click.option("--days", default=REMIND_DAYS_BEFORE, show_default=True)
+def remind_licences_command(days: int) -> None:
+    """Tell households whose food licences end within DAYS days (daily from cron)."""
+    planned = plan_licence_reminders(days)
+    db.session.commit()
+    click.echo(f"{len(planned)} licence reminder(s) queued.")
