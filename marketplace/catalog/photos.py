@@ -52,6 +52,9 @@ def _open_checked(data: bytes) -> Image.Image:
             return image
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(_l("Berkas ini bukan foto yang bisa dibaca."), field="photo") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        # A known format cut short or damaged in its header: some decoders fail already here.
+        raise PhotoError(_l("Foto rusak atau terpotong. Coba kirim lagi."), field="photo") from None
 
 
 def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
