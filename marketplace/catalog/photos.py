@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from marketplace.errors import MarketplaceError
 from marketplace.storage import LocalStorage
@@ -57,6 +57,26 @@ def _open_checked(data: bytes) -> Image.Image:
         raise PhotoError(_l("Foto rusak atau terpotong. Coba kirim lagi."), field="photo") from None
 
 
+#: EXIF orientation -> the move that shows the photo as the phone was held
+_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation. Unlike ``ImageOps.exif_transpose`` this never writes the
+    EXIF back, which fails on damaged tags; the metadata is dropped anyway."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    method = _ORIENTATION.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image
+
+
 def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
     """Decode (at reduced scale when the largest variant is smaller) and apply EXIF rotation."""
     image = _open_checked(data)
@@ -65,7 +85,7 @@ def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
             # JPEG can decode at 1/2, 1/4, 1/8 scale: much faster for a 12 MP phone photo.
             image.draft("RGB", (largest_width, largest_width))
         image.load()
-        image = ImageOps.exif_transpose(image)
+        image = _upright(image)
     except (OSError, SyntaxError, ValueError):
         raise PhotoError(_l("Foto rusak atau terpotong. Coba kirim lagi."), field="photo") from None
     if image.mode not in ("RGB", "RGBA"):
