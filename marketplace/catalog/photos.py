@@ -22,6 +22,7 @@ ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 WEBP_QUALITY = 80
+WEBP_MAX_SIDE = 16383
 
 
 class PhotoError(MarketplaceError):
@@ -103,6 +104,14 @@ def process_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -
     targets = [w for w in sorted(widths) if w < image.width] or [image.width]
     if image.width < max(widths) and image.width not in targets:
         targets.append(image.width)
+    # WebP holds at most 16383 px a side: a very tall photo (a long screenshot) gets
+    # only the variants that fit, or one narrow enough to fit.
+    targets = [w for w in targets if round(image.height * w / image.width) <= WEBP_MAX_SIDE]
+    if not targets:
+        narrow = image.width * WEBP_MAX_SIDE // image.height
+        if narrow < 1:  # over 16383 times taller than wide: a strip, not a photo
+            raise PhotoError(_l("Berkas ini bukan foto yang bisa dibaca."), field="photo")
+        targets = [narrow]
     stored: list[int] = []
     # Largest first, each from the previous one: a cascade is cheaper than from the original.
     current = image
