@@ -100,7 +100,10 @@ def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
 def process_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -> StoredPhoto:
     """Store WebP variants of an uploaded photo and return what was stored."""
     image = _load_oriented(data, max(widths))
-    digest = hashlib.sha256(image.tobytes()).hexdigest()
+    # The raw pixels alone are the same for 200x20000 and 20000x200 of one colour: the key
+    # covers the shape too, or one photo's variants would be served for the other.
+    shape = f"{image.mode} {image.width}x{image.height}\n".encode()
+    digest = hashlib.sha256(shape + image.tobytes()).hexdigest()
     targets = [w for w in sorted(widths) if w < image.width] or [image.width]
     if image.width < max(widths) and image.width not in targets:
         targets.append(image.width)
