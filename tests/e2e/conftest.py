@@ -7,6 +7,7 @@ uses data of its own and gives it back through the ``accounts`` fixture.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.conftest import database_url
+from tests.conftest import FAST_HASH, database_url
 from tests.e2e.helpers import Accounts
 from tests.servers import gunicorn
 
@@ -41,6 +42,8 @@ def live_server(app, tmp_path_factory) -> Iterator[str]:
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": app.config["MEDIA_ROOT"],
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("e2e-instance")),
+        # The suite's cheap argon2, as for the accounts the journeys make themselves.
+        "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
     }
     with gunicorn(env, workers=2) as base:
         yield base
