@@ -106,8 +106,9 @@ def sign_out():
         abort(400)
     services.end_sessions(current_user._get_current_object())
     db.session.commit()
-    logout_user()
+    # Clear first: logout_user leaves a note in the session that deletes the remember-me cookie.
     session.clear()
+    logout_user()
     flash(_("Anda sudah keluar."), "success")
     return redirect(url_for("catalog.home"))
 

@@ -144,7 +144,7 @@ class ProductPhoto(db.Model):
     product_id: Mapped[int] = mapped_column(
         ForeignKey("products.id", ondelete="CASCADE"), index=True
     )
-    #: sha256 of the cleaned image; variants live at photos/<key>/<width>.webp
+    #: sha256 of the cleaned image (mode, size, pixels); variants live at photos/<key>/<width>.webp
     key: Mapped[str] = mapped_column(String(64))
     width: Mapped[int]
     height: Mapped[int]

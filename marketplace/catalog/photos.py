@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from marketplace.errors import MarketplaceError
 from marketplace.storage import LocalStorage
@@ -22,6 +22,7 @@ ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 WEBP_QUALITY = 80
+WEBP_MAX_SIDE = 16383
 
 
 class PhotoError(MarketplaceError):
@@ -52,6 +53,29 @@ def _open_checked(data: bytes) -> Image.Image:
             return image
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(_l("Berkas ini bukan foto yang bisa dibaca."), field="photo") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        # A known format cut short or damaged in its header: some decoders fail already here.
+        raise PhotoError(_l("Foto rusak atau terpotong. Coba kirim lagi."), field="photo") from None
+
+
+#: EXIF orientation -> the move that shows the photo as the phone was held
+_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation. Unlike ``ImageOps.exif_transpose`` this never writes the
+    EXIF back, which fails on damaged tags; the metadata is dropped anyway."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    method = _ORIENTATION.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image
 
 
 def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
@@ -62,7 +86,7 @@ def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
             # JPEG can decode at 1/2, 1/4, 1/8 scale: much faster for a 12 MP phone photo.
             image.draft("RGB", (largest_width, largest_width))
         image.load()
-        image = ImageOps.exif_transpose(image)
+        image = _upright(image)
     except (OSError, SyntaxError, ValueError):
         raise PhotoError(_l("Foto rusak atau terpotong. Coba kirim lagi."), field="photo") from None
     if image.mode not in ("RGB", "RGBA"):
@@ -76,10 +100,21 @@ def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
 def process_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -> StoredPhoto:
     """Store WebP variants of an uploaded photo and return what was stored."""
     image = _load_oriented(data, max(widths))
-    digest = hashlib.sha256(image.tobytes()).hexdigest()
+    # The raw pixels alone are the same for 200x20000 and 20000x200 of one colour: the key
+    # covers the shape too, or one photo's variants would be served for the other.
+    shape = f"{image.mode} {image.width}x{image.height}\n".encode()
+    digest = hashlib.sha256(shape + image.tobytes()).hexdigest()
     targets = [w for w in sorted(widths) if w < image.width] or [image.width]
     if image.width < max(widths) and image.width not in targets:
         targets.append(image.width)
+    # WebP holds at most 16383 px a side: a very tall photo (a long screenshot) gets
+    # only the variants that fit, or one narrow enough to fit.
+    targets = [w for w in targets if round(image.height * w / image.width) <= WEBP_MAX_SIDE]
+    if not targets:
+        narrow = image.width * WEBP_MAX_SIDE // image.height
+        if narrow < 1:  # over 16383 times taller than wide: a strip, not a photo
+            raise PhotoError(_l("Berkas ini bukan foto yang bisa dibaca."), field="photo")
+        targets = [narrow]
     stored: list[int] = []
     # Largest first, each from the previous one: a cascade is cheaper than from the original.
     current = image

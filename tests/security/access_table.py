@@ -1,0 +1,113 @@
+"""Who gets what: every route of the site, for every role, in one table.
+
+A row is ``(method, path, anonymous, buyer, seller, reviewer, officer, admin)``.
+``{name}`` in a path is an object made for the test by ``OBJECTS[name](user)``, where
+``user`` is the one signed in (``None`` for a visitor): routes about "own" and "other's"
+things (an order, a listing) get one row for each, e.g. ``{own_order}`` and
+``{other_order}``. A POST sends ``FORMS[endpoint]``, a valid form, so that the status
+shows access and not a form problem.
+
+A new route without a row fails ``test_every_route_is_in_the_table``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from marketplace.accounts.models import User
+from marketplace.catalog.models import ProductPhoto, ProductStatus
+from marketplace.db import db
+from marketplace.sellers.models import SellerStatus
+from tests import factories
+
+ROLES = ("anonymous", "buyer", "seller", "reviewer", "officer", "admin")
+
+# fmt: off
+ACCESS = [
+    # method  path                                        anon buyer seller rev  off  admin
+    ("GET",  "/",                                          200, 200, 200, 200, 200, 200),
+    ("GET",  "/produk",                                    200, 200, 200, 200, 200, 200),
+    ("GET",  "/produk?region=tarakan&sort=price_asc",      200, 200, 200, 200, 200, 200),
+    ("GET",  "/search?q=amplang",                          200, 200, 200, 200, 200, 200),
+    ("GET",  "/produk/{product}",                          200, 200, 200, 200, 200, 200),
+    ("GET",  "/produk/{draft_product}",                    404, 404, 404, 404, 404, 404),
+    ("GET",  "/produk/{expired_licence_product}",          404, 404, 404, 404, 404, 404),
+    ("GET",  "/toko/{shop}",                               200, 200, 200, 200, 200, 200),
+    ("GET",  "/toko/{suspended_shop}",                     404, 404, 404, 404, 404, 404),
+    ("GET",  "/media/{photo}",                             200, 200, 200, 200, 200, 200),
+    ("GET",  "/media/photos/{missing}/320.webp",           404, 404, 404, 404, 404, 404),
+    ("GET",  "/media/{outside_media}",                     404, 404, 404, 404, 404, 404),
+    ("GET",  "/static/style.css",                          200, 200, 200, 200, 200, 200),
+    ("GET",  "/static/tidak-ada.css",                      404, 404, 404, 404, 404, 404),
+    ("GET",  "/healthz",                                   200, 200, 200, 200, 200, 200),
+    ("POST", "/bahasa",                                    302, 302, 302, 302, 302, 302),
+    ("GET",  "/bahasa",                                    405, 405, 405, 405, 405, 405),
+    ("GET",  "/akun/daftar",                               200, 302, 302, 302, 302, 302),
+    ("POST", "/akun/daftar",                               302, 302, 302, 302, 302, 302),
+    ("GET",  "/akun/masuk",                                200, 302, 302, 302, 302, 302),
+    ("POST", "/akun/masuk",                                302, 302, 302, 302, 302, 302),
+    ("POST", "/akun/keluar",                               302, 302, 302, 302, 302, 302),
+    ("GET",  "/akun/keluar",                               405, 405, 405, 405, 405, 405),
+    ("GET",  "/akun/admin/pengguna",                       302, 403, 403, 403, 403, 200),
+    ("GET",  "/akun/admin/pengguna?q=demo",                302, 403, 403, 403, 403, 200),
+    ("POST", "/akun/admin/pengguna/{other_user}/peran",    302, 403, 403, 403, 403, 302),
+    ("POST", "/akun/admin/pengguna/{missing_user}/peran",  302, 403, 403, 403, 403, 404),
+    ("GET",  "/akun/admin/pengguna/{other_user}/peran",    405, 405, 405, 405, 405, 405),
+    ("POST", "/produk",                                    405, 405, 405, 405, 405, 405),
+]
+# fmt: on
+
+#: A valid form for each POST endpoint.
+FORMS: dict[str, dict[str, str]] = {
+    "site.language": {"locale": "en", "next": "/produk"},
+    "accounts.sign_up": {
+        "name": "Ibu Matriks",
+        "email": "matriks@contoh.id",
+        "password": "anyaman-rotan-malinau",
+    },
+    "accounts.sign_in": {"login": "pembeli@demo.id", "password": "demo-pass-2026"},
+    "accounts.sign_out": {},
+    "accounts.admin_change_role": {"role": "reviewer", "action": "grant"},
+}
+
+
+def _product(status=ProductStatus.PUBLISHED, **kwargs) -> str:
+    return factories.make_product(status=status, **kwargs).slug
+
+
+def _suspended_shop() -> str:
+    seller = factories.make_seller()
+    seller.status = SellerStatus.SUSPENDED.value
+    db.session.flush()
+    return seller.slug
+
+
+def _photo() -> str:
+    photo = db.session.scalar(select(ProductPhoto).order_by(ProductPhoto.id).limit(1))
+    return photo.variant_key(photo.widths[0])
+
+
+#: Makes the object a ``{name}`` stands for; gets the signed-in user (or None).
+OBJECTS: dict[str, Callable[[User | None], str]] = {
+    "product": lambda user: "amplang-ikan-tenggiri",
+    "draft_product": lambda user: _product(ProductStatus.DRAFT),
+    "expired_licence_product": lambda user: _product(
+        category_slug="camilan", licence_valid_until=dt.date(2020, 1, 1)
+    ),
+    "shop": lambda user: "amplang-bu-siti",
+    "suspended_shop": lambda user: _suspended_shop(),
+    "photo": lambda user: _photo(),
+    "missing": lambda user: "0" * 63 + "1",
+    "outside_media": lambda user: "..%2F" * 12 + "etc%2Fpasswd",
+    "other_user": lambda user: str(factories.make_user().id),
+    "missing_user": lambda user: "999999999",
+}
+
+
+def fill(path: str, user: User | None) -> str:
+    """The path with each ``{name}`` replaced by a freshly made object."""
+    names = {name: make(user) for name, make in OBJECTS.items() if "{" + name + "}" in path}
+    return path.format(**names)

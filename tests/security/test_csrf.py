@@ -1,0 +1,84 @@
+"""Every state-changing request needs the CSRF token of the session that sends it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from marketplace import create_app
+from marketplace.accounts.models import Role, User
+from marketplace.db import db
+from tests import factories
+from tests.conftest import app_settings, csrf_token_from
+from tests.security.access_table import ACCESS, FORMS, OBJECTS, fill
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+REFUSED = "Formulir kedaluwarsa atau tidak sah"
+
+
+def _state_changing_requests() -> list:
+    """Each non-GET route of the app, with a path from the access table that reaches it."""
+    app = create_app(app_settings())
+    adapter = app.url_map.bind("localhost")
+    placeholders = {name: "1" for name in OBJECTS}
+    paths = {}
+    for method, path, *statuses in ACCESS:
+        try:
+            rule, _ = adapter.match(
+                path.format(**placeholders).split("?")[0], method=method, return_rule=True
+            )
+        except (MethodNotAllowed, NotFound):
+            continue
+        if statuses[-1] not in (404, 405):  # an admin reaches the view itself
+            paths.setdefault((method, rule.rule), (path, rule.endpoint))
+    cases = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - SAFE_METHODS):
+            # A route missing from the access table fails test_every_route_is_in_the_table.
+            path, endpoint = paths.get((method, rule.rule), (rule.rule, rule.endpoint))
+            for role in ("anonymous", "admin"):
+                cases.append(
+                    pytest.param(method, path, endpoint, role, id=f"{method} {path} {role}")
+                )
+    return cases
+
+
+@pytest.mark.parametrize(("method", "path", "endpoint", "role"), _state_changing_requests())
+def test_state_change_without_token_is_refused(
+    client, login_as, csrf, method, path, endpoint, role
+):
+    user = None if role == "anonymous" else login_as(role)
+    response = client.open(fill(path, user), method=method, data=FORMS.get(endpoint, {}))
+    assert response.status_code == 400
+    assert REFUSED in response.get_data(as_text=True)
+
+
+def test_refused_requests_change_nothing(client, login_as, csrf):
+    login_as("admin")
+    other = factories.make_user()
+    db.session.commit()
+    client.post(f"/akun/admin/pengguna/{other.id}/peran", data=FORMS["accounts.admin_change_role"])
+    response = client.post("/bahasa", data=FORMS["site.language"])
+    assert "lang=" not in response.headers.get("Set-Cookie", "")
+    db.session.refresh(other)
+    assert other.roles == {Role.BUYER}
+
+    client.post("/akun/keluar")
+    client.post("/akun/daftar", data=FORMS["accounts.sign_up"])
+    new = select(User).where(User.email == FORMS["accounts.sign_up"]["email"])
+    assert db.session.scalar(new) is None
+
+
+def test_a_token_from_another_session_is_refused(app, client, csrf):
+    theirs = app.test_client()
+    token = csrf_token_from(theirs.get("/akun/masuk").get_data(as_text=True))
+    client.get("/akun/masuk")  # a session of its own, with its own token
+    response = client.post("/bahasa", data={**FORMS["site.language"], "csrf_token": token})
+    assert response.status_code == 400
+
+
+def test_the_session_own_token_is_accepted(client, csrf):
+    token = csrf_token_from(client.get("/akun/masuk").get_data(as_text=True))
+    response = client.post("/bahasa", data={**FORMS["site.language"], "csrf_token": token})
+    assert response.status_code == 302
