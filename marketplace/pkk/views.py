@@ -1,4 +1,4 @@
-"""The PKK review queue and the decision page."""
+"""The PKK review queue and decisions: packaging of products, and shop applications."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.pkk import services
 from marketplace.pkk.forms import ReviewForm
-from marketplace.sellers.forms import STATUS_LABELS
+from marketplace.sellers import services as sellers
+from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
+from marketplace.sellers.models import SellerApplication
 
 bp = Blueprint("pkk", __name__, url_prefix="/pkk")
 
@@ -71,3 +73,45 @@ def review(product_id: int):
     return render_template(
         "pkk/review.html", product=product, form=form, status_labels=STATUS_LABELS
     ), status
+
+
+def get_application_for_reviewer_or_404(application_id: int) -> SellerApplication:
+    try:
+        return sellers.get_application(application_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/pendaftaran")
+@role_required(Role.REVIEWER)
+def applications():
+    return render_template("pkk/applications.html", applications=sellers.pending_applications())
+
+
+@bp.route("/pendaftaran/<int:application_id>", methods=["GET", "POST"])
+@role_required(Role.REVIEWER)
+def application(application_id: int):
+    application = get_application_for_reviewer_or_404(application_id)
+    form = ApplicationDecisionForm()
+    if form.validate_on_submit():
+        actor = current_user._get_current_object()
+        try:
+            if form.decision.data == "approve":
+                sellers.approve_application(application, actor, form.note.data or "")
+                message = _("Toko %(shop)s dibuka.", shop=application.shop_name)
+            else:
+                sellers.reject_application(application, actor, form.note.data or "")
+                message = _("Pengajuan %(shop)s ditolak.", shop=application.shop_name)
+        except MarketplaceError as error:
+            db.session.rollback()
+            if error.field == "note":
+                form.note.errors = [*form.note.errors, str(error.message)]
+            else:
+                form.form_errors.append(str(error.message))
+            application = get_application_for_reviewer_or_404(application_id)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("pkk.applications"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("pkk/application.html", application=application, form=form), status

@@ -6,19 +6,21 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     Field,
+    FileField,
     HiddenField,
     MultipleFileField,
     RadioField,
     SelectChoice,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import NumberInput, TextInput
 
 from marketplace.money import parse_rupiah
-from marketplace.sellers.services import ListingInput
+from marketplace.sellers.services import ApplicationInput, ListingInput
 
 REQUIRED = _l("Wajib diisi.")
 
@@ -162,3 +164,59 @@ class ProductForm(FlaskForm):
         self.pirt_number.data = product.pirt_number
         self.halal_number.data = product.halal_number
         self.shelf_life_days.data = product.shelf_life_days
+
+
+class ApplicationForm(FlaskForm):
+    shop_name = StringField(
+        _l("Nama toko"),
+        validators=[InputRequired(REQUIRED), Length(max=120)],
+        description=_l("Contoh: Amplang Bu Siti"),
+    )
+    owner_name = StringField(
+        _l("Nama pemilik"), validators=[InputRequired(REQUIRED), Length(max=120)]
+    )
+    region_id = SelectField(_l("Kabupaten/kota"), coerce=_int_or_none, validate_choice=False)
+    village = StringField(
+        _l("Desa/kelurahan"), validators=[InputRequired(REQUIRED), Length(max=120)]
+    )
+    whatsapp = TelField(
+        _l("Nomor WhatsApp"),
+        validators=[InputRequired(REQUIRED), Length(max=24)],
+        description=_l("Contoh: 0812 3456 7890"),
+    )
+    nib = StringField(
+        _l("NIB (bila ada)"),
+        validators=[Optional(), Length(max=24)],
+        description=_l("Nomor Induk Berusaha dari OSS, 13 angka"),
+    )
+    story = TextAreaField(
+        _l("Cerita usaha Anda"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Siapa yang membuat, sejak kapan, dari bahan apa."),
+    )
+    photo = FileField(
+        _l("Foto usaha atau produk"), description=_l("Satu foto: dapur, kemasan, atau produk.")
+    )
+
+    def application_input(self) -> ApplicationInput:
+        return ApplicationInput(
+            shop_name=self.shop_name.data or "",
+            owner_name=self.owner_name.data or "",
+            region_id=self.region_id.data,
+            village=self.village.data or "",
+            whatsapp=self.whatsapp.data or "",
+            nib=self.nib.data,
+            story=self.story.data or "",
+        )
+
+
+DECISIONS = ("approve", "reject")
+
+
+class ApplicationDecisionForm(FlaskForm):
+    note = TextAreaField(
+        _l("Alasan atau catatan"),
+        validators=[Length(max=2000)],
+        description=_l("Wajib bila menolak; pemohon membacanya."),
+    )
+    decision = StringField(validators=[AnyOf(DECISIONS)])

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from marketplace.accounts.access import role_required
@@ -27,7 +27,7 @@ from marketplace.catalog.models import PhotoUpload, Product
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.sellers import services
-from marketplace.sellers.forms import STATUS_LABELS, ProductForm
+from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.sellers.models import Seller
 from marketplace.storage import get_storage
 
@@ -89,7 +89,7 @@ def _receive_photos(seller: Seller, already: int) -> tuple[list[PhotoUpload], li
     return kept + result.uploads, result.problems
 
 
-def _show_error(form: ProductForm, error: MarketplaceError) -> None:
+def _show_error(form, error: MarketplaceError) -> None:
     field = getattr(form, error.field or "", None) if error.field else None
     if field is None:
         form.form_errors.append(str(error.message))
@@ -242,3 +242,36 @@ def photo_action(product_id: int, photo_id: int, action: str):
         abort(404)
     db.session.commit()
     return redirect(url_for("sellers.product_edit", product_id=product_id) + "#foto")
+
+
+@bp.route("/buka-toko", methods=["GET", "POST"])
+@login_required
+def apply():
+    """Apply to open a shop, and see where the application stands."""
+    if services.get_seller_of_user(current_user.id) is not None:
+        return redirect(url_for("sellers.dashboard"))
+    latest = services.latest_application(current_user.id)
+    form = ApplicationForm()
+    form.region_id.choices = [SelectChoice(0, _("Pilih kabupaten/kota"))] + [
+        SelectChoice(region.id, f"{region.kind.capitalize()} {region.name}")
+        for region in services.list_regions()
+    ]
+    if form.validate_on_submit():
+        upload = request.files.get("photo")
+        try:
+            services.apply_for_shop(
+                current_user.id,
+                form.application_input(),
+                upload.read() if upload else b"",
+                get_storage(),
+                current_app.config["PHOTO_WIDTHS"],
+            )
+        except MarketplaceError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Pengajuan terkirim. Tim PKK akan meninjaunya."), "success")
+            return redirect(url_for("sellers.apply"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("sellers/apply.html", form=form, latest=latest), status
