@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from flask import (
@@ -110,12 +111,15 @@ def _product_form() -> ProductForm:
 def dashboard():
     seller = services.get_seller_of_user(current_user.id)
     products = services.list_seller_products(seller.id) if seller else []
+    today = catalog.today_local()
     return render_template(
         "sellers/dashboard.html",
         seller=seller,
         products=products,
         status_labels=STATUS_LABELS,
-        today=catalog.today_local(),
+        today=today,
+        # Six months' notice: renewing an SPP-IRT takes a while.
+        remind_before=today + dt.timedelta(days=183),
     )
 
 

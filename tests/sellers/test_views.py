@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -348,3 +349,29 @@ def test_seller_actions_need_the_csrf_token(client, seller, csrf):
     assert client.post(f"/penjual/produk/{product.id}/ajukan").status_code == 400
     db.session.refresh(product)
     assert product.status == "draft"
+
+
+def test_dashboard_warns_about_ending_and_ended_licences(client, seller):
+    today = dt.date.today()
+    factories.make_product(
+        seller=seller,
+        name="Dodol Hampir Habis Izin",
+        category_slug="manisan",
+        licence_valid_until=today + dt.timedelta(days=60),
+    )
+    ended = factories.make_product(
+        seller=seller, name="Terasi Izin Lewat", category_slug="beras-bumbu"
+    )
+    ended.licence_valid_until = today - dt.timedelta(days=1)
+    factories.make_product(seller=seller, name="Kopi Aman", category_slug="madu-kopi")
+    html = client.get("/penjual").get_data(as_text=True)
+    assert html.count("Perpanjang SPP-IRT sebelum itu") == 1
+    assert "Tersembunyi: izin P-IRT sudah berakhir" in html
+    assert client.get(f"/produk/{ended.slug}").status_code == 404
+
+
+def test_a_seller_without_a_shop_is_pointed_to_the_application(client, login_as):
+    login_as("seller")
+    html = client.get("/penjual").get_data(as_text=True)
+    assert "belum punya toko" in html and 'href="/buka-toko"' in html
+    assert client.get("/penjual/produk/baru").status_code == 404
