@@ -56,6 +56,9 @@ def test_the_create_form_opens_the_camera(client, seller):
     assert 'accept="image/*"' in html and 'capture="environment"' in html
     assert "multiple" in html and 'name="idempotency_token"' in html
     assert 'enctype="multipart/form-data"' in html
+    # The browser shrinks photos first where it can (tests/e2e); an external script, for the CSP.
+    assert 'data-shrink="1280"' in html and "/static/photo-shrink.js?v=" in html
+    assert "<script>" not in html
 
 
 def test_food_needs_its_licence_and_reads_it_as_printed(client, seller):
