@@ -42,6 +42,9 @@ PRODUCT_MOVES: dict[tuple[ProductStatus, ProductStatus], str] = {
     (ProductStatus.PENDING_REVIEW, ProductStatus.CHANGES_REQUESTED): "reviewer",
     (ProductStatus.PUBLISHED, ProductStatus.PAUSED): "seller",
     (ProductStatus.PAUSED, ProductStatus.PUBLISHED): "seller",
+    # Packaging photos changed after approval: back to the queue (see sellers.services).
+    (ProductStatus.PUBLISHED, ProductStatus.PENDING_REVIEW): "seller",
+    (ProductStatus.PAUSED, ProductStatus.PENDING_REVIEW): "seller",
 }
 
 
@@ -122,6 +125,8 @@ class Product(db.Model):
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: when it last went into the review queue (the queue is oldest first)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when the PKK last approved its packaging; shown to buyers
+    packaging_approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
@@ -149,6 +154,23 @@ class Product(db.Model):
     @property
     def in_stock(self) -> bool:
         return self.is_made_to_order or self.stock > 0
+
+    @property
+    def photo_keys(self) -> str:
+        """The content hashes of the photos, in order: what a review decision is bound to."""
+        return ",".join(photo.key for photo in self.photos)
+
+    def approved_photo_keys(self) -> str | None:
+        """The photos the last approval saw, or None when never approved."""
+        approvals = [
+            change
+            for change in self.status_changes
+            if change.from_status == ProductStatus.PENDING_REVIEW.value
+            and change.to_status == ProductStatus.PUBLISHED.value
+        ]
+        if not approvals:
+            return None
+        return max(approvals, key=lambda change: change.id or 0).photo_keys
 
     @property
     def latest_note(self) -> str:
@@ -231,6 +253,8 @@ class ProductStatusChange(db.Model):
     to_status: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
+    #: the product's photos (content hashes, in order) when the move was made
+    photo_keys: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     product: Mapped[Product] = relationship(back_populates="status_changes")

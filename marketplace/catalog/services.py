@@ -222,10 +222,13 @@ def change_product_status(
         to_status=to.value,
         actor_id=actor.id,
         note=note.strip(),
+        photo_keys=product.photo_keys,
     )
     db.session.add(change)
     product.status = to.value
     if to is ProductStatus.PUBLISHED and product.published_at is None:
         product.published_at = now_utc()
+    if current is ProductStatus.PENDING_REVIEW and to is ProductStatus.PUBLISHED:
+        product.packaging_approved_at = now_utc()
     db.session.flush()
     return change

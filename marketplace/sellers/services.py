@@ -360,8 +360,36 @@ def create_product(
     return product, True
 
 
-def update_product(product: Product, values: ListingInput, upload_ids: list[int]) -> None:
-    """Change a product's details and add the photos uploaded with the form."""
+def _recheck_packaging(product: Product, actor: User) -> bool:
+    """Send a public (or paused) product back to review when its photos are not the approved ones.
+
+    An approval is bound to the photos' content hashes: adding, replacing or removing a
+    photo after approval needs a new one. Reordering needs none.
+    """
+    if product.status not in (ProductStatus.PUBLISHED.value, ProductStatus.PAUSED.value):
+        return False
+    approved = product.approved_photo_keys()
+    current = {photo.key for photo in product.photos}
+    if approved is not None and set(filter(None, approved.split(","))) == current:
+        return False
+    change_product_status(
+        product,
+        ProductStatus.PENDING_REVIEW,
+        actor,
+        note=str(_l("Foto kemasan berubah setelah disetujui.")),
+    )
+    product.submitted_at = now_utc()
+    db.session.flush()
+    return True
+
+
+def update_product(
+    product: Product, values: ListingInput, upload_ids: list[int], actor: User
+) -> bool:
+    """Change a product's details and add the photos uploaded with the form.
+
+    Returns True when new photos sent an approved product back to review.
+    """
     category = _check(values)
     uploads = kept_uploads(product.seller_id, upload_ids)
     if len(product.photos) + len(uploads) > MAX_PHOTOS:
@@ -370,6 +398,7 @@ def update_product(product: Product, values: ListingInput, upload_ids: list[int]
     _attach(product, uploads)
     refresh_search_text(product)
     db.session.flush()
+    return _recheck_packaging(product, actor)
 
 
 def _photo(product: Product, photo_id: int) -> ProductPhoto:
@@ -386,13 +415,13 @@ def _renumber(product: Product, ordered: list[ProductPhoto]) -> None:
     db.session.flush()
 
 
-def make_cover(product: Product, photo_id: int) -> None:
+def make_cover(product: Product, photo_id: int, actor: User) -> None:
     """Put a photo first: the first photo is the cover buyers see."""
     photo = _photo(product, photo_id)
     _renumber(product, [photo, *(p for p in product.photos if p is not photo)])
 
 
-def move_photo(product: Product, photo_id: int, step: int) -> None:
+def move_photo(product: Product, photo_id: int, step: int, actor: User) -> None:
     """Move a photo one place earlier (``step=-1``) or later (``step=1``)."""
     photo = _photo(product, photo_id)
     ordered = list(product.photos)
@@ -402,10 +431,12 @@ def move_photo(product: Product, photo_id: int, step: int) -> None:
     _renumber(product, ordered)
 
 
-def remove_photo(product: Product, photo_id: int) -> None:
+def remove_photo(product: Product, photo_id: int, actor: User) -> None:
+    """Delete a photo; an approved product goes back to review without it."""
     photo = _photo(product, photo_id)
     product.photos.remove(photo)
     _renumber(product, list(product.photos))
+    _recheck_packaging(product, actor)
 
 
 def submit_for_review(product: Product, actor: User) -> None:

@@ -166,8 +166,11 @@ def product_edit(product_id: int):
         form.photos.errors = [*form.photos.errors, *problems]
         if valid and not problems:
             try:
-                services.update_product(
-                    product, form.listing_input(), [upload.id for upload in uploads]
+                back_to_review = services.update_product(
+                    product,
+                    form.listing_input(),
+                    [upload.id for upload in uploads],
+                    current_user._get_current_object(),
                 )
             except MarketplaceError as error:
                 db.session.rollback()
@@ -175,6 +178,8 @@ def product_edit(product_id: int):
             else:
                 db.session.commit()
                 flash(_("Perubahan disimpan."), "success")
+                if back_to_review:
+                    flash(_("Foto kemasan berubah; PKK meninjau ulang produk ini."), "success")
                 return redirect(url_for("sellers.product_edit", product_id=product.id))
         status = 400
     else:
@@ -226,8 +231,8 @@ def product_action(product_id: int, action: str):
 
 PHOTO_ACTIONS = {
     "sampul": services.make_cover,
-    "naik": lambda product, photo_id: services.move_photo(product, photo_id, -1),
-    "turun": lambda product, photo_id: services.move_photo(product, photo_id, 1),
+    "naik": lambda product, photo_id, actor: services.move_photo(product, photo_id, -1, actor),
+    "turun": lambda product, photo_id, actor: services.move_photo(product, photo_id, 1, actor),
     "hapus": services.remove_photo,
 }
 
@@ -241,7 +246,7 @@ def photo_action(product_id: int, photo_id: int, action: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        PHOTO_ACTIONS[action](product, photo_id)
+        PHOTO_ACTIONS[action](product, photo_id, current_user._get_current_object())
     except NotFound:
         abort(404)
     db.session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 
@@ -152,3 +153,51 @@ def test_reviewers_cannot_edit_products(client, login_as):
 def test_a_missing_product_is_a_404(client, login_as):
     login_as("reviewer")
     assert client.get("/pkk/tinjauan/999999").status_code == 404
+
+
+def _approved(client, login_as, **kwargs):
+    """A product through review: submitted, then approved by a reviewer."""
+    product = _submitted(1, **kwargs)
+    login_as("reviewer")
+    client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "approve"})
+    db.session.refresh(product)
+    assert product.status == "published"
+    login_as(user=product.seller.user)
+    return product
+
+
+def test_buyers_see_the_pkk_mark_with_its_date(client, login_as):
+    product = _approved(client, login_as)
+    html = client.get(f"/produk/{product.slug}").get_data(as_text=True)
+    assert "Kemasan disetujui PKK" in html and product.packaging_approved_at is not None
+    [approval] = product.status_changes
+    assert approval.photo_keys == product.photos[0].key
+
+
+def test_a_new_packaging_photo_after_approval_goes_back_to_review(client, login_as):
+    product = _approved(client, login_as)
+    form = factories.listing_form(
+        name=product.name,
+        photos=[(io.BytesIO(factories.photo_bytes(colour=(1, 2, 3))), "label-baru.jpg")],
+    )
+    response = client.post(f"/penjual/produk/{product.id}", data=form, follow_redirects=True)
+    assert "meninjau ulang" in response.get_data(as_text=True)
+    db.session.refresh(product)
+    assert product.status == "pending_review"
+    assert client.get(f"/produk/{product.slug}").status_code == 404
+    assert product.latest_note == "Foto kemasan berubah setelah disetujui."
+
+
+def test_details_change_without_a_new_review(client, login_as):
+    product = _approved(client, login_as)
+    form = factories.listing_form(name="Nama Baru Saja", price="30.000")
+    assert client.post(f"/penjual/produk/{product.id}", data=form).status_code == 302
+    db.session.refresh(product)
+    assert product.status == "published" and product.price_amount == 30000
+
+
+def test_removing_an_approved_photo_goes_back_to_review(client, login_as):
+    product = _approved(client, login_as)
+    client.post(f"/penjual/produk/{product.id}/foto/{product.photos[0].id}/hapus")
+    db.session.refresh(product)
+    assert product.status == "pending_review"

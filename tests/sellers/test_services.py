@@ -95,7 +95,10 @@ def test_craft_drops_food_fields_and_food_needs_them():
     assert product.kind == "craft" and product.pirt_number is None
     with pytest.raises(ListingError) as error:
         services.update_product(
-            product, _values(category_id=factories.category("madu-kopi").id), upload_ids=[]
+            product,
+            _values(category_id=factories.category("madu-kopi").id),
+            upload_ids=[],
+            actor=seller.user,
         )
     assert error.value.field == "pirt_number"
 
@@ -106,7 +109,8 @@ def test_craft_drops_food_fields_and_food_needs_them():
         (ProductStatus.DRAFT, ProductStatus.PUBLISHED, Role.SELLER),
         (ProductStatus.CHANGES_REQUESTED, ProductStatus.PUBLISHED, Role.SELLER),
         (ProductStatus.DRAFT, ProductStatus.PAUSED, Role.SELLER),
-        (ProductStatus.PAUSED, ProductStatus.PENDING_REVIEW, Role.REVIEWER),
+        (ProductStatus.PUBLISHED, ProductStatus.DRAFT, Role.SELLER),
+        (ProductStatus.CHANGES_REQUESTED, ProductStatus.PAUSED, Role.REVIEWER),
     ],
 )
 def test_moves_outside_the_table_are_refused(start, to, role):
@@ -132,3 +136,20 @@ def test_every_move_in_the_table_is_recorded_with_who_and_when():
         assert (change.from_status, change.to_status) == (start.value, to.value)
         assert change.actor_id == reviewer.id and change.created_at is not None
         assert product.status == to.value and product.latest_note == "catatan"
+
+
+def test_approval_is_bound_to_the_photos_not_their_order():
+    product = factories.make_product(status=ProductStatus.PENDING_REVIEW)
+    product.photos.append(
+        factories.ProductPhoto(key="b" * 64, width=400, height=400, variant_widths="400")
+    )
+    factories.db.session.flush()
+    reviewer = factories.make_user(roles=[Role.REVIEWER])
+    change_product_status(product, ProductStatus.PUBLISHED, reviewer)
+    seller = product.seller.user
+    services.make_cover(product, product.photos[1].id, seller)
+    services.pause_product(product, seller)
+    services.move_photo(product, product.photos[0].id, 1, seller)
+    assert product.status == "paused"
+    services.remove_photo(product, product.photos[0].id, seller)
+    assert product.status == "pending_review"
