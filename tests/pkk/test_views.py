@@ -201,3 +201,16 @@ def test_removing_an_approved_photo_goes_back_to_review(client, login_as):
     client.post(f"/penjual/produk/{product.id}/foto/{product.photos[0].id}/hapus")
     db.session.refresh(product)
     assert product.status == "pending_review"
+
+
+def test_queue_queries_do_not_grow_with_the_queue(client, login_as, count_queries):
+    _submitted(1)
+    login_as("reviewer")
+    with count_queries() as before:
+        assert client.get("/pkk/tinjauan").status_code == 200
+    for n in range(15):
+        _submitted(n + 2, seller=factories.make_seller())
+    db.session.commit()
+    with count_queries() as after:
+        assert client.get("/pkk/tinjauan").status_code == 200
+    assert len(after) == len(before) <= 10, after

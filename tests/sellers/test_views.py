@@ -378,3 +378,17 @@ def test_a_seller_without_a_shop_is_pointed_to_the_application(client, login_as)
     html = client.get("/penjual").get_data(as_text=True)
     assert "belum punya toko" in html and 'href="/buka-toko"' in html
     assert client.get("/penjual/produk/baru").status_code == 404
+
+
+def test_dashboard_queries_do_not_grow_with_the_listings(client, seller, count_queries):
+    factories.make_product(seller=seller, status=ProductStatus.DRAFT)
+    db.session.commit()
+    with count_queries() as before:
+        assert client.get("/penjual").status_code == 200
+    for n in range(15):
+        status = ProductStatus.CHANGES_REQUESTED if n % 2 else ProductStatus.PUBLISHED
+        factories.make_product(seller=seller, name=f"Produk Tambahan {n}", status=status)
+    db.session.commit()
+    with count_queries() as after:
+        assert client.get("/penjual").status_code == 200
+    assert len(after) == len(before) <= 8, after
