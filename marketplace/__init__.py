@@ -99,9 +99,11 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.demo import demo_cli
+    from marketplace.sellers.cli import sellers_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(sellers_cli)
 
 
 def register_web(app: Flask) -> None:

@@ -663,3 +663,17 @@ def reject_application(application: SellerApplication, actor: User, reason: str)
         raise ListingError(_l("Tulis alasan penolakan untuk pemohon."), field="note")
     _decide(application, ApplicationStatus.REJECTED, actor, reason)
     db.session.flush()
+
+
+def prune_uploads(hours: int = 48) -> int:
+    """Delete upload rows older than ``hours`` that no form came back for.
+
+    The stored files stay: keys are content hashes that a product may share.
+    """
+    cutoff = now_utc() - dt.timedelta(hours=hours)
+    result = db.session.execute(
+        delete(PhotoUpload).where(PhotoUpload.created_at < cutoff),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.flush()
+    return result.rowcount or 0

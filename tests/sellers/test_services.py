@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from marketplace.accounts.models import Role
-from marketplace.catalog.models import PRODUCT_MOVES, ProductStatus
+from marketplace.catalog.models import PRODUCT_MOVES, PhotoUpload, ProductStatus
 from marketplace.catalog.services import StatusError, change_product_status
+from marketplace.db import db, now_utc
 from marketplace.errors import Forbidden
 from marketplace.money import parse_rupiah
 from marketplace.sellers import services
@@ -143,7 +145,7 @@ def test_approval_is_bound_to_the_photos_not_their_order():
     product.photos.append(
         factories.ProductPhoto(key="b" * 64, width=400, height=400, variant_widths="400")
     )
-    factories.db.session.flush()
+    db.session.flush()
     reviewer = factories.make_user(roles=[Role.REVIEWER])
     change_product_status(product, ProductStatus.PUBLISHED, reviewer)
     seller = product.seller.user
@@ -153,3 +155,16 @@ def test_approval_is_bound_to_the_photos_not_their_order():
     assert product.status == "paused"
     services.remove_photo(product, product.photos[0].id, seller)
     assert product.status == "pending_review"
+
+
+def test_old_unused_uploads_are_pruned(app):
+    seller = factories.make_seller()
+    old = PhotoUpload(seller_id=seller.id, key="d" * 64, width=1, height=1, variant_widths="1")
+    old.created_at = now_utc() - dt.timedelta(days=3)
+    fresh = PhotoUpload(seller_id=seller.id, key="e" * 64, width=1, height=1, variant_widths="1")
+    db.session.add_all([old, fresh])
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["sellers", "prune-uploads"])
+    assert result.exit_code == 0 and "Removed 1" in result.output
+    remaining = db.session.scalars(select(PhotoUpload.key)).all()
+    assert "e" * 64 in remaining and "d" * 64 not in remaining
