@@ -107,7 +107,10 @@ class ProductForm(FlaskForm):
         validators=[InputRequired(REQUIRED), Length(max=60)],
         description=_l("Contoh: bungkus 250 g, toples, buah"),
     )
-    sale_mode = RadioField(_l("Cara jual"), choices=SALE_MODES, default="stock")
+    # Anything but "order" means stock: no English "Not a valid choice" for a tampered value.
+    sale_mode = RadioField(
+        _l("Cara jual"), choices=SALE_MODES, default="stock", validate_choice=False
+    )
     stock = WholeNumberField(_l("Stok"), validators=[Optional()])
     daily_capacity = WholeNumberField(
         _l("Bisa dibuat per hari"), validators=[Optional()], description=_l("Untuk produk pesanan")

@@ -64,7 +64,8 @@ def get_product_for_seller_or_404(product_id: int) -> tuple[Seller, Product]:
 
 
 def _upload_ids() -> list[int]:
-    return [int(v) for v in request.form.getlist("upload_ids") if v.isdigit()][: 2 * 8]
+    ids = [int(v) for v in request.form.getlist("upload_ids") if v.isdigit() and len(v) < 12]
+    return ids[: services.MAX_PHOTOS]
 
 
 def _receive_photos(seller: Seller, already: int) -> tuple[list[PhotoUpload], list[str]]:

@@ -392,3 +392,12 @@ def test_dashboard_queries_do_not_grow_with_the_listings(client, seller, count_q
     with count_queries() as after:
         assert client.get("/penjual").status_code == 200
     assert len(after) == len(before) <= 8, after
+
+
+def test_the_seller_pages_speak_english_too(client, seller):
+    client.post("/bahasa", data={"locale": "en"})
+    factories.make_product(seller=seller, status=ProductStatus.DRAFT)
+    assert "My products" in client.get("/penjual").get_data(as_text=True)
+    response = client.post("/penjual/produk/baru", data=factories.listing_form(price="35.000,50"))
+    html = response.get_data(as_text=True)
+    assert "Write the price in whole rupiah" in html and "Product name" in html
