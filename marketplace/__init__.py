@@ -92,10 +92,11 @@ def configure_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.catalog.views import bp as catalog_bp
+    from marketplace.pkk.views import bp as pkk_bp
     from marketplace.sellers.views import bp as sellers_bp
     from marketplace.site import bp as site_bp
 
-    for blueprint in (site_bp, catalog_bp, sellers_bp, accounts_bp):
+    for blueprint in (site_bp, catalog_bp, sellers_bp, pkk_bp, accounts_bp):
         app.register_blueprint(blueprint)
 
 
@@ -104,11 +105,13 @@ def register_cli(app: Flask) -> None:
     from marketplace.catalog.licences import catalog_cli
     from marketplace.demo import demo_cli
     from marketplace.jobs import jobs_cli
+    from marketplace.sellers.cli import sellers_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(catalog_cli)
+    app.cli.add_command(sellers_cli)
 
 
 def register_web(app: Flask) -> None:

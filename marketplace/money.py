@@ -12,8 +12,16 @@ def format_rupiah(amount: int) -> str:
 
 
 def parse_rupiah(text: str) -> int:
-    """Read what a person types for a price: ``35000``, ``35.000``, ``Rp 35.000``."""
+    """Read what a person types for a price: ``35000``, ``35.000``, ``Rp 35.000``, ``35rb``.
+
+    Sen (``35.000,50``), letters and signs are refused with ValueError.
+    """
     cleaned = text.strip().lower().removeprefix("rp").strip().replace(".", "").replace(" ", "")
-    if not cleaned.isdigit():
+    multiplier = 1
+    for suffix in ("ribu", "rb", "k"):
+        if cleaned.endswith(suffix):
+            cleaned, multiplier = cleaned.removesuffix(suffix), 1000
+            break
+    if not cleaned.isdigit() or len(cleaned) > 15:
         raise ValueError("not a whole rupiah amount")
-    return int(cleaned)
+    return int(cleaned) * multiplier

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 
+from PIL import Image
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role, RoleGrant, User
@@ -101,3 +103,46 @@ def make_product(
     refresh_search_text(product)
     db.session.flush()
     return product
+
+
+def photo_bytes(width: int = 800, height: int = 600, colour=(180, 120, 60), fmt="JPEG") -> bytes:
+    """A real photo file, as a phone would send it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def listing_form(**overrides) -> dict:
+    """A valid create/edit form for a craft product; override any field."""
+    form = {
+        "name": "Tas Anyaman Rotan Kecil",
+        "category_id": str(category("anyaman").id),
+        "price": "150.000",
+        "unit": "buah",
+        "sale_mode": "stock",
+        "stock": "5",
+        "daily_capacity": "",
+        "lead_time_days": "",
+        "weight_grams": "400",
+        "description": "Dianyam tangan oleh ibu-ibu Malinau.",
+        "pirt_number": "",
+        "halal_number": "",
+        "shelf_life_days": "",
+        "idempotency_token": f"token-{next(_sequence)}",
+    }
+    form.update(overrides)
+    return form
+
+
+def food_form(**overrides) -> dict:
+    form = listing_form(
+        name="Amplang Tenggiri 250 g",
+        category_id=str(category("camilan").id),
+        price="35rb",
+        unit="bungkus 250 g",
+        pirt_number="P-IRT No. 2026571010123-29",
+        halal_number="ID65711000012345",
+        shelf_life_days="90",
+    )
+    form.update(overrides)
+    return form

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.db import UTCDateTime, db, now_utc
 
 if TYPE_CHECKING:
+    from marketplace.accounts.models import User
     from marketplace.sellers.models import Seller
 
 
@@ -40,6 +41,20 @@ class ProductStatus(enum.StrEnum):
 
 
 STATUS_VALUES = ", ".join(f"'{status.value}'" for status in ProductStatus)
+
+#: The product state machine: every allowed move, and who makes it. Nothing else moves a
+#: product; a seller can never publish, only a reviewer's approval does.
+PRODUCT_MOVES: dict[tuple[ProductStatus, ProductStatus], str] = {
+    (ProductStatus.DRAFT, ProductStatus.PENDING_REVIEW): "seller",
+    (ProductStatus.CHANGES_REQUESTED, ProductStatus.PENDING_REVIEW): "seller",
+    (ProductStatus.PENDING_REVIEW, ProductStatus.PUBLISHED): "reviewer",
+    (ProductStatus.PENDING_REVIEW, ProductStatus.CHANGES_REQUESTED): "reviewer",
+    (ProductStatus.PUBLISHED, ProductStatus.PAUSED): "seller",
+    (ProductStatus.PAUSED, ProductStatus.PUBLISHED): "seller",
+    # Packaging photos changed after approval: back to the queue (see sellers.services).
+    (ProductStatus.PUBLISHED, ProductStatus.PENDING_REVIEW): "seller",
+    (ProductStatus.PAUSED, ProductStatus.PENDING_REVIEW): "seller",
+}
 
 
 class Region(db.Model):
@@ -107,10 +122,20 @@ class Product(db.Model):
     halal_number: Mapped[str | None] = mapped_column(String(60))
     shelf_life_days: Mapped[int | None]
     lead_time_days: Mapped[int] = mapped_column(default=0)
+    #: made to order: how many the household can make in a day
+    daily_capacity: Mapped[int | None]
+    #: from the create form; a repeated submit finds the product instead of making a second
+    #: (a unique index rather than a constraint: SQLite adds one without rebuilding the table,
+    #: which would drop the search triggers)
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     status: Mapped[str] = mapped_column(String(20), default=ProductStatus.DRAFT.value)
     #: name, description, category, shop and region, lower-cased and without accents
     search_text: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when it last went into the review queue (the queue is oldest first)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when the PKK last approved its packaging; shown to buyers
+    packaging_approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
@@ -119,6 +144,11 @@ class Product(db.Model):
     photos: Mapped[list[ProductPhoto]] = relationship(
         back_populates="product",
         order_by="ProductPhoto.position",
+        cascade="all, delete-orphan",
+    )
+    status_changes: Mapped[list[ProductStatusChange]] = relationship(
+        back_populates="product",
+        order_by="ProductStatusChange.id.desc()",
         cascade="all, delete-orphan",
     )
 
@@ -134,8 +164,54 @@ class Product(db.Model):
     def in_stock(self) -> bool:
         return self.is_made_to_order or self.stock > 0
 
+    @property
+    def photo_keys(self) -> str:
+        """The content hashes of the photos, in order: what a review decision is bound to."""
+        return ",".join(photo.key for photo in self.photos)
 
-class ProductPhoto(db.Model):
+    def approved_photo_keys(self) -> str | None:
+        """The photos the last approval saw, or None when never approved."""
+        approvals = [
+            change
+            for change in self.status_changes
+            if change.from_status == ProductStatus.PENDING_REVIEW.value
+            and change.to_status == ProductStatus.PUBLISHED.value
+        ]
+        if not approvals:
+            return None
+        return max(approvals, key=lambda change: change.id or 0).photo_keys
+
+    @property
+    def latest_note(self) -> str:
+        """The comment on the last move (a reviewer's request for changes), if any."""
+        if not self.status_changes:
+            return ""
+        return max(self.status_changes, key=lambda change: change.id or 0).note
+
+
+class PhotoVariants:
+    """What a stored photo offers a template: its WebP variants and their sizes.
+
+    The class using it has ``key``, ``width``, ``height`` and ``variant_widths``.
+    """
+
+    @property
+    def widths(self) -> list[int]:
+        return [int(w) for w in self.variant_widths.split(",") if w]
+
+    def variant_key(self, width: int) -> str:
+        return f"photos/{self.key}/{width}.webp"
+
+    def fallback_width(self, limit: int = 640) -> int:
+        """The variant for browsers without srcset: the largest up to ``limit``."""
+        fitting = [w for w in self.widths if w <= limit]
+        return fitting[-1] if fitting else self.widths[0]
+
+    def height_at(self, width: int) -> int:
+        return round(self.height * width / self.width)
+
+
+class ProductPhoto(PhotoVariants, db.Model):
     """A packaging or product photo, stored as WebP variants under a content hash."""
 
     __tablename__ = "product_photos"
@@ -154,20 +230,44 @@ class ProductPhoto(db.Model):
 
     product: Mapped[Product] = relationship(back_populates="photos")
 
-    @property
-    def widths(self) -> list[int]:
-        return [int(w) for w in self.variant_widths.split(",") if w]
 
-    def variant_key(self, width: int) -> str:
-        return f"photos/{self.key}/{width}.webp"
+class PhotoUpload(PhotoVariants, db.Model):
+    """A photo a seller has uploaded but not yet attached to a product.
 
-    def fallback_width(self, limit: int = 640) -> int:
-        """The variant for browsers without srcset: the largest up to ``limit``."""
-        fitting = [w for w in self.widths if w <= limit]
-        return fitting[-1] if fitting else self.widths[0]
+    Stored before the rest of the form is checked, so a form that comes back
+    with an error keeps the photos already sent over a slow connection.
+    """
 
-    def height_at(self, width: int) -> int:
-        return round(self.height * width / self.width)
+    __tablename__ = "photo_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    variant_widths: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class ProductStatusChange(db.Model):
+    """One move of a product's status: who, when, from where to where, and why."""
+
+    __tablename__ = "product_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: the product's photos (content hashes, in order) when the move was made
+    photo_keys: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    product: Mapped[Product] = relationship(back_populates="status_changes")
+    actor: Mapped[User | None] = relationship()
 
 
 class CatalogState(db.Model):

@@ -5,14 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from marketplace.catalog.models import Category, Product, ProductKind, ProductStatus, Region
+from marketplace.accounts.models import Role, User
+from marketplace.catalog.models import (
+    PRODUCT_MOVES,
+    Category,
+    Product,
+    ProductKind,
+    ProductStatus,
+    ProductStatusChange,
+    Region,
+)
 from marketplace.catalog.search import apply_search, build_search_text, search_terms
 from marketplace.db import db, now_utc
-from marketplace.errors import NotFound
+from marketplace.errors import Forbidden, MarketplaceError, NotFound
 from marketplace.sellers.models import Seller, SellerStatus
+
+
+class StatusError(MarketplaceError):
+    pass
+
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
 
@@ -189,3 +204,31 @@ def refresh_search_text(product: Product) -> None:
         product.seller.shop_name if product.seller else None,
         product.seller.region.name if product.seller and product.seller.region else None,
     )
+
+
+def change_product_status(
+    product: Product, to: ProductStatus, actor: User, note: str = ""
+) -> ProductStatusChange:
+    """Make one move of the product state machine and record who made it, when and why."""
+    current = ProductStatus(product.status)
+    role = PRODUCT_MOVES.get((current, to))
+    if role is None:
+        raise StatusError(_l("Perubahan status ini tidak diizinkan untuk produk ini."))
+    if not actor.has_role(Role(role), Role.ADMIN):
+        raise Forbidden(_l("Anda tidak boleh melakukan perubahan ini."))
+    change = ProductStatusChange(
+        product=product,
+        from_status=current.value,
+        to_status=to.value,
+        actor_id=actor.id,
+        note=note.strip(),
+        photo_keys=product.photo_keys,
+    )
+    db.session.add(change)
+    product.status = to.value
+    if to is ProductStatus.PUBLISHED and product.published_at is None:
+        product.published_at = now_utc()
+    if current is ProductStatus.PENDING_REVIEW and to is ProductStatus.PUBLISHED:
+        product.packaging_approved_at = now_utc()
+    db.session.flush()
+    return change

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.catalog.models import PhotoVariants
 from marketplace.db import UTCDateTime, db, now_utc
 
 if TYPE_CHECKING:
@@ -49,3 +50,80 @@ class Seller(db.Model):
     @property
     def whatsapp_link(self) -> str:
         return "https://wa.me/" + self.whatsapp.lstrip("+")
+
+
+class ApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+#: The application state machine. A rejected applicant applies again with a new application.
+APPLICATION_MOVES: set[tuple[ApplicationStatus, ApplicationStatus]] = {
+    (ApplicationStatus.PENDING, ApplicationStatus.APPROVED),
+    (ApplicationStatus.PENDING, ApplicationStatus.REJECTED),
+}
+
+
+class SellerApplication(PhotoVariants, db.Model):
+    """A signed-in person asking to open a household shop; a reviewer or admin decides."""
+
+    __tablename__ = "seller_applications"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="known_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    shop_name: Mapped[str] = mapped_column(String(120))
+    owner_name: Mapped[str] = mapped_column(String(120))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    village: Mapped[str] = mapped_column(String(120))
+    #: E.164
+    whatsapp: Mapped[str] = mapped_column(String(20))
+    nib: Mapped[str | None] = mapped_column(String(20))
+    story: Mapped[str] = mapped_column(Text, default="")
+    #: the photo of the household or its products, stored like product photos
+    key: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    variant_widths: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.PENDING.value)
+    #: the shop opened on approval
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    region: Mapped[Region] = relationship()
+    changes: Mapped[list[SellerApplicationChange]] = relationship(
+        back_populates="application",
+        order_by="SellerApplicationChange.id.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def decision_note(self) -> str:
+        """The reason given with the decision (a rejection's reason)."""
+        if not self.changes:
+            return ""
+        return max(self.changes, key=lambda change: change.id or 0).note
+
+
+class SellerApplicationChange(db.Model):
+    """One decision on an application: who, when, and the reason."""
+
+    __tablename__ = "seller_application_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("seller_applications.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    application: Mapped[SellerApplication] = relationship(back_populates="changes")
+    actor: Mapped[User | None] = relationship()

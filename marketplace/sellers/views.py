@@ -1,10 +1,37 @@
-"""A household's public shop page."""
+"""A household's public shop page, and the seller's own pages for listing from a phone."""
 
-from flask import Blueprint, abort, render_template
+from __future__ import annotations
 
+import datetime as dt
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from marketplace.accounts.access import role_required
+from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
-from marketplace.errors import NotFound
+from marketplace.catalog.models import PhotoUpload, Product
+from marketplace.db import db
+from marketplace.errors import MarketplaceError, NotFound
 from marketplace.pagecache import cached_page
+from marketplace.sellers import services
+from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
+from marketplace.sellers.models import Seller
+from marketplace.storage import get_storage
 
 bp = Blueprint("sellers", __name__)
 
@@ -19,3 +46,244 @@ def shop(slug: str):
     return render_template(
         "sellers/shop.html", seller=seller, products=catalog.shop_products(seller)
     )
+
+
+def get_seller_for_seller_or_404() -> Seller:
+    """The signed-in person's own shop."""
+    seller = services.get_seller_of_user(current_user.id)
+    if seller is None:
+        abort(404)
+    return seller
+
+
+def get_product_for_seller_or_404(product_id: int) -> tuple[Seller, Product]:
+    """One of the signed-in seller's own products; another shop's product is a 404."""
+    seller = get_seller_for_seller_or_404()
+    try:
+        return seller, services.get_seller_product(seller.id, product_id)
+    except NotFound:
+        abort(404)
+
+
+def _upload_ids() -> list[int]:
+    ids = [int(v) for v in request.form.getlist("upload_ids") if v.isdigit() and len(v) < 12]
+    return ids[: services.MAX_PHOTOS]
+
+
+def _receive_photos(seller: Seller, already: int) -> tuple[list[PhotoUpload], list[str]]:
+    """Store the photos of this submit first, and commit them, before the form is checked.
+
+    A form that comes back with an error then still holds every photo already sent
+    (their ids travel in hidden fields), so a slow phone never sends them twice.
+    """
+    kept = services.kept_uploads(seller.id, _upload_ids())
+    files = [
+        (f.filename or "", f.read())
+        for f in request.files.getlist("photos")
+        if f.filename or f.content_length
+    ]
+    result = services.store_uploads(
+        seller.id,
+        files,
+        get_storage(),
+        current_app.config["PHOTO_WIDTHS"],
+        already=already + len(kept),
+    )
+    db.session.commit()
+    return kept + result.uploads, result.problems
+
+
+def _show_error(form, error: MarketplaceError) -> None:
+    field = getattr(form, error.field or "", None) if error.field else None
+    if field is None:
+        form.form_errors.append(str(error.message))
+    else:
+        field.errors = [*field.errors, str(error.message)]
+
+
+def _product_form() -> ProductForm:
+    form = ProductForm()
+    form.category_id.choices = [SelectChoice(0, _("Pilih kategori"))] + [
+        SelectChoice(category.id, category.label) for category in services.categories_for_listing()
+    ]
+    return form
+
+
+@bp.route("/penjual")
+@role_required(Role.SELLER)
+def dashboard():
+    seller = services.get_seller_of_user(current_user.id)
+    products = services.list_seller_products(seller.id) if seller else []
+    today = catalog.today_local()
+    return render_template(
+        "sellers/dashboard.html",
+        seller=seller,
+        products=products,
+        status_labels=STATUS_LABELS,
+        today=today,
+        # Six months' notice: renewing an SPP-IRT takes a while.
+        remind_before=today + dt.timedelta(days=183),
+    )
+
+
+@bp.route("/penjual/produk/baru", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def product_new():
+    seller = get_seller_for_seller_or_404()
+    form = _product_form()
+    uploads: list[PhotoUpload] = []
+    if form.is_submitted():
+        uploads, problems = _receive_photos(seller, already=0)
+        valid = form.validate()
+        form.photos.errors = [*form.photos.errors, *problems]
+        if valid and not problems:
+            try:
+                product, created = services.create_product(
+                    seller.id,
+                    form.listing_input(),
+                    token=form.idempotency_token.data or "",
+                    upload_ids=[upload.id for upload in uploads],
+                )
+            except MarketplaceError as error:
+                db.session.rollback()
+                _show_error(form, error)
+            else:
+                db.session.commit()
+                if created:
+                    flash(_("Produk disimpan sebagai draf."), "success")
+                return redirect(url_for("sellers.product_edit", product_id=product.id))
+        return render_template("sellers/product_form.html", form=form, uploads=uploads), 400
+    form.idempotency_token.data = secrets.token_urlsafe(24)
+    return render_template("sellers/product_form.html", form=form, uploads=uploads)
+
+
+@bp.route("/penjual/produk/<int:product_id>", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def product_edit(product_id: int):
+    seller, product = get_product_for_seller_or_404(product_id)
+    form = _product_form()
+    uploads: list[PhotoUpload] = []
+    if form.is_submitted():
+        uploads, problems = _receive_photos(seller, already=len(product.photos))
+        valid = form.validate()
+        form.photos.errors = [*form.photos.errors, *problems]
+        if valid and not problems:
+            try:
+                back_to_review = services.update_product(
+                    product,
+                    form.listing_input(),
+                    [upload.id for upload in uploads],
+                    current_user._get_current_object(),
+                )
+            except MarketplaceError as error:
+                db.session.rollback()
+                _show_error(form, error)
+            else:
+                db.session.commit()
+                flash(_("Perubahan disimpan."), "success")
+                if back_to_review:
+                    flash(_("Foto kemasan berubah; PKK meninjau ulang produk ini."), "success")
+                return redirect(url_for("sellers.product_edit", product_id=product.id))
+        status = 400
+    else:
+        form.fill_from(product)
+        status = 200
+    return render_template(
+        "sellers/product_form.html",
+        form=form,
+        uploads=uploads,
+        product=product,
+        status_labels=STATUS_LABELS,
+        action_form=EmptyForm(),
+    ), status
+
+
+#: action in the URL -> (service, message when done)
+PRODUCT_ACTIONS = {
+    "ajukan": (
+        services.submit_for_review,
+        _l("Produk diajukan. Tim PKK akan meninjau kemasannya."),
+    ),
+    "jeda": (services.pause_product, _l("Produk dijeda: tidak tampil untuk pembeli.")),
+    "lanjutkan": (services.resume_product, _l("Produk tampil lagi untuk pembeli.")),
+    "stok-habis": (services.mark_out_of_stock, _l("Stok ditandai habis.")),
+    "salin": (services.duplicate_product, _l("Salinan dibuat sebagai draf. Ubah seperlunya.")),
+}
+
+
+@bp.route("/penjual/produk/<int:product_id>/<action>", methods=["POST"])
+@role_required(Role.SELLER)
+def product_action(product_id: int, action: str):
+    if action not in PRODUCT_ACTIONS:
+        abort(404)
+    _seller, product = get_product_for_seller_or_404(product_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    service, message = PRODUCT_ACTIONS[action]
+    try:
+        result = service(product, current_user._get_current_object())
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("sellers.product_edit", product_id=product_id))
+    db.session.commit()
+    flash(str(message), "success")
+    target = result.id if isinstance(result, Product) else product_id
+    return redirect(url_for("sellers.product_edit", product_id=target))
+
+
+PHOTO_ACTIONS = {
+    "sampul": services.make_cover,
+    "naik": lambda product, photo_id, actor: services.move_photo(product, photo_id, -1, actor),
+    "turun": lambda product, photo_id, actor: services.move_photo(product, photo_id, 1, actor),
+    "hapus": services.remove_photo,
+}
+
+
+@bp.route("/penjual/produk/<int:product_id>/foto/<int:photo_id>/<action>", methods=["POST"])
+@role_required(Role.SELLER)
+def photo_action(product_id: int, photo_id: int, action: str):
+    if action not in PHOTO_ACTIONS:
+        abort(404)
+    _seller, product = get_product_for_seller_or_404(product_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        PHOTO_ACTIONS[action](product, photo_id, current_user._get_current_object())
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    return redirect(url_for("sellers.product_edit", product_id=product_id) + "#foto")
+
+
+@bp.route("/buka-toko", methods=["GET", "POST"])
+@login_required
+def apply():
+    """Apply to open a shop, and see where the application stands."""
+    if services.get_seller_of_user(current_user.id) is not None:
+        return redirect(url_for("sellers.dashboard"))
+    latest = services.latest_application(current_user.id)
+    form = ApplicationForm()
+    form.region_id.choices = [SelectChoice(0, _("Pilih kabupaten/kota"))] + [
+        SelectChoice(region.id, f"{region.kind.capitalize()} {region.name}")
+        for region in services.list_regions()
+    ]
+    if form.validate_on_submit():
+        upload = request.files.get("photo")
+        try:
+            services.apply_for_shop(
+                current_user.id,
+                form.application_input(),
+                upload.read() if upload else b"",
+                get_storage(),
+                current_app.config["PHOTO_WIDTHS"],
+            )
+        except MarketplaceError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Pengajuan terkirim. Tim PKK akan meninjaunya."), "success")
+            return redirect(url_for("sellers.apply"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("sellers/apply.html", form=form, latest=latest), status

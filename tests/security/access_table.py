@@ -13,6 +13,7 @@ A new route without a row fails ``test_every_route_is_in_the_table``.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.catalog.models import ProductPhoto, ProductStatus
 from marketplace.db import db
-from marketplace.sellers.models import SellerStatus
+from marketplace.sellers.models import Seller, SellerApplication, SellerStatus
 from tests import factories
 
 ROLES = ("anonymous", "buyer", "seller", "reviewer", "officer", "admin")
@@ -57,11 +58,38 @@ ACCESS = [
     ("POST", "/akun/admin/pengguna/{missing_user}/peran",  302, 403, 403, 403, 403, 404),
     ("GET",  "/akun/admin/pengguna/{other_user}/peran",    405, 405, 405, 405, 405, 405),
     ("POST", "/produk",                                    405, 405, 405, 405, 405, 405),
+    # A household's own pages. The "seller" signed in here has a shop; an admin passes the
+    # role check but has no shop (404), unless the row makes one ("own" objects do).
+    ("GET",  "/penjual",                                   302, 403, 200, 403, 403, 200),
+    ("GET",  "/penjual/produk/baru",                       302, 403, 200, 403, 403, 404),
+    ("POST", "/penjual/produk/baru",                       302, 403, 302, 403, 403, 404),
+    ("GET",  "/penjual/produk/{own_product}",              302, 403, 200, 403, 403, 200),
+    ("POST", "/penjual/produk/{own_product}",              302, 403, 302, 403, 403, 302),
+    ("GET",  "/penjual/produk/{other_product}",            302, 403, 404, 403, 403, 404),
+    ("POST", "/penjual/produk/{other_product}",            302, 403, 404, 403, 403, 404),
+    ("POST", "/penjual/produk/{own_product}/salin",        302, 403, 302, 403, 403, 302),
+    ("POST", "/penjual/produk/{other_product}/jeda",       302, 403, 404, 403, 403, 404),
+    ("POST", "/penjual/produk/{own_product}/tidak-ada",    302, 403, 404, 403, 403, 404),
+    ("POST", "/penjual/produk/{own_photo_product}/foto/{its_photo}/sampul",
+                                                           302, 403, 302, 403, 403, 302),
+    ("POST", "/penjual/produk/{other_photo_product}/foto/{its_photo}/sampul",
+                                                           302, 403, 404, 403, 403, 404),
+    ("GET",  "/buka-toko",                                 302, 200, 302, 200, 200, 200),
+    ("POST", "/buka-toko",                                 302, 302, 302, 302, 302, 302),
+    # The PKK's review desk.
+    ("GET",  "/pkk/tinjauan",                              302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/tinjauan/{pending_product}",            302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/tinjauan/{draft_product_id}",           302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/tinjauan/{pending_product}",            302, 403, 403, 302, 403, 302),
+    ("GET",  "/pkk/pendaftaran",                           302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/pendaftaran/{application}",             302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/pendaftaran/{application}",             302, 403, 403, 302, 403, 302),
+    ("GET",  "/pkk/pendaftaran/{missing_user}",            302, 403, 403, 404, 403, 404),
 ]
 # fmt: on
 
 #: A valid form for each POST endpoint.
-FORMS: dict[str, dict[str, str]] = {
+FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "site.language": {"locale": "en", "next": "/produk"},
     "accounts.sign_up": {
         "name": "Ibu Matriks",
@@ -71,7 +99,28 @@ FORMS: dict[str, dict[str, str]] = {
     "accounts.sign_in": {"login": "pembeli@demo.id", "password": "demo-pass-2026"},
     "accounts.sign_out": {},
     "accounts.admin_change_role": {"role": "reviewer", "action": "grant"},
+    "sellers.product_new": lambda: factories.listing_form(),
+    "sellers.product_edit": lambda: factories.listing_form(),
+    "sellers.product_action": {},
+    "sellers.photo_action": {},
+    "sellers.apply": lambda: {
+        "photo": (io.BytesIO(factories.photo_bytes()), "dapur.jpg"),
+        "shop_name": "Anyaman Matriks",
+        "owner_name": "Ibu Matriks",
+        "region_id": str(factories.region("malinau").id),
+        "village": "Desa Setulang",
+        "whatsapp": "0812 3456 7001",
+        "story": "Kami menganyam rotan bersama tetangga.",
+    },
+    "pkk.review": {"decision": "approve", "note": "Kemasan rapi."},
+    "pkk.application": {"decision": "approve", "note": ""},
 }
+
+
+def form_for(endpoint: str | None) -> dict[str, str]:
+    """The valid form for a POST endpoint (made now when it needs the database)."""
+    form = FORMS.get(endpoint or "", {})
+    return form() if callable(form) else dict(form)
 
 
 def _product(status=ProductStatus.PUBLISHED, **kwargs) -> str:
@@ -83,6 +132,38 @@ def _suspended_shop() -> str:
     seller.status = SellerStatus.SUSPENDED.value
     db.session.flush()
     return seller.slug
+
+
+def _shop_of(user: User | None):
+    """The signed-in person's shop, opened for them when they have none."""
+    seller = db.session.scalar(select(Seller).where(Seller.user_id == user.id)) if user else None
+    return seller or factories.make_seller(user=user)
+
+
+def _application() -> str:
+    application = SellerApplication(
+        user_id=factories.make_user().id,
+        shop_name="Toko Matriks",
+        owner_name="Ibu Matriks",
+        region_id=factories.region().id,
+        village="Uji",
+        whatsapp="+6281234500001",
+        key="0" * 64,
+        width=400,
+        height=400,
+        variant_widths="320,400",
+    )
+    db.session.add(application)
+    db.session.flush()
+    return str(application.id)
+
+
+_LAST_PHOTO: dict[str, str] = {}
+
+
+def _remember_photo(product) -> str:
+    _LAST_PHOTO["id"] = str(product.photos[0].id)
+    return str(product.id)
 
 
 def _photo() -> str:
@@ -103,6 +184,19 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "missing": lambda user: "0" * 63 + "1",
     "outside_media": lambda user: "..%2F" * 12 + "etc%2Fpasswd",
     "other_user": lambda user: str(factories.make_user().id),
+    "own_product": lambda user: str(factories.make_product(seller=_shop_of(user)).id),
+    "other_product": lambda user: str(factories.make_product().id),
+    # Made in this order: ``its_photo`` is the photo of the product made just before.
+    "own_photo_product": lambda user: _remember_photo(
+        factories.make_product(seller=_shop_of(user))
+    ),
+    "other_photo_product": lambda user: _remember_photo(factories.make_product()),
+    "its_photo": lambda user: _LAST_PHOTO["id"],
+    "pending_product": lambda user: str(
+        factories.make_product(status=ProductStatus.PENDING_REVIEW).id
+    ),
+    "draft_product_id": lambda user: str(factories.make_product(status=ProductStatus.DRAFT).id),
+    "application": lambda user: _application(),
     "missing_user": lambda user: "999999999",
 }
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from tests.security.access_table import ACCESS, FORMS, OBJECTS, ROLES, fill
+from tests import factories
+from tests.security.access_table import ACCESS, FORMS, OBJECTS, ROLES, fill, form_for
 
 CASES = [
     pytest.param(method, path, role, status, id=f"{method} {path} as {role}")
@@ -26,8 +27,10 @@ def endpoint_of(app, method: str, path: str) -> str | None:
 @pytest.mark.parametrize(("method", "path", "role", "status"), CASES)
 def test_access(app, client, login_as, method, path, role, status):
     user = None if role == "anonymous" else login_as(role)
+    if role == "seller":
+        factories.make_seller(user=user)  # a seller runs a shop
     url = fill(path, user)
-    data = FORMS.get(endpoint_of(app, method, url) or "", {}) if method != "GET" else None
+    data = form_for(endpoint_of(app, method, url)) if method != "GET" else None
     with client.open(url, method=method, data=data) as response:
         assert response.status_code == status
         if role == "anonymous" and status == 302 and "/akun/admin" in path:

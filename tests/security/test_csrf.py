@@ -11,7 +11,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.db import db
 from tests import factories
 from tests.conftest import app_settings, csrf_token_from
-from tests.security.access_table import ACCESS, FORMS, OBJECTS, fill
+from tests.security.access_table import ACCESS, FORMS, OBJECTS, fill, form_for
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 REFUSED = "Formulir kedaluwarsa atau tidak sah"
@@ -49,7 +49,7 @@ def test_state_change_without_token_is_refused(
     client, login_as, csrf, method, path, endpoint, role
 ):
     user = None if role == "anonymous" else login_as(role)
-    response = client.open(fill(path, user), method=method, data=FORMS.get(endpoint, {}))
+    response = client.open(fill(path, user), method=method, data=form_for(endpoint))
     assert response.status_code == 400
     assert REFUSED in response.get_data(as_text=True)
 

@@ -1,0 +1,1 @@
+"""The PKK packaging team: the review queue and its decisions."""

@@ -1,0 +1,225 @@
+"""Forms of the seller's phone pages: few fields, typed the way people type them."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    FileField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.widgets import NumberInput, TextInput
+
+from marketplace.money import parse_rupiah
+from marketplace.sellers.services import ApplicationInput, ListingInput
+
+REQUIRED = _l("Wajib diisi.")
+
+#: What a seller and a reviewer call each product status.
+STATUS_LABELS = {
+    "draft": _l("Draf"),
+    "pending_review": _l("Ditinjau PKK"),
+    "changes_requested": _l("Perlu perbaikan"),
+    "published": _l("Tampil"),
+    "paused": _l("Dijeda"),
+    "archived": _l("Diarsipkan"),
+}
+
+
+def _int_or_none(value):
+    if isinstance(value, int):
+        return value
+    return int(value) if str(value or "").isdigit() else None
+
+
+class WholeNumberField(Field):
+    """A whole number; anything else is refused in Indonesian (WTForms has no id catalogue)."""
+
+    widget = NumberInput(min=0)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip().replace(".", "")
+        if not text:
+            return
+        if not text.isdigit() or len(text) > 9:
+            raise ValueError(_l("Isi dengan angka bulat."))
+        self.data = int(text)
+
+
+class RupiahField(Field):
+    """A price typed the Indonesian way: ``35.000``, ``Rp 35.000``, ``35rb``."""
+
+    widget = TextInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:,}".replace(",", ".")
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        try:
+            self.data = parse_rupiah(text)
+        except ValueError:
+            raise ValueError(
+                _l("Tulis harga dalam rupiah tanpa sen, misalnya 35.000 atau 35rb.")
+            ) from None
+
+
+SALE_MODES = [
+    SelectChoice("stock", _l("Ada stok siap kirim")),
+    SelectChoice("order", _l("Dibuat sesuai pesanan")),
+]
+
+
+class ProductForm(FlaskForm):
+    name = StringField(
+        _l("Nama produk"),
+        validators=[InputRequired(REQUIRED), Length(max=120)],
+        description=_l("Contoh: Amplang Ikan Tenggiri 250 g"),
+    )
+    category_id = SelectField(_l("Kategori"), coerce=_int_or_none, validate_choice=False)
+    price = RupiahField(
+        _l("Harga (Rp)"),
+        validators=[InputRequired(REQUIRED)],
+        description=_l("Contoh: 35.000 atau 35rb"),
+    )
+    unit = StringField(
+        _l("Satuan jual"),
+        validators=[InputRequired(REQUIRED), Length(max=60)],
+        description=_l("Contoh: bungkus 250 g, toples, buah"),
+    )
+    # Anything but "order" means stock: no English "Not a valid choice" for a tampered value.
+    sale_mode = RadioField(
+        _l("Cara jual"), choices=SALE_MODES, default="stock", validate_choice=False
+    )
+    stock = WholeNumberField(_l("Stok"), validators=[Optional()])
+    daily_capacity = WholeNumberField(
+        _l("Bisa dibuat per hari"), validators=[Optional()], description=_l("Untuk produk pesanan")
+    )
+    lead_time_days = WholeNumberField(
+        _l("Lama pembuatan (hari)"), validators=[Optional()], description=_l("Untuk produk pesanan")
+    )
+    weight_grams = WholeNumberField(_l("Berat kirim (gram)"), validators=[InputRequired(REQUIRED)])
+    description = TextAreaField(_l("Keterangan"), validators=[Optional(), Length(max=5000)])
+    pirt_number = StringField(
+        _l("Nomor P-IRT"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("Seperti tercetak di label, contoh: 2026571010123-29"),
+    )
+    halal_number = StringField(
+        _l("Nomor sertifikat halal (bila ada)"), validators=[Optional(), Length(max=60)]
+    )
+    shelf_life_days = WholeNumberField(_l("Daya tahan (hari)"), validators=[Optional()])
+    photos = MultipleFileField(
+        _l("Foto produk dan kemasan"),
+        description=_l("Foto pertama menjadi sampul. Paling banyak 8 foto."),
+    )
+    idempotency_token = HiddenField()
+
+    def listing_input(self) -> ListingInput:
+        return ListingInput(
+            name=self.name.data or "",
+            category_id=self.category_id.data,
+            price_amount=self.price.data,
+            is_made_to_order=self.sale_mode.data == "order",
+            stock=self.stock.data,
+            daily_capacity=self.daily_capacity.data,
+            lead_time_days=self.lead_time_days.data,
+            weight_grams=self.weight_grams.data,
+            unit=self.unit.data or "",
+            description=self.description.data or "",
+            pirt_number=self.pirt_number.data,
+            halal_number=self.halal_number.data,
+            shelf_life_days=self.shelf_life_days.data,
+        )
+
+    def fill_from(self, product) -> None:
+        """Show a product's current values (GET of the edit page)."""
+        self.name.data = product.name
+        self.category_id.data = product.category_id
+        self.price.data = product.price_amount
+        self.unit.data = product.unit
+        self.sale_mode.data = "order" if product.is_made_to_order else "stock"
+        self.stock.data = product.stock
+        self.daily_capacity.data = product.daily_capacity
+        self.lead_time_days.data = product.lead_time_days or None
+        self.weight_grams.data = product.weight_grams
+        self.description.data = product.description
+        self.pirt_number.data = product.pirt_number
+        self.halal_number.data = product.halal_number
+        self.shelf_life_days.data = product.shelf_life_days
+
+
+class ApplicationForm(FlaskForm):
+    shop_name = StringField(
+        _l("Nama toko"),
+        validators=[InputRequired(REQUIRED), Length(max=120)],
+        description=_l("Contoh: Amplang Bu Siti"),
+    )
+    owner_name = StringField(
+        _l("Nama pemilik"), validators=[InputRequired(REQUIRED), Length(max=120)]
+    )
+    region_id = SelectField(_l("Kabupaten/kota"), coerce=_int_or_none, validate_choice=False)
+    village = StringField(
+        _l("Desa/kelurahan"), validators=[InputRequired(REQUIRED), Length(max=120)]
+    )
+    whatsapp = TelField(
+        _l("Nomor WhatsApp"),
+        validators=[InputRequired(REQUIRED), Length(max=24)],
+        description=_l("Contoh: 0812 3456 7890"),
+    )
+    nib = StringField(
+        _l("NIB (bila ada)"),
+        validators=[Optional(), Length(max=24)],
+        description=_l("Nomor Induk Berusaha dari OSS, 13 angka"),
+    )
+    story = TextAreaField(
+        _l("Cerita usaha Anda"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Siapa yang membuat, sejak kapan, dari bahan apa."),
+    )
+    photo = FileField(
+        _l("Foto usaha atau produk"), description=_l("Satu foto: dapur, kemasan, atau produk.")
+    )
+
+    def application_input(self) -> ApplicationInput:
+        return ApplicationInput(
+            shop_name=self.shop_name.data or "",
+            owner_name=self.owner_name.data or "",
+            region_id=self.region_id.data,
+            village=self.village.data or "",
+            whatsapp=self.whatsapp.data or "",
+            nib=self.nib.data,
+            story=self.story.data or "",
+        )
+
+
+DECISIONS = ("approve", "reject")
+
+
+class ApplicationDecisionForm(FlaskForm):
+    note = TextAreaField(
+        _l("Alasan atau catatan"),
+        validators=[Length(max=2000)],
+        description=_l("Wajib bila menolak; pemohon membacanya."),
+    )
+    decision = StringField(validators=[AnyOf(DECISIONS)])

@@ -1,0 +1,679 @@
+"""Listing management for a household: products, their photos and their status.
+
+Every function flushes and never commits: the request commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.services import AccountError, grant_role, normalise_phone
+from marketplace.catalog.models import (
+    Category,
+    PhotoUpload,
+    Product,
+    ProductKind,
+    ProductPhoto,
+    ProductStatus,
+    Region,
+)
+from marketplace.catalog.photos import PhotoError, process_photo
+from marketplace.catalog.search import fold
+from marketplace.catalog.services import change_product_status, refresh_search_text, today_local
+from marketplace.db import db, now_utc
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.sellers.models import (
+    APPLICATION_MOVES,
+    ApplicationStatus,
+    Seller,
+    SellerApplication,
+    SellerApplicationChange,
+)
+from marketplace.storage import LocalStorage
+
+MAX_PHOTOS = 8
+MAX_PRICE = 100_000_000
+MAX_STOCK = 100_000
+MAX_LEAD_TIME_DAYS = 90
+MAX_SHELF_LIFE_DAYS = 3650
+MAX_WEIGHT_GRAMS = 50_000
+PIRT_PACKAGING_DIGITS = "123456"
+
+
+class ListingError(MarketplaceError):
+    pass
+
+
+@dataclass
+class ListingInput:
+    """What a seller typed for a product, already parsed into Python values."""
+
+    name: str
+    category_id: int | None
+    price_amount: int | None
+    is_made_to_order: bool = False
+    stock: int | None = None
+    daily_capacity: int | None = None
+    lead_time_days: int | None = None
+    weight_grams: int | None = None
+    unit: str = ""
+    description: str = ""
+    pirt_number: str | None = None
+    halal_number: str | None = None
+    shelf_life_days: int | None = None
+
+
+@dataclass
+class UploadResult:
+    uploads: list[PhotoUpload] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PirtLicence:
+    number: str
+    valid_until: dt.date
+
+
+def parse_pirt_number(text: str, region_codes: set[str]) -> PirtLicence:
+    """Read a P-IRT number as printed (``P-IRT No. 2026571010123-29``) and check its form.
+
+    Digit 1 is the packaging kind (1-6), digits 4-7 a Kaltara kabupaten/kota code and
+    the last two the year the licence ends (valid through 31 December of that year).
+    """
+    cleaned = re.sub(r"^\s*p\s*-?\s*irt\s*(no\.?|nomor)?\s*:?", "", text.strip(), flags=re.I)
+    if not re.fullmatch(r"[0-9][0-9 .-]*", cleaned.strip()):
+        raise ListingError(
+            _l("Nomor P-IRT hanya berisi angka, contoh: 2026571010123-29."), field="pirt_number"
+        )
+    digits = re.sub(r"\D", "", cleaned)
+    if not 15 <= len(digits) <= 20:
+        raise ListingError(
+            _l("Nomor P-IRT terdiri dari 15 angka, contoh: 2026571010123-29."),
+            field="pirt_number",
+        )
+    if digits[0] not in PIRT_PACKAGING_DIGITS:
+        raise ListingError(
+            _l("Angka pertama nomor P-IRT (jenis kemasan) harus 1 sampai 6."), field="pirt_number"
+        )
+    if digits[3:7] not in region_codes:
+        raise ListingError(
+            _l("Angka ke-4 sampai ke-7 nomor P-IRT bukan kode kabupaten/kota di Kalimantan Utara."),
+            field="pirt_number",
+        )
+    valid_until = dt.date(2000 + int(digits[-2:]), 12, 31)
+    if valid_until < today_local():
+        raise ListingError(
+            _l("Izin P-IRT ini sudah berakhir. Perpanjang SPP-IRT lalu isi nomor yang baru."),
+            field="pirt_number",
+        )
+    return PirtLicence(number=f"{digits[:-2]}-{digits[-2:]}", valid_until=valid_until)
+
+
+def get_seller_of_user(user_id: int) -> Seller | None:
+    return db.session.scalar(
+        select(Seller).where(Seller.user_id == user_id).options(joinedload(Seller.region))
+    )
+
+
+def get_seller_product(seller_id: int, product_id: int) -> Product:
+    """A product of this seller, or NotFound: another shop's product does not exist here."""
+    product = db.session.scalar(
+        select(Product)
+        .where(Product.id == product_id, Product.seller_id == seller_id)
+        .options(
+            joinedload(Product.category),
+            joinedload(Product.seller).joinedload(Seller.region),
+            selectinload(Product.photos),
+            selectinload(Product.status_changes),
+        )
+    )
+    if product is None:
+        raise NotFound("no such product")
+    return product
+
+
+def list_seller_products(seller_id: int) -> list[Product]:
+    """The seller's own products, newest first, with what the dashboard shows."""
+    return list(
+        db.session.scalars(
+            select(Product)
+            .where(Product.seller_id == seller_id, Product.status != ProductStatus.ARCHIVED.value)
+            .options(selectinload(Product.photos), selectinload(Product.status_changes))
+            .order_by(Product.updated_at.desc(), Product.id.desc())
+        )
+    )
+
+
+def list_regions() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.name)))
+
+
+def categories_for_listing() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def store_uploads(
+    seller_id: int,
+    files: list[tuple[str, bytes]],
+    storage: LocalStorage,
+    widths: tuple[int, ...],
+    already: int = 0,
+) -> UploadResult:
+    """Run each uploaded file through the photo pipeline and keep the good ones.
+
+    A bad file is refused with its reason; the others are stored, so nothing the
+    seller sent over a slow connection has to be sent again.
+    """
+    result = UploadResult()
+    if already + len(files) > MAX_PHOTOS:
+        result.problems.append(
+            str(_l("Paling banyak %(n)s foto per produk.", n=MAX_PHOTOS)),
+        )
+        return result
+    for filename, data in files:
+        try:
+            stored = process_photo(data, storage, widths)
+        except PhotoError as error:
+            result.problems.append(f"{filename}: {error.message}")
+            continue
+        upload = PhotoUpload(
+            seller_id=seller_id,
+            key=stored.key,
+            width=stored.width,
+            height=stored.height,
+            variant_widths=",".join(map(str, stored.widths)),
+        )
+        db.session.add(upload)
+        result.uploads.append(upload)
+    db.session.flush()
+    return result
+
+
+def kept_uploads(seller_id: int, upload_ids: list[int]) -> list[PhotoUpload]:
+    """The seller's own uploads among ``upload_ids``, in the order given; others are ignored."""
+    if not upload_ids:
+        return []
+    rows = db.session.scalars(
+        select(PhotoUpload).where(
+            PhotoUpload.id.in_(upload_ids), PhotoUpload.seller_id == seller_id
+        )
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in dict.fromkeys(upload_ids) if i in by_id]
+
+
+def _check(values: ListingInput) -> Category:
+    """Apply the listing rules; returns the category (which decides food or craft)."""
+    category = db.session.get(Category, values.category_id) if values.category_id else None
+    if category is None:
+        raise ListingError(_l("Pilih kategori."), field="category_id")
+    if not values.name.strip():
+        raise ListingError(_l("Isi nama produk."), field="name")
+    price = values.price_amount
+    if price is None or price <= 0:
+        raise ListingError(_l("Harga harus lebih dari Rp0."), field="price")
+    if price > MAX_PRICE:
+        raise ListingError(_l("Harga paling tinggi Rp100.000.000."), field="price")
+    if values.is_made_to_order:
+        if not values.daily_capacity or values.daily_capacity < 1:
+            raise ListingError(
+                _l("Untuk produk pesanan, isi berapa yang bisa dibuat sehari."),
+                field="daily_capacity",
+            )
+        lead = values.lead_time_days
+        if lead is None or not 1 <= lead <= MAX_LEAD_TIME_DAYS:
+            raise ListingError(_l("Lama pembuatan antara 1 dan 90 hari."), field="lead_time_days")
+    elif values.stock is None or not 0 <= values.stock <= MAX_STOCK:
+        raise ListingError(_l("Isi stok (0 sampai 100.000)."), field="stock")
+    if not values.weight_grams or not 1 <= values.weight_grams <= MAX_WEIGHT_GRAMS:
+        raise ListingError(_l("Berat kirim antara 1 dan 50.000 gram."), field="weight_grams")
+    if not values.unit.strip():
+        raise ListingError(_l("Isi satuan jual, misalnya: bungkus 250 g."), field="unit")
+    if category.kind == ProductKind.FOOD.value:
+        if not (values.pirt_number or "").strip():
+            raise ListingError(_l("Produk makanan wajib punya nomor P-IRT."), field="pirt_number")
+        shelf = values.shelf_life_days
+        if shelf is None or not 1 <= shelf <= MAX_SHELF_LIFE_DAYS:
+            raise ListingError(
+                _l("Isi daya tahan makanan dalam hari (1 sampai 3650)."), field="shelf_life_days"
+            )
+    return category
+
+
+def _apply(product: Product, values: ListingInput, category: Category) -> None:
+    """Copy the checked values onto the product. Status is never among them."""
+    product.name = values.name.strip()
+    product.category = category
+    product.kind = category.kind
+    product.price_amount = values.price_amount or 0
+    product.is_made_to_order = values.is_made_to_order
+    if values.is_made_to_order:
+        product.stock = 0
+        product.daily_capacity = values.daily_capacity
+        product.lead_time_days = values.lead_time_days or 0
+    else:
+        product.stock = values.stock or 0
+        product.daily_capacity = None
+        product.lead_time_days = 0
+    product.weight_grams = values.weight_grams or 0
+    product.unit = values.unit.strip()
+    product.description = values.description.strip()
+    if category.kind == ProductKind.FOOD.value:
+        codes = set(db.session.scalars(select(Region.code)))
+        licence = parse_pirt_number(values.pirt_number or "", codes)
+        product.pirt_number = licence.number
+        product.licence_valid_until = licence.valid_until
+        product.halal_number = (values.halal_number or "").strip() or None
+        product.shelf_life_days = values.shelf_life_days
+    else:
+        product.pirt_number = None
+        product.licence_valid_until = None
+        product.halal_number = None
+        product.shelf_life_days = None
+
+
+def _new_slug(name: str) -> str:
+    base = "-".join(re.findall(r"[0-9a-z]+", fold(name)))[:100] or "produk"
+    while True:
+        slug = f"{base}-{secrets.token_hex(3)}"
+        if not db.session.scalar(select(Product.id).where(Product.slug == slug)):
+            return slug
+
+
+def _attach(product: Product, uploads: list[PhotoUpload]) -> None:
+    start = len(product.photos)
+    for offset, upload in enumerate(uploads):
+        product.photos.append(
+            ProductPhoto(
+                key=upload.key,
+                width=upload.width,
+                height=upload.height,
+                variant_widths=upload.variant_widths,
+                position=start + offset,
+            )
+        )
+    _discard(uploads)
+
+
+def _discard(uploads: list[PhotoUpload]) -> None:
+    if uploads:
+        db.session.execute(
+            delete(PhotoUpload).where(PhotoUpload.id.in_([u.id for u in uploads])),
+            execution_options={"synchronize_session": False},
+        )
+        for upload in uploads:
+            db.session.expunge(upload)
+
+
+def find_product_by_token(token: str) -> Product | None:
+    return db.session.scalar(select(Product).where(Product.idempotency_token == token))
+
+
+def create_product(
+    seller_id: int, values: ListingInput, *, token: str, upload_ids: list[int]
+) -> tuple[Product, bool]:
+    """Create a draft product with its photos; returns (product, created).
+
+    The token comes from the form: the same form sent twice (a retry after the
+    connection dropped) finds the first product and creates nothing.
+    """
+    if not token or len(token) > 64:
+        raise ListingError(_l("Formulir tidak lengkap. Muat ulang halaman lalu coba lagi."))
+    uploads = kept_uploads(seller_id, upload_ids)
+    existing = find_product_by_token(token)
+    if existing is not None:
+        if existing.seller_id != seller_id:
+            raise ListingError(_l("Formulir tidak lengkap. Muat ulang halaman lalu coba lagi."))
+        _discard(uploads)
+        return existing, False
+    category = _check(values)
+    product = Product(
+        seller_id=seller_id,
+        slug=_new_slug(values.name),
+        idempotency_token=token,
+        status=ProductStatus.DRAFT.value,
+    )
+    _apply(product, values, category)
+    try:
+        # Two submits racing past the look-up above meet the unique index here.
+        with db.session.begin_nested():
+            db.session.add(product)
+            db.session.flush()
+    except IntegrityError:
+        existing = find_product_by_token(token)
+        if existing is None or existing.seller_id != seller_id:
+            raise
+        return existing, False
+    _attach(product, uploads)
+    refresh_search_text(product)
+    db.session.flush()
+    return product, True
+
+
+def _recheck_packaging(product: Product, actor: User) -> bool:
+    """Send a public (or paused) product back to review when its photos are not the approved ones.
+
+    An approval is bound to the photos' content hashes: adding, replacing or removing a
+    photo after approval needs a new one. Reordering needs none.
+    """
+    if product.status not in (ProductStatus.PUBLISHED.value, ProductStatus.PAUSED.value):
+        return False
+    approved = product.approved_photo_keys()
+    current = {photo.key for photo in product.photos}
+    if approved is not None and set(filter(None, approved.split(","))) == current:
+        return False
+    change_product_status(
+        product,
+        ProductStatus.PENDING_REVIEW,
+        actor,
+        note=str(_l("Foto kemasan berubah setelah disetujui.")),
+    )
+    product.submitted_at = now_utc()
+    db.session.flush()
+    return True
+
+
+def update_product(
+    product: Product, values: ListingInput, upload_ids: list[int], actor: User
+) -> bool:
+    """Change a product's details and add the photos uploaded with the form.
+
+    Returns True when new photos sent an approved product back to review.
+    """
+    category = _check(values)
+    uploads = kept_uploads(product.seller_id, upload_ids)
+    if len(product.photos) + len(uploads) > MAX_PHOTOS:
+        raise ListingError(_l("Paling banyak %(n)s foto per produk.", n=MAX_PHOTOS), "photos")
+    _apply(product, values, category)
+    _attach(product, uploads)
+    refresh_search_text(product)
+    db.session.flush()
+    return _recheck_packaging(product, actor)
+
+
+def _photo(product: Product, photo_id: int) -> ProductPhoto:
+    for photo in product.photos:
+        if photo.id == photo_id:
+            return photo
+    raise NotFound("no such photo")
+
+
+def _renumber(product: Product, ordered: list[ProductPhoto]) -> None:
+    for position, photo in enumerate(ordered):
+        photo.position = position
+    product.photos.sort(key=lambda p: p.position)
+    db.session.flush()
+
+
+def make_cover(product: Product, photo_id: int, actor: User) -> None:
+    """Put a photo first: the first photo is the cover buyers see."""
+    photo = _photo(product, photo_id)
+    _renumber(product, [photo, *(p for p in product.photos if p is not photo)])
+
+
+def move_photo(product: Product, photo_id: int, step: int, actor: User) -> None:
+    """Move a photo one place earlier (``step=-1``) or later (``step=1``)."""
+    photo = _photo(product, photo_id)
+    ordered = list(product.photos)
+    index = ordered.index(photo)
+    target = min(max(index + step, 0), len(ordered) - 1)
+    ordered.insert(target, ordered.pop(index))
+    _renumber(product, ordered)
+
+
+def remove_photo(product: Product, photo_id: int, actor: User) -> None:
+    """Delete a photo; an approved product goes back to review without it."""
+    photo = _photo(product, photo_id)
+    product.photos.remove(photo)
+    _renumber(product, list(product.photos))
+    _recheck_packaging(product, actor)
+
+
+def submit_for_review(product: Product, actor: User) -> None:
+    """Send the product (its packaging photos and licence) to the PKK queue."""
+    if not product.photos:
+        raise ListingError(_l("Tambahkan minimal satu foto kemasan sebelum mengajukan."))
+    if product.is_food and not product.pirt_number:
+        raise ListingError(_l("Produk makanan wajib punya nomor P-IRT."))
+    change_product_status(product, ProductStatus.PENDING_REVIEW, actor)
+    product.submitted_at = now_utc()
+    db.session.flush()
+
+
+def pause_product(product: Product, actor: User) -> None:
+    change_product_status(product, ProductStatus.PAUSED, actor)
+
+
+def resume_product(product: Product, actor: User) -> None:
+    if product.status != ProductStatus.PAUSED.value:
+        raise ListingError(_l("Hanya produk yang dijeda yang bisa dilanjutkan."))
+    change_product_status(product, ProductStatus.PUBLISHED, actor)
+
+
+def mark_out_of_stock(product: Product, actor: User) -> None:
+    """Stock to zero: the product stays listed and shows "Stok habis"."""
+    if product.is_made_to_order:
+        raise ListingError(_l("Produk pesanan tidak punya stok; jeda saja bila sedang penuh."))
+    product.stock = 0
+    db.session.flush()
+
+
+def duplicate_product(product: Product, actor: User) -> Product:
+    """A new draft with the same details and photos, to list a similar product quickly."""
+    copy = Product(
+        seller=product.seller,
+        slug=_new_slug(product.name),
+        category=product.category,
+        name=str(_l("%(name)s (salinan)", name=product.name))[:120],
+        description=product.description,
+        price_amount=product.price_amount,
+        stock=product.stock,
+        is_made_to_order=product.is_made_to_order,
+        daily_capacity=product.daily_capacity,
+        lead_time_days=product.lead_time_days,
+        weight_grams=product.weight_grams,
+        unit=product.unit,
+        kind=product.kind,
+        pirt_number=product.pirt_number,
+        licence_valid_until=product.licence_valid_until,
+        halal_number=product.halal_number,
+        shelf_life_days=product.shelf_life_days,
+        status=ProductStatus.DRAFT.value,
+    )
+    db.session.add(copy)
+    for photo in product.photos:
+        copy.photos.append(
+            ProductPhoto(
+                key=photo.key,
+                width=photo.width,
+                height=photo.height,
+                variant_widths=photo.variant_widths,
+                position=photo.position,
+            )
+        )
+    refresh_search_text(copy)
+    db.session.flush()
+    return copy
+
+
+@dataclass
+class ApplicationInput:
+    """What an applicant typed to open a shop."""
+
+    shop_name: str
+    owner_name: str
+    region_id: int | None
+    village: str
+    whatsapp: str
+    nib: str | None = None
+    story: str = ""
+
+
+def latest_application(user_id: int) -> SellerApplication | None:
+    return db.session.scalar(
+        select(SellerApplication)
+        .where(SellerApplication.user_id == user_id)
+        .options(selectinload(SellerApplication.changes), joinedload(SellerApplication.region))
+        .order_by(SellerApplication.id.desc())
+        .limit(1)
+    )
+
+
+def apply_for_shop(
+    user_id: int,
+    values: ApplicationInput,
+    photo: bytes,
+    storage: LocalStorage,
+    widths: tuple[int, ...],
+) -> SellerApplication:
+    """File an application to open a household shop; one open application at a time."""
+    if get_seller_of_user(user_id) is not None:
+        raise ListingError(_l("Anda sudah punya toko."))
+    latest = latest_application(user_id)
+    if latest is not None and latest.status == ApplicationStatus.PENDING.value:
+        raise ListingError(_l("Pengajuan Anda masih ditinjau."))
+    if not values.region_id or db.session.get(Region, values.region_id) is None:
+        raise ListingError(_l("Pilih kabupaten/kota."), field="region_id")
+    for name in ("shop_name", "owner_name", "village"):
+        if not getattr(values, name).strip():
+            raise ListingError(_l("Wajib diisi."), field=name)
+    try:
+        whatsapp = normalise_phone(values.whatsapp)
+    except AccountError as error:
+        raise ListingError(error.message, field="whatsapp") from None
+    nib = re.sub(r"\D", "", values.nib or "") or None
+    if values.nib and values.nib.strip() and (nib is None or len(nib) != 13):
+        raise ListingError(_l("NIB terdiri dari 13 angka."), field="nib")
+    if not photo:
+        raise ListingError(_l("Tambahkan satu foto usaha atau produk Anda."), field="photo")
+    stored = process_photo(photo, storage, widths)
+    application = SellerApplication(
+        user_id=user_id,
+        shop_name=values.shop_name.strip(),
+        owner_name=values.owner_name.strip(),
+        region_id=values.region_id,
+        village=values.village.strip(),
+        whatsapp=whatsapp,
+        nib=nib,
+        story=values.story.strip(),
+        key=stored.key,
+        width=stored.width,
+        height=stored.height,
+        variant_widths=",".join(map(str, stored.widths)),
+        status=ApplicationStatus.PENDING.value,
+    )
+    db.session.add(application)
+    db.session.flush()
+    return application
+
+
+def pending_applications() -> list[SellerApplication]:
+    """Applications waiting for a decision, the longest-waiting first."""
+    return list(
+        db.session.scalars(
+            select(SellerApplication)
+            .where(SellerApplication.status == ApplicationStatus.PENDING.value)
+            .options(joinedload(SellerApplication.region), joinedload(SellerApplication.user))
+            .order_by(SellerApplication.created_at, SellerApplication.id)
+        )
+    )
+
+
+def get_application(application_id: int) -> SellerApplication:
+    application = db.session.scalar(
+        select(SellerApplication)
+        .where(SellerApplication.id == application_id)
+        .options(
+            joinedload(SellerApplication.region),
+            joinedload(SellerApplication.user),
+            selectinload(SellerApplication.changes).joinedload(SellerApplicationChange.actor),
+        )
+    )
+    if application is None:
+        raise NotFound("no such application")
+    return application
+
+
+def _decide(application: SellerApplication, to: ApplicationStatus, actor: User, note: str) -> None:
+    move = (ApplicationStatus(application.status), to)
+    if move not in APPLICATION_MOVES:
+        raise ListingError(_l("Pengajuan ini sudah diputuskan."))
+    if application.user_id == actor.id:
+        raise ListingError(_l("Anda tidak dapat memutuskan pengajuan Anda sendiri."))
+    db.session.add(
+        SellerApplicationChange(
+            application=application,
+            from_status=application.status,
+            to_status=to.value,
+            actor_id=actor.id,
+            note=note.strip(),
+        )
+    )
+    application.status = to.value
+    application.decided_at = now_utc()
+
+
+def _shop_slug(name: str) -> str:
+    base = "-".join(re.findall(r"[0-9a-z]+", fold(name)))[:70] or "toko"
+    slug = base
+    while db.session.scalar(select(Seller.id).where(Seller.slug == slug)):
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+def approve_application(application: SellerApplication, actor: User, note: str = "") -> Seller:
+    """Open the shop: the applicant gets the seller role and a Seller row."""
+    _decide(application, ApplicationStatus.APPROVED, actor, note)
+    user = application.user
+    if get_seller_of_user(user.id) is not None:
+        raise ListingError(_l("Pengguna ini sudah punya toko."))
+    seller = Seller(
+        slug=_shop_slug(application.shop_name),
+        shop_name=application.shop_name,
+        owner_name=application.owner_name,
+        story=application.story,
+        region_id=application.region_id,
+        village=application.village,
+        whatsapp=application.whatsapp,
+        nib=application.nib,
+        user_id=user.id,
+        since_year=now_utc().year,
+    )
+    db.session.add(seller)
+    grant_role(user, Role.SELLER, granted_by=actor)
+    db.session.flush()
+    application.seller_id = seller.id
+    db.session.flush()
+    return seller
+
+
+def reject_application(application: SellerApplication, actor: User, reason: str) -> None:
+    """Turn the application down with a reason the applicant reads."""
+    if not reason.strip():
+        raise ListingError(_l("Tulis alasan penolakan untuk pemohon."), field="note")
+    _decide(application, ApplicationStatus.REJECTED, actor, reason)
+    db.session.flush()
+
+
+def prune_uploads(hours: int = 48) -> int:
+    """Delete upload rows older than ``hours`` that no form came back for.
+
+    The stored files stay: keys are content hashes that a product may share.
+    """
+    cutoff = now_utc() - dt.timedelta(hours=hours)
+    result = db.session.execute(
+        delete(PhotoUpload).where(PhotoUpload.created_at < cutoff),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.flush()
+    return result.rowcount or 0

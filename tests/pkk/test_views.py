@@ -1,0 +1,216 @@
+"""The PKK packaging review, from the queue to the seller's phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+
+from marketplace.catalog.models import ProductStatus
+from marketplace.db import db, now_utc
+from tests import factories
+
+
+def _submitted(days_ago: int, **kwargs):
+    product = factories.make_product(status=ProductStatus.PENDING_REVIEW, **kwargs)
+    product.submitted_at = now_utc() - dt.timedelta(days=days_ago)
+    db.session.flush()
+    return product
+
+
+def test_queue_shows_the_longest_waiting_first(client, login_as):
+    newer = _submitted(1, name="Kerupuk Baru Diajukan")
+    older = _submitted(5, name="Tikar Lama Menunggu")
+    factories.make_product(name="Sudah Tampil")
+    login_as("reviewer")
+    html = client.get("/pkk/tinjauan").get_data(as_text=True)
+    assert html.index(older.name) < html.index(newer.name)
+    assert "Sudah Tampil" not in html
+
+
+def test_queue_filters_by_kabupaten_and_category(client, login_as):
+    _submitted(1, name="Rotan Malinau", seller=factories.make_seller(region_slug="malinau"))
+    _submitted(1, name="Madu Tarakan", category_slug="madu-kopi")
+    login_as("reviewer")
+    html = client.get("/pkk/tinjauan?region=malinau").get_data(as_text=True)
+    assert "Rotan Malinau" in html and "Madu Tarakan" not in html
+    html = client.get("/pkk/tinjauan?category=madu-kopi").get_data(as_text=True)
+    assert "Madu Tarakan" in html and "Rotan Malinau" not in html
+
+
+def test_review_page_shows_the_photos_and_the_licence(client, login_as):
+    product = _submitted(1, category_slug="camilan")
+    login_as("reviewer")
+    html = client.get(f"/pkk/tinjauan/{product.id}").get_data(as_text=True)
+    assert "P-IRT No. 2026571019999-30" in html
+    assert f"photos/{product.photos[0].key}/400.webp" in html
+    assert "Setujui kemasan" in html and "Minta perbaikan" in html
+
+
+def test_approval_publishes_and_is_recorded(client, login_as):
+    product = _submitted(1)
+    reviewer = login_as("reviewer")
+    response = client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "approve"})
+    assert response.status_code == 302
+    db.session.refresh(product)
+    assert product.status == "published" and product.published_at is not None
+    [change] = product.status_changes
+    assert (change.actor_id, change.from_status, change.to_status) == (
+        reviewer.id,
+        "pending_review",
+        "published",
+    )
+    assert client.get(f"/produk/{product.slug}").status_code == 200
+
+
+def test_changes_requested_reach_the_seller_who_resubmits(client, login_as, app):
+    product = factories.make_product(status=ProductStatus.DRAFT, name="Abon Soka Uji")
+    seller_client = app.test_client()
+    with seller_client.session_transaction() as session:
+        session["_user_id"] = product.seller.user.session_token
+    db.session.commit()
+    seller_client.post(f"/penjual/produk/{product.id}/ajukan")
+    login_as("reviewer")
+    note = "Label belum memuat nomor P-IRT; segel tidak terlihat."
+    client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "changes", "note": note})
+    db.session.refresh(product)
+    assert product.status == "changes_requested"
+    assert client.get(f"/produk/{product.slug}").status_code == 404
+    dashboard = seller_client.get("/penjual").get_data(as_text=True)
+    assert "Perlu perbaikan" in dashboard and "segel tidak terlihat" in dashboard
+    page = seller_client.get(f"/penjual/produk/{product.id}").get_data(as_text=True)
+    assert "Catatan PKK" in page and "segel tidak terlihat" in page
+    seller_client.post(f"/penjual/produk/{product.id}/ajukan")
+    db.session.refresh(product)
+    assert product.status == "pending_review"
+    history = sorted(product.status_changes, key=lambda c: c.id)
+    moves = [(c.from_status, c.to_status) for c in history]
+    assert moves == [
+        ("draft", "pending_review"),
+        ("pending_review", "changes_requested"),
+        ("changes_requested", "pending_review"),
+    ]
+
+
+def test_asking_for_changes_needs_a_comment(client, login_as):
+    product = _submitted(1)
+    login_as("reviewer")
+    response = client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "changes", "note": " "})
+    assert response.status_code == 400
+    assert "Tulis apa yang perlu diperbaiki" in response.get_data(as_text=True)
+    db.session.refresh(product)
+    assert product.status == "pending_review" and product.status_changes == []
+
+
+def test_a_reviewer_cannot_approve_their_own_shop(client, login_as):
+    product = _submitted(1)
+    product.seller.user.role_grants.append(factories.RoleGrant(role="reviewer"))
+    db.session.flush()
+    login_as(user=product.seller.user)
+    response = client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "approve"})
+    assert response.status_code == 400
+    assert "toko Anda sendiri" in response.get_data(as_text=True)
+    db.session.refresh(product)
+    assert product.status == "pending_review"
+
+
+def test_only_what_waits_can_be_decided(client, login_as):
+    product = factories.make_product(status=ProductStatus.DRAFT)
+    login_as("reviewer")
+    response = client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "approve"})
+    assert response.status_code == 400
+    db.session.refresh(product)
+    assert product.status == "draft"
+
+
+def test_an_unknown_decision_changes_nothing(client, login_as):
+    product = _submitted(1)
+    login_as("reviewer")
+    response = client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "publish"})
+    assert response.status_code == 400
+    db.session.refresh(product)
+    assert product.status == "pending_review"
+
+
+@pytest.mark.parametrize(("role", "status"), [("buyer", 403), ("seller", 403), ("admin", 200)])
+def test_only_reviewers_and_admins_review(client, login_as, role, status):
+    product = _submitted(1)
+    login_as(role)
+    assert client.get("/pkk/tinjauan").status_code == status
+    assert client.get(f"/pkk/tinjauan/{product.id}").status_code == status
+    response = client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "approve"})
+    assert response.status_code == (302 if status == 200 else status)
+
+
+def test_reviewers_cannot_edit_products(client, login_as):
+    product = _submitted(1)
+    login_as("reviewer")
+    assert client.get(f"/penjual/produk/{product.id}").status_code == 403
+    assert client.post(f"/penjual/produk/{product.id}/jeda").status_code == 403
+
+
+def test_a_missing_product_is_a_404(client, login_as):
+    login_as("reviewer")
+    assert client.get("/pkk/tinjauan/999999").status_code == 404
+
+
+def _approved(client, login_as, **kwargs):
+    """A product through review: submitted, then approved by a reviewer."""
+    product = _submitted(1, **kwargs)
+    login_as("reviewer")
+    client.post(f"/pkk/tinjauan/{product.id}", data={"decision": "approve"})
+    db.session.refresh(product)
+    assert product.status == "published"
+    login_as(user=product.seller.user)
+    return product
+
+
+def test_buyers_see_the_pkk_mark_with_its_date(client, login_as):
+    product = _approved(client, login_as)
+    html = client.get(f"/produk/{product.slug}").get_data(as_text=True)
+    assert "Kemasan disetujui PKK" in html and product.packaging_approved_at is not None
+    [approval] = product.status_changes
+    assert approval.photo_keys == product.photos[0].key
+
+
+def test_a_new_packaging_photo_after_approval_goes_back_to_review(client, login_as):
+    product = _approved(client, login_as)
+    form = factories.listing_form(
+        name=product.name,
+        photos=[(io.BytesIO(factories.photo_bytes(colour=(1, 2, 3))), "label-baru.jpg")],
+    )
+    response = client.post(f"/penjual/produk/{product.id}", data=form, follow_redirects=True)
+    assert "meninjau ulang" in response.get_data(as_text=True)
+    db.session.refresh(product)
+    assert product.status == "pending_review"
+    assert client.get(f"/produk/{product.slug}").status_code == 404
+    assert product.latest_note == "Foto kemasan berubah setelah disetujui."
+
+
+def test_details_change_without_a_new_review(client, login_as):
+    product = _approved(client, login_as)
+    form = factories.listing_form(name="Nama Baru Saja", price="30.000")
+    assert client.post(f"/penjual/produk/{product.id}", data=form).status_code == 302
+    db.session.refresh(product)
+    assert product.status == "published" and product.price_amount == 30000
+
+
+def test_removing_an_approved_photo_goes_back_to_review(client, login_as):
+    product = _approved(client, login_as)
+    client.post(f"/penjual/produk/{product.id}/foto/{product.photos[0].id}/hapus")
+    db.session.refresh(product)
+    assert product.status == "pending_review"
+
+
+def test_queue_queries_do_not_grow_with_the_queue(client, login_as, count_queries):
+    _submitted(1)
+    login_as("reviewer")
+    with count_queries() as before:
+        assert client.get("/pkk/tinjauan").status_code == 200
+    for n in range(15):
+        _submitted(n + 2, seller=factories.make_seller())
+    db.session.commit()
+    with count_queries() as after:
+        assert client.get("/pkk/tinjauan").status_code == 200
+    assert len(after) == len(before) <= 10, after
