@@ -17,7 +17,7 @@ from bench.common import demo_instance, demo_targets, gunicorn, instance_env, lo
 
 PAGES = ("home", "list", "product", "search")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-DURATION = float(os.environ.get("BENCH_SECONDS", "6"))
+DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = 2.0
 WORKERS = 2
 

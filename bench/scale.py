@@ -18,7 +18,7 @@ from bench.common import scratch_app as make_app
 
 SERVER = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 SIZES = (1_000, 100_000)
-REQUESTS = int(os.environ.get("BENCH_SCALE_REQUESTS", "30"))
+REQUESTS = int(os.environ.get("BENCH_SCALE_REQUESTS", "40"))
 WARMUP = 3
 PATHS = {"list_ms": "/produk", "search_ms": f"/search?q={SEARCH_QUERY}"}
 
