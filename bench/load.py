@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import tempfile
@@ -37,7 +38,10 @@ end
 
 
 def generator() -> str:
-    return "wrk" if shutil.which("wrk") else "python"
+    """``wrk`` when installed (``BENCH_LOADGEN=python`` forces the Python one)."""
+    if os.environ.get("BENCH_LOADGEN") == "python" or not shutil.which("wrk"):
+        return "python"
+    return "wrk"
 
 
 def run(url: str, duration: float) -> dict:
@@ -51,7 +55,7 @@ def _wrk(url: str, duration: float) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_REPORT)
     try:
-        command = ["wrk", "-t", str(WRK_THREADS), "-c", str(CONNECTIONS)]
+        command = ["wrk", "-t", str(min(WRK_THREADS, CONNECTIONS)), "-c", str(CONNECTIONS)]
         command += ["-d", f"{duration:g}s", "--timeout", "10s", "-s", script.name]
         for name, value in HEADERS.items():
             command += ["-H", f"{name}: {value}"]

@@ -16,8 +16,8 @@ from bench import load
 from bench.common import demo_instance, demo_targets, gunicorn, instance_env, log, median
 
 PAGES = ("home", "list", "product", "search")
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))
+DURATION = float(os.environ.get("BENCH_SECONDS", "6"))
 WARMUP = 2.0
 WORKERS = 2
 
