@@ -33,6 +33,7 @@ def main(argv: list[str]) -> int:
     results: dict = {"machine": machine(), "when": now_iso()}
     notes: dict = {}
     started = time.perf_counter()
+    load_at_start = round(os.getloadavg()[0], 2)
     failed = []
     try:
         for name in names:
@@ -50,6 +51,7 @@ def main(argv: list[str]) -> int:
     finally:
         shutil.rmtree(SCRATCH, ignore_errors=True)
     notes["seconds"] = round(time.perf_counter() - started, 1)
+    notes["load"] = [load_at_start, round(os.getloadavg()[0], 2)]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     report = markdown(results, notes)

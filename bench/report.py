@@ -29,7 +29,9 @@ def markdown(results: dict, notes: dict) -> str:
         "",
         f"- when: {results['when']}",
         f"- machine: {m['cpu_count']} CPUs, {m['cpu_model']}; Python {m['python']}; {m['kernel']}",
-        f"- whole run: {notes.get('seconds', 0)} s",
+        f"- whole run: {notes.get('seconds', 0)} s; load average (1 min) at start "
+        f"{notes.get('load', ['?', '?'])[0]}, at end {notes.get('load', ['?', '?'])[1]} "
+        "(other work on a shared machine lowers every req/s figure; the ratios hold better)",
         "",
     ]
     for name, render in (
@@ -92,7 +94,13 @@ def _queries(result: dict, note: dict) -> list[str]:
         lines.append(f"| {page} `{path}` | {small} | {large} | {_mark(ok)} |")
     for page, statements in note.get("statements_at_largest", {}).items():
         lines += ["", f"Statements of `{page}` at 20,000 products:", ""]
-        lines += [f"{n}. `{sql}`" for n, sql in enumerate(statements, 1)]
+        grouped: list[list] = []
+        for sql in statements:
+            if grouped and grouped[-1][1] == sql:
+                grouped[-1][0] += 1
+            else:
+                grouped.append([1, sql])
+        lines += [f"- {n}× `{sql}`" for n, sql in grouped]
     return lines
 
 
