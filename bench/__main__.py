@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
-from bench.common import SCRATCH, SECRET_KEY
+from bench.common import SECRET_KEY, scratch
 
 # Before the app is imported: nothing may touch the project's own instance/ folder.
-os.environ["INSTANCE_PATH"] = str(SCRATCH / "instance")
+os.environ["INSTANCE_PATH"] = str(scratch() / "instance")
 os.environ["SECRET_KEY"] = SECRET_KEY
 os.environ.pop("DATABASE_URL", None)
 
@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
                 continue
             notes[name]["seconds"] = round(time.perf_counter() - began, 1)
     finally:
-        shutil.rmtree(SCRATCH, ignore_errors=True)
+        shutil.rmtree(scratch(), ignore_errors=True)
     notes["seconds"] = round(time.perf_counter() - started, 1)
     notes["load"] = [load_at_start, round(os.getloadavg()[0], 2)]
     RESULTS.mkdir(exist_ok=True)

@@ -20,12 +20,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 
-#: One scratch folder per run; every database, media file and secret lives here.
-SCRATCH = Path(tempfile.mkdtemp(prefix="marketplace-bench-"))
 SECRET_KEY = "bench-only-secret"
 
 #: The search query every benchmark uses (matches a few demo shops and products).
 SEARCH_QUERY = "amplang"
+
+
+@cache
+def scratch() -> Path:
+    """One scratch folder per run (made on first use); every database and media file lives here."""
+    return Path(tempfile.mkdtemp(prefix="marketplace-bench-"))
 
 
 def machine() -> dict:
@@ -146,7 +150,7 @@ def flask_cli(env: dict[str, str], *args: str) -> None:
 @cache
 def demo_instance() -> Path:
     """A scratch instance set up exactly as ``make run`` does: migrated, demo catalogue loaded."""
-    instance = SCRATCH / "demo"
+    instance = scratch() / "demo"
     instance.mkdir()
     env = instance_env(instance)
     log("demo instance: flask db upgrade, flask demo load (full-size photos)")
@@ -186,7 +190,7 @@ def scratch_app(database_url: str, name: str):
     from marketplace.demo import load_demo
     from marketplace.extensions import limiter
 
-    media = SCRATCH / name / "media"
+    media = scratch() / name / "media"
     media.mkdir(parents=True, exist_ok=True)
     app = create_app(
         {

@@ -8,7 +8,7 @@ listener counts the statements (BEGIN/COMMIT and savepoints left out).
 
 from __future__ import annotations
 
-from bench.common import SCRATCH, SEARCH_QUERY, counting_statements, grow_catalogue, log
+from bench.common import SEARCH_QUERY, counting_statements, grow_catalogue, log, scratch
 from bench.common import scratch_app as make_app
 
 SIZES = (100, 20_000)
@@ -58,7 +58,7 @@ def count(app, paths: dict[str, str]) -> tuple[dict[str, int], dict[str, list[st
 def run() -> tuple[dict, dict]:
     from marketplace.db import db
 
-    app = make_app(f"sqlite:///{SCRATCH / 'queries.db'}", "queries")
+    app = make_app(f"sqlite:///{scratch() / 'queries.db'}", "queries")
     paths = _paths(app)
     per_size, listings = [], []
     for size in SIZES:
