@@ -1,0 +1,171 @@
+"""The markdown table beside latest.json: each figure next to its goal (never asserted)."""
+
+from __future__ import annotations
+
+KB = 1000
+
+#: Area 3 of the product's goals (issue 3). Printed beside the figures, not enforced.
+GOALS = {
+    "product_ratio": 0.5,
+    "queries_max": 8,
+    "text_bytes": 30 * KB,
+    "image_bytes": 150 * KB,
+    "scale_ratio": 1.5,
+}
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**MISSED**"
+
+
+def _kb(value: int) -> str:
+    return f"{value / KB:.1f} KB"
+
+
+def markdown(results: dict, notes: dict) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- when: {results['when']}",
+        f"- machine: {m['cpu_count']} CPUs, {m['cpu_model']}; Python {m['python']}; {m['kernel']}",
+        f"- whole run: {notes.get('seconds', 0)} s; load average (1 min) at start "
+        f"{notes.get('load', ['?', '?'])[0]}, at end {notes.get('load', ['?', '?'])[1]} "
+        "(other work on a shared machine lowers every req/s figure; the ratios hold better)",
+        "",
+    ]
+    for name, render in (
+        ("pages", _pages),
+        ("queries", _queries),
+        ("scale", _scale),
+        ("weight", _weight),
+    ):
+        if name in results:
+            lines += render(results[name], notes.get(name, {}))
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _pages(result: dict, note: dict) -> list[str]:
+    ranges = note.get("rps_range", {})
+    lines = [
+        "## pages: throughput next to bare Flask",
+        "",
+        f"gunicorn `-w {note.get('workers')}` sync on loopback; {note.get('generator')} with "
+        f"{note.get('connections')} connections, `Accept-Encoding: gzip`; "
+        f"{note.get('rounds')} interleaved rounds of {note.get('round_seconds')} s, medians "
+        "[min-max of rounds]; ratio taken within each round.",
+        "",
+        "| page | req/s | p50 | p99 | ratio to hello | goal |",
+        "|---|---|---|---|---|---|",
+    ]
+    hello_range = ranges.get("hello", ["", ""])
+    lines.append(
+        f"| hello (bare Flask) | {result['hello_rps']:,.0f} [{hello_range[0]}-{hello_range[1]}] | "
+        f"{note.get('hello_p50_ms', '')} ms | {note.get('hello_p99_ms', '')} ms | 1 | |"
+    )
+    for page in ("home", "list", "product", "search"):
+        row = result[page]
+        goal = ""
+        if page == "product":
+            target = GOALS["product_ratio"]
+            goal = f"≥ {target}: {_mark(row['ratio_to_hello'] >= target)}"
+        low, high = ranges.get(page, ["", ""])
+        path = note.get("paths", {}).get(page, "")
+        lines.append(
+            f"| {page} `{path}` | {row['rps']:,.0f} [{low}-{high}] | {row['p50_ms']} ms | "
+            f"{row['p99_ms']} ms | {row['ratio_to_hello']:.3f} | {goal} |"
+        )
+    if any(note.get("bad", {}).values()):
+        lines += ["", f"Errors or non-2xx answers under load: {note['bad']}"]
+    return lines
+
+
+def _queries(result: dict, note: dict) -> list[str]:
+    lines = [
+        "## queries: SQL statements per page (SQLite, anonymous visitor)",
+        "",
+        "| page | at 100 | at 20,000 | goal: equal and ≤ 8 |",
+        "|---|---|---|---|",
+    ]
+    for page, (small, large) in result.items():
+        ok = small == large and large <= GOALS["queries_max"]
+        path = note.get("paths", {}).get(page, "")
+        lines.append(f"| {page} `{path}` | {small} | {large} | {_mark(ok)} |")
+    for page, statements in note.get("statements_at_largest", {}).items():
+        lines += ["", f"Statements of `{page}` at 20,000 products:", ""]
+        grouped: list[list] = []
+        for sql in statements:
+            if grouped and grouped[-1][1] == sql:
+                grouped[-1][0] += 1
+            else:
+                grouped.append([1, sql])
+        lines += [f"- {n}× `{sql}`" for n, sql in grouped]
+    return lines
+
+
+def _scale(result: dict, note: dict) -> list[str]:
+    lines = [
+        "## scale: latency on PostgreSQL (median of "
+        f"{note.get('requests')} requests through the test client)",
+        "",
+        "| page | at 1,000 | at 100,000 | ratio | goal ≤ 1.5× |",
+        "|---|---|---|---|---|",
+    ]
+    for key, (small, large) in result.items():
+        ratio = large / small if small else 0
+        lines.append(
+            f"| {key.removesuffix('_ms')} | {small} ms | {large} ms | {ratio:.2f}× | "
+            f"{_mark(ratio <= GOALS['scale_ratio'])} |"
+        )
+    plans = note.get("plans", {})
+    if plans:
+        largest = max(plans)
+        smallest = min(plans)
+        for key in result:
+            lines += [
+                "",
+                f"Slowest statements of `{key.removesuffix('_ms')}` at {largest:,} products "
+                f"(EXPLAIN ANALYZE execution time; at {smallest:,} in brackets):",
+                "",
+            ]
+            before = {p["sql"]: p["ms"] for p in plans[smallest][key]}
+            for plan in plans[largest][key][:3]:
+                lines.append(
+                    f"- {plan['ms']} ms [{before.get(plan['sql'], '?')} ms] `{plan['sql']}`"
+                )
+            top = plans[largest][key][0]
+            lines += ["", "```", top["top"], "```"]
+    return lines
+
+
+def _weight(result: dict, note: dict) -> list[str]:
+    lines = [
+        "## weight: bytes per page on a phone",
+        "",
+        "Chromium headless, 412x823 at DPR 1.75; HTML/CSS/JS as sent to a client accepting "
+        "gzip; images whose box meets the first screen, at the variant the browser chose. "
+        "1 KB = 1,000 bytes.",
+        "",
+        "| page | HTML | CSS | JS | HTML+CSS+JS | goal ≤ 30 KB | first-screen images "
+        "| goal ≤ 150 KB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for page, row in result.items():
+        text = row["html_gz"] + row["css_gz"] + row["js_gz"]
+        images = row["first_screen_images"]
+        lines.append(
+            f"| {page} | {_kb(row['html_gz'])} | {_kb(row['css_gz'])} | {_kb(row['js_gz'])} | "
+            f"{_kb(text)} | {_mark(text <= GOALS['text_bytes'])} | {_kb(images)} | "
+            f"{_mark(images <= GOALS['image_bytes'])} |"
+        )
+    pages = note.get("pages", {})
+    uncompressed = sorted({url for p in pages.values() for url in p.get("uncompressed", [])})
+    if uncompressed:
+        lines += ["", "Sent without compression although gzip was accepted:", ""]
+        lines += [f"- `{url.split('/', 3)[-1]}`" for url in uncompressed]
+    if pages:
+        lines += ["", "First-screen images (variant file, bytes):", ""]
+        for page, p in pages.items():
+            lines.append(f"- {page}: {', '.join(p['first_screen']) or 'none'}")
+    return lines
