@@ -198,6 +198,8 @@ def scratch_app(database_url: str, name: str):
             "MEDIA_ROOT": str(media),
             "SECRET_KEY": SECRET_KEY,
             "SERVER_NAME": None,
+            # These figures are the cost of rendering a page; the cache would hide it.
+            "PAGE_CACHE": False,
         }
     )
     limiter.enabled = False

@@ -188,9 +188,23 @@ def get_shop(slug: str) -> Seller:
     return seller
 
 
-def shop_products(seller: Seller) -> list[Product]:
+def shop_products(seller: Seller, page: int, per_page: int) -> ProductPage:
+    """One page of a shop's public products; ``page`` past the end raises NotFound."""
     stmt = _public(_cards()).where(Product.seller_id == seller.id)
-    return list(db.session.scalars(stmt.order_by(Product.published_at.desc(), Product.id)))
+    stmt = stmt.order_by(Product.published_at.desc(), Product.id.desc())
+    rows = list(db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)))
+    if not rows and page > 1:
+        raise NotFound("page past the end")
+    return ProductPage(items=rows[:per_page], page=page, has_next=len(rows) > per_page)
+
+
+def all_regions() -> list[Region]:
+    """The five kabupaten/kota, for filters (counting their products would read every row)."""
+    return list(db.session.scalars(select(Region).order_by(Region.name)))
+
+
+def all_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
 
 
 def refresh_search_text(product: Product) -> None:

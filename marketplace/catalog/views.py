@@ -49,8 +49,8 @@ def _listing(template: str, default_sort: str):
         template,
         page=page,
         filters=filters,
-        regions=services.regions_with_counts(),
-        categories=services.categories_with_counts(),
+        regions=services.all_regions(),
+        categories=services.all_categories(),
     )
 
 

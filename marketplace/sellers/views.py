@@ -39,13 +39,15 @@ bp = Blueprint("sellers", __name__)
 @bp.route("/toko/<slug>")
 @cached_page
 def shop(slug: str):
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 10_000:
+        abort(404)
     try:
         seller = catalog.get_shop(slug)
+        products = catalog.shop_products(seller, int(page), current_app.config["PRODUCTS_PER_PAGE"])
     except NotFound:
         abort(404)
-    return render_template(
-        "sellers/shop.html", seller=seller, products=catalog.shop_products(seller)
-    )
+    return render_template("sellers/shop.html", seller=seller, page=products)
 
 
 def get_seller_for_seller_or_404() -> Seller:

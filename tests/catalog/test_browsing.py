@@ -174,3 +174,16 @@ def test_queries_per_page_do_not_grow_with_the_catalogue(client, count_queries, 
     with count_queries() as after:
         assert client.get(PAGES[page](product)).status_code == 200
     assert len(after) == len(before) <= 8, after
+
+
+def test_a_big_shop_pages_its_products(client):
+    seller = factories.make_seller()
+    for n in range(30):
+        factories.make_product(seller=seller, name=f"Anyaman Halaman {n}")
+    db.session.commit()
+    first = client.get(f"/toko/{seller.slug}").get_data(as_text=True)
+    second = client.get(f"/toko/{seller.slug}?page=2").get_data(as_text=True)
+    assert len(card_names(first)) == 24 and len(card_names(second)) == 6
+    assert f'href="/toko/{seller.slug}?page=2"' in first
+    assert client.get(f"/toko/{seller.slug}?page=3").status_code == 404
+    assert client.get(f"/toko/{seller.slug}?page=x").status_code == 404
