@@ -59,6 +59,7 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance_path / "media")),
         "MEDIA_URL": os.environ.get("MEDIA_URL", ""),
         "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
+        "S3_PREFIX": os.environ.get("S3_PREFIX", ""),
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),
         "S3_REGION": os.environ.get("S3_REGION", "ap-southeast-3"),
         "PHOTO_WIDTHS": (320, 480, 640, 1280),

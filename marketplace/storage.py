@@ -68,22 +68,37 @@ class LocalStorage:
 class S3Storage:
     """Objects in one S3 bucket; every web process and machine sees the same photos."""
 
-    def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str | None = None):
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+    ):
         import boto3
 
         self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.client = boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region)
+
+    def _key(self, key: str) -> str:
+        return self.prefix + key
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, CacheControl=IMMUTABLE
+            Bucket=self.bucket,
+            Key=self._key(key),
+            Body=data,
+            ContentType=content_type,
+            CacheControl=IMMUTABLE,
         )
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
@@ -91,14 +106,14 @@ class S3Storage:
         return True
 
     def read(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
 
     def send(self, key: str) -> Response:
         """Pass an object through the app (for private buckets without ``MEDIA_URL``)."""
         from botocore.exceptions import ClientError
 
         try:
-            obj = self.client.get_object(Bucket=self.bucket, Key=key)
+            obj = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 abort(404)
@@ -114,7 +129,9 @@ class S3Storage:
         return response
 
     def url(self, key: str) -> str:
-        return _media_url(key)
+        return (
+            _media_url(self._key(key)) if current_app.config.get("MEDIA_URL") else _media_url(key)
+        )
 
 
 def _media_url(key: str) -> str:
@@ -132,7 +149,10 @@ def get_storage() -> LocalStorage | S3Storage:
 def init_storage(app) -> None:
     if bucket := app.config.get("S3_BUCKET"):
         app.extensions["storage"] = S3Storage(
-            bucket, endpoint_url=app.config.get("S3_ENDPOINT_URL"), region=app.config["S3_REGION"]
+            bucket,
+            prefix=app.config.get("S3_PREFIX", ""),
+            endpoint_url=app.config.get("S3_ENDPOINT_URL"),
+            region=app.config["S3_REGION"],
         )
     else:
         app.extensions["storage"] = LocalStorage(app.config["MEDIA_ROOT"])

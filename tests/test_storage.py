@@ -87,3 +87,25 @@ def test_media_url_links_pages_to_the_bucket_directly(s3_endpoint):
     assert f'src="{s3_endpoint}/{BUCKET}/photos/' in html
     csp = app.test_client().get("/").headers["Content-Security-Policy"]
     assert f"img-src 'self' data: {s3_endpoint}" in csp
+
+
+def test_a_prefix_keeps_the_site_in_its_own_folder_of_the_bucket(s3_endpoint):
+    app = create_app(
+        app_settings(
+            S3_BUCKET=BUCKET,
+            S3_ENDPOINT_URL=s3_endpoint,
+            S3_PREFIX="pasar/",
+            MEDIA_URL=f"{s3_endpoint}/{BUCKET}",
+        )
+    )
+    storage = app.extensions["storage"]
+    stored = process_photo(jpeg(), storage, (320,))
+    key = f"photos/{stored.key}/320.webp"
+    listed = boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(
+        Bucket=BUCKET, Prefix="pasar/"
+    )
+    assert f"pasar/{key}" in {obj["Key"] for obj in listed["Contents"]}
+    assert storage.exists(key) and storage.read(key)[:4] == b"RIFF"
+    with app.test_request_context():
+        assert storage.url(key) == f"{s3_endpoint}/{BUCKET}/pasar/{key}"
+    assert app.test_client().get(f"/media/{key}").status_code == 200

@@ -50,6 +50,11 @@ def _open_checked(data: bytes) -> Image.Image:
                 )
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoError(_l("Foto terlalu besar (maksimal 40 megapiksel)."), field="photo")
+            if getattr(image, "is_animated", False):
+                raise PhotoError(
+                    _l("Foto bergerak (animasi) tidak bisa dipakai. Kirim foto biasa."),
+                    field="photo",
+                )
             return image
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(_l("Berkas ini bukan foto yang bisa dibaca."), field="photo") from None

@@ -113,3 +113,13 @@ def test_oversized_files_are_refused(storage):
 def test_storage_keys_cannot_leave_the_media_folder(storage):
     with pytest.raises(ValueError):
         storage.path("../secret")
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_animated_images_are_refused(storage, fmt):
+    frames = [Image.new("RGB", (64, 64), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    with pytest.raises(PhotoError) as error:
+        process_photo(buffer.getvalue(), storage, WIDTHS)
+    assert "animasi" in str(error.value.message)
