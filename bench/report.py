@@ -11,6 +11,9 @@ GOALS = {
     "text_bytes": 30 * KB,
     "image_bytes": 150 * KB,
     "scale_ratio": 1.5,
+    "photo_speedup": 3.0,
+    "photo_640_bytes": 30 * KB,
+    "photo_upload_bytes": 400 * KB,
 }
 
 
@@ -39,6 +42,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("queries", _queries),
         ("scale", _scale),
         ("weight", _weight),
+        ("photo", _photo),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -169,3 +173,25 @@ def _weight(result: dict, note: dict) -> list[str]:
         for page, p in pages.items():
             lines.append(f"- {page}: {', '.join(p['first_screen']) or 'none'}")
     return lines
+
+
+def _photo(result: dict, note: dict) -> list[str]:
+    variants = ", ".join(f"{w} px {_kb(b)}" for w, b in result["variant_bytes"].items())
+    speedup, small = result["speedup"], result["variant_bytes"].get("640", 0)
+    upload = result["upload_bytes"]
+    return [
+        "## photo: one 12-megapixel JPEG into WebP variants",
+        "",
+        f"Original {_kb(note.get('original_bytes', 0))}; minimum of {note.get('rounds')} "
+        "interleaved runs each.",
+        "",
+        "| figure | value | goal |",
+        "|---|---|---|",
+        f"| pipeline | {result['pipeline_ms']} ms | |",
+        f"| naive (full decode, each size from the full image) | {result['naive_ms']} ms | |",
+        f"| speedup | {speedup}x | ≥ 3x: {_mark(speedup >= GOALS['photo_speedup'])} |",
+        f"| variants | {variants} | 640 px < 30 KB: "
+        f"{_mark(0 < small < GOALS['photo_640_bytes'])} |",
+        f"| bytes a phone uploads (shrunk in the browser) | {_kb(upload)} | < 400 KB: "
+        f"{_mark(upload < GOALS['photo_upload_bytes'])} |",
+    ]
