@@ -41,6 +41,7 @@ def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
 def configure_extensions(app: Flask) -> None:
     from marketplace.accounts.models import User
     from marketplace.db import include_object
+    from marketplace.payments.gateway import init_payments
     from marketplace.site import select_locale
     from marketplace.storage import init_storage
 
@@ -58,6 +59,7 @@ def configure_extensions(app: Flask) -> None:
     compress.init_app(app)
     limiter.init_app(app)
     init_storage(app)
+    init_payments(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
@@ -88,19 +90,23 @@ def configure_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.catalog.views import bp as catalog_bp
+    from marketplace.orders.views import bp as orders_bp
+    from marketplace.payments.views import bp as payments_bp
     from marketplace.sellers.views import bp as sellers_bp
     from marketplace.site import bp as site_bp
 
-    for blueprint in (site_bp, catalog_bp, sellers_bp, accounts_bp):
+    for blueprint in (site_bp, catalog_bp, sellers_bp, accounts_bp, orders_bp, payments_bp):
         app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.demo import demo_cli
+    from marketplace.orders.cli import orders_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(orders_cli)
 
 
 def register_web(app: Flask) -> None:

@@ -101,3 +101,38 @@ def make_product(
     refresh_search_text(product)
     db.session.flush()
     return product
+
+
+def checkout_details(**overrides):
+    """Contact and a Tarakan address that pass the checkout's checks."""
+    from marketplace.orders.services import CheckoutDetails
+
+    values = {
+        "name": "Rina Pembeli",
+        "email": "rina@contoh.id",
+        "whatsapp": "0812 3456 7890",
+        "delivery": "ship",
+        "province": "Kalimantan Utara",
+        "city": "Tarakan",
+        "district": "Tarakan Barat",
+        "street": "Jl. Yos Sudarso No. 5",
+        "postal_code": "77111",
+    }
+    values.update(overrides)
+    return CheckoutDetails(**values)
+
+
+def make_order(*lines, user=None, key=None, **details):
+    """An order awaiting payment for ``(product, quantity)`` pairs, placed through the service."""
+    from marketplace.orders.services import add_to_cart, place_order
+
+    cart: dict = {}
+    user_id = user.id if user else None
+    for product, quantity in lines:
+        add_to_cart(product.id, quantity, user_id=user_id, session_cart=cart)
+    return place_order(
+        checkout_details(**details),
+        checkout_key=key or f"key-{next(_sequence)}",
+        user_id=user_id,
+        session_cart=cart,
+    )

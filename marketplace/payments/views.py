@@ -1,0 +1,180 @@
+"""The payment page, the "Mode uji" buttons, the return from Stripe and the webhook.
+
+Every way a payment is confirmed ends in :func:`apply_intent`: the webhook, the
+buyer coming back from Stripe, and the test-mode button (which even goes through
+the webhook handler itself, with a locally signed event).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.forms import EmptyForm
+from marketplace.db import db
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.extensions import csrf
+from marketplace.orders import services as orders
+from marketplace.orders.models import OrderStatus
+from marketplace.orders.views import unit_of_work
+from marketplace.payments import services
+from marketplace.payments.gateway import (
+    BadSignature,
+    GatewayError,
+    Intent,
+    TestGateway,
+    get_gateway,
+)
+from marketplace.payments.models import Payment
+from marketplace.web import flash_error
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("payments", __name__)
+
+
+def refund_after_commit(payment_ids: list[int]) -> None:
+    """Refunds follow the committed state change; each is its own small unit of work."""
+    gateway = get_gateway()
+    for payment_id in payment_ids:
+        try:
+            with unit_of_work():
+                services.refund_payment(payment_id, gateway)
+                db.session.commit()
+        except GatewayError:
+            # The refund key is derived from the payment: the next attempt is safe.
+            db.session.rollback()
+            log.exception(
+                "refund of payment %s failed; retry with `flask orders refunds`", payment_id
+            )
+
+
+def apply_intent(intent: Intent, event: tuple[str, str, str] | None = None) -> bool:
+    """Record a payment's state in one unit of work; False when it was a replayed event."""
+    try:
+        with unit_of_work():
+            if event is not None and not services.remember_event(*event):
+                db.session.rollback()
+                return False
+            refunds = services.record_intent(intent)
+            db.session.commit()
+    except IntegrityError:
+        # The same event, handled at this very moment by another worker.
+        db.session.rollback()
+        return False
+    refund_after_commit(refunds)
+    return True
+
+
+def handle_webhook(payload: bytes, signature: str) -> tuple[str, int]:
+    gateway = get_gateway()
+    try:
+        event = gateway.parse_event(payload, signature)
+    except BadSignature:
+        return "bad signature", 400
+    if event.type not in services.HANDLED_EVENTS:
+        return "ignored", 200
+    try:
+        # Never trust the event body: ask the gateway for the payment as it is now.
+        intent = gateway.retrieve_intent(event.object_id)
+    except GatewayError:
+        log.warning("webhook %s: could not fetch %s", event.id, event.object_id)
+        # Not ours (unknown at the gateway), or the gateway is down: Stripe retries a 503.
+        known = db.session.scalar(select(Payment.id).where(Payment.intent_id == event.object_id))
+        return ("retry", 503) if known else ("ignored", 200)
+    applied = apply_intent(intent, event=(gateway.name, event.id, event.type))
+    return ("ok" if applied else "duplicate"), 200
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@csrf.exempt
+def webhook():
+    # The raw body, byte for byte: the signature covers exactly these bytes.
+    body, status = handle_webhook(
+        request.get_data(cache=False), request.headers.get("Stripe-Signature", "")
+    )
+    return body, status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _order_or_404(token: str):
+    try:
+        with unit_of_work():
+            order = orders.get_order_by_token(token[:64])
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    return order
+
+
+@bp.route("/pesanan/<token>/bayar", methods=["GET"])
+def pay(token: str):
+    order = _order_or_404(token)
+    if order.status != OrderStatus.AWAITING_PAYMENT.value:
+        return redirect(url_for("orders.order_page", token=order.access_token))
+    gateway = get_gateway()
+    try:
+        with unit_of_work():
+            payment = services.open_payment(order.id, gateway)
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return redirect(url_for("payments.pay", token=token))
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for("orders.order_page", token=token))
+    return render_template(
+        "payments/pay.html",
+        order=orders.get_order_by_token(token[:64]),
+        payment=payment,
+        test_mode=isinstance(gateway, TestGateway),
+        publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
+    )
+
+
+@bp.route("/pesanan/<token>/bayar/uji", methods=["POST"])
+def pay_test(token: str):
+    """Mode uji: complete or decline the payment, through the webhook handler."""
+    gateway = get_gateway()
+    if not isinstance(gateway, TestGateway) or not EmptyForm().validate_on_submit():
+        abort(404 if not isinstance(gateway, TestGateway) else 400)
+    order = _order_or_404(token)
+    payment = db.session.scalar(
+        select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc())
+    )
+    if payment is None:
+        return redirect(url_for("payments.pay", token=token))
+    succeed = request.form.get("outcome") != "decline"
+    try:
+        gateway.complete(payment.intent_id, succeed=succeed)
+    except GatewayError:
+        abort(409)
+    event_type = "payment_intent.succeeded" if succeed else "payment_intent.payment_failed"
+    body, signature = gateway.signed_event(event_type, payment.intent_id)
+    handle_webhook(body, signature)
+    if succeed:
+        flash(_("Pembayaran uji berhasil."), "success")
+        return redirect(url_for("orders.order_page", token=token), 303)
+    flash(_("Pembayaran uji ditolak. Silakan coba lagi."), "error")
+    return redirect(url_for("payments.pay", token=token), 303)
+
+
+@bp.route("/pesanan/<token>/bayar/selesai")
+def pay_return(token: str):
+    """The buyer is back from the payment page, maybe before the webhook: ask the gateway."""
+    order = _order_or_404(token)
+    intent_id = request.args.get("payment_intent", "")[:120]
+    payment = db.session.scalar(
+        select(Payment).where(Payment.order_id == order.id, Payment.intent_id == intent_id)
+    )
+    if payment is None:
+        abort(404)
+    try:
+        apply_intent(get_gateway().retrieve_intent(intent_id))
+    except GatewayError:
+        flash(_("Status pembayaran belum bisa diperiksa. Coba lagi sebentar lagi."), "error")
+    return redirect(url_for("orders.order_page", token=token), 303)
