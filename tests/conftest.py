@@ -195,3 +195,14 @@ def csrf_token_from(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def payment_gateway(app):
+    """A fresh local test gateway per test: its intents are kept in memory."""
+    from marketplace.payments.gateway import TestGateway
+
+    previous = app.extensions["payment_gateway"]
+    app.extensions["payment_gateway"] = gateway = TestGateway(webhook_secret="whsec_tests")
+    yield gateway
+    app.extensions["payment_gateway"] = previous

@@ -7,7 +7,6 @@ talks to Stripe (or to ``STRIPE_API_BASE``); without it, :class:`TestGateway` ta
 
 from __future__ import annotations
 
-import itertools
 import json
 import secrets
 import threading
@@ -77,39 +76,36 @@ def parse_signed_event(payload: bytes, signature: str, secret: str) -> GatewayEv
 
 
 class TestGateway:
-    """Local "Mode uji" payments: intents live in this process, events are signed locally.
+    """Local "Mode uji" payments: no money, no network, and no state a process must share.
 
-    It keeps no money and talks to nobody; the buyer completes or declines a payment
-    on the app's own page, which goes through the same code as a webhook.
+    The buyer completes or declines a payment on the app's own page; that page signs
+    an event carrying the payment, exactly as Stripe would send it, and hands it to
+    the webhook handler. Whichever process verifies the event learns the payment from
+    it (the signature is our own), so any number of web processes can serve it.
     """
 
     name = "test"
-    _lock = threading.Lock()
-    _counter = itertools.count(1)
 
     def __init__(self, webhook_secret: str):
         self.webhook_secret = webhook_secret
         self.intents: dict[str, Intent] = {}
         self.refunds: dict[str, str] = {}
-        self.created_keys: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def create_intent(
         self, *, amount: int, order_id: int, email: str, idempotency_key: str
     ) -> Intent:
-        with self._lock:
-            if idempotency_key in self.created_keys:
-                return self.intents[self.created_keys[idempotency_key]]
-            intent_id = f"pi_test_{secrets.token_hex(8)}"
-            intent = Intent(
-                id=intent_id,
-                status="requires_payment_method",
-                amount=amount,
-                order_id=order_id,
-                client_secret=f"{intent_id}_secret_{secrets.token_hex(8)}",
-            )
-            self.intents[intent_id] = intent
-            self.created_keys[idempotency_key] = intent_id
-            return intent
+        # Repeats are stopped by the unique idempotency key of the payment row.
+        intent_id = f"pi_test_{secrets.token_hex(8)}"
+        intent = Intent(
+            id=intent_id,
+            status="requires_payment_method",
+            amount=amount,
+            order_id=order_id,
+            client_secret=f"{intent_id}_secret_{secrets.token_hex(8)}",
+        )
+        self.intents[intent_id] = intent
+        return intent
 
     def retrieve_intent(self, intent_id: str) -> Intent:
         try:
@@ -117,34 +113,48 @@ class TestGateway:
         except KeyError as error:
             raise GatewayError(f"no such test payment {intent_id}") from error
 
-    def complete(self, intent_id: str, *, succeed: bool = True) -> Intent:
-        """The buyer pressed "Bayar (uji)" (or "Tolak"): settle the test payment."""
-        intent = self.retrieve_intent(intent_id)
-        if intent.status in ("succeeded", "canceled"):
-            return intent
+    def complete(self, intent_id: str, *, amount: int, order_id: int, succeed: bool) -> Intent:
+        """The buyer pressed "Bayar (uji)" (or "Tolak (uji)")."""
         status = "succeeded" if succeed else "requires_payment_method"
-        settled = Intent(intent.id, status, intent.amount, intent.order_id, intent.client_secret)
-        self.intents[intent_id] = settled
-        return settled
+        intent = Intent(id=intent_id, status=status, amount=amount, order_id=order_id)
+        self.intents[intent_id] = intent
+        return intent
 
     def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> str:
         with self._lock:
             if idempotency_key not in self.refunds:
-                self.refunds[idempotency_key] = f"re_test_{next(self._counter)}"
+                self.refunds[idempotency_key] = f"re_test_{secrets.token_hex(8)}"
             return self.refunds[idempotency_key]
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent:
-        return parse_signed_event(payload, signature, self.webhook_secret)
+        event = parse_signed_event(payload, signature, self.webhook_secret)
+        obj = (json.loads(payload).get("data") or {}).get("object") or {}
+        if obj.get("object") == "payment_intent" and "status" in obj:
+            metadata = obj.get("metadata") or {}
+            self.intents[event.object_id] = Intent(
+                id=event.object_id,
+                status=str(obj["status"]),
+                amount=int(obj["amount"]),
+                order_id=int(metadata["order_id"]) if "order_id" in metadata else None,
+            )
+        return event
 
-    def signed_event(self, event_type: str, intent_id: str) -> tuple[bytes, str]:
+    def signed_event(self, event_type: str, intent: Intent) -> tuple[bytes, str]:
         """A webhook body and its Stripe-Signature header, as Stripe would send them."""
-        intent = self.retrieve_intent(intent_id)
         body = json.dumps(
             {
                 "id": f"evt_test_{secrets.token_hex(8)}",
                 "object": "event",
                 "type": event_type,
-                "data": {"object": {"id": intent.id, "object": "payment_intent"}},
+                "data": {
+                    "object": {
+                        "id": intent.id,
+                        "object": "payment_intent",
+                        "status": intent.status,
+                        "amount": intent.amount,
+                        "metadata": {"order_id": str(intent.order_id)},
+                    }
+                },
             }
         )
         header = stripe.WebhookSignature.generate_signature_header(body, self.webhook_secret)

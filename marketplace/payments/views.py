@@ -149,13 +149,11 @@ def pay_test(token: str):
     if payment is None:
         return redirect(url_for("payments.pay", token=token))
     succeed = request.form.get("outcome") != "decline"
-    try:
-        gateway.complete(payment.intent_id, succeed=succeed)
-    except GatewayError:
-        abort(409)
+    intent = gateway.complete(
+        payment.intent_id, amount=payment.amount, order_id=order.id, succeed=succeed
+    )
     event_type = "payment_intent.succeeded" if succeed else "payment_intent.payment_failed"
-    body, signature = gateway.signed_event(event_type, payment.intent_id)
-    handle_webhook(body, signature)
+    handle_webhook(*gateway.signed_event(event_type, intent))
     if succeed:
         flash(_("Pembayaran uji berhasil."), "success")
         return redirect(url_for("orders.order_page", token=token), 303)
