@@ -391,9 +391,21 @@ def place_order(
     )
     if cart.is_empty:
         raise CheckoutError(_l("Keranjang Anda kosong."))
+    for line in cart.lines:
+        if line.is_unavailable:
+            raise SoldOut(
+                _l("Ada produk di keranjang yang tidak dijual lagi. Periksa keranjang Anda.")
+            )
+        if line.is_short and line.product is not None:
+            raise SoldOut(
+                _l(
+                    "Maaf, stok %(name)s tidak cukup lagi. Ubah jumlahnya di keranjang.",
+                    name=line.product.name,
+                )
+            )
     if cart.has_problem:
         raise CheckoutError(
-            _l("Ada produk di keranjang yang berubah harga atau stoknya. Periksa keranjang Anda.")
+            _l("Ada produk di keranjang yang berubah harga. Periksa keranjang Anda."), field=None
         )
     if details.delivery == Delivery.PICKUP.value:
         for group in cart.groups:
