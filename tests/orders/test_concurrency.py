@@ -7,6 +7,7 @@ is committed first and deleted afterwards.
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +17,7 @@ from sqlalchemy import delete, func, select
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, ProductionDay
-from marketplace.payments.models import Payment
+from marketplace.payments.models import Payment, WebhookEvent
 from tests import factories
 
 BUYERS = 50
@@ -137,3 +138,38 @@ def test_ten_parallel_submits_of_one_cart_make_one_order(app, committed):
     orders = select(func.count()).select_from(Order).where(Order.checkout_key == key)
     assert db.session.scalar(orders) == 1
     assert db.session.get(Product, product_id).stock == UNITS - 2
+
+
+def test_the_same_webhook_five_times_at_once_moves_the_order_once(app, committed):
+    from marketplace.payments.gateway import get_gateway
+    from marketplace.payments.services import open_payment
+
+    seller = factories.make_seller()
+    committed.append(seller)
+    order = factories.make_order((factories.make_product(seller=seller, stock=3), 1))
+    gateway = get_gateway()
+    payment = open_payment(order.id, gateway)
+    db.session.commit()
+    order_id = order.id
+    intent = gateway.complete(
+        payment.intent_id, amount=payment.amount, order_id=order_id, succeed=True
+    )
+    body, signature = gateway.signed_event("payment_intent.succeeded", intent)
+
+    def deliver(i):
+        response = app.test_client().post(
+            "/stripe/webhook", data=body, headers={"Stripe-Signature": signature}
+        )
+        return response.status_code, response.get_data(as_text=True)
+
+    results = run_together(5, deliver)
+    assert sorted(results) == [(200, "duplicate")] * 4 + [(200, "ok")]
+    db.session.rollback()
+    moves = db.session.scalars(
+        select(OrderEvent.to_status).where(
+            OrderEvent.order_id == order_id, OrderEvent.part_id.is_(None)
+        )
+    ).all()
+    assert moves == ["awaiting_payment", "paid"]
+    db.session.execute(delete(WebhookEvent).where(WebhookEvent.event_id == json.loads(body)["id"]))
+    db.session.commit()

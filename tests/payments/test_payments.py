@@ -261,3 +261,41 @@ def test_an_expired_order_cannot_be_paid_from_the_page(client):
     db.session.commit()
     response = client.get(f"/pesanan/{order.access_token}/bayar")
     assert response.status_code == 302 and response.headers["Location"].endswith(order.access_token)
+
+
+def test_a_second_payment_for_a_paid_order_is_given_back(client, gateway):
+    order, first = open_order((factories.make_product(), 1))
+    pay(gateway, first)
+    post_event(client, gateway, "payment_intent.succeeded", first.intent_id)
+    # a second tab had started another attempt before the first one was confirmed
+    second = Payment(
+        order_id=order.id,
+        gateway="test",
+        intent_id="pi_test_second",
+        amount=first.amount,
+        idempotency_key=f"order-{order.id}-attempt-2",
+    )
+    db.session.add(second)
+    db.session.commit()
+    pay(gateway, second)
+    post_event(client, gateway, "payment_intent.succeeded", second.intent_id)
+    db.session.expire_all()
+    assert db.session.get(Payment, second.id).status == PaymentStatus.REFUNDED.value
+    assert db.session.get(Payment, first.id).status == PaymentStatus.SUCCEEDED.value
+    assert db.session.get(Order, order.id).status == OrderStatus.PAID.value
+
+
+def test_refunds_that_failed_are_retried_by_the_cli(app, gateway, monkeypatch):
+    product = factories.make_product(stock=1)
+    order, payment = open_order((product, 1))
+    orders.expire_due_orders(now=now_utc() + orders.PAYMENT_WINDOW + dt.timedelta(minutes=1))
+    factories.make_order((product, 1))
+    db.session.commit()
+    refunds = services.record_intent(pay(gateway, payment))
+    db.session.commit()
+    assert refunds == [payment.id]  # the gateway call was never made (a crash, say)
+    result = app.test_cli_runner().invoke(args=["orders", "refunds"])
+    assert result.exit_code == 0 and "1 refund(s) made" in result.output
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status == PaymentStatus.REFUNDED.value
+    assert app.test_cli_runner().invoke(args=["orders", "refunds"]).output.startswith("0 ")
