@@ -8,8 +8,19 @@ the webhook handler itself, with a locally signed event).
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -127,12 +138,37 @@ def pay(token: str):
         db.session.rollback()
         flash_error(error)
         return redirect(url_for("orders.order_page", token=token))
-    return render_template(
-        "payments/pay.html",
-        order=orders.get_order_by_token(token[:64]),
-        payment=payment,
-        test_mode=isinstance(gateway, TestGateway),
-        publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
+    test_mode = isinstance(gateway, TestGateway)
+    response = make_response(
+        render_template(
+            "payments/pay.html",
+            order=orders.get_order_by_token(token[:64]),
+            payment=payment,
+            test_mode=test_mode,
+            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+            stripe_js_url=current_app.config["STRIPE_JS_URL"],
+        )
+    )
+    if not test_mode:
+        response.headers["Content-Security-Policy"] = stripe_page_policy()
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def stripe_page_policy() -> str:
+    """The site's policy, opened for Stripe.js and its frames on this one page."""
+    config = current_app.config
+    script = _origin(config["STRIPE_JS_URL"])
+    api = _origin(config["STRIPE_API_BASE"] or "https://api.stripe.com")
+    return (
+        f"default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; "
+        f"script-src 'self' {script}; frame-src {script} https://hooks.stripe.com; "
+        f"connect-src 'self' {api}; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
     )
 
 

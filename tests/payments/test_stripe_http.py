@@ -73,7 +73,15 @@ def gateway(app, stripe_api, payment_gateway):
         secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, api_base=stripe_api
     )
     app.extensions["payment_gateway"] = stripe_gateway
-    return stripe_gateway
+    settings = {
+        "STRIPE_API_BASE": stripe_api,
+        "STRIPE_JS_URL": f"{stripe_api}/js.stripe.com/v3/",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
+    }
+    previous = {name: app.config[name] for name in settings}
+    app.config.update(settings)
+    yield stripe_gateway
+    app.config.update(previous)
 
 
 @pytest.fixture
@@ -87,6 +95,12 @@ def browser(stripe_api):
 
     pay.client = client
     return pay
+
+
+def gateway_origin(page) -> str:
+    html = page.get_data(as_text=True)
+    start = html.index('<script src="') + len('<script src="')
+    return html[start : html.index("/js.stripe.com", start)]
 
 
 def deliver(client, delivered, intent_id):
@@ -112,9 +126,17 @@ def test_pay_by_card_with_a_verified_webhook(client, gateway, webhooks, browser)
     db.session.commit()
 
     page = client.get(f"/pesanan/{order.access_token}/bayar")
-    assert page.status_code == 200 and "Mode uji" not in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Mode uji" not in html
     payment = db.session.query(Payment).filter_by(order_id=order.id).one()
     assert payment.gateway == "stripe" and payment.intent_id.startswith("pi_")
+    assert (
+        f'data-client-secret="{payment.client_secret}"' in html
+        and 'data-key="pk_test_local"' in html
+    )
+    # Stripe.js may run on this page only, from where it is served
+    assert f"script-src 'self' {gateway_origin(page)}" in page.headers["Content-Security-Policy"]
+    assert "js.stripe" not in client.get("/").headers["Content-Security-Policy"]
     # the page again: the same intent
     client.get(f"/pesanan/{order.access_token}/bayar")
     assert db.session.query(Payment).filter_by(order_id=order.id).count() == 1
