@@ -6,9 +6,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from marketplace.db import db, write_transaction
-from marketplace.orders import services
+from marketplace.db import db
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.units import release_expired_orders, unit_of_work
 
 orders_cli = AppGroup("orders", help="Orders: expiry of unpaid orders, pending refunds.")
 
@@ -16,9 +16,7 @@ orders_cli = AppGroup("orders", help="Orders: expiry of unpaid orders, pending r
 @orders_cli.command("expire")
 def expire_command() -> None:
     """Expire orders unpaid after 30 minutes and give their stock back."""
-    with write_transaction():
-        count = services.expire_due_orders()
-        db.session.commit()
+    count = release_expired_orders()
     click.echo(f"{count} order(s) expired")
 
 
@@ -39,7 +37,7 @@ def refunds_command() -> None:
         )
     ).all()
     for payment_id in due:
-        with write_transaction():
+        with unit_of_work():
             refund_payment(payment_id, gateway)
             db.session.commit()
     click.echo(f"{len(due)} refund(s) made")

@@ -383,7 +383,6 @@ def place_order(
     """
     if existing := find_order_by_checkout_key(checkout_key):
         return existing
-    expire_due_orders()
     details = _clean_details(details)
     # Re-read the cart and its products inside this transaction, never a stale page.
     cart = load_cart(
@@ -668,15 +667,24 @@ def expire_order(order_id: int, *, now: dt.datetime | None = None) -> bool:
     return True
 
 
-def expire_due_orders(*, now: dt.datetime | None = None) -> int:
-    """Expire every unpaid order whose 30 minutes are up; returns how many."""
-    now = now or now_utc()
-    due = db.session.scalars(
-        select(Order.id).where(
-            Order.status == OrderStatus.AWAITING_PAYMENT.value, Order.expires_at <= now
+def due_order_ids(*, now: dt.datetime | None = None) -> list[int]:
+    """Unpaid orders whose 30 minutes are up, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Order.id)
+            .where(
+                Order.status == OrderStatus.AWAITING_PAYMENT.value,
+                Order.expires_at <= (now or now_utc()),
+            )
+            .order_by(Order.id)
         )
-    ).all()
-    return sum(1 for order_id in due if expire_order(order_id, now=now))
+    )
+
+
+def expire_due_orders(*, now: dt.datetime | None = None) -> int:
+    """Expire every due order in the caller's transaction; returns how many."""
+    now = now or now_utc()
+    return sum(1 for order_id in due_order_ids(now=now) if expire_order(order_id, now=now))
 
 
 def mark_order_paid(order: Order, *, note: str = "") -> bool:

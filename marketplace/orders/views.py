@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_time
@@ -16,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
-from marketplace.db import db, write_transaction
+from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.orders import services
 from marketplace.orders.forms import CheckoutForm, ShipPartForm
+from marketplace.orders.units import release_expired_orders, unit_of_work
 from marketplace.web import flash_error, safe_next
 
 bp = Blueprint("orders", __name__)
@@ -27,14 +26,6 @@ bp = Blueprint("orders", __name__)
 CART_KEY = "cart"
 CHECKOUT_KEY = "checkout_key"
 LAST_ORDER_KEY = "last_order"
-
-
-@contextmanager
-def unit_of_work() -> Iterator[None]:
-    """End the request's read transaction, so the next one begins as a writer (SQLite)."""
-    db.session.rollback()
-    with write_transaction():
-        yield
 
 
 def _owner() -> dict:
@@ -143,6 +134,8 @@ def checkout():
             street=form.street.data or "",
             postal_code=form.postal_code.data or "",
         )
+        # Stock held by orders nobody paid goes back before this one is placed.
+        release_expired_orders()
         try:
             with unit_of_work():
                 order = services.place_order(details, checkout_key=key, **_owner())

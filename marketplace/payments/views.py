@@ -31,7 +31,7 @@ from marketplace.errors import MarketplaceError, NotFound
 from marketplace.extensions import csrf
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderStatus
-from marketplace.orders.views import unit_of_work
+from marketplace.orders.units import unit_of_work
 from marketplace.payments import services
 from marketplace.payments.gateway import (
     BadSignature,

@@ -226,6 +226,9 @@ def test_expiry_runs_lazily_on_the_order_page_and_from_the_cli(client, app):
         order.expires_at = now_utc() - dt.timedelta(minutes=1)
     db.session.commit()
     assert "Kedaluwarsa" in client.get(f"/pesanan/{lazy.access_token}").get_data(as_text=True)
+    # The command shares this test's session: end its savepoint (which holds the
+    # request's work), as the command's own unit of work would roll it back.
+    db.session.commit()
     result = app.test_cli_runner().invoke(args=["orders", "expire"])
     assert result.exit_code == 0 and "1 order(s) expired" in result.output
     assert stock_of(product) == 5
@@ -234,3 +237,17 @@ def test_expiry_runs_lazily_on_the_order_page_and_from_the_cli(client, app):
 def test_someone_elses_order_token_is_a_404(client):
     assert client.get("/pesanan/bukan-token").status_code == 404
     assert client.get("/pesanan/bukan-token/bayar").status_code == 404
+
+
+def test_checkout_releases_the_stock_of_orders_nobody_paid(client):
+    product = factories.make_product(stock=1)
+    unpaid = factories.make_order((product, 1))
+    unpaid.expires_at = now_utc() - dt.timedelta(seconds=1)
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
+    # the cart flags the last unit as taken until the unpaid order is released
+    response = client.post("/checkout", data=vars(factories.checkout_details()))
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Order, unpaid.id).status == OrderStatus.EXPIRED.value
+    assert stock_of(product) == 0
