@@ -157,3 +157,21 @@ def test_cart_page_query_count_does_not_grow_with_lines(client, count_queries):
     with count_queries() as six:
         client.get("/keranjang")
     assert len(six) == len(one)
+
+
+def test_adding_from_the_product_page_needs_its_csrf_token(client, csrf):
+    from tests.conftest import csrf_token_from
+
+    product = factories.make_product()
+    db.session.commit()
+    token = csrf_token_from(client.get(f"/produk/{product.slug}").get_data(as_text=True))
+    refused = client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
+    assert refused.status_code == 400
+    data = {"product_id": product.id, "quantity": "1", "csrf_token": token}
+    assert client.post("/keranjang/tambah", data=data).status_code == 302
+    assert session_cart(client) == {str(product.id): [1, product.price_amount]}
+
+
+def test_the_seller_header_links_to_the_order_inbox(client, login_as):
+    login_as("seller")
+    assert 'href="/toko-saya/pesanan"' in client.get("/").get_data(as_text=True)

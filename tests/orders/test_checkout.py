@@ -245,7 +245,7 @@ def test_checkout_releases_the_stock_of_orders_nobody_paid(client):
     unpaid.expires_at = now_utc() - dt.timedelta(seconds=1)
     db.session.commit()
     client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
-    # the cart flags the last unit as taken until the unpaid order is released
+    # the last unit is held by an order unpaid for more than 30 minutes
     response = client.post("/checkout", data=vars(factories.checkout_details()))
     assert response.status_code == 303
     db.session.expire_all()
