@@ -34,6 +34,7 @@ class Intent:
     amount: int
     order_id: int | None
     client_secret: str = ""
+    currency: str = "idr"
 
     @property
     def succeeded(self) -> bool:
@@ -64,6 +65,9 @@ class PaymentGateway(Protocol):
 
 def parse_signed_event(payload: bytes, signature: str, secret: str) -> GatewayEvent:
     """Verify a Stripe-signed webhook body (raw bytes) and read the event from it."""
+    if not secret:
+        # With no secret anyone could sign: refuse everything rather than accept anything.
+        raise BadSignature("no webhook secret is configured")
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret)
     except (stripe.SignatureVerificationError, ValueError) as error:

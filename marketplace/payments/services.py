@@ -92,8 +92,14 @@ def record_intent(intent: Intent) -> list[int]:
         if intent.status in ("requires_payment_method", "canceled"):
             _move_payment(payment, PaymentStatus.FAILED)
         return []
-    if intent.amount != payment.amount:
-        log.error("payment %s: %s paid, %s expected", intent.id, intent.amount, payment.amount)
+    if intent.amount != payment.amount or intent.currency != "idr":
+        log.error(
+            "payment %s: %s %s paid, IDR %s expected",
+            intent.id,
+            intent.currency,
+            intent.amount,
+            payment.amount,
+        )
         return []
     if not _move_payment(payment, PaymentStatus.SUCCEEDED):
         return []

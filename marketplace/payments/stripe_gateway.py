@@ -39,6 +39,7 @@ def _intent(stripe_object) -> Intent:
         amount=from_stripe_amount(obj["amount"]),
         order_id=int(order_id) if order_id and str(order_id).isdigit() else None,
         client_secret=obj.get("client_secret") or "",
+        currency=str(obj.get("currency") or ""),
     )
 
 

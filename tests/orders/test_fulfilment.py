@@ -62,7 +62,7 @@ def test_accept_then_ship_and_the_buyer_sees_it(client, login_as, two_households
     db.session.refresh(mine)
     assert (mine.status, mine.courier, mine.tracking_number) == ("shipped", "J&T", "JT0012345678")
     page = client.get(f"/pesanan/{order.access_token}").get_data(as_text=True)
-    assert "Dikirim" in page and "JT0012345678" in page
+    assert "Dikirim" in page and "JT0012345678" in page and "https://wa.me/62" in page
     assert "Pesanan baru, menunggu penjual" in page  # the other household has not moved yet
 
 

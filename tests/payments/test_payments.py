@@ -299,3 +299,24 @@ def test_refunds_that_failed_are_retried_by_the_cli(app, gateway, monkeypatch):
     db.session.expire_all()
     assert db.session.get(Payment, payment.id).status == PaymentStatus.REFUNDED.value
     assert app.test_cli_runner().invoke(args=["orders", "refunds"]).output.startswith("0 ")
+
+
+def test_with_no_webhook_secret_every_event_is_refused(client, app):
+    from marketplace.payments.gateway import TestGateway
+
+    unsigned = TestGateway(webhook_secret="")
+    app.extensions["payment_gateway"] = unsigned
+    order, payment = open_order((factories.make_product(), 1))
+    body, signature = unsigned.signed_event("payment_intent.succeeded", pay(unsigned, payment))
+    response = client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature})
+    assert response.status_code == 400
+
+
+def test_an_intent_in_another_currency_is_not_accepted(gateway):
+    order, payment = open_order((factories.make_product(), 1))
+    from marketplace.payments.gateway import Intent
+
+    usd = Intent(payment.intent_id, "succeeded", payment.amount, order.id, currency="usd")
+    assert services.record_intent(usd) == []
+    db.session.refresh(order)
+    assert order.status == OrderStatus.AWAITING_PAYMENT.value
