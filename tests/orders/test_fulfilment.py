@@ -125,3 +125,26 @@ def test_signed_in_buyers_see_their_orders(client, login_as):
     order = factories.make_order((factories.make_product(), 1), user=user)
     db.session.commit()
     assert order.number in client.get("/akun/pesanan").get_data(as_text=True)
+
+
+def test_order_page_and_inbox_queries_do_not_grow_with_households(
+    client, login_as, count_queries, payment_gateway
+):
+    seller = factories.make_seller()
+    small = paid_order(payment_gateway, (factories.make_product(seller=seller), 1))
+    lines = [(factories.make_product(seller=factories.make_seller()), 1) for _ in range(4)]
+    big = paid_order(payment_gateway, (factories.make_product(seller=seller), 1), *lines)
+    counts = []
+    for order in (small, big):
+        with count_queries() as queries:
+            assert client.get(f"/pesanan/{order.access_token}").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    login_as(user=seller.user)
+    with count_queries() as queries:
+        assert client.get("/toko-saya/pesanan").status_code == 200
+    first = len(queries)
+    paid_order(payment_gateway, (factories.make_product(seller=seller), 2))
+    with count_queries() as queries:
+        client.get("/toko-saya/pesanan")
+    assert len(queries) == first
