@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.orders.units import release_expired_orders, unit_of_work
+from marketplace.orders.units import release_expired_orders
 
 orders_cli = AppGroup("orders", help="Orders: expiry of unpaid orders, pending refunds.")
 
@@ -25,7 +25,7 @@ def refunds_command() -> None:
     """Refund payments still held for orders that ended without stock."""
     from marketplace.payments.gateway import get_gateway
     from marketplace.payments.models import Payment, PaymentStatus
-    from marketplace.payments.services import refund_payment
+    from marketplace.payments.units import refund_payments
 
     gateway = get_gateway()
     due = db.session.scalars(
@@ -36,8 +36,5 @@ def refunds_command() -> None:
             Order.status == OrderStatus.REFUNDED.value,
         )
     ).all()
-    for payment_id in due:
-        with unit_of_work():
-            refund_payment(payment_id, gateway)
-            db.session.commit()
-    click.echo(f"{len(due)} refund(s) made")
+    refunded = refund_payments(due, gateway)
+    click.echo(f"{refunded} refund(s) made")

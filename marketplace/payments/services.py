@@ -8,6 +8,7 @@ and the caller refunds them after its commit, with :func:`refund_payment`.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -32,50 +33,82 @@ def _attempt_key(order_id: int, attempt: int) -> str:
     return f"order-{order_id}-attempt-{attempt}"
 
 
-def open_payment(order_id: int, gateway: PaymentGateway) -> Payment:
-    """The pending payment of an order awaiting payment, created at the gateway if need be.
+@dataclass(frozen=True)
+class NewAttempt:
+    """What the gateway needs to open a payment: read first, created outside any lock."""
 
-    The idempotency key is derived from the order and attempt, so a reload, a
-    retry or a second tab reuses the same intent (and the unique key refuses a
-    second row).
+    order_id: int
+    amount: int
+    email: str
+    idempotency_key: str
+
+
+def pending_payment(order_id: int) -> Payment | None:
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.order_id == order_id, Payment.status == PaymentStatus.PENDING.value)
+        .order_by(Payment.id.desc())
+    )
+
+
+def next_attempt(order_id: int) -> NewAttempt:
+    """The next payment attempt of an order awaiting payment.
+
+    The idempotency key is derived from the order and the attempt number, so a
+    reload, a retry or a second tab asks the gateway for the same intent, and the
+    unique key refuses a second row for it.
     """
     order = db.session.get(Order, order_id)
     if order is None:
         raise PaymentError(_l("Pesanan tidak ditemukan."))
     if order.status != OrderStatus.AWAITING_PAYMENT.value:
         raise PaymentError(_l("Pesanan ini tidak menunggu pembayaran lagi."))
-    pending = db.session.scalar(
-        select(Payment)
-        .where(Payment.order_id == order_id, Payment.status == PaymentStatus.PENDING.value)
-        .order_by(Payment.id.desc())
-    )
-    if pending is not None:
-        return pending
     attempts = db.session.scalar(
         select(func.count()).select_from(Payment).where(Payment.order_id == order_id)
     )
-    key = _attempt_key(order_id, attempts + 1)
+    return NewAttempt(
+        order_id=order_id,
+        amount=order.total_amount,
+        email=order.contact_email,
+        idempotency_key=_attempt_key(order_id, attempts + 1),
+    )
+
+
+def create_intent(attempt: NewAttempt, gateway: PaymentGateway) -> Intent:
+    """Ask the gateway for the intent; call it with no transaction open."""
     try:
-        intent = gateway.create_intent(
-            amount=order.total_amount,
-            order_id=order_id,
-            email=order.contact_email,
-            idempotency_key=key,
+        return gateway.create_intent(
+            amount=attempt.amount,
+            order_id=attempt.order_id,
+            email=attempt.email,
+            idempotency_key=attempt.idempotency_key,
         )
     except GatewayError as error:
-        log.warning("payment gateway refused order %s: %s", order_id, error)
+        log.warning("payment gateway refused order %s: %s", attempt.order_id, error)
         raise PaymentError(_l("Pembayaran belum bisa dimulai. Coba lagi sebentar lagi.")) from error
+
+
+def record_payment(attempt: NewAttempt, intent: Intent, gateway_name: str) -> Payment:
+    """Keep the opened intent; a twin with the same key fails at the flush."""
     payment = Payment(
-        order_id=order_id,
-        gateway=gateway.name,
+        order_id=attempt.order_id,
+        gateway=gateway_name,
         intent_id=intent.id,
         client_secret=intent.client_secret,
-        amount=order.total_amount,
-        idempotency_key=key,
+        amount=attempt.amount,
+        idempotency_key=attempt.idempotency_key,
     )
     db.session.add(payment)
     db.session.flush()
     return payment
+
+
+def open_payment(order_id: int, gateway: PaymentGateway) -> Payment:
+    """All of the above in the caller's transaction (tests, scripts); views split it."""
+    if payment := pending_payment(order_id):
+        return payment
+    attempt = next_attempt(order_id)
+    return record_payment(attempt, create_intent(attempt, gateway), gateway.name)
 
 
 def record_intent(intent: Intent) -> list[int]:
@@ -143,17 +176,46 @@ def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
     return True
 
 
-def refund_payment(payment_id: int, gateway: PaymentGateway) -> str | None:
-    """Give a succeeded payment back at the gateway (idempotent per payment)."""
+@dataclass(frozen=True)
+class RefundDue:
+    payment_id: int
+    intent_id: str
+    amount: int
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"payment-{self.payment_id}-refund"
+
+
+def refund_due(payment_id: int) -> RefundDue | None:
+    """What to give back for a succeeded payment; None when there is nothing to refund."""
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED.value:
         return None
-    refund_id = gateway.refund(
-        payment.intent_id, amount=payment.amount, idempotency_key=f"payment-{payment.id}-refund"
+    return RefundDue(payment.id, payment.intent_id, payment.amount)
+
+
+def record_refund(payment_id: int, refund_id: str) -> bool:
+    """succeeded -> refunded, once."""
+    result = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == PaymentStatus.SUCCEEDED.value)
+        .values(status=PaymentStatus.REFUNDED.value, refund_id=refund_id)
+        .execution_options(synchronize_session=False)
     )
-    payment.refund_id = refund_id
-    payment.status = PaymentStatus.REFUNDED.value
     db.session.flush()
+    return result.rowcount == 1
+
+
+def refund_payment(payment_id: int, gateway: PaymentGateway) -> str | None:
+    """Refund in the caller's transaction (tests, scripts); the boundaries split it."""
+    due = refund_due(payment_id)
+    if due is None:
+        return None
+    refund_id = gateway.refund(
+        due.intent_id, amount=due.amount, idempotency_key=due.idempotency_key
+    )
+    record_refund(payment_id, refund_id)
     return refund_id
 
 

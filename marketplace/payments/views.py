@@ -41,27 +41,12 @@ from marketplace.payments.gateway import (
     get_gateway,
 )
 from marketplace.payments.models import Payment
+from marketplace.payments.units import open_payment, refund_payments
 from marketplace.web import flash_error
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("payments", __name__)
-
-
-def refund_after_commit(payment_ids: list[int]) -> None:
-    """Refunds follow the committed state change; each is its own small unit of work."""
-    gateway = get_gateway()
-    for payment_id in payment_ids:
-        try:
-            with unit_of_work():
-                services.refund_payment(payment_id, gateway)
-                db.session.commit()
-        except GatewayError:
-            # The refund key is derived from the payment: the next attempt is safe.
-            db.session.rollback()
-            log.exception(
-                "refund of payment %s failed; retry with `flask orders refunds`", payment_id
-            )
 
 
 def apply_intent(intent: Intent, event: tuple[str, str, str] | None = None) -> bool:
@@ -77,7 +62,8 @@ def apply_intent(intent: Intent, event: tuple[str, str, str] | None = None) -> b
         # The same event, handled at this very moment by another worker.
         db.session.rollback()
         return False
-    refund_after_commit(refunds)
+    # Refunds follow the committed state change.
+    refund_payments(refunds, get_gateway())
     return True
 
 
@@ -128,12 +114,7 @@ def pay(token: str):
         return redirect(url_for("orders.order_page", token=order.access_token))
     gateway = get_gateway()
     try:
-        with unit_of_work():
-            payment = services.open_payment(order.id, gateway)
-            db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return redirect(url_for("payments.pay", token=token))
+        payment = open_payment(order.id, gateway)
     except MarketplaceError as error:
         db.session.rollback()
         flash_error(error)
