@@ -320,3 +320,43 @@ def test_an_intent_in_another_currency_is_not_accepted(gateway):
     assert services.record_intent(usd) == []
     db.session.refresh(order)
     assert order.status == OrderStatus.AWAITING_PAYMENT.value
+
+
+def test_a_failure_arriving_after_the_success_changes_nothing(client, gateway):
+    order, payment = open_order((factories.make_product(), 1))
+    intent = pay(gateway, payment)
+    post_event(client, gateway, "payment_intent.succeeded", payment.intent_id)
+    failed = gateway.complete(intent.id, amount=intent.amount, order_id=order.id, succeed=False)
+    body, signature = gateway.signed_event("payment_intent.payment_failed", failed)
+    client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature})
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status == PaymentStatus.SUCCEEDED.value
+    assert db.session.get(Order, order.id).status == OrderStatus.PAID.value
+
+
+def test_no_transaction_is_open_while_the_gateway_is_called(client, gateway, monkeypatch):
+    """A gateway call inside a write transaction would hold SQLite's lock over the network."""
+    seen = []
+    create, refund = gateway.create_intent, gateway.refund
+
+    def spy_create(**kwargs):
+        seen.append(("create", db.session().in_transaction()))
+        return create(**kwargs)
+
+    def spy_refund(*args, **kwargs):
+        seen.append(("refund", db.session().in_transaction()))
+        return refund(*args, **kwargs)
+
+    monkeypatch.setattr(gateway, "create_intent", spy_create)
+    monkeypatch.setattr(gateway, "refund", spy_refund)
+    product = factories.make_product(stock=1)
+    order = factories.make_order((product, 1))
+    db.session.commit()
+    client.get(f"/pesanan/{order.access_token}/bayar")
+    payment = services.pending_payment(order.id)
+    orders.expire_due_orders(now=now_utc() + orders.PAYMENT_WINDOW + dt.timedelta(minutes=1))
+    factories.make_order((product, 1))
+    db.session.commit()
+    pay(gateway, payment)
+    post_event(client, gateway, "payment_intent.succeeded", payment.intent_id)
+    assert seen == [("create", False), ("refund", False)]
