@@ -2,7 +2,9 @@
 
 These tests leave the per-test rolled-back transaction: each thread's request gets
 its own session and connection, as under a real server, so the data they race for
-is committed first and deleted afterwards.
+is committed first and deleted afterwards. On PostgreSQL the conditional UPDATE is
+what holds the line (without it this test meets the CHECK constraint); on SQLite the
+checkout's BEGIN IMMEDIATE also serialises the writers.
 """
 
 from __future__ import annotations
