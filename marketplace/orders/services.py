@@ -20,6 +20,7 @@ from marketplace.catalog.models import Product
 from marketplace.catalog.services import _public, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.money import format_rupiah
 from marketplace.orders import shipping
 from marketplace.orders.models import (
     ORDER_MOVES,
@@ -40,6 +41,8 @@ MAX_QUANTITY = 99
 MAX_CART_LINES = 50
 PAYMENT_WINDOW = dt.timedelta(minutes=30)
 DEFAULT_DAILY_CAPACITY = 10
+#: whole rupiah
+MIN_ORDER_AMOUNT = 10_000
 
 
 class CartError(MarketplaceError):
@@ -404,7 +407,12 @@ def place_order(
             )
     if cart.has_problem:
         raise CheckoutError(
-            _l("Ada produk di keranjang yang berubah harga. Periksa keranjang Anda."), field=None
+            _l("Ada produk di keranjang yang berubah harga. Periksa keranjang Anda.")
+        )
+    if cart.items_amount < MIN_ORDER_AMOUNT:
+        # Card payments below about Rp10.000 fall under Stripe's minimum charge.
+        raise CheckoutError(
+            _l("Belanja minimal %(amount)s.", amount=format_rupiah(MIN_ORDER_AMOUNT))
         )
     if details.delivery == Delivery.PICKUP.value:
         for group in cart.groups:

@@ -251,3 +251,10 @@ def test_checkout_releases_the_stock_of_orders_nobody_paid(client):
     db.session.expire_all()
     assert db.session.get(Order, unpaid.id).status == OrderStatus.EXPIRED.value
     assert stock_of(product) == 0
+
+
+def test_orders_below_the_minimum_are_refused():
+    cheap = factories.make_product(price=5000, stock=5)
+    with pytest.raises(services.CheckoutError, match="minimal Rp10.000"):
+        factories.make_order((cheap, 1))
+    assert factories.make_order((cheap, 2)).items_amount == 10000
