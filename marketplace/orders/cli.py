@@ -1,13 +1,10 @@
-"""``flask orders``: expire unpaid orders, retry refunds that did not go through."""
+"""``flask orders``: expire unpaid orders, send refunds that did not go through."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from marketplace.db import db
-from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.units import release_expired_orders
 
 orders_cli = AppGroup("orders", help="Orders: expiry of unpaid orders, pending refunds.")
@@ -22,19 +19,10 @@ def expire_command() -> None:
 
 @orders_cli.command("refunds")
 def refunds_command() -> None:
-    """Refund payments still held for orders that ended without stock."""
+    """Send the refunds recorded but not yet taken by the payment gateway."""
     from marketplace.payments.gateway import get_gateway
-    from marketplace.payments.models import Payment, PaymentStatus
-    from marketplace.payments.units import refund_payments
+    from marketplace.payments.services import pending_refund_ids
+    from marketplace.payments.units import issue_refunds
 
-    gateway = get_gateway()
-    due = db.session.scalars(
-        select(Payment.id)
-        .join(Order, Order.id == Payment.order_id)
-        .where(
-            Payment.status == PaymentStatus.SUCCEEDED.value,
-            Order.status == OrderStatus.REFUNDED.value,
-        )
-    ).all()
-    refunded = refund_payments(due, gateway)
+    refunded = issue_refunds(pending_refund_ids(), get_gateway())
     click.echo(f"{refunded} refund(s) made")

@@ -59,8 +59,11 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 PART_MOVES: dict[PartStatus, frozenset[PartStatus]] = {
     PartStatus.PENDING: frozenset({PartStatus.NEW, PartStatus.CANCELLED}),
-    PartStatus.NEW: frozenset({PartStatus.ACCEPTED}),
-    PartStatus.ACCEPTED: frozenset({PartStatus.SHIPPED, PartStatus.READY_FOR_PICKUP}),
+    # the buyer may cancel a part until it has left the household
+    PartStatus.NEW: frozenset({PartStatus.ACCEPTED, PartStatus.CANCELLED}),
+    PartStatus.ACCEPTED: frozenset(
+        {PartStatus.SHIPPED, PartStatus.READY_FOR_PICKUP, PartStatus.CANCELLED}
+    ),
     PartStatus.SHIPPED: frozenset({PartStatus.DELIVERED}),
     PartStatus.READY_FOR_PICKUP: frozenset({PartStatus.DELIVERED}),
     PartStatus.DELIVERED: frozenset(),

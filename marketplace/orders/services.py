@@ -567,8 +567,22 @@ def _ensure_production_day(seller_id: int, day: dt.date) -> None:
     )
 
 
+def _give_back_stock_of_lines(lines: list[OrderLine], seller_id: int) -> None:
+    per_product: dict[int, int] = defaultdict(int)
+    per_day: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for line in lines:
+        if line.production_day is not None:
+            per_day[(seller_id, line.production_day)] += line.quantity
+        elif line.product_id is not None:
+            per_product[line.product_id] += line.quantity
+    _give_back(per_product, per_day)
+
+
 def _give_back_stock(order: Order) -> None:
-    per_product, per_day = _stock_needs(order)
+    _give_back(*_stock_needs(order))
+
+
+def _give_back(per_product: dict[int, int], per_day: dict[tuple[int, dt.date], int]) -> None:
     for product_id, units in sorted(per_product.items()):
         db.session.execute(
             update(Product)
@@ -722,6 +736,25 @@ def mark_order_refunded(order: Order, *, note: str = "") -> bool:
     for part in order.parts:
         _move_part(part, PartStatus.CANCELLED, actor_kind="payment")
     return True
+
+
+def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) -> OrderPart:
+    """The buyer cancels one household's part before it is shipped; its stock goes back.
+
+    The caller records the refund of the part's share in the same unit of work.
+    """
+    part = db.session.scalar(
+        select(OrderPart).where(OrderPart.id == part_id, OrderPart.order_id == order_id)
+    )
+    if part is None:
+        raise NotFound(_l("Pesanan tidak ditemukan."))
+    if part.status not in (PartStatus.NEW.value, PartStatus.ACCEPTED.value):
+        raise MoveRefused(_l("Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."))
+    if not _move_part(part, PartStatus.CANCELLED, actor_kind="buyer", actor_id=actor_id):
+        raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+    _give_back_stock_of_lines(part.lines, part.seller_id)
+    db.session.flush()
+    return part
 
 
 # --- reading orders -----------------------------------------------------------------------

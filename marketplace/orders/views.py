@@ -179,9 +179,40 @@ def order_page(token: str):
             db.session.commit()
     except NotFound:
         abort(404)
-    from marketplace.payments.services import payments_of
+    from marketplace.payments.services import refunds_of
 
-    return render_template("orders/order.html", order=order, payments=payments_of(order.id))
+    return render_template("orders/order.html", order=order, refunds=refunds_of(order.id))
+
+
+@bp.route("/pesanan/<token>/batal/<int:part_id>", methods=["POST"])
+def cancel_part(token: str, part_id: int):
+    """The buyer cancels one household's part; its share is refunded after the commit."""
+    from marketplace.payments.gateway import get_gateway
+    from marketplace.payments.services import refund_part
+    from marketplace.payments.units import issue_refunds
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        with unit_of_work():
+            order = services.get_order_by_token(token[:64])
+            services.cancel_part_for_buyer(
+                order.id,
+                part_id,
+                actor_id=current_user.id if current_user.is_authenticated else None,
+            )
+            refund = refund_part(part_id)
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for("orders.order_page", token=token), 303)
+    if refund is not None:
+        issue_refunds([refund.id], get_gateway())
+    flash(_("Bagian pesanan dibatalkan. Dananya dikembalikan ke pembayaran Anda."), "success")
+    return redirect(url_for("orders.order_page", token=token), 303)
 
 
 @bp.route("/akun/pesanan")

@@ -44,12 +44,58 @@ class Payment(db.Model):
     #: whole rupiah
     amount: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.PENDING.value)
-    #: the gateway's refund id, once given back
-    refund_id: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     order: Mapped[Order] = relationship()
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+
+
+class RefundReason(enum.StrEnum):
+    #: paid after the order expired, and its stock was gone
+    LATE_NO_STOCK = "late_no_stock"
+    #: a second payment for an order already paid
+    DUPLICATE = "duplicate"
+    #: the buyer cancelled one household's part before it was shipped
+    PART_CANCELLED = "part_cancelled"
+
+
+class Refund(db.Model):
+    """Money given back: recorded with the state change, sent to the gateway after commit.
+
+    ``part_id`` names the household whose share is reversed (none for a whole payment).
+    """
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(f"status IN ({_values(RefundStatus)})", name="known_status"),
+        CheckConstraint(f"reason IN ({_values(RefundReason)})", name="known_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), index=True
+    )
+    part_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="SET NULL"), index=True
+    )
+    #: whole rupiah
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING.value)
+    #: what the gateway is asked with, so a retry never refunds twice
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    #: the gateway's id (re_...), once it took the refund
+    gateway_refund_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    refunded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    payment: Mapped[Payment] = relationship()
 
 
 class WebhookEvent(db.Model):

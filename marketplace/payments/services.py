@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from marketplace.db import db
+from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
 from marketplace.orders import services as orders
-from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.models import Order, OrderPart, OrderStatus
 from marketplace.payments.gateway import GatewayError, Intent, PaymentGateway
-from marketplace.payments.models import Payment, PaymentStatus, WebhookEvent
+from marketplace.payments.models import (
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
+    WebhookEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +121,9 @@ def open_payment(order_id: int, gateway: PaymentGateway) -> Payment:
 def record_intent(intent: Intent) -> list[int]:
     """Apply what the gateway says about a payment; the same news twice changes nothing.
 
-    Returns the ids of payments to refund after the commit: money that arrived for
-    an order whose stock was gone, or a second payment for an order already paid.
+    Money that arrived for an order whose stock was gone, or a second payment for an
+    order already paid, is recorded as a refund; returns the refunds to send to the
+    gateway after the commit.
     """
     payment = db.session.scalar(select(Payment).where(Payment.intent_id == intent.id))
     if payment is None:
@@ -142,12 +150,61 @@ def record_intent(intent: Intent) -> list[int]:
         db.session.refresh(order)
     if orders.mark_order_paid(order, note=intent.id):
         return []
+    reason = RefundReason.DUPLICATE
     if order.status == OrderStatus.EXPIRED.value:
         orders.mark_order_refunded(
             order, note=str(_l("Stok habis setelah waktu bayar lewat; dana dikembalikan."))
         )
+        reason = RefundReason.LATE_NO_STOCK
     # Paid too late with no stock left, or a second payment of a paid order: give it back.
-    return [payment.id]
+    refund = queue_refund(payment, payment.amount, reason, f"payment-{payment.id}-refund")
+    return [refund.id]
+
+
+def queue_refund(
+    payment: Payment,
+    amount: int,
+    reason: RefundReason,
+    idempotency_key: str,
+    part_id: int | None = None,
+) -> Refund:
+    """Record money to give back; never more than the payment still holds."""
+    already = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.payment_id == payment.id)
+    )
+    if already + amount > payment.amount:
+        raise PaymentError(_l("Jumlah pengembalian melebihi pembayaran."))
+    refund = Refund(
+        payment_id=payment.id,
+        part_id=part_id,
+        amount=amount,
+        reason=reason.value,
+        idempotency_key=idempotency_key,
+    )
+    db.session.add(refund)
+    db.session.flush()
+    return refund
+
+
+def refund_part(part_id: int) -> Refund | None:
+    """Give back one household's share (its goods and shipping) of a paid order."""
+    part = db.session.get(OrderPart, part_id)
+    if part is None:
+        return None
+    payment = db.session.scalar(
+        select(Payment).where(
+            Payment.order_id == part.order_id, Payment.status == PaymentStatus.SUCCEEDED.value
+        )
+    )
+    if payment is None:
+        return None
+    return queue_refund(
+        payment,
+        part.items_amount + part.shipping_amount,
+        RefundReason.PART_CANCELLED,
+        f"part-{part.id}-refund",
+        part_id=part.id,
+    )
 
 
 def _move_payment(payment: Payment, to: PaymentStatus) -> bool:
@@ -178,45 +235,64 @@ def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
 
 @dataclass(frozen=True)
 class RefundDue:
-    payment_id: int
+    refund_id: int
     intent_id: str
     amount: int
-
-    @property
-    def idempotency_key(self) -> str:
-        return f"payment-{self.payment_id}-refund"
+    idempotency_key: str
 
 
-def refund_due(payment_id: int) -> RefundDue | None:
-    """What to give back for a succeeded payment; None when there is nothing to refund."""
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.status != PaymentStatus.SUCCEEDED.value:
+def refund_due(refund_id: int) -> RefundDue | None:
+    """What a pending refund asks of the gateway; None once it went through."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.status != RefundStatus.PENDING.value:
         return None
-    return RefundDue(payment.id, payment.intent_id, payment.amount)
+    return RefundDue(refund.id, refund.payment.intent_id, refund.amount, refund.idempotency_key)
 
 
-def record_refund(payment_id: int, refund_id: str) -> bool:
-    """succeeded -> refunded, once."""
+def record_refund(refund_id: int, gateway_refund_id: str) -> bool:
+    """pending -> succeeded, once; a whole payment given back is marked refunded."""
     result = db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment_id, Payment.status == PaymentStatus.SUCCEEDED.value)
-        .values(status=PaymentStatus.REFUNDED.value, refund_id=refund_id)
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING.value)
+        .values(
+            status=RefundStatus.SUCCEEDED.value,
+            gateway_refund_id=gateway_refund_id,
+            refunded_at=now_utc(),
+        )
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount != 1:
+        return False
+    refund = db.session.get(Refund, refund_id)
+    db.session.refresh(refund)
+    if refund.part_id is None:
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == refund.payment_id)
+            .values(status=PaymentStatus.REFUNDED.value)
+            .execution_options(synchronize_session=False)
+        )
     db.session.flush()
-    return result.rowcount == 1
+    return True
 
 
-def refund_payment(payment_id: int, gateway: PaymentGateway) -> str | None:
-    """Refund in the caller's transaction (tests, scripts); the boundaries split it."""
-    due = refund_due(payment_id)
-    if due is None:
-        return None
-    refund_id = gateway.refund(
-        due.intent_id, amount=due.amount, idempotency_key=due.idempotency_key
+def pending_refund_ids() -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Refund.id).where(Refund.status == RefundStatus.PENDING.value).order_by(Refund.id)
+        )
     )
-    record_refund(payment_id, refund_id)
-    return refund_id
+
+
+def refunds_of(order_id: int) -> list[Refund]:
+    return list(
+        db.session.scalars(
+            select(Refund)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Payment.order_id == order_id)
+            .order_by(Refund.id)
+        )
+    )
 
 
 def payments_of(order_id: int) -> list[Payment]:

@@ -40,23 +40,23 @@ def open_payment(order_id: int, gateway: PaymentGateway) -> Payment:
     return payment
 
 
-def refund_payments(payment_ids: list[int], gateway: PaymentGateway) -> int:
-    """Give these payments back; each refund is recorded once, after the gateway took it."""
-    refunded = 0
-    for payment_id in payment_ids:
-        due = services.refund_due(payment_id)
-        db.session.rollback()
+def issue_refunds(refund_ids: list[int], gateway: PaymentGateway) -> int:
+    """Send recorded refunds to the gateway; each is marked done once the gateway took it."""
+    issued = 0
+    for refund_id in refund_ids:
+        due = services.refund_due(refund_id)
+        db.session.rollback()  # no transaction stays open across the gateway call
         if due is None:
             continue
         try:
-            refund_id = gateway.refund(
+            gateway_refund_id = gateway.refund(
                 due.intent_id, amount=due.amount, idempotency_key=due.idempotency_key
             )
         except GatewayError:
-            # The key is derived from the payment: `flask orders refunds` retries safely.
-            log.exception("refund of payment %s failed", payment_id)
+            # The key is the refund's own: `flask orders refunds` retries safely.
+            log.exception("refund %s failed", refund_id)
             continue
         with unit_of_work():
-            refunded += services.record_refund(payment_id, refund_id)
+            issued += services.record_refund(refund_id, gateway_refund_id)
             db.session.commit()
-    return refunded
+    return issued

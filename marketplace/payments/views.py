@@ -41,7 +41,7 @@ from marketplace.payments.gateway import (
     get_gateway,
 )
 from marketplace.payments.models import Payment
-from marketplace.payments.units import open_payment, refund_payments
+from marketplace.payments.units import issue_refunds, open_payment
 from marketplace.web import flash_error
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def apply_intent(intent: Intent, event: tuple[str, str, str] | None = None) -> b
         db.session.rollback()
         return False
     # Refunds follow the committed state change.
-    refund_payments(refunds, get_gateway())
+    issue_refunds(refunds, get_gateway())
     return True
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from marketplace.accounts.models import Role
+from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.orders import services
-from marketplace.orders.models import PartStatus
+from marketplace.orders.models import OrderPart, PartStatus
 from marketplace.payments.services import open_payment, record_intent
 from tests import factories
 
@@ -148,3 +149,41 @@ def test_order_page_and_inbox_queries_do_not_grow_with_households(
     with count_queries() as queries:
         client.get("/toko-saya/pesanan")
     assert len(queries) == first
+
+
+def test_the_buyer_cancels_one_part_before_it_ships(client, two_households, payment_gateway):
+    from marketplace.payments.services import refunds_of
+
+    order, (amplang, mine), (rotan, theirs) = two_households
+    product = db.session.get(Product, mine.lines[0].product_id)
+    stock = product.stock
+    url = f"/pesanan/{order.access_token}/batal/{mine.id}"
+    assert client.post(url).status_code == 303
+    assert client.post(url).status_code == 303  # a second tap: refused, nothing more
+    db.session.expire_all()
+    assert db.session.get(OrderPart, mine.id).status == PartStatus.CANCELLED.value
+    assert db.session.get(OrderPart, theirs.id).status == PartStatus.NEW.value
+    assert db.session.get(Product, product.id).stock == stock + 2
+    [refund] = refunds_of(order.id)
+    share = mine.items_amount + mine.shipping_amount
+    assert (refund.part_id, refund.amount, refund.status) == (mine.id, share, "succeeded")
+    assert list(payment_gateway.refunds) == [f"part-{mine.id}-refund"]
+    page = client.get(f"/pesanan/{order.access_token}").get_data(as_text=True)
+    assert "Dibatalkan" in page and "Dikembalikan" in page
+
+
+def test_a_shipped_part_cannot_be_cancelled(client, two_households):
+    order, (amplang, mine), _ = two_households
+    for action, extra in (("accept", {}), ("ship", {"courier": "JNE", "tracking_number": "1"})):
+        services.move_part_for_seller(mine.id, amplang.id, action, actor_id=1, **extra)
+    db.session.commit()
+    response = client.post(f"/pesanan/{order.access_token}/batal/{mine.id}")
+    assert response.status_code == 303
+    db.session.refresh(mine)
+    assert mine.status == PartStatus.SHIPPED.value
+
+
+def test_another_orders_part_cannot_be_cancelled(client, two_households, payment_gateway):
+    _, _, (_, theirs) = two_households
+    other = paid_order(payment_gateway, (factories.make_product(), 1))
+    assert client.post(f"/pesanan/{other.access_token}/batal/{theirs.id}").status_code == 404

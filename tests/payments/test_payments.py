@@ -211,7 +211,10 @@ def test_a_late_payment_for_stock_that_is_gone_is_refunded_and_the_buyer_told(cl
     payment = db.session.get(Payment, payment.id)
     assert order.status == OrderStatus.REFUNDED.value
     assert [part.status for part in order.parts] == [PartStatus.CANCELLED.value]
-    assert payment.status == PaymentStatus.REFUNDED.value and payment.refund_id.startswith("re_")
+    assert payment.status == PaymentStatus.REFUNDED.value
+    [refund] = services.refunds_of(order.id)
+    assert (refund.amount, refund.reason, refund.part_id) == (payment.amount, "late_no_stock", None)
+    assert refund.status == "succeeded" and refund.gateway_refund_id.startswith("re_test_")
     assert stock_of(product) == 0 and other.status == OrderStatus.AWAITING_PAYMENT.value
     html = client.get(f"/pesanan/{order.access_token}").get_data(as_text=True)
     assert "kami kembalikan sepenuhnya" in html
@@ -293,7 +296,7 @@ def test_refunds_that_failed_are_retried_by_the_cli(app, gateway, monkeypatch):
     db.session.commit()
     refunds = services.record_intent(pay(gateway, payment))
     db.session.commit()
-    assert refunds == [payment.id]  # the gateway call was never made (a crash, say)
+    assert len(refunds) == 1  # recorded, but the gateway call was never made (a crash, say)
     result = app.test_cli_runner().invoke(args=["orders", "refunds"])
     assert result.exit_code == 0 and "1 refund(s) made" in result.output
     db.session.expire_all()
@@ -360,3 +363,17 @@ def test_no_transaction_is_open_while_the_gateway_is_called(client, gateway, mon
     pay(gateway, payment)
     post_event(client, gateway, "payment_intent.succeeded", payment.intent_id)
     assert seen == [("create", False), ("refund", False)]
+
+
+def test_refunds_never_exceed_the_payment(gateway):
+    from marketplace.payments.models import RefundReason
+
+    order, payment = open_order((factories.make_product(), 1), (factories.make_product(), 1))
+    services.record_intent(pay(gateway, payment))
+    parts = order.parts
+    for part in parts:
+        orders.cancel_part_for_buyer(order.id, part.id, actor_id=None)
+        services.refund_part(part.id)
+    assert sum(refund.amount for refund in services.refunds_of(order.id)) == payment.amount
+    with pytest.raises(services.PaymentError):
+        services.queue_refund(payment, 1, RefundReason.DUPLICATE, "one-rupiah-too-many")

@@ -20,6 +20,7 @@ from marketplace.db import db, now_utc
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.services import refunds_of
 from marketplace.payments.stripe_gateway import StripeGateway
 from tests import factories
 from tests.servers import localstripe
@@ -195,6 +196,7 @@ def test_a_late_payment_without_stock_is_refunded_at_stripe(client, gateway, web
     db.session.expire_all()
     payment = db.session.get(Payment, payment.id)
     assert db.session.get(Order, late.id).status == OrderStatus.REFUNDED.value
-    assert payment.status == PaymentStatus.REFUNDED.value and payment.refund_id.startswith("re_")
-    refund = browser.client.v1.refunds.retrieve(payment.refund_id)
+    assert payment.status == PaymentStatus.REFUNDED.value
+    [recorded] = refunds_of(late.id)
+    refund = browser.client.v1.refunds.retrieve(recorded.gateway_refund_id)
     assert refund.amount == late.total_amount * 100 and refund.payment_intent == payment.intent_id
