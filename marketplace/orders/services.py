@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
@@ -554,17 +556,14 @@ def _ensure_production_day(seller_id: int, day: dt.date) -> None:
     ):
         return
     capacity = current_app.config.get("DAILY_CAPACITY", DEFAULT_DAILY_CAPACITY)
-    dialect = db.session.get_bind().dialect.name
     values = {"seller_id": seller_id, "day": day, "units_capacity": capacity, "units_taken": 0}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    db.session.execute(
-        dialect_insert(ProductionDay)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["seller_id", "day"])
+    # INSERT ... ON CONFLICT DO NOTHING: both dialects spell it the same way.
+    insert = (
+        postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     )
+    statement = insert(ProductionDay).values(**values)
+    statement = statement.on_conflict_do_nothing(index_elements=["seller_id", "day"])
+    db.session.execute(statement)
 
 
 def _give_back_stock_of_lines(lines: list[OrderLine], seller_id: int) -> None:
@@ -872,11 +871,3 @@ def move_part_for_seller(
     if not _move_part(part, to, actor_kind="seller", actor_id=actor_id, values=values):
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
     return part
-
-
-def count_seller_new_parts(seller_id: int) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(OrderPart)
-        .where(OrderPart.seller_id == seller_id, OrderPart.status == PartStatus.NEW.value)
-    )

@@ -77,7 +77,7 @@ def next_attempt(order_id: int) -> NewAttempt:
         order_id=order_id,
         amount=order.total_amount,
         email=order.contact_email,
-        idempotency_key=_attempt_key(order_id, attempts + 1),
+        idempotency_key=_attempt_key(order_id, (attempts or 0) + 1),
     )
 
 
@@ -172,7 +172,7 @@ def queue_refund(
     already = db.session.scalar(
         select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.payment_id == payment.id)
     )
-    if already + amount > payment.amount:
+    if (already or 0) + amount > payment.amount:
         raise PaymentError(_l("Jumlah pengembalian melebihi pembayaran."))
     refund = Refund(
         payment_id=payment.id,
@@ -264,6 +264,7 @@ def record_refund(refund_id: int, gateway_refund_id: str) -> bool:
     if result.rowcount != 1:
         return False
     refund = db.session.get(Refund, refund_id)
+    assert refund is not None
     db.session.refresh(refund)
     if refund.part_id is None:
         db.session.execute(

@@ -47,10 +47,11 @@ class StripeGateway:
     name = "stripe"
 
     def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str | None = None):
-        addresses = {"api": api_base} if api_base else None
         # Retries reuse the idempotency key we pass, so a retried create makes no second intent.
         self.client = stripe.StripeClient(
-            secret_key, base_addresses=addresses or {}, max_network_retries=2
+            secret_key,
+            base_addresses={"api": api_base} if api_base else {},
+            max_network_retries=2,
         )
         self.webhook_secret = webhook_secret
 
