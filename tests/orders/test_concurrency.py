@@ -81,10 +81,13 @@ def run_together(count: int, work):
         return list(pool.map(start, range(count)))
 
 
-def test_fifty_buyers_for_ten_units_never_oversell(app, committed):
+@pytest.mark.parametrize("made_to_order", [False, True], ids=["stock", "daily-capacity"])
+def test_fifty_buyers_for_ten_units_never_oversell(app, committed, monkeypatch, made_to_order):
     seller = factories.make_seller()
     committed.append(seller)
-    product = factories.make_product(seller=seller, stock=UNITS)
+    product = factories.make_product(seller=seller, stock=0 if made_to_order else UNITS)
+    product.is_made_to_order = made_to_order
+    monkeypatch.setitem(app.config, "DAILY_CAPACITY", UNITS)
     db.session.commit()
     product_id = product.id
 
@@ -100,10 +103,14 @@ def test_fifty_buyers_for_ten_units_never_oversell(app, committed):
     statuses = sorted(status for status, _ in results)
     assert statuses.count(303) == UNITS
     assert statuses.count(409) == BUYERS - UNITS
-    assert all("tidak cukup" in body for status, body in results if status == 409)
+    sold_out = "tidak bisa membuat" if made_to_order else "tidak cukup"
+    assert all(sold_out in body for status, body in results if status == 409)
 
     db.session.rollback()  # end this session's snapshot, taken before the race
     assert db.session.get(Product, product_id).stock == 0
+    if made_to_order:
+        day = db.session.scalar(select(ProductionDay).where(ProductionDay.seller_id == seller.id))
+        assert (day.units_taken, day.units_capacity) == (UNITS, UNITS)
     sold = db.session.scalar(
         select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(
             OrderLine.product_id == product_id
