@@ -282,6 +282,7 @@ def load_cart(
     session_cart: SessionCart,
     province: str = shipping.KALTARA_PROVINCE,
     city: str = "",
+    delivery: str = Delivery.SHIP.value,
 ) -> Cart:
     """The cart grouped by household, each group with its shipping to the destination."""
     stored = _stored_lines(user_id, session_cart)
@@ -307,6 +308,8 @@ def load_cart(
         group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
         group.lines.append(line)
     for group in groups.values():
+        if delivery == Delivery.PICKUP.value:
+            continue  # collected at the household: no parcel, no shipping
         zone = shipping.shipping_zone(province, city, group.seller.region.name)
         group.shipping_amount = shipping.shipping_amount(zone, group.weight_grams)
     ordered = sorted(groups.values(), key=lambda group: group.seller.shop_name)
@@ -391,7 +394,11 @@ def place_order(
     details = _clean_details(details)
     # Re-read the cart and its products inside this transaction, never a stale page.
     cart = load_cart(
-        user_id=user_id, session_cart=session_cart, province=details.province, city=details.city
+        user_id=user_id,
+        session_cart=session_cart,
+        province=details.province,
+        city=details.city,
+        delivery=details.delivery,
     )
     if cart.is_empty:
         raise CheckoutError(_l("Keranjang Anda kosong."))
@@ -429,8 +436,6 @@ def place_order(
                     ),
                     field="delivery",
                 )
-        for group in cart.groups:
-            group.shipping_amount = 0
 
     now = now_utc()
     order = Order(

@@ -121,7 +121,13 @@ def checkout():
     _prefill(form)
     if request.method == "GET":
         form.checkout_key.data = _checkout_key()
-    if form.validate_on_submit():
+    destination = {
+        "province": form.province.data or "",
+        "city": form.city.data or "",
+        "delivery": form.delivery.data or "",
+    }
+    recalculate = request.form.get("action") == "recalculate"
+    if form.validate_on_submit() and not recalculate:
         key = (form.checkout_key.data or "")[:64] or _checkout_key()
         details = services.CheckoutDetails(
             name=form.name.data or "",
@@ -153,21 +159,19 @@ def checkout():
                 field.errors = [*field.errors, str(error.message)]
             else:
                 flash_error(error)
-            status = getattr(error, "status_code", 400)
-            cart = services.load_cart(**_owner())
-            return render_template("orders/checkout.html", form=form, cart=cart), status
+            cart = services.load_cart(**_owner(), **destination)
+            return render_template("orders/checkout.html", form=form, cart=cart), error.status_code
         session.pop(CHECKOUT_KEY, None)
         session.pop(CART_KEY, None)
         session[LAST_ORDER_KEY] = order.access_token
         return redirect(url_for("payments.pay", token=order.access_token), 303)
-    cart = services.load_cart(
-        **_owner(), province=form.province.data or "", city=form.city.data or ""
-    )
+    # A GET, a bad form, or "Hitung ongkir": shipping for the address typed so far.
+    cart = services.load_cart(**_owner(), **destination)
     if cart.is_empty and request.method == "GET":
         if last := session.get(LAST_ORDER_KEY):
             return redirect(url_for("orders.order_page", token=last))
         return redirect(url_for("orders.cart"))
-    status = 400 if form.is_submitted() else 200
+    status = 400 if form.is_submitted() and not recalculate else 200
     return render_template("orders/checkout.html", form=form, cart=cart), status
 
 

@@ -258,3 +258,21 @@ def test_orders_below_the_minimum_are_refused():
     with pytest.raises(services.CheckoutError, match="minimal Rp10.000"):
         factories.make_order((cheap, 1))
     assert factories.make_order((cheap, 2)).items_amount == 10000
+
+
+def test_hitung_ongkir_shows_shipping_for_the_address_typed_without_ordering(client):
+    product = factories.make_product(seller=factories.make_seller(region_slug="tarakan"))
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
+    data = {
+        "action": "recalculate",
+        "delivery": "ship",
+        "province": "DKI Jakarta",
+        "city": "Jakarta Selatan",
+    }
+    html = client.post("/checkout", data=data).get_data(as_text=True)
+    assert "Rp55.000" in html and 'value="Jakarta Selatan"' in html
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+    pickup = {**data, "delivery": "pickup", "province": "Kalimantan Utara", "city": "Tarakan"}
+    html = client.post("/checkout", data=pickup).get_data(as_text=True)
+    assert "<span>Ongkir</span> <span>Rp0</span>" in html
