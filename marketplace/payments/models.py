@@ -62,6 +62,8 @@ class RefundReason(enum.StrEnum):
     DUPLICATE = "duplicate"
     #: the buyer cancelled one household's part before it was shipped
     PART_CANCELLED = "part_cancelled"
+    #: an admin gave money back (a complaint, a damaged parcel), in part or in full
+    ADMIN = "admin"
 
 
 class Refund(db.Model):
@@ -88,6 +90,8 @@ class Refund(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING.value)
+    #: the admin who decided it; none for refunds the rules made
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: what the gateway is asked with, so a retry never refunds twice
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     #: the gateway's id (re_...), once it took the refund

@@ -167,6 +167,7 @@ def queue_refund(
     reason: RefundReason,
     idempotency_key: str,
     part_id: int | None = None,
+    created_by_id: int | None = None,
 ) -> Refund:
     """Record money to give back; never more than the payment still holds."""
     already = db.session.scalar(
@@ -180,6 +181,7 @@ def queue_refund(
         amount=amount,
         reason=reason.value,
         idempotency_key=idempotency_key,
+        created_by_id=created_by_id,
     )
     db.session.add(refund)
     db.session.flush()
@@ -233,6 +235,48 @@ def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
     return True
 
 
+def refund_by_admin(
+    order_id: int, part_id: int | None, amount: int, *, refund_key: str, actor_id: int
+) -> Refund:
+    """An admin gives back ``amount`` of an order, or of one household's share of it.
+
+    ``refund_key`` comes with the form, so a repeated submit is refused by the unique key
+    instead of refunding twice. Goods and stock are not touched.
+    """
+    payment = db.session.scalar(
+        select(Payment).where(
+            Payment.order_id == order_id, Payment.status == PaymentStatus.SUCCEEDED.value
+        )
+    )
+    if payment is None:
+        raise PaymentError(_l("Pesanan ini tidak punya pembayaran yang bisa dikembalikan."))
+    if amount < 1:
+        raise PaymentError(_l("Isi jumlah yang dikembalikan."), field="amount")
+    if part_id is not None:
+        part = db.session.get(OrderPart, part_id)
+        if part is None or part.order_id != order_id:
+            raise PaymentError(_l("Bagian pesanan tidak ditemukan."), field="part_id")
+        given = db.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part_id)
+        )
+        if (given or 0) + amount > part.items_amount + part.shipping_amount:
+            raise PaymentError(
+                _l("Jumlah pengembalian melebihi bagian penjual ini."), field="amount"
+            )
+    return queue_refund(
+        payment,
+        amount,
+        RefundReason.ADMIN,
+        f"admin-{refund_key[:60]}",
+        part_id=part_id,
+        created_by_id=actor_id,
+    )
+
+
+def list_recent_orders(limit: int = 50) -> list[Order]:
+    return list(db.session.scalars(select(Order).order_by(Order.id.desc()).limit(limit)))
+
+
 @dataclass(frozen=True)
 class RefundDue:
     refund_id: int
@@ -250,7 +294,7 @@ def refund_due(refund_id: int) -> RefundDue | None:
 
 
 def record_refund(refund_id: int, gateway_refund_id: str) -> bool:
-    """pending -> succeeded, once; a whole payment given back is marked refunded."""
+    """pending -> succeeded, once; a payment given back in full is marked refunded."""
     result = db.session.execute(
         update(Refund)
         .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING.value)
@@ -266,7 +310,13 @@ def record_refund(refund_id: int, gateway_refund_id: str) -> bool:
     refund = db.session.get(Refund, refund_id)
     assert refund is not None
     db.session.refresh(refund)
-    if refund.part_id is None:
+    given = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.payment_id == refund.payment_id,
+            Refund.status == RefundStatus.SUCCEEDED.value,
+        )
+    )
+    if given == refund.payment.amount:
         db.session.execute(
             update(Payment)
             .where(Payment.id == refund.payment_id)

@@ -8,6 +8,7 @@ the webhook handler itself, with a locally signed event).
 from __future__ import annotations
 
 import logging
+import secrets
 from urllib.parse import urlsplit
 
 from flask import (
@@ -22,15 +23,19 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.extensions import csrf
+from marketplace.money import format_rupiah, parse_rupiah
 from marketplace.orders import services as orders
-from marketplace.orders.models import OrderStatus
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.units import unit_of_work
 from marketplace.payments import services
 from marketplace.payments.gateway import (
@@ -193,3 +198,60 @@ def pay_return(token: str):
     except GatewayError:
         flash(_("Status pembayaran belum bisa diperiksa. Coba lagi sebentar lagi."), "error")
     return redirect(url_for("orders.order_page", token=token), 303)
+
+
+# --- admins: money back ---------------------------------------------------------------------
+
+
+@bp.route("/admin/pesanan")
+@role_required(Role.ADMIN)
+def admin_orders():
+    return render_template("payments/admin_orders.html", orders=services.list_recent_orders())
+
+
+@bp.route("/admin/pesanan/<int:order_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def admin_order(order_id: int):
+    order = db.get_or_404(Order, order_id)
+    status = 200
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        amount_text = (request.form.get("amount") or "").strip()
+        part_text = (request.form.get("part_id") or "").strip()
+        try:
+            amount = parse_rupiah(amount_text) if amount_text else 0
+        except ValueError:
+            amount = 0
+        part_id = int(part_text) if part_text.isdigit() and len(part_text) < 12 else None
+        refund = None
+        try:
+            with unit_of_work():
+                refund = services.refund_by_admin(
+                    order_id,
+                    part_id,
+                    amount,
+                    refund_key=(request.form.get("refund_key") or "")[:60],
+                    actor_id=current_user.id,
+                )
+                db.session.commit()
+        except IntegrityError:
+            # The same form sent twice: its refund is already recorded.
+            db.session.rollback()
+            flash(_("Pengembalian ini sudah dicatat."), "success")
+        except MarketplaceError as error:
+            db.session.rollback()
+            flash_error(error)
+            status = error.status_code
+        if refund is not None:
+            issue_refunds([refund.id], get_gateway())
+            flash(_("Dana %(amount)s dikembalikan.", amount=format_rupiah(amount)), "success")
+        if status == 200:
+            return redirect(url_for("payments.admin_order", order_id=order_id), 303)
+    order = db.get_or_404(Order, order_id)
+    return render_template(
+        "payments/admin_order.html",
+        order=order,
+        refunds=services.refunds_of(order_id),
+        refund_key=secrets.token_urlsafe(24),
+    ), status
