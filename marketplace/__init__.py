@@ -43,6 +43,7 @@ def configure_extensions(app: Flask) -> None:
     from marketplace.db import include_object
     from marketplace.jobs import init_jobs
     from marketplace.pagecache import init_page_cache
+    from marketplace.payments.gateway import init_payments
     from marketplace.site import select_locale
     from marketplace.storage import init_storage
 
@@ -62,6 +63,7 @@ def configure_extensions(app: Flask) -> None:
     init_storage(app)
     init_page_cache(app)
     init_jobs(app)
+    init_payments(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
@@ -92,11 +94,14 @@ def configure_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.catalog.views import bp as catalog_bp
+    from marketplace.orders.views import bp as orders_bp
+    from marketplace.payments.views import bp as payments_bp
     from marketplace.pkk.views import bp as pkk_bp
     from marketplace.sellers.views import bp as sellers_bp
     from marketplace.site import bp as site_bp
 
-    for blueprint in (site_bp, catalog_bp, sellers_bp, pkk_bp, accounts_bp):
+    blueprints = (site_bp, catalog_bp, sellers_bp, pkk_bp, accounts_bp, orders_bp, payments_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 
@@ -105,6 +110,7 @@ def register_cli(app: Flask) -> None:
     from marketplace.catalog.licences import catalog_cli
     from marketplace.demo import demo_cli
     from marketplace.jobs import jobs_cli
+    from marketplace.orders.cli import orders_cli
     from marketplace.sellers.cli import sellers_cli
 
     app.cli.add_command(users_cli)
@@ -112,6 +118,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(sellers_cli)
+    app.cli.add_command(orders_cli)
 
 
 def register_web(app: Flask) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, MetaData, event
@@ -73,10 +76,28 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.close()
 
 
+_write_first: contextvars.ContextVar[bool] = contextvars.ContextVar("write_first", default=False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``).
+
+    A deferred SQLite transaction that read first cannot write once another writer
+    has committed ("database is locked" at once, no busy wait); units of work that
+    race for the same rows (checkout, payment, expiry) begin here. PostgreSQL: no-op.
+    """
+    token = _write_first.set(True)
+    try:
+        yield
+    finally:
+        _write_first.reset(token)
+
+
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_first.get() else "BEGIN")
 
 
 #: Tables and indexes the migrations own that no model describes: the SQLite

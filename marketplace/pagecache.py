@@ -27,6 +27,9 @@ from sqlalchemy.orm import Session
 from marketplace.db import db
 
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
+#: What in a session shows on a public page (a flashed message, the cart's count in the
+#: header): a visitor carrying any of it gets the page rendered for them.
+PERSONAL_SESSION_KEYS = ("_flashes", "cart")
 CACHE_TTL_SECONDS = 24 * 3600
 
 
@@ -124,7 +127,7 @@ def _cacheable() -> bool:
     return (
         request.method == "GET"
         and not current_user.is_authenticated
-        and "_flashes" not in session
+        and not any(session.get(key) for key in PERSONAL_SESSION_KEYS)
         and current_app.config.get("PAGE_CACHE", True)
     )
 

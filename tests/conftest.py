@@ -227,3 +227,14 @@ def inbox(app):
     yield handler
     app.config["SMTP_URL"] = ""
     controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def payment_gateway(app):
+    """A fresh local test gateway per test: its intents are kept in memory."""
+    from marketplace.payments.gateway import TestGateway
+
+    previous = app.extensions["payment_gateway"]
+    app.extensions["payment_gateway"] = gateway = TestGateway(webhook_secret="whsec_tests")
+    yield gateway
+    app.extensions["payment_gateway"] = previous

@@ -146,3 +146,54 @@ def food_form(**overrides) -> dict:
     )
     form.update(overrides)
     return form
+
+
+def checkout_details(**overrides):
+    """Contact and a Tarakan address that pass the checkout's checks."""
+    from marketplace.orders.services import CheckoutDetails
+
+    values = {
+        "name": "Rina Pembeli",
+        "email": "rina@contoh.id",
+        "whatsapp": "0812 3456 7890",
+        "delivery": "ship",
+        "province": "Kalimantan Utara",
+        "city": "Tarakan",
+        "district": "Tarakan Barat",
+        "street": "Jl. Yos Sudarso No. 5",
+        "postal_code": "77111",
+    }
+    values.update(overrides)
+    return CheckoutDetails(**values)
+
+
+def make_order(*lines, user=None, key=None, **details):
+    """An order awaiting payment for ``(product, quantity)`` pairs, placed through the service."""
+    from marketplace.orders.services import add_to_cart, place_order
+
+    cart: dict = {}
+    user_id = user.id if user else None
+    for product, quantity in lines:
+        add_to_cart(product.id, quantity, user_id=user_id, session_cart=cart)
+    return place_order(
+        checkout_details(**details),
+        checkout_key=key or f"key-{next(_sequence)}",
+        user_id=user_id,
+        session_cart=cart,
+    )
+
+
+def make_paid_order(*lines, gateway=None, **details):
+    """An order paid through the test gateway (the suite's, unless one is given)."""
+    from flask import current_app
+
+    from marketplace.payments.services import open_payment, record_intent
+
+    gateway = gateway or current_app.extensions["payment_gateway"]
+    order = make_order(*lines, **details)
+    payment = open_payment(order.id, gateway)
+    record_intent(
+        gateway.complete(payment.intent_id, amount=payment.amount, order_id=order.id, succeed=True)
+    )
+    db.session.flush()
+    return order

@@ -65,6 +65,8 @@ def shared(tmp_path):
         "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
         "SECRET_KEY": "shared-by-every-instance",
         "INSTANCE_PATH": str(tmp_path),
+        # Its own counters in the shared Redis, whatever else runs on this machine.
+        "MARKETPLACE_RATELIMIT_KEY_PREFIX": f"multi-{uuid.uuid4().hex[:8]}",
     }
     yield env, inbox
     redis.flushdb()

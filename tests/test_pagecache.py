@@ -82,3 +82,14 @@ def test_signed_in_visitors_bypass_the_cache(client, login_as):
     login_as("buyer")
     response = client.get("/")
     assert "Keluar" in response.get_data(as_text=True) and "ETag" not in response.headers
+
+
+def test_a_visitor_with_a_cart_sees_their_own_count(app, client):
+    product = factories.make_product(name="Gelang Keranjang", stock=5)
+    db.session.commit()
+    stranger = app.test_client()
+    stranger.get(f"/produk/{product.slug}")  # fills the cache for people without a cart
+    client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": 2})
+    html = client.get(f"/produk/{product.slug}").get_data(as_text=True)
+    assert "Keranjang (2)" in html
+    assert "Keranjang (2)" not in stranger.get(f"/produk/{product.slug}").get_data(as_text=True)

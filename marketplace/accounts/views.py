@@ -30,9 +30,16 @@ bp = Blueprint("accounts", __name__, url_prefix="/akun")
 
 
 def _sign_in(user: User, remember: bool = False) -> None:
-    # A fresh session on sign-in: nothing from before (a fixed CSRF token, say) survives.
+    # A fresh session on sign-in: nothing from before (a fixed CSRF token, say) survives,
+    # except the signed-out cart, which joins the account's.
+    from marketplace.orders.services import merge_session_cart
+
+    cart = session.get("cart") or {}
     session.clear()
     login_user(user, remember=remember)
+    if cart:
+        merge_session_cart(user.id, dict(cart))
+        db.session.commit()
 
 
 @bp.route("/daftar", methods=["GET", "POST"])

@@ -85,6 +85,36 @@ ACCESS = [
     ("GET",  "/pkk/pendaftaran/{application}",             302, 403, 403, 200, 403, 200),
     ("POST", "/pkk/pendaftaran/{application}",             302, 403, 403, 302, 403, 302),
     ("GET",  "/pkk/pendaftaran/{missing_user}",            302, 403, 403, 404, 403, 404),
+    # The cart: anyone, kept in the session (or the account when signed in).
+    ("GET",  "/keranjang",                                 200, 200, 200, 200, 200, 200),
+    ("POST", "/keranjang/tambah",                          302, 302, 302, 302, 302, 302),
+    ("POST", "/keranjang/ubah",                            302, 302, 302, 302, 302, 302),
+    ("POST", "/keranjang/hapus",                           302, 302, 302, 302, 302, 302),
+    ("POST", "/keranjang/setujui-harga",                   302, 302, 302, 302, 302, 302),
+    ("GET",  "/checkout",                                  302, 302, 302, 302, 302, 302),
+    ("POST", "/checkout",                                  400, 400, 400, 400, 400, 400),
+    # An order page is a private link (the token): whoever holds it sees the order.
+    ("GET",  "/pesanan/{order_token}",                     200, 200, 200, 200, 200, 200),
+    ("GET",  "/pesanan/{missing}",                         404, 404, 404, 404, 404, 404),
+    ("POST", "/pesanan/{cancel_order_token}/batal/{its_part}",
+                                                           303, 303, 303, 303, 303, 303),
+    ("POST", "/pesanan/{missing}/batal/1",                 404, 404, 404, 404, 404, 404),
+    ("GET",  "/pesanan/{order_token}/bayar",               200, 200, 200, 200, 200, 200),
+    # Before the payment page has opened a payment, "Mode uji" sends the buyer there.
+    ("POST", "/pesanan/{order_token}/bayar/uji",           302, 302, 302, 302, 302, 302),
+    ("GET",  "/pesanan/{order_token}/bayar/selesai",       404, 404, 404, 404, 404, 404),
+    ("GET",  "/akun/pesanan",                              302, 200, 200, 200, 200, 200),
+    # A household's inbox: its own parts only.
+    ("GET",  "/penjual/pesanan",                           302, 403, 200, 403, 403, 404),
+    ("GET",  "/penjual/pesanan/{own_part}",                302, 403, 200, 403, 403, 200),
+    ("POST", "/penjual/pesanan/{own_part}",                302, 403, 303, 403, 403, 303),
+    ("GET",  "/penjual/pesanan/{other_part}",              302, 403, 404, 403, 403, 404),
+    ("POST", "/penjual/pesanan/{other_part}",              302, 403, 404, 403, 403, 404),
+    # Signed events from Stripe: no session, no CSRF token; the signature decides.
+    ("POST", "/stripe/webhook",                            400, 400, 400, 400, 400, 400),
+    ("GET",  "/admin/pesanan",                             302, 403, 403, 403, 403, 200),
+    ("GET",  "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 303),
 ]
 # fmt: on
 
@@ -114,7 +144,21 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     },
     "pkk.review": {"decision": "approve", "note": "Kemasan rapi."},
     "pkk.application": {"decision": "approve", "note": ""},
+    "orders.cart_add": lambda: {"product_id": str(_published_product_id()), "quantity": "1"},
+    "orders.cart_update": lambda: {"product_id": str(_published_product_id()), "quantity": "2"},
+    "orders.cart_remove": lambda: {"product_id": str(_published_product_id())},
+    "orders.cart_accept_prices": {},
+    "orders.checkout": {},
+    "orders.cancel_part": {},
+    "orders.seller_part": {"action": "accept"},
+    "payments.pay_test": {"outcome": "succeed"},
+    "payments.webhook": {},
+    "payments.admin_order": lambda: {"amount": "1.000", "refund_key": "matriks-refund"},
 }
+
+
+def _published_product_id() -> int:
+    return factories.make_product(stock=5).id
 
 
 def form_for(endpoint: str | None) -> dict[str, str]:
@@ -159,6 +203,19 @@ def _application() -> str:
 
 
 _LAST_PHOTO: dict[str, str] = {}
+_LAST_PART: dict[str, str] = {}
+
+
+def _order(user: User | None, seller=None, paid: bool = False):
+    """An order for one product of ``seller`` (or of a new shop), awaiting payment or paid."""
+    product = factories.make_product(seller=seller, stock=5)
+    make = factories.make_paid_order if paid else factories.make_order
+    return make((product, 1), user=user)
+
+
+def _remember_part(order):
+    _LAST_PART["id"] = str(order.parts[0].id)
+    return order
 
 
 def _remember_photo(product) -> str:
@@ -197,6 +254,13 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     ),
     "draft_product_id": lambda user: str(factories.make_product(status=ProductStatus.DRAFT).id),
     "application": lambda user: _application(),
+    "order_token": lambda user: _order(user).access_token,
+    "cancel_order_token": lambda user: _remember_part(_order(user)).access_token,
+    "its_part": lambda user: _LAST_PART["id"],
+    # A household sees a part once it is paid.
+    "own_part": lambda user: str(_order(user, seller=_shop_of(user), paid=True).parts[0].id),
+    "other_part": lambda user: str(_order(user, paid=True).parts[0].id),
+    "order_id": lambda user: str(_order(user, paid=True).id),
     "missing_user": lambda user: "999999999",
 }
 

@@ -1,0 +1,66 @@
+"""Checkout and shipping forms; the rules themselves live in the services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import Length
+
+from marketplace.orders.models import Delivery
+from marketplace.orders.shipping import PROVINCES
+
+
+class CheckoutForm(FlaskForm):
+    checkout_key = HiddenField()
+    name = StringField(_l("Nama penerima"), validators=[Length(max=120)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[Length(max=254)],
+        description=_l("Bukti pesanan dan tautan pelacakan dikirim ke sini."),
+    )
+    whatsapp = TelField(
+        _l("Nomor WhatsApp"),
+        validators=[Length(max=24)],
+        description=_l("Contoh: 0812 3456 7890"),
+    )
+    delivery = RadioField(
+        _l("Pengiriman"),
+        choices=[
+            SelectChoice(Delivery.SHIP.value, _l("Dikirim ke alamat")),
+            SelectChoice(
+                Delivery.PICKUP.value, _l("Ambil sendiri di rumah penjual (satu kabupaten/kota)")
+            ),
+        ],
+        default=Delivery.SHIP.value,
+    )
+    province = SelectField(
+        _l("Provinsi"),
+        choices=[SelectChoice("", _l("Pilih provinsi"))]
+        + [SelectChoice(name, name) for name in PROVINCES],
+        default="Kalimantan Utara",
+    )
+    city = StringField(
+        _l("Kabupaten/kota"),
+        validators=[Length(max=80)],
+        description=_l("Contoh: Tarakan, Bulungan"),
+    )
+    district = StringField(_l("Kecamatan"), validators=[Length(max=80)])
+    street = TextAreaField(
+        _l("Alamat"),
+        validators=[Length(max=300)],
+        description=_l("Jalan, nomor rumah, RT/RW, patokan"),
+    )
+    postal_code = StringField(_l("Kode pos"), validators=[Length(max=5)])
+
+
+class ShipPartForm(FlaskForm):
+    courier = StringField(_l("Kurir"), validators=[Length(max=60)])
+    tracking_number = StringField(_l("Nomor resi"), validators=[Length(max=60)])

@@ -1,0 +1,245 @@
+"""Carts, orders split into one part per household, and every status move they make."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import UTCDateTime, db, now_utc
+
+if TYPE_CHECKING:
+    from marketplace.catalog.models import Product
+    from marketplace.sellers.models import Seller
+
+
+class OrderStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    EXPIRED = "expired"
+    #: paid too late, after the stock had gone: the payment was given back
+    REFUNDED = "refunded"
+
+
+class PartStatus(enum.StrEnum):
+    PENDING = "pending"
+    NEW = "new"
+    ACCEPTED = "accepted"
+    SHIPPED = "shipped"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class Delivery(enum.StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
+#: The one table of allowed moves per model; anything else is refused.
+ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.AWAITING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.EXPIRED}),
+    # a late payment either finds the stock again (paid) or is given back (refunded)
+    OrderStatus.EXPIRED: frozenset({OrderStatus.PAID, OrderStatus.REFUNDED}),
+    OrderStatus.PAID: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
+}
+
+PART_MOVES: dict[PartStatus, frozenset[PartStatus]] = {
+    PartStatus.PENDING: frozenset({PartStatus.NEW, PartStatus.CANCELLED}),
+    # the buyer may cancel a part until it has left the household
+    PartStatus.NEW: frozenset({PartStatus.ACCEPTED, PartStatus.CANCELLED}),
+    PartStatus.ACCEPTED: frozenset(
+        {PartStatus.SHIPPED, PartStatus.READY_FOR_PICKUP, PartStatus.CANCELLED}
+    ),
+    PartStatus.SHIPPED: frozenset({PartStatus.DELIVERED}),
+    PartStatus.READY_FOR_PICKUP: frozenset({PartStatus.DELIVERED}),
+    PartStatus.DELIVERED: frozenset(),
+    PartStatus.CANCELLED: frozenset(),
+}
+
+
+def _values(enum_type: type[enum.StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum_type)
+
+
+def new_access_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CartItem(db.Model):
+    """A signed-in buyer's cart line; signed-out carts live in the session."""
+
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        UniqueConstraint("user_id", "product_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    quantity: Mapped[int]
+    #: whole rupiah: the price the buyer saw when adding, to flag a change before paying
+    seen_price_amount: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class ProductionDay(db.Model):
+    """How many made-to-order units a household can still take on for one day."""
+
+    __tablename__ = "production_days"
+    __table_args__ = (
+        UniqueConstraint("seller_id", "day"),
+        CheckConstraint("units_taken >= 0", name="taken_not_negative"),
+        CheckConstraint("units_taken <= units_capacity", name="within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    units_capacity: Mapped[int]
+    units_taken: Mapped[int] = mapped_column(default=0)
+
+
+class Order(db.Model):
+    """One checkout: one payment, one part per household."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(OrderStatus)})", name="known_status"),
+        CheckConstraint(f"delivery IN ({_values(Delivery)})", name="known_delivery"),
+        CheckConstraint(
+            "total_amount = items_amount + shipping_amount", name="total_is_items_plus_shipping"
+        ),
+        Index("ix_orders_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the private link in the confirmation message: /pesanan/<token>
+    access_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_access_token)
+    #: one per checkout form shown: a second submit of the same form finds this order
+    checkout_key: Mapped[str] = mapped_column(String(64), unique=True)
+    buyer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.AWAITING_PAYMENT.value)
+    contact_name: Mapped[str] = mapped_column(String(120))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    #: E.164
+    contact_whatsapp: Mapped[str] = mapped_column(String(20))
+    delivery: Mapped[str] = mapped_column(String(10))
+    province: Mapped[str] = mapped_column(String(80), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    district: Mapped[str] = mapped_column(String(80), default="")
+    street: Mapped[str] = mapped_column(String(300), default="")
+    postal_code: Mapped[str] = mapped_column(String(5), default="")
+    #: whole rupiah
+    items_amount: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah
+    shipping_amount: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah
+    total_amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    parts: Mapped[list[OrderPart]] = relationship(
+        back_populates="order", order_by="OrderPart.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def number(self) -> str:
+        return f"PSR-{self.id:06d}"
+
+
+class OrderPart(db.Model):
+    """What one household must prepare and send for an order."""
+
+    __tablename__ = "order_parts"
+    __table_args__ = (
+        UniqueConstraint("order_id", "seller_id"),
+        CheckConstraint(f"status IN ({_values(PartStatus)})", name="known_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    #: snapshot of the shop name at the time of sale
+    shop_name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), default=PartStatus.PENDING.value)
+    #: whole rupiah
+    items_amount: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah
+    shipping_amount: Mapped[int] = mapped_column(BigInteger)
+    weight_grams: Mapped[int]
+    courier: Mapped[str] = mapped_column(String(60), default="")
+    tracking_number: Mapped[str] = mapped_column(String(60), default="")
+
+    order: Mapped[Order] = relationship(back_populates="parts")
+    seller: Mapped[Seller] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="part", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+
+
+class OrderLine(db.Model):
+    """One product as sold: name, unit price and household kept as they were."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("line_amount = unit_price_amount * quantity", name="line_amount_matches"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("order_parts.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), index=True
+    )
+    product_name: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(60), default="")
+    #: whole rupiah
+    unit_price_amount: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int]
+    #: whole rupiah
+    line_amount: Mapped[int] = mapped_column(BigInteger)
+    #: made to order: taken from the household's capacity on this day instead of stock
+    production_day: Mapped[dt.date | None] = mapped_column(Date)
+
+    part: Mapped[OrderPart] = relationship(back_populates="lines")
+    product: Mapped[Product | None] = relationship()
+
+
+class OrderEvent(db.Model):
+    """One status move of an order or of one of its parts: who, when, from what to what."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("order_parts.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: "buyer", "seller", "system", "payment"
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    order: Mapped[Order] = relationship(back_populates="events")

@@ -1,0 +1,313 @@
+"""Cart, checkout, the buyer's order page and the household's order inbox."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_time
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.access import role_required
+from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.models import Role
+from marketplace.db import db
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.orders import services
+from marketplace.orders.forms import CheckoutForm, ShipPartForm
+from marketplace.orders.units import release_expired_orders, unit_of_work
+from marketplace.web import flash_error, safe_next
+
+bp = Blueprint("orders", __name__)
+
+CART_KEY = "cart"
+CHECKOUT_KEY = "checkout_key"
+LAST_ORDER_KEY = "last_order"
+
+
+def _owner() -> dict:
+    """Where the cart lives: the account when signed in, the session otherwise."""
+    user_id = current_user.id if current_user.is_authenticated else None
+    return {"user_id": user_id, "session_cart": session.setdefault(CART_KEY, {})}
+
+
+def _quantity() -> int:
+    raw = (request.form.get("quantity") or "").strip()
+    if not raw.isdigit() or len(raw) > 3:
+        raise services.CartError(
+            _("Jumlah harus antara 1 dan %(n)s.", n=services.MAX_QUANTITY), field="quantity"
+        )
+    return int(raw)
+
+
+def _product_id() -> int:
+    raw = (request.form.get("product_id") or "").strip()
+    if not raw.isdigit() or len(raw) > 12:
+        abort(400)
+    return int(raw)
+
+
+def _cart_change(change) -> None:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        change()
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        session.modified = True
+
+
+@bp.route("/keranjang")
+def cart():
+    cart = services.load_cart(**_owner())
+    return render_template("orders/cart.html", cart=cart)
+
+
+@bp.route("/keranjang/tambah", methods=["POST"])
+def cart_add():
+    product_id = _product_id()
+
+    def change():
+        services.add_to_cart(product_id, _quantity(), **_owner())
+        flash(_("Produk dimasukkan ke keranjang."), "success")
+
+    _cart_change(change)
+    return redirect(safe_next(request.form.get("next"), url_for("orders.cart")))
+
+
+@bp.route("/keranjang/ubah", methods=["POST"])
+def cart_update():
+    product_id = _product_id()
+    _cart_change(lambda: services.set_cart_quantity(product_id, _quantity(), **_owner()))
+    return redirect(url_for("orders.cart"))
+
+
+@bp.route("/keranjang/hapus", methods=["POST"])
+def cart_remove():
+    product_id = _product_id()
+    _cart_change(lambda: services.remove_from_cart(product_id, **_owner()))
+    return redirect(url_for("orders.cart"))
+
+
+@bp.route("/keranjang/setujui-harga", methods=["POST"])
+def cart_accept_prices():
+    _cart_change(lambda: services.accept_cart_prices(**_owner()))
+    return redirect(url_for("orders.cart"))
+
+
+def _checkout_key() -> str:
+    """One key per cart: two tabs or a double tap submit the same key, so one order."""
+    if CHECKOUT_KEY not in session:
+        session[CHECKOUT_KEY] = secrets.token_urlsafe(24)
+    return session[CHECKOUT_KEY]
+
+
+def _prefill(form: CheckoutForm) -> None:
+    if current_user.is_authenticated and not form.is_submitted():
+        form.name.data = form.name.data or current_user.name
+        form.email.data = form.email.data or current_user.email
+        form.whatsapp.data = form.whatsapp.data or current_user.phone
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    form = CheckoutForm()
+    _prefill(form)
+    if request.method == "GET":
+        form.checkout_key.data = _checkout_key()
+    destination = {
+        "province": form.province.data or "",
+        "city": form.city.data or "",
+        "delivery": form.delivery.data or "",
+    }
+    recalculate = request.form.get("action") == "recalculate"
+    if form.validate_on_submit() and not recalculate:
+        key = (form.checkout_key.data or "")[:64] or _checkout_key()
+        details = services.CheckoutDetails(
+            name=form.name.data or "",
+            email=form.email.data or "",
+            whatsapp=form.whatsapp.data or "",
+            delivery=form.delivery.data or "",
+            province=form.province.data or "",
+            city=form.city.data or "",
+            district=form.district.data or "",
+            street=form.street.data or "",
+            postal_code=form.postal_code.data or "",
+        )
+        # Stock held by orders nobody paid goes back before this one is placed.
+        release_expired_orders()
+        try:
+            with unit_of_work():
+                order = services.place_order(details, checkout_key=key, **_owner())
+                db.session.commit()
+        except IntegrityError:
+            # A twin submit with the same key won the race: land on its order.
+            db.session.rollback()
+            order = services.find_order_by_checkout_key(key)
+            if order is None:
+                raise
+        except MarketplaceError as error:
+            db.session.rollback()
+            field = getattr(form, error.field or "", None)
+            if field is not None:
+                field.errors = [*field.errors, str(error.message)]
+            else:
+                flash_error(error)
+            cart = services.load_cart(**_owner(), **destination)
+            return render_template("orders/checkout.html", form=form, cart=cart), error.status_code
+        session.pop(CHECKOUT_KEY, None)
+        session.pop(CART_KEY, None)
+        session[LAST_ORDER_KEY] = order.access_token
+        return redirect(url_for("payments.pay", token=order.access_token), 303)
+    # A GET, a bad form, or "Hitung ongkir": shipping for the address typed so far.
+    cart = services.load_cart(**_owner(), **destination)
+    if cart.is_empty and request.method == "GET":
+        if last := session.get(LAST_ORDER_KEY):
+            return redirect(url_for("orders.order_page", token=last))
+        return redirect(url_for("orders.cart"))
+    status = 400 if form.is_submitted() and not recalculate else 200
+    return render_template("orders/checkout.html", form=form, cart=cart), status
+
+
+@bp.route("/pesanan/<token>")
+def order_page(token: str):
+    try:
+        with unit_of_work():
+            order = services.get_order_by_token(token[:64])
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    from marketplace.payments.services import refunds_of
+
+    return render_template("orders/order.html", order=order, refunds=refunds_of(order.id))
+
+
+@bp.route("/pesanan/<token>/batal/<int:part_id>", methods=["POST"])
+def cancel_part(token: str, part_id: int):
+    """The buyer cancels one household's part; its share is refunded after the commit."""
+    from marketplace.payments.gateway import get_gateway
+    from marketplace.payments.services import refund_part
+    from marketplace.payments.units import issue_refunds
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        with unit_of_work():
+            order = services.get_order_by_token(token[:64])
+            services.cancel_part_for_buyer(
+                order.id,
+                part_id,
+                actor_id=current_user.id if current_user.is_authenticated else None,
+            )
+            refund = refund_part(part_id)
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for("orders.order_page", token=token), 303)
+    if refund is not None:
+        issue_refunds([refund.id], get_gateway())
+    flash(_("Bagian pesanan dibatalkan. Dananya dikembalikan ke pembayaran Anda."), "success")
+    return redirect(url_for("orders.order_page", token=token), 303)
+
+
+@bp.route("/akun/pesanan")
+@login_required
+def my_orders():
+    return render_template(
+        "orders/my_orders.html", orders=services.list_buyer_orders(current_user.id)
+    )
+
+
+# --- the household's inbox ----------------------------------------------------------------
+
+
+def _seller_id() -> int:
+    try:
+        return services.seller_for_user(current_user.id).id
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/penjual/pesanan")
+@role_required(Role.SELLER)
+def seller_orders():
+    seller_id = _seller_id()
+    return render_template("orders/seller_inbox.html", parts=services.list_seller_parts(seller_id))
+
+
+@bp.route("/penjual/pesanan/<int:part_id>", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def seller_part(part_id: int):
+    seller_id = _seller_id()
+    form = ShipPartForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            with unit_of_work():
+                services.move_part_for_seller(
+                    part_id,
+                    seller_id,
+                    request.form.get("action", ""),
+                    actor_id=current_user.id,
+                    courier=form.courier.data or "",
+                    tracking_number=form.tracking_number.data or "",
+                )
+                db.session.commit()
+        except NotFound:
+            abort(404)
+        except MarketplaceError as error:
+            db.session.rollback()
+            flash_error(error)
+            status = error.status_code
+        else:
+            flash(_("Status pesanan diperbarui."), "success")
+            return redirect(url_for("orders.seller_part", part_id=part_id), 303)
+    try:
+        part = services.get_part_for_seller(part_id, seller_id)
+    except NotFound:
+        abort(404)
+    return render_template("orders/seller_part.html", part=part, form=form), status
+
+
+STATUS_LABELS = {
+    "awaiting_payment": _l("Menunggu pembayaran"),
+    "paid": _l("Dibayar"),
+    "expired": _l("Kedaluwarsa (tidak dibayar dalam 30 menit)"),
+    "refunded": _l("Dana dikembalikan"),
+    "pending": _l("Menunggu pembayaran"),
+    "new": _l("Pesanan baru, menunggu penjual"),
+    "accepted": _l("Diterima penjual, sedang disiapkan"),
+    "shipped": _l("Dikirim"),
+    "ready_for_pickup": _l("Siap diambil"),
+    "delivered": _l("Sampai di pembeli"),
+    "cancelled": _l("Dibatalkan"),
+}
+
+
+@bp.app_template_filter("order_status")
+def order_status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_context_processor
+def cart_count() -> dict:
+    """The number shown next to the cart link: the session's lines, no query."""
+    cart = session.get(CART_KEY) or {}
+    return {"cart_session_count": sum(value[0] for value in cart.values())}
+
+
+@bp.app_template_filter("jam")
+def time_label(value) -> str:
+    """A time of day in the site's zone (WITA), e.g. 14:05."""
+    return format_time(value, "HH:mm")

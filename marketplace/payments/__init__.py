@@ -1,0 +1,1 @@
+"""Payments: one gateway seam (Stripe or local test payments), webhooks, refunds."""

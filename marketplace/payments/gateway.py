@@ -1,0 +1,187 @@
+"""The one payment seam: a gateway interface, a local test twin, and the choice between them.
+
+With ``STRIPE_SECRET_KEY`` set, :class:`~marketplace.payments.stripe_gateway.StripeGateway`
+talks to Stripe (or to ``STRIPE_API_BASE``); without it, :class:`TestGateway` takes
+"Mode uji" payments locally, with no network.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import stripe
+from flask import Flask, current_app
+
+
+class GatewayError(Exception):
+    """The gateway refused or could not be reached; nothing for the buyer to fix."""
+
+
+class BadSignature(Exception):
+    """A webhook whose signature, timestamp or body does not check out."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the app needs to know about a payment at the gateway; amounts in whole rupiah."""
+
+    id: str
+    status: str
+    amount: int
+    order_id: int | None
+    client_secret: str = ""
+    currency: str = "idr"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+
+@dataclass(frozen=True)
+class GatewayEvent:
+    id: str
+    type: str
+    #: the id of the object the event is about (a PaymentIntent)
+    object_id: str
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def create_intent(
+        self, *, amount: int, order_id: int, email: str, idempotency_key: str
+    ) -> Intent: ...
+
+    def retrieve_intent(self, intent_id: str) -> Intent: ...
+
+    def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> str: ...
+
+    def parse_event(self, payload: bytes, signature: str) -> GatewayEvent: ...
+
+
+def parse_signed_event(payload: bytes, signature: str, secret: str) -> GatewayEvent:
+    """Verify a Stripe-signed webhook body (raw bytes) and read the event from it."""
+    if not secret:
+        # With no secret anyone could sign: refuse everything rather than accept anything.
+        raise BadSignature("no webhook secret is configured")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret)
+    except (stripe.SignatureVerificationError, ValueError) as error:
+        raise BadSignature(str(error)) from error
+    body = event.to_dict()
+    obj = (body.get("data") or {}).get("object") or {}
+    if not body.get("id") or not body.get("type") or not isinstance(obj, dict):
+        raise BadSignature("not an event")
+    return GatewayEvent(id=str(body["id"]), type=str(body["type"]), object_id=str(obj.get("id")))
+
+
+class TestGateway:
+    """Local "Mode uji" payments: no money, no network, and no state a process must share.
+
+    The buyer completes or declines a payment on the app's own page; that page signs
+    an event carrying the payment, exactly as Stripe would send it, and hands it to
+    the webhook handler. Whichever process verifies the event learns the payment from
+    it (the signature is our own), so any number of web processes can serve it.
+    """
+
+    name = "test"
+    #: not a pytest test class, whatever its name
+    __test__ = False
+
+    def __init__(self, webhook_secret: str):
+        self.webhook_secret = webhook_secret
+        self.intents: dict[str, Intent] = {}
+        self.refunds: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def create_intent(
+        self, *, amount: int, order_id: int, email: str, idempotency_key: str
+    ) -> Intent:
+        # Repeats are stopped by the unique idempotency key of the payment row.
+        intent_id = f"pi_test_{secrets.token_hex(8)}"
+        intent = Intent(
+            id=intent_id,
+            status="requires_payment_method",
+            amount=amount,
+            order_id=order_id,
+            client_secret=f"{intent_id}_secret_{secrets.token_hex(8)}",
+        )
+        self.intents[intent_id] = intent
+        return intent
+
+    def retrieve_intent(self, intent_id: str) -> Intent:
+        try:
+            return self.intents[intent_id]
+        except KeyError as error:
+            raise GatewayError(f"no such test payment {intent_id}") from error
+
+    def complete(self, intent_id: str, *, amount: int, order_id: int, succeed: bool) -> Intent:
+        """The buyer pressed "Bayar (uji)" (or "Tolak (uji)")."""
+        status = "succeeded" if succeed else "requires_payment_method"
+        intent = Intent(id=intent_id, status=status, amount=amount, order_id=order_id)
+        self.intents[intent_id] = intent
+        return intent
+
+    def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> str:
+        with self._lock:
+            if idempotency_key not in self.refunds:
+                self.refunds[idempotency_key] = f"re_test_{secrets.token_hex(8)}"
+            return self.refunds[idempotency_key]
+
+    def parse_event(self, payload: bytes, signature: str) -> GatewayEvent:
+        event = parse_signed_event(payload, signature, self.webhook_secret)
+        obj = (json.loads(payload).get("data") or {}).get("object") or {}
+        if obj.get("object") == "payment_intent" and "status" in obj:
+            metadata = obj.get("metadata") or {}
+            self.intents[event.object_id] = Intent(
+                id=event.object_id,
+                status=str(obj["status"]),
+                amount=int(obj["amount"]),
+                order_id=int(metadata["order_id"]) if "order_id" in metadata else None,
+            )
+        return event
+
+    def signed_event(self, event_type: str, intent: Intent) -> tuple[bytes, str]:
+        """A webhook body and its Stripe-Signature header, as Stripe would send them."""
+        body = json.dumps(
+            {
+                "id": f"evt_test_{secrets.token_hex(8)}",
+                "object": "event",
+                "type": event_type,
+                "data": {
+                    "object": {
+                        "id": intent.id,
+                        "object": "payment_intent",
+                        "status": intent.status,
+                        "amount": intent.amount,
+                        "metadata": {"order_id": str(intent.order_id)},
+                    }
+                },
+            }
+        )
+        header = stripe.WebhookSignature.generate_signature_header(body, self.webhook_secret)
+        return body.encode(), header
+
+
+def init_payments(app: Flask) -> None:
+    """Choose the gateway from the settings, once per app."""
+    gateway: Any
+    if app.config.get("STRIPE_SECRET_KEY"):
+        from marketplace.payments.stripe_gateway import StripeGateway
+
+        gateway = StripeGateway(
+            secret_key=app.config["STRIPE_SECRET_KEY"],
+            webhook_secret=app.config.get("STRIPE_WEBHOOK_SECRET", ""),
+            api_base=app.config.get("STRIPE_API_BASE") or None,
+        )
+    else:
+        gateway = TestGateway(webhook_secret=app.config.get("TEST_WEBHOOK_SECRET") or "whsec_uji")
+    app.extensions["payment_gateway"] = gateway
+
+
+def get_gateway() -> PaymentGateway:
+    return current_app.extensions["payment_gateway"]

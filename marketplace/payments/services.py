@@ -1,0 +1,352 @@
+"""Payments for orders: start one, record what the gateway says, refund what must go back.
+
+Functions flush and never commit. Gateway calls that follow a state change (a
+refund) are not made here: :func:`record_intent` returns the payments to refund
+and the caller refunds them after its commit, with :func:`refund_payment`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from marketplace.db import db, now_utc
+from marketplace.errors import MarketplaceError
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order, OrderPart, OrderStatus
+from marketplace.payments.gateway import GatewayError, Intent, PaymentGateway
+from marketplace.payments.models import (
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
+    WebhookEvent,
+)
+
+log = logging.getLogger(__name__)
+
+HANDLED_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
+
+
+class PaymentError(MarketplaceError):
+    pass
+
+
+def _attempt_key(order_id: int, attempt: int) -> str:
+    return f"order-{order_id}-attempt-{attempt}"
+
+
+@dataclass(frozen=True)
+class NewAttempt:
+    """What the gateway needs to open a payment: read first, created outside any lock."""
+
+    order_id: int
+    amount: int
+    email: str
+    idempotency_key: str
+
+
+def pending_payment(order_id: int) -> Payment | None:
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.order_id == order_id, Payment.status == PaymentStatus.PENDING.value)
+        .order_by(Payment.id.desc())
+    )
+
+
+def next_attempt(order_id: int) -> NewAttempt:
+    """The next payment attempt of an order awaiting payment.
+
+    The idempotency key is derived from the order and the attempt number, so a
+    reload, a retry or a second tab asks the gateway for the same intent, and the
+    unique key refuses a second row for it.
+    """
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise PaymentError(_l("Pesanan tidak ditemukan."))
+    if order.status != OrderStatus.AWAITING_PAYMENT.value:
+        raise PaymentError(_l("Pesanan ini tidak menunggu pembayaran lagi."))
+    attempts = db.session.scalar(
+        select(func.count()).select_from(Payment).where(Payment.order_id == order_id)
+    )
+    return NewAttempt(
+        order_id=order_id,
+        amount=order.total_amount,
+        email=order.contact_email,
+        idempotency_key=_attempt_key(order_id, (attempts or 0) + 1),
+    )
+
+
+def create_intent(attempt: NewAttempt, gateway: PaymentGateway) -> Intent:
+    """Ask the gateway for the intent; call it with no transaction open."""
+    try:
+        return gateway.create_intent(
+            amount=attempt.amount,
+            order_id=attempt.order_id,
+            email=attempt.email,
+            idempotency_key=attempt.idempotency_key,
+        )
+    except GatewayError as error:
+        log.warning("payment gateway refused order %s: %s", attempt.order_id, error)
+        raise PaymentError(_l("Pembayaran belum bisa dimulai. Coba lagi sebentar lagi.")) from error
+
+
+def record_payment(attempt: NewAttempt, intent: Intent, gateway_name: str) -> Payment:
+    """Keep the opened intent; a twin with the same key fails at the flush."""
+    payment = Payment(
+        order_id=attempt.order_id,
+        gateway=gateway_name,
+        intent_id=intent.id,
+        client_secret=intent.client_secret,
+        amount=attempt.amount,
+        idempotency_key=attempt.idempotency_key,
+    )
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def open_payment(order_id: int, gateway: PaymentGateway) -> Payment:
+    """All of the above in the caller's transaction (tests, scripts); views split it."""
+    if payment := pending_payment(order_id):
+        return payment
+    attempt = next_attempt(order_id)
+    return record_payment(attempt, create_intent(attempt, gateway), gateway.name)
+
+
+def record_intent(intent: Intent) -> list[int]:
+    """Apply what the gateway says about a payment; the same news twice changes nothing.
+
+    Money that arrived for an order whose stock was gone, or a second payment for an
+    order already paid, is recorded as a refund; returns the refunds to send to the
+    gateway after the commit.
+    """
+    payment = db.session.scalar(select(Payment).where(Payment.intent_id == intent.id))
+    if payment is None:
+        log.info("ignoring unknown payment %s", intent.id)
+        return []
+    if not intent.succeeded:
+        if intent.status in ("requires_payment_method", "canceled"):
+            _move_payment(payment, PaymentStatus.FAILED)
+        return []
+    if intent.amount != payment.amount or intent.currency != "idr":
+        log.error(
+            "payment %s: %s %s paid, IDR %s expected",
+            intent.id,
+            intent.currency,
+            intent.amount,
+            payment.amount,
+        )
+        return []
+    if not _move_payment(payment, PaymentStatus.SUCCEEDED):
+        return []
+    order = db.session.get(Order, payment.order_id)
+    assert order is not None
+    if order.status == OrderStatus.AWAITING_PAYMENT.value and orders.expire_order(order.id):
+        db.session.refresh(order)
+    if orders.mark_order_paid(order, note=intent.id):
+        return []
+    reason = RefundReason.DUPLICATE
+    if order.status == OrderStatus.EXPIRED.value:
+        orders.mark_order_refunded(
+            order, note=str(_l("Stok habis setelah waktu bayar lewat; dana dikembalikan."))
+        )
+        reason = RefundReason.LATE_NO_STOCK
+    # Paid too late with no stock left, or a second payment of a paid order: give it back.
+    refund = queue_refund(payment, payment.amount, reason, f"payment-{payment.id}-refund")
+    return [refund.id]
+
+
+def queue_refund(
+    payment: Payment,
+    amount: int,
+    reason: RefundReason,
+    idempotency_key: str,
+    part_id: int | None = None,
+    created_by_id: int | None = None,
+) -> Refund:
+    """Record money to give back; never more than the payment still holds."""
+    already = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.payment_id == payment.id)
+    )
+    if (already or 0) + amount > payment.amount:
+        raise PaymentError(_l("Jumlah pengembalian melebihi pembayaran."))
+    refund = Refund(
+        payment_id=payment.id,
+        part_id=part_id,
+        amount=amount,
+        reason=reason.value,
+        idempotency_key=idempotency_key,
+        created_by_id=created_by_id,
+    )
+    db.session.add(refund)
+    db.session.flush()
+    return refund
+
+
+def refund_part(part_id: int) -> Refund | None:
+    """Give back one household's share (its goods and shipping) of a paid order."""
+    part = db.session.get(OrderPart, part_id)
+    if part is None:
+        return None
+    payment = db.session.scalar(
+        select(Payment).where(
+            Payment.order_id == part.order_id, Payment.status == PaymentStatus.SUCCEEDED.value
+        )
+    )
+    if payment is None:
+        return None
+    return queue_refund(
+        payment,
+        part.items_amount + part.shipping_amount,
+        RefundReason.PART_CANCELLED,
+        f"part-{part.id}-refund",
+        part_id=part.id,
+    )
+
+
+def _move_payment(payment: Payment, to: PaymentStatus) -> bool:
+    """pending -> succeeded/failed, guarded so that only one of two racing calls moves it."""
+    result = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING.value)
+        .values(status=to.value)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(payment)
+    return result.rowcount == 1
+
+
+def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
+    """Store an event id; False when it was already handled (a replay)."""
+    if db.session.scalar(
+        select(WebhookEvent.id).where(
+            WebhookEvent.gateway == gateway_name, WebhookEvent.event_id == event_id
+        )
+    ):
+        return False
+    db.session.add(WebhookEvent(gateway=gateway_name, event_id=event_id, event_type=event_type))
+    # The unique (gateway, event_id) refuses a concurrent twin at this flush.
+    db.session.flush()
+    return True
+
+
+def refund_by_admin(
+    order_id: int, part_id: int | None, amount: int, *, refund_key: str, actor_id: int
+) -> Refund:
+    """An admin gives back ``amount`` of an order, or of one household's share of it.
+
+    ``refund_key`` comes with the form, so a repeated submit is refused by the unique key
+    instead of refunding twice. Goods and stock are not touched.
+    """
+    payment = db.session.scalar(
+        select(Payment).where(
+            Payment.order_id == order_id, Payment.status == PaymentStatus.SUCCEEDED.value
+        )
+    )
+    if payment is None:
+        raise PaymentError(_l("Pesanan ini tidak punya pembayaran yang bisa dikembalikan."))
+    if amount < 1:
+        raise PaymentError(_l("Isi jumlah yang dikembalikan."), field="amount")
+    if part_id is not None:
+        part = db.session.get(OrderPart, part_id)
+        if part is None or part.order_id != order_id:
+            raise PaymentError(_l("Bagian pesanan tidak ditemukan."), field="part_id")
+        given = db.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part_id)
+        )
+        if (given or 0) + amount > part.items_amount + part.shipping_amount:
+            raise PaymentError(
+                _l("Jumlah pengembalian melebihi bagian penjual ini."), field="amount"
+            )
+    return queue_refund(
+        payment,
+        amount,
+        RefundReason.ADMIN,
+        f"admin-{refund_key[:60]}",
+        part_id=part_id,
+        created_by_id=actor_id,
+    )
+
+
+def list_recent_orders(limit: int = 50) -> list[Order]:
+    return list(db.session.scalars(select(Order).order_by(Order.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class RefundDue:
+    refund_id: int
+    intent_id: str
+    amount: int
+    idempotency_key: str
+
+
+def refund_due(refund_id: int) -> RefundDue | None:
+    """What a pending refund asks of the gateway; None once it went through."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.status != RefundStatus.PENDING.value:
+        return None
+    return RefundDue(refund.id, refund.payment.intent_id, refund.amount, refund.idempotency_key)
+
+
+def record_refund(refund_id: int, gateway_refund_id: str) -> bool:
+    """pending -> succeeded, once; a payment given back in full is marked refunded."""
+    result = db.session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING.value)
+        .values(
+            status=RefundStatus.SUCCEEDED.value,
+            gateway_refund_id=gateway_refund_id,
+            refunded_at=now_utc(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    refund = db.session.get(Refund, refund_id)
+    assert refund is not None
+    db.session.refresh(refund)
+    given = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.payment_id == refund.payment_id,
+            Refund.status == RefundStatus.SUCCEEDED.value,
+        )
+    )
+    if given == refund.payment.amount:
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == refund.payment_id)
+            .values(status=PaymentStatus.REFUNDED.value)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    return True
+
+
+def pending_refund_ids() -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Refund.id).where(Refund.status == RefundStatus.PENDING.value).order_by(Refund.id)
+        )
+    )
+
+
+def refunds_of(order_id: int) -> list[Refund]:
+    return list(
+        db.session.scalars(
+            select(Refund)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Payment.order_id == order_id)
+            .order_by(Refund.id)
+        )
+    )
+
+
+def payments_of(order_id: int) -> list[Payment]:
+    return list(
+        db.session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.id))
+    )

@@ -1,0 +1,257 @@
+"""The payment page, the "Mode uji" buttons, the return from Stripe and the webhook.
+
+Every way a payment is confirmed ends in :func:`apply_intent`: the webhook, the
+buyer coming back from Stripe, and the test-mode button (which even goes through
+the webhook handler itself, with a locally signed event).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.access import role_required
+from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.models import Role
+from marketplace.db import db
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.extensions import csrf
+from marketplace.money import format_rupiah, parse_rupiah
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.units import unit_of_work
+from marketplace.payments import services
+from marketplace.payments.gateway import (
+    BadSignature,
+    GatewayError,
+    Intent,
+    TestGateway,
+    get_gateway,
+)
+from marketplace.payments.models import Payment
+from marketplace.payments.units import issue_refunds, open_payment
+from marketplace.web import flash_error
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("payments", __name__)
+
+
+def apply_intent(intent: Intent, event: tuple[str, str, str] | None = None) -> bool:
+    """Record a payment's state in one unit of work; False when it was a replayed event."""
+    try:
+        with unit_of_work():
+            if event is not None and not services.remember_event(*event):
+                db.session.rollback()
+                return False
+            refunds = services.record_intent(intent)
+            db.session.commit()
+    except IntegrityError:
+        # The same event, handled at this very moment by another worker.
+        db.session.rollback()
+        return False
+    # Refunds follow the committed state change.
+    issue_refunds(refunds, get_gateway())
+    return True
+
+
+def handle_webhook(payload: bytes, signature: str) -> tuple[str, int]:
+    gateway = get_gateway()
+    try:
+        event = gateway.parse_event(payload, signature)
+    except BadSignature:
+        return "bad signature", 400
+    if event.type not in services.HANDLED_EVENTS:
+        return "ignored", 200
+    try:
+        # Never trust the event body: ask the gateway for the payment as it is now.
+        intent = gateway.retrieve_intent(event.object_id)
+    except GatewayError:
+        log.warning("webhook %s: could not fetch %s", event.id, event.object_id)
+        # Not ours (unknown at the gateway), or the gateway is down: Stripe retries a 503.
+        known = db.session.scalar(select(Payment.id).where(Payment.intent_id == event.object_id))
+        return ("retry", 503) if known else ("ignored", 200)
+    applied = apply_intent(intent, event=(gateway.name, event.id, event.type))
+    return ("ok" if applied else "duplicate"), 200
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@csrf.exempt
+def webhook():
+    # The raw body, byte for byte: the signature covers exactly these bytes.
+    body, status = handle_webhook(
+        request.get_data(cache=False), request.headers.get("Stripe-Signature", "")
+    )
+    return body, status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _order_or_404(token: str):
+    try:
+        with unit_of_work():
+            order = orders.get_order_by_token(token[:64])
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    return order
+
+
+@bp.route("/pesanan/<token>/bayar", methods=["GET"])
+def pay(token: str):
+    order = _order_or_404(token)
+    if order.status != OrderStatus.AWAITING_PAYMENT.value:
+        return redirect(url_for("orders.order_page", token=order.access_token))
+    gateway = get_gateway()
+    try:
+        payment = open_payment(order.id, gateway)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for("orders.order_page", token=token))
+    test_mode = isinstance(gateway, TestGateway)
+    response = make_response(
+        render_template(
+            "payments/pay.html",
+            order=orders.get_order_by_token(token[:64]),
+            payment=payment,
+            test_mode=test_mode,
+            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+            stripe_js_url=current_app.config["STRIPE_JS_URL"],
+        )
+    )
+    if not test_mode:
+        response.headers["Content-Security-Policy"] = stripe_page_policy()
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def stripe_page_policy() -> str:
+    """The site's policy, opened for Stripe.js and its frames on this one page."""
+    config = current_app.config
+    script = _origin(config["STRIPE_JS_URL"])
+    api = _origin(config["STRIPE_API_BASE"] or "https://api.stripe.com")
+    return (
+        f"default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; "
+        f"script-src 'self' {script}; frame-src {script} https://hooks.stripe.com; "
+        f"connect-src 'self' {api}; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
+@bp.route("/pesanan/<token>/bayar/uji", methods=["POST"])
+def pay_test(token: str):
+    """Mode uji: complete or decline the payment, through the webhook handler."""
+    gateway = get_gateway()
+    if not isinstance(gateway, TestGateway) or not EmptyForm().validate_on_submit():
+        abort(404 if not isinstance(gateway, TestGateway) else 400)
+    order = _order_or_404(token)
+    payment = db.session.scalar(
+        select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc())
+    )
+    if payment is None:
+        return redirect(url_for("payments.pay", token=token))
+    succeed = request.form.get("outcome") != "decline"
+    intent = gateway.complete(
+        payment.intent_id, amount=payment.amount, order_id=order.id, succeed=succeed
+    )
+    event_type = "payment_intent.succeeded" if succeed else "payment_intent.payment_failed"
+    handle_webhook(*gateway.signed_event(event_type, intent))
+    if succeed:
+        flash(_("Pembayaran uji berhasil."), "success")
+        return redirect(url_for("orders.order_page", token=token), 303)
+    flash(_("Pembayaran uji ditolak. Silakan coba lagi."), "error")
+    return redirect(url_for("payments.pay", token=token), 303)
+
+
+@bp.route("/pesanan/<token>/bayar/selesai")
+def pay_return(token: str):
+    """The buyer is back from the payment page, maybe before the webhook: ask the gateway."""
+    order = _order_or_404(token)
+    intent_id = request.args.get("payment_intent", "")[:120]
+    payment = db.session.scalar(
+        select(Payment).where(Payment.order_id == order.id, Payment.intent_id == intent_id)
+    )
+    if payment is None:
+        abort(404)
+    try:
+        apply_intent(get_gateway().retrieve_intent(intent_id))
+    except GatewayError:
+        flash(_("Status pembayaran belum bisa diperiksa. Coba lagi sebentar lagi."), "error")
+    return redirect(url_for("orders.order_page", token=token), 303)
+
+
+# --- admins: money back ---------------------------------------------------------------------
+
+
+@bp.route("/admin/pesanan")
+@role_required(Role.ADMIN)
+def admin_orders():
+    return render_template("payments/admin_orders.html", orders=services.list_recent_orders())
+
+
+@bp.route("/admin/pesanan/<int:order_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def admin_order(order_id: int):
+    order = db.get_or_404(Order, order_id)
+    status = 200
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        amount_text = (request.form.get("amount") or "").strip()
+        part_text = (request.form.get("part_id") or "").strip()
+        try:
+            amount = parse_rupiah(amount_text) if amount_text else 0
+        except ValueError:
+            amount = 0
+        part_id = int(part_text) if part_text.isdigit() and len(part_text) < 12 else None
+        refund = None
+        try:
+            with unit_of_work():
+                refund = services.refund_by_admin(
+                    order_id,
+                    part_id,
+                    amount,
+                    refund_key=(request.form.get("refund_key") or "")[:60],
+                    actor_id=current_user.id,
+                )
+                db.session.commit()
+        except IntegrityError:
+            # The same form sent twice: its refund is already recorded.
+            db.session.rollback()
+            flash(_("Pengembalian ini sudah dicatat."), "success")
+        except MarketplaceError as error:
+            db.session.rollback()
+            flash_error(error)
+            status = error.status_code
+        if refund is not None:
+            issue_refunds([refund.id], get_gateway())
+            flash(_("Dana %(amount)s dikembalikan.", amount=format_rupiah(amount)), "success")
+        if status == 200:
+            return redirect(url_for("payments.admin_order", order_id=order_id), 303)
+    order = db.get_or_404(Order, order_id)
+    return render_template(
+        "payments/admin_order.html",
+        order=order,
+        refunds=services.refunds_of(order_id),
+        refund_key=secrets.token_urlsafe(24),
+    ), status

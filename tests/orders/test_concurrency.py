@@ -1,0 +1,184 @@
+"""No oversell and no double order under real concurrency, on SQLite and on PostgreSQL.
+
+These tests leave the per-test rolled-back transaction: each thread's request gets
+its own session and connection, as under a real server, so the data they race for
+is committed first and deleted afterwards. On PostgreSQL the conditional UPDATE is
+what holds the line (without it this test meets the CHECK constraint); on SQLite the
+checkout's BEGIN IMMEDIATE also serialises the writers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from marketplace.catalog.models import Product
+from marketplace.db import db
+from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, ProductionDay
+from marketplace.payments.models import Payment, WebhookEvent
+from tests import factories
+
+BUYERS = 50
+UNITS = 10
+
+
+@pytest.fixture
+def committed(app):
+    """Swap in a real session for this test; delete what it committed afterwards."""
+    test_session = db.session
+    db.session = db._make_scoped_session({})
+    sellers = []
+    try:
+        yield sellers
+    finally:
+        db.session.rollback()
+        for seller in sellers:
+            _purge(seller)
+        db.session.commit()
+        db.session.remove()
+        db.session = test_session
+
+
+def _purge(seller) -> None:
+    order_ids = select(OrderPart.order_id).where(OrderPart.seller_id == seller.id)
+    part_ids = select(OrderPart.id).where(OrderPart.order_id.in_(order_ids))
+    orders = list(db.session.scalars(order_ids))
+    db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(orders)))
+    db.session.execute(delete(OrderLine).where(OrderLine.part_id.in_(part_ids)))
+    db.session.execute(delete(Payment).where(Payment.order_id.in_(orders)))
+    db.session.execute(delete(OrderPart).where(OrderPart.order_id.in_(orders)))
+    db.session.execute(delete(Order).where(Order.id.in_(orders)))
+    db.session.execute(delete(ProductionDay).where(ProductionDay.seller_id == seller.id))
+    for product in db.session.scalars(select(Product).where(Product.seller_id == seller.id)):
+        db.session.delete(product)
+    db.session.flush()
+    user = seller.user
+    db.session.delete(seller)
+    db.session.flush()
+    db.session.delete(user)
+
+
+def checkout_form(key: str | None = None) -> dict:
+    form = vars(factories.checkout_details())
+    if key:
+        form["checkout_key"] = key
+    return form
+
+
+def run_together(count: int, work):
+    """Start ``count`` calls of ``work(i)`` at the same moment; return their results."""
+    barrier = threading.Barrier(count)
+
+    def start(i):
+        barrier.wait()
+        return work(i)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(start, range(count)))
+
+
+@pytest.mark.parametrize("made_to_order", [False, True], ids=["stock", "daily-capacity"])
+def test_fifty_buyers_for_ten_units_never_oversell(app, committed, monkeypatch, made_to_order):
+    seller = factories.make_seller()
+    committed.append(seller)
+    product = factories.make_product(seller=seller, stock=0 if made_to_order else UNITS)
+    product.is_made_to_order = made_to_order
+    monkeypatch.setitem(app.config, "DAILY_CAPACITY", UNITS)
+    db.session.commit()
+    product_id = product.id
+
+    clients = [app.test_client() for _ in range(BUYERS)]
+    for client in clients:
+        client.post("/keranjang/tambah", data={"product_id": product_id, "quantity": "1"})
+
+    def buy(i):
+        response = clients[i].post("/checkout", data=checkout_form())
+        return response.status_code, response.get_data(as_text=True)
+
+    results = run_together(BUYERS, buy)
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(303) == UNITS
+    assert statuses.count(409) == BUYERS - UNITS
+    sold_out = "tidak bisa membuat" if made_to_order else "tidak cukup"
+    assert all(sold_out in body for status, body in results if status == 409)
+
+    db.session.rollback()  # end this session's snapshot, taken before the race
+    assert db.session.get(Product, product_id).stock == 0
+    if made_to_order:
+        day = db.session.scalar(select(ProductionDay).where(ProductionDay.seller_id == seller.id))
+        assert (day.units_taken, day.units_capacity) == (UNITS, UNITS)
+    sold = db.session.scalar(
+        select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(
+            OrderLine.product_id == product_id
+        )
+    )
+    assert sold == UNITS
+
+
+def test_ten_parallel_submits_of_one_cart_make_one_order(app, committed):
+    seller = factories.make_seller()
+    committed.append(seller)
+    product = factories.make_product(seller=seller, stock=UNITS)
+    db.session.commit()
+    product_id = product.id
+
+    first = app.test_client()
+    first.post("/keranjang/tambah", data={"product_id": product_id, "quantity": "2"})
+    first.get("/checkout")
+    with first.session_transaction() as session:
+        cart, key = dict(session["cart"]), session["checkout_key"]
+    clients = [app.test_client() for _ in range(10)]
+    for client in clients:
+        with client.session_transaction() as session:
+            session["cart"], session["checkout_key"] = cart, key
+
+    def submit(i):
+        response = clients[i].post("/checkout", data=checkout_form(key))
+        return response.status_code, response.headers.get("Location")
+
+    results = run_together(10, submit)
+    assert {status for status, _ in results} == {303}
+    assert len({location for _, location in results}) == 1
+    db.session.rollback()  # end this session's snapshot, taken before the race
+    orders = select(func.count()).select_from(Order).where(Order.checkout_key == key)
+    assert db.session.scalar(orders) == 1
+    assert db.session.get(Product, product_id).stock == UNITS - 2
+
+
+def test_the_same_webhook_five_times_at_once_moves_the_order_once(app, committed):
+    from marketplace.payments.gateway import get_gateway
+    from marketplace.payments.services import open_payment
+
+    seller = factories.make_seller()
+    committed.append(seller)
+    order = factories.make_order((factories.make_product(seller=seller, stock=3), 1))
+    gateway = get_gateway()
+    payment = open_payment(order.id, gateway)
+    db.session.commit()
+    order_id = order.id
+    intent = gateway.complete(
+        payment.intent_id, amount=payment.amount, order_id=order_id, succeed=True
+    )
+    body, signature = gateway.signed_event("payment_intent.succeeded", intent)
+
+    def deliver(i):
+        response = app.test_client().post(
+            "/stripe/webhook", data=body, headers={"Stripe-Signature": signature}
+        )
+        return response.status_code, response.get_data(as_text=True)
+
+    results = run_together(5, deliver)
+    assert sorted(results) == [(200, "duplicate")] * 4 + [(200, "ok")]
+    db.session.rollback()
+    moves = db.session.scalars(
+        select(OrderEvent.to_status).where(
+            OrderEvent.order_id == order_id, OrderEvent.part_id.is_(None)
+        )
+    ).all()
+    assert moves == ["awaiting_payment", "paid"]
+    db.session.execute(delete(WebhookEvent).where(WebhookEvent.event_id == json.loads(body)["id"]))
+    db.session.commit()
