@@ -81,6 +81,7 @@ def configure_templates(app: Flask) -> None:
 
     app.jinja_env.filters["rupiah"] = format_rupiah
     app.jinja_env.filters["tanggal"] = lambda value: format_date(value, "long")
+    app.jinja_env.filters["bulan"] = lambda value: format_date(value, "MMMM yyyy")
     app.jinja_env.globals["EmptyForm"] = EmptyForm
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
 
