@@ -85,6 +85,26 @@ ACCESS = [
     ("GET",  "/pkk/pendaftaran/{application}",             302, 403, 403, 200, 403, 200),
     ("POST", "/pkk/pendaftaran/{application}",             302, 403, 403, 302, 403, 302),
     ("GET",  "/pkk/pendaftaran/{missing_user}",            302, 403, 403, 404, 403, 404),
+    # Assistance records, the official gifts collection and the impact report. A kabupaten
+    # reviewer's limits are tested in tests/pkk/ (this table has one reviewer, of the province).
+    ("GET",  "/pkk/bantuan",                               302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/bantuan/pelatihan",                     302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/bantuan/kemasan",                       302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/bantuan/modal",                         302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/bantuan/modal",                         302, 403, 403, 302, 403, 302),
+    ("GET",  "/pkk/bantuan/hadiah",                        302, 403, 403, 404, 403, 404),
+    ("GET",  "/pkk/oleh-oleh-resmi",                       302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/oleh-oleh-resmi",                       302, 403, 403, 302, 403, 302),
+    ("POST", "/pkk/oleh-oleh-resmi/{official_gift}/naik",  302, 403, 403, 302, 403, 302),
+    ("POST", "/pkk/oleh-oleh-resmi/{missing_user}/hapus",  302, 403, 403, 404, 403, 404),
+    ("GET",  "/pkk/oleh-oleh-resmi/{official_gift}/naik",  405, 405, 405, 405, 405, 405),
+    ("GET",  "/pkk/laporan",                               302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/laporan?start=2026-02-01&end=2026-01-01",
+                                                           302, 403, 403, 400, 403, 400),
+    ("GET",  "/pkk/laporan?region=kutai",                  302, 403, 403, 400, 403, 400),
+    ("GET",  "/pkk/laporan.csv",                           302, 403, 403, 200, 403, 200),
+    ("GET",  "/penjual/bantuan",                           302, 403, 200, 403, 403, 404),
+    ("GET",  "/oleh-oleh-resmi",                           200, 200, 200, 200, 200, 200),
 ]
 # fmt: on
 
@@ -114,6 +134,15 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     },
     "pkk.review": {"decision": "approve", "note": "Kemasan rapi."},
     "pkk.application": {"decision": "approve", "note": ""},
+    "pkk.assistance_new": lambda: {
+        "seller_id": str(factories.make_seller().id),
+        "giver": "Disperindagkop UMKM Provinsi Kaltara",
+        "given_on": "2026-03-02",
+        "description": "Mesin jahit",
+        "value_amount": "3.500.000",
+    },
+    "pkk.collection": lambda: {"product_id": str(factories.make_product().id)},
+    "pkk.collection_action": {},
 }
 
 
@@ -198,6 +227,7 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "draft_product_id": lambda user: str(factories.make_product(status=ProductStatus.DRAFT).id),
     "application": lambda user: _application(),
     "missing_user": lambda user: "999999999",
+    "official_gift": lambda user: str(factories.make_official_gift().product_id),
 }
 
 
