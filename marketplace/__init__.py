@@ -106,6 +106,7 @@ def register_cli(app: Flask) -> None:
     from marketplace.catalog.licences import catalog_cli
     from marketplace.demo import demo_cli
     from marketplace.jobs import jobs_cli
+    from marketplace.pkk.cli import pkk_cli
     from marketplace.sellers.cli import sellers_cli
 
     app.cli.add_command(users_cli)
@@ -113,6 +114,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(sellers_cli)
+    app.cli.add_command(pkk_cli)
 
 
 def register_web(app: Flask) -> None:
