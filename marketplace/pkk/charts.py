@@ -78,7 +78,7 @@ def line_chart(labels: list[str], series: list[tuple[str, str, list[int]]]) -> L
     chart = LineChart(series=[], x_labels=[], top=0)
     top = max((v for _, _, values in series for v in values), default=0) or 1
     chart.top = top
-    span = chart.width - chart.left - 12
+    span = chart.width - chart.left - 24  # room for the last month's label
     step = span / max(len(labels) - 1, 1)
     height = chart.plot_bottom - chart.plot_top
 
