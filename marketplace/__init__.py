@@ -83,6 +83,7 @@ def configure_templates(app: Flask) -> None:
 
     app.jinja_env.filters["rupiah"] = format_rupiah
     app.jinja_env.filters["tanggal"] = lambda value: format_date(value, "long")
+    app.jinja_env.filters["bulan"] = lambda value: format_date(value, "MMMM yyyy")
     app.jinja_env.globals["EmptyForm"] = EmptyForm
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
 
@@ -111,6 +112,7 @@ def register_cli(app: Flask) -> None:
     from marketplace.demo import demo_cli
     from marketplace.jobs import jobs_cli
     from marketplace.orders.cli import orders_cli
+    from marketplace.pkk.cli import pkk_cli
     from marketplace.sellers.cli import sellers_cli
 
     app.cli.add_command(users_cli)
@@ -119,6 +121,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(sellers_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(pkk_cli)
 
 
 def register_web(app: Flask) -> None:

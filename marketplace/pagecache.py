@@ -107,9 +107,10 @@ def bump_catalog_version(session: Session | None = None) -> None:
 
 def _touches_catalogue(session: Session) -> bool:
     from marketplace.catalog.models import Category, Product, ProductPhoto, Region
+    from marketplace.pkk.models import OfficialGift
     from marketplace.sellers.models import Seller
 
-    watched = (Product, ProductPhoto, Seller, Category, Region)
+    watched = (Product, ProductPhoto, Seller, Category, Region, OfficialGift)
     for obj in (*session.new, *session.deleted):
         if isinstance(obj, watched):
             return True

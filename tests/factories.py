@@ -197,3 +197,71 @@ def make_paid_order(*lines, gateway=None, **details):
     )
     db.session.flush()
     return order
+
+
+def make_status_change(product: Product, from_status: str, to_status: str, at: dt.datetime):
+    """A recorded status move at a given moment (the report reads the history)."""
+    from marketplace.catalog.models import ProductStatusChange
+
+    change = ProductStatusChange(
+        product_id=product.id, from_status=from_status, to_status=to_status, created_at=at
+    )
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def make_capital_assistance(seller: Seller, *, given_on: dt.date, value_amount: int = 3_500_000):
+    from marketplace.pkk.models import CapitalAssistance
+
+    record = CapitalAssistance(
+        seller_id=seller.id,
+        giver="Disperindagkop UMKM Provinsi Kaltara",
+        given_on=given_on,
+        description="Mesin jahit",
+        value_amount=value_amount,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def make_training(sellers: list[Seller], *, held_on: dt.date, topic: str = "Kemasan dan label"):
+    from marketplace.pkk.models import TrainingSession
+
+    session = TrainingSession(
+        held_on=held_on, topic=topic, place="Aula PKK Tanjung Selor", attendees=list(sellers)
+    )
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def make_packaging_help(product: Product, *, given_on: dt.date, description: str = "Label baru"):
+    from marketplace.pkk.models import PackagingHelp
+
+    record = PackagingHelp(
+        product_id=product.id,
+        seller_id=product.seller_id,
+        given_on=given_on,
+        description=description,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def make_official_gift(product: Product | None = None, position: int = 1):
+    from marketplace.pkk.models import OfficialGift
+
+    entry = OfficialGift(product_id=(product or make_product()).id, position=position)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def scope_reviewer(user: User, region_slug: str | None):
+    """Limit a reviewer to one kabupaten (None: the whole province)."""
+    from marketplace.pkk.services import set_reviewer_scope
+
+    return set_reviewer_scope(user.id, region(region_slug).id if region_slug else None)

@@ -246,3 +246,8 @@ def change_product_status(
         product.packaging_approved_at = now_utc()
     db.session.flush()
     return change
+
+
+def public_cards() -> Select:
+    """Public products with what a card shows; other domains add their own filters."""
+    return _public(_cards())

@@ -8,6 +8,7 @@ from marketplace.catalog import services
 from marketplace.catalog.services import ProductFilter
 from marketplace.errors import NotFound
 from marketplace.pagecache import cached_page
+from marketplace.pkk import services as pkk
 
 bp = Blueprint("catalog", __name__)
 
@@ -60,9 +61,17 @@ def home():
     return render_template(
         "catalog/home.html",
         featured=services.featured_products(),
+        official=pkk.official_gift_products(limit=4),
         regions=services.regions_with_counts(),
         categories=services.categories_with_counts(),
     )
+
+
+@bp.route("/oleh-oleh-resmi")
+@cached_page
+def official_gifts():
+    """The PKK's recommended gifts for guests, in its order."""
+    return render_template("catalog/official.html", products=pkk.official_gift_products())
 
 
 @bp.route("/produk")

@@ -1,9 +1,22 @@
-"""The reviewer's decision form."""
+"""Forms of the PKK desk: review decisions, assistance records, the collection, the report."""
+
+from __future__ import annotations
+
+import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
-from wtforms.validators import AnyOf, Length
+from wtforms import (
+    Field,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, InputRequired, Length
+from wtforms.widgets import CheckboxInput, DateInput, ListWidget
+
+from marketplace.sellers.forms import REQUIRED, RupiahField
 
 DECISIONS = ("approve", "changes")
 
@@ -15,3 +28,98 @@ class ReviewForm(FlaskForm):
         description=_l("Wajib bila meminta perbaikan, misalnya: segel kemasan tidak terlihat."),
     )
     decision = StringField(validators=[AnyOf(DECISIONS)])
+
+
+class LocalDateField(Field):
+    """A date from the phone's date picker (YYYY-MM-DD), refused in Indonesian."""
+
+    widget = DateInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        try:
+            self.data = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(_l("Tulis tanggal seperti 2026-11-29.")) from None
+
+
+def _int_or_zero(value) -> int:
+    if isinstance(value, int):
+        return value
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 12 else 0
+
+
+class TrainingForm(FlaskForm):
+    held_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
+    topic = StringField(
+        _l("Topik"),
+        validators=[InputRequired(REQUIRED), Length(max=200)],
+        description=_l("Contoh: Kemasan dan label P-IRT"),
+    )
+    place = StringField(
+        _l("Tempat"),
+        validators=[InputRequired(REQUIRED), Length(max=200)],
+        description=_l("Contoh: Aula Kantor Gubernur, Tanjung Selor"),
+    )
+    seller_ids = SelectMultipleField(
+        _l("Rumah tangga yang hadir"),
+        coerce=_int_or_zero,
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    notes = TextAreaField(_l("Catatan"), validators=[Length(max=2000)])
+
+
+class PackagingHelpForm(FlaskForm):
+    product_id = SelectField(_l("Produk"), coerce=_int_or_zero, validate_choice=False)
+    given_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
+    description = TextAreaField(
+        _l("Apa yang dikerjakan"),
+        validators=[InputRequired(REQUIRED), Length(max=2000)],
+        description=_l("Contoh: label baru dengan nomor P-IRT, plastik vakum, stiker halal"),
+    )
+
+
+class CapitalAssistanceForm(FlaskForm):
+    seller_id = SelectField(_l("Rumah tangga"), coerce=_int_or_zero, validate_choice=False)
+    giver = StringField(
+        _l("Pemberi"),
+        validators=[InputRequired(REQUIRED), Length(max=200)],
+        default="Disperindagkop UMKM Provinsi Kaltara",
+    )
+    given_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
+    description = StringField(
+        _l("Bantuan berupa"),
+        validators=[InputRequired(REQUIRED), Length(max=300)],
+        description=_l("Contoh: mesin jahit, alat pres kemasan, modal usaha"),
+    )
+    value_amount = RupiahField(
+        _l("Nilai (Rp)"),
+        validators=[InputRequired(REQUIRED)],
+        description=_l("Contoh: 3.500.000"),
+    )
+
+
+class OfficialGiftForm(FlaskForm):
+    product_id = SelectField(_l("Produk"), coerce=_int_or_zero, validate_choice=False)
+
+
+class ReportForm(FlaskForm):
+    """The report's period and kabupaten, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    start = LocalDateField(_l("Dari"), validators=[InputRequired(REQUIRED)])
+    end = LocalDateField(_l("Sampai"), validators=[InputRequired(REQUIRED)])
+    region = StringField(_l("Kabupaten/kota"), validators=[Length(max=40)])

@@ -1,19 +1,30 @@
-"""Packaging review: the queue, and approving or sending back a submission.
+"""Packaging review, assistance records and the official gifts collection.
 
 Functions flush and never commit: the request commits once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Category, Product, ProductStatus, ProductStatusChange, Region
-from marketplace.catalog.services import change_product_status
+from marketplace.catalog.services import change_product_status, public_cards
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.pkk.models import (
+    CapitalAssistance,
+    OfficialGift,
+    PackagingHelp,
+    ReviewerScope,
+    TrainingSession,
+    training_attendances,
+)
 from marketplace.sellers.models import Seller
 
 
@@ -82,3 +93,339 @@ def request_changes(product: Product, reviewer: User, note: str) -> None:
             field="note",
         )
     change_product_status(product, ProductStatus.CHANGES_REQUESTED, reviewer, note)
+
+
+# Assistance records: training, packaging help, capital assistance.
+
+#: Rp10 miliar: far above any household grant; a bigger figure is a typing mistake.
+MAX_ASSISTANCE_AMOUNT = 10_000_000_000
+EARLIEST_RECORD = dt.date(2000, 1, 1)
+
+
+class AssistanceError(MarketplaceError):
+    pass
+
+
+@dataclass
+class AssistanceRecords:
+    """The help recorded for one household, or for a kabupaten, newest first."""
+
+    trainings: list[TrainingSession] = field(default_factory=list)
+    packaging: list[PackagingHelp] = field(default_factory=list)
+    capital: list[CapitalAssistance] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.trainings or self.packaging or self.capital)
+
+    @property
+    def capital_total_amount(self) -> int:
+        return sum(record.value_amount for record in self.capital)
+
+
+def region_scope_of(user_id: int) -> int | None:
+    """The kabupaten a reviewer works for, or None for the whole province."""
+    return db.session.scalar(
+        select(ReviewerScope.region_id).where(ReviewerScope.user_id == user_id)
+    )
+
+
+def set_reviewer_scope(user_id: int, region_id: int | None) -> ReviewerScope:
+    """Limit a reviewer to one kabupaten, or (None) give them the whole province."""
+    scope = db.session.scalar(select(ReviewerScope).where(ReviewerScope.user_id == user_id))
+    if scope is None:
+        scope = ReviewerScope(user_id=user_id)
+        db.session.add(scope)
+    scope.region_id = region_id
+    db.session.flush()
+    return scope
+
+
+def households_for_recording(region_id: int | None) -> list[Seller]:
+    """The households a reviewer may record help for: theirs, or the whole province's."""
+    stmt = (
+        select(Seller)
+        .join(Seller.region)
+        .options(contains_eager(Seller.region))
+        .order_by(Region.name, Seller.shop_name)
+    )
+    if region_id is not None:
+        stmt = stmt.where(Seller.region_id == region_id)
+    return list(db.session.scalars(stmt))
+
+
+def products_for_recording(region_id: int | None) -> list[Product]:
+    """Products a reviewer may record packaging help for, by household."""
+    stmt = (
+        select(Product)
+        .join(Product.seller)
+        .options(contains_eager(Product.seller))
+        .where(Product.status != ProductStatus.ARCHIVED.value)
+        .order_by(Seller.shop_name, Product.name)
+    )
+    if region_id is not None:
+        stmt = stmt.where(Seller.region_id == region_id)
+    return list(db.session.scalars(stmt))
+
+
+def _check_date(day: dt.date, today: dt.date, name: str = "given_on") -> None:
+    if day > today:
+        raise AssistanceError(_l("Tanggal tidak boleh di masa depan."), field=name)
+    if day < EARLIEST_RECORD:
+        raise AssistanceError(_l("Tanggal terlalu lama; periksa tahunnya."), field=name)
+
+
+def _check_text(value: str, name: str) -> str:
+    value = value.strip()
+    if not value:
+        raise AssistanceError(_l("Wajib diisi."), field=name)
+    return value
+
+
+def _sellers_in_scope(seller_ids: list[int], region_id: int | None) -> list[Seller]:
+    stmt = select(Seller).where(Seller.id.in_(seller_ids))
+    if region_id is not None:
+        stmt = stmt.where(Seller.region_id == region_id)
+    sellers = list(db.session.scalars(stmt))
+    if len(sellers) != len(set(seller_ids)):
+        raise AssistanceError(
+            _l("Rumah tangga ini tidak ada atau di luar kabupaten Anda."), field="seller_id"
+        )
+    return sellers
+
+
+def record_training(
+    *,
+    held_on: dt.date,
+    topic: str,
+    place: str,
+    seller_ids: list[int],
+    recorded_by_id: int,
+    region_id: int | None = None,
+    notes: str = "",
+    today: dt.date,
+) -> TrainingSession:
+    """Record a training session and the households who attended it."""
+    _check_date(held_on, today, "held_on")
+    if not seller_ids:
+        raise AssistanceError(_l("Pilih rumah tangga yang hadir."), field="seller_ids")
+    try:
+        attendees = _sellers_in_scope(seller_ids, region_id)
+    except AssistanceError as error:
+        raise AssistanceError(error.message, field="seller_ids") from None
+    session = TrainingSession(
+        held_on=held_on,
+        topic=_check_text(topic, "topic"),
+        place=_check_text(place, "place"),
+        notes=notes.strip(),
+        recorded_by_id=recorded_by_id,
+        attendees=attendees,
+    )
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def record_packaging_help(
+    *,
+    product_id: int,
+    given_on: dt.date,
+    description: str,
+    recorded_by_id: int,
+    region_id: int | None = None,
+    today: dt.date,
+) -> PackagingHelp:
+    """Record what the PKK did for one product's packaging."""
+    _check_date(given_on, today)
+    product = db.session.get(Product, product_id) if product_id else None
+    if product is None or (region_id is not None and product.seller.region_id != region_id):
+        raise AssistanceError(
+            _l("Produk ini tidak ada atau di luar kabupaten Anda."), field="product_id"
+        )
+    record = PackagingHelp(
+        product_id=product.id,
+        seller_id=product.seller_id,
+        given_on=given_on,
+        description=_check_text(description, "description"),
+        recorded_by_id=recorded_by_id,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def record_capital_assistance(
+    *,
+    seller_id: int,
+    giver: str,
+    given_on: dt.date,
+    description: str,
+    value_amount: int,
+    recorded_by_id: int,
+    region_id: int | None = None,
+    today: dt.date,
+) -> CapitalAssistance:
+    """Record capital assistance (money or tools) given to a household."""
+    _check_date(given_on, today)
+    if value_amount < 0 or value_amount > MAX_ASSISTANCE_AMOUNT:
+        raise AssistanceError(
+            _l("Nilai bantuan harus antara Rp0 dan Rp10.000.000.000."), field="value_amount"
+        )
+    [seller] = _sellers_in_scope([seller_id], region_id)
+    record = CapitalAssistance(
+        seller_id=seller.id,
+        giver=_check_text(giver, "giver"),
+        given_on=given_on,
+        description=_check_text(description, "description"),
+        value_amount=value_amount,
+        recorded_by_id=recorded_by_id,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def assistance_records(
+    *, seller_id: int | None = None, region_id: int | None = None, limit: int = 100
+) -> AssistanceRecords:
+    """Help recorded for one household, or (for the PKK desk) for a kabupaten or all."""
+    trainings = (
+        select(TrainingSession)
+        .options(selectinload(TrainingSession.attendees).joinedload(Seller.region))
+        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+        .limit(limit)
+    )
+    packaging = (
+        select(PackagingHelp)
+        .join(PackagingHelp.seller)
+        .options(joinedload(PackagingHelp.product), contains_eager(PackagingHelp.seller))
+        .order_by(PackagingHelp.given_on.desc(), PackagingHelp.id.desc())
+        .limit(limit)
+    )
+    capital = (
+        select(CapitalAssistance)
+        .join(CapitalAssistance.seller)
+        .options(contains_eager(CapitalAssistance.seller))
+        .order_by(CapitalAssistance.given_on.desc(), CapitalAssistance.id.desc())
+        .limit(limit)
+    )
+    attended = select(training_attendances.c.training_session_id).join(
+        Seller, Seller.id == training_attendances.c.seller_id
+    )
+    if seller_id is not None:
+        attended = attended.where(Seller.id == seller_id)
+        packaging = packaging.where(PackagingHelp.seller_id == seller_id)
+        capital = capital.where(CapitalAssistance.seller_id == seller_id)
+    if region_id is not None:
+        attended = attended.where(Seller.region_id == region_id)
+        packaging = packaging.where(Seller.region_id == region_id)
+        capital = capital.where(Seller.region_id == region_id)
+    if seller_id is not None or region_id is not None:
+        trainings = trainings.where(TrainingSession.id.in_(attended))
+    return AssistanceRecords(
+        trainings=list(db.session.scalars(trainings)),
+        packaging=list(db.session.scalars(packaging)),
+        capital=list(db.session.scalars(capital)),
+    )
+
+
+# The official gifts collection ("Oleh-oleh resmi").
+
+
+class CollectionError(MarketplaceError):
+    pass
+
+
+def official_gift_products(limit: int | None = None) -> list[Product]:
+    """The collection as the public sees it: in the PKK's order, public products only."""
+    stmt = (
+        public_cards()
+        .join(OfficialGift, OfficialGift.product_id == Product.id)
+        .order_by(OfficialGift.position, OfficialGift.id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def official_gift_entries() -> list[OfficialGift]:
+    """Every entry for the PKK's desk, including products no longer public."""
+    stmt = (
+        select(OfficialGift)
+        .options(
+            joinedload(OfficialGift.product).joinedload(Product.seller).joinedload(Seller.region),
+            joinedload(OfficialGift.product).selectinload(Product.photos),
+        )
+        .order_by(OfficialGift.position, OfficialGift.id)
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+def add_official_gift(product_id: int, added_by_id: int) -> OfficialGift:
+    """Put a published product at the end of the collection."""
+    product = db.session.get(Product, product_id) if product_id else None
+    if product is None or product.status != ProductStatus.PUBLISHED.value:
+        raise CollectionError(
+            _l("Hanya produk yang sudah tampil yang dapat masuk koleksi."), field="product_id"
+        )
+    exists = db.session.scalar(select(OfficialGift.id).where(OfficialGift.product_id == product_id))
+    if exists is not None:
+        raise CollectionError(_l("Produk ini sudah ada di koleksi."), field="product_id")
+    last = db.session.scalar(select(func.max(OfficialGift.position)))
+    entry = OfficialGift(product_id=product_id, position=(last or 0) + 1, added_by_id=added_by_id)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _entry(product_id: int) -> OfficialGift:
+    entry = db.session.scalar(select(OfficialGift).where(OfficialGift.product_id == product_id))
+    if entry is None:
+        raise NotFound("not in the collection")
+    return entry
+
+
+def remove_official_gift(product_id: int) -> None:
+    """Take a product out of the collection."""
+    db.session.delete(_entry(product_id))
+    db.session.flush()
+
+
+def move_official_gift(product_id: int, step: int) -> None:
+    """Swap an entry with its neighbour before (step -1) or after (step 1) it."""
+    entries = list(
+        db.session.scalars(select(OfficialGift).order_by(OfficialGift.position, OfficialGift.id))
+    )
+    entry = _entry(product_id)
+    index = entries.index(entry)
+    other = index + step
+    if not 0 <= other < len(entries):
+        return
+    # Renumber densely, then swap: positions may have gaps after removals.
+    for position, item in enumerate(entries, start=1):
+        item.position = position
+    entries[index].position, entries[other].position = other + 1, index + 1
+    db.session.flush()
+
+
+def products_for_collection(exclude: set[int]) -> list[Product]:
+    """Published products a reviewer may add to the collection, by household."""
+    stmt = (
+        select(Product)
+        .join(Product.seller)
+        .options(contains_eager(Product.seller))
+        .where(Product.status == ProductStatus.PUBLISHED.value)
+        .order_by(Seller.shop_name, Product.name)
+    )
+    return [product for product in db.session.scalars(stmt) if product.id not in exclude]
+
+
+# The impact report's choices.
+
+
+def all_regions() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.name)))
+
+
+def region_by_slug(slug: str) -> Region | None:
+    return db.session.scalar(select(Region).where(Region.slug == slug))

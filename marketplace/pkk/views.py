@@ -1,19 +1,44 @@
-"""The PKK review queue and decisions: packaging of products, and shop applications."""
+"""The PKK desk: packaging review, shop applications, assistance, official gifts, the report."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import csv
+import datetime as dt
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from marketplace.accounts.access import role_required
+from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
-from marketplace.catalog.models import Product
+from marketplace.catalog.models import Product, Region
+from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.pkk import services
-from marketplace.pkk.forms import ReviewForm
+from marketplace.pkk import charts, report, services
+from marketplace.pkk.forms import (
+    CapitalAssistanceForm,
+    OfficialGiftForm,
+    PackagingHelpForm,
+    ReportForm,
+    ReviewForm,
+    TrainingForm,
+)
 from marketplace.sellers import services as sellers
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
 from marketplace.sellers.models import SellerApplication
@@ -115,3 +140,291 @@ def application(application_id: int):
             return redirect(url_for("pkk.applications"))
     status = 400 if form.is_submitted() else 200
     return render_template("pkk/application.html", application=application, form=form), status
+
+
+# Assistance records: training, packaging help, capital assistance.
+
+
+def reviewer_region_id() -> int | None:
+    """The kabupaten the signed-in reviewer works for; admins and province reviewers: None."""
+    if current_user.has_role(Role.ADMIN):
+        return None
+    return services.region_scope_of(current_user.id)
+
+
+def _show_error(form, error: MarketplaceError) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+def _household_choices(region_id: int | None) -> list[SelectChoice]:
+    return [
+        SelectChoice(seller.id, f"{seller.shop_name} · {seller.region.name}")
+        for seller in services.households_for_recording(region_id)
+    ]
+
+
+ASSISTANCE_TITLES = {
+    "training": _l("Catat pelatihan"),
+    "packaging": _l("Catat bantuan kemasan"),
+    "capital": _l("Catat bantuan modal"),
+}
+
+
+@bp.route("/bantuan")
+@role_required(Role.REVIEWER)
+def assistance():
+    return render_template(
+        "pkk/assistance.html",
+        records=services.assistance_records(region_id=reviewer_region_id()),
+    )
+
+
+@bp.route("/bantuan/<kind>", methods=["GET", "POST"])
+@role_required(Role.REVIEWER)
+def assistance_new(kind: str):
+    region_id = reviewer_region_id()
+    if kind == "pelatihan":
+        form, key = TrainingForm(), "training"
+        form.seller_ids.choices = _household_choices(region_id)
+    elif kind == "kemasan":
+        form, key = PackagingHelpForm(), "packaging"
+        form.product_id.choices = [SelectChoice(0, _("Pilih produk"))] + [
+            SelectChoice(product.id, f"{product.name} · {product.seller.shop_name}")
+            for product in services.products_for_recording(region_id)
+        ]
+    elif kind == "modal":
+        form, key = CapitalAssistanceForm(), "capital"
+        form.seller_id.choices = [SelectChoice(0, _("Pilih rumah tangga"))] + _household_choices(
+            region_id
+        )
+    else:
+        abort(404)
+    if form.validate_on_submit():
+        recorded = {
+            "recorded_by_id": current_user.id,
+            "region_id": region_id,
+            "today": today_local(),
+        }
+        try:
+            if key == "training":
+                services.record_training(
+                    held_on=form.held_on.data,
+                    topic=form.topic.data,
+                    place=form.place.data,
+                    seller_ids=[i for i in form.seller_ids.data if i],
+                    notes=form.notes.data or "",
+                    **recorded,
+                )
+            elif key == "packaging":
+                services.record_packaging_help(
+                    product_id=form.product_id.data,
+                    given_on=form.given_on.data,
+                    description=form.description.data,
+                    **recorded,
+                )
+            else:
+                services.record_capital_assistance(
+                    seller_id=form.seller_id.data,
+                    giver=form.giver.data,
+                    given_on=form.given_on.data,
+                    description=form.description.data,
+                    value_amount=form.value_amount.data,
+                    **recorded,
+                )
+        except MarketplaceError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Bantuan dicatat."), "success")
+            return redirect(url_for("pkk.assistance"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "pkk/assistance_form.html", form=form, title=ASSISTANCE_TITLES[key]
+    ), status
+
+
+# The official gifts collection.
+
+
+@bp.route("/oleh-oleh-resmi", methods=["GET", "POST"])
+@role_required(Role.REVIEWER)
+def collection():
+    form = OfficialGiftForm()
+    entries = services.official_gift_entries()
+    listed = {entry.product_id for entry in entries}
+    form.product_id.choices = [SelectChoice(0, _("Pilih produk"))] + [
+        SelectChoice(product.id, f"{product.name} · {product.seller.shop_name}")
+        for product in services.products_for_collection(exclude=listed)
+    ]
+    if form.validate_on_submit():
+        try:
+            services.add_official_gift(form.product_id.data, current_user.id)
+        except MarketplaceError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Produk masuk koleksi oleh-oleh resmi."), "success")
+            return redirect(url_for("pkk.collection"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "pkk/collection.html", form=form, entries=entries, action_form=EmptyForm()
+    ), status
+
+
+COLLECTION_ACTIONS = {"naik": -1, "turun": 1, "hapus": 0}
+
+
+@bp.route("/oleh-oleh-resmi/<int:product_id>/<action>", methods=["POST"])
+@role_required(Role.REVIEWER)
+def collection_action(product_id: int, action: str):
+    if action not in COLLECTION_ACTIONS or not EmptyForm().validate_on_submit():
+        abort(400 if action in COLLECTION_ACTIONS else 404)
+    try:
+        if action == "hapus":
+            services.remove_official_gift(product_id)
+        else:
+            services.move_official_gift(product_id, COLLECTION_ACTIONS[action])
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    return redirect(url_for("pkk.collection"))
+
+
+# The impact report.
+
+#: Five years of months at most: a longer period is a typing mistake in the year.
+MAX_REPORT_DAYS = 5 * 366
+
+
+def _report_period() -> tuple[ReportForm, report.Period | None, Region | None]:
+    """The period and kabupaten asked for; the form carries any error (then no period)."""
+    today = today_local()
+    # Twelve months up to today unless asked otherwise.
+    args = request.args.copy()
+    args.setdefault(
+        "start", (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1).isoformat()
+    )
+    args.setdefault("end", today.isoformat())
+    form = ReportForm(formdata=args)
+    scope = reviewer_region_id()
+    if not form.validate():
+        return form, None, None
+    start, end = form.start.data, form.end.data
+    if start > end:
+        form.end.errors.append(_("Tanggal akhir harus sesudah tanggal awal."))
+    elif (end - start).days > MAX_REPORT_DAYS:
+        form.end.errors.append(_("Periode paling panjang lima tahun."))
+    region = None
+    if form.region.data:
+        region = services.region_by_slug(form.region.data)
+        if region is None:
+            form.region.errors = [_("Kabupaten/kota ini tidak dikenal.")]
+    elif scope is not None:
+        region = db.session.get(Region, scope)
+    if form.errors:
+        return form, None, region
+    if scope is not None and region is not None and region.id != scope:
+        abort(403)
+    return form, report.Period(start, end, region.id if region else None), region
+
+
+def _charts(impact: report.ImpactReport) -> dict:
+    labels = [format_date(month.month, "MMM yy") for month in impact.months]
+    return {
+        "bars": charts.bar_chart([(r.name, r.active_households) for r in impact.regions]),
+        "lines": charts.line_chart(
+            labels,
+            [
+                (
+                    _("Produk baru tampil"),
+                    "series-a",
+                    [m.products_published for m in impact.months],
+                ),
+                (_("Kemasan diajukan"), "series-b", [m.reviews_submitted for m in impact.months]),
+                (_("Toko baru"), "series-c", [m.new_households for m in impact.months]),
+            ],
+        ),
+    }
+
+
+@bp.route("/laporan")
+@role_required(Role.REVIEWER)
+def impact():
+    form, period, region = _report_period()
+    scope = reviewer_region_id()
+    regions = [] if scope is not None else services.all_regions()
+    if period is None:
+        return render_template(
+            "pkk/report.html", form=form, impact=None, region=region, regions=regions
+        ), 400
+    impact = report.impact_report(period)
+    return render_template(
+        "pkk/report.html",
+        form=form,
+        impact=impact,
+        region=region,
+        regions=regions,
+        charts=_charts(impact),
+        kind_labels=KIND_LABELS,
+    )
+
+
+KIND_LABELS = {
+    "training": _l("pelatihan"),
+    "packaging": _l("kemasan"),
+    "capital": _l("modal"),
+}
+
+
+def _csv_cell(value: str) -> str:
+    # A spreadsheet runs a cell that starts like a formula: shop names are typed by people.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.route("/laporan.csv")
+@role_required(Role.REVIEWER)
+def impact_csv():
+    form, period, region = _report_period()
+    if period is None:
+        abort(400)
+    impact = report.impact_report(period)
+    labels = {
+        "section": _("Bagian"),
+        "item": _("Uraian"),
+        "value": _("Nilai"),
+        "totals": _("Ringkasan"),
+        "active_households": _("Rumah tangga aktif"),
+        "new_households": _("Rumah tangga baru"),
+        "products_published": _("Produk baru tampil"),
+        "reviews_submitted": _("Kemasan diajukan"),
+        "approved_first_time": _("Disetujui pada tinjauan pertama"),
+        "first_verdicts": _("Tinjauan pertama diputus"),
+        "median_days": _("Median hari sampai keputusan"),
+        "capital_amount": _("Nilai bantuan modal (Rp)"),
+        "revenue": _("Penjualan"),
+        "no_sales": _("Belum ada data penjualan"),
+        "by_region": _("Kabupaten/kota"),
+        "by_month": _("Bulan"),
+        "household": _("Rumah tangga"),
+        "region": _("Kabupaten/kota"),
+        "first_assisted_on": _("Bantuan pertama"),
+        "kinds": _("Jenis bantuan"),
+        "published_before": _("Produk disetujui 90 hari sebelum"),
+        "published_after": _("Produk disetujui 90 hari sesudah"),
+        **{kind: str(label) for kind, label in KIND_LABELS.items()},
+    }
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in report.report_rows(impact, labels):
+        writer.writerow([_csv_cell(cell) for cell in row])
+    name = f"laporan-dampak-{region.slug if region else 'kaltara'}-{period.start}-{period.end}.csv"
+    response = make_response(buffer.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

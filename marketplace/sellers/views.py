@@ -28,6 +28,7 @@ from marketplace.catalog.models import PhotoUpload, Product
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.pagecache import cached_page
+from marketplace.pkk import services as pkk
 from marketplace.sellers import services
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.sellers.models import Seller
@@ -125,6 +126,18 @@ def dashboard():
         today=today,
         # Six months' notice: renewing an SPP-IRT takes a while.
         remind_before=today + dt.timedelta(days=183),
+    )
+
+
+@bp.route("/penjual/bantuan")
+@role_required(Role.SELLER)
+def assistance():
+    """The help this household has had from the PKK and the provincial office."""
+    seller = get_seller_for_seller_or_404()
+    return render_template(
+        "sellers/assistance.html",
+        seller=seller,
+        records=pkk.assistance_records(seller_id=seller.id),
     )
 
 

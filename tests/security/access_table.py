@@ -115,6 +115,26 @@ ACCESS = [
     ("GET",  "/admin/pesanan",                             302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 303),
+    # Assistance records, the official gifts collection and the impact report. A kabupaten
+    # reviewer's limits are tested in tests/pkk/ (this table has one reviewer, of the province).
+    ("GET",  "/pkk/bantuan",                               302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/bantuan/pelatihan",                     302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/bantuan/kemasan",                       302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/bantuan/modal",                         302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/bantuan/modal",                         302, 403, 403, 302, 403, 302),
+    ("GET",  "/pkk/bantuan/hadiah",                        302, 403, 403, 404, 403, 404),
+    ("GET",  "/pkk/oleh-oleh-resmi",                       302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/oleh-oleh-resmi",                       302, 403, 403, 302, 403, 302),
+    ("POST", "/pkk/oleh-oleh-resmi/{official_gift}/naik",  302, 403, 403, 302, 403, 302),
+    ("POST", "/pkk/oleh-oleh-resmi/{missing_user}/hapus",  302, 403, 403, 404, 403, 404),
+    ("GET",  "/pkk/oleh-oleh-resmi/{official_gift}/naik",  405, 405, 405, 405, 405, 405),
+    ("GET",  "/pkk/laporan",                               302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/laporan?start=2026-02-01&end=2026-01-01",
+                                                           302, 403, 403, 400, 403, 400),
+    ("GET",  "/pkk/laporan?region=kutai",                  302, 403, 403, 400, 403, 400),
+    ("GET",  "/pkk/laporan.csv",                           302, 403, 403, 200, 403, 200),
+    ("GET",  "/penjual/bantuan",                           302, 403, 200, 403, 403, 404),
+    ("GET",  "/oleh-oleh-resmi",                           200, 200, 200, 200, 200, 200),
 ]
 # fmt: on
 
@@ -154,6 +174,15 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "payments.pay_test": {"outcome": "succeed"},
     "payments.webhook": {},
     "payments.admin_order": lambda: {"amount": "1.000", "refund_key": "matriks-refund"},
+    "pkk.assistance_new": lambda: {
+        "seller_id": str(factories.make_seller().id),
+        "giver": "Disperindagkop UMKM Provinsi Kaltara",
+        "given_on": "2026-03-02",
+        "description": "Mesin jahit",
+        "value_amount": "3.500.000",
+    },
+    "pkk.collection": lambda: {"product_id": str(factories.make_product().id)},
+    "pkk.collection_action": {},
 }
 
 
@@ -262,6 +291,7 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "other_part": lambda user: str(_order(user, paid=True).parts[0].id),
     "order_id": lambda user: str(_order(user, paid=True).id),
     "missing_user": lambda user: "999999999",
+    "official_gift": lambda user: str(factories.make_official_gift().product_id),
 }
 
 
