@@ -163,3 +163,37 @@ def test_a_household_lists_a_product_and_the_pkk_reviews_it_until_it_is_public(
     buyer.locator(".seller-line").get_by_role("link", name=shop.name).click()
     expect(buyer.get_by_role("heading", level=1)).to_have_text(shop.name)
     expect(buyer.locator(".card-name")).to_have_text([listing.name])
+
+
+def test_a_photo_added_while_the_reviewer_looks_needs_a_second_look(open_phone, accounts, tmp_path):
+    shop = new_shop_details(owner_name="Ibu Lusia")
+    seller = accounts.create_household(shop, name="Ibu Lusia")
+    reviewer = accounts.create("reviewer", name="Tim Kemasan Uji")
+    listing = Listing(name=f"Topi Rotan Krayan {shop.name.split()[-1]}")
+    household, pkk = open_phone("household"), open_phone("reviewer")
+
+    sign_in_as(household, seller)
+    list_product(household, listing, packaging_photo(tmp_path / "IMG_topi.jpg"))
+    submit_for_review(household)
+    sign_in_as(pkk, reviewer)
+    open_review(pkk, listing.name)
+    expect(pkk.locator(".review-photos figure")).to_have_count(1)
+
+    # While the reviewer's page is open, the household adds a photo.
+    add_photos_to_product(household, packaging_photo(tmp_path / "IMG_lain.jpg", (20, 20, 120)))
+    expect(status_label(household)).to_have_text("Ditinjau PKK")
+
+    pkk.get_by_role("button", name="Setujui kemasan").click()
+    expect(pkk.get_by_role("alert")).to_have_text(
+        "Foto kemasan berubah sejak halaman ini dibuka. Periksa foto terbaru di bawah."
+    )
+    expect(pkk.locator(".review-photos figure")).to_have_count(2)
+    expect(status_label(pkk)).to_have_text("Ditinjau PKK")
+
+    # Now that the reviewer has seen both photos, the approval goes through.
+    pkk.get_by_role("button", name="Setujui kemasan").click()
+    expect(pkk.get_by_role("status")).to_have_text(
+        "Kemasan disetujui. Produk sekarang tampil untuk pembeli."
+    )
+    open_my_product(household, listing.name)
+    expect(status_label(household)).to_have_text("Tampil")
