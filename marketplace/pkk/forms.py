@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     Field,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -28,6 +29,8 @@ class ReviewForm(FlaskForm):
         description=_l("Wajib bila meminta perbaikan, misalnya: segel kemasan tidak terlihat."),
     )
     decision = StringField(validators=[AnyOf(DECISIONS)])
+    #: the photos' keys when the page was drawn: an approval covers only the photos seen
+    photo_keys = HiddenField()
 
 
 class LocalDateField(Field):

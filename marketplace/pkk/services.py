@@ -78,10 +78,25 @@ def _check_reviewer(product: Product, reviewer: User) -> None:
         raise ReviewError(_l("Anda tidak dapat meninjau produk toko Anda sendiri."))
 
 
-def approve_product(product: Product, reviewer: User, note: str = "") -> None:
-    """The packaging is fine: the product goes public."""
+def approve_product(
+    product: Product, reviewer: User, note: str = "", seen_photo_keys: str | None = None
+) -> None:
+    """The packaging is fine: the product goes public.
+
+    ``seen_photo_keys`` are the photos on the reviewer's page: when the seller added or
+    removed one since, the approval is refused, so it never covers a photo nobody saw.
+    """
     _check_reviewer(product, reviewer)
+    if seen_photo_keys is not None and _keys(seen_photo_keys) != _keys(product.photo_keys):
+        raise ReviewError(
+            _l("Foto kemasan berubah sejak halaman ini dibuka. Periksa foto terbaru di bawah.")
+        )
     change_product_status(product, ProductStatus.PUBLISHED, reviewer, note)
+
+
+def _keys(photo_keys: str) -> set[str]:
+    """Which photos, in any order: reordering the same photos needs no second look."""
+    return set(filter(None, photo_keys.split(",")))
 
 
 def request_changes(product: Product, reviewer: User, note: str) -> None:

@@ -77,7 +77,9 @@ def review(product_id: int):
         reviewer = current_user._get_current_object()
         try:
             if form.decision.data == "approve":
-                services.approve_product(product, reviewer, form.note.data or "")
+                services.approve_product(
+                    product, reviewer, form.note.data or "", form.photo_keys.data
+                )
                 message = _("Kemasan disetujui. Produk sekarang tampil untuk pembeli.")
             else:
                 services.request_changes(product, reviewer, form.note.data or "")

@@ -9,15 +9,27 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
-from playwright.sync_api import Page, expect
+from PIL import Image, ImageDraw
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.accounts.passwords import hash_password
+from marketplace.catalog.models import (
+    LicenceReminder,
+    PhotoUpload,
+    Product,
+    ProductPhoto,
+    ProductStatusChange,
+    Region,
+)
 from marketplace.db import db
+from marketplace.pagecache import bump_catalog_version
+from marketplace.sellers.models import Seller, SellerApplication, SellerApplicationChange
 
 PHONE_WIDTH = 360
 
@@ -46,9 +58,34 @@ def new_account_details(name: str = "Ibu Uji Peramban") -> Account:
     )
 
 
+@dataclass(frozen=True)
+class Shop:
+    """A household shop, as typed in the application to open it."""
+
+    name: str
+    owner_name: str
+    region: str  # as the region list shows it, e.g. "Kabupaten Nunukan"
+    village: str
+    whatsapp: str
+    story: str
+
+
+def new_shop_details(owner_name: str = "Ibu Uji Peramban") -> Shop:
+    """A shop name no other shop has (a random word in it, to find it by)."""
+    return Shop(
+        name=f"Anyaman Uji {secrets.token_hex(3)}",
+        owner_name=owner_name,
+        region="Kabupaten Nunukan",
+        village="Desa Long Bawan",
+        whatsapp=f"0852 {secrets.randbelow(10**8):08d}",
+        story="Tas dan topi rotan anyaman tangan ibu-ibu Lundayeh di Krayan.",
+    )
+
+
 class Accounts:
     """Accounts written with their own committed transaction (gunicorn must see them),
-    and deleted at the end of the journey, with anything the journey added under them."""
+    and deleted at the end of the journey, with anything the journey added under them:
+    shop applications, shops, products, their photos and status changes."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -71,17 +108,63 @@ class Accounts:
         self._emails.append(account.email)
         return account
 
+    def create_household(self, shop: Shop, name: str = "Ibu Uji Peramban") -> Account:
+        """A seller account that already owns ``shop`` (open, active), ready to list."""
+        account = self.create(Role.SELLER, name=name)
+        with self.app.app_context(), Session(db.engine) as session:
+            _kind, region_name = shop.region.split(" ", 1)
+            region = session.scalar(select(Region).where(Region.name == region_name))
+            session.add(
+                Seller(
+                    slug=f"e2e-{secrets.token_hex(4)}",
+                    shop_name=shop.name,
+                    owner_name=shop.owner_name,
+                    story=shop.story,
+                    region_id=region.id,
+                    village=shop.village,
+                    whatsapp=account.phone_e164,
+                    user_id=session.scalar(select(User.id).where(User.email == account.email)),
+                )
+            )
+            session.commit()
+        return account
+
     def forget_later(self, account: Account) -> None:
         """Delete an account the journey made through the site (sign-up) at the end."""
         self._emails.append(account.email)
 
     def remove_all(self) -> None:
+        """Delete the accounts and everything under them, children before parents.
+
+        Rows of other people that these accounts acted on (status changes, role grants,
+        decisions) keep their row: the foreign keys set the actor to NULL. Stored photo
+        files stay: their keys are content hashes another product may share.
+        """
         if not self._emails:
             return
+        users = select(User.id).where(User.email.in_(self._emails))
+        sellers = select(Seller.id).where(Seller.user_id.in_(users))
+        products = select(Product.id).where(Product.seller_id.in_(sellers))
+        applications = select(SellerApplication.id).where(SellerApplication.user_id.in_(users))
         with self.app.app_context(), Session(db.engine) as session:
-            ids = select(User.id).where(User.email.in_(self._emails))
-            session.execute(delete(RoleGrant).where(RoleGrant.user_id.in_(ids)))
-            session.execute(delete(User).where(User.email.in_(self._emails)))
+            for statement in (
+                delete(LicenceReminder).where(LicenceReminder.product_id.in_(products)),
+                delete(ProductStatusChange).where(ProductStatusChange.product_id.in_(products)),
+                delete(ProductPhoto).where(ProductPhoto.product_id.in_(products)),
+                delete(Product).where(Product.id.in_(products)),
+                delete(PhotoUpload).where(PhotoUpload.seller_id.in_(sellers)),
+                delete(SellerApplicationChange).where(
+                    SellerApplicationChange.application_id.in_(applications)
+                ),
+                delete(SellerApplication).where(SellerApplication.id.in_(applications)),
+                delete(Seller).where(Seller.id.in_(sellers)),
+                delete(RoleGrant).where(RoleGrant.user_id.in_(users)),
+                delete(User).where(User.id.in_(users)),
+            ):
+                session.execute(statement)
+            # Core deletes pass no flush: move the catalogue version by hand, so that no
+            # server keeps showing a cached page with the products just removed.
+            bump_catalog_version(session)
             session.commit()
 
 
@@ -151,7 +234,147 @@ def signed_in_as_nobody(page: Page) -> None:
     expect(nav.get_by_role("button", name="Keluar")).to_have_count(0)
 
 
+def sign_in_as(page: Page, account: Account) -> None:
+    page.goto("/")
+    sign_in(page, account.email, account.password)
+
+
+def go_to(page: Page, link: str) -> None:
+    """Follow a link of the account menu in the header ("Toko saya", "Tinjauan PKK", …)."""
+    page.get_by_role("navigation").get_by_role("link", name=link, exact=True).click()
+
+
+def packaging_photo(path: Path, colour: tuple[int, int, int] = (150, 105, 50)) -> Path:
+    """A real JPEG as a phone gallery holds it: a packed product on a table."""
+    image = Image.new("RGB", (1200, 900), (236, 228, 214))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((300, 180, 900, 760), fill=colour, outline=(40, 30, 20), width=12)
+    draw.rectangle((380, 300, 820, 420), fill=(250, 246, 238))
+    draw.ellipse((520, 520, 680, 680), fill=(90, 60, 30))
+    image.save(path, "JPEG", quality=88)
+    return path
+
+
+def choose_photos(page: Page, label: str, *photos: Path) -> None:
+    """Pick photos with the file picker, and wait for the page to have shrunk them."""
+    # photo-shrink.js (deferred) listens for the choice; it runs before the load event.
+    page.wait_for_load_state()
+    picker = page.get_by_label(label, exact=True)
+    picker.set_input_files([str(photo) for photo in photos])
+    expect(picker).to_have_attribute("data-shrunk", "true")
+
+
+def apply_for_shop(page: Page, shop: Shop, photo: Path) -> None:
+    """From any page, signed in without a shop: send the application to open ``shop``."""
+    go_to(page, "Buka toko")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Buka toko di Pasar Oleh-Oleh Kaltara"
+    )
+    page.get_by_label("Nama toko").fill(shop.name)
+    page.get_by_label("Nama pemilik").fill(shop.owner_name)
+    page.get_by_label("Kabupaten/kota").select_option(label=shop.region)
+    page.get_by_label("Desa/kelurahan").fill(shop.village)
+    page.get_by_label("Nomor WhatsApp").fill(shop.whatsapp)
+    page.get_by_label("Cerita usaha Anda").fill(shop.story)
+    choose_photos(page, "Foto usaha atau produk", photo)
+    page.get_by_role("button", name="Kirim pengajuan").click()
+    expect(page.get_by_role("status")).to_have_text("Pengajuan terkirim. Tim PKK akan meninjaunya.")
+
+
+def decide_application(page: Page, shop_name: str, decision: str, note: str = "") -> None:
+    """A reviewer opens the application for ``shop_name`` and presses ``decision``
+    ("Setujui dan buka toko" or "Tolak"), with ``note`` as the reason."""
+    go_to(page, "Pengajuan toko")
+    page.locator(".listing li").filter(has_text=shop_name).get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(shop_name)
+    if note:
+        page.get_by_label("Alasan atau catatan").fill(note)
+    page.get_by_role("button", name=decision).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pengajuan toko")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A product as a household types it on the form (a craft: no P-IRT needed)."""
+
+    name: str
+    category: str = "Anyaman Rotan"
+    price: str = "185rb"
+    unit: str = "buah"
+    stock: str = "6"
+    weight_grams: str = "400"
+    description: str = "Tas anyaman rotan motif Lundayeh, dianyam tangan, tinggi 30 cm."
+
+
+def list_product(page: Page, listing: Listing, *photos: Path) -> None:
+    """From any page, as a seller: add a product with photos from the picker; it is a draft."""
+    go_to(page, "Toko saya")
+    page.get_by_role("link", name="Tambah produk").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Produk baru")
+    choose_photos(page, "Foto produk dan kemasan", *photos)
+    page.get_by_label("Nama produk").fill(listing.name)
+    page.get_by_label("Kategori").select_option(label=listing.category)
+    page.get_by_label("Harga (Rp)").fill(listing.price)
+    page.get_by_label("Satuan jual").fill(listing.unit)
+    page.get_by_label("Stok", exact=True).fill(listing.stock)
+    page.get_by_label("Berat kirim (gram)").fill(listing.weight_grams)
+    page.get_by_label("Keterangan").fill(listing.description)
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.get_by_role("status")).to_have_text("Produk disimpan sebagai draf.")
+    expect(page.get_by_role("heading", level=1)).to_have_text(listing.name)
+    expect(status_label(page)).to_have_text("Draf")
+
+
+def open_my_product(page: Page, name: str) -> None:
+    """From any page, as a seller: open one of my products from "Toko saya"."""
+    go_to(page, "Toko saya")
+    my_listing(page, name).get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def add_photos_to_product(page: Page, *photos: Path) -> None:
+    """On my product's page: add photos with the picker and save."""
+    choose_photos(page, "Foto produk dan kemasan", *photos)
+    page.get_by_role("button", name="Simpan perubahan").click()
+    expect(page.get_by_role("status").first).to_have_text("Perubahan disimpan.")
+
+
+def submit_for_review(page: Page) -> None:
+    """On my product's page: send it to the PKK."""
+    page.get_by_role("button", name="Ajukan ke PKK").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Produk diajukan. Tim PKK akan meninjau kemasannya."
+    )
+    expect(status_label(page)).to_have_text("Ditinjau PKK")
+
+
+def review_product(page: Page, name: str, decision: str, note: str = "") -> None:
+    """A reviewer opens ``name`` from the queue and presses ``decision`` ("Setujui
+    kemasan" or "Minta perbaikan") with ``note`` for the seller; back at the queue."""
+    open_review(page, name)
+    if note:
+        page.get_by_label("Catatan untuk penjual").fill(note)
+    page.get_by_role("button", name=decision).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tinjauan kemasan")
+
+
+def open_review(page: Page, name: str) -> None:
+    go_to(page, "Tinjauan PKK")
+    page.locator(".listing li").filter(has_text=name).get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
 # --- what a person sees -------------------------------------------------------------------
+
+
+def status_label(page: Page) -> Locator:
+    """The status label of the page's product or shop application."""
+    return page.locator("main .status")
+
+
+def my_listing(page: Page, name: str) -> Locator:
+    """One product on the seller's "Toko saya" list."""
+    return page.locator(".listing li").filter(has_text=name)
 
 
 def rupiah_values(page: Page, selector: str = ".card .price") -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 
@@ -201,6 +202,43 @@ def test_removing_an_approved_photo_goes_back_to_review(client, login_as):
     client.post(f"/penjual/produk/{product.id}/foto/{product.photos[0].id}/hapus")
     db.session.refresh(product)
     assert product.status == "pending_review"
+
+
+def test_an_approval_covers_only_the_photos_the_reviewer_saw(client, login_as, app):
+    """The household adds a photo while the reviewer has the review page open: approving
+    that page must not publish a photo the reviewer never saw."""
+    product = _submitted(1, name="Tas Rotan Saat Ditinjau")
+    seller_client = app.test_client()
+    with seller_client.session_transaction() as session:
+        session["_user_id"] = product.seller.user.session_token
+    login_as("reviewer")
+    page = client.get(f"/pkk/tinjauan/{product.id}").get_data(as_text=True)
+    seen = re.search(r'name="photo_keys"[^>]*value="([^"]*)"', page)
+    assert seen is not None and seen.group(1) == product.photos[0].key
+
+    form = factories.listing_form(
+        name=product.name,
+        photos=[(io.BytesIO(factories.photo_bytes(colour=(9, 9, 9))), "ganti-label.jpg")],
+    )
+    assert seller_client.post(f"/penjual/produk/{product.id}", data=form).status_code == 302
+    db.session.refresh(product)
+    assert len(product.photos) == 2 and product.status == "pending_review"
+
+    data = {"decision": "approve", "photo_keys": seen.group(1)}
+    response = client.post(f"/pkk/tinjauan/{product.id}", data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Foto kemasan berubah sejak halaman ini dibuka" in html
+    assert f"photos/{product.photos[1].key}/" in html  # the new photo is shown now
+    db.session.refresh(product)
+    assert product.status == "pending_review" and product.approved_photo_keys() is None
+
+    # Having seen them all, the reviewer approves; reordering alone needs no second look.
+    data["photo_keys"] = ",".join(reversed(product.photo_keys.split(",")))
+    assert client.post(f"/pkk/tinjauan/{product.id}", data=data).status_code == 302
+    db.session.refresh(product)
+    assert product.status == "published"
+    assert product.approved_photo_keys() == product.photo_keys
 
 
 def test_queue_queries_do_not_grow_with_the_queue(client, login_as, count_queries):
