@@ -92,10 +92,11 @@ def configure_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.catalog.views import bp as catalog_bp
+    from marketplace.institutions.views import bp as institutions_bp
     from marketplace.sellers.views import bp as sellers_bp
     from marketplace.site import bp as site_bp
 
-    for blueprint in (site_bp, catalog_bp, sellers_bp, accounts_bp):
+    for blueprint in (site_bp, catalog_bp, sellers_bp, accounts_bp, institutions_bp):
         app.register_blueprint(blueprint)
 
 

@@ -98,6 +98,8 @@ class Product(db.Model):
     halal_number: Mapped[str | None] = mapped_column(String(60))
     shelf_life_days: Mapped[int | None]
     lead_time_days: Mapped[int] = mapped_column(default=0)
+    #: how many a made-to-order household can make per working day; None: not told
+    daily_capacity: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default=ProductStatus.DRAFT.value)
     #: name, description, category, shop and region, lower-cased and without accents
     search_text: Mapped[str] = mapped_column(Text, default="")
