@@ -103,11 +103,13 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.demo import demo_cli
+    from marketplace.institutions.cli import institutions_cli
     from marketplace.jobs import jobs_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(institutions_cli)
 
 
 def register_web(app: Flask) -> None:

@@ -72,6 +72,37 @@ def render_pdf(template: str, **context) -> bytes:
     return HTML(string=html).write_pdf()
 
 
+def _store(
+    kind: DocumentKind, number: str, quote: Quote, actor: User, content: bytes, replaces=None
+):
+    document = Document(
+        kind=kind.value,
+        number=number,
+        quote=quote,
+        replaces_id=replaces.id if replaces else None,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        issued_by_id=actor.id,
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def issue_order_letter(quote: Quote, approver: User, year: int) -> Document:
+    """The Surat Pesanan of an approved quote, under its own yearly number."""
+    kind = DocumentKind.ORDER_LETTER
+    number = format_number(kind, year, allocate_number(kind.value, year))
+    content = render_pdf(
+        "institutions/pdf/order_letter.html",
+        quote=quote,
+        number=number,
+        issued_at=now_utc(),
+        approver=approver,
+    )
+    return _store(kind, number, quote, approver, content)
+
+
 def issue_quotation(quote: Quote, actor: User) -> Document:
     """Make and keep the quotation PDF as the quote stands now.
 
@@ -95,15 +126,4 @@ def issue_quotation(quote: Quote, actor: User) -> Document:
         issued_at=now_utc(),
         replaces=previous,
     )
-    document = Document(
-        kind=DocumentKind.QUOTATION.value,
-        number=number,
-        quote=quote,
-        replaces_id=previous.id if previous else None,
-        content=content,
-        sha256=hashlib.sha256(content).hexdigest(),
-        issued_by_id=actor.id,
-    )
-    db.session.add(document)
-    db.session.flush()
-    return document
+    return _store(DocumentKind.QUOTATION, number, quote, actor, content, replaces=previous)

@@ -42,10 +42,12 @@ QUOTE_STATUS_VALUES = ", ".join(f"'{status.value}'" for status in QuoteStatus)
 
 class DocumentKind(enum.StrEnum):
     QUOTATION = "quotation"
+    #: Surat Pesanan: the institution's order, issued when the quote is approved
+    ORDER_LETTER = "order_letter"
 
 
-#: The number prefix of each document kind: PNW/2026/0001.
-DOCUMENT_PREFIXES = {DocumentKind.QUOTATION: "PNW"}
+#: The number prefix of each document kind: PNW/2026/0001, SP/2026/0001.
+DOCUMENT_PREFIXES = {DocumentKind.QUOTATION: "PNW", DocumentKind.ORDER_LETTER: "SP"}
 
 
 class Institution(db.Model):

@@ -19,6 +19,7 @@ from marketplace.institutions.capacity import Fit, Promise, Supply, check_fit
 from marketplace.institutions.documents import (
     allocate_number,
     format_number,
+    issue_order_letter,
     issue_quotation,
 )
 from marketplace.institutions.models import (
@@ -625,6 +626,24 @@ def submit_quote(quote_id: int, user: User) -> Quote:
     return quote
 
 
+def _refuse_unorderable(quote: Quote) -> None:
+    """A product paused (or unlicensed) since submission must be replaced first."""
+    product_ids = [line.product_id for line in quote.lines]
+    orderable = set(
+        db.session.scalars(
+            _orderable().with_only_columns(Product.id).where(Product.id.in_(product_ids))
+        )
+    )
+    for line in quote.lines:
+        if line.product_id not in orderable:
+            raise InstitutionError(
+                _l(
+                    "%(name)s sudah tidak dijual. Kembalikan penawaran agar staf menggantinya.",
+                    name=line.product_name,
+                )
+            )
+
+
 def _approver(quote: Quote, user: User) -> None:
     member = membership_of(user)
     if member is None or not member.can_approve:
@@ -649,6 +668,7 @@ def approve_quote(quote_id: int, user: User) -> Quote:
                 day=quote.valid_until.isoformat() if quote.valid_until else "-",
             )
         )
+    _refuse_unorderable(quote)
     move_quote(quote, S.APPROVED, user)
     # The promise now stands until the goods are delivered.
     db.session.execute(
@@ -656,6 +676,7 @@ def approve_quote(quote_id: int, user: User) -> Quote:
         .where(CapacityHold.quote_id == quote.id, CapacityHold.released_at.is_(None))
         .values(expires_at=_end_of_local_day(quote.delivery_date))
     )
+    issue_order_letter(quote, user, today_local().year)
     return quote
 
 

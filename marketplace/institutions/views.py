@@ -22,7 +22,7 @@ from marketplace.institutions.forms import (
     ReturnForm,
     TemplateForm,
 )
-from marketplace.institutions.models import QuoteStatus
+from marketplace.institutions.models import DocumentKind, QuoteStatus
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
@@ -290,12 +290,12 @@ def renew(quote_id: int):
 @role_required(Role.OFFICER)
 def save_template(quote_id: int):
     name = request.form.get("name", "")[:120]
-    return _quote_action(
-        quote_id,
-        lambda qid, user, n: services.save_template(qid, user, n) and None,
-        _("Templat bingkisan disimpan."),
-        name,
-    )
+    return _quote_action(quote_id, _save_template, _("Templat bingkisan disimpan."), name)
+
+
+def _save_template(quote_id: int, user, name: str):
+    services.save_template(quote_id, user, name)
+    return None
 
 
 @bp.route("/dokumen/<int:document_id>")
@@ -327,6 +327,17 @@ MISFIT_LABELS = {
     Misfit.SHELF_LIFE: _l("masa simpan tidak cukup sampai sesudah pengantaran"),
     Misfit.CAPACITY: _l("tidak cukup"),
 }
+
+
+DOCUMENT_LABELS = {
+    DocumentKind.QUOTATION: _l("Surat penawaran"),
+    DocumentKind.ORDER_LETTER: _l("Surat pesanan"),
+}
+
+
+@bp.app_template_global()
+def document_label(kind: str) -> str:
+    return str(DOCUMENT_LABELS[DocumentKind(kind)])
 
 
 @bp.app_template_global()

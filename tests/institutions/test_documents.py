@@ -104,3 +104,28 @@ def test_a_resubmitted_quote_gets_a_revision_that_replaces_the_first(db_session)
     second = quote.documents[1]
     assert second.replaces_id == first.id and first.content == content
     assert f"Menggantikan penawaran nomor {quote.number}" in pdf_text(second.content)
+
+
+def test_approval_issues_the_order_letter():
+    institution = factories.make_institution(name="Biro Umum Setda Kabupaten Bulungan")
+    officer = factories.make_officer(institution)
+    head = factories.make_officer(institution, can_approve=True)
+    head.name = "Drs. Kepala Biro"
+    quote = factories.make_quote(officer)
+    services.submit_quote(quote.id, officer)
+    services.approve_quote(quote.id, head)
+    services.approve_quote(quote.id, head)  # a second click issues nothing more
+    kinds = [d.kind for d in quote.documents]
+    assert kinds == ["quotation", "order_letter"]
+    letter = quote.documents[1]
+    assert letter.number.startswith(f"SP/{today_local().year}/")
+    text = pdf_text(letter.content)
+    for expected in (
+        "SURAT PESANAN",
+        letter.number,
+        f"nomor {quote.number}",
+        "Biro Umum Setda Kabupaten Bulungan",
+        "Drs. Kepala Biro",
+        "Pasar Oleh-Oleh Kaltara",
+    ):
+        assert expected in text, expected

@@ -158,6 +158,17 @@ def test_paused_product_cannot_be_put_in_a_box_nor_submitted(office):
         services.submit_quote(quote.id, officer)
 
 
+def test_product_paused_after_submission_stops_approval(office):
+    _, officer, head = office
+    product = factories.make_product(stock=100)
+    quote = factories.make_quote(officer, [product])
+    services.submit_quote(quote.id, officer)
+    product.status = ProductStatus.PAUSED.value
+    with pytest.raises(InstitutionError, match="Kembalikan penawaran"):
+        services.approve_quote(quote.id, head)
+    assert quote.status == S.SUBMITTED
+
+
 def test_only_members_build_boxes():
     with pytest.raises(InstitutionError):
         factories.make_quote(factories.make_user(roles=[Role.OFFICER]))
@@ -207,6 +218,12 @@ def test_expired_holds_stop_counting_and_are_released(office):
     assert live_held(product.id) == 0
     assert services.release_expired_holds() == 1
     assert hold.released_at is not None
+    assert services.release_expired_holds() == 0
+
+
+def test_cli_releases_ended_holds(app):
+    result = app.test_cli_runner().invoke(args=["institutions", "release-holds"])
+    assert result.exit_code == 0 and "Released" in result.output
 
 
 def test_approval_keeps_the_hold_until_delivery(office):
