@@ -70,7 +70,9 @@ class BuilderForm(FlaskForm):
         validators=[DataRequired(message=_l("Isi tanggal pengantaran."))],
     )
     delivery_time = StringField(
-        _l("Jam pengantaran"), validators=[Optional(), Length(max=40)], description="09.00 WITA"
+        _l("Jam pengantaran"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("Contoh: 09.00 WITA"),
     )
     delivery_place = TextAreaField(
         _l("Alamat pengantaran"),
@@ -80,7 +82,7 @@ class BuilderForm(FlaskForm):
     budget_code = StringField(
         _l("Kode anggaran (MAK)"),
         validators=[DataRequired(), Length(max=80)],
-        description="5.1.02.01.01.0026",
+        description=_l("Contoh: 5.1.02.01.01.0026"),
     )
     rup_code = StringField(_l("Kode RUP (bila ada)"), validators=[Optional(), Length(max=40)])
 
