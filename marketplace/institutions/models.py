@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -292,3 +293,8 @@ class Document(db.Model):
     @property
     def filename(self) -> str:
         return self.number.replace("/", "-") + ".pdf"
+
+
+@event.listens_for(Document, "before_update")
+def _documents_never_change(mapper, connection, document: Document) -> None:
+    raise ValueError(f"document {document.number} was issued and cannot change")

@@ -26,6 +26,7 @@ from marketplace.institutions.models import (
     BoxTemplate,
     BoxTemplateLine,
     CapacityHold,
+    Document,
     DocumentKind,
     Institution,
     InstitutionMember,
@@ -610,7 +611,8 @@ def submit_quote(quote_id: int, user: User) -> Quote:
     if not quote.is_editable:
         raise InstitutionError(_l("Penawaran ini tidak bisa diajukan lagi."))
     # Prices, licences and pauses may have changed since the draft: rebuild from today's.
-    _fill_quote(quote, quote_order := order_from_quote(quote), _check_order(quote_order))
+    order = order_from_quote(quote)
+    _fill_quote(quote, order, _check_order(order))
     today = today_local()
     quote.valid_until = today + dt.timedelta(days=setting("QUOTE_VALIDITY_DAYS"))
     place_holds(quote, _end_of_local_day(quote.valid_until))
@@ -719,9 +721,8 @@ def renew_quote(quote_id: int, user: User) -> Quote:
     return renewed
 
 
-def get_document_for_officer_or_404(document_id: int, user: User):
-    from marketplace.institutions.models import Document
-
+def get_document_for_officer_or_404(document_id: int, user: User) -> Document:
+    """An issued document of the officer's institution; otherwise NotFound."""
     document = db.session.get(Document, document_id)
     if document is None or document.quote_id is None:
         raise NotFound(_l("Dokumen tidak ditemukan."))

@@ -6,6 +6,7 @@ import hashlib
 import io
 import threading
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -129,3 +130,14 @@ def test_approval_issues_the_order_letter():
         "Pasar Oleh-Oleh Kaltara",
     ):
         assert expected in text, expected
+
+
+def test_an_issued_document_cannot_be_changed():
+    officer = factories.make_officer()
+    quote = factories.make_quote(officer)
+    services.submit_quote(quote.id, officer)
+    document = quote.documents[0]
+    document.content = b"%PDF-forged"
+    with pytest.raises(ValueError, match="cannot change"):
+        db.session.flush()
+    db.session.rollback()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role
+from marketplace.catalog.models import ProductStatus
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions import services
@@ -137,6 +138,15 @@ def test_builder_refuses_bad_input_and_keeps_it(client, login_as, office, overri
     assert response.status_code == 400
     assert message in html and "Kunjungan Menteri Pariwisata" in html
     assert f'<option selected value="{product.id}">' in html
+
+
+def test_builder_refuses_a_paused_product_with_a_reason(client, login_as, office):
+    login_as(user=office[1])
+    paused = factories.make_product(name="Lempok Libur", stock=100, status=ProductStatus.PAUSED)
+    db.session.commit()
+    response = client.post("/instansi/bingkisan/baru", data=builder_data([paused]))
+    assert response.status_code == 400
+    assert "Lempok Libur sedang tidak dijual" in response.get_data(as_text=True)
 
 
 def test_another_institutions_quote_and_document_are_not_found(client, login_as, office):
