@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import selectinload
@@ -36,6 +37,8 @@ from marketplace.institutions.models import (
     QuoteStatus,
 )
 from marketplace.institutions.settings import setting
+from marketplace.mail import send_mail
+from marketplace.money import format_rupiah
 from marketplace.sellers.models import Seller, SellerStatus
 
 S = QuoteStatus
@@ -625,7 +628,43 @@ def submit_quote(quote_id: int, user: User) -> Quote:
         )
     move_quote(quote, S.SUBMITTED, user)
     issue_quotation(quote, user)
+    _tell_approvers(quote, user)
     return quote
+
+
+def _tell_approvers(quote: Quote, submitter: User) -> None:
+    """Mail the heads of office (once the submission commits) that a quote waits for them."""
+    approvers = db.session.scalars(
+        select(User)
+        .join(InstitutionMember, InstitutionMember.user_id == User.id)
+        .where(
+            InstitutionMember.institution_id == quote.institution_id,
+            InstitutionMember.can_approve,
+            User.id != submitter.id,
+            User.email.is_not(None),
+        )
+    )
+    for approver in approvers:
+        send_mail(
+            approver.email,
+            _("Penawaran %(number)s menunggu persetujuan", number=quote.number),
+            _(
+                "%(name)s mengajukan penawaran %(number)s untuk %(event)s: %(boxes)s bingkisan, "
+                "total %(total)s, berlaku sampai %(day)s. Buka menu Protokol untuk menyetujui "
+                "atau mengembalikannya.",
+                name=submitter.name,
+                number=quote.number,
+                event=quote.event_name,
+                boxes=quote.box_count,
+                total=format_rupiah(quote.total_amount),
+                day=quote.valid_until.isoformat(),
+            ),
+        )
+
+
+def _tell_author(quote: Quote, subject: str, body: str) -> None:
+    if quote.created_by.email:
+        send_mail(quote.created_by.email, subject, body)
 
 
 def _refuse_unorderable(quote: Quote) -> None:
@@ -679,6 +718,11 @@ def approve_quote(quote_id: int, user: User) -> Quote:
         .values(expires_at=_end_of_local_day(quote.delivery_date))
     )
     issue_order_letter(quote, user, today_local().year)
+    _tell_author(
+        quote,
+        _("Penawaran %(number)s disetujui", number=quote.number),
+        _("%(name)s menyetujui penawaran ini. Surat pesanan sudah terbit.", name=user.name),
+    )
     return quote
 
 
@@ -692,6 +736,13 @@ def return_quote(quote_id: int, user: User, reason: str) -> Quote:
         raise InstitutionError(_l("Tulis alasan pengembalian."), field="reason")
     move_quote(quote, S.RETURNED, user, reason)
     release_holds(quote)
+    _tell_author(
+        quote,
+        _("Penawaran %(number)s dikembalikan", number=quote.number),
+        _("%(name)s mengembalikan penawaran ini dengan catatan:", name=user.name)
+        + "\n\n"
+        + reason.strip(),
+    )
     return quote
 
 

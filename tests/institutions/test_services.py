@@ -21,6 +21,7 @@ from marketplace.institutions.models import (
 )
 from marketplace.institutions.services import ALLOWED_MOVES, InstitutionError, QuoteExpired
 from tests import factories
+from tests.test_jobs import inbox  # noqa: F401, F811 - the fixture
 
 S = QuoteStatus
 
@@ -409,3 +410,21 @@ def test_demo_office_has_an_officer_and_an_approver():
 def test_every_error_is_a_marketplace_error():
     assert issubclass(QuoteExpired, MarketplaceError)
     assert issubclass(InstitutionError, MarketplaceError)
+
+
+def test_approvers_and_authors_are_told_by_mail_after_commit(office, inbox):  # noqa: F811
+    from marketplace.jobs import run_pending_jobs
+
+    _, officer, head = office
+    quote = factories.make_quote(officer)
+    services.submit_quote(quote.id, officer)
+    db.session.commit()
+    run_pending_jobs()
+    [waiting] = inbox.messages
+    assert waiting["To"] == head.email and quote.number in waiting["Subject"]
+    services.return_quote(quote.id, head, "Ganti batik dengan tenun")
+    db.session.commit()
+    run_pending_jobs()
+    returned = inbox.messages[1]
+    assert returned["To"] == officer.email
+    assert "Ganti batik dengan tenun" in returned.get_payload(decode=True).decode()
