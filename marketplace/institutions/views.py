@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -333,6 +334,12 @@ DOCUMENT_LABELS = {
     DocumentKind.QUOTATION: _l("Surat penawaran"),
     DocumentKind.ORDER_LETTER: _l("Surat pesanan"),
 }
+
+
+@bp.app_template_filter("waktu")
+def format_moment(value) -> str:
+    """Date and time in Kalimantan Utara's clock, for timelines."""
+    return format_datetime(value, "medium")
 
 
 @bp.app_template_global()

@@ -347,6 +347,22 @@ def test_returning_needs_a_reason(office):
     assert refused.value.field == "reason"
 
 
+def test_second_submit_changes_nothing(office):
+    quote = factories.make_quote(office[1])
+    services.submit_quote(quote.id, office[1])
+    events, documents = len(quote.events), len(quote.documents)
+    assert services.submit_quote(quote.id, office[1]).status == S.SUBMITTED
+    assert (len(quote.events), len(quote.documents)) == (events, documents)
+
+
+def test_cancelling_lets_the_holds_go(office):
+    product = factories.make_product(stock=10)
+    quote = factories.make_quote(office[1], [product], boxes=10)
+    services.submit_quote(quote.id, office[1])
+    services.cancel_quote(quote.id, office[1])
+    assert quote.status == S.CANCELLED and live_held(product.id) == 0
+
+
 def test_second_approval_changes_nothing(office):
     _, officer, head = office
     quote = factories.make_quote(officer)

@@ -224,6 +224,10 @@ def test_return_with_a_comment_shows_in_the_timeline(client, login_as, office):
     client.post(f"/instansi/penawaran/{quote.id}/kembalikan", data={"reason": "Kurangi batik"})
     page = client.get(f"/instansi/penawaran/{quote.id}").get_data(as_text=True)
     assert "Kurangi batik" in page and "Dikembalikan" in page
+    login_as(user=officer)
+    assert client.post(f"/instansi/penawaran/{quote.id}/batalkan").status_code == 302
+    db.session.refresh(quote)
+    assert quote.status == QuoteStatus.CANCELLED
 
 
 def test_save_a_template_and_compose_from_it(client, login_as, office):
