@@ -179,6 +179,11 @@ class Quote(db.Model):
     documents: Mapped[list[Document]] = relationship(back_populates="quote", order_by="Document.id")
 
     @property
+    def net_payable_amount(self) -> int:
+        """What reaches the marketplace after the treasurer keeps back PPh 22."""
+        return self.total_amount - self.pph22_amount
+
+    @property
     def is_editable(self) -> bool:
         return self.status in (QuoteStatus.DRAFT.value, QuoteStatus.RETURNED.value)
 

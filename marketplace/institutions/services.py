@@ -788,7 +788,7 @@ DEMO_APPROVER = ("kepala.biro@demo.id", "Kepala Biro Umum (demo)", "081254319005
 
 
 def load_demo_institution(password: str) -> int:
-    """The demo protocol office, its officer and its approver; returns rows added."""
+    """The demo protocol office, its officer and its approver; returns 1 if it was added."""
     from marketplace.accounts.services import register_user
 
     added = 0
@@ -801,19 +801,17 @@ def load_demo_institution(password: str) -> int:
             npwp="00.123.456.7-727.000",
             treasurer_name="Hj. Nurul Hidayah, S.E.",
         )
-        added += 1
+        added = 1
     email, name, phone = DEMO_APPROVER
     approver = db.session.scalar(select(User).where(User.email == email))
     if approver is None:
         approver = register_user(
             name=name, email=email, phone=phone, password=password, welcome=False
         )
-        added += 1
     officer = db.session.scalar(select(User).where(User.email == "protokol@demo.id"))
     for user, can_approve in ((officer, False), (approver, True)):
         if user is not None and membership_of(user) is None:
             add_member(institution.id, user.email, can_approve=can_approve)
-            added += 1
     # Made-to-order demo goods get a daily capacity, so the builder has something to check.
     for product in db.session.scalars(
         select(Product).where(Product.is_made_to_order, Product.daily_capacity.is_(None))

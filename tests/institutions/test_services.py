@@ -110,6 +110,7 @@ def test_a_box_from_several_households_is_priced_with_card_and_shipping(office):
     assert quote.total_amount == 5350000 + 50000 + 150000
     # Above Rp2 juta the treasurer withholds PPh 22 (1.5%); it does not add to the total.
     assert quote.pph22_amount == 80250
+    assert quote.net_payable_amount == quote.total_amount - 80250
     assert quote.events[0].to_status == S.DRAFT
 
 
