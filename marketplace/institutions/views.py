@@ -141,10 +141,11 @@ def _order_from(form: BuilderForm) -> services.BoxOrder:
         delivery_date=form.delivery_date.data,
         delivery_time=form.delivery_time.data or "",
         delivery_place=form.delivery_place.data or "",
+        # A product chosen without a quantity means one per box.
         lines=[
-            services.BoxLine(entry.product_id.data, entry.quantity_per_box.data)
+            services.BoxLine(entry.product_id.data, entry.quantity_per_box.data or 1)
             for entry in form.lines
-            if entry.product_id.data and entry.quantity_per_box.data
+            if entry.product_id.data
         ],
     )
 

@@ -114,7 +114,8 @@ def test_builder_makes_a_draft_and_shows_whether_it_fits(client, login_as, offic
     db.session.commit()
     form = client.get("/instansi/bingkisan/baru").get_data(as_text=True)
     assert "Amplang Uji" in form and 'name="lines-5-product_id"' in form
-    response = client.post("/instansi/bingkisan/baru", data=builder_data([amplang, small]))
+    data = builder_data([amplang, small], **{"lines-1-quantity_per_box": ""})
+    response = client.post("/instansi/bingkisan/baru", data=data)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Kunjungan Menteri Pariwisata" in page
