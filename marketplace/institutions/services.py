@@ -119,6 +119,15 @@ def add_member(
     return member
 
 
+def remove_member(institution_id: int, member_id: int) -> None:
+    """Take an officer out of an institution; their quotes stay with the institution."""
+    member = db.session.get(InstitutionMember, member_id)
+    if member is None or member.institution_id != institution_id:
+        raise NotFound(_l("Anggota tidak ditemukan."))
+    db.session.delete(member)
+    db.session.flush()
+
+
 def list_institutions() -> list[Institution]:
     return list(
         db.session.scalars(
@@ -770,6 +779,20 @@ def renew_quote(quote_id: int, user: User) -> Quote:
         release_holds(quote)
     db.session.flush()
     return renewed
+
+
+def mark_quote_ordered(quote_id: int, actor: User | None = None, reference: str = "") -> Quote:
+    """Record that an approved quote became an order (called by the checkout's side).
+
+    The holds stay until the delivery date; the order takes over the promise.
+    Calling it again changes nothing.
+    """
+    quote = db.session.get(Quote, quote_id)
+    if quote is None:
+        raise NotFound(_l("Penawaran tidak ditemukan."))
+    if quote.status != S.ORDERED.value:
+        move_quote(quote, S.ORDERED, actor, reference)
+    return quote
 
 
 def get_document_for_officer_or_404(document_id: int, user: User) -> Document:

@@ -105,6 +105,20 @@ def admin_institution(institution_id: int):
     ), status
 
 
+@bp.route("/admin/<int:institution_id>/anggota/<int:member_id>/hapus", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_remove_member(institution_id: int, member_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_member(institution_id, member_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash(_("Anggota dikeluarkan dari instansi."), "success")
+    return redirect(url_for(".admin_institution", institution_id=institution_id))
+
+
 # -- officer: dashboard and builder -------------------------------------------------------
 
 

@@ -445,3 +445,27 @@ def test_approvers_and_authors_are_told_by_mail_after_commit(office, inbox):  # 
     returned = inbox.messages[1]
     assert returned["To"] == officer.email
     assert "Ganti batik dengan tenun" in returned.get_payload(decode=True).decode()
+
+
+def test_the_checkout_marks_an_approved_quote_ordered_once(office):
+    _, officer, head = office
+    quote = factories.make_quote(officer)
+    services.submit_quote(quote.id, officer)
+    with pytest.raises(InstitutionError):
+        services.mark_quote_ordered(quote.id)
+    services.approve_quote(quote.id, head)
+    services.mark_quote_ordered(quote.id, None, "ORD-1")
+    services.mark_quote_ordered(quote.id, None, "ORD-1")
+    assert quote.status == S.ORDERED
+    assert [e.to_status for e in quote.events].count(S.ORDERED) == 1
+
+
+def test_a_removed_officer_loses_the_institutions_quotes(office):
+    institution, officer, _ = office
+    quote = factories.make_quote(officer)
+    member = services.membership_of(officer)
+    with pytest.raises(NotFound):
+        services.remove_member(factories.make_institution().id, member.id)
+    services.remove_member(institution.id, member.id)
+    with pytest.raises(NotFound):
+        services.get_quote_for_officer_or_404(quote.id, officer)

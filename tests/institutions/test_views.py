@@ -76,6 +76,11 @@ def test_admin_creates_an_institution_and_adds_an_approver(client, login_as):
     assert Role.OFFICER in user.roles and services.membership_of(user).can_approve
     page = client.get(f"/instansi/admin/{institution.id}").get_data(as_text=True)
     assert user.email in page
+    member = services.membership_of(user)
+    url = f"/instansi/admin/{institution.id}/anggota/{member.id}/hapus"
+    assert client.post(url).status_code == 302
+    assert services.membership_of(user) is None
+    assert client.post(url).status_code == 404
 
 
 def test_admin_form_errors_keep_what_was_typed(client, login_as):
