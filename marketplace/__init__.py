@@ -95,13 +95,23 @@ def configure_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.catalog.views import bp as catalog_bp
+    from marketplace.institutions.views import bp as institutions_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.payments.views import bp as payments_bp
     from marketplace.pkk.views import bp as pkk_bp
     from marketplace.sellers.views import bp as sellers_bp
     from marketplace.site import bp as site_bp
 
-    blueprints = (site_bp, catalog_bp, sellers_bp, pkk_bp, accounts_bp, orders_bp, payments_bp)
+    blueprints = (
+        site_bp,
+        catalog_bp,
+        sellers_bp,
+        pkk_bp,
+        accounts_bp,
+        orders_bp,
+        payments_bp,
+        institutions_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
@@ -110,6 +120,7 @@ def register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.catalog.licences import catalog_cli
     from marketplace.demo import demo_cli
+    from marketplace.institutions.cli import institutions_cli
     from marketplace.jobs import jobs_cli
     from marketplace.orders.cli import orders_cli
     from marketplace.pkk.cli import pkk_cli
@@ -122,6 +133,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(sellers_cli)
     app.cli.add_command(orders_cli)
     app.cli.add_command(pkk_cli)
+    app.cli.add_command(institutions_cli)
 
 
 def register_web(app: Flask) -> None:

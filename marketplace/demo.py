@@ -31,6 +31,7 @@ from marketplace.demo_data import (
     REGIONS,
     SELLERS,
 )
+from marketplace.institutions.services import load_demo_institution
 from marketplace.sellers.models import Seller
 from marketplace.storage import get_storage
 
@@ -217,6 +218,7 @@ def load_demo(photo_size: int = PHOTO_SIZE) -> dict[str, int]:
         db.session.add(product)
         added["products"] += 1
     db.session.flush()
+    added["institutions"] = load_demo_institution(DEMO_PASSWORD)
     added["users"] = db.session.scalar(select(func.count(User.id))) - users_before
     return added
 

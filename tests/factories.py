@@ -265,3 +265,55 @@ def scope_reviewer(user: User, region_slug: str | None):
     from marketplace.pkk.services import set_reviewer_scope
 
     return set_reviewer_scope(user.id, region(region_slug).id if region_slug else None)
+
+
+# -- institutions ---------------------------------------------------------------------------
+
+
+def make_institution(name: str | None = None):
+    from marketplace.institutions.services import create_institution
+
+    n = next(_sequence)
+    return create_institution(
+        name=name or f"Instansi Uji {n}",
+        unit=f"Biro Umum Uji {n}",
+        address="Jl. Uji No. 1, Tanjung Selor",
+        npwp="01.234.567.8-727.000",
+        treasurer_name="Bendahara Uji",
+    )
+
+
+def make_officer(institution=None, *, can_approve: bool = False) -> User:
+    """A user who is an officer of ``institution`` (a new one when not given)."""
+    from marketplace.institutions.services import add_member
+
+    institution = institution or make_institution()
+    user = make_user(roles=[Role.OFFICER])
+    add_member(institution.id, user.email, can_approve=can_approve)
+    return user
+
+
+def make_box_order(products, *, boxes: int = 10, days: int = 30, card: str = "Selamat datang"):
+    from marketplace.catalog.services import today_local
+    from marketplace.institutions.services import BoxLine, BoxOrder
+
+    return BoxOrder(
+        event_name="Kunjungan Kerja Delegasi",
+        budget_code="5.1.02.01.01.0026",
+        box_count=boxes,
+        delivery_date=today_local() + dt.timedelta(days=days),
+        delivery_time="09.00 WITA",
+        delivery_place="Hotel Luminor, Tanjung Selor",
+        card_text=card,
+        lines=[BoxLine(p.id, 1) for p in products],
+    )
+
+
+def make_quote(officer: User | None = None, products=None, **order):
+    """A draft quote of ``officer`` (a new one) for boxes of ``products`` (two new ones)."""
+    from marketplace.institutions.services import create_quote
+
+    officer = officer or make_officer()
+    if products is None:
+        products = [make_product(stock=500, price=35000), make_product(stock=500, price=150000)]
+    return create_quote(officer, make_box_order(products, **order))

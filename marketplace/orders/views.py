@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -303,6 +313,8 @@ def order_status_label(status: str) -> str:
 @bp.app_context_processor
 def cart_count() -> dict:
     """The number shown next to the cart link: the session's lines, no query."""
+    if not has_request_context():  # a document rendered by a job or a command
+        return {}
     cart = session.get(CART_KEY) or {}
     return {"cart_session_count": sum(value[0] for value in cart.values())}
 

@@ -7,6 +7,7 @@ import enum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.catalog.models import PhotoVariants
@@ -41,6 +42,8 @@ class Seller(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=SellerStatus.ACTIVE.value)
     since_year: Mapped[int | None]
+    #: registered for VAT (PKP): its quotes to institutions carry PPN
+    is_vat_registered: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     region: Mapped[Region] = relationship()

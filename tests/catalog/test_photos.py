@@ -123,3 +123,13 @@ def test_animated_images_are_refused(storage, fmt):
     with pytest.raises(PhotoError) as error:
         process_photo(buffer.getvalue(), storage, WIDTHS)
     assert "animasi" in str(error.value.message)
+
+
+def test_cut_off_photos_stay_refused_after_a_pdf_is_made(app, storage):
+    # WeasyPrint switches Pillow's LOAD_TRUNCATED_IMAGES on when it is imported.
+    from marketplace.institutions.documents import render_pdf
+
+    with app.test_request_context():
+        render_pdf("errors/error.html", code=404, message="-")
+    with pytest.raises(PhotoError):
+        process_photo(_truncated_jpeg(), storage, WIDTHS)

@@ -115,6 +115,33 @@ ACCESS = [
     ("GET",  "/admin/pesanan",                             302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 303),
+    # Protocol offices. The "officer" signed in here belongs to an office (without the
+    # right to approve); an admin passes the role check but belongs to none.
+    ("GET",  "/instansi/",                                 302, 403, 403, 403, 200, 403),
+    ("GET",  "/instansi/admin",                            302, 403, 403, 403, 403, 200),
+    ("POST", "/instansi/admin",                            302, 403, 403, 403, 403, 302),
+    ("GET",  "/instansi/admin/{institution}",              302, 403, 403, 403, 403, 200),
+    ("POST", "/instansi/admin/{institution}",              302, 403, 403, 403, 403, 302),
+    ("POST", "/instansi/admin/{member_institution}/anggota/{its_member}/hapus",
+                                                           302, 403, 403, 403, 403, 302),
+    ("GET",  "/instansi/bingkisan/baru",                   302, 403, 403, 403, 200, 403),
+    ("POST", "/instansi/bingkisan/baru",                   302, 403, 403, 403, 302, 403),
+    ("GET",  "/instansi/penawaran/{own_quote}",            302, 403, 403, 403, 200, 404),
+    ("GET",  "/instansi/penawaran/{other_quote}",          302, 403, 403, 403, 404, 404),
+    ("GET",  "/instansi/penawaran/{own_quote}/ubah",       302, 403, 403, 403, 200,403),
+    ("POST", "/instansi/penawaran/{own_quote}/ubah",       302, 403, 403, 403, 302,403),
+    ("POST", "/instansi/penawaran/{other_quote}/ubah",     302, 403, 403, 403, 404,403),
+    ("POST", "/instansi/penawaran/{own_quote}/ajukan",     302, 403, 403, 403, 302, 404),
+    ("POST", "/instansi/penawaran/{other_quote}/ajukan",   302, 403, 403, 403, 404, 404),
+    # A draft cannot be approved or sent back (and this officer may not approve anyway).
+    ("POST", "/instansi/penawaran/{own_quote}/setujui",    302, 403, 403, 403, 400, 404),
+    ("POST", "/instansi/penawaran/{other_quote}/setujui",  302, 403, 403, 403, 404, 404),
+    ("POST", "/instansi/penawaran/{own_quote}/kembalikan", 302, 403, 403, 403, 400, 404),
+    ("POST", "/instansi/penawaran/{own_quote}/batalkan",   302, 403, 403, 403, 302, 404),
+    ("POST", "/instansi/penawaran/{own_quote}/perbarui",   302, 403, 403, 403, 302, 404),
+    ("POST", "/instansi/penawaran/{own_quote}/templat",    302, 403, 403, 403, 302, 404),
+    ("GET",  "/instansi/dokumen/{own_document}",           302, 403, 403, 403, 200, 404),
+    ("GET",  "/instansi/dokumen/{other_document}",         302, 403, 403, 403, 404, 404),
     # Assistance records, the official gifts collection and the impact report. A kabupaten
     # reviewer's limits are tested in tests/pkk/ (this table has one reviewer, of the province).
     ("GET",  "/pkk/bantuan",                               302, 403, 403, 200, 403, 200),
@@ -173,6 +200,22 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "orders.seller_part": {"action": "accept"},
     "payments.pay_test": {"outcome": "succeed"},
     "payments.webhook": {},
+    "institutions.admin_institutions": {
+        "name": "Biro Umum Matriks",
+        "unit": "Bagian Protokol Matriks",
+        "address": "Jl. Matriks No. 1, Tanjung Selor",
+        "npwp": "01.234.567.8-727.000",
+        "treasurer_name": "Bendahara Matriks",
+    },
+    "institutions.admin_institution": lambda: {"email": factories.make_user().email},
+    "institutions.admin_remove_member": {},
+    "institutions.builder": lambda: _builder_form(),
+    "institutions.submit": {},
+    "institutions.approve": {},
+    "institutions.send_back": {"reason": "Anggaran belum tersedia."},
+    "institutions.cancel": {},
+    "institutions.renew": {},
+    "institutions.save_template": {"name": "Bingkisan tamu menteri"},
     "payments.admin_order": lambda: {"amount": "1.000", "refund_key": "matriks-refund"},
     "pkk.assistance_new": lambda: {
         "seller_id": str(factories.make_seller().id),
@@ -184,6 +227,24 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "pkk.collection": lambda: {"product_id": str(factories.make_product().id)},
     "pkk.collection_action": {},
 }
+
+
+def _builder_form() -> dict[str, str]:
+    from marketplace.catalog.services import today_local
+
+    product = factories.make_product(stock=500)
+    return {
+        "event_name": "Kunjungan Matriks",
+        "box_count": "10",
+        "delivery_date": (today_local() + dt.timedelta(days=30)).isoformat(),
+        "delivery_time": "10.00 WITA",
+        "delivery_place": "Pendopo Gubernur, Tanjung Selor",
+        "card_text": "Selamat datang",
+        "budget_code": "5.1.02.01.01.0026",
+        "rup_code": "",
+        "lines-0-product_id": str(product.id),
+        "lines-0-quantity_per_box": "1",
+    }
 
 
 def _published_product_id() -> int:
@@ -233,6 +294,32 @@ def _application() -> str:
 
 _LAST_PHOTO: dict[str, str] = {}
 _LAST_PART: dict[str, str] = {}
+_LAST_MEMBER: dict[str, str] = {}
+
+
+def _officer(user: User | None) -> User | None:
+    """The signed-in person when they are an office's member; else a new officer."""
+    from marketplace.institutions.services import membership_of
+
+    return user if user is not None and membership_of(user) is not None else None
+
+
+def _remember_member() -> str:
+    from marketplace.institutions.services import membership_of
+
+    institution = factories.make_institution()
+    _LAST_MEMBER["id"] = str(membership_of(factories.make_officer(institution)).id)
+    return str(institution.id)
+
+
+def _document(officer: User | None) -> str:
+    """The quotation PDF of a submitted quote of ``officer`` (or of a new one)."""
+    from marketplace.institutions.models import Document
+    from marketplace.institutions.services import submit_quote
+
+    quote = factories.make_quote(officer)
+    submit_quote(quote.id, officer or db.session.get(User, quote.created_by_id))
+    return str(db.session.scalar(select(Document.id).where(Document.quote_id == quote.id)))
 
 
 def _order(user: User | None, seller=None, paid: bool = False):
@@ -290,6 +377,13 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "own_part": lambda user: str(_order(user, seller=_shop_of(user), paid=True).parts[0].id),
     "other_part": lambda user: str(_order(user, paid=True).parts[0].id),
     "order_id": lambda user: str(_order(user, paid=True).id),
+    "institution": lambda user: str(factories.make_institution().id),
+    "member_institution": lambda user: _remember_member(),
+    "its_member": lambda user: _LAST_MEMBER["id"],
+    "own_quote": lambda user: str(factories.make_quote(_officer(user)).id),
+    "other_quote": lambda user: str(factories.make_quote().id),
+    "own_document": lambda user: _document(_officer(user)),
+    "other_document": lambda user: _document(None),
     "missing_user": lambda user: "999999999",
     "official_gift": lambda user: str(factories.make_official_gift().product_id),
 }

@@ -29,6 +29,10 @@ def test_access(app, client, login_as, method, path, role, status):
     user = None if role == "anonymous" else login_as(role)
     if role == "seller":
         factories.make_seller(user=user)  # a seller runs a shop
+    if role == "officer":  # an officer works for an office
+        from marketplace.institutions.services import add_member
+
+        add_member(factories.make_institution().id, user.email, can_approve=False)
     url = fill(path, user)
     data = form_for(endpoint_of(app, method, url)) if method != "GET" else None
     with client.open(url, method=method, data=data) as response:

@@ -1,0 +1,1 @@
+"""Protocol offices of government institutions: gift boxes, quotes, approvals, documents."""

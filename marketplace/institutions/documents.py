@@ -1,0 +1,135 @@
+"""Issued documents: numbers sequential per kind and year, PDFs made once and kept."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import render_template
+from flask_babel import force_locale
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.db import db, now_utc
+from marketplace.institutions.models import (
+    DOCUMENT_PREFIXES,
+    Document,
+    DocumentCounter,
+    DocumentKind,
+    Quote,
+)
+from marketplace.institutions.settings import setting
+
+
+def allocate_number(kind: str, year: int, session: Session | None = None) -> int:
+    """The next number of ``kind`` in ``year``; two callers at once never get the same one.
+
+    The counter moves in one ``UPDATE ... RETURNING``: the row lock (PostgreSQL) or the
+    write lock (SQLite) makes the second caller wait for the first to commit. The first
+    number of a year inserts the row; of two first callers one hits the unique
+    constraint and retries the update.
+    """
+    bump = (
+        update(DocumentCounter)
+        .where(DocumentCounter.kind == kind, DocumentCounter.year == year)
+        .values(last_number=DocumentCounter.last_number + 1)
+        .returning(DocumentCounter.last_number)
+    )
+    session = session or db.session
+    for _attempt in range(3):
+        number = session.execute(bump).scalar()
+        if number is not None:
+            return number
+        try:
+            with session.begin_nested():
+                session.execute(insert(DocumentCounter).values(kind=kind, year=year, last_number=1))
+        except IntegrityError:
+            continue
+        return 1
+    raise RuntimeError(f"could not allocate a {kind} number for {year}")
+
+
+def format_number(kind: DocumentKind, year: int, number: int) -> str:
+    return f"{DOCUMENT_PREFIXES[kind]}/{year}/{number:04d}"
+
+
+def marketplace_details() -> dict[str, str]:
+    return {
+        "name": setting("MARKETPLACE_LEGAL_NAME"),
+        "address": setting("MARKETPLACE_ADDRESS"),
+        "npwp": setting("MARKETPLACE_NPWP"),
+        "email": setting("MARKETPLACE_EMAIL"),
+    }
+
+
+def render_pdf(template: str, **context) -> bytes:
+    from PIL import ImageFile
+    from weasyprint import HTML
+
+    # Importing WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES for the whole process,
+    # which would let cut-off uploads through the photo checks; our documents embed no
+    # photos, so switch it back off.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+    # Documents for government finance are in Indonesian whatever the officer reads in.
+    with force_locale("id"):
+        html = render_template(template, marketplace=marketplace_details(), **context)
+    return HTML(string=html).write_pdf()
+
+
+def _store(
+    kind: DocumentKind, number: str, quote: Quote, actor: User, content: bytes, replaces=None
+):
+    document = Document(
+        kind=kind.value,
+        number=number,
+        quote=quote,
+        replaces_id=replaces.id if replaces else None,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        issued_by_id=actor.id,
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def issue_order_letter(quote: Quote, approver: User, year: int) -> Document:
+    """The Surat Pesanan of an approved quote, under its own yearly number."""
+    kind = DocumentKind.ORDER_LETTER
+    number = format_number(kind, year, allocate_number(kind.value, year))
+    content = render_pdf(
+        "institutions/pdf/order_letter.html",
+        quote=quote,
+        number=number,
+        issued_at=now_utc(),
+        approver=approver,
+    )
+    return _store(kind, number, quote, approver, content)
+
+
+def issue_quotation(quote: Quote, actor: User) -> Document:
+    """Make and keep the quotation PDF as the quote stands now.
+
+    The first issue carries the quote's own number; a quote sent back and submitted
+    again gets a revision (PNW/2026/0001/R1) that replaces the earlier document.
+    """
+    previous = db.session.scalar(
+        select(Document)
+        .where(Document.quote_id == quote.id, Document.kind == DocumentKind.QUOTATION.value)
+        .order_by(Document.id.desc())
+        .limit(1)
+    )
+    revision = 0
+    if previous is not None:
+        revision = int(previous.number.rsplit("/R", 1)[1]) + 1 if "/R" in previous.number else 1
+    number = quote.number if revision == 0 else f"{quote.number}/R{revision}"
+    content = render_pdf(
+        "institutions/pdf/quotation.html",
+        quote=quote,
+        number=number,
+        issued_at=now_utc(),
+        replaces=previous,
+    )
+    return _store(DocumentKind.QUOTATION, number, quote, actor, content, replaces=previous)

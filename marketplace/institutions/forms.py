@@ -1,0 +1,95 @@
+"""Forms of the protocol office pages; they survive a phone without JavaScript."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+#: empty line rows shown on the builder; blank ones are ignored
+BUILDER_ROWS = 6
+
+
+class InstitutionForm(FlaskForm):
+    name = StringField(_l("Nama instansi"), validators=[DataRequired(), Length(max=160)])
+    unit = StringField(
+        _l("Unit kerja"),
+        validators=[DataRequired(), Length(max=160)],
+        description=_l("Contoh: Biro Umum Setda Provinsi Kaltara"),
+    )
+    address = TextAreaField(_l("Alamat"), validators=[DataRequired(), Length(max=500)])
+    npwp = StringField(_l("NPWP"), validators=[DataRequired(), Length(max=32)])
+    treasurer_name = StringField(_l("Nama bendahara"), validators=[DataRequired(), Length(max=120)])
+
+
+class MemberForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail akun"),
+        validators=[DataRequired(), Length(max=254)],
+        description=_l("Orangnya harus sudah punya akun."),
+    )
+    can_approve = BooleanField(_l("Boleh menyetujui penawaran (kepala kantor)"))
+
+
+class LineForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    product_id = SelectField(_l("Produk"), coerce=int, validate_choice=False, default=0)
+    quantity_per_box = IntegerField(
+        _l("Jumlah per bingkisan"), validators=[Optional(), NumberRange(min=1, max=100)]
+    )
+
+
+class BuilderForm(FlaskForm):
+    event_name = StringField(
+        _l("Nama acara"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("Contoh: Kunjungan Kerja Komisi II DPR RI"),
+    )
+    box_count = IntegerField(
+        _l("Jumlah bingkisan"), validators=[InputRequired(message=_l("Isi jumlah bingkisan."))]
+    )
+    lines = FieldList(FormField(LineForm), min_entries=BUILDER_ROWS, max_entries=20)
+    card_text = TextAreaField(
+        _l("Teks kartu ucapan"),
+        validators=[Optional(), Length(max=600)],
+        description=_l("Dicetak pada kartu di setiap bingkisan. Kosongkan bila tanpa kartu."),
+    )
+    delivery_date = DateField(
+        _l("Tanggal pengantaran"),
+        validators=[DataRequired(message=_l("Isi tanggal pengantaran."))],
+    )
+    delivery_time = StringField(
+        _l("Jam pengantaran"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("Contoh: 09.00 WITA"),
+    )
+    delivery_place = TextAreaField(
+        _l("Alamat pengantaran"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l("Contoh: Hotel Luminor, Jl. Skip II, Tanjung Selor"),
+    )
+    budget_code = StringField(
+        _l("Kode anggaran (MAK)"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("Contoh: 5.1.02.01.01.0026"),
+    )
+    rup_code = StringField(_l("Kode RUP (bila ada)"), validators=[Optional(), Length(max=40)])
+
+
+class TemplateForm(FlaskForm):
+    name = StringField(_l("Nama templat"), validators=[DataRequired(), Length(max=120)])
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(_l("Alasan dikembalikan"), validators=[DataRequired(), Length(max=1000)])

@@ -1,0 +1,305 @@
+"""Protocol offices, their gift-box quotes, capacity holds and issued documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import UTCDateTime, db, now_utc
+
+if TYPE_CHECKING:
+    from marketplace.accounts.models import User
+    from marketplace.catalog.models import Product
+    from marketplace.sellers.models import Seller
+
+
+class QuoteStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+    #: set by the checkout when an approved quote becomes an order (a later issue)
+    ORDERED = "ordered"
+
+
+QUOTE_STATUS_VALUES = ", ".join(f"'{status.value}'" for status in QuoteStatus)
+
+
+class DocumentKind(enum.StrEnum):
+    QUOTATION = "quotation"
+    #: Surat Pesanan: the institution's order, issued when the quote is approved
+    ORDER_LETTER = "order_letter"
+
+
+#: The number prefix of each document kind: PNW/2026/0001, SP/2026/0001.
+DOCUMENT_PREFIXES = {DocumentKind.QUOTATION: "PNW", DocumentKind.ORDER_LETTER: "SP"}
+
+
+class Institution(db.Model):
+    """A government institution's protocol office that orders gift boxes."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    #: the office inside it, e.g. "Biro Umum Setda Provinsi Kaltara"
+    unit: Mapped[str] = mapped_column(String(160))
+    address: Mapped[str] = mapped_column(Text)
+    npwp: Mapped[str] = mapped_column(String(32))
+    treasurer_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    members: Mapped[list[InstitutionMember]] = relationship(
+        back_populates="institution", order_by="InstitutionMember.id"
+    )
+
+
+class InstitutionMember(db.Model):
+    """An officer of one institution; ``can_approve`` marks the head of office."""
+
+    __tablename__ = "institution_members"
+    # One institution per officer: every quote page authorises against it.
+    __table_args__ = (UniqueConstraint("user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    can_approve: Mapped[bool] = mapped_column(default=False)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    institution: Mapped[Institution] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class BoxTemplate(db.Model):
+    """A saved gift box: products and quantities per box, and the card text."""
+
+    __tablename__ = "box_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    card_text: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    lines: Mapped[list[BoxTemplateLine]] = relationship(
+        back_populates="template", cascade="all, delete-orphan", order_by="BoxTemplateLine.id"
+    )
+
+
+class BoxTemplateLine(db.Model):
+    __tablename__ = "box_template_lines"
+    __table_args__ = (CheckConstraint("quantity_per_box > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("box_templates.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    quantity_per_box: Mapped[int]
+
+    template: Mapped[BoxTemplate] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class Quote(db.Model):
+    """A price quotation (penawaran) for a number of identical gift boxes."""
+
+    __tablename__ = "quotes"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({QUOTE_STATUS_VALUES})", name="known_status"),
+        CheckConstraint("box_count > 0", name="box_count_positive"),
+        UniqueConstraint("number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: PNW/2026/0001, given when first submitted
+    number: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=QuoteStatus.DRAFT.value)
+    event_name: Mapped[str] = mapped_column(String(200))
+    #: kode anggaran / MAK the purchase is charged to
+    budget_code: Mapped[str] = mapped_column(String(80))
+    #: Kode RUP (procurement plan), when there is one
+    rup_code: Mapped[str] = mapped_column(String(40), default="")
+    box_count: Mapped[int]
+    card_text: Mapped[str] = mapped_column(Text, default="")
+    delivery_date: Mapped[dt.date] = mapped_column(Date)
+    #: e.g. "09.00 WITA"
+    delivery_time: Mapped[str] = mapped_column(String(40), default="")
+    delivery_place: Mapped[str] = mapped_column(Text)
+    #: last day the prices hold; set when submitted
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    #: whole rupiah: goods of every line
+    goods_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: whole rupiah: the printed cards
+    card_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: whole rupiah: flat shipping per household
+    shipping_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: whole rupiah: PPN of the lines of VAT-registered households
+    ppn_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: whole rupiah: what the institution pays
+    total_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: whole rupiah: PPh 22 the treasurer withholds from the households' payment
+    pph22_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    renewed_from_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    institution: Mapped[Institution] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    lines: Mapped[list[QuoteLine]] = relationship(
+        back_populates="quote", cascade="all, delete-orphan", order_by="QuoteLine.id"
+    )
+    events: Mapped[list[QuoteEvent]] = relationship(
+        back_populates="quote", cascade="all, delete-orphan", order_by="QuoteEvent.id"
+    )
+    documents: Mapped[list[Document]] = relationship(back_populates="quote", order_by="Document.id")
+
+    @property
+    def net_payable_amount(self) -> int:
+        """What reaches the marketplace after the treasurer keeps back PPh 22."""
+        return self.total_amount - self.pph22_amount
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (QuoteStatus.DRAFT.value, QuoteStatus.RETURNED.value)
+
+
+class QuoteLine(db.Model):
+    """One product in every box, with the price and shop it was quoted at (a snapshot)."""
+
+    __tablename__ = "quote_lines"
+    __table_args__ = (
+        CheckConstraint("quantity_per_box > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_amount >= 0", name="price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    product_name: Mapped[str] = mapped_column(String(120))
+    shop_name: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(60), default="")
+    quantity_per_box: Mapped[int]
+    #: whole rupiah, per unit, at the time of quoting
+    unit_price_amount: Mapped[int] = mapped_column(BigInteger)
+    #: the household was VAT-registered when quoted
+    is_vat_registered: Mapped[bool] = mapped_column(default=False)
+
+    quote: Mapped[Quote] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+    seller: Mapped[Seller] = relationship()
+
+    @property
+    def quantity(self) -> int:
+        return self.quantity_per_box * self.quote.box_count
+
+    @property
+    def line_amount(self) -> int:
+        return self.unit_price_amount * self.quantity
+
+
+class QuoteEvent(db.Model):
+    """One move of a quote's status: who, when, from, to and why."""
+
+    __tablename__ = "quote_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    quote: Mapped[Quote] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class CapacityHold(db.Model):
+    """A quantity of a product promised for a due date, kept until ``expires_at``.
+
+    A hold counts against the household's stock and production days while it
+    is neither released nor expired; an expired hold needs no clean-up to stop
+    counting.
+    """
+
+    __tablename__ = "capacity_holds"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    quote_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quotes.id", ondelete="CASCADE"), index=True
+    )
+    quantity: Mapped[int]
+    #: the day the goods must be ready (the delivery date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class DocumentCounter(db.Model):
+    """The last number given for one document kind in one year."""
+
+    __tablename__ = "document_counters"
+    __table_args__ = (UniqueConstraint("kind", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Document(db.Model):
+    """An issued PDF. Never changed: a correction is a new document that ``replaces`` it."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("kind", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(40))
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"), index=True)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    #: the PDF itself: documents are private, so they stay out of the public media store
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    quote: Mapped[Quote | None] = relationship(back_populates="documents")
+
+    @property
+    def filename(self) -> str:
+        return self.number.replace("/", "-") + ".pdf"
+
+
+@event.listens_for(Document, "before_update")
+def _documents_never_change(mapper, connection, document: Document) -> None:
+    raise ValueError(f"document {document.number} was issued and cannot change")

@@ -1,0 +1,844 @@
+"""Institution operations. They flush, never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.services import grant_role
+from marketplace.catalog.models import Product, ProductKind, ProductStatus
+from marketplace.catalog.services import today_local
+from marketplace.db import db, now_utc
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.institutions.capacity import Fit, Promise, Supply, check_fit
+from marketplace.institutions.documents import (
+    allocate_number,
+    format_number,
+    issue_order_letter,
+    issue_quotation,
+)
+from marketplace.institutions.models import (
+    BoxTemplate,
+    BoxTemplateLine,
+    CapacityHold,
+    Document,
+    DocumentKind,
+    Institution,
+    InstitutionMember,
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+    QuoteStatus,
+)
+from marketplace.institutions.settings import setting
+from marketplace.mail import send_mail
+from marketplace.money import format_rupiah
+from marketplace.sellers.models import Seller, SellerStatus
+
+S = QuoteStatus
+
+#: Every move a quote may make; anything else is refused.
+ALLOWED_MOVES: dict[QuoteStatus, frozenset[QuoteStatus]] = {
+    S.DRAFT: frozenset({S.SUBMITTED, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.APPROVED, S.RETURNED, S.CANCELLED}),
+    S.RETURNED: frozenset({S.SUBMITTED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.ORDERED}),
+    S.CANCELLED: frozenset(),
+    S.ORDERED: frozenset(),
+}
+
+#: Wall-clock offset of Kalimantan Utara (WITA); holds end at the end of a local day.
+WITA = dt.timezone(dt.timedelta(hours=8))
+
+
+class InstitutionError(MarketplaceError):
+    pass
+
+
+class QuoteExpired(InstitutionError):
+    """Approval came after the validity date; the quote must be renewed."""
+
+
+# -- institutions and members --------------------------------------------------------------
+
+
+def create_institution(
+    *, name: str, unit: str, address: str, npwp: str, treasurer_name: str
+) -> Institution:
+    """Record a government institution's protocol office."""
+    name = name.strip()
+    if db.session.scalar(select(Institution.id).where(Institution.name == name)):
+        raise InstitutionError(_l("Instansi dengan nama ini sudah ada."), field="name")
+    institution = Institution(
+        name=name,
+        unit=unit.strip(),
+        address=address.strip(),
+        npwp=npwp.strip(),
+        treasurer_name=treasurer_name.strip(),
+    )
+    db.session.add(institution)
+    db.session.flush()
+    return institution
+
+
+def add_member(
+    institution_id: int, email: str, *, can_approve: bool = False, added_by: User | None = None
+) -> InstitutionMember:
+    """Make an existing user an officer of an institution (or change their approval right)."""
+    institution = db.session.get(Institution, institution_id)
+    if institution is None:
+        raise NotFound(_l("Instansi tidak ditemukan."))
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise InstitutionError(
+            _l("Belum ada akun dengan e-mail ini. Minta orangnya mendaftar dulu."), field="email"
+        )
+    member = db.session.scalar(
+        select(InstitutionMember).where(InstitutionMember.user_id == user.id)
+    )
+    if member is not None and member.institution_id != institution_id:
+        raise InstitutionError(
+            _l("Pengguna ini sudah menjadi anggota instansi lain."), field="email"
+        )
+    if member is None:
+        member = InstitutionMember(
+            institution=institution,
+            user=user,
+            added_by_id=added_by.id if added_by else None,
+        )
+        db.session.add(member)
+    member.can_approve = can_approve
+    grant_role(user, Role.OFFICER, granted_by=added_by)
+    db.session.flush()
+    return member
+
+
+def remove_member(institution_id: int, member_id: int) -> None:
+    """Take an officer out of an institution; their quotes stay with the institution."""
+    member = db.session.get(InstitutionMember, member_id)
+    if member is None or member.institution_id != institution_id:
+        raise NotFound(_l("Anggota tidak ditemukan."))
+    db.session.delete(member)
+    db.session.flush()
+
+
+def list_institutions() -> list[Institution]:
+    return list(
+        db.session.scalars(
+            select(Institution)
+            .options(selectinload(Institution.members).selectinload(InstitutionMember.user))
+            .order_by(Institution.name)
+        )
+    )
+
+
+def get_institution(institution_id: int) -> Institution:
+    institution = db.session.get(Institution, institution_id)
+    if institution is None:
+        raise NotFound(_l("Instansi tidak ditemukan."))
+    return institution
+
+
+def membership_of(user: User) -> InstitutionMember | None:
+    return db.session.scalar(
+        select(InstitutionMember)
+        .where(InstitutionMember.user_id == user.id)
+        .options(selectinload(InstitutionMember.institution))
+    )
+
+
+def require_membership(user: User) -> InstitutionMember:
+    member = membership_of(user)
+    if member is None:
+        raise InstitutionError(_l("Akun Anda belum terdaftar di instansi mana pun. Hubungi admin."))
+    return member
+
+
+def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
+    """The quote, if ``user`` is an officer of its institution; otherwise NotFound.
+
+    Another institution's quote is "not found", not "forbidden": its existence is
+    not that officer's business either.
+    """
+    member = membership_of(user)
+    quote = db.session.scalar(
+        select(Quote)
+        .where(Quote.id == quote_id)
+        .options(
+            selectinload(Quote.lines).selectinload(QuoteLine.product),
+            selectinload(Quote.events).selectinload(QuoteEvent.actor),
+            selectinload(Quote.documents),
+        )
+    )
+    if quote is None or member is None or member.institution_id != quote.institution_id:
+        raise NotFound(_l("Penawaran tidak ditemukan."))
+    return quote
+
+
+def get_template_for_officer_or_404(template_id: int, user: User) -> BoxTemplate:
+    member = membership_of(user)
+    template = db.session.get(BoxTemplate, template_id)
+    if template is None or member is None or member.institution_id != template.institution_id:
+        raise NotFound(_l("Templat tidak ditemukan."))
+    return template
+
+
+def list_quotes(institution_id: int) -> list[Quote]:
+    return list(
+        db.session.scalars(
+            select(Quote).where(Quote.institution_id == institution_id).order_by(Quote.id.desc())
+        )
+    )
+
+
+def list_templates(institution_id: int) -> list[BoxTemplate]:
+    return list(
+        db.session.scalars(
+            select(BoxTemplate)
+            .where(BoxTemplate.institution_id == institution_id)
+            .options(selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.product))
+            .order_by(BoxTemplate.name)
+        )
+    )
+
+
+# -- the gift box builder ---------------------------------------------------------------
+
+
+@dataclass
+class BoxLine:
+    product_id: int
+    quantity_per_box: int
+
+
+@dataclass
+class BoxOrder:
+    """What an officer fills in on the builder."""
+
+    event_name: str
+    budget_code: str
+    box_count: int
+    delivery_date: dt.date
+    delivery_place: str
+    delivery_time: str = ""
+    rup_code: str = ""
+    card_text: str = ""
+    lines: list[BoxLine] = field(default_factory=list)
+
+
+def _orderable():
+    """Products an institution may put in a box: what the public may buy."""
+    return (
+        select(Product)
+        .join(Product.seller)
+        .where(
+            Product.status == ProductStatus.PUBLISHED.value,
+            Seller.status == SellerStatus.ACTIVE.value,
+            or_(
+                Product.kind == ProductKind.CRAFT.value,
+                and_(
+                    Product.pirt_number.is_not(None),
+                    Product.licence_valid_until >= today_local(),
+                ),
+            ),
+        )
+    )
+
+
+def box_products() -> list[Product]:
+    """The products to choose from, by shop then name."""
+    return list(
+        db.session.scalars(
+            _orderable()
+            .options(selectinload(Product.seller))
+            .order_by(Seller.shop_name, Product.name)
+        )
+    )
+
+
+def _check_order(order: BoxOrder) -> list[tuple[Product, int]]:
+    if not order.event_name.strip():
+        raise InstitutionError(_l("Isi nama acara."), field="event_name")
+    if not order.budget_code.strip():
+        raise InstitutionError(_l("Isi kode anggaran (MAK)."), field="budget_code")
+    if not order.delivery_place.strip():
+        raise InstitutionError(_l("Isi alamat pengantaran."), field="delivery_place")
+    maximum = setting("QUOTE_MAX_BOXES")
+    if order.box_count < 1:
+        raise InstitutionError(_l("Jumlah bingkisan minimal 1."), field="box_count")
+    if order.box_count > maximum:
+        raise InstitutionError(
+            _l("Jumlah bingkisan paling banyak %(n)s per penawaran.", n=maximum),
+            field="box_count",
+        )
+    quantities: dict[int, int] = {}
+    for line in order.lines:
+        if line.quantity_per_box < 1 or line.quantity_per_box > 100:
+            raise InstitutionError(_l("Jumlah per bingkisan antara 1 dan 100."), field="lines")
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity_per_box
+    if not quantities:
+        raise InstitutionError(_l("Pilih minimal satu produk untuk bingkisan."), field="lines")
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.seller))
+        )
+    }
+    orderable = set(
+        db.session.scalars(
+            _orderable().with_only_columns(Product.id).where(Product.id.in_(quantities))
+        )
+    )
+    for product_id in quantities:
+        product = products.get(product_id)
+        if product is None:
+            raise InstitutionError(_l("Produk tidak ditemukan."), field="lines")
+        if product_id not in orderable:
+            raise InstitutionError(
+                _l("%(name)s sedang tidak dijual. Pilih produk lain.", name=product.name),
+                field="lines",
+            )
+    today = today_local()
+    if order.delivery_date <= today:
+        raise InstitutionError(
+            _l("Tanggal pengantaran harus sesudah hari ini."), field="delivery_date"
+        )
+    shortest = min(products[pid].lead_time_days for pid in quantities)
+    if order.delivery_date < today + dt.timedelta(days=shortest):
+        raise InstitutionError(
+            _l(
+                "Tanggal pengantaran terlalu dekat: produk tercepat pun perlu %(n)s hari.",
+                n=shortest,
+            ),
+            field="delivery_date",
+        )
+    return [(products[pid], qty) for pid, qty in quantities.items()]
+
+
+def _fill_quote(quote: Quote, order: BoxOrder, lines: list[tuple[Product, int]]) -> None:
+    quote.event_name = order.event_name.strip()
+    quote.budget_code = order.budget_code.strip()
+    quote.rup_code = order.rup_code.strip()
+    quote.box_count = order.box_count
+    quote.card_text = order.card_text.strip()
+    quote.delivery_date = order.delivery_date
+    quote.delivery_time = order.delivery_time.strip()
+    quote.delivery_place = order.delivery_place.strip()
+    quote.lines.clear()
+    db.session.flush()
+    for product, quantity in lines:
+        quote.lines.append(
+            QuoteLine(
+                product=product,
+                seller_id=product.seller_id,
+                product_name=product.name,
+                shop_name=product.seller.shop_name,
+                unit=product.unit,
+                quantity_per_box=quantity,
+                unit_price_amount=product.price_amount,
+                is_vat_registered=product.seller.is_vat_registered,
+            )
+        )
+    price_quote(quote)
+    db.session.flush()
+
+
+def _rate(amount: int, basis_points: int) -> int:
+    """``amount`` times a rate in basis points, rounded half up to whole rupiah."""
+    return (amount * basis_points + 5000) // 10000
+
+
+def price_quote(quote: Quote) -> None:
+    """Work out the quote's amounts from its lines and the tax and shipping settings."""
+    goods = sum(line.line_amount for line in quote.lines)
+    taxable = sum(line.line_amount for line in quote.lines if line.is_vat_registered)
+    households = {line.seller_id for line in quote.lines}
+    quote.goods_amount = goods
+    quote.card_amount = setting("QUOTE_CARD_AMOUNT") * quote.box_count if quote.card_text else 0
+    quote.shipping_amount = setting("QUOTE_SHIPPING_PER_SELLER_AMOUNT") * len(households)
+    quote.ppn_amount = _rate(taxable, setting("PPN_RATE_BP"))
+    quote.total_amount = goods + quote.card_amount + quote.shipping_amount + quote.ppn_amount
+    # PPh 22 is not added to the price: the treasurer keeps it back from the payment.
+    threshold = setting("PPH22_THRESHOLD_AMOUNT")
+    quote.pph22_amount = _rate(goods, setting("PPH22_RATE_BP")) if goods > threshold else 0
+
+
+def create_quote(user: User, order: BoxOrder) -> Quote:
+    """Start a draft quotation from a composed gift box."""
+    member = require_membership(user)
+    lines = _check_order(order)
+    quote = Quote(institution_id=member.institution_id, created_by_id=user.id)
+    db.session.add(quote)
+    _fill_quote(quote, order, lines)
+    quote.events.append(QuoteEvent(actor_id=user.id, to_status=S.DRAFT.value))
+    db.session.flush()
+    return quote
+
+
+def update_quote(quote_id: int, user: User, order: BoxOrder) -> Quote:
+    """Change a draft or returned quote; prices are taken afresh."""
+    quote = get_quote_for_officer_or_404(quote_id, user)
+    if not quote.is_editable:
+        raise InstitutionError(_l("Penawaran ini tidak bisa diubah lagi."))
+    _fill_quote(quote, order, _check_order(order))
+    db.session.flush()
+    return quote
+
+
+def order_from_quote(quote: Quote) -> BoxOrder:
+    """The builder's fields filled from a quote (to edit it or to order the same again)."""
+    return BoxOrder(
+        event_name=quote.event_name,
+        budget_code=quote.budget_code,
+        rup_code=quote.rup_code,
+        box_count=quote.box_count,
+        card_text=quote.card_text,
+        delivery_date=quote.delivery_date,
+        delivery_time=quote.delivery_time,
+        delivery_place=quote.delivery_place,
+        lines=[BoxLine(line.product_id, line.quantity_per_box) for line in quote.lines],
+    )
+
+
+def save_template(quote_id: int, user: User, name: str) -> BoxTemplate:
+    """Keep a quote's box (products, quantities, card) to compose the next one from."""
+    quote = get_quote_for_officer_or_404(quote_id, user)
+    if not name.strip():
+        raise InstitutionError(_l("Beri nama templat."), field="name")
+    template = BoxTemplate(
+        institution_id=quote.institution_id,
+        name=name.strip()[:120],
+        card_text=quote.card_text,
+        created_by_id=user.id,
+        lines=[
+            BoxTemplateLine(product_id=line.product_id, quantity_per_box=line.quantity_per_box)
+            for line in quote.lines
+        ],
+    )
+    db.session.add(template)
+    db.session.flush()
+    return template
+
+
+# -- capacity ---------------------------------------------------------------------------
+
+
+@dataclass
+class LineCheck:
+    line: QuoteLine
+    fit: Fit
+    alternatives: list[Product] = field(default_factory=list)
+
+
+def supply_of(product: Product) -> Supply:
+    return Supply(
+        stock=product.stock,
+        is_made_to_order=product.is_made_to_order,
+        daily_capacity=product.daily_capacity,
+        lead_time_days=product.lead_time_days,
+        shelf_life_days=product.shelf_life_days,
+    )
+
+
+def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int, list[Promise]]:
+    """Live holds per product: not released and not yet expired."""
+    stmt = select(CapacityHold).where(
+        CapacityHold.product_id.in_(product_ids),
+        CapacityHold.released_at.is_(None),
+        CapacityHold.expires_at > now_utc(),
+    )
+    if exclude_quote_id is not None:
+        stmt = stmt.where(
+            or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != exclude_quote_id)
+        )
+    found: dict[int, list[Promise]] = {pid: [] for pid in product_ids}
+    for hold in db.session.scalars(stmt):
+        found[hold.product_id].append(Promise(hold.quantity, hold.due_on))
+    return found
+
+
+def fit_of(product: Product, needed: int, due_on: dt.date, exclude_quote_id=None) -> Fit:
+    promises = _promises([product.id], exclude_quote_id)[product.id]
+    return check_fit(
+        supply_of(product),
+        needed,
+        today_local(),
+        due_on,
+        promises,
+        setting("MIN_SHELF_DAYS_AFTER_DELIVERY"),
+    )
+
+
+def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int = 3):
+    """Other households' products of the same category and region that fit."""
+    candidates = list(
+        db.session.scalars(
+            _orderable()
+            .where(
+                Product.category_id == product.category_id,
+                Seller.region_id == product.seller.region_id,
+                Product.seller_id != product.seller_id,
+            )
+            .options(selectinload(Product.seller))
+            .order_by(Product.price_amount)
+        )
+    )
+    if not candidates:
+        return []
+    promises = _promises([c.id for c in candidates], None)
+    today = today_local()
+    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
+    fitting = [
+        c
+        for c in candidates
+        if check_fit(supply_of(c), needed, today, due_on, promises[c.id], min_shelf).fits
+    ]
+    return fitting[:limit]
+
+
+def check_quote_capacity(quote: Quote) -> list[LineCheck]:
+    """Per line: can the household make it by the delivery date, and if not, who can."""
+    product_ids = [line.product_id for line in quote.lines]
+    promises = _promises(product_ids, quote.id)
+    today = today_local()
+    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
+    checks = []
+    for line in quote.lines:
+        fit = check_fit(
+            supply_of(line.product),
+            line.quantity,
+            today,
+            quote.delivery_date,
+            promises[line.product_id],
+            min_shelf,
+        )
+        check = LineCheck(line, fit)
+        if not fit.fits:
+            check.alternatives = find_alternatives(line.product, line.quantity, quote.delivery_date)
+        checks.append(check)
+    return checks
+
+
+def _end_of_local_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), WITA).astimezone(dt.UTC)
+
+
+def _lock_products(product_ids: list[int]) -> None:
+    """Serialise holds on these products until the commit.
+
+    A no-op UPDATE takes the row locks on PostgreSQL and the write lock on SQLite,
+    where ``SELECT ... FOR UPDATE`` locks nothing; written as plain SQL so that it
+    moves no ``updated_at``.
+    """
+    for product_id in sorted(product_ids):
+        db.session.execute(
+            text("UPDATE products SET stock = stock WHERE id = :id"), {"id": product_id}
+        )
+
+
+def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
+    """Hold every line's quantity for the quote, or refuse if a line no longer fits."""
+    product_ids = [line.product_id for line in quote.lines]
+    _lock_products(product_ids)
+    release_holds(quote)
+    for check in check_quote_capacity(quote):
+        if not check.fit.fits:
+            raise InstitutionError(
+                _l(
+                    "%(name)s tidak bisa disiapkan tepat waktu (tersedia %(available)s dari "
+                    "%(needed)s). Ganti dengan produk lain atau ubah tanggal.",
+                    name=check.line.product_name,
+                    available=check.fit.available,
+                    needed=check.fit.needed,
+                ),
+                field="lines",
+            )
+    for line in quote.lines:
+        db.session.add(
+            CapacityHold(
+                product_id=line.product_id,
+                quote_id=quote.id,
+                quantity=line.quantity,
+                due_on=quote.delivery_date,
+                expires_at=expires_at,
+            )
+        )
+    db.session.flush()
+
+
+def release_holds(quote: Quote) -> int:
+    """Give back what the quote held; returns how many holds were released."""
+    result = db.session.execute(
+        update(CapacityHold)
+        .where(CapacityHold.quote_id == quote.id, CapacityHold.released_at.is_(None))
+        .values(released_at=now_utc())
+    )
+    return result.rowcount
+
+
+def release_expired_holds() -> int:
+    """Mark holds whose end has passed as released (they have stopped counting already)."""
+    now = now_utc()
+    result = db.session.execute(
+        update(CapacityHold)
+        .where(CapacityHold.released_at.is_(None), CapacityHold.expires_at <= now)
+        .values(released_at=now)
+    )
+    return result.rowcount
+
+
+# -- the quote's states -----------------------------------------------------------------
+
+
+def move_quote(quote: Quote, to: QuoteStatus, actor: User | None, reason: str = "") -> None:
+    """Change the status along an allowed move and record who, when and why."""
+    current = QuoteStatus(quote.status)
+    if to not in ALLOWED_MOVES[current]:
+        raise InstitutionError(
+            _l("Penawaran berstatus %(status)s tidak bisa diubah begitu.", status=current.value)
+        )
+    quote.events.append(
+        QuoteEvent(
+            actor_id=actor.id if actor else None,
+            from_status=current.value,
+            to_status=to.value,
+            reason=reason.strip(),
+        )
+    )
+    quote.status = to.value
+    db.session.flush()
+
+
+def submit_quote(quote_id: int, user: User) -> Quote:
+    """Send the quote to the head of office: check, price, hold, number and issue the PDF."""
+    quote = get_quote_for_officer_or_404(quote_id, user)
+    if quote.status == S.SUBMITTED.value:
+        return quote
+    if not quote.is_editable:
+        raise InstitutionError(_l("Penawaran ini tidak bisa diajukan lagi."))
+    # Prices, licences and pauses may have changed since the draft: rebuild from today's.
+    order = order_from_quote(quote)
+    _fill_quote(quote, order, _check_order(order))
+    today = today_local()
+    quote.valid_until = today + dt.timedelta(days=setting("QUOTE_VALIDITY_DAYS"))
+    place_holds(quote, _end_of_local_day(quote.valid_until))
+    if quote.number is None:
+        year = today.year
+        quote.number = format_number(
+            DocumentKind.QUOTATION,
+            year,
+            allocate_number(DocumentKind.QUOTATION.value, year),
+        )
+    move_quote(quote, S.SUBMITTED, user)
+    issue_quotation(quote, user)
+    _tell_approvers(quote, user)
+    return quote
+
+
+def _tell_approvers(quote: Quote, submitter: User) -> None:
+    """Mail the heads of office (once the submission commits) that a quote waits for them."""
+    approvers = db.session.scalars(
+        select(User)
+        .join(InstitutionMember, InstitutionMember.user_id == User.id)
+        .where(
+            InstitutionMember.institution_id == quote.institution_id,
+            InstitutionMember.can_approve,
+            User.id != submitter.id,
+            User.email.is_not(None),
+        )
+    )
+    for approver in approvers:
+        send_mail(
+            approver.email,
+            _("Penawaran %(number)s menunggu persetujuan", number=quote.number),
+            _(
+                "%(name)s mengajukan penawaran %(number)s untuk %(event)s: %(boxes)s bingkisan, "
+                "total %(total)s, berlaku sampai %(day)s. Buka menu Protokol untuk menyetujui "
+                "atau mengembalikannya.",
+                name=submitter.name,
+                number=quote.number,
+                event=quote.event_name,
+                boxes=quote.box_count,
+                total=format_rupiah(quote.total_amount),
+                day=quote.valid_until.isoformat(),
+            ),
+        )
+
+
+def _tell_author(quote: Quote, subject: str, body: str) -> None:
+    if quote.created_by.email:
+        send_mail(quote.created_by.email, subject, body)
+
+
+def _refuse_unorderable(quote: Quote) -> None:
+    """A product paused (or unlicensed) since submission must be replaced first."""
+    product_ids = [line.product_id for line in quote.lines]
+    orderable = set(
+        db.session.scalars(
+            _orderable().with_only_columns(Product.id).where(Product.id.in_(product_ids))
+        )
+    )
+    for line in quote.lines:
+        if line.product_id not in orderable:
+            raise InstitutionError(
+                _l(
+                    "%(name)s sudah tidak dijual. Kembalikan penawaran agar staf menggantinya.",
+                    name=line.product_name,
+                )
+            )
+
+
+def _approver(quote: Quote, user: User) -> None:
+    member = membership_of(user)
+    if member is None or not member.can_approve:
+        raise InstitutionError(_l("Hanya kepala kantor yang dapat menyetujui penawaran."))
+    if quote.created_by_id == user.id:
+        raise InstitutionError(_l("Anda tidak dapat menyetujui penawaran yang Anda buat sendiri."))
+
+
+def approve_quote(quote_id: int, user: User) -> Quote:
+    """Approve a submitted quote within its validity; approving twice changes nothing."""
+    quote = get_quote_for_officer_or_404(quote_id, user)
+    _approver(quote, user)
+    if quote.status == S.APPROVED.value:
+        return quote
+    if quote.status != S.SUBMITTED.value:
+        raise InstitutionError(_l("Hanya penawaran yang sudah diajukan yang dapat disetujui."))
+    if quote.valid_until is None or quote.valid_until < today_local():
+        raise QuoteExpired(
+            _l(
+                "Masa berlaku penawaran ini sudah habis (%(day)s). Perbarui penawaran untuk "
+                "mendapat harga dan ketersediaan terbaru, lalu ajukan lagi.",
+                day=quote.valid_until.isoformat() if quote.valid_until else "-",
+            )
+        )
+    _refuse_unorderable(quote)
+    move_quote(quote, S.APPROVED, user)
+    # The promise now stands until the goods are delivered.
+    db.session.execute(
+        update(CapacityHold)
+        .where(CapacityHold.quote_id == quote.id, CapacityHold.released_at.is_(None))
+        .values(expires_at=_end_of_local_day(quote.delivery_date))
+    )
+    issue_order_letter(quote, user, today_local().year)
+    _tell_author(
+        quote,
+        _("Penawaran %(number)s disetujui", number=quote.number),
+        _("%(name)s menyetujui penawaran ini. Surat pesanan sudah terbit.", name=user.name),
+    )
+    return quote
+
+
+def return_quote(quote_id: int, user: User, reason: str) -> Quote:
+    """Send the quote back to the officer with a comment; its holds are let go."""
+    quote = get_quote_for_officer_or_404(quote_id, user)
+    _approver(quote, user)
+    if quote.status == S.RETURNED.value:
+        return quote
+    if not reason.strip():
+        raise InstitutionError(_l("Tulis alasan pengembalian."), field="reason")
+    move_quote(quote, S.RETURNED, user, reason)
+    release_holds(quote)
+    _tell_author(
+        quote,
+        _("Penawaran %(number)s dikembalikan", number=quote.number),
+        _("%(name)s mengembalikan penawaran ini dengan catatan:", name=user.name)
+        + "\n\n"
+        + reason.strip(),
+    )
+    return quote
+
+
+def cancel_quote(quote_id: int, user: User, reason: str = "") -> Quote:
+    quote = get_quote_for_officer_or_404(quote_id, user)
+    if quote.status == S.CANCELLED.value:
+        return quote
+    move_quote(quote, S.CANCELLED, user, reason)
+    release_holds(quote)
+    return quote
+
+
+def renew_quote(quote_id: int, user: User) -> Quote:
+    """A new draft with the same box at today's prices; an open original is cancelled."""
+    quote = get_quote_for_officer_or_404(quote_id, user)
+    order = order_from_quote(quote)
+    if order.delivery_date <= today_local():
+        raise InstitutionError(
+            _l("Tanggal pengantaran penawaran lama sudah lewat; buat bingkisan baru."),
+        )
+    renewed = create_quote(user, order)
+    renewed.renewed_from_id = quote.id
+    if quote.status in (S.DRAFT.value, S.SUBMITTED.value, S.RETURNED.value):
+        move_quote(quote, S.CANCELLED, user, f"→ #{renewed.id}")
+        release_holds(quote)
+    db.session.flush()
+    return renewed
+
+
+def mark_quote_ordered(quote_id: int, actor: User | None = None, reference: str = "") -> Quote:
+    """Record that an approved quote became an order (called by the checkout's side).
+
+    The holds stay until the delivery date; the order takes over the promise.
+    Calling it again changes nothing.
+    """
+    quote = db.session.get(Quote, quote_id)
+    if quote is None:
+        raise NotFound(_l("Penawaran tidak ditemukan."))
+    if quote.status != S.ORDERED.value:
+        move_quote(quote, S.ORDERED, actor, reference)
+    return quote
+
+
+def get_document_for_officer_or_404(document_id: int, user: User) -> Document:
+    """An issued document of the officer's institution; otherwise NotFound."""
+    document = db.session.get(Document, document_id)
+    if document is None or document.quote_id is None:
+        raise NotFound(_l("Dokumen tidak ditemukan."))
+    get_quote_for_officer_or_404(document.quote_id, user)
+    return document
+
+
+# -- demo -------------------------------------------------------------------------------
+
+DEMO_INSTITUTION = "Biro Umum Setda Provinsi Kalimantan Utara"
+DEMO_APPROVER = ("kepala.biro@demo.id", "Kepala Biro Umum (demo)", "081254319005")
+
+
+def load_demo_institution(password: str) -> int:
+    """The demo protocol office, its officer and its approver; returns 1 if it was added."""
+    from marketplace.accounts.services import register_user
+
+    added = 0
+    institution = db.session.scalar(select(Institution).where(Institution.name == DEMO_INSTITUTION))
+    if institution is None:
+        institution = create_institution(
+            name=DEMO_INSTITUTION,
+            unit="Biro Umum Sekretariat Daerah Provinsi Kalimantan Utara",
+            address="Jl. Kolonel H. Soetadji, Tanjung Selor, Kabupaten Bulungan, Kalimantan Utara",
+            npwp="00.123.456.7-727.000",
+            treasurer_name="Hj. Nurul Hidayah, S.E.",
+        )
+        added = 1
+    email, name, phone = DEMO_APPROVER
+    approver = db.session.scalar(select(User).where(User.email == email))
+    if approver is None:
+        approver = register_user(
+            name=name, email=email, phone=phone, password=password, welcome=False
+        )
+    officer = db.session.scalar(select(User).where(User.email == "protokol@demo.id"))
+    for user, can_approve in ((officer, False), (approver, True)):
+        if user is not None and membership_of(user) is None:
+            add_member(institution.id, user.email, can_approve=can_approve)
+    # Made-to-order demo goods get a daily capacity, so the builder has something to check.
+    for product in db.session.scalars(
+        select(Product).where(Product.is_made_to_order, Product.daily_capacity.is_(None))
+    ):
+        product.daily_capacity = 10 if product.kind == ProductKind.CRAFT.value else 25
+    db.session.flush()
+    return added

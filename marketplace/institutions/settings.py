@@ -1,0 +1,32 @@
+"""Settings of the institution flow, with defaults; ``MARKETPLACE_<NAME>`` overrides each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+DEFAULTS: dict[str, Any] = {
+    #: days a quotation's prices hold after it is submitted
+    "QUOTE_VALIDITY_DAYS": 14,
+    "QUOTE_MAX_BOXES": 5000,
+    #: flat shipping per household per quote, whole rupiah
+    "QUOTE_SHIPPING_PER_SELLER_AMOUNT": 50000,
+    #: one printed greeting card per box, whole rupiah
+    "QUOTE_CARD_AMOUNT": 5000,
+    #: rates in basis points (1100 = 11%)
+    "PPN_RATE_BP": 1100,
+    "PPH22_RATE_BP": 150,
+    #: PPh 22 applies to goods above this amount (whole rupiah)
+    "PPH22_THRESHOLD_AMOUNT": 2000000,
+    #: days food must still keep after delivery
+    "MIN_SHELF_DAYS_AFTER_DELIVERY": 7,
+    "MARKETPLACE_LEGAL_NAME": "Pasar Oleh-Oleh Kaltara",
+    "MARKETPLACE_ADDRESS": "Jl. Kolonel Soetadji, Tanjung Selor, Bulungan, Kalimantan Utara",
+    "MARKETPLACE_NPWP": "00.000.000.0-000.000",
+    "MARKETPLACE_EMAIL": "protokol@pasar-kaltara.id",
+}
+
+
+def setting(name: str) -> Any:
+    return current_app.config.get(name, DEFAULTS[name])
