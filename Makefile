@@ -40,7 +40,7 @@ format: setup ## Format the code
 
 extract-messages: setup ## Extract strings and update the catalogues
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching
 
 check-migrations: setup ## Fail when the models and the migrations disagree
 	$(BIN)/flask db upgrade

@@ -65,6 +65,8 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "PHOTO_WIDTHS": (320, 480, 640, 1280),
         "REDIS_URL": redis_url,
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        #: the site's public address, for links in messages sent outside a request
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Pasar Oleh-Oleh Kaltara <noreply@localhost>"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -24,6 +24,7 @@ from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money import format_rupiah
 from marketplace.orders import shipping
+from marketplace.orders.messages import notify_move
 from marketplace.orders.models import (
     ORDER_MOVES,
     PART_MOVES,
@@ -626,6 +627,7 @@ def _record(
             note=note,
         )
     )
+    notify_move(order, part, str(to_status))
 
 
 def move_order(
