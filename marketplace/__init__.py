@@ -42,6 +42,7 @@ def configure_extensions(app: Flask) -> None:
     from marketplace.accounts.models import User
     from marketplace.db import include_object
     from marketplace.jobs import init_jobs
+    from marketplace.observability import configure_logging, init_metrics
     from marketplace.pagecache import init_page_cache
     from marketplace.payments.gateway import init_payments
     from marketplace.site import select_locale
@@ -63,6 +64,8 @@ def configure_extensions(app: Flask) -> None:
     init_storage(app)
     init_page_cache(app)
     init_jobs(app)
+    init_metrics(app)
+    configure_logging(app)
     init_payments(app)
 
     login_manager.init_app(app)
@@ -137,12 +140,14 @@ def register_cli(app: Flask) -> None:
 
 
 def register_web(app: Flask) -> None:
+    from marketplace.observability import register_request_ids
     from marketplace.web import (
         register_error_pages,
         register_security_headers,
         register_static_versions,
     )
 
+    register_request_ids(app)
     register_security_headers(app)
     register_error_pages(app)
     register_static_versions(app)

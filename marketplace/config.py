@@ -64,6 +64,8 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "S3_REGION": os.environ.get("S3_REGION", "ap-southeast-3"),
         "PHOTO_WIDTHS": (320, 480, 640, 1280),
         "REDIS_URL": redis_url,
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         #: the site's public address, for links in messages sent outside a request
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),

@@ -82,13 +82,17 @@ def run_pending_jobs() -> int:
 
 
 def _run(name: str, args: tuple) -> None:
+    from marketplace.observability import count
+
     try:
         JOBS[name](*args)
         db.session.commit()
     except Exception:
         db.session.rollback()
+        count("jobs", job=name, outcome="failed")
         log.exception("job %s%r failed", name, args)
         raise
+    count("jobs", job=name, outcome="done")
 
 
 def perform(name: str, *args: Any) -> None:

@@ -38,6 +38,44 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
+@bp.route("/readyz")
+def readyz():
+    """Ready for traffic: the database, Redis (when configured) and the photo storage answer."""
+    checks = {"database": _check_database(), "storage": _check_storage()}
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = _check_redis(current_app.config["REDIS_URL"])
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify(status="ok" if ready else "error", **checks), 200 if ready else 503
+
+
+def _check_database() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        return f"unavailable: {type(error.orig or error).__name__}"
+    return "ok"
+
+
+def _check_redis(url: str) -> str:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
+    except RedisError as error:
+        return f"unavailable: {type(error).__name__}"
+    return "ok"
+
+
+def _check_storage() -> str:
+    try:
+        get_storage().check()
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready", named below
+        return f"unavailable: {type(error).__name__}"
+    return "ok"
+
+
 @bp.route("/bahasa", methods=["POST"])
 def language():
     """Switch the language and remember it (cookie, and the account when signed in)."""

@@ -44,6 +44,12 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def check(self) -> None:
+        """Raise unless photos can be written here."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise PermissionError(str(self.root))
+
     def read(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
@@ -104,6 +110,10 @@ class S3Storage:
                 return False
             raise
         return True
+
+    def check(self) -> None:
+        """Raise unless the bucket answers."""
+        self.client.head_bucket(Bucket=self.bucket)
 
     def read(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()

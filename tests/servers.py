@@ -33,13 +33,14 @@ def gunicorn(env: dict[str, str], workers: int = 1, app: str = "wsgi:app") -> It
         sys.executable,
         "-m",
         "gunicorn",
+        # The project's own settings (JSON access log, timeouts), as in production.
+        "--config",
+        "gunicorn.conf.py",
         "--preload",
         "--workers",
         str(workers),
         "--bind",
         f"127.0.0.1:{port}",
-        "--access-logfile",
-        "-",
         app,
     ]
     process = subprocess.Popen(

@@ -23,6 +23,7 @@ from marketplace.catalog.services import _public, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money import format_rupiah
+from marketplace.observability import count
 from marketplace.orders import shipping
 from marketplace.orders.messages import notify_move
 from marketplace.orders.models import (
@@ -628,6 +629,7 @@ def _record(
         )
     )
     notify_move(order, part, str(to_status))
+    count("order_moves", kind="part" if part else "order", to_status=str(to_status))
 
 
 def move_order(

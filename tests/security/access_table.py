@@ -44,6 +44,9 @@ ACCESS = [
     ("GET",  "/static/style.css",                          200, 200, 200, 200, 200, 200),
     ("GET",  "/static/tidak-ada.css",                      404, 404, 404, 404, 404, 404),
     ("GET",  "/healthz",                                   200, 200, 200, 200, 200, 200),
+    ("GET",  "/readyz",                                    200, 200, 200, 200, 200, 200),
+    # Restricted to the monitoring network at the load balancer (README, Deployment).
+    ("GET",  "/metrics",                                   200, 200, 200, 200, 200, 200),
     ("POST", "/bahasa",                                    302, 302, 302, 302, 302, 302),
     ("GET",  "/bahasa",                                    405, 405, 405, 405, 405, 405),
     ("GET",  "/akun/daftar",                               200, 302, 302, 302, 302, 302),
