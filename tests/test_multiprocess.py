@@ -18,6 +18,7 @@ from moto.server import ThreadedMotoServer
 from redis import Redis
 from sqlalchemy import create_engine, text
 
+from tests.cleanup import purge_orders_of
 from tests.conftest import Inbox, database_url
 from tests.servers import ROOT, HttpVisitor, free_port, gunicorn
 
@@ -150,3 +151,63 @@ def test_a_photo_stored_by_one_instance_is_served_by_the_other(shared):
         for base in (first, second):
             status, _body, headers = HttpVisitor().get(f"{base}/media/{key}")
             assert status == 200 and headers["Content-Type"] == "image/webp"
+
+
+def test_a_cart_made_through_one_instance_is_paid_through_the_other(shared):
+    import re
+
+    env, _inbox = shared
+    engine = create_engine(database_url())
+    with engine.begin() as connection:
+        slug, product_id, stock = connection.execute(
+            text(
+                "SELECT slug, id, stock FROM products WHERE status = 'published' "
+                "AND stock > 3 AND NOT is_made_to_order ORDER BY id LIMIT 1"
+            )
+        ).one()
+    try:
+        with gunicorn(env) as first, gunicorn(env) as second:
+            buyer = HttpVisitor()
+            status, _html, _ = buyer.submit(
+                f"{first}/produk/{slug}",
+                {"product_id": str(product_id), "quantity": "2"},
+                action=f"{first}/keranjang/tambah",
+            )
+            assert status == 302
+            status, html, _ = buyer.get(f"{second}/keranjang")
+            assert status == 200 and "Lanjut ke pembayaran" in html
+            status, _html, headers = buyer.submit(
+                f"{second}/checkout",
+                {
+                    "checkout_key": "",
+                    "name": "Ibu Multi",
+                    "email": "pembeli@multi.contoh.id",
+                    "whatsapp": "0812 3456 7890",
+                    "delivery": "ship",
+                    "province": "Kalimantan Utara",
+                    "city": "Tarakan",
+                    "district": "Tarakan Barat",
+                    "street": "Jl. Yos Sudarso No. 5",
+                    "postal_code": "77111",
+                },
+            )
+            assert status == 303, _html[:300]
+            pay_path = re.sub(r"^https?://[^/]+", "", headers["Location"])
+            status, _html, _ = buyer.get(f"{first}{pay_path}")
+            assert status == 200
+            status, _html, _ = buyer.submit(
+                f"{first}{pay_path}", {"outcome": "succeed"}, action=f"{second}{pay_path}/uji"
+            )
+            assert status == 303
+            order_path = pay_path.removesuffix("/bayar")
+            status, html, _ = buyer.get(f"{first}{order_path}")
+            assert status == 200 and "Dibayar" in html
+    finally:
+        purge_orders_of("pembeli@multi.contoh.id")
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE products SET stock = :stock WHERE id = :id"),
+                {"stock": stock, "id": product_id},
+            )
+            connection.execute(text("UPDATE catalog_state SET version = version + 1"))
+        engine.dispose()

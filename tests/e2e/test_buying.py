@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.demo_data import DEMO_PASSWORD
-from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, OrderStatus
-from marketplace.payments.models import Payment, WebhookEvent
 from marketplace.sellers.models import Seller
+from tests.cleanup import purge_orders_of
 
 pytestmark = pytest.mark.e2e
 
@@ -39,26 +38,7 @@ def real_session(app):
 
 
 def _purge_orders() -> None:
-    """Delete the journey's orders and give back the stock they still held."""
-    orders = list(db.session.scalars(select(Order).where(Order.contact_email == BUYER_EMAIL)))
-    for order in orders:
-        if order.status in (OrderStatus.AWAITING_PAYMENT.value, OrderStatus.PAID.value):
-            for part in order.parts:
-                for line in part.lines:
-                    db.session.execute(
-                        update(Product)
-                        .where(Product.id == line.product_id)
-                        .values(stock=Product.stock + line.quantity)
-                    )
-    ids = [order.id for order in orders]
-    intents = select(Payment.intent_id).where(Payment.order_id.in_(ids))
-    db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(ids)))
-    parts = select(OrderPart.id).where(OrderPart.order_id.in_(ids))
-    db.session.execute(delete(OrderLine).where(OrderLine.part_id.in_(parts)))
-    db.session.execute(delete(WebhookEvent).where(WebhookEvent.event_type.like("payment_%")))
-    db.session.execute(delete(Payment).where(Payment.intent_id.in_(intents)))
-    db.session.execute(delete(OrderPart).where(OrderPart.order_id.in_(ids)))
-    db.session.execute(delete(Order).where(Order.id.in_(ids)))
+    purge_orders_of(BUYER_EMAIL)
 
 
 def _in_stock_product(seller_email: str | None = None, other_than: int | None = None) -> Product:

@@ -1,0 +1,45 @@
+"""Cleaning up after tests whose servers commit for real (browser journeys, several processes)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+
+from marketplace.catalog.models import Product
+from marketplace.db import db
+from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, OrderStatus
+from marketplace.payments.models import Payment, WebhookEvent
+
+
+def purge_orders_of(email: str) -> None:
+    """Delete the orders a journey made for ``email``, giving back the stock they held.
+
+    For tests whose servers commit for real; runs in a session of its own.
+    """
+    session = db._make_scoped_session({})
+    try:
+        _purge(session, email)
+        session.commit()
+    finally:
+        session.remove()
+
+
+def _purge(session, email: str) -> None:
+    orders = list(session.scalars(select(Order).where(Order.contact_email == email)))
+    for order in orders:
+        if order.status in (OrderStatus.AWAITING_PAYMENT.value, OrderStatus.PAID.value):
+            for part in order.parts:
+                for line in part.lines:
+                    session.execute(
+                        update(Product)
+                        .where(Product.id == line.product_id)
+                        .values(stock=Product.stock + line.quantity)
+                    )
+    ids = [order.id for order in orders]
+    intents = select(Payment.intent_id).where(Payment.order_id.in_(ids))
+    session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(ids)))
+    parts = select(OrderPart.id).where(OrderPart.order_id.in_(ids))
+    session.execute(delete(OrderLine).where(OrderLine.part_id.in_(parts)))
+    session.execute(delete(WebhookEvent).where(WebhookEvent.event_type.like("payment_%")))
+    session.execute(delete(Payment).where(Payment.intent_id.in_(intents)))
+    session.execute(delete(OrderPart).where(OrderPart.order_id.in_(ids)))
+    session.execute(delete(Order).where(Order.id.in_(ids)))
