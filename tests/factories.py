@@ -317,3 +317,24 @@ def make_quote(officer: User | None = None, products=None, **order):
     if products is None:
         products = [make_product(stock=500, price=35000), make_product(stock=500, price=150000)]
     return create_quote(officer, make_box_order(products, **order))
+
+
+def make_application(user: User | None = None, shop_name: str = "Toko Uji"):
+    """A shop application waiting for a reviewer (its photo is a placeholder key)."""
+    from marketplace.sellers.models import SellerApplication
+
+    application = SellerApplication(
+        user_id=(user or make_user()).id,
+        shop_name=shop_name,
+        owner_name="Ibu Uji",
+        region_id=region().id,
+        village="Uji",
+        whatsapp="+6281234500001",
+        key="0" * 64,
+        width=400,
+        height=400,
+        variant_widths="320,400",
+    )
+    db.session.add(application)
+    db.session.flush()
+    return application

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.catalog.models import ProductPhoto, ProductStatus
 from marketplace.db import db
-from marketplace.sellers.models import Seller, SellerApplication, SellerStatus
+from marketplace.sellers.models import Seller, SellerStatus
 from tests import factories
 
 ROLES = ("anonymous", "buyer", "seller", "reviewer", "officer", "admin")
@@ -278,21 +278,7 @@ def _shop_of(user: User | None):
 
 
 def _application() -> str:
-    application = SellerApplication(
-        user_id=factories.make_user().id,
-        shop_name="Toko Matriks",
-        owner_name="Ibu Matriks",
-        region_id=factories.region().id,
-        village="Uji",
-        whatsapp="+6281234500001",
-        key="0" * 64,
-        width=400,
-        height=400,
-        variant_widths="320,400",
-    )
-    db.session.add(application)
-    db.session.flush()
-    return str(application.id)
+    return str(factories.make_application(shop_name="Toko Matriks").id)
 
 
 _LAST_PHOTO: dict[str, str] = {}

@@ -133,20 +133,7 @@ def test_nobody_decides_their_own_application(client, login_as):
 @pytest.mark.parametrize(("role", "status"), [("buyer", 403), ("seller", 403)])
 def test_only_reviewers_and_admins_decide(client, login_as, role, status):
     applicant = factories.make_user()
-    application = SellerApplication(
-        user_id=applicant.id,
-        shop_name="Toko Uji",
-        owner_name="Ibu Uji",
-        region_id=factories.region().id,
-        village="Uji",
-        whatsapp="+6281234500001",
-        key="0" * 64,
-        width=400,
-        height=400,
-        variant_widths="320,400",
-    )
-    db.session.add(application)
-    db.session.flush()
+    application = factories.make_application(applicant)
     login_as(role)
     assert client.get("/pkk/pendaftaran").status_code == status
     url = f"/pkk/pendaftaran/{application.id}"
