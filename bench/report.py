@@ -14,6 +14,8 @@ GOALS = {
     "photo_speedup": 3.0,
     "photo_640_bytes": 30 * KB,
     "photo_upload_bytes": 400 * KB,
+    "checkout_oversold": 0,
+    "checkout_errors_5xx": 0,
 }
 
 
@@ -43,6 +45,8 @@ def markdown(results: dict, notes: dict) -> str:
         ("scale", _scale),
         ("weight", _weight),
         ("photo", _photo),
+        ("checkout", _checkout),
+        ("impact", _impact),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -195,3 +199,55 @@ def _photo(result: dict, note: dict) -> list[str]:
         f"| bytes a phone uploads (shrunk in the browser) | {_kb(upload)} | < 400 KB: "
         f"{_mark(upload < GOALS['photo_upload_bytes'])} |",
     ]
+
+
+def _checkout(result: dict, note: dict) -> list[str]:
+    oversold, errors = result["oversold"], result["errors_5xx"]
+    return [
+        "## checkout: buyers racing for the last units (PostgreSQL, over HTTP)",
+        "",
+        f"{result['buyers']} buyers, each its own cookie session, one unit each of a product "
+        f"with {result['units']} in stock; all submit the checkout at once. gunicorn "
+        f"`-w {note.get('workers')}` sync on loopback. Answers: {note.get('statuses', {})}; "
+        f"checkout latency p50 {note.get('p50_ms')} ms, p99 {note.get('p99_ms')} ms; "
+        f"stock left {note.get('stock_left')}.",
+        "",
+        "| figure | value | goal |",
+        "|---|---|---|",
+        f"| units sold (order lines in the database) | {result['sold']} of {result['units']} | "
+        f"all: {_mark(result['sold'] == result['units'])} |",
+        f"| oversold | {oversold} | 0: {_mark(oversold == GOALS['checkout_oversold'])} |",
+        f"| 5xx answers | {errors} | 0: {_mark(errors == GOALS['checkout_errors_5xx'])} |",
+        f"| checkouts answered per second (an order or sold out) | {result['checkouts_per_s']} | |",
+    ]
+
+
+def _impact(result: dict, note: dict) -> list[str]:
+    period = note.get("period", ["?", "?"])
+    lines = [
+        "## impact: the PKK impact report (PostgreSQL)",
+        "",
+        f"{result['households']:,} households, {result['products']:,} products, "
+        f"{result['status_changes']:,} status changes, {result['training_attendances']:,} "
+        f"training attendances, {result['packaging_helps']:,} packaging helps, "
+        f"{result['capital_assistances']:,} capital assistances; period {period[0]} to "
+        f"{period[1]}, the whole province. Median of {note.get('runs')} runs. No revenue "
+        "section yet (it comes with sales figures).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| `impact_report()` (the service: {note.get('statements')} statements) | "
+        f"{result['report_ms']} ms |",
+        f"| `/pkk/laporan` (the whole page, signed in as a reviewer) | {result['page_ms']} ms |",
+    ]
+    slowest = note.get("slowest", [])
+    if slowest:
+        lines += [
+            "",
+            f"The statements take {note.get('sql_ms')} ms in the database (EXPLAIN ANALYZE); "
+            "the rest is Python turning the rows into figures. Slowest statements:",
+            "",
+        ]
+        lines += [f"- {plan['ms']} ms `{plan['sql']}`" for plan in slowest]
+        lines += ["", "```", slowest[0]["top"], "```"]
+    return lines

@@ -1,0 +1,161 @@
+"""A gift box order in Chromium: the officer builds it, the head of office approves it,
+both download its documents.
+
+The demo protocol office of the suite's database (Biro Umum Setda Provinsi Kalimantan
+Utara) with its officer and approver. What the journey writes (the quote, its lines,
+capacity holds, events and documents) is committed by gunicorn; it is deleted at the end
+and the document counters are put back as they were, so the next quote gets the same
+number as without the journey.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+from pypdf import PdfReader
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.catalog.services import today_local
+from marketplace.db import db
+from marketplace.demo_data import DEMO_PASSWORD
+from marketplace.institutions.models import (
+    CapacityHold,
+    Document,
+    DocumentCounter,
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+)
+from tests.e2e.helpers import go_to, sign_in
+
+pytestmark = pytest.mark.e2e
+
+OFFICER = "protokol@demo.id"
+APPROVER = "kepala.biro@demo.id"
+APPROVER_NAME = "Kepala Biro Umum (demo)"
+
+
+@pytest.fixture
+def event_name(app) -> Iterator[str]:
+    """A name no other quote has; the quotes under it are deleted after the journey."""
+    name = f"Kunjungan Kerja Uji Peramban {secrets.token_hex(3)}"
+    with app.app_context(), Session(db.engine) as session:
+        counters = {c.id: c.last_number for c in session.scalars(select(DocumentCounter))}
+    yield name
+    with app.app_context(), Session(db.engine) as session:
+        quotes = select(Quote.id).where(Quote.event_name == name)
+        for statement in (
+            delete(Document).where(Document.quote_id.in_(quotes)),
+            delete(CapacityHold).where(CapacityHold.quote_id.in_(quotes)),
+            delete(QuoteEvent).where(QuoteEvent.quote_id.in_(quotes)),
+            delete(QuoteLine).where(QuoteLine.quote_id.in_(quotes)),
+            delete(Quote).where(Quote.event_name == name),
+            delete(DocumentCounter).where(DocumentCounter.id.not_in(counters)),
+        ):
+            session.execute(statement)
+        for counter_id, last_number in counters.items():
+            session.execute(
+                update(DocumentCounter)
+                .where(DocumentCounter.id == counter_id)
+                .values(last_number=last_number)
+            )
+        session.commit()
+
+
+def signed_in_phone(open_phone, actor: str, email: str) -> Page:
+    page = open_phone(actor)
+    page.goto("/")
+    sign_in(page, email, DEMO_PASSWORD)
+    go_to(page, "Protokol")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Biro Umum Setda Provinsi Kalimantan Utara"
+    )
+    return page
+
+
+def choose_products_of_two_households(page: Page) -> list[str]:
+    """On the builder: the first product of two different shops, 1 and 2 per box."""
+    options = page.get_by_label("Produk 1", exact=True).locator("option").all_inner_texts()
+    chosen: dict[str, str] = {}
+    for label in options[1:]:
+        shop = label.split(" · ")[1]
+        chosen.setdefault(shop, label)
+        if len(chosen) == 2:
+            break
+    labels = list(chosen.values())
+    for row, (label, per_box) in enumerate(zip(labels, ("1", "2"), strict=True), start=1):
+        page.get_by_label(f"Produk {row}", exact=True).select_option(label=label)
+        page.get_by_label(f"Jumlah per bingkisan {row}", exact=True).fill(per_box)
+    return [label.split(" · ")[0] for label in labels]
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_officer_builds_a_gift_box_the_head_approves_documents_download(open_phone, event_name):
+    officer = signed_in_phone(open_phone, "officer", OFFICER)
+
+    # The officer puts together five boxes from two households and saves a draft.
+    officer.get_by_role("link", name="Susun bingkisan baru").click()
+    expect(officer.get_by_role("heading", level=1)).to_have_text("Susun bingkisan")
+    officer.get_by_label("Nama acara").fill(event_name)
+    officer.get_by_label("Jumlah bingkisan").fill("5")
+    products = choose_products_of_two_households(officer)
+    officer.get_by_label("Teks kartu ucapan").fill("Selamat datang di Bumi Benuanta")
+    delivery = today_local() + dt.timedelta(days=21)
+    officer.get_by_label("Tanggal pengantaran").fill(delivery.isoformat())
+    officer.get_by_label("Jam pengantaran").fill("10.00 WITA")
+    officer.get_by_label("Alamat pengantaran").fill("Pendopo Gubernur, Tanjung Selor")
+    officer.get_by_label("Kode anggaran (MAK)").fill("5.1.02.01.01.0026")
+    officer.get_by_role("button", name="Simpan dan periksa ketersediaan").click()
+    expect(officer.get_by_role("status")).to_have_text("Bingkisan disimpan sebagai draf penawaran.")
+    expect(officer.get_by_role("heading", level=1)).to_contain_text("Draf #")
+    expect(officer.locator("main .badge")).to_have_text("Draf")
+    for name in products:
+        expect(officer.locator("main table")).to_contain_text(name)
+
+    # Submitted, the quote gets its number and its quotation.
+    officer.get_by_role("button", name="Ajukan untuk disetujui").click()
+    expect(officer.get_by_role("status")).to_have_text("Penawaran diajukan untuk disetujui.")
+    heading = officer.get_by_role("heading", level=1)
+    expect(heading).to_have_text(re.compile(r"^Penawaran PNW/\d{4}/\d{4}$"))
+    number = heading.inner_text().removeprefix("Penawaran ").strip()
+    expect(officer.locator("main .badge")).to_have_text("Menunggu persetujuan")
+    expect(officer.get_by_role("button", name="Setujui")).to_have_count(0)
+
+    # The head of office finds it on the dashboard and approves it.
+    head = signed_in_phone(open_phone, "approver", APPROVER)
+    row = head.locator("main tbody tr").filter(has_text=number)
+    expect(row).to_contain_text(event_name)
+    expect(row).to_contain_text("Menunggu persetujuan")
+    row.get_by_role("link", name=number).click()
+    expect(head.get_by_role("heading", level=1)).to_have_text(f"Penawaran {number}")
+    head.get_by_role("button", name="Setujui").click()
+    expect(head.get_by_role("status")).to_have_text("Penawaran disetujui.")
+    expect(head.locator("main .badge")).to_have_text("Disetujui")
+    expect(head.locator(".timeline li").last).to_contain_text(APPROVER_NAME)
+    expect(head.locator(".timeline li").last).to_contain_text("Menunggu persetujuan → Disetujui")
+
+    # The officer sees the approval and downloads both documents.
+    officer.reload()
+    expect(officer.locator("main .badge")).to_have_text("Disetujui")
+    quotation = officer.get_by_role("link", name=f"Surat penawaran {number} (PDF)", exact=True)
+    order_letter = officer.locator("main a", has_text="Surat pesanan SP/")
+    expect(order_letter).to_have_count(1)
+    with officer.expect_download() as download:
+        quotation.click()
+    assert download.value.suggested_filename == number.replace("/", "-") + ".pdf"
+    assert number in pdf_text(download.value.path().read_bytes())
+    for link in (quotation, order_letter):
+        response = officer.request.get(link.get_attribute("href"))
+        assert response.status == 200
+        assert response.headers["content-type"] == "application/pdf"
+        assert number in pdf_text(response.body())
