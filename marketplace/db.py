@@ -100,9 +100,9 @@ def _begin_sqlite(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_first.get() else "BEGIN")
 
 
-#: Tables and indexes the migrations own that no model describes: the SQLite
-#: full-text table with its shadow tables, and PostgreSQL's search index.
-UNMODELLED_PREFIXES = ("product_search", "ix_products_search")
+#: Tables, columns and indexes the migrations own that no model describes: the SQLite
+#: full-text table with its shadow tables, PostgreSQL's stored search vector and its index.
+UNMODELLED_PREFIXES = ("product_search", "ix_products_search", "search_vector")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

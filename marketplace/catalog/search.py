@@ -47,7 +47,8 @@ def apply_search(stmt: Select, terms: list[str]) -> tuple[Select, object]:
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         tsquery = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
-        vector = func.to_tsvector(literal_column("'simple'::regconfig"), Product.search_text)
+        # A stored generated column (migrations own it): no tokenising at query time.
+        vector = literal_column("products.search_vector")
         stmt = stmt.where(vector.op("@@")(tsquery))
         return stmt, func.ts_rank(vector, tsquery).desc()
     match = " ".join(f'"{term}"*' for term in terms)
