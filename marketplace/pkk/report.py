@@ -80,6 +80,8 @@ class RegionFigures:
     new_households: int = 0
     products_published: int = 0
     reviews_submitted: int = 0
+    #: what buyers paid for the households' goods (before commission, without shipping)
+    revenue_amount: int = 0
 
 
 @dataclass
@@ -88,6 +90,7 @@ class MonthFigures:
     new_households: int = 0
     products_published: int = 0
     reviews_submitted: int = 0
+    revenue_amount: int = 0
 
 
 @dataclass
@@ -124,6 +127,14 @@ class ImpactReport:
     months: list[MonthFigures]
     reviews: ReviewFigures
     assisted: list[HouseholdComparison]
+    #: category name -> revenue, largest first
+    revenue_by_category: dict[str, int] = field(default_factory=dict)
+    #: revenue from government gift orders (they do not become orders yet: always 0 for now)
+    government_revenue_amount: int = 0
+
+    @property
+    def revenue_amount(self) -> int:
+        return sum(r.revenue_amount for r in self.regions)
 
     @property
     def active_households(self) -> int:
@@ -366,6 +377,48 @@ def assisted_households(period: Period) -> list[HouseholdComparison]:
     return sorted(households.values(), key=lambda h: (h.region_name, h.shop_name))
 
 
+@dataclass(frozen=True)
+class Sale:
+    region_id: int
+    category: str
+    paid_at: dt.datetime
+    amount: int
+
+
+def sales(period: Period) -> list[Sale]:
+    """Paid goods of the period, per household part and category, in one statement.
+
+    A part cancelled after payment was refunded, so it does not count.
+    """
+    from marketplace.catalog.models import Category
+    from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
+
+    stmt = (
+        select(
+            Seller.region_id,
+            Category.name,
+            Order.paid_at,
+            func.sum(OrderLine.line_amount),
+        )
+        .select_from(OrderLine)
+        .join(OrderPart, OrderPart.id == OrderLine.part_id)
+        .join(Order, Order.id == OrderPart.order_id)
+        .join(Seller, Seller.id == OrderPart.seller_id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .join(Category, Category.id == Product.category_id)
+        .where(
+            Order.paid_at >= period.start_at,
+            Order.paid_at < period.end_at,
+            OrderPart.status != PartStatus.CANCELLED.value,
+        )
+        .group_by(Seller.region_id, Category.name, Order.paid_at, OrderPart.id)
+    )
+    return [
+        Sale(region_id, category, paid_at, int(amount))
+        for region_id, category, paid_at, amount in db.session.execute(_in_region(stmt, period))
+    ]
+
+
 def impact_report(period: Period) -> ImpactReport:
     """The whole report, in a fixed number of statements."""
     regions = report_regions(period)
@@ -391,12 +444,19 @@ def impact_report(period: Period) -> ImpactReport:
         by_region[region_id].reviews_submitted += count
         months[month].reviews_submitted += count
 
+    by_category: Counter[str] = Counter()
+    for sale in sales(period):
+        by_region[sale.region_id].revenue_amount += sale.amount
+        months[month_of(sale.paid_at)].revenue_amount += sale.amount
+        by_category[sale.category] += sale.amount
+
     return ImpactReport(
         period=period,
         regions=regions,
         months=list(months.values()),
         reviews=review_figures(period, moves),
         assisted=assisted_households(period),
+        revenue_by_category=dict(by_category.most_common()),
     )
 
 
@@ -412,12 +472,12 @@ def report_rows(report: ImpactReport, labels: dict[str, str]) -> list[list[str]]
         ("first_verdicts", report.reviews.first_verdicts),
         ("median_days", report.reviews.median_days_to_verdict),
         ("capital_amount", report.capital_amount),
+        ("revenue_amount", report.revenue_amount),
     ]
     rows += [
         [labels["totals"], labels[key], "" if value is None else str(value)]
         for key, value in totals
     ]
-    rows.append([labels["revenue"], labels["no_sales"], ""])
     rows.append([])
     rows.append(
         [

@@ -198,14 +198,14 @@ def test_the_report_runs_in_a_bounded_number_of_statements(client, login_as, cou
     assert len(many) == len(few), many
 
 
-def test_report_page_shows_charts_tables_and_no_sales_yet(client, login_as, households):
+def test_report_page_shows_charts_tables_and_sales(client, login_as, households):
     login_as("reviewer")
     response = client.get(f"/pkk/laporan?{PERIOD}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.count('<svg class="chart"') == 2 and "<script" not in html
     assert "style=" not in html
-    assert "Belum ada data penjualan" in html
+    assert "Penjualan rumah tangga" in html and "Belum ada penjualan dalam periode ini." in html
     assert '<td>Malinau</td><td class="num">3</td>' in html
     assert "Rp3.500.000" in html
 
@@ -224,7 +224,7 @@ def test_csv_has_the_same_figures(client, login_as, households):
     assert figures["Rumah tangga aktif"] == "3"
     assert figures["Median hari sampai keputusan"] == "2.5"
     assert ["Malinau", "3", "2", "3", "4"] in rows
-    assert ["Penjualan", "Belum ada data penjualan", ""] in rows
+    assert figures["Penjualan rumah tangga (Rp)"] == "0"
 
 
 def test_csv_cells_never_start_a_formula(client, login_as):
@@ -283,3 +283,32 @@ def test_household_figures_are_never_shown_to_others(client, login_as, household
         response = client.get(url)
         assert response.status_code in (302, 403)
         assert "Anyaman A" not in response.get_data(as_text=True)
+
+
+def test_sales_by_kabupaten_month_and_category(payment_gateway):
+    from marketplace.catalog.services import today_local
+    from marketplace.orders import services as orders
+    from marketplace.pkk.report import Period, impact_report
+
+    today = today_local()
+    period = Period(start=today.replace(day=1), end=today, region_id=None)
+    before = impact_report(period)
+    nunukan = factories.make_seller(region_slug="nunukan")
+    tarakan = factories.make_seller(region_slug="tarakan")
+    amplang = factories.make_product(seller=nunukan, category_slug="camilan", price=35000)
+    tas = factories.make_product(seller=tarakan, category_slug="anyaman", price=150000)
+    factories.make_paid_order((amplang, 2), (tas, 1), gateway=payment_gateway)
+    cancelled = factories.make_paid_order((tas, 1), gateway=payment_gateway)
+    orders.cancel_part_for_buyer(cancelled.id, cancelled.parts[0].id, actor_id=None)
+
+    after = impact_report(period)
+    assert after.revenue_amount - before.revenue_amount == 70000 + 150000
+    gained = {
+        r.name: r.revenue_amount - b.revenue_amount
+        for r, b in zip(after.regions, before.regions, strict=True)
+    }
+    assert gained["Nunukan"] == 70000 and gained["Tarakan"] == 150000
+    month = after.months[-1].revenue_amount - before.months[-1].revenue_amount
+    assert month == 220000
+    snacks = after.revenue_by_category.get("Camilan & Kerupuk", 0)
+    assert snacks - before.revenue_by_category.get("Camilan & Kerupuk", 0) == 70000
