@@ -251,15 +251,21 @@ def _orderable():
     )
 
 
-def box_products() -> list[Product]:
-    """The products to choose from, by shop then name."""
-    return list(
-        db.session.scalars(
-            _orderable()
-            .options(selectinload(Product.seller))
-            .order_by(Seller.shop_name, Product.name)
-        )
+def box_products() -> list[tuple[Product, bool]]:
+    """The products to choose from: the PKK's official gifts first, then by shop and name.
+
+    Each comes with whether it is one of the official gifts.
+    """
+    from marketplace.pkk.models import OfficialGift
+
+    rows = db.session.execute(
+        _orderable()
+        .add_columns(OfficialGift.id.is_not(None))
+        .outerjoin(OfficialGift, OfficialGift.product_id == Product.id)
+        .options(selectinload(Product.seller))
+        .order_by(OfficialGift.id.is_(None), OfficialGift.position, Seller.shop_name, Product.name)
     )
+    return [(product, bool(official)) for product, official in rows]
 
 
 def _check_order(order: BoxOrder) -> list[tuple[Product, int]]:

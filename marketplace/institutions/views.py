@@ -24,6 +24,7 @@ from marketplace.institutions.forms import (
     TemplateForm,
 )
 from marketplace.institutions.models import DocumentKind, QuoteStatus
+from marketplace.money import format_rupiah
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
@@ -138,8 +139,12 @@ def dashboard():
 
 def _builder_choices(form: BuilderForm) -> None:
     choices = [(0, _("— pilih produk —"))] + [
-        (p.id, f"{p.name} · {p.seller.shop_name} · Rp{p.price_amount:,}".replace(",", "."))
-        for p in services.box_products()
+        (
+            p.id,
+            ("★ " + _("Oleh-oleh resmi") + ": " if official else "")
+            + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_amount)}",
+        )
+        for p, official in services.box_products()
     ]
     for entry in form.lines:
         entry.product_id.choices = choices

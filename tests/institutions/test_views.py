@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -264,3 +265,16 @@ def test_quote_page_runs_a_fixed_number_of_queries(client, login_as, office, cou
     with count_queries() as many:
         assert client.get(big_url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_builder_offers_the_official_gifts_first(client, office):
+    _institution, officer, _head = office
+    gift = factories.make_official_gift()
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = officer.session_token
+    html = client.get("/instansi/bingkisan/baru").get_data(as_text=True)
+    first_line = html.split('name="lines-0-product_id"', 1)[1].split("</select>", 1)[0]
+    values = re.findall(r'<option (?:selected )?value="(\d+)"', first_line)
+    assert values[:2] == ["0", str(gift.product_id)]
+    assert "★ Oleh-oleh resmi" in first_line.split("</option>")[1]
