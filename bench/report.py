@@ -231,8 +231,8 @@ def _impact(result: dict, note: dict) -> list[str]:
         f"{result['status_changes']:,} status changes, {result['training_attendances']:,} "
         f"training attendances, {result['packaging_helps']:,} packaging helps, "
         f"{result['capital_assistances']:,} capital assistances; period {period[0]} to "
-        f"{period[1]}, the whole province. Median of {note.get('runs')} runs. No revenue "
-        "section yet (it comes with sales figures).",
+        f"{period[1]}, the whole province. Median of {note.get('runs')} runs. The generated "
+        "data has no orders yet, so the sales section runs on none.",
         "",
         "| figure | value |",
         "|---|---|",
