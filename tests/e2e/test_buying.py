@@ -17,6 +17,7 @@ from marketplace.db import db
 from marketplace.demo_data import DEMO_PASSWORD
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, OrderStatus
 from marketplace.payments.models import Payment, WebhookEvent
+from marketplace.payouts.models import LedgerEntry
 from marketplace.sellers.models import Seller
 
 pytestmark = pytest.mark.e2e
@@ -55,6 +56,8 @@ def _purge_orders() -> None:
     db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(ids)))
     parts = select(OrderPart.id).where(OrderPart.order_id.in_(ids))
     db.session.execute(delete(OrderLine).where(OrderLine.part_id.in_(parts)))
+    # the test database's teardown: the application itself never deletes ledger rows
+    db.session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(parts)))
     db.session.execute(delete(WebhookEvent).where(WebhookEvent.event_type.like("payment_%")))
     db.session.execute(delete(Payment).where(Payment.intent_id.in_(intents)))
     db.session.execute(delete(OrderPart).where(OrderPart.order_id.in_(ids)))
