@@ -46,16 +46,6 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
-def _rates(text: str) -> dict[str, int]:
-    """``"kue-kering=300,anyaman=0"`` -> ``{"kue-kering": 300, "anyaman": 0}``."""
-    rates = {}
-    for item in text.split(","):
-        if item.strip():
-            slug, _, value = item.partition("=")
-            rates[slug.strip()] = int(value)
-    return rates
-
-
 def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
     """Return the settings for this process, environment first."""
     database_url = os.environ.get("DATABASE_URL") or (
@@ -95,10 +85,6 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "PRODUCTS_PER_PAGE": 24,
         "COMPRESS_MIN_SIZE": 500,
         "COMPRESS_ALGORITHM": ["br", "gzip"],
-        # Commission in basis points (500 = 5%), frozen on each order part at the sale;
-        # per category: COMMISSION_CATEGORY_BP="kue-kering=300,anyaman=0".
-        "COMMISSION_RATE_BP": int(os.environ.get("COMMISSION_RATE_BP", "500")),
-        "COMMISSION_CATEGORY_BP": _rates(os.environ.get("COMMISSION_CATEGORY_BP", "")),
         # Payments: Stripe when a secret key is set, local "Mode uji" otherwise.
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
