@@ -203,9 +203,16 @@ def refund_part(part_id: int) -> Refund | None:
     )
     if payment is None:
         return None
+    # What an admin already gave back for this part is not given twice.
+    given = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part.id)
+    )
+    rest = part.items_amount + part.shipping_amount - (given or 0)
+    if rest <= 0:
+        return None
     return queue_refund(
         payment,
-        part.items_amount + part.shipping_amount,
+        rest,
         RefundReason.PART_CANCELLED,
         f"part-{part.id}-refund",
         part_id=part.id,

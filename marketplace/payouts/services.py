@@ -159,9 +159,9 @@ def record_delivery_entries(part: OrderPart) -> bool:
 
 
 def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> bool:
-    """Money given back for a part reverses its entries, in proportion to what it paid:
-    the household's share, the commission and the shipping, from pending before
-    delivery and from available after it.
+    """Money given back for a part reverses its entries, in proportion to what is left of
+    them: the household's share and shipping (pending before delivery, available after
+    it) and the commission. Giving back all that is left leaves every one at zero.
 
     Refunds of a whole payment (a duplicate, a late payment without stock) never
     reached the ledger, so they write nothing.
@@ -171,15 +171,18 @@ def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> b
     part = db.session.get(OrderPart, part_id)
     if part is None or not _event_exists(f"part-{part.id}-paid"):
         return False
-    commission, share = commission_split(part.items_amount, part.commission_rate_bp)
-    back_share, back_commission, back_shipping = split_largest_remainder(
-        amount, [share, commission, part.shipping_amount]
-    )
-    legs: list[Leg] = [(Account.REFUNDS, amount), (Account.PLATFORM_COMMISSION, -back_commission)]
+    sums = _part_sums(part.id)
     if _event_exists(f"part-{part.id}-delivered"):
-        legs.append((Account.SELLER_AVAILABLE, -(back_share + back_shipping)))
+        accounts = [Account.SELLER_AVAILABLE, Account.PLATFORM_COMMISSION]
     else:
-        legs += [(Account.SELLER_PENDING, -back_share), (Account.SHIPPING, -back_shipping)]
+        accounts = [Account.SELLER_PENDING, Account.SHIPPING, Account.PLATFORM_COMMISSION]
+    left = [max(sums.get(account.value, 0), 0) for account in accounts]
+    if sum(left) == 0:
+        return False
+    # Never more than is left for the part (the refund rules cap it too).
+    back = split_largest_remainder(min(amount, sum(left)), left)
+    legs: list[Leg] = [(Account.REFUNDS, sum(back))]
+    legs += [(account, -share) for account, share in zip(accounts, back, strict=True)]
     return write_event(f"refund-{refund_id}", part, legs)
 
 

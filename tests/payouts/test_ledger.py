@@ -245,3 +245,16 @@ def test_no_code_updates_or_deletes_ledger_rows():
     payouts_code = "".join(p.read_text() for p in (root / "payouts").glob("*.py"))
     assert not re.search(r"\b(update|delete)\(", payouts_code)
     assert offenders == []
+
+
+def test_cancelling_a_part_already_partly_refunded_gives_back_only_the_rest(two_households):
+    order, _payment, amplang, _rotan = two_households
+    admin = factories.make_user()
+    payments.refund_by_admin(order.id, amplang.id, 5_000, refund_key="k2", actor_id=admin.id)
+    orders.cancel_part_for_buyer(order.id, amplang.id, actor_id=None)
+    refund = payments.refund_part(amplang.id)
+    assert refund is not None
+    assert refund.amount == 33_333 + amplang.shipping_amount - 5_000
+    assert payouts.balances_of(amplang.seller_id) == payouts.Balances(0, 0, 0)
+    assert sum(e.amount for e in entries(amplang.id) if e.account == "platform_commission") == 0
+    assert_every_event_sums_to_zero()
