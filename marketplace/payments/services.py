@@ -207,7 +207,8 @@ def refund_part(part_id: int) -> Refund | None:
     given = db.session.scalar(
         select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part.id)
     )
-    rest = part.items_amount + part.shipping_amount - (given or 0)
+    # int(): PostgreSQL sums BIGINT into NUMERIC
+    rest = part.items_amount + part.shipping_amount - int(given or 0)
     if rest <= 0:
         return None
     return queue_refund(

@@ -180,7 +180,7 @@ def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> b
     if sum(left) == 0:
         return False
     # Never more than is left for the part (the refund rules cap it too).
-    back = split_largest_remainder(min(amount, sum(left)), left)
+    back = split_largest_remainder(min(int(amount), sum(left)), left)
     legs: list[Leg] = [(Account.REFUNDS, sum(back))]
     legs += [(account, -share) for account, share in zip(accounts, back, strict=True)]
     return write_event(f"refund-{refund_id}", part, legs)
