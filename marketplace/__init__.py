@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.institutions.views import bp as institutions_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.payments.views import bp as payments_bp
+    from marketplace.payouts.views import bp as payouts_bp
     from marketplace.pkk.views import bp as pkk_bp
     from marketplace.sellers.views import bp as sellers_bp
     from marketplace.site import bp as site_bp
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_bp,
         orders_bp,
         payments_bp,
+        payouts_bp,
         institutions_bp,
     )
     for blueprint in blueprints:

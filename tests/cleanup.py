@@ -8,6 +8,7 @@ from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, OrderStatus
 from marketplace.payments.models import Payment, WebhookEvent
+from marketplace.payouts.models import LedgerEntry
 
 
 def purge_orders_of(email: str) -> None:
@@ -39,6 +40,8 @@ def _purge(session, email: str) -> None:
     session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(ids)))
     parts = select(OrderPart.id).where(OrderPart.order_id.in_(ids))
     session.execute(delete(OrderLine).where(OrderLine.part_id.in_(parts)))
+    # The test database's teardown: the application itself never deletes ledger rows.
+    session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(parts)))
     session.execute(delete(WebhookEvent).where(WebhookEvent.event_type.like("payment_%")))
     session.execute(delete(Payment).where(Payment.intent_id.in_(intents)))
     session.execute(delete(OrderPart).where(OrderPart.order_id.in_(ids)))

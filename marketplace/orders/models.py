@@ -190,6 +190,8 @@ class OrderPart(db.Model):
     weight_grams: Mapped[int]
     courier: Mapped[str] = mapped_column(String(60), default="")
     tracking_number: Mapped[str] = mapped_column(String(60), default="")
+    #: the platform's commission on the goods, frozen at the time of sale (500 = 5%)
+    commission_rate_bp: Mapped[int] = mapped_column(default=500, server_default="500")
 
     order: Mapped[Order] = relationship(back_populates="parts")
     seller: Mapped[Seller] = relationship()

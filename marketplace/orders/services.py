@@ -39,6 +39,7 @@ from marketplace.orders.models import (
     PartStatus,
     ProductionDay,
 )
+from marketplace.payouts import services as payouts
 from marketplace.sellers.models import Seller
 
 MAX_QUANTITY = 99
@@ -466,6 +467,7 @@ def place_order(
             items_amount=group.items_amount,
             shipping_amount=group.shipping_amount,
             weight_grams=group.weight_grams,
+            commission_rate_bp=payouts.commission_rate_bp(line.product for line in group.lines),
         )
         for line in group.lines:
             product = line.product
@@ -879,4 +881,6 @@ def move_part_for_seller(
         raise MoveRefused(_l("Pesanan ini dikirim, bukan diambil sendiri."))
     if not _move_part(part, to, actor_kind="seller", actor_id=actor_id, values=values):
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+    if to is PartStatus.DELIVERED:
+        payouts.record_delivery_entries(part)
     return part

@@ -26,6 +26,7 @@ from marketplace.payments.models import (
     RefundStatus,
     WebhookEvent,
 )
+from marketplace.payouts import services as payouts
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ def record_intent(intent: Intent) -> list[int]:
     if order.status == OrderStatus.AWAITING_PAYMENT.value and orders.expire_order(order.id):
         db.session.refresh(order)
     if orders.mark_order_paid(order, note=intent.id):
+        payouts.record_payment_entries(order)
         return []
     reason = RefundReason.DUPLICATE
     if order.status == OrderStatus.EXPIRED.value:
@@ -185,6 +187,7 @@ def queue_refund(
     )
     db.session.add(refund)
     db.session.flush()
+    payouts.record_refund_entries(refund.id, part_id, amount)
     return refund
 
 
@@ -200,9 +203,17 @@ def refund_part(part_id: int) -> Refund | None:
     )
     if payment is None:
         return None
+    # What an admin already gave back for this part is not given twice.
+    given = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part.id)
+    )
+    # int(): PostgreSQL sums BIGINT into NUMERIC
+    rest = part.items_amount + part.shipping_amount - int(given or 0)
+    if rest <= 0:
+        return None
     return queue_refund(
         payment,
-        part.items_amount + part.shipping_amount,
+        rest,
         RefundReason.PART_CANCELLED,
         f"part-{part.id}-refund",
         part_id=part.id,

@@ -109,6 +109,7 @@ ACCESS = [
     ("GET",  "/akun/pesanan",                              302, 200, 200, 200, 200, 200),
     # A household's inbox: its own parts only.
     ("GET",  "/penjual/pesanan",                           302, 403, 200, 403, 403, 404),
+    ("GET",  "/penjual/pendapatan",                        302, 403, 200, 403, 403, 404),
     ("GET",  "/penjual/pesanan/{own_part}",                302, 403, 200, 403, 403, 200),
     ("POST", "/penjual/pesanan/{own_part}",                302, 403, 303, 403, 403, 303),
     ("GET",  "/penjual/pesanan/{other_part}",              302, 403, 404, 403, 403, 404),

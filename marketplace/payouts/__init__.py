@@ -1,0 +1,1 @@
+"""Money back to the households: the append-only ledger and the commission."""

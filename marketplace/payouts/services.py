@@ -1,0 +1,261 @@
+"""The ledger and the commission: entries written with the state move that causes them.
+
+Every function flushes and never commits. Entries are only ever inserted; a
+balance is a sum of entries; a correction is a new event. An event key is per
+order part, and writing an event that is already there changes nothing, so a
+replayed webhook or a repeated call adds no money.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from marketplace.catalog.models import Product
+from marketplace.db import db
+from marketplace.orders.models import Order, OrderPart, PartStatus
+from marketplace.payouts.models import Account, LedgerEntry
+
+#: the platform's rate when no setting says otherwise: 500 basis points = 5%
+DEFAULT_COMMISSION_RATE_BP = 500
+FULL_BP = 10_000
+
+Leg = tuple[Account, int]
+
+
+# --- commission ---------------------------------------------------------------------------
+
+
+def split_largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
+    """Split whole rupiah ``total`` in proportion to ``weights``; the shares add up exactly.
+
+    Each share is floored, and the rupiah left over go one each to the largest
+    remainders (ties to the earlier weight). A negative total splits like its
+    opposite, negated.
+    """
+    if any(weight < 0 for weight in weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(weights)
+    if not weights or weight_sum == 0:
+        if total == 0:
+            return [0] * len(weights)
+        raise ValueError("cannot split a non-zero total over zero weights")
+    if total < 0:
+        return [-share for share in split_largest_remainder(-total, weights)]
+    shares = [total * weight // weight_sum for weight in weights]
+    remainders = [total * weight % weight_sum for weight in weights]
+    left = total - sum(shares)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[:left]:
+        shares[i] += 1
+    return shares
+
+
+def commission_split(items_amount: int, rate_bp: int) -> tuple[int, int]:
+    """(commission, household share) of a part's goods; the two add up to the goods."""
+    commission, share = split_largest_remainder(items_amount, [rate_bp, FULL_BP - rate_bp])
+    return commission, share
+
+
+def commission_rate_bp(products: Iterable[Product]) -> int:
+    """The rate to freeze on a part at the time of sale.
+
+    ``COMMISSION_CATEGORY_BP`` overrides the platform's ``COMMISSION_RATE_BP`` for a
+    category; a part whose products all share one overridden rate gets it, any
+    other part gets the platform rate.
+    """
+    default = int(current_app.config.get("COMMISSION_RATE_BP", DEFAULT_COMMISSION_RATE_BP))
+    overrides: dict[str, int] = current_app.config.get("COMMISSION_CATEGORY_BP") or {}
+    rates = {overrides.get(product.category.slug, default) for product in products}
+    rate = rates.pop() if len(rates) == 1 else default
+    if not 0 <= rate <= FULL_BP:
+        raise ValueError("a commission rate is between 0 and 10000 basis points")
+    return rate
+
+
+# --- writing events -----------------------------------------------------------------------
+
+
+def _event_exists(event_key: str) -> bool:
+    return (
+        db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.event_key == event_key))
+        is not None
+    )
+
+
+def write_event(event_key: str, part: OrderPart, legs: Sequence[Leg]) -> bool:
+    """Write one money event for one part; False (and nothing written) when it is there."""
+    if sum(amount for _, amount in legs) != 0:
+        raise ValueError(f"ledger event {event_key} does not sum to zero")
+    accounts = [account for account, _ in legs]
+    if len(set(accounts)) != len(accounts):
+        raise ValueError(f"ledger event {event_key} names an account twice")
+    if _event_exists(event_key):
+        return False
+    for account, amount in legs:
+        if amount:
+            db.session.add(
+                LedgerEntry(
+                    event_key=event_key,
+                    account=account.value,
+                    seller_id=part.seller_id,
+                    order_part_id=part.id,
+                    amount=amount,
+                )
+            )
+    # The unique (event_key, account) refuses a concurrent twin here.
+    db.session.flush()
+    return True
+
+
+def _part_sums(part_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.order_part_id == part_id)
+        .group_by(LedgerEntry.account)
+    )
+    return {account: int(total) for account, total in rows}
+
+
+def record_payment_entries(order: Order) -> int:
+    """The order is paid: per part, goods minus commission pending for the household,
+    commission to the platform, shipping pending for the household (it pays the courier).
+
+    Returns how many events were written (0 when they already were).
+    """
+    written = 0
+    for part in order.parts:
+        if part.status == PartStatus.CANCELLED.value:
+            continue
+        commission, share = commission_split(part.items_amount, part.commission_rate_bp)
+        legs: list[Leg] = [
+            (Account.BUYER_FUNDS, -(part.items_amount + part.shipping_amount)),
+            (Account.PLATFORM_COMMISSION, commission),
+            (Account.SELLER_PENDING, share),
+            (Account.SHIPPING, part.shipping_amount),
+        ]
+        written += write_event(f"part-{part.id}-paid", part, legs)
+    return written
+
+
+def record_delivery_entries(part: OrderPart) -> bool:
+    """The part is delivered: what is pending for it (share and shipping) becomes available."""
+    sums = _part_sums(part.id)
+    pending = sums.get(Account.SELLER_PENDING.value, 0)
+    shipping = sums.get(Account.SHIPPING.value, 0)
+    if not pending and not shipping:
+        return False
+    legs: list[Leg] = [
+        (Account.SELLER_PENDING, -pending),
+        (Account.SHIPPING, -shipping),
+        (Account.SELLER_AVAILABLE, pending + shipping),
+    ]
+    return write_event(f"part-{part.id}-delivered", part, legs)
+
+
+def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> bool:
+    """Money given back for a part reverses its entries, in proportion to what is left of
+    them: the household's share and shipping (pending before delivery, available after
+    it) and the commission. Giving back all that is left leaves every one at zero.
+
+    Refunds of a whole payment (a duplicate, a late payment without stock) never
+    reached the ledger, so they write nothing.
+    """
+    if part_id is None:
+        return False
+    part = db.session.get(OrderPart, part_id)
+    if part is None or not _event_exists(f"part-{part.id}-paid"):
+        return False
+    sums = _part_sums(part.id)
+    if _event_exists(f"part-{part.id}-delivered"):
+        accounts = [Account.SELLER_AVAILABLE, Account.PLATFORM_COMMISSION]
+    else:
+        accounts = [Account.SELLER_PENDING, Account.SHIPPING, Account.PLATFORM_COMMISSION]
+    left = [max(sums.get(account.value, 0), 0) for account in accounts]
+    if sum(left) == 0:
+        return False
+    # Never more than is left for the part (the refund rules cap it too).
+    back = split_largest_remainder(min(int(amount), sum(left)), left)
+    legs: list[Leg] = [(Account.REFUNDS, sum(back))]
+    legs += [(account, -share) for account, share in zip(accounts, back, strict=True)]
+    return write_event(f"refund-{refund_id}", part, legs)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balances:
+    pending: int
+    available: int
+    paid_out: int
+
+
+def balances_of(seller_id: int) -> Balances:
+    rows = db.session.execute(
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.seller_id == seller_id)
+        .group_by(LedgerEntry.account)
+    )
+    sums = {account: int(total) for account, total in rows}
+    return Balances(
+        pending=sums.get(Account.SELLER_PENDING.value, 0) + sums.get(Account.SHIPPING.value, 0),
+        available=sums.get(Account.SELLER_AVAILABLE.value, 0),
+        paid_out=sums.get(Account.SELLER_PAID_OUT.value, 0),
+    )
+
+
+@dataclass
+class PartEarnings:
+    """One order part as its household sees its money."""
+
+    part: OrderPart
+    entries: list[LedgerEntry] = field(default_factory=list)
+
+    def _sum(self, *accounts: Account) -> int:
+        names = {account.value for account in accounts}
+        return sum(entry.amount for entry in self.entries if entry.account in names)
+
+    @property
+    def commission(self) -> int:
+        return self._sum(Account.PLATFORM_COMMISSION)
+
+    @property
+    def earned(self) -> int:
+        """What the household has from this part now: share and shipping, net of refunds."""
+        return self._sum(
+            Account.SELLER_PENDING,
+            Account.SHIPPING,
+            Account.SELLER_AVAILABLE,
+            Account.SELLER_PAID_OUT,
+        )
+
+    @property
+    def refunded(self) -> int:
+        return self._sum(Account.REFUNDS)
+
+
+def list_part_earnings(seller_id: int, limit: int = 100) -> list[PartEarnings]:
+    """A household's parts that have ledger entries, newest first, with their entries."""
+    entries = db.session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.seller_id == seller_id, LedgerEntry.order_part_id.is_not(None))
+        .order_by(LedgerEntry.id)
+    )
+    by_part: dict[int, list[LedgerEntry]] = defaultdict(list)
+    for entry in entries:
+        assert entry.order_part_id is not None
+        by_part[entry.order_part_id].append(entry)
+    part_ids = sorted(by_part, reverse=True)[:limit]
+    parts = db.session.scalars(
+        select(OrderPart)
+        .where(OrderPart.id.in_(part_ids), OrderPart.seller_id == seller_id)
+        .options(joinedload(OrderPart.order))
+        .order_by(OrderPart.id.desc())
+    )
+    return [PartEarnings(part, by_part[part.id]) for part in parts]

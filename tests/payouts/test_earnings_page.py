@@ -1,0 +1,87 @@
+"""The household's earnings page: its own money only, in whole rupiah."""
+
+from __future__ import annotations
+
+from marketplace.db import db
+from marketplace.money import format_rupiah
+from marketplace.orders import services as orders
+from marketplace.payments import services as payments
+from tests import factories
+
+
+def paid_order(gateway, *lines):
+    order = factories.make_order(*lines)
+    payment = payments.open_payment(order.id, gateway)
+    payments.record_intent(
+        gateway.complete(payment.intent_id, amount=payment.amount, order_id=order.id, succeed=True)
+    )
+    db.session.commit()
+    return order
+
+
+def test_a_household_sees_its_balances_and_each_part(client, login_as, payment_gateway):
+    amplang = factories.make_seller(shop_name="Amplang Ibu A")
+    rotan = factories.make_seller(shop_name="Rotan Ibu B")
+    order = paid_order(
+        payment_gateway,
+        (factories.make_product(seller=amplang, price=35_000), 1),
+        (factories.make_product(seller=rotan, price=123_456), 1),
+    )
+    parts = {part.seller_id: part for part in order.parts}
+    mine, theirs = parts[amplang.id], parts[rotan.id]
+    orders.move_part_for_seller(mine.id, amplang.id, "accept", actor_id=amplang.user_id)
+    db.session.commit()
+
+    login_as(user=amplang.user)
+    response = client.get("/penjual/pendapatan")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    pending = 33_250 + mine.shipping_amount
+    assert f'data-balance="pending">{format_rupiah(pending)}<' in page
+    assert 'data-balance="available">Rp0<' in page
+    assert 'data-balance="paid_out">Rp0<' in page
+    assert f'data-part="{mine.id}"' in page and order.number in page
+    assert "Komisi 5%" in page and format_rupiah(1_750) in page
+    assert format_rupiah(35_000) in page
+    # another household's part and money are not there
+    assert f'data-part="{theirs.id}"' not in page
+    assert format_rupiah(123_456) not in page
+
+
+def test_delivered_money_shows_as_available(client, login_as, payment_gateway):
+    seller = factories.make_seller()
+    order = paid_order(payment_gateway, (factories.make_product(seller=seller, price=20_000), 1))
+    part = order.parts[0]
+    for action, extra in (
+        ("accept", {}),
+        ("ship", {"courier": "JNE", "tracking_number": "JNE1"}),
+        ("delivered", {}),
+    ):
+        orders.move_part_for_seller(part.id, seller.id, action, actor_id=seller.user_id, **extra)
+    db.session.commit()
+    login_as(user=seller.user)
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    available = 19_000 + part.shipping_amount
+    assert f'data-balance="available">{format_rupiah(available)}<' in page
+    assert 'data-balance="pending">Rp0<' in page
+
+
+def test_a_new_household_sees_an_empty_page(client, login_as):
+    seller = factories.make_seller()
+    login_as(user=seller.user)
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    assert "Belum ada pendapatan." in page
+
+
+def test_the_page_speaks_english(client, login_as):
+    seller = factories.make_seller()
+    login_as(user=seller.user)
+    client.post("/bahasa", data={"locale": "en", "next": "/"})
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    assert "Earnings" in page and "Ready to pay out" in page
+
+
+def test_the_inbox_links_to_the_earnings(client, login_as):
+    seller = factories.make_seller()
+    login_as(user=seller.user)
+    assert 'href="/penjual/pendapatan"' in client.get("/penjual/pesanan").get_data(as_text=True)

@@ -1,0 +1,143 @@
+"""A model of the money flow: any sequence of orders, payments, deliveries, cancellations
+and refunds keeps the ledger balanced and never owes a household less than zero."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from marketplace.db import db
+from marketplace.errors import MarketplaceError
+from marketplace.orders import services as orders
+from marketplace.orders.models import OrderPart, PartStatus
+from marketplace.payments import services as payments
+from marketplace.payments.models import Refund
+from marketplace.payouts import services as payouts
+from marketplace.payouts.models import LedgerEntry
+from tests import factories
+
+STEP = st.one_of(
+    st.tuples(st.just("order"), st.integers(0, 2), st.integers(0, 2)),
+    st.tuples(st.just("deliver"), st.integers(0, 30)),
+    st.tuples(st.just("cancel"), st.integers(0, 30)),
+    st.tuples(st.just("refund"), st.integers(0, 30), st.integers(1, 150_000)),
+)
+
+
+def sums_by(column, *where) -> dict:
+    rows = db.session.execute(
+        select(column, func.sum(LedgerEntry.amount)).where(*where).group_by(column)
+    )
+    return {key: int(total) for key, total in rows}
+
+
+def check_invariants(paid_total: int, sellers) -> None:
+    # every event sums to zero
+    assert all(total == 0 for total in sums_by(LedgerEntry.event_key).values())
+    accounts = sums_by(LedgerEntry.account)
+    # the ledger holds what the buyers paid and what was given back, to the rupiah
+    assert -accounts.get("buyer_funds", 0) == paid_total
+    part_refunds = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id.is_not(None))
+    )
+    assert accounts.get("refunds", 0) == part_refunds
+    for seller in sellers:
+        balances = payouts.balances_of(seller.id)
+        assert balances.pending >= 0 and balances.available >= 0
+    for part_id, commission in sums_by(
+        LedgerEntry.order_part_id, LedgerEntry.account == "platform_commission"
+    ).items():
+        assert commission >= 0, part_id
+    # a delivered part has nothing left pending
+    for part in db.session.scalars(
+        select(OrderPart).where(OrderPart.status == PartStatus.DELIVERED.value)
+    ):
+        pending = sums_by(
+            LedgerEntry.account,
+            LedgerEntry.order_part_id == part.id,
+            LedgerEntry.account.in_(("seller_pending", "shipping")),
+        )
+        assert not any(pending.values())
+
+
+def run(step, state) -> None:
+    kind, *args = step
+    parts = state["parts"]
+    if kind == "order":
+        lines = [(p, n) for p, n in zip(state["products"], args, strict=True) if n]
+        if not lines:
+            return
+        order = factories.make_order(*lines)
+        payment = payments.open_payment(order.id, state["gateway"])
+        state["gateway"].complete(
+            payment.intent_id, amount=payment.amount, order_id=order.id, succeed=True
+        )
+        intent = state["gateway"].retrieve_intent(payment.intent_id)
+        payments.record_intent(intent)
+        payments.record_intent(intent)  # the webhook again
+        state["paid"] += order.total_amount
+        parts.extend(order.parts)
+        return
+    if not parts:
+        return
+    part = parts[args[0] % len(parts)]
+    seller_id, actor = part.seller_id, part.seller.user_id
+    if kind == "deliver":
+        orders.move_part_for_seller(part.id, seller_id, "accept", actor_id=actor)
+        orders.move_part_for_seller(
+            part.id, seller_id, "ship", actor_id=actor, courier="JNE", tracking_number="J1"
+        )
+        orders.move_part_for_seller(part.id, seller_id, "delivered", actor_id=actor)
+    elif kind == "cancel":
+        orders.cancel_part_for_buyer(part.order_id, part.id, actor_id=None)
+        payments.refund_part(part.id)
+    else:
+        state["n"] += 1
+        payments.refund_by_admin(
+            part.order_id,
+            part.id,
+            args[1],
+            refund_key=f"model-{state['n']}",
+            actor_id=state["admin"].id,
+        )
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(STEP, max_size=10),
+    prices=st.tuples(st.integers(10_000, 99_999), st.integers(10_000, 99_999)),
+    rate_bp=st.integers(0, 10_000),
+)
+def test_any_sequence_keeps_the_ledger_balanced(app, payment_gateway, steps, prices, rate_bp):
+    savepoint = db.session.begin_nested()
+    app.config["COMMISSION_RATE_BP"] = rate_bp
+    try:
+        sellers = [factories.make_seller(), factories.make_seller()]
+        state = {
+            "gateway": payment_gateway,
+            "products": [
+                factories.make_product(seller=seller, price=price, stock=1_000)
+                for seller, price in zip(sellers, prices, strict=True)
+            ],
+            "parts": [],
+            "paid": 0,
+            "n": 0,
+            "admin": factories.make_user(),
+        }
+        for step in steps:
+            try:
+                with db.session.begin_nested():
+                    run(step, state)
+            except MarketplaceError:
+                pass  # refused moves roll back to here, ledger entries included
+            check_invariants(state["paid"], sellers)
+    finally:
+        app.config.pop("COMMISSION_RATE_BP", None)
+        savepoint.rollback()
+        # rows rolled back give their ids to the next example: forget the old objects
+        db.session.expunge_all()
