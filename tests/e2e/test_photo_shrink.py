@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,14 +20,11 @@ from tests.servers import ROOT, gunicorn
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium")
 FLASK = str(Path(sys.executable).parent / "flask")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on this machine")
     instance = tmp_path_factory.mktemp("e2e-instance")
     database = instance / "e2e.db"
     env = {
