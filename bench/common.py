@@ -211,6 +211,34 @@ def scratch_app(database_url: str, name: str):
     return app
 
 
+def product_row(template, *, name: str, search_parts: tuple, **values) -> dict:
+    """A products row for bulk inserts: ``template``'s fields, overridden by ``values``.
+
+    The search text is built as ``refresh_search_text`` builds it: name, description, unit,
+    then ``search_parts`` (category names, shop, region).
+    """
+    from marketplace.catalog.search import build_search_text
+
+    row = {
+        "category_id": template.category_id,
+        "description": template.description,
+        "price_amount": template.price_amount,
+        "is_made_to_order": template.is_made_to_order,
+        "weight_grams": template.weight_grams,
+        "unit": template.unit,
+        "kind": template.kind,
+        "pirt_number": template.pirt_number,
+        "licence_valid_until": template.licence_valid_until,
+        "halal_number": template.halal_number,
+        "shelf_life_days": template.shelf_life_days,
+        "lead_time_days": template.lead_time_days,
+        "name": name,
+        "search_text": build_search_text(name, template.description, template.unit, *search_parts),
+    }
+    row.update(values)
+    return row
+
+
 PRODUCT_COLUMNS = (
     "id",
     "slug",
@@ -256,7 +284,6 @@ def grow_catalogue(total: int, seed: int = 2026) -> int:
     from sqlalchemy import func, insert, select, text
 
     from marketplace.catalog.models import Category, Product, ProductPhoto
-    from marketplace.catalog.search import build_search_text
     from marketplace.db import db, now_utc
     from marketplace.sellers.models import Seller
 
@@ -280,38 +307,25 @@ def grow_catalogue(total: int, seed: int = 2026) -> int:
         published = now - dt.timedelta(minutes=rng.randrange(0, 3 * 365 * 24 * 60))
         status = rng.choice(NOT_PUBLIC) if rng.random() < 0.1 else "published"
         products.append(
-            {
-                "id": number,
-                "slug": f"{template.slug}-{number}",
-                "seller_id": seller.id,
-                "category_id": category.id,
-                "name": name,
-                "description": template.description,
-                "price_amount": max(1000, template.price_amount + rng.randrange(-5, 6) * 1000),
-                "stock": rng.randrange(0, 60),
-                "is_made_to_order": template.is_made_to_order,
-                "weight_grams": template.weight_grams,
-                "unit": template.unit,
-                "kind": template.kind,
-                "pirt_number": template.pirt_number,
-                "licence_valid_until": template.licence_valid_until,
-                "halal_number": template.halal_number,
-                "shelf_life_days": template.shelf_life_days,
-                "lead_time_days": template.lead_time_days,
-                "status": status,
-                "search_text": build_search_text(
-                    name,
-                    template.description,
-                    template.unit,
+            product_row(
+                template,
+                id=number,
+                slug=f"{template.slug}-{number}",
+                seller_id=seller.id,
+                name=name,
+                search_parts=(
                     category.name,
                     category.name_en,
                     seller.shop_name,
                     regions[seller.id],
                 ),
-                "published_at": published if status == "published" else None,
-                "created_at": published,
-                "updated_at": published,
-            }
+                price_amount=max(1000, template.price_amount + rng.randrange(-5, 6) * 1000),
+                stock=rng.randrange(0, 60),
+                status=status,
+                published_at=published if status == "published" else None,
+                created_at=published,
+                updated_at=published,
+            )
         )
         photo = photos[template.id]
         product_photos.append(

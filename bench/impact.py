@@ -18,7 +18,7 @@ import os
 import random
 import time
 
-from bench.common import counting_statements, log, median
+from bench.common import counting_statements, log, median, product_row
 from bench.common import scratch_app as make_app
 from bench.scale import SERVER, _admin, _summary
 
@@ -45,7 +45,6 @@ def grow_households(seed: int = 2026) -> dict[str, int]:
 
     from marketplace.accounts.models import User
     from marketplace.catalog.models import Product, ProductStatusChange, Region
-    from marketplace.catalog.search import build_search_text
     from marketplace.db import db, now_utc
     from marketplace.pkk.models import (
         CapitalAssistance,
@@ -135,38 +134,20 @@ def grow_households(seed: int = 2026) -> dict[str, int]:
             published_at = next((m[2] for m in moves if m[1] == "published"), None)
             name = f"{template.name} {number}-{len(products)}"
             products.append(
-                {
-                    "id": pid,
-                    "slug": f"{template.slug}-rt-{pid}",
-                    "seller_id": sid,
-                    "category_id": template.category_id,
-                    "name": name,
-                    "description": template.description,
-                    "price_amount": template.price_amount,
-                    "stock": rng.randrange(0, 40),
-                    "is_made_to_order": False,
-                    "weight_grams": template.weight_grams,
-                    "unit": template.unit,
-                    "kind": template.kind,
-                    "pirt_number": template.pirt_number,
-                    "licence_valid_until": template.licence_valid_until,
-                    "halal_number": template.halal_number,
-                    "shelf_life_days": template.shelf_life_days,
-                    "lead_time_days": template.lead_time_days,
-                    "status": status,
-                    "search_text": build_search_text(
-                        name,
-                        template.description,
-                        template.unit,
-                        category.name,
-                        category.name_en,
-                        shop,
-                        region_name,
-                    ),
-                    "published_at": published_at,
-                    "created_at": created,
-                    "updated_at": moves[-1][2] if moves else created,
-                }
+                product_row(
+                    template,
+                    id=pid,
+                    slug=f"{template.slug}-rt-{pid}",
+                    seller_id=sid,
+                    name=name,
+                    search_parts=(category.name, category.name_en, shop, region_name),
+                    stock=rng.randrange(0, 40),
+                    is_made_to_order=False,
+                    status=status,
+                    published_at=published_at,
+                    created_at=created,
+                    updated_at=moves[-1][2] if moves else created,
+                )
             )
             product_owners.append((pid, sid))
             for from_status, to_status, moved_at in moves:
