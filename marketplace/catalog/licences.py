@@ -25,6 +25,20 @@ from marketplace.mail import deliver
 from marketplace.sellers.models import Seller
 
 REMIND_DAYS_BEFORE = 60
+#: the seller's dashboard warns this long ahead: renewing an SPP-IRT takes a while
+WARN_DAYS_BEFORE = 183
+
+
+def licence_state(product: Product, today: dt.date) -> str | None:
+    """``"ended"`` (the food product is hidden), ``"ending"`` (within six months) or None."""
+    if not product.is_food or product.licence_valid_until is None:
+        return None
+    if product.licence_valid_until < today:
+        return "ended"
+    if product.licence_valid_until <= today + dt.timedelta(days=WARN_DAYS_BEFORE):
+        return "ending"
+    return None
+
 
 catalog_cli = AppGroup("catalog", help="Catalogue upkeep.")
 

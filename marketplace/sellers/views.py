@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 
 from flask import (
@@ -24,6 +23,7 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
+from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
@@ -123,9 +123,7 @@ def dashboard():
         seller=seller,
         products=products,
         status_labels=STATUS_LABELS,
-        today=today,
-        # Six months' notice: renewing an SPP-IRT takes a while.
-        remind_before=today + dt.timedelta(days=183),
+        licence_states={product.id: licence_state(product, today) for product in products},
     )
 
 
