@@ -155,6 +155,8 @@ class Order(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: a protocol office's gift-box order: the approved quotation it was made from
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"), unique=True)
 
     parts: Mapped[list[OrderPart]] = relationship(
         back_populates="order", order_by="OrderPart.id", cascade="all, delete-orphan"
