@@ -2,8 +2,13 @@
 
 Each section is one small function returning plain data (dataclasses), built from a fixed
 number of statements whatever the number of households: aggregates are grouped in SQL or
-counted from one result set, never queried household by household. Revenue sections come
-with the checkout: they will be further functions of the same shape.
+counted from one result set, never queried household by household.
+
+Revenue to households ("penjualan rumah tangga") is the value of the goods (unit price ×
+quantity, before the platform's commission, without shipping) in the parts of paid orders
+that are still being made, sent or delivered: parts cancelled (and so refunded) and orders
+refunded for a late payment do not count. It falls in the local month the order was paid.
+A government order is one made from an institution's quotation (``Order.quote_id``).
 """
 
 from __future__ import annotations
@@ -13,10 +18,17 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, literal, or_, select
 
-from marketplace.catalog.models import Product, ProductStatus, ProductStatusChange, Region
+from marketplace.catalog.models import (
+    Category,
+    Product,
+    ProductStatus,
+    ProductStatusChange,
+    Region,
+)
 from marketplace.db import db
+from marketplace.orders.models import Order, OrderLine, OrderPart, OrderStatus, PartStatus
 from marketplace.pkk.models import (
     CapitalAssistance,
     PackagingHelp,
@@ -27,8 +39,9 @@ from marketplace.sellers.models import Seller
 
 #: Kalimantan Utara keeps WITA (UTC+8) all year: a report's days are local days.
 WITA = dt.timezone(dt.timedelta(hours=8))
-#: How far before and after the first assistance a household's figures are compared.
-COMPARISON_DAYS = 90
+#: How many whole months before and after the month of a household's first assistance
+#: its revenue is compared over (the month of the assistance itself is left out).
+COMPARISON_MONTHS = 3
 PENDING = ProductStatus.PENDING_REVIEW.value
 PUBLISHED = ProductStatus.PUBLISHED.value
 CHANGES = ProductStatus.CHANGES_REQUESTED.value
@@ -52,11 +65,32 @@ class Period:
         return start_of_day(self.end + dt.timedelta(days=1))
 
     def months(self) -> list[dt.date]:
-        months, month = [], self.start.replace(day=1)
-        while month <= self.end:
-            months.append(month)
-            month = (month + dt.timedelta(days=32)).replace(day=1)
-        return months
+        return month_range(self.start, self.end)
+
+
+def add_months(month: dt.date, count: int) -> dt.date:
+    """The first day of the month ``count`` months after ``month`` (before, when negative)."""
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first days of the months from ``first``'s to ``last``'s, both included."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def month_index(column, months: list[dt.date]):
+    """SQL: the index in ``months`` (consecutive local months) of the moment in ``column``.
+
+    Compares with each month's local start, so it is the same on SQLite and PostgreSQL and
+    needs no time-zone function; moments outside the months must be filtered out.
+    """
+    whens = [(column < start_of_day(add_months(month, 1)), i) for i, month in enumerate(months)]
+    return case(*whens[:-1], else_=len(months) - 1) if len(months) > 1 else literal(0)
 
 
 def start_of_day(day: dt.date) -> dt.datetime:
@@ -106,9 +140,22 @@ class ReviewFigures:
     median_days_to_verdict: float | None = None
 
 
+def average_amount(values: list[int | None]) -> int | None:
+    """The mean of the known values, in whole rupiah (half up); None when none is known."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    return (2 * sum(known) + len(known)) // (2 * len(known))
+
+
 @dataclass
 class HouseholdComparison:
-    """One assisted household: products approved before and after its first assistance."""
+    """One assisted household: its revenue each month before and after its first assistance.
+
+    ``before`` and ``after`` hold ``COMPARISON_MONTHS`` months each, oldest first, around the
+    month of the first assistance in the period (left out: part before, part after the help).
+    A month not over yet on the report's day is None: not known, not zero.
+    """
 
     seller_id: int
     shop_name: str
@@ -116,8 +163,16 @@ class HouseholdComparison:
     first_assisted_on: dt.date
     kinds: list[str] = field(default_factory=list)
     capital_amount: int = 0
-    published_before: int = 0
-    published_after: int = 0
+    before: list[int | None] = field(default_factory=list)
+    after: list[int | None] = field(default_factory=list)
+
+    @property
+    def before_average_amount(self) -> int | None:
+        return average_amount(self.before)
+
+    @property
+    def after_average_amount(self) -> int | None:
+        return average_amount(self.after)
 
 
 @dataclass
@@ -129,12 +184,19 @@ class ImpactReport:
     assisted: list[HouseholdComparison]
     #: category name -> revenue, largest first
     revenue_by_category: dict[str, int] = field(default_factory=dict)
-    #: revenue from government gift orders (they do not become orders yet: always 0 for now)
+    #: revenue from orders made from an institution's quotation (government gift orders)
     government_revenue_amount: int = 0
 
     @property
     def revenue_amount(self) -> int:
         return sum(r.revenue_amount for r in self.regions)
+
+    @property
+    def government_share_percent(self) -> float | None:
+        """The government orders' share of revenue, in percent with one decimal (display)."""
+        if not self.revenue_amount:
+            return None
+        return round(self.government_revenue_amount * 1000 / self.revenue_amount) / 10
 
     @property
     def active_households(self) -> int:
@@ -149,16 +211,37 @@ class ImpactReport:
         return sum(r.products_published for r in self.regions)
 
     @property
-    def assisted_published_before(self) -> int:
-        return sum(h.published_before for h in self.assisted)
-
-    @property
-    def assisted_published_after(self) -> int:
-        return sum(h.published_after for h in self.assisted)
-
-    @property
     def capital_amount(self) -> int:
         return sum(h.capital_amount for h in self.assisted)
+
+    def _relative(self, side: str) -> list[int | None]:
+        """Per month before (or after): the assisted households' mean revenue."""
+        return [
+            average_amount([getattr(h, side)[i] for h in self.assisted])
+            for i in range(COMPARISON_MONTHS)
+        ]
+
+    @property
+    def assisted_before_amounts(self) -> list[int | None]:
+        return self._relative("before")
+
+    @property
+    def assisted_after_amounts(self) -> list[int | None]:
+        return self._relative("after")
+
+    @property
+    def compared(self) -> list[HouseholdComparison]:
+        """Assisted households with at least one month after the help over."""
+        return [h for h in self.assisted if h.after_average_amount is not None]
+
+    @property
+    def compared_before_amount(self) -> int:
+        """Their monthly means before, added up: what they earned together in a month."""
+        return sum(h.before_average_amount or 0 for h in self.compared)
+
+    @property
+    def compared_after_amount(self) -> int:
+        return sum(h.after_average_amount or 0 for h in self.compared)
 
 
 def _in_region(stmt, period: Period):
@@ -331,8 +414,34 @@ def assistance_events(period: Period) -> list[AssistanceEvent]:
     return events
 
 
-def assisted_households(period: Period) -> list[HouseholdComparison]:
-    """Households helped in the period: approvals before and after their first help."""
+PAID_PARTS = tuple(
+    status.value
+    for status in (
+        PartStatus.NEW,
+        PartStatus.ACCEPTED,
+        PartStatus.SHIPPED,
+        PartStatus.READY_FOR_PICKUP,
+        PartStatus.DELIVERED,
+    )
+)
+
+
+def _paid_parts(stmt, months: list[dt.date]):
+    """Only parts that count as revenue, paid within ``months``."""
+    return stmt.where(
+        Order.status == OrderStatus.PAID.value,
+        OrderPart.status.in_(PAID_PARTS),
+        Order.paid_at >= start_of_day(months[0]),
+        Order.paid_at < start_of_day(add_months(months[-1], 1)),
+    )
+
+
+def assisted_households(period: Period, today: dt.date) -> list[HouseholdComparison]:
+    """Households helped in the period, with their monthly revenue around their first help.
+
+    Two statements whatever their number: the help, then every assisted household's revenue
+    per month over all the months compared, grouped in SQL.
+    """
     events = assistance_events(period)
     if not events:
         return []
@@ -353,74 +462,99 @@ def assisted_households(period: Period) -> list[HouseholdComparison]:
         if event.kind not in household.kinds:
             household.kinds.append(event.kind)
         household.capital_amount += event.value_amount
-    window = dt.timedelta(days=COMPARISON_DAYS)
-    earliest = min(h.first_assisted_on for h in households.values()) - window
-    latest = max(h.first_assisted_on for h in households.values()) + window
-    approvals = db.session.execute(
-        select(Product.seller_id, ProductStatusChange.created_at)
-        .join(Product, Product.id == ProductStatusChange.product_id)
-        .where(
-            Product.seller_id.in_(households),
-            ProductStatusChange.from_status == PENDING,
-            ProductStatusChange.to_status == PUBLISHED,
-            ProductStatusChange.created_at >= start_of_day(earliest),
-            ProductStatusChange.created_at < start_of_day(latest),
-        )
+
+    firsts = [h.first_assisted_on.replace(day=1) for h in households.values()]
+    months = month_range(
+        add_months(min(firsts), -COMPARISON_MONTHS), add_months(max(firsts), COMPARISON_MONTHS)
     )
-    for seller_id, at in approvals:
-        household = households[seller_id]
-        day = local_day(at)
-        if household.first_assisted_on - window <= day < household.first_assisted_on:
-            household.published_before += 1
-        elif household.first_assisted_on <= day < household.first_assisted_on + window:
-            household.published_after += 1
+    index = month_index(Order.paid_at, months).label("month")
+    per_line = _paid_parts(
+        select(
+            OrderPart.seller_id.label("seller_id"), index, OrderPart.items_amount.label("amount")
+        )
+        .join(Order, Order.id == OrderPart.order_id)
+        .where(OrderPart.seller_id.in_(households)),
+        months,
+    ).subquery()
+    revenue = {
+        (seller_id, month): int(amount)
+        for seller_id, month, amount in db.session.execute(
+            select(per_line.c.seller_id, per_line.c.month, func.sum(per_line.c.amount)).group_by(
+                per_line.c.seller_id, per_line.c.month
+            )
+        )
+    }
+    this_month = today.replace(day=1)
+    for household in households.values():
+        first = months.index(household.first_assisted_on.replace(day=1))
+        household.before = [
+            revenue.get((household.seller_id, first - n), 0)
+            for n in range(COMPARISON_MONTHS, 0, -1)
+        ]
+        household.after = [
+            revenue.get((household.seller_id, first + n), 0)
+            if months[first + n] < this_month
+            else None
+            for n in range(1, COMPARISON_MONTHS + 1)
+        ]
     return sorted(households.values(), key=lambda h: (h.region_name, h.shop_name))
 
 
 @dataclass(frozen=True)
 class Sale:
+    """Revenue of one kabupaten, category and month, from government orders or not."""
+
     region_id: int
-    category: str
-    paid_at: dt.datetime
+    category: str | None
+    month: dt.date
+    government: bool
     amount: int
 
 
 def sales(period: Period) -> list[Sale]:
-    """Paid goods of the period, per household part and category, in one statement.
-
-    A part cancelled after payment was refunded, so it does not count.
-    """
-    from marketplace.catalog.models import Category
-    from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
-
-    stmt = (
-        select(
-            Seller.region_id,
-            Category.name,
-            Order.paid_at,
-            func.sum(OrderLine.line_amount),
-        )
-        .select_from(OrderLine)
-        .join(OrderPart, OrderPart.id == OrderLine.part_id)
-        .join(Order, Order.id == OrderPart.order_id)
-        .join(Seller, Seller.id == OrderPart.seller_id)
-        .join(Product, Product.id == OrderLine.product_id)
-        .join(Category, Category.id == Product.category_id)
-        .where(
-            Order.paid_at >= period.start_at,
-            Order.paid_at < period.end_at,
-            OrderPart.status != PartStatus.CANCELLED.value,
-        )
-        .group_by(Seller.region_id, Category.name, Order.paid_at, OrderPart.id)
+    """The period's revenue to households, grouped in SQL: one row per kabupaten, category,
+    month and kind of order whatever the number of orders."""
+    months = period.months()
+    per_line = _in_region(
+        _paid_parts(
+            select(
+                Seller.region_id.label("region_id"),
+                Category.name.label("category"),
+                month_index(Order.paid_at, months).label("month"),
+                Order.quote_id.is_not(None).label("government"),
+                OrderLine.line_amount.label("amount"),
+            )
+            .select_from(OrderLine)
+            .join(OrderPart, OrderPart.id == OrderLine.part_id)
+            .join(Order, Order.id == OrderPart.order_id)
+            .join(Seller, Seller.id == OrderPart.seller_id)
+            .outerjoin(Product, Product.id == OrderLine.product_id)
+            .outerjoin(Category, Category.id == Product.category_id)
+            .where(Order.paid_at >= period.start_at, Order.paid_at < period.end_at),
+            months,
+        ),
+        period,
+    ).subquery()
+    columns = (
+        per_line.c.region_id,
+        per_line.c.category,
+        per_line.c.month,
+        per_line.c.government,
     )
     return [
-        Sale(region_id, category, paid_at, int(amount))
-        for region_id, category, paid_at, amount in db.session.execute(_in_region(stmt, period))
+        Sale(region_id, category, months[month], bool(government), int(amount))
+        for region_id, category, month, government, amount in db.session.execute(
+            select(*columns, func.sum(per_line.c.amount)).group_by(*columns)
+        )
     ]
 
 
-def impact_report(period: Period) -> ImpactReport:
-    """The whole report, in a fixed number of statements."""
+def impact_report(period: Period, today: dt.date | None = None) -> ImpactReport:
+    """The whole report, in a fixed number of statements; ``today`` (local) ends what is known."""
+    if today is None:
+        from marketplace.catalog.services import today_local
+
+        today = today_local()
     regions = report_regions(period)
     by_region = {r.region_id: r for r in regions}
     months = {month: MonthFigures(month) for month in period.months()}
@@ -444,24 +578,31 @@ def impact_report(period: Period) -> ImpactReport:
         by_region[region_id].reviews_submitted += count
         months[month].reviews_submitted += count
 
-    by_category: Counter[str] = Counter()
+    by_category: Counter[str | None] = Counter()
+    government = 0
     for sale in sales(period):
         by_region[sale.region_id].revenue_amount += sale.amount
-        months[month_of(sale.paid_at)].revenue_amount += sale.amount
+        months[sale.month].revenue_amount += sale.amount
         by_category[sale.category] += sale.amount
+        government += sale.amount if sale.government else 0
 
     return ImpactReport(
         period=period,
         regions=regions,
         months=list(months.values()),
         reviews=review_figures(period, moves),
-        assisted=assisted_households(period),
+        assisted=assisted_households(period, today),
         revenue_by_category=dict(by_category.most_common()),
+        government_revenue_amount=government,
     )
 
 
 def report_rows(report: ImpactReport, labels: dict[str, str]) -> list[list[str]]:
     """The report as CSV rows: section, label, figure columns. ``labels`` are translated."""
+
+    def text(value) -> str:
+        return "" if value is None else str(value)
+
     rows: list[list[str]] = [[labels["section"], labels["item"], labels["value"]]]
     totals = [
         ("active_households", report.active_households),
@@ -473,50 +614,40 @@ def report_rows(report: ImpactReport, labels: dict[str, str]) -> list[list[str]]
         ("median_days", report.reviews.median_days_to_verdict),
         ("capital_amount", report.capital_amount),
         ("revenue_amount", report.revenue_amount),
+        ("government_revenue_amount", report.government_revenue_amount),
+        ("government_share", report.government_share_percent),
     ]
-    rows += [
-        [labels["totals"], labels[key], "" if value is None else str(value)]
-        for key, value in totals
-    ]
+    rows += [[labels["totals"], labels[key], text(value)] for key, value in totals]
+    figures = ("active_households", "new_households", "products_published", "reviews_submitted")
     rows.append([])
-    rows.append(
-        [
-            labels["by_region"],
-            labels["active_households"],
-            labels["new_households"],
-            labels["products_published"],
-            labels["reviews_submitted"],
-        ]
-    )
+    rows.append([labels["by_region"], *(labels[key] for key in figures), labels["revenue_amount"]])
     for region in report.regions:
         rows.append(
             [
                 region.name,
-                str(region.active_households),
-                str(region.new_households),
-                str(region.products_published),
-                str(region.reviews_submitted),
+                *(str(getattr(region, key)) for key in figures),
+                str(region.revenue_amount),
             ]
         )
     rows.append([])
     rows.append(
-        [
-            labels["by_month"],
-            labels["new_households"],
-            labels["products_published"],
-            labels["reviews_submitted"],
-        ]
+        [labels["by_month"], *(labels[key] for key in figures[1:]), labels["revenue_amount"]]
     )
     for month in report.months:
         rows.append(
             [
                 month.month.strftime("%Y-%m"),
-                str(month.new_households),
-                str(month.products_published),
-                str(month.reviews_submitted),
+                *(str(getattr(month, key)) for key in figures[1:]),
+                str(month.revenue_amount),
             ]
         )
     rows.append([])
+    rows.append([labels["by_category"], labels["revenue_amount"]])
+    for name, amount in report.revenue_by_category.items():
+        rows.append([name or labels["no_category"], str(amount)])
+    rows.append([])
+    before = [f"{labels['month']} -{n}" for n in range(COMPARISON_MONTHS, 0, -1)]
+    after = [f"{labels['month']} +{n}" for n in range(1, COMPARISON_MONTHS + 1)]
     rows.append(
         [
             labels["household"],
@@ -524,8 +655,10 @@ def report_rows(report: ImpactReport, labels: dict[str, str]) -> list[list[str]]
             labels["first_assisted_on"],
             labels["kinds"],
             labels["capital_amount"],
-            labels["published_before"],
-            labels["published_after"],
+            *before,
+            *after,
+            labels["average_before"],
+            labels["average_after"],
         ]
     )
     for household in report.assisted:
@@ -536,8 +669,9 @@ def report_rows(report: ImpactReport, labels: dict[str, str]) -> list[list[str]]
                 household.first_assisted_on.isoformat(),
                 " ".join(labels[kind] for kind in household.kinds),
                 str(household.capital_amount),
-                str(household.published_before),
-                str(household.published_after),
+                *(text(value) for value in household.before + household.after),
+                text(household.before_average_amount),
+                text(household.after_average_amount),
             ]
         )
     return rows

@@ -28,8 +28,9 @@ from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, Region
 from marketplace.catalog.services import today_local
-from marketplace.db import db
+from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.institutions.documents import render_pdf
 from marketplace.pkk import charts, report, services
 from marketplace.pkk.forms import (
     CapitalAssistanceForm,
@@ -338,8 +339,15 @@ def _report_period() -> tuple[ReportForm, report.Period | None, Region | None]:
 
 def _charts(impact: report.ImpactReport) -> dict:
     labels = [format_date(month.month, "MMM yy") for month in impact.months]
+    relative = [f"−{n}" for n in range(report.COMPARISON_MONTHS, 0, -1)] + [
+        f"+{n}" for n in range(1, report.COMPARISON_MONTHS + 1)
+    ]
+    compared = impact.assisted_before_amounts + impact.assisted_after_amounts
     return {
         "bars": charts.bar_chart([(r.name, r.active_households) for r in impact.regions]),
+        "revenue_bars": charts.bar_chart(
+            [(r.name, r.revenue_amount) for r in impact.regions], money=True
+        ),
         "lines": charts.line_chart(
             labels,
             [
@@ -352,29 +360,70 @@ def _charts(impact: report.ImpactReport) -> dict:
                 (_("Toko baru"), "series-c", [m.new_households for m in impact.months]),
             ],
         ),
+        "revenue_lines": charts.line_chart(
+            labels,
+            [(_("Penjualan"), "series-a", [m.revenue_amount for m in impact.months])],
+            money=True,
+        ),
+        "assisted_lines": charts.line_chart(
+            relative,
+            [
+                (
+                    _("Rata-rata penjualan per rumah tangga"),
+                    "series-b",
+                    [value or 0 for value in compared],
+                )
+            ],
+            money=True,
+            known=[value is not None for value in compared],
+        ),
     }
+
+
+def _impact_context() -> tuple[dict, int]:
+    """Everything the report's page, PDF and CSV show; the status is 400 for a bad period."""
+    form, period, region = _report_period()
+    scope = reviewer_region_id()
+    context = {
+        "form": form,
+        "impact": None,
+        "region": region,
+        "regions": [] if scope is not None else services.all_regions(),
+        "kind_labels": KIND_LABELS,
+    }
+    if period is None:
+        return context, 400
+    impact = report.impact_report(period)
+    context.update(impact=impact, charts=_charts(impact), months=report.COMPARISON_MONTHS)
+    return context, 200
+
+
+def _file_name(context: dict, extension: str) -> str:
+    region, period = context["region"], context["impact"].period
+    return (
+        f"laporan-dampak-{region.slug if region else 'kaltara'}"
+        f"-{period.start}-{period.end}.{extension}"
+    )
 
 
 @bp.route("/laporan")
 @role_required(Role.REVIEWER)
 def impact():
-    form, period, region = _report_period()
-    scope = reviewer_region_id()
-    regions = [] if scope is not None else services.all_regions()
-    if period is None:
-        return render_template(
-            "pkk/report.html", form=form, impact=None, region=region, regions=regions
-        ), 400
-    impact = report.impact_report(period)
-    return render_template(
-        "pkk/report.html",
-        form=form,
-        impact=impact,
-        region=region,
-        regions=regions,
-        charts=_charts(impact),
-        kind_labels=KIND_LABELS,
-    )
+    context, status = _impact_context()
+    return render_template("pkk/report.html", **context), status
+
+
+@bp.route("/laporan.pdf")
+@role_required(Role.REVIEWER)
+def impact_pdf():
+    context, status = _impact_context()
+    if status != 200:
+        abort(status)
+    content = render_pdf("pkk/pdf/report.html", made_at=now_utc(), **context)
+    response = make_response(content)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(context, "pdf")}"'
+    return response
 
 
 KIND_LABELS = {
@@ -392,10 +441,9 @@ def _csv_cell(value: str) -> str:
 @bp.route("/laporan.csv")
 @role_required(Role.REVIEWER)
 def impact_csv():
-    form, period, region = _report_period()
-    if period is None:
-        abort(400)
-    impact = report.impact_report(period)
+    context, status = _impact_context()
+    if status != 200:
+        abort(status)
     labels = {
         "section": _("Bagian"),
         "item": _("Uraian"),
@@ -410,22 +458,26 @@ def impact_csv():
         "median_days": _("Median hari sampai keputusan"),
         "capital_amount": _("Nilai bantuan modal (Rp)"),
         "revenue_amount": _("Penjualan rumah tangga (Rp)"),
+        "government_revenue_amount": _("Dari pesanan bingkisan instansi (Rp)"),
+        "government_share": _("Bagian pesanan instansi (%)"),
         "by_region": _("Kabupaten/kota"),
         "by_month": _("Bulan"),
+        "by_category": _("Kategori"),
+        "no_category": _("Produk sudah dihapus"),
         "household": _("Rumah tangga"),
         "region": _("Kabupaten/kota"),
         "first_assisted_on": _("Bantuan pertama"),
         "kinds": _("Jenis bantuan"),
-        "published_before": _("Produk disetujui 90 hari sebelum"),
-        "published_after": _("Produk disetujui 90 hari sesudah"),
+        "month": _("Bulan"),
+        "average_before": _("Rata-rata per bulan sebelum (Rp)"),
+        "average_after": _("Rata-rata per bulan sesudah (Rp)"),
         **{kind: str(label) for kind, label in KIND_LABELS.items()},
     }
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for row in report.report_rows(impact, labels):
+    for row in report.report_rows(context["impact"], labels):
         writer.writerow([_csv_cell(cell) for cell in row])
-    name = f"laporan-dampak-{region.slug if region else 'kaltara'}-{period.start}-{period.end}.csv"
     response = make_response(buffer.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(context, "csv")}"'
     return response

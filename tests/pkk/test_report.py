@@ -135,29 +135,125 @@ def test_one_kabupaten_counts_only_its_households(households):
     assert {h.shop_name for h in impact.assisted} == {"Anyaman A", "Rotan B", "Tenun E"}
 
 
-def test_assisted_households_before_and_after(households):
-    """A: training 20 Jan, approval 13 Feb after; B: capital 3 Mar, approval 7 Mar after;
-    C: training 20 Jan, approval 5 Apr (75 days) after; E: packaging 1 Feb, approval 5 Jan
-    before."""
+@pytest.fixture
+def sales(households, payment_gateway):
+    """Orders of the households, paid on fixed days (revenue: goods, not shipping).
+
+    A (Malinau): a basket 150,000 paid 20 Feb; two baskets 300,000 paid 10 Apr from a
+        government quotation; one basket paid 2 May whose part was then cancelled.
+    B (Malinau): two of its product 2 × 25,000 = 50,000 paid 10 Feb; 4 × 25,000 = 100,000
+        paid 5 May.
+    C (Tarakan): amplang 4 × 35,000 = 140,000 paid 15 Apr; 2 × 35,000 = 70,000 paid
+        31 Mar at 20:00 UTC, which is 1 Apr 04:00 in WITA; one paid 5 Jul, after the period.
+    """
+    from marketplace.orders.services import cancel_part_for_buyer
+
+    a, b, c = households["a"], households["b"], households["c"]
+    basket = factories.make_product(seller=a, price=150_000, stock=50)
+    b_product = factories.make_product(seller=b, price=25_000, stock=50)
+    amplang = factories.make_product(seller=c, category_slug="camilan", price=35_000, stock=50)
+    quote = factories.make_quote()
+
+    def sale(product, quantity, paid_at, quote_id=None):
+        order = factories.make_paid_order((product, quantity), gateway=payment_gateway)
+        order.paid_at = paid_at
+        order.quote_id = quote_id
+        db.session.flush()
+        return order
+
+    sale(basket, 1, at("2025-02-20"))
+    sale(basket, 2, at("2025-04-10"), quote_id=quote.id)
+    cancelled = sale(basket, 1, at("2025-05-02"))
+    cancel_part_for_buyer(cancelled.id, cancelled.parts[0].id, actor_id=None)
+    sale(b_product, 2, at("2025-02-10"))
+    sale(b_product, 4, at("2025-05-05"))
+    sale(amplang, 4, at("2025-04-15"))
+    sale(amplang, 2, at("2025-03-31", 20))
+    sale(amplang, 1, at("2025-07-05"))
+    db.session.flush()
+    return households
+
+
+def test_revenue_matches_the_hand_count(sales):
+    """Feb 150,000 + 50,000 = 200,000; Apr 300,000 + 140,000 + 70,000 = 510,000; May
+    100,000 (the cancelled part and July count nowhere): 810,000 in all. Malinau 150,000 +
+    300,000 + 50,000 + 100,000 = 600,000; Tarakan 210,000. Anyaman Rotan 600,000, Camilan
+    210,000. Government 300,000: 300 / 810 = 37.04 %, shown as 37.0."""
+    impact = report.impact_report(report.Period(START, END))
+    assert impact.revenue_amount == 810_000
+    assert {m.month.month: m.revenue_amount for m in impact.months} == {
+        1: 0,
+        2: 200_000,
+        3: 0,
+        4: 510_000,
+        5: 100_000,
+        6: 0,
+    }
+    by_region = {r.name: r.revenue_amount for r in impact.regions}
+    assert (by_region["Malinau"], by_region["Tarakan"], by_region["Bulungan"]) == (
+        600_000,
+        210_000,
+        0,
+    )
+    assert impact.revenue_by_category == {"Anyaman Rotan": 600_000, "Camilan & Kerupuk": 210_000}
+    assert impact.government_revenue_amount == 300_000
+    assert impact.government_share_percent == 37.0
+
+
+def test_one_kabupaten_revenue(sales):
+    """Tarakan: C only, 210,000, all in April, none from government orders."""
+    tarakan = factories.region("tarakan")
+    impact = report.impact_report(report.Period(START, END, tarakan.id))
+    assert impact.revenue_amount == 210_000
+    assert impact.government_revenue_amount == 0 and impact.government_share_percent == 0.0
+    assert [h.shop_name for h in impact.assisted] == ["Amplang C"]
+    assert impact.assisted[0].after == [0, 0, 210_000]
+
+
+def test_assisted_households_revenue_before_and_after(sales):
+    """Three whole months before and after the month of the first help (that month left out).
+
+    A: training 20 Jan; before Oct-Dec 0; after Feb 150,000, Mar 0, Apr 300,000: mean 150,000.
+    B: capital 3 Mar; before Dec 0, Jan 0, Feb 50,000: mean 16,667; after Apr 0, May 100,000,
+       Jun 0: mean 33,333.
+    C: training 20 Jan; after Feb 0, Mar 0, Apr 210,000 (31 Mar 20:00 UTC is April): 70,000.
+    E: packaging 1 Feb; nothing sold: 0 and 0.
+    Per month, mean of the four: -3 0, -2 0, -1 12,500; +1 37,500, +2 25,000, +3 127,500.
+    Together, a month: before 16,667; after 150,000 + 33,333 + 70,000 = 253,333."""
     impact = report.impact_report(report.Period(START, END))
     rows = {
-        h.shop_name: (
-            h.first_assisted_on,
-            h.kinds,
-            h.capital_amount,
-            h.published_before,
-            h.published_after,
-        )
+        h.shop_name: (h.first_assisted_on, h.kinds, h.capital_amount, h.before, h.after)
         for h in impact.assisted
     }
     assert rows == {
-        "Anyaman A": (dt.date(2025, 1, 20), ["training"], 0, 0, 1),
-        "Rotan B": (dt.date(2025, 3, 3), ["capital"], 3_500_000, 0, 1),
-        "Amplang C": (dt.date(2025, 1, 20), ["training"], 0, 0, 1),
-        "Tenun E": (dt.date(2025, 2, 1), ["packaging"], 0, 1, 0),
+        "Anyaman A": (dt.date(2025, 1, 20), ["training"], 0, [0, 0, 0], [150_000, 0, 300_000]),
+        "Rotan B": (dt.date(2025, 3, 3), ["capital"], 3_500_000, [0, 0, 50_000], [0, 100_000, 0]),
+        "Amplang C": (dt.date(2025, 1, 20), ["training"], 0, [0, 0, 0], [0, 0, 210_000]),
+        "Tenun E": (dt.date(2025, 2, 1), ["packaging"], 0, [0, 0, 0], [0, 0, 0]),
     }
-    assert (impact.assisted_published_before, impact.assisted_published_after) == (1, 3)
+    averages = {
+        h.shop_name: (h.before_average_amount, h.after_average_amount) for h in impact.assisted
+    }
+    assert averages == {
+        "Anyaman A": (0, 150_000),
+        "Rotan B": (16_667, 33_333),
+        "Amplang C": (0, 70_000),
+        "Tenun E": (0, 0),
+    }
+    assert impact.assisted_before_amounts == [0, 0, 12_500]
+    assert impact.assisted_after_amounts == [37_500, 25_000, 127_500]
+    assert (impact.compared_before_amount, impact.compared_after_amount) == (16_667, 253_333)
     assert impact.capital_amount == 3_500_000
+
+
+def test_months_not_over_yet_are_unknown_not_zero(sales):
+    """On 15 May 2025, B's April is over (0) but May and June are not: unknown. The means
+    leave unknown months out: +2 is A, C, E (Mar, Mar, Apr: all 0); +3 is A and C in April,
+    (300,000 + 210,000) / 2 = 255,000 (E's +3 is May)."""
+    impact = report.impact_report(report.Period(START, END), today=dt.date(2025, 5, 15))
+    b = next(h for h in impact.assisted if h.shop_name == "Rotan B")
+    assert b.after == [0, None, None] and b.after_average_amount == 0
+    assert impact.assisted_after_amounts == [37_500, 0, 255_000]
 
 
 def test_days_are_local_days_in_wita(households):
@@ -169,7 +265,9 @@ def test_days_are_local_days_in_wita(households):
     assert impact.new_households == 4
 
 
-def _make_households(n: int, region: str = "nunukan"):
+def _make_households(n: int, gateway, region: str = "nunukan"):
+    """``n`` households, each with a product approved, help of every kind and a paid order."""
+    sellers = []
     for i in range(n):
         seller = _household(region, "2025-02-01", f"Rumah Tangga {i}")
         product = _reviewed(
@@ -179,22 +277,31 @@ def _make_households(n: int, region: str = "nunukan"):
                 ("pending_review", "published", "2025-02-04"),
             ],
         )
+        product.stock = 10
         factories.make_capital_assistance(seller, given_on=dt.date(2025, 2, 1))
         factories.make_packaging_help(product, given_on=dt.date(2025, 3, 1))
-    factories.make_training([], held_on=dt.date(2025, 2, 1))
+        order = factories.make_paid_order((product, 1), gateway=gateway)
+        order.paid_at = at("2025-04-01")
+        sellers.append(seller)
+    factories.make_training(sellers, held_on=dt.date(2025, 2, 1))
     db.session.commit()
 
 
-def test_the_report_runs_in_a_bounded_number_of_statements(client, login_as, count_queries):
+@pytest.mark.parametrize("url", ["/pkk/laporan", "/pkk/laporan.csv"])
+def test_the_report_runs_in_a_bounded_number_of_statements(
+    client, login_as, count_queries, payment_gateway, url
+):
     login_as("reviewer")
-    _make_households(5)
+    _make_households(3, payment_gateway)
     with count_queries() as few:
-        assert client.get(f"/pkk/laporan?{PERIOD}").status_code == 200
-    _make_households(45)
+        assert client.get(f"{url}?{PERIOD}").status_code == 200
+    _make_households(27, payment_gateway)
     with count_queries() as many:
-        response = client.get(f"/pkk/laporan?{PERIOD}")
+        response = client.get(f"{url}?{PERIOD}")
     assert response.status_code == 200
-    assert "Rumah Tangga 44" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    # 30 households, one basket of 25,000 each: the page writes rupiah, the CSV plain figures.
+    assert "Rumah Tangga 26" in body and ("Rp750.000" in body or ",750000" in body)
     assert len(many) == len(few), many
 
 
@@ -203,7 +310,7 @@ def test_report_page_shows_charts_tables_and_sales(client, login_as, households)
     response = client.get(f"/pkk/laporan?{PERIOD}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert html.count('<svg class="chart"') == 2 and "<script" not in html
+    assert html.count('<svg class="chart"') == 5 and "<script" not in html
     assert "style=" not in html
     assert "Penjualan rumah tangga" in html and "Belum ada penjualan dalam periode ini." in html
     assert '<td>Malinau</td><td class="num">3</td>' in html
@@ -223,7 +330,7 @@ def test_csv_has_the_same_figures(client, login_as, households):
     figures = {row[1]: row[2] for row in rows if row and row[0] == "Ringkasan"}
     assert figures["Rumah tangga aktif"] == "3"
     assert figures["Median hari sampai keputusan"] == "2.5"
-    assert ["Malinau", "3", "2", "3", "4"] in rows
+    assert ["Malinau", "3", "2", "3", "4", "0"] in rows
     assert figures["Penjualan rumah tangga (Rp)"] == "0"
 
 
@@ -312,3 +419,24 @@ def test_sales_by_kabupaten_month_and_category(payment_gateway):
     assert month == 220000
     snacks = after.revenue_by_category.get("Camilan & Kerupuk", 0)
     assert snacks - before.revenue_by_category.get("Camilan & Kerupuk", 0) == 70000
+
+
+def test_pdf_has_the_figures_and_the_charts(client, login_as, sales):
+    from pypdf import PdfReader
+
+    login_as("reviewer")
+    response = client.get(f"/pkk/laporan.pdf?{PERIOD}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert (
+        "laporan-dampak-kaltara-2025-01-01-2025-06-30.pdf"
+        in response.headers["Content-Disposition"]
+    )
+    pages = PdfReader(io.BytesIO(response.data)).pages
+    text = "\n".join(page.extract_text() for page in pages)
+    assert "Laporan dampak: Provinsi Kalimantan Utara" in text
+    assert "Rp810.000" in text and "37,0% dari penjualan" in text
+    assert "Rp253.333" in text and "Rp16.667" in text
+    # Malinau's revenue is written by its bar in the chart and again in the table below.
+    assert text.count("Rp600.000") >= 2
+    assert "Anyaman A" in text and "Amplang C" in text
