@@ -164,8 +164,27 @@ ACCESS = [
                                                            302, 403, 403, 400, 403, 400),
     ("GET",  "/pkk/laporan?region=kutai",                  302, 403, 403, 400, 403, 400),
     ("GET",  "/pkk/laporan.csv",                           302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/laporan.pdf",                           302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/laporan.pdf?region=kutai",              302, 403, 403, 400, 403, 400),
     ("GET",  "/penjual/bantuan",                           302, 403, 200, 403, 403, 404),
     ("GET",  "/oleh-oleh-resmi",                           200, 200, 200, 200, 200, 200),
+]
+
+#: A reviewer of one kabupaten (Malinau): ``(method, path, status)``. Their own kabupaten's
+#: report and records; another kabupaten's report is 403 (the kabupaten exists, the reviewer
+#: may not see it). The province's report is not reachable: with no kabupaten named, theirs
+#: is shown (tests/pkk/test_report.py checks no other kabupaten's figure is in it).
+SCOPED_REVIEWER_ACCESS = [
+    ("GET",  "/pkk/laporan",                               200),
+    ("GET",  "/pkk/laporan?region=malinau",                200),
+    ("GET",  "/pkk/laporan?region=tarakan",                403),
+    ("GET",  "/pkk/laporan.csv",                           200),
+    ("GET",  "/pkk/laporan.csv?region=malinau",            200),
+    ("GET",  "/pkk/laporan.csv?region=tarakan",            403),
+    ("GET",  "/pkk/laporan.pdf?region=malinau",            200),
+    ("GET",  "/pkk/laporan.pdf?region=tarakan",            403),
+    ("GET",  "/pkk/bantuan",                               200),
+    ("GET",  "/pkk/bantuan/modal",                         200),
 ]
 # fmt: on
 

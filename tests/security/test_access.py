@@ -6,7 +6,15 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tests import factories
-from tests.security.access_table import ACCESS, FORMS, OBJECTS, ROLES, fill, form_for
+from tests.security.access_table import (
+    ACCESS,
+    FORMS,
+    OBJECTS,
+    ROLES,
+    SCOPED_REVIEWER_ACCESS,
+    fill,
+    form_for,
+)
 
 CASES = [
     pytest.param(method, path, role, status, id=f"{method} {path} as {role}")
@@ -39,6 +47,19 @@ def test_access(app, client, login_as, method, path, role, status):
         assert response.status_code == status
         if role == "anonymous" and status == 302 and "/akun/admin" in path:
             assert response.headers["Location"].startswith("/akun/masuk?next=")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        pytest.param(*row, id=f"{row[0]} {row[1]} as a Malinau reviewer")
+        for row in SCOPED_REVIEWER_ACCESS
+    ],
+)
+def test_access_of_a_kabupaten_reviewer(client, login_as, method, path, status):
+    factories.scope_reviewer(login_as("reviewer"), "malinau")
+    with client.open(path, method=method) as response:
+        assert response.status_code == status
 
 
 def test_every_route_is_in_the_table(app):
