@@ -5,10 +5,13 @@ A scratch database ``bench_impact_<pid>``, migrated, with the demo data, grown i
 opened over the last two years across the kabupaten), ``PRODUCTS_EACH`` products each with
 their review history (submitted, sometimes sent back and resubmitted, approved, some
 paused later), training sessions with their attendees, packaging help and capital
-assistance. The report for the default period (twelve months up to today, the province)
-is built by ``report.impact_report`` (the service, in a fresh session each run) and
-rendered by ``/pkk/laporan`` through the test client signed in as the demo reviewer:
-a few warm-ups, then the median of ``RUNS``.
+assistance; then ``ORDER_PARTS`` paid order parts (one order, part and line each, spread
+over the last ``ORDER_DAYS`` days; 1 in 20 cancelled, the first ``GOVERNMENT_ORDERS`` made
+from quotations of the demo institution), inserted by three ``INSERT … SELECT FROM
+generate_series`` statements. The report for the default period (twelve months up to
+today, the province) is built by ``report.impact_report`` (the service, in a fresh
+session each run) and rendered by ``/pkk/laporan`` through the test client signed in as
+the demo reviewer: a few warm-ups, then the median of ``RUNS``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ TRAININGS = 40
 ATTENDEES_EACH = 30
 PACKAGING_HELPS = 600
 CAPITAL_GIFTS = 300
+ORDER_PARTS = 100_000
+ORDER_DAYS = 450
+GOVERNMENT_ORDERS = 2_000
 RUNS = int(os.environ.get("BENCH_IMPACT_RUNS", "9"))
 WARMUP = 2
 REVIEWER = "pkk@demo.id"
@@ -228,9 +234,11 @@ def grow_households(seed: int = 2026) -> dict[str, int]:
             )
         )
     session.commit()
+    orders = grow_orders(seller_id, product_id)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
         autocommit.execute(text("VACUUM ANALYZE"))
     return {
+        **orders,
         "households": len(sellers),
         "products": len(products),
         "status_changes": len(changes),
@@ -238,6 +246,102 @@ def grow_households(seed: int = 2026) -> dict[str, int]:
         "packaging_helps": len(helps),
         "capital_assistances": len(gifts),
     }
+
+
+#: One row per order to make: its product (the households' products in turn), quantity,
+#: payment moment and part status. ``:n`` rows; government orders buy 20 of a product.
+_PLAN = """
+    SELECT g,
+           :first_product + (g % :households) * :each + (g / :households) % :each AS product_id,
+           CASE WHEN g <= :government THEN 20 ELSE 1 + g % 3 END AS quantity,
+           now() - make_interval(mins => (g * 7919) % (:days * 1440)) AS paid_at,
+           CASE WHEN g % 20 = 0 THEN 'cancelled' WHEN g % 7 = 0 THEN 'accepted'
+                ELSE 'delivered' END AS part_status
+    FROM generate_series(1, :n) AS g
+"""
+
+
+def grow_orders(first_seller: int, first_product: int) -> dict[str, int]:
+    """``ORDER_PARTS`` paid orders of the households' products, each statement set-based."""
+    from sqlalchemy import func, select, text
+
+    from marketplace.accounts.models import User
+    from marketplace.db import db
+    from marketplace.institutions.models import Institution, Quote
+    from marketplace.orders.models import Order, OrderLine, OrderPart
+
+    session = db.session
+    institution = session.scalar(select(Institution.id).order_by(Institution.id).limit(1))
+    officer = session.scalar(select(func.min(User.id)))
+    ids = {
+        "first_order": _next_id(session, Order),
+        "first_part": _next_id(session, OrderPart),
+        "first_line": _next_id(session, OrderLine),
+        "first_quote": _next_id(session, Quote),
+    }
+    params = {
+        **ids,
+        "n": ORDER_PARTS,
+        "households": HOUSEHOLDS,
+        "each": PRODUCTS_EACH,
+        "first_product": first_product,
+        "government": GOVERNMENT_ORDERS,
+        "days": ORDER_DAYS,
+        "institution": institution,
+        "officer": officer,
+    }
+    statements = [
+        """
+        INSERT INTO quotes (id, institution_id, created_by_id, number, status, event_name,
+            budget_code, rup_code, box_count, card_text, delivery_date, delivery_time,
+            delivery_place, goods_amount, card_amount, shipping_amount, ppn_amount,
+            total_amount, pph22_amount, created_at)
+        SELECT :first_quote + g - 1, :institution, :officer, 'PNW/BENCH/' || g, 'ordered',
+            'Kunjungan kerja', '5.1.02.01.01.0026', '', 20, '', current_date, '', 'Pendopo',
+            0, 0, 0, 0, 0, 0, now()
+        FROM generate_series(1, :government) AS g
+        """,
+        """
+        INSERT INTO orders (id, access_token, checkout_key, status, contact_name,
+            contact_email, contact_whatsapp, delivery, province, city, district, street,
+            postal_code, items_amount, shipping_amount, total_amount, created_at, expires_at,
+            paid_at, quote_id)
+        SELECT :first_order + plan.g - 1, 'bench-' || plan.g, 'bench-' || plan.g, 'paid',
+            'Pembeli Uji', 'pembeli@bench.invalid', '+6281200000000', 'ship',
+            'Kalimantan Utara', 'Tarakan', '', '', '', p.price_amount * plan.quantity, 15000,
+            p.price_amount * plan.quantity + 15000, plan.paid_at - interval '1 hour',
+            plan.paid_at + interval '1 hour', plan.paid_at,
+            CASE WHEN plan.g <= :government THEN :first_quote + plan.g - 1 END
+        FROM (PLAN) AS plan JOIN products p ON p.id = plan.product_id
+        """,
+        """
+        INSERT INTO order_parts (id, order_id, seller_id, shop_name, status, items_amount,
+            shipping_amount, weight_grams, courier, tracking_number, commission_rate_bp)
+        SELECT :first_part + plan.g - 1, :first_order + plan.g - 1, p.seller_id, s.shop_name,
+            plan.part_status, p.price_amount * plan.quantity, 15000,
+            p.weight_grams * plan.quantity, '', '', 500
+        FROM (PLAN) AS plan JOIN products p ON p.id = plan.product_id
+            JOIN sellers s ON s.id = p.seller_id
+        """,
+        """
+        INSERT INTO order_lines (id, part_id, product_id, product_name, unit,
+            unit_price_amount, quantity, line_amount)
+        SELECT :first_line + plan.g - 1, :first_part + plan.g - 1, p.id, p.name, p.unit,
+            p.price_amount, plan.quantity, p.price_amount * plan.quantity
+        FROM (PLAN) AS plan JOIN products p ON p.id = plan.product_id
+        """,
+    ]
+    for statement in statements:
+        session.execute(text(statement.replace("PLAN", _PLAN)), params)
+    for table in ("quotes", "orders", "order_parts", "order_lines"):
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT max(id) FROM {table}))"
+            )
+        )
+    session.commit()
+    return {"order_parts": ORDER_PARTS, "government_orders": GOVERNMENT_ORDERS}
 
 
 def _time(action) -> float:
@@ -321,7 +425,7 @@ def run() -> tuple[dict, dict]:
             db.engine.dispose()
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    result = {"report_ms": report_ms, "page_ms": page_ms, **counts}
+    result = {"report_ms": report_ms, "page_ms": page_ms, "statements": len(statements), **counts}
     notes = {
         "database": name,
         "runs": RUNS,
@@ -335,6 +439,8 @@ def run() -> tuple[dict, dict]:
             "products_published": built.products_published,
             "reviews_submitted": built.reviews.submitted,
             "assisted_households": len(built.assisted),
+            "revenue_amount": built.revenue_amount,
+            "government_share_percent": built.government_share_percent,
         },
     }
     return result, notes

@@ -230,9 +230,10 @@ def _impact(result: dict, note: dict) -> list[str]:
         f"{result['households']:,} households, {result['products']:,} products, "
         f"{result['status_changes']:,} status changes, {result['training_attendances']:,} "
         f"training attendances, {result['packaging_helps']:,} packaging helps, "
-        f"{result['capital_assistances']:,} capital assistances; period {period[0]} to "
-        f"{period[1]}, the whole province. Median of {note.get('runs')} runs. The generated "
-        "data has no orders yet, so the sales section runs on none.",
+        f"{result['capital_assistances']:,} capital assistances, "
+        f"{result.get('order_parts', 0):,} paid order parts "
+        f"({result.get('government_orders', 0):,} from government quotations); period "
+        f"{period[0]} to {period[1]}, the whole province. Median of {note.get('runs')} runs.",
         "",
         "| figure | value |",
         "|---|---|",

@@ -125,6 +125,8 @@ class Order(db.Model):
             "total_amount = items_amount + shipping_amount", name="total_is_items_plus_shipping"
         ),
         Index("ix_orders_status_expires_at", "status", "expires_at"),
+        # the impact report reads the orders paid in a period
+        Index("ix_orders_paid_at", "paid_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -212,7 +214,9 @@ class OrderLine(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    part_id: Mapped[int] = mapped_column(ForeignKey("order_parts.id", ondelete="CASCADE"))
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="CASCADE"), index=True
+    )
     product_id: Mapped[int | None] = mapped_column(
         ForeignKey("products.id", ondelete="SET NULL"), index=True
     )
