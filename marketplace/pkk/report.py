@@ -18,7 +18,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from marketplace.catalog.models import (
     Category,
@@ -257,26 +257,32 @@ def report_regions(period: Period) -> list[RegionFigures]:
 
 
 def active_households_by_region(period: Period) -> dict[int, int]:
-    """Households with a product public during the period, per kabupaten.
+    """Households with a product public during the period, or a sale in it, per kabupaten.
 
     Public during the period: approved within it, or published before its end and still
-    published (the history of pauses is not kept apart from status moves). Sales will count
-    too once there are orders.
+    published (the history of pauses is not kept apart from status moves). A sale counts
+    even when the product was taken down since.
     """
     approved_in_period = select(ProductStatusChange.product_id).where(
         ProductStatusChange.to_status == PUBLISHED,
         ProductStatusChange.created_at >= period.start_at,
         ProductStatusChange.created_at < period.end_at,
     )
-    stmt = (
-        select(Seller.region_id, func.count(distinct(Seller.id)))
-        .join(Product, Product.seller_id == Seller.id)
-        .where(
-            or_(
-                and_(Product.status == PUBLISHED, Product.published_at < period.end_at),
-                Product.id.in_(approved_in_period),
-            )
+    public = select(Product.seller_id).where(
+        or_(
+            and_(Product.status == PUBLISHED, Product.published_at < period.end_at),
+            Product.id.in_(approved_in_period),
         )
+    )
+    sold = _paid_parts(
+        select(OrderPart.seller_id)
+        .join(Order, Order.id == OrderPart.order_id)
+        .where(Order.paid_at >= period.start_at, Order.paid_at < period.end_at),
+        period.months(),
+    )
+    stmt = (
+        select(Seller.region_id, func.count(Seller.id))
+        .where(or_(Seller.id.in_(public), Seller.id.in_(sold)))
         .group_by(Seller.region_id)
     )
     return dict(db.session.execute(_in_region(stmt, period)).all())

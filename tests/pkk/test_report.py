@@ -440,3 +440,16 @@ def test_pdf_has_the_figures_and_the_charts(client, login_as, sales):
     # Malinau's revenue is written by its bar in the chart and again in the table below.
     assert text.count("Rp600.000") >= 2
     assert "Anyaman A" in text and "Amplang C" in text
+
+
+def test_a_sale_makes_a_household_active_even_after_its_product_left(households, payment_gateway):
+    """D (Malinau) had only a draft: not active. A product of D sold on 3 Jun and archived
+    since makes D the province's fifth active household."""
+    product = factories.make_product(seller=households["d"], stock=5)
+    order = factories.make_paid_order((product, 1), gateway=payment_gateway)
+    order.paid_at = at("2025-06-03")
+    product.status = ProductStatus.ARCHIVED.value
+    db.session.flush()
+    impact = report.impact_report(report.Period(START, END))
+    assert impact.active_households == 5
+    assert {r.name: r.active_households for r in impact.regions}["Malinau"] == 4
