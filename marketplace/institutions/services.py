@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role
 from marketplace.catalog.models import Product, ProductKind, ProductStatus
-from marketplace.catalog.services import today_local
+from marketplace.catalog.services import licence_in_force, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.institutions.capacity import Fit, Promise, Supply, check_fit
@@ -240,13 +240,7 @@ def _orderable():
         .where(
             Product.status == ProductStatus.PUBLISHED.value,
             Seller.status == SellerStatus.ACTIVE.value,
-            or_(
-                Product.kind == ProductKind.CRAFT.value,
-                and_(
-                    Product.pirt_number.is_not(None),
-                    Product.licence_valid_until >= today_local(),
-                ),
-            ),
+            licence_in_force(),
         )
     )
 

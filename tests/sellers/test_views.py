@@ -132,6 +132,40 @@ def test_pirt_numbers_are_checked(client, seller, pirt, message):
         assert message in response.get_data(as_text=True)
 
 
+def test_food_with_a_bpom_md_licence_instead_of_p_irt(client, seller):
+    form = factories.food_form(
+        name="Kepiting Soka Beku", pirt_number="", bpom_number="bpom ri md 2345 6789 0123"
+    )
+    assert client.post("/penjual/produk/baru", data=form).status_code == 302
+    [product] = _products_of(seller)
+    assert product.bpom_number == "BPOM RI MD 234567890123"
+    # the number carries no end date, and none is made up
+    assert product.pirt_number is None and product.licence_valid_until is None
+    edit = client.get(f"/penjual/produk/{product.id}").get_data(as_text=True)
+    assert 'value="BPOM RI MD 234567890123"' in edit
+
+
+@pytest.mark.parametrize(
+    ("pirt", "bpom", "message"),
+    [
+        ("", "BPOM RI MD 12345678901", "12 angka"),
+        ("", "BPOM RI MD 1234567890123", "12 angka"),
+        ("", "ML 123456789012", "contoh: BPOM RI MD"),
+        ("", "", "wajib punya nomor P-IRT atau nomor BPOM MD"),
+        ("P-IRT No. 2026571010123-29", "BPOM RI MD 123456789012", "Isi salah satu saja"),
+    ],
+)
+def test_bpom_md_numbers_are_checked(client, seller, pirt, bpom, message):
+    form = factories.food_form(pirt_number=pirt, bpom_number=bpom)
+    response = client.post("/penjual/produk/baru", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in html
+    if bpom:
+        assert f'value="{bpom}"' in html
+    assert _products_of(seller) == []
+
+
 def test_failed_form_keeps_the_photos_already_uploaded(client, seller):
     form = factories.listing_form(price="", photos=_files((factories.photo_bytes(), "kemasan.jpg")))
     response = client.post("/penjual/produk/baru", data=form)
