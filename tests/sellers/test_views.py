@@ -218,12 +218,39 @@ def test_a_file_that_is_not_a_photo_is_refused_with_its_reason(client, seller, d
     assert 'value="Tas Anyaman Rotan Kecil"' in html
 
 
-def test_too_many_photos_at_once_are_refused(client, seller):
-    photos = _files(*[(factories.photo_bytes(40, 30), f"{n}.jpg") for n in range(9)])
+@pytest.mark.parametrize("count", [9, 30])
+def test_too_many_photos_at_once_are_refused(client, seller, count):
+    photos = _files(*[(factories.photo_bytes(40, 30), f"{n}.jpg") for n in range(count)])
     response = client.post("/penjual/produk/baru", data=factories.listing_form(photos=photos))
+    html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Paling banyak 8 foto" in response.get_data(as_text=True)
+    assert "Paling banyak 8 foto" in html
+    assert _uploads_count() == 0 and _products_of(seller) == []
+    assert 'value="Tas Anyaman Rotan Kecil"' in html and 'value="150.000"' in html
+    # the page's script refuses them before sending, where it runs
+    assert 'data-max-files="8"' in html
+
+
+def test_a_request_over_the_size_limit_says_what_to_do(client, seller):
+    # 30 photos straight from a phone's gallery: far over the 16 MB a request may carry
+    body = b"--batas\r\n" + b"\x00" * (17 * 1024 * 1024)
+    response = client.post(
+        "/penjual/produk/baru", data=body, content_type="multipart/form-data; boundary=batas"
+    )
+    assert response.status_code == 413
+    assert "kirim lebih sedikit foto" in response.get_data(as_text=True)
     assert _uploads_count() == 0
+
+
+def test_an_iphone_heic_photo_is_listed(client, seller):
+    from tests.catalog.test_photos import _iphone_heic
+
+    photos = _files((_iphone_heic(600, 800), "IMG_0042.HEIC"))
+    response = client.post("/penjual/produk/baru", data=factories.listing_form(photos=photos))
+    assert response.status_code == 302
+    [product] = _products_of(seller)
+    [photo] = product.photos
+    assert (photo.width, photo.height) == (600, 800)
 
 
 def test_a_repeated_submit_creates_one_product(client, seller):
