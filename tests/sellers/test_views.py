@@ -431,6 +431,7 @@ def test_dashboard_warns_about_ending_and_ended_licences(client, seller):
     html = client.get("/penjual").get_data(as_text=True)
     assert html.count("Perpanjang SPP-IRT sebelum itu") == 1
     assert "Tersembunyi: izin P-IRT sudah berakhir" in html
+    assert "Perpanjang SPP-IRT, lalu isi nomor P-IRT yang baru" in html
     assert client.get(f"/produk/{ended.slug}").status_code == 404
 
 
