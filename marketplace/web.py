@@ -84,7 +84,10 @@ def register_error_pages(app: Flask) -> None:
             403: _("Anda tidak punya akses ke halaman ini."),
             404: _("Halaman yang Anda cari tidak ada."),
             405: _("Cara permintaan ini tidak didukung."),
-            413: _("Berkas terlalu besar."),
+            413: _(
+                "Kiriman terlalu besar (paling banyak 16 MB sekali kirim). "
+                "Kembali, lalu kirim lebih sedikit foto sekaligus."
+            ),
             429: _("Terlalu banyak percobaan. Tunggu sebentar lalu coba lagi."),
         }
         message = messages.get(error.code, error.description)

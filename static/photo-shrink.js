@@ -21,8 +21,9 @@
   }
 
   async function shrink(file, maxWidth) {
-    // Only camera formats; a PNG may carry transparency that JPEG would lose.
-    if (!/^image\/(jpeg|webp)$/.test(file.type) || file.size <= WORTH_IT) return file;
+    // Only camera formats; a PNG may carry transparency that JPEG would lose. HEIC decodes
+    // only where the browser can (Safari); elsewhere the catch below sends the original.
+    if (!/^image\/(jpeg|webp|heic|heif)$/.test(file.type) || file.size <= WORTH_IT) return file;
     var bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
     var scale = Math.min(1, maxWidth / bitmap.width, (2 * maxWidth) / bitmap.height);
     var canvas = document.createElement("canvas");
@@ -52,6 +53,16 @@
   document.addEventListener("change", async function (event) {
     var input = event.target;
     if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-shrink")) return;
+    // Too many photos at once (30 from the gallery): say so here instead of sending
+    // 100 MB over a slow connection only for the server to refuse them.
+    var maxFiles = parseInt(input.getAttribute("data-max-files"), 10);
+    var tooMany = input.form && input.form.querySelector("[data-too-many]");
+    if (tooMany) tooMany.hidden = true;
+    if (maxFiles && input.files && input.files.length > maxFiles) {
+      input.value = "";
+      if (tooMany) tooMany.hidden = false;
+      return;
+    }
     if (!supported() || !input.files || !input.files.length) return;
     var maxWidth = parseInt(input.getAttribute("data-shrink"), 10) || 1280;
     setBusy(input, true);

@@ -126,6 +126,7 @@ def listing_form(**overrides) -> dict:
         "weight_grams": "400",
         "description": "Dianyam tangan oleh ibu-ibu Malinau.",
         "pirt_number": "",
+        "bpom_number": "",
         "halal_number": "",
         "shelf_life_days": "",
         "idempotency_token": f"token-{next(_sequence)}",

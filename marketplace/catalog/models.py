@@ -119,6 +119,8 @@ class Product(db.Model):
     pirt_number: Mapped[str | None] = mapped_column(String(40))
     #: last day the SPP-IRT certificate is valid; an ended licence hides a food product
     licence_valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    #: food a home industry may not make under P-IRT: "BPOM RI MD 123456789012" (no end date)
+    bpom_number: Mapped[str | None] = mapped_column(String(40))
     halal_number: Mapped[str | None] = mapped_column(String(60))
     shelf_life_days: Mapped[int | None]
     lead_time_days: Mapped[int] = mapped_column(default=0)
@@ -161,6 +163,10 @@ class Product(db.Model):
         return self.kind == ProductKind.FOOD.value
 
     @property
+    def has_food_licence(self) -> bool:
+        return bool(self.pirt_number or self.bpom_number)
+
+    @property
     def in_stock(self) -> bool:
         return self.is_made_to_order or self.stock > 0
 
@@ -182,11 +188,39 @@ class Product(db.Model):
         return max(approvals, key=lambda change: change.id or 0).photo_keys
 
     @property
+    def latest_change(self) -> ProductStatusChange | None:
+        if not self.status_changes:
+            return None
+        return max(self.status_changes, key=lambda change: change.id or 0)
+
+    @property
     def latest_note(self) -> str:
         """The comment on the last move (a reviewer's request for changes), if any."""
-        if not self.status_changes:
+        change = self.latest_change
+        return change.note if change else ""
+
+    def photo_number(self, key: str) -> int | None:
+        """Where the photo with this content hash is now (1 is the cover), or None if gone."""
+        for index, photo in enumerate(self.photos, start=1):
+            if photo.key == key:
+                return index
+        return None
+
+    def review_comment_for(self, photo: ProductPhoto) -> str:
+        """The reviewer's comment on this photo while the product awaits changes."""
+        change = self.latest_change
+        if self.status != ProductStatus.CHANGES_REQUESTED.value or change is None:
             return ""
-        return max(self.status_changes, key=lambda change: change.id or 0).note
+        return change.comment_for(photo.key)
+
+    @property
+    def review_photo_comments(self) -> list[tuple[ProductPhoto | None, str]]:
+        """Each per-photo comment of the request for changes, with its photo if still there."""
+        change = self.latest_change
+        if self.status != ProductStatus.CHANGES_REQUESTED.value or change is None:
+            return []
+        by_key = {photo.key: photo for photo in self.photos}
+        return [(by_key.get(c.photo_key), c.note) for c in change.photo_comments]
 
 
 class PhotoVariants:
@@ -268,6 +302,33 @@ class ProductStatusChange(db.Model):
 
     product: Mapped[Product] = relationship(back_populates="status_changes")
     actor: Mapped[User | None] = relationship()
+    photo_comments: Mapped[list[PhotoComment]] = relationship(
+        back_populates="status_change", order_by="PhotoComment.id", cascade="all, delete-orphan"
+    )
+
+    def comment_for(self, key: str) -> str:
+        """What the reviewer wrote about the photo with this content hash, if anything."""
+        return next((c.note for c in self.photo_comments if c.photo_key == key), "")
+
+
+class PhotoComment(db.Model):
+    """A reviewer's comment on one photo in a decision, bound to the photo's content hash.
+
+    The hash, not the photo row: the comment stays in the history when the seller
+    replaces or removes the photo it was about.
+    """
+
+    __tablename__ = "photo_comments"
+    __table_args__ = (UniqueConstraint("status_change_id", "photo_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status_change_id: Mapped[int] = mapped_column(
+        ForeignKey("product_status_changes.id", ondelete="CASCADE")
+    )
+    photo_key: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+
+    status_change: Mapped[ProductStatusChange] = relationship(back_populates="photo_comments")
 
 
 class CatalogState(db.Model):

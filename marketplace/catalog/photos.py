@@ -14,11 +14,16 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from marketplace.errors import MarketplaceError
 from marketplace.storage import LocalStorage
 
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# iPhones take HEIC photos. libheif applies the rotation while decoding and pillow-heif
+# then resets the EXIF orientation to 1, so _upright never turns such a photo twice.
+register_heif_opener()
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF"}
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 WEBP_QUALITY = 80
@@ -50,7 +55,8 @@ def _open_checked(data: bytes) -> Image.Image:
             image = Image.open(io.BytesIO(data))
             if image.format not in ACCEPTED_FORMATS:
                 raise PhotoError(
-                    _l("Format foto tidak didukung. Kirim JPEG, PNG atau WebP."), field="photo"
+                    _l("Format foto tidak didukung. Kirim JPEG, PNG, WebP atau HEIC."),
+                    field="photo",
                 )
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoError(_l("Foto terlalu besar (maksimal 40 megapiksel)."), field="photo")

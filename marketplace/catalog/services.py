@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import Role, User
@@ -61,15 +61,21 @@ def today_local() -> dt.date:
     return (now_utc() + dt.timedelta(hours=8)).date()
 
 
+def licence_in_force() -> ColumnElement[bool]:
+    """A craft, or food with a P-IRT licence not yet ended or a BPOM MD licence (no end date)."""
+    return or_(
+        Product.kind == ProductKind.CRAFT.value,
+        and_(Product.pirt_number.is_not(None), Product.licence_valid_until >= today_local()),
+        Product.bpom_number.is_not(None),
+    )
+
+
 def _public(stmt: Select) -> Select:
     """Only what the public may see: published, from an active shop, licence in force."""
     return stmt.where(
         Product.status == ProductStatus.PUBLISHED.value,
         Seller.status == SellerStatus.ACTIVE.value,
-        or_(
-            Product.kind == ProductKind.CRAFT.value,
-            and_(Product.pirt_number.is_not(None), Product.licence_valid_until >= today_local()),
-        ),
+        licence_in_force(),
     )
 
 

@@ -1,4 +1,4 @@
-"""Can a household make it in time? Pure arithmetic on dates and quantities.
+"""Can a household make it in time? Arithmetic on dates and quantities, then the database.
 
 A household's supply for a due date is its stock plus, for made-to-order
 goods, its daily capacity times the working days (Monday to Saturday) between
@@ -6,14 +6,30 @@ today and that date. Promises already made (holds) are served earliest due
 date first, so a new promise fits only if, for its own due date and every
 later one already promised, everything due by then still fits in what can be
 made by then. That keeps every promise whatever order the requests come in.
+
+One capacity serves two kinds of promise: an institution's hold (any working
+day before its due date will do) and a shop order of a made-to-order product,
+which checkout takes from one production day (``take_production``). Units an
+order took on a day count as a promise due the day after, so the gift-box
+builder sees them, and checkout refuses units that would break a hold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from marketplace.catalog.models import Product
+from marketplace.db import db, now_utc
+from marketplace.institutions.models import CapacityHold
+from marketplace.orders.models import ProductionDay
 
 
 class Misfit(enum.StrEnum):
@@ -112,3 +128,106 @@ def check_fit(
     if available < needed:
         return Fit(needed, available, Misfit.CAPACITY)
     return Fit(needed, available)
+
+
+# -- the capacity in the database: shop orders and institution holds ----------------------
+
+
+def production_day_for(lead_time_days: int, today: dt.date) -> dt.date:
+    """The day an order placed today is made: the first working day after the lead time."""
+    day = today + dt.timedelta(days=max(lead_time_days, 0))
+    return day + dt.timedelta(days=1) if day.weekday() == 6 else day
+
+
+def order_promises(product_ids: Iterable[int], today: dt.date) -> dict[int, list[Promise]]:
+    """What checkout took on days after today, as promises due the day after each day.
+
+    Today's making serves no hold (holds count working days after today), so it is left out.
+    """
+    found: dict[int, list[Promise]] = defaultdict(list)
+    rows = db.session.execute(
+        select(ProductionDay.product_id, ProductionDay.day, ProductionDay.units_taken).where(
+            ProductionDay.product_id.in_(list(product_ids)),
+            ProductionDay.day > today,
+            ProductionDay.units_taken > 0,
+        )
+    )
+    for product_id, day, units in rows:
+        found[product_id].append(Promise(units, day + dt.timedelta(days=1)))
+    return found
+
+
+def hold_promises(product_id: int) -> list[Promise]:
+    """An institution's live holds on a product: not released and not yet expired."""
+    holds = db.session.execute(
+        select(CapacityHold.quantity, CapacityHold.due_on).where(
+            CapacityHold.product_id == product_id,
+            CapacityHold.released_at.is_(None),
+            CapacityHold.expires_at > now_utc(),
+        )
+    )
+    return [Promise(quantity, due_on) for quantity, due_on in holds]
+
+
+def lock_product(product_id: int) -> None:
+    """Serialise everything that promises this product's units until the commit.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite, where
+    ``SELECT ... FOR UPDATE`` locks nothing; plain SQL so that it moves no ``updated_at``.
+    """
+    db.session.execute(text("UPDATE products SET stock = stock WHERE id = :id"), {"id": product_id})
+
+
+def take_production(product_id: int, day: dt.date, units: int, today: dt.date) -> bool:
+    """Take ``units`` of a made-to-order product from its making on ``day``.
+
+    The product's row lock orders this against holds and other checkouts; the day must
+    keep room within the listing's ``daily_capacity`` (one conditional UPDATE, with the
+    table's CHECK as a backstop), and taking the units must break no institution's hold.
+    Returns False, taking nothing, when the units are not there.
+    """
+    lock_product(product_id)
+    found = db.session.execute(
+        select(Product.stock, Product.daily_capacity).where(Product.id == product_id)
+    ).one_or_none()
+    if found is None or not found.daily_capacity or units > found.daily_capacity:
+        return False
+    capacity = found.daily_capacity
+    if day > today:
+        supply = Supply(stock=found.stock, is_made_to_order=True, daily_capacity=capacity)
+        promises = hold_promises(product_id) + order_promises([product_id], today)[product_id]
+        if available_for(supply, today, day + dt.timedelta(days=1), promises) < units:
+            return False
+    values = {"product_id": product_id, "day": day, "units_capacity": capacity, "units_taken": 0}
+    # INSERT ... ON CONFLICT DO NOTHING: both dialects spell it the same way.
+    insert = (
+        postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    db.session.execute(
+        insert(ProductionDay)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["product_id", "day"])
+    )
+    # The day follows the listing: a household that can now make more (or fewer) a day
+    # gets that for the days still open.
+    result = db.session.execute(
+        update(ProductionDay)
+        .where(
+            ProductionDay.product_id == product_id,
+            ProductionDay.day == day,
+            ProductionDay.units_taken + units <= capacity,
+        )
+        .values(units_taken=ProductionDay.units_taken + units, units_capacity=capacity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def give_back_production(product_id: int, day: dt.date, units: int) -> None:
+    """Return units an order took from a production day (its caller makes this happen once)."""
+    db.session.execute(
+        update(ProductionDay)
+        .where(ProductionDay.product_id == product_id, ProductionDay.day == day)
+        .values(units_taken=ProductionDay.units_taken - units)
+        .execution_options(synchronize_session=False)
+    )

@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role
 from marketplace.catalog.models import Product, ProductKind, ProductStatus
-from marketplace.catalog.services import today_local
+from marketplace.catalog.services import licence_in_force, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions.capacity import Fit, Promise, Supply, check_fit
+from marketplace.institutions.capacity import Fit, Promise, Supply, check_fit, order_promises
 from marketplace.institutions.documents import (
     allocate_number,
     format_number,
@@ -240,13 +240,7 @@ def _orderable():
         .where(
             Product.status == ProductStatus.PUBLISHED.value,
             Seller.status == SellerStatus.ACTIVE.value,
-            or_(
-                Product.kind == ProductKind.CRAFT.value,
-                and_(
-                    Product.pirt_number.is_not(None),
-                    Product.licence_valid_until >= today_local(),
-                ),
-            ),
+            licence_in_force(),
         )
     )
 
@@ -453,7 +447,7 @@ def supply_of(product: Product) -> Supply:
 
 
 def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int, list[Promise]]:
-    """Live holds per product: not released and not yet expired."""
+    """Live holds per product (not released, not yet expired) and what shop orders took."""
     stmt = select(CapacityHold).where(
         CapacityHold.product_id.in_(product_ids),
         CapacityHold.released_at.is_(None),
@@ -466,6 +460,9 @@ def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int,
     found: dict[int, list[Promise]] = {pid: [] for pid in product_ids}
     for hold in db.session.scalars(stmt):
         found[hold.product_id].append(Promise(hold.quantity, hold.due_on))
+    # Shop orders of made-to-order goods take from the same daily capacity.
+    for product_id, promises in order_promises(product_ids, today_local()).items():
+        found[product_id].extend(promises)
     return found
 
 

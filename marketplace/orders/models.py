@@ -98,17 +98,21 @@ class CartItem(db.Model):
 
 
 class ProductionDay(db.Model):
-    """How many made-to-order units a household can still take on for one day."""
+    """How many units of a made-to-order product checkout has taken from one day's making.
+
+    ``units_capacity`` is the listing's ``daily_capacity`` when units were last taken
+    (see ``institutions.capacity.take_production``).
+    """
 
     __tablename__ = "production_days"
     __table_args__ = (
-        UniqueConstraint("seller_id", "day"),
+        UniqueConstraint("product_id", "day"),
         CheckConstraint("units_taken >= 0", name="taken_not_negative"),
         CheckConstraint("units_taken <= units_capacity", name="within_capacity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     day: Mapped[dt.date] = mapped_column(Date)
     units_capacity: Mapped[int]
     units_taken: Mapped[int] = mapped_column(default=0)
@@ -227,7 +231,7 @@ class OrderLine(db.Model):
     quantity: Mapped[int]
     #: whole rupiah
     line_amount: Mapped[int] = mapped_column(BigInteger)
-    #: made to order: taken from the household's capacity on this day instead of stock
+    #: made to order: taken from the product's daily capacity on this day instead of stock
     production_day: Mapped[dt.date | None] = mapped_column(Date)
 
     part: Mapped[OrderPart] = relationship(back_populates="lines")

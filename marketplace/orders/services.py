@@ -10,11 +10,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
@@ -22,6 +20,11 @@ from marketplace.catalog.models import Product
 from marketplace.catalog.services import _public, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.institutions.capacity import (
+    give_back_production,
+    production_day_for,
+    take_production,
+)
 from marketplace.money import format_rupiah
 from marketplace.observability import count
 from marketplace.orders import shipping
@@ -37,7 +40,6 @@ from marketplace.orders.models import (
     OrderPart,
     OrderStatus,
     PartStatus,
-    ProductionDay,
 )
 from marketplace.payouts import services as payouts
 from marketplace.sellers.models import Seller
@@ -45,7 +47,6 @@ from marketplace.sellers.models import Seller
 MAX_QUANTITY = 99
 MAX_CART_LINES = 50
 PAYMENT_WINDOW = dt.timedelta(minutes=30)
-DEFAULT_DAILY_CAPACITY = 10
 #: whole rupiah
 MIN_ORDER_AMOUNT = 10_000
 
@@ -459,7 +460,7 @@ def place_order(
         created_at=now,
         expires_at=now + PAYMENT_WINDOW,
     )
-    production_day = today_local()
+    today = today_local()
     for group in cart.groups:
         part = OrderPart(
             seller_id=group.seller.id,
@@ -480,7 +481,11 @@ def place_order(
                     unit_price_amount=product.price_amount,
                     quantity=line.quantity,
                     line_amount=line.line_amount,
-                    production_day=production_day if product.is_made_to_order else None,
+                    production_day=(
+                        production_day_for(product.lead_time_days, today)
+                        if product.is_made_to_order
+                        else None
+                    ),
                 )
             )
         order.parts.append(part)
@@ -495,14 +500,16 @@ def place_order(
 
 
 def _stock_needs(order: Order) -> tuple[dict[int, int], dict[tuple[int, dt.date], int]]:
-    """Units per product (stock) and per household and day (made to order), summed first."""
+    """Units per product (stock) and per product and production day (made to order)."""
     per_product: dict[int, int] = defaultdict(int)
     per_day: dict[tuple[int, dt.date], int] = defaultdict(int)
     for part in order.parts:
         for line in part.lines:
+            if line.product_id is None:
+                continue
             if line.production_day is not None:
-                per_day[(part.seller_id, line.production_day)] += line.quantity
-            elif line.product_id is not None:
+                per_day[(line.product_id, line.production_day)] += line.quantity
+            else:
                 per_product[line.product_id] += line.quantity
     return per_product, per_day
 
@@ -518,8 +525,24 @@ def _product_name(order: Order, product_id: int) -> str:
 def _take_stock(order: Order) -> None:
     """One conditional UPDATE per product; the row count says whether the units were there."""
     per_product, per_day = _stock_needs(order)
-    # Ascending ids, so two orders never wait on each other's rows in opposite order.
-    for product_id, units in sorted(per_product.items()):
+    today = today_local()
+    # Ascending product ids over both kinds, as holds lock them: no two writers ever wait
+    # on each other's product rows in opposite order.
+    needs = [(product_id, None, units) for product_id, units in per_product.items()]
+    needs += [(product_id, day, units) for (product_id, day), units in per_day.items()]
+    for product_id, day, units in sorted(needs, key=lambda need: (need[0], need[1] or today)):
+        if day is not None:
+            if not take_production(product_id, day, units, today):
+                raise SoldOut(
+                    _l(
+                        "Maaf, %(shop)s tidak bisa membuat %(name)s sebanyak itu untuk "
+                        "%(date)s. Kurangi jumlahnya di keranjang.",
+                        shop=_shop_name(order, product_id),
+                        name=_product_name(order, product_id),
+                        date=format_date(day, "d MMMM"),
+                    )
+                )
+            continue
         result = db.session.execute(
             update(Product)
             .where(Product.id == product_id, Product.stock >= units)
@@ -533,55 +556,25 @@ def _take_stock(order: Order) -> None:
                     name=_product_name(order, product_id),
                 )
             )
-    for (seller_id, day), units in sorted(per_day.items()):
-        _ensure_production_day(seller_id, day)
-        result = db.session.execute(
-            update(ProductionDay)
-            .where(
-                ProductionDay.seller_id == seller_id,
-                ProductionDay.day == day,
-                ProductionDay.units_taken + units <= ProductionDay.units_capacity,
-            )
-            .values(units_taken=ProductionDay.units_taken + units)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            shop = next(p.shop_name for p in order.parts if p.seller_id == seller_id)
-            raise SoldOut(
-                _l(
-                    "Maaf, %(shop)s tidak bisa membuat pesanan sebanyak itu hari ini.",
-                    shop=shop,
-                )
-            )
     db.session.expire_all()
 
 
-def _ensure_production_day(seller_id: int, day: dt.date) -> None:
-    """Create the day's capacity row if missing; a concurrent creator is no error."""
-    if db.session.scalar(
-        select(ProductionDay.id).where(
-            ProductionDay.seller_id == seller_id, ProductionDay.day == day
-        )
-    ):
-        return
-    capacity = current_app.config.get("DAILY_CAPACITY", DEFAULT_DAILY_CAPACITY)
-    values = {"seller_id": seller_id, "day": day, "units_capacity": capacity, "units_taken": 0}
-    # INSERT ... ON CONFLICT DO NOTHING: both dialects spell it the same way.
-    insert = (
-        postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    )
-    statement = insert(ProductionDay).values(**values)
-    statement = statement.on_conflict_do_nothing(index_elements=["seller_id", "day"])
-    db.session.execute(statement)
+def _shop_name(order: Order, product_id: int) -> str:
+    for part in order.parts:
+        if any(line.product_id == product_id for line in part.lines):
+            return part.shop_name
+    return ""
 
 
 def _give_back_stock_of_lines(lines: list[OrderLine], seller_id: int) -> None:
     per_product: dict[int, int] = defaultdict(int)
     per_day: dict[tuple[int, dt.date], int] = defaultdict(int)
     for line in lines:
+        if line.product_id is None:
+            continue
         if line.production_day is not None:
-            per_day[(seller_id, line.production_day)] += line.quantity
-        elif line.product_id is not None:
+            per_day[(line.product_id, line.production_day)] += line.quantity
+        else:
             per_product[line.product_id] += line.quantity
     _give_back(per_product, per_day)
 
@@ -598,13 +591,8 @@ def _give_back(per_product: dict[int, int], per_day: dict[tuple[int, dt.date], i
             .values(stock=Product.stock + units)
             .execution_options(synchronize_session=False)
         )
-    for (seller_id, day), units in sorted(per_day.items()):
-        db.session.execute(
-            update(ProductionDay)
-            .where(ProductionDay.seller_id == seller_id, ProductionDay.day == day)
-            .values(units_taken=ProductionDay.units_taken - units)
-            .execution_options(synchronize_session=False)
-        )
+    for (product_id, day), units in sorted(per_day.items()):
+        give_back_production(product_id, day, units)
 
 
 # --- status moves -------------------------------------------------------------------------

@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Category, Product, ProductStatus, ProductStatusChange, Region
+from marketplace.catalog.models import (
+    Category,
+    PhotoComment,
+    Product,
+    ProductStatus,
+    ProductStatusChange,
+    Region,
+)
 from marketplace.catalog.services import change_product_status, public_cards
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
@@ -64,6 +71,7 @@ def get_submission(product_id: int) -> Product:
             joinedload(Product.category),
             selectinload(Product.photos),
             selectinload(Product.status_changes).joinedload(ProductStatusChange.actor),
+            selectinload(Product.status_changes).selectinload(ProductStatusChange.photo_comments),
         )
     )
     if product is None:
@@ -99,15 +107,38 @@ def _keys(photo_keys: str) -> set[str]:
     return set(filter(None, photo_keys.split(",")))
 
 
-def request_changes(product: Product, reviewer: User, note: str) -> None:
-    """Send the product back to the seller with what to fix."""
+#: longest comment on one photo
+MAX_PHOTO_NOTE = 500
+
+
+def request_changes(
+    product: Product, reviewer: User, note: str, photo_notes: dict[str, str] | None = None
+) -> None:
+    """Send the product back to the seller with what to fix, overall and per photo.
+
+    ``photo_notes`` maps a photo's content hash to the comment on it; comments on photos
+    the product no longer has (the seller changed them meanwhile) are refused.
+    """
     _check_reviewer(product, reviewer)
-    if not note.strip():
+    comments = {key: text.strip() for key, text in (photo_notes or {}).items() if text.strip()}
+    if not note.strip() and not comments:
         raise ReviewError(
             _l("Tulis apa yang perlu diperbaiki, misalnya: label belum memuat nomor P-IRT."),
             field="note",
         )
-    change_product_status(product, ProductStatus.CHANGES_REQUESTED, reviewer, note)
+    if set(comments) - _keys(product.photo_keys):
+        raise ReviewError(
+            _l("Foto kemasan berubah sejak halaman ini dibuka. Periksa foto terbaru di bawah.")
+        )
+    if any(len(text) > MAX_PHOTO_NOTE for text in comments.values()):
+        raise ReviewError(
+            _l("Catatan untuk satu foto paling panjang %(n)s huruf.", n=MAX_PHOTO_NOTE)
+        )
+    change = change_product_status(product, ProductStatus.CHANGES_REQUESTED, reviewer, note)
+    order = [photo.key for photo in product.photos]
+    for key in sorted(comments, key=order.index):
+        change.photo_comments.append(PhotoComment(photo_key=key, note=comments[key]))
+    db.session.flush()
 
 
 # Assistance records: training, packaging help, capital assistance.

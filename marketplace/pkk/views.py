@@ -83,7 +83,7 @@ def review(product_id: int):
                 )
                 message = _("Kemasan disetujui. Produk sekarang tampil untuk pembeli.")
             else:
-                services.request_changes(product, reviewer, form.note.data or "")
+                services.request_changes(product, reviewer, form.note.data or "", _photo_notes())
                 message = _("Permintaan perbaikan dikirim ke penjual.")
         except MarketplaceError as error:
             db.session.rollback()
@@ -101,6 +101,15 @@ def review(product_id: int):
     return render_template(
         "pkk/review.html", product=product, form=form, status_labels=STATUS_LABELS
     ), status
+
+
+def _photo_notes() -> dict[str, str]:
+    """The per-photo comments typed on the review page, by the photos' content hashes."""
+    notes = {}
+    for name, value in request.form.items():
+        if name.startswith("photo_note_") and value.strip():
+            notes[name.removeprefix("photo_note_")[:64]] = value
+    return notes
 
 
 def get_application_for_reviewer_or_404(application_id: int) -> SellerApplication:

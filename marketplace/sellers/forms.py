@@ -125,6 +125,11 @@ class ProductForm(FlaskForm):
         validators=[Optional(), Length(max=60)],
         description=_l("Seperti tercetak di label, contoh: 2026571010123-29"),
     )
+    bpom_number = StringField(
+        _l("Atau nomor BPOM MD"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("Untuk makanan berizin BPOM, contoh: BPOM RI MD 123456789012"),
+    )
     halal_number = StringField(
         _l("Nomor sertifikat halal (bila ada)"), validators=[Optional(), Length(max=60)]
     )
@@ -148,6 +153,7 @@ class ProductForm(FlaskForm):
             unit=self.unit.data or "",
             description=self.description.data or "",
             pirt_number=self.pirt_number.data,
+            bpom_number=self.bpom_number.data,
             halal_number=self.halal_number.data,
             shelf_life_days=self.shelf_life_days.data,
         )
@@ -165,6 +171,7 @@ class ProductForm(FlaskForm):
         self.weight_grams.data = product.weight_grams
         self.description.data = product.description
         self.pirt_number.data = product.pirt_number
+        self.bpom_number.data = product.bpom_number
         self.halal_number.data = product.halal_number
         self.shelf_life_days.data = product.shelf_life_days
 

@@ -24,6 +24,7 @@ from marketplace.catalog.models import (
     ProductKind,
     ProductPhoto,
     ProductStatus,
+    ProductStatusChange,
     Region,
 )
 from marketplace.catalog.photos import PhotoError, process_photo
@@ -68,6 +69,7 @@ class ListingInput:
     unit: str = ""
     description: str = ""
     pirt_number: str | None = None
+    bpom_number: str | None = None
     halal_number: str | None = None
     shelf_life_days: int | None = None
 
@@ -119,6 +121,31 @@ def parse_pirt_number(text: str, region_codes: set[str]) -> PirtLicence:
     return PirtLicence(number=f"{digits[:-2]}-{digits[-2:]}", valid_until=valid_until)
 
 
+BPOM_MD_DIGITS = 12
+
+
+def parse_bpom_number(text: str) -> str:
+    """Read a BPOM MD number however it was typed and give its printed form.
+
+    ``BPOM RI MD 123456789012``, ``md 1234 5678 9012`` and ``MD-123.456.789.012`` are
+    one number, stored as ``BPOM RI MD 123456789012``. It carries no end date.
+    """
+    cleaned = re.sub(r"^\s*(badan\s*pom|bpom)?\s*(ri)?\s*[:.]?\s*", "", text.strip(), flags=re.I)
+    match = re.fullmatch(r"md\s*[:.-]?\s*([0-9][0-9 .-]*)", cleaned.strip(), flags=re.I)
+    if match is None:
+        raise ListingError(
+            _l("Tulis nomor BPOM seperti tercetak di label, contoh: BPOM RI MD 123456789012."),
+            field="bpom_number",
+        )
+    digits = re.sub(r"\D", "", match.group(1))
+    if len(digits) != BPOM_MD_DIGITS:
+        raise ListingError(
+            _l("Nomor BPOM MD terdiri dari 12 angka, contoh: BPOM RI MD 123456789012."),
+            field="bpom_number",
+        )
+    return f"BPOM RI MD {digits}"
+
+
 def get_seller_of_user(user_id: int) -> Seller | None:
     return db.session.scalar(
         select(Seller).where(Seller.user_id == user_id).options(joinedload(Seller.region))
@@ -134,7 +161,7 @@ def get_seller_product(seller_id: int, product_id: int) -> Product:
             joinedload(Product.category),
             joinedload(Product.seller).joinedload(Seller.region),
             selectinload(Product.photos),
-            selectinload(Product.status_changes),
+            selectinload(Product.status_changes).selectinload(ProductStatusChange.photo_comments),
         )
     )
     if product is None:
@@ -148,7 +175,12 @@ def list_seller_products(seller_id: int) -> list[Product]:
         db.session.scalars(
             select(Product)
             .where(Product.seller_id == seller_id, Product.status != ProductStatus.ARCHIVED.value)
-            .options(selectinload(Product.photos), selectinload(Product.status_changes))
+            .options(
+                selectinload(Product.photos),
+                selectinload(Product.status_changes).selectinload(
+                    ProductStatusChange.photo_comments
+                ),
+            )
             .order_by(Product.updated_at.desc(), Product.id.desc())
         )
     )
@@ -240,8 +272,17 @@ def _check(values: ListingInput) -> Category:
     if not values.unit.strip():
         raise ListingError(_l("Isi satuan jual, misalnya: bungkus 250 g."), field="unit")
     if category.kind == ProductKind.FOOD.value:
-        if not (values.pirt_number or "").strip():
-            raise ListingError(_l("Produk makanan wajib punya nomor P-IRT."), field="pirt_number")
+        has_pirt = bool((values.pirt_number or "").strip())
+        has_bpom = bool((values.bpom_number or "").strip())
+        if not has_pirt and not has_bpom:
+            raise ListingError(
+                _l("Produk makanan wajib punya nomor P-IRT atau nomor BPOM MD."),
+                field="pirt_number",
+            )
+        if has_pirt and has_bpom:
+            raise ListingError(
+                _l("Isi salah satu saja: nomor P-IRT atau nomor BPOM MD."), field="bpom_number"
+            )
         shelf = values.shelf_life_days
         if shelf is None or not 1 <= shelf <= MAX_SHELF_LIFE_DAYS:
             raise ListingError(
@@ -269,14 +310,21 @@ def _apply(product: Product, values: ListingInput, category: Category) -> None:
     product.unit = values.unit.strip()
     product.description = values.description.strip()
     if category.kind == ProductKind.FOOD.value:
-        codes = set(db.session.scalars(select(Region.code)))
-        licence = parse_pirt_number(values.pirt_number or "", codes)
-        product.pirt_number = licence.number
-        product.licence_valid_until = licence.valid_until
+        if (values.bpom_number or "").strip():
+            product.bpom_number = parse_bpom_number(values.bpom_number or "")
+            product.pirt_number = None
+            product.licence_valid_until = None
+        else:
+            codes = set(db.session.scalars(select(Region.code)))
+            licence = parse_pirt_number(values.pirt_number or "", codes)
+            product.pirt_number = licence.number
+            product.licence_valid_until = licence.valid_until
+            product.bpom_number = None
         product.halal_number = (values.halal_number or "").strip() or None
         product.shelf_life_days = values.shelf_life_days
     else:
         product.pirt_number = None
+        product.bpom_number = None
         product.licence_valid_until = None
         product.halal_number = None
         product.shelf_life_days = None
@@ -443,8 +491,8 @@ def submit_for_review(product: Product, actor: User) -> None:
     """Send the product (its packaging photos and licence) to the PKK queue."""
     if not product.photos:
         raise ListingError(_l("Tambahkan minimal satu foto kemasan sebelum mengajukan."))
-    if product.is_food and not product.pirt_number:
-        raise ListingError(_l("Produk makanan wajib punya nomor P-IRT."))
+    if product.is_food and not product.has_food_licence:
+        raise ListingError(_l("Produk makanan wajib punya nomor P-IRT atau nomor BPOM MD."))
     change_product_status(product, ProductStatus.PENDING_REVIEW, actor)
     product.submitted_at = now_utc()
     db.session.flush()
@@ -485,6 +533,7 @@ def duplicate_product(product: Product, actor: User) -> Product:
         unit=product.unit,
         kind=product.kind,
         pirt_number=product.pirt_number,
+        bpom_number=product.bpom_number,
         licence_valid_until=product.licence_valid_until,
         halal_number=product.halal_number,
         shelf_life_days=product.shelf_life_days,

@@ -37,6 +37,11 @@ from marketplace.storage import get_storage
 bp = Blueprint("sellers", __name__)
 
 
+@bp.context_processor
+def photo_limits() -> dict:
+    return {"max_photos": services.MAX_PHOTOS}
+
+
 @bp.route("/toko/<slug>")
 @cached_page
 def shop(slug: str):

@@ -70,3 +70,23 @@ def test_cli_command_queues_reminders(app, ending_soon):
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["catalog", "remind-licences", "--days", "60"])
     assert result.exit_code == 0 and "1 licence reminder(s) queued." in result.output
+
+
+def test_buyers_see_a_bpom_md_licence_which_has_no_end_date(client):
+    product = factories.make_product(name="Kepiting Soka Beku", category_slug="camilan")
+    product.pirt_number, product.licence_valid_until = None, None
+    product.bpom_number = "BPOM RI MD 234567890123"
+    db.session.flush()
+    response = client.get(f"/produk/{product.slug}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Izin edar BPOM" in html and "BPOM RI MD 234567890123" in html
+    assert "P-IRT No." not in html and "Izin berlaku sampai" not in html
+    assert "Kepiting Soka Beku" in client.get("/produk?q=kepiting").get_data(as_text=True)
+
+
+def test_food_without_any_licence_stays_hidden(client):
+    product = factories.make_product(name="Abon Tanpa Izin", category_slug="camilan")
+    product.pirt_number, product.licence_valid_until = None, None
+    db.session.flush()
+    assert client.get(f"/produk/{product.slug}").status_code == 404

@@ -101,7 +101,7 @@ def test_truncated_photo_is_refused(storage):
 def test_other_formats_are_refused_with_the_accepted_list(storage):
     with pytest.raises(PhotoError) as error:
         process_photo(_gif(), storage, WIDTHS)
-    assert "JPEG, PNG atau WebP" in str(error.value.message)
+    assert "JPEG, PNG, WebP atau HEIC" in str(error.value.message)
 
 
 def test_oversized_files_are_refused(storage):
@@ -133,3 +133,41 @@ def test_cut_off_photos_stay_refused_after_a_pdf_is_made(app, storage):
         render_pdf("errors/error.html", code=404, message="-")
     with pytest.raises(PhotoError):
         process_photo(_truncated_jpeg(), storage, WIDTHS)
+
+
+def _iphone_heic(width=1200, height=1600) -> bytes:
+    """A real HEIC file written by pillow-heif (libheif), with an iPhone's EXIF.
+
+    HEIF turns a photo with its own boxes (irot), which libheif applies while decoding;
+    the EXIF orientation an iPhone also writes must then not turn it a second time.
+    """
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    image = Image.new("RGB", (width, height), (30, 110, 200))
+    image.paste((240, 240, 240), (0, 0, width // 4, height // 4))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation, already applied by the HEIF boxes
+    exif[0x8825] = {1: "N", 2: (3.0, 19.0, 0.0), 3: "E", 4: (117.0, 35.0, 0.0)}  # GPS
+    buffer = io.BytesIO()
+    image.save(buffer, "HEIF", exif=exif, quality=70)
+    return buffer.getvalue()
+
+
+def test_iphone_heic_photos_are_accepted_upright_and_without_gps(storage):
+    data = _iphone_heic()
+    assert data[4:12] == b"ftypheic"
+    stored = process_photo(data, storage, WIDTHS)
+    assert (stored.width, stored.height) == (1200, 1600)
+    assert stored.widths == (320, 480, 640, 1200)
+    with Image.open(storage.path(f"photos/{stored.key}/640.webp")) as variant:
+        assert variant.format == "WEBP" and variant.height > variant.width
+        assert not variant.getexif() and "exif" not in variant.info
+        # not turned twice: the light corner stays at the top left
+        assert variant.getpixel((5, 5))[0] > 200 and variant.getpixel((600, 5))[0] < 100
+
+
+def test_a_truncated_heic_is_refused(storage):
+    data = _iphone_heic()
+    with pytest.raises(PhotoError):
+        process_photo(data[: len(data) // 2], storage, WIDTHS)

@@ -87,3 +87,32 @@ def test_a_camera_photo_is_shrunk_in_the_browser_before_upload(server, browser, 
     connection.close()
     # The server got the browser's 1280 px copy, not the 4000 px original.
     assert (width, height) == (1280, 960)
+
+
+def test_thirty_photos_at_once_are_refused_on_the_phone(server, browser, tmp_path):
+    url, _ = server
+    photos = []
+    for n in range(30):
+        path = tmp_path / f"IMG_{n:04d}.jpg"
+        Image.new("RGB", (64, 48), (n * 8, 100, 60)).save(path, "JPEG")
+        photos.append(str(path))
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        page.goto(f"{url}/akun/masuk")
+        page.fill("#login", "penjual@demo.id")
+        page.fill("#password", "demo-pass-2026")
+        page.click("main button[type=submit]")
+        page.goto(f"{url}/penjual/produk/baru")
+        page.fill("#name", "Tas Rotan Banyak Foto")
+        page.set_input_files("#photos", photos)
+        page.wait_for_selector("[data-too-many]", state="visible")
+        assert "Paling banyak 8 foto" in page.inner_text("[data-too-many]")
+        # nothing is left to send, and what was typed stays
+        assert page.evaluate("document.querySelector('#photos').files.length") == 0
+        assert page.input_value("#name") == "Tas Rotan Banyak Foto"
+        page.set_input_files("#photos", photos[:2])
+        page.wait_for_selector("[data-too-many]", state="hidden")
+        assert page.evaluate("document.querySelector('#photos').files.length") == 2
+    finally:
+        context.close()

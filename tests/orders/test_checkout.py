@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from marketplace.catalog.models import Product
 from marketplace.db import db, now_utc
+from marketplace.institutions.capacity import production_day_for
 from marketplace.orders import services
 from marketplace.orders.models import Order, OrderEvent, OrderStatus, ProductionDay
 from tests import factories
@@ -152,25 +153,58 @@ def test_a_cart_above_the_stock_is_refused_before_any_stock_moves():
     assert stock_of(product) == 2
 
 
-def test_made_to_order_takes_the_households_daily_capacity(app):
-    seller = factories.make_seller()
-    batik = factories.make_product(seller=seller, stock=0)
-    batik.is_made_to_order = True
-    cloth = factories.make_product(seller=seller, stock=0)
-    cloth.is_made_to_order = True
+def _made_to_order(seller=None, capacity=5, lead_time_days=3, **kwargs):
+    product = factories.make_product(seller=seller, stock=0, **kwargs)
+    product.is_made_to_order = True
+    product.daily_capacity, product.lead_time_days = capacity, lead_time_days
     db.session.flush()
-    app.config["DAILY_CAPACITY"] = 5
-    try:
-        factories.make_order((batik, 2), (cloth, 2))
-        day = db.session.scalar(select(ProductionDay).where(ProductionDay.seller_id == seller.id))
-        assert (day.units_taken, day.units_capacity) == (4, 5)
-        with pytest.raises(services.SoldOut, match="tidak bisa"), db.session.begin_nested():
-            factories.make_order((batik, 2))
-        db.session.refresh(day)
-        assert day.units_taken == 4
-        assert stock_of(batik) == 0
-    finally:
-        del app.config["DAILY_CAPACITY"]
+    return product
+
+
+def _taken(product) -> dict[dt.date, tuple[int, int]]:
+    rows = db.session.scalars(select(ProductionDay).where(ProductionDay.product_id == product.id))
+    return {row.day: (row.units_taken, row.units_capacity) for row in rows}
+
+
+def test_made_to_order_takes_each_listings_own_daily_capacity():
+    seller = factories.make_seller()
+    batik = _made_to_order(seller, capacity=3, lead_time_days=3)
+    cloth = _made_to_order(seller, capacity=5, lead_time_days=3)
+    order = factories.make_order((batik, 2), (cloth, 4))
+    day = production_day_for(3, services.today_local())
+    assert {line.production_day for line in order.parts[0].lines} == {day}
+    assert _taken(batik) == {day: (2, 3)} and _taken(cloth) == {day: (4, 5)}
+    # the batik's day is nearly full; the cloth's own capacity is not the batik's
+    with (
+        pytest.raises(services.SoldOut, match="tidak bisa membuat") as error,
+        db.session.begin_nested(),
+    ):
+        factories.make_order((batik, 2))
+    assert "Kurangi jumlahnya" in str(error.value.message)
+    factories.make_order((cloth, 1), (batik, 1))
+    assert _taken(batik) == {day: (3, 3)} and _taken(cloth) == {day: (5, 5)}
+    assert stock_of(batik) == stock_of(cloth) == 0
+
+
+def test_the_production_day_is_the_first_working_day_after_the_lead_time():
+    saturday = dt.date(2026, 11, 28)
+    assert production_day_for(0, saturday) == saturday
+    assert production_day_for(1, saturday) == dt.date(2026, 11, 30)  # not Sunday
+    assert production_day_for(2, saturday) == dt.date(2026, 11, 30)
+    assert production_day_for(3, dt.date(2026, 11, 30)) == dt.date(2026, 12, 3)
+
+
+def test_an_expired_order_gives_its_units_back_once():
+    product = _made_to_order(capacity=4)
+    order = factories.make_order((product, 3))
+    [day] = _taken(product)
+    later = now_utc() + dt.timedelta(hours=1)
+    assert services.expire_due_orders(now=later) == 1
+    assert services.expire_order(order.id, now=later) is False
+    db.session.expire_all()
+    assert _taken(product) == {day: (0, 4)}
+    factories.make_order((product, 4))
+    assert _taken(product) == {day: (4, 4)}
 
 
 def test_the_same_checkout_key_gives_the_same_order():

@@ -9,6 +9,7 @@ checkout's BEGIN IMMEDIATE also serialises the writers.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from marketplace.catalog.models import Product
+from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, ProductionDay
 from marketplace.payments.models import Payment, WebhookEvent
@@ -55,7 +57,8 @@ def _purge(seller) -> None:
     db.session.execute(delete(Payment).where(Payment.order_id.in_(orders)))
     db.session.execute(delete(OrderPart).where(OrderPart.order_id.in_(orders)))
     db.session.execute(delete(Order).where(Order.id.in_(orders)))
-    db.session.execute(delete(ProductionDay).where(ProductionDay.seller_id == seller.id))
+    products = select(Product.id).where(Product.seller_id == seller.id)
+    db.session.execute(delete(ProductionDay).where(ProductionDay.product_id.in_(products)))
     for product in db.session.scalars(select(Product).where(Product.seller_id == seller.id)):
         db.session.delete(product)
     db.session.flush()
@@ -89,8 +92,8 @@ def test_fifty_buyers_for_ten_units_never_oversell(app, committed, monkeypatch, 
     seller = factories.make_seller()
     committed.append(seller)
     product = factories.make_product(seller=seller, stock=0 if made_to_order else UNITS)
-    product.is_made_to_order = made_to_order
-    monkeypatch.setitem(app.config, "DAILY_CAPACITY", UNITS)
+    if made_to_order:
+        product.is_made_to_order, product.daily_capacity, product.lead_time_days = True, UNITS, 2
     db.session.commit()
     product_id = product.id
 
@@ -112,8 +115,11 @@ def test_fifty_buyers_for_ten_units_never_oversell(app, committed, monkeypatch, 
     db.session.rollback()  # end this session's snapshot, taken before the race
     assert db.session.get(Product, product_id).stock == 0
     if made_to_order:
-        day = db.session.scalar(select(ProductionDay).where(ProductionDay.seller_id == seller.id))
+        [day] = db.session.scalars(
+            select(ProductionDay).where(ProductionDay.product_id == product_id)
+        )
         assert (day.units_taken, day.units_capacity) == (UNITS, UNITS)
+        assert day.day >= today_local() + dt.timedelta(days=2)
     sold = db.session.scalar(
         select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(
             OrderLine.product_id == product_id

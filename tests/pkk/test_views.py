@@ -252,3 +252,103 @@ def test_queue_queries_do_not_grow_with_the_queue(client, login_as, count_querie
     with count_queries() as after:
         assert client.get("/pkk/tinjauan").status_code == 200
     assert len(after) == len(before) <= 10, after
+
+
+def _with_two_photos(product):
+    product.photos.append(
+        factories.ProductPhoto(key="1" * 64, width=400, height=400, variant_widths="320,400")
+    )
+    db.session.flush()
+    return product
+
+
+def test_a_reviewer_comments_on_each_photo_and_the_seller_sees_it_under_the_photo(
+    client, login_as, app
+):
+    product = _with_two_photos(_submitted(1, name="Amplang Foto Dua", category_slug="camilan"))
+    cover, back = product.photos
+    reviewer = login_as("reviewer")
+    page = client.get(f"/pkk/tinjauan/{product.id}").get_data(as_text=True)
+    assert f'name="photo_note_{back.key}"' in page
+    response = client.post(
+        f"/pkk/tinjauan/{product.id}",
+        data={
+            "decision": "changes",
+            "note": "Kemasan rapi, tinggal dua hal.",
+            f"photo_note_{cover.key}": "Segel tidak terlihat.",
+            f"photo_note_{back.key}": "Label perlu nomor P-IRT.",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(product)
+    [change] = product.status_changes
+    assert change.actor_id == reviewer.id and change.photo_keys == f"{cover.key},{back.key}"
+    assert [(c.photo_key, c.note) for c in change.photo_comments] == [
+        (cover.key, "Segel tidak terlihat."),
+        (back.key, "Label perlu nomor P-IRT."),
+    ]
+
+    seller_client = app.test_client()
+    with seller_client.session_transaction() as session:
+        session["_user_id"] = product.seller.user.session_token
+    db.session.commit()
+    edit = seller_client.get(f"/penjual/produk/{product.id}").get_data(as_text=True)
+    photos_part = edit[edit.index('id="foto"') : edit.index("Data produk")]
+    # each comment sits with its own photo, in the photos' order
+    assert photos_part.index(cover.key) < photos_part.index("Segel tidak terlihat.")
+    assert photos_part.index("Segel tidak terlihat.") < photos_part.index(f"photos/{back.key}/")
+    assert photos_part.index(f"photos/{back.key}/") < photos_part.index("Label perlu nomor P-IRT.")
+    dashboard = seller_client.get("/penjual").get_data(as_text=True)
+    assert "Foto 1: Segel tidak terlihat." in " ".join(dashboard.split())
+    assert "Foto 2: Label perlu nomor P-IRT." in " ".join(dashboard.split())
+
+    assert seller_client.post(f"/penjual/produk/{product.id}/ajukan").status_code == 302
+    db.session.refresh(product)
+    assert product.status == "pending_review"
+    # the request for changes stays in the history, with its comments
+    again = client.get(f"/pkk/tinjauan/{product.id}").get_data(as_text=True)
+    assert "Label perlu nomor P-IRT." in again
+    assert "Label perlu nomor P-IRT." not in seller_client.get("/penjual").get_data(as_text=True)
+
+
+def test_a_photo_comment_alone_is_enough_to_ask_for_changes(client, login_as):
+    product = _submitted(1)
+    login_as("reviewer")
+    key = product.photos[0].key
+    response = client.post(
+        f"/pkk/tinjauan/{product.id}",
+        data={"decision": "changes", "note": "", f"photo_note_{key}": "Foto buram."},
+    )
+    assert response.status_code == 302
+    db.session.refresh(product)
+    assert product.status == "changes_requested"
+    assert product.status_changes[0].comment_for(key) == "Foto buram."
+
+
+def test_a_comment_on_a_photo_the_product_no_longer_has_is_refused(client, login_as):
+    product = _submitted(1)
+    login_as("reviewer")
+    response = client.post(
+        f"/pkk/tinjauan/{product.id}",
+        data={"decision": "changes", "note": "Perbaiki.", f"photo_note_{'f' * 64}": "Buram."},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Foto kemasan berubah" in html and "Perbaiki." in html and "Buram." not in html
+    db.session.refresh(product)
+    assert product.status == "pending_review" and product.status_changes == []
+
+
+def test_a_long_photo_comment_comes_back_with_what_was_typed(client, login_as):
+    product = _submitted(1)
+    login_as("reviewer")
+    key = product.photos[0].key
+    response = client.post(
+        f"/pkk/tinjauan/{product.id}",
+        data={"decision": "changes", "note": "Perbaiki.", f"photo_note_{key}": "x" * 501},
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "paling panjang 500 huruf" in html and "x" * 501 in html
+    db.session.refresh(product)
+    assert product.status == "pending_review"

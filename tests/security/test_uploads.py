@@ -27,7 +27,7 @@ HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 UNREADABLE = "bukan foto yang bisa dibaca"
 DAMAGED = "rusak atau terpotong"
 TOO_BIG = "40 megapiksel"
-WRONG_FORMAT = "JPEG, PNG atau WebP"
+WRONG_FORMAT = "JPEG, PNG, WebP atau HEIC"
 
 
 def encoded(image: Image.Image, format: str, **options) -> bytes:

@@ -14,7 +14,12 @@ from marketplace.db import db, now_utc
 from marketplace.errors import Forbidden
 from marketplace.money import parse_rupiah
 from marketplace.sellers import services
-from marketplace.sellers.services import ListingError, ListingInput, parse_pirt_number
+from marketplace.sellers.services import (
+    ListingError,
+    ListingInput,
+    parse_bpom_number,
+    parse_pirt_number,
+)
 from tests import factories
 
 KALTARA = {"6501", "6502", "6503", "6504", "6571"}
@@ -42,6 +47,40 @@ def test_bad_pirt_numbers_are_refused_for_the_pirt_field(typed):
     with pytest.raises(ListingError) as error:
         parse_pirt_number(typed, KALTARA)
     assert error.value.field == "pirt_number"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "BPOM RI MD 123456789012",
+        "bpom ri md 123456789012",
+        "MD 1234 5678 9012",
+        "md123456789012",
+        "Badan POM RI MD: 123.456.789.012",
+        "BPOM MD-123-456-789-012",
+        "  BPOM  RI  MD  123456789012  ",
+    ],
+)
+def test_bpom_md_numbers_as_people_write_them(typed):
+    assert parse_bpom_number(typed) == "BPOM RI MD 123456789012"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "BPOM RI MD 12345678901",
+        "BPOM RI MD 1234567890123",
+        "BPOM RI ML 123456789012",
+        "123456789012",
+        "BPOM RI MD",
+        "MD 12345678901a",
+        "P-IRT No. 2026571010123-29",
+    ],
+)
+def test_bad_bpom_md_numbers_are_refused_for_the_bpom_field(typed):
+    with pytest.raises(ListingError) as error:
+        parse_bpom_number(typed)
+    assert error.value.field == "bpom_number"
 
 
 @pytest.mark.parametrize(

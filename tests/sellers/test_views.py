@@ -132,6 +132,40 @@ def test_pirt_numbers_are_checked(client, seller, pirt, message):
         assert message in response.get_data(as_text=True)
 
 
+def test_food_with_a_bpom_md_licence_instead_of_p_irt(client, seller):
+    form = factories.food_form(
+        name="Kepiting Soka Beku", pirt_number="", bpom_number="bpom ri md 2345 6789 0123"
+    )
+    assert client.post("/penjual/produk/baru", data=form).status_code == 302
+    [product] = _products_of(seller)
+    assert product.bpom_number == "BPOM RI MD 234567890123"
+    # the number carries no end date, and none is made up
+    assert product.pirt_number is None and product.licence_valid_until is None
+    edit = client.get(f"/penjual/produk/{product.id}").get_data(as_text=True)
+    assert 'value="BPOM RI MD 234567890123"' in edit
+
+
+@pytest.mark.parametrize(
+    ("pirt", "bpom", "message"),
+    [
+        ("", "BPOM RI MD 12345678901", "12 angka"),
+        ("", "BPOM RI MD 1234567890123", "12 angka"),
+        ("", "ML 123456789012", "contoh: BPOM RI MD"),
+        ("", "", "wajib punya nomor P-IRT atau nomor BPOM MD"),
+        ("P-IRT No. 2026571010123-29", "BPOM RI MD 123456789012", "Isi salah satu saja"),
+    ],
+)
+def test_bpom_md_numbers_are_checked(client, seller, pirt, bpom, message):
+    form = factories.food_form(pirt_number=pirt, bpom_number=bpom)
+    response = client.post("/penjual/produk/baru", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in html
+    if bpom:
+        assert f'value="{bpom}"' in html
+    assert _products_of(seller) == []
+
+
 def test_failed_form_keeps_the_photos_already_uploaded(client, seller):
     form = factories.listing_form(price="", photos=_files((factories.photo_bytes(), "kemasan.jpg")))
     response = client.post("/penjual/produk/baru", data=form)
@@ -184,12 +218,39 @@ def test_a_file_that_is_not_a_photo_is_refused_with_its_reason(client, seller, d
     assert 'value="Tas Anyaman Rotan Kecil"' in html
 
 
-def test_too_many_photos_at_once_are_refused(client, seller):
-    photos = _files(*[(factories.photo_bytes(40, 30), f"{n}.jpg") for n in range(9)])
+@pytest.mark.parametrize("count", [9, 30])
+def test_too_many_photos_at_once_are_refused(client, seller, count):
+    photos = _files(*[(factories.photo_bytes(40, 30), f"{n}.jpg") for n in range(count)])
     response = client.post("/penjual/produk/baru", data=factories.listing_form(photos=photos))
+    html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Paling banyak 8 foto" in response.get_data(as_text=True)
+    assert "Paling banyak 8 foto" in html
+    assert _uploads_count() == 0 and _products_of(seller) == []
+    assert 'value="Tas Anyaman Rotan Kecil"' in html and 'value="150.000"' in html
+    # the page's script refuses them before sending, where it runs
+    assert 'data-max-files="8"' in html
+
+
+def test_a_request_over_the_size_limit_says_what_to_do(client, seller):
+    # 30 photos straight from a phone's gallery: far over the 16 MB a request may carry
+    body = b"--batas\r\n" + b"\x00" * (17 * 1024 * 1024)
+    response = client.post(
+        "/penjual/produk/baru", data=body, content_type="multipart/form-data; boundary=batas"
+    )
+    assert response.status_code == 413
+    assert "kirim lebih sedikit foto" in response.get_data(as_text=True)
     assert _uploads_count() == 0
+
+
+def test_an_iphone_heic_photo_is_listed(client, seller):
+    from tests.catalog.test_photos import _iphone_heic
+
+    photos = _files((_iphone_heic(600, 800), "IMG_0042.HEIC"))
+    response = client.post("/penjual/produk/baru", data=factories.listing_form(photos=photos))
+    assert response.status_code == 302
+    [product] = _products_of(seller)
+    [photo] = product.photos
+    assert (photo.width, photo.height) == (600, 800)
 
 
 def test_a_repeated_submit_creates_one_product(client, seller):
@@ -370,6 +431,7 @@ def test_dashboard_warns_about_ending_and_ended_licences(client, seller):
     html = client.get("/penjual").get_data(as_text=True)
     assert html.count("Perpanjang SPP-IRT sebelum itu") == 1
     assert "Tersembunyi: izin P-IRT sudah berakhir" in html
+    assert "Perpanjang SPP-IRT, lalu isi nomor P-IRT yang baru" in html
     assert client.get(f"/produk/{ended.slug}").status_code == 404
 
 
