@@ -29,7 +29,7 @@ MINOR_UNITS = 100
 #: Stripe wants a session to live at least 30 minutes. The expiry is rounded to a
 #: 10-minute step (plus a margin for clocks and the network), so that a retry with the
 #: same idempotency key a little later still sends the same parameters.
-EXPIRY_STEP, EXPIRY_STEPS, EXPIRY_MARGIN = 600, 3, 300
+EXPIRY_STEP, EXPIRY_STEPS, EXPIRY_MARGIN = 600, 4, 300
 
 
 def to_stripe_amount(rupiah: int) -> int:
