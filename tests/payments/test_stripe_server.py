@@ -254,6 +254,8 @@ def test_errors_have_stripes_shape_and_status(stripe_server, client):
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         client.v1.payment_intents.create(params={"amount": 100, "currency": "idr", "colour": "red"})
     assert (unknown.value.code, unknown.value.param) == ("parameter_unknown", "colour")
+    # Refused before anything changed.
+    assert client.v1.payment_intents.list().data == []
 
     with pytest.raises(stripe.InvalidRequestError) as bad_amount:
         client.v1.payment_intents.create(params={"amount": "lots", "currency": "idr"})
@@ -266,7 +268,10 @@ def test_refunds_partial_then_the_rest_never_more(stripe_server, client):
     intent_id = stripe_server.pay(session.id)["payment_intent"]
     total = session.amount_total
 
-    part = client.v1.refunds.create(params={"payment_intent": intent_id, "amount": 85_000 * RP})
+    part = client.v1.refunds.create(
+        params={"payment_intent": intent_id, "amount": 85_000 * RP},
+        options={"idempotency_key": "part-9-refund"},
+    )
     assert part.id.startswith("re_") and part.status == "succeeded"
     with pytest.raises(stripe.InvalidRequestError) as too_much:
         client.v1.refunds.create(params={"payment_intent": intent_id, "amount": total})
@@ -281,7 +286,12 @@ def test_refunds_partial_then_the_rest_never_more(stripe_server, client):
     assert charge.refunded and charge.amount_refunded == total
     refunded = [json.loads(body)["data"]["object"] for body, _ in endpoint.take("charge.refunded")]
     assert [c["amount_refunded"] for c in refunded] == [85_000 * RP, total]
-    assert len(endpoint.take("refund.created")) == 2
+    created = [json.loads(body) for body, _ in endpoint.take("refund.created")]
+    assert [e["data"]["object"]["id"] for e in created] == [part.id, rest.id]
+    assert created[0]["request"]["idempotency_key"] == "part-9-refund"
+    # An unknown parameter changes nothing, even on a request that would have refunded.
+    with pytest.raises(stripe.InvalidRequestError, match="unknown parameter"):
+        client.v1.refunds.create(params={"charge": part.charge, "colour": "red"})
     listed = client.v1.refunds.list(params={"payment_intent": intent_id})
     assert [r.id for r in listed.data] == [rest.id, part.id]
 

@@ -27,6 +27,21 @@ from tests.stripe_server import payments
 from tests.stripe_server.core import Params, State, StripeError, new_id, page, route, to_int
 
 MIN_LIFETIME, MAX_LIFETIME, DEFAULT_LIFETIME = 30 * 60, 24 * 3600, 24 * 3600
+SESSION_PARAMS = (
+    "mode",
+    "currency",
+    "line_items",
+    "expires_at",
+    "payment_intent_data",
+    "payment_method_types",
+    "locale",
+    "submit_type",
+    "cancel_url",
+    "client_reference_id",
+    "customer_email",
+    "metadata",
+    "success_url",
+)
 
 
 def _line_items(params: Params, session_currency: str | None) -> tuple[list[dict], str]:
@@ -85,7 +100,7 @@ def _line_items(params: Params, session_currency: str | None) -> tuple[list[dict
     return lines, currency
 
 
-@route("POST", "/v1/checkout/sessions")
+@route("POST", "/v1/checkout/sessions", accepts=SESSION_PARAMS)
 def create_session(server, params: Params, request, **_):
     mode = params.choice("mode", ("payment", "setup", "subscription"))
     if mode is None:
@@ -175,7 +190,7 @@ def list_line_items(server, params: Params, session_id: str, **_):
     return listed
 
 
-@route("POST", "/v1/checkout/sessions/<session_id>/expire")
+@route("POST", "/v1/checkout/sessions/<session_id>/expire", accepts=())
 def expire_session(server, params: Params, session_id: str, **_):
     session = _session(server.state, session_id)
     if session["status"] != "open":

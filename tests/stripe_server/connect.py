@@ -27,6 +27,15 @@ from tests.stripe_server.balance import available, record_transaction
 from tests.stripe_server.core import Params, StripeError, new_id, page, route, to_int
 
 COUNTRY_CURRENCY = {"ID": "idr", "US": "usd", "SG": "sgd", "MY": "myr"}
+TRANSFER_PARAMS = (
+    "amount",
+    "currency",
+    "destination",
+    "transfer_group",
+    "source_transaction",
+    "metadata",
+    "description",
+)
 
 
 def _requirements(account: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +48,11 @@ def _requirements(account: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@route("POST", "/v1/accounts")
+@route(
+    "POST",
+    "/v1/accounts",
+    accepts=("type", "country", "capabilities", "business_type", "email", "metadata"),
+)
 def create_account(server, params: Params, **_):
     kind = params.choice("type", ("express", "standard", "custom"), "express")
     country = str(params.get("country") or "ID").upper()
@@ -71,7 +84,7 @@ def retrieve_account(server, params: Params, account_id: str, **_):
     return server.state.get("account", account_id)
 
 
-@route("POST", "/v1/accounts/<account_id>")
+@route("POST", "/v1/accounts/<account_id>", accepts=("metadata", "email", "business_type"))
 def update_account(server, params: Params, account_id: str, **_):
     state = server.state
     account = state.get("account", account_id)
@@ -128,7 +141,7 @@ def restrict(server, params: Params, account_id: str, **_):
     return _set_enabled(server, account_id, False)
 
 
-@route("POST", "/v1/account_links")
+@route("POST", "/v1/account_links", accepts=("account", "type", "refresh_url", "return_url"))
 def create_account_link(server, params: Params, request, **_):
     account = server.state.get("account", params.required("account"), param="account")
     params.choice("type", ("account_onboarding", "account_update"), "account_onboarding")
@@ -170,7 +183,7 @@ def topup(server, params: Params, request, **_):
 # --- transfers -------------------------------------------------------------------------------
 
 
-@route("POST", "/v1/transfers")
+@route("POST", "/v1/transfers", accepts=TRANSFER_PARAMS)
 def create_transfer(server, params: Params, **_):
     state = server.state
     amount = params.integer("amount", required=True, minimum=1)
@@ -254,7 +267,7 @@ def retrieve_transfer(server, params: Params, transfer_id: str, **_):
     return server.state.get("transfer", transfer_id)
 
 
-@route("POST", "/v1/transfers/<transfer_id>")
+@route("POST", "/v1/transfers/<transfer_id>", accepts=("metadata", "description"))
 def update_transfer(server, params: Params, transfer_id: str, **_):
     transfer = server.state.get("transfer", transfer_id)
     transfer["metadata"] = params.metadata(base=transfer["metadata"])
@@ -273,7 +286,11 @@ def list_transfers(server, params: Params, **_):
     return page(transfers, params, "/v1/transfers")
 
 
-@route("POST", "/v1/transfers/<transfer_id>/reversals")
+@route(
+    "POST",
+    "/v1/transfers/<transfer_id>/reversals",
+    accepts=("amount", "refund_application_fee", "metadata"),
+)
 def create_reversal(server, params: Params, transfer_id: str, **_):
     state = server.state
     transfer = state.get("transfer", transfer_id)

@@ -21,13 +21,17 @@ from werkzeug.wrappers import Request, Response
 
 #: (method, path, handler): every module adds its routes here with :func:`route`
 ROUTES: list[tuple[str, str, Callable[..., Any]]] = []
+#: the parameters each POST accepts: anything else is refused before it changes anything
+ACCEPTS: dict[Callable[..., Any], frozenset[str]] = {}
 
 API_VERSION = "2026-10-28.endive"
 
 
-def route(method: str, path: str):
+def route(method: str, path: str, accepts: tuple[str, ...] | None = None):
     def register(handler):
         ROUTES.append((method, path, handler))
+        if accepts is not None:
+            ACCEPTS[handler] = frozenset(accepts) | {"expand"}
         return handler
 
     return register
@@ -258,6 +262,8 @@ class State:
         self.endpoints: list[WebhookEndpoint] = []
         #: events raised during the current request, delivered once the lock is released
         self.outbox: list[dict[str, Any]] = []
+        #: the API request being handled, named in the events it raises
+        self.request: dict[str, str | None] = {"id": None, "idempotency_key": None}
         #: creation order, to list objects made within the same second newest first
         self.seq = 0
 
@@ -285,7 +291,7 @@ class State:
             "data": {"object": json.loads(json.dumps(obj))},
             "livemode": False,
             "pending_webhooks": sum(1 for e in self.endpoints if e.wants(event_type)),
-            "request": {"id": None, "idempotency_key": None},
+            "request": dict(self.request),
             "type": event_type,
         }
         if previous:
@@ -422,14 +428,23 @@ class App:
                     content_type="application/json",
                     headers={"Idempotent-Replayed": "true", "Idempotency-Key": key},
                 )
+            raised = len(self.state.outbox)
+            request_id = new_id("req")
+            self.state.request = {"id": request_id if api else None, "idempotency_key": key}
             try:
+                if handler in ACCEPTS:
+                    params.read |= ACCEPTS[handler]
+                    params.refuse_unknown()
                 result = handler(self.server, params, request=request, **args)
                 if isinstance(result, Response):
                     return result
                 if api:
                     params.refuse_unknown()
             except StripeError as error:
-                self.state.outbox.clear()  # a refused request raises no events
+                # A refused request raises no events.
+                for event in self.state.outbox[raised:]:
+                    self.state.table("event").pop(event["id"], None)
+                del self.state.outbox[raised:]
                 response = error_response(error)
                 # Stripe keeps the result of a request that ran (a card declined), not
                 # one refused before it started (a bad parameter).
@@ -439,7 +454,7 @@ class App:
             body = json.dumps(expand(self.state, strip(result), params.data.get("expand"))).encode()
             if key:
                 self.state.idempotency[key] = (fingerprint, 200, body)
-            headers = {"Request-Id": new_id("req")}
+            headers = {"Request-Id": request_id}
             if key:
                 headers["Idempotency-Key"] = key
             return Response(body, 200, content_type="application/json", headers=headers)

@@ -50,7 +50,7 @@ def endpoint_object(endpoint: WebhookEndpoint, with_secret: bool = False) -> dic
     return obj
 
 
-@route("POST", "/v1/webhook_endpoints")
+@route("POST", "/v1/webhook_endpoints", accepts=("url", "enabled_events"))
 def create_endpoint(server, params: Params, **_):
     url = params.required("url")
     events = params.required("enabled_events")

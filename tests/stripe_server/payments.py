@@ -99,7 +99,11 @@ def fail(state: State, intent: dict[str, Any]) -> None:
     state.emit("payment_intent.payment_failed", intent)
 
 
-@route("POST", "/v1/payment_intents")
+@route(
+    "POST",
+    "/v1/payment_intents",
+    accepts=("amount", "currency", "metadata", "description", "transfer_group", "receipt_email"),
+)
 def create_intent(server, params: Params, **_):
     amount = params.integer("amount", required=True, minimum=1)
     return new_intent(
@@ -120,7 +124,11 @@ def retrieve_intent(server, params: Params, intent_id: str, **_):
     return server.state.get("payment_intent", intent_id)
 
 
-@route("POST", "/v1/payment_intents/<intent_id>")
+@route(
+    "POST",
+    "/v1/payment_intents/<intent_id>",
+    accepts=("metadata", "description", "transfer_group", "receipt_email"),
+)
 def update_intent(server, params: Params, intent_id: str, **_):
     intent = server.state.get("payment_intent", intent_id)
     intent["metadata"] = params.metadata(base=intent["metadata"])
@@ -148,7 +156,7 @@ def list_charges(server, params: Params, **_):
     return page(charges, params, "/v1/charges")
 
 
-@route("POST", "/v1/refunds")
+@route("POST", "/v1/refunds", accepts=("charge", "payment_intent", "amount", "reason", "metadata"))
 def create_refund(server, params: Params, **_):
     state = server.state
     charge_id, intent_id = params.get("charge"), params.get("payment_intent")
