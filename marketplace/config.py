@@ -91,8 +91,6 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         # Payments: Stripe when a secret key is set, local "Mode uji" otherwise.
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
-        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
-        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
     }

@@ -18,7 +18,7 @@ from marketplace.errors import MarketplaceError
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: {media}; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'self'; form-action 'self'{checkout}; frame-ancestors 'none'"
 )
 
 
@@ -48,7 +48,15 @@ def register_security_headers(app: Flask) -> None:
     if media:
         parts = urlsplit(media)
         media_origin = f"{parts.scheme}://{parts.netloc}"
-    policy = CONTENT_SECURITY_POLICY.format(media=media_origin).replace("  ", " ")
+    # "Buy and pay" posts a form whose redirects end on Stripe Checkout: form-action
+    # governs those redirects too, so it names Stripe's page (or the stand-in's).
+    checkout = ""
+    if app.config.get("STRIPE_SECRET_KEY"):
+        base = urlsplit(app.config.get("STRIPE_API_BASE") or "https://checkout.stripe.com")
+        checkout = f" {base.scheme}://{base.netloc}"
+    policy = CONTENT_SECURITY_POLICY.format(media=media_origin, checkout=checkout).replace(
+        "  ", " "
+    )
 
     @app.after_request
     def set_headers(response):

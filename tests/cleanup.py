@@ -42,7 +42,13 @@ def _purge(session, email: str) -> None:
     session.execute(delete(OrderLine).where(OrderLine.part_id.in_(parts)))
     # The test database's teardown: the application itself never deletes ledger rows.
     session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(parts)))
-    session.execute(delete(WebhookEvent).where(WebhookEvent.event_type.like("payment_%")))
+    session.execute(
+        delete(WebhookEvent).where(
+            WebhookEvent.event_type.like("payment_%")
+            | WebhookEvent.event_type.like("checkout.%")
+            | WebhookEvent.event_type.like("refund.%")
+        )
+    )
     session.execute(delete(Payment).where(Payment.intent_id.in_(intents)))
     session.execute(delete(OrderPart).where(OrderPart.order_id.in_(ids)))
     session.execute(delete(Order).where(Order.id.in_(ids)))

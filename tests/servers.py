@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,42 +105,3 @@ class HttpVisitor:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-#: localstripe's own ``start()`` binds every interface (``::``) and has no host option;
-#: this runs its app on loopback only. Its store is never loaded from disk (what
-#: ``--from-scratch`` does), so every run starts empty.
-LOCALSTRIPE = (
-    "import sys; from aiohttp import web; from localstripe.server import app; "
-    "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]))"
-)
-
-
-@contextmanager
-def localstripe() -> Iterator[str]:
-    """A Stripe-compatible test server on a free loopback port; yields its base URL.
-
-    aiohttp prints "Running on" once the socket listens: no polling.
-    """
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-c", LOCALSTRIPE, str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        output = []
-        for line in process.stdout:
-            output.append(line)
-            if "Running on" in line:
-                break
-        else:
-            raise RuntimeError("localstripe did not start:\n" + "".join(output))
-        # Keep reading its output so that a full pipe never blocks the server.
-        threading.Thread(target=process.stdout.read, daemon=True).start()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stdout.close()

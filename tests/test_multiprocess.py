@@ -211,3 +211,80 @@ def test_a_cart_made_through_one_instance_is_paid_through_the_other(shared):
             )
             connection.execute(text("UPDATE catalog_state SET version = version + 1"))
         engine.dispose()
+
+
+def test_a_stripe_checkout_is_paid_over_http_whichever_instance_hears_first(shared, stripe_server):
+    """Stripe (the test server) over real HTTP: the session, its page, the signed webhook."""
+    import re
+
+    from tests.stripe_server import WEBHOOK_SECRET
+
+    env, _inbox = shared
+    env = {
+        **env,
+        "STRIPE_SECRET_KEY": stripe_server.secret_key,
+        "STRIPE_API_BASE": stripe_server.url,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    engine = create_engine(database_url())
+    with engine.begin() as connection:
+        slug, product_id, stock = connection.execute(
+            text(
+                "SELECT slug, id, stock FROM products WHERE status = 'published' "
+                "AND stock > 3 AND NOT is_made_to_order ORDER BY id LIMIT 1"
+            )
+        ).one()
+    try:
+        with gunicorn(env) as first, gunicorn(env) as second:
+            webhooks = stripe_server.add_webhook_endpoint(f"{first}/stripe/webhook")
+            buyer = HttpVisitor()
+            buyer.submit(
+                f"{first}/produk/{slug}",
+                {"product_id": str(product_id), "quantity": "1"},
+                action=f"{first}/keranjang/tambah",
+            )
+            status, _html, headers = buyer.submit(
+                f"{second}/checkout",
+                {
+                    "checkout_key": "",
+                    "name": "Ibu Stripe",
+                    "email": "stripe@multi.contoh.id",
+                    "whatsapp": "0812 3456 7890",
+                    "delivery": "ship",
+                    "province": "Kalimantan Utara",
+                    "city": "Tarakan",
+                    "district": "Tarakan Barat",
+                    "street": "Jl. Yos Sudarso No. 5",
+                    "postal_code": "77111",
+                },
+            )
+            assert status == 303
+            pay_path = re.sub(r"^https?://[^/]+", "", headers["Location"])
+            # The payment page sends the buyer on to Stripe Checkout.
+            status, _html, headers = buyer.get(f"{second}{pay_path}")
+            assert status == 303 and headers["Location"].startswith(f"{stripe_server.url}/")
+            checkout = headers["Location"]
+            status, html, _ = buyer.get(checkout)
+            assert status == 200 and "Pay" in html
+            # Paying delivers checkout.session.completed to the first instance, signed.
+            status, _html, headers = buyer.request(f"{checkout}/pay", {"redirect": "1"})
+            assert status == 303
+            assert ("checkout.session.completed", 200) in webhooks.sent
+            assert all(code == 200 for _type, code in webhooks.sent)
+            # Back on the success page of the second instance: already paid, nothing moves.
+            back = headers["Location"]
+            assert back.startswith(f"{second}{pay_path}/selesai?session_id=cs_test_")
+            status, _html, headers = buyer.get(back)
+            assert status == 303
+            order_path = pay_path.removesuffix("/bayar")
+            status, html, _ = buyer.get(f"{first}{order_path}")
+            assert status == 200 and "Dibayar" in html
+    finally:
+        purge_orders_of("stripe@multi.contoh.id")
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE products SET stock = :stock WHERE id = :id"),
+                {"stock": stock, "id": product_id},
+            )
+            connection.execute(text("UPDATE catalog_state SET version = version + 1"))
+        engine.dispose()

@@ -1,8 +1,9 @@
 """The one payment seam: a gateway interface, a local test twin, and the choice between them.
 
 With ``STRIPE_SECRET_KEY`` set, :class:`~marketplace.payments.stripe_gateway.StripeGateway`
-talks to Stripe (or to ``STRIPE_API_BASE``); without it, :class:`TestGateway` takes
-"Mode uji" payments locally, with no network.
+talks to Stripe (or to ``STRIPE_API_BASE``): the buyer pays on a Stripe Checkout page;
+without it, :class:`TestGateway` takes "Mode uji" payments on the app's own page, with
+no network. Both report a payment as an :class:`Intent` and through signed events.
 """
 
 from __future__ import annotations
@@ -26,8 +27,24 @@ class BadSignature(Exception):
 
 
 @dataclass(frozen=True)
+class Line:
+    """One line the buyer sees on the gateway's payment page; whole rupiah."""
+
+    name: str
+    unit_amount: int
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
 class Intent:
-    """What the app needs to know about a payment at the gateway; amounts in whole rupiah."""
+    """What the app needs to know about a payment at the gateway; amounts in whole rupiah.
+
+    ``id`` is the gateway's id of the payment attempt (a Stripe Checkout Session
+    ``cs_…``, or a test payment). ``status`` is ``succeeded``; ``processing`` (paid
+    by a method that settles later); ``open`` (not paid yet); or, for an attempt that
+    can no longer be paid, ``failed``, ``canceled`` (expired) or
+    ``requires_payment_method`` (declined).
+    """
 
     id: str
     status: str
@@ -35,10 +52,25 @@ class Intent:
     order_id: int | None
     client_secret: str = ""
     currency: str = "idr"
+    #: the gateway's page where the buyer pays, while it can be paid ("" for our own page)
+    redirect_url: str = ""
 
     @property
     def succeeded(self) -> bool:
         return self.status == "succeeded"
+
+    @property
+    def over(self) -> bool:
+        """The attempt can no longer be paid (expired, failed or declined)."""
+        return self.status in ("failed", "canceled", "requires_payment_method")
+
+
+@dataclass(frozen=True)
+class GatewayRefund:
+    id: str
+    status: str
+    #: the key the refund was asked with, which names our refund row
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -51,14 +83,26 @@ class GatewayEvent:
 
 class PaymentGateway(Protocol):
     name: str
+    #: the buyer pays on the gateway's own page (``Intent.redirect_url``)
+    hosted: bool
 
     def create_intent(
-        self, *, amount: int, order_id: int, email: str, idempotency_key: str
+        self,
+        *,
+        amount: int,
+        order_id: int,
+        email: str,
+        idempotency_key: str,
+        lines: tuple[Line, ...] = (),
+        success_url: str = "",
+        cancel_url: str = "",
     ) -> Intent: ...
 
     def retrieve_intent(self, intent_id: str) -> Intent: ...
 
     def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> str: ...
+
+    def retrieve_refund(self, refund_id: str) -> GatewayRefund: ...
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent: ...
 
@@ -89,6 +133,7 @@ class TestGateway:
     """
 
     name = "test"
+    hosted = False
     #: not a pytest test class, whatever its name
     __test__ = False
 
@@ -99,7 +144,15 @@ class TestGateway:
         self._lock = threading.Lock()
 
     def create_intent(
-        self, *, amount: int, order_id: int, email: str, idempotency_key: str
+        self,
+        *,
+        amount: int,
+        order_id: int,
+        email: str,
+        idempotency_key: str,
+        lines: tuple[Line, ...] = (),
+        success_url: str = "",
+        cancel_url: str = "",
     ) -> Intent:
         # Repeats are stopped by the unique idempotency key of the payment row.
         intent_id = f"pi_test_{secrets.token_hex(8)}"
@@ -131,6 +184,12 @@ class TestGateway:
             if idempotency_key not in self.refunds:
                 self.refunds[idempotency_key] = f"re_test_{secrets.token_hex(8)}"
             return self.refunds[idempotency_key]
+
+    def retrieve_refund(self, refund_id: str) -> GatewayRefund:
+        for key, known in self.refunds.items():
+            if known == refund_id:
+                return GatewayRefund(id=refund_id, status="succeeded", idempotency_key=key)
+        raise GatewayError(f"no such test refund {refund_id}")
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent:
         event = parse_signed_event(payload, signature, self.webhook_secret)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -17,7 +19,7 @@ from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderPart, OrderStatus
-from marketplace.payments.gateway import GatewayError, Intent, PaymentGateway
+from marketplace.payments.gateway import GatewayError, GatewayRefund, Intent, Line, PaymentGateway
 from marketplace.payments.models import (
     Payment,
     PaymentStatus,
@@ -30,7 +32,18 @@ from marketplace.payouts import services as payouts
 
 log = logging.getLogger(__name__)
 
-HANDLED_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
+#: events about a payment attempt (a Checkout Session, or a payment of the test gateway)
+PAYMENT_EVENTS = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+)
+#: events about a refund, which confirm one whose answer from the gateway got lost
+REFUND_EVENTS = ("refund.created", "refund.updated")
+HANDLED_EVENTS = PAYMENT_EVENTS + REFUND_EVENTS
 
 
 class PaymentError(MarketplaceError):
@@ -49,6 +62,10 @@ class NewAttempt:
     amount: int
     email: str
     idempotency_key: str
+    #: what the buyer sees on the gateway's page: each product, each household's shipping
+    lines: tuple[Line, ...] = ()
+    success_url: str = ""
+    cancel_url: str = ""
 
 
 def pending_payment(order_id: int) -> Payment | None:
@@ -79,7 +96,36 @@ def next_attempt(order_id: int) -> NewAttempt:
         amount=order.total_amount,
         email=order.contact_email,
         idempotency_key=_attempt_key(order_id, (attempts or 0) + 1),
+        lines=order_lines(order),
+        success_url=_order_url(order, "payments.pay_return", "/bayar/selesai")
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=_order_url(order, "orders.order_page", ""),
     )
+
+
+def order_lines(order: Order) -> tuple[Line, ...]:
+    """The order as lines for the payment page: its products, then each household's shipping."""
+    lines = []
+    for part in order.parts:
+        for line in part.lines:
+            name = f"{line.product_name} ({line.unit})" if line.unit else line.product_name
+            lines.append(Line(f"{name} · {part.shop_name}", line.unit_price_amount, line.quantity))
+        if part.shipping_amount:
+            lines.append(
+                Line(_("Ongkos kirim · %(shop)s", shop=part.shop_name), part.shipping_amount)
+            )
+    if sum(line.unit_amount * line.quantity for line in lines) != order.total_amount:
+        # Never show the buyer lines that disagree with what is charged.
+        return (Line(_("Pesanan %(number)s", number=order.number), order.total_amount),)
+    return tuple(lines)
+
+
+def _order_url(order: Order, endpoint: str, path: str) -> str:
+    """An absolute link to an order's page: this host, or ``SITE_URL`` out of a request."""
+    if has_request_context():
+        return url_for(endpoint, token=order.access_token, _external=True)
+    site = current_app.config["SITE_URL"].rstrip("/")
+    return f"{site}/pesanan/{order.access_token}{path}"
 
 
 def create_intent(attempt: NewAttempt, gateway: PaymentGateway) -> Intent:
@@ -90,6 +136,9 @@ def create_intent(attempt: NewAttempt, gateway: PaymentGateway) -> Intent:
             order_id=attempt.order_id,
             email=attempt.email,
             idempotency_key=attempt.idempotency_key,
+            lines=attempt.lines,
+            success_url=attempt.success_url,
+            cancel_url=attempt.cancel_url,
         )
     except GatewayError as error:
         log.warning("payment gateway refused order %s: %s", attempt.order_id, error)
@@ -131,7 +180,7 @@ def record_intent(intent: Intent) -> list[int]:
         log.info("ignoring unknown payment %s", intent.id)
         return []
     if not intent.succeeded:
-        if intent.status in ("requires_payment_method", "canceled"):
+        if intent.over:
             _move_payment(payment, PaymentStatus.FAILED)
         return []
     if intent.amount != payment.amount or intent.currency != "idr":
@@ -336,6 +385,19 @@ def record_refund(refund_id: int, gateway_refund_id: str) -> bool:
         )
     db.session.flush()
     return True
+
+
+def confirm_gateway_refund(refund: GatewayRefund) -> bool:
+    """A refund event: mark our refund done if the gateway's answer to us got lost."""
+    if refund.status != "succeeded" or not refund.idempotency_key:
+        return False
+    refund_id = db.session.scalar(
+        select(Refund.id).where(Refund.idempotency_key == refund.idempotency_key)
+    )
+    if refund_id is None:
+        log.info("ignoring unknown refund %s", refund.id)
+        return False
+    return record_refund(refund_id, refund.id)
 
 
 def pending_refund_ids() -> list[int]:

@@ -1,18 +1,35 @@
 """Stripe behind the gateway interface: the only module that imports the Stripe API.
 
+The buyer pays on a Stripe Checkout Session (``mode=payment``, IDR), one line per
+product sold and one per household's shipping. The order id travels in the session's
+metadata, its ``client_reference_id`` and its PaymentIntent's metadata.
+
 Amounts cross here and only here. Stripe counts IDR in hundredths (it is not one of
-its zero-decimal currencies), so Rp150.000 travels as ``amount=15000000``.
+its zero-decimal currencies), so Rp150.000 travels as ``unit_amount=15000000``.
 """
 
 from __future__ import annotations
 
+import time
+
 import stripe
 
-from marketplace.payments.gateway import GatewayError, GatewayEvent, Intent, parse_signed_event
+from marketplace.payments.gateway import (
+    GatewayError,
+    GatewayEvent,
+    GatewayRefund,
+    Intent,
+    Line,
+    parse_signed_event,
+)
 
 CURRENCY = "idr"
 #: Stripe's minor units per rupiah for IDR
 MINOR_UNITS = 100
+#: Stripe wants a session to live at least 30 minutes. The expiry is rounded to a
+#: 10-minute step (plus a margin for clocks and the network), so that a retry with the
+#: same idempotency key a little later still sends the same parameters.
+EXPIRY_STEP, EXPIRY_STEPS, EXPIRY_MARGIN = 600, 4, 300
 
 
 def to_stripe_amount(rupiah: int) -> int:
@@ -28,26 +45,62 @@ def from_stripe_amount(amount: int) -> int:
     return rupiah
 
 
-def _intent(stripe_object) -> Intent:
+def session_expiry(now: float) -> int:
+    """Between 35 and 45 minutes from ``now``, the same all through a 10-minute step."""
+    return (int(now) // EXPIRY_STEP + EXPIRY_STEPS) * EXPIRY_STEP + EXPIRY_MARGIN
+
+
+def _order_id(metadata: dict) -> int | None:
+    order_id = (metadata or {}).get("order_id")
+    return int(order_id) if order_id and str(order_id).isdigit() else None
+
+
+def _session_status(obj: dict) -> str:
+    """A Checkout Session's state in the gateway interface's words (see ``Intent``)."""
+    if obj["status"] == "expired":
+        return "canceled"
+    if obj["status"] == "open":
+        return "open"
+    if obj["payment_status"] in ("paid", "no_payment_required"):
+        return "succeeded"
+    # Complete but unpaid: a delayed method (a bank transfer) that settles or fails later.
+    intent = obj.get("payment_intent")
+    if isinstance(intent, dict) and intent.get("status") in ("requires_payment_method", "canceled"):
+        return "failed"
+    return "processing"
+
+
+def _session(stripe_object) -> Intent:
     # stripe-python objects are not dicts: read a plain copy.
     obj = stripe_object.to_dict()
-    metadata = obj.get("metadata") or {}
-    order_id = metadata.get("order_id")
+    return Intent(
+        id=obj["id"],
+        status=_session_status(obj),
+        amount=from_stripe_amount(obj["amount_total"]),
+        order_id=_order_id(obj.get("metadata")),
+        currency=str(obj.get("currency") or ""),
+        redirect_url=(obj.get("url") or "") if obj["status"] == "open" else "",
+    )
+
+
+def _payment_intent(stripe_object) -> Intent:
+    """Payments opened before Checkout Sessions were PaymentIntents paid with Stripe.js."""
+    obj = stripe_object.to_dict()
     return Intent(
         id=obj["id"],
         status=obj["status"],
         amount=from_stripe_amount(obj["amount"]),
-        order_id=int(order_id) if order_id and str(order_id).isdigit() else None,
-        client_secret=obj.get("client_secret") or "",
+        order_id=_order_id(obj.get("metadata")),
         currency=str(obj.get("currency") or ""),
     )
 
 
 class StripeGateway:
     name = "stripe"
+    hosted = True
 
     def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str | None = None):
-        # Retries reuse the idempotency key we pass, so a retried create makes no second intent.
+        # Retries reuse the idempotency key we pass, so a retried create makes no second session.
         self.client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else {},
@@ -56,36 +109,94 @@ class StripeGateway:
         self.webhook_secret = webhook_secret
 
     def create_intent(
-        self, *, amount: int, order_id: int, email: str, idempotency_key: str
+        self,
+        *,
+        amount: int,
+        order_id: int,
+        email: str,
+        idempotency_key: str,
+        lines: tuple[Line, ...] = (),
+        success_url: str = "",
+        cancel_url: str = "",
     ) -> Intent:
+        if sum(line.unit_amount * line.quantity for line in lines) != amount:
+            raise GatewayError(f"order {order_id}: the lines do not add up to {amount}")
+        metadata = {"order_id": str(order_id)}
+        params = {
+            "mode": "payment",
+            "currency": CURRENCY,
+            "line_items": [
+                {
+                    "quantity": line.quantity,
+                    "price_data": {
+                        "currency": CURRENCY,
+                        "unit_amount": to_stripe_amount(line.unit_amount),
+                        "product_data": {"name": line.name[:250]},
+                    },
+                }
+                for line in lines
+            ],
+            "metadata": metadata,
+            "client_reference_id": str(order_id),
+            "payment_intent_data": {"metadata": metadata},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": session_expiry(time.time()),
+            "locale": "id",
+        }
+        if email:
+            params["customer_email"] = email
         try:
-            obj = self.client.v1.payment_intents.create(
-                params={
-                    "amount": to_stripe_amount(amount),
-                    "currency": CURRENCY,
-                    "metadata": {"order_id": str(order_id)},
-                },
-                options={"idempotency_key": idempotency_key},
+            obj = self.client.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
-        return _intent(obj)
+        return _session(obj)
 
     def retrieve_intent(self, intent_id: str) -> Intent:
         try:
-            return _intent(self.client.v1.payment_intents.retrieve(intent_id))
+            if intent_id.startswith("pi_"):
+                return _payment_intent(self.client.v1.payment_intents.retrieve(intent_id))
+            return _session(
+                self.client.v1.checkout.sessions.retrieve(
+                    intent_id, params={"expand": ["payment_intent"]}
+                )
+            )
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
 
     def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> str:
         try:
+            payment_intent = intent_id
+            if not intent_id.startswith("pi_"):
+                session = self.client.v1.checkout.sessions.retrieve(intent_id)
+                payment_intent = session.payment_intent
+                if not payment_intent:
+                    raise GatewayError(f"{intent_id} was not paid")
             refund = self.client.v1.refunds.create(
-                params={"payment_intent": intent_id, "amount": to_stripe_amount(amount)},
+                params={
+                    "payment_intent": payment_intent,
+                    "amount": to_stripe_amount(amount),
+                    # The webhook finds our refund by it if this answer gets lost.
+                    "metadata": {"refund_key": idempotency_key},
+                },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
         return refund.id
+
+    def retrieve_refund(self, refund_id: str) -> GatewayRefund:
+        try:
+            refund = self.client.v1.refunds.retrieve(refund_id).to_dict()
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return GatewayRefund(
+            id=refund["id"],
+            status=str(refund.get("status") or ""),
+            idempotency_key=str((refund.get("metadata") or {}).get("refund_key") or ""),
+        )
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent:
         return parse_signed_event(payload, signature, self.webhook_secret)

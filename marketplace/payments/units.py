@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.db import db
 from marketplace.orders.units import unit_of_work
 from marketplace.payments import services
-from marketplace.payments.gateway import GatewayError, PaymentGateway
+from marketplace.payments.gateway import (
+    GatewayError,
+    GatewayRefund,
+    Intent,
+    PaymentGateway,
+    get_gateway,
+)
 from marketplace.payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -22,11 +29,23 @@ log = logging.getLogger(__name__)
 
 def open_payment(order_id: int, gateway: PaymentGateway) -> Payment:
     """The order's pending payment, opened at the gateway when there is none yet."""
+    return _open(order_id, gateway)[0]
+
+
+def _open(order_id: int, gateway: PaymentGateway) -> tuple[Payment, Intent | None]:
+    """The pending payment, and the gateway's answer when it was opened just now."""
     if payment := services.pending_payment(order_id):
-        return payment
+        return payment, None
     attempt = services.next_attempt(order_id)
     db.session.rollback()  # no transaction stays open across the gateway call
-    intent = services.create_intent(attempt, gateway)
+    try:
+        intent = services.create_intent(attempt, gateway)
+    except services.PaymentError:
+        # A twin request with the same key may have opened it meanwhile.
+        db.session.rollback()
+        if payment := services.pending_payment(order_id):
+            return payment, None
+        raise
     try:
         with unit_of_work():
             payment = services.record_payment(attempt, intent, gateway.name)
@@ -37,7 +56,67 @@ def open_payment(order_id: int, gateway: PaymentGateway) -> Payment:
         payment = services.pending_payment(order_id)
         if payment is None:
             raise
-    return payment
+        return payment, None
+    return payment, intent
+
+
+def checkout_url(order_id: int, gateway: PaymentGateway) -> str:
+    """Where the buyer pays: the gateway's page, or "" to pay on ours ("Mode uji").
+
+    A session that can no longer be paid (expired, failed) is recorded as failed and a
+    new attempt is opened; one paid meanwhile is recorded as paid (then "" too).
+    """
+    for _attempt in range(3):
+        payment, intent = _open(order_id, gateway)
+        if not gateway.hosted:
+            return ""
+        if intent is None:
+            db.session.rollback()
+            try:
+                intent = gateway.retrieve_intent(payment.intent_id)
+            except GatewayError as error:
+                raise services.PaymentError(
+                    _l("Pembayaran belum bisa dimulai. Coba lagi sebentar lagi.")
+                ) from error
+        if intent.redirect_url:
+            return intent.redirect_url
+        apply_intent(intent)
+        if not intent.over:
+            return ""  # paid, or settling: the order page tells which
+    raise services.PaymentError(_l("Pembayaran belum bisa dimulai. Coba lagi sebentar lagi."))
+
+
+def apply_intent(intent: Intent, event: tuple[str, str, str] | None = None) -> bool:
+    """Record a payment's state in one unit of work; False when it was a replayed event."""
+    try:
+        with unit_of_work():
+            if event is not None and not services.remember_event(*event):
+                db.session.rollback()
+                return False
+            refunds = services.record_intent(intent)
+            db.session.commit()
+    except IntegrityError:
+        # The same event, handled at this very moment by another worker.
+        db.session.rollback()
+        return False
+    # Refunds follow the committed state change.
+    issue_refunds(refunds, get_gateway())
+    return True
+
+
+def apply_refund(refund: GatewayRefund, event: tuple[str, str, str]) -> bool:
+    """A refund event, once: confirms a refund whose answer from the gateway got lost."""
+    try:
+        with unit_of_work():
+            if not services.remember_event(*event):
+                db.session.rollback()
+                return False
+            services.confirm_gateway_refund(refund)
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
 
 
 def issue_refunds(refund_ids: list[int], gateway: PaymentGateway) -> int:

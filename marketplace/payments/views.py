@@ -1,22 +1,21 @@
 """The payment page, the "Mode uji" buttons, the return from Stripe and the webhook.
 
-Every way a payment is confirmed ends in :func:`apply_intent`: the webhook, the
-buyer coming back from Stripe, and the test-mode button (which even goes through
-the webhook handler itself, with a locally signed event).
+With Stripe the payment page sends the buyer on to a Stripe Checkout Session. Every
+way a payment is confirmed ends in :func:`~marketplace.payments.units.apply_intent`:
+the webhook, the buyer coming back from Stripe (maybe before the webhook), and the
+test-mode button (which even goes through the webhook handler itself, with a locally
+signed event). Whichever comes first moves the order; the other changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -38,38 +37,14 @@ from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.units import unit_of_work
 from marketplace.payments import services
-from marketplace.payments.gateway import (
-    BadSignature,
-    GatewayError,
-    Intent,
-    TestGateway,
-    get_gateway,
-)
+from marketplace.payments.gateway import BadSignature, GatewayError, TestGateway, get_gateway
 from marketplace.payments.models import Payment
-from marketplace.payments.units import issue_refunds, open_payment
+from marketplace.payments.units import apply_intent, apply_refund, checkout_url, issue_refunds
 from marketplace.web import flash_error
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("payments", __name__)
-
-
-def apply_intent(intent: Intent, event: tuple[str, str, str] | None = None) -> bool:
-    """Record a payment's state in one unit of work; False when it was a replayed event."""
-    try:
-        with unit_of_work():
-            if event is not None and not services.remember_event(*event):
-                db.session.rollback()
-                return False
-            refunds = services.record_intent(intent)
-            db.session.commit()
-    except IntegrityError:
-        # The same event, handled at this very moment by another worker.
-        db.session.rollback()
-        return False
-    # Refunds follow the committed state change.
-    issue_refunds(refunds, get_gateway())
-    return True
 
 
 def handle_webhook(payload: bytes, signature: str) -> tuple[str, int]:
@@ -80,6 +55,14 @@ def handle_webhook(payload: bytes, signature: str) -> tuple[str, int]:
         return "bad signature", 400
     if event.type not in services.HANDLED_EVENTS:
         return "ignored", 200
+    if event.type in services.REFUND_EVENTS:
+        try:
+            refund = gateway.retrieve_refund(event.object_id)
+        except GatewayError:
+            log.warning("webhook %s: could not fetch %s", event.id, event.object_id)
+            return "ignored", 200
+        applied = apply_refund(refund, event=(gateway.name, event.id, event.type))
+        return ("ok" if applied else "duplicate"), 200
     try:
         # Never trust the event body: ask the gateway for the payment as it is now.
         intent = gateway.retrieve_intent(event.object_id)
@@ -119,42 +102,19 @@ def pay(token: str):
         return redirect(url_for("orders.order_page", token=order.access_token))
     gateway = get_gateway()
     try:
-        payment = open_payment(order.id, gateway)
+        url = checkout_url(order.id, gateway)
     except MarketplaceError as error:
         db.session.rollback()
         flash_error(error)
         return redirect(url_for("orders.order_page", token=token))
-    test_mode = isinstance(gateway, TestGateway)
-    response = make_response(
-        render_template(
-            "payments/pay.html",
-            order=orders.get_order_by_token(token[:64]),
-            payment=payment,
-            test_mode=test_mode,
-            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-            stripe_js_url=current_app.config["STRIPE_JS_URL"],
-        )
-    )
-    if not test_mode:
-        response.headers["Content-Security-Policy"] = stripe_page_policy()
-    return response
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def stripe_page_policy() -> str:
-    """The site's policy, opened for Stripe.js and its frames on this one page."""
-    config = current_app.config
-    script = _origin(config["STRIPE_JS_URL"])
-    api = _origin(config["STRIPE_API_BASE"] or "https://api.stripe.com")
-    return (
-        f"default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; "
-        f"script-src 'self' {script}; frame-src {script} https://hooks.stripe.com; "
-        f"connect-src 'self' {api}; object-src 'none'; base-uri 'self'; form-action 'self'; "
-        "frame-ancestors 'none'"
+    if url:
+        # On to Stripe Checkout (the site's form-action allows it, see marketplace/web.py).
+        return redirect(url, 303)
+    if gateway.hosted:
+        # Paid meanwhile, or settling: the order page says which.
+        return redirect(url_for("orders.order_page", token=token), 303)
+    return render_template(
+        "payments/pay.html", order=orders.get_order_by_token(token[:64]), test_mode=True
     )
 
 
@@ -185,9 +145,10 @@ def pay_test(token: str):
 
 @bp.route("/pesanan/<token>/bayar/selesai")
 def pay_return(token: str):
-    """The buyer is back from the payment page, maybe before the webhook: ask the gateway."""
+    """The buyer is back from Stripe Checkout, maybe before the webhook: ask the gateway."""
     order = _order_or_404(token)
-    intent_id = request.args.get("payment_intent", "")[:120]
+    # session_id: Checkout's {CHECKOUT_SESSION_ID}; payment_intent: payments made before it
+    intent_id = (request.args.get("session_id") or request.args.get("payment_intent") or "")[:120]
     payment = db.session.scalar(
         select(Payment).where(Payment.order_id == order.id, Payment.intent_id == intent_id)
     )

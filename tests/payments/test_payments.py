@@ -16,7 +16,11 @@ from marketplace.orders.models import Order, OrderStatus, PartStatus
 from marketplace.payments import services
 from marketplace.payments.gateway import get_gateway
 from marketplace.payments.models import Payment, PaymentStatus, WebhookEvent
-from marketplace.payments.stripe_gateway import from_stripe_amount, to_stripe_amount
+from marketplace.payments.stripe_gateway import (
+    from_stripe_amount,
+    session_expiry,
+    to_stripe_amount,
+)
 from tests import factories
 
 
@@ -62,6 +66,16 @@ def test_rupiah_cross_to_stripe_in_hundredths():
     for bad in (0, -5, 1.5, True):
         with pytest.raises(ValueError):
             to_stripe_amount(bad)
+
+
+def test_a_checkout_session_lives_35_to_45_minutes_and_one_step_sends_one_expiry():
+    start = 1_795_929_000  # on a 10-minute step
+    for offset in range(0, 600, 7):
+        expiry = session_expiry(start + offset)
+        # Stripe refuses less than 30 minutes; the order itself waits 30.
+        assert 35 * 60 <= expiry - (start + offset) <= 45 * 60
+        # A retry with the same idempotency key within the step sends the same parameters.
+        assert expiry == session_expiry(start)
 
 
 def test_the_test_mode_button_pays_through_the_webhook_path(client):
