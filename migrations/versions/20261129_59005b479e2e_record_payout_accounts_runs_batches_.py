@@ -1,5 +1,7 @@
-"""Record payout accounts (and their changes), payout runs, bank batches, payouts and
-buyers' complaints that hold a shipped part's money.
+"""Record payout accounts, payout runs, bank batches, payouts and buyers' complaints.
+
+A change of payout account is kept in payout_account_changes; a complaint holds a
+shipped part's money until an admin looks at it.
 
 Revision ID: 59005b479e2e
 Revises: 7e7c95e247ef
