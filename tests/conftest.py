@@ -238,3 +238,19 @@ def payment_gateway(app):
     app.extensions["payment_gateway"] = gateway = TestGateway(webhook_secret="whsec_tests")
     yield gateway
     app.extensions["payment_gateway"] = previous
+
+
+@pytest.fixture(scope="session")
+def stripe_server_session():
+    """The Stripe-compatible test server (tests/stripe_server), one for the whole run."""
+    from tests.stripe_server import running_stripe_server
+
+    with running_stripe_server() as server:
+        yield server
+
+
+@pytest.fixture
+def stripe_server(stripe_server_session):
+    """The Stripe test server, emptied (objects, keys, webhook endpoints) for this test."""
+    stripe_server_session.reset()
+    return stripe_server_session

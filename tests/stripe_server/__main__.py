@@ -1,0 +1,3 @@
+from tests.stripe_server import main
+
+main()
