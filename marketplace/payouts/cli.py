@@ -40,7 +40,7 @@ def reconcile_command() -> None:
     differences = reconcile(get_connect())
     for difference in differences:
         click.echo(
-            f"{difference.subject}: {difference.note} "
+            f"{difference.subject}: {difference.label} "
             f"(ledger {difference.ledger!r}, gateway {difference.gateway!r})"
         )
     click.echo(f"{len(differences)} difference(s)")

@@ -16,11 +16,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.db import db
 from marketplace.payments.gateway import GatewayError
 from marketplace.payouts.models import Account, LedgerEntry, Payout, PayoutMethod, PayoutStatus
+
+
+#: what each kind of difference means, for the admin page and the command
+NOTES = {
+    "unbalanced_event": _l("Peristiwa buku besar tidak berjumlah nol"),
+    "ledger_status": _l("Buku besar tidak sesuai status pencairan"),
+    "no_bank_reference": _l("Dibayar tanpa batch dan referensi bank"),
+    "gateway_unreachable": _l("Stripe tidak dapat dihubungi"),
+    "missing_transfer": _l("Transfer tidak ada di Stripe"),
+    "transfer_differs": _l("Transfer di Stripe berbeda (jumlah atau tujuan)"),
+    "reversals_differ": _l("Pembalikan transfer berbeda"),
+    "unknown_transfer": _l("Transfer di Stripe tidak dikenal buku besar"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +43,12 @@ class Difference:
     subject: str
     ledger: str
     gateway: str
+    #: a key of :data:`NOTES`
     note: str
+
+    @property
+    def label(self) -> str:
+        return str(NOTES[self.note])
 
 
 def _expected_legs(payout: Payout) -> dict[str, int]:
@@ -52,7 +71,7 @@ def reconcile(connect) -> list[Difference]:
         .group_by(LedgerEntry.event_key)
         .having(func.sum(LedgerEntry.amount) != 0)
     ):
-        differences.append(Difference(key, str(total), "", "event does not sum to zero"))
+        differences.append(Difference(key, str(total), "", "unbalanced_event"))
 
     legs: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for key, account, amount in db.session.execute(
@@ -69,21 +88,17 @@ def reconcile(connect) -> list[Difference]:
         got = {account: amount for account, amount in legs.get(payout.id, {}).items() if amount}
         want = {account: amount for account, amount in _expected_legs(payout).items() if amount}
         if got != want:
-            differences.append(
-                Difference(payout.number, str(got), payout.status, "ledger does not match status")
-            )
+            differences.append(Difference(payout.number, str(got), payout.status, "ledger_status"))
         bank_paid = (
             payout.method != PayoutMethod.STRIPE.value and payout.status == PayoutStatus.PAID.value
         )
         if bank_paid and (not payout.reference or payout.batch_id is None):
-            differences.append(
-                Difference(payout.number, "paid", "", "paid without a bank batch reference")
-            )
+            differences.append(Difference(payout.number, "paid", "", "no_bank_reference"))
 
     try:
         transfers = {transfer.id: transfer for transfer in connect.list_transfers()}
     except GatewayError as error:
-        differences.append(Difference("stripe", "", str(error), "gateway could not be asked"))
+        differences.append(Difference("stripe", "", str(error), "gateway_unreachable"))
         return differences
     known: set[str] = set()
     for payout in payouts:
@@ -93,7 +108,7 @@ def reconcile(connect) -> list[Difference]:
         transfer = transfers.get(payout.reference or "")
         if transfer is None:
             differences.append(
-                Difference(payout.number, str(payout.amount), "", "no such transfer at Stripe")
+                Difference(payout.number, str(payout.amount), "", "missing_transfer")
             )
             continue
         if transfer.amount != payout.amount or transfer.destination != payout.stripe_account_id:
@@ -102,7 +117,7 @@ def reconcile(connect) -> list[Difference]:
                     payout.number,
                     f"{payout.amount} → {payout.stripe_account_id}",
                     f"{transfer.amount} → {transfer.destination}",
-                    "transfer differs",
+                    "transfer_differs",
                 )
             )
         if transfer.reversed_amount != payout.reversed_amount:
@@ -111,12 +126,12 @@ def reconcile(connect) -> list[Difference]:
                     payout.number,
                     str(payout.reversed_amount),
                     str(transfer.reversed_amount),
-                    "reversals differ",
+                    "reversals_differ",
                 )
             )
     for transfer_id, transfer in transfers.items():
         if transfer_id not in known:
             differences.append(
-                Difference(transfer_id, "", str(transfer.amount), "transfer unknown to the ledger")
+                Difference(transfer_id, "", str(transfer.amount), "unknown_transfer")
             )
     return differences

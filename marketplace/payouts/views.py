@@ -64,6 +64,32 @@ def ledger_account_label(account: str) -> str:
     return str(ACCOUNT_LABELS.get(account, account))
 
 
+PAYOUT_LABELS = {
+    # payout statuses
+    "created": _l("Dibuat"),
+    "exported": _l("Dikirim ke bank"),
+    "paid": _l("Dibayar"),
+    "failed": _l("Gagal, dana kembali"),
+    # methods
+    "bank": _l("Rekening bank"),
+    "ewallet": _l("Dompet digital"),
+    "stripe": _l("Stripe Connect"),
+    # result lines
+    "refused": _l("Ditolak"),
+    # account changes
+    "changed": _l("Diubah"),
+    "verified": _l("Diperiksa admin"),
+    "payouts_enabled": _l("Stripe: pencairan aktif"),
+    "payouts_disabled": _l("Stripe: pencairan belum aktif"),
+}
+
+
+@bp.app_template_filter("payout_label")
+def payout_label(value: str) -> str:
+    """A payout's status or method, a result line's outcome, an account change's kind."""
+    return str(PAYOUT_LABELS.get(value, value))
+
+
 @bp.app_template_filter("percent_bp")
 def percent_bp(rate_bp: int) -> str:
     """Basis points as a percentage in the visitor's locale: 250 -> 2,5%."""

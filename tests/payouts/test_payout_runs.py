@@ -164,7 +164,7 @@ def test_the_banks_result_file_settles_each_line_once(households, login_as, clie
     assert 'data-line="2" data-outcome="paid"' in page
     assert 'data-line="3" data-outcome="failed"' in page
     assert 'data-line="4" data-outcome="refused"' in page
-    assert "PO-999999 · refused · Pencairan tidak dikenal." in page
+    assert "PO-999999 · Ditolak · Pencairan tidak dikenal." in page
     assert 'data-line="5" data-outcome="refused"' in page
 
     db.session.expire_all()

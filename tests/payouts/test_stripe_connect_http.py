@@ -111,7 +111,7 @@ def test_a_stripe_payout_is_a_transfer_and_a_later_refund_reverses_it(
         params={"amount": 500_000, "currency": "idr", "destination": account_id}
     )
     [difference] = reconcile(connect)
-    assert difference.note == "transfer unknown to the ledger" and difference.gateway == "5000"
+    assert difference.note == "unknown_transfer" and difference.gateway == "5000"
 
 
 def test_a_transfer_stripe_refuses_returns_the_money(app, client, login_as, stripe_server, connect):
