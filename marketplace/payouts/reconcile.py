@@ -23,7 +23,6 @@ from marketplace.db import db
 from marketplace.payments.gateway import GatewayError
 from marketplace.payouts.models import Account, LedgerEntry, Payout, PayoutMethod, PayoutStatus
 
-
 #: what each kind of difference means, for the admin page and the command
 NOTES = {
     "unbalanced_event": _l("Peristiwa buku besar tidak berjumlah nol"),
