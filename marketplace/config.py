@@ -96,11 +96,4 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
-        # Payouts to households (README, "Payouts").
-        "PAYOUT_MINIMUM_AMOUNT": int(os.environ.get("PAYOUT_MINIMUM_AMOUNT", "50000")),
-        #: the weekly run day, 0 = Monday
-        "PAYOUT_RUN_WEEKDAY": int(os.environ.get("PAYOUT_RUN_WEEKDAY", "0")),
-        "MARKETPLACE_AVAILABLE_AFTER_DAYS": int(
-            os.environ.get("MARKETPLACE_AVAILABLE_AFTER_DAYS", "7")
-        ),
     }

@@ -28,7 +28,7 @@ DEFAULT_AFTER_DAYS = 7
 
 
 def after_days() -> int:
-    return int(current_app.config.get("MARKETPLACE_AVAILABLE_AFTER_DAYS", DEFAULT_AFTER_DAYS))
+    return int(current_app.config.get("AVAILABLE_AFTER_DAYS", DEFAULT_AFTER_DAYS))
 
 
 def due_part_ids(now: dt.datetime | None = None) -> list[int]:

@@ -50,13 +50,13 @@ def test_shipped_money_becomes_available_after_the_set_days(app, shipped):
 
 def test_the_setting_sets_the_days_and_the_command_is_safe_twice(app, shipped):
     _order, part = shipped
-    app.config["MARKETPLACE_AVAILABLE_AFTER_DAYS"] = 0
+    app.config["AVAILABLE_AFTER_DAYS"] = 0
     try:
         runner = app.test_cli_runner()
         assert "1 part(s) released" in runner.invoke(args=["payouts", "release"]).output
         assert "0 part(s) released" in runner.invoke(args=["payouts", "release"]).output
     finally:
-        app.config.pop("MARKETPLACE_AVAILABLE_AFTER_DAYS")
+        app.config.pop("AVAILABLE_AFTER_DAYS")
     assert services.balances_of(part.seller_id).pending == 0
 
 
