@@ -59,16 +59,47 @@ def statement_rows(seller_id: int, month: str) -> list[LedgerEntry]:
     )
 
 
-def statement_csv(seller_id: int, month: str, label) -> str:
-    """One line per ledger entry of the household in the month, then the totals."""
-    entries = statement_rows(seller_id, month)
+def _order_numbers(entries: list[LedgerEntry]) -> dict[int, str]:
     part_ids = {entry.order_part_id for entry in entries if entry.order_part_id}
-    numbers = {
+    return {
         part.id: part.order.number
         for part in db.session.scalars(
             select(OrderPart).where(OrderPart.id.in_(part_ids)).options(joinedload(OrderPart.order))
         )
     }
+
+
+def statement_pdf(seller, month: str, label) -> bytes:
+    """The month's statement as a PDF (WeasyPrint, like the institutions' documents)."""
+    from marketplace.institutions.documents import render_pdf
+
+    entries = statement_rows(seller.id, month)
+    numbers = _order_numbers(entries)
+    totals: dict[str, int] = {}
+    rows = []
+    for entry in entries:
+        rows.append(
+            {
+                "day": entry.created_at.astimezone(WITA).strftime("%d-%m-%Y"),
+                "order": numbers.get(entry.order_part_id, ""),
+                "label": label(entry.account),
+                "amount": entry.amount,
+            }
+        )
+        totals[entry.account] = totals.get(entry.account, 0) + entry.amount
+    return render_pdf(
+        "payouts/statement_pdf.html",
+        seller=seller,
+        month=month,
+        rows=rows,
+        totals=[(label(account), total) for account, total in sorted(totals.items())],
+    )
+
+
+def statement_csv(seller_id: int, month: str, label) -> str:
+    """One line per ledger entry of the household in the month, then the totals."""
+    entries = statement_rows(seller_id, month)
+    numbers = _order_numbers(entries)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["tanggal", "pesanan", "kejadian", "akun", "keterangan", "jumlah"])

@@ -253,6 +253,24 @@ def statement(month: str):
     )
 
 
+@bp.route("/penjual/pendapatan/laporan/<month>.pdf")
+@role_required(Role.SELLER)
+def statement_pdf(month: str):
+    seller = _seller()
+    try:
+        statements.month_bounds(month)
+    except ValueError:
+        abort(404)
+    body = statements.statement_pdf(seller, month, ledger_account_label)
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="pendapatan-{seller.slug}-{month}.pdf"'
+        },
+    )
+
+
 # --- the buyer's complaint ----------------------------------------------------------------
 
 

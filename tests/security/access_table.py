@@ -172,6 +172,7 @@ ACCESS = [
     ("POST", "/penjual/pendapatan/rekening/stripe",        302, 403, 303, 403, 403, 404),
     ("GET",  "/penjual/pendapatan/laporan/2026-11.csv",    302, 403, 200, 403, 403, 404),
     ("GET",  "/penjual/pendapatan/laporan/2026-13.csv",    302, 403, 404, 403, 403, 404),
+    ("GET",  "/penjual/pendapatan/laporan/2026-13.pdf",    302, 403, 404, 403, 403, 404),
     # A buyer reports a problem with a shipped part: whoever holds the order's link.
     ("GET",  "/pesanan/{shipped_order_token}/masalah/{its_part}",
                                                            200, 200, 200, 200, 200, 200),
