@@ -53,6 +53,8 @@ class ConnectGateway(Protocol):
 
     def list_transfers(self) -> list[Transfer]: ...
 
+    def charge_for(self, payment_reference: str) -> str | None: ...
+
 
 class TestConnect:
     """ "Mode uji": accounts and transfers in memory, answered from its own records."""
@@ -121,6 +123,9 @@ class TestConnect:
 
     def list_transfers(self) -> list[Transfer]:
         return list(self.transfers.values())
+
+    def charge_for(self, payment_reference: str) -> str | None:
+        return None  # "Mode uji" payments have no charge to draw on
 
 
 def _transfer(obj: Any) -> Transfer:
@@ -218,6 +223,20 @@ class StripeConnect:
             return [_transfer(obj) for obj in page.auto_paging_iter()]
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
+
+    def charge_for(self, payment_reference: str) -> str | None:
+        """The charge (ch_...) behind a payment's id: a charge, PaymentIntent or Checkout
+        Session; None when there is none (yet)."""
+        try:
+            if payment_reference.startswith("cs_"):
+                session = self.client.v1.checkout.sessions.retrieve(payment_reference)
+                payment_reference = str(session.payment_intent or "")
+            if payment_reference.startswith("pi_"):
+                intent = self.client.v1.payment_intents.retrieve(payment_reference)
+                payment_reference = str(intent.latest_charge or "")
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return payment_reference if payment_reference.startswith("ch_") else None
 
 
 def init_connect(app: Flask) -> None:

@@ -245,8 +245,8 @@ def run_payouts(*, actor_id: int | None = None, connect=None, today: dt.date | N
 
 
 def _transfer_group(payout: Payout) -> tuple[str, str | None]:
-    """``order-N`` when the payout's money comes from one order (its charge as the source);
-    the payout's own group otherwise."""
+    """``order-N`` and the order's Stripe payment when the payout's money comes from one
+    order (its charge becomes the transfer's source); the payout's own group otherwise."""
     from marketplace.orders.models import OrderPart
 
     previous = (
@@ -276,15 +276,15 @@ def _transfer_group(payout: Payout) -> tuple[str, str | None]:
     order_id = order_ids.pop()
     from marketplace.payments.models import Payment, PaymentStatus
 
-    charge = db.session.scalar(
+    reference = db.session.scalar(
         select(Payment.intent_id).where(
             Payment.order_id == order_id,
             Payment.status == PaymentStatus.SUCCEEDED.value,
             Payment.gateway == "stripe",
         )
     )
-    # A transfer's source is a charge (ch_...), which a PaymentIntent's id is not.
-    return f"order-{order_id}", charge if charge and charge.startswith("ch_") else None
+    # The gateway turns the payment's id into its charge (ch_...) when it is asked.
+    return f"order-{order_id}", reference
 
 
 def send_stripe_payouts(connect, result: RunResult | None = None) -> None:
@@ -301,10 +301,11 @@ def send_stripe_payouts(connect, result: RunResult | None = None) -> None:
     )
     for payout_id in ids:
         payout = db.session.get(Payout, payout_id)
-        group, source = _transfer_group(payout)
+        group, payment_reference = _transfer_group(payout)
         db.session.rollback()  # no transaction stays open across the gateway call
         payout = db.session.get(Payout, payout_id)
         try:
+            source = connect.charge_for(payment_reference) if payment_reference else None
             transfer = connect.create_transfer(
                 amount=payout.amount,
                 destination=payout.stripe_account_id,

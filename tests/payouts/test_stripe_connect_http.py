@@ -128,3 +128,48 @@ def test_a_transfer_stripe_refuses_returns_the_money(app, client, login_as, stri
     assert (payout.number, payout.status) == (number, "failed")
     assert services.balances_of(seller.id).available == available
     assert reconcile(connect) == []
+
+
+def test_a_payout_from_one_card_paid_order_draws_on_its_charge(
+    app, client, login_as, stripe_server, connect
+):
+    """Separate charges and transfers: the order's charge is the transfer's source, so the
+    transfer does not wait for (or draw on) the platform's own available balance."""
+    from marketplace.payments.models import Payment
+
+    seller = factories.make_earning_seller(price=150_000)
+    part = db.session.scalar(select(OrderPart).where(OrderPart.seller_id == seller.id))
+    stripe = stripe_server.client()
+    session = stripe.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "http://127.0.0.1/selesai",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "idr",
+                        "unit_amount": part.order.total_amount * 100,
+                        "product_data": {"name": part.order.number},
+                    },
+                }
+            ],
+        }
+    )
+    stripe_server.pay(session.id)
+    # The order was paid through that session (as the Stripe gateway records it).
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == part.order_id))
+    payment.gateway, payment.intent_id = "stripe", session.id
+    db.session.commit()
+    account_id = onboard(client, login_as, stripe_server, seller)
+
+    [payout_id] = runs.run_payouts(today=DAY, connect=connect).transferred
+    payout = db.session.get(Payout, payout_id)
+    transfer = stripe.v1.transfers.retrieve(payout.reference)
+    charge_id = stripe.v1.payment_intents.retrieve(
+        stripe.v1.checkout.sessions.retrieve(session.id).payment_intent
+    ).latest_charge
+    assert transfer.source_transaction == charge_id
+    assert transfer.transfer_group == f"order-{part.order_id}"
+    assert transfer.destination == account_id
+    assert reconcile(connect) == []
