@@ -356,7 +356,9 @@ def reverse_negative_balances(connect, result: RunResult | None = None) -> None:
                 break
             take = min(owed, payout.amount - payout.reversed_amount)
             payout_id, transfer_id, already = payout.id, payout.reference, payout.reversed_amount
-            key = f"reversal-{payout_id}-{already}-{take}"
+            # One key per payout and amount already reversed: a retry after a crash replays
+            # the same reversal, never a second one (other params under it are refused).
+            key = f"reversal-{payout_id}-{already}"
             db.session.rollback()
             try:
                 connect.reverse_transfer(transfer_id, amount=take, idempotency_key=key)

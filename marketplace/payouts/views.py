@@ -222,6 +222,9 @@ def stripe_onboarding():
                 email=current_user.email or "",
             )
             stripe_id = account.stripe_account_id
+            if connect.name == "test":
+                # "Mode uji": no Stripe to finish onboarding at, so it is finished here.
+                payout_accounts.record_stripe_account(stripe_id, payouts_enabled=True)
             db.session.commit()
         link = connect.onboarding_link(
             stripe_id,

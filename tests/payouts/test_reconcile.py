@@ -53,3 +53,16 @@ def test_confirmed_batches_agree_and_a_tampered_payout_is_listed(app, client, lo
     )
     output = app.test_cli_runner().invoke(args=["payouts", "reconcile"])
     assert output.exit_code == 1 and "2 difference(s)" in output.output
+
+
+def test_mode_uji_answers_from_its_own_records_in_a_later_process():
+    seller = factories.make_earning_seller()
+    factories.make_payout_account(seller, method="stripe", stripe_account_id="acct_test_ibu")
+    db.session.commit()
+    [payout_id] = runs.run_payouts(today=DAY, connect=TestConnect()).transferred
+    # `flask payouts reconcile` runs in another process: its gateway remembers nothing.
+    assert reconcile(TestConnect()) == []
+    db.session.execute(update(Payout).where(Payout.id == payout_id).values(amount=1))
+    db.session.commit()
+    notes = {d.note for d in reconcile(TestConnect())}
+    assert "ledger_status" in notes
