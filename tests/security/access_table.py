@@ -174,9 +174,9 @@ ACCESS = [
     ("GET",  "/penjual/pendapatan/laporan/2026-13.csv",    302, 403, 404, 403, 403, 404),
     ("GET",  "/penjual/pendapatan/laporan/2026-13.pdf",    302, 403, 404, 403, 403, 404),
     # A buyer reports a problem with a shipped part: whoever holds the order's link.
-    ("GET",  "/pesanan/{shipped_order_token}/masalah/{its_part}",
+    ("GET",  "/pesanan/{shipped_order_token}/masalah/{its_shipped_part}",
                                                            200, 200, 200, 200, 200, 200),
-    ("POST", "/pesanan/{shipped_order_token}/masalah/{its_part}",
+    ("POST", "/pesanan/{shipped_order_token}/masalah/{its_shipped_part}",
                                                            303, 303, 303, 303, 303, 303),
     ("POST", "/pesanan/{order_token}/masalah/{other_part}",
                                                            404, 404, 404, 404, 404, 404),
@@ -420,7 +420,9 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "other_document": lambda user: _document(None),
     "missing_user": lambda user: "999999999",
     "official_gift": lambda user: str(factories.make_official_gift().product_id),
+    # Made in this order: ``its_shipped_part`` is the part of the order made just before.
     "shipped_order_token": lambda user: _shipped_order(user).access_token,
+    "its_shipped_part": lambda user: _LAST_PART["id"],
     "payout_account": lambda user: str(
         factories.make_payout_account(factories.make_seller(), verified=False).id
     ),
