@@ -128,6 +128,7 @@ def register_cli(app: Flask) -> None:
     from marketplace.institutions.cli import institutions_cli
     from marketplace.jobs import jobs_cli
     from marketplace.orders.cli import orders_cli
+    from marketplace.payouts.cli import payouts_cli
     from marketplace.pkk.cli import pkk_cli
     from marketplace.sellers.cli import sellers_cli
 
@@ -137,6 +138,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(sellers_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(payouts_cli)
     app.cli.add_command(pkk_cli)
     app.cli.add_command(institutions_cli)
 

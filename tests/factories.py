@@ -339,3 +339,48 @@ def make_application(user: User | None = None, shop_name: str = "Toko Uji"):
     db.session.add(application)
     db.session.flush()
     return application
+
+
+def make_payout_account(
+    seller: Seller,
+    *,
+    method: str = "bank",
+    verified: bool = True,
+    account_number: str = "0123456789",
+    stripe_account_id: str = "",
+):
+    """A household's payout account (BCA by default), checked by an admin unless told."""
+    from marketplace.payouts.models import PayoutAccount
+
+    account = PayoutAccount(
+        seller_id=seller.id,
+        method=method,
+        bank_code="014" if method == "bank" else "",
+        account_number=account_number if method == "bank" else "",
+        holder_name=seller.owner_name if method == "bank" else "",
+        wallet_provider="dana" if method == "ewallet" else "",
+        wallet_number="+6281234567890" if method == "ewallet" else "",
+        stripe_account_id=stripe_account_id,
+        stripe_payouts_enabled=method == "stripe",
+        verified_at=now_utc() if verified else None,
+    )
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def make_earning_seller(price: int = 100_000, *, seller: Seller | None = None) -> Seller:
+    """A household with one paid and delivered part: its share is available."""
+    from marketplace.orders.services import move_part_for_seller
+
+    seller = seller or make_seller()
+    order = make_paid_order((make_product(seller=seller, price=price, stock=100), 1))
+    part = order.parts[0]
+    actor = seller.user_id
+    move_part_for_seller(part.id, seller.id, "accept", actor_id=actor)
+    move_part_for_seller(
+        part.id, seller.id, "ship", actor_id=actor, courier="JNE", tracking_number="JNE1"
+    )
+    move_part_for_seller(part.id, seller.id, "delivered", actor_id=actor)
+    db.session.flush()
+    return seller

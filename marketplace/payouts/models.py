@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, db, now_utc
+
+if TYPE_CHECKING:
+    from marketplace.sellers.models import Seller
 
 
 class Account(enum.StrEnum):
@@ -24,8 +38,10 @@ class Account(enum.StrEnum):
     SHIPPING = "shipping"
     #: a household's money ready for the next payout
     SELLER_AVAILABLE = "seller_available"
-    #: a household's money already paid out (written by payout runs, a later slice)
+    #: a household's money already paid out
     SELLER_PAID_OUT = "seller_paid_out"
+    #: a household's money in a payout not yet confirmed by the bank or Stripe
+    PAYOUTS_IN_TRANSIT = "payouts_in_transit"
 
 
 class LedgerEntry(db.Model):
@@ -63,3 +79,162 @@ def _refuse_edits(session: Session, flush_context, instances) -> None:
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, LedgerEntry) and (obj in session.deleted or session.is_modified(obj)):
             raise LedgerIsAppendOnly("ledger entries are append-only; write a correction")
+
+
+class PayoutMethod(enum.StrEnum):
+    BANK = "bank"
+    EWALLET = "ewallet"
+    STRIPE = "stripe"
+
+
+def _values(enum_type: type[enum.StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum_type)
+
+
+class PayoutAccount(db.Model):
+    """Where a household is paid: one current account per household.
+
+    A change bumps ``version`` and clears ``verified_at``: an admin checks it again
+    before the next payout. Every change is kept in :class:`PayoutAccountChange`.
+    """
+
+    __tablename__ = "payout_accounts"
+    __table_args__ = (CheckConstraint(f"method IN ({_values(PayoutMethod)})", name="known_method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), unique=True)
+    method: Mapped[str] = mapped_column(String(16))
+    #: the bank's code (BI sandi bank), e.g. "002" for BRI
+    bank_code: Mapped[str] = mapped_column(String(8), default="")
+    account_number: Mapped[str] = mapped_column(String(34), default="")
+    holder_name: Mapped[str] = mapped_column(String(120), default="")
+    #: "ovo", "gopay", "dana", "shopeepay"
+    wallet_provider: Mapped[str] = mapped_column(String(16), default="")
+    #: E.164
+    wallet_number: Mapped[str] = mapped_column(String(20), default="")
+    stripe_account_id: Mapped[str] = mapped_column(String(64), default="")
+    #: payouts enabled at Stripe, from ``account.updated``
+    stripe_payouts_enabled: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    seller: Mapped[Seller] = relationship()
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class PayoutAccountChange(db.Model):
+    """Who changed or checked a payout account, when, and from what to what (masked)."""
+
+    __tablename__ = "payout_account_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payout_account_id: Mapped[int] = mapped_column(ForeignKey("payout_accounts.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: "created", "changed", "verified", "stripe"
+    kind: Mapped[str] = mapped_column(String(16))
+    old_masked: Mapped[str] = mapped_column(String(160), default="")
+    new_masked: Mapped[str] = mapped_column(String(160), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class PayoutStatus(enum.StrEnum):
+    #: computed, money moved to in transit, waiting for the bank batch or the transfer
+    CREATED = "created"
+    #: in a disbursement batch the admin downloaded
+    EXPORTED = "exported"
+    PAID = "paid"
+    #: the bank or Stripe refused it: the money went back to available
+    FAILED = "failed"
+
+
+class PayoutRun(db.Model):
+    """One start of a payout run (the command or the admin page), with what it did."""
+
+    __tablename__ = "payout_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the run day (WITA); a household is paid at most once per run day
+    period: Mapped[dt.date] = mapped_column(Date, index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_count: Mapped[int] = mapped_column(default=0)
+    #: one line per household skipped, with the reason
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class DisbursementBatch(db.Model):
+    """Bank and e-wallet payouts exported together as one CSV for the bank."""
+
+    __tablename__ = "disbursement_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    @property
+    def reference(self) -> str:
+        return f"BATCH-{self.id:05d}"
+
+
+class Payout(db.Model):
+    """Money paid to one household by one run: the account it goes to is kept as it was
+    when the run computed it (a later change of account does not redirect it)."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        UniqueConstraint("seller_id", "period", name="uq_payouts_seller_id_period"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(f"status IN ({_values(PayoutStatus)})", name="known_status"),
+        CheckConstraint(f"method IN ({_values(PayoutMethod)})", name="known_method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("payout_runs.id"))
+    period: Mapped[dt.date] = mapped_column(Date)
+    #: run day + household + last ledger entry counted: the same balance never pays twice
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    balance_through_entry_id: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default=PayoutStatus.CREATED.value)
+    method: Mapped[str] = mapped_column(String(16))
+    #: the account as it was at calculation: version, and where the money goes
+    account_version: Mapped[int]
+    bank_code: Mapped[str] = mapped_column(String(8), default="")
+    account_number: Mapped[str] = mapped_column(String(34), default="")
+    holder_name: Mapped[str] = mapped_column(String(120), default="")
+    wallet_provider: Mapped[str] = mapped_column(String(16), default="")
+    wallet_number: Mapped[str] = mapped_column(String(20), default="")
+    stripe_account_id: Mapped[str] = mapped_column(String(64), default="")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("disbursement_batches.id"), index=True)
+    #: the bank's reference for the transfer, or Stripe's transfer id (tr_...)
+    reference: Mapped[str | None] = mapped_column(String(120), unique=True)
+    failure_reason: Mapped[str] = mapped_column(String(300), default="")
+    #: what Stripe transfers were reversed for refunds after this payout (whole rupiah)
+    reversed_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    seller: Mapped[Seller] = relationship()
+
+    @property
+    def number(self) -> str:
+        return f"PO-{self.id:06d}"
+
+
+class PartComplaint(db.Model):
+    """A buyer reported a problem with a shipped part: its money waits for an admin."""
+
+    __tablename__ = "part_complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("order_parts.id"), unique=True)
+    message: Mapped[str] = mapped_column(String(1000))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -113,6 +113,23 @@ def write_event(event_key: str, part: OrderPart, legs: Sequence[Leg]) -> bool:
     return True
 
 
+def write_seller_event(event_key: str, seller_id: int, legs: Sequence[Leg]) -> bool:
+    """Write one money event of a household not tied to one part (a payout, a reversal)."""
+    if sum(amount for _, amount in legs) != 0:
+        raise ValueError(f"ledger event {event_key} does not sum to zero")
+    if _event_exists(event_key):
+        return False
+    for account, amount in legs:
+        if amount:
+            db.session.add(
+                LedgerEntry(
+                    event_key=event_key, account=account.value, seller_id=seller_id, amount=amount
+                )
+            )
+    db.session.flush()
+    return True
+
+
 def _part_sums(part_id: int) -> dict[str, int]:
     rows = db.session.execute(
         select(LedgerEntry.account, func.sum(LedgerEntry.amount))
@@ -194,6 +211,8 @@ class Balances:
     pending: int
     available: int
     paid_out: int
+    #: in a payout the bank or Stripe has not confirmed yet
+    in_transit: int = 0
 
 
 def balances_of(seller_id: int) -> Balances:
@@ -207,6 +226,7 @@ def balances_of(seller_id: int) -> Balances:
         pending=sums.get(Account.SELLER_PENDING.value, 0) + sums.get(Account.SHIPPING.value, 0),
         available=sums.get(Account.SELLER_AVAILABLE.value, 0),
         paid_out=sums.get(Account.SELLER_PAID_OUT.value, 0),
+        in_transit=sums.get(Account.PAYOUTS_IN_TRANSIT.value, 0),
     )
 
 

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+import stripe
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.access import role_required
+from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
-from marketplace.errors import NotFound
+from marketplace.catalog.services import today_local
+from marketplace.db import db
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.extensions import csrf
 from marketplace.orders.services import seller_for_user
-from marketplace.payouts import services
+from marketplace.orders.units import unit_of_work
+from marketplace.payments.gateway import GatewayError
+from marketplace.payments.models import WebhookEvent
+from marketplace.payouts import accounts as payout_accounts
+from marketplace.payouts import availability, runs, services, statements
+from marketplace.payouts.connect import get_connect
+from marketplace.payouts.forms import (
+    BankAccountForm,
+    ComplaintForm,
+    ResultFileForm,
+    StripeForm,
+    WalletForm,
+)
+from marketplace.payouts.models import DisbursementBatch
+from marketplace.payouts.reconcile import reconcile
+from marketplace.web import flash_error
 
 bp = Blueprint("payouts", __name__)
 
@@ -23,12 +55,39 @@ ACCOUNT_LABELS = {
     "shipping": _l("Ongkos kirim, menunggu"),
     "seller_available": _l("Siap dicairkan"),
     "seller_paid_out": _l("Dicairkan"),
+    "payouts_in_transit": _l("Sedang dikirim ke rekening"),
 }
 
 
 @bp.app_template_filter("ledger_account")
 def ledger_account_label(account: str) -> str:
     return str(ACCOUNT_LABELS.get(account, account))
+
+
+PAYOUT_LABELS = {
+    # payout statuses
+    "created": _l("Dibuat"),
+    "exported": _l("Dikirim ke bank"),
+    "paid": _l("Dibayar"),
+    "failed": _l("Gagal, dana kembali"),
+    # methods
+    "bank": _l("Rekening bank"),
+    "ewallet": _l("Dompet digital"),
+    "stripe": _l("Stripe Connect"),
+    # result lines
+    "refused": _l("Ditolak"),
+    # account changes
+    "changed": _l("Diubah"),
+    "verified": _l("Diperiksa admin"),
+    "payouts_enabled": _l("Stripe: pencairan aktif"),
+    "payouts_disabled": _l("Stripe: pencairan belum aktif"),
+}
+
+
+@bp.app_template_filter("payout_label")
+def payout_label(value: str) -> str:
+    """A payout's status or method, a result line's outcome, an account change's kind."""
+    return str(PAYOUT_LABELS.get(value, value))
 
 
 @bp.app_template_filter("percent_bp")
@@ -44,9 +103,388 @@ def earnings():
         seller = seller_for_user(current_user.id)
     except NotFound:
         abort(404)
+    balances = services.balances_of(seller.id)
+    account = payout_accounts.account_of(seller.id)
+    today = today_local()
     return render_template(
         "payouts/earnings.html",
         seller=seller,
-        balances=services.balances_of(seller.id),
+        balances=balances,
         parts=services.list_part_earnings(seller.id),
+        account=account,
+        described=payout_accounts.describe(account),
+        payable=payout_accounts.is_payable(account),
+        minimum=runs.minimum_amount(),
+        next_run=statements.next_run_date(today),
+        months=statements.recent_months(today),
     )
+
+
+# --- the household's payout account ---------------------------------------------------------
+
+
+def _seller():
+    try:
+        return seller_for_user(current_user.id)
+    except NotFound:
+        abort(404)
+
+
+def _account_forms(data=None):
+    bank = BankAccountForm(formdata=data if _method(data) == "bank" else None, prefix="bank")
+    wallet = WalletForm(formdata=data if _method(data) == "ewallet" else None, prefix="wallet")
+    stripe_form = StripeForm(formdata=data if _method(data) == "stripe" else None, prefix="stripe")
+    return bank, wallet, stripe_form
+
+
+def _method(data) -> str:
+    if data is None:
+        return ""
+    for prefix in ("bank", "wallet", "stripe"):
+        if f"{prefix}-method" in data:
+            return data[f"{prefix}-method"]
+    return ""
+
+
+@bp.route("/penjual/pendapatan/rekening", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def payout_account():
+    seller = _seller()
+    data = request.form if request.method == "POST" else None
+    bank, wallet, stripe_form = _account_forms(data)
+    status = 200
+    if request.method == "POST":
+        form = {"bank": bank, "ewallet": wallet}.get(_method(data))
+        if form is None:
+            abort(400)
+        if form.validate_on_submit():
+            try:
+                with unit_of_work():
+                    if form is bank:
+                        payout_accounts.save_bank_account(
+                            seller.id,
+                            current_user,
+                            form.password.data,
+                            bank_code=form.bank_code.data,
+                            account_number=form.account_number.data,
+                            holder_name=form.holder_name.data,
+                        )
+                    else:
+                        payout_accounts.save_wallet_account(
+                            seller.id,
+                            current_user,
+                            form.password.data,
+                            wallet_provider=form.wallet_provider.data,
+                            wallet_number=form.wallet_number.data,
+                        )
+                    db.session.commit()
+            except MarketplaceError as error:
+                db.session.rollback()
+                field = getattr(form, error.field or "", None)
+                if field is not None:
+                    field.errors = [*field.errors, str(error.message)]
+                else:
+                    flash_error(error)
+            else:
+                flash(_("Rekening pencairan disimpan. Admin akan memeriksanya dulu."), "success")
+                return redirect(url_for("payouts.payout_account"), 303)
+        status = 400
+    account = payout_accounts.account_of(seller.id)
+    return render_template(
+        "payouts/account.html",
+        seller=seller,
+        account=account,
+        described=payout_accounts.describe(account),
+        changes=payout_accounts.changes_of(account.id) if account else [],
+        bank_form=bank,
+        wallet_form=wallet,
+        stripe_form=stripe_form,
+        open_method=_method(data),
+    ), status
+
+
+@bp.route("/penjual/pendapatan/rekening/stripe", methods=["POST"])
+@role_required(Role.SELLER)
+def stripe_onboarding():
+    seller = _seller()
+    form = StripeForm(prefix="stripe")
+    if not form.validate_on_submit():
+        flash(_("Masukkan kata sandi Anda."), "error")
+        return redirect(url_for("payouts.payout_account"), 303)
+    connect = get_connect()
+    try:
+        with unit_of_work():
+            account = payout_accounts.start_stripe_account(
+                seller.id,
+                current_user,
+                form.password.data,
+                connect,
+                email=current_user.email or "",
+            )
+            stripe_id = account.stripe_account_id
+            if connect.name == "test":
+                # "Mode uji": no Stripe to finish onboarding at, so it is finished here.
+                payout_accounts.record_stripe_account(stripe_id, payouts_enabled=True)
+            db.session.commit()
+        link = connect.onboarding_link(
+            stripe_id,
+            return_url=url_for("payouts.payout_account", _external=True),
+            refresh_url=url_for("payouts.payout_account", _external=True),
+        )
+    except (MarketplaceError, GatewayError) as error:
+        db.session.rollback()
+        flash(str(getattr(error, "message", _("Stripe tidak dapat dihubungi."))), "error")
+        return redirect(url_for("payouts.payout_account"), 303)
+    return redirect(link, 303)
+
+
+@bp.route("/penjual/pendapatan/laporan/<month>.csv")
+@role_required(Role.SELLER)
+def statement(month: str):
+    seller = _seller()
+    try:
+        statements.month_bounds(month)
+    except ValueError:
+        abort(404)
+    body = statements.statement_csv(seller.id, month, ledger_account_label)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="pendapatan-{seller.slug}-{month}.csv"'
+        },
+    )
+
+
+@bp.route("/penjual/pendapatan/laporan/<month>.pdf")
+@role_required(Role.SELLER)
+def statement_pdf(month: str):
+    seller = _seller()
+    try:
+        statements.month_bounds(month)
+    except ValueError:
+        abort(404)
+    body = statements.statement_pdf(seller, month, ledger_account_label)
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="pendapatan-{seller.slug}-{month}.pdf"'
+        },
+    )
+
+
+# --- the buyer's complaint ----------------------------------------------------------------
+
+
+@bp.route("/pesanan/<token>/masalah/<int:part_id>", methods=["GET", "POST"])
+def report_problem(token: str, part_id: int):
+    from marketplace.orders.services import get_order_by_token
+
+    try:
+        order = get_order_by_token(token[:64])
+    except NotFound:
+        abort(404)
+    part = next((part for part in order.parts if part.id == part_id), None)
+    if part is None:
+        abort(404)
+    form = ComplaintForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                order = get_order_by_token(token[:64])
+                availability.report_problem(
+                    order.id,
+                    part_id,
+                    form.message.data,
+                    current_user.id if current_user.is_authenticated else None,
+                )
+                db.session.commit()
+        except NotFound:
+            abort(404)
+        except MarketplaceError as error:
+            db.session.rollback()
+            form.message.errors = [str(error.message)]
+            status = 400
+        else:
+            flash(_("Laporan Anda kami terima. Admin akan menghubungi Anda."), "success")
+            return redirect(url_for("orders.order_page", token=token), 303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("payouts/complaint.html", order=order, part=part, form=form), status
+
+
+# --- admin ----------------------------------------------------------------------------------
+
+
+@bp.route("/admin/rekening")
+@role_required(Role.ADMIN)
+def admin_accounts():
+    accounts = payout_accounts.list_accounts()
+    return render_template(
+        "payouts/admin_accounts.html",
+        accounts=accounts,
+        describe=payout_accounts.describe,
+        changes={account.id: payout_accounts.changes_of(account.id)[:5] for account in accounts},
+    )
+
+
+@bp.route("/admin/rekening/<int:account_id>/periksa", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_verify(account_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    version = request.form.get("version", "")
+    if not version.isdigit():
+        abort(400)
+    try:
+        with unit_of_work():
+            payout_accounts.verify_account(account_id, int(version), current_user)
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        flash(_("Rekening ditandai sudah diperiksa."), "success")
+    return redirect(url_for("payouts.admin_accounts"), 303)
+
+
+@bp.route("/admin/pencairan")
+@role_required(Role.ADMIN)
+def admin_payouts():
+    return render_template(
+        "payouts/admin_payouts.html",
+        payouts=runs.list_payouts(),
+        batches=runs.list_batches(),
+        runs=runs.list_runs(),
+        minimum=runs.minimum_amount(),
+        next_run=statements.next_run_date(),
+    )
+
+
+@bp.route("/admin/pencairan/jalankan", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_run():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    result = runs.run_payouts(actor_id=current_user.id)
+    flash(
+        _(
+            "%(created)d pencairan dibuat, %(skipped)d toko dilewati.",
+            created=len(result.created),
+            skipped=len(result.skipped),
+        ),
+        "success",
+    )
+    for number, reason in result.failed:
+        flash(_("Pencairan %(number)s gagal: %(reason)s", number=number, reason=reason), "error")
+    return redirect(url_for("payouts.admin_payouts"), 303)
+
+
+@bp.route("/admin/pencairan/batch", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_export():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    batch = runs.export_batch(current_user.id)
+    if batch is None:
+        flash(_("Tidak ada pencairan bank atau dompet digital yang menunggu."), "error")
+        return redirect(url_for("payouts.admin_payouts"), 303)
+    return redirect(url_for("payouts.admin_batch", batch_id=batch.id), 303)
+
+
+def _batch_or_404(batch_id: int) -> DisbursementBatch:
+    batch = db.session.get(DisbursementBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+@bp.route("/admin/pencairan/batch/<int:batch_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def admin_batch(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    form = ResultFileForm()
+    outcomes = None
+    status = 200
+    if request.method == "POST":
+        upload = form.result.data if form.validate_on_submit() else None
+        if upload is None or not getattr(upload, "filename", ""):
+            flash(_("Pilih berkas hasil dari bank."), "error")
+            status = 400
+        else:
+            try:
+                text = upload.read().decode("utf-8-sig")
+                outcomes = runs.confirm_batch_results(text)
+            except UnicodeDecodeError:
+                flash(_("Berkas hasil harus CSV (UTF-8)."), "error")
+                status = 400
+            except MarketplaceError as error:
+                flash_error(error)
+                status = 400
+            batch = _batch_or_404(batch_id)
+    return render_template(
+        "payouts/admin_batch.html",
+        batch=batch,
+        payouts=runs.batch_payouts(batch.id),
+        form=form,
+        outcomes=outcomes,
+    ), status
+
+
+@bp.route("/admin/pencairan/batch/<int:batch_id>.csv")
+@role_required(Role.ADMIN)
+def admin_batch_csv(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    return Response(
+        runs.batch_csv(batch.id),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{batch.reference}.csv"'},
+    )
+
+
+@bp.route("/admin/pencairan/rekonsiliasi")
+@role_required(Role.ADMIN)
+def admin_reconcile():
+    return render_template("payouts/admin_reconcile.html", differences=reconcile(get_connect()))
+
+
+# --- Stripe Connect events ------------------------------------------------------------------
+
+
+@bp.route("/stripe/connect/webhook", methods=["POST"])
+@csrf.exempt
+def connect_webhook():
+    """``account.updated`` from Stripe Connect: whether the account can be paid."""
+    secret = (
+        current_app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET")
+        or current_app.config.get("STRIPE_WEBHOOK_SECRET")
+        or current_app.config.get("TEST_WEBHOOK_SECRET")
+        or "whsec_uji"
+    )
+    try:
+        event = stripe.Webhook.construct_event(
+            request.get_data(), request.headers.get("Stripe-Signature", ""), secret
+        )
+    except (stripe.SignatureVerificationError, ValueError):
+        abort(400)
+    body = event.to_dict()
+    obj = (body.get("data") or {}).get("object") or {}
+    if body.get("type") != "account.updated" or not obj.get("id"):
+        return "", 200
+    try:
+        with unit_of_work():
+            db.session.add(
+                WebhookEvent(gateway="connect", event_id=str(body["id"]), event_type=body["type"])
+            )
+            db.session.flush()
+            payout_accounts.record_stripe_account(
+                str(obj["id"]), payouts_enabled=bool(obj.get("payouts_enabled"))
+            )
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # the same event again
+    return "", 200

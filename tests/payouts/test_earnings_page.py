@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from marketplace.db import db
 from marketplace.money import format_rupiah
 from marketplace.orders import services as orders
@@ -85,3 +87,70 @@ def test_the_inbox_links_to_the_earnings(client, login_as):
     seller = factories.make_seller()
     login_as(user=seller.user)
     assert 'href="/penjual/pendapatan"' in client.get("/penjual/pesanan").get_data(as_text=True)
+
+
+def test_the_page_says_when_the_next_payout_comes_and_offers_a_statement(app, client, login_as):
+    import csv
+    import io
+
+    from marketplace.catalog.services import today_local
+    from marketplace.payouts.statements import next_run_date
+
+    seller = factories.make_earning_seller(price=100_000)
+    login_as(user=seller.user)
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    assert "Isi rekening pencairan agar pendapatan bisa dicairkan." in page
+    factories.make_payout_account(seller)
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    when = next_run_date()
+    assert when.weekday() == app.config.get("PAYOUT_RUN_WEEKDAY", 0)
+    assert 0 <= (when - today_local()).days < 7
+    assert "Perkiraan pencairan:" in page
+    assert "BCA (014) ••••••6789" in page
+
+    month = today_local().strftime("%Y-%m")
+    assert f"/penjual/pendapatan/laporan/{month}.csv" in page
+    response = client.get(f"/penjual/pendapatan/laporan/{month}.csv")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    totals = {row["akun"]: int(row["jumlah"]) for row in rows if row["kejadian"] == "total"}
+    assert totals["seller_available"] == db_available(seller.id)
+    assert totals["platform_commission"] == 5_000
+    assert any(row["pesanan"].startswith("PSR-") for row in rows)
+    assert client.get("/penjual/pendapatan/laporan/2026-13.csv").status_code == 404
+    assert client.get("/penjual/pendapatan/laporan/bukan.csv").status_code == 404
+
+
+def test_below_the_minimum_the_page_says_how_much_is_needed(app, client, login_as):
+    seller = factories.make_earning_seller(price=10_000)
+    factories.make_payout_account(seller)
+    login_as(user=seller.user)
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    assert "Pencairan dimulai bila saldo siap dicairkan mencapai Rp50.000." in page
+
+
+def db_available(seller_id: int) -> int:
+    from marketplace.payouts.services import balances_of
+
+    return balances_of(seller_id).available
+
+
+# WeasyPrint warns when the machine lacks HarfBuzz's subsetting library (a font-size
+# optimisation); the PDF is the same without it.
+@pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
+def test_the_monthly_statement_comes_as_a_pdf_too(client, login_as):
+    import io
+
+    from pypdf import PdfReader
+
+    from marketplace.catalog.services import today_local
+
+    seller = factories.make_earning_seller(price=100_000)
+    login_as(user=seller.user)
+    month = today_local().strftime("%Y-%m")
+    response = client.get(f"/penjual/pendapatan/laporan/{month}.pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert "LAPORAN PENDAPATAN" in text and seller.shop_name in text
+    assert "Komisi platform" in text and "Rp5.000" in text

@@ -1,7 +1,11 @@
-"""A model of the money flow: any sequence of orders, payments, deliveries, cancellations
-and refunds keeps the ledger balanced and never owes a household less than zero."""
+"""A model of the money flow: any sequence of orders, payments, deliveries, cancellations,
+refunds and payouts (made, confirmed by the bank or failed) keeps every event summing to
+zero, never pays a household more than it earned, and keeps household balances plus
+platform revenue equal to the net money received."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,15 +17,27 @@ from marketplace.orders import services as orders
 from marketplace.orders.models import OrderPart, PartStatus
 from marketplace.payments import services as payments
 from marketplace.payments.models import Refund
+from marketplace.payouts import runs
 from marketplace.payouts import services as payouts
 from marketplace.payouts.models import LedgerEntry
 from tests import factories
 
+ORDER = st.tuples(st.just("order"), st.integers(0, 2), st.integers(0, 2))
+DELIVER = st.tuples(st.just("deliver"), st.integers(0, 30))
+REFUND = st.tuples(st.just("refund"), st.integers(0, 30), st.integers(1, 150_000))
+#: a payout for one household, on a new run day or the same one again
+PAYOUT = st.tuples(st.just("payout"), st.integers(0, 1), st.booleans())
 STEP = st.one_of(
-    st.tuples(st.just("order"), st.integers(0, 2), st.integers(0, 2)),
-    st.tuples(st.just("deliver"), st.integers(0, 30)),
+    ORDER,
+    ORDER,
+    DELIVER,
+    DELIVER,
     st.tuples(st.just("cancel"), st.integers(0, 30)),
-    st.tuples(st.just("refund"), st.integers(0, 30), st.integers(1, 150_000)),
+    REFUND,
+    PAYOUT,
+    PAYOUT,
+    # the bank's answer for an open payout: paid, or failed (the money comes back)
+    st.tuples(st.just("settle"), st.integers(0, 30), st.booleans()),
 )
 
 
@@ -36,6 +52,20 @@ def check_invariants(paid_total: int, sellers) -> None:
     # every event sums to zero
     assert all(total == 0 for total in sums_by(LedgerEntry.event_key).values())
     accounts = sums_by(LedgerEntry.account)
+    # household balances plus the platform's revenue are the net money received
+    households = sum(
+        accounts.get(name, 0)
+        for name in (
+            "seller_pending",
+            "shipping",
+            "seller_available",
+            "payouts_in_transit",
+            "seller_paid_out",
+        )
+    )
+    assert households + accounts.get("platform_commission", 0) == paid_total - accounts.get(
+        "refunds", 0
+    )
     # the ledger holds what the buyers paid and what was given back, to the rupiah
     assert -accounts.get("buyer_funds", 0) == paid_total
     part_refunds = db.session.scalar(
@@ -44,7 +74,20 @@ def check_invariants(paid_total: int, sellers) -> None:
     assert accounts.get("refunds", 0) == part_refunds
     for seller in sellers:
         balances = payouts.balances_of(seller.id)
-        assert balances.pending >= 0 and balances.available >= 0
+        paid = balances.paid_out + balances.in_transit
+        assert balances.pending >= 0 and balances.in_transit >= 0
+        # negative only by a refund after a payout, never below what was paid
+        assert balances.available >= min(0, -paid)
+        # never paid more than it earned: what its parts ever made available
+        earned = db.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.seller_id == seller.id,
+                LedgerEntry.order_part_id.is_not(None),
+                LedgerEntry.account == "seller_available",
+                LedgerEntry.amount > 0,
+            )
+        )
+        assert paid <= earned
     for part_id, commission in sums_by(
         LedgerEntry.order_part_id, LedgerEntry.account == "platform_commission"
     ).items():
@@ -79,6 +122,23 @@ def run(step, state) -> None:
         state["paid"] += order.total_amount
         parts.extend(order.parts)
         return
+    if kind == "payout":
+        seller, same_day = state["sellers"][args[0]], args[1]
+        if not same_day:
+            state["day"] += dt.timedelta(days=7)
+        payout = runs.create_payout(seller.id, state["day"])
+        assert payout.amount > 0
+        state["payouts"].append(payout.id)
+        return
+    if kind == "settle":
+        if not state["payouts"]:
+            return
+        payout_id = state["payouts"][args[0] % len(state["payouts"])]
+        if args[1]:
+            runs.settle_payout(payout_id, f"BANK-{payout_id}")
+        else:
+            runs.fail_payout(payout_id, "rekening ditutup")
+        return
     if not parts:
         return
     part = parts[args[0] % len(parts)]
@@ -109,13 +169,14 @@ def run(step, state) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    steps=st.lists(STEP, max_size=10),
+    steps=st.lists(STEP, max_size=16),
     prices=st.tuples(st.integers(10_000, 99_999), st.integers(10_000, 99_999)),
     rate_bp=st.integers(0, 10_000),
 )
 def test_any_sequence_keeps_the_ledger_balanced(app, payment_gateway, steps, prices, rate_bp):
     savepoint = db.session.begin_nested()
     app.config["COMMISSION_RATE_BP"] = rate_bp
+    app.config["PAYOUT_MINIMUM_AMOUNT"] = 1
     try:
         sellers = [factories.make_seller(), factories.make_seller()]
         state = {
@@ -128,7 +189,12 @@ def test_any_sequence_keeps_the_ledger_balanced(app, payment_gateway, steps, pri
             "paid": 0,
             "n": 0,
             "admin": factories.make_user(),
+            "sellers": sellers,
+            "payouts": [],
+            "day": dt.date(2026, 12, 7),
         }
+        for seller in sellers:
+            factories.make_payout_account(seller)
         for step in steps:
             try:
                 with db.session.begin_nested():
@@ -138,6 +204,7 @@ def test_any_sequence_keeps_the_ledger_balanced(app, payment_gateway, steps, pri
             check_invariants(state["paid"], sellers)
     finally:
         app.config.pop("COMMISSION_RATE_BP", None)
+        app.config.pop("PAYOUT_MINIMUM_AMOUNT", None)
         savepoint.rollback()
         # rows rolled back give their ids to the next example: forget the old objects
         db.session.expunge_all()

@@ -168,6 +168,34 @@ ACCESS = [
     ("GET",  "/pkk/laporan.pdf?region=kutai",              302, 403, 403, 400, 403, 400),
     ("GET",  "/penjual/bantuan",                           302, 403, 200, 403, 403, 404),
     ("GET",  "/oleh-oleh-resmi",                           200, 200, 200, 200, 200, 200),
+    # Payouts: the household's payout account and statement (an admin has no shop: 404).
+    ("GET",  "/penjual/pendapatan/rekening",               302, 403, 200, 403, 403, 404),
+    ("POST", "/penjual/pendapatan/rekening",               302, 403, 303, 403, 403, 404),
+    ("POST", "/penjual/pendapatan/rekening/stripe",        302, 403, 303, 403, 403, 404),
+    ("GET",  "/penjual/pendapatan/laporan/2026-11.csv",    302, 403, 200, 403, 403, 404),
+    ("GET",  "/penjual/pendapatan/laporan/2026-13.csv",    302, 403, 404, 403, 403, 404),
+    ("GET",  "/penjual/pendapatan/laporan/2026-13.pdf",    302, 403, 404, 403, 403, 404),
+    # A buyer reports a problem with a shipped part: whoever holds the order's link.
+    ("GET",  "/pesanan/{shipped_order_token}/masalah/{its_shipped_part}",
+                                                           200, 200, 200, 200, 200, 200),
+    ("POST", "/pesanan/{shipped_order_token}/masalah/{its_shipped_part}",
+                                                           303, 303, 303, 303, 303, 303),
+    ("POST", "/pesanan/{order_token}/masalah/{other_part}",
+                                                           404, 404, 404, 404, 404, 404),
+    ("GET",  "/pesanan/{missing}/masalah/1",               404, 404, 404, 404, 404, 404),
+    ("GET",  "/admin/rekening",                            302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/rekening/{payout_account}/periksa",   302, 403, 403, 403, 403, 303),
+    ("POST", "/admin/rekening/{missing_user}/periksa",     302, 403, 403, 403, 403, 404),
+    ("GET",  "/admin/pencairan",                           302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/pencairan/jalankan",                  302, 403, 403, 403, 403, 303),
+    ("POST", "/admin/pencairan/batch",                     302, 403, 403, 403, 403, 303),
+    ("GET",  "/admin/pencairan/batch/{batch}",             302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/pencairan/batch/{batch}",             302, 403, 403, 403, 403, 200),
+    ("GET",  "/admin/pencairan/batch/{batch}.csv",         302, 403, 403, 403, 403, 200),
+    ("GET",  "/admin/pencairan/batch/{missing_user}.csv",  302, 403, 403, 403, 403, 404),
+    ("GET",  "/admin/pencairan/rekonsiliasi",              302, 403, 403, 403, 403, 200),
+    # Stripe Connect's signed events: no session, no CSRF token; the signature decides.
+    ("POST", "/stripe/connect/webhook",                    400, 400, 400, 400, 400, 400),
 ]
 
 #: A reviewer of one kabupaten (Malinau): ``(method, path, status)``. Their own kabupaten's
@@ -249,6 +277,22 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     },
     "pkk.collection": lambda: {"product_id": str(factories.make_product().id)},
     "pkk.collection_action": {},
+    "payouts.payout_account": {
+        "bank-method": "bank",
+        "bank-bank_code": "014",
+        "bank-account_number": "0123456789",
+        "bank-holder_name": "Ibu Matriks",
+        "bank-password": factories.PASSWORD,
+    },
+    "payouts.stripe_onboarding": {"stripe-method": "stripe", "stripe-password": factories.PASSWORD},
+    "payouts.report_problem": {"message": "Kemasan penyok di jalan."},
+    "payouts.admin_verify": {"version": "1"},
+    "payouts.admin_run": {},
+    "payouts.admin_export": {},
+    "payouts.admin_batch": lambda: {
+        "result": (io.BytesIO(b"reference,status,bank_reference\nPO-999999,ok,X\n"), "hasil.csv")
+    },
+    "payouts.connect_webhook": {},
 }
 
 
@@ -395,7 +439,40 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "other_document": lambda user: _document(None),
     "missing_user": lambda user: "999999999",
     "official_gift": lambda user: str(factories.make_official_gift().product_id),
+    # Made in this order: ``its_shipped_part`` is the part of the order made just before.
+    "shipped_order_token": lambda user: _shipped_order(user).access_token,
+    "its_shipped_part": lambda user: _LAST_PART["id"],
+    "payout_account": lambda user: str(
+        factories.make_payout_account(factories.make_seller(), verified=False).id
+    ),
+    "batch": lambda user: _batch(),
 }
+
+
+def _shipped_order(user: User | None):
+    from marketplace.orders.services import move_part_for_seller
+
+    order = _remember_part(_order(user, paid=True))
+    part = order.parts[0]
+    for action in ("accept", "ship"):
+        move_part_for_seller(
+            part.id,
+            part.seller_id,
+            action,
+            actor_id=part.seller.user_id,
+            courier="JNE",
+            tracking_number="JNE1",
+        )
+    return order
+
+
+def _batch() -> str:
+    from marketplace.payouts.models import DisbursementBatch
+
+    batch = DisbursementBatch()
+    db.session.add(batch)
+    db.session.flush()
+    return str(batch.id)
 
 
 def fill(path: str, user: User | None) -> str:

@@ -20,6 +20,8 @@ REFUSED = "Formulir kedaluwarsa atau tidak sah"
 EXEMPT = {
     "payments.webhook": "Stripe's events carry no session; the Stripe-Signature header "
     "is verified instead (tests/payments, and a 400 row in the access table)",
+    "payouts.connect_webhook": "Stripe Connect's account.updated events: the Stripe-Signature "
+    "header is verified instead (tests/payouts, and a 400 row in the access table)",
 }
 
 

@@ -1,0 +1,272 @@
+"""Where a household is paid: record, change (password again), and an admin's check.
+
+A change is recorded (who, when, old and new, masked) and makes the account
+unverified again: no payout goes to an account an admin has not checked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from marketplace.accounts.models import User
+from marketplace.accounts.passwords import verify_password
+from marketplace.accounts.services import AccountError, normalise_phone
+from marketplace.db import db, now_utc
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.payouts.banks import BANKS_BY_CODE, WALLETS, mask
+from marketplace.payouts.models import PayoutAccount, PayoutAccountChange, PayoutMethod
+
+
+class PayoutAccountError(MarketplaceError):
+    pass
+
+
+def describe(account: PayoutAccount | None) -> str:
+    """The account as anyone may see it: the bank or wallet, masked number, holder."""
+    if account is None:
+        return ""
+    if account.method == PayoutMethod.BANK.value:
+        bank = BANKS_BY_CODE.get(account.bank_code)
+        name = bank.name if bank else account.bank_code
+        number = mask(account.account_number)
+        return f"{name} ({account.bank_code}) {number} a.n. {account.holder_name}"
+    if account.method == PayoutMethod.EWALLET.value:
+        wallet = WALLETS.get(account.wallet_provider, account.wallet_provider)
+        return f"{wallet} {mask(account.wallet_number)}"
+    return f"Stripe Connect {account.stripe_account_id}"
+
+
+def account_of(seller_id: int) -> PayoutAccount | None:
+    return db.session.scalar(select(PayoutAccount).where(PayoutAccount.seller_id == seller_id))
+
+
+def _check_password(user: User, password: str) -> None:
+    if not password or not verify_password(user.password_hash, password):
+        raise PayoutAccountError(_l("Kata sandi salah."), field="password")
+
+
+def clean_bank(bank_code: str, account_number: str, holder_name: str) -> dict[str, str]:
+    bank = BANKS_BY_CODE.get(bank_code)
+    if bank is None:
+        raise PayoutAccountError(_l("Pilih bank dari daftar."), field="bank_code")
+    digits = re.sub(r"[\s.-]", "", account_number or "")
+    if not digits.isdigit():
+        raise PayoutAccountError(_l("Nomor rekening hanya berisi angka."), field="account_number")
+    if not bank.min_digits <= len(digits) <= bank.max_digits:
+        if bank.min_digits == bank.max_digits:
+            message = _l(
+                "Nomor rekening %(bank)s terdiri dari %(digits)d angka.",
+                bank=bank.name,
+                digits=bank.min_digits,
+            )
+        else:
+            message = _l(
+                "Nomor rekening %(bank)s terdiri dari %(low)d sampai %(high)d angka.",
+                bank=bank.name,
+                low=bank.min_digits,
+                high=bank.max_digits,
+            )
+        raise PayoutAccountError(message, field="account_number")
+    holder = " ".join((holder_name or "").split())
+    if not 2 <= len(holder) <= 120:
+        raise PayoutAccountError(
+            _l("Tulis nama pemilik rekening seperti di buku tabungan."), field="holder_name"
+        )
+    return {"bank_code": bank.code, "account_number": digits, "holder_name": holder}
+
+
+def clean_wallet(provider: str, number: str) -> dict[str, str]:
+    if provider not in WALLETS:
+        raise PayoutAccountError(_l("Pilih dompet digital dari daftar."), field="wallet_provider")
+    try:
+        phone = normalise_phone(number or "")
+    except AccountError as error:
+        raise PayoutAccountError(error.message, field="wallet_number") from error
+    if not phone.startswith("+628"):
+        raise PayoutAccountError(
+            _l("Dompet digital memakai nomor HP, mis. 0812 3456 7890."), field="wallet_number"
+        )
+    return {"wallet_provider": provider, "wallet_number": phone}
+
+
+_DESTINATION_FIELDS = (
+    "bank_code",
+    "account_number",
+    "holder_name",
+    "wallet_provider",
+    "wallet_number",
+    "stripe_account_id",
+)
+
+
+def _save(seller_id: int, actor: User, method: PayoutMethod, fields: dict[str, str]):
+    values = dict.fromkeys(_DESTINATION_FIELDS, "") | fields
+    account = account_of(seller_id)
+    if account is None:
+        account = PayoutAccount(seller_id=seller_id, method=method.value, **values)
+        db.session.add(account)
+        db.session.flush()
+        db.session.add(
+            PayoutAccountChange(
+                payout_account_id=account.id,
+                actor_id=actor.id,
+                kind="created",
+                new_masked=describe(account),
+            )
+        )
+        db.session.flush()
+        return account
+    old = describe(account)
+    unchanged = account.method == method.value and all(
+        getattr(account, name) == value for name, value in values.items()
+    )
+    if unchanged:
+        return account
+    # Guarded on the version read: two changes at once cannot both pass unrecorded.
+    moved = db.session.execute(
+        update(PayoutAccount)
+        .where(PayoutAccount.id == account.id, PayoutAccount.version == account.version)
+        .values(
+            method=method.value,
+            version=PayoutAccount.version + 1,
+            verified_at=None,
+            verified_by_id=None,
+            stripe_payouts_enabled=False,
+            updated_at=now_utc(),
+            **values,
+        )
+    )
+    if moved.rowcount != 1:
+        raise PayoutAccountError(_l("Rekening baru saja diubah. Muat ulang halaman."))
+    db.session.refresh(account)
+    db.session.add(
+        PayoutAccountChange(
+            payout_account_id=account.id,
+            actor_id=actor.id,
+            kind="changed",
+            old_masked=old,
+            new_masked=describe(account),
+        )
+    )
+    db.session.flush()
+    return account
+
+
+def save_bank_account(
+    seller_id: int,
+    actor: User,
+    password: str,
+    *,
+    bank_code: str,
+    account_number: str,
+    holder_name: str,
+) -> PayoutAccount:
+    fields = clean_bank(bank_code, account_number, holder_name)
+    _check_password(actor, password)
+    return _save(seller_id, actor, PayoutMethod.BANK, fields)
+
+
+def save_wallet_account(
+    seller_id: int, actor: User, password: str, *, wallet_provider: str, wallet_number: str
+) -> PayoutAccount:
+    fields = clean_wallet(wallet_provider, wallet_number)
+    _check_password(actor, password)
+    return _save(seller_id, actor, PayoutMethod.EWALLET, fields)
+
+
+def start_stripe_account(seller_id: int, actor: User, password: str, connect, *, email: str):
+    """Open (or reuse) the household's Stripe Express account; returns it."""
+    _check_password(actor, password)
+    account = account_of(seller_id)
+    if account is not None and account.method == PayoutMethod.STRIPE.value:
+        return account
+    stripe_id = connect.create_account(
+        email=email,
+        idempotency_key=f"seller-{seller_id}-connect-{account.version if account else 0}",
+    )
+    return _save(seller_id, actor, PayoutMethod.STRIPE, {"stripe_account_id": stripe_id})
+
+
+def record_stripe_account(stripe_account_id: str, *, payouts_enabled: bool) -> bool:
+    """``account.updated``: Stripe says whether the account can be paid. True if it moved."""
+    moved = db.session.execute(
+        update(PayoutAccount)
+        .where(
+            PayoutAccount.stripe_account_id == stripe_account_id,
+            PayoutAccount.method == PayoutMethod.STRIPE.value,
+            PayoutAccount.stripe_payouts_enabled.is_not(payouts_enabled),
+        )
+        .values(stripe_payouts_enabled=payouts_enabled, updated_at=now_utc())
+    )
+    if moved.rowcount:
+        account = db.session.scalar(
+            select(PayoutAccount).where(PayoutAccount.stripe_account_id == stripe_account_id)
+        )
+        db.session.add(
+            PayoutAccountChange(
+                payout_account_id=account.id,
+                kind="stripe",
+                new_masked="payouts_enabled" if payouts_enabled else "payouts_disabled",
+            )
+        )
+        db.session.flush()
+    return bool(moved.rowcount)
+
+
+def verify_account(account_id: int, version: int, admin: User) -> PayoutAccount:
+    """An admin checked the account (the version they looked at) before its first use."""
+    account = db.session.get(PayoutAccount, account_id)
+    if account is None:
+        raise NotFound(_l("Rekening tidak ditemukan."))
+    moved = db.session.execute(
+        update(PayoutAccount)
+        .where(
+            PayoutAccount.id == account_id,
+            PayoutAccount.version == version,
+            PayoutAccount.verified_at.is_(None),
+        )
+        .values(verified_at=now_utc(), verified_by_id=admin.id)
+    )
+    if moved.rowcount != 1:
+        raise PayoutAccountError(
+            _l("Rekening ini sudah diperiksa atau baru saja diubah. Periksa lagi.")
+        )
+    db.session.refresh(account)
+    db.session.add(
+        PayoutAccountChange(
+            payout_account_id=account.id,
+            actor_id=admin.id,
+            kind="verified",
+            new_masked=describe(account),
+        )
+    )
+    db.session.flush()
+    return account
+
+
+def is_payable(account: PayoutAccount | None) -> bool:
+    if account is None or not account.is_verified:
+        return False
+    if account.method == PayoutMethod.STRIPE.value:
+        return account.stripe_payouts_enabled
+    return True
+
+
+def list_accounts(unverified_first: bool = True) -> list[PayoutAccount]:
+    query = select(PayoutAccount).order_by(
+        PayoutAccount.verified_at.is_not(None), PayoutAccount.updated_at.desc()
+    )
+    return list(db.session.scalars(query))
+
+
+def changes_of(account_id: int) -> list[PayoutAccountChange]:
+    return list(
+        db.session.scalars(
+            select(PayoutAccountChange)
+            .where(PayoutAccountChange.payout_account_id == account_id)
+            .order_by(PayoutAccountChange.id.desc())
+        )
+    )

@@ -1,0 +1,65 @@
+"""Payout account forms: each change asks for the password again."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length
+
+from marketplace.payouts.banks import BANKS, WALLETS
+
+
+class _PasswordAgain(FlaskForm):
+    password = PasswordField(
+        _l("Kata sandi Anda"),
+        validators=[DataRequired(), Length(max=256)],
+        description=_l("Untuk mengubah rekening pencairan, masukkan kata sandi lagi."),
+    )
+
+
+class BankAccountForm(_PasswordAgain):
+    method = HiddenField(default="bank")
+    bank_code = SelectField(
+        _l("Bank"),
+        choices=[SelectChoice(bank.code, f"{bank.name} ({bank.code})") for bank in BANKS],
+    )
+    account_number = StringField(_l("Nomor rekening"), validators=[DataRequired(), Length(max=40)])
+    holder_name = StringField(
+        _l("Nama pemilik rekening"),
+        validators=[DataRequired(), Length(max=120)],
+        description=_l("Seperti tertulis di buku tabungan."),
+    )
+
+
+class WalletForm(_PasswordAgain):
+    method = HiddenField(default="ewallet")
+    wallet_provider = SelectField(
+        _l("Dompet digital"), choices=[SelectChoice(code, name) for code, name in WALLETS.items()]
+    )
+    wallet_number = TelField(
+        _l("Nomor HP dompet digital"),
+        validators=[DataRequired(), Length(max=24)],
+        description=_l("Contoh: 0812 3456 7890"),
+    )
+
+
+class StripeForm(_PasswordAgain):
+    method = HiddenField(default="stripe")
+
+
+class ResultFileForm(FlaskForm):
+    result = FileField(_l("Berkas hasil dari bank (CSV)"))
+
+
+class ComplaintForm(FlaskForm):
+    message = TextAreaField(
+        _l("Apa masalahnya?"), validators=[DataRequired(), Length(min=5, max=1000)]
+    )

@@ -1,0 +1,560 @@
+"""Payout runs: every available balance above the minimum, paid once.
+
+A run takes each household in its own short transaction: it locks the household's
+row (PostgreSQL; on SQLite the transaction takes the write lock at BEGIN), reads the
+available balance, and moves it to ``payouts_in_transit`` with the payout it creates.
+A second run, at the same time or later the same day, finds the payout (unique per
+household and run day) and pays nothing again. The payout keeps the account it was
+computed for: a change made afterwards is unverified and waits for the next run.
+
+Bank and e-wallet payouts leave in a CSV batch that an admin uploads to the bank and
+confirms line by line with the bank's result file; Stripe Connect payouts are
+transfers made right after the run, outside any transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.catalog.services import today_local
+from marketplace.db import db, now_utc
+from marketplace.errors import MarketplaceError
+from marketplace.orders.units import unit_of_work
+from marketplace.payments.gateway import GatewayError
+from marketplace.payouts.accounts import account_of, is_payable
+from marketplace.payouts.banks import BANKS_BY_CODE, WALLETS
+from marketplace.payouts.models import (
+    Account,
+    DisbursementBatch,
+    LedgerEntry,
+    Payout,
+    PayoutMethod,
+    PayoutRun,
+    PayoutStatus,
+)
+from marketplace.payouts.services import write_seller_event
+from marketplace.sellers.models import Seller
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MINIMUM = 50_000
+OPEN = (PayoutStatus.CREATED.value, PayoutStatus.EXPORTED.value)
+
+
+class PayoutError(MarketplaceError):
+    pass
+
+
+def minimum_amount() -> int:
+    return int(current_app.config.get("PAYOUT_MINIMUM_AMOUNT", DEFAULT_MINIMUM))
+
+
+def available_through(seller_id: int) -> tuple[int, int]:
+    """(available balance, id of the last ledger entry counted) of a household."""
+    total, last = db.session.execute(
+        select(
+            func.coalesce(func.sum(LedgerEntry.amount), 0),
+            func.coalesce(func.max(LedgerEntry.id), 0),
+        ).where(
+            LedgerEntry.seller_id == seller_id,
+            LedgerEntry.account == Account.SELLER_AVAILABLE.value,
+        )
+    ).one()
+    return int(total), int(last)
+
+
+def _lock_seller(seller_id: int) -> None:
+    # PostgreSQL: a second run waits here until the first has committed its payout.
+    db.session.execute(select(Seller.id).where(Seller.id == seller_id).with_for_update())
+
+
+def create_payout(
+    seller_id: int, period: dt.date, *, run_id: int | None = None, amount: int | None = None
+) -> Payout:
+    """One payout of the household's available balance (or ``amount`` of it); flushes.
+
+    Call inside a unit of work. Refused (PayoutError) when there is already one this
+    run day, no verified account, or not enough available.
+    """
+    _lock_seller(seller_id)
+    if db.session.scalar(
+        select(Payout.id).where(Payout.seller_id == seller_id, Payout.period == period)
+    ):
+        raise PayoutError(_l("Sudah ada pencairan untuk toko ini pada hari ini."))
+    account = account_of(seller_id)
+    if account is None:
+        raise PayoutError(_l("Belum ada rekening pencairan."))
+    if not is_payable(account):
+        if account.method == PayoutMethod.STRIPE.value and account.is_verified:
+            raise PayoutError(_l("Akun Stripe belum bisa menerima pencairan."))
+        raise PayoutError(_l("Rekening belum diperiksa admin."))
+    available, through = available_through(seller_id)
+    amount = available if amount is None else amount
+    if amount > available:
+        raise PayoutError(
+            _l("Jumlah melebihi saldo siap dicairkan (%(available)s).", available=available)
+        )
+    if available <= 0:
+        raise PayoutError(_l("Saldo kosong atau negatif: dipotong dari pendapatan berikutnya."))
+    if amount < minimum_amount():
+        raise PayoutError(_l("Saldo di bawah minimum pencairan."))
+    payout = Payout(
+        seller_id=seller_id,
+        run_id=run_id,
+        period=period,
+        idempotency_key=f"payout-{period.isoformat()}-s{seller_id}-e{through}",
+        balance_through_entry_id=through,
+        amount=amount,
+        method=account.method,
+        account_version=account.version,
+        bank_code=account.bank_code,
+        account_number=account.account_number,
+        holder_name=account.holder_name,
+        wallet_provider=account.wallet_provider,
+        wallet_number=account.wallet_number,
+        stripe_account_id=account.stripe_account_id,
+    )
+    db.session.add(payout)
+    db.session.flush()
+    write_seller_event(
+        f"payout-{payout.id}-created",
+        seller_id,
+        [(Account.SELLER_AVAILABLE, -amount), (Account.PAYOUTS_IN_TRANSIT, amount)],
+    )
+    return payout
+
+
+def settle_payout(payout_id: int, reference: str) -> bool:
+    """The bank or Stripe confirmed it: in transit becomes paid out. False if not open."""
+    payout = db.session.get(Payout, payout_id)
+    moved = db.session.execute(
+        update(Payout)
+        .where(Payout.id == payout_id, Payout.status.in_(OPEN))
+        .values(status=PayoutStatus.PAID.value, reference=reference, settled_at=now_utc())
+    )
+    if moved.rowcount != 1:
+        return False
+    write_seller_event(
+        f"payout-{payout_id}-paid",
+        payout.seller_id,
+        [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (Account.SELLER_PAID_OUT, payout.amount)],
+    )
+    db.session.refresh(payout)
+    return True
+
+
+def fail_payout(payout_id: int, reason: str) -> bool:
+    """The bank or Stripe refused it: the money goes back to available. False if not open."""
+    payout = db.session.get(Payout, payout_id)
+    moved = db.session.execute(
+        update(Payout)
+        .where(Payout.id == payout_id, Payout.status.in_(OPEN))
+        .values(status=PayoutStatus.FAILED.value, failure_reason=reason[:300], settled_at=now_utc())
+    )
+    if moved.rowcount != 1:
+        return False
+    write_seller_event(
+        f"payout-{payout_id}-failed",
+        payout.seller_id,
+        [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (Account.SELLER_AVAILABLE, payout.amount)],
+    )
+    db.session.refresh(payout)
+    return True
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    created: list[int] = field(default_factory=list)
+    #: (shop name, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    transferred: list[int] = field(default_factory=list)
+    #: (payout number, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    reversed: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _sellers_with_money() -> list[tuple[int, str]]:
+    return list(
+        db.session.execute(
+            select(Seller.id, Seller.shop_name)
+            .where(
+                Seller.id.in_(
+                    select(LedgerEntry.seller_id).where(
+                        LedgerEntry.account == Account.SELLER_AVAILABLE.value
+                    )
+                )
+            )
+            .order_by(Seller.id)
+        )
+    )
+
+
+def run_payouts(*, actor_id: int | None = None, connect=None, today: dt.date | None = None):
+    """Create this run day's payouts, then send the Stripe ones. Safe to run twice."""
+    from marketplace.payouts.connect import get_connect
+
+    period = today or today_local()
+    with unit_of_work():
+        run = PayoutRun(period=period, started_by_id=actor_id)
+        db.session.add(run)
+        db.session.commit()
+    result = RunResult(run_id=run.id)
+    for seller_id, shop_name in _sellers_with_money():
+        try:
+            with unit_of_work():
+                payout = create_payout(seller_id, period, run_id=run.id)
+                db.session.commit()
+            result.created.append(payout.id)
+        except PayoutError as error:
+            db.session.rollback()
+            result.skipped.append((shop_name, str(error.message)))
+        except IntegrityError:
+            # Another run made this household's payout between our read and our write.
+            db.session.rollback()
+            result.skipped.append(
+                (shop_name, str(_l("Sudah ada pencairan untuk toko ini pada hari ini.")))
+            )
+    connect = connect or get_connect()
+    reverse_negative_balances(connect, result)
+    send_stripe_payouts(connect, result)
+    with unit_of_work():
+        db.session.execute(
+            update(PayoutRun)
+            .where(PayoutRun.id == run.id)
+            .values(
+                created_count=len(result.created),
+                notes="\n".join(f"{shop}: {reason}" for shop, reason in result.skipped)
+                + "".join(f"\n{number}: {reason}" for number, reason in result.failed),
+            )
+        )
+        db.session.commit()
+    return result
+
+
+def _transfer_group(payout: Payout) -> tuple[str, str | None]:
+    """``order-N`` and the order's Stripe payment when the payout's money comes from one
+    order (its charge becomes the transfer's source); the payout's own group otherwise."""
+    from marketplace.orders.models import OrderPart
+
+    previous = (
+        db.session.scalar(
+            select(func.max(Payout.balance_through_entry_id)).where(
+                Payout.seller_id == payout.seller_id,
+                Payout.id < payout.id,
+                Payout.status != PayoutStatus.FAILED.value,
+            )
+        )
+        or 0
+    )
+    order_ids = set(
+        db.session.scalars(
+            select(OrderPart.order_id)
+            .join(LedgerEntry, LedgerEntry.order_part_id == OrderPart.id)
+            .where(
+                LedgerEntry.seller_id == payout.seller_id,
+                LedgerEntry.account == Account.SELLER_AVAILABLE.value,
+                LedgerEntry.id > previous,
+                LedgerEntry.id <= payout.balance_through_entry_id,
+            )
+        )
+    )
+    if len(order_ids) != 1:
+        return f"payout-{payout.number}", None
+    order_id = order_ids.pop()
+    from marketplace.payments.models import Payment, PaymentStatus
+
+    reference = db.session.scalar(
+        select(Payment.intent_id).where(
+            Payment.order_id == order_id,
+            Payment.status == PaymentStatus.SUCCEEDED.value,
+            Payment.gateway == "stripe",
+        )
+    )
+    # The gateway turns the payment's id into its charge (ch_...) when it is asked.
+    return f"order-{order_id}", reference
+
+
+def send_stripe_payouts(connect, result: RunResult | None = None) -> None:
+    """Transfer every open Stripe payout (again, with the same key, after a crash)."""
+    ids = list(
+        db.session.scalars(
+            select(Payout.id)
+            .where(
+                Payout.method == PayoutMethod.STRIPE.value,
+                Payout.status == PayoutStatus.CREATED.value,
+            )
+            .order_by(Payout.id)
+        )
+    )
+    for payout_id in ids:
+        payout = db.session.get(Payout, payout_id)
+        group, payment_reference = _transfer_group(payout)
+        db.session.rollback()  # no transaction stays open across the gateway call
+        payout = db.session.get(Payout, payout_id)
+        try:
+            source = connect.charge_for(payment_reference) if payment_reference else None
+            transfer = connect.create_transfer(
+                amount=payout.amount,
+                destination=payout.stripe_account_id,
+                idempotency_key=payout.idempotency_key,
+                transfer_group=group,
+                source_transaction=source,
+                metadata={"payout": payout.number, "seller_id": str(payout.seller_id)},
+            )
+        except GatewayError as error:
+            log.warning("transfer for %s failed: %s", payout.number, error)
+            with unit_of_work():
+                fail_payout(payout_id, f"Stripe: {error}")
+                db.session.commit()
+            if result is not None:
+                result.failed.append((payout.number, str(error)))
+            continue
+        with unit_of_work():
+            settle_payout(payout_id, transfer.id)
+            db.session.commit()
+        if result is not None:
+            result.transferred.append(payout_id)
+
+
+def reverse_negative_balances(connect, result: RunResult | None = None) -> None:
+    """A refund after a Stripe payout: take the money back from the connected account's
+    latest transfers (a transfer reversal) as far as they reach; what they cannot cover
+    stays negative and is netted off the next payouts."""
+    negatives = db.session.execute(
+        select(LedgerEntry.seller_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.account == Account.SELLER_AVAILABLE.value)
+        .group_by(LedgerEntry.seller_id)
+        .having(func.sum(LedgerEntry.amount) < 0)
+    ).all()
+    for seller_id, balance in negatives:
+        owed = -int(balance)
+        paid = db.session.scalars(
+            select(Payout)
+            .where(
+                Payout.seller_id == seller_id,
+                Payout.method == PayoutMethod.STRIPE.value,
+                Payout.status == PayoutStatus.PAID.value,
+                Payout.reversed_amount < Payout.amount,
+            )
+            .order_by(Payout.id.desc())
+        ).all()
+        for payout in paid:
+            if owed <= 0:
+                break
+            take = min(owed, payout.amount - payout.reversed_amount)
+            payout_id, transfer_id, already = payout.id, payout.reference, payout.reversed_amount
+            # One key per payout and amount already reversed: a retry after a crash replays
+            # the same reversal, never a second one (other params under it are refused).
+            key = f"reversal-{payout_id}-{already}"
+            db.session.rollback()
+            try:
+                connect.reverse_transfer(transfer_id, amount=take, idempotency_key=key)
+            except GatewayError as error:
+                log.warning("reversal of %s failed: %s", transfer_id, error)
+                if result is not None:
+                    result.failed.append((f"PO-{payout_id:06d}", f"reversal: {error}"))
+                break
+            with unit_of_work():
+                moved = db.session.execute(
+                    update(Payout)
+                    .where(Payout.id == payout_id, Payout.reversed_amount == already)
+                    .values(reversed_amount=already + take)
+                )
+                if moved.rowcount == 1:
+                    write_seller_event(
+                        key,
+                        seller_id,
+                        [(Account.SELLER_PAID_OUT, -take), (Account.SELLER_AVAILABLE, take)],
+                    )
+                db.session.commit()
+            owed -= take
+            if result is not None:
+                result.reversed.append((f"PO-{payout_id:06d}", take))
+
+
+# --- bank and e-wallet batches ------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "reference",
+    "method",
+    "bank_code",
+    "bank_or_wallet",
+    "account_number",
+    "holder_name",
+    "amount",
+    "description",
+)
+
+
+def export_batch(actor_id: int | None) -> DisbursementBatch | None:
+    """Put every bank/e-wallet payout not yet exported into a new batch (None if none)."""
+    with unit_of_work():
+        open_ids = select(Payout.id).where(
+            Payout.status == PayoutStatus.CREATED.value,
+            Payout.method.in_((PayoutMethod.BANK.value, PayoutMethod.EWALLET.value)),
+        )
+        if db.session.scalar(open_ids.limit(1)) is None:
+            db.session.rollback()
+            return None
+        batch = DisbursementBatch(created_by_id=actor_id)
+        db.session.add(batch)
+        db.session.flush()
+        db.session.execute(
+            update(Payout)
+            .where(Payout.id.in_(open_ids), Payout.status == PayoutStatus.CREATED.value)
+            .values(batch_id=batch.id, status=PayoutStatus.EXPORTED.value)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    return batch
+
+
+def batch_payouts(batch_id: int) -> list[Payout]:
+    return list(
+        db.session.scalars(select(Payout).where(Payout.batch_id == batch_id).order_by(Payout.id))
+    )
+
+
+def batch_csv(batch_id: int) -> str:
+    """The file for the bank's bulk transfer: one line per payout, the snapshot account."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for payout in batch_payouts(batch_id):
+        if payout.method == PayoutMethod.BANK.value:
+            bank = BANKS_BY_CODE.get(payout.bank_code)
+            row = [
+                payout.bank_code,
+                bank.name if bank else "",
+                payout.account_number,
+                payout.holder_name,
+            ]
+        else:
+            row = [
+                "",
+                WALLETS.get(payout.wallet_provider, ""),
+                payout.wallet_number,
+                payout.seller.owner_name,
+            ]
+        writer.writerow(
+            [
+                payout.number,
+                payout.method,
+                *row,
+                payout.amount,
+                f"Pasar Oleh-Oleh Kaltara {payout.number}",
+            ]
+        )
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    line: int
+    reference: str
+    #: "paid", "failed" or "refused"
+    outcome: str
+    reason: str = ""
+
+
+SUCCESS_WORDS = {"berhasil", "sukses", "success", "ok", "paid"}
+FAILURE_WORDS = {"gagal", "failed", "rejected", "ditolak"}
+
+
+def confirm_batch_results(text: str) -> list[LineOutcome]:
+    """The bank's result file: ``reference,status,bank_reference[,amount][,note]`` per line.
+
+    Each line is taken in its own unit of work; a line for a payout that does not
+    exist, is not in a batch, was already confirmed, or whose amount or bank reference
+    does not fit is refused with its reason, and nothing is paid twice.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    fields = {name.strip().lower() for name in reader.fieldnames or []}
+    if not {"reference", "status"} <= fields:
+        raise PayoutError(_l("Berkas hasil harus punya kolom reference dan status."))
+    outcomes: list[LineOutcome] = []
+    for number, raw in enumerate(reader, start=2):
+        row = {(key or "").strip().lower(): (value or "").strip() for key, value in raw.items()}
+        outcomes.append(_confirm_line(number, row))
+    return outcomes
+
+
+def _payout_by_reference(reference: str) -> Payout | None:
+    digits = reference.upper().removeprefix("PO-")
+    if not digits.isdigit():
+        return None
+    return db.session.get(Payout, int(digits))
+
+
+def _confirm_line(number: int, row: dict[str, str]) -> LineOutcome:
+    reference = row.get("reference", "")
+    status = row.get("status", "").lower()
+    bank_reference = row.get("bank_reference", "")
+
+    def refused(reason) -> LineOutcome:
+        db.session.rollback()
+        return LineOutcome(number, reference, "refused", str(reason))
+
+    with unit_of_work():
+        payout = _payout_by_reference(reference)
+        if payout is None or payout.method == PayoutMethod.STRIPE.value:
+            return refused(_l("Pencairan tidak dikenal."))
+        if payout.status == PayoutStatus.PAID.value:
+            return refused(_l("Sudah dikonfirmasi sebelumnya (%(ref)s).", ref=payout.reference))
+        if payout.status == PayoutStatus.FAILED.value:
+            return refused(_l("Sudah ditandai gagal sebelumnya."))
+        if payout.status != PayoutStatus.EXPORTED.value:
+            return refused(_l("Pencairan ini belum diekspor ke bank."))
+        amount = row.get("amount", "").replace(".", "").replace(",", "")
+        if amount and (not amount.isdigit() or int(amount) != payout.amount):
+            return refused(
+                _l("Jumlah tidak sama dengan pencairan (%(amount)s).", amount=payout.amount)
+            )
+        if status in SUCCESS_WORDS:
+            if not bank_reference:
+                return refused(_l("Nomor referensi bank kosong."))
+            if db.session.scalar(select(Payout.id).where(Payout.reference == bank_reference)):
+                return refused(_l("Nomor referensi bank sudah dipakai pencairan lain."))
+            if not settle_payout(payout.id, bank_reference):
+                return refused(_l("Sudah dikonfirmasi sebelumnya."))
+            outcome = "paid"
+        elif status in FAILURE_WORDS:
+            if not fail_payout(payout.id, row.get("note") or "bank"):
+                return refused(_l("Sudah dikonfirmasi sebelumnya."))
+            outcome = "failed"
+        else:
+            return refused(_l("Status tidak dikenal: %(status)s.", status=status))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            return refused(_l("Nomor referensi bank sudah dipakai pencairan lain."))
+    return LineOutcome(number, reference, outcome)
+
+
+def list_payouts(limit: int = 200) -> list[Payout]:
+    return list(db.session.scalars(select(Payout).order_by(Payout.id.desc()).limit(limit)))
+
+
+def list_batches(limit: int = 50) -> list[DisbursementBatch]:
+    return list(
+        db.session.scalars(
+            select(DisbursementBatch).order_by(DisbursementBatch.id.desc()).limit(limit)
+        )
+    )
+
+
+def list_runs(limit: int = 20) -> list[PayoutRun]:
+    return list(db.session.scalars(select(PayoutRun).order_by(PayoutRun.id.desc()).limit(limit)))

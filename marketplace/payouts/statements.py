@@ -1,0 +1,121 @@
+"""The household's side: when the next payout comes, and a monthly statement."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from marketplace.catalog.services import today_local
+from marketplace.db import db
+from marketplace.orders.models import OrderPart
+from marketplace.payouts.models import LedgerEntry
+
+WITA = dt.timezone(dt.timedelta(hours=8))
+#: Monday
+DEFAULT_RUN_WEEKDAY = 0
+
+
+def next_run_date(today: dt.date | None = None) -> dt.date:
+    """The next payout run day on or after today (``PAYOUT_RUN_WEEKDAY``, 0 = Monday)."""
+    today = today or today_local()
+    weekday = int(current_app.config.get("PAYOUT_RUN_WEEKDAY", DEFAULT_RUN_WEEKDAY)) % 7
+    return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
+
+
+def recent_months(today: dt.date, count: int = 3) -> list[str]:
+    """This month and the ones before it, newest first: ``["2026-11", "2026-10", ...]``."""
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """``2026-11`` -> its first and the next month's first instant, in WITA."""
+    start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=WITA)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def statement_rows(seller_id: int, month: str) -> list[LedgerEntry]:
+    start, end = month_bounds(month)
+    return list(
+        db.session.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.seller_id == seller_id,
+                LedgerEntry.created_at >= start.astimezone(dt.UTC),
+                LedgerEntry.created_at < end.astimezone(dt.UTC),
+            )
+            .order_by(LedgerEntry.id)
+        )
+    )
+
+
+def _order_numbers(entries: list[LedgerEntry]) -> dict[int, str]:
+    part_ids = {entry.order_part_id for entry in entries if entry.order_part_id}
+    return {
+        part.id: part.order.number
+        for part in db.session.scalars(
+            select(OrderPart).where(OrderPart.id.in_(part_ids)).options(joinedload(OrderPart.order))
+        )
+    }
+
+
+def statement_pdf(seller, month: str, label) -> bytes:
+    """The month's statement as a PDF (WeasyPrint, like the institutions' documents)."""
+    from marketplace.institutions.documents import render_pdf
+
+    entries = statement_rows(seller.id, month)
+    numbers = _order_numbers(entries)
+    totals: dict[str, int] = {}
+    rows = []
+    for entry in entries:
+        rows.append(
+            {
+                "day": entry.created_at.astimezone(WITA).strftime("%d-%m-%Y"),
+                "order": numbers.get(entry.order_part_id, ""),
+                "label": label(entry.account),
+                "amount": entry.amount,
+            }
+        )
+        totals[entry.account] = totals.get(entry.account, 0) + entry.amount
+    return render_pdf(
+        "payouts/statement_pdf.html",
+        seller=seller,
+        month=month,
+        rows=rows,
+        totals=[(label(account), total) for account, total in sorted(totals.items())],
+    )
+
+
+def statement_csv(seller_id: int, month: str, label) -> str:
+    """One line per ledger entry of the household in the month, then the totals."""
+    entries = statement_rows(seller_id, month)
+    numbers = _order_numbers(entries)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["tanggal", "pesanan", "kejadian", "akun", "keterangan", "jumlah"])
+    totals: dict[str, int] = {}
+    for entry in entries:
+        writer.writerow(
+            [
+                entry.created_at.astimezone(WITA).strftime("%Y-%m-%d %H:%M"),
+                numbers.get(entry.order_part_id, ""),
+                entry.event_key,
+                entry.account,
+                label(entry.account),
+                entry.amount,
+            ]
+        )
+        totals[entry.account] = totals.get(entry.account, 0) + entry.amount
+    for account, total in sorted(totals.items()):
+        writer.writerow(["", "", "total", account, label(account), total])
+    return out.getvalue()

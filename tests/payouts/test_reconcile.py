@@ -1,0 +1,68 @@
+"""Reconciliation lists every difference between the ledger, the payouts and the gateway."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+
+from marketplace.accounts.models import Role
+from marketplace.db import db
+from marketplace.payouts import runs
+from marketplace.payouts.connect import TestConnect
+from marketplace.payouts.models import Payout
+from marketplace.payouts.reconcile import reconcile
+from tests import factories
+
+DAY = dt.date(2026, 11, 30)
+
+
+def test_confirmed_batches_agree_and_a_tampered_payout_is_listed(app, client, login_as):
+    app.extensions["connect_gateway"] = connect = TestConnect()
+    sellers = [factories.make_earning_seller() for _ in range(2)]
+    for seller in sellers:
+        factories.make_payout_account(seller)
+    db.session.commit()
+    first_id, second_id = runs.run_payouts(today=DAY, connect=connect).created
+    runs.export_batch(actor_id=None)
+    first = db.session.get(Payout, first_id)
+    runs.confirm_batch_results(f"reference,status,bank_reference\n{first.number},ok,B-1\n")
+    assert reconcile(connect) == []
+
+    login_as(user=factories.make_user(roles=[Role.ADMIN]))
+    assert 'id="no-differences"' in client.get("/admin/pencairan/rekonsiliasi").get_data(
+        as_text=True
+    )
+    db.session.commit()
+    output = app.test_cli_runner().invoke(args=["payouts", "reconcile"])
+    assert output.exit_code == 0 and "0 difference(s)" in output.output
+
+    # Someone marks the second payout paid behind the ledger's back.
+    db.session.execute(update(Payout).where(Payout.id == second_id).values(status="paid"))
+    db.session.commit()
+    second = db.session.get(Payout, second_id)
+    notes = sorted((d.subject, d.note) for d in reconcile(connect))
+    assert notes == [
+        (second.number, "ledger_status"),
+        (second.number, "no_bank_reference"),
+    ]
+    page = client.get("/admin/pencairan/rekonsiliasi").get_data(as_text=True)
+    assert (
+        f'<strong>{second.number}</strong> · <span data-note="ledger_status">'
+        "Buku besar tidak sesuai status pencairan</span>" in page
+    )
+    output = app.test_cli_runner().invoke(args=["payouts", "reconcile"])
+    assert output.exit_code == 1 and "2 difference(s)" in output.output
+
+
+def test_mode_uji_answers_from_its_own_records_in_a_later_process():
+    seller = factories.make_earning_seller()
+    factories.make_payout_account(seller, method="stripe", stripe_account_id="acct_test_ibu")
+    db.session.commit()
+    [payout_id] = runs.run_payouts(today=DAY, connect=TestConnect()).transferred
+    # `flask payouts reconcile` runs in another process: its gateway remembers nothing.
+    assert reconcile(TestConnect()) == []
+    db.session.execute(update(Payout).where(Payout.id == payout_id).values(amount=1))
+    db.session.commit()
+    notes = {d.note for d in reconcile(TestConnect())}
+    assert "ledger_status" in notes
