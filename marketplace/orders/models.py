@@ -64,8 +64,9 @@ PART_MOVES: dict[PartStatus, frozenset[PartStatus]] = {
     PartStatus.ACCEPTED: frozenset(
         {PartStatus.SHIPPED, PartStatus.READY_FOR_PICKUP, PartStatus.CANCELLED}
     ),
-    PartStatus.SHIPPED: frozenset({PartStatus.DELIVERED}),
-    PartStatus.READY_FOR_PICKUP: frozenset({PartStatus.DELIVERED}),
+    # an admin may still cancel a parcel that never arrived (lost, sent back)
+    PartStatus.SHIPPED: frozenset({PartStatus.DELIVERED, PartStatus.CANCELLED}),
+    PartStatus.READY_FOR_PICKUP: frozenset({PartStatus.DELIVERED, PartStatus.CANCELLED}),
     PartStatus.DELIVERED: frozenset(),
     PartStatus.CANCELLED: frozenset(),
 }
@@ -241,7 +242,7 @@ class OrderEvent(db.Model):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: "buyer", "seller", "system", "payment"
+    #: "buyer", "seller", "system", "payment", "admin"
     actor_kind: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

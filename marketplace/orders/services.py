@@ -45,6 +45,8 @@ from marketplace.sellers.models import Seller
 MAX_QUANTITY = 99
 MAX_CART_LINES = 50
 PAYMENT_WINDOW = dt.timedelta(minutes=30)
+#: the ``to_status`` of an order event that gave money back without moving the part
+REFUND_EVENT = "refund"
 DEFAULT_DAILY_CAPACITY = 10
 #: whole rupiah
 MIN_ORDER_AMOUNT = 10_000
@@ -586,6 +588,12 @@ def _give_back_stock_of_lines(lines: list[OrderLine], seller_id: int) -> None:
     _give_back(per_product, per_day)
 
 
+def give_back_part_stock(part: OrderPart) -> None:
+    """The one way a cancelled part's stock (or made-to-order capacity) goes back."""
+    _give_back_stock_of_lines(part.lines, part.seller_id)
+    db.session.flush()
+
+
 def _give_back_stock(order: Order) -> None:
     _give_back(*_stock_needs(order))
 
@@ -669,6 +677,7 @@ def _move_part(
     actor_kind: str,
     actor_id: int | None = None,
     values: dict | None = None,
+    note: str = "",
 ) -> bool:
     current = PartStatus(part.status)
     if to not in PART_MOVES[current]:
@@ -682,7 +691,7 @@ def _move_part(
     db.session.refresh(part)
     if result.rowcount != 1:
         return False
-    _record(part.order, part, current.value, to, actor_kind, actor_id)
+    _record(part.order, part, current.value, to, actor_kind, actor_id, note)
     db.session.flush()
     return True
 
@@ -762,9 +771,54 @@ def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) 
         raise MoveRefused(_l("Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."))
     if not _move_part(part, PartStatus.CANCELLED, actor_kind="buyer", actor_id=actor_id):
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
-    _give_back_stock_of_lines(part.lines, part.seller_id)
-    db.session.flush()
+    give_back_part_stock(part)
     return part
+
+
+#: parts an admin may still cancel: paid and not yet delivered
+CANCELLABLE_BY_ADMIN = (
+    PartStatus.NEW.value,
+    PartStatus.ACCEPTED.value,
+    PartStatus.SHIPPED.value,
+    PartStatus.READY_FOR_PICKUP.value,
+)
+
+
+def cancel_part_by_admin(part: OrderPart, *, actor_id: int, note: str) -> bool:
+    """An admin cancels a part that was not delivered; its stock goes back once.
+
+    False when the part is already cancelled (a second click); the guarded move
+    makes sure only one of two racing calls gives the stock back.
+    """
+    if part.status == PartStatus.CANCELLED.value:
+        return False
+    if part.status not in CANCELLABLE_BY_ADMIN:
+        raise MoveRefused(_l("Bagian ini sudah sampai, jadi tidak bisa dibatalkan."))
+    if not _move_part(
+        part, PartStatus.CANCELLED, actor_kind="admin", actor_id=actor_id, note=note[:300]
+    ):
+        return False
+    give_back_part_stock(part)
+    return True
+
+
+def record_part_refund(
+    part: OrderPart, amount: int, *, actor_id: int | None, note: str, actor_kind: str = "admin"
+) -> None:
+    """Money given back for a part without a status move: an event saying who, how much, why."""
+    text = f"{format_rupiah(amount)}: {note}" if note else format_rupiah(amount)
+    db.session.add(
+        OrderEvent(
+            order_id=part.order_id,
+            part_id=part.id,
+            from_status=part.status,
+            to_status=REFUND_EVENT,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            note=text[:300],
+        )
+    )
+    db.session.flush()
 
 
 # --- reading orders -----------------------------------------------------------------------

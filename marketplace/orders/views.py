@@ -295,6 +295,7 @@ STATUS_LABELS = {
     "paid": _l("Dibayar"),
     "expired": _l("Kedaluwarsa (tidak dibayar dalam 30 menit)"),
     "refunded": _l("Dana dikembalikan"),
+    "refund": _l("Dana dikembalikan"),
     "pending": _l("Menunggu pembayaran"),
     "new": _l("Pesanan baru, menunggu penjual"),
     "accepted": _l("Diterima penjual, sedang disiapkan"),

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, ProductionDay
-from marketplace.payments.models import Payment, WebhookEvent
+from marketplace.payments.models import Payment, Refund, WebhookEvent
 from marketplace.payouts.models import LedgerEntry
 from tests import factories
 
@@ -52,6 +52,8 @@ def _purge(seller) -> None:
     db.session.execute(delete(OrderLine).where(OrderLine.part_id.in_(part_ids)))
     # the test database's teardown: the application itself never deletes ledger rows
     db.session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(part_ids)))
+    payments = select(Payment.id).where(Payment.order_id.in_(orders))
+    db.session.execute(delete(Refund).where(Refund.payment_id.in_(payments)))
     db.session.execute(delete(Payment).where(Payment.order_id.in_(orders)))
     db.session.execute(delete(OrderPart).where(OrderPart.order_id.in_(orders)))
     db.session.execute(delete(Order).where(Order.id.in_(orders)))

@@ -220,7 +220,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "institutions.cancel": {},
     "institutions.renew": {},
     "institutions.save_template": {"name": "Bingkisan tamu menteri"},
-    "payments.admin_order": lambda: {"amount": "1.000", "refund_key": "matriks-refund"},
+    "payments.admin_order": {"action": "refund_order", "refund_key": "matriks-refund"},
     "pkk.assistance_new": lambda: {
         "seller_id": str(factories.make_seller().id),
         "giver": "Disperindagkop UMKM Provinsi Kaltara",
