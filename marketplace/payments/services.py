@@ -246,6 +246,44 @@ def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
     return True
 
 
+def refund_by_admin(
+    order_id: int, part_id: int | None, amount: int, *, refund_key: str, actor_id: int
+) -> Refund:
+    """An admin gives back ``amount`` of an order, or of one household's share of it.
+
+    ``refund_key`` comes with the form, so a repeated submit is refused by the unique key
+    instead of refunding twice. Goods and stock are not touched.
+    """
+    payment = db.session.scalar(
+        select(Payment).where(
+            Payment.order_id == order_id, Payment.status == PaymentStatus.SUCCEEDED.value
+        )
+    )
+    if payment is None:
+        raise PaymentError(_l("Pesanan ini tidak punya pembayaran yang bisa dikembalikan."))
+    if amount < 1:
+        raise PaymentError(_l("Isi jumlah yang dikembalikan."), field="amount")
+    if part_id is not None:
+        part = db.session.get(OrderPart, part_id)
+        if part is None or part.order_id != order_id:
+            raise PaymentError(_l("Bagian pesanan tidak ditemukan."), field="part_id")
+        given = db.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part_id)
+        )
+        if (given or 0) + amount > part.items_amount + part.shipping_amount:
+            raise PaymentError(
+                _l("Jumlah pengembalian melebihi bagian penjual ini."), field="amount"
+            )
+    return queue_refund(
+        payment,
+        amount,
+        RefundReason.ADMIN,
+        f"admin-{refund_key[:60]}",
+        part_id=part_id,
+        created_by_id=actor_id,
+    )
+
+
 def list_recent_orders(limit: int = 50) -> list[Order]:
     return list(db.session.scalars(select(Order).order_by(Order.id.desc()).limit(limit)))
 
