@@ -96,6 +96,11 @@ def _to_household(order: Order, part: OrderPart) -> None:
             *items,
             "",
             _("Terima dan siapkan di kotak pesanan toko Anda."),
+            *(
+                [_("Pembeli akan mengambil sendiri di rumah Anda.")]
+                if part.delivery == "pickup"
+                else []
+            ),
             _("WhatsApp pembeli: %(link)s", link=whatsapp_link(order.contact_whatsapp, greeting)),
         ]
     )

@@ -141,6 +141,8 @@ class Order(db.Model):
     contact_email: Mapped[str] = mapped_column(String(254))
     #: E.164
     contact_whatsapp: Mapped[str] = mapped_column(String(20))
+    #: "pickup": every part is collected (no address); "ship": the address is given, and
+    #: each part says whether it is shipped or collected
     delivery: Mapped[str] = mapped_column(String(10))
     province: Mapped[str] = mapped_column(String(80), default="")
     city: Mapped[str] = mapped_column(String(80), default="")
@@ -178,6 +180,9 @@ class OrderPart(db.Model):
     __table_args__ = (
         UniqueConstraint("order_id", "seller_id"),
         CheckConstraint(f"status IN ({_values(PartStatus)})", name="known_status"),
+        CheckConstraint(f"delivery IN ({_values(Delivery)})", name="known_delivery"),
+        # collected at the household: no parcel, so no shipping
+        CheckConstraint("delivery = 'ship' OR shipping_amount = 0", name="pickup_ships_free"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,6 +196,11 @@ class OrderPart(db.Model):
     #: whole rupiah
     shipping_amount: Mapped[int] = mapped_column(BigInteger)
     weight_grams: Mapped[int]
+    #: this household's part: sent by courier, or collected at the household by a buyer of
+    #: the same kabupaten/kota (chosen per household at checkout)
+    delivery: Mapped[str] = mapped_column(
+        String(10), default=Delivery.SHIP.value, server_default=Delivery.SHIP.value
+    )
     courier: Mapped[str] = mapped_column(String(60), default="")
     tracking_number: Mapped[str] = mapped_column(String(60), default="")
     #: the platform's commission on the goods, frozen at the time of sale (500 = 5%)

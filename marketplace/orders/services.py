@@ -117,6 +117,10 @@ class CartGroup:
     seller: Seller
     lines: list[CartLine] = field(default_factory=list)
     shipping_amount: int = 0
+    #: the buyer is in the household's kabupaten/kota, so may collect it there
+    can_pickup: bool = False
+    #: collected at the household: no shipping
+    pickup: bool = False
 
     @property
     def items_amount(self) -> int:
@@ -288,8 +292,13 @@ def load_cart(
     province: str = shipping.KALTARA_PROVINCE,
     city: str = "",
     delivery: str = Delivery.SHIP.value,
+    pickup_seller_ids: frozenset[int] = frozenset(),
 ) -> Cart:
-    """The cart grouped by household, each group with its shipping to the destination."""
+    """The cart grouped by household, each group with its shipping to the destination.
+
+    With ``delivery`` "pickup" every household's part is collected; otherwise those in
+    ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota.
+    """
     stored = _stored_lines(user_id, session_cart)
     products = {
         product.id: product
@@ -313,7 +322,11 @@ def load_cart(
         group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
         group.lines.append(line)
     for group in groups.values():
-        if delivery == Delivery.PICKUP.value:
+        group.can_pickup = shipping.is_same_region(province, city, group.seller.region.name)
+        if delivery == Delivery.PICKUP.value or (
+            group.can_pickup and group.seller.id in pickup_seller_ids
+        ):
+            group.pickup = True
             continue  # collected at the household: no parcel, no shipping
         zone = shipping.shipping_zone(province, city, group.seller.region.name)
         group.shipping_amount = shipping.shipping_amount(zone, group.weight_grams)
@@ -335,6 +348,8 @@ class CheckoutDetails:
     district: str = ""
     street: str = ""
     postal_code: str = ""
+    #: with delivery "ship": the households whose part the buyer collects instead
+    pickup_seller_ids: frozenset[int] = frozenset()
 
 
 def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
@@ -376,6 +391,7 @@ def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
         district=district,
         street=street,
         postal_code=postal_code,
+        pickup_seller_ids=frozenset(details.pickup_seller_ids),
     )
 
 
@@ -404,6 +420,7 @@ def place_order(
         province=details.province,
         city=details.city,
         delivery=details.delivery,
+        pickup_seller_ids=details.pickup_seller_ids,
     )
     if cart.is_empty:
         raise CheckoutError(_l("Keranjang Anda kosong."))
@@ -428,19 +445,20 @@ def place_order(
         raise CheckoutError(
             _l("Belanja minimal %(amount)s.", amount=format_rupiah(MIN_ORDER_AMOUNT))
         )
-    if details.delivery == Delivery.PICKUP.value:
-        for group in cart.groups:
-            if not shipping.is_same_region(
-                details.province, details.city, group.seller.region.name
-            ):
-                raise CheckoutError(
-                    _l(
-                        "Ambil sendiri hanya untuk pembeli di kabupaten/kota yang sama "
-                        "dengan %(shop)s.",
-                        shop=group.seller.shop_name,
-                    ),
-                    field="delivery",
-                )
+    for group in cart.groups:
+        wants_pickup = (
+            details.delivery == Delivery.PICKUP.value
+            or group.seller.id in details.pickup_seller_ids
+        )
+        if wants_pickup and not group.can_pickup:
+            raise CheckoutError(
+                _l(
+                    "Ambil sendiri hanya untuk pembeli di kabupaten/kota yang sama "
+                    "dengan %(shop)s.",
+                    shop=group.seller.shop_name,
+                ),
+                field="delivery",
+            )
 
     now = now_utc()
     order = Order(
@@ -469,6 +487,7 @@ def place_order(
             items_amount=group.items_amount,
             shipping_amount=group.shipping_amount,
             weight_grams=group.weight_grams,
+            delivery=Delivery.PICKUP.value if group.pickup else Delivery.SHIP.value,
             commission_rate_bp=payouts.commission_rate_bp(line.product for line in group.lines),
         )
         for line in group.lines:
@@ -925,13 +944,13 @@ def move_part_for_seller(
         raise MoveRefused(_l("Langkah ini tidak dikenal."))
     values: dict = {}
     if to is PartStatus.SHIPPED:
-        if part.order.delivery == Delivery.PICKUP.value:
+        if part.delivery == Delivery.PICKUP.value:
             raise MoveRefused(_l("Pesanan ini diambil sendiri oleh pembeli, bukan dikirim."))
         courier, tracking_number = courier.strip()[:60], tracking_number.strip()[:60]
         if not courier or not tracking_number:
             raise MoveRefused(_l("Isi nama kurir dan nomor resi."), field="courier")
         values = {"courier": courier, "tracking_number": tracking_number}
-    if to is PartStatus.READY_FOR_PICKUP and part.order.delivery != Delivery.PICKUP.value:
+    if to is PartStatus.READY_FOR_PICKUP and part.delivery != Delivery.PICKUP.value:
         raise MoveRefused(_l("Pesanan ini dikirim, bukan diambil sendiri."))
     if not _move_part(part, to, actor_kind="seller", actor_id=actor_id, values=values):
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
