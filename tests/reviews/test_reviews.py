@@ -202,3 +202,25 @@ def test_only_reviewers_and_admins_hide(client, login_as, role):
     db.session.commit()
     login_as(role)
     assert client.post(f"/ulasan/{review.id}/sembunyikan", data={"reason": "x"}).status_code == 403
+
+
+def test_reviews_add_one_query_to_the_product_page_however_many(client, count_queries):
+    seller = factories.make_seller()
+    product = factories.make_product(seller=seller, stock=20)
+    factories.make_review(product, rating=4)
+    db.session.commit()
+    pages = [f"/produk/{product.slug}", f"/toko/{seller.slug}", "/produk"]
+    counted = {}
+    for url in pages:
+        with count_queries() as before:
+            assert client.get(url).status_code == 200
+        counted[url] = len(before)
+    for rating in (1, 2, 3, 5):
+        factories.make_review(product, rating=rating)
+    db.session.commit()
+    for url in pages:
+        with count_queries() as after:
+            page = client.get(url).get_data(as_text=True)
+        assert len(after) == counted[url], (url, after)
+        if url != "/produk":
+            assert "★ 3,0" in page
