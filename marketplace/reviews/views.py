@@ -24,10 +24,14 @@ bp = Blueprint("reviews", __name__)
 
 
 def _order_or_404(token: str):
+    """The order behind the private link (an unpaid one past its time expires here)."""
     try:
-        return orders.get_order_by_token(token[:64])
+        with unit_of_work():
+            order = orders.get_order_by_token(token[:64])
+            db.session.commit()
     except NotFound:
         abort(404)
+    return order
 
 
 @bp.route("/pesanan/<token>/ulasan/<int:line_id>", methods=["GET", "POST"])
