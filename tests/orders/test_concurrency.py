@@ -21,6 +21,7 @@ from marketplace.db import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, ProductionDay
 from marketplace.payments.models import Payment, Refund, WebhookEvent
 from marketplace.payouts.models import LedgerEntry
+from marketplace.reviews.models import Review
 from tests import factories
 
 BUYERS = 50
@@ -49,6 +50,7 @@ def _purge(seller) -> None:
     part_ids = select(OrderPart.id).where(OrderPart.order_id.in_(order_ids))
     orders = list(db.session.scalars(order_ids))
     db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(orders)))
+    db.session.execute(delete(Review).where(Review.order_id.in_(orders)))
     db.session.execute(delete(OrderLine).where(OrderLine.part_id.in_(part_ids)))
     # the test database's teardown: the application itself never deletes ledger rows
     db.session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(part_ids)))

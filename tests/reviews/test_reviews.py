@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
@@ -11,6 +11,7 @@ from marketplace.db import db
 from marketplace.reviews.models import Review
 from marketplace.sellers.models import Seller
 from tests import factories
+from tests.orders.test_concurrency import committed, run_together  # noqa: F401
 
 
 @pytest.fixture
@@ -224,3 +225,24 @@ def test_reviews_add_one_query_to_the_product_page_however_many(client, count_qu
         assert len(after) == counted[url], (url, after)
         if url != "/produk":
             assert "★ 3,0" in page
+
+
+def test_the_same_review_sent_four_times_at_once_counts_once(app, committed):  # noqa: F811
+    """Real threads, each with its own session and connection, on a committed order."""
+    seller = factories.make_seller()
+    committed.append(seller)
+    product = factories.make_product(seller=seller, stock=5)
+    order = factories.make_delivered_order((product, 1))
+    db.session.commit()
+    url = review_url(order, order.parts[0].lines[0])
+    clients = [app.test_client() for _ in range(4)]
+
+    def send(i):
+        return clients[i].post(url, data={"rating": "5", "body": f"Enak {i}"}).status_code
+
+    statuses = sorted(run_together(4, send))
+    assert statuses == [303, 409, 409, 409]
+    db.session.rollback()  # end this session's snapshot, taken before the race
+    assert db.session.scalar(select(func.count()).select_from(Review)) == 1
+    assert (fresh(Product, product.id).rating_sum, product.rating_count) == (5, 1)
+    assert (fresh(Seller, seller.id).rating_sum, seller.rating_count) == (5, 1)
