@@ -26,6 +26,12 @@ class Account(enum.StrEnum):
     SELLER_AVAILABLE = "seller_available"
     #: a household's money already paid out (written by payout runs, a later slice)
     SELLER_PAID_OUT = "seller_paid_out"
+    #: what the treasury still owes for a government order (negative: owed to us)
+    GOVERNMENT_RECEIVABLE = "government_receivable"
+    #: PPh 22 the treasurer withholds from a household's share: the government's, not unpaid
+    GOVERNMENT_PPH22 = "government_pph22"
+    #: the platform's own money advanced to households before the treasury pays
+    PLATFORM_ADVANCE = "platform_advance"
 
 
 class LedgerEntry(db.Model):
