@@ -338,3 +338,23 @@ def make_application(user: User | None = None, shop_name: str = "Toko Uji"):
     db.session.add(application)
     db.session.flush()
     return application
+
+
+def make_gov_order(officer: User | None = None, products=None, **order):
+    """A protocol office's order: a quote of ``officer`` submitted and approved by its head.
+
+    Returns (order, quote, officer, head).
+    """
+    from marketplace.institutions.models import InstitutionMember
+    from marketplace.institutions.orders import order_of_quote
+    from marketplace.institutions.services import approve_quote, submit_quote
+
+    officer = officer or make_officer()
+    member = db.session.scalar(
+        select(InstitutionMember).where(InstitutionMember.user_id == officer.id)
+    )
+    head = make_officer(member.institution, can_approve=True)
+    quote = make_quote(officer, products, **order)
+    submit_quote(quote.id, officer)
+    approve_quote(quote.id, head)
+    return order_of_quote(quote.id), quote, officer, head

@@ -371,7 +371,9 @@ class ReceivedLine(db.Model):
     order_line_id: Mapped[int] = mapped_column(
         ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True
     )
-    part_id: Mapped[int] = mapped_column(ForeignKey("order_parts.id", ondelete="CASCADE"), index=True)
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="CASCADE"), index=True
+    )
     quantity_received: Mapped[int]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 

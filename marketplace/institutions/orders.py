@@ -126,7 +126,9 @@ def _release_stock_holds(quote_id: int, product_ids: list[int]) -> None:
     )
 
 
-def _new_part(order: Order, seller: Seller, lines: list[tuple[Product, int, int, str]]) -> OrderPart:
+def _new_part(
+    order: Order, seller: Seller, lines: list[tuple[Product, int, int, str]]
+) -> OrderPart:
     """A part for ``seller`` with (product, quantity, unit price, name) lines."""
     part = OrderPart(
         seller_id=seller.id,
@@ -377,7 +379,11 @@ def decline_part(part_id: int, seller_id: int, user: User, reason: str) -> Order
     if quote is not None and quote.created_by.email:
         send_mail(
             quote.created_by.email,
-            _("%(shop)s menolak bagiannya di pesanan %(n)s", shop=part.shop_name, n=part.order.number),
+            _(
+                "%(shop)s menolak bagiannya di pesanan %(n)s",
+                shop=part.shop_name,
+                n=part.order.number,
+            ),
             _("Alasan: %(reason)s", reason=reason)
             + "\n\n"
             + _("Buka pesanan di menu Protokol untuk mengganti produknya dengan pilihan lain.")
@@ -476,9 +482,7 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
     gov = gov_part_of(part)
     if part.status != PartStatus.CANCELLED.value or gov is None or gov.replaced_by_part_id:
         raise GovOrderError(_l("Hanya bagian yang ditolak penjual yang dapat diganti."))
-    allowed = {
-        r.line.id: {o.id: o for o in r.options} for r in replacement_options(order, part)
-    }
+    allowed = {r.line.id: {o.id: o for o in r.options} for r in replacement_options(order, part)}
     picked: dict[int, list[tuple[Product, int, int, str]]] = defaultdict(list)
     for line in part.lines:
         product = allowed.get(line.id, {}).get(choices.get(line.id, 0))
@@ -486,14 +490,16 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
             raise GovOrderError(
                 _l("Pilih pengganti untuk %(name)s.", name=line.product_name), field="lines"
             )
-        picked[product.seller_id].append((product, line.quantity, product.price_amount, product.name))
+        picked[product.seller_id].append(
+            (product, line.quantity, product.price_amount, product.name)
+        )
     if len(picked) != 1:
         raise GovOrderError(
             _l("Pilih pengganti dari satu rumah tangga untuk satu bagian."), field="lines"
         )
     quote = db.session.get(Quote, order.quote_id)
     assert quote is not None
-    (seller_id, lines), = picked.items()
+    ((seller_id, lines),) = picked.items()
     _lock_products([p.id for p, *_r in lines])
     seller = db.session.get(Seller, seller_id)
     new = _new_part(order, seller, lines)
@@ -509,7 +515,13 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
     db.session.add(GovPart(part_id=new.id, order_id=order.id, confirm_by=deadline))
     gov.replaced_by_part_id = new.id
     _record(
-        order, new, None, PartStatus.NEW.value, user, "officer", _("pengganti %(shop)s", shop=part.shop_name)
+        order,
+        new,
+        None,
+        PartStatus.NEW.value,
+        user,
+        "officer",
+        _("pengganti %(shop)s", shop=part.shop_name),
     )
     _tell_household(order, new, quote, deadline)
     db.session.flush()
@@ -545,7 +557,9 @@ def confirm_receipt(
         move_part(part, PartStatus.DELIVERED, user, "officer", _("diterima staf"))
     for line in part.lines:
         db.session.add(
-            ReceivedLine(order_line_id=line.id, part_id=part.id, quantity_received=quantities[line.id])
+            ReceivedLine(
+                order_line_id=line.id, part_id=part.id, quantity_received=quantities[line.id]
+            )
         )
     short = [
         f"{line.product_name}: {line.quantity - quantities[line.id]}"
@@ -592,7 +606,10 @@ def timeline(quote: Quote, order: Order | None) -> list[Moment]:
         mine = or_(mine, Document.order_id == order.id)
     documents = list(
         db.session.scalars(
-            select(Document).where(mine).options(joinedload(Document.issued_by)).order_by(Document.id)
+            select(Document)
+            .where(mine)
+            .options(joinedload(Document.issued_by))
+            .order_by(Document.id)
         ).unique()
     )
     by_id = {d.id: d for d in documents}
@@ -601,20 +618,39 @@ def timeline(quote: Quote, order: Order | None) -> list[Moment]:
         if doc.replaces_id and doc.replaces_id in by_id:
             old = by_id[doc.replaces_id]
             moments.append(
-                Moment(doc.issued_at, doc.issued_by, old.number, "issued", "replaced", doc.reason or doc.number)
+                Moment(
+                    doc.issued_at,
+                    doc.issued_by,
+                    old.number,
+                    "issued",
+                    "replaced",
+                    doc.reason or doc.number,
+                )
             )
     if order is not None:
+        events = list(
+            db.session.scalars(
+                select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+            )
+        )
         actors = {
             u.id: u
             for u in db.session.scalars(
-                select(User).where(User.id.in_([e.actor_id for e in order.events if e.actor_id]))
+                select(User).where(User.id.in_([e.actor_id for e in events if e.actor_id]))
             )
         }
         shops = {p.id: p.shop_name for p in order.parts}
-        for e in order.events:
+        for e in events:
             subject = shops.get(e.part_id, "") if e.part_id else order.number
             moments.append(
-                Moment(e.created_at, actors.get(e.actor_id), subject, e.from_status, e.to_status, e.note)
+                Moment(
+                    e.created_at,
+                    actors.get(e.actor_id),
+                    subject,
+                    e.from_status,
+                    e.to_status,
+                    e.note,
+                )
             )
     moments.sort(key=lambda m: m.at)
     return moments

@@ -850,7 +850,14 @@ def mark_quote_ordered(quote_id: int, actor: User | None = None, reference: str 
 def get_document_for_officer_or_404(document_id: int, user: User) -> Document:
     """An issued document of the officer's institution; otherwise NotFound."""
     document = db.session.get(Document, document_id)
-    if document is None or document.quote_id is None:
+    if document is None:
+        raise NotFound(_l("Dokumen tidak ditemukan."))
+    if document.order_id is not None:
+        from marketplace.institutions.orders import get_gov_order_for_officer_or_404
+
+        get_gov_order_for_officer_or_404(document.order_id, user)
+        return document
+    if document.quote_id is None:
         raise NotFound(_l("Dokumen tidak ditemukan."))
     get_quote_for_officer_or_404(document.quote_id, user)
     return document

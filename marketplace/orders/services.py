@@ -816,6 +816,9 @@ VISIBLE_TO_SELLER = (
     PartStatus.SHIPPED.value,
     PartStatus.READY_FOR_PICKUP.value,
     PartStatus.DELIVERED.value,
+    # a protocol office's order: made and packed before it is delivered
+    PartStatus.PRODUCED.value,
+    PartStatus.PACKED.value,
 )
 
 
@@ -866,6 +869,8 @@ def move_part_for_seller(
 ) -> OrderPart:
     """Accept, ship (courier and tracking number), mark ready for pickup, or delivered."""
     part = get_part_for_seller(part_id, seller_id)
+    if part.order.quote_id is not None:
+        raise MoveRefused(_l("Pesanan instansi dikonfirmasi dan diantar dengan tombolnya sendiri."))
     to = SELLER_ACTIONS.get(action)
     if to is None:
         raise MoveRefused(_l("Langkah ini tidak dikenal."))
