@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
@@ -395,3 +395,63 @@ def outstanding_invoices() -> list[Outstanding]:
         )
         for invoice, order, quote in rows
     ]
+
+
+# -- the office's government card (KKP/KKPD), through the checkout's payment gateway ------
+
+
+def start_card_payment(order_id: int, user: User, gateway):
+    """Open a card payment of what is outstanding; a reload finds the open one.
+
+    The gateway's answer comes back through the checkout's webhook, which hands a
+    government order's payment to :func:`record_card_payment`.
+    """
+    from marketplace.payments import services as payments
+    from marketplace.payments.models import Payment, PaymentStatus
+
+    order = get_gov_order_for_officer_or_404(order_id, user)
+    invoice = invoice_of(order.id)
+    if invoice is None or invoice.status != InvoiceStatus.OPEN.value:
+        raise GovOrderError(_l("Belum ada tagihan terbuka untuk dibayar."))
+    open_payment = db.session.scalar(
+        select(Payment).where(
+            Payment.order_id == order.id,
+            Payment.status == PaymentStatus.PENDING.value,
+            Payment.amount == invoice.outstanding_amount,
+        )
+    )
+    if open_payment is not None:
+        return open_payment
+    attempts = db.session.scalar(
+        select(func.count()).select_from(Payment).where(Payment.order_id == order.id)
+    )
+    attempt = payments.NewAttempt(
+        order_id=order.id,
+        amount=invoice.outstanding_amount,
+        email=user.email or order.contact_email,
+        idempotency_key=f"gov-invoice-{invoice.id}-attempt-{(attempts or 0) + 1}",
+    )
+    return payments.record_payment(attempt, payments.create_intent(attempt, gateway), gateway.name)
+
+
+def record_card_payment(order: Order, payment) -> bool:
+    """A card payment of a government order succeeded: it pays the invoice like a transfer.
+
+    False when the invoice no longer owes that much (the caller gives the money back).
+    """
+    invoice = invoice_of(order.id)
+    if invoice is None:
+        return False
+    try:
+        with db.session.begin_nested():
+            record_payment(
+                invoice.id,
+                None,
+                amount=payment.amount,
+                reference=payment.intent_id,
+                paid_on=today_local(),
+                method=PaymentMethod.CARD,
+            )
+    except PaymentRefused:
+        return False
+    return True

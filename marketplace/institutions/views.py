@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -656,3 +667,38 @@ def admin_invoice(invoice_id: int):
 @bp.app_template_global()
 def order_of_quote(quote_id: int):
     return gov_orders.order_of_quote(quote_id)
+
+
+@bp.route("/pesanan/<int:order_id>/bayar-kartu", methods=["POST"])
+@role_required(Role.OFFICER)
+def pay_by_card(order_id: int):
+    """Pay what the invoice still owes with the office's government card (KKP)."""
+    from marketplace.payments.gateway import TestGateway, get_gateway
+
+    order = _gov_order_or_404(order_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    gateway = get_gateway()
+    try:
+        payment = billing.start_card_payment(order_id, _user(), gateway)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for(".gov_order", order_id=order_id), 303)
+    db.session.commit()
+    test_mode = isinstance(gateway, TestGateway)
+    response = make_response(
+        render_template(
+            "institutions/pay_card.html",
+            order=order,
+            payment=payment,
+            test_mode=test_mode,
+            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+            stripe_js_url=current_app.config["STRIPE_JS_URL"],
+        )
+    )
+    if not test_mode:
+        from marketplace.payments.views import stripe_page_policy
+
+        response.headers["Content-Security-Policy"] = stripe_page_policy()
+    return response

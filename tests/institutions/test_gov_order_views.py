@@ -153,3 +153,32 @@ def test_an_admin_records_the_sp2d_and_is_refused_above_outstanding(client, logi
     assert response.status_code == 303
     db.session.refresh(invoice)
     assert invoice.paid_amount == 1_000_000
+
+
+def test_the_office_pays_the_invoice_with_its_government_card(client, login_as):
+    order, quote, officer, _ = factories.make_gov_order()
+    for part in order.parts:
+        gov.confirm_part(part.id, part.seller_id, part.seller.user)
+        for step in ("produced", "packed", "delivered"):
+            gov.mark_progress(part.id, part.seller_id, part.seller.user, step)
+        gov.confirm_receipt(order.id, part.id, officer, {ln.id: ln.quantity for ln in part.lines})
+    invoice = billing.issue_handover(order.id, officer)
+    login_as(user=officer)
+    page = client.post(f"/instansi/pesanan/{order.id}/bayar-kartu")
+    assert page.status_code == 200 and "Bayar (uji)" in page.get_data(as_text=True)
+    # A reload opens no second payment.
+    client.post(f"/instansi/pesanan/{order.id}/bayar-kartu")
+    from marketplace.payments.models import Payment
+
+    payments = list(db.session.scalars(select(Payment).where(Payment.order_id == order.id)))
+    assert len(payments) == 1 and payments[0].amount == invoice.payable_amount
+    response = client.post(f"/pesanan/{order.access_token}/bayar/uji", data={"outcome": "pay"})
+    assert response.status_code == 303
+    db.session.refresh(invoice)
+    db.session.refresh(order)
+    assert invoice.status == "paid" and invoice.payments[0].method == "card"
+    assert invoice.payments[0].reference == payments[0].intent_id
+    assert order.status == "paid"
+    # Nothing more to pay: no card payment can start.
+    response = client.post(f"/instansi/pesanan/{order.id}/bayar-kartu", follow_redirects=True)
+    assert "Belum ada tagihan terbuka" in response.get_data(as_text=True)

@@ -164,6 +164,8 @@ ACCESS = [
                                                            302, 403, 403, 403, 303, 404),
     ("POST", "/instansi/pesanan/{other_gov_order}/dokumen/{its_gov_document}/koreksi",
                                                            302, 403, 403, 403, 404, 404),
+    ("POST", "/instansi/pesanan/{own_gov_order}/bayar-kartu", 302, 403, 403, 403, 303, 404),
+    ("POST", "/instansi/pesanan/{other_gov_order}/bayar-kartu", 302, 403, 403, 403, 404, 404),
     ("GET",  "/instansi/pesanan/{own_gov_order}/spj.zip",  302, 403, 403, 403, 200, 404),
     ("GET",  "/instansi/pesanan/{other_gov_order}/spj.zip", 302, 403, 403, 403, 404, 404),
     ("GET",  "/instansi/dokumen/{other_gov_document}",     302, 403, 403, 403, 404, 404),
@@ -254,6 +256,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     },
     "institutions.replace_part": {},
     "institutions.handover": {},
+    "institutions.pay_by_card": {},
     "institutions.correct": {"reason": "Nama penerima salah ketik."},
     "institutions.household_part": {"action": "confirm"},
     "institutions.admin_invoice": lambda: {
