@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.demo_data import DEMO_PASSWORD
@@ -29,10 +30,12 @@ from marketplace.institutions.models import (
     CapacityHold,
     Document,
     DocumentCounter,
+    GovPart,
     Quote,
     QuoteEvent,
     QuoteLine,
 )
+from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 from tests.e2e.helpers import go_to, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +54,22 @@ def event_name(app) -> Iterator[str]:
     yield name
     with app.app_context(), Session(db.engine) as session:
         quotes = select(Quote.id).where(Quote.event_name == name)
+        orders = select(Order.id).where(Order.quote_id.in_(quotes))
+        parts = select(OrderPart.id).where(OrderPart.order_id.in_(orders))
+        # The approval took goods from stock: give them back.
+        for line in session.scalars(select(OrderLine).where(OrderLine.part_id.in_(parts))):
+            session.execute(
+                update(Product)
+                .where(Product.id == line.product_id, Product.is_made_to_order.is_(False))
+                .values(stock=Product.stock + line.quantity)
+            )
         for statement in (
+            delete(Document).where(Document.order_id.in_(orders)),
+            delete(GovPart).where(GovPart.order_id.in_(orders)),
+            delete(OrderEvent).where(OrderEvent.order_id.in_(orders)),
+            delete(OrderLine).where(OrderLine.part_id.in_(parts)),
+            delete(OrderPart).where(OrderPart.order_id.in_(orders)),
+            delete(Order).where(Order.id.in_(orders)),
             delete(Document).where(Document.quote_id.in_(quotes)),
             delete(CapacityHold).where(CapacityHold.quote_id.in_(quotes)),
             delete(QuoteEvent).where(QuoteEvent.quote_id.in_(quotes)),
@@ -140,13 +158,16 @@ def test_officer_builds_a_gift_box_the_head_approves_documents_download(open_pho
     expect(head.get_by_role("heading", level=1)).to_have_text(f"Penawaran {number}")
     head.get_by_role("button", name="Setujui").click()
     expect(head.get_by_role("status")).to_have_text("Penawaran disetujui.")
-    expect(head.locator("main .badge")).to_have_text("Disetujui")
-    expect(head.locator(".timeline li").last).to_contain_text(APPROVER_NAME)
-    expect(head.locator(".timeline li").last).to_contain_text("Menunggu persetujuan → Disetujui")
+    # Approval places the order with the households at once.
+    expect(head.locator("main .badge")).to_have_text("Dipesan")
+    approval = head.locator(".timeline li").filter(has_text="Menunggu persetujuan → Disetujui")
+    expect(approval).to_contain_text(APPROVER_NAME)
+    expect(head.locator(".timeline li").last).to_contain_text("Disetujui → Dipesan")
+    expect(head.get_by_role("link", name=re.compile(r"^Lihat pesanan PSR-\d{6}$"))).to_be_visible()
 
     # The officer sees the approval and downloads both documents.
     officer.reload()
-    expect(officer.locator("main .badge")).to_have_text("Disetujui")
+    expect(officer.locator("main .badge")).to_have_text("Dipesan")
     quotation = officer.get_by_role("link", name=f"Surat penawaran {number} (PDF)", exact=True)
     order_letter = officer.locator("main a", has_text="Surat pesanan SP/")
     expect(order_letter).to_have_count(1)
