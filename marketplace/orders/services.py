@@ -758,6 +758,8 @@ def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) 
     )
     if part is None:
         raise NotFound(_l("Pesanan tidak ditemukan."))
+    if part.order.quote_id is not None:
+        raise MoveRefused(_l("Pesanan instansi dikonfirmasi dan diantar dengan tombolnya sendiri."))
     if part.status not in (PartStatus.NEW.value, PartStatus.ACCEPTED.value):
         raise MoveRefused(_l("Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."))
     if not _move_part(part, PartStatus.CANCELLED, actor_kind="buyer", actor_id=actor_id):

@@ -432,3 +432,10 @@ def test_every_move_shows_in_one_timeline():
     assert (None, "issued") in seen
     assert all(m.actor is not None for m in moments if m.to_status in ("accepted", "received"))
     assert [m.at for m in moments] == sorted(m.at for m in moments)
+
+
+def test_the_card_buyers_cancel_link_cannot_cancel_a_government_part():
+    order, *_ = factories.make_gov_order()
+    with pytest.raises(order_services.MoveRefused):
+        order_services.cancel_part_for_buyer(order.id, order.parts[0].id, actor_id=None)
+    assert order.parts[0].status == PartStatus.NEW
