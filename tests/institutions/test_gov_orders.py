@@ -439,3 +439,54 @@ def test_the_card_buyers_cancel_link_cannot_cancel_a_government_part():
     with pytest.raises(order_services.MoveRefused):
         order_services.cancel_part_for_buyer(order.id, order.parts[0].id, actor_id=None)
     assert order.parts[0].status == PartStatus.NEW
+
+
+@pytest.mark.parametrize("advance", [True, False])
+def test_any_split_of_payments_settles_exactly(app, advance):
+    """For several ways of splitting the SP2D payments: every event sums to zero, the
+    treasury's debt and the platform's advance end at zero, and each household ends with
+    its share, shipping and PPN less its PPh 22, all available."""
+    app.config["GOV_ADVANCE_TO_HOUSEHOLDS"] = advance
+    try:
+        products = two_households(price_a=35000, price_b=150000)
+        order, _quote, officer, _ = factories.make_gov_order(products=products, boxes=25)
+        deliver_all(order, officer=officer)
+        invoice = billing.issue_handover(order.id, officer)
+        admin = factories.make_user(roles=["admin"])
+        payable = invoice.payable_amount
+        splits = [
+            [payable],
+            [1, payable - 1],
+            [payable // 3, payable // 3, payable - 2 * (payable // 3)],
+            [7, 11, 13, payable - 31],
+        ]
+        for number, split in enumerate(splits):
+            savepoint = db.session.begin_nested()
+            for index, amount in enumerate(split):
+                billing.record_payment(
+                    invoice.id,
+                    admin,
+                    amount=amount,
+                    reference=f"SP2D-{number}-{index}",
+                    paid_on=today_local(),
+                )
+            events_sum_to_zero()
+            rows = dict(
+                db.session.execute(
+                    select(LedgerEntry.account, func.sum(LedgerEntry.amount))
+                    .where(LedgerEntry.order_part_id.in_([p.id for p in order.parts]))
+                    .group_by(LedgerEntry.account)
+                ).all()
+            )
+            assert int(rows.get(Account.GOVERNMENT_RECEIVABLE.value, 0)) == 0
+            assert int(rows.get(Account.PLATFORM_ADVANCE.value, 0)) == 0
+            assert int(rows[Account.BUYER_FUNDS.value]) == -payable
+            households = int(rows[Account.SELLER_AVAILABLE.value])
+            platform = int(rows[Account.PLATFORM_COMMISSION.value])
+            assert households + platform == payable
+            assert int(rows.get(Account.SELLER_PENDING.value, 0)) == 0
+            assert invoice.status == InvoiceStatus.PAID
+            savepoint.rollback()
+            db.session.expire_all()
+    finally:
+        del app.config["GOV_ADVANCE_TO_HOUSEHOLDS"]
