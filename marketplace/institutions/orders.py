@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
@@ -239,9 +240,14 @@ def _tell_household(order: Order, part: OrderPart, quote: Quote, deadline: dt.da
     owner = part.seller.user
     if not owner or not owner.email:
         return
+    with force_locale("id"):
+        _ask_household(order, part, quote, deadline, owner.email)
+
+
+def _ask_household(order, part, quote, deadline, email: str) -> None:
     items = "\n".join(f"- {line.quantity} x {line.product_name}" for line in part.lines)
     send_mail(
-        owner.email,
+        email,
         _("Pesanan instansi %(n)s: mohon konfirmasi", n=order.number),
         _(
             "%(unit)s memesan untuk %(event)s, diantar %(day)s ke %(place)s:",
@@ -377,6 +383,13 @@ def decline_part(part_id: int, seller_id: int, user: User, reason: str) -> Order
     _total(part.order)
     quote = db.session.get(Quote, part.order.quote_id)
     if quote is not None and quote.created_by.email:
+        _tell_officer_of_decline(quote, part, reason)
+    db.session.flush()
+    return part
+
+
+def _tell_officer_of_decline(quote: Quote, part: OrderPart, reason: str) -> None:
+    with force_locale("id"):
         send_mail(
             quote.created_by.email,
             _(
@@ -389,8 +402,6 @@ def decline_part(part_id: int, seller_id: int, user: User, reason: str) -> Order
             + _("Buka pesanan di menu Protokol untuk mengganti produknya dengan pilihan lain.")
             + "\n",
         )
-    db.session.flush()
-    return part
 
 
 def _give_back(part: OrderPart) -> None:
