@@ -482,6 +482,17 @@ def replacement_options(order: Order, part: OrderPart) -> list[Replacement]:
     return found
 
 
+def is_unanswered(part: OrderPart, gov: GovPart) -> bool:
+    """A household that let its deadline pass without an answer."""
+    return part.status == PartStatus.NEW.value and today_local() > gov.confirm_by
+
+
+def replaceable(part: OrderPart, gov: GovPart | None) -> bool:
+    if gov is None or gov.replaced_by_part_id:
+        return False
+    return part.status == PartStatus.CANCELLED.value or is_unanswered(part, gov)
+
+
 def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int]) -> OrderPart:
     """Give a declined part's lines to other households' products ({line id: product id})."""
     from marketplace.institutions.services import _lock_products, place_line_hold
@@ -491,6 +502,12 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
     if part is None:
         raise NotFound(_l("Pesanan tidak ditemukan."))
     gov = gov_part_of(part)
+    if gov is not None and is_unanswered(part, gov):
+        # Silence past the deadline counts as a decline: the goods go to someone else.
+        move_part(part, PartStatus.CANCELLED, user, "officer", _("tidak dijawab sampai batas"))
+        gov.declined_at = now_utc()
+        _give_back(part)
+        _total(order)
     if part.status != PartStatus.CANCELLED.value or gov is None or gov.replaced_by_part_id:
         raise GovOrderError(_l("Hanya bagian yang ditolak penjual yang dapat diganti."))
     allowed = {r.line.id: {o.id: o for o in r.options} for r in replacement_options(order, part)}

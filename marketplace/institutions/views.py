@@ -446,9 +446,7 @@ def _order_page(order, status: int = 200, **forms):
     replacements = {
         part.id: gov_orders.replacement_options(order, part)
         for part in order.parts
-        if part.status == "cancelled"
-        and govs.get(part.id)
-        and not govs[part.id].replaced_by_part_id
+        if gov_orders.replaceable(part, govs.get(part.id))
     }
     return render_template(
         "institutions/order.html",

@@ -182,3 +182,14 @@ def test_the_office_pays_the_invoice_with_its_government_card(client, login_as):
     # Nothing more to pay: no card payment can start.
     response = client.post(f"/instansi/pesanan/{order.id}/bayar-kartu", follow_redirects=True)
     assert "Belum ada tagihan terbuka" in response.get_data(as_text=True)
+
+
+def test_the_officer_sees_proposals_for_a_household_silent_past_its_deadline(client, login_as):
+    products = [factories.make_product(stock=500, price=35000) for _ in range(2)]
+    alternative = factories.make_product(stock=500, price=36000)
+    order, _quote, officer, _ = factories.make_gov_order(products=products)
+    part = next(p for p in order.parts if p.seller_id == products[0].seller_id)
+    gov.gov_part_of(part).confirm_by = today_local() - dt.timedelta(days=1)
+    login_as(user=officer)
+    page = client.get(f"/instansi/pesanan/{order.id}").get_data(as_text=True)
+    assert "Batas sudah lewat." in page and alternative.name in page

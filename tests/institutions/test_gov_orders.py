@@ -490,3 +490,21 @@ def test_any_split_of_payments_settles_exactly(app, advance):
             db.session.expire_all()
     finally:
         del app.config["GOV_ADVANCE_TO_HOUSEHOLDS"]
+
+
+def test_a_household_silent_past_its_deadline_can_be_replaced():
+    products = two_households()
+    alternative = factories.make_product(stock=500, price=36000)
+    order, _quote, officer, _ = factories.make_gov_order(products=products, boxes=10)
+    part = next(p for p in order.parts if p.seller_id == products[0].seller_id)
+    gov_part = gov.gov_part_of(part)
+    assert not gov.replaceable(part, gov_part)
+    with pytest.raises(gov.GovOrderError):
+        gov.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+    gov_part.confirm_by = today_local() - dt.timedelta(days=1)
+    db.session.flush()
+    assert gov.replaceable(part, gov_part)
+    new = gov.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+    assert part.status == PartStatus.CANCELLED and new.seller_id == alternative.seller_id
+    moments = gov.timeline(_quote, order)
+    assert any(m.why == "tidak dijawab sampai batas" for m in moments)
