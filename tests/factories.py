@@ -418,3 +418,23 @@ def make_review(product=None, *, rating: int = 5, body: str = "Renyah dan gurih.
     order = make_delivered_order((product, 1), **details)
     line = order.parts[0].lines[0]
     return write_review(order, line.id, rating=rating, body=body, buyer_id=order.buyer_id)
+
+
+def make_gov_order(officer: User | None = None, products=None, **order):
+    """A protocol office's order: a quote of ``officer`` submitted and approved by its head.
+
+    Returns (order, quote, officer, head).
+    """
+    from marketplace.institutions.models import InstitutionMember
+    from marketplace.institutions.orders import order_of_quote
+    from marketplace.institutions.services import approve_quote, submit_quote
+
+    officer = officer or make_officer()
+    member = db.session.scalar(
+        select(InstitutionMember).where(InstitutionMember.user_id == officer.id)
+    )
+    head = make_officer(member.institution, can_approve=True)
+    quote = make_quote(officer, products, **order)
+    submit_quote(quote.id, officer)
+    approve_quote(quote.id, head)
+    return order_of_quote(quote.id), quote, officer, head

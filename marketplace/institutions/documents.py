@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.institutions.models import (
     DOCUMENT_PREFIXES,
@@ -79,12 +80,24 @@ def render_pdf(template: str, **context) -> bytes:
 
 
 def _store(
-    kind: DocumentKind, number: str, quote: Quote, actor: User, content: bytes, replaces=None
+    kind: DocumentKind,
+    number: str,
+    quote: Quote | None,
+    actor: User,
+    content: bytes,
+    replaces=None,
+    *,
+    order_id: int | None = None,
+    part_id: int | None = None,
+    reason: str = "",
 ):
     document = Document(
         kind=kind.value,
         number=number,
         quote=quote,
+        order_id=order_id,
+        part_id=part_id,
+        reason=reason,
         replaces_id=replaces.id if replaces else None,
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
@@ -133,3 +146,65 @@ def issue_quotation(quote: Quote, actor: User) -> Document:
         replaces=previous,
     )
     return _store(DocumentKind.QUOTATION, number, quote, actor, content, replaces=previous)
+
+
+#: the template of each document of a government order
+ORDER_TEMPLATES = {
+    DocumentKind.DELIVERY_NOTE: "institutions/pdf/delivery_note.html",
+    DocumentKind.HANDOVER: "institutions/pdf/handover.html",
+    DocumentKind.INVOICE: "institutions/pdf/invoice.html",
+    DocumentKind.RECEIPT: "institutions/pdf/receipt.html",
+}
+
+
+def issue_order_document(
+    kind: DocumentKind,
+    actor: User,
+    *,
+    order,
+    quote: Quote,
+    part=None,
+    replaces: Document | None = None,
+    reason: str = "",
+    **context,
+) -> Document:
+    """Number, render and keep one document of a government order; it never changes after."""
+    year = today_local().year
+    number = format_number(kind, year, allocate_number(kind.value, year))
+    content = render_pdf(
+        ORDER_TEMPLATES[kind],
+        quote=quote,
+        order=order,
+        part=part,
+        number=number,
+        issued_at=now_utc(),
+        replaces=replaces,
+        reason=reason,
+        **context,
+    )
+    return _store(
+        kind,
+        number,
+        None,
+        actor,
+        content,
+        replaces,
+        order_id=order.id,
+        part_id=part.id if part is not None else None,
+        reason=reason,
+    )
+
+
+def issue_delivery_note(part, actor: User, replaces: Document | None = None, reason: str = ""):
+    """The surat jalan that goes with one household's goods."""
+    order = part.order
+    quote = db.session.get(Quote, order.quote_id)
+    return issue_order_document(
+        DocumentKind.DELIVERY_NOTE,
+        actor,
+        order=order,
+        quote=quote,
+        part=part,
+        replaces=replaces,
+        reason=reason,
+    )

@@ -93,3 +93,17 @@ class TemplateForm(FlaskForm):
 
 class ReturnForm(FlaskForm):
     reason = TextAreaField(_l("Alasan dikembalikan"), validators=[DataRequired(), Length(max=1000)])
+
+
+class GovPaymentForm(FlaskForm):
+    amount = StringField(
+        _l("Jumlah diterima"),
+        validators=[DataRequired(), Length(max=30)],
+        description=_l("Rupiah, contoh 2.500.000"),
+    )
+    reference = StringField(_l("Nomor SP2D"), validators=[DataRequired(), Length(max=120)])
+    paid_on = DateField(_l("Tanggal SP2D"), validators=[InputRequired()])
+
+
+class CorrectionForm(FlaskForm):
+    reason = TextAreaField(_l("Alasan koreksi"), validators=[DataRequired(), Length(max=1000)])

@@ -45,10 +45,36 @@ class DocumentKind(enum.StrEnum):
     QUOTATION = "quotation"
     #: Surat Pesanan: the institution's order, issued when the quote is approved
     ORDER_LETTER = "order_letter"
+    #: surat jalan: one per household part, when it leaves the household
+    DELIVERY_NOTE = "delivery_note"
+    #: Berita Acara Serah Terima: what the officer confirmed as received
+    HANDOVER = "handover"
+    INVOICE = "invoice"
+    #: kwitansi: the signed receipt the treasury pays against
+    RECEIPT = "receipt"
 
 
 #: The number prefix of each document kind: PNW/2026/0001, SP/2026/0001.
-DOCUMENT_PREFIXES = {DocumentKind.QUOTATION: "PNW", DocumentKind.ORDER_LETTER: "SP"}
+DOCUMENT_PREFIXES = {
+    DocumentKind.QUOTATION: "PNW",
+    DocumentKind.ORDER_LETTER: "SP",
+    DocumentKind.DELIVERY_NOTE: "SJ",
+    DocumentKind.HANDOVER: "BAST",
+    DocumentKind.INVOICE: "INV",
+    DocumentKind.RECEIPT: "KW",
+}
+
+
+class InvoiceStatus(enum.StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+
+
+class PaymentMethod(enum.StrEnum):
+    #: the treasury's bank transfer, referenced by its SP2D number
+    TRANSFER = "transfer"
+    #: the office's government credit card (KKP/KKPD) through the payment gateway
+    CARD = "card"
 
 
 class Institution(db.Model):
@@ -286,7 +312,13 @@ class Document(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     number: Mapped[str] = mapped_column(String(40))
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"), index=True)
+    #: a government order's documents (surat jalan, BAST, invoice, kwitansi)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    #: the household part a surat jalan is for
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("order_parts.id"))
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    #: why a correction replaces the document it names
+    reason: Mapped[str] = mapped_column(Text, default="")
     #: the PDF itself: documents are private, so they stay out of the public media store
     content: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -294,6 +326,7 @@ class Document(db.Model):
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     quote: Mapped[Quote | None] = relationship(back_populates="documents")
+    issued_by: Mapped[User | None] = relationship()
 
     @property
     def filename(self) -> str:
@@ -303,3 +336,107 @@ class Document(db.Model):
 @event.listens_for(Document, "before_update")
 def _documents_never_change(mapper, connection, document: Document) -> None:
     raise ValueError(f"document {document.number} was issued and cannot change")
+
+
+class GovPart(db.Model):
+    """A household's part of a government order: its deadline, answer and what arrived."""
+
+    __tablename__ = "gov_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="CASCADE"), unique=True
+    )
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    #: the last day the household may confirm or decline
+    confirm_by: Mapped[dt.date] = mapped_column(Date)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    #: the part that took over a declined one's goods
+    replaced_by_part_id: Mapped[int | None] = mapped_column(ForeignKey("order_parts.id"))
+    #: the officer confirmed what arrived
+    received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    received_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReceivedLine(db.Model):
+    """How many of one order line the officer found on delivery (the rest is a shortfall)."""
+
+    __tablename__ = "received_lines"
+    __table_args__ = (CheckConstraint("quantity_received >= 0", name="received_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(
+        ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True
+    )
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="CASCADE"), index=True
+    )
+    quantity_received: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+INVOICE_STATUS_VALUES = ", ".join(f"'{status.value}'" for status in InvoiceStatus)
+PAYMENT_METHOD_VALUES = ", ".join(f"'{method.value}'" for method in PaymentMethod)
+
+
+class GovInvoice(db.Model):
+    """What the institution owes for a government order, and how much of it is paid."""
+
+    __tablename__ = "gov_invoices"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({INVOICE_STATUS_VALUES})", name="known_status"),
+        CheckConstraint("paid_amount >= 0", name="paid_not_negative"),
+        CheckConstraint("paid_amount <= payable_amount", name="paid_within_payable"),
+        CheckConstraint("payable_amount = total_amount - pph22_amount", name="payable_is_net"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    #: whole rupiah: the invoice total (goods received, cards, shipping, PPN)
+    total_amount: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah: PPh 22 the treasurer keeps back and pays to the state
+    pph22_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: whole rupiah: what the treasury transfers
+    payable_amount: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah
+    paid_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(8), default=InvoiceStatus.OPEN.value)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    document: Mapped[Document] = relationship()
+    payments: Mapped[list[GovPayment]] = relationship(
+        back_populates="invoice", order_by="GovPayment.id"
+    )
+
+    @property
+    def outstanding_amount(self) -> int:
+        return self.payable_amount - self.paid_amount
+
+
+class GovPayment(db.Model):
+    """One payment against a government invoice; its reference (SP2D number) is unique."""
+
+    __tablename__ = "gov_payments"
+    __table_args__ = (
+        CheckConstraint(f"method IN ({PAYMENT_METHOD_VALUES})", name="known_method"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        UniqueConstraint("method", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("gov_invoices.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    #: whole rupiah
+    amount: Mapped[int] = mapped_column(BigInteger)
+    #: the SP2D number of a transfer, or the gateway's payment id of a card payment
+    reference: Mapped[str] = mapped_column(String(120))
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    invoice: Mapped[GovInvoice] = relationship(back_populates="payments")

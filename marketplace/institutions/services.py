@@ -61,6 +61,12 @@ class InstitutionError(MarketplaceError):
     pass
 
 
+class QuoteMoved(InstitutionError):
+    """Someone else moved the quote between our read and our write."""
+
+    status_code = 409
+
+
 class QuoteExpired(InstitutionError):
     """Approval came after the validity date; the quote must be renewed."""
 
@@ -575,6 +581,20 @@ def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
     db.session.flush()
 
 
+def place_line_hold(quote: Quote, product: Product, quantity: int) -> None:
+    """Hold a replacement product for an ordered quote until its delivery date."""
+    db.session.add(
+        CapacityHold(
+            product_id=product.id,
+            quote_id=quote.id,
+            quantity=quantity,
+            due_on=quote.delivery_date,
+            expires_at=_end_of_local_day(quote.delivery_date),
+        )
+    )
+    db.session.flush()
+
+
 def release_holds(quote: Quote) -> int:
     """Give back what the quote held; returns how many holds were released."""
     result = db.session.execute(
@@ -606,6 +626,15 @@ def move_quote(quote: Quote, to: QuoteStatus, actor: User | None, reason: str = 
         raise InstitutionError(
             _l("Penawaran berstatus %(status)s tidak bisa diubah begitu.", status=current.value)
         )
+    # Guarded in the database: of two racing moves only one finds the status it read.
+    moved = db.session.execute(
+        update(Quote)
+        .where(Quote.id == quote.id, Quote.status == current.value)
+        .values(status=to.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise QuoteMoved(_l("Penawaran ini baru saja diubah orang lain. Muat ulang halaman."))
     quote.events.append(
         QuoteEvent(
             actor_id=actor.id if actor else None,
@@ -709,7 +738,7 @@ def approve_quote(quote_id: int, user: User) -> Quote:
     """Approve a submitted quote within its validity; approving twice changes nothing."""
     quote = get_quote_for_officer_or_404(quote_id, user)
     _approver(quote, user)
-    if quote.status == S.APPROVED.value:
+    if quote.status in (S.APPROVED.value, S.ORDERED.value):
         return quote
     if quote.status != S.SUBMITTED.value:
         raise InstitutionError(_l("Hanya penawaran yang sudah diajukan yang dapat disetujui."))
@@ -722,7 +751,15 @@ def approve_quote(quote_id: int, user: User) -> Quote:
             )
         )
     _refuse_unorderable(quote)
-    move_quote(quote, S.APPROVED, user)
+    _lock_products([line.product_id for line in quote.lines])
+    try:
+        move_quote(quote, S.APPROVED, user)
+    except QuoteMoved:
+        # A second click that lost the race: the first one approved it, nothing twice.
+        db.session.refresh(quote)
+        if quote.status in (S.APPROVED.value, S.ORDERED.value):
+            return quote
+        raise
     # The promise now stands until the goods are delivered.
     db.session.execute(
         update(CapacityHold)
@@ -730,10 +767,19 @@ def approve_quote(quote_id: int, user: User) -> Quote:
         .values(expires_at=_end_of_local_day(quote.delivery_date))
     )
     issue_order_letter(quote, user, today_local().year)
+    from marketplace.institutions.orders import create_order_from_quote
+
+    order = create_order_from_quote(quote, user)
+    move_quote(quote, S.ORDERED, user, order.number)
     _tell_author(
         quote,
         _("Penawaran %(number)s disetujui", number=quote.number),
-        _("%(name)s menyetujui penawaran ini. Surat pesanan sudah terbit.", name=user.name),
+        _(
+            "%(name)s menyetujui penawaran ini. Surat pesanan sudah terbit dan pesanan "
+            "%(order)s dikirim ke setiap rumah tangga untuk dikonfirmasi.",
+            name=user.name,
+            order=order.number,
+        ),
     )
     return quote
 
@@ -801,7 +847,14 @@ def mark_quote_ordered(quote_id: int, actor: User | None = None, reference: str 
 def get_document_for_officer_or_404(document_id: int, user: User) -> Document:
     """An issued document of the officer's institution; otherwise NotFound."""
     document = db.session.get(Document, document_id)
-    if document is None or document.quote_id is None:
+    if document is None:
+        raise NotFound(_l("Dokumen tidak ditemukan."))
+    if document.order_id is not None:
+        from marketplace.institutions.orders import get_gov_order_for_officer_or_404
+
+        get_gov_order_for_officer_or_404(document.order_id, user)
+        return document
+    if document.quote_id is None:
         raise NotFound(_l("Dokumen tidak ditemukan."))
     get_quote_for_officer_or_404(document.quote_id, user)
     return document

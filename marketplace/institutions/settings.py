@@ -21,6 +21,13 @@ DEFAULTS: dict[str, Any] = {
     "PPH22_THRESHOLD_AMOUNT": 2000000,
     #: days food must still keep after delivery
     "MIN_SHELF_DAYS_AFTER_DELIVERY": 7,
+    #: a household confirms its part of a government order this many days before it must
+    #: start making it (the delivery date less the part's longest lead time)
+    "GOV_CONFIRM_DAYS_BEFORE_PRODUCTION": 2,
+    #: at the signed BAST the platform advances the households' shares before the treasury pays
+    "GOV_ADVANCE_TO_HOUSEHOLDS": True,
+    #: a kwitansi above this amount (whole rupiah) needs a duty stamp (meterai)
+    "MATERAI_THRESHOLD_AMOUNT": 5000000,
     "MARKETPLACE_LEGAL_NAME": "Pasar Oleh-Oleh Kaltara",
     "MARKETPLACE_ADDRESS": "Jl. Kolonel Soetadji, Tanjung Selor, Bulungan, Kalimantan Utara",
     "MARKETPLACE_NPWP": "00.000.000.0-000.000",

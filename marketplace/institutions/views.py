@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,20 +20,26 @@ from flask_login import current_user
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
+from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions import services
+from marketplace.institutions import billing, services
+from marketplace.institutions import orders as gov_orders
 from marketplace.institutions.capacity import Misfit
 from marketplace.institutions.forms import (
     BUILDER_ROWS,
     BuilderForm,
+    CorrectionForm,
+    GovPaymentForm,
     InstitutionForm,
     MemberForm,
     ReturnForm,
     TemplateForm,
 )
 from marketplace.institutions.models import DocumentKind, QuoteStatus
-from marketplace.money import format_rupiah
+from marketplace.money import format_rupiah, parse_rupiah
+from marketplace.orders.models import Order
+from marketplace.payouts import government as government_ledger
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
@@ -355,6 +370,25 @@ MISFIT_LABELS = {
 DOCUMENT_LABELS = {
     DocumentKind.QUOTATION: _l("Surat penawaran"),
     DocumentKind.ORDER_LETTER: _l("Surat pesanan"),
+    DocumentKind.DELIVERY_NOTE: _l("Surat jalan"),
+    DocumentKind.HANDOVER: _l("Berita acara serah terima (BAST)"),
+    DocumentKind.INVOICE: _l("Tagihan"),
+    DocumentKind.RECEIPT: _l("Kwitansi"),
+}
+
+#: the timeline's words for every status of a quote, an order, a part and a document
+MOVE_LABELS = {
+    "invoiced": _l("Dipesan, dibayar dengan tagihan"),
+    "paid": _l("Lunas"),
+    "new": _l("Menunggu konfirmasi rumah tangga"),
+    "accepted": _l("Dikonfirmasi rumah tangga"),
+    "produced": _l("Sudah dibuat"),
+    "packed": _l("Sudah dikemas"),
+    "delivered": _l("Sudah diantar"),
+    "received": _l("Diterima staf"),
+    "cancelled": _l("Ditolak / dibatalkan"),
+    "issued": _l("Terbit"),
+    "replaced": _l("Diganti dokumen koreksi"),
 }
 
 
@@ -375,6 +409,14 @@ def status_label(status: str) -> str:
 
 
 @bp.app_template_global()
+def move_label(status: str) -> str:
+    """A status of a quote, order, part or document, in words."""
+    if status in QuoteStatus.__members__.values() and status not in MOVE_LABELS:
+        return str(STATUS_LABELS[QuoteStatus(status)])
+    return str(MOVE_LABELS.get(status, status))
+
+
+@bp.app_template_global()
 def misfit_label(fit) -> str:
     label = str(MISFIT_LABELS[fit.misfit])
     if fit.misfit is Misfit.CAPACITY:
@@ -384,3 +426,268 @@ def misfit_label(fit) -> str:
             needed=fit.needed,
         )
     return label
+
+
+# -- the government order: officer, household, admin --------------------------------------
+
+
+def _gov_order_or_404(order_id: int):
+    try:
+        return gov_orders.get_gov_order_for_officer_or_404(order_id, _user())
+    except NotFound:
+        abort(404)
+
+
+def _order_page(order, status: int = 200, **forms):
+    quote = services.get_quote_for_officer_or_404(order.quote_id, _user())
+    govs = gov_orders.gov_parts_of(order)
+    replacements = {
+        part.id: gov_orders.replacement_options(order, part)
+        for part in order.parts
+        if gov_orders.replaceable(part, govs.get(part.id))
+    }
+    return render_template(
+        "institutions/order.html",
+        order=order,
+        quote=quote,
+        govs=govs,
+        received=gov_orders.received_of(order),
+        replacements=replacements,
+        invoice=billing.invoice_of(order.id),
+        documents=billing.order_documents(order, quote),
+        moments=gov_orders.timeline(quote, order),
+        entries=government_ledger.part_entries([p.id for p in order.parts]),
+        today=today_local(),
+        action_form=forms.get("action_form") or EmptyForm(),
+        correction_form=forms.get("correction_form") or CorrectionForm(),
+    ), status
+
+
+@bp.route("/pesanan/<int:order_id>")
+@role_required(Role.OFFICER)
+def gov_order(order_id: int):
+    return _order_page(_gov_order_or_404(order_id))
+
+
+def _order_action(order_id: int, action, success: str, form=None):
+    _gov_order_or_404(order_id)
+    form = form or EmptyForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        flash(_("Periksa isian formulir."), "error")
+        return _order_page(_gov_order_or_404(order_id), 400, correction_form=form)
+    try:
+        action()
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _order_page(_gov_order_or_404(order_id), error.status_code)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for(".gov_order", order_id=order_id), 303)
+
+
+def _int_fields(prefix: str) -> dict[int, int]:
+    found = {}
+    for key, value in request.form.items():
+        if key.startswith(prefix):
+            try:
+                found[int(key.removeprefix(prefix))] = int(value)
+            except ValueError:
+                found[int(key.removeprefix(prefix))] = -1
+    return found
+
+
+@bp.route("/pesanan/<int:order_id>/bagian/<int:part_id>/terima", methods=["POST"])
+@role_required(Role.OFFICER)
+def receive_part(order_id: int, part_id: int):
+    return _order_action(
+        order_id,
+        lambda: gov_orders.confirm_receipt(
+            order_id,
+            part_id,
+            _user(),
+            _int_fields("received-"),
+            request.form.get("note", "")[:1000],
+        ),
+        _("Penerimaan barang dicatat."),
+    )
+
+
+@bp.route("/pesanan/<int:order_id>/bagian/<int:part_id>/ganti", methods=["POST"])
+@role_required(Role.OFFICER)
+def replace_part(order_id: int, part_id: int):
+    return _order_action(
+        order_id,
+        lambda: gov_orders.replace_part(order_id, part_id, _user(), _int_fields("choice-")),
+        _("Pengganti dipilih; rumah tangganya diminta konfirmasi."),
+    )
+
+
+@bp.route("/pesanan/<int:order_id>/bast", methods=["POST"])
+@role_required(Role.OFFICER)
+def handover(order_id: int):
+    return _order_action(
+        order_id,
+        lambda: billing.issue_handover(order_id, _user()),
+        _("BAST, tagihan dan kwitansi terbit."),
+    )
+
+
+@bp.route("/pesanan/<int:order_id>/dokumen/<int:document_id>/koreksi", methods=["POST"])
+@role_required(Role.OFFICER)
+def correct(order_id: int, document_id: int):
+    form = CorrectionForm()
+    return _order_action(
+        order_id,
+        lambda: billing.correct_document(order_id, document_id, _user(), form.reason.data or ""),
+        _("Dokumen koreksi terbit; dokumen lama tetap tersimpan."),
+        form,
+    )
+
+
+@bp.route("/pesanan/<int:order_id>/spj.zip")
+@role_required(Role.OFFICER)
+def spj(order_id: int):
+    order = _gov_order_or_404(order_id)
+    quote = services.get_quote_for_officer_or_404(order.quote_id, _user())
+    response = Response(billing.spj_zip(order, quote), mimetype="application/zip")
+    name = f"SPJ-{(quote.number or str(quote.id)).replace('/', '-')}.zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, max-age=0"
+    return response
+
+
+# the household's answer and progress, from its inbox (/penjual/pesanan/<part>)
+
+HOUSEHOLD_MESSAGES = {
+    "confirm": _l("Pesanan instansi dikonfirmasi."),
+    "decline": _l("Penolakan dikirim ke staf protokol."),
+    "produced": _l("Ditandai sudah dibuat."),
+    "packed": _l("Ditandai sudah dikemas; surat jalan terbit."),
+    "delivered": _l("Ditandai sudah diantar."),
+}
+
+
+@bp.route("/penjual/bagian/<int:part_id>", methods=["POST"])
+@role_required(Role.SELLER)
+def household_part(part_id: int):
+    from marketplace.orders.services import seller_for_user
+
+    try:
+        seller = seller_for_user(_user().id)
+    except NotFound:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    action = request.form.get("action", "")
+    try:
+        if action == "confirm":
+            gov_orders.confirm_part(part_id, seller.id, _user())
+        elif action == "decline":
+            gov_orders.decline_part(
+                part_id, seller.id, _user(), request.form.get("reason", "")[:1000]
+            )
+        else:
+            gov_orders.mark_progress(part_id, seller.id, _user(), action)
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("orders.seller_part", part_id=part_id), 303)
+    db.session.commit()
+    flash(str(HOUSEHOLD_MESSAGES.get(action, "")), "success")
+    return redirect(url_for("orders.seller_part", part_id=part_id), 303)
+
+
+@bp.app_template_global()
+def gov_part_of(part):
+    """The government terms of a household part (none for a public order)."""
+    return gov_orders.gov_part_of(part) if part.order.quote_id else None
+
+
+# admins: invoices and the treasury's payments
+
+
+@bp.route("/admin/tagihan")
+@role_required(Role.ADMIN)
+def admin_invoices():
+    return render_template(
+        "institutions/admin_invoices.html",
+        rows=billing.outstanding_invoices(),
+        position=government_ledger.position(),
+    )
+
+
+@bp.route("/admin/tagihan/<int:invoice_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def admin_invoice(invoice_id: int):
+    try:
+        invoice = billing.get_invoice_or_404(invoice_id)
+    except NotFound:
+        abort(404)
+    form = GovPaymentForm()
+    if form.validate_on_submit():
+        try:
+            amount = parse_rupiah(form.amount.data)
+        except ValueError:
+            form.amount.errors = [*form.amount.errors, _("Tulis jumlah dalam rupiah, tanpa sen.")]
+        else:
+            try:
+                billing.record_payment(
+                    invoice_id,
+                    _user(),
+                    amount=amount,
+                    reference=form.reference.data,
+                    paid_on=form.paid_on.data,
+                )
+            except MarketplaceError as error:
+                _show_error(form, error, "amount")
+                invoice = billing.get_invoice_or_404(invoice_id)
+            else:
+                db.session.commit()
+                flash(_("Pembayaran dicatat."), "success")
+                return redirect(url_for(".admin_invoice", invoice_id=invoice_id), 303)
+    status = 400 if form.is_submitted() else 200
+    order = db.session.get(Order, invoice.order_id)
+    return render_template(
+        "institutions/admin_invoice.html", invoice=invoice, order=order, form=form
+    ), status
+
+
+@bp.app_template_global()
+def order_of_quote(quote_id: int):
+    return gov_orders.order_of_quote(quote_id)
+
+
+@bp.route("/pesanan/<int:order_id>/bayar-kartu", methods=["POST"])
+@role_required(Role.OFFICER)
+def pay_by_card(order_id: int):
+    """Pay what the invoice still owes with the office's government card (KKP)."""
+    from marketplace.payments.gateway import TestGateway, get_gateway
+
+    order = _gov_order_or_404(order_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    gateway = get_gateway()
+    try:
+        payment, url = billing.start_card_payment(order_id, _user(), gateway)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for(".gov_order", order_id=order_id), 303)
+    db.session.commit()
+    if url:
+        # On to Stripe Checkout (the site's form-action allows it, see marketplace/web.py).
+        return redirect(url, 303)
+    return render_template(
+        "institutions/pay_card.html",
+        order=order,
+        payment=payment,
+        test_mode=isinstance(gateway, TestGateway),
+    )

@@ -30,6 +30,8 @@ def order_url(order: Order) -> str:
 
 def notify_move(order: Order, part: OrderPart | None, to_status: str) -> None:
     """Queue the messages a move calls for (nothing for moves nobody needs to hear of)."""
+    if order.quote_id is not None:
+        return  # a protocol office's order: marketplace.institutions.orders tells people
     with force_locale("id"):
         if part is None:
             _order_moved(order, to_status)

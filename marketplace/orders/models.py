@@ -31,6 +31,8 @@ class OrderStatus(enum.StrEnum):
     EXPIRED = "expired"
     #: paid too late, after the stock had gone: the payment was given back
     REFUNDED = "refunded"
+    #: a protocol office's order from an approved quotation: paid later, against an invoice
+    INVOICED = "invoiced"
 
 
 class PartStatus(enum.StrEnum):
@@ -41,6 +43,10 @@ class PartStatus(enum.StrEnum):
     READY_FOR_PICKUP = "ready_for_pickup"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+    #: made (a government order's household part)
+    PRODUCED = "produced"
+    #: packed into the gift boxes (a government order's household part)
+    PACKED = "packed"
 
 
 class Delivery(enum.StrEnum):
@@ -55,6 +61,8 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.EXPIRED: frozenset({OrderStatus.PAID, OrderStatus.REFUNDED}),
     OrderStatus.PAID: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
+    # never expires: the treasury pays after delivery
+    OrderStatus.INVOICED: frozenset({OrderStatus.PAID}),
 }
 
 PART_MOVES: dict[PartStatus, frozenset[PartStatus]] = {
@@ -62,8 +70,11 @@ PART_MOVES: dict[PartStatus, frozenset[PartStatus]] = {
     # the buyer may cancel a part until it has left the household
     PartStatus.NEW: frozenset({PartStatus.ACCEPTED, PartStatus.CANCELLED}),
     PartStatus.ACCEPTED: frozenset(
-        {PartStatus.SHIPPED, PartStatus.READY_FOR_PICKUP, PartStatus.CANCELLED}
+        {PartStatus.SHIPPED, PartStatus.READY_FOR_PICKUP, PartStatus.CANCELLED, PartStatus.PRODUCED}
     ),
+    # a government order's part: made, packed, then brought to the place of delivery
+    PartStatus.PRODUCED: frozenset({PartStatus.PACKED}),
+    PartStatus.PACKED: frozenset({PartStatus.DELIVERED}),
     # an admin may still cancel a parcel that never arrived (lost, sent back)
     PartStatus.SHIPPED: frozenset({PartStatus.DELIVERED, PartStatus.CANCELLED}),
     PartStatus.READY_FOR_PICKUP: frozenset({PartStatus.DELIVERED, PartStatus.CANCELLED}),

@@ -774,6 +774,8 @@ def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) 
     )
     if part is None:
         raise NotFound(_l("Pesanan tidak ditemukan."))
+    if part.order.quote_id is not None:
+        raise MoveRefused(_l("Pesanan instansi dikonfirmasi dan diantar dengan tombolnya sendiri."))
     if part.status not in (PartStatus.NEW.value, PartStatus.ACCEPTED.value):
         raise MoveRefused(_l("Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."))
     if not _move_part(part, PartStatus.CANCELLED, actor_kind="buyer", actor_id=actor_id):
@@ -877,6 +879,9 @@ VISIBLE_TO_SELLER = (
     PartStatus.SHIPPED.value,
     PartStatus.READY_FOR_PICKUP.value,
     PartStatus.DELIVERED.value,
+    # a protocol office's order: made and packed before it is delivered
+    PartStatus.PRODUCED.value,
+    PartStatus.PACKED.value,
 )
 
 
@@ -927,6 +932,8 @@ def move_part_for_seller(
 ) -> OrderPart:
     """Accept, ship (courier and tracking number), mark ready for pickup, or delivered."""
     part = get_part_for_seller(part_id, seller_id)
+    if part.order.quote_id is not None:
+        raise MoveRefused(_l("Pesanan instansi dikonfirmasi dan diantar dengan tombolnya sendiri."))
     to = SELLER_ACTIONS.get(action)
     if to is None:
         raise MoveRefused(_l("Langkah ini tidak dikenal."))

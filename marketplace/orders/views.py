@@ -311,6 +311,9 @@ STATUS_LABELS = {
     "ready_for_pickup": _l("Siap diambil"),
     "delivered": _l("Sampai di pembeli"),
     "cancelled": _l("Dibatalkan"),
+    "invoiced": _l("Pesanan instansi, dibayar dengan tagihan"),
+    "produced": _l("Sudah dibuat"),
+    "packed": _l("Sudah dikemas"),
 }
 
 

@@ -196,6 +196,17 @@ def record_intent(intent: Intent) -> list[int]:
         return []
     order = db.session.get(Order, payment.order_id)
     assert order is not None
+    if order.quote_id is not None:
+        # A protocol office's card (KKP) pays its invoice; more than it owes goes back.
+        from marketplace.institutions.billing import record_card_payment
+
+        if record_card_payment(order, payment):
+            return []
+        return [
+            queue_refund(
+                payment, payment.amount, RefundReason.DUPLICATE, f"payment-{payment.id}-refund"
+            ).id
+        ]
     if order.status == OrderStatus.AWAITING_PAYMENT.value and orders.expire_order(order.id):
         db.session.refresh(order)
     if orders.mark_order_paid(order, note=intent.id):

@@ -42,6 +42,12 @@ class Account(enum.StrEnum):
     SELLER_PAID_OUT = "seller_paid_out"
     #: a household's money in a payout not yet confirmed by the bank or Stripe
     PAYOUTS_IN_TRANSIT = "payouts_in_transit"
+    #: what the treasury still owes for a government order (negative: owed to us)
+    GOVERNMENT_RECEIVABLE = "government_receivable"
+    #: PPh 22 the treasurer withholds from a household's share: the government's, not unpaid
+    GOVERNMENT_PPH22 = "government_pph22"
+    #: the platform's own money advanced to households before the treasury pays
+    PLATFORM_ADVANCE = "platform_advance"
 
 
 class LedgerEntry(db.Model):

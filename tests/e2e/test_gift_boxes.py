@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import re
 import secrets
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,7 @@ from pypdf import PdfReader
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.demo_data import DEMO_PASSWORD
@@ -29,10 +31,15 @@ from marketplace.institutions.models import (
     CapacityHold,
     Document,
     DocumentCounter,
+    GovInvoice,
+    GovPart,
     Quote,
     QuoteEvent,
     QuoteLine,
+    ReceivedLine,
 )
+from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
+from marketplace.payouts.models import LedgerEntry
 from tests.e2e.helpers import go_to, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +58,26 @@ def event_name(app) -> Iterator[str]:
     yield name
     with app.app_context(), Session(db.engine) as session:
         quotes = select(Quote.id).where(Quote.event_name == name)
+        orders = select(Order.id).where(Order.quote_id.in_(quotes))
+        parts = select(OrderPart.id).where(OrderPart.order_id.in_(orders))
+        # The approval took goods from stock: give them back.
+        for line in session.scalars(select(OrderLine).where(OrderLine.part_id.in_(parts))):
+            session.execute(
+                update(Product)
+                .where(Product.id == line.product_id, Product.is_made_to_order.is_(False))
+                .values(stock=Product.stock + line.quantity)
+            )
         for statement in (
+            # The test database's teardown: the application itself never deletes ledger rows.
+            delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(parts)),
+            delete(ReceivedLine).where(ReceivedLine.part_id.in_(parts)),
+            delete(GovInvoice).where(GovInvoice.order_id.in_(orders)),
+            delete(Document).where(Document.order_id.in_(orders)),
+            delete(GovPart).where(GovPart.order_id.in_(orders)),
+            delete(OrderEvent).where(OrderEvent.order_id.in_(orders)),
+            delete(OrderLine).where(OrderLine.part_id.in_(parts)),
+            delete(OrderPart).where(OrderPart.order_id.in_(orders)),
+            delete(Order).where(Order.id.in_(orders)),
             delete(Document).where(Document.quote_id.in_(quotes)),
             delete(CapacityHold).where(CapacityHold.quote_id.in_(quotes)),
             delete(QuoteEvent).where(QuoteEvent.quote_id.in_(quotes)),
@@ -100,6 +126,30 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
+HOUSEHOLD = "penjual@demo.id"
+HOUSEHOLD_SHOP = "Amplang Bu Siti"
+
+
+def build_and_submit(officer: Page, event_name: str, boxes: str, shop: str) -> str:
+    """A box of the first product of ``shop``, submitted; returns the quote's number."""
+    officer.get_by_role("link", name="Susun bingkisan baru").click()
+    officer.get_by_label("Nama acara").fill(event_name)
+    officer.get_by_label("Jumlah bingkisan").fill(boxes)
+    options = officer.get_by_label("Produk 1", exact=True).locator("option").all_inner_texts()
+    label = next(option for option in options if f" · {shop} · " in option)
+    officer.get_by_label("Produk 1", exact=True).select_option(label=label)
+    officer.get_by_label("Jumlah per bingkisan 1", exact=True).fill("1")
+    delivery = today_local() + dt.timedelta(days=21)
+    officer.get_by_label("Tanggal pengantaran").fill(delivery.isoformat())
+    officer.get_by_label("Alamat pengantaran").fill("Hotel Crown, Tarakan")
+    officer.get_by_label("Kode anggaran (MAK)").fill("5.1.02.01.01.0026")
+    officer.get_by_role("button", name="Simpan dan periksa ketersediaan").click()
+    officer.get_by_role("button", name="Ajukan untuk disetujui").click()
+    heading = officer.get_by_role("heading", level=1)
+    expect(heading).to_have_text(re.compile(r"^Penawaran PNW/\d{4}/\d{4}$"))
+    return heading.inner_text().removeprefix("Penawaran ").strip()
+
+
 def test_officer_builds_a_gift_box_the_head_approves_documents_download(open_phone, event_name):
     officer = signed_in_phone(open_phone, "officer", OFFICER)
 
@@ -140,13 +190,16 @@ def test_officer_builds_a_gift_box_the_head_approves_documents_download(open_pho
     expect(head.get_by_role("heading", level=1)).to_have_text(f"Penawaran {number}")
     head.get_by_role("button", name="Setujui").click()
     expect(head.get_by_role("status")).to_have_text("Penawaran disetujui.")
-    expect(head.locator("main .badge")).to_have_text("Disetujui")
-    expect(head.locator(".timeline li").last).to_contain_text(APPROVER_NAME)
-    expect(head.locator(".timeline li").last).to_contain_text("Menunggu persetujuan → Disetujui")
+    # Approval places the order with the households at once.
+    expect(head.locator("main .badge")).to_have_text("Dipesan")
+    approval = head.locator(".timeline li").filter(has_text="Menunggu persetujuan → Disetujui")
+    expect(approval).to_contain_text(APPROVER_NAME)
+    expect(head.locator(".timeline li").last).to_contain_text("Disetujui → Dipesan")
+    expect(head.get_by_role("link", name=re.compile(r"^Lihat pesanan PSR-\d{6}$"))).to_be_visible()
 
     # The officer sees the approval and downloads both documents.
     officer.reload()
-    expect(officer.locator("main .badge")).to_have_text("Disetujui")
+    expect(officer.locator("main .badge")).to_have_text("Dipesan")
     quotation = officer.get_by_role("link", name=f"Surat penawaran {number} (PDF)", exact=True)
     order_letter = officer.locator("main a", has_text="Surat pesanan SP/")
     expect(order_letter).to_have_count(1)
@@ -159,3 +212,56 @@ def test_officer_builds_a_gift_box_the_head_approves_documents_download(open_pho
         assert response.status == 200
         assert response.headers["content-type"] == "application/pdf"
         assert number in pdf_text(response.body())
+
+
+def test_a_household_delivers_and_the_officer_signs_the_bast_and_takes_the_spj(
+    open_phone, event_name
+):
+    officer = signed_in_phone(open_phone, "officer", OFFICER)
+    number = build_and_submit(officer, event_name, "3", HOUSEHOLD_SHOP)
+    head = signed_in_phone(open_phone, "approver", APPROVER)
+    head.locator("main tbody tr").filter(has_text=number).get_by_role("link", name=number).click()
+    head.get_by_role("button", name="Setujui").click()
+    order_link = head.get_by_role("link", name=re.compile(r"^Lihat pesanan PSR-\d{6}$"))
+    order_number = order_link.inner_text().removeprefix("Lihat pesanan ").strip()
+
+    # The household finds the order in its inbox and answers from its phone.
+    household = open_phone("household")
+    household.goto("/")
+    sign_in(household, HOUSEHOLD, DEMO_PASSWORD)
+    household.goto("/penjual/pesanan")
+    household.get_by_role("link", name=order_number).click()
+    expect(household.locator("main")).to_contain_text("Konfirmasi paling lambat")
+    for button, message in (
+        ("Konfirmasi, saya sanggup", "Pesanan instansi dikonfirmasi."),
+        ("Tandai sudah dibuat", "Ditandai sudah dibuat."),
+        ("Tandai sudah dikemas", "Ditandai sudah dikemas; surat jalan terbit."),
+        ("Tandai sudah diantar", "Ditandai sudah diantar."),
+    ):
+        household.get_by_role("button", name=button).click()
+        expect(household.get_by_role("status")).to_have_text(message)
+    expect(household.locator("main .order-status")).to_have_text("Sampai di pembeli")
+
+    # The officer follows the order, counts one box short, and signs the BAST.
+    officer.reload()
+    officer.get_by_role("link", name=f"Lihat pesanan {order_number}").click()
+    expect(officer.get_by_role("heading", level=1)).to_have_text(f"Pesanan {order_number}")
+    expect(officer.locator("main section.card")).to_contain_text("Sudah diantar")
+    officer.get_by_label(re.compile(r"^Diterima: .* \(dipesan 3\)$")).fill("2")
+    officer.get_by_role("button", name="Catat barang yang diterima").click()
+    expect(officer.get_by_role("status")).to_have_text("Penerimaan barang dicatat.")
+    expect(officer.locator("main section.card")).to_contain_text("kurang 1")
+    officer.get_by_role("button", name="Terbitkan BAST, tagihan dan kwitansi").click()
+    expect(officer.get_by_role("status")).to_have_text("BAST, tagihan dan kwitansi terbit.")
+    expect(officer.locator(".timeline")).to_contain_text("Diterima staf")
+
+    # The whole set for the SPJ, in one ZIP.
+    link = officer.get_by_role("link", name="Unduh semua untuk SPJ (ZIP)")
+    response = officer.request.get(link.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.body()))
+    names = archive.namelist()
+    for prefix in ("PNW-", "SP-", "SJ-", "BAST-", "INV-", "KW-"):
+        assert any(name.startswith(prefix) for name in names), (prefix, names)
+    bast = pdf_text(archive.read(next(n for n in names if n.startswith("BAST-"))))
+    assert "BERITA ACARA SERAH TERIMA" in bast and HOUSEHOLD_SHOP in bast

@@ -310,6 +310,7 @@ def test_the_full_path_shows_as_a_timeline(office):
         ("submitted", "returned"),
         ("returned", "submitted"),
         ("submitted", "approved"),
+        ("approved", "ordered"),
     ]
     assert quote.events[2].reason == "Tambahkan kartu" and quote.events[2].actor_id == head.id
 
@@ -369,7 +370,7 @@ def test_second_approval_changes_nothing(office):
     services.submit_quote(quote.id, officer)
     services.approve_quote(quote.id, head)
     events = len(quote.events)
-    assert services.approve_quote(quote.id, head).status == S.APPROVED
+    assert services.approve_quote(quote.id, head).status == S.ORDERED
     assert len(quote.events) == events
 
 
@@ -386,7 +387,7 @@ def test_expired_quote_is_refused_with_the_way_to_renew(office):
     assert quote.status == S.CANCELLED
     assert [line.product_id for line in renewed.lines] == [line.product_id for line in quote.lines]
     services.submit_quote(renewed.id, officer)
-    assert services.approve_quote(renewed.id, head).status == S.APPROVED
+    assert services.approve_quote(renewed.id, head).status == S.ORDERED
 
 
 def test_renewing_takes_todays_prices(office):

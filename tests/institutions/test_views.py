@@ -186,7 +186,7 @@ def test_submit_approve_and_download(client, login_as, office):
     assert client.post(f"/instansi/penawaran/{quote.id}/setujui").status_code == 302
     assert client.post(f"/instansi/penawaran/{quote.id}/setujui").status_code == 302
     db.session.refresh(quote)
-    assert quote.status == QuoteStatus.APPROVED
+    assert quote.status == QuoteStatus.ORDERED
     assert [e.to_status for e in quote.events].count(QuoteStatus.APPROVED) == 1
     page = client.get(f"/instansi/penawaran/{quote.id}").get_data(as_text=True)
     assert "Menunggu persetujuan" in page and "Disetujui" in page  # the timeline

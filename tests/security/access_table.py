@@ -20,7 +20,10 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import ProductPhoto, ProductStatus
+from marketplace.catalog.services import today_local
 from marketplace.db import db
+from marketplace.institutions.models import Document
+from marketplace.orders.models import Order
 from marketplace.sellers.models import Seller, SellerStatus
 from tests import factories
 
@@ -155,6 +158,33 @@ ACCESS = [
     ("POST", "/instansi/penawaran/{own_quote}/templat",    302, 403, 403, 403, 302, 404),
     ("GET",  "/instansi/dokumen/{own_document}",           302, 403, 403, 403, 200, 404),
     ("GET",  "/instansi/dokumen/{other_document}",         302, 403, 403, 403, 404, 404),
+    # A protocol office's order: its page, receipt, replacement, BAST, corrections, the SPJ ZIP.
+    ("GET",  "/instansi/pesanan/{own_gov_order}",          302, 403, 403, 403, 200, 404),
+    ("GET",  "/instansi/pesanan/{other_gov_order}",        302, 403, 403, 403, 404, 404),
+    ("POST", "/instansi/pesanan/{own_gov_order}/bagian/{its_gov_part}/terima",
+                                                           302, 403, 403, 403, 303, 404),
+    ("POST", "/instansi/pesanan/{other_gov_order}/bagian/{its_gov_part}/terima",
+                                                           302, 403, 403, 403, 404, 404),
+    ("POST", "/instansi/pesanan/{own_gov_order}/bagian/{its_gov_part}/ganti",
+                                                           302, 403, 403, 403, 409, 404),
+    ("POST", "/instansi/pesanan/{own_gov_order}/bast",     302, 403, 403, 403, 409, 404),
+    ("POST", "/instansi/pesanan/{other_gov_order}/bast",   302, 403, 403, 403, 404, 404),
+    ("POST", "/instansi/pesanan/{own_gov_order}/dokumen/{its_gov_document}/koreksi",
+                                                           302, 403, 403, 403, 303, 404),
+    ("POST", "/instansi/pesanan/{other_gov_order}/dokumen/{its_gov_document}/koreksi",
+                                                           302, 403, 403, 403, 404, 404),
+    ("POST", "/instansi/pesanan/{own_gov_order}/bayar-kartu", 302, 403, 403, 403, 303, 404),
+    ("POST", "/instansi/pesanan/{other_gov_order}/bayar-kartu", 302, 403, 403, 403, 404, 404),
+    ("GET",  "/instansi/pesanan/{own_gov_order}/spj.zip",  302, 403, 403, 403, 200, 404),
+    ("GET",  "/instansi/pesanan/{other_gov_order}/spj.zip", 302, 403, 403, 403, 404, 404),
+    ("GET",  "/instansi/dokumen/{other_gov_document}",     302, 403, 403, 403, 404, 404),
+    ("GET",  "/penjual/pesanan/{own_gov_part}",            302, 403, 200, 403, 403, 200),
+    ("POST", "/instansi/penjual/bagian/{own_gov_part}",    302, 403, 303, 403, 403, 303),
+    ("POST", "/instansi/penjual/bagian/{other_gov_part}",  302, 403, 404, 403, 403, 404),
+    ("GET",  "/instansi/admin/tagihan",                    302, 403, 403, 403, 403, 200),
+    ("GET",  "/instansi/admin/tagihan/{gov_invoice}",      302, 403, 403, 403, 403, 200),
+    ("POST", "/instansi/admin/tagihan/{gov_invoice}",      302, 403, 403, 403, 403, 303),
+    ("GET",  "/instansi/admin/tagihan/{missing_user}",     302, 403, 403, 403, 403, 404),
     # Assistance records, the official gifts collection and the impact report. A kabupaten
     # reviewer's limits are tested in tests/pkk/ (this table has one reviewer, of the province).
     ("GET",  "/pkk/bantuan",                               302, 403, 403, 200, 403, 200),
@@ -280,6 +310,20 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "institutions.renew": {},
     "institutions.save_template": {"name": "Bingkisan tamu menteri"},
     "payments.admin_order": {"action": "refund_order", "refund_key": "matriks-refund"},
+    "institutions.receive_part": lambda: {
+        f"received-{_LAST_GOV['line']}": "1",
+        "note": "Diterima di hotel",
+    },
+    "institutions.replace_part": {},
+    "institutions.handover": {},
+    "institutions.pay_by_card": {},
+    "institutions.correct": {"reason": "Nama penerima salah ketik."},
+    "institutions.household_part": {"action": "confirm"},
+    "institutions.admin_invoice": lambda: {
+        "amount": "1.000",
+        "reference": f"SP2D-MATRIKS-{factories.make_user().id}",
+        "paid_on": today_local().isoformat(),
+    },
     "pkk.assistance_new": lambda: {
         "seller_id": str(factories.make_seller().id),
         "giver": "Disperindagkop UMKM Provinsi Kaltara",
@@ -417,6 +461,41 @@ def _photo() -> str:
     return photo.variant_key(photo.widths[0])
 
 
+_LAST_GOV: dict[str, str] = {}
+
+
+def _gov_order(officer: User | None, seller=None) -> str:
+    """A protocol office's order of ``officer`` (or of a new one): one box of one product,
+    its first household's part packed (so its surat jalan is out)."""
+    from marketplace.institutions import orders as gov
+
+    product = factories.make_product(seller=seller, stock=50, price=30000)
+    order, _quote, _officer, _head = factories.make_gov_order(officer, [product], boxes=1)
+    part = order.parts[0]
+    owner = part.seller.user
+    if seller is None:
+        gov.confirm_part(part.id, part.seller_id, owner)
+        for step in ("produced", "packed"):
+            gov.mark_progress(part.id, part.seller_id, owner, step)
+        document = db.session.scalar(select(Document.id).where(Document.part_id == part.id))
+        _LAST_GOV["document"] = str(document)
+    _LAST_GOV["part"] = str(part.id)
+    _LAST_GOV["line"] = str(part.lines[0].id)
+    return str(order.id)
+
+
+def _gov_invoice() -> str:
+    from marketplace.institutions import billing
+    from marketplace.institutions import orders as gov
+
+    order_id = int(_gov_order(None))
+    order = db.session.get(Order, order_id)
+    part = order.parts[0]
+    officer = db.session.get(User, order.buyer_id)
+    gov.confirm_receipt(order.id, part.id, officer, {part.lines[0].id: part.lines[0].quantity})
+    return str(billing.issue_handover(order.id, officer).id)
+
+
 #: Makes the object a ``{name}`` stands for; gets the signed-in user (or None).
 OBJECTS: dict[str, Callable[[User | None], str]] = {
     "product": lambda user: "amplang-ikan-tenggiri",
@@ -467,6 +546,14 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "own_document": lambda user: _document(_officer(user)),
     "other_document": lambda user: _document(None),
     "missing_user": lambda user: "999999999",
+    "own_gov_order": lambda user: _gov_order(_officer(user)),
+    "other_gov_order": lambda user: _gov_order(None),
+    "its_gov_part": lambda user: _LAST_GOV["part"],
+    "its_gov_document": lambda user: _LAST_GOV["document"],
+    "other_gov_document": lambda user: (_gov_order(None), _LAST_GOV["document"])[1],
+    "own_gov_part": lambda user: (_gov_order(None, seller=_shop_of(user)), _LAST_GOV["part"])[1],
+    "other_gov_part": lambda user: (_gov_order(None), _LAST_GOV["part"])[1],
+    "gov_invoice": lambda user: _gov_invoice(),
     "official_gift": lambda user: str(factories.make_official_gift().product_id),
     # Made in this order: ``its_shipped_part`` is the part of the order made just before.
     "shipped_order_token": lambda user: _shipped_order(user).access_token,

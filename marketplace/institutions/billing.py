@@ -1,0 +1,486 @@
+"""What a government order costs once delivered: the BAST, the invoice, the kwitansi and
+the treasury's payments against it. Functions flush and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import User
+from marketplace.catalog.services import today_local
+from marketplace.db import db, now_utc
+from marketplace.errors import NotFound
+from marketplace.institutions import documents
+from marketplace.institutions.models import (
+    Document,
+    DocumentKind,
+    GovInvoice,
+    GovPayment,
+    InvoiceStatus,
+    PaymentMethod,
+    Quote,
+)
+from marketplace.institutions.orders import (
+    GovOrderError,
+    get_gov_order_for_officer_or_404,
+    gov_parts_of,
+    received_of,
+)
+from marketplace.institutions.settings import setting
+from marketplace.orders import services as order_services
+from marketplace.orders.models import Order, OrderPart, OrderStatus, PartStatus
+from marketplace.payouts import government as ledger
+from marketplace.payouts.services import split_largest_remainder
+
+
+def _rate(amount: int, basis_points: int) -> int:
+    return (amount * basis_points + 5000) // 10000
+
+
+@dataclass
+class BillLine:
+    product_name: str
+    shop_name: str
+    unit: str
+    ordered: int
+    received: int
+    unit_price_amount: int
+
+    @property
+    def shortfall(self) -> int:
+        return self.ordered - self.received
+
+    @property
+    def amount(self) -> int:
+        return self.received * self.unit_price_amount
+
+
+@dataclass
+class Bill:
+    """The order as received: per line what arrived, and what the institution owes for it."""
+
+    lines: list[BillLine] = field(default_factory=list)
+    part_bills: list[ledger.PartBill] = field(default_factory=list)
+    goods_amount: int = 0
+    card_amount: int = 0
+    shipping_amount: int = 0
+    ppn_amount: int = 0
+    pph22_amount: int = 0
+
+    @property
+    def total_amount(self) -> int:
+        return self.goods_amount + self.card_amount + self.shipping_amount + self.ppn_amount
+
+    @property
+    def payable_amount(self) -> int:
+        return self.total_amount - self.pph22_amount
+
+    @property
+    def has_shortfall(self) -> bool:
+        return any(line.shortfall for line in self.lines)
+
+
+def bill_of(order: Order, quote: Quote) -> Bill:
+    """The bill from the officer's count: only what arrived is charged, at quoted prices."""
+    received = received_of(order)
+    bill = Bill(card_amount=quote.card_amount)
+    live = [p for p in order.parts if p.status != PartStatus.CANCELLED.value]
+    per_part: list[tuple[OrderPart, int, int, int]] = []
+    for part in live:
+        goods = 0
+        for line in part.lines:
+            got = received.get(line.id, 0)
+            bill.lines.append(
+                BillLine(
+                    line.product_name,
+                    part.shop_name,
+                    line.unit,
+                    line.quantity,
+                    got,
+                    line.unit_price_amount,
+                )
+            )
+            goods += got * line.unit_price_amount
+        shipping = part.shipping_amount if goods else 0
+        ppn = _rate(goods, setting("PPN_RATE_BP")) if part.seller.is_vat_registered else 0
+        per_part.append((part, goods, shipping, ppn))
+    bill.goods_amount = sum(goods for _p, goods, _s, _n in per_part)
+    bill.shipping_amount = sum(s for _p, _g, s, _n in per_part)
+    bill.ppn_amount = sum(n for _p, _g, _s, n in per_part)
+    if bill.goods_amount > setting("PPH22_THRESHOLD_AMOUNT"):
+        bill.pph22_amount = _rate(bill.goods_amount, setting("PPH22_RATE_BP"))
+    goods_weights = [goods for _p, goods, _s, _n in per_part]
+    pph_shares = (
+        split_largest_remainder(bill.pph22_amount, goods_weights)
+        if sum(goods_weights)
+        else [0] * len(per_part)
+    )
+    for index, ((part, goods, shipping, ppn), pph) in enumerate(
+        zip(per_part, pph_shares, strict=True)
+    ):
+        bill.part_bills.append(
+            ledger.PartBill(
+                part=part,
+                goods_amount=goods,
+                shipping_amount=shipping,
+                ppn_amount=ppn,
+                pph22_amount=pph,
+                card_amount=bill.card_amount if index == 0 else 0,
+            )
+        )
+    return bill
+
+
+def invoice_of(order_id: int) -> GovInvoice | None:
+    return db.session.scalar(select(GovInvoice).where(GovInvoice.order_id == order_id))
+
+
+def issue_handover(order_id: int, user: User) -> GovInvoice:
+    """Every live part received: issue the BAST, the invoice and the kwitansi, once.
+
+    The households' shares are written to the ledger in the same transaction (and,
+    when on, advanced).
+    """
+    order = get_gov_order_for_officer_or_404(order_id, user)
+    existing = invoice_of(order.id)
+    if existing is not None:
+        return existing
+    quote = db.session.get(Quote, order.quote_id)
+    assert quote is not None
+    govs = gov_parts_of(order)
+    live = [p for p in order.parts if p.status != PartStatus.CANCELLED.value]
+    if not live:
+        raise GovOrderError(_l("Tidak ada bagian pesanan yang diterima."))
+    waiting = [p.shop_name for p in live if govs[p.id].received_at is None]
+    if waiting:
+        raise GovOrderError(
+            _l("Catat dulu penerimaan barang dari: %(shops)s.", shops=", ".join(waiting))
+        )
+    # Lock the order: of two officers pressing at once, one issues and one finds it issued.
+    db.session.execute(update(Order).where(Order.id == order.id).values(status=Order.status))
+    if (existing := invoice_of(order.id)) is not None:
+        return existing
+    bill = bill_of(order, quote)
+    context = {"bill": bill, "officer": user, "govs": govs}
+    documents.issue_order_document(DocumentKind.HANDOVER, user, order=order, quote=quote, **context)
+    invoice_doc = documents.issue_order_document(
+        DocumentKind.INVOICE, user, order=order, quote=quote, **context
+    )
+    documents.issue_order_document(
+        DocumentKind.RECEIPT,
+        user,
+        order=order,
+        quote=quote,
+        needs_materai=bill.total_amount > setting("MATERAI_THRESHOLD_AMOUNT"),
+        invoice_number=invoice_doc.number,
+        **context,
+    )
+    invoice = GovInvoice(
+        order_id=order.id,
+        document_id=invoice_doc.id,
+        total_amount=bill.total_amount,
+        pph22_amount=bill.pph22_amount,
+        payable_amount=bill.payable_amount,
+    )
+    db.session.add(invoice)
+    ledger.record_handover(bill.part_bills)
+    db.session.flush()
+    return invoice
+
+
+def correct_document(order_id: int, document_id: int, user: User, reason: str) -> Document:
+    """A corrected copy under a new number that names the old one; the old one stays."""
+    from marketplace.institutions.orders import gov_part_of
+
+    order = get_gov_order_for_officer_or_404(order_id, user)
+    old = db.session.get(Document, document_id)
+    if old is None or old.order_id != order.id:
+        raise NotFound(_l("Dokumen tidak ditemukan."))
+    if not reason.strip():
+        raise GovOrderError(_l("Tulis alasan koreksi."), field="reason")
+    if db.session.scalar(select(Document.id).where(Document.replaces_id == old.id)):
+        raise GovOrderError(_l("Dokumen ini sudah dikoreksi; koreksi dokumen penggantinya."))
+    quote = db.session.get(Quote, order.quote_id)
+    kind = DocumentKind(old.kind)
+    part = next((p for p in order.parts if p.id == old.part_id), None)
+    context: dict = {}
+    if kind is not DocumentKind.DELIVERY_NOTE:
+        bill = bill_of(order, quote)
+        context = {"bill": bill, "officer": user, "govs": gov_parts_of(order)}
+        if kind is DocumentKind.RECEIPT:
+            invoice = invoice_of(order.id)
+            context["needs_materai"] = bill.total_amount > setting("MATERAI_THRESHOLD_AMOUNT")
+            context["invoice_number"] = invoice.document.number if invoice else ""
+    elif part is not None:
+        gov_part_of(part)
+    new = documents.issue_order_document(
+        kind,
+        user,
+        order=order,
+        quote=quote,
+        part=part,
+        replaces=old,
+        reason=reason.strip()[:1000],
+        **context,
+    )
+    if kind is DocumentKind.INVOICE and (invoice := invoice_of(order.id)) is not None:
+        invoice.document_id = new.id
+    db.session.flush()
+    return new
+
+
+def order_documents(order: Order, quote: Quote) -> list[Document]:
+    return list(
+        db.session.scalars(
+            select(Document)
+            .where((Document.order_id == order.id) | (Document.quote_id == quote.id))
+            .order_by(Document.id)
+        )
+    )
+
+
+def spj_zip(order: Order, quote: Quote) -> bytes:
+    """Every document of the order (corrections and what they replace) in one ZIP for the SPJ."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for doc in order_documents(order, quote):
+            info = zipfile.ZipInfo(doc.filename, date_time=doc.issued_at.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, doc.content)
+    return buffer.getvalue()
+
+
+# -- payments -----------------------------------------------------------------------------
+
+
+class PaymentRefused(GovOrderError):
+    status_code = 400
+
+
+def get_invoice_or_404(invoice_id: int) -> GovInvoice:
+    invoice = db.session.scalar(
+        select(GovInvoice)
+        .where(GovInvoice.id == invoice_id)
+        .options(selectinload(GovInvoice.payments), selectinload(GovInvoice.document))
+    )
+    if invoice is None:
+        raise NotFound(_l("Tagihan tidak ditemukan."))
+    return invoice
+
+
+def record_payment(
+    invoice_id: int,
+    admin: User | None,
+    *,
+    amount: int,
+    reference: str,
+    paid_on: dt.date,
+    method: PaymentMethod = PaymentMethod.TRANSFER,
+) -> GovPayment:
+    """The treasury's transfer (SP2D number and date) or a card payment against the invoice.
+
+    Partial payments add up until the invoice is paid; more than is outstanding is
+    refused, and the same reference twice is the same payment (returned, not added).
+    """
+    reference = reference.strip()
+    if not reference:
+        raise PaymentRefused(_l("Isi nomor SP2D."), field="reference")
+    same = db.session.scalar(
+        select(GovPayment).where(
+            GovPayment.method == method.value, GovPayment.reference == reference
+        )
+    )
+    if same is not None:
+        if same.invoice_id != invoice_id or same.amount != amount:
+            raise PaymentRefused(
+                _l("Nomor SP2D ini sudah dicatat untuk pembayaran lain."), field="reference"
+            )
+        return same
+    if amount <= 0:
+        raise PaymentRefused(_l("Jumlah pembayaran harus lebih dari nol."), field="amount")
+    if paid_on > today_local():
+        raise PaymentRefused(_l("Tanggal SP2D tidak boleh di masa depan."), field="paid_on")
+    invoice = get_invoice_or_404(invoice_id)
+    # Guarded: the paid amount moves only if it stays within what is payable.
+    moved = db.session.execute(
+        update(GovInvoice)
+        .where(
+            GovInvoice.id == invoice.id,
+            GovInvoice.status == InvoiceStatus.OPEN.value,
+            GovInvoice.paid_amount + amount <= GovInvoice.payable_amount,
+        )
+        .values(paid_amount=GovInvoice.paid_amount + amount)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(invoice)
+    if moved != 1:
+        raise PaymentRefused(
+            _l(
+                "Pembayaran melebihi sisa tagihan (%(left)s).",
+                left=_format(invoice.outstanding_amount),
+            ),
+            field="amount",
+        )
+    payment = GovPayment(
+        invoice_id=invoice.id,
+        method=method.value,
+        amount=amount,
+        reference=reference[:120],
+        paid_on=paid_on,
+        recorded_by_id=admin.id if admin else None,
+    )
+    db.session.add(payment)
+    db.session.flush()
+    order = db.session.get(Order, invoice.order_id)
+    assert order is not None
+    live = [p for p in order.parts if p.status != PartStatus.CANCELLED.value]
+    ledger.record_settlement(payment.id, live, amount)
+    if invoice.paid_amount == invoice.payable_amount:
+        db.session.execute(
+            update(GovInvoice)
+            .where(GovInvoice.id == invoice.id, GovInvoice.status == InvoiceStatus.OPEN.value)
+            .values(status=InvoiceStatus.PAID.value, paid_at=now_utc())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(invoice)
+        order_services.move_order(
+            order,
+            OrderStatus.PAID,
+            actor_kind="admin",
+            actor_id=admin.id if admin else None,
+            note=reference[:300],
+        )
+    db.session.flush()
+    return payment
+
+
+def _format(amount: int) -> str:
+    from marketplace.money import format_rupiah
+
+    return format_rupiah(amount)
+
+
+@dataclass
+class Outstanding:
+    invoice: GovInvoice
+    order: Order
+    quote: Quote
+    age_days: int
+
+
+def outstanding_invoices() -> list[Outstanding]:
+    """Open invoices, oldest first, with how many days they have waited."""
+    rows = db.session.execute(
+        select(GovInvoice, Order, Quote)
+        .join(Order, Order.id == GovInvoice.order_id)
+        .join(Quote, Quote.id == Order.quote_id)
+        .where(GovInvoice.status == InvoiceStatus.OPEN.value)
+        .options(selectinload(Quote.institution), selectinload(GovInvoice.document))
+        .order_by(GovInvoice.issued_at, GovInvoice.id)
+    ).all()
+    today = today_local()
+    return [
+        Outstanding(
+            invoice,
+            order,
+            quote,
+            (today - (invoice.issued_at + dt.timedelta(hours=8)).date()).days,
+        )
+        for invoice, order, quote in rows
+    ]
+
+
+# -- the office's government card (KKP/KKPD), through the checkout's payment gateway ------
+
+
+def start_card_payment(order_id: int, user: User, gateway) -> tuple[object, str]:
+    """Open a card payment of what is outstanding; a reload finds the open one.
+
+    Returns the payment and where the office pays: the gateway's page (Stripe
+    Checkout), or "" to pay on ours ("Mode uji"). The gateway's answer comes back
+    through the checkout's webhook, which hands a government order's payment to
+    :func:`record_card_payment`.
+    """
+    from marketplace.payments import services as payments
+    from marketplace.payments.gateway import GatewayError, Line
+    from marketplace.payments.models import Payment, PaymentStatus
+
+    order = get_gov_order_for_officer_or_404(order_id, user)
+    invoice = invoice_of(order.id)
+    if invoice is None or invoice.status != InvoiceStatus.OPEN.value:
+        raise GovOrderError(_l("Belum ada tagihan terbuka untuk dibayar."))
+    open_payment = db.session.scalar(
+        select(Payment)
+        .where(
+            Payment.order_id == order.id,
+            Payment.status == PaymentStatus.PENDING.value,
+            Payment.amount == invoice.outstanding_amount,
+        )
+        .order_by(Payment.id.desc())
+    )
+    if open_payment is not None:
+        if not gateway.hosted:
+            return open_payment, ""
+        try:
+            intent = gateway.retrieve_intent(open_payment.intent_id)
+        except GatewayError as error:
+            raise GovOrderError(
+                _l("Pembayaran belum bisa dimulai. Coba lagi sebentar lagi.")
+            ) from error
+        if intent.redirect_url and intent.status == "open":
+            return open_payment, intent.redirect_url
+        # that page can no longer be paid (expired): open the next attempt
+    attempts = db.session.scalar(
+        select(func.count()).select_from(Payment).where(Payment.order_id == order.id)
+    )
+    back = url_for("institutions.gov_order", order_id=order.id, _external=True)
+    attempt = payments.NewAttempt(
+        order_id=order.id,
+        amount=invoice.outstanding_amount,
+        email=user.email or order.contact_email,
+        idempotency_key=f"gov-invoice-{invoice.id}-attempt-{(attempts or 0) + 1}",
+        # on Stripe Checkout the office sees the invoice as one line
+        lines=(
+            Line(
+                gettext("Tagihan %(number)s", number=invoice.document.number),
+                invoice.outstanding_amount,
+            ),
+        ),
+        success_url=back,
+        cancel_url=back,
+    )
+    intent = payments.create_intent(attempt, gateway)
+    payment = payments.record_payment(attempt, intent, gateway.name)
+    return payment, intent.redirect_url if gateway.hosted else ""
+
+
+def record_card_payment(order: Order, payment) -> bool:
+    """A card payment of a government order succeeded: it pays the invoice like a transfer.
+
+    False when the invoice no longer owes that much (the caller gives the money back).
+    """
+    invoice = invoice_of(order.id)
+    if invoice is None:
+        return False
+    try:
+        with db.session.begin_nested():
+            record_payment(
+                invoice.id,
+                None,
+                amount=payment.amount,
+                reference=payment.intent_id,
+                paid_on=today_local(),
+                method=PaymentMethod.CARD,
+            )
+    except PaymentRefused:
+        return False
+    return True

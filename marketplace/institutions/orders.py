@@ -1,0 +1,684 @@
+"""A protocol office's order: an approved quote made into an ``Order`` with one part per
+household, confirmed or declined by each household, made, packed, delivered, received.
+
+A government order is a normal :class:`~marketplace.orders.models.Order` whose
+``quote_id`` names the quotation: the households' inbox, the ledger and the reports
+see it like any other. It is ``invoiced``: paid after delivery, against the invoice.
+Functions flush and never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from marketplace.accounts.models import User
+from marketplace.catalog.models import Product
+from marketplace.catalog.services import today_local
+from marketplace.db import db, now_utc
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.institutions.models import (
+    CapacityHold,
+    Document,
+    GovPart,
+    Quote,
+    ReceivedLine,
+)
+from marketplace.institutions.settings import setting
+from marketplace.mail import send_mail
+from marketplace.orders.models import (
+    PART_MOVES,
+    Delivery,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderPart,
+    OrderStatus,
+    PartStatus,
+)
+from marketplace.payouts import services as payouts
+from marketplace.sellers.models import Seller
+
+KALTARA = "Kalimantan Utara"
+
+
+class GovOrderError(MarketplaceError):
+    status_code = 409
+
+
+# -- approval → order ---------------------------------------------------------------------
+
+
+def _record(
+    order: Order,
+    part: OrderPart | None,
+    from_status: str | None,
+    to_status: str,
+    actor: User | None,
+    actor_kind: str,
+    note: str = "",
+) -> None:
+    db.session.add(
+        OrderEvent(
+            order_id=order.id,
+            part_id=part.id if part else None,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=actor.id if actor else None,
+            actor_kind=actor_kind,
+            note=note[:300],
+        )
+    )
+
+
+def confirm_deadline(delivery_date: dt.date, products: list[Product]) -> dt.date:
+    """The day a household must answer by: some days before it must start making the goods.
+
+    Never before tomorrow, so a household always has a day to answer.
+    """
+    longest = max((p.lead_time_days for p in products), default=0)
+    start = delivery_date - dt.timedelta(days=longest)
+    deadline = start - dt.timedelta(days=setting("GOV_CONFIRM_DAYS_BEFORE_PRODUCTION"))
+    return max(deadline, today_local() + dt.timedelta(days=1))
+
+
+def _take_stock_for(product: Product, quantity: int, name: str) -> None:
+    """Goods from stock leave the stock now; made-to-order goods keep their hold.
+
+    A made-to-order hold already stands until the delivery date and counts
+    against the household's production days, so it is the capacity taken.
+    A stock hold is turned into taken stock with one guarded UPDATE, once.
+    """
+    if product.is_made_to_order:
+        return
+    result = db.session.execute(
+        update(Product)
+        .where(Product.id == product.id, Product.stock >= quantity)
+        .values(stock=Product.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise GovOrderError(
+            _l(
+                "Stok %(name)s tidak cukup lagi. Kembalikan penawaran agar staf menggantinya.",
+                name=name,
+            )
+        )
+
+
+def _release_stock_holds(quote_id: int, product_ids: list[int]) -> None:
+    if not product_ids:
+        return
+    db.session.execute(
+        update(CapacityHold)
+        .where(
+            CapacityHold.quote_id == quote_id,
+            CapacityHold.product_id.in_(product_ids),
+            CapacityHold.released_at.is_(None),
+        )
+        .values(released_at=now_utc())
+    )
+
+
+def _new_part(
+    order: Order, seller: Seller, lines: list[tuple[Product, int, int, str]]
+) -> OrderPart:
+    """A part for ``seller`` with (product, quantity, unit price, name) lines."""
+    part = OrderPart(
+        seller_id=seller.id,
+        shop_name=seller.shop_name,
+        status=PartStatus.NEW.value,
+        items_amount=sum(quantity * price for _p, quantity, price, _n in lines),
+        shipping_amount=0,
+        weight_grams=sum(p.weight_grams * quantity for p, quantity, _pr, _n in lines),
+        commission_rate_bp=payouts.commission_rate_bp(p for p, *_rest in lines),
+    )
+    for product, quantity, price, name in lines:
+        part.lines.append(
+            OrderLine(
+                product_id=product.id,
+                product_name=name,
+                unit=product.unit,
+                unit_price_amount=price,
+                quantity=quantity,
+                line_amount=price * quantity,
+            )
+        )
+    order.parts.append(part)
+    return part
+
+
+def create_order_from_quote(quote: Quote, actor: User) -> Order:
+    """The approved quote becomes an invoiced order, one part per household.
+
+    Lines are the quote's lines times the box count, at the quoted prices. Goods
+    from stock are taken from stock now; made-to-order goods stay held until the
+    delivery date. Called in the approval's transaction; a second call finds the order.
+    """
+    existing = db.session.scalar(select(Order).where(Order.quote_id == quote.id))
+    if existing is not None:
+        return existing
+    by_seller: dict[int, list] = defaultdict(list)
+    sellers: dict[int, Seller] = {}
+    for line in quote.lines:
+        by_seller[line.seller_id].append(line)
+        sellers[line.seller_id] = line.seller
+    officer = quote.created_by
+    end_of_delivery = dt.datetime.combine(
+        quote.delivery_date + dt.timedelta(days=1), dt.time(), dt.UTC
+    )
+    order = Order(
+        checkout_key=f"quote-{quote.id}",
+        buyer_id=officer.id,
+        status=OrderStatus.INVOICED.value,
+        contact_name=f"{officer.name} ({quote.institution.unit})"[:120],
+        contact_email=officer.email or setting("MARKETPLACE_EMAIL"),
+        contact_whatsapp=officer.phone or "",
+        delivery=Delivery.SHIP.value,
+        province=KALTARA,
+        city="",
+        street=quote.delivery_place[:300],
+        items_amount=0,
+        shipping_amount=0,
+        total_amount=0,
+        expires_at=end_of_delivery,
+        quote_id=quote.id,
+    )
+    db.session.add(order)
+    stock_products: list[int] = []
+    parts: list[tuple[OrderPart, list[Product]]] = []
+    for seller_id in sorted(by_seller):
+        lines = by_seller[seller_id]
+        products = [line.product for line in lines]
+        part = _new_part(
+            order,
+            sellers[seller_id],
+            [(ln.product, ln.quantity, ln.unit_price_amount, ln.product_name) for ln in lines],
+        )
+        parts.append((part, products))
+        for line in sorted(lines, key=lambda ln: ln.product_id):
+            _take_stock_for(line.product, line.quantity, line.product_name)
+            if not line.product.is_made_to_order:
+                stock_products.append(line.product_id)
+    shipping = split_evenly(quote.shipping_amount, len(parts))
+    for (part, _products), amount in zip(parts, shipping, strict=True):
+        part.shipping_amount = amount
+    _total(order)
+    db.session.flush()
+    _release_stock_holds(quote.id, stock_products)
+    _record(order, None, None, OrderStatus.INVOICED.value, actor, "officer", quote.number or "")
+    for part, products in parts:
+        deadline = confirm_deadline(quote.delivery_date, products)
+        db.session.add(GovPart(part_id=part.id, order_id=order.id, confirm_by=deadline))
+        _record(order, part, None, PartStatus.NEW.value, actor, "officer")
+        _tell_household(order, part, quote, deadline)
+    db.session.flush()
+    return order
+
+
+def split_evenly(total: int, count: int) -> list[int]:
+    if count == 0:
+        return []
+    return payouts.split_largest_remainder(total, [1] * count)
+
+
+def _total(order: Order) -> None:
+    live = [p for p in order.parts if p.status != PartStatus.CANCELLED.value]
+    order.items_amount = sum(p.items_amount for p in live)
+    order.shipping_amount = sum(p.shipping_amount for p in live)
+    order.total_amount = order.items_amount + order.shipping_amount
+
+
+def _tell_household(order: Order, part: OrderPart, quote: Quote, deadline: dt.date) -> None:
+    owner = part.seller.user
+    if not owner or not owner.email:
+        return
+    with force_locale("id"):
+        _ask_household(order, part, quote, deadline, owner.email)
+
+
+def _ask_household(order, part, quote, deadline, email: str) -> None:
+    items = "\n".join(f"- {line.quantity} x {line.product_name}" for line in part.lines)
+    send_mail(
+        email,
+        _("Pesanan instansi %(n)s: mohon konfirmasi", n=order.number),
+        _(
+            "%(unit)s memesan untuk %(event)s, diantar %(day)s ke %(place)s:",
+            unit=quote.institution.unit,
+            event=quote.event_name,
+            day=quote.delivery_date.isoformat(),
+            place=quote.delivery_place,
+        )
+        + "\n"
+        + items
+        + "\n\n"
+        + _(
+            "Konfirmasi atau tolak paling lambat %(day)s di kotak pesanan toko Anda.",
+            day=deadline.isoformat(),
+        )
+        + "\n",
+    )
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def get_gov_order_for_officer_or_404(order_id: int, user: User) -> Order:
+    """A government order of the officer's institution; anyone else's is not found."""
+    from marketplace.institutions.services import membership_of
+
+    member = membership_of(user)
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.id == order_id, Order.quote_id.is_not(None))
+        .options(
+            selectinload(Order.parts).selectinload(OrderPart.lines),
+            selectinload(Order.parts).joinedload(OrderPart.seller),
+            selectinload(Order.events),
+        )
+    )
+    if order is None or member is None:
+        raise NotFound(_l("Pesanan tidak ditemukan."))
+    quote = db.session.get(Quote, order.quote_id)
+    if quote is None or quote.institution_id != member.institution_id:
+        raise NotFound(_l("Pesanan tidak ditemukan."))
+    return order
+
+
+def order_of_quote(quote_id: int) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.quote_id == quote_id))
+
+
+def gov_parts_of(order: Order) -> dict[int, GovPart]:
+    rows = db.session.scalars(select(GovPart).where(GovPart.order_id == order.id))
+    return {row.part_id: row for row in rows}
+
+
+def gov_part_of(part: OrderPart) -> GovPart | None:
+    return db.session.scalar(select(GovPart).where(GovPart.part_id == part.id))
+
+
+def received_of(order: Order) -> dict[int, int]:
+    """{order line id: quantity received} for what the officer has confirmed."""
+    part_ids = [p.id for p in order.parts]
+    rows = db.session.scalars(select(ReceivedLine).where(ReceivedLine.part_id.in_(part_ids)))
+    return {row.order_line_id: row.quantity_received for row in rows}
+
+
+# -- the household's answer and progress --------------------------------------------------
+
+
+def _gov_part_for_seller(part_id: int, seller_id: int) -> tuple[OrderPart, GovPart]:
+    part = db.session.scalar(
+        select(OrderPart)
+        .where(OrderPart.id == part_id, OrderPart.seller_id == seller_id)
+        .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
+    )
+    gov = gov_part_of(part) if part is not None else None
+    if part is None or gov is None:
+        raise NotFound(_l("Pesanan tidak ditemukan."))
+    return part, gov
+
+
+def move_part(
+    part: OrderPart, to: PartStatus, actor: User | None, actor_kind: str, note: str = ""
+) -> None:
+    """One allowed step, guarded in the database; a lost race is refused, never repeated."""
+    current = PartStatus(part.status)
+    if to not in PART_MOVES[current]:
+        raise GovOrderError(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+    result = db.session.execute(
+        update(OrderPart)
+        .where(OrderPart.id == part.id, OrderPart.status == current.value)
+        .values(status=to.value)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(part)
+    if result.rowcount != 1:
+        raise GovOrderError(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+    _record(part.order, part, current.value, to.value, actor, actor_kind, note)
+    db.session.flush()
+
+
+def _before_deadline(gov: GovPart) -> None:
+    if today_local() > gov.confirm_by:
+        raise GovOrderError(
+            _l(
+                "Batas konfirmasi sudah lewat (%(day)s). Hubungi staf protokol instansi.",
+                day=gov.confirm_by.isoformat(),
+            )
+        )
+
+
+def confirm_part(part_id: int, seller_id: int, user: User) -> OrderPart:
+    """The household will make its part: by the deadline, once."""
+    part, gov = _gov_part_for_seller(part_id, seller_id)
+    if part.status == PartStatus.ACCEPTED.value and gov.confirmed_at:
+        return part
+    _before_deadline(gov)
+    move_part(part, PartStatus.ACCEPTED, user, "seller", _("dikonfirmasi"))
+    gov.confirmed_at = now_utc()
+    db.session.flush()
+    return part
+
+
+def decline_part(part_id: int, seller_id: int, user: User, reason: str) -> OrderPart:
+    """The household cannot make it: the part is cancelled and the officer is told why."""
+    part, gov = _gov_part_for_seller(part_id, seller_id)
+    reason = reason.strip()
+    if not reason:
+        raise GovOrderError(_l("Tulis alasan penolakan."), field="reason")
+    _before_deadline(gov)
+    move_part(part, PartStatus.CANCELLED, user, "seller", reason)
+    gov.declined_at = now_utc()
+    gov.decline_reason = reason[:1000]
+    _give_back(part)
+    _total(part.order)
+    quote = db.session.get(Quote, part.order.quote_id)
+    if quote is not None and quote.created_by.email:
+        _tell_officer_of_decline(quote, part, reason)
+    db.session.flush()
+    return part
+
+
+def _tell_officer_of_decline(quote: Quote, part: OrderPart, reason: str) -> None:
+    with force_locale("id"):
+        send_mail(
+            quote.created_by.email,
+            _(
+                "%(shop)s menolak bagiannya di pesanan %(n)s",
+                shop=part.shop_name,
+                n=part.order.number,
+            ),
+            _("Alasan: %(reason)s", reason=reason)
+            + "\n\n"
+            + _("Buka pesanan di menu Protokol untuk mengganti produknya dengan pilihan lain.")
+            + "\n",
+        )
+
+
+def _give_back(part: OrderPart) -> None:
+    """A declined part's stock returns and its made-to-order holds end."""
+    quote_id = part.order.quote_id
+    for line in part.lines:
+        product = db.session.get(Product, line.product_id) if line.product_id else None
+        if product is None:
+            continue
+        if product.is_made_to_order:
+            db.session.execute(
+                update(CapacityHold)
+                .where(
+                    CapacityHold.quote_id == quote_id,
+                    CapacityHold.product_id == product.id,
+                    CapacityHold.released_at.is_(None),
+                )
+                .values(released_at=now_utc())
+            )
+        else:
+            db.session.execute(
+                update(Product)
+                .where(Product.id == product.id)
+                .values(stock=Product.stock + line.quantity)
+                .execution_options(synchronize_session=False)
+            )
+
+
+#: what a household marks on its phone, and the status it moves the part to
+HOUSEHOLD_STEPS: dict[str, PartStatus] = {
+    "produced": PartStatus.PRODUCED,
+    "packed": PartStatus.PACKED,
+    "delivered": PartStatus.DELIVERED,
+}
+
+
+def mark_progress(part_id: int, seller_id: int, user: User, step: str) -> OrderPart:
+    """Made, packed (its surat jalan is issued), delivered at the place of delivery."""
+    from marketplace.institutions import documents
+
+    part, _gov = _gov_part_for_seller(part_id, seller_id)
+    to = HOUSEHOLD_STEPS.get(step)
+    if to is None:
+        raise GovOrderError(_l("Langkah ini tidak dikenal."))
+    move_part(part, to, user, "seller")
+    if to is PartStatus.PACKED:
+        documents.issue_delivery_note(part, user)
+    return part
+
+
+# -- the officer: replacing a declined household, and what arrived ------------------------
+
+
+@dataclass
+class Replacement:
+    line: OrderLine
+    product: Product | None
+    options: list[Product]
+
+
+def replacement_options(order: Order, part: OrderPart) -> list[Replacement]:
+    """For each line of a declined part, the builder's proposals that still fit."""
+    from marketplace.institutions.services import find_alternatives
+
+    quote = db.session.get(Quote, order.quote_id)
+    taken = {p.seller_id for p in order.parts if p.status != PartStatus.CANCELLED.value}
+    found = []
+    for line in part.lines:
+        product = db.session.get(Product, line.product_id) if line.product_id else None
+        options = []
+        if product is not None and quote is not None:
+            options = [
+                alt
+                for alt in find_alternatives(product, line.quantity, quote.delivery_date, limit=5)
+                if alt.seller_id not in taken
+            ]
+        found.append(Replacement(line, product, options))
+    return found
+
+
+def is_unanswered(part: OrderPart, gov: GovPart) -> bool:
+    """A household that let its deadline pass without an answer."""
+    return part.status == PartStatus.NEW.value and today_local() > gov.confirm_by
+
+
+def replaceable(part: OrderPart, gov: GovPart | None) -> bool:
+    if gov is None or gov.replaced_by_part_id:
+        return False
+    return part.status == PartStatus.CANCELLED.value or is_unanswered(part, gov)
+
+
+def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int]) -> OrderPart:
+    """Give a declined part's lines to other households' products ({line id: product id})."""
+    from marketplace.institutions.services import _lock_products, place_line_hold
+
+    order = get_gov_order_for_officer_or_404(order_id, user)
+    part = next((p for p in order.parts if p.id == part_id), None)
+    if part is None:
+        raise NotFound(_l("Pesanan tidak ditemukan."))
+    gov = gov_part_of(part)
+    if gov is not None and is_unanswered(part, gov):
+        # Silence past the deadline counts as a decline: the goods go to someone else.
+        move_part(part, PartStatus.CANCELLED, user, "officer", _("tidak dijawab sampai batas"))
+        gov.declined_at = now_utc()
+        _give_back(part)
+        _total(order)
+    if part.status != PartStatus.CANCELLED.value or gov is None or gov.replaced_by_part_id:
+        raise GovOrderError(_l("Hanya bagian yang ditolak penjual yang dapat diganti."))
+    allowed = {r.line.id: {o.id: o for o in r.options} for r in replacement_options(order, part)}
+    picked: dict[int, list[tuple[Product, int, int, str]]] = defaultdict(list)
+    for line in part.lines:
+        product = allowed.get(line.id, {}).get(choices.get(line.id, 0))
+        if product is None:
+            raise GovOrderError(
+                _l("Pilih pengganti untuk %(name)s.", name=line.product_name), field="lines"
+            )
+        picked[product.seller_id].append(
+            (product, line.quantity, product.price_amount, product.name)
+        )
+    if len(picked) != 1:
+        raise GovOrderError(
+            _l("Pilih pengganti dari satu rumah tangga untuk satu bagian."), field="lines"
+        )
+    quote = db.session.get(Quote, order.quote_id)
+    assert quote is not None
+    ((seller_id, lines),) = picked.items()
+    _lock_products([p.id for p, *_r in lines])
+    seller = db.session.get(Seller, seller_id)
+    new = _new_part(order, seller, lines)
+    new.shipping_amount = part.shipping_amount
+    db.session.flush()
+    for product, quantity, _price, name in lines:
+        _take_stock_for(product, quantity, name)
+        if product.is_made_to_order:
+            place_line_hold(quote, product, quantity)
+    _total(order)
+    products = [p for p, *_r in lines]
+    deadline = confirm_deadline(quote.delivery_date, products)
+    db.session.add(GovPart(part_id=new.id, order_id=order.id, confirm_by=deadline))
+    gov.replaced_by_part_id = new.id
+    _record(
+        order,
+        new,
+        None,
+        PartStatus.NEW.value,
+        user,
+        "officer",
+        _("pengganti %(shop)s", shop=part.shop_name),
+    )
+    _tell_household(order, new, quote, deadline)
+    db.session.flush()
+    return new
+
+
+def confirm_receipt(
+    order_id: int, part_id: int, user: User, quantities: dict[int, int], note: str = ""
+) -> OrderPart:
+    """The officer counts what arrived from one household, per line; shortfalls are kept."""
+    order = get_gov_order_for_officer_or_404(order_id, user)
+    part = next((p for p in order.parts if p.id == part_id), None)
+    if part is None:
+        raise NotFound(_l("Pesanan tidak ditemukan."))
+    gov = gov_part_of(part)
+    assert gov is not None
+    if gov.received_at is not None:
+        raise GovOrderError(_l("Penerimaan bagian ini sudah dicatat."))
+    if part.status not in (PartStatus.PACKED.value, PartStatus.DELIVERED.value):
+        raise GovOrderError(_l("Bagian ini belum dikirim oleh penjual."))
+    for line in part.lines:
+        received = quantities.get(line.id)
+        if received is None or not 0 <= received <= line.quantity:
+            raise GovOrderError(
+                _l(
+                    "Jumlah diterima untuk %(name)s antara 0 dan %(n)s.",
+                    name=line.product_name,
+                    n=line.quantity,
+                ),
+                field="quantities",
+            )
+    if part.status == PartStatus.PACKED.value:
+        move_part(part, PartStatus.DELIVERED, user, "officer", _("diterima staf"))
+    for line in part.lines:
+        db.session.add(
+            ReceivedLine(
+                order_line_id=line.id, part_id=part.id, quantity_received=quantities[line.id]
+            )
+        )
+    short = [
+        f"{line.product_name}: {line.quantity - quantities[line.id]}"
+        for line in part.lines
+        if quantities[line.id] < line.quantity
+    ]
+    gov.received_at = now_utc()
+    gov.received_by_id = user.id
+    gov.received_note = note.strip()[:1000]
+    _record(
+        order,
+        part,
+        PartStatus.DELIVERED.value,
+        "received",
+        user,
+        "officer",
+        (_("kurang %(lines)s", lines="; ".join(short)) if short else _("lengkap")),
+    )
+    db.session.flush()
+    return part
+
+
+# -- the timeline -------------------------------------------------------------------------
+
+
+@dataclass
+class Moment:
+    at: dt.datetime
+    actor: User | None
+    subject: str
+    from_status: str | None
+    to_status: str
+    why: str = ""
+
+
+def timeline(quote: Quote, order: Order | None) -> list[Moment]:
+    """Every move of the quote, the order, its parts and its documents, in time order."""
+    moments = [
+        Moment(e.created_at, e.actor, quote.number or "", e.from_status, e.to_status, e.reason)
+        for e in quote.events
+    ]
+    mine = Document.quote_id == quote.id
+    if order is not None:
+        mine = or_(mine, Document.order_id == order.id)
+    documents = list(
+        db.session.scalars(
+            select(Document)
+            .where(mine)
+            .options(joinedload(Document.issued_by))
+            .order_by(Document.id)
+        ).unique()
+    )
+    by_id = {d.id: d for d in documents}
+    for doc in documents:
+        moments.append(Moment(doc.issued_at, doc.issued_by, doc.number, None, "issued", ""))
+        if doc.replaces_id and doc.replaces_id in by_id:
+            old = by_id[doc.replaces_id]
+            moments.append(
+                Moment(
+                    doc.issued_at,
+                    doc.issued_by,
+                    old.number,
+                    "issued",
+                    "replaced",
+                    doc.reason or doc.number,
+                )
+            )
+    if order is not None:
+        events = list(
+            db.session.scalars(
+                select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+            )
+        )
+        actors = {
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(User.id.in_([e.actor_id for e in events if e.actor_id]))
+            )
+        }
+        shops = {p.id: p.shop_name for p in order.parts}
+        for e in events:
+            subject = shops.get(e.part_id, "") if e.part_id else order.number
+            moments.append(
+                Moment(
+                    e.created_at,
+                    actors.get(e.actor_id),
+                    subject,
+                    e.from_status,
+                    e.to_status,
+                    e.note,
+                )
+            )
+    moments.sort(key=lambda m: m.at)
+    return moments

@@ -1,0 +1,212 @@
+"""The ledger of government orders: money owed by a treasury, advanced, then settled.
+
+A government order is not paid up front. At the signed handover record (BAST)
+each household part is recorded as owed by the treasury (``government_receivable``),
+split into the platform's commission, the household's share and its shipping, as
+a card payment would be. PPh 22 that the treasurer will keep back from the
+household's share is the government's (``government_pph22``), not unpaid money.
+
+When advancing is on (``GOV_ADVANCE_TO_HOUSEHOLDS``), the household's money
+becomes available at once: the platform advances it, and the part of the claim
+that the platform has funded moves from ``government_receivable`` to
+``platform_advance``. Each SP2D payment is spread over the parts still owed and
+settles first the platform's advance, then the rest; without the advance the
+household's money becomes available when its part is paid in full.
+
+Every event is written through :func:`marketplace.payouts.services.write_event`:
+it sums to zero, it is keyed, and writing it twice adds nothing. Functions flush
+and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from marketplace.db import db
+from marketplace.orders.models import OrderPart
+from marketplace.payouts.models import Account, LedgerEntry
+from marketplace.payouts.services import (
+    Leg,
+    commission_split,
+    split_largest_remainder,
+    write_event,
+)
+
+
+@dataclass(frozen=True)
+class PartBill:
+    """What the treasury owes for one household part, from the officer's confirmation."""
+
+    part: OrderPart
+    #: whole rupiah: the goods that arrived
+    goods_amount: int
+    shipping_amount: int
+    #: PPN of a VAT-registered household: it remits it itself, so it is the household's
+    ppn_amount: int = 0
+    #: PPh 22 the treasurer withholds from this household's share
+    pph22_amount: int = 0
+    #: the printed cards (the platform's), carried on one part of the order
+    card_amount: int = 0
+
+    @property
+    def gross_amount(self) -> int:
+        return self.goods_amount + self.shipping_amount + self.ppn_amount + self.card_amount
+
+
+def advance_enabled() -> bool:
+    return bool(current_app.config.get("GOV_ADVANCE_TO_HOUSEHOLDS", True))
+
+
+def _sums(part_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.order_part_id == part_id)
+        .group_by(LedgerEntry.account)
+    )
+    return {account: int(total) for account, total in rows}
+
+
+def record_handover(bills: Sequence[PartBill]) -> int:
+    """The BAST is signed: what each part is owed, and (when on) the platform's advance.
+
+    Returns how many events were written.
+    """
+    written = 0
+    for bill in bills:
+        part = bill.part
+        commission, share = commission_split(bill.goods_amount, part.commission_rate_bp)
+        household = share + bill.ppn_amount - bill.pph22_amount
+        legs: list[Leg] = [
+            (Account.GOVERNMENT_RECEIVABLE, -bill.gross_amount),
+            (Account.PLATFORM_COMMISSION, commission + bill.card_amount),
+            (Account.GOVERNMENT_PPH22, bill.pph22_amount),
+            (Account.SELLER_PENDING, household),
+            (Account.SHIPPING, bill.shipping_amount),
+        ]
+        if bill.gross_amount == 0:
+            continue
+        written += write_event(f"gov-part-{part.id}-bast", part, legs)
+        if advance_enabled():
+            written += _make_available(part, f"gov-part-{part.id}-advance", advance=True)
+    return written
+
+
+def _make_available(part: OrderPart, event_key: str, *, advance: bool) -> bool:
+    """What is pending for the part becomes available; funded by the platform if ``advance``."""
+    sums = _sums(part.id)
+    pending = sums.get(Account.SELLER_PENDING.value, 0)
+    shipping = sums.get(Account.SHIPPING.value, 0)
+    amount = pending + shipping
+    if amount <= 0:
+        return False
+    legs: list[Leg] = [
+        (Account.SELLER_PENDING, -pending),
+        (Account.SHIPPING, -shipping),
+        (Account.SELLER_AVAILABLE, amount),
+    ]
+    if advance:
+        # The platform now carries this much of the treasury's debt itself.
+        legs += [(Account.GOVERNMENT_RECEIVABLE, amount), (Account.PLATFORM_ADVANCE, -amount)]
+    return write_event(event_key, part, legs)
+
+
+def cash_due(part: OrderPart) -> int:
+    """What the treasury still has to transfer for a part (its debt less PPh 22)."""
+    sums = _sums(part.id)
+    owed = -(
+        sums.get(Account.GOVERNMENT_RECEIVABLE.value, 0)
+        + sums.get(Account.PLATFORM_ADVANCE.value, 0)
+    )
+    return max(owed - sums.get(Account.GOVERNMENT_PPH22.value, 0), 0)
+
+
+def record_settlement(payment_id: int, parts: Sequence[OrderPart], amount: int) -> int:
+    """An SP2D (or card) payment of ``amount`` arrived: spread it over what the parts owe.
+
+    Each part's slice repays the platform's advance first, then the rest of the
+    treasury's debt. A part paid in full has its PPh 22 closed (the treasurer
+    deposited it) and, without an advance, its money made available.
+    """
+    dues = [cash_due(part) for part in parts]
+    if amount > sum(dues):
+        raise ValueError("a settlement larger than what is owed")
+    slices = split_largest_remainder(amount, dues) if sum(dues) else [0] * len(parts)
+    written = 0
+    for part, due, cash in zip(parts, dues, slices, strict=True):
+        if cash <= 0:
+            continue
+        sums = _sums(part.id)
+        advanced = -sums.get(Account.PLATFORM_ADVANCE.value, 0)
+        repay = min(cash, max(advanced, 0))
+        legs: list[Leg] = [
+            (Account.BUYER_FUNDS, -cash),
+            (Account.PLATFORM_ADVANCE, repay),
+            (Account.GOVERNMENT_RECEIVABLE, cash - repay),
+        ]
+        written += write_event(f"gov-payment-{payment_id}-part-{part.id}", part, legs)
+        if cash == due:
+            written += _close_part(part)
+    return written
+
+
+def _close_part(part: OrderPart) -> int:
+    written = 0
+    pph22 = _sums(part.id).get(Account.GOVERNMENT_PPH22.value, 0)
+    if pph22:
+        legs: list[Leg] = [
+            (Account.GOVERNMENT_PPH22, -pph22),
+            (Account.GOVERNMENT_RECEIVABLE, pph22),
+        ]
+        written += write_event(f"gov-part-{part.id}-pph22-deposited", part, legs)
+    if not advance_enabled():
+        written += _make_available(part, f"gov-part-{part.id}-settled", advance=False)
+    return written
+
+
+@dataclass(frozen=True)
+class GovernmentPosition:
+    """The platform's position on government orders, for the admin."""
+
+    owed: int
+    advanced: int
+    pph22_withheld: int
+
+
+def position() -> GovernmentPosition:
+    rows = dict(
+        db.session.execute(
+            select(LedgerEntry.account, func.sum(LedgerEntry.amount))
+            .where(
+                LedgerEntry.account.in_(
+                    [
+                        Account.GOVERNMENT_RECEIVABLE.value,
+                        Account.PLATFORM_ADVANCE.value,
+                        Account.GOVERNMENT_PPH22.value,
+                    ]
+                )
+            )
+            .group_by(LedgerEntry.account)
+        ).all()
+    )
+    return GovernmentPosition(
+        owed=-int(rows.get(Account.GOVERNMENT_RECEIVABLE.value) or 0),
+        advanced=-int(rows.get(Account.PLATFORM_ADVANCE.value) or 0),
+        pph22_withheld=int(rows.get(Account.GOVERNMENT_PPH22.value) or 0),
+    )
+
+
+def part_entries(part_ids: Sequence[int]) -> list[LedgerEntry]:
+    """The ledger entries of a government order's parts, oldest first."""
+    if not part_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.order_part_id.in_(list(part_ids)))
+            .order_by(LedgerEntry.id)
+        )
+    )
