@@ -25,8 +25,8 @@ from bench.common import SECRET_KEY, gunicorn, log, median, percentile, scratch
 from bench.common import scratch_app as make_app
 from bench.scale import SERVER, _admin
 
-BUYERS = int(os.environ.get("BENCH_CHECKOUT_BUYERS", "100"))
-UNITS = int(os.environ.get("BENCH_CHECKOUT_UNITS", "20"))
+BUYERS = int(os.environ.get("BENCH_CHECKOUT_BUYERS", "200"))
+UNITS = int(os.environ.get("BENCH_CHECKOUT_UNITS", "50"))
 WORKERS = int(os.environ.get("BENCH_CHECKOUT_WORKERS", "4"))
 #: Contact and a Tarakan address that pass the checkout's checks (as tests/factories.py).
 DETAILS = {

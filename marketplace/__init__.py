@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.payments.views import bp as payments_bp
     from marketplace.payouts.views import bp as payouts_bp
     from marketplace.pkk.views import bp as pkk_bp
+    from marketplace.reviews.views import bp as reviews_bp
     from marketplace.sellers.views import bp as sellers_bp
     from marketplace.site import bp as site_bp
 
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         payments_bp,
         payouts_bp,
         institutions_bp,
+        reviews_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -7,8 +7,11 @@ from sqlalchemy import delete, select, update
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, OrderStatus
-from marketplace.payments.models import Payment, WebhookEvent
+from marketplace.pagecache import bump_catalog_version
+from marketplace.payments.models import Payment, Refund, WebhookEvent
 from marketplace.payouts.models import LedgerEntry
+from marketplace.reviews.models import Review
+from marketplace.sellers.models import Seller
 
 
 def purge_orders_of(email: str) -> None:
@@ -37,6 +40,9 @@ def _purge(session, email: str) -> None:
                     )
     ids = [order.id for order in orders]
     intents = select(Payment.intent_id).where(Payment.order_id.in_(ids))
+    _purge_reviews(session, ids)
+    payments = select(Payment.id).where(Payment.order_id.in_(ids))
+    session.execute(delete(Refund).where(Refund.payment_id.in_(payments)))
     session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(ids)))
     parts = select(OrderPart.id).where(OrderPart.order_id.in_(ids))
     session.execute(delete(OrderLine).where(OrderLine.part_id.in_(parts)))
@@ -52,3 +58,23 @@ def _purge(session, email: str) -> None:
     session.execute(delete(Payment).where(Payment.intent_id.in_(intents)))
     session.execute(delete(OrderPart).where(OrderPart.order_id.in_(ids)))
     session.execute(delete(Order).where(Order.id.in_(ids)))
+
+
+def _purge_reviews(session, order_ids: list[int]) -> None:
+    """Delete the orders' reviews, taking their stars back off products and shops."""
+    reviews = list(session.scalars(select(Review).where(Review.order_id.in_(order_ids))))
+    for review in reviews:
+        if review.hidden_at is not None:
+            continue
+        for model, key in ((Product, review.product_id), (Seller, review.seller_id)):
+            session.execute(
+                update(model)
+                .where(model.id == key)
+                .values(
+                    rating_sum=model.rating_sum - review.rating,
+                    rating_count=model.rating_count - 1,
+                )
+            )
+    session.execute(delete(Review).where(Review.order_id.in_(order_ids)))
+    if reviews:
+        bump_catalog_version(session)

@@ -384,3 +384,37 @@ def make_earning_seller(price: int = 100_000, *, seller: Seller | None = None) -
     move_part_for_seller(part.id, seller.id, "delivered", actor_id=actor)
     db.session.flush()
     return seller
+
+
+def deliver(part, *, pickup: bool = False) -> None:
+    """Move a paid part through its household's steps to delivered."""
+    from marketplace.orders.services import move_part_for_seller
+
+    steps = ["accept", "ready" if pickup else "ship", "delivered"]
+    for step in steps:
+        move_part_for_seller(
+            part.id,
+            part.seller_id,
+            step,
+            actor_id=part.seller.user_id,
+            courier="JNE",
+            tracking_number="JNE0001",
+        )
+
+
+def make_delivered_order(*lines, **details):
+    """A paid order whose every part has been delivered."""
+    order = make_paid_order(*lines, **details)
+    for part in order.parts:
+        deliver(part)
+    return order
+
+
+def make_review(product=None, *, rating: int = 5, body: str = "Renyah dan gurih.", **details):
+    """A buyer's review of a delivered product (a new one unless given)."""
+    from marketplace.reviews.services import write_review
+
+    product = product or make_product(stock=5)
+    order = make_delivered_order((product, 1), **details)
+    line = order.parts[0].lines[0]
+    return write_review(order, line.id, rating=rating, body=body, buyer_id=order.buyer_id)

@@ -126,6 +126,9 @@ class Product(db.Model):
     lead_time_days: Mapped[int] = mapped_column(default=0)
     #: made to order: how many the household can make in a day
     daily_capacity: Mapped[int | None]
+    #: visible reviews: the sum of their stars and how many, kept with each review
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
     #: from the create form; a repeated submit finds the product instead of making a second
     #: (a unique index rather than a constraint: SQLite adds one without rebuilding the table,
     #: which would drop the search triggers)

@@ -93,6 +93,13 @@ def product_detail(slug: str):
         product = services.get_public_product(slug)
     except NotFound:
         abort(404)
+    from marketplace.reviews.services import visible_reviews
+
+    # No query for a product nobody has reviewed (its count says so).
+    reviews = visible_reviews(product.id) if product.rating_count else []
     return render_template(
-        "catalog/product.html", product=product, more=services.more_from_seller(product)
+        "catalog/product.html",
+        product=product,
+        more=services.more_from_seller(product),
+        reviews=reviews,
     )

@@ -96,6 +96,11 @@ def _to_household(order: Order, part: OrderPart) -> None:
             *items,
             "",
             _("Terima dan siapkan di kotak pesanan toko Anda."),
+            *(
+                [_("Pembeli akan mengambil sendiri di rumah Anda.")]
+                if part.delivery == "pickup"
+                else []
+            ),
             _("WhatsApp pembeli: %(link)s", link=whatsapp_link(order.contact_whatsapp, greeting)),
         ]
     )
@@ -128,3 +133,28 @@ def _part_moved(order: Order, part: OrderPart, to_status: str) -> None:
     elif to_status == PartStatus.CANCELLED:
         lines = [_("Bagian pesanan dari %(shop)s dibatalkan.", shop=shop), contact]
         _to_buyer(order, _("Bagian pesanan #%(n)s dibatalkan", n=order.id), lines)
+
+
+def notify_refund(
+    order: Order, amount: int, *, reason: str = "", delivered_shops: list[str] | None = None
+) -> None:
+    """Tell the buyer that money is on its way back (queued: sent after the commit)."""
+    with force_locale("id"):
+        lines = [
+            _(
+                "Kami mengembalikan %(amount)s ke pembayaran Anda untuk pesanan #%(n)s.",
+                amount=format_rupiah(amount),
+                n=order.id,
+            )
+        ]
+        if reason:
+            lines.append(_("Alasan: %(reason)s", reason=reason))
+        for shop in delivered_shops or []:
+            lines.append(
+                _(
+                    "Bagian dari %(shop)s sudah sampai, jadi hanya dananya yang dikembalikan.",
+                    shop=shop,
+                )
+            )
+        lines.append(_("Dana biasanya kembali dalam 5-10 hari kerja, tergantung bank Anda."))
+        _to_buyer(order, _("Dana pesanan #%(n)s dikembalikan", n=order.id), lines)

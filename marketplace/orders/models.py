@@ -64,8 +64,9 @@ PART_MOVES: dict[PartStatus, frozenset[PartStatus]] = {
     PartStatus.ACCEPTED: frozenset(
         {PartStatus.SHIPPED, PartStatus.READY_FOR_PICKUP, PartStatus.CANCELLED}
     ),
-    PartStatus.SHIPPED: frozenset({PartStatus.DELIVERED}),
-    PartStatus.READY_FOR_PICKUP: frozenset({PartStatus.DELIVERED}),
+    # an admin may still cancel a parcel that never arrived (lost, sent back)
+    PartStatus.SHIPPED: frozenset({PartStatus.DELIVERED, PartStatus.CANCELLED}),
+    PartStatus.READY_FOR_PICKUP: frozenset({PartStatus.DELIVERED, PartStatus.CANCELLED}),
     PartStatus.DELIVERED: frozenset(),
     PartStatus.CANCELLED: frozenset(),
 }
@@ -146,6 +147,8 @@ class Order(db.Model):
     contact_email: Mapped[str] = mapped_column(String(254))
     #: E.164
     contact_whatsapp: Mapped[str] = mapped_column(String(20))
+    #: "pickup": every part is collected (no address); "ship": the address is given, and
+    #: each part says whether it is shipped or collected
     delivery: Mapped[str] = mapped_column(String(10))
     province: Mapped[str] = mapped_column(String(80), default="")
     city: Mapped[str] = mapped_column(String(80), default="")
@@ -183,6 +186,9 @@ class OrderPart(db.Model):
     __table_args__ = (
         UniqueConstraint("order_id", "seller_id"),
         CheckConstraint(f"status IN ({_values(PartStatus)})", name="known_status"),
+        CheckConstraint(f"delivery IN ({_values(Delivery)})", name="known_delivery"),
+        # collected at the household: no parcel, so no shipping
+        CheckConstraint("delivery = 'ship' OR shipping_amount = 0", name="pickup_ships_free"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -196,6 +202,11 @@ class OrderPart(db.Model):
     #: whole rupiah
     shipping_amount: Mapped[int] = mapped_column(BigInteger)
     weight_grams: Mapped[int]
+    #: this household's part: sent by courier, or collected at the household by a buyer of
+    #: the same kabupaten/kota (chosen per household at checkout)
+    delivery: Mapped[str] = mapped_column(
+        String(10), default=Delivery.SHIP.value, server_default=Delivery.SHIP.value
+    )
     courier: Mapped[str] = mapped_column(String(60), default="")
     tracking_number: Mapped[str] = mapped_column(String(60), default="")
     #: the platform's commission on the goods, frozen at the time of sale (500 = 5%)
@@ -249,7 +260,7 @@ class OrderEvent(db.Model):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: "buyer", "seller", "system", "payment"
+    #: "buyer", "seller", "system", "payment", "admin"
     actor_kind: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -47,6 +47,8 @@ from marketplace.sellers.models import Seller
 MAX_QUANTITY = 99
 MAX_CART_LINES = 50
 PAYMENT_WINDOW = dt.timedelta(minutes=30)
+#: the ``to_status`` of an order event that gave money back without moving the part
+REFUND_EVENT = "refund"
 #: whole rupiah
 MIN_ORDER_AMOUNT = 10_000
 
@@ -116,6 +118,10 @@ class CartGroup:
     seller: Seller
     lines: list[CartLine] = field(default_factory=list)
     shipping_amount: int = 0
+    #: the buyer is in the household's kabupaten/kota, so may collect it there
+    can_pickup: bool = False
+    #: collected at the household: no shipping
+    pickup: bool = False
 
     @property
     def items_amount(self) -> int:
@@ -287,8 +293,13 @@ def load_cart(
     province: str = shipping.KALTARA_PROVINCE,
     city: str = "",
     delivery: str = Delivery.SHIP.value,
+    pickup_seller_ids: frozenset[int] = frozenset(),
 ) -> Cart:
-    """The cart grouped by household, each group with its shipping to the destination."""
+    """The cart grouped by household, each group with its shipping to the destination.
+
+    With ``delivery`` "pickup" every household's part is collected; otherwise those in
+    ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota.
+    """
     stored = _stored_lines(user_id, session_cart)
     products = {
         product.id: product
@@ -312,7 +323,11 @@ def load_cart(
         group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
         group.lines.append(line)
     for group in groups.values():
-        if delivery == Delivery.PICKUP.value:
+        group.can_pickup = shipping.is_same_region(province, city, group.seller.region.name)
+        if delivery == Delivery.PICKUP.value or (
+            group.can_pickup and group.seller.id in pickup_seller_ids
+        ):
+            group.pickup = True
             continue  # collected at the household: no parcel, no shipping
         zone = shipping.shipping_zone(province, city, group.seller.region.name)
         group.shipping_amount = shipping.shipping_amount(zone, group.weight_grams)
@@ -334,6 +349,8 @@ class CheckoutDetails:
     district: str = ""
     street: str = ""
     postal_code: str = ""
+    #: with delivery "ship": the households whose part the buyer collects instead
+    pickup_seller_ids: frozenset[int] = frozenset()
 
 
 def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
@@ -375,6 +392,7 @@ def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
         district=district,
         street=street,
         postal_code=postal_code,
+        pickup_seller_ids=frozenset(details.pickup_seller_ids),
     )
 
 
@@ -403,6 +421,7 @@ def place_order(
         province=details.province,
         city=details.city,
         delivery=details.delivery,
+        pickup_seller_ids=details.pickup_seller_ids,
     )
     if cart.is_empty:
         raise CheckoutError(_l("Keranjang Anda kosong."))
@@ -427,19 +446,20 @@ def place_order(
         raise CheckoutError(
             _l("Belanja minimal %(amount)s.", amount=format_rupiah(MIN_ORDER_AMOUNT))
         )
-    if details.delivery == Delivery.PICKUP.value:
-        for group in cart.groups:
-            if not shipping.is_same_region(
-                details.province, details.city, group.seller.region.name
-            ):
-                raise CheckoutError(
-                    _l(
-                        "Ambil sendiri hanya untuk pembeli di kabupaten/kota yang sama "
-                        "dengan %(shop)s.",
-                        shop=group.seller.shop_name,
-                    ),
-                    field="delivery",
-                )
+    for group in cart.groups:
+        wants_pickup = (
+            details.delivery == Delivery.PICKUP.value
+            or group.seller.id in details.pickup_seller_ids
+        )
+        if wants_pickup and not group.can_pickup:
+            raise CheckoutError(
+                _l(
+                    "Ambil sendiri hanya untuk pembeli di kabupaten/kota yang sama "
+                    "dengan %(shop)s.",
+                    shop=group.seller.shop_name,
+                ),
+                field="delivery",
+            )
 
     now = now_utc()
     order = Order(
@@ -468,6 +488,7 @@ def place_order(
             items_amount=group.items_amount,
             shipping_amount=group.shipping_amount,
             weight_grams=group.weight_grams,
+            delivery=Delivery.PICKUP.value if group.pickup else Delivery.SHIP.value,
             commission_rate_bp=payouts.commission_rate_bp(line.product for line in group.lines),
         )
         for line in group.lines:
@@ -579,6 +600,12 @@ def _give_back_stock_of_lines(lines: list[OrderLine], seller_id: int) -> None:
     _give_back(per_product, per_day)
 
 
+def give_back_part_stock(part: OrderPart) -> None:
+    """The one way a cancelled part's stock (or made-to-order capacity) goes back."""
+    _give_back_stock_of_lines(part.lines, part.seller_id)
+    db.session.flush()
+
+
 def _give_back_stock(order: Order) -> None:
     _give_back(*_stock_needs(order))
 
@@ -657,6 +684,7 @@ def _move_part(
     actor_kind: str,
     actor_id: int | None = None,
     values: dict | None = None,
+    note: str = "",
 ) -> bool:
     current = PartStatus(part.status)
     if to not in PART_MOVES[current]:
@@ -670,7 +698,7 @@ def _move_part(
     db.session.refresh(part)
     if result.rowcount != 1:
         return False
-    _record(part.order, part, current.value, to, actor_kind, actor_id)
+    _record(part.order, part, current.value, to, actor_kind, actor_id, note)
     db.session.flush()
     return True
 
@@ -750,9 +778,54 @@ def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) 
         raise MoveRefused(_l("Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."))
     if not _move_part(part, PartStatus.CANCELLED, actor_kind="buyer", actor_id=actor_id):
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
-    _give_back_stock_of_lines(part.lines, part.seller_id)
-    db.session.flush()
+    give_back_part_stock(part)
     return part
+
+
+#: parts an admin may still cancel: paid and not yet delivered
+CANCELLABLE_BY_ADMIN = (
+    PartStatus.NEW.value,
+    PartStatus.ACCEPTED.value,
+    PartStatus.SHIPPED.value,
+    PartStatus.READY_FOR_PICKUP.value,
+)
+
+
+def cancel_part_by_admin(part: OrderPart, *, actor_id: int, note: str) -> bool:
+    """An admin cancels a part that was not delivered; its stock goes back once.
+
+    False when the part is already cancelled (a second click); the guarded move
+    makes sure only one of two racing calls gives the stock back.
+    """
+    if part.status == PartStatus.CANCELLED.value:
+        return False
+    if part.status not in CANCELLABLE_BY_ADMIN:
+        raise MoveRefused(_l("Bagian ini sudah sampai, jadi tidak bisa dibatalkan."))
+    if not _move_part(
+        part, PartStatus.CANCELLED, actor_kind="admin", actor_id=actor_id, note=note[:300]
+    ):
+        return False
+    give_back_part_stock(part)
+    return True
+
+
+def record_part_refund(
+    part: OrderPart, amount: int, *, actor_id: int | None, note: str, actor_kind: str = "admin"
+) -> None:
+    """Money given back for a part without a status move: an event saying who, how much, why."""
+    text = f"{format_rupiah(amount)}: {note}" if note else format_rupiah(amount)
+    db.session.add(
+        OrderEvent(
+            order_id=part.order_id,
+            part_id=part.id,
+            from_status=part.status,
+            to_status=REFUND_EVENT,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            note=text[:300],
+        )
+    )
+    db.session.flush()
 
 
 # --- reading orders -----------------------------------------------------------------------
@@ -859,13 +932,13 @@ def move_part_for_seller(
         raise MoveRefused(_l("Langkah ini tidak dikenal."))
     values: dict = {}
     if to is PartStatus.SHIPPED:
-        if part.order.delivery == Delivery.PICKUP.value:
+        if part.delivery == Delivery.PICKUP.value:
             raise MoveRefused(_l("Pesanan ini diambil sendiri oleh pembeli, bukan dikirim."))
         courier, tracking_number = courier.strip()[:60], tracking_number.strip()[:60]
         if not courier or not tracking_number:
             raise MoveRefused(_l("Isi nama kurir dan nomor resi."), field="courier")
         values = {"courier": courier, "tracking_number": tracking_number}
-    if to is PartStatus.READY_FOR_PICKUP and part.order.delivery != Delivery.PICKUP.value:
+    if to is PartStatus.READY_FOR_PICKUP and part.delivery != Delivery.PICKUP.value:
         raise MoveRefused(_l("Pesanan ini dikirim, bukan diambil sendiri."))
     if not _move_part(part, to, actor_kind="seller", actor_id=actor_id, values=values):
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))

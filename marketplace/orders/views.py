@@ -125,6 +125,12 @@ def _prefill(form: CheckoutForm) -> None:
         form.whatsapp.data = form.whatsapp.data or current_user.phone
 
 
+def _pickup_seller_ids() -> frozenset[int]:
+    """The households whose part the buyer collects (ticked per household at checkout)."""
+    values = request.form.getlist("pickup")[: services.MAX_CART_LINES]
+    return frozenset(int(v) for v in values if v.isdigit() and len(v) < 12)
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
 def checkout():
     form = CheckoutForm()
@@ -135,6 +141,7 @@ def checkout():
         "province": form.province.data or "",
         "city": form.city.data or "",
         "delivery": form.delivery.data or "",
+        "pickup_seller_ids": _pickup_seller_ids(),
     }
     recalculate = request.form.get("action") == "recalculate"
     if form.validate_on_submit() and not recalculate:
@@ -149,6 +156,7 @@ def checkout():
             district=form.district.data or "",
             street=form.street.data or "",
             postal_code=form.postal_code.data or "",
+            pickup_seller_ids=destination["pickup_seller_ids"],
         )
         # Stock held by orders nobody paid goes back before this one is placed.
         release_expired_orders()
@@ -295,6 +303,7 @@ STATUS_LABELS = {
     "paid": _l("Dibayar"),
     "expired": _l("Kedaluwarsa (tidak dibayar dalam 30 menit)"),
     "refunded": _l("Dana dikembalikan"),
+    "refund": _l("Dana dikembalikan"),
     "pending": _l("Menunggu pembayaran"),
     "new": _l("Pesanan baru, menunggu penjual"),
     "accepted": _l("Diterima penjual, sedang disiapkan"),

@@ -36,7 +36,7 @@ from marketplace.money import format_rupiah, parse_rupiah
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.units import unit_of_work
-from marketplace.payments import services
+from marketplace.payments import refunds, services
 from marketplace.payments.gateway import BadSignature, GatewayError, TestGateway, get_gateway
 from marketplace.payments.models import Payment
 from marketplace.payments.units import apply_intent, apply_refund, checkout_url, issue_refunds
@@ -173,40 +173,72 @@ def admin_orders():
 @bp.route("/admin/pesanan/<int:order_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_order(order_id: int):
+    """Cancel and refund a part, refund the whole order, or give back part of a share."""
     order = db.get_or_404(Order, order_id)
     status = 200
+    errors: dict[str, str] = {}
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
-        amount_text = (request.form.get("amount") or "").strip()
-        part_text = (request.form.get("part_id") or "").strip()
+        form = request.form
+        action = form.get("action") or "partial"
+        amount_text = (form.get("amount") or "").strip()
+        part_text = (form.get("part_id") or "").strip()
         try:
             amount = parse_rupiah(amount_text) if amount_text else 0
         except ValueError:
             amount = 0
         part_id = int(part_text) if part_text.isdigit() and len(part_text) < 12 else None
-        refund = None
+        refund_key = (form.get("refund_key") or "")[:60] or secrets.token_urlsafe(24)
+        reason = (form.get("reason") or "")[:2000]
+        outcome = None
         try:
             with unit_of_work():
-                refund = services.refund_by_admin(
-                    order_id,
-                    part_id,
-                    amount,
-                    refund_key=(request.form.get("refund_key") or "")[:60],
-                    actor_id=current_user.id,
-                )
+                if action == "cancel_part":
+                    outcome = refunds.cancel_part(
+                        order_id, part_id, actor_id=current_user.id, reason=reason
+                    )
+                elif action == "refund_order":
+                    outcome = refunds.refund_order(
+                        order_id, refund_key=refund_key, actor_id=current_user.id, reason=reason
+                    )
+                else:
+                    outcome = refunds.refund_partly(
+                        order_id,
+                        part_id,
+                        amount,
+                        refund_key=refund_key,
+                        actor_id=current_user.id,
+                        reason=reason,
+                    )
                 db.session.commit()
         except IntegrityError:
             # The same form sent twice: its refund is already recorded.
             db.session.rollback()
             flash(_("Pengembalian ini sudah dicatat."), "success")
+        except refunds.NothingToRefund as error:
+            db.session.rollback()
+            flash(str(error.message), "success")
         except MarketplaceError as error:
             db.session.rollback()
+            if error.field:
+                errors[error.field] = str(error.message)
             flash_error(error)
             status = error.status_code
-        if refund is not None:
-            issue_refunds([refund.id], get_gateway())
-            flash(_("Dana %(amount)s dikembalikan.", amount=format_rupiah(amount)), "success")
+        if outcome is not None:
+            issue_refunds(outcome.refund_ids, get_gateway())
+            flash(
+                _("Dana %(amount)s dikembalikan.", amount=format_rupiah(outcome.amount)),
+                "success",
+            )
+            if outcome.money_only:
+                flash(
+                    _(
+                        "Sudah sampai, jadi hanya dananya yang dikembalikan: %(shops)s.",
+                        shops=", ".join(part.shop_name for part in outcome.money_only),
+                    ),
+                    "success",
+                )
         if status == 200:
             return redirect(url_for("payments.admin_order", order_id=order_id), 303)
     order = db.get_or_404(Order, order_id)
@@ -214,5 +246,17 @@ def admin_order(order_id: int):
         "payments/admin_order.html",
         order=order,
         refunds=services.refunds_of(order_id),
+        left={part.id: refunds.part_left(part) for part in order.parts},
+        cancellable=orders.CANCELLABLE_BY_ADMIN,
+        actors=_names({event.actor_id for event in order.events if event.actor_id}),
+        errors=errors,
         refund_key=secrets.token_urlsafe(24),
     ), status
+
+
+def _names(user_ids: set[int]) -> dict[int, str]:
+    from marketplace.accounts.models import User
+
+    if not user_ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())

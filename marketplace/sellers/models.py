@@ -45,6 +45,9 @@ class Seller(db.Model):
     #: registered for VAT (PKP): its quotes to institutions carry PPN
     is_vat_registered: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: visible reviews of the shop's products: the sum of their stars and how many
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     region: Mapped[Region] = relationship()
     user: Mapped[User] = relationship()

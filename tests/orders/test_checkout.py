@@ -309,4 +309,4 @@ def test_hitung_ongkir_shows_shipping_for_the_address_typed_without_ordering(cli
     assert db.session.scalar(select(func.count()).select_from(Order)) == 0
     pickup = {**data, "delivery": "pickup", "province": "Kalimantan Utara", "city": "Tarakan"}
     html = client.post("/checkout", data=pickup).get_data(as_text=True)
-    assert "<span>Ongkir</span> <span>Rp0</span>" in html
+    assert "<span>Ongkir</span> <span>Ambil sendiri</span>" in html and "<dd>Rp0</dd>" in html

@@ -21,8 +21,9 @@ from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, ProductionDay
-from marketplace.payments.models import Payment, WebhookEvent
+from marketplace.payments.models import Payment, Refund, WebhookEvent
 from marketplace.payouts.models import LedgerEntry
+from marketplace.reviews.models import Review
 from tests import factories
 
 BUYERS = 50
@@ -51,9 +52,12 @@ def _purge(seller) -> None:
     part_ids = select(OrderPart.id).where(OrderPart.order_id.in_(order_ids))
     orders = list(db.session.scalars(order_ids))
     db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(orders)))
+    db.session.execute(delete(Review).where(Review.order_id.in_(orders)))
     db.session.execute(delete(OrderLine).where(OrderLine.part_id.in_(part_ids)))
     # the test database's teardown: the application itself never deletes ledger rows
     db.session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(part_ids)))
+    payments = select(Payment.id).where(Payment.order_id.in_(orders))
+    db.session.execute(delete(Refund).where(Refund.payment_id.in_(payments)))
     db.session.execute(delete(Payment).where(Payment.order_id.in_(orders)))
     db.session.execute(delete(OrderPart).where(OrderPart.order_id.in_(orders)))
     db.session.execute(delete(Order).where(Order.id.in_(orders)))

@@ -102,6 +102,15 @@ ACCESS = [
     ("POST", "/pesanan/{cancel_order_token}/batal/{its_part}",
                                                            303, 303, 303, 303, 303, 303),
     ("POST", "/pesanan/{missing}/batal/1",                 404, 404, 404, 404, 404, 404),
+    # Reviews: the order's private link is the proof of purchase, signed in or not.
+    ("GET",  "/pesanan/{review_token}/ulasan/{its_line}",  200, 200, 200, 200, 200, 200),
+    ("POST", "/pesanan/{review_token}/ulasan/{its_line}",  303, 303, 303, 303, 303, 303),
+    ("GET",  "/pesanan/{order_token}/ulasan/{other_line}", 404, 404, 404, 404, 404, 404),
+    ("GET",  "/penjual/ulasan",                            302, 403, 200, 403, 403, 404),
+    ("POST", "/penjual/ulasan/{own_review}/balas",         302, 403, 303, 403, 403, 303),
+    ("POST", "/penjual/ulasan/{other_review}/balas",       302, 403, 404, 403, 403, 404),
+    ("GET",  "/ulasan/{other_review}/sembunyikan",         302, 403, 403, 200, 403, 200),
+    ("POST", "/ulasan/{other_review}/sembunyikan",         302, 403, 403, 303, 403, 303),
     ("GET",  "/pesanan/{order_token}/bayar",               200, 200, 200, 200, 200, 200),
     # Before the payment page has opened a payment, "Mode uji" sends the buyer there.
     ("POST", "/pesanan/{order_token}/bayar/uji",           302, 302, 302, 302, 302, 302),
@@ -249,6 +258,9 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "orders.checkout": {},
     "orders.cancel_part": {},
     "orders.seller_part": {"action": "accept"},
+    "reviews.write": {"rating": "5", "body": "Renyah, kemasannya rapi."},
+    "reviews.reply": {"reply": "Terima kasih sudah mampir."},
+    "reviews.hide": {"reason": "Kata-kata kasar."},
     "payments.pay_test": {"outcome": "succeed"},
     "payments.webhook": {},
     "institutions.admin_institutions": {
@@ -267,7 +279,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "institutions.cancel": {},
     "institutions.renew": {},
     "institutions.save_template": {"name": "Bingkisan tamu menteri"},
-    "payments.admin_order": lambda: {"amount": "1.000", "refund_key": "matriks-refund"},
+    "payments.admin_order": {"action": "refund_order", "refund_key": "matriks-refund"},
     "pkk.assistance_new": lambda: {
         "seller_id": str(factories.make_seller().id),
         "giver": "Disperindagkop UMKM Provinsi Kaltara",
@@ -347,6 +359,7 @@ def _application() -> str:
 
 _LAST_PHOTO: dict[str, str] = {}
 _LAST_PART: dict[str, str] = {}
+_LAST_LINE: dict[str, str] = {}
 _LAST_MEMBER: dict[str, str] = {}
 
 
@@ -385,6 +398,13 @@ def _order(user: User | None, seller=None, paid: bool = False):
 def _remember_part(order):
     _LAST_PART["id"] = str(order.parts[0].id)
     return order
+
+
+def _review_token(user: User | None) -> str:
+    """A delivered order of ``user``; ``its_line`` is its line."""
+    order = factories.make_delivered_order((factories.make_product(stock=5), 1), user=user)
+    _LAST_LINE["id"] = str(order.parts[0].lines[0].id)
+    return order.access_token
 
 
 def _remember_photo(product) -> str:
@@ -426,6 +446,15 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "order_token": lambda user: _order(user).access_token,
     "cancel_order_token": lambda user: _remember_part(_order(user)).access_token,
     "its_part": lambda user: _LAST_PART["id"],
+    "review_token": _review_token,
+    "its_line": lambda user: _LAST_LINE["id"],
+    "other_line": lambda user: str(
+        factories.make_delivered_order((factories.make_product(stock=5), 1)).parts[0].lines[0].id
+    ),
+    "own_review": lambda user: str(
+        factories.make_review(factories.make_product(seller=_shop_of(user), stock=5)).id
+    ),
+    "other_review": lambda user: str(factories.make_review().id),
     # A household sees a part once it is paid.
     "own_part": lambda user: str(_order(user, seller=_shop_of(user), paid=True).parts[0].id),
     "other_part": lambda user: str(_order(user, paid=True).parts[0].id),

@@ -1,0 +1,239 @@
+"""Write, reply to, hide and read reviews.
+
+Every function flushes and never commits. A review moves its product's and its
+shop's rating sum and count in the same transaction (plain conditional UPDATEs),
+and every change bumps the catalogue version, so a cached product page shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from marketplace.catalog.models import Product
+from marketplace.db import db, now_utc
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
+from marketplace.pagecache import bump_catalog_version
+from marketplace.reviews.models import MAX_TEXT, Review
+from marketplace.sellers.models import Seller
+
+MAX_HIDE_REASON = 300
+#: reviews shown on a product page
+PAGE_SIZE = 20
+
+
+class ReviewError(MarketplaceError):
+    pass
+
+
+class AlreadyDone(ReviewError):
+    status_code = 409
+
+
+def clean_rating(raw: str | int | None) -> int:
+    text = str(raw if raw is not None else "").strip()
+    if not (text.isdigit() and len(text) == 1 and 1 <= int(text) <= 5):
+        raise ReviewError(_l("Pilih 1 sampai 5 bintang."), field="rating")
+    return int(text)
+
+
+def clean_text(raw: str | None, field: str = "body") -> str:
+    text = (raw or "").strip()
+    if not text:
+        raise ReviewError(_l("Tulis ulasan Anda."), field=field)
+    if len(text) > MAX_TEXT:
+        raise ReviewError(
+            _l("Paling banyak %(n)s karakter (sekarang %(now)s).", n=MAX_TEXT, now=len(text)),
+            field=field,
+        )
+    return text
+
+
+# --- the buyer ----------------------------------------------------------------------------
+
+
+@dataclass
+class Reviewable:
+    """A line of an order as its buyer sees it on the order page."""
+
+    line: OrderLine
+    part: OrderPart
+    review: Review | None
+
+    @property
+    def can_review(self) -> bool:
+        return (
+            self.review is None
+            and self.part.status == PartStatus.DELIVERED.value
+            and self.line.product_id is not None
+        )
+
+
+def reviews_of_order(order: Order) -> dict[int, Review]:
+    """The order's reviews by order line id."""
+    return {
+        review.order_line_id: review
+        for review in db.session.scalars(select(Review).where(Review.order_id == order.id))
+    }
+
+
+def line_of_order(order: Order, line_id: int) -> Reviewable:
+    """One line of this order, or NotFound: another order's line does not exist here."""
+    line = db.session.scalar(
+        select(OrderLine)
+        .join(OrderLine.part)
+        .where(OrderLine.id == line_id, OrderPart.order_id == order.id)
+        .options(joinedload(OrderLine.part))
+    )
+    if line is None:
+        raise NotFound(_l("Produk ini tidak ada di pesanan Anda."))
+    review = db.session.scalar(select(Review).where(Review.order_line_id == line.id))
+    return Reviewable(line, line.part, review)
+
+
+def write_review(
+    order: Order, line_id: int, *, rating: str | int | None, body: str | None, buyer_id: int | None
+) -> Review:
+    """The buyer of a delivered part rates one of its products, once."""
+    item = line_of_order(order, line_id)
+    if item.review is not None:
+        raise AlreadyDone(_l("Anda sudah mengulas produk ini."))
+    if item.part.status != PartStatus.DELIVERED.value:
+        raise ReviewError(_l("Produk bisa diulas setelah pesanannya sampai."))
+    if item.line.product_id is None:
+        raise ReviewError(_l("Produk ini tidak dijual lagi."))
+    stars = clean_rating(rating)
+    text = clean_text(body)
+    review = Review(
+        order_line_id=item.line.id,
+        order_id=order.id,
+        product_id=item.line.product_id,
+        seller_id=item.part.seller_id,
+        buyer_id=buyer_id,
+        author_name=(order.contact_name.split() or ["?"])[0][:60],
+        rating=stars,
+        body=text,
+    )
+    db.session.add(review)
+    # The unique order line refuses a concurrent twin here.
+    db.session.flush()
+    _count(review, +1)
+    return review
+
+
+def _count(review: Review, sign: int) -> None:
+    """Add (or take back) a visible review's stars on its product and its shop."""
+    if review.product_id is not None:
+        db.session.execute(
+            update(Product)
+            .where(Product.id == review.product_id)
+            .values(
+                rating_sum=Product.rating_sum + sign * review.rating,
+                rating_count=Product.rating_count + sign,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(
+        update(Seller)
+        .where(Seller.id == review.seller_id)
+        .values(
+            rating_sum=Seller.rating_sum + sign * review.rating,
+            rating_count=Seller.rating_count + sign,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    bump_catalog_version()
+    db.session.flush()
+
+
+# --- the household ------------------------------------------------------------------------
+
+
+def list_seller_reviews(seller_id: int, limit: int = 100) -> list[Review]:
+    return list(
+        db.session.scalars(
+            select(Review)
+            .where(Review.seller_id == seller_id)
+            .order_by(Review.created_at.desc(), Review.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def product_names(reviews: list[Review]) -> dict[int, str]:
+    ids = {review.order_line_id for review in reviews}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(OrderLine.id, OrderLine.product_name).where(OrderLine.id.in_(ids))
+    )
+    return dict(rows.all())
+
+
+def reply_to_review(review_id: int, seller_id: int, *, text: str | None, actor_id: int) -> Review:
+    """The household answers a review of its product, once."""
+    review = db.session.get(Review, review_id)
+    if review is None or review.seller_id != seller_id:
+        raise NotFound(_l("Ulasan tidak ditemukan."))
+    if review.replied_at is not None:
+        raise AlreadyDone(_l("Anda sudah membalas ulasan ini."))
+    reply = clean_text(text, field="reply")
+    result = db.session.execute(
+        update(Review)
+        .where(Review.id == review.id, Review.replied_at.is_(None))
+        .values(reply=reply, replied_at=now_utc(), replied_by_id=actor_id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AlreadyDone(_l("Anda sudah membalas ulasan ini."))
+    bump_catalog_version()
+    db.session.refresh(review)
+    return review
+
+
+# --- reviewers and admins -----------------------------------------------------------------
+
+
+def hide_review(review_id: int, *, reason: str | None, actor_id: int) -> Review:
+    """Hide an abusive review (kept, with who hid it, when and why); its stars leave the
+    averages. Hiding a hidden review changes nothing."""
+    review = db.session.get(Review, review_id)
+    if review is None:
+        raise NotFound(_l("Ulasan tidak ditemukan."))
+    why = " ".join((reason or "").split())
+    if not why:
+        raise ReviewError(_l("Tulis alasan menyembunyikan ulasan ini."), field="reason")
+    if len(why) > MAX_HIDE_REASON:
+        raise ReviewError(
+            _l("Alasan paling banyak %(n)s karakter.", n=MAX_HIDE_REASON), field="reason"
+        )
+    result = db.session.execute(
+        update(Review)
+        .where(Review.id == review.id, Review.hidden_at.is_(None))
+        .values(hidden_at=now_utc(), hidden_by_id=actor_id, hidden_reason=why)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AlreadyDone(_l("Ulasan ini sudah disembunyikan."))
+    db.session.refresh(review)
+    _count(review, -1)
+    return review
+
+
+# --- the public ---------------------------------------------------------------------------
+
+
+def visible_reviews(product_id: int, limit: int = PAGE_SIZE) -> list[Review]:
+    """The newest visible reviews of a product: one query."""
+    return list(
+        db.session.scalars(
+            select(Review)
+            .where(Review.product_id == product_id, Review.hidden_at.is_(None))
+            .order_by(Review.created_at.desc(), Review.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,178 @@
+"""The buyer's review form, the household's reviews with their replies, hiding a review."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.access import role_required
+from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.models import Role
+from marketplace.db import db
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.orders import services as orders
+from marketplace.orders.units import unit_of_work
+from marketplace.reviews import services
+from marketplace.reviews.models import MAX_TEXT, Review, rating_average
+
+bp = Blueprint("reviews", __name__)
+
+
+def _order_or_404(token: str):
+    """The order behind the private link (an unpaid one past its time expires here)."""
+    try:
+        with unit_of_work():
+            order = orders.get_order_by_token(token[:64])
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    return order
+
+
+@bp.route("/pesanan/<token>/ulasan/<int:line_id>", methods=["GET", "POST"])
+def write(token: str, line_id: int):
+    """Signed in or through the order's private link: the link is the proof of purchase."""
+    order = _order_or_404(token)
+    try:
+        item = services.line_of_order(order, line_id)
+    except NotFound:
+        abort(404)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        try:
+            with unit_of_work():
+                order = orders.get_order_by_token(token[:64])
+                services.write_review(
+                    order,
+                    line_id,
+                    rating=request.form.get("rating"),
+                    body=request.form.get("body"),
+                    buyer_id=current_user.id if current_user.is_authenticated else None,
+                )
+                db.session.commit()
+        except IntegrityError:
+            # The same review sent twice at once: the first one counts.
+            db.session.rollback()
+            errors["form"] = _("Anda sudah mengulas produk ini.")
+            status = 409
+        except MarketplaceError as error:
+            db.session.rollback()
+            errors[error.field or "form"] = str(error.message)
+            status = error.status_code
+        else:
+            flash(_("Terima kasih, ulasan Anda sudah tampil."), "success")
+            return redirect(url_for("orders.order_page", token=token), 303)
+        order = _order_or_404(token)
+        item = services.line_of_order(order, line_id)
+    return render_template(
+        "reviews/write.html",
+        order=order,
+        item=item,
+        errors=errors,
+        max_text=MAX_TEXT,
+        rating=request.form.get("rating", ""),
+        body=request.form.get("body", ""),
+    ), status
+
+
+# --- the household ------------------------------------------------------------------------
+
+
+def _seller_id() -> int:
+    try:
+        return orders.seller_for_user(current_user.id).id
+    except NotFound:
+        abort(404)
+
+
+def _seller_page(seller_id: int, errors: dict | None = None, status: int = 200):
+    reviews = services.list_seller_reviews(seller_id)
+    return render_template(
+        "reviews/seller.html",
+        reviews=reviews,
+        names=services.product_names(reviews),
+        errors=errors or {},
+        max_text=MAX_TEXT,
+    ), status
+
+
+@bp.route("/penjual/ulasan")
+@role_required(Role.SELLER)
+def seller_reviews():
+    return _seller_page(_seller_id())
+
+
+@bp.route("/penjual/ulasan/<int:review_id>/balas", methods=["POST"])
+@role_required(Role.SELLER)
+def reply(review_id: int):
+    seller_id = _seller_id()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        with unit_of_work():
+            services.reply_to_review(
+                review_id, seller_id, text=request.form.get("reply"), actor_id=current_user.id
+            )
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    except MarketplaceError as error:
+        db.session.rollback()
+        return _seller_page(seller_id, {review_id: str(error.message)}, error.status_code)
+    flash(_("Balasan Anda sudah tampil di halaman produk."), "success")
+    return redirect(url_for("reviews.seller_reviews"), 303)
+
+
+# --- reviewers and admins -----------------------------------------------------------------
+
+
+@bp.route("/ulasan/<int:review_id>/sembunyikan", methods=["GET", "POST"])
+@role_required(Role.REVIEWER)
+def hide(review_id: int):
+    review = db.get_or_404(Review, review_id)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        try:
+            with unit_of_work():
+                review = services.hide_review(
+                    review_id, reason=request.form.get("reason"), actor_id=current_user.id
+                )
+                db.session.commit()
+        except MarketplaceError as error:
+            db.session.rollback()
+            errors[error.field or "form"] = str(error.message)
+            status = error.status_code
+        else:
+            flash(_("Ulasan disembunyikan."), "success")
+            return redirect(url_for("reviews.hide", review_id=review_id), 303)
+        review = db.get_or_404(Review, review_id)
+    return render_template(
+        "reviews/hide.html", review=review, errors=errors, reason=request.form.get("reason", "")
+    ), status
+
+
+@bp.app_template_filter("rating")
+def rating_label(holder) -> str:
+    """``4,5`` (Indonesian) or ``4.5`` (English) from a product's or shop's sum and count."""
+    average: Decimal | None = rating_average(holder.rating_sum, holder.rating_count)
+    return format_decimal(average, "0.0") if average is not None else ""
+
+
+@bp.app_context_processor
+def review_helpers() -> dict:
+    return {"reviews_of_order": services.reviews_of_order, "can_hide_reviews": _can_hide}
+
+
+def _can_hide() -> bool:
+    return current_user.is_authenticated and current_user.has_role(Role.REVIEWER, Role.ADMIN)
