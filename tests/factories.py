@@ -438,3 +438,18 @@ def make_gov_order(officer: User | None = None, products=None, **order):
     submit_quote(quote.id, officer)
     approve_quote(quote.id, head)
     return order_of_quote(quote.id), quote, officer, head
+
+
+def make_complaint(price: int = 100_000, *, message: str = "Kemasan penyok, isinya hancur."):
+    """A buyer's complaint about a shipped part (its money is held for an admin)."""
+    from marketplace.orders.services import move_part_for_seller
+    from marketplace.payouts.availability import report_problem
+
+    seller = make_seller()
+    order = make_paid_order((make_product(seller=seller, price=price, stock=100), 1))
+    part = order.parts[0]
+    move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
+    move_part_for_seller(
+        part.id, seller.id, "ship", actor_id=seller.user_id, courier="JNE", tracking_number="J1"
+    )
+    return report_problem(order.id, part.id, message, None)

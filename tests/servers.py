@@ -60,6 +60,45 @@ def gunicorn(env: dict[str, str], workers: int = 1, app: str = "wsgi:app") -> It
         process.stderr.close()
 
 
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A Redis of this test's own on a free loopback port; yields its URL.
+
+    Every worktree and CI run on a machine shares the Redis on 6379: a job queued
+    there by another run's test would be worked (and its mail sent) by this one's
+    worker, and its ``FLUSHDB`` would empty this one's queue. Nothing is kept on disk.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        output = []
+        for line in process.stdout:
+            output.append(line)
+            if "Ready to accept connections" in line:
+                break
+        else:
+            raise RuntimeError("redis-server did not start:\n" + "".join(output))
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+
+
 class HttpVisitor:
     """A visitor over real HTTP with a cookie jar, who can fill forms like a browser.
 

@@ -15,14 +15,12 @@ import boto3
 import pytest
 from aiosmtpd.controller import Controller
 from moto.server import ThreadedMotoServer
-from redis import Redis
 from sqlalchemy import create_engine, text
 
 from tests.cleanup import purge_orders_of
 from tests.conftest import Inbox, database_url
-from tests.servers import ROOT, HttpVisitor, free_port, gunicorn
+from tests.servers import ROOT, HttpVisitor, free_port, gunicorn, redis_server
 
-REDIS = "redis://127.0.0.1:6379/14"
 AWS = {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",
@@ -42,7 +40,11 @@ def s3_client(endpoint: str):
 
 @pytest.fixture
 def shared(tmp_path):
-    """The shared services, and the environment both instances are started with."""
+    """The shared services, and the environment both instances are started with.
+
+    Each of them is this test's own (the database apart, whose rows are this test's):
+    the inbox holds only the mails this test's jobs sent.
+    """
     s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     s3.start()
     host, port = s3.get_host_and_port()
@@ -55,22 +57,18 @@ def shared(tmp_path):
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    redis = Redis.from_url(REDIS)
-    redis.flushdb()
-    env = {
-        **AWS,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": REDIS,
-        "S3_BUCKET": bucket,
-        "S3_ENDPOINT_URL": endpoint,
-        "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
-        "SECRET_KEY": "shared-by-every-instance",
-        "INSTANCE_PATH": str(tmp_path),
-        # Its own counters in the shared Redis, whatever else runs on this machine.
-        "MARKETPLACE_RATELIMIT_KEY_PREFIX": f"multi-{uuid.uuid4().hex[:8]}",
-    }
-    yield env, inbox
-    redis.flushdb()
+    with redis_server() as redis:
+        env = {
+            **AWS,
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": redis,
+            "S3_BUCKET": bucket,
+            "S3_ENDPOINT_URL": endpoint,
+            "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+            "SECRET_KEY": "shared-by-every-instance",
+            "INSTANCE_PATH": str(tmp_path),
+        }
+        yield env, inbox
     smtp.stop()
     s3.stop()
     engine = create_engine(database_url())

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from marketplace.db import UTCDateTime, db, now_utc
 
 if TYPE_CHECKING:
+    from marketplace.orders.models import OrderPart
     from marketplace.sellers.models import Seller
 
 
@@ -244,3 +245,10 @@ class PartComplaint(db.Model):
     message: Mapped[str] = mapped_column(String(1000))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: an admin's settlement: "released" (to the household) or "refunded" (to the buyer)
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolution_note: Mapped[str] = mapped_column(String(300), default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    part: Mapped[OrderPart] = relationship()

@@ -168,6 +168,9 @@ def fail_payout(payout_id: int, reason: str) -> bool:
         [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (Account.SELLER_AVAILABLE, payout.amount)],
     )
     db.session.refresh(payout)
+    from marketplace.payouts.complaints import tell_admins_payout_failed
+
+    tell_admins_payout_failed(payout, reason)
     return True
 
 

@@ -27,12 +27,13 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.extensions import csrf
+from marketplace.money import format_rupiah
 from marketplace.orders.services import seller_for_user
 from marketplace.orders.units import unit_of_work
 from marketplace.payments.gateway import GatewayError
 from marketplace.payments.models import WebhookEvent
 from marketplace.payouts import accounts as payout_accounts
-from marketplace.payouts import availability, runs, services, statements
+from marketplace.payouts import availability, complaints, runs, services, statements
 from marketplace.payouts.connect import get_connect
 from marketplace.payouts.forms import (
     BankAccountForm,
@@ -350,6 +351,72 @@ def admin_verify(account_id: int):
     else:
         flash(_("Rekening ditandai sudah diperiksa."), "success")
     return redirect(url_for("payouts.admin_accounts"), 303)
+
+
+@bp.route("/admin/keluhan")
+@role_required(Role.ADMIN)
+def admin_complaints():
+    return _complaints_page({}, 200)
+
+
+def _complaints_page(errors: dict[int, dict[str, str]], status: int, typed: dict | None = None):
+    import secrets
+
+    return render_template(
+        "payouts/admin_complaints.html",
+        complaints=complaints.list_complaints(),
+        errors=errors,
+        typed=typed or {},
+        refund_key=secrets.token_urlsafe(24),
+    ), status
+
+
+@bp.route("/admin/keluhan/<int:complaint_id>", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_settle_complaint(complaint_id: int):
+    """Release the held money to the household, or refund the part to the buyer."""
+    from marketplace.payments.gateway import get_gateway
+    from marketplace.payments.units import issue_refunds
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    action = request.form.get("action", "")
+    reason = (request.form.get("reason") or "")[:2000]
+    refund_key = (request.form.get("refund_key") or "")[:60] or f"complaint-{complaint_id}"
+    try:
+        with unit_of_work():
+            outcome = complaints.settle_complaint(
+                complaint_id,
+                action,
+                actor_id=current_user.id,
+                reason=reason,
+                refund_key=f"complaint-{complaint_id}-{refund_key}",
+            )
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    except complaints.AlreadySettled as error:
+        db.session.rollback()
+        flash(str(error.message), "success")
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+        field = error.field or "reason"
+        return _complaints_page(
+            {complaint_id: {field: str(error.message)}},
+            error.status_code,
+            {complaint_id: reason},
+        )
+    else:
+        if outcome is not None:
+            issue_refunds(outcome.refund_ids, get_gateway())
+            flash(
+                _("Dana %(amount)s dikembalikan.", amount=format_rupiah(outcome.amount)),
+                "success",
+            )
+        else:
+            flash(_("Dana dilepas ke penjual."), "success")
+    return redirect(url_for("payouts.admin_complaints"), 303)
 
 
 @bp.route("/admin/pencairan")

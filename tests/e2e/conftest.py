@@ -77,7 +77,8 @@ def open_phone(browser, live_server, request):
     """
     opened: list[tuple[str, Page]] = []
 
-    def open_(actor: str = "visitor") -> Page:
+    def open_(actor: str = "visitor", **options) -> Page:
+        # ``options`` go to the browser context, e.g. ``java_script_enabled=False``.
         context = browser.new_context(
             base_url=live_server,
             viewport=PHONE,
@@ -86,6 +87,7 @@ def open_phone(browser, live_server, request):
             has_touch=True,
             locale="id-ID",
             timezone_id="Asia/Makassar",
+            **options,
         )
         context.set_default_timeout(10_000)
         page = context.new_page()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.db import db
+from marketplace.jobs import run_pending_jobs
 from marketplace.payouts import accounts, runs, services
 from marketplace.payouts.models import LedgerEntry, Payout
 from tests import factories
@@ -137,7 +138,7 @@ def test_the_batch_keeps_the_account_the_run_computed_for(households, login_as, 
     assert again.headers["Location"].endswith("/admin/pencairan")
 
 
-def test_the_banks_result_file_settles_each_line_once(households, login_as, client):
+def test_the_banks_result_file_settles_each_line_once(households, login_as, client, inbox):
     paid, unchecked, _ = households
     other = factories.make_earning_seller()
     factories.make_payout_account(other, method="ewallet")
@@ -147,7 +148,8 @@ def test_the_banks_result_file_settles_each_line_once(households, login_as, clie
     batch = runs.export_batch(actor_id=None)
     first, second = (db.session.get(Payout, payout_id) for payout_id in created)
 
-    login_as(user=factories.make_user(roles=[Role.ADMIN]))
+    admin = factories.make_user(roles=[Role.ADMIN], email="admin.bank@contoh.id")
+    login_as(user=admin)
     upload = result_file(
         (first.number, "BERHASIL", "BRI-REF-0001", first.amount, ""),
         (second.number, "GAGAL", "", second.amount, "Rekening tidak aktif"),
@@ -174,6 +176,11 @@ def test_the_banks_result_file_settles_each_line_once(households, login_as, clie
     # The failed payout's money is back, for the next run.
     assert services.balances_of(second.seller_id).available == second.amount
     assert services.balances_of(second.seller_id).in_transit == 0
+    # The admins are told of the failed line, once it is committed.
+    run_pending_jobs()
+    [mail] = [m for m in inbox.messages if m["To"] == admin.email]
+    assert mail["Subject"] == f"Pencairan {second.number} gagal"
+    assert "Rekening tidak aktif" in mail.get_payload(decode=True).decode()
 
     # The same file again pays nothing twice.
     again = client.post(
@@ -188,6 +195,8 @@ def test_the_banks_result_file_settles_each_line_once(households, login_as, clie
     assert services.balances_of(first.seller_id).paid_out == first.amount
     assert services.balances_of(first.seller_id).available == 0
     assert every_event_sums_to_zero()
+    # Nothing failed again: no second mail.
+    assert len([m for m in inbox.messages if m["To"] == admin.email]) == 1
 
 
 def test_a_result_line_with_the_wrong_amount_or_a_reused_reference_is_refused(households):

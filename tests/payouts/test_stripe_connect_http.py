@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.db import db
+from marketplace.jobs import run_pending_jobs
 from marketplace.orders.models import OrderPart
 from marketplace.payments import services as payments
 from marketplace.payouts import accounts, runs, services
@@ -114,7 +115,10 @@ def test_a_stripe_payout_is_a_transfer_and_a_later_refund_reverses_it(
     assert difference.note == "unknown_transfer" and difference.gateway == "5000"
 
 
-def test_a_transfer_stripe_refuses_returns_the_money(app, client, login_as, stripe_server, connect):
+def test_a_transfer_stripe_refuses_returns_the_money(
+    app, client, login_as, stripe_server, connect, inbox
+):
+    admin = factories.make_user(roles=[Role.ADMIN], email="admin.uang@contoh.id")
     seller = factories.make_earning_seller()
     db.session.commit()
     account_id = onboard(client, login_as, stripe_server, seller)
@@ -128,6 +132,12 @@ def test_a_transfer_stripe_refuses_returns_the_money(app, client, login_as, stri
     assert (payout.number, payout.status) == (number, "failed")
     assert services.balances_of(seller.id).available == available
     assert reconcile(connect) == []
+    # The admins are told, once the failure is committed.
+    run_pending_jobs()
+    [mail] = [m for m in inbox.messages if m["To"] == admin.email]
+    assert mail["Subject"] == f"Pencairan {number} gagal"
+    body = mail.get_payload(decode=True).decode()
+    assert seller.shop_name in body and "capabilities" in body and "/admin/pencairan" in body
 
 
 def test_a_payout_from_one_card_paid_order_draws_on_its_charge(

@@ -233,6 +233,9 @@ ACCESS = [
     ("GET",  "/admin/pencairan/batch/{batch}.csv",         302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pencairan/batch/{missing_user}.csv",  302, 403, 403, 403, 403, 404),
     ("GET",  "/admin/pencairan/rekonsiliasi",              302, 403, 403, 403, 403, 200),
+    ("GET",  "/admin/keluhan",                             302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/keluhan/{complaint}",                 302, 403, 403, 403, 403, 303),
+    ("POST", "/admin/keluhan/{missing_user}",              302, 403, 403, 403, 403, 404),
     # Stripe Connect's signed events: no session, no CSRF token; the signature decides.
     ("POST", "/stripe/connect/webhook",                    400, 400, 400, 400, 400, 400),
 ]
@@ -344,6 +347,10 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "payouts.report_problem": {"message": "Kemasan penyok di jalan."},
     "payouts.admin_verify": {"version": "1"},
     "payouts.admin_run": {},
+    "payouts.admin_settle_complaint": {
+        "action": "released",
+        "reason": "Foto tidak menunjukkan rusak.",
+    },
     "payouts.admin_export": {},
     "payouts.admin_batch": lambda: {
         "result": (io.BytesIO(b"reference,status,bank_reference\nPO-999999,ok,X\n"), "hasil.csv")
@@ -562,6 +569,7 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
         factories.make_payout_account(factories.make_seller(), verified=False).id
     ),
     "batch": lambda user: _batch(),
+    "complaint": lambda user: str(factories.make_complaint().id),
 }
 
 

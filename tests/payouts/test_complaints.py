@@ -1,0 +1,135 @@
+"""An admin settles a buyer's complaint: the held money goes to the household or back."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from marketplace.accounts.models import Role
+from marketplace.catalog.models import Product
+from marketplace.db import db
+from marketplace.jobs import run_pending_jobs
+from marketplace.orders.models import OrderEvent
+from marketplace.payments.models import Refund
+from marketplace.payouts import services
+from marketplace.payouts.availability import release_due_parts
+from tests import factories
+
+
+def admin():
+    return factories.make_user(roles=[Role.ADMIN], name="Admin Pasar")
+
+
+def mails_to(inbox, address: str) -> dict[str, str]:
+    return {
+        m["Subject"]: m.get_payload(decode=True).decode()
+        for m in inbox.messages
+        if m["To"] == address
+    }
+
+
+def test_releasing_makes_the_held_money_available_and_tells_both(client, login_as, inbox):
+    complaint = factories.make_complaint()
+    part = complaint.part
+    order, seller = part.order, part.seller
+    db.session.commit()
+    # Held: the release command passes it by, whatever the date.
+    assert release_due_parts() == 0
+    assert services.balances_of(seller.id).available == 0
+    pending = services.balances_of(seller.id).pending
+    assert pending > 0
+
+    actor = admin()
+    login_as(user=actor)
+    page = client.get("/admin/keluhan").get_data(as_text=True)
+    assert f'data-complaint-id="{complaint.id}"' in page
+    assert "Kemasan penyok, isinya hancur." in page
+    inbox.messages.clear()
+    response = client.post(
+        f"/admin/keluhan/{complaint.id}",
+        data={"action": "released", "reason": "Foto pembeli menunjukkan isi utuh."},
+    )
+    assert response.status_code == 303
+    run_pending_jobs()
+
+    db.session.expire_all()
+    assert services.balances_of(seller.id).available == pending
+    assert services.balances_of(seller.id).pending == 0
+    assert (complaint.resolution, complaint.resolved_by_id) == ("released", actor.id)
+    assert complaint.resolution_note == "Foto pembeli menunjukkan isi utuh."
+    assert complaint.resolved_at is not None
+    event = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.part_id == part.id).order_by(OrderEvent.id.desc())
+    ).first()
+    assert (event.actor_id, event.actor_kind) == (actor.id, "admin")
+    assert "Foto pembeli menunjukkan isi utuh." in event.note
+
+    buyer = mails_to(inbox, order.contact_email)
+    assert f"Laporan pesanan #{order.id} sudah diperiksa" in buyer
+    household = mails_to(inbox, seller.user.email)
+    body = household[f"Laporan pembeli pesanan #{order.id} sudah diselesaikan"]
+    assert "dilepas ke toko Anda" in body and "Kemasan penyok" in body
+
+    page = client.get("/admin/keluhan").get_data(as_text=True)
+    assert "Dana dilepas ke penjual" in page
+
+    # A second decision (another admin, a double click) changes nothing.
+    again = client.post(
+        f"/admin/keluhan/{complaint.id}",
+        data={"action": "refunded", "reason": "Berubah pikiran."},
+        follow_redirects=True,
+    )
+    assert "Laporan ini sudah diselesaikan." in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert complaint.resolution == "released"
+    assert db.session.scalar(select(Refund).where(Refund.part_id == part.id)) is None
+
+
+def test_refunding_cancels_the_part_and_gives_the_money_back(client, login_as, inbox):
+    complaint = factories.make_complaint(price=80_000)
+    part = complaint.part
+    order, seller = part.order, part.seller
+    product = db.session.get(Product, part.lines[0].product_id)
+    assert product.stock == 99
+    db.session.commit()
+    login_as(user=admin())
+    inbox.messages.clear()
+    response = client.post(
+        f"/admin/keluhan/{complaint.id}",
+        data={"action": "refunded", "reason": "Barang rusak di jalan."},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "dikembalikan" in response.get_data(as_text=True)
+    run_pending_jobs()
+
+    db.session.expire_all()
+    assert part.status == "cancelled"
+    refund = db.session.scalar(select(Refund).where(Refund.part_id == part.id))
+    assert refund.amount == part.items_amount + part.shipping_amount
+    balances = services.balances_of(seller.id)
+    assert (balances.pending, balances.available) == (0, 0)
+    assert complaint.resolution == "refunded"
+    assert product.stock == 100  # the goods are not sold after all
+
+    buyer = mails_to(inbox, order.contact_email)
+    assert f"Dana pesanan #{order.id} dikembalikan" in buyer
+    assert "Barang rusak di jalan." in buyer[f"Dana pesanan #{order.id} dikembalikan"]
+    household = mails_to(inbox, seller.user.email)
+    assert (
+        "dikembalikan ke pembeli"
+        in (household[f"Laporan pembeli pesanan #{order.id} sudah diselesaikan"])
+    )
+
+
+def test_a_decision_without_a_reason_is_refused_and_keeps_the_complaint_open(client, login_as):
+    complaint = factories.make_complaint()
+    db.session.commit()
+    login_as(user=admin())
+    response = client.post(
+        f"/admin/keluhan/{complaint.id}", data={"action": "released", "reason": "   "}
+    )
+    assert response.status_code == 400
+    assert "Tulis alasan keputusan ini." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert complaint.resolution is None
+    assert services.balances_of(complaint.part.seller_id).available == 0
