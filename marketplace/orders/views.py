@@ -210,7 +210,7 @@ def order_page(token: str):
 def cancel_part(token: str, part_id: int):
     """The buyer cancels one household's part; its share is refunded after the commit."""
     from marketplace.payments.gateway import get_gateway
-    from marketplace.payments.services import refund_part
+    from marketplace.payments.refunds import cancel_part_by_buyer
     from marketplace.payments.units import issue_refunds
 
     if not EmptyForm().validate_on_submit():
@@ -218,12 +218,12 @@ def cancel_part(token: str, part_id: int):
     try:
         with unit_of_work():
             order = services.get_order_by_token(token[:64])
-            services.cancel_part_for_buyer(
+            # Under the payment's lock, as an admin's refund of the same part.
+            outcome = cancel_part_by_buyer(
                 order.id,
                 part_id,
                 actor_id=current_user.id if current_user.is_authenticated else None,
             )
-            refund = refund_part(part_id)
             db.session.commit()
     except NotFound:
         abort(404)
@@ -231,8 +231,7 @@ def cancel_part(token: str, part_id: int):
         db.session.rollback()
         flash_error(error)
         return redirect(url_for("orders.order_page", token=token), 303)
-    if refund is not None:
-        issue_refunds([refund.id], get_gateway())
+    issue_refunds(outcome.refund_ids, get_gateway())
     flash(_("Bagian pesanan dibatalkan. Dananya dikembalikan ke pembayaran Anda."), "success")
     return redirect(url_for("orders.order_page", token=token), 303)
 
