@@ -25,6 +25,7 @@ from marketplace.institutions.capacity import (
     production_day_for,
     take_production,
 )
+from marketplace.jobs import enqueue
 from marketplace.money import format_rupiah
 from marketplace.observability import count
 from marketplace.orders import shipping
@@ -711,6 +712,8 @@ def expire_order(order_id: int, *, now: dt.datetime | None = None) -> bool:
     if not move_order(order, OrderStatus.EXPIRED, actor_kind="system"):
         return False
     _give_back_stock(order)
+    # After the commit: close its payment page at the gateway, so no one pays it late.
+    enqueue("payments.expire_checkouts", order.id)
     db.session.flush()
     return True
 
