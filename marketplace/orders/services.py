@@ -852,6 +852,19 @@ def get_order_by_token(token: str) -> Order:
     return order
 
 
+#: what the buyer is shown for a paid order whose every part was cancelled or given back
+#: (a label, not an order status: the order's own status stays "paid")
+REFUNDED_IN_FULL = "refunded_in_full"
+
+
+def shown_status(order: Order, refunded_amount: int) -> str:
+    """The status the buyer reads: "refunded in full" once the parts' refunds (pending
+    ones too) add up to all that was paid, else the order's own status."""
+    if order.status == OrderStatus.PAID.value and refunded_amount >= order.total_amount:
+        return REFUNDED_IN_FULL
+    return order.status
+
+
 def list_buyer_orders(user_id: int, limit: int = 50) -> list[Order]:
     return list(
         db.session.scalars(

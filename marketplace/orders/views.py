@@ -203,7 +203,15 @@ def order_page(token: str):
         abort(404)
     from marketplace.payments.services import refunds_of
 
-    return render_template("orders/order.html", order=order, refunds=refunds_of(order.id))
+    refunds = refunds_of(order.id)
+    refunded = sum(refund.amount for refund in refunds if refund.part_id is not None)
+    return render_template(
+        "orders/order.html",
+        order=order,
+        refunds=refunds,
+        refunded=refunded,
+        shown_status=services.shown_status(order, refunded),
+    )
 
 
 @bp.route("/pesanan/<token>/batal/<int:part_id>", methods=["POST"])
@@ -239,9 +247,12 @@ def cancel_part(token: str, part_id: int):
 @bp.route("/akun/pesanan")
 @login_required
 def my_orders():
-    return render_template(
-        "orders/my_orders.html", orders=services.list_buyer_orders(current_user.id)
-    )
+    from marketplace.payments.services import refunded_amounts
+
+    orders = services.list_buyer_orders(current_user.id)
+    refunded = refunded_amounts([order.id for order in orders])
+    shown = {order.id: services.shown_status(order, refunded.get(order.id, 0)) for order in orders}
+    return render_template("orders/my_orders.html", orders=orders, shown=shown)
 
 
 # --- the household's inbox ----------------------------------------------------------------
@@ -302,6 +313,7 @@ STATUS_LABELS = {
     "paid": _l("Dibayar"),
     "expired": _l("Kedaluwarsa (tidak dibayar dalam 30 menit)"),
     "refunded": _l("Dana dikembalikan"),
+    "refunded_in_full": _l("Dibatalkan, dana dikembalikan seluruhnya"),
     "refund": _l("Dana dikembalikan"),
     "pending": _l("Menunggu pembayaran"),
     "new": _l("Pesanan baru, menunggu penjual"),
