@@ -25,7 +25,8 @@ from tests.orders.test_concurrency import committed, run_together  # noqa: F401
 from tests.payments.test_admin_refunds import assert_ledger_balanced
 
 #: how long the first request waits at the refund for the other (which, with the lock,
-#: is waiting for the first one's commit and never comes)
+#: is waiting for the first one's commit and never comes); below SQLite's busy_timeout
+#: (5 s), which the other waits at its BEGIN IMMEDIATE
 RENDEZVOUS_SECONDS = 3
 
 
