@@ -118,6 +118,7 @@ def _import_job_modules() -> None:
     # Importing registers the jobs; listed here so a worker knows all of them.
     import marketplace.catalog.licences  # noqa: F401
     import marketplace.mail  # noqa: F401
+    import marketplace.payments.units  # noqa: F401
 
 
 def init_jobs(app: Flask) -> None:

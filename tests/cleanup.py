@@ -6,7 +6,14 @@ from sqlalchemy import delete, select, update
 
 from marketplace.catalog.models import Product
 from marketplace.db import db
-from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, OrderStatus
+from marketplace.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderPart,
+    OrderStatus,
+    PartStatus,
+)
 from marketplace.pagecache import bump_catalog_version
 from marketplace.payments.models import Payment, Refund, WebhookEvent
 from marketplace.payouts.models import LedgerEntry
@@ -32,6 +39,8 @@ def _purge(session, email: str) -> None:
     for order in orders:
         if order.status in (OrderStatus.AWAITING_PAYMENT.value, OrderStatus.PAID.value):
             for part in order.parts:
+                if part.status == PartStatus.CANCELLED.value:
+                    continue  # its stock went back when it was cancelled
                 for line in part.lines:
                     session.execute(
                         update(Product)

@@ -25,6 +25,7 @@ from marketplace.institutions.capacity import (
     production_day_for,
     take_production,
 )
+from marketplace.jobs import enqueue
 from marketplace.money import format_rupiah
 from marketplace.observability import count
 from marketplace.orders import shipping
@@ -711,6 +712,8 @@ def expire_order(order_id: int, *, now: dt.datetime | None = None) -> bool:
     if not move_order(order, OrderStatus.EXPIRED, actor_kind="system"):
         return False
     _give_back_stock(order)
+    # After the commit: close its payment page at the gateway, so no one pays it late.
+    enqueue("payments.expire_checkouts", order.id)
     db.session.flush()
     return True
 
@@ -849,6 +852,19 @@ def get_order_by_token(token: str) -> Order:
     if order.status == OrderStatus.AWAITING_PAYMENT.value and order.expires_at <= now_utc():
         expire_order(order.id)
     return order
+
+
+#: what the buyer is shown for a paid order whose every part was cancelled or given back
+#: (a label, not an order status: the order's own status stays "paid")
+REFUNDED_IN_FULL = "refunded_in_full"
+
+
+def shown_status(order: Order, refunded_amount: int) -> str:
+    """The status the buyer reads: "refunded in full" once the parts' refunds (pending
+    ones too) add up to all that was paid, else the order's own status."""
+    if order.status == OrderStatus.PAID.value and refunded_amount >= order.total_amount:
+        return REFUNDED_IN_FULL
+    return order.status
 
 
 def list_buyer_orders(user_id: int, limit: int = 50) -> list[Order]:

@@ -203,14 +203,22 @@ def order_page(token: str):
         abort(404)
     from marketplace.payments.services import refunds_of
 
-    return render_template("orders/order.html", order=order, refunds=refunds_of(order.id))
+    refunds = refunds_of(order.id)
+    refunded = sum(refund.amount for refund in refunds if refund.part_id is not None)
+    return render_template(
+        "orders/order.html",
+        order=order,
+        refunds=refunds,
+        refunded=refunded,
+        shown_status=services.shown_status(order, refunded),
+    )
 
 
 @bp.route("/pesanan/<token>/batal/<int:part_id>", methods=["POST"])
 def cancel_part(token: str, part_id: int):
     """The buyer cancels one household's part; its share is refunded after the commit."""
     from marketplace.payments.gateway import get_gateway
-    from marketplace.payments.services import refund_part
+    from marketplace.payments.refunds import cancel_part_by_buyer
     from marketplace.payments.units import issue_refunds
 
     if not EmptyForm().validate_on_submit():
@@ -218,12 +226,12 @@ def cancel_part(token: str, part_id: int):
     try:
         with unit_of_work():
             order = services.get_order_by_token(token[:64])
-            services.cancel_part_for_buyer(
+            # Under the payment's lock, as an admin's refund of the same part.
+            outcome = cancel_part_by_buyer(
                 order.id,
                 part_id,
                 actor_id=current_user.id if current_user.is_authenticated else None,
             )
-            refund = refund_part(part_id)
             db.session.commit()
     except NotFound:
         abort(404)
@@ -231,8 +239,7 @@ def cancel_part(token: str, part_id: int):
         db.session.rollback()
         flash_error(error)
         return redirect(url_for("orders.order_page", token=token), 303)
-    if refund is not None:
-        issue_refunds([refund.id], get_gateway())
+    issue_refunds(outcome.refund_ids, get_gateway())
     flash(_("Bagian pesanan dibatalkan. Dananya dikembalikan ke pembayaran Anda."), "success")
     return redirect(url_for("orders.order_page", token=token), 303)
 
@@ -240,9 +247,12 @@ def cancel_part(token: str, part_id: int):
 @bp.route("/akun/pesanan")
 @login_required
 def my_orders():
-    return render_template(
-        "orders/my_orders.html", orders=services.list_buyer_orders(current_user.id)
-    )
+    from marketplace.payments.services import refunded_amounts
+
+    orders = services.list_buyer_orders(current_user.id)
+    refunded = refunded_amounts([order.id for order in orders])
+    shown = {order.id: services.shown_status(order, refunded.get(order.id, 0)) for order in orders}
+    return render_template("orders/my_orders.html", orders=orders, shown=shown)
 
 
 # --- the household's inbox ----------------------------------------------------------------
@@ -303,6 +313,7 @@ STATUS_LABELS = {
     "paid": _l("Dibayar"),
     "expired": _l("Kedaluwarsa (tidak dibayar dalam 30 menit)"),
     "refunded": _l("Dana dikembalikan"),
+    "refunded_in_full": _l("Dibatalkan, dana dikembalikan seluruhnya"),
     "refund": _l("Dana dikembalikan"),
     "pending": _l("Menunggu pembayaran"),
     "new": _l("Pesanan baru, menunggu penjual"),

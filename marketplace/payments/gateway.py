@@ -100,6 +100,14 @@ class PaymentGateway(Protocol):
 
     def retrieve_intent(self, intent_id: str) -> Intent: ...
 
+    def expire_intent(self, intent_id: str, *, idempotency_key: str) -> Intent | None:
+        """Close a payment page that may still be open, so it can no longer be paid.
+
+        Returns the closed attempt, or None when there is nothing to close; raises
+        :class:`GatewayError` when the gateway refuses (e.g. it was paid meanwhile).
+        """
+        ...
+
     def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> str: ...
 
     def retrieve_refund(self, refund_id: str) -> GatewayRefund: ...
@@ -171,6 +179,10 @@ class TestGateway:
             return self.intents[intent_id]
         except KeyError as error:
             raise GatewayError(f"no such test payment {intent_id}") from error
+
+    def expire_intent(self, intent_id: str, *, idempotency_key: str) -> Intent | None:
+        """Nothing to close: a "Mode uji" payment page refuses an order that expired."""
+        return None
 
     def complete(self, intent_id: str, *, amount: int, order_id: int, succeed: bool) -> Intent:
         """The buyer pressed "Bayar (uji)" (or "Tolak (uji)")."""

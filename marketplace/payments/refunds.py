@@ -1,13 +1,18 @@
 """What an admin gives back: a whole part (cancelled, stock back), a whole order, or part
 of a household's share with a reason (money only).
 
-Every function flushes and never commits. The order's payment row is read ``FOR
-UPDATE`` first, so two admins (or a double click) refunding one order wait for each
-other on PostgreSQL and see each other's refunds; on SQLite the unit of work holds
-the write lock from its BEGIN. Each refund carries an idempotency key, writes its
-ledger reversal (``payouts.record_refund_entries``, through ``queue_refund``) and an
-order event (who, when, why); the caller sends the refunds to the gateway after its
-commit (:func:`marketplace.payments.units.issue_refunds`).
+And what the buyer gives up: one household's part before it ships.
+
+Every function flushes and never commits. Each first reads the order's payment row
+``FOR UPDATE`` (:func:`~marketplace.payments.services.lock_payment`), so two admins, a
+double click, or a buyer cancelling while an admin refunds the same part wait for each
+other on PostgreSQL and see each other's refunds; on SQLite the unit of work holds the
+write lock from its BEGIN. Money of a part goes back only through
+:func:`~marketplace.payments.services.give_back_part`, which never gives back more than
+is left of the part's share. Each refund carries an idempotency key, writes its ledger
+reversal (``payouts.record_refund_entries``, through ``queue_refund``) and an order
+event (who, when, why); the caller sends the refunds to the gateway after its commit
+(:func:`marketplace.payments.units.issue_refunds`).
 """
 
 from __future__ import annotations
@@ -15,16 +20,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
-from marketplace.money import format_rupiah
 from marketplace.orders import services as orders
 from marketplace.orders.messages import notify_refund
 from marketplace.orders.models import Order, OrderPart, PartStatus
 from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundReason
-from marketplace.payments.services import PaymentError, queue_refund
+from marketplace.payments.services import (
+    PaymentError,
+    give_back_part,
+    lock_payment,
+    part_left,  # noqa: F401 (the admin page reads it from here)
+)
 
 MAX_REASON = 250
 
@@ -58,16 +66,7 @@ class RefundOutcome:
 def _locked_payment(order_id: int) -> Payment:
     # A payment given back in full stays locked too: a click that waited for the one that
     # refunded everything finds it here, instead of no payment at all.
-    payment = db.session.scalar(
-        select(Payment)
-        .where(
-            Payment.order_id == order_id,
-            Payment.status.in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]),
-        )
-        .order_by(Payment.id)
-        .limit(1)
-        .with_for_update()
-    )
+    payment = lock_payment(order_id)
     if payment is None:
         raise PaymentError(_l("Pesanan ini tidak punya pembayaran yang bisa dikembalikan."))
     if payment.status == PaymentStatus.REFUNDED.value:
@@ -80,15 +79,6 @@ def _part(order_id: int, part_id: int | None) -> OrderPart:
     if part is None or part.order_id != order_id:
         raise PaymentError(_l("Pilih bagian pesanan."), field="part_id")
     return part
-
-
-def part_left(part: OrderPart) -> int:
-    """What is left to give back of a part's share (goods and shipping), in whole rupiah."""
-    given = db.session.scalar(
-        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part.id)
-    )
-    # int(): PostgreSQL sums BIGINT into NUMERIC
-    return part.items_amount + part.shipping_amount - int(given or 0)
 
 
 def _clean_reason(reason: str, *, required: bool) -> str:
@@ -106,18 +96,17 @@ def _cancel_and_refund(
     if not orders.cancel_part_by_admin(part, actor_id=actor_id, note=reason):
         return
     outcome.cancelled.append(part)
-    left = part_left(part)
-    if left > 0:
-        # The same key as the buyer's own cancel: a part is refunded in full once.
-        refund = queue_refund(
-            payment,
-            left,
-            RefundReason.PART_CANCELLED,
-            f"part-{part.id}-refund",
-            part_id=part.id,
-            created_by_id=actor_id,
-        )
-        orders.record_part_refund(part, left, actor_id=actor_id, note=reason)
+    # The same key as the buyer's own cancel: a part is refunded in full once.
+    refund = give_back_part(
+        payment,
+        part,
+        None,
+        RefundReason.PART_CANCELLED,
+        f"part-{part.id}-refund",
+        actor_id=actor_id,
+        note=reason,
+    )
+    if refund is not None:
         outcome.refunds.append(refund)
 
 
@@ -155,21 +144,18 @@ def refund_order(order_id: int, *, refund_key: str, actor_id: int, reason: str) 
         if part.status != PartStatus.DELIVERED.value:
             _cancel_and_refund(payment, part, outcome, actor_id=actor_id, reason=reason)
             continue
-        left = part_left(part)
-        if left <= 0:
-            continue
         note = str(_l("sudah sampai: hanya dana yang dikembalikan"))
-        refund = queue_refund(
+        refund = give_back_part(
             payment,
-            left,
+            part,
+            None,
             RefundReason.ADMIN,
             f"admin-{refund_key[:50]}-part-{part.id}",
-            part_id=part.id,
-            created_by_id=actor_id,
+            actor_id=actor_id,
+            note=f"{reason} ({note})" if reason else note,
         )
-        orders.record_part_refund(
-            part, left, actor_id=actor_id, note=f"{reason} ({note})" if reason else note
-        )
+        if refund is None:
+            continue
         outcome.refunds.append(refund)
         outcome.money_only.append(part)
     if not outcome.refunds and not outcome.cancelled:
@@ -193,26 +179,40 @@ def refund_partly(
         raise PaymentError(_l("Isi jumlah yang dikembalikan."), field="amount")
     part = _part(order_id, part_id)
     reason = _clean_reason(reason, required=True)
-    left = part_left(part)
-    if amount > left:
-        raise PaymentError(
-            _l(
-                "Jumlah pengembalian melebihi sisa bagian penjual ini (%(left)s).",
-                left=format_rupiah(max(left, 0)),
-            ),
-            field="amount",
-        )
-    refund = queue_refund(
+    refund = give_back_part(
         payment,
+        part,
         amount,
         RefundReason.ADMIN,
         f"admin-{refund_key[:60]}",
-        part_id=part.id,
-        created_by_id=actor_id,
+        actor_id=actor_id,
+        note=reason,
     )
-    orders.record_part_refund(part, amount, actor_id=actor_id, note=reason)
+    assert refund is not None  # an amount is given: refused above what is left, never None
     outcome = RefundOutcome(refunds=[refund])
     _tell_buyer(payment.order, outcome, reason)
+    return outcome
+
+
+def cancel_part_by_buyer(order_id: int, part_id: int, *, actor_id: int | None) -> RefundOutcome:
+    """The buyer cancels one household's part before it is shipped: its stock goes back,
+    and all that is left of its share (an admin may have given some back already)."""
+    # The payment first, as every refund takes it: then the part (the admin's order too).
+    payment = lock_payment(order_id)
+    part = orders.cancel_part_for_buyer(order_id, part_id, actor_id=actor_id)
+    outcome = RefundOutcome(cancelled=[part])
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
+        refund = give_back_part(
+            payment,
+            part,
+            None,
+            RefundReason.PART_CANCELLED,
+            f"part-{part.id}-refund",
+            actor_id=actor_id,
+            actor_kind="buyer",
+        )
+        if refund is not None:
+            outcome.refunds.append(refund)
     return outcome
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
+from marketplace.money import format_rupiah
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderPart, OrderStatus
 from marketplace.payments.gateway import GatewayError, GatewayRefund, Intent, Line, PaymentGateway
@@ -251,32 +252,90 @@ def queue_refund(
     return refund
 
 
-def refund_part(part_id: int) -> Refund | None:
-    """Give back one household's share (its goods and shipping) of a paid order."""
-    part = db.session.get(OrderPart, part_id)
-    if part is None:
-        return None
-    payment = db.session.scalar(
-        select(Payment).where(
-            Payment.order_id == part.order_id, Payment.status == PaymentStatus.SUCCEEDED.value
+def lock_payment(order_id: int) -> Payment | None:
+    """The order's payment, read ``FOR UPDATE``: every refund of an order takes it first.
+
+    Two refunds of one order (an admin's, the buyer's own cancel, a double click) wait
+    for each other here on PostgreSQL and the second sees what the first gave back; on
+    SQLite the unit of work holds the write lock from its BEGIN. A payment given back in
+    full is returned too (locked), so that the caller can say so.
+    """
+    return db.session.scalar(
+        select(Payment)
+        .where(
+            Payment.order_id == order_id,
+            Payment.status.in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]),
         )
+        .order_by(Payment.id)
+        .limit(1)
+        .with_for_update()
+        # what the row says now that it is locked, not what this session read before
+        .execution_options(populate_existing=True)
     )
-    if payment is None:
-        return None
-    # What an admin already gave back for this part is not given twice.
+
+
+def part_left(part: OrderPart) -> int:
+    """What is left to give back of a part's share (goods and shipping), in whole rupiah."""
     given = db.session.scalar(
         select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part.id)
     )
     # int(): PostgreSQL sums BIGINT into NUMERIC
-    rest = part.items_amount + part.shipping_amount - int(given or 0)
-    if rest <= 0:
+    return part.items_amount + part.shipping_amount - int(given or 0)
+
+
+def give_back_part(
+    payment: Payment,
+    part: OrderPart,
+    amount: int | None,
+    reason: RefundReason,
+    idempotency_key: str,
+    *,
+    actor_id: int | None = None,
+    actor_kind: str = "admin",
+    note: str = "",
+) -> Refund | None:
+    """The one way money of a household's part goes back; ``payment`` was read with
+    :func:`lock_payment` in this transaction.
+
+    ``amount`` None gives back all that is left of the part's share (None when nothing
+    is); an amount above what is left is refused. Records the refund (and through it the
+    ledger's reversal) and an order event saying who, how much and why.
+    """
+    left = part_left(part)
+    if amount is None:
+        if left <= 0:
+            return None
+        amount = left
+    elif amount > left:
+        raise PaymentError(
+            _l(
+                "Jumlah pengembalian melebihi sisa bagian penjual ini (%(left)s).",
+                left=format_rupiah(max(left, 0)),
+            ),
+            field="amount",
+        )
+    refund = queue_refund(
+        payment, amount, reason, idempotency_key, part_id=part.id, created_by_id=actor_id
+    )
+    orders.record_part_refund(part, amount, actor_id=actor_id, note=note, actor_kind=actor_kind)
+    return refund
+
+
+def refund_part(part_id: int) -> Refund | None:
+    """Give back what is left of one household's share (its goods and shipping)."""
+    part = db.session.get(OrderPart, part_id)
+    if part is None:
         return None
-    return queue_refund(
+    payment = lock_payment(part.order_id)
+    if payment is None or payment.status != PaymentStatus.SUCCEEDED.value:
+        return None
+    return give_back_part(
         payment,
-        rest,
+        part,
+        None,
         RefundReason.PART_CANCELLED,
         f"part-{part.id}-refund",
-        part_id=part.id,
+        actor_kind="system",
     )
 
 
@@ -314,34 +373,20 @@ def refund_by_admin(
     ``refund_key`` comes with the form, so a repeated submit is refused by the unique key
     instead of refunding twice. Goods and stock are not touched.
     """
-    payment = db.session.scalar(
-        select(Payment).where(
-            Payment.order_id == order_id, Payment.status == PaymentStatus.SUCCEEDED.value
-        )
-    )
-    if payment is None:
+    payment = lock_payment(order_id)
+    if payment is None or payment.status != PaymentStatus.SUCCEEDED.value:
         raise PaymentError(_l("Pesanan ini tidak punya pembayaran yang bisa dikembalikan."))
     if amount < 1:
         raise PaymentError(_l("Isi jumlah yang dikembalikan."), field="amount")
-    if part_id is not None:
-        part = db.session.get(OrderPart, part_id)
-        if part is None or part.order_id != order_id:
-            raise PaymentError(_l("Bagian pesanan tidak ditemukan."), field="part_id")
-        given = db.session.scalar(
-            select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part_id)
-        )
-        if (given or 0) + amount > part.items_amount + part.shipping_amount:
-            raise PaymentError(
-                _l("Jumlah pengembalian melebihi bagian penjual ini."), field="amount"
-            )
-    return queue_refund(
-        payment,
-        amount,
-        RefundReason.ADMIN,
-        f"admin-{refund_key[:60]}",
-        part_id=part_id,
-        created_by_id=actor_id,
-    )
+    key = f"admin-{refund_key[:60]}"
+    if part_id is None:
+        return queue_refund(payment, amount, RefundReason.ADMIN, key, created_by_id=actor_id)
+    part = db.session.get(OrderPart, part_id)
+    if part is None or part.order_id != order_id:
+        raise PaymentError(_l("Bagian pesanan tidak ditemukan."), field="part_id")
+    refund = give_back_part(payment, part, amount, RefundReason.ADMIN, key, actor_id=actor_id)
+    assert refund is not None
+    return refund
 
 
 def list_recent_orders(limit: int = 50) -> list[Order]:
@@ -428,6 +473,20 @@ def refunds_of(order_id: int) -> list[Refund]:
             .order_by(Refund.id)
         )
     )
+
+
+def refunded_amounts(order_ids: list[int]) -> dict[int, int]:
+    """What was given back of each order's parts (pending refunds too), in one query."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(
+        select(Payment.order_id, func.sum(Refund.amount))
+        .join(Refund, Refund.payment_id == Payment.id)
+        .where(Payment.order_id.in_(order_ids), Refund.part_id.is_not(None))
+        .group_by(Payment.order_id)
+    )
+    # int(): PostgreSQL sums BIGINT into NUMERIC
+    return {order_id: int(total) for order_id, total in rows}
 
 
 def payments_of(order_id: int) -> list[Payment]:

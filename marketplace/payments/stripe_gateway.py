@@ -166,6 +166,18 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
 
+    def expire_intent(self, intent_id: str, *, idempotency_key: str) -> Intent | None:
+        """Expire an open Checkout Session (``checkout.Session.expire``)."""
+        if intent_id.startswith("pi_"):
+            return None  # paid with Stripe.js on our page, which refuses an expired order
+        try:
+            obj = self.client.v1.checkout.sessions.expire(
+                intent_id, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return _session(obj)
+
     def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> str:
         try:
             payment_intent = intent_id

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.db import db
+from marketplace.jobs import job
 from marketplace.orders.units import unit_of_work
 from marketplace.payments import services
 from marketplace.payments.gateway import (
@@ -22,7 +23,7 @@ from marketplace.payments.gateway import (
     PaymentGateway,
     get_gateway,
 )
-from marketplace.payments.models import Payment
+from marketplace.payments.models import Payment, PaymentStatus
 
 log = logging.getLogger(__name__)
 
@@ -139,3 +140,42 @@ def issue_refunds(refund_ids: list[int], gateway: PaymentGateway) -> int:
             issued += services.record_refund(refund_id, gateway_refund_id)
             db.session.commit()
     return issued
+
+
+#: the job :func:`marketplace.orders.services.expire_order` enqueues
+EXPIRE_CHECKOUTS_JOB = "payments.expire_checkouts"
+
+
+@job(EXPIRE_CHECKOUTS_JOB)
+def expire_checkouts(order_id: int) -> int:
+    """Close an expired order's payment pages that are still open at the gateway.
+
+    Runs after the expiry's commit; safe to run twice (each close has its own
+    idempotency key, and a payment recorded as failed is not asked again). A page the
+    gateway will not close (paid or expired meanwhile) is logged, and what the gateway
+    says about it is recorded as its webhook would. Returns how many were closed.
+    """
+    gateway = get_gateway()
+    pending = [
+        (payment.id, payment.intent_id)
+        for payment in services.payments_of(order_id)
+        if payment.status == PaymentStatus.PENDING.value and payment.gateway == gateway.name
+    ]
+    db.session.rollback()  # no transaction stays open across the gateway calls
+    closed = 0
+    for payment_id, intent_id in pending:
+        key = f"payment-{payment_id}-expire"
+        try:
+            intent = gateway.expire_intent(intent_id, idempotency_key=key)
+        except GatewayError as error:
+            log.warning("order %s: %s was not expired: %s", order_id, intent_id, error)
+            try:
+                intent = gateway.retrieve_intent(intent_id)
+            except GatewayError:
+                log.exception("order %s: %s could not be read", order_id, intent_id)
+                continue
+        else:
+            closed += intent is not None
+        if intent is not None:
+            apply_intent(intent)
+    return closed
