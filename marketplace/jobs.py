@@ -46,10 +46,15 @@ def job(name: str):
 
 
 def enqueue(name: str, *args: Any) -> None:
-    """Run job ``name`` after the current transaction commits (never if it rolls back)."""
+    """Run job ``name`` after the current transaction commits (never if it rolls back).
+
+    The job's log lines carry the id of the request that queued it.
+    """
+    from marketplace.observability import current_request_id
+
     if name not in JOBS:
         raise KeyError(f"unknown job {name}")
-    db.session.info.setdefault("pending_jobs", []).append((name, args))
+    db.session.info.setdefault("pending_jobs", []).append((name, args, current_request_id()))
 
 
 @event.listens_for(Session, "after_commit")
@@ -59,8 +64,8 @@ def _release_jobs(session):
         return
     if current_app.config.get("REDIS_URL"):
         queue = _queue(current_app.config["REDIS_URL"])
-        for name, args in pending:
-            queue.enqueue(perform, name, *args)
+        for name, args, request_id in pending:
+            queue.enqueue(perform, name, *args, request_id=request_id)
     else:
         g.setdefault("jobs_to_run", []).extend(pending)
 
@@ -74,14 +79,24 @@ def run_pending_jobs() -> int:
     """Run the jobs released by commits in this app context; returns how many ran."""
     ready = g.pop("jobs_to_run", []) if has_app_context() else []
     app = current_app._get_current_object()
-    for name, args in ready:
+    for name, args, request_id in ready:
         # Each job in an app context of its own: its own session, its own commit.
         with app.app_context():
-            _run(name, args)
+            _run(name, args, request_id)
     return len(ready)
 
 
-def _run(name: str, args: tuple) -> None:
+def _run(name: str, args: tuple, request_id: str = "-") -> None:
+    from marketplace.observability import job_request_id
+
+    token = job_request_id.set(request_id)
+    try:
+        _run_logged(name, args)
+    finally:
+        job_request_id.reset(token)
+
+
+def _run_logged(name: str, args: tuple) -> None:
     from marketplace.observability import count
 
     try:
@@ -95,7 +110,7 @@ def _run(name: str, args: tuple) -> None:
     count("jobs", job=name, outcome="done")
 
 
-def perform(name: str, *args: Any) -> None:
+def perform(name: str, *args: Any, request_id: str = "-") -> None:
     """Entry point of a queued job in a worker process."""
     global _worker_app
     if _worker_app is None:
@@ -104,7 +119,7 @@ def perform(name: str, *args: Any) -> None:
         _worker_app = create_app()
     _import_job_modules()
     with _worker_app.app_context():
-        _run(name, args)
+        _run(name, args, request_id)
 
 
 @job("jobs.ping")
