@@ -282,7 +282,8 @@ def _jobs(result: dict, note: dict) -> list[str]:
         "",
         f"{note.get('jobs_per_run')} jobs released by one commit, median of {note.get('runs')} "
         "runs; queued: from the commit to the last job finished by `flask jobs worker` "
-        "processes (RQ forks a work horse per job). The committing process hands jobs to "
+        "processes (RQ's SimpleWorker: each job in the worker's own process). The "
+        "committing process hands jobs to "
         f"Redis at {note.get('enqueue_per_s', {})} per second.",
         "",
         "| job | inline | Redis, 1 worker | Redis, 2 workers |",
