@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import UTCDateTime, db, now_utc
+from marketplace.db import UTCDateTime, db, now_utc, write_transaction
 from marketplace.jobs import enqueue, job
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,14 @@ def send_mail(to: str, subject: str, body: str) -> None:
 @job("mail.send")
 def send_outgoing(mail_id: int) -> None:
     """Send one stored e-mail; one already sent is not sent again."""
-    mail = db.session.scalar(
-        select(OutgoingMail)
-        .where(OutgoingMail.id == mail_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)  # the row as it is now, not as loaded
-    )
+    # Workers racing on SQLite: take the write lock at BEGIN (PostgreSQL: the row lock).
+    with write_transaction():
+        mail = db.session.scalar(
+            select(OutgoingMail)
+            .where(OutgoingMail.id == mail_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # the row as it is now, not as loaded
+        )
     if mail is None or mail.sent_at is not None:
         return
     deliver(mail.to, mail.subject, mail.body)
