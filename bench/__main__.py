@@ -21,7 +21,17 @@ import traceback  # noqa: E402
 from bench.common import RESULTS, log, machine, now_iso  # noqa: E402
 from bench.report import markdown  # noqa: E402
 
-BENCHMARKS = ("pages", "queries", "scale", "weight", "photo", "checkout", "impact")
+BENCHMARKS = (
+    "pages",
+    "queries",
+    "scale",
+    "weight",
+    "photo",
+    "checkout",
+    "impact",
+    "workers",
+    "jobs",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -47,6 +47,8 @@ def markdown(results: dict, notes: dict) -> str:
         ("photo", _photo),
         ("checkout", _checkout),
         ("impact", _impact),
+        ("workers", _workers),
+        ("jobs", _jobs),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -251,4 +253,46 @@ def _impact(result: dict, note: dict) -> list[str]:
         ]
         lines += [f"- {plan['ms']} ms `{plan['sql']}`" for plan in slowest]
         lines += ["", "```", slowest[0]["top"], "```"]
+    return lines
+
+
+def _workers(result: dict, note: dict) -> list[str]:
+    lines = [
+        "## workers: the product page by gunicorn worker count (PostgreSQL)",
+        "",
+        f"`{note.get('path')}` as deployed (page cache on), next to bare Flask under the same "
+        f"settings; {note.get('generator')} with {note.get('connections')} connections, "
+        f"{note.get('rounds')} interleaved rounds of {note.get('round_seconds')} s, medians.",
+        "",
+        "| workers | product req/s | p50 | p99 | hello req/s | ratio to hello |",
+        "|---|---|---|---|---|---|",
+    ]
+    for count, rps in result["rps"].items():
+        lines.append(
+            f"| {count} | {rps:,.0f} | {result['p50_ms'][count]} ms | {result['p99_ms'][count]} ms "
+            f"| {result['hello_rps'][count]:,.0f} | {result['ratio_to_hello'][count]:.3f} |"
+        )
+    if any(note.get("bad", {}).values()):
+        lines += ["", f"Errors or non-2xx answers under load: {note['bad']}"]
+    return lines
+
+
+def _jobs(result: dict, note: dict) -> list[str]:
+    lines = [
+        "## jobs: jobs per second, inline and queued to Redis (RQ)",
+        "",
+        f"{note.get('jobs_per_run')} jobs released by one commit, median of {note.get('runs')} "
+        "runs; queued: from the commit to the last job finished by `flask jobs worker` "
+        "processes (RQ's SimpleWorker: each job in the worker's own process). The "
+        "committing process hands jobs to "
+        f"Redis at {note.get('enqueue_per_s', {})} per second.",
+        "",
+        "| job | inline | Redis, 1 worker | Redis, 2 workers |",
+        "|---|---|---|---|",
+    ]
+    for kind, row in result.items():
+        redis = row.get("redis", {})
+        lines.append(
+            f"| {kind} | {row['inline']:,} | {redis.get('1', 0):,} | {redis.get('2', 0):,} |"
+        )
     return lines

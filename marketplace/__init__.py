@@ -36,6 +36,10 @@ def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
     app.config.from_prefixed_env("MARKETPLACE")
     if config:
         app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A database file has no connection to lose: no ping before every checkout.
+        options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
 
 
 def configure_extensions(app: Flask) -> None:

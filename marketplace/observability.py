@@ -4,14 +4,19 @@ Every log line is one JSON object carrying the request id (taken from a
 trusted ``X-Request-ID`` of the load balancer, or made here, and sent back in
 the response), so one request can be followed across web and worker logs.
 Metrics come from prometheus-flask-exporter (requests and latency by
-endpoint) plus counters for jobs and order moves, at ``/metrics``.
+endpoint) plus counters for jobs and order moves, at ``/metrics``. Under
+gunicorn (``PROMETHEUS_MULTIPROC_DIR``, set by gunicorn.conf.py) every worker
+writes its values to files there and ``/metrics`` sums all workers, whichever
+worker answers the scrape.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
+from contextvars import ContextVar
 from types import SimpleNamespace
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
@@ -23,11 +28,21 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+#: The id of the request that queued the job being run (jobs run after their request).
+job_request_id: ContextVar[str] = ContextVar("job_request_id", default="-")
+
+
+def current_request_id() -> str:
+    if has_request_context():
+        return g.get("request_id", "-")
+    return job_request_id.get()
+
+
 class RequestIdFilter(logging.Filter):
-    """Put the current request's id (or "-") on every record."""
+    """Put the current request's id (or its job's, or "-") on every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.request_id = current_request_id()
         return True
 
 
@@ -45,6 +60,42 @@ def configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # Python's warnings would be plain text on stderr: through the log, they are JSON too.
+    logging.captureWarnings(True)
+
+
+class AccessJsonFormatter(JsonFormatter):
+    """gunicorn's access log as JSON: one object per request, fields from gunicorn's atoms.
+
+    Used by ``logconfig_dict`` in gunicorn.conf.py (the error log there is JSON as well).
+    """
+
+    ATOMS = {
+        "request_id": "{x-request-id}o",
+        "method": "m",
+        "path": "U",
+        "query": "q",
+        "status": "s",
+        "bytes": "B",
+        "ms": "M",
+        "agent": "a",
+        "remote": "h",
+    }
+    NUMBERS = ("status", "bytes", "ms")
+
+    def add_fields(self, log_record, record, message_dict) -> None:
+        super().add_fields(log_record, record, message_dict)
+        atoms = record.args if isinstance(record.args, dict) else {}
+        for name, atom in self.ATOMS.items():
+            value = atoms[atom] if atoms else "-"
+            if isinstance(value, str):
+                value = value.replace('\\"', '"')  # gunicorn escapes quotes for its text format
+            if name in self.NUMBERS:
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    value = None
+            log_record[name] = value
 
 
 def register_request_ids(app: Flask) -> None:
@@ -60,23 +111,37 @@ def register_request_ids(app: Flask) -> None:
 
 
 def init_metrics(app: Flask) -> None:
-    """One registry per app, so that tests may build many apps in one process."""
+    """One registry per app, so that tests may build many apps in one process.
+
+    With ``PROMETHEUS_MULTIPROC_DIR`` (gunicorn.conf.py sets it) the values live in files
+    shared by the workers, and the registry that answers ``/metrics`` collects them all;
+    the marketplace's counters then write to those files and are not registered twice.
+    """
     registry = CollectorRegistry()
-    PrometheusMetrics(
-        app,
-        registry=registry,
-        group_by="endpoint",
-        excluded_paths=["/metrics", "/healthz", "/readyz", "/static/", "/media/"],
-    )
+    options = {
+        "group_by": "endpoint",
+        "excluded_paths": ["/metrics", "/healthz", "/readyz", "/static/", "/media/"],
+    }
+    counters_registry: CollectorRegistry | None = registry
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
+
+        GunicornInternalPrometheusMetrics(app, registry=registry, **options)
+        counters_registry = None
+    else:
+        PrometheusMetrics(app, registry=registry, **options)
     app.extensions["metrics"] = SimpleNamespace(
         jobs=Counter(
-            "marketplace_jobs_total", "Background jobs run", ["job", "outcome"], registry=registry
+            "marketplace_jobs_total",
+            "Background jobs run",
+            ["job", "outcome"],
+            registry=counters_registry,
         ),
         order_moves=Counter(
             "marketplace_order_moves_total",
             "Recorded moves of orders and their parts",
             ["kind", "to_status"],
-            registry=registry,
+            registry=counters_registry,
         ),
     )
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +17,8 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+
+log = logging.getLogger(__name__)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: {media}; style-src 'self'; script-src 'self'; "
@@ -106,10 +110,23 @@ def register_error_pages(app: Flask) -> None:
     def database_unavailable(error):
         # The database is down, restarting or busy: nothing was written (the transaction
         # went with the connection). Say so; the pool reconnects on a later request.
-        db.session.rollback()
+        with suppress(OperationalError, InterfaceError):
+            db.session.rollback()
         message = _("Layanan sedang tidak tersedia sebentar. Coba lagi dalam satu menit.")
         response = render_template("errors/error.html", code=503, message=message)
         return response, 503, {"Retry-After": "30"}
+
+    @app.teardown_appcontext
+    def end_the_session_even_without_the_database(error):
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier). A connection
+        # killed after the answer was made fails the final ROLLBACK; nothing was pending,
+        # the pool has dropped that connection, and the answer stands: not a 500.
+        try:
+            db.session.remove()
+        except (OperationalError, InterfaceError) as lost:
+            log.warning("database connection lost at the end of a request: %s", lost.orig)
+            with suppress(OperationalError, InterfaceError):
+                db.session.remove()
 
     @app.errorhandler(500)
     def server_error(error):

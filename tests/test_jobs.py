@@ -8,11 +8,12 @@ import sys
 
 import pytest
 from redis import Redis
+from sqlalchemy import delete
 
 from marketplace.accounts import services
 from marketplace.db import db
 from marketplace.jobs import QUEUE_NAME, run_pending_jobs
-from marketplace.mail import send_mail
+from marketplace.mail import OutgoingMail, send_mail
 from tests.conftest import database_url
 from tests.servers import ROOT
 
@@ -58,7 +59,10 @@ def redis_queue(app):
     redis.flushdb()
 
 
-def test_with_redis_a_worker_process_does_the_job(app, inbox, redis_queue, tmp_path):
+def test_with_redis_a_worker_process_does_the_job(app, inbox, redis_queue, tmp_path, monkeypatch):
+    # The worker is another process: the stored mail must be committed for real, in a
+    # session outside the test's rolled-back transaction.
+    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
     send_mail("d@contoh.id", "Dari antrean", "Dikirim oleh pekerja.")
     db.session.commit()
     assert run_pending_jobs() == 0  # queued, not run here
@@ -79,11 +83,33 @@ def test_with_redis_a_worker_process_does_the_job(app, inbox, redis_queue, tmp_p
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
-    assert [m["Subject"] for m in inbox.messages] == ["Dari antrean"]
-    assert redis_queue.llen(f"rq:queue:{QUEUE_NAME}") == 0
+    try:
+        assert result.returncode == 0, result.stderr
+        assert [m["Subject"] for m in inbox.messages] == ["Dari antrean"]
+        assert redis_queue.llen(f"rq:queue:{QUEUE_NAME}") == 0
+    finally:
+        db.session.execute(delete(OutgoingMail).where(OutgoingMail.to == "d@contoh.id"))
+        db.session.commit()
+        db.session.remove()
 
 
 def test_worker_refuses_to_start_without_redis(app):
     result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code != 0 and "REDIS_URL" in result.output
+
+
+def test_a_mail_job_run_twice_sends_once(inbox):
+    from sqlalchemy import select
+
+    from marketplace.jobs import JOBS
+
+    send_mail("e@contoh.id", "Sekali saja", "Satu kali.")
+    db.session.commit()
+    mail = db.session.scalar(select(OutgoingMail).where(OutgoingMail.to == "e@contoh.id"))
+    assert run_pending_jobs() == 1
+    # A queue may deliver the same job again (a worker died before acknowledging it).
+    JOBS["mail.send"](mail.id)
+    db.session.commit()
+    assert [m["Subject"] for m in inbox.messages] == ["Sekali saja"]
+    db.session.refresh(mail)
+    assert mail.sent_at is not None

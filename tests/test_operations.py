@@ -5,12 +5,20 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import create_engine, text
 
 from marketplace import create_app
 from marketplace.observability import configure_logging
 from tests import factories
-from tests.conftest import app_settings
+from tests.conftest import app_settings, database_url
+from tests.servers import ROOT, HttpVisitor, free_port, gunicorn
 
 
 def test_ready_when_database_and_storage_answer(client):
@@ -82,3 +90,100 @@ def test_metrics_count_requests_and_order_moves(client):
     assert 'flask_http_request_total{method="GET",status="200"}' in text
     assert 'endpoint="catalog.product_list"' in text
     assert placed_count(client) == before + 1
+
+
+REQUESTS = 40
+
+
+def test_metrics_under_gunicorn_add_up_every_worker(app, tmp_path):
+    """Two workers answer a page; /metrics, whichever worker answers it, counts both."""
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    env = {
+        "DATABASE_URL": database_url(),
+        "INSTANCE_PATH": str(tmp_path),
+        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+    }
+    with gunicorn(env, workers=2) as base:
+        # Eight at a time: while one worker is busy the other takes the next connection.
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda _: fetch(f"{base}/produk")[0], range(REQUESTS)))
+        assert statuses == [200] * REQUESTS
+        # Each worker writes its values to files named after its process id.
+        workers = {re.search(r"_(\d+)\.db$", path.name).group(1) for path in folder.glob("*.db")}
+        assert len(workers) == 2
+        for _ in range(4):  # answered by either worker, the sum is the same
+            _status, text = fetch(f"{base}/metrics")
+            counted = re.search(
+                r'flask_http_request_duration_seconds_count\{[^}]*endpoint="catalog.product_list"'
+                r'[^}]*status="200"[^}]*\} ([0-9.]+)',
+                text,
+            )
+            assert counted and float(counted.group(1)) == REQUESTS
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+        return response.status, response.read().decode()
+
+
+def test_every_line_gunicorn_and_the_app_write_is_json_with_a_request_id(app, tmp_path):
+    """gunicorn's own messages, its access log and the app's log: one JSON object a line."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "INSTANCE_PATH": str(tmp_path),
+        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
+    }
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--preload"]
+    command += ["--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        errors = []
+        for line in server.stderr:
+            errors.append(line)
+            if "Listening at" in line:
+                break
+        base = f"http://127.0.0.1:{port}"
+        fetch(f"{base}/produk", {"X-Request-ID": "akses-12345678"})
+        # Signing up mails a welcome: without SMTP_URL the mail job writes it to the log.
+        status, _html, headers = HttpVisitor().submit(
+            f"{base}/akun/daftar",
+            {"name": "Ibu Log", "email": EMAIL, "phone": "", "password": "baris demi baris"},
+        )
+        assert status == 302
+    finally:
+        purge_user(EMAIL)
+        server.terminate()
+        output, rest = server.communicate(timeout=30)
+    lines = [json.loads(line) for line in (*errors, *rest.splitlines(), *output.splitlines())]
+    assert all("request_id" in line and "time" in line for line in lines)
+    access = [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert {"request_id": "akses-12345678", "path": "/produk", "status": 200}.items() <= (
+        access[0].items()
+    )
+    assert any(line["logger"] == "gunicorn.error" for line in lines)
+    [mail] = [line for line in lines if line["logger"] == "marketplace.mail"]
+    assert mail["request_id"] == headers["X-Request-ID"] and EMAIL in mail["message"]
+
+
+EMAIL = "ibu@log.contoh.id"
+
+
+def purge_user(email: str) -> None:
+    engine = create_engine(database_url())
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "DELETE FROM role_grants WHERE user_id IN "
+                "(SELECT id FROM users WHERE email = :email)"
+            ),
+            {"email": email},
+        )
+        connection.execute(text("DELETE FROM users WHERE email = :email"), {"email": email})
+    engine.dispose()

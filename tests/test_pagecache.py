@@ -93,3 +93,27 @@ def test_a_visitor_with_a_cart_sees_their_own_count(app, client):
     html = client.get(f"/produk/{product.slug}").get_data(as_text=True)
     assert "Keranjang (2)" in html
     assert "Keranjang (2)" not in stranger.get(f"/produk/{product.slug}").get_data(as_text=True)
+
+
+def test_a_cached_page_is_served_compressed_with_the_visitors_own_token(app, csrf):
+    import gzip
+
+    product = factories.make_product(name="Tikar Pandan Gzip")
+    db.session.commit()
+    path = f"/produk/{product.slug}"
+    app.test_client().get(path)  # someone else fills the cache
+    visitor = app.test_client()
+    zipped = visitor.get(path, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    html = gzip.decompress(zipped.get_data()).decode()
+    assert "Tikar Pandan Gzip" in html
+    token = csrf_token_from(html)
+    # The same visitor's token: the form on the page works for them.
+    plain = visitor.get(path, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert plain.get_data(as_text=True) == html.replace(token, csrf_token_from(plain.text))
+    response = visitor.post(
+        "/keranjang/tambah", data={"product_id": product.id, "quantity": 1, "csrf_token": token}
+    )
+    assert response.status_code == 302

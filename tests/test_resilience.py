@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import threading
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from marketplace import create_app
 from marketplace.db import db
-from tests.conftest import app_settings, database_url
-from tests.servers import gunicorn
+from tests.cleanup import purge_orders_of
+from tests.conftest import app_settings, csrf_token_from, database_url
+from tests.servers import HttpVisitor, gunicorn
 
 
 def test_pages_answer_503_when_the_database_is_down(monkeypatch):
@@ -34,10 +38,13 @@ def get(url: str) -> int:
         return error.code
 
 
-@pytest.mark.skipif(
+needs_postgresql = pytest.mark.skipif(
     not database_url().startswith("postgresql"),
     reason="needs PostgreSQL: server-side connection kills do not exist for SQLite",
 )
+
+
+@needs_postgresql
 def test_recovers_by_itself_after_its_connections_are_killed(app, tmp_path):
     env = {
         "DATABASE_URL": database_url() + "?application_name=served-under-test",
@@ -59,3 +66,182 @@ def test_recovers_by_itself_after_its_connections_are_killed(app, tmp_path):
         # pool_pre_ping notices the dead connection and opens a new one: no error at all.
         assert [get(f"{base}/produk") for _ in range(3)] == [200, 200, 200]
     admin.dispose()
+
+
+BUYERS = 4
+ROUNDS = 5
+DOMAIN = "tahan.contoh.id"
+DETAILS = {
+    "checkout_key": "",
+    "name": "Ibu Tahan",
+    "whatsapp": "0812 3456 7890",
+    "delivery": "ship",
+    "province": "Kalimantan Utara",
+    "city": "Tarakan",
+    "district": "Tarakan Barat",
+    "street": "Jl. Yos Sudarso No. 5",
+    "postal_code": "77111",
+}
+#: What a buyer may be answered while the database's connections are being killed.
+EXPECTED = {200, 302, 303, 503}
+KILL_AFTER = (10, 30, 50)  # answered requests after which the served app's backends die
+
+
+class Traffic:
+    """Buyers' answers as they come; the killer waits for the next count to be reached."""
+
+    def __init__(self):
+        self.answers: list[tuple[str, int]] = []
+        self.changed = threading.Condition()
+        self.done = False
+
+    def record(self, what: str, status: int) -> int:
+        with self.changed:
+            self.answers.append((what, status))
+            self.changed.notify_all()
+        return status
+
+    def wait_for(self, count: int) -> bool:
+        with self.changed:
+            self.changed.wait_for(lambda: self.done or len(self.answers) >= count)
+            return len(self.answers) >= count
+
+
+def buy(base: str, slug: str, product_id: int, email: str, traffic: Traffic) -> None:
+    """One order, paid in Mode uji; a step answered 503 ends this attempt, as a person gives up."""
+    visitor = HttpVisitor()
+    status, html, _ = visitor.get(f"{base}/produk/{slug}")
+    if traffic.record("product", status) != 200:
+        return
+    data = {"product_id": str(product_id), "quantity": "1", "csrf_token": csrf_token_from(html)}
+    status, _html, _ = visitor.request(f"{base}/keranjang/tambah", data)
+    if traffic.record("add", status) != 302:
+        return
+    status, html, _ = visitor.get(f"{base}/checkout")
+    if traffic.record("checkout form", status) != 200:
+        return
+    form = {**DETAILS, "email": email, "csrf_token": csrf_token_from(html)}
+    form["checkout_key"] = re.search(r'name="checkout_key"[^>]*value="([^"]*)"', html).group(1)
+    status, _html, headers = visitor.request(f"{base}/checkout", form)
+    if traffic.record("checkout", status) != 303:
+        return
+    pay_path = re.sub(r"^https?://[^/]+", "", headers["Location"])
+    status, html, _ = visitor.get(f"{base}{pay_path}")
+    if traffic.record("pay page", status) != 200:
+        return
+    paid = {"outcome": "succeed", "csrf_token": csrf_token_from(html)}
+    traffic.record("pay", visitor.request(f"{base}{pay_path}/uji", paid)[0])
+
+
+def half_written_orders(engine) -> list:
+    """Orders of this test lacking a part, a part lacking lines, or money not balanced."""
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                """
+                SELECT o.id, o.status, count(DISTINCT p.id) AS parts,
+                       count(DISTINCT l.id) AS lines,
+                       (SELECT count(*) FROM order_parts bare WHERE bare.order_id = o.id
+                          AND NOT EXISTS (SELECT 1 FROM order_lines x WHERE x.part_id = bare.id))
+                         AS parts_without_lines,
+                       (SELECT count(*) FROM ledger_entries e JOIN order_parts ep
+                          ON ep.id = e.order_part_id WHERE ep.order_id = o.id) AS entries,
+                       (SELECT coalesce(sum(e.amount), 0) FROM ledger_entries e JOIN order_parts ep
+                          ON ep.id = e.order_part_id WHERE ep.order_id = o.id) AS balance
+                FROM orders o
+                LEFT JOIN order_parts p ON p.order_id = o.id
+                LEFT JOIN order_lines l ON l.part_id = p.id
+                WHERE o.contact_email LIKE :emails
+                GROUP BY o.id, o.status
+                """
+            ),
+            {"emails": f"%@{DOMAIN}"},
+        ).all()
+
+
+@needs_postgresql
+def test_killed_connections_mid_traffic_give_503_never_500_and_no_half_order(app, tmp_path):
+    """Buyers order and pay while every connection of the served app is killed, three times.
+
+    Each answer is a page, a redirect or a 503 (never a 500); afterwards the app serves and
+    sells again by itself; every order is whole: parts with lines, and a paid order's ledger
+    entries present and summing to zero (an unpaid one has none).
+    """
+    application = "resilience-under-test"
+    env = {
+        "DATABASE_URL": database_url() + f"?application_name={application}",
+        "INSTANCE_PATH": str(tmp_path),
+        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
+    }
+    engine = create_engine(database_url())
+    admin = create_engine(database_url(), isolation_level="AUTOCOMMIT")
+    with engine.begin() as connection:
+        slug, product_id, stock = connection.execute(
+            text(
+                "SELECT slug, id, stock FROM products WHERE status = 'published' "
+                "AND NOT is_made_to_order AND price_amount >= 50000 ORDER BY id LIMIT 1"
+            )
+        ).one()
+        connection.execute(
+            text("UPDATE products SET stock = 1000 WHERE id = :id"), {"id": product_id}
+        )
+        connection.execute(text("UPDATE catalog_state SET version = version + 1"))
+    traffic = Traffic()
+    kills: list[int] = []
+
+    def killer() -> None:
+        for count in KILL_AFTER:
+            if not traffic.wait_for(count):
+                return
+            with admin.connect() as connection:
+                kills.append(
+                    connection.execute(
+                        text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE application_name = :name"
+                        ),
+                        {"name": application},
+                    ).scalar()
+                )
+
+    emails = [f"pembeli-{n}@{DOMAIN}" for n in range(BUYERS)]
+    try:
+        with gunicorn(env, workers=2) as base:
+            killing = threading.Thread(target=killer)
+            killing.start()
+            with ThreadPoolExecutor(BUYERS) as pool:
+                for _ in range(ROUNDS):
+                    list(pool.map(lambda e: buy(base, slug, product_id, e, traffic), emails))
+            with traffic.changed:
+                traffic.done = True
+                traffic.changed.notify_all()
+            killing.join()
+            during = list(traffic.answers)
+            # No more kills: the very next buyers are served and their orders paid.
+            traffic.answers.clear()
+            buy(base, slug, product_id, emails[0], traffic)
+            after = list(traffic.answers)
+        assert len(kills) == len(KILL_AFTER) and sum(kills) >= len(KILL_AFTER)
+        unexpected = [(what, status) for what, status in during if status not in EXPECTED]
+        assert unexpected == []
+        assert [status for _, status in after] == [200, 302, 200, 303, 200, 303]
+        orders = half_written_orders(engine)
+        assert len(orders) >= 2
+        for order in orders:
+            assert order.parts >= 1 and order.lines >= 1 and order.parts_without_lines == 0
+            assert order.balance == 0
+            if order.status == "paid":
+                assert order.entries > 0
+            elif order.status == "awaiting_payment":
+                assert order.entries == 0
+    finally:
+        for email in emails:
+            purge_orders_of(email)
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE products SET stock = :stock WHERE id = :id"),
+                {"stock": stock, "id": product_id},
+            )
+            connection.execute(text("UPDATE catalog_state SET version = version + 1"))
+        engine.dispose()
+        admin.dispose()
