@@ -79,9 +79,10 @@ def search_page(
     ``matches_from`` selects the ids of the products that may be found (public,
     filtered). At most ``bound`` of them are taken through the full-text index, before
     anything is ranked or counted, so a word that matches a tenth of a large catalogue
-    costs about what it costs in a small one: PostgreSQL stops reading matches at
-    ``bound`` (the planner picks the GIN index or an early-stopping scan, whichever
-    is cheaper for how common the word is); SQLite takes FTS5's best ``bound`` by bm25.
+    costs about what it costs in a small one. PostgreSQL stops reading matches at
+    ``bound``, in the order it reads them (the planner picks the GIN index for a rare
+    word, an early-stopping scan for a common one); SQLite takes FTS5's best ``bound``
+    by bm25.
     Only those are ranked: names holding the words first, then the text rank
     (``ts_rank``, bm25). The statement also selects ``found``, how many candidates
     there were (``bound`` means "at least").

@@ -126,6 +126,7 @@ def test_a_search_says_how_many_it_found(client):
     page = client.get("/search?q=amplang").get_data(as_text=True)
     assert "5 hasil" in page
     assert "Lebih dari" not in page
+    assert "1 hasil" in client.get("/search?q=kelulut+kecil").get_data(as_text=True)
 
 
 def test_a_name_match_ranks_above_a_mention(client):
@@ -164,6 +165,11 @@ def test_beyond_its_bound_a_search_says_more_than(app, client, monkeypatch):
     by_price = client.get("/search?q=kancing&sort=price_asc")
     assert "Lebih dari 3 hasil" in by_price.get_data(as_text=True)
     assert all(name.startswith("Kancing Sisik") for name in card_names(by_price))
+
+    client.post("/bahasa", data={"locale": "en"})
+    english = client.get("/search?q=kancing").get_data(as_text=True)
+    client.post("/bahasa", data={"locale": "id"})
+    assert "More than 3 results" in english
 
 
 def test_exactly_the_bound_is_not_more_than(app, client, monkeypatch):
