@@ -87,6 +87,8 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "PRODUCTS_PER_PAGE": 24,
+        #: a search ranks and shows at most this many products ("more than N results")
+        "SEARCH_MAX_RESULTS": 300,
         "COMPRESS_MIN_SIZE": 500,
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         # Payments: Stripe when a secret key is set, local "Mode uji" otherwise.

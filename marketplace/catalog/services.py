@@ -19,7 +19,7 @@ from marketplace.catalog.models import (
     ProductStatusChange,
     Region,
 )
-from marketplace.catalog.search import apply_search, build_search_text, search_terms
+from marketplace.catalog.search import build_search_text, search_page, search_terms
 from marketplace.db import db, now_utc
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
 from marketplace.sellers.models import Seller, SellerStatus
@@ -28,6 +28,9 @@ from marketplace.sellers.models import Seller, SellerStatus
 class StatusError(MarketplaceError):
     pass
 
+
+#: A search finds at most this many products (``SEARCH_MAX_RESULTS``).
+DEFAULT_MAX_RESULTS = 300
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
 
@@ -50,6 +53,10 @@ class ProductPage:
     page: int
     has_next: bool
     filters: ProductFilter = field(default_factory=ProductFilter)
+    #: how many a search found (at most its bound); None for a plain list
+    total: int | None = None
+    #: a search found more than ``total``: the page says "more than"
+    more_than_total: bool = False
 
     @property
     def has_prev(self) -> bool:
@@ -92,9 +99,8 @@ def _cards() -> Select:
     )
 
 
-def list_products(filters: ProductFilter, per_page: int) -> ProductPage:
-    """One page of public products; ``page`` past the end raises NotFound."""
-    stmt = _public(_cards())
+def _filtered(stmt: Select, filters: ProductFilter) -> Select:
+    """``stmt`` (over public products, shop and region joined) narrowed by the filters."""
     if filters.region:
         stmt = stmt.where(Region.slug == filters.region)
     if filters.category:
@@ -105,6 +111,17 @@ def list_products(filters: ProductFilter, per_page: int) -> ProductPage:
         stmt = stmt.where(Product.price_amount >= filters.min_price)
     if filters.max_price is not None:
         stmt = stmt.where(Product.price_amount <= filters.max_price)
+    return stmt
+
+
+def list_products(
+    filters: ProductFilter, per_page: int, max_results: int = DEFAULT_MAX_RESULTS
+) -> ProductPage:
+    """One page of public products; ``page`` past the end raises NotFound.
+
+    A search finds at most ``max_results`` products (its page says when there are more),
+    so its cost does not grow with the catalogue; a plain list has no such bound.
+    """
     order = {
         "price_asc": (Product.price_amount.asc(), Product.id.asc()),
         "price_desc": (Product.price_amount.desc(), Product.id.desc()),
@@ -112,18 +129,43 @@ def list_products(filters: ProductFilter, per_page: int) -> ProductPage:
     }.get(filters.sort, (Product.published_at.desc(), Product.id.desc()))
     terms = search_terms(filters.query)
     if filters.query and not terms:
-        return ProductPage(items=[], page=1, has_next=False, filters=filters)
-    if terms:
-        stmt, relevance = apply_search(stmt, terms)
-        if filters.sort == "relevance":
-            order = (relevance, Product.id.desc())
-    # One row more than a page tells whether there is a next page without a COUNT.
+        return ProductPage(items=[], page=1, has_next=False, filters=filters, total=0)
     offset = (filters.page - 1) * per_page
-    rows = list(db.session.scalars(stmt.order_by(*order).offset(offset).limit(per_page + 1)))
-    if not rows and filters.page > 1:
+    if not terms:
+        stmt = _filtered(_public(_cards()), filters)
+        # One row more than a page tells whether there is a next page without a COUNT.
+        rows = list(db.session.scalars(stmt.order_by(*order).offset(offset).limit(per_page + 1)))
+        if not rows and filters.page > 1:
+            raise NotFound("page past the end")
+        return ProductPage(
+            items=rows[:per_page], page=filters.page, has_next=len(rows) > per_page, filters=filters
+        )
+    matches_from = _filtered(
+        _public(select(Product.id).join(Product.seller).join(Seller.region)), filters
+    )
+    # One candidate more than shown tells "more than max_results" apart from exactly that.
+    stmt = search_page(
+        _cards(),
+        matches_from,
+        terms,
+        sort=filters.sort,
+        offset=offset,
+        limit=per_page + 1,
+        bound=max_results + 1,
+    )
+    rows = db.session.execute(stmt).all()
+    found = rows[0].found if rows else 0
+    shown = min(found, max_results)
+    if offset >= shown and filters.page > 1:
         raise NotFound("page past the end")
+    items = [row[0] for row in rows][: max(0, min(per_page, shown - offset))]
     return ProductPage(
-        items=rows[:per_page], page=filters.page, has_next=len(rows) > per_page, filters=filters
+        items=items,
+        page=filters.page,
+        has_next=offset + per_page < shown,
+        filters=filters,
+        total=shown,
+        more_than_total=found > max_results,
     )
 
 

@@ -43,7 +43,11 @@ def _filters_from_request(default_sort: str) -> ProductFilter:
 def _listing(template: str, default_sort: str):
     filters = _filters_from_request(default_sort)
     try:
-        page = services.list_products(filters, current_app.config["PRODUCTS_PER_PAGE"])
+        page = services.list_products(
+            filters,
+            current_app.config["PRODUCTS_PER_PAGE"],
+            current_app.config["SEARCH_MAX_RESULTS"],
+        )
     except NotFound:
         abort(404)
     return render_template(
