@@ -52,6 +52,9 @@ def test_refunding_a_card_paid_government_order_is_refused_and_changes_nothing(
     before = ledger_rows()
     part = order.parts[0]
     login_as(role=Role.ADMIN)
+    # The page says so before anyone tries.
+    page = client.get(f"/admin/pesanan/{order.id}").get_data(as_text=True)
+    assert 'id="government-refund"' in page and "koreksi dokumen" in page
     response = client.post(
         f"/admin/pesanan/{order.id}",
         data={
@@ -65,7 +68,7 @@ def test_refunding_a_card_paid_government_order_is_refused_and_changes_nothing(
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "Pesanan instansi tidak dapat dikembalikan dananya di sini" in page
-    assert "koreksi dokumen" in page
+    assert "koreksi dokumen" in page and "flash-error" in page
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
     assert ledger_rows() == before
