@@ -1,4 +1,4 @@
-"""``flask institutions release-holds``: a cron line marks ended holds as released."""
+"""``flask institutions release-holds`` and ``lapse-unconfirmed``: cron lines."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.db import db
+from marketplace.institutions.orders import lapse_unconfirmed
 from marketplace.institutions.services import release_expired_holds
 
 institutions_cli = AppGroup("institutions", help="Protocol offices and their quotes.")
@@ -17,3 +18,11 @@ def release_holds_command() -> None:
     released = release_expired_holds()
     db.session.commit()
     click.echo(f"Released {released} holds.")
+
+
+@institutions_cli.command("lapse-unconfirmed")
+def lapse_unconfirmed_command() -> None:
+    """Decline parts whose household did not confirm by the deadline (safe to run any time)."""
+    lapsed = lapse_unconfirmed()
+    db.session.commit()
+    click.echo(f"Lapsed {lapsed} unconfirmed parts.")

@@ -493,6 +493,83 @@ def replaceable(part: OrderPart, gov: GovPart | None) -> bool:
     return part.status == PartStatus.CANCELLED.value or is_unanswered(part, gov)
 
 
+#: why a part lapsed: its household did not answer by its deadline
+LAPSE_REASON = "tidak dikonfirmasi sebelum batas"
+
+
+def lapse_unconfirmed() -> int:
+    """Parts never confirmed by their deadline are declined, once; returns how many.
+
+    Each moves ``new`` → ``cancelled`` by a guarded UPDATE: of two runs (or a run and the
+    officer replacing the part by hand) one moves it, and only that one gives the goods
+    back and mails the officer. A cron line runs it (``flask institutions
+    lapse-unconfirmed``).
+    """
+    rows = db.session.execute(
+        select(OrderPart.id, GovPart.id)
+        .join(GovPart, GovPart.part_id == OrderPart.id)
+        .where(
+            OrderPart.status == PartStatus.NEW.value,
+            GovPart.confirm_by < today_local(),
+            GovPart.replaced_by_part_id.is_(None),
+        )
+        .order_by(OrderPart.id)
+    ).all()
+    lapsed = 0
+    for part_id, gov_id in rows:
+        moved = db.session.execute(
+            update(OrderPart)
+            .where(OrderPart.id == part_id, OrderPart.status == PartStatus.NEW.value)
+            .values(status=PartStatus.CANCELLED.value)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            continue
+        part = db.session.get(OrderPart, part_id)
+        gov = db.session.get(GovPart, gov_id)
+        assert part is not None and gov is not None
+        db.session.refresh(part)
+        _record(
+            part.order,
+            part,
+            PartStatus.NEW.value,
+            PartStatus.CANCELLED.value,
+            None,
+            "system",
+            LAPSE_REASON,
+        )
+        gov.declined_at = now_utc()
+        gov.decline_reason = LAPSE_REASON
+        _give_back(part)
+        _total(part.order)
+        quote = db.session.get(Quote, part.order.quote_id)
+        if quote is not None and quote.created_by.email:
+            _tell_officer_of_lapse(quote, part, gov)
+        lapsed += 1
+    db.session.flush()
+    return lapsed
+
+
+def _tell_officer_of_lapse(quote: Quote, part: OrderPart, gov: GovPart) -> None:
+    with force_locale("id"):
+        send_mail(
+            quote.created_by.email,
+            _(
+                "%(shop)s tidak mengonfirmasi bagiannya di pesanan %(n)s",
+                shop=part.shop_name,
+                n=part.order.number,
+            ),
+            _(
+                "Batas konfirmasi %(day)s sudah lewat tanpa jawaban, jadi bagian ini dibatalkan "
+                "dan barangnya dilepas.",
+                day=gov.confirm_by.isoformat(),
+            )
+            + "\n\n"
+            + _("Buka pesanan di menu Protokol untuk mengganti produknya dengan pilihan lain.")
+            + "\n",
+        )
+
+
 def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int]) -> OrderPart:
     """Give a declined part's lines to other households' products ({line id: product id})."""
     from marketplace.institutions.services import _lock_products, place_line_hold

@@ -46,6 +46,13 @@ class NothingToRefund(MarketplaceError):
     status_code = 409
 
 
+class GovernmentOrderRefund(MarketplaceError):
+    """A protocol office's order is not refunded here: its BAST, invoice and kwitansi are
+    in the office's spending report (SPJ), so a correction is a new document."""
+
+    status_code = 409
+
+
 @dataclass
 class RefundOutcome:
     refunds: list[Refund] = field(default_factory=list)
@@ -69,6 +76,16 @@ def _locked_payment(order_id: int) -> Payment:
     payment = lock_payment(order_id)
     if payment is None:
         raise PaymentError(_l("Pesanan ini tidak punya pembayaran yang bisa dikembalikan."))
+    if payment.order.quote_id is not None:
+        # Paid by the office's card only after the BAST: a refund would make the issued
+        # invoice and kwitansi untrue. See README, "Government orders".
+        raise GovernmentOrderRefund(
+            _l(
+                "Pesanan instansi tidak dapat dikembalikan dananya di sini: BAST, tagihan dan "
+                "kwitansinya sudah terbit dan masuk SPJ instansi. Buat koreksi dokumen di "
+                "pesanan instansi, lalu catat pengembalian ke kas negara secara terpisah."
+            )
+        )
     if payment.status == PaymentStatus.REFUNDED.value:
         raise NothingToRefund(_l("Pembayaran pesanan ini sudah dikembalikan seluruhnya."))
     return payment

@@ -57,6 +57,9 @@ ACCOUNT_LABELS = {
     "seller_available": _l("Siap dicairkan"),
     "seller_paid_out": _l("Dicairkan"),
     "payouts_in_transit": _l("Sedang dikirim ke rekening"),
+    "government_receivable": _l("Tagihan ke instansi"),
+    "government_pph22": _l("PPh 22 dipotong bendahara"),
+    "platform_advance": _l("Ditalangi platform"),
 }
 
 

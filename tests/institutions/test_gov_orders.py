@@ -508,3 +508,60 @@ def test_a_household_silent_past_its_deadline_can_be_replaced():
     assert part.status == PartStatus.CANCELLED and new.seller_id == alternative.seller_id
     moments = gov.timeline(_quote, order)
     assert any(m.why == "tidak dijawab sampai batas" for m in moments)
+
+
+def test_parts_unconfirmed_past_their_deadline_lapse_once(app, inbox):
+    made = factories.make_product(stock=0, price=40000)
+    made.is_made_to_order = True
+    made.daily_capacity = 20
+    stocked = factories.make_product(stock=500, price=35000)
+    on_time = factories.make_product(stock=500, price=50000)
+    alternative = factories.make_product(stock=500, price=41000)
+    db.session.flush()
+    order, quote, officer, _ = factories.make_gov_order(products=[made, stocked, on_time], boxes=10)
+    late = [p for p in order.parts if p.seller_id in (made.seller_id, stocked.seller_id)]
+    waiting = next(p for p in order.parts if p.seller_id == on_time.seller_id)
+    for part in late:
+        gov.gov_part_of(part).confirm_by = today_local() - dt.timedelta(days=1)
+    db.session.refresh(stocked)
+    stock_before = stocked.stock
+    db.session.commit()
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["institutions", "lapse-unconfirmed"])
+    assert first.exit_code == 0 and "Lapsed 2 unconfirmed parts." in first.output
+    again = runner.invoke(args=["institutions", "lapse-unconfirmed"])
+    assert again.exit_code == 0 and "Lapsed 0 unconfirmed parts." in again.output
+    assert gov.lapse_unconfirmed() == 0
+
+    db.session.expire_all()
+    for part in late:
+        assert part.status == PartStatus.CANCELLED
+        assert gov.gov_part_of(part).decline_reason == "tidak dikonfirmasi sebelum batas"
+    assert waiting.status == PartStatus.NEW  # its deadline has not passed
+    # The held capacity and the stock came back exactly once.
+    hold = db.session.scalar(
+        select(CapacityHold).where(
+            CapacityHold.quote_id == quote.id, CapacityHold.product_id == made.id
+        )
+    )
+    assert hold.released_at is not None
+    assert db.session.get(type(stocked), stocked.id).stock == stock_before + 10
+    assert order.total_amount == waiting.items_amount + waiting.shipping_amount
+    moments = gov.timeline(quote, order)
+    assert [m.why for m in moments].count("tidak dikonfirmasi sebelum batas") == 2
+
+    run_pending_jobs()
+    told = [
+        m
+        for m in inbox.messages
+        if m["To"] == officer.email and "tidak mengonfirmasi" in m["Subject"]
+    ]
+    assert sorted(m["Subject"] for m in told) == sorted(
+        f"{p.shop_name} tidak mengonfirmasi bagiannya di pesanan {order.number}" for p in late
+    )
+    # The officer still hands the lapsed lines to another household.
+    part = next(p for p in late if p.seller_id == stocked.seller_id)
+    assert gov.replaceable(part, gov.gov_part_of(part))
+    new = gov.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+    assert new.seller_id == alternative.seller_id
