@@ -10,7 +10,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from marketplace.catalog.models import PhotoUpload, Product
+from marketplace.catalog.models import PhotoUpload, Product, ProductStatus
 from marketplace.catalog.photos import make_photo_variants, source_key
 from marketplace.db import db
 from marketplace.jobs import QUEUE_NAME, _run
@@ -104,7 +104,7 @@ def test_the_job_makes_the_other_variants_and_the_page_lists_them(client, seller
     _all_served(client, html)
 
 
-def test_the_job_finds_the_photo_after_the_form_made_it_a_products(client, seller, queued):
+def test_the_job_finds_the_photo_after_the_form_made_it_a_products(app, client, seller, queued):
     # With a worker, the job may run after the upload's row became the product's photo.
     form = factories.listing_form(
         photos=[(io.BytesIO(factories.photo_bytes(1600, 1200, colour=(13, 92, 142))), "a.jpg")]
@@ -113,11 +113,20 @@ def test_the_job_finds_the_photo_after_the_form_made_it_a_products(client, selle
     product = db.session.scalar(select(Product).where(Product.seller_id == seller.id))
     [photo] = product.photos
     assert photo.widths == [320]
+    product.status = ProductStatus.PUBLISHED.value
+    db.session.commit()
+    visitor = app.test_client()  # anonymous: the public page is served from the page cache
+    page = f"/produk/{product.slug}"
+    assert _srcset_widths(visitor.get(page).get_data(as_text=True)) == [320]
     [queued_job] = queued.jobs
     make_photo_variants(*queued_job.args[1:])
     db.session.commit()
     db.session.refresh(photo)
     assert photo.widths == ALL_WIDTHS
+    # The job's change moves the catalogue version: the cached page is made again.
+    html = visitor.get(page).get_data(as_text=True)
+    assert _srcset_widths(html) == ALL_WIDTHS
+    _all_served(visitor, html)
 
 
 def test_running_the_job_twice_changes_nothing(client, seller, queued, count_queries):
