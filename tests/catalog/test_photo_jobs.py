@@ -196,3 +196,26 @@ def test_a_shop_applications_photo_gets_its_variants_too(seller, queued):
     make_photo_variants(*queued_job.args[1:])
     db.session.commit()
     assert db.session.get(SellerApplication, application.id).widths == ALL_WIDTHS
+
+
+def test_variants_made_later_keep_the_pkk_approval_of_the_photos_seen(
+    client, seller, queued, login_as
+):
+    form = factories.listing_form(
+        photos=[(io.BytesIO(factories.photo_bytes(1600, 1200, colour=(17, 96, 146))), "a.jpg")]
+    )
+    assert client.post("/penjual/produk/baru", data=form).status_code == 302
+    product = db.session.scalar(select(Product).where(Product.seller_id == seller.id))
+    product.status = ProductStatus.PENDING_REVIEW.value
+    db.session.commit()
+    login_as("reviewer")
+    page = client.get(f"/pkk/tinjauan/{product.id}").get_data(as_text=True)
+    [seen] = re.findall(r'name="photo_keys"[^>]*value="([^"]*)"', page)
+    assert seen == product.photos[0].key
+    make_photo_variants(seen)  # the job runs while the reviewer looks
+    db.session.commit()
+    data = {"decision": "approve", "photo_keys": seen}
+    assert client.post(f"/pkk/tinjauan/{product.id}", data=data).status_code == 302
+    db.session.refresh(product)
+    assert product.status == "published" and product.approved_photo_keys() == seen
+    assert product.photos[0].widths == ALL_WIDTHS
