@@ -219,6 +219,21 @@ def _rows_holding(key: str) -> list:
     ]
 
 
+def photos_missing_variants(widths: tuple[int, ...]) -> list[str]:
+    """The content hashes of stored photos a row shows without all their variants."""
+    from marketplace.catalog.models import PhotoUpload, ProductPhoto
+    from marketplace.sellers.models import SellerApplication
+
+    keys: set[str] = set()
+    for model in (ProductPhoto, PhotoUpload, SellerApplication):
+        query = select(model.key, model.width, model.height, model.variant_widths).distinct()
+        for key, width, height, variant_widths in db.session.execute(query):
+            have = {int(w) for w in variant_widths.split(",") if w}
+            if set(_targets(width, height, widths)) - have:
+                keys.add(key)
+    return sorted(keys)
+
+
 def queue_variants(key: str) -> None:
     """Make the rest of the photo's variants after this unit of work commits."""
     enqueue("catalog.make_photo_variants", key)

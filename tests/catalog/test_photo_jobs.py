@@ -166,8 +166,13 @@ def test_a_failing_job_leaves_the_page_showing_what_exists(
     html = _failed_form(client, upload_ids=[str(upload.id)])
     assert _srcset_widths(html) == [320]
     _all_served(client, html)
-    # Once the disk has room, running the job again finishes the work.
+    # Once the disk has room, the upkeep command queues the job again; it finishes the work.
     monkeypatch.undo()
+    queued.empty()
+    result = app.test_cli_runner().invoke(args=["catalog", "photo-variants"])
+    assert result.exit_code == 0 and "1 photo(s) queued" in result.output
+    [queued_job] = queued.jobs
+    assert queued_job.args == ("catalog.make_photo_variants", upload.key)
     make_photo_variants(upload.key)
     db.session.commit()
     db.session.refresh(upload)
