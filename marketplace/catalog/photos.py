@@ -167,7 +167,7 @@ def accept_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) ->
     if len(targets) > 1:
         buffer = io.BytesIO()
         if largest.mode == "RGB":
-            # JPEG at 95 without chroma subsampling: a tenth of a WebP's encoding time, and
+            # JPEG at 95 without chroma subsampling: a fraction of a WebP's encoding time, and
             # no loss the variants made from it would show. A new image: no metadata.
             largest.save(buffer, "JPEG", quality=95, subsampling=0)
             storage.put(source_key(digest), buffer.getvalue(), "image/jpeg")
