@@ -1,7 +1,9 @@
 """The photo pipeline on one 12-megapixel camera JPEG, next to the naive way, in one run.
 
-Pipeline: ``marketplace.catalog.photos.process_photo`` (reduced JPEG decoding with
-``Image.draft``, a resize cascade, WebP variants). Naive: full decode, each variant
+Pipeline: ``marketplace.catalog.photos.process_photo``, the whole work: the upload
+request's part (``accept_photo``: reduced JPEG decoding with ``Image.draft``, the cleaned
+source and the 320 px variant) plus the job's (``make_variants``: the other WebP variants
+in a resize cascade). ``request_ms`` is the request's part alone. Naive: full decode, each variant
 resized from the full image, the same WebP settings. The minimum of ``ROUNDS`` runs
 each, interleaved. ``upload_bytes`` is what a phone sends after the page's own
 ``static/photo-shrink.js`` has shrunk the photo in headless Chromium.
@@ -82,14 +84,14 @@ def upload_bytes(photo: Path) -> int:
 
 
 def run() -> tuple[dict, dict]:
-    from marketplace.catalog.photos import process_photo
+    from marketplace.catalog.photos import accept_photo, process_photo
     from marketplace.storage import LocalStorage
 
     data = camera_photo()
     folder = scratch() / "photo"
     folder.mkdir(parents=True, exist_ok=True)
     storage = LocalStorage(str(folder / "media"))
-    pipeline_times, naive_times = [], []
+    pipeline_times, naive_times, request_times = [], [], []
     stored = None
     for _ in range(ROUNDS):
         started = time.perf_counter()
@@ -98,6 +100,9 @@ def run() -> tuple[dict, dict]:
         started = time.perf_counter()
         naive(data)
         naive_times.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        accept_photo(data, storage, WIDTHS)
+        request_times.append((time.perf_counter() - started) * 1000)
     variant_bytes = {
         str(width): storage.path(f"photos/{stored.key}/{width}.webp").stat().st_size
         for width in stored.widths
@@ -106,9 +111,14 @@ def run() -> tuple[dict, dict]:
     photo_file.write_bytes(data)
     sent = upload_bytes(photo_file)
     pipeline_ms, naive_ms = min(pipeline_times), min(naive_times)
-    log(f"photo: pipeline {pipeline_ms:.0f} ms, naive {naive_ms:.0f} ms, upload {sent} bytes")
+    request_ms = min(request_times)
+    log(
+        f"photo: pipeline {pipeline_ms:.0f} ms (request part {request_ms:.0f} ms), "
+        f"naive {naive_ms:.0f} ms, upload {sent} bytes"
+    )
     result = {
         "pipeline_ms": round(pipeline_ms, 1),
+        "request_ms": round(request_ms, 1),
         "naive_ms": round(naive_ms, 1),
         "speedup": round(naive_ms / pipeline_ms, 2),
         "variant_bytes": variant_bytes,

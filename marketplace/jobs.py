@@ -137,6 +137,7 @@ def _queue(url: str):
 def _import_job_modules() -> None:
     # Importing registers the jobs; listed here so a worker knows all of them.
     import marketplace.catalog.licences  # noqa: F401
+    import marketplace.catalog.photos  # noqa: F401
     import marketplace.mail  # noqa: F401
     import marketplace.payments.units  # noqa: F401
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -18,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import LicenceReminder, Product, ProductKind, ProductStatus
+from marketplace.catalog.photos import photos_missing_variants, queue_variants
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.jobs import enqueue, job
@@ -115,3 +117,13 @@ def remind_licences_command(days: int) -> None:
     planned = plan_licence_reminders(days)
     db.session.commit()
     click.echo(f"{len(planned)} licence reminder(s) queued.")
+
+
+@catalog_cli.command("photo-variants")
+def photo_variants_command() -> None:
+    """Queue the variants job again for every photo still missing some (after a failed job)."""
+    keys = photos_missing_variants(current_app.config["PHOTO_WIDTHS"])
+    for key in keys:
+        queue_variants(key)
+    db.session.commit()
+    click.echo(f"{len(keys)} photo(s) queued for their variants.")

@@ -10,14 +10,18 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
+from sqlalchemy import select
 
+from marketplace.db import db
 from marketplace.errors import MarketplaceError
-from marketplace.storage import LocalStorage
+from marketplace.jobs import enqueue, job
+from marketplace.storage import LocalStorage, get_storage
 
 # iPhones take HEIC photos. libheif applies the rotation while decoding and pillow-heif
 # then resets the EXIF orientation to 1, so _upright never turns such a photo twice.
@@ -112,35 +116,146 @@ def _load_oriented(data: bytes, largest_width: int) -> Image.Image:
     return clean
 
 
-def process_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -> StoredPhoto:
-    """Store WebP variants of an uploaded photo and return what was stored."""
+def _targets(width: int, height: int, widths: tuple[int, ...]) -> list[int]:
+    """The variant widths a cleaned photo of ``width`` x ``height`` gets, ascending."""
+    targets = [w for w in sorted(widths) if w < width] or [width]
+    if width < max(widths) and width not in targets:
+        targets.append(width)
+    # WebP holds at most 16383 px a side: a very tall photo (a long screenshot) gets
+    # only the variants that fit, or one narrow enough to fit.
+    targets = [w for w in targets if round(height * w / width) <= WEBP_MAX_SIDE]
+    if not targets:
+        narrow = width * WEBP_MAX_SIDE // height
+        if narrow < 1:  # over 16383 times taller than wide: a strip, not a photo
+            raise PhotoError(_l("Berkas ini bukan foto yang bisa dibaca."), field="photo")
+        targets = [narrow]
+    return sorted(targets)
+
+
+def source_key(key: str) -> str:
+    """Where the cleaned photo, at the largest variant's size, waits for its variants."""
+    return f"photos/{key}/source"
+
+
+def _put_variant(storage: LocalStorage, key: str, image: Image.Image) -> None:
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+    storage.put(f"photos/{key}/{image.width}.webp", buffer.getvalue(), "image/webp")
+
+
+def _resized(image: Image.Image, width: int, full_width: int, full_height: int) -> Image.Image:
+    if image.width == width:
+        return image
+    height = max(1, round(full_height * width / full_width))
+    return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def accept_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -> StoredPhoto:
+    """The part of the pipeline an upload waits for.
+
+    Check, orient and strip the photo, store it cleaned at the largest variant's size (the
+    source of the other variants) and make only the smallest variant, so the page shows the
+    photo at once. ``make_variants`` (the job ``catalog.make_photo_variants``) makes the rest.
+    """
     image = _load_oriented(data, max(widths))
     # The raw pixels alone are the same for 200x20000 and 20000x200 of one colour: the key
     # covers the shape too, or one photo's variants would be served for the other.
     shape = f"{image.mode} {image.width}x{image.height}\n".encode()
     digest = hashlib.sha256(shape + image.tobytes()).hexdigest()
-    targets = [w for w in sorted(widths) if w < image.width] or [image.width]
-    if image.width < max(widths) and image.width not in targets:
-        targets.append(image.width)
-    # WebP holds at most 16383 px a side: a very tall photo (a long screenshot) gets
-    # only the variants that fit, or one narrow enough to fit.
-    targets = [w for w in targets if round(image.height * w / image.width) <= WEBP_MAX_SIDE]
-    if not targets:
-        narrow = image.width * WEBP_MAX_SIDE // image.height
-        if narrow < 1:  # over 16383 times taller than wide: a strip, not a photo
-            raise PhotoError(_l("Berkas ini bukan foto yang bisa dibaca."), field="photo")
-        targets = [narrow]
-    stored: list[int] = []
-    # Largest first, each from the previous one: a cascade is cheaper than from the original.
-    current = image
-    for width in sorted(targets, reverse=True):
-        height = max(1, round(image.height * width / image.width))
-        if current.width != width:
-            current = current.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    targets = _targets(image.width, image.height, widths)
+    largest = _resized(image, targets[-1], image.width, image.height)
+    if len(targets) > 1:
         buffer = io.BytesIO()
-        current.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
-        storage.put(f"photos/{digest}/{width}.webp", buffer.getvalue(), "image/webp")
-        stored.append(width)
-    return StoredPhoto(
-        key=digest, width=image.width, height=image.height, widths=tuple(sorted(stored))
-    )
+        if largest.mode == "RGB":
+            # JPEG at 95 without chroma subsampling: a fraction of a WebP's encoding time, and
+            # no loss the variants made from it would show. A new image: no metadata.
+            largest.save(buffer, "JPEG", quality=95, subsampling=0)
+            storage.put(source_key(digest), buffer.getvalue(), "image/jpeg")
+        else:
+            largest.save(buffer, "PNG", compress_level=1)
+            storage.put(source_key(digest), buffer.getvalue(), "image/png")
+    _put_variant(storage, digest, _resized(largest, targets[0], image.width, image.height))
+    return StoredPhoto(key=digest, width=image.width, height=image.height, widths=(targets[0],))
+
+
+def make_variants(
+    photo: StoredPhoto, storage: LocalStorage, widths: tuple[int, ...]
+) -> tuple[int, ...]:
+    """Make the variants ``photo`` lacks from its stored source; returns the widths it has.
+
+    Nothing is read or written when none is missing, so running it twice is harmless.
+    """
+    targets = _targets(photo.width, photo.height, widths)
+    missing = [w for w in targets if w not in photo.widths]
+    if not missing:
+        return photo.widths
+    # A storage error fails the job (logged, retried by running it again); the page goes on
+    # showing the variants that exist.
+    source = Image.open(io.BytesIO(storage.read(source_key(photo.key))))
+    source.load()
+    # Largest first, each from the previous one: a cascade is cheaper than from the source.
+    current = source
+    for width in sorted(missing, reverse=True):
+        current = _resized(current, width, photo.width, photo.height)
+        _put_variant(storage, photo.key, current)
+    return tuple(sorted({*photo.widths, *missing}))
+
+
+def process_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -> StoredPhoto:
+    """The whole pipeline at once: check, clean and store every WebP variant."""
+    stored = accept_photo(data, storage, widths)
+    return replace(stored, widths=make_variants(stored, storage, widths))
+
+
+def _rows_holding(key: str) -> list:
+    """Every row that shows the photo ``key``: a product's, a form's upload, an application's."""
+    from marketplace.catalog.models import PhotoUpload, ProductPhoto
+    from marketplace.sellers.models import SellerApplication
+
+    return [
+        row
+        for model in (ProductPhoto, PhotoUpload, SellerApplication)
+        for row in db.session.scalars(select(model).where(model.key == key))
+    ]
+
+
+def photos_missing_variants(widths: tuple[int, ...]) -> list[str]:
+    """The content hashes of stored photos a row shows without all their variants."""
+    from marketplace.catalog.models import PhotoUpload, ProductPhoto
+    from marketplace.sellers.models import SellerApplication
+
+    keys: set[str] = set()
+    for model in (ProductPhoto, PhotoUpload, SellerApplication):
+        query = select(model.key, model.width, model.height, model.variant_widths).distinct()
+        for key, width, height, variant_widths in db.session.execute(query):
+            have = {int(w) for w in variant_widths.split(",") if w}
+            if set(_targets(width, height, widths)) - have:
+                keys.add(key)
+    return sorted(keys)
+
+
+def queue_variants(key: str) -> None:
+    """Make the rest of the photo's variants after this unit of work commits."""
+    enqueue("catalog.make_photo_variants", key)
+
+
+@job("catalog.make_photo_variants")
+def make_photo_variants(key: str) -> None:
+    """Make the missing variants of the stored photo ``key`` and record them on its rows.
+
+    It takes the content hash, not a row's id: an upload's row becomes a product's photo
+    when the form is saved, and a copied product shares the photo, so whichever rows hold
+    the photo when the job runs are the ones updated. A second run finds nothing missing
+    and writes nothing.
+    """
+    rows = _rows_holding(key)
+    if not rows:
+        return
+    have = sorted({w for row in rows for w in row.widths})
+    first = rows[0]
+    stored = StoredPhoto(key=key, width=first.width, height=first.height, widths=tuple(have))
+    widths = make_variants(stored, get_storage(), current_app.config["PHOTO_WIDTHS"])
+    recorded = ",".join(map(str, widths))
+    for row in rows:
+        if row.variant_widths != recorded:
+            row.variant_widths = recorded

@@ -27,7 +27,7 @@ from marketplace.catalog.models import (
     ProductStatusChange,
     Region,
 )
-from marketplace.catalog.photos import PhotoError, process_photo
+from marketplace.catalog.photos import PhotoError, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.catalog.services import change_product_status, refresh_search_text, today_local
 from marketplace.db import db, now_utc
@@ -214,7 +214,7 @@ def store_uploads(
         return result
     for filename, data in files:
         try:
-            stored = process_photo(data, storage, widths)
+            stored = accept_photo(data, storage, widths)
         except PhotoError as error:
             result.problems.append(f"{filename}: {error.message}")
             continue
@@ -227,6 +227,7 @@ def store_uploads(
         )
         db.session.add(upload)
         result.uploads.append(upload)
+        queue_variants(stored.key)
     db.session.flush()
     return result
 
@@ -605,7 +606,7 @@ def apply_for_shop(
         raise ListingError(_l("NIB terdiri dari 13 angka."), field="nib")
     if not photo:
         raise ListingError(_l("Tambahkan satu foto usaha atau produk Anda."), field="photo")
-    stored = process_photo(photo, storage, widths)
+    stored = accept_photo(photo, storage, widths)
     application = SellerApplication(
         user_id=user_id,
         shop_name=values.shop_name.strip(),
@@ -622,6 +623,7 @@ def apply_for_shop(
         status=ApplicationStatus.PENDING.value,
     )
     db.session.add(application)
+    queue_variants(stored.key)
     db.session.flush()
     return application
 
