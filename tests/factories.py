@@ -440,6 +440,39 @@ def make_gov_order(officer: User | None = None, products=None, **order):
     return order_of_quote(quote.id), quote, officer, head
 
 
+def deliver_gov_order(order, *, officer=None, short: dict[int, int] | None = None) -> None:
+    """Every live part of a government order confirmed, made, packed and delivered.
+
+    With ``officer``, the officer also counts what arrived (``short``: line id → missing).
+    """
+    from marketplace.institutions import orders as gov
+    from marketplace.orders.models import PartStatus
+
+    short = short or {}
+    for part in list(order.parts):
+        if part.status == PartStatus.CANCELLED.value:
+            continue
+        owner = part.seller.user
+        gov.confirm_part(part.id, part.seller_id, owner)
+        for step in ("produced", "packed", "delivered"):
+            gov.mark_progress(part.id, part.seller_id, owner, step)
+        if officer is not None:
+            counts = {line.id: line.quantity - short.get(line.id, 0) for line in part.lines}
+            gov.confirm_receipt(order.id, part.id, officer, counts)
+
+
+def make_invoiced_gov_order(**kwargs):
+    """A government order delivered in full, its BAST signed and invoice issued.
+
+    Returns (order, quote, officer, invoice).
+    """
+    from marketplace.institutions import billing
+
+    order, quote, officer, _head = make_gov_order(**kwargs)
+    deliver_gov_order(order, officer=officer)
+    return order, quote, officer, billing.issue_handover(order.id, officer)
+
+
 def make_complaint(price: int = 100_000, *, message: str = "Kemasan penyok, isinya hancur."):
     """A buyer's complaint about a shipped part (its money is held for an admin)."""
     from marketplace.orders.services import move_part_for_seller

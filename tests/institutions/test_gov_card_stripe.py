@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.institutions import billing
-from marketplace.institutions import orders as gov
 from marketplace.payments.models import Payment
 from marketplace.payments.stripe_gateway import StripeGateway
 from tests import factories
@@ -30,21 +29,11 @@ def stripe_gateway(app, stripe_server, payment_gateway):
     yield gateway
 
 
-def delivered_and_invoiced():
-    order, _quote, officer, _head = factories.make_gov_order()
-    for part in order.parts:
-        gov.confirm_part(part.id, part.seller_id, part.seller.user)
-        for step in ("produced", "packed", "delivered"):
-            gov.mark_progress(part.id, part.seller_id, part.seller.user, step)
-        gov.confirm_receipt(order.id, part.id, officer, {ln.id: ln.quantity for ln in part.lines})
-    return order, officer, billing.issue_handover(order.id, officer)
-
-
 def test_the_office_pays_its_invoice_on_stripe_checkout(
     client, login_as, stripe_gateway, stripe_server
 ):
     webhooks = stripe_server.add_webhook_endpoint()
-    order, officer, invoice = delivered_and_invoiced()
+    order, _quote, officer, invoice = factories.make_invoiced_gov_order()
     login_as(user=officer)
 
     response = client.post(f"/instansi/pesanan/{order.id}/bayar-kartu")

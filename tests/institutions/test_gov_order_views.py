@@ -12,7 +12,6 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions import billing
 from marketplace.institutions import orders as gov
 from marketplace.institutions.models import Document
 from marketplace.orders.models import PartStatus
@@ -104,11 +103,7 @@ def test_another_institutions_officer_finds_neither_order_nor_documents(client, 
 
 def test_the_officer_downloads_the_spj_zip(client, login_as):
     order, quote, officer, _ = factories.make_gov_order()
-    for part in order.parts:
-        gov.confirm_part(part.id, part.seller_id, part.seller.user)
-        for step in ("produced", "packed", "delivered"):
-            gov.mark_progress(part.id, part.seller_id, part.seller.user, step)
-        gov.confirm_receipt(order.id, part.id, officer, {ln.id: ln.quantity for ln in part.lines})
+    factories.deliver_gov_order(order, officer=officer)
     login_as(user=officer)
     assert client.post(f"/instansi/pesanan/{order.id}/bast").status_code == 303
     response = client.get(f"/instansi/pesanan/{order.id}/spj.zip")
@@ -118,13 +113,7 @@ def test_the_officer_downloads_the_spj_zip(client, login_as):
 
 
 def test_an_admin_records_the_sp2d_and_is_refused_above_outstanding(client, login_as):
-    order, quote, officer, _ = factories.make_gov_order()
-    for part in order.parts:
-        gov.confirm_part(part.id, part.seller_id, part.seller.user)
-        for step in ("produced", "packed", "delivered"):
-            gov.mark_progress(part.id, part.seller_id, part.seller.user, step)
-        gov.confirm_receipt(order.id, part.id, officer, {ln.id: ln.quantity for ln in part.lines})
-    invoice = billing.issue_handover(order.id, officer)
+    order, quote, officer, invoice = factories.make_invoiced_gov_order()
     login_as(Role.ADMIN)
     listing = client.get("/instansi/admin/tagihan").get_data(as_text=True)
     assert invoice.document.number in listing and "0 hari" in listing
@@ -156,13 +145,7 @@ def test_an_admin_records_the_sp2d_and_is_refused_above_outstanding(client, logi
 
 
 def test_the_office_pays_the_invoice_with_its_government_card(client, login_as):
-    order, quote, officer, _ = factories.make_gov_order()
-    for part in order.parts:
-        gov.confirm_part(part.id, part.seller_id, part.seller.user)
-        for step in ("produced", "packed", "delivered"):
-            gov.mark_progress(part.id, part.seller_id, part.seller.user, step)
-        gov.confirm_receipt(order.id, part.id, officer, {ln.id: ln.quantity for ln in part.lines})
-    invoice = billing.issue_handover(order.id, officer)
+    order, quote, officer, invoice = factories.make_invoiced_gov_order()
     login_as(user=officer)
     page = client.post(f"/instansi/pesanan/{order.id}/bayar-kartu")
     assert page.status_code == 200 and "Bayar (uji)" in page.get_data(as_text=True)

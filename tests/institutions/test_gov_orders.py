@@ -45,21 +45,6 @@ def two_households(price_a=35000, price_b=150000, stock=500):
     ]
 
 
-def deliver_all(order, *, short: dict[int, int] | None = None, officer=None):
-    """Every live part confirmed, made, packed and delivered; the officer counts it."""
-    short = short or {}
-    for part in list(order.parts):
-        if part.status == PartStatus.CANCELLED.value:
-            continue
-        owner = part.seller.user
-        gov.confirm_part(part.id, part.seller_id, owner)
-        for step in ("produced", "packed", "delivered"):
-            gov.mark_progress(part.id, part.seller_id, owner, step)
-        if officer is not None:
-            counts = {line.id: line.quantity - short.get(line.id, 0) for line in part.lines}
-            gov.confirm_receipt(order.id, part.id, officer, counts)
-
-
 def events_sum_to_zero() -> None:
     sums = defaultdict(int)
     for entry in db.session.scalars(select(LedgerEntry)):
@@ -230,7 +215,7 @@ def test_receipt_with_a_shortfall_is_billed_for_what_arrived():
     products = two_households(price_a=35000, price_b=150000)
     order, quote, officer, _ = factories.make_gov_order(products=products, boxes=40)
     first = order.parts[0].lines[0]
-    deliver_all(order, short={first.id: 3}, officer=officer)
+    factories.deliver_gov_order(order, short={first.id: 3}, officer=officer)
     with pytest.raises(gov.GovOrderError):
         gov.confirm_receipt(order.id, order.parts[0].id, officer, {first.id: 40})
     invoice = billing.issue_handover(order.id, officer)
@@ -260,7 +245,7 @@ def test_receipt_with_a_shortfall_is_billed_for_what_arrived():
 def test_small_kwitansi_has_no_materai_note():
     product = factories.make_product(stock=50, price=20000)
     order, quote, officer, _ = factories.make_gov_order(products=[product], boxes=5, card="")
-    deliver_all(order, officer=officer)
+    factories.deliver_gov_order(order, officer=officer)
     billing.issue_handover(order.id, officer)
     receipt = db.session.scalar(
         select(Document).where(Document.order_id == order.id, Document.kind == "receipt")
@@ -279,7 +264,7 @@ def test_the_bast_waits_for_every_household():
 
 def test_a_correction_is_a_new_document_naming_the_old_one():
     order, quote, officer, _ = factories.make_gov_order()
-    deliver_all(order, officer=officer)
+    factories.deliver_gov_order(order, officer=officer)
     billing.issue_handover(order.id, officer)
     bast = db.session.scalar(
         select(Document).where(Document.order_id == order.id, Document.kind == "handover")
@@ -299,7 +284,7 @@ def test_a_correction_is_a_new_document_naming_the_old_one():
 
 def test_the_spj_zip_holds_every_document():
     order, quote, officer, _ = factories.make_gov_order()
-    deliver_all(order, officer=officer)
+    factories.deliver_gov_order(order, officer=officer)
     billing.issue_handover(order.id, officer)
     archive = zipfile.ZipFile(io.BytesIO(billing.spj_zip(order, quote)))
     names = archive.namelist()
@@ -312,15 +297,8 @@ def test_the_spj_zip_holds_every_document():
 # -- payment and the ledger ---------------------------------------------------------------
 
 
-def _handed_over(boxes=20, **kwargs):
-    order, quote, officer, head = factories.make_gov_order(boxes=boxes, **kwargs)
-    deliver_all(order, officer=officer)
-    invoice = billing.issue_handover(order.id, officer)
-    return order, quote, officer, invoice
-
-
 def test_at_the_bast_the_households_money_is_advanced():
-    order, _quote, _officer, invoice = _handed_over()
+    order, _quote, _officer, invoice = factories.make_invoiced_gov_order(boxes=20)
     events_sum_to_zero()
     for part in order.parts:
         balances = balances_of(part.seller_id)
@@ -338,7 +316,7 @@ def test_at_the_bast_the_households_money_is_advanced():
 def test_without_the_advance_money_waits_for_the_sp2d(app):
     app.config["GOV_ADVANCE_TO_HOUSEHOLDS"] = False
     try:
-        order, _quote, _officer, invoice = _handed_over()
+        order, _quote, _officer, invoice = factories.make_invoiced_gov_order(boxes=20)
         seller_ids = [p.seller_id for p in order.parts]
         assert all(balances_of(s).available == 0 and balances_of(s).pending > 0 for s in seller_ids)
         admin = factories.make_user(roles=["admin"])
@@ -356,7 +334,7 @@ def test_without_the_advance_money_waits_for_the_sp2d(app):
 
 
 def test_partial_payments_until_paid_and_never_more_than_outstanding():
-    order, _quote, _officer, invoice = _handed_over()
+    order, _quote, _officer, invoice = factories.make_invoiced_gov_order(boxes=20)
     admin = factories.make_user(roles=["admin"])
     first = invoice.payable_amount // 3
     billing.record_payment(
@@ -404,7 +382,7 @@ def test_partial_payments_until_paid_and_never_more_than_outstanding():
 
 
 def test_outstanding_invoices_are_listed_with_their_age():
-    _order, _quote, _officer, invoice = _handed_over()
+    _order, _quote, _officer, invoice = factories.make_invoiced_gov_order(boxes=20)
     rows = billing.outstanding_invoices()
     row = next(r for r in rows if r.invoice.id == invoice.id)
     assert row.age_days == 0
@@ -415,7 +393,7 @@ def test_outstanding_invoices_are_listed_with_their_age():
 
 def test_every_move_shows_in_one_timeline():
     order, quote, officer, _ = factories.make_gov_order()
-    deliver_all(order, officer=officer)
+    factories.deliver_gov_order(order, officer=officer)
     billing.issue_handover(order.id, officer)
     moments = gov.timeline(quote, order)
     seen = {(m.from_status, m.to_status) for m in moments}
@@ -450,7 +428,7 @@ def test_any_split_of_payments_settles_exactly(app, advance):
     try:
         products = two_households(price_a=35000, price_b=150000)
         order, _quote, officer, _ = factories.make_gov_order(products=products, boxes=25)
-        deliver_all(order, officer=officer)
+        factories.deliver_gov_order(order, officer=officer)
         invoice = billing.issue_handover(order.id, officer)
         admin = factories.make_user(roles=["admin"])
         payable = invoice.payable_amount

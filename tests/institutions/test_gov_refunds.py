@@ -10,20 +10,13 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.institutions import billing
-from marketplace.institutions import orders as gov
 from marketplace.payments.models import Refund
 from marketplace.payouts.models import LedgerEntry
 from tests import factories
 
 
 def card_paid_gov_order(client, login_as):
-    order, _quote, officer, _ = factories.make_gov_order()
-    for part in order.parts:
-        gov.confirm_part(part.id, part.seller_id, part.seller.user)
-        for step in ("produced", "packed", "delivered"):
-            gov.mark_progress(part.id, part.seller_id, part.seller.user, step)
-        gov.confirm_receipt(order.id, part.id, officer, {ln.id: ln.quantity for ln in part.lines})
-    invoice = billing.issue_handover(order.id, officer)
+    order, _quote, officer, invoice = factories.make_invoiced_gov_order()
     db.session.commit()
     login_as(user=officer)
     client.post(f"/instansi/pesanan/{order.id}/bayar-kartu")
