@@ -245,9 +245,9 @@ def test_unpaid_orders_expire_and_give_stock_back_exactly_once():
     db.session.refresh(order)
     assert order.status == OrderStatus.EXPIRED.value
     moves = db.session.scalars(
-        select(OrderEvent.to_status).where(
-            OrderEvent.order_id == order.id, OrderEvent.part_id.is_(None)
-        )
+        select(OrderEvent.to_status)
+        .where(OrderEvent.order_id == order.id, OrderEvent.part_id.is_(None))
+        .order_by(OrderEvent.id)
     ).all()
     assert moves == ["awaiting_payment", "expired"]
 
