@@ -152,11 +152,13 @@ def register_cli(app: Flask) -> None:
 def register_web(app: Flask) -> None:
     from marketplace.observability import register_request_ids
     from marketplace.web import (
+        SessionCookies,
         register_error_pages,
         register_security_headers,
         register_static_versions,
     )
 
+    app.session_interface = SessionCookies()
     register_request_ids(app)
     register_security_headers(app)
     register_error_pages(app)

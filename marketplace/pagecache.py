@@ -25,7 +25,7 @@ from flask import Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import event, update
+from sqlalchemy import Connection, event, update
 from sqlalchemy.orm import Session
 
 from marketplace.db import db
@@ -92,9 +92,20 @@ VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
 
 
 def catalog_version() -> int:
-    # A plain statement on the session's connection: this runs for every cached page,
-    # and compiling an ORM query costs more than running it.
-    return db.session.connection().exec_driver_sql(VERSION_SQL).scalar() or 0
+    """The catalogue's version, read from the database (the truth) on every cached hit.
+
+    A plain statement, not an ORM query: compiling one costs more than running it. When
+    the request's session holds no connection yet (a cached hit), it is read on a pooled
+    connection of its own, without beginning and ending an ORM session transaction.
+    """
+    session = db.session()
+    if session.in_transaction():
+        return session.connection().exec_driver_sql(VERSION_SQL).scalar() or 0
+    bind = session.get_bind()
+    if isinstance(bind, Connection):  # a session bound to one connection (the tests)
+        return bind.exec_driver_sql(VERSION_SQL).scalar() or 0
+    with bind.connect() as connection:
+        return connection.exec_driver_sql(VERSION_SQL).scalar() or 0
 
 
 def bump_catalog_version(session: Session | None = None) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -44,6 +45,23 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 def flash_error(error: MarketplaceError) -> None:
     flash(str(error.message), "error")
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key.
+
+    Flask builds a new serializer to open and again to save every session; an anonymous
+    visitor's first page pays both. The serializer keeps no state between uses, so one
+    per set of keys serves every request; a changed ``SECRET_KEY`` gets a new one.
+    """
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = getattr(self, "_serializer", None)
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            self._serializer = cached
+        return cached[1]
 
 
 def register_security_headers(app: Flask) -> None:
