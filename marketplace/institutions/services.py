@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Role, User
@@ -16,7 +16,14 @@ from marketplace.catalog.models import Product, ProductKind, ProductStatus
 from marketplace.catalog.services import licence_in_force, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions.capacity import Fit, Promise, Supply, check_fit, order_promises
+from marketplace.institutions.capacity import (
+    Fit,
+    Promise,
+    Supply,
+    check_fit,
+    lock_product,
+    order_promises,
+)
 from marketplace.institutions.documents import (
     allocate_number,
     format_number,
@@ -539,16 +546,9 @@ def _end_of_local_day(day: dt.date) -> dt.datetime:
 
 
 def _lock_products(product_ids: list[int]) -> None:
-    """Serialise holds on these products until the commit.
-
-    A no-op UPDATE takes the row locks on PostgreSQL and the write lock on SQLite,
-    where ``SELECT ... FOR UPDATE`` locks nothing; written as plain SQL so that it
-    moves no ``updated_at``.
-    """
+    """Serialise holds on these products until the commit, in id order (no deadlock)."""
     for product_id in sorted(product_ids):
-        db.session.execute(
-            text("UPDATE products SET stock = stock WHERE id = :id"), {"id": product_id}
-        )
+        lock_product(product_id)
 
 
 def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
