@@ -588,10 +588,11 @@ def _shop_name(order: Order, product_id: int) -> str:
     return ""
 
 
-def _give_back_stock_of_lines(lines: list[OrderLine], seller_id: int) -> None:
+def give_back_part_stock(part: OrderPart) -> None:
+    """The one way a cancelled part's stock (or made-to-order capacity) goes back."""
     per_product: dict[int, int] = defaultdict(int)
     per_day: dict[tuple[int, dt.date], int] = defaultdict(int)
-    for line in lines:
+    for line in part.lines:
         if line.product_id is None:
             continue
         if line.production_day is not None:
@@ -599,11 +600,6 @@ def _give_back_stock_of_lines(lines: list[OrderLine], seller_id: int) -> None:
         else:
             per_product[line.product_id] += line.quantity
     _give_back(per_product, per_day)
-
-
-def give_back_part_stock(part: OrderPart) -> None:
-    """The one way a cancelled part's stock (or made-to-order capacity) goes back."""
-    _give_back_stock_of_lines(part.lines, part.seller_id)
     db.session.flush()
 
 
