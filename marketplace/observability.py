@@ -98,11 +98,16 @@ class AccessJsonFormatter(JsonFormatter):
             log_record[name] = value
 
 
+def request_id(environ: dict) -> str:
+    """The load balancer's request id when it is a sane one, else a new one."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    return given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
 def register_request_ids(app: Flask) -> None:
     @app.before_request
     def take_request_id() -> None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_id = request_id(request.environ)
 
     @app.after_request
     def give_request_id(response):
@@ -141,6 +146,13 @@ def init_metrics(app: Flask) -> None:
             "marketplace_order_moves_total",
             "Recorded moves of orders and their parts",
             ["kind", "to_status"],
+            registry=counters_registry,
+        ),
+        # Answered by the page cache's lane before Flask runs, so not in flask_http_*.
+        cached_pages=Counter(
+            "marketplace_cached_pages_total",
+            "Public pages answered from the page cache before the app ran",
+            ["endpoint", "status"],
             registry=counters_registry,
         ),
     )

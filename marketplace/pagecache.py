@@ -10,30 +10,47 @@ Forms on those pages carry a CSRF token bound to the visitor's session: the
 token is cut out before storing and the visitor's own put back when serving.
 The page is kept gzip-compressed as well, in pieces around the token, so a hit
 is served compressed without compressing it again (see ``GzipPieces``).
+
+Two ways in. The ``cached_page`` view decorator renders, stores and serves inside
+Flask. In front of the app, ``CachedPagesLane`` answers a repeated anonymous visit
+from the store before Flask sets up a request at all (no request context, hooks,
+login, limiter or template), with the same headers, token and cookie the decorator
+would give; anything it is not sure of goes to the app.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import struct
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from functools import wraps
 from threading import Lock
 
-from flask import Response, current_app, g, make_response, request, session
+from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Connection, event, update
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import Connection, Engine, event, update
 from sqlalchemy.orm import Session
+from werkzeug.http import dump_cookie, parse_accept_header
 
 from marketplace.db import db
+from marketplace.observability import request_id
+
+log = logging.getLogger(__name__)
 
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 #: What in a session shows on a public page (a flashed message, the cart's count in the
 #: header): a visitor carrying any of it gets the page rendered for them.
 PERSONAL_SESSION_KEYS = ("_flashes", "cart")
+#: All a session may hold for the lane to answer (besides the CSRF token): Flask's
+#: permanence flag and Flask-Login's freshness mark for a visitor who is not signed in.
+SHAREABLE_SESSION_KEYS = ("_permanent", "_fresh")
 CACHE_TTL_SECONDS = 24 * 3600
 
 
@@ -83,20 +100,46 @@ class RedisStore:
             self._redis.delete(key)
 
 
-def init_page_cache(app) -> None:
+def init_page_cache(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     app.extensions["page_cache"] = RedisStore(url) if url else MemoryStore()
+    lane = CachedPagesLane(app, app.wsgi_app)
+    app.extensions["cached_pages_lane"] = lane
+    app.wsgi_app = lane
 
 
 VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
 
 
+def read_version(engine: Engine) -> int:
+    """The catalogue's version on a pooled DBAPI connection: one SELECT and nothing else.
+
+    The lane's read: on a cached hit this is the only statement, and SQLAlchemy's
+    Connection would add a BEGIN and a ROLLBACK around it (SQLite) and cost five times
+    the statement itself. Errors are the driver's own; the lane then lets the app answer.
+    """
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(VERSION_SQL)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    except Exception:
+        connection.invalidate()  # never hand a broken connection back to the pool
+        raise
+    finally:
+        connection.close()
+    return row[0] if row else 0
+
+
 def catalog_version() -> int:
     """The catalogue's version, read from the database (the truth) on every cached hit.
 
-    A plain statement, not an ORM query: compiling one costs more than running it. When
-    the request's session holds no connection yet (a cached hit), it is read on a pooled
-    connection of its own, without beginning and ending an ORM session transaction.
+    Inside the request's transaction when it has one (the page then matches what it
+    read); otherwise on a pooled connection of its own, through SQLAlchemy, so that a
+    database that is away raises the error the app's 503 page answers.
     """
     session = db.session()
     if session.in_transaction():
@@ -106,6 +149,24 @@ def catalog_version() -> int:
         return bind.exec_driver_sql(VERSION_SQL).scalar() or 0
     with bind.connect() as connection:
         return connection.exec_driver_sql(VERSION_SQL).scalar() or 0
+
+
+def page_path(environ: dict) -> str:
+    """The path and query a page is stored under, as the server received them."""
+    return (
+        environ.get("SCRIPT_NAME", "")
+        + environ.get("PATH_INFO", "")
+        + "?"
+        + environ.get("QUERY_STRING", "")
+    )
+
+
+def page_key(version: int, locale: str, path: str) -> str:
+    return f"page:{version}:{locale}:{path}"
+
+
+def page_etag(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def bump_catalog_version(session: Session | None = None) -> None:
@@ -214,8 +275,9 @@ def cached_page(view):
         if not _cacheable():
             return view(*args, **kwargs)
         store = current_app.extensions["page_cache"]
-        key = f"page:{catalog_version()}:{get_locale()}:{request.full_path}"
-        etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+        path = page_path(request.environ)
+        key = page_key(catalog_version(), str(get_locale()), path)
+        etag = page_etag(key)
         if request.if_none_match.contains_weak(etag):
             response = make_response("", 304)
         else:
@@ -243,7 +305,146 @@ def cached_page(view):
         # Browsers keep the page and ask again each time: a 304 costs a phone a few bytes.
         response.headers["Cache-Control"] = "no-cache"
         response.vary.add("Cookie")
+        if lane := current_app.extensions.get("cached_pages_lane"):
+            lane.learn(path, request.endpoint)
         return response
 
     wrapper.cached_page = True
     return wrapper
+
+
+class CachedPagesLane:
+    """WSGI middleware: a stored page for an anonymous visitor, before Flask runs.
+
+    Wraps ``app.wsgi_app``. It answers only a GET for a path a ``cached_page`` view has
+    served in this process, from a visitor who is not signed in or remembered and whose
+    session holds nothing personal, whose client takes gzip, and whose page is stored
+    under the current catalogue version. The answer is the decorator's: the same body
+    with the visitor's own CSRF token, the same validators and headers, and the session
+    cookie that holds the token for a new visitor. Everything else, and any failure on
+    the way (the database or Redis away), goes to the app, which answers as it always
+    does.
+    """
+
+    MAX_PATHS = 4096
+
+    def __init__(self, app: Flask, wsgi_app: Callable):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._paths: OrderedDict[str, str] = OrderedDict()
+        self._lock = Lock()
+        self._engine: Engine | None = None
+        self._csrf_signer: tuple[str, URLSafeTimedSerializer] | None = None
+
+    # --- what the app tells the lane ----------------------------------------------------
+
+    def learn(self, path: str, endpoint: str | None) -> None:
+        """Remember that ``path`` is a cached page (of ``endpoint``, for the metrics)."""
+        with self._lock:
+            self._paths[path] = endpoint or "-"
+            self._paths.move_to_end(path)
+            while len(self._paths) > self.MAX_PATHS:
+                self._paths.popitem(last=False)
+
+    def read_version(self) -> int:
+        if self._engine is None:
+            with self.app.app_context():
+                self._engine = db.engine
+        return read_version(self._engine)
+
+    # --- WSGI ---------------------------------------------------------------------------
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "GET":
+            path = page_path(environ)
+            endpoint = self._paths.get(path)
+            if endpoint is not None:
+                try:
+                    answer = self.answer(environ, path)
+                except Exception as error:  # the app answers, and reports, the same failure
+                    log.warning("page cache lane: %r; the app answers %s", error, path)
+                    answer = None
+                if answer is not None:
+                    status, headers, body = answer
+                    self._count(endpoint, status)
+                    start_response(status, headers)
+                    return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def answer(self, environ: dict, path: str) -> tuple[str, list, bytes] | None:
+        """The status, headers and body of a cached answer, or None to let the app answer."""
+        from marketplace.site import visitor_locale
+
+        app = self.app
+        if not app.config.get("PAGE_CACHE", True):
+            return None
+        if not parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"]:
+            return None  # rare enough to leave to the app (and Flask-Compress)
+        request = app.request_class(environ)
+        cookies = request.cookies
+        if cookies.get(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
+            return None  # Flask-Login would sign this visitor in
+        sessions = app.session_interface
+        visitor = sessions.open_session(app, request)
+        csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        if visitor is None or not set(visitor).issubset({csrf_field, *SHAREABLE_SESSION_KEYS}):
+            return None  # signed in, a cart, a message, a note for Flask-Login: the app's
+        locale = visitor_locale(cookies, app.config)
+        key = page_key(self.read_version(), locale, path)
+        etag = page_etag(key)
+        headers = [
+            ("ETag", f'W/"{etag}"'),
+            ("Cache-Control", "no-cache"),
+            *app.extensions["security_headers"],
+            ("X-Request-ID", request_id(environ)),
+        ]
+        if request.if_none_match.contains_weak(etag):
+            return "304 NOT MODIFIED", [("Vary", "Cookie"), *headers], b""
+        stored = app.extensions["page_cache"].get(key)
+        if stored is None:
+            return None
+        pieces = GzipPieces.loads(stored)
+        token = self._csrf_token(visitor).encode() if pieces.needs_token else b""
+        body = pieces.gzip(token)
+        headers[:0] = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Content-Encoding", "gzip"),
+            ("Vary", "Accept-Encoding, Cookie"),
+        ]
+        if visitor and sessions.should_set_cookie(app, visitor):
+            headers.append(("Set-Cookie", self._session_cookie(visitor)))
+        return "200 OK", headers, body
+
+    # --- the pieces Flask, Flask-WTF and Flask-Login would otherwise provide -----------
+
+    def _csrf_token(self, visitor) -> str:
+        """Flask-WTF's ``generate_csrf``: the session's raw token, signed with a timestamp."""
+        config = self.app.config
+        field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        if field not in visitor:
+            visitor[field] = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 (as Flask-WTF)
+        secret = config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
+        if self._csrf_signer is None or self._csrf_signer[0] != secret:
+            self._csrf_signer = (secret, URLSafeTimedSerializer(secret, salt="wtf-csrf-token"))
+        return self._csrf_signer[1].dumps(visitor[field])
+
+    def _session_cookie(self, visitor) -> str:
+        """The Set-Cookie value Flask's ``save_session`` would send."""
+        app, sessions = self.app, self.app.session_interface
+        return dump_cookie(
+            sessions.get_cookie_name(app),
+            sessions.get_signing_serializer(app).dumps(dict(visitor)),
+            expires=sessions.get_expiration_time(app, visitor),
+            path=sessions.get_cookie_path(app),
+            domain=sessions.get_cookie_domain(app),
+            secure=sessions.get_cookie_secure(app),
+            httponly=sessions.get_cookie_httponly(app),
+            samesite=sessions.get_cookie_samesite(app),
+            partitioned=sessions.get_cookie_partitioned(app),
+            max_size=app.config.get("MAX_COOKIE_SIZE", 4093),
+        )
+
+    def _count(self, endpoint: str, status: str) -> None:
+        if metrics := self.app.extensions.get("metrics"):
+            metrics.cached_pages.labels(endpoint=endpoint, status=status[:3]).inc()

@@ -100,13 +100,14 @@ def media(key: str):
 
 def select_locale() -> str:
     """The signed-in person's choice, else the cookie's, else Indonesian."""
-    languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    for candidate in (
-        current_user.locale if current_user.is_authenticated else None,
-        request.cookies.get(LANGUAGE_COOKIE),
-    ):
-        if candidate in languages:
-            return candidate
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated and current_user.locale in current_app.config["LANGUAGES"]:
+        return current_user.locale
+    return visitor_locale(request.cookies, current_app.config)
+
+
+def visitor_locale(cookies, config) -> str:
+    """A visitor's language without an account: the cookie's, else Indonesian."""
+    chosen = cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]

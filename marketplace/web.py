@@ -80,13 +80,20 @@ def register_security_headers(app: Flask) -> None:
         "  ", " "
     )
 
+    headers = (
+        ("Content-Security-Policy", policy),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(self), geolocation=()"),
+    )
+    # The page cache's lane sends the same ones with the pages it answers itself.
+    app.extensions["security_headers"] = headers
+
     @app.after_request
     def set_headers(response):
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
+        for name, value in headers:
+            response.headers.setdefault(name, value)
         return response
 
 

@@ -29,6 +29,7 @@ from marketplace.accounts.models import Role  # noqa: E402
 from marketplace.config import normalise_database_url  # noqa: E402
 from marketplace.db import db  # noqa: E402
 from marketplace.extensions import limiter  # noqa: E402
+from marketplace.pagecache import VERSION_SQL  # noqa: E402
 from tests import factories  # noqa: E402
 
 #: Cheap argon2 for speed; the production parameters are checked in test_passwords.
@@ -123,9 +124,14 @@ def db_session(app):
                 "class_": ConnectionBoundSession,
             }
         )
+        # The page cache's lane reads the catalogue version before any request begins;
+        # here it must read it where the test's writes are, as the requests' sessions do.
+        lane = app.extensions["cached_pages_lane"]
+        lane.read_version = lambda: connection.exec_driver_sql(VERSION_SQL).scalar() or 0
         try:
             yield db.session
         finally:
+            del lane.read_version
             db.session.remove()
             db.session = original
             transaction.rollback()

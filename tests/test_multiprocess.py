@@ -286,3 +286,68 @@ def test_a_stripe_checkout_is_paid_over_http_whichever_instance_hears_first(shar
             )
             connection.execute(text("UPDATE catalog_state SET version = version + 1"))
         engine.dispose()
+
+
+def gzip_page(url: str, cookie: str = "") -> tuple[str, dict]:
+    """A page as a phone asks for it (gzip), without a cookie jar unless one is given."""
+    import gzip
+    import urllib.request
+
+    headers = {"Accept-Encoding": "gzip", **({"Cookie": cookie} if cookie else {})}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+        assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"
+        return gzip.decompress(response.read()).decode(), dict(response.headers)
+
+
+def lane_answers(base: str) -> float:
+    import re
+
+    _status, text, _ = HttpVisitor().get(f"{base}/metrics")
+    found = re.findall(r'marketplace_cached_pages_total\{[^}]*status="200"\} ([0-9.e+]+)', text)
+    return sum(map(float, found))
+
+
+def test_a_price_change_reaches_the_cached_pages_of_every_instance(shared):
+    """Each instance answers repeated visits from its lane; a change committed anywhere shows
+    on the next visit to either, because each reads the catalogue version from the database."""
+    env, _inbox = shared
+    engine = create_engine(database_url())
+    with engine.begin() as connection:
+        slug, product_id, price = connection.execute(
+            text(
+                "SELECT slug, id, price_amount FROM products WHERE status = 'published' "
+                "ORDER BY id LIMIT 1"
+            )
+        ).one()
+    new_price = price + 1000
+    shown = f"Rp{new_price:,}".replace(",", ".")
+    try:
+        with gunicorn(env) as first, gunicorn(env) as second:
+            for base in (first, second, first, second):
+                html, _headers = gzip_page(f"{base}/produk/{slug}")
+                assert shown not in html
+            assert lane_answers(first) >= 1 and lane_answers(second) >= 1
+            # A returning visitor's token survives the lane: their form still works.
+            html, headers = gzip_page(f"{first}/produk/{slug}")
+            cookie = headers["Set-Cookie"].split(";")[0]
+            _html, again = gzip_page(f"{second}/produk/{slug}", cookie)
+            assert "Set-Cookie" not in again
+
+            with engine.begin() as connection:  # what a household's edit commits
+                connection.execute(
+                    text("UPDATE products SET price_amount = :price WHERE id = :id"),
+                    {"price": new_price, "id": product_id},
+                )
+                connection.execute(text("UPDATE catalog_state SET version = version + 1"))
+            for base in (second, first, second, first):
+                html, _headers = gzip_page(f"{base}/produk/{slug}")
+                assert shown in html
+    finally:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE products SET price_amount = :price WHERE id = :id"),
+                {"price": price, "id": product_id},
+            )
+            connection.execute(text("UPDATE catalog_state SET version = version + 1"))
+        engine.dispose()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import gzip
+import re
+
+from sqlalchemy import create_engine, update
+from sqlalchemy.exc import OperationalError
 
 from marketplace.catalog.models import Product
 from marketplace.db import db
-from marketplace.pagecache import bump_catalog_version
+from marketplace.pagecache import bump_catalog_version, read_version
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -96,8 +100,6 @@ def test_a_visitor_with_a_cart_sees_their_own_count(app, client):
 
 
 def test_a_cached_page_is_served_compressed_with_the_visitors_own_token(app, csrf):
-    import gzip
-
     product = factories.make_product(name="Tikar Pandan Gzip")
     db.session.commit()
     path = f"/produk/{product.slug}"
@@ -117,3 +119,177 @@ def test_a_cached_page_is_served_compressed_with_the_visitors_own_token(app, csr
         "/keranjang/tambah", data={"product_id": product.id, "quantity": 1, "csrf_token": token}
     )
     assert response.status_code == 302
+
+
+# --- the lane: repeated anonymous visits answered before the app runs --------------------
+
+LANE_HITS = 'marketplace_cached_pages_total{endpoint="catalog.product_detail",status="200"}'
+
+
+def lane_hits(app) -> float:
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    match = re.search(re.escape(LANE_HITS) + r" ([0-9.e+]+)", text)
+    return float(match.group(1)) if match else 0.0
+
+
+def gzip_get(client, path, **headers):
+    return client.get(path, headers={"Accept-Encoding": "gzip, deflate", **headers})
+
+
+def test_a_repeated_visit_is_answered_by_the_lane_exactly_as_the_app_answers(app, csrf):
+    product = factories.make_product(name="Kain Ulap Doyo Lajur")
+    db.session.commit()
+    path = f"/produk/{product.slug}"
+    before = lane_hits(app)
+    first = gzip_get(app.test_client(), path)  # the app renders, stores, and tells the lane
+    visitor = app.test_client()
+    again = gzip_get(visitor, path)
+    assert lane_hits(app) == before + 1
+    assert again.status_code == first.status_code == 200
+    personal = {"X-Request-ID", "Set-Cookie", "Content-Length"}
+    assert {k: v for k, v in again.headers if k not in personal} == {
+        k: v for k, v in first.headers if k not in personal
+    }
+    first_html = gzip.decompress(first.get_data()).decode()
+    html = gzip.decompress(again.get_data()).decode()
+    token = csrf_token_from(html)
+    assert token != csrf_token_from(first_html)
+    assert html == first_html.replace(csrf_token_from(first_html), token)
+    # The new visitor got a session holding that token: their form works, and only theirs.
+    assert again.headers["Set-Cookie"].startswith("session=")
+    assert "HttpOnly" in again.headers["Set-Cookie"]
+    added = visitor.post(
+        "/keranjang/tambah", data={"product_id": product.id, "quantity": 1, "csrf_token": token}
+    )
+    assert added.status_code == 302
+    stranger = app.test_client()
+    refused = stranger.post(
+        "/keranjang/tambah", data={"product_id": product.id, "quantity": 1, "csrf_token": token}
+    )
+    assert refused.status_code == 400
+
+
+def test_a_returning_visitor_keeps_their_session_and_token(app, csrf):
+    product = factories.make_product(name="Madu Kelulut Kembali")
+    db.session.commit()
+    path = f"/produk/{product.slug}"
+    visitor = app.test_client()
+    gzip_get(visitor, path)
+    before = lane_hits(app)
+    again = gzip_get(visitor, path)
+    assert lane_hits(app) == before + 1
+    assert "Set-Cookie" not in again.headers  # nothing new to keep
+    token = csrf_token_from(gzip.decompress(again.get_data()).decode())
+    added = visitor.post(
+        "/keranjang/tambah", data={"product_id": product.id, "quantity": 1, "csrf_token": token}
+    )
+    assert added.status_code == 302
+    # Now the visitor has a cart: the app answers, with their count in the header.
+    html = gzip.decompress(gzip_get(visitor, path).get_data()).decode()
+    assert "Keranjang (1)" in html
+    assert lane_hits(app) == before + 1
+
+
+def test_a_forged_session_cookie_gets_a_new_session(app, csrf):
+    product = factories.make_product(name="Amplang Kuku Macan Palsu")
+    db.session.commit()
+    path = f"/produk/{product.slug}"
+    gzip_get(app.test_client(), path)
+    visitor = app.test_client()
+    visitor.set_cookie("session", '{"_user_id": "1"}')
+    before = lane_hits(app)
+    response = gzip_get(visitor, path)
+    assert lane_hits(app) == before + 1
+    assert "Keluar" not in gzip.decompress(response.get_data()).decode()
+    assert response.headers["Set-Cookie"].startswith("session=")
+
+
+def test_the_lane_answers_304_to_a_browser_that_has_the_page(app):
+    product = factories.make_product(name="Beras Adan Validator")
+    db.session.commit()
+    path = f"/produk/{product.slug}"
+    visitor = app.test_client()
+    etag = gzip_get(visitor, path).headers["ETag"]
+    before = lane_hits(app)
+    response = gzip_get(visitor, path, **{"If-None-Match": etag})
+    assert response.status_code == 304 and response.get_data() == b""
+    assert response.headers["ETag"] == etag and response.headers["X-Frame-Options"] == "DENY"
+    assert lane_hits(app) == before  # counted apart, as 304
+    product.price_amount += 5000
+    db.session.commit()
+    assert gzip_get(visitor, path, **{"If-None-Match": etag}).status_code == 200
+
+
+def test_each_language_is_answered_from_its_own_page(app):
+    visitor = app.test_client()
+    gzip_get(visitor, "/produk")
+    visitor.set_cookie("lang", "en")
+    gzip_get(visitor, "/produk")  # the English page, stored by the app
+    english = gzip.decompress(gzip_get(visitor, "/produk").get_data()).decode()
+    assert "All products" in english
+    visitor.set_cookie("lang", "xx")  # not a language we have: Indonesian
+    assert "Semua produk" in gzip.decompress(gzip_get(visitor, "/produk").get_data()).decode()
+
+
+def test_remembered_and_signed_in_visitors_are_answered_by_the_app(app):
+    product = factories.make_product(name="Tudung Saji Ingat")
+    factories.make_user(email="ingat@contoh.id")
+    db.session.commit()
+    path = f"/produk/{product.slug}"
+    gzip_get(app.test_client(), path)
+    visitor = app.test_client()
+    signed_in = visitor.post(
+        "/akun/masuk",
+        data={"login": "ingat@contoh.id", "password": factories.PASSWORD, "remember": "y"},
+    )
+    assert signed_in.status_code == 302 and visitor.get_cookie("remember_token")
+    before = lane_hits(app)
+    assert "Keluar" in gzip.decompress(gzip_get(visitor, path).get_data()).decode()
+    # The browser was closed: the session cookie is gone, the remember-me cookie is not.
+    visitor.delete_cookie("session")
+    assert "Keluar" in gzip.decompress(gzip_get(visitor, path).get_data()).decode()
+    assert lane_hits(app) == before
+
+
+def test_a_visitor_with_a_message_waiting_is_answered_by_the_app(app):
+    product = factories.make_product(name="Kerupuk Pesan")
+    db.session.commit()
+    path = f"/produk/{product.slug}"
+    gzip_get(app.test_client(), path)
+    visitor = app.test_client()
+    with visitor.session_transaction() as session:
+        session["_flashes"] = [("success", "Pesan untuk Anda saja")]
+    before = lane_hits(app)
+    assert "Pesan untuk Anda saja" in gzip.decompress(gzip_get(visitor, path).get_data()).decode()
+    assert lane_hits(app) == before
+
+
+def test_when_the_lane_cannot_read_the_version_the_app_answers(app, monkeypatch):
+    product = factories.make_product(name="Gelang Manik Cadangan")
+    db.session.commit()
+    path = f"/produk/{product.slug}"
+    gzip_get(app.test_client(), path)
+    lane = app.extensions["cached_pages_lane"]
+
+    def unreachable():
+        raise OperationalError("SELECT version", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(lane, "read_version", unreachable)
+    before = lane_hits(app)
+    response = gzip_get(app.test_client(), path)
+    assert response.status_code == 200 and lane_hits(app) == before
+    assert "Gelang Manik Cadangan" in gzip.decompress(response.get_data()).decode()
+
+
+def test_read_version_reads_what_another_connection_committed(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'versi.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE catalog_state (id INTEGER, version INTEGER)")
+    assert read_version(engine) == 0  # no row yet
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO catalog_state VALUES (1, 41)")
+    assert read_version(engine) == 41
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE catalog_state SET version = version + 1")
+    assert read_version(engine) == 42
+    engine.dispose()
