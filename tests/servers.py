@@ -21,11 +21,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 1, app: str = "wsgi:app") -> Iterator[str]:
+def gunicorn(
+    env: dict[str, str], workers: int = 1, app: str = "wsgi:app", threads: int = 1
+) -> Iterator[str]:
     """Serve ``app`` under gunicorn and yield its base URL; stop it afterwards.
 
     ``--preload`` loads the app before the socket listens, so once gunicorn says
     "Listening at", a connection is queued until a worker takes it: no polling.
+
+    A browser opens spare connections before it needs them; a sync worker that takes
+    one waits on it while the page's script waits for a worker (in production the load
+    balancer buffers; here nothing does). Servers a browser talks to get ``threads``
+    (gthread workers), which leave an idle connection aside.
     """
     port = free_port()
     command = [
@@ -38,6 +45,7 @@ def gunicorn(env: dict[str, str], workers: int = 1, app: str = "wsgi:app") -> It
         "--preload",
         "--workers",
         str(workers),
+        *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
         "--bind",
         f"127.0.0.1:{port}",
         app,

@@ -45,7 +45,7 @@ def live_server(app, tmp_path_factory) -> Iterator[str]:
         # The suite's cheap argon2, as for the accounts the journeys make themselves.
         "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
     }
-    with gunicorn(env, workers=2) as base:
+    with gunicorn(env, workers=2, threads=4) as base:
         yield base
 
 

@@ -39,7 +39,7 @@ def server(tmp_path_factory):
         subprocess.run(
             [FLASK, *command], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True
         )
-    with gunicorn(env) as url:
+    with gunicorn(env, threads=4) as url:
         yield url, database
 
 

@@ -36,7 +36,7 @@ def stripe_site(app, stripe_server, tmp_path) -> Iterator[str]:
         "STRIPE_API_BASE": stripe_server.url,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
-    with gunicorn(env, workers=2) as base:
+    with gunicorn(env, workers=2, threads=4) as base:
         stripe_server.add_webhook_endpoint(f"{base}/stripe/webhook")
         yield base
 
