@@ -71,6 +71,11 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Pasar Oleh-Oleh Kaltara <noreply@localhost>"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis away: the limits hold per process, in memory, until it is back; never a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if redis_url else {}
+        ),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SIGNIN_LIMIT_PER_ACCOUNT": os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "SIGNIN_LIMIT_PER_ADDRESS": os.environ.get("SIGNIN_LIMIT_PER_ADDRESS", "20 per minute"),

@@ -63,9 +63,22 @@ def _release_jobs(session):
     if not pending or not has_app_context():
         return
     if current_app.config.get("REDIS_URL"):
-        queue = _queue(current_app.config["REDIS_URL"])
-        for name, args, request_id in pending:
-            queue.enqueue(perform, name, *args, request_id=request_id)
+        from redis import RedisError
+
+        # A Redis that hangs holds the request at most this long before the jobs run here.
+        queue = _queue(current_app.config["REDIS_URL"], timeout=2)
+        for number, (name, args, request_id) in enumerate(pending):
+            try:
+                queue.enqueue(perform, name, *args, request_id=request_id)
+            except RedisError as error:
+                # What was committed stays committed; its jobs run here, as without Redis.
+                log.error(
+                    "job queue unavailable (%s): %d job(s) run in this process",
+                    error,
+                    len(pending) - number,
+                )
+                g.setdefault("jobs_to_run", []).extend(pending[number:])
+                return
     else:
         g.setdefault("jobs_to_run", []).extend(pending)
 
@@ -127,11 +140,13 @@ def ping() -> None:
     """Does nothing: proves that a queued job reaches a worker (``flask jobs ping``)."""
 
 
-def _queue(url: str):
+def _queue(url: str, timeout: float | None = None):
+    """The job queue; ``timeout`` bounds each Redis call (not for a worker's long waits)."""
     from redis import Redis
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=Redis.from_url(url))
+    connection = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    return Queue(QUEUE_NAME, connection=connection)
 
 
 def _import_job_modules() -> None:

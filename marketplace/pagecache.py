@@ -82,18 +82,34 @@ class MemoryStore:
 
 
 class RedisStore:
-    """Pages shared by every process and machine when ``REDIS_URL`` is set."""
+    """Pages shared by every process and machine when ``REDIS_URL`` is set.
+
+    Redis away or slow is a miss, not an error: the page is rendered (and not stored)
+    until Redis answers again. A hung Redis costs a request at most the timeout.
+    """
+
+    TIMEOUT_SECONDS = 0.5
 
     def __init__(self, url: str):
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._errors = redis.RedisError
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=self.TIMEOUT_SECONDS, socket_connect_timeout=self.TIMEOUT_SECONDS
+        )
 
     def get(self, key: str) -> bytes | None:
-        return self._redis.get(key)
+        try:
+            return self._redis.get(key)
+        except self._errors as error:
+            log.warning("page cache: Redis unavailable (%s); the page is rendered", error)
+            return None
 
     def set(self, key: str, value: bytes) -> None:
-        self._redis.set(key, value, ex=CACHE_TTL_SECONDS)
+        try:
+            self._redis.set(key, value, ex=CACHE_TTL_SECONDS)
+        except self._errors as error:
+            log.warning("page cache: Redis unavailable (%s); the page is not kept", error)
 
     def clear(self) -> None:
         for key in self._redis.scan_iter("page:*"):

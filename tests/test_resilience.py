@@ -1,7 +1,10 @@
-"""When the database goes away: 503 with a message, then recovery without a restart."""
+"""When the database goes away: 503 with a message, then recovery without a restart.
+
+When Redis goes away: pages, sign-in limits and mail carry on without it."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import urllib.error
@@ -15,7 +18,7 @@ from marketplace import create_app
 from marketplace.db import db
 from tests.cleanup import purge_orders_of
 from tests.conftest import app_settings, csrf_token_from, database_url
-from tests.servers import HttpVisitor, gunicorn
+from tests.servers import HttpVisitor, free_port, gunicorn, redis_server
 
 
 def test_pages_answer_503_when_the_database_is_down(monkeypatch):
@@ -245,3 +248,86 @@ def test_killed_connections_mid_traffic_give_503_never_500_and_no_half_order(app
             connection.execute(text("UPDATE catalog_state SET version = version + 1"))
         engine.dispose()
         admin.dispose()
+
+
+def test_when_redis_goes_away_pages_limits_and_mail_carry_on(app, tmp_path):
+    """Redis holds the page cache, the sign-in limits and the job queue; losing it loses
+    the sharing between processes, never a page, a limit or a mail."""
+    import gzip
+    from contextlib import ExitStack
+
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import FAST_HASH, Inbox
+
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    redis = ExitStack()
+    env = {
+        "DATABASE_URL": database_url(),
+        "INSTANCE_PATH": str(tmp_path),
+        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
+        "REDIS_URL": redis.enter_context(redis_server()),
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+        "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
+    }
+    engine = create_engine(database_url())
+    with engine.connect() as connection:
+        slug, name = connection.execute(
+            text("SELECT slug, name FROM products WHERE status = 'published' ORDER BY id LIMIT 1")
+        ).one()
+
+    def product_page(base: str) -> str:
+        request = urllib.request.Request(
+            f"{base}/produk/{slug}", headers={"Accept-Encoding": "gzip"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+            assert response.status == 200
+            return gzip.decompress(response.read()).decode()
+
+    try:
+        with gunicorn(env) as base:
+            assert name in product_page(base) and name in product_page(base)  # kept in Redis
+            redis.close()  # Redis stops
+
+            assert name in product_page(base)  # rendered, as on a cache miss
+            visitor = HttpVisitor()
+            status, html, _ = visitor.submit(
+                f"{base}/akun/daftar",
+                {
+                    "name": "Ibu Tanpa Redis",
+                    "email": "ibu@redis.contoh.id",
+                    "phone": "",
+                    "password": "antrean sedang rehat",
+                },
+            )
+            assert status == 302, html
+            # The welcome mail's job could not be queued: it ran in the web process.
+            assert [m["To"] for m in inbox.messages] == ["ibu@redis.contoh.id"]
+
+            attacker = HttpVisitor()
+            statuses = [
+                attacker.submit(
+                    f"{base}/akun/masuk",
+                    {"login": "ibu@redis.contoh.id", "password": f"salah-{attempt}"},
+                )[0]
+                for attempt in range(7)
+            ]
+            # The per-account limit holds in the process's memory meanwhile.
+            assert statuses[:5] == [400] * 5 and statuses[5:] == [429, 429]
+    finally:
+        redis.close()
+        smtp.stop()
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "DELETE FROM role_grants WHERE user_id IN "
+                    "(SELECT id FROM users WHERE email LIKE '%@redis.contoh.id')"
+                )
+            )
+            connection.execute(
+                text("""DELETE FROM outgoing_mails WHERE "to" LIKE '%@redis.contoh.id'""")
+            )
+            connection.execute(text("DELETE FROM users WHERE email LIKE '%@redis.contoh.id'"))
+        engine.dispose()
