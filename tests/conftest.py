@@ -138,6 +138,16 @@ def db_session(app):
             connection.close()
 
 
+@pytest.fixture(scope="session")
+def own_redis():
+    """The URL of a Redis server of this test run's own (not the machine's shared one),
+    started on first use; tests using it may empty it."""
+    from tests.servers import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

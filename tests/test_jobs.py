@@ -17,8 +17,6 @@ from marketplace.mail import OutgoingMail, send_mail
 from tests.conftest import database_url
 from tests.servers import ROOT
 
-TEST_REDIS = "redis://127.0.0.1:6379/15"
-
 
 def test_sign_up_sends_a_welcome_mail_over_smtp(client, inbox):
     client.post(
@@ -50,10 +48,10 @@ def test_mail_goes_only_after_commit(inbox):
 
 
 @pytest.fixture
-def redis_queue(app):
-    redis = Redis.from_url(TEST_REDIS)
+def redis_queue(app, own_redis):
+    redis = Redis.from_url(own_redis)
     redis.flushdb()
-    app.config["REDIS_URL"] = TEST_REDIS
+    app.config["REDIS_URL"] = own_redis
     yield redis
     app.config["REDIS_URL"] = ""
     redis.flushdb()
@@ -69,7 +67,7 @@ def test_with_redis_a_worker_process_does_the_job(app, inbox, redis_queue, tmp_p
     assert redis_queue.llen(f"rq:queue:{QUEUE_NAME}") == 1
     env = {
         **os.environ,
-        "REDIS_URL": TEST_REDIS,
+        "REDIS_URL": app.config["REDIS_URL"],
         "SMTP_URL": app.config["SMTP_URL"],
         "DATABASE_URL": database_url(),
         "INSTANCE_PATH": str(tmp_path),

@@ -27,8 +27,8 @@ def test_ready_when_database_and_storage_answer(client):
     assert response.get_json() == {"status": "ok", "database": "ok", "storage": "ok"}
 
 
-def test_ready_checks_redis_when_configured(app, client):
-    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/13"
+def test_ready_checks_redis_when_configured(app, client, own_redis):
+    app.config["REDIS_URL"] = own_redis
     try:
         assert client.get("/readyz").get_json()["redis"] == "ok"
         app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there

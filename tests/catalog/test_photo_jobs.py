@@ -19,17 +19,15 @@ from marketplace.sellers.models import SellerApplication
 from marketplace.storage import LocalStorage, get_storage
 from tests import factories
 
-#: a Redis database of its own: tests/test_jobs.py empties another one
-TEST_REDIS = "redis://127.0.0.1:6379/11"
 ALL_WIDTHS = [320, 480, 640, 1280]
 
 
 @pytest.fixture
-def queued(app):
+def queued(app, own_redis):
     """Jobs go to a real Redis queue instead of running after the request."""
-    redis = Redis.from_url(TEST_REDIS)
+    redis = Redis.from_url(own_redis)
     redis.flushdb()
-    app.config["REDIS_URL"] = TEST_REDIS
+    app.config["REDIS_URL"] = own_redis
     queue = Queue(QUEUE_NAME, connection=redis)
     yield queue
     app.config["REDIS_URL"] = ""
