@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
@@ -904,12 +904,46 @@ def seller_for_user(user_id: int) -> Seller:
     return seller
 
 
+def _seen_by_seller():
+    """A part in a household's inbox: one to act on, or one cancelled after it had reached
+    them (paid, or an office's order to confirm), so they know to stop making it."""
+    reached = (
+        select(OrderEvent.id)
+        .where(
+            OrderEvent.order_id == OrderPart.order_id,  # indexed; the part narrows it
+            OrderEvent.part_id == OrderPart.id,
+            OrderEvent.to_status == PartStatus.NEW.value,
+        )
+        .exists()
+    )
+    return or_(
+        OrderPart.status.in_(VISIBLE_TO_SELLER),
+        and_(OrderPart.status == PartStatus.CANCELLED.value, reached),
+    )
+
+
+def cancellation_of(part: OrderPart) -> OrderEvent | None:
+    """The move that cancelled ``part`` (who, when, why), if it is cancelled."""
+    if part.status != PartStatus.CANCELLED.value:
+        return None
+    return db.session.scalar(
+        select(OrderEvent)
+        .where(
+            OrderEvent.order_id == part.order_id,
+            OrderEvent.part_id == part.id,
+            OrderEvent.to_status == PartStatus.CANCELLED.value,
+        )
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+
+
 def list_seller_parts(seller_id: int, limit: int = 100) -> list[OrderPart]:
     return list(
         db.session.scalars(
             select(OrderPart)
             .join(OrderPart.order)
-            .where(OrderPart.seller_id == seller_id, OrderPart.status.in_(VISIBLE_TO_SELLER))
+            .where(OrderPart.seller_id == seller_id, _seen_by_seller())
             .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
             .order_by(Order.paid_at.desc(), OrderPart.id.desc())
             .limit(limit)
@@ -918,14 +952,10 @@ def list_seller_parts(seller_id: int, limit: int = 100) -> list[OrderPart]:
 
 
 def get_part_for_seller(part_id: int, seller_id: int) -> OrderPart:
-    """A household's own paid part, or NotFound: another household's part does not exist."""
+    """A household's own part from its inbox, or NotFound: another household's does not exist."""
     part = db.session.scalar(
         select(OrderPart)
-        .where(
-            OrderPart.id == part_id,
-            OrderPart.seller_id == seller_id,
-            OrderPart.status.in_(VISIBLE_TO_SELLER),
-        )
+        .where(OrderPart.id == part_id, OrderPart.seller_id == seller_id, _seen_by_seller())
         .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
     )
     if part is None:

@@ -305,7 +305,11 @@ def seller_part(part_id: int):
         part = services.get_part_for_seller(part_id, seller_id)
     except NotFound:
         abort(404)
-    return render_template("orders/seller_part.html", part=part, form=form), status
+    cancellation = services.cancellation_of(part)
+    return (
+        render_template("orders/seller_part.html", part=part, form=form, cancellation=cancellation),
+        status,
+    )
 
 
 STATUS_LABELS = {
@@ -326,6 +330,21 @@ STATUS_LABELS = {
     "produced": _l("Sudah dibuat"),
     "packed": _l("Sudah dikemas"),
 }
+
+
+#: who cancelled a household's part, as the household reads it
+CANCELLED_BY = {
+    "buyer": _l("Dibatalkan oleh pembeli"),
+    "admin": _l("Dibatalkan oleh admin Pasar"),
+    "payment": _l("Dibatalkan: pembayaran tidak dapat diproses"),
+    "officer": _l("Dibatalkan oleh staf protokol"),
+    "system": _l("Dibatalkan otomatis"),
+}
+
+
+@bp.app_template_filter("cancelled_by")
+def cancelled_by_label(actor_kind: str) -> str:
+    return str(CANCELLED_BY.get(actor_kind, STATUS_LABELS["cancelled"]))
 
 
 @bp.app_template_filter("order_status")

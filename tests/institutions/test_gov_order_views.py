@@ -71,6 +71,8 @@ def test_a_decline_shows_on_the_officers_page_with_the_proposals(client, login_a
     client.post(
         f"/instansi/penjual/bagian/{part.id}", data={"action": "decline", "reason": "Sakit"}
     )
+    own = client.get(f"/penjual/pesanan/{part.id}").get_data(as_text=True)
+    assert "Anda menolak: Sakit" in own and "Dibatalkan oleh" not in own
     login_as(user=officer)
     page = client.get(f"/instansi/pesanan/{order.id}").get_data(as_text=True)
     assert "Ditolak: Sakit" in page and alternative.name in page
@@ -176,3 +178,19 @@ def test_the_officer_sees_proposals_for_a_household_silent_past_its_deadline(cli
     login_as(user=officer)
     page = client.get(f"/instansi/pesanan/{order.id}").get_data(as_text=True)
     assert "Batas sudah lewat." in page and alternative.name in page
+
+
+def test_a_part_that_lapsed_stays_in_the_households_inbox_with_the_reason(client, login_as):
+    products = [factories.make_product(stock=500, price=35000) for _ in range(2)]
+    order, _quote, _officer, _ = factories.make_gov_order(products=products)
+    part = next(p for p in order.parts if p.seller_id == products[0].seller_id)
+    gov.gov_part_of(part).confirm_by = today_local() - dt.timedelta(days=1)
+    db.session.commit()
+    assert gov.lapse_unconfirmed() == 1
+    db.session.commit()
+    login_as(user=products[0].seller.user)
+    inbox = client.get("/penjual/pesanan").get_data(as_text=True)
+    assert f"/penjual/pesanan/{part.id}" in inbox
+    page = client.get(f"/penjual/pesanan/{part.id}").get_data(as_text=True)
+    assert "Dibatalkan otomatis" in page and gov.LAPSE_REASON in page
+    assert "Anda menolak" not in page and "Konfirmasi, saya sanggup" not in page

@@ -187,3 +187,38 @@ def test_another_orders_part_cannot_be_cancelled(client, two_households, payment
     _, _, (_, theirs) = two_households
     other = paid_order(payment_gateway, (factories.make_product(), 1))
     assert client.post(f"/pesanan/{other.access_token}/batal/{theirs.id}").status_code == 404
+
+
+def test_a_part_the_buyer_cancels_stays_in_the_inbox_as_cancelled(client, login_as, two_households):
+    from marketplace.payments.refunds import cancel_part_by_buyer
+
+    order, (amplang, mine), _ = two_households
+    cancel_part_by_buyer(order.id, mine.id, actor_id=None)
+    db.session.commit()
+    login_as(user=amplang.user)
+    inbox = client.get("/penjual/pesanan").get_data(as_text=True)
+    assert f"/penjual/pesanan/{mine.id}" in inbox and "Dibatalkan" in inbox
+    page = client.get(f"/penjual/pesanan/{mine.id}").get_data(as_text=True)
+    assert "Dibatalkan oleh pembeli" in page and "Tidak perlu dibuat atau dikirim." in page
+    assert "Terima pesanan" not in page
+    refused = client.post(f"/penjual/pesanan/{mine.id}", data={"action": "accept"})
+    assert refused.status_code == 409
+    db.session.refresh(mine)
+    assert mine.status == PartStatus.CANCELLED.value
+
+
+def test_a_late_payment_given_back_never_reaches_the_inbox(client, login_as):
+    """An order paid after it expired, its stock gone: cancelled before any household had it."""
+    import datetime as dt
+
+    household = factories.make_seller(shop_name="Madu Kelulut Ibu C")
+    order = factories.make_order((factories.make_product(seller=household), 1))
+    db.session.commit()
+    assert services.expire_order(order.id, now=order.expires_at + dt.timedelta(minutes=1))
+    assert services.mark_order_refunded(order)
+    db.session.commit()
+    [part] = order.parts
+    assert part.status == PartStatus.CANCELLED.value
+    login_as(user=household.user)
+    assert f"/penjual/pesanan/{part.id}" not in client.get("/penjual/pesanan").text
+    assert client.get(f"/penjual/pesanan/{part.id}").status_code == 404
