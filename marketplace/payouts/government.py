@@ -82,7 +82,8 @@ def record_handover(bills: Sequence[PartBill]) -> int:
         household = share + bill.ppn_amount - bill.pph22_amount
         legs: list[Leg] = [
             (Account.GOVERNMENT_RECEIVABLE, -bill.gross_amount),
-            (Account.PLATFORM_COMMISSION, commission + bill.card_amount),
+            (Account.PLATFORM_COMMISSION, commission),
+            (Account.PLATFORM_SALES, bill.card_amount),
             (Account.GOVERNMENT_PPH22, bill.pph22_amount),
             (Account.SELLER_PENDING, household),
             (Account.SHIPPING, bill.shipping_amount),

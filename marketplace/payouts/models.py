@@ -49,6 +49,9 @@ class Account(enum.StrEnum):
     GOVERNMENT_PPH22 = "government_pph22"
     #: the platform's own money advanced to households before the treasury pays
     PLATFORM_ADVANCE = "platform_advance"
+    #: what the platform itself sold on a household's bill (a government order's printed
+    #: cards, carried on its first part): neither commission nor the household's
+    PLATFORM_SALES = "platform_sales"
 
 
 class LedgerEntry(db.Model):

@@ -60,6 +60,7 @@ ACCOUNT_LABELS = {
     "government_receivable": _l("Tagihan ke instansi"),
     "government_pph22": _l("PPh 22 dipotong bendahara"),
     "platform_advance": _l("Ditalangi platform"),
+    "platform_sales": _l("Kartu ucapan (milik platform)"),
 }
 
 

@@ -427,7 +427,7 @@ def test_any_split_of_payments_settles_exactly(app, advance):
     app.config["GOV_ADVANCE_TO_HOUSEHOLDS"] = advance
     try:
         products = two_households(price_a=35000, price_b=150000)
-        order, _quote, officer, _ = factories.make_gov_order(products=products, boxes=25)
+        order, quote, officer, _ = factories.make_gov_order(products=products, boxes=25)
         factories.deliver_gov_order(order, officer=officer)
         invoice = billing.issue_handover(order.id, officer)
         admin = factories.make_user(roles=["admin"])
@@ -460,8 +460,10 @@ def test_any_split_of_payments_settles_exactly(app, advance):
             assert int(rows.get(Account.PLATFORM_ADVANCE.value, 0)) == 0
             assert int(rows[Account.BUYER_FUNDS.value]) == -payable
             households = int(rows[Account.SELLER_AVAILABLE.value])
-            platform = int(rows[Account.PLATFORM_COMMISSION.value])
-            assert households + platform == payable
+            commission = int(rows[Account.PLATFORM_COMMISSION.value])
+            cards = int(rows.get(Account.PLATFORM_SALES.value, 0))
+            assert cards == quote.card_amount
+            assert households + commission + cards == payable
             assert int(rows.get(Account.SELLER_PENDING.value, 0)) == 0
             assert invoice.status == InvoiceStatus.PAID
             savepoint.rollback()

@@ -74,3 +74,29 @@ def test_the_monthly_statement_labels_government_accounts(client, login_as):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "Tagihan ke instansi" in text and "Ditalangi platform" in text
     assert not any(raw in text for raw in RAW)
+
+
+def test_the_printed_cards_on_a_households_bill_are_not_its_commission(client, login_as):
+    """The office's printed cards ride on the first part's bill: the platform's own sale,
+    shown apart, not a bigger commission taken from the household."""
+    from sqlalchemy import func, select
+
+    from marketplace.money import format_rupiah
+    from marketplace.payouts.models import LedgerEntry
+
+    batik, batik_part = handed_over()
+    part = next(p for p in batik_part.order.parts if p.seller_id != batik.id)
+    login_as(user=part.seller.user)
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    item = " ".join(
+        re.search(rf'<li data-part="{part.id}">(.*?)</li>', page, re.S).group(1).split()
+    )
+    # 10 × Rp35.000 received: 5% commission is Rp17.500; 10 cards × Rp5.000 are the platform's.
+    assert "Harga barang Rp350.000" in item and "Komisi 5% Rp17.500" in item
+    assert "Kartu ucapan (milik platform) Rp50.000" in item
+    share = format_rupiah(350_000 - 17_500 + part.shipping_amount)
+    assert f"Bagian Anda <strong>{share}</strong>" in item
+    total = db.session.scalar(
+        select(func.sum(LedgerEntry.amount)).where(LedgerEntry.order_part_id == part.id)
+    )
+    assert total == 0
