@@ -34,6 +34,22 @@ def purge_orders_of(email: str) -> None:
         session.remove()
 
 
+def purge_accounts_at(domain: str) -> None:
+    """Delete the accounts a test signed up with e-mails ``…@domain``, their roles and mails."""
+    from marketplace.accounts.models import RoleGrant, User
+    from marketplace.mail import OutgoingMail
+
+    session = db._make_scoped_session({})
+    try:
+        users = select(User.id).where(User.email.like(f"%@{domain}"))
+        session.execute(delete(RoleGrant).where(RoleGrant.user_id.in_(users)))
+        session.execute(delete(OutgoingMail).where(OutgoingMail.to.like(f"%@{domain}")))
+        session.execute(delete(User).where(User.email.like(f"%@{domain}")))
+        session.commit()
+    finally:
+        session.remove()
+
+
 def _purge(session, email: str) -> None:
     orders = list(session.scalars(select(Order).where(Order.contact_email == email)))
     for order in orders:

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, text
 
-from tests.cleanup import purge_orders_of
+from tests.cleanup import purge_accounts_at, purge_orders_of
 from tests.conftest import Inbox, database_url
 from tests.servers import ROOT, HttpVisitor, free_port, gunicorn, redis_server
 
@@ -71,16 +71,7 @@ def shared(tmp_path):
         yield env, inbox
     smtp.stop()
     s3.stop()
-    engine = create_engine(database_url())
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "DELETE FROM role_grants WHERE user_id IN "
-                "(SELECT id FROM users WHERE email LIKE '%@multi.contoh.id')"
-            )
-        )
-        connection.execute(text("DELETE FROM users WHERE email LIKE '%@multi.contoh.id'"))
-    engine.dispose()
+    purge_accounts_at("multi.contoh.id")
 
 
 def run_worker(env: dict) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from marketplace import create_app
 from marketplace.db import db
-from tests.cleanup import purge_orders_of
+from tests.cleanup import purge_accounts_at, purge_orders_of
 from tests.conftest import app_settings, csrf_token_from, database_url
 from tests.servers import HttpVisitor, free_port, gunicorn, redis_server
 
@@ -319,15 +319,5 @@ def test_when_redis_goes_away_pages_limits_and_mail_carry_on(app, tmp_path):
     finally:
         redis.close()
         smtp.stop()
-        with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "DELETE FROM role_grants WHERE user_id IN "
-                    "(SELECT id FROM users WHERE email LIKE '%@redis.contoh.id')"
-                )
-            )
-            connection.execute(
-                text("""DELETE FROM outgoing_mails WHERE "to" LIKE '%@redis.contoh.id'""")
-            )
-            connection.execute(text("DELETE FROM users WHERE email LIKE '%@redis.contoh.id'"))
+        purge_accounts_at("redis.contoh.id")
         engine.dispose()
