@@ -365,30 +365,6 @@ def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
     return True
 
 
-def refund_by_admin(
-    order_id: int, part_id: int | None, amount: int, *, refund_key: str, actor_id: int
-) -> Refund:
-    """An admin gives back ``amount`` of an order, or of one household's share of it.
-
-    ``refund_key`` comes with the form, so a repeated submit is refused by the unique key
-    instead of refunding twice. Goods and stock are not touched.
-    """
-    payment = lock_payment(order_id)
-    if payment is None or payment.status != PaymentStatus.SUCCEEDED.value:
-        raise PaymentError(_l("Pesanan ini tidak punya pembayaran yang bisa dikembalikan."))
-    if amount < 1:
-        raise PaymentError(_l("Isi jumlah yang dikembalikan."), field="amount")
-    key = f"admin-{refund_key[:60]}"
-    if part_id is None:
-        return queue_refund(payment, amount, RefundReason.ADMIN, key, created_by_id=actor_id)
-    part = db.session.get(OrderPart, part_id)
-    if part is None or part.order_id != order_id:
-        raise PaymentError(_l("Bagian pesanan tidak ditemukan."), field="part_id")
-    refund = give_back_part(payment, part, amount, RefundReason.ADMIN, key, actor_id=actor_id)
-    assert refund is not None
-    return refund
-
-
 def list_recent_orders(limit: int = 50) -> list[Order]:
     return list(db.session.scalars(select(Order).order_by(Order.id.desc()).limit(limit)))
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.db import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderPart
+from marketplace.payments import refunds
 from marketplace.payments import services as payments
 from marketplace.payments.models import Payment
 from marketplace.payouts import services as payouts
@@ -167,9 +168,9 @@ def test_a_partial_refund_after_delivery_comes_out_of_the_available_money(two_ho
     deliver(rotan)
     available = payouts.balances_of(rotan.seller_id).available
     admin = factories.make_user()
-    refund = payments.refund_by_admin(
-        order.id, rotan.id, 10_000, refund_key="k1", actor_id=admin.id
-    )
+    [refund] = refunds.refund_partly(
+        order.id, rotan.id, 10_000, refund_key="k1", actor_id=admin.id, reason="Kemasan penyok"
+    ).refunds
     reversal = legs(rotan.id, f"refund-{refund.id}")
     assert reversal["refunds"] == 10_000
     assert reversal["platform_commission"] < 0
@@ -254,7 +255,9 @@ def test_no_code_updates_or_deletes_ledger_rows():
 def test_cancelling_a_part_already_partly_refunded_gives_back_only_the_rest(two_households):
     order, _payment, amplang, _rotan = two_households
     admin = factories.make_user()
-    payments.refund_by_admin(order.id, amplang.id, 5_000, refund_key="k2", actor_id=admin.id)
+    refunds.refund_partly(
+        order.id, amplang.id, 5_000, refund_key="k2", actor_id=admin.id, reason="Kemasan penyok"
+    )
     orders.cancel_part_for_buyer(order.id, amplang.id, actor_id=None)
     refund = payments.refund_part(amplang.id)
     assert refund is not None

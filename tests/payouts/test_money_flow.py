@@ -15,6 +15,7 @@ from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderPart, PartStatus
+from marketplace.payments import refunds
 from marketplace.payments import services as payments
 from marketplace.payments.models import Refund
 from marketplace.payouts import runs
@@ -154,12 +155,13 @@ def run(step, state) -> None:
         payments.refund_part(part.id)
     else:
         state["n"] += 1
-        payments.refund_by_admin(
+        refunds.refund_partly(
             part.order_id,
             part.id,
             args[1],
             refund_key=f"model-{state['n']}",
             actor_id=state["admin"].id,
+            reason="Sebagian barang rusak",
         )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.orders.models import OrderPart
-from marketplace.payments import services as payments
+from marketplace.payments import refunds
 from marketplace.payouts import runs, services
 from marketplace.payouts.connect import TestConnect
 from marketplace.payouts.models import Payout
@@ -42,8 +42,13 @@ def test_a_refund_after_a_bank_payout_is_netted_off_the_next_one(client, login_a
     first = pay_by_bank(seller, DAY)
     part = last_part(seller)
     admin = factories.make_user()
-    payments.refund_by_admin(
-        part.order_id, part.id, 40_000, refund_key="after-payout", actor_id=admin.id
+    refunds.refund_partly(
+        part.order_id,
+        part.id,
+        40_000,
+        refund_key="after-payout",
+        actor_id=admin.id,
+        reason="Sebagian barang rusak",
     )
     db.session.commit()
     balances = services.balances_of(seller.id)
@@ -82,7 +87,9 @@ def test_a_refund_after_a_stripe_payout_reverses_the_transfer(app):
     assert payout.status == "paid" and payout.reference in connect.transfers
 
     part = last_part(seller)
-    payments.refund_by_admin(part.order_id, part.id, 40_000, refund_key="r1", actor_id=None)
+    refunds.refund_partly(
+        part.order_id, part.id, 40_000, refund_key="r1", actor_id=None, reason="Barang rusak"
+    )
     db.session.commit()
     owed = -services.balances_of(seller.id).available
     assert owed > 0

@@ -14,7 +14,7 @@ from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
 from marketplace.orders.models import OrderPart
-from marketplace.payments import services as payments
+from marketplace.payments import refunds
 from marketplace.payouts import accounts, runs, services
 from marketplace.payouts.connect import StripeConnect
 from marketplace.payouts.models import Payout
@@ -97,7 +97,9 @@ def test_a_stripe_payout_is_a_transfer_and_a_later_refund_reverses_it(
     assert len(stripe_server.client().v1.transfers.list().data) == 1
     assert reconcile(connect) == []
 
-    payments.refund_by_admin(part.order_id, part.id, 30_000, refund_key="r", actor_id=None)
+    refunds.refund_partly(
+        part.order_id, part.id, 30_000, refund_key="r", actor_id=None, reason="Barang rusak"
+    )
     db.session.commit()
     owed = -services.balances_of(seller.id).available
     later = runs.run_payouts(today=DAY + dt.timedelta(days=7), connect=connect)
