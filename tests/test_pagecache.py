@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gzip
 import re
+import sqlite3
 
+import pytest
 from sqlalchemy import create_engine, update
 from sqlalchemy.exc import OperationalError
 
 from marketplace.catalog.models import Product
 from marketplace.db import db
-from marketplace.pagecache import bump_catalog_version, read_version
+from marketplace.pagecache import VersionReader, bump_catalog_version
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -281,15 +283,20 @@ def test_when_the_lane_cannot_read_the_version_the_app_answers(app, monkeypatch)
     assert "Gelang Manik Cadangan" in gzip.decompress(response.get_data()).decode()
 
 
-def test_read_version_reads_what_another_connection_committed(tmp_path):
+def test_the_lanes_version_reader_sees_each_commit_and_reconnects_after_a_failure(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'versi.db'}")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE catalog_state (id INTEGER, version INTEGER)")
-    assert read_version(engine) == 0  # no row yet
+    read = VersionReader(engine)
+    assert read() == 0  # no row yet
     with engine.begin() as connection:
         connection.exec_driver_sql("INSERT INTO catalog_state VALUES (1, 41)")
-    assert read_version(engine) == 41
+    assert read() == 41
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE catalog_state SET version = version + 1")
-    assert read_version(engine) == 42
+    assert read() == 42
+    read._local.connection.close()  # the connection is lost under the reader's feet
+    with pytest.raises(sqlite3.ProgrammingError):
+        read()  # this request is the app's to answer...
+    assert read() == 42  # ...and the next read connects again
     engine.dispose()
