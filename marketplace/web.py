@@ -166,7 +166,20 @@ def _file_version(path: str) -> str:
 
 
 def register_static_versions(app: Flask) -> None:
-    """Give static URLs a content version, so they may be cached for a year."""
+    """Give static URLs a content version, so they may be cached for a year; send them whole.
+
+    Flask sends a static file as a stream, which Flask-Compress compresses only with its
+    streaming choices (no gzip) and without closing the file. The files are small (the
+    style sheet, a script, icons): read whole, they are compressed like a page, br or gzip.
+    """
+
+    @app.after_request
+    def send_static_whole(response):
+        # after_request hooks run last-registered first: this one before Flask-Compress's.
+        if request.endpoint == "static" and response.status_code == 200 and response.is_streamed:
+            response.direct_passthrough = False
+            response.make_sequence()  # reads the file, and closes it with the response
+        return response
 
     @app.url_defaults
     def add_version(endpoint, values):

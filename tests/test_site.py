@@ -105,6 +105,20 @@ def test_pages_are_compressed_when_the_client_accepts_it(client):
     assert len(response.data) < len(html) / 3
 
 
+def test_style_and_script_are_compressed_for_a_client_that_takes_only_gzip(client):
+    from pathlib import Path
+
+    css = (Path(client.application.static_folder) / "style.css").read_bytes()
+    with client.get("/static/style.css", headers={"Accept-Encoding": "gzip"}) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(response.data) == css
+        assert len(response.data) < len(css) / 2
+        etag = response.headers["ETag"]
+    again = {"Accept-Encoding": "gzip", "If-None-Match": etag}
+    with client.get("/static/style.css", headers=again) as response:
+        assert response.status_code == 304
+
+
 def test_static_files_have_versioned_names_and_long_cache(client):
     html = client.get("/").get_data(as_text=True)
     assert "/static/style.css?v=" in html
