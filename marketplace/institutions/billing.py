@@ -199,8 +199,6 @@ def issue_handover(order_id: int, user: User) -> GovInvoice:
 
 def correct_document(order_id: int, document_id: int, user: User, reason: str) -> Document:
     """A corrected copy under a new number that names the old one; the old one stays."""
-    from marketplace.institutions.orders import gov_part_of
-
     order = get_gov_order_for_officer_or_404(order_id, user)
     old = db.session.get(Document, document_id)
     if old is None or old.order_id != order.id:
@@ -220,8 +218,6 @@ def correct_document(order_id: int, document_id: int, user: User, reason: str) -
             invoice = invoice_of(order.id)
             context["needs_materai"] = bill.total_amount > setting("MATERAI_THRESHOLD_AMOUNT")
             context["invoice_number"] = invoice.document.number if invoice else ""
-    elif part is not None:
-        gov_part_of(part)
     new = documents.issue_order_document(
         kind,
         user,

@@ -369,6 +369,15 @@ def confirm_part(part_id: int, seller_id: int, user: User) -> OrderPart:
     return part
 
 
+def _after_cancel(part: OrderPart, gov: GovPart, reason: str = "") -> None:
+    """What follows a part's cancellation: when and why, its goods back, the order's totals."""
+    gov.declined_at = now_utc()
+    if reason:
+        gov.decline_reason = reason[:1000]
+    _give_back(part)
+    _total(part.order)
+
+
 def decline_part(part_id: int, seller_id: int, user: User, reason: str) -> OrderPart:
     """The household cannot make it: the part is cancelled and the officer is told why."""
     part, gov = _gov_part_for_seller(part_id, seller_id)
@@ -377,10 +386,7 @@ def decline_part(part_id: int, seller_id: int, user: User, reason: str) -> Order
         raise GovOrderError(_l("Tulis alasan penolakan."), field="reason")
     _before_deadline(gov)
     move_part(part, PartStatus.CANCELLED, user, "seller", reason)
-    gov.declined_at = now_utc()
-    gov.decline_reason = reason[:1000]
-    _give_back(part)
-    _total(part.order)
+    _after_cancel(part, gov, reason)
     quote = db.session.get(Quote, part.order.quote_id)
     if quote is not None and quote.created_by.email:
         _tell_officer_of_decline(quote, part, reason)
@@ -538,10 +544,7 @@ def lapse_unconfirmed() -> int:
             "system",
             LAPSE_REASON,
         )
-        gov.declined_at = now_utc()
-        gov.decline_reason = LAPSE_REASON
-        _give_back(part)
-        _total(part.order)
+        _after_cancel(part, gov, LAPSE_REASON)
         quote = db.session.get(Quote, part.order.quote_id)
         if quote is not None and quote.created_by.email:
             _tell_officer_of_lapse(quote, part, gov)
@@ -582,9 +585,7 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
     if gov is not None and is_unanswered(part, gov):
         # Silence past the deadline counts as a decline: the goods go to someone else.
         move_part(part, PartStatus.CANCELLED, user, "officer", _("tidak dijawab sampai batas"))
-        gov.declined_at = now_utc()
-        _give_back(part)
-        _total(order)
+        _after_cancel(part, gov)  # no reason of the household's: the page says it was silent
     if part.status != PartStatus.CANCELLED.value or gov is None or gov.replaced_by_part_id:
         raise GovOrderError(_l("Hanya bagian yang ditolak penjual yang dapat diganti."))
     allowed = {r.line.id: {o.id: o for o in r.options} for r in replacement_options(order, part)}

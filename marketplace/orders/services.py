@@ -763,6 +763,19 @@ def mark_order_refunded(order: Order, *, note: str = "") -> bool:
     return True
 
 
+#: parts a buyer may cancel: paid and not yet sent or ready
+CANCELLABLE_BY_BUYER = (PartStatus.NEW.value, PartStatus.ACCEPTED.value)
+
+
+def buyer_may_cancel(order: Order, part: OrderPart) -> bool:
+    return order.status == OrderStatus.PAID.value and part.status in CANCELLABLE_BY_BUYER
+
+
+def _refuse_office_part(part: OrderPart) -> None:
+    if part.order.quote_id is not None:
+        raise MoveRefused(_l("Pesanan instansi dikonfirmasi dan diantar dengan tombolnya sendiri."))
+
+
 def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) -> OrderPart:
     """The buyer cancels one household's part before it is shipped; its stock goes back.
 
@@ -773,9 +786,8 @@ def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) 
     )
     if part is None:
         raise NotFound(_l("Pesanan tidak ditemukan."))
-    if part.order.quote_id is not None:
-        raise MoveRefused(_l("Pesanan instansi dikonfirmasi dan diantar dengan tombolnya sendiri."))
-    if part.status not in (PartStatus.NEW.value, PartStatus.ACCEPTED.value):
+    _refuse_office_part(part)
+    if part.status not in CANCELLABLE_BY_BUYER:
         raise MoveRefused(_l("Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."))
     if not _move_part(part, PartStatus.CANCELLED, actor_kind="buyer", actor_id=actor_id):
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
@@ -974,8 +986,7 @@ def move_part_for_seller(
 ) -> OrderPart:
     """Accept, ship (courier and tracking number), mark ready for pickup, or delivered."""
     part = get_part_for_seller(part_id, seller_id)
-    if part.order.quote_id is not None:
-        raise MoveRefused(_l("Pesanan instansi dikonfirmasi dan diantar dengan tombolnya sendiri."))
+    _refuse_office_part(part)
     to = SELLER_ACTIONS.get(action)
     if to is None:
         raise MoveRefused(_l("Langkah ini tidak dikenal."))

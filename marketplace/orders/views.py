@@ -201,15 +201,19 @@ def order_page(token: str):
             db.session.commit()
     except NotFound:
         abort(404)
-    from marketplace.payments.services import refunds_of
+    from marketplace.payments.services import parts_left, refunds_of
 
     refunds = refunds_of(order.id)
     refunded = sum(refund.amount for refund in refunds if refund.part_id is not None)
+    # What the cancel button of each part the buyer may still cancel would give back.
+    cancellable = [part for part in order.parts if services.buyer_may_cancel(order, part)]
+    cancel_amounts = {key: max(left, 0) for key, left in parts_left(cancellable).items()}
     return render_template(
         "orders/order.html",
         order=order,
         refunds=refunds,
         refunded=refunded,
+        cancel_amounts=cancel_amounts,
         shown_status=services.shown_status(order, refunded),
     )
 

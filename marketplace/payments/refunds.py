@@ -31,7 +31,6 @@ from marketplace.payments.services import (
     PaymentError,
     give_back_part,
     lock_payment,
-    part_left,  # noqa: F401 (the admin page reads it from here)
 )
 
 MAX_REASON = 250

@@ -276,11 +276,25 @@ def lock_payment(order_id: int) -> Payment | None:
 
 def part_left(part: OrderPart) -> int:
     """What is left to give back of a part's share (goods and shipping), in whole rupiah."""
-    given = db.session.scalar(
-        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id == part.id)
+    return parts_left([part])[part.id]
+
+
+def parts_left(parts: list[OrderPart]) -> dict[int, int]:
+    """``part_left`` of each of ``parts``, in one query."""
+    if not parts:
+        return {}
+    given = dict(
+        db.session.execute(
+            select(Refund.part_id, func.sum(Refund.amount))
+            .where(Refund.part_id.in_([part.id for part in parts]))
+            .group_by(Refund.part_id)
+        ).all()
     )
     # int(): PostgreSQL sums BIGINT into NUMERIC
-    return part.items_amount + part.shipping_amount - int(given or 0)
+    return {
+        part.id: part.items_amount + part.shipping_amount - int(given.get(part.id) or 0)
+        for part in parts
+    }
 
 
 def give_back_part(

@@ -246,7 +246,7 @@ def admin_order(order_id: int):
         "payments/admin_order.html",
         order=order,
         refunds=services.refunds_of(order_id),
-        left={part.id: refunds.part_left(part) for part in order.parts},
+        left=services.parts_left(order.parts),
         cancellable=orders.CANCELLABLE_BY_ADMIN,
         actors=_names({event.actor_id for event in order.events if event.actor_id}),
         errors=errors,

@@ -59,6 +59,7 @@ def settle_complaint(
 ):
     """Release or refund; returns the refund outcome (None for a release). Flushes only."""
     from marketplace.payments import refunds
+    from marketplace.payments.services import part_left
 
     complaint = db.session.get(PartComplaint, complaint_id)
     if complaint is None:
@@ -108,7 +109,7 @@ def settle_complaint(
         outcome = refunds.refund_partly(
             part.order_id,
             part.id,
-            refunds.part_left(part),
+            part_left(part),
             refund_key=refund_key,
             actor_id=actor_id,
             reason=reason,

@@ -23,15 +23,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from marketplace.db import db
+from marketplace.institutions.settings import setting
 from marketplace.orders.models import OrderPart
 from marketplace.payouts.models import Account, LedgerEntry
 from marketplace.payouts.services import (
     Leg,
     commission_split,
+    part_sums,
     split_largest_remainder,
     write_event,
 )
@@ -58,16 +59,7 @@ class PartBill:
 
 
 def advance_enabled() -> bool:
-    return bool(current_app.config.get("GOV_ADVANCE_TO_HOUSEHOLDS", True))
-
-
-def _sums(part_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        select(LedgerEntry.account, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.order_part_id == part_id)
-        .group_by(LedgerEntry.account)
-    )
-    return {account: int(total) for account, total in rows}
+    return bool(setting("GOV_ADVANCE_TO_HOUSEHOLDS"))
 
 
 def record_handover(bills: Sequence[PartBill]) -> int:
@@ -98,7 +90,7 @@ def record_handover(bills: Sequence[PartBill]) -> int:
 
 def _make_available(part: OrderPart, event_key: str, *, advance: bool) -> bool:
     """What is pending for the part becomes available; funded by the platform if ``advance``."""
-    sums = _sums(part.id)
+    sums = part_sums(part.id)
     pending = sums.get(Account.SELLER_PENDING.value, 0)
     shipping = sums.get(Account.SHIPPING.value, 0)
     amount = pending + shipping
@@ -117,7 +109,7 @@ def _make_available(part: OrderPart, event_key: str, *, advance: bool) -> bool:
 
 def cash_due(part: OrderPart) -> int:
     """What the treasury still has to transfer for a part (its debt less PPh 22)."""
-    sums = _sums(part.id)
+    sums = part_sums(part.id)
     owed = -(
         sums.get(Account.GOVERNMENT_RECEIVABLE.value, 0)
         + sums.get(Account.PLATFORM_ADVANCE.value, 0)
@@ -140,7 +132,7 @@ def record_settlement(payment_id: int, parts: Sequence[OrderPart], amount: int) 
     for part, due, cash in zip(parts, dues, slices, strict=True):
         if cash <= 0:
             continue
-        sums = _sums(part.id)
+        sums = part_sums(part.id)
         advanced = -sums.get(Account.PLATFORM_ADVANCE.value, 0)
         repay = min(cash, max(advanced, 0))
         legs: list[Leg] = [
@@ -156,7 +148,7 @@ def record_settlement(payment_id: int, parts: Sequence[OrderPart], amount: int) 
 
 def _close_part(part: OrderPart) -> int:
     written = 0
-    pph22 = _sums(part.id).get(Account.GOVERNMENT_PPH22.value, 0)
+    pph22 = part_sums(part.id).get(Account.GOVERNMENT_PPH22.value, 0)
     if pph22:
         legs: list[Leg] = [
             (Account.GOVERNMENT_PPH22, -pph22),

@@ -130,7 +130,8 @@ def write_seller_event(event_key: str, seller_id: int, legs: Sequence[Leg]) -> b
     return True
 
 
-def _part_sums(part_id: int) -> dict[str, int]:
+def part_sums(part_id: int) -> dict[str, int]:
+    """The ledger of one order part, summed per account."""
     rows = db.session.execute(
         select(LedgerEntry.account, func.sum(LedgerEntry.amount))
         .where(LedgerEntry.order_part_id == part_id)
@@ -162,7 +163,7 @@ def record_payment_entries(order: Order) -> int:
 
 def record_delivery_entries(part: OrderPart) -> bool:
     """The part is delivered: what is pending for it (share and shipping) becomes available."""
-    sums = _part_sums(part.id)
+    sums = part_sums(part.id)
     pending = sums.get(Account.SELLER_PENDING.value, 0)
     shipping = sums.get(Account.SHIPPING.value, 0)
     if not pending and not shipping:
@@ -188,7 +189,7 @@ def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> b
     part = db.session.get(OrderPart, part_id)
     if part is None or not _event_exists(f"part-{part.id}-paid"):
         return False
-    sums = _part_sums(part.id)
+    sums = part_sums(part.id)
     if _event_exists(f"part-{part.id}-delivered"):
         accounts = [Account.SELLER_AVAILABLE, Account.PLATFORM_COMMISSION]
     else:
