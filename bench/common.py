@@ -283,9 +283,8 @@ def grow_catalogue(total: int, seed: int = 2026) -> int:
     """
     from sqlalchemy import func, insert, select, text
 
-    from marketplace.catalog.models import Category, Product, ProductPhoto
+    from marketplace.catalog.models import Category, Product, ProductPhoto, Seller
     from marketplace.db import db, now_utc
-    from marketplace.sellers.models import Seller
 
     session = db.session
     have = session.scalar(select(func.count(Product.id)))

@@ -50,7 +50,7 @@ def grow_households(seed: int = 2026) -> dict[str, int]:
     from sqlalchemy import insert, select, text
 
     from marketplace.accounts.models import User
-    from marketplace.catalog.models import Product, ProductStatusChange, Region
+    from marketplace.catalog.models import Product, ProductStatusChange, Region, Seller
     from marketplace.db import db, now_utc
     from marketplace.pkk.models import (
         CapitalAssistance,
@@ -58,7 +58,6 @@ def grow_households(seed: int = 2026) -> dict[str, int]:
         TrainingSession,
         training_attendances,
     )
-    from marketplace.sellers.models import Seller
 
     session = db.session
     rng = random.Random(seed)

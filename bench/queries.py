@@ -18,9 +18,8 @@ PAGES = ("home", "list", "product", "shop", "search")
 def _paths(app) -> dict[str, str]:
     from sqlalchemy import select
 
-    from marketplace.catalog.models import Product
+    from marketplace.catalog.models import Product, Seller
     from marketplace.db import db
-    from marketplace.sellers.models import Seller
 
     with app.app_context():
         # The first demo product and its shop: the shop grows with the catalogue.

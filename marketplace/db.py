@@ -108,3 +108,11 @@ UNMODELLED_PREFIXES = ("product_search", "ix_products_search", "search_vector")
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Tell Alembic's autogenerate which database objects are the models' business."""
     return not (name or "").startswith(UNMODELLED_PREFIXES)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """End the request's read transaction, so the next one begins as a writer (SQLite)."""
+    db.session.rollback()
+    with write_transaction():
+        yield

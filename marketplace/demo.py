@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role, normalise_phone, register_user
-from marketplace.catalog.models import Category, Product, ProductPhoto, ProductStatus, Region
+from marketplace.catalog.models import (
+    Category,
+    Product,
+    ProductPhoto,
+    ProductStatus,
+    Region,
+    Seller,
+)
 from marketplace.catalog.photos import process_photo
 from marketplace.catalog.services import refresh_search_text
 from marketplace.db import db, now_utc
@@ -32,7 +39,6 @@ from marketplace.demo_data import (
     SELLERS,
 )
 from marketplace.institutions.services import load_demo_institution
-from marketplace.sellers.models import Seller
 from marketplace.storage import get_storage
 
 demo_cli = AppGroup("demo", help="Demo data for trying the marketplace.")

@@ -25,6 +25,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from marketplace.db import db
+from marketplace.observability import count, current_request_id, job_request_id
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ def enqueue(name: str, *args: Any) -> None:
 
     The job's log lines carry the id of the request that queued it.
     """
-    from marketplace.observability import current_request_id
-
     if name not in JOBS:
         raise KeyError(f"unknown job {name}")
     db.session.info.setdefault("pending_jobs", []).append((name, args, current_request_id()))
@@ -100,8 +99,6 @@ def run_pending_jobs() -> int:
 
 
 def _run(name: str, args: tuple, request_id: str = "-") -> None:
-    from marketplace.observability import job_request_id
-
     token = job_request_id.set(request_id)
     try:
         _run_logged(name, args)
@@ -110,8 +107,6 @@ def _run(name: str, args: tuple, request_id: str = "-") -> None:
 
 
 def _run_logged(name: str, args: tuple) -> None:
-    from marketplace.observability import count
-
     try:
         JOBS[name](*args)
         db.session.commit()
@@ -124,13 +119,9 @@ def _run_logged(name: str, args: tuple) -> None:
 
 
 def perform(name: str, *args: Any, request_id: str = "-") -> None:
-    """Entry point of a queued job in a worker process."""
-    global _worker_app
+    """Entry point of a queued job in a worker process (``flask jobs worker``)."""
     if _worker_app is None:
-        from marketplace import create_app
-
-        _worker_app = create_app()
-    _import_job_modules()
+        raise RuntimeError("queued jobs run in `flask jobs worker`, which knows the app")
     with _worker_app.app_context():
         _run(name, args, request_id)
 
@@ -149,16 +140,8 @@ def _queue(url: str, timeout: float | None = None):
     return Queue(QUEUE_NAME, connection=connection)
 
 
-def _import_job_modules() -> None:
-    # Importing registers the jobs; listed here so a worker knows all of them.
-    import marketplace.catalog.licences  # noqa: F401
-    import marketplace.catalog.photos  # noqa: F401
-    import marketplace.mail  # noqa: F401
-    import marketplace.payments.units  # noqa: F401
-
-
 def init_jobs(app: Flask) -> None:
-    _import_job_modules()
+    """Run released jobs after each app context; the app factory has imported every job."""
 
     @app.teardown_appcontext
     def run_released_jobs(error):

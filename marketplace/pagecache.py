@@ -37,12 +37,13 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import Connection, Engine, event, update
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, Connection, Engine, event, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.http import dump_cookie, parse_accept_header
 
 from marketplace.db import db
 from marketplace.observability import request_id
+from marketplace.web import visitor_locale
 
 log = logging.getLogger(__name__)
 
@@ -209,10 +210,34 @@ def page_etag(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+class CatalogState(db.Model):
+    """One row whose version moves whenever anything a public page shows changes.
+
+    Cached pages are keyed by it, so a change of listing, price or stock in any
+    process makes every process render afresh.
+    """
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+#: The models whose rows public pages show; each domain names its own (``watch``).
+WATCHED: set[type] = set()
+
+
+def watch(*models: type) -> None:
+    """Move the catalogue version whenever a row of these models is added, changed or deleted.
+
+    Writes that bypass the ORM (Core UPDATEs) bypass this too: the one module that makes
+    them calls ``bump_catalog_version`` itself.
+    """
+    WATCHED.update(models)
+
+
 def bump_catalog_version(session: Session | None = None) -> None:
     """Move the version; call after changing catalogue rows with Core statements."""
-    from marketplace.catalog.models import CatalogState
-
     state = CatalogState.__table__
     # On the connection, not the session: this runs inside flushes, where a session
     # statement would try to flush again.
@@ -222,11 +247,7 @@ def bump_catalog_version(session: Session | None = None) -> None:
 
 
 def _touches_catalogue(session: Session) -> bool:
-    from marketplace.catalog.models import Category, Product, ProductPhoto, Region
-    from marketplace.pkk.models import OfficialGift
-    from marketplace.sellers.models import Seller
-
-    watched = (Product, ProductPhoto, Seller, Category, Region, OfficialGift)
+    watched = tuple(WATCHED)
     for obj in (*session.new, *session.deleted):
         if isinstance(obj, watched):
             return True
@@ -413,8 +434,6 @@ class CachedPagesLane:
 
     def answer(self, environ: dict, path: str) -> tuple[str, list, bytes] | None:
         """The status, headers and body of a cached answer, or None to let the app answer."""
-        from marketplace.site import visitor_locale
-
         app = self.app
         if not app.config.get("PAGE_CACHE", True):
             return None

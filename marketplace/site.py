@@ -20,11 +20,9 @@ from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.services import set_locale
 from marketplace.db import db
 from marketplace.storage import get_storage
-from marketplace.web import safe_next
+from marketplace.web import LANGUAGE_COOKIE, safe_next, visitor_locale
 
 bp = Blueprint("site", __name__)
-
-LANGUAGE_COOKIE = "lang"
 
 
 @bp.route("/healthz")
@@ -105,9 +103,3 @@ def select_locale() -> str:
     if current_user.is_authenticated and current_user.locale in current_app.config["LANGUAGES"]:
         return current_user.locale
     return visitor_locale(request.cookies, current_app.config)
-
-
-def visitor_locale(cookies, config) -> str:
-    """A visitor's language without an account: the cookie's, else Indonesian."""
-    chosen = cookies.get(LANGUAGE_COOKIE)
-    return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]

@@ -187,3 +187,12 @@ def register_static_versions(app: Flask) -> None:
             path = Path(app.static_folder) / values["filename"]
             if path.is_file():
                 values["v"] = _file_version(str(path))
+
+
+LANGUAGE_COOKIE = "lang"
+
+
+def visitor_locale(cookies, config) -> str:
+    """A visitor's language without an account: the cookie's, else Indonesian."""
+    chosen = cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]

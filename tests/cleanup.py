@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from marketplace.catalog.models import Product
+from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
 from marketplace.orders.models import (
     Order,
@@ -18,7 +18,6 @@ from marketplace.pagecache import bump_catalog_version
 from marketplace.payments.models import Payment, Refund, WebhookEvent
 from marketplace.payouts.models import LedgerEntry
 from marketplace.reviews.models import Review
-from marketplace.sellers.models import Seller
 
 
 def purge_orders_of(email: str) -> None:

@@ -11,10 +11,16 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.accounts.passwords import hash_password
-from marketplace.catalog.models import Category, Product, ProductPhoto, ProductStatus, Region
+from marketplace.catalog.models import (
+    Category,
+    Product,
+    ProductPhoto,
+    ProductStatus,
+    Region,
+    Seller,
+)
 from marketplace.catalog.services import refresh_search_text
 from marketplace.db import db, now_utc
-from marketplace.sellers.models import Seller
 
 PASSWORD = "kata-sandi-uji-2026"
 _sequence = itertools.count(1)

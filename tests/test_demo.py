@@ -8,11 +8,10 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import verify_password
-from marketplace.catalog.models import Product, Region
+from marketplace.catalog.models import Product, Region, Seller
 from marketplace.db import db
 from marketplace.demo import load_demo
 from marketplace.demo_data import DEMO_PASSWORD
-from marketplace.sellers.models import Seller
 from marketplace.storage import get_storage
 
 PIRT = re.compile(r"^[1-6]\d{2}(6501|6502|6503|6504|6571)\d{6}-\d{2}$")

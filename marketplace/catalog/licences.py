@@ -18,13 +18,12 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import LicenceReminder, Product, ProductKind, ProductStatus
+from marketplace.catalog.models import LicenceReminder, Product, ProductKind, ProductStatus, Seller
 from marketplace.catalog.photos import photos_missing_variants, queue_variants
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.jobs import enqueue, job
 from marketplace.mail import deliver
-from marketplace.sellers.models import Seller
 
 REMIND_DAYS_BEFORE = 60
 #: the seller's dashboard warns this long ahead: renewing an SPP-IRT takes a while

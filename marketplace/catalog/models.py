@@ -1,4 +1,4 @@
-"""What is sold: products with their photos, by category and region."""
+"""What is sold and by whom: household shops, products with their photos, by category and region."""
 
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, db, now_utc
+from marketplace.pagecache import watch
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
-    from marketplace.sellers.models import Seller
 
 
 class ProductKind(enum.StrEnum):
@@ -70,6 +71,46 @@ class Region(db.Model):
     capital: Mapped[str] = mapped_column(String(80))
     #: BPS/Kemendagri code, also digits 4-7 of a P-IRT number (6571 = Tarakan)
     code: Mapped[str] = mapped_column(String(4), unique=True)
+
+
+class SellerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Seller(db.Model):
+    """A household home industry (IRT) and its shop."""
+
+    __tablename__ = "sellers"
+    __table_args__ = (CheckConstraint("status IN ('active', 'suspended')", name="known_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    shop_name: Mapped[str] = mapped_column(String(120))
+    owner_name: Mapped[str] = mapped_column(String(120))
+    story: Mapped[str] = mapped_column(Text, default="")
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    village: Mapped[str] = mapped_column(String(120))
+    #: E.164
+    whatsapp: Mapped[str] = mapped_column(String(20))
+    nib: Mapped[str | None] = mapped_column(String(20))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=SellerStatus.ACTIVE.value)
+    since_year: Mapped[int | None]
+    #: registered for VAT (PKP): its quotes to institutions carry PPN
+    is_vat_registered: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: visible reviews of the shop's products: the sum of their stars and how many
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    region: Mapped[Region] = relationship()
+    user: Mapped[User] = relationship()
+    products: Mapped[list[Product]] = relationship(back_populates="seller")
+
+    @property
+    def whatsapp_link(self) -> str:
+        return "https://wa.me/" + self.whatsapp.lstrip("+")
 
 
 class Category(db.Model):
@@ -334,19 +375,6 @@ class PhotoComment(db.Model):
     status_change: Mapped[ProductStatusChange] = relationship(back_populates="photo_comments")
 
 
-class CatalogState(db.Model):
-    """One row whose version moves whenever anything a public page shows changes.
-
-    Cached pages are keyed by it, so a change of listing, price or stock in any
-    process makes every process render afresh.
-    """
-
-    __tablename__ = "catalog_state"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger, default=1)
-
-
 class LicenceReminder(db.Model):
     """A household was told that a food licence (SPP-IRT) is about to end.
 
@@ -364,3 +392,7 @@ class LicenceReminder(db.Model):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     product: Mapped[Product] = relationship()
+
+
+# Public pages show these rows: a change to any of them moves the catalogue version.
+watch(Region, Category, Seller, Product, ProductPhoto)

@@ -18,6 +18,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 from sqlalchemy import select
 
+from marketplace.catalog.models import PhotoVariants
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.jobs import enqueue, job
@@ -207,25 +208,27 @@ def process_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -
     return replace(stored, widths=make_variants(stored, storage, widths))
 
 
+def photo_models() -> list[type]:
+    """Every model whose rows show a stored photo: each is a ``PhotoVariants`` table."""
+    return sorted(
+        (model for model in PhotoVariants.__subclasses__() if hasattr(model, "__table__")),
+        key=lambda model: model.__tablename__,
+    )
+
+
 def _rows_holding(key: str) -> list:
     """Every row that shows the photo ``key``: a product's, a form's upload, an application's."""
-    from marketplace.catalog.models import PhotoUpload, ProductPhoto
-    from marketplace.sellers.models import SellerApplication
-
     return [
         row
-        for model in (ProductPhoto, PhotoUpload, SellerApplication)
+        for model in photo_models()
         for row in db.session.scalars(select(model).where(model.key == key))
     ]
 
 
 def photos_missing_variants(widths: tuple[int, ...]) -> list[str]:
     """The content hashes of stored photos a row shows without all their variants."""
-    from marketplace.catalog.models import PhotoUpload, ProductPhoto
-    from marketplace.sellers.models import SellerApplication
-
     keys: set[str] = set()
-    for model in (ProductPhoto, PhotoUpload, SellerApplication):
+    for model in photo_models():
         query = select(model.key, model.width, model.height, model.variant_widths).distinct()
         for key, width, height, variant_widths in db.session.execute(query):
             have = {int(w) for w in variant_widths.split(",") if w}

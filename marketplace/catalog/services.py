@@ -18,11 +18,12 @@ from marketplace.catalog.models import (
     ProductStatus,
     ProductStatusChange,
     Region,
+    Seller,
+    SellerStatus,
 )
 from marketplace.catalog.search import build_search_text, search_page, search_terms
 from marketplace.db import db, now_utc
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
-from marketplace.sellers.models import Seller, SellerStatus
 
 
 class StatusError(MarketplaceError):

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from marketplace.db import db
 from marketplace.institutions.orders import lapse_unconfirmed
-from marketplace.institutions.services import release_expired_holds
+from marketplace.inventory.stock import release_expired_holds
 
 institutions_cli = AppGroup("institutions", help="Protocol offices and their quotes.")
 

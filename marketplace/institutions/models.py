@@ -24,8 +24,7 @@ from marketplace.db import UTCDateTime, db, now_utc
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
-    from marketplace.catalog.models import Product
-    from marketplace.sellers.models import Seller
+    from marketplace.catalog.models import Product, Seller
 
 
 class QuoteStatus(enum.StrEnum):
@@ -264,30 +263,6 @@ class QuoteEvent(db.Model):
 
     quote: Mapped[Quote] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
-
-
-class CapacityHold(db.Model):
-    """A quantity of a product promised for a due date, kept until ``expires_at``.
-
-    A hold counts against the household's stock and production days while it
-    is neither released nor expired; an expired hold needs no clean-up to stop
-    counting.
-    """
-
-    __tablename__ = "capacity_holds"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    quote_id: Mapped[int | None] = mapped_column(
-        ForeignKey("quotes.id", ondelete="CASCADE"), index=True
-    )
-    quantity: Mapped[int]
-    #: the day the goods must be ready (the delivery date)
-    due_on: Mapped[dt.date] = mapped_column(Date)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 class DocumentCounter(db.Model):

@@ -20,18 +20,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Product
+from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions.models import (
-    CapacityHold,
-    Document,
-    GovPart,
-    Quote,
-    ReceivedLine,
-)
+from marketplace.institutions.models import Document, GovPart, Quote, ReceivedLine
 from marketplace.institutions.settings import setting
+from marketplace.inventory.stock import give_back_stock, lock_products, release_holds, take_stock
 from marketplace.mail import send_mail
 from marketplace.orders.models import (
     PART_MOVES,
@@ -44,7 +39,6 @@ from marketplace.orders.models import (
     PartStatus,
 )
 from marketplace.payouts import services as payouts
-from marketplace.sellers.models import Seller
 
 KALTARA = "Kalimantan Utara"
 
@@ -98,33 +92,13 @@ def _take_stock_for(product: Product, quantity: int, name: str) -> None:
     """
     if product.is_made_to_order:
         return
-    result = db.session.execute(
-        update(Product)
-        .where(Product.id == product.id, Product.stock >= quantity)
-        .values(stock=Product.stock - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not take_stock(product.id, quantity):
         raise GovOrderError(
             _l(
                 "Stok %(name)s tidak cukup lagi. Kembalikan penawaran agar staf menggantinya.",
                 name=name,
             )
         )
-
-
-def _release_stock_holds(quote_id: int, product_ids: list[int]) -> None:
-    if not product_ids:
-        return
-    db.session.execute(
-        update(CapacityHold)
-        .where(
-            CapacityHold.quote_id == quote_id,
-            CapacityHold.product_id.in_(product_ids),
-            CapacityHold.released_at.is_(None),
-        )
-        .values(released_at=now_utc())
-    )
 
 
 def _new_part(
@@ -212,7 +186,7 @@ def create_order_from_quote(quote: Quote, actor: User) -> Order:
         part.shipping_amount = amount
     _total(order)
     db.session.flush()
-    _release_stock_holds(quote.id, stock_products)
+    release_holds(quote.id, stock_products)
     _record(order, None, None, OrderStatus.INVOICED.value, actor, "officer", quote.number or "")
     for part, products in parts:
         deadline = confirm_deadline(quote.delivery_date, products)
@@ -418,22 +392,9 @@ def _give_back(part: OrderPart) -> None:
         if product is None:
             continue
         if product.is_made_to_order:
-            db.session.execute(
-                update(CapacityHold)
-                .where(
-                    CapacityHold.quote_id == quote_id,
-                    CapacityHold.product_id == product.id,
-                    CapacityHold.released_at.is_(None),
-                )
-                .values(released_at=now_utc())
-            )
+            release_holds(quote_id, [product.id])
         else:
-            db.session.execute(
-                update(Product)
-                .where(Product.id == product.id)
-                .values(stock=Product.stock + line.quantity)
-                .execution_options(synchronize_session=False)
-            )
+            give_back_stock(product.id, line.quantity)
 
 
 #: what a household marks on its phone, and the status it moves the part to
@@ -575,7 +536,7 @@ def _tell_officer_of_lapse(quote: Quote, part: OrderPart, gov: GovPart) -> None:
 
 def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int]) -> OrderPart:
     """Give a declined part's lines to other households' products ({line id: product id})."""
-    from marketplace.institutions.services import _lock_products, place_line_hold
+    from marketplace.institutions.services import place_line_hold
 
     order = get_gov_order_for_officer_or_404(order_id, user)
     part = next((p for p in order.parts if p.id == part_id), None)
@@ -606,7 +567,7 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
     quote = db.session.get(Quote, order.quote_id)
     assert quote is not None
     ((seller_id, lines),) = picked.items()
-    _lock_products([p.id for p, *_r in lines])
+    lock_products([p.id for p, *_r in lines])
     seller = db.session.get(Seller, seller_id)
     new = _new_part(order, seller, lines)
     new.shipping_amount = part.shipping_amount

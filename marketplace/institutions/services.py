@@ -7,23 +7,15 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role
-from marketplace.catalog.models import Product, ProductKind, ProductStatus
+from marketplace.catalog.models import Product, ProductKind, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.services import licence_in_force, today_local
-from marketplace.db import db, now_utc
+from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions.capacity import (
-    Fit,
-    Promise,
-    Supply,
-    check_fit,
-    lock_product,
-    order_promises,
-)
 from marketplace.institutions.documents import (
     allocate_number,
     format_number,
@@ -33,7 +25,6 @@ from marketplace.institutions.documents import (
 from marketplace.institutions.models import (
     BoxTemplate,
     BoxTemplateLine,
-    CapacityHold,
     Document,
     DocumentKind,
     Institution,
@@ -44,9 +35,16 @@ from marketplace.institutions.models import (
     QuoteStatus,
 )
 from marketplace.institutions.settings import setting
+from marketplace.inventory.capacity import Fit, Promise, Supply, check_fit
+from marketplace.inventory.stock import (
+    extend_holds,
+    lock_products,
+    place_hold,
+    promises_on,
+    release_holds,
+)
 from marketplace.mail import send_mail
 from marketplace.money import format_rupiah
-from marketplace.sellers.models import Seller, SellerStatus
 
 S = QuoteStatus
 
@@ -460,23 +458,7 @@ def supply_of(product: Product) -> Supply:
 
 
 def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int, list[Promise]]:
-    """Live holds per product (not released, not yet expired) and what shop orders took."""
-    stmt = select(CapacityHold).where(
-        CapacityHold.product_id.in_(product_ids),
-        CapacityHold.released_at.is_(None),
-        CapacityHold.expires_at > now_utc(),
-    )
-    if exclude_quote_id is not None:
-        stmt = stmt.where(
-            or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != exclude_quote_id)
-        )
-    found: dict[int, list[Promise]] = {pid: [] for pid in product_ids}
-    for hold in db.session.scalars(stmt):
-        found[hold.product_id].append(Promise(hold.quantity, hold.due_on))
-    # Shop orders of made-to-order goods take from the same daily capacity.
-    for product_id, promises in order_promises(product_ids, today_local()).items():
-        found[product_id].extend(promises)
-    return found
+    return promises_on(product_ids, today_local(), exclude_quote_id)
 
 
 def fit_of(product: Product, needed: int, due_on: dt.date, exclude_quote_id=None) -> Fit:
@@ -545,17 +527,11 @@ def _end_of_local_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), WITA).astimezone(dt.UTC)
 
 
-def _lock_products(product_ids: list[int]) -> None:
-    """Serialise holds on these products until the commit, in id order (no deadlock)."""
-    for product_id in sorted(product_ids):
-        lock_product(product_id)
-
-
 def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
     """Hold every line's quantity for the quote, or refuse if a line no longer fits."""
     product_ids = [line.product_id for line in quote.lines]
-    _lock_products(product_ids)
-    release_holds(quote)
+    lock_products(product_ids)
+    release_holds(quote.id)
     for check in check_quote_capacity(quote):
         if not check.fit.fits:
             raise InstitutionError(
@@ -569,51 +545,18 @@ def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
                 field="lines",
             )
     for line in quote.lines:
-        db.session.add(
-            CapacityHold(
-                product_id=line.product_id,
-                quote_id=quote.id,
-                quantity=line.quantity,
-                due_on=quote.delivery_date,
-                expires_at=expires_at,
-            )
-        )
-    db.session.flush()
+        place_hold(line.product_id, quote.id, line.quantity, quote.delivery_date, expires_at)
 
 
 def place_line_hold(quote: Quote, product: Product, quantity: int) -> None:
     """Hold a replacement product for an ordered quote until its delivery date."""
-    db.session.add(
-        CapacityHold(
-            product_id=product.id,
-            quote_id=quote.id,
-            quantity=quantity,
-            due_on=quote.delivery_date,
-            expires_at=_end_of_local_day(quote.delivery_date),
-        )
+    place_hold(
+        product.id,
+        quote.id,
+        quantity,
+        quote.delivery_date,
+        _end_of_local_day(quote.delivery_date),
     )
-    db.session.flush()
-
-
-def release_holds(quote: Quote) -> int:
-    """Give back what the quote held; returns how many holds were released."""
-    result = db.session.execute(
-        update(CapacityHold)
-        .where(CapacityHold.quote_id == quote.id, CapacityHold.released_at.is_(None))
-        .values(released_at=now_utc())
-    )
-    return result.rowcount
-
-
-def release_expired_holds() -> int:
-    """Mark holds whose end has passed as released (they have stopped counting already)."""
-    now = now_utc()
-    result = db.session.execute(
-        update(CapacityHold)
-        .where(CapacityHold.released_at.is_(None), CapacityHold.expires_at <= now)
-        .values(released_at=now)
-    )
-    return result.rowcount
 
 
 # -- the quote's states -----------------------------------------------------------------
@@ -751,7 +694,7 @@ def approve_quote(quote_id: int, user: User) -> Quote:
             )
         )
     _refuse_unorderable(quote)
-    _lock_products([line.product_id for line in quote.lines])
+    lock_products([line.product_id for line in quote.lines])
     try:
         move_quote(quote, S.APPROVED, user)
     except QuoteMoved:
@@ -761,11 +704,7 @@ def approve_quote(quote_id: int, user: User) -> Quote:
             return quote
         raise
     # The promise now stands until the goods are delivered.
-    db.session.execute(
-        update(CapacityHold)
-        .where(CapacityHold.quote_id == quote.id, CapacityHold.released_at.is_(None))
-        .values(expires_at=_end_of_local_day(quote.delivery_date))
-    )
+    extend_holds(quote.id, _end_of_local_day(quote.delivery_date))
     issue_order_letter(quote, user, today_local().year)
     from marketplace.institutions.orders import create_order_from_quote
 
@@ -793,7 +732,7 @@ def return_quote(quote_id: int, user: User, reason: str) -> Quote:
     if not reason.strip():
         raise InstitutionError(_l("Tulis alasan pengembalian."), field="reason")
     move_quote(quote, S.RETURNED, user, reason)
-    release_holds(quote)
+    release_holds(quote.id)
     _tell_author(
         quote,
         _("Penawaran %(number)s dikembalikan", number=quote.number),
@@ -809,7 +748,7 @@ def cancel_quote(quote_id: int, user: User, reason: str = "") -> Quote:
     if quote.status == S.CANCELLED.value:
         return quote
     move_quote(quote, S.CANCELLED, user, reason)
-    release_holds(quote)
+    release_holds(quote.id)
     return quote
 
 
@@ -825,7 +764,7 @@ def renew_quote(quote_id: int, user: User) -> Quote:
     renewed.renewed_from_id = quote.id
     if quote.status in (S.DRAFT.value, S.SUBMITTED.value, S.RETURNED.value):
         move_quote(quote, S.CANCELLED, user, f"→ #{renewed.id}")
-        release_holds(quote)
+        release_holds(quote.id)
     db.session.flush()
     return renewed
 

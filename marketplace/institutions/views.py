@@ -25,7 +25,6 @@ from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.institutions import billing, services
 from marketplace.institutions import orders as gov_orders
-from marketplace.institutions.capacity import Misfit
 from marketplace.institutions.forms import (
     BUILDER_ROWS,
     BuilderForm,
@@ -37,6 +36,7 @@ from marketplace.institutions.forms import (
     TemplateForm,
 )
 from marketplace.institutions.models import DocumentKind, QuoteStatus
+from marketplace.inventory.capacity import Misfit
 from marketplace.money import format_rupiah, parse_rupiah
 from marketplace.orders.models import Order
 from marketplace.payouts import government as government_ledger

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.db import UTCDateTime, db, now_utc
 
 if TYPE_CHECKING:
-    from marketplace.catalog.models import Product
-    from marketplace.sellers.models import Seller
+    from marketplace.catalog.models import Product, Seller
 
 
 class OrderStatus(enum.StrEnum):
@@ -107,27 +106,6 @@ class CartItem(db.Model):
     #: whole rupiah: the price the buyer saw when adding, to flag a change before paying
     seen_price_amount: Mapped[int] = mapped_column(BigInteger)
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
-
-
-class ProductionDay(db.Model):
-    """How many units of a made-to-order product checkout has taken from one day's making.
-
-    ``units_capacity`` is the listing's ``daily_capacity`` when units were last taken
-    (see ``institutions.capacity.take_production``).
-    """
-
-    __tablename__ = "production_days"
-    __table_args__ = (
-        UniqueConstraint("product_id", "day"),
-        CheckConstraint("units_taken >= 0", name="taken_not_negative"),
-        CheckConstraint("units_taken <= units_capacity", name="within_capacity"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
-    day: Mapped[dt.date] = mapped_column(Date)
-    units_capacity: Mapped[int]
-    units_taken: Mapped[int] = mapped_column(default=0)
 
 
 class Order(db.Model):

@@ -16,14 +16,16 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
-from marketplace.catalog.models import Product
+from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.services import _public, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions.capacity import (
+from marketplace.inventory.capacity import production_day_for
+from marketplace.inventory.stock import (
     give_back_production,
-    production_day_for,
+    give_back_stock,
     take_production,
+    take_stock,
 )
 from marketplace.jobs import enqueue
 from marketplace.money import format_rupiah
@@ -43,7 +45,6 @@ from marketplace.orders.models import (
     PartStatus,
 )
 from marketplace.payouts import services as payouts
-from marketplace.sellers.models import Seller
 
 MAX_QUANTITY = 99
 MAX_CART_LINES = 50
@@ -565,13 +566,7 @@ def _take_stock(order: Order) -> None:
                     )
                 )
             continue
-        result = db.session.execute(
-            update(Product)
-            .where(Product.id == product_id, Product.stock >= units)
-            .values(stock=Product.stock - units)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        if not take_stock(product_id, units):
             raise SoldOut(
                 _l(
                     "Maaf, stok %(name)s tidak cukup lagi. Ubah jumlahnya di keranjang.",
@@ -609,12 +604,7 @@ def _give_back_stock(order: Order) -> None:
 
 def _give_back(per_product: dict[int, int], per_day: dict[tuple[int, dt.date], int]) -> None:
     for product_id, units in sorted(per_product.items()):
-        db.session.execute(
-            update(Product)
-            .where(Product.id == product_id)
-            .values(stock=Product.stock + units)
-            .execution_options(synchronize_session=False)
-        )
+        give_back_stock(product_id, units)
     for (product_id, day), units in sorted(per_day.items()):
         give_back_production(product_id, day, units)
 

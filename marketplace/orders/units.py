@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from marketplace.db import db, write_transaction
+from marketplace.db import db, unit_of_work
 from marketplace.orders import services
-
-
-@contextmanager
-def unit_of_work() -> Iterator[None]:
-    """End the request's read transaction, so the next one begins as a writer (SQLite)."""
-    db.session.rollback()
-    with write_transaction():
-        yield
 
 
 def release_expired_orders() -> int:

@@ -24,11 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.orders import services
 from marketplace.orders.forms import CheckoutForm, ShipPartForm
-from marketplace.orders.units import release_expired_orders, unit_of_work
+from marketplace.orders.units import release_expired_orders
 from marketplace.web import flash_error, safe_next
 
 bp = Blueprint("orders", __name__)

@@ -12,9 +12,8 @@ import logging
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
 from marketplace.jobs import job
-from marketplace.orders.units import unit_of_work
 from marketplace.payments import services
 from marketplace.payments.gateway import (
     GatewayError,

@@ -29,13 +29,12 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.extensions import csrf
 from marketplace.money import format_rupiah, parse_rupiah
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.orders.units import unit_of_work
 from marketplace.payments import refunds, services
 from marketplace.payments.gateway import BadSignature, GatewayError, TestGateway, get_gateway
 from marketplace.payments.models import Payment

@@ -17,10 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.orders.models import OrderEvent, OrderPart, PartStatus
-from marketplace.orders.units import unit_of_work
 from marketplace.payouts.models import LedgerEntry, PartComplaint
 from marketplace.payouts.services import record_delivery_entries
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from marketplace.db import UTCDateTime, db, now_utc
 
 if TYPE_CHECKING:
+    from marketplace.catalog.models import Seller
     from marketplace.orders.models import OrderPart
-    from marketplace.sellers.models import Seller
 
 
 class Account(enum.StrEnum):

@@ -25,10 +25,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.catalog.models import Seller
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, unit_of_work
 from marketplace.errors import MarketplaceError
-from marketplace.orders.units import unit_of_work
 from marketplace.payments.gateway import GatewayError
 from marketplace.payouts.accounts import account_of, is_payable
 from marketplace.payouts.banks import BANKS_BY_CODE, WALLETS
@@ -42,7 +42,6 @@ from marketplace.payouts.models import (
     PayoutStatus,
 )
 from marketplace.payouts.services import write_seller_event
-from marketplace.sellers.models import Seller
 
 log = logging.getLogger(__name__)
 

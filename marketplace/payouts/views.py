@@ -24,12 +24,11 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.extensions import csrf
 from marketplace.money import format_rupiah
 from marketplace.orders.services import seller_for_user
-from marketplace.orders.units import unit_of_work
 from marketplace.payments.gateway import GatewayError
 from marketplace.payments.models import WebhookEvent
 from marketplace.payouts import accounts as payout_accounts

@@ -9,11 +9,11 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Date, ForeignKey, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, db, now_utc
+from marketplace.pagecache import watch
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
-    from marketplace.catalog.models import Product, Region
-    from marketplace.sellers.models import Seller
+    from marketplace.catalog.models import Product, Region, Seller
 
 #: Which households attended which training session.
 training_attendances = Table(
@@ -115,3 +115,7 @@ class OfficialGift(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     product: Mapped[Product] = relationship()
+
+
+# The official gifts show on the home page: a change moves the catalogue version.
+watch(OfficialGift)

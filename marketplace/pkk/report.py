@@ -26,6 +26,7 @@ from marketplace.catalog.models import (
     ProductStatus,
     ProductStatusChange,
     Region,
+    Seller,
 )
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderLine, OrderPart, OrderStatus, PartStatus
@@ -35,7 +36,6 @@ from marketplace.pkk.models import (
     TrainingSession,
     training_attendances,
 )
-from marketplace.sellers.models import Seller
 
 #: Kalimantan Utara keeps WITA (UTC+8) all year: a report's days are local days.
 WITA = dt.timezone(dt.timedelta(hours=8))

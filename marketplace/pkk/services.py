@@ -20,6 +20,7 @@ from marketplace.catalog.models import (
     ProductStatus,
     ProductStatusChange,
     Region,
+    Seller,
 )
 from marketplace.catalog.services import change_product_status, public_cards
 from marketplace.db import db
@@ -32,7 +33,6 @@ from marketplace.pkk.models import (
     TrainingSession,
     training_attendances,
 )
-from marketplace.sellers.models import Seller
 
 
 class ReviewError(MarketplaceError):

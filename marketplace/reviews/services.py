@@ -13,13 +13,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from marketplace.catalog.models import Product
+from marketplace.catalog.models import Product, Seller
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
 from marketplace.pagecache import bump_catalog_version
 from marketplace.reviews.models import MAX_TEXT, Review
-from marketplace.sellers.models import Seller
 
 MAX_HIDE_REASON = 300
 #: reviews shown on a product page

@@ -13,10 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.orders import services as orders
-from marketplace.orders.units import unit_of_work
 from marketplace.reviews import services
 from marketplace.reviews.models import MAX_TEXT, Review, rating_average
 

@@ -26,16 +26,17 @@ from marketplace.catalog.models import (
     ProductStatus,
     ProductStatusChange,
     Region,
+    Seller,
 )
 from marketplace.catalog.photos import PhotoError, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.catalog.services import change_product_status, refresh_search_text, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.inventory.stock import set_stock
 from marketplace.sellers.models import (
     APPLICATION_MOVES,
     ApplicationStatus,
-    Seller,
     SellerApplication,
     SellerApplicationChange,
 )
@@ -300,11 +301,11 @@ def _apply(product: Product, values: ListingInput, category: Category) -> None:
     product.price_amount = values.price_amount or 0
     product.is_made_to_order = values.is_made_to_order
     if values.is_made_to_order:
-        product.stock = 0
+        set_stock(product, 0)
         product.daily_capacity = values.daily_capacity
         product.lead_time_days = values.lead_time_days or 0
     else:
-        product.stock = values.stock or 0
+        set_stock(product, values.stock or 0)
         product.daily_capacity = None
         product.lead_time_days = 0
     product.weight_grams = values.weight_grams or 0
@@ -513,7 +514,7 @@ def mark_out_of_stock(product: Product, actor: User) -> None:
     """Stock to zero: the product stays listed and shows "Stok habis"."""
     if product.is_made_to_order:
         raise ListingError(_l("Produk pesanan tidak punya stok; jeda saja bila sedang penuh."))
-    product.stock = 0
+    set_stock(product, 0)
     db.session.flush()
 
 

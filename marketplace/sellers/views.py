@@ -24,14 +24,13 @@ from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.licences import licence_state
-from marketplace.catalog.models import PhotoUpload, Product
+from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.pagecache import cached_page
 from marketplace.pkk import services as pkk
 from marketplace.sellers import services
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
-from marketplace.sellers.models import Seller
 from marketplace.storage import get_storage
 
 bp = Blueprint("sellers", __name__)

@@ -26,10 +26,11 @@ from marketplace.catalog.models import (
     ProductPhoto,
     ProductStatusChange,
     Region,
+    Seller,
 )
 from marketplace.db import db
 from marketplace.pagecache import bump_catalog_version
-from marketplace.sellers.models import Seller, SellerApplication, SellerApplicationChange
+from marketplace.sellers.models import SellerApplication, SellerApplicationChange
 
 PHONE_WIDTH = 360
 

@@ -12,10 +12,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import Product
+from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
 from marketplace.demo_data import DEMO_PASSWORD
-from marketplace.sellers.models import Seller
 from tests.cleanup import purge_orders_of
 
 pytestmark = pytest.mark.e2e

@@ -28,7 +28,6 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.demo_data import DEMO_PASSWORD
 from marketplace.institutions.models import (
-    CapacityHold,
     Document,
     DocumentCounter,
     GovInvoice,
@@ -38,6 +37,7 @@ from marketplace.institutions.models import (
     QuoteLine,
     ReceivedLine,
 )
+from marketplace.inventory.models import CapacityHold
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 from marketplace.payouts.models import LedgerEntry
 from tests.e2e.helpers import go_to, sign_in

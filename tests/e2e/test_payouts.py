@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
 
 from marketplace.accounts.models import User
+from marketplace.catalog.models import Seller
 from marketplace.db import db
 from marketplace.payouts import services
 from marketplace.payouts.models import (
@@ -30,7 +31,6 @@ from marketplace.payouts.models import (
     PayoutAccountChange,
     PayoutRun,
 )
-from marketplace.sellers.models import Seller
 from tests import factories
 from tests.cleanup import purge_orders_of
 from tests.e2e.helpers import assert_fits_the_phone, go_to, new_shop_details, sign_in_as

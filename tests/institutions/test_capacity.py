@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketplace.institutions.capacity import (
+from marketplace.inventory.capacity import (
     Misfit,
     Promise,
     Supply,

@@ -12,7 +12,8 @@ from marketplace.accounts.models import User
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.institutions import services
-from marketplace.institutions.models import CapacityHold, DocumentCounter
+from marketplace.institutions.models import DocumentCounter
+from marketplace.inventory.models import CapacityHold
 from tests import factories
 
 

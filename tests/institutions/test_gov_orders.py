@@ -17,13 +17,8 @@ from marketplace.db import db
 from marketplace.errors import NotFound
 from marketplace.institutions import billing, services
 from marketplace.institutions import orders as gov
-from marketplace.institutions.models import (
-    CapacityHold,
-    Document,
-    DocumentKind,
-    InvoiceStatus,
-    QuoteStatus,
-)
+from marketplace.institutions.models import Document, DocumentKind, InvoiceStatus, QuoteStatus
+from marketplace.inventory.models import CapacityHold
 from marketplace.jobs import run_pending_jobs
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order, OrderStatus, PartStatus

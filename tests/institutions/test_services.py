@@ -14,12 +14,10 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.institutions import services
-from marketplace.institutions.models import (
-    CapacityHold,
-    InstitutionMember,
-    QuoteStatus,
-)
+from marketplace.institutions.models import InstitutionMember, QuoteStatus
 from marketplace.institutions.services import ALLOWED_MOVES, InstitutionError, QuoteExpired
+from marketplace.inventory.models import CapacityHold
+from marketplace.inventory.stock import release_expired_holds
 from tests import factories
 
 S = QuoteStatus
@@ -217,9 +215,9 @@ def test_expired_holds_stop_counting_and_are_released(office):
     hold.expires_at = now_utc() - dt.timedelta(minutes=1)
     db.session.flush()
     assert live_held(product.id) == 0
-    assert services.release_expired_holds() == 1
+    assert release_expired_holds() == 1
     assert hold.released_at is not None
-    assert services.release_expired_holds() == 0
+    assert release_expired_holds() == 0
 
 
 def test_cli_releases_ended_holds(app):

@@ -16,14 +16,13 @@ from sqlalchemy import select
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.institutions import services
-from marketplace.institutions.capacity import (
+from marketplace.inventory.capacity import (
     Supply,
     capacity_by,
     production_day_for,
     working_days,
 )
-from marketplace.institutions.models import CapacityHold
-from marketplace.orders.models import ProductionDay
+from marketplace.inventory.models import CapacityHold, ProductionDay
 from marketplace.orders.services import SoldOut
 from tests import factories
 

@@ -9,9 +9,10 @@ from sqlalchemy import func, select, update
 
 from marketplace.catalog.models import Product
 from marketplace.db import db, now_utc
-from marketplace.institutions.capacity import production_day_for
+from marketplace.inventory.capacity import production_day_for
+from marketplace.inventory.models import ProductionDay
 from marketplace.orders import services
-from marketplace.orders.models import Order, OrderEvent, OrderStatus, ProductionDay
+from marketplace.orders.models import Order, OrderEvent, OrderStatus
 from tests import factories
 
 

@@ -20,7 +20,8 @@ from sqlalchemy import delete, func, select
 from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart, ProductionDay
+from marketplace.inventory.models import ProductionDay
+from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 from marketplace.payments.models import Payment, Refund, WebhookEvent
 from marketplace.payouts.models import LedgerEntry
 from marketplace.reviews.models import Review

@@ -6,10 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
-from marketplace.catalog.models import Product
+from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
 from marketplace.reviews.models import Review
-from marketplace.sellers.models import Seller
 from tests import factories
 from tests.orders.test_concurrency import committed, run_together  # noqa: F401
 

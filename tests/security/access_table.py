@@ -19,12 +19,11 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.catalog.models import ProductPhoto, ProductStatus
+from marketplace.catalog.models import ProductPhoto, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions.models import Document
 from marketplace.orders.models import Order
-from marketplace.sellers.models import Seller, SellerStatus
 from tests import factories
 
 ROLES = ("anonymous", "buyer", "seller", "reviewer", "officer", "admin")

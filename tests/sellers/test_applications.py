@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role
+from marketplace.catalog.models import Seller
 from marketplace.db import db
-from marketplace.sellers.models import Seller, SellerApplication
+from marketplace.sellers.models import SellerApplication
 from tests import factories
 
 

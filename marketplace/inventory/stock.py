@@ -1,0 +1,244 @@
+"""Every change to a product's stock, a day's production or a hold, in one place.
+
+Stock is taken with one conditional UPDATE whose row count says whether the units
+were there (``CHECK (stock >= 0)`` is the backstop); ``SELECT ... FOR UPDATE`` would
+lock nothing on SQLite. These are Core statements, which the ORM's flush events never
+see, so each function that changes what a public page shows moves the catalogue
+version itself, in the same transaction: the page a visitor saw before a checkout is
+rendered afresh at the next visit. Callers make each give-back happen once (a guarded
+status move comes first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from marketplace.catalog.models import Product
+from marketplace.db import db, now_utc
+from marketplace.inventory.capacity import Promise, Supply, available_for
+from marketplace.inventory.models import CapacityHold, ProductionDay
+from marketplace.pagecache import bump_catalog_version
+
+# -- locks ---------------------------------------------------------------------------------
+
+
+def lock_product(product_id: int) -> None:
+    """Serialise everything that promises this product's units until the commit.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite, where
+    ``SELECT ... FOR UPDATE`` locks nothing; plain SQL so that it moves no ``updated_at``.
+    """
+    db.session.execute(text("UPDATE products SET stock = stock WHERE id = :id"), {"id": product_id})
+
+
+def lock_products(product_ids: Iterable[int]) -> None:
+    """Lock several products in ascending id order, as every writer does: no deadlock."""
+    for product_id in sorted(set(product_ids)):
+        lock_product(product_id)
+
+
+# -- stock ---------------------------------------------------------------------------------
+
+
+def set_stock(product: Product, units: int) -> None:
+    """The household's own count of what it has (its listing form, "Stok habis").
+
+    An ORM change: the page cache's flush hook moves the catalogue version with it.
+    """
+    product.stock = units
+
+
+def take_stock(product_id: int, units: int) -> bool:
+    """Take ``units`` from the product's stock; False, taking nothing, if they are not there."""
+    result = db.session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock >= units)
+        .values(stock=Product.stock - units)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    bump_catalog_version()
+    return True
+
+
+def give_back_stock(product_id: int, units: int) -> None:
+    """Return ``units`` to the product's stock."""
+    db.session.execute(
+        update(Product)
+        .where(Product.id == product_id)
+        .values(stock=Product.stock + units)
+        .execution_options(synchronize_session=False)
+    )
+    bump_catalog_version()
+
+
+# -- production days (made-to-order goods bought in the shop) ------------------------------
+
+
+def order_promises(product_ids: Iterable[int], today: dt.date) -> dict[int, list[Promise]]:
+    """What checkout took on days after today, as promises due the day after each day.
+
+    Today's making serves no hold (holds count working days after today), so it is left out.
+    """
+    found: dict[int, list[Promise]] = defaultdict(list)
+    rows = db.session.execute(
+        select(ProductionDay.product_id, ProductionDay.day, ProductionDay.units_taken).where(
+            ProductionDay.product_id.in_(list(product_ids)),
+            ProductionDay.day > today,
+            ProductionDay.units_taken > 0,
+        )
+    )
+    for product_id, day, units in rows:
+        found[product_id].append(Promise(units, day + dt.timedelta(days=1)))
+    return found
+
+
+def take_production(product_id: int, day: dt.date, units: int, today: dt.date) -> bool:
+    """Take ``units`` of a made-to-order product from its making on ``day``.
+
+    The product's row lock orders this against holds and other checkouts; the day must
+    keep room within the listing's ``daily_capacity`` (one conditional UPDATE, with the
+    table's CHECK as a backstop), and taking the units must break no institution's hold.
+    Returns False, taking nothing, when the units are not there.
+    """
+    lock_product(product_id)
+    found = db.session.execute(
+        select(Product.stock, Product.daily_capacity).where(Product.id == product_id)
+    ).one_or_none()
+    if found is None or not found.daily_capacity or units > found.daily_capacity:
+        return False
+    capacity = found.daily_capacity
+    if day > today:
+        supply = Supply(stock=found.stock, is_made_to_order=True, daily_capacity=capacity)
+        promises = hold_promises([product_id])[product_id]
+        promises += order_promises([product_id], today)[product_id]
+        if available_for(supply, today, day + dt.timedelta(days=1), promises) < units:
+            return False
+    values = {"product_id": product_id, "day": day, "units_capacity": capacity, "units_taken": 0}
+    # INSERT ... ON CONFLICT DO NOTHING: both dialects spell it the same way.
+    insert = (
+        postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    db.session.execute(
+        insert(ProductionDay)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["product_id", "day"])
+    )
+    # The day follows the listing: a household that can now make more (or fewer) a day
+    # gets that for the days still open.
+    result = db.session.execute(
+        update(ProductionDay)
+        .where(
+            ProductionDay.product_id == product_id,
+            ProductionDay.day == day,
+            ProductionDay.units_taken + units <= capacity,
+        )
+        .values(units_taken=ProductionDay.units_taken + units, units_capacity=capacity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    bump_catalog_version()
+    return True
+
+
+def give_back_production(product_id: int, day: dt.date, units: int) -> None:
+    """Return units an order took from a production day."""
+    db.session.execute(
+        update(ProductionDay)
+        .where(ProductionDay.product_id == product_id, ProductionDay.day == day)
+        .values(units_taken=ProductionDay.units_taken - units)
+        .execution_options(synchronize_session=False)
+    )
+    bump_catalog_version()
+
+
+# -- holds (an institution's quote) --------------------------------------------------------
+
+
+def hold_promises(
+    product_ids: Iterable[int], exclude_quote_id: int | None = None
+) -> dict[int, list[Promise]]:
+    """Live holds per product (not released, not yet expired), except one quote's own."""
+    product_ids = list(product_ids)
+    stmt = select(CapacityHold.product_id, CapacityHold.quantity, CapacityHold.due_on).where(
+        CapacityHold.product_id.in_(product_ids),
+        CapacityHold.released_at.is_(None),
+        CapacityHold.expires_at > now_utc(),
+    )
+    if exclude_quote_id is not None:
+        stmt = stmt.where(
+            or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != exclude_quote_id)
+        )
+    found: dict[int, list[Promise]] = {product_id: [] for product_id in product_ids}
+    for product_id, quantity, due_on in db.session.execute(stmt):
+        found[product_id].append(Promise(quantity, due_on))
+    return found
+
+
+def promises_on(
+    product_ids: Iterable[int], today: dt.date, exclude_quote_id: int | None = None
+) -> dict[int, list[Promise]]:
+    """Everything promised of each product: institutions' holds and shop orders' days."""
+    found = hold_promises(product_ids, exclude_quote_id)
+    for product_id, promises in order_promises(found, today).items():
+        found[product_id].extend(promises)
+    return found
+
+
+def place_hold(
+    product_id: int, quote_id: int, quantity: int, due_on: dt.date, expires_at: dt.datetime
+) -> None:
+    """Promise ``quantity`` of the product to a quote until ``expires_at``."""
+    db.session.add(
+        CapacityHold(
+            product_id=product_id,
+            quote_id=quote_id,
+            quantity=quantity,
+            due_on=due_on,
+            expires_at=expires_at,
+        )
+    )
+    db.session.flush()
+    bump_catalog_version()
+
+
+def extend_holds(quote_id: int, expires_at: dt.datetime) -> None:
+    """Keep a quote's live holds until ``expires_at`` (its delivery date, once approved)."""
+    db.session.execute(
+        update(CapacityHold)
+        .where(CapacityHold.quote_id == quote_id, CapacityHold.released_at.is_(None))
+        .values(expires_at=expires_at)
+    )
+    bump_catalog_version()
+
+
+def release_holds(quote_id: int, product_ids: Iterable[int] | None = None) -> int:
+    """Give back what the quote held (of these products only, if named); how many holds."""
+    stmt = update(CapacityHold).where(
+        CapacityHold.quote_id == quote_id, CapacityHold.released_at.is_(None)
+    )
+    if product_ids is not None:
+        stmt = stmt.where(CapacityHold.product_id.in_(list(product_ids)))
+    released = db.session.execute(stmt.values(released_at=now_utc())).rowcount
+    if released:
+        bump_catalog_version()
+    return released
+
+
+def release_expired_holds() -> int:
+    """Mark holds whose end has passed as released (they have stopped counting already)."""
+    now = now_utc()
+    result = db.session.execute(
+        update(CapacityHold)
+        .where(CapacityHold.released_at.is_(None), CapacityHold.expires_at <= now)
+        .values(released_at=now)
+    )
+    return result.rowcount
