@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
-from marketplace.money import format_rupiah
+from marketplace.rupiah import format_rupiah
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -103,9 +103,9 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.catalog.views import bp as catalog_bp
     from marketplace.institutions.views import bp as institutions_bp
+    from marketplace.money.payment_views import bp as payments_bp
+    from marketplace.money.views import bp as payouts_bp
     from marketplace.orders.views import bp as orders_bp
-    from marketplace.payments.views import bp as payments_bp
-    from marketplace.payouts.views import bp as payouts_bp
     from marketplace.pkk.views import bp as pkk_bp
     from marketplace.reviews.views import bp as reviews_bp
     from marketplace.sellers.views import bp as sellers_bp
@@ -133,8 +133,8 @@ def register_cli(app: Flask) -> None:
     from marketplace.demo import demo_cli
     from marketplace.institutions.cli import institutions_cli
     from marketplace.jobs import jobs_cli
+    from marketplace.money.cli import payouts_cli
     from marketplace.orders.cli import orders_cli
-    from marketplace.payouts.cli import payouts_cli
     from marketplace.pkk.cli import pkk_cli
     from marketplace.sellers.cli import sellers_cli
 

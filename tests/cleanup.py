@@ -6,6 +6,7 @@ from sqlalchemy import delete, select, update
 
 from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
+from marketplace.money.models import LedgerEntry, Payment, Refund
 from marketplace.orders.models import (
     Order,
     OrderEvent,
@@ -15,8 +16,7 @@ from marketplace.orders.models import (
     PartStatus,
 )
 from marketplace.pagecache import bump_catalog_version
-from marketplace.payments.models import Payment, Refund, WebhookEvent
-from marketplace.payouts.models import LedgerEntry
+from marketplace.payments.models import WebhookEvent
 from marketplace.reviews.models import Review
 
 

@@ -194,7 +194,7 @@ def make_paid_order(*lines, gateway=None, **details):
     """An order paid through the test gateway (the suite's, unless one is given)."""
     from flask import current_app
 
-    from marketplace.payments.services import open_payment, record_intent
+    from marketplace.money.payments import open_payment, record_intent
 
     gateway = gateway or current_app.extensions["payment_gateway"]
     order = make_order(*lines, **details)
@@ -356,7 +356,7 @@ def make_payout_account(
     stripe_account_id: str = "",
 ):
     """A household's payout account (BCA by default), checked by an admin unless told."""
-    from marketplace.payouts.models import PayoutAccount
+    from marketplace.money.models import PayoutAccount
 
     account = PayoutAccount(
         seller_id=seller.id,
@@ -481,8 +481,8 @@ def make_invoiced_gov_order(**kwargs):
 
 def make_complaint(price: int = 100_000, *, message: str = "Kemasan penyok, isinya hancur."):
     """A buyer's complaint about a shipped part (its money is held for an admin)."""
+    from marketplace.money.availability import report_problem
     from marketplace.orders.services import move_part_for_seller
-    from marketplace.payouts.availability import report_problem
 
     seller = make_seller()
     order = make_paid_order((make_product(seller=seller, price=price, stock=100), 1))

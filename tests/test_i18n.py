@@ -9,7 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from marketplace.db import db
-from marketplace.money import format_rupiah, parse_rupiah
+from marketplace.rupiah import format_rupiah, parse_rupiah
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent

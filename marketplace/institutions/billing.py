@@ -36,10 +36,10 @@ from marketplace.institutions.orders import (
     received_of,
 )
 from marketplace.institutions.settings import setting
+from marketplace.money import government as ledger
+from marketplace.money.services import split_largest_remainder
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order, OrderPart, OrderStatus, PartStatus
-from marketplace.payouts import government as ledger
-from marketplace.payouts.services import split_largest_remainder
 
 
 def _rate(amount: int, basis_points: int) -> int:
@@ -360,7 +360,7 @@ def record_payment(
 
 
 def _format(amount: int) -> str:
-    from marketplace.money import format_rupiah
+    from marketplace.rupiah import format_rupiah
 
     return format_rupiah(amount)
 
@@ -406,9 +406,9 @@ def start_card_payment(order_id: int, user: User, gateway) -> tuple[object, str]
     through the checkout's webhook, which hands a government order's payment to
     :func:`record_card_payment`.
     """
-    from marketplace.payments import services as payments
+    from marketplace.money import payments
+    from marketplace.money.models import Payment, PaymentStatus
     from marketplace.payments.gateway import GatewayError, Line
-    from marketplace.payments.models import Payment, PaymentStatus
 
     order = get_gov_order_for_officer_or_404(order_id, user)
     invoice = invoice_of(order.id)

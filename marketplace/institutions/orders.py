@@ -28,6 +28,7 @@ from marketplace.institutions.models import Document, GovPart, Quote, ReceivedLi
 from marketplace.institutions.settings import setting
 from marketplace.inventory.stock import give_back_stock, lock_products, release_holds, take_stock
 from marketplace.mail import send_mail
+from marketplace.money import services as payouts
 from marketplace.orders.models import (
     PART_MOVES,
     Delivery,
@@ -38,7 +39,6 @@ from marketplace.orders.models import (
     OrderStatus,
     PartStatus,
 )
-from marketplace.payouts import services as payouts
 
 KALTARA = "Kalimantan Utara"
 

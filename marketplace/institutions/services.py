@@ -44,7 +44,7 @@ from marketplace.inventory.stock import (
     release_holds,
 )
 from marketplace.mail import send_mail
-from marketplace.money import format_rupiah
+from marketplace.rupiah import format_rupiah
 
 S = QuoteStatus
 

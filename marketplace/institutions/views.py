@@ -37,9 +37,9 @@ from marketplace.institutions.forms import (
 )
 from marketplace.institutions.models import DocumentKind, QuoteStatus
 from marketplace.inventory.capacity import Misfit
-from marketplace.money import format_rupiah, parse_rupiah
+from marketplace.money import government as government_ledger
 from marketplace.orders.models import Order
-from marketplace.payouts import government as government_ledger
+from marketplace.rupiah import format_rupiah, parse_rupiah
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 

@@ -20,9 +20,9 @@ def expire_command() -> None:
 @orders_cli.command("refunds")
 def refunds_command() -> None:
     """Send the refunds recorded but not yet taken by the payment gateway."""
+    from marketplace.money.payment_units import issue_refunds
+    from marketplace.money.payments import pending_refund_ids
     from marketplace.payments.gateway import get_gateway
-    from marketplace.payments.services import pending_refund_ids
-    from marketplace.payments.units import issue_refunds
 
     refunded = issue_refunds(pending_refund_ids(), get_gateway())
     click.echo(f"{refunded} refund(s) made")

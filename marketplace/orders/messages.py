@@ -15,8 +15,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from marketplace.mail import send_mail
-from marketplace.money import format_rupiah
 from marketplace.orders.models import Order, OrderPart, OrderStatus, PartStatus
+from marketplace.rupiah import format_rupiah
 
 
 def whatsapp_link(number: str, text: str) -> str:

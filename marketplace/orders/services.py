@@ -28,7 +28,7 @@ from marketplace.inventory.stock import (
     take_stock,
 )
 from marketplace.jobs import enqueue
-from marketplace.money import format_rupiah
+from marketplace.money import services as payouts
 from marketplace.observability import count
 from marketplace.orders import shipping
 from marketplace.orders.messages import notify_move
@@ -44,7 +44,7 @@ from marketplace.orders.models import (
     OrderStatus,
     PartStatus,
 )
-from marketplace.payouts import services as payouts
+from marketplace.rupiah import format_rupiah
 
 MAX_QUANTITY = 99
 MAX_CART_LINES = 50

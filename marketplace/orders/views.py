@@ -201,7 +201,7 @@ def order_page(token: str):
             db.session.commit()
     except NotFound:
         abort(404)
-    from marketplace.payments.services import parts_left, refunds_of
+    from marketplace.money.payments import parts_left, refunds_of
 
     refunds = refunds_of(order.id)
     refunded = sum(refund.amount for refund in refunds if refund.part_id is not None)
@@ -221,9 +221,9 @@ def order_page(token: str):
 @bp.route("/pesanan/<token>/batal/<int:part_id>", methods=["POST"])
 def cancel_part(token: str, part_id: int):
     """The buyer cancels one household's part; its share is refunded after the commit."""
+    from marketplace.money.payment_units import issue_refunds
+    from marketplace.money.refunds import cancel_part_by_buyer
     from marketplace.payments.gateway import get_gateway
-    from marketplace.payments.refunds import cancel_part_by_buyer
-    from marketplace.payments.units import issue_refunds
 
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -251,7 +251,7 @@ def cancel_part(token: str, part_id: int):
 @bp.route("/akun/pesanan")
 @login_required
 def my_orders():
-    from marketplace.payments.services import refunded_amounts
+    from marketplace.money.payments import refunded_amounts
 
     orders = services.list_buyer_orders(current_user.id)
     refunded = refunded_amounts([order.id for order in orders])

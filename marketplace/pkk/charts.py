@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from marketplace.money import format_rupiah
+from marketplace.rupiah import format_rupiah
 
 WIDTH = 320
 LABEL_WIDTH = 110

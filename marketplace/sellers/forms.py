@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import NumberInput, TextInput
 
-from marketplace.money import parse_rupiah
+from marketplace.rupiah import parse_rupiah
 from marketplace.sellers.services import ApplicationInput, ListingInput
 
 REQUIRED = _l("Wajib diisi.")

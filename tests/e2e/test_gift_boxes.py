@@ -38,8 +38,8 @@ from marketplace.institutions.models import (
     ReceivedLine,
 )
 from marketplace.inventory.models import CapacityHold
+from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
-from marketplace.payouts.models import LedgerEntry
 from tests.e2e.helpers import go_to, sign_in
 
 pytestmark = pytest.mark.e2e

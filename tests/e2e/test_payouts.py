@@ -22,8 +22,8 @@ from sqlalchemy import delete, select
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Seller
 from marketplace.db import db
-from marketplace.payouts import services
-from marketplace.payouts.models import (
+from marketplace.money import services
+from marketplace.money.models import (
     DisbursementBatch,
     LedgerEntry,
     Payout,

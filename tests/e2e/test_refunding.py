@@ -10,7 +10,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.db import db
-from marketplace.money import format_rupiah
+from marketplace.rupiah import format_rupiah
 from tests import factories
 from tests.cleanup import purge_orders_of
 from tests.e2e.helpers import sign_in_as

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.institutions import billing
-from marketplace.payments.models import Payment
+from marketplace.money.models import Payment
 from marketplace.payments.stripe_gateway import StripeGateway
 from tests import factories
 from tests.stripe_server import WEBHOOK_SECRET

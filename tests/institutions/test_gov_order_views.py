@@ -153,7 +153,7 @@ def test_the_office_pays_the_invoice_with_its_government_card(client, login_as):
     assert page.status_code == 200 and "Bayar (uji)" in page.get_data(as_text=True)
     # A reload opens no second payment.
     client.post(f"/instansi/pesanan/{order.id}/bayar-kartu")
-    from marketplace.payments.models import Payment
+    from marketplace.money.models import Payment
 
     payments = list(db.session.scalars(select(Payment).where(Payment.order_id == order.id)))
     assert len(payments) == 1 and payments[0].amount == invoice.payable_amount

@@ -20,10 +20,10 @@ from marketplace.institutions import orders as gov
 from marketplace.institutions.models import Document, DocumentKind, InvoiceStatus, QuoteStatus
 from marketplace.inventory.models import CapacityHold
 from marketplace.jobs import run_pending_jobs
+from marketplace.money.models import Account, LedgerEntry
+from marketplace.money.services import balances_of
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order, OrderStatus, PartStatus
-from marketplace.payouts.models import Account, LedgerEntry
-from marketplace.payouts.services import balances_of
 from tests import factories
 
 

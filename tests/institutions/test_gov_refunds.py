@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.institutions import billing
-from marketplace.payments.models import Refund
-from marketplace.payouts.models import LedgerEntry
+from marketplace.money.models import LedgerEntry, Refund
 from tests import factories
 
 

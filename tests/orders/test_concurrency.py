@@ -21,9 +21,9 @@ from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.inventory.models import ProductionDay
+from marketplace.money.models import LedgerEntry, Payment, Refund
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
-from marketplace.payments.models import Payment, Refund, WebhookEvent
-from marketplace.payouts.models import LedgerEntry
+from marketplace.payments.models import WebhookEvent
 from marketplace.reviews.models import Review
 from tests import factories
 
@@ -164,8 +164,8 @@ def test_ten_parallel_submits_of_one_cart_make_one_order(app, committed):
 
 
 def test_the_same_webhook_five_times_at_once_moves_the_order_once(app, committed):
+    from marketplace.money.payments import open_payment
     from marketplace.payments.gateway import get_gateway
-    from marketplace.payments.services import open_payment
 
     seller = factories.make_seller()
     committed.append(seller)

@@ -7,9 +7,9 @@ import pytest
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.db import db
+from marketplace.money.payments import open_payment, record_intent
 from marketplace.orders import services
 from marketplace.orders.models import OrderPart, PartStatus
-from marketplace.payments.services import open_payment, record_intent
 from tests import factories
 
 
@@ -152,7 +152,7 @@ def test_order_page_and_inbox_queries_do_not_grow_with_households(
 
 
 def test_the_buyer_cancels_one_part_before_it_ships(client, two_households, payment_gateway):
-    from marketplace.payments.services import refunds_of
+    from marketplace.money.payments import refunds_of
 
     order, (amplang, mine), (rotan, theirs) = two_households
     product = db.session.get(Product, mine.lines[0].product_id)
@@ -190,7 +190,7 @@ def test_another_orders_part_cannot_be_cancelled(client, two_households, payment
 
 
 def test_a_part_the_buyer_cancels_stays_in_the_inbox_as_cancelled(client, login_as, two_households):
-    from marketplace.payments.refunds import cancel_part_by_buyer
+    from marketplace.money.refunds import cancel_part_by_buyer
 
     order, (amplang, mine), _ = two_households
     cancel_part_by_buyer(order.id, mine.id, actor_id=None)

@@ -9,7 +9,7 @@ import pytest
 
 from marketplace.accounts.models import Role
 from marketplace.db import db
-from marketplace.money import format_rupiah
+from marketplace.rupiah import format_rupiah
 from tests import factories
 
 IN_FULL = "Dibatalkan, dana dikembalikan seluruhnya"

@@ -10,12 +10,11 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
+from marketplace.money import payments as services
+from marketplace.money import services as payouts
+from marketplace.money.models import LedgerEntry, Payment, PaymentStatus
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderEvent, OrderPart
-from marketplace.payments import services
-from marketplace.payments.models import Payment, PaymentStatus
-from marketplace.payouts import services as payouts
-from marketplace.payouts.models import LedgerEntry
 from tests import factories
 from tests.orders.test_concurrency import committed, run_together  # noqa: F401
 

@@ -9,9 +9,9 @@ import logging
 
 from marketplace.db import db, now_utc
 from marketplace.jobs import JOBS, run_pending_jobs
+from marketplace.money.models import PaymentStatus
+from marketplace.money.payment_units import EXPIRE_CHECKOUTS_JOB
 from marketplace.orders.models import OrderStatus
-from marketplace.payments.models import PaymentStatus
-from marketplace.payments.units import EXPIRE_CHECKOUTS_JOB
 from tests import factories
 from tests.payments.test_stripe_http import (  # noqa: F401
     deliver,
@@ -87,7 +87,7 @@ def test_a_session_expired_at_stripe_already_is_logged_not_failed(
     _, payment = start_checkout(client, order)
     stripe_api.v1.checkout.sessions.expire(payment.intent_id)  # its webhook never came
     past_its_time(order)
-    with caplog.at_level(logging.WARNING, logger="marketplace.payments.units"):
+    with caplog.at_level(logging.WARNING, logger="marketplace.money.payment_units"):
         assert JOBS[EXPIRE_CHECKOUTS_JOB](order.id) == 0
     db.session.commit()
     assert f"{payment.intent_id} was not expired" in caplog.text
@@ -108,7 +108,7 @@ def test_a_session_paid_just_before_the_expiry_is_left_to_the_payment(
     stripe_server.pay(payment.intent_id)  # paid; its webhook is still on its way
     past_its_time(order)
     app.test_cli_runner().invoke(args=["orders", "expire"])
-    with caplog.at_level(logging.WARNING, logger="marketplace.payments.units"):
+    with caplog.at_level(logging.WARNING, logger="marketplace.money.payment_units"):
         run_pending_jobs()
     assert f"{payment.intent_id} was not expired" in caplog.text
     session = stripe_api.v1.checkout.sessions.retrieve(payment.intent_id)

@@ -11,11 +11,12 @@ import stripe
 from sqlalchemy import func, select
 
 from marketplace.db import db, now_utc
+from marketplace.money import payments as services
+from marketplace.money.models import Payment, PaymentStatus
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus, PartStatus
-from marketplace.payments import services
 from marketplace.payments.gateway import get_gateway
-from marketplace.payments.models import Payment, PaymentStatus, WebhookEvent
+from marketplace.payments.models import WebhookEvent
 from marketplace.payments.stripe_gateway import (
     from_stripe_amount,
     session_expiry,
@@ -380,7 +381,7 @@ def test_no_transaction_is_open_while_the_gateway_is_called(client, gateway, mon
 
 
 def test_refunds_never_exceed_the_payment(gateway):
-    from marketplace.payments.models import RefundReason
+    from marketplace.money.models import RefundReason
 
     order, payment = open_order((factories.make_product(), 1), (factories.make_product(), 1))
     services.record_intent(pay(gateway, payment))

@@ -18,8 +18,8 @@ from sqlalchemy import event
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.db import db
+from marketplace.money import payments as services
 from marketplace.orders.models import Order, OrderPart, PartStatus
-from marketplace.payments import services
 from tests import factories
 from tests.orders.test_concurrency import committed, run_together  # noqa: F401
 from tests.payments.test_admin_refunds import assert_ledger_balanced

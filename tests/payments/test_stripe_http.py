@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.db import db, now_utc
+from marketplace.money.models import Payment, PaymentStatus, Refund, RefundStatus
+from marketplace.money.payment_units import issue_refunds
+from marketplace.money.payments import refunds_of
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
-from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus
-from marketplace.payments.services import refunds_of
 from marketplace.payments.stripe_gateway import StripeGateway
-from marketplace.payments.units import issue_refunds
 from tests import factories
 from tests.stripe_server import WEBHOOK_SECRET, sign
 
@@ -323,7 +323,7 @@ def test_a_refund_whose_answer_was_lost_is_confirmed_by_its_event(
     deliver(client, webhooks, "checkout.session.completed")
     part = order.parts[0]
     orders.cancel_part_for_buyer(order.id, part.id, actor_id=None)
-    from marketplace.payments.services import refund_part
+    from marketplace.money.payments import refund_part
 
     refund = refund_part(part.id)
     db.session.commit()
@@ -349,7 +349,7 @@ def test_the_refund_event_alone_confirms_a_pending_refund(client, gateway, strip
     deliver(client, webhooks, "checkout.session.completed")
     part = order.parts[1]
     orders.cancel_part_for_buyer(order.id, part.id, actor_id=None)
-    from marketplace.payments.services import refund_part
+    from marketplace.money.payments import refund_part
 
     refund = refund_part(part.id)
     db.session.commit()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.payouts.services import commission_split, split_largest_remainder
+from marketplace.money.services import commission_split, split_largest_remainder
 from tests import factories
 
 

@@ -8,10 +8,10 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
+from marketplace.money import services
+from marketplace.money.availability import release_due_parts
+from marketplace.money.models import Refund
 from marketplace.orders.models import OrderEvent
-from marketplace.payments.models import Refund
-from marketplace.payouts import services
-from marketplace.payouts.availability import release_due_parts
 from tests import factories
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from marketplace.db import db
-from marketplace.money import format_rupiah
+from marketplace.money import payments
 from marketplace.orders import services as orders
-from marketplace.payments import services as payments
+from marketplace.rupiah import format_rupiah
 from tests import factories
 
 
@@ -94,7 +94,7 @@ def test_the_page_says_when_the_next_payout_comes_and_offers_a_statement(app, cl
     import io
 
     from marketplace.catalog.services import today_local
-    from marketplace.payouts.statements import next_run_date
+    from marketplace.money.statements import next_run_date
 
     seller = factories.make_earning_seller(price=100_000)
     login_as(user=seller.user)
@@ -130,7 +130,7 @@ def test_below_the_minimum_the_page_says_how_much_is_needed(app, client, login_a
 
 
 def db_available(seller_id: int) -> int:
-    from marketplace.payouts.services import balances_of
+    from marketplace.money.services import balances_of
 
     return balances_of(seller_id).available
 

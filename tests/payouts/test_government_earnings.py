@@ -14,7 +14,7 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions import billing
 from marketplace.institutions import orders as gov
-from marketplace.payouts.models import Account
+from marketplace.money.models import Account
 from tests import factories
 
 RAW = [account.value for account in Account]
@@ -81,8 +81,8 @@ def test_the_printed_cards_on_a_households_bill_are_not_its_commission(client, l
     shown apart, not a bigger commission taken from the household."""
     from sqlalchemy import func, select
 
-    from marketplace.money import format_rupiah
-    from marketplace.payouts.models import LedgerEntry
+    from marketplace.money.models import LedgerEntry
+    from marketplace.rupiah import format_rupiah
 
     batik, batik_part = handed_over()
     part = next(p for p in batik_part.order.parts if p.seller_id != batik.id)

@@ -10,13 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.db import db
+from marketplace.money import payments, refunds
+from marketplace.money import services as payouts
+from marketplace.money.models import LedgerEntry, LedgerIsAppendOnly, Payment
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderPart
-from marketplace.payments import refunds
-from marketplace.payments import services as payments
-from marketplace.payments.models import Payment
-from marketplace.payouts import services as payouts
-from marketplace.payouts.models import LedgerEntry, LedgerIsAppendOnly
 from tests import factories
 
 

@@ -13,14 +13,11 @@ from sqlalchemy import func, select
 
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+from marketplace.money import payments, refunds, runs
+from marketplace.money import services as payouts
+from marketplace.money.models import LedgerEntry, Refund
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderPart, PartStatus
-from marketplace.payments import refunds
-from marketplace.payments import services as payments
-from marketplace.payments.models import Refund
-from marketplace.payouts import runs
-from marketplace.payouts import services as payouts
-from marketplace.payouts.models import LedgerEntry
 from tests import factories
 
 ORDER = st.tuples(st.just("order"), st.integers(0, 2), st.integers(0, 2))

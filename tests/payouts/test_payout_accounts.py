@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.db import db
-from marketplace.payouts import accounts
-from marketplace.payouts.models import PayoutAccount, PayoutAccountChange
+from marketplace.money import accounts
+from marketplace.money.models import PayoutAccount, PayoutAccountChange
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -128,7 +128,7 @@ def test_a_change_is_recorded_masked_and_needs_checking_again(client, household,
 def test_stripe_onboarding_opens_an_express_account_and_account_updated_enables_it(
     app, client, household
 ):
-    from marketplace.payouts.connect import TestConnect
+    from marketplace.payments.connect import TestConnect
 
     app.extensions["connect_gateway"] = connect = TestConnect()
     response = client.post(

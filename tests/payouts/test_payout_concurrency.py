@@ -15,15 +15,15 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from marketplace.db import db
-from marketplace.payouts import services
-from marketplace.payouts.models import (
+from marketplace.money import services
+from marketplace.money.models import (
     LedgerEntry,
     Payout,
     PayoutAccount,
     PayoutAccountChange,
     PayoutRun,
 )
-from marketplace.payouts.runs import run_payouts
+from marketplace.money.runs import run_payouts
 from tests import factories
 from tests.orders.test_concurrency import _purge, run_together
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
-from marketplace.payouts import accounts, runs, services
-from marketplace.payouts.models import LedgerEntry, Payout
+from marketplace.money import accounts, runs, services
+from marketplace.money.models import LedgerEntry, Payout
 from tests import factories
 from tests.factories import PASSWORD
 

@@ -8,10 +8,10 @@ from sqlalchemy import update
 
 from marketplace.accounts.models import Role
 from marketplace.db import db
-from marketplace.payouts import runs
-from marketplace.payouts.connect import TestConnect
-from marketplace.payouts.models import Payout
-from marketplace.payouts.reconcile import reconcile
+from marketplace.money import runs
+from marketplace.money.models import Payout
+from marketplace.money.reconcile import reconcile
+from marketplace.payments.connect import TestConnect
 from tests import factories
 
 DAY = dt.date(2026, 11, 30)

@@ -8,11 +8,10 @@ import datetime as dt
 from sqlalchemy import select
 
 from marketplace.db import db
+from marketplace.money import refunds, runs, services
+from marketplace.money.models import Payout
 from marketplace.orders.models import OrderPart
-from marketplace.payments import refunds
-from marketplace.payouts import runs, services
-from marketplace.payouts.connect import TestConnect
-from marketplace.payouts.models import Payout
+from marketplace.payments.connect import TestConnect
 from tests import factories
 
 DAY = dt.date(2026, 11, 30)

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.db import db, now_utc
+from marketplace.money import services
+from marketplace.money.availability import release_due_parts
+from marketplace.money.models import LedgerEntry, PartComplaint
 from marketplace.orders import services as orders
-from marketplace.payouts import services
-from marketplace.payouts.availability import release_due_parts
-from marketplace.payouts.models import LedgerEntry, PartComplaint
 from tests import factories
 
 

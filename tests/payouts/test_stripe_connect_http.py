@@ -13,12 +13,11 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
+from marketplace.money import accounts, refunds, runs, services
+from marketplace.money.models import Payout
+from marketplace.money.reconcile import reconcile
 from marketplace.orders.models import OrderPart
-from marketplace.payments import refunds
-from marketplace.payouts import accounts, runs, services
-from marketplace.payouts.connect import StripeConnect
-from marketplace.payouts.models import Payout
-from marketplace.payouts.reconcile import reconcile
+from marketplace.payments.connect import StripeConnect
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -147,7 +146,7 @@ def test_a_payout_from_one_card_paid_order_draws_on_its_charge(
 ):
     """Separate charges and transfers: the order's charge is the transfer's source, so the
     transfer does not wait for (or draw on) the platform's own available balance."""
-    from marketplace.payments.models import Payment
+    from marketplace.money.models import Payment
 
     seller = factories.make_earning_seller(price=150_000)
     part = db.session.scalar(select(OrderPart).where(OrderPart.seller_id == seller.id))

@@ -590,7 +590,7 @@ def _shipped_order(user: User | None):
 
 
 def _batch() -> str:
-    from marketplace.payouts.models import DisbursementBatch
+    from marketplace.money.models import DisbursementBatch
 
     batch = DisbursementBatch()
     db.session.add(batch)

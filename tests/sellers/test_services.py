@@ -12,7 +12,7 @@ from marketplace.catalog.models import PRODUCT_MOVES, PhotoUpload, ProductStatus
 from marketplace.catalog.services import StatusError, change_product_status
 from marketplace.db import db, now_utc
 from marketplace.errors import Forbidden
-from marketplace.money import parse_rupiah
+from marketplace.rupiah import parse_rupiah
 from marketplace.sellers import services
 from marketplace.sellers.services import (
     ListingError,

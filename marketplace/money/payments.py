@@ -17,19 +17,13 @@ from sqlalchemy import func, select, update
 
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
-from marketplace.money import format_rupiah
+from marketplace.money import services as payouts
+from marketplace.money.models import Payment, PaymentStatus, Refund, RefundReason, RefundStatus
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderPart, OrderStatus
 from marketplace.payments.gateway import GatewayError, GatewayRefund, Intent, Line, PaymentGateway
-from marketplace.payments.models import (
-    Payment,
-    PaymentStatus,
-    Refund,
-    RefundReason,
-    RefundStatus,
-    WebhookEvent,
-)
-from marketplace.payouts import services as payouts
+from marketplace.payments.models import WebhookEvent
+from marketplace.rupiah import format_rupiah
 
 log = logging.getLogger(__name__)
 

@@ -29,10 +29,9 @@ from marketplace.catalog.models import Seller
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc, unit_of_work
 from marketplace.errors import MarketplaceError
-from marketplace.payments.gateway import GatewayError
-from marketplace.payouts.accounts import account_of, is_payable
-from marketplace.payouts.banks import BANKS_BY_CODE, WALLETS
-from marketplace.payouts.models import (
+from marketplace.money.accounts import account_of, is_payable
+from marketplace.money.banks import BANKS_BY_CODE, WALLETS
+from marketplace.money.models import (
     Account,
     DisbursementBatch,
     LedgerEntry,
@@ -41,7 +40,9 @@ from marketplace.payouts.models import (
     PayoutRun,
     PayoutStatus,
 )
-from marketplace.payouts.services import write_seller_event
+from marketplace.money.services import write_seller_event
+from marketplace.payments.connect import Transfer, record_test_transfers_with
+from marketplace.payments.gateway import GatewayError
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,26 @@ OPEN = (PayoutStatus.CREATED.value, PayoutStatus.EXPORTED.value)
 
 class PayoutError(MarketplaceError):
     pass
+
+
+def _test_transfers_on_payouts() -> list[Transfer]:
+    """The "Mode uji" transfers that payouts recorded, for the test twin's list."""
+    return [
+        Transfer(
+            id=payout.reference,
+            amount=payout.amount,
+            destination=payout.stripe_account_id,
+            reversed_amount=payout.reversed_amount,
+        )
+        for payout in db.session.scalars(
+            select(Payout).where(
+                Payout.method == PayoutMethod.STRIPE.value, Payout.reference.like("tr_test_%")
+            )
+        )
+    ]
+
+
+record_test_transfers_with(_test_transfers_on_payouts)
 
 
 def minimum_amount() -> int:
@@ -167,7 +188,7 @@ def fail_payout(payout_id: int, reason: str) -> bool:
         [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (Account.SELLER_AVAILABLE, payout.amount)],
     )
     db.session.refresh(payout)
-    from marketplace.payouts.complaints import tell_admins_payout_failed
+    from marketplace.money.complaints import tell_admins_payout_failed
 
     tell_admins_payout_failed(payout, reason)
     return True
@@ -206,7 +227,7 @@ def _sellers_with_money() -> list[tuple[int, str]]:
 
 def run_payouts(*, actor_id: int | None = None, connect=None, today: dt.date | None = None):
     """Create this run day's payouts, then send the Stripe ones. Safe to run twice."""
-    from marketplace.payouts.connect import get_connect
+    from marketplace.payments.connect import get_connect
 
     period = today or today_local()
     with unit_of_work():
@@ -276,7 +297,7 @@ def _transfer_group(payout: Payout) -> tuple[str, str | None]:
     if len(order_ids) != 1:
         return f"payout-{payout.number}", None
     order_id = order_ids.pop()
-    from marketplace.payments.models import Payment, PaymentStatus
+    from marketplace.money.models import Payment, PaymentStatus
 
     reference = db.session.scalar(
         select(Payment.intent_id).where(

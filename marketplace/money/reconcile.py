@@ -20,8 +20,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.db import db
+from marketplace.money.models import Account, LedgerEntry, Payout, PayoutMethod, PayoutStatus
 from marketplace.payments.gateway import GatewayError
-from marketplace.payouts.models import Account, LedgerEntry, Payout, PayoutMethod, PayoutStatus
 
 #: what each kind of difference means, for the admin page and the command
 NOTES = {

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
-from marketplace.payouts.banks import BANKS, WALLETS
+from marketplace.money.banks import BANKS, WALLETS
 
 
 class _PasswordAgain(FlaskForm):

@@ -12,8 +12,8 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.services import today_local
 from marketplace.db import db
+from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import OrderPart
-from marketplace.payouts.models import LedgerEntry
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 #: Monday

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.db import db, now_utc, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.money.models import LedgerEntry, PartComplaint
+from marketplace.money.services import record_delivery_entries
 from marketplace.orders.models import OrderEvent, OrderPart, PartStatus
-from marketplace.payouts.models import LedgerEntry, PartComplaint
-from marketplace.payouts.services import record_delivery_entries
 
 DEFAULT_AFTER_DAYS = 7
 

@@ -13,7 +13,7 @@ that the platform has funded moves from ``government_receivable`` to
 settles first the platform's advance, then the rest; without the advance the
 household's money becomes available when its part is paid in full.
 
-Every event is written through :func:`marketplace.payouts.services.write_event`:
+Every event is written through :func:`marketplace.money.services.write_event`:
 it sums to zero, it is keyed, and writing it twice adds nothing. Functions flush
 and never commit.
 """
@@ -27,15 +27,15 @@ from sqlalchemy import func, select
 
 from marketplace.db import db
 from marketplace.institutions.settings import setting
-from marketplace.orders.models import OrderPart
-from marketplace.payouts.models import Account, LedgerEntry
-from marketplace.payouts.services import (
+from marketplace.money.models import Account, LedgerEntry
+from marketplace.money.services import (
     Leg,
     commission_split,
     part_sums,
     split_largest_remainder,
     write_event,
 )
+from marketplace.orders.models import OrderPart
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The payment page, the "Mode uji" buttons, the return from Stripe and the webhook.
 
 With Stripe the payment page sends the buyer on to a Stripe Checkout Session. Every
-way a payment is confirmed ends in :func:`~marketplace.payments.units.apply_intent`:
+way a payment is confirmed ends in :func:`~marketplace.money.payment_units.apply_intent`:
 the webhook, the buyer coming back from Stripe (maybe before the webhook), and the
 test-mode button (which even goes through the webhook handler itself, with a locally
 signed event). Whichever comes first moves the order; the other changes nothing.
@@ -32,13 +32,14 @@ from marketplace.accounts.models import Role
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.extensions import csrf
-from marketplace.money import format_rupiah, parse_rupiah
+from marketplace.money import payments as services
+from marketplace.money import refunds
+from marketplace.money.models import Payment
+from marketplace.money.payment_units import apply_intent, apply_refund, checkout_url, issue_refunds
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.payments import refunds, services
 from marketplace.payments.gateway import BadSignature, GatewayError, TestGateway, get_gateway
-from marketplace.payments.models import Payment
-from marketplace.payments.units import apply_intent, apply_refund, checkout_url, issue_refunds
+from marketplace.rupiah import format_rupiah, parse_rupiah
 from marketplace.web import flash_error
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -54,6 +55,15 @@ class ConnectGateway(Protocol):
     def list_transfers(self) -> list[Transfer]: ...
 
     def charge_for(self, payment_reference: str) -> str | None: ...
+
+
+#: Where "Mode uji" transfers made by earlier processes are recorded (the payouts' rows).
+_TEST_TRANSFER_RECORDS: list[Callable[[], Iterable[Transfer]]] = []
+
+
+def record_test_transfers_with(source: Callable[[], Iterable[Transfer]]) -> None:
+    """Let the test twin list the transfers that the money layer recorded."""
+    _TEST_TRANSFER_RECORDS.append(source)
 
 
 class TestConnect:
@@ -122,28 +132,12 @@ class TestConnect:
             return reversal_id
 
     def list_transfers(self) -> list[Transfer]:
-        """The transfers this process made, and those earlier processes recorded on payouts
-        (a "Mode uji" transfer lives nowhere else)."""
-        from sqlalchemy import select
-
-        from marketplace.db import db
-        from marketplace.payouts.models import Payout, PayoutMethod
-
+        """The transfers this process made, and those earlier processes recorded (a "Mode
+        uji" transfer lives nowhere else: see ``record_test_transfers_with``)."""
         known = dict(self.transfers)
-        for payout in db.session.scalars(
-            select(Payout).where(
-                Payout.method == PayoutMethod.STRIPE.value, Payout.reference.like("tr_test_%")
-            )
-        ):
-            known.setdefault(
-                payout.reference,
-                Transfer(
-                    id=payout.reference,
-                    amount=payout.amount,
-                    destination=payout.stripe_account_id,
-                    reversed_amount=payout.reversed_amount,
-                ),
-            )
+        for source in _TEST_TRANSFER_RECORDS:
+            for transfer in source():
+                known.setdefault(transfer.id, transfer)
         return list(known.values())
 
     def charge_for(self, payment_reference: str) -> str | None:

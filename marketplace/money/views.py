@@ -27,22 +27,22 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.extensions import csrf
-from marketplace.money import format_rupiah
-from marketplace.orders.services import seller_for_user
-from marketplace.payments.gateway import GatewayError
-from marketplace.payments.models import WebhookEvent
-from marketplace.payouts import accounts as payout_accounts
-from marketplace.payouts import availability, complaints, runs, services, statements
-from marketplace.payouts.connect import get_connect
-from marketplace.payouts.forms import (
+from marketplace.money import accounts as payout_accounts
+from marketplace.money import availability, complaints, runs, services, statements
+from marketplace.money.forms import (
     BankAccountForm,
     ComplaintForm,
     ResultFileForm,
     StripeForm,
     WalletForm,
 )
-from marketplace.payouts.models import DisbursementBatch
-from marketplace.payouts.reconcile import reconcile
+from marketplace.money.models import DisbursementBatch
+from marketplace.money.reconcile import reconcile
+from marketplace.orders.services import seller_for_user
+from marketplace.payments.connect import get_connect
+from marketplace.payments.gateway import GatewayError
+from marketplace.payments.models import WebhookEvent
+from marketplace.rupiah import format_rupiah
 from marketplace.web import flash_error
 
 bp = Blueprint("payouts", __name__)
@@ -378,8 +378,8 @@ def _complaints_page(errors: dict[int, dict[str, str]], status: int, typed: dict
 @role_required(Role.ADMIN)
 def admin_settle_complaint(complaint_id: int):
     """Release the held money to the household, or refund the part to the buyer."""
+    from marketplace.money.payment_units import issue_refunds
     from marketplace.payments.gateway import get_gateway
-    from marketplace.payments.units import issue_refunds
 
     if not EmptyForm().validate_on_submit():
         abort(400)

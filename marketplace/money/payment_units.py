@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.db import db, unit_of_work
 from marketplace.jobs import job
-from marketplace.payments import services
+from marketplace.money import payments as services
+from marketplace.money.models import Payment, PaymentStatus
 from marketplace.payments.gateway import (
     GatewayError,
     GatewayRefund,
@@ -22,7 +23,6 @@ from marketplace.payments.gateway import (
     PaymentGateway,
     get_gateway,
 )
-from marketplace.payments.models import Payment, PaymentStatus
 
 log = logging.getLogger(__name__)
 

@@ -4,15 +4,15 @@ of a household's share with a reason (money only).
 And what the buyer gives up: one household's part before it ships.
 
 Every function flushes and never commits. Each first reads the order's payment row
-``FOR UPDATE`` (:func:`~marketplace.payments.services.lock_payment`), so two admins, a
+``FOR UPDATE`` (:func:`~marketplace.money.payments.lock_payment`), so two admins, a
 double click, or a buyer cancelling while an admin refunds the same part wait for each
 other on PostgreSQL and see each other's refunds; on SQLite the unit of work holds the
 write lock from its BEGIN. Money of a part goes back only through
-:func:`~marketplace.payments.services.give_back_part`, which never gives back more than
+:func:`~marketplace.money.payments.give_back_part`, which never gives back more than
 is left of the part's share. Each refund carries an idempotency key, writes its ledger
 reversal (``payouts.record_refund_entries``, through ``queue_refund``) and an order
 event (who, when, why); the caller sends the refunds to the gateway after its commit
-(:func:`marketplace.payments.units.issue_refunds`).
+(:func:`marketplace.money.payment_units.issue_refunds`).
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
-from marketplace.orders import services as orders
-from marketplace.orders.messages import notify_refund
-from marketplace.orders.models import Order, OrderPart, PartStatus
-from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundReason
-from marketplace.payments.services import (
+from marketplace.money.models import Payment, PaymentStatus, Refund, RefundReason
+from marketplace.money.payments import (
     PaymentError,
     give_back_part,
     lock_payment,
 )
+from marketplace.orders import services as orders
+from marketplace.orders.messages import notify_refund
+from marketplace.orders.models import Order, OrderPart, PartStatus
 
 MAX_REASON = 250
 

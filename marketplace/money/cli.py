@@ -11,7 +11,7 @@ payouts_cli = AppGroup("payouts", help="Payouts to households: run, release, rec
 @payouts_cli.command("run")
 def run_command() -> None:
     """Pay every available balance above the minimum (once per household per day)."""
-    from marketplace.payouts.runs import run_payouts
+    from marketplace.money.runs import run_payouts
 
     result = run_payouts()
     click.echo(f"{len(result.created)} payout(s) created, {len(result.transferred)} transferred")
@@ -26,7 +26,7 @@ def run_command() -> None:
 @payouts_cli.command("release")
 def release_command() -> None:
     """Make shipped parts' money available after the set days without a complaint."""
-    from marketplace.payouts.availability import release_due_parts
+    from marketplace.money.availability import release_due_parts
 
     click.echo(f"{release_due_parts()} part(s) released")
 
@@ -34,8 +34,8 @@ def release_command() -> None:
 @payouts_cli.command("reconcile")
 def reconcile_command() -> None:
     """Compare the ledger with the bank batches and Stripe; exit 1 on any difference."""
-    from marketplace.payouts.connect import get_connect
-    from marketplace.payouts.reconcile import reconcile
+    from marketplace.money.reconcile import reconcile
+    from marketplace.payments.connect import get_connect
 
     differences = reconcile(get_connect())
     for difference in differences:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.models import Product
 from marketplace.db import db
+from marketplace.money.models import Account, LedgerEntry
 from marketplace.orders.models import Order, OrderPart, PartStatus
-from marketplace.payouts.models import Account, LedgerEntry
 
 #: the platform's rate when no setting says otherwise: 500 basis points = 5%
 DEFAULT_COMMISSION_RATE_BP = 500

@@ -16,8 +16,8 @@ from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.services import AccountError, normalise_phone
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.payouts.banks import BANKS_BY_CODE, WALLETS, mask
-from marketplace.payouts.models import PayoutAccount, PayoutAccountChange, PayoutMethod
+from marketplace.money.banks import BANKS_BY_CODE, WALLETS, mask
+from marketplace.money.models import PayoutAccount, PayoutAccountChange, PayoutMethod
 
 
 class PayoutAccountError(MarketplaceError):
