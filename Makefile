@@ -30,9 +30,10 @@ run: setup ## Migrate, load the demo data when empty, serve on 127.0.0.1:$(PORT)
 test: setup ## Run the whole suite (TEST_DATABASE_URL switches to PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff check and format check
+lint: setup ## ruff check and format check, and the import-linter layer contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: setup ## Format the code
 	$(BIN)/ruff format .

@@ -12,6 +12,10 @@ from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from marketplace.rupiah import format_rupiah
 
+# The configure_* and register_* functions import the packages they wire when they run,
+# not at module level: this __init__ runs first on any import of marketplace.<anything>,
+# and a module-level import of every blueprint here would load the whole app each time.
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints, commands. No network, no migrations."""
@@ -48,7 +52,7 @@ def configure_extensions(app: Flask) -> None:
     from marketplace.jobs import init_jobs
     from marketplace.observability import configure_logging, init_metrics
     from marketplace.pagecache import init_page_cache
-    from marketplace.payments.gateway import init_payments
+    from marketplace.payments.setup import init_payments
     from marketplace.site import select_locale
     from marketplace.storage import init_storage
 
@@ -101,21 +105,23 @@ def configure_templates(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
-    from marketplace.catalog.views import bp as catalog_bp
     from marketplace.institutions.views import bp as institutions_bp
     from marketplace.money.payment_views import bp as payments_bp
     from marketplace.money.views import bp as payouts_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.pkk.views import bp as pkk_bp
+    from marketplace.pkk.views import household_bp as pkk_household_bp
     from marketplace.reviews.views import bp as reviews_bp
     from marketplace.sellers.views import bp as sellers_bp
     from marketplace.site import bp as site_bp
+    from marketplace.storefront.views import bp as catalog_bp
 
     blueprints = (
         site_bp,
         catalog_bp,
         sellers_bp,
         pkk_bp,
+        pkk_household_bp,
         accounts_bp,
         orders_bp,
         payments_bp,

@@ -38,7 +38,7 @@ from marketplace.demo_data import (
     REGIONS,
     SELLERS,
 )
-from marketplace.institutions.services import load_demo_institution
+from marketplace.institutions.members import load_demo_institution
 from marketplace.storage import get_storage
 
 demo_cli = AppGroup("demo", help="Demo data for trying the marketplace.")

@@ -278,7 +278,7 @@ def scope_reviewer(user: User, region_slug: str | None):
 
 
 def make_institution(name: str | None = None):
-    from marketplace.institutions.services import create_institution
+    from marketplace.institutions.members import create_institution
 
     n = next(_sequence)
     return create_institution(
@@ -292,7 +292,7 @@ def make_institution(name: str | None = None):
 
 def make_officer(institution=None, *, can_approve: bool = False) -> User:
     """A user who is an officer of ``institution`` (a new one when not given)."""
-    from marketplace.institutions.services import add_member
+    from marketplace.institutions.members import add_member
 
     institution = institution or make_institution()
     user = make_user(roles=[Role.OFFICER])
@@ -302,7 +302,7 @@ def make_officer(institution=None, *, can_approve: bool = False) -> User:
 
 def make_box_order(products, *, boxes: int = 10, days: int = 30, card: str = "Selamat datang"):
     from marketplace.catalog.services import today_local
-    from marketplace.institutions.services import BoxLine, BoxOrder
+    from marketplace.institutions.boxes import BoxLine, BoxOrder
 
     return BoxOrder(
         event_name="Kunjungan Kerja Delegasi",
@@ -318,7 +318,7 @@ def make_box_order(products, *, boxes: int = 10, days: int = 30, card: str = "Se
 
 def make_quote(officer: User | None = None, products=None, **order):
     """A draft quote of ``officer`` (a new one) for boxes of ``products`` (two new ones)."""
-    from marketplace.institutions.services import create_quote
+    from marketplace.institutions.quotes import create_quote
 
     officer = officer or make_officer()
     if products is None:
@@ -433,7 +433,7 @@ def make_gov_order(officer: User | None = None, products=None, **order):
     """
     from marketplace.institutions.models import InstitutionMember
     from marketplace.institutions.orders import order_of_quote
-    from marketplace.institutions.services import approve_quote, submit_quote
+    from marketplace.institutions.quotes import approve_quote, submit_quote
 
     officer = officer or make_officer()
     member = db.session.scalar(

@@ -22,6 +22,7 @@ from marketplace.accounts import services
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import ROLE_LABELS, EmptyForm, RoleForm, SignInForm, SignUpForm
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.signals import signed_in
 from marketplace.db import db
 from marketplace.extensions import limiter
 from marketplace.web import safe_next
@@ -31,15 +32,12 @@ bp = Blueprint("accounts", __name__, url_prefix="/akun")
 
 def _sign_in(user: User, remember: bool = False) -> None:
     # A fresh session on sign-in: nothing from before (a fixed CSRF token, say) survives,
-    # except the signed-out cart, which joins the account's.
-    from marketplace.orders.services import merge_session_cart
-
-    cart = session.get("cart") or {}
+    # except what a handler of ``signed_in`` carries over (the signed-out cart).
+    carried = dict(session)
     session.clear()
     login_user(user, remember=remember)
-    if cart:
-        merge_session_cart(user.id, dict(cart))
-        db.session.commit()
+    signed_in.send(user, carried=carried)
+    db.session.commit()
 
 
 @bp.route("/daftar", methods=["GET", "POST"])

@@ -19,7 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import NotFound
-from marketplace.institutions import documents
+from marketplace.institutions import documents, ledger
 from marketplace.institutions.models import (
     Document,
     DocumentKind,
@@ -36,10 +36,14 @@ from marketplace.institutions.orders import (
     received_of,
 )
 from marketplace.institutions.settings import setting
-from marketplace.money import government as ledger
+from marketplace.money import payments
+from marketplace.money.models import Payment, PaymentStatus
+from marketplace.money.payments import settles_payments
 from marketplace.money.services import split_largest_remainder
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order, OrderPart, OrderStatus, PartStatus
+from marketplace.payments.gateway import GatewayError, Line
+from marketplace.rupiah import format_rupiah
 
 
 def _rate(amount: int, basis_points: int) -> int:
@@ -322,7 +326,7 @@ def record_payment(
         raise PaymentRefused(
             _l(
                 "Pembayaran melebihi sisa tagihan (%(left)s).",
-                left=_format(invoice.outstanding_amount),
+                left=format_rupiah(invoice.outstanding_amount),
             ),
             field="amount",
         )
@@ -357,12 +361,6 @@ def record_payment(
         )
     db.session.flush()
     return payment
-
-
-def _format(amount: int) -> str:
-    from marketplace.rupiah import format_rupiah
-
-    return format_rupiah(amount)
 
 
 @dataclass
@@ -406,9 +404,6 @@ def start_card_payment(order_id: int, user: User, gateway) -> tuple[object, str]
     through the checkout's webhook, which hands a government order's payment to
     :func:`record_card_payment`.
     """
-    from marketplace.money import payments
-    from marketplace.money.models import Payment, PaymentStatus
-    from marketplace.payments.gateway import GatewayError, Line
 
     order = get_gov_order_for_officer_or_404(order_id, user)
     invoice = invoice_of(order.id)
@@ -459,11 +454,15 @@ def start_card_payment(order_id: int, user: User, gateway) -> tuple[object, str]
     return payment, intent.redirect_url if gateway.hosted else ""
 
 
-def record_card_payment(order: Order, payment) -> bool:
+@settles_payments
+def record_card_payment(order: Order, payment: Payment) -> bool | None:
     """A card payment of a government order succeeded: it pays the invoice like a transfer.
 
-    False when the invoice no longer owes that much (the caller gives the money back).
+    None for a shop order (not ours); False when the invoice no longer owes that much
+    (the money layer gives the money back).
     """
+    if order.quote_id is None:
+        return None
     invoice = invoice_of(order.id)
     if invoice is None:
         return False

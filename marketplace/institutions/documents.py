@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import render_template
-from flask_babel import force_locale
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,7 +18,7 @@ from marketplace.institutions.models import (
     DocumentKind,
     Quote,
 )
-from marketplace.institutions.settings import setting
+from marketplace.pdf import render_pdf
 
 
 def allocate_number(kind: str, year: int, session: Session | None = None) -> int:
@@ -53,30 +51,6 @@ def allocate_number(kind: str, year: int, session: Session | None = None) -> int
 
 def format_number(kind: DocumentKind, year: int, number: int) -> str:
     return f"{DOCUMENT_PREFIXES[kind]}/{year}/{number:04d}"
-
-
-def marketplace_details() -> dict[str, str]:
-    return {
-        "name": setting("MARKETPLACE_LEGAL_NAME"),
-        "address": setting("MARKETPLACE_ADDRESS"),
-        "npwp": setting("MARKETPLACE_NPWP"),
-        "email": setting("MARKETPLACE_EMAIL"),
-    }
-
-
-def render_pdf(template: str, **context) -> bytes:
-    from PIL import ImageFile
-    from weasyprint import HTML
-
-    # Importing WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES for the whole process,
-    # which would let cut-off uploads through the photo checks; our documents embed no
-    # photos, so switch it back off.
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-
-    # Documents for government finance are in Indonesian whatever the officer reads in.
-    with force_locale("id"):
-        html = render_template(template, marketplace=marketplace_details(), **context)
-    return HTML(string=html).write_pdf()
 
 
 def _store(

@@ -21,9 +21,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Seller
+from marketplace.catalog.pricing import commission_rate_bp
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.institutions import documents
+from marketplace.institutions.boxes import find_alternatives, place_line_hold
+from marketplace.institutions.members import membership_of
 from marketplace.institutions.models import Document, GovPart, Quote, ReceivedLine
 from marketplace.institutions.settings import setting
 from marketplace.inventory.stock import give_back_stock, lock_products, release_holds, take_stock
@@ -39,6 +43,7 @@ from marketplace.orders.models import (
     OrderStatus,
     PartStatus,
 )
+from marketplace.pdf import letterhead
 
 KALTARA = "Kalimantan Utara"
 
@@ -112,7 +117,7 @@ def _new_part(
         items_amount=sum(quantity * price for _p, quantity, price, _n in lines),
         shipping_amount=0,
         weight_grams=sum(p.weight_grams * quantity for p, quantity, _pr, _n in lines),
-        commission_rate_bp=payouts.commission_rate_bp(p for p, *_rest in lines),
+        commission_rate_bp=commission_rate_bp(p for p, *_rest in lines),
     )
     for product, quantity, price, name in lines:
         part.lines.append(
@@ -153,7 +158,7 @@ def create_order_from_quote(quote: Quote, actor: User) -> Order:
         buyer_id=officer.id,
         status=OrderStatus.INVOICED.value,
         contact_name=f"{officer.name} ({quote.institution.unit})"[:120],
-        contact_email=officer.email or setting("MARKETPLACE_EMAIL"),
+        contact_email=officer.email or letterhead()["email"],
         contact_whatsapp=officer.phone or "",
         delivery=Delivery.SHIP.value,
         province=KALTARA,
@@ -246,7 +251,6 @@ def _ask_household(order, part, quote, deadline, email: str) -> None:
 
 def get_gov_order_for_officer_or_404(order_id: int, user: User) -> Order:
     """A government order of the officer's institution; anyone else's is not found."""
-    from marketplace.institutions.services import membership_of
 
     member = membership_of(user)
     order = db.session.scalar(
@@ -407,7 +411,6 @@ HOUSEHOLD_STEPS: dict[str, PartStatus] = {
 
 def mark_progress(part_id: int, seller_id: int, user: User, step: str) -> OrderPart:
     """Made, packed (its surat jalan is issued), delivered at the place of delivery."""
-    from marketplace.institutions import documents
 
     part, _gov = _gov_part_for_seller(part_id, seller_id)
     to = HOUSEHOLD_STEPS.get(step)
@@ -431,7 +434,6 @@ class Replacement:
 
 def replacement_options(order: Order, part: OrderPart) -> list[Replacement]:
     """For each line of a declined part, the builder's proposals that still fit."""
-    from marketplace.institutions.services import find_alternatives
 
     quote = db.session.get(Quote, order.quote_id)
     taken = {p.seller_id for p in order.parts if p.status != PartStatus.CANCELLED.value}
@@ -536,7 +538,6 @@ def _tell_officer_of_lapse(quote: Quote, part: OrderPart, gov: GovPart) -> None:
 
 def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int]) -> OrderPart:
     """Give a declined part's lines to other households' products ({line id: product id})."""
-    from marketplace.institutions.services import place_line_hold
 
     order = get_gov_order_for_officer_or_404(order_id, user)
     part = next((p for p in order.parts if p.id == part_id), None)

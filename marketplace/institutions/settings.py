@@ -28,10 +28,6 @@ DEFAULTS: dict[str, Any] = {
     "GOV_ADVANCE_TO_HOUSEHOLDS": True,
     #: a kwitansi above this amount (whole rupiah) needs a duty stamp (meterai)
     "MATERAI_THRESHOLD_AMOUNT": 5000000,
-    "MARKETPLACE_LEGAL_NAME": "Pasar Oleh-Oleh Kaltara",
-    "MARKETPLACE_ADDRESS": "Jl. Kolonel Soetadji, Tanjung Selor, Bulungan, Kalimantan Utara",
-    "MARKETPLACE_NPWP": "00.000.000.0-000.000",
-    "MARKETPLACE_EMAIL": "protokol@pasar-kaltara.id",
 }
 
 

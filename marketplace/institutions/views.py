@@ -23,7 +23,8 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions import billing, services
+from marketplace.institutions import billing, boxes, members, quotes
+from marketplace.institutions import ledger as government_ledger
 from marketplace.institutions import orders as gov_orders
 from marketplace.institutions.forms import (
     BUILDER_ROWS,
@@ -37,8 +38,9 @@ from marketplace.institutions.forms import (
 )
 from marketplace.institutions.models import DocumentKind, QuoteStatus
 from marketplace.inventory.capacity import Misfit
-from marketplace.money import government as government_ledger
 from marketplace.orders.models import Order
+from marketplace.orders.services import seller_for_user
+from marketplace.payments.gateway import TestGateway, get_gateway
 from marketplace.rupiah import format_rupiah, parse_rupiah
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
@@ -60,7 +62,7 @@ def _show_error(form, error: MarketplaceError, default_field: str) -> None:
 
 def _quote_or_404(quote_id: int):
     try:
-        return services.get_quote_for_officer_or_404(quote_id, _user())
+        return quotes.get_quote_for_officer_or_404(quote_id, _user())
     except NotFound:
         abort(404)
 
@@ -74,7 +76,7 @@ def admin_institutions():
     form = InstitutionForm()
     if form.validate_on_submit():
         try:
-            institution = services.create_institution(
+            institution = members.create_institution(
                 name=form.name.data,
                 unit=form.unit.data,
                 address=form.address.data,
@@ -89,7 +91,7 @@ def admin_institutions():
             return redirect(url_for(".admin_institution", institution_id=institution.id))
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "institutions/admin_list.html", form=form, institutions=services.list_institutions()
+        "institutions/admin_list.html", form=form, institutions=members.list_institutions()
     ), status
 
 
@@ -97,13 +99,13 @@ def admin_institutions():
 @role_required(Role.ADMIN)
 def admin_institution(institution_id: int):
     try:
-        institution = services.get_institution(institution_id)
+        institution = members.get_institution(institution_id)
     except NotFound:
         abort(404)
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            member = services.add_member(
+            member = members.add_member(
                 institution_id,
                 form.email.data,
                 can_approve=form.can_approve.data,
@@ -127,7 +129,7 @@ def admin_remove_member(institution_id: int, member_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        services.remove_member(institution_id, member_id)
+        members.remove_member(institution_id, member_id)
     except NotFound:
         abort(404)
     db.session.commit()
@@ -141,14 +143,14 @@ def admin_remove_member(institution_id: int, member_id: int):
 @bp.route("/")
 @role_required(Role.OFFICER)
 def dashboard():
-    member = services.membership_of(_user())
+    member = members.membership_of(_user())
     if member is None:
         return render_template("institutions/no_institution.html"), 403
     return render_template(
         "institutions/dashboard.html",
         member=member,
-        quotes=services.list_quotes(member.institution_id),
-        templates=services.list_templates(member.institution_id),
+        quotes=quotes.list_quotes(member.institution_id),
+        templates=boxes.list_templates(member.institution_id),
     )
 
 
@@ -159,14 +161,14 @@ def _builder_choices(form: BuilderForm) -> None:
             ("★ " + _("Oleh-oleh resmi") + ": " if official else "")
             + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_amount)}",
         )
-        for p, official in services.box_products()
+        for p, official in boxes.box_products()
     ]
     for entry in form.lines:
         entry.product_id.choices = choices
 
 
-def _order_from(form: BuilderForm) -> services.BoxOrder:
-    return services.BoxOrder(
+def _order_from(form: BuilderForm) -> boxes.BoxOrder:
+    return boxes.BoxOrder(
         event_name=form.event_name.data or "",
         budget_code=form.budget_code.data or "",
         rup_code=form.rup_code.data or "",
@@ -177,14 +179,14 @@ def _order_from(form: BuilderForm) -> services.BoxOrder:
         delivery_place=form.delivery_place.data or "",
         # A product chosen without a quantity means one per box.
         lines=[
-            services.BoxLine(entry.product_id.data, entry.quantity_per_box.data or 1)
+            boxes.BoxLine(entry.product_id.data, entry.quantity_per_box.data or 1)
             for entry in form.lines
             if entry.product_id.data
         ],
     )
 
 
-def _prefill(form: BuilderForm, order: services.BoxOrder | None, lines=()) -> None:
+def _prefill(form: BuilderForm, order: boxes.BoxOrder | None, lines=()) -> None:
     if order is not None:
         for name in (
             "event_name",
@@ -209,7 +211,7 @@ def _prefill(form: BuilderForm, order: services.BoxOrder | None, lines=()) -> No
 @bp.route("/penawaran/<int:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
 def builder(quote_id: int | None = None):
-    if services.membership_of(_user()) is None:
+    if members.membership_of(_user()) is None:
         return render_template("institutions/no_institution.html"), 403
     quote = _quote_or_404(quote_id) if quote_id else None
     if quote is not None and not quote.is_editable:
@@ -217,10 +219,10 @@ def builder(quote_id: int | None = None):
     form = BuilderForm()
     if not form.is_submitted():
         if quote is not None:
-            _prefill(form, services.order_from_quote(quote))
+            _prefill(form, quotes.order_from_quote(quote))
         elif template_id := request.args.get("templat", type=int):
             try:
-                template = services.get_template_for_officer_or_404(template_id, _user())
+                template = boxes.get_template_for_officer_or_404(template_id, _user())
             except NotFound:
                 abort(404)
             form.card_text.data = template.card_text
@@ -229,9 +231,9 @@ def builder(quote_id: int | None = None):
     if form.validate_on_submit():
         try:
             if quote is None:
-                quote = services.create_quote(_user(), _order_from(form))
+                quote = quotes.create_quote(_user(), _order_from(form))
             else:
-                quote = services.update_quote(quote.id, _user(), _order_from(form))
+                quote = quotes.update_quote(quote.id, _user(), _order_from(form))
         except MarketplaceError as error:
             _show_error(form, error, "event_name")
             _builder_choices(form)
@@ -250,11 +252,11 @@ def builder(quote_id: int | None = None):
 @role_required(Role.OFFICER)
 def quote_detail(quote_id: int):
     quote = _quote_or_404(quote_id)
-    member = services.membership_of(_user())
+    member = members.membership_of(_user())
     return render_template(
         "institutions/quote.html",
         quote=quote,
-        checks=services.check_quote_capacity(quote) if quote.is_editable else [],
+        checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
         member=member,
         statuses=QuoteStatus,
         action_form=EmptyForm(),
@@ -276,8 +278,8 @@ def _quote_action(quote_id: int, action, success: str, *args):
         return render_template(
             "institutions/quote.html",
             quote=quote,
-            checks=services.check_quote_capacity(quote) if quote.is_editable else [],
-            member=services.membership_of(_user()),
+            checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
+            member=members.membership_of(_user()),
             statuses=QuoteStatus,
             action_form=EmptyForm(),
             return_form=ReturnForm(),
@@ -292,13 +294,13 @@ def _quote_action(quote_id: int, action, success: str, *args):
 @bp.route("/penawaran/<int:quote_id>/ajukan", methods=["POST"])
 @role_required(Role.OFFICER)
 def submit(quote_id: int):
-    return _quote_action(quote_id, services.submit_quote, _("Penawaran diajukan untuk disetujui."))
+    return _quote_action(quote_id, quotes.submit_quote, _("Penawaran diajukan untuk disetujui."))
 
 
 @bp.route("/penawaran/<int:quote_id>/setujui", methods=["POST"])
 @role_required(Role.OFFICER)
 def approve(quote_id: int):
-    return _quote_action(quote_id, services.approve_quote, _("Penawaran disetujui."))
+    return _quote_action(quote_id, quotes.approve_quote, _("Penawaran disetujui."))
 
 
 @bp.route("/penawaran/<int:quote_id>/kembalikan", methods=["POST"])
@@ -306,22 +308,20 @@ def approve(quote_id: int):
 def send_back(quote_id: int):
     reason = request.form.get("reason", "")[:1000]
     return _quote_action(
-        quote_id, services.return_quote, _("Penawaran dikembalikan ke staf."), reason
+        quote_id, quotes.return_quote, _("Penawaran dikembalikan ke staf."), reason
     )
 
 
 @bp.route("/penawaran/<int:quote_id>/batalkan", methods=["POST"])
 @role_required(Role.OFFICER)
 def cancel(quote_id: int):
-    return _quote_action(quote_id, services.cancel_quote, _("Penawaran dibatalkan."))
+    return _quote_action(quote_id, quotes.cancel_quote, _("Penawaran dibatalkan."))
 
 
 @bp.route("/penawaran/<int:quote_id>/perbarui", methods=["POST"])
 @role_required(Role.OFFICER)
 def renew(quote_id: int):
-    return _quote_action(
-        quote_id, services.renew_quote, _("Draf baru dibuat dengan harga terbaru.")
-    )
+    return _quote_action(quote_id, quotes.renew_quote, _("Draf baru dibuat dengan harga terbaru."))
 
 
 @bp.route("/penawaran/<int:quote_id>/templat", methods=["POST"])
@@ -332,7 +332,7 @@ def save_template(quote_id: int):
 
 
 def _save_template(quote_id: int, user, name: str):
-    services.save_template(quote_id, user, name)
+    quotes.save_template(quote_id, user, name)
     return None
 
 
@@ -340,7 +340,7 @@ def _save_template(quote_id: int, user, name: str):
 @role_required(Role.OFFICER)
 def document(document_id: int):
     try:
-        doc = services.get_document_for_officer_or_404(document_id, _user())
+        doc = quotes.get_document_for_officer_or_404(document_id, _user())
     except NotFound:
         abort(404)
     response = Response(doc.content, mimetype="application/pdf")
@@ -439,7 +439,7 @@ def _gov_order_or_404(order_id: int):
 
 
 def _order_page(order, status: int = 200, **forms):
-    quote = services.get_quote_for_officer_or_404(order.quote_id, _user())
+    quote = quotes.get_quote_for_officer_or_404(order.quote_id, _user())
     govs = gov_orders.gov_parts_of(order)
     replacements = {
         part.id: gov_orders.replacement_options(order, part)
@@ -553,7 +553,7 @@ def correct(order_id: int, document_id: int):
 @role_required(Role.OFFICER)
 def spj(order_id: int):
     order = _gov_order_or_404(order_id)
-    quote = services.get_quote_for_officer_or_404(order.quote_id, _user())
+    quote = quotes.get_quote_for_officer_or_404(order.quote_id, _user())
     response = Response(billing.spj_zip(order, quote), mimetype="application/zip")
     name = f"SPJ-{(quote.number or str(quote.id)).replace('/', '-')}.zip"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -575,7 +575,6 @@ HOUSEHOLD_MESSAGES = {
 @bp.route("/penjual/bagian/<int:part_id>", methods=["POST"])
 @role_required(Role.SELLER)
 def household_part(part_id: int):
-    from marketplace.orders.services import seller_for_user
 
     try:
         seller = seller_for_user(_user().id)
@@ -669,7 +668,6 @@ def order_of_quote(quote_id: int):
 @role_required(Role.OFFICER)
 def pay_by_card(order_id: int):
     """Pay what the invoice still owes with the office's government card (KKP)."""
-    from marketplace.payments.gateway import TestGateway, get_gateway
 
     order = _gov_order_or_404(order_id)
     if not EmptyForm().validate_on_submit():

@@ -5,13 +5,21 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from marketplace.money.availability import release_due_parts
+from marketplace.money.payment_units import issue_refunds
+from marketplace.money.payments import pending_refund_ids
+from marketplace.money.reconcile import reconcile
+from marketplace.money.runs import run_payouts
+from marketplace.orders.cli import orders_cli
+from marketplace.payments.connect import get_connect
+from marketplace.payments.gateway import get_gateway
+
 payouts_cli = AppGroup("payouts", help="Payouts to households: run, release, reconcile.")
 
 
 @payouts_cli.command("run")
 def run_command() -> None:
     """Pay every available balance above the minimum (once per household per day)."""
-    from marketplace.money.runs import run_payouts
 
     result = run_payouts()
     click.echo(f"{len(result.created)} payout(s) created, {len(result.transferred)} transferred")
@@ -26,7 +34,6 @@ def run_command() -> None:
 @payouts_cli.command("release")
 def release_command() -> None:
     """Make shipped parts' money available after the set days without a complaint."""
-    from marketplace.money.availability import release_due_parts
 
     click.echo(f"{release_due_parts()} part(s) released")
 
@@ -34,8 +41,6 @@ def release_command() -> None:
 @payouts_cli.command("reconcile")
 def reconcile_command() -> None:
     """Compare the ledger with the bank batches and Stripe; exit 1 on any difference."""
-    from marketplace.money.reconcile import reconcile
-    from marketplace.payments.connect import get_connect
 
     differences = reconcile(get_connect())
     for difference in differences:
@@ -46,3 +51,11 @@ def reconcile_command() -> None:
     click.echo(f"{len(differences)} difference(s)")
     if differences:
         raise SystemExit(1)
+
+
+# Refunds are money's; the command stays where operators know it, under ``flask orders``.
+@orders_cli.command("refunds")
+def refunds_command() -> None:
+    """Send the refunds recorded but not yet taken by the payment gateway."""
+    refunded = issue_refunds(pending_refund_ids(), get_gateway())
+    click.echo(f"{refunded} refund(s) made")

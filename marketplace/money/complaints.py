@@ -22,7 +22,9 @@ from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.mail import send_mail
+from marketplace.money import refunds
 from marketplace.money.models import PartComplaint, Payout
+from marketplace.money.payments import part_left
 from marketplace.money.services import record_delivery_entries
 from marketplace.orders.messages import order_url
 from marketplace.orders.models import OrderEvent, OrderPart, PartStatus
@@ -58,8 +60,6 @@ def settle_complaint(
     complaint_id: int, action: str, *, actor_id: int, reason: str, refund_key: str
 ):
     """Release or refund; returns the refund outcome (None for a release). Flushes only."""
-    from marketplace.money import refunds
-    from marketplace.money.payments import part_left
 
     complaint = db.session.get(PartComplaint, complaint_id)
     if complaint is None:

@@ -1,4 +1,4 @@
-"""The payment page, the "Mode uji" buttons, the return from Stripe and the webhook.
+"""The buyer's order and payment pages, "Mode uji" buttons, the return from Stripe, webhook.
 
 With Stripe the payment page sends the buyer on to a Stripe Checkout Session. Every
 way a payment is confirmed ends in :func:`~marketplace.money.payment_units.apply_intent`:
@@ -22,13 +22,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.extensions import csrf
@@ -99,20 +99,20 @@ def _order_or_404(token: str):
 def pay(token: str):
     order = _order_or_404(token)
     if order.status != OrderStatus.AWAITING_PAYMENT.value:
-        return redirect(url_for("orders.order_page", token=order.access_token))
+        return redirect(url_for("payments.order_page", token=order.access_token))
     gateway = get_gateway()
     try:
         url = checkout_url(order.id, gateway)
     except MarketplaceError as error:
         db.session.rollback()
         flash_error(error)
-        return redirect(url_for("orders.order_page", token=token))
+        return redirect(url_for("payments.order_page", token=token))
     if url:
         # On to Stripe Checkout (the site's form-action allows it, see marketplace/web.py).
         return redirect(url, 303)
     if gateway.hosted:
         # Paid meanwhile, or settling: the order page says which.
-        return redirect(url_for("orders.order_page", token=token), 303)
+        return redirect(url_for("payments.order_page", token=token), 303)
     return render_template(
         "payments/pay.html", order=orders.get_order_by_token(token[:64]), test_mode=True
     )
@@ -138,7 +138,7 @@ def pay_test(token: str):
     handle_webhook(*gateway.signed_event(event_type, intent))
     if succeed:
         flash(_("Pembayaran uji berhasil."), "success")
-        return redirect(url_for("orders.order_page", token=token), 303)
+        return redirect(url_for("payments.order_page", token=token), 303)
     flash(_("Pembayaran uji ditolak. Silakan coba lagi."), "error")
     return redirect(url_for("payments.pay", token=token), 303)
 
@@ -158,7 +158,7 @@ def pay_return(token: str):
         apply_intent(get_gateway().retrieve_intent(intent_id))
     except GatewayError:
         flash(_("Status pembayaran belum bisa diperiksa. Coba lagi sebentar lagi."), "error")
-    return redirect(url_for("orders.order_page", token=token), 303)
+    return redirect(url_for("payments.order_page", token=token), 303)
 
 
 # --- admins: money back ---------------------------------------------------------------------
@@ -255,8 +255,64 @@ def admin_order(order_id: int):
 
 
 def _names(user_ids: set[int]) -> dict[int, str]:
-    from marketplace.accounts.models import User
 
     if not user_ids:
         return {}
     return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+
+
+# --- the buyer's order: what was paid, what came back, a household's part cancelled --
+
+
+@bp.route("/pesanan/<token>")
+def order_page(token: str):
+    try:
+        with unit_of_work():
+            order = orders.get_order_by_token(token[:64])
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    money = services.order_money(order)
+    return render_template(
+        "orders/order.html",
+        order=order,
+        refunds=money.refunds,
+        refunded=money.refunded,
+        cancel_amounts=money.cancel_amounts,
+        shown_status=money.shown_status,
+    )
+
+
+@bp.route("/pesanan/<token>/batal/<int:part_id>", methods=["POST"])
+def cancel_part(token: str, part_id: int):
+    """The buyer cancels one household's part; its share is refunded after the commit."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        with unit_of_work():
+            order = orders.get_order_by_token(token[:64])
+            # Under the payment's lock, as an admin's refund of the same part.
+            outcome = refunds.cancel_part_by_buyer(
+                order.id,
+                part_id,
+                actor_id=current_user.id if current_user.is_authenticated else None,
+            )
+            db.session.commit()
+    except NotFound:
+        abort(404)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for("payments.order_page", token=token), 303)
+    issue_refunds(outcome.refund_ids, get_gateway())
+    flash(_("Bagian pesanan dibatalkan. Dananya dikembalikan ke pembayaran Anda."), "success")
+    return redirect(url_for("payments.order_page", token=token), 303)
+
+
+@bp.route("/akun/pesanan")
+@login_required
+def my_orders():
+    buyer_orders = orders.list_buyer_orders(current_user.id)
+    return render_template(
+        "orders/my_orders.html", orders=buyer_orders, shown=services.shown_statuses(buyer_orders)
+    )

@@ -8,6 +8,7 @@ and the caller refunds them after its commit, with :func:`refund_payment`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context, url_for
@@ -43,6 +44,17 @@ HANDLED_EVENTS = PAYMENT_EVENTS + REFUND_EVENTS
 
 class PaymentError(MarketplaceError):
     pass
+
+
+#: Who applies a succeeded payment of an order that checkout did not open: each answers
+#: None (not mine), True (applied) or False (not wanted: refund it).
+_OTHER_SETTLEMENTS: list[Callable[[Order, Payment], bool | None]] = []
+
+
+def settles_payments(handler: Callable[[Order, Payment], bool | None]):
+    """Register a package's own way of applying a payment of its orders (a decorator)."""
+    _OTHER_SETTLEMENTS.append(handler)
+    return handler
 
 
 def _attempt_key(order_id: int, attempt: int) -> str:
@@ -94,7 +106,7 @@ def next_attempt(order_id: int) -> NewAttempt:
         lines=order_lines(order),
         success_url=_order_url(order, "payments.pay_return", "/bayar/selesai")
         + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=_order_url(order, "orders.order_page", ""),
+        cancel_url=_order_url(order, "payments.order_page", ""),
     )
 
 
@@ -191,11 +203,13 @@ def record_intent(intent: Intent) -> list[int]:
         return []
     order = db.session.get(Order, payment.order_id)
     assert order is not None
-    if order.quote_id is not None:
-        # A protocol office's card (KKP) pays its invoice; more than it owes goes back.
-        from marketplace.institutions.billing import record_card_payment
-
-        if record_card_payment(order, payment):
+    for settles in _OTHER_SETTLEMENTS:
+        # An order paid otherwise than by checkout (a protocol office's card pays its
+        # invoice): its own package applies the payment; what it cannot take goes back.
+        taken = settles(order, payment)
+        if taken is None:
+            continue
+        if taken:
             return []
         return [
             queue_refund(
@@ -477,3 +491,33 @@ def payments_of(order_id: int) -> list[Payment]:
     return list(
         db.session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.id))
     )
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """What the buyer's order page shows of money: refunds, and what a cancel gives back."""
+
+    refunds: list[Refund]
+    #: given back of the parts (pending refunds too), whole rupiah
+    refunded: int
+    #: per part the buyer may still cancel: what its cancel button would give back
+    cancel_amounts: dict[int, int]
+    shown_status: str
+
+
+def order_money(order: Order) -> OrderMoney:
+    refunds = refunds_of(order.id)
+    refunded = sum(refund.amount for refund in refunds if refund.part_id is not None)
+    cancellable = [part for part in order.parts if orders.buyer_may_cancel(order, part)]
+    return OrderMoney(
+        refunds=refunds,
+        refunded=refunded,
+        cancel_amounts={key: max(left, 0) for key, left in parts_left(cancellable).items()},
+        shown_status=orders.shown_status(order, refunded),
+    )
+
+
+def shown_statuses(order_list: list[Order]) -> dict[int, str]:
+    """The status the buyer reads of each order, refunds counted, in one query."""
+    refunded = refunded_amounts([order.id for order in order_list])
+    return {order.id: orders.shown_status(order, refunded.get(order.id, 0)) for order in order_list}

@@ -31,17 +31,21 @@ from marketplace.db import db, now_utc, unit_of_work
 from marketplace.errors import MarketplaceError
 from marketplace.money.accounts import account_of, is_payable
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS
+from marketplace.money.complaints import tell_admins_payout_failed
 from marketplace.money.models import (
     Account,
     DisbursementBatch,
     LedgerEntry,
+    Payment,
+    PaymentStatus,
     Payout,
     PayoutMethod,
     PayoutRun,
     PayoutStatus,
 )
 from marketplace.money.services import write_seller_event
-from marketplace.payments.connect import Transfer, record_test_transfers_with
+from marketplace.orders.models import OrderPart
+from marketplace.payments.connect import Transfer, get_connect, record_test_transfers_with
 from marketplace.payments.gateway import GatewayError
 
 log = logging.getLogger(__name__)
@@ -188,7 +192,6 @@ def fail_payout(payout_id: int, reason: str) -> bool:
         [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (Account.SELLER_AVAILABLE, payout.amount)],
     )
     db.session.refresh(payout)
-    from marketplace.money.complaints import tell_admins_payout_failed
 
     tell_admins_payout_failed(payout, reason)
     return True
@@ -227,7 +230,6 @@ def _sellers_with_money() -> list[tuple[int, str]]:
 
 def run_payouts(*, actor_id: int | None = None, connect=None, today: dt.date | None = None):
     """Create this run day's payouts, then send the Stripe ones. Safe to run twice."""
-    from marketplace.payments.connect import get_connect
 
     period = today or today_local()
     with unit_of_work():
@@ -270,7 +272,6 @@ def run_payouts(*, actor_id: int | None = None, connect=None, today: dt.date | N
 def _transfer_group(payout: Payout) -> tuple[str, str | None]:
     """``order-N`` and the order's Stripe payment when the payout's money comes from one
     order (its charge becomes the transfer's source); the payout's own group otherwise."""
-    from marketplace.orders.models import OrderPart
 
     previous = (
         db.session.scalar(
@@ -297,7 +298,6 @@ def _transfer_group(payout: Payout) -> tuple[str, str | None]:
     if len(order_ids) != 1:
         return f"payout-{payout.number}", None
     order_id = order_ids.pop()
-    from marketplace.money.models import Payment, PaymentStatus
 
     reference = db.session.scalar(
         select(Payment.intent_id).where(

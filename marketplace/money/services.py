@@ -9,21 +9,19 @@ replayed webhook or a repeated call adds no money.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from marketplace.catalog.models import Product
+from marketplace.catalog.pricing import FULL_BP
 from marketplace.db import db
 from marketplace.money.models import Account, LedgerEntry
 from marketplace.orders.models import Order, OrderPart, PartStatus
+from marketplace.orders.signals import part_delivered
 
 #: the platform's rate when no setting says otherwise: 500 basis points = 5%
-DEFAULT_COMMISSION_RATE_BP = 500
-FULL_BP = 10_000
 
 Leg = tuple[Account, int]
 
@@ -60,22 +58,6 @@ def commission_split(items_amount: int, rate_bp: int) -> tuple[int, int]:
     """(commission, household share) of a part's goods; the two add up to the goods."""
     commission, share = split_largest_remainder(items_amount, [rate_bp, FULL_BP - rate_bp])
     return commission, share
-
-
-def commission_rate_bp(products: Iterable[Product]) -> int:
-    """The rate to freeze on a part at the time of sale.
-
-    ``COMMISSION_CATEGORY_BP`` overrides the platform's ``COMMISSION_RATE_BP`` for a
-    category; a part whose products all share one overridden rate gets it, any
-    other part gets the platform rate.
-    """
-    default = int(current_app.config.get("COMMISSION_RATE_BP", DEFAULT_COMMISSION_RATE_BP))
-    overrides: dict[str, int] = current_app.config.get("COMMISSION_CATEGORY_BP") or {}
-    rates = {overrides.get(product.category.slug, default) for product in products}
-    rate = rates.pop() if len(rates) == 1 else default
-    if not 0 <= rate <= FULL_BP:
-        raise ValueError("a commission rate is between 0 and 10000 basis points")
-    return rate
 
 
 # --- writing events -----------------------------------------------------------------------
@@ -174,6 +156,11 @@ def record_delivery_entries(part: OrderPart) -> bool:
         (Account.SELLER_AVAILABLE, pending + shipping),
     ]
     return write_event(f"part-{part.id}-delivered", part, legs)
+
+
+@part_delivered.connect
+def _make_delivered_share_available(part: OrderPart) -> None:
+    record_delivery_entries(part)
 
 
 def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> bool:

@@ -14,6 +14,7 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import OrderPart
+from marketplace.pdf import render_pdf
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 #: Monday
@@ -71,8 +72,6 @@ def _order_numbers(entries: list[LedgerEntry]) -> dict[int, str]:
 
 def statement_pdf(seller, month: str, label) -> bytes:
     """The month's statement as a PDF (WeasyPrint, like the institutions' documents)."""
-    from marketplace.institutions.documents import render_pdf
-
     entries = statement_rows(seller.id, month)
     numbers = _order_numbers(entries)
     totals: dict[str, int] = {}

@@ -37,10 +37,11 @@ from marketplace.money.forms import (
     WalletForm,
 )
 from marketplace.money.models import DisbursementBatch
+from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import reconcile
-from marketplace.orders.services import seller_for_user
+from marketplace.orders.services import get_order_by_token, seller_for_user
 from marketplace.payments.connect import get_connect
-from marketplace.payments.gateway import GatewayError
+from marketplace.payments.gateway import GatewayError, get_gateway
 from marketplace.payments.models import WebhookEvent
 from marketplace.rupiah import format_rupiah
 from marketplace.web import flash_error
@@ -283,7 +284,6 @@ def statement_pdf(month: str):
 
 @bp.route("/pesanan/<token>/masalah/<int:part_id>", methods=["GET", "POST"])
 def report_problem(token: str, part_id: int):
-    from marketplace.orders.services import get_order_by_token
 
     try:
         order = get_order_by_token(token[:64])
@@ -313,7 +313,7 @@ def report_problem(token: str, part_id: int):
             status = 400
         else:
             flash(_("Laporan Anda kami terima. Admin akan menghubungi Anda."), "success")
-            return redirect(url_for("orders.order_page", token=token), 303)
+            return redirect(url_for("payments.order_page", token=token), 303)
     elif form.is_submitted():
         status = 400
     return render_template("payouts/complaint.html", order=order, part=part, form=form), status
@@ -378,8 +378,6 @@ def _complaints_page(errors: dict[int, dict[str, str]], status: int, typed: dict
 @role_required(Role.ADMIN)
 def admin_settle_complaint(complaint_id: int):
     """Release the held money to the household, or refund the part to the buyer."""
-    from marketplace.money.payment_units import issue_refunds
-    from marketplace.payments.gateway import get_gateway
 
     if not EmptyForm().validate_on_submit():
         abort(400)

@@ -1,4 +1,4 @@
-"""``flask orders``: expire unpaid orders, send refunds that did not go through."""
+"""``flask orders``: expire unpaid orders (``flask orders refunds`` is money's: money/cli.py)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,3 @@ def expire_command() -> None:
     """Expire orders unpaid after 30 minutes and give their stock back."""
     count = release_expired_orders()
     click.echo(f"{count} order(s) expired")
-
-
-@orders_cli.command("refunds")
-def refunds_command() -> None:
-    """Send the refunds recorded but not yet taken by the payment gateway."""
-    from marketplace.money.payment_units import issue_refunds
-    from marketplace.money.payments import pending_refund_ids
-    from marketplace.payments.gateway import get_gateway
-
-    refunded = issue_refunds(pending_refund_ids(), get_gateway())
-    click.echo(f"{refunded} refund(s) made")

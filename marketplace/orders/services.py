@@ -15,8 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from marketplace.accounts.models import User
 from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
+from marketplace.accounts.signals import signed_in
 from marketplace.catalog.models import Product, Seller
+from marketplace.catalog.pricing import commission_rate_bp
 from marketplace.catalog.services import _public, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
@@ -28,7 +31,6 @@ from marketplace.inventory.stock import (
     take_stock,
 )
 from marketplace.jobs import enqueue
-from marketplace.money import services as payouts
 from marketplace.observability import count
 from marketplace.orders import shipping
 from marketplace.orders.messages import notify_move
@@ -44,6 +46,7 @@ from marketplace.orders.models import (
     OrderStatus,
     PartStatus,
 )
+from marketplace.orders.signals import part_delivered
 from marketplace.rupiah import format_rupiah
 
 MAX_QUANTITY = 99
@@ -288,6 +291,13 @@ def merge_session_cart(user_id: int, session_cart: SessionCart) -> None:
     session_cart.clear()
 
 
+@signed_in.connect
+def _carry_cart_into_account(user: User, carried: dict) -> None:
+    """The cart a visitor filled before signing in joins the account's."""
+    if carried.get("cart"):
+        merge_session_cart(user.id, dict(carried["cart"]))
+
+
 def load_cart(
     *,
     user_id: int | None,
@@ -491,7 +501,7 @@ def place_order(
             shipping_amount=group.shipping_amount,
             weight_grams=group.weight_grams,
             delivery=Delivery.PICKUP.value if group.pickup else Delivery.SHIP.value,
-            commission_rate_bp=payouts.commission_rate_bp(line.product for line in group.lines),
+            commission_rate_bp=commission_rate_bp(line.product for line in group.lines),
         )
         for line in group.lines:
             product = line.product
@@ -993,5 +1003,5 @@ def move_part_for_seller(
     if not _move_part(part, to, actor_kind="seller", actor_id=actor_id, values=values):
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
     if to is PartStatus.DELIVERED:
-        payouts.record_delivery_entries(part)
+        part_delivered.send(part)
     return part

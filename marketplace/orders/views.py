@@ -1,4 +1,4 @@
-"""Cart, checkout, the buyer's order page and the household's order inbox."""
+"""Cart, checkout and the household's order inbox."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.access import role_required
@@ -187,76 +187,10 @@ def checkout():
     cart = services.load_cart(**_owner(), **destination)
     if cart.is_empty and request.method == "GET":
         if last := session.get(LAST_ORDER_KEY):
-            return redirect(url_for("orders.order_page", token=last))
+            return redirect(url_for("payments.order_page", token=last))
         return redirect(url_for("orders.cart"))
     status = 400 if form.is_submitted() and not recalculate else 200
     return render_template("orders/checkout.html", form=form, cart=cart), status
-
-
-@bp.route("/pesanan/<token>")
-def order_page(token: str):
-    try:
-        with unit_of_work():
-            order = services.get_order_by_token(token[:64])
-            db.session.commit()
-    except NotFound:
-        abort(404)
-    from marketplace.money.payments import parts_left, refunds_of
-
-    refunds = refunds_of(order.id)
-    refunded = sum(refund.amount for refund in refunds if refund.part_id is not None)
-    # What the cancel button of each part the buyer may still cancel would give back.
-    cancellable = [part for part in order.parts if services.buyer_may_cancel(order, part)]
-    cancel_amounts = {key: max(left, 0) for key, left in parts_left(cancellable).items()}
-    return render_template(
-        "orders/order.html",
-        order=order,
-        refunds=refunds,
-        refunded=refunded,
-        cancel_amounts=cancel_amounts,
-        shown_status=services.shown_status(order, refunded),
-    )
-
-
-@bp.route("/pesanan/<token>/batal/<int:part_id>", methods=["POST"])
-def cancel_part(token: str, part_id: int):
-    """The buyer cancels one household's part; its share is refunded after the commit."""
-    from marketplace.money.payment_units import issue_refunds
-    from marketplace.money.refunds import cancel_part_by_buyer
-    from marketplace.payments.gateway import get_gateway
-
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        with unit_of_work():
-            order = services.get_order_by_token(token[:64])
-            # Under the payment's lock, as an admin's refund of the same part.
-            outcome = cancel_part_by_buyer(
-                order.id,
-                part_id,
-                actor_id=current_user.id if current_user.is_authenticated else None,
-            )
-            db.session.commit()
-    except NotFound:
-        abort(404)
-    except MarketplaceError as error:
-        db.session.rollback()
-        flash_error(error)
-        return redirect(url_for("orders.order_page", token=token), 303)
-    issue_refunds(outcome.refund_ids, get_gateway())
-    flash(_("Bagian pesanan dibatalkan. Dananya dikembalikan ke pembayaran Anda."), "success")
-    return redirect(url_for("orders.order_page", token=token), 303)
-
-
-@bp.route("/akun/pesanan")
-@login_required
-def my_orders():
-    from marketplace.money.payments import refunded_amounts
-
-    orders = services.list_buyer_orders(current_user.id)
-    refunded = refunded_amounts([order.id for order in orders])
-    shown = {order.id: services.shown_status(order, refunded.get(order.id, 0)) for order in orders}
-    return render_template("orders/my_orders.html", orders=orders, shown=shown)
 
 
 # --- the household's inbox ----------------------------------------------------------------

@@ -12,10 +12,10 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import stripe
-from flask import Flask, current_app
+from flask import current_app
 
 
 class GatewayError(Exception):
@@ -236,22 +236,6 @@ class TestGateway:
         )
         header = stripe.WebhookSignature.generate_signature_header(body, self.webhook_secret)
         return body.encode(), header
-
-
-def init_payments(app: Flask) -> None:
-    """Choose the gateway from the settings, once per app."""
-    gateway: Any
-    if app.config.get("STRIPE_SECRET_KEY"):
-        from marketplace.payments.stripe_gateway import StripeGateway
-
-        gateway = StripeGateway(
-            secret_key=app.config["STRIPE_SECRET_KEY"],
-            webhook_secret=app.config.get("STRIPE_WEBHOOK_SECRET", ""),
-            api_base=app.config.get("STRIPE_API_BASE") or None,
-        )
-    else:
-        gateway = TestGateway(webhook_secret=app.config.get("TEST_WEBHOOK_SECRET") or "whsec_uji")
-    app.extensions["payment_gateway"] = gateway
 
 
 def get_gateway() -> PaymentGateway:

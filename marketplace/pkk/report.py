@@ -28,6 +28,7 @@ from marketplace.catalog.models import (
     Region,
     Seller,
 )
+from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderLine, OrderPart, OrderStatus, PartStatus
 from marketplace.pkk.models import (
@@ -558,8 +559,6 @@ def sales(period: Period) -> list[Sale]:
 def impact_report(period: Period, today: dt.date | None = None) -> ImpactReport:
     """The whole report, in a fixed number of statements; ``today`` (local) ends what is known."""
     if today is None:
-        from marketplace.catalog.services import today_local
-
         today = today_local()
     regions = report_regions(period)
     by_region = {r.region_id: r for r in regions}

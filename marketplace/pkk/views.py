@@ -30,7 +30,7 @@ from marketplace.catalog.models import Product, Region
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions.documents import render_pdf
+from marketplace.pdf import render_pdf
 from marketplace.pkk import charts, report, services
 from marketplace.pkk.forms import (
     CapitalAssistanceForm,
@@ -43,8 +43,11 @@ from marketplace.pkk.forms import (
 from marketplace.sellers import services as sellers
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
 from marketplace.sellers.models import SellerApplication
+from marketplace.sellers.views import get_seller_for_seller_or_404
 
 bp = Blueprint("pkk", __name__, url_prefix="/pkk")
+#: the household's own view of the PKK's help, among its other pages under /penjual
+household_bp = Blueprint("pkk_household", __name__)
 
 
 def get_product_for_reviewer_or_404(product_id: int) -> Product:
@@ -490,3 +493,15 @@ def impact_csv():
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(context, "csv")}"'
     return response
+
+
+@household_bp.route("/penjual/bantuan")
+@role_required(Role.SELLER)
+def assistance_received():
+    """The help this household has had from the PKK and the provincial office."""
+    seller = get_seller_for_seller_or_404()
+    return render_template(
+        "sellers/assistance.html",
+        seller=seller,
+        records=services.assistance_records(seller_id=seller.id),
+    )

@@ -68,7 +68,7 @@ def write(token: str, line_id: int):
             status = error.status_code
         else:
             flash(_("Terima kasih, ulasan Anda sudah tampil."), "success")
-            return redirect(url_for("orders.order_page", token=token), 303)
+            return redirect(url_for("payments.order_page", token=token), 303)
         order = _order_or_404(token)
         item = services.line_of_order(order, line_id)
     return render_template(

@@ -27,8 +27,6 @@ from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.pagecache import cached_page
-from marketplace.pkk import services as pkk
 from marketplace.sellers import services
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
@@ -39,20 +37,6 @@ bp = Blueprint("sellers", __name__)
 @bp.context_processor
 def photo_limits() -> dict:
     return {"max_photos": services.MAX_PHOTOS}
-
-
-@bp.route("/toko/<slug>")
-@cached_page
-def shop(slug: str):
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 10_000:
-        abort(404)
-    try:
-        seller = catalog.get_shop(slug)
-        products = catalog.shop_products(seller, int(page), current_app.config["PRODUCTS_PER_PAGE"])
-    except NotFound:
-        abort(404)
-    return render_template("sellers/shop.html", seller=seller, page=products)
 
 
 def get_seller_for_seller_or_404() -> Seller:
@@ -128,18 +112,6 @@ def dashboard():
         products=products,
         status_labels=STATUS_LABELS,
         licence_states={product.id: licence_state(product, today) for product in products},
-    )
-
-
-@bp.route("/penjual/bantuan")
-@role_required(Role.SELLER)
-def assistance():
-    """The help this household has had from the PKK and the provincial office."""
-    seller = get_seller_for_seller_or_404()
-    return render_template(
-        "sellers/assistance.html",
-        seller=seller,
-        records=pkk.assistance_records(seller_id=seller.id),
     )
 
 

@@ -127,7 +127,7 @@ def test_animated_images_are_refused(storage, fmt):
 
 def test_cut_off_photos_stay_refused_after_a_pdf_is_made(app, storage):
     # WeasyPrint switches Pillow's LOAD_TRUNCATED_IMAGES on when it is imported.
-    from marketplace.institutions.documents import render_pdf
+    from marketplace.pdf import render_pdf
 
     with app.test_request_context():
         render_pdf("errors/error.html", code=404, message="-")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from marketplace.accounts.models import User
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
-from marketplace.institutions import services
+from marketplace.institutions import members, quotes
 from marketplace.institutions.models import DocumentCounter
 from marketplace.inventory.models import CapacityHold
 from tests import factories
@@ -97,10 +97,10 @@ def test_two_offices_submitting_at_once_never_overbook(app, real_sessions):
             try:
                 user = db.session.get(User, user_id)
                 barrier.wait()
-                services.submit_quote(quote_id, user)
+                quotes.submit_quote(quote_id, user)
                 db.session.commit()
                 outcomes.append("submitted")
-            except services.InstitutionError:
+            except members.InstitutionError:
                 db.session.rollback()
                 outcomes.append("refused")
             except OperationalError:

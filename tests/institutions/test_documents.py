@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions import services
+from marketplace.institutions import quotes
 from marketplace.institutions.documents import allocate_number
 from marketplace.institutions.models import DocumentCounter
 from tests import factories
@@ -67,7 +67,7 @@ def test_submitting_issues_the_quotation_pdf_in_indonesian():
     madu = factories.make_product(name="Madu Kelulut Malinau", stock=100, price=150000)
     amplang = factories.make_product(name="Amplang Tenggiri", stock=100, price=35000)
     quote = factories.make_quote(officer, [madu, amplang], boxes=20)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     (document,) = quote.documents
     assert document.number == quote.number == f"PNW/{today_local().year}/" + quote.number[-4:]
     assert document.sha256 == hashlib.sha256(document.content).hexdigest()
@@ -95,11 +95,11 @@ def test_a_resubmitted_quote_gets_a_revision_that_replaces_the_first(db_session)
     officer = factories.make_officer(institution)
     head = factories.make_officer(institution, can_approve=True)
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     first = quote.documents[0]
     content = first.content
-    services.return_quote(quote.id, head, "Ubah jumlah")
-    services.submit_quote(quote.id, officer)
+    quotes.return_quote(quote.id, head, "Ubah jumlah")
+    quotes.submit_quote(quote.id, officer)
     db.session.refresh(quote)
     assert [d.number for d in quote.documents] == [quote.number, f"{quote.number}/R1"]
     second = quote.documents[1]
@@ -113,9 +113,9 @@ def test_approval_issues_the_order_letter():
     head = factories.make_officer(institution, can_approve=True)
     head.name = "Drs. Kepala Biro"
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
-    services.approve_quote(quote.id, head)
-    services.approve_quote(quote.id, head)  # a second click issues nothing more
+    quotes.submit_quote(quote.id, officer)
+    quotes.approve_quote(quote.id, head)
+    quotes.approve_quote(quote.id, head)  # a second click issues nothing more
     kinds = [d.kind for d in quote.documents]
     assert kinds == ["quotation", "order_letter"]
     letter = quote.documents[1]
@@ -135,7 +135,7 @@ def test_approval_issues_the_order_letter():
 def test_an_issued_document_cannot_be_changed():
     officer = factories.make_officer()
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     document = quote.documents[0]
     document.content = b"%PDF-forged"
     with pytest.raises(ValueError, match="cannot change"):

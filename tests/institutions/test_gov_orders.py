@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import NotFound
-from marketplace.institutions import billing, services
+from marketplace.institutions import billing, quotes
 from marketplace.institutions import orders as gov
 from marketplace.institutions.models import Document, DocumentKind, InvoiceStatus, QuoteStatus
 from marketplace.inventory.models import CapacityHold
@@ -74,7 +74,7 @@ def test_approval_makes_one_invoiced_order_with_a_part_per_household():
     )
     assert live == 0
     # A second click: the same order, stock untouched, no second Surat Pesanan.
-    services.approve_quote(quote.id, head)
+    quotes.approve_quote(quote.id, head)
     assert (
         db.session.scalar(select(func.count()).select_from(Order).where(Order.quote_id == quote.id))
         == 1

@@ -13,9 +13,10 @@ from marketplace.catalog.models import ProductStatus
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions import services
+from marketplace.institutions import boxes, members, quotes
+from marketplace.institutions.members import InstitutionError
 from marketplace.institutions.models import InstitutionMember, QuoteStatus
-from marketplace.institutions.services import ALLOWED_MOVES, InstitutionError, QuoteExpired
+from marketplace.institutions.quotes import ALLOWED_MOVES, QuoteExpired
 from marketplace.inventory.models import CapacityHold
 from marketplace.inventory.stock import release_expired_holds
 from tests import factories
@@ -48,21 +49,21 @@ def office():
 def test_admin_adds_an_existing_user_who_becomes_an_officer():
     institution = factories.make_institution()
     user = factories.make_user(roles=[Role.BUYER])
-    member = services.add_member(institution.id, user.email.upper(), can_approve=True)
+    member = members.add_member(institution.id, user.email.upper(), can_approve=True)
     assert member.can_approve and Role.OFFICER in user.roles
-    assert services.membership_of(user).institution_id == institution.id
+    assert members.membership_of(user).institution_id == institution.id
 
 
 def test_unknown_email_and_second_institution_are_refused():
     first, second = factories.make_institution(), factories.make_institution()
     with pytest.raises(InstitutionError) as unknown:
-        services.add_member(first.id, "tidak-ada@contoh.id")
+        members.add_member(first.id, "tidak-ada@contoh.id")
     assert unknown.value.field == "email"
     officer = factories.make_officer(first)
     with pytest.raises(InstitutionError):
-        services.add_member(second.id, officer.email)
+        members.add_member(second.id, officer.email)
     # Adding again to the same institution only changes the approval right.
-    services.add_member(first.id, officer.email, can_approve=True)
+    members.add_member(first.id, officer.email, can_approve=True)
     assert (
         db.session.scalar(
             select(func.count())
@@ -83,10 +84,10 @@ def test_another_institutions_quote_is_not_found(office):
     quote = factories.make_quote(office[1])
     stranger = factories.make_officer()
     with pytest.raises(NotFound):
-        services.get_quote_for_officer_or_404(quote.id, stranger)
+        quotes.get_quote_for_officer_or_404(quote.id, stranger)
     with pytest.raises(NotFound):
-        services.get_quote_for_officer_or_404(quote.id, factories.make_user())
-    assert services.get_quote_for_officer_or_404(quote.id, office[2]) is quote
+        quotes.get_quote_for_officer_or_404(quote.id, factories.make_user())
+    assert quotes.get_quote_for_officer_or_404(quote.id, office[2]) is quote
 
 
 # -- the builder --------------------------------------------------------------------------
@@ -154,17 +155,17 @@ def test_paused_product_cannot_be_put_in_a_box_nor_submitted(office):
     quote = factories.make_quote(officer, [product])
     product.status = ProductStatus.PAUSED.value
     with pytest.raises(InstitutionError, match="tidak dijual"):
-        services.submit_quote(quote.id, officer)
+        quotes.submit_quote(quote.id, officer)
 
 
 def test_product_paused_after_submission_stops_approval(office):
     _, officer, head = office
     product = factories.make_product(stock=100)
     quote = factories.make_quote(officer, [product])
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     product.status = ProductStatus.PAUSED.value
     with pytest.raises(InstitutionError, match="Kembalikan penawaran"):
-        services.approve_quote(quote.id, head)
+        quotes.approve_quote(quote.id, head)
     assert quote.status == S.SUBMITTED
 
 
@@ -175,14 +176,14 @@ def test_only_members_build_boxes():
 
 def test_template_saved_from_a_quote(office):
     quote = factories.make_quote(office[1])
-    template = services.save_template(quote.id, office[1], "Bingkisan tamu DPR")
+    template = quotes.save_template(quote.id, office[1], "Bingkisan tamu DPR")
     assert [(line.product_id, line.quantity_per_box) for line in template.lines] == [
         (line.product_id, line.quantity_per_box) for line in quote.lines
     ]
     assert template.card_text == quote.card_text
-    assert services.list_templates(office[0].id) == [template]
+    assert boxes.list_templates(office[0].id) == [template]
     with pytest.raises(NotFound):
-        services.get_template_for_officer_or_404(template.id, factories.make_officer())
+        boxes.get_template_for_officer_or_404(template.id, factories.make_officer())
 
 
 # -- capacity and holds -------------------------------------------------------------------
@@ -192,24 +193,24 @@ def test_submitting_holds_the_quantities_and_returning_lets_them_go(office):
     _, officer, head = office
     product = factories.make_product(stock=30)
     quote = factories.make_quote(officer, [product], boxes=20)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     assert live_held(product.id) == 20
     # A second office asking for 20 more no longer fits, and is offered nothing twice.
     other = factories.make_quote(factories.make_officer(), [product], boxes=20)
-    (check,) = services.check_quote_capacity(other)
+    (check,) = boxes.check_quote_capacity(other)
     assert not check.fit.fits and check.fit.available == 10
     with pytest.raises(InstitutionError, match="tidak bisa disiapkan"):
-        services.submit_quote(other.id, other.created_by)
-    services.return_quote(quote.id, head, "Ganti madu dengan kopi")
+        quotes.submit_quote(other.id, other.created_by)
+    quotes.return_quote(quote.id, head, "Ganti madu dengan kopi")
     assert live_held(product.id) == 0
-    services.submit_quote(other.id, other.created_by)
+    quotes.submit_quote(other.id, other.created_by)
     assert live_held(product.id) == 20
 
 
 def test_expired_holds_stop_counting_and_are_released(office):
     product = factories.make_product(stock=10)
     quote = factories.make_quote(office[1], [product], boxes=10)
-    services.submit_quote(quote.id, office[1])
+    quotes.submit_quote(quote.id, office[1])
     assert live_held(product.id) == 10
     hold = db.session.scalar(select(CapacityHold).where(CapacityHold.quote_id == quote.id))
     hold.expires_at = now_utc() - dt.timedelta(minutes=1)
@@ -229,8 +230,8 @@ def test_approval_keeps_the_hold_until_delivery(office):
     _, officer, head = office
     product = factories.make_product(stock=10)
     quote = factories.make_quote(officer, [product], boxes=10, days=40)
-    services.submit_quote(quote.id, officer)
-    services.approve_quote(quote.id, head)
+    quotes.submit_quote(quote.id, officer)
+    quotes.approve_quote(quote.id, head)
     hold = db.session.scalar(select(CapacityHold).where(CapacityHold.quote_id == quote.id))
     assert hold.expires_at.date() >= quote.delivery_date
 
@@ -242,21 +243,21 @@ def test_alternatives_are_other_households_of_the_same_category_and_region(offic
     elsewhere = factories.make_seller(region_slug="malinau")
     factories.make_product(stock=500, category_slug="camilan", seller=elsewhere)
     quote = factories.make_quote(office[1], [small], boxes=50)
-    (check,) = services.check_quote_capacity(quote)
+    (check,) = boxes.check_quote_capacity(quote)
     assert not check.fit.fits
     assert big in check.alternatives
     for alternative in check.alternatives:
         assert alternative.category_id == small.category_id
         assert alternative.seller.region_id == small.seller.region_id
         assert alternative.seller_id != small.seller_id
-        assert services.fit_of(alternative, 50, quote.delivery_date).fits
+        assert boxes.fit_of(alternative, 50, quote.delivery_date).fits
 
 
 def test_made_to_order_uses_daily_capacity(office):
     product = factories.make_product(stock=0)
     product.is_made_to_order, product.daily_capacity = True, 10
     quote = factories.make_quote(office[1], [product], boxes=60, days=21)
-    (check,) = services.check_quote_capacity(quote)
+    (check,) = boxes.check_quote_capacity(quote)
     assert check.fit.fits and check.fit.available >= 60
 
 
@@ -269,7 +270,7 @@ ALL_MOVES = [(a, b) for a in S for b in S]
 def test_every_allowed_move_is_made_and_recorded(office, start, to):
     quote = factories.make_quote(office[1])
     quote.status = start.value
-    services.move_quote(quote, to, office[2], "alasan")
+    quotes.move_quote(quote, to, office[2], "alasan")
     assert quote.status == to
     event = quote.events[-1]
     assert (event.from_status, event.to_status, event.actor_id, event.reason) == (
@@ -286,21 +287,21 @@ def test_every_forbidden_move_is_refused(office, start, to):
     quote.status = start.value
     events = len(quote.events)
     with pytest.raises(InstitutionError):
-        services.move_quote(quote, to, office[2])
+        quotes.move_quote(quote, to, office[2])
     assert quote.status == start and len(quote.events) == events
 
 
 def test_the_full_path_shows_as_a_timeline(office):
     _, officer, head = office
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     number = quote.number
     assert number.startswith(f"PNW/{today_local().year}/")
     assert quote.valid_until == today_local() + dt.timedelta(days=14)
-    services.return_quote(quote.id, head, "Tambahkan kartu")
-    services.submit_quote(quote.id, officer)
+    quotes.return_quote(quote.id, head, "Tambahkan kartu")
+    quotes.submit_quote(quote.id, officer)
     assert quote.number == number  # the same quote keeps its number
-    services.approve_quote(quote.id, head)
+    quotes.approve_quote(quote.id, head)
     moves = [(e.from_status, e.to_status) for e in quote.events]
     assert moves == [
         (None, "draft"),
@@ -316,9 +317,9 @@ def test_the_full_path_shows_as_a_timeline(office):
 def test_approver_cannot_approve_their_own_quote(office):
     _, _, head = office
     quote = factories.make_quote(head)
-    services.submit_quote(quote.id, head)
+    quotes.submit_quote(quote.id, head)
     with pytest.raises(InstitutionError, match="sendiri"):
-        services.approve_quote(quote.id, head)
+        quotes.approve_quote(quote.id, head)
     assert quote.status == S.SUBMITTED
 
 
@@ -326,73 +327,73 @@ def test_officer_without_the_right_cannot_approve(office):
     _, officer, _ = office
     colleague = factories.make_officer(office[0])
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     with pytest.raises(InstitutionError):
-        services.approve_quote(quote.id, colleague)
+        quotes.approve_quote(quote.id, colleague)
 
 
 def test_approver_of_another_institution_gets_not_found(office):
     quote = factories.make_quote(office[1])
-    services.submit_quote(quote.id, office[1])
+    quotes.submit_quote(quote.id, office[1])
     with pytest.raises(NotFound):
-        services.approve_quote(quote.id, factories.make_officer(can_approve=True))
+        quotes.approve_quote(quote.id, factories.make_officer(can_approve=True))
 
 
 def test_returning_needs_a_reason(office):
     quote = factories.make_quote(office[1])
-    services.submit_quote(quote.id, office[1])
+    quotes.submit_quote(quote.id, office[1])
     with pytest.raises(InstitutionError) as refused:
-        services.return_quote(quote.id, office[2], "  ")
+        quotes.return_quote(quote.id, office[2], "  ")
     assert refused.value.field == "reason"
 
 
 def test_second_submit_changes_nothing(office):
     quote = factories.make_quote(office[1])
-    services.submit_quote(quote.id, office[1])
+    quotes.submit_quote(quote.id, office[1])
     events, documents = len(quote.events), len(quote.documents)
-    assert services.submit_quote(quote.id, office[1]).status == S.SUBMITTED
+    assert quotes.submit_quote(quote.id, office[1]).status == S.SUBMITTED
     assert (len(quote.events), len(quote.documents)) == (events, documents)
 
 
 def test_cancelling_lets_the_holds_go(office):
     product = factories.make_product(stock=10)
     quote = factories.make_quote(office[1], [product], boxes=10)
-    services.submit_quote(quote.id, office[1])
-    services.cancel_quote(quote.id, office[1])
+    quotes.submit_quote(quote.id, office[1])
+    quotes.cancel_quote(quote.id, office[1])
     assert quote.status == S.CANCELLED and live_held(product.id) == 0
 
 
 def test_second_approval_changes_nothing(office):
     _, officer, head = office
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
-    services.approve_quote(quote.id, head)
+    quotes.submit_quote(quote.id, officer)
+    quotes.approve_quote(quote.id, head)
     events = len(quote.events)
-    assert services.approve_quote(quote.id, head).status == S.ORDERED
+    assert quotes.approve_quote(quote.id, head).status == S.ORDERED
     assert len(quote.events) == events
 
 
 def test_expired_quote_is_refused_with_the_way_to_renew(office):
     _, officer, head = office
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     quote.valid_until = today_local() - dt.timedelta(days=1)
     with pytest.raises(QuoteExpired, match="Perbarui"):
-        services.approve_quote(quote.id, head)
+        quotes.approve_quote(quote.id, head)
     assert quote.status == S.SUBMITTED
-    renewed = services.renew_quote(quote.id, officer)
+    renewed = quotes.renew_quote(quote.id, officer)
     assert renewed.renewed_from_id == quote.id and renewed.status == S.DRAFT
     assert quote.status == S.CANCELLED
     assert [line.product_id for line in renewed.lines] == [line.product_id for line in quote.lines]
-    services.submit_quote(renewed.id, officer)
-    assert services.approve_quote(renewed.id, head).status == S.ORDERED
+    quotes.submit_quote(renewed.id, officer)
+    assert quotes.approve_quote(renewed.id, head).status == S.ORDERED
 
 
 def test_renewing_takes_todays_prices(office):
     product = factories.make_product(stock=100, price=35000)
     quote = factories.make_quote(office[1], [product])
     product.price_amount = 40000
-    renewed = services.renew_quote(quote.id, office[1])
+    renewed = quotes.renew_quote(quote.id, office[1])
     assert renewed.lines[0].unit_price_amount == 40000
     assert quote.lines[0].unit_price_amount == 35000
 
@@ -400,12 +401,12 @@ def test_renewing_takes_todays_prices(office):
 def test_editing_a_returned_quote_and_not_a_submitted_one(office):
     _, officer, head = office
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
-    order = services.order_from_quote(quote)
+    quotes.submit_quote(quote.id, officer)
+    order = quotes.order_from_quote(quote)
     with pytest.raises(InstitutionError):
-        services.update_quote(quote.id, officer, dataclasses.replace(order, box_count=5))
-    services.return_quote(quote.id, head, "Kurangi jumlah")
-    services.update_quote(quote.id, officer, dataclasses.replace(order, box_count=5))
+        quotes.update_quote(quote.id, officer, dataclasses.replace(order, box_count=5))
+    quotes.return_quote(quote.id, head, "Kurangi jumlah")
+    quotes.update_quote(quote.id, officer, dataclasses.replace(order, box_count=5))
     assert quote.box_count == 5 and quote.lines[0].quantity == 5
 
 
@@ -417,7 +418,7 @@ def test_demo_office_has_an_officer_and_an_approver():
     ).institution
     assert institution.name == "Biro Umum Setda Provinsi Kalimantan Utara"
     approver = db.session.scalar(select(User).where(User.email == "kepala.biro@demo.id"))
-    member = services.membership_of(approver)
+    member = members.membership_of(approver)
     assert member.institution_id == institution.id and member.can_approve
     assert Role.OFFICER in approver.roles
 
@@ -432,12 +433,12 @@ def test_approvers_and_authors_are_told_by_mail_after_commit(office, inbox):
 
     _, officer, head = office
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     db.session.commit()
     run_pending_jobs()
     [waiting] = inbox.messages
     assert waiting["To"] == head.email and quote.number in waiting["Subject"]
-    services.return_quote(quote.id, head, "Ganti batik dengan tenun")
+    quotes.return_quote(quote.id, head, "Ganti batik dengan tenun")
     db.session.commit()
     run_pending_jobs()
     returned = inbox.messages[1]
@@ -448,12 +449,12 @@ def test_approvers_and_authors_are_told_by_mail_after_commit(office, inbox):
 def test_the_checkout_marks_an_approved_quote_ordered_once(office):
     _, officer, head = office
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     with pytest.raises(InstitutionError):
-        services.mark_quote_ordered(quote.id)
-    services.approve_quote(quote.id, head)
-    services.mark_quote_ordered(quote.id, None, "ORD-1")
-    services.mark_quote_ordered(quote.id, None, "ORD-1")
+        quotes.mark_quote_ordered(quote.id)
+    quotes.approve_quote(quote.id, head)
+    quotes.mark_quote_ordered(quote.id, None, "ORD-1")
+    quotes.mark_quote_ordered(quote.id, None, "ORD-1")
     assert quote.status == S.ORDERED
     assert [e.to_status for e in quote.events].count(S.ORDERED) == 1
 
@@ -461,9 +462,9 @@ def test_the_checkout_marks_an_approved_quote_ordered_once(office):
 def test_a_removed_officer_loses_the_institutions_quotes(office):
     institution, officer, _ = office
     quote = factories.make_quote(officer)
-    member = services.membership_of(officer)
+    member = members.membership_of(officer)
     with pytest.raises(NotFound):
-        services.remove_member(factories.make_institution().id, member.id)
-    services.remove_member(institution.id, member.id)
+        members.remove_member(factories.make_institution().id, member.id)
+    members.remove_member(institution.id, member.id)
     with pytest.raises(NotFound):
-        services.get_quote_for_officer_or_404(quote.id, officer)
+        quotes.get_quote_for_officer_or_404(quote.id, officer)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
-from marketplace.institutions import services
+from marketplace.institutions import boxes
 from marketplace.inventory.capacity import (
     Supply,
     capacity_by,
@@ -56,10 +56,10 @@ def test_the_builder_counts_what_shop_orders_took():
     today = today_local()
     day = production_day_for(1, today)
     due = day + dt.timedelta(days=1)
-    before = services.fit_of(product, 1, due).available
+    before = boxes.fit_of(product, 1, due).available
     assert before == 10 * working_days(today, due)
     factories.make_order((product, 7))
-    assert services.fit_of(product, 1, due).available == before - 7
+    assert boxes.fit_of(product, 1, due).available == before - 7
 
 
 def test_checkout_refuses_units_an_institution_holds():
@@ -113,7 +113,7 @@ def test_holds_and_orders_never_exceed_the_capacity(app, capacity, steps):
                     pass
             else:
                 due = today + dt.timedelta(days=days)
-                if services.fit_of(product, quantity, due).fits:
+                if boxes.fit_of(product, quantity, due).fits:
                     _hold(product, quantity, due)
         supply = Supply(stock=0, is_made_to_order=True, daily_capacity=capacity)
         days_taken = {

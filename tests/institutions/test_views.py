@@ -12,7 +12,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import ProductStatus
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions import services
+from marketplace.institutions import boxes, members, quotes
 from marketplace.institutions.models import Institution, QuoteStatus
 from tests import factories
 
@@ -74,13 +74,13 @@ def test_admin_creates_an_institution_and_adds_an_approver(client, login_as):
     )
     assert response.status_code == 302
     db.session.refresh(user)
-    assert Role.OFFICER in user.roles and services.membership_of(user).can_approve
+    assert Role.OFFICER in user.roles and members.membership_of(user).can_approve
     page = client.get(f"/instansi/admin/{institution.id}").get_data(as_text=True)
     assert user.email in page
-    member = services.membership_of(user)
+    member = members.membership_of(user)
     url = f"/instansi/admin/{institution.id}/anggota/{member.id}/hapus"
     assert client.post(url).status_code == 302
-    assert services.membership_of(user) is None
+    assert members.membership_of(user) is None
     assert client.post(url).status_code == 404
 
 
@@ -158,7 +158,7 @@ def test_builder_refuses_a_paused_product_with_a_reason(client, login_as, office
 
 def test_another_institutions_quote_and_document_are_not_found(client, login_as, office):
     quote = factories.make_quote(office[1])
-    services.submit_quote(quote.id, office[1])
+    quotes.submit_quote(quote.id, office[1])
     document = quote.documents[0]
     login_as(user=factories.make_officer(can_approve=True))
     for url in (
@@ -198,7 +198,7 @@ def test_submit_approve_and_download(client, login_as, office):
 def test_own_quote_approval_is_refused_with_a_message(client, login_as, office):
     head = office[2]
     quote = factories.make_quote(head)
-    services.submit_quote(quote.id, head)
+    quotes.submit_quote(quote.id, head)
     login_as(user=head)
     response = client.post(f"/instansi/penawaran/{quote.id}/setujui")
     assert response.status_code == 400
@@ -208,7 +208,7 @@ def test_own_quote_approval_is_refused_with_a_message(client, login_as, office):
 def test_expired_quote_offers_renewal(client, login_as, office):
     _, officer, head = office
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     quote.valid_until = today_local() - dt.timedelta(days=2)
     login_as(user=head)
     response = client.post(f"/instansi/penawaran/{quote.id}/setujui")
@@ -224,7 +224,7 @@ def test_expired_quote_offers_renewal(client, login_as, office):
 def test_return_with_a_comment_shows_in_the_timeline(client, login_as, office):
     _, officer, head = office
     quote = factories.make_quote(officer)
-    services.submit_quote(quote.id, officer)
+    quotes.submit_quote(quote.id, officer)
     login_as(user=head)
     response = client.post(f"/instansi/penawaran/{quote.id}/kembalikan", data={"reason": ""})
     assert response.status_code == 400
@@ -243,7 +243,7 @@ def test_save_a_template_and_compose_from_it(client, login_as, office):
     login_as(user=officer)
     response = client.post(f"/instansi/penawaran/{quote.id}/templat", data={"name": "Tamu VIP"})
     assert response.status_code == 302
-    (template,) = services.list_templates(office[0].id)
+    (template,) = boxes.list_templates(office[0].id)
     dashboard = client.get("/instansi/").get_data(as_text=True)
     assert "Tamu VIP" in dashboard
     form = client.get(f"/instansi/bingkisan/baru?templat={template.id}").get_data(as_text=True)

@@ -25,7 +25,7 @@ import pytest
 from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.institutions.models import QuoteStatus
-from marketplace.institutions.services import approve_quote, submit_quote
+from marketplace.institutions.quotes import approve_quote, submit_quote
 from marketplace.orders.models import OrderPart, PartStatus
 from marketplace.orders.services import expire_due_orders
 from tests import factories
@@ -34,7 +34,7 @@ PAGES = ("product", "list", "shop")
 ENDPOINTS = {
     "product": "catalog.product_detail",
     "list": "catalog.product_list",
-    "shop": "sellers.shop",
+    "shop": "catalog.shop",
 }
 
 by_path = pytest.mark.parametrize("path", ["app", "lane"])

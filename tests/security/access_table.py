@@ -288,7 +288,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "orders.cart_remove": lambda: {"product_id": str(_published_product_id())},
     "orders.cart_accept_prices": {},
     "orders.checkout": {},
-    "orders.cancel_part": {},
+    "payments.cancel_part": {},
     "orders.seller_part": {"action": "accept"},
     "reviews.write": {"rating": "5", "body": "Renyah, kemasannya rapi."},
     "reviews.reply": {"reply": "Terima kasih sudah mampir."},
@@ -415,13 +415,13 @@ _LAST_MEMBER: dict[str, str] = {}
 
 def _officer(user: User | None) -> User | None:
     """The signed-in person when they are an office's member; else a new officer."""
-    from marketplace.institutions.services import membership_of
+    from marketplace.institutions.members import membership_of
 
     return user if user is not None and membership_of(user) is not None else None
 
 
 def _remember_member() -> str:
-    from marketplace.institutions.services import membership_of
+    from marketplace.institutions.members import membership_of
 
     institution = factories.make_institution()
     _LAST_MEMBER["id"] = str(membership_of(factories.make_officer(institution)).id)
@@ -431,7 +431,7 @@ def _remember_member() -> str:
 def _document(officer: User | None) -> str:
     """The quotation PDF of a submitted quote of ``officer`` (or of a new one)."""
     from marketplace.institutions.models import Document
-    from marketplace.institutions.services import submit_quote
+    from marketplace.institutions.quotes import submit_quote
 
     quote = factories.make_quote(officer)
     submit_quote(quote.id, officer or db.session.get(User, quote.created_by_id))

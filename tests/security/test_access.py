@@ -38,7 +38,7 @@ def test_access(app, client, login_as, method, path, role, status):
     if role == "seller":
         factories.make_seller(user=user)  # a seller runs a shop
     if role == "officer":  # an officer works for an office
-        from marketplace.institutions.services import add_member
+        from marketplace.institutions.members import add_member
 
         add_member(factories.make_institution().id, user.email, can_approve=False)
     url = fill(path, user)

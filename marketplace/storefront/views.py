@@ -1,4 +1,4 @@
-"""Public browsing: home, product list with filters, product page, search."""
+"""Public browsing: home, product list with filters, product page, search, a shop."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from marketplace.catalog.services import ProductFilter
 from marketplace.errors import NotFound
 from marketplace.pagecache import cached_page
 from marketplace.pkk import services as pkk
+from marketplace.reviews.services import visible_reviews
 
 bp = Blueprint("catalog", __name__)
 
@@ -23,10 +24,16 @@ def _int_arg(name: str, *, minimum: int = 0, maximum: int = 10**12) -> int | Non
     return min(max(int(raw), minimum), maximum)
 
 
-def _filters_from_request(default_sort: str) -> ProductFilter:
+def _page_arg() -> int:
+    """The page asked for; a page that cannot exist is not found."""
     page = request.args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
         abort(404)
+    return int(page)
+
+
+def _filters_from_request(default_sort: str) -> ProductFilter:
+    page = _page_arg()
     sort = request.args.get("sort", default_sort)
     return ProductFilter(
         region=request.args.get("region") or None,
@@ -36,7 +43,7 @@ def _filters_from_request(default_sort: str) -> ProductFilter:
         max_price=_int_arg("max_price"),
         sort=sort if sort in services.SORTS else default_sort,
         query=request.args.get("q", "")[:500],
-        page=int(page),
+        page=page,
     )
 
 
@@ -97,8 +104,6 @@ def product_detail(slug: str):
         product = services.get_public_product(slug)
     except NotFound:
         abort(404)
-    from marketplace.reviews.services import visible_reviews
-
     # No query for a product nobody has reviewed (its count says so).
     reviews = visible_reviews(product.id) if product.rating_count else []
     return render_template(
@@ -107,3 +112,15 @@ def product_detail(slug: str):
         more=services.more_from_seller(product),
         reviews=reviews,
     )
+
+
+@bp.route("/toko/<slug>")
+@cached_page
+def shop(slug: str):
+    page = _page_arg()
+    try:
+        seller = services.get_shop(slug)
+        products = services.shop_products(seller, page, current_app.config["PRODUCTS_PER_PAGE"])
+    except NotFound:
+        abort(404)
+    return render_template("sellers/shop.html", seller=seller, page=products)

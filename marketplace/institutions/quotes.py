@@ -1,46 +1,53 @@
-"""Institution operations. They flush, never commit: the caller owns the transaction."""
+"""Gift-box quotations: their states, submission, approval and the order that follows."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from marketplace.accounts.models import Role, User
-from marketplace.accounts.services import grant_role
-from marketplace.catalog.models import Product, ProductKind, ProductStatus, Seller, SellerStatus
-from marketplace.catalog.services import licence_in_force, today_local
+from marketplace.accounts.models import User
+from marketplace.catalog.models import Product
+from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import NotFound
+from marketplace.institutions.boxes import (
+    BoxLine,
+    BoxOrder,
+    _check_order,
+    _end_of_local_day,
+    _orderable,
+    place_holds,
+)
 from marketplace.institutions.documents import (
     allocate_number,
     format_number,
     issue_order_letter,
     issue_quotation,
 )
+from marketplace.institutions.members import InstitutionError, membership_of, require_membership
 from marketplace.institutions.models import (
     BoxTemplate,
     BoxTemplateLine,
     Document,
     DocumentKind,
-    Institution,
     InstitutionMember,
     Quote,
     QuoteEvent,
     QuoteLine,
     QuoteStatus,
 )
+from marketplace.institutions.orders import (
+    create_order_from_quote,
+    get_gov_order_for_officer_or_404,
+)
 from marketplace.institutions.settings import setting
-from marketplace.inventory.capacity import Fit, Promise, Supply, check_fit
 from marketplace.inventory.stock import (
     extend_holds,
     lock_products,
-    place_hold,
-    promises_on,
     release_holds,
 )
 from marketplace.mail import send_mail
@@ -58,13 +65,6 @@ ALLOWED_MOVES: dict[QuoteStatus, frozenset[QuoteStatus]] = {
     S.ORDERED: frozenset(),
 }
 
-#: Wall-clock offset of Kalimantan Utara (WITA); holds end at the end of a local day.
-WITA = dt.timezone(dt.timedelta(hours=8))
-
-
-class InstitutionError(MarketplaceError):
-    pass
-
 
 class QuoteMoved(InstitutionError):
     """Someone else moved the quote between our read and our write."""
@@ -77,98 +77,6 @@ class QuoteExpired(InstitutionError):
 
 
 # -- institutions and members --------------------------------------------------------------
-
-
-def create_institution(
-    *, name: str, unit: str, address: str, npwp: str, treasurer_name: str
-) -> Institution:
-    """Record a government institution's protocol office."""
-    name = name.strip()
-    if db.session.scalar(select(Institution.id).where(Institution.name == name)):
-        raise InstitutionError(_l("Instansi dengan nama ini sudah ada."), field="name")
-    institution = Institution(
-        name=name,
-        unit=unit.strip(),
-        address=address.strip(),
-        npwp=npwp.strip(),
-        treasurer_name=treasurer_name.strip(),
-    )
-    db.session.add(institution)
-    db.session.flush()
-    return institution
-
-
-def add_member(
-    institution_id: int, email: str, *, can_approve: bool = False, added_by: User | None = None
-) -> InstitutionMember:
-    """Make an existing user an officer of an institution (or change their approval right)."""
-    institution = db.session.get(Institution, institution_id)
-    if institution is None:
-        raise NotFound(_l("Instansi tidak ditemukan."))
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise InstitutionError(
-            _l("Belum ada akun dengan e-mail ini. Minta orangnya mendaftar dulu."), field="email"
-        )
-    member = db.session.scalar(
-        select(InstitutionMember).where(InstitutionMember.user_id == user.id)
-    )
-    if member is not None and member.institution_id != institution_id:
-        raise InstitutionError(
-            _l("Pengguna ini sudah menjadi anggota instansi lain."), field="email"
-        )
-    if member is None:
-        member = InstitutionMember(
-            institution=institution,
-            user=user,
-            added_by_id=added_by.id if added_by else None,
-        )
-        db.session.add(member)
-    member.can_approve = can_approve
-    grant_role(user, Role.OFFICER, granted_by=added_by)
-    db.session.flush()
-    return member
-
-
-def remove_member(institution_id: int, member_id: int) -> None:
-    """Take an officer out of an institution; their quotes stay with the institution."""
-    member = db.session.get(InstitutionMember, member_id)
-    if member is None or member.institution_id != institution_id:
-        raise NotFound(_l("Anggota tidak ditemukan."))
-    db.session.delete(member)
-    db.session.flush()
-
-
-def list_institutions() -> list[Institution]:
-    return list(
-        db.session.scalars(
-            select(Institution)
-            .options(selectinload(Institution.members).selectinload(InstitutionMember.user))
-            .order_by(Institution.name)
-        )
-    )
-
-
-def get_institution(institution_id: int) -> Institution:
-    institution = db.session.get(Institution, institution_id)
-    if institution is None:
-        raise NotFound(_l("Instansi tidak ditemukan."))
-    return institution
-
-
-def membership_of(user: User) -> InstitutionMember | None:
-    return db.session.scalar(
-        select(InstitutionMember)
-        .where(InstitutionMember.user_id == user.id)
-        .options(selectinload(InstitutionMember.institution))
-    )
-
-
-def require_membership(user: User) -> InstitutionMember:
-    member = membership_of(user)
-    if member is None:
-        raise InstitutionError(_l("Akun Anda belum terdaftar di instansi mana pun. Hubungi admin."))
-    return member
 
 
 def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
@@ -192,14 +100,6 @@ def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
     return quote
 
 
-def get_template_for_officer_or_404(template_id: int, user: User) -> BoxTemplate:
-    member = membership_of(user)
-    template = db.session.get(BoxTemplate, template_id)
-    if template is None or member is None or member.institution_id != template.institution_id:
-        raise NotFound(_l("Templat tidak ditemukan."))
-    return template
-
-
 def list_quotes(institution_id: int) -> list[Quote]:
     return list(
         db.session.scalars(
@@ -208,128 +108,7 @@ def list_quotes(institution_id: int) -> list[Quote]:
     )
 
 
-def list_templates(institution_id: int) -> list[BoxTemplate]:
-    return list(
-        db.session.scalars(
-            select(BoxTemplate)
-            .where(BoxTemplate.institution_id == institution_id)
-            .options(selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.product))
-            .order_by(BoxTemplate.name)
-        )
-    )
-
-
 # -- the gift box builder ---------------------------------------------------------------
-
-
-@dataclass
-class BoxLine:
-    product_id: int
-    quantity_per_box: int
-
-
-@dataclass
-class BoxOrder:
-    """What an officer fills in on the builder."""
-
-    event_name: str
-    budget_code: str
-    box_count: int
-    delivery_date: dt.date
-    delivery_place: str
-    delivery_time: str = ""
-    rup_code: str = ""
-    card_text: str = ""
-    lines: list[BoxLine] = field(default_factory=list)
-
-
-def _orderable():
-    """Products an institution may put in a box: what the public may buy."""
-    return (
-        select(Product)
-        .join(Product.seller)
-        .where(
-            Product.status == ProductStatus.PUBLISHED.value,
-            Seller.status == SellerStatus.ACTIVE.value,
-            licence_in_force(),
-        )
-    )
-
-
-def box_products() -> list[tuple[Product, bool]]:
-    """The products to choose from: the PKK's official gifts first, then by shop and name.
-
-    Each comes with whether it is one of the official gifts.
-    """
-    from marketplace.pkk.models import OfficialGift
-
-    rows = db.session.execute(
-        _orderable()
-        .add_columns(OfficialGift.id.is_not(None))
-        .outerjoin(OfficialGift, OfficialGift.product_id == Product.id)
-        .options(selectinload(Product.seller))
-        .order_by(OfficialGift.id.is_(None), OfficialGift.position, Seller.shop_name, Product.name)
-    )
-    return [(product, bool(official)) for product, official in rows]
-
-
-def _check_order(order: BoxOrder) -> list[tuple[Product, int]]:
-    if not order.event_name.strip():
-        raise InstitutionError(_l("Isi nama acara."), field="event_name")
-    if not order.budget_code.strip():
-        raise InstitutionError(_l("Isi kode anggaran (MAK)."), field="budget_code")
-    if not order.delivery_place.strip():
-        raise InstitutionError(_l("Isi alamat pengantaran."), field="delivery_place")
-    maximum = setting("QUOTE_MAX_BOXES")
-    if order.box_count < 1:
-        raise InstitutionError(_l("Jumlah bingkisan minimal 1."), field="box_count")
-    if order.box_count > maximum:
-        raise InstitutionError(
-            _l("Jumlah bingkisan paling banyak %(n)s per penawaran.", n=maximum),
-            field="box_count",
-        )
-    quantities: dict[int, int] = {}
-    for line in order.lines:
-        if line.quantity_per_box < 1 or line.quantity_per_box > 100:
-            raise InstitutionError(_l("Jumlah per bingkisan antara 1 dan 100."), field="lines")
-        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity_per_box
-    if not quantities:
-        raise InstitutionError(_l("Pilih minimal satu produk untuk bingkisan."), field="lines")
-    products = {
-        p.id: p
-        for p in db.session.scalars(
-            select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.seller))
-        )
-    }
-    orderable = set(
-        db.session.scalars(
-            _orderable().with_only_columns(Product.id).where(Product.id.in_(quantities))
-        )
-    )
-    for product_id in quantities:
-        product = products.get(product_id)
-        if product is None:
-            raise InstitutionError(_l("Produk tidak ditemukan."), field="lines")
-        if product_id not in orderable:
-            raise InstitutionError(
-                _l("%(name)s sedang tidak dijual. Pilih produk lain.", name=product.name),
-                field="lines",
-            )
-    today = today_local()
-    if order.delivery_date <= today:
-        raise InstitutionError(
-            _l("Tanggal pengantaran harus sesudah hari ini."), field="delivery_date"
-        )
-    shortest = min(products[pid].lead_time_days for pid in quantities)
-    if order.delivery_date < today + dt.timedelta(days=shortest):
-        raise InstitutionError(
-            _l(
-                "Tanggal pengantaran terlalu dekat: produk tercepat pun perlu %(n)s hari.",
-                n=shortest,
-            ),
-            field="delivery_date",
-        )
-    return [(products[pid], qty) for pid, qty in quantities.items()]
 
 
 def _fill_quote(quote: Quote, order: BoxOrder, lines: list[tuple[Product, int]]) -> None:
@@ -438,125 +217,6 @@ def save_template(quote_id: int, user: User, name: str) -> BoxTemplate:
 
 
 # -- capacity ---------------------------------------------------------------------------
-
-
-@dataclass
-class LineCheck:
-    line: QuoteLine
-    fit: Fit
-    alternatives: list[Product] = field(default_factory=list)
-
-
-def supply_of(product: Product) -> Supply:
-    return Supply(
-        stock=product.stock,
-        is_made_to_order=product.is_made_to_order,
-        daily_capacity=product.daily_capacity,
-        lead_time_days=product.lead_time_days,
-        shelf_life_days=product.shelf_life_days,
-    )
-
-
-def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int, list[Promise]]:
-    return promises_on(product_ids, today_local(), exclude_quote_id)
-
-
-def fit_of(product: Product, needed: int, due_on: dt.date, exclude_quote_id=None) -> Fit:
-    promises = _promises([product.id], exclude_quote_id)[product.id]
-    return check_fit(
-        supply_of(product),
-        needed,
-        today_local(),
-        due_on,
-        promises,
-        setting("MIN_SHELF_DAYS_AFTER_DELIVERY"),
-    )
-
-
-def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int = 3):
-    """Other households' products of the same category and region that fit."""
-    candidates = list(
-        db.session.scalars(
-            _orderable()
-            .where(
-                Product.category_id == product.category_id,
-                Seller.region_id == product.seller.region_id,
-                Product.seller_id != product.seller_id,
-            )
-            .options(selectinload(Product.seller))
-            .order_by(Product.price_amount)
-        )
-    )
-    if not candidates:
-        return []
-    promises = _promises([c.id for c in candidates], None)
-    today = today_local()
-    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
-    fitting = [
-        c
-        for c in candidates
-        if check_fit(supply_of(c), needed, today, due_on, promises[c.id], min_shelf).fits
-    ]
-    return fitting[:limit]
-
-
-def check_quote_capacity(quote: Quote) -> list[LineCheck]:
-    """Per line: can the household make it by the delivery date, and if not, who can."""
-    product_ids = [line.product_id for line in quote.lines]
-    promises = _promises(product_ids, quote.id)
-    today = today_local()
-    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
-    checks = []
-    for line in quote.lines:
-        fit = check_fit(
-            supply_of(line.product),
-            line.quantity,
-            today,
-            quote.delivery_date,
-            promises[line.product_id],
-            min_shelf,
-        )
-        check = LineCheck(line, fit)
-        if not fit.fits:
-            check.alternatives = find_alternatives(line.product, line.quantity, quote.delivery_date)
-        checks.append(check)
-    return checks
-
-
-def _end_of_local_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), WITA).astimezone(dt.UTC)
-
-
-def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
-    """Hold every line's quantity for the quote, or refuse if a line no longer fits."""
-    product_ids = [line.product_id for line in quote.lines]
-    lock_products(product_ids)
-    release_holds(quote.id)
-    for check in check_quote_capacity(quote):
-        if not check.fit.fits:
-            raise InstitutionError(
-                _l(
-                    "%(name)s tidak bisa disiapkan tepat waktu (tersedia %(available)s dari "
-                    "%(needed)s). Ganti dengan produk lain atau ubah tanggal.",
-                    name=check.line.product_name,
-                    available=check.fit.available,
-                    needed=check.fit.needed,
-                ),
-                field="lines",
-            )
-    for line in quote.lines:
-        place_hold(line.product_id, quote.id, line.quantity, quote.delivery_date, expires_at)
-
-
-def place_line_hold(quote: Quote, product: Product, quantity: int) -> None:
-    """Hold a replacement product for an ordered quote until its delivery date."""
-    place_hold(
-        product.id,
-        quote.id,
-        quantity,
-        quote.delivery_date,
-        _end_of_local_day(quote.delivery_date),
-    )
 
 
 # -- the quote's states -----------------------------------------------------------------
@@ -706,7 +366,6 @@ def approve_quote(quote_id: int, user: User) -> Quote:
     # The promise now stands until the goods are delivered.
     extend_holds(quote.id, _end_of_local_day(quote.delivery_date))
     issue_order_letter(quote, user, today_local().year)
-    from marketplace.institutions.orders import create_order_from_quote
 
     order = create_order_from_quote(quote, user)
     move_quote(quote, S.ORDERED, user, order.number)
@@ -789,8 +448,6 @@ def get_document_for_officer_or_404(document_id: int, user: User) -> Document:
     if document is None:
         raise NotFound(_l("Dokumen tidak ditemukan."))
     if document.order_id is not None:
-        from marketplace.institutions.orders import get_gov_order_for_officer_or_404
-
         get_gov_order_for_officer_or_404(document.order_id, user)
         return document
     if document.quote_id is None:
@@ -800,40 +457,3 @@ def get_document_for_officer_or_404(document_id: int, user: User) -> Document:
 
 
 # -- demo -------------------------------------------------------------------------------
-
-DEMO_INSTITUTION = "Biro Umum Setda Provinsi Kalimantan Utara"
-DEMO_APPROVER = ("kepala.biro@demo.id", "Kepala Biro Umum (demo)", "081254319005")
-
-
-def load_demo_institution(password: str) -> int:
-    """The demo protocol office, its officer and its approver; returns 1 if it was added."""
-    from marketplace.accounts.services import register_user
-
-    added = 0
-    institution = db.session.scalar(select(Institution).where(Institution.name == DEMO_INSTITUTION))
-    if institution is None:
-        institution = create_institution(
-            name=DEMO_INSTITUTION,
-            unit="Biro Umum Sekretariat Daerah Provinsi Kalimantan Utara",
-            address="Jl. Kolonel H. Soetadji, Tanjung Selor, Kabupaten Bulungan, Kalimantan Utara",
-            npwp="00.123.456.7-727.000",
-            treasurer_name="Hj. Nurul Hidayah, S.E.",
-        )
-        added = 1
-    email, name, phone = DEMO_APPROVER
-    approver = db.session.scalar(select(User).where(User.email == email))
-    if approver is None:
-        approver = register_user(
-            name=name, email=email, phone=phone, password=password, welcome=False
-        )
-    officer = db.session.scalar(select(User).where(User.email == "protokol@demo.id"))
-    for user, can_approve in ((officer, False), (approver, True)):
-        if user is not None and membership_of(user) is None:
-            add_member(institution.id, user.email, can_approve=can_approve)
-    # Made-to-order demo goods get a daily capacity, so the builder has something to check.
-    for product in db.session.scalars(
-        select(Product).where(Product.is_made_to_order, Product.daily_capacity.is_(None))
-    ):
-        product.daily_capacity = 10 if product.kind == ProductKind.CRAFT.value else 25
-    db.session.flush()
-    return added

@@ -1,0 +1,283 @@
+"""The gift-box builder: what can go in a box, whether households can make it in time,
+and the holds that keep that promise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import User
+from marketplace.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from marketplace.catalog.services import licence_in_force, today_local
+from marketplace.db import db
+from marketplace.errors import NotFound
+from marketplace.institutions.members import InstitutionError, membership_of
+from marketplace.institutions.models import (
+    BoxTemplate,
+    BoxTemplateLine,
+    Quote,
+    QuoteLine,
+)
+from marketplace.institutions.settings import setting
+from marketplace.inventory.capacity import Fit, Promise, Supply, check_fit
+from marketplace.inventory.stock import (
+    lock_products,
+    place_hold,
+    promises_on,
+    release_holds,
+)
+from marketplace.pkk.models import OfficialGift
+
+#: Wall-clock offset of Kalimantan Utara (WITA); holds end at the end of a local day.
+WITA = dt.timezone(dt.timedelta(hours=8))
+
+
+def get_template_for_officer_or_404(template_id: int, user: User) -> BoxTemplate:
+    member = membership_of(user)
+    template = db.session.get(BoxTemplate, template_id)
+    if template is None or member is None or member.institution_id != template.institution_id:
+        raise NotFound(_l("Templat tidak ditemukan."))
+    return template
+
+
+def list_templates(institution_id: int) -> list[BoxTemplate]:
+    return list(
+        db.session.scalars(
+            select(BoxTemplate)
+            .where(BoxTemplate.institution_id == institution_id)
+            .options(selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.product))
+            .order_by(BoxTemplate.name)
+        )
+    )
+
+
+@dataclass
+class BoxLine:
+    product_id: int
+    quantity_per_box: int
+
+
+@dataclass
+class BoxOrder:
+    """What an officer fills in on the builder."""
+
+    event_name: str
+    budget_code: str
+    box_count: int
+    delivery_date: dt.date
+    delivery_place: str
+    delivery_time: str = ""
+    rup_code: str = ""
+    card_text: str = ""
+    lines: list[BoxLine] = field(default_factory=list)
+
+
+def _orderable():
+    """Products an institution may put in a box: what the public may buy."""
+    return (
+        select(Product)
+        .join(Product.seller)
+        .where(
+            Product.status == ProductStatus.PUBLISHED.value,
+            Seller.status == SellerStatus.ACTIVE.value,
+            licence_in_force(),
+        )
+    )
+
+
+def box_products() -> list[tuple[Product, bool]]:
+    """The products to choose from: the PKK's official gifts first, then by shop and name.
+
+    Each comes with whether it is one of the official gifts.
+    """
+
+    rows = db.session.execute(
+        _orderable()
+        .add_columns(OfficialGift.id.is_not(None))
+        .outerjoin(OfficialGift, OfficialGift.product_id == Product.id)
+        .options(selectinload(Product.seller))
+        .order_by(OfficialGift.id.is_(None), OfficialGift.position, Seller.shop_name, Product.name)
+    )
+    return [(product, bool(official)) for product, official in rows]
+
+
+def _check_order(order: BoxOrder) -> list[tuple[Product, int]]:
+    if not order.event_name.strip():
+        raise InstitutionError(_l("Isi nama acara."), field="event_name")
+    if not order.budget_code.strip():
+        raise InstitutionError(_l("Isi kode anggaran (MAK)."), field="budget_code")
+    if not order.delivery_place.strip():
+        raise InstitutionError(_l("Isi alamat pengantaran."), field="delivery_place")
+    maximum = setting("QUOTE_MAX_BOXES")
+    if order.box_count < 1:
+        raise InstitutionError(_l("Jumlah bingkisan minimal 1."), field="box_count")
+    if order.box_count > maximum:
+        raise InstitutionError(
+            _l("Jumlah bingkisan paling banyak %(n)s per penawaran.", n=maximum),
+            field="box_count",
+        )
+    quantities: dict[int, int] = {}
+    for line in order.lines:
+        if line.quantity_per_box < 1 or line.quantity_per_box > 100:
+            raise InstitutionError(_l("Jumlah per bingkisan antara 1 dan 100."), field="lines")
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity_per_box
+    if not quantities:
+        raise InstitutionError(_l("Pilih minimal satu produk untuk bingkisan."), field="lines")
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.seller))
+        )
+    }
+    orderable = set(
+        db.session.scalars(
+            _orderable().with_only_columns(Product.id).where(Product.id.in_(quantities))
+        )
+    )
+    for product_id in quantities:
+        product = products.get(product_id)
+        if product is None:
+            raise InstitutionError(_l("Produk tidak ditemukan."), field="lines")
+        if product_id not in orderable:
+            raise InstitutionError(
+                _l("%(name)s sedang tidak dijual. Pilih produk lain.", name=product.name),
+                field="lines",
+            )
+    today = today_local()
+    if order.delivery_date <= today:
+        raise InstitutionError(
+            _l("Tanggal pengantaran harus sesudah hari ini."), field="delivery_date"
+        )
+    shortest = min(products[pid].lead_time_days for pid in quantities)
+    if order.delivery_date < today + dt.timedelta(days=shortest):
+        raise InstitutionError(
+            _l(
+                "Tanggal pengantaran terlalu dekat: produk tercepat pun perlu %(n)s hari.",
+                n=shortest,
+            ),
+            field="delivery_date",
+        )
+    return [(products[pid], qty) for pid, qty in quantities.items()]
+
+
+@dataclass
+class LineCheck:
+    line: QuoteLine
+    fit: Fit
+    alternatives: list[Product] = field(default_factory=list)
+
+
+def supply_of(product: Product) -> Supply:
+    return Supply(
+        stock=product.stock,
+        is_made_to_order=product.is_made_to_order,
+        daily_capacity=product.daily_capacity,
+        lead_time_days=product.lead_time_days,
+        shelf_life_days=product.shelf_life_days,
+    )
+
+
+def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int, list[Promise]]:
+    return promises_on(product_ids, today_local(), exclude_quote_id)
+
+
+def fit_of(product: Product, needed: int, due_on: dt.date, exclude_quote_id=None) -> Fit:
+    promises = _promises([product.id], exclude_quote_id)[product.id]
+    return check_fit(
+        supply_of(product),
+        needed,
+        today_local(),
+        due_on,
+        promises,
+        setting("MIN_SHELF_DAYS_AFTER_DELIVERY"),
+    )
+
+
+def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int = 3):
+    """Other households' products of the same category and region that fit."""
+    candidates = list(
+        db.session.scalars(
+            _orderable()
+            .where(
+                Product.category_id == product.category_id,
+                Seller.region_id == product.seller.region_id,
+                Product.seller_id != product.seller_id,
+            )
+            .options(selectinload(Product.seller))
+            .order_by(Product.price_amount)
+        )
+    )
+    if not candidates:
+        return []
+    promises = _promises([c.id for c in candidates], None)
+    today = today_local()
+    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
+    fitting = [
+        c
+        for c in candidates
+        if check_fit(supply_of(c), needed, today, due_on, promises[c.id], min_shelf).fits
+    ]
+    return fitting[:limit]
+
+
+def check_quote_capacity(quote: Quote) -> list[LineCheck]:
+    """Per line: can the household make it by the delivery date, and if not, who can."""
+    product_ids = [line.product_id for line in quote.lines]
+    promises = _promises(product_ids, quote.id)
+    today = today_local()
+    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
+    checks = []
+    for line in quote.lines:
+        fit = check_fit(
+            supply_of(line.product),
+            line.quantity,
+            today,
+            quote.delivery_date,
+            promises[line.product_id],
+            min_shelf,
+        )
+        check = LineCheck(line, fit)
+        if not fit.fits:
+            check.alternatives = find_alternatives(line.product, line.quantity, quote.delivery_date)
+        checks.append(check)
+    return checks
+
+
+def _end_of_local_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), WITA).astimezone(dt.UTC)
+
+
+def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
+    """Hold every line's quantity for the quote, or refuse if a line no longer fits."""
+    product_ids = [line.product_id for line in quote.lines]
+    lock_products(product_ids)
+    release_holds(quote.id)
+    for check in check_quote_capacity(quote):
+        if not check.fit.fits:
+            raise InstitutionError(
+                _l(
+                    "%(name)s tidak bisa disiapkan tepat waktu (tersedia %(available)s dari "
+                    "%(needed)s). Ganti dengan produk lain atau ubah tanggal.",
+                    name=check.line.product_name,
+                    available=check.fit.available,
+                    needed=check.fit.needed,
+                ),
+                field="lines",
+            )
+    for line in quote.lines:
+        place_hold(line.product_id, quote.id, line.quantity, quote.delivery_date, expires_at)
+
+
+def place_line_hold(quote: Quote, product: Product, quantity: int) -> None:
+    """Hold a replacement product for an ordered quote until its delivery date."""
+    place_hold(
+        product.id,
+        quote.id,
+        quantity,
+        quote.delivery_date,
+        _end_of_local_day(quote.delivery_date),
+    )

@@ -1,0 +1,152 @@
+"""Protocol offices and their members: who may build, submit and approve gift-box quotes."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.services import grant_role, register_user
+from marketplace.catalog.models import Product, ProductKind
+from marketplace.db import db
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.institutions.models import (
+    Institution,
+    InstitutionMember,
+)
+
+
+class InstitutionError(MarketplaceError):
+    pass
+
+
+def create_institution(
+    *, name: str, unit: str, address: str, npwp: str, treasurer_name: str
+) -> Institution:
+    """Record a government institution's protocol office."""
+    name = name.strip()
+    if db.session.scalar(select(Institution.id).where(Institution.name == name)):
+        raise InstitutionError(_l("Instansi dengan nama ini sudah ada."), field="name")
+    institution = Institution(
+        name=name,
+        unit=unit.strip(),
+        address=address.strip(),
+        npwp=npwp.strip(),
+        treasurer_name=treasurer_name.strip(),
+    )
+    db.session.add(institution)
+    db.session.flush()
+    return institution
+
+
+def add_member(
+    institution_id: int, email: str, *, can_approve: bool = False, added_by: User | None = None
+) -> InstitutionMember:
+    """Make an existing user an officer of an institution (or change their approval right)."""
+    institution = db.session.get(Institution, institution_id)
+    if institution is None:
+        raise NotFound(_l("Instansi tidak ditemukan."))
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise InstitutionError(
+            _l("Belum ada akun dengan e-mail ini. Minta orangnya mendaftar dulu."), field="email"
+        )
+    member = db.session.scalar(
+        select(InstitutionMember).where(InstitutionMember.user_id == user.id)
+    )
+    if member is not None and member.institution_id != institution_id:
+        raise InstitutionError(
+            _l("Pengguna ini sudah menjadi anggota instansi lain."), field="email"
+        )
+    if member is None:
+        member = InstitutionMember(
+            institution=institution,
+            user=user,
+            added_by_id=added_by.id if added_by else None,
+        )
+        db.session.add(member)
+    member.can_approve = can_approve
+    grant_role(user, Role.OFFICER, granted_by=added_by)
+    db.session.flush()
+    return member
+
+
+def remove_member(institution_id: int, member_id: int) -> None:
+    """Take an officer out of an institution; their quotes stay with the institution."""
+    member = db.session.get(InstitutionMember, member_id)
+    if member is None or member.institution_id != institution_id:
+        raise NotFound(_l("Anggota tidak ditemukan."))
+    db.session.delete(member)
+    db.session.flush()
+
+
+def list_institutions() -> list[Institution]:
+    return list(
+        db.session.scalars(
+            select(Institution)
+            .options(selectinload(Institution.members).selectinload(InstitutionMember.user))
+            .order_by(Institution.name)
+        )
+    )
+
+
+def get_institution(institution_id: int) -> Institution:
+    institution = db.session.get(Institution, institution_id)
+    if institution is None:
+        raise NotFound(_l("Instansi tidak ditemukan."))
+    return institution
+
+
+def membership_of(user: User) -> InstitutionMember | None:
+    return db.session.scalar(
+        select(InstitutionMember)
+        .where(InstitutionMember.user_id == user.id)
+        .options(selectinload(InstitutionMember.institution))
+    )
+
+
+def require_membership(user: User) -> InstitutionMember:
+    member = membership_of(user)
+    if member is None:
+        raise InstitutionError(_l("Akun Anda belum terdaftar di instansi mana pun. Hubungi admin."))
+    return member
+
+
+DEMO_INSTITUTION = "Biro Umum Setda Provinsi Kalimantan Utara"
+
+
+DEMO_APPROVER = ("kepala.biro@demo.id", "Kepala Biro Umum (demo)", "081254319005")
+
+
+def load_demo_institution(password: str) -> int:
+    """The demo protocol office, its officer and its approver; returns 1 if it was added."""
+
+    added = 0
+    institution = db.session.scalar(select(Institution).where(Institution.name == DEMO_INSTITUTION))
+    if institution is None:
+        institution = create_institution(
+            name=DEMO_INSTITUTION,
+            unit="Biro Umum Sekretariat Daerah Provinsi Kalimantan Utara",
+            address="Jl. Kolonel H. Soetadji, Tanjung Selor, Kabupaten Bulungan, Kalimantan Utara",
+            npwp="00.123.456.7-727.000",
+            treasurer_name="Hj. Nurul Hidayah, S.E.",
+        )
+        added = 1
+    email, name, phone = DEMO_APPROVER
+    approver = db.session.scalar(select(User).where(User.email == email))
+    if approver is None:
+        approver = register_user(
+            name=name, email=email, phone=phone, password=password, welcome=False
+        )
+    officer = db.session.scalar(select(User).where(User.email == "protokol@demo.id"))
+    for user, can_approve in ((officer, False), (approver, True)):
+        if user is not None and membership_of(user) is None:
+            add_member(institution.id, user.email, can_approve=can_approve)
+    # Made-to-order demo goods get a daily capacity, so the builder has something to check.
+    for product in db.session.scalars(
+        select(Product).where(Product.is_made_to_order, Product.daily_capacity.is_(None))
+    ):
+        product.daily_capacity = 10 if product.kind == ProductKind.CRAFT.value else 25
+    db.session.flush()
+    return added
