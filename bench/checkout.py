@@ -106,7 +106,7 @@ def _prepare_database(app) -> tuple[int, str]:
 
     from marketplace.catalog.models import Product
     from marketplace.db import db
-    from marketplace.orders.services import MIN_ORDER_AMOUNT
+    from marketplace.orders.checkout import MIN_ORDER_AMOUNT
 
     with app.app_context():
         product = db.session.scalars(

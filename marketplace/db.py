@@ -7,9 +7,10 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, MetaData, event, update
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -116,3 +117,18 @@ def unit_of_work() -> Iterator[None]:
     db.session.rollback()
     with write_transaction():
         yield
+
+
+def update_if(model: type, row_id: int, *conditions: Any, **values: Any) -> bool:
+    """``UPDATE model SET values WHERE id = row_id AND conditions``: True if the row changed.
+
+    The guard of every state move: of two writers that read the same state, only the
+    first matches the row; the other changes nothing and learns it from the False.
+    """
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

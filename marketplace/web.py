@@ -17,7 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.db import db
-from marketplace.errors import MarketplaceError
+from marketplace.errors import Forbidden, MarketplaceError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,32 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def raise_page_errors(error: MarketplaceError) -> None:
+    """Something that is not there (or not yours) is the page's answer, never a message on
+    a form: re-raise it for the app's error page (404, 403), after the caller's rollback."""
+    if isinstance(error, NotFound | Forbidden):
+        raise error
+
+
 def flash_error(error: MarketplaceError) -> None:
+    """A refusal shown as a message at the top of the next page."""
+    raise_page_errors(error)
     flash(str(error.message), "error")
+
+
+def show_error(form, error: MarketplaceError, default_field: str | None = None) -> None:
+    """Put a refusal under the field it is about (or above the form); the form keeps what
+    was typed. The one way a view shows a domain error on a form; nothing of the refused
+    unit of work is kept."""
+    db.session.rollback()
+    raise_page_errors(error)
+    target = getattr(form, error.field or default_field or "", None)
+    if target is not None and isinstance(getattr(target, "errors", None), list):
+        target.errors = [*target.errors, str(error.message)]
+    elif isinstance(getattr(form, "form_errors", None), list):
+        form.form_errors.append(str(error.message))
+    else:
+        flash(str(error.message), "error")
 
 
 class SessionCookies(SecureCookieSessionInterface):

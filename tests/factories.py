@@ -157,7 +157,7 @@ def food_form(**overrides) -> dict:
 
 def checkout_details(**overrides):
     """Contact and a Tarakan address that pass the checkout's checks."""
-    from marketplace.orders.services import CheckoutDetails
+    from marketplace.orders.checkout import CheckoutDetails
 
     values = {
         "name": "Rina Pembeli",
@@ -176,7 +176,8 @@ def checkout_details(**overrides):
 
 def make_order(*lines, user=None, key=None, **details):
     """An order awaiting payment for ``(product, quantity)`` pairs, placed through the service."""
-    from marketplace.orders.services import add_to_cart, place_order
+    from marketplace.orders.cart import add_to_cart
+    from marketplace.orders.checkout import place_order
 
     cart: dict = {}
     user_id = user.id if user else None
@@ -377,7 +378,7 @@ def make_payout_account(
 
 def make_earning_seller(price: int = 100_000, *, seller: Seller | None = None) -> Seller:
     """A household with one paid and delivered part: its share is available."""
-    from marketplace.orders.services import move_part_for_seller
+    from marketplace.orders.inbox import move_part_for_seller
 
     seller = seller or make_seller()
     order = make_paid_order((make_product(seller=seller, price=price, stock=100), 1))
@@ -394,7 +395,7 @@ def make_earning_seller(price: int = 100_000, *, seller: Seller | None = None) -
 
 def deliver(part, *, pickup: bool = False) -> None:
     """Move a paid part through its household's steps to delivered."""
-    from marketplace.orders.services import move_part_for_seller
+    from marketplace.orders.inbox import move_part_for_seller
 
     steps = ["accept", "ready" if pickup else "ship", "delivered"]
     for step in steps:
@@ -482,7 +483,7 @@ def make_invoiced_gov_order(**kwargs):
 def make_complaint(price: int = 100_000, *, message: str = "Kemasan penyok, isinya hancur."):
     """A buyer's complaint about a shipped part (its money is held for an admin)."""
     from marketplace.money.availability import report_problem
-    from marketplace.orders.services import move_part_for_seller
+    from marketplace.orders.inbox import move_part_for_seller
 
     seller = make_seller()
     order = make_paid_order((make_product(seller=seller, price=price, stock=100), 1))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, db, now_utc
@@ -149,6 +150,7 @@ class Product(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     #: whole rupiah
+    #: the listed price, whole rupiah, as the household typed it; read ``price_now``
     price_amount: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[int] = mapped_column(default=0)
     is_made_to_order: Mapped[bool] = mapped_column(default=False)
@@ -197,6 +199,17 @@ class Product(db.Model):
         order_by="ProductStatusChange.id.desc()",
         cascade="all, delete-orphan",
     )
+
+    @hybrid_property
+    def price_now(self) -> int:
+        """What one unit sells for now, whole rupiah: the one reader of the price, in Python
+        and in SQL (filters, sorting). A discount or a seasonal price belongs here."""
+        return self.price_amount
+
+    @price_now.inplace.expression
+    @classmethod
+    def _price_now_expression(cls):
+        return cls.price_amount
 
     @property
     def cover(self) -> ProductPhoto | None:

@@ -88,7 +88,7 @@ def search_page(
     there were (``bound`` means "at least").
     """
     dialect = db.session.get_bind().dialect.name
-    columns = (Product.published_at, Product.price_amount, Product.name)
+    columns = (Product.published_at, Product.price_now.label("price_now"), Product.name)
     if dialect == "postgresql":
         tsquery = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
         # A stored generated column (migrations own it): no tokenising at query time.
@@ -113,8 +113,8 @@ def search_page(
         text_rank = candidates.c.rank.asc()
     c = candidates.c
     orders = {
-        "price_asc": (c.price_amount.asc(), c.id.asc()),
-        "price_desc": (c.price_amount.desc(), c.id.desc()),
+        "price_asc": (c.price_now.asc(), c.id.asc()),
+        "price_desc": (c.price_now.desc(), c.id.desc()),
         "name": (c.name.asc(), c.id.asc()),
         "newest": (c.published_at.desc(), c.id.desc()),
     }

@@ -109,9 +109,9 @@ def _filtered(stmt: Select, filters: ProductFilter) -> Select:
     if filters.kind in (ProductKind.FOOD.value, ProductKind.CRAFT.value):
         stmt = stmt.where(Product.kind == filters.kind)
     if filters.min_price is not None:
-        stmt = stmt.where(Product.price_amount >= filters.min_price)
+        stmt = stmt.where(Product.price_now >= filters.min_price)
     if filters.max_price is not None:
-        stmt = stmt.where(Product.price_amount <= filters.max_price)
+        stmt = stmt.where(Product.price_now <= filters.max_price)
     return stmt
 
 
@@ -124,8 +124,8 @@ def list_products(
     so its cost does not grow with the catalogue; a plain list has no such bound.
     """
     order = {
-        "price_asc": (Product.price_amount.asc(), Product.id.asc()),
-        "price_desc": (Product.price_amount.desc(), Product.id.desc()),
+        "price_asc": (Product.price_now.asc(), Product.id.asc()),
+        "price_desc": (Product.price_now.desc(), Product.id.desc()),
         "name": (Product.name.asc(), Product.id.asc()),
     }.get(filters.sort, (Product.published_at.desc(), Product.id.desc()))
     terms = search_terms(filters.query)

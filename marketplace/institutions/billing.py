@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, update_if
 from marketplace.errors import NotFound
 from marketplace.institutions import documents, ledger
 from marketplace.institutions.models import (
@@ -40,7 +40,7 @@ from marketplace.money import payments
 from marketplace.money.models import Payment, PaymentStatus
 from marketplace.money.payments import settles_payments
 from marketplace.money.services import split_largest_remainder
-from marketplace.orders import services as order_services
+from marketplace.orders import lifecycle
 from marketplace.orders.models import Order, OrderPart, OrderStatus, PartStatus
 from marketplace.payments.gateway import GatewayError, Line
 from marketplace.rupiah import format_rupiah
@@ -311,18 +311,15 @@ def record_payment(
         raise PaymentRefused(_l("Tanggal SP2D tidak boleh di masa depan."), field="paid_on")
     invoice = get_invoice_or_404(invoice_id)
     # Guarded: the paid amount moves only if it stays within what is payable.
-    moved = db.session.execute(
-        update(GovInvoice)
-        .where(
-            GovInvoice.id == invoice.id,
-            GovInvoice.status == InvoiceStatus.OPEN.value,
-            GovInvoice.paid_amount + amount <= GovInvoice.payable_amount,
-        )
-        .values(paid_amount=GovInvoice.paid_amount + amount)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = update_if(
+        GovInvoice,
+        invoice.id,
+        GovInvoice.status == InvoiceStatus.OPEN.value,
+        GovInvoice.paid_amount + amount <= GovInvoice.payable_amount,
+        paid_amount=GovInvoice.paid_amount + amount,
+    )
     db.session.refresh(invoice)
-    if moved != 1:
+    if not moved:
         raise PaymentRefused(
             _l(
                 "Pembayaran melebihi sisa tagihan (%(left)s).",
@@ -352,7 +349,7 @@ def record_payment(
             .execution_options(synchronize_session=False)
         )
         db.session.refresh(invoice)
-        order_services.move_order(
+        lifecycle.move_order(
             order,
             OrderStatus.PAID,
             actor_kind="admin",

@@ -208,7 +208,7 @@ def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int
                 Product.seller_id != product.seller_id,
             )
             .options(selectinload(Product.seller))
-            .order_by(Product.price_amount)
+            .order_by(Product.price_now)
         )
     )
     if not candidates:

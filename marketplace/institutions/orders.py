@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import User
@@ -33,8 +33,9 @@ from marketplace.institutions.settings import setting
 from marketplace.inventory.stock import give_back_stock, lock_products, release_holds, take_stock
 from marketplace.mail import send_mail
 from marketplace.money import services as payouts
+from marketplace.orders.lifecycle import move_part as lifecycle_move_part
+from marketplace.orders.lifecycle import record_event
 from marketplace.orders.models import (
-    PART_MOVES,
     Delivery,
     Order,
     OrderEvent,
@@ -64,17 +65,7 @@ def _record(
     actor_kind: str,
     note: str = "",
 ) -> None:
-    db.session.add(
-        OrderEvent(
-            order_id=order.id,
-            part_id=part.id if part else None,
-            from_status=from_status,
-            to_status=to_status,
-            actor_id=actor.id if actor else None,
-            actor_kind=actor_kind,
-            note=note[:300],
-        )
-    )
+    record_event(order, part, from_status, to_status, actor_kind, actor.id if actor else None, note)
 
 
 def confirm_deadline(delivery_date: dt.date, products: list[Product]) -> dt.date:
@@ -309,20 +300,10 @@ def move_part(
     part: OrderPart, to: PartStatus, actor: User | None, actor_kind: str, note: str = ""
 ) -> None:
     """One allowed step, guarded in the database; a lost race is refused, never repeated."""
-    current = PartStatus(part.status)
-    if to not in PART_MOVES[current]:
+    if not lifecycle_move_part(
+        part, to, actor_kind=actor_kind, actor_id=actor.id if actor else None, note=note
+    ):
         raise GovOrderError(_l("Status pesanan sudah berubah. Muat ulang halaman."))
-    result = db.session.execute(
-        update(OrderPart)
-        .where(OrderPart.id == part.id, OrderPart.status == current.value)
-        .values(status=to.value)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(part)
-    if result.rowcount != 1:
-        raise GovOrderError(_l("Status pesanan sudah berubah. Muat ulang halaman."))
-    _record(part.order, part, current.value, to.value, actor, actor_kind, note)
-    db.session.flush()
 
 
 def _before_deadline(gov: GovPart) -> None:
@@ -486,27 +467,13 @@ def lapse_unconfirmed() -> int:
     ).all()
     lapsed = 0
     for part_id, gov_id in rows:
-        moved = db.session.execute(
-            update(OrderPart)
-            .where(OrderPart.id == part_id, OrderPart.status == PartStatus.NEW.value)
-            .values(status=PartStatus.CANCELLED.value)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if moved != 1:
-            continue
         part = db.session.get(OrderPart, part_id)
         gov = db.session.get(GovPart, gov_id)
         assert part is not None and gov is not None
-        db.session.refresh(part)
-        _record(
-            part.order,
-            part,
-            PartStatus.NEW.value,
-            PartStatus.CANCELLED.value,
-            None,
-            "system",
-            LAPSE_REASON,
-        )
+        if part.status != PartStatus.NEW.value or not lifecycle_move_part(
+            part, PartStatus.CANCELLED, actor_kind="system", note=LAPSE_REASON
+        ):
+            continue
         _after_cancel(part, gov, LAPSE_REASON)
         quote = db.session.get(Quote, part.order.quote_id)
         if quote is not None and quote.created_by.email:
@@ -558,9 +525,7 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
             raise GovOrderError(
                 _l("Pilih pengganti untuk %(name)s.", name=line.product_name), field="lines"
             )
-        picked[product.seller_id].append(
-            (product, line.quantity, product.price_amount, product.name)
-        )
+        picked[product.seller_id].append((product, line.quantity, product.price_now, product.name))
     if len(picked) != 1:
         raise GovOrderError(
             _l("Pilih pengganti dari satu rumah tangga untuk satu bagian."), field="lines"

@@ -6,13 +6,13 @@ import datetime as dt
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
-from marketplace.db import db
+from marketplace.db import db, update_if
 from marketplace.errors import NotFound
 from marketplace.institutions.boxes import (
     BoxLine,
@@ -131,7 +131,7 @@ def _fill_quote(quote: Quote, order: BoxOrder, lines: list[tuple[Product, int]])
                 shop_name=product.seller.shop_name,
                 unit=product.unit,
                 quantity_per_box=quantity,
-                unit_price_amount=product.price_amount,
+                unit_price_amount=product.price_now,
                 is_vat_registered=product.seller.is_vat_registered,
             )
         )
@@ -230,13 +230,7 @@ def move_quote(quote: Quote, to: QuoteStatus, actor: User | None, reason: str = 
             _l("Penawaran berstatus %(status)s tidak bisa diubah begitu.", status=current.value)
         )
     # Guarded in the database: of two racing moves only one finds the status it read.
-    moved = db.session.execute(
-        update(Quote)
-        .where(Quote.id == quote.id, Quote.status == current.value)
-        .values(status=to.value)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
+    if not update_if(Quote, quote.id, Quote.status == current.value, status=to.value):
         raise QuoteMoved(_l("Penawaran ini baru saja diubah orang lain. Muat ulang halaman."))
     quote.events.append(
         QuoteEvent(

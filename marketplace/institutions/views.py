@@ -38,10 +38,11 @@ from marketplace.institutions.forms import (
 )
 from marketplace.institutions.models import DocumentKind, QuoteStatus
 from marketplace.inventory.capacity import Misfit
+from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
-from marketplace.orders.services import seller_for_user
 from marketplace.payments.gateway import TestGateway, get_gateway
 from marketplace.rupiah import format_rupiah, parse_rupiah
+from marketplace.web import show_error
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
@@ -50,21 +51,8 @@ def _user():
     return current_user._get_current_object()
 
 
-def _show_error(form, error: MarketplaceError, default_field: str) -> None:
-    """Put the message under the field it is about; the form keeps what was typed."""
-    db.session.rollback()
-    target = getattr(form, error.field or default_field, None)
-    if target is None or not hasattr(target, "errors") or not isinstance(target.errors, list):
-        flash(str(error.message), "error")
-        return
-    target.errors = [*target.errors, str(error.message)]
-
-
 def _quote_or_404(quote_id: int):
-    try:
-        return quotes.get_quote_for_officer_or_404(quote_id, _user())
-    except NotFound:
-        abort(404)
+    return quotes.get_quote_for_officer_or_404(quote_id, _user())
 
 
 # -- admin: institutions and members ------------------------------------------------------
@@ -84,7 +72,7 @@ def admin_institutions():
                 treasurer_name=form.treasurer_name.data,
             )
         except MarketplaceError as error:
-            _show_error(form, error, "name")
+            show_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("Instansi %(name)s dibuat.", name=institution.name), "success")
@@ -98,10 +86,7 @@ def admin_institutions():
 @bp.route("/admin/<int:institution_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_institution(institution_id: int):
-    try:
-        institution = members.get_institution(institution_id)
-    except NotFound:
-        abort(404)
+    institution = members.get_institution(institution_id)
     form = MemberForm()
     if form.validate_on_submit():
         try:
@@ -112,7 +97,7 @@ def admin_institution(institution_id: int):
                 added_by=_user(),
             )
         except MarketplaceError as error:
-            _show_error(form, error, "email")
+            show_error(form, error, "email")
         else:
             db.session.commit()
             flash(_("%(name)s menjadi anggota instansi.", name=member.user.name), "success")
@@ -128,10 +113,7 @@ def admin_institution(institution_id: int):
 def admin_remove_member(institution_id: int, member_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        members.remove_member(institution_id, member_id)
-    except NotFound:
-        abort(404)
+    members.remove_member(institution_id, member_id)
     db.session.commit()
     flash(_("Anggota dikeluarkan dari instansi."), "success")
     return redirect(url_for(".admin_institution", institution_id=institution_id))
@@ -159,7 +141,7 @@ def _builder_choices(form: BuilderForm) -> None:
         (
             p.id,
             ("★ " + _("Oleh-oleh resmi") + ": " if official else "")
-            + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_amount)}",
+            + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_now)}",
         )
         for p, official in boxes.box_products()
     ]
@@ -221,10 +203,7 @@ def builder(quote_id: int | None = None):
         if quote is not None:
             _prefill(form, quotes.order_from_quote(quote))
         elif template_id := request.args.get("templat", type=int):
-            try:
-                template = boxes.get_template_for_officer_or_404(template_id, _user())
-            except NotFound:
-                abort(404)
+            template = boxes.get_template_for_officer_or_404(template_id, _user())
             form.card_text.data = template.card_text
             _prefill(form, None, template.lines)
     _builder_choices(form)
@@ -235,7 +214,7 @@ def builder(quote_id: int | None = None):
             else:
                 quote = quotes.update_quote(quote.id, _user(), _order_from(form))
         except MarketplaceError as error:
-            _show_error(form, error, "event_name")
+            show_error(form, error, "event_name")
             _builder_choices(form)
         else:
             db.session.commit()
@@ -339,10 +318,7 @@ def _save_template(quote_id: int, user, name: str):
 @bp.route("/dokumen/<int:document_id>")
 @role_required(Role.OFFICER)
 def document(document_id: int):
-    try:
-        doc = quotes.get_document_for_officer_or_404(document_id, _user())
-    except NotFound:
-        abort(404)
+    doc = quotes.get_document_for_officer_or_404(document_id, _user())
     response = Response(doc.content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
     response.headers["Cache-Control"] = "private, max-age=0"
@@ -432,10 +408,7 @@ def misfit_label(fit) -> str:
 
 
 def _gov_order_or_404(order_id: int):
-    try:
-        return gov_orders.get_gov_order_for_officer_or_404(order_id, _user())
-    except NotFound:
-        abort(404)
+    return gov_orders.get_gov_order_for_officer_or_404(order_id, _user())
 
 
 def _order_page(order, status: int = 200, **forms):
@@ -576,10 +549,7 @@ HOUSEHOLD_MESSAGES = {
 @role_required(Role.SELLER)
 def household_part(part_id: int):
 
-    try:
-        seller = seller_for_user(_user().id)
-    except NotFound:
-        abort(404)
+    seller = seller_for_user(_user().id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     action = request.form.get("action", "")
@@ -626,10 +596,7 @@ def admin_invoices():
 @bp.route("/admin/tagihan/<int:invoice_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_invoice(invoice_id: int):
-    try:
-        invoice = billing.get_invoice_or_404(invoice_id)
-    except NotFound:
-        abort(404)
+    invoice = billing.get_invoice_or_404(invoice_id)
     form = GovPaymentForm()
     if form.validate_on_submit():
         try:
@@ -646,7 +613,7 @@ def admin_invoice(invoice_id: int):
                     paid_on=form.paid_on.data,
                 )
             except MarketplaceError as error:
-                _show_error(form, error, "amount")
+                show_error(form, error, "amount")
                 invoice = billing.get_invoice_or_404(invoice_id)
             else:
                 db.session.commit()

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from marketplace.catalog.models import Product
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, update_if
 from marketplace.inventory.capacity import Promise, Supply, available_for
 from marketplace.inventory.models import CapacityHold, ProductionDay
 from marketplace.pagecache import bump_catalog_version
@@ -56,13 +56,7 @@ def set_stock(product: Product, units: int) -> None:
 
 def take_stock(product_id: int, units: int) -> bool:
     """Take ``units`` from the product's stock; False, taking nothing, if they are not there."""
-    result = db.session.execute(
-        update(Product)
-        .where(Product.id == product_id, Product.stock >= units)
-        .values(stock=Product.stock - units)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not update_if(Product, product_id, Product.stock >= units, stock=Product.stock - units):
         return False
     bump_catalog_version()
     return True

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.services import AccountError, normalise_phone
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS, mask
 from marketplace.money.models import PayoutAccount, PayoutAccountChange, PayoutMethod
@@ -126,20 +126,19 @@ def _save(seller_id: int, actor: User, method: PayoutMethod, fields: dict[str, s
     if unchanged:
         return account
     # Guarded on the version read: two changes at once cannot both pass unrecorded.
-    moved = db.session.execute(
-        update(PayoutAccount)
-        .where(PayoutAccount.id == account.id, PayoutAccount.version == account.version)
-        .values(
-            method=method.value,
-            version=PayoutAccount.version + 1,
-            verified_at=None,
-            verified_by_id=None,
-            stripe_payouts_enabled=False,
-            updated_at=now_utc(),
-            **values,
-        )
+    moved = update_if(
+        PayoutAccount,
+        account.id,
+        PayoutAccount.version == account.version,
+        method=method.value,
+        version=PayoutAccount.version + 1,
+        verified_at=None,
+        verified_by_id=None,
+        stripe_payouts_enabled=False,
+        updated_at=now_utc(),
+        **values,
     )
-    if moved.rowcount != 1:
+    if not moved:
         raise PayoutAccountError(_l("Rekening baru saja diubah. Muat ulang halaman."))
     db.session.refresh(account)
     db.session.add(
@@ -221,16 +220,14 @@ def verify_account(account_id: int, version: int, admin: User) -> PayoutAccount:
     account = db.session.get(PayoutAccount, account_id)
     if account is None:
         raise NotFound(_l("Rekening tidak ditemukan."))
-    moved = db.session.execute(
-        update(PayoutAccount)
-        .where(
-            PayoutAccount.id == account_id,
-            PayoutAccount.version == version,
-            PayoutAccount.verified_at.is_(None),
-        )
-        .values(verified_at=now_utc(), verified_by_id=admin.id)
-    )
-    if moved.rowcount != 1:
+    if not update_if(
+        PayoutAccount,
+        account_id,
+        PayoutAccount.version == version,
+        PayoutAccount.verified_at.is_(None),
+        verified_at=now_utc(),
+        verified_by_id=admin.id,
+    ):
         raise PayoutAccountError(
             _l("Rekening ini sudah diperiksa atau baru saja diubah. Periksa lagi.")
         )

@@ -21,6 +21,7 @@ from marketplace.db import db, now_utc, unit_of_work
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money.models import LedgerEntry, PartComplaint
 from marketplace.money.services import record_delivery_entries
+from marketplace.orders.lifecycle import note_on_part
 from marketplace.orders.models import OrderEvent, OrderPart, PartStatus
 
 DEFAULT_AFTER_DAYS = 7
@@ -89,18 +90,9 @@ def report_problem(order_id: int, part_id: int, message: str, actor_id: int | No
         return existing
     complaint = PartComplaint(part_id=part_id, message=message.strip(), created_by_id=actor_id)
     db.session.add(complaint)
-    db.session.add(
-        OrderEvent(
-            order_id=order_id,
-            part_id=part_id,
-            from_status=part.status,
-            to_status=part.status,
-            actor_id=actor_id,
-            actor_kind="buyer",
-            note=("Masalah dilaporkan: " + message.strip())[:300],
-        )
+    note_on_part(
+        part, actor_kind="buyer", actor_id=actor_id, note="Masalah dilaporkan: " + message.strip()
     )
-    db.session.flush()
     return complaint
 
 

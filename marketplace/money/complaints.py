@@ -15,19 +15,20 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import Role, RoleGrant, User
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.mail import send_mail
 from marketplace.money import refunds
 from marketplace.money.models import PartComplaint, Payout
 from marketplace.money.payments import part_left
 from marketplace.money.services import record_delivery_entries
+from marketplace.orders.lifecycle import note_on_part
 from marketplace.orders.messages import order_url
-from marketplace.orders.models import OrderEvent, OrderPart, PartStatus
+from marketplace.orders.models import OrderPart, PartStatus
 from marketplace.rupiah import format_rupiah
 
 RELEASED = "released"
@@ -73,17 +74,15 @@ def settle_complaint(
         raise MarketplaceError(
             _l("Alasan paling banyak %(n)s karakter.", n=MAX_REASON), field="reason"
         )
-    moved = db.session.execute(
-        update(PartComplaint)
-        .where(PartComplaint.id == complaint_id, PartComplaint.resolution.is_(None))
-        .values(
-            resolution=action,
-            resolution_note=reason,
-            resolved_by_id=actor_id,
-            resolved_at=now_utc(),
-        )
-    )
-    if moved.rowcount != 1:
+    if not update_if(
+        PartComplaint,
+        complaint_id,
+        PartComplaint.resolution.is_(None),
+        resolution=action,
+        resolution_note=reason,
+        resolved_by_id=actor_id,
+        resolved_at=now_utc(),
+    ):
         raise AlreadySettled(_l("Laporan ini sudah diselesaikan."))
     db.session.refresh(complaint)
     part = complaint.part
@@ -93,18 +92,12 @@ def settle_complaint(
             raise MarketplaceError(_l("Bagian ini sudah dibatalkan; tidak ada dana untuk dilepas."))
         if part.status == PartStatus.SHIPPED.value:
             record_delivery_entries(part)
-        db.session.add(
-            OrderEvent(
-                order_id=part.order_id,
-                part_id=part.id,
-                from_status=part.status,
-                to_status=part.status,
-                actor_id=actor_id,
-                actor_kind="admin",
-                note=("Laporan diselesaikan, dana dilepas ke penjual: " + reason)[:300],
-            )
+        note_on_part(
+            part,
+            actor_kind="admin",
+            actor_id=actor_id,
+            note="Laporan diselesaikan, dana dilepas ke penjual: " + reason,
         )
-        db.session.flush()
     elif part.status == PartStatus.DELIVERED.value:
         outcome = refunds.refund_partly(
             part.order_id,

@@ -141,7 +141,7 @@ def issue_refunds(refund_ids: list[int], gateway: PaymentGateway) -> int:
     return issued
 
 
-#: the job :func:`marketplace.orders.services.expire_order` enqueues
+#: the job :func:`marketplace.orders.lifecycle.expire_order` enqueues
 EXPIRE_CHECKOUTS_JOB = "payments.expire_checkouts"
 
 

@@ -30,13 +30,13 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role, User
 from marketplace.db import db, unit_of_work
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
 from marketplace.money import payments as services
 from marketplace.money import refunds
 from marketplace.money.models import Payment
 from marketplace.money.payment_units import apply_intent, apply_refund, checkout_url, issue_refunds
-from marketplace.orders import services as orders
+from marketplace.orders import lifecycle, queries
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.gateway import BadSignature, GatewayError, TestGateway, get_gateway
 from marketplace.rupiah import format_rupiah, parse_rupiah
@@ -86,12 +86,9 @@ def webhook():
 
 
 def _order_or_404(token: str):
-    try:
-        with unit_of_work():
-            order = orders.get_order_by_token(token[:64])
-            db.session.commit()
-    except NotFound:
-        abort(404)
+    with unit_of_work():
+        order = queries.get_order_by_token(token[:64])
+        db.session.commit()
     return order
 
 
@@ -114,7 +111,7 @@ def pay(token: str):
         # Paid meanwhile, or settling: the order page says which.
         return redirect(url_for("payments.order_page", token=token), 303)
     return render_template(
-        "payments/pay.html", order=orders.get_order_by_token(token[:64]), test_mode=True
+        "payments/pay.html", order=queries.get_order_by_token(token[:64]), test_mode=True
     )
 
 
@@ -247,7 +244,7 @@ def admin_order(order_id: int):
         order=order,
         refunds=services.refunds_of(order_id),
         left=services.parts_left(order.parts),
-        cancellable=orders.CANCELLABLE_BY_ADMIN,
+        cancellable=lifecycle.CANCELLABLE_BY_ADMIN,
         actors=_names({event.actor_id for event in order.events if event.actor_id}),
         errors=errors,
         refund_key=secrets.token_urlsafe(24),
@@ -266,12 +263,9 @@ def _names(user_ids: set[int]) -> dict[int, str]:
 
 @bp.route("/pesanan/<token>")
 def order_page(token: str):
-    try:
-        with unit_of_work():
-            order = orders.get_order_by_token(token[:64])
-            db.session.commit()
-    except NotFound:
-        abort(404)
+    with unit_of_work():
+        order = queries.get_order_by_token(token[:64])
+        db.session.commit()
     money = services.order_money(order)
     return render_template(
         "orders/order.html",
@@ -290,7 +284,7 @@ def cancel_part(token: str, part_id: int):
         abort(400)
     try:
         with unit_of_work():
-            order = orders.get_order_by_token(token[:64])
+            order = queries.get_order_by_token(token[:64])
             # Under the payment's lock, as an admin's refund of the same part.
             outcome = refunds.cancel_part_by_buyer(
                 order.id,
@@ -298,8 +292,6 @@ def cancel_part(token: str, part_id: int):
                 actor_id=current_user.id if current_user.is_authenticated else None,
             )
             db.session.commit()
-    except NotFound:
-        abort(404)
     except MarketplaceError as error:
         db.session.rollback()
         flash_error(error)
@@ -312,7 +304,7 @@ def cancel_part(token: str, part_id: int):
 @bp.route("/akun/pesanan")
 @login_required
 def my_orders():
-    buyer_orders = orders.list_buyer_orders(current_user.id)
+    buyer_orders = queries.list_buyer_orders(current_user.id)
     return render_template(
         "orders/my_orders.html", orders=buyer_orders, shown=services.shown_statuses(buyer_orders)
     )

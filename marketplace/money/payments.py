@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError
 from marketplace.money import services as payouts
 from marketplace.money.models import Payment, PaymentStatus, Refund, RefundReason, RefundStatus
-from marketplace.orders import services as orders
+from marketplace.orders import lifecycle, queries
 from marketplace.orders.models import Order, OrderPart, OrderStatus
 from marketplace.payments.gateway import GatewayError, GatewayRefund, Intent, Line, PaymentGateway
 from marketplace.payments.models import WebhookEvent
@@ -216,14 +216,14 @@ def record_intent(intent: Intent) -> list[int]:
                 payment, payment.amount, RefundReason.DUPLICATE, f"payment-{payment.id}-refund"
             ).id
         ]
-    if order.status == OrderStatus.AWAITING_PAYMENT.value and orders.expire_order(order.id):
+    if order.status == OrderStatus.AWAITING_PAYMENT.value and lifecycle.expire_order(order.id):
         db.session.refresh(order)
-    if orders.mark_order_paid(order, note=intent.id):
+    if lifecycle.mark_order_paid(order, note=intent.id):
         payouts.record_payment_entries(order)
         return []
     reason = RefundReason.DUPLICATE
     if order.status == OrderStatus.EXPIRED.value:
-        orders.mark_order_refunded(
+        lifecycle.mark_order_refunded(
             order, note=str(_l("Stok habis setelah waktu bayar lewat; dana dikembalikan."))
         )
         reason = RefundReason.LATE_NO_STOCK
@@ -339,7 +339,7 @@ def give_back_part(
     refund = queue_refund(
         payment, amount, reason, idempotency_key, part_id=part.id, created_by_id=actor_id
     )
-    orders.record_part_refund(part, amount, actor_id=actor_id, note=note, actor_kind=actor_kind)
+    lifecycle.record_part_refund(part, amount, actor_id=actor_id, note=note, actor_kind=actor_kind)
     return refund
 
 
@@ -363,14 +363,11 @@ def refund_part(part_id: int) -> Refund | None:
 
 def _move_payment(payment: Payment, to: PaymentStatus) -> bool:
     """pending -> succeeded/failed, guarded so that only one of two racing calls moves it."""
-    result = db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING.value)
-        .values(status=to.value)
-        .execution_options(synchronize_session=False)
+    moved = update_if(
+        Payment, payment.id, Payment.status == PaymentStatus.PENDING.value, status=to.value
     )
     db.session.refresh(payment)
-    return result.rowcount == 1
+    return moved
 
 
 def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
@@ -409,17 +406,14 @@ def refund_due(refund_id: int) -> RefundDue | None:
 
 def record_refund(refund_id: int, gateway_refund_id: str) -> bool:
     """pending -> succeeded, once; a payment given back in full is marked refunded."""
-    result = db.session.execute(
-        update(Refund)
-        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING.value)
-        .values(
-            status=RefundStatus.SUCCEEDED.value,
-            gateway_refund_id=gateway_refund_id,
-            refunded_at=now_utc(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not update_if(
+        Refund,
+        refund_id,
+        Refund.status == RefundStatus.PENDING.value,
+        status=RefundStatus.SUCCEEDED.value,
+        gateway_refund_id=gateway_refund_id,
+        refunded_at=now_utc(),
+    ):
         return False
     refund = db.session.get(Refund, refund_id)
     assert refund is not None
@@ -508,16 +502,18 @@ class OrderMoney:
 def order_money(order: Order) -> OrderMoney:
     refunds = refunds_of(order.id)
     refunded = sum(refund.amount for refund in refunds if refund.part_id is not None)
-    cancellable = [part for part in order.parts if orders.buyer_may_cancel(order, part)]
+    cancellable = [part for part in order.parts if lifecycle.buyer_may_cancel(order, part)]
     return OrderMoney(
         refunds=refunds,
         refunded=refunded,
         cancel_amounts={key: max(left, 0) for key, left in parts_left(cancellable).items()},
-        shown_status=orders.shown_status(order, refunded),
+        shown_status=queries.shown_status(order, refunded),
     )
 
 
 def shown_statuses(order_list: list[Order]) -> dict[int, str]:
     """The status the buyer reads of each order, refunds counted, in one query."""
     refunded = refunded_amounts([order.id for order in order_list])
-    return {order.id: orders.shown_status(order, refunded.get(order.id, 0)) for order in order_list}
+    return {
+        order.id: queries.shown_status(order, refunded.get(order.id, 0)) for order in order_list
+    }

@@ -29,7 +29,7 @@ from marketplace.money.payments import (
     give_back_part,
     lock_payment,
 )
-from marketplace.orders import services as orders
+from marketplace.orders import lifecycle
 from marketplace.orders.messages import notify_refund
 from marketplace.orders.models import Order, OrderPart, PartStatus
 
@@ -109,7 +109,7 @@ def _clean_reason(reason: str, *, required: bool) -> str:
 def _cancel_and_refund(
     payment: Payment, part: OrderPart, outcome: RefundOutcome, *, actor_id: int, reason: str
 ) -> None:
-    if not orders.cancel_part_by_admin(part, actor_id=actor_id, note=reason):
+    if not lifecycle.cancel_part_by_admin(part, actor_id=actor_id, note=reason):
         return
     outcome.cancelled.append(part)
     # The same key as the buyer's own cancel: a part is refunded in full once.
@@ -215,7 +215,7 @@ def cancel_part_by_buyer(order_id: int, part_id: int, *, actor_id: int | None) -
     and all that is left of its share (an admin may have given some back already)."""
     # The payment first, as every refund takes it: then the part (the admin's order too).
     payment = lock_payment(order_id)
-    part = orders.cancel_part_for_buyer(order_id, part_id, actor_id=actor_id)
+    part = lifecycle.cancel_part_for_buyer(order_id, part_id, actor_id=actor_id)
     outcome = RefundOutcome(cancelled=[part])
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
         refund = give_back_part(

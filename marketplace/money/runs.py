@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalog.models import Seller
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc, unit_of_work
+from marketplace.db import db, now_utc, unit_of_work, update_if
 from marketplace.errors import MarketplaceError
 from marketplace.money.accounts import account_of, is_payable
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS
@@ -160,12 +160,14 @@ def create_payout(
 def settle_payout(payout_id: int, reference: str) -> bool:
     """The bank or Stripe confirmed it: in transit becomes paid out. False if not open."""
     payout = db.session.get(Payout, payout_id)
-    moved = db.session.execute(
-        update(Payout)
-        .where(Payout.id == payout_id, Payout.status.in_(OPEN))
-        .values(status=PayoutStatus.PAID.value, reference=reference, settled_at=now_utc())
-    )
-    if moved.rowcount != 1:
+    if not update_if(
+        Payout,
+        payout_id,
+        Payout.status.in_(OPEN),
+        status=PayoutStatus.PAID.value,
+        reference=reference,
+        settled_at=now_utc(),
+    ):
         return False
     write_seller_event(
         f"payout-{payout_id}-paid",
@@ -179,12 +181,14 @@ def settle_payout(payout_id: int, reference: str) -> bool:
 def fail_payout(payout_id: int, reason: str) -> bool:
     """The bank or Stripe refused it: the money goes back to available. False if not open."""
     payout = db.session.get(Payout, payout_id)
-    moved = db.session.execute(
-        update(Payout)
-        .where(Payout.id == payout_id, Payout.status.in_(OPEN))
-        .values(status=PayoutStatus.FAILED.value, failure_reason=reason[:300], settled_at=now_utc())
-    )
-    if moved.rowcount != 1:
+    if not update_if(
+        Payout,
+        payout_id,
+        Payout.status.in_(OPEN),
+        status=PayoutStatus.FAILED.value,
+        failure_reason=reason[:300],
+        settled_at=now_utc(),
+    ):
         return False
     write_seller_event(
         f"payout-{payout_id}-failed",
@@ -391,12 +395,12 @@ def reverse_negative_balances(connect, result: RunResult | None = None) -> None:
                     result.failed.append((f"PO-{payout_id:06d}", f"reversal: {error}"))
                 break
             with unit_of_work():
-                moved = db.session.execute(
-                    update(Payout)
-                    .where(Payout.id == payout_id, Payout.reversed_amount == already)
-                    .values(reversed_amount=already + take)
-                )
-                if moved.rowcount == 1:
+                if update_if(
+                    Payout,
+                    payout_id,
+                    Payout.reversed_amount == already,
+                    reversed_amount=already + take,
+                ):
                     write_seller_event(
                         key,
                         seller_id,

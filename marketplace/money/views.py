@@ -25,7 +25,7 @@ from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db, unit_of_work
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
 from marketplace.money import accounts as payout_accounts
 from marketplace.money import availability, complaints, runs, services, statements
@@ -39,12 +39,13 @@ from marketplace.money.forms import (
 from marketplace.money.models import DisbursementBatch
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import reconcile
-from marketplace.orders.services import get_order_by_token, seller_for_user
+from marketplace.orders.inbox import seller_for_user
+from marketplace.orders.queries import get_order_by_token
 from marketplace.payments.connect import get_connect
 from marketplace.payments.gateway import GatewayError, get_gateway
 from marketplace.payments.models import WebhookEvent
 from marketplace.rupiah import format_rupiah
-from marketplace.web import flash_error
+from marketplace.web import flash_error, show_error
 
 bp = Blueprint("payouts", __name__)
 
@@ -104,10 +105,7 @@ def percent_bp(rate_bp: int) -> str:
 @bp.route("/penjual/pendapatan")
 @role_required(Role.SELLER)
 def earnings():
-    try:
-        seller = seller_for_user(current_user.id)
-    except NotFound:
-        abort(404)
+    seller = seller_for_user(current_user.id)
     balances = services.balances_of(seller.id)
     account = payout_accounts.account_of(seller.id)
     today = today_local()
@@ -129,10 +127,7 @@ def earnings():
 
 
 def _seller():
-    try:
-        return seller_for_user(current_user.id)
-    except NotFound:
-        abort(404)
+    return seller_for_user(current_user.id)
 
 
 def _account_forms(data=None):
@@ -285,10 +280,7 @@ def statement_pdf(month: str):
 @bp.route("/pesanan/<token>/masalah/<int:part_id>", methods=["GET", "POST"])
 def report_problem(token: str, part_id: int):
 
-    try:
-        order = get_order_by_token(token[:64])
-    except NotFound:
-        abort(404)
+    order = get_order_by_token(token[:64])
     part = next((part for part in order.parts if part.id == part_id), None)
     if part is None:
         abort(404)
@@ -305,11 +297,9 @@ def report_problem(token: str, part_id: int):
                     current_user.id if current_user.is_authenticated else None,
                 )
                 db.session.commit()
-        except NotFound:
-            abort(404)
         except MarketplaceError as error:
             db.session.rollback()
-            form.message.errors = [str(error.message)]
+            show_error(form, error, "message")
             status = 400
         else:
             flash(_("Laporan Anda kami terima. Admin akan menghubungi Anda."), "success")
@@ -346,8 +336,6 @@ def admin_verify(account_id: int):
         with unit_of_work():
             payout_accounts.verify_account(account_id, int(version), current_user)
             db.session.commit()
-    except NotFound:
-        abort(404)
     except MarketplaceError as error:
         db.session.rollback()
         flash_error(error)
@@ -394,8 +382,6 @@ def admin_settle_complaint(complaint_id: int):
                 refund_key=f"complaint-{complaint_id}-{refund_key}",
             )
             db.session.commit()
-    except NotFound:
-        abort(404)
     except complaints.AlreadySettled as error:
         db.session.rollback()
         flash(str(error.message), "success")

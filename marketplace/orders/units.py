@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketplace.db import db, unit_of_work
-from marketplace.orders import services
+from marketplace.orders import lifecycle
 
 
 def release_expired_orders() -> int:
@@ -14,8 +14,8 @@ def release_expired_orders() -> int:
     deadlock with a checkout taking the same products.
     """
     released = 0
-    for order_id in services.due_order_ids():
+    for order_id in lifecycle.due_order_ids():
         with unit_of_work():
-            released += services.expire_order(order_id)
+            released += lifecycle.expire_order(order_id)
             db.session.commit()
     return released

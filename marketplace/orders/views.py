@@ -25,8 +25,10 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, unit_of_work
-from marketplace.errors import MarketplaceError, NotFound
-from marketplace.orders import services
+from marketplace.errors import MarketplaceError
+from marketplace.orders import cart as carts
+from marketplace.orders import checkout as checkouts
+from marketplace.orders import inbox
 from marketplace.orders.forms import CheckoutForm, ShipPartForm
 from marketplace.orders.units import release_expired_orders
 from marketplace.web import flash_error, safe_next
@@ -47,8 +49,8 @@ def _owner() -> dict:
 def _quantity() -> int:
     raw = (request.form.get("quantity") or "").strip()
     if not raw.isdigit() or len(raw) > 3:
-        raise services.CartError(
-            _("Jumlah harus antara 1 dan %(n)s.", n=services.MAX_QUANTITY), field="quantity"
+        raise carts.CartError(
+            _("Jumlah harus antara 1 dan %(n)s.", n=carts.MAX_QUANTITY), field="quantity"
         )
     return int(raw)
 
@@ -75,7 +77,7 @@ def _cart_change(change) -> None:
 
 @bp.route("/keranjang")
 def cart():
-    cart = services.load_cart(**_owner())
+    cart = carts.load_cart(**_owner())
     return render_template("orders/cart.html", cart=cart)
 
 
@@ -84,7 +86,7 @@ def cart_add():
     product_id = _product_id()
 
     def change():
-        services.add_to_cart(product_id, _quantity(), **_owner())
+        carts.add_to_cart(product_id, _quantity(), **_owner())
         flash(_("Produk dimasukkan ke keranjang."), "success")
 
     _cart_change(change)
@@ -94,20 +96,20 @@ def cart_add():
 @bp.route("/keranjang/ubah", methods=["POST"])
 def cart_update():
     product_id = _product_id()
-    _cart_change(lambda: services.set_cart_quantity(product_id, _quantity(), **_owner()))
+    _cart_change(lambda: carts.set_cart_quantity(product_id, _quantity(), **_owner()))
     return redirect(url_for("orders.cart"))
 
 
 @bp.route("/keranjang/hapus", methods=["POST"])
 def cart_remove():
     product_id = _product_id()
-    _cart_change(lambda: services.remove_from_cart(product_id, **_owner()))
+    _cart_change(lambda: carts.remove_from_cart(product_id, **_owner()))
     return redirect(url_for("orders.cart"))
 
 
 @bp.route("/keranjang/setujui-harga", methods=["POST"])
 def cart_accept_prices():
-    _cart_change(lambda: services.accept_cart_prices(**_owner()))
+    _cart_change(lambda: carts.accept_cart_prices(**_owner()))
     return redirect(url_for("orders.cart"))
 
 
@@ -127,7 +129,7 @@ def _prefill(form: CheckoutForm) -> None:
 
 def _pickup_seller_ids() -> frozenset[int]:
     """The households whose part the buyer collects (ticked per household at checkout)."""
-    values = request.form.getlist("pickup")[: services.MAX_CART_LINES]
+    values = request.form.getlist("pickup")[: carts.MAX_CART_LINES]
     return frozenset(int(v) for v in values if v.isdigit() and len(v) < 12)
 
 
@@ -146,7 +148,7 @@ def checkout():
     recalculate = request.form.get("action") == "recalculate"
     if form.validate_on_submit() and not recalculate:
         key = (form.checkout_key.data or "")[:64] or _checkout_key()
-        details = services.CheckoutDetails(
+        details = checkouts.CheckoutDetails(
             name=form.name.data or "",
             email=form.email.data or "",
             whatsapp=form.whatsapp.data or "",
@@ -162,12 +164,12 @@ def checkout():
         release_expired_orders()
         try:
             with unit_of_work():
-                order = services.place_order(details, checkout_key=key, **_owner())
+                order = checkouts.place_order(details, checkout_key=key, **_owner())
                 db.session.commit()
         except IntegrityError:
             # A twin submit with the same key won the race: land on its order.
             db.session.rollback()
-            order = services.find_order_by_checkout_key(key)
+            order = checkouts.find_order_by_checkout_key(key)
             if order is None:
                 raise
         except MarketplaceError as error:
@@ -177,14 +179,14 @@ def checkout():
                 field.errors = [*field.errors, str(error.message)]
             else:
                 flash_error(error)
-            cart = services.load_cart(**_owner(), **destination)
+            cart = carts.load_cart(**_owner(), **destination)
             return render_template("orders/checkout.html", form=form, cart=cart), error.status_code
         session.pop(CHECKOUT_KEY, None)
         session.pop(CART_KEY, None)
         session[LAST_ORDER_KEY] = order.access_token
         return redirect(url_for("payments.pay", token=order.access_token), 303)
     # A GET, a bad form, or "Hitung ongkir": shipping for the address typed so far.
-    cart = services.load_cart(**_owner(), **destination)
+    cart = carts.load_cart(**_owner(), **destination)
     if cart.is_empty and request.method == "GET":
         if last := session.get(LAST_ORDER_KEY):
             return redirect(url_for("payments.order_page", token=last))
@@ -197,17 +199,14 @@ def checkout():
 
 
 def _seller_id() -> int:
-    try:
-        return services.seller_for_user(current_user.id).id
-    except NotFound:
-        abort(404)
+    return inbox.seller_for_user(current_user.id).id
 
 
 @bp.route("/penjual/pesanan")
 @role_required(Role.SELLER)
 def seller_orders():
     seller_id = _seller_id()
-    return render_template("orders/seller_inbox.html", parts=services.list_seller_parts(seller_id))
+    return render_template("orders/seller_inbox.html", parts=inbox.list_seller_parts(seller_id))
 
 
 @bp.route("/penjual/pesanan/<int:part_id>", methods=["GET", "POST"])
@@ -221,7 +220,7 @@ def seller_part(part_id: int):
             abort(400)
         try:
             with unit_of_work():
-                services.move_part_for_seller(
+                inbox.move_part_for_seller(
                     part_id,
                     seller_id,
                     request.form.get("action", ""),
@@ -230,8 +229,6 @@ def seller_part(part_id: int):
                     tracking_number=form.tracking_number.data or "",
                 )
                 db.session.commit()
-        except NotFound:
-            abort(404)
         except MarketplaceError as error:
             db.session.rollback()
             flash_error(error)
@@ -239,11 +236,8 @@ def seller_part(part_id: int):
         else:
             flash(_("Status pesanan diperbarui."), "success")
             return redirect(url_for("orders.seller_part", part_id=part_id), 303)
-    try:
-        part = services.get_part_for_seller(part_id, seller_id)
-    except NotFound:
-        abort(404)
-    cancellation = services.cancellation_of(part)
+    part = inbox.get_part_for_seller(part_id, seller_id)
+    cancellation = inbox.cancellation_of(part)
     return (
         render_template("orders/seller_part.html", part=part, form=form, cancellation=cancellation),
         status,

@@ -29,7 +29,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, Region
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError
 from marketplace.pdf import render_pdf
 from marketplace.pkk import charts, report, services
 from marketplace.pkk.forms import (
@@ -44,6 +44,7 @@ from marketplace.sellers import services as sellers
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
 from marketplace.sellers.models import SellerApplication
 from marketplace.sellers.views import get_seller_for_seller_or_404
+from marketplace.web import show_error
 
 bp = Blueprint("pkk", __name__, url_prefix="/pkk")
 #: the household's own view of the PKK's help, among its other pages under /penjual
@@ -51,10 +52,7 @@ household_bp = Blueprint("pkk_household", __name__)
 
 
 def get_product_for_reviewer_or_404(product_id: int) -> Product:
-    try:
-        return services.get_submission(product_id)
-    except NotFound:
-        abort(404)
+    return services.get_submission(product_id)
 
 
 @bp.route("/tinjauan")
@@ -116,10 +114,7 @@ def _photo_notes() -> dict[str, str]:
 
 
 def get_application_for_reviewer_or_404(application_id: int) -> SellerApplication:
-    try:
-        return sellers.get_application(application_id)
-    except NotFound:
-        abort(404)
+    return sellers.get_application(application_id)
 
 
 @bp.route("/pendaftaran")
@@ -165,14 +160,6 @@ def reviewer_region_id() -> int | None:
     if current_user.has_role(Role.ADMIN):
         return None
     return services.region_scope_of(current_user.id)
-
-
-def _show_error(form, error: MarketplaceError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
 
 
 def _household_choices(region_id: int | None) -> list[SelectChoice]:
@@ -252,7 +239,7 @@ def assistance_new(kind: str):
                 )
         except MarketplaceError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("Bantuan dicatat."), "success")
@@ -281,7 +268,7 @@ def collection():
             services.add_official_gift(form.product_id.data, current_user.id)
         except MarketplaceError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("Produk masuk koleksi oleh-oleh resmi."), "success")
@@ -300,13 +287,10 @@ COLLECTION_ACTIONS = {"naik": -1, "turun": 1, "hapus": 0}
 def collection_action(product_id: int, action: str):
     if action not in COLLECTION_ACTIONS or not EmptyForm().validate_on_submit():
         abort(400 if action in COLLECTION_ACTIONS else 404)
-    try:
-        if action == "hapus":
-            services.remove_official_gift(product_id)
-        else:
-            services.move_official_gift(product_id, COLLECTION_ACTIONS[action])
-    except NotFound:
-        abort(404)
+    if action == "hapus":
+        services.remove_official_gift(product_id)
+    else:
+        services.move_official_gift(product_id, COLLECTION_ACTIONS[action])
     db.session.commit()
     return redirect(url_for("pkk.collection"))
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.models import Product, Seller
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
 from marketplace.pagecache import bump_catalog_version
@@ -181,13 +181,14 @@ def reply_to_review(review_id: int, seller_id: int, *, text: str | None, actor_i
     if review.replied_at is not None:
         raise AlreadyDone(_l("Anda sudah membalas ulasan ini."))
     reply = clean_text(text, field="reply")
-    result = db.session.execute(
-        update(Review)
-        .where(Review.id == review.id, Review.replied_at.is_(None))
-        .values(reply=reply, replied_at=now_utc(), replied_by_id=actor_id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not update_if(
+        Review,
+        review.id,
+        Review.replied_at.is_(None),
+        reply=reply,
+        replied_at=now_utc(),
+        replied_by_id=actor_id,
+    ):
         raise AlreadyDone(_l("Anda sudah membalas ulasan ini."))
     bump_catalog_version()
     db.session.refresh(review)
@@ -210,13 +211,14 @@ def hide_review(review_id: int, *, reason: str | None, actor_id: int) -> Review:
         raise ReviewError(
             _l("Alasan paling banyak %(n)s karakter.", n=MAX_HIDE_REASON), field="reason"
         )
-    result = db.session.execute(
-        update(Review)
-        .where(Review.id == review.id, Review.hidden_at.is_(None))
-        .values(hidden_at=now_utc(), hidden_by_id=actor_id, hidden_reason=why)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not update_if(
+        Review,
+        review.id,
+        Review.hidden_at.is_(None),
+        hidden_at=now_utc(),
+        hidden_by_id=actor_id,
+        hidden_reason=why,
+    ):
         raise AlreadyDone(_l("Ulasan ini sudah disembunyikan."))
     db.session.refresh(review)
     _count(review, -1)

@@ -14,22 +14,20 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, unit_of_work
-from marketplace.errors import MarketplaceError, NotFound
-from marketplace.orders import services as orders
+from marketplace.errors import MarketplaceError
+from marketplace.orders import inbox, queries
 from marketplace.reviews import services
 from marketplace.reviews.models import MAX_TEXT, Review, rating_average
+from marketplace.web import raise_page_errors
 
 bp = Blueprint("reviews", __name__)
 
 
 def _order_or_404(token: str):
     """The order behind the private link (an unpaid one past its time expires here)."""
-    try:
-        with unit_of_work():
-            order = orders.get_order_by_token(token[:64])
-            db.session.commit()
-    except NotFound:
-        abort(404)
+    with unit_of_work():
+        order = queries.get_order_by_token(token[:64])
+        db.session.commit()
     return order
 
 
@@ -37,10 +35,7 @@ def _order_or_404(token: str):
 def write(token: str, line_id: int):
     """Signed in or through the order's private link: the link is the proof of purchase."""
     order = _order_or_404(token)
-    try:
-        item = services.line_of_order(order, line_id)
-    except NotFound:
-        abort(404)
+    item = services.line_of_order(order, line_id)
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -48,7 +43,7 @@ def write(token: str, line_id: int):
             abort(400)
         try:
             with unit_of_work():
-                order = orders.get_order_by_token(token[:64])
+                order = queries.get_order_by_token(token[:64])
                 services.write_review(
                     order,
                     line_id,
@@ -86,10 +81,7 @@ def write(token: str, line_id: int):
 
 
 def _seller_id() -> int:
-    try:
-        return orders.seller_for_user(current_user.id).id
-    except NotFound:
-        abort(404)
+    return inbox.seller_for_user(current_user.id).id
 
 
 def _seller_page(seller_id: int, errors: dict | None = None, status: int = 200):
@@ -121,10 +113,9 @@ def reply(review_id: int):
                 review_id, seller_id, text=request.form.get("reply"), actor_id=current_user.id
             )
             db.session.commit()
-    except NotFound:
-        abort(404)
     except MarketplaceError as error:
         db.session.rollback()
+        raise_page_errors(error)
         return _seller_page(seller_id, {review_id: str(error.message)}, error.status_code)
     flash(_("Balasan Anda sudah tampil di halaman produk."), "success")
     return redirect(url_for("reviews.seller_reviews"), 303)

@@ -26,10 +26,11 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.db import db
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError
 from marketplace.sellers import services
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
+from marketplace.web import show_error
 
 bp = Blueprint("sellers", __name__)
 
@@ -50,10 +51,7 @@ def get_seller_for_seller_or_404() -> Seller:
 def get_product_for_seller_or_404(product_id: int) -> tuple[Seller, Product]:
     """One of the signed-in seller's own products; another shop's product is a 404."""
     seller = get_seller_for_seller_or_404()
-    try:
-        return seller, services.get_seller_product(seller.id, product_id)
-    except NotFound:
-        abort(404)
+    return seller, services.get_seller_product(seller.id, product_id)
 
 
 def _upload_ids() -> list[int]:
@@ -82,14 +80,6 @@ def _receive_photos(seller: Seller, already: int) -> tuple[list[PhotoUpload], li
     )
     db.session.commit()
     return kept + result.uploads, result.problems
-
-
-def _show_error(form, error: MarketplaceError) -> None:
-    field = getattr(form, error.field or "", None) if error.field else None
-    if field is None:
-        form.form_errors.append(str(error.message))
-    else:
-        field.errors = [*field.errors, str(error.message)]
 
 
 def _product_form() -> ProductForm:
@@ -135,7 +125,7 @@ def product_new():
                 )
             except MarketplaceError as error:
                 db.session.rollback()
-                _show_error(form, error)
+                show_error(form, error)
             else:
                 db.session.commit()
                 if created:
@@ -166,7 +156,7 @@ def product_edit(product_id: int):
                 )
             except MarketplaceError as error:
                 db.session.rollback()
-                _show_error(form, error)
+                show_error(form, error)
             else:
                 db.session.commit()
                 flash(_("Perubahan disimpan."), "success")
@@ -237,10 +227,7 @@ def photo_action(product_id: int, photo_id: int, action: str):
     _seller, product = get_product_for_seller_or_404(product_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        PHOTO_ACTIONS[action](product, photo_id, current_user._get_current_object())
-    except NotFound:
-        abort(404)
+    PHOTO_ACTIONS[action](product, photo_id, current_user._get_current_object())
     db.session.commit()
     return redirect(url_for("sellers.product_edit", product_id=product_id) + "#foto")
 
@@ -269,7 +256,7 @@ def apply():
             )
         except MarketplaceError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("Pengajuan terkirim. Tim PKK akan meninjaunya."), "success")

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from marketplace.catalog import services
 from marketplace.catalog.services import ProductFilter
-from marketplace.errors import NotFound
 from marketplace.pagecache import cached_page
 from marketplace.pkk import services as pkk
 from marketplace.reviews.services import visible_reviews
@@ -49,14 +48,11 @@ def _filters_from_request(default_sort: str) -> ProductFilter:
 
 def _listing(template: str, default_sort: str):
     filters = _filters_from_request(default_sort)
-    try:
-        page = services.list_products(
-            filters,
-            current_app.config["PRODUCTS_PER_PAGE"],
-            current_app.config["SEARCH_MAX_RESULTS"],
-        )
-    except NotFound:
-        abort(404)
+    page = services.list_products(
+        filters,
+        current_app.config["PRODUCTS_PER_PAGE"],
+        current_app.config["SEARCH_MAX_RESULTS"],
+    )
     return render_template(
         template,
         page=page,
@@ -100,10 +96,7 @@ def search():
 @bp.route("/produk/<slug>")
 @cached_page
 def product_detail(slug: str):
-    try:
-        product = services.get_public_product(slug)
-    except NotFound:
-        abort(404)
+    product = services.get_public_product(slug)
     # No query for a product nobody has reviewed (its count says so).
     reviews = visible_reviews(product.id) if product.rating_count else []
     return render_template(
@@ -118,9 +111,6 @@ def product_detail(slug: str):
 @cached_page
 def shop(slug: str):
     page = _page_arg()
-    try:
-        seller = services.get_shop(slug)
-        products = services.shop_products(seller, page, current_app.config["PRODUCTS_PER_PAGE"])
-    except NotFound:
-        abort(404)
+    seller = services.get_shop(slug)
+    products = services.shop_products(seller, page, current_app.config["PRODUCTS_PER_PAGE"])
     return render_template("sellers/shop.html", seller=seller, page=products)

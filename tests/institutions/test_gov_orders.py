@@ -22,7 +22,8 @@ from marketplace.inventory.models import CapacityHold
 from marketplace.jobs import run_pending_jobs
 from marketplace.money.models import Account, LedgerEntry
 from marketplace.money.services import balances_of
-from marketplace.orders import services as order_services
+from marketplace.orders import inbox as order_inbox
+from marketplace.orders import lifecycle
 from marketplace.orders.models import Order, OrderStatus, PartStatus
 from tests import factories
 
@@ -101,8 +102,8 @@ def test_made_to_order_goods_stay_held_until_delivery():
 def test_card_order_expiry_never_touches_a_government_order():
     order, *_ = factories.make_gov_order()
     far = order.expires_at + dt.timedelta(days=400)
-    assert order.id not in order_services.due_order_ids(now=far)
-    assert order_services.expire_order(order.id, now=far) is False
+    assert order.id not in lifecycle.due_order_ids(now=far)
+    assert lifecycle.expire_order(order.id, now=far) is False
     assert order.status == OrderStatus.INVOICED
 
 
@@ -199,8 +200,8 @@ def test_progress_moves_only_forward_and_once():
     gov.mark_progress(part.id, part.seller_id, owner, "delivered")
     assert part.status == PartStatus.DELIVERED
     # The card flow's buttons cannot move a government part.
-    with pytest.raises(order_services.MoveRefused):
-        order_services.move_part_for_seller(part.id, part.seller_id, "accept", actor_id=owner.id)
+    with pytest.raises(lifecycle.MoveRefused):
+        order_inbox.move_part_for_seller(part.id, part.seller_id, "accept", actor_id=owner.id)
 
 
 # -- receipt, documents -------------------------------------------------------------------
@@ -409,8 +410,8 @@ def test_every_move_shows_in_one_timeline():
 
 def test_the_card_buyers_cancel_link_cannot_cancel_a_government_part():
     order, *_ = factories.make_gov_order()
-    with pytest.raises(order_services.MoveRefused):
-        order_services.cancel_part_for_buyer(order.id, order.parts[0].id, actor_id=None)
+    with pytest.raises(lifecycle.MoveRefused):
+        lifecycle.cancel_part_for_buyer(order.id, order.parts[0].id, actor_id=None)
     assert order.parts[0].status == PartStatus.NEW
 
 

@@ -23,7 +23,7 @@ from marketplace.inventory.capacity import (
     working_days,
 )
 from marketplace.inventory.models import CapacityHold, ProductionDay
-from marketplace.orders.services import SoldOut
+from marketplace.orders.stock import SoldOut
 from tests import factories
 
 

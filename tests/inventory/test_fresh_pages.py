@@ -26,8 +26,8 @@ from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.institutions.models import QuoteStatus
 from marketplace.institutions.quotes import approve_quote, submit_quote
+from marketplace.orders.lifecycle import expire_due_orders
 from marketplace.orders.models import OrderPart, PartStatus
-from marketplace.orders.services import expire_due_orders
 from tests import factories
 
 PAGES = ("product", "list", "shop")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from marketplace.catalog.models import ProductStatus
 from marketplace.db import db
-from marketplace.orders import services
+from marketplace.orders import cart as carts
 from marketplace.orders.models import CartItem
 from tests import factories
 from tests.factories import PASSWORD
@@ -91,7 +91,7 @@ def test_signed_in_cart_is_kept_in_the_account(client, login_as):
 def test_cart_is_merged_at_sign_in(client):
     user = factories.make_user(email="gabung@contoh.id")
     mine, both = factories.make_product(), factories.make_product()
-    services.add_to_cart(both.id, 1, user_id=user.id, session_cart={})
+    carts.add_to_cart(both.id, 1, user_id=user.id, session_cart={})
     db.session.commit()
     add(client, both, "2")
     add(client, mine, "1")

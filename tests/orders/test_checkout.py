@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.catalog.models import Product
+from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.inventory.capacity import production_day_for
 from marketplace.inventory.models import ProductionDay
-from marketplace.orders import services
+from marketplace.orders import checkout, lifecycle
+from marketplace.orders import stock as order_stock
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
 from tests import factories
 
@@ -86,7 +88,7 @@ def test_pickup_only_in_the_same_kabupaten_and_costs_no_shipping():
         (product, 1), delivery="pickup", district="", street="", postal_code=""
     )
     assert order.shipping_amount == 0 and order.delivery == "pickup"
-    with pytest.raises(services.CheckoutError, match="Ambil sendiri hanya"):
+    with pytest.raises(order_stock.CheckoutError, match="Ambil sendiri hanya"):
         factories.make_order((product, 1), delivery="pickup", city="Bulungan")
 
 
@@ -107,7 +109,7 @@ def test_pickup_only_in_the_same_kabupaten_and_costs_no_shipping():
 )
 def test_bad_contact_or_address_names_the_field(override, field):
     product = factories.make_product(stock=5)
-    with pytest.raises(services.CheckoutError) as caught:
+    with pytest.raises(order_stock.CheckoutError) as caught:
         factories.make_order((product, 1), **override)
     assert caught.value.field == field
     assert stock_of(product) == 5
@@ -134,14 +136,14 @@ def test_stock_sold_meanwhile_takes_nothing(monkeypatch):
     """Another buyer takes the last unit between reading the cart and taking stock."""
     plenty = factories.make_product(stock=10)
     scarce = factories.make_product(stock=1)
-    take_stock = services._take_stock
+    take_stock = order_stock.take_order_stock
 
     def someone_else_first(order):
         db.session.execute(update(Product).where(Product.id == scarce.id).values(stock=0))
         take_stock(order)
 
-    monkeypatch.setattr(services, "_take_stock", someone_else_first)
-    with pytest.raises(services.SoldOut, match="tidak cukup"), db.session.begin_nested():
+    monkeypatch.setattr(checkout, "take_order_stock", someone_else_first)
+    with pytest.raises(order_stock.SoldOut, match="tidak cukup"), db.session.begin_nested():
         factories.make_order((plenty, 3), (scarce, 1))
     # the savepoint (the request's transaction, in the app) undid the first UPDATE too
     assert stock_of(plenty) == 10
@@ -149,7 +151,7 @@ def test_stock_sold_meanwhile_takes_nothing(monkeypatch):
 
 def test_a_cart_above_the_stock_is_refused_before_any_stock_moves():
     product = factories.make_product(stock=2)
-    with pytest.raises(services.CheckoutError):
+    with pytest.raises(order_stock.CheckoutError):
         factories.make_order((product, 3))
     assert stock_of(product) == 2
 
@@ -172,12 +174,12 @@ def test_made_to_order_takes_each_listings_own_daily_capacity():
     batik = _made_to_order(seller, capacity=3, lead_time_days=3)
     cloth = _made_to_order(seller, capacity=5, lead_time_days=3)
     order = factories.make_order((batik, 2), (cloth, 4))
-    day = production_day_for(3, services.today_local())
+    day = production_day_for(3, today_local())
     assert {line.production_day for line in order.parts[0].lines} == {day}
     assert _taken(batik) == {day: (2, 3)} and _taken(cloth) == {day: (4, 5)}
     # the batik's day is nearly full; the cloth's own capacity is not the batik's
     with (
-        pytest.raises(services.SoldOut, match="tidak bisa membuat") as error,
+        pytest.raises(order_stock.SoldOut, match="tidak bisa membuat") as error,
         db.session.begin_nested(),
     ):
         factories.make_order((batik, 2))
@@ -200,8 +202,8 @@ def test_an_expired_order_gives_its_units_back_once():
     order = factories.make_order((product, 3))
     [day] = _taken(product)
     later = now_utc() + dt.timedelta(hours=1)
-    assert services.expire_due_orders(now=later) == 1
-    assert services.expire_order(order.id, now=later) is False
+    assert lifecycle.expire_due_orders(now=later) == 1
+    assert lifecycle.expire_order(order.id, now=later) is False
     db.session.expire_all()
     assert _taken(product) == {day: (0, 4)}
     factories.make_order((product, 4))
@@ -237,11 +239,11 @@ def test_double_submit_over_http_lands_on_one_order(client):
 def test_unpaid_orders_expire_and_give_stock_back_exactly_once():
     product = factories.make_product(stock=5)
     order = factories.make_order((product, 2))
-    assert services.expire_due_orders() == 0
-    later = now_utc() + services.PAYMENT_WINDOW + dt.timedelta(seconds=1)
-    assert services.expire_due_orders(now=later) == 1
-    assert services.expire_due_orders(now=later) == 0
-    assert services.expire_order(order.id, now=later) is False
+    assert lifecycle.expire_due_orders() == 0
+    later = now_utc() + checkout.PAYMENT_WINDOW + dt.timedelta(seconds=1)
+    assert lifecycle.expire_due_orders(now=later) == 1
+    assert lifecycle.expire_due_orders(now=later) == 0
+    assert lifecycle.expire_order(order.id, now=later) is False
     assert stock_of(product) == 5
     db.session.refresh(order)
     assert order.status == OrderStatus.EXPIRED.value
@@ -290,7 +292,7 @@ def test_checkout_releases_the_stock_of_orders_nobody_paid(client):
 
 def test_orders_below_the_minimum_are_refused():
     cheap = factories.make_product(price=5000, stock=5)
-    with pytest.raises(services.CheckoutError, match="minimal Rp10.000"):
+    with pytest.raises(order_stock.CheckoutError, match="minimal Rp10.000"):
         factories.make_order((cheap, 1))
     assert factories.make_order((cheap, 2)).items_amount == 10000
 

@@ -8,7 +8,8 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.money.payments import open_payment, record_intent
-from marketplace.orders import services
+from marketplace.orders import inbox as order_inbox
+from marketplace.orders import lifecycle
 from marketplace.orders.models import OrderPart, PartStatus
 from tests import factories
 
@@ -73,15 +74,15 @@ def test_moves_out_of_order_are_refused():
 
     order = paid_order(TestGateway("whsec_x"), (factories.make_product(seller=seller), 1))
     part = order.parts[0]
-    with pytest.raises(services.MoveRefused):
-        services.move_part_for_seller(part.id, seller.id, "ship", actor_id=seller.user_id)
-    with pytest.raises(services.MoveRefused):
-        services.move_part_for_seller(part.id, seller.id, "ready", actor_id=seller.user_id)
-    with pytest.raises(services.MoveRefused):
-        services.move_part_for_seller(part.id, seller.id, "teleport", actor_id=seller.user_id)
-    services.move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
-    with pytest.raises(services.MoveRefused):
-        services.move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
+    with pytest.raises(lifecycle.MoveRefused):
+        order_inbox.move_part_for_seller(part.id, seller.id, "ship", actor_id=seller.user_id)
+    with pytest.raises(lifecycle.MoveRefused):
+        order_inbox.move_part_for_seller(part.id, seller.id, "ready", actor_id=seller.user_id)
+    with pytest.raises(lifecycle.MoveRefused):
+        order_inbox.move_part_for_seller(part.id, seller.id, "teleport", actor_id=seller.user_id)
+    order_inbox.move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
+    with pytest.raises(lifecycle.MoveRefused):
+        order_inbox.move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
     moves = [(e.from_status, e.to_status, e.actor_kind) for e in order.events if e.part_id]
     assert moves[-1] == ("new", "accepted", "seller")
 
@@ -98,7 +99,7 @@ def test_pickup_parts_become_ready_for_pickup_then_delivered(payment_gateway):
     )
     part = order.parts[0]
     for action in ("accept", "ready", "delivered"):
-        services.move_part_for_seller(part.id, seller.id, action, actor_id=seller.user_id)
+        order_inbox.move_part_for_seller(part.id, seller.id, action, actor_id=seller.user_id)
     assert part.status == PartStatus.DELIVERED.value
 
 
@@ -175,7 +176,7 @@ def test_the_buyer_cancels_one_part_before_it_ships(client, two_households, paym
 def test_a_shipped_part_cannot_be_cancelled(client, two_households):
     order, (amplang, mine), _ = two_households
     for action, extra in (("accept", {}), ("ship", {"courier": "JNE", "tracking_number": "1"})):
-        services.move_part_for_seller(mine.id, amplang.id, action, actor_id=1, **extra)
+        order_inbox.move_part_for_seller(mine.id, amplang.id, action, actor_id=1, **extra)
     db.session.commit()
     response = client.post(f"/pesanan/{order.access_token}/batal/{mine.id}")
     assert response.status_code == 303
@@ -214,8 +215,8 @@ def test_a_late_payment_given_back_never_reaches_the_inbox(client, login_as):
     household = factories.make_seller(shop_name="Madu Kelulut Ibu C")
     order = factories.make_order((factories.make_product(seller=household), 1))
     db.session.commit()
-    assert services.expire_order(order.id, now=order.expires_at + dt.timedelta(minutes=1))
-    assert services.mark_order_refunded(order)
+    assert lifecycle.expire_order(order.id, now=order.expires_at + dt.timedelta(minutes=1))
+    assert lifecycle.mark_order_refunded(order)
     db.session.commit()
     [part] = order.parts
     assert part.status == PartStatus.CANCELLED.value

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
-from marketplace.orders import services
+from marketplace.orders import inbox as order_inbox
 from tests import factories
 
 
@@ -35,8 +35,8 @@ def test_placing_paying_and_shipping_tell_buyer_and_household(inbox):
 
     part = order.parts[0]
     actor = seller.user_id
-    services.move_part_for_seller(order.parts[0].id, seller.id, "accept", actor_id=actor)
-    services.move_part_for_seller(
+    order_inbox.move_part_for_seller(order.parts[0].id, seller.id, "accept", actor_id=actor)
+    order_inbox.move_part_for_seller(
         part.id, seller.id, "ship", actor_id=actor, courier="J&T", tracking_number="JT123"
     )
     db.session.commit()

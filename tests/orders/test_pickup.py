@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.db import db
-from marketplace.orders import services
+from marketplace.orders import inbox as order_inbox
+from marketplace.orders import lifecycle, stock
 from marketplace.orders.models import OrderPart
 from tests import factories
 
@@ -39,7 +40,7 @@ def test_one_part_collected_and_one_shipped(two_households, payment_gateway):
 
 def test_pickup_only_where_the_buyer_lives(two_households):
     amplang, rotan = two_households
-    with pytest.raises(services.CheckoutError, match="Anyaman Malinau"):
+    with pytest.raises(stock.CheckoutError, match="Anyaman Malinau"):
         factories.make_order(
             (amplang, 1), (rotan, 1), pickup_seller_ids=frozenset({rotan.seller_id})
         )
@@ -84,16 +85,16 @@ def test_each_household_moves_its_part_its_own_way(client, login_as, two_househo
     login_as(user=amplang.seller.user)
     inbox = client.get("/penjual/pesanan").get_data(as_text=True)
     assert "Ambil sendiri" in inbox
-    services.move_part_for_seller(near.id, near.seller_id, "accept", actor_id=1)
-    services.move_part_for_seller(far.id, far.seller_id, "accept", actor_id=1)
-    with pytest.raises(services.MoveRefused, match="diambil sendiri"):
-        services.move_part_for_seller(
+    order_inbox.move_part_for_seller(near.id, near.seller_id, "accept", actor_id=1)
+    order_inbox.move_part_for_seller(far.id, far.seller_id, "accept", actor_id=1)
+    with pytest.raises(lifecycle.MoveRefused, match="diambil sendiri"):
+        order_inbox.move_part_for_seller(
             near.id, near.seller_id, "ship", actor_id=1, courier="JNE", tracking_number="1"
         )
-    with pytest.raises(services.MoveRefused, match="dikirim, bukan"):
-        services.move_part_for_seller(far.id, far.seller_id, "ready", actor_id=1)
-    services.move_part_for_seller(near.id, near.seller_id, "ready", actor_id=1)
-    services.move_part_for_seller(
+    with pytest.raises(lifecycle.MoveRefused, match="dikirim, bukan"):
+        order_inbox.move_part_for_seller(far.id, far.seller_id, "ready", actor_id=1)
+    order_inbox.move_part_for_seller(near.id, near.seller_id, "ready", actor_id=1)
+    order_inbox.move_part_for_seller(
         far.id, far.seller_id, "ship", actor_id=1, courier="JNE", tracking_number="JNE9"
     )
     db.session.commit()

@@ -13,7 +13,7 @@ from marketplace.jobs import run_pending_jobs
 from marketplace.money import payments as services
 from marketplace.money import services as payouts
 from marketplace.money.models import LedgerEntry, Payment, PaymentStatus
-from marketplace.orders import services as orders
+from marketplace.orders import inbox as order_inbox
 from marketplace.orders.models import OrderEvent, OrderPart
 from tests import factories
 from tests.orders.test_concurrency import committed, run_together  # noqa: F401
@@ -204,7 +204,7 @@ def test_a_shipped_part_can_be_cancelled_but_a_delivered_one_only_refunded(clien
         (delivered, ["accept", "ship", "delivered"]),
     ):
         for step in steps:
-            orders.move_part_for_seller(
+            order_inbox.move_part_for_seller(
                 part.id,
                 part.seller_id,
                 step,
@@ -227,7 +227,7 @@ def test_refunding_a_whole_order(client, login_as, paid, payment_gateway, inbox)
     order, payment = paid
     new, delivered = order.parts
     for step in ("accept", "ship", "delivered"):
-        orders.move_part_for_seller(
+        order_inbox.move_part_for_seller(
             delivered.id,
             delivered.seller_id,
             step,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from marketplace.db import db, now_utc
 from marketplace.money import payments as services
 from marketplace.money.models import Payment, PaymentStatus
-from marketplace.orders import services as orders
+from marketplace.orders import checkout, lifecycle
 from marketplace.orders.models import Order, OrderStatus, PartStatus
 from marketplace.payments.gateway import get_gateway
 from marketplace.payments.models import WebhookEvent
@@ -214,8 +214,8 @@ def test_a_late_payment_takes_the_stock_again_when_it_is_still_there(client, gat
 def test_a_late_payment_for_stock_that_is_gone_is_refunded_and_the_buyer_told(client, gateway):
     product = factories.make_product(stock=1)
     order, payment = open_order((product, 1))
-    later = now_utc() + orders.PAYMENT_WINDOW + dt.timedelta(minutes=1)
-    orders.expire_due_orders(now=later)
+    later = now_utc() + checkout.PAYMENT_WINDOW + dt.timedelta(minutes=1)
+    lifecycle.expire_due_orders(now=later)
     other = factories.make_order((product, 1))  # someone else buys the unit meanwhile
     db.session.commit()
 
@@ -306,7 +306,7 @@ def test_a_second_payment_for_a_paid_order_is_given_back(client, gateway):
 def test_refunds_that_failed_are_retried_by_the_cli(app, gateway, monkeypatch):
     product = factories.make_product(stock=1)
     order, payment = open_order((product, 1))
-    orders.expire_due_orders(now=now_utc() + orders.PAYMENT_WINDOW + dt.timedelta(minutes=1))
+    lifecycle.expire_due_orders(now=now_utc() + checkout.PAYMENT_WINDOW + dt.timedelta(minutes=1))
     factories.make_order((product, 1))
     db.session.commit()
     refunds = services.record_intent(pay(gateway, payment))
@@ -372,7 +372,7 @@ def test_no_transaction_is_open_while_the_gateway_is_called(client, gateway, mon
     db.session.commit()
     client.get(f"/pesanan/{order.access_token}/bayar")
     payment = services.pending_payment(order.id)
-    orders.expire_due_orders(now=now_utc() + orders.PAYMENT_WINDOW + dt.timedelta(minutes=1))
+    lifecycle.expire_due_orders(now=now_utc() + checkout.PAYMENT_WINDOW + dt.timedelta(minutes=1))
     factories.make_order((product, 1))
     db.session.commit()
     pay(gateway, payment)
@@ -387,7 +387,7 @@ def test_refunds_never_exceed_the_payment(gateway):
     services.record_intent(pay(gateway, payment))
     parts = order.parts
     for part in parts:
-        orders.cancel_part_for_buyer(order.id, part.id, actor_id=None)
+        lifecycle.cancel_part_for_buyer(order.id, part.id, actor_id=None)
         services.refund_part(part.id)
     assert sum(refund.amount for refund in services.refunds_of(order.id)) == payment.amount
     with pytest.raises(services.PaymentError):

@@ -18,7 +18,7 @@ from marketplace.db import db, now_utc
 from marketplace.money.models import Payment, PaymentStatus, Refund, RefundStatus
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.payments import refunds_of
-from marketplace.orders import services as orders
+from marketplace.orders import checkout, lifecycle
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
 from marketplace.payments.stripe_gateway import StripeGateway
 from tests import factories
@@ -293,7 +293,7 @@ def test_a_late_payment_without_stock_is_refunded_at_stripe(
     late = factories.make_order((product, 1))
     db.session.commit()
     _, payment = start_checkout(client, late)
-    orders.expire_due_orders(now=now_utc() + orders.PAYMENT_WINDOW + dt.timedelta(minutes=1))
+    lifecycle.expire_due_orders(now=now_utc() + checkout.PAYMENT_WINDOW + dt.timedelta(minutes=1))
     factories.make_order((product, 1))  # the unit goes to someone else
     db.session.commit()
 
@@ -322,7 +322,7 @@ def test_a_refund_whose_answer_was_lost_is_confirmed_by_its_event(
     stripe_server.pay(payment.intent_id)
     deliver(client, webhooks, "checkout.session.completed")
     part = order.parts[0]
-    orders.cancel_part_for_buyer(order.id, part.id, actor_id=None)
+    lifecycle.cancel_part_for_buyer(order.id, part.id, actor_id=None)
     from marketplace.money.payments import refund_part
 
     refund = refund_part(part.id)
@@ -348,7 +348,7 @@ def test_the_refund_event_alone_confirms_a_pending_refund(client, gateway, strip
     stripe_server.pay(payment.intent_id)
     deliver(client, webhooks, "checkout.session.completed")
     part = order.parts[1]
-    orders.cancel_part_for_buyer(order.id, part.id, actor_id=None)
+    lifecycle.cancel_part_for_buyer(order.id, part.id, actor_id=None)
     from marketplace.money.payments import refund_part
 
     refund = refund_part(part.id)

@@ -6,7 +6,7 @@ import pytest
 
 from marketplace.db import db
 from marketplace.money import payments
-from marketplace.orders import services as orders
+from marketplace.orders import inbox as order_inbox
 from marketplace.rupiah import format_rupiah
 from tests import factories
 
@@ -31,7 +31,7 @@ def test_a_household_sees_its_balances_and_each_part(client, login_as, payment_g
     )
     parts = {part.seller_id: part for part in order.parts}
     mine, theirs = parts[amplang.id], parts[rotan.id]
-    orders.move_part_for_seller(mine.id, amplang.id, "accept", actor_id=amplang.user_id)
+    order_inbox.move_part_for_seller(mine.id, amplang.id, "accept", actor_id=amplang.user_id)
     db.session.commit()
 
     login_as(user=amplang.user)
@@ -59,7 +59,9 @@ def test_delivered_money_shows_as_available(client, login_as, payment_gateway):
         ("ship", {"courier": "JNE", "tracking_number": "JNE1"}),
         ("delivered", {}),
     ):
-        orders.move_part_for_seller(part.id, seller.id, action, actor_id=seller.user_id, **extra)
+        order_inbox.move_part_for_seller(
+            part.id, seller.id, action, actor_id=seller.user_id, **extra
+        )
     db.session.commit()
     login_as(user=seller.user)
     page = client.get("/penjual/pendapatan").get_data(as_text=True)

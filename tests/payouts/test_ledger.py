@@ -13,7 +13,8 @@ from marketplace.db import db
 from marketplace.money import payments, refunds
 from marketplace.money import services as payouts
 from marketplace.money.models import LedgerEntry, LedgerIsAppendOnly, Payment
-from marketplace.orders import services as orders
+from marketplace.orders import inbox as order_inbox
+from marketplace.orders import lifecycle
 from marketplace.orders.models import OrderPart
 from tests import factories
 
@@ -48,11 +49,11 @@ def pay(gateway, order):
 
 def deliver(part: OrderPart) -> None:
     seller_id, actor = part.seller_id, part.seller.user_id
-    orders.move_part_for_seller(part.id, seller_id, "accept", actor_id=actor)
-    orders.move_part_for_seller(
+    order_inbox.move_part_for_seller(part.id, seller_id, "accept", actor_id=actor)
+    order_inbox.move_part_for_seller(
         part.id, seller_id, "ship", actor_id=actor, courier="JNE", tracking_number="JNE123"
     )
-    orders.move_part_for_seller(part.id, seller_id, "delivered", actor_id=actor)
+    order_inbox.move_part_for_seller(part.id, seller_id, "delivered", actor_id=actor)
 
 
 @pytest.fixture
@@ -146,7 +147,7 @@ def test_an_unpaid_order_has_no_entries(payment_gateway):
 
 def test_a_cancelled_part_reverses_its_entries(two_households):
     _order, _payment, amplang, rotan = two_households
-    orders.cancel_part_for_buyer(amplang.order_id, amplang.id, actor_id=None)
+    lifecycle.cancel_part_for_buyer(amplang.order_id, amplang.id, actor_id=None)
     refund = payments.refund_part(amplang.id)
     assert refund is not None
     reversal = legs(amplang.id, f"refund-{refund.id}")
@@ -256,7 +257,7 @@ def test_cancelling_a_part_already_partly_refunded_gives_back_only_the_rest(two_
     refunds.refund_partly(
         order.id, amplang.id, 5_000, refund_key="k2", actor_id=admin.id, reason="Kemasan penyok"
     )
-    orders.cancel_part_for_buyer(order.id, amplang.id, actor_id=None)
+    lifecycle.cancel_part_for_buyer(order.id, amplang.id, actor_id=None)
     refund = payments.refund_part(amplang.id)
     assert refund is not None
     assert refund.amount == 33_333 + amplang.shipping_amount - 5_000

@@ -16,7 +16,8 @@ from marketplace.errors import MarketplaceError
 from marketplace.money import payments, refunds, runs
 from marketplace.money import services as payouts
 from marketplace.money.models import LedgerEntry, Refund
-from marketplace.orders import services as orders
+from marketplace.orders import inbox as order_inbox
+from marketplace.orders import lifecycle
 from marketplace.orders.models import OrderPart, PartStatus
 from tests import factories
 
@@ -142,13 +143,13 @@ def run(step, state) -> None:
     part = parts[args[0] % len(parts)]
     seller_id, actor = part.seller_id, part.seller.user_id
     if kind == "deliver":
-        orders.move_part_for_seller(part.id, seller_id, "accept", actor_id=actor)
-        orders.move_part_for_seller(
+        order_inbox.move_part_for_seller(part.id, seller_id, "accept", actor_id=actor)
+        order_inbox.move_part_for_seller(
             part.id, seller_id, "ship", actor_id=actor, courier="JNE", tracking_number="J1"
         )
-        orders.move_part_for_seller(part.id, seller_id, "delivered", actor_id=actor)
+        order_inbox.move_part_for_seller(part.id, seller_id, "delivered", actor_id=actor)
     elif kind == "cancel":
-        orders.cancel_part_for_buyer(part.order_id, part.id, actor_id=None)
+        lifecycle.cancel_part_for_buyer(part.order_id, part.id, actor_id=None)
         payments.refund_part(part.id)
     else:
         state["n"] += 1

@@ -12,7 +12,7 @@ from marketplace.db import db, now_utc
 from marketplace.money import services
 from marketplace.money.availability import release_due_parts
 from marketplace.money.models import LedgerEntry, PartComplaint
-from marketplace.orders import services as orders
+from marketplace.orders import inbox as order_inbox
 from tests import factories
 
 
@@ -22,8 +22,8 @@ def shipped():
     order = factories.make_paid_order((factories.make_product(seller=seller, price=80_000), 1))
     part = order.parts[0]
     actor = seller.user_id
-    orders.move_part_for_seller(part.id, seller.id, "accept", actor_id=actor)
-    orders.move_part_for_seller(
+    order_inbox.move_part_for_seller(part.id, seller.id, "accept", actor_id=actor)
+    order_inbox.move_part_for_seller(
         part.id, seller.id, "ship", actor_id=actor, courier="JNE", tracking_number="JNE9"
     )
     db.session.commit()
@@ -40,7 +40,9 @@ def test_shipped_money_becomes_available_after_the_set_days(app, shipped):
     assert (balances.pending, balances.available) == (0, pending)
     assert release_due_parts(now_utc() + dt.timedelta(days=8)) == 0
     # Delivery reported afterwards adds nothing.
-    orders.move_part_for_seller(part.id, part.seller_id, "delivered", actor_id=part.seller.user_id)
+    order_inbox.move_part_for_seller(
+        part.id, part.seller_id, "delivered", actor_id=part.seller.user_id
+    )
     assert services.balances_of(part.seller_id).available == pending
     keys = db.session.scalars(
         select(LedgerEntry.event_key).where(LedgerEntry.order_part_id == part.id).distinct()

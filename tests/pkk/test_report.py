@@ -146,7 +146,7 @@ def sales(households, payment_gateway):
     C (Tarakan): amplang 4 × 35,000 = 140,000 paid 15 Apr; 2 × 35,000 = 70,000 paid
         31 Mar at 20:00 UTC, which is 1 Apr 04:00 in WITA; one paid 5 Jul, after the period.
     """
-    from marketplace.orders.services import cancel_part_for_buyer
+    from marketplace.orders.lifecycle import cancel_part_for_buyer
 
     a, b, c = households["a"], households["b"], households["c"]
     basket = factories.make_product(seller=a, price=150_000, stock=50)
@@ -394,7 +394,7 @@ def test_household_figures_are_never_shown_to_others(client, login_as, household
 
 def test_sales_by_kabupaten_month_and_category(payment_gateway):
     from marketplace.catalog.services import today_local
-    from marketplace.orders import services as orders
+    from marketplace.orders import lifecycle as lifecycle
     from marketplace.pkk.report import Period, impact_report
 
     today = today_local()
@@ -406,7 +406,7 @@ def test_sales_by_kabupaten_month_and_category(payment_gateway):
     tas = factories.make_product(seller=tarakan, category_slug="anyaman", price=150000)
     factories.make_paid_order((amplang, 2), (tas, 1), gateway=payment_gateway)
     cancelled = factories.make_paid_order((tas, 1), gateway=payment_gateway)
-    orders.cancel_part_for_buyer(cancelled.id, cancelled.parts[0].id, actor_id=None)
+    lifecycle.cancel_part_for_buyer(cancelled.id, cancelled.parts[0].id, actor_id=None)
 
     after = impact_report(period)
     assert after.revenue_amount - before.revenue_amount == 70000 + 150000

@@ -573,7 +573,7 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
 
 
 def _shipped_order(user: User | None):
-    from marketplace.orders.services import move_part_for_seller
+    from marketplace.orders.inbox import move_part_for_seller
 
     order = _remember_part(_order(user, paid=True))
     part = order.parts[0]

@@ -1,0 +1,304 @@
+"""The cart: in the signed session for a visitor, in the database for an account.
+
+The price a buyer saw is kept with each line, so a change shows before checkout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from marketplace.accounts.models import User
+from marketplace.accounts.signals import signed_in
+from marketplace.catalog.models import Product, Seller
+from marketplace.catalog.services import _public
+from marketplace.db import db
+from marketplace.errors import MarketplaceError
+from marketplace.orders import shipping
+from marketplace.orders.models import (
+    CartItem,
+    Delivery,
+)
+
+MAX_QUANTITY = 99
+
+
+MAX_CART_LINES = 50
+
+
+class CartError(MarketplaceError):
+    pass
+
+
+#: A signed-out cart, kept in the signed session cookie: {"<product id>": [quantity, price seen]}
+SessionCart = dict[str, list[int]]
+
+
+@dataclass
+class CartLine:
+    product_id: int
+    quantity: int
+    seen_price_amount: int
+    product: Product | None
+
+    @property
+    def is_unavailable(self) -> bool:
+        return self.product is None
+
+    @property
+    def is_short(self) -> bool:
+        """Fewer units left than wanted (made-to-order products are checked at checkout)."""
+        product = self.product
+        return (
+            product is not None and not product.is_made_to_order and product.stock < self.quantity
+        )
+
+    @property
+    def price_changed(self) -> bool:
+        return self.product is not None and self.product.price_now != self.seen_price_amount
+
+    @property
+    def has_problem(self) -> bool:
+        return self.is_unavailable or self.is_short or self.price_changed
+
+    @property
+    def line_amount(self) -> int:
+        return self.product.price_now * self.quantity if self.product else 0
+
+    @property
+    def weight_grams(self) -> int:
+        return self.product.weight_grams * self.quantity if self.product else 0
+
+
+@dataclass
+class CartGroup:
+    """The lines from one household, with what shipping them costs."""
+
+    seller: Seller
+    lines: list[CartLine] = field(default_factory=list)
+    shipping_amount: int = 0
+    #: the buyer is in the household's kabupaten/kota, so may collect it there
+    can_pickup: bool = False
+    #: collected at the household: no shipping
+    pickup: bool = False
+
+    @property
+    def items_amount(self) -> int:
+        return sum(line.line_amount for line in self.lines)
+
+    @property
+    def weight_grams(self) -> int:
+        return sum(line.weight_grams for line in self.lines)
+
+
+@dataclass
+class Cart:
+    groups: list[CartGroup]
+    unavailable: list[CartLine]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups and not self.unavailable
+
+    @property
+    def lines(self) -> list[CartLine]:
+        return [line for group in self.groups for line in group.lines] + self.unavailable
+
+    @property
+    def has_problem(self) -> bool:
+        return any(line.has_problem for line in self.lines)
+
+    @property
+    def items_amount(self) -> int:
+        return sum(group.items_amount for group in self.groups)
+
+    @property
+    def shipping_amount(self) -> int:
+        return sum(group.shipping_amount for group in self.groups)
+
+    @property
+    def total_amount(self) -> int:
+        return self.items_amount + self.shipping_amount
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+def check_quantity(quantity: int) -> int:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise CartError(_l("Jumlah harus antara 1 dan %(n)s.", n=MAX_QUANTITY), field="quantity")
+    return quantity
+
+
+def _public_product(product_id: int) -> Product:
+    product = db.session.scalar(
+        _public(select(Product).join(Product.seller)).where(Product.id == product_id)
+    )
+    if product is None:
+        raise CartError(_l("Produk ini tidak tersedia lagi."))
+    return product
+
+
+def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[int, tuple[int, int]]:
+    """{product id: (quantity, price seen)} from the database or the session."""
+    if user_id is None:
+        return {int(key): (value[0], value[1]) for key, value in session_cart.items()}
+    rows = db.session.scalars(select(CartItem).where(CartItem.user_id == user_id))
+    return {row.product_id: (row.quantity, row.seen_price_amount) for row in rows}
+
+
+def _store_line(
+    user_id: int | None, session_cart: SessionCart, product_id: int, quantity: int, price: int
+) -> None:
+    if user_id is None:
+        session_cart[str(product_id)] = [quantity, price]
+        return
+    item = db.session.scalar(
+        select(CartItem).where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+    )
+    if item is None:
+        db.session.add(
+            CartItem(
+                user_id=user_id,
+                product_id=product_id,
+                quantity=quantity,
+                seen_price_amount=price,
+            )
+        )
+    else:
+        item.quantity = quantity
+        item.seen_price_amount = price
+    db.session.flush()
+
+
+def add_to_cart(
+    product_id: int, quantity: int, *, user_id: int | None, session_cart: SessionCart
+) -> None:
+    """Put ``quantity`` more of a product in the cart, at today's price."""
+    check_quantity(quantity)
+    product = _public_product(product_id)
+    stored = _stored_lines(user_id, session_cart)
+    if product_id not in stored and len(stored) >= MAX_CART_LINES:
+        raise CartError(_l("Keranjang sudah penuh (%(n)s produk).", n=MAX_CART_LINES))
+    total = min(stored.get(product_id, (0, 0))[0] + quantity, MAX_QUANTITY)
+    _store_line(user_id, session_cart, product_id, total, product.price_now)
+
+
+def set_cart_quantity(
+    product_id: int, quantity: int, *, user_id: int | None, session_cart: SessionCart
+) -> None:
+    """Change a line's quantity; it also accepts the product's current price."""
+    check_quantity(quantity)
+    stored = _stored_lines(user_id, session_cart)
+    if product_id not in stored:
+        raise CartError(_l("Produk ini tidak ada di keranjang."))
+    product = _public_product(product_id)
+    _store_line(user_id, session_cart, product_id, quantity, product.price_now)
+
+
+def remove_from_cart(product_id: int, *, user_id: int | None, session_cart: SessionCart) -> None:
+    if user_id is None:
+        session_cart.pop(str(product_id), None)
+        return
+    db.session.execute(
+        delete(CartItem).where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+    )
+    db.session.flush()
+
+
+def accept_cart_prices(*, user_id: int | None, session_cart: SessionCart) -> None:
+    """The buyer has seen the new prices: remember them as the ones agreed to."""
+    for line in load_cart(user_id=user_id, session_cart=session_cart).lines:
+        if line.product is not None and line.price_changed:
+            _store_line(
+                user_id, session_cart, line.product_id, line.quantity, line.product.price_now
+            )
+
+
+def clear_cart(*, user_id: int | None, session_cart: SessionCart) -> None:
+    session_cart.clear()
+    if user_id is not None:
+        db.session.execute(delete(CartItem).where(CartItem.user_id == user_id))
+        db.session.flush()
+
+
+def merge_session_cart(user_id: int, session_cart: SessionCart) -> None:
+    """At sign-in, the signed-out cart joins the account's: quantities add up."""
+    stored = _stored_lines(user_id, {})
+    existing = set(
+        db.session.scalars(
+            _public(select(Product.id).join(Product.seller)).where(
+                Product.id.in_([int(key) for key in session_cart])
+            )
+        )
+    )
+    for key, (quantity, price) in session_cart.items():
+        product_id = int(key)
+        if product_id not in existing:
+            continue
+        if product_id not in stored and len(stored) >= MAX_CART_LINES:
+            break
+        total = min(stored.get(product_id, (0, 0))[0] + quantity, MAX_QUANTITY)
+        _store_line(user_id, {}, product_id, total, price)
+        stored[product_id] = (total, price)
+    session_cart.clear()
+
+
+@signed_in.connect
+def _carry_cart_into_account(user: User, carried: dict) -> None:
+    """The cart a visitor filled before signing in joins the account's."""
+    if carried.get("cart"):
+        merge_session_cart(user.id, dict(carried["cart"]))
+
+
+def load_cart(
+    *,
+    user_id: int | None,
+    session_cart: SessionCart,
+    province: str = shipping.KALTARA_PROVINCE,
+    city: str = "",
+    delivery: str = Delivery.SHIP.value,
+    pickup_seller_ids: frozenset[int] = frozenset(),
+) -> Cart:
+    """The cart grouped by household, each group with its shipping to the destination.
+
+    With ``delivery`` "pickup" every household's part is collected; otherwise those in
+    ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota.
+    """
+    stored = _stored_lines(user_id, session_cart)
+    products = {
+        product.id: product
+        for product in db.session.scalars(
+            _public(select(Product).join(Product.seller).join(Seller.region))
+            .where(Product.id.in_(list(stored)))
+            .options(
+                contains_eager(Product.seller).contains_eager(Seller.region),
+                selectinload(Product.photos),
+            )
+        )
+    }
+    groups: dict[int, CartGroup] = {}
+    unavailable: list[CartLine] = []
+    for product_id, (quantity, price) in sorted(stored.items()):
+        product = products.get(product_id)
+        line = CartLine(product_id, quantity, price, product)
+        if product is None:
+            unavailable.append(line)
+            continue
+        group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
+        group.lines.append(line)
+    for group in groups.values():
+        group.can_pickup = shipping.is_same_region(province, city, group.seller.region.name)
+        if delivery == Delivery.PICKUP.value or (
+            group.can_pickup and group.seller.id in pickup_seller_ids
+        ):
+            group.pickup = True
+            continue  # collected at the household: no parcel, no shipping
+        zone = shipping.shipping_zone(province, city, group.seller.region.name)
+        group.shipping_amount = shipping.shipping_amount(zone, group.weight_grams)
+    ordered = sorted(groups.values(), key=lambda group: group.seller.shop_name)
+    return Cart(groups=ordered, unavailable=unavailable)

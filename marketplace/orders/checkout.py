@@ -1,0 +1,221 @@
+"""Checkout: the cart becomes an order awaiting payment, its stock taken, in one unit of work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
+from marketplace.catalog.pricing import commission_rate_bp
+from marketplace.catalog.services import today_local
+from marketplace.db import db, now_utc
+from marketplace.inventory.capacity import production_day_for
+from marketplace.orders import shipping
+from marketplace.orders.cart import SessionCart, clear_cart, load_cart
+from marketplace.orders.lifecycle import (
+    record_event,
+)
+from marketplace.orders.models import (
+    Delivery,
+    Order,
+    OrderLine,
+    OrderPart,
+    OrderStatus,
+)
+from marketplace.orders.stock import (
+    CheckoutError,
+    SoldOut,
+    take_order_stock,
+)
+from marketplace.rupiah import format_rupiah
+
+PAYMENT_WINDOW = dt.timedelta(minutes=30)
+
+
+#: whole rupiah
+MIN_ORDER_AMOUNT = 10_000
+
+
+@dataclass
+class CheckoutDetails:
+    name: str
+    email: str
+    whatsapp: str
+    delivery: str
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    street: str = ""
+    postal_code: str = ""
+    #: with delivery "ship": the households whose part the buyer collects instead
+    pickup_seller_ids: frozenset[int] = frozenset()
+
+
+def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
+    """Check the contact and address; return them normalised."""
+    name = details.name.strip()
+    if not name:
+        raise CheckoutError(_l("Isi nama penerima."), field="name")
+    try:
+        email = normalise_email(details.email)
+    except AccountError as error:
+        raise CheckoutError(error.message, field="email") from error
+    try:
+        whatsapp = normalise_phone(details.whatsapp)
+    except AccountError as error:
+        raise CheckoutError(error.message, field="whatsapp") from error
+    if details.delivery not in (Delivery.SHIP.value, Delivery.PICKUP.value):
+        raise CheckoutError(_l("Pilih cara pengiriman."), field="delivery")
+    if details.province not in shipping.PROVINCES:
+        raise CheckoutError(_l("Pilih provinsi."), field="province")
+    city = details.city.strip()
+    if not city:
+        raise CheckoutError(_l("Isi kabupaten/kota."), field="city")
+    district, street = details.district.strip(), details.street.strip()
+    postal_code = details.postal_code.strip()
+    if details.delivery == Delivery.SHIP.value:
+        if not district:
+            raise CheckoutError(_l("Isi kecamatan."), field="district")
+        if not street:
+            raise CheckoutError(_l("Isi alamat jalan dan nomor rumah."), field="street")
+        if not (len(postal_code) == 5 and postal_code.isdigit()):
+            raise CheckoutError(_l("Kode pos terdiri dari 5 angka."), field="postal_code")
+    return CheckoutDetails(
+        name=name,
+        email=email,
+        whatsapp=whatsapp,
+        delivery=details.delivery,
+        province=details.province,
+        city=city,
+        district=district,
+        street=street,
+        postal_code=postal_code,
+        pickup_seller_ids=frozenset(details.pickup_seller_ids),
+    )
+
+
+def find_order_by_checkout_key(checkout_key: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.checkout_key == checkout_key))
+
+
+def place_order(
+    details: CheckoutDetails,
+    *,
+    checkout_key: str,
+    user_id: int | None,
+    session_cart: SessionCart,
+) -> Order:
+    """Turn the cart into an order awaiting payment, taking its stock.
+
+    The same ``checkout_key`` again (a double tap, a second tab) returns the first order.
+    """
+    if existing := find_order_by_checkout_key(checkout_key):
+        return existing
+    details = _clean_details(details)
+    # Re-read the cart and its products inside this transaction, never a stale page.
+    cart = load_cart(
+        user_id=user_id,
+        session_cart=session_cart,
+        province=details.province,
+        city=details.city,
+        delivery=details.delivery,
+        pickup_seller_ids=details.pickup_seller_ids,
+    )
+    if cart.is_empty:
+        raise CheckoutError(_l("Keranjang Anda kosong."))
+    for line in cart.lines:
+        if line.is_unavailable:
+            raise SoldOut(
+                _l("Ada produk di keranjang yang tidak dijual lagi. Periksa keranjang Anda.")
+            )
+        if line.is_short and line.product is not None:
+            raise SoldOut(
+                _l(
+                    "Maaf, stok %(name)s tidak cukup lagi. Ubah jumlahnya di keranjang.",
+                    name=line.product.name,
+                )
+            )
+    if cart.has_problem:
+        raise CheckoutError(
+            _l("Ada produk di keranjang yang berubah harga. Periksa keranjang Anda.")
+        )
+    if cart.items_amount < MIN_ORDER_AMOUNT:
+        # Card payments below about Rp10.000 fall under Stripe's minimum charge.
+        raise CheckoutError(
+            _l("Belanja minimal %(amount)s.", amount=format_rupiah(MIN_ORDER_AMOUNT))
+        )
+    for group in cart.groups:
+        wants_pickup = (
+            details.delivery == Delivery.PICKUP.value
+            or group.seller.id in details.pickup_seller_ids
+        )
+        if wants_pickup and not group.can_pickup:
+            raise CheckoutError(
+                _l(
+                    "Ambil sendiri hanya untuk pembeli di kabupaten/kota yang sama "
+                    "dengan %(shop)s.",
+                    shop=group.seller.shop_name,
+                ),
+                field="delivery",
+            )
+
+    now = now_utc()
+    order = Order(
+        checkout_key=checkout_key,
+        buyer_id=user_id,
+        contact_name=details.name,
+        contact_email=details.email,
+        contact_whatsapp=details.whatsapp,
+        delivery=details.delivery,
+        province=details.province,
+        city=details.city,
+        district=details.district,
+        street=details.street,
+        postal_code=details.postal_code,
+        items_amount=cart.items_amount,
+        shipping_amount=cart.shipping_amount,
+        total_amount=cart.total_amount,
+        created_at=now,
+        expires_at=now + PAYMENT_WINDOW,
+    )
+    today = today_local()
+    for group in cart.groups:
+        part = OrderPart(
+            seller_id=group.seller.id,
+            shop_name=group.seller.shop_name,
+            items_amount=group.items_amount,
+            shipping_amount=group.shipping_amount,
+            weight_grams=group.weight_grams,
+            delivery=Delivery.PICKUP.value if group.pickup else Delivery.SHIP.value,
+            commission_rate_bp=commission_rate_bp(line.product for line in group.lines),
+        )
+        for line in group.lines:
+            product = line.product
+            assert product is not None
+            part.lines.append(
+                OrderLine(
+                    product_id=product.id,
+                    product_name=product.name,
+                    unit=product.unit,
+                    unit_price_amount=product.price_now,
+                    quantity=line.quantity,
+                    line_amount=line.line_amount,
+                    production_day=(
+                        production_day_for(product.lead_time_days, today)
+                        if product.is_made_to_order
+                        else None
+                    ),
+                )
+            )
+        order.parts.append(part)
+    db.session.add(order)
+    # The unique checkout key is checked here, before any stock is touched.
+    db.session.flush()
+    take_order_stock(order)
+    record_event(order, None, None, OrderStatus.AWAITING_PAYMENT, "buyer", user_id)
+    clear_cart(user_id=user_id, session_cart=session_cart)
+    db.session.flush()
+    return order

@@ -1,0 +1,143 @@
+"""A household's inbox: the parts it must make, accept and send, and the steps it takes."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from marketplace.catalog.models import Seller
+from marketplace.db import db
+from marketplace.errors import NotFound
+from marketplace.orders.lifecycle import (
+    MoveRefused,
+    move_part,
+    refuse_office_part,
+)
+from marketplace.orders.models import (
+    Delivery,
+    Order,
+    OrderEvent,
+    OrderPart,
+    PartStatus,
+)
+from marketplace.orders.signals import part_delivered
+
+#: what a household does with a part, and the status it moves the part to
+SELLER_ACTIONS: dict[str, PartStatus] = {
+    "accept": PartStatus.ACCEPTED,
+    "ship": PartStatus.SHIPPED,
+    "ready": PartStatus.READY_FOR_PICKUP,
+    "delivered": PartStatus.DELIVERED,
+}
+
+
+#: parts a household sees: paid ones; unpaid and cancelled ones are not theirs to act on
+VISIBLE_TO_SELLER = (
+    PartStatus.NEW.value,
+    PartStatus.ACCEPTED.value,
+    PartStatus.SHIPPED.value,
+    PartStatus.READY_FOR_PICKUP.value,
+    PartStatus.DELIVERED.value,
+    # a protocol office's order: made and packed before it is delivered
+    PartStatus.PRODUCED.value,
+    PartStatus.PACKED.value,
+)
+
+
+def seller_for_user(user_id: int) -> Seller:
+    seller = db.session.scalar(select(Seller).where(Seller.user_id == user_id))
+    if seller is None:
+        raise NotFound(_l("Anda belum punya toko."))
+    return seller
+
+
+def _seen_by_seller():
+    """A part in a household's inbox: one to act on, or one cancelled after it had reached
+    them (paid, or an office's order to confirm), so they know to stop making it."""
+    reached = (
+        select(OrderEvent.id)
+        .where(
+            OrderEvent.order_id == OrderPart.order_id,  # indexed; the part narrows it
+            OrderEvent.part_id == OrderPart.id,
+            OrderEvent.to_status == PartStatus.NEW.value,
+        )
+        .exists()
+    )
+    return or_(
+        OrderPart.status.in_(VISIBLE_TO_SELLER),
+        and_(OrderPart.status == PartStatus.CANCELLED.value, reached),
+    )
+
+
+def cancellation_of(part: OrderPart) -> OrderEvent | None:
+    """The move that cancelled ``part`` (who, when, why), if it is cancelled."""
+    if part.status != PartStatus.CANCELLED.value:
+        return None
+    return db.session.scalar(
+        select(OrderEvent)
+        .where(
+            OrderEvent.order_id == part.order_id,
+            OrderEvent.part_id == part.id,
+            OrderEvent.to_status == PartStatus.CANCELLED.value,
+        )
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+
+
+def list_seller_parts(seller_id: int, limit: int = 100) -> list[OrderPart]:
+    return list(
+        db.session.scalars(
+            select(OrderPart)
+            .join(OrderPart.order)
+            .where(OrderPart.seller_id == seller_id, _seen_by_seller())
+            .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
+            .order_by(Order.paid_at.desc(), OrderPart.id.desc())
+            .limit(limit)
+        ).unique()
+    )
+
+
+def get_part_for_seller(part_id: int, seller_id: int) -> OrderPart:
+    """A household's own part from its inbox, or NotFound: another household's does not exist."""
+    part = db.session.scalar(
+        select(OrderPart)
+        .where(OrderPart.id == part_id, OrderPart.seller_id == seller_id, _seen_by_seller())
+        .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
+    )
+    if part is None:
+        raise NotFound(_l("Pesanan tidak ditemukan."))
+    return part
+
+
+def move_part_for_seller(
+    part_id: int,
+    seller_id: int,
+    action: str,
+    *,
+    actor_id: int,
+    courier: str = "",
+    tracking_number: str = "",
+) -> OrderPart:
+    """Accept, ship (courier and tracking number), mark ready for pickup, or delivered."""
+    part = get_part_for_seller(part_id, seller_id)
+    refuse_office_part(part)
+    to = SELLER_ACTIONS.get(action)
+    if to is None:
+        raise MoveRefused(_l("Langkah ini tidak dikenal."))
+    values: dict = {}
+    if to is PartStatus.SHIPPED:
+        if part.delivery == Delivery.PICKUP.value:
+            raise MoveRefused(_l("Pesanan ini diambil sendiri oleh pembeli, bukan dikirim."))
+        courier, tracking_number = courier.strip()[:60], tracking_number.strip()[:60]
+        if not courier or not tracking_number:
+            raise MoveRefused(_l("Isi nama kurir dan nomor resi."), field="courier")
+        values = {"courier": courier, "tracking_number": tracking_number}
+    if to is PartStatus.READY_FOR_PICKUP and part.delivery != Delivery.PICKUP.value:
+        raise MoveRefused(_l("Pesanan ini dikirim, bukan diambil sendiri."))
+    if not move_part(part, to, actor_kind="seller", actor_id=actor_id, values=values):
+        raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+    if to is PartStatus.DELIVERED:
+        part_delivered.send(part)
+    return part
