@@ -378,7 +378,7 @@ def run() -> tuple[dict, dict]:
     from marketplace.accounts.models import User
     from marketplace.catalog.services import today_local
     from marketplace.db import db
-    from marketplace.pkk import report
+    from marketplace.pkk import periods, report
 
     name = f"bench_impact_{os.getpid()}"
     _admin(f'DROP DATABASE IF EXISTS "{name}"')
@@ -394,7 +394,7 @@ def run() -> tuple[dict, dict]:
         # The page's default period: twelve months up to today, the whole province.
         today = today_local()
         start = (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1)
-        period = report.Period(start, today)
+        period = periods.Period(start, today)
 
         def build():
             with app.app_context():

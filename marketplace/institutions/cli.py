@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.db import db
-from marketplace.institutions.orders import lapse_unconfirmed
+from marketplace.institutions.replacements import lapse_unconfirmed
 from marketplace.inventory.stock import release_expired_holds
 
 institutions_cli = AppGroup("institutions", help="Protocol offices and their quotes.")

@@ -23,9 +23,10 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions import billing, boxes, members, quotes
+from marketplace.institutions import billing, boxes, members, quotes, timeline
 from marketplace.institutions import ledger as government_ledger
 from marketplace.institutions import orders as gov_orders
+from marketplace.institutions import replacements as part_replacements
 from marketplace.institutions.forms import (
     BUILDER_ROWS,
     BuilderForm,
@@ -415,9 +416,9 @@ def _order_page(order, status: int = 200, **forms):
     quote = quotes.get_quote_for_officer_or_404(order.quote_id, _user())
     govs = gov_orders.gov_parts_of(order)
     replacements = {
-        part.id: gov_orders.replacement_options(order, part)
+        part.id: part_replacements.replacement_options(order, part)
         for part in order.parts
-        if gov_orders.replaceable(part, govs.get(part.id))
+        if part_replacements.replaceable(part, govs.get(part.id))
     }
     return render_template(
         "institutions/order.html",
@@ -428,7 +429,7 @@ def _order_page(order, status: int = 200, **forms):
         replacements=replacements,
         invoice=billing.invoice_of(order.id),
         documents=billing.order_documents(order, quote),
-        moments=gov_orders.timeline(quote, order),
+        moments=timeline.timeline(quote, order),
         entries=government_ledger.part_entries([p.id for p in order.parts]),
         today=today_local(),
         action_form=forms.get("action_form") or EmptyForm(),
@@ -495,7 +496,7 @@ def receive_part(order_id: int, part_id: int):
 def replace_part(order_id: int, part_id: int):
     return _order_action(
         order_id,
-        lambda: gov_orders.replace_part(order_id, part_id, _user(), _int_fields("choice-")),
+        lambda: part_replacements.replace_part(order_id, part_id, _user(), _int_fields("choice-")),
         _("Pengganti dipilih; rumah tangganya diminta konfirmasi."),
     )
 

@@ -18,7 +18,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from marketplace.catalog.models import (
     Category,
@@ -37,74 +37,21 @@ from marketplace.pkk.models import (
     TrainingSession,
     training_attendances,
 )
+from marketplace.pkk.periods import (
+    Period,
+    add_months,
+    month_index,
+    month_of,
+    month_range,
+    start_of_day,
+)
 
-#: Kalimantan Utara keeps WITA (UTC+8) all year: a report's days are local days.
-WITA = dt.timezone(dt.timedelta(hours=8))
 #: How many whole months before and after the month of a household's first assistance
 #: its revenue is compared over (the month of the assistance itself is left out).
 COMPARISON_MONTHS = 3
 PENDING = ProductStatus.PENDING_REVIEW.value
 PUBLISHED = ProductStatus.PUBLISHED.value
 CHANGES = ProductStatus.CHANGES_REQUESTED.value
-
-
-@dataclass(frozen=True)
-class Period:
-    """Local days from ``start`` to ``end``, both included; ``region_id`` None is the province."""
-
-    start: dt.date
-    end: dt.date
-    region_id: int | None = None
-
-    @property
-    def start_at(self) -> dt.datetime:
-        return start_of_day(self.start)
-
-    @property
-    def end_at(self) -> dt.datetime:
-        """The first instant after the period (exclusive bound)."""
-        return start_of_day(self.end + dt.timedelta(days=1))
-
-    def months(self) -> list[dt.date]:
-        return month_range(self.start, self.end)
-
-
-def add_months(month: dt.date, count: int) -> dt.date:
-    """The first day of the month ``count`` months after ``month`` (before, when negative)."""
-    index = month.year * 12 + month.month - 1 + count
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
-    """The first days of the months from ``first``'s to ``last``'s, both included."""
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = add_months(month, 1)
-    return months
-
-
-def month_index(column, months: list[dt.date]):
-    """SQL: the index in ``months`` (consecutive local months) of the moment in ``column``.
-
-    Compares with each month's local start, so it is the same on SQLite and PostgreSQL and
-    needs no time-zone function; moments outside the months must be filtered out.
-    """
-    whens = [(column < start_of_day(add_months(month, 1)), i) for i, month in enumerate(months)]
-    return case(*whens[:-1], else_=len(months) - 1) if len(months) > 1 else literal(0)
-
-
-def start_of_day(day: dt.date) -> dt.datetime:
-    """Local midnight of ``day``, in UTC."""
-    return dt.datetime.combine(day, dt.time(), WITA).astimezone(dt.UTC)
-
-
-def local_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(WITA).date()
-
-
-def month_of(moment: dt.datetime) -> dt.date:
-    return local_day(moment).replace(day=1)
 
 
 @dataclass
@@ -600,83 +547,3 @@ def impact_report(period: Period, today: dt.date | None = None) -> ImpactReport:
         revenue_by_category=dict(by_category.most_common()),
         government_revenue_amount=government,
     )
-
-
-def report_rows(report: ImpactReport, labels: dict[str, str]) -> list[list[str]]:
-    """The report as CSV rows: section, label, figure columns. ``labels`` are translated."""
-
-    def text(value) -> str:
-        return "" if value is None else str(value)
-
-    rows: list[list[str]] = [[labels["section"], labels["item"], labels["value"]]]
-    totals = [
-        ("active_households", report.active_households),
-        ("new_households", report.new_households),
-        ("products_published", report.products_published),
-        ("reviews_submitted", report.reviews.submitted),
-        ("approved_first_time", report.reviews.approved_first_time),
-        ("first_verdicts", report.reviews.first_verdicts),
-        ("median_days", report.reviews.median_days_to_verdict),
-        ("capital_amount", report.capital_amount),
-        ("revenue_amount", report.revenue_amount),
-        ("government_revenue_amount", report.government_revenue_amount),
-        ("government_share", report.government_share_percent),
-    ]
-    rows += [[labels["totals"], labels[key], text(value)] for key, value in totals]
-    figures = ("active_households", "new_households", "products_published", "reviews_submitted")
-    rows.append([])
-    rows.append([labels["by_region"], *(labels[key] for key in figures), labels["revenue_amount"]])
-    for region in report.regions:
-        rows.append(
-            [
-                region.name,
-                *(str(getattr(region, key)) for key in figures),
-                str(region.revenue_amount),
-            ]
-        )
-    rows.append([])
-    rows.append(
-        [labels["by_month"], *(labels[key] for key in figures[1:]), labels["revenue_amount"]]
-    )
-    for month in report.months:
-        rows.append(
-            [
-                month.month.strftime("%Y-%m"),
-                *(str(getattr(month, key)) for key in figures[1:]),
-                str(month.revenue_amount),
-            ]
-        )
-    rows.append([])
-    rows.append([labels["by_category"], labels["revenue_amount"]])
-    for name, amount in report.revenue_by_category.items():
-        rows.append([name or labels["no_category"], str(amount)])
-    rows.append([])
-    before = [f"{labels['month']} -{n}" for n in range(COMPARISON_MONTHS, 0, -1)]
-    after = [f"{labels['month']} +{n}" for n in range(1, COMPARISON_MONTHS + 1)]
-    rows.append(
-        [
-            labels["household"],
-            labels["region"],
-            labels["first_assisted_on"],
-            labels["kinds"],
-            labels["capital_amount"],
-            *before,
-            *after,
-            labels["average_before"],
-            labels["average_after"],
-        ]
-    )
-    for household in report.assisted:
-        rows.append(
-            [
-                household.shop_name,
-                household.region_name,
-                household.first_assisted_on.isoformat(),
-                " ".join(labels[kind] for kind in household.kinds),
-                str(household.capital_amount),
-                *(text(value) for value in household.before + household.after),
-                text(household.before_average_amount),
-                text(household.after_average_amount),
-            ]
-        )
-    return rows

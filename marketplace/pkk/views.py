@@ -31,7 +31,7 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
 from marketplace.pdf import render_pdf
-from marketplace.pkk import charts, report, services
+from marketplace.pkk import charts, periods, report, report_csv, services
 from marketplace.pkk.forms import (
     CapitalAssistanceForm,
     OfficialGiftForm,
@@ -40,7 +40,7 @@ from marketplace.pkk.forms import (
     ReviewForm,
     TrainingForm,
 )
-from marketplace.sellers import services as sellers
+from marketplace.sellers import applications as shop_applications
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
 from marketplace.sellers.models import SellerApplication
 from marketplace.sellers.views import get_seller_for_seller_or_404
@@ -114,13 +114,15 @@ def _photo_notes() -> dict[str, str]:
 
 
 def get_application_for_reviewer_or_404(application_id: int) -> SellerApplication:
-    return sellers.get_application(application_id)
+    return shop_applications.get_application(application_id)
 
 
 @bp.route("/pendaftaran")
 @role_required(Role.REVIEWER)
 def applications():
-    return render_template("pkk/applications.html", applications=sellers.pending_applications())
+    return render_template(
+        "pkk/applications.html", applications=shop_applications.pending_applications()
+    )
 
 
 @bp.route("/pendaftaran/<int:application_id>", methods=["GET", "POST"])
@@ -132,10 +134,10 @@ def application(application_id: int):
         actor = current_user._get_current_object()
         try:
             if form.decision.data == "approve":
-                sellers.approve_application(application, actor, form.note.data or "")
+                shop_applications.approve_application(application, actor, form.note.data or "")
                 message = _("Toko %(shop)s dibuka.", shop=application.shop_name)
             else:
-                sellers.reject_application(application, actor, form.note.data or "")
+                shop_applications.reject_application(application, actor, form.note.data or "")
                 message = _("Pengajuan %(shop)s ditolak.", shop=application.shop_name)
         except MarketplaceError as error:
             db.session.rollback()
@@ -301,7 +303,7 @@ def collection_action(product_id: int, action: str):
 MAX_REPORT_DAYS = 5 * 366
 
 
-def _report_period() -> tuple[ReportForm, report.Period | None, Region | None]:
+def _report_period() -> tuple[ReportForm, periods.Period | None, Region | None]:
     """The period and kabupaten asked for; the form carries any error (then no period)."""
     today = today_local()
     # Twelve months up to today unless asked otherwise.
@@ -330,7 +332,7 @@ def _report_period() -> tuple[ReportForm, report.Period | None, Region | None]:
         return form, None, region
     if scope is not None and region is not None and region.id != scope:
         abort(403)
-    return form, report.Period(start, end, region.id if region else None), region
+    return form, periods.Period(start, end, region.id if region else None), region
 
 
 def _charts(impact: report.ImpactReport) -> dict:
@@ -471,7 +473,7 @@ def impact_csv():
     }
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for row in report.report_rows(context["impact"], labels):
+    for row in report_csv.report_rows(context["impact"], labels):
         writer.writerow([_csv_cell(cell) for cell in row])
     response = make_response(buffer.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"

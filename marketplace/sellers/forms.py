@@ -20,7 +20,8 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import NumberInput, TextInput
 
 from marketplace.rupiah import parse_rupiah
-from marketplace.sellers.services import ApplicationInput, ListingInput
+from marketplace.sellers.applications import ApplicationInput
+from marketplace.sellers.services import ListingInput
 
 REQUIRED = _l("Wajib diisi.")
 

@@ -27,7 +27,7 @@ from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
-from marketplace.sellers import services
+from marketplace.sellers import applications, services
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
 from marketplace.web import show_error
@@ -238,7 +238,7 @@ def apply():
     """Apply to open a shop, and see where the application stands."""
     if services.get_seller_of_user(current_user.id) is not None:
         return redirect(url_for("sellers.dashboard"))
-    latest = services.latest_application(current_user.id)
+    latest = applications.latest_application(current_user.id)
     form = ApplicationForm()
     form.region_id.choices = [SelectChoice(0, _("Pilih kabupaten/kota"))] + [
         SelectChoice(region.id, f"{region.kind.capitalize()} {region.name}")
@@ -247,7 +247,7 @@ def apply():
     if form.validate_on_submit():
         upload = request.files.get("photo")
         try:
-            services.apply_for_shop(
+            applications.apply_for_shop(
                 current_user.id,
                 form.application_input(),
                 upload.read() if upload else b"",

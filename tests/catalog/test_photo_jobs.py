@@ -14,7 +14,7 @@ from marketplace.catalog.models import PhotoUpload, Product, ProductStatus
 from marketplace.catalog.photos import make_photo_variants, source_key
 from marketplace.db import db
 from marketplace.jobs import QUEUE_NAME, _run
-from marketplace.sellers import services as seller_services
+from marketplace.sellers import applications as seller_services_applications
 from marketplace.sellers.models import SellerApplication
 from marketplace.storage import LocalStorage, get_storage
 from tests import factories
@@ -179,14 +179,14 @@ def test_a_failing_job_leaves_the_page_showing_what_exists(
 
 def test_a_shop_applications_photo_gets_its_variants_too(seller, queued):
     user = factories.make_user()
-    values = seller_services.ApplicationInput(
+    values = seller_services_applications.ApplicationInput(
         shop_name="Amplang Bu Sari",
         owner_name="Sari",
         region_id=factories.region().id,
         village="Selumit",
         whatsapp="081234567890",
     )
-    application = seller_services.apply_for_shop(
+    application = seller_services_applications.apply_for_shop(
         user.id,
         values,
         factories.photo_bytes(1600, 1200, colour=(16, 95, 145)),

@@ -13,6 +13,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions import orders as gov
+from marketplace.institutions import replacements as gov_replacements
 from marketplace.institutions.models import Document
 from marketplace.orders.models import PartStatus
 from tests import factories
@@ -186,11 +187,11 @@ def test_a_part_that_lapsed_stays_in_the_households_inbox_with_the_reason(client
     part = next(p for p in order.parts if p.seller_id == products[0].seller_id)
     gov.gov_part_of(part).confirm_by = today_local() - dt.timedelta(days=1)
     db.session.commit()
-    assert gov.lapse_unconfirmed() == 1
+    assert gov_replacements.lapse_unconfirmed() == 1
     db.session.commit()
     login_as(user=products[0].seller.user)
     inbox = client.get("/penjual/pesanan").get_data(as_text=True)
     assert f"/penjual/pesanan/{part.id}" in inbox
     page = client.get(f"/penjual/pesanan/{part.id}").get_data(as_text=True)
-    assert "Dibatalkan otomatis" in page and gov.LAPSE_REASON in page
+    assert "Dibatalkan otomatis" in page and gov_replacements.LAPSE_REASON in page
     assert "Anda menolak" not in page and "Konfirmasi, saya sanggup" not in page

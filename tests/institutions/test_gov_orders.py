@@ -17,6 +17,8 @@ from marketplace.db import db
 from marketplace.errors import NotFound
 from marketplace.institutions import billing, quotes
 from marketplace.institutions import orders as gov
+from marketplace.institutions import replacements as gov_replacements
+from marketplace.institutions import timeline as gov_timeline
 from marketplace.institutions.models import Document, DocumentKind, InvoiceStatus, QuoteStatus
 from marketplace.inventory.models import CapacityHold
 from marketplace.jobs import run_pending_jobs
@@ -138,16 +140,20 @@ def test_decline_goes_back_to_the_officer_who_replaces_the_household(inbox):
     told = [m for m in inbox.messages if m["To"] == officer.email and "menolak" in m["Subject"]]
     assert told and "Rotan habis bulan ini" in told[0].get_payload(decode=True).decode()
     # The builder's proposals: another household's product of the same kind and region.
-    options = gov.replacement_options(order, part)
+    options = gov_replacements.replacement_options(order, part)
     assert alternative.id in [o.id for o in options[0].options]
-    new = gov.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+    new = gov_replacements.replace_part(
+        order.id, part.id, officer, {part.lines[0].id: alternative.id}
+    )
     assert new.seller_id == alternative.seller_id and new.status == PartStatus.NEW
     assert new.lines[0].quantity == 10
     assert order.items_amount == sum(
         p.items_amount for p in order.parts if p.status != PartStatus.CANCELLED.value
     )
     with pytest.raises(gov.GovOrderError):
-        gov.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+        gov_replacements.replace_part(
+            order.id, part.id, officer, {part.lines[0].id: alternative.id}
+        )
 
 
 def test_confirming_after_the_deadline_is_refused():
@@ -391,7 +397,7 @@ def test_every_move_shows_in_one_timeline():
     order, quote, officer, _ = factories.make_gov_order()
     factories.deliver_gov_order(order, officer=officer)
     billing.issue_handover(order.id, officer)
-    moments = gov.timeline(quote, order)
+    moments = gov_timeline.timeline(quote, order)
     seen = {(m.from_status, m.to_status) for m in moments}
     assert ("submitted", "approved") in seen and ("approved", "ordered") in seen
     assert (None, "invoiced") in seen
@@ -474,15 +480,19 @@ def test_a_household_silent_past_its_deadline_can_be_replaced():
     order, _quote, officer, _ = factories.make_gov_order(products=products, boxes=10)
     part = next(p for p in order.parts if p.seller_id == products[0].seller_id)
     gov_part = gov.gov_part_of(part)
-    assert not gov.replaceable(part, gov_part)
+    assert not gov_replacements.replaceable(part, gov_part)
     with pytest.raises(gov.GovOrderError):
-        gov.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+        gov_replacements.replace_part(
+            order.id, part.id, officer, {part.lines[0].id: alternative.id}
+        )
     gov_part.confirm_by = today_local() - dt.timedelta(days=1)
     db.session.flush()
-    assert gov.replaceable(part, gov_part)
-    new = gov.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+    assert gov_replacements.replaceable(part, gov_part)
+    new = gov_replacements.replace_part(
+        order.id, part.id, officer, {part.lines[0].id: alternative.id}
+    )
     assert part.status == PartStatus.CANCELLED and new.seller_id == alternative.seller_id
-    moments = gov.timeline(_quote, order)
+    moments = gov_timeline.timeline(_quote, order)
     assert any(m.why == "tidak dijawab sampai batas" for m in moments)
 
 
@@ -508,7 +518,7 @@ def test_parts_unconfirmed_past_their_deadline_lapse_once(app, inbox):
     assert first.exit_code == 0 and "Lapsed 2 unconfirmed parts." in first.output
     again = runner.invoke(args=["institutions", "lapse-unconfirmed"])
     assert again.exit_code == 0 and "Lapsed 0 unconfirmed parts." in again.output
-    assert gov.lapse_unconfirmed() == 0
+    assert gov_replacements.lapse_unconfirmed() == 0
 
     db.session.expire_all()
     for part in late:
@@ -524,7 +534,7 @@ def test_parts_unconfirmed_past_their_deadline_lapse_once(app, inbox):
     assert hold.released_at is not None
     assert db.session.get(type(stocked), stocked.id).stock == stock_before + 10
     assert order.total_amount == waiting.items_amount + waiting.shipping_amount
-    moments = gov.timeline(quote, order)
+    moments = gov_timeline.timeline(quote, order)
     assert [m.why for m in moments].count("tidak dikonfirmasi sebelum batas") == 2
 
     run_pending_jobs()
@@ -538,6 +548,8 @@ def test_parts_unconfirmed_past_their_deadline_lapse_once(app, inbox):
     )
     # The officer still hands the lapsed lines to another household.
     part = next(p for p in late if p.seller_id == stocked.seller_id)
-    assert gov.replaceable(part, gov.gov_part_of(part))
-    new = gov.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+    assert gov_replacements.replaceable(part, gov.gov_part_of(part))
+    new = gov_replacements.replace_part(
+        order.id, part.id, officer, {part.lines[0].id: alternative.id}
+    )
     assert new.seller_id == alternative.seller_id

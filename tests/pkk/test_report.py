@@ -14,7 +14,7 @@ import pytest
 
 from marketplace.catalog.models import ProductStatus
 from marketplace.db import db
-from marketplace.pkk import report
+from marketplace.pkk import periods, report
 from tests import factories
 
 START, END = dt.date(2025, 1, 1), dt.date(2025, 6, 30)
@@ -91,7 +91,7 @@ def test_province_figures_match_the_hand_count(households):
     """Active A B C E = 4; new A C D = 3; first approvals P1 P2 P3 P5 = 4; submissions
     1 + 2 + 1 + 1 = 5; waits 2, 4, 1, 3, 3 days: median 3; first verdicts 4, of which
     approvals 3 (B was sent back first)."""
-    impact = report.impact_report(report.Period(START, END))
+    impact = report.impact_report(periods.Period(START, END))
     assert impact.active_households == 4
     assert impact.new_households == 3
     assert impact.products_published == 4
@@ -126,7 +126,7 @@ def test_one_kabupaten_counts_only_its_households(households):
     """Malinau: active A B E; new A D; approvals P1 P2 P5; submissions 4; waits 2, 4, 1, 3:
     median 2.5; first verdicts 3, approved first time 2."""
     malinau = factories.region("malinau")
-    impact = report.impact_report(report.Period(START, END, malinau.id))
+    impact = report.impact_report(periods.Period(START, END, malinau.id))
     assert [r.name for r in impact.regions] == ["Malinau"]
     assert (impact.active_households, impact.new_households, impact.products_published) == (3, 2, 3)
     assert impact.reviews == report.ReviewFigures(
@@ -179,7 +179,7 @@ def test_revenue_matches_the_hand_count(sales):
     100,000 (the cancelled part and July count nowhere): 810,000 in all. Malinau 150,000 +
     300,000 + 50,000 + 100,000 = 600,000; Tarakan 210,000. Anyaman Rotan 600,000, Camilan
     210,000. Government 300,000: 300 / 810 = 37.04 %, shown as 37.0."""
-    impact = report.impact_report(report.Period(START, END))
+    impact = report.impact_report(periods.Period(START, END))
     assert impact.revenue_amount == 810_000
     assert {m.month.month: m.revenue_amount for m in impact.months} == {
         1: 0,
@@ -203,7 +203,7 @@ def test_revenue_matches_the_hand_count(sales):
 def test_one_kabupaten_revenue(sales):
     """Tarakan: C only, 210,000, all in April, none from government orders."""
     tarakan = factories.region("tarakan")
-    impact = report.impact_report(report.Period(START, END, tarakan.id))
+    impact = report.impact_report(periods.Period(START, END, tarakan.id))
     assert impact.revenue_amount == 210_000
     assert impact.government_revenue_amount == 0 and impact.government_share_percent == 0.0
     assert [h.shop_name for h in impact.assisted] == ["Amplang C"]
@@ -220,7 +220,7 @@ def test_assisted_households_revenue_before_and_after(sales):
     E: packaging 1 Feb; nothing sold: 0 and 0.
     Per month, mean of the four: -3 0, -2 0, -1 12,500; +1 37,500, +2 25,000, +3 127,500.
     Together, a month: before 16,667; after 150,000 + 33,333 + 70,000 = 253,333."""
-    impact = report.impact_report(report.Period(START, END))
+    impact = report.impact_report(periods.Period(START, END))
     rows = {
         h.shop_name: (h.first_assisted_on, h.kinds, h.capital_amount, h.before, h.after)
         for h in impact.assisted
@@ -250,7 +250,7 @@ def test_months_not_over_yet_are_unknown_not_zero(sales):
     """On 15 May 2025, B's April is over (0) but May and June are not: unknown. The means
     leave unknown months out: +2 is A, C, E (Mar, Mar, Apr: all 0); +3 is A and C in April,
     (300,000 + 210,000) / 2 = 255,000 (E's +3 is May)."""
-    impact = report.impact_report(report.Period(START, END), today=dt.date(2025, 5, 15))
+    impact = report.impact_report(periods.Period(START, END), today=dt.date(2025, 5, 15))
     b = next(h for h in impact.assisted if h.shop_name == "Rotan B")
     assert b.after == [0, None, None] and b.after_average_amount == 0
     assert impact.assisted_after_amounts == [37_500, 0, 255_000]
@@ -261,7 +261,7 @@ def test_days_are_local_days_in_wita(households):
     late = _household("tarakan", "2024-12-31", "Kopi F")
     late.created_at = at("2024-12-31", 20)
     db.session.flush()
-    impact = report.impact_report(report.Period(START, END))
+    impact = report.impact_report(periods.Period(START, END))
     assert impact.new_households == 4
 
 
@@ -395,7 +395,8 @@ def test_household_figures_are_never_shown_to_others(client, login_as, household
 def test_sales_by_kabupaten_month_and_category(payment_gateway):
     from marketplace.catalog.services import today_local
     from marketplace.orders import lifecycle as lifecycle
-    from marketplace.pkk.report import Period, impact_report
+    from marketplace.pkk.periods import Period
+    from marketplace.pkk.report import impact_report
 
     today = today_local()
     period = Period(start=today.replace(day=1), end=today, region_id=None)
@@ -450,6 +451,6 @@ def test_a_sale_makes_a_household_active_even_after_its_product_left(households,
     order.paid_at = at("2025-06-03")
     product.status = ProductStatus.ARCHIVED.value
     db.session.flush()
-    impact = report.impact_report(report.Period(START, END))
+    impact = report.impact_report(periods.Period(START, END))
     assert impact.active_households == 5
     assert {r.name: r.active_households for r in impact.regions}["Malinau"] == 4
