@@ -539,8 +539,7 @@ def connect_webhook():
     secret = (
         current_app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET")
         or current_app.config.get("STRIPE_WEBHOOK_SECRET")
-        or current_app.config.get("TEST_WEBHOOK_SECRET")
-        or "whsec_uji"
+        or current_app.config.get("TEST_WEBHOOK_SECRET", "")
     )
     try:
         event = parse_signed_event(

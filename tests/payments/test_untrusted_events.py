@@ -273,7 +273,7 @@ def test_a_stripe_session_whose_metadata_names_no_order_of_ours_is_refused(
     ids=["null", "object null", "payouts_enabled yes", "payouts_enabled null", "missing"],
 )
 def test_a_bent_connect_event_is_refused(app, client, body):
-    secret = app.config.get("STRIPE_WEBHOOK_SECRET") or "whsec_uji"
+    secret = app.config["TEST_WEBHOOK_SECRET"]
     response = client.post(
         "/stripe/connect/webhook", data=body, headers={"Stripe-Signature": sign(body, secret)}
     )

@@ -162,7 +162,7 @@ def test_stripe_onboarding_opens_an_express_account_and_account_updated_enables_
             },
         }
     )
-    secret = app.config.get("STRIPE_WEBHOOK_SECRET") or "whsec_uji"
+    secret = app.config["TEST_WEBHOOK_SECRET"]
     header = stripe.WebhookSignature.generate_signature_header(body, secret)
     for _ in range(2):
         reply = client.post(
