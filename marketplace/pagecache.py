@@ -395,9 +395,9 @@ class CachedPagesLane:
     Wraps ``app.wsgi_app``. It answers only a GET for a path a ``cached_page`` view has
     served in this process, from a visitor who is not signed in or remembered and whose
     session holds nothing personal, whose client takes gzip, and whose page is stored
-    under the current catalogue version and day. The answer is the decorator's: the same body
-    with the visitor's own CSRF token, the same validators and headers, and the session
-    cookie that holds the token for a new visitor. Everything else, and any failure on
+    under the current catalogue version and day. The answer is the decorator's: the same
+    body with the visitor's own CSRF token, the same validators and headers, and the
+    session cookie that holds the token for a new visitor. Everything else, and any failure on
     the way (the database or Redis away), goes to the app, which answers as it always
     does.
     """
