@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import format_date, get_locale
 from sqlalchemy import select
 
-from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
+from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from marketplace.rupiah import format_rupiah
 
@@ -40,6 +40,7 @@ def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
     app.config.from_prefixed_env("MARKETPLACE")
     if config:
         app.config.update(config)
+    check_settings(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A database file has no connection to lose: no ping before every checkout.
         options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
@@ -90,6 +91,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_templates(app: Flask) -> None:
     from marketplace.accounts.forms import EmptyForm
+    from marketplace.payments.gateway import get_gateway
     from marketplace.storage import get_storage
 
     app.jinja_env.filters["rupiah"] = format_rupiah
@@ -99,8 +101,12 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
 
     @app.context_processor
-    def locale_context() -> dict[str, str]:
-        return {"current_locale": str(get_locale())}
+    def locale_context() -> dict[str, Any]:
+        return {
+            "current_locale": str(get_locale()),
+            # Every page says so while payments move no money (base.html).
+            "test_payments": get_gateway().name == "test",
+        }
 
 
 def register_blueprints(app: Flask) -> None:

@@ -30,20 +30,65 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key(instance_path: Path) -> str:
-    """Use ``SECRET_KEY`` or a random key kept in the instance folder.
+class SettingsError(RuntimeError):
+    """The settings cannot run this site as they are; the message says what to set."""
 
-    Several processes on one machine share the file; several machines must
-    be given the same ``SECRET_KEY``.
+
+def flag_value(value: object) -> bool:
+    """A yes/no setting, however it came (``1``, ``true``, ``on``; JSON from the environment)."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def _kept_secret(instance_path: Path, name: str, prefix: str = "") -> str:
+    """A random secret made once per installation and kept in the instance folder.
+
+    Several processes on one machine share the file; several machines must be given
+    the same value in the environment.
     """
-    if key := os.environ.get("SECRET_KEY"):
-        return key
-    path = instance_path / "secret_key"
+    path = instance_path / name
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(prefix + secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Use ``SECRET_KEY`` or a random key kept in the instance folder."""
+    return os.environ.get("SECRET_KEY") or _kept_secret(instance_path, "secret_key")
+
+
+def _test_webhook_secret(instance_path: Path, stripe_secret_key: str) -> str:
+    """What signs "Mode uji" payment events: this installation's own, never one in the code.
+
+    Made only when test payments are on (no ``STRIPE_SECRET_KEY``), so a production
+    instance folder is not written for it. ``MARKETPLACE_TEST_WEBHOOK_SECRET`` sets it.
+    """
+    if stripe_secret_key:
+        return ""
+    return _kept_secret(instance_path, "test_webhook_secret", prefix="whsec_")
+
+
+def is_production(config) -> bool:
+    """Production is ``MARKETPLACE_ENV=production`` (README, "Production")."""
+    return str(config.get("ENV") or "").strip().lower() == "production"
+
+
+def check_settings(config) -> None:
+    """Refuse to run production on "Mode uji" payments unless they were chosen on purpose."""
+    if (
+        is_production(config)
+        and not config.get("STRIPE_SECRET_KEY")
+        and not flag_value(config.get("TEST_PAYMENTS"))
+    ):
+        raise SettingsError(
+            "MARKETPLACE_ENV=production without STRIPE_SECRET_KEY: payments would be "
+            '"Mode uji" test payments, which move no money. Set STRIPE_SECRET_KEY and '
+            "STRIPE_WEBHOOK_SECRET, or choose test payments on purpose with "
+            "MARKETPLACE_TEST_PAYMENTS=1."
+        )
 
 
 def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
@@ -52,7 +97,10 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         f"sqlite:///{instance_path / 'marketplace.db'}"
     )
     redis_url = os.environ.get("REDIS_URL", "")
+    stripe_secret_key = os.environ.get("STRIPE_SECRET_KEY", "")
     return {
+        #: ``production`` turns on the checks of ``check_settings``
+        "ENV": os.environ.get("MARKETPLACE_ENV", "development"),
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -97,7 +145,10 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "COMPRESS_MIN_SIZE": 500,
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         # Payments: Stripe when a secret key is set, local "Mode uji" otherwise.
-        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_SECRET_KEY": stripe_secret_key,
+        #: production may run on "Mode uji" only when this says so
+        "TEST_PAYMENTS": _flag("MARKETPLACE_TEST_PAYMENTS", False),
+        "TEST_WEBHOOK_SECRET": _test_webhook_secret(instance_path, stripe_secret_key),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),

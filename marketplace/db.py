@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,9 +30,25 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+#: What ``now_utc`` reads. Only the tests replace it (fixture ``clock``), to move time.
+clock: Callable[[], dt.datetime] = system_clock
+
+#: Kalimantan Utara keeps WITA (Asia/Makassar, UTC+8) all year, with no summer time.
+WITA = dt.timezone(dt.timedelta(hours=8))
+
+
 def now_utc() -> dt.datetime:
     """The one clock: an aware datetime in UTC."""
-    return dt.datetime.now(dt.UTC)
+    return clock()
+
+
+def today_local() -> dt.date:
+    """Today in Kalimantan Utara (WITA): the day licences end on, and cached pages are kept for."""
+    return now_utc().astimezone(WITA).date()
 
 
 class UTCDateTime(TypeDecorator):

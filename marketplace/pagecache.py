@@ -1,10 +1,24 @@
 """Cached public pages for anonymous visitors, with HTTP validators.
 
 What an anonymous visitor sees of the home, list, search, product and shop
-pages depends only on the URL, the language and the catalogue. The rendered
-HTML is kept under a key holding the catalogue version (``catalog_state``),
-which moves in the same transaction as any change to a listing, price or
-stock; so a cached page is never older than the catalogue, in any process.
+pages depends only on the URL, the language, the catalogue and the date. The
+rendered HTML is kept under a key holding the catalogue version
+(``catalog_state``), which moves in the same transaction as any change to a
+listing, price or stock, and today's date in WITA (``today_local``); so a
+cached page is never older than the catalogue, in any process, nor than the
+day.
+
+Why the date, and nothing finer: what the public pages show changes with time only
+from one local day to the next. A food licence is in force through its last day
+(``licence_valid_until``) and the product is hidden from midnight WITA after it; no
+public page shows an hour (holds and quote validity, which end at a local midnight
+too, are only on signed-in pages). At midnight every key changes, so every page is
+rendered afresh once a day, the first visit after midnight sees the licence ended,
+and no stored page outlives its day. The day costs the lane no query: it is the
+clock's, not the database's. A page that showed something ending at a time of day
+would need its entry to expire at that moment instead (an expiry stored with it).
+The key is taken before the page is rendered, so a page rendered across midnight
+is newer than its key, never older.
 
 Forms on those pages carry a CSRF token bound to the visitor's session: the
 token is cut out before storing and the visitor's own put back when serving.
@@ -41,7 +55,7 @@ from sqlalchemy import BigInteger, Connection, Engine, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.http import dump_cookie, parse_accept_header
 
-from marketplace.db import db
+from marketplace.db import db, today_local
 from marketplace.observability import request_id
 from marketplace.web import visitor_locale
 
@@ -203,7 +217,8 @@ def page_path(environ: dict) -> str:
 
 
 def page_key(version: int, locale: str, path: str) -> str:
-    return f"page:{version}:{locale}:{path}"
+    """Where a page is stored now: the catalogue version, today (WITA), language, URL."""
+    return f"page:{version}:{today_local().isoformat()}:{locale}:{path}"
 
 
 def page_etag(key: str) -> str:
@@ -380,9 +395,9 @@ class CachedPagesLane:
     Wraps ``app.wsgi_app``. It answers only a GET for a path a ``cached_page`` view has
     served in this process, from a visitor who is not signed in or remembered and whose
     session holds nothing personal, whose client takes gzip, and whose page is stored
-    under the current catalogue version. The answer is the decorator's: the same body
-    with the visitor's own CSRF token, the same validators and headers, and the session
-    cookie that holds the token for a new visitor. Everything else, and any failure on
+    under the current catalogue version and day. The answer is the decorator's: the same
+    body with the visitor's own CSRF token, the same validators and headers, and the
+    session cookie that holds the token for a new visitor. Everything else, and any failure on
     the way (the database or Redis away), goes to the app, which answers as it always
     does.
     """

@@ -7,7 +7,9 @@ PostgreSQL (a database of its own: the schema is dropped and rebuilt).
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import email
+import importlib
 import os
 import re
 import tempfile
@@ -168,6 +170,36 @@ def rate_limits(app):
     yield limiter
     limiter.reset()
     limiter.enabled = False
+
+
+class Clock:
+    """The time every ``now_utc`` (and so ``today_local``) reads in a test: still until moved."""
+
+    def __init__(self, moment: dt.datetime):
+        self.now = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, moment: dt.datetime) -> None:
+        assert moment.tzinfo is not None, "an aware moment"
+        self.now = moment.astimezone(dt.UTC)
+
+    def move(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Stop the one clock for this test, to move it: ``clock.set(moment)``, ``clock.move(days=1)``.
+
+    ``marketplace.db.now_utc`` reads it, and through it ``today_local`` and every model default.
+    """
+    # The module, not the ``db`` object the package exports under the same name.
+    database = importlib.import_module("marketplace.db")
+    stopped = Clock(database.system_clock())
+    monkeypatch.setattr(database, "clock", stopped)
+    return stopped
 
 
 @pytest.fixture

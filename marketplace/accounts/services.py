@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -72,6 +74,26 @@ def find_user_by_login(login: str) -> User | None:
             return None
         return db.session.scalar(select(User).where(User.phone == phone))
     return db.session.scalar(select(User).where(User.email == login.lower()))
+
+
+def sign_in_limit_key(login: str) -> str:
+    """Whom a sign-in attempt counts against: the account the login names, however written.
+
+    An e-mail, ``08…``, ``+62…`` or ``62…`` of one account all give that account's key, so
+    the guesses add up whichever spelling is tried. A login that names no account gives
+    the login itself, normalised: it is limited just the same, and says nothing of whether
+    an account exists.
+    """
+    login = login.strip()
+    # A login no form would take (too long, a NUL) is limited without asking the database.
+    asked = login and len(login) <= 254 and "\x00" not in login
+    if asked and (user := find_user_by_login(login)) is not None:
+        return f"user:{user.id}"
+    login = login.lower()[:254]
+    if looks_like_phone(login):
+        with contextlib.suppress(AccountError):
+            login = normalise_phone(login)
+    return f"login:{login}"
 
 
 def register_user(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from flask import (
     Blueprint,
     abort,
@@ -69,11 +67,7 @@ def sign_up():
 
 def _login_key() -> str:
     """Rate-limit key for the account being tried, whatever spelling is used."""
-    login = (request.form.get("login") or "").strip().lower()
-    if services.looks_like_phone(login):
-        with contextlib.suppress(services.AccountError):
-            login = services.normalise_phone(login)
-    return "signin:" + login
+    return "signin:" + services.sign_in_limit_key(request.form.get("login") or "")
 
 
 def _per_account_limit() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -22,7 +21,7 @@ from marketplace.catalog.models import (
     SellerStatus,
 )
 from marketplace.catalog.search import build_search_text, search_page, search_terms
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, today_local
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
 
 
@@ -62,11 +61,6 @@ class ProductPage:
     @property
     def has_prev(self) -> bool:
         return self.page > 1
-
-
-def today_local() -> dt.date:
-    """Today in Kalimantan Utara (WITA, UTC+8), the day licences end on."""
-    return (now_utc() + dt.timedelta(hours=8)).date()
 
 
 def licence_in_force() -> ColumnElement[bool]:

@@ -38,7 +38,13 @@ from marketplace.money.models import Payment
 from marketplace.money.payment_units import apply_intent, apply_refund, checkout_url, issue_refunds
 from marketplace.orders import lifecycle, queries
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.payments.gateway import BadSignature, GatewayError, TestGateway, get_gateway
+from marketplace.payments.gateway import (
+    BadEvent,
+    BadSignature,
+    GatewayError,
+    TestGateway,
+    get_gateway,
+)
 from marketplace.rupiah import format_rupiah, parse_rupiah
 from marketplace.web import flash_error
 
@@ -47,14 +53,27 @@ log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
 
 
+def _refused(why: str) -> tuple[str, int]:
+    """A signed event that is not to be trusted: 400, logged, nothing changed."""
+    db.session.rollback()
+    log.warning("webhook refused: %s", why)
+    return "bad event", 400
+
+
 def handle_webhook(payload: bytes, signature: str) -> tuple[str, int]:
     gateway = get_gateway()
     try:
         event = gateway.parse_event(payload, signature)
     except BadSignature:
         return "bad signature", 400
+    except BadEvent as error:
+        # Signed, but not what a gateway sends (a field missing or of another type).
+        return _refused(str(error))
     if event.type not in services.HANDLED_EVENTS:
         return "ignored", 200
+    if why := services.event_misfit(event.order_id):
+        return _refused(f"{event.id}: {why}")
+    db.session.rollback()  # no transaction stays open across the gateway call
     if event.type in services.REFUND_EVENTS:
         try:
             refund = gateway.retrieve_refund(event.object_id)
@@ -71,6 +90,8 @@ def handle_webhook(payload: bytes, signature: str) -> tuple[str, int]:
         # Not ours (unknown at the gateway), or the gateway is down: Stripe retries a 503.
         known = db.session.scalar(select(Payment.id).where(Payment.intent_id == event.object_id))
         return ("retry", 503) if known else ("ignored", 200)
+    if why := services.event_misfit(event.order_id, intent):
+        return _refused(f"{event.id}: {why}")
     applied = apply_intent(intent, event=(gateway.name, event.id, event.type))
     return ("ok" if applied else "duplicate"), 200
 

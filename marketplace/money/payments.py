@@ -370,6 +370,22 @@ def _move_payment(payment: Payment, to: PaymentStatus) -> bool:
     return moved
 
 
+def event_misfit(order_id: int | None, intent: Intent | None = None) -> str | None:
+    """Why a payment event cannot be trusted here, or None.
+
+    It names an order this site does not have, or (``intent``: the gateway's answer) the
+    payment is recorded for another order than the one it names.
+    """
+    if intent is not None and intent.order_id is not None:
+        recorded = db.session.scalar(select(Payment.order_id).where(Payment.intent_id == intent.id))
+        if recorded is not None and recorded != intent.order_id:
+            return f"{intent.id} pays order {recorded}, not order {intent.order_id}"
+        order_id = intent.order_id
+    if order_id is not None and db.session.get(Order, order_id) is None:
+        return f"no order {order_id}"
+    return None
+
+
 def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
     """Store an event id; False when it was already handled (a replay)."""
     if db.session.scalar(

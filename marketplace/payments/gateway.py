@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import stripe
@@ -23,7 +24,12 @@ class GatewayError(Exception):
 
 
 class BadSignature(Exception):
-    """A webhook whose signature, timestamp or body does not check out."""
+    """A webhook whose signature or timestamp does not check out."""
+
+
+class BadEvent(Exception):
+    """A correctly signed webhook whose body is not an event to trust: not JSON, a field
+    missing or of the wrong type, a status no gateway sends, an order id that cannot be one."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,12 @@ class GatewayRefund:
 class GatewayEvent:
     id: str
     type: str
-    #: the id of the object the event is about (a PaymentIntent)
+    #: the id of the object the event is about (a Checkout Session, PaymentIntent, refund)
     object_id: str
+    #: the order its object's metadata names, if any (checked, not yet looked up)
+    order_id: int | None = None
+    #: the object itself, checked as far as ``EVENT_OBJECTS`` says
+    data: dict = field(default_factory=dict, compare=False)
 
 
 class PaymentGateway(Protocol):
@@ -115,20 +125,153 @@ class PaymentGateway(Protocol):
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent: ...
 
 
+# --- what a signed event must hold before anything reads it ---------------------------------
+
+#: Order ids are 32-bit in the database: a larger one names no order (and must never
+#: reach a query, where SQLite would overflow).
+MAX_ORDER_ID = 2**31 - 1
+#: Amounts in the gateway's minor units: far above any payment, within a 64-bit column.
+MAX_AMOUNT = 10**15
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 255
+
+
+def _text_or_none(value: object) -> bool:
+    return value is None or _text(value)
+
+
+def _amount(value: object) -> bool:
+    # bool is an int in Python; JSON's true is no amount.
+    return type(value) is int and 0 <= value <= MAX_AMOUNT
+
+
+def _one_of(*allowed: str) -> Callable[[object], bool]:
+    return lambda value: value in allowed
+
+
+def _metadata(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and isinstance(text, str) for key, text in value.items()
+    )
+
+
+def _object_or_id(value: object) -> bool:
+    """An expandable field: an id, the object itself, or nothing."""
+    return value is None or _text(value) or (isinstance(value, dict) and _text(value.get("id")))
+
+
+#: For each kind of object the handled events are about (the event type up to its last
+#: dot), the fields the site reads and what each must be. Other kinds are read no further
+#: than the envelope (id, type, an object with an id) and are ignored.
+EVENT_OBJECTS: dict[str, dict[str, Callable[[object], bool]]] = {
+    "checkout.session": {
+        "id": _text,
+        "status": _one_of("open", "complete", "expired"),
+        "payment_status": _one_of("paid", "unpaid", "no_payment_required"),
+        "amount_total": _amount,
+        "currency": _text,
+        "metadata": _metadata,
+        "payment_intent": _object_or_id,
+    },
+    "payment_intent": {
+        "id": _text,
+        "status": _one_of(
+            "requires_payment_method",
+            "requires_confirmation",
+            "requires_action",
+            "processing",
+            "requires_capture",
+            "canceled",
+            "succeeded",
+        ),
+        "amount": _amount,
+        "metadata": _metadata,
+    },
+    "account": {  # Stripe Connect: whether a household's account can be paid
+        "id": _text,
+        "payouts_enabled": lambda value: isinstance(value, bool),
+    },
+    "refund": {
+        "id": _text,
+        "amount": _amount,
+        "status": _text_or_none,
+        "metadata": _metadata,
+        "payment_intent": _object_or_id,
+    },
+}
+
+
+def order_id_in(metadata: dict) -> int | None:
+    """The order id a payment's metadata names, or None; ValueError when it cannot be one.
+
+    ASCII digits only (``str.isdigit`` takes "²"), within the column's range.
+    """
+    text = metadata.get("order_id")
+    if text is None:
+        return None
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > 10:
+        raise ValueError(f"order_id {text!r} is not an order id")
+    order_id = int(text)
+    if not 1 <= order_id <= MAX_ORDER_ID:
+        raise ValueError(f"order_id {text} is out of range")
+    return order_id
+
+
+def read_event(body: object) -> GatewayEvent:
+    """The event in a verified webhook body; :class:`BadEvent` when it is not one to trust."""
+    if not isinstance(body, dict):
+        raise BadEvent("the body is not a JSON object")
+    event_id, event_type = body.get("id"), body.get("type")
+    if not _text(event_id) or not _text(event_type):
+        raise BadEvent("the event has no id or type")
+    obj = body.get("data", {}).get("object") if isinstance(body.get("data"), dict) else None
+    if not isinstance(obj, dict) or not _text(obj.get("id")):
+        raise BadEvent(f"{event_id}: data.object is not an object with an id")
+    kind = event_type.rpartition(".")[0]
+    order_id = None
+    if fields := EVENT_OBJECTS.get(kind):
+        if obj.get("object") != kind:
+            raise BadEvent(f"{event_id}: a {event_type} event about a {obj.get('object')!r}")
+        for name, fits in fields.items():
+            if name not in obj:
+                raise BadEvent(f"{event_id}: {kind}.{name} is missing")
+            if not fits(obj[name]):
+                raise BadEvent(f"{event_id}: {kind}.{name} is {obj[name]!r}")
+        try:
+            order_id = order_id_in(obj.get("metadata", {}))
+        except ValueError as error:
+            raise BadEvent(f"{event_id}: {error}") from error
+    return GatewayEvent(
+        id=event_id, type=event_type, object_id=obj["id"], order_id=order_id, data=obj
+    )
+
+
 def parse_signed_event(payload: bytes, signature: str, secret: str) -> GatewayEvent:
-    """Verify a Stripe-signed webhook body (raw bytes) and read the event from it."""
+    """Verify a Stripe-signed webhook body (raw bytes) and read the event from it.
+
+    :class:`BadSignature` when the signature does not check out; :class:`BadEvent` when it
+    does but the body is not an event to trust (see :func:`read_event`).
+    """
     if not secret:
         # With no secret anyone could sign: refuse everything rather than accept anything.
         raise BadSignature("no webhook secret is configured")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret)
-    except (stripe.SignatureVerificationError, ValueError) as error:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadSignature("the body is not UTF-8") from error
+    try:
+        stripe.WebhookSignature.verify_header(
+            text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+        )
+    except stripe.SignatureVerificationError as error:
         raise BadSignature(str(error)) from error
-    body = event.to_dict()
-    obj = (body.get("data") or {}).get("object") or {}
-    if not body.get("id") or not body.get("type") or not isinstance(obj, dict):
-        raise BadSignature("not an event")
-    return GatewayEvent(id=str(body["id"]), type=str(body["type"]), object_id=str(obj.get("id")))
+    try:
+        body = json.loads(text)
+    except ValueError as error:  # not JSON, or a number too long to read
+        raise BadEvent(f"the body is not JSON: {error}") from error
+    return read_event(body)
 
 
 class TestGateway:
@@ -205,14 +348,13 @@ class TestGateway:
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent:
         event = parse_signed_event(payload, signature, self.webhook_secret)
-        obj = (json.loads(payload).get("data") or {}).get("object") or {}
-        if obj.get("object") == "payment_intent" and "status" in obj:
-            metadata = obj.get("metadata") or {}
+        if event.data.get("object") == "payment_intent":
+            # Checked by ``read_event``: a known status, a whole amount, a possible order id.
             self.intents[event.object_id] = Intent(
                 id=event.object_id,
-                status=str(obj["status"]),
-                amount=int(obj["amount"]),
-                order_id=int(metadata["order_id"]) if "order_id" in metadata else None,
+                status=event.data["status"],
+                amount=event.data["amount"],
+                order_id=event.order_id,
             )
         return event
 
@@ -229,7 +371,9 @@ class TestGateway:
                         "object": "payment_intent",
                         "status": intent.status,
                         "amount": intent.amount,
-                        "metadata": {"order_id": str(intent.order_id)},
+                        "metadata": (
+                            {} if intent.order_id is None else {"order_id": str(intent.order_id)}
+                        ),
                     }
                 },
             }

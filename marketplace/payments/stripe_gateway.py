@@ -20,6 +20,7 @@ from marketplace.payments.gateway import (
     GatewayRefund,
     Intent,
     Line,
+    order_id_in,
     parse_signed_event,
 )
 
@@ -51,8 +52,11 @@ def session_expiry(now: float) -> int:
 
 
 def _order_id(metadata: dict) -> int | None:
-    order_id = (metadata or {}).get("order_id")
-    return int(order_id) if order_id and str(order_id).isdigit() else None
+    """The order a session names; None when it names none, or nothing that can be one."""
+    try:
+        return order_id_in(metadata or {})
+    except ValueError:
+        return None
 
 
 def _session_status(obj: dict) -> str:
@@ -165,6 +169,9 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
+        except (KeyError, TypeError, ValueError) as error:
+            # An answer without the fields a payment has: nothing to trust.
+            raise GatewayError(f"{intent_id}: unexpected answer ({error!r})") from error
 
     def expire_intent(self, intent_id: str, *, idempotency_key: str) -> Intent | None:
         """Expire an open Checkout Session (``checkout.Session.expire``)."""

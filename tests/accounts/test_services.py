@@ -113,3 +113,16 @@ def test_roles_are_granted_once():
     assert services.grant_role(user, Role.OFFICER) is True
     assert services.grant_role(user, Role.OFFICER) is False
     assert user.roles == {Role.BUYER, Role.OFFICER}
+
+
+def test_the_sign_in_limit_key_names_the_account_whatever_the_spelling():
+    user = factories.make_user(email="ina@contoh.id", phone="+6281234567803")
+    keys = {
+        services.sign_in_limit_key(login)
+        for login in ("ina@contoh.id", " INA@contoh.id", "081234567803", "62 812 3456 7803")
+    }
+    assert keys == {f"user:{user.id}"}
+    assert services.sign_in_limit_key("0812 3456 7899") == "login:+6281234567899"
+    # Logins no form takes are keyed without a query (PostgreSQL refuses a NUL in text).
+    assert services.sign_in_limit_key("ina\x00@contoh.id") == "login:ina\x00@contoh.id"
+    assert services.sign_in_limit_key("a" * 5000) == "login:" + "a" * 254

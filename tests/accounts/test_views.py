@@ -152,6 +152,45 @@ def test_sign_in_is_rate_limited_per_account(client, rate_limits):
     assert statuses[5:] == [429, 429]
 
 
+def guess(client, login: str, n: int) -> int:
+    """A wrong password for ``login``, each guess from another address."""
+    return client.post(
+        "/akun/masuk",
+        data={"login": login, "password": f"salah-{n}"},
+        environ_base={"REMOTE_ADDR": f"10.0.1.{n}"},
+    ).status_code
+
+
+@pytest.mark.parametrize("sixth", ["0812 3456 7801", "+62 812-3456-7801", "6281234567801"])
+def test_guesses_by_e_mail_and_by_phone_count_against_one_account(client, rate_limits, sixth):
+    factories.make_user(email="bu.siti@contoh.id", phone="+6281234567801")
+    db.session.commit()
+    assert [guess(client, "bu.siti@contoh.id", n) for n in range(5)] == [400] * 5
+    assert guess(client, sixth, 5) == 429
+    # The right password too, whichever way it is written: the account waits.
+    right = client.post(
+        "/akun/masuk", data={"login": "BU.SITI@contoh.id ", "password": factories.PASSWORD}
+    )
+    assert right.status_code == 429
+
+
+def test_phone_spellings_of_one_account_share_its_limit(client, rate_limits):
+    factories.make_user(email="bu.ani@contoh.id", phone="+6281234567802")
+    db.session.commit()
+    spellings = ["081234567802", "+6281234567802", "6281234567802", "0812-3456-7802"]
+    statuses = [guess(client, login, n) for n, login in enumerate(spellings)]
+    statuses.append(guess(client, "Bu.Ani@contoh.id", 4))
+    assert statuses == [400] * 5
+    assert guess(client, "bu.ani@contoh.id", 5) == 429
+
+
+def test_a_login_of_no_account_is_limited_the_same(client, rate_limits):
+    """Nobody learns whether an account exists from when the limit starts."""
+    assert [guess(client, "0812 9876 5400", n) for n in range(5)] == [400] * 5
+    assert guess(client, "+6281298765400", 5) == 429
+    assert [guess(client, "tidak.ada@contoh.id", n) for n in range(6)] == [400] * 5 + [429]
+
+
 def test_sign_in_is_rate_limited_per_address(client, rate_limits, app):
     app.config["SIGNIN_LIMIT_PER_ADDRESS"] = "3 per minute"
     try:

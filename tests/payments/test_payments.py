@@ -15,7 +15,7 @@ from marketplace.money import payments as services
 from marketplace.money.models import Payment, PaymentStatus
 from marketplace.orders import checkout, lifecycle
 from marketplace.orders.models import Order, OrderStatus, PartStatus
-from marketplace.payments.gateway import get_gateway
+from marketplace.payments.gateway import Intent, get_gateway
 from marketplace.payments.models import WebhookEvent
 from marketplace.payments.stripe_gateway import (
     from_stripe_amount,
@@ -184,13 +184,15 @@ def test_a_stale_timestamp_is_refused(client, gateway):
 def test_unknown_event_types_and_unknown_payments_are_ignored_with_200(client, gateway):
     order, payment = open_order((factories.make_product(), 1))
     assert post_event(client, gateway, "customer.created", payment.intent_id).status_code == 200
-    body = json.dumps(
-        {"id": "evt_x", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_nope"}}}
-    )
-    signature = stripe.WebhookSignature.generate_signature_header(body, gateway.webhook_secret)
+    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+    # A well-formed event about a payment that is not ours (and names no order).
+    stranger = Intent(id="pi_nope", status="succeeded", amount=payment.amount, order_id=None)
+    body, signature = gateway.signed_event("payment_intent.succeeded", stranger)
     response = client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature})
     assert response.status_code == 200
-    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == OrderStatus.AWAITING_PAYMENT.value
+    assert db.session.get(Payment, payment.id).status == PaymentStatus.PENDING.value
 
 
 def test_a_late_payment_takes_the_stock_again_when_it_is_still_there(client, gateway):

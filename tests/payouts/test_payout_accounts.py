@@ -153,10 +153,16 @@ def test_stripe_onboarding_opens_an_express_account_and_account_updated_enables_
             "id": "evt_acct_1",
             "object": "event",
             "type": "account.updated",
-            "data": {"object": {"id": account.stripe_account_id, "payouts_enabled": True}},
+            "data": {
+                "object": {
+                    "id": account.stripe_account_id,
+                    "object": "account",
+                    "payouts_enabled": True,
+                }
+            },
         }
     )
-    secret = app.config.get("STRIPE_WEBHOOK_SECRET") or "whsec_uji"
+    secret = app.config["TEST_WEBHOOK_SECRET"]
     header = stripe.WebhookSignature.generate_signature_header(body, secret)
     for _ in range(2):
         reply = client.post(
