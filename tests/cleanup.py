@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from sqlalchemy import delete, select, update
 
 from marketplace.catalog.models import Product, Seller
@@ -18,6 +22,24 @@ from marketplace.orders.models import (
 from marketplace.pagecache import bump_catalog_version
 from marketplace.payments.models import WebhookEvent
 from marketplace.reviews.models import Review
+
+
+@contextmanager
+def committing_session(cleanup: Callable[[], object] | None = None) -> Iterator[Any]:
+    """Swap the test's rolled-back session for one that really commits (a test whose
+    threads or servers must see its rows); afterwards ``cleanup()`` runs in it and commits,
+    and the test's session comes back."""
+    test_session = db.session
+    db.session = db._make_scoped_session({})
+    try:
+        yield db.session
+    finally:
+        db.session.rollback()
+        if cleanup is not None:
+            cleanup()
+            db.session.commit()
+        db.session.remove()
+        db.session = test_session
 
 
 def purge_orders_of(email: str) -> None:

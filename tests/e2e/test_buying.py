@@ -15,7 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
 from marketplace.demo_data import DEMO_PASSWORD
-from tests.cleanup import purge_orders_of
+from tests.cleanup import committing_session, purge_orders_of
 
 pytestmark = pytest.mark.e2e
 
@@ -24,16 +24,8 @@ BUYER_EMAIL = "perjalanan-e2e@contoh.id"
 
 @pytest.fixture
 def real_session(app):
-    test_session = db.session
-    db.session = db._make_scoped_session({})
-    try:
-        yield db.session
-    finally:
-        db.session.rollback()
-        _purge_orders()
-        db.session.commit()
-        db.session.remove()
-        db.session = test_session
+    with committing_session(_purge_orders) as session:
+        yield session
 
 
 def _purge_orders() -> None:

@@ -12,7 +12,7 @@ from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.rupiah import format_rupiah
 from tests import factories
-from tests.cleanup import purge_orders_of
+from tests.cleanup import committing_session, purge_orders_of
 from tests.e2e.helpers import sign_in_as
 
 pytestmark = pytest.mark.e2e
@@ -22,15 +22,8 @@ BUYER_EMAIL = "refund-e2e@contoh.id"
 
 @pytest.fixture
 def real_session(app):
-    test_session = db.session
-    db.session = db._make_scoped_session({})
-    try:
-        yield db.session
-    finally:
-        db.session.rollback()
-        purge_orders_of(BUYER_EMAIL)
-        db.session.remove()
-        db.session = test_session
+    with committing_session(lambda: purge_orders_of(BUYER_EMAIL)) as session:
+        yield session
 
 
 def two_households_products() -> list[Product]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from tests import factories
-from tests.cleanup import purge_orders_of
+from tests.cleanup import committing_session, purge_orders_of
 
 pytestmark = pytest.mark.e2e
 
@@ -20,15 +20,8 @@ BUYER_EMAIL = "ulasan-e2e@contoh.id"
 
 @pytest.fixture
 def real_session(app):
-    test_session = db.session
-    db.session = db._make_scoped_session({})
-    try:
-        yield db.session
-    finally:
-        db.session.rollback()
-        purge_orders_of(BUYER_EMAIL)
-        db.session.remove()
-        db.session = test_session
+    with committing_session(lambda: purge_orders_of(BUYER_EMAIL)) as session:
+        yield session
 
 
 def test_a_buyer_reviews_a_delivered_product_and_sees_it_on_its_page(

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from marketplace.db import db
+from tests.cleanup import committing_session, purge_orders_of
 from tests.conftest import FAST_HASH, database_url
 from tests.e2e.conftest import ARTIFACTS, PHONE
 from tests.e2e.test_buying import _in_stock_product
@@ -43,18 +44,8 @@ def stripe_site(app, stripe_server, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def real_session(app):
-    from tests.cleanup import purge_orders_of
-
-    test_session = db.session
-    db.session = db._make_scoped_session({})
-    try:
-        yield db.session
-    finally:
-        db.session.rollback()
-        purge_orders_of(BUYER_EMAIL)
-        db.session.commit()
-        db.session.remove()
-        db.session = test_session
+    with committing_session(lambda: purge_orders_of(BUYER_EMAIL)) as session:
+        yield session
 
 
 def test_pay_on_stripe_checkout_and_come_back_paid(

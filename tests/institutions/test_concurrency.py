@@ -15,18 +15,14 @@ from marketplace.institutions import members, quotes
 from marketplace.institutions.models import DocumentCounter
 from marketplace.inventory.models import CapacityHold
 from tests import factories
+from tests.cleanup import committing_session
 
 
 @pytest.fixture
 def real_sessions(app):
     """Sessions on the app's engine that really commit, one per app context (and thread)."""
-    original = db.session
-    db.session = db._make_scoped_session({})
-    try:
+    with committing_session():
         yield
-    finally:
-        db.session.remove()
-        db.session = original
 
 
 def _cleanup(ids: dict, counter_before: int | None) -> None:

@@ -26,6 +26,7 @@ from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 from marketplace.payments.models import WebhookEvent
 from marketplace.reviews.models import Review
 from tests import factories
+from tests.cleanup import committing_session
 
 BUYERS = 50
 UNITS = 10
@@ -34,18 +35,9 @@ UNITS = 10
 @pytest.fixture
 def committed(app):
     """Swap in a real session for this test; delete what it committed afterwards."""
-    test_session = db.session
-    db.session = db._make_scoped_session({})
     sellers = []
-    try:
+    with committing_session(lambda: [_purge(seller) for seller in sellers]):
         yield sellers
-    finally:
-        db.session.rollback()
-        for seller in sellers:
-            _purge(seller)
-        db.session.commit()
-        db.session.remove()
-        db.session = test_session
 
 
 def _purge(seller) -> None:

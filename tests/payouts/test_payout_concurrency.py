@@ -25,6 +25,7 @@ from marketplace.money.models import (
 )
 from marketplace.money.runs import run_payouts
 from tests import factories
+from tests.cleanup import committing_session
 from tests.orders.test_concurrency import _purge, run_together
 
 DAY = dt.date(2026, 12, 7)
@@ -34,13 +35,9 @@ RUNS = 4
 @pytest.fixture
 def committed(app):
     """A real session for this test; what it committed is deleted afterwards."""
-    test_session = db.session
-    db.session = db._make_scoped_session({})
     sellers = []
-    try:
-        yield sellers
-    finally:
-        db.session.rollback()
+
+    def cleanup() -> None:
         db.session.execute(delete(PayoutAccountChange))
         db.session.execute(delete(PayoutAccount))
         for seller in sellers:
@@ -50,9 +47,9 @@ def committed(app):
         db.session.execute(delete(PayoutRun).where(PayoutRun.period == DAY))
         for seller in sellers:
             _purge(seller)
-        db.session.commit()
-        db.session.remove()
-        db.session = test_session
+
+    with committing_session(cleanup):
+        yield sellers
 
 
 def test_runs_started_together_pay_each_balance_once(app, committed):
