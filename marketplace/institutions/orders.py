@@ -53,18 +53,6 @@ class GovOrderError(MarketplaceError):
 # -- approval → order ---------------------------------------------------------------------
 
 
-def _record(
-    order: Order,
-    part: OrderPart | None,
-    from_status: str | None,
-    to_status: str,
-    actor: User | None,
-    actor_kind: str,
-    note: str = "",
-) -> None:
-    record_event(order, part, from_status, to_status, actor_kind, actor.id if actor else None, note)
-
-
 def confirm_deadline(delivery_date: dt.date, products: list[Product]) -> dt.date:
     """The day a household must answer by: some days before it must start making the goods.
 
@@ -180,11 +168,13 @@ def create_order_from_quote(quote: Quote, actor: User) -> Order:
     _total(order)
     db.session.flush()
     release_holds(quote.id, stock_products)
-    _record(order, None, None, OrderStatus.INVOICED.value, actor, "officer", quote.number or "")
+    record_event(
+        order, None, None, OrderStatus.INVOICED.value, "officer", actor.id, quote.number or ""
+    )
     for part, products in parts:
         deadline = confirm_deadline(quote.delivery_date, products)
         db.session.add(GovPart(part_id=part.id, order_id=order.id, confirm_by=deadline))
-        _record(order, part, None, PartStatus.NEW.value, actor, "officer")
+        record_event(order, part, None, PartStatus.NEW.value, "officer", actor.id)
         _tell_household(order, part, quote, deadline)
     db.session.flush()
     return order
@@ -444,13 +434,13 @@ def confirm_receipt(
     gov.received_at = now_utc()
     gov.received_by_id = user.id
     gov.received_note = note.strip()[:1000]
-    _record(
+    record_event(
         order,
         part,
         PartStatus.DELIVERED.value,
         "received",
-        user,
         "officer",
+        user.id,
         (_("kurang %(lines)s", lines="; ".join(short)) if short else _("lengkap")),
     )
     db.session.flush()

@@ -22,7 +22,6 @@ from marketplace.institutions.orders import (
     GovOrderError,
     _after_cancel,
     _new_part,
-    _record,
     _take_stock_for,
     _tell_household,
     _total,
@@ -34,6 +33,7 @@ from marketplace.institutions.orders import (
 from marketplace.inventory.stock import lock_products
 from marketplace.mail import send_mail
 from marketplace.orders.lifecycle import move_part as lifecycle_move_part
+from marketplace.orders.lifecycle import record_event
 from marketplace.orders.models import (
     Order,
     OrderLine,
@@ -183,13 +183,13 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
     deadline = confirm_deadline(quote.delivery_date, products)
     db.session.add(GovPart(part_id=new.id, order_id=order.id, confirm_by=deadline))
     gov.replaced_by_part_id = new.id
-    _record(
+    record_event(
         order,
         new,
         None,
         PartStatus.NEW.value,
-        user,
         "officer",
+        user.id,
         _("pengganti %(shop)s", shop=part.shop_name),
     )
     _tell_household(order, new, quote, deadline)

@@ -34,9 +34,15 @@ class SoldOut(CheckoutError):
 
 def _stock_needs(order: Order) -> tuple[dict[int, int], dict[tuple[int, dt.date], int]]:
     """Units per product (stock) and per product and production day (made to order)."""
+    return _needs_of_parts(order.parts)
+
+
+def _needs_of_parts(
+    parts: list[OrderPart],
+) -> tuple[dict[int, int], dict[tuple[int, dt.date], int]]:
     per_product: dict[int, int] = defaultdict(int)
     per_day: dict[tuple[int, dt.date], int] = defaultdict(int)
-    for part in order.parts:
+    for part in parts:
         for line in part.lines:
             if line.product_id is None:
                 continue
@@ -95,16 +101,7 @@ def _shop_name(order: Order, product_id: int) -> str:
 
 def give_back_part_stock(part: OrderPart) -> None:
     """The one way a cancelled part's stock (or made-to-order capacity) goes back."""
-    per_product: dict[int, int] = defaultdict(int)
-    per_day: dict[tuple[int, dt.date], int] = defaultdict(int)
-    for line in part.lines:
-        if line.product_id is None:
-            continue
-        if line.production_day is not None:
-            per_day[(line.product_id, line.production_day)] += line.quantity
-        else:
-            per_product[line.product_id] += line.quantity
-    _give_back(per_product, per_day)
+    _give_back(*_needs_of_parts([part]))
     db.session.flush()
 
 
