@@ -157,46 +157,43 @@ def create_payout(
     return payout
 
 
-def settle_payout(payout_id: int, reference: str) -> bool:
-    """The bank or Stripe confirmed it: in transit becomes paid out. False if not open."""
+def _close_payout(payout_id: int, status: PayoutStatus, to: Account, **values) -> Payout | None:
+    """An open payout is paid or failed, once: its money leaves "in transit" for ``to``."""
     payout = db.session.get(Payout, payout_id)
-    if not update_if(
+    moved = update_if(
         Payout,
         payout_id,
         Payout.status.in_(OPEN),
-        status=PayoutStatus.PAID.value,
-        reference=reference,
+        status=status.value,
         settled_at=now_utc(),
-    ):
-        return False
+        **values,
+    )
+    if payout is None or not moved:
+        return None
     write_seller_event(
-        f"payout-{payout_id}-paid",
+        f"payout-{payout_id}-{status.value}",
         payout.seller_id,
-        [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (Account.SELLER_PAID_OUT, payout.amount)],
+        [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (to, payout.amount)],
     )
     db.session.refresh(payout)
-    return True
+    return payout
+
+
+def settle_payout(payout_id: int, reference: str) -> bool:
+    """The bank or Stripe confirmed it: in transit becomes paid out. False if not open."""
+    closed = _close_payout(
+        payout_id, PayoutStatus.PAID, Account.SELLER_PAID_OUT, reference=reference
+    )
+    return closed is not None
 
 
 def fail_payout(payout_id: int, reason: str) -> bool:
     """The bank or Stripe refused it: the money goes back to available. False if not open."""
-    payout = db.session.get(Payout, payout_id)
-    if not update_if(
-        Payout,
-        payout_id,
-        Payout.status.in_(OPEN),
-        status=PayoutStatus.FAILED.value,
-        failure_reason=reason[:300],
-        settled_at=now_utc(),
-    ):
-        return False
-    write_seller_event(
-        f"payout-{payout_id}-failed",
-        payout.seller_id,
-        [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (Account.SELLER_AVAILABLE, payout.amount)],
+    payout = _close_payout(
+        payout_id, PayoutStatus.FAILED, Account.SELLER_AVAILABLE, failure_reason=reason[:300]
     )
-    db.session.refresh(payout)
-
+    if payout is None:
+        return False
     tell_admins_payout_failed(payout, reason)
     return True
 
