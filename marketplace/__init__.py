@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, load_settings
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from marketplace.numbers import register_converters
 from marketplace.rupiah import format_rupiah
 
 # The configure_* and register_* functions import the packages they wire when they run,
@@ -28,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_settings(app, config)
     configure_extensions(app)
     configure_templates(app)
+    register_converters(app)
     register_blueprints(app)
     register_cli(app)
     register_web(app)

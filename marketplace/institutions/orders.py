@@ -536,7 +536,9 @@ def _tell_officer_of_lapse(quote: Quote, part: OrderPart, gov: GovPart) -> None:
         )
 
 
-def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int]) -> OrderPart:
+def replace_part(
+    order_id: int, part_id: int, user: User, choices: dict[int, int | None]
+) -> OrderPart:
     """Give a declined part's lines to other households' products ({line id: product id})."""
 
     order = get_gov_order_for_officer_or_404(order_id, user)
@@ -597,7 +599,7 @@ def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int
 
 
 def confirm_receipt(
-    order_id: int, part_id: int, user: User, quantities: dict[int, int], note: str = ""
+    order_id: int, part_id: int, user: User, quantities: dict[int, int | None], note: str = ""
 ) -> OrderPart:
     """The officer counts what arrived from one household, per line; shortfalls are kept."""
     order = get_gov_order_for_officer_or_404(order_id, user)

@@ -31,6 +31,7 @@ from marketplace.inventory.stock import (
     take_stock,
 )
 from marketplace.jobs import enqueue
+from marketplace.numbers import is_ascii_digits
 from marketplace.observability import count
 from marketplace.orders import shipping
 from marketplace.orders.messages import notify_move
@@ -392,7 +393,7 @@ def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
             raise CheckoutError(_l("Isi kecamatan."), field="district")
         if not street:
             raise CheckoutError(_l("Isi alamat jalan dan nomor rumah."), field="street")
-        if not (len(postal_code) == 5 and postal_code.isdigit()):
+        if not (len(postal_code) == 5 and is_ascii_digits(postal_code)):
             raise CheckoutError(_l("Kode pos terdiri dari 5 angka."), field="postal_code")
     return CheckoutDetails(
         name=name,
