@@ -162,6 +162,7 @@ def register_web(app: Flask) -> None:
     from marketplace.web import (
         SessionCookies,
         register_error_pages,
+        register_nul_guard,
         register_security_headers,
         register_static_versions,
     )
@@ -170,4 +171,5 @@ def register_web(app: Flask) -> None:
     register_request_ids(app)
     register_security_headers(app)
     register_error_pages(app)
+    register_nul_guard(app)
     register_static_versions(app)
