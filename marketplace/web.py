@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 from marketplace.db import db
@@ -105,16 +106,22 @@ def _holds_nul(values) -> bool:
 
 
 def register_nul_guard(app: Flask) -> None:
-    """A NUL byte in a path, query or form is refused before any view reads it.
+    """A NUL byte is dealt with before any view reads it.
 
     PostgreSQL text cannot hold one (the driver raises, a 500) and no keyboard types it:
-    a filter or link with one names nothing (404), a form with one is refused (400).
+    a path with one names nothing (404), a query string's are dropped (a filter or search
+    reads what is left), a form with one is refused (400).
     """
 
     @app.before_request
     def refuse_nul_bytes():
-        if "\x00" in request.path or _holds_nul(request.args):
+        if "\x00" in request.path:
             abort(404)
+        if _holds_nul(request.args):
+            request.args = ImmutableMultiDict(
+                (key.replace("\x00", ""), value.replace("\x00", ""))
+                for key, value in request.args.items(multi=True)
+            )
         if request.mimetype in FORM_TYPES and _holds_nul(request.form):
             abort(400)
 
