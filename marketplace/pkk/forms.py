@@ -16,6 +16,7 @@ from wtforms.validators import AnyOf, InputRequired, Length
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
 from marketplace.numbers import IdMultipleField, IdSelectField
+from marketplace.pkk.services import MAX_ASSISTANCE_AMOUNT
 from marketplace.rupiah import RupiahField
 from marketplace.sellers.forms import REQUIRED
 
@@ -100,6 +101,7 @@ class CapitalAssistanceForm(FlaskForm):
     value_amount = RupiahField(
         _l("Nilai (Rp)"),
         validators=[InputRequired(REQUIRED)],
+        maximum=MAX_ASSISTANCE_AMOUNT,
         description=_l("Contoh: 3.500.000"),
     )
 
