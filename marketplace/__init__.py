@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from marketplace.numbers import register_converters
 from marketplace.rupiah import format_rupiah
 
 # The configure_* and register_* functions import the packages they wire when they run,
@@ -28,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_settings(app, config)
     configure_extensions(app)
     configure_templates(app)
+    register_converters(app)
     register_blueprints(app)
     register_cli(app)
     register_web(app)
@@ -166,6 +168,7 @@ def register_web(app: Flask) -> None:
     from marketplace.web import (
         SessionCookies,
         register_error_pages,
+        register_nul_guard,
         register_security_headers,
         register_static_versions,
     )
@@ -174,4 +177,5 @@ def register_web(app: Flask) -> None:
     register_request_ids(app)
     register_security_headers(app)
     register_error_pages(app)
+    register_nul_guard(app)
     register_static_versions(app)

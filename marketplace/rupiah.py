@@ -1,6 +1,12 @@
-"""Rupiah arithmetic and formatting: whole rupiah, always integers."""
+"""Rupiah arithmetic and formatting: whole rupiah, always integers; the field that reads them."""
 
 from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Field
+from wtforms.widgets import TextInput
+
+from marketplace.numbers import MAX_AMOUNT, NumberError, parse_whole, range_message
 
 
 def format_rupiah(amount: int) -> str:
@@ -11,17 +17,49 @@ def format_rupiah(amount: int) -> str:
     return f"{sign}Rp{abs(amount):,}".replace(",", ".")
 
 
-def parse_rupiah(text: str) -> int:
+def parse_rupiah(text: str, maximum: int = MAX_AMOUNT) -> int:
     """Read what a person types for a price: ``35000``, ``35.000``, ``Rp 35.000``, ``35rb``.
 
-    Sen (``35.000,50``), letters and signs are refused with ValueError.
+    The one rule for numbers (marketplace/numbers.py) with grouping dots: sen
+    (``35.000,50``), letters, signs and other digits (``²``) are refused with NumberError
+    (a ValueError), and so is more than ``maximum``.
     """
-    cleaned = text.strip().lower().removeprefix("rp").strip().replace(".", "").replace(" ", "")
-    multiplier = 1
+    cleaned = text.strip().lower().removeprefix("rp").strip().replace(" ", "")
+    thousands = False
     for suffix in ("ribu", "rb", "k"):
         if cleaned.endswith(suffix):
-            cleaned, multiplier = cleaned.removesuffix(suffix), 1000
+            cleaned, thousands = cleaned.removesuffix(suffix), True
             break
-    if not cleaned.isdigit() or len(cleaned) > 15:
-        raise ValueError("not a whole rupiah amount")
-    return int(cleaned) * multiplier
+    if not thousands:
+        return parse_whole(cleaned, maximum=maximum, grouping=True)
+    amount = parse_whole(cleaned, maximum=maximum // 1000, grouping=True) * 1000
+    return amount
+
+
+class RupiahField(Field):
+    """A rupiah amount typed the Indonesian way: ``35.000``, ``Rp 35.000``, ``35rb``."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, *, maximum: int = MAX_AMOUNT, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.maximum = maximum
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:,}".replace(",", ".")
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = valuelist[0] if valuelist else ""
+        if not text.strip():
+            return
+        try:
+            self.data = parse_rupiah(text, self.maximum)
+        except NumberError as error:
+            if error.reason == "too_large":
+                raise ValueError(range_message(error, 0, self.maximum, True)) from None
+            raise ValueError(
+                _l("Tulis harga dalam rupiah tanpa sen, misalnya 35.000 atau 35rb.")
+            ) from None

@@ -59,9 +59,10 @@ class LocalStorage:
     def send(self, key: str) -> Response:
         try:
             path = self._path(key)
-        except ValueError:
-            abort(404)
-        if not path.is_file():
+            found = path.is_file()
+        except (ValueError, OSError):  # outside the folder, or a name too long to exist
+            found = False
+        if not found:
             abort(404)
         response = send_file(path, max_age=YEAR, conditional=True)
         response.headers["Cache-Control"] = IMMUTABLE

@@ -9,11 +9,12 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, jsonify, render_template, request
+from flask import Flask, abort, flash, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 from marketplace.db import db
@@ -119,6 +120,34 @@ def register_security_headers(app: Flask) -> None:
         for name, value in headers:
             response.headers.setdefault(name, value)
         return response
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _holds_nul(values) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+
+
+def register_nul_guard(app: Flask) -> None:
+    """A NUL byte is dealt with before any view reads it.
+
+    PostgreSQL text cannot hold one (the driver raises, a 500) and no keyboard types it:
+    a path with one names nothing (404), a query string's are dropped (a filter or search
+    reads what is left), a form with one is refused (400).
+    """
+
+    @app.before_request
+    def refuse_nul_bytes():
+        if "\x00" in request.path:
+            abort(404)
+        if _holds_nul(request.args):
+            request.args = ImmutableMultiDict(
+                (key.replace("\x00", ""), value.replace("\x00", ""))
+                for key, value in request.args.items(multi=True)
+            )
+        if request.mimetype in FORM_TYPES and _holds_nul(request.form):
+            abort(400)
 
 
 def register_error_pages(app: Flask) -> None:

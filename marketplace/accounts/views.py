@@ -127,7 +127,7 @@ def admin_users():
     )
 
 
-@bp.route("/admin/pengguna/<int:user_id>/peran", methods=["POST"])
+@bp.route("/admin/pengguna/<id:user_id>/peran", methods=["POST"])
 @role_required(Role.ADMIN)
 def admin_change_role(user_id: int):
     user = db.get_or_404(User, user_id)

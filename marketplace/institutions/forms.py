@@ -8,12 +8,13 @@ from wtforms import (
     EmailField,
     FieldList,
     FormField,
-    IntegerField,
-    SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from marketplace.numbers import IdSelectField, WholeNumberField
+from marketplace.rupiah import RupiahField
 
 #: empty line rows shown on the builder; blank ones are ignored
 BUILDER_ROWS = 6
@@ -44,9 +45,9 @@ class LineForm(FlaskForm):
     class Meta:
         csrf = False
 
-    product_id = SelectField(_l("Produk"), coerce=int, validate_choice=False, default=0)
-    quantity_per_box = IntegerField(
-        _l("Jumlah per bingkisan"), validators=[Optional(), NumberRange(min=1, max=100)]
+    product_id = IdSelectField(_l("Produk"), default=0)
+    quantity_per_box = WholeNumberField(
+        _l("Jumlah per bingkisan"), validators=[Optional()], minimum=1, maximum=100
     )
 
 
@@ -56,8 +57,11 @@ class BuilderForm(FlaskForm):
         validators=[DataRequired(), Length(max=200)],
         description=_l("Contoh: Kunjungan Kerja Komisi II DPR RI"),
     )
-    box_count = IntegerField(
-        _l("Jumlah bingkisan"), validators=[InputRequired(message=_l("Isi jumlah bingkisan."))]
+    # The most boxes a quote may hold is a setting; the service says so past it.
+    box_count = WholeNumberField(
+        _l("Jumlah bingkisan"),
+        validators=[InputRequired(message=_l("Isi jumlah bingkisan."))],
+        maximum=1_000_000,
     )
     lines = FieldList(FormField(LineForm), min_entries=BUILDER_ROWS, max_entries=20)
     card_text = TextAreaField(
@@ -96,9 +100,9 @@ class ReturnForm(FlaskForm):
 
 
 class GovPaymentForm(FlaskForm):
-    amount = StringField(
+    amount = RupiahField(
         _l("Jumlah diterima"),
-        validators=[DataRequired(), Length(max=30)],
+        validators=[InputRequired()],
         description=_l("Rupiah, contoh 2.500.000"),
     )
     reference = StringField(_l("Nomor SP2D"), validators=[DataRequired(), Length(max=120)])

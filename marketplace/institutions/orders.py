@@ -394,7 +394,7 @@ def mark_progress(part_id: int, seller_id: int, user: User, step: str) -> OrderP
 
 
 def confirm_receipt(
-    order_id: int, part_id: int, user: User, quantities: dict[int, int], note: str = ""
+    order_id: int, part_id: int, user: User, quantities: dict[int, int | None], note: str = ""
 ) -> OrderPart:
     """The officer counts what arrived from one household, per line; shortfalls are kept."""
     order = get_gov_order_for_officer_or_404(order_id, user)

@@ -139,7 +139,9 @@ def _tell_officer_of_lapse(quote: Quote, part: OrderPart, gov: GovPart) -> None:
         )
 
 
-def replace_part(order_id: int, part_id: int, user: User, choices: dict[int, int]) -> OrderPart:
+def replace_part(
+    order_id: int, part_id: int, user: User, choices: dict[int, int | None]
+) -> OrderPart:
     """Give a declined part's lines to other households' products ({line id: product id})."""
 
     order = get_gov_order_for_officer_or_404(order_id, user)

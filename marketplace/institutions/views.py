@@ -39,10 +39,11 @@ from marketplace.institutions.forms import (
 )
 from marketplace.institutions.models import DocumentKind, QuoteStatus
 from marketplace.inventory.capacity import Misfit
+from marketplace.numbers import numbers_by_id, parse_id
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
 from marketplace.payments.gateway import TestGateway, get_gateway
-from marketplace.rupiah import format_rupiah, parse_rupiah
+from marketplace.rupiah import format_rupiah
 from marketplace.web import show_error
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
@@ -84,7 +85,7 @@ def admin_institutions():
     ), status
 
 
-@bp.route("/admin/<int:institution_id>", methods=["GET", "POST"])
+@bp.route("/admin/<id:institution_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_institution(institution_id: int):
     institution = members.get_institution(institution_id)
@@ -109,7 +110,7 @@ def admin_institution(institution_id: int):
     ), status
 
 
-@bp.route("/admin/<int:institution_id>/anggota/<int:member_id>/hapus", methods=["POST"])
+@bp.route("/admin/<id:institution_id>/anggota/<id:member_id>/hapus", methods=["POST"])
 @role_required(Role.ADMIN)
 def admin_remove_member(institution_id: int, member_id: int):
     if not EmptyForm().validate_on_submit():
@@ -191,7 +192,7 @@ def _prefill(form: BuilderForm, order: boxes.BoxOrder | None, lines=()) -> None:
 
 
 @bp.route("/bingkisan/baru", methods=["GET", "POST"])
-@bp.route("/penawaran/<int:quote_id>/ubah", methods=["GET", "POST"])
+@bp.route("/penawaran/<id:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
 def builder(quote_id: int | None = None):
     if members.membership_of(_user()) is None:
@@ -203,7 +204,7 @@ def builder(quote_id: int | None = None):
     if not form.is_submitted():
         if quote is not None:
             _prefill(form, quotes.order_from_quote(quote))
-        elif template_id := request.args.get("templat", type=int):
+        elif template_id := parse_id(request.args.get("templat")):
             template = boxes.get_template_for_officer_or_404(template_id, _user())
             form.card_text.data = template.card_text
             _prefill(form, None, template.lines)
@@ -228,7 +229,7 @@ def builder(quote_id: int | None = None):
 # -- quotes -------------------------------------------------------------------------------
 
 
-@bp.route("/penawaran/<int:quote_id>")
+@bp.route("/penawaran/<id:quote_id>")
 @role_required(Role.OFFICER)
 def quote_detail(quote_id: int):
     quote = _quote_or_404(quote_id)
@@ -271,19 +272,19 @@ def _quote_action(quote_id: int, action, success: str, *args):
     return redirect(url_for(".quote_detail", quote_id=getattr(result, "id", quote_id)))
 
 
-@bp.route("/penawaran/<int:quote_id>/ajukan", methods=["POST"])
+@bp.route("/penawaran/<id:quote_id>/ajukan", methods=["POST"])
 @role_required(Role.OFFICER)
 def submit(quote_id: int):
     return _quote_action(quote_id, quotes.submit_quote, _("Penawaran diajukan untuk disetujui."))
 
 
-@bp.route("/penawaran/<int:quote_id>/setujui", methods=["POST"])
+@bp.route("/penawaran/<id:quote_id>/setujui", methods=["POST"])
 @role_required(Role.OFFICER)
 def approve(quote_id: int):
     return _quote_action(quote_id, quotes.approve_quote, _("Penawaran disetujui."))
 
 
-@bp.route("/penawaran/<int:quote_id>/kembalikan", methods=["POST"])
+@bp.route("/penawaran/<id:quote_id>/kembalikan", methods=["POST"])
 @role_required(Role.OFFICER)
 def send_back(quote_id: int):
     reason = request.form.get("reason", "")[:1000]
@@ -292,19 +293,19 @@ def send_back(quote_id: int):
     )
 
 
-@bp.route("/penawaran/<int:quote_id>/batalkan", methods=["POST"])
+@bp.route("/penawaran/<id:quote_id>/batalkan", methods=["POST"])
 @role_required(Role.OFFICER)
 def cancel(quote_id: int):
     return _quote_action(quote_id, quotes.cancel_quote, _("Penawaran dibatalkan."))
 
 
-@bp.route("/penawaran/<int:quote_id>/perbarui", methods=["POST"])
+@bp.route("/penawaran/<id:quote_id>/perbarui", methods=["POST"])
 @role_required(Role.OFFICER)
 def renew(quote_id: int):
     return _quote_action(quote_id, quotes.renew_quote, _("Draf baru dibuat dengan harga terbaru."))
 
 
-@bp.route("/penawaran/<int:quote_id>/templat", methods=["POST"])
+@bp.route("/penawaran/<id:quote_id>/templat", methods=["POST"])
 @role_required(Role.OFFICER)
 def save_template(quote_id: int):
     name = request.form.get("name", "")[:120]
@@ -316,7 +317,7 @@ def _save_template(quote_id: int, user, name: str):
     return None
 
 
-@bp.route("/dokumen/<int:document_id>")
+@bp.route("/dokumen/<id:document_id>")
 @role_required(Role.OFFICER)
 def document(document_id: int):
     doc = quotes.get_document_for_officer_or_404(document_id, _user())
@@ -437,7 +438,7 @@ def _order_page(order, status: int = 200, **forms):
     ), status
 
 
-@bp.route("/pesanan/<int:order_id>")
+@bp.route("/pesanan/<id:order_id>")
 @role_required(Role.OFFICER)
 def gov_order(order_id: int):
     return _order_page(_gov_order_or_404(order_id))
@@ -464,18 +465,7 @@ def _order_action(order_id: int, action, success: str, form=None):
     return redirect(url_for(".gov_order", order_id=order_id), 303)
 
 
-def _int_fields(prefix: str) -> dict[int, int]:
-    found = {}
-    for key, value in request.form.items():
-        if key.startswith(prefix):
-            try:
-                found[int(key.removeprefix(prefix))] = int(value)
-            except ValueError:
-                found[int(key.removeprefix(prefix))] = -1
-    return found
-
-
-@bp.route("/pesanan/<int:order_id>/bagian/<int:part_id>/terima", methods=["POST"])
+@bp.route("/pesanan/<id:order_id>/bagian/<id:part_id>/terima", methods=["POST"])
 @role_required(Role.OFFICER)
 def receive_part(order_id: int, part_id: int):
     return _order_action(
@@ -484,24 +474,26 @@ def receive_part(order_id: int, part_id: int):
             order_id,
             part_id,
             _user(),
-            _int_fields("received-"),
+            numbers_by_id(request.form, "received-"),
             request.form.get("note", "")[:1000],
         ),
         _("Penerimaan barang dicatat."),
     )
 
 
-@bp.route("/pesanan/<int:order_id>/bagian/<int:part_id>/ganti", methods=["POST"])
+@bp.route("/pesanan/<id:order_id>/bagian/<id:part_id>/ganti", methods=["POST"])
 @role_required(Role.OFFICER)
 def replace_part(order_id: int, part_id: int):
     return _order_action(
         order_id,
-        lambda: part_replacements.replace_part(order_id, part_id, _user(), _int_fields("choice-")),
+        lambda: part_replacements.replace_part(
+            order_id, part_id, _user(), numbers_by_id(request.form, "choice-")
+        ),
         _("Pengganti dipilih; rumah tangganya diminta konfirmasi."),
     )
 
 
-@bp.route("/pesanan/<int:order_id>/bast", methods=["POST"])
+@bp.route("/pesanan/<id:order_id>/bast", methods=["POST"])
 @role_required(Role.OFFICER)
 def handover(order_id: int):
     return _order_action(
@@ -511,7 +503,7 @@ def handover(order_id: int):
     )
 
 
-@bp.route("/pesanan/<int:order_id>/dokumen/<int:document_id>/koreksi", methods=["POST"])
+@bp.route("/pesanan/<id:order_id>/dokumen/<id:document_id>/koreksi", methods=["POST"])
 @role_required(Role.OFFICER)
 def correct(order_id: int, document_id: int):
     form = CorrectionForm()
@@ -523,7 +515,7 @@ def correct(order_id: int, document_id: int):
     )
 
 
-@bp.route("/pesanan/<int:order_id>/spj.zip")
+@bp.route("/pesanan/<id:order_id>/spj.zip")
 @role_required(Role.OFFICER)
 def spj(order_id: int):
     order = _gov_order_or_404(order_id)
@@ -546,7 +538,7 @@ HOUSEHOLD_MESSAGES = {
 }
 
 
-@bp.route("/penjual/bagian/<int:part_id>", methods=["POST"])
+@bp.route("/penjual/bagian/<id:part_id>", methods=["POST"])
 @role_required(Role.SELLER)
 def household_part(part_id: int):
 
@@ -594,32 +586,22 @@ def admin_invoices():
     )
 
 
-@bp.route("/admin/tagihan/<int:invoice_id>", methods=["GET", "POST"])
+@bp.route("/admin/tagihan/<id:invoice_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_invoice(invoice_id: int):
     invoice = billing.get_invoice_or_404(invoice_id)
     form = GovPaymentForm()
     if form.validate_on_submit():
+        paid = {"reference": form.reference.data, "paid_on": form.paid_on.data}
         try:
-            amount = parse_rupiah(form.amount.data)
-        except ValueError:
-            form.amount.errors = [*form.amount.errors, _("Tulis jumlah dalam rupiah, tanpa sen.")]
+            billing.record_payment(invoice_id, _user(), amount=form.amount.data, **paid)
+        except MarketplaceError as error:
+            show_error(form, error, "amount")
+            invoice = billing.get_invoice_or_404(invoice_id)
         else:
-            try:
-                billing.record_payment(
-                    invoice_id,
-                    _user(),
-                    amount=amount,
-                    reference=form.reference.data,
-                    paid_on=form.paid_on.data,
-                )
-            except MarketplaceError as error:
-                show_error(form, error, "amount")
-                invoice = billing.get_invoice_or_404(invoice_id)
-            else:
-                db.session.commit()
-                flash(_("Pembayaran dicatat."), "success")
-                return redirect(url_for(".admin_invoice", invoice_id=invoice_id), 303)
+            db.session.commit()
+            flash(_("Pembayaran dicatat."), "success")
+            return redirect(url_for(".admin_invoice", invoice_id=invoice_id), 303)
     status = 400 if form.is_submitted() else 200
     order = db.session.get(Order, invoice.order_id)
     return render_template(
@@ -632,7 +614,7 @@ def order_of_quote(quote_id: int):
     return gov_orders.order_of_quote(quote_id)
 
 
-@bp.route("/pesanan/<int:order_id>/bayar-kartu", methods=["POST"])
+@bp.route("/pesanan/<id:order_id>/bayar-kartu", methods=["POST"])
 @role_required(Role.OFFICER)
 def pay_by_card(order_id: int):
     """Pay what the invoice still owes with the office's government card (KKP)."""

@@ -18,6 +18,7 @@ from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS, mask
 from marketplace.money.models import PayoutAccount, PayoutAccountChange, PayoutMethod
+from marketplace.numbers import is_ascii_digits
 
 
 class PayoutAccountError(MarketplaceError):
@@ -53,7 +54,7 @@ def clean_bank(bank_code: str, account_number: str, holder_name: str) -> dict[st
     if bank is None:
         raise PayoutAccountError(_l("Pilih bank dari daftar."), field="bank_code")
     digits = re.sub(r"[\s.-]", "", account_number or "")
-    if not digits.isdigit():
+    if not is_ascii_digits(digits):
         raise PayoutAccountError(_l("Nomor rekening hanya berisi angka."), field="account_number")
     if not bank.min_digits <= len(digits) <= bank.max_digits:
         if bank.min_digits == bank.max_digits:

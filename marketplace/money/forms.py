@@ -12,9 +12,11 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from marketplace.money.banks import BANKS, WALLETS
+from marketplace.numbers import IdField, WholeNumberField
+from marketplace.rupiah import RupiahField
 
 
 class _PasswordAgain(FlaskForm):
@@ -63,3 +65,18 @@ class ComplaintForm(FlaskForm):
     message = TextAreaField(
         _l("Apa masalahnya?"), validators=[DataRequired(), Length(min=5, max=1000)]
     )
+
+
+class VerifyAccountForm(FlaskForm):
+    #: the account's version when the admin looked at it: a change since is not verified
+    version = WholeNumberField(validators=[InputRequired()])
+
+
+class RefundForm(FlaskForm):
+    """An admin's refund on an order: cancel a part, the whole order, or part of a share."""
+
+    action = StringField(default="partial")
+    part_id = IdField()
+    amount = RupiahField(_l("Jumlah (Rp)"))
+    refund_key = StringField(filters=[lambda text: (text or "")[:60]])
+    reason = TextAreaField(_l("Alasan"), filters=[lambda text: (text or "")[:2000]])

@@ -34,6 +34,7 @@ from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
 from marketplace.money import payments as services
 from marketplace.money import refunds
+from marketplace.money.forms import RefundForm
 from marketplace.money.models import Payment
 from marketplace.money.payment_units import apply_intent, apply_refund, checkout_url, issue_refunds
 from marketplace.orders import lifecycle, queries
@@ -45,7 +46,7 @@ from marketplace.payments.gateway import (
     TestGateway,
     get_gateway,
 )
-from marketplace.rupiah import format_rupiah, parse_rupiah
+from marketplace.rupiah import format_rupiah
 from marketplace.web import flash_error
 
 log = logging.getLogger(__name__)
@@ -188,75 +189,14 @@ def admin_orders():
     return render_template("payments/admin_orders.html", orders=services.list_recent_orders())
 
 
-@bp.route("/admin/pesanan/<int:order_id>", methods=["GET", "POST"])
+@bp.route("/admin/pesanan/<id:order_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_order(order_id: int):
     """Cancel and refund a part, refund the whole order, or give back part of a share."""
     order = db.get_or_404(Order, order_id)
-    status = 200
-    errors: dict[str, str] = {}
+    status, errors = 200, {}
     if request.method == "POST":
-        if not EmptyForm().validate_on_submit():
-            abort(400)
-        form = request.form
-        action = form.get("action") or "partial"
-        amount_text = (form.get("amount") or "").strip()
-        part_text = (form.get("part_id") or "").strip()
-        try:
-            amount = parse_rupiah(amount_text) if amount_text else 0
-        except ValueError:
-            amount = 0
-        part_id = int(part_text) if part_text.isdigit() and len(part_text) < 12 else None
-        refund_key = (form.get("refund_key") or "")[:60] or secrets.token_urlsafe(24)
-        reason = (form.get("reason") or "")[:2000]
-        outcome = None
-        try:
-            with unit_of_work():
-                if action == "cancel_part":
-                    outcome = refunds.cancel_part(
-                        order_id, part_id, actor_id=current_user.id, reason=reason
-                    )
-                elif action == "refund_order":
-                    outcome = refunds.refund_order(
-                        order_id, refund_key=refund_key, actor_id=current_user.id, reason=reason
-                    )
-                else:
-                    outcome = refunds.refund_partly(
-                        order_id,
-                        part_id,
-                        amount,
-                        refund_key=refund_key,
-                        actor_id=current_user.id,
-                        reason=reason,
-                    )
-                db.session.commit()
-        except IntegrityError:
-            # The same form sent twice: its refund is already recorded.
-            db.session.rollback()
-            flash(_("Pengembalian ini sudah dicatat."), "success")
-        except refunds.NothingToRefund as error:
-            db.session.rollback()
-            flash(str(error.message), "success")
-        except MarketplaceError as error:
-            db.session.rollback()
-            if error.field:
-                errors[error.field] = str(error.message)
-            flash_error(error)
-            status = error.status_code
-        if outcome is not None:
-            issue_refunds(outcome.refund_ids, get_gateway())
-            flash(
-                _("Dana %(amount)s dikembalikan.", amount=format_rupiah(outcome.amount)),
-                "success",
-            )
-            if outcome.money_only:
-                flash(
-                    _(
-                        "Sudah sampai, jadi hanya dananya yang dikembalikan: %(shops)s.",
-                        shops=", ".join(part.shop_name for part in outcome.money_only),
-                    ),
-                    "success",
-                )
+        status, errors = _admin_refund(order_id, RefundForm())
         if status == 200:
             return redirect(url_for("payments.admin_order", order_id=order_id), 303)
     order = db.get_or_404(Order, order_id)
@@ -270,6 +210,63 @@ def admin_order(order_id: int):
         errors=errors,
         refund_key=secrets.token_urlsafe(24),
     ), status
+
+
+def _admin_refund(order_id: int, form: RefundForm) -> tuple[int, dict[str, str]]:
+    """Do what the admin's refund form asks; the status and the errors to show by field."""
+    if not form.validate_on_submit():
+        if set(form.errors) - {"amount"}:
+            abort(400)
+        return 400, {"amount": str(form.amount.errors[0])}
+    refund_key = form.refund_key.data or secrets.token_urlsafe(24)
+    reason, part_id, actor_id = form.reason.data or "", form.part_id.data, current_user.id
+    try:
+        with unit_of_work():
+            if form.action.data == "cancel_part":
+                outcome = refunds.cancel_part(order_id, part_id, actor_id=actor_id, reason=reason)
+            elif form.action.data == "refund_order":
+                outcome = refunds.refund_order(
+                    order_id, refund_key=refund_key, actor_id=actor_id, reason=reason
+                )
+            else:
+                outcome = refunds.refund_partly(
+                    order_id,
+                    part_id,
+                    form.amount.data or 0,
+                    refund_key=refund_key,
+                    actor_id=actor_id,
+                    reason=reason,
+                )
+            db.session.commit()
+    except IntegrityError:
+        # The same form sent twice: its refund is already recorded.
+        db.session.rollback()
+        flash(_("Pengembalian ini sudah dicatat."), "success")
+        return 200, {}
+    except refunds.NothingToRefund as error:
+        db.session.rollback()
+        flash(str(error.message), "success")
+        return 200, {}
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+        return error.status_code, {error.field: str(error.message)} if error.field else {}
+    _announce_refund(outcome)
+    return 200, {}
+
+
+def _announce_refund(outcome) -> None:
+    """Send the refunds to the gateway (after the commit) and say what went back."""
+    issue_refunds(outcome.refund_ids, get_gateway())
+    flash(_("Dana %(amount)s dikembalikan.", amount=format_rupiah(outcome.amount)), "success")
+    if outcome.money_only:
+        flash(
+            _(
+                "Sudah sampai, jadi hanya dananya yang dikembalikan: %(shops)s.",
+                shops=", ".join(part.shop_name for part in outcome.money_only),
+            ),
+            "success",
+        )
 
 
 def _names(user_ids: set[int]) -> dict[int, str]:
@@ -298,7 +295,7 @@ def order_page(token: str):
     )
 
 
-@bp.route("/pesanan/<token>/batal/<int:part_id>", methods=["POST"])
+@bp.route("/pesanan/<token>/batal/<id:part_id>", methods=["POST"])
 def cancel_part(token: str, part_id: int):
     """The buyer cancels one household's part; its share is refunded after the commit."""
     if not EmptyForm().validate_on_submit():

@@ -44,6 +44,7 @@ from marketplace.money.models import (
     PayoutStatus,
 )
 from marketplace.money.services import write_seller_event
+from marketplace.numbers import MAX_AMOUNT, NumberError, parse_id, parse_whole
 from marketplace.orders.models import OrderPart
 from marketplace.payments.connect import Transfer, get_connect, record_test_transfers_with
 from marketplace.payments.gateway import GatewayError
@@ -517,10 +518,15 @@ def confirm_batch_results(text: str) -> list[LineOutcome]:
 
 
 def _payout_by_reference(reference: str) -> Payout | None:
-    digits = reference.upper().removeprefix("PO-")
-    if not digits.isdigit():
+    payout_id = parse_id(reference.upper().removeprefix("PO-"))
+    return None if payout_id is None else db.session.get(Payout, payout_id)
+
+
+def _amount_or_none(text: str) -> int | None:
+    try:
+        return parse_whole(text, maximum=MAX_AMOUNT, grouping=True)
+    except NumberError:
         return None
-    return db.session.get(Payout, int(digits))
 
 
 def _confirm_line(number: int, row: dict[str, str]) -> LineOutcome:
@@ -542,8 +548,8 @@ def _confirm_line(number: int, row: dict[str, str]) -> LineOutcome:
             return refused(_l("Sudah ditandai gagal sebelumnya."))
         if payout.status != PayoutStatus.EXPORTED.value:
             return refused(_l("Pencairan ini belum diekspor ke bank."))
-        amount = row.get("amount", "").replace(".", "").replace(",", "")
-        if amount and (not amount.isdigit() or int(amount) != payout.amount):
+        amount = row.get("amount", "").replace(",", ".")
+        if amount and _amount_or_none(amount) != payout.amount:
             return refused(
                 _l("Jumlah tidak sama dengan pencairan (%(amount)s).", amount=payout.amount)
             )

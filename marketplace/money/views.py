@@ -35,6 +35,7 @@ from marketplace.money.forms import (
     ComplaintForm,
     ResultFileForm,
     StripeForm,
+    VerifyAccountForm,
     WalletForm,
 )
 from marketplace.money.models import DisbursementBatch
@@ -286,7 +287,7 @@ def statement_pdf(month: str):
 # --- the buyer's complaint ----------------------------------------------------------------
 
 
-@bp.route("/pesanan/<token>/masalah/<int:part_id>", methods=["GET", "POST"])
+@bp.route("/pesanan/<token>/masalah/<id:part_id>", methods=["GET", "POST"])
 def report_problem(token: str, part_id: int):
 
     order = get_order_by_token(token[:64])
@@ -333,17 +334,15 @@ def admin_accounts():
     )
 
 
-@bp.route("/admin/rekening/<int:account_id>/periksa", methods=["POST"])
+@bp.route("/admin/rekening/<id:account_id>/periksa", methods=["POST"])
 @role_required(Role.ADMIN)
 def admin_verify(account_id: int):
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    version = request.form.get("version", "")
-    if not version.isdigit():
+    form = VerifyAccountForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
         with unit_of_work():
-            payout_accounts.verify_account(account_id, int(version), current_user)
+            payout_accounts.verify_account(account_id, form.version.data, current_user)
             db.session.commit()
     except MarketplaceError as error:
         db.session.rollback()
@@ -371,7 +370,7 @@ def _complaints_page(errors: dict[int, dict[str, str]], status: int, typed: dict
     ), status
 
 
-@bp.route("/admin/keluhan/<int:complaint_id>", methods=["POST"])
+@bp.route("/admin/keluhan/<id:complaint_id>", methods=["POST"])
 @role_required(Role.ADMIN)
 def admin_settle_complaint(complaint_id: int):
     """Release the held money to the household, or refund the part to the buyer."""
@@ -466,7 +465,7 @@ def _batch_or_404(batch_id: int) -> DisbursementBatch:
     return batch
 
 
-@bp.route("/admin/pencairan/batch/<int:batch_id>", methods=["GET", "POST"])
+@bp.route("/admin/pencairan/batch/<id:batch_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def admin_batch(batch_id: int):
     batch = _batch_or_404(batch_id)
@@ -498,7 +497,7 @@ def admin_batch(batch_id: int):
     ), status
 
 
-@bp.route("/admin/pencairan/batch/<int:batch_id>.csv")
+@bp.route("/admin/pencairan/batch/<id:batch_id>.csv")
 @role_required(Role.ADMIN)
 def admin_batch_csv(batch_id: int):
     batch = _batch_or_404(batch_id)

@@ -13,6 +13,7 @@ from marketplace.catalog.pricing import commission_rate_bp
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.inventory.capacity import production_day_for
+from marketplace.numbers import is_ascii_digits
 from marketplace.orders import shipping
 from marketplace.orders.cart import SessionCart, clear_cart, load_cart
 from marketplace.orders.lifecycle import (
@@ -81,7 +82,7 @@ def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
             raise CheckoutError(_l("Isi kecamatan."), field="district")
         if not street:
             raise CheckoutError(_l("Isi alamat jalan dan nomor rumah."), field="street")
-        if not (len(postal_code) == 5 and postal_code.isdigit()):
+        if not (len(postal_code) == 5 and is_ascii_digits(postal_code)):
             raise CheckoutError(_l("Kode pos terdiri dari 5 angka."), field="postal_code")
     return CheckoutDetails(
         name=name,

@@ -12,10 +12,24 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import Length
+from wtforms.validators import InputRequired, Length
 
+from marketplace.numbers import IdField, WholeNumberField
+from marketplace.orders.cart import MAX_QUANTITY
 from marketplace.orders.models import Delivery
 from marketplace.orders.shipping import PROVINCES
+
+
+class CartProductForm(FlaskForm):
+    """A product of the cart, from its hidden field."""
+
+    product_id = IdField(validators=[InputRequired()])
+
+
+class CartLineForm(CartProductForm):
+    quantity = WholeNumberField(
+        _l("Jumlah"), validators=[InputRequired()], minimum=1, maximum=MAX_QUANTITY
+    )
 
 
 class CheckoutForm(FlaskForm):

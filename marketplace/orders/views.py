@@ -26,10 +26,11 @@ from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
+from marketplace.numbers import parse_ids
 from marketplace.orders import cart as carts
 from marketplace.orders import checkout as checkouts
 from marketplace.orders import inbox
-from marketplace.orders.forms import CheckoutForm, ShipPartForm
+from marketplace.orders.forms import CartLineForm, CartProductForm, CheckoutForm, ShipPartForm
 from marketplace.orders.units import release_expired_orders
 from marketplace.web import flash_error, safe_next
 
@@ -46,25 +47,23 @@ def _owner() -> dict:
     return {"user_id": user_id, "session_cart": session.setdefault(CART_KEY, {})}
 
 
-def _quantity() -> int:
-    raw = (request.form.get("quantity") or "").strip()
-    if not raw.isdigit() or len(raw) > 3:
+def _cart_form(form_class=EmptyForm):
+    """The cart form sent; a product that is no id, or no CSRF token, is a 400."""
+    form = form_class()
+    if not form.validate_on_submit() and set(form.errors) - {"quantity"}:
+        abort(400)
+    return form
+
+
+def _quantity(form: CartLineForm) -> int:
+    if form.quantity.errors or form.quantity.data is None:
         raise carts.CartError(
             _("Jumlah harus antara 1 dan %(n)s.", n=carts.MAX_QUANTITY), field="quantity"
         )
-    return int(raw)
-
-
-def _product_id() -> int:
-    raw = (request.form.get("product_id") or "").strip()
-    if not raw.isdigit() or len(raw) > 12:
-        abort(400)
-    return int(raw)
+    return form.quantity.data
 
 
 def _cart_change(change) -> None:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         change()
     except MarketplaceError as error:
@@ -83,10 +82,10 @@ def cart():
 
 @bp.route("/keranjang/tambah", methods=["POST"])
 def cart_add():
-    product_id = _product_id()
+    form = _cart_form(CartLineForm)
 
     def change():
-        carts.add_to_cart(product_id, _quantity(), **_owner())
+        carts.add_to_cart(form.product_id.data, _quantity(form), **_owner())
         flash(_("Produk dimasukkan ke keranjang."), "success")
 
     _cart_change(change)
@@ -95,20 +94,21 @@ def cart_add():
 
 @bp.route("/keranjang/ubah", methods=["POST"])
 def cart_update():
-    product_id = _product_id()
-    _cart_change(lambda: carts.set_cart_quantity(product_id, _quantity(), **_owner()))
+    form = _cart_form(CartLineForm)
+    _cart_change(lambda: carts.set_cart_quantity(form.product_id.data, _quantity(form), **_owner()))
     return redirect(url_for("orders.cart"))
 
 
 @bp.route("/keranjang/hapus", methods=["POST"])
 def cart_remove():
-    product_id = _product_id()
-    _cart_change(lambda: carts.remove_from_cart(product_id, **_owner()))
+    form = _cart_form(CartProductForm)
+    _cart_change(lambda: carts.remove_from_cart(form.product_id.data, **_owner()))
     return redirect(url_for("orders.cart"))
 
 
 @bp.route("/keranjang/setujui-harga", methods=["POST"])
 def cart_accept_prices():
+    _cart_form()
     _cart_change(lambda: carts.accept_cart_prices(**_owner()))
     return redirect(url_for("orders.cart"))
 
@@ -129,8 +129,7 @@ def _prefill(form: CheckoutForm) -> None:
 
 def _pickup_seller_ids() -> frozenset[int]:
     """The households whose part the buyer collects (ticked per household at checkout)."""
-    values = request.form.getlist("pickup")[: carts.MAX_CART_LINES]
-    return frozenset(int(v) for v in values if v.isdigit() and len(v) < 12)
+    return frozenset(parse_ids(request.form.getlist("pickup"), carts.MAX_CART_LINES))
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -209,7 +208,7 @@ def seller_orders():
     return render_template("orders/seller_inbox.html", parts=inbox.list_seller_parts(seller_id))
 
 
-@bp.route("/penjual/pesanan/<int:part_id>", methods=["GET", "POST"])
+@bp.route("/penjual/pesanan/<id:part_id>", methods=["GET", "POST"])
 @role_required(Role.SELLER)
 def seller_part(part_id: int):
     seller_id = _seller_id()

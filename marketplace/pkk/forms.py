@@ -9,15 +9,16 @@ from flask_wtf import FlaskForm
 from wtforms import (
     Field,
     HiddenField,
-    SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import AnyOf, InputRequired, Length
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
-from marketplace.sellers.forms import REQUIRED, RupiahField
+from marketplace.numbers import IdMultipleField, IdSelectField
+from marketplace.pkk.services import MAX_ASSISTANCE_AMOUNT
+from marketplace.rupiah import RupiahField
+from marketplace.sellers.forms import REQUIRED
 
 DECISIONS = ("approve", "changes")
 
@@ -54,13 +55,6 @@ class LocalDateField(Field):
             raise ValueError(_l("Tulis tanggal seperti 2026-11-29.")) from None
 
 
-def _int_or_zero(value) -> int:
-    if isinstance(value, int):
-        return value
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else 0
-
-
 class TrainingForm(FlaskForm):
     held_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
     topic = StringField(
@@ -73,10 +67,8 @@ class TrainingForm(FlaskForm):
         validators=[InputRequired(REQUIRED), Length(max=200)],
         description=_l("Contoh: Aula Kantor Gubernur, Tanjung Selor"),
     )
-    seller_ids = SelectMultipleField(
+    seller_ids = IdMultipleField(
         _l("Rumah tangga yang hadir"),
-        coerce=_int_or_zero,
-        validate_choice=False,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
@@ -84,7 +76,7 @@ class TrainingForm(FlaskForm):
 
 
 class PackagingHelpForm(FlaskForm):
-    product_id = SelectField(_l("Produk"), coerce=_int_or_zero, validate_choice=False)
+    product_id = IdSelectField(_l("Produk"))
     given_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
     description = TextAreaField(
         _l("Apa yang dikerjakan"),
@@ -94,7 +86,7 @@ class PackagingHelpForm(FlaskForm):
 
 
 class CapitalAssistanceForm(FlaskForm):
-    seller_id = SelectField(_l("Rumah tangga"), coerce=_int_or_zero, validate_choice=False)
+    seller_id = IdSelectField(_l("Rumah tangga"))
     giver = StringField(
         _l("Pemberi"),
         validators=[InputRequired(REQUIRED), Length(max=200)],
@@ -109,12 +101,13 @@ class CapitalAssistanceForm(FlaskForm):
     value_amount = RupiahField(
         _l("Nilai (Rp)"),
         validators=[InputRequired(REQUIRED)],
+        maximum=MAX_ASSISTANCE_AMOUNT,
         description=_l("Contoh: 3.500.000"),
     )
 
 
 class OfficialGiftForm(FlaskForm):
-    product_id = SelectField(_l("Produk"), coerce=_int_or_zero, validate_choice=False)
+    product_id = IdSelectField(_l("Produk"))
 
 
 class ReportForm(FlaskForm):

@@ -70,7 +70,7 @@ def queue():
     )
 
 
-@bp.route("/tinjauan/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/tinjauan/<id:product_id>", methods=["GET", "POST"])
 @role_required(Role.REVIEWER)
 def review(product_id: int):
     product = get_product_for_reviewer_or_404(product_id)
@@ -125,7 +125,7 @@ def applications():
     )
 
 
-@bp.route("/pendaftaran/<int:application_id>", methods=["GET", "POST"])
+@bp.route("/pendaftaran/<id:application_id>", methods=["GET", "POST"])
 @role_required(Role.REVIEWER)
 def application(application_id: int):
     application = get_application_for_reviewer_or_404(application_id)
@@ -284,7 +284,7 @@ def collection():
 COLLECTION_ACTIONS = {"naik": -1, "turun": 1, "hapus": 0}
 
 
-@bp.route("/oleh-oleh-resmi/<int:product_id>/<action>", methods=["POST"])
+@bp.route("/oleh-oleh-resmi/<id:product_id>/<action>", methods=["POST"])
 @role_required(Role.REVIEWER)
 def collection_action(product_id: int, action: str):
     if action not in COLLECTION_ACTIONS or not EmptyForm().validate_on_submit():

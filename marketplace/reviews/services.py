@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from marketplace.catalog.models import Product, Seller
 from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.numbers import NumberError, parse_whole
 from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
 from marketplace.pagecache import bump_catalog_version
 from marketplace.reviews.models import MAX_TEXT, Review
@@ -34,10 +35,10 @@ class AlreadyDone(ReviewError):
 
 
 def clean_rating(raw: str | int | None) -> int:
-    text = str(raw if raw is not None else "").strip()
-    if not (text.isdigit() and len(text) == 1 and 1 <= int(text) <= 5):
-        raise ReviewError(_l("Pilih 1 sampai 5 bintang."), field="rating")
-    return int(text)
+    try:
+        return parse_whole(str(raw if raw is not None else ""), minimum=1, maximum=5)
+    except NumberError:
+        raise ReviewError(_l("Pilih 1 sampai 5 bintang."), field="rating") from None
 
 
 def clean_text(raw: str | None, field: str = "body") -> str:

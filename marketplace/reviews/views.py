@@ -31,7 +31,7 @@ def _order_or_404(token: str):
     return order
 
 
-@bp.route("/pesanan/<token>/ulasan/<int:line_id>", methods=["GET", "POST"])
+@bp.route("/pesanan/<token>/ulasan/<id:line_id>", methods=["GET", "POST"])
 def write(token: str, line_id: int):
     """Signed in or through the order's private link: the link is the proof of purchase."""
     order = _order_or_404(token)
@@ -101,7 +101,7 @@ def seller_reviews():
     return _seller_page(_seller_id())
 
 
-@bp.route("/penjual/ulasan/<int:review_id>/balas", methods=["POST"])
+@bp.route("/penjual/ulasan/<id:review_id>/balas", methods=["POST"])
 @role_required(Role.SELLER)
 def reply(review_id: int):
     seller_id = _seller_id()
@@ -124,7 +124,7 @@ def reply(review_id: int):
 # --- reviewers and admins -----------------------------------------------------------------
 
 
-@bp.route("/ulasan/<int:review_id>/sembunyikan", methods=["GET", "POST"])
+@bp.route("/ulasan/<id:review_id>/sembunyikan", methods=["GET", "POST"])
 @role_required(Role.REVIEWER)
 def hide(review_id: int):
     review = db.get_or_404(Review, review_id)

@@ -5,21 +5,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    Field,
     FileField,
     HiddenField,
     MultipleFileField,
     RadioField,
     SelectChoice,
-    SelectField,
     StringField,
     TelField,
     TextAreaField,
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
-from wtforms.widgets import NumberInput, TextInput
 
-from marketplace.rupiah import parse_rupiah
+from marketplace.numbers import IdSelectField, WholeNumberField
+from marketplace.rupiah import RupiahField
 from marketplace.sellers.applications import ApplicationInput
 from marketplace.sellers.services import ListingInput
 
@@ -36,55 +34,6 @@ STATUS_LABELS = {
 }
 
 
-def _int_or_none(value):
-    if isinstance(value, int):
-        return value
-    return int(value) if str(value or "").isdigit() else None
-
-
-class WholeNumberField(Field):
-    """A whole number; anything else is refused in Indonesian (WTForms has no id catalogue)."""
-
-    widget = NumberInput(min=0)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip().replace(".", "")
-        if not text:
-            return
-        if not text.isdigit() or len(text) > 9:
-            raise ValueError(_l("Isi dengan angka bulat."))
-        self.data = int(text)
-
-
-class RupiahField(Field):
-    """A price typed the Indonesian way: ``35.000``, ``Rp 35.000``, ``35rb``."""
-
-    widget = TextInput()
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data:,}".replace(",", ".")
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            return
-        try:
-            self.data = parse_rupiah(text)
-        except ValueError:
-            raise ValueError(
-                _l("Tulis harga dalam rupiah tanpa sen, misalnya 35.000 atau 35rb.")
-            ) from None
-
-
 SALE_MODES = [
     SelectChoice("stock", _l("Ada stok siap kirim")),
     SelectChoice("order", _l("Dibuat sesuai pesanan")),
@@ -97,7 +46,7 @@ class ProductForm(FlaskForm):
         validators=[InputRequired(REQUIRED), Length(max=120)],
         description=_l("Contoh: Amplang Ikan Tenggiri 250 g"),
     )
-    category_id = SelectField(_l("Kategori"), coerce=_int_or_none, validate_choice=False)
+    category_id = IdSelectField(_l("Kategori"))
     price = RupiahField(
         _l("Harga (Rp)"),
         validators=[InputRequired(REQUIRED)],
@@ -186,7 +135,7 @@ class ApplicationForm(FlaskForm):
     owner_name = StringField(
         _l("Nama pemilik"), validators=[InputRequired(REQUIRED), Length(max=120)]
     )
-    region_id = SelectField(_l("Kabupaten/kota"), coerce=_int_or_none, validate_choice=False)
+    region_id = IdSelectField(_l("Kabupaten/kota"))
     village = StringField(
         _l("Desa/kelurahan"), validators=[InputRequired(REQUIRED), Length(max=120)]
     )

@@ -27,6 +27,7 @@ from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+from marketplace.numbers import parse_ids
 from marketplace.sellers import applications, services
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
@@ -55,8 +56,7 @@ def get_product_for_seller_or_404(product_id: int) -> tuple[Seller, Product]:
 
 
 def _upload_ids() -> list[int]:
-    ids = [int(v) for v in request.form.getlist("upload_ids") if v.isdigit() and len(v) < 12]
-    return ids[: services.MAX_PHOTOS]
+    return parse_ids(request.form.getlist("upload_ids"), services.MAX_PHOTOS)
 
 
 def _receive_photos(seller: Seller, already: int) -> tuple[list[PhotoUpload], list[str]]:
@@ -136,7 +136,7 @@ def product_new():
     return render_template("sellers/product_form.html", form=form, uploads=uploads)
 
 
-@bp.route("/penjual/produk/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/penjual/produk/<id:product_id>", methods=["GET", "POST"])
 @role_required(Role.SELLER)
 def product_edit(product_id: int):
     seller, product = get_product_for_seller_or_404(product_id)
@@ -190,7 +190,7 @@ PRODUCT_ACTIONS = {
 }
 
 
-@bp.route("/penjual/produk/<int:product_id>/<action>", methods=["POST"])
+@bp.route("/penjual/produk/<id:product_id>/<action>", methods=["POST"])
 @role_required(Role.SELLER)
 def product_action(product_id: int, action: str):
     if action not in PRODUCT_ACTIONS:
@@ -219,7 +219,7 @@ PHOTO_ACTIONS = {
 }
 
 
-@bp.route("/penjual/produk/<int:product_id>/foto/<int:photo_id>/<action>", methods=["POST"])
+@bp.route("/penjual/produk/<id:product_id>/foto/<id:photo_id>/<action>", methods=["POST"])
 @role_required(Role.SELLER)
 def photo_action(product_id: int, photo_id: int, action: str):
     if action not in PHOTO_ACTIONS:

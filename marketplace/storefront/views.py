@@ -6,29 +6,31 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from marketplace.catalog import services
 from marketplace.catalog.services import ProductFilter
+from marketplace.numbers import NumberError, parse_whole
 from marketplace.pagecache import cached_page
 from marketplace.pkk import services as pkk
 from marketplace.reviews.services import visible_reviews
+from marketplace.rupiah import parse_rupiah
 
 bp = Blueprint("catalog", __name__)
 
 MAX_PAGE = 10_000
 
 
-def _int_arg(name: str, *, minimum: int = 0, maximum: int = 10**12) -> int | None:
-    """An integer query argument; junk is ignored rather than refused."""
-    raw = request.args.get(name, "").strip().replace(".", "")
-    if not raw.isdigit() or len(raw) > 13:
+def _amount_arg(name: str) -> int | None:
+    """A rupiah amount in the query string; junk is ignored rather than refused."""
+    try:
+        return parse_rupiah(request.args.get(name, ""))
+    except NumberError:
         return None
-    return min(max(int(raw), minimum), maximum)
 
 
 def _page_arg() -> int:
     """The page asked for; a page that cannot exist is not found."""
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+    try:
+        return parse_whole(request.args.get("page", "1"), minimum=1, maximum=MAX_PAGE)
+    except NumberError:
         abort(404)
-    return int(page)
 
 
 def _filters_from_request(default_sort: str) -> ProductFilter:
@@ -38,8 +40,8 @@ def _filters_from_request(default_sort: str) -> ProductFilter:
         region=request.args.get("region") or None,
         category=request.args.get("category") or None,
         kind=request.args.get("kind") or None,
-        min_price=_int_arg("min_price"),
-        max_price=_int_arg("max_price"),
+        min_price=_amount_arg("min_price"),
+        max_price=_amount_arg("max_price"),
         sort=sort if sort in services.SORTS else default_sort,
         query=request.args.get("q", "")[:500],
         page=page,

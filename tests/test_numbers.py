@@ -1,0 +1,53 @@
+"""The one rule for whole numbers from outside (marketplace/numbers.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.numbers import INT_MAX, NumberError, numbers_by_id, parse_id, parse_whole
+from marketplace.rupiah import parse_rupiah
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("12", 12), (" 7 ", 7), ("007", 7), ("１２", 12), ("0", 0), (str(INT_MAX), INT_MAX)],
+)
+def test_ascii_and_full_width_digits_are_read(typed, value):
+    assert parse_whole(typed) == value
+
+
+@pytest.mark.parametrize(
+    "typed", ["²", "①", "١٢", "۱۲", "१२", "Ⅻ", "-1", "+1", "1e9", "2.5", "NaN", "", " ", "1 2"]
+)
+def test_every_other_digit_or_sign_is_refused(typed):
+    with pytest.raises(NumberError) as refused:
+        parse_whole(typed)
+    assert refused.value.reason == "format"
+
+
+@pytest.mark.parametrize("typed", [str(INT_MAX + 1), str(2**63), str(10**20), "9" * 5000])
+def test_beyond_the_column_is_too_large(typed):
+    with pytest.raises(NumberError) as refused:
+        parse_whole(typed)
+    assert refused.value.reason == "too_large"
+    assert parse_id(typed) is None
+
+
+def test_grouping_dots_only_where_asked_and_only_in_threes():
+    assert parse_whole("1.250.000", maximum=10**9, grouping=True) == 1250000
+    for typed in ("1.250.000", "1.25", "12.50", ".500", "1..000"):
+        with pytest.raises(NumberError):
+            parse_whole(typed, maximum=10**9, grouping=typed != "1.250.000")
+    with pytest.raises(ValueError):
+        parse_rupiah("²5.000")
+    assert parse_rupiah("Rp １５.０００") == 15000
+
+
+def test_numbered_fields_ignore_names_that_are_no_id():
+    form = {"received-12": "3", "received-abc": "1", "received-²": "1", "received-7": "①"}
+    assert numbers_by_id(form, "received-") == {12: 3, 7: None}
+
+
+def test_no_route_takes_werkzeugs_int(app):
+    """``<int:>`` reads ``١٢`` as 12 and hands 2**31 to the database: routes take ``<id:>``."""
+    assert [rule.rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule] == []
