@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from contextlib import suppress
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
 
 log = logging.getLogger(__name__)
@@ -57,16 +58,73 @@ def flash_error(error: MarketplaceError) -> None:
     flash(str(error.message), "error")
 
 
-def show_error(form, error: MarketplaceError, default_field: str | None = None) -> None:
-    """Put a refusal under the field it is about (or above the form); the form keeps what
-    was typed. The one way a view shows a domain error on a form; nothing of the refused
+@dataclass
+class Outcome:
+    """How a view's unit of work ended: ``ok``, or the domain ``error`` already shown."""
+
+    error: MarketplaceError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def status(self) -> int:
+        return self.error.status_code if self.error is not None else 200
+
+
+@contextmanager
+def attempt(
+    form=None,
+    default_field: str | None = None,
+    *,
+    write_first: bool = False,
+    shown: bool = True,
+    above_form: bool = True,
+):
+    """The one way a view runs a unit of work: ``with attempt(form) as done: service(...)``.
+
+    The block's writes are committed once at its end. A domain error rolls everything
+    back and is shown where it belongs (``show_error``; without a form, as a message);
+    the view reads ``done.ok`` (``shown=False``: the view shows ``done.error`` itself).
+    ``write_first`` takes SQLite's write lock at the start, for units that race for the
+    same rows (see ``db.unit_of_work``). Something that is not there (NotFound,
+    Forbidden) is the app's error page, never a message.
+    """
+    done = Outcome()
+    try:
+        if write_first:
+            with unit_of_work():
+                yield done
+                db.session.commit()
+        else:
+            yield done
+            db.session.commit()
+    except MarketplaceError as error:
+        db.session.rollback()
+        raise_page_errors(error)
+        done.error = error
+        if not shown:
+            return
+        if form is None:
+            flash_error(error)
+        else:
+            show_error(form, error, default_field, above_form=above_form)
+
+
+def show_error(
+    form, error: MarketplaceError, default_field: str | None = None, *, above_form: bool = True
+) -> None:
+    """Put a refusal under the field it is about, else above the form (``form_errors``; with
+    ``above_form=False``, for a template that shows none, at the top of the page); the form
+    keeps what was typed. The one way a view shows a domain error on a form; nothing of the refused
     unit of work is kept."""
     db.session.rollback()
     raise_page_errors(error)
     target = getattr(form, error.field or default_field or "", None)
     if target is not None and isinstance(getattr(target, "errors", None), list):
         target.errors = [*target.errors, str(error.message)]
-    elif isinstance(getattr(form, "form_errors", None), list):
+    elif above_form and isinstance(getattr(form, "form_errors", None), list):
         form.form_errors.append(str(error.message))
     else:
         flash(str(error.message), "error")

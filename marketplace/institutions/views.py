@@ -12,7 +12,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +22,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.institutions import billing, boxes, members, quotes, timeline
+from marketplace.institutions import billing, boxes, labels, members, quotes, timeline
 from marketplace.institutions import ledger as government_ledger
 from marketplace.institutions import orders as gov_orders
 from marketplace.institutions import replacements as part_replacements
@@ -37,14 +36,13 @@ from marketplace.institutions.forms import (
     ReturnForm,
     TemplateForm,
 )
-from marketplace.institutions.models import DocumentKind, QuoteStatus
-from marketplace.inventory.capacity import Misfit
+from marketplace.institutions.models import QuoteStatus
 from marketplace.numbers import numbers_by_id, parse_id
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
 from marketplace.payments.gateway import TestGateway, get_gateway
 from marketplace.rupiah import format_rupiah
-from marketplace.web import show_error
+from marketplace.web import attempt, show_error
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
@@ -191,6 +189,16 @@ def _prefill(form: BuilderForm, order: boxes.BoxOrder | None, lines=()) -> None:
         form.lines.append_entry()
 
 
+def _prefill_builder(form: BuilderForm, quote) -> None:
+    """A fresh builder: the quote being edited, or a saved template (``?templat=``)."""
+    if quote is not None:
+        _prefill(form, quotes.order_from_quote(quote))
+    elif template_id := parse_id(request.args.get("templat")):
+        template = boxes.get_template_for_officer_or_404(template_id, _user())
+        form.card_text.data = template.card_text
+        _prefill(form, None, template.lines)
+
+
 @bp.route("/bingkisan/baru", methods=["GET", "POST"])
 @bp.route("/penawaran/<id:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
@@ -202,26 +210,18 @@ def builder(quote_id: int | None = None):
         abort(404)
     form = BuilderForm()
     if not form.is_submitted():
-        if quote is not None:
-            _prefill(form, quotes.order_from_quote(quote))
-        elif template_id := parse_id(request.args.get("templat")):
-            template = boxes.get_template_for_officer_or_404(template_id, _user())
-            form.card_text.data = template.card_text
-            _prefill(form, None, template.lines)
+        _prefill_builder(form, quote)
     _builder_choices(form)
     if form.validate_on_submit():
-        try:
+        with attempt(form, "event_name") as done:
             if quote is None:
                 quote = quotes.create_quote(_user(), _order_from(form))
             else:
                 quote = quotes.update_quote(quote.id, _user(), _order_from(form))
-        except MarketplaceError as error:
-            show_error(form, error, "event_name")
-            _builder_choices(form)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Bingkisan disimpan sebagai draf penawaran."), "success")
             return redirect(url_for(".quote_detail", quote_id=quote.id))
+        _builder_choices(form)
     status = 400 if form.is_submitted() else 200
     return render_template("institutions/builder.html", form=form, quote=quote), status
 
@@ -328,82 +328,15 @@ def document(document_id: int):
     return response
 
 
-STATUS_LABELS = {
-    QuoteStatus.DRAFT: _l("Draf"),
-    QuoteStatus.SUBMITTED: _l("Menunggu persetujuan"),
-    QuoteStatus.APPROVED: _l("Disetujui"),
-    QuoteStatus.RETURNED: _l("Dikembalikan"),
-    QuoteStatus.CANCELLED: _l("Dibatalkan"),
-    QuoteStatus.ORDERED: _l("Dipesan"),
-}
-
-MISFIT_LABELS = {
-    Misfit.PAST: _l("tanggal pengantaran sudah lewat"),
-    Misfit.LEAD_TIME: _l("waktu pembuatan lebih lama dari sisa hari"),
-    Misfit.SHELF_LIFE: _l("masa simpan tidak cukup sampai sesudah pengantaran"),
-    Misfit.CAPACITY: _l("tidak cukup"),
-}
-
-
-DOCUMENT_LABELS = {
-    DocumentKind.QUOTATION: _l("Surat penawaran"),
-    DocumentKind.ORDER_LETTER: _l("Surat pesanan"),
-    DocumentKind.DELIVERY_NOTE: _l("Surat jalan"),
-    DocumentKind.HANDOVER: _l("Berita acara serah terima (BAST)"),
-    DocumentKind.INVOICE: _l("Tagihan"),
-    DocumentKind.RECEIPT: _l("Kwitansi"),
-}
-
-#: the timeline's words for every status of a quote, an order, a part and a document
-MOVE_LABELS = {
-    "invoiced": _l("Dipesan, dibayar dengan tagihan"),
-    "paid": _l("Lunas"),
-    "new": _l("Menunggu konfirmasi rumah tangga"),
-    "accepted": _l("Dikonfirmasi rumah tangga"),
-    "produced": _l("Sudah dibuat"),
-    "packed": _l("Sudah dikemas"),
-    "delivered": _l("Sudah diantar"),
-    "received": _l("Diterima staf"),
-    "cancelled": _l("Ditolak / dibatalkan"),
-    "issued": _l("Terbit"),
-    "replaced": _l("Diganti dokumen koreksi"),
-}
-
-
-@bp.app_template_filter("waktu")
-def format_moment(value) -> str:
-    """Date and time in Kalimantan Utara's clock, for timelines."""
-    return format_datetime(value, "medium")
-
-
-@bp.app_template_global()
-def document_label(kind: str) -> str:
-    return str(DOCUMENT_LABELS[DocumentKind(kind)])
-
-
-@bp.app_template_global()
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS[QuoteStatus(status)])
-
-
-@bp.app_template_global()
-def move_label(status: str) -> str:
-    """A status of a quote, order, part or document, in words."""
-    if status in QuoteStatus.__members__.values() and status not in MOVE_LABELS:
-        return str(STATUS_LABELS[QuoteStatus(status)])
-    return str(MOVE_LABELS.get(status, status))
-
-
-@bp.app_template_global()
-def misfit_label(fit) -> str:
-    label = str(MISFIT_LABELS[fit.misfit])
-    if fit.misfit is Misfit.CAPACITY:
-        label = _(
-            "tidak cukup: tersedia %(available)s dari %(needed)s",
-            available=fit.available,
-            needed=fit.needed,
-        )
-    return label
+# The words templates use for statuses, documents and misfits live in labels.py.
+for _label in (
+    labels.document_label,
+    labels.status_label,
+    labels.move_label,
+    labels.misfit_label,
+):
+    bp.add_app_template_global(_label)
+bp.add_app_template_filter(labels.format_moment, "waktu")
 
 
 # -- the government order: officer, household, admin --------------------------------------

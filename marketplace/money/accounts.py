@@ -19,6 +19,7 @@ from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS, mask
 from marketplace.money.models import PayoutAccount, PayoutAccountChange, PayoutMethod
 from marketplace.numbers import is_ascii_digits
+from marketplace.payments.models import WebhookEvent
 
 
 class PayoutAccountError(MarketplaceError):
@@ -216,6 +217,19 @@ def record_stripe_account(stripe_account_id: str, *, payouts_enabled: bool) -> b
     return bool(moved.rowcount)
 
 
+def connect_stripe_account(
+    seller_id: int, user: User, password: str, connect, *, email: str
+) -> str:
+    """The household's Stripe Express account, created or reused; its id.
+
+    "Mode uji" has no Stripe to finish onboarding at, so onboarding is finished here.
+    """
+    account = start_stripe_account(seller_id, user, password, connect, email=email)
+    if connect.name == "test":
+        record_stripe_account(account.stripe_account_id, payouts_enabled=True)
+    return account.stripe_account_id
+
+
 def verify_account(account_id: int, version: int, admin: User) -> PayoutAccount:
     """An admin checked the account (the version they looked at) before its first use."""
     account = db.session.get(PayoutAccount, account_id)
@@ -268,3 +282,13 @@ def changes_of(account_id: int) -> list[PayoutAccountChange]:
             .order_by(PayoutAccountChange.id.desc())
         )
     )
+
+
+def apply_connect_event(event) -> None:
+    """``account.updated`` from Stripe Connect, once per event id: whether it can be paid."""
+    if event.type != "account.updated":
+        return
+    db.session.add(WebhookEvent(gateway="connect", event_id=event.id, event_type=event.type))
+    # The unique (gateway, event_id) refuses the same event again at this flush.
+    db.session.flush()
+    record_stripe_account(event.object_id, payouts_enabled=event.data["payouts_enabled"])

@@ -499,6 +499,15 @@ SUCCESS_WORDS = {"berhasil", "sukses", "success", "ok", "paid"}
 FAILURE_WORDS = {"gagal", "failed", "rejected", "ditolak"}
 
 
+def confirm_batch_file(data: bytes) -> list[LineOutcome]:
+    """The bank's result file as uploaded: CSV in UTF-8 (with or without a BOM)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise PayoutError(_l("Berkas hasil harus CSV (UTF-8).")) from error
+    return confirm_batch_results(text)
+
+
 def confirm_batch_results(text: str) -> list[LineOutcome]:
     """The bank's result file: ``reference,status,bank_reference[,amount][,note]`` per line.
 

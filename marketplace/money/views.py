@@ -51,9 +51,8 @@ from marketplace.payments.gateway import (
     get_gateway,
     parse_signed_event,
 )
-from marketplace.payments.models import WebhookEvent
 from marketplace.rupiah import format_rupiah
-from marketplace.web import flash_error, show_error
+from marketplace.web import attempt, flash_error
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +155,27 @@ def _method(data) -> str:
     return ""
 
 
+def _save_account(seller_id: int, form) -> None:
+    """Save what the household typed in the bank or e-wallet form (password checked)."""
+    if isinstance(form, BankAccountForm):
+        payout_accounts.save_bank_account(
+            seller_id,
+            current_user,
+            form.password.data,
+            bank_code=form.bank_code.data,
+            account_number=form.account_number.data,
+            holder_name=form.holder_name.data,
+        )
+    else:
+        payout_accounts.save_wallet_account(
+            seller_id,
+            current_user,
+            form.password.data,
+            wallet_provider=form.wallet_provider.data,
+            wallet_number=form.wallet_number.data,
+        )
+
+
 @bp.route("/penjual/pendapatan/rekening", methods=["GET", "POST"])
 @role_required(Role.SELLER)
 def payout_account():
@@ -164,41 +184,18 @@ def payout_account():
     bank, wallet, stripe_form = _account_forms(data)
     status = 200
     if request.method == "POST":
-        form = {"bank": bank, "ewallet": wallet}.get(_method(data))
-        if form is None:
-            abort(400)
+        form = {"bank": bank, "ewallet": wallet}.get(_method(data)) or abort(400)
         if form.validate_on_submit():
-            try:
-                with unit_of_work():
-                    if form is bank:
-                        payout_accounts.save_bank_account(
-                            seller.id,
-                            current_user,
-                            form.password.data,
-                            bank_code=form.bank_code.data,
-                            account_number=form.account_number.data,
-                            holder_name=form.holder_name.data,
-                        )
-                    else:
-                        payout_accounts.save_wallet_account(
-                            seller.id,
-                            current_user,
-                            form.password.data,
-                            wallet_provider=form.wallet_provider.data,
-                            wallet_number=form.wallet_number.data,
-                        )
-                    db.session.commit()
-            except MarketplaceError as error:
-                db.session.rollback()
-                field = getattr(form, error.field or "", None)
-                if field is not None:
-                    field.errors = [*field.errors, str(error.message)]
-                else:
-                    flash_error(error)
-            else:
+            with attempt(form, write_first=True, above_form=False) as done:
+                _save_account(seller.id, form)
+            if done.ok:
                 flash(_("Rekening pencairan disimpan. Admin akan memeriksanya dulu."), "success")
                 return redirect(url_for("payouts.payout_account"), 303)
         status = 400
+    return _account_page(seller, bank, wallet, stripe_form, _method(data)), status
+
+
+def _account_page(seller, bank, wallet, stripe_form, open_method: str):
     account = payout_accounts.account_of(seller.id)
     return render_template(
         "payouts/account.html",
@@ -209,8 +206,8 @@ def payout_account():
         bank_form=bank,
         wallet_form=wallet,
         stripe_form=stripe_form,
-        open_method=_method(data),
-    ), status
+        open_method=open_method,
+    )
 
 
 @bp.route("/penjual/pendapatan/rekening/stripe", methods=["POST"])
@@ -222,25 +219,14 @@ def stripe_onboarding():
         flash(_("Masukkan kata sandi Anda."), "error")
         return redirect(url_for("payouts.payout_account"), 303)
     connect = get_connect()
+    back = url_for("payouts.payout_account", _external=True)
     try:
         with unit_of_work():
-            account = payout_accounts.start_stripe_account(
-                seller.id,
-                current_user,
-                form.password.data,
-                connect,
-                email=current_user.email or "",
+            stripe_id = payout_accounts.connect_stripe_account(
+                seller.id, current_user, form.password.data, connect, email=current_user.email or ""
             )
-            stripe_id = account.stripe_account_id
-            if connect.name == "test":
-                # "Mode uji": no Stripe to finish onboarding at, so it is finished here.
-                payout_accounts.record_stripe_account(stripe_id, payouts_enabled=True)
             db.session.commit()
-        link = connect.onboarding_link(
-            stripe_id,
-            return_url=url_for("payouts.payout_account", _external=True),
-            refresh_url=url_for("payouts.payout_account", _external=True),
-        )
+        link = connect.onboarding_link(stripe_id, return_url=back, refresh_url=back)
     except (MarketplaceError, GatewayError) as error:
         db.session.rollback()
         flash(str(getattr(error, "message", _("Stripe tidak dapat dihubungi."))), "error")
@@ -295,27 +281,14 @@ def report_problem(token: str, part_id: int):
     if part is None:
         abort(404)
     form = ComplaintForm()
-    status = 200
     if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                order = get_order_by_token(token[:64])
-                availability.report_problem(
-                    order.id,
-                    part_id,
-                    form.message.data,
-                    current_user.id if current_user.is_authenticated else None,
-                )
-                db.session.commit()
-        except MarketplaceError as error:
-            db.session.rollback()
-            show_error(form, error, "message")
-            status = 400
-        else:
+        reporter_id = current_user.id if current_user.is_authenticated else None
+        with attempt(form, "message", write_first=True) as done:
+            availability.report_problem(order.id, part_id, form.message.data, reporter_id)
+        if done.ok:
             flash(_("Laporan Anda kami terima. Admin akan menghubungi Anda."), "success")
             return redirect(url_for("payments.order_page", token=token), 303)
-    elif form.is_submitted():
-        status = 400
+    status = 400 if form.is_submitted() else 200
     return render_template("payouts/complaint.html", order=order, part=part, form=form), status
 
 
@@ -370,6 +343,15 @@ def _complaints_page(errors: dict[int, dict[str, str]], status: int, typed: dict
     ), status
 
 
+def _tell_settled(outcome) -> None:
+    """After the commit: send the refund, if the complaint gave money back, and say so."""
+    if outcome is None:
+        flash(_("Dana dilepas ke penjual."), "success")
+        return
+    issue_refunds(outcome.refund_ids, get_gateway())
+    flash(_("Dana %(amount)s dikembalikan.", amount=format_rupiah(outcome.amount)), "success")
+
+
 @bp.route("/admin/keluhan/<id:complaint_id>", methods=["POST"])
 @role_required(Role.ADMIN)
 def admin_settle_complaint(complaint_id: int):
@@ -377,40 +359,24 @@ def admin_settle_complaint(complaint_id: int):
 
     if not EmptyForm().validate_on_submit():
         abort(400)
-    action = request.form.get("action", "")
     reason = (request.form.get("reason") or "")[:2000]
     refund_key = (request.form.get("refund_key") or "")[:60] or f"complaint-{complaint_id}"
-    try:
-        with unit_of_work():
-            outcome = complaints.settle_complaint(
-                complaint_id,
-                action,
-                actor_id=current_user.id,
-                reason=reason,
-                refund_key=f"complaint-{complaint_id}-{refund_key}",
-            )
-            db.session.commit()
-    except complaints.AlreadySettled as error:
-        db.session.rollback()
-        flash(str(error.message), "success")
-    except MarketplaceError as error:
-        db.session.rollback()
-        flash_error(error)
-        field = error.field or "reason"
-        return _complaints_page(
-            {complaint_id: {field: str(error.message)}},
-            error.status_code,
-            {complaint_id: reason},
+    with attempt(write_first=True, shown=False) as done:
+        outcome = complaints.settle_complaint(
+            complaint_id,
+            request.form.get("action", ""),
+            actor_id=current_user.id,
+            reason=reason,
+            refund_key=f"complaint-{complaint_id}-{refund_key}",
         )
+    if done.ok:
+        _tell_settled(outcome)
+    elif isinstance(done.error, complaints.AlreadySettled):
+        flash(str(done.error.message), "success")
     else:
-        if outcome is not None:
-            issue_refunds(outcome.refund_ids, get_gateway())
-            flash(
-                _("Dana %(amount)s dikembalikan.", amount=format_rupiah(outcome.amount)),
-                "success",
-            )
-        else:
-            flash(_("Dana dilepas ke penjual."), "success")
+        flash_error(done.error)
+        errors = {complaint_id: {done.error.field or "reason": str(done.error.message)}}
+        return _complaints_page(errors, done.status, {complaint_id: reason})
     return redirect(url_for("payouts.admin_complaints"), 303)
 
 
@@ -478,15 +444,9 @@ def admin_batch(batch_id: int):
             flash(_("Pilih berkas hasil dari bank."), "error")
             status = 400
         else:
-            try:
-                text = upload.read().decode("utf-8-sig")
-                outcomes = runs.confirm_batch_results(text)
-            except UnicodeDecodeError:
-                flash(_("Berkas hasil harus CSV (UTF-8)."), "error")
-                status = 400
-            except MarketplaceError as error:
-                flash_error(error)
-                status = 400
+            with attempt() as done:
+                outcomes = runs.confirm_batch_file(upload.read())
+            status = 200 if done.ok else 400
             batch = _batch_or_404(batch_id)
     return render_template(
         "payouts/admin_batch.html",
@@ -517,35 +477,30 @@ def admin_reconcile():
 # --- Stripe Connect events ------------------------------------------------------------------
 
 
-@bp.route("/stripe/connect/webhook", methods=["POST"])
-@csrf.exempt
-def connect_webhook():
-    """``account.updated`` from Stripe Connect: whether the account can be paid."""
-    secret = (
+def _connect_secret() -> str:
+    return (
         current_app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET")
         or current_app.config.get("STRIPE_WEBHOOK_SECRET")
         or current_app.config.get("TEST_WEBHOOK_SECRET", "")
     )
+
+
+@bp.route("/stripe/connect/webhook", methods=["POST"])
+@csrf.exempt
+def connect_webhook():
+    """``account.updated`` from Stripe Connect: whether the account can be paid."""
     try:
         event = parse_signed_event(
-            request.get_data(), request.headers.get("Stripe-Signature", ""), secret
+            request.get_data(), request.headers.get("Stripe-Signature", ""), _connect_secret()
         )
     except BadSignature:
         abort(400)
     except BadEvent as error:
         log.warning("connect webhook refused: %s", error)
         abort(400)
-    if event.type != "account.updated":
-        return "", 200
     try:
         with unit_of_work():
-            db.session.add(
-                WebhookEvent(gateway="connect", event_id=event.id, event_type=event.type)
-            )
-            db.session.flush()
-            payout_accounts.record_stripe_account(
-                event.object_id, payouts_enabled=event.data["payouts_enabled"]
-            )
+            payout_accounts.apply_connect_event(event)
             db.session.commit()
     except IntegrityError:
         db.session.rollback()  # the same event again

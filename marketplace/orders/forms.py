@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length
 
 from marketplace.numbers import IdField, WholeNumberField
 from marketplace.orders.cart import MAX_QUANTITY
+from marketplace.orders.checkout import CheckoutDetails
 from marketplace.orders.models import Delivery
 from marketplace.orders.shipping import PROVINCES
 
@@ -74,7 +75,37 @@ class CheckoutForm(FlaskForm):
     )
     postal_code = StringField(_l("Kode pos"), validators=[Length(max=5)])
 
+    def destination(self, pickup_seller_ids: frozenset[int]) -> dict:
+        """Where the goods go, as the cart prices shipping for it."""
+        return {
+            "province": self.province.data or "",
+            "city": self.city.data or "",
+            "delivery": self.delivery.data or "",
+            "pickup_seller_ids": pickup_seller_ids,
+        }
+
+    def details(self, pickup_seller_ids: frozenset[int]) -> CheckoutDetails:
+        return CheckoutDetails(
+            name=self.name.data or "",
+            email=self.email.data or "",
+            whatsapp=self.whatsapp.data or "",
+            delivery=self.delivery.data or "",
+            province=self.province.data or "",
+            city=self.city.data or "",
+            district=self.district.data or "",
+            street=self.street.data or "",
+            postal_code=self.postal_code.data or "",
+            pickup_seller_ids=pickup_seller_ids,
+        )
+
 
 class ShipPartForm(FlaskForm):
     courier = StringField(_l("Kurir"), validators=[Length(max=60)])
     tracking_number = StringField(_l("Nomor resi"), validators=[Length(max=60)])
+
+    def shipping(self) -> dict[str, str]:
+        """The courier and waybill number (resi) as typed, for a "shipped" step."""
+        return {
+            "courier": self.courier.data or "",
+            "tracking_number": self.tracking_number.data or "",
+        }

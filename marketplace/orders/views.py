@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
-from marketplace.db import db, unit_of_work
+from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.numbers import parse_ids
 from marketplace.orders import cart as carts
@@ -32,7 +32,7 @@ from marketplace.orders import checkout as checkouts
 from marketplace.orders import inbox
 from marketplace.orders.forms import CartLineForm, CartProductForm, CheckoutForm, ShipPartForm
 from marketplace.orders.units import release_expired_orders
-from marketplace.web import flash_error, safe_next
+from marketplace.web import attempt, flash_error, safe_next
 
 bp = Blueprint("orders", __name__)
 
@@ -132,65 +132,47 @@ def _pickup_seller_ids() -> frozenset[int]:
     return frozenset(parse_ids(request.form.getlist("pickup"), carts.MAX_CART_LINES))
 
 
+def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
+    """Place the order once per checkout key: a twin submit lands on the order it made."""
+    key = (form.checkout_key.data or "")[:64] or _checkout_key()
+    # Stock held by orders nobody paid goes back before this one is placed.
+    release_expired_orders()
+    order = None
+    try:
+        with attempt(form, write_first=True, above_form=False) as done:
+            order = checkouts.place_order(
+                form.details(pickup_seller_ids), checkout_key=key, **_owner()
+            )
+    except IntegrityError:
+        db.session.rollback()
+        order = checkouts.find_order_by_checkout_key(key)
+        if order is None:
+            raise
+    return done, order
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
 def checkout():
     form = CheckoutForm()
     _prefill(form)
     if request.method == "GET":
         form.checkout_key.data = _checkout_key()
-    destination = {
-        "province": form.province.data or "",
-        "city": form.city.data or "",
-        "delivery": form.delivery.data or "",
-        "pickup_seller_ids": _pickup_seller_ids(),
-    }
+    destination = form.destination(_pickup_seller_ids())
     recalculate = request.form.get("action") == "recalculate"
+    status = 400 if form.is_submitted() and not recalculate else 200
     if form.validate_on_submit() and not recalculate:
-        key = (form.checkout_key.data or "")[:64] or _checkout_key()
-        details = checkouts.CheckoutDetails(
-            name=form.name.data or "",
-            email=form.email.data or "",
-            whatsapp=form.whatsapp.data or "",
-            delivery=form.delivery.data or "",
-            province=form.province.data or "",
-            city=form.city.data or "",
-            district=form.district.data or "",
-            street=form.street.data or "",
-            postal_code=form.postal_code.data or "",
-            pickup_seller_ids=destination["pickup_seller_ids"],
-        )
-        # Stock held by orders nobody paid goes back before this one is placed.
-        release_expired_orders()
-        try:
-            with unit_of_work():
-                order = checkouts.place_order(details, checkout_key=key, **_owner())
-                db.session.commit()
-        except IntegrityError:
-            # A twin submit with the same key won the race: land on its order.
-            db.session.rollback()
-            order = checkouts.find_order_by_checkout_key(key)
-            if order is None:
-                raise
-        except MarketplaceError as error:
-            db.session.rollback()
-            field = getattr(form, error.field or "", None)
-            if field is not None:
-                field.errors = [*field.errors, str(error.message)]
-            else:
-                flash_error(error)
-            cart = carts.load_cart(**_owner(), **destination)
-            return render_template("orders/checkout.html", form=form, cart=cart), error.status_code
-        session.pop(CHECKOUT_KEY, None)
-        session.pop(CART_KEY, None)
-        session[LAST_ORDER_KEY] = order.access_token
-        return redirect(url_for("payments.pay", token=order.access_token), 303)
-    # A GET, a bad form, or "Hitung ongkir": shipping for the address typed so far.
+        done, order = _place_order(form, destination["pickup_seller_ids"])
+        if done.ok:
+            for key in (CHECKOUT_KEY, CART_KEY):
+                session.pop(key, None)
+            session[LAST_ORDER_KEY] = order.access_token
+            return redirect(url_for("payments.pay", token=order.access_token), 303)
+        status = done.status
+    # A GET, a refusal, or "Hitung ongkir": shipping for the address typed so far.
     cart = carts.load_cart(**_owner(), **destination)
     if cart.is_empty and request.method == "GET":
-        if last := session.get(LAST_ORDER_KEY):
-            return redirect(url_for("payments.order_page", token=last))
-        return redirect(url_for("orders.cart"))
-    status = 400 if form.is_submitted() and not recalculate else 200
+        last = session.get(LAST_ORDER_KEY)
+        return redirect(url_for("payments.order_page", token=last) if last else url_for(".cart"))
     return render_template("orders/checkout.html", form=form, cart=cart), status
 
 
@@ -217,24 +199,15 @@ def seller_part(part_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            with unit_of_work():
-                inbox.move_part_for_seller(
-                    part_id,
-                    seller_id,
-                    request.form.get("action", ""),
-                    actor_id=current_user.id,
-                    courier=form.courier.data or "",
-                    tracking_number=form.tracking_number.data or "",
-                )
-                db.session.commit()
-        except MarketplaceError as error:
-            db.session.rollback()
-            flash_error(error)
-            status = error.status_code
-        else:
+        action = request.form.get("action", "")
+        with attempt(write_first=True) as done:
+            inbox.move_part_for_seller(
+                part_id, seller_id, action, actor_id=current_user.id, **form.shipping()
+            )
+        if done.ok:
             flash(_("Status pesanan diperbarui."), "success")
             return redirect(url_for("orders.seller_part", part_id=part_id), 303)
+        status = done.status
     part = inbox.get_part_for_seller(part_id, seller_id)
     cancellation = inbox.cancellation_of(part)
     return (

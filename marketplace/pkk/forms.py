@@ -74,6 +74,16 @@ class TrainingForm(FlaskForm):
     )
     notes = TextAreaField(_l("Catatan"), validators=[Length(max=2000)])
 
+    def values(self) -> dict:
+        """What ``services.record_training`` takes, as typed."""
+        return {
+            "held_on": self.held_on.data,
+            "topic": self.topic.data,
+            "place": self.place.data,
+            "seller_ids": [i for i in self.seller_ids.data if i],
+            "notes": self.notes.data or "",
+        }
+
 
 class PackagingHelpForm(FlaskForm):
     product_id = IdSelectField(_l("Produk"))
@@ -83,6 +93,14 @@ class PackagingHelpForm(FlaskForm):
         validators=[InputRequired(REQUIRED), Length(max=2000)],
         description=_l("Contoh: label baru dengan nomor P-IRT, plastik vakum, stiker halal"),
     )
+
+    def values(self) -> dict:
+        """What ``services.record_packaging_help`` takes, as typed."""
+        return {
+            "product_id": self.product_id.data,
+            "given_on": self.given_on.data,
+            "description": self.description.data,
+        }
 
 
 class CapitalAssistanceForm(FlaskForm):
@@ -104,6 +122,16 @@ class CapitalAssistanceForm(FlaskForm):
         maximum=MAX_ASSISTANCE_AMOUNT,
         description=_l("Contoh: 3.500.000"),
     )
+
+    def values(self) -> dict:
+        """What ``services.record_capital_assistance`` takes, as typed."""
+        return {
+            "seller_id": self.seller_id.data,
+            "giver": self.giver.data,
+            "given_on": self.given_on.data,
+            "description": self.description.data,
+            "value_amount": self.value_amount.data,
+        }
 
 
 class OfficialGiftForm(FlaskForm):

@@ -44,7 +44,7 @@ from marketplace.sellers import applications as shop_applications
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
 from marketplace.sellers.models import SellerApplication
 from marketplace.sellers.views import get_seller_for_seller_or_404
-from marketplace.web import show_error
+from marketplace.web import attempt, show_error
 
 bp = Blueprint("pkk", __name__, url_prefix="/pkk")
 #: the household's own view of the PKK's help, among its other pages under /penjual
@@ -70,32 +70,26 @@ def queue():
     )
 
 
+def _decide_packaging(product: Product, form: ReviewForm) -> str:
+    """Approve the packaging, or ask for changes (per photo too); what to tell the reviewer."""
+    reviewer = current_user._get_current_object()
+    note = form.note.data or ""
+    if form.decision.data == "approve":
+        services.approve_product(product, reviewer, note, form.photo_keys.data)
+        return _("Kemasan disetujui. Produk sekarang tampil untuk pembeli.")
+    services.request_changes(product, reviewer, note, _photo_notes())
+    return _("Permintaan perbaikan dikirim ke penjual.")
+
+
 @bp.route("/tinjauan/<id:product_id>", methods=["GET", "POST"])
 @role_required(Role.REVIEWER)
 def review(product_id: int):
     product = get_product_for_reviewer_or_404(product_id)
     form = ReviewForm()
     if form.validate_on_submit():
-        reviewer = current_user._get_current_object()
-        try:
-            if form.decision.data == "approve":
-                services.approve_product(
-                    product, reviewer, form.note.data or "", form.photo_keys.data
-                )
-                message = _("Kemasan disetujui. Produk sekarang tampil untuk pembeli.")
-            else:
-                services.request_changes(product, reviewer, form.note.data or "", _photo_notes())
-                message = _("Permintaan perbaikan dikirim ke penjual.")
-        except MarketplaceError as error:
-            db.session.rollback()
-            target = form.note if error.field == "note" else None
-            if target is not None:
-                target.errors = [*target.errors, str(error.message)]
-            else:
-                form.form_errors.append(str(error.message))
-            product = get_product_for_reviewer_or_404(product_id)
-        else:
-            db.session.commit()
+        with attempt(form) as done:
+            message = _decide_packaging(product, form)
+        if done.ok:
             flash(message, "success")
             return redirect(url_for("pkk.queue"))
     status = 400 if form.is_submitted() else 200
@@ -187,69 +181,54 @@ def assistance():
     )
 
 
+def _training_form(region_id: int | None) -> TrainingForm:
+    form = TrainingForm()
+    form.seller_ids.choices = _household_choices(region_id)
+    return form
+
+
+def _packaging_form(region_id: int | None) -> PackagingHelpForm:
+    form = PackagingHelpForm()
+    form.product_id.choices = [SelectChoice(0, _("Pilih produk"))] + [
+        SelectChoice(product.id, f"{product.name} · {product.seller.shop_name}")
+        for product in services.products_for_recording(region_id)
+    ]
+    return form
+
+
+def _capital_form(region_id: int | None) -> CapitalAssistanceForm:
+    form = CapitalAssistanceForm()
+    households = _household_choices(region_id)
+    form.seller_id.choices = [SelectChoice(0, _("Pilih rumah tangga")), *households]
+    return form
+
+
+#: each kind of help in the URL: (its key, its form, the service that records it)
+ASSISTANCE_KINDS = {
+    "pelatihan": ("training", _training_form, services.record_training),
+    "kemasan": ("packaging", _packaging_form, services.record_packaging_help),
+    "modal": ("capital", _capital_form, services.record_capital_assistance),
+}
+
+
 @bp.route("/bantuan/<kind>", methods=["GET", "POST"])
 @role_required(Role.REVIEWER)
 def assistance_new(kind: str):
-    region_id = reviewer_region_id()
-    if kind == "pelatihan":
-        form, key = TrainingForm(), "training"
-        form.seller_ids.choices = _household_choices(region_id)
-    elif kind == "kemasan":
-        form, key = PackagingHelpForm(), "packaging"
-        form.product_id.choices = [SelectChoice(0, _("Pilih produk"))] + [
-            SelectChoice(product.id, f"{product.name} · {product.seller.shop_name}")
-            for product in services.products_for_recording(region_id)
-        ]
-    elif kind == "modal":
-        form, key = CapitalAssistanceForm(), "capital"
-        form.seller_id.choices = [SelectChoice(0, _("Pilih rumah tangga"))] + _household_choices(
-            region_id
-        )
-    else:
+    if kind not in ASSISTANCE_KINDS:
         abort(404)
+    key, make_form, record = ASSISTANCE_KINDS[kind]
+    region_id = reviewer_region_id()
+    form = make_form(region_id)
     if form.validate_on_submit():
-        recorded = {
-            "recorded_by_id": current_user.id,
-            "region_id": region_id,
-            "today": today_local(),
-        }
-        try:
-            if key == "training":
-                services.record_training(
-                    held_on=form.held_on.data,
-                    topic=form.topic.data,
-                    place=form.place.data,
-                    seller_ids=[i for i in form.seller_ids.data if i],
-                    notes=form.notes.data or "",
-                    **recorded,
-                )
-            elif key == "packaging":
-                services.record_packaging_help(
-                    product_id=form.product_id.data,
-                    given_on=form.given_on.data,
-                    description=form.description.data,
-                    **recorded,
-                )
-            else:
-                services.record_capital_assistance(
-                    seller_id=form.seller_id.data,
-                    giver=form.giver.data,
-                    given_on=form.given_on.data,
-                    description=form.description.data,
-                    value_amount=form.value_amount.data,
-                    **recorded,
-                )
-        except MarketplaceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        recorded_by = {"recorded_by_id": current_user.id, "region_id": region_id}
+        with attempt(form) as done:
+            record(**form.values(), **recorded_by, today=today_local())
+        if done.ok:
             flash(_("Bantuan dicatat."), "success")
             return redirect(url_for("pkk.assistance"))
     status = 400 if form.is_submitted() else 200
-    return render_template(
-        "pkk/assistance_form.html", form=form, title=ASSISTANCE_TITLES[key]
-    ), status
+    title = ASSISTANCE_TITLES[key]
+    return render_template("pkk/assistance_form.html", form=form, title=title), status
 
 
 # The official gifts collection.
@@ -436,13 +415,9 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-@bp.route("/laporan.csv")
-@role_required(Role.REVIEWER)
-def impact_csv():
-    context, status = _impact_context()
-    if status != 200:
-        abort(status)
-    labels = {
+def _csv_labels() -> dict[str, str]:
+    """The CSV's words, in the reviewer's language."""
+    return {
         "section": _("Bagian"),
         "item": _("Uraian"),
         "value": _("Nilai"),
@@ -471,6 +446,15 @@ def impact_csv():
         "average_after": _("Rata-rata per bulan sesudah (Rp)"),
         **{kind: str(label) for kind, label in KIND_LABELS.items()},
     }
+
+
+@bp.route("/laporan.csv")
+@role_required(Role.REVIEWER)
+def impact_csv():
+    context, status = _impact_context()
+    if status != 200:
+        abort(status)
+    labels = _csv_labels()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in report_csv.report_rows(context["impact"], labels):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.models import Product, Seller
@@ -118,9 +119,13 @@ def write_review(
         rating=stars,
         body=text,
     )
-    db.session.add(review)
-    # The unique order line refuses a concurrent twin here.
-    db.session.flush()
+    try:
+        # The unique order line refuses a concurrent twin here; the savepoint keeps the
+        # rest of the unit of work usable.
+        with db.session.begin_nested():
+            db.session.add(review)
+    except IntegrityError as error:
+        raise AlreadyDone(_l("Anda sudah mengulas produk ini.")) from error
     _count(review, +1)
     return review
 

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
@@ -18,7 +17,7 @@ from marketplace.errors import MarketplaceError
 from marketplace.orders import inbox, queries
 from marketplace.reviews import services
 from marketplace.reviews.models import MAX_TEXT, Review, rating_average
-from marketplace.web import raise_page_errors
+from marketplace.web import attempt, raise_page_errors
 
 bp = Blueprint("reviews", __name__)
 
@@ -35,46 +34,37 @@ def _order_or_404(token: str):
 def write(token: str, line_id: int):
     """Signed in or through the order's private link: the link is the proof of purchase."""
     order = _order_or_404(token)
-    item = services.line_of_order(order, line_id)
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
-        try:
-            with unit_of_work():
-                order = queries.get_order_by_token(token[:64])
-                services.write_review(
-                    order,
-                    line_id,
-                    rating=request.form.get("rating"),
-                    body=request.form.get("body"),
-                    buyer_id=current_user.id if current_user.is_authenticated else None,
-                )
-                db.session.commit()
-        except IntegrityError:
-            # The same review sent twice at once: the first one counts.
-            db.session.rollback()
-            errors["form"] = _("Anda sudah mengulas produk ini.")
-            status = 409
-        except MarketplaceError as error:
-            db.session.rollback()
-            errors[error.field or "form"] = str(error.message)
-            status = error.status_code
-        else:
+        with attempt(write_first=True, shown=False) as done:
+            services.write_review(
+                queries.get_order_by_token(token[:64]),
+                line_id,
+                rating=request.form.get("rating"),
+                body=request.form.get("body"),
+                buyer_id=current_user.id if current_user.is_authenticated else None,
+            )
+        if done.ok:
             flash(_("Terima kasih, ulasan Anda sudah tampil."), "success")
             return redirect(url_for("payments.order_page", token=token), 303)
-        order = _order_or_404(token)
-        item = services.line_of_order(order, line_id)
+        errors[done.error.field or "form"] = str(done.error.message)
+        order, status = _order_or_404(token), done.status
+    return _write_page(order, line_id, errors), status
+
+
+def _write_page(order, line_id: int, errors: dict[str, str]):
     return render_template(
         "reviews/write.html",
         order=order,
-        item=item,
+        item=services.line_of_order(order, line_id),
         errors=errors,
         max_text=MAX_TEXT,
         rating=request.form.get("rating", ""),
         body=request.form.get("body", ""),
-    ), status
+    )
 
 
 # --- the household ------------------------------------------------------------------------

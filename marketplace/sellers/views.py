@@ -31,7 +31,7 @@ from marketplace.numbers import parse_ids
 from marketplace.sellers import applications, services
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
-from marketplace.web import show_error
+from marketplace.web import attempt
 
 bp = Blueprint("sellers", __name__)
 
@@ -105,35 +105,37 @@ def dashboard():
     )
 
 
+def _check_listing(form: ProductForm, seller: Seller, already: int):
+    """Keep the photos sent (committed first), then check the form; the uploads and whether
+    both are fine."""
+    uploads, problems = _receive_photos(seller, already)
+    valid = form.validate()
+    form.photos.errors = [*form.photos.errors, *problems]
+    return uploads, valid and not problems
+
+
 @bp.route("/penjual/produk/baru", methods=["GET", "POST"])
 @role_required(Role.SELLER)
 def product_new():
     seller = get_seller_for_seller_or_404()
     form = _product_form()
-    uploads: list[PhotoUpload] = []
-    if form.is_submitted():
-        uploads, problems = _receive_photos(seller, already=0)
-        valid = form.validate()
-        form.photos.errors = [*form.photos.errors, *problems]
-        if valid and not problems:
-            try:
-                product, created = services.create_product(
-                    seller.id,
-                    form.listing_input(),
-                    token=form.idempotency_token.data or "",
-                    upload_ids=[upload.id for upload in uploads],
-                )
-            except MarketplaceError as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                db.session.commit()
-                if created:
-                    flash(_("Produk disimpan sebagai draf."), "success")
-                return redirect(url_for("sellers.product_edit", product_id=product.id))
-        return render_template("sellers/product_form.html", form=form, uploads=uploads), 400
-    form.idempotency_token.data = secrets.token_urlsafe(24)
-    return render_template("sellers/product_form.html", form=form, uploads=uploads)
+    if not form.is_submitted():
+        form.idempotency_token.data = secrets.token_urlsafe(24)
+        return render_template("sellers/product_form.html", form=form, uploads=[])
+    uploads, ok = _check_listing(form, seller, already=0)
+    if ok:
+        with attempt(form) as done:
+            product, created = services.create_product(
+                seller.id,
+                form.listing_input(),
+                token=form.idempotency_token.data or "",
+                upload_ids=[upload.id for upload in uploads],
+            )
+        if done.ok:
+            if created:
+                flash(_("Produk disimpan sebagai draf."), "success")
+            return redirect(url_for("sellers.product_edit", product_id=product.id))
+    return render_template("sellers/product_form.html", form=form, uploads=uploads), 400
 
 
 @bp.route("/penjual/produk/<id:product_id>", methods=["GET", "POST"])
@@ -142,31 +144,25 @@ def product_edit(product_id: int):
     seller, product = get_product_for_seller_or_404(product_id)
     form = _product_form()
     uploads: list[PhotoUpload] = []
-    if form.is_submitted():
-        uploads, problems = _receive_photos(seller, already=len(product.photos))
-        valid = form.validate()
-        form.photos.errors = [*form.photos.errors, *problems]
-        if valid and not problems:
-            try:
+    if not form.is_submitted():
+        form.fill_from(product)
+    else:
+        uploads, ok = _check_listing(form, seller, already=len(product.photos))
+        if ok:
+            upload_ids = [upload.id for upload in uploads]
+            with attempt(form) as done:
                 back_to_review = services.update_product(
-                    product,
-                    form.listing_input(),
-                    [upload.id for upload in uploads],
-                    current_user._get_current_object(),
+                    product, form.listing_input(), upload_ids, current_user._get_current_object()
                 )
-            except MarketplaceError as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                db.session.commit()
+            if done.ok:
                 flash(_("Perubahan disimpan."), "success")
                 if back_to_review:
                     flash(_("Foto kemasan berubah; PKK meninjau ulang produk ini."), "success")
                 return redirect(url_for("sellers.product_edit", product_id=product.id))
-        status = 400
-    else:
-        form.fill_from(product)
-        status = 200
+    return _product_page(form, uploads, product), 400 if form.is_submitted() else 200
+
+
+def _product_page(form: ProductForm, uploads: list[PhotoUpload], product: Product):
     return render_template(
         "sellers/product_form.html",
         form=form,
@@ -174,7 +170,7 @@ def product_edit(product_id: int):
         product=product,
         status_labels=STATUS_LABELS,
         action_form=EmptyForm(),
-    ), status
+    )
 
 
 #: action in the URL -> (service, message when done)
@@ -232,6 +228,15 @@ def photo_action(product_id: int, photo_id: int, action: str):
     return redirect(url_for("sellers.product_edit", product_id=product_id) + "#foto")
 
 
+def _application_form() -> ApplicationForm:
+    form = ApplicationForm()
+    form.region_id.choices = [SelectChoice(0, _("Pilih kabupaten/kota"))] + [
+        SelectChoice(region.id, f"{region.kind.capitalize()} {region.name}")
+        for region in services.list_regions()
+    ]
+    return form
+
+
 @bp.route("/buka-toko", methods=["GET", "POST"])
 @login_required
 def apply():
@@ -239,26 +244,18 @@ def apply():
     if services.get_seller_of_user(current_user.id) is not None:
         return redirect(url_for("sellers.dashboard"))
     latest = applications.latest_application(current_user.id)
-    form = ApplicationForm()
-    form.region_id.choices = [SelectChoice(0, _("Pilih kabupaten/kota"))] + [
-        SelectChoice(region.id, f"{region.kind.capitalize()} {region.name}")
-        for region in services.list_regions()
-    ]
+    form = _application_form()
     if form.validate_on_submit():
-        upload = request.files.get("photo")
-        try:
+        photo = request.files.get("photo")
+        with attempt(form) as done:
             applications.apply_for_shop(
                 current_user.id,
                 form.application_input(),
-                upload.read() if upload else b"",
+                photo.read() if photo else b"",
                 get_storage(),
                 current_app.config["PHOTO_WIDTHS"],
             )
-        except MarketplaceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Pengajuan terkirim. Tim PKK akan meninjaunya."), "success")
             return redirect(url_for("sellers.apply"))
     status = 400 if form.is_submitted() else 200

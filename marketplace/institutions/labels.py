@@ -1,0 +1,82 @@
+"""The words for a quote's and an order's statuses, documents and misfits, as pages show them."""
+
+from __future__ import annotations
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from marketplace.institutions.models import DocumentKind, QuoteStatus
+from marketplace.inventory.capacity import Misfit
+
+STATUS_LABELS = {
+    QuoteStatus.DRAFT: _l("Draf"),
+    QuoteStatus.SUBMITTED: _l("Menunggu persetujuan"),
+    QuoteStatus.APPROVED: _l("Disetujui"),
+    QuoteStatus.RETURNED: _l("Dikembalikan"),
+    QuoteStatus.CANCELLED: _l("Dibatalkan"),
+    QuoteStatus.ORDERED: _l("Dipesan"),
+}
+
+MISFIT_LABELS = {
+    Misfit.PAST: _l("tanggal pengantaran sudah lewat"),
+    Misfit.LEAD_TIME: _l("waktu pembuatan lebih lama dari sisa hari"),
+    Misfit.SHELF_LIFE: _l("masa simpan tidak cukup sampai sesudah pengantaran"),
+    Misfit.CAPACITY: _l("tidak cukup"),
+}
+
+
+DOCUMENT_LABELS = {
+    DocumentKind.QUOTATION: _l("Surat penawaran"),
+    DocumentKind.ORDER_LETTER: _l("Surat pesanan"),
+    DocumentKind.DELIVERY_NOTE: _l("Surat jalan"),
+    DocumentKind.HANDOVER: _l("Berita acara serah terima (BAST)"),
+    DocumentKind.INVOICE: _l("Tagihan"),
+    DocumentKind.RECEIPT: _l("Kwitansi"),
+}
+
+#: the timeline's words for every status of a quote, an order, a part and a document
+MOVE_LABELS = {
+    "invoiced": _l("Dipesan, dibayar dengan tagihan"),
+    "paid": _l("Lunas"),
+    "new": _l("Menunggu konfirmasi rumah tangga"),
+    "accepted": _l("Dikonfirmasi rumah tangga"),
+    "produced": _l("Sudah dibuat"),
+    "packed": _l("Sudah dikemas"),
+    "delivered": _l("Sudah diantar"),
+    "received": _l("Diterima staf"),
+    "cancelled": _l("Ditolak / dibatalkan"),
+    "issued": _l("Terbit"),
+    "replaced": _l("Diganti dokumen koreksi"),
+}
+
+
+def format_moment(value) -> str:
+    """Date and time in Kalimantan Utara's clock, for timelines."""
+    return format_datetime(value, "medium")
+
+
+def document_label(kind: str) -> str:
+    return str(DOCUMENT_LABELS[DocumentKind(kind)])
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS[QuoteStatus(status)])
+
+
+def move_label(status: str) -> str:
+    """A status of a quote, order, part or document, in words."""
+    if status in QuoteStatus.__members__.values() and status not in MOVE_LABELS:
+        return str(STATUS_LABELS[QuoteStatus(status)])
+    return str(MOVE_LABELS.get(status, status))
+
+
+def misfit_label(fit) -> str:
+    label = str(MISFIT_LABELS[fit.misfit])
+    if fit.misfit is Misfit.CAPACITY:
+        label = _(
+            "tidak cukup: tersedia %(available)s dari %(needed)s",
+            available=fit.available,
+            needed=fit.needed,
+        )
+    return label
