@@ -21,7 +21,7 @@ from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError
 from marketplace.institutions import billing, boxes, labels, members, quotes, timeline
 from marketplace.institutions import ledger as government_ledger
 from marketplace.institutions import orders as gov_orders
@@ -384,16 +384,10 @@ def _order_action(order_id: int, action, success: str, form=None):
         db.session.rollback()
         flash(_("Periksa isian formulir."), "error")
         return _order_page(_gov_order_or_404(order_id), 400, correction_form=form)
-    try:
+    with attempt() as done:
         action()
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except MarketplaceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return _order_page(_gov_order_or_404(order_id), error.status_code)
-    db.session.commit()
+    if not done.ok:
+        return _order_page(_gov_order_or_404(order_id), done.status)
     flash(success, "success")
     return redirect(url_for(".gov_order", order_id=order_id), 303)
 
@@ -479,7 +473,7 @@ def household_part(part_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     action = request.form.get("action", "")
-    try:
+    with attempt() as done:
         if action == "confirm":
             gov_orders.confirm_part(part_id, seller.id, _user())
         elif action == "decline":
@@ -488,14 +482,8 @@ def household_part(part_id: int):
             )
         else:
             gov_orders.mark_progress(part_id, seller.id, _user(), action)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except MarketplaceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+    if not done.ok:
         return redirect(url_for("orders.seller_part", part_id=part_id), 303)
-    db.session.commit()
     flash(str(HOUSEHOLD_MESSAGES.get(action, "")), "success")
     return redirect(url_for("orders.seller_part", part_id=part_id), 303)
 
