@@ -90,7 +90,8 @@ def settle_complaint(
     if action == RELEASED:
         if part.status == PartStatus.CANCELLED.value:
             raise MarketplaceError(_l("Bagian ini sudah dibatalkan; tidak ada dana untuk dilepas."))
-        if part.status == PartStatus.SHIPPED.value:
+        if part.status in (PartStatus.SHIPPED.value, PartStatus.DELIVERED.value):
+            # Held until now whatever happened meanwhile (delivery, the timer): released here.
             record_delivery_entries(part)
         note_on_part(
             part,

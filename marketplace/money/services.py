@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.pricing import FULL_BP
 from marketplace.db import db
-from marketplace.money.models import Account, LedgerEntry
+from marketplace.money.models import Account, LedgerEntry, PartComplaint
 from marketplace.orders.models import Order, OrderPart, PartStatus
 from marketplace.orders.signals import part_delivered
 
@@ -143,19 +143,48 @@ def record_payment_entries(order: Order) -> int:
     return written
 
 
-def record_delivery_entries(part: OrderPart) -> bool:
-    """The part is delivered: what is pending for it (share and shipping) becomes available."""
+def has_open_complaint(part_id: int) -> bool:
+    """A buyer reported a problem with the part and no admin has settled it yet."""
+    return (
+        db.session.scalar(
+            select(PartComplaint.id).where(
+                PartComplaint.part_id == part_id, PartComplaint.resolution.is_(None)
+            )
+        )
+        is not None
+    )
+
+
+def make_part_available(part: OrderPart, event_key: str, *, advance: bool = False) -> bool:
+    """What is pending for the part (share and shipping) becomes available for payouts.
+
+    The one door to ``seller_available`` for a part's money: delivery, the availability
+    timer, a government BAST or SP2D and a released complaint all come through here, so
+    money under an open complaint stays held whichever path asks. With ``advance`` the
+    platform funds it ahead of the treasury (a government order).
+    """
+    if has_open_complaint(part.id):
+        return False
     sums = part_sums(part.id)
     pending = sums.get(Account.SELLER_PENDING.value, 0)
     shipping = sums.get(Account.SHIPPING.value, 0)
-    if not pending and not shipping:
+    amount = pending + shipping
+    if amount <= 0:
         return False
     legs: list[Leg] = [
         (Account.SELLER_PENDING, -pending),
         (Account.SHIPPING, -shipping),
-        (Account.SELLER_AVAILABLE, pending + shipping),
+        (Account.SELLER_AVAILABLE, amount),
     ]
-    return write_event(f"part-{part.id}-delivered", part, legs)
+    if advance:
+        # The platform now carries this much of the treasury's debt itself.
+        legs += [(Account.GOVERNMENT_RECEIVABLE, amount), (Account.PLATFORM_ADVANCE, -amount)]
+    return write_event(event_key, part, legs)
+
+
+def record_delivery_entries(part: OrderPart) -> bool:
+    """The part is delivered: its money becomes available, unless a complaint holds it."""
+    return make_part_available(part, f"part-{part.id}-delivered")
 
 
 @part_delivered.connect
