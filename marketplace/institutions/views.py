@@ -38,7 +38,6 @@ from marketplace.institutions.forms import (
     TemplateForm,
 )
 from marketplace.institutions.models import DocumentKind, QuoteStatus
-from marketplace.inventory.capacity import Misfit
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
 from marketplace.payments.gateway import TestGateway, get_gateway
@@ -336,13 +335,6 @@ STATUS_LABELS = {
     QuoteStatus.ORDERED: _l("Dipesan"),
 }
 
-MISFIT_LABELS = {
-    Misfit.PAST: _l("tanggal pengantaran sudah lewat"),
-    Misfit.LEAD_TIME: _l("waktu pembuatan lebih lama dari sisa hari"),
-    Misfit.SHELF_LIFE: _l("masa simpan tidak cukup sampai sesudah pengantaran"),
-    Misfit.CAPACITY: _l("tidak cukup"),
-}
-
 
 DOCUMENT_LABELS = {
     DocumentKind.QUOTATION: _l("Surat penawaran"),
@@ -395,14 +387,7 @@ def move_label(status: str) -> str:
 
 @bp.app_template_global()
 def misfit_label(fit) -> str:
-    label = str(MISFIT_LABELS[fit.misfit])
-    if fit.misfit is Misfit.CAPACITY:
-        label = _(
-            "tidak cukup: tersedia %(available)s dari %(needed)s",
-            available=fit.available,
-            needed=fit.needed,
-        )
-    return label
+    return boxes.misfit_label(fit)
 
 
 # -- the government order: officer, household, admin --------------------------------------
