@@ -108,6 +108,9 @@ def settle_complaint(
             actor_id=actor_id,
             reason=reason,
         )
+        # The goods went back; the shipping held with them is the household's (it paid
+        # the courier).
+        record_delivery_entries(part)
     else:
         outcome = refunds.cancel_part(part.order_id, part.id, actor_id=actor_id, reason=reason)
     _tell_about_settlement(complaint, reason)

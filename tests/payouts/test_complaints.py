@@ -108,9 +108,10 @@ def test_refunding_cancels_the_part_and_gives_the_money_back(client, login_as, i
     db.session.expire_all()
     assert part.status == "cancelled"
     refund = db.session.scalar(select(Refund).where(Refund.part_id == part.id))
-    assert refund.amount == part.items_amount + part.shipping_amount
+    # The goods come back; the shipping of a shipped part is the household's (the courier).
+    assert refund.amount == part.items_amount
     balances = services.balances_of(seller.id)
-    assert (balances.pending, balances.available) == (0, 0)
+    assert (balances.pending, balances.available) == (0, part.shipping_amount)
     assert complaint.resolution == "refunded"
     assert product.stock == 100  # the goods are not sold after all
 
@@ -169,9 +170,14 @@ def test_money_under_an_open_complaint_is_never_paid_out(app, client, login_as):
     assert response.status_code == 303
     db.session.expire_all()
     balances = services.balances_of(seller.id)
-    assert (balances.pending, balances.available, balances.in_transit) == (0, 0, 0)
+    # Only the goods go back: the household keeps what it paid the courier, nothing negative.
+    assert (balances.pending, balances.available, balances.in_transit) == (
+        0,
+        part.shipping_amount,
+        0,
+    )
     refund = db.session.scalar(select(Refund).where(Refund.part_id == part.id))
-    assert refund.amount == part.items_amount + part.shipping_amount
+    assert refund.amount == part.items_amount
 
 
 def test_releasing_a_complaint_on_a_delivered_part_frees_its_money(client, login_as):

@@ -1,10 +1,11 @@
 """A model of the money flow: any sequence of orders, payments, shipments, buyers'
 complaints and their settlement (released or refunded), deliveries, the availability
 timer, cancellations, refunds and payouts (made, confirmed by the bank or failed) keeps
-every event summing to zero, never pays a household more than it earned, never pays
-money held by an open complaint, and keeps household balances plus platform revenue
-equal to the net money received. No household balance goes negative unless an admin
-gave back money of a delivered part after paying it out (a debt on the next payout)."""
+every event summing to zero, never takes back the shipping of a shipped part, never pays
+a household more than it earned, never pays money held by an open complaint, and keeps
+household balances plus platform revenue equal to the net money received. No household
+balance goes negative unless an admin gave back money of a delivered part after paying
+it out (a debt on the next payout)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,10 @@ def sums_by(column, *where) -> dict:
     return {key: int(total) for key, total in rows}
 
 
+def all_part_ids() -> list[int]:
+    return list(db.session.scalars(select(OrderPart.id)))
+
+
 def check_invariants(paid_total: int, sellers, *, debt_allowed: bool = False) -> None:
     # every event sums to zero
     assert all(total == 0 for total in sums_by(LedgerEntry.event_key).values())
@@ -111,6 +116,22 @@ def check_invariants(paid_total: int, sellers, *, debt_allowed: bool = False) ->
     assert payouts_total == accounts.get("seller_paid_out", 0) + accounts.get(
         "payouts_in_transit", 0
     )
+    # shipping is the household's once shipped: what delivery made available of it stays
+    for part_id in payouts.shipped_part_ids(all_part_ids()):
+        sums = sums_by(LedgerEntry.event_key, LedgerEntry.order_part_id == part_id)
+        delivered = f"part-{part_id}-delivered"
+        if delivered in sums:
+            kept = -sums_by(
+                LedgerEntry.account,
+                LedgerEntry.event_key == delivered,
+                LedgerEntry.account == "shipping",
+            ).get("shipping", 0)
+            available = sums_by(
+                LedgerEntry.account,
+                LedgerEntry.order_part_id == part_id,
+                LedgerEntry.account == "seller_available",
+            ).get("seller_available", 0)
+            assert available >= kept, part_id
     # held money stays held: a part under an open complaint never reached available
     held = select(PartComplaint.part_id).where(PartComplaint.resolution.is_(None))
     assert not db.session.scalar(
@@ -205,6 +226,8 @@ def run(step, state) -> None:
         state["n"] += 1
         if part.status == PartStatus.DELIVERED.value:
             state["debt_allowed"] = True
+        shipped = bool(payouts.shipped_part_ids([part.id]))
+        shipping_before = payouts.part_sums(part.id).get("shipping", 0)
         refunds.refund_partly(
             part.order_id,
             part.id,
@@ -213,6 +236,9 @@ def run(step, state) -> None:
             actor_id=state["admin"].id,
             reason="Sebagian barang rusak",
         )
+        if shipped:
+            # a refund of goods never takes back the shipping of a shipped part
+            assert payouts.part_sums(part.id).get("shipping", 0) == shipping_before
 
 
 @settings(
@@ -239,6 +265,13 @@ def run(step, state) -> None:
     + [("payout", 1, False), ("settle", 0, True), ("refund", 1, 50_000)],
     prices=(20_000, 30_000),
     rate_bp=1_000,
+)
+@example(
+    # a refund with shipping before shipping, then shipped and delivered, then goods back
+    steps=[("order", 1, 0), ("refund", 0, 12_327), ("deliver", 0), ("refund", 0, 150_000)]
+    + [("refund", 0, 1_000)],
+    prices=(18_889, 10_133),
+    rate_bp=59,
 )
 @given(
     steps=st.lists(STEP, max_size=16),
