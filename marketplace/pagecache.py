@@ -11,12 +11,14 @@ day.
 Why the date, and nothing finer: what the public pages show changes with time only
 from one local day to the next. A food licence is in force through its last day
 (``licence_valid_until``) and the product is hidden from midnight WITA after it; no
-public page shows an hour (holds and quote validity, which end at a local midnight
-too, are only on signed-in pages). At midnight every key changes, so every page is
-rendered afresh once a day, the first visit after midnight sees the licence ended,
-and no stored page outlives its day. The day costs the lane no query: it is the
-clock's, not the database's. A page that showed something ending at a time of day
-would need its entry to expire at that moment instead (an expiry stored with it).
+public page shows an hour. Quote holds, which take their units off the public stock
+(``Product.stock_for_sale``), end at a local midnight too (the end of the quote's
+validity or of its delivery day), and the quote's validity is only on signed-in pages.
+At midnight every key changes, so every page is rendered afresh once a day, the first
+visit after midnight sees the licence ended, and no stored page outlives its day. The
+day costs the lane no query: it is the clock's, not the database's. A page that showed
+something ending at a time of day would need its entry to expire at that moment instead
+(an expiry stored with it).
 The key is taken before the page is rendered, so a page rendered across midnight
 is newer than its key, never older.
 

@@ -224,10 +224,6 @@ class Product(db.Model):
         return bool(self.pirt_number or self.bpom_number)
 
     @property
-    def in_stock(self) -> bool:
-        return self.is_made_to_order or self.stock > 0
-
-    @property
     def photo_keys(self) -> str:
         """The content hashes of the photos, in order: what a review decision is bound to."""
         return ",".join(photo.key for photo in self.photos)

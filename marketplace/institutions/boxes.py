@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,12 +24,13 @@ from marketplace.institutions.models import (
     QuoteLine,
 )
 from marketplace.institutions.settings import setting
-from marketplace.inventory.capacity import Fit, Promise, Supply, check_fit
+from marketplace.inventory.capacity import Fit, Misfit, Promise, check_fit
 from marketplace.inventory.stock import (
     lock_products,
     place_hold,
     promises_on,
     release_holds,
+    supply_of,
 )
 from marketplace.pkk.models import OfficialGift
 
@@ -164,21 +166,30 @@ def _check_order(order: BoxOrder) -> list[tuple[Product, int]]:
     return [(products[pid], qty) for pid, qty in quantities.items()]
 
 
+MISFIT_LABELS = {
+    Misfit.PAST: _l("tanggal pengantaran sudah lewat"),
+    Misfit.LEAD_TIME: _l("waktu pembuatan lebih lama dari sisa hari"),
+    Misfit.SHELF_LIFE: _l("masa simpan tidak cukup sampai sesudah pengantaran"),
+    Misfit.CAPACITY: _l("tidak cukup"),
+}
+
+
+def misfit_label(fit: Fit) -> str:
+    """Why a line does not fit, in the officer's words."""
+    if fit.misfit is Misfit.CAPACITY:
+        return _(
+            "tidak cukup: tersedia %(available)s dari %(needed)s",
+            available=fit.available,
+            needed=fit.needed,
+        )
+    return str(MISFIT_LABELS[fit.misfit])
+
+
 @dataclass
 class LineCheck:
     line: QuoteLine
     fit: Fit
     alternatives: list[Product] = field(default_factory=list)
-
-
-def supply_of(product: Product) -> Supply:
-    return Supply(
-        stock=product.stock,
-        is_made_to_order=product.is_made_to_order,
-        daily_capacity=product.daily_capacity,
-        lead_time_days=product.lead_time_days,
-        shelf_life_days=product.shelf_life_days,
-    )
 
 
 def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int, list[Promise]]:

@@ -1,13 +1,13 @@
-"""The words for a quote's and an order's statuses, documents and misfits, as pages show them."""
+"""The words for a quote's and an order's statuses and documents, as pages show them.
+
+Why a line does not fit is ``boxes.misfit_label``: approval refuses with the same words."""
 
 from __future__ import annotations
 
 from flask_babel import format_datetime
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.institutions.models import DocumentKind, QuoteStatus
-from marketplace.inventory.capacity import Misfit
 
 STATUS_LABELS = {
     QuoteStatus.DRAFT: _l("Draf"),
@@ -17,14 +17,6 @@ STATUS_LABELS = {
     QuoteStatus.CANCELLED: _l("Dibatalkan"),
     QuoteStatus.ORDERED: _l("Dipesan"),
 }
-
-MISFIT_LABELS = {
-    Misfit.PAST: _l("tanggal pengantaran sudah lewat"),
-    Misfit.LEAD_TIME: _l("waktu pembuatan lebih lama dari sisa hari"),
-    Misfit.SHELF_LIFE: _l("masa simpan tidak cukup sampai sesudah pengantaran"),
-    Misfit.CAPACITY: _l("tidak cukup"),
-}
-
 
 DOCUMENT_LABELS = {
     DocumentKind.QUOTATION: _l("Surat penawaran"),
@@ -69,14 +61,3 @@ def move_label(status: str) -> str:
     if status in QuoteStatus.__members__.values() and status not in MOVE_LABELS:
         return str(STATUS_LABELS[QuoteStatus(status)])
     return str(MOVE_LABELS.get(status, status))
-
-
-def misfit_label(fit) -> str:
-    label = str(MISFIT_LABELS[fit.misfit])
-    if fit.misfit is Misfit.CAPACITY:
-        label = _(
-            "tidak cukup: tersedia %(available)s dari %(needed)s",
-            available=fit.available,
-            needed=fit.needed,
-        )
-    return label

@@ -31,6 +31,7 @@ from marketplace.money.models import Account, LedgerEntry
 from marketplace.money.services import (
     Leg,
     commission_split,
+    make_part_available,
     part_sums,
     split_largest_remainder,
     write_event,
@@ -90,21 +91,7 @@ def record_handover(bills: Sequence[PartBill]) -> int:
 
 def _make_available(part: OrderPart, event_key: str, *, advance: bool) -> bool:
     """What is pending for the part becomes available; funded by the platform if ``advance``."""
-    sums = part_sums(part.id)
-    pending = sums.get(Account.SELLER_PENDING.value, 0)
-    shipping = sums.get(Account.SHIPPING.value, 0)
-    amount = pending + shipping
-    if amount <= 0:
-        return False
-    legs: list[Leg] = [
-        (Account.SELLER_PENDING, -pending),
-        (Account.SHIPPING, -shipping),
-        (Account.SELLER_AVAILABLE, amount),
-    ]
-    if advance:
-        # The platform now carries this much of the treasury's debt itself.
-        legs += [(Account.GOVERNMENT_RECEIVABLE, amount), (Account.PLATFORM_ADVANCE, -amount)]
-    return write_event(event_key, part, legs)
+    return make_part_available(part, event_key, advance=advance)
 
 
 def cash_due(part: OrderPart) -> int:

@@ -64,16 +64,17 @@ def confirm_deadline(delivery_date: dt.date, products: list[Product]) -> dt.date
     return max(deadline, today_local() + dt.timedelta(days=1))
 
 
-def _take_stock_for(product: Product, quantity: int, name: str) -> None:
+def _take_stock_for(product: Product, quantity: int, name: str, quote_id: int) -> None:
     """Goods from stock leave the stock now; made-to-order goods keep their hold.
 
     A made-to-order hold already stands until the delivery date and counts
     against the household's production days, so it is the capacity taken.
-    A stock hold is turned into taken stock with one guarded UPDATE, once.
+    A stock hold is turned into taken stock with one guarded UPDATE, once: the quote's
+    own hold is there for it, what others hold is not.
     """
     if product.is_made_to_order:
         return
-    if not take_stock(product.id, quantity):
+    if not take_stock(product.id, quantity, for_quote_id=quote_id):
         raise GovOrderError(
             _l(
                 "Stok %(name)s tidak cukup lagi. Kembalikan penawaran agar staf menggantinya.",
@@ -159,7 +160,7 @@ def create_order_from_quote(quote: Quote, actor: User) -> Order:
         )
         parts.append((part, products))
         for line in sorted(lines, key=lambda ln: ln.product_id):
-            _take_stock_for(line.product, line.quantity, line.product_name)
+            _take_stock_for(line.product, line.quantity, line.product_name, quote.id)
             if not line.product.is_made_to_order:
                 stock_products.append(line.product_id)
     shipping = split_evenly(quote.shipping_amount, len(parts))

@@ -20,6 +20,8 @@ from marketplace.institutions.boxes import (
     _check_order,
     _end_of_local_day,
     _orderable,
+    check_quote_capacity,
+    misfit_label,
     place_holds,
 )
 from marketplace.institutions.documents import (
@@ -41,6 +43,7 @@ from marketplace.institutions.models import (
     QuoteStatus,
 )
 from marketplace.institutions.orders import (
+    confirm_deadline,
     create_order_from_quote,
     get_gov_order_for_officer_or_404,
 )
@@ -349,6 +352,7 @@ def approve_quote(quote_id: int, user: User) -> Quote:
         )
     _refuse_unorderable(quote)
     lock_products([line.product_id for line in quote.lines])
+    _refuse_unmeetable(quote)
     try:
         move_quote(quote, S.APPROVED, user)
     except QuoteMoved:
@@ -374,6 +378,52 @@ def approve_quote(quote_id: int, user: User) -> Quote:
         ),
     )
     return quote
+
+
+def _refuse_unmeetable(quote: Quote) -> None:
+    """The delivery date must still be met on the day of approval: each household has a
+    day to confirm before it must start making, and every line still fits (the same count
+    as the builder and checkout, this quote's own holds counting for it)."""
+    today = today_local()
+    if quote.delivery_date <= today:
+        raise InstitutionError(
+            _l(
+                "Tanggal pengantaran (%(day)s) sudah lewat. Kembalikan penawaran agar staf "
+                "memilih tanggal baru.",
+                day=quote.delivery_date.isoformat(),
+            )
+        )
+    by_seller: dict[int, list[QuoteLine]] = {}
+    for line in quote.lines:
+        by_seller.setdefault(line.seller_id, []).append(line)
+    for lines in by_seller.values():
+        products = [line.product for line in lines]
+        start = quote.delivery_date - dt.timedelta(
+            days=max(product.lead_time_days for product in products)
+        )
+        deadline = confirm_deadline(quote.delivery_date, products)
+        if deadline > start:
+            raise InstitutionError(
+                _l(
+                    "%(shop)s tidak sempat mengonfirmasi (paling cepat %(deadline)s) sebelum "
+                    "mulai membuat pesanan untuk %(day)s. Kembalikan penawaran agar staf "
+                    "memilih tanggal lain.",
+                    shop=lines[0].seller.shop_name,
+                    deadline=deadline.isoformat(),
+                    day=quote.delivery_date.isoformat(),
+                )
+            )
+    for check in check_quote_capacity(quote):
+        if not check.fit.fits:
+            raise InstitutionError(
+                _l(
+                    "%(name)s tidak bisa disiapkan untuk %(day)s: %(why)s. Kembalikan "
+                    "penawaran agar staf menggantinya.",
+                    name=check.line.product_name,
+                    day=quote.delivery_date.isoformat(),
+                    why=misfit_label(check.fit),
+                )
+            )
 
 
 def return_quote(quote_id: int, user: User, reason: str) -> Quote:

@@ -177,7 +177,7 @@ def replace_part(
     new.shipping_amount = part.shipping_amount
     db.session.flush()
     for product, quantity, _price, name in lines:
-        _take_stock_for(product, quantity, name)
+        _take_stock_for(product, quantity, name, quote.id)
         if product.is_made_to_order:
             place_line_hold(quote, product, quantity)
     _total(order)

@@ -328,12 +328,12 @@ def document(document_id: int):
     return response
 
 
-# The words templates use for statuses, documents and misfits live in labels.py.
+# The words templates use for statuses and documents (labels.py) and misfits (boxes.py).
 for _label in (
     labels.document_label,
     labels.status_label,
     labels.move_label,
-    labels.misfit_label,
+    boxes.misfit_label,
 ):
     bp.add_app_template_global(_label)
 bp.add_app_template_filter(labels.format_moment, "waktu")

@@ -76,10 +76,29 @@ def capacity_by(supply: Supply, today: dt.date, due_on: dt.date) -> int:
     return max(supply.stock, 0) + made
 
 
+def first_new_day(supply: Supply, today: dt.date) -> dt.date:
+    """The first day a new order can be made: after today, and not before the lead time."""
+    return today + dt.timedelta(days=max(supply.lead_time_days, 1))
+
+
+def new_capacity_by(supply: Supply, today: dt.date, due_on: dt.date) -> int:
+    """What a promise made today can get by ``due_on``: stock plus the production days
+    from the end of the lead time (the days before it serve earlier promises only)."""
+    made = 0
+    if supply.is_made_to_order and supply.daily_capacity:
+        start = first_new_day(supply, today) - dt.timedelta(days=1)
+        made = supply.daily_capacity * working_days(start, due_on)
+    return max(supply.stock, 0) + made
+
+
 def available_for(
     supply: Supply, today: dt.date, due_on: dt.date, promises: Iterable[Promise]
 ) -> int:
-    """The most that can still be promised for ``due_on`` without breaking a promise."""
+    """The most that can still be promised for ``due_on`` without breaking a promise.
+
+    The one count of a product's capacity: the gift-box builder, a quote's submission and
+    approval, checkout's production days and the public stock all ask it.
+    """
     # Promises due before today are past production; they no longer compete.
     live = [p for p in promises if p.due_on >= today]
     deadlines = {due_on} | {p.due_on for p in live if p.due_on >= due_on}
@@ -87,6 +106,8 @@ def available_for(
         capacity_by(supply, today, deadline) - sum(p.quantity for p in live if p.due_on <= deadline)
         for deadline in deadlines
     )
+    # A new promise cannot use the days inside the lead time, whatever is left of them.
+    room = min(room, new_capacity_by(supply, today, due_on))
     return max(room, 0)
 
 

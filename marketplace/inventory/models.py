@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from marketplace.db import UTCDateTime, db, now_utc
+from marketplace.catalog.models import Product
+from marketplace.db import UTCDateTime, db, now_utc, today_local
 
 
 class ProductionDay(db.Model):
@@ -53,3 +66,50 @@ class CapacityHold(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+# -- the stock the public can buy ----------------------------------------------------------
+
+
+def held_units(product_id: ColumnElement[int], exclude_quote_id: int | None = None):
+    """SQL: units of a product that live holds promise (not released, not expired, not
+    yet due), except one quote's own. Evaluated at each statement, by the one clock."""
+    live = and_(
+        CapacityHold.product_id == product_id,
+        CapacityHold.released_at.is_(None),
+        CapacityHold.expires_at > bindparam("hold_now", callable_=now_utc, type_=UTCDateTime()),
+        CapacityHold.due_on >= bindparam("hold_today", callable_=today_local, type_=Date()),
+    )
+    if exclude_quote_id is not None:
+        live = and_(
+            live, or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != exclude_quote_id)
+        )
+    return (
+        select(func.coalesce(func.sum(CapacityHold.quantity), 0))
+        .where(live)
+        .correlate_except(CapacityHold)
+        .scalar_subquery()
+    )
+
+
+def stock_for_sale_of(exclude_quote_id: int | None = None) -> ColumnElement[int]:
+    """SQL: a stock product's stock minus what institutions' quotes hold of it, never below
+    zero (a made-to-order product's holds are served by its production days instead)."""
+    left = Product.stock - held_units(Product.id, exclude_quote_id)
+    return case(
+        (Product.is_made_to_order, Product.stock),
+        (left > 0, left),
+        else_=0,
+    )
+
+
+#: The stock the public sees and can buy: product pages, cards, the cart and checkout all
+#: read this one figure (``inventory.stock.take_stock`` takes within it).
+Product.stock_for_sale = column_property(stock_for_sale_of())
+
+
+def _in_stock(product: Product) -> bool:
+    return product.is_made_to_order or product.stock_for_sale > 0
+
+
+Product.in_stock = property(_in_stock)

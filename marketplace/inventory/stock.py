@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from marketplace.catalog.models import Product
 from marketplace.db import db, now_utc, update_if
 from marketplace.inventory.capacity import Promise, Supply, available_for
-from marketplace.inventory.models import CapacityHold, ProductionDay
+from marketplace.inventory.models import CapacityHold, ProductionDay, stock_for_sale_of
 from marketplace.pagecache import bump_catalog_version
 
 # -- locks ---------------------------------------------------------------------------------
@@ -54,9 +54,30 @@ def set_stock(product: Product, units: int) -> None:
     product.stock = units
 
 
-def take_stock(product_id: int, units: int) -> bool:
-    """Take ``units`` from the product's stock; False, taking nothing, if they are not there."""
-    if not update_if(Product, product_id, Product.stock >= units, stock=Product.stock - units):
+def supply_of(product: Product) -> Supply:
+    """What the capacity arithmetic needs to know of a product."""
+    return Supply(
+        stock=product.stock,
+        is_made_to_order=product.is_made_to_order,
+        daily_capacity=product.daily_capacity,
+        lead_time_days=product.lead_time_days,
+        shelf_life_days=product.shelf_life_days,
+    )
+
+
+def take_stock(product_id: int, units: int, *, for_quote_id: int | None = None) -> bool:
+    """Take ``units`` from the product's stock; False, taking nothing, if they are not there.
+
+    Units held for an institution's quote are not there for anyone else (one conditional
+    UPDATE on ``stock_for_sale``); only the quote named by ``for_quote_id`` may take what
+    it holds.
+    """
+    if not update_if(
+        Product,
+        product_id,
+        stock_for_sale_of(for_quote_id) >= units,
+        stock=Product.stock - units,
+    ):
         return False
     bump_catalog_version()
     return True
@@ -104,15 +125,22 @@ def take_production(product_id: int, day: dt.date, units: int, today: dt.date) -
     """
     lock_product(product_id)
     found = db.session.execute(
-        select(Product.stock, Product.daily_capacity).where(Product.id == product_id)
+        select(Product.stock, Product.daily_capacity, Product.lead_time_days).where(
+            Product.id == product_id
+        )
     ).one_or_none()
     if found is None or not found.daily_capacity or units > found.daily_capacity:
         return False
     capacity = found.daily_capacity
     if day > today:
-        supply = Supply(stock=found.stock, is_made_to_order=True, daily_capacity=capacity)
-        promises = hold_promises([product_id])[product_id]
-        promises += order_promises([product_id], today)[product_id]
+        # The same count as the gift-box builder and a quote's approval.
+        supply = Supply(
+            stock=found.stock,
+            is_made_to_order=True,
+            daily_capacity=capacity,
+            lead_time_days=found.lead_time_days,
+        )
+        promises = promises_on([product_id], today)[product_id]
         if available_for(supply, today, day + dt.timedelta(days=1), promises) < units:
             return False
     values = {"product_id": product_id, "day": day, "units_capacity": capacity, "units_taken": 0}

@@ -60,6 +60,19 @@ def due_part_ids(now: dt.datetime | None = None) -> list[int]:
     )
 
 
+def is_available(part_id: int) -> bool:
+    """The part's money has already been made available (delivery or the timer)."""
+    return (
+        db.session.scalar(
+            select(LedgerEntry.id).where(
+                LedgerEntry.order_part_id == part_id,
+                LedgerEntry.event_key == f"part-{part_id}-delivered",
+            )
+        )
+        is not None
+    )
+
+
 def release_due_parts(now: dt.datetime | None = None) -> int:
     """Make the money of every due part available, each part in its own unit of work."""
     released = 0
@@ -67,10 +80,8 @@ def release_due_parts(now: dt.datetime | None = None) -> int:
         try:
             with unit_of_work():
                 part = db.session.get(OrderPart, part_id)
-                has_complaint = db.session.scalar(
-                    select(PartComplaint.id).where(PartComplaint.part_id == part_id)
-                )
-                if part.status == PartStatus.SHIPPED.value and not has_complaint:
+                # An open complaint holds the money: record_delivery_entries refuses it.
+                if part.status == PartStatus.SHIPPED.value:
                     released += record_delivery_entries(part)
                 db.session.commit()
         except IntegrityError:
@@ -88,6 +99,15 @@ def report_problem(order_id: int, part_id: int, message: str, actor_id: int | No
     existing = db.session.scalar(select(PartComplaint).where(PartComplaint.part_id == part_id))
     if existing is not None:
         return existing
+    if is_available(part_id):
+        # Past the complaint window: the money already went to the household's balance.
+        raise MarketplaceError(
+            _l(
+                "Dana bagian ini sudah diteruskan ke penjual (%(days)s hari setelah dikirim); "
+                "hubungi admin untuk masalah ini.",
+                days=after_days(),
+            )
+        )
     complaint = PartComplaint(part_id=part_id, message=message.strip(), created_by_id=actor_id)
     db.session.add(complaint)
     note_on_part(

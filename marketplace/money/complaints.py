@@ -90,7 +90,8 @@ def settle_complaint(
     if action == RELEASED:
         if part.status == PartStatus.CANCELLED.value:
             raise MarketplaceError(_l("Bagian ini sudah dibatalkan; tidak ada dana untuk dilepas."))
-        if part.status == PartStatus.SHIPPED.value:
+        if part.status in (PartStatus.SHIPPED.value, PartStatus.DELIVERED.value):
+            # Held until now whatever happened meanwhile (delivery, the timer): released here.
             record_delivery_entries(part)
         note_on_part(
             part,
@@ -107,6 +108,9 @@ def settle_complaint(
             actor_id=actor_id,
             reason=reason,
         )
+        # The goods went back; the shipping held with them is the household's (it paid
+        # the courier).
+        record_delivery_entries(part)
     else:
         outcome = refunds.cancel_part(part.order_id, part.id, actor_id=actor_id, reason=reason)
     _tell_about_settlement(complaint, reason)

@@ -283,7 +283,8 @@ def lock_payment(order_id: int) -> Payment | None:
 
 
 def part_left(part: OrderPart) -> int:
-    """What is left to give back of a part's share (goods and shipping), in whole rupiah."""
+    """What is left to give back of a part's share, in whole rupiah: goods and shipping, or
+    the goods only once the part was shipped (the household has paid the courier)."""
     return parts_left([part])[part.id]
 
 
@@ -298,9 +299,12 @@ def parts_left(parts: list[OrderPart]) -> dict[int, int]:
             .group_by(Refund.part_id)
         ).all()
     )
+    shipped = payouts.shipped_part_ids([part.id for part in parts])
     # int(): PostgreSQL sums BIGINT into NUMERIC
     return {
-        part.id: part.items_amount + part.shipping_amount - int(given.get(part.id) or 0)
+        part.id: part.items_amount
+        + (0 if part.id in shipped else part.shipping_amount)
+        - int(given.get(part.id) or 0)
         for part in parts
     }
 

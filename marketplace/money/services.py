@@ -17,8 +17,8 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.pricing import FULL_BP
 from marketplace.db import db
-from marketplace.money.models import Account, LedgerEntry
-from marketplace.orders.models import Order, OrderPart, PartStatus
+from marketplace.money.models import Account, LedgerEntry, PartComplaint
+from marketplace.orders.models import Order, OrderEvent, OrderPart, PartStatus
 from marketplace.orders.signals import part_delivered
 
 #: the platform's rate when no setting says otherwise: 500 basis points = 5%
@@ -143,19 +143,48 @@ def record_payment_entries(order: Order) -> int:
     return written
 
 
-def record_delivery_entries(part: OrderPart) -> bool:
-    """The part is delivered: what is pending for it (share and shipping) becomes available."""
+def has_open_complaint(part_id: int) -> bool:
+    """A buyer reported a problem with the part and no admin has settled it yet."""
+    return (
+        db.session.scalar(
+            select(PartComplaint.id).where(
+                PartComplaint.part_id == part_id, PartComplaint.resolution.is_(None)
+            )
+        )
+        is not None
+    )
+
+
+def make_part_available(part: OrderPart, event_key: str, *, advance: bool = False) -> bool:
+    """What is pending for the part (share and shipping) becomes available for payouts.
+
+    The one door to ``seller_available`` for a part's money: delivery, the availability
+    timer, a government BAST or SP2D and a released complaint all come through here, so
+    money under an open complaint stays held whichever path asks. With ``advance`` the
+    platform funds it ahead of the treasury (a government order).
+    """
+    if has_open_complaint(part.id):
+        return False
     sums = part_sums(part.id)
     pending = sums.get(Account.SELLER_PENDING.value, 0)
     shipping = sums.get(Account.SHIPPING.value, 0)
-    if not pending and not shipping:
+    amount = pending + shipping
+    if amount <= 0:
         return False
     legs: list[Leg] = [
         (Account.SELLER_PENDING, -pending),
         (Account.SHIPPING, -shipping),
-        (Account.SELLER_AVAILABLE, pending + shipping),
+        (Account.SELLER_AVAILABLE, amount),
     ]
-    return write_event(f"part-{part.id}-delivered", part, legs)
+    if advance:
+        # The platform now carries this much of the treasury's debt itself.
+        legs += [(Account.GOVERNMENT_RECEIVABLE, amount), (Account.PLATFORM_ADVANCE, -amount)]
+    return write_event(event_key, part, legs)
+
+
+def record_delivery_entries(part: OrderPart) -> bool:
+    """The part is delivered: its money becomes available, unless a complaint holds it."""
+    return make_part_available(part, f"part-{part.id}-delivered")
 
 
 @part_delivered.connect
@@ -166,7 +195,8 @@ def _make_delivered_share_available(part: OrderPart) -> None:
 def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> bool:
     """Money given back for a part reverses its entries, in proportion to what is left of
     them: the household's share and shipping (pending before delivery, available after
-    it) and the commission. Giving back all that is left leaves every one at zero.
+    it) and the commission. Once the part was shipped its shipping is never taken back
+    (the household paid the courier): only the share and the commission are.
 
     Refunds of a whole payment (a duplicate, a late payment without stock) never
     reached the ledger, so they write nothing.
@@ -177,18 +207,55 @@ def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> b
     if part is None or not _event_exists(f"part-{part.id}-paid"):
         return False
     sums = part_sums(part.id)
-    if _event_exists(f"part-{part.id}-delivered"):
+    shipped = bool(shipped_part_ids([part.id]))
+    delivered_key = f"part-{part.id}-delivered"
+    if _event_exists(delivered_key):
         accounts = [Account.SELLER_AVAILABLE, Account.PLATFORM_COMMISSION]
+        # Shipping made available with the share stays the household's once shipped.
+        kept = -_event_leg(delivered_key, Account.SHIPPING) if shipped else 0
+        left = [max(sums.get(Account.SELLER_AVAILABLE.value, 0) - kept, 0)]
+        left.append(max(sums.get(Account.PLATFORM_COMMISSION.value, 0), 0))
     else:
-        accounts = [Account.SELLER_PENDING, Account.SHIPPING, Account.PLATFORM_COMMISSION]
-    left = [max(sums.get(account.value, 0), 0) for account in accounts]
+        accounts = [Account.SELLER_PENDING, Account.PLATFORM_COMMISSION]
+        if not shipped:
+            accounts.insert(1, Account.SHIPPING)
+        left = [max(sums.get(account.value, 0), 0) for account in accounts]
     if sum(left) == 0:
-        return False
-    # Never more than is left for the part (the refund rules cap it too).
-    back = split_largest_remainder(min(int(amount), sum(left)), left)
-    legs: list[Leg] = [(Account.REFUNDS, sum(back))]
-    legs += [(account, -share) for account, share in zip(accounts, back, strict=True)]
-    return write_event(f"refund-{refund_id}", part, legs)
+        written = False
+    else:
+        # Never more than is left for the part (the refund rules cap it too).
+        back = split_largest_remainder(min(int(amount), sum(left)), left)
+        legs: list[Leg] = [(Account.REFUNDS, sum(back))]
+        legs += [(account, -share) for account, share in zip(accounts, back, strict=True)]
+        written = write_event(f"refund-{refund_id}", part, legs)
+    if shipped and part.status == PartStatus.CANCELLED.value:
+        # Cancelled after shipping: the goods went back, the courier was paid.
+        make_part_available(part, delivered_key)
+    return written
+
+
+def shipped_part_ids(part_ids: Sequence[int]) -> set[int]:
+    """The parts among ``part_ids`` that were handed to a courier (their shipping is spent)."""
+    if not part_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(OrderEvent.part_id).where(
+                OrderEvent.part_id.in_(list(part_ids)),
+                OrderEvent.to_status == PartStatus.SHIPPED.value,
+            )
+        )
+    )
+
+
+def _event_leg(event_key: str, account: Account) -> int:
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.event_key == event_key, LedgerEntry.account == account.value
+            )
+        )
+    )
 
 
 # --- reading ------------------------------------------------------------------------------

@@ -53,7 +53,9 @@ class CartLine:
         """Fewer units left than wanted (made-to-order products are checked at checkout)."""
         product = self.product
         return (
-            product is not None and not product.is_made_to_order and product.stock < self.quantity
+            product is not None
+            and not product.is_made_to_order
+            and product.stock_for_sale < self.quantity
         )
 
     @property

@@ -57,10 +57,27 @@ def test_capacity_is_stock_plus_daily_production():
 
 
 def test_sixty_boxes_fit_when_there_are_enough_days():
-    supply = Supply(stock=0, is_made_to_order=True, daily_capacity=10, lead_time_days=3)
+    supply = Supply(stock=0, is_made_to_order=True, daily_capacity=10, lead_time_days=1)
     assert check_fit(supply, 60, MONDAY, MONDAY + dt.timedelta(days=8)).fits  # 6 days
     fit = check_fit(supply, 60, MONDAY, MONDAY + dt.timedelta(days=7))  # 5 days
     assert fit.misfit is Misfit.CAPACITY and fit.available == 50
+
+
+def test_the_days_inside_the_lead_time_make_nothing_for_a_new_promise():
+    # Ordered on Monday with a 3-day lead time: made from Thursday (Thu, Fri, Sat, Mon).
+    supply = Supply(stock=0, is_made_to_order=True, daily_capacity=10, lead_time_days=3)
+    fit = check_fit(supply, 60, MONDAY, MONDAY + dt.timedelta(days=8))
+    assert fit.misfit is Misfit.CAPACITY and fit.available == 40
+
+
+def test_ten_a_day_after_fourteen_days_is_not_a_hundred_and_twenty_in_fifteen():
+    """The builder's seen over-promise: one production day is left, not twelve."""
+    supply = Supply(stock=0, is_made_to_order=True, daily_capacity=10, lead_time_days=14)
+    fit = check_fit(supply, 120, MONDAY, MONDAY + dt.timedelta(days=15))
+    assert fit.misfit is Misfit.CAPACITY and fit.available == 10
+    # Earlier promises may still be made inside the lead time: they do not eat into it.
+    earlier = [Promise(30, MONDAY + dt.timedelta(days=10))]
+    assert available_for(supply, MONDAY, MONDAY + dt.timedelta(days=15), earlier) == 10
 
 
 def test_promises_in_those_days_are_taken_off():

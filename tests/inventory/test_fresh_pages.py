@@ -166,11 +166,14 @@ def test_a_checkout_shows_the_stock_left_on_the_product_page(app, path):
 @by_path
 def test_a_government_order_shows_the_stock_left_on_the_product_page(app, path):
     product = factories.make_product(name="Abon Kepiting Instansi", stock=12, price=35000)
-    quote, head = submitted_quote(product, boxes=10)
     db.session.commit()
     url = url_of("product", product)
     visitor = Visitor(app, path)
     assert reads("product", visitor.look_twice(url, "product"), product) == shows("product", 12)
+    # The quote's hold leaves the public stock at once, and approval keeps it gone.
+    quote, head = submitted_quote(product, boxes=10)
+    db.session.commit()
+    assert reads("product", visitor.look(url), product) == shows("product", 2)
     approve(quote, head)
     assert reads("product", visitor.look(url), product) == shows("product", 2)
 
@@ -179,11 +182,13 @@ def test_a_government_order_shows_the_stock_left_on_the_product_page(app, path):
 @on_every_page
 def test_a_government_order_of_the_last_units_shows_sold_out(app, path, page):
     product = factories.make_product(name="Madu Kelulut Protokol", stock=10, price=35000)
-    quote, head = submitted_quote(product, boxes=10)
     db.session.commit()
     url = url_of(page, product)
     visitor = Visitor(app, path)
     assert reads(page, visitor.look_twice(url, page), product) == shows(page, 10)
+    quote, head = submitted_quote(product, boxes=10)
+    db.session.commit()
+    assert reads(page, visitor.look(url), product) == shows(page, 0)
     approve(quote, head)
     assert reads(page, visitor.look(url), product) == shows(page, 0)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
-from marketplace.db import db
+from marketplace.db import db, now_utc
 from marketplace.jobs import run_pending_jobs
 from marketplace.money import services
 from marketplace.money.availability import release_due_parts
-from marketplace.money.models import Refund
+from marketplace.money.models import PartComplaint, Payout, Refund
+from marketplace.orders import inbox as order_inbox
 from marketplace.orders.models import OrderEvent
 from tests import factories
 
@@ -105,9 +108,10 @@ def test_refunding_cancels_the_part_and_gives_the_money_back(client, login_as, i
     db.session.expire_all()
     assert part.status == "cancelled"
     refund = db.session.scalar(select(Refund).where(Refund.part_id == part.id))
-    assert refund.amount == part.items_amount + part.shipping_amount
+    # The goods come back; the shipping of a shipped part is the household's (the courier).
+    assert refund.amount == part.items_amount
     balances = services.balances_of(seller.id)
-    assert (balances.pending, balances.available) == (0, 0)
+    assert (balances.pending, balances.available) == (0, part.shipping_amount)
     assert complaint.resolution == "refunded"
     assert product.stock == 100  # the goods are not sold after all
 
@@ -133,3 +137,82 @@ def test_a_decision_without_a_reason_is_refused_and_keeps_the_complaint_open(cli
     db.session.expire_all()
     assert complaint.resolution is None
     assert services.balances_of(complaint.part.seller_id).available == 0
+
+
+def test_money_under_an_open_complaint_is_never_paid_out(app, client, login_as):
+    """The seen bug: reported, then marked delivered, then a payout run, then a refund."""
+    complaint = factories.make_complaint(price=1_255_000)
+    part = complaint.part
+    seller = part.seller
+    factories.make_payout_account(seller)
+    held = services.balances_of(seller.id).pending
+    db.session.commit()
+
+    login_as(user=seller.user)
+    response = client.post(f"/penjual/pesanan/{part.id}", data={"action": "delivered"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert part.status == "delivered"
+    # Delivered, but held: nothing available, the timer passes it by too.
+    balances = services.balances_of(seller.id)
+    assert (balances.pending, balances.available) == (held, 0)
+    assert release_due_parts(now_utc() + dt.timedelta(days=60)) == 0
+    db.session.commit()
+    output = app.test_cli_runner().invoke(args=["payouts", "run"]).output
+    assert "0 payout(s) created" in output
+    assert db.session.scalar(select(Payout.id)) is None
+
+    login_as(user=admin())
+    response = client.post(
+        f"/admin/keluhan/{complaint.id}",
+        data={"action": "refunded", "reason": "Isi rusak, pembeli mengirim foto."},
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    balances = services.balances_of(seller.id)
+    # Only the goods go back: the household keeps what it paid the courier, nothing negative.
+    assert (balances.pending, balances.available, balances.in_transit) == (
+        0,
+        part.shipping_amount,
+        0,
+    )
+    refund = db.session.scalar(select(Refund).where(Refund.part_id == part.id))
+    assert refund.amount == part.items_amount
+
+
+def test_releasing_a_complaint_on_a_delivered_part_frees_its_money(client, login_as):
+    complaint = factories.make_complaint()
+    part = complaint.part
+    order_inbox.move_part_for_seller(
+        part.id, part.seller_id, "delivered", actor_id=part.seller.user_id
+    )
+    held = services.balances_of(part.seller_id).pending
+    assert services.balances_of(part.seller_id).available == 0
+    db.session.commit()
+    login_as(user=admin())
+    response = client.post(
+        f"/admin/keluhan/{complaint.id}",
+        data={"action": "released", "reason": "Barang diterima utuh."},
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    balances = services.balances_of(part.seller_id)
+    assert (balances.pending, balances.available) == (0, held)
+
+
+def test_a_problem_is_not_taken_once_the_money_went_to_the_household(client):
+    seller = factories.make_seller()
+    order = factories.make_paid_order((factories.make_product(seller=seller), 1))
+    part = order.parts[0]
+    order_inbox.move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
+    order_inbox.move_part_for_seller(
+        part.id, seller.id, "ship", actor_id=seller.user_id, courier="JNE", tracking_number="J1"
+    )
+    db.session.commit()
+    assert release_due_parts(now_utc() + dt.timedelta(days=8)) == 1
+    response = client.post(
+        f"/pesanan/{order.access_token}/masalah/{part.id}", data={"message": "Amplang remuk"}
+    )
+    assert response.status_code == 400
+    assert "sudah diteruskan ke penjual" in response.get_data(as_text=True)
+    assert db.session.scalar(select(PartComplaint.id)) is None
