@@ -20,6 +20,7 @@ from marketplace.accounts.passwords import (
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.mail import send_mail
+from marketplace.numbers import is_ascii_digits
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Kata sandi minimal 8 karakter."),
@@ -59,7 +60,7 @@ def normalise_email(text: str) -> str:
 
 def looks_like_phone(login: str) -> bool:
     stripped = login.strip().replace(" ", "").replace("-", "")
-    return stripped.lstrip("+").isdigit()
+    return is_ascii_digits(stripped.lstrip("+"))
 
 
 def find_user_by_login(login: str) -> User | None:

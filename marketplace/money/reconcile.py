@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from marketplace.db import db
 from marketplace.money.models import Account, LedgerEntry, Payout, PayoutMethod, PayoutStatus
+from marketplace.numbers import parse_id
 from marketplace.payments.gateway import GatewayError
 
 #: what each kind of difference means, for the admin page and the command
@@ -78,9 +79,9 @@ def reconcile(connect) -> list[Difference]:
             LedgerEntry.event_key.like("payout-%")
         )
     ):
-        payout_id = key.split("-")[1]
-        if payout_id.isdigit():
-            legs[int(payout_id)][account] += amount
+        payout_id = parse_id(key.split("-")[1])
+        if payout_id is not None:
+            legs[payout_id][account] += amount
 
     payouts = list(db.session.scalars(select(Payout).order_by(Payout.id)))
     for payout in payouts:

@@ -18,6 +18,8 @@ from typing import Protocol
 import stripe
 from flask import current_app
 
+from marketplace.numbers import is_ascii_digits
+
 
 class GatewayError(Exception):
     """The gateway refused or could not be reached; nothing for the buyer to fix."""
@@ -211,7 +213,7 @@ def order_id_in(metadata: dict) -> int | None:
     text = metadata.get("order_id")
     if text is None:
         return None
-    if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > 10:
+    if not isinstance(text, str) or not is_ascii_digits(text) or len(text) > 10:
         raise ValueError(f"order_id {text!r} is not an order id")
     order_id = int(text)
     if not 1 <= order_id <= MAX_ORDER_ID:
