@@ -334,27 +334,25 @@ def decline_part(part_id: int, seller_id: int, user: User, reason: str) -> Order
     _before_deadline(gov)
     move_part(part, PartStatus.CANCELLED, user, "seller", reason)
     _after_cancel(part, gov, reason)
-    quote = db.session.get(Quote, part.order.quote_id)
-    if quote is not None and quote.created_by.email:
-        _tell_officer_of_decline(quote, part, reason)
+    tell_officer_of_cancel(
+        part,
+        _l("%(shop)s menolak bagiannya di pesanan %(n)s", shop=part.shop_name, n=part.order.number),
+        _l("Alasan: %(reason)s", reason=reason),
+    )
     db.session.flush()
     return part
 
 
-def _tell_officer_of_decline(quote: Quote, part: OrderPart, reason: str) -> None:
+def tell_officer_of_cancel(part: OrderPart, subject, why) -> None:
+    """Mail the quote's author that a household's part is cancelled, why, and what next."""
+    quote = db.session.get(Quote, part.order.quote_id)
+    if quote is None or not quote.created_by.email:
+        return
     with force_locale("id"):
-        send_mail(
-            quote.created_by.email,
-            _(
-                "%(shop)s menolak bagiannya di pesanan %(n)s",
-                shop=part.shop_name,
-                n=part.order.number,
-            ),
-            _("Alasan: %(reason)s", reason=reason)
-            + "\n\n"
-            + _("Buka pesanan di menu Protokol untuk mengganti produknya dengan pilihan lain.")
-            + "\n",
+        next_step = _(
+            "Buka pesanan di menu Protokol untuk mengganti produknya dengan pilihan lain."
         )
+        send_mail(quote.created_by.email, str(subject), f"{why}\n\n{next_step}\n")
 
 
 def _give_back(part: OrderPart) -> None:

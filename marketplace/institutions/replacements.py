@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -29,9 +28,9 @@ from marketplace.institutions.orders import (
     get_gov_order_for_officer_or_404,
     gov_part_of,
     move_part,
+    tell_officer_of_cancel,
 )
 from marketplace.inventory.stock import lock_products
-from marketplace.mail import send_mail
 from marketplace.orders.lifecycle import move_part as lifecycle_move_part
 from marketplace.orders.lifecycle import record_event
 from marketplace.orders.models import (
@@ -111,32 +110,22 @@ def lapse_unconfirmed() -> int:
         ):
             continue
         _after_cancel(part, gov, LAPSE_REASON)
-        quote = db.session.get(Quote, part.order.quote_id)
-        if quote is not None and quote.created_by.email:
-            _tell_officer_of_lapse(quote, part, gov)
-        lapsed += 1
-    db.session.flush()
-    return lapsed
-
-
-def _tell_officer_of_lapse(quote: Quote, part: OrderPart, gov: GovPart) -> None:
-    with force_locale("id"):
-        send_mail(
-            quote.created_by.email,
-            _(
+        tell_officer_of_cancel(
+            part,
+            _l(
                 "%(shop)s tidak mengonfirmasi bagiannya di pesanan %(n)s",
                 shop=part.shop_name,
                 n=part.order.number,
             ),
-            _(
+            _l(
                 "Batas konfirmasi %(day)s sudah lewat tanpa jawaban, jadi bagian ini dibatalkan "
                 "dan barangnya dilepas.",
                 day=gov.confirm_by.isoformat(),
-            )
-            + "\n\n"
-            + _("Buka pesanan di menu Protokol untuk mengganti produknya dengan pilihan lain.")
-            + "\n",
+            ),
         )
+        lapsed += 1
+    db.session.flush()
+    return lapsed
 
 
 def replace_part(

@@ -104,6 +104,20 @@ _DESTINATION_FIELDS = (
 )
 
 
+def _record_change(account: PayoutAccount, actor_id: int, kind: str, old_masked: str = "") -> None:
+    """The account's history: who did what to it, and what it reads (masked) now."""
+    db.session.add(
+        PayoutAccountChange(
+            payout_account_id=account.id,
+            actor_id=actor_id,
+            kind=kind,
+            old_masked=old_masked,
+            new_masked=describe(account),
+        )
+    )
+    db.session.flush()
+
+
 def _save(seller_id: int, actor: User, method: PayoutMethod, fields: dict[str, str]):
     values = dict.fromkeys(_DESTINATION_FIELDS, "") | fields
     account = account_of(seller_id)
@@ -111,15 +125,7 @@ def _save(seller_id: int, actor: User, method: PayoutMethod, fields: dict[str, s
         account = PayoutAccount(seller_id=seller_id, method=method.value, **values)
         db.session.add(account)
         db.session.flush()
-        db.session.add(
-            PayoutAccountChange(
-                payout_account_id=account.id,
-                actor_id=actor.id,
-                kind="created",
-                new_masked=describe(account),
-            )
-        )
-        db.session.flush()
+        _record_change(account, actor.id, "created")
         return account
     old = describe(account)
     unchanged = account.method == method.value and all(
@@ -143,16 +149,7 @@ def _save(seller_id: int, actor: User, method: PayoutMethod, fields: dict[str, s
     if not moved:
         raise PayoutAccountError(_l("Rekening baru saja diubah. Muat ulang halaman."))
     db.session.refresh(account)
-    db.session.add(
-        PayoutAccountChange(
-            payout_account_id=account.id,
-            actor_id=actor.id,
-            kind="changed",
-            old_masked=old,
-            new_masked=describe(account),
-        )
-    )
-    db.session.flush()
+    _record_change(account, actor.id, "changed", old_masked=old)
     return account
 
 
@@ -247,15 +244,7 @@ def verify_account(account_id: int, version: int, admin: User) -> PayoutAccount:
             _l("Rekening ini sudah diperiksa atau baru saja diubah. Periksa lagi.")
         )
     db.session.refresh(account)
-    db.session.add(
-        PayoutAccountChange(
-            payout_account_id=account.id,
-            actor_id=admin.id,
-            kind="verified",
-            new_masked=describe(account),
-        )
-    )
-    db.session.flush()
+    _record_change(account, admin.id, "verified")
     return account
 
 
