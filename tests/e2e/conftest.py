@@ -44,10 +44,6 @@ def live_server(app, tmp_path_factory) -> Iterator[str]:
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("e2e-instance")),
         # The suite's cheap argon2, as for the accounts the journeys make themselves.
         "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
-        # Every journey signs in from 127.0.0.1: on a fast run more than the per-address
-        # limit (20 a minute) of them land in one minute. The per-account limit still holds;
-        # tests/accounts prove both limits.
-        "SIGNIN_LIMIT_PER_ADDRESS": "1000 per minute",
     }
     with gunicorn(env, workers=2, threads=4) as base:
         yield base
