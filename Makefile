@@ -19,6 +19,7 @@ $(BIN)/activate: setup.cfg pyproject.toml
 
 translations: $(BIN)/activate ## Compile the message catalogues
 	$(BIN)/pybabel compile -d translations --statistics
+	$(BIN)/pybabel compile -D wtforms -d translations --statistics
 
 setup: $(BIN)/activate translations ## Create .venv, install, compile translations
 

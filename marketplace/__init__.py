@@ -95,11 +95,13 @@ def configure_templates(app: Flask) -> None:
     from marketplace.accounts.forms import EmptyForm
     from marketplace.payments.gateway import get_gateway
     from marketplace.storage import get_storage
+    from marketplace.web import form_problems
 
     app.jinja_env.filters["rupiah"] = format_rupiah
     app.jinja_env.filters["tanggal"] = lambda value: format_date(value, "long")
     app.jinja_env.filters["bulan"] = lambda value: format_date(value, "MMMM yyyy")
     app.jinja_env.globals["EmptyForm"] = EmptyForm
+    app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
 
     @app.context_processor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +18,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from wtforms import FieldList, FormField
 
 from marketplace.db import db, unit_of_work
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
@@ -53,9 +55,10 @@ def raise_page_errors(error: MarketplaceError) -> None:
 
 
 def flash_error(error: MarketplaceError) -> None:
-    """A refusal shown as a message at the top of the next page."""
+    """A refusal shown as a message at the top of the next page (each, when several)."""
     raise_page_errors(error)
-    flash(str(error.message), "error")
+    for each in error.every():
+        flash(str(each.message), "error")
 
 
 @dataclass
@@ -121,13 +124,76 @@ def show_error(
     unit of work is kept."""
     db.session.rollback()
     raise_page_errors(error)
-    target = getattr(form, error.field or default_field or "", None)
-    if target is not None and isinstance(getattr(target, "errors", None), list):
-        target.errors = [*target.errors, str(error.message)]
-    elif above_form and isinstance(getattr(form, "form_errors", None), list):
-        form.form_errors.append(str(error.message))
-    else:
-        flash(str(error.message), "error")
+    for each in error.every():
+        target = getattr(form, each.field or default_field or "", None)
+        if target is not None and isinstance(getattr(target, "errors", None), list):
+            target.errors = [*target.errors, str(each.message)]
+        elif above_form and isinstance(getattr(form, "form_errors", None), list):
+            form.form_errors.append(str(each.message))
+        else:
+            flash(str(each.message), "error")
+
+
+def validate_with(form, check: Callable[[], object]) -> bool:
+    """The form's own validators and the domain's rules, together, so that one answer names
+    every problem: ``check`` (which writes nothing) raises the domain's refusals, which land
+    under the fields that have no error of their own yet. True when both are content."""
+    valid = form.validate()
+    try:
+        check()
+    except MarketplaceError as error:
+        raise_page_errors(error)
+        said = {name for name, field in form._fields.items() if field.errors}
+        for each in error.every():
+            target = getattr(form, each.field or "", None)
+            if each.field in said:
+                continue
+            if target is not None:
+                target.errors = [*target.errors, str(each.message)]
+            else:
+                form.form_errors.append(str(each.message))
+        return False
+    return valid
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One field's error for the summary at the top of a page: where it is and what."""
+
+    anchor: str | None
+    label: str
+    message: str
+
+
+def form_problems(form) -> list[Problem]:
+    """Every field error of ``form`` (rows of lists included), in the order of the page.
+
+    ``base.html`` lists them at the top, each linking to its field, so a phone that shows
+    one field at a time still learns of every problem at once. Errors that belong to no
+    field (``form_errors``) are already shown above the form.
+    """
+    if form is None or not hasattr(form, "_fields"):
+        return []
+    problems: list[Problem] = []
+    for field in form:
+        problems.extend(_field_problems(field, field.label.text))
+    return problems
+
+
+def _field_problems(field, label: str) -> list[Problem]:
+    if isinstance(field, FieldList):
+        own = [str(m) for m in field.errors if not isinstance(m, dict | list | tuple)]
+        found = [Problem(field.id, label, m) for m in own]
+        for row, entry in enumerate(field.entries, start=1):
+            found.extend(_field_problems(entry, _("%(label)s, baris %(n)s", label=label, n=row)))
+        return found
+    if isinstance(field, FormField):
+        return [p for sub in field for p in _field_problems(sub, f"{label}: {sub.label.text}")]
+    anchor = None if field.type in ("HiddenField", "CSRFTokenField") else field.id
+    if field.type == "RadioField":
+        anchor = f"{field.id}-0"  # a group of options: its first one
+    messages = [str(m) for m in field.errors if not isinstance(m, dict | list | tuple)]
+    return [Problem(anchor, label, m) for m in messages]
 
 
 class SessionCookies(SecureCookieSessionInterface):

@@ -1,7 +1,6 @@
 """Sign-up, sign-in and role forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,9 +13,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.accounts.models import Role
+from marketplace.forms import Form
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(Form):
     name = StringField(_l("Nama lengkap"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     phone = TelField(
@@ -31,7 +31,7 @@ class SignUpForm(FlaskForm):
     )
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     login = StringField(_l("E-mail atau nomor HP"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
     remember = BooleanField(_l("Ingat saya di perangkat ini"))
@@ -46,7 +46,7 @@ ROLE_LABELS = {
 }
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(
         _l("Peran"),
         choices=[
@@ -55,5 +55,5 @@ class RoleForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only the CSRF token, for buttons that change something."""

@@ -23,7 +23,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.signals import signed_in
 from marketplace.db import db
 from marketplace.extensions import limiter
-from marketplace.web import safe_next
+from marketplace.web import flash_error, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/akun")
 
@@ -160,7 +160,7 @@ def admin_change_role(user_id: int):
             )
     except services.AccountError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        flash_error(error)
     else:
         db.session.commit()
         flash(message, "success")

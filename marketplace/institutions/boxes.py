@@ -15,7 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.services import licence_in_force, today_local
 from marketplace.db import db
-from marketplace.errors import NotFound
+from marketplace.errors import NotFound, Refusals
 from marketplace.institutions.members import InstitutionError, membership_of
 from marketplace.institutions.models import (
     BoxTemplate,
@@ -65,12 +65,12 @@ class BoxLine:
 
 @dataclass
 class BoxOrder:
-    """What an officer fills in on the builder."""
+    """What an officer fills in on the builder (None where the form could not read it)."""
 
     event_name: str
     budget_code: str
-    box_count: int
-    delivery_date: dt.date
+    box_count: int | None
+    delivery_date: dt.date | None
     delivery_place: str
     delivery_time: str = ""
     rup_code: str = ""
@@ -107,28 +107,33 @@ def box_products() -> list[tuple[Product, bool]]:
     return [(product, bool(official)) for product, official in rows]
 
 
-def _check_order(order: BoxOrder) -> list[tuple[Product, int]]:
+def check_order(order: BoxOrder) -> list[tuple[Product, int]]:
+    """Every rule of a gift-box order, each problem named at once; the products and
+    how many of each the whole order needs."""
+    problems = Refusals()
+
+    def refuse(message, field: str) -> None:
+        problems.add(InstitutionError(message, field=field))
+
     if not order.event_name.strip():
-        raise InstitutionError(_l("Isi nama acara."), field="event_name")
+        refuse(_l("Isi nama acara."), "event_name")
     if not order.budget_code.strip():
-        raise InstitutionError(_l("Isi kode anggaran (MAK)."), field="budget_code")
+        refuse(_l("Isi kode anggaran (MAK)."), "budget_code")
     if not order.delivery_place.strip():
-        raise InstitutionError(_l("Isi alamat pengantaran."), field="delivery_place")
+        refuse(_l("Isi alamat pengantaran."), "delivery_place")
     maximum = setting("QUOTE_MAX_BOXES")
-    if order.box_count < 1:
-        raise InstitutionError(_l("Jumlah bingkisan minimal 1."), field="box_count")
-    if order.box_count > maximum:
-        raise InstitutionError(
-            _l("Jumlah bingkisan paling banyak %(n)s per penawaran.", n=maximum),
-            field="box_count",
-        )
+    if order.box_count is None or order.box_count < 1:
+        refuse(_l("Jumlah bingkisan minimal 1."), "box_count")
+    elif order.box_count > maximum:
+        refuse(_l("Jumlah bingkisan paling banyak %(n)s per penawaran.", n=maximum), "box_count")
     quantities: dict[int, int] = {}
     for line in order.lines:
         if line.quantity_per_box < 1 or line.quantity_per_box > 100:
-            raise InstitutionError(_l("Jumlah per bingkisan antara 1 dan 100."), field="lines")
+            refuse(_l("Jumlah per bingkisan antara 1 dan 100."), "lines")
+            continue
         quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity_per_box
-    if not quantities:
-        raise InstitutionError(_l("Pilih minimal satu produk untuk bingkisan."), field="lines")
+    if not quantities and not order.lines:
+        refuse(_l("Pilih minimal satu produk untuk bingkisan."), "lines")
     products = {
         p.id: p
         for p in db.session.scalars(
@@ -143,26 +148,27 @@ def _check_order(order: BoxOrder) -> list[tuple[Product, int]]:
     for product_id in quantities:
         product = products.get(product_id)
         if product is None:
-            raise InstitutionError(_l("Produk tidak ditemukan."), field="lines")
-        if product_id not in orderable:
-            raise InstitutionError(
-                _l("%(name)s sedang tidak dijual. Pilih produk lain.", name=product.name),
-                field="lines",
+            refuse(_l("Produk tidak ditemukan."), "lines")
+        elif product_id not in orderable:
+            refuse(
+                _l("%(name)s sedang tidak dijual. Pilih produk lain.", name=product.name), "lines"
             )
     today = today_local()
-    if order.delivery_date <= today:
-        raise InstitutionError(
-            _l("Tanggal pengantaran harus sesudah hari ini."), field="delivery_date"
-        )
-    shortest = min(products[pid].lead_time_days for pid in quantities)
-    if order.delivery_date < today + dt.timedelta(days=shortest):
-        raise InstitutionError(
-            _l(
-                "Tanggal pengantaran terlalu dekat: produk tercepat pun perlu %(n)s hari.",
-                n=shortest,
-            ),
-            field="delivery_date",
-        )
+    if order.delivery_date is None:
+        refuse(_l("Isi tanggal pengantaran."), "delivery_date")
+    elif order.delivery_date <= today:
+        refuse(_l("Tanggal pengantaran harus sesudah hari ini."), "delivery_date")
+    elif products:
+        shortest = min(product.lead_time_days for product in products.values())
+        if order.delivery_date < today + dt.timedelta(days=shortest):
+            refuse(
+                _l(
+                    "Tanggal pengantaran terlalu dekat: produk tercepat pun perlu %(n)s hari.",
+                    n=shortest,
+                ),
+                "delivery_date",
+            )
+    problems.raise_any()
     return [(products[pid], qty) for pid, qty in quantities.items()]
 
 
@@ -267,18 +273,18 @@ def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
     product_ids = [line.product_id for line in quote.lines]
     lock_products(product_ids)
     release_holds(quote.id)
+    problems = Refusals()
     for check in check_quote_capacity(quote):
         if not check.fit.fits:
-            raise InstitutionError(
-                _l(
-                    "%(name)s tidak bisa disiapkan tepat waktu (tersedia %(available)s dari "
-                    "%(needed)s). Ganti dengan produk lain atau ubah tanggal.",
-                    name=check.line.product_name,
-                    available=check.fit.available,
-                    needed=check.fit.needed,
-                ),
-                field="lines",
+            message = _l(
+                "%(name)s tidak bisa disiapkan tepat waktu (tersedia %(available)s dari "
+                "%(needed)s). Ganti dengan produk lain atau ubah tanggal.",
+                name=check.line.product_name,
+                available=check.fit.available,
+                needed=check.fit.needed,
             )
+            problems.add(InstitutionError(message, field="lines"))
+    problems.raise_any()
     for line in quote.lines:
         place_hold(line.product_id, quote.id, line.quantity, quote.delivery_date, expires_at)
 

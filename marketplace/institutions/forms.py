@@ -1,7 +1,6 @@
 """Forms of the protocol office pages; they survive a phone without JavaScript."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from marketplace.forms import Form
 from marketplace.numbers import IdSelectField, WholeNumberField
 from marketplace.rupiah import RupiahField
 
@@ -20,7 +20,7 @@ from marketplace.rupiah import RupiahField
 BUILDER_ROWS = 6
 
 
-class InstitutionForm(FlaskForm):
+class InstitutionForm(Form):
     name = StringField(_l("Nama instansi"), validators=[DataRequired(), Length(max=160)])
     unit = StringField(
         _l("Unit kerja"),
@@ -32,7 +32,7 @@ class InstitutionForm(FlaskForm):
     treasurer_name = StringField(_l("Nama bendahara"), validators=[DataRequired(), Length(max=120)])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     email = EmailField(
         _l("E-mail akun"),
         validators=[DataRequired(), Length(max=254)],
@@ -41,7 +41,7 @@ class MemberForm(FlaskForm):
     can_approve = BooleanField(_l("Boleh menyetujui penawaran (kepala kantor)"))
 
 
-class LineForm(FlaskForm):
+class LineForm(Form):
     class Meta:
         csrf = False
 
@@ -51,7 +51,7 @@ class LineForm(FlaskForm):
     )
 
 
-class BuilderForm(FlaskForm):
+class BuilderForm(Form):
     event_name = StringField(
         _l("Nama acara"),
         validators=[DataRequired(), Length(max=200)],
@@ -63,7 +63,9 @@ class BuilderForm(FlaskForm):
         validators=[InputRequired(message=_l("Isi jumlah bingkisan."))],
         maximum=1_000_000,
     )
-    lines = FieldList(FormField(LineForm), min_entries=BUILDER_ROWS, max_entries=20)
+    lines = FieldList(
+        FormField(LineForm), label=_l("Isi bingkisan"), min_entries=BUILDER_ROWS, max_entries=20
+    )
     card_text = TextAreaField(
         _l("Teks kartu ucapan"),
         validators=[Optional(), Length(max=600)],
@@ -91,15 +93,15 @@ class BuilderForm(FlaskForm):
     rup_code = StringField(_l("Kode RUP (bila ada)"), validators=[Optional(), Length(max=40)])
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(Form):
     name = StringField(_l("Nama templat"), validators=[DataRequired(), Length(max=120)])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     reason = TextAreaField(_l("Alasan dikembalikan"), validators=[DataRequired(), Length(max=1000)])
 
 
-class GovPaymentForm(FlaskForm):
+class GovPaymentForm(Form):
     amount = RupiahField(
         _l("Jumlah diterima"),
         validators=[InputRequired()],
@@ -109,5 +111,5 @@ class GovPaymentForm(FlaskForm):
     paid_on = DateField(_l("Tanggal SP2D"), validators=[InputRequired()])
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     reason = TextAreaField(_l("Alasan koreksi"), validators=[DataRequired(), Length(max=1000)])

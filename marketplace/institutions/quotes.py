@@ -13,13 +13,13 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
 from marketplace.db import db, update_if
-from marketplace.errors import NotFound
+from marketplace.errors import NotFound, Refusals
 from marketplace.institutions.boxes import (
     BoxLine,
     BoxOrder,
-    _check_order,
     _end_of_local_day,
     _orderable,
+    check_order,
     check_quote_capacity,
     misfit_label,
     place_holds,
@@ -165,7 +165,7 @@ def price_quote(quote: Quote) -> None:
 def create_quote(user: User, order: BoxOrder) -> Quote:
     """Start a draft quotation from a composed gift box."""
     member = require_membership(user)
-    lines = _check_order(order)
+    lines = check_order(order)
     quote = Quote(institution_id=member.institution_id, created_by_id=user.id)
     db.session.add(quote)
     _fill_quote(quote, order, lines)
@@ -179,7 +179,7 @@ def update_quote(quote_id: int, user: User, order: BoxOrder) -> Quote:
     quote = get_quote_for_officer_or_404(quote_id, user)
     if not quote.is_editable:
         raise InstitutionError(_l("Penawaran ini tidak bisa diubah lagi."))
-    _fill_quote(quote, order, _check_order(order))
+    _fill_quote(quote, order, check_order(order))
     db.session.flush()
     return quote
 
@@ -256,7 +256,7 @@ def submit_quote(quote_id: int, user: User) -> Quote:
         raise InstitutionError(_l("Penawaran ini tidak bisa diajukan lagi."))
     # Prices, licences and pauses may have changed since the draft: rebuild from today's.
     order = order_from_quote(quote)
-    _fill_quote(quote, order, _check_order(order))
+    _fill_quote(quote, order, check_order(order))
     today = today_local()
     quote.valid_until = today + dt.timedelta(days=setting("QUOTE_VALIDITY_DAYS"))
     place_holds(quote, _end_of_local_day(quote.valid_until))
@@ -413,17 +413,18 @@ def _refuse_unmeetable(quote: Quote) -> None:
                     day=quote.delivery_date.isoformat(),
                 )
             )
+    problems = Refusals()
     for check in check_quote_capacity(quote):
         if not check.fit.fits:
-            raise InstitutionError(
-                _l(
-                    "%(name)s tidak bisa disiapkan untuk %(day)s: %(why)s. Kembalikan "
-                    "penawaran agar staf menggantinya.",
-                    name=check.line.product_name,
-                    day=quote.delivery_date.isoformat(),
-                    why=misfit_label(check.fit),
-                )
+            message = _l(
+                "%(name)s tidak bisa disiapkan untuk %(day)s: %(why)s. Kembalikan "
+                "penawaran agar staf menggantinya.",
+                name=check.line.product_name,
+                day=quote.delivery_date.isoformat(),
+                why=misfit_label(check.fit),
             )
+            problems.add(InstitutionError(message))
+    problems.raise_any()
 
 
 def return_quote(quote_id: int, user: User, reason: str) -> Quote:

@@ -42,7 +42,7 @@ from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
 from marketplace.payments.gateway import TestGateway, get_gateway
 from marketplace.rupiah import format_rupiah
-from marketplace.web import attempt, show_error
+from marketplace.web import attempt, flash_error, show_error, validate_with
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
@@ -212,7 +212,7 @@ def builder(quote_id: int | None = None):
     if not form.is_submitted():
         _prefill_builder(form, quote)
     _builder_choices(form)
-    if form.validate_on_submit():
+    if form.is_submitted() and validate_with(form, lambda: boxes.check_order(_order_from(form))):
         with attempt(form, "event_name") as done:
             if quote is None:
                 quote = quotes.create_quote(_user(), _order_from(form))
@@ -254,7 +254,7 @@ def _quote_action(quote_id: int, action, success: str, *args):
         result = action(quote_id, _user(), *args)
     except MarketplaceError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        flash_error(error)
         quote = _quote_or_404(quote_id)
         return render_template(
             "institutions/quote.html",
@@ -548,7 +548,7 @@ def pay_by_card(order_id: int):
         payment, url = billing.start_card_payment(order_id, _user(), gateway)
     except MarketplaceError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        flash_error(error)
         return redirect(url_for(".gov_order", order_id=order_id), 303)
     db.session.commit()
     if url:

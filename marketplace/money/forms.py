@@ -1,7 +1,6 @@
 """Payout account forms: each change asks for the password again."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
@@ -14,12 +13,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from marketplace.forms import Form
 from marketplace.money.banks import BANKS, WALLETS
 from marketplace.numbers import IdField, WholeNumberField
 from marketplace.rupiah import RupiahField
 
 
-class _PasswordAgain(FlaskForm):
+class _PasswordAgain(Form):
     password = PasswordField(
         _l("Kata sandi Anda"),
         validators=[DataRequired(), Length(max=256)],
@@ -57,22 +57,22 @@ class StripeForm(_PasswordAgain):
     method = HiddenField(default="stripe")
 
 
-class ResultFileForm(FlaskForm):
+class ResultFileForm(Form):
     result = FileField(_l("Berkas hasil dari bank (CSV)"))
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(Form):
     message = TextAreaField(
         _l("Apa masalahnya?"), validators=[DataRequired(), Length(min=5, max=1000)]
     )
 
 
-class VerifyAccountForm(FlaskForm):
+class VerifyAccountForm(Form):
     #: the account's version when the admin looked at it: a change since is not verified
     version = WholeNumberField(validators=[InputRequired()])
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     """An admin's refund on an order: cancel a part, the whole order, or part of a share."""
 
     action = StringField(default="partial")

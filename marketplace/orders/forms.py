@@ -1,7 +1,6 @@
 """Checkout and shipping forms; the rules themselves live in the services."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
@@ -14,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length
 
+from marketplace.forms import Form
 from marketplace.numbers import IdField, WholeNumberField
 from marketplace.orders.cart import MAX_QUANTITY
 from marketplace.orders.checkout import CheckoutDetails
@@ -21,7 +21,7 @@ from marketplace.orders.models import Delivery
 from marketplace.orders.shipping import PROVINCES
 
 
-class CartProductForm(FlaskForm):
+class CartProductForm(Form):
     """A product of the cart, from its hidden field."""
 
     product_id = IdField(validators=[InputRequired()])
@@ -33,7 +33,7 @@ class CartLineForm(CartProductForm):
     )
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     checkout_key = HiddenField()
     name = StringField(_l("Nama penerima"), validators=[Length(max=120)])
     email = EmailField(
@@ -99,7 +99,7 @@ class CheckoutForm(FlaskForm):
         )
 
 
-class ShipPartForm(FlaskForm):
+class ShipPartForm(Form):
     courier = StringField(_l("Kurir"), validators=[Length(max=60)])
     tracking_number = StringField(_l("Nomor resi"), validators=[Length(max=60)])
 

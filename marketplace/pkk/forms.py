@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     Field,
     HiddenField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, InputRequired, Length
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
+from marketplace.forms import Form
 from marketplace.numbers import IdMultipleField, IdSelectField
 from marketplace.pkk.services import MAX_ASSISTANCE_AMOUNT
 from marketplace.rupiah import RupiahField
@@ -23,7 +23,7 @@ from marketplace.sellers.forms import REQUIRED
 DECISIONS = ("approve", "changes")
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     note = TextAreaField(
         _l("Catatan untuk penjual"),
         validators=[Length(max=2000)],
@@ -55,7 +55,7 @@ class LocalDateField(Field):
             raise ValueError(_l("Tulis tanggal seperti 2026-11-29.")) from None
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(Form):
     held_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
     topic = StringField(
         _l("Topik"),
@@ -85,7 +85,7 @@ class TrainingForm(FlaskForm):
         }
 
 
-class PackagingHelpForm(FlaskForm):
+class PackagingHelpForm(Form):
     product_id = IdSelectField(_l("Produk"))
     given_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
     description = TextAreaField(
@@ -103,7 +103,7 @@ class PackagingHelpForm(FlaskForm):
         }
 
 
-class CapitalAssistanceForm(FlaskForm):
+class CapitalAssistanceForm(Form):
     seller_id = IdSelectField(_l("Rumah tangga"))
     giver = StringField(
         _l("Pemberi"),
@@ -134,11 +134,11 @@ class CapitalAssistanceForm(FlaskForm):
         }
 
 
-class OfficialGiftForm(FlaskForm):
+class OfficialGiftForm(Form):
     product_id = IdSelectField(_l("Produk"))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     """The report's period and kabupaten, read from the query string."""
 
     class Meta:

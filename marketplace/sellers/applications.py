@@ -6,7 +6,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -16,10 +18,10 @@ from marketplace.catalog.models import (
     Region,
     Seller,
 )
-from marketplace.catalog.photos import accept_photo, queue_variants
+from marketplace.catalog.photos import StoredPhoto, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.db import db, now_utc
-from marketplace.errors import NotFound
+from marketplace.errors import NotFound, Refusals
 from marketplace.sellers.models import (
     APPLICATION_MOVES,
     ApplicationStatus,
@@ -56,34 +58,75 @@ def latest_application(user_id: int) -> SellerApplication | None:
     )
 
 
-def apply_for_shop(
-    user_id: int,
-    values: ApplicationInput,
-    photo: bytes,
-    storage: LocalStorage,
-    widths: tuple[int, ...],
-) -> SellerApplication:
-    """File an application to open a household shop; one open application at a time."""
+PHOTO_NOTE_SALT = "shop-application-photo"
+
+
+def receive_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -> StoredPhoto:
+    """Clean and store an applicant's photo as soon as it arrives (PhotoError if it is not
+    one), before the rest of the form is checked."""
+    return accept_photo(data, storage, widths)
+
+
+def photo_note(photo: StoredPhoto) -> str:
+    """A signed note of a photo already received, for the form to carry: a form that comes
+    back with an error keeps the photo, and a slow phone never sends it twice."""
+    return _photo_notes().dumps([photo.key, photo.width, photo.height, list(photo.widths)])
+
+
+def photo_from_note(note: str | None) -> StoredPhoto | None:
+    """The photo a note names, or None for no note or one this site did not sign."""
+    if not note:
+        return None
+    try:
+        key, width, height, widths = _photo_notes().loads(note)
+        return StoredPhoto(str(key), int(width), int(height), tuple(int(w) for w in widths))
+    except (BadSignature, TypeError, ValueError):
+        return None
+
+
+def _photo_notes() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=PHOTO_NOTE_SALT)
+
+
+def check_application(user_id: int, values: ApplicationInput, photo: StoredPhoto | None) -> str:
+    """Every rule of an application to open a shop, each problem named at once; the
+    WhatsApp number written the one way. Writes nothing."""
     if get_seller_of_user(user_id) is not None:
         raise ListingError(_l("Anda sudah punya toko."))
     latest = latest_application(user_id)
     if latest is not None and latest.status == ApplicationStatus.PENDING.value:
         raise ListingError(_l("Pengajuan Anda masih ditinjau."))
+    problems = Refusals()
     if not values.region_id or db.session.get(Region, values.region_id) is None:
-        raise ListingError(_l("Pilih kabupaten/kota."), field="region_id")
+        problems.add(ListingError(_l("Pilih kabupaten/kota."), field="region_id"))
     for name in ("shop_name", "owner_name", "village"):
         if not getattr(values, name).strip():
-            raise ListingError(_l("Wajib diisi."), field=name)
+            problems.add(ListingError(_l("Wajib diisi."), field=name))
+    whatsapp = ""
     try:
         whatsapp = normalise_phone(values.whatsapp)
     except AccountError as error:
-        raise ListingError(error.message, field="whatsapp") from None
-    nib = re.sub(r"\D", "", values.nib or "") or None
-    if values.nib and values.nib.strip() and (nib is None or len(nib) != 13):
-        raise ListingError(_l("NIB terdiri dari 13 angka."), field="nib")
-    if not photo:
-        raise ListingError(_l("Tambahkan satu foto usaha atau produk Anda."), field="photo")
-    stored = accept_photo(photo, storage, widths)
+        problems.add(ListingError(error.message, field="whatsapp"))
+    if values.nib and values.nib.strip() and len(_nib_digits(values.nib)) != 13:
+        problems.add(ListingError(_l("NIB terdiri dari 13 angka."), field="nib"))
+    if photo is None:
+        problems.add(ListingError(_l("Tambahkan satu foto usaha atau produk Anda."), field="photo"))
+    problems.raise_any()
+    return whatsapp
+
+
+def _nib_digits(nib: str | None) -> str:
+    return re.sub(r"\D", "", nib or "")
+
+
+def apply_for_shop(
+    user_id: int, values: ApplicationInput, photo: StoredPhoto | None
+) -> SellerApplication:
+    """File an application to open a household shop; one open application at a time.
+
+    ``photo`` is one ``receive_photo`` kept; without it the application is refused."""
+    whatsapp = check_application(user_id, values, photo)
+    nib = _nib_digits(values.nib) or None
     application = SellerApplication(
         user_id=user_id,
         shop_name=values.shop_name.strip(),
@@ -93,14 +136,14 @@ def apply_for_shop(
         whatsapp=whatsapp,
         nib=nib,
         story=values.story.strip(),
-        key=stored.key,
-        width=stored.width,
-        height=stored.height,
-        variant_widths=",".join(map(str, stored.widths)),
+        key=photo.key,
+        width=photo.width,
+        height=photo.height,
+        variant_widths=",".join(map(str, photo.widths)),
         status=ApplicationStatus.PENDING.value,
     )
     db.session.add(application)
-    queue_variants(stored.key)
+    queue_variants(photo.key)
     db.session.flush()
     return application
 

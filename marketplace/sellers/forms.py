@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     FileField,
     HiddenField,
@@ -16,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
+from marketplace.forms import Form
 from marketplace.numbers import IdSelectField, WholeNumberField
 from marketplace.rupiah import RupiahField
 from marketplace.sellers.applications import ApplicationInput
@@ -40,7 +40,7 @@ SALE_MODES = [
 ]
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name = StringField(
         _l("Nama produk"),
         validators=[InputRequired(REQUIRED), Length(max=120)],
@@ -126,7 +126,7 @@ class ProductForm(FlaskForm):
         self.shelf_life_days.data = product.shelf_life_days
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(Form):
     shop_name = StringField(
         _l("Nama toko"),
         validators=[InputRequired(REQUIRED), Length(max=120)],
@@ -157,6 +157,8 @@ class ApplicationForm(FlaskForm):
     photo = FileField(
         _l("Foto usaha atau produk"), description=_l("Satu foto: dapur, kemasan, atau produk.")
     )
+    #: The photo already received with an earlier try of this form (a signed note).
+    photo_kept = HiddenField()
 
     def application_input(self) -> ApplicationInput:
         return ApplicationInput(
@@ -173,7 +175,7 @@ class ApplicationForm(FlaskForm):
 DECISIONS = ("approve", "reject")
 
 
-class ApplicationDecisionForm(FlaskForm):
+class ApplicationDecisionForm(Form):
     note = TextAreaField(
         _l("Alasan atau catatan"),
         validators=[Length(max=2000)],

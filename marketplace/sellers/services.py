@@ -31,7 +31,7 @@ from marketplace.catalog.photos import PhotoError, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.catalog.services import change_product_status, refresh_search_text, today_local
 from marketplace.db import db, now_utc
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError, NotFound, Refusals
 from marketplace.inventory.stock import set_stock
 from marketplace.storage import LocalStorage
 
@@ -241,51 +241,50 @@ def kept_uploads(seller_id: int, upload_ids: list[int]) -> list[PhotoUpload]:
     return [by_id[i] for i in dict.fromkeys(upload_ids) if i in by_id]
 
 
-def _check(values: ListingInput) -> Category:
-    """Apply the listing rules; returns the category (which decides food or craft)."""
+def check_listing(values: ListingInput) -> Category:
+    """Apply the listing rules, every one, so the seller learns of every problem at once;
+    returns the category (which decides food or craft)."""
+    problems = Refusals()
+
+    def refuse(message, field: str) -> None:
+        problems.add(ListingError(message, field=field))
+
     category = db.session.get(Category, values.category_id) if values.category_id else None
     if category is None:
-        raise ListingError(_l("Pilih kategori."), field="category_id")
+        refuse(_l("Pilih kategori."), "category_id")
     if not values.name.strip():
-        raise ListingError(_l("Isi nama produk."), field="name")
+        refuse(_l("Isi nama produk."), "name")
     price = values.price_amount
     if price is None or price <= 0:
-        raise ListingError(_l("Harga harus lebih dari Rp0."), field="price")
-    if price > MAX_PRICE:
-        raise ListingError(_l("Harga paling tinggi Rp100.000.000."), field="price")
+        refuse(_l("Harga harus lebih dari Rp0."), "price")
+    elif price > MAX_PRICE:
+        refuse(_l("Harga paling tinggi Rp100.000.000."), "price")
     if values.is_made_to_order:
         if not values.daily_capacity or values.daily_capacity < 1:
-            raise ListingError(
-                _l("Untuk produk pesanan, isi berapa yang bisa dibuat sehari."),
-                field="daily_capacity",
+            refuse(
+                _l("Untuk produk pesanan, isi berapa yang bisa dibuat sehari."), "daily_capacity"
             )
         lead = values.lead_time_days
         if lead is None or not 1 <= lead <= MAX_LEAD_TIME_DAYS:
-            raise ListingError(_l("Lama pembuatan antara 1 dan 90 hari."), field="lead_time_days")
+            refuse(_l("Lama pembuatan antara 1 dan 90 hari."), "lead_time_days")
     elif values.stock is None or not 0 <= values.stock <= MAX_STOCK:
-        raise ListingError(_l("Isi stok (0 sampai 100.000)."), field="stock")
+        refuse(_l("Isi stok (0 sampai 100.000)."), "stock")
     if not values.weight_grams or not 1 <= values.weight_grams <= MAX_WEIGHT_GRAMS:
-        raise ListingError(_l("Berat kirim antara 1 dan 50.000 gram."), field="weight_grams")
+        refuse(_l("Berat kirim antara 1 dan 50.000 gram."), "weight_grams")
     if not values.unit.strip():
-        raise ListingError(_l("Isi satuan jual, misalnya: bungkus 250 g."), field="unit")
-    if category.kind == ProductKind.FOOD.value:
+        refuse(_l("Isi satuan jual, misalnya: bungkus 250 g."), "unit")
+    if category is not None and category.kind == ProductKind.FOOD.value:
         has_pirt = bool((values.pirt_number or "").strip())
         has_bpom = bool((values.bpom_number or "").strip())
         if not has_pirt and not has_bpom:
-            raise ListingError(
-                _l("Produk makanan wajib punya nomor P-IRT atau nomor BPOM MD."),
-                field="pirt_number",
-            )
+            refuse(_l("Produk makanan wajib punya nomor P-IRT atau nomor BPOM MD."), "pirt_number")
         if has_pirt and has_bpom:
-            raise ListingError(
-                _l("Isi salah satu saja: nomor P-IRT atau nomor BPOM MD."), field="bpom_number"
-            )
+            refuse(_l("Isi salah satu saja: nomor P-IRT atau nomor BPOM MD."), "bpom_number")
         shelf = values.shelf_life_days
         if shelf is None or not 1 <= shelf <= MAX_SHELF_LIFE_DAYS:
-            raise ListingError(
-                _l("Isi daya tahan makanan dalam hari (1 sampai 3650)."), field="shelf_life_days"
-            )
-    return category
+            refuse(_l("Isi daya tahan makanan dalam hari (1 sampai 3650)."), "shelf_life_days")
+    problems.raise_any()
+    return category  # not None: refused above
 
 
 def _apply(product: Product, values: ListingInput, category: Category) -> None:
@@ -381,7 +380,7 @@ def create_product(
             raise ListingError(_l("Formulir tidak lengkap. Muat ulang halaman lalu coba lagi."))
         _discard(uploads)
         return existing, False
-    category = _check(values)
+    category = check_listing(values)
     product = Product(
         seller_id=seller_id,
         slug=_new_slug(values.name),
@@ -435,7 +434,7 @@ def update_product(
 
     Returns True when new photos sent an approved product back to review.
     """
-    category = _check(values)
+    category = check_listing(values)
     uploads = kept_uploads(product.seller_id, upload_ids)
     if len(product.photos) + len(uploads) > MAX_PHOTOS:
         raise ListingError(_l("Paling banyak %(n)s foto per produk.", n=MAX_PHOTOS), "photos")

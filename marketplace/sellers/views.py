@@ -25,13 +25,14 @@ from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
+from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.numbers import parse_ids
 from marketplace.sellers import applications, services
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
-from marketplace.web import attempt
+from marketplace.web import attempt, flash_error, validate_with
 
 bp = Blueprint("sellers", __name__)
 
@@ -106,10 +107,10 @@ def dashboard():
 
 
 def _check_listing(form: ProductForm, seller: Seller, already: int):
-    """Keep the photos sent (committed first), then check the form; the uploads and whether
-    both are fine."""
+    """Keep the photos sent (committed first), then check the form and the listing rules
+    together (every problem in one answer); the uploads and whether all is fine."""
     uploads, problems = _receive_photos(seller, already)
-    valid = form.validate()
+    valid = validate_with(form, lambda: services.check_listing(form.listing_input()))
     form.photos.errors = [*form.photos.errors, *problems]
     return uploads, valid and not problems
 
@@ -199,7 +200,7 @@ def product_action(product_id: int, action: str):
         result = service(product, current_user._get_current_object())
     except MarketplaceError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        flash_error(error)
         return redirect(url_for("sellers.product_edit", product_id=product_id))
     db.session.commit()
     flash(str(message), "success")
@@ -245,18 +246,43 @@ def apply():
         return redirect(url_for("sellers.dashboard"))
     latest = applications.latest_application(current_user.id)
     form = _application_form()
-    if form.validate_on_submit():
-        photo = request.files.get("photo")
-        with attempt(form) as done:
-            applications.apply_for_shop(
-                current_user.id,
-                form.application_input(),
-                photo.read() if photo else b"",
-                get_storage(),
-                current_app.config["PHOTO_WIDTHS"],
-            )
-        if done.ok:
-            flash(_("Pengajuan terkirim. Tim PKK akan meninjaunya."), "success")
-            return redirect(url_for("sellers.apply"))
+    if form.is_submitted() and _send_application(form):
+        flash(_("Pengajuan terkirim. Tim PKK akan meninjaunya."), "success")
+        return redirect(url_for("sellers.apply"))
     status = 400 if form.is_submitted() else 200
     return render_template("sellers/apply.html", form=form, latest=latest), status
+
+
+def _send_application(form: ApplicationForm) -> bool:
+    """Keep the photo first, then check the form and the rules together: one answer names
+    every problem, and a form that comes back still holds the photo."""
+    photo, refused = _application_photo(form)
+    values = form.application_input()
+    valid = validate_with(
+        form, lambda: applications.check_application(current_user.id, values, photo)
+    )
+    if refused is not None:
+        form.photo.errors = [str(refused.message)]
+    if not valid or refused is not None:
+        return False
+    with attempt(form) as done:
+        applications.apply_for_shop(current_user.id, values, photo)
+    return done.ok
+
+
+def _application_photo(form: ApplicationForm) -> tuple[StoredPhoto | None, PhotoError | None]:
+    """The photo sent now (stored at once), else the one an earlier try kept; and why a
+    photo sent now was refused."""
+    sent = request.files.get("photo")
+    data = sent.read() if sent else b""
+    photo = applications.photo_from_note(form.photo_kept.data)
+    refused = None
+    if data:
+        try:
+            photo = applications.receive_photo(
+                data, get_storage(), current_app.config["PHOTO_WIDTHS"]
+            )
+        except PhotoError as error:
+            refused = error
+    form.photo_kept.data = applications.photo_note(photo) if photo else ""
+    return photo, refused

@@ -186,13 +186,12 @@ def test_a_shop_applications_photo_gets_its_variants_too(seller, queued):
         village="Selumit",
         whatsapp="081234567890",
     )
-    application = seller_services_applications.apply_for_shop(
-        user.id,
-        values,
+    photo = seller_services_applications.receive_photo(
         factories.photo_bytes(1600, 1200, colour=(16, 95, 145)),
         get_storage(),
         (320, 480, 640, 1280),
     )
+    application = seller_services_applications.apply_for_shop(user.id, values, photo)
     db.session.commit()
     assert application.widths == [320]
     [queued_job] = queued.jobs

@@ -1,7 +1,8 @@
 """The sweep that can fail: every route of the access table, every form field, query
 parameter and id in its path, sent hostile values as the role that may use it.
 
-Never a 5xx, and a refused request (4xx) leaves the database as it was. The corpus is
+Never a 5xx, a refused request (4xx) leaves the database as it was, and a refused form's
+summary of errors links only to fields its page has. The corpus is
 chosen per kind of field rather than crossed in full: a number field gets every number
 trap, a text field the text traps (the SQL and FTS operators, NUL, 5,000 characters,
 emoji, a lone surrogate), an id in a path the ids that cannot name a row. Crossing every
@@ -21,6 +22,7 @@ from sqlalchemy import BigInteger, Integer, func, select
 from marketplace.db import db
 from tests import factories
 from tests.security.access_table import ACCESS, ROLES, fill, form_for
+from tests.security.test_every_error_at_once import assert_summary_links_land
 from tests.security.test_access import endpoint_of
 
 LONE_SURROGATE = "\ud800"  # sent as the bytes %ED%A0%80, which no UTF-8 decoder takes
@@ -223,6 +225,9 @@ def test_hostile_values_never_break_a_page_nor_write_when_refused(
         _sign_in(client, login_as, role, user)
         with _send(client, method, case_url, data) as response:
             status = response.status_code
+            if status == 400 and response.mimetype == "text/html":
+                # A refused form names every problem at the top, each linking to its field.
+                assert_summary_links_land(response.get_data(as_text=True))
         assert status < 500, f"{method} {path} as {role}, {what}: {status}"
         if what.startswith("id "):
             # An id no row can have is simply not found (werkzeug's <int:> let 2**31 through).
