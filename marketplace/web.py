@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from contextlib import contextmanager, suppress
@@ -13,10 +14,13 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, flash, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from wtforms import Field
+from wtforms.widgets import DateInput
 
 from marketplace.db import db, unit_of_work
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
@@ -307,3 +311,24 @@ def visitor_locale(cookies, config) -> str:
     """A visitor's language without an account: the cookie's, else Indonesian."""
     chosen = cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
+
+
+class LocalDateField(Field):
+    """A date from the phone's date picker (YYYY-MM-DD), refused in Indonesian."""
+
+    widget = DateInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        try:
+            self.data = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(_l("Tulis tanggal seperti 2026-11-29.")) from None

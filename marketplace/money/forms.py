@@ -12,11 +12,15 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from marketplace.money.banks import BANKS, WALLETS
 from marketplace.numbers import IdField, WholeNumberField
 from marketplace.rupiah import RupiahField
+from marketplace.web import LocalDateField
+
+#: the longest period a reconciliation compares at once (the gateway lists every object)
+MAX_RECONCILE_DAYS = 366
 
 
 class _PasswordAgain(FlaskForm):
@@ -80,3 +84,21 @@ class RefundForm(FlaskForm):
     amount = RupiahField(_l("Jumlah (Rp)"))
     refund_key = StringField(filters=[lambda text: (text or "")[:60]])
     reason = TextAreaField(_l("Alasan"), filters=[lambda text: (text or "")[:2000]])
+
+
+class ReconcileForm(FlaskForm):
+    """The days a reconciliation compares, read from the query string (WITA, both included)."""
+
+    class Meta:
+        csrf = False
+
+    since = LocalDateField(_l("Dari tanggal"))
+    until = LocalDateField(_l("Sampai tanggal"))
+
+    def validate_until(self, field) -> None:
+        if not (self.since.data and field.data):
+            return
+        if field.data < self.since.data:
+            raise ValidationError(_l("Tanggal akhir tidak boleh sebelum tanggal awal."))
+        if (field.data - self.since.data).days >= MAX_RECONCILE_DAYS:
+            raise ValidationError(_l("Periode paling lama %(days)s hari.", days=MAX_RECONCILE_DAYS))
