@@ -74,3 +74,24 @@ def test_mode_uji_answers_from_its_own_records_in_a_later_process():
     db.session.commit()
     notes = {d.note for d in recent_differences(TestConnect())}
     assert "ledger_status" in notes
+
+
+def test_the_admin_page_compares_the_days_asked_and_refuses_a_bad_period(client, login_as):
+    login_as(user=factories.make_user(roles=[Role.ADMIN]))
+    page = client.get("/admin/pencairan/rekonsiliasi?since=2026-11-01&until=2026-11-30")
+    assert page.status_code == 200
+    assert "Periode 2026-11-01 sampai 2026-11-30 (WITA)." in page.get_data(as_text=True)
+
+    backwards = client.get("/admin/pencairan/rekonsiliasi?since=2026-11-30&until=2026-11-01")
+    assert backwards.status_code == 400
+    text = backwards.get_data(as_text=True)
+    assert "Tanggal akhir tidak boleh sebelum tanggal awal." in text
+    assert 'value="2026-11-30"' in text  # what was typed stays
+
+    wrong = client.get("/admin/pencairan/rekonsiliasi?since=30-11-2026")
+    assert wrong.status_code == 400
+    assert "Tulis tanggal seperti 2026-11-29." in wrong.get_data(as_text=True)
+
+    too_long = client.get("/admin/pencairan/rekonsiliasi?since=2025-01-01&until=2026-11-30")
+    assert too_long.status_code == 400
+    assert "Periode paling lama 366 hari." in too_long.get_data(as_text=True)
