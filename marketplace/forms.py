@@ -7,12 +7,16 @@ WTForms has no Indonesian catalogue, so its own messages ("This field is require
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 
 from babel import support
 from flask import has_request_context
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import Field
+from wtforms.widgets import DateInput
 
 from marketplace.config import PROJECT_ROOT
 
@@ -50,3 +54,24 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return MESSAGES
+
+
+class LocalDateField(Field):
+    """A date from the phone's date picker (YYYY-MM-DD), refused in Indonesian."""
+
+    widget = DateInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        try:
+            self.data = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(_l("Tulis tanggal seperti 2026-11-29.")) from None

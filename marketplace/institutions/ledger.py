@@ -16,6 +16,11 @@ household's money becomes available when its part is paid in full.
 Every event is written through :func:`marketplace.money.services.write_event`:
 it sums to zero, it is keyed, and writing it twice adds nothing. Functions flush
 and never commit.
+
+Reconciliation (:func:`reconcile_receipts`, registered with money's): the app keeps no
+bank statement, so each SP2D receipt is checked against the invoice it pays and the
+ledger, and each card payment of an office against the gateway's payment it names
+(whose charge money's reconciliation compares with the gateway's).
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.db import db
+from marketplace.institutions.models import GovInvoice, GovPayment, PaymentMethod
 from marketplace.institutions.settings import setting
-from marketplace.money.models import Account, LedgerEntry
+from marketplace.money.models import Account, LedgerEntry, Payment, PaymentStatus
+from marketplace.money.reconcile import Difference, reconciles
 from marketplace.money.services import (
     Leg,
     commission_split,
@@ -37,6 +45,7 @@ from marketplace.money.services import (
     write_event,
 )
 from marketplace.orders.models import OrderPart
+from marketplace.payments.gateway import Period
 
 
 @dataclass(frozen=True)
@@ -190,3 +199,70 @@ def part_entries(part_ids: Sequence[int]) -> list[LedgerEntry]:
             .order_by(LedgerEntry.id)
         )
     )
+
+
+@reconciles(
+    {
+        "receipt_not_in_ledger": _l("Penerimaan SP2D atau kartu instansi tidak sesuai buku besar"),
+        "invoice_paid_differs": _l("Jumlah terbayar di tagihan berbeda dengan penerimaannya"),
+        "card_payment_missing": _l("Pembayaran kartu instansi tidak ada di gateway"),
+    }
+)
+def reconcile_receipts(period: Period) -> list[Difference]:
+    """The receipts recorded in ``period`` against the ledger, their invoices and, for a
+    card, the gateway's payment."""
+    receipts = list(
+        db.session.scalars(
+            select(GovPayment)
+            .where(GovPayment.created_at >= period.since, GovPayment.created_at < period.until)
+            .order_by(GovPayment.id)
+        )
+    )
+    differences: list[Difference] = []
+    for receipt in receipts:
+        booked = -int(
+            db.session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                    LedgerEntry.event_key.startswith(f"gov-payment-{receipt.id}-part-"),
+                    LedgerEntry.account == Account.BUYER_FUNDS.value,
+                )
+            )
+        )
+        if booked != receipt.amount:
+            differences.append(
+                Difference(
+                    receipt.reference, str(booked), str(receipt.amount), "receipt_not_in_ledger"
+                )
+            )
+        if receipt.method == PaymentMethod.CARD.value:
+            paid = db.session.scalar(
+                select(Payment.amount).where(
+                    Payment.intent_id == receipt.reference,
+                    Payment.status.in_(
+                        [PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]
+                    ),
+                )
+            )
+            if paid != receipt.amount:
+                differences.append(
+                    Difference(
+                        receipt.reference,
+                        str(receipt.amount),
+                        "" if paid is None else str(paid),
+                        "card_payment_missing",
+                    )
+                )
+    for invoice_id in sorted({receipt.invoice_id for receipt in receipts}):
+        invoice = db.session.get(GovInvoice, invoice_id)
+        assert invoice is not None
+        received = sum(receipt.amount for receipt in invoice.payments)
+        if received != invoice.paid_amount:
+            differences.append(
+                Difference(
+                    invoice.document.number,
+                    str(invoice.paid_amount),
+                    str(received),
+                    "invoice_paid_differs",
+                )
+            )
+    return differences

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 from flask.cli import AppGroup
 
+from marketplace.db import today_local
 from marketplace.money.availability import release_due_parts
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.payments import pending_refund_ids
-from marketplace.money.reconcile import reconcile
+from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.money.runs import run_payouts
 from marketplace.orders.cli import orders_cli
 from marketplace.payments.connect import get_connect
@@ -39,13 +42,19 @@ def release_command() -> None:
 
 
 @payouts_cli.command("reconcile")
-def reconcile_command() -> None:
-    """Compare the ledger with the bank batches and Stripe; exit 1 on any difference."""
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (WITA).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (WITA), included.")
+def reconcile_command(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """Compare the ledger with the gateway's charges, refunds and transfers, the bank
+    batches and the SP2D receipts (the last 31 days by default); exit 1 on any difference."""
 
-    differences = reconcile(get_connect())
+    first, last = default_days(today_local())
+    first, last = (since.date() if since else first), (until.date() if until else last)
+    click.echo(f"reconciling {first} .. {last}")
+    differences = reconcile(period_of(first, last), gateway=get_gateway(), connect=get_connect())
     for difference in differences:
         click.echo(
-            f"{difference.subject}: {difference.label} "
+            f"{difference.subject}: [{difference.note}] {difference.label} "
             f"(ledger {difference.ledger!r}, gateway {difference.gateway!r})"
         )
     click.echo(f"{len(differences)} difference(s)")

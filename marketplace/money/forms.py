@@ -11,12 +11,15 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from marketplace.forms import Form
+from marketplace.forms import Form, LocalDateField
 from marketplace.money.banks import BANKS, WALLETS
 from marketplace.numbers import IdField, WholeNumberField
 from marketplace.rupiah import RupiahField
+
+#: the longest period a reconciliation compares at once (the gateway lists every object)
+MAX_RECONCILE_DAYS = 366
 
 
 class _PasswordAgain(Form):
@@ -80,3 +83,21 @@ class RefundForm(Form):
     amount = RupiahField(_l("Jumlah (Rp)"))
     refund_key = StringField(filters=[lambda text: (text or "")[:60]])
     reason = TextAreaField(_l("Alasan"), filters=[lambda text: (text or "")[:2000]])
+
+
+class ReconcileForm(Form):
+    """The days a reconciliation compares, read from the query string (WITA, both included)."""
+
+    class Meta:
+        csrf = False
+
+    since = LocalDateField(_l("Dari tanggal"))
+    until = LocalDateField(_l("Sampai tanggal"))
+
+    def validate_until(self, field) -> None:
+        if not (self.since.data and field.data):
+            return
+        if field.data < self.since.data:
+            raise ValidationError(_l("Tanggal akhir tidak boleh sebelum tanggal awal."))
+        if (field.data - self.since.data).days >= MAX_RECONCILE_DAYS:
+            raise ValidationError(_l("Periode paling lama %(days)s hari.", days=MAX_RECONCILE_DAYS))

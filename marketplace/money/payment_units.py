@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.db import db, unit_of_work
 from marketplace.jobs import job
 from marketplace.money import payments as services
+from marketplace.money import refunds as gateway_refunds
 from marketplace.money.models import Payment, PaymentStatus
 from marketplace.payments.gateway import (
     GatewayError,
@@ -104,14 +105,17 @@ def apply_intent(intent: Intent, event: tuple[str, str, str] | None = None) -> b
     return True
 
 
-def apply_refund(refund: GatewayRefund, event: tuple[str, str, str]) -> bool:
-    """A refund event, once: confirms a refund whose answer from the gateway got lost."""
+def apply_refunds(refunds: list[GatewayRefund], event: tuple[str, str, str]) -> bool:
+    """A refund event, once: confirms our refund whose answer from the gateway got lost,
+    or records one made at the gateway (its dashboard) as a refund, once per refund id."""
     try:
         with unit_of_work():
             if not services.remember_event(*event):
                 db.session.rollback()
                 return False
-            services.confirm_gateway_refund(refund)
+            for refund in refunds:
+                if not services.confirm_gateway_refund(refund):
+                    gateway_refunds.record_external_refund(refund)
             db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -36,7 +36,12 @@ from marketplace.money import payments as services
 from marketplace.money import refunds
 from marketplace.money.forms import RefundForm
 from marketplace.money.models import Payment
-from marketplace.money.payment_units import apply_intent, apply_refund, checkout_url, issue_refunds
+from marketplace.money.payment_units import (
+    apply_intent,
+    apply_refunds,
+    checkout_url,
+    issue_refunds,
+)
 from marketplace.orders import lifecycle, queries
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.gateway import (
@@ -77,11 +82,15 @@ def handle_webhook(payload: bytes, signature: str) -> tuple[str, int]:
     db.session.rollback()  # no transaction stays open across the gateway call
     if event.type in services.REFUND_EVENTS:
         try:
-            refund = gateway.retrieve_refund(event.object_id)
+            # Never trust the event body: ask the gateway for the refunds as they are now.
+            if event.type == "charge.refunded":
+                refunds = gateway.list_refunds(charge=event.object_id)
+            else:
+                refunds = [gateway.retrieve_refund(event.object_id)]
         except GatewayError:
             log.warning("webhook %s: could not fetch %s", event.id, event.object_id)
-            return "ignored", 200
-        applied = apply_refund(refund, event=(gateway.name, event.id, event.type))
+            return "retry", 503
+        applied = apply_refunds(refunds, event=(gateway.name, event.id, event.type))
         return ("ok" if applied else "duplicate"), 200
     try:
         # Never trust the event body: ask the gateway for the payment as it is now.

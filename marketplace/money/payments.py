@@ -37,8 +37,9 @@ PAYMENT_EVENTS = (
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
 )
-#: events about a refund, which confirm one whose answer from the gateway got lost
-REFUND_EVENTS = ("refund.created", "refund.updated")
+#: events about a refund: they confirm ours whose answer from the gateway got lost, and
+#: bring those made at the gateway (its dashboard); ``charge.refunded`` names the charge
+REFUND_EVENTS = ("refund.created", "refund.updated", "charge.refunded")
 HANDLED_EVENTS = PAYMENT_EVENTS + REFUND_EVENTS
 
 
@@ -424,8 +425,11 @@ def refund_due(refund_id: int) -> RefundDue | None:
     return RefundDue(refund.id, refund.payment.intent_id, refund.amount, refund.idempotency_key)
 
 
-def record_refund(refund_id: int, gateway_refund_id: str) -> bool:
-    """pending -> succeeded, once; a payment given back in full is marked refunded."""
+def record_refund(refund_id: int, gateway_refund_id: str | None) -> bool:
+    """pending -> succeeded, once; a payment given back in full is marked refunded.
+
+    ``gateway_refund_id`` None: a slice of a refund made at the gateway, whose id names
+    the slices in their keys (``refunds.external_key``)."""
     if not update_if(
         Refund,
         refund_id,

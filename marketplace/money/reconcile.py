@@ -1,28 +1,60 @@
-"""Reconciliation: the ledger against what the bank batches and Stripe say.
+"""Reconciliation: everything that moves money, the ledger against the gateway and the bank.
 
-Every difference is listed, none is fixed here (a correction is a new ledger event
-an admin decides). Checks:
+Every difference is listed with its cause, none is fixed here (a correction is a new
+ledger event an admin decides). Checks, for a period:
 
 - every ledger event sums to zero;
 - each payout's ledger legs agree with its status and amount (in transit while open,
   paid out when paid, back to available when failed);
 - a confirmed bank or e-wallet payout has the bank's reference and sits in a batch;
 - each Stripe payout's transfer exists at the gateway with the same amount, destination
-  and reversals; a transfer the gateway has that no payout knows is listed too.
+  and reversals; a transfer the gateway has that no payout knows is listed too;
+- each charge the payment gateway took in the period is a payment we recorded, for the
+  same amount, and each payment we recorded has its charge;
+- each refund the gateway made in the period (in its dashboard too) is recorded, for the
+  same amount and not failed there; each refund we recorded was made at the gateway and
+  reversed its part's entries in the ledger;
+- what the packages above register with :func:`reconciles` (the SP2D receipts and the
+  protocol offices' card payments of government invoices).
+
+The gateway's side is asked a little wider than the period (a charge comes minutes
+after its payment was opened, our record of a refund after the gateway made it), so
+that nothing at the period's edge is listed as missing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from marketplace.db import db
-from marketplace.money.models import Account, LedgerEntry, Payout, PayoutMethod, PayoutStatus
+from marketplace.db import WITA, db
+from marketplace.money.models import (
+    Account,
+    LedgerEntry,
+    Payment,
+    PaymentStatus,
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    Refund,
+    RefundStatus,
+)
+from marketplace.money.refunds import gateway_refund_id
 from marketplace.numbers import parse_id
-from marketplace.payments.gateway import GatewayError
+from marketplace.payments.connect import ConnectGateway
+from marketplace.payments.gateway import (
+    GatewayCharge,
+    GatewayError,
+    GatewayRefund,
+    PaymentGateway,
+    Period,
+    record_test_payments_with,
+)
 
 #: what each kind of difference means, for the admin page and the command
 NOTES = {
@@ -34,12 +66,26 @@ NOTES = {
     "transfer_differs": _l("Transfer di Stripe berbeda (jumlah atau tujuan)"),
     "reversals_differ": _l("Pembalikan transfer berbeda"),
     "unknown_transfer": _l("Transfer di Stripe tidak dikenal buku besar"),
+    "unknown_charge": _l("Tagihan di Stripe tidak ada di buku besar"),
+    "missing_charge": _l("Pembayaran di buku besar tidak ada di Stripe"),
+    "charge_differs": _l("Jumlah tagihan berbeda"),
+    "unrecorded_refund": _l("Pengembalian dana di Stripe belum tercatat"),
+    "missing_refund": _l("Pengembalian dana di buku besar tidak ada di Stripe"),
+    "refund_differs": _l("Jumlah pengembalian dana berbeda"),
+    "refund_failed": _l("Pengembalian dana gagal atau dibatalkan di Stripe"),
+    "refund_not_in_ledger": _l("Pengembalian dana tidak membalik entri buku besar"),
 }
+
+#: how long after its payment was opened a charge may come; how long after the gateway
+#: made a refund we may record it (a lost answer, retried by ``flask orders refunds``)
+CHARGE_LAG = REFUND_LAG = dt.timedelta(days=1)
+#: the period the admin page and the command compare when none is given: 31 days
+DEFAULT_DAYS = 31
 
 
 @dataclass(frozen=True)
 class Difference:
-    #: a payout number, a transfer id or an event key
+    #: a payout number, a transfer, charge or refund id, an SP2D number or an event key
     subject: str
     ledger: str
     gateway: str
@@ -49,6 +95,33 @@ class Difference:
     @property
     def label(self) -> str:
         return str(NOTES[self.note])
+
+
+#: the checks of the packages above (institutions: SP2D and card receipts)
+_CHECKS: list[Callable[[Period], list[Difference]]] = []
+
+
+def reconciles(notes: dict[str, object]):
+    """Register a package's own check of a period, with what its kinds of difference mean
+    (a decorator)."""
+
+    def register(check: Callable[[Period], list[Difference]]):
+        NOTES.update(notes)
+        _CHECKS.append(check)
+        return check
+
+    return register
+
+
+def period_of(first: dt.date, last: dt.date) -> Period:
+    """The days ``first`` to ``last`` (WITA, both included) as a period in UTC."""
+    start = dt.datetime.combine(first, dt.time(), WITA)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), WITA)
+    return Period(start.astimezone(dt.UTC), end.astimezone(dt.UTC))
+
+
+def default_days(today: dt.date) -> tuple[dt.date, dt.date]:
+    return today - dt.timedelta(days=DEFAULT_DAYS - 1), today
 
 
 def _expected_legs(payout: Payout) -> dict[str, int]:
@@ -64,7 +137,19 @@ def _expected_legs(payout: Payout) -> dict[str, int]:
     return {}
 
 
-def reconcile(connect) -> list[Difference]:
+def reconcile(
+    period: Period, *, gateway: PaymentGateway, connect: ConnectGateway
+) -> list[Difference]:
+    """Every difference found in ``period``, the ledger's own first."""
+    differences = _ledger_and_payouts(connect)
+    differences += _charges(period, gateway)
+    differences += _refunds(period, gateway)
+    for check in _CHECKS:
+        differences += check(period)
+    return differences
+
+
+def _ledger_and_payouts(connect: ConnectGateway) -> list[Difference]:
     differences: list[Difference] = []
     for key, total in db.session.execute(
         select(LedgerEntry.event_key, func.sum(LedgerEntry.amount))
@@ -135,3 +220,195 @@ def reconcile(connect) -> list[Difference]:
                 Difference(transfer_id, "", str(transfer.amount), "unknown_transfer")
             )
     return differences
+
+
+# --- charges and refunds at the payment gateway ----------------------------------------------
+
+
+def _unreachable(error: GatewayError) -> list[Difference]:
+    return [Difference("stripe", "", str(error), "gateway_unreachable")]
+
+
+def _charges(period: Period, gateway: PaymentGateway) -> list[Difference]:
+    try:
+        # Asked wider: a payment opened at the period's end is charged a little later.
+        charges = gateway.list_charges(period.widened(dt.timedelta(0), CHARGE_LAG))
+    except GatewayError as error:
+        return _unreachable(error)
+    taken = (PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value)
+    ids = [ref for charge in charges for ref in charge.payment_ids]
+    known = {
+        payment.intent_id: payment
+        for payment in db.session.scalars(select(Payment).where(Payment.intent_id.in_(ids)))
+    }
+    differences: list[Difference] = []
+    charged: set[str] = set()
+    for charge in charges:
+        payment = next((known[ref] for ref in charge.payment_ids if ref in known), None)
+        if payment is not None and payment.status in taken:
+            charged.add(payment.intent_id)
+        if charge.created not in period:
+            continue
+        if payment is None or payment.status not in taken:
+            recorded = payment.status if payment is not None else ""
+            differences.append(
+                Difference(charge.id, recorded, str(charge.amount), "unknown_charge")
+            )
+        elif payment.amount != charge.amount:
+            differences.append(
+                Difference(charge.id, str(payment.amount), str(charge.amount), "charge_differs")
+            )
+    for payment in db.session.scalars(
+        select(Payment)
+        .where(
+            Payment.gateway == gateway.name,
+            Payment.status.in_(taken),
+            Payment.created_at >= period.since,
+            Payment.created_at < period.until,
+        )
+        .order_by(Payment.id)
+    ):
+        if payment.intent_id not in charged:
+            differences.append(
+                Difference(payment.intent_id, str(payment.amount), "", "missing_charge")
+            )
+    return differences
+
+
+def _refunds(period: Period, gateway: PaymentGateway) -> list[Difference]:
+    try:
+        # Asked wider: we record a refund after the gateway made it.
+        listed = gateway.list_refunds(period.widened(REFUND_LAG, dt.timedelta(0)))
+    except GatewayError as error:
+        return _unreachable(error)
+    at_gateway = {refund.id: refund for refund in listed}
+    rows = list(
+        db.session.scalars(
+            select(Refund)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(
+                Payment.gateway == gateway.name,
+                Refund.status == RefundStatus.SUCCEEDED.value,
+                Refund.refunded_at >= period.since,
+            )
+            .order_by(Refund.id)
+        )
+    )
+    ours: dict[str, int] = defaultdict(int)
+    for row in rows:
+        ours[gateway_refund_id(row)] += row.amount
+    differences: list[Difference] = []
+    for refund in listed:
+        if refund.created is None or refund.created not in period or not refund.given_back:
+            continue
+        if refund.id not in ours:
+            differences.append(Difference(refund.id, "", str(refund.amount), "unrecorded_refund"))
+        elif ours[refund.id] != refund.amount:
+            differences.append(
+                Difference(refund.id, str(ours[refund.id]), str(refund.amount), "refund_differs")
+            )
+    seen: set[str] = set()
+    for row in rows:
+        if row.refunded_at is None or row.refunded_at not in period:
+            continue
+        refund_id = gateway_refund_id(row)
+        if refund_id in seen:
+            continue
+        seen.add(refund_id)
+        found = at_gateway.get(refund_id)
+        if found is None:
+            differences.append(
+                Difference(
+                    refund_id or row.idempotency_key, str(ours[refund_id]), "", "missing_refund"
+                )
+            )
+        elif not found.given_back:
+            differences.append(
+                Difference(refund_id, str(ours[refund_id]), found.status, "refund_failed")
+            )
+    return differences + _refunds_outside_ledger(period)
+
+
+def _refunds_outside_ledger(period: Period) -> list[Difference]:
+    """Refunds of a household's part whose ledger reversal is missing or of another amount."""
+    rows = db.session.execute(
+        select(Refund.id, Refund.amount, Refund.part_id)
+        .where(
+            Refund.part_id.is_not(None),
+            Refund.created_at >= period.since,
+            Refund.created_at < period.until,
+        )
+        .order_by(Refund.id)
+    ).all()
+    if not rows:
+        return []
+    keys = [f"refund-{refund_id}" for refund_id, _, _ in rows]
+    reversed_ = dict(
+        db.session.execute(
+            select(LedgerEntry.event_key, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.event_key.in_(keys), LedgerEntry.account == Account.REFUNDS.value)
+            .group_by(LedgerEntry.event_key)
+        ).all()
+    )
+    paid_parts = set(
+        db.session.scalars(
+            select(LedgerEntry.order_part_id).where(
+                LedgerEntry.event_key.in_([f"part-{part_id}-paid" for _, _, part_id in rows])
+            )
+        )
+    )
+    differences = []
+    for refund_id, amount, part_id in rows:
+        if part_id not in paid_parts:
+            continue  # the part's money never reached the ledger: nothing to reverse
+        booked = int(reversed_.get(f"refund-{refund_id}") or 0)
+        if booked != amount:
+            differences.append(
+                Difference(f"refund-{refund_id}", str(booked), str(amount), "refund_not_in_ledger")
+            )
+    return differences
+
+
+# --- "Mode uji": the test gateway answers from the rows the money layer recorded -------------
+
+
+def _test_charges() -> list[GatewayCharge]:
+    return [
+        GatewayCharge(
+            id=payment.intent_id,
+            amount=payment.amount,
+            payment_ids=(payment.intent_id,),
+            created=payment.created_at,
+        )
+        for payment in db.session.scalars(
+            select(Payment).where(
+                Payment.gateway == "test",
+                Payment.status.in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]),
+            )
+        )
+    ]
+
+
+def _test_refunds() -> list[GatewayRefund]:
+    rows = db.session.scalars(
+        select(Refund)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Payment.gateway == "test", Refund.status == RefundStatus.SUCCEEDED.value)
+        .order_by(Refund.id)
+    )
+    made: dict[str, GatewayRefund] = {}
+    for row in rows:
+        refund_id = gateway_refund_id(row)
+        before = made.get(refund_id)
+        made[refund_id] = GatewayRefund(
+            id=refund_id,
+            status="succeeded",
+            idempotency_key=row.idempotency_key,
+            amount=row.amount + (before.amount if before else 0),
+            payment_ids=(row.payment.intent_id,),
+            created=row.refunded_at,
+        )
+    return list(made.values())
+
+
+record_test_payments_with(_test_charges, _test_refunds)

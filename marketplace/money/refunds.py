@@ -17,9 +17,11 @@ event (who, when, why); the caller sends the refunds to the gateway after its co
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
 
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
@@ -28,10 +30,16 @@ from marketplace.money.payments import (
     PaymentError,
     give_back_part,
     lock_payment,
+    parts_left,
+    record_refund,
 )
+from marketplace.money.services import split_largest_remainder
 from marketplace.orders import lifecycle
 from marketplace.orders.messages import notify_refund
 from marketplace.orders.models import Order, OrderPart, PartStatus
+from marketplace.payments.gateway import GatewayRefund
+
+log = logging.getLogger(__name__)
 
 MAX_REASON = 250
 
@@ -240,3 +248,89 @@ def _tell_buyer(order: Order, outcome: RefundOutcome, reason: str) -> None:
             reason=reason,
             delivered_shops=[part.shop_name for part in outcome.money_only],
         )
+
+
+# --- refunds made at the gateway, outside the app (Stripe's dashboard) ----------------------
+
+#: the gateway states in which a refund's money has left the platform, to be recorded
+RECORDED_STATES = ("succeeded", "pending")
+
+
+def external_key(gateway_refund_id: str, part_id: int) -> str:
+    """Our refund row's key for one part's slice of a refund made at the gateway."""
+    return f"gateway-{gateway_refund_id}-part-{part_id}"
+
+
+def gateway_refund_id(row: Refund) -> str:
+    """The gateway's id of the refund a row records: its own, or the one its key names (a
+    slice of a refund made at the gateway, see :func:`external_key`)."""
+    if row.gateway_refund_id:
+        return row.gateway_refund_id
+    prefix, _, rest = row.idempotency_key.partition("-")
+    if prefix == "gateway" and "-part-" in rest:
+        return rest.rpartition("-part-")[0]
+    return ""
+
+
+def is_recorded(refund: GatewayRefund) -> bool:
+    """The gateway's refund is one of ours (asked with our key, or already taken from it)."""
+    ours = [
+        Refund.gateway_refund_id == refund.id,
+        Refund.idempotency_key.startswith(f"gateway-{refund.id}-part-", autoescape=True),
+    ]
+    if refund.idempotency_key:
+        ours.append(Refund.idempotency_key == refund.idempotency_key)
+    return db.session.scalar(select(Refund.id).where(or_(*ours)).limit(1)) is not None
+
+
+def record_external_refund(refund: GatewayRefund) -> RefundOutcome | None:
+    """A refund made at the gateway, not through the app, recorded once as the app's own
+    would be: spread over the households' parts in proportion to what is left of each,
+    each slice through :func:`give_back_part` (its share and the commission reversed,
+    shipping of a shipped part kept), and marked given back at once.
+
+    None when it is already recorded (our own refund's echo, a replay), not (yet) money
+    given back, or cannot be recorded by the rules (a payment we do not know, a
+    government order, more than is left): reconciliation lists those.
+    """
+    if refund.status not in RECORDED_STATES or is_recorded(refund):
+        return None
+    payment_id = db.session.scalar(
+        select(Payment.id).where(Payment.intent_id.in_(refund.payment_ids or ("",)))
+    )
+    payment = db.session.get(Payment, payment_id) if payment_id is not None else None
+    locked = lock_payment(payment.order_id) if payment is not None else None
+    if (
+        locked is None
+        or locked.id != payment_id
+        or locked.status != PaymentStatus.SUCCEEDED.value
+        or locked.order.quote_id is not None
+    ):
+        log.warning("refund %s at the gateway names no payment to reverse here", refund.id)
+        return None
+    parts = [part for part in locked.order.parts if part.status != PartStatus.CANCELLED.value]
+    lefts = parts_left(parts)
+    if refund.amount <= 0 or refund.amount > sum(max(lefts[p.id], 0) for p in parts):
+        log.warning("refund %s at the gateway is more than is left to give back", refund.id)
+        return None
+    slices = split_largest_remainder(refund.amount, [max(lefts[p.id], 0) for p in parts])
+    note = str(_l("Dikembalikan di dasbor Stripe (%(id)s)", id=refund.id))
+    outcome = RefundOutcome()
+    for part, amount in zip(parts, slices, strict=True):
+        if amount <= 0:
+            continue
+        row = give_back_part(
+            locked,
+            part,
+            amount,
+            RefundReason.ADMIN,
+            external_key(refund.id, part.id),
+            actor_kind="system",
+            note=note,
+        )
+        assert row is not None
+        # The gateway has already given it back: nothing to send.
+        record_refund(row.id, None)
+        outcome.refunds.append(row)
+    _tell_buyer(locked.order, outcome, "")
+    return outcome

@@ -33,6 +33,7 @@ from marketplace.money import availability, complaints, runs, services, statemen
 from marketplace.money.forms import (
     BankAccountForm,
     ComplaintForm,
+    ReconcileForm,
     ResultFileForm,
     StripeForm,
     VerifyAccountForm,
@@ -40,7 +41,7 @@ from marketplace.money.forms import (
 )
 from marketplace.money.models import DisbursementBatch
 from marketplace.money.payment_units import issue_refunds
-from marketplace.money.reconcile import reconcile
+from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.queries import get_order_by_token
 from marketplace.payments.connect import get_connect
@@ -471,7 +472,19 @@ def admin_batch_csv(batch_id: int):
 @bp.route("/admin/pencairan/rekonsiliasi")
 @role_required(Role.ADMIN)
 def admin_reconcile():
-    return render_template("payouts/admin_reconcile.html", differences=reconcile(get_connect()))
+    form = ReconcileForm(request.args)
+    valid = not request.args or form.validate()
+    first, last = default_days(today_local())
+    if valid:
+        first, last = (form.since.data or first), (form.until.data or last)
+    differences = reconcile(period_of(first, last), gateway=get_gateway(), connect=get_connect())
+    return render_template(
+        "payouts/admin_reconcile.html",
+        form=form,
+        first=first,
+        last=last,
+        differences=differences,
+    ), (200 if valid else 400)
 
 
 # --- Stripe Connect events ------------------------------------------------------------------

@@ -8,10 +8,11 @@ no network. Both report a payment as an :class:`Intent` and through signed event
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -76,9 +77,47 @@ class Intent:
 @dataclass(frozen=True)
 class GatewayRefund:
     id: str
+    #: ``succeeded``, ``pending``, ``requires_action``, ``failed`` or ``canceled``
     status: str
-    #: the key the refund was asked with, which names our refund row
+    #: the key the refund was asked with, which names our refund row ("" for a refund
+    #: made outside the app, in the gateway's dashboard)
     idempotency_key: str
+    #: whole rupiah
+    amount: int = 0
+    #: the gateway's ids of the payment it gives back (a PaymentIntent, its Checkout Session)
+    payment_ids: tuple[str, ...] = ()
+    created: dt.datetime | None = None
+
+    @property
+    def given_back(self) -> bool:
+        """The money left (or is leaving) the platform: not failed, not cancelled."""
+        return self.status in ("succeeded", "pending", "requires_action")
+
+
+@dataclass(frozen=True)
+class GatewayCharge:
+    """Money the gateway took from a buyer (a Stripe charge), whole rupiah."""
+
+    id: str
+    amount: int
+    #: the gateway's ids of the payment it belongs to (a PaymentIntent, its Checkout Session)
+    payment_ids: tuple[str, ...]
+    created: dt.datetime
+    refunded_amount: int = 0
+
+
+@dataclass(frozen=True)
+class Period:
+    """``[since, until)`` in UTC: what a reconciliation compares."""
+
+    since: dt.datetime
+    until: dt.datetime
+
+    def widened(self, before: dt.timedelta, after: dt.timedelta) -> Period:
+        return Period(self.since - before, self.until + after)
+
+    def __contains__(self, moment: dt.datetime) -> bool:
+        return self.since <= moment < self.until
 
 
 @dataclass(frozen=True)
@@ -123,6 +162,16 @@ class PaymentGateway(Protocol):
     def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> str: ...
 
     def retrieve_refund(self, refund_id: str) -> GatewayRefund: ...
+
+    def list_charges(self, period: Period) -> list[GatewayCharge]:
+        """The succeeded charges made within ``period``."""
+        ...
+
+    def list_refunds(
+        self, period: Period | None = None, *, charge: str = ""
+    ) -> list[GatewayRefund]:
+        """The refunds made within ``period``, or every refund of one ``charge``."""
+        ...
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent: ...
 
@@ -202,6 +251,13 @@ EVENT_OBJECTS: dict[str, dict[str, Callable[[object], bool]]] = {
         "metadata": _metadata,
         "payment_intent": _object_or_id,
     },
+    "charge": {  # ``charge.refunded``: a refund, maybe made in the gateway's dashboard
+        "id": _text,
+        "amount": _amount,
+        "amount_refunded": _amount,
+        "metadata": _metadata,
+        "payment_intent": _object_or_id,
+    },
 }
 
 
@@ -276,6 +332,21 @@ def parse_signed_event(payload: bytes, signature: str, secret: str) -> GatewayEv
     return read_event(body)
 
 
+#: Where "Mode uji" payments and refunds of earlier processes are recorded (the money
+#: layer's rows): (charges, refunds).
+_TEST_RECORDS: list[
+    tuple[Callable[[], Iterable[GatewayCharge]], Callable[[], Iterable[GatewayRefund]]]
+] = []
+
+
+def record_test_payments_with(
+    charges: Callable[[], Iterable[GatewayCharge]],
+    refunds: Callable[[], Iterable[GatewayRefund]],
+) -> None:
+    """Let the test twin list the payments and refunds that the money layer recorded."""
+    _TEST_RECORDS.append((charges, refunds))
+
+
 class TestGateway:
     """Local "Mode uji" payments: no money, no network, and no state a process must share.
 
@@ -347,6 +418,26 @@ class TestGateway:
             if known == refund_id:
                 return GatewayRefund(id=refund_id, status="succeeded", idempotency_key=key)
         raise GatewayError(f"no such test refund {refund_id}")
+
+    def list_charges(self, period: Period) -> list[GatewayCharge]:
+        """What the records say was paid: a "Mode uji" payment lives nowhere else."""
+        return [
+            charge
+            for charges, _refunds in _TEST_RECORDS
+            for charge in charges()
+            if charge.created in period
+        ]
+
+    def list_refunds(
+        self, period: Period | None = None, *, charge: str = ""
+    ) -> list[GatewayRefund]:
+        return [
+            refund
+            for _charges, refunds in _TEST_RECORDS
+            for refund in refunds()
+            if (period is None or (refund.created is not None and refund.created in period))
+            and (not charge or charge in refund.payment_ids)
+        ]
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent:
         event = parse_signed_event(payload, signature, self.webhook_secret)

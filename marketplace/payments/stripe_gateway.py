@@ -10,16 +10,20 @@ its zero-decimal currencies), so Rp150.000 travels as ``unit_amount=15000000``.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from typing import Any
 
 import stripe
 
 from marketplace.payments.gateway import (
+    GatewayCharge,
     GatewayError,
     GatewayEvent,
     GatewayRefund,
     Intent,
     Line,
+    Period,
     order_id_in,
     parse_signed_event,
 )
@@ -31,6 +35,9 @@ MINOR_UNITS = 100
 #: 10-minute step (plus a margin for clocks and the network), so that a retry with the
 #: same idempotency key a little later still sends the same parameters.
 EXPIRY_STEP, EXPIRY_STEPS, EXPIRY_MARGIN = 600, 4, 300
+#: A Checkout Session is paid within its life (a day at most): how far before a charge
+#: its session is looked for.
+SESSION_LIFE = dt.timedelta(days=1)
 
 
 def to_stripe_amount(rupiah: int) -> int:
@@ -84,6 +91,39 @@ def _session(stripe_object) -> Intent:
         order_id=_order_id(obj.get("metadata")),
         currency=str(obj.get("currency") or ""),
         redirect_url=(obj.get("url") or "") if obj["status"] == "open" else "",
+    )
+
+
+def _moment(unix: Any) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(unix), dt.UTC)
+
+
+def _created(period: Period) -> dict[str, int]:
+    """Stripe's ``created`` filter for ``[since, until)``."""
+    return {"gte": int(period.since.timestamp()), "lt": int(period.until.timestamp())}
+
+
+def _id_of(value: Any) -> str:
+    """An expandable field's id, whether it came expanded or not."""
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(value or "")
+
+
+def _payment_ids(intent_field: Any, sessions: dict[str, str]) -> tuple[str, ...]:
+    """A charge's or refund's payment as we may know it: its PaymentIntent, its session."""
+    intent = _id_of(intent_field)
+    return tuple(ref for ref in (intent, sessions.get(intent, "")) if ref)
+
+
+def _refund(obj: dict, sessions: dict[str, str]) -> GatewayRefund:
+    return GatewayRefund(
+        id=obj["id"],
+        status=str(obj.get("status") or ""),
+        idempotency_key=str((obj.get("metadata") or {}).get("refund_key") or ""),
+        amount=from_stripe_amount(obj["amount"]),
+        payment_ids=_payment_ids(obj.get("payment_intent"), sessions),
+        created=_moment(obj["created"]),
     )
 
 
@@ -209,13 +249,72 @@ class StripeGateway:
     def retrieve_refund(self, refund_id: str) -> GatewayRefund:
         try:
             refund = self.client.v1.refunds.retrieve(refund_id).to_dict()
+            sessions = self._session_of(_id_of(refund.get("payment_intent")))
+            return _refund(refund, sessions)
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
-        return GatewayRefund(
-            id=refund["id"],
-            status=str(refund.get("status") or ""),
-            idempotency_key=str((refund.get("metadata") or {}).get("refund_key") or ""),
+        except (KeyError, TypeError, ValueError) as error:
+            raise GatewayError(f"{refund_id}: unexpected answer ({error!r})") from error
+
+    def _all(self, resource, params: dict) -> list[dict]:
+        """Every page of a list (``has_more``/``starting_after``), as plain dicts."""
+        page = resource.list(params={**params, "limit": 100})
+        return [obj.to_dict() for obj in page.auto_paging_iter()]
+
+    def _session_of(self, intent: str) -> dict[str, str]:
+        """The Checkout Session that made a PaymentIntent (our payment is named by it)."""
+        if not intent:
+            return {}
+        found = self.client.v1.checkout.sessions.list(params={"payment_intent": intent, "limit": 1})
+        return {intent: found.data[0].id} if found.data else {}
+
+    def _sessions(self, period: Period) -> dict[str, str]:
+        """The Checkout Sessions that may have made a charge of ``period``: PI id → session."""
+        found = self._all(
+            self.client.v1.checkout.sessions,
+            {"created": _created(period.widened(SESSION_LIFE, dt.timedelta(0)))},
         )
+        return {_id_of(s.get("payment_intent")): s["id"] for s in found if s.get("payment_intent")}
+
+    def list_charges(self, period: Period) -> list[GatewayCharge]:
+        try:
+            charges = self._all(self.client.v1.charges, {"created": _created(period)})
+            sessions = self._sessions(period)
+            return [
+                GatewayCharge(
+                    id=obj["id"],
+                    amount=from_stripe_amount(obj["amount"]),
+                    payment_ids=_payment_ids(obj.get("payment_intent"), sessions),
+                    created=_moment(obj["created"]),
+                    refunded_amount=from_stripe_amount(obj.get("amount_refunded") or 0),
+                )
+                for obj in charges
+                if obj.get("status") == "succeeded"
+            ]
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        except (KeyError, TypeError, ValueError) as error:
+            raise GatewayError(f"charges: unexpected answer ({error!r})") from error
+
+    def list_refunds(
+        self, period: Period | None = None, *, charge: str = ""
+    ) -> list[GatewayRefund]:
+        params: dict[str, Any] = {}
+        if period is not None:
+            params["created"] = _created(period)
+        if charge:
+            params["charge"] = charge
+        try:
+            refunds = self._all(self.client.v1.refunds, params)
+            # A refund may come long after its payment: its session is looked up by intent.
+            sessions: dict[str, str] = {}
+            for intent in {_id_of(obj.get("payment_intent")) for obj in refunds}:
+                sessions.update(self._session_of(intent))
+            return [_refund(obj, sessions) for obj in refunds]
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        except (KeyError, TypeError, ValueError) as error:
+            raise GatewayError(f"refunds: unexpected answer ({error!r})") from error
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent:
         return parse_signed_event(payload, signature, self.webhook_secret)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    Field,
     HiddenField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import AnyOf, InputRequired, Length
-from wtforms.widgets import CheckboxInput, DateInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.forms import Form
+from marketplace.forms import Form, LocalDateField
 from marketplace.numbers import IdMultipleField, IdSelectField
 from marketplace.pkk.services import MAX_ASSISTANCE_AMOUNT
 from marketplace.rupiah import RupiahField
@@ -32,27 +29,6 @@ class ReviewForm(Form):
     decision = StringField(validators=[AnyOf(DECISIONS)])
     #: the photos' keys when the page was drawn: an approval covers only the photos seen
     photo_keys = HiddenField()
-
-
-class LocalDateField(Field):
-    """A date from the phone's date picker (YYYY-MM-DD), refused in Indonesian."""
-
-    widget = DateInput()
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return self.data.isoformat() if self.data else ""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            return
-        try:
-            self.data = dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(_l("Tulis tanggal seperti 2026-11-29.")) from None
 
 
 class TrainingForm(Form):

@@ -7,14 +7,22 @@ import datetime as dt
 from sqlalchemy import update
 
 from marketplace.accounts.models import Role
-from marketplace.db import db
+from marketplace.db import db, today_local
 from marketplace.money import runs
 from marketplace.money.models import Payout
-from marketplace.money.reconcile import reconcile
+from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.payments.connect import TestConnect
+from marketplace.payments.gateway import get_gateway
 from tests import factories
 
 DAY = dt.date(2026, 11, 30)
+
+
+def recent_differences(connect):
+    """What the command and the admin page list by default (the last 31 days)."""
+    return reconcile(
+        period_of(*default_days(today_local())), gateway=get_gateway(), connect=connect
+    )
 
 
 def test_confirmed_batches_agree_and_a_tampered_payout_is_listed(app, client, login_as):
@@ -27,7 +35,7 @@ def test_confirmed_batches_agree_and_a_tampered_payout_is_listed(app, client, lo
     runs.export_batch(actor_id=None)
     first = db.session.get(Payout, first_id)
     runs.confirm_batch_results(f"reference,status,bank_reference\n{first.number},ok,B-1\n")
-    assert reconcile(connect) == []
+    assert recent_differences(connect) == []
 
     login_as(user=factories.make_user(roles=[Role.ADMIN]))
     assert 'id="no-differences"' in client.get("/admin/pencairan/rekonsiliasi").get_data(
@@ -41,7 +49,7 @@ def test_confirmed_batches_agree_and_a_tampered_payout_is_listed(app, client, lo
     db.session.execute(update(Payout).where(Payout.id == second_id).values(status="paid"))
     db.session.commit()
     second = db.session.get(Payout, second_id)
-    notes = sorted((d.subject, d.note) for d in reconcile(connect))
+    notes = sorted((d.subject, d.note) for d in recent_differences(connect))
     assert notes == [
         (second.number, "ledger_status"),
         (second.number, "no_bank_reference"),
@@ -61,8 +69,29 @@ def test_mode_uji_answers_from_its_own_records_in_a_later_process():
     db.session.commit()
     [payout_id] = runs.run_payouts(today=DAY, connect=TestConnect()).transferred
     # `flask payouts reconcile` runs in another process: its gateway remembers nothing.
-    assert reconcile(TestConnect()) == []
+    assert recent_differences(TestConnect()) == []
     db.session.execute(update(Payout).where(Payout.id == payout_id).values(amount=1))
     db.session.commit()
-    notes = {d.note for d in reconcile(TestConnect())}
+    notes = {d.note for d in recent_differences(TestConnect())}
     assert "ledger_status" in notes
+
+
+def test_the_admin_page_compares_the_days_asked_and_refuses_a_bad_period(client, login_as):
+    login_as(user=factories.make_user(roles=[Role.ADMIN]))
+    page = client.get("/admin/pencairan/rekonsiliasi?since=2026-11-01&until=2026-11-30")
+    assert page.status_code == 200
+    assert "Periode 2026-11-01 sampai 2026-11-30 (WITA)." in page.get_data(as_text=True)
+
+    backwards = client.get("/admin/pencairan/rekonsiliasi?since=2026-11-30&until=2026-11-01")
+    assert backwards.status_code == 400
+    text = backwards.get_data(as_text=True)
+    assert "Tanggal akhir tidak boleh sebelum tanggal awal." in text
+    assert 'value="2026-11-30"' in text  # what was typed stays
+
+    wrong = client.get("/admin/pencairan/rekonsiliasi?since=30-11-2026")
+    assert wrong.status_code == 400
+    assert "Tulis tanggal seperti 2026-11-29." in wrong.get_data(as_text=True)
+
+    too_long = client.get("/admin/pencairan/rekonsiliasi?since=2025-01-01&until=2026-11-30")
+    assert too_long.status_code == 400
+    assert "Periode paling lama 366 hari." in too_long.get_data(as_text=True)

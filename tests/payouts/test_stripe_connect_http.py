@@ -11,17 +11,25 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role
-from marketplace.db import db
+from marketplace.db import db, today_local
 from marketplace.jobs import run_pending_jobs
 from marketplace.money import accounts, refunds, runs, services
 from marketplace.money.models import Payout
-from marketplace.money.reconcile import reconcile
+from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.orders.models import OrderPart
 from marketplace.payments.connect import StripeConnect
+from marketplace.payments.gateway import get_gateway
 from tests import factories
 from tests.factories import PASSWORD
 
 DAY = dt.date(2026, 11, 30)
+
+
+def recent_differences(connect):
+    """What the command and the admin page list by default (the last 31 days)."""
+    return reconcile(
+        period_of(*default_days(today_local())), gateway=get_gateway(), connect=connect
+    )
 
 
 @pytest.fixture
@@ -94,7 +102,7 @@ def test_a_stripe_payout_is_a_transfer_and_a_later_refund_reverses_it(
     )
     assert again.id == payout.reference
     assert len(stripe_server.client().v1.transfers.list().data) == 1
-    assert reconcile(connect) == []
+    assert recent_differences(connect) == []
 
     refunds.refund_partly(
         part.order_id, part.id, 30_000, refund_key="r", actor_id=None, reason="Barang rusak"
@@ -106,13 +114,13 @@ def test_a_stripe_payout_is_a_transfer_and_a_later_refund_reverses_it(
     transfer = stripe_server.client().v1.transfers.retrieve(payout.reference)
     assert transfer.amount_reversed == owed * 100
     assert services.balances_of(seller.id).available == 0
-    assert reconcile(connect) == []
+    assert recent_differences(connect) == []
 
     # A transfer the ledger does not know is a difference.
     stripe_server.client().v1.transfers.create(
         params={"amount": 500_000, "currency": "idr", "destination": account_id}
     )
-    [difference] = reconcile(connect)
+    [difference] = recent_differences(connect)
     assert difference.note == "unknown_transfer" and difference.gateway == "5000"
 
 
@@ -132,7 +140,7 @@ def test_a_transfer_stripe_refuses_returns_the_money(
     payout = db.session.scalar(select(Payout).where(Payout.seller_id == seller.id))
     assert (payout.number, payout.status) == (number, "failed")
     assert services.balances_of(seller.id).available == available
-    assert reconcile(connect) == []
+    assert recent_differences(connect) == []
     # The admins are told, once the failure is committed.
     run_pending_jobs()
     [mail] = [m for m in inbox.messages if m["To"] == admin.email]
@@ -183,4 +191,4 @@ def test_a_payout_from_one_card_paid_order_draws_on_its_charge(
     assert transfer.source_transaction == charge_id
     assert transfer.transfer_group == f"order-{part.order_id}"
     assert transfer.destination == account_id
-    assert reconcile(connect) == []
+    assert recent_differences(connect) == []

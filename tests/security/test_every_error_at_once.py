@@ -108,9 +108,7 @@ def _application(**overrides):
 
 def test_a_shop_application_names_every_problem_and_keeps_the_photo(client, login_as):
     user = login_as("buyer")
-    first = client.post(
-        "/buka-toko", data=_application(shop_name="", whatsapp="12345", nib="123")
-    )
+    first = client.post("/buka-toko", data=_application(shop_name="", whatsapp="12345", nib="123"))
     html = first.get_data(as_text=True)
     assert first.status_code == 400
     assert {anchor for anchor, _ in summary_of(html)} == {"shop_name", "whatsapp", "nib"}
@@ -150,15 +148,15 @@ def test_the_builder_names_every_problem_at_once(client, login_as, officer):
     other = factories.make_product(name="Kerupuk Libur", stock=100)
     other.status = "paused"
     db.session.commit()
-    data = builder_data(
-        [paused, other], event_name="", budget_code="", delivery_date="2020-01-01"
-    )
+    data = builder_data([paused, other], event_name="", budget_code="", delivery_date="2020-01-01")
     response = client.post("/instansi/bingkisan/baru", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     anchors = [anchor for anchor, _ in summary_of(html)]
     assert {"event_name", "budget_code", "delivery_date", "lines"} <= set(anchors)
-    assert "Lempok Libur sedang tidak dijual" in html and "Kerupuk Libur sedang tidak dijual" in html
+    assert (
+        "Lempok Libur sedang tidak dijual" in html and "Kerupuk Libur sedang tidak dijual" in html
+    )
     assert_summary_links_land(html)
 
 

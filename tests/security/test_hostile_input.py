@@ -22,8 +22,8 @@ from sqlalchemy import BigInteger, Integer, func, select
 from marketplace.db import db
 from tests import factories
 from tests.security.access_table import ACCESS, ROLES, fill, form_for
-from tests.security.test_every_error_at_once import assert_summary_links_land
 from tests.security.test_access import endpoint_of
+from tests.security.test_every_error_at_once import assert_summary_links_land
 
 LONE_SURROGATE = "\ud800"  # sent as the bytes %ED%A0%80, which no UTF-8 decoder takes
 

@@ -17,6 +17,7 @@ TYPES = (
     "payment",
     "payout",
     "refund",
+    "refund_failure",
     "transfer",
     "transfer_cancel",
     "transfer_refund",

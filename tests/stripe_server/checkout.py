@@ -24,7 +24,16 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from tests.stripe_server import payments
-from tests.stripe_server.core import Params, State, StripeError, new_id, page, route, to_int
+from tests.stripe_server.core import (
+    Params,
+    State,
+    StripeError,
+    created_filter,
+    new_id,
+    page,
+    route,
+    to_int,
+)
 
 MIN_LIFETIME, MAX_LIFETIME, DEFAULT_LIFETIME = 30 * 60, 24 * 3600, 24 * 3600
 SESSION_PARAMS = (
@@ -209,7 +218,7 @@ def list_sessions(server, params: Params, **_):
     for name in ("payment_intent", "status", "customer_email"):
         if value := params.get(name):
             sessions = [s for s in sessions if s[name] == value]
-    return page(sessions, params, "/v1/checkout/sessions")
+    return page(created_filter(sessions, params), params, "/v1/checkout/sessions")
 
 
 # --- the buyer, on the hosted page (test only) -----------------------------------------------

@@ -24,7 +24,15 @@ from werkzeug.wrappers import Response
 
 from tests.stripe_server import payments
 from tests.stripe_server.balance import available, record_transaction
-from tests.stripe_server.core import Params, StripeError, new_id, page, route, to_int
+from tests.stripe_server.core import (
+    Params,
+    StripeError,
+    created_filter,
+    new_id,
+    page,
+    route,
+    to_int,
+)
 
 COUNTRY_CURRENCY = {"ID": "idr", "US": "usd", "SG": "sgd", "MY": "myr"}
 TRANSFER_PARAMS = (
@@ -283,7 +291,7 @@ def list_transfers(server, params: Params, **_):
     for name in ("destination", "transfer_group"):
         if value := params.get(name):
             transfers = [t for t in transfers if t[name] == value]
-    return page(transfers, params, "/v1/transfers")
+    return page(created_filter(transfers, params), params, "/v1/transfers")
 
 
 @route(

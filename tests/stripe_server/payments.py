@@ -1,6 +1,14 @@
 """PaymentIntents, charges and refunds.
 
-``/v1/payment_intents``, ``/v1/charges``, ``/v1/refunds``.
+``/v1/payment_intents``, ``/v1/charges``, ``/v1/refunds``. Lists of charges and refunds
+take ``created[gt|gte|lt|lte]`` as Stripe's do. A refund made through the API without
+the app (as Stripe's dashboard makes one) raises ``refund.created`` and
+``charge.refunded`` like any other; updating its metadata raises ``refund.updated``.
+Test control:
+
+- ``POST /_test/refunds/<id>/fail``: the card network sends the money back (a closed
+  card): the refund turns ``failed``, its charge counts it no more, and
+  ``refund.failed`` and ``refund.updated`` are delivered.
 """
 
 from __future__ import annotations
@@ -9,7 +17,15 @@ import time
 from typing import Any
 
 from tests.stripe_server.balance import record_transaction
-from tests.stripe_server.core import Params, State, StripeError, new_id, page, route
+from tests.stripe_server.core import (
+    Params,
+    State,
+    StripeError,
+    created_filter,
+    new_id,
+    page,
+    route,
+)
 
 CURRENCIES = ("idr", "usd", "eur", "sgd", "myr")
 
@@ -153,7 +169,7 @@ def list_charges(server, params: Params, **_):
     charges = list(server.state.table("charge").values())
     if intent_id := params.get("payment_intent"):
         charges = [c for c in charges if c["payment_intent"] == intent_id]
-    return page(charges, params, "/v1/charges")
+    return page(created_filter(charges, params), params, "/v1/charges")
 
 
 @route("POST", "/v1/refunds", accepts=("charge", "payment_intent", "amount", "reason", "metadata"))
@@ -230,4 +246,39 @@ def list_refunds(server, params: Params, **_):
     for name in ("payment_intent", "charge"):
         if value := params.get(name):
             refunds = [r for r in refunds if r[name] == value]
-    return page(refunds, params, "/v1/refunds")
+    return page(created_filter(refunds, params), params, "/v1/refunds")
+
+
+@route("POST", "/v1/refunds/<refund_id>", accepts=("metadata",))
+def update_refund(server, params: Params, refund_id: str, **_):
+    refund = server.state.get("refund", refund_id)
+    previous = {"metadata": dict(refund["metadata"])}
+    refund["metadata"] = params.metadata(base=refund["metadata"])
+    server.state.emit("refund.updated", refund, previous)
+    return refund
+
+
+@route("POST", "/_test/refunds/<refund_id>/fail")
+def fail_refund(server, params: Params, refund_id: str, **_):
+    state = server.state
+    refund = state.get("refund", refund_id)
+    if refund["status"] != "succeeded":
+        raise StripeError(f"Refund {refund_id} is {refund['status']}.")
+    charge = state.get("charge", refund["charge"])
+    txn = record_transaction(
+        state,
+        type="refund_failure",
+        amount=refund["amount"],
+        currency=refund["currency"],
+        source=refund_id,
+    )
+    refund.update(
+        status="failed",
+        failure_reason="expired_or_canceled_card",
+        failure_balance_transaction=txn["id"],
+    )
+    charge["amount_refunded"] -= refund["amount"]
+    charge["refunded"] = False
+    state.emit("refund.failed", refund, {"status": "succeeded"})
+    state.emit("refund.updated", refund, {"status": "succeeded"})
+    return refund
