@@ -29,7 +29,12 @@ def source_messages() -> set[str]:
 def test_every_string_has_an_english_translation():
     with open(ROOT / "translations/en/LC_MESSAGES/messages.po", "rb") as handle:
         catalog = read_po(handle, locale="en")
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    # A plural entry's id and strings are tuples: its singular names it, every form is needed.
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and m.string and all(m.string) and not m.fuzzy
+    }
     missing = sorted(source_messages() - translated)
     assert missing == [], "run `make extract-messages` and translate: " + "; ".join(missing)
 
