@@ -1,11 +1,12 @@
-"""A shipped part's money becomes available N days after shipment without a complaint.
+"""A shipped part counts as delivered N days after shipping, unless a complaint is open.
 
-Delivery makes it available at once (:func:`services.record_delivery_entries`); a
-courier that never reports delivery should not keep a household waiting for ever, so
-``flask payouts release`` moves shipped parts older than
-``MARKETPLACE_AVAILABLE_AFTER_DAYS`` (7 by default) with no complaint. It writes the
-same event as delivery (``part-N-delivered``), so running it twice, or delivery
-arriving afterwards, adds nothing.
+The buyer presses "Pesanan diterima", or the household marks the part delivered; a buyer
+who does neither, or a courier that never reports, should not keep a household waiting
+for ever. So ``flask orders deliver`` marks delivered every part shipped more than
+``MARKETPLACE_AUTO_DELIVERED_AFTER_DAYS`` (7 by default) ago with no open complaint, as
+if the buyer had confirmed it: its money becomes available through the same
+``part_delivered`` as any delivery (``part-N-delivered``). Each part is a guarded move, so
+running it twice, or a delivery arriving meanwhile, changes nothing more.
 """
 
 from __future__ import annotations
@@ -17,47 +18,64 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.db import db, now_utc, unit_of_work
+from marketplace.db import db, now_utc, unit_of_work, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money.models import LedgerEntry, PartComplaint
-from marketplace.money.services import record_delivery_entries
-from marketplace.orders.lifecycle import note_on_part
+from marketplace.money.services import has_open_complaint
+from marketplace.orders.lifecycle import deliver_part, note_on_part
 from marketplace.orders.models import OrderEvent, OrderPart, PartStatus
 
 DEFAULT_AFTER_DAYS = 7
 
 
 def after_days() -> int:
-    return int(current_app.config.get("AVAILABLE_AFTER_DAYS", DEFAULT_AFTER_DAYS))
+    """``AUTO_DELIVERED_AFTER_DAYS``; ``AVAILABLE_AFTER_DAYS``, its former name, still counts."""
+    config = current_app.config
+    days = config.get("AUTO_DELIVERED_AFTER_DAYS", config.get("AVAILABLE_AFTER_DAYS"))
+    return DEFAULT_AFTER_DAYS if days is None else int(days)
+
+
+def _shipped_at():
+    return (
+        select(OrderEvent.part_id, OrderEvent.created_at)
+        .where(OrderEvent.to_status == PartStatus.SHIPPED.value)
+        .subquery()
+    )
 
 
 def due_part_ids(now: dt.datetime | None = None) -> list[int]:
-    """Shipped parts, shipped before the cut-off, with no complaint and not yet available."""
+    """Parts still shipped, shipped before the cut-off, with no open complaint."""
     cutoff = (now or now_utc()) - dt.timedelta(days=after_days())
-    shipped_before = (
-        select(OrderEvent.part_id)
-        .where(
-            OrderEvent.to_status == PartStatus.SHIPPED.value,
-            OrderEvent.created_at <= cutoff,
-        )
-        .scalar_subquery()
-    )
+    shipped = _shipped_at()
+    open_complaints = select(PartComplaint.part_id).where(PartComplaint.resolution.is_(None))
     return list(
         db.session.scalars(
             select(OrderPart.id)
+            .join(shipped, shipped.c.part_id == OrderPart.id)
             .where(
                 OrderPart.status == PartStatus.SHIPPED.value,
-                OrderPart.id.in_(shipped_before),
-                OrderPart.id.not_in(select(PartComplaint.part_id)),
-                OrderPart.id.not_in(
-                    select(LedgerEntry.order_part_id).where(
-                        LedgerEntry.event_key.like("part-%-delivered")
-                    )
-                ),
+                shipped.c.created_at <= cutoff,
+                OrderPart.id.not_in(open_complaints),
             )
+            .distinct()
             .order_by(OrderPart.id)
         )
     )
+
+
+def auto_delivery_dates(parts: list[OrderPart]) -> dict[int, dt.datetime]:
+    """When each shipped part among ``parts`` will count as delivered (its buyer's page);
+    a part held by an open complaint waits for an admin instead."""
+    ids = [part.id for part in parts if part.status == PartStatus.SHIPPED.value]
+    if not ids:
+        return {}
+    shipped = _shipped_at()
+    open_complaints = select(PartComplaint.part_id).where(PartComplaint.resolution.is_(None))
+    rows = db.session.execute(
+        select(shipped).where(shipped.c.part_id.in_(ids), shipped.c.part_id.not_in(open_complaints))
+    )
+    days = dt.timedelta(days=after_days())
+    return {part_id: shipped_at + days for part_id, shipped_at in rows}
 
 
 def is_available(part_id: int) -> bool:
@@ -73,20 +91,25 @@ def is_available(part_id: int) -> bool:
     )
 
 
-def release_due_parts(now: dt.datetime | None = None) -> int:
-    """Make the money of every due part available, each part in its own unit of work."""
-    released = 0
+def deliver_due_parts(now: dt.datetime | None = None) -> int:
+    """Mark every due part delivered, each part in its own unit of work; returns how many."""
+    days = after_days()
+    delivered = 0
     for part_id in due_part_ids(now):
         try:
             with unit_of_work():
                 part = db.session.get(OrderPart, part_id)
-                # An open complaint holds the money: record_delivery_entries refuses it.
-                if part.status == PartStatus.SHIPPED.value:
-                    released += record_delivery_entries(part)
+                # A complaint made since the list was read holds it (and its money) too.
+                if not has_open_complaint(part_id):
+                    delivered += deliver_part(
+                        part,
+                        actor_kind="system",
+                        note=f"Dianggap diterima {days} hari setelah dikirim",
+                    )
                 db.session.commit()
         except IntegrityError:
-            db.session.rollback()  # released at the same moment by another process
-    return released
+            db.session.rollback()  # delivered at the same moment by another process
+    return delivered
 
 
 def report_problem(order_id: int, part_id: int, message: str, actor_id: int | None):
@@ -94,11 +117,15 @@ def report_problem(order_id: int, part_id: int, message: str, actor_id: int | No
     part = db.session.get(OrderPart, part_id)
     if part is None or part.order_id != order_id:
         raise NotFound(_l("Bagian pesanan tidak ditemukan."))
-    if part.status != PartStatus.SHIPPED.value:
-        raise MarketplaceError(_l("Masalah dapat dilaporkan setelah barang dikirim."))
     existing = db.session.scalar(select(PartComplaint).where(PartComplaint.part_id == part_id))
     if existing is not None:
         return existing
+    if part.status == PartStatus.DELIVERED.value:
+        raise MarketplaceError(
+            _l("Bagian ini sudah diterima dan dananya diteruskan ke penjual; hubungi admin.")
+        )
+    if part.status != PartStatus.SHIPPED.value:
+        raise MarketplaceError(_l("Masalah dapat dilaporkan setelah barang dikirim."))
     if is_available(part_id):
         # Past the complaint window: the money already went to the household's balance.
         raise MarketplaceError(
@@ -108,6 +135,11 @@ def report_problem(order_id: int, part_id: int, message: str, actor_id: int | No
                 days=after_days(),
             )
         )
+    # Touch the part, still shipped: a delivery racing this report waits for it (and then
+    # finds the complaint holding the money), or came first and the report is refused.
+    shipped = PartStatus.SHIPPED.value
+    if not update_if(OrderPart, part_id, OrderPart.status == shipped, status=shipped):
+        raise MarketplaceError(_l("Status pesanan sudah berubah. Muat ulang halaman."))
     complaint = PartComplaint(part_id=part_id, message=message.strip(), created_by_id=actor_id)
     db.session.add(complaint)
     note_on_part(

@@ -1,4 +1,5 @@
-"""``flask payouts``: run the payouts, release shipped parts, reconcile. Each is safe twice."""
+"""``flask payouts``: run the payouts, reconcile; ``flask orders deliver`` and ``refunds``,
+which are money's but stay where operators know them. Each is safe twice."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.db import today_local
-from marketplace.money.availability import release_due_parts
+from marketplace.money.availability import after_days, deliver_due_parts
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.payments import pending_refund_ids
 from marketplace.money.reconcile import default_days, period_of, reconcile
@@ -32,13 +33,6 @@ def run_command() -> None:
         click.echo(f"FAILED {number}: {reason}", err=True)
     for number, amount in result.reversed:
         click.echo(f"reversed {amount} of {number}")
-
-
-@payouts_cli.command("release")
-def release_command() -> None:
-    """Make shipped parts' money available after the set days without a complaint."""
-
-    click.echo(f"{release_due_parts()} part(s) released")
 
 
 @payouts_cli.command("reconcile")
@@ -68,3 +62,13 @@ def refunds_command() -> None:
     """Send the refunds recorded but not yet taken by the payment gateway."""
     refunded = issue_refunds(pending_refund_ids(), get_gateway())
     click.echo(f"{refunded} refund(s) made")
+
+
+@orders_cli.command("deliver")
+def deliver_command() -> None:
+    """Mark delivered the parts shipped the set days ago without an open complaint."""
+    click.echo(f"{deliver_due_parts()} part(s) delivered after {after_days()} days")
+
+
+# Its former name, for the cron lines written before parts were marked delivered.
+payouts_cli.add_command(deliver_command, "release")

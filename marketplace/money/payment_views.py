@@ -34,6 +34,7 @@ from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
 from marketplace.money import payments as services
 from marketplace.money import refunds
+from marketplace.money.availability import auto_delivery_dates
 from marketplace.money.forms import RefundForm
 from marketplace.money.models import Payment
 from marketplace.money.payment_units import (
@@ -42,8 +43,10 @@ from marketplace.money.payment_units import (
     checkout_url,
     issue_refunds,
 )
-from marketplace.orders import lifecycle, queries
+from marketplace.orders import inbox, lifecycle, queries
+from marketplace.orders.forms import DeclinePartForm
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.views import seller_part_page
 from marketplace.payments.gateway import (
     BadEvent,
     BadSignature,
@@ -52,7 +55,7 @@ from marketplace.payments.gateway import (
     get_gateway,
 )
 from marketplace.rupiah import format_rupiah
-from marketplace.web import flash_error
+from marketplace.web import attempt, flash_error
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +297,7 @@ def order_page(token: str):
         order = queries.get_order_by_token(token[:64])
         db.session.commit()
     money = services.order_money(order)
+    user_id = current_user.id if current_user.is_authenticated else None
     return render_template(
         "orders/order.html",
         order=order,
@@ -301,6 +305,8 @@ def order_page(token: str):
         refunded=money.refunded,
         cancel_amounts=money.cancel_amounts,
         shown_status=money.shown_status,
+        confirmable=lifecycle.parts_to_confirm(order, user_id),
+        delivered_by=auto_delivery_dates(order.parts),
     )
 
 
@@ -326,6 +332,45 @@ def cancel_part(token: str, part_id: int):
     issue_refunds(outcome.refund_ids, get_gateway())
     flash(_("Bagian pesanan dibatalkan. Dananya dikembalikan ke pembayaran Anda."), "success")
     return redirect(url_for("payments.order_page", token=token), 303)
+
+
+@bp.route("/pesanan/<token>/diterima/<id:part_id>", methods=["POST"])
+def confirm_receipt(token: str, part_id: int):
+    """The buyer presses "Pesanan diterima": the part is delivered and its money follows."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    user_id = current_user.id if current_user.is_authenticated else None
+    confirmed = False
+    with attempt(write_first=True) as done:
+        order = queries.get_order_by_token(token[:64])
+        confirmed = lifecycle.confirm_receipt(order, part_id, user_id=user_id)
+    if done.ok:
+        flash(
+            _("Terima kasih! Pesanan ditandai sudah diterima.")
+            if confirmed
+            else _("Bagian ini sudah ditandai diterima sebelumnya."),
+            "success",
+        )
+    return redirect(url_for("payments.order_page", token=token), 303)
+
+
+@bp.route("/penjual/pesanan/<id:part_id>/tolak", methods=["POST"])
+@role_required(Role.SELLER)
+def decline_part(part_id: int):
+    """The household declines a paid part it cannot make: refunded in full, stock back."""
+    form = DeclinePartForm()
+    if not form.validate_on_submit():
+        abort(400)
+    seller_id = inbox.seller_for_user(current_user.id).id
+    with attempt(form, above_form=False, write_first=True) as done:
+        outcome = refunds.decline_part_by_household(
+            part_id, seller_id, actor_id=current_user.id, reason=form.reason.data or ""
+        )
+    if not done.ok:
+        return seller_part_page(part_id, seller_id, decline_form=form), done.status
+    issue_refunds(outcome.refund_ids, get_gateway())
+    flash(_("Pesanan ditolak. Dana pembeli dikembalikan dan stoknya kembali."), "success")
+    return redirect(url_for("orders.seller_part", part_id=part_id), 303)
 
 
 @bp.route("/akun/pesanan")

@@ -34,7 +34,7 @@ from marketplace.money.payments import (
     record_refund,
 )
 from marketplace.money.services import split_largest_remainder
-from marketplace.orders import lifecycle
+from marketplace.orders import inbox, lifecycle
 from marketplace.orders.messages import notify_refund
 from marketplace.orders.models import Order, OrderPart, PartStatus
 from marketplace.payments.gateway import GatewayRefund
@@ -234,6 +234,32 @@ def cancel_part_by_buyer(order_id: int, part_id: int, *, actor_id: int | None) -
             f"part-{part.id}-refund",
             actor_id=actor_id,
             actor_kind="buyer",
+        )
+        if refund is not None:
+            outcome.refunds.append(refund)
+    return outcome
+
+
+def decline_part_by_household(
+    part_id: int, seller_id: int, *, actor_id: int, reason: str
+) -> RefundOutcome:
+    """The household cannot make a paid public part: it is cancelled with the reason, its
+    stock goes back, and all that is left of it (goods and shipping) is refunded. The buyer
+    is told by the cancellation's mail (``orders.messages``), reason included."""
+    part = inbox.get_part_for_seller(part_id, seller_id)  # another household's: not found
+    # The payment first, as every refund takes it: then the part.
+    payment = lock_payment(part.order_id)
+    lifecycle.decline_part_for_household(part, actor_id=actor_id, reason=reason)
+    outcome = RefundOutcome(cancelled=[part])
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
+        refund = give_back_part(
+            payment,
+            part,
+            None,
+            RefundReason.PART_CANCELLED,
+            f"part-{part.id}-refund",
+            actor_id=actor_id,
+            actor_kind="seller",
         )
         if refund is not None:
             outcome.refunds.append(refund)

@@ -7,7 +7,9 @@ from flask.cli import AppGroup
 
 from marketplace.orders.units import release_expired_orders
 
-orders_cli = AppGroup("orders", help="Orders: expiry of unpaid orders, pending refunds.")
+orders_cli = AppGroup(
+    "orders", help="Orders: expiry of unpaid orders, delivery after the set days, pending refunds."
+)
 
 
 @orders_cli.command("expire")

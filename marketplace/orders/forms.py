@@ -109,3 +109,9 @@ class ShipPartForm(Form):
             "courier": self.courier.data or "",
             "tracking_number": self.tracking_number.data or "",
         }
+
+
+class DeclinePartForm(Form):
+    """Why a household declines a paid part (the rule on the reason is the service's)."""
+
+    reason = TextAreaField(_l("Alasan menolak"), validators=[Length(max=1000)])

@@ -11,6 +11,7 @@ from marketplace.db import db
 from marketplace.errors import NotFound
 from marketplace.orders.lifecycle import (
     MoveRefused,
+    deliver_part,
     move_part,
     refuse_office_part,
 )
@@ -21,7 +22,6 @@ from marketplace.orders.models import (
     OrderPart,
     PartStatus,
 )
-from marketplace.orders.signals import part_delivered
 
 #: what a household does with a part, and the status it moves the part to
 SELLER_ACTIONS: dict[str, PartStatus] = {
@@ -136,8 +136,10 @@ def move_part_for_seller(
         values = {"courier": courier, "tracking_number": tracking_number}
     if to is PartStatus.READY_FOR_PICKUP and part.delivery != Delivery.PICKUP.value:
         raise MoveRefused(_l("Pesanan ini dikirim, bukan diambil sendiri."))
-    if not move_part(part, to, actor_kind="seller", actor_id=actor_id, values=values):
-        raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
     if to is PartStatus.DELIVERED:
-        part_delivered.send(part)
+        moved = deliver_part(part, actor_kind="seller", actor_id=actor_id)
+    else:
+        moved = move_part(part, to, actor_kind="seller", actor_id=actor_id, values=values)
+    if not moved:
+        raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
     return part

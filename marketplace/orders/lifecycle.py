@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.db import db, now_utc, update_if
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import Forbidden, MarketplaceError, NotFound
 from marketplace.jobs import enqueue
 from marketplace.observability import count
 from marketplace.orders.messages import notify_move
@@ -26,6 +26,7 @@ from marketplace.orders.models import (
     OrderStatus,
     PartStatus,
 )
+from marketplace.orders.signals import part_delivered
 from marketplace.orders.stock import (
     SoldOut,
     give_back_order_stock,
@@ -78,7 +79,7 @@ def record_event(
     _add_event(
         order.id, part.id if part else None, from_status, to_status, actor_kind, actor_id, note
     )
-    notify_move(order, part, str(to_status))
+    notify_move(order, part, str(to_status), actor_kind=actor_kind, note=note)
     count("order_moves", kind="part" if part else "order", to_status=str(to_status))
 
 
@@ -141,6 +142,22 @@ def move_part(
         return False
     record_event(part.order, part, current.value, to, actor_kind, actor_id, note)
     db.session.flush()
+    return True
+
+
+def deliver_part(
+    part: OrderPart, *, actor_kind: str, actor_id: int | None = None, note: str = ""
+) -> bool:
+    """The part reached the buyer: the household says so, the buyer presses "Pesanan
+    diterima", or the set days after shipping passed. Its money follows (``part_delivered``).
+
+    False, changing nothing, when it cannot move (already delivered, cancelled, a race lost).
+    """
+    if not move_part(
+        part, PartStatus.DELIVERED, actor_kind=actor_kind, actor_id=actor_id, note=note
+    ):
+        return False
+    part_delivered.send(part)
     return True
 
 
@@ -272,3 +289,84 @@ def record_part_refund(
     """Money given back for a part without a status move: an event saying who, how much, why."""
     text = f"{format_rupiah(amount)}: {note}" if note else format_rupiah(amount)
     note_on_part(part, actor_kind=actor_kind, actor_id=actor_id, note=text, marker=REFUND_EVENT)
+
+
+# --- the buyer confirms receipt, the household declines -------------------------------------
+
+#: parts the buyer can say arrived: handed to a courier, or ready to collect
+RECEIVABLE = (PartStatus.SHIPPED.value, PartStatus.READY_FOR_PICKUP.value)
+
+
+def may_act_as_buyer(order: Order, part: OrderPart, user_id: int | None) -> bool:
+    """Who holds the order's link and may speak for its buyer: the account that placed it
+    (a link passed on, to the household on WhatsApp say, is not enough), or, for an order
+    placed signed out, whoever holds the link, except the household that sent the part."""
+    if order.buyer_id is not None:
+        return user_id == order.buyer_id
+    return user_id is None or part.seller.user_id != user_id
+
+
+def parts_to_confirm(order: Order, user_id: int | None) -> set[int]:
+    """The parts whose "Pesanan diterima" button ``user_id`` sees on the order's page."""
+    if order.quote_id is not None:
+        return set()
+    return {
+        part.id
+        for part in order.parts
+        if part.status in RECEIVABLE and may_act_as_buyer(order, part, user_id)
+    }
+
+
+def confirm_receipt(order: Order, part_id: int, *, user_id: int | None) -> bool:
+    """The buyer presses "Pesanan diterima": the part is delivered and its money follows.
+
+    False when it was already delivered (a second tap); refused with a reason otherwise.
+    """
+    part = next((part for part in order.parts if part.id == part_id), None)
+    if part is None:
+        raise NotFound(_l("Bagian pesanan tidak ditemukan."))
+    if not may_act_as_buyer(order, part, user_id):
+        raise Forbidden(_l("Hanya pemesan yang dapat mengonfirmasi pesanan diterima."))
+    refuse_office_part(part)
+    if part.status == PartStatus.DELIVERED.value:
+        return False
+    if part.status == PartStatus.CANCELLED.value:
+        raise MoveRefused(_l("Bagian ini sudah dibatalkan."))
+    if part.status not in RECEIVABLE:
+        raise MoveRefused(
+            _l("Penjual belum mengirim bagian ini, jadi belum bisa dikonfirmasi diterima.")
+        )
+    if deliver_part(part, actor_kind="buyer", actor_id=user_id):
+        return True
+    if part.status == PartStatus.DELIVERED.value:  # the household or the timer came first
+        return False
+    raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+
+
+#: parts a household may decline: paid, and not yet sent or ready
+DECLINABLE_BY_HOUSEHOLD = CANCELLABLE_BY_BUYER
+MAX_DECLINE_REASON = 250
+
+
+def decline_part_for_household(part: OrderPart, *, actor_id: int, reason: str) -> str:
+    """The household cannot make a paid public part: it is cancelled with the reason, and
+    its stock goes back. Returns the reason as recorded.
+
+    The caller refunds the part (goods and shipping) in the same unit of work.
+    """
+    refuse_office_part(part)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise MoveRefused(_l("Tulis alasan Anda menolak pesanan ini."), field="reason")
+    if len(reason) > MAX_DECLINE_REASON:
+        raise MoveRefused(
+            _l("Alasan paling banyak %(n)s karakter.", n=MAX_DECLINE_REASON), field="reason"
+        )
+    if part.order.status != OrderStatus.PAID.value or part.status not in DECLINABLE_BY_HOUSEHOLD:
+        raise MoveRefused(_l("Hanya pesanan dibayar yang belum dikirim yang bisa ditolak."))
+    if not move_part(
+        part, PartStatus.CANCELLED, actor_kind="seller", actor_id=actor_id, note=reason
+    ):
+        raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+    give_back_part_stock(part)
+    return reason

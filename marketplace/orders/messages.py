@@ -28,7 +28,9 @@ def order_url(order: Order) -> str:
     return f"{current_app.config['SITE_URL'].rstrip('/')}/pesanan/{order.access_token}"
 
 
-def notify_move(order: Order, part: OrderPart | None, to_status: str) -> None:
+def notify_move(
+    order: Order, part: OrderPart | None, to_status: str, *, actor_kind: str = "", note: str = ""
+) -> None:
     """Queue the messages a move calls for (nothing for moves nobody needs to hear of)."""
     if order.quote_id is not None:
         return  # a protocol office's order: marketplace.institutions.orders tells people
@@ -36,7 +38,7 @@ def notify_move(order: Order, part: OrderPart | None, to_status: str) -> None:
         if part is None:
             _order_moved(order, to_status)
         else:
-            _part_moved(order, part, to_status)
+            _part_moved(order, part, to_status, actor_kind, note)
 
 
 def _to_buyer(order: Order, subject: str, lines: list[str]) -> None:
@@ -109,7 +111,7 @@ def _to_household(order: Order, part: OrderPart) -> None:
     send_mail(owner.email, _("Pesanan baru #%(n)s", n=order.id), body + "\n")
 
 
-def _part_moved(order: Order, part: OrderPart, to_status: str) -> None:
+def _part_moved(order: Order, part: OrderPart, to_status: str, actor_kind: str, note: str) -> None:
     shop = part.shop_name
     ask = whatsapp_link(
         part.seller.whatsapp, _("Halo %(shop)s, tentang pesanan #%(n)s:", shop=shop, n=order.id)
@@ -131,7 +133,22 @@ def _part_moved(order: Order, part: OrderPart, to_status: str) -> None:
         _to_buyer(order, _("Pesanan #%(n)s siap diambil", n=order.id), lines)
     elif to_status == PartStatus.DELIVERED:
         lines = [_("Pesanan Anda dari %(shop)s sudah sampai. Selamat menikmati!", shop=shop)]
+        if actor_kind == "system":
+            lines.append(
+                _(
+                    "Kami menganggapnya diterima karena batas waktu sejak dikirim sudah lewat "
+                    "tanpa laporan masalah."
+                )
+            )
         _to_buyer(order, _("Pesanan #%(n)s sampai", n=order.id), lines)
+    elif to_status == PartStatus.CANCELLED and actor_kind == "seller":
+        lines = [
+            _("%(shop)s tidak dapat memenuhi pesanan Anda dan menolaknya.", shop=shop),
+            _("Alasan: %(reason)s", reason=note),
+            _("Dana bagian ini kami kembalikan ke pembayaran Anda."),
+            contact,
+        ]
+        _to_buyer(order, _("Bagian pesanan #%(n)s ditolak penjual", n=order.id), lines)
     elif to_status == PartStatus.CANCELLED:
         lines = [_("Bagian pesanan dari %(shop)s dibatalkan.", shop=shop), contact]
         _to_buyer(order, _("Bagian pesanan #%(n)s dibatalkan", n=order.id), lines)

@@ -30,7 +30,13 @@ from marketplace.numbers import parse_ids
 from marketplace.orders import cart as carts
 from marketplace.orders import checkout as checkouts
 from marketplace.orders import inbox
-from marketplace.orders.forms import CartLineForm, CartProductForm, CheckoutForm, ShipPartForm
+from marketplace.orders.forms import (
+    CartLineForm,
+    CartProductForm,
+    CheckoutForm,
+    DeclinePartForm,
+    ShipPartForm,
+)
 from marketplace.orders.units import release_expired_orders
 from marketplace.web import attempt, flash_error, safe_next
 
@@ -208,11 +214,18 @@ def seller_part(part_id: int):
             flash(_("Status pesanan diperbarui."), "success")
             return redirect(url_for("orders.seller_part", part_id=part_id), 303)
         status = done.status
+    return seller_part_page(part_id, seller_id, form=form), status
+
+
+def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=None) -> str:
+    """A household's part with its steps (and the decline form, as typed when refused)."""
     part = inbox.get_part_for_seller(part_id, seller_id)
-    cancellation = inbox.cancellation_of(part)
-    return (
-        render_template("orders/seller_part.html", part=part, form=form, cancellation=cancellation),
-        status,
+    return render_template(
+        "orders/seller_part.html",
+        part=part,
+        form=form or ShipPartForm(),
+        decline_form=decline_form or DeclinePartForm(formdata=None),
+        cancellation=inbox.cancellation_of(part),
     )
 
 
@@ -239,6 +252,7 @@ STATUS_LABELS = {
 #: who cancelled a household's part, as the household reads it
 CANCELLED_BY = {
     "buyer": _l("Dibatalkan oleh pembeli"),
+    "seller": _l("Anda menolak pesanan ini"),
     "admin": _l("Dibatalkan oleh admin Pasar"),
     "payment": _l("Dibatalkan: pembayaran tidak dapat diproses"),
     "officer": _l("Dibatalkan oleh staf protokol"),

@@ -11,7 +11,7 @@ from marketplace.catalog.models import Product
 from marketplace.db import db, now_utc
 from marketplace.jobs import run_pending_jobs
 from marketplace.money import services
-from marketplace.money.availability import release_due_parts
+from marketplace.money.availability import deliver_due_parts
 from marketplace.money.models import PartComplaint, Payout, Refund
 from marketplace.orders import inbox as order_inbox
 from marketplace.orders.models import OrderEvent
@@ -36,7 +36,7 @@ def test_releasing_makes_the_held_money_available_and_tells_both(client, login_a
     order, seller = part.order, part.seller
     db.session.commit()
     # Held: the release command passes it by, whatever the date.
-    assert release_due_parts() == 0
+    assert deliver_due_parts() == 0
     assert services.balances_of(seller.id).available == 0
     pending = services.balances_of(seller.id).pending
     assert pending > 0
@@ -156,7 +156,7 @@ def test_money_under_an_open_complaint_is_never_paid_out(app, client, login_as):
     # Delivered, but held: nothing available, the timer passes it by too.
     balances = services.balances_of(seller.id)
     assert (balances.pending, balances.available) == (held, 0)
-    assert release_due_parts(now_utc() + dt.timedelta(days=60)) == 0
+    assert deliver_due_parts(now_utc() + dt.timedelta(days=60)) == 0
     db.session.commit()
     output = app.test_cli_runner().invoke(args=["payouts", "run"]).output
     assert "0 payout(s) created" in output
@@ -209,10 +209,10 @@ def test_a_problem_is_not_taken_once_the_money_went_to_the_household(client):
         part.id, seller.id, "ship", actor_id=seller.user_id, courier="JNE", tracking_number="J1"
     )
     db.session.commit()
-    assert release_due_parts(now_utc() + dt.timedelta(days=8)) == 1
+    assert deliver_due_parts(now_utc() + dt.timedelta(days=8)) == 1
     response = client.post(
         f"/pesanan/{order.access_token}/masalah/{part.id}", data={"message": "Amplang remuk"}
     )
     assert response.status_code == 400
-    assert "sudah diteruskan ke penjual" in response.get_data(as_text=True)
+    assert "sudah diterima dan dananya diteruskan ke penjual" in response.get_data(as_text=True)
     assert db.session.scalar(select(PartComplaint.id)) is None

@@ -1,6 +1,7 @@
 """A model of the money flow: any sequence of orders, payments, shipments, buyers'
-complaints and their settlement (released or refunded), deliveries, the availability
-timer, cancellations, refunds and payouts (made, confirmed by the bank or failed) keeps
+complaints and their settlement (released or refunded), deliveries (by the household, the
+buyer's "Pesanan diterima", or the set days after shipping), a household declining a
+part, cancellations, refunds and payouts (made, confirmed by the bank or failed) keeps
 every event summing to zero, never takes back the shipping of a shipped part, never pays
 a household more than it earned, never pays money held by an open complaint, and keeps
 household balances plus platform revenue equal to the net money received. No household
@@ -44,6 +45,9 @@ STEP = st.one_of(
     COMPLAIN,
     DECIDE,
     st.tuples(st.just("timer"), st.integers(0, 1)),
+    #: the buyer presses "Pesanan diterima"; the household declines a part it cannot make
+    st.tuples(st.just("confirm"), st.integers(0, 30)),
+    st.tuples(st.just("decline"), st.integers(0, 30)),
     st.tuples(st.just("cancel"), st.integers(0, 30)),
     REFUND,
     PAYOUT,
@@ -218,7 +222,11 @@ def run(step, state) -> None:
     elif kind == "timer":
         # other steps run inside a savepoint of this test's transaction: no own commits
         for due_id in availability.due_part_ids(now_utc() + dt.timedelta(days=30)):
-            payouts.record_delivery_entries(db.session.get(OrderPart, due_id))
+            lifecycle.deliver_part(db.session.get(OrderPart, due_id), actor_kind="system")
+    elif kind == "confirm":
+        lifecycle.confirm_receipt(part.order, part.id, user_id=None)
+    elif kind == "decline":
+        refunds.decline_part_by_household(part.id, seller_id, actor_id=actor, reason="Bahan habis")
     elif kind == "cancel":
         lifecycle.cancel_part_for_buyer(part.order_id, part.id, actor_id=None)
         payments.refund_part(part.id)
@@ -272,6 +280,13 @@ def run(step, state) -> None:
     + [("refund", 0, 1_000)],
     prices=(18_889, 10_133),
     rate_bp=59,
+)
+@example(
+    # held by a complaint whoever says it arrived; a declined part goes back in full
+    steps=[("order", 1, 1), ("ship", 0), ("complain", 0), ("confirm", 0), ("timer", 0)]
+    + [("payout", 0, False), ("decline", 1), ("refund", 1, 5_000)],
+    prices=(45_000, 30_000),
+    rate_bp=500,
 )
 @given(
     steps=st.lists(STEP, max_size=16),

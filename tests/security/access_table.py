@@ -221,6 +221,18 @@ ACCESS = [
     ("POST", "/pesanan/{order_token}/masalah/{other_part}",
                                                            404, 404, 404, 404, 404, 404),
     ("GET",  "/pesanan/{missing}/masalah/1",               404, 404, 404, 404, 404, 404),
+    # "Pesanan diterima": the account that placed the order; one placed signed out, whoever
+    # holds its link but the household that sent the part.
+    ("POST", "/pesanan/{shipped_order_token}/diterima/{its_shipped_part}",
+                                                           303, 303, 303, 303, 303, 303),
+    ("POST", "/pesanan/{other_shipped_order_token}/diterima/{its_shipped_part}",
+                                                           403, 403, 403, 403, 403, 403),
+    ("POST", "/pesanan/{order_token}/diterima/{other_part}",
+                                                           404, 404, 404, 404, 404, 404),
+    ("POST", "/pesanan/{missing}/diterima/1",              404, 404, 404, 404, 404, 404),
+    # A household declines a paid part of its own, with a reason.
+    ("POST", "/penjual/pesanan/{own_part}/tolak",          302, 403, 303, 403, 403, 303),
+    ("POST", "/penjual/pesanan/{other_part}/tolak",        302, 403, 404, 403, 403, 404),
     ("GET",  "/admin/rekening",                            302, 403, 403, 403, 403, 200),
     ("POST", "/admin/rekening/{payout_account}/periksa",   302, 403, 403, 403, 403, 303),
     ("POST", "/admin/rekening/{missing_user}/periksa",     302, 403, 403, 403, 403, 404),
@@ -289,6 +301,8 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "orders.cart_accept_prices": {},
     "orders.checkout": {},
     "payments.cancel_part": {},
+    "payments.confirm_receipt": {},
+    "payments.decline_part": {"reason": "Bahan baku sedang habis."},
     "orders.seller_part": {"action": "accept"},
     "reviews.write": {"rating": "5", "body": "Renyah, kemasannya rapi."},
     "reviews.reply": {"reply": "Terima kasih sudah mampir."},
@@ -563,6 +577,7 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "official_gift": lambda user: str(factories.make_official_gift().product_id),
     # Made in this order: ``its_shipped_part`` is the part of the order made just before.
     "shipped_order_token": lambda user: _shipped_order(user).access_token,
+    "other_shipped_order_token": lambda user: _shipped_order(factories.make_user()).access_token,
     "its_shipped_part": lambda user: _LAST_PART["id"],
     "payout_account": lambda user: str(
         factories.make_payout_account(factories.make_seller(), verified=False).id
