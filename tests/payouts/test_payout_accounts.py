@@ -48,7 +48,7 @@ def test_a_household_records_a_bank_account_that_waits_for_an_admin(client, hous
     [
         ({"bank-account_number": "12345"}, "Nomor rekening BRI terdiri dari 15 angka."),
         ({"bank-account_number": "0023A0102345650"}, "Nomor rekening hanya berisi angka."),
-        ({"bank-bank_code": "999"}, "Not a valid choice"),
+        ({"bank-bank_code": "999"}, "Pilih salah satu pilihan yang ada."),
         ({"bank-password": "salah-sekali"}, "Kata sandi salah."),
     ],
 )
