@@ -93,9 +93,16 @@ class Bill:
         return any(line.shortfall for line in self.lines)
 
 
-def bill_of(order: Order, quote: Quote) -> Bill:
-    """The bill from the officer's count: only what arrived is charged, at quoted prices."""
-    received = received_of(order)
+def bill_of(order: Order, quote: Quote, *, as_ordered: bool = False) -> Bill:
+    """The bill from the officer's count: only what arrived is charged, at quoted prices.
+
+    ``as_ordered`` counts every line as if it all arrived: what a revised Surat Pesanan
+    orders, under the same taxes and shipping the invoice will apply.
+    """
+    if as_ordered:
+        received = {line.id: line.quantity for part in order.parts for line in part.lines}
+    else:
+        received = received_of(order)
     bill = Bill(card_amount=quote.card_amount)
     live = [p for p in order.parts if p.status != PartStatus.CANCELLED.value]
     per_part: list[tuple[OrderPart, int, int, int]] = []

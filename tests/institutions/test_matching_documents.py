@@ -16,6 +16,8 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions import billing
+from marketplace.institutions import orders as gov
+from marketplace.institutions import replacements as gov_replacements
 from marketplace.institutions.models import Document, DocumentKind
 from tests import factories
 
@@ -33,6 +35,75 @@ def _document(order_id: int, kind: DocumentKind) -> Document:
         .order_by(Document.id.desc())
         .limit(1)
     )
+
+
+# -- the Surat Pesanan follows a replaced household ---------------------------------------
+
+
+def test_a_replaced_household_gets_a_revised_surat_pesanan_naming_the_one_it_replaces(
+    client, login_as
+):
+    amplang = factories.make_product(name="Amplang Tenggiri", stock=500, price=35000)
+    rotan = factories.make_product(
+        name="Tas Rotan Kecil", stock=500, price=150000, category_slug="anyaman"
+    )
+    seraung = factories.make_product(
+        name="Tas Rotan Anyam",
+        stock=500,
+        price=160000,
+        seller=factories.make_seller(shop_name="Anyaman Bu Yanti"),
+        category_slug="anyaman",
+    )
+    order, quote, officer, _head = factories.make_gov_order(products=[amplang, rotan], boxes=10)
+    (first,) = [d for d in quote.documents if d.kind == DocumentKind.ORDER_LETTER]
+    first_content = first.content
+    part = next(p for p in order.parts if p.seller_id == rotan.seller_id)
+    gov.decline_part(part.id, part.seller_id, part.seller.user, "Rotan habis bulan ini")
+    gov_replacements.replace_part(order.id, part.id, officer, {part.lines[0].id: seraung.id})
+    letters = list(
+        db.session.scalars(
+            select(Document)
+            .where(Document.quote_id == quote.id, Document.kind == DocumentKind.ORDER_LETTER)
+            .order_by(Document.id)
+        )
+    )
+    assert [d.number for d in letters] == [first.number, f"{first.number}/R1"]
+    revised = letters[1]
+    assert revised.replaces_id == first.id and revised.order_id == order.id
+    assert first.content == first_content  # the first letter stays as it was issued
+    text = pdf_text(revised.content)
+    assert "SURAT PESANAN (REVISI)" in text
+    assert f"menggantikan Surat Pesanan nomor {first.number}" in text
+    assert part.shop_name in text and "Rotan habis bulan ini" in text
+    assert "digantikan oleh Anyaman Bu Yanti untuk 10 x Tas Rotan Anyam" in text
+    # It orders what the order now holds, at the replacement's price, not the quote's lines.
+    assert "Tas Rotan Anyam" in text and "Rp160.000" in text and "Rp1.600.000" in text
+    assert "Rp1.500.000" not in text
+    total = (
+        10 * 35000 + 10 * 160000 + quote.card_amount + 2 * setting_shipping(quote)
+    )  # two households still ship
+    assert f"Rp{total:,}".replace(",", ".") in text
+    # A second replacement revises the revision.
+    seraung_part = next(p for p in order.parts if p.seller_id == seraung.seller_id)
+    gov.decline_part(seraung_part.id, seraung.seller_id, seraung.seller.user, "Sakit")
+    other = factories.make_product(
+        name="Tas Rotan Besar", stock=500, price=150000, category_slug="anyaman"
+    )
+    gov_replacements.replace_part(
+        order.id, seraung_part.id, officer, {seraung_part.lines[0].id: other.id}
+    )
+    latest = db.session.scalar(select(Document).where(Document.replaces_id == revised.id))
+    assert latest.number == f"{first.number}/R2"
+    assert f"Surat Pesanan nomor {first.number}/R1" in pdf_text(latest.content)
+    # The officer finds both letters among the order's documents.
+    login_as(user=officer)
+    page = client.get(f"/instansi/pesanan/{order.id}").get_data(as_text=True)
+    assert f"{first.number}/R1" in page and f"{first.number}/R2" in page
+
+
+def setting_shipping(quote) -> int:
+    """The flat shipping per household the quote was priced with."""
+    return quote.shipping_amount // len({line.seller_id for line in quote.lines})
 
 
 # -- the SP2D and the BAST ------------------------------------------------------------------
