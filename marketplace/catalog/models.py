@@ -21,6 +21,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.catalog.halal import halal_certificate_number
 from marketplace.db import UTCDateTime, db, now_utc
 from marketplace.pagecache import watch
 
@@ -218,6 +219,12 @@ class Product(db.Model):
     @property
     def is_food(self) -> bool:
         return self.kind == ProductKind.FOOD.value
+
+    @property
+    def halal_certificate(self) -> str | None:
+        """The halal certificate number, only when it is one the halal authority issues:
+        pages never call other text (an old free-text entry) a certificate."""
+        return halal_certificate_number(self.halal_number)
 
     @property
     def has_food_licence(self) -> bool:

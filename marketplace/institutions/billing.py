@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc, update_if
+from marketplace.db import WITA, db, now_utc, update_if
 from marketplace.errors import NotFound
 from marketplace.institutions import documents, ledger
 from marketplace.institutions.models import (
@@ -35,7 +35,7 @@ from marketplace.institutions.orders import (
     gov_parts_of,
     received_of,
 )
-from marketplace.institutions.settings import setting
+from marketplace.institutions.settings import invoice_account, setting
 from marketplace.money import payments
 from marketplace.money.models import Payment, PaymentStatus
 from marketplace.money.payments import settles_payments
@@ -93,9 +93,16 @@ class Bill:
         return any(line.shortfall for line in self.lines)
 
 
-def bill_of(order: Order, quote: Quote) -> Bill:
-    """The bill from the officer's count: only what arrived is charged, at quoted prices."""
-    received = received_of(order)
+def bill_of(order: Order, quote: Quote, *, as_ordered: bool = False) -> Bill:
+    """The bill from the officer's count: only what arrived is charged, at quoted prices.
+
+    ``as_ordered`` counts every line as if it all arrived: what a revised Surat Pesanan
+    orders, under the same taxes and shipping the invoice will apply.
+    """
+    if as_ordered:
+        received = {line.id: line.quantity for part in order.parts for line in part.lines}
+    else:
+        received = received_of(order)
     bill = Bill(card_amount=quote.card_amount)
     live = [p for p in order.parts if p.status != PartStatus.CANCELLED.value]
     per_part: list[tuple[OrderPart, int, int, int]] = []
@@ -148,6 +155,17 @@ def invoice_of(order_id: int) -> GovInvoice | None:
     return db.session.scalar(select(GovInvoice).where(GovInvoice.order_id == order_id))
 
 
+def handover_day(order_id: int) -> dt.date | None:
+    """The local day the BAST was signed: its first issue (a correction keeps that day)."""
+    signed = db.session.scalar(
+        select(Document.issued_at)
+        .where(Document.order_id == order_id, Document.kind == DocumentKind.HANDOVER.value)
+        .order_by(Document.id)
+        .limit(1)
+    )
+    return signed.astimezone(WITA).date() if signed is not None else None
+
+
 def issue_handover(order_id: int, user: User) -> GovInvoice:
     """Every live part received: issue the BAST, the invoice and the kwitansi, once.
 
@@ -174,7 +192,7 @@ def issue_handover(order_id: int, user: User) -> GovInvoice:
     if (existing := invoice_of(order.id)) is not None:
         return existing
     bill = bill_of(order, quote)
-    context = {"bill": bill, "officer": user, "govs": govs}
+    context = {"bill": bill, "officer": user, "govs": govs, "account": invoice_account()}
     documents.issue_order_document(DocumentKind.HANDOVER, user, order=order, quote=quote, **context)
     invoice_doc = documents.issue_order_document(
         DocumentKind.INVOICE, user, order=order, quote=quote, **context
@@ -217,7 +235,12 @@ def correct_document(order_id: int, document_id: int, user: User, reason: str) -
     context: dict = {}
     if kind is not DocumentKind.DELIVERY_NOTE:
         bill = bill_of(order, quote)
-        context = {"bill": bill, "officer": user, "govs": gov_parts_of(order)}
+        context = {
+            "bill": bill,
+            "officer": user,
+            "govs": gov_parts_of(order),
+            "account": invoice_account(),
+        }
         if kind is DocumentKind.RECEIPT:
             invoice = invoice_of(order.id)
             context["needs_materai"] = bill.total_amount > setting("MATERAI_THRESHOLD_AMOUNT")
@@ -310,6 +333,17 @@ def record_payment(
     if paid_on > today_local():
         raise PaymentRefused(_l("Tanggal SP2D tidak boleh di masa depan."), field="paid_on")
     invoice = get_invoice_or_404(invoice_id)
+    signed = handover_day(invoice.order_id)
+    if signed is not None and paid_on < signed:
+        # The treasury pays against a signed BAST: an SP2D dated before it is a typing error.
+        raise PaymentRefused(
+            _l(
+                "Tanggal SP2D (%(paid)s) tidak boleh sebelum tanggal BAST (%(signed)s).",
+                paid=paid_on.isoformat(),
+                signed=signed.isoformat(),
+            ),
+            field="paid_on",
+        )
     # Guarded: the paid amount moves only if it stays within what is payable.
     moved = update_if(
         GovInvoice,
@@ -365,7 +399,28 @@ class Outstanding:
     invoice: GovInvoice
     order: Order
     quote: Quote
+    #: whole days since the invoice date (WITA): a government invoice is due at the signed
+    #: BAST it is issued with, so its date is also the day it fell due
     age_days: int
+
+
+@dataclass
+class AgeBucket:
+    """One column of the treasurer's ageing schedule: the invoices of that age, their sum."""
+
+    label: str
+    first_day: int
+    #: None for the last, open-ended bucket
+    last_day: int | None
+    rows: list[Outstanding] = field(default_factory=list)
+
+    @property
+    def outstanding_amount(self) -> int:
+        return sum(row.invoice.outstanding_amount for row in self.rows)
+
+
+#: the ageing buckets of receivables (umur piutang) a treasurer reads, in days
+AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, None))
 
 
 def outstanding_invoices() -> list[Outstanding]:
@@ -380,14 +435,21 @@ def outstanding_invoices() -> list[Outstanding]:
     ).all()
     today = today_local()
     return [
-        Outstanding(
-            invoice,
-            order,
-            quote,
-            (today - (invoice.issued_at + dt.timedelta(hours=8)).date()).days,
-        )
+        Outstanding(invoice, order, quote, (today - invoice.issued_at.astimezone(WITA).date()).days)
         for invoice, order, quote in rows
     ]
+
+
+def invoice_ageing() -> list[AgeBucket]:
+    """The open invoices in their 0-30, 31-60, 61-90 and 90+ day buckets, each with its sum."""
+    buckets = [
+        AgeBucket(f"{first}-{last}" if last is not None else f"{first - 1}+", first, last)
+        for first, last in AGE_BUCKETS
+    ]
+    for row in outstanding_invoices():
+        bucket = next(b for b in buckets if b.last_day is None or row.age_days <= b.last_day)
+        bucket.rows.append(row)
+    return buckets
 
 
 # -- the office's government card (KKP/KKPD), through the checkout's payment gateway ------

@@ -82,6 +82,21 @@ def _store(
     return document
 
 
+def _revision_of(previous: Document) -> str:
+    """The number of the next revision of a document: PNW/2026/0001/R1, then /R2."""
+    base, _sep, revision = previous.number.partition("/R")
+    return f"{base}/R{int(revision or 0) + 1}"
+
+
+def _latest(quote: Quote, kind: DocumentKind) -> Document | None:
+    return db.session.scalar(
+        select(Document)
+        .where(Document.quote_id == quote.id, Document.kind == kind.value)
+        .order_by(Document.id.desc())
+        .limit(1)
+    )
+
+
 def issue_order_letter(quote: Quote, approver: User, year: int) -> Document:
     """The Surat Pesanan of an approved quote, under its own yearly number."""
     kind = DocumentKind.ORDER_LETTER
@@ -96,22 +111,43 @@ def issue_order_letter(quote: Quote, approver: User, year: int) -> Document:
     return _store(kind, number, quote, approver, content)
 
 
+def issue_revised_order_letter(quote: Quote, actor: User, *, order, bill, reason: str) -> Document:
+    """A Surat Pesanan revised after a household was replaced: SP/2026/0001/R1 names and
+    replaces the letter before it, lists the order's goods as they now stand (``bill``,
+    as ordered) and says why (``reason``). The earlier letter stays as it was issued."""
+    previous = _latest(quote, DocumentKind.ORDER_LETTER)
+    assert previous is not None, "an ordered quote has its Surat Pesanan"
+    number = _revision_of(previous)
+    content = render_pdf(
+        "institutions/pdf/order_letter.html",
+        quote=quote,
+        number=number,
+        issued_at=now_utc(),
+        approver=actor,
+        replaces=previous,
+        reason=reason,
+        bill=bill,
+    )
+    return _store(
+        DocumentKind.ORDER_LETTER,
+        number,
+        quote,
+        actor,
+        content,
+        previous,
+        order_id=order.id,
+        reason=reason,
+    )
+
+
 def issue_quotation(quote: Quote, actor: User) -> Document:
     """Make and keep the quotation PDF as the quote stands now.
 
     The first issue carries the quote's own number; a quote sent back and submitted
     again gets a revision (PNW/2026/0001/R1) that replaces the earlier document.
     """
-    previous = db.session.scalar(
-        select(Document)
-        .where(Document.quote_id == quote.id, Document.kind == DocumentKind.QUOTATION.value)
-        .order_by(Document.id.desc())
-        .limit(1)
-    )
-    revision = 0
-    if previous is not None:
-        revision = int(previous.number.rsplit("/R", 1)[1]) + 1 if "/R" in previous.number else 1
-    number = quote.number if revision == 0 else f"{quote.number}/R{revision}"
+    previous = _latest(quote, DocumentKind.QUOTATION)
+    number = quote.number if previous is None else _revision_of(previous)
     content = render_pdf(
         "institutions/pdf/quotation.html",
         quote=quote,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import NotFound
+from marketplace.institutions import billing, documents
 from marketplace.institutions.boxes import find_alternatives, place_line_hold
 from marketplace.institutions.models import GovPart, Quote
 from marketplace.institutions.orders import (
@@ -185,4 +187,24 @@ def replace_part(
     )
     _tell_household(order, new, quote, deadline)
     db.session.flush()
+    _revise_order_letter(order, quote, part, gov, new, user)
     return new
+
+
+def _revise_order_letter(
+    order: Order, quote: Quote, old: OrderPart, gov: GovPart, new: OrderPart, user: User
+) -> None:
+    """The institution's Surat Pesanan follows the goods: a revision names the household
+    that left, why, and the one that took its lines over."""
+    with force_locale("id"):
+        why = gov.decline_reason or LAPSE_REASON
+        reason = _(
+            "%(old)s (%(why)s) digantikan oleh %(new)s untuk %(items)s.",
+            old=old.shop_name,
+            why=why,
+            new=new.shop_name,
+            items=", ".join(f"{line.quantity} x {line.product_name}" for line in new.lines),
+        )
+    documents.issue_revised_order_letter(
+        quote, user, order=order, bill=billing.bill_of(order, quote, as_ordered=True), reason=reason
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -28,8 +29,29 @@ DEFAULTS: dict[str, Any] = {
     "GOV_ADVANCE_TO_HOUSEHOLDS": True,
     #: a kwitansi above this amount (whole rupiah) needs a duty stamp (meterai)
     "MATERAI_THRESHOLD_AMOUNT": 5000000,
+    #: the account a treasury transfers an invoice to (demo values: set the real ones)
+    "INVOICE_BANK_NAME": "Bankaltimtara",
+    "INVOICE_BANK_ACCOUNT_NUMBER": "0000-0000-0000",
+    "INVOICE_BANK_ACCOUNT_HOLDER": "Pasar Oleh-Oleh Kaltara",
 }
 
 
 def setting(name: str) -> Any:
     return current_app.config.get(name, DEFAULTS[name])
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    bank: str
+    number: str
+    holder: str
+
+
+def invoice_account() -> BankAccount:
+    """Where a treasury pays an invoice; an all-digit number read from the environment as
+    JSON comes back as text."""
+    return BankAccount(
+        bank=str(setting("INVOICE_BANK_NAME")),
+        number=str(setting("INVOICE_BANK_ACCOUNT_NUMBER")),
+        holder=str(setting("INVOICE_BANK_ACCOUNT_HOLDER")),
+    )

@@ -37,6 +37,7 @@ from marketplace.institutions.forms import (
     TemplateForm,
 )
 from marketplace.institutions.models import QuoteStatus
+from marketplace.institutions.settings import invoice_account
 from marketplace.numbers import numbers_by_id, parse_id
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
@@ -362,6 +363,7 @@ def _order_page(order, status: int = 200, **forms):
         received=gov_orders.received_of(order),
         replacements=replacements,
         invoice=billing.invoice_of(order.id),
+        account=invoice_account(),
         documents=billing.order_documents(order, quote),
         moments=timeline.timeline(quote, order),
         entries=government_ledger.part_entries([p.id for p in order.parts]),
@@ -502,7 +504,7 @@ def gov_part_of(part):
 def admin_invoices():
     return render_template(
         "institutions/admin_invoices.html",
-        rows=billing.outstanding_invoices(),
+        buckets=billing.invoice_ageing(),
         position=government_ledger.position(),
     )
 

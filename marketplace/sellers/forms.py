@@ -81,7 +81,11 @@ class ProductForm(Form):
         description=_l("Untuk makanan berizin BPOM, contoh: BPOM RI MD 123456789012"),
     )
     halal_number = StringField(
-        _l("Nomor sertifikat halal (bila ada)"), validators=[Optional(), Length(max=60)]
+        _l("Nomor sertifikat halal (bila ada)"),
+        validators=[Optional(), Length(max=60)],
+        description=_l(
+            "Dari BPJPH, juga lewat pernyataan mandiri (self declare), contoh: ID65710000012340126"
+        ),
     )
     shelf_life_days = WholeNumberField(_l("Daya tahan (hari)"), validators=[Optional()])
     photos = MultipleFileField(

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import User
+from marketplace.catalog.halal import halal_certificate_number
 from marketplace.catalog.models import (
     Category,
     PhotoUpload,
@@ -280,6 +281,15 @@ def check_listing(values: ListingInput) -> Category:
             refuse(_l("Produk makanan wajib punya nomor P-IRT atau nomor BPOM MD."), "pirt_number")
         if has_pirt and has_bpom:
             refuse(_l("Isi salah satu saja: nomor P-IRT atau nomor BPOM MD."), "bpom_number")
+        halal = (values.halal_number or "").strip()
+        if halal and halal_certificate_number(halal) is None:
+            message = _l(
+                "Tulis nomor sertifikat halal dari BPJPH: huruf ID lalu angka, contoh "
+                "ID65710000012340126 (sertifikat lama MUI: 14 angka). Sertifikat lewat "
+                "pernyataan mandiri (self declare) juga bernomor ID. Kosongkan bila "
+                "belum bersertifikat."
+            )
+            refuse(message, "halal_number")
         shelf = values.shelf_life_days
         if shelf is None or not 1 <= shelf <= MAX_SHELF_LIFE_DAYS:
             refuse(_l("Isi daya tahan makanan dalam hari (1 sampai 3650)."), "shelf_life_days")
@@ -316,7 +326,7 @@ def _apply(product: Product, values: ListingInput, category: Category) -> None:
             product.pirt_number = licence.number
             product.licence_valid_until = licence.valid_until
             product.bpom_number = None
-        product.halal_number = (values.halal_number or "").strip() or None
+        product.halal_number = halal_certificate_number(values.halal_number)
         product.shelf_life_days = values.shelf_life_days
     else:
         product.pirt_number = None
@@ -404,23 +414,38 @@ def create_product(
     return product, True
 
 
-def _recheck_packaging(product: Product, actor: User) -> bool:
-    """Send a public (or paused) product back to review when its photos are not the approved ones.
+def _licence_numbers(product: Product) -> tuple[str | None, ...]:
+    """What the PKK checked against the label besides the photos: P-IRT, BPOM, halal."""
+    return (product.pirt_number, product.bpom_number, product.halal_number)
+
+
+def _recheck_packaging(
+    product: Product, actor: User, approved_numbers: tuple[str | None, ...] | None = None
+) -> bool:
+    """Send a public (or paused) product back to review when its photos or its licence
+    and halal numbers are not the approved ones.
 
     An approval is bound to the photos' content hashes: adding, replacing or removing a
-    photo after approval needs a new one. Reordering needs none.
+    photo after approval needs a new one. Reordering needs none. A new P-IRT, BPOM or
+    halal number is a claim on the label the PKK has not seen, so it needs one too.
     """
     if product.status not in (ProductStatus.PUBLISHED.value, ProductStatus.PAUSED.value):
         return False
     approved = product.approved_photo_keys()
     current = {photo.key for photo in product.photos}
-    if approved is not None and set(filter(None, approved.split(","))) == current:
+    photos_changed = approved is None or set(filter(None, approved.split(","))) != current
+    numbers_changed = approved_numbers is not None and _licence_numbers(product) != approved_numbers
+    if not photos_changed and not numbers_changed:
         return False
     change_product_status(
         product,
         ProductStatus.PENDING_REVIEW,
         actor,
-        note=str(_l("Foto kemasan berubah setelah disetujui.")),
+        note=str(
+            _l("Foto kemasan berubah setelah disetujui.")
+            if photos_changed
+            else _l("Nomor izin edar atau sertifikat halal berubah setelah disetujui.")
+        ),
     )
     product.submitted_at = now_utc()
     db.session.flush()
@@ -432,17 +457,19 @@ def update_product(
 ) -> bool:
     """Change a product's details and add the photos uploaded with the form.
 
-    Returns True when new photos sent an approved product back to review.
+    Returns True when new photos, or a new licence or halal number, sent an approved
+    product back to review.
     """
     category = check_listing(values)
     uploads = kept_uploads(product.seller_id, upload_ids)
     if len(product.photos) + len(uploads) > MAX_PHOTOS:
         raise ListingError(_l("Paling banyak %(n)s foto per produk.", n=MAX_PHOTOS), "photos")
+    numbers = _licence_numbers(product)
     _apply(product, values, category)
     _attach(product, uploads)
     refresh_search_text(product)
     db.session.flush()
-    return _recheck_packaging(product, actor)
+    return _recheck_packaging(product, actor, numbers)
 
 
 def _photo(product: Product, photo_id: int) -> ProductPhoto:

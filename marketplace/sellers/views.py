@@ -158,7 +158,10 @@ def product_edit(product_id: int):
             if done.ok:
                 flash(_("Perubahan disimpan."), "success")
                 if back_to_review:
-                    flash(_("Foto kemasan berubah; PKK meninjau ulang produk ini."), "success")
+                    flash(
+                        _("%(why)s PKK meninjau ulang produk ini.", why=product.latest_note),
+                        "success",
+                    )
                 return redirect(url_for("sellers.product_edit", product_id=product.id))
     return _product_page(form, uploads, product), 400 if form.is_submitted() else 200
 

@@ -352,3 +352,41 @@ def test_a_long_photo_comment_comes_back_with_what_was_typed(client, login_as):
     assert "paling panjang 500 huruf" in html and "x" * 501 in html
     db.session.refresh(product)
     assert product.status == "pending_review"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("pirt_number", "P-IRT No. 2026571010456-31"),
+        ("bpom_number", "BPOM RI MD 123456789012"),
+        ("halal_number", "ID65711000012340126"),
+    ],
+)
+def test_a_new_licence_or_halal_number_after_approval_goes_back_to_review(
+    client, login_as, field, value
+):
+    product = _approved(client, login_as, category_slug="camilan", name="Amplang Tenggiri")
+    assert client.get(f"/produk/{product.slug}").status_code == 200  # cached now
+    numbers = {"name": product.name, "pirt_number": "2026571019999-30", "halal_number": ""}
+    # Saving the approved numbers again, however typed, changes nothing the PKK saw.
+    form = factories.food_form(**{**numbers, "pirt_number": "P-IRT No. 2026571019999-30"})
+    assert client.post(f"/penjual/produk/{product.id}", data=form).status_code == 302
+    db.session.refresh(product)
+    assert product.status == "published"
+    changed = {**numbers, field: value}
+    if field == "bpom_number":
+        changed["pirt_number"] = ""
+    response = client.post(
+        f"/penjual/produk/{product.id}",
+        data=factories.food_form(**changed),
+        follow_redirects=True,
+    )
+    assert "izin edar atau sertifikat halal berubah" in response.get_data(as_text=True)
+    assert "PKK meninjau ulang" in response.get_data(as_text=True)
+    db.session.refresh(product)
+    assert product.status == "pending_review"
+    assert product.latest_note == "Nomor izin edar atau sertifikat halal berubah setelah disetujui."
+    assert client.get(f"/produk/{product.slug}").status_code == 404  # hidden like any unapproved
+    login_as("reviewer")
+    queue = client.get("/pkk/tinjauan").get_data(as_text=True)
+    assert product.name in queue
