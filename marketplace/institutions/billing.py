@@ -28,6 +28,7 @@ from marketplace.institutions.models import (
     InvoiceStatus,
     PaymentMethod,
     Quote,
+    ReceivedLine,
 )
 from marketplace.institutions.orders import (
     GovOrderError,
@@ -41,8 +42,9 @@ from marketplace.money.models import Payment, PaymentStatus
 from marketplace.money.payments import settles_payments
 from marketplace.money.services import split_largest_remainder
 from marketplace.orders import lifecycle
-from marketplace.orders.models import Order, OrderPart, OrderStatus, PartStatus
+from marketplace.orders.models import Order, OrderLine, OrderPart, OrderStatus, PartStatus
 from marketplace.payments.gateway import GatewayError, Line
+from marketplace.pkk.revenue import bills_government_lines
 from marketplace.rupiah import format_rupiah
 
 
@@ -93,6 +95,23 @@ class Bill:
         return any(line.shortfall for line in self.lines)
 
 
+def billed_quantity(line_id: int, received: dict[int, int]) -> int:
+    """How many of an order line the invoice charges: what the officer counted on
+    delivery, none when nothing was counted (``received`` is :func:`received_of`)."""
+    return received.get(line_id, 0)
+
+
+@bills_government_lines
+def billed_quantity_sql():
+    """:func:`billed_quantity` of each ``OrderLine`` in SQL, for the impact report."""
+    counted = (
+        select(ReceivedLine.quantity_received)
+        .where(ReceivedLine.order_line_id == OrderLine.id)
+        .scalar_subquery()
+    )
+    return func.coalesce(counted, 0)
+
+
 def bill_of(order: Order, quote: Quote, *, as_ordered: bool = False) -> Bill:
     """The bill from the officer's count: only what arrived is charged, at quoted prices.
 
@@ -109,7 +128,7 @@ def bill_of(order: Order, quote: Quote, *, as_ordered: bool = False) -> Bill:
     for part in live:
         goods = 0
         for line in part.lines:
-            got = received.get(line.id, 0)
+            got = billed_quantity(line.id, received)
             bill.lines.append(
                 BillLine(
                     line.product_name,

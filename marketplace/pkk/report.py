@@ -4,11 +4,15 @@ Each section is one small function returning plain data (dataclasses), built fro
 number of statements whatever the number of households: aggregates are grouped in SQL or
 counted from one result set, never queried household by household.
 
-Revenue to households ("penjualan rumah tangga") is the value of the goods (unit price ×
-quantity, before the platform's commission, without shipping) in the parts of paid orders
-that are still being made, sent or delivered: parts cancelled (and so refunded) and orders
-refunded for a late payment do not count. It falls in the local month the order was paid.
-A government order is one made from an institution's quotation (``Order.quote_id``).
+Revenue to households ("penjualan rumah tangga") is counted line by line in one place,
+:func:`marketplace.pkk.revenue.line_revenue`: the value of the goods (before the platform's
+commission, without shipping) in the parts of paid orders still being made, sent or
+delivered; on a government order (``Order.quote_id``) what the officer received and the
+invoice billed, on a public one less the goods part of its part's refunds. Cancelled parts
+and orders refunded for a late payment count nothing. It all falls in the local month the
+order was paid, refunds too: a month's figure is what that month's sales finally earned.
+The sales by kabupaten, month and category and the assisted households' months are all
+built from that one subquery.
 """
 
 from __future__ import annotations
@@ -30,21 +34,15 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.orders.models import Order, OrderLine, OrderPart, OrderStatus, PartStatus
+from marketplace.orders.models import Order, OrderPart
 from marketplace.pkk.models import (
     CapitalAssistance,
     PackagingHelp,
     TrainingSession,
     training_attendances,
 )
-from marketplace.pkk.periods import (
-    Period,
-    add_months,
-    month_index,
-    month_of,
-    month_range,
-    start_of_day,
-)
+from marketplace.pkk.periods import Period, add_months, month_of, month_range
+from marketplace.pkk.revenue import line_revenue, paid_parts
 
 #: How many whole months before and after the month of a household's first assistance
 #: its revenue is compared over (the month of the assistance itself is left out).
@@ -222,7 +220,7 @@ def active_households_by_region(period: Period) -> dict[int, int]:
             Product.id.in_(approved_in_period),
         )
     )
-    sold = _paid_parts(
+    sold = paid_parts(
         select(OrderPart.seller_id)
         .join(Order, Order.id == OrderPart.order_id)
         .where(Order.paid_at >= period.start_at, Order.paid_at < period.end_at),
@@ -368,28 +366,6 @@ def assistance_events(period: Period) -> list[AssistanceEvent]:
     return events
 
 
-PAID_PARTS = tuple(
-    status.value
-    for status in (
-        PartStatus.NEW,
-        PartStatus.ACCEPTED,
-        PartStatus.SHIPPED,
-        PartStatus.READY_FOR_PICKUP,
-        PartStatus.DELIVERED,
-    )
-)
-
-
-def _paid_parts(stmt, months: list[dt.date]):
-    """Only parts that count as revenue, paid within ``months``."""
-    return stmt.where(
-        Order.status == OrderStatus.PAID.value,
-        OrderPart.status.in_(PAID_PARTS),
-        Order.paid_at >= start_of_day(months[0]),
-        Order.paid_at < start_of_day(add_months(months[-1], 1)),
-    )
-
-
 def assisted_households(period: Period, today: dt.date) -> list[HouseholdComparison]:
     """Households helped in the period, with their monthly revenue around their first help.
 
@@ -421,15 +397,7 @@ def assisted_households(period: Period, today: dt.date) -> list[HouseholdCompari
     months = month_range(
         add_months(min(firsts), -COMPARISON_MONTHS), add_months(max(firsts), COMPARISON_MONTHS)
     )
-    index = month_index(Order.paid_at, months).label("month")
-    per_line = _paid_parts(
-        select(
-            OrderPart.seller_id.label("seller_id"), index, OrderPart.items_amount.label("amount")
-        )
-        .join(Order, Order.id == OrderPart.order_id)
-        .where(OrderPart.seller_id.in_(households)),
-        months,
-    ).subquery()
+    per_line = line_revenue(months, OrderPart.seller_id.in_(households))
     revenue = {
         (seller_id, month): int(amount)
         for seller_id, month, amount in db.session.execute(
@@ -469,26 +437,21 @@ def sales(period: Period) -> list[Sale]:
     """The period's revenue to households, grouped in SQL: one row per kabupaten, category,
     month and kind of order whatever the number of orders."""
     months = period.months()
-    per_line = _in_region(
-        _paid_parts(
-            select(
-                Seller.region_id.label("region_id"),
-                Category.name.label("category"),
-                month_index(Order.paid_at, months).label("month"),
-                Order.quote_id.is_not(None).label("government"),
-                OrderLine.line_amount.label("amount"),
-            )
-            .select_from(OrderLine)
-            .join(OrderPart, OrderPart.id == OrderLine.part_id)
-            .join(Order, Order.id == OrderPart.order_id)
-            .join(Seller, Seller.id == OrderPart.seller_id)
-            .outerjoin(Product, Product.id == OrderLine.product_id)
-            .outerjoin(Category, Category.id == Product.category_id)
-            .where(Order.paid_at >= period.start_at, Order.paid_at < period.end_at),
-            months,
-        ),
-        period,
-    ).subquery()
+    per_line = line_revenue(months, Order.paid_at >= period.start_at, Order.paid_at < period.end_at)
+    stmt = (
+        select(
+            Seller.region_id.label("region_id"),
+            Category.name.label("category"),
+            per_line.c.month,
+            per_line.c.government,
+            per_line.c.amount,
+        )
+        .select_from(per_line)
+        .join(Seller, Seller.id == per_line.c.seller_id)
+        .outerjoin(Product, Product.id == per_line.c.product_id)
+        .outerjoin(Category, Category.id == Product.category_id)
+    )
+    per_line = _in_region(stmt, period).subquery()
     columns = (
         per_line.c.region_id,
         per_line.c.category,

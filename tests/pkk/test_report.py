@@ -140,12 +140,14 @@ def sales(households, payment_gateway):
     """Orders of the households, paid on fixed days (revenue: goods, not shipping).
 
     A (Malinau): a basket 150,000 paid 20 Feb; two baskets 300,000 paid 10 Apr from a
-        government quotation; one basket paid 2 May whose part was then cancelled.
+        government quotation, both received and billed; one basket paid 2 May whose part
+        was then cancelled.
     B (Malinau): two of its product 2 × 25,000 = 50,000 paid 10 Feb; 4 × 25,000 = 100,000
         paid 5 May.
     C (Tarakan): amplang 4 × 35,000 = 140,000 paid 15 Apr; 2 × 35,000 = 70,000 paid
         31 Mar at 20:00 UTC, which is 1 Apr 04:00 in WITA; one paid 5 Jul, after the period.
     """
+    from marketplace.institutions.models import ReceivedLine
     from marketplace.orders.lifecycle import cancel_part_for_buyer
 
     a, b, c = households["a"], households["b"], households["c"]
@@ -162,7 +164,11 @@ def sales(households, payment_gateway):
         return order
 
     sale(basket, 1, at("2025-02-20"))
-    sale(basket, 2, at("2025-04-10"), quote_id=quote.id)
+    government = sale(basket, 2, at("2025-04-10"), quote_id=quote.id)
+    for line in government.parts[0].lines:
+        db.session.add(
+            ReceivedLine(order_line_id=line.id, part_id=line.part_id, quantity_received=2)
+        )
     cancelled = sale(basket, 1, at("2025-05-02"))
     cancel_part_for_buyer(cancelled.id, cancelled.parts[0].id, actor_id=None)
     sale(b_product, 2, at("2025-02-10"))
