@@ -186,6 +186,12 @@ class VersionReader:
             raise
         return row[0] if row else 0
 
+    def close(self) -> None:
+        """Close this thread's connection (an app that is done with, in the tests)."""
+        if getattr(self._local, "pid", None) == os.getpid():
+            self._local.pid = None
+            self._local.connection.close()
+
     def _connect(self):
         pooled = self._engine.raw_connection()
         pooled.detach()  # ours now: closed, not returned, when we are done with it
@@ -486,6 +492,10 @@ class CachedPagesLane:
             with self.app.app_context():
                 self._read_version = VersionReader(db.engine)
         return known_version(self.app).read(self._read_version)
+
+    def close(self) -> None:
+        if self._read_version is not None:
+            self._read_version.close()
 
     # --- WSGI ---------------------------------------------------------------------------
 
