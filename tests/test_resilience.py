@@ -63,8 +63,9 @@ def test_recovers_by_itself_after_its_connections_are_killed(app, tmp_path):
     }
     admin = create_engine(database_url(), isolation_level="AUTOCOMMIT")
     with gunicorn(env, workers=1) as base:
-        # Warm the worker's pool, then kill the server's connections under its feet.
-        assert get(f"{base}/healthz") == 200
+        # Warm the worker's pool (readiness asks the database), then kill the server's
+        # connections under its feet.
+        assert get(f"{base}/readyz") == 200
         with admin.connect() as connection:
             killed = connection.execute(
                 text(
