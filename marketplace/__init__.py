@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 from flask import Flask
 from flask_babel import format_date, get_locale
 from sqlalchemy import select
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
+from marketplace.db import postgresql_timeouts
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from marketplace.numbers import register_converters
 from marketplace.rupiah import format_rupiah
@@ -43,6 +45,12 @@ def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
     if config:
         app.config.update(config)
     check_settings(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A `flask` command (run inside click's context) may run longer than a request.
+        cli = click.get_current_context(silent=True) is not None
+        options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+        connect_args = {**postgresql_timeouts(app.config, cli), **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A database file has no connection to lose: no ping before every checkout.
         options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
@@ -51,6 +59,7 @@ def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
 
 def configure_extensions(app: Flask) -> None:
     from marketplace.accounts.models import User
+    from marketplace.breaker import redis_options
     from marketplace.db import include_object
     from marketplace.jobs import init_jobs
     from marketplace.observability import configure_logging, init_metrics
@@ -71,6 +80,10 @@ def configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     compress.init_app(app)
+    if app.config.get("REDIS_URL"):
+        # The limits' Redis sits behind the same breaker as the page cache's and the queue's.
+        options = app.config.get("RATELIMIT_STORAGE_OPTIONS", {})
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {**redis_options(app, 0.5), **options}
     limiter.init_app(app)
     init_storage(app)
     init_page_cache(app)

@@ -104,6 +104,14 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        #: PostgreSQL: seconds to connect, per statement (web; a ``flask`` command's own,
+        #: 0 for none) and per lock wait; a frozen server is given up a second later
+        "DATABASE_CONNECT_TIMEOUT": float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")),
+        "DATABASE_STATEMENT_TIMEOUT": float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "5")),
+        "DATABASE_CLI_STATEMENT_TIMEOUT": float(
+            os.environ.get("DATABASE_CLI_STATEMENT_TIMEOUT", "600")
+        ),
+        "DATABASE_LOCK_TIMEOUT": float(os.environ.get("DATABASE_LOCK_TIMEOUT", "3")),
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance_path / "media")),
         "MEDIA_URL": os.environ.get("MEDIA_URL", ""),
         "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
@@ -112,6 +120,9 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "S3_REGION": os.environ.get("S3_REGION", "ap-southeast-3"),
         "PHOTO_WIDTHS": (320, 480, 640, 1280),
         "REDIS_URL": redis_url,
+        #: how long cached public pages are served on the last catalogue version read when
+        #: the database does not answer (it is read again every few seconds meanwhile)
+        "PAGE_CACHE_STALE_SECONDS": float(os.environ.get("PAGE_CACHE_STALE_SECONDS", "300")),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
@@ -121,9 +132,10 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # Redis away: the limits hold per process, in memory, until it is back; never a 500.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        "RATELIMIT_STORAGE_OPTIONS": (
-            {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if redis_url else {}
-        ),
+        #: the app factory adds the Redis breaker and timeouts (``breaker.redis_options``)
+        "RATELIMIT_STORAGE_OPTIONS": {},
+        #: after Redis fails, every use of it is skipped this long (a hung Redis costs one wait)
+        "REDIS_PAUSE_SECONDS": float(os.environ.get("REDIS_PAUSE_SECONDS", "10")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SIGNIN_LIMIT_PER_ACCOUNT": os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "SIGNIN_LIMIT_PER_ADDRESS": os.environ.get("SIGNIN_LIMIT_PER_ADDRESS", "20 per minute"),

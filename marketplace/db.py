@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, MetaData, event, update
 from sqlalchemy.orm import DeclarativeBase
@@ -148,3 +149,68 @@ def update_if(model: type, row_id: int, *conditions: Any, **values: Any) -> bool
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+# --- timeouts: a database that hangs gets the 503 page within seconds, never holds a request
+
+
+#: The key, in ``connect_args``, of how long a psycopg connection waits for any answer.
+ANSWER_TIMEOUT = "marketplace_answer_timeout"
+#: How much longer than the statement timeout the client waits before giving the server up.
+ANSWER_MARGIN_SECONDS = 1.0
+
+
+def postgresql_timeouts(config, cli: bool) -> dict:
+    """``connect_args`` for PostgreSQL: connect, statement and lock timeouts from the settings.
+
+    The server ends a statement after ``DATABASE_STATEMENT_TIMEOUT`` seconds (a command
+    run with ``flask``: ``DATABASE_CLI_STATEMENT_TIMEOUT``, 0 for none) and a wait for a
+    lock after ``DATABASE_LOCK_TIMEOUT``; each is the app's 503 page. A server that is
+    frozen cannot end anything: the client then gives it up a second after the statement
+    timeout, closing the connection (``BoundedConnection``).
+    """
+    statement = float(
+        config["DATABASE_CLI_STATEMENT_TIMEOUT" if cli else "DATABASE_STATEMENT_TIMEOUT"]
+    )
+    lock = float(config["DATABASE_LOCK_TIMEOUT"])
+    return {
+        "connect_timeout": max(2, round(float(config["DATABASE_CONNECT_TIMEOUT"]))),
+        "options": f"-c statement_timeout={round(statement * 1000)} "
+        f"-c lock_timeout={round(lock * 1000)}",
+        ANSWER_TIMEOUT: statement + ANSWER_MARGIN_SECONDS if statement > 0 else None,
+    }
+
+
+_WAIT_TIMEOUT = getattr(psycopg.errors, "_WaitTimeout", psycopg.errors.OperationalError)
+
+
+class BoundedConnection(psycopg.Connection):
+    """A psycopg connection that waits at most ``answer_timeout`` seconds for the server.
+
+    A server that does not answer by then is taken as hung: the connection is closed
+    (SQLAlchemy sees a disconnect and drops it from the pool) and the error raised is the
+    one the app's 503 page answers.
+    """
+
+    answer_timeout: float | None = None
+
+    def wait(self, gen, interval: float = 0.1, timeout: float | None = None):
+        if timeout is not None or not self.answer_timeout:
+            return super().wait(gen, interval, timeout)
+        try:
+            return super().wait(gen, interval, self.answer_timeout)
+        except _WAIT_TIMEOUT:
+            self.pgconn.finish()
+            raise psycopg.OperationalError(
+                f"the database did not answer within {self.answer_timeout:g} s"
+            ) from None
+
+
+@event.listens_for(Engine, "do_connect")
+def _connect_bounded(dialect, connection_record, cargs, cparams):
+    answer_timeout = cparams.pop(ANSWER_TIMEOUT, None)
+    if dialect.driver != "psycopg" or answer_timeout is None:
+        return None
+    connection = BoundedConnection.connect(*cargs, **cparams)
+    connection.answer_timeout = answer_timeout
+    return connection

@@ -24,12 +24,15 @@ from flask.cli import AppGroup
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from marketplace.breaker import redis_client
 from marketplace.db import db
 from marketplace.observability import count, current_request_id, job_request_id
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "marketplace"
+#: A hung Redis holds a request this long once, then the breaker skips it for a while.
+QUEUE_TIMEOUT_SECONDS = 2
 JOBS: dict[str, Callable[..., Any]] = {}
 _worker_app: Flask | None = None
 
@@ -65,7 +68,7 @@ def _release_jobs(session):
         from redis import RedisError
 
         # A Redis that hangs holds the request at most this long before the jobs run here.
-        queue = _queue(current_app.config["REDIS_URL"], timeout=2)
+        queue = _queue(current_app.config["REDIS_URL"], timeout=QUEUE_TIMEOUT_SECONDS)
         for number, (name, args, request_id) in enumerate(pending):
             try:
                 queue.enqueue(perform, name, *args, request_id=request_id)
@@ -132,12 +135,17 @@ def ping() -> None:
 
 
 def _queue(url: str, timeout: float | None = None):
-    """The job queue; ``timeout`` bounds each Redis call (not for a worker's long waits)."""
+    """The job queue; ``timeout`` bounds each Redis call, behind the process's breaker.
+
+    Without a timeout (a worker's long waits) the connection is a plain one: a worker
+    waits for Redis to come back rather than being told to skip it.
+    """
     from redis import Redis
     from rq import Queue
 
-    connection = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-    return Queue(QUEUE_NAME, connection=connection)
+    if timeout is None:
+        return Queue(QUEUE_NAME, connection=Redis.from_url(url))
+    return Queue(QUEUE_NAME, connection=redis_client(current_app, url, timeout))
 
 
 def init_jobs(app: Flask) -> None:

@@ -41,6 +41,7 @@ import logging
 import os
 import struct
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -57,6 +58,7 @@ from sqlalchemy import BigInteger, Connection, Engine, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.http import dump_cookie, parse_accept_header
 
+from marketplace.breaker import Breaker, redis_client
 from marketplace.db import db, today_local
 from marketplace.observability import request_id
 from marketplace.web import visitor_locale
@@ -104,31 +106,30 @@ class RedisStore:
     """Pages shared by every process and machine when ``REDIS_URL`` is set.
 
     Redis away or slow is a miss, not an error: the page is rendered (and not stored)
-    until Redis answers again. A hung Redis costs a request at most the timeout.
+    until Redis answers again. A hung Redis costs one timeout, then the process's breaker
+    skips it for a while (``marketplace.breaker``).
     """
 
     TIMEOUT_SECONDS = 0.5
 
-    def __init__(self, url: str):
+    def __init__(self, client):
         import redis
 
         self._errors = redis.RedisError
-        self._redis = redis.Redis.from_url(
-            url, socket_timeout=self.TIMEOUT_SECONDS, socket_connect_timeout=self.TIMEOUT_SECONDS
-        )
+        self._redis = client
 
     def get(self, key: str) -> bytes | None:
         try:
             return self._redis.get(key)
         except self._errors as error:
-            log.warning("page cache: Redis unavailable (%s); the page is rendered", error)
+            log.debug("page cache: Redis unavailable (%s); the page is rendered", error)
             return None
 
     def set(self, key: str, value: bytes) -> None:
         try:
             self._redis.set(key, value, ex=CACHE_TTL_SECONDS)
         except self._errors as error:
-            log.warning("page cache: Redis unavailable (%s); the page is not kept", error)
+            log.debug("page cache: Redis unavailable (%s); the page is not kept", error)
 
     def clear(self) -> None:
         for key in self._redis.scan_iter("page:*"):
@@ -137,7 +138,8 @@ class RedisStore:
 
 def init_page_cache(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
-    app.extensions["page_cache"] = RedisStore(url) if url else MemoryStore()
+    store = RedisStore(redis_client(app, url, RedisStore.TIMEOUT_SECONDS)) if url else MemoryStore()
+    app.extensions["page_cache"] = store
     lane = CachedPagesLane(app, app.wsgi_app)
     app.extensions["cached_pages_lane"] = lane
     app.wsgi_app = lane
@@ -155,6 +157,8 @@ class VersionReader:
     answer that request, and the next read connects again. A process made by ``fork``
     never uses its parent's connection.
     """
+
+    ANSWER_SECONDS = 1.0
 
     def __init__(self, engine: Engine):
         self._engine = engine
@@ -182,13 +186,62 @@ class VersionReader:
             raise
         return row[0] if row else 0
 
+    def close(self) -> None:
+        """Close this thread's connection (an app that is done with, in the tests)."""
+        if getattr(self._local, "pid", None) == os.getpid():
+            self._local.pid = None
+            self._local.connection.close()
+
     def _connect(self):
         pooled = self._engine.raw_connection()
         pooled.detach()  # ours now: closed, not returned, when we are done with it
         connection = pooled.dbapi_connection
         if hasattr(connection, "autocommit"):  # psycopg: no transaction left open
             connection.autocommit = True
+        if getattr(connection, "answer_timeout", None):  # a one-row read: a hung server
+            connection.answer_timeout = min(connection.answer_timeout, self.ANSWER_SECONDS)
         return connection
+
+
+class KnownVersion:
+    """The catalogue version last read, served on for a while when the database fails.
+
+    A read that fails (the database away, or frozen past its timeout) opens a breaker:
+    for a few seconds no read is tried and the last version read is used, so stored pages
+    keep being served, for at most ``PAGE_CACHE_STALE_SECONDS`` after that last good
+    read. Without a version read that recently the read is tried and its error raised.
+    """
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, stale_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.stale_seconds = stale_seconds
+        self.breaker = Breaker("catalogue version read", self.RETRY_SECONDS, clock)
+        self._clock = clock
+        self._last: tuple[int, float] | None = None
+
+    def read(self, reader: Callable[[], int]) -> int:
+        last = self._last
+        fresh = last is not None and self._clock() - last[1] <= self.stale_seconds
+        if fresh and not self.breaker.allows():
+            return last[0]
+        try:
+            version = reader()
+        except Exception as error:
+            self.breaker.failed(error)
+            if not fresh:
+                raise
+            log.warning("page cache: serving catalogue version %s (%r)", last[0], error)
+            return last[0]
+        self.breaker.succeeded()
+        self._last = (version, self._clock())
+        return version
+
+
+def known_version(app: Flask) -> KnownVersion:
+    return app.extensions.setdefault(
+        "catalog_version", KnownVersion(float(app.config.get("PAGE_CACHE_STALE_SECONDS", 300)))
+    )
 
 
 def catalog_version() -> int:
@@ -196,16 +249,26 @@ def catalog_version() -> int:
 
     Inside the request's transaction when it has one (the page then matches what it
     read); otherwise on a pooled connection of its own, through SQLAlchemy, so that a
-    database that is away raises the error the app's 503 page answers.
+    database that is away raises the error the app's 503 page answers, unless a version
+    was read moments before (``KnownVersion``).
     """
+    return known_version(current_app).read(_session_version)
+
+
+def _session_version() -> int:
     session = db.session()
-    if session.in_transaction():
-        return session.connection().exec_driver_sql(VERSION_SQL).scalar() or 0
-    bind = session.get_bind()
-    if isinstance(bind, Connection):  # a session bound to one connection (the tests)
-        return bind.exec_driver_sql(VERSION_SQL).scalar() or 0
-    with bind.connect() as connection:
-        return connection.exec_driver_sql(VERSION_SQL).scalar() or 0
+    try:
+        if session.in_transaction():
+            return session.connection().exec_driver_sql(VERSION_SQL).scalar() or 0
+        bind = session.get_bind()
+        if isinstance(bind, Connection):  # a session bound to one connection (the tests)
+            return bind.exec_driver_sql(VERSION_SQL).scalar() or 0
+        with bind.connect() as connection:
+            return connection.exec_driver_sql(VERSION_SQL).scalar() or 0
+    except Exception:
+        with suppress(Exception):  # the request may go on (a stored page, or the 503 page)
+            session.rollback()
+        raise
 
 
 def page_path(environ: dict) -> str:
@@ -428,7 +491,11 @@ class CachedPagesLane:
         if self._read_version is None:
             with self.app.app_context():
                 self._read_version = VersionReader(db.engine)
-        return self._read_version()
+        return known_version(self.app).read(self._read_version)
+
+    def close(self) -> None:
+        if self._read_version is not None:
+            self._read_version.close()
 
     # --- WSGI ---------------------------------------------------------------------------
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +75,17 @@ def gunicorn(
 def redis_server() -> Iterator[str]:
     """A Redis of this test's own on a free loopback port; yields its URL.
 
+    See ``redis_server_process``.
+    """
+    with redis_server_process() as (url, _process):
+        yield url
+
+
+@contextmanager
+def redis_server_process() -> Iterator[tuple[str, subprocess.Popen]]:
+    """A Redis of this test's own on a free loopback port; yields its URL and its process
+    (which a test may stop with SIGSTOP, to freeze it).
+
     Every worktree and CI run on a machine shares the Redis on 6379: a job queued
     there by another run's test would be worked (and its mail sent) by this one's
     worker, and its ``FLUSHDB`` would empty this one's queue. Nothing is kept on disk.
@@ -100,11 +114,73 @@ def redis_server() -> Iterator[str]:
                 break
         else:
             raise RuntimeError("redis-server did not start:\n" + "".join(output))
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process
     finally:
+        process.send_signal(signal.SIGCONT)
         process.terminate()
         process.wait(timeout=30)
         process.stdout.close()
+
+
+class FreezableProxy:
+    """A TCP relay to a server, which can stop relaying: the server then looks frozen.
+
+    Frozen, it still accepts connections and takes what the client sends, as the kernel of
+    a stopped server does, but passes nothing on, either way, until thawed. Between the app
+    and a PostgreSQL shared by every worktree it freezes "the database" for this app alone.
+    """
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.closed = False
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                if self.closed:
+                    return
+                continue
+            self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                self.flowing.wait()
+                if self.closed:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def freeze(self) -> None:
+        self.flowing.clear()
+
+    def thaw(self) -> None:
+        self.flowing.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+        self.flowing.set()
+        for end in self._sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
 
 
 class HttpVisitor:

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from marketplace import create_app
 from marketplace.observability import configure_logging
+from marketplace.storage import LocalStorage, init_storage
 from tests import factories
 from tests.conftest import app_settings, database_url
 from tests.servers import ROOT, HttpVisitor, free_port, gunicorn
@@ -27,7 +28,9 @@ def test_ready_when_database_and_storage_answer(client):
     assert response.get_json() == {"status": "ok", "database": "ok", "storage": "ok"}
 
 
-def test_ready_checks_redis_when_configured(app, client, own_redis):
+def test_redis_away_is_degraded_not_unready(app, client, own_redis):
+    """Without Redis the process still serves (pages rendered, limits in memory, jobs run
+    here): a balancer that drained it, and every other web process with it, would help no one."""
     app.config["REDIS_URL"] = own_redis
     try:
         assert client.get("/readyz").get_json()["redis"] == "ok"
@@ -35,9 +38,23 @@ def test_ready_checks_redis_when_configured(app, client, own_redis):
         response = client.get("/readyz")
     finally:
         app.config["REDIS_URL"] = ""
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "error" and body["redis"].startswith("unavailable")
+    assert body["status"] == "degraded" and body["redis"].startswith("unavailable")
+    assert body["database"] == "ok"
+
+
+def test_ready_reads_a_photo_so_a_restore_without_photos_is_caught(app, client, tmp_path):
+    """The storage check reads back a photo the database names, not only the folder."""
+    app.extensions["storage"] = LocalStorage(str(tmp_path / "restored-without-photos"))
+    try:
+        response = client.get("/readyz")
+    finally:
+        init_storage(app)
+    body = response.get_json()
+    assert response.status_code == 200  # pages still answer, without their photos
+    assert body["status"] == "degraded" and body["storage"].startswith("missing: photos/")
+    assert client.get("/readyz").get_json()["storage"] == "ok"
 
 
 def test_each_response_carries_a_request_id(client):

@@ -18,7 +18,14 @@ from marketplace import create_app
 from marketplace.db import db
 from tests.cleanup import purge_accounts_at, purge_orders_of
 from tests.conftest import app_settings, csrf_token_from, database_url
-from tests.servers import HttpVisitor, free_port, gunicorn, redis_server
+from tests.servers import (
+    FreezableProxy,
+    HttpVisitor,
+    free_port,
+    gunicorn,
+    redis_server,
+    redis_server_process,
+)
 
 
 def test_pages_answer_503_when_the_database_is_down(monkeypatch):
@@ -56,8 +63,9 @@ def test_recovers_by_itself_after_its_connections_are_killed(app, tmp_path):
     }
     admin = create_engine(database_url(), isolation_level="AUTOCOMMIT")
     with gunicorn(env, workers=1) as base:
-        # Warm the worker's pool, then kill the server's connections under its feet.
-        assert get(f"{base}/healthz") == 200
+        # Warm the worker's pool (readiness asks the database), then kill the server's
+        # connections under its feet.
+        assert get(f"{base}/readyz") == 200
         with admin.connect() as connection:
             killed = connection.execute(
                 text(
@@ -321,3 +329,122 @@ def test_when_redis_goes_away_pages_limits_and_mail_carry_on(app, tmp_path):
         smtp.stop()
         purge_accounts_at("redis.contoh.id")
         engine.dispose()
+
+
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+@needs_postgresql
+def test_a_frozen_database_gives_the_503_page_and_cached_pages_still_answer(app, monkeypatch):
+    """PostgreSQL stops answering (a relay between this app and it stops relaying: the
+    server looks exactly as if it were stopped with SIGSTOP, without stopping the one
+    every worktree shares). A page that must read the database is the 503 page within the
+    timeouts; a page already stored keeps being served; once the database answers again
+    the app serves everything, by itself."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(database_url())
+    proxy = FreezableProxy(target.host or "127.0.0.1", target.port or 5432)
+    url = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
+    frozen = create_app(
+        app_settings(
+            SQLALCHEMY_DATABASE_URI=url, DATABASE_STATEMENT_TIMEOUT=1, DATABASE_CONNECT_TIMEOUT=2
+        )
+    )
+    with frozen.app_context():
+        seen, unseen = db.session.scalars(
+            text("SELECT slug FROM products WHERE status = 'published' ORDER BY id LIMIT 2")
+        ).all()
+        db.session.remove()
+    client = frozen.test_client()
+    try:
+        assert client.get(f"/produk/{seen}", headers=GZIP).status_code == 200  # now stored
+        proxy.freeze()
+        with ThreadPoolExecutor(1) as pool:
+            # A generous bound: without timeouts these would wait as long as the freeze.
+            stored = pool.submit(client.get, f"/produk/{seen}", headers=GZIP).result(timeout=30)
+            fresh = pool.submit(client.get, f"/produk/{unseen}").result(timeout=30)
+            again = pool.submit(client.get, f"/produk/{seen}", headers=GZIP).result(timeout=30)
+        assert stored.status_code == 200 and again.status_code == 200
+        assert fresh.status_code == 503
+        assert "Layanan sedang tidak tersedia" in fresh.get_data(as_text=True)
+        proxy.thaw()
+        assert client.get(f"/produk/{unseen}").status_code == 200
+    finally:
+        proxy.close()
+        frozen.extensions["cached_pages_lane"].close()
+        with frozen.app_context():
+            db.engine.dispose()
+
+
+def test_a_frozen_redis_costs_one_timeout_not_one_per_request(app, monkeypatch, caplog):
+    """Redis stops (SIGSTOP) with pages kept in it: the first request waits for it once,
+    then the breaker skips it and every page is rendered, without waiting again."""
+    import signal
+    import time
+
+    monkeypatch.setattr(db, "session", db._make_scoped_session({}))
+    with redis_server_process() as (url, process):
+        served = create_app(app_settings(REDIS_URL=url, REDIS_PAUSE_SECONDS=600))
+        client = served.test_client()
+        with served.app_context():
+            slugs = db.session.scalars(
+                text("SELECT slug FROM products WHERE status = 'published' ORDER BY id LIMIT 5")
+            ).all()
+            db.session.remove()
+        paths = [f"/produk/{slug}" for slug in slugs] * 4
+        assert client.get(paths[0], headers=GZIP).status_code == 200  # kept in Redis
+        process.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        statuses = [client.get(path, headers=GZIP).status_code for path in paths]
+        elapsed = time.monotonic() - started
+        ready = client.get("/readyz")
+        process.send_signal(signal.SIGCONT)
+        served.extensions["cached_pages_lane"].close()
+        with served.app_context():
+            db.engine.dispose()
+    assert statuses == [200] * len(paths)
+    opened = [r for r in caplog.records if r.getMessage().startswith("Redis failed")]
+    assert len(opened) == 1  # one wait for Redis, then it was skipped
+    # Each request would otherwise wait twice (read, then keep the page): 20 s at least.
+    assert elapsed < len(paths) * 0.5, f"{len(paths)} requests took {elapsed:.1f} s"
+    assert ready.status_code == 200 and ready.get_json()["status"] == "degraded"
+
+
+def test_the_breaker_tries_again_after_its_pause():
+    from marketplace.breaker import Breaker
+
+    now = [0.0]
+    breaker = Breaker("Redis", pause=10, clock=lambda: now[0])
+    assert breaker.allows()
+    breaker.failed(TimeoutError())
+    now[0] = 9.9
+    assert not breaker.allows()
+    now[0] = 10
+    assert breaker.allows()  # one more try
+    breaker.failed(TimeoutError())
+    now[0] = 15
+    assert not breaker.allows()  # failed again: another pause
+    now[0] = 20
+    breaker.succeeded()
+    assert breaker.allows()
+
+
+def test_cached_pages_use_the_last_catalogue_version_only_for_a_while():
+    from marketplace.pagecache import KnownVersion
+
+    now = [0.0]
+    known = KnownVersion(stale_seconds=300, clock=lambda: now[0])
+
+    def down() -> int:
+        raise ConnectionError("database away")
+
+    with pytest.raises(ConnectionError):
+        known.read(down)  # nothing read before: the error is the app's 503 page
+    assert known.read(lambda: 7) == 7
+    now[0] = 100
+    assert known.read(down) == 7  # the database fails: the pages stored under 7 answer
+    now[0] = 401
+    with pytest.raises(ConnectionError):
+        known.read(down)  # more than 300 s after the last good read: no longer

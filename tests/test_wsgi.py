@@ -16,8 +16,8 @@ def test_wsgi_app_serves_under_gunicorn(app, tmp_path):
         "INSTANCE_PATH": str(tmp_path),
     }
     with gunicorn(env, workers=2) as base:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
-            assert json.load(response) == {"status": "ok", "database": "ok"}
+        with urllib.request.urlopen(f"{base}/readyz", timeout=30) as response:
+            assert json.load(response) == {"status": "ok", "database": "ok", "storage": "ok"}
         with urllib.request.urlopen(f"{base}/search?q=madu", timeout=30) as response:
             html = response.read().decode()
         assert "Madu Kelulut Asli" in html and '<html lang="id">' in html
