@@ -13,96 +13,37 @@ never asserted tightly.
 
 from __future__ import annotations
 
-import getpass
 import gzip
 import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from deploy.render_nginx import nginx_binary, running_nginx
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from tests.conftest import csrf_token_from, database_url
 from tests.servers import ROOT, free_port, gunicorn_process
 
-NGINX = shutil.which("nginx") or next(
-    (path for path in ("/usr/sbin/nginx",) if Path(path).exists()), None
-)
 pytestmark = pytest.mark.skipif(
-    NGINX is None, reason="nginx is not installed (make system-packages installs it)"
+    nginx_binary() is None, reason="nginx is not installed (make system-packages installs it)"
 )
 
 #: Seconds a normal visitor's request may take before the test says it was not answered.
 VISITOR_TIMEOUT = 5
 IDLE_CONNECTIONS = 1000
 SLOW_UPLOADS = 10
-
-
-@contextmanager
-def nginx_front(app_base: str, media_root: str, folder: Path) -> Iterator[int]:
-    """nginx rendered from deploy/nginx.conf as the README says, on a free port; yields it."""
-    port = free_port()
-    for sub in ("logs", "temp"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    conf = folder / "nginx.conf"
-    rendered = subprocess.run(
-        [
-            sys.executable,
-            "deploy/render_nginx.py",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--app",
-            app_base.removeprefix("http://"),
-            "--media-root",
-            media_root,
-            "--user",
-            getpass.getuser(),
-            "--pid",
-            str(folder / "nginx.pid"),
-            "--log-dir",
-            str(folder / "logs"),
-            "--temp-dir",
-            str(folder / "temp"),
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    conf.write_text(rendered.stdout)
-    command = [NGINX, "-p", str(folder), "-c", str(conf), "-e", str(folder / "logs/error.log")]
-    subprocess.run([*command, "-t", "-q"], check=True)
-    process = subprocess.Popen([*command, "-g", "daemon off;"])
-    try:
-        _wait_listening(port, process)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_listening(port: int, process: subprocess.Popen) -> None:
-    """nginx writes nothing when it is ready: its socket accepting is the sign."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("nginx did not start")
 
 
 def visit(
@@ -150,7 +91,9 @@ def served(app, own_redis, tmp_path_factory) -> Iterator[dict]:
     with ExitStack() as stack:
         server = stack.enter_context(gunicorn_process(env, workers=2))
         media = app.config["MEDIA_ROOT"]
-        port = stack.enter_context(nginx_front(server.base, media, folder / "nginx"))
+        port = free_port()
+        address = server.base.removeprefix("http://")
+        stack.enter_context(running_nginx(address, media, folder / "nginx", f"127.0.0.1:{port}"))
         yield {"port": port, "base": server.base, "server": server}
 
 
