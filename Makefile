@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi:app
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format translations extract-messages check-migrations bench clean
+.PHONY: help system-packages setup run test lint format translations extract-messages check-migrations bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -21,7 +21,10 @@ translations: $(BIN)/activate ## Compile the message catalogues
 	$(BIN)/pybabel compile -d translations --statistics
 	$(BIN)/pybabel compile -D wtforms -d translations --statistics
 
-setup: $(BIN)/activate translations ## Create .venv, install, compile translations
+system-packages: ## Install the machine packages (Chromium, Pango, fonts, redis-server, nginx) with apt as root; otherwise print the command
+	@sh deploy/system-packages.sh
+
+setup: system-packages $(BIN)/activate translations ## Machine packages, .venv, install, compile translations
 
 run: setup ## Migrate, load the demo data when empty, serve on 127.0.0.1:$(PORT)
 	$(BIN)/flask db upgrade

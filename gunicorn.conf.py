@@ -21,6 +21,11 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  
 # Sync workers: pages are short, and the database does the waiting. Two per core.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "sync"
+# The app is imported once, in the master, before the workers are forked: a worker that
+# dies (killed, out of memory, recycled) is back in milliseconds instead of importing
+# everything again, and a broken app stops the start instead of every worker. Sync
+# workers expect a buffering proxy in front (deploy/nginx.conf, README "Production").
+preload_app = True
 # A photo upload from a phone on 3G may take a while to arrive; a page should not.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30

@@ -31,6 +31,7 @@ BENCHMARKS = (
     "impact",
     "workers",
     "jobs",
+    "faults",
 )
 
 

@@ -89,17 +89,21 @@ def instance_env(instance: Path) -> dict[str, str]:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
+def gunicorn(
+    app: str, env: dict[str, str], workers: int = 2, production: bool = False
+) -> Iterator[str]:
     """Serve ``app`` under gunicorn (sync workers, loopback, no access log); yield its URL.
 
     ``--preload`` loads the app before the socket listens, so once gunicorn says
-    "Listening at", connections queue until a worker takes them.
+    "Listening at", connections queue until a worker takes them. ``production`` adds the
+    project's gunicorn.conf.py, as the README's production setup runs it.
     """
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "gunicorn",
+        *(["--config", "gunicorn.conf.py"] if production else []),
         "--preload",
         "--workers",
         str(workers),

@@ -49,6 +49,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("impact", _impact),
         ("workers", _workers),
         ("jobs", _jobs),
+        ("faults", _faults),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -299,3 +300,21 @@ def _jobs(result: dict, note: dict) -> list[str]:
             f"| {kind} | {row['inline']:,} | {redis.get('1', 0):,} | {redis.get('2', 0):,} |"
         )
     return lines
+
+
+def _faults(result: dict, note: dict) -> list[str]:
+    idle, alone = result["served_while_idle_conns_rps"], result["served_alone_rps"]
+    return [
+        "## faults: a visitor's product page while idle connections are held",
+        "",
+        f"gunicorn.conf.py, `-w {note.get('workers')}` sync, straight and behind nginx "
+        f"(deploy/nginx.conf); {note.get('generator')} with {note.get('connections')} "
+        f"connections on `{note.get('path')}`, median of {note.get('rounds')} rounds of "
+        f"{note.get('round_seconds')} s, with {result['idle_conns']:,} sockets held open that "
+        f"send nothing. Errors and timeouts: {note.get('bad', {})}.",
+        "",
+        "| | alone req/s | while idle connections are held req/s |",
+        "|---|---|---|",
+        f"| behind nginx | {alone['nginx']:,} | {idle['nginx']:,} |",
+        f"| gunicorn straight | {alone['direct']:,} | {idle['direct']:,} |",
+    ]

@@ -184,6 +184,7 @@ def register_web(app: Flask) -> None:
         SessionCookies,
         register_error_pages,
         register_nul_guard,
+        register_proxy_fix,
         register_security_headers,
         register_static_versions,
     )
@@ -194,3 +195,4 @@ def register_web(app: Flask) -> None:
     register_error_pages(app)
     register_nul_guard(app)
     register_static_versions(app)
+    register_proxy_fix(app)

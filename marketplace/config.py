@@ -34,6 +34,13 @@ class SettingsError(RuntimeError):
     """The settings cannot run this site as they are; the message says what to set."""
 
 
+def _count(name: str) -> int:
+    value = os.environ.get(name, "0").strip() or "0"
+    if not value.isdigit():
+        raise SettingsError(f"{name} must be a whole number (0, 1, 2...), not {value!r}.")
+    return int(value)
+
+
 def flag_value(value: object) -> bool:
     """A yes/no setting, however it came (``1``, ``true``, ``on``; JSON from the environment)."""
     if isinstance(value, str):
@@ -146,6 +153,8 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
+        #: proxies in front that add to X-Forwarded-For (nginx: 1); 0 trusts no such header
+        "PROXY_HOPS": _count("PROXY_HOPS"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import FieldList, FormField
 
 from marketplace.db import db, unit_of_work
@@ -373,3 +374,16 @@ def visitor_locale(cookies, config) -> str:
     """A visitor's language without an account: the cookie's, else Indonesian."""
     chosen = cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind nginx (deploy/nginx.conf), take the visitor's address, scheme and host from it.
+
+    ``PROXY_HOPS`` proxies add to X-Forwarded-For (nginx alone: 1; a load balancer before
+    it: 2); the last of them set X-Forwarded-Proto and -Host. Only those values are
+    trusted: a visitor's own X-Forwarded-For is further left and ignored, so the sign-in
+    limits per address count the real address. With 0 (the default) no header is trusted.
+    """
+    hops = app.config.get("PROXY_HOPS") or 0
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1)

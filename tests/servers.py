@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,23 +31,41 @@ def gunicorn(
 ) -> Iterator[str]:
     """Serve ``app`` under gunicorn and yield its base URL; stop it afterwards.
 
-    ``--preload`` loads the app before the socket listens, so once gunicorn says
-    "Listening at", a connection is queued until a worker takes it: no polling.
-
     A browser opens spare connections before it needs them; a sync worker that takes
-    one waits on it while the page's script waits for a worker (in production the load
-    balancer buffers; here nothing does). Servers a browser talks to get ``threads``
-    (gthread workers), which leave an idle connection aside.
+    one waits on it while the page's script waits for a worker (in production nginx
+    buffers, deploy/nginx.conf; here nothing does). Servers a browser talks to get
+    ``threads`` (gthread workers), which leave an idle connection aside.
+    """
+    with gunicorn_process(env, workers, app, threads) as server:
+        yield server.base
+
+
+@dataclass
+class GunicornServer:
+    base: str
+    #: the master process
+    process: subprocess.Popen
+    #: gunicorn's own log (stderr), line by line, after "Listening at"; None once it ended
+    log: queue.Queue
+
+
+@contextmanager
+def gunicorn_process(
+    env: dict[str, str], workers: int = 1, app: str = "wsgi:app", threads: int = 1
+) -> Iterator[GunicornServer]:
+    """``gunicorn``, yielding the master process and its log as well.
+
+    gunicorn.conf.py preloads the app before the socket listens, so once gunicorn says
+    "Listening at", a connection is queued until a worker takes it: no polling.
     """
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        # The project's own settings (JSON access log, timeouts), as in production.
+        # The project's own settings (JSON access log, timeouts, preload), as in production.
         "--config",
         "gunicorn.conf.py",
-        "--preload",
         "--workers",
         str(workers),
         *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
@@ -56,6 +76,7 @@ def gunicorn(
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True
     )
+    reader = None
     try:
         output = []
         for line in process.stderr:
@@ -64,11 +85,23 @@ def gunicorn(
                 break
         else:
             raise RuntimeError("gunicorn did not start:\n" + "".join(output))
-        yield f"http://127.0.0.1:{port}"
+        # Read the log as it comes, so that a chatty server never blocks on a full pipe.
+        log: queue.Queue = queue.Queue()
+        reader = threading.Thread(target=_drain, args=(process.stderr, log), daemon=True)
+        reader.start()
+        yield GunicornServer(f"http://127.0.0.1:{port}", process, log)
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if reader is not None:
+            reader.join(timeout=30)
         process.stderr.close()
+
+
+def _drain(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
 
 
 @contextmanager

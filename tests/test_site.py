@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from marketplace import create_app
-from marketplace.config import load_settings, normalise_database_url
+from marketplace.config import SettingsError, load_settings, normalise_database_url
 from marketplace.db import db
 from tests.conftest import app_settings
 
@@ -58,6 +58,16 @@ def test_environment_switches_settings(tmp_path, monkeypatch):
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://postgres@127.0.0.1/x"
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_proxy_hops_trusts_no_forwarded_header_unless_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("PROXY_HOPS", raising=False)
+    assert load_settings(tmp_path)["PROXY_HOPS"] == 0
+    monkeypatch.setenv("PROXY_HOPS", "1")
+    assert load_settings(tmp_path)["PROXY_HOPS"] == 1
+    monkeypatch.setenv("PROXY_HOPS", "nginx")
+    with pytest.raises(SettingsError, match="PROXY_HOPS must be a whole number"):
+        load_settings(tmp_path)
 
 
 def test_health_says_the_process_answers(client):
