@@ -117,7 +117,7 @@ def send_outgoing(mail_id: int) -> None:
     except Exception as error:
         db.session.rollback()
         _record_failure(mail_id, now, error)
-        raise  # RQ retries it with backoff (jobs.RETRY)
+        raise  # RQ runs it again after a wait (jobs.RETRY_INTERVALS); else the sweep
     # Only the run holding this claim marks it; a crash before this commit is the one
     # window in which the mail is sent again after the claim is abandoned.
     update_if(
