@@ -8,7 +8,11 @@ Celery: one small dependency on Redis, which the deployment already has
 for rate limits, and nothing to configure.
 
 Jobs take ids and plain values, reload their rows, and must be safe to run
-twice: a queue may deliver a job again after a worker dies.
+twice: a queued job that fails is run again by RQ with backoff (``RETRY``), and a
+queue may deliver a job again after a worker dies, or lose it (Redis restarted
+empty, a web process killed between its commit and the enqueue). What a job does is
+therefore recorded in its rows (an outbox), and a sweeper registered with
+``@sweeper`` queues again what was never done: ``flask jobs sweep``, from cron.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ QUEUE_NAME = "marketplace"
 #: A hung Redis holds a request this long once, then the breaker skips it for a while.
 QUEUE_TIMEOUT_SECONDS = 2
 JOBS: dict[str, Callable[..., Any]] = {}
+#: Functions that queue again the work lost with a job; each returns how many it queued.
+SWEEPERS: list[Callable[[], int]] = []
+#: RQ runs a failed job again this many times, waiting this many seconds before each.
+RETRY_MAX = 3
+RETRY_INTERVALS = (60, 300, 900)
 _worker_app: Flask | None = None
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
@@ -47,6 +56,12 @@ def job(name: str):
         return func
 
     return register
+
+
+def sweeper(func: Callable[[], int]) -> Callable[[], int]:
+    """Register ``func`` with ``flask jobs sweep``: it queues again the jobs found undone."""
+    SWEEPERS.append(func)
+    return func
 
 
 def enqueue(name: str, *args: Any) -> None:
@@ -66,12 +81,19 @@ def _release_jobs(session):
         return
     if current_app.config.get("REDIS_URL"):
         from redis import RedisError
+        from rq import Retry
 
         # A Redis that hangs holds the request at most this long before the jobs run here.
         queue = _queue(current_app.config["REDIS_URL"], timeout=QUEUE_TIMEOUT_SECONDS)
         for number, (name, args, request_id) in enumerate(pending):
             try:
-                queue.enqueue(perform, name, *args, request_id=request_id)
+                queue.enqueue(
+                    perform,
+                    name,
+                    *args,
+                    request_id=request_id,
+                    retry=Retry(max=RETRY_MAX, interval=list(RETRY_INTERVALS)),
+                )
             except RedisError as error:
                 # What was committed stays committed; its jobs run here, as without Redis.
                 log.error(
@@ -91,12 +113,16 @@ def _drop_jobs(session):
 
 
 def run_pending_jobs() -> int:
-    """Run the jobs released by commits in this app context; returns how many ran."""
+    """Run the jobs released by commits in this app context; returns how many ran.
+
+    A failed job (logged and counted by ``_run``) does not keep the others from running;
+    what it left undone is for ``flask jobs sweep``.
+    """
     ready = g.pop("jobs_to_run", []) if has_app_context() else []
     app = current_app._get_current_object()
     for name, args, request_id in ready:
         # Each job in an app context of its own: its own session, its own commit.
-        with app.app_context():
+        with app.app_context(), suppress(Exception):
             _run(name, args, request_id)
     return len(ready)
 
@@ -155,8 +181,7 @@ def init_jobs(app: Flask) -> None:
     def run_released_jobs(error):
         if error is None and g.get("jobs_to_run"):
             # A failed job is logged by _run; the response has already been made.
-            with suppress(Exception):
-                run_pending_jobs()
+            run_pending_jobs()
 
 
 @jobs_cli.command("worker")
@@ -175,7 +200,8 @@ def worker_command(burst: bool) -> None:
 
     _worker_app = current_app._get_current_object()
     queue = _queue(url)
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+    # The scheduler (a process of its own, or once per burst) queues the retries when due.
+    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
 
 
 @jobs_cli.command("ping")
@@ -186,3 +212,13 @@ def ping_command() -> None:
     db.session.execute(text("SELECT 1"))
     db.session.commit()
     click.echo("ping queued" if current_app.config.get("REDIS_URL") else "ping done inline")
+
+
+@jobs_cli.command("sweep")
+def sweep_command() -> None:
+    """Queue again the jobs whose work is still undone (run it every few minutes)."""
+    queued = 0
+    for func in SWEEPERS:
+        queued += func()
+        db.session.commit()
+    click.echo(f"{queued} job(s) queued again")

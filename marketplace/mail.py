@@ -3,8 +3,19 @@
 ``SMTP_URL`` looks like ``smtp://user:password@host:587?starttls=1`` (or
 ``smtps://`` for TLS from the start). Mail is always sent by a job, after
 the commit of the change it tells about: ``send_mail`` writes the message to the
-``outgoing_mails`` table in the same transaction as that change, and the job takes
-its id, reloads it and sends it only if it was not sent yet.
+``outgoing_mails`` table (the outbox) in the same transaction as that change, and
+job ``mail.send`` sends it once, however often it runs.
+
+A row moves ``queued`` → ``sending`` (claimed by one job run) → ``sent``; a failed
+attempt puts it back to ``queued``, or to ``failed`` after ``MAX_ATTEMPTS``, where an
+admin sees it and can queue it again. ``flask jobs sweep`` (cron) queues again what a
+lost job left unsent: the enqueue never happened (a web worker killed after the commit),
+Redis lost its queue, or a worker died holding a claim.
+
+Exactly once, but for one window: the SMTP server accepted the message and the
+``sent`` mark was not committed (the process died, the database went away). The row
+stays ``sending``; once the claim is abandoned (``CLAIM_MINUTES``) it is sent again.
+Nothing else sends a mail twice.
 """
 
 from __future__ import annotations
@@ -16,26 +27,53 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import String, Text, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, String, Text, and_, case, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import UTCDateTime, db, now_utc, write_transaction
-from marketplace.jobs import enqueue, job
+from marketplace.db import UTCDateTime, db, now_utc, update_if, write_transaction
+from marketplace.errors import MarketplaceError, NotFound
+from marketplace.jobs import enqueue, job, sweeper
 
 log = logging.getLogger(__name__)
 
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+MAIL_STATUSES = (QUEUED, SENDING, SENT, FAILED)
+#: Attempts before a mail is left ``failed`` for an admin (the job's RQ retries included).
+MAX_ATTEMPTS = 5
+#: A claim older than this is abandoned (its worker died): the mail may be claimed again.
+#: Well above the SMTP timeout (30 s) and RQ's job timeout (180 s).
+CLAIM_MINUTES = 5
+
 
 class OutgoingMail(db.Model):
-    """An e-mail to send: written with the change it tells about, marked when sent."""
+    """An e-mail to send: written with the change it tells about; its status says if it went."""
 
     __tablename__ = "outgoing_mails"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ({})".format(", ".join(f"'{s}'" for s in MAIL_STATUSES)),
+            name="known_status",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED, server_default=QUEUED)
+    #: Claims so far (each run of the job that tried to send it).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: When the last attempt began; the sweep waits CLAIM_MINUTES after it.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Why the last attempt failed, for the admin's page.
+    last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class MailError(MarketplaceError):
+    """A mail cannot be queued again (it is no longer failed)."""
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -46,21 +84,119 @@ def send_mail(to: str, subject: str, body: str) -> None:
     enqueue("mail.send", mail.id)
 
 
+def _claimable(now: dt.datetime):
+    abandoned = now - dt.timedelta(minutes=CLAIM_MINUTES)
+    return or_(
+        OutgoingMail.status == QUEUED,
+        and_(OutgoingMail.status == SENDING, OutgoingMail.claimed_at < abandoned),
+    )
+
+
 @job("mail.send")
 def send_outgoing(mail_id: int) -> None:
-    """Send one stored e-mail; one already sent is not sent again."""
-    # Workers racing on SQLite: take the write lock at BEGIN (PostgreSQL: the row lock).
+    """Send one stored e-mail, once: claim it, send it, mark it sent (three commits)."""
+    now = now_utc()
+    # The claim is committed before SMTP is spoken to: a second run of this job (a retry,
+    # the sweep's copy) finds the row taken and does nothing.
     with write_transaction():
-        mail = db.session.scalar(
-            select(OutgoingMail)
-            .where(OutgoingMail.id == mail_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)  # the row as it is now, not as loaded
+        claimed = update_if(
+            OutgoingMail,
+            mail_id,
+            _claimable(now),
+            OutgoingMail.attempts < MAX_ATTEMPTS,
+            status=SENDING,
+            claimed_at=now,
+            attempts=OutgoingMail.attempts + 1,
         )
-    if mail is None or mail.sent_at is not None:
+        db.session.commit()
+    if not claimed:
         return
-    deliver(mail.to, mail.subject, mail.body)
-    mail.sent_at = now_utc()
+    mail = db.session.get(OutgoingMail, mail_id, populate_existing=True)
+    try:
+        deliver(mail.to, mail.subject, mail.body)
+    except Exception as error:
+        db.session.rollback()
+        _record_failure(mail_id, now, error)
+        raise  # RQ runs it again after a wait (jobs.RETRY_INTERVALS); else the sweep
+    # Only the run holding this claim marks it; a crash before this commit is the one
+    # window in which the mail is sent again after the claim is abandoned.
+    update_if(
+        OutgoingMail,
+        mail_id,
+        OutgoingMail.status == SENDING,
+        OutgoingMail.claimed_at == now,
+        status=SENT,
+        sent_at=now_utc(),
+    )
+
+
+def _record_failure(mail_id: int, claimed_at: dt.datetime, error: Exception) -> None:
+    """Give the claim back: ``queued`` for another attempt, ``failed`` after the last."""
+    with write_transaction():
+        update_if(
+            OutgoingMail,
+            mail_id,
+            OutgoingMail.status == SENDING,
+            OutgoingMail.claimed_at == claimed_at,
+            status=case((OutgoingMail.attempts >= MAX_ATTEMPTS, FAILED), else_=QUEUED),
+            last_error=f"{type(error).__name__}: {error}"[:255],
+        )
+        db.session.commit()
+
+
+@sweeper
+def requeue_unsent_mails() -> int:
+    """Queue again each mail left unsent ``CLAIM_MINUTES`` after it was written or last tried."""
+    cutoff = now_utc() - dt.timedelta(minutes=CLAIM_MINUTES)
+    last_try = func.coalesce(OutgoingMail.claimed_at, OutgoingMail.created_at)
+    # A worker that died holding the last allowed attempt: no job may claim it any more.
+    db.session.execute(
+        update(OutgoingMail)
+        .where(
+            OutgoingMail.status == SENDING,
+            OutgoingMail.claimed_at < cutoff,
+            OutgoingMail.attempts >= MAX_ATTEMPTS,
+        )
+        .values(status=FAILED, last_error="abandoned: the worker stopped while sending")
+        .execution_options(synchronize_session=False)
+    )
+    mail_ids = db.session.scalars(
+        select(OutgoingMail.id)
+        .where(OutgoingMail.status.in_((QUEUED, SENDING)), last_try < cutoff)
+        .order_by(OutgoingMail.id)
+    ).all()
+    for mail_id in mail_ids:
+        enqueue("mail.send", mail_id)
+    return len(mail_ids)
+
+
+def failed_mails(limit: int = 200) -> list[OutgoingMail]:
+    """Mails that used up their attempts, newest first (the admin's page)."""
+    return list(
+        db.session.scalars(
+            select(OutgoingMail)
+            .where(OutgoingMail.status == FAILED)
+            .order_by(OutgoingMail.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def retry_mail(mail_id: int) -> OutgoingMail:
+    """Give a failed mail its attempts again and queue it (an admin's "Kirim lagi")."""
+    if db.session.get(OutgoingMail, mail_id) is None:
+        raise NotFound(_l("Surel tidak ditemukan."))
+    if not update_if(
+        OutgoingMail,
+        mail_id,
+        OutgoingMail.status == FAILED,
+        status=QUEUED,
+        attempts=0,
+        claimed_at=None,
+    ):
+        raise MailError(_l("Surel ini tidak lagi gagal: sudah dikirim atau sudah diantrekan."))
+    enqueue("mail.send", mail_id)
+    return db.session.get(OutgoingMail, mail_id, populate_existing=True)
 
 
 @job("mail.deliver")

@@ -1,4 +1,4 @@
-"""Site-wide endpoints: health, language, media files."""
+"""Site-wide endpoints: health, language, media files, the outbox of mails (admin)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,29 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     has_request_context,
     jsonify,
     redirect,
+    render_template,
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.models import Role
 from marketplace.accounts.services import set_locale
 from marketplace.breaker import redis_client
 from marketplace.catalog.models import ProductPhoto
 from marketplace.db import db
+from marketplace.mail import MAX_ATTEMPTS, failed_mails, retry_mail
 from marketplace.storage import get_storage
-from marketplace.web import LANGUAGE_COOKIE, safe_next, visitor_locale
+from marketplace.web import LANGUAGE_COOKIE, attempt, safe_next, visitor_locale
 
 bp = Blueprint("site", __name__)
 
@@ -104,6 +110,27 @@ def language():
 def media(key: str):
     # Keys are content hashes: what is under a key never changes, so it is cached for a year.
     return get_storage().send(key)
+
+
+@bp.route("/admin/surel")
+@role_required(Role.ADMIN)
+def admin_mails():
+    """Mails that used up their attempts, each with "Kirim lagi"."""
+    return render_template(
+        "admin/mails.html", mails=failed_mails(), form=EmptyForm(), max_attempts=MAX_ATTEMPTS
+    )
+
+
+@bp.route("/admin/surel/<id:mail_id>/kirim-lagi", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_retry_mail(mail_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with attempt() as done:
+        mail = retry_mail(mail_id)
+    if done.ok:
+        flash(_("Surel untuk %(to)s diantrekan lagi.", to=mail.to), "success")
+    return redirect(url_for("site.admin_mails"), 303)
 
 
 def select_locale() -> str:

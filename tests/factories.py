@@ -493,3 +493,20 @@ def make_complaint(price: int = 100_000, *, message: str = "Kemasan penyok, isin
         part.id, seller.id, "ship", actor_id=seller.user_id, courier="JNE", tracking_number="J1"
     )
     return report_problem(order.id, part.id, message, None)
+
+
+def make_failed_mail(to: str = "gagal@contoh.id", subject: str = "Pesanan baru"):
+    """An outgoing mail that used up its attempts (the admin's "Surel gagal terkirim")."""
+    from marketplace.mail import FAILED, MAX_ATTEMPTS, OutgoingMail
+
+    mail = OutgoingMail(
+        to=to,
+        subject=subject,
+        body="Ada pesanan baru untuk toko Anda.",
+        status=FAILED,
+        attempts=MAX_ATTEMPTS,
+        last_error="SMTPServerDisconnected: Connection unexpectedly closed",
+    )
+    db.session.add(mail)
+    db.session.flush()
+    return mail

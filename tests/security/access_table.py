@@ -247,6 +247,10 @@ ACCESS = [
     ("GET",  "/admin/keluhan",                             302, 403, 403, 403, 403, 200),
     ("POST", "/admin/keluhan/{complaint}",                 302, 403, 403, 403, 403, 303),
     ("POST", "/admin/keluhan/{missing_user}",              302, 403, 403, 403, 403, 404),
+    ("GET",  "/admin/surel",                               302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/surel/{failed_mail}/kirim-lagi",      302, 403, 403, 403, 403, 303),
+    ("POST", "/admin/surel/{missing_user}/kirim-lagi",     302, 403, 403, 403, 403, 404),
+    ("GET",  "/admin/surel/{failed_mail}/kirim-lagi",      405, 405, 405, 405, 405, 405),
     # Stripe Connect's signed events: no session, no CSRF token; the signature decides.
     ("POST", "/stripe/connect/webhook",                    400, 400, 400, 400, 400, 400),
 ]
@@ -280,6 +284,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "accounts.sign_in": {"login": "pembeli@demo.id", "password": "demo-pass-2026"},
     "accounts.sign_out": {},
     "accounts.admin_change_role": {"role": "reviewer", "action": "grant"},
+    "site.admin_retry_mail": {},
     "sellers.product_new": lambda: factories.listing_form(),
     "sellers.product_edit": lambda: factories.listing_form(),
     "sellers.product_action": {},
@@ -584,6 +589,7 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     ),
     "batch": lambda user: _batch(),
     "complaint": lambda user: str(factories.make_complaint().id),
+    "failed_mail": lambda user: str(factories.make_failed_mail().id),
 }
 
 
