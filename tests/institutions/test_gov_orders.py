@@ -76,8 +76,9 @@ def test_approval_makes_one_invoiced_order_with_a_part_per_household():
         .where(CapacityHold.quote_id == quote.id, CapacityHold.released_at.is_(None))
     )
     assert live == 0
-    # A second click: the same order, stock untouched, no second Surat Pesanan.
-    quotes.approve_quote(quote.id, head)
+    # A second click is told so: the same order, stock untouched, no second Surat Pesanan.
+    with pytest.raises(quotes.QuoteMoved, match="sudah disetujui"):
+        quotes.approve_quote(quote.id, head)
     assert (
         db.session.scalar(select(func.count()).select_from(Order).where(Order.quote_id == quote.id))
         == 1
