@@ -102,8 +102,9 @@ def write_transaction() -> Iterator[None]:
     """Transactions begun inside take SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``).
 
     A deferred SQLite transaction that read first cannot write once another writer
-    has committed ("database is locked" at once, no busy wait); units of work that
-    race for the same rows (checkout, payment, expiry) begin here. PostgreSQL: no-op.
+    has committed ("database is locked" at once, no busy wait); every unit of work
+    (``unit_of_work``: each view's ``web.attempt``, payments, expiry) begins here, so
+    writers wait their turn (``busy_timeout``). PostgreSQL: no-op.
     """
     token = _write_first.set(True)
     try:

@@ -82,26 +82,22 @@ def attempt(
     form=None,
     default_field: str | None = None,
     *,
-    write_first: bool = False,
     shown: bool = True,
     above_form: bool = True,
 ):
     """The one way a view runs a unit of work: ``with attempt(form) as done: service(...)``.
 
-    The block's writes are committed once at its end. A domain error rolls everything
-    back and is shown where it belongs (``show_error``; without a form, as a message);
-    the view reads ``done.ok`` (``shown=False``: the view shows ``done.error`` itself).
-    ``write_first`` takes SQLite's write lock at the start, for units that race for the
-    same rows (see ``db.unit_of_work``). Something that is not there (NotFound,
-    Forbidden) is the app's error page, never a message.
+    The block is one write transaction, taken up front (``db.unit_of_work``): on SQLite a
+    second writer waits for the first instead of failing ("database is locked", a 503), and
+    on PostgreSQL the block's guarded UPDATEs decide which of two racing requests wins. Its
+    writes are committed once at its end. A domain error rolls everything back and is shown
+    where it belongs (``show_error``; without a form, as a message); the view reads
+    ``done.ok`` (``shown=False``: the view shows ``done.error`` itself). Something that is
+    not there (NotFound, Forbidden) is the app's error page, never a message.
     """
     done = Outcome()
     try:
-        if write_first:
-            with unit_of_work():
-                yield done
-                db.session.commit()
-        else:
+        with unit_of_work():
             yield done
             db.session.commit()
     except MarketplaceError as error:

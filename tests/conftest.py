@@ -33,6 +33,7 @@ from marketplace.db import db  # noqa: E402
 from marketplace.extensions import limiter  # noqa: E402
 from marketplace.pagecache import VERSION_SQL  # noqa: E402
 from tests import factories  # noqa: E402
+from tests.racing import real_commits  # noqa: E402, F401 - a fixture for any test module
 
 #: Cheap argon2 for speed; the production parameters are checked in test_passwords.
 FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}

@@ -185,16 +185,19 @@ def handover_day(order_id: int) -> dt.date | None:
     return signed.astimezone(WITA).date() if signed is not None else None
 
 
+ALREADY_ISSUED = _l("BAST, tagihan dan kwitansi pesanan ini sudah terbit.")
+
+
 def issue_handover(order_id: int, user: User) -> GovInvoice:
-    """Every live part received: issue the BAST, the invoice and the kwitansi, once.
+    """Every live part received: issue the BAST, the invoice and the kwitansi, once; a
+    second press (or a colleague's at the same moment) is told they are issued.
 
     The households' shares are written to the ledger in the same transaction (and,
     when on, advanced).
     """
     order = get_gov_order_for_officer_or_404(order_id, user)
-    existing = invoice_of(order.id)
-    if existing is not None:
-        return existing
+    if invoice_of(order.id) is not None:
+        raise GovOrderError(ALREADY_ISSUED)
     quote = db.session.get(Quote, order.quote_id)
     assert quote is not None
     govs = gov_parts_of(order)
@@ -208,8 +211,8 @@ def issue_handover(order_id: int, user: User) -> GovInvoice:
         )
     # Lock the order: of two officers pressing at once, one issues and one finds it issued.
     db.session.execute(update(Order).where(Order.id == order.id).values(status=Order.status))
-    if (existing := invoice_of(order.id)) is not None:
-        return existing
+    if invoice_of(order.id) is not None:
+        raise GovOrderError(ALREADY_ISSUED)
     bill = bill_of(order, quote)
     context = {"bill": bill, "officer": user, "govs": govs, "account": invoice_account()}
     documents.issue_order_document(DocumentKind.HANDOVER, user, order=order, quote=quote, **context)

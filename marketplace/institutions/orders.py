@@ -22,7 +22,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.pricing import commission_rate_bp
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.institutions import documents
 from marketplace.institutions.members import membership_of
@@ -417,6 +417,9 @@ def confirm_receipt(
                 ),
                 field="quantities",
             )
+    # Claimed first, guarded: of two officers counting at once, one records what arrived.
+    if not update_if(GovPart, gov.id, GovPart.received_at.is_(None), received_at=now_utc()):
+        raise GovOrderError(_l("Penerimaan bagian ini sudah dicatat."))
     if part.status == PartStatus.PACKED.value:
         move_part(part, PartStatus.DELIVERED, user, "officer", _("diterima staf"))
     for line in part.lines:

@@ -70,9 +70,21 @@ ALLOWED_MOVES: dict[QuoteStatus, frozenset[QuoteStatus]] = {
 
 
 class QuoteMoved(InstitutionError):
-    """Someone else moved the quote between our read and our write."""
+    """The quote already made that move (a second click, or a racing one): nothing changed."""
 
     status_code = 409
+
+
+#: What a quote says to a move it cannot make from where it stands: a double tap on a slow
+#: network, a colleague's click at the same moment, or a page left open.
+STANDS = {
+    S.DRAFT: _l("Penawaran ini masih draf dan belum diajukan."),
+    S.SUBMITTED: _l("Penawaran ini sudah diajukan dan menunggu persetujuan."),
+    S.APPROVED: _l("Penawaran ini sudah disetujui."),
+    S.ORDERED: _l("Penawaran ini sudah disetujui dan menjadi pesanan."),
+    S.RETURNED: _l("Penawaran ini sudah dikembalikan ke staf."),
+    S.CANCELLED: _l("Penawaran ini sudah dibatalkan."),
+}
 
 
 class QuoteExpired(InstitutionError):
@@ -226,15 +238,19 @@ def save_template(quote_id: int, user: User, name: str) -> BoxTemplate:
 
 
 def move_quote(quote: Quote, to: QuoteStatus, actor: User | None, reason: str = "") -> None:
-    """Change the status along an allowed move and record who, when and why."""
+    """Change the status along an allowed move and record who, when and why.
+
+    Every service moves the quote before anything else it writes: the guarded UPDATE is
+    the first lock its transaction takes, so of several requests at once (PostgreSQL) one
+    wins and the others wait on the quote's row, then are told where it stands; none of
+    them holds a line, a product or a document counter the winner needs (no deadlock).
+    """
     current = QuoteStatus(quote.status)
     if to not in ALLOWED_MOVES[current]:
-        raise InstitutionError(
-            _l("Penawaran berstatus %(status)s tidak bisa diubah begitu.", status=current.value)
-        )
-    # Guarded in the database: of two racing moves only one finds the status it read.
+        raise QuoteMoved(STANDS[current])
     if not update_if(Quote, quote.id, Quote.status == current.value, status=to.value):
-        raise QuoteMoved(_l("Penawaran ini baru saja diubah orang lain. Muat ulang halaman."))
+        db.session.refresh(quote)
+        raise QuoteMoved(STANDS[QuoteStatus(quote.status)])
     quote.events.append(
         QuoteEvent(
             actor_id=actor.id if actor else None,
@@ -250,10 +266,7 @@ def move_quote(quote: Quote, to: QuoteStatus, actor: User | None, reason: str = 
 def submit_quote(quote_id: int, user: User) -> Quote:
     """Send the quote to the head of office: check, price, hold, number and issue the PDF."""
     quote = get_quote_for_officer_or_404(quote_id, user)
-    if quote.status == S.SUBMITTED.value:
-        return quote
-    if not quote.is_editable:
-        raise InstitutionError(_l("Penawaran ini tidak bisa diajukan lagi."))
+    move_quote(quote, S.SUBMITTED, user)
     # Prices, licences and pauses may have changed since the draft: rebuild from today's.
     order = order_from_quote(quote)
     _fill_quote(quote, order, check_order(order))
@@ -267,7 +280,6 @@ def submit_quote(quote_id: int, user: User) -> Quote:
             year,
             allocate_number(DocumentKind.QUOTATION.value, year),
         )
-    move_quote(quote, S.SUBMITTED, user)
     issue_quotation(quote, user)
     _tell_approvers(quote, user)
     return quote
@@ -335,12 +347,10 @@ def _approver(quote: Quote, user: User) -> None:
 
 
 def approve_quote(quote_id: int, user: User) -> Quote:
-    """Approve a submitted quote within its validity; approving twice changes nothing."""
+    """Approve a submitted quote within its validity; a second approval is told, not done."""
     quote = get_quote_for_officer_or_404(quote_id, user)
     _approver(quote, user)
-    if quote.status in (S.APPROVED.value, S.ORDERED.value):
-        return quote
-    if quote.status != S.SUBMITTED.value:
+    if quote.status in (S.DRAFT.value, S.RETURNED.value):
         raise InstitutionError(_l("Hanya penawaran yang sudah diajukan yang dapat disetujui."))
     if quote.valid_until is None or quote.valid_until < today_local():
         raise QuoteExpired(
@@ -351,16 +361,9 @@ def approve_quote(quote_id: int, user: User) -> Quote:
             )
         )
     _refuse_unorderable(quote)
+    move_quote(quote, S.APPROVED, user)
     lock_products([line.product_id for line in quote.lines])
     _refuse_unmeetable(quote)
-    try:
-        move_quote(quote, S.APPROVED, user)
-    except QuoteMoved:
-        # A second click that lost the race: the first one approved it, nothing twice.
-        db.session.refresh(quote)
-        if quote.status in (S.APPROVED.value, S.ORDERED.value):
-            return quote
-        raise
     # The promise now stands until the goods are delivered.
     extend_holds(quote.id, _end_of_local_day(quote.delivery_date))
     issue_order_letter(quote, user, today_local().year)
@@ -431,8 +434,6 @@ def return_quote(quote_id: int, user: User, reason: str) -> Quote:
     """Send the quote back to the officer with a comment; its holds are let go."""
     quote = get_quote_for_officer_or_404(quote_id, user)
     _approver(quote, user)
-    if quote.status == S.RETURNED.value:
-        return quote
     if not reason.strip():
         raise InstitutionError(_l("Tulis alasan pengembalian."), field="reason")
     move_quote(quote, S.RETURNED, user, reason)
@@ -449,8 +450,6 @@ def return_quote(quote_id: int, user: User, reason: str) -> Quote:
 
 def cancel_quote(quote_id: int, user: User, reason: str = "") -> Quote:
     quote = get_quote_for_officer_or_404(quote_id, user)
-    if quote.status == S.CANCELLED.value:
-        return quote
     move_quote(quote, S.CANCELLED, user, reason)
     release_holds(quote.id)
     return quote
@@ -464,11 +463,15 @@ def renew_quote(quote_id: int, user: User) -> Quote:
         raise InstitutionError(
             _l("Tanggal pengantaran penawaran lama sudah lewat; buat bingkisan baru."),
         )
+    # An open original is cancelled first: of two renewals at once, one makes the new draft.
+    is_open = quote.status in (S.DRAFT.value, S.SUBMITTED.value, S.RETURNED.value)
+    if is_open:
+        move_quote(quote, S.CANCELLED, user)
+        release_holds(quote.id)
     renewed = create_quote(user, order)
     renewed.renewed_from_id = quote.id
-    if quote.status in (S.DRAFT.value, S.SUBMITTED.value, S.RETURNED.value):
-        move_quote(quote, S.CANCELLED, user, f"→ #{renewed.id}")
-        release_holds(quote.id)
+    if is_open:
+        quote.events[-1].reason = f"→ #{renewed.id}"
     db.session.flush()
     return renewed
 

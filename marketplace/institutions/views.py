@@ -230,45 +230,37 @@ def builder(quote_id: int | None = None):
 # -- quotes -------------------------------------------------------------------------------
 
 
-@bp.route("/penawaran/<id:quote_id>")
-@role_required(Role.OFFICER)
-def quote_detail(quote_id: int):
+def _quote_page(quote_id: int, error: MarketplaceError | None = None):
     quote = _quote_or_404(quote_id)
-    member = members.membership_of(_user())
     return render_template(
         "institutions/quote.html",
         quote=quote,
         checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
-        member=member,
+        member=members.membership_of(_user()),
         statuses=QuoteStatus,
         action_form=EmptyForm(),
         return_form=ReturnForm(),
         template_form=TemplateForm(),
-    )
+        error=error,
+    ), error.status_code if error else 200
+
+
+@bp.route("/penawaran/<id:quote_id>")
+@role_required(Role.OFFICER)
+def quote_detail(quote_id: int):
+    return _quote_page(quote_id)
 
 
 def _quote_action(quote_id: int, action, success: str, *args):
     _quote_or_404(quote_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    result = None
+    with attempt() as done:
         result = action(quote_id, _user(), *args)
-    except MarketplaceError as error:
-        db.session.rollback()
-        flash_error(error)
-        quote = _quote_or_404(quote_id)
-        return render_template(
-            "institutions/quote.html",
-            quote=quote,
-            checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
-            member=members.membership_of(_user()),
-            statuses=QuoteStatus,
-            action_form=EmptyForm(),
-            return_form=ReturnForm(),
-            template_form=TemplateForm(),
-            error=error,
-        ), error.status_code
-    db.session.commit()
+    if not done.ok:
+        # A second tap, or a colleague's at the same moment, is told where the quote stands.
+        return _quote_page(quote_id, done.error)
     flash(success, "success")
     return redirect(url_for(".quote_detail", quote_id=getattr(result, "id", quote_id)))
 
@@ -516,15 +508,12 @@ def admin_invoice(invoice_id: int):
     form = GovPaymentForm()
     if form.validate_on_submit():
         paid = {"reference": form.reference.data, "paid_on": form.paid_on.data}
-        try:
+        with attempt(form, "amount") as done:
             billing.record_payment(invoice_id, _user(), amount=form.amount.data, **paid)
-        except MarketplaceError as error:
-            show_error(form, error, "amount")
-            invoice = billing.get_invoice_or_404(invoice_id)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Pembayaran dicatat."), "success")
             return redirect(url_for(".admin_invoice", invoice_id=invoice_id), 303)
+        invoice = billing.get_invoice_or_404(invoice_id)
     status = 400 if form.is_submitted() else 200
     order = db.session.get(Order, invoice.order_id)
     return render_template(

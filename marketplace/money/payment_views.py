@@ -341,7 +341,7 @@ def confirm_receipt(token: str, part_id: int):
         abort(400)
     user_id = current_user.id if current_user.is_authenticated else None
     confirmed = False
-    with attempt(write_first=True) as done:
+    with attempt() as done:
         order = queries.get_order_by_token(token[:64])
         confirmed = lifecycle.confirm_receipt(order, part_id, user_id=user_id)
     if done.ok:
@@ -362,7 +362,7 @@ def decline_part(part_id: int):
     if not form.validate_on_submit():
         abort(400)
     seller_id = inbox.seller_for_user(current_user.id).id
-    with attempt(form, above_form=False, write_first=True) as done:
+    with attempt(form, above_form=False) as done:
         outcome = refunds.decline_part_by_household(
             part_id, seller_id, actor_id=current_user.id, reason=form.reason.data or ""
         )

@@ -187,7 +187,7 @@ def payout_account():
     if request.method == "POST":
         form = {"bank": bank, "ewallet": wallet}.get(_method(data)) or abort(400)
         if form.validate_on_submit():
-            with attempt(form, write_first=True, above_form=False) as done:
+            with attempt(form, above_form=False) as done:
                 _save_account(seller.id, form)
             if done.ok:
                 flash(_("Rekening pencairan disimpan. Admin akan memeriksanya dulu."), "success")
@@ -284,7 +284,7 @@ def report_problem(token: str, part_id: int):
     form = ComplaintForm()
     if form.validate_on_submit():
         reporter_id = current_user.id if current_user.is_authenticated else None
-        with attempt(form, "message", write_first=True) as done:
+        with attempt(form, "message") as done:
             availability.report_problem(order.id, part_id, form.message.data, reporter_id)
         if done.ok:
             flash(_("Laporan Anda kami terima. Admin akan menghubungi Anda."), "success")
@@ -362,7 +362,7 @@ def admin_settle_complaint(complaint_id: int):
         abort(400)
     reason = (request.form.get("reason") or "")[:2000]
     refund_key = (request.form.get("refund_key") or "")[:60] or f"complaint-{complaint_id}"
-    with attempt(write_first=True, shown=False) as done:
+    with attempt(shown=False) as done:
         outcome = complaints.settle_complaint(
             complaint_id,
             request.form.get("action", ""),

@@ -237,6 +237,14 @@ def refuse_office_part(part: OrderPart) -> None:
         raise MoveRefused(_l("Pesanan instansi dikonfirmasi dan diantar dengan tombolnya sendiri."))
 
 
+def _not_cancellable(part: OrderPart) -> MoveRefused:
+    if part.status == PartStatus.CANCELLED.value:
+        return MoveRefused(_l("Bagian ini sudah dibatalkan."))
+    if part.status in CANCELLABLE_BY_BUYER:
+        return MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+    return MoveRefused(_l("Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."))
+
+
 def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) -> OrderPart:
     """The buyer cancels one household's part before it is shipped; its stock goes back.
 
@@ -249,9 +257,9 @@ def cancel_part_for_buyer(order_id: int, part_id: int, *, actor_id: int | None) 
         raise NotFound(_l("Pesanan tidak ditemukan."))
     refuse_office_part(part)
     if part.status not in CANCELLABLE_BY_BUYER:
-        raise MoveRefused(_l("Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."))
+        raise _not_cancellable(part)
     if not move_part(part, PartStatus.CANCELLED, actor_kind="buyer", actor_id=actor_id):
-        raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
+        raise _not_cancellable(part)  # moved meanwhile: the part as it is now
     give_back_part_stock(part)
     return part
 

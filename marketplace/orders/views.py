@@ -145,7 +145,7 @@ def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
     release_expired_orders()
     order = None
     try:
-        with attempt(form, write_first=True, above_form=False) as done:
+        with attempt(form, above_form=False) as done:
             order = checkouts.place_order(
                 form.details(pickup_seller_ids), checkout_key=key, **_owner()
             )
@@ -206,7 +206,7 @@ def seller_part(part_id: int):
         if not form.validate_on_submit():
             abort(400)
         action = request.form.get("action", "")
-        with attempt(write_first=True) as done:
+        with attempt() as done:
             inbox.move_part_for_seller(
                 part_id, seller_id, action, actor_id=current_user.id, **form.shipping()
             )

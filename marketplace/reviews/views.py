@@ -39,7 +39,7 @@ def write(token: str, line_id: int):
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
-        with attempt(write_first=True, shown=False) as done:
+        with attempt(shown=False) as done:
             services.write_review(
                 queries.get_order_by_token(token[:64]),
                 line_id,

@@ -115,7 +115,8 @@ def test_approval_issues_the_order_letter():
     quote = factories.make_quote(officer)
     quotes.submit_quote(quote.id, officer)
     quotes.approve_quote(quote.id, head)
-    quotes.approve_quote(quote.id, head)  # a second click issues nothing more
+    with pytest.raises(quotes.QuoteMoved, match="sudah disetujui"):
+        quotes.approve_quote(quote.id, head)  # a second click is told, and issues nothing
     kinds = [d.kind for d in quote.documents]
     assert kinds == ["quotation", "order_letter"]
     letter = quote.documents[1]

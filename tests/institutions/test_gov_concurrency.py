@@ -1,127 +1,144 @@
-"""Two households packing at once: their delivery notes, issued in parallel transactions
-that really commit, never share a number (run it on PostgreSQL with TEST_DATABASE_URL)."""
+"""A government order's moves at the same moment: households packing, officers counting what
+arrived and pressing "BAST". Each move happens once, the second press is told so, and the
+documents issued in parallel never share a number (SQLite, and PostgreSQL with
+TEST_DATABASE_URL; the requests really commit, see ``tests/racing.py``)."""
 
 from __future__ import annotations
 
-import threading
+from sqlalchemy import func, select
 
-from sqlalchemy import select, text
-from sqlalchemy.exc import OperationalError
-
-from marketplace.accounts.models import User
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions import orders as gov
-from marketplace.institutions.models import Document, DocumentKind
-from marketplace.orders.models import OrderPart
+from marketplace.institutions.models import Document, DocumentKind, ReceivedLine
+from marketplace.orders.models import OrderEvent, OrderPart
 from tests import factories
-from tests.institutions.test_concurrency import real_sessions  # noqa: F401 - a fixture
-
-TABLES_BY_ORDER = [
-    "DELETE FROM documents WHERE order_id = :order OR quote_id = :quote",
-    "DELETE FROM gov_parts WHERE order_id = :order",
-    "DELETE FROM order_events WHERE order_id = :order",
-    "DELETE FROM order_lines WHERE part_id IN (SELECT id FROM order_parts WHERE order_id = :order)",
-    "DELETE FROM order_parts WHERE order_id = :order",
-    "DELETE FROM orders WHERE id = :order",
-    "DELETE FROM capacity_holds WHERE quote_id = :quote",
-    "DELETE FROM quote_events WHERE quote_id = :quote",
-    "DELETE FROM quote_lines WHERE quote_id = :quote",
-    "DELETE FROM quotes WHERE id = :quote",
-]
+from tests.racing import race
 
 
-def _cleanup(ids: dict) -> None:
-    with db.engine.begin() as connection:
-        for statement in TABLES_BY_ORDER:
-            connection.execute(text(statement), {"order": ids["order"], "quote": ids["quote"]})
-        for product in ids["products"]:
-            connection.execute(
-                text("DELETE FROM product_photos WHERE product_id = :p"), {"p": product}
-            )
-            connection.execute(text("DELETE FROM products WHERE id = :p"), {"p": product})
-        for seller in ids["sellers"]:
-            connection.execute(text("DELETE FROM sellers WHERE id = :s"), {"s": seller})
-        connection.execute(
-            text("DELETE FROM institution_members WHERE institution_id = :i"),
-            {"i": ids["institution"]},
+def numbers(order_id: int, kind: DocumentKind) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Document.number).where(Document.order_id == order_id, Document.kind == kind)
         )
-        connection.execute(
-            text("DELETE FROM institutions WHERE id = :i"), {"i": ids["institution"]}
-        )
-        for user in ids["users"]:
-            connection.execute(text("DELETE FROM role_grants WHERE user_id = :u"), {"u": user})
-            connection.execute(text("DELETE FROM users WHERE id = :u"), {"u": user})
+    )
 
 
-def test_delivery_notes_issued_at_once_never_share_a_number(app, real_sessions):  # noqa: F811
-    with app.app_context():
-        products = [factories.make_product(stock=50, price=30000) for _ in range(2)]
-        order, quote, officer, head = factories.make_gov_order(products=products, boxes=2)
-        for part in order.parts:
-            owner = part.seller.user
-            gov.confirm_part(part.id, part.seller_id, owner)
-            gov.mark_progress(part.id, part.seller_id, owner, "produced")
-        ids = {
-            "order": order.id,
-            "quote": quote.id,
-            "institution": quote.institution_id,
-            "products": [p.id for p in products],
-            "sellers": [p.seller_id for p in products],
-            "users": [officer.id, head.id, *[p.seller.user_id for p in products]],
-            "parts": [(p.id, p.seller_id, p.seller.user_id) for p in order.parts],
-        }
-        db.session.commit()
-        db.session.remove()
+def events(part_id: int, to_status: str) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OrderEvent)
+        .where(OrderEvent.part_id == part_id, OrderEvent.to_status == to_status)
+    )
 
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
 
-    def pack(part_id: int, seller_id: int, user_id: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                gov.mark_progress(part_id, seller_id, db.session.get(User, user_id), "packed")
-                db.session.commit()
-                outcomes.append("packed")
-            except OperationalError:
-                # SQLite lets one writer at a time; the other is told to try again.
-                db.session.rollback()
-                outcomes.append("busy")
-            except BaseException as error:  # noqa: BLE001 - reported below
-                db.session.rollback()
-                errors.append(error)
-            finally:
-                db.session.remove()
+def produced_order(households: int = 2):
+    """A government order whose households have each confirmed and made their part."""
+    products = [factories.make_product(stock=50, price=30000) for _ in range(households)]
+    order, _quote, officer, _head = factories.make_gov_order(products=products, boxes=2)
+    for part in order.parts:
+        gov.confirm_part(part.id, part.seller_id, part.seller.user)
+        gov.mark_progress(part.id, part.seller_id, part.seller.user, "produced")
+    db.session.commit()
+    return order, officer
 
-    try:
-        workers = [threading.Thread(target=pack, args=part) for part in ids["parts"]]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=120)
-        assert errors == []
-        with app.app_context():
-            notes = list(
-                db.session.scalars(
-                    select(Document).where(
-                        Document.order_id == ids["order"],
-                        Document.kind == DocumentKind.DELIVERY_NOTE.value,
-                    )
-                )
-            )
-            assert len(notes) == outcomes.count("packed")
-            numbers = [note.number for note in notes]
-            assert len(set(numbers)) == len(numbers)
-            assert all(n.startswith(f"SJ/{today_local().year}/") for n in numbers)
-            if db.engine.dialect.name == "postgresql":
-                # Row locks make the second wait for the first: both are issued.
-                assert outcomes == ["packed", "packed"]
-                packed = db.session.scalars(
-                    select(OrderPart.status).where(OrderPart.order_id == ids["order"])
-                )
-                assert set(packed) == {"packed"}
-    finally:
-        with app.app_context():
-            _cleanup(ids)
+
+def pack(part: OrderPart) -> tuple:
+    return (part.seller.user, f"/instansi/penjual/bagian/{part.id}", {"action": "packed"})
+
+
+def test_two_households_packing_at_once_get_two_delivery_notes(app, real_commits):
+    order, _officer = produced_order()
+
+    answers = race(app, *[pack(part) for part in order.parts])
+
+    assert [answer.status for answer in answers] == [303, 303]
+    assert all(
+        ("success", "Ditandai sudah dikemas; surat jalan terbit.") in a.flashes for a in answers
+    )
+    notes = numbers(order.id, DocumentKind.DELIVERY_NOTE)
+    assert len(notes) == 2 and len(set(notes)) == 2
+    assert all(note.startswith(f"SJ/{today_local().year}/") for note in notes)
+
+
+def test_one_household_packing_twice_at_once_gets_one_delivery_note(app, real_commits):
+    order, _officer = produced_order(households=1)
+    (part,) = order.parts
+
+    answers = race(app, pack(part), pack(part))
+
+    flashes = sorted(answer.flashes for answer in answers)
+    assert flashes == [
+        (("error", "Status pesanan sudah berubah. Muat ulang halaman."),),
+        (("success", "Ditandai sudah dikemas; surat jalan terbit."),),
+    ]
+    assert len(numbers(order.id, DocumentKind.DELIVERY_NOTE)) == 1
+    assert events(part.id, "packed") == 1
+
+
+def delivered_order(households: int = 1):
+    order, officer = produced_order(households)
+    for part in order.parts:
+        for step in ("packed", "delivered"):
+            gov.mark_progress(part.id, part.seller_id, part.seller.user, step)
+    db.session.commit()
+    return order, officer
+
+
+def receive(officer, order, part) -> tuple:
+    counts = {f"received-{line.id}": str(line.quantity) for line in part.lines}
+    return (officer, f"/instansi/pesanan/{order.id}/bagian/{part.id}/terima", counts)
+
+
+def test_what_arrived_counted_twice_at_once_is_recorded_once(app, real_commits):
+    order, officer = delivered_order()
+    (part,) = order.parts
+
+    answers = race(app, receive(officer, order, part), receive(officer, order, part))
+
+    assert sorted(answer.status for answer in answers) == [303, 409]
+    told = next(answer for answer in answers if answer.status == 409)
+    assert "Penerimaan bagian ini sudah dicatat." in told.body
+    received = db.session.scalar(
+        select(func.count()).select_from(ReceivedLine).where(ReceivedLine.part_id == part.id)
+    )
+    assert received == len(part.lines) and events(part.id, "received") == 1
+
+
+def received_order():
+    order, officer = delivered_order()
+    for part in order.parts:
+        counts = {line.id: line.quantity for line in part.lines}
+        gov.confirm_receipt(order.id, part.id, officer, counts)
+    db.session.commit()
+    return order, officer
+
+
+HANDOVER_KINDS = (DocumentKind.HANDOVER, DocumentKind.INVOICE, DocumentKind.RECEIPT)
+
+
+def test_bast_pressed_twice_at_once_is_issued_once(app, real_commits):
+    order, officer = received_order()
+    press = (officer, f"/instansi/pesanan/{order.id}/bast", {})
+
+    answers = race(app, press, press)
+
+    assert sorted(answer.status for answer in answers) == [303, 409]
+    told = next(answer for answer in answers if answer.status == 409)
+    assert "BAST, tagihan dan kwitansi pesanan ini sudah terbit." in told.body
+    assert [len(numbers(order.id, kind)) for kind in HANDOVER_KINDS] == [1, 1, 1]
+
+
+def test_two_offices_pressing_bast_at_once_get_their_own_numbers(app, real_commits):
+    offices = [received_order() for _ in range(2)]
+
+    answers = race(
+        app, *[(officer, f"/instansi/pesanan/{o.id}/bast", {}) for o, officer in offices]
+    )
+
+    assert [answer.status for answer in answers] == [303, 303]
+    year = today_local().year
+    for kind, prefix in zip(HANDOVER_KINDS, ("BAST", "INV", "KW"), strict=True):
+        issued = [number for order, _ in offices for number in numbers(order.id, kind)]
+        assert len(issued) == 2 and len(set(issued)) == 2
+        assert all(number.startswith(f"{prefix}/{year}/") for number in issued)

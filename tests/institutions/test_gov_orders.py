@@ -76,8 +76,9 @@ def test_approval_makes_one_invoiced_order_with_a_part_per_household():
         .where(CapacityHold.quote_id == quote.id, CapacityHold.released_at.is_(None))
     )
     assert live == 0
-    # A second click: the same order, stock untouched, no second Surat Pesanan.
-    quotes.approve_quote(quote.id, head)
+    # A second click is told so: the same order, stock untouched, no second Surat Pesanan.
+    with pytest.raises(quotes.QuoteMoved, match="sudah disetujui"):
+        quotes.approve_quote(quote.id, head)
     assert (
         db.session.scalar(select(func.count()).select_from(Order).where(Order.quote_id == quote.id))
         == 1
@@ -237,11 +238,12 @@ def test_receipt_with_a_shortfall_is_billed_for_what_arrived():
     assert "FAKTUR TAGIHAN" in pdf_text(kinds[DocumentKind.INVOICE].content)
     receipt = pdf_text(kinds[DocumentKind.RECEIPT].content)
     assert "KWITANSI" in receipt and "Bermaterai" in receipt  # above Rp5.000.000
-    # Pressing again issues nothing new.
+    # Pressing again is told so, and issues nothing new.
     issued = select(func.count()).select_from(Document).where(Document.order_id == order.id)
     before = db.session.scalar(issued)
-    assert billing.issue_handover(order.id, officer).id == invoice.id
-    assert db.session.scalar(issued) == before
+    with pytest.raises(gov.GovOrderError, match="sudah terbit") as told:
+        billing.issue_handover(order.id, officer)
+    assert told.value.status_code == 409 and db.session.scalar(issued) == before
 
 
 def test_small_kwitansi_has_no_materai_note():

@@ -199,8 +199,8 @@ def test_submitting_holds_the_quantities_and_returning_lets_them_go(office):
     other = factories.make_quote(factories.make_officer(), [product], boxes=20)
     (check,) = boxes.check_quote_capacity(other)
     assert not check.fit.fits and check.fit.available == 10
-    with pytest.raises(InstitutionError, match="tidak bisa disiapkan"):
-        quotes.submit_quote(other.id, other.created_by)
+    with pytest.raises(InstitutionError, match="tidak bisa disiapkan"), db.session.begin_nested():
+        quotes.submit_quote(other.id, other.created_by)  # refused: nothing of it is kept
     quotes.return_quote(quote.id, head, "Ganti madu dengan kopi")
     assert live_held(product.id) == 0
     quotes.submit_quote(other.id, other.created_by)
@@ -347,11 +347,14 @@ def test_returning_needs_a_reason(office):
     assert refused.value.field == "reason"
 
 
-def test_second_submit_changes_nothing(office):
+def test_second_submit_is_told_and_changes_nothing(office):
     quote = factories.make_quote(office[1])
     quotes.submit_quote(quote.id, office[1])
     events, documents = len(quote.events), len(quote.documents)
-    assert quotes.submit_quote(quote.id, office[1]).status == S.SUBMITTED
+    with pytest.raises(quotes.QuoteMoved, match="sudah diajukan") as told:
+        quotes.submit_quote(quote.id, office[1])
+    assert told.value.status_code == 409
+    assert quote.status == S.SUBMITTED
     assert (len(quote.events), len(quote.documents)) == (events, documents)
 
 
@@ -369,8 +372,9 @@ def test_second_approval_changes_nothing(office):
     quotes.submit_quote(quote.id, officer)
     quotes.approve_quote(quote.id, head)
     events = len(quote.events)
-    assert quotes.approve_quote(quote.id, head).status == S.ORDERED
-    assert len(quote.events) == events
+    with pytest.raises(quotes.QuoteMoved, match="sudah disetujui"):
+        quotes.approve_quote(quote.id, head)
+    assert quote.status == S.ORDERED and len(quote.events) == events
 
 
 def test_expired_quote_is_refused_with_the_way_to_renew(office):

@@ -184,7 +184,8 @@ def test_submit_approve_and_download(client, login_as, office):
     assert "Setujui" not in page
     login_as(user=head)
     assert client.post(f"/instansi/penawaran/{quote.id}/setujui").status_code == 302
-    assert client.post(f"/instansi/penawaran/{quote.id}/setujui").status_code == 302
+    again = client.post(f"/instansi/penawaran/{quote.id}/setujui")
+    assert again.status_code == 409 and "sudah disetujui" in again.get_data(as_text=True)
     db.session.refresh(quote)
     assert quote.status == QuoteStatus.ORDERED
     assert [e.to_status for e in quote.events].count(QuoteStatus.APPROVED) == 1

@@ -17,16 +17,19 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import delete, func, select
 
+from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.inventory.models import ProductionDay
 from marketplace.money.models import LedgerEntry, Payment, Refund
+from marketplace.orders.inbox import move_part_for_seller
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 from marketplace.payments.models import WebhookEvent
 from marketplace.reviews.models import Review
 from tests import factories
 from tests.cleanup import committing_session
+from tests.racing import race
 
 BUYERS = 50
 UNITS = 10
@@ -189,3 +192,139 @@ def test_the_same_webhook_five_times_at_once_moves_the_order_once(app, committed
     db.session.execute(delete(WebhookEvent).where(WebhookEvent.event_id == json.loads(body)["id"]))
     db.session.commit()
     assert moves == ["awaiting_payment", "paid"]
+
+
+# -- a household's part moved twice at once: one move, the other told ----------------------
+
+
+def _paid_part(stock: int = 5):
+    """A paid order of one unit from a household of its own, committed; (order, part, seller)."""
+    seller = factories.make_seller()
+    order = factories.make_paid_order((factories.make_product(seller=seller, stock=stock), 1))
+    db.session.commit()
+    return order, order.parts[0], seller
+
+
+def _seller_move(seller, part, action: str) -> tuple:
+    form = {"action": action, "courier": "JNE", "tracking_number": "JNE0001"}
+    return (seller.user, f"/penjual/pesanan/{part.id}", form)
+
+
+def _buyer_cancel(order, part) -> tuple:
+    return (None, f"/pesanan/{order.access_token}/batal/{part.id}", {})
+
+
+def _moves(part_id: int, to_status: str) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OrderEvent)
+        .where(OrderEvent.part_id == part_id, OrderEvent.to_status == to_status)
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "action", "to"),
+    [
+        ([], "accept", "accepted"),
+        (["accept"], "ship", "shipped"),
+        (["accept", "ship"], "delivered", "delivered"),
+    ],
+)
+def test_a_household_pressing_twice_at_once_moves_its_part_once(
+    app,
+    real_commits,
+    before,
+    action,
+    to,
+):
+    order, part, seller = _paid_part()
+    for step in before:
+        move_part_for_seller(
+            part.id,
+            seller.id,
+            step,
+            actor_id=seller.user_id,
+            courier="JNE",
+            tracking_number="JNE0001",
+        )
+    db.session.commit()
+
+    answers = race(app, _seller_move(seller, part, action), _seller_move(seller, part, action))
+
+    assert sorted(answer.status for answer in answers) == [303, 409]
+    told = next(answer for answer in answers if answer.status == 409)
+    assert "Status pesanan sudah berubah. Muat ulang halaman." in told.body
+    assert db.session.get(OrderPart, part.id).status == to and _moves(part.id, to) == 1
+
+
+def test_shipping_and_the_buyers_cancel_at_once_one_wins(app, real_commits):
+    order, part, seller = _paid_part(stock=5)
+    move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
+    db.session.commit()
+    product_id = part.lines[0].product_id
+
+    shipped, cancelled = race(app, _seller_move(seller, part, "ship"), _buyer_cancel(order, part))
+
+    status = db.session.get(OrderPart, part.id).status
+    stock = db.session.get(Product, product_id).stock
+    refunds = db.session.scalar(
+        select(func.count()).select_from(Refund).join(Payment).where(Payment.order_id == order.id)
+    )
+    if status == "shipped":
+        assert shipped.status == 303
+        assert cancelled.flashes == (
+            ("error", "Bagian ini sudah dikirim atau selesai, jadi tidak bisa dibatalkan."),
+        )
+        assert (stock, refunds) == (4, 0)
+    else:
+        assert status == "cancelled" and shipped.status == 409
+        assert "Status pesanan sudah berubah. Muat ulang halaman." in shipped.body
+        assert cancelled.flashes[0][0] == "success"
+        assert (stock, refunds) == (5, 1)  # the unit back once, the money back once
+
+
+def test_the_buyer_cancelling_twice_at_once_cancels_and_refunds_once(app, real_commits):
+    order, part, _seller = _paid_part(stock=5)
+    product_id = part.lines[0].product_id
+
+    answers = race(app, _buyer_cancel(order, part), _buyer_cancel(order, part))
+
+    assert [answer.status for answer in answers] == [303, 303]
+    assert sorted(answer.flashes[0][1] for answer in answers) == [
+        "Bagian ini sudah dibatalkan.",
+        "Bagian pesanan dibatalkan. Dananya dikembalikan ke pembayaran Anda.",
+    ]
+    refunds = db.session.scalar(
+        select(func.count()).select_from(Refund).join(Payment).where(Payment.order_id == order.id)
+    )
+    assert _moves(part.id, "cancelled") == 1 and refunds == 1
+    assert db.session.get(Product, product_id).stock == 5
+
+
+def test_two_admins_cancelling_one_part_at_once_cancel_it_once(app, real_commits):
+    order, part, _seller = _paid_part(stock=5)
+    admins = [factories.make_user(roles=[Role.ADMIN]) for _ in range(2)]
+    db.session.commit()
+    path = f"/admin/pesanan/{order.id}"
+    forms = [
+        {"action": "cancel_part", "part_id": str(part.id), "reason": "Stok habis", "refund_key": k}
+        for k in ("admin-one", "admin-two")
+    ]
+
+    answers = race(app, *[(admin, path, form) for admin, form in zip(admins, forms, strict=True)])
+
+    assert [answer.status for answer in answers] == [303, 303]
+    flashed = [answer.flashes[0][1] for answer in answers]
+    assert flashed.count("Dana Rp35.000 dikembalikan.") == 1
+    # The second finds the part cancelled and its money given back (or, this order having
+    # no other part, the whole payment given back), whichever it checks first.
+    (told,) = set(flashed) - {"Dana Rp35.000 dikembalikan."}
+    assert told in (
+        "Bagian ini sudah dibatalkan dan dananya dikembalikan.",
+        "Pembayaran pesanan ini sudah dikembalikan seluruhnya.",
+    )
+    refunds = db.session.scalar(
+        select(func.count()).select_from(Refund).join(Payment).where(Payment.order_id == order.id)
+    )
+    assert _moves(part.id, "cancelled") == 1 and refunds == 1
+    assert db.session.get(Product, product_id := part.lines[0].product_id).stock == 5, product_id
