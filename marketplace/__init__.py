@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import click
@@ -10,10 +11,10 @@ from flask_babel import format_date, get_locale
 from sqlalchemy import select
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
-from marketplace.db import postgresql_timeouts
+from marketplace.db import local_date, postgresql_timeouts
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from marketplace.numbers import register_converters
-from marketplace.rupiah import format_rupiah
+from marketplace.rupiah import format_rupiah, terbilang
 
 # The configure_* and register_* functions import the packages they wire when they run,
 # not at module level: this __init__ runs first on any import of marketplace.<anything>,
@@ -104,6 +105,12 @@ def configure_extensions(app: Flask) -> None:
         return db.session.scalar(select(User).where(User.session_token == session_token))
 
 
+def format_day(value: dt.date | dt.datetime) -> str:
+    """``2 Desember 2026``: a moment on the day it falls on in WITA, a date as it is."""
+    day = local_date(value) if isinstance(value, dt.datetime) else value
+    return format_date(day, "long")
+
+
 def configure_templates(app: Flask) -> None:
     from marketplace.accounts.forms import EmptyForm
     from marketplace.payments.gateway import get_gateway
@@ -111,7 +118,8 @@ def configure_templates(app: Flask) -> None:
     from marketplace.web import form_problems
 
     app.jinja_env.filters["rupiah"] = format_rupiah
-    app.jinja_env.filters["tanggal"] = lambda value: format_date(value, "long")
+    app.jinja_env.filters["tanggal"] = format_day
+    app.jinja_env.filters["terbilang"] = terbilang
     app.jinja_env.filters["bulan"] = lambda value: format_date(value, "MMMM yyyy")
     app.jinja_env.globals["EmptyForm"] = EmptyForm
     app.jinja_env.globals["form_problems"] = form_problems

@@ -49,7 +49,12 @@ def now_utc() -> dt.datetime:
 
 def today_local() -> dt.date:
     """Today in Kalimantan Utara (WITA): the day licences end on, and cached pages are kept for."""
-    return now_utc().astimezone(WITA).date()
+    return local_date(now_utc())
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The day ``moment`` falls on in Kalimantan Utara (WITA): 23:30 UTC is already tomorrow."""
+    return moment.astimezone(WITA).date()
 
 
 class UTCDateTime(TypeDecorator):

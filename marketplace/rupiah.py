@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
+from num2words import num2words
 from wtforms import Field
 from wtforms.widgets import TextInput
 
@@ -15,6 +18,20 @@ def format_rupiah(amount: int) -> str:
         raise TypeError("rupiah amounts are whole integers")
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp{abs(amount):,}".replace(",", ".")
+
+
+#: num2words says "satu ribu" for a thousands group of exactly one after a larger scale
+#: (1.001.000: "satu juta satu ribu"); Indonesian says "seribu" there, as it does alone.
+_ONE_THOUSAND = re.compile(r"(?<![a-z])((?:juta|miliar|triliun) )satu ribu\b")
+
+
+def terbilang(amount: int) -> str:
+    """``1250000`` becomes ``satu juta dua ratus lima puluh ribu rupiah``: the amount in
+    words, as a kwitansi or an invoice writes it."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise TypeError("rupiah amounts are whole integers")
+    words = _ONE_THOUSAND.sub(r"\1seribu", num2words(abs(amount), lang="id"))
+    return f"{'minus ' if amount < 0 else ''}{words} rupiah"
 
 
 def parse_rupiah(text: str, maximum: int = MAX_AMOUNT) -> int:

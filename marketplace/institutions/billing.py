@@ -224,8 +224,8 @@ def issue_handover(order_id: int, user: User) -> GovInvoice:
         user,
         order=order,
         quote=quote,
-        needs_materai=bill.total_amount > setting("MATERAI_THRESHOLD_AMOUNT"),
         invoice_number=invoice_doc.number,
+        **materai_of(bill),
         **context,
     )
     invoice = GovInvoice(
@@ -239,6 +239,13 @@ def issue_handover(order_id: int, user: User) -> GovInvoice:
     ledger.record_handover(bill.part_bills)
     db.session.flush()
     return invoice
+
+
+def materai_of(bill) -> dict:
+    """Whether a kwitansi of ``bill`` must bear a meterai: UU 10/2020 puts bea meterai
+    Rp10.000 on a receipt of money above Rp5.000.000 (the setting)."""
+    threshold = setting("MATERAI_THRESHOLD_AMOUNT")
+    return {"needs_materai": bill.total_amount > threshold, "materai_threshold": threshold}
 
 
 def correct_document(order_id: int, document_id: int, user: User, reason: str) -> Document:
@@ -265,7 +272,7 @@ def correct_document(order_id: int, document_id: int, user: User, reason: str) -
         }
         if kind is DocumentKind.RECEIPT:
             invoice = invoice_of(order.id)
-            context["needs_materai"] = bill.total_amount > setting("MATERAI_THRESHOLD_AMOUNT")
+            context.update(materai_of(bill))
             context["invoice_number"] = invoice.document.number if invoice else ""
     new = documents.issue_order_document(
         kind,

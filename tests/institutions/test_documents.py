@@ -126,7 +126,7 @@ def test_approval_issues_the_order_letter():
         "SURAT PESANAN",
         letter.number,
         f"nomor {quote.number}",
-        "Biro Umum Setda Kabupaten Bulungan",
+        "BIRO UMUM SETDA KABUPATEN BULUNGAN",  # the kop, in capitals
         "Drs. Kepala Biro",
         "Pasar Oleh-Oleh Kaltara",
     ):
