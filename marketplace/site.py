@@ -1,4 +1,4 @@
-"""Site-wide endpoints: health, language, media files."""
+"""Site-wide endpoints: health, language, media files, the favicon."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask import (
     jsonify,
     redirect,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_login import current_user
@@ -25,6 +26,12 @@ from marketplace.storage import get_storage
 from marketplace.web import LANGUAGE_COOKIE, safe_next, visitor_locale
 
 bp = Blueprint("site", __name__)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it at the root whatever the page says; a day in caches."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
 
 
 @bp.route("/healthz")
