@@ -1,4 +1,5 @@
-"""Site-wide endpoints: health, language, media files, the outbox of mails (admin)."""
+"""Site-wide endpoints: health, language, media files, the favicon, the outbox of mails
+(admin)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -31,6 +33,12 @@ from marketplace.storage import get_storage
 from marketplace.web import LANGUAGE_COOKIE, attempt, safe_next, visitor_locale
 
 bp = Blueprint("site", __name__)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it at the root whatever the page says; a day in caches."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
 
 
 @bp.route("/healthz")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 from flask import Flask
@@ -164,3 +165,25 @@ def test_session_cookie_is_httponly_and_lax(client, login_as):
     cookie = response.headers.getlist("Set-Cookie")
     session_cookie = next(c for c in cookie if c.startswith("session="))
     assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+
+
+@pytest.mark.parametrize(
+    ("role", "offered"),
+    [("buyer", True), ("reviewer", False), ("officer", False), ("admin", False)],
+)
+def test_opening_a_shop_is_offered_only_to_whom_could_open_one(client, login_as, role, offered):
+    login_as(role)
+    header = client.get("/").get_data(as_text=True).split("</header>")[0]
+    assert ("Buka toko" in header) is offered
+
+
+def test_the_site_has_an_icon_and_a_manifest(client):
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+    page = client.get("/").get_data(as_text=True)
+    manifest_url = re.search(r'<link rel="manifest" href="([^"]+)"', page).group(1)
+    with client.get(manifest_url) as response:
+        manifest = response.get_json(force=True)
+    assert manifest["name"] == "Pasar Oleh-Oleh Kaltara" and manifest["start_url"] == "/"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes

@@ -65,8 +65,12 @@ def test_a_camera_photo_is_shrunk_in_the_browser_before_upload(server, browser, 
         page.fill("#password", "demo-pass-2026")
         page.click("main button[type=submit]")
         page.goto(f"{url}/penjual/produk/baru")
+        # The "shrinking…" hint is not shown while nothing is being shrunk.
+        status = page.locator("#photos ~ [data-shrink-status]")
+        assert not status.is_visible()
         page.set_input_files("#photos", str(photo))
         page.wait_for_selector("#photos[data-shrunk]", state="attached")
+        page.wait_for_selector("#photos ~ [data-shrink-status]", state="hidden")
         sent = page.evaluate("document.querySelector('#photos').files[0].size")
         assert sent < 400 * 1024
         page.fill("#name", "Amplang Uji Kamera")

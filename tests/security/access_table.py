@@ -45,6 +45,8 @@ ACCESS = [
     ("GET",  "/media/{outside_media}",                     404, 404, 404, 404, 404, 404),
     ("GET",  "/static/style.css",                          200, 200, 200, 200, 200, 200),
     ("GET",  "/static/tidak-ada.css",                      404, 404, 404, 404, 404, 404),
+    ("GET",  "/favicon.ico",                               200, 200, 200, 200, 200, 200),
+    ("GET",  "/static/manifest.webmanifest",               200, 200, 200, 200, 200, 200),
     ("GET",  "/healthz",                                   200, 200, 200, 200, 200, 200),
     ("GET",  "/readyz",                                    200, 200, 200, 200, 200, 200),
     # Restricted to the monitoring network at the load balancer (README, Deployment).
