@@ -1,4 +1,4 @@
-"""Sign-up, sign-in and role forms."""
+"""Sign-up, sign-in, password reset and role forms."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -35,6 +35,18 @@ class SignInForm(Form):
     login = StringField(_l("E-mail atau nomor HP"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
     remember = BooleanField(_l("Ingat saya di perangkat ini"))
+
+
+class ForgotPasswordForm(Form):
+    login = StringField(_l("E-mail atau nomor HP"), validators=[DataRequired(), Length(max=254)])
+
+
+class NewPasswordForm(Form):
+    password = PasswordField(
+        _l("Kata sandi baru"),
+        validators=[DataRequired(), Length(max=256)],
+        description=_l("Minimal 8 karakter. Kalimat pendek lebih mudah diingat."),
+    )
 
 
 ROLE_LABELS = {

@@ -1,4 +1,4 @@
-"""Sign-up, sign-in, sign-out and the admin's role page."""
+"""Sign-up, sign-in, sign-out, a forgotten password and the admin's role page."""
 
 from __future__ import annotations
 
@@ -16,14 +16,22 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketplace.accounts import services
+from marketplace.accounts import recovery, services
 from marketplace.accounts.access import role_required
-from marketplace.accounts.forms import ROLE_LABELS, EmptyForm, RoleForm, SignInForm, SignUpForm
+from marketplace.accounts.forms import (
+    ROLE_LABELS,
+    EmptyForm,
+    ForgotPasswordForm,
+    NewPasswordForm,
+    RoleForm,
+    SignInForm,
+    SignUpForm,
+)
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.signals import signed_in
 from marketplace.db import db
 from marketplace.extensions import limiter
-from marketplace.web import flash_error, safe_next
+from marketplace.web import attempt, flash_error, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/akun")
 
@@ -107,6 +115,54 @@ def sign_in():
             return redirect(safe_next(request.args.get("next"), url_for("catalog.home")))
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/sign_in.html", form=form), status
+
+
+def _reset_key() -> str:
+    """The account a reset link is asked for, whatever spelling: each request sends mail."""
+    return "reset:" + services.sign_in_limit_key(request.form.get("login") or "")
+
+
+def _reset_per_account() -> str:
+    return current_app.config["RESET_LIMIT_PER_ACCOUNT"]
+
+
+def _reset_per_address() -> str:
+    return current_app.config["RESET_LIMIT_PER_ADDRESS"]
+
+
+@bp.route("/lupa-sandi", methods=["GET", "POST"])
+@limiter.limit(_reset_per_address, methods=["POST"])
+@limiter.limit(_reset_per_account, key_func=_reset_key, methods=["POST"])
+def forgot_password():
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.home"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        with attempt(form, "login") as done:
+            recovery.request_password_reset(form.login.data)
+        if done.ok:
+            flash(recovery.reset_answer(form.login.data), "success")
+            return redirect(url_for("accounts.sign_in"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/atur-ulang/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = recovery.user_for_reset(token)
+    except services.AccountError as error:
+        return render_template("accounts/reset_password.html", problem=error.message), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        with attempt(form, "password") as done:
+            recovery.reset_password(token, form.password.data)
+        if done.ok:
+            _sign_in(user)
+            flash(_("Kata sandi baru tersimpan. Anda sudah masuk."), "success")
+            return redirect(url_for("catalog.home"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/reset_password.html", form=form, user=user), status
 
 
 @bp.route("/keluar", methods=["POST"])

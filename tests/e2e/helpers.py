@@ -29,6 +29,7 @@ from marketplace.catalog.models import (
     Seller,
 )
 from marketplace.db import db
+from marketplace.mail import OutgoingMail
 from marketplace.pagecache import bump_catalog_version
 from marketplace.sellers.models import SellerApplication, SellerApplicationChange
 
@@ -86,7 +87,7 @@ def new_shop_details(owner_name: str = "Ibu Uji Peramban") -> Shop:
 class Accounts:
     """Accounts written with their own committed transaction (gunicorn must see them),
     and deleted at the end of the journey, with anything the journey added under them:
-    shop applications, shops, products, their photos and status changes."""
+    shop applications, shops, products, their photos and status changes, mails to them."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -134,6 +135,12 @@ class Accounts:
         """Delete an account the journey made through the site (sign-up) at the end."""
         self._emails.append(account.email)
 
+    def mails_to(self, email: str) -> list[str]:
+        """The bodies of the mails the site wrote to ``email`` (its outbox), oldest first."""
+        with self.app.app_context(), Session(db.engine) as session:
+            query = select(OutgoingMail.body).where(OutgoingMail.to == email)
+            return list(session.scalars(query.order_by(OutgoingMail.id)))
+
     def remove_all(self) -> None:
         """Delete the accounts and everything under them, children before parents.
 
@@ -161,6 +168,7 @@ class Accounts:
                 delete(Seller).where(Seller.id.in_(sellers)),
                 delete(RoleGrant).where(RoleGrant.user_id.in_(users)),
                 delete(User).where(User.id.in_(users)),
+                delete(OutgoingMail).where(OutgoingMail.to.in_(self._emails)),
             ):
                 session.execute(statement)
             # Core deletes pass no flush: move the catalogue version by hand, so that no

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
+from marketplace.accounts.recovery import reset_token
 from marketplace.catalog.models import ProductPhoto, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.services import today_local
 from marketplace.db import db
@@ -59,6 +60,12 @@ ACCESS = [
     ("POST", "/akun/masuk",                                302, 302, 302, 302, 302, 302),
     ("POST", "/akun/keluar",                               302, 302, 302, 302, 302, 302),
     ("GET",  "/akun/keluar",                               405, 405, 405, 405, 405, 405),
+    ("GET",  "/akun/lupa-sandi",                           200, 302, 302, 302, 302, 302),
+    ("POST", "/akun/lupa-sandi",                           302, 302, 302, 302, 302, 302),
+    # A reset link works for whoever holds it (signed in or not) and signs in its account.
+    ("GET",  "/akun/atur-ulang/{reset_token}",             200, 200, 200, 200, 200, 200),
+    ("POST", "/akun/atur-ulang/{reset_token}",             302, 302, 302, 302, 302, 302),
+    ("GET",  "/akun/atur-ulang/{forged_reset_token}",      400, 400, 400, 400, 400, 400),
     ("GET",  "/akun/admin/pengguna",                       302, 403, 403, 403, 403, 200),
     ("GET",  "/akun/admin/pengguna?q=demo",                302, 403, 403, 403, 403, 200),
     ("POST", "/akun/admin/pengguna/{other_user}/peran",    302, 403, 403, 403, 403, 302),
@@ -285,6 +292,8 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     },
     "accounts.sign_in": {"login": "pembeli@demo.id", "password": "demo-pass-2026"},
     "accounts.sign_out": {},
+    "accounts.forgot_password": {"login": "pembeli@demo.id"},
+    "accounts.reset_password": {"password": "anyaman-rotan-malinau"},
     "accounts.admin_change_role": {"role": "reviewer", "action": "grant"},
     "site.admin_retry_mail": {},
     "sellers.product_new": lambda: factories.listing_form(),
@@ -536,6 +545,8 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "missing": lambda user: "0" * 63 + "1",
     "outside_media": lambda user: "..%2F" * 12 + "etc%2Fpasswd",
     "other_user": lambda user: str(factories.make_user().id),
+    "reset_token": lambda user: reset_token(factories.make_user()),
+    "forged_reset_token": lambda user: "bukan-tautan-atur-ulang",
     "own_product": lambda user: str(factories.make_product(seller=_shop_of(user)).id),
     "other_product": lambda user: str(factories.make_product().id),
     # Made in this order: ``its_photo`` is the photo of the product made just before.
