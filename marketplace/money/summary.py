@@ -53,7 +53,7 @@ class Sales:
     commission: int = 0
     #: shipping paid by buyers to the household (it pays the courier)
     shipping: int = 0
-    #: goods money given back to buyers out of the household's share
+    #: goods money given back to buyers (the household's share and the platform's cut)
     refunded: int = 0
     #: PPh 22 withheld by a treasurer on government orders
     pph22: int = 0
@@ -143,9 +143,12 @@ def sales_of(seller_id: int, since: dt.datetime | None = None, until: dt.datetim
         commission=total(Account.PLATFORM_COMMISSION),
         shipping=total(Account.SHIPPING, positive=True, refund=False)
         + total(Account.SHIPPING, refund=True),
+        # What a refund took back from the household and from the platform's cut (whose
+        # net is above); the shipping it gave back is out of ``shipping`` already.
         refunded=-(
             total(Account.SELLER_PENDING, refund=True)
             + total(Account.SELLER_AVAILABLE, refund=True)
+            + total(Account.PLATFORM_COMMISSION, refund=True)
         ),
         pph22=total(Account.GOVERNMENT_PPH22, positive=True, refund=False),
     )
