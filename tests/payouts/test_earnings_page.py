@@ -276,3 +276,21 @@ def test_the_summary_speaks_english(client, login_as):
     page = client.get("/penjual/pendapatan").get_data(as_text=True)
     for words in ("can be paid out now", "You sold goods worth", "See the ledger details"):
         assert words in page
+
+
+def test_money_held_by_a_complaint_and_an_unshipped_order_say_why(client, login_as):
+    """A complained part (Rp100.000: share Rp95.000 + shipping) is held for an admin, with
+    no date; a paid part not yet shipped (Rp40.000: Rp38.000 + shipping) waits for the
+    household to send it."""
+    complaint = factories.make_complaint(price=100_000)
+    held = complaint.part
+    seller = held.seller
+    waiting = factories.make_paid_order((factories.make_product(seller=seller, price=40_000), 1))
+    db.session.commit()
+    login_as(user=seller.user)
+    text = summary_text(client.get("/penjual/pendapatan").get_data(as_text=True))
+    held_amount = format_rupiah(95_000 + held.shipping_amount)
+    unsent = format_rupiah(38_000 + waiting.parts[0].shipping_amount)
+    assert f"{held_amount} ditahan karena pembeli melaporkan masalah" in text
+    assert f"{unsent} menunggu pesanan Anda dikirim atau diambil pembeli." in text
+    assert "paling lambat" not in text
