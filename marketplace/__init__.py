@@ -111,6 +111,12 @@ def format_day(value: dt.date | dt.datetime) -> str:
     return format_date(day, "long")
 
 
+def format_day_with_weekday(value: dt.date | dt.datetime) -> str:
+    """``Senin, 14 Desember 2026``: a day a household waits for, with its weekday."""
+    day = local_date(value) if isinstance(value, dt.datetime) else value
+    return f"{format_date(day, 'EEEE')}, {format_day(day)}"
+
+
 def configure_templates(app: Flask) -> None:
     from marketplace.accounts.forms import EmptyForm
     from marketplace.payments.gateway import get_gateway
@@ -119,6 +125,7 @@ def configure_templates(app: Flask) -> None:
 
     app.jinja_env.filters["rupiah"] = format_rupiah
     app.jinja_env.filters["tanggal"] = format_day
+    app.jinja_env.filters["hari_tanggal"] = format_day_with_weekday
     app.jinja_env.filters["terbilang"] = terbilang
     app.jinja_env.filters["bulan"] = lambda value: format_date(value, "MMMM yyyy")
     app.jinja_env.globals["EmptyForm"] = EmptyForm

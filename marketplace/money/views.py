@@ -29,7 +29,7 @@ from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
 from marketplace.money import accounts as payout_accounts
-from marketplace.money import availability, complaints, runs, services, statements
+from marketplace.money import availability, complaints, runs, services, statements, summary
 from marketplace.money.forms import (
     BankAccountForm,
     ComplaintForm,
@@ -123,6 +123,7 @@ def earnings():
         "payouts/earnings.html",
         seller=seller,
         balances=balances,
+        summary=summary.earnings_summary(seller.id, today),
         parts=services.list_part_earnings(seller.id),
         account=account,
         described=payout_accounts.describe(account),

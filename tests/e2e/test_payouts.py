@@ -107,6 +107,16 @@ def test_a_household_is_paid_out_through_the_bank_batch_and_sees_it(
     hana.get_by_role("link", name="Pendapatan").click()
     expect(hana.get_by_role("heading", level=1)).to_have_text("Pendapatan")
     expect(balance(hana, "available")).to_have_text(rupiah(available))
+    expect(hana.locator('[data-summary="available"]')).to_contain_text(
+        f"{rupiah(available)} sudah bisa dicairkan."
+    )
+    expect(hana.locator("#earnings-summary")).not_to_contain_text("-Rp")
+    # The ledger's own lines are one tap away, not on the first screen.
+    ledger_line = hana.locator("#ledger-detail li").first
+    expect(ledger_line).to_be_hidden()
+    hana.get_by_text("Lihat rincian buku besar").click()
+    expect(ledger_line).to_be_visible()
+    assert_fits_the_phone(hana)
     expect(hana.locator("#next-payout")).to_contain_text("Isi rekening pencairan")
     hana.locator("#next-payout").get_by_role("link", name="Rekening pencairan").click()
     bank = hana.locator("form").filter(has=hana.get_by_role("button", name="Simpan rekening bank"))
@@ -171,6 +181,9 @@ def test_a_household_is_paid_out_through_the_bank_batch_and_sees_it(
     hana.get_by_role("link", name="Pendapatan").click()
     expect(balance(hana, "paid_out")).to_have_text(rupiah(available))
     expect(balance(hana, "available")).to_have_text("Rp0")
+    expect(hana.locator('[data-summary="paid_out"]')).to_contain_text(
+        f"{rupiah(available)} sudah diterima di rekening Anda. Terakhir pada"
+    )
     with hana.expect_download() as download_info:
         hana.get_by_role("link", name="CSV").first.click()
     statement = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text())))

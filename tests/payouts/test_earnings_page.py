@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 
-from marketplace.db import db
-from marketplace.money import payments
+from marketplace.db import db, unit_of_work
+from marketplace.money import payments, runs, services
 from marketplace.orders import inbox as order_inbox
 from marketplace.rupiah import format_rupiah
 from tests import factories
@@ -156,3 +159,138 @@ def test_the_monthly_statement_comes_as_a_pdf_too(client, login_as):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "LAPORAN PENDAPATAN" in text and seller.shop_name in text
     assert "Komisi platform" in text and "Rp5.000" in text
+
+
+# --- the plain summary at the top ---------------------------------------------------------
+
+WITA = dt.timezone(dt.timedelta(hours=8))
+
+
+def summary_text(page: str) -> str:
+    """The plain summary as a phone reads it: no tags, one space between words."""
+    section = re.search(r'<section id="earnings-summary">(.*?)</section>', page, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", section).split()).replace(" .", ".").replace(" ,", ",")
+
+
+def test_the_summary_says_in_plain_words_where_the_money_is(client, login_as, clock):
+    """Hand-computed: 5% commission on each sale.
+
+    28 Nov: Rp200.000 sold, delivered (share Rp190.000 + its shipping), paid out by the run
+    of Monday 30 Nov: in transit. 2 Dec: Rp100.000 sold and delivered (Rp95.000 + shipping
+    available, paid by the run of Monday 7 Dec); Rp60.000 sold and shipped (Rp57.000 +
+    shipping waiting, counts as received on Wednesday 9 Dec, 7 days after shipping).
+    """
+    seller = factories.make_seller(shop_name="Amplang Ibu Sari")
+    factories.make_payout_account(seller)
+    clock.set(dt.datetime(2026, 11, 28, 9, 0, tzinfo=WITA))
+    early = factories.make_delivered_order(
+        (factories.make_product(seller=seller, price=200_000), 1)
+    )
+    db.session.commit()
+    clock.set(dt.datetime(2026, 11, 30, 8, 0, tzinfo=WITA))
+    with unit_of_work():
+        runs.create_payout(seller.id, dt.date(2026, 11, 30))
+        db.session.commit()
+    clock.set(dt.datetime(2026, 12, 2, 9, 0, tzinfo=WITA))
+    delivered = factories.make_delivered_order(
+        (factories.make_product(seller=seller, price=100_000), 1)
+    )
+    shipped = factories.make_paid_order((factories.make_product(seller=seller, price=60_000), 1))
+    part = shipped.parts[0]
+    for action, extra in (("accept", {}), ("ship", {"courier": "JNE", "tracking_number": "J9"})):
+        order_inbox.move_part_for_seller(
+            part.id, seller.id, action, actor_id=seller.user_id, **extra
+        )
+    db.session.commit()
+    ship_early = early.parts[0].shipping_amount
+    ship_delivered = delivered.parts[0].shipping_amount
+    ship_waiting = part.shipping_amount
+
+    login_as(user=seller.user)
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    text = summary_text(page)
+    rp = format_rupiah
+    assert "-Rp" not in text and "Rp-" not in text
+    assert f"{rp(95_000 + ship_delivered)} sudah bisa dicairkan." in text
+    assert (
+        "Akan dikirim ke rekening BCA (014) ••••••6789 a.n. "
+        f"{seller.owner_name} pada Senin, 7 Desember 2026." in text
+    )
+    assert f"{rp(57_000 + ship_waiting)} menunggu sampai pesanan diterima pembeli." in text
+    assert (
+        f"{rp(57_000 + ship_waiting)} dari pesanan yang sudah dikirim bisa dicairkan paling "
+        "lambat Rabu, 9 Desember 2026" in text
+    )
+    assert (
+        f"{rp(190_000 + ship_early)} ke BCA ••••••6789, dikirim pada Senin, 30 November 2026."
+        in text
+    )
+    assert f"{rp(0)} sudah diterima di rekening Anda." in text
+
+    month = re.search(r'data-sales="month"(.*?)</ul>', page, re.S).group(1)
+    month = " ".join(re.sub(r"<[^>]+>", " ", month).split())
+    assert f"Anda menjual barang senilai {rp(160_000)}" in month
+    assert f"Platform mengambil {rp(8_000)}" in month
+    assert f"Pembeli membayar ongkir {rp(ship_delivered + ship_waiting)}" in month
+    assert f"Jadi yang menjadi milik Anda {rp(152_000 + ship_delivered + ship_waiting)}" in month
+    everything = re.search(r'data-sales="all"(.*?)</ul>', page, re.S).group(1)
+    everything = " ".join(re.sub(r"<[^>]+>", " ", everything).split())
+    assert f"Anda menjual barang senilai {rp(360_000)}" in everything
+    assert f"Platform mengambil {rp(18_000)}" in everything
+    # Over all time, what is the household's is exactly where its money now is.
+    earned = 342_000 + ship_early + ship_delivered + ship_waiting
+    assert f"Jadi yang menjadi milik Anda {rp(earned)}" in everything
+    balances = services.balances_of(seller.id)
+    assert earned == balances.pending + balances.available + balances.in_transit
+
+    # The ledger's own words are one tap away, not in the summary.
+    assert "Lihat rincian buku besar" in page
+    detail = page.split('<details id="ledger-detail">', 1)[1]
+    assert "Dibayar pembeli -Rp" in detail
+    assert "Dibayar pembeli" not in text
+
+
+def test_money_given_back_after_a_payout_reads_as_a_positive_debt(client, login_as):
+    from marketplace.money.models import Account, LedgerEntry
+
+    seller = factories.make_seller()
+    db.session.add(
+        LedgerEntry(
+            event_key="test-owed",
+            account=Account.SELLER_AVAILABLE.value,
+            seller_id=seller.id,
+            amount=-12_500,
+        )
+    )
+    db.session.commit()
+    login_as(user=seller.user)
+    text = summary_text(client.get("/penjual/pendapatan").get_data(as_text=True))
+    assert "Rp12.500 akan dipotong dari pendapatan berikutnya" in text
+    assert "-Rp" not in text
+
+
+def test_the_summary_speaks_english(client, login_as):
+    seller = factories.make_earning_seller(price=100_000)
+    login_as(user=seller.user)
+    client.post("/bahasa", data={"locale": "en", "next": "/"})
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    for words in ("can be paid out now", "You sold goods worth", "See the ledger details"):
+        assert words in page
+
+
+def test_money_held_by_a_complaint_and_an_unshipped_order_say_why(client, login_as):
+    """A complained part (Rp100.000: share Rp95.000 + shipping) is held for an admin, with
+    no date; a paid part not yet shipped (Rp40.000: Rp38.000 + shipping) waits for the
+    household to send it."""
+    complaint = factories.make_complaint(price=100_000)
+    held = complaint.part
+    seller = held.seller
+    waiting = factories.make_paid_order((factories.make_product(seller=seller, price=40_000), 1))
+    db.session.commit()
+    login_as(user=seller.user)
+    text = summary_text(client.get("/penjual/pendapatan").get_data(as_text=True))
+    held_amount = format_rupiah(95_000 + held.shipping_amount)
+    unsent = format_rupiah(38_000 + waiting.parts[0].shipping_amount)
+    assert f"{held_amount} ditahan karena pembeli melaporkan masalah" in text
+    assert f"{unsent} menunggu pesanan Anda dikirim atau diambil pembeli." in text
+    assert "paling lambat" not in text

@@ -100,3 +100,18 @@ def test_the_printed_cards_on_a_households_bill_are_not_its_commission(client, l
         select(func.sum(LedgerEntry.amount)).where(LedgerEntry.order_part_id == part.id)
     )
     assert total == 0
+
+
+def test_the_plain_summary_counts_a_government_part_like_a_sale():
+    """10 × Rp100.000 received at the BAST: sold Rp1.000.000, the platform's 5% Rp50.000,
+    below the PPh 22 threshold; what the household has is where its money is."""
+    from marketplace.money.summary import earnings_summary
+
+    batik, part = handed_over()
+    summary = earnings_summary(batik.id)
+    assert summary.all_time.sold == 1_000_000
+    assert summary.all_time.commission == 50_000
+    assert summary.all_time.shipping == part.shipping_amount
+    assert summary.all_time.pph22 == 0
+    where = summary.waiting_total + summary.available + summary.in_transit_total
+    assert summary.all_time.earned == where + summary.paid_out == 950_000 + part.shipping_amount

@@ -4,6 +4,7 @@ off, and a Stripe transfer is reversed where it can be. Nothing is silently lost
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from marketplace.money import refunds, runs, services
 from marketplace.money.models import Payout
 from marketplace.orders.models import OrderPart
 from marketplace.payments.connect import TestConnect
+from marketplace.rupiah import format_rupiah
 from tests import factories
 
 DAY = dt.date(2026, 11, 30)
@@ -64,6 +66,20 @@ def test_a_refund_after_a_bank_payout_is_netted_off_the_next_one(client, login_a
     login_as(user=seller.user)
     page = client.get("/penjual/pendapatan").get_data(as_text=True)
     assert "Saldo negatif karena ada pengembalian dana setelah pencairan" in page
+    # Rp40.000 back, split over what is left of the part: share Rp95.000, commission Rp5.000.
+    assert owed == 38_000
+    summary = " ".join(
+        re.sub(
+            r"<[^>]+>", " ", page.split('id="earnings-summary"')[1].split("</section>")[0]
+        ).split()
+    )
+    assert "-Rp" not in summary
+    assert "Rp38.000 akan dipotong dari pendapatan berikutnya" in summary
+    assert "Rp40.000 dari penjualan dikembalikan ke pembeli" in summary
+    assert "Platform mengambil Rp3.000 dari penjualan itu" in summary
+    kept = 100_000 - 3_000 - 40_000 + part.shipping_amount
+    assert f"Jadi yang menjadi milik Anda {format_rupiah(kept)}" in summary
+    assert kept == balances.paid_out + balances.available
 
     factories.make_earning_seller(price=100_000, seller=seller)
     db.session.commit()
