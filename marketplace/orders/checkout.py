@@ -12,6 +12,7 @@ from marketplace.accounts.services import AccountError, normalise_email, normali
 from marketplace.catalog.pricing import commission_rate_bp
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
+from marketplace.errors import Refusals
 from marketplace.inventory.capacity import production_day_for
 from marketplace.numbers import is_ascii_digits
 from marketplace.orders import shipping
@@ -56,34 +57,42 @@ class CheckoutDetails:
 
 
 def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
-    """Check the contact and address; return them normalised."""
+    """Check the contact and address, every rule, so the buyer learns of every problem at
+    once; return them normalised."""
+    problems = Refusals()
+
+    def refuse(message, field: str) -> None:
+        problems.add(CheckoutError(message, field=field))
+
     name = details.name.strip()
     if not name:
-        raise CheckoutError(_l("Isi nama penerima."), field="name")
+        refuse(_l("Isi nama penerima."), "name")
+    email = whatsapp = ""
     try:
         email = normalise_email(details.email)
     except AccountError as error:
-        raise CheckoutError(error.message, field="email") from error
+        refuse(error.message, "email")
     try:
         whatsapp = normalise_phone(details.whatsapp)
     except AccountError as error:
-        raise CheckoutError(error.message, field="whatsapp") from error
+        refuse(error.message, "whatsapp")
     if details.delivery not in (Delivery.SHIP.value, Delivery.PICKUP.value):
-        raise CheckoutError(_l("Pilih cara pengiriman."), field="delivery")
+        refuse(_l("Pilih cara pengiriman."), "delivery")
     if details.province not in shipping.PROVINCES:
-        raise CheckoutError(_l("Pilih provinsi."), field="province")
+        refuse(_l("Pilih provinsi."), "province")
     city = details.city.strip()
     if not city:
-        raise CheckoutError(_l("Isi kabupaten/kota."), field="city")
+        refuse(_l("Isi kabupaten/kota."), "city")
     district, street = details.district.strip(), details.street.strip()
     postal_code = details.postal_code.strip()
     if details.delivery == Delivery.SHIP.value:
         if not district:
-            raise CheckoutError(_l("Isi kecamatan."), field="district")
+            refuse(_l("Isi kecamatan."), "district")
         if not street:
-            raise CheckoutError(_l("Isi alamat jalan dan nomor rumah."), field="street")
+            refuse(_l("Isi alamat jalan dan nomor rumah."), "street")
         if not (len(postal_code) == 5 and is_ascii_digits(postal_code)):
-            raise CheckoutError(_l("Kode pos terdiri dari 5 angka."), field="postal_code")
+            refuse(_l("Kode pos terdiri dari 5 angka."), "postal_code")
+    problems.raise_any()
     return CheckoutDetails(
         name=name,
         email=email,

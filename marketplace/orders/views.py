@@ -9,6 +9,7 @@ from flask import (
     abort,
     flash,
     has_request_context,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -69,15 +70,19 @@ def _quantity(form: CartLineForm) -> int:
     return form.quantity.data
 
 
-def _cart_change(change) -> None:
+def _cart_change(change, *, tell: bool = True) -> MarketplaceError | None:
+    """Run a change of the cart; a refusal is rolled back, shown as a message unless
+    ``tell`` is off, and returned."""
     try:
         change()
     except MarketplaceError as error:
         db.session.rollback()
-        flash_error(error)
-    else:
-        db.session.commit()
-        session.modified = True
+        if tell:
+            flash_error(error)
+        return error
+    db.session.commit()
+    session.modified = True
+    return None
 
 
 @bp.route("/keranjang")
@@ -88,14 +93,29 @@ def cart():
 
 @bp.route("/keranjang/tambah", methods=["POST"])
 def cart_add():
+    """Add to the cart. The product page's script asks for JSON and stays where it is (one
+    Back still returns to the results); without it, back to the page with a message."""
     form = _cart_form(CartLineForm)
-
-    def change():
-        carts.add_to_cart(form.product_id.data, _quantity(form), **_owner())
+    in_place = request.accept_mimetypes.best == "application/json"
+    error = _cart_change(
+        lambda: carts.add_to_cart(form.product_id.data, _quantity(form), **_owner()),
+        tell=not in_place,
+    )
+    if in_place:
+        return _added_answer(error)
+    if error is None:
         flash(_("Produk dimasukkan ke keranjang."), "success")
-
-    _cart_change(change)
     return redirect(safe_next(request.form.get("next"), url_for("orders.cart")))
+
+
+def _added_answer(error: MarketplaceError | None):
+    answer = {
+        "ok": error is None,
+        "message": str(error.message) if error else _("Produk dimasukkan ke keranjang."),
+        "cart_url": url_for("orders.cart"),
+        "cart_count": cart_count().get("cart_session_count"),
+    }
+    return jsonify(answer), error.status_code if error else 200
 
 
 @bp.route("/keranjang/ubah", methods=["POST"])

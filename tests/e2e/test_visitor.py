@@ -44,6 +44,29 @@ def test_visitor_searches_amplang_and_meets_the_household(phone):
     assert_fits_the_phone(phone)
 
 
+def test_adding_to_the_cart_keeps_the_visitor_where_they_were(phone):
+    phone.goto("/")
+    search_from_header(phone, "amplang")
+    results = phone.url
+    open_card(phone, "Amplang Ikan Tenggiri")
+    product = phone.url
+    phone.get_by_role("button", name="Masukkan keranjang").click()
+    status = phone.locator("[data-cart-status]")
+    expect(status).to_have_text("Produk dimasukkan ke keranjang. Lihat keranjang")
+    expect(phone.locator(".cart-link")).to_have_text("Keranjang (1)")
+    assert phone.url == product
+    # One Back returns to the results: adding did not load the page again.
+    phone.go_back()
+    expect(phone).to_have_url(results)
+    phone.go_forward()
+    status = phone.locator("[data-cart-status]")
+    phone.get_by_role("button", name="Masukkan keranjang").click()
+    expect(status.get_by_role("link", name="Lihat keranjang")).to_be_visible()
+    status.get_by_role("link", name="Lihat keranjang").click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Keranjang")
+    expect(phone.locator("main")).to_contain_text("Amplang Ikan Tenggiri")
+
+
 def test_visitor_browses_a_region_and_a_category_cheapest_first(phone):
     phone.goto("/")
     phone.locator("section").filter(has_text="Menurut daerah").get_by_role(

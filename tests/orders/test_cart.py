@@ -175,3 +175,29 @@ def test_adding_from_the_product_page_needs_its_csrf_token(client, csrf):
 def test_the_seller_header_links_to_the_order_inbox(client, login_as):
     login_as("seller")
     assert 'href="/penjual/pesanan"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_product_pages_script_adds_in_place_and_hears_the_answer(client):
+    """Asked for JSON (the product page's script), the answer says what happened and how many
+    lines the cart holds, and no message waits for the next page."""
+    product = factories.make_product(stock=2)
+    db.session.commit()
+    headers = {"Accept": "application/json"}
+    added = client.post(
+        "/keranjang/tambah", data={"product_id": product.id, "quantity": "2"}, headers=headers
+    )
+    assert added.status_code == 200
+    assert added.get_json() == {
+        "ok": True,
+        "message": "Produk dimasukkan ke keranjang.",
+        "cart_url": "/keranjang",
+        "cart_count": 2,
+    }
+    refused = client.post(
+        "/keranjang/tambah", data={"product_id": product.id, "quantity": "0"}, headers=headers
+    )
+    assert refused.status_code == 400
+    assert refused.get_json()["ok"] is False
+    assert refused.get_json()["message"].startswith("Jumlah harus antara 1 dan")
+    # Nothing was flashed for a page the visitor never leaves to.
+    assert "Produk dimasukkan ke keranjang." not in client.get("/keranjang").get_data(as_text=True)

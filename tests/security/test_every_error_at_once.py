@@ -173,3 +173,19 @@ def test_submitting_a_quote_names_every_shortfall(client, login_as, officer):
     html = response.get_data(as_text=True)
     assert "Madu Kelulut tidak bisa disiapkan tepat waktu (tersedia 3 dari 20)" in html
     assert "Kain Tenun tidak bisa disiapkan tepat waktu (tersedia 4 dari 20)" in html
+
+
+def test_checkout_names_every_problem_of_the_address_at_once(client):
+    product = factories.make_product(stock=5)
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
+    typed = vars(
+        factories.checkout_details(name=" ", whatsapp="12345", street="", postal_code="77")
+    )
+    response = client.post("/checkout", data=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    anchors = {anchor for anchor, _ in summary_of(html)}
+    assert anchors == {"name", "whatsapp", "street", "postal_code"}
+    assert_summary_links_land(html)
+    assert typed["district"] in html  # what was typed stays
