@@ -376,8 +376,8 @@ def restore_command(archive: Path, force: bool) -> None:
         f"(revision {manifest['database']['revision']})."
     )
     click.echo(
-        "Next: flask db upgrade; check /readyz; with Stripe, replay the payment events "
-        f'created since {taken:%Y-%m-%d %H:%M:%S} UTC (README, "Backup and restore"), '
+        "Next: flask db upgrade; check /readyz; with Stripe, "
+        f"flask payouts replay-events --since {taken:%Y-%m-%dT%H:%M:%S}, "
         "then flask payouts reconcile."
     )
     if missing := manifest["environment_secrets_not_included"]:
