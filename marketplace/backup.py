@@ -97,6 +97,8 @@ def create_backup(destination: Path, *, photos: bool = True) -> Backup:
         # Written beside its final name and renamed: a half-written archive is never taken
         # for a backup.
         partial = destination.with_name(destination.name + ".partial")
+        partial.unlink(missing_ok=True)
+        partial.touch(mode=0o600)  # readable by its owner only, from the first byte
         with tarfile.open(partial, "w:gz") as archive:
             for name, path in files.items():
                 manifest["files"][name] = _add_file(archive, name, path)
@@ -108,7 +110,6 @@ def create_backup(destination: Path, *, photos: bool = True) -> Backup:
                     )
             manifest["photos"]["count"] = sum(1 for name in manifest["files"] if _is_photo(name))
             _add(archive, MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
-        partial.chmod(0o600)
         os.replace(partial, destination)
     return Backup(destination, manifest)
 

@@ -132,3 +132,4 @@ def test_a_backup_copies_every_photo_of_the_bucket_with_its_checksum(s3_app, tmp
     # --no-photos, when the bucket's versioning keeps them: the database and secrets only.
     assert bare.manifest["photos"]["included"] is False
     assert not any(name.startswith("media/") for name in bare.manifest["files"])
+    assert backup.path.stat().st_mode & 0o077 == 0
