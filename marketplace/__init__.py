@@ -173,6 +173,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
+    from marketplace.backup import backup_cli
     from marketplace.catalog.licences import catalog_cli
     from marketplace.demo import demo_cli
     from marketplace.institutions.cli import institutions_cli
@@ -191,6 +192,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(payouts_cli)
     app.cli.add_command(pkk_cli)
     app.cli.add_command(institutions_cli)
+    app.cli.add_command(backup_cli)
 
 
 def register_web(app: Flask) -> None:

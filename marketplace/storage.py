@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Response, abort, current_app, send_file, url_for
@@ -52,6 +53,14 @@ class LocalStorage:
 
     def read(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    def all_keys(self) -> Iterator[str]:
+        """Every stored key, in name order (a half-written file's temporary name excluded)."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith("tmp"):
+                yield path.relative_to(self.root).as_posix()
 
     def path(self, key: str) -> Path:
         return self._path(key)
@@ -118,6 +127,15 @@ class S3Storage:
 
     def read(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+
+    def all_keys(self) -> Iterator[str]:
+        """Every key under the prefix, in name order (S3 lists them so)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield item["Key"][len(self.prefix) :]
 
     def send(self, key: str) -> Response:
         """Pass an object through the app (for private buckets without ``MEDIA_URL``)."""

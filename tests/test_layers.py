@@ -84,7 +84,8 @@ def test_only_the_app_factory_imports_our_packages_inside_functions():
 
 
 @pytest.mark.parametrize(
-    "infrastructure", ["db", "jobs", "mail", "pagecache", "pdf", "storage", "web", "numbers"]
+    "infrastructure",
+    ["backup", "db", "jobs", "mail", "pagecache", "pdf", "storage", "web", "numbers"],
 )
 def test_infrastructure_modules_name_no_domain_package(infrastructure):
     domains = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import tarfile
 
 import boto3
 import pytest
@@ -10,6 +12,7 @@ from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from marketplace import create_app
+from marketplace.backup import create_backup
 from marketplace.catalog.photos import process_photo
 from marketplace.storage import S3Storage
 from tests.conftest import app_settings
@@ -109,3 +112,24 @@ def test_a_prefix_keeps_the_site_in_its_own_folder_of_the_bucket(s3_endpoint):
     with app.test_request_context():
         assert storage.url(key) == f"{s3_endpoint}/{BUCKET}/pasar/{key}"
     assert app.test_client().get(f"/media/{key}").status_code == 200
+
+
+def test_a_backup_copies_every_photo_of_the_bucket_with_its_checksum(s3_app, tmp_path):
+    data = b"RIFF0000WEBPVP8 backup"
+    s3_app.extensions["storage"].put("photos/cadangan/320.webp", data, "image/webp")
+    with s3_app.app_context():
+        backup = create_backup(tmp_path)
+        in_bucket = set(s3_app.extensions["storage"].all_keys())
+        bare = create_backup(tmp_path / "tanpa-foto.tar.gz", photos=False)
+
+    assert backup.manifest["photos"]["storage"] == "s3"
+    photos = {name for name in backup.manifest["files"] if name.startswith("media/")}
+    assert photos == {f"media/{key}" for key in in_bucket}
+    listed = backup.manifest["files"]["media/photos/cadangan/320.webp"]
+    assert listed == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    with tarfile.open(backup.path) as archive:
+        assert archive.extractfile("media/photos/cadangan/320.webp").read() == data
+    # --no-photos, when the bucket's versioning keeps them: the database and secrets only.
+    assert bare.manifest["photos"]["included"] is False
+    assert not any(name.startswith("media/") for name in bare.manifest["files"])
+    assert backup.path.stat().st_mode & 0o077 == 0

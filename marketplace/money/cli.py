@@ -11,7 +11,8 @@ from flask.cli import AppGroup
 from marketplace.db import today_local
 from marketplace.money.availability import after_days, deliver_due_parts
 from marketplace.money.payment_units import issue_refunds
-from marketplace.money.payments import pending_refund_ids
+from marketplace.money.payment_views import handle_event
+from marketplace.money.payments import HANDLED_EVENTS, pending_refund_ids
 from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.money.runs import run_payouts
 from marketplace.orders.cli import orders_cli
@@ -53,6 +54,31 @@ def reconcile_command(since: dt.datetime | None, until: dt.datetime | None) -> N
         )
     click.echo(f"{len(differences)} difference(s)")
     if differences:
+        raise SystemExit(1)
+
+
+@payouts_cli.command("replay-events")
+@click.option(
+    "--since",
+    required=True,
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    help="UTC time of the backup restored (Stripe keeps 30 days of events).",
+)
+def replay_events_command(since: dt.datetime) -> None:
+    """Handle again the gateway's payment and refund events since a time, as the webhook
+    would (after a restore: the payments made since the backup). Safe twice."""
+    events = get_gateway().list_events(since.replace(tzinfo=dt.UTC), HANDLED_EVENTS)
+    outcomes: dict[str, int] = {}
+    for event in events:
+        answer, status = handle_event(event, get_gateway())
+        outcomes[answer] = outcomes.get(answer, 0) + 1
+        if status != 200:
+            click.echo(f"{event.id} {event.type}: {answer} ({status})", err=True)
+    click.echo(
+        f"{len(events)} event(s): "
+        + (", ".join(f"{count} {answer}" for answer, count in sorted(outcomes.items())) or "-")
+    )
+    if any(answer in ("retry", "bad event") for answer in outcomes):
         raise SystemExit(1)
 
 

@@ -51,6 +51,7 @@ from marketplace.payments.gateway import (
     BadEvent,
     BadSignature,
     GatewayError,
+    GatewayEvent,
     TestGateway,
     get_gateway,
 )
@@ -78,6 +79,11 @@ def handle_webhook(payload: bytes, signature: str) -> tuple[str, int]:
     except BadEvent as error:
         # Signed, but not what a gateway sends (a field missing or of another type).
         return _refused(str(error))
+    return handle_event(event, gateway)
+
+
+def handle_event(event: GatewayEvent, gateway) -> tuple[str, int]:
+    """What a verified event means for our payments: the webhook's, and a replay's."""
     if event.type not in services.HANDLED_EVENTS:
         return "ignored", 200
     if why := services.event_misfit(event.order_id):

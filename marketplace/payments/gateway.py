@@ -175,6 +175,10 @@ class PaymentGateway(Protocol):
 
     def parse_event(self, payload: bytes, signature: str) -> GatewayEvent: ...
 
+    def list_events(self, since: dt.datetime, types: tuple[str, ...]) -> list[GatewayEvent]:
+        """The gateway's events of ``types`` since ``since``, oldest first (a replay)."""
+        ...
+
 
 # --- what a signed event must hold before anything reads it ---------------------------------
 
@@ -450,6 +454,10 @@ class TestGateway:
                 order_id=event.order_id,
             )
         return event
+
+    def list_events(self, since: dt.datetime, types: tuple[str, ...]) -> list[GatewayEvent]:
+        """None: "Mode uji" events are handled in the request that signs them."""
+        return []
 
     def signed_event(self, event_type: str, intent: Intent) -> tuple[bytes, str]:
         """A webhook body and its Stripe-Signature header, as Stripe would send them."""
