@@ -225,19 +225,7 @@ def cancel_part_by_buyer(order_id: int, part_id: int, *, actor_id: int | None) -
     payment = lock_payment(order_id)
     part = lifecycle.cancel_part_for_buyer(order_id, part_id, actor_id=actor_id)
     outcome = RefundOutcome(cancelled=[part])
-    if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
-        refund = give_back_part(
-            payment,
-            part,
-            None,
-            RefundReason.PART_CANCELLED,
-            f"part-{part.id}-refund",
-            actor_id=actor_id,
-            actor_kind="buyer",
-        )
-        if refund is not None:
-            outcome.refunds.append(refund)
-    return outcome
+    return _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, actor_kind="buyer")
 
 
 def decline_part_by_household(
@@ -251,6 +239,18 @@ def decline_part_by_household(
     payment = lock_payment(part.order_id)
     lifecycle.decline_part_for_household(part, actor_id=actor_id, reason=reason)
     outcome = RefundOutcome(cancelled=[part])
+    return _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, actor_kind="seller")
+
+
+def _refund_cancelled_part(
+    payment: Payment | None,
+    part: OrderPart,
+    outcome: RefundOutcome,
+    *,
+    actor_id: int | None,
+    actor_kind: str,
+) -> RefundOutcome:
+    """All that is left of a part just cancelled before shipping goes back, if it was paid."""
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
         refund = give_back_part(
             payment,
@@ -259,7 +259,7 @@ def decline_part_by_household(
             RefundReason.PART_CANCELLED,
             f"part-{part.id}-refund",
             actor_id=actor_id,
-            actor_kind="seller",
+            actor_kind=actor_kind,
         )
         if refund is not None:
             outcome.refunds.append(refund)
