@@ -133,26 +133,22 @@ def write_review(
 def _count(review: Review, sign: int) -> None:
     """Add (or take back) a visible review's stars on its product and its shop."""
     if review.product_id is not None:
-        db.session.execute(
-            update(Product)
-            .where(Product.id == review.product_id)
-            .values(
-                rating_sum=Product.rating_sum + sign * review.rating,
-                rating_count=Product.rating_count + sign,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        _add_stars(Product, review.product_id, review.rating, sign)
+    _add_stars(Seller, review.seller_id, review.rating, sign)
+    bump_catalog_version()
+    db.session.flush()
+
+
+def _add_stars(model: type[Product] | type[Seller], row_id: int, rating: int, sign: int) -> None:
     db.session.execute(
-        update(Seller)
-        .where(Seller.id == review.seller_id)
+        update(model)
+        .where(model.id == row_id)
         .values(
-            rating_sum=Seller.rating_sum + sign * review.rating,
-            rating_count=Seller.rating_count + sign,
+            rating_sum=model.rating_sum + sign * rating,
+            rating_count=model.rating_count + sign,
         )
         .execution_options(synchronize_session=False)
     )
-    bump_catalog_version()
-    db.session.flush()
 
 
 # --- the household ------------------------------------------------------------------------
