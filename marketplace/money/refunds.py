@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from marketplace.db import db
-from marketplace.errors import MarketplaceError
+from marketplace.errors import MarketplaceError, clean_reason
 from marketplace.money.models import Payment, PaymentStatus, Refund, RefundReason
 from marketplace.money.payments import (
     PaymentError,
@@ -106,12 +106,13 @@ def _part(order_id: int, part_id: int | None) -> OrderPart:
 
 
 def _clean_reason(reason: str, *, required: bool) -> str:
-    reason = " ".join(reason.split())
-    if required and not reason:
-        raise PaymentError(_l("Tulis alasan pengembalian dana."), field="reason")
-    if len(reason) > MAX_REASON:
-        raise PaymentError(_l("Alasan paling banyak %(n)s karakter.", n=MAX_REASON), field="reason")
-    return reason
+    return clean_reason(
+        reason,
+        maximum=MAX_REASON,
+        missing=_l("Tulis alasan pengembalian dana."),
+        error=PaymentError,
+        required=required,
+    )
 
 
 def _cancel_and_refund(

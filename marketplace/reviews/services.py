@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.models import Product, Seller
 from marketplace.db import db, now_utc, update_if
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError, NotFound, clean_reason
 from marketplace.numbers import NumberError, parse_whole
 from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
 from marketplace.pagecache import bump_catalog_version
@@ -206,13 +206,12 @@ def hide_review(review_id: int, *, reason: str | None, actor_id: int) -> Review:
     review = db.session.get(Review, review_id)
     if review is None:
         raise NotFound(_l("Ulasan tidak ditemukan."))
-    why = " ".join((reason or "").split())
-    if not why:
-        raise ReviewError(_l("Tulis alasan menyembunyikan ulasan ini."), field="reason")
-    if len(why) > MAX_HIDE_REASON:
-        raise ReviewError(
-            _l("Alasan paling banyak %(n)s karakter.", n=MAX_HIDE_REASON), field="reason"
-        )
+    why = clean_reason(
+        reason,
+        maximum=MAX_HIDE_REASON,
+        missing=_l("Tulis alasan menyembunyikan ulasan ini."),
+        error=ReviewError,
+    )
     if not update_if(
         Review,
         review.id,
