@@ -121,18 +121,7 @@ def _cancel_and_refund(
     if not lifecycle.cancel_part_by_admin(part, actor_id=actor_id, note=reason):
         return
     outcome.cancelled.append(part)
-    # The same key as the buyer's own cancel: a part is refunded in full once.
-    refund = give_back_part(
-        payment,
-        part,
-        None,
-        RefundReason.PART_CANCELLED,
-        f"part-{part.id}-refund",
-        actor_id=actor_id,
-        note=reason,
-    )
-    if refund is not None:
-        outcome.refunds.append(refund)
+    _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, note=reason)
 
 
 def cancel_part(order_id: int, part_id: int | None, *, actor_id: int, reason: str) -> RefundOutcome:
@@ -226,7 +215,9 @@ def cancel_part_by_buyer(order_id: int, part_id: int, *, actor_id: int | None) -
     payment = lock_payment(order_id)
     part = lifecycle.cancel_part_for_buyer(order_id, part_id, actor_id=actor_id)
     outcome = RefundOutcome(cancelled=[part])
-    return _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, actor_kind="buyer")
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
+        _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, actor_kind="buyer")
+    return outcome
 
 
 def decline_part_by_household(
@@ -240,31 +231,34 @@ def decline_part_by_household(
     payment = lock_payment(part.order_id)
     lifecycle.decline_part_for_household(part, actor_id=actor_id, reason=reason)
     outcome = RefundOutcome(cancelled=[part])
-    return _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, actor_kind="seller")
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
+        _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, actor_kind="seller")
+    return outcome
 
 
 def _refund_cancelled_part(
-    payment: Payment | None,
+    payment: Payment,
     part: OrderPart,
     outcome: RefundOutcome,
     *,
     actor_id: int | None,
-    actor_kind: str,
-) -> RefundOutcome:
-    """All that is left of a part just cancelled before shipping goes back, if it was paid."""
-    if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
-        refund = give_back_part(
-            payment,
-            part,
-            None,
-            RefundReason.PART_CANCELLED,
-            f"part-{part.id}-refund",
-            actor_id=actor_id,
-            actor_kind=actor_kind,
-        )
-        if refund is not None:
-            outcome.refunds.append(refund)
-    return outcome
+    actor_kind: str = "admin",
+    note: str = "",
+) -> None:
+    """All that is left of a part just cancelled goes back. One key per part, whoever
+    cancelled it (buyer, household, admin): a part is refunded in full once."""
+    refund = give_back_part(
+        payment,
+        part,
+        None,
+        RefundReason.PART_CANCELLED,
+        f"part-{part.id}-refund",
+        actor_id=actor_id,
+        actor_kind=actor_kind,
+        note=note,
+    )
+    if refund is not None:
+        outcome.refunds.append(refund)
 
 
 def _tell_buyer(order: Order, outcome: RefundOutcome, reason: str) -> None:
