@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flask_babel import lazy_gettext as _l
+
 
 class MarketplaceError(Exception):
     """A rule of the marketplace refused the operation; the message is for the user.
@@ -24,6 +26,24 @@ class MarketplaceError(Exception):
         """This refusal and the others found by the same check."""
         yield self
         yield from self.more
+
+
+def clean_reason(
+    text: str | None,
+    *,
+    maximum: int,
+    missing: str,
+    error: type[MarketplaceError] = MarketplaceError,
+    required: bool = True,
+) -> str:
+    """A reason a person wrote for a decision, on one line: ``error`` (on the ``reason``
+    field) says ``missing`` when it is required and empty, or when it is too long."""
+    reason = " ".join((text or "").split())
+    if required and not reason:
+        raise error(missing, field="reason")
+    if len(reason) > maximum:
+        raise error(_l("Alasan paling banyak %(n)s karakter.", n=maximum), field="reason")
+    return reason
 
 
 class NotFound(MarketplaceError):

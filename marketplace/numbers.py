@@ -145,7 +145,7 @@ class WholeNumberField(Field):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
+        return "" if self.data is None else self.shown(self.data)
 
     def process_formdata(self, valuelist):
         self.data = None
@@ -153,9 +153,19 @@ class WholeNumberField(Field):
         if not text.strip():
             return
         try:
-            self.data = parse_whole(text, minimum=self.minimum, maximum=self.maximum)
+            self.data = self.parse(text)
         except NumberError as error:
-            raise ValueError(range_message(error, self.minimum, self.maximum, False)) from None
+            raise ValueError(self.refusal(error)) from None
+
+    # A field that reads numbers its own way (rupiah) changes these three.
+    def shown(self, value: int) -> str:
+        return str(value)
+
+    def parse(self, text: str) -> int:
+        return parse_whole(text, minimum=self.minimum, maximum=self.maximum)
+
+    def refusal(self, error: NumberError):
+        return range_message(error, self.minimum, self.maximum, False)
 
 
 def _id_or_none(value: object) -> int | None:

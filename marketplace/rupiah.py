@@ -6,10 +6,15 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from num2words import num2words
-from wtforms import Field
 from wtforms.widgets import TextInput
 
-from marketplace.numbers import MAX_AMOUNT, NumberError, parse_whole, range_message
+from marketplace.numbers import (
+    MAX_AMOUNT,
+    NumberError,
+    WholeNumberField,
+    parse_whole,
+    range_message,
+)
 
 
 def format_rupiah(amount: int) -> str:
@@ -53,30 +58,21 @@ def parse_rupiah(text: str, maximum: int = MAX_AMOUNT) -> int:
     return amount
 
 
-class RupiahField(Field):
+class RupiahField(WholeNumberField):
     """A rupiah amount typed the Indonesian way: ``35.000``, ``Rp 35.000``, ``35rb``."""
 
     widget = TextInput()
 
     def __init__(self, label=None, validators=None, *, maximum: int = MAX_AMOUNT, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.maximum = maximum
+        super().__init__(label, validators, minimum=0, maximum=maximum, **kwargs)
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data:,}".replace(",", ".")
+    def shown(self, value: int) -> str:
+        return f"{value:,}".replace(",", ".")
 
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = valuelist[0] if valuelist else ""
-        if not text.strip():
-            return
-        try:
-            self.data = parse_rupiah(text, self.maximum)
-        except NumberError as error:
-            if error.reason == "too_large":
-                raise ValueError(range_message(error, 0, self.maximum, True)) from None
-            raise ValueError(
-                _l("Tulis harga dalam rupiah tanpa sen, misalnya 35.000 atau 35rb.")
-            ) from None
+    def parse(self, text: str) -> int:
+        return parse_rupiah(text, self.maximum)
+
+    def refusal(self, error: NumberError):
+        if error.reason == "too_large":
+            return range_message(error, 0, self.maximum, True)
+        return _l("Tulis harga dalam rupiah tanpa sen, misalnya 35.000 atau 35rb.")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask.cli import AppGroup
 
 from marketplace.accounts import recovery, services
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.db import db
 
 users_cli = AppGroup("users", help="Manage users and roles.")
@@ -34,12 +36,7 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.argument("role", type=click.Choice([role.value for role in Role]))
 def grant(login: str, role: str) -> None:
     """Give ROLE to the user with this e-mail or phone number."""
-    user = services.find_user_by_login(login)
-    if user is None:
-        raise click.ClickException(f"no user {login}")
-    changed = services.grant_role(user, Role(role))
-    db.session.commit()
-    click.echo(f"{login}: {role} {'granted' if changed else 'already held'}.")
+    _change_role(login, role, services.grant_role, ("granted", "already held"))
 
 
 @users_cli.command("revoke")
@@ -47,12 +44,7 @@ def grant(login: str, role: str) -> None:
 @click.argument("role", type=click.Choice([role.value for role in Role]))
 def revoke(login: str, role: str) -> None:
     """Take ROLE away from the user with this e-mail or phone number."""
-    user = services.find_user_by_login(login)
-    if user is None:
-        raise click.ClickException(f"no user {login}")
-    changed = services.revoke_role(user, Role(role))
-    db.session.commit()
-    click.echo(f"{login}: {role} {'revoked' if changed else 'not held'}.")
+    _change_role(login, role, services.revoke_role, ("revoked", "not held"))
 
 
 @users_cli.command("reset-link")
@@ -63,7 +55,19 @@ def reset_link(login: str) -> None:
     For a household whose account has only a phone number: an admin who has made sure
     who is asking passes the link on by hand (WhatsApp), until the site can send it.
     """
+    click.echo(recovery.reset_url(_user(login)))
+
+
+def _user(login: str) -> User:
     user = services.find_user_by_login(login)
     if user is None:
         raise click.ClickException(f"no user {login}")
-    click.echo(recovery.reset_url(user))
+    return user
+
+
+def _change_role(
+    login: str, role: str, change: Callable[[User, Role], bool], said: tuple[str, str]
+) -> None:
+    changed = change(_user(login), Role(role))
+    db.session.commit()
+    click.echo(f"{login}: {role} {said[0] if changed else said[1]}.")

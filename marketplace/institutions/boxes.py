@@ -16,7 +16,7 @@ from marketplace.catalog.models import Product, ProductStatus, Seller, SellerSta
 from marketplace.catalog.services import licence_in_force, today_local
 from marketplace.db import db
 from marketplace.errors import NotFound, Refusals
-from marketplace.institutions.members import InstitutionError, membership_of
+from marketplace.institutions.members import InstitutionError, is_officer_of
 from marketplace.institutions.models import (
     BoxTemplate,
     BoxTemplateLine,
@@ -39,9 +39,8 @@ WITA = dt.timezone(dt.timedelta(hours=8))
 
 
 def get_template_for_officer_or_404(template_id: int, user: User) -> BoxTemplate:
-    member = membership_of(user)
     template = db.session.get(BoxTemplate, template_id)
-    if template is None or member is None or member.institution_id != template.institution_id:
+    if template is None or not is_officer_of(user, template.institution_id):
         raise NotFound(_l("Templat tidak ditemukan."))
     return template
 

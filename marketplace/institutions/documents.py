@@ -88,6 +88,11 @@ def _revision_of(previous: Document) -> str:
     return f"{base}/R{int(revision or 0) + 1}"
 
 
+def _render(template: str, quote: Quote, number: str, **context) -> bytes:
+    """A document's PDF: every one shows its quote, its number and when it was issued."""
+    return render_pdf(template, quote=quote, number=number, issued_at=now_utc(), **context)
+
+
 def _latest(quote: Quote, kind: DocumentKind) -> Document | None:
     return db.session.scalar(
         select(Document)
@@ -101,13 +106,7 @@ def issue_order_letter(quote: Quote, approver: User, year: int) -> Document:
     """The Surat Pesanan of an approved quote, under its own yearly number."""
     kind = DocumentKind.ORDER_LETTER
     number = format_number(kind, year, allocate_number(kind.value, year))
-    content = render_pdf(
-        "institutions/pdf/order_letter.html",
-        quote=quote,
-        number=number,
-        issued_at=now_utc(),
-        approver=approver,
-    )
+    content = _render("institutions/pdf/order_letter.html", quote, number, approver=approver)
     return _store(kind, number, quote, approver, content)
 
 
@@ -118,11 +117,10 @@ def issue_revised_order_letter(quote: Quote, actor: User, *, order, bill, reason
     previous = _latest(quote, DocumentKind.ORDER_LETTER)
     assert previous is not None, "an ordered quote has its Surat Pesanan"
     number = _revision_of(previous)
-    content = render_pdf(
+    content = _render(
         "institutions/pdf/order_letter.html",
-        quote=quote,
-        number=number,
-        issued_at=now_utc(),
+        quote,
+        number,
         approver=actor,
         replaces=previous,
         reason=reason,
@@ -148,13 +146,7 @@ def issue_quotation(quote: Quote, actor: User) -> Document:
     """
     previous = _latest(quote, DocumentKind.QUOTATION)
     number = quote.number if previous is None else _revision_of(previous)
-    content = render_pdf(
-        "institutions/pdf/quotation.html",
-        quote=quote,
-        number=number,
-        issued_at=now_utc(),
-        replaces=previous,
-    )
+    content = _render("institutions/pdf/quotation.html", quote, number, replaces=previous)
     return _store(DocumentKind.QUOTATION, number, quote, actor, content, replaces=previous)
 
 
@@ -181,13 +173,12 @@ def issue_order_document(
     """Number, render and keep one document of a government order; it never changes after."""
     year = today_local().year
     number = format_number(kind, year, allocate_number(kind.value, year))
-    content = render_pdf(
+    content = _render(
         ORDER_TEMPLATES[kind],
-        quote=quote,
+        quote,
+        number,
         order=order,
         part=part,
-        number=number,
-        issued_at=now_utc(),
         replaces=replaces,
         reason=reason,
         **context,

@@ -106,6 +106,12 @@ def membership_of(user: User) -> InstitutionMember | None:
     )
 
 
+def is_officer_of(user: User, institution_id: int) -> bool:
+    """Whether ``user`` is an officer of this institution (its quotes, templates, orders)."""
+    member = membership_of(user)
+    return member is not None and member.institution_id == institution_id
+
+
 def require_membership(user: User) -> InstitutionMember:
     member = membership_of(user)
     if member is None:

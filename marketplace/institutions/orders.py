@@ -249,6 +249,17 @@ def get_gov_order_for_officer_or_404(order_id: int, user: User) -> Order:
     return order
 
 
+def get_gov_part_for_officer_or_404(
+    order_id: int, part_id: int, user: User
+) -> tuple[Order, OrderPart]:
+    """One household's part of a government order of the officer's institution."""
+    order = get_gov_order_for_officer_or_404(order_id, user)
+    part = next((p for p in order.parts if p.id == part_id), None)
+    if part is None:
+        raise NotFound(_l("Pesanan tidak ditemukan."))
+    return order, part
+
+
 def order_of_quote(quote_id: int) -> Order | None:
     return db.session.scalar(select(Order).where(Order.quote_id == quote_id))
 
@@ -396,10 +407,7 @@ def confirm_receipt(
     order_id: int, part_id: int, user: User, quantities: dict[int, int | None], note: str = ""
 ) -> OrderPart:
     """The officer counts what arrived from one household, per line; shortfalls are kept."""
-    order = get_gov_order_for_officer_or_404(order_id, user)
-    part = next((p for p in order.parts if p.id == part_id), None)
-    if part is None:
-        raise NotFound(_l("Pesanan tidak ditemukan."))
+    order, part = get_gov_part_for_officer_or_404(order_id, part_id, user)
     gov = gov_part_of(part)
     assert gov is not None
     if gov.received_at is not None:

@@ -30,7 +30,12 @@ from marketplace.institutions.documents import (
     issue_order_letter,
     issue_quotation,
 )
-from marketplace.institutions.members import InstitutionError, membership_of, require_membership
+from marketplace.institutions.members import (
+    InstitutionError,
+    is_officer_of,
+    membership_of,
+    require_membership,
+)
 from marketplace.institutions.models import (
     BoxTemplate,
     BoxTemplateLine,
@@ -100,7 +105,6 @@ def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
     Another institution's quote is "not found", not "forbidden": its existence is
     not that officer's business either.
     """
-    member = membership_of(user)
     quote = db.session.scalar(
         select(Quote)
         .where(Quote.id == quote_id)
@@ -110,7 +114,7 @@ def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
             selectinload(Quote.documents),
         )
     )
-    if quote is None or member is None or member.institution_id != quote.institution_id:
+    if quote is None or not is_officer_of(user, quote.institution_id):
         raise NotFound(_l("Penawaran tidak ditemukan."))
     return quote
 

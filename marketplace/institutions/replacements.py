@@ -15,7 +15,6 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.errors import NotFound
 from marketplace.institutions import billing, documents
 from marketplace.institutions.boxes import find_alternatives, place_line_hold
 from marketplace.institutions.models import GovPart, Quote
@@ -27,7 +26,7 @@ from marketplace.institutions.orders import (
     _tell_household,
     _total,
     confirm_deadline,
-    get_gov_order_for_officer_or_404,
+    get_gov_part_for_officer_or_404,
     gov_part_of,
     move_part,
     tell_officer_of_cancel,
@@ -135,10 +134,7 @@ def replace_part(
 ) -> OrderPart:
     """Give a declined part's lines to other households' products ({line id: product id})."""
 
-    order = get_gov_order_for_officer_or_404(order_id, user)
-    part = next((p for p in order.parts if p.id == part_id), None)
-    if part is None:
-        raise NotFound(_l("Pesanan tidak ditemukan."))
+    order, part = get_gov_part_for_officer_or_404(order_id, part_id, user)
     gov = gov_part_of(part)
     if gov is not None and is_unanswered(part, gov):
         # Silence past the deadline counts as a decline: the goods go to someone else.

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.db import db, now_utc, update_if
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError, NotFound, clean_reason
 from marketplace.mail import send_mail
 from marketplace.money import refunds
 from marketplace.money.models import PartComplaint, Payout
@@ -67,13 +67,7 @@ def settle_complaint(
         raise NotFound(_l("Laporan tidak ditemukan."))
     if action not in ACTIONS:
         raise MarketplaceError(_l("Pilih: lepaskan dana atau kembalikan dana."), field="action")
-    reason = " ".join(reason.split())
-    if not reason:
-        raise MarketplaceError(_l("Tulis alasan keputusan ini."), field="reason")
-    if len(reason) > MAX_REASON:
-        raise MarketplaceError(
-            _l("Alasan paling banyak %(n)s karakter.", n=MAX_REASON), field="reason"
-        )
+    reason = clean_reason(reason, maximum=MAX_REASON, missing=_l("Tulis alasan keputusan ini."))
     if not update_if(
         PartComplaint,
         complaint_id,

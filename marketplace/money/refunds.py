@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from marketplace.db import db
-from marketplace.errors import MarketplaceError
+from marketplace.errors import MarketplaceError, clean_reason
 from marketplace.money.models import Payment, PaymentStatus, Refund, RefundReason
 from marketplace.money.payments import (
     PaymentError,
@@ -106,12 +106,13 @@ def _part(order_id: int, part_id: int | None) -> OrderPart:
 
 
 def _clean_reason(reason: str, *, required: bool) -> str:
-    reason = " ".join(reason.split())
-    if required and not reason:
-        raise PaymentError(_l("Tulis alasan pengembalian dana."), field="reason")
-    if len(reason) > MAX_REASON:
-        raise PaymentError(_l("Alasan paling banyak %(n)s karakter.", n=MAX_REASON), field="reason")
-    return reason
+    return clean_reason(
+        reason,
+        maximum=MAX_REASON,
+        missing=_l("Tulis alasan pengembalian dana."),
+        error=PaymentError,
+        required=required,
+    )
 
 
 def _cancel_and_refund(
@@ -120,18 +121,7 @@ def _cancel_and_refund(
     if not lifecycle.cancel_part_by_admin(part, actor_id=actor_id, note=reason):
         return
     outcome.cancelled.append(part)
-    # The same key as the buyer's own cancel: a part is refunded in full once.
-    refund = give_back_part(
-        payment,
-        part,
-        None,
-        RefundReason.PART_CANCELLED,
-        f"part-{part.id}-refund",
-        actor_id=actor_id,
-        note=reason,
-    )
-    if refund is not None:
-        outcome.refunds.append(refund)
+    _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, note=reason)
 
 
 def cancel_part(order_id: int, part_id: int | None, *, actor_id: int, reason: str) -> RefundOutcome:
@@ -226,17 +216,7 @@ def cancel_part_by_buyer(order_id: int, part_id: int, *, actor_id: int | None) -
     part = lifecycle.cancel_part_for_buyer(order_id, part_id, actor_id=actor_id)
     outcome = RefundOutcome(cancelled=[part])
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
-        refund = give_back_part(
-            payment,
-            part,
-            None,
-            RefundReason.PART_CANCELLED,
-            f"part-{part.id}-refund",
-            actor_id=actor_id,
-            actor_kind="buyer",
-        )
-        if refund is not None:
-            outcome.refunds.append(refund)
+        _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, actor_kind="buyer")
     return outcome
 
 
@@ -252,18 +232,33 @@ def decline_part_by_household(
     lifecycle.decline_part_for_household(part, actor_id=actor_id, reason=reason)
     outcome = RefundOutcome(cancelled=[part])
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED.value:
-        refund = give_back_part(
-            payment,
-            part,
-            None,
-            RefundReason.PART_CANCELLED,
-            f"part-{part.id}-refund",
-            actor_id=actor_id,
-            actor_kind="seller",
-        )
-        if refund is not None:
-            outcome.refunds.append(refund)
+        _refund_cancelled_part(payment, part, outcome, actor_id=actor_id, actor_kind="seller")
     return outcome
+
+
+def _refund_cancelled_part(
+    payment: Payment,
+    part: OrderPart,
+    outcome: RefundOutcome,
+    *,
+    actor_id: int | None,
+    actor_kind: str = "admin",
+    note: str = "",
+) -> None:
+    """All that is left of a part just cancelled goes back. One key per part, whoever
+    cancelled it (buyer, household, admin): a part is refunded in full once."""
+    refund = give_back_part(
+        payment,
+        part,
+        None,
+        RefundReason.PART_CANCELLED,
+        f"part-{part.id}-refund",
+        actor_id=actor_id,
+        actor_kind=actor_kind,
+        note=note,
+    )
+    if refund is not None:
+        outcome.refunds.append(refund)
 
 
 def _tell_buyer(order: Order, outcome: RefundOutcome, reason: str) -> None:

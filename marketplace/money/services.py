@@ -72,42 +72,35 @@ def _event_exists(event_key: str) -> bool:
 
 def write_event(event_key: str, part: OrderPart, legs: Sequence[Leg]) -> bool:
     """Write one money event for one part; False (and nothing written) when it is there."""
-    if sum(amount for _, amount in legs) != 0:
-        raise ValueError(f"ledger event {event_key} does not sum to zero")
+    _check_sum(event_key, legs)
     accounts = [account for account, _ in legs]
     if len(set(accounts)) != len(accounts):
         raise ValueError(f"ledger event {event_key} names an account twice")
-    if _event_exists(event_key):
-        return False
-    for account, amount in legs:
-        if amount:
-            db.session.add(
-                LedgerEntry(
-                    event_key=event_key,
-                    account=account.value,
-                    seller_id=part.seller_id,
-                    order_part_id=part.id,
-                    amount=amount,
-                )
-            )
-    # The unique (event_key, account) refuses a concurrent twin here.
-    db.session.flush()
-    return True
+    return _write_legs(event_key, legs, seller_id=part.seller_id, order_part_id=part.id)
 
 
 def write_seller_event(event_key: str, seller_id: int, legs: Sequence[Leg]) -> bool:
     """Write one money event of a household not tied to one part (a payout, a reversal)."""
+    return _write_legs(event_key, legs, seller_id=seller_id)
+
+
+def _check_sum(event_key: str, legs: Sequence[Leg]) -> None:
     if sum(amount for _, amount in legs) != 0:
         raise ValueError(f"ledger event {event_key} does not sum to zero")
+
+
+def _write_legs(event_key: str, legs: Sequence[Leg], **owner: int) -> bool:
+    """The one place ledger entries are written: an event sums to zero and is written once
+    (``owner``: the entries' seller and part)."""
+    _check_sum(event_key, legs)
     if _event_exists(event_key):
         return False
     for account, amount in legs:
         if amount:
             db.session.add(
-                LedgerEntry(
-                    event_key=event_key, account=account.value, seller_id=seller_id, amount=amount
-                )
+                LedgerEntry(event_key=event_key, account=account.value, amount=amount, **owner)
             )
+    # The unique (event_key, account) refuses a concurrent twin here.
     db.session.flush()
     return True
 

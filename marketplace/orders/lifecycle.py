@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.db import db, now_utc, update_if
-from marketplace.errors import Forbidden, MarketplaceError, NotFound
+from marketplace.errors import Forbidden, MarketplaceError, NotFound, clean_reason
 from marketplace.jobs import enqueue
 from marketplace.observability import count
 from marketplace.orders.messages import notify_move
@@ -363,13 +363,12 @@ def decline_part_for_household(part: OrderPart, *, actor_id: int, reason: str) -
     The caller refunds the part (goods and shipping) in the same unit of work.
     """
     refuse_office_part(part)
-    reason = " ".join(reason.split())
-    if not reason:
-        raise MoveRefused(_l("Tulis alasan Anda menolak pesanan ini."), field="reason")
-    if len(reason) > MAX_DECLINE_REASON:
-        raise MoveRefused(
-            _l("Alasan paling banyak %(n)s karakter.", n=MAX_DECLINE_REASON), field="reason"
-        )
+    reason = clean_reason(
+        reason,
+        maximum=MAX_DECLINE_REASON,
+        missing=_l("Tulis alasan Anda menolak pesanan ini."),
+        error=MoveRefused,
+    )
     if part.order.status != OrderStatus.PAID.value or part.status not in DECLINABLE_BY_HOUSEHOLD:
         raise MoveRefused(_l("Hanya pesanan dibayar yang belum dikirim yang bisa ditolak."))
     if not move_part(

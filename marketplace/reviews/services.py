@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.models import Product, Seller
 from marketplace.db import db, now_utc, update_if
-from marketplace.errors import MarketplaceError, NotFound
+from marketplace.errors import MarketplaceError, NotFound, clean_reason
 from marketplace.numbers import NumberError, parse_whole
 from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
 from marketplace.pagecache import bump_catalog_version
@@ -133,26 +133,22 @@ def write_review(
 def _count(review: Review, sign: int) -> None:
     """Add (or take back) a visible review's stars on its product and its shop."""
     if review.product_id is not None:
-        db.session.execute(
-            update(Product)
-            .where(Product.id == review.product_id)
-            .values(
-                rating_sum=Product.rating_sum + sign * review.rating,
-                rating_count=Product.rating_count + sign,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        _add_stars(Product, review.product_id, review.rating, sign)
+    _add_stars(Seller, review.seller_id, review.rating, sign)
+    bump_catalog_version()
+    db.session.flush()
+
+
+def _add_stars(model: type[Product] | type[Seller], row_id: int, rating: int, sign: int) -> None:
     db.session.execute(
-        update(Seller)
-        .where(Seller.id == review.seller_id)
+        update(model)
+        .where(model.id == row_id)
         .values(
-            rating_sum=Seller.rating_sum + sign * review.rating,
-            rating_count=Seller.rating_count + sign,
+            rating_sum=model.rating_sum + sign * rating,
+            rating_count=model.rating_count + sign,
         )
         .execution_options(synchronize_session=False)
     )
-    bump_catalog_version()
-    db.session.flush()
 
 
 # --- the household ------------------------------------------------------------------------
@@ -210,13 +206,12 @@ def hide_review(review_id: int, *, reason: str | None, actor_id: int) -> Review:
     review = db.session.get(Review, review_id)
     if review is None:
         raise NotFound(_l("Ulasan tidak ditemukan."))
-    why = " ".join((reason or "").split())
-    if not why:
-        raise ReviewError(_l("Tulis alasan menyembunyikan ulasan ini."), field="reason")
-    if len(why) > MAX_HIDE_REASON:
-        raise ReviewError(
-            _l("Alasan paling banyak %(n)s karakter.", n=MAX_HIDE_REASON), field="reason"
-        )
+    why = clean_reason(
+        reason,
+        maximum=MAX_HIDE_REASON,
+        missing=_l("Tulis alasan menyembunyikan ulasan ini."),
+        error=ReviewError,
+    )
     if not update_if(
         Review,
         review.id,

@@ -347,16 +347,20 @@ def _new_slug(name: str) -> str:
 def _attach(product: Product, uploads: list[PhotoUpload]) -> None:
     start = len(product.photos)
     for offset, upload in enumerate(uploads):
-        product.photos.append(
-            ProductPhoto(
-                key=upload.key,
-                width=upload.width,
-                height=upload.height,
-                variant_widths=upload.variant_widths,
-                position=start + offset,
-            )
-        )
+        product.photos.append(_photo_at(upload, start + offset))
     _discard(uploads)
+
+
+def _photo_at(stored: PhotoUpload | ProductPhoto, position: int) -> ProductPhoto:
+    """A product's photo of an image already in storage (a new upload, or another
+    product's photo when a product is copied)."""
+    return ProductPhoto(
+        key=stored.key,
+        width=stored.width,
+        height=stored.height,
+        variant_widths=stored.variant_widths,
+        position=position,
+    )
 
 
 def _discard(uploads: list[PhotoUpload]) -> None:
@@ -564,15 +568,7 @@ def duplicate_product(product: Product, actor: User) -> Product:
     )
     db.session.add(copy)
     for photo in product.photos:
-        copy.photos.append(
-            ProductPhoto(
-                key=photo.key,
-                width=photo.width,
-                height=photo.height,
-                variant_widths=photo.variant_widths,
-                position=photo.position,
-            )
-        )
+        copy.photos.append(_photo_at(photo, photo.position))
     refresh_search_text(copy)
     db.session.flush()
     return copy
