@@ -7,16 +7,26 @@ interleaved rounds, the product page is loaded (same load generator as ``pages``
 alone, then while ``IDLE`` sockets are held open that sent nothing: what a few phones on a
 dead link, or anyone, can do to a site. Each round opens its own idle sockets (nginx would
 drop them after 15 s).
+
+Then the database freezes: the app on a scratch PostgreSQL database reached through a relay
+that stops relaying (tests/servers.FreezableProxy: a frozen server, for this app alone),
+under gunicorn as in production. The figure is the seconds from the freeze to a visitor's
+first answer, the 503 page, for a page no cache holds; the reference beside it is the same
+page's answer time before the freeze.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
+import urllib.error
+import urllib.request
 from contextlib import ExitStack, closing
 
 from bench import load
 from bench.common import (
+    SECRET_KEY,
     demo_instance,
     demo_targets,
     free_port,
@@ -25,8 +35,11 @@ from bench.common import (
     log,
     median,
     scratch,
+    scratch_app,
 )
+from bench.scale import SERVER, _admin
 from deploy.render_nginx import nginx_binary, running_nginx
+from tests.servers import FreezableProxy
 
 IDLE = int(os.environ.get("BENCH_FAULTS_IDLE", "1000"))
 ROUNDS = int(os.environ.get("BENCH_FAULTS_ROUNDS", "3"))
@@ -80,7 +93,9 @@ def run() -> tuple[dict, dict]:
     def figure(key: str, field: str = "rps") -> float:
         return round(median([r[key][field] for r in rounds]), 1)
 
+    frozen = _first_503()
     result = {
+        "first_503_when_db_frozen_s": frozen["first_503_s"],
         "served_while_idle_conns_rps": {
             "nginx": figure("nginx_idle"),
             "direct": figure("direct_idle"),
@@ -97,5 +112,55 @@ def run() -> tuple[dict, dict]:
         "path": path,
         "p99_ms": {key: figure(key, "p99_ms") for key in rounds[0]},
         "bad": {key: sum(r[key]["bad"] for r in rounds) for key in rounds[0]},
+        "db_frozen": frozen,
     }
     return result, notes
+
+
+def _answer(url: str) -> tuple[int, float]:
+    """The status of ``url`` and the seconds it took (a 5xx is an answer too)."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 (loopback)
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, round(time.monotonic() - started, 2)
+
+
+def _first_503() -> dict:
+    """Seconds from the database freezing to the first 503 page of a page no cache holds."""
+    name = f"bench_faults_{os.getpid()}"
+    _admin(f'DROP DATABASE IF EXISTS "{name}"')
+    _admin(f'CREATE DATABASE "{name}"')
+    instance = scratch() / "faults-pg"
+    proxy = None
+    try:
+        scratch_app(f"{SERVER}/{name}", "faults-pg")
+        host, port = SERVER.rsplit("@", 1)[1].rsplit(":", 1)
+        proxy = FreezableProxy(host, int(port))
+        env = {
+            "INSTANCE_PATH": str(instance),
+            "DATABASE_URL": f"{SERVER.rsplit('@', 1)[0]}@127.0.0.1:{proxy.port}/{name}",
+            "MEDIA_ROOT": str(scratch() / "faults-pg" / "media"),
+            "SECRET_KEY": SECRET_KEY,
+            "FLASK_APP": "wsgi:app",
+        }
+        with gunicorn("wsgi:app", env, WORKERS, production=True) as site:
+            before = _answer(site + "/produk?sort=price_asc")
+            proxy.freeze()
+            frozen = _answer(site + "/produk?sort=price_desc")
+            proxy.thaw()
+            after = _answer(site + "/produk?sort=name")
+    finally:
+        if proxy is not None:
+            proxy.close()
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    log(f"faults: database frozen, first answer {frozen[0]} after {frozen[1]} s")
+    if frozen[0] != 503:
+        raise RuntimeError(f"a frozen database answered {frozen[0]}, not the 503 page")
+    return {
+        "first_503_s": frozen[1],
+        "before_freeze_s": before[1],
+        "after_thaw": {"status": after[0], "seconds": after[1]},
+    }

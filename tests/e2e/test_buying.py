@@ -63,7 +63,7 @@ def test_buy_from_two_households_pay_and_see_one_part_shipped(
         buyer.goto(f"{base}/produk/{slug}")
         buyer.get_by_role("button", name="Masukkan keranjang").click()
         expect(buyer.get_by_text("Produk dimasukkan ke keranjang.")).to_be_visible()
-    buyer.get_by_role("link", name="Keranjang").click()
+    buyer.get_by_role("link", name="Lihat keranjang").click()
     expect(buyer.locator(".cart-group")).to_have_count(2)
     buyer.get_by_role("link", name="Lanjut ke pembayaran").click()
 
