@@ -26,8 +26,9 @@ from tests.payments.test_admin_refunds import assert_ledger_balanced
 
 #: how long the first request waits at the refund for the other (which, with the lock,
 #: is waiting for the first one's commit and never comes); below SQLite's busy_timeout
-#: (5 s), which the other waits at its BEGIN IMMEDIATE
-RENDEZVOUS_SECONDS = 3
+#: (5 s), which the other waits at its BEGIN IMMEDIATE, and PostgreSQL's lock_timeout
+#: (DATABASE_LOCK_TIMEOUT, 3 s), past which the waiting one would get the 503 page
+RENDEZVOUS_SECONDS = 1.5
 
 
 @pytest.fixture
