@@ -204,6 +204,9 @@ def scratch_app(database_url: str, name: str):
             "SERVER_NAME": None,
             # These figures are the cost of rendering a page; the cache would hide it.
             "PAGE_CACHE": False,
+            # Building a catalogue of 100,000 products is a batch job, as the CLI's are:
+            # the web's statement timeout (5 s) is not for it.
+            "DATABASE_STATEMENT_TIMEOUT": 600,
         }
     )
     limiter.enabled = False
