@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from marketplace.numbers import is_ascii_digits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
 
@@ -36,7 +38,7 @@ class SettingsError(RuntimeError):
 
 def _count(name: str) -> int:
     value = os.environ.get(name, "0").strip() or "0"
-    if not value.isdigit():
+    if not is_ascii_digits(value):
         raise SettingsError(f"{name} must be a whole number (0, 1, 2...), not {value!r}.")
     return int(value)
 

@@ -267,23 +267,32 @@ def _end_of_local_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), WITA).astimezone(dt.UTC)
 
 
+def refuse_shortfalls(quote: Quote, describe, field: str | None = None) -> None:
+    """Refuse, naming at once every line of ``quote`` that no longer fits by its delivery
+    date (``describe(check)`` words it for the moment: submitting, approving)."""
+    problems = Refusals()
+    for check in check_quote_capacity(quote):
+        if not check.fit.fits:
+            problems.add(InstitutionError(describe(check), field=field))
+    problems.raise_any()
+
+
 def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
     """Hold every line's quantity for the quote, or refuse if a line no longer fits."""
     product_ids = [line.product_id for line in quote.lines]
     lock_products(product_ids)
     release_holds(quote.id)
-    problems = Refusals()
-    for check in check_quote_capacity(quote):
-        if not check.fit.fits:
-            message = _l(
-                "%(name)s tidak bisa disiapkan tepat waktu (tersedia %(available)s dari "
-                "%(needed)s). Ganti dengan produk lain atau ubah tanggal.",
-                name=check.line.product_name,
-                available=check.fit.available,
-                needed=check.fit.needed,
-            )
-            problems.add(InstitutionError(message, field="lines"))
-    problems.raise_any()
+    refuse_shortfalls(
+        quote,
+        lambda check: _l(
+            "%(name)s tidak bisa disiapkan tepat waktu (tersedia %(available)s dari "
+            "%(needed)s). Ganti dengan produk lain atau ubah tanggal.",
+            name=check.line.product_name,
+            available=check.fit.available,
+            needed=check.fit.needed,
+        ),
+        field="lines",
+    )
     for line in quote.lines:
         place_hold(line.product_id, quote.id, line.quantity, quote.delivery_date, expires_at)
 

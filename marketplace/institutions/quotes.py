@@ -13,16 +13,16 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
 from marketplace.catalog.services import today_local
 from marketplace.db import db, update_if
-from marketplace.errors import NotFound, Refusals
+from marketplace.errors import NotFound
 from marketplace.institutions.boxes import (
     BoxLine,
     BoxOrder,
     _end_of_local_day,
     _orderable,
     check_order,
-    check_quote_capacity,
     misfit_label,
     place_holds,
+    refuse_shortfalls,
 )
 from marketplace.institutions.documents import (
     allocate_number,
@@ -420,18 +420,16 @@ def _refuse_unmeetable(quote: Quote) -> None:
                     day=quote.delivery_date.isoformat(),
                 )
             )
-    problems = Refusals()
-    for check in check_quote_capacity(quote):
-        if not check.fit.fits:
-            message = _l(
-                "%(name)s tidak bisa disiapkan untuk %(day)s: %(why)s. Kembalikan "
-                "penawaran agar staf menggantinya.",
-                name=check.line.product_name,
-                day=quote.delivery_date.isoformat(),
-                why=misfit_label(check.fit),
-            )
-            problems.add(InstitutionError(message))
-    problems.raise_any()
+    refuse_shortfalls(
+        quote,
+        lambda check: _l(
+            "%(name)s tidak bisa disiapkan untuk %(day)s: %(why)s. Kembalikan "
+            "penawaran agar staf menggantinya.",
+            name=check.line.product_name,
+            day=quote.delivery_date.isoformat(),
+            why=misfit_label(check.fit),
+        ),
+    )
 
 
 def return_quote(quote_id: int, user: User, reason: str) -> Quote:

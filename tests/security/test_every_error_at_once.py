@@ -15,6 +15,7 @@ from marketplace.db import db
 from marketplace.sellers.models import SellerApplication
 from tests import factories
 from tests.institutions.test_views import builder_data
+from tests.sellers.test_applications import _form as _application
 
 SUMMARY = re.compile(r'<div class="error-summary".*?</div>', re.S)
 
@@ -89,21 +90,6 @@ def test_form_library_messages_speak_indonesian_and_english(client):
     assert "1 field needs fixing" in english.get_data(as_text=True) or "fields need fixing" in (
         english.get_data(as_text=True)
     )
-
-
-def _application(**overrides):
-    form = {
-        "shop_name": "Lempok Durian Mak Ijah",
-        "owner_name": "Khadijah",
-        "region_id": str(factories.region("bulungan").id),
-        "village": "Desa Jelarai",
-        "whatsapp": "0813-4567-8901",
-        "nib": "",
-        "story": "Lempok dari durian kebun sendiri.",
-        "photo": (io.BytesIO(factories.photo_bytes(colour=(90, 40, 10))), "dapur.jpg"),
-    }
-    form.update(overrides)
-    return form
 
 
 def test_a_shop_application_names_every_problem_and_keeps_the_photo(client, login_as):
