@@ -112,22 +112,27 @@ def send_outgoing(mail_id: int) -> None:
     if not claimed:
         return
     mail = db.session.get(OutgoingMail, mail_id, populate_existing=True)
+    message = (mail.to, mail.subject, mail.body)
+    # End the read before SMTP: the mark below must begin as a writer, or SQLite refuses
+    # it at once ("database is locked") when another worker committed in between.
+    db.session.rollback()
     try:
-        deliver(mail.to, mail.subject, mail.body)
+        deliver(*message)
     except Exception as error:
-        db.session.rollback()
         _record_failure(mail_id, now, error)
         raise  # RQ runs it again after a wait (jobs.RETRY_INTERVALS); else the sweep
     # Only the run holding this claim marks it; a crash before this commit is the one
     # window in which the mail is sent again after the claim is abandoned.
-    update_if(
-        OutgoingMail,
-        mail_id,
-        OutgoingMail.status == SENDING,
-        OutgoingMail.claimed_at == now,
-        status=SENT,
-        sent_at=now_utc(),
-    )
+    with write_transaction():
+        update_if(
+            OutgoingMail,
+            mail_id,
+            OutgoingMail.status == SENDING,
+            OutgoingMail.claimed_at == now,
+            status=SENT,
+            sent_at=now_utc(),
+        )
+        db.session.commit()
 
 
 def _record_failure(mail_id: int, claimed_at: dt.datetime, error: Exception) -> None:
