@@ -49,6 +49,13 @@ class NewPasswordForm(Form):
     )
 
 
+class CloseAccountForm(Form):
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
+    understood = BooleanField(
+        _l("Saya mengerti: akun ini tidak bisa dibuka lagi."), validators=[DataRequired()]
+    )
+
+
 ROLE_LABELS = {
     Role.BUYER: _l("Pembeli"),
     Role.SELLER: _l("Penjual (rumah tangga)"),

@@ -150,6 +150,12 @@ def authenticate(login: str, password: str) -> User:
     raise AccountError(_l("E-mail/nomor HP atau kata sandi salah."))
 
 
+def check_password(user: User, password: str) -> None:
+    """The password again, before something that cannot be undone (closing the account)."""
+    if not password or not verify_password(user.password_hash, password):
+        raise AccountError(_l("Kata sandi salah."), field="password")
+
+
 def end_sessions(user: User) -> None:
     """Invalidate every session cookie of this user (sign-out, password change)."""
     user.session_token = new_session_token()

@@ -16,10 +16,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketplace.accounts import recovery, services
+from marketplace.accounts import privacy, recovery, services
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import (
     ROLE_LABELS,
+    CloseAccountForm,
     EmptyForm,
     ForgotPasswordForm,
     NewPasswordForm,
@@ -177,6 +178,45 @@ def sign_out():
     logout_user()
     flash(_("Anda sudah keluar."), "success")
     return redirect(url_for("catalog.home"))
+
+
+@bp.route("/data")
+@login_required
+def personal_data():
+    user = current_user._get_current_object()
+    return render_template(
+        "accounts/personal_data.html",
+        form=CloseAccountForm(formdata=None),
+        reasons=privacy.reasons_to_wait(user),
+    )
+
+
+@bp.route("/data/unduh")
+@login_required
+def download_personal_data():
+    archive = privacy.export_archive(current_user._get_current_object())
+    response = current_app.response_class(archive, mimetype="application/zip")
+    response.headers["Content-Disposition"] = "attachment; filename=data-pribadi.zip"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/tutup", methods=["POST"])
+@login_required
+def close_account():
+    user = current_user._get_current_object()
+    form = CloseAccountForm()
+    if form.validate_on_submit():
+        with attempt(form, "password") as done:
+            privacy.close_account(user, form.password.data)
+        if done.ok:
+            session.clear()
+            logout_user()
+            flash(_("Akun Anda sudah ditutup. Terima kasih."), "success")
+            return redirect(url_for("catalog.home"))
+    reasons = privacy.reasons_to_wait(user)
+    page = render_template("accounts/personal_data.html", form=form, reasons=reasons)
+    return page, 400
 
 
 @bp.route("/admin/pengguna")

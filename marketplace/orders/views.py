@@ -30,7 +30,7 @@ from marketplace.errors import MarketplaceError
 from marketplace.numbers import parse_ids
 from marketplace.orders import cart as carts
 from marketplace.orders import checkout as checkouts
-from marketplace.orders import inbox
+from marketplace.orders import inbox, personal_data
 from marketplace.orders.forms import (
     CartLineForm,
     CartProductForm,
@@ -246,6 +246,9 @@ def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=No
         form=form or ShipPartForm(),
         decline_form=decline_form or DeclinePartForm(formdata=None),
         cancellation=inbox.cancellation_of(part),
+        contact_visible=personal_data.buyer_contact_visible(part),
+        contact_until=personal_data.contact_shown_until(part),
+        contact_days=personal_data.contact_days(),
     )
 
 

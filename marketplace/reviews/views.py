@@ -15,7 +15,10 @@ from marketplace.accounts.models import Role
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
 from marketplace.orders import inbox, queries
-from marketplace.reviews import services
+from marketplace.reviews import (
+    personal_data,  # noqa: F401  registers the person's reviews
+    services,
+)
 from marketplace.reviews.models import MAX_TEXT, Review, rating_average
 from marketplace.web import attempt, raise_page_errors
 

@@ -29,7 +29,11 @@ from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.numbers import parse_ids
-from marketplace.sellers import applications, services
+from marketplace.sellers import (
+    applications,
+    personal_data,  # noqa: F401  registers shop applications
+    services,
+)
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
