@@ -49,6 +49,11 @@ class NewPasswordForm(Form):
     )
 
 
+class ChangeEmailForm(Form):
+    email = EmailField(_l("E-mail baru"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
+
+
 class CloseAccountForm(Form):
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
     understood = BooleanField(

@@ -50,7 +50,7 @@ SENT_FOR_PHONE = _l(
 USED = _l("Tautan ini sudah dipakai atau tidak berlaku. Minta tautan baru.")
 
 
-class _ClockSigner(TimestampSigner):
+class ClockSigner(TimestampSigner):
     """Dates a link by ``now_utc``, the clock the tests can move."""
 
     def get_timestamp(self) -> int:
@@ -58,7 +58,7 @@ class _ClockSigner(TimestampSigner):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT, signer=_ClockSigner)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT, signer=ClockSigner)
 
 
 def _fingerprint(user: User) -> str:

@@ -16,10 +16,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketplace.accounts import privacy, recovery, services
+from marketplace.accounts import contact, privacy, recovery, services
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import (
     ROLE_LABELS,
+    ChangeEmailForm,
     CloseAccountForm,
     EmptyForm,
     ForgotPasswordForm,
@@ -178,6 +179,54 @@ def sign_out():
     logout_user()
     flash(_("Anda sudah keluar."), "success")
     return redirect(url_for("catalog.home"))
+
+
+def _own_account() -> str:
+    return f"email-change:{current_user.get_id()}"
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+@limiter.limit("5 per hour", key_func=_own_account, methods=["POST"])
+def profile():
+    """The account: who it is, and changing its e-mail (confirmed from the new address)."""
+    user = current_user._get_current_object()
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        with attempt(form, "email") as done:
+            email = contact.request_email_change(user, form.email.data, form.password.data)
+        if done.ok:
+            flash(
+                _(
+                    "Kami mengirim tautan ke %(email)s. E-mail baru berlaku setelah "
+                    "tautan itu dibuka.",
+                    email=email,
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/profile.html", form=form), status
+
+
+@bp.route("/surel/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        with attempt() as done:
+            contact.confirm_email_change(token)
+        if done.ok:
+            flash(_("E-mail akun Anda sudah diganti."), "success")
+            return redirect(
+                url_for("accounts.profile" if current_user.is_authenticated else "accounts.sign_in")
+            )
+    try:
+        email = contact.check_change_token(token)
+    except services.AccountError as error:
+        return render_template("accounts/confirm_email.html", problem=error.message), 400
+    return render_template("accounts/confirm_email.html", form=form, email=email)
 
 
 @bp.route("/data")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from marketplace.accounts.contact import change_token
 from marketplace.accounts.models import User
 from marketplace.accounts.recovery import reset_token
 from marketplace.catalog.models import ProductPhoto, ProductStatus, Seller, SellerStatus
@@ -66,6 +67,12 @@ ACCESS = [
     ("GET",  "/akun/atur-ulang/{reset_token}",             200, 200, 200, 200, 200, 200),
     ("POST", "/akun/atur-ulang/{reset_token}",             302, 302, 302, 302, 302, 302),
     ("GET",  "/akun/atur-ulang/{forged_reset_token}",      400, 400, 400, 400, 400, 400),
+    ("GET",  "/akun/",                                     302, 200, 200, 200, 200, 200),
+    ("POST", "/akun/",                                     302, 302, 302, 302, 302, 302),
+    # A confirmation link works for whoever holds it, like a reset link.
+    ("GET",  "/akun/surel/{email_change_token}",           200, 200, 200, 200, 200, 200),
+    ("POST", "/akun/surel/{email_change_token}",           302, 302, 302, 302, 302, 302),
+    ("GET",  "/akun/surel/{forged_reset_token}",           400, 400, 400, 400, 400, 400),
     ("GET",  "/akun/data",                                 302, 200, 200, 200, 200, 200),
     ("GET",  "/akun/data/unduh",                           302, 200, 200, 200, 200, 200),
     # A buyer's account closes; accounts with a shop or a staff role close with the admin.
@@ -299,6 +306,11 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "accounts.sign_out": {},
     "accounts.forgot_password": {"login": "pembeli@demo.id"},
     "accounts.reset_password": {"password": "anyaman-rotan-malinau"},
+    "accounts.profile": lambda: {
+        "email": f"ganti{factories.make_user().id}@contoh.id",
+        "password": factories.PASSWORD,
+    },
+    "accounts.confirm_email": {},
     "accounts.close_account": {"password": factories.PASSWORD, "understood": "y"},
     "accounts.admin_change_role": {"role": "reviewer", "action": "grant"},
     "site.admin_retry_mail": {},
@@ -553,6 +565,9 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "other_user": lambda user: str(factories.make_user().id),
     "reset_token": lambda user: reset_token(factories.make_user()),
     "forged_reset_token": lambda user: "bukan-tautan-atur-ulang",
+    "email_change_token": lambda user: change_token(
+        factories.make_user(), f"baru{factories.make_user().id}@contoh.id"
+    ),
     "own_product": lambda user: str(factories.make_product(seller=_shop_of(user)).id),
     "other_product": lambda user: str(factories.make_product().id),
     # Made in this order: ``its_photo`` is the photo of the product made just before.
