@@ -132,6 +132,12 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         #: how long cached public pages are served on the last catalogue version read when
         #: the database does not answer (it is read again every few seconds meanwhile)
         "PAGE_CACHE_STALE_SECONDS": float(os.environ.get("PAGE_CACHE_STALE_SECONDS", "300")),
+        #: on PostgreSQL, the catalogue version is pushed to each process (LISTEN/NOTIFY)
+        #: instead of read on each cached hit; a version older than the bound is not used
+        "PAGE_CACHE_PUSH": _flag("PAGE_CACHE_PUSH", True),
+        "PAGE_CACHE_PUSH_BOUND_SECONDS": float(
+            os.environ.get("PAGE_CACHE_PUSH_BOUND_SECONDS", "1")
+        ),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "SMTP_URL": os.environ.get("SMTP_URL", ""),

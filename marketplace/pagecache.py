@@ -49,7 +49,16 @@ from contextlib import suppress
 from functools import wraps
 from threading import Lock
 
-from flask import Flask, Response, current_app, g, make_response, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_app_context,
+    make_response,
+    request,
+    session,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -140,6 +149,8 @@ def init_page_cache(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     store = RedisStore(redis_client(app, url, RedisStore.TIMEOUT_SECONDS)) if url else MemoryStore()
     app.extensions["page_cache"] = store
+    if feed := version_feed(app):
+        app.extensions["version_feed"] = feed
     lane = CachedPagesLane(app, app.wsgi_app)
     app.extensions["cached_pages_lane"] = lane
     app.wsgi_app = lane
@@ -220,6 +231,10 @@ class KnownVersion:
         self._clock = clock
         self._last: tuple[int, float] | None = None
 
+    def remember(self, version: int) -> None:
+        """A version known good now from elsewhere (the push feed): served on if reads fail."""
+        self._last = (version, self._clock())
+
     def read(self, reader: Callable[[], int]) -> int:
         last = self._last
         fresh = last is not None and self._clock() - last[1] <= self.stale_seconds
@@ -236,6 +251,128 @@ class KnownVersion:
         self.breaker.succeeded()
         self._last = (version, self._clock())
         return version
+
+
+class VersionFeed:
+    """The catalogue version pushed to this process by PostgreSQL, instead of a read per hit.
+
+    A thread of each process keeps one connection that ``LISTEN``s on ``catalog_version``;
+    a trigger (migration a7c3e9d41f20) notifies it at the commit of every change of
+    ``catalog_state``, and the thread then reads the version. It also reads it every
+    ``bound / 2`` seconds when nothing is heard. The bound: ``current`` answers only with a
+    version read from the database at most ``bound`` seconds before (the clock is taken
+    before the read), so a page served on it is never older than the catalogue was
+    ``bound`` seconds earlier, whatever was lost on the way; a notification usually brings
+    a change within milliseconds. Without a recent read (the feed not started yet in this
+    process, its connection lost, the database away) ``current`` is None and the caller
+    reads the version itself, as before. A process that commits a change itself stops
+    trusting the feed (``forget``) until the feed has read again, so its own next page is
+    exact. A process made by ``fork`` starts its own thread.
+    """
+
+    CHANNEL = "catalog_version"
+
+    def __init__(
+        self, conninfo: str, bound: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ):
+        self.conninfo = conninfo
+        self.bound = bound
+        self._clock = clock
+        self._version: int | None = None
+        self._read_at = float("-inf")
+        self._generation = 0
+        self._pid: int | None = None
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        #: the server process of the listening connection (operators and tests find it)
+        self.backend_pid: int | None = None
+
+    def current(self) -> int | None:
+        if self._pid != os.getpid():
+            self._start()
+            return None
+        if self._clock() - self._read_at > self.bound:
+            return None
+        return self._version
+
+    def forget(self) -> None:
+        """This process committed a change: read the version until the feed has read again."""
+        with self._changed:
+            self._generation += 1
+            self._read_at = float("-inf")
+
+    def wait_for(self, predicate: Callable[[int | None], bool], timeout: float) -> bool:
+        """Wait until ``predicate(current())`` holds (tests, and a process starting)."""
+        deadline = self._clock() + timeout
+        with self._changed:
+            while not predicate(self.current()):
+                left = deadline - self._clock()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, self.bound / 4))
+        return True
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._pid == os.getpid():
+            self._thread.join(timeout=self.bound * 2)
+
+    def _start(self) -> None:
+        with self._changed:
+            if self._pid == os.getpid():
+                return
+            self._pid, self._version, self._read_at = os.getpid(), None, float("-inf")
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, name="catalog-version-feed", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        stop = self._stop
+        while not stop.is_set():
+            try:
+                with psycopg.connect(
+                    self.conninfo,
+                    autocommit=True,
+                    connect_timeout=2,
+                    application_name="marketplace-version-feed",
+                ) as connection:
+                    self.backend_pid = connection.info.backend_pid
+                    connection.execute(f"LISTEN {self.CHANNEL}")
+                    while not stop.is_set():
+                        self._read(connection)
+                        for _ in connection.notifies(timeout=self.bound / 2, stop_after=1):
+                            pass
+            except Exception as error:
+                log.warning("page cache: the catalogue version feed stopped (%r); reading", error)
+                with self._changed:
+                    self._read_at = float("-inf")
+                stop.wait(self.bound)
+
+    def _read(self, connection) -> None:
+        with self._changed:
+            generation = self._generation
+        started = self._clock()
+        row = connection.execute(VERSION_SQL).fetchone()
+        with self._changed:
+            if generation == self._generation:
+                self._version, self._read_at = (row[0] if row else 0), started
+                self._changed.notify_all()
+
+
+def version_feed(app: Flask) -> VersionFeed | None:
+    """The push feed of a PostgreSQL-backed app (``PAGE_CACHE_PUSH``, on by default)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config.get("SQLALCHEMY_DATABASE_URI") or "sqlite://")
+    if url.get_backend_name() != "postgresql" or not app.config.get("PAGE_CACHE_PUSH", True):
+        return None
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return VersionFeed(conninfo, float(app.config.get("PAGE_CACHE_PUSH_BOUND_SECONDS", 1.0)))
 
 
 def known_version(app: Flask) -> KnownVersion:
@@ -319,11 +456,27 @@ def watch(*models: type) -> None:
 def bump_catalog_version(session: Session | None = None) -> None:
     """Move the version; call after changing catalogue rows with Core statements."""
     state = CatalogState.__table__
+    session = session or db.session()
     # On the connection, not the session: this runs inside flushes, where a session
     # statement would try to flush again.
-    (session or db.session).connection().execute(
+    session.connection().execute(
         update(state).where(state.c.id == 1).values(version=state.c.version + 1)
     )
+    session.info["catalogue_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _trust_the_feed_after_reading(session):
+    # This process's own next page must show its change: read until the feed has read.
+    changed = session.info.pop("catalogue_changed", False)
+    feed = current_app.extensions.get("version_feed") if has_app_context() else None
+    if changed and feed is not None:
+        feed.forget()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_changed(session):
+    session.info.pop("catalogue_changed", None)
 
 
 def _touches_catalogue(session: Session) -> bool:
@@ -488,6 +641,10 @@ class CachedPagesLane:
                 self._paths.popitem(last=False)
 
     def read_version(self) -> int:
+        feed = self.app.extensions.get("version_feed")
+        if feed is not None and (version := feed.current()) is not None:
+            known_version(self.app).remember(version)
+            return version
         if self._read_version is None:
             with self.app.app_context():
                 self._read_version = VersionReader(db.engine)
