@@ -50,6 +50,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("workers", _workers),
         ("jobs", _jobs),
         ("faults", _faults),
+        ("lane", _lane),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -318,3 +319,26 @@ def _faults(result: dict, note: dict) -> list[str]:
         f"| behind nginx | {alone['nginx']:,} | {idle['nginx']:,} |",
         f"| gunicorn straight | {alone['direct']:,} | {idle['direct']:,} |",
     ]
+
+
+def _lane(result: dict, note: dict) -> list[str]:
+    lines = [
+        "## lane: cached anonymous pages on PostgreSQL, catalogue version pushed or read",
+        "",
+        f"gunicorn `-w 2` sync, demo catalogue; {note.get('rounds')} interleaved rounds of "
+        f"{note.get('round_seconds')} s; bare Flask {result['hello_rps']:,.0f}/s. Pushed: "
+        "LISTEN/NOTIFY (`PAGE_CACHE_PUSH`, the default); read: a query on each hit. Errors: "
+        f"{note.get('bad')}.",
+        "",
+        "| page | pushed req/s | ratio | read req/s | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for page, ways in result.items():
+        if page == "hello_rps":
+            continue
+        pushed, read = ways["pushed"], ways["read"]
+        lines.append(
+            f"| {page} | {pushed['rps']:,.0f} | {pushed['ratio_to_hello']} | "
+            f"{read['rps']:,.0f} | {read['ratio_to_hello']} |"
+        )
+    return lines
