@@ -532,7 +532,7 @@ class CachedPagesLane:
         csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         if visitor is None or not set(visitor).issubset({csrf_field, *SHAREABLE_SESSION_KEYS}):
             return None  # signed in, a cart, a message, a note for Flask-Login: the app's
-        locale = visitor_locale(cookies, app.config)
+        locale = visitor_locale(cookies, app.config, request.args)
         key = page_key(self.read_version(), locale, path)
         etag = page_etag(key)
         headers = [

@@ -9,7 +9,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, abort, flash, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
@@ -366,8 +366,29 @@ def register_static_versions(app: Flask) -> None:
 LANGUAGE_COOKIE = "lang"
 
 
-def visitor_locale(cookies, config) -> str:
-    """A visitor's language without an account: the cookie's, else Indonesian."""
+#: ``?hl=en``: the URL of a page in a language (what hreflang links point to)
+LANGUAGE_PARAM = "hl"
+
+
+def url_locale(args, config) -> str | None:
+    """The language a URL names (``?hl=en``), if it names one the site speaks."""
+    named = args.get(LANGUAGE_PARAM) if args is not None else None
+    return named if named in config["LANGUAGES"] else None
+
+
+def without_language(url: str) -> str:
+    """``url`` without its ``?hl=``: after choosing a language, the page follows the choice."""
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != LANGUAGE_PARAM
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def visitor_locale(cookies, config, args=None) -> str:
+    """A visitor's language without an account: the URL's, the cookie's, else Indonesian."""
+    if named := url_locale(args, config):
+        return named
     chosen = cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
 

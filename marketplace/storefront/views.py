@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import get_locale
+from sqlalchemy import select
 
 from marketplace.catalog import services
+from marketplace.catalog.models import ProductPhoto
+from marketplace.catalog.photos import make_share_image
 from marketplace.catalog.services import ProductFilter
+from marketplace.db import db
 from marketplace.numbers import NumberError, parse_whole
 from marketplace.pagecache import cached_page
 from marketplace.pkk import services as pkk
 from marketplace.reviews.services import visible_reviews
 from marketplace.rupiah import parse_rupiah
+from marketplace.storage import get_storage
+from marketplace.storefront import sharing
 
 bp = Blueprint("catalog", __name__)
 
@@ -101,11 +108,15 @@ def product_detail(slug: str):
     product = services.get_public_product(slug)
     # No query for a product nobody has reviewed (its count says so).
     reviews = visible_reviews(product.id) if product.rating_count else []
+    urls = sharing.page_urls(request.path, str(get_locale()))
     return render_template(
         "catalog/product.html",
         product=product,
         more=services.more_from_seller(product),
         reviews=reviews,
+        urls=urls,
+        preview=sharing.product_preview(product),
+        structured=sharing.product_data(product, urls),
     )
 
 
@@ -115,4 +126,38 @@ def shop(slug: str):
     page = _page_arg()
     seller = services.get_shop(slug)
     products = services.shop_products(seller, page, current_app.config["PRODUCTS_PER_PAGE"])
-    return render_template("sellers/shop.html", seller=seller, page=products)
+    urls = sharing.page_urls(request.path, str(get_locale()), page)
+    return render_template(
+        "sellers/shop.html",
+        seller=seller,
+        page=products,
+        urls=urls,
+        preview=sharing.shop_preview(seller, products.items),
+        structured=sharing.shop_data(seller, urls, products.items),
+    )
+
+
+@bp.route("/gambar-bagikan/<key>.jpg")
+def share_image(key: str):
+    """A product photo as the 1200 x 630 JPEG link previews show (made once, then kept)."""
+    photo = db.session.scalar(select(ProductPhoto).where(ProductPhoto.key == key).limit(1))
+    if photo is None:
+        abort(404)
+    storage = get_storage()
+    return storage.send(make_share_image(photo, storage))
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    """Every public product and shop, with its English twin (hreflang)."""
+    body = render_template(
+        "catalog/sitemap.xml",
+        pages=sharing.sitemap_pages(services.sitemap_products(), services.sitemap_shops()),
+    )
+    return Response(body, mimetype="application/xml")
+
+
+@bp.route("/robots.txt")
+def robots():
+    body = render_template("catalog/robots.txt", sitemap=sharing.site_url("/sitemap.xml"))
+    return Response(body, mimetype="text/plain")
