@@ -71,7 +71,9 @@ CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 PERSONAL_SESSION_KEYS = ("_flashes", "cart")
 #: All a session may hold for the lane to answer (besides the CSRF token): Flask's
 #: permanence flag and Flask-Login's freshness mark for a visitor who is not signed in.
-SHAREABLE_SESSION_KEYS = ("_permanent", "_fresh")
+#: session keys that change nothing a public page shows (``ref``: the shared link a visitor
+#: came through, web.REFERRAL_SESSION_KEY), so the lane may still answer such a visitor
+SHAREABLE_SESSION_KEYS = ("_permanent", "_fresh", "ref")
 CACHE_TTL_SECONDS = 24 * 3600
 
 

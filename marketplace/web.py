@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import FieldList, FormField
 
-from marketplace.db import db, unit_of_work
+from marketplace.db import db, now_utc, unit_of_work
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
 
 log = logging.getLogger(__name__)
@@ -364,6 +365,39 @@ def register_static_versions(app: Flask) -> None:
 
 
 LANGUAGE_COOKIE = "lang"
+
+
+#: where a visitor's session keeps the shared link it came through: code, until (epoch s),
+#: and a random token that tells a reload from another visitor
+REFERRAL_SESSION_KEY = "ref"
+#: how long an order is still counted for the share that brought the buyer
+REFERRAL_DAYS = 7
+
+
+def remember_referral(session, code: str, now: float) -> str:
+    """Keep the reference of the shared link a visitor arrived through (the latest wins);
+    returns the visitor's token."""
+    kept = session.get(REFERRAL_SESSION_KEY)
+    token = kept.get("visitor") if isinstance(kept, dict) else None
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(12)
+    session[REFERRAL_SESSION_KEY] = {
+        "code": code,
+        "until": int(now) + REFERRAL_DAYS * 24 * 3600,
+        "visitor": token,
+    }
+    return token
+
+
+def referral_in(session, now: float | None = None) -> str | None:
+    """The reference a visitor arrived through, if it is still to be counted."""
+    kept = session.get(REFERRAL_SESSION_KEY)
+    if not isinstance(kept, dict):
+        return None
+    code, until = kept.get("code"), kept.get("until")
+    if not isinstance(code, str) or not isinstance(until, int):
+        return None
+    return code if (now if now is not None else now_utc().timestamp()) < until else None
 
 
 #: ``?hl=en``: the URL of a page in a language (what hreflang links point to)

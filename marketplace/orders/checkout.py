@@ -27,6 +27,7 @@ from marketplace.orders.models import (
     OrderPart,
     OrderStatus,
 )
+from marketplace.orders.signals import order_placed
 from marketplace.orders.stock import (
     CheckoutError,
     SoldOut,
@@ -117,10 +118,12 @@ def place_order(
     checkout_key: str,
     user_id: int | None,
     session_cart: SessionCart,
+    referral: str | None = None,
 ) -> Order:
     """Turn the cart into an order awaiting payment, taking its stock.
 
     The same ``checkout_key`` again (a double tap, a second tab) returns the first order.
+    ``referral`` is the reference of the shared link the buyer came through, told on.
     """
     if existing := find_order_by_checkout_key(checkout_key):
         return existing
@@ -228,4 +231,5 @@ def place_order(
     record_event(order, None, None, OrderStatus.AWAITING_PAYMENT, "buyer", user_id)
     clear_cart(user_id=user_id, session_cart=session_cart)
     db.session.flush()
+    order_placed.send(order, referral=referral)
     return order

@@ -29,7 +29,7 @@ from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.numbers import parse_ids
-from marketplace.sellers import applications, services
+from marketplace.sellers import applications, services, shares
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
@@ -95,6 +95,7 @@ def _product_form() -> ProductForm:
 @role_required(Role.SELLER)
 def dashboard():
     seller = services.get_seller_of_user(current_user.id)
+    share = _shop_share(seller) if seller else None
     products = services.list_seller_products(seller.id) if seller else []
     today = catalog.today_local()
     return render_template(
@@ -103,7 +104,17 @@ def dashboard():
         products=products,
         status_labels=STATUS_LABELS,
         licence_states={product.id: licence_state(product, today) for product in products},
+        share=share,
+        share_counts=shares.share_counts(seller.id, today) if seller else None,
     )
+
+
+def _shop_share(seller: Seller) -> shares.ShareLink:
+    """The household's own link to its shop, with its reference."""
+    code = shares.share_code_of(seller.id)
+    url = current_app.config["SITE_URL"].rstrip("/") + url_for("catalog.shop", slug=seller.slug)
+    text = _("%(shop)s: oleh-oleh dari %(village)s", shop=seller.shop_name, village=seller.village)
+    return shares.ShareLink.make("toko", url, seller.shop_name, text, code)
 
 
 def _check_listing(form: ProductForm, seller: Seller, already: int):

@@ -18,9 +18,9 @@ from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.photos import SHARE_SIZE
 from marketplace.reviews.models import rating_average
 from marketplace.rupiah import format_rupiah
+from marketplace.sellers.shares import ShareLink
+from marketplace.web import LANGUAGE_PARAM
 
-#: The query parameter that names a page's language: the two versions hreflang points to.
-LANGUAGE_PARAM = "hl"
 #: Open Graph spells locales with the territory
 OG_LOCALES = {"id": "id_ID", "en": "en_US"}
 SCHEMA = "https://schema.org/"
@@ -227,3 +227,10 @@ def sitemap_pages(products, shops) -> list[SitemapPage]:
         pages.append(SitemapPage(page_urls(path, default), updated_at.date().isoformat()))
     pages.extend(SitemapPage(page_urls(url_for("catalog.shop", slug=s), default)) for s in shops)
     return pages
+
+
+def share_link(name: str, canonical: str, preview: Preview, code: str | None) -> ShareLink:
+    """The share action for a page; ``code`` is the household's own reference, when the
+    household is the one sharing (never on a page cached for everyone)."""
+    text = f"{preview.title} · {preview.description.split('. ')[0]}"
+    return ShareLink.make(name, canonical, preview.title, text, code)

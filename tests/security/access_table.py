@@ -44,6 +44,10 @@ ACCESS = [
     ("GET",  "/media/{photo}",                             200, 200, 200, 200, 200, 200),
     ("GET",  "/media/photos/{missing}/320.webp",           404, 404, 404, 404, 404, 404),
     ("GET",  "/media/{outside_media}",                     404, 404, 404, 404, 404, 404),
+    ("GET",  "/gambar-bagikan/{photo_key}.jpg",            200, 200, 200, 200, 200, 200),
+    ("GET",  "/gambar-bagikan/{missing}.jpg",              404, 404, 404, 404, 404, 404),
+    ("GET",  "/sitemap.xml",                               200, 200, 200, 200, 200, 200),
+    ("GET",  "/robots.txt",                                200, 200, 200, 200, 200, 200),
     ("GET",  "/static/style.css",                          200, 200, 200, 200, 200, 200),
     ("GET",  "/static/tidak-ada.css",                      404, 404, 404, 404, 404, 404),
     ("GET",  "/favicon.ico",                               200, 200, 200, 200, 200, 200),
@@ -542,6 +546,9 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "shop": lambda user: "amplang-bu-siti",
     "suspended_shop": lambda user: _suspended_shop(),
     "photo": lambda user: _photo(),
+    "photo_key": lambda user: db.session.scalar(
+        select(ProductPhoto.key).order_by(ProductPhoto.id).limit(1)
+    ),
     "missing": lambda user: "0" * 63 + "1",
     "outside_media": lambda user: "..%2F" * 12 + "etc%2Fpasswd",
     "other_user": lambda user: str(factories.make_user().id),
