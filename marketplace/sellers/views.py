@@ -6,6 +6,7 @@ import secrets
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -29,7 +30,7 @@ from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.numbers import parse_ids
-from marketplace.sellers import applications, services, shares
+from marketplace.sellers import applications, printing, services, shares
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
@@ -300,3 +301,38 @@ def _application_photo(form: ApplicationForm) -> tuple[StoredPhoto | None, Photo
             refused = error
     form.photo_kept.data = applications.photo_note(photo) if photo else ""
     return photo, refused
+
+
+@bp.route("/penjual/cetak")
+@role_required(Role.SELLER)
+def print_labels():
+    """Choose what to print: products, the shop, labels or table cards."""
+    seller = get_seller_for_seller_or_404()
+    return render_template(
+        "sellers/print.html",
+        seller=seller,
+        products=printing.printable_products(seller.id),
+        layouts=printing.LAYOUTS,
+    )
+
+
+@bp.route("/penjual/cetak.pdf")
+@role_required(Role.SELLER)
+def print_labels_pdf():
+    seller = get_seller_for_seller_or_404()
+    layout = printing.LAYOUTS.get(request.args.get("layout", "label"))
+    chosen = parse_ids(request.args.getlist("product"), limit=200)
+    if layout is None:
+        abort(404)
+    try:
+        items = printing.items_to_print(seller, chosen, request.args.get("shop") == "1")
+    except printing.PrintError as error:
+        flash_error(error)
+        return redirect(url_for("sellers.print_labels"))
+    body = printing.sheet_pdf(seller, items, layout)
+    filename = f"{layout.name}-{seller.slug}.pdf"
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )

@@ -80,6 +80,8 @@ ACCESS = [
     # role check but has no shop (404), unless the row makes one ("own" objects do).
     ("GET",  "/penjual",                                   302, 403, 200, 403, 403, 200),
     ("GET",  "/penjual/produk/baru",                       302, 403, 200, 403, 403, 404),
+    ("GET",  "/penjual/cetak",                             302, 403, 200, 403, 403, 404),
+    ("GET",  "/penjual/cetak.pdf?shop=1",                  302, 403, 200, 403, 403, 404),
     ("POST", "/penjual/produk/baru",                       302, 403, 302, 403, 403, 404),
     ("GET",  "/penjual/produk/{own_product}",              302, 403, 200, 403, 403, 200),
     ("POST", "/penjual/produk/{own_product}",              302, 403, 302, 403, 403, 302),
