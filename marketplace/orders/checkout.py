@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from marketplace.errors import Refusals
 from marketplace.inventory.capacity import production_day_for
 from marketplace.numbers import is_ascii_digits
 from marketplace.orders import shipping
-from marketplace.orders.cart import SessionCart, clear_cart, load_cart
+from marketplace.orders.cart import SessionCart, clear_cart, closed_message, load_cart
 from marketplace.orders.lifecycle import (
     record_event,
 )
@@ -140,6 +141,12 @@ def place_order(
     if cart.is_empty:
         raise CheckoutError(_l("Keranjang Anda kosong."))
     for line in cart.lines:
+        if line.closure and line.product is not None:
+            raise SoldOut(
+                closed_message(line.product.seller.shop_name, line.closure)
+                + " "
+                + _("Hapus produknya dari keranjang atau pesan lagi sesudah itu.")
+            )
         if line.is_unavailable:
             raise SoldOut(
                 _l("Ada produk di keranjang yang tidak dijual lagi. Periksa keranjang Anda.")

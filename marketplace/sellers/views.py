@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -29,9 +30,11 @@ from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+from marketplace.inventory import stock
 from marketplace.numbers import parse_ids
+from marketplace.orders import inbox
 from marketplace.sellers import applications, printing, services, shares
-from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
+from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ClosureForm, ProductForm
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
 
@@ -336,3 +339,45 @@ def print_labels_pdf():
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
+
+
+@bp.route("/penjual/libur", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def holiday():
+    """Close the shop for some days: first the orders still open, then the closing."""
+    seller = get_seller_for_seller_or_404()
+    form, today = ClosureForm(), catalog.today_local()
+    checked = form.is_submitted() and validate_with(
+        form, lambda: stock.check_closure(form.starts_on.data, form.ends_on.data, today)
+    )
+    if checked and form.confirm.data == "1":
+        with attempt(form) as done:
+            stock.close_shop(
+                seller.id, form.starts_on.data, form.ends_on.data, form.message.data or "", today
+            )
+        if done.ok:
+            flash(
+                _("Toko Anda libur sampai %(date)s.", date=format_date(form.ends_on.data, "long"))
+            )
+            return redirect(url_for("sellers.holiday"))
+    status = 400 if form.is_submitted() and not checked else 200
+    return render_template(
+        "sellers/holiday.html",
+        form=form,
+        confirming=checked,
+        closure=stock.live_closure(seller.id, today),
+        open_parts=inbox.open_parts(seller.id),
+        reopen_form=EmptyForm(),
+    ), status
+
+
+@bp.route("/penjual/libur/buka", methods=["POST"])
+@role_required(Role.SELLER)
+def reopen():
+    seller = get_seller_for_seller_or_404()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with attempt():
+        stock.reopen_shop(seller.id, catalog.today_local())
+    flash(_("Toko Anda buka lagi."), "success")
+    return redirect(url_for("sellers.holiday"))

@@ -97,9 +97,10 @@ def _rating(holder: Product | Seller) -> dict | None:
     }
 
 
-def availability(product: Product) -> str:
-    """schema.org's ItemAvailability from what the public can buy now (inventory's figure)."""
-    if not product.in_stock:
+def availability(product: Product, closed: bool = False) -> str:
+    """schema.org's ItemAvailability from what the public can buy now (inventory's figure;
+    ``closed``: the household is away)."""
+    if closed or not product.in_stock:
         return SCHEMA + "OutOfStock"
     return SCHEMA + ("MadeToOrder" if product.is_made_to_order else "InStock")
 
@@ -113,7 +114,7 @@ def _place(seller: Seller) -> dict:
     }
 
 
-def product_data(product: Product, urls: PageUrls) -> dict:
+def product_data(product: Product, urls: PageUrls, closed: bool = False) -> dict:
     """schema.org Product with its Offer (IDR, availability) and AggregateRating."""
     seller = product.seller
     data = {
@@ -131,7 +132,7 @@ def product_data(product: Product, urls: PageUrls) -> dict:
             "url": urls.canonical,
             "price": str(product.price_now),
             "priceCurrency": "IDR",
-            "availability": availability(product),
+            "availability": availability(product, closed),
             "itemCondition": SCHEMA + "NewCondition",
             "seller": {"@type": "Organization", "name": seller.shop_name},
         },

@@ -23,7 +23,8 @@ from marketplace.catalog import services
 from marketplace.catalog.models import ProductPhoto
 from marketplace.catalog.photos import make_share_image
 from marketplace.catalog.services import ProductFilter
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, today_local
+from marketplace.inventory import stock
 from marketplace.numbers import NumberError, parse_whole
 from marketplace.pagecache import cached_page
 from marketplace.pkk import services as pkk
@@ -154,14 +155,16 @@ def product_detail(slug: str):
     reviews = visible_reviews(product.id) if product.rating_count else []
     urls = sharing.page_urls(request.path, str(get_locale()))
     preview = sharing.product_preview(product)
+    closure = stock.sale_closure_of(product, today_local())
     return render_template(
         "catalog/product.html",
         product=product,
         more=services.more_from_seller(product),
         reviews=reviews,
+        closure=closure,
         urls=urls,
         preview=preview,
-        structured=sharing.product_data(product, urls),
+        structured=sharing.product_data(product, urls, closed=closure is not None),
         share=sharing.share_link("produk", urls.canonical, preview, _own_code(product.seller)),
     )
 
@@ -179,6 +182,7 @@ def shop(slug: str):
         "sellers/shop.html",
         seller=seller,
         page=products,
+        closure=stock.shop_closure_on(seller.id, today_local()),
         urls=urls,
         preview=preview,
         structured=sharing.shop_data(seller, urls, products.items),

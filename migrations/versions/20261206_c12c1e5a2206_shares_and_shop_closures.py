@@ -1,4 +1,4 @@
-"""Count visits and sales through households' shared links
+"""Count visits and sales through households' shared links; let a household close its shop for a holiday
 
 Revision ID: c12c1e5a2206
 Revises: 5b1e0c7d2a94
@@ -31,6 +31,21 @@ def upgrade():
     with op.batch_alter_table('share_visits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_share_visits_created_at'), ['created_at'], unique=False)
 
+    op.create_table('shop_closures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('seller_id', sa.Integer(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('message', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_shop_closures_ends_after_start')),
+    sa.ForeignKeyConstraint(['seller_id'], ['sellers.id'], name=op.f('fk_shop_closures_seller_id_sellers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_closures'))
+    )
+    with op.batch_alter_table('shop_closures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shop_closures_seller_id'), ['seller_id'], unique=False)
+
     op.create_table('share_sales',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seller_id', sa.Integer(), nullable=False),
@@ -51,6 +66,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_share_sales_seller_id'))
 
     op.drop_table('share_sales')
+    with op.batch_alter_table('shop_closures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shop_closures_seller_id'))
+
+    op.drop_table('shop_closures')
     with op.batch_alter_table('share_visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_share_visits_created_at'))
 
