@@ -350,16 +350,8 @@ def holiday():
     checked = form.is_submitted() and validate_with(
         form, lambda: stock.check_closure(form.starts_on.data, form.ends_on.data, today)
     )
-    if checked and form.confirm.data == "1":
-        with attempt(form) as done:
-            stock.close_shop(
-                seller.id, form.starts_on.data, form.ends_on.data, form.message.data or "", today
-            )
-        if done.ok:
-            flash(
-                _("Toko Anda libur sampai %(date)s.", date=format_date(form.ends_on.data, "long"))
-            )
-            return redirect(url_for("sellers.holiday"))
+    if checked and form.confirm.data == "1" and _close_shop(form, seller, today):
+        return redirect(url_for("sellers.holiday"))
     status = 400 if form.is_submitted() and not checked else 200
     return render_template(
         "sellers/holiday.html",
@@ -369,6 +361,17 @@ def holiday():
         open_parts=inbox.open_parts(seller.id),
         reopen_form=EmptyForm(),
     ), status
+
+
+def _close_shop(form: ClosureForm, seller: Seller, today) -> bool:
+    with attempt(form) as done:
+        stock.close_shop(
+            seller.id, form.starts_on.data, form.ends_on.data, form.message.data or "", today
+        )
+    if done.ok:
+        last_day = format_date(form.ends_on.data, "long")
+        flash(_("Toko Anda libur sampai %(date)s.", date=last_day), "success")
+    return done.ok
 
 
 @bp.route("/penjual/libur/buka", methods=["POST"])
