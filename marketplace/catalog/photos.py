@@ -241,10 +241,11 @@ def make_share_image(photo: PhotoVariants, storage: LocalStorage) -> str:
     if storage.exists(key):
         return key
     source = source_key(photo.key)
-    if storage.exists(source):
-        data = storage.read(source)
-    else:
-        data = storage.read(photo.variant_key(photo.widths[-1]))
+    if not storage.exists(source):
+        source = photo.variant_key(photo.widths[-1])
+        if not storage.exists(source):
+            raise PhotoError(_l("Foto ini tidak tersimpan lagi."))
+    data = storage.read(source)
     with Image.open(io.BytesIO(data)) as opened:
         picture = _share_picture(opened)
     for quality in SHARE_QUALITIES:

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.catalog.models import Seller
 from marketplace.db import WITA, db, now_utc
 from marketplace.orders.models import Order, OrderPart, OrderStatus
 from marketplace.orders.signals import order_placed
@@ -73,11 +74,20 @@ def is_fetcher(user_agent: str) -> bool:
     return bool(FETCHERS.search(user_agent or ""))
 
 
-def record_visit(code: str, visitor: str, path: str, user_agent: str = "") -> bool:
+def _is_the_household(seller_id: int, user_id: int | None) -> bool:
+    if user_id is None:
+        return False
+    return db.session.scalar(select(Seller.user_id).where(Seller.id == seller_id)) == user_id
+
+
+def record_visit(
+    code: str, visitor: str, path: str, user_agent: str = "", user_id: int | None = None
+) -> bool:
     """Count a visit through the household's link; False when it is not one to count
-    (an unknown code, a preview fetcher, the same visitor again within the window)."""
+    (an unknown code, a preview fetcher, the household itself, the same visitor again
+    within the window)."""
     seller_id = seller_of_code(code)
-    if seller_id is None or is_fetcher(user_agent):
+    if seller_id is None or is_fetcher(user_agent) or _is_the_household(seller_id, user_id):
         return False
     now = now_utc()
     visitor_key = hashlib.sha256(f"{seller_id}:{visitor}".encode()).hexdigest()
@@ -116,6 +126,8 @@ def _count_referred_sale(order: Order, referral: str | None = None, **_: object)
     if not referral:
         return
     seller_id = seller_of_code(referral)
+    if seller_id is None or _is_the_household(seller_id, order.buyer_id):
+        return
     for part in order.parts:
         if part.seller_id == seller_id:
             db.session.add(ShareSale(seller_id=seller_id, order_part_id=part.id))

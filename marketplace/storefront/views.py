@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from marketplace.catalog import services
 from marketplace.catalog.models import ProductPhoto
-from marketplace.catalog.photos import make_share_image
+from marketplace.catalog.photos import PhotoError, make_share_image
 from marketplace.catalog.services import ProductFilter
 from marketplace.db import db, now_utc, today_local
 from marketplace.inventory import stock
@@ -84,7 +84,8 @@ def follows_shares(view):
         code = code[:16]
         if shares.seller_of_code(code) is not None:
             visitor = remember_referral(session, code, now_utc().timestamp())
-            shares.record_visit(code, visitor, request.path, request.user_agent.string)
+            user_id = current_user.id if current_user.is_authenticated else None
+            shares.record_visit(code, visitor, request.path, request.user_agent.string, user_id)
             db.session.commit()
         rest = [(k, v) for k, v in request.args.items(multi=True) if k != shares.REFERRAL_PARAM]
         return redirect(request.path + ("?" + urlencode(rest) if rest else ""), 302)
@@ -197,7 +198,10 @@ def share_image(key: str):
     if photo is None:
         abort(404)
     storage = get_storage()
-    return storage.send(make_share_image(photo, storage))
+    try:
+        return storage.send(make_share_image(photo, storage))
+    except PhotoError:
+        abort(404)  # a row whose files are gone (a restore without photos): no preview
 
 
 @bp.route("/sitemap.xml")

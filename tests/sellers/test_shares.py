@@ -154,3 +154,16 @@ def test_the_dashboard_shows_this_months_visits_and_sales(client, household, clo
     html = client.get("/penjual").get_data(as_text=True)
     assert "1 kunjungan" in html and "1 penjualan" in html and "Rp35.000" in html
     assert share_links(html)["copy"] == f"{SITE}/toko/{seller.slug}?ref={code}"
+
+
+def test_the_household_opening_or_buying_through_its_own_link_is_not_counted(
+    client, household, clock
+):
+    seller, product = household
+    code = shares.share_code_of(seller.id)
+    response = client.get(f"/produk/{product.slug}?ref={code}")
+    assert response.status_code == 302
+    other = factories.make_product(price=20_000)
+    factories.make_paid_order((product, 1), (other, 1), referral=code, user=seller.user)
+    counts = shares.share_counts(seller.id, clock.now.date())
+    assert (counts.visits, counts.sales) == (0, 0)

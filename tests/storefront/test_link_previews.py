@@ -323,3 +323,10 @@ def test_choosing_a_language_on_a_language_version_follows_the_choice(client, sh
     page = f"/produk/{shared_product.slug}"
     response = client.post("/bahasa", data={"locale": "id", "next": page + "?hl=en&page=2"})
     assert response.status_code == 302 and response.headers["Location"] == page + "?page=2"
+
+
+def test_a_photo_whose_files_are_gone_has_no_preview_and_no_error(client):
+    product = factories.make_product(photo_key="e" * 64)  # a row, no stored files
+    html = client.get(f"/produk/{product.slug}").get_data(as_text=True)
+    image = read(html).one("og:image")
+    assert client.get(urlsplit(image).path).status_code == 404
