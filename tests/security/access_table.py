@@ -82,7 +82,7 @@ ACCESS = [
     ("GET",  "/penjual/produk/baru",                       302, 403, 200, 403, 403, 404),
     ("GET",  "/penjual/cetak",                             302, 403, 200, 403, 403, 404),
     ("GET",  "/penjual/libur",                             302, 403, 200, 403, 403, 404),
-    ("POST", "/penjual/libur",                             302, 403, 400, 403, 403, 404),
+    ("POST", "/penjual/libur",                             302, 403, 302, 403, 403, 404),
     ("POST", "/penjual/libur/buka",                        302, 403, 302, 403, 403, 404),
     ("GET",  "/penjual/cetak.pdf?shop=1",                  302, 403, 200, 403, 403, 404),
     ("POST", "/penjual/produk/baru",                       302, 403, 302, 403, 403, 404),
@@ -308,6 +308,13 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "sellers.product_new": lambda: factories.listing_form(),
     "sellers.product_edit": lambda: factories.listing_form(),
     "sellers.product_action": {},
+    "sellers.holiday": lambda: {
+        "starts_on": (today_local() + dt.timedelta(days=10)).isoformat(),
+        "ends_on": (today_local() + dt.timedelta(days=12)).isoformat(),
+        "message": "Ke kampung",
+        "confirm": "1",
+    },
+    "sellers.reopen": {},
     "sellers.photo_action": {},
     "sellers.apply": lambda: {
         "photo": (io.BytesIO(factories.photo_bytes()), "dapur.jpg"),
