@@ -14,6 +14,9 @@ from one local day to the next. A food licence is in force through its last day
 public page shows an hour. Quote holds, which take their units off the public stock
 (``Product.stock_for_sale``), end at a local midnight too (the end of the quote's
 validity or of its delivery day), and the quote's validity is only on signed-in pages.
+A household's holiday (``inventory.models.ShopClosure``) starts and ends on WITA days too:
+the notice appears at the first visit of its first day and goes at the first visit of
+the day after its last, with no job to run.
 At midnight every key changes, so every page is rendered afresh once a day, the first
 visit after midnight sees the licence ended, and no stored page outlives its day. The
 day costs the lane no query: it is the clock's, not the database's. A page that showed
@@ -80,7 +83,9 @@ CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 PERSONAL_SESSION_KEYS = ("_flashes", "cart")
 #: All a session may hold for the lane to answer (besides the CSRF token): Flask's
 #: permanence flag and Flask-Login's freshness mark for a visitor who is not signed in.
-SHAREABLE_SESSION_KEYS = ("_permanent", "_fresh")
+#: session keys that change nothing a public page shows (``ref``: the shared link a visitor
+#: came through, web.REFERRAL_SESSION_KEY), so the lane may still answer such a visitor
+SHAREABLE_SESSION_KEYS = ("_permanent", "_fresh", "ref")
 CACHE_TTL_SECONDS = 24 * 3600
 
 
@@ -689,7 +694,7 @@ class CachedPagesLane:
         csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         if visitor is None or not set(visitor).issubset({csrf_field, *SHAREABLE_SESSION_KEYS}):
             return None  # signed in, a cart, a message, a note for Flask-Login: the app's
-        locale = visitor_locale(cookies, app.config)
+        locale = visitor_locale(cookies, app.config, request.args)
         key = page_key(self.read_version(), locale, path)
         etag = page_etag(key)
         headers = [

@@ -30,7 +30,14 @@ from marketplace.catalog.models import ProductPhoto
 from marketplace.db import db
 from marketplace.mail import MAX_ATTEMPTS, failed_mails, retry_mail
 from marketplace.storage import get_storage
-from marketplace.web import LANGUAGE_COOKIE, attempt, safe_next, visitor_locale
+from marketplace.web import (
+    LANGUAGE_COOKIE,
+    attempt,
+    safe_next,
+    url_locale,
+    visitor_locale,
+    without_language,
+)
 
 bp = Blueprint("site", __name__)
 
@@ -107,7 +114,9 @@ def language():
     if current_user.is_authenticated:
         set_locale(current_user._get_current_object(), locale)
         db.session.commit()
-    response = redirect(safe_next(request.form.get("next"), url_for("catalog.home")))
+    response = redirect(
+        without_language(safe_next(request.form.get("next"), url_for("catalog.home")))
+    )
     response.set_cookie(
         LANGUAGE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
     )
@@ -142,9 +151,11 @@ def admin_retry_mail(mail_id: int):
 
 
 def select_locale() -> str:
-    """The signed-in person's choice, else the cookie's, else Indonesian."""
+    """The URL's (``?hl=en``), else the signed-in person's choice, the cookie's, Indonesian."""
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if named := url_locale(request.args, current_app.config):
+        return named  # a page's language version (hreflang) is that language for everyone
     if current_user.is_authenticated and current_user.locale in current_app.config["LANGUAGES"]:
         return current_user.locale
     return visitor_locale(request.cookies, current_app.config)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, abort, flash, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
@@ -21,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import FieldList, FormField
 
-from marketplace.db import db, unit_of_work
+from marketplace.db import db, now_utc, unit_of_work
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
 
 log = logging.getLogger(__name__)
@@ -366,8 +367,62 @@ def register_static_versions(app: Flask) -> None:
 LANGUAGE_COOKIE = "lang"
 
 
-def visitor_locale(cookies, config) -> str:
-    """A visitor's language without an account: the cookie's, else Indonesian."""
+#: where a visitor's session keeps the shared link it came through: code, until (epoch s),
+#: and a random token that tells a reload from another visitor
+REFERRAL_SESSION_KEY = "ref"
+#: how long an order is still counted for the share that brought the buyer
+REFERRAL_DAYS = 7
+
+
+def remember_referral(session, code: str, now: float) -> str:
+    """Keep the reference of the shared link a visitor arrived through (the latest wins);
+    returns the visitor's token."""
+    kept = session.get(REFERRAL_SESSION_KEY)
+    token = kept.get("visitor") if isinstance(kept, dict) else None
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(12)
+    session[REFERRAL_SESSION_KEY] = {
+        "code": code,
+        "until": int(now) + REFERRAL_DAYS * 24 * 3600,
+        "visitor": token,
+    }
+    return token
+
+
+def referral_in(session, now: float | None = None) -> str | None:
+    """The reference a visitor arrived through, if it is still to be counted."""
+    kept = session.get(REFERRAL_SESSION_KEY)
+    if not isinstance(kept, dict):
+        return None
+    code, until = kept.get("code"), kept.get("until")
+    if not isinstance(code, str) or not isinstance(until, int):
+        return None
+    return code if (now if now is not None else now_utc().timestamp()) < until else None
+
+
+#: ``?hl=en``: the URL of a page in a language (what hreflang links point to)
+LANGUAGE_PARAM = "hl"
+
+
+def url_locale(args, config) -> str | None:
+    """The language a URL names (``?hl=en``), if it names one the site speaks."""
+    named = args.get(LANGUAGE_PARAM) if args is not None else None
+    return named if named in config["LANGUAGES"] else None
+
+
+def without_language(url: str) -> str:
+    """``url`` without its ``?hl=``: after choosing a language, the page follows the choice."""
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != LANGUAGE_PARAM
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def visitor_locale(cookies, config, args=None) -> str:
+    """A visitor's language without an account: the URL's, the cookie's, else Indonesian."""
+    if named := url_locale(args, config):
+        return named
     chosen = cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
 

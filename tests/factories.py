@@ -174,8 +174,9 @@ def checkout_details(**overrides):
     return CheckoutDetails(**values)
 
 
-def make_order(*lines, user=None, key=None, **details):
-    """An order awaiting payment for ``(product, quantity)`` pairs, placed through the service."""
+def make_order(*lines, user=None, key=None, referral=None, **details):
+    """An order awaiting payment for ``(product, quantity)`` pairs, placed through the service
+    (``referral``: the household share reference the buyer came through)."""
     from marketplace.orders.cart import add_to_cart
     from marketplace.orders.checkout import place_order
 
@@ -188,6 +189,7 @@ def make_order(*lines, user=None, key=None, **details):
         checkout_key=key or f"key-{next(_sequence)}",
         user_id=user_id,
         session_cart=cart,
+        referral=referral,
     )
 
 

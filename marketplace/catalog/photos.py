@@ -202,6 +202,61 @@ def make_variants(
     return tuple(sorted({*photo.widths, *missing}))
 
 
+#: The picture link previews show large: Facebook asks for 1.91:1 and 1200 x 630 for the
+#: best display (600 x 315 at least for the large card), WhatsApp shows no picture over
+#: 300 KB, and not every fetcher takes WebP: so a JPEG of that shape under that weight.
+SHARE_SIZE = (1200, 630)
+SHARE_MAX_BYTES = 300 * 1024
+SHARE_QUALITIES = (82, 72, 60, 45)
+
+
+def share_image_key(key: str) -> str:
+    return f"photos/{key}/share.jpg"
+
+
+def _share_picture(image: Image.Image) -> Image.Image:
+    """The middle of the photo at 1.91:1, at most 1200 wide (never enlarged)."""
+    target_w, target_h = SHARE_SIZE
+    image = image.convert("RGB")
+    if image.width * target_h > image.height * target_w:  # wider than 1.91:1: trim the sides
+        width = round(image.height * target_w / target_h)
+        left = (image.width - width) // 2
+        image = image.crop((left, 0, left + width, image.height))
+    else:  # taller: trim top and bottom
+        height = round(image.width * target_h / target_w)
+        top = (image.height - height) // 2
+        image = image.crop((0, top, image.width, top + height))
+    if image.width > target_w:
+        image = image.resize(SHARE_SIZE, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return image
+
+
+def make_share_image(photo: PhotoVariants, storage: LocalStorage) -> str:
+    """Store the link-preview JPEG of a stored photo once; returns its storage key.
+
+    Made from the cleaned source (or its largest WebP variant when no source was kept),
+    so the same content hash always gives the same picture.
+    """
+    key = share_image_key(photo.key)
+    if storage.exists(key):
+        return key
+    source = source_key(photo.key)
+    if not storage.exists(source):
+        source = photo.variant_key(photo.widths[-1])
+        if not storage.exists(source):
+            raise PhotoError(_l("Foto ini tidak tersimpan lagi."))
+    data = storage.read(source)
+    with Image.open(io.BytesIO(data)) as opened:
+        picture = _share_picture(opened)
+    for quality in SHARE_QUALITIES:
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+        if buffer.tell() <= SHARE_MAX_BYTES:
+            break
+    storage.put(key, buffer.getvalue(), "image/jpeg")
+    return key
+
+
 def process_photo(data: bytes, storage: LocalStorage, widths: tuple[int, ...]) -> StoredPhoto:
     """The whole pipeline at once: check, clean and store every WebP variant."""
     stored = accept_photo(data, storage, widths)

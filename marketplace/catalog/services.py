@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -294,3 +295,17 @@ def change_product_status(
 def public_cards() -> Select:
     """Public products with what a card shows; other domains add their own filters."""
     return _public(_cards())
+
+
+def sitemap_products() -> list[tuple[str, dt.datetime]]:
+    """Every public product's slug and when it last changed, for ``sitemap.xml``."""
+    stmt = _public(select(Product.slug, Product.updated_at).join(Product.seller)).order_by(
+        Product.id
+    )
+    return [(slug, updated_at) for slug, updated_at in db.session.execute(stmt)]
+
+
+def sitemap_shops() -> list[str]:
+    """The slugs of the active shops that have a public product."""
+    stmt = _public(select(Seller.slug).join(Product.seller)).distinct().order_by(Seller.slug)
+    return list(db.session.scalars(stmt))

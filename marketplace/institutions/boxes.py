@@ -26,6 +26,7 @@ from marketplace.institutions.models import (
 from marketplace.institutions.settings import setting
 from marketplace.inventory.capacity import Fit, Misfit, Promise, check_fit
 from marketplace.inventory.stock import (
+    closures_of,
     lock_products,
     place_hold,
     promises_on,
@@ -176,6 +177,7 @@ MISFIT_LABELS = {
     Misfit.LEAD_TIME: _l("waktu pembuatan lebih lama dari sisa hari"),
     Misfit.SHELF_LIFE: _l("masa simpan tidak cukup sampai sesudah pengantaran"),
     Misfit.CAPACITY: _l("tidak cukup"),
+    Misfit.CLOSED: _l("toko libur pada tanggal pengantaran"),
 }
 
 
@@ -203,8 +205,9 @@ def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int,
 
 def fit_of(product: Product, needed: int, due_on: dt.date, exclude_quote_id=None) -> Fit:
     promises = _promises([product.id], exclude_quote_id)[product.id]
+    closures = closures_of([product.seller_id], today_local()).get(product.seller_id, ())
     return check_fit(
-        supply_of(product),
+        supply_of(product, closures),
         needed,
         today_local(),
         due_on,
@@ -231,11 +234,19 @@ def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int
         return []
     promises = _promises([c.id for c in candidates], None)
     today = today_local()
+    closures = closures_of([c.seller_id for c in candidates], today)
     min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
     fitting = [
         c
         for c in candidates
-        if check_fit(supply_of(c), needed, today, due_on, promises[c.id], min_shelf).fits
+        if check_fit(
+            supply_of(c, closures.get(c.seller_id, ())),
+            needed,
+            today,
+            due_on,
+            promises[c.id],
+            min_shelf,
+        ).fits
     ]
     return fitting[:limit]
 
@@ -245,11 +256,12 @@ def check_quote_capacity(quote: Quote) -> list[LineCheck]:
     product_ids = [line.product_id for line in quote.lines]
     promises = _promises(product_ids, quote.id)
     today = today_local()
+    closures = closures_of([line.product.seller_id for line in quote.lines], today)
     min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
     checks = []
     for line in quote.lines:
         fit = check_fit(
-            supply_of(line.product),
+            supply_of(line.product, closures.get(line.product.seller_id, ())),
             line.quantity,
             today,
             quote.delivery_date,

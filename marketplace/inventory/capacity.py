@@ -27,6 +27,20 @@ class Misfit(enum.StrEnum):
     LEAD_TIME = "lead_time"
     SHELF_LIFE = "shelf_life"
     CAPACITY = "capacity"
+    #: the household's shop is closed (holiday mode) on the due date
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Closure:
+    """The household is away from ``starts_on`` through ``ends_on`` (WITA days)."""
+
+    starts_on: dt.date
+    ends_on: dt.date
+    message: str = ""
+
+    def covers(self, day: dt.date) -> bool:
+        return self.starts_on <= day <= self.ends_on
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,24 @@ class Supply:
     daily_capacity: int | None = None
     lead_time_days: int = 0
     shelf_life_days: int | None = None
+    #: the household's holidays: nothing is made, sold or delivered on those days
+    closures: tuple[Closure, ...] = ()
+
+
+def closure_on(supply: Supply, day: dt.date) -> Closure | None:
+    """The closure the household is away on ``day``, if any."""
+    return next((c for c in supply.closures if c.covers(day)), None)
+
+
+def closed_for_sale(supply: Supply, today: dt.date) -> Closure | None:
+    """Why a shop order placed today cannot be taken: the shop is closed today, or a
+    made-to-order product would have to be made on a closed day. The one rule of holiday
+    mode for the cart and checkout; the gift-box builder meets it through ``check_fit``."""
+    if closed := closure_on(supply, today):
+        return closed
+    if supply.is_made_to_order:
+        return closure_on(supply, production_day_for(supply.lead_time_days, today))
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,8 +87,9 @@ class Fit:
         return self.misfit is None
 
 
-def working_days(today: dt.date, due_on: dt.date) -> int:
-    """Monday-to-Saturday days after ``today`` and before ``due_on`` (the production days)."""
+def working_days(today: dt.date, due_on: dt.date, closures: tuple[Closure, ...] = ()) -> int:
+    """Monday-to-Saturday days after ``today`` and before ``due_on`` (the production days),
+    less the days the household is away."""
     days = (due_on - today).days - 1
     if days <= 0:
         return 0
@@ -65,6 +98,13 @@ def working_days(today: dt.date, due_on: dt.date) -> int:
     for offset in range(1, rest + 1):
         if (today + dt.timedelta(days=offset)).weekday() != 6:
             count += 1
+    first, last = today + dt.timedelta(days=1), due_on - dt.timedelta(days=1)
+    away = {
+        closure.starts_on + dt.timedelta(days=n)
+        for closure in closures
+        for n in range((closure.ends_on - closure.starts_on).days + 1)
+    }
+    count -= sum(1 for day in away if first <= day <= last and day.weekday() != 6)
     return count
 
 
@@ -72,7 +112,7 @@ def capacity_by(supply: Supply, today: dt.date, due_on: dt.date) -> int:
     """Everything that can be ready by ``due_on``: stock plus production days."""
     made = 0
     if supply.is_made_to_order and supply.daily_capacity:
-        made = supply.daily_capacity * working_days(today, due_on)
+        made = supply.daily_capacity * working_days(today, due_on, supply.closures)
     return max(supply.stock, 0) + made
 
 
@@ -87,7 +127,7 @@ def new_capacity_by(supply: Supply, today: dt.date, due_on: dt.date) -> int:
     made = 0
     if supply.is_made_to_order and supply.daily_capacity:
         start = first_new_day(supply, today) - dt.timedelta(days=1)
-        made = supply.daily_capacity * working_days(start, due_on)
+        made = supply.daily_capacity * working_days(start, due_on, supply.closures)
     return max(supply.stock, 0) + made
 
 
@@ -128,6 +168,8 @@ def check_fit(
     available = available_for(supply, today, due_on, promises)
     if due_on <= today:
         return Fit(needed, available, Misfit.PAST)
+    if closure_on(supply, due_on):
+        return Fit(needed, available, Misfit.CLOSED)
     if due_on < today + dt.timedelta(days=supply.lead_time_days):
         return Fit(needed, available, Misfit.LEAD_TIME)
     if supply.shelf_life_days is not None:

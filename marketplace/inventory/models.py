@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     ForeignKey,
+    String,
     UniqueConstraint,
     and_,
     bindparam,
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from marketplace.catalog.models import Product
 from marketplace.db import UTCDateTime, db, now_utc, today_local
+from marketplace.pagecache import watch
 
 
 class ProductionDay(db.Model):
@@ -66,6 +68,32 @@ class CapacityHold(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class ShopClosure(db.Model):
+    """A household away (a wedding in the village, Lebaran): its shop is closed from
+    ``starts_on`` through ``ends_on`` (WITA days), with a message for its buyers.
+
+    Nothing is bought from it or promised for delivery within those days
+    (``capacity.closed_for_sale``, ``capacity.check_fit``); it reopens by itself the day
+    after ``ends_on``, by the date alone.
+    """
+
+    __tablename__ = "shop_closures"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    message: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the household opened again before the end (the row is kept: who was closed when)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# Public pages show a closed shop's notice: a closure moves the catalogue version.
+watch(ShopClosure)
 
 
 # -- the stock the public can buy ----------------------------------------------------------

@@ -15,14 +15,28 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from marketplace.catalog.models import Product
 from marketplace.db import db, now_utc, update_if
-from marketplace.inventory.capacity import Promise, Supply, available_for
-from marketplace.inventory.models import CapacityHold, ProductionDay, stock_for_sale_of
+from marketplace.errors import MarketplaceError, Refusals
+from marketplace.inventory.capacity import (
+    Closure,
+    Promise,
+    Supply,
+    available_for,
+    closed_for_sale,
+    closure_on,
+)
+from marketplace.inventory.models import (
+    CapacityHold,
+    ProductionDay,
+    ShopClosure,
+    stock_for_sale_of,
+)
 from marketplace.pagecache import bump_catalog_version
 
 # -- locks ---------------------------------------------------------------------------------
@@ -54,14 +68,16 @@ def set_stock(product: Product, units: int) -> None:
     product.stock = units
 
 
-def supply_of(product: Product) -> Supply:
-    """What the capacity arithmetic needs to know of a product."""
+def supply_of(product: Product, closures: tuple[Closure, ...] = ()) -> Supply:
+    """What the capacity arithmetic needs to know of a product (``closures``: its
+    household's, from ``closures_of``)."""
     return Supply(
         stock=product.stock,
         is_made_to_order=product.is_made_to_order,
         daily_capacity=product.daily_capacity,
         lead_time_days=product.lead_time_days,
         shelf_life_days=product.shelf_life_days,
+        closures=closures,
     )
 
 
@@ -264,3 +280,118 @@ def release_expired_holds() -> int:
         .values(released_at=now)
     )
     return result.rowcount
+
+
+# -- holiday mode (a household closes its shop for some days) ------------------------------
+
+
+def closures_of(seller_ids: Iterable[int], today: dt.date) -> dict[int, tuple[Closure, ...]]:
+    """Each household's closures not yet over (nor cancelled), in one query."""
+    found: dict[int, list[Closure]] = defaultdict(list)
+    rows = db.session.scalars(
+        select(ShopClosure)
+        .where(
+            ShopClosure.seller_id.in_(list(set(seller_ids))),
+            ShopClosure.cancelled_at.is_(None),
+            ShopClosure.ends_on >= today,
+        )
+        .order_by(ShopClosure.starts_on)
+    )
+    for row in rows:
+        found[row.seller_id].append(Closure(row.starts_on, row.ends_on, row.message))
+    return {seller_id: tuple(closures) for seller_id, closures in found.items()}
+
+
+def shop_closure_on(seller_id: int, today: dt.date) -> Closure | None:
+    """The closure the household is away on today, if any."""
+    closures = closures_of([seller_id], today).get(seller_id, ())
+    return closure_on(Supply(stock=0, closures=closures), today)
+
+
+def sale_closure_of(product: Product, today: dt.date) -> Closure | None:
+    """The closure that stops the product being bought today, if any."""
+    closures = closures_of([product.seller_id], today).get(product.seller_id, ())
+    return closed_for_sale(supply_of(product, closures), today)
+
+
+class ClosureError(MarketplaceError):
+    pass
+
+
+#: the longest a shop closes in one go; a household gone for longer pauses its listings
+MAX_CLOSURE_DAYS = 90
+MAX_CLOSURE_MESSAGE = 300
+
+
+def live_closure(seller_id: int, today: dt.date) -> ShopClosure | None:
+    """The household's closure going on or coming, if any (a new one replaces it)."""
+    return db.session.scalar(
+        select(ShopClosure)
+        .where(
+            ShopClosure.seller_id == seller_id,
+            ShopClosure.cancelled_at.is_(None),
+            ShopClosure.ends_on >= today,
+        )
+        .order_by(ShopClosure.starts_on)
+        .limit(1)
+    )
+
+
+def check_closure(starts_on: dt.date | None, ends_on: dt.date | None, today: dt.date) -> None:
+    """Refuse dates a closure cannot have, each with its field."""
+    problems = Refusals()
+    if starts_on is None:
+        problems.add(ClosureError(_l("Isi tanggal mulai libur."), field="starts_on"))
+    elif starts_on < today:
+        problems.add(
+            ClosureError(_l("Tanggal mulai tidak boleh sebelum hari ini."), field="starts_on")
+        )
+    if ends_on is None:
+        problems.add(ClosureError(_l("Isi tanggal terakhir libur."), field="ends_on"))
+    elif starts_on is not None and ends_on < starts_on:
+        problems.add(
+            ClosureError(_l("Tanggal selesai tidak boleh sebelum tanggal mulai."), field="ends_on")
+        )
+    elif starts_on is not None and (ends_on - starts_on).days >= MAX_CLOSURE_DAYS:
+        problems.add(
+            ClosureError(
+                _l("Toko bisa libur paling lama %(n)s hari sekaligus.", n=MAX_CLOSURE_DAYS),
+                field="ends_on",
+            )
+        )
+    problems.raise_any()
+
+
+def close_shop(
+    seller_id: int, starts_on: dt.date, ends_on: dt.date, message: str, today: dt.date
+) -> ShopClosure:
+    """Close the household's shop through ``ends_on``; it replaces a closure still to come
+    or going on. The catalogue version moves with the row (pages show the notice)."""
+    check_closure(starts_on, ends_on, today)
+    message = " ".join(message.split())
+    if len(message) > MAX_CLOSURE_MESSAGE:
+        raise ClosureError(
+            _l("Pesan paling panjang %(n)s huruf.", n=MAX_CLOSURE_MESSAGE), field="message"
+        )
+    reopen_shop(seller_id, today)
+    closure = ShopClosure(
+        seller_id=seller_id, starts_on=starts_on, ends_on=ends_on, message=message
+    )
+    db.session.add(closure)
+    db.session.flush()
+    return closure
+
+
+def reopen_shop(seller_id: int, today: dt.date) -> int:
+    """End the household's closures now (kept as cancelled); how many there were."""
+    closures = db.session.scalars(
+        select(ShopClosure).where(
+            ShopClosure.seller_id == seller_id,
+            ShopClosure.cancelled_at.is_(None),
+            ShopClosure.ends_on >= today,
+        )
+    ).all()
+    for closure in closures:
+        closure.cancelled_at = now_utc()
+    db.session.flush()
+    return len(closures)

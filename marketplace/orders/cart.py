@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -15,8 +17,10 @@ from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
 from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.services import _public
-from marketplace.db import db
+from marketplace.db import db, today_local
 from marketplace.errors import MarketplaceError
+from marketplace.inventory.capacity import Closure, closed_for_sale
+from marketplace.inventory.stock import closures_of, sale_closure_of, supply_of
 from marketplace.orders import shipping
 from marketplace.orders.models import (
     CartItem,
@@ -37,12 +41,23 @@ class CartError(MarketplaceError):
 SessionCart = dict[str, list[int]]
 
 
+def closed_message(shop_name: str, closure: Closure) -> str:
+    """What a buyer is told of a closed shop: the same words on the page, cart and checkout."""
+    return _(
+        "Toko %(shop)s libur sampai %(date)s.",
+        shop=shop_name,
+        date=format_date(closure.ends_on, "long"),
+    )
+
+
 @dataclass
 class CartLine:
     product_id: int
     quantity: int
     seen_price_amount: int
     product: Product | None
+    #: the household is away (holiday mode): nothing of it can be bought now
+    closure: Closure | None = None
 
     @property
     def is_unavailable(self) -> bool:
@@ -64,7 +79,7 @@ class CartLine:
 
     @property
     def has_problem(self) -> bool:
-        return self.is_unavailable or self.is_short or self.price_changed
+        return self.is_unavailable or self.is_short or self.price_changed or bool(self.closure)
 
     @property
     def line_amount(self) -> int:
@@ -183,6 +198,12 @@ def add_to_cart(
     """Put ``quantity`` more of a product in the cart, at today's price."""
     check_quantity(quantity)
     product = _public_product(product_id)
+    if closure := sale_closure_of(product, today_local()):
+        raise CartError(
+            closed_message(product.seller.shop_name, closure)
+            + " "
+            + _("Produknya bisa dibeli lagi sesudah itu.")
+        )
     stored = _stored_lines(user_id, session_cart)
     if product_id not in stored and len(stored) >= MAX_CART_LINES:
         raise CartError(_l("Keranjang sudah penuh (%(n)s produk).", n=MAX_CART_LINES))
@@ -285,12 +306,17 @@ def load_cart(
     }
     groups: dict[int, CartGroup] = {}
     unavailable: list[CartLine] = []
+    today = today_local()
+    closures = closures_of([p.seller_id for p in products.values()], today)
     for product_id, (quantity, price) in sorted(stored.items()):
         product = products.get(product_id)
         line = CartLine(product_id, quantity, price, product)
         if product is None:
             unavailable.append(line)
             continue
+        line.closure = closed_for_sale(
+            supply_of(product, closures.get(product.seller_id, ())), today
+        )
         group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
         group.lines.append(line)
     for group in groups.values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from marketplace.errors import Refusals
 from marketplace.inventory.capacity import production_day_for
 from marketplace.numbers import is_ascii_digits
 from marketplace.orders import shipping
-from marketplace.orders.cart import SessionCart, clear_cart, load_cart
+from marketplace.orders.cart import SessionCart, clear_cart, closed_message, load_cart
 from marketplace.orders.lifecycle import (
     record_event,
 )
@@ -27,6 +28,7 @@ from marketplace.orders.models import (
     OrderPart,
     OrderStatus,
 )
+from marketplace.orders.signals import order_placed
 from marketplace.orders.stock import (
     CheckoutError,
     SoldOut,
@@ -117,10 +119,12 @@ def place_order(
     checkout_key: str,
     user_id: int | None,
     session_cart: SessionCart,
+    referral: str | None = None,
 ) -> Order:
     """Turn the cart into an order awaiting payment, taking its stock.
 
     The same ``checkout_key`` again (a double tap, a second tab) returns the first order.
+    ``referral`` is the reference of the shared link the buyer came through, told on.
     """
     if existing := find_order_by_checkout_key(checkout_key):
         return existing
@@ -137,6 +141,12 @@ def place_order(
     if cart.is_empty:
         raise CheckoutError(_l("Keranjang Anda kosong."))
     for line in cart.lines:
+        if line.closure and line.product is not None:
+            raise SoldOut(
+                closed_message(line.product.seller.shop_name, line.closure)
+                + " "
+                + _("Hapus produknya dari keranjang atau pesan lagi sesudah itu.")
+            )
         if line.is_unavailable:
             raise SoldOut(
                 _l("Ada produk di keranjang yang tidak dijual lagi. Periksa keranjang Anda.")
@@ -228,4 +238,5 @@ def place_order(
     record_event(order, None, None, OrderStatus.AWAITING_PAYMENT, "buyer", user_id)
     clear_cart(user_id=user_id, session_cart=session_cart)
     db.session.flush()
+    order_placed.send(order, referral=referral)
     return order

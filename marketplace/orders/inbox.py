@@ -143,3 +143,25 @@ def move_part_for_seller(
     if not moved:
         raise MoveRefused(_l("Status pesanan sudah berubah. Muat ulang halaman."))
     return part
+
+
+#: a part the household still has to make, pack or send
+OPEN_PART_STATUSES = (
+    PartStatus.NEW.value,
+    PartStatus.ACCEPTED.value,
+    PartStatus.PRODUCED.value,
+    PartStatus.PACKED.value,
+)
+
+
+def open_parts(seller_id: int) -> list[OrderPart]:
+    """The household's orders not yet sent: what it must still do before going away."""
+    return list(
+        db.session.scalars(
+            select(OrderPart)
+            .join(OrderPart.order)
+            .where(OrderPart.seller_id == seller_id, OrderPart.status.in_(OPEN_PART_STATUSES))
+            .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
+            .order_by(OrderPart.id)
+        ).unique()
+    )

@@ -39,7 +39,7 @@ from marketplace.orders.forms import (
     ShipPartForm,
 )
 from marketplace.orders.units import release_expired_orders
-from marketplace.web import attempt, flash_error, safe_next
+from marketplace.web import attempt, flash_error, referral_in, safe_next
 
 bp = Blueprint("orders", __name__)
 
@@ -167,7 +167,10 @@ def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
     try:
         with attempt(form, above_form=False) as done:
             order = checkouts.place_order(
-                form.details(pickup_seller_ids), checkout_key=key, **_owner()
+                form.details(pickup_seller_ids),
+                checkout_key=key,
+                referral=referral_in(session),
+                **_owner(),
             )
     except IntegrityError:
         db.session.rollback()

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
-from marketplace.forms import Form
+from marketplace.forms import Form, LocalDateField
 from marketplace.numbers import IdSelectField, WholeNumberField
 from marketplace.rupiah import RupiahField
 from marketplace.sellers.applications import ApplicationInput
@@ -186,3 +186,16 @@ class ApplicationDecisionForm(Form):
         description=_l("Wajib bila menolak; pemohon membacanya."),
     )
     decision = StringField(validators=[AnyOf(DECISIONS)])
+
+
+class ClosureForm(Form):
+    """Holiday mode: the first and last day the shop is closed (WITA), and a message.
+
+    Sent twice: first to see the orders still open, then with ``confirm`` to close."""
+
+    starts_on = LocalDateField(_l("Libur mulai tanggal"))
+    ends_on = LocalDateField(_l("Libur sampai tanggal"))
+    message = TextAreaField(
+        _l("Pesan untuk pembeli (boleh kosong)"), validators=[Optional(), Length(max=300)]
+    )
+    confirm = HiddenField()

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.catalog.models import PhotoVariants
@@ -92,3 +92,36 @@ class SellerApplicationChange(db.Model):
 
     application: Mapped[SellerApplication] = relationship(back_populates="changes")
     actor: Mapped[User | None] = relationship()
+
+
+class ShareVisit(db.Model):
+    """Someone opened a link the household shared.
+
+    One row per visitor per window (``shares.VISIT_WINDOW``): a reload or a second tap on
+    the same link soon after is the same visit (the unique key is the backstop of the check).
+    """
+
+    __tablename__ = "share_visits"
+    __table_args__ = (UniqueConstraint("seller_id", "visitor_key", "window_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    #: a hash of the visitor's session token (never the address itself)
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: the page opened: /produk/<slug> or /toko/<slug>
+    path: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+
+class ShareSale(db.Model):
+    """A household's part of an order placed by a visitor who came through its share."""
+
+    __tablename__ = "share_sales"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
+    order_part_id: Mapped[int] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

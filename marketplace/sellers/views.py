@@ -6,6 +6,7 @@ import secrets
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -14,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -28,13 +30,17 @@ from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+from marketplace.inventory import stock
 from marketplace.numbers import parse_ids
+from marketplace.orders import inbox
 from marketplace.sellers import (
     applications,
     personal_data,  # noqa: F401  registers shop applications
+    printing,
     services,
+    shares,
 )
-from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ProductForm
+from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ClosureForm, ProductForm
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
 
@@ -99,6 +105,7 @@ def _product_form() -> ProductForm:
 @role_required(Role.SELLER)
 def dashboard():
     seller = services.get_seller_of_user(current_user.id)
+    share = _shop_share(seller) if seller else None
     products = services.list_seller_products(seller.id) if seller else []
     today = catalog.today_local()
     return render_template(
@@ -107,7 +114,17 @@ def dashboard():
         products=products,
         status_labels=STATUS_LABELS,
         licence_states={product.id: licence_state(product, today) for product in products},
+        share=share,
+        share_counts=shares.share_counts(seller.id, today) if seller else None,
     )
+
+
+def _shop_share(seller: Seller) -> shares.ShareLink:
+    """The household's own link to its shop, with its reference."""
+    code = shares.share_code_of(seller.id)
+    url = current_app.config["SITE_URL"].rstrip("/") + url_for("catalog.shop", slug=seller.slug)
+    text = _("%(shop)s: oleh-oleh dari %(village)s", shop=seller.shop_name, village=seller.village)
+    return shares.ShareLink.make("toko", url, seller.shop_name, text, code)
 
 
 def _check_listing(form: ProductForm, seller: Seller, already: int):
@@ -293,3 +310,83 @@ def _application_photo(form: ApplicationForm) -> tuple[StoredPhoto | None, Photo
             refused = error
     form.photo_kept.data = applications.photo_note(photo) if photo else ""
     return photo, refused
+
+
+@bp.route("/penjual/cetak")
+@role_required(Role.SELLER)
+def print_labels():
+    """Choose what to print: products, the shop, labels or table cards."""
+    seller = get_seller_for_seller_or_404()
+    return render_template(
+        "sellers/print.html",
+        seller=seller,
+        products=printing.printable_products(seller.id),
+        layouts=printing.LAYOUTS,
+    )
+
+
+@bp.route("/penjual/cetak.pdf")
+@role_required(Role.SELLER)
+def print_labels_pdf():
+    seller = get_seller_for_seller_or_404()
+    layout = printing.LAYOUTS.get(request.args.get("layout", "label"))
+    chosen = parse_ids(request.args.getlist("product"), limit=200)
+    if layout is None:
+        abort(404)
+    try:
+        items = printing.items_to_print(seller, chosen, request.args.get("shop") == "1")
+    except printing.PrintError as error:
+        flash_error(error)
+        return redirect(url_for("sellers.print_labels"))
+    body = printing.sheet_pdf(seller, items, layout)
+    filename = f"{layout.name}-{seller.slug}.pdf"
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@bp.route("/penjual/libur", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def holiday():
+    """Close the shop for some days: first the orders still open, then the closing."""
+    seller = get_seller_for_seller_or_404()
+    form, today = ClosureForm(), catalog.today_local()
+    checked = form.is_submitted() and validate_with(
+        form, lambda: stock.check_closure(form.starts_on.data, form.ends_on.data, today)
+    )
+    if checked and form.confirm.data == "1" and _close_shop(form, seller, today):
+        return redirect(url_for("sellers.holiday"))
+    status = 400 if form.is_submitted() and not checked else 200
+    return render_template(
+        "sellers/holiday.html",
+        form=form,
+        confirming=checked,
+        closure=stock.live_closure(seller.id, today),
+        open_parts=inbox.open_parts(seller.id),
+        reopen_form=EmptyForm(),
+    ), status
+
+
+def _close_shop(form: ClosureForm, seller: Seller, today) -> bool:
+    with attempt(form) as done:
+        stock.close_shop(
+            seller.id, form.starts_on.data, form.ends_on.data, form.message.data or "", today
+        )
+    if done.ok:
+        last_day = format_date(form.ends_on.data, "long")
+        flash(_("Toko Anda libur sampai %(date)s.", date=last_day), "success")
+    return done.ok
+
+
+@bp.route("/penjual/libur/buka", methods=["POST"])
+@role_required(Role.SELLER)
+def reopen():
+    seller = get_seller_for_seller_or_404()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with attempt():
+        stock.reopen_shop(seller.id, catalog.today_local())
+    flash(_("Toko Anda buka lagi."), "success")
+    return redirect(url_for("sellers.holiday"))

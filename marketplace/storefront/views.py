@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from functools import wraps
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import select
 
 from marketplace.catalog import services
+from marketplace.catalog.models import ProductPhoto
+from marketplace.catalog.photos import PhotoError, make_share_image
 from marketplace.catalog.services import ProductFilter
+from marketplace.db import db, now_utc, today_local
+from marketplace.inventory import stock
 from marketplace.numbers import NumberError, parse_whole
 from marketplace.pagecache import cached_page
 from marketplace.pkk import services as pkk
 from marketplace.reviews.services import visible_reviews
 from marketplace.rupiah import parse_rupiah
+from marketplace.sellers import shares
+from marketplace.storage import get_storage
+from marketplace.storefront import sharing
+from marketplace.web import remember_referral
 
 bp = Blueprint("catalog", __name__)
 
@@ -46,6 +69,35 @@ def _filters_from_request(default_sort: str) -> ProductFilter:
         query=request.args.get("q", "")[:500],
         page=page,
     )
+
+
+def follows_shares(view):
+    """A household's shared link (``?ref=<code>``): count the visit, keep the reference in
+    the visitor's session for the order that may follow, and show the page at its own URL
+    (one cached page for everyone, and a reload that is not another arrival)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        code = request.args.get(shares.REFERRAL_PARAM)
+        if code is None:
+            return view(*args, **kwargs)
+        code = code[:16]
+        if shares.seller_of_code(code) is not None:
+            visitor = remember_referral(session, code, now_utc().timestamp())
+            user_id = current_user.id if current_user.is_authenticated else None
+            shares.record_visit(code, visitor, request.path, request.user_agent.string, user_id)
+            db.session.commit()
+        rest = [(k, v) for k, v in request.args.items(multi=True) if k != shares.REFERRAL_PARAM]
+        return redirect(request.path + ("?" + urlencode(rest) if rest else ""), 302)
+
+    return wrapper
+
+
+def _own_code(seller) -> str | None:
+    """The household's reference when the household itself looks at its page."""
+    if not (current_user.is_authenticated and seller.user_id == current_user.id):
+        return None
+    return shares.share_code_of(seller.id)
 
 
 def _listing(template: str, default_sort: str):
@@ -96,23 +148,73 @@ def search():
 
 
 @bp.route("/produk/<slug>")
+@follows_shares
 @cached_page
 def product_detail(slug: str):
     product = services.get_public_product(slug)
     # No query for a product nobody has reviewed (its count says so).
     reviews = visible_reviews(product.id) if product.rating_count else []
+    urls = sharing.page_urls(request.path, str(get_locale()))
+    preview = sharing.product_preview(product)
+    closure = stock.sale_closure_of(product, today_local())
     return render_template(
         "catalog/product.html",
         product=product,
         more=services.more_from_seller(product),
         reviews=reviews,
+        closure=closure,
+        urls=urls,
+        preview=preview,
+        structured=sharing.product_data(product, urls, closed=closure is not None),
+        share=sharing.share_link("produk", urls.canonical, preview, _own_code(product.seller)),
     )
 
 
 @bp.route("/toko/<slug>")
+@follows_shares
 @cached_page
 def shop(slug: str):
     page = _page_arg()
     seller = services.get_shop(slug)
     products = services.shop_products(seller, page, current_app.config["PRODUCTS_PER_PAGE"])
-    return render_template("sellers/shop.html", seller=seller, page=products)
+    urls = sharing.page_urls(request.path, str(get_locale()), page)
+    preview = sharing.shop_preview(seller, products.items)
+    return render_template(
+        "sellers/shop.html",
+        seller=seller,
+        page=products,
+        closure=stock.shop_closure_on(seller.id, today_local()),
+        urls=urls,
+        preview=preview,
+        structured=sharing.shop_data(seller, urls, products.items),
+        share=sharing.share_link("toko", urls.canonical, preview, _own_code(seller)),
+    )
+
+
+@bp.route("/gambar-bagikan/<key>.jpg")
+def share_image(key: str):
+    """A product photo as the 1200 x 630 JPEG link previews show (made once, then kept)."""
+    photo = db.session.scalar(select(ProductPhoto).where(ProductPhoto.key == key).limit(1))
+    if photo is None:
+        abort(404)
+    storage = get_storage()
+    try:
+        return storage.send(make_share_image(photo, storage))
+    except PhotoError:
+        abort(404)  # a row whose files are gone (a restore without photos): no preview
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    """Every public product and shop, with its English twin (hreflang)."""
+    body = render_template(
+        "catalog/sitemap.xml",
+        pages=sharing.sitemap_pages(services.sitemap_products(), services.sitemap_shops()),
+    )
+    return Response(body, mimetype="application/xml")
+
+
+@bp.route("/robots.txt")
+def robots():
+    body = render_template("catalog/robots.txt", sitemap=sharing.site_url("/sitemap.xml"))
+    return Response(body, mimetype="text/plain")

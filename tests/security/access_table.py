@@ -45,6 +45,10 @@ ACCESS = [
     ("GET",  "/media/{photo}",                             200, 200, 200, 200, 200, 200),
     ("GET",  "/media/photos/{missing}/320.webp",           404, 404, 404, 404, 404, 404),
     ("GET",  "/media/{outside_media}",                     404, 404, 404, 404, 404, 404),
+    ("GET",  "/gambar-bagikan/{photo_key}.jpg",            200, 200, 200, 200, 200, 200),
+    ("GET",  "/gambar-bagikan/{missing}.jpg",              404, 404, 404, 404, 404, 404),
+    ("GET",  "/sitemap.xml",                               200, 200, 200, 200, 200, 200),
+    ("GET",  "/robots.txt",                                200, 200, 200, 200, 200, 200),
     ("GET",  "/static/style.css",                          200, 200, 200, 200, 200, 200),
     ("GET",  "/static/tidak-ada.css",                      404, 404, 404, 404, 404, 404),
     ("GET",  "/favicon.ico",                               200, 200, 200, 200, 200, 200),
@@ -88,6 +92,11 @@ ACCESS = [
     # role check but has no shop (404), unless the row makes one ("own" objects do).
     ("GET",  "/penjual",                                   302, 403, 200, 403, 403, 200),
     ("GET",  "/penjual/produk/baru",                       302, 403, 200, 403, 403, 404),
+    ("GET",  "/penjual/cetak",                             302, 403, 200, 403, 403, 404),
+    ("GET",  "/penjual/libur",                             302, 403, 200, 403, 403, 404),
+    ("POST", "/penjual/libur",                             302, 403, 302, 403, 403, 404),
+    ("POST", "/penjual/libur/buka",                        302, 403, 302, 403, 403, 404),
+    ("GET",  "/penjual/cetak.pdf?shop=1",                  302, 403, 200, 403, 403, 404),
     ("POST", "/penjual/produk/baru",                       302, 403, 302, 403, 403, 404),
     ("GET",  "/penjual/produk/{own_product}",              302, 403, 200, 403, 403, 200),
     ("POST", "/penjual/produk/{own_product}",              302, 403, 302, 403, 403, 302),
@@ -317,6 +326,13 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "sellers.product_new": lambda: factories.listing_form(),
     "sellers.product_edit": lambda: factories.listing_form(),
     "sellers.product_action": {},
+    "sellers.holiday": lambda: {
+        "starts_on": (today_local() + dt.timedelta(days=10)).isoformat(),
+        "ends_on": (today_local() + dt.timedelta(days=12)).isoformat(),
+        "message": "Ke kampung",
+        "confirm": "1",
+    },
+    "sellers.reopen": {},
     "sellers.photo_action": {},
     "sellers.apply": lambda: {
         "photo": (io.BytesIO(factories.photo_bytes()), "dapur.jpg"),
@@ -560,6 +576,9 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "shop": lambda user: "amplang-bu-siti",
     "suspended_shop": lambda user: _suspended_shop(),
     "photo": lambda user: _photo(),
+    "photo_key": lambda user: db.session.scalar(
+        select(ProductPhoto.key).order_by(ProductPhoto.id).limit(1)
+    ),
     "missing": lambda user: "0" * 63 + "1",
     "outside_media": lambda user: "..%2F" * 12 + "etc%2Fpasswd",
     "other_user": lambda user: str(factories.make_user().id),
