@@ -1,0 +1,97 @@
+"""A guest buys with a WhatsApp number only, on a 360 px phone: the address is chosen from
+the official lists filtered in place, each household's shipping follows the address live,
+and the pay page charges exactly the total the summary showed, with the same breakdown."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from marketplace.catalog.models import Product, Seller
+from marketplace.db import db
+from marketplace.orders import shipping
+from tests.cleanup import committing_session, purge_orders_of
+from tests.e2e.helpers import assert_fits_the_phone
+
+pytestmark = pytest.mark.e2e
+
+GUEST = "Ibu Tamu WhatsApp E2E"
+
+
+@pytest.fixture
+def real_session(app):
+    with committing_session(lambda: purge_orders_of("", name=GUEST)) as session:
+        yield session
+
+
+def _two_households() -> list[Product]:
+    """One ready product from each of two households (the demo catalogue)."""
+    products: dict[int, Product] = {}
+    stmt = (
+        select(Product)
+        .join(Product.seller)
+        .where(Product.status == "published", Product.stock > 2, ~Product.is_made_to_order)
+        .order_by(Product.id)
+    )
+    for product in db.session.scalars(stmt):
+        products.setdefault(product.seller_id, product)
+        if len(products) == 2:
+            break
+    return list(products.values())
+
+
+def test_a_guest_with_a_whatsapp_number_sees_shipping_live_and_pays_that(real_session, open_phone):
+    products = _two_households()
+    slugs = [product.slug for product in products]
+    # to Kalimantan Timur every household's parcel is in the Kalimantan zone
+    expected = {
+        db.session.get(Seller, product.seller_id).shop_name: shipping.shipping_amount(
+            shipping.KALIMANTAN, product.weight_grams
+        )
+        for product in products
+    }
+    goods = sum(product.price_now for product in products)
+    db.session.rollback()
+
+    buyer = open_phone("guest")
+    for slug in slugs:
+        buyer.goto(f"/produk/{slug}")
+        buyer.get_by_role("button", name="Masukkan keranjang").click()
+        expect(buyer.get_by_text("Produk dimasukkan ke keranjang.")).to_be_visible()
+    buyer.goto("/checkout")
+    buyer.evaluate("window.stayedOnThisPage = true")
+
+    buyer.get_by_label("Nama penerima").fill(GUEST)
+    buyer.get_by_label("Nomor WhatsApp").fill("0812 7777 1234")
+    # No e-mail: it is optional.
+    buyer.get_by_label("Provinsi").select_option(label="Kalimantan Timur")
+    buyer.get_by_label("Kabupaten/kota", exact=True).select_option(label="Kota Samarinda")
+    buyer.get_by_label("Kecamatan").select_option(label="Sungai Kunjang")
+    expect(buyer.locator("[data-postal-codes]")).to_contain_text("Kode pos di kecamatan ini:")
+    postal_code = buyer.locator("#postal-codes option").first.get_attribute("value")
+    buyer.get_by_label("Kode pos").fill(postal_code)
+    buyer.get_by_label("Alamat", exact=True).fill("Jl. Pahlawan No. 7")
+
+    # each household's shipping, shown live for Samarinda
+    for shop, amount in expected.items():
+        group = buyer.locator(".cart-group", has=buyer.get_by_role("heading", name=shop))
+        expect(group.locator("[data-shipping] span").last).to_have_text(_rupiah(amount))
+    total = goods + sum(expected.values())
+    expect(buyer.locator("[data-totals] strong")).to_have_text(_rupiah(total))
+    assert buyer.evaluate("window.stayedOnThisPage") is True  # the lists filled in place
+    expect(buyer.get_by_text("ongkir dihitung per rumah tangga")).to_be_visible()
+    assert_fits_the_phone(buyer)
+
+    buyer.get_by_role("button", name="Buat pesanan dan bayar").click()
+    expect(buyer.get_by_role("heading", name="Mode uji")).to_be_visible()
+    expect(buyer.locator(".price.big")).to_have_text(_rupiah(total))
+    for shop, amount in expected.items():
+        row = buyer.get_by_role("row", name=shop)
+        expect(row.locator("td").last).to_have_text(_rupiah(amount))
+    expect(buyer.get_by_role("row", name="Total dibayar")).to_contain_text(_rupiah(total))
+    assert_fits_the_phone(buyer)
+
+
+def _rupiah(amount: int) -> str:
+    return "Rp" + f"{amount:,}".replace(",", ".")
