@@ -150,7 +150,10 @@ def _checkout_key() -> str:
 
 
 def _prefill(form: CheckoutForm) -> None:
+    """A signed-in buyer starts from the account's contact and the first saved address."""
     if current_user.is_authenticated and not form.is_submitted():
+        if saved := addresses.list_addresses(current_user.id)[:1]:
+            form.fill_address(saved[0])
         form.name.data = form.name.data or current_user.name
         form.email.data = form.email.data or current_user.email
         form.whatsapp.data = form.whatsapp.data or current_user.phone

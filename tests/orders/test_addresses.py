@@ -179,6 +179,10 @@ def test_the_address_book(client, login_as, in_cart):
     book = client.get("/akun/alamat").get_data(as_text=True)
     assert "Jl. Yos Sudarso No. 5, Tarakan Barat, Kota Tarakan, 77111" in book
 
+    # the first saved address is where the checkout starts
+    client.post("/keranjang/tambah", data={"product_id": in_cart.id, "quantity": "1"})
+    start = client.get("/checkout").get_data(as_text=True)
+    assert '<option selected value="65.71.01">' in start and "Jl. Yos Sudarso No. 5" in start
     # chosen at checkout, it fills the form
     page = client.post("/checkout", data={"action": "address", "address": address.id})
     html = page.get_data(as_text=True)
