@@ -30,7 +30,7 @@ DEFAULT_RATES: dict[str, tuple[int, int]] = {
 
 def is_same_region(city_code: str, seller_region_code: str) -> bool:
     """Whether the buyer's kabupaten/kota (``65.71``) is the household's (``6571``)."""
-    return bool(city_code) and places.bps_code(city_code) == seller_region_code
+    return places.level(city_code) == 2 and places.bps_code(city_code) == seller_region_code
 
 
 def shipping_zone(province_code: str, city_code: str, seller_region_code: str) -> str:

@@ -29,7 +29,7 @@ from marketplace.catalog import places
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.numbers import parse_ids
-from marketplace.orders import addresses, inbox
+from marketplace.orders import addresses, inbox, messages
 from marketplace.orders import cart as carts
 from marketplace.orders import checkout as checkouts
 from marketplace.orders.forms import (
@@ -237,8 +237,8 @@ def shipping_quote():
     pickup = frozenset(parse_ids(request.args.getlist("pickup"), carts.MAX_CART_LINES))
     cart = carts.load_cart(
         **_owner(),
-        province=request.args.get("province", "")[:2],
-        city=request.args.get("city", "")[:5],
+        province=request.args.get("province", ""),
+        city=request.args.get("city", ""),
         delivery=request.args.get("delivery", ""),
         pickup_seller_ids=pickup,
     )
@@ -353,6 +353,13 @@ def cart_count() -> dict:
         return {}
     cart = session.get(CART_KEY) or {}
     return {"cart_session_count": sum(value[0] for value in cart.values())}
+
+
+@bp.app_template_global()
+def order_link_to_whatsapp(order) -> str:
+    """A wa.me link that sends the order's private link to the buyer's own WhatsApp, for a
+    guest who gave no e-mail to receive it."""
+    return messages.whatsapp_link(order.contact_whatsapp, messages.order_url(order))
 
 
 @bp.app_template_filter("jam")

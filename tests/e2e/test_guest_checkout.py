@@ -12,6 +12,7 @@ from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
 from marketplace.orders import shipping
 from tests.cleanup import committing_session, purge_orders_of
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.helpers import assert_fits_the_phone
 
 pytestmark = pytest.mark.e2e
@@ -82,6 +83,8 @@ def test_a_guest_with_a_whatsapp_number_sees_shipping_live_and_pays_that(real_se
     assert buyer.evaluate("window.stayedOnThisPage") is True  # the lists filled in place
     expect(buyer.get_by_text("ongkir dihitung per rumah tangga")).to_be_visible()
     assert_fits_the_phone(buyer)
+    ARTIFACTS.mkdir(exist_ok=True)
+    buyer.screenshot(path=ARTIFACTS / "guest-checkout-summary.png", full_page=True)
 
     buyer.get_by_role("button", name="Buat pesanan dan bayar").click()
     expect(buyer.get_by_role("heading", name="Mode uji")).to_be_visible()
@@ -95,3 +98,24 @@ def test_a_guest_with_a_whatsapp_number_sees_shipping_live_and_pays_that(real_se
 
 def _rupiah(amount: int) -> str:
     return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def test_without_javascript_the_lists_open_through_hitung_ongkir(real_session, open_phone):
+    slug = _two_households()[0].slug
+    db.session.rollback()
+    buyer = open_phone("no-script", java_script_enabled=False)
+    buyer.goto(f"/produk/{slug}")
+    buyer.get_by_role("button", name="Masukkan keranjang").click()
+    buyer.goto("/checkout")
+    buyer.get_by_label("Nama penerima").fill(GUEST)
+    buyer.get_by_label("Provinsi").select_option(label="Kalimantan Timur")
+    buyer.get_by_role("button", name="Hitung ongkir").click()
+    # the kabupaten list is Kalimantan Timur's now, and what was typed stays
+    expect(buyer.get_by_label("Nama penerima")).to_have_value(GUEST)
+    buyer.get_by_label("Kabupaten/kota", exact=True).select_option(label="Kota Samarinda")
+    buyer.get_by_role("button", name="Hitung ongkir").click()
+    buyer.get_by_label("Kecamatan").select_option(label="Sungai Kunjang")
+    buyer.get_by_role("button", name="Hitung ongkir").click()
+    expect(buyer.locator("[data-postal-codes]")).to_contain_text("75125")
+    assert "Kota Tarakan" not in buyer.get_by_label("Kabupaten/kota", exact=True).inner_text()
+    assert_fits_the_phone(buyer)

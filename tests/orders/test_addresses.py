@@ -143,6 +143,11 @@ def test_a_guest_checks_out_with_a_whatsapp_number_only(client, in_cart, inbox, 
     assert client.get(f"/pesanan/{order.access_token}").status_code == 200
     pay = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Rincian pembayaran" in pay
+    # the guest can keep the private link in their own WhatsApp
+    assert (
+        f"https://wa.me/6281234567890?text=http%3A//127.0.0.1%3A5000/pesanan/{order.access_token}"
+        in pay
+    )
     payment = open_payment(order.id, payment_gateway)
     record_intent(
         payment_gateway.complete(
