@@ -99,6 +99,7 @@
     shipping.textContent = answer.shipping;
     total.querySelector("strong").textContent = answer.total;
     select("summary").value = answer.summary;
+    form.querySelector("[data-estimate]").hidden = Boolean(select("city").value);
   }
 
   form.addEventListener("change", (event) => {

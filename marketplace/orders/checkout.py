@@ -199,6 +199,8 @@ def changes_since(seen: str, cart: Cart) -> list[str]:
     if seen == summary_of(cart):
         return []
     total, lines, shipping = _read_summary(seen)
+    if total is None:  # not a summary this site wrote: show the summary anew
+        return [_l("Ringkasan pesanan sudah diperbarui.")]
     changes = []
     for group in cart.groups:
         for line in group.lines:

@@ -62,6 +62,7 @@ def test_a_guest_with_a_whatsapp_number_sees_shipping_live_and_pays_that(real_se
         expect(buyer.get_by_text("Produk dimasukkan ke keranjang.")).to_be_visible()
     buyer.goto("/checkout")
     buyer.evaluate("window.stayedOnThisPage = true")
+    expect(buyer.locator("[data-estimate]")).to_be_visible()  # no kabupaten/kota yet
 
     buyer.get_by_label("Nama penerima").fill(GUEST)
     buyer.get_by_label("Nomor WhatsApp").fill("0812 7777 1234")
@@ -81,6 +82,7 @@ def test_a_guest_with_a_whatsapp_number_sees_shipping_live_and_pays_that(real_se
     total = goods + sum(expected.values())
     expect(buyer.locator("[data-totals] strong")).to_have_text(_rupiah(total))
     assert buyer.evaluate("window.stayedOnThisPage") is True  # the lists filled in place
+    expect(buyer.locator("[data-estimate]")).to_be_hidden()
     expect(buyer.get_by_text("ongkir dihitung per rumah tangga")).to_be_visible()
     assert_fits_the_phone(buyer)
     ARTIFACTS.mkdir(exist_ok=True)
