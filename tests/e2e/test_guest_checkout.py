@@ -13,7 +13,7 @@ from marketplace.db import db
 from marketplace.orders import shipping
 from tests.cleanup import committing_session, purge_orders_of
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.helpers import assert_fits_the_phone
+from tests.e2e.helpers import assert_fits_the_phone, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -120,4 +120,36 @@ def test_without_javascript_the_lists_open_through_hitung_ongkir(real_session, o
     buyer.get_by_role("button", name="Hitung ongkir").click()
     expect(buyer.locator("[data-postal-codes]")).to_contain_text("75125")
     assert "Kota Tarakan" not in buyer.get_by_label("Kabupaten/kota", exact=True).inner_text()
+    assert_fits_the_phone(buyer)
+
+
+def test_a_signed_in_buyer_keeps_an_address_and_checks_out_with_it(accounts, open_phone):
+    account = accounts.create(name="Ibu Buku Alamat")
+    buyer = open_phone("address-book")
+    sign_in_as(buyer, account)
+    buyer.goto("/akun/alamat")
+    buyer.get_by_label("Nama alamat").fill("Rumah Samarinda")
+    buyer.get_by_label("Nama penerima").fill("Ibu Buku Alamat")
+    buyer.get_by_label("Nomor WhatsApp").fill("0812 7777 4321")
+    buyer.get_by_label("Provinsi").select_option(label="Kalimantan Timur")
+    buyer.get_by_label("Kabupaten/kota", exact=True).select_option(label="Kota Samarinda")
+    buyer.get_by_label("Kecamatan").select_option(label="Sungai Kunjang")
+    buyer.get_by_label("Alamat", exact=True).fill("Jl. Pahlawan No. 9")
+    buyer.get_by_label("Kode pos").fill("75125")
+    buyer.get_by_role("button", name="Simpan alamat").click()
+    expect(buyer.get_by_role("status")).to_have_text("Alamat disimpan.")
+    expect(buyer.get_by_role("heading", name="Rumah Samarinda")).to_be_visible()
+    expect(
+        buyer.get_by_text("Jl. Pahlawan No. 9, Sungai Kunjang, Kota Samarinda, 75125")
+    ).to_be_visible()
+    assert_fits_the_phone(buyer)
+
+    buyer.goto(f"/produk/{_two_households()[0].slug}")
+    db.session.rollback()
+    buyer.get_by_role("button", name="Masukkan keranjang").click()
+    buyer.goto("/checkout")
+    # the saved address is where the checkout starts
+    expect(buyer.get_by_label("Kabupaten/kota", exact=True)).to_have_value("64.72")
+    expect(buyer.get_by_label("Alamat", exact=True)).to_have_value("Jl. Pahlawan No. 9")
+    expect(buyer.get_by_label("Rumah Samarinda", exact=False)).to_be_checked()
     assert_fits_the_phone(buyer)
