@@ -34,9 +34,9 @@ DETAILS = {
     "email": "pembeli@contoh.id",
     "whatsapp": "0812 3456 7890",
     "delivery": "ship",
-    "province": "Kalimantan Utara",
-    "city": "Tarakan",
-    "district": "Tarakan Barat",
+    "province": "65",  # Kalimantan Utara (Kemendagri codes, as the form sends them)
+    "city": "65.71",  # Kota Tarakan
+    "district": "65.71.01",  # Tarakan Barat
     "street": "Jl. Yos Sudarso No. 5",
     "postal_code": "77111",
 }

@@ -42,14 +42,17 @@ def committing_session(cleanup: Callable[[], object] | None = None) -> Iterator[
         db.session = test_session
 
 
-def purge_orders_of(email: str) -> None:
-    """Delete the orders a journey made for ``email``, giving back the stock they held.
+def purge_orders_of(email: str, *, name: str | None = None) -> None:
+    """Delete the orders a journey made for ``email`` (or, for a guest who gave only a
+    WhatsApp number, in the contact ``name``), giving back the stock they held.
 
     For tests whose servers commit for real; runs in a session of its own.
     """
     session = db._make_scoped_session({})
     try:
-        _purge(session, email)
+        _purge(
+            session, Order.contact_email == email if name is None else Order.contact_name == name
+        )
         session.commit()
     finally:
         session.remove()
@@ -71,8 +74,8 @@ def purge_accounts_at(domain: str) -> None:
         session.remove()
 
 
-def _purge(session, email: str) -> None:
-    orders = list(session.scalars(select(Order).where(Order.contact_email == email)))
+def _purge(session, whose) -> None:
+    orders = list(session.scalars(select(Order).where(whose)))
     for order in orders:
         if order.status in (OrderStatus.AWAITING_PAYMENT.value, OrderStatus.PAID.value):
             for part in order.parts:

@@ -155,8 +155,26 @@ def food_form(**overrides) -> dict:
     return form
 
 
+def _code_of(text: str, parent: str) -> str:
+    """A region's Kemendagri code from its name inside ``parent`` ("Tarakan" in "65" is
+    "65.71"); a code, an empty value or a name not in the list stays as it is."""
+    from marketplace.catalog import places
+
+    wanted = " ".join(text.lower().replace(".", " ").split())
+    for prefix in ("kabupaten ", "kab ", "kota ", "provinsi ", "dki ", "di "):
+        wanted = wanted.removeprefix(prefix)
+    for place in places.children(parent) if wanted else ():
+        name = place.name.lower()
+        if name == wanted or name.endswith(" " + wanted):
+            return place.code
+    return text
+
+
 def checkout_details(**overrides):
-    """Contact and a Tarakan address that pass the checkout's checks."""
+    """Contact and a Tarakan address that pass the checkout's checks. Regions may be given
+    by name, as a person reads them ("Kalimantan Timur", "Samarinda"): they become the
+    codes the form sends; a city given without a kecamatan gets its first one."""
+    from marketplace.catalog import places
     from marketplace.orders.checkout import CheckoutDetails
 
     values = {
@@ -170,7 +188,17 @@ def checkout_details(**overrides):
         "street": "Jl. Yos Sudarso No. 5",
         "postal_code": "77111",
     }
+    if "city" in overrides and "district" not in overrides:
+        values["district"] = values["postal_code"] = ""
     values.update(overrides)
+    values["province"] = _code_of(values["province"], "")
+    values["city"] = _code_of(values["city"], values["province"])
+    values["district"] = _code_of(values["district"], values["city"])
+    if not values["district"] and "district" not in overrides:
+        inside = places.children(values["city"])
+        values["district"] = inside[0].code if inside else ""
+    if not values["postal_code"] and "postal_code" not in overrides:
+        values["postal_code"] = (places.postal_codes(values["district"]) or ("",))[0]
     return CheckoutDetails(**values)
 
 

@@ -174,9 +174,9 @@ def test_a_cart_made_through_one_instance_is_paid_through_the_other(shared):
                     "email": "pembeli@multi.contoh.id",
                     "whatsapp": "0812 3456 7890",
                     "delivery": "ship",
-                    "province": "Kalimantan Utara",
-                    "city": "Tarakan",
-                    "district": "Tarakan Barat",
+                    "province": "65",  # Kalimantan Utara
+                    "city": "65.71",  # Kota Tarakan
+                    "district": "65.71.01",  # Tarakan Barat
                     "street": "Jl. Yos Sudarso No. 5",
                     "postal_code": "77111",
                 },
@@ -241,9 +241,9 @@ def test_a_stripe_checkout_is_paid_over_http_whichever_instance_hears_first(shar
                     "email": "stripe@multi.contoh.id",
                     "whatsapp": "0812 3456 7890",
                     "delivery": "ship",
-                    "province": "Kalimantan Utara",
-                    "city": "Tarakan",
-                    "district": "Tarakan Barat",
+                    "province": "65",  # Kalimantan Utara
+                    "city": "65.71",  # Kota Tarakan
+                    "district": "65.71.01",  # Tarakan Barat
                     "street": "Jl. Yos Sudarso No. 5",
                     "postal_code": "77111",
                 },

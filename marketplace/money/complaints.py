@@ -116,7 +116,7 @@ def _tell_about_settlement(complaint: PartComplaint, reason: str) -> None:
     order = part.order
     shop = part.shop_name
     with force_locale("id"):
-        if complaint.resolution == RELEASED:
+        if complaint.resolution == RELEASED and order.contact_email:
             # A refund already tells the buyer (notify_refund); a release needs its own word.
             send_mail(
                 order.contact_email,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
+from marketplace.catalog import places
 from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.services import _public
 from marketplace.db import db, today_local
@@ -101,6 +102,8 @@ class CartGroup:
     can_pickup: bool = False
     #: collected at the household: no shipping
     pickup: bool = False
+    #: the shipping zone of its parcel (``marketplace.orders.shipping``); "" when collected
+    zone: str = ""
 
     @property
     def items_amount(self) -> int:
@@ -109,6 +112,10 @@ class CartGroup:
     @property
     def weight_grams(self) -> int:
         return sum(line.weight_grams for line in self.lines)
+
+    @property
+    def shipping_kilograms(self) -> int:
+        return shipping.kilograms(self.weight_grams)
 
 
 @dataclass
@@ -282,12 +289,13 @@ def load_cart(
     *,
     user_id: int | None,
     session_cart: SessionCart,
-    province: str = shipping.KALTARA_PROVINCE,
+    province: str = places.KALTARA,
     city: str = "",
     delivery: str = Delivery.SHIP.value,
     pickup_seller_ids: frozenset[int] = frozenset(),
 ) -> Cart:
-    """The cart grouped by household, each group with its shipping to the destination.
+    """The cart grouped by household, each group with its shipping to the destination
+    (``province`` and ``city`` are Kemendagri codes: ``65``, ``65.71``).
 
     With ``delivery`` "pickup" every household's part is collected; otherwise those in
     ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota.
@@ -320,13 +328,14 @@ def load_cart(
         group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
         group.lines.append(line)
     for group in groups.values():
-        group.can_pickup = shipping.is_same_region(province, city, group.seller.region.name)
+        region_code = group.seller.region.code
+        group.can_pickup = shipping.is_same_region(city, region_code)
         if delivery == Delivery.PICKUP.value or (
             group.can_pickup and group.seller.id in pickup_seller_ids
         ):
             group.pickup = True
             continue  # collected at the household: no parcel, no shipping
-        zone = shipping.shipping_zone(province, city, group.seller.region.name)
+        group.zone = zone = shipping.shipping_zone(province, city, region_code)
         group.shipping_amount = shipping.shipping_amount(zone, group.weight_grams)
     ordered = sorted(groups.values(), key=lambda group: group.seller.shop_name)
     return Cart(groups=ordered, unavailable=unavailable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -10,14 +11,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
+from marketplace.catalog import places
 from marketplace.catalog.pricing import commission_rate_bp
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import Refusals
 from marketplace.inventory.capacity import production_day_for
 from marketplace.numbers import is_ascii_digits
-from marketplace.orders import shipping
-from marketplace.orders.cart import SessionCart, clear_cart, closed_message, load_cart
+from marketplace.orders.cart import Cart, SessionCart, clear_cart, closed_message, load_cart
 from marketplace.orders.lifecycle import (
     record_event,
 )
@@ -46,9 +47,11 @@ MIN_ORDER_AMOUNT = 10_000
 @dataclass
 class CheckoutDetails:
     name: str
+    #: optional: without it the buyer hears through WhatsApp and the order's private link
     email: str
     whatsapp: str
     delivery: str
+    #: Kemendagri codes from the official list: ``65``, ``65.71``, ``65.71.01``
     province: str = ""
     city: str = ""
     district: str = ""
@@ -58,7 +61,42 @@ class CheckoutDetails:
     pickup_seller_ids: frozenset[int] = frozenset()
 
 
-def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
+def check_place(details: CheckoutDetails, refuse) -> None:
+    """The address's regions, each from the official list and inside the one above it."""
+    if places.level(details.province) != 1 or not places.name_of(details.province):
+        refuse(_l("Pilih provinsi dari daftar."), "province")
+    elif not details.city:
+        refuse(_l("Pilih kabupaten/kota."), "city")
+    elif not places.is_inside(details.city, details.province):
+        refuse(
+            _l("Kabupaten/kota ini tidak ada di provinsi yang dipilih. Pilih dari daftar."), "city"
+        )
+    if details.delivery != Delivery.SHIP.value or not places.is_inside(
+        details.city, details.province
+    ):
+        return
+    city = places.name_of(details.city)
+    if not details.district:
+        refuse(_l("Pilih kecamatan."), "district")
+    elif not places.is_inside(details.district, details.city):
+        refuse(_l("Kecamatan ini tidak ada di %(city)s. Pilih dari daftar.", city=city), "district")
+    postal_code = details.postal_code
+    known = places.postal_codes(details.district)
+    if not (len(postal_code) == 5 and is_ascii_digits(postal_code)):
+        refuse(_l("Kode pos terdiri dari 5 angka."), "postal_code")
+    elif known and postal_code not in known and places.is_inside(details.district, details.city):
+        refuse(
+            _l(
+                "Kode pos %(code)s tidak dipakai di Kecamatan %(district)s: %(known)s.",
+                code=postal_code,
+                district=places.name_of(details.district),
+                known=", ".join(known),
+            ),
+            "postal_code",
+        )
+
+
+def clean_details(details: CheckoutDetails) -> CheckoutDetails:
     """Check the contact and address, every rule, so the buyer learns of every problem at
     once; return them normalised."""
     problems = Refusals()
@@ -70,43 +108,163 @@ def _clean_details(details: CheckoutDetails) -> CheckoutDetails:
     if not name:
         refuse(_l("Isi nama penerima."), "name")
     email = whatsapp = ""
-    try:
-        email = normalise_email(details.email)
-    except AccountError as error:
-        refuse(error.message, "email")
+    if details.email.strip():
+        try:
+            email = normalise_email(details.email)
+        except AccountError as error:
+            refuse(error.message, "email")
     try:
         whatsapp = normalise_phone(details.whatsapp)
     except AccountError as error:
         refuse(error.message, "whatsapp")
     if details.delivery not in (Delivery.SHIP.value, Delivery.PICKUP.value):
         refuse(_l("Pilih cara pengiriman."), "delivery")
-    if details.province not in shipping.PROVINCES:
-        refuse(_l("Pilih provinsi."), "province")
-    city = details.city.strip()
-    if not city:
-        refuse(_l("Isi kabupaten/kota."), "city")
-    district, street = details.district.strip(), details.street.strip()
-    postal_code = details.postal_code.strip()
-    if details.delivery == Delivery.SHIP.value:
-        if not district:
-            refuse(_l("Isi kecamatan."), "district")
-        if not street:
-            refuse(_l("Isi alamat jalan dan nomor rumah."), "street")
-        if not (len(postal_code) == 5 and is_ascii_digits(postal_code)):
-            refuse(_l("Kode pos terdiri dari 5 angka."), "postal_code")
-    problems.raise_any()
-    return CheckoutDetails(
+    shipped = details.delivery == Delivery.SHIP.value
+    cleaned = CheckoutDetails(
         name=name,
         email=email,
         whatsapp=whatsapp,
         delivery=details.delivery,
-        province=details.province,
-        city=city,
-        district=district,
-        street=street,
-        postal_code=postal_code,
+        province=details.province.strip(),
+        city=details.city.strip(),
+        # collected at the household: no street address is asked for
+        district=details.district.strip() if shipped else "",
+        street=details.street.strip() if shipped else "",
+        postal_code=details.postal_code.strip() if shipped else "",
         pickup_seller_ids=frozenset(details.pickup_seller_ids),
     )
+    check_place(cleaned, refuse)
+    if shipped and not cleaned.street:
+        refuse(_l("Isi alamat jalan dan nomor rumah."), "street")
+    problems.raise_any()
+    return cleaned
+
+
+class SummaryChanged(CheckoutError):
+    """What the buyer confirmed is not what would be charged: nothing is placed, and the
+    page shows the new summary with each change named."""
+
+    status_code = 409
+
+    def __init__(self, changes: list[str]):
+        super().__init__(
+            _l("Ringkasan pesanan berubah sejak Anda melihatnya. Periksa lalu pesan lagi.")
+        )
+        self.changes = changes
+
+
+#: "t145000;l12=2x35000;s4=20000;s5=p": the total, each line (product, quantity, unit
+#: price) and each household's shipping ("p" when collected), as the page showed them
+_SEEN_PART = re.compile(
+    r"t([0-9]{1,13})|l([0-9]{1,10})=([0-9]{1,3})x([0-9]{1,13})|s([0-9]{1,10})=(p|[0-9]{1,13})"
+)
+MAX_SUMMARY_LENGTH = 4000
+
+
+def summary_of(cart: Cart) -> str:
+    """The fingerprint of the summary a page shows, carried by its form."""
+    parts = [f"t{cart.total_amount}"]
+    for group in cart.groups:
+        parts += [
+            f"l{line.product_id}={line.quantity}x{line.product.price_now}"
+            for line in group.lines
+            if line.product
+        ]
+        parts.append(f"s{group.seller.id}={'p' if group.pickup else group.shipping_amount}")
+    return ";".join(parts)
+
+
+def _read_summary(text: str) -> tuple[int | None, dict[int, tuple[int, int]], dict[int, str]]:
+    """(total, {product: (quantity, unit price)}, {household: shipping}) from a fingerprint;
+    anything unreadable reads as nothing seen."""
+    total, lines, shipping = None, {}, {}
+    for part in text[:MAX_SUMMARY_LENGTH].split(";"):
+        found = _SEEN_PART.fullmatch(part)
+        if found is None:
+            return None, {}, {}
+        if found[1]:
+            total = int(found[1])
+        elif found[2]:
+            lines[int(found[2])] = (int(found[3]), int(found[4]))
+        else:
+            shipping[int(found[5])] = found[6]
+    return total, lines, shipping
+
+
+def _shipping_label(value: str) -> str:
+    return str(_l("ambil sendiri")) if value == "p" else format_rupiah(int(value))
+
+
+def changes_since(seen: str, cart: Cart) -> list[str]:
+    """What differs between the summary the buyer saw (its fingerprint) and ``cart``,
+    each change in words: prices, quantities, households and their shipping, the total."""
+    if seen == summary_of(cart):
+        return []
+    total, lines, shipping = _read_summary(seen)
+    if total is None:  # not a summary this site wrote: show the summary anew
+        return [_l("Ringkasan pesanan sudah diperbarui.")]
+    changes = []
+    for group in cart.groups:
+        for line in group.lines:
+            before = lines.pop(line.product_id, None)
+            name = line.product.name if line.product else ""
+            if before is None:
+                changes.append(_l("%(name)s masuk ke pesanan.", name=name))
+            elif before[1] != line.product.price_now:
+                changes.append(
+                    _l(
+                        "%(name)s berubah harga dari %(old)s menjadi %(new)s.",
+                        name=name,
+                        old=format_rupiah(before[1]),
+                        new=format_rupiah(line.product.price_now),
+                    )
+                )
+            elif before[0] != line.quantity:
+                changes.append(_l("Jumlah %(name)s sekarang %(n)s.", name=name, n=line.quantity))
+        now = "p" if group.pickup else str(group.shipping_amount)
+        before_shipping = shipping.pop(group.seller.id, None)
+        if before_shipping is not None and before_shipping != now:
+            changes.append(
+                _l(
+                    "Ongkir dari %(shop)s sekarang %(new)s (sebelumnya %(old)s), dihitung "
+                    "untuk alamat yang Anda kirim.",
+                    shop=group.seller.shop_name,
+                    new=_shipping_label(now),
+                    old=_shipping_label(before_shipping),
+                )
+            )
+    if lines:
+        changes.append(_l("Ada produk yang tidak ada lagi di keranjang."))
+    if total is not None and total != cart.total_amount:
+        changes.append(
+            _l(
+                "Total sekarang %(new)s (sebelumnya %(old)s).",
+                new=format_rupiah(cart.total_amount),
+                old=format_rupiah(total),
+            )
+        )
+    return changes or [_l("Ringkasan pesanan sudah diperbarui.")]
+
+
+def figures_of(cart: Cart) -> dict:
+    """The summary's figures as the page shows them, for its live update (JSON)."""
+    return {
+        "groups": [
+            {
+                "seller": group.seller.id,
+                "shipping": str(_l("Ambil sendiri"))
+                if group.pickup
+                else format_rupiah(group.shipping_amount),
+                "pickup": group.pickup,
+                "can_pickup": group.can_pickup,
+            }
+            for group in cart.groups
+        ],
+        "items": format_rupiah(cart.items_amount),
+        "shipping": format_rupiah(cart.shipping_amount),
+        "total": format_rupiah(cart.total_amount),
+        "summary": summary_of(cart),
+    }
 
 
 def find_order_by_checkout_key(checkout_key: str) -> Order | None:
@@ -120,15 +278,18 @@ def place_order(
     user_id: int | None,
     session_cart: SessionCart,
     referral: str | None = None,
+    seen_summary: str | None = None,
 ) -> Order:
     """Turn the cart into an order awaiting payment, taking its stock.
 
     The same ``checkout_key`` again (a double tap, a second tab) returns the first order.
     ``referral`` is the reference of the shared link the buyer came through, told on.
+    ``seen_summary`` is the fingerprint of the summary the buyer confirmed (``summary_of``):
+    when the order would differ from it, SummaryChanged names what changed instead.
     """
     if existing := find_order_by_checkout_key(checkout_key):
         return existing
-    details = _clean_details(details)
+    details = clean_details(details)
     # Re-read the cart and its products inside this transaction, never a stale page.
     cart = load_cart(
         user_id=user_id,
@@ -158,10 +319,16 @@ def place_order(
                     name=line.product.name,
                 )
             )
-    if cart.has_problem:
-        raise CheckoutError(
-            _l("Ada produk di keranjang yang berubah harga. Periksa keranjang Anda.")
-        )
+    for line in cart.lines:
+        if line.price_changed and line.product is not None:
+            raise CheckoutError(
+                _l(
+                    "%(name)s berubah harga dari %(old)s menjadi %(new)s. Periksa keranjang Anda.",
+                    name=line.product.name,
+                    old=format_rupiah(line.seen_price_amount),
+                    new=format_rupiah(line.product.price_now),
+                )
+            )
     if cart.items_amount < MIN_ORDER_AMOUNT:
         # Card payments below about Rp10.000 fall under Stripe's minimum charge.
         raise CheckoutError(
@@ -181,6 +348,8 @@ def place_order(
                 ),
                 field="delivery",
             )
+    if seen_summary is not None and (changes := changes_since(seen_summary, cart)):
+        raise SummaryChanged(changes)
 
     now = now_utc()
     order = Order(
@@ -190,9 +359,9 @@ def place_order(
         contact_email=details.email,
         contact_whatsapp=details.whatsapp,
         delivery=details.delivery,
-        province=details.province,
-        city=details.city,
-        district=details.district,
+        province=places.name_of(details.province) or "",
+        city=places.name_of(details.city) or "",
+        district=places.name_of(details.district) or "",
         street=details.street,
         postal_code=details.postal_code,
         items_amount=cart.items_amount,

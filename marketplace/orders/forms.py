@@ -13,12 +13,13 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length
 
+from marketplace.catalog import places
 from marketplace.forms import Form
 from marketplace.numbers import IdField, WholeNumberField
+from marketplace.orders import addresses
 from marketplace.orders.cart import MAX_QUANTITY
 from marketplace.orders.checkout import CheckoutDetails
 from marketplace.orders.models import Delivery
-from marketplace.orders.shipping import PROVINCES
 
 
 class CartProductForm(Form):
@@ -33,18 +34,65 @@ class CartLineForm(CartProductForm):
     )
 
 
-class CheckoutForm(Form):
-    checkout_key = HiddenField()
+def _place_choices(placeholder, places_inside: tuple[places.Place, ...]) -> list[SelectChoice]:
+    return [SelectChoice("", placeholder)] + [
+        SelectChoice(place.code, place.name) for place in places_inside
+    ]
+
+
+class AddressFields(Form):
+    """An Indonesian address from the official lists; the service checks the regions
+    against the list and names what is wrong."""
+
     name = StringField(_l("Nama penerima"), validators=[Length(max=120)])
-    email = EmailField(
-        _l("E-mail"),
-        validators=[Length(max=254)],
-        description=_l("Bukti pesanan dan tautan pelacakan dikirim ke sini."),
-    )
     whatsapp = TelField(
         _l("Nomor WhatsApp"),
         validators=[Length(max=24)],
-        description=_l("Contoh: 0812 3456 7890"),
+        description=_l("Contoh: 0812 3456 7890. Kabar pesanan dan tautannya lewat nomor ini."),
+    )
+    province = SelectField(_l("Provinsi"), default=places.KALTARA, validate_choice=False)
+    city = SelectField(_l("Kabupaten/kota"), validate_choice=False)
+    district = SelectField(_l("Kecamatan"), validate_choice=False)
+    street = TextAreaField(
+        _l("Alamat"),
+        validators=[Length(max=300)],
+        description=_l("Jalan, nomor rumah, RT/RW, patokan"),
+    )
+    postal_code = StringField(_l("Kode pos"), validators=[Length(max=5)])
+
+    def offer_places(self) -> tuple[str, ...]:
+        """Fill the lists from the regions chosen so far (each list the one above it
+        allows); return the postal codes of the chosen kecamatan."""
+        province, city = self.province.data or "", self.city.data or ""
+        self.province.choices = _place_choices(_l("Pilih provinsi"), places.children())
+        self.city.choices = _place_choices(
+            _l("Pilih kabupaten/kota"), places.children(province) if province else ()
+        )
+        self.district.choices = _place_choices(
+            _l("Pilih kecamatan"),
+            places.children(city) if places.is_inside(city, province) else (),
+        )
+        district = self.district.data or ""
+        return places.postal_codes(district) if places.is_inside(district, city) else ()
+
+
+class AddressForm(AddressFields):
+    label = StringField(
+        _l("Nama alamat"), validators=[Length(max=40)], description=_l("Misalnya Rumah, Kantor")
+    )
+
+    def values(self) -> dict[str, str]:
+        return {name: getattr(self, name).data or "" for name in addresses.FIELDS}
+
+
+class CheckoutForm(AddressFields):
+    checkout_key = HiddenField()
+    #: the fingerprint of the summary this page shows (``checkout.summary_of``)
+    summary = HiddenField()
+    email = EmailField(
+        _l("E-mail (tidak wajib)"),
+        validators=[Length(max=254)],
+        description=_l("Isi bila ingin bukti pesanan dan kabarnya juga lewat e-mail."),
     )
     delivery = RadioField(
         _l("Pengiriman"),
@@ -56,24 +104,11 @@ class CheckoutForm(Form):
         ],
         default=Delivery.SHIP.value,
     )
-    province = SelectField(
-        _l("Provinsi"),
-        choices=[SelectChoice("", _l("Pilih provinsi"))]
-        + [SelectChoice(name, name) for name in PROVINCES],
-        default="Kalimantan Utara",
-    )
-    city = StringField(
-        _l("Kabupaten/kota"),
-        validators=[Length(max=80)],
-        description=_l("Contoh: Tarakan, Bulungan"),
-    )
-    district = StringField(_l("Kecamatan"), validators=[Length(max=80)])
-    street = TextAreaField(
-        _l("Alamat"),
-        validators=[Length(max=300)],
-        description=_l("Jalan, nomor rumah, RT/RW, patokan"),
-    )
-    postal_code = StringField(_l("Kode pos"), validators=[Length(max=5)])
+
+    def fill_address(self, address) -> None:
+        """Put a saved address in the form (the buyer chose it from the address book)."""
+        for name in ("name", "whatsapp", "province", "city", "district", "street", "postal_code"):
+            getattr(self, name).data = getattr(address, name)
 
     def destination(self, pickup_seller_ids: frozenset[int]) -> dict:
         """Where the goods go, as the cart prices shipping for it."""

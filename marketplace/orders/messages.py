@@ -42,6 +42,8 @@ def notify_move(
 
 
 def _to_buyer(order: Order, subject: str, lines: list[str]) -> None:
+    if not order.contact_email:
+        return  # a guest who gave only a WhatsApp number follows the order's private link
     body = "\n".join(
         [_("Halo %(name)s,", name=order.contact_name), "", *lines, "", order_url(order)]
     )

@@ -255,3 +255,24 @@ class OrderEvent(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class SavedAddress(db.Model):
+    """An address in a signed-in buyer's address book, chosen again at checkout."""
+
+    __tablename__ = "saved_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: what the buyer calls it: "Rumah", "Kantor", "Ibu di Samarinda"
+    label: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    #: E.164
+    whatsapp: Mapped[str] = mapped_column(String(20))
+    #: Kemendagri codes from the official list (``marketplace.catalog.places``)
+    province: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str] = mapped_column(String(5))
+    district: Mapped[str] = mapped_column(String(8))
+    street: Mapped[str] = mapped_column(String(300))
+    postal_code: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

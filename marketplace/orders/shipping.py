@@ -1,7 +1,10 @@
 """Shipping cost (ongkir) per household, from a small table by destination zone and weight.
 
 The table is the ``SHIPPING_RATES`` setting: for each zone, the price of the first
-kilogram and of every further kilogram started, in whole rupiah.
+kilogram and of every further kilogram started, in whole rupiah. The zone comes from the
+destination's Kemendagri codes (``marketplace.catalog.places``). The cart prices every
+household's parcel with these two functions, for the checkout page, its live figures and
+the order alike.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import math
 
 from flask import current_app
+
+from marketplace.catalog import places
 
 SAME_REGION = "same_region"
 KALTARA = "kaltara"
@@ -22,73 +27,19 @@ DEFAULT_RATES: dict[str, tuple[int, int]] = {
     INDONESIA: (55_000, 35_000),
 }
 
-KALTARA_PROVINCE = "Kalimantan Utara"
-KALIMANTAN_PROVINCES = frozenset(
-    {"Kalimantan Barat", "Kalimantan Tengah", "Kalimantan Selatan", "Kalimantan Timur"}
-)
 
-PROVINCES = (
-    "Aceh",
-    "Sumatera Utara",
-    "Sumatera Barat",
-    "Riau",
-    "Kepulauan Riau",
-    "Jambi",
-    "Bengkulu",
-    "Sumatera Selatan",
-    "Kepulauan Bangka Belitung",
-    "Lampung",
-    "Banten",
-    "DKI Jakarta",
-    "Jawa Barat",
-    "Jawa Tengah",
-    "DI Yogyakarta",
-    "Jawa Timur",
-    "Bali",
-    "Nusa Tenggara Barat",
-    "Nusa Tenggara Timur",
-    "Kalimantan Barat",
-    "Kalimantan Tengah",
-    "Kalimantan Selatan",
-    "Kalimantan Timur",
-    "Kalimantan Utara",
-    "Sulawesi Utara",
-    "Gorontalo",
-    "Sulawesi Tengah",
-    "Sulawesi Barat",
-    "Sulawesi Selatan",
-    "Sulawesi Tenggara",
-    "Maluku",
-    "Maluku Utara",
-    "Papua",
-    "Papua Barat",
-    "Papua Barat Daya",
-    "Papua Tengah",
-    "Papua Pegunungan",
-    "Papua Selatan",
-)
+def is_same_region(city_code: str, seller_region_code: str) -> bool:
+    """Whether the buyer's kabupaten/kota (``65.71``) is the household's (``6571``)."""
+    return places.level(city_code) == 2 and places.bps_code(city_code) == seller_region_code
 
 
-def normalise_city(name: str) -> str:
-    """``Kota Tarakan``, ``kab. bulungan`` and ``Bulungan`` compare as the same place."""
-    cleaned = " ".join(name.lower().replace(".", " ").split())
-    for prefix in ("kabupaten ", "kab ", "kota "):
-        cleaned = cleaned.removeprefix(prefix)
-    return cleaned
-
-
-def is_same_region(province: str, city: str, seller_region_name: str) -> bool:
-    return province == KALTARA_PROVINCE and normalise_city(city) == normalise_city(
-        seller_region_name
-    )
-
-
-def shipping_zone(province: str, city: str, seller_region_name: str) -> str:
-    if is_same_region(province, city, seller_region_name):
+def shipping_zone(province_code: str, city_code: str, seller_region_code: str) -> str:
+    """The zone of a parcel from a household to a kabupaten/kota (Kemendagri codes)."""
+    if is_same_region(city_code, seller_region_code):
         return SAME_REGION
-    if province == KALTARA_PROVINCE:
+    if province_code == places.KALTARA:
         return KALTARA
-    if province in KALIMANTAN_PROVINCES:
+    if province_code in places.KALIMANTAN:
         return KALIMANTAN
     return INDONESIA
 
@@ -97,5 +48,9 @@ def shipping_amount(zone: str, weight_grams: int) -> int:
     """Whole rupiah for one parcel: the first kilogram, then each further kilogram started."""
     rates = current_app.config.get("SHIPPING_RATES") or DEFAULT_RATES
     first, further = rates[zone]
-    kilograms = max(1, math.ceil(weight_grams / 1000))
-    return first + (kilograms - 1) * further
+    return first + (kilograms(weight_grams) - 1) * further
+
+
+def kilograms(weight_grams: int) -> int:
+    """The kilograms a parcel is charged for: every kilogram started, at least one."""
+    return max(1, math.ceil(weight_grams / 1000))

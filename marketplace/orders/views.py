@@ -19,25 +19,28 @@ from flask import (
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
+from marketplace.catalog import places
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.numbers import parse_ids
+from marketplace.orders import addresses, inbox, messages, personal_data
 from marketplace.orders import cart as carts
 from marketplace.orders import checkout as checkouts
-from marketplace.orders import inbox, personal_data
 from marketplace.orders.forms import (
+    AddressForm,
     CartLineForm,
     CartProductForm,
     CheckoutForm,
     DeclinePartForm,
     ShipPartForm,
 )
+from marketplace.orders.models import SavedAddress
 from marketplace.orders.units import release_expired_orders
 from marketplace.web import attempt, flash_error, referral_in, safe_next
 
@@ -147,7 +150,10 @@ def _checkout_key() -> str:
 
 
 def _prefill(form: CheckoutForm) -> None:
+    """A signed-in buyer starts from the account's contact and the first saved address."""
     if current_user.is_authenticated and not form.is_submitted():
+        if saved := addresses.list_addresses(current_user.id)[:1]:
+            form.fill_address(saved[0])
         form.name.data = form.name.data or current_user.name
         form.email.data = form.email.data or current_user.email
         form.whatsapp.data = form.whatsapp.data or current_user.phone
@@ -170,6 +176,7 @@ def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
                 form.details(pickup_seller_ids),
                 checkout_key=key,
                 referral=referral_in(session),
+                seen_summary=form.summary.data or None,
                 **_owner(),
             )
     except IntegrityError:
@@ -180,29 +187,76 @@ def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
     return done, order
 
 
+def _checkout_page(form: CheckoutForm, pickup_seller_ids: frozenset[int], status: int, error):
+    """The form with the summary for the address as it stands (a GET, a refusal, "Hitung
+    ongkir", a changed summary), carrying that summary's fingerprint."""
+    postal_codes = form.offer_places()
+    cart = carts.load_cart(**_owner(), **form.destination(pickup_seller_ids))
+    if cart.is_empty and request.method == "GET":
+        last = session.get(LAST_ORDER_KEY)
+        return redirect(url_for("payments.order_page", token=last) if last else url_for(".cart"))
+    form.summary.data = checkouts.summary_of(cart)
+    return render_template(
+        "orders/checkout.html",
+        form=form,
+        cart=cart,
+        postal_codes=postal_codes,
+        changes=getattr(error, "changes", ()),
+        addresses=addresses.list_addresses(current_user.id)
+        if current_user.is_authenticated
+        else [],
+    ), status
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
 def checkout():
     form = CheckoutForm()
     _prefill(form)
     if request.method == "GET":
         form.checkout_key.data = _checkout_key()
-    destination = form.destination(_pickup_seller_ids())
-    recalculate = request.form.get("action") == "recalculate"
-    status = 400 if form.is_submitted() and not recalculate else 200
-    if form.validate_on_submit() and not recalculate:
-        done, order = _place_order(form, destination["pickup_seller_ids"])
+    pickup_seller_ids, action = _pickup_seller_ids(), request.form.get("action")
+    status, error = (400 if form.is_submitted() and not action else 200), None
+    if action == "address" and current_user.is_authenticated:
+        form.fill_address(
+            addresses.get_address_for_buyer(request.form.get("address"), current_user.id)
+        )
+    elif form.validate_on_submit() and not action:
+        done, order = _place_order(form, pickup_seller_ids)
         if done.ok:
             for key in (CHECKOUT_KEY, CART_KEY):
                 session.pop(key, None)
             session[LAST_ORDER_KEY] = order.access_token
             return redirect(url_for("payments.pay", token=order.access_token), 303)
-        status = done.status
-    # A GET, a refusal, or "Hitung ongkir": shipping for the address typed so far.
-    cart = carts.load_cart(**_owner(), **destination)
-    if cart.is_empty and request.method == "GET":
-        last = session.get(LAST_ORDER_KEY)
-        return redirect(url_for("payments.order_page", token=last) if last else url_for(".cart"))
-    return render_template("orders/checkout.html", form=form, cart=cart), status
+        status, error = done.status, done.error
+    return _checkout_page(form, pickup_seller_ids, status, error)
+
+
+@bp.route("/checkout/ongkir")
+def shipping_quote():
+    """The summary's figures for an address, as JSON, for the checkout page's script: the
+    same cart and shipping functions as the order price it."""
+    pickup = frozenset(parse_ids(request.args.getlist("pickup"), carts.MAX_CART_LINES))
+    cart = carts.load_cart(
+        **_owner(),
+        province=request.args.get("province", ""),
+        city=request.args.get("city", ""),
+        delivery=request.args.get("delivery", ""),
+        pickup_seller_ids=pickup,
+    )
+    return jsonify(checkouts.figures_of(cart))
+
+
+@bp.route("/wilayah/")
+@bp.route("/wilayah/<code>")
+def places_inside(code: str = ""):
+    """The regions inside a region (the provinces with none) and a kecamatan's postal codes,
+    for the address lists filtered in place; the same official list the order checks."""
+    if code and not places.name_of(code):
+        abort(404)
+    inside = [{"code": place.code, "name": place.name} for place in places.children(code)]
+    answer = jsonify(places=inside, postal_codes=list(places.postal_codes(code)))
+    answer.cache_control.public, answer.cache_control.max_age = True, 86400
+    return answer
 
 
 # --- the household's inbox ----------------------------------------------------------------
@@ -305,7 +359,73 @@ def cart_count() -> dict:
     return {"cart_session_count": sum(value[0] for value in cart.values())}
 
 
+@bp.app_template_global()
+def order_link_to_whatsapp(order) -> str:
+    """A wa.me link that sends the order's private link to the buyer's own WhatsApp, for a
+    guest who gave no e-mail to receive it."""
+    return messages.whatsapp_link(order.contact_whatsapp, messages.order_url(order))
+
+
 @bp.app_template_filter("jam")
 def time_label(value) -> str:
     """A time of day in the site's zone (WITA), e.g. 14:05."""
     return format_time(value, "HH:mm")
+
+
+# --- the buyer's address book ---------------------------------------------------------------
+
+
+def _address_page(form: AddressForm, address: SavedAddress | None, status: int):
+    postal_codes = form.offer_places()
+    return render_template(
+        "orders/addresses.html",
+        form=form,
+        address=address,
+        postal_codes=postal_codes,
+        addresses=addresses.list_addresses(current_user.id),
+        describe=addresses.describe,
+        delete_form=EmptyForm(formdata=None),
+    ), status
+
+
+def _save_address(form: AddressForm, address_id: int | None):
+    """Save when the form was sent to be saved; "Pilih wilayah" only re-offers the lists."""
+    if request.method == "GET" or request.form.get("action") == "places":
+        return None, 200
+    if not form.validate_on_submit():
+        return None, 400
+    with attempt(form) as done:
+        addresses.save_address(current_user.id, form.values(), address_id)
+    if not done.ok:
+        return None, done.status
+    flash(_("Alamat disimpan."), "success")
+    return redirect(url_for("orders.address_book"), 303), 303
+
+
+@bp.route("/akun/alamat", methods=["GET", "POST"])
+@login_required
+def address_book():
+    form = AddressForm()
+    saved, status = _save_address(form, None)
+    return saved or _address_page(form, None, status)
+
+
+@bp.route("/akun/alamat/<id:address_id>", methods=["GET", "POST"])
+@login_required
+def address_edit(address_id: int):
+    address = addresses.get_address_for_buyer(address_id, current_user.id)
+    form = AddressForm(obj=address)
+    saved, status = _save_address(form, address_id)
+    return saved or _address_page(form, address, status)
+
+
+@bp.route("/akun/alamat/<id:address_id>/hapus", methods=["POST"])
+@login_required
+def address_delete(address_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with attempt() as done:
+        addresses.delete_address(current_user.id, address_id)
+    if done.ok:
+        flash(_("Alamat dihapus."), "success")
+    return redirect(url_for("orders.address_book"), 303)

@@ -25,7 +25,7 @@ from marketplace.catalog.models import ProductPhoto, ProductStatus, Seller, Sell
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions.models import Document
-from marketplace.orders.models import Order
+from marketplace.orders.models import Order, SavedAddress
 from tests import factories
 
 ROLES = ("anonymous", "buyer", "seller", "reviewer", "officer", "admin")
@@ -128,6 +128,19 @@ ACCESS = [
     ("POST", "/keranjang/setujui-harga",                   302, 302, 302, 302, 302, 302),
     ("GET",  "/checkout",                                  302, 302, 302, 302, 302, 302),
     ("POST", "/checkout",                                  400, 400, 400, 400, 400, 400),
+    # The checkout's live figures and the official region lists: anyone.
+    ("GET",  "/checkout/ongkir?province=65&city=65.71",    200, 200, 200, 200, 200, 200),
+    ("GET",  "/wilayah/",                                  200, 200, 200, 200, 200, 200),
+    ("GET",  "/wilayah/65.71",                             200, 200, 200, 200, 200, 200),
+    ("GET",  "/wilayah/99",                                404, 404, 404, 404, 404, 404),
+    # The address book: one's own addresses only.
+    ("GET",  "/akun/alamat",                               302, 200, 200, 200, 200, 200),
+    ("POST", "/akun/alamat",                               302, 303, 303, 303, 303, 303),
+    ("GET",  "/akun/alamat/{own_address}",                 302, 200, 200, 200, 200, 200),
+    ("POST", "/akun/alamat/{own_address}",                 302, 303, 303, 303, 303, 303),
+    ("GET",  "/akun/alamat/{other_address}",               302, 404, 404, 404, 404, 404),
+    ("POST", "/akun/alamat/{own_address}/hapus",           302, 303, 303, 303, 303, 303),
+    ("POST", "/akun/alamat/{other_address}/hapus",         302, 404, 404, 404, 404, 404),
     # An order page is a private link (the token): whoever holds it sees the order.
     ("GET",  "/pesanan/{order_token}",                     200, 200, 200, 200, 200, 200),
     ("GET",  "/pesanan/{missing}",                         404, 404, 404, 404, 404, 404),
@@ -350,6 +363,9 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "orders.cart_remove": lambda: {"product_id": str(_published_product_id())},
     "orders.cart_accept_prices": {},
     "orders.checkout": {},
+    "orders.address_book": lambda: dict(ADDRESS),
+    "orders.address_edit": lambda: dict(ADDRESS),
+    "orders.address_delete": {},
     "payments.cancel_part": {},
     "payments.confirm_receipt": {},
     "payments.decline_part": {"reason": "Bahan baku sedang habis."},
@@ -567,7 +583,31 @@ def _gov_invoice() -> str:
 
 
 #: Makes the object a ``{name}`` stands for; gets the signed-in user (or None).
+ADDRESS = {
+    "label": "Rumah",
+    "name": "Ibu Matriks",
+    "whatsapp": "0812 3456 7001",
+    "province": "65",
+    "city": "65.71",
+    "district": "65.71.01",
+    "street": "Jl. Matriks No. 1",
+    "postal_code": "77111",
+}
+
+
+def _address(user: User | None) -> str:
+    """An address in ``user``'s book (another person's when ``user`` is None)."""
+    owner = user or factories.make_user()
+    values = {**ADDRESS, "whatsapp": "+6281234567001"}
+    address = SavedAddress(user_id=owner.id, **values)
+    db.session.add(address)
+    db.session.flush()
+    return str(address.id)
+
+
 OBJECTS: dict[str, Callable[[User | None], str]] = {
+    "own_address": lambda user: _address(user),
+    "other_address": lambda user: _address(None),
     "product": lambda user: "amplang-ikan-tenggiri",
     "draft_product": lambda user: _product(ProductStatus.DRAFT),
     "expired_licence_product": lambda user: _product(
