@@ -67,6 +67,7 @@ def _test_transfers_on_payouts() -> list[Transfer]:
             amount=payout.amount,
             destination=payout.stripe_account_id,
             reversed_amount=payout.reversed_amount,
+            created=payout.created_at,
         )
         for payout in db.session.scalars(
             select(Payout).where(

@@ -253,6 +253,7 @@ ACCESS = [
     ("GET",  "/admin/pencairan/batch/{batch}.csv",         302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pencairan/batch/{missing_user}.csv",  302, 403, 403, 403, 403, 404),
     ("GET",  "/admin/pencairan/rekonsiliasi",              302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/pencairan/rekening-koran",            302, 403, 403, 403, 403, 303),
     ("GET",  "/admin/keluhan",                             302, 403, 403, 403, 403, 200),
     ("POST", "/admin/keluhan/{complaint}",                 302, 403, 403, 403, 403, 303),
     ("POST", "/admin/keluhan/{missing_user}",              302, 403, 403, 403, 403, 404),
@@ -383,6 +384,9 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "payouts.admin_export": {},
     "payouts.admin_batch": lambda: {
         "result": (io.BytesIO(b"reference,status,bank_reference\nPO-999999,ok,X\n"), "hasil.csv")
+    },
+    "payouts.admin_bank_statement": lambda: {
+        "statement": (io.BytesIO(b"Tanggal;Keterangan;Kredit\n2026-11-10;SETORAN;1.000\n"), "m.csv")
     },
     "payouts.connect_webhook": {},
 }
