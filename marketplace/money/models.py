@@ -132,6 +132,8 @@ class PayoutAccount(db.Model):
     verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: a change of where the money goes is not paid into before this moment (24 hours)
+    payouts_held_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     seller: Mapped[Seller] = relationship()
 
