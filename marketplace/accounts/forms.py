@@ -81,3 +81,18 @@ class RoleForm(Form):
 
 class EmptyForm(Form):
     """A form with only the CSRF token, for buttons that change something."""
+
+
+class SecondFactorForm(Form):
+    """The code after the password: 6 digits from the app, or a recovery code."""
+
+    code = StringField(
+        _l("Kode verifikasi"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("6 angka dari aplikasi autentikator, atau satu kode cadangan."),
+    )
+
+
+class TurnOffSecondFactorForm(Form):
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
+    code = StringField(_l("Kode verifikasi"), validators=[DataRequired(), Length(max=20)])

@@ -7,7 +7,7 @@ import enum
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, db, now_utc
@@ -88,3 +88,31 @@ class RoleGrant(db.Model):
     granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     user: Mapped[User] = relationship(back_populates="role_grants", foreign_keys=[user_id])
+
+
+class SecondFactor(db.Model):
+    """A user's authenticator app (TOTP, RFC 6238): on once confirmed with a code."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: base32, as the authenticator app was given it
+    secret: Mapped[str] = mapped_column(String(64))
+    #: when the user proved the app works; until then the factor is not on
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the last 30-second step whose code was taken: a code is taken once
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for when the phone is lost; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

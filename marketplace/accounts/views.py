@@ -1,6 +1,9 @@
-"""Sign-up, sign-in, sign-out, a forgotten password and the admin's role page."""
+"""Sign-up, sign-in (with a second factor), sign-out, a forgotten password, the account's
+security page and the admin's role page."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import (
     Blueprint,
@@ -16,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketplace.accounts import contact, privacy, recovery, services
+from marketplace.accounts import contact, privacy, recovery, services, twofactor
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import (
     ROLE_LABELS,
@@ -26,12 +29,14 @@ from marketplace.accounts.forms import (
     ForgotPasswordForm,
     NewPasswordForm,
     RoleForm,
+    SecondFactorForm,
     SignInForm,
     SignUpForm,
+    TurnOffSecondFactorForm,
 )
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.signals import signed_in
-from marketplace.db import db
+from marketplace.db import db, now_utc
 from marketplace.extensions import limiter
 from marketplace.web import attempt, flash_error, safe_next
 
@@ -112,11 +117,129 @@ def sign_in():
         except services.AccountError as error:
             form.password.errors = [str(error.message)]
         else:
-            _sign_in(user, remember=form.remember.data)
-            flash(_("Anda sudah masuk."), "success")
-            return redirect(safe_next(request.args.get("next"), url_for("catalog.home")))
+            return _signed_in_or_asked_code(user, form.remember.data)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/sign_in.html", form=form), status
+
+
+#: the session's note of a password that was right, waiting for the second factor
+PENDING = "second_factor"
+PENDING_MINUTES = 5
+
+
+def _signed_in_or_asked_code(user: User, remember: bool):
+    target = safe_next(request.args.get("next"), url_for("catalog.home"))
+    if twofactor.is_on(user.id):
+        session[PENDING] = {
+            "user": user.id,
+            "at": now_utc().timestamp(),
+            "remember": bool(remember),
+            "next": target,
+        }
+        return redirect(url_for("accounts.second_factor"), 303)
+    _sign_in(user, remember=remember)
+    flash(_("Anda sudah masuk."), "success")
+    return redirect(target)
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING) or {}
+    started = dt.datetime.fromtimestamp(float(pending.get("at") or 0), dt.UTC)
+    if now_utc() - started > dt.timedelta(minutes=PENDING_MINUTES):
+        return None
+    user = db.session.get(User, int(pending.get("user") or 0))
+    return user if user is not None and user.is_active else None
+
+
+def _pending_key() -> str:
+    return "second-factor:" + str((session.get(PENDING) or {}).get("user", ""))
+
+
+@bp.route("/masuk/kode", methods=["GET", "POST"])
+@limiter.limit(_per_address_limit, methods=["POST"], deduct_when=_not_signed_in)
+@limiter.limit(
+    _per_account_limit, key_func=_pending_key, methods=["POST"], deduct_when=_not_signed_in
+)
+def second_factor():
+    """After the right password: the code from the app, or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        flash(_("Waktu habis. Masuk lagi dengan kata sandi."), "error")
+        return redirect(url_for("accounts.sign_in"), 303)
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        with attempt(form, "code") as done:
+            twofactor.verify_sign_in(user.id, form.code.data)
+        if done.ok:
+            pending = session.pop(PENDING)
+            _sign_in(user, remember=pending.get("remember", False))
+            flash(_("Anda sudah masuk."), "success")
+            return redirect(safe_next(pending.get("next"), url_for("catalog.home")))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/second_factor.html", form=form), status
+
+
+@bp.route("/keamanan")
+@login_required
+def security():
+    user = current_user._get_current_object()
+    return _security_page(user)
+
+
+def _security_page(user: User, status: int = 200, *, form=None, codes=None):
+    factor = twofactor.factor_of(user.id)
+    uri = twofactor.provisioning_uri(user, factor) if factor and not factor.confirmed_at else ""
+    return render_template(
+        "accounts/security.html",
+        factor=factor,
+        may_use=twofactor.may_use(user),
+        required=twofactor.required(user),
+        qr=twofactor.qr_svg(uri) if uri else "",
+        form=form or SecondFactorForm(),
+        off_form=TurnOffSecondFactorForm(),
+        codes=codes,
+        codes_left=twofactor.recovery_codes_left(user.id),
+    ), status
+
+
+@bp.route("/keamanan/totp/mulai", methods=["POST"])
+@login_required
+def start_second_factor():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with attempt():
+        twofactor.start_setup(current_user._get_current_object())
+    return redirect(url_for("accounts.security"), 303)
+
+
+@bp.route("/keamanan/totp", methods=["POST"])
+@login_required
+def confirm_second_factor():
+    """The first code from the app turns it on; the recovery codes are shown once."""
+    user = current_user._get_current_object()
+    form = SecondFactorForm()
+    codes = None
+    if form.validate_on_submit():
+        with attempt(form, "code") as done:
+            codes = twofactor.confirm_setup(user, form.code.data)
+        if done.ok:
+            flash(_("Verifikasi dua langkah aktif."), "success")
+            return _security_page(user, codes=codes)
+    return _security_page(user, 400, form=form)
+
+
+@bp.route("/keamanan/totp/matikan", methods=["POST"])
+@login_required
+def turn_off_second_factor():
+    user = current_user._get_current_object()
+    form = TurnOffSecondFactorForm()
+    if form.validate_on_submit():
+        with attempt(form, "code") as done:
+            twofactor.turn_off(user, form.password.data, form.code.data)
+        if done.ok:
+            flash(_("Verifikasi dua langkah dimatikan."), "success")
+            return redirect(url_for("accounts.security"), 303)
+    return _security_page(user, 400)
 
 
 def _reset_key() -> str:

@@ -17,24 +17,34 @@ Every event is written through :func:`marketplace.money.services.write_event`:
 it sums to zero, it is keyed, and writing it twice adds nothing. Functions flush
 and never commit.
 
-Reconciliation (:func:`reconcile_receipts`, registered with money's): the app keeps no
-bank statement, so each SP2D receipt is checked against the invoice it pays and the
-ledger, and each card payment of an office against the gateway's payment it names
-(whose charge money's reconciliation compares with the gateway's).
+Reconciliation (registered with money's): each receipt is checked against the invoice it
+pays and the ledger, and each card payment of an office against the gateway's payment it
+names (whose charge money's reconciliation compares with the gateway's)
+(:func:`reconcile_receipts`); each SP2D against the bank's own record, the credits of the
+statement an admin imported (:func:`reconcile_bank_credits`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from marketplace.db import db
+from marketplace.db import db, local_date
 from marketplace.institutions.models import GovInvoice, GovPayment, PaymentMethod
 from marketplace.institutions.settings import setting
-from marketplace.money.models import Account, LedgerEntry, Payment, PaymentStatus
+from marketplace.money.bank_statements import credits_between, is_covered
+from marketplace.money.models import (
+    Account,
+    BankStatementLine,
+    LedgerEntry,
+    Payment,
+    PaymentStatus,
+)
 from marketplace.money.reconcile import Difference, reconciles
 from marketplace.money.services import (
     Leg,
@@ -263,6 +273,142 @@ def reconcile_receipts(period: Period) -> list[Difference]:
                     str(invoice.paid_amount),
                     str(received),
                     "invoice_paid_differs",
+                )
+            )
+    return differences
+
+
+# --- SP2D receipts against the bank's statement ----------------------------------------------
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
+def _names(description: str, number: str) -> bool:
+    """The credit's description names ``number`` (an SP2D or invoice number), however the
+    bank spaced or punctuated it, and not as the start of a longer number."""
+    wanted, text = _plain(number), _plain(description)
+    if not wanted:
+        return False
+    for found in re.finditer(re.escape(wanted), text):
+        before = text[found.start() - 1] if found.start() else ""
+        after = text[found.end()] if found.end() < len(text) else ""
+        if not (wanted[0].isdigit() and before.isdigit()) and not (
+            wanted[-1].isdigit() and after.isdigit()
+        ):
+            return True
+    return False
+
+
+def _days(period: Period) -> tuple[dt.date, dt.date]:
+    """The local days a period covers, both included."""
+    return local_date(period.since), local_date(period.until - dt.timedelta(microseconds=1))
+
+
+def _pair(
+    receipts: list[GovPayment],
+    credits: list[BankStatementLine],
+    window: dt.timedelta,
+    fits: Callable[[GovPayment, BankStatementLine], bool],
+) -> dict[int, BankStatementLine]:
+    """Receipts paired with credits that ``fits`` them within the window: the closest pairs
+    first (a credit on or after its SP2D's day before one earlier), each used once."""
+    pairs = sorted(
+        (
+            (credit.amount != receipt.amount, credit.booked_on < receipt.paid_on, gap, n, m)
+            for n, receipt in enumerate(receipts)
+            for m, credit in enumerate(credits)
+            if (gap := abs(credit.booked_on - receipt.paid_on)) <= window and fits(receipt, credit)
+        ),
+    )
+    paired: dict[int, BankStatementLine] = {}
+    used: set[int] = set()
+    for *_, n, m in pairs:
+        if receipts[n].id not in paired and m not in used:
+            paired[receipts[n].id] = credits[m]
+            used.add(m)
+    return paired
+
+
+@reconciles(
+    {
+        "sp2d_not_in_bank": _l("SP2D tercatat tetapi tidak ada dana masuk di rekening koran bank"),
+        "unknown_bank_credit": _l(
+            "Dana masuk di rekening koran bank tidak cocok dengan SP2D yang tercatat"
+        ),
+        "sp2d_amount_differs": _l("Jumlah SP2D berbeda dengan dana masuk di bank"),
+    }
+)
+def reconcile_bank_credits(period: Period) -> list[Difference]:
+    """The SP2D receipts of ``period`` against the credits of the imported bank statement.
+
+    A credit whose description names the SP2D or invoice number belongs to that receipt
+    (another amount is a difference); the others are matched by amount, nearest day
+    first, within ``SP2D_BANK_WINDOW_DAYS`` of the SP2D's date. An SP2D dated on a day no
+    imported statement covers is not compared.
+    """
+    first, last = _days(period)
+    window = dt.timedelta(days=int(setting("SP2D_BANK_WINDOW_DAYS")))
+    credits = credits_between(first - 2 * window, last + 2 * window)
+    receipts = list(
+        db.session.scalars(
+            select(GovPayment)
+            .where(
+                GovPayment.method == PaymentMethod.TRANSFER.value,
+                GovPayment.paid_on >= first - window,
+                GovPayment.paid_on <= last + window,
+            )
+            .order_by(GovPayment.paid_on, GovPayment.id)
+        )
+    )
+    numbers = {r.id: (r.reference, r.invoice.document.number) for r in receipts}
+
+    def named(receipt: GovPayment, credit: BankStatementLine) -> bool:
+        return any(_names(credit.description, number) for number in numbers[receipt.id])
+
+    # First the credits that name their SP2D or invoice, then by amount those naming none.
+    matched = _pair(receipts, credits, window, named)
+    taken = {credit.id for credit in matched.values()}
+    left = [c for c in credits if c.id not in taken]
+    unnamed = [c for c in left if not any(named(r, c) for r in receipts)]
+    by_amount = _pair(
+        [r for r in receipts if r.id not in matched],
+        unnamed,
+        window,
+        lambda receipt, credit: credit.amount == receipt.amount,
+    )
+    matched.update(by_amount)
+    taken |= {credit.id for credit in by_amount.values()}
+    left = [c for c in credits if c.id not in taken]
+    differences: list[Difference] = []
+    for receipt in receipts:
+        if not first <= receipt.paid_on <= last:
+            continue
+        credit = matched.get(receipt.id)
+        if credit is None and is_covered(receipt.paid_on):
+            differences.append(
+                Difference(receipt.reference, str(receipt.amount), "", "sp2d_not_in_bank", "bank")
+            )
+        elif credit is not None and credit.amount != receipt.amount:
+            differences.append(
+                Difference(
+                    receipt.reference,
+                    str(receipt.amount),
+                    f"{credit.amount} ({credit.booked_on.isoformat()})",
+                    "sp2d_amount_differs",
+                    "bank",
+                )
+            )
+    for credit in left:
+        if first <= credit.booked_on <= last:
+            differences.append(
+                Difference(
+                    f"{credit.booked_on.isoformat()} {credit.reference or credit.description[:60]}",
+                    "",
+                    str(credit.amount),
+                    "unknown_bank_credit",
+                    "bank",
                 )
             )
     return differences

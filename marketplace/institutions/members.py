@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role, register_user
+from marketplace.accounts.twofactor import may_also_use
 from marketplace.catalog.models import Product, ProductKind
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
@@ -19,6 +20,19 @@ from marketplace.institutions.models import (
 
 class InstitutionError(MarketplaceError):
     pass
+
+
+@may_also_use
+def approves_quotes(user: User) -> bool:
+    """The head of an office approves quotes: they may turn on a second factor."""
+    return (
+        db.session.scalar(
+            select(InstitutionMember.id)
+            .where(InstitutionMember.user_id == user.id, InstitutionMember.can_approve.is_(True))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def create_institution(

@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "INVOICE_BANK_NAME": "Bankaltimtara",
     "INVOICE_BANK_ACCOUNT_NUMBER": "0000-0000-0000",
     "INVOICE_BANK_ACCOUNT_HOLDER": "Pasar Oleh-Oleh Kaltara",
+    #: days between an SP2D's date and its credit on the bank's statement
+    "SP2D_BANK_WINDOW_DAYS": 5,
 }
 
 

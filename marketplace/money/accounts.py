@@ -1,21 +1,29 @@
 """Where a household is paid: record, change (password again), and an admin's check.
 
 A change is recorded (who, when, old and new, masked) and makes the account
-unverified again: no payout goes to an account an admin has not checked.
+unverified again: no payout goes to an account an admin has not checked. A change of an
+existing account also holds payouts for ``PAYOUT_ACCOUNT_HOLD_HOURS`` (24) and is mailed
+to the household (through the outbox, after the commit), so that someone who took over
+the household's sign-in cannot send its money elsewhere unnoticed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.services import AccountError, normalise_phone
-from marketplace.db import db, now_utc, update_if
+from marketplace.db import WITA, db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.mail import send_mail
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS, mask
 from marketplace.money.models import PayoutAccount, PayoutAccountChange, PayoutMethod
 from marketplace.numbers import is_ascii_digits
@@ -150,7 +158,67 @@ def _save(seller_id: int, actor: User, method: PayoutMethod, fields: dict[str, s
         raise PayoutAccountError(_l("Rekening baru saja diubah. Muat ulang halaman."))
     db.session.refresh(account)
     _record_change(account, actor.id, "changed", old_masked=old)
+    _tell_household(account, old)
     return account
+
+
+def hold_hours() -> int:
+    return int(current_app.config.get("PAYOUT_ACCOUNT_HOLD_HOURS", 24))
+
+
+def held_until(account: PayoutAccount) -> dt.datetime | None:
+    """When payouts to a just-changed account may start again; None when they may now."""
+    until = account.payouts_held_until
+    return until if until is not None and until > now_utc() else None
+
+
+def hold_refusal(account: PayoutAccount):
+    """Why the payout run skips an account changed less than a day ago; None if it may pay."""
+    until = held_until(account)
+    if until is None:
+        return None
+    return _l(
+        "Rekening baru diubah; pencairan ditahan sampai %(until)s WITA.",
+        until=until.astimezone(WITA).strftime("%d-%m-%Y %H:%M"),
+    )
+
+
+def _tell_household(account: PayoutAccount, old: str) -> None:
+    """Hold payouts to the new account, and mail the household what changed (in Indonesian,
+    the language every household reads)."""
+    until = now_utc() + dt.timedelta(hours=hold_hours())
+    db.session.execute(
+        update(PayoutAccount).where(PayoutAccount.id == account.id).values(payouts_held_until=until)
+    )
+    owner = account.seller.user
+    if owner is None or not owner.email:
+        return
+    shown = until.astimezone(WITA).strftime("%d-%m-%Y %H:%M")
+    with force_locale("id"):
+        send_mail(
+            owner.email,
+            _("Rekening pencairan %(shop)s diubah", shop=account.seller.shop_name),
+            "\n".join(
+                [
+                    _("Halo %(name)s,", name=owner.name),
+                    "",
+                    _("Rekening pencairan toko Anda baru saja diubah."),
+                    _("Sebelumnya: %(old)s", old=old),
+                    _("Sekarang: %(new)s", new=describe(account)),
+                    "",
+                    _(
+                        "Demi keamanan, pencairan ke rekening baru ditahan sampai %(until)s WITA "
+                        "dan menunggu pemeriksaan admin.",
+                        until=shown,
+                    ),
+                    _(
+                        "Jika bukan Anda yang mengubahnya, segera ganti kata sandi dan hubungi "
+                        "admin Pasar Oleh-Oleh Kaltara."
+                    ),
+                ]
+            )
+            + "\n",
+        )
 
 
 def save_bank_account(

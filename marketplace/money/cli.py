@@ -4,12 +4,14 @@ which are money's but stay where operators know them. Each is safe twice."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import click
 from flask.cli import AppGroup
 
-from marketplace.db import today_local
+from marketplace.db import db, today_local, unit_of_work
 from marketplace.money.availability import after_days, deliver_due_parts
+from marketplace.money.bank_statements import StatementError, import_statement
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.payment_views import handle_event
 from marketplace.money.payments import HANDLED_EVENTS, pending_refund_ids
@@ -41,7 +43,8 @@ def run_command() -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (WITA), included.")
 def reconcile_command(since: dt.datetime | None, until: dt.datetime | None) -> None:
     """Compare the ledger with the gateway's charges, refunds and transfers, the bank
-    batches and the SP2D receipts (the last 31 days by default); exit 1 on any difference."""
+    batches, and the SP2D receipts with the bank's statement (the last 31 days by
+    default); exit 1 on any difference."""
 
     first, last = default_days(today_local())
     first, last = (since.date() if since else first), (until.date() if until else last)
@@ -50,11 +53,28 @@ def reconcile_command(since: dt.datetime | None, until: dt.datetime | None) -> N
     for difference in differences:
         click.echo(
             f"{difference.subject}: [{difference.note}] {difference.label} "
-            f"(ledger {difference.ledger!r}, gateway {difference.gateway!r})"
+            f"(ledger {difference.ledger!r}, {difference.against} {difference.gateway!r})"
         )
     click.echo(f"{len(differences)} difference(s)")
     if differences:
         raise SystemExit(1)
+
+
+@payouts_cli.command("bank-statement")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def bank_statement_command(path: str) -> None:
+    """Import the bank's statement (CSV) of the account invoices are paid into, as the
+    admin's reconciliation page does; a line imported before is not stored twice."""
+    with open(path, "rb") as file, unit_of_work():
+        try:
+            imported = import_statement(file.read(), os.path.basename(path), None)
+        except StatementError as error:
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+    click.echo(
+        f"{imported.first_day} .. {imported.last_day}: {imported.lines} line(s), "
+        f"{imported.new_lines} new"
+    )
 
 
 @payouts_cli.command("replay-events")

@@ -64,6 +64,10 @@ class ResultFileForm(Form):
     result = FileField(_l("Berkas hasil dari bank (CSV)"))
 
 
+class StatementFileForm(Form):
+    statement = FileField(_l("Rekening koran bank (CSV)"))
+
+
 class ComplaintForm(Form):
     message = TextAreaField(
         _l("Apa masalahnya?"), validators=[DataRequired(), Length(min=5, max=1000)]

@@ -132,6 +132,8 @@ class PayoutAccount(db.Model):
     verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: a change of where the money goes is not paid into before this moment (24 hours)
+    payouts_held_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     seller: Mapped[Seller] = relationship()
 
@@ -351,3 +353,53 @@ class Refund(db.Model):
     refunded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     payment: Mapped[Payment] = relationship()
+
+
+class BankDirection(enum.StrEnum):
+    #: money into the account (kredit)
+    CREDIT = "CR"
+    #: money out of the account (debet)
+    DEBIT = "DB"
+
+
+class BankStatement(db.Model):
+    """One upload of the platform's bank statement (rekening koran, mutasi rekening) of the
+    account treasuries pay invoices into; the days it covers are its lines' first and last."""
+
+    __tablename__ = "bank_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    #: lines in the file, and how many of them were not imported before
+    line_count: Mapped[int]
+    new_line_count: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class BankStatementLine(db.Model):
+    """One line of the bank's statement, stored once however often it is uploaded."""
+
+    __tablename__ = "bank_statement_lines"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(f"direction IN ({_values(BankDirection)})", name="known_direction"),
+        Index("ix_bank_statement_lines_direction_booked_on", "direction", "booked_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the first upload that held it
+    statement_id: Mapped[int] = mapped_column(ForeignKey("bank_statements.id"), index=True)
+    #: what makes the line itself (day, direction, amount, reference, description and its
+    #: place among identical lines), hashed: the same line imported twice is one row
+    line_key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the bank's booking day (local)
+    booked_on: Mapped[dt.date] = mapped_column(Date)
+    direction: Mapped[str] = mapped_column(String(2))
+    #: whole rupiah
+    amount: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -7,15 +7,18 @@ ledger event an admin decides). Checks, for a period:
 - each payout's ledger legs agree with its status and amount (in transit while open,
   paid out when paid, back to available when failed);
 - a confirmed bank or e-wallet payout has the bank's reference and sits in a batch;
-- each Stripe payout's transfer exists at the gateway with the same amount, destination
-  and reversals; a transfer the gateway has that no payout knows is listed too;
+- each Stripe payout of the period has its transfer at the gateway with the same amount,
+  destination and reversals; a transfer the gateway made in the period that no payout
+  knows is listed too;
 - each charge the payment gateway took in the period is a payment we recorded, for the
   same amount, and each payment we recorded has its charge;
 - each refund the gateway made in the period (in its dashboard too) is recorded, for the
-  same amount and not failed there; each refund we recorded was made at the gateway and
+  same amount and not failed there (one the rules do not book is listed with the cause:
+  ``refunds.unrecorded_cause``); each refund we recorded was made at the gateway and
   reversed its part's entries in the ledger;
-- what the packages above register with :func:`reconciles` (the SP2D receipts and the
-  protocol offices' card payments of government invoices).
+- what the packages above register with :func:`reconciles` (the SP2D receipts, against
+  their invoices and the bank's statement, and the protocol offices' card payments of
+  government invoices).
 
 The gateway's side is asked a little wider than the period (a charge comes minutes
 after its payment was opened, our record of a refund after the gateway made it), so
@@ -44,7 +47,7 @@ from marketplace.money.models import (
     Refund,
     RefundStatus,
 )
-from marketplace.money.refunds import gateway_refund_id
+from marketplace.money.refunds import gateway_refund_id, unrecorded_cause
 from marketplace.numbers import parse_id
 from marketplace.payments.connect import ConnectGateway
 from marketplace.payments.gateway import (
@@ -70,6 +73,15 @@ NOTES = {
     "missing_charge": _l("Pembayaran di buku besar tidak ada di Stripe"),
     "charge_differs": _l("Jumlah tagihan berbeda"),
     "unrecorded_refund": _l("Pengembalian dana di Stripe belum tercatat"),
+    "gov_card_refund": _l(
+        "Pembayaran kartu instansi dikembalikan di dasbor Stripe: tidak dibukukan, karena "
+        "tagihan dan kuitansinya sudah masuk SPJ instansi; terbitkan koreksi dokumen atau "
+        "minta instansi membayar lagi"
+    ),
+    "refund_exceeds_left": _l(
+        "Pengembalian dana di Stripe melebihi sisa yang dapat dikembalikan (ongkir bagian "
+        "yang sudah dikirim milik rumah tangga): tidak dibukukan"
+    ),
     "missing_refund": _l("Pengembalian dana di buku besar tidak ada di Stripe"),
     "refund_differs": _l("Jumlah pengembalian dana berbeda"),
     "refund_failed": _l("Pengembalian dana gagal atau dibatalkan di Stripe"),
@@ -77,8 +89,9 @@ NOTES = {
 }
 
 #: how long after its payment was opened a charge may come; how long after the gateway
-#: made a refund we may record it (a lost answer, retried by ``flask orders refunds``)
-CHARGE_LAG = REFUND_LAG = dt.timedelta(days=1)
+#: made a refund we may record it (a lost answer, retried by ``flask orders refunds``);
+#: how long after its payout's run a transfer may be made (a retried run)
+CHARGE_LAG = REFUND_LAG = TRANSFER_LAG = dt.timedelta(days=1)
 #: the period the admin page and the command compare when none is given: 31 days
 DEFAULT_DAYS = 31
 
@@ -91,6 +104,8 @@ class Difference:
     gateway: str
     #: a key of :data:`NOTES`
     note: str
+    #: whose record ``gateway`` is: the payment gateway's, or the bank's statement
+    against: str = "gateway"
 
     @property
     def label(self) -> str:
@@ -141,7 +156,7 @@ def reconcile(
     period: Period, *, gateway: PaymentGateway, connect: ConnectGateway
 ) -> list[Difference]:
     """Every difference found in ``period``, the ledger's own first."""
-    differences = _ledger_and_payouts(connect)
+    differences = _ledger_and_payouts(period, connect)
     differences += _charges(period, gateway)
     differences += _refunds(period, gateway)
     for check in _CHECKS:
@@ -149,7 +164,7 @@ def reconcile(
     return differences
 
 
-def _ledger_and_payouts(connect: ConnectGateway) -> list[Difference]:
+def _ledger_and_payouts(period: Period, connect: ConnectGateway) -> list[Difference]:
     differences: list[Difference] = []
     for key, total in db.session.execute(
         select(LedgerEntry.event_key, func.sum(LedgerEntry.amount))
@@ -180,16 +195,28 @@ def _ledger_and_payouts(connect: ConnectGateway) -> list[Difference]:
         if bank_paid and (not payout.reference or payout.batch_id is None):
             differences.append(Difference(payout.number, "paid", "", "no_bank_reference"))
 
+    return differences + _transfers(period, connect, payouts)
+
+
+def _transfers(period: Period, connect: ConnectGateway, payouts: list[Payout]) -> list[Difference]:
+    """The paid Stripe payouts of the period against the transfers the gateway made in it.
+
+    Asked a little wider (a transfer is made after its payout's run is recorded); a
+    transfer of an earlier payout is known whenever it was made.
+    """
     try:
-        transfers = {transfer.id: transfer for transfer in connect.list_transfers()}
+        listed = connect.list_transfers(period.widened(TRANSFER_LAG, TRANSFER_LAG))
     except GatewayError as error:
-        differences.append(Difference("stripe", "", str(error), "gateway_unreachable"))
-        return differences
+        return _unreachable(error)
+    transfers = {transfer.id: transfer for transfer in listed}
+    differences: list[Difference] = []
     known: set[str] = set()
     for payout in payouts:
         if payout.method != PayoutMethod.STRIPE.value or payout.status != PayoutStatus.PAID.value:
             continue
         known.add(payout.reference or "")
+        if payout.created_at not in period:
+            continue
         transfer = transfers.get(payout.reference or "")
         if transfer is None:
             differences.append(
@@ -215,7 +242,7 @@ def _ledger_and_payouts(connect: ConnectGateway) -> list[Difference]:
                 )
             )
     for transfer_id, transfer in transfers.items():
-        if transfer_id not in known:
+        if transfer_id not in known and (transfer.created is None or transfer.created in period):
             differences.append(
                 Difference(transfer_id, "", str(transfer.amount), "unknown_transfer")
             )
@@ -302,7 +329,9 @@ def _refunds(period: Period, gateway: PaymentGateway) -> list[Difference]:
         if refund.created is None or refund.created not in period or not refund.given_back:
             continue
         if refund.id not in ours:
-            differences.append(Difference(refund.id, "", str(refund.amount), "unrecorded_refund"))
+            differences.append(
+                Difference(refund.id, "", str(refund.amount), unrecorded_cause(refund))
+            )
         elif ours[refund.id] != refund.amount:
             differences.append(
                 Difference(refund.id, str(ours[refund.id]), str(refund.amount), "refund_differs")

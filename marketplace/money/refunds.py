@@ -304,6 +304,47 @@ def is_recorded(refund: GatewayRefund) -> bool:
     return db.session.scalar(select(Refund.id).where(or_(*ours)).limit(1)) is not None
 
 
+#: why a refund made at the gateway is not in the ledger (keys of reconciliation's notes)
+GOVERNMENT_CARD = "gov_card_refund"
+MORE_THAN_LEFT = "refund_exceeds_left"
+NOT_RECORDED = "unrecorded_refund"
+
+
+def _payment_named(refund: GatewayRefund) -> Payment | None:
+    payment_id = db.session.scalar(
+        select(Payment.id).where(Payment.intent_id.in_(refund.payment_ids or ("",)))
+    )
+    return db.session.get(Payment, payment_id) if payment_id is not None else None
+
+
+def _refusal(payment: Payment | None, amount: int) -> str | None:
+    """Why a refund of ``amount`` made at the gateway cannot be booked on ``payment``.
+
+    An office's card payment of a government invoice: its invoice and kwitansi are filed in
+    the office's spending report, so only a correction document can change what it paid
+    (README, "Gift boxes for protocol offices"). More than is left of the parts (shipping
+    of a shipped part is the household's): booking it would take money the buyer is not
+    owed from a household. Both are listed by reconciliation, never booked.
+    """
+    if payment is None:
+        return NOT_RECORDED
+    if payment.order.quote_id is not None:
+        return GOVERNMENT_CARD
+    if payment.status != PaymentStatus.SUCCEEDED.value:
+        return NOT_RECORDED
+    parts = [part for part in payment.order.parts if part.status != PartStatus.CANCELLED.value]
+    lefts = parts_left(parts)
+    if amount <= 0 or amount > sum(max(lefts[p.id], 0) for p in parts):
+        return MORE_THAN_LEFT
+    return None
+
+
+def unrecorded_cause(refund: GatewayRefund) -> str:
+    """Why a refund the gateway made is not in the ledger, for reconciliation: an office's
+    card payment, more than is left, or (the webhook never came) not recorded yet."""
+    return _refusal(_payment_named(refund), refund.amount) or NOT_RECORDED
+
+
 def record_external_refund(refund: GatewayRefund) -> RefundOutcome | None:
     """A refund made at the gateway, not through the app, recorded once as the app's own
     would be: spread over the households' parts in proportion to what is left of each,
@@ -311,29 +352,22 @@ def record_external_refund(refund: GatewayRefund) -> RefundOutcome | None:
     shipping of a shipped part kept), and marked given back at once.
 
     None when it is already recorded (our own refund's echo, a replay), not (yet) money
-    given back, or cannot be recorded by the rules (a payment we do not know, a
-    government order, more than is left): reconciliation lists those.
+    given back, or cannot be recorded by the rules (:func:`_refusal`: a payment we do not
+    know, a government order, more than is left): reconciliation lists those.
     """
     if refund.status not in RECORDED_STATES or is_recorded(refund):
         return None
-    payment_id = db.session.scalar(
-        select(Payment.id).where(Payment.intent_id.in_(refund.payment_ids or ("",)))
-    )
-    payment = db.session.get(Payment, payment_id) if payment_id is not None else None
+    payment = _payment_named(refund)
     locked = lock_payment(payment.order_id) if payment is not None else None
-    if (
-        locked is None
-        or locked.id != payment_id
-        or locked.status != PaymentStatus.SUCCEEDED.value
-        or locked.order.quote_id is not None
-    ):
+    if locked is None or payment is None or locked.id != payment.id:
         log.warning("refund %s at the gateway names no payment to reverse here", refund.id)
+        return None
+    cause = _refusal(locked, refund.amount)
+    if cause is not None:
+        log.warning("refund %s at the gateway is not booked: %s", refund.id, cause)
         return None
     parts = [part for part in locked.order.parts if part.status != PartStatus.CANCELLED.value]
     lefts = parts_left(parts)
-    if refund.amount <= 0 or refund.amount > sum(max(lefts[p.id], 0) for p in parts):
-        log.warning("refund %s at the gateway is more than is left to give back", refund.id)
-        return None
     slices = split_largest_remainder(refund.amount, [max(lefts[p.id], 0) for p in parts])
     note = str(_l("Dikembalikan di dasbor Stripe (%(id)s)", id=refund.id))
     outcome = RefundOutcome()

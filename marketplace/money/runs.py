@@ -29,7 +29,7 @@ from marketplace.catalog.models import Seller
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc, unit_of_work, update_if
 from marketplace.errors import MarketplaceError
-from marketplace.money.accounts import account_of, is_payable
+from marketplace.money.accounts import account_of, hold_refusal, is_payable
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS
 from marketplace.money.complaints import tell_admins_payout_failed
 from marketplace.money.models import (
@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MINIMUM = 50_000
 OPEN = (PayoutStatus.CREATED.value, PayoutStatus.EXPORTED.value)
+SAME_DAY = _l("Sudah ada pencairan untuk toko ini pada hari ini.")
 
 
 class PayoutError(MarketplaceError):
@@ -114,10 +115,12 @@ def create_payout(
     if db.session.scalar(
         select(Payout.id).where(Payout.seller_id == seller_id, Payout.period == period)
     ):
-        raise PayoutError(_l("Sudah ada pencairan untuk toko ini pada hari ini."))
+        raise PayoutError(SAME_DAY)
     account = account_of(seller_id)
     if account is None:
         raise PayoutError(_l("Belum ada rekening pencairan."))
+    if (held := hold_refusal(account)) is not None:
+        raise PayoutError(held)  # where the money goes changed: the household was mailed
     if not is_payable(account):
         if account.method == PayoutMethod.STRIPE.value and account.is_verified:
             raise PayoutError(_l("Akun Stripe belum bisa menerima pencairan."))
@@ -251,9 +254,7 @@ def run_payouts(*, actor_id: int | None = None, connect=None, today: dt.date | N
         except IntegrityError:
             # Another run made this household's payout between our read and our write.
             db.session.rollback()
-            result.skipped.append(
-                (shop_name, str(_l("Sudah ada pencairan untuk toko ini pada hari ini.")))
-            )
+            result.skipped.append((shop_name, str(SAME_DAY)))
     connect = connect or get_connect()
     reverse_negative_balances(connect, result)
     send_stripe_payouts(connect, result)

@@ -29,12 +29,21 @@ from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
 from marketplace.money import accounts as payout_accounts
-from marketplace.money import availability, complaints, runs, services, statements, summary
+from marketplace.money import (
+    availability,
+    bank_statements,
+    complaints,
+    runs,
+    services,
+    statements,
+    summary,
+)
 from marketplace.money.forms import (
     BankAccountForm,
     ComplaintForm,
     ReconcileForm,
     ResultFileForm,
+    StatementFileForm,
     StripeForm,
     VerifyAccountForm,
     WalletForm,
@@ -470,10 +479,7 @@ def admin_batch_csv(batch_id: int):
     )
 
 
-@bp.route("/admin/pencairan/rekonsiliasi")
-@role_required(Role.ADMIN)
-def admin_reconcile():
-    form = ReconcileForm(request.args)
+def _reconcile_page(form: ReconcileForm, status: int = 200):
     valid = not request.args or form.validate()
     first, last = default_days(today_local())
     if valid:
@@ -482,10 +488,44 @@ def admin_reconcile():
     return render_template(
         "payouts/admin_reconcile.html",
         form=form,
+        upload=StatementFileForm(),
         first=first,
         last=last,
+        covered=bank_statements.covered_days(first, last),
         differences=differences,
-    ), (200 if valid else 400)
+    ), (status if valid else 400)
+
+
+@bp.route("/admin/pencairan/rekonsiliasi")
+@role_required(Role.ADMIN)
+def admin_reconcile():
+    return _reconcile_page(ReconcileForm(request.args))
+
+
+@bp.route("/admin/pencairan/rekening-koran", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_bank_statement():
+    """An admin imports the bank's statement (CSV); all of it or nothing."""
+    form = StatementFileForm()
+    upload = form.statement.data if form.validate_on_submit() else None
+    if upload is None or not getattr(upload, "filename", ""):
+        flash(_("Pilih berkas rekening koran (CSV) dari internet banking."), "error")
+        return _reconcile_page(ReconcileForm(), 400)
+    with attempt() as done:
+        imported = bank_statements.import_statement(upload.read(), upload.filename, current_user.id)
+    if not done.ok:
+        return _reconcile_page(ReconcileForm(), 400)
+    flash(
+        _(
+            "Rekening koran %(first)s sampai %(last)s: %(lines)s baris, %(new)s baru.",
+            first=imported.first_day.isoformat(),
+            last=imported.last_day.isoformat(),
+            lines=imported.lines,
+            new=imported.new_lines,
+        )
+    )
+    since, until = imported.first_day.isoformat(), imported.last_day.isoformat()
+    return redirect(url_for("payouts.admin_reconcile", since=since, until=until), 303)
 
 
 # --- Stripe Connect events ------------------------------------------------------------------

@@ -8,6 +8,7 @@ Amounts cross here in whole rupiah (Stripe counts IDR in hundredths).
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -17,7 +18,8 @@ from typing import Any, Protocol
 import stripe
 from flask import Flask, current_app
 
-from marketplace.payments.gateway import GatewayError
+from marketplace.db import now_utc
+from marketplace.payments.gateway import GatewayError, Period
 from marketplace.payments.stripe_gateway import CURRENCY, from_stripe_amount, to_stripe_amount
 
 
@@ -30,6 +32,8 @@ class Transfer:
     reversed_amount: int = 0
     transfer_group: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    #: when the gateway made it (None: not known)
+    created: dt.datetime | None = None
 
 
 class ConnectGateway(Protocol):
@@ -52,7 +56,9 @@ class ConnectGateway(Protocol):
 
     def reverse_transfer(self, transfer_id: str, *, amount: int, idempotency_key: str) -> str: ...
 
-    def list_transfers(self) -> list[Transfer]: ...
+    def list_transfers(self, period: Period | None = None) -> list[Transfer]:
+        """The transfers made in ``period`` (all when None)."""
+        ...
 
     def charge_for(self, payment_reference: str) -> str | None: ...
 
@@ -112,6 +118,7 @@ class TestConnect:
                 destination=destination,
                 transfer_group=transfer_group,
                 metadata=dict(metadata or {}),
+                created=now_utc(),
             )
             self.transfers[transfer.id] = transfer
             self._keys[idempotency_key] = transfer.id
@@ -131,14 +138,18 @@ class TestConnect:
             self._keys[idempotency_key] = reversal_id
             return reversal_id
 
-    def list_transfers(self) -> list[Transfer]:
+    def list_transfers(self, period: Period | None = None) -> list[Transfer]:
         """The transfers this process made, and those earlier processes recorded (a "Mode
         uji" transfer lives nowhere else: see ``record_test_transfers_with``)."""
         known = dict(self.transfers)
         for source in _TEST_TRANSFER_RECORDS:
             for transfer in source():
                 known.setdefault(transfer.id, transfer)
-        return list(known.values())
+        return [
+            transfer
+            for transfer in known.values()
+            if period is None or transfer.created is None or transfer.created in period
+        ]
 
     def charge_for(self, payment_reference: str) -> str | None:
         return None  # "Mode uji" payments have no charge to draw on
@@ -153,6 +164,9 @@ def _transfer(obj: Any) -> Transfer:
         reversed_amount=from_stripe_amount(data.get("amount_reversed") or 0),
         transfer_group=str(data.get("transfer_group") or ""),
         metadata=dict(data.get("metadata") or {}),
+        created=dt.datetime.fromtimestamp(int(data["created"]), dt.UTC)
+        if data.get("created")
+        else None,
     )
 
 
@@ -233,9 +247,15 @@ class StripeConnect:
             raise GatewayError(str(error)) from error
         return reversal.id
 
-    def list_transfers(self) -> list[Transfer]:
+    def list_transfers(self, period: Period | None = None) -> list[Transfer]:
+        params: dict[str, Any] = {"limit": 100}
+        if period is not None:
+            params["created"] = {
+                "gte": int(period.since.timestamp()),
+                "lt": int(period.until.timestamp()),
+            }
         try:
-            page = self.client.v1.transfers.list(params={"limit": 100})
+            page = self.client.v1.transfers.list(params=params)
             return [_transfer(obj) for obj in page.auto_paging_iter()]
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error

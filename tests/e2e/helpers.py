@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 from flask import Flask
 from PIL import Image, ImageDraw
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Role, RoleGrant, User
+from marketplace.accounts.models import RecoveryCode, Role, RoleGrant, SecondFactor, User
 from marketplace.accounts.passwords import hash_password
 from marketplace.catalog.models import (
     LicenceReminder,
@@ -28,7 +30,7 @@ from marketplace.catalog.models import (
     Region,
     Seller,
 )
-from marketplace.db import db
+from marketplace.db import db, now_utc
 from marketplace.mail import OutgoingMail
 from marketplace.pagecache import bump_catalog_version
 from marketplace.sellers.models import SellerApplication, SellerApplicationChange
@@ -46,6 +48,8 @@ class Account:
     phone: str  # as a person types it, e.g. "0813 9123 4567"
     phone_e164: str
     password: str
+    #: the authenticator app's secret, for an account with a second factor (every admin)
+    totp_secret: str = ""
 
 
 def new_account_details(name: str = "Ibu Uji Peramban") -> Account:
@@ -93,8 +97,11 @@ class Accounts:
         self.app = app
         self._emails: list[str] = []
 
-    def create(self, *roles: Role | str, name: str = "Ibu Uji Peramban") -> Account:
-        """A signed-up account holding ``roles`` (buyer always), ready to sign in."""
+    def create(
+        self, *roles: Role | str, name: str = "Ibu Uji Peramban", second_factor: bool = True
+    ) -> Account:
+        """A signed-up account holding ``roles`` (buyer always), ready to sign in; an admin
+        with its authenticator app set up, unless ``second_factor`` is False."""
         account = new_account_details(name)
         with self.app.app_context(), Session(db.engine) as session:
             user = User(
@@ -106,6 +113,15 @@ class Accounts:
             for role in {Role.BUYER, *(Role(r) for r in roles)}:
                 user.role_grants.append(RoleGrant(role=role.value))
             session.add(user)
+            session.flush()
+            if second_factor and Role.ADMIN in {Role(r) for r in roles}:
+                # Admins must have a second factor: this one's app was set up already.
+                account = Account(**{**account.__dict__, "totp_secret": pyotp.random_base32()})
+                session.add(
+                    SecondFactor(
+                        user_id=user.id, secret=account.totp_secret, confirmed_at=now_utc()
+                    )
+                )
             session.commit()
         self._emails.append(account.email)
         return account
@@ -167,6 +183,8 @@ class Accounts:
                 delete(SellerApplication).where(SellerApplication.id.in_(applications)),
                 delete(Seller).where(Seller.id.in_(sellers)),
                 delete(RoleGrant).where(RoleGrant.user_id.in_(users)),
+                delete(SecondFactor).where(SecondFactor.user_id.in_(users)),
+                delete(RecoveryCode).where(RecoveryCode.user_id.in_(users)),
                 delete(User).where(User.id.in_(users)),
                 delete(OutgoingMail).where(OutgoingMail.to.in_(self._emails)),
             ):
@@ -217,11 +235,27 @@ def sign_up(page: Page, account: Account) -> None:
     expect(page.get_by_role("status")).to_contain_text(f"Selamat datang, {account.name}")
 
 
-def sign_in(page: Page, login: str, password: str) -> None:
+#: the last 30-second step each authenticator secret signed in with (a code is taken once)
+_STEPS_USED: dict[str, int] = {}
+
+
+def authenticator_code(secret: str) -> str:
+    """What the phone's authenticator app shows now; the next step's code when this step's
+    was already used (the site takes the codes of one step either side)."""
+    totp = pyotp.TOTP(secret)
+    step = max(int(time.time()) // totp.interval, _STEPS_USED.get(secret, -1) + 1)
+    _STEPS_USED[secret] = step
+    return totp.generate_otp(step)
+
+
+def sign_in(page: Page, login: str, password: str, totp_secret: str = "") -> None:
     page.get_by_role("navigation").get_by_role("link", name="Masuk").click()
     page.get_by_label("E-mail atau nomor HP").fill(login)
     page.get_by_label("Kata sandi").fill(password)
     page.locator("main").get_by_role("button", name="Masuk").click()
+    if totp_secret:
+        page.get_by_label("Kode verifikasi").fill(authenticator_code(totp_secret))
+        page.locator("main").get_by_role("button", name="Masuk").click()
     expect(page.get_by_role("status")).to_have_text("Anda sudah masuk.")
 
 
@@ -245,7 +279,7 @@ def signed_in_as_nobody(page: Page) -> None:
 
 def sign_in_as(page: Page, account: Account) -> None:
     page.goto("/")
-    sign_in(page, account.email, account.password)
+    sign_in(page, account.email, account.password, account.totp_secret)
 
 
 def go_to(page: Page, link: str) -> None:

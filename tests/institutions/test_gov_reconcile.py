@@ -1,15 +1,16 @@
 """Reconciliation of government receipts: SP2D transfers and offices' card payments.
 
-The app keeps no bank statement, so an SP2D is checked against the ledger and the invoice
-it pays; a card payment (paid on Stripe Checkout, over HTTP against the tests' Stripe
-server) against the gateway's payment it names, whose charge is compared with Stripe's.
+An SP2D is checked against the ledger and the invoice it pays (against the bank's
+statement in test_bank_reconcile.py); a card payment (paid on Stripe Checkout, over HTTP
+against the tests' Stripe server) against the gateway's payment it names, whose charge is
+compared with Stripe's; its refund in Stripe's dashboard is listed, not booked.
 """
 
 from __future__ import annotations
 
 import pytest
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
@@ -118,3 +119,40 @@ def test_sp2d_and_card_receipts_are_compared_with_the_ledger_invoices_and_stripe
     result = app.test_cli_runner().invoke(args=["payouts", "reconcile"])
     assert result.exit_code == 1 and "3 difference(s)" in result.output
     assert "cs_test_elsewhere: [card_payment_missing]" in result.output
+
+
+def test_a_dashboard_refund_of_an_offices_card_payment_is_listed_with_its_cause(
+    app, client, login_as, stripe_gateway, stripe_server
+):
+    """Not booked: the invoice and kwitansi it paid are in the office's SPJ (README)."""
+    webhooks = stripe_server.add_webhook_endpoint()
+    admin = factories.make_user(roles=[Role.ADMIN])
+    order, _quote, officer, invoice = factories.make_invoiced_gov_order()
+    db.session.commit()
+    login_as(user=officer)
+    assert client.post(f"/instansi/pesanan/{order.id}/bayar-kartu").status_code == 303
+    [payment] = payments_of(order.id)
+    stripe_server.pay(payment.intent_id)
+    [(body, headers)] = webhooks.take("checkout.session.completed")
+    assert client.post("/stripe/webhook", data=body, headers=headers).status_code == 200
+    webhooks.take()
+    assert differences() == []
+    booked = db.session.scalar(select(func.count()).select_from(LedgerEntry))
+
+    api = stripe_server.client()
+    intent = api.v1.checkout.sessions.retrieve(payment.intent_id).payment_intent
+    made = api.v1.refunds.create(params={"payment_intent": intent, "amount": 50_000 * 100})
+    for body, headers in webhooks.take("refund.created") + webhooks.take("charge.refunded"):
+        assert client.post("/stripe/webhook", data=body, headers=headers).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == booked
+    assert db.session.get(GovInvoice, invoice.id).paid_amount == invoice.payable_amount
+    assert differences() == [(made.id, "gov_card_refund")]
+
+    login_as(user=admin)
+    page = client.get("/admin/pencairan/rekonsiliasi").get_data(as_text=True)
+    assert f'<strong>{made.id}</strong> · <span data-note="gov_card_refund">' in page
+    assert "Pembayaran kartu instansi dikembalikan di dasbor Stripe: tidak dibukukan" in page
+    result = app.test_cli_runner().invoke(args=["payouts", "reconcile"])
+    assert result.exit_code == 1 and f"{made.id}: [gov_card_refund]" in result.output
+    assert "(ledger '', gateway '50000')" in result.output

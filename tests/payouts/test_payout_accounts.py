@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.db import db
+from marketplace.mail import OutgoingMail
 from marketplace.money import accounts
-from marketplace.money.models import PayoutAccount, PayoutAccountChange
+from marketplace.money.models import Payout, PayoutAccount, PayoutAccountChange
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -177,3 +178,47 @@ def test_stripe_onboarding_opens_an_express_account_and_account_updated_enables_
         "/stripe/connect/webhook", data=body, headers={"Stripe-Signature": "t=1,v1=00"}
     )
     assert forged.status_code == 400
+
+
+def test_a_changed_account_is_mailed_to_the_household_and_paid_only_a_day_later(
+    client, login_as, clock
+):
+    household = factories.make_earning_seller(price=150_000)
+    household.user.email = "bu.siti@contoh.id"
+    login_as(user=household.user)
+    assert client.post("/penjual/pendapatan/rekening", data=account_form()).status_code == 303
+    admin = factories.make_user(roles=[Role.ADMIN])
+    account = accounts.account_of(household.id)
+    accounts.verify_account(account.id, account.version, admin)
+    db.session.commit()
+    # A first account is not held and tells no one: nothing was there to change.
+    assert accounts.hold_refusal(account) is None
+    assert (
+        db.session.scalar(select(OutgoingMail).where(OutgoingMail.to == "bu.siti@contoh.id"))
+        is None
+    )
+
+    # The household (or whoever has its password) moves the money to another bank.
+    changed = account_form(**{"bank-bank_code": "009", "bank-account_number": "1234567890"})
+    assert client.post("/penjual/pendapatan/rekening", data=changed).status_code == 303
+    [mail] = db.session.scalars(select(OutgoingMail).where(OutgoingMail.to == "bu.siti@contoh.id"))
+    assert mail.subject == f"Rekening pencairan {household.shop_name} diubah"
+    assert "Sebelumnya: BRI (002) •••••••••••6508 a.n. Siti Aminah" in mail.body
+    assert "Sekarang: BNI (009) ••••••7890 a.n. Siti Aminah" in mail.body
+    assert "Jika bukan Anda yang mengubahnya" in mail.body
+
+    # An admin checks it at once; the run still skips the household for 24 hours, and
+    # the admin's payouts page says why.
+    login_as(user=admin)
+    account = accounts.account_of(household.id)
+    client.post(f"/admin/rekening/{account.id}/periksa", data={"version": str(account.version)})
+    assert client.post("/admin/pencairan/jalankan").status_code == 303
+    page = client.get("/admin/pencairan").get_data(as_text=True)
+    assert f"{household.shop_name}: Rekening baru diubah; pencairan ditahan sampai" in page
+    db.session.expire_all()
+    assert db.session.scalars(select(Payout).where(Payout.seller_id == household.id)).all() == []
+
+    clock.move(hours=24, minutes=1)
+    assert client.post("/admin/pencairan/jalankan").status_code == 303
+    [payout] = db.session.scalars(select(Payout).where(Payout.seller_id == household.id))
+    assert payout.account_number == "1234567890"

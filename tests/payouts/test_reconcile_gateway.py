@@ -20,6 +20,7 @@ from marketplace.money.models import LedgerEntry, Payment, PaymentStatus, Refund
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.payments import refunds_of
 from marketplace.money.reconcile import default_days, period_of, reconcile
+from marketplace.orders.inbox import move_part_for_seller
 from marketplace.orders.models import OrderEvent
 from marketplace.payments.connect import TestConnect
 from marketplace.payments.gateway import Line
@@ -274,3 +275,33 @@ def test_each_kind_of_difference_is_listed_with_its_cause(
         args=["payouts", "reconcile", "--since", "2026-01-01", "--until", "2026-01-31"]
     )
     assert result.exit_code == 0 and "0 difference(s)" in result.output
+
+
+def test_a_dashboard_refund_of_more_than_is_left_is_listed_not_booked(
+    app, client, login_as, gateway, stripe_server, stripe_api, webhooks
+):
+    """Once shipped, the shipping is the household's (it paid the courier): a full refund
+    in the dashboard gives back more than the app may take from the household."""
+    amplang = product()
+    order, payment, intent = paid_on_stripe(client, stripe_server, webhooks, (amplang, 2))
+    part = order.parts[0]
+    seller = part.seller
+    move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
+    move_part_for_seller(
+        part.id, seller.id, "ship", actor_id=seller.user_id, courier="JNE", tracking_number="J9"
+    )
+    db.session.commit()
+    made = stripe_api.v1.refunds.create(params={"payment_intent": intent})
+    assert deliver(client, webhooks, "refund.created") == ["ok"]
+    webhooks.take()
+    db.session.expire_all()
+    assert refunds_of(order.id) == []
+    assert differences() == [(made.id, "refund_exceeds_left")]
+
+    login_as(user=factories.make_user(roles=[Role.ADMIN]))
+    page = client.get("/admin/pencairan/rekonsiliasi").get_data(as_text=True)
+    assert f'<strong>{made.id}</strong> · <span data-note="refund_exceeds_left">' in page
+    assert "melebihi sisa yang dapat dikembalikan" in page
+    result = app.test_cli_runner().invoke(args=["payouts", "reconcile"])
+    assert result.exit_code == 1 and f"{made.id}: [refund_exceeds_left]" in result.output
+    assert f"(ledger '', gateway '{part.items_amount + part.shipping_amount}')" in result.output

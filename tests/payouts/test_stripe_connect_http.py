@@ -192,3 +192,31 @@ def test_a_payout_from_one_card_paid_order_draws_on_its_charge(
     assert transfer.transfer_group == f"order-{part.order_id}"
     assert transfer.destination == account_id
     assert recent_differences(connect) == []
+
+
+def test_transfers_are_compared_within_the_period_asked_for(
+    app, client, login_as, stripe_server, connect
+):
+    seller = factories.make_earning_seller(price=120_000)
+    db.session.commit()
+    account_id = onboard(client, login_as, stripe_server, seller)
+    stripe_server.topup(10_000_000 * 100)
+    runs.run_payouts(today=DAY, connect=connect)
+    unknown = stripe_server.client().v1.transfers.create(
+        params={"amount": 500_000, "currency": "idr", "destination": account_id}
+    )
+    db.session.commit()
+    assert [(d.subject, d.note) for d in recent_differences(connect)] == [
+        (unknown.id, "unknown_transfer")
+    ]
+    result = app.test_cli_runner().invoke(args=["payouts", "reconcile"])
+    assert result.exit_code == 1 and f"{unknown.id}: [unknown_transfer]" in result.output
+    # A month before, neither the payout's transfer nor the unknown one was made.
+    earlier = ["payouts", "reconcile", "--since", "2026-01-01", "--until", "2026-01-31"]
+    result = app.test_cli_runner().invoke(args=earlier)
+    assert result.exit_code == 0 and "0 difference(s)" in result.output
+    login_as(user=factories.make_user(roles=[Role.ADMIN]))
+    page = client.get("/admin/pencairan/rekonsiliasi?since=2026-01-01&until=2026-01-31")
+    assert 'id="no-differences"' in page.get_data(as_text=True)
+    page = client.get("/admin/pencairan/rekonsiliasi").get_data(as_text=True)
+    assert f'<strong>{unknown.id}</strong> · <span data-note="unknown_transfer">' in page

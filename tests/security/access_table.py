@@ -64,6 +64,12 @@ ACCESS = [
     ("GET",  "/akun/masuk",                                200, 302, 302, 302, 302, 302),
     ("POST", "/akun/masuk",                                302, 302, 302, 302, 302, 302),
     ("POST", "/akun/keluar",                               302, 302, 302, 302, 302, 302),
+    ("GET",  "/akun/masuk/kode",                           303, 303, 303, 303, 303, 303),
+    ("POST", "/akun/masuk/kode",                           303, 303, 303, 303, 303, 303),
+    ("GET",  "/akun/keamanan",                             302, 200, 200, 200, 200, 200),
+    ("POST", "/akun/keamanan/totp/mulai",                  302, 303, 303, 303, 303, 303),
+    ("POST", "/akun/keamanan/totp",                        302, 400, 400, 400, 400, 400),
+    ("POST", "/akun/keamanan/totp/matikan",                302, 400, 400, 400, 400, 400),
     ("GET",  "/akun/keluar",                               405, 405, 405, 405, 405, 405),
     ("GET",  "/akun/lupa-sandi",                           200, 302, 302, 302, 302, 302),
     ("POST", "/akun/lupa-sandi",                           302, 302, 302, 302, 302, 302),
@@ -287,6 +293,7 @@ ACCESS = [
     ("GET",  "/admin/pencairan/batch/{batch}.csv",         302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pencairan/batch/{missing_user}.csv",  302, 403, 403, 403, 403, 404),
     ("GET",  "/admin/pencairan/rekonsiliasi",              302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/pencairan/rekening-koran",            302, 403, 403, 403, 403, 303),
     ("GET",  "/admin/keluhan",                             302, 403, 403, 403, 403, 200),
     ("POST", "/admin/keluhan/{complaint}",                 302, 403, 403, 403, 403, 303),
     ("POST", "/admin/keluhan/{missing_user}",              302, 403, 403, 403, 403, 404),
@@ -326,6 +333,10 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     },
     "accounts.sign_in": {"login": "pembeli@demo.id", "password": "demo-pass-2026"},
     "accounts.sign_out": {},
+    "accounts.second_factor": {"code": "123456"},
+    "accounts.start_second_factor": {},
+    "accounts.confirm_second_factor": {"code": "123456"},
+    "accounts.turn_off_second_factor": {"password": "demo-pass-2026", "code": "123456"},
     "accounts.forgot_password": {"login": "pembeli@demo.id"},
     "accounts.reset_password": {"password": "anyaman-rotan-malinau"},
     "accounts.profile": lambda: {
@@ -433,6 +444,9 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "payouts.admin_export": {},
     "payouts.admin_batch": lambda: {
         "result": (io.BytesIO(b"reference,status,bank_reference\nPO-999999,ok,X\n"), "hasil.csv")
+    },
+    "payouts.admin_bank_statement": lambda: {
+        "statement": (io.BytesIO(b"Tanggal;Keterangan;Kredit\n2026-11-10;SETORAN;1.000\n"), "m.csv")
     },
     "payouts.connect_webhook": {},
 }
