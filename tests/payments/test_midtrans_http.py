@@ -92,6 +92,8 @@ def test_the_buyer_chooses_among_the_configured_methods(client, midtrans):
         assert label in page
     # Cards are on the test gateway here: no Stripe, so no card and no "Mode uji" choice.
     assert "Kartu kredit" not in page and 'value="test"' not in page
+    # Buyers pay real money through Midtrans: no "Mode uji" banner on the pages.
+    assert "Mode uji: pembayaran tidak sungguhan" not in page
     refused = client.post(f"/pesanan/{order.access_token}/bayar", data={"method": "ovo"})
     assert refused.status_code == 400
     assert "Pilih cara bayar yang tersedia." in refused.get_data(as_text=True)
@@ -101,6 +103,7 @@ def test_mode_uji_still_works_with_no_gateway_configured(client):
     order, _ = an_order()
     page = client.get(f"/pesanan/{order.access_token}/bayar").get_data(as_text=True)
     assert "Bayar (uji)" in page and "QRIS" not in page
+    assert "Mode uji: pembayaran tidak sungguhan" in page
 
 
 def test_qris_shows_the_code_and_the_notification_pays_the_order_once(
