@@ -50,6 +50,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("workers", _workers),
         ("jobs", _jobs),
         ("faults", _faults),
+        ("payments", _payments),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -318,3 +319,24 @@ def _faults(result: dict, note: dict) -> list[str]:
         f"| behind nginx | {alone['nginx']:,} | {idle['nginx']:,} |",
         f"| gunicorn straight | {alone['direct']:,} | {idle['direct']:,} |",
     ]
+
+
+def _payments(result: dict, note: dict) -> list[str]:
+    shown = note.get("shown", {})
+    lines = [
+        '## payments: from "Bayar" to what the buyer pays with',
+        "",
+        f"Median and 90th percentile of {note.get('runs')} runs each, interleaved: the POST of "
+        "the choice (the app calls the provider through its client library) and the page it "
+        "leads to, against tests/midtrans_server and tests/stripe_server on loopback. "
+        "`card` (Stripe Checkout) is today's path, the reference.",
+        "",
+        "| method | shown | median | p90 |",
+        "|---|---|---|---|",
+    ]
+    for method in result.get("methods", []):
+        row = result[method]
+        lines.append(
+            f"| {method} | {shown.get(method, '')} | {row['median_ms']} ms | {row['p90_ms']} ms |"
+        )
+    return lines
