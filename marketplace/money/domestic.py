@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from marketplace.db import db, unit_of_work
-from marketplace.errors import MarketplaceError
+from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money import payments as services
 from marketplace.money.models import (
     Account,
@@ -202,6 +202,8 @@ def handle_notification(payload: bytes) -> tuple[str, int]:
         return "bad event", 400
     stored = (gateway.name, event.id, event.type)
     if refunds is not None:
+        # A second partial refund sends the same status again: its id counts the refunds.
+        stored = (gateway.name, f"{event.id}:{len(refunds)}", event.type)
         applied = apply_refunds(refunds, event=stored)
     else:
         applied = _apply(intent, event=stored)
@@ -209,10 +211,6 @@ def handle_notification(payload: bytes) -> tuple[str, int]:
 
 
 # --- refunds Midtrans cannot make: a bank transfer the admin records --------------------------
-
-
-class RefundNotFound(MarketplaceError):
-    status_code = 404
 
 
 class NotByTransfer(MarketplaceError):
@@ -234,7 +232,7 @@ def record_transfer(order_id: int, refund_id: int, reference: str) -> bool:
     (unique, like a gateway's refund id). False when it was already recorded."""
     refund = db.session.get(Refund, refund_id)
     if refund is None or refund.payment.order_id != order_id:
-        raise RefundNotFound(_l("Pengembalian dana tidak ditemukan."))
+        raise NotFound(_l("Pengembalian dana tidak ditemukan."))
     if not by_bank_transfer(refund.payment.gateway, refund.payment.method):
         raise NotByTransfer(_l("Pengembalian ini dikirim lewat gateway."))
     key = f"transfer:{reference.strip()}"[:120]

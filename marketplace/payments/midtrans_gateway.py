@@ -217,8 +217,10 @@ class MidtransGateway:
         if chosen is None or method not in self.methods:
             raise GatewayError(f"Midtrans method {method!r} is not configured")
         body = self.charge_body(chosen, amount, idempotency_key, email, lines, expires_at)
-        if chosen.payment_type in ("gopay", "shopeepay") and success_url:
-            body[chosen.payment_type] = {"callback_url": success_url}
+        if chosen.payment_type in ("gopay", "shopeepay") and cancel_url:
+            # Where the e-wallet's app sends the buyer back: the order's page, which says
+            # whether the payment arrived (``success_url`` is Stripe Checkout's return).
+            body[chosen.payment_type] = {"callback_url": cancel_url}
         try:
             answer = self._call(self.core.charge, body)
         except GatewayError as refused:

@@ -86,6 +86,8 @@ class Transaction:
     extra: dict = field(default_factory=dict)
     refunds: list[dict] = field(default_factory=list)
     settled: dt.datetime | None = None
+    #: the charge request's body, as received
+    charged: dict = field(default_factory=dict)
 
     def view(self, status_code: str | None = None) -> dict[str, Any]:
         body = {
@@ -250,6 +252,7 @@ class MidtransServer:
                 payment_type=str(payment_type),
                 created=now,
                 expires=now + dt.timedelta(minutes=minutes),
+                charged=body,
             )
             transaction.extra = self._method_fields(transaction, body)
             self.transactions[transaction.transaction_id] = transaction

@@ -181,6 +181,9 @@ def test_an_e_wallet_gives_the_phone_its_deeplink(client, midtrans, midtrans_ser
     assert "shopeeid://" in page and "Bayar di aplikasi ShopeePay" in page
     page, payment = choose(client, order, "gopay")
     assert "gojek://" in page and "<svg" in page
+    # The e-wallet's app sends the buyer back to the order's page.
+    charged = midtrans_server.by_order(payment.idempotency_key).charged
+    assert charged["gopay"]["callback_url"].endswith(f"/pesanan/{order.access_token}")
 
 
 def test_choosing_another_method_closes_the_first_at_midtrans(client, midtrans, midtrans_server):
@@ -316,6 +319,17 @@ def test_reconciliation_lists_what_midtrans_has_otherwise(client, midtrans, midt
     midtrans_server.notify(payment.intent_id)
     assert deliver_all(client, midtrans_server) == [(200, "ok")]
     assert reconciled() == []
+    # A second one: the same status again, a new refund, recorded too.
+    transaction.refunds.append(
+        {"id": 10, "amount": 5000, "key": "dash-2", "reason": "", "created": now_utc()}
+    )
+    midtrans_server.notify(payment.intent_id)
+    assert deliver_all(client, midtrans_server) == [(200, "ok")]
+    given = db.session.scalar(
+        select(func.sum(Refund.amount)).where(Refund.payment_id == payment.id)
+    )
+    assert given == 15000
+    assert reconciled() == []
 
 
 def test_the_flask_command_compares_midtrans_too(app, client, midtrans, midtrans_server):
@@ -342,3 +356,26 @@ def test_the_client_speaks_to_the_configured_host(midtrans, midtrans_server):
     stranger = MidtransGateway(server_key="SB-Mid-server-wrong", api_base=midtrans_server.url)
     with pytest.raises(GatewayError, match="401"):
         stranger.retrieve_intent("anything")
+
+
+def test_with_stripe_too_the_buyer_may_pay_by_card(
+    app, client, midtrans, midtrans_server, stripe_server
+):
+    from marketplace.payments.stripe_gateway import StripeGateway
+    from tests.stripe_server import WEBHOOK_SECRET
+
+    app.extensions["payment_gateway"] = StripeGateway(
+        secret_key=stripe_server.secret_key,
+        webhook_secret=WEBHOOK_SECRET,
+        api_base=stripe_server.url,
+    )
+    order, _ = an_order()
+    page = client.get(f"/pesanan/{order.access_token}/bayar").get_data(as_text=True)
+    assert "Kartu kredit/debit" in page and "QRIS" in page
+    _, qris = choose(client, order, "qris")
+    # The buyer changes their mind: a card. The QR is closed at Midtrans first.
+    response = client.post(f"/pesanan/{order.access_token}/bayar", data={"method": "card"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(f"{stripe_server.url}/_test/checkout/cs_")
+    assert midtrans_server.transactions[qris.intent_id].status == "expire"
+    assert fresh(Payment, qris.id).status == PaymentStatus.FAILED.value
