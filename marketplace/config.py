@@ -189,4 +189,9 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         #: Midtrans' price per payment type, JSON: {"qris": {"bp": 70}, "bank_transfer":
         #: {"amount": 4000}}; what is not named keeps midtrans_gateway.DEFAULT_FEES
         "MIDTRANS_FEES": os.environ.get("MIDTRANS_FEES", ""),
+        # Payouts through Midtrans Payouts (Iris), beside the bank CSV batch.
+        "IRIS_CREATOR_KEY": os.environ.get("IRIS_CREATOR_KEY", ""),
+        "IRIS_APPROVER_KEY": os.environ.get("IRIS_APPROVER_KEY", ""),
+        "IRIS_MERCHANT_KEY": os.environ.get("IRIS_MERCHANT_KEY", ""),
+        "IRIS_API_BASE": os.environ.get("IRIS_API_BASE", ""),
     }

@@ -10,6 +10,7 @@ from flask import Flask
 
 from marketplace.config import SettingsError
 from marketplace.payments.gateway import TestGateway
+from marketplace.payments.iris_gateway import IrisGateway
 from marketplace.payments.midtrans_gateway import MidtransGateway
 from marketplace.payments.stripe_gateway import StripeGateway
 
@@ -37,6 +38,15 @@ def init_payments(app: Flask) -> None:
                 key.strip() for key in str(app.config.get("MIDTRANS_METHODS", "")).split(",")
             ),
             fees=_fees(app.config.get("MIDTRANS_FEES")),
+        )
+    if app.config.get("IRIS_CREATOR_KEY"):
+        others["iris"] = IrisGateway(
+            creator_key=app.config["IRIS_CREATOR_KEY"],
+            approver_key=app.config.get("IRIS_APPROVER_KEY", ""),
+            merchant_key=app.config.get("IRIS_MERCHANT_KEY", ""),
+            **(
+                {"api_base": app.config["IRIS_API_BASE"]} if app.config.get("IRIS_API_BASE") else {}
+            ),
         )
 
 

@@ -47,6 +47,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 SERVER_KEY = "SB-Mid-server-tests"
+#: Midtrans Payouts (Iris): the creator's and approver's API keys, the merchant key
+#: that signs its notifications
+IRIS_CREATOR_KEY = "IRIS-creator-tests"
+IRIS_APPROVER_KEY = "IRIS-approver-tests"
+IRIS_MERCHANT_KEY = "IRIS-merchant-tests"
 WIB = dt.timezone(dt.timedelta(hours=7))
 REFUNDABLE = {"qris", "gopay", "shopeepay"}
 BANKS = {"bca", "bni", "bri", "permata", "cimb"}
@@ -146,6 +151,12 @@ class MidtransServer:
         self._refund_ids = itertools.count(1000)
         self._va = itertools.count(1)
         self._http = None
+        #: Iris: payouts by reference_no, idempotency keys, the accounts the banks know
+        self.iris_payouts: dict[str, dict[str, Any]] = {}
+        self.iris_keys: dict[str, dict[str, Any]] = {}
+        self.bank_accounts: dict[tuple[str, str], str] = {}
+        self.iris_notification_url = ""
+        self.iris_pending: list[tuple[bytes, dict[str, str]]] = []
         self.urls = Map(
             [
                 Rule("/v2/charge", endpoint="charge", methods=["POST"]),
@@ -155,6 +166,11 @@ class MidtransServer:
                 Rule("/v2/<ref>/refund", endpoint="refund", methods=["POST"]),
                 Rule("/v2/qris/<ref>/qr-code", endpoint="qr_code", methods=["GET"]),
                 Rule("/_test/<ref>/<action>", endpoint="control", methods=["POST"]),
+                Rule("/iris/api/v1/account_validation", endpoint="iris_validate", methods=["GET"]),
+                Rule("/iris/api/v1/payouts", endpoint="iris_create", methods=["POST"]),
+                Rule("/iris/api/v1/payouts/approve", endpoint="iris_approve", methods=["POST"]),
+                Rule("/iris/api/v1/payouts/<ref>", endpoint="iris_get", methods=["GET"]),
+                Rule("/_test/iris/<ref>/<action>", endpoint="iris_control", methods=["POST"]),
             ]
         )
 
@@ -180,6 +196,11 @@ class MidtransServer:
             self.transactions.clear()
             self.pending.clear()
             self.sent.clear()
+            self.iris_payouts.clear()
+            self.iris_keys.clear()
+            self.bank_accounts.clear()
+            self.iris_pending.clear()
+            self.iris_notification_url = ""
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -188,7 +209,11 @@ class MidtransServer:
         adapter = self.urls.bind_to_environ(environ)
         try:
             endpoint, args = adapter.match()
-            if endpoint != "control":
+            if endpoint.startswith("iris_approve"):
+                self._check_key(request, IRIS_APPROVER_KEY)
+            elif endpoint.startswith("iris_") and endpoint != "iris_control":
+                self._check_key(request, IRIS_CREATOR_KEY)
+            elif endpoint not in ("control", "iris_control"):
                 self._check_key(request)
             body = getattr(self, f"_{endpoint}")(request, **args)
             response = Response(json.dumps(body), 200, content_type="application/json")
@@ -203,8 +228,8 @@ class MidtransServer:
             response = Response(json.dumps(body), status, content_type="application/json")
         return response(environ, start_response)
 
-    def _check_key(self, request: Request) -> None:
-        expected = "Basic " + base64.b64encode(f"{self.server_key}:".encode()).decode()
+    def _check_key(self, request: Request, key: str | None = None) -> None:
+        expected = "Basic " + base64.b64encode(f"{key or self.server_key}:".encode()).decode()
         if request.headers.get("Authorization") != expected:
             raise MidtransError(401, "401", "Unknown Merchant server_key/id")
 
@@ -393,6 +418,128 @@ class MidtransServer:
             elif action != "notify":
                 raise MidtransError(404, "404", f"no test action {action}")
         return self._notify(transaction)
+
+    # --- Iris (Midtrans Payouts) ---------------------------------------------------------------
+
+    def _iris_validate(self, request: Request) -> dict[str, Any]:
+        bank, account = request.args.get("bank", ""), request.args.get("account", "")
+        name = self.bank_accounts.get((bank, account))
+        if name is None:
+            raise MidtransError(400, "400", "Account does not exist")
+        return {"account_name": name, "account_no": account, "bank_name": bank}
+
+    def _iris_create(self, request: Request) -> dict[str, Any]:
+        key = request.headers.get("X-Idempotency-Key", "")
+        body = request.get_json(force=True, silent=True) or {}
+        with self.lock:
+            if key and key in self.iris_keys:
+                if self.iris_keys[key]["body"] != body:
+                    raise MidtransError(409, "409", "Idempotency key reused with another body")
+                return self.iris_keys[key]["answer"]
+            made = []
+            for item in body.get("payouts") or []:
+                for name in (
+                    "beneficiary_name",
+                    "beneficiary_account",
+                    "beneficiary_bank",
+                    "amount",
+                ):
+                    if not item.get(name):
+                        raise MidtransError(400, "400", f"{name} is required")
+                reference = secrets.token_hex(8)
+                self.iris_payouts[reference] = {
+                    **item,
+                    "reference_no": reference,
+                    "status": "queued",
+                    "created_at": dt.datetime.now(dt.UTC).isoformat(),
+                }
+                made.append({"status": "queued", "reference_no": reference})
+            answer = {"payouts": made}
+            if key:
+                self.iris_keys[key] = {"body": body, "answer": answer}
+        return answer
+
+    def _iris_approve(self, request: Request) -> dict[str, Any]:
+        body = request.get_json(force=True, silent=True) or {}
+        with self.lock:
+            for reference in body.get("reference_nos") or []:
+                payout = self.iris_payouts.get(reference)
+                if payout is None or payout["status"] != "queued":
+                    raise MidtransError(400, "400", f"{reference} cannot be approved")
+                payout["status"] = "approved"
+        return {"status": "ok"}
+
+    def _iris_get(self, request: Request, ref: str) -> dict[str, Any]:
+        payout = self.iris_payouts.get(ref)
+        if payout is None:
+            raise MidtransError(404, "404", "Payout not found")
+        return {
+            "amount": payout["amount"],
+            "beneficiary_name": payout["beneficiary_name"],
+            "beneficiary_account": payout["beneficiary_account"],
+            "bank": payout["beneficiary_bank"],
+            "reference_no": ref,
+            "notes": payout.get("notes", ""),
+            "status": payout["status"],
+            "created_at": payout["created_at"],
+            "updated_at": dt.datetime.now(dt.UTC).isoformat(),
+            **({"error_message": payout["error_message"]} if payout.get("error_message") else {}),
+        }
+
+    def _iris_control(self, request: Request, ref: str, action: str) -> dict[str, Any]:
+        """The bank completed the transfer, or refused it (``fail``)."""
+        with self.lock:
+            payout = self.iris_payouts.get(ref)
+            if payout is None or payout["status"] not in ("queued", "approved", "processed"):
+                raise MidtransError(412, "412", f"payout {ref} cannot move")
+            if action == "complete":
+                payout["status"] = "completed"
+            elif action == "fail":
+                payout["status"] = "failed"
+                payout["error_message"] = "Rekening tujuan ditutup"
+            else:
+                raise MidtransError(404, "404", f"no test action {action}")
+        return self._iris_notify(ref)
+
+    def iris_notification(self, ref: str) -> tuple[bytes, dict[str, str]]:
+        payout = self.iris_payouts[ref]
+        body = {
+            "reference_no": ref,
+            "amount": payout["amount"],
+            "status": payout["status"],
+            "updated_at": dt.datetime.now(dt.UTC).isoformat(),
+            **({"error_message": payout["error_message"]} if payout.get("error_message") else {}),
+        }
+        payload = json.dumps(body).encode()
+        signature = hashlib.sha512(payload + IRIS_MERCHANT_KEY.encode()).hexdigest()
+        return payload, {"Content-Type": "application/json", "Iris-Signature": signature}
+
+    def _iris_notify(self, ref: str) -> dict[str, Any]:
+        payload, headers = self.iris_notification(ref)
+        if not self.iris_notification_url:
+            with self.lock:
+                self.iris_pending.append((payload, headers))
+            return {"delivered": False}
+        request = urllib.request.Request(
+            self.iris_notification_url, data=payload, headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return {"delivered": True, "status": response.status}
+        except urllib.error.HTTPError as error:
+            return {"delivered": True, "status": error.code}
+
+    def iris(self, ref: str, action: str) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.url}/_test/iris/{ref}/{action}", data=b"", method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def take_iris(self) -> list[tuple[bytes, dict[str, str]]]:
+        with self.lock:
+            taken, self.iris_pending[:] = list(self.iris_pending), []
+        return taken
 
     # --- notifications ------------------------------------------------------------------------
 

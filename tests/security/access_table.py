@@ -255,6 +255,9 @@ ACCESS = [
     ("GET",  "/admin/pencairan",                           302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pencairan/jalankan",                  302, 403, 403, 403, 403, 303),
     ("POST", "/admin/pencairan/batch",                     302, 403, 403, 403, 403, 303),
+    # Midtrans Payouts (Iris): not configured here, so nothing to send and no notification.
+    ("POST", "/admin/pencairan/iris",                      302, 403, 403, 403, 403, 404),
+    ("POST", "/midtrans/iris/notifikasi",                  404, 404, 404, 404, 404, 404),
     ("GET",  "/admin/pencairan/batch/{batch}",             302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pencairan/batch/{batch}",             302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pencairan/batch/{batch}.csv",         302, 403, 403, 403, 403, 200),
@@ -392,6 +395,8 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "reason": "Foto tidak menunjukkan rusak.",
     },
     "payouts.admin_export": {},
+    "payouts.admin_send_iris": {},
+    "payouts.iris_notification": {},
     "payouts.admin_batch": lambda: {
         "result": (io.BytesIO(b"reference,status,bank_reference\nPO-999999,ok,X\n"), "hasil.csv")
     },
