@@ -335,7 +335,9 @@ def record_external_refund(refund: GatewayRefund) -> RefundOutcome | None:
         log.warning("refund %s at the gateway is more than is left to give back", refund.id)
         return None
     slices = split_largest_remainder(refund.amount, [max(lefts[p.id], 0) for p in parts])
-    note = str(_l("Dikembalikan di dasbor Stripe (%(id)s)", id=refund.id))
+    note = str(
+        _l("Dikembalikan di dasbor %(gateway)s (%(id)s)", gateway=refund.made_at, id=refund.id)
+    )
     outcome = RefundOutcome()
     for part, amount in zip(parts, slices, strict=True):
         if amount <= 0:

@@ -92,6 +92,8 @@ class GatewayRefund:
     #: the gateway's ids of the payment it gives back (a PaymentIntent, its Checkout Session)
     payment_ids: tuple[str, ...] = ()
     created: dt.datetime | None = None
+    #: whose dashboard a refund made outside the app was made in
+    made_at: str = "Stripe"
 
     @property
     def given_back(self) -> bool:

@@ -360,6 +360,7 @@ class MidtransGateway:
                 amount=_rupiah(refund.get("refund_amount", 0)),
                 payment_ids=(str(answer["transaction_id"]),),
                 created=_time(refund.get("created_at")),
+                made_at="Midtrans",
             )
             for refund in answer.get("refunds") or []
             if isinstance(refund, dict)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from marketplace.db import db, now_utc
 from marketplace.inventory.models import Product
+from marketplace.jobs import run_pending_jobs
 from marketplace.money import domestic
 from marketplace.money.models import (
     Account,
@@ -249,6 +250,24 @@ def test_expiry_gives_the_stock_back(client, midtrans, midtrans_server, clock):
     assert fresh(Product, product.id).stock == 5
 
 
+def test_the_orders_own_expiry_closes_the_transaction_at_midtrans(
+    app, client, midtrans, midtrans_server
+):
+    order, product = an_order()
+    _, payment = choose(client, order, "mandiri")
+    fresh(Order, order.id).expires_at = now_utc() - dt.timedelta(minutes=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["orders", "expire"])
+    assert "1 order(s) expired" in result.output
+    run_pending_jobs()
+    # Closed at Midtrans, so the bill key can no longer be paid; its notification then
+    # changes nothing more.
+    assert midtrans_server.transactions[payment.intent_id].status == "expire"
+    assert fresh(Payment, payment.id).status == PaymentStatus.FAILED.value
+    assert deliver_all(client, midtrans_server) == [(200, "ok")]
+    assert fresh(Product, product.id).stock == 5
+
+
 def pay_by(client, midtrans_server, order, method):
     _, payment = choose(client, order, method)
     midtrans_server.pay(payment.intent_id)
@@ -319,6 +338,8 @@ def test_reconciliation_lists_what_midtrans_has_otherwise(client, midtrans, midt
     midtrans_server.notify(payment.intent_id)
     assert deliver_all(client, midtrans_server) == [(200, "ok")]
     assert reconciled() == []
+    notes = db.session.scalars(select(OrderEvent.note).where(OrderEvent.order_id == order.id))
+    assert "Rp10.000: Dikembalikan di dasbor Midtrans (9)" in list(notes)
     # A second one: the same status again, a new refund, recorded too.
     transaction.refunds.append(
         {"id": 10, "amount": 5000, "key": "dash-2", "reason": "", "created": now_utc()}
