@@ -29,6 +29,7 @@ from marketplace.money.models import (
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.payments import refund_part
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
+from marketplace.payments.connect import TestConnect
 from marketplace.payments.gateway import GatewayError, Period, get_gateway
 from marketplace.payments.midtrans_gateway import MidtransGateway, signature
 from marketplace.payments.models import WebhookEvent
@@ -353,7 +354,10 @@ def test_reconciliation_lists_what_midtrans_has_otherwise(client, midtrans, midt
     assert reconciled() == []
 
 
-def test_the_flask_command_compares_midtrans_too(app, client, midtrans, midtrans_server):
+def test_the_flask_command_compares_midtrans_too(
+    app, client, midtrans, midtrans_server, monkeypatch
+):
+    monkeypatch.setitem(app.extensions, "connect_gateway", TestConnect())
     order, _ = an_order()
     payment = pay_by(client, midtrans_server, order, "qris")
     midtrans_server.transactions[payment.intent_id].gross_amount += 1
