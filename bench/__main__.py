@@ -33,6 +33,7 @@ BENCHMARKS = (
     "jobs",
     "faults",
     "lane",
+    "payments",
 )
 
 

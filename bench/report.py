@@ -51,6 +51,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("jobs", _jobs),
         ("faults", _faults),
         ("lane", _lane),
+        ("payments", _payments),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -340,5 +341,26 @@ def _lane(result: dict, note: dict) -> list[str]:
         lines.append(
             f"| {page} | {pushed['rps']:,.0f} | {pushed['ratio_to_hello']} | "
             f"{read['rps']:,.0f} | {read['ratio_to_hello']} |"
+        )
+    return lines
+
+
+def _payments(result: dict, note: dict) -> list[str]:
+    shown = note.get("shown", {})
+    lines = [
+        '## payments: from "Bayar" to what the buyer pays with',
+        "",
+        f"Median and 90th percentile of {note.get('runs')} runs each, interleaved: the POST of "
+        "the choice (the app calls the provider through its client library) and the page it "
+        "leads to, against tests/midtrans_server and tests/stripe_server on loopback. "
+        "`card` (Stripe Checkout) is today's path, the reference.",
+        "",
+        "| method | shown | median | p90 |",
+        "|---|---|---|---|",
+    ]
+    for method in result.get("methods", []):
+        row = result[method]
+        lines.append(
+            f"| {method} | {shown.get(method, '')} | {row['median_ms']} ms | {row['p90_ms']} ms |"
         )
     return lines

@@ -136,8 +136,10 @@ def configure_templates(app: Flask) -> None:
     def locale_context() -> dict[str, Any]:
         return {
             "current_locale": str(get_locale()),
-            # Every page says so while payments move no money (base.html).
-            "test_payments": get_gateway().name == "test",
+            # Every page says so while payments move no money (base.html): no card gateway
+            # and no domestic one (Midtrans) either.
+            "test_payments": get_gateway().name == "test"
+            and not app.extensions.get("payment_gateways"),
         }
 
 

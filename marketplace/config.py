@@ -184,4 +184,20 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
+        # Domestic methods (QRIS, virtual accounts, e-wallets): Midtrans when its key is set.
+        "MIDTRANS_SERVER_KEY": os.environ.get("MIDTRANS_SERVER_KEY", ""),
+        "MIDTRANS_API_BASE": os.environ.get("MIDTRANS_API_BASE", ""),
+        "MIDTRANS_PRODUCTION": _flag("MIDTRANS_PRODUCTION", False),
+        #: the methods offered, in this order (keys of midtrans_gateway.METHODS)
+        "MIDTRANS_METHODS": os.environ.get(
+            "MIDTRANS_METHODS", "qris,bca,bni,bri,mandiri,gopay,shopeepay"
+        ),
+        #: Midtrans' price per payment type, JSON: {"qris": {"bp": 70}, "bank_transfer":
+        #: {"amount": 4000}}; what is not named keeps midtrans_gateway.DEFAULT_FEES
+        "MIDTRANS_FEES": os.environ.get("MIDTRANS_FEES", ""),
+        # Payouts through Midtrans Payouts (Iris), beside the bank CSV batch.
+        "IRIS_CREATOR_KEY": os.environ.get("IRIS_CREATOR_KEY", ""),
+        "IRIS_APPROVER_KEY": os.environ.get("IRIS_APPROVER_KEY", ""),
+        "IRIS_MERCHANT_KEY": os.environ.get("IRIS_MERCHANT_KEY", ""),
+        "IRIS_API_BASE": os.environ.get("IRIS_API_BASE", ""),
     }

@@ -97,11 +97,14 @@ def _purge(session, whose) -> None:
     session.execute(delete(OrderLine).where(OrderLine.part_id.in_(parts)))
     # The test database's teardown: the application itself never deletes ledger rows.
     session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(parts)))
+    fees = [f"payment-{payment_id}-fee" for payment_id in session.scalars(payments)]
+    session.execute(delete(LedgerEntry).where(LedgerEntry.event_key.in_(fees)))
     session.execute(
         delete(WebhookEvent).where(
             WebhookEvent.event_type.like("payment_%")
             | WebhookEvent.event_type.like("checkout.%")
             | WebhookEvent.event_type.like("refund.%")
+            | WebhookEvent.event_type.like("midtrans.%")
         )
     )
     session.execute(delete(Payment).where(Payment.intent_id.in_(intents)))

@@ -303,3 +303,33 @@ def stripe_server(stripe_server_session):
     """The Stripe test server, emptied (objects, keys, webhook endpoints) for this test."""
     stripe_server_session.reset()
     return stripe_server_session
+
+
+@pytest.fixture(scope="session")
+def midtrans_server_session():
+    """The Midtrans Core API test server (tests/midtrans_server), one for the whole run."""
+    from tests.midtrans_server import running_midtrans_server
+
+    with running_midtrans_server() as server:
+        yield server
+
+
+@pytest.fixture
+def midtrans_server(midtrans_server_session):
+    """The Midtrans test server, emptied for this test; notifications wait in ``pending``."""
+    midtrans_server_session.reset()
+    midtrans_server_session.notification_url = ""
+    return midtrans_server_session
+
+
+@pytest.fixture
+def midtrans(app, midtrans_server):
+    """The app with Midtrans configured (the test server), as with MIDTRANS_SERVER_KEY and
+    MIDTRANS_API_BASE; cards stay on the test gateway."""
+    from marketplace.payments.midtrans_gateway import MidtransGateway
+
+    previous = app.extensions.get("payment_gateways", {})
+    gateway = MidtransGateway(server_key=midtrans_server.server_key, api_base=midtrans_server.url)
+    app.extensions["payment_gateways"] = {"midtrans": gateway}
+    yield gateway
+    app.extensions["payment_gateways"] = previous

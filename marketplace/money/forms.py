@@ -105,3 +105,17 @@ class ReconcileForm(Form):
             raise ValidationError(_l("Tanggal akhir tidak boleh sebelum tanggal awal."))
         if (field.data - self.since.data).days >= MAX_RECONCILE_DAYS:
             raise ValidationError(_l("Periode paling lama %(days)s hari.", days=MAX_RECONCILE_DAYS))
+
+
+class PayMethodForm(Form):
+    """The buyer's choice of payment method (checked against the configured ones)."""
+
+    method = StringField(_l("Cara bayar"), validators=[DataRequired(), Length(max=24)])
+
+
+class RefundTransferForm(Form):
+    """The admin transferred a refund to the buyer's bank account: its reference."""
+
+    reference = StringField(
+        _l("Nomor referensi transfer"), validators=[DataRequired(), Length(max=100)]
+    )

@@ -10,6 +10,7 @@ import enum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -52,6 +53,9 @@ class Account(enum.StrEnum):
     GOVERNMENT_PPH22 = "government_pph22"
     #: the platform's own money advanced to households before the treasury pays
     PLATFORM_ADVANCE = "platform_advance"
+    #: what a payment provider kept of a payment (Midtrans' price per method); the
+    #: platform bears it, out of its commission
+    PAYMENT_FEES = "payment_fees"
     #: what the platform itself sold on a household's bill (a government order's printed
     #: cards, carried on its first part): neither commission nor the household's
     PLATFORM_SALES = "platform_sales"
@@ -287,8 +291,13 @@ class Payment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    #: "stripe" or "test"
+    #: "stripe", "midtrans" or "test"
     gateway: Mapped[str] = mapped_column(String(16))
+    #: the method the buyer picked at a gateway of several (``qris``, ``bca``, ``gopay``…;
+    #: keys of ``payments.midtrans_gateway.METHODS``); "" for a card or "Mode uji"
+    method: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    #: what the payment page shows to pay it: the gateway's answer when it was opened
+    instructions: Mapped[dict | None] = mapped_column(JSON)
     #: the gateway's id, e.g. pi_...
     intent_id: Mapped[str] = mapped_column(String(120), unique=True)
     client_secret: Mapped[str] = mapped_column(String(200), default="")

@@ -22,29 +22,34 @@ from marketplace.payments.gateway import (
     GatewayRefund,
     Intent,
     PaymentGateway,
+    gateway_named,
     get_gateway,
 )
+from marketplace.payments.midtrans_gateway import refundable
 
 log = logging.getLogger(__name__)
 
 
-def open_payment(order_id: int, gateway: PaymentGateway) -> Payment:
-    """The order's pending payment, opened at the gateway when there is none yet."""
-    return _open(order_id, gateway)[0]
+def open_payment(order_id: int, gateway: PaymentGateway, method: str = "") -> Payment:
+    """The order's pending payment at this gateway by this method, opened when there is
+    none yet."""
+    return _open(order_id, gateway, method)[0]
 
 
-def _open(order_id: int, gateway: PaymentGateway) -> tuple[Payment, Intent | None]:
+def _open(
+    order_id: int, gateway: PaymentGateway, method: str = ""
+) -> tuple[Payment, Intent | None]:
     """The pending payment, and the gateway's answer when it was opened just now."""
-    if payment := services.pending_payment(order_id):
+    if payment := services.pending_payment(order_id, gateway.name, method):
         return payment, None
-    attempt = services.next_attempt(order_id)
+    attempt = services.next_attempt(order_id, method)
     db.session.rollback()  # no transaction stays open across the gateway call
     try:
         intent = services.create_intent(attempt, gateway)
     except services.PaymentError:
         # A twin request with the same key may have opened it meanwhile.
         db.session.rollback()
-        if payment := services.pending_payment(order_id):
+        if payment := services.pending_payment(order_id, gateway.name, method):
             return payment, None
         raise
     try:
@@ -54,7 +59,7 @@ def _open(order_id: int, gateway: PaymentGateway) -> tuple[Payment, Intent | Non
     except IntegrityError:
         # A second tab opened the same attempt (the same key: the same intent).
         db.session.rollback()
-        payment = services.pending_payment(order_id)
+        payment = services.pending_payment(order_id, gateway.name, method)
         if payment is None:
             raise
         return payment, None
@@ -124,15 +129,21 @@ def apply_refunds(refunds: list[GatewayRefund], event: tuple[str, str, str]) -> 
 
 
 def issue_refunds(refund_ids: list[int], gateway: PaymentGateway) -> int:
-    """Send recorded refunds to the gateway; each is marked done once the gateway took it."""
+    """Send recorded refunds to the gateway the payment was made with (``gateway`` when it
+    is that one); each is marked done once the gateway took it. A payment no gateway can
+    give back (a virtual account) waits for the admin's bank transfer."""
     issued = 0
     for refund_id in refund_ids:
         due = services.refund_due(refund_id)
         db.session.rollback()  # no transaction stays open across the gateway call
-        if due is None:
+        if due is None or by_bank_transfer(due.gateway, due.method):
+            continue
+        paid_with = gateway if due.gateway == gateway.name else gateway_named(due.gateway)
+        if paid_with is None:
+            log.error("refund %s: gateway %s is not configured", refund_id, due.gateway)
             continue
         try:
-            gateway_refund_id = gateway.refund(
+            gateway_refund_id = paid_with.refund(
                 due.intent_id, amount=due.amount, idempotency_key=due.idempotency_key
             )
         except GatewayError:
@@ -143,6 +154,12 @@ def issue_refunds(refund_ids: list[int], gateway: PaymentGateway) -> int:
             issued += services.record_refund(refund_id, gateway_refund_id)
             db.session.commit()
     return issued
+
+
+def by_bank_transfer(gateway_name: str, method: str) -> bool:
+    """A refund of this payment is a bank transfer the admin makes and records: Midtrans
+    cannot give back a virtual account payment."""
+    return gateway_name == "midtrans" and not refundable(method)
 
 
 #: the job :func:`marketplace.orders.lifecycle.expire_order` enqueues
@@ -158,15 +175,15 @@ def expire_checkouts(order_id: int) -> int:
     gateway will not close (paid or expired meanwhile) is logged, and what the gateway
     says about it is recorded as its webhook would. Returns how many were closed.
     """
-    gateway = get_gateway()
     pending = [
-        (payment.id, payment.intent_id)
+        (payment.id, payment.intent_id, gateway)
         for payment in services.payments_of(order_id)
-        if payment.status == PaymentStatus.PENDING.value and payment.gateway == gateway.name
+        if payment.status == PaymentStatus.PENDING.value
+        and (gateway := gateway_named(payment.gateway)) is not None
     ]
     db.session.rollback()  # no transaction stays open across the gateway calls
     closed = 0
-    for payment_id, intent_id in pending:
+    for payment_id, intent_id, gateway in pending:
         key = f"payment-{payment_id}-expire"
         try:
             intent = gateway.expire_intent(intent_id, idempotency_key=key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+import segno
 from flask import (
     Blueprint,
     abort,
@@ -32,10 +33,10 @@ from marketplace.accounts.models import Role, User
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
+from marketplace.money import domestic, refunds
 from marketplace.money import payments as services
-from marketplace.money import refunds
 from marketplace.money.availability import auto_delivery_dates
-from marketplace.money.forms import RefundForm
+from marketplace.money.forms import PayMethodForm, RefundForm, RefundTransferForm
 from marketplace.money.models import Payment
 from marketplace.money.payment_units import (
     apply_intent,
@@ -132,11 +133,76 @@ def _order_or_404(token: str):
     return order
 
 
+@bp.route("/midtrans/notifikasi", methods=["POST"])
+@csrf.exempt
+def midtrans_notification():
+    body, status = domestic.handle_notification(request.get_data(cache=False))
+    return body, status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def qr_svg(text: str) -> str:
+    """A QRIS string as an inline SVG (segno), drawn on the server: no script, no image."""
+    return segno.make(text, error="m").svg_inline(scale=4, border=2, title="QRIS")
+
+
+def _choice_page(order: Order, form: PayMethodForm | None = None, status: int = 200):
+    """The methods to choose from, and the open Midtrans payment's QR or account number."""
+    payment = domestic.shown_payment(order.id)
+    shown = (payment.instructions or {}) if payment else {}
+    return render_template(
+        "payments/choose.html",
+        order=order,
+        form=form or PayMethodForm(),
+        choices=domestic.choices(),
+        payment=payment,
+        shown=shown,
+        qr=qr_svg(shown["qr_string"]) if shown.get("qr_string") else "",
+    ), status
+
+
+@bp.route("/pesanan/<token>/bayar", methods=["POST"])
+def pay_choose(token: str):
+    """The buyer picked a method: a QR or an account number here, or a card at Stripe."""
+    order = _order_or_404(token)
+    form = PayMethodForm()
+    if not form.validate_on_submit():
+        return _choice_page(order, form, 400)
+    try:
+        opened = domestic.choose(order.id, form.method.data or "")
+        if opened is None and (url := checkout_url(order.id, get_gateway())):
+            return redirect(url, 303)
+    except MarketplaceError as error:
+        db.session.rollback()
+        flash_error(error)
+        return _choice_page(queries.get_order_by_token(token[:64]), form, error.status_code)
+    return redirect(url_for("payments.pay", token=token), 303)
+
+
+@bp.route("/pesanan/<token>/bayar/cek", methods=["POST"])
+def pay_check(token: str):
+    """The buyer asks whether the QRIS or transfer arrived: Midtrans' status, applied."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    order = _order_or_404(token)
+    try:
+        intent = domestic.check_status(order.id)
+    except MarketplaceError as error:
+        flash_error(error)
+        return redirect(url_for("payments.pay", token=token), 303)
+    if intent is not None and intent.succeeded:
+        flash(_("Pembayaran diterima. Terima kasih!"), "success")
+        return redirect(url_for("payments.order_page", token=token), 303)
+    flash(_("Pembayaran belum masuk. Halaman ini diperbarui begitu dana diterima."), "error")
+    return redirect(url_for("payments.pay", token=token), 303)
+
+
 @bp.route("/pesanan/<token>/bayar", methods=["GET"])
 def pay(token: str):
     order = _order_or_404(token)
     if order.status != OrderStatus.AWAITING_PAYMENT.value:
         return redirect(url_for("payments.order_page", token=order.access_token))
+    if domestic.offers_choice():
+        return _choice_page(order)
     gateway = get_gateway()
     try:
         url = checkout_url(order.id, gateway)
@@ -222,12 +288,32 @@ def admin_order(order_id: int):
         "payments/admin_order.html",
         order=order,
         refunds=services.refunds_of(order_id),
+        transfers=domestic.transfers_due(order_id),
+        transfer_form=RefundTransferForm(),
         left=services.parts_left(order.parts),
         cancellable=lifecycle.CANCELLABLE_BY_ADMIN,
         actors=_names({event.actor_id for event in order.events if event.actor_id}),
         errors=errors,
         refund_key=secrets.token_urlsafe(24),
     ), status
+
+
+@bp.route("/admin/pesanan/<id:order_id>/transfer/<id:refund_id>", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_refund_transfer(order_id: int, refund_id: int):
+    """The admin gave a virtual account payment back by bank transfer: its reference."""
+    form = RefundTransferForm()
+    if not form.validate_on_submit():
+        flash(_("Isi nomor referensi transfer."), "error")
+        return redirect(url_for("payments.admin_order", order_id=order_id), 303)
+    with attempt() as done:
+        recorded = domestic.record_transfer(order_id, refund_id, form.reference.data or "")
+    if done.ok:
+        flash(
+            _("Transfer pengembalian dicatat.") if recorded else _("Sudah dicatat sebelumnya."),
+            "success",
+        )
+    return redirect(url_for("payments.admin_order", order_id=order_id), 303)
 
 
 def _admin_refund(order_id: int, form: RefundForm) -> tuple[int, dict[str, str]]:

@@ -7,6 +7,7 @@ and the caller refunds them after its commit, with :func:`refund_payment`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,17 +75,27 @@ class NewAttempt:
     lines: tuple[Line, ...] = ()
     success_url: str = ""
     cancel_url: str = ""
+    #: the method picked at a gateway of several (``qris``, ``bca``…); "" for a card
+    method: str = ""
+    #: when the order stops waiting for its payment: the gateway's payment ends with it
+    expires_at: dt.datetime | None = None
 
 
-def pending_payment(order_id: int) -> Payment | None:
-    return db.session.scalar(
-        select(Payment)
-        .where(Payment.order_id == order_id, Payment.status == PaymentStatus.PENDING.value)
-        .order_by(Payment.id.desc())
+def pending_payment(
+    order_id: int, gateway_name: str | None = None, method: str | None = None
+) -> Payment | None:
+    """The order's latest pending payment (of that gateway and method, when named)."""
+    query = select(Payment).where(
+        Payment.order_id == order_id, Payment.status == PaymentStatus.PENDING.value
     )
+    if gateway_name is not None:
+        query = query.where(Payment.gateway == gateway_name)
+    if method is not None:
+        query = query.where(Payment.method == method)
+    return db.session.scalar(query.order_by(Payment.id.desc()))
 
 
-def next_attempt(order_id: int) -> NewAttempt:
+def next_attempt(order_id: int, method: str = "") -> NewAttempt:
     """The next payment attempt of an order awaiting payment.
 
     The idempotency key is derived from the order and the attempt number, so a
@@ -108,6 +119,8 @@ def next_attempt(order_id: int) -> NewAttempt:
         success_url=_order_url(order, "payments.pay_return", "/bayar/selesai")
         + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=_order_url(order, "payments.order_page", ""),
+        method=method,
+        expires_at=order.expires_at,
     )
 
 
@@ -147,6 +160,8 @@ def create_intent(attempt: NewAttempt, gateway: PaymentGateway) -> Intent:
             lines=attempt.lines,
             success_url=attempt.success_url,
             cancel_url=attempt.cancel_url,
+            method=attempt.method,
+            expires_at=attempt.expires_at,
         )
     except GatewayError as error:
         log.warning("payment gateway refused order %s: %s", attempt.order_id, error)
@@ -162,6 +177,8 @@ def record_payment(attempt: NewAttempt, intent: Intent, gateway_name: str) -> Pa
         client_secret=intent.client_secret,
         amount=attempt.amount,
         idempotency_key=attempt.idempotency_key,
+        method=attempt.method,
+        instructions=intent.instructions or None,
     )
     db.session.add(payment)
     db.session.flush()
@@ -202,6 +219,9 @@ def record_intent(intent: Intent) -> list[int]:
         return []
     if not _move_payment(payment, PaymentStatus.SUCCEEDED):
         return []
+    if intent.fee:
+        # What the gateway kept is the platform's cost, whatever becomes of the order.
+        payouts.record_fee_entries(payment.id, intent.fee)
     order = db.session.get(Order, payment.order_id)
     assert order is not None
     for settles in _OTHER_SETTLEMENTS:
@@ -415,6 +435,9 @@ class RefundDue:
     intent_id: str
     amount: int
     idempotency_key: str
+    #: the gateway and method the payment was made with (who is asked to give it back)
+    gateway: str = ""
+    method: str = ""
 
 
 def refund_due(refund_id: int) -> RefundDue | None:
@@ -422,7 +445,15 @@ def refund_due(refund_id: int) -> RefundDue | None:
     refund = db.session.get(Refund, refund_id)
     if refund is None or refund.status != RefundStatus.PENDING.value:
         return None
-    return RefundDue(refund.id, refund.payment.intent_id, refund.amount, refund.idempotency_key)
+    payment = refund.payment
+    return RefundDue(
+        refund.id,
+        payment.intent_id,
+        refund.amount,
+        refund.idempotency_key,
+        payment.gateway,
+        payment.method,
+    )
 
 
 def record_refund(refund_id: int, gateway_refund_id: str | None) -> bool:

@@ -192,7 +192,8 @@ def _ledger_and_payouts(period: Period, connect: ConnectGateway) -> list[Differe
         bank_paid = (
             payout.method != PayoutMethod.STRIPE.value and payout.status == PayoutStatus.PAID.value
         )
-        if bank_paid and (not payout.reference or payout.batch_id is None):
+        by_api = (payout.reference or "").startswith("iris:")  # money/iris_payouts.py checks it
+        if bank_paid and not by_api and (not payout.reference or payout.batch_id is None):
             differences.append(Difference(payout.number, "paid", "", "no_bank_reference"))
 
     return differences + _transfers(period, connect, payouts)

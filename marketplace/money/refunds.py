@@ -369,7 +369,9 @@ def record_external_refund(refund: GatewayRefund) -> RefundOutcome | None:
     parts = [part for part in locked.order.parts if part.status != PartStatus.CANCELLED.value]
     lefts = parts_left(parts)
     slices = split_largest_remainder(refund.amount, [max(lefts[p.id], 0) for p in parts])
-    note = str(_l("Dikembalikan di dasbor Stripe (%(id)s)", id=refund.id))
+    note = str(
+        _l("Dikembalikan di dasbor %(gateway)s (%(id)s)", gateway=refund.made_at, id=refund.id)
+    )
     outcome = RefundOutcome()
     for part, amount in zip(parts, slices, strict=True):
         if amount <= 0:

@@ -431,6 +431,8 @@ def export_batch(actor_id: int | None) -> DisbursementBatch | None:
         open_ids = select(Payout.id).where(
             Payout.status == PayoutStatus.CREATED.value,
             Payout.method.in_((PayoutMethod.BANK.value, PayoutMethod.EWALLET.value)),
+            # one sent through a transfer API (Iris) already has its reference
+            Payout.reference.is_(None),
         )
         if db.session.scalar(open_ids.limit(1)) is None:
             db.session.rollback()

@@ -136,6 +136,13 @@ def record_payment_entries(order: Order) -> int:
     return written
 
 
+def record_fee_entries(payment_id: int, fee: int) -> bool:
+    """What the payment provider kept of a payment: the platform's cost, an event of its
+    own (``payment-N-fee``) on no household, out of the platform's commission."""
+    legs: list[Leg] = [(Account.PAYMENT_FEES, fee), (Account.PLATFORM_COMMISSION, -fee)]
+    return _write_legs(f"payment-{payment_id}-fee", legs)
+
+
 def has_open_complaint(part_id: int) -> bool:
     """A buyer reported a problem with the part and no admin has settled it yet."""
     return (

@@ -33,6 +33,7 @@ from marketplace.money import (
     availability,
     bank_statements,
     complaints,
+    iris_payouts,
     runs,
     services,
     statements,
@@ -401,7 +402,34 @@ def admin_payouts():
         runs=runs.list_runs(),
         minimum=runs.minimum_amount(),
         next_run=statements.next_run_date(),
+        iris=iris_payouts.iris() is not None,
     )
+
+
+@bp.route("/admin/pencairan/iris", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_send_iris():
+    """Send the open bank and e-wallet payouts through Midtrans Payouts (Iris)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if iris_payouts.iris() is None:
+        abort(404)
+    outcome = iris_payouts.send_payouts()
+    flash(_("%(n)d pencairan dikirim lewat Midtrans Iris.", n=len(outcome.sent)), "success")
+    if outcome.left:
+        flash(_("Lewat batch bank (CSV): %(numbers)s", numbers=", ".join(outcome.left)), "success")
+    if outcome.failed:
+        flash(_("Gagal dikirim: %(numbers)s", numbers=", ".join(outcome.failed)), "error")
+    return redirect(url_for("payouts.admin_payouts"), 303)
+
+
+@bp.route("/midtrans/iris/notifikasi", methods=["POST"])
+@csrf.exempt
+def iris_notification():
+    body, status = iris_payouts.handle_notification(
+        request.get_data(cache=False), request.headers.get("Iris-Signature", "")
+    )
+    return body, status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.route("/admin/pencairan/jalankan", methods=["POST"])

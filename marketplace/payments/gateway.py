@@ -63,6 +63,11 @@ class Intent:
     currency: str = "idr"
     #: the gateway's page where the buyer pays, while it can be paid ("" for our own page)
     redirect_url: str = ""
+    #: what our own page shows to pay it (a QR string, a virtual account number, a
+    #: deeplink), as the gateway answered when it was opened; empty otherwise
+    instructions: dict = field(default_factory=dict, compare=False)
+    #: whole rupiah the gateway keeps of a succeeded payment (0 when it says nothing)
+    fee: int = 0
 
     @property
     def succeeded(self) -> bool:
@@ -87,6 +92,8 @@ class GatewayRefund:
     #: the gateway's ids of the payment it gives back (a PaymentIntent, its Checkout Session)
     payment_ids: tuple[str, ...] = ()
     created: dt.datetime | None = None
+    #: whose dashboard a refund made outside the app was made in
+    made_at: str = "Stripe"
 
     @property
     def given_back(self) -> bool:
@@ -147,6 +154,8 @@ class PaymentGateway(Protocol):
         lines: tuple[Line, ...] = (),
         success_url: str = "",
         cancel_url: str = "",
+        method: str = "",
+        expires_at: dt.datetime | None = None,
     ) -> Intent: ...
 
     def retrieve_intent(self, intent_id: str) -> Intent: ...
@@ -381,6 +390,8 @@ class TestGateway:
         lines: tuple[Line, ...] = (),
         success_url: str = "",
         cancel_url: str = "",
+        method: str = "",
+        expires_at: dt.datetime | None = None,
     ) -> Intent:
         # Repeats are stopped by the unique idempotency key of the payment row.
         intent_id = f"pi_test_{secrets.token_hex(8)}"
@@ -484,4 +495,13 @@ class TestGateway:
 
 
 def get_gateway() -> PaymentGateway:
+    """The card gateway (Stripe), or "Mode uji" when none is configured."""
     return current_app.extensions["payment_gateway"]
+
+
+def gateway_named(name: str) -> PaymentGateway | None:
+    """The gateway a payment was made with (``Payment.gateway``), if it is configured."""
+    default = get_gateway()
+    if default.name == name:
+        return default
+    return current_app.extensions.get("payment_gateways", {}).get(name)

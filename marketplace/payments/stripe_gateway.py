@@ -171,7 +171,10 @@ class StripeGateway:
         lines: tuple[Line, ...] = (),
         success_url: str = "",
         cancel_url: str = "",
+        method: str = "",
+        expires_at: dt.datetime | None = None,
     ) -> Intent:
+        """A Checkout Session; its own expiry (``session_expiry``), any ``method``: a card."""
         if sum(line.unit_amount * line.quantity for line in lines) != amount:
             raise GatewayError(f"order {order_id}: the lines do not add up to {amount}")
         metadata = {"order_id": str(order_id)}

@@ -166,6 +166,10 @@ ACCESS = [
     # Before the payment page has opened a payment, "Mode uji" sends the buyer there.
     ("POST", "/pesanan/{order_token}/bayar/uji",           302, 302, 302, 302, 302, 302),
     ("GET",  "/pesanan/{order_token}/bayar/selesai",       404, 404, 404, 404, 404, 404),
+    # The buyer's choice of method ("Mode uji" here, the only one configured), and the
+    # status check (no Midtrans payment open: back to the page).
+    ("POST", "/pesanan/{order_token}/bayar",               303, 303, 303, 303, 303, 303),
+    ("POST", "/pesanan/{order_token}/bayar/cek",           303, 303, 303, 303, 303, 303),
     ("GET",  "/akun/pesanan",                              302, 200, 200, 200, 200, 200),
     # A household's inbox: its own parts only.
     ("GET",  "/penjual/pesanan",                           302, 403, 200, 403, 403, 404),
@@ -176,9 +180,12 @@ ACCESS = [
     ("POST", "/penjual/pesanan/{other_part}",              302, 403, 404, 403, 403, 404),
     # Signed events from Stripe: no session, no CSRF token; the signature decides.
     ("POST", "/stripe/webhook",                            400, 400, 400, 400, 400, 400),
+    # Midtrans' notifications: the signature decides; without MIDTRANS_SERVER_KEY, none.
+    ("POST", "/midtrans/notifikasi",                       404, 404, 404, 404, 404, 404),
     ("GET",  "/admin/pesanan",                             302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 303),
+    ("POST", "/admin/pesanan/{order_id}/transfer/999999",  302, 403, 403, 403, 403, 404),
     # Protocol offices. The "officer" signed in here belongs to an office (without the
     # right to approve); an admin passes the role check but belongs to none.
     ("GET",  "/instansi/",                                 302, 403, 403, 403, 200, 403),
@@ -288,6 +295,9 @@ ACCESS = [
     ("GET",  "/admin/pencairan",                           302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pencairan/jalankan",                  302, 403, 403, 403, 403, 303),
     ("POST", "/admin/pencairan/batch",                     302, 403, 403, 403, 403, 303),
+    # Midtrans Payouts (Iris): not configured here, so nothing to send and no notification.
+    ("POST", "/admin/pencairan/iris",                      302, 403, 403, 403, 403, 404),
+    ("POST", "/midtrans/iris/notifikasi",                  404, 404, 404, 404, 404, 404),
     ("GET",  "/admin/pencairan/batch/{batch}",             302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pencairan/batch/{batch}",             302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pencairan/batch/{batch}.csv",         302, 403, 403, 403, 403, 200),
@@ -385,6 +395,10 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "reviews.reply": {"reply": "Terima kasih sudah mampir."},
     "reviews.hide": {"reason": "Kata-kata kasar."},
     "payments.pay_test": {"outcome": "succeed"},
+    "payments.pay_choose": {"method": "test"},
+    "payments.pay_check": {},
+    "payments.midtrans_notification": {},
+    "payments.admin_refund_transfer": {"reference": "BCA-1"},
     "payments.webhook": {},
     "institutions.admin_institutions": {
         "name": "Biro Umum Matriks",
@@ -442,6 +456,8 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "reason": "Foto tidak menunjukkan rusak.",
     },
     "payouts.admin_export": {},
+    "payouts.admin_send_iris": {},
+    "payouts.iris_notification": {},
     "payouts.admin_batch": lambda: {
         "result": (io.BytesIO(b"reference,status,bank_reference\nPO-999999,ok,X\n"), "hasil.csv")
     },

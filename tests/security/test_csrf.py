@@ -22,6 +22,10 @@ EXEMPT = {
     "is verified instead (tests/payments, and a 400 row in the access table)",
     "payouts.connect_webhook": "Stripe Connect's account.updated events: the Stripe-Signature "
     "header is verified instead (tests/payouts, and a 400 row in the access table)",
+    "payments.midtrans_notification": "Midtrans' notifications carry no session; their "
+    "signature_key is verified instead (tests/payments/test_midtrans_http.py)",
+    "payouts.iris_notification": "Midtrans Payouts' notifications carry no session; their "
+    "Iris-Signature header is verified instead (tests/payouts/test_iris_http.py)",
 }
 
 

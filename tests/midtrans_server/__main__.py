@@ -1,0 +1,3 @@
+from tests.midtrans_server import main
+
+main()
