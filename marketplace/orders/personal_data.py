@@ -28,6 +28,7 @@ from marketplace.orders.models import (
     OrderPart,
     OrderStatus,
     PartStatus,
+    SavedAddress,
 )
 
 #: a part in one of these has nothing left to do
@@ -144,6 +145,28 @@ def _forget(user: User) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.execute(CartItem.__table__.delete().where(CartItem.user_id == user.id))
+    db.session.execute(SavedAddress.__table__.delete().where(SavedAddress.user_id == user.id))
+
+
+def _addresses(user: User) -> list[dict[str, Any]]:
+    saved = db.session.scalars(
+        select(SavedAddress).where(SavedAddress.user_id == user.id).order_by(SavedAddress.id)
+    )
+    return [
+        {
+            "label": address.label,
+            "nama": address.name,
+            "whatsapp": address.whatsapp,
+            "jalan": address.street,
+            "kecamatan": address.district,
+            "kabupaten_kota": address.city,
+            "provinsi": address.province,
+            "kode_pos": address.postal_code,
+            "dibuat": address.created_at,
+        }
+        for address in saved
+    ]
 
 
 holds_personal_data("pesanan", forget=_forget, waits_for=_open_order)(_export)
+holds_personal_data("alamat")(_addresses)

@@ -11,7 +11,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.catalog.models import Product
 from marketplace.db import db
 from marketplace.mail import OutgoingMail, send_mail
-from marketplace.orders.models import Order
+from marketplace.orders.models import Order, SavedAddress
 from marketplace.reviews.models import Review
 from tests import factories
 from tests.factories import PASSWORD
@@ -22,6 +22,19 @@ def buyer_with_history():
     buyer = factories.make_user(name="Rina Pembeli", email="rina@contoh.id", phone="+6281234567890")
     review = factories.make_review(rating=4, body="Madunya harum sekali.", user=buyer)
     send_mail("rina@contoh.id", "Pesanan sampai", "Terima kasih sudah berbelanja.")
+    db.session.add(
+        SavedAddress(
+            user_id=buyer.id,
+            label="Rumah",
+            name="Rina Pembeli",
+            whatsapp="+6281234567890",
+            province="65",
+            city="65.71",
+            district="65.71.01",
+            street="Jl. Mulawarman No. 7",
+            postal_code="77111",
+        )
+    )
     db.session.flush()
     return buyer, review
 
@@ -54,6 +67,7 @@ def test_a_person_downloads_everything_the_site_holds_about_them(client, login_a
         "pesanan.json",
         "ulasan.json",
         "pengajuan_toko.json",
+        "alamat.json",
     }
     [account] = files["akun.json"]
     assert (account["nama"], account["email"], account["nomor_hp"]) == (
@@ -67,6 +81,7 @@ def test_a_person_downloads_everything_the_site_holds_about_them(client, login_a
     assert order["bagian"][0]["barang"][0]["jumlah"] == 1
     assert [r["ulasan"] for r in files["ulasan.json"]] == ["Madunya harum sekali."]
     assert "Pesanan sampai" in [m["judul"] for m in files["pesan.json"]]
+    assert [a["jalan"] for a in files["alamat.json"]] == ["Jl. Mulawarman No. 7"]
 
 
 def test_the_data_pages_are_for_the_signed_in_person_only(client):
@@ -102,11 +117,12 @@ def test_closing_forgets_the_person_and_keeps_what_finance_needs(client, login_a
         "",
         "",
     )
-    assert (order.total_amount, order.city) == (total, "Tarakan")
+    assert (order.total_amount, order.city) == (total, "Kota Tarakan")
     kept = db.session.get(Review, review.id)
     assert (kept.author_name, kept.body, kept.rating) == ("Akun ditutup", "", 4)
     assert (product.rating_sum, product.rating_count) == (4, 1)
     assert db.session.query(OutgoingMail).filter_by(to="rina@contoh.id").count() == 0
+    assert db.session.query(SavedAddress).filter_by(user_id=buyer.id).count() == 0
 
     refused = client.post(
         "/akun/masuk", data={"login": "rina@contoh.id", "password": PASSWORD}
