@@ -16,6 +16,7 @@ GOALS = {
     "photo_upload_bytes": 400 * KB,
     "checkout_oversold": 0,
     "checkout_errors_5xx": 0,
+    "search_success_at_5": 0.95,
 }
 
 
@@ -50,6 +51,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("workers", _workers),
         ("jobs", _jobs),
         ("faults", _faults),
+        ("search_quality", _search_quality),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -318,3 +320,64 @@ def _faults(result: dict, note: dict) -> list[str]:
         f"| behind nginx | {alone['nginx']:,} | {idle['nginx']:,} |",
         f"| gunicorn straight | {alone['direct']:,} | {idle['direct']:,} |",
     ]
+
+
+def _search_quality(result: dict, note: dict) -> list[str]:
+    lines = [
+        f"## search_quality: {result['queries']} queries as buyers type them "
+        "(demo catalogue), today's search next to the tolerant one",
+        "",
+        "| database | success@5 today | success@5 new | goal ≥ 0.95 | recall@10 today "
+        "| recall@10 new | found lower than today |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for database in ("sqlite", "postgresql"):
+        if database not in result:
+            continue
+        today, new = result[database]["today"], result[database]["new"]
+        lower = result[database]["found_lower"]
+        lines.append(
+            f"| {database} | {today['success_at_5']} | {new['success_at_5']} | "
+            f"{_mark(new['success_at_5'] >= GOALS['search_success_at_5'])} | "
+            f"{today['recall_at_10']} | {new['recall_at_10']} | {len(lower)} "
+            f"({_mark(not lower)}) |"
+        )
+    for database in ("sqlite", "postgresql"):
+        if database not in result:
+            continue
+        new = result[database]["new"]
+        lines += [
+            "",
+            f"By kind ({database}, new): "
+            + ", ".join(
+                f"{kind} {figures['success_at_5']}/{figures['recall_at_10']} ({figures['queries']})"
+                for kind, figures in new["by_kind"].items()
+            ),
+        ]
+        if new["failures"]:
+            lines.append(f"Not in the first five ({database}): " + ", ".join(new["failures"]))
+        if result[database]["found_lower"]:
+            lines.append("Lower than today: " + "; ".join(result[database]["found_lower"]))
+    timing = result.get("latency")
+    if timing:
+        lines += [
+            "",
+            f"Latency on PostgreSQL (median of {note.get('requests')} requests, whole page):",
+            "",
+            "| query | today 1k | today 100k | new 1k | new 100k | new ratio | goal ≤ 1.5× |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for query, (small, large) in timing["new_ms"].items():
+            was = timing["today_ms"][query]
+            ratio = large / small if small else 0
+            lines.append(
+                f"| {query} | {was[0]} ms | {was[1]} ms | {small} ms | {large} ms | "
+                f"{ratio:.2f}× | {_mark(ratio <= GOALS['scale_ratio'])} |"
+            )
+        p50, p99 = timing["suggest_p50_ms"], timing["suggest_p99_ms"]
+        lines += [
+            "",
+            f"Suggestions (`/search/saran`): p50 {p50[0]} ms / p99 {p99[0]} ms at 1,000; "
+            f"p50 {p50[1]} ms / p99 {p99[1]} ms at 100,000.",
+        ]
+    return lines
