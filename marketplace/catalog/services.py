@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import Role, User
+from marketplace.catalog.lexicon import understand_query
 from marketplace.catalog.models import (
     PRODUCT_MOVES,
     Category,
@@ -57,6 +58,10 @@ class ProductPage:
     total: int | None = None
     #: a search found more than ``total``: the page says "more than"
     more_than_total: bool = False
+    #: the query with its typos corrected ("Maksud Anda: amplang?"), when it had any
+    correction: str | None = None
+    #: how many the words exactly as typed found (the rest through variants or typos)
+    as_typed: int = 0
 
     @property
     def has_prev(self) -> bool:
@@ -138,17 +143,28 @@ def list_products(
     matches_from = _filtered(
         _public(select(Product.id).join(Product.seller).join(Seller.region)), filters
     )
-    # One candidate more than shown tells "more than max_results" apart from exactly that.
-    stmt = search_page(
-        _cards(),
-        matches_from,
-        terms,
-        sort=filters.sort,
-        offset=offset,
-        limit=per_page + 1,
-        bound=max_results + 1,
-    )
-    rows = db.session.execute(stmt).all()
+
+    def search(groups):
+        # One candidate more than shown tells "more than max_results" apart from exactly that.
+        stmt = search_page(
+            _cards(),
+            matches_from,
+            terms,
+            sort=filters.sort,
+            offset=offset,
+            limit=per_page + 1,
+            bound=max_results + 1,
+            groups=groups,
+        )
+        return db.session.execute(stmt).all()
+
+    understood = understand_query(filters.query)
+    rows = search(understood.groups)
+    correction = None
+    if not rows and understood.fallback:
+        # Nothing as typed, nor in another form: typos corrected, unknown words left out.
+        rows = search(understood.fallback)
+        correction = understood.correction
     found = rows[0].found if rows else 0
     shown = min(found, max_results)
     if offset >= shown and filters.page > 1:
@@ -161,6 +177,8 @@ def list_products(
         filters=filters,
         total=shown,
         more_than_total=found > max_results,
+        correction=correction,
+        as_typed=rows[0].as_typed if rows else 0,
     )
 
 

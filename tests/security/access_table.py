@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.accounts.recovery import reset_token
+from marketplace.catalog.lexicon import add_synonym
 from marketplace.catalog.models import ProductPhoto, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.services import today_local
 from marketplace.db import db
@@ -206,6 +207,10 @@ ACCESS = [
     ("POST", "/pkk/oleh-oleh-resmi/{official_gift}/naik",  302, 403, 403, 302, 403, 302),
     ("POST", "/pkk/oleh-oleh-resmi/{missing_user}/hapus",  302, 403, 403, 404, 403, 404),
     ("GET",  "/pkk/oleh-oleh-resmi/{official_gift}/naik",  405, 405, 405, 405, 405, 405),
+    ("GET",  "/pkk/sinonim",                               302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/sinonim",                               302, 403, 403, 302, 403, 302),
+    ("POST", "/pkk/sinonim/{synonym}/hapus",               302, 403, 403, 302, 403, 302),
+    ("GET",  "/pkk/sinonim/{synonym}/hapus",               405, 405, 405, 405, 405, 405),
     ("GET",  "/pkk/laporan",                               302, 403, 403, 200, 403, 200),
     ("GET",  "/pkk/laporan?start=2026-02-01&end=2026-01-01",
                                                            302, 403, 403, 400, 403, 400),
@@ -365,6 +370,8 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     },
     "pkk.collection": lambda: {"product_id": str(factories.make_product().id)},
     "pkk.collection_action": {},
+    "pkk.synonyms": {"word": "kerpik", "means": "keripik"},
+    "pkk.synonym_remove": {},
     "payouts.payout_account": {
         "bank-method": "bank",
         "bank-bank_code": "014",
@@ -603,6 +610,7 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "batch": lambda user: _batch(),
     "complaint": lambda user: str(factories.make_complaint().id),
     "failed_mail": lambda user: str(factories.make_failed_mail().id),
+    "synonym": lambda user: str(add_synonym("kripek pisang", "keripik pisang").id),
 }
 
 

@@ -1,0 +1,195 @@
+"""Search finds what buyers type: typos, regional spellings, English, affixes, reduplication."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+import pytest
+
+from marketplace.catalog.lexicon import Lexicon, max_edits, stem, understand
+
+AMPLANG = {
+    "Amplang Ikan Tenggiri",
+    "Amplang Pedas Manis",
+    "Amplang Kaleng Oleh-Oleh",
+    "Amplang Bandeng",
+}
+
+
+def shown(client, query: str) -> tuple[list[str], str]:
+    response = client.get("/search", query_string={"q": query})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    names = re.findall(r'<span class="card-name">([^<]+)</span>', page)
+    return [htmllib.unescape(name) for name in names], page
+
+
+def test_ampalng_shows_amplang_first_and_offers_the_correction(client):
+    names, page = shown(client, "ampalng")
+    assert set(names[:4]) == AMPLANG
+    assert "Maksud Anda:" in page
+    assert 'href="/search?q=amplang"' in page
+
+
+def test_a_query_that_finds_as_typed_offers_no_correction(client):
+    names, page = shown(client, "amplang")
+    assert set(names[:4]) == AMPLANG
+    assert "Maksud Anda" not in page
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("krupuk", {"Kerupuk Ikan Bandeng", "Kerupuk Udang Sebatik"}),
+        ("kripik pisang", {"Keripik Pisang Kepok Manis", "Keripik Pisang Asin"}),
+        ("madu klulut", {"Madu Kelulut Asli", "Madu Kelulut Botol Kecil"}),
+        ("tengiri", {"Amplang Ikan Tenggiri"}),
+        ("batk", {"Batik Kaltara Motif Pakis", "Kemeja Batik Pria"}),
+        ("crab", {"Abon Kepiting Soka", "Kepiting Soka Goreng Tepung"}),
+        ("seaweed", {"Dodol Rumput Laut Aneka Rasa", "Dodol Rumput Laut Kotak Besar"}),
+        ("shrimp", {"Terasi Udang Rebon Tarakan", "Kerupuk Udang Sebatik"}),
+        ("shrimp paste", {"Terasi Udang Rebon Tarakan"}),
+        ("honey", {"Madu Hutan Bulungan"}),
+        ("forest honey", {"Madu Hutan Bulungan"}),
+        ("rattan", {"Tas Anyaman Rotan", "Bakul Rotan Kecil"}),
+        ("coffee", {"Kopi Paguntaka Bubuk", "Kopi Paguntaka Biji Sangrai"}),
+        ("menganyam", {"Tas Anyaman Rotan", "Seraung Anyaman Malinau"}),
+        ("manik-manik", {"Kalung Manik Dayak", "Gelang Manik Dayak"}),
+        ("manik2", {"Kalung Manik Dayak", "Gelang Manik Dayak"}),
+        ("oleh oleh", {"Amplang Kaleng Oleh-Oleh"}),
+    ],
+)
+def test_what_buyers_type_finds_the_product_in_the_first_five(client, query, expected):
+    names, _ = shown(client, query)
+    assert expected <= set(names[:5])
+
+
+def test_manisan_and_manis_meet(client):
+    names, _ = shown(client, "manisan")
+    # What "manisan" finds as typed (the category Dodol & Manisan) comes first ...
+    assert {"Lempok Durian", "Dodol Rumput Laut Aneka Rasa"} <= set(names[:3])
+    # ... then the products that are "manis" (the stem).
+    assert "Keripik Pisang Kepok Manis" in names
+
+
+def test_what_today_finds_keeps_its_order(app, client, monkeypatch):
+    for query in ("honey", "madu", "rotan", "amplang", "kopi dan madu"):
+        monkeypatch.setitem(app.config, "SEARCH_TOLERANT", False)
+        today, _ = shown(client, query)
+        monkeypatch.setitem(app.config, "SEARCH_TOLERANT", True)
+        now, _ = shown(client, query)
+        assert now[: len(today)] == today, query
+
+
+def test_a_word_the_catalogue_knows_is_never_corrected(client):
+    # "topi" (hat) is one edit from "kopi", and the descriptions say it.
+    names, page = shown(client, "kopi")
+    assert "Kopi Paguntaka Bubuk" in names
+    assert not [name for name in names if "Seraung" in name]
+    assert "Maksud Anda" not in page
+
+
+def test_an_unknown_word_beside_known_ones_is_left_out(client):
+    names, _ = shown(client, "coffee and honey")
+    assert names[0] == "Paket Kopi & Madu Tidung"
+
+
+def test_a_query_that_matches_nothing_at_all_finds_nothing(client):
+    names, page = shown(client, "xqzvw")
+    assert names == []
+    assert "Maksud Anda" not in page
+
+
+# --- the rules, on a small lexicon -------------------------------------------------------
+
+
+def lexicon(*words: str, synonyms: dict | None = None) -> Lexicon:
+    return Lexicon(
+        words=tuple(sorted(words)), counts=dict.fromkeys(words, 1), synonyms=synonyms or {}
+    )
+
+
+def test_edits_allowed_grow_with_the_word():
+    assert [max_edits(w) for w in ("kpi", "batk", "amplang", "kelullut")] == [0, 1, 1, 2]
+
+
+def test_a_swap_of_neighbours_is_one_edit():
+    words = lexicon("amplang", "bandeng", "tenggiri")
+    assert words.corrections("ampalng") == ("amplang",)
+    assert words.corrections("bandneg") == ("bandeng",)
+    # Two edits in a word of seven letters is too far; eight letters may have two.
+    assert words.corrections("tngiri") == ()
+    assert words.corrections("tengirri") == ("tenggiri",)
+
+
+def test_a_short_word_is_never_corrected():
+    assert lexicon("kopi").corrections("kop") == ()
+
+
+def test_the_most_common_of_equally_near_words_comes_first():
+    words = Lexicon(words=("madu", "mady"), counts={"madu": 9, "mady": 1})
+    assert words.corrections("maddu") == ("madu",)
+    assert Lexicon(words=("batik", "batuk"), counts={"batik": 5, "batuk": 1}).corrections(
+        "batk"
+    ) == ("batik", "batuk")
+
+
+def test_understanding_a_query():
+    words = lexicon(
+        "amplang",
+        "kerupuk",
+        "udang",
+        "terasi",
+        "anyaman",
+        synonyms={"krupuk": ("kerupuk",), "shrimp paste": ("terasi",)},
+    )
+    understood = understand("Krupuk shrimp paste", words)
+    assert [(g.typed, g.exact) for g in understood.groups] == [
+        (("krupuk",), ("kerupuk",)),
+        (("shrimp", "paste"), ("terasi",)),
+    ]
+    assert understood.correction is None
+    typo = understand("ampalng", words)
+    assert typo.fallback[0].fuzzy == ("amplang",)
+    assert typo.correction == "amplang"
+    assert understand("menganyam", words).groups[0].exact == ("anyam",)
+
+
+def test_the_stemmer_strips_indonesian_affixes():
+    assert stem("anyaman") == stem("menganyam") == "anyam"
+    assert stem("manisan") == "manis"
+    assert stem("kepiting") == "kepiting"
+
+
+# --- the PKK's synonym table ---------------------------------------------------------------
+
+
+def test_the_pkk_adds_a_word_and_search_uses_it_at_once(client, login_as):
+    assert shown(client, "jajanan")[0] == []
+    login_as("reviewer")
+    page = client.get("/pkk/sinonim").get_data(as_text=True)
+    assert "krupuk" in page and "kerupuk" in page
+    response = client.post("/pkk/sinonim", data={"word": " Jajanan ", "means": "Camilan"})
+    assert response.status_code == 302
+    assert {"Amplang Bandeng", "Keripik Pisang Asin"} <= set(shown(client, "jajanan")[0])
+
+
+@pytest.mark.parametrize(
+    ("word", "means", "message"),
+    [
+        ("krupuk", "kerupuk", "Padanan ini sudah tercatat."),
+        ("kopi", "Kopi", "tidak perlu dicatat"),
+        ("satu dua tiga empat", "kopi", "Paling banyak tiga kata"),
+        ("!!!", "kopi", "Tulis kata yang diketik pembeli."),
+    ],
+)
+def test_a_synonym_that_cannot_be_kept_is_refused_with_what_was_typed(
+    client, login_as, word, means, message
+):
+    login_as("reviewer")
+    response = client.post("/pkk/sinonim", data={"word": word, "means": means})
+    assert response.status_code == 400
+    page = htmllib.unescape(response.get_data(as_text=True))
+    assert message in page
+    assert f'value="{word}"' in page
