@@ -38,7 +38,7 @@ from threading import Lock
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 from sqlalchemy import select, text
@@ -282,6 +282,20 @@ def understand_query(query: str) -> Understood:
 def fold_phrase(value: str) -> str:
     """A synonym's side as search cuts it: folded words, one space between them."""
     return " ".join(re.findall(r"[0-9a-z]+", fold(value)))
+
+
+def closest_categories(query: str, categories: list, limit: int = 3) -> list:
+    """The categories whose names (Indonesian or English) come nearest the query's words,
+    for a page that found nothing; as many as ``limit`` whatever the query."""
+    words = _words(query)
+    synonyms = current_lexicon().synonyms if words else {}
+    wanted = set(words) | {p for w in words for m in synonyms.get(w, ()) for p in m.split()}
+
+    def nearness(category) -> float:
+        names = fold_phrase(f"{category.name} {category.name_en} {category.slug}").split()
+        return max((fuzz.ratio(w, n) for w in wanted for n in names), default=0.0)
+
+    return sorted(categories, key=lambda c: (-nearness(c), c.position))[:limit]
 
 
 # --- the synonym table, as the PKK edits it ------------------------------------------------

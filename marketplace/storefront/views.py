@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 
 from marketplace.catalog import services
+from marketplace.catalog.lexicon import closest_categories
 from marketplace.catalog.services import ProductFilter
 from marketplace.numbers import NumberError, parse_whole
 from marketplace.pagecache import cached_page
@@ -55,13 +56,26 @@ def _listing(template: str, default_sort: str):
         current_app.config["PRODUCTS_PER_PAGE"],
         current_app.config["SEARCH_MAX_RESULTS"],
     )
+    categories = services.all_categories()
     return render_template(
         template,
         page=page,
         filters=filters,
         regions=services.all_regions(),
-        categories=services.all_categories(),
+        categories=categories,
+        **(_next_steps(filters.query, categories) if filters.query and not page.items else {}),
     )
+
+
+def _next_steps(query: str, categories: list) -> dict:
+    """What a search that found nothing offers instead: the nearest categories, and the
+    official gifts (the newest products while the PKK has chosen none)."""
+    official = pkk.official_gift_products(limit=4)
+    return {
+        "closest": closest_categories(query, categories),
+        "official": official,
+        "newest": [] if official else services.featured_products(limit=4),
+    }
 
 
 @bp.route("/")

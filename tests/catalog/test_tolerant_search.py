@@ -6,8 +6,15 @@ import html as htmllib
 import re
 
 import pytest
+from sqlalchemy import select
 
+from marketplace.accounts.models import Role
 from marketplace.catalog.lexicon import Lexicon, max_edits, stem, understand
+from marketplace.catalog.models import Product
+from marketplace.catalog.services import featured_products
+from marketplace.db import db
+from marketplace.pkk.services import add_official_gift
+from tests import factories
 
 AMPLANG = {
     "Amplang Ikan Tenggiri",
@@ -96,8 +103,9 @@ def test_an_unknown_word_beside_known_ones_is_left_out(client):
 
 
 def test_a_query_that_matches_nothing_at_all_finds_nothing(client):
-    names, page = shown(client, "xqzvw")
-    assert names == []
+    _, page = shown(client, "xqzvw")
+    assert "Belum ada produk yang cocok" in page
+    assert "hasil</p>" not in page
     assert "Maksud Anda" not in page
 
 
@@ -166,7 +174,7 @@ def test_the_stemmer_strips_indonesian_affixes():
 
 
 def test_the_pkk_adds_a_word_and_search_uses_it_at_once(client, login_as):
-    assert shown(client, "jajanan")[0] == []
+    assert "Belum ada produk yang cocok" in shown(client, "jajanan")[1]
     login_as("reviewer")
     page = client.get("/pkk/sinonim").get_data(as_text=True)
     assert "krupuk" in page and "kerupuk" in page
@@ -193,3 +201,36 @@ def test_a_synonym_that_cannot_be_kept_is_refused_with_what_was_typed(
     page = htmllib.unescape(response.get_data(as_text=True))
     assert message in page
     assert f'value="{word}"' in page
+
+
+# --- never a dead end ----------------------------------------------------------------------
+
+
+def chips(page: str) -> list[str]:
+    return re.findall(r'<li><a href="/produk\?category=([a-z-]+)">', page)
+
+
+def test_a_search_that_finds_nothing_offers_categories_and_the_newest(client):
+    cards, page = shown(client, "xqzvw")
+    assert "Belum ada produk yang cocok" in page
+    assert "Mungkin ada di kategori ini" in page
+    assert len(chips(page)) == 3
+    # The PKK has chosen no official gifts in the demo: the newest products instead.
+    assert "Baru di pasar" in page
+    assert cards == [p.name for p in featured_products(limit=4)]
+
+
+def test_the_nearest_categories_come_first(client):
+    _, page = shown(client, "anyaman bambu xqzvw")
+    assert chips(page)[0] == "anyaman"
+
+
+def test_a_search_that_finds_nothing_offers_the_official_gifts(client):
+    lempok = db.session.scalar(select(Product).where(Product.name == "Lempok Durian"))
+    reviewer = factories.make_user(roles=[Role.REVIEWER])
+    add_official_gift(lempok.id, reviewer.id)
+    db.session.commit()
+    cards, page = shown(client, "xqzvw")
+    assert "Oleh-oleh resmi" in page
+    assert "Baru di pasar" not in page
+    assert cards == ["Lempok Durian"]
