@@ -182,6 +182,78 @@ def list_products(
     )
 
 
+#: Suggestions start after this many letters.
+SUGGEST_MIN_LETTERS = 2
+
+
+@dataclass
+class Suggestions:
+    #: (name, slug) of each
+    products: list[tuple[str, str]] = field(default_factory=list)
+    categories: list[Category] = field(default_factory=list)
+    shops: list[tuple[str, str]] = field(default_factory=list)
+
+
+def suggest(query: str, limit: int = 5) -> Suggestions:
+    """Products, categories and shops for what is typed so far (at least two letters).
+
+    Products as a search ranks them (the last word as a prefix, stems, synonyms; typos when
+    nothing else matches); categories and shops whose names have words beginning so.
+    """
+    terms = search_terms(query)
+    if sum(len(term) for term in terms) < SUGGEST_MIN_LETTERS:
+        return Suggestions()
+    understood = understand_query(query)
+    matches_from = _public(select(Product.id).join(Product.seller))
+    names = select(Product.name, Product.slug)
+    rows = []
+    for groups in (understood.groups, understood.fallback):
+        if groups and not rows:
+            stmt = search_page(
+                names,
+                matches_from,
+                terms,
+                sort="relevance",
+                offset=0,
+                limit=limit,
+                bound=limit * 20,
+                groups=groups,
+            )
+            rows = db.session.execute(stmt).all()
+    categories = [
+        category
+        for category in all_categories()
+        if all(
+            any(_begins(f"{category.name} {category.name_en}", w) for w in (*g.typed, *g.exact))
+            for g in understood.groups
+        )
+    ]
+    shop_rows = db.session.execute(
+        select(Seller.shop_name, Seller.slug)
+        .where(
+            Seller.status == SellerStatus.ACTIVE.value,
+            *(_name_begins(Seller.shop_name, term) for term in terms),
+        )
+        .order_by(Seller.shop_name)
+        .limit(3)
+    ).all()
+    return Suggestions(
+        products=[(row.name, row.slug) for row in rows],
+        categories=categories[:3],
+        shops=[(row.shop_name, row.slug) for row in shop_rows],
+    )
+
+
+def _begins(name: str, phrase: str) -> bool:
+    """Whether a word of ``name`` begins with ``phrase`` (folded words)."""
+    return f" {phrase}" in " " + build_search_text(name)
+
+
+def _name_begins(column, term: str):
+    """The same in SQL; ``term`` is a plain word (``[0-9a-z]+``), never a pattern."""
+    return (" " + func.replace(func.lower(column), "-", " ")).like(f"% {term}%")
+
+
 def get_public_product(slug: str) -> Product:
     stmt = _public(
         select(Product)

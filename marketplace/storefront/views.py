@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+import hashlib
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import get_locale
 
 from marketplace.catalog import services
 from marketplace.catalog.lexicon import closest_categories
 from marketplace.catalog.services import ProductFilter
 from marketplace.numbers import NumberError, parse_whole
-from marketplace.pagecache import cached_page
+from marketplace.pagecache import cached_page, catalog_version
 from marketplace.pkk import services as pkk
 from marketplace.reviews.services import visible_reviews
 from marketplace.rupiah import parse_rupiah
@@ -16,6 +19,9 @@ from marketplace.rupiah import parse_rupiah
 bp = Blueprint("catalog", __name__)
 
 MAX_PAGE = 10_000
+#: How long a browser or proxy may keep a suggestion list without asking again (the ETag,
+#: which holds the catalogue version, answers the asking with a 304 when nothing changed).
+SUGGEST_MAX_AGE = 60
 
 
 def _amount_arg(name: str) -> int | None:
@@ -107,6 +113,41 @@ def product_list():
 @cached_page
 def search():
     return _listing("catalog/search.html", "relevance")
+
+
+@bp.route("/search/saran")
+def suggestions():
+    """What the search box suggests as a buyer types: JSON, cacheable by URL and catalogue."""
+    query = request.args.get("q", "")[:200]
+    etag = hashlib.sha256(f"{catalog_version()}:{get_locale()}:{query}".encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = jsonify(_suggestions_json(query))
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = SUGGEST_MAX_AGE
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _suggestions_json(query: str) -> dict:
+    found = services.suggest(query)
+    return {
+        "query": query,
+        "products": [
+            {"name": name, "url": url_for("catalog.product_detail", slug=slug)}
+            for name, slug in found.products
+        ],
+        "categories": [
+            {"name": c.label, "url": url_for("catalog.product_list", category=c.slug)}
+            for c in found.categories
+        ],
+        "shops": [
+            {"name": name, "url": url_for("catalog.shop", slug=slug)} for name, slug in found.shops
+        ],
+        "all": {"name": query, "url": url_for("catalog.search", q=query)},
+    }
 
 
 @bp.route("/produk/<slug>")

@@ -234,3 +234,60 @@ def test_a_search_that_finds_nothing_offers_the_official_gifts(client):
     assert "Oleh-oleh resmi" in page
     assert "Baru di pasar" not in page
     assert cards == ["Lempok Durian"]
+
+
+# --- suggestions as you type ---------------------------------------------------------------
+
+
+def test_two_letters_suggest_products_categories_and_shops(client):
+    response = client.get("/search/saran?q=am")
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert {p["name"] for p in answer["products"]} <= AMPLANG | {"Kerupuk Ikan Bandeng"}
+    assert answer["products"][0]["name"] in AMPLANG
+    assert answer["products"][0]["url"].startswith("/produk/amplang-")
+    assert answer["shops"] == [{"name": "Amplang Bu Siti", "url": "/toko/amplang-bu-siti"}]
+    assert [c["url"] for c in client.get("/search/saran?q=ma").get_json()["categories"]] == [
+        "/produk?category=manisan",
+        "/produk?category=madu-kopi",
+    ]
+    assert client.get("/search/saran?q=anyam").get_json()["categories"][0]["name"] == (
+        "Anyaman Rotan"
+    )
+
+
+def test_one_letter_suggests_nothing(client):
+    answer = client.get("/search/saran?q=a").get_json()
+    assert answer["products"] == answer["categories"] == answer["shops"] == []
+
+
+def test_suggestions_forgive_typos_and_know_english(client):
+    assert client.get("/search/saran?q=ampalng").get_json()["products"][0]["name"] in AMPLANG
+    crab = {p["name"] for p in client.get("/search/saran?q=crab").get_json()["products"]}
+    assert {"Abon Kepiting Soka", "Kepiting Soka Goreng Tepung"} <= crab
+
+
+def test_suggestions_are_cacheable_until_the_catalogue_changes(client):
+    first = client.get("/search/saran?q=madu")
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    etag = first.headers["ETag"]
+    again = client.get("/search/saran?q=madu", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    factories.make_product(name="Madu Lebah Hutan Malinau")
+    db.session.commit()
+    changed = client.get("/search/saran?q=madu", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+
+
+@pytest.mark.parametrize("query", ["", '"', "*", "NEAR(", "%", "_", "\x00", "a" * 500, "🍯 ma"])
+def test_any_text_is_a_safe_suggestion_query(client, query):
+    assert client.get("/search/saran", query_string={"q": query}).status_code == 200
+
+
+def test_the_search_box_offers_suggestions_and_works_without_them(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-suggest="/search/saran"' in page
+    assert "search-suggest.js" in page
+    # Without the script the box is a plain GET form to /search.
+    assert 'action="/search"' in page and 'name="q"' in page

@@ -37,6 +37,7 @@ ACCESS = [
     ("GET",  "/produk",                                    200, 200, 200, 200, 200, 200),
     ("GET",  "/produk?region=tarakan&sort=price_asc",      200, 200, 200, 200, 200, 200),
     ("GET",  "/search?q=amplang",                          200, 200, 200, 200, 200, 200),
+    ("GET",  "/search/saran?q=amp",                        200, 200, 200, 200, 200, 200),
     ("GET",  "/produk/{product}",                          200, 200, 200, 200, 200, 200),
     ("GET",  "/produk/{draft_product}",                    404, 404, 404, 404, 404, 404),
     ("GET",  "/produk/{expired_licence_product}",          404, 404, 404, 404, 404, 404),
