@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 
 from marketplace.catalog import services
@@ -117,13 +118,23 @@ def search():
 
 @bp.route("/search/saran")
 def suggestions():
-    """What the search box suggests as a buyer types: JSON, cacheable by URL and catalogue."""
+    """What the search box suggests as a buyer types: JSON, cacheable by URL and catalogue.
+
+    The same for everybody: kept in the page cache's store under the catalogue version,
+    so the prefixes every buyer types ("am", "amp") are answered without a query.
+    """
     query = request.args.get("q", "")[:200]
-    etag = hashlib.sha256(f"{catalog_version()}:{get_locale()}:{query}".encode()).hexdigest()[:32]
+    key = f"suggest:{catalog_version()}:{get_locale()}:{query}"
+    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)
     else:
-        response = jsonify(_suggestions_json(query))
+        store = current_app.extensions["page_cache"]
+        body = store.get(key) if current_app.config.get("PAGE_CACHE", True) else None
+        if body is None:
+            body = json.dumps(_suggestions_json(query), ensure_ascii=False).encode()
+            store.set(key, body)
+        response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(etag)
     response.cache_control.public = True
     response.cache_control.max_age = SUGGEST_MAX_AGE
