@@ -389,7 +389,7 @@ def _search_quality(result: dict, note: dict) -> list[str]:
         if timing.get("vocabulary_ms"):
             small, large = timing["vocabulary_ms"]
             lines.append(
-                f"Reading the typo vocabulary (`ts_stat`, at most once a minute per process "
+                f"Reading the typo vocabulary (`search_words`, at most once a minute per process "
                 f"after a change): {small} ms at 1,000, {large} ms at 100,000."
             )
     return lines

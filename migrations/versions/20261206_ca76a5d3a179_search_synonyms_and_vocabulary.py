@@ -1,4 +1,4 @@
-"""Search synonyms (regional, everyday and English words), and on SQLite the FTS5 vocabulary
+"""Search synonyms (regional, everyday and English words), and the vocabulary of the search index
 
 Revision ID: ca76a5d3a179
 Revises: 5b1e0c7d2a94
@@ -129,14 +129,36 @@ def upgrade():
             for means in meanings
         ],
     )
+    # The vocabulary typos are corrected against: the words of the search index.
     if op.get_bind().dialect.name == "sqlite":
-        # The words of the FTS5 index with how many products hold each, kept by FTS5
-        # itself: the vocabulary typos are corrected against.
+        # Kept by FTS5 itself, with how many products hold each word.
         op.execute("CREATE VIRTUAL TABLE product_search_vocab USING fts5vocab(product_search, row)")
+    else:
+        # Every word a product's stored tsvector ever held, added by a trigger (so bulk
+        # COPY feeds it too); reading it costs what the vocabulary's size costs, where
+        # ts_stat over every product's vector costs what the catalogue's size costs.
+        op.execute("CREATE TABLE search_words (word text PRIMARY KEY)")
+        op.execute(
+            "INSERT INTO search_words (word) SELECT DISTINCT unnest(tsvector_to_array("
+            "search_vector)) FROM products ON CONFLICT DO NOTHING"
+        )
+        op.execute(
+            "CREATE FUNCTION search_words_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO search_words (word) SELECT unnest(tsvector_to_array(NEW.search_vector)) "
+            "ON CONFLICT DO NOTHING; RETURN NULL; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER search_words_add AFTER INSERT OR UPDATE OF search_text ON products "
+            "FOR EACH ROW EXECUTE FUNCTION search_words_add()"
+        )
 
 
 def downgrade():
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE product_search_vocab")
+    else:
+        op.execute("DROP TRIGGER search_words_add ON products")
+        op.execute("DROP FUNCTION search_words_add()")
+        op.execute("DROP TABLE search_words")
     op.drop_index(op.f("ix_search_synonyms_word"), table_name="search_synonyms")
     op.drop_table("search_synonyms")
