@@ -5,13 +5,13 @@ becomes a group of alternatives, any of which finds a product:
 
 - the word itself (today's search: as a prefix, so ``ampl`` finds amplang);
 - its stem, by the Sastrawi stemmer (``menganyam``, ``anyaman`` -> ``anyam``;
-  ``manisan`` -> ``manis``), when the stem begins a word of the catalogue;
+  ``manisan`` -> ``manis``);
 - what the synonym table says it means (``krupuk`` -> ``kerupuk``, ``crab`` ->
   ``kepiting``, ``shrimp paste`` -> ``terasi``: a key of up to three words);
 Reduplication: ``manik-manik`` and ``oleh oleh`` are one word said twice (the second
 is dropped as search always did), ``manik2`` is ``manik``.
 
-When those find nothing, the query is read leniently (the ``fallback``): a word that
+When those find nothing, the query is read again leniently: a word that
 begins no catalogue word in any of those ways is replaced by the catalogue's words
 within 1 edit (words of 4-7 letters) or 2 edits (8 and more), counting a swap of two
 neighbouring letters as one edit (``ampalng`` -> ``amplang``), as the typo-tolerant
@@ -23,11 +23,11 @@ seconds ago) is never "corrected" while the words as typed find something.
 The vocabulary is the words of the full-text index: on SQLite FTS5's own ``fts5vocab``
 table (with how many products hold each word), on PostgreSQL the ``search_words`` table a
 trigger fills from the stored tsvector (every word a product ever held; ``ts_stat`` over
-every vector would cost 0.7 s at 100,000 products). It is kept in the process per
-catalogue version, read again at most every ``SEARCH_VOCABULARY_SECONDS`` once the
-version moved; the synonym table is read again at every version (editing it moves the
-version). A word the vocabulary holds but no public product does (a draft's, a deleted
-product's) can at worst be offered as a correction that finds nothing.
+every vector would cost 0.7 s at 100,000 products). Only a lenient reading needs it: it is
+read then, and again at most every ``SEARCH_VOCABULARY_SECONDS``. The synonym table is
+read again at every catalogue version (editing it moves the version). A word the
+vocabulary holds but no public product does (a draft's, a deleted product's) can at
+worst be offered as a correction that finds nothing.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from __future__ import annotations
 import bisect
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from threading import Lock
 
 from flask import current_app
@@ -104,11 +105,26 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class Lexicon:
-    #: the catalogue's words, sorted, with how many products hold each
-    words: tuple[str, ...] = ()
-    counts: dict[str, int] = field(default_factory=dict)
     #: typed word or phrase -> what it means in the listings
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: reads the catalogue's words with how many products hold each; called only when
+    #: a query is read leniently (most searches never need the vocabulary)
+    read_counts: Callable[[], dict[str, int]] = dict
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        return self.read_counts()
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        return tuple(sorted(self.counts))
+
+    @cached_property
+    def by_length(self) -> dict[int, list[str]]:
+        grouped: dict[int, list[str]] = {}
+        for word in self.words:
+            grouped.setdefault(len(word), []).append(word)
+        return grouped
 
     def begins_a_word(self, prefix: str) -> bool:
         """Whether some catalogue word begins with ``prefix`` (each word of a phrase)."""
@@ -123,8 +139,11 @@ class Lexicon:
         edits = max_edits(word)
         if not edits or not self.words:
             return ()
+        # A word whose length differs by more than the edits cannot be near enough.
+        lengths = range(len(word) - edits, len(word) + edits + 1)
+        candidates = [w for length in lengths for w in self.by_length.get(length, ())]
         near = process.extract(
-            word, self.words, scorer=OSA.distance, score_cutoff=edits, limit=None
+            word, candidates, scorer=OSA.distance, score_cutoff=edits, limit=None
         )
         if not near:
             return ()
@@ -153,8 +172,6 @@ class Understood:
     #: today's terms: the words exactly as typed
     typed: list[str]
     groups: list[Group]
-    #: searched when ``groups`` find nothing: typos corrected, unknown words left out
-    fallback: list[Group] | None = None
     #: the query with its typos corrected, or None
     correction: str | None = None
 
@@ -165,22 +182,22 @@ def _words(query: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def understand(query: str, lexicon: Lexicon) -> Understood:
-    """The groups a query searches for; and, for when they find nothing, the lenient
-    groups (typos corrected, words that match nothing left out) with the correction."""
+def understand(query: str, lexicon: Lexicon, leniently: bool = False) -> Understood:
+    """The groups a query searches for. Leniently (when those find nothing): typos
+    corrected, words that match nothing left out, with the correction to offer."""
     typed = search_terms(query)
     words = _words(query)
-    strict = _groups(words, lexicon, lenient=False)
+    if not leniently:
+        return Understood(typed=typed, groups=_groups(words, lexicon, lenient=False))
     meaningful = [w for w in words if w not in STOPWORDS] or words
-    lenient = _groups(meaningful, lexicon, lenient=True)
-    if not lenient:
-        lenient = [Group(typed=(words[0],))] if words else []
-    corrected = [g.fuzzy[0] if g.fuzzy else " ".join(g.typed) for g in lenient]
+    groups = _groups(meaningful, lexicon, lenient=True)
+    if not groups:
+        groups = [Group(typed=(words[0],))] if words else []
+    corrected = [g.fuzzy[0] if g.fuzzy else " ".join(g.typed) for g in groups]
     return Understood(
         typed=typed,
-        groups=strict,
-        fallback=lenient if lenient != strict else None,
-        correction=" ".join(corrected) if any(g.fuzzy for g in lenient) else None,
+        groups=groups,
+        correction=" ".join(corrected) if any(g.fuzzy for g in groups) else None,
     )
 
 
@@ -209,7 +226,8 @@ def _word_group(word: str, lexicon: Lexicon, lenient: bool) -> Group | None:
     word, None when nothing matches at all."""
     exact: list[str] = []
     root = stem(word)
-    if root != word and len(root) >= 3 and lexicon.begins_a_word(root):
+    # (Read strictly, a stem no catalogue word begins with just finds nothing.)
+    if root != word and len(root) >= 3 and (not lenient or lexicon.begins_a_word(root)):
         exact.append(root)
     for form in (word, root):
         exact.extend(lexicon.synonyms.get(form, ()))
@@ -244,40 +262,46 @@ def read_synonyms() -> dict[str, tuple[str, ...]]:
 class LexiconCache:
     """The process's lexicon, per catalogue version (see the module's docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, every_seconds: float) -> None:
         self._lock = Lock()
+        self._every = every_seconds
         self._version: int | None = None
-        self._vocabulary: dict[str, int] = {}
+        self._vocabulary: dict[str, int] | None = None
         self._read_at = float("-inf")
         self._lexicon = Lexicon()
 
-    def get(self, version: int, every_seconds: float) -> Lexicon:
+    def get(self, version: int) -> Lexicon:
         with self._lock:
-            if version == self._version:
-                return self._lexicon
+            if version != self._version:
+                self._lexicon = Lexicon(synonyms=read_synonyms(), read_counts=self.vocabulary)
+                self._version = version
+            return self._lexicon
+
+    def vocabulary(self) -> dict[str, int]:
+        """The vocabulary, read again when the last read is older than the interval."""
+        with self._lock:
             now = time.monotonic()
-            if now - self._read_at >= every_seconds:
+            if self._vocabulary is None or now - self._read_at >= self._every:
                 self._vocabulary = read_vocabulary()
                 self._read_at = now
-            words = dict(self._vocabulary)
-            synonyms = read_synonyms()
-            self._lexicon = Lexicon(words=tuple(sorted(words)), counts=words, synonyms=synonyms)
-            self._version = version
-            return self._lexicon
+            return self._vocabulary
 
 
 def current_lexicon() -> Lexicon:
-    cache = current_app.extensions.setdefault("search_lexicon", LexiconCache())
-    return cache.get(catalog_version(), current_app.config["SEARCH_VOCABULARY_SECONDS"])
+    cache = current_app.extensions.get("search_lexicon")
+    if cache is None:
+        seconds = current_app.config["SEARCH_VOCABULARY_SECONDS"]
+        cache = current_app.extensions.setdefault("search_lexicon", LexiconCache(seconds))
+    return cache.get(catalog_version())
 
 
-def understand_query(query: str) -> Understood:
+def understand_query(query: str, leniently: bool = False) -> Understood:
     """``understand`` against the catalogue as it is now; only the typed words when the
     app's ``SEARCH_TOLERANT`` is off."""
     if not current_app.config.get("SEARCH_TOLERANT", True):
         terms = search_terms(query)
         return Understood(typed=terms, groups=[Group(typed=(t,)) for t in terms])
-    return understand(query, current_lexicon())
+    return understand(query, current_lexicon(), leniently)
 
 
 def fold_phrase(value: str) -> str:

@@ -161,10 +161,12 @@ def list_products(
     understood = understand_query(filters.query)
     rows = search(understood.groups)
     correction = None
-    if not rows and understood.fallback:
+    if not rows:
         # Nothing as typed, nor in another form: typos corrected, unknown words left out.
-        rows = search(understood.fallback)
-        correction = understood.correction
+        lenient = understand_query(filters.query, leniently=True)
+        if lenient.groups != understood.groups:
+            rows = search(lenient.groups)
+            correction = lenient.correction
     found = rows[0].found if rows else 0
     shown = min(found, max_results)
     if offset >= shown and filters.page > 1:
@@ -206,20 +208,25 @@ def suggest(query: str, limit: int = 5) -> Suggestions:
     understood = understand_query(query)
     matches_from = _public(select(Product.id).join(Product.seller))
     names = select(Product.name, Product.slug)
-    rows = []
-    for groups in (understood.groups, understood.fallback):
-        if groups and not rows:
-            stmt = search_page(
-                names,
-                matches_from,
-                terms,
-                sort="relevance",
-                offset=0,
-                limit=limit,
-                bound=limit * 20,
-                groups=groups,
-            )
-            rows = db.session.execute(stmt).all()
+
+    def found(groups) -> list:
+        stmt = search_page(
+            names,
+            matches_from,
+            terms,
+            sort="relevance",
+            offset=0,
+            limit=limit,
+            bound=limit * 20,
+            groups=groups,
+        )
+        return db.session.execute(stmt).all()
+
+    rows = found(understood.groups)
+    if not rows:
+        lenient = understand_query(query, leniently=True)
+        if lenient.groups != understood.groups:
+            rows = found(lenient.groups)
     categories = [
         category
         for category in all_categories()
