@@ -112,8 +112,8 @@ def search_page(
     ``groups`` (``lexicon.Group``) widen the search: each is matched by its typed
     words, or one of its exact alternatives (stems, synonyms), or one of its
     corrections. Then the candidates rank in three tiers: those today's search finds
-    (every typed term), then those every group finds exactly, then those found through
-    a correction; ``as_typed`` counts the first tier.
+    (every typed term, in today's order), then those every group finds exactly, then
+    those found through a correction.
     """
     dialect = db.session.get_bind().dialect.name
     groups = groups or []
@@ -195,7 +195,6 @@ def search_page(
         select(
             c.id,
             func.count().over().label("found"),
-            func.sum(case((tier == 0, 1), else_=0)).over().label("as_typed"),
             position,
         )
         .select_from(source)
@@ -206,9 +205,7 @@ def search_page(
     )
     r = ranked.c
     # Only the page's few rows are read in full, in the order found above.
-    return (
-        cards.join(ranked, r.id == Product.id).add_columns(r.found, r.as_typed).order_by(r.position)
-    )
+    return cards.join(ranked, r.id == Product.id).add_columns(r.found).order_by(r.position)
 
 
 def _tiers(c, terms: list[str], groups: list):

@@ -60,8 +60,6 @@ class ProductPage:
     more_than_total: bool = False
     #: the query with its typos corrected ("Maksud Anda: amplang?"), when it had any
     correction: str | None = None
-    #: how many the words exactly as typed found (the rest through variants or typos)
-    as_typed: int = 0
 
     @property
     def has_prev(self) -> bool:
@@ -180,7 +178,6 @@ def list_products(
         total=shown,
         more_than_total=found > max_results,
         correction=correction,
-        as_typed=rows[0].as_typed if rows else 0,
     )
 
 
