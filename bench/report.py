@@ -16,6 +16,7 @@ GOALS = {
     "photo_upload_bytes": 400 * KB,
     "checkout_oversold": 0,
     "checkout_errors_5xx": 0,
+    "search_success_at_5": 0.95,
 }
 
 
@@ -52,6 +53,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("faults", _faults),
         ("lane", _lane),
         ("payments", _payments),
+        ("search_quality", _search_quality),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -363,4 +365,77 @@ def _payments(result: dict, note: dict) -> list[str]:
         lines.append(
             f"| {method} | {shown.get(method, '')} | {row['median_ms']} ms | {row['p90_ms']} ms |"
         )
+    return lines
+
+
+def _search_quality(result: dict, note: dict) -> list[str]:
+    lines = [
+        f"## search_quality: {result['queries']} queries as buyers type them "
+        "(demo catalogue), today's search next to the tolerant one",
+        "",
+        "| database | success@5 today | success@5 new | goal ≥ 0.95 | recall@10 today "
+        "| recall@10 new | found lower than today |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for database in ("sqlite", "postgresql"):
+        if database not in result:
+            continue
+        today, new = result[database]["today"], result[database]["new"]
+        lower = result[database]["found_lower"]
+        lines.append(
+            f"| {database} | {today['success_at_5']} | {new['success_at_5']} | "
+            f"{_mark(new['success_at_5'] >= GOALS['search_success_at_5'])} | "
+            f"{today['recall_at_10']} | {new['recall_at_10']} | {len(lower)} "
+            f"({_mark(not lower)}) |"
+        )
+    for database in ("sqlite", "postgresql"):
+        if database not in result:
+            continue
+        new = result[database]["new"]
+        lines += [
+            "",
+            f"By kind ({database}, new): "
+            + ", ".join(
+                f"{kind} {figures['success_at_5']}/{figures['recall_at_10']} ({figures['queries']})"
+                for kind, figures in new["by_kind"].items()
+            ),
+        ]
+        if new["failures"]:
+            lines.append(f"Not in the first five ({database}): " + ", ".join(new["failures"]))
+        if result[database]["found_lower"]:
+            lines.append("Lower than today: " + "; ".join(result[database]["found_lower"]))
+    timing = result.get("latency")
+    if timing:
+        lines += [
+            "",
+            f"Latency on PostgreSQL (median of {note.get('requests')} requests, whole page):",
+            "",
+            "| query | today 1k | today 100k | new 1k | new 100k | new ratio | goal ≤ 1.5× |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for query, (small, large) in timing["new_ms"].items():
+            was = timing["today_ms"][query]
+            ratio = large / small if small else 0
+            lines.append(
+                f"| {query} | {was[0]} ms | {was[1]} ms | {small} ms | {large} ms | "
+                f"{ratio:.2f}× | {_mark(ratio <= GOALS['scale_ratio'])} |"
+            )
+        lines.append("")
+        for suffix, how in (
+            ("", "as deployed (page store)"),
+            ("_uncached", "worked out each time"),
+        ):
+            p50 = timing.get(f"suggest{suffix}_p50_ms")
+            p99 = timing.get(f"suggest{suffix}_p99_ms")
+            if p50 and p99:
+                lines.append(
+                    f"Suggestions (`/search/saran`), {how}: p50 {p50[0]} ms / p99 {p99[0]} ms "
+                    f"at 1,000; p50 {p50[1]} ms / p99 {p99[1]} ms at 100,000."
+                )
+        if timing.get("vocabulary_ms"):
+            small, large = timing["vocabulary_ms"]
+            lines.append(
+                f"Reading the typo vocabulary (`search_words`, at most once a minute per process "
+                f"after a change): {small} ms at 1,000, {large} ms at 100,000."
+            )
     return lines

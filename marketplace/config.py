@@ -174,6 +174,12 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "PRODUCTS_PER_PAGE": 24,
         #: a search ranks and shows at most this many products ("more than N results")
         "SEARCH_MAX_RESULTS": 300,
+        #: typos, Indonesian affixes, reduplication and the synonym table widen a search
+        #: (off: the words exactly as typed, as prefixes; the benchmark compares both)
+        "SEARCH_TOLERANT": _flag("SEARCH_TOLERANT", True),
+        #: the vocabulary typos are corrected against is read again at most this often
+        #: after the catalogue changed
+        "SEARCH_VOCABULARY_SECONDS": int(os.environ.get("SEARCH_VOCABULARY_SECONDS", "60")),
         "COMPRESS_MIN_SIZE": 500,
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         # Payments: Stripe when a secret key is set, local "Mode uji" otherwise.

@@ -125,8 +125,9 @@ def _begin_sqlite(conn):
 
 
 #: Tables, columns and indexes the migrations own that no model describes: the SQLite
-#: full-text table with its shadow tables, PostgreSQL's stored search vector and its index.
-UNMODELLED_PREFIXES = ("product_search", "ix_products_search", "search_vector")
+#: full-text table with its shadow tables and vocabulary, PostgreSQL's stored search vector,
+#: its index and the table of its words.
+UNMODELLED_PREFIXES = ("product_search", "ix_products_search", "search_vector", "search_words")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

@@ -116,6 +116,8 @@ def db_session(app):
     """Every test runs in one outer transaction; commits inside it become savepoints."""
     # Pages cached by another test may show rows that test rolled back.
     app.extensions["page_cache"].clear()
+    # So may the search vocabulary and synonyms kept for a catalogue version.
+    app.extensions.pop("search_lexicon", None)
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()

@@ -410,5 +410,24 @@ class LicenceReminder(db.Model):
     product: Mapped[Product] = relationship()
 
 
+class SearchSynonym(db.Model):
+    """A word buyers type and a word or phrase of the listings it means.
+
+    ``krupuk`` means ``kerupuk``, ``crab`` means ``kepiting``, ``shrimp paste`` means
+    ``terasi``. Both sides are stored folded (lower case, plain letters and digits, one
+    space between words), as search cuts a query. A word may mean several things (one
+    row each). The PKK and admins extend the table on their page.
+    """
+
+    __tablename__ = "search_synonyms"
+    __table_args__ = (UniqueConstraint("word", "means"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(60), index=True)
+    means: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
 # Public pages show these rows: a change to any of them moves the catalogue version.
-watch(Region, Category, Seller, Product, ProductPhoto)
+# (Synonyms change what a search finds, so they move it too.)
+watch(Region, Category, Seller, Product, ProductPhoto, SearchSynonym)

@@ -16,10 +16,12 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    and_,
     case,
     func,
     literal,
     literal_column,
+    or_,
     select,
     text,
 )
@@ -64,6 +66,25 @@ def name_score(name, terms: list[str]):
     )
 
 
+def _prefix(search_text, phrase: str):
+    """Whether a search text holds ``phrase`` at the start of a word."""
+    return (" " + search_text).like("% " + literal(phrase) + "%")
+
+
+def _fts5(alternative: tuple[str, ...] | str) -> str:
+    """FTS5 for one alternative: every word of a tuple, or a phrase with its last word open."""
+    if isinstance(alternative, tuple):
+        return "(" + " AND ".join(f'"{word}"*' for word in alternative) + ")"
+    return f'"{alternative}"*'
+
+
+def _tsquery(alternative: tuple[str, ...] | str) -> str:
+    """The same for ``to_tsquery``: ``&`` for every word, ``<->`` for a phrase."""
+    if isinstance(alternative, tuple):
+        return "(" + " & ".join(f"{word}:*" for word in alternative) + ")"
+    return "(" + " <-> ".join(f"{word}:*" for word in alternative.split()) + ")"
+
+
 def search_page(
     cards: Select,
     matches_from: Select,
@@ -73,6 +94,7 @@ def search_page(
     offset: int,
     limit: int,
     bound: int,
+    groups: list | None = None,
 ) -> Select:
     """``cards`` (over Product) for one page of the matches of every term, as prefixes.
 
@@ -86,11 +108,29 @@ def search_page(
     Only those are ranked: names holding the words first, then the text rank
     (``ts_rank``, bm25). The statement also selects ``found``, how many candidates
     there were (``bound`` means "at least").
+
+    ``groups`` (``lexicon.Group``) widen the search: each is matched by its typed
+    words, or one of its exact alternatives (stems, synonyms), or one of its
+    corrections. Then the candidates rank in three tiers: those today's search finds
+    (every typed term, in today's order), then those every group finds exactly, then
+    those found through a correction.
     """
     dialect = db.session.get_bind().dialect.name
-    columns = (Product.published_at, Product.price_now.label("price_now"), Product.name)
+    groups = groups or []
+    alternatives = [[tuple(g.typed), *g.exact, *g.fuzzy] for g in groups] or [
+        [(term,)] for term in terms
+    ]
+    columns = (
+        Product.published_at,
+        Product.price_now.label("price_now"),
+        Product.name,
+        Product.search_text,
+    )
     if dialect == "postgresql":
-        tsquery = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
+        tsquery = func.to_tsquery(
+            "simple",
+            " & ".join("(" + " | ".join(map(_tsquery, group)) + ")" for group in alternatives),
+        )
         # A stored generated column (migrations own it): no tokenising at query time.
         vector = literal_column("products.search_vector")
         candidates = (
@@ -99,9 +139,19 @@ def search_page(
             .limit(bound)
             .subquery("candidates")
         )
-        text_rank = func.ts_rank(candidates.c.vector, tsquery).desc()
+        typed_tsquery = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
+
+        def text_rank(as_typed):
+            # What today's search finds ranks by today's rank, the rest by the widened one.
+            vector = candidates.c.vector
+            if as_typed is None:
+                return func.ts_rank(vector, tsquery).desc(), candidates
+            typed_rank = func.ts_rank(vector, typed_tsquery)
+            return case(
+                (as_typed, typed_rank), else_=func.ts_rank(vector, tsquery)
+            ).desc(), candidates
     else:
-        match = " ".join(f'"{term}"*' for term in terms)
+        match = " AND ".join("(" + " OR ".join(map(_fts5, group)) + ")" for group in alternatives)
         candidates = (
             matches_from.add_columns(*columns, literal_column("product_search.rank").label("rank"))
             .join(product_search, product_search.c.rowid == Product.id)
@@ -110,7 +160,25 @@ def search_page(
             .limit(bound)
             .subquery("candidates")
         )
-        text_rank = candidates.c.rank.asc()
+        # Today's best ``bound`` by bm25, to rank what today's search finds as it did.
+        today = (
+            select(
+                literal_column("product_search.rowid").label("id"),
+                literal_column("product_search.rank").label("rank"),
+            )
+            .select_from(product_search)
+            .where(text("product_search MATCH :typed").bindparams(typed=_typed_match(terms)))
+            .order_by(text("product_search.rank"))
+            .limit(bound)
+            .subquery("today")
+        )
+
+        def text_rank(as_typed):
+            if as_typed is None:
+                return candidates.c.rank.asc(), candidates
+            joined = candidates.outerjoin(today, today.c.id == candidates.c.id)
+            return func.coalesce(today.c.rank, candidates.c.rank).asc(), joined
+
     c = candidates.c
     orders = {
         "price_asc": (c.price_now.asc(), c.id.asc()),
@@ -118,10 +186,18 @@ def search_page(
         "name": (c.name.asc(), c.id.asc()),
         "newest": (c.published_at.desc(), c.id.desc()),
     }
-    ranked_order = (name_score(c.name, terms).desc(), text_rank, c.id.desc())
+    tier, named_alike, as_typed = _tiers(c, terms, groups)
+    by_text, source = text_rank(as_typed)
+    ranked_order = (tier.asc(), name_score(c.name, terms).desc(), named_alike.desc())
+    ranked_order += (by_text, c.id.desc())
     position = func.row_number().over(order_by=orders.get(sort, ranked_order)).label("position")
     ranked = (
-        select(c.id, func.count().over().label("found"), position)
+        select(
+            c.id,
+            func.count().over().label("found"),
+            position,
+        )
+        .select_from(source)
         .order_by(position)
         .offset(offset)
         .limit(limit)
@@ -130,3 +206,41 @@ def search_page(
     r = ranked.c
     # Only the page's few rows are read in full, in the order found above.
     return cards.join(ranked, r.id == Product.id).add_columns(r.found).order_by(r.position)
+
+
+def _tiers(c, terms: list[str], groups: list):
+    """The tier of a candidate (0 as typed, 1 exactly, 2 corrected) and how many groups
+    its name holds in another form; constants when nothing widens the search."""
+    widened = [g for g in groups if g.exact or g.fuzzy]
+    if not widened and [w for g in groups for w in g.typed] == terms:
+        return literal(0), literal(0), None
+    held = c.search_text
+    as_typed = and_(*(_prefix(held, term) for term in terms))
+    exactly = and_(
+        *(
+            or_(and_(*(_prefix(held, w) for w in g.typed)), *(_prefix(held, p) for p in g.exact))
+            for g in groups
+        )
+    )
+    tier = case((as_typed, 0), (exactly, 1), else_=2)
+    # What today's search finds keeps today's order: the other forms rank only the rest.
+    named_alike = case(
+        (as_typed, 0),
+        else_=sum(
+            (
+                case((or_(*(_named(c.name, p) for p in (*g.exact, *g.fuzzy))), 1), else_=0)
+                for g in widened
+            ),
+            start=literal(0),
+        ),
+    )
+    return tier, named_alike, as_typed
+
+
+def _typed_match(terms: list[str]) -> str:
+    return " ".join(f'"{term}"*' for term in terms)
+
+
+def _named(name, phrase: str):
+    spaced = " " + func.replace(func.lower(name), "-", " ")
+    return spaced.like("% " + literal(phrase) + "%")

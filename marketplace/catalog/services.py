@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import Role, User
+from marketplace.catalog.lexicon import understand_query
 from marketplace.catalog.models import (
     PRODUCT_MOVES,
     Category,
@@ -58,6 +59,8 @@ class ProductPage:
     total: int | None = None
     #: a search found more than ``total``: the page says "more than"
     more_than_total: bool = False
+    #: the query with its typos corrected ("Maksud Anda: amplang?"), when it had any
+    correction: str | None = None
 
     @property
     def has_prev(self) -> bool:
@@ -139,17 +142,30 @@ def list_products(
     matches_from = _filtered(
         _public(select(Product.id).join(Product.seller).join(Seller.region)), filters
     )
-    # One candidate more than shown tells "more than max_results" apart from exactly that.
-    stmt = search_page(
-        _cards(),
-        matches_from,
-        terms,
-        sort=filters.sort,
-        offset=offset,
-        limit=per_page + 1,
-        bound=max_results + 1,
-    )
-    rows = db.session.execute(stmt).all()
+
+    def search(groups):
+        # One candidate more than shown tells "more than max_results" apart from exactly that.
+        stmt = search_page(
+            _cards(),
+            matches_from,
+            terms,
+            sort=filters.sort,
+            offset=offset,
+            limit=per_page + 1,
+            bound=max_results + 1,
+            groups=groups,
+        )
+        return db.session.execute(stmt).all()
+
+    understood = understand_query(filters.query)
+    rows = search(understood.groups)
+    correction = None
+    if not rows:
+        # Nothing as typed, nor in another form: typos corrected, unknown words left out.
+        lenient = understand_query(filters.query, leniently=True)
+        if lenient.groups != understood.groups:
+            rows = search(lenient.groups)
+            correction = lenient.correction
     found = rows[0].found if rows else 0
     shown = min(found, max_results)
     if offset >= shown and filters.page > 1:
@@ -162,7 +178,85 @@ def list_products(
         filters=filters,
         total=shown,
         more_than_total=found > max_results,
+        correction=correction,
     )
+
+
+#: Suggestions start after this many letters.
+SUGGEST_MIN_LETTERS = 2
+
+
+@dataclass
+class Suggestions:
+    #: (name, slug) of each
+    products: list[tuple[str, str]] = field(default_factory=list)
+    categories: list[Category] = field(default_factory=list)
+    shops: list[tuple[str, str]] = field(default_factory=list)
+
+
+def suggest(query: str, limit: int = 5) -> Suggestions:
+    """Products, categories and shops for what is typed so far (at least two letters).
+
+    Products as a search ranks them (the last word as a prefix, stems, synonyms; typos when
+    nothing else matches); categories and shops whose names have words beginning so.
+    """
+    terms = search_terms(query)
+    if sum(len(term) for term in terms) < SUGGEST_MIN_LETTERS:
+        return Suggestions()
+    understood = understand_query(query)
+    matches_from = _public(select(Product.id).join(Product.seller))
+    names = select(Product.name, Product.slug)
+
+    def found(groups) -> list:
+        stmt = search_page(
+            names,
+            matches_from,
+            terms,
+            sort="relevance",
+            offset=0,
+            limit=limit,
+            bound=limit * 20,
+            groups=groups,
+        )
+        return db.session.execute(stmt).all()
+
+    rows = found(understood.groups)
+    if not rows:
+        lenient = understand_query(query, leniently=True)
+        if lenient.groups != understood.groups:
+            rows = found(lenient.groups)
+    categories = [
+        category
+        for category in all_categories()
+        if all(
+            any(_begins(f"{category.name} {category.name_en}", w) for w in (*g.typed, *g.exact))
+            for g in understood.groups
+        )
+    ]
+    shop_rows = db.session.execute(
+        select(Seller.shop_name, Seller.slug)
+        .where(
+            Seller.status == SellerStatus.ACTIVE.value,
+            *(_name_begins(Seller.shop_name, term) for term in terms),
+        )
+        .order_by(Seller.shop_name)
+        .limit(3)
+    ).all()
+    return Suggestions(
+        products=[(row.name, row.slug) for row in rows],
+        categories=categories[:3],
+        shops=[(row.shop_name, row.slug) for row in shop_rows],
+    )
+
+
+def _begins(name: str, phrase: str) -> bool:
+    """Whether a word of ``name`` begins with ``phrase`` (folded words)."""
+    return f" {phrase}" in " " + build_search_text(name)
+
+
+def _name_begins(column, term: str):
+    """The same in SQL; ``term`` is a plain word (``[0-9a-z]+``), never a pattern."""
+    return (" " + func.replace(func.lower(column), "-", " ")).like(f"% {term}%")
 
 
 def get_public_product(slug: str) -> Product:

@@ -114,6 +114,23 @@ class OfficialGiftForm(Form):
     product_id = IdSelectField(_l("Produk"))
 
 
+class SynonymForm(Form):
+    word = StringField(
+        _l("Kata yang diketik pembeli"),
+        validators=[InputRequired(REQUIRED), Length(max=60)],
+        description=_l(
+            "Ejaan daerah, ejaan sehari-hari atau bahasa Inggris, misalnya: krupuk, crab."
+        ),
+    )
+    means = StringField(
+        _l("Artinya di produk"),
+        validators=[InputRequired(REQUIRED), Length(max=120)],
+        description=_l(
+            "Kata yang dipakai di nama atau keterangan produk, misalnya: kerupuk, kepiting."
+        ),
+    )
+
+
 class ReportForm(Form):
     """The report's period and kabupaten, read from the query string."""
 

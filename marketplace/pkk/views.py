@@ -25,6 +25,7 @@ from wtforms import SelectChoice
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
+from marketplace.catalog import lexicon
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, Region
 from marketplace.catalog.services import today_local
@@ -38,6 +39,7 @@ from marketplace.pkk.forms import (
     PackagingHelpForm,
     ReportForm,
     ReviewForm,
+    SynonymForm,
     TrainingForm,
 )
 from marketplace.sellers import applications as shop_applications
@@ -274,6 +276,41 @@ def collection_action(product_id: int, action: str):
         services.move_official_gift(product_id, COLLECTION_ACTIONS[action])
     db.session.commit()
     return redirect(url_for("pkk.collection"))
+
+
+# The search synonyms.
+
+
+@bp.route("/sinonim", methods=["GET", "POST"])
+@role_required(Role.REVIEWER)
+def synonyms():
+    form = SynonymForm()
+    if form.validate_on_submit():
+        try:
+            lexicon.add_synonym(form.word.data, form.means.data)
+        except MarketplaceError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Padanan kata dicatat; pencarian langsung memakainya."), "success")
+            return redirect(url_for("pkk.synonyms"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "pkk/synonyms.html",
+        form=form,
+        entries=lexicon.synonym_entries(),
+        action_form=EmptyForm(),
+    ), status
+
+
+@bp.route("/sinonim/<id:synonym_id>/hapus", methods=["POST"])
+@role_required(Role.REVIEWER)
+def synonym_remove(synonym_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    lexicon.remove_synonym(synonym_id)
+    db.session.commit()
+    return redirect(url_for("pkk.synonyms"))
 
 
 # The impact report.

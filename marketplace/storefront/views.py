@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -14,19 +16,21 @@ from flask import (
     render_template,
     request,
     session,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.catalog import services
+from marketplace.catalog.lexicon import closest_categories
 from marketplace.catalog.models import ProductPhoto
 from marketplace.catalog.photos import PhotoError, make_share_image
 from marketplace.catalog.services import ProductFilter
 from marketplace.db import db, now_utc, today_local
 from marketplace.inventory import stock
 from marketplace.numbers import NumberError, parse_whole
-from marketplace.pagecache import cached_page
+from marketplace.pagecache import cached_page, catalog_version
 from marketplace.pkk import services as pkk
 from marketplace.reviews.services import visible_reviews
 from marketplace.rupiah import parse_rupiah
@@ -38,6 +42,9 @@ from marketplace.web import remember_referral
 bp = Blueprint("catalog", __name__)
 
 MAX_PAGE = 10_000
+#: How long a browser or proxy may keep a suggestion list without asking again (the ETag,
+#: which holds the catalogue version, answers the asking with a 304 when nothing changed).
+SUGGEST_MAX_AGE = 60
 
 
 def _amount_arg(name: str) -> int | None:
@@ -107,13 +114,26 @@ def _listing(template: str, default_sort: str):
         current_app.config["PRODUCTS_PER_PAGE"],
         current_app.config["SEARCH_MAX_RESULTS"],
     )
+    categories = services.all_categories()
     return render_template(
         template,
         page=page,
         filters=filters,
         regions=services.all_regions(),
-        categories=services.all_categories(),
+        categories=categories,
+        **(_next_steps(filters.query, categories) if filters.query and not page.items else {}),
     )
+
+
+def _next_steps(query: str, categories: list) -> dict:
+    """What a search that found nothing offers instead: the nearest categories, and the
+    official gifts (the newest products while the PKK has chosen none)."""
+    official = pkk.official_gift_products(limit=4)
+    return {
+        "closest": closest_categories(query, categories),
+        "official": official,
+        "newest": [] if official else services.featured_products(limit=4),
+    }
 
 
 @bp.route("/")
@@ -145,6 +165,51 @@ def product_list():
 @cached_page
 def search():
     return _listing("catalog/search.html", "relevance")
+
+
+@bp.route("/search/saran")
+def suggestions():
+    """What the search box suggests as a buyer types: JSON, cacheable by URL and catalogue.
+
+    The same for everybody: kept in the page cache's store under the catalogue version,
+    so the prefixes every buyer types ("am", "amp") are answered without a query.
+    """
+    query = request.args.get("q", "")[:200]
+    key = f"suggest:{catalog_version()}:{get_locale()}:{query}"
+    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        store = current_app.extensions["page_cache"]
+        body = store.get(key) if current_app.config.get("PAGE_CACHE", True) else None
+        if body is None:
+            body = json.dumps(_suggestions_json(query), ensure_ascii=False).encode()
+            store.set(key, body)
+        response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = SUGGEST_MAX_AGE
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _suggestions_json(query: str) -> dict:
+    found = services.suggest(query)
+    return {
+        "query": query,
+        "products": [
+            {"name": name, "url": url_for("catalog.product_detail", slug=slug)}
+            for name, slug in found.products
+        ],
+        "categories": [
+            {"name": c.label, "url": url_for("catalog.product_list", category=c.slug)}
+            for c in found.categories
+        ],
+        "shops": [
+            {"name": name, "url": url_for("catalog.shop", slug=slug)} for name, slug in found.shops
+        ],
+        "all": {"name": query, "url": url_for("catalog.search", q=query)},
+    }
 
 
 @bp.route("/produk/<slug>")

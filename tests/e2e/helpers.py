@@ -199,7 +199,8 @@ class Accounts:
 
 
 def search_from_header(page: Page, words: str) -> None:
-    page.get_by_role("searchbox").fill(words)
+    # A searchbox, or a combobox once the suggestions script has run: found by its label.
+    page.get_by_label("Cari oleh-oleh", exact=True).fill(words)
     page.get_by_role("search").get_by_role("button").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(words)
 

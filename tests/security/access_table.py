@@ -21,6 +21,7 @@ from sqlalchemy import select
 from marketplace.accounts.contact import change_token
 from marketplace.accounts.models import User
 from marketplace.accounts.recovery import reset_token
+from marketplace.catalog.lexicon import add_synonym
 from marketplace.catalog.models import ProductPhoto, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.services import today_local
 from marketplace.db import db
@@ -37,6 +38,7 @@ ACCESS = [
     ("GET",  "/produk",                                    200, 200, 200, 200, 200, 200),
     ("GET",  "/produk?region=tarakan&sort=price_asc",      200, 200, 200, 200, 200, 200),
     ("GET",  "/search?q=amplang",                          200, 200, 200, 200, 200, 200),
+    ("GET",  "/search/saran?q=amp",                        200, 200, 200, 200, 200, 200),
     ("GET",  "/produk/{product}",                          200, 200, 200, 200, 200, 200),
     ("GET",  "/produk/{draft_product}",                    404, 404, 404, 404, 404, 404),
     ("GET",  "/produk/{expired_licence_product}",          404, 404, 404, 404, 404, 404),
@@ -253,6 +255,10 @@ ACCESS = [
     ("POST", "/pkk/oleh-oleh-resmi/{official_gift}/naik",  302, 403, 403, 302, 403, 302),
     ("POST", "/pkk/oleh-oleh-resmi/{missing_user}/hapus",  302, 403, 403, 404, 403, 404),
     ("GET",  "/pkk/oleh-oleh-resmi/{official_gift}/naik",  405, 405, 405, 405, 405, 405),
+    ("GET",  "/pkk/sinonim",                               302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/sinonim",                               302, 403, 403, 302, 403, 302),
+    ("POST", "/pkk/sinonim/{synonym}/hapus",               302, 403, 403, 302, 403, 302),
+    ("GET",  "/pkk/sinonim/{synonym}/hapus",               405, 405, 405, 405, 405, 405),
     ("GET",  "/pkk/laporan",                               302, 403, 403, 200, 403, 200),
     ("GET",  "/pkk/laporan?start=2026-02-01&end=2026-01-01",
                                                            302, 403, 403, 400, 403, 400),
@@ -440,6 +446,8 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     },
     "pkk.collection": lambda: {"product_id": str(factories.make_product().id)},
     "pkk.collection_action": {},
+    "pkk.synonyms": {"word": "kerpik", "means": "keripik"},
+    "pkk.synonym_remove": {},
     "payouts.payout_account": {
         "bank-method": "bank",
         "bank-bank_code": "014",
@@ -713,6 +721,7 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "batch": lambda user: _batch(),
     "complaint": lambda user: str(factories.make_complaint().id),
     "failed_mail": lambda user: str(factories.make_failed_mail().id),
+    "synonym": lambda user: str(add_synonym("kripek pisang", "keripik pisang").id),
 }
 
 

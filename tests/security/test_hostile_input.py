@@ -73,6 +73,7 @@ QUERY_PARAMS = {
         "page",
     ],
     "catalog.search": ["q", "region", "category", "min_price", "page", "sort"],
+    "catalog.suggestions": ["q"],
     "catalog.shop": ["page"],
     "accounts.admin_users": ["q"],
     "accounts.sign_in": ["next"],
