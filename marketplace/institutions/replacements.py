@@ -17,6 +17,7 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions import billing, documents
 from marketplace.institutions.boxes import find_alternatives, place_line_hold
+from marketplace.institutions.messages import tell_officer_of_cancel
 from marketplace.institutions.models import GovPart, Quote
 from marketplace.institutions.orders import (
     GovOrderError,
@@ -29,7 +30,6 @@ from marketplace.institutions.orders import (
     get_gov_part_for_officer_or_404,
     gov_part_of,
     move_part,
-    tell_officer_of_cancel,
 )
 from marketplace.inventory.stock import lock_products
 from marketplace.orders.lifecycle import move_part as lifecycle_move_part
@@ -111,19 +111,7 @@ def lapse_unconfirmed() -> int:
         ):
             continue
         _after_cancel(part, gov, LAPSE_REASON)
-        tell_officer_of_cancel(
-            part,
-            _l(
-                "%(shop)s tidak mengonfirmasi bagiannya di pesanan %(n)s",
-                shop=part.shop_name,
-                n=part.order.number,
-            ),
-            _l(
-                "Batas konfirmasi %(day)s sudah lewat tanpa jawaban, jadi bagian ini dibatalkan "
-                "dan barangnya dilepas.",
-                day=gov.confirm_by.isoformat(),
-            ),
-        )
+        tell_officer_of_cancel(part, LAPSE_REASON, lapsed_on=gov.confirm_by)
         lapsed += 1
     db.session.flush()
     return lapsed

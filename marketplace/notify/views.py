@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,7 +26,7 @@ bp = Blueprint("notify", __name__, url_prefix="/akun")
 @bp.app_context_processor
 def unread_notifications() -> dict:
     """The header's count of unread messages (one small query, signed-in pages only)."""
-    if not current_user.is_authenticated:
+    if not has_request_context() or not current_user.is_authenticated:
         return {"unread_notifications": 0}
     return {"unread_notifications": services.unread_count(current_user.id)}
 

@@ -17,7 +17,7 @@ from marketplace.notify.services import release_time
 from tests import factories
 
 
-@message_kind("test.hello", template="uji_halo")
+@message_kind("test.hello")
 def _hello(context: dict) -> Message:
     from flask_babel import gettext as _
 
