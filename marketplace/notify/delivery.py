@@ -104,7 +104,9 @@ def _send_whatsapp(delivery: Delivery) -> str | None:
     notification = delivery.notification
     message = write(notification)
     template = KINDS[notification.kind].template
-    return send_template(delivery.target, template, notification.locale, message.params)
+    return send_template(
+        delivery.target, template, notification.locale, message.params, notification.url
+    )
 
 
 def _send_push(delivery: Delivery) -> str | None:

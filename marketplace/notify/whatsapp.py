@@ -20,8 +20,12 @@ class WhatsAppError(RuntimeError):
     """The Cloud API refused the message or could not be reached."""
 
 
-def message_body(to: str, template: str, locale: str, params: list[str]) -> dict:
-    """The request body of one template message (``to``: digits with the country code)."""
+def message_body(to: str, template: str, locale: str, params: list[str], path: str) -> dict:
+    """The request body of one template message (``to``: digits with the country code).
+
+    Every template has a URL button ``{SITE_URL}/{{1}}`` (deploy/whatsapp_templates.json);
+    ``path`` fills it, so the button opens the thing itself.
+    """
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -34,13 +38,19 @@ def message_body(to: str, template: str, locale: str, params: list[str]) -> dict
                 {
                     "type": "body",
                     "parameters": [{"type": "text", "text": text} for text in params],
-                }
+                },
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": "0",
+                    "parameters": [{"type": "text", "text": path.lstrip("/")}],
+                },
             ],
         },
     }
 
 
-def send_template(to: str, template: str, locale: str, params: list[str]) -> str:
+def send_template(to: str, template: str, locale: str, params: list[str], path: str) -> str:
     """Send one template message; the id the Cloud API gave it."""
     config = current_app.config
     url = "{}/{}/{}/messages".format(
@@ -51,7 +61,7 @@ def send_template(to: str, template: str, locale: str, params: list[str]) -> str
     try:
         response = requests.post(
             url,
-            json=message_body(to, template, locale, params),
+            json=message_body(to, template, locale, params, path),
             headers={"Authorization": f"Bearer {config['WHATSAPP_TOKEN']}"},
             timeout=20,
         )
