@@ -97,6 +97,20 @@ def ask_household(order: Order, part: OrderPart, quote: Quote, deadline: dt.date
     )
 
 
+def remind_household(part: OrderPart, deadline: dt.date) -> None:
+    """The deadline day of a part still unanswered: one reminder, sent whatever the hour."""
+    seller = part.seller
+    notify(
+        Person.of(seller.user, phone=seller.whatsapp),
+        "gov.confirm_soon",
+        about=f"part-{part.id}",
+        url=f"/penjual/pesanan/{part.id}",
+        deadline=end_of_local_day(deadline),
+        number=part.order.number,
+        confirm_by=deadline,
+    )
+
+
 def tell_officer_of_cancel(part: OrderPart, reason: str, *, lapsed_on: dt.date | None) -> None:
     """The quote's author hears that a household's part is cancelled, why, and what next."""
     quote = db.session.get(Quote, part.order.quote_id)
@@ -222,6 +236,22 @@ def _confirm(c: dict) -> Message:
             ),
         ],
         params=[c["number"], c["unit"], format_rupiah(c["amount"]), day(c["confirm_by"])],
+        mark=_mark(),
+    )
+
+
+@message_kind("gov.confirm_soon", template="pesanan_instansi_batas_hari_ini")
+def _confirm_soon(c: dict) -> Message:
+    return Message(
+        _("Hari ini batas konfirmasi pesanan instansi %(n)s", n=c["number"]),
+        [
+            _(
+                "Konfirmasi atau tolak sebelum %(day)s berakhir. Tanpa jawaban, bagian Anda "
+                "dibatalkan dan diberikan kepada rumah tangga lain.",
+                day=day(c["confirm_by"]),
+            )
+        ],
+        params=[c["number"], day(c["confirm_by"])],
         mark=_mark(),
     )
 

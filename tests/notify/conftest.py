@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
 
+from marketplace.db import db
+from marketplace.mail import OutgoingMail
+from marketplace.notify.models import Delivery
 from marketplace.notify.push import new_private_key, public_key
 from tests.push_server import running_push_service
 from tests.whatsapp_server import running_cloud_api
@@ -31,3 +35,11 @@ def push_service(app):
     with app.app_context(), running_push_service(public_key()) as server:
         yield server
     app.config["VAPID_PRIVATE_KEY"] = previous
+
+
+@pytest.fixture(autouse=True)
+def own_outbox():
+    """These tests sweep the whole outbox: what other tests' servers committed for real is
+    set aside, inside this test's own transaction."""
+    db.session.execute(delete(Delivery))
+    db.session.execute(delete(OutgoingMail))

@@ -3,6 +3,7 @@ signed with VAPID, read back decrypted by a push service of the test's own."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 from sqlalchemy import select
@@ -73,3 +74,10 @@ def test_a_subscription_that_is_not_a_browsers_is_refused(client, login_as, push
     ftp = {**browser.subscription(), "endpoint": "ftp://push.example/x"}
     assert client.post("/akun/push/langganan", json=ftp).status_code == 400
     assert db.session.scalar(select(PushSubscription)) is None
+
+
+def test_a_new_vapid_key_is_printed_for_the_settings(app):
+    result = app.test_cli_runner().invoke(args=["notify", "vapid-key"])
+    key = result.output.strip()
+    assert result.exit_code == 0 and len(key) == 43
+    assert len(base64.urlsafe_b64decode(key + "=")) == 32

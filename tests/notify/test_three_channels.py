@@ -82,3 +82,32 @@ def test_a_government_orders_deadline_message(
     assert rest == []
     page = client.get("/akun/pemberitahuan").get_data(as_text=True)
     assert page.index("Perlu dijawab sebelum batas waktu") < page.index(title)
+
+
+def test_on_the_deadline_day_an_unanswered_household_is_reminded_at_once_even_at_night(
+    app, client, login_as, inbox, cloud_api, push_service, clock
+):
+    clock.set(dt.datetime(2026, 12, 7, 9, 30, tzinfo=WITA))
+    seller = household_on_every_channel(client, login_as, push_service)
+    product = factories.make_product(seller=seller, stock=500, price=35_000)
+    order, *_ = factories.make_gov_order(products=[product], boxes=20)
+    db.session.commit()
+    jobs.run_pending_jobs()
+    confirm_by = gov_part_of(order.parts[0]).confirm_by
+    title = f"Hari ini batas konfirmasi pesanan instansi {order.number}"
+
+    def run_the_hourly_command() -> str:
+        result = app.test_cli_runner().invoke(args=["institutions", "lapse-unconfirmed"])
+        assert result.exit_code == 0, result.output
+        jobs.run_pending_jobs()
+        return result.output
+
+    clock.set(dt.datetime.combine(confirm_by, dt.time(11, 0), WITA))  # 13 hours left
+    assert "Reminded 0 households" in run_the_hourly_command()
+    clock.set(dt.datetime.combine(confirm_by, dt.time(22, 0), WITA))  # quiet hours, 2 h left
+    assert "Reminded 1 households" in run_the_hourly_command()
+    run_the_hourly_command()
+    reminders = [s for s in cloud_api.sent if s["template"] == "pesanan_instansi_batas_hari_ini"]
+    assert [s["params"] for s in reminders] == [[order.number, format_day(confirm_by)]]
+    assert [p["title"] for p in push_service.received][-1] == title
+    assert [m["Subject"] for m in inbox.messages].count(title) == 1
