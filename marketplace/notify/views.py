@@ -14,6 +14,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from marketplace.notify import services
 from marketplace.notify.forms import ChannelsForm
@@ -28,7 +29,11 @@ def unread_notifications() -> dict:
     """The header's count of unread messages (one small query, signed-in pages only)."""
     if not has_request_context() or not current_user.is_authenticated:
         return {"unread_notifications": 0}
-    return {"unread_notifications": services.unread_count(current_user.id)}
+    try:
+        return {"unread_notifications": services.unread_count(current_user.id)}
+    except (OperationalError, InterfaceError):
+        # The 503 page of a database that went away still renders, without the count.
+        return {"unread_notifications": 0}
 
 
 @bp.get("/pemberitahuan")

@@ -7,11 +7,12 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from marketplace import jobs
 from marketplace.db import WITA, db
 from marketplace.mail import OutgoingMail
-from marketplace.notify import Message, Person, day, message_kind, notify
+from marketplace.notify import Message, Person, day, message_kind, notify, services
 from marketplace.notify.models import EMAIL, QUEUED, SENT, Delivery, Notification
 from marketplace.notify.services import release_time
 from tests import factories
@@ -142,3 +143,14 @@ def test_deliveries_are_email_only_without_whatsapp_and_push_settings():
         Person.of(user), "test.hello", about="y", url="/y", number="N", by="2026-12-02"
     )
     assert [d.channel for d in notification.deliveries] == [EMAIL]
+
+
+def test_the_header_count_never_breaks_a_page(client, login_as, monkeypatch):
+    def database_gone(user_id):
+        raise OperationalError("SELECT count(*)", {}, Exception("server closed the connection"))
+
+    login_as("buyer")
+    monkeypatch.setattr(services, "unread_count", database_gone)
+    response = client.get("/akun/pemberitahuan")
+    assert response.status_code == 200
+    assert 'class="unread"' not in response.get_data(as_text=True)
