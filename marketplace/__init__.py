@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import click
@@ -11,7 +10,8 @@ from flask_babel import format_date, get_locale
 from sqlalchemy import select
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
-from marketplace.db import local_date, postgresql_timeouts
+from marketplace.dates import format_day, format_day_with_weekday
+from marketplace.db import postgresql_timeouts
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from marketplace.numbers import register_converters
 from marketplace.rupiah import format_rupiah, terbilang
@@ -105,18 +105,6 @@ def configure_extensions(app: Flask) -> None:
         return db.session.scalar(select(User).where(User.session_token == session_token))
 
 
-def format_day(value: dt.date | dt.datetime) -> str:
-    """``2 Desember 2026``: a moment on the day it falls on in WITA, a date as it is."""
-    day = local_date(value) if isinstance(value, dt.datetime) else value
-    return format_date(day, "long")
-
-
-def format_day_with_weekday(value: dt.date | dt.datetime) -> str:
-    """``Senin, 14 Desember 2026``: a day a household waits for, with its weekday."""
-    day = local_date(value) if isinstance(value, dt.datetime) else value
-    return f"{format_date(day, 'EEEE')}, {format_day(day)}"
-
-
 def configure_templates(app: Flask) -> None:
     from marketplace.accounts.forms import EmptyForm
     from marketplace.payments.gateway import get_gateway
@@ -148,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.institutions.views import bp as institutions_bp
     from marketplace.money.payment_views import bp as payments_bp
     from marketplace.money.views import bp as payouts_bp
+    from marketplace.notify.views import bp as notify_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.pkk.views import bp as pkk_bp
     from marketplace.pkk.views import household_bp as pkk_household_bp
@@ -168,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
         payouts_bp,
         institutions_bp,
         reviews_bp,
+        notify_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -181,6 +171,7 @@ def register_cli(app: Flask) -> None:
     from marketplace.institutions.cli import institutions_cli
     from marketplace.jobs import jobs_cli
     from marketplace.money.cli import payouts_cli
+    from marketplace.notify.cli import notify_cli
     from marketplace.orders.cli import orders_cli
     from marketplace.pkk.cli import pkk_cli
     from marketplace.sellers.cli import sellers_cli
@@ -195,6 +186,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(pkk_cli)
     app.cli.add_command(institutions_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(notify_cli)
 
 
 def register_web(app: Flask) -> None:

@@ -55,6 +55,8 @@ ENVIRONMENT_SECRETS = (
     "REDIS_URL",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
+    "WHATSAPP_TOKEN",
+    "VAPID_PRIVATE_KEY",
 )
 
 backup_cli = AppGroup("backup", help="Back up this instance, or restore a backup onto it.")

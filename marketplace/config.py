@@ -144,6 +144,14 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         #: the site's public address, for links in messages sent outside a request
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Pasar Oleh-Oleh Kaltara <noreply@localhost>"),
+        # WhatsApp Business Cloud API: off unless a token and a phone number id are set.
+        "WHATSAPP_TOKEN": os.environ.get("WHATSAPP_TOKEN", ""),
+        "WHATSAPP_PHONE_NUMBER_ID": os.environ.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+        "WHATSAPP_API_BASE": os.environ.get("WHATSAPP_API_BASE", "https://graph.facebook.com"),
+        "WHATSAPP_API_VERSION": os.environ.get("WHATSAPP_API_VERSION", "v21.0"),
+        # Web Push: off unless a VAPID private key is set (``flask notify vapid-key``).
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # Redis away: the limits hold per process, in memory, until it is back; never a 500.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

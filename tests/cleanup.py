@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
 from marketplace.money.models import LedgerEntry, Payment, Refund
+from marketplace.notify.models import Notification
 from marketplace.orders.models import (
     Order,
     OrderEvent,
@@ -108,8 +109,18 @@ def _purge(session, whose) -> None:
         )
     )
     session.execute(delete(Payment).where(Payment.intent_id.in_(intents)))
+    purge_messages_about(session, orders)
     session.execute(delete(OrderPart).where(OrderPart.order_id.in_(ids)))
     session.execute(delete(Order).where(Order.id.in_(ids)))
+
+
+def purge_messages_about(session, orders: list[Order]) -> None:
+    """Delete the messages about ``orders`` (their ids come back once the rows are gone, and
+    a message is recorded once per kind, order and person)."""
+    pages = [f"/pesanan/{order.access_token}" for order in orders] + [
+        f"/penjual/pesanan/{part.id}" for order in orders for part in order.parts
+    ]
+    session.execute(delete(Notification).where(Notification.url.in_(pages)))
 
 
 def _purge_reviews(session, order_ids: list[int]) -> None:

@@ -22,6 +22,7 @@ from marketplace.mail import (
     OutgoingMail,
     send_mail,
 )
+from marketplace.notify.models import Delivery
 from tests import factories
 from tests.conftest import csrf_token_from
 from tests.servers import free_port
@@ -31,8 +32,9 @@ from tests.servers import free_port
 def own_outbox():
     """These tests count the whole outbox (what a sweep queues again): mails that other
     tests' servers committed for real (a browser journey's order mails) are set aside,
-    inside this test's own transaction."""
+    inside this test's own transaction; so are the messages waiting to become mails."""
     db.session.execute(delete(OutgoingMail))
+    db.session.execute(delete(Delivery))
 
 
 def mails_to(address: str) -> list[OutgoingMail]:

@@ -12,18 +12,16 @@ import datetime as dt
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
-from marketplace.accounts.models import User
 from marketplace.catalog.models import LicenceReminder, Product, ProductKind, ProductStatus, Seller
 from marketplace.catalog.photos import photos_missing_variants, queue_variants
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.jobs import enqueue, job
-from marketplace.mail import deliver
+from marketplace.notify import Message, Person, day, message_kind, notify
 
 REMIND_DAYS_BEFORE = 60
 #: the seller's dashboard warns this long ahead: renewing an SPP-IRT takes a while
@@ -80,7 +78,7 @@ def plan_licence_reminders(days_before: int = REMIND_DAYS_BEFORE) -> list[int]:
 
 @job("catalog.send_licence_reminder")
 def send_licence_reminder(reminder_id: int) -> None:
-    """Mail the household; a reminder already sent is not sent again."""
+    """Tell the household (``notify``); a reminder already sent is not sent again."""
     reminder = db.session.scalar(
         select(LicenceReminder)
         .where(LicenceReminder.id == reminder_id)
@@ -91,22 +89,37 @@ def send_licence_reminder(reminder_id: int) -> None:
     if reminder is None or reminder.sent_at is not None:
         return
     product = reminder.product
-    owner: User = product.seller.user
+    seller = product.seller
     reminder.sent_at = now_utc()
-    if owner.email:
-        deliver(
-            owner.email,
-            _("Izin P-IRT %(product)s segera berakhir", product=product.name),
+    notify(
+        Person.of(seller.user, phone=seller.whatsapp),
+        "licence.ending",
+        about=f"licence-{reminder.id}",
+        url=f"/penjual/produk/{product.id}",
+        name=seller.user.name,
+        product=product.name,
+        number=product.pirt_number,
+        until=reminder.licence_valid_until,
+    )
+
+
+@message_kind("licence.ending", template="izin_pirt_berakhir")
+def _licence_ending(c: dict) -> Message:
+    return Message(
+        _("Izin P-IRT %(product)s segera berakhir", product=c["product"]),
+        [
+            _("Halo %(name)s,", name=c["name"]),
             _(
-                "Halo %(name)s,\n\nIzin P-IRT No. %(number)s untuk %(product)s berlaku sampai "
-                "%(date)s. Setelah itu produk ini tidak tampil di pasar. Perpanjang SPP-IRT di "
-                "dinas kesehatan kabupaten/kota Anda, lalu perbarui nomornya di toko Anda.\n",
-                name=owner.name,
-                number=product.pirt_number,
-                product=product.name,
-                date=format_date(reminder.licence_valid_until, "long"),
+                "Izin P-IRT No. %(number)s untuk %(product)s berlaku sampai %(date)s. Setelah "
+                "itu produk ini tidak tampil di pasar. Perpanjang SPP-IRT di dinas kesehatan "
+                "kabupaten/kota Anda, lalu perbarui nomornya di toko Anda.",
+                number=c["number"],
+                product=c["product"],
+                date=day(c["until"]),
             ),
-        )
+        ],
+        params=[c["product"], c["number"], day(c["until"])],
+    )
 
 
 @catalog_cli.command("remind-licences")

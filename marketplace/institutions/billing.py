@@ -20,6 +20,7 @@ from marketplace.catalog.services import today_local
 from marketplace.db import WITA, db, now_utc, update_if
 from marketplace.errors import NotFound
 from marketplace.institutions import documents, ledger
+from marketplace.institutions.messages import tell_officer_of_invoice
 from marketplace.institutions.models import (
     Document,
     DocumentKind,
@@ -238,6 +239,7 @@ def issue_handover(order_id: int, user: User) -> GovInvoice:
     db.session.add(invoice)
     ledger.record_handover(bill.part_bills)
     db.session.flush()
+    tell_officer_of_invoice(order, quote, invoice_doc.number, today_local())
     return invoice
 
 

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.db import db
-from marketplace.institutions.replacements import lapse_unconfirmed
+from marketplace.institutions.replacements import lapse_unconfirmed, remind_unconfirmed
 from marketplace.inventory.stock import release_expired_holds
 
 institutions_cli = AppGroup("institutions", help="Protocol offices and their quotes.")
@@ -22,7 +22,10 @@ def release_holds_command() -> None:
 
 @institutions_cli.command("lapse-unconfirmed")
 def lapse_unconfirmed_command() -> None:
-    """Decline parts whose household did not confirm by the deadline (safe to run any time)."""
+    """Decline parts whose household did not confirm by the deadline, and remind those whose
+    deadline ends within 12 hours (safe to run any time)."""
     lapsed = lapse_unconfirmed()
     db.session.commit()
-    click.echo(f"Lapsed {lapsed} unconfirmed parts.")
+    reminded = remind_unconfirmed()
+    db.session.commit()
+    click.echo(f"Lapsed {lapsed} unconfirmed parts. Reminded {reminded} households.")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -26,10 +25,14 @@ from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.institutions import documents
 from marketplace.institutions.members import membership_of
+from marketplace.institutions.messages import (
+    ask_household,
+    tell_officer_of_cancel,
+    tell_officer_of_delivery,
+)
 from marketplace.institutions.models import GovPart, Quote, ReceivedLine
 from marketplace.institutions.settings import setting
 from marketplace.inventory.stock import give_back_stock, release_holds, take_stock
-from marketplace.mail import send_mail
 from marketplace.money import services as payouts
 from marketplace.orders.lifecycle import move_part as lifecycle_move_part
 from marketplace.orders.lifecycle import record_event
@@ -195,34 +198,7 @@ def _total(order: Order) -> None:
 
 
 def _tell_household(order: Order, part: OrderPart, quote: Quote, deadline: dt.date) -> None:
-    owner = part.seller.user
-    if not owner or not owner.email:
-        return
-    with force_locale("id"):
-        _ask_household(order, part, quote, deadline, owner.email)
-
-
-def _ask_household(order, part, quote, deadline, email: str) -> None:
-    items = "\n".join(f"- {line.quantity} x {line.product_name}" for line in part.lines)
-    send_mail(
-        email,
-        _("Pesanan instansi %(n)s: mohon konfirmasi", n=order.number),
-        _(
-            "%(unit)s memesan untuk %(event)s, diantar %(day)s ke %(place)s:",
-            unit=quote.institution.unit,
-            event=quote.event_name,
-            day=quote.delivery_date.isoformat(),
-            place=quote.delivery_place,
-        )
-        + "\n"
-        + items
-        + "\n\n"
-        + _(
-            "Konfirmasi atau tolak paling lambat %(day)s di kotak pesanan toko Anda.",
-            day=deadline.isoformat(),
-        )
-        + "\n",
-    )
+    ask_household(order, part, quote, deadline)
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -345,25 +321,9 @@ def decline_part(part_id: int, seller_id: int, user: User, reason: str) -> Order
     _before_deadline(gov)
     move_part(part, PartStatus.CANCELLED, user, "seller", reason)
     _after_cancel(part, gov, reason)
-    tell_officer_of_cancel(
-        part,
-        _l("%(shop)s menolak bagiannya di pesanan %(n)s", shop=part.shop_name, n=part.order.number),
-        _l("Alasan: %(reason)s", reason=reason),
-    )
+    tell_officer_of_cancel(part, reason, lapsed_on=None)
     db.session.flush()
     return part
-
-
-def tell_officer_of_cancel(part: OrderPart, subject, why) -> None:
-    """Mail the quote's author that a household's part is cancelled, why, and what next."""
-    quote = db.session.get(Quote, part.order.quote_id)
-    if quote is None or not quote.created_by.email:
-        return
-    with force_locale("id"):
-        next_step = _(
-            "Buka pesanan di menu Protokol untuk mengganti produknya dengan pilihan lain."
-        )
-        send_mail(quote.created_by.email, str(subject), f"{why}\n\n{next_step}\n")
 
 
 def _give_back(part: OrderPart) -> None:
@@ -397,6 +357,8 @@ def mark_progress(part_id: int, seller_id: int, user: User, step: str) -> OrderP
     move_part(part, to, user, "seller")
     if to is PartStatus.PACKED:
         documents.issue_delivery_note(part, user)
+    if to is PartStatus.DELIVERED:
+        tell_officer_of_delivery(part)
     return part
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -36,12 +35,16 @@ from marketplace.institutions.members import (
     membership_of,
     require_membership,
 )
+from marketplace.institutions.messages import (
+    tell_approvers,
+    tell_author_approved,
+    tell_author_returned,
+)
 from marketplace.institutions.models import (
     BoxTemplate,
     BoxTemplateLine,
     Document,
     DocumentKind,
-    InstitutionMember,
     Quote,
     QuoteEvent,
     QuoteLine,
@@ -58,8 +61,6 @@ from marketplace.inventory.stock import (
     lock_products,
     release_holds,
 )
-from marketplace.mail import send_mail
-from marketplace.rupiah import format_rupiah
 
 S = QuoteStatus
 
@@ -285,43 +286,8 @@ def submit_quote(quote_id: int, user: User) -> Quote:
             allocate_number(DocumentKind.QUOTATION.value, year),
         )
     issue_quotation(quote, user)
-    _tell_approvers(quote, user)
+    tell_approvers(quote, user)
     return quote
-
-
-def _tell_approvers(quote: Quote, submitter: User) -> None:
-    """Mail the heads of office (once the submission commits) that a quote waits for them."""
-    approvers = db.session.scalars(
-        select(User)
-        .join(InstitutionMember, InstitutionMember.user_id == User.id)
-        .where(
-            InstitutionMember.institution_id == quote.institution_id,
-            InstitutionMember.can_approve,
-            User.id != submitter.id,
-            User.email.is_not(None),
-        )
-    )
-    for approver in approvers:
-        send_mail(
-            approver.email,
-            _("Penawaran %(number)s menunggu persetujuan", number=quote.number),
-            _(
-                "%(name)s mengajukan penawaran %(number)s untuk %(event)s: %(boxes)s bingkisan, "
-                "total %(total)s, berlaku sampai %(day)s. Buka menu Protokol untuk menyetujui "
-                "atau mengembalikannya.",
-                name=submitter.name,
-                number=quote.number,
-                event=quote.event_name,
-                boxes=quote.box_count,
-                total=format_rupiah(quote.total_amount),
-                day=quote.valid_until.isoformat(),
-            ),
-        )
-
-
-def _tell_author(quote: Quote, subject: str, body: str) -> None:
-    if quote.created_by.email:
-        send_mail(quote.created_by.email, subject, body)
 
 
 def _refuse_unorderable(quote: Quote) -> None:
@@ -374,16 +340,7 @@ def approve_quote(quote_id: int, user: User) -> Quote:
 
     order = create_order_from_quote(quote, user)
     move_quote(quote, S.ORDERED, user, order.number)
-    _tell_author(
-        quote,
-        _("Penawaran %(number)s disetujui", number=quote.number),
-        _(
-            "%(name)s menyetujui penawaran ini. Surat pesanan sudah terbit dan pesanan "
-            "%(order)s dikirim ke setiap rumah tangga untuk dikonfirmasi.",
-            name=user.name,
-            order=order.number,
-        ),
-    )
+    tell_author_approved(quote, user, order)
     return quote
 
 
@@ -440,13 +397,7 @@ def return_quote(quote_id: int, user: User, reason: str) -> Quote:
         raise InstitutionError(_l("Tulis alasan pengembalian."), field="reason")
     move_quote(quote, S.RETURNED, user, reason)
     release_holds(quote.id)
-    _tell_author(
-        quote,
-        _("Penawaran %(number)s dikembalikan", number=quote.number),
-        _("%(name)s mengembalikan penawaran ini dengan catatan:", name=user.name)
-        + "\n\n"
-        + reason.strip(),
-    )
+    tell_author_returned(quote, user, reason)
     return quote
 
 

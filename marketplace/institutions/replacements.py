@@ -14,9 +14,14 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.services import today_local
-from marketplace.db import db
+from marketplace.db import db, now_utc
 from marketplace.institutions import billing, documents
 from marketplace.institutions.boxes import find_alternatives, place_line_hold
+from marketplace.institutions.messages import (
+    end_of_local_day,
+    remind_household,
+    tell_officer_of_cancel,
+)
 from marketplace.institutions.models import GovPart, Quote
 from marketplace.institutions.orders import (
     GovOrderError,
@@ -29,9 +34,9 @@ from marketplace.institutions.orders import (
     get_gov_part_for_officer_or_404,
     gov_part_of,
     move_part,
-    tell_officer_of_cancel,
 )
 from marketplace.inventory.stock import lock_products
+from marketplace.notify.services import NEAR_DEADLINE
 from marketplace.orders.lifecycle import move_part as lifecycle_move_part
 from marketplace.orders.lifecycle import record_event
 from marketplace.orders.models import (
@@ -111,22 +116,34 @@ def lapse_unconfirmed() -> int:
         ):
             continue
         _after_cancel(part, gov, LAPSE_REASON)
-        tell_officer_of_cancel(
-            part,
-            _l(
-                "%(shop)s tidak mengonfirmasi bagiannya di pesanan %(n)s",
-                shop=part.shop_name,
-                n=part.order.number,
-            ),
-            _l(
-                "Batas konfirmasi %(day)s sudah lewat tanpa jawaban, jadi bagian ini dibatalkan "
-                "dan barangnya dilepas.",
-                day=gov.confirm_by.isoformat(),
-            ),
-        )
+        tell_officer_of_cancel(part, LAPSE_REASON, lapsed_on=gov.confirm_by)
         lapsed += 1
     db.session.flush()
     return lapsed
+
+
+def remind_unconfirmed() -> int:
+    """Remind, once, each household whose part is still unanswered on its deadline day, from
+    midday: the deadline is then less than 12 hours away, so the reminder goes at once, even
+    in quiet hours. Returns how many were reminded (``flask institutions
+    lapse-unconfirmed``, hourly)."""
+    now = now_utc()
+    rows = db.session.execute(
+        select(OrderPart, GovPart)
+        .join(GovPart, GovPart.part_id == OrderPart.id)
+        .where(
+            OrderPart.status == PartStatus.NEW.value,
+            GovPart.confirm_by == today_local(),
+            GovPart.replaced_by_part_id.is_(None),
+        )
+        .order_by(OrderPart.id)
+    ).all()
+    due = [
+        (part, gov) for part, gov in rows if end_of_local_day(gov.confirm_by) - now < NEAR_DEADLINE
+    ]
+    for part, gov in due:
+        remind_household(part, gov.confirm_by)
+    return len(due)
 
 
 def replace_part(

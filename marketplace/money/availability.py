@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.db import db, now_utc, unit_of_work, update_if
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.money.messages import tell_household_of_complaint
 from marketplace.money.models import LedgerEntry, PartComplaint
 from marketplace.money.services import has_open_complaint
 from marketplace.orders.lifecycle import deliver_part, note_on_part
@@ -145,6 +146,8 @@ def report_problem(order_id: int, part_id: int, message: str, actor_id: int | No
     note_on_part(
         part, actor_kind="buyer", actor_id=actor_id, note="Masalah dilaporkan: " + message.strip()
     )
+    db.session.flush()
+    tell_household_of_complaint(part, complaint)
     return complaint
 
 

@@ -1,4 +1,4 @@
-"""An admin settles a buyer's complaint about a part, and admins hear of failed payouts.
+"""An admin settles a buyer's complaint about a part.
 
 A complaint ("Laporkan masalah" on the order page) holds the household's money: the
 part is not released after the set days. An admin reads it and either releases the
@@ -6,30 +6,24 @@ money to the household (the same ledger event as delivery) or refunds the part t
 the admin refund services (a part not yet delivered is cancelled, its stock goes back;
 a delivered one gets what is left of its share back as money only). The settlement is
 a guarded move on the complaint (``WHERE resolution IS NULL``) with who, when and why,
-and an order event; the buyer and the household are mailed after the commit.
+and an order event; the buyer and the household are told (``money/messages.py``).
 """
 
 from __future__ import annotations
 
-from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound, clean_reason
-from marketplace.mail import send_mail
 from marketplace.money import refunds
-from marketplace.money.models import PartComplaint, Payout
+from marketplace.money.messages import tell_about_settlement
+from marketplace.money.models import PartComplaint
 from marketplace.money.payments import part_left
 from marketplace.money.services import record_delivery_entries
 from marketplace.orders.lifecycle import note_on_part
-from marketplace.orders.messages import order_url
 from marketplace.orders.models import OrderPart, PartStatus
-from marketplace.rupiah import format_rupiah
 
 RELEASED = "released"
 REFUNDED = "refunded"
@@ -107,93 +101,8 @@ def settle_complaint(
         record_delivery_entries(part)
     else:
         outcome = refunds.cancel_part(part.order_id, part.id, actor_id=actor_id, reason=reason)
-    _tell_about_settlement(complaint, reason)
+    tell_about_settlement(complaint, reason, complaint.resolution == RELEASED)
     return outcome
 
 
-def _tell_about_settlement(complaint: PartComplaint, reason: str) -> None:
-    part = complaint.part
-    order = part.order
-    shop = part.shop_name
-    with force_locale("id"):
-        if complaint.resolution == RELEASED and order.contact_email:
-            # A refund already tells the buyer (notify_refund); a release needs its own word.
-            send_mail(
-                order.contact_email,
-                _("Laporan pesanan #%(n)s sudah diperiksa", n=order.id),
-                "\n".join(
-                    [
-                        _("Halo %(name)s,", name=order.contact_name),
-                        "",
-                        _(
-                            "Kami sudah memeriksa laporan Anda tentang pesanan dari %(shop)s. "
-                            "Dana diteruskan ke penjual.",
-                            shop=shop,
-                        ),
-                        _("Alasan: %(reason)s", reason=reason),
-                        "",
-                        order_url(order),
-                    ]
-                )
-                + "\n",
-            )
-            decision = _("Dana bagian ini dilepas ke toko Anda dan bisa dicairkan.")
-        else:
-            decision = _("Dana bagian ini dikembalikan ke pembeli.")
-        owner = part.seller.user
-        if owner.email:
-            send_mail(
-                owner.email,
-                _("Laporan pembeli pesanan #%(n)s sudah diselesaikan", n=order.id),
-                "\n".join(
-                    [
-                        _("Halo %(name)s,", name=owner.name),
-                        "",
-                        _("Pembeli melaporkan: %(message)s", message=complaint.message),
-                        decision,
-                        _("Alasan: %(reason)s", reason=reason),
-                    ]
-                )
-                + "\n",
-            )
-
-
 # --- admins hear of failed payouts ----------------------------------------------------------
-
-
-def admin_emails() -> list[str]:
-    return list(
-        db.session.scalars(
-            select(User.email)
-            .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(
-                RoleGrant.role == Role.ADMIN.value,
-                User.email.is_not(None),
-                User.is_active_account,
-            )
-            .order_by(User.id)
-        )
-    )
-
-
-def tell_admins_payout_failed(payout: Payout, reason: str) -> None:
-    """Queue a mail to every admin (sent only if the failure commits)."""
-    site = current_app.config["SITE_URL"].rstrip("/")
-    with force_locale("id"):
-        subject = _("Pencairan %(number)s gagal", number=payout.number)
-        body = "\n".join(
-            [
-                _(
-                    "Pencairan %(number)s sebesar %(amount)s untuk %(shop)s gagal.",
-                    number=payout.number,
-                    amount=format_rupiah(payout.amount),
-                    shop=payout.seller.shop_name,
-                ),
-                _("Alasan: %(reason)s", reason=reason),
-                _("Dananya kembali ke saldo siap dicairkan toko ini."),
-                "",
-                f"{site}/admin/pencairan",
-            ]
-        )
-    for address in admin_emails():
-        send_mail(address, subject, body + "\n")

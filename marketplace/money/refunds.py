@@ -266,6 +266,7 @@ def _tell_buyer(order: Order, outcome: RefundOutcome, reason: str) -> None:
         notify_refund(
             order,
             outcome.amount,
+            about="refund-" + "-".join(str(refund.id) for refund in outcome.refunds),
             reason=reason,
             delivered_shops=[part.shop_name for part in outcome.money_only],
         )

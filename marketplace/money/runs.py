@@ -31,7 +31,7 @@ from marketplace.db import db, now_utc, unit_of_work, update_if
 from marketplace.errors import MarketplaceError
 from marketplace.money.accounts import account_of, hold_refusal, is_payable
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS
-from marketplace.money.complaints import tell_admins_payout_failed
+from marketplace.money.messages import tell_admins_payout_failed, tell_household_of_payout
 from marketplace.money.models import (
     Account,
     DisbursementBatch,
@@ -180,6 +180,7 @@ def _close_payout(payout_id: int, status: PayoutStatus, to: Account, **values) -
         [(Account.PAYOUTS_IN_TRANSIT, -payout.amount), (to, payout.amount)],
     )
     db.session.refresh(payout)
+    tell_household_of_payout(payout)
     return payout
 
 

@@ -25,6 +25,7 @@ from marketplace.catalog.models import (
 from marketplace.catalog.services import change_product_status, public_cards
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.pkk.messages import tell_household_of_review
 from marketplace.pkk.models import (
     CapitalAssistance,
     OfficialGift,
@@ -99,7 +100,9 @@ def approve_product(
         raise ReviewError(
             _l("Foto kemasan berubah sejak halaman ini dibuka. Periksa foto terbaru di bawah.")
         )
-    change_product_status(product, ProductStatus.PUBLISHED, reviewer, note)
+    change = change_product_status(product, ProductStatus.PUBLISHED, reviewer, note)
+    db.session.flush()
+    tell_household_of_review(product, change.id, approved=True, note=note, photo_notes=[])
 
 
 def _keys(photo_keys: str) -> set[str]:
@@ -139,6 +142,8 @@ def request_changes(
     for key in sorted(comments, key=order.index):
         change.photo_comments.append(PhotoComment(photo_key=key, note=comments[key]))
     db.session.flush()
+    notes = [comments[key] for key in sorted(comments, key=order.index)]
+    tell_household_of_review(product, change.id, approved=False, note=note, photo_notes=notes)
 
 
 # Assistance records: training, packaging help, capital assistance.

@@ -22,6 +22,7 @@ from marketplace.catalog.photos import StoredPhoto, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.db import db, now_utc
 from marketplace.errors import NotFound, Refusals
+from marketplace.sellers.messages import tell_applicant
 from marketplace.sellers.models import (
     APPLICATION_MOVES,
     ApplicationStatus,
@@ -225,6 +226,7 @@ def approve_application(application: SellerApplication, actor: User, note: str =
     db.session.flush()
     application.seller_id = seller.id
     db.session.flush()
+    tell_applicant(application, approved=True, note=note)
     return seller
 
 
@@ -234,3 +236,4 @@ def reject_application(application: SellerApplication, actor: User, reason: str)
         raise ListingError(_l("Tulis alasan penolakan untuk pemohon."), field="note")
     _decide(application, ApplicationStatus.REJECTED, actor, reason)
     db.session.flush()
+    tell_applicant(application, approved=False, note=reason)

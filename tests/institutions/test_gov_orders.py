@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from marketplace.catalog.services import today_local
+from marketplace.dates import format_day
 from marketplace.db import db
 from marketplace.errors import NotFound
 from marketplace.institutions import billing, quotes
@@ -115,7 +116,12 @@ def test_households_are_asked_by_mail_to_confirm(inbox):
     db.session.commit()
     run_pending_jobs()
     subjects = [m["Subject"] for m in inbox.messages]
-    assert sum("mohon konfirmasi" in s for s in subjects) == len(order.parts)
+    asked = [
+        s for s in subjects if s.startswith(f"Pesanan instansi {order.number}: konfirmasi sebelum ")
+    ]
+    assert len(asked) == len(order.parts)
+    deadline = gov.gov_part_of(order.parts[0]).confirm_by
+    assert asked[0].endswith(format_day(deadline))
 
 
 # -- the households' answers --------------------------------------------------------------

@@ -28,7 +28,7 @@ from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 from marketplace.payments.models import WebhookEvent
 from marketplace.reviews.models import Review
 from tests import factories
-from tests.cleanup import committing_session
+from tests.cleanup import committing_session, purge_messages_about
 from tests.racing import race
 
 BUYERS = 50
@@ -47,6 +47,7 @@ def _purge(seller) -> None:
     order_ids = select(OrderPart.order_id).where(OrderPart.seller_id == seller.id)
     part_ids = select(OrderPart.id).where(OrderPart.order_id.in_(order_ids))
     orders = list(db.session.scalars(order_ids))
+    purge_messages_about(db.session, [db.session.get(Order, order_id) for order_id in orders])
     db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(orders)))
     db.session.execute(delete(Review).where(Review.order_id.in_(orders)))
     db.session.execute(delete(OrderLine).where(OrderLine.part_id.in_(part_ids)))

@@ -26,9 +26,9 @@ def test_placing_paying_and_shipping_tell_buyer_and_household(inbox):
     db.session.commit()
     run_pending_jobs()
     mails = bodies(inbox)
-    assert f"Pesanan #{order.id} dibuat" in mails
-    assert f"Pembayaran pesanan #{order.id} diterima" in mails
-    new_order = mails[f"Pesanan baru #{order.id}"]
+    assert f"Pesanan {order.number} dibuat" in mails
+    assert f"Pembayaran pesanan {order.number} diterima" in mails
+    new_order = mails[f"Pesanan baru {order.number}"]
     assert "2 x Abon Kepiting Pesan" in new_order and "Halo Ibu Rina" in new_order
     assert "https://wa.me/62" in new_order
     assert [m["To"] for m in inbox.messages if "baru" in m["Subject"]] == ["bu.rina@contoh.id"]
@@ -41,11 +41,11 @@ def test_placing_paying_and_shipping_tell_buyer_and_household(inbox):
     )
     db.session.commit()
     run_pending_jobs()
-    shipped = bodies(inbox)[f"Pesanan #{order.id} dikirim"]
+    shipped = bodies(inbox)[f"Pesanan {order.number} dikirim"]
     assert "Kurir J&T, nomor resi JT123" in shipped
     link = next(word for word in shipped.split() if word.startswith("https://wa.me/"))
     assert link.startswith("https://wa.me/6281234500000?text=")
-    assert f"tentang pesanan #{order.id}" in unquote(link)
+    assert f"tentang pesanan {order.number}" in unquote(link)
     assert f"/pesanan/{order.access_token}" in shipped
 
 

@@ -207,7 +207,7 @@ def test_a_household_declines_with_a_reason(client, login_as, inbox, paid, payme
     [mail] = [m for m in inbox.messages if "ditolak" in m["Subject"]]
     assert (mail["To"], mail["Subject"]) == (
         order.contact_email,
-        f"Bagian pesanan #{order.id} ditolak penjual",
+        f"Bagian pesanan {order.number} ditolak penjual",
     )
     body = mail.get_payload(decode=True).decode()
     assert "Amplang Ibu Sari tidak dapat memenuhi pesanan Anda" in body

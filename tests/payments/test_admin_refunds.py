@@ -191,7 +191,7 @@ def test_cancelling_a_part_gives_back_its_money_and_stock_once(
     assert payouts.balances_of(part.seller_id) == payouts.Balances(0, 0, 0)
     run_pending_jobs()
     subjects = [m["Subject"] for m in inbox.messages]
-    assert f"Bagian pesanan #{order.id} dibatalkan" in subjects
+    assert f"Bagian pesanan {order.number} dibatalkan" in subjects
     page = client.get(f"/pesanan/{order.access_token}").get_data(as_text=True)
     assert "Paket hilang" in page and "Dibatalkan" in page
 

@@ -67,9 +67,9 @@ def test_releasing_makes_the_held_money_available_and_tells_both(client, login_a
     assert "Foto pembeli menunjukkan isi utuh." in event.note
 
     buyer = mails_to(inbox, order.contact_email)
-    assert f"Laporan pesanan #{order.id} sudah diperiksa" in buyer
+    assert f"Laporan pesanan {order.number} sudah diperiksa" in buyer
     household = mails_to(inbox, seller.user.email)
-    body = household[f"Laporan pembeli pesanan #{order.id} sudah diselesaikan"]
+    body = household[f"Laporan pembeli pesanan {order.number} sudah diselesaikan"]
     assert "dilepas ke toko Anda" in body and "Kemasan penyok" in body
 
     page = client.get("/admin/keluhan").get_data(as_text=True)
@@ -116,12 +116,12 @@ def test_refunding_cancels_the_part_and_gives_the_money_back(client, login_as, i
     assert product.stock == 100  # the goods are not sold after all
 
     buyer = mails_to(inbox, order.contact_email)
-    assert f"Dana pesanan #{order.id} dikembalikan" in buyer
-    assert "Barang rusak di jalan." in buyer[f"Dana pesanan #{order.id} dikembalikan"]
+    assert f"Dana pesanan {order.number} dikembalikan" in buyer
+    assert "Barang rusak di jalan." in buyer[f"Dana pesanan {order.number} dikembalikan"]
     household = mails_to(inbox, seller.user.email)
     assert (
         "dikembalikan ke pembeli"
-        in (household[f"Laporan pembeli pesanan #{order.id} sudah diselesaikan"])
+        in (household[f"Laporan pembeli pesanan {order.number} sudah diselesaikan"])
     )
 
 

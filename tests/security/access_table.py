@@ -26,6 +26,7 @@ from marketplace.catalog.models import ProductPhoto, ProductStatus, Seller, Sell
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions.models import Document
+from marketplace.notify import Person, notify
 from marketplace.orders.models import Order, SavedAddress
 from tests import factories
 
@@ -90,6 +91,16 @@ ACCESS = [
     # A buyer's account closes; accounts with a shop or a staff role close with the admin.
     ("POST", "/akun/tutup",                                302, 302, 400, 400, 400, 400),
     ("GET",  "/akun/tutup",                                405, 405, 405, 405, 405, 405),
+    # Each person's own messages; another's is not found. Opening one goes to its thing.
+    ("GET",  "/akun/pemberitahuan",                        302, 200, 200, 200, 200, 200),
+    ("GET",  "/akun/pemberitahuan/{own_notification}",     302, 302, 302, 302, 302, 302),
+    ("GET",  "/akun/pemberitahuan/{other_notification}",   302, 404, 404, 404, 404, 404),
+    ("POST", "/akun/pemberitahuan/baca-semua",             302, 302, 302, 302, 302, 302),
+    ("GET",  "/akun/saluran",                              302, 200, 200, 200, 200, 200),
+    ("POST", "/akun/saluran",                              302, 302, 302, 302, 302, 302),
+    # The browser's subscription comes as JSON (static/push.js); a form is refused.
+    ("POST", "/akun/push/langganan",                       302, 400, 400, 400, 400, 400),
+    ("POST", "/akun/push/berhenti",                        302, 200, 200, 200, 200, 200),
     ("GET",  "/akun/admin/pengguna",                       302, 403, 403, 403, 403, 200),
     ("GET",  "/akun/admin/pengguna?q=demo",                302, 403, 403, 403, 403, 200),
     ("POST", "/akun/admin/pengguna/{other_user}/peran",    302, 403, 403, 403, 403, 302),
@@ -473,7 +484,18 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "statement": (io.BytesIO(b"Tanggal;Keterangan;Kredit\n2026-11-10;SETORAN;1.000\n"), "m.csv")
     },
     "payouts.connect_webhook": {},
+    "notify.channels": {"email": "y"},
+    "notify.read_all": {},
+    "notify.push_subscribe": {},
+    "notify.push_unsubscribe": {},
 }
+
+
+def _notification(user: User | None) -> str:
+    """A message for ``user`` (for someone else when None)."""
+    person = Person.of(user or factories.make_user())
+    row = notify(person, "order.expired", about="matriks", url="/", number="PSR-1", name="A")
+    return str(row.id)
 
 
 def _builder_form() -> dict[str, str]:
@@ -702,6 +724,8 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     "own_document": lambda user: _document(_officer(user)),
     "other_document": lambda user: _document(None),
     "missing_user": lambda user: "999999999",
+    "own_notification": lambda user: _notification(user),
+    "other_notification": lambda user: _notification(None),
     "own_gov_order": lambda user: _gov_order(_officer(user)),
     "other_gov_order": lambda user: _gov_order(None),
     "its_gov_part": lambda user: _LAST_GOV["part"],

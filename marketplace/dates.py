@@ -1,0 +1,25 @@
+"""Dates written the Indonesian way (``2 Desember 2026``), on the day they fall on in WITA.
+
+The one home of how a day is written: templates (filters ``tanggal``, ``hari_tanggal``),
+documents and messages all use these, in the locale Flask-Babel has in force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import format_date
+
+from marketplace.db import local_date
+
+
+def format_day(value: dt.date | dt.datetime) -> str:
+    """``2 Desember 2026``: a moment on the day it falls on in WITA, a date as it is."""
+    day = local_date(value) if isinstance(value, dt.datetime) else value
+    return format_date(day, "long")
+
+
+def format_day_with_weekday(value: dt.date | dt.datetime) -> str:
+    """``Senin, 14 Desember 2026``: a day a household waits for, with its weekday."""
+    day = local_date(value) if isinstance(value, dt.datetime) else value
+    return f"{format_date(day, 'EEEE')}, {format_day(day)}"

@@ -1,0 +1,156 @@
+"""The messaging seam: each message recorded once, sent once per channel, in the person's
+language, held through quiet hours unless its deadline is near; the inbox and its count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from marketplace import jobs
+from marketplace.db import WITA, db
+from marketplace.mail import OutgoingMail
+from marketplace.notify import Message, Person, day, message_kind, notify, services
+from marketplace.notify.models import EMAIL, QUEUED, SENT, Delivery, Notification
+from marketplace.notify.services import release_time
+from tests import factories
+
+
+@message_kind("test.hello")
+def _hello(context: dict) -> Message:
+    from flask_babel import gettext as _
+
+    return Message(
+        _("Pesanan %(n)s dikirim", n=context["number"]),
+        [_("Sampai paling lambat %(day)s.", day=day(context["by"]))],
+        params=[context["number"]],
+    )
+
+
+def sweep(app) -> str:
+    result = app.test_cli_runner().invoke(args=["jobs", "sweep"])
+    assert result.exit_code == 0, result.output
+    jobs.run_pending_jobs()
+    return result.output
+
+
+def test_a_message_is_recorded_once_and_mailed_once(app, inbox):
+    user = factories.make_user(email="ibu.siti@contoh.id")
+    for _ in range(2):
+        notify(
+            Person.of(user),
+            "test.hello",
+            about="part-7",
+            url="/penjual/pesanan/7",
+            number="PSR-000007",
+            by=dt.date(2026, 12, 2),
+        )
+    db.session.commit()
+    jobs.run_pending_jobs()
+    rows = db.session.scalars(select(Notification).where(Notification.user_id == user.id)).all()
+    assert len(rows) == 1
+    assert [m["Subject"] for m in inbox.messages] == ["Pesanan PSR-000007 dikirim"]
+    body = inbox.messages[0].get_payload(decode=True).decode()
+    assert "Sampai paling lambat 2 Desember 2026." in body
+    assert "http://127.0.0.1:5000/penjual/pesanan/7" in body
+    sweep(app)
+    assert len(inbox.messages) == 1
+
+
+def test_no_email_when_the_person_turned_it_off(app, client, login_as):
+    user = login_as("buyer")
+    response = client.post("/akun/saluran", data={"csrf_token": "-"})
+    assert response.status_code == 302
+    notify(Person.of(user), "test.hello", about="part-9", url="/x", number="PSR-9", by="2026-12-02")
+    db.session.commit()
+    notification = db.session.scalar(select(Notification).where(Notification.user_id == user.id))
+    assert notification.deliveries == []
+    assert b"Pesanan PSR-9 dikirim" in client.get("/akun/pemberitahuan").data
+
+
+def test_a_lost_job_is_sent_by_the_sweep(app, inbox, clock, monkeypatch):
+    monkeypatch.setattr(jobs, "run_pending_jobs", lambda: 0)  # the job is lost
+    user = factories.make_user(email="hilang@contoh.id")
+    notify(
+        Person.of(user), "test.hello", about="part-10", url="/x", number="PSR-10", by="2026-12-02"
+    )
+    db.session.commit()
+    monkeypatch.undo()
+    delivery = db.session.scalar(select(Delivery).where(Delivery.target == "hilang@contoh.id"))
+    assert delivery.status == QUEUED
+    clock.move(minutes=6)
+    sweep(app)
+    db.session.expire_all()
+    assert delivery.status == SENT
+    mails = db.session.scalars(select(OutgoingMail).where(OutgoingMail.to == "hilang@contoh.id"))
+    assert len(mails.all()) == 1
+    assert [m["Subject"] for m in inbox.messages] == ["Pesanan PSR-10 dikirim"]
+
+
+@pytest.mark.parametrize(
+    ("local", "deadline_hours", "expected"),
+    [
+        (dt.datetime(2026, 12, 6, 14, 0), None, dt.datetime(2026, 12, 6, 14, 0)),
+        (dt.datetime(2026, 12, 6, 21, 30), None, dt.datetime(2026, 12, 7, 6, 0)),
+        (dt.datetime(2026, 12, 7, 2, 0), None, dt.datetime(2026, 12, 7, 6, 0)),
+        (dt.datetime(2026, 12, 6, 22, 0), 11, dt.datetime(2026, 12, 6, 22, 0)),
+        (dt.datetime(2026, 12, 6, 22, 0), 13, dt.datetime(2026, 12, 7, 6, 0)),
+    ],
+)
+def test_quiet_hours_hold_until_six_unless_the_deadline_is_near(local, deadline_hours, expected):
+    now = local.replace(tzinfo=WITA)
+    deadline = now + dt.timedelta(hours=deadline_hours) if deadline_hours else None
+    assert release_time(now, deadline) == expected.replace(tzinfo=WITA)
+
+
+def test_inbox_counts_unread_and_opening_goes_to_the_thing(client, login_as):
+    user = login_as("seller")
+    notify(
+        Person.of(user),
+        "test.hello",
+        about="part-11",
+        url="/penjual/pesanan",
+        number="PSR-000011",
+        by="2026-12-02",
+    )
+    db.session.commit()
+    page = client.get("/").data.decode()
+    assert 'Pemberitahuan <span class="unread">1' in page
+    inbox_page = client.get("/akun/pemberitahuan").data.decode()
+    assert "Pesanan PSR-000011 dikirim" in inbox_page
+    entry = db.session.scalar(select(Notification).where(Notification.user_id == user.id))
+    response = client.get(f"/akun/pemberitahuan/{entry.id}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/penjual/pesanan"
+    assert 'class="unread"' not in client.get("/").data.decode()
+
+
+def test_someone_elses_entry_is_not_found(client, login_as):
+    owner = factories.make_user()
+    notify(Person.of(owner), "test.hello", about="x", url="/x", number="PSR-1", by="2026-12-02")
+    db.session.commit()
+    entry = db.session.scalar(select(Notification).where(Notification.user_id == owner.id))
+    login_as("buyer")
+    assert client.get(f"/akun/pemberitahuan/{entry.id}").status_code == 404
+    assert client.get("/akun/pemberitahuan").status_code == 200
+
+
+def test_deliveries_are_email_only_without_whatsapp_and_push_settings():
+    user = factories.make_user(phone="+6281234567001")
+    notification = notify(
+        Person.of(user), "test.hello", about="y", url="/y", number="N", by="2026-12-02"
+    )
+    assert [d.channel for d in notification.deliveries] == [EMAIL]
+
+
+def test_the_header_count_never_breaks_a_page(client, login_as, monkeypatch):
+    def database_gone(user_id):
+        raise OperationalError("SELECT count(*)", {}, Exception("server closed the connection"))
+
+    login_as("buyer")
+    monkeypatch.setattr(services, "unread_count", database_gone)
+    response = client.get("/akun/pemberitahuan")
+    assert response.status_code == 200
+    assert 'class="unread"' not in response.get_data(as_text=True)
