@@ -17,7 +17,9 @@
   list.className = "suggestions";
   list.hidden = true;
   status.className = "visually-hidden";
-  status.setAttribute("role", "status");
+  // A polite live region, not role=status: the page's own messages keep that role.
+  status.setAttribute("aria-live", "polite");
+  status.setAttribute("aria-atomic", "true");
   form.append(list, status);
   input.setAttribute("role", "combobox");
   input.setAttribute("aria-autocomplete", "list");
