@@ -1,4 +1,8 @@
-"""Changing an account's e-mail: the new address is confirmed before it counts.
+"""Changing an account's e-mail or phone: the new one is confirmed before it counts.
+
+A new phone number is confirmed by a six-digit code sent to it by WhatsApp
+(``accounts.codes``); without WhatsApp configured the page says to ask the admin.
+
 
 The person asks with their password; a signed link goes to the NEW address (proof that it
 is theirs), and a note to the old one (so a stolen session cannot quietly take the
@@ -18,9 +22,15 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from marketplace.accounts import codes
 from marketplace.accounts.models import User
 from marketplace.accounts.recovery import USED, ClockSigner
-from marketplace.accounts.services import AccountError, check_password, normalise_email
+from marketplace.accounts.services import (
+    AccountError,
+    check_password,
+    normalise_email,
+    normalise_phone,
+)
 from marketplace.db import db, update_if
 from marketplace.mail import send_mail
 
@@ -114,3 +124,40 @@ def confirm_email_change(token: str) -> User:
         raise AccountError(USED)
     db.session.refresh(user)
     return user
+
+
+PHONE_TAKEN = _l("Nomor HP ini sudah dipakai akun lain.")
+
+
+def _phone_taken(phone: str, user: User) -> bool:
+    return bool(db.session.scalar(select(User.id).where(User.phone == phone, User.id != user.id)))
+
+
+def request_phone_change(user: User, new_phone: str, password: str) -> str:
+    """Send a code by WhatsApp to ``new_phone``; returns it normalised. Nothing changes yet."""
+    if not codes.available():
+        raise AccountError(
+            _l(
+                "Konfirmasi nomor lewat WhatsApp belum tersedia di situs ini. Hubungi admin "
+                "untuk mengganti nomor HP."
+            ),
+            field="phone",
+        )
+    check_password(user, password)
+    phone = normalise_phone(new_phone)
+    if phone == user.phone:
+        raise AccountError(_l("Ini sudah nomor HP akun Anda."), field="phone")
+    if _phone_taken(phone, user):
+        raise AccountError(PHONE_TAKEN, field="phone")
+    codes.issue(user, codes.PHONE, phone)
+    return phone
+
+
+def confirm_phone_change(user: User, code: str) -> str:
+    """Make the number a code was sent to the account's phone; returns it."""
+    sent = codes.redeem(user, codes.PHONE, code)
+    if _phone_taken(sent.phone, user):
+        raise AccountError(PHONE_TAKEN, field="code")
+    user.phone = sent.phone
+    db.session.flush()
+    return sent.phone

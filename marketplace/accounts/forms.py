@@ -54,6 +54,28 @@ class ChangeEmailForm(Form):
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
 
 
+class ChangePhoneForm(Form):
+    phone = TelField(_l("Nomor HP baru"), validators=[DataRequired(), Length(max=30)])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
+
+
+class CodeForm(Form):
+    code = StringField(
+        _l("Kode dari WhatsApp"),
+        validators=[DataRequired(), Length(max=12)],
+        description=_l("6 angka, berlaku 10 menit."),
+    )
+
+
+class ResetWithCodeForm(CodeForm):
+    login = TelField(_l("Nomor HP"), validators=[DataRequired(), Length(max=30)])
+    password = PasswordField(
+        _l("Kata sandi baru"),
+        validators=[DataRequired(), Length(max=256)],
+        description=_l("Minimal 8 karakter. Kalimat pendek lebih mudah diingat."),
+    )
+
+
 class CloseAccountForm(Form):
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=256)])
     understood = BooleanField(

@@ -5,9 +5,10 @@ The link carries the account's id and a fingerprint of its password hash, signed
 so a link works once (and every older link dies with it); after 30 minutes it is refused.
 Nothing is stored, so there is nothing to clean up.
 
-A household whose account has only a phone number cannot be reached yet: no WhatsApp
-sender exists. ``request_password_reset`` then sends nothing, and the page's answer (the
-same for every phone number typed, known or not) says whom to ask.
+A phone number typed, when the site sends WhatsApp (``WHATSAPP_*`` settings), gets a
+six-digit code by WhatsApp instead (``accounts.codes``), typed on ``/akun/lupa-sandi/kode``
+with the new password. Without WhatsApp, a household whose account has only a phone number
+is told whom to ask (the same answer for every phone number typed, known or not).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from marketplace.accounts import codes
 from marketplace.accounts.models import User
-from marketplace.accounts.passwords import hash_password, password_problem
+from marketplace.accounts.passwords import burn_time, hash_password, password_problem
 from marketplace.accounts.services import (
     PASSWORD_MESSAGES,
     AccountError,
@@ -46,6 +48,10 @@ SENT_FOR_PHONE = _l(
     "e-mail tersebut (berlaku 30 menit). Kode lewat WhatsApp belum tersedia: bila akun Anda "
     "hanya memakai nomor HP, hubungi admin atau PKK kabupaten Anda untuk mengatur ulang "
     "kata sandi."
+)
+SENT_BY_WHATSAPP = _l(
+    "Bila akun dengan nomor itu ada, kami sudah mengirim kode 6 angka lewat WhatsApp ke "
+    "nomor itu. Kode berlaku 10 menit."
 )
 USED = _l("Tautan ini sudah dipakai atau tidak berlaku. Minta tautan baru.")
 
@@ -80,7 +86,13 @@ def request_password_reset(login: str) -> None:
     Says nothing back: whether an account exists is not told (the view answers the same).
     """
     user = find_user_by_login(login)
-    if user is None or not user.is_active or not user.email:
+    if user is None or not user.is_active:
+        return
+    if codes_by_whatsapp(login):
+        if user.phone:
+            codes.issue(user, codes.RESET, user.phone)
+        return
+    if not user.email:
         return
     with force_locale(user.locale or "id"):
         send_mail(
@@ -98,10 +110,34 @@ def request_password_reset(login: str) -> None:
         )
 
 
+def codes_by_whatsapp(login: str) -> bool:
+    """A phone number typed, and WhatsApp configured: the reset goes by a code."""
+    return looks_like_phone(login) and codes.available()
+
+
 def reset_answer(login: str) -> str:
-    """What a request for a link is told: it depends on what was typed, never on whether
-    an account exists, has an e-mail, or was sent anything."""
+    """What a request for a link is told: it depends on what was typed (and whether the
+    site sends WhatsApp), never on whether an account exists, has an e-mail, or was sent
+    anything."""
+    if codes_by_whatsapp(login):
+        return str(SENT_BY_WHATSAPP)
     return str(SENT_FOR_PHONE if looks_like_phone(login) else SENT_FOR_EMAIL)
+
+
+def reset_with_code(login: str, code: str, password: str) -> User:
+    """Set a new password with a code sent by WhatsApp; every other session ends. The same
+    refusal whether the account, or its code, does not exist."""
+    user = find_user_by_login(login)
+    if user is None or not user.is_active:
+        burn_time(password)
+        raise AccountError(codes.WRONG, field="code")
+    if problem := password_problem(password, user.email, user.phone):
+        raise AccountError(PASSWORD_MESSAGES[problem], field="password")
+    codes.redeem(user, codes.RESET, code)
+    user.password_hash = hash_password(password)
+    db.session.flush()
+    end_sessions(user)
+    return user
 
 
 def user_for_reset(token: str) -> User:

@@ -19,15 +19,18 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketplace.accounts import contact, privacy, recovery, services, twofactor
+from marketplace.accounts import codes, contact, privacy, recovery, services, twofactor
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import (
     ROLE_LABELS,
     ChangeEmailForm,
+    ChangePhoneForm,
     CloseAccountForm,
+    CodeForm,
     EmptyForm,
     ForgotPasswordForm,
     NewPasswordForm,
+    ResetWithCodeForm,
     RoleForm,
     SecondFactorForm,
     SignInForm,
@@ -267,9 +270,29 @@ def forgot_password():
             recovery.request_password_reset(form.login.data)
         if done.ok:
             flash(recovery.reset_answer(form.login.data), "success")
+            if recovery.codes_by_whatsapp(form.login.data):
+                return redirect(url_for("accounts.reset_with_code", login=form.login.data))
             return redirect(url_for("accounts.sign_in"))
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/lupa-sandi/kode", methods=["GET", "POST"])
+@limiter.limit(_reset_per_address, methods=["POST"])
+@limiter.limit(_reset_per_account, key_func=_reset_key, methods=["POST"])
+def reset_with_code():
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.home"))
+    form = ResetWithCodeForm(login=request.args.get("login", "")[:30])
+    if form.validate_on_submit():
+        with attempt(form, "code") as done:
+            user = recovery.reset_with_code(form.login.data, form.code.data, form.password.data)
+        if done.ok:
+            _sign_in(user)
+            flash(_("Kata sandi baru tersimpan. Anda sudah masuk."), "success")
+            return redirect(url_for("catalog.home"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/reset_with_code.html", form=form), status
 
 
 @bp.route("/atur-ulang/<token>", methods=["GET", "POST"])
@@ -305,7 +328,7 @@ def sign_out():
 
 
 def _own_account() -> str:
-    return f"email-change:{current_user.get_id()}"
+    return f"contact-change:{current_user.get_id()}"
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -329,7 +352,45 @@ def profile():
             )
             return redirect(url_for("accounts.profile"))
     status = 400 if form.is_submitted() else 200
-    return render_template("accounts/profile.html", form=form), status
+    return _profile_page(form=form), status
+
+
+def _profile_page(form=None, phone_form=None) -> str:
+    return render_template(
+        "accounts/profile.html",
+        form=form or ChangeEmailForm(formdata=None),
+        phone_form=phone_form or ChangePhoneForm(formdata=None),
+        phone_by_whatsapp=codes.available(),
+    )
+
+
+@bp.route("/nomor-hp", methods=["POST"])
+@login_required
+@limiter.limit("5 per hour", key_func=_own_account, methods=["POST"])
+def change_phone():
+    form = ChangePhoneForm()
+    if form.validate_on_submit():
+        with attempt(form, "phone") as done:
+            contact.request_phone_change(
+                current_user._get_current_object(), form.phone.data, form.password.data
+            )
+        if done.ok:
+            return redirect(url_for("accounts.confirm_phone"))
+    return _profile_page(phone_form=form), 400
+
+
+@bp.route("/nomor-hp/kode", methods=["GET", "POST"])
+@login_required
+def confirm_phone():
+    form = CodeForm()
+    if form.validate_on_submit():
+        with attempt(form, "code") as done:
+            phone = contact.confirm_phone_change(current_user._get_current_object(), form.code.data)
+        if done.ok:
+            flash(_("Nomor HP akun Anda sekarang %(phone)s.", phone=phone), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/confirm_phone.html", form=form), status
 
 
 @bp.route("/surel/<token>", methods=["GET", "POST"])

@@ -86,6 +86,12 @@ ACCESS = [
     ("GET",  "/akun/surel/{email_change_token}",           200, 200, 200, 200, 200, 200),
     ("POST", "/akun/surel/{email_change_token}",           302, 302, 302, 302, 302, 302),
     ("GET",  "/akun/surel/{forged_reset_token}",           400, 400, 400, 400, 400, 400),
+    # Without WhatsApp configured (the suite's default) a new number cannot be confirmed.
+    ("POST", "/akun/nomor-hp",                             302, 400, 400, 400, 400, 400),
+    ("GET",  "/akun/nomor-hp/kode",                        302, 200, 200, 200, 200, 200),
+    ("POST", "/akun/nomor-hp/kode",                        302, 400, 400, 400, 400, 400),
+    ("GET",  "/akun/lupa-sandi/kode",                      200, 302, 302, 302, 302, 302),
+    ("POST", "/akun/lupa-sandi/kode",                      400, 302, 302, 302, 302, 302),
     ("GET",  "/akun/data",                                 302, 200, 200, 200, 200, 200),
     ("GET",  "/akun/data/unduh",                           302, 200, 200, 200, 200, 200),
     # A buyer's account closes; accounts with a shop or a staff role close with the admin.
@@ -371,6 +377,13 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "password": factories.PASSWORD,
     },
     "accounts.confirm_email": {},
+    "accounts.change_phone": {"phone": "0813 4444 5555", "password": factories.PASSWORD},
+    "accounts.confirm_phone": {"code": "123456"},
+    "accounts.reset_with_code": {
+        "login": "0812 5550 1234",
+        "code": "123456",
+        "password": "anyaman-rotan-malinau",
+    },
     "accounts.close_account": {"password": factories.PASSWORD, "understood": "y"},
     "accounts.admin_change_role": {"role": "reviewer", "action": "grant"},
     "site.admin_retry_mail": {},
