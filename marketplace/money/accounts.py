@@ -13,8 +13,6 @@ import datetime as dt
 import re
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -23,8 +21,8 @@ from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.services import AccountError, normalise_phone
 from marketplace.db import WITA, db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
-from marketplace.mail import send_mail
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS, mask
+from marketplace.money.messages import tell_of_account_change
 from marketplace.money.models import PayoutAccount, PayoutAccountChange, PayoutMethod
 from marketplace.numbers import is_ascii_digits
 from marketplace.payments.models import WebhookEvent
@@ -184,41 +182,15 @@ def hold_refusal(account: PayoutAccount):
 
 
 def _tell_household(account: PayoutAccount, old: str) -> None:
-    """Hold payouts to the new account, and mail the household what changed (in Indonesian,
-    the language every household reads)."""
+    """Hold payouts to the new account, and tell the household what changed on every
+    channel it uses (``money.messages``)."""
     until = now_utc() + dt.timedelta(hours=hold_hours())
     db.session.execute(
         update(PayoutAccount).where(PayoutAccount.id == account.id).values(payouts_held_until=until)
     )
     owner = account.seller.user
-    if owner is None or not owner.email:
-        return
-    shown = until.astimezone(WITA).strftime("%d-%m-%Y %H:%M")
-    with force_locale("id"):
-        send_mail(
-            owner.email,
-            _("Rekening pencairan %(shop)s diubah", shop=account.seller.shop_name),
-            "\n".join(
-                [
-                    _("Halo %(name)s,", name=owner.name),
-                    "",
-                    _("Rekening pencairan toko Anda baru saja diubah."),
-                    _("Sebelumnya: %(old)s", old=old),
-                    _("Sekarang: %(new)s", new=describe(account)),
-                    "",
-                    _(
-                        "Demi keamanan, pencairan ke rekening baru ditahan sampai %(until)s WITA "
-                        "dan menunggu pemeriksaan admin.",
-                        until=shown,
-                    ),
-                    _(
-                        "Jika bukan Anda yang mengubahnya, segera ganti kata sandi dan hubungi "
-                        "admin Pasar Oleh-Oleh Kaltara."
-                    ),
-                ]
-            )
-            + "\n",
-        )
+    if owner is not None:
+        tell_of_account_change(owner, account.seller.shop_name, old, describe(account), until)
 
 
 def save_bank_account(

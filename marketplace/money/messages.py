@@ -5,13 +5,15 @@ Sent through the messaging seam (``marketplace.notify``), recorded once with the
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role, RoleGrant, User
-from marketplace.db import db
+from marketplace.db import WITA, db
 from marketplace.money.models import PartComplaint, Payout, PayoutStatus
-from marketplace.notify import Message, Person, message_kind, notify
+from marketplace.notify import Message, Person, day, message_kind, notify
 from marketplace.orders.messages import buyer_of, household_of, order_path
 from marketplace.orders.models import OrderPart
 from marketplace.rupiah import format_rupiah
@@ -135,6 +137,46 @@ def _settled(c: dict) -> Message:
             decision,
             _("Alasan: %(reason)s", reason=c["reason"]),
         ],
+    )
+
+
+def tell_of_account_change(user: User, shop: str, old: str, new: str, until) -> None:
+    """A household's payout account changed: it hears it on every channel it uses, at once
+    (a change it did not make must reach it before the hold ends)."""
+    notify(
+        Person.of(user),
+        "payout_account.changed",
+        about=f"payout-account-{user.id}-{until.isoformat()}",
+        url="/penjual/pendapatan/rekening",
+        deadline=until,
+        shop=shop,
+        old=old,
+        new=new,
+        until=until,
+    )
+
+
+@message_kind("payout_account.changed", template="rekening_diubah")
+def _account_changed(c: dict) -> Message:
+    until = dt.datetime.fromisoformat(c["until"]).astimezone(WITA)
+    when = f"{day(until)} {until.strftime('%H.%M')}"
+    return Message(
+        _("Rekening pencairan %(shop)s diubah", shop=c["shop"]),
+        [
+            _("Rekening pencairan toko Anda baru saja diubah."),
+            _("Sebelumnya: %(old)s", old=c["old"]),
+            _("Sekarang: %(new)s", new=c["new"]),
+            _(
+                "Demi keamanan, pencairan ke rekening baru ditahan sampai %(until)s WITA "
+                "dan menunggu pemeriksaan admin.",
+                until=when,
+            ),
+            _(
+                "Jika bukan Anda yang mengubahnya, segera ganti kata sandi dan hubungi "
+                "admin Pasar Oleh-Oleh Kaltara."
+            ),
+        ],
+        params=[c["shop"], c["new"], f"{when} WITA"],
     )
 
 
