@@ -78,10 +78,11 @@ def open_phone(browser, live_server, request):
     opened: list[tuple[str, Page]] = []
 
     def open_(actor: str = "visitor", **options) -> Page:
-        # ``options`` go to the browser context, e.g. ``java_script_enabled=False``.
+        # ``options`` go to the browser context, e.g. ``java_script_enabled=False`` or a
+        # smaller ``viewport``.
         context = browser.new_context(
             base_url=live_server,
-            viewport=PHONE,
+            viewport=options.pop("viewport", PHONE),
             device_scale_factor=2,
             is_mobile=True,
             has_touch=True,
