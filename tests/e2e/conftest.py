@@ -76,8 +76,9 @@ def open_phone(browser, live_server, request):
     last page is saved to ``tests/e2e/artifacts/<journey>.png`` (``<journey>-<actor>.png``
     for the second and later phones), pass or fail, for a person to look at.
 
-    axe-core checks every page of the site each phone shows, just before the phone leaves
-    it (and the last one at the end); any violation, of any impact, fails the journey.
+    axe-core checks every page of the site each phone is sent, just before the phone leaves
+    it (and the last one at the end); any violation, of any impact, fails the journey
+    (``tests/e2e/accessibility.py``).
     """
     opened: list[tuple[str, Page]] = []
     watches: list[AxeWatch] = []
@@ -98,8 +99,7 @@ def open_phone(browser, live_server, request):
         context.set_default_timeout(10_000)
         page = context.new_page()
         opened.append((actor, page))
-        scripts = options.get("java_script_enabled", True)
-        watches.append(AxeWatch(page, live_server, actor, scripts=scripts))
+        watches.append(AxeWatch(page, live_server, actor))
         return page
 
     yield open_
@@ -111,7 +111,7 @@ def open_phone(browser, live_server, request):
         name = _artifact_name(request.node.name, actor, first=index == 0)
         page.screenshot(path=ARTIFACTS / name, full_page=True)
         page.context.close()
-    problems = [line for watch in watches for line in watch.report()]
+    problems = [line for watch in watches for line in watch.problems]
     if problems:
         pytest.fail("axe-core found accessibility violations:\n" + "\n".join(problems))
 
