@@ -26,8 +26,12 @@ system-packages: ## Install the machine packages (Chromium, Pango, fonts, redis-
 
 setup: system-packages $(BIN)/activate translations ## Machine packages, .venv, install, compile translations
 
-node-tools: ## Install the pinned npm tools of package-lock.json (Lighthouse, axe-core) into node_modules/
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+node-tools: $(NODE_STAMP) ## Install the pinned npm tools of package-lock.json (Lighthouse, axe-core) into node_modules/
 
 run: setup ## Migrate, load the demo data when empty, serve on 127.0.0.1:$(PORT)
 	$(BIN)/flask db upgrade
@@ -54,7 +58,7 @@ check-migrations: setup ## Fail when the models and the migrations disagree
 	$(BIN)/flask db upgrade
 	$(BIN)/flask db check
 
-bench: setup ## Run the benchmarks (ONLY="pages queries" runs some)
+bench: setup node-tools ## Run the benchmarks (ONLY="pages queries" runs some)
 	$(BIN)/python -m bench $(ONLY)
 
 clean: ## Remove the virtualenv and caches (keeps instance/)

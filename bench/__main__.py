@@ -32,6 +32,7 @@ BENCHMARKS = (
     "workers",
     "jobs",
     "faults",
+    "lighthouse",
 )
 
 

@@ -16,6 +16,7 @@ GOALS = {
     "photo_upload_bytes": 400 * KB,
     "checkout_oversold": 0,
     "checkout_errors_5xx": 0,
+    "lighthouse_min": 0.98,
 }
 
 
@@ -50,6 +51,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("workers", _workers),
         ("jobs", _jobs),
         ("faults", _faults),
+        ("lighthouse", _lighthouse),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -318,3 +320,35 @@ def _faults(result: dict, note: dict) -> list[str]:
         f"| behind nginx | {alone['nginx']:,} | {idle['nginx']:,} |",
         f"| gunicorn straight | {alone['direct']:,} | {idle['direct']:,} |",
     ]
+
+
+def _lighthouse(result: dict, note: dict) -> list[str]:
+    categories = ("performance", "accessibility", "best-practices", "seo")
+    lines = [
+        "## lighthouse: mobile scores (Slow 4G, 4x CPU, simulated)",
+        "",
+        "npm's Lighthouse driving Debian's Chromium; each score the median of its runs "
+        f"(0-1); goal ≥ {GOALS['lighthouse_min']} in each.",
+        "",
+        "| page | " + " | ".join(categories) + " | LCP ms | KB | CPU index | load |",
+        "|---|" + "---|" * (len(categories) + 4),
+    ]
+    pages = note.get("pages", {})
+    for page, scores in result.items():
+        p = pages.get(page, {})
+        marks = [
+            f"{scores[c]:.2f}" + ("" if scores[c] >= GOALS["lighthouse_min"] else " **MISSED**")
+            for c in categories
+        ]
+        lcp = "/".join(str(v) for v in p.get("lcp_ms", []))
+        size = "/".join(f"{v / KB:.0f}" for v in p.get("bytes", []))
+        index = "/".join(f"{v:.0f}" for v in p.get("benchmark_index", []))
+        lines.append(
+            f"| {page} | {' | '.join(marks)} | {lcp} | {size} | {index} | {p.get('load', '')} |"
+        )
+    lost = {page: p["lost"] for page, p in pages.items() if p.get("lost")}
+    if lost:
+        lines += ["", "Audits that lost points in some run:", ""]
+        for page, audits in lost.items():
+            lines.append(f"- {page}: {'; '.join(audits)}")
+    return lines
