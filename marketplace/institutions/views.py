@@ -217,6 +217,17 @@ def _prefill_builder(form: BuilderForm, quote) -> None:
         _prefill(form, None, template.lines)
 
 
+def _only_checking(form: BuilderForm) -> bool:
+    """ "Periksa ketersediaan": the builder again with each product's supply by the date,
+    nothing saved; without the form's CSRF token it is refused like a save."""
+    if "periksa" not in request.form:
+        return False
+    token = getattr(form, "csrf_token", None)
+    if token is not None and not token.validate(form):
+        abort(400)
+    return True
+
+
 @bp.route("/bingkisan/baru", methods=["GET", "POST"])
 @bp.route("/penawaran/<id:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
@@ -230,8 +241,7 @@ def builder(quote_id: int | None = None):
     if not form.is_submitted():
         _prefill_builder(form, quote)
     _builder_choices(form)
-    if not form.is_submitted() or "periksa" in request.form:
-        # "Periksa ketersediaan" shows what each product can supply by the date; saves nothing.
+    if not form.is_submitted() or _only_checking(form):
         return _builder_page(form, quote)
     if validate_with(form, lambda: boxes.check_order(_order_from(form))):
         with attempt(form, "event_name") as done:

@@ -110,3 +110,11 @@ def test_quote_and_dashboard_label_every_figure_for_a_phone(client, login_as, of
     assert page.count('data-label="Subtotal"') == len(quote.lines) + 1
     dashboard = client.get("/instansi/").get_data(as_text=True)
     assert 'data-label="Status"' in dashboard and 'data-label="Total"' in dashboard
+
+
+def test_checking_without_the_forms_token_is_refused(client, login_as, office, csrf):
+    login_as(user=office[1])
+    product = factories.make_product(stock=10)
+    db.session.commit()
+    response = client.post("/instansi/bingkisan/baru", data=builder_data([product], periksa="1"))
+    assert response.status_code == 400
