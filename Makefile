@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi:app
 
 .DEFAULT_GOAL := help
-.PHONY: help system-packages setup run test lint format translations extract-messages check-migrations bench clean
+.PHONY: help system-packages setup node-tools run test lint format translations extract-messages check-migrations bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -26,12 +26,19 @@ system-packages: ## Install the machine packages (Chromium, Pango, fonts, redis-
 
 setup: system-packages $(BIN)/activate translations ## Machine packages, .venv, install, compile translations
 
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+node-tools: $(NODE_STAMP) ## Install the pinned npm tools of package-lock.json (Lighthouse, axe-core) into node_modules/
+
 run: setup ## Migrate, load the demo data when empty, serve on 127.0.0.1:$(PORT)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: setup ## Run the whole suite (TEST_DATABASE_URL switches to PostgreSQL)
+test: setup node-tools ## Run the whole suite (TEST_DATABASE_URL switches to PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff check and format check, and the import-linter layer contracts
@@ -51,7 +58,7 @@ check-migrations: setup ## Fail when the models and the migrations disagree
 	$(BIN)/flask db upgrade
 	$(BIN)/flask db check
 
-bench: setup ## Run the benchmarks (ONLY="pages queries" runs some)
+bench: setup node-tools ## Run the benchmarks (ONLY="pages queries" runs some)
 	$(BIN)/python -m bench $(ONLY)
 
 clean: ## Remove the virtualenv and caches (keeps instance/)

@@ -35,6 +35,7 @@ BENCHMARKS = (
     "lane",
     "payments",
     "search_quality",
+    "lighthouse",
 )
 
 

@@ -17,6 +17,7 @@ GOALS = {
     "checkout_oversold": 0,
     "checkout_errors_5xx": 0,
     "search_success_at_5": 0.95,
+    "lighthouse_min": 0.98,
 }
 
 
@@ -54,6 +55,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("lane", _lane),
         ("payments", _payments),
         ("search_quality", _search_quality),
+        ("lighthouse", _lighthouse),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -438,4 +440,36 @@ def _search_quality(result: dict, note: dict) -> list[str]:
                 f"Reading the typo vocabulary (`search_words`, at most once a minute per process "
                 f"after a change): {small} ms at 1,000, {large} ms at 100,000."
             )
+    return lines
+
+
+def _lighthouse(result: dict, note: dict) -> list[str]:
+    categories = ("performance", "accessibility", "best-practices", "seo")
+    lines = [
+        "## lighthouse: mobile scores (Slow 4G, 4x CPU, simulated)",
+        "",
+        "npm's Lighthouse driving Debian's Chromium; each score the median of its runs "
+        f"(0-1); goal ≥ {GOALS['lighthouse_min']} in each.",
+        "",
+        "| page | " + " | ".join(categories) + " | LCP ms | KB | CPU index | load |",
+        "|---|" + "---|" * (len(categories) + 4),
+    ]
+    pages = note.get("pages", {})
+    for page, scores in result.items():
+        p = pages.get(page, {})
+        marks = [
+            f"{scores[c]:.2f}" + ("" if scores[c] >= GOALS["lighthouse_min"] else " **MISSED**")
+            for c in categories
+        ]
+        lcp = "/".join(str(v) for v in p.get("lcp_ms", []))
+        size = "/".join(f"{v / KB:.0f}" for v in p.get("bytes", []))
+        index = "/".join(f"{v:.0f}" for v in p.get("benchmark_index", []))
+        lines.append(
+            f"| {page} | {' | '.join(marks)} | {lcp} | {size} | {index} | {p.get('load', '')} |"
+        )
+    lost = {page: p["lost"] for page, p in pages.items() if p.get("lost")}
+    if lost:
+        lines += ["", "Audits that lost points in some run:", ""]
+        for page, audits in lost.items():
+            lines.append(f"- {page}: {'; '.join(audits)}")
     return lines

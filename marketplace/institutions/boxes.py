@@ -192,6 +192,13 @@ def misfit_label(fit: Fit) -> str:
     return str(MISFIT_LABELS[fit.misfit])
 
 
+def supply_label(fit: Fit) -> str:
+    """What a product can supply by the delivery date, in a few words for its option."""
+    if fit.misfit is not None and fit.misfit is not Misfit.CAPACITY:
+        return _("tidak sempat")
+    return _("bisa %(n)s", n=fit.available)
+
+
 @dataclass
 class LineCheck:
     line: QuoteLine
@@ -217,38 +224,89 @@ def fit_of(product: Product, needed: int, due_on: dt.date, exclude_quote_id=None
 
 
 def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int = 3):
-    """Other households' products of the same category and region that fit."""
+    """Other households' products of the same category that can supply ``needed`` by
+    ``due_on``: those of the same kabupaten first, then the cheapest."""
     candidates = list(
         db.session.scalars(
             _orderable()
             .where(
                 Product.category_id == product.category_id,
-                Seller.region_id == product.seller.region_id,
                 Product.seller_id != product.seller_id,
             )
             .options(selectinload(Product.seller))
-            .order_by(Product.price_now)
+            .order_by(Seller.region_id != product.seller.region_id, Product.price_now, Product.id)
         )
     )
     if not candidates:
         return []
-    promises = _promises([c.id for c in candidates], None)
+    fits = _fits(candidates, due_on, dict.fromkeys((c.id for c in candidates), needed))
+    return [c for c in candidates if fits[c.id].fits][:limit]
+
+
+def supply_by(
+    products: list[Product], due_on: dt.date, exclude_quote_id: int | None = None
+) -> dict[int, Fit]:
+    """What each product can still supply by ``due_on``, nothing asked yet: the one count
+    of capacity (``check_fit``, the builder's, approval's and checkout's), with the reason
+    when it cannot be ready at all (lead time, shelf life)."""
+    return _fits(products, due_on, {}, exclude_quote_id)
+
+
+def _fits(
+    products: list[Product], due_on: dt.date, needed: dict[int, int], exclude_quote_id=None
+) -> dict[int, Fit]:
+    promises = _promises([p.id for p in products], exclude_quote_id)
     today = today_local()
-    closures = closures_of([c.seller_id for c in candidates], today)
+    closures = closures_of([p.seller_id for p in products], today)
     min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
-    fitting = [
-        c
-        for c in candidates
-        if check_fit(
-            supply_of(c, closures.get(c.seller_id, ())),
-            needed,
+    return {
+        p.id: check_fit(
+            supply_of(p, closures.get(p.seller_id, ())),
+            needed.get(p.id, 0),
             today,
             due_on,
-            promises[c.id],
+            promises[p.id],
             min_shelf,
-        ).fits
-    ]
-    return fitting[:limit]
+        )
+        for p in products
+    }
+
+
+@dataclass(frozen=True)
+class BoxLineSupply:
+    """One product of a box being composed: what the order needs of it, what it can supply
+    by the delivery date, and, when short, who else can."""
+
+    product: Product
+    needed: int
+    fit: Fit
+    alternatives: list[Product] = field(default_factory=list)
+
+
+def check_box_supply(
+    order: BoxOrder, exclude_quote_id: int | None = None
+) -> list[BoxLineSupply] | None:
+    """Each chosen product's supply for the order as composed so far; None until a
+    delivery date in the future and a number of boxes are given."""
+    today = today_local()
+    if order.delivery_date is None or order.delivery_date <= today or not order.box_count:
+        return None
+    per_box: dict[int, int] = {}
+    for line in order.lines:
+        per_box[line.product_id] = per_box.get(line.product_id, 0) + max(line.quantity_per_box, 0)
+    products = list(
+        db.session.scalars(
+            _orderable().where(Product.id.in_(per_box)).options(selectinload(Product.seller))
+        )
+    )
+    needed = {product_id: n * order.box_count for product_id, n in per_box.items()}
+    fits = _fits(products, order.delivery_date, needed, exclude_quote_id)
+    checks = []
+    for product in sorted(products, key=lambda p: list(per_box).index(p.id)):
+        fit = fits[product.id]
+        short = [] if fit.fits else find_alternatives(product, fit.needed, order.delivery_date)
+        checks.append(BoxLineSupply(product, fit.needed, fit, short))
+    return checks
 
 
 def check_quote_capacity(quote: Quote) -> list[LineCheck]:

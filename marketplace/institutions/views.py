@@ -138,16 +138,33 @@ def dashboard():
 
 
 def _builder_choices(form: BuilderForm) -> None:
+    """Every product to choose from; with a delivery date, what each can supply by then."""
+    products = boxes.box_products()
+    due_on = form.delivery_date.data
+    supply = boxes.supply_by([p for p, _official in products], due_on) if due_on else {}
     choices = [(0, _("— pilih produk —"))] + [
         (
             p.id,
             ("★ " + _("Oleh-oleh resmi") + ": " if official else "")
-            + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_now)}",
+            + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_now)}"
+            + (f" · {boxes.supply_label(supply[p.id])}" if p.id in supply else ""),
         )
-        for p, official in boxes.box_products()
+        for p, official in products
     ]
     for entry in form.lines:
         entry.product_id.choices = choices
+
+
+def _builder_page(form: BuilderForm, quote, status: int = 200):
+    order = _order_from(form)
+    supply = boxes.check_box_supply(order, quote.id if quote else None)
+    return render_template(
+        "institutions/builder.html",
+        form=form,
+        quote=quote,
+        supply={check.product.id: check for check in supply or ()},
+        shortfalls=[check for check in supply or () if not check.fit.fits],
+    ), status
 
 
 def _order_from(form: BuilderForm) -> boxes.BoxOrder:
@@ -200,6 +217,17 @@ def _prefill_builder(form: BuilderForm, quote) -> None:
         _prefill(form, None, template.lines)
 
 
+def _only_checking(form: BuilderForm) -> bool:
+    """ "Periksa ketersediaan": the builder again with each product's supply by the date,
+    nothing saved; without the form's CSRF token it is refused like a save."""
+    if "periksa" not in request.form:
+        return False
+    token = getattr(form, "csrf_token", None)
+    if token is not None and not token.validate(form):
+        abort(400)
+    return True
+
+
 @bp.route("/bingkisan/baru", methods=["GET", "POST"])
 @bp.route("/penawaran/<id:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
@@ -213,7 +241,9 @@ def builder(quote_id: int | None = None):
     if not form.is_submitted():
         _prefill_builder(form, quote)
     _builder_choices(form)
-    if form.is_submitted() and validate_with(form, lambda: boxes.check_order(_order_from(form))):
+    if not form.is_submitted() or _only_checking(form):
+        return _builder_page(form, quote)
+    if validate_with(form, lambda: boxes.check_order(_order_from(form))):
         with attempt(form, "event_name") as done:
             if quote is None:
                 quote = quotes.create_quote(_user(), _order_from(form))
@@ -223,8 +253,7 @@ def builder(quote_id: int | None = None):
             flash(_("Bingkisan disimpan sebagai draf penawaran."), "success")
             return redirect(url_for(".quote_detail", quote_id=quote.id))
         _builder_choices(form)
-    status = 400 if form.is_submitted() else 200
-    return render_template("institutions/builder.html", form=form, quote=quote), status
+    return _builder_page(form, quote, 400)
 
 
 # -- quotes -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.conftest import FAST_HASH, database_url
+from tests.e2e.accessibility import AxeWatch
 from tests.e2e.helpers import Accounts
 from tests.servers import gunicorn
 
@@ -74,14 +75,20 @@ def open_phone(browser, live_server, request):
     A journey with several people opens one phone each. When the test ends, each phone's
     last page is saved to ``tests/e2e/artifacts/<journey>.png`` (``<journey>-<actor>.png``
     for the second and later phones), pass or fail, for a person to look at.
+
+    axe-core checks every page of the site each phone is sent, just before the phone leaves
+    it (and the last one at the end); any violation, of any impact, fails the journey
+    (``tests/e2e/accessibility.py``).
     """
     opened: list[tuple[str, Page]] = []
+    watches: list[AxeWatch] = []
 
     def open_(actor: str = "visitor", **options) -> Page:
-        # ``options`` go to the browser context, e.g. ``java_script_enabled=False``.
+        # ``options`` go to the browser context, e.g. ``java_script_enabled=False`` or a
+        # smaller ``viewport``.
         context = browser.new_context(
             base_url=live_server,
-            viewport=PHONE,
+            viewport=options.pop("viewport", PHONE),
             device_scale_factor=2,
             is_mobile=True,
             has_touch=True,
@@ -92,14 +99,21 @@ def open_phone(browser, live_server, request):
         context.set_default_timeout(10_000)
         page = context.new_page()
         opened.append((actor, page))
+        watches.append(AxeWatch(page, live_server, actor))
         return page
 
     yield open_
     ARTIFACTS.mkdir(exist_ok=True)
+    for watch in watches:
+        watch.check()
+        watch.close()
     for index, (actor, page) in enumerate(opened):
         name = _artifact_name(request.node.name, actor, first=index == 0)
         page.screenshot(path=ARTIFACTS / name, full_page=True)
         page.context.close()
+    problems = [line for watch in watches for line in watch.problems]
+    if problems:
+        pytest.fail("axe-core found accessibility violations:\n" + "\n".join(problems))
 
 
 @pytest.fixture

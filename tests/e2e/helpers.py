@@ -6,6 +6,7 @@ through Playwright's auto-waiting ``expect``: never sleeps.
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import time
@@ -22,18 +23,22 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import RecoveryCode, Role, RoleGrant, SecondFactor, User
 from marketplace.accounts.passwords import hash_password
 from marketplace.catalog.models import (
+    Category,
     LicenceReminder,
     PhotoUpload,
     Product,
     ProductPhoto,
+    ProductStatus,
     ProductStatusChange,
     Region,
     Seller,
 )
+from marketplace.catalog.photos import process_photo
 from marketplace.db import db, now_utc
 from marketplace.mail import OutgoingMail
 from marketplace.pagecache import bump_catalog_version
 from marketplace.sellers.models import SellerApplication, SellerApplicationChange
+from marketplace.storage import get_storage
 
 PHONE_WIDTH = 360
 
@@ -146,6 +151,40 @@ class Accounts:
             )
             session.commit()
         return account
+
+    def publish_product(self, shop: Shop, name: str, photo: bytes, price: int = 185_000) -> str:
+        """A public craft of ``shop`` (made with ``create_household``), with ``photo`` as its
+        cover stored as an upload is; its slug."""
+        with self.app.app_context(), Session(db.engine) as session:
+            stored = process_photo(photo, get_storage(), self.app.config["PHOTO_WIDTHS"])
+            seller = session.scalar(select(Seller).where(Seller.shop_name == shop.name))
+            category = session.scalar(select(Category).where(Category.slug == "anyaman"))
+            product = Product(
+                slug=f"e2e-{secrets.token_hex(4)}",
+                seller=seller,
+                category=category,
+                name=name,
+                description="Tas anyaman rotan, dianyam tangan.",
+                price_amount=price,
+                stock=5,
+                unit="buah",
+                weight_grams=400,
+                kind=category.kind,
+                status=ProductStatus.PUBLISHED.value,
+                published_at=now_utc(),
+            )
+            product.photos.append(
+                ProductPhoto(
+                    key=stored.key,
+                    width=stored.width,
+                    height=stored.height,
+                    variant_widths=",".join(str(w) for w in stored.widths),
+                )
+            )
+            session.add(product)
+            bump_catalog_version(session)
+            session.commit()
+            return product.slug
 
     def forget_later(self, account: Account) -> None:
         """Delete an account the journey made through the site (sign-up) at the end."""
@@ -299,6 +338,18 @@ def packaging_photo(path: Path, colour: tuple[int, int, int] = (150, 105, 50)) -
     return path
 
 
+def portrait_photo() -> bytes:
+    """A real phone photo held upright (3:4): a tall jar of honey on a table."""
+    image = Image.new("RGB", (900, 1200), (228, 220, 204))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((250, 200, 650, 1050), fill=(176, 112, 28), outline=(60, 40, 20), width=12)
+    draw.rectangle((300, 480, 600, 700), fill=(250, 246, 238))
+    draw.rectangle((270, 120, 630, 210), fill=(90, 60, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
 def choose_photos(page: Page, label: str, *photos: Path) -> None:
     """Pick photos with the file picker, and wait for the page to have shrunk them."""
     # photo-shrink.js (deferred) listens for the choice; it runs before the load event.
@@ -427,6 +478,18 @@ def rupiah_values(page: Page, selector: str = ".card .price") -> list[int]:
     for text in texts:
         assert re.fullmatch(r"Rp\d{1,3}(\.\d{3})*", text.strip()), text
     return [int(text.strip().removeprefix("Rp").replace(".", "")) for text in texts]
+
+
+def assert_on_first_screen(page: Page, *locators: Locator) -> None:
+    """Each of ``locators`` is shown whole inside the screen as the page is (no scrolling)."""
+    height = page.viewport_size["height"]
+    for locator in locators:
+        expect(locator).to_be_visible()
+        box = locator.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, (
+            f"{locator} spans {box['y']:.0f}-{box['y'] + box['height']:.0f} px "
+            f"on a {height} px high screen"
+        )
 
 
 def assert_fits_the_phone(page: Page) -> None:

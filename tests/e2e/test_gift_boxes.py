@@ -40,7 +40,7 @@ from marketplace.institutions.models import (
 from marketplace.inventory.models import CapacityHold
 from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
-from tests.e2e.helpers import go_to, sign_in
+from tests.e2e.helpers import PHONE_WIDTH, assert_fits_the_phone, go_to, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -265,3 +265,60 @@ def test_a_household_delivers_and_the_officer_signs_the_bast_and_takes_the_spj(
         assert any(name.startswith(prefix) for name in names), (prefix, names)
     bast = pdf_text(archive.read(next(n for n in names if n.startswith("BAST-"))))
     assert "BERITA ACARA SERAH TERIMA" in bast and HOUSEHOLD_SHOP in bast
+
+
+def _within_the_phone(locator) -> None:
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH, (locator, box)
+
+
+def test_composing_shows_supply_and_every_shortfall_and_the_figures_fit_a_phone(
+    open_phone, event_name
+):
+    officer = signed_in_phone(open_phone, "officer", OFFICER)
+    officer.get_by_role("link", name="Susun bingkisan baru").click()
+    officer.get_by_label("Nama acara").fill(event_name)
+    officer.get_by_label("Jumlah bingkisan").fill("4000")
+    products = choose_products_of_two_households(officer)
+    delivery = today_local() + dt.timedelta(days=21)
+    officer.get_by_label("Tanggal pengantaran").fill(delivery.isoformat())
+    officer.get_by_label("Alamat pengantaran").fill("Pendopo Gubernur, Tanjung Selor")
+    officer.get_by_label("Kode anggaran (MAK)").fill("5.1.02.01.01.0026")
+
+    # Far more boxes than two households can make: both shortfalls are named at once.
+    officer.get_by_role("button", name="Periksa ketersediaan", exact=True).click()
+    shortfalls = officer.locator("section.shortfalls")
+    expect(shortfalls.get_by_role("heading")).to_have_text(
+        re.compile(r"^2 produk belum cukup untuk ")
+    )
+    for name in products:
+        expect(shortfalls).to_contain_text(name)
+    expect(officer.locator(".box-line .supply.misfit")).to_have_count(2)
+    # Every product of the list says what it can supply by the date.
+    options = officer.get_by_label("Produk 1", exact=True).locator("option").all_inner_texts()
+    assert all(re.search(r" · (bisa \d+|tidak sempat)$", o) for o in options[1:]), options
+    # Nothing was saved, and what was typed is still there.
+    expect(officer.get_by_label("Nama acara")).to_have_value(event_name)
+    assert_fits_the_phone(officer)
+
+    officer.get_by_label("Jumlah bingkisan").fill("3")
+    officer.get_by_role("button", name="Periksa ketersediaan", exact=True).click()
+    expect(shortfalls).to_have_count(0)
+    expect(officer.locator(".box-line .supply.fits")).to_have_count(2)
+    officer.get_by_role("button", name="Simpan dan periksa ketersediaan").click()
+    expect(officer.get_by_role("status")).to_have_text("Bingkisan disimpan sebagai draf penawaran.")
+
+    # On a 360 px phone the quote's subtotals and total show without sideways scrolling.
+    for subtotal in officer.locator('main td[data-label="Subtotal"]').all():
+        _within_the_phone(subtotal)
+    _within_the_phone(officer.locator("main tfoot tr.total"))
+    expect(officer.locator("main tfoot tr.total")).to_contain_text(re.compile(r"Total\s*Rp[\d.]+"))
+    assert_fits_the_phone(officer)
+
+    go_to(officer, "Protokol")
+    row = officer.locator("main tbody tr").filter(has_text=event_name)
+    _within_the_phone(row.locator('td[data-label="Status"]'))
+    expect(row.locator('td[data-label="Status"]')).to_contain_text("Draf")
+    _within_the_phone(row.locator('td[data-label="Total"]'))
+    assert_fits_the_phone(officer)

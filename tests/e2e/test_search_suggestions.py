@@ -24,9 +24,7 @@ def test_suggestions_are_a_combobox_the_keyboard_drives(phone):
     expect(options.first).to_contain_text(AMPLANG)
     expect(options.last).to_contain_text("Amplang Bu Siti")
     # Screen readers hear how many there are.
-    expect(phone.locator("form.search [aria-live=polite]")).to_have_text(
-        re.compile(r"^\d+ saran$")
-    )
+    expect(phone.locator("form.search [aria-live=polite]")).to_have_text(re.compile(r"^\d+ saran$"))
 
     box.press("ArrowDown")
     first = options.first
