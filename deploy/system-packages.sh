@@ -10,9 +10,11 @@
 #   redis-server                              the job queue and limits tests (own servers)
 #   nginx-light                               the front of the production setup (deploy/),
 #                                             started by tests/test_deploy.py
+#   nodejs (with its npm)                     `make node-tools`: axe-core for the browser
+#                                             journeys, Lighthouse for bench
 set -eu
 
-PACKAGES="chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core redis-server nginx-light"
+PACKAGES="chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core redis-server nginx-light nodejs"
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
@@ -27,6 +29,8 @@ missing=""
 for package in $PACKAGES; do
     installed "$package" || missing="$missing $package"
 done
+# Debian's own nodejs comes without npm (NodeSource's includes it).
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 # Debian's full nginx serves as well as nginx-light.
 case "$missing" in *nginx-light*) installed nginx && missing=$(echo "$missing" | sed 's/ nginx-light//') ;; esac
 missing=${missing# }
