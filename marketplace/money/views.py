@@ -32,6 +32,7 @@ from marketplace.money import accounts as payout_accounts
 from marketplace.money import (
     availability,
     bank_statements,
+    batches,
     complaints,
     iris_payouts,
     runs,
@@ -456,7 +457,7 @@ def admin_run():
 def admin_export():
     if not EmptyForm().validate_on_submit():
         abort(400)
-    batch = runs.export_batch(current_user.id)
+    batch = batches.export_batch(current_user.id)
     if batch is None:
         flash(_("Tidak ada pencairan bank atau dompet digital yang menunggu."), "error")
         return redirect(url_for("payouts.admin_payouts"), 303)
@@ -484,13 +485,13 @@ def admin_batch(batch_id: int):
             status = 400
         else:
             with attempt() as done:
-                outcomes = runs.confirm_batch_file(upload.read())
+                outcomes = batches.confirm_batch_file(upload.read())
             status = 200 if done.ok else 400
             batch = _batch_or_404(batch_id)
     return render_template(
         "payouts/admin_batch.html",
         batch=batch,
-        payouts=runs.batch_payouts(batch.id),
+        payouts=batches.batch_payouts(batch.id),
         form=form,
         outcomes=outcomes,
     ), status
@@ -501,7 +502,7 @@ def admin_batch(batch_id: int):
 def admin_batch_csv(batch_id: int):
     batch = _batch_or_404(batch_id)
     return Response(
-        runs.batch_csv(batch.id),
+        batches.batch_csv(batch.id),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{batch.reference}.csv"'},
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role
 from marketplace.db import db, now_utc
 from marketplace.mail import OutgoingMail
-from marketplace.money import iris_payouts, runs, services
+from marketplace.money import batches, iris_payouts, runs, services
 from marketplace.money.models import Payout
 from marketplace.payments.gateway import Period
 from marketplace.payments.iris_gateway import Beneficiary, IrisGateway
@@ -83,8 +83,8 @@ def test_open_payouts_go_through_iris_once_and_the_rest_stays_for_the_batch(
     # A second press sends nothing again; the batch takes only what Iris does not reach.
     assert iris_payouts.send_payouts().sent == []
     assert len(midtrans_server.iris_payouts) == 1
-    batch = runs.export_batch(None)
-    assert [payout.id for payout in runs.batch_payouts(batch.id)] == [wallet.id]
+    batch = batches.export_batch(None)
+    assert [payout.id for payout in batches.batch_payouts(batch.id)] == [wallet.id]
 
 
 def test_the_same_idempotency_key_pays_once(iris, midtrans_server):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
-from marketplace.money import accounts, runs, services
+from marketplace.money import accounts, batches, runs, services
 from marketplace.money.models import LedgerEntry, Payout
 from tests import factories
 from tests.factories import PASSWORD
@@ -145,7 +145,7 @@ def test_the_banks_result_file_settles_each_line_once(households, login_as, clie
     db.session.commit()
     created = runs.run_payouts(today=DAY).created
     assert len(created) == 2
-    batch = runs.export_batch(actor_id=None)
+    batch = batches.export_batch(actor_id=None)
     first, second = (db.session.get(Payout, payout_id) for payout_id in created)
 
     admin = factories.make_user(roles=[Role.ADMIN], email="admin.bank@contoh.id")
@@ -205,9 +205,9 @@ def test_a_result_line_with_the_wrong_amount_or_a_reused_reference_is_refused(ho
     factories.make_payout_account(second_household)
     db.session.commit()
     first_id, second_id = runs.run_payouts(today=DAY).created
-    runs.export_batch(actor_id=None)
+    batches.export_batch(actor_id=None)
     first, second = db.session.get(Payout, first_id), db.session.get(Payout, second_id)
-    outcomes = runs.confirm_batch_results(
+    outcomes = batches.confirm_batch_results(
         result_file(
             (first.number, "berhasil", "REF-1", first.amount + 1, ""),
             (first.number, "berhasil", "REF-1", first.amount, ""),
@@ -223,7 +223,7 @@ def test_a_result_line_with_the_wrong_amount_or_a_reused_reference_is_refused(ho
 
 def test_a_result_file_without_its_columns_is_refused(households, login_as, client):
     runs.run_payouts(today=DAY)
-    batch = runs.export_batch(actor_id=None)
+    batch = batches.export_batch(actor_id=None)
     login_as(user=factories.make_user(roles=[Role.ADMIN]))
     response = client.post(
         f"/admin/pencairan/batch/{batch.id}",

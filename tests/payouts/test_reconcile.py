@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from marketplace.accounts.models import Role
 from marketplace.db import db, today_local
-from marketplace.money import runs
+from marketplace.money import batches, runs
 from marketplace.money.models import Payout
 from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.payments.connect import TestConnect
@@ -32,9 +32,9 @@ def test_confirmed_batches_agree_and_a_tampered_payout_is_listed(app, client, lo
         factories.make_payout_account(seller)
     db.session.commit()
     first_id, second_id = runs.run_payouts(today=DAY, connect=connect).created
-    runs.export_batch(actor_id=None)
+    batches.export_batch(actor_id=None)
     first = db.session.get(Payout, first_id)
-    runs.confirm_batch_results(f"reference,status,bank_reference\n{first.number},ok,B-1\n")
+    batches.confirm_batch_results(f"reference,status,bank_reference\n{first.number},ok,B-1\n")
     assert recent_differences(connect) == []
 
     login_as(user=factories.make_user(roles=[Role.ADMIN]))

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 
 from marketplace.db import db
-from marketplace.money import refunds, runs, services
+from marketplace.money import batches, refunds, runs, services
 from marketplace.money.models import Payout
 from marketplace.orders.models import OrderPart
 from marketplace.payments.connect import TestConnect
@@ -27,9 +27,9 @@ def last_part(seller) -> OrderPart:
 
 def pay_by_bank(seller, day) -> Payout:
     [payout_id] = runs.run_payouts(today=day).created
-    runs.export_batch(actor_id=None)
+    batches.export_batch(actor_id=None)
     payout = db.session.get(Payout, payout_id)
-    [line] = runs.confirm_batch_results(
+    [line] = batches.confirm_batch_results(
         f"reference,status,bank_reference\n{payout.number},berhasil,REF-{payout_id}\n"
     )
     assert line.outcome == "paid"
