@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
 from marketplace.catalog import places
-from marketplace.catalog.pricing import commission_rate_bp
+from marketplace.catalog.pricing import commission_rate_bp, promotion_now
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import Refusals
@@ -390,6 +390,8 @@ def place_order(
                     product_name=product.name,
                     unit=product.unit,
                     unit_price_amount=product.price_now,
+                    list_price_amount=product.price_amount,
+                    promotion_id=promotion_now(product),
                     quantity=line.quantity,
                     line_amount=line.line_amount,
                     production_day=(

@@ -226,8 +226,15 @@ class OrderLine(db.Model):
     )
     product_name: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(60), default="")
-    #: whole rupiah
+    #: whole rupiah: what one unit sold for (``price_now`` at the moment of the sale)
     unit_price_amount: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah: the list price at that moment (above ``unit_price_amount`` when a
+    #: household's promotion took some off; None on lines from before promotions)
+    list_price_amount: Mapped[int | None] = mapped_column(BigInteger)
+    #: the household's promotion that lowered the unit price, if any
+    promotion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("promotions.id", ondelete="SET NULL")
+    )
     quantity: Mapped[int]
     #: whole rupiah
     line_amount: Mapped[int] = mapped_column(BigInteger)
