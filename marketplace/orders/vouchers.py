@@ -211,6 +211,23 @@ def record_use(taken: Taken, order_id: int) -> None:
     )
 
 
+def give_back(order_id: int) -> int:
+    """An order that was never paid (expired) gives its voucher's discount back to the
+    budget and the use back to its buyer, once; how much went back."""
+    use = db.session.scalar(select(VoucherUse).where(VoucherUse.order_id == order_id))
+    if use is None:
+        return 0
+    db.session.execute(
+        update(Voucher)
+        .where(Voucher.id == use.voucher_id, Voucher.spent_amount >= use.amount)
+        .values(spent_amount=Voucher.spent_amount - use.amount)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.delete(use)
+    db.session.flush()
+    return use.amount
+
+
 def buyer_key(user_id: int | None, email: str, whatsapp: str) -> str:
     """Who a buyer is for the per-buyer limit: the account, else the e-mail, else WhatsApp."""
     if user_id is not None:

@@ -176,6 +176,22 @@ def test_the_per_buyer_limit(shop, clock):
     assert other.discount_amount == 10000
 
 
+def test_an_unpaid_order_gives_the_budget_and_the_use_back_when_it_expires(shop, clock):
+    from marketplace.orders import lifecycle
+
+    _seller, product = shop
+    voucher = _campaign(per_buyer_limit=1)
+    clock.set(at(HARI_IBU[0]))
+    order = factories.make_order((product, 1), voucher_code="HARIIBU", email="siti@contoh.id")
+    assert db.session.get(Voucher, voucher.id, populate_existing=True).spent_amount == 10000
+    clock.move(minutes=31)
+    assert lifecycle.expire_order(order.id)
+    assert not lifecycle.expire_order(order.id)  # once
+    assert db.session.get(Voucher, voucher.id, populate_existing=True).spent_amount == 0
+    again = factories.make_order((product, 1), voucher_code="HARIIBU", email="siti@contoh.id")
+    assert again.discount_amount == 10000
+
+
 def test_a_percent_voucher_for_one_household_is_shared_by_its_goods_only(shop, clock):
     seller, product = shop
     other = factories.make_product(name="Tikar Rotan", price=30000)
