@@ -14,9 +14,10 @@ from one local day to the next. A food licence is in force through its last day
 public page shows an hour. Quote holds, which take their units off the public stock
 (``Product.stock_for_sale``), end at a local midnight too (the end of the quote's
 validity or of its delivery day), and the quote's validity is only on signed-in pages.
-A household's holiday (``inventory.models.ShopClosure``) starts and ends on WITA days too:
-the notice appears at the first visit of its first day and goes at the first visit of
-the day after its last, with no job to run.
+A household's holiday (``inventory.models.ShopClosure``) and its promotions (``catalog.models.
+Promotion``, kept to whole days: midnight WITA of the first to the midnight after the last)
+start and end on WITA days too: the notice or the struck-through price appears at the first
+visit of the first day and goes at the first visit after the last day, with no job to run.
 At midnight every key changes, so every page is rendered afresh once a day, the first
 visit after midnight sees the licence ended, and no stored page outlives its day. The
 day costs the lane no query: it is the clock's, not the database's. A page that showed

@@ -216,7 +216,7 @@ def checkout_details(**overrides):
     return CheckoutDetails(**values)
 
 
-def make_order(*lines, user=None, key=None, referral=None, **details):
+def make_order(*lines, user=None, key=None, referral=None, voucher_code=None, **details):
     """An order awaiting payment for ``(product, quantity)`` pairs, placed through the service
     (``referral``: the household share reference the buyer came through)."""
     from marketplace.orders.cart import add_to_cart
@@ -232,6 +232,7 @@ def make_order(*lines, user=None, key=None, referral=None, **details):
         user_id=user_id,
         session_cart=cart,
         referral=referral,
+        voucher_code=voucher_code,
     )
 
 

@@ -16,13 +16,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from marketplace.catalog.halal import halal_certificate_number
-from marketplace.db import UTCDateTime, db, now_utc
+from marketplace.db import UTCDateTime, db, local_date, now_utc
 from marketplace.pagecache import watch
 
 if TYPE_CHECKING:
@@ -204,13 +209,19 @@ class Product(db.Model):
     @hybrid_property
     def price_now(self) -> int:
         """What one unit sells for now, whole rupiah: the one reader of the price, in Python
-        and in SQL (filters, sorting). A discount or a seasonal price belongs here."""
-        return self.price_amount
+        and in SQL (filters, sorting): the list price less the best live promotion
+        (``promotion_discount``, at the one clock; ``catalog.pricing``)."""
+        return self.price_amount - (self.promotion_discount or 0)
 
     @price_now.inplace.expression
     @classmethod
     def _price_now_expression(cls):
-        return cls.price_amount
+        return cls.price_amount - cls.promotion_discount
+
+    @property
+    def on_promotion(self) -> bool:
+        """A live promotion lowers the price now: pages strike the list price through."""
+        return bool(self.promotion_discount)
 
     @property
     def cover(self) -> ProductPhoto | None:
@@ -429,5 +440,93 @@ class SearchSynonym(db.Model):
 
 
 # Public pages show these rows: a change to any of them moves the catalogue version.
+class PromotionKind(enum.StrEnum):
+    PERCENT = "percent"
+    AMOUNT = "amount"
+
+
+class Promotion(db.Model):
+    """A household's own discount on one of its products for a period (Hari Ibu, Lebaran).
+
+    ``percent``: ``value`` percent off the list price (rounded down to whole rupiah);
+    ``amount``: ``value`` rupiah off, never below zero. The period is whole WITA days:
+    ``starts_at`` is midnight WITA of the first day, ``ends_at`` midnight WITA after the
+    last (exclusive), both stored in UTC. Whole days keep public pages right with the page
+    cache keyed by the WITA day (``marketplace.pagecache``): a promotion appears at the
+    first visit of its first day and goes at the first visit after its last, with no job
+    and no edit. The household pays for it: the goods are sold for less.
+    """
+
+    __tablename__ = "promotions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('percent', 'amount')", name="known_kind"),
+        CheckConstraint("value > 0", name="value_positive"),
+        CheckConstraint("kind <> 'percent' OR value <= 90", name="percent_at_most_90"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_promotions_product_id_ends_at", "product_id", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    #: percent, or whole rupiah
+    value: Mapped[int] = mapped_column(BigInteger)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the household ended it early (the row is kept: order lines name it)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    product: Mapped[Product] = relationship()
+
+    def discount_on(self, list_price: int) -> int:
+        """Whole rupiah off ``list_price``."""
+        if self.kind == PromotionKind.PERCENT.value:
+            return list_price * self.value // 100
+        return min(self.value, list_price)
+
+    @property
+    def first_day(self) -> dt.date:
+        return local_date(self.starts_at)
+
+    @property
+    def last_day(self) -> dt.date:
+        return local_date(self.ends_at - dt.timedelta(seconds=1))
+
+
+def _promotion_now():
+    return bindparam("promotion_now", callable_=now_utc, type_=UTCDateTime())
+
+
+def live_promotions(product_id):
+    """SQL: the product's promotions in force at the one clock (evaluated per statement)."""
+    now = _promotion_now()
+    return and_(
+        Promotion.product_id == product_id,
+        Promotion.cancelled_at.is_(None),
+        Promotion.starts_at <= now,
+        Promotion.ends_at > now,
+    )
+
+
+def promotion_discount_sql(list_price, value=None, kind=None):
+    """SQL: whole rupiah off ``list_price`` by a promotion row (as ``discount_on``)."""
+    value = Promotion.value if value is None else value
+    kind = Promotion.kind if kind is None else kind
+    return case(
+        (kind == PromotionKind.PERCENT.value, (list_price * value) // 100),
+        (value > list_price, list_price),
+        else_=value,
+    )
+
+
+#: The best live promotion's discount, whole rupiah (0 without one): ``price_now`` reads it.
+Product.promotion_discount = column_property(
+    select(func.coalesce(func.max(promotion_discount_sql(Product.price_amount)), 0))
+    .where(live_promotions(Product.id))
+    .correlate_except(Promotion)
+    .scalar_subquery()
+)
+
 # (Synonyms change what a search finds, so they move it too.)
-watch(Region, Category, Seller, Product, ProductPhoto, SearchSynonym)
+watch(Region, Category, Seller, Product, ProductPhoto, Promotion, SearchSynonym)

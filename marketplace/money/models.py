@@ -59,6 +59,9 @@ class Account(enum.StrEnum):
     #: what the platform itself sold on a household's bill (a government order's printed
     #: cards, carried on its first part): neither commission nor the household's
     PLATFORM_SALES = "platform_sales"
+    #: voucher discounts the platform paid to households in the buyers' stead (negative, as
+    #: buyer funds: the platform's money came in; the PKK's campaigns are the platform's too)
+    PLATFORM_VOUCHERS = "platform_vouchers"
 
 
 class LedgerEntry(db.Model):

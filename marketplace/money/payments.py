@@ -305,7 +305,8 @@ def lock_payment(order_id: int) -> Payment | None:
 
 def part_left(part: OrderPart) -> int:
     """What is left to give back of a part's share, in whole rupiah: goods and shipping, or
-    the goods only once the part was shipped (the household has paid the courier)."""
+    the goods only once the part was shipped (the household has paid the courier); less a
+    voucher's discount, which the buyer never paid."""
     return parts_left([part])[part.id]
 
 
@@ -324,6 +325,7 @@ def parts_left(parts: list[OrderPart]) -> dict[int, int]:
     # int(): PostgreSQL sums BIGINT into NUMERIC
     return {
         part.id: part.items_amount
+        - part.discount_amount
         + (0 if part.id in shipped else part.shipping_amount)
         - int(given.get(part.id) or 0)
         for part in parts

@@ -117,7 +117,9 @@ def part_sums(part_id: int) -> dict[str, int]:
 
 def record_payment_entries(order: Order) -> int:
     """The order is paid: per part, goods minus commission pending for the household,
-    commission to the platform, shipping pending for the household (it pays the courier).
+    commission to the platform, shipping pending for the household (it pays the courier),
+    and a voucher's discount paid by the platform. A household's own promotion needs no
+    leg: its goods were sold for less (``OrderLine.list_price_amount`` keeps the price before).
 
     Returns how many events were written (0 when they already were).
     """
@@ -126,8 +128,14 @@ def record_payment_entries(order: Order) -> int:
         if part.status == PartStatus.CANCELLED.value:
             continue
         commission, share = commission_split(part.items_amount, part.commission_rate_bp)
+        # A voucher's discount is the platform's (the PKK's campaigns too): the buyer paid
+        # that much less, and the household's share is counted on its whole goods.
         legs: list[Leg] = [
-            (Account.BUYER_FUNDS, -(part.items_amount + part.shipping_amount)),
+            (
+                Account.BUYER_FUNDS,
+                -(part.items_amount + part.shipping_amount - part.discount_amount),
+            ),
+            (Account.PLATFORM_VOUCHERS, -part.discount_amount),
             (Account.PLATFORM_COMMISSION, commission),
             (Account.SELLER_PENDING, share),
             (Account.SHIPPING, part.shipping_amount),
@@ -223,15 +231,32 @@ def record_refund_entries(refund_id: int, part_id: int | None, amount: int) -> b
     if sum(left) == 0:
         written = False
     else:
+        # A voucher's discount goes back to the platform with the buyer's money, in
+        # proportion: a part given back whole leaves the household nothing of it.
+        voucher = _voucher_back(part, int(amount), -sums.get(Account.PLATFORM_VOUCHERS.value, 0))
         # Never more than is left for the part (the refund rules cap it too).
-        back = split_largest_remainder(min(int(amount), sum(left)), left)
-        legs: list[Leg] = [(Account.REFUNDS, sum(back))]
+        total = min(int(amount) + voucher, sum(left))
+        back = split_largest_remainder(total, left)
+        to_buyer = min(int(amount), total)
+        legs: list[Leg] = [
+            (Account.REFUNDS, to_buyer),
+            (Account.PLATFORM_VOUCHERS, total - to_buyer),
+        ]
         legs += [(account, -share) for account, share in zip(accounts, back, strict=True)]
         written = write_event(f"refund-{refund_id}", part, legs)
     if shipped and part.status == PartStatus.CANCELLED.value:
         # Cancelled after shipping: the goods went back, the courier was paid.
         make_part_available(part, delivered_key)
     return written
+
+
+def _voucher_back(part: OrderPart, amount: int, voucher_left: int) -> int:
+    """The part of a voucher's discount that goes back to the platform with a refund of
+    ``amount``: in proportion to what the buyer paid for the part, at most what is left."""
+    paid = part.items_amount + part.shipping_amount - part.discount_amount
+    if voucher_left <= 0 or paid <= 0:
+        return 0
+    return min(voucher_left, part.discount_amount * amount // paid)
 
 
 def shipped_part_ids(part_ids: Sequence[int]) -> set[int]:

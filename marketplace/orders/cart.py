@@ -160,7 +160,9 @@ def check_quantity(quantity: int) -> int:
 
 def _public_product(product_id: int) -> Product:
     product = db.session.scalar(
-        _public(select(Product).join(Product.seller)).where(Product.id == product_id)
+        _public(select(Product).join(Product.seller))
+        .where(Product.id == product_id)
+        .execution_options(populate_existing=True)  # the price of this moment
     )
     if product is None:
         raise CartError(_l("Produk ini tidak tersedia lagi."))
@@ -310,6 +312,9 @@ def load_cart(
                 contains_eager(Product.seller).contains_eager(Seller.region),
                 selectinload(Product.photos),
             )
+            # read afresh: the price of this moment (a promotion may have begun or
+            # ended since the session first loaded the product)
+            .execution_options(populate_existing=True)
         )
     }
     groups: dict[int, CartGroup] = {}

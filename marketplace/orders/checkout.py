@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from marketplace.accounts.services import AccountError, normalise_email, normalise_phone
 from marketplace.catalog import places
-from marketplace.catalog.pricing import commission_rate_bp
+from marketplace.catalog.pricing import commission_rate_bp, promotion_now
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import Refusals
 from marketplace.inventory.capacity import production_day_for
 from marketplace.numbers import is_ascii_digits
+from marketplace.orders import vouchers
 from marketplace.orders.cart import Cart, SessionCart, clear_cart, closed_message, load_cart
 from marketplace.orders.lifecycle import (
     record_event,
@@ -279,6 +280,7 @@ def place_order(
     session_cart: SessionCart,
     referral: str | None = None,
     seen_summary: str | None = None,
+    voucher_code: str | None = None,
 ) -> Order:
     """Turn the cart into an order awaiting payment, taking its stock.
 
@@ -286,6 +288,7 @@ def place_order(
     ``referral`` is the reference of the shared link the buyer came through, told on.
     ``seen_summary`` is the fingerprint of the summary the buyer confirmed (``summary_of``):
     when the order would differ from it, SummaryChanged names what changed instead.
+    ``voucher_code``: a voucher campaign's code; its discount is taken from its budget here.
     """
     if existing := find_order_by_checkout_key(checkout_key):
         return existing
@@ -350,6 +353,8 @@ def place_order(
             )
     if seen_summary is not None and (changes := changes_since(seen_summary, cart)):
         raise SummaryChanged(changes)
+    taken = _take_voucher(voucher_code, cart, user_id, details)
+    discount = taken.amount if taken else 0
 
     now = now_utc()
     order = Order(
@@ -366,7 +371,9 @@ def place_order(
         postal_code=details.postal_code,
         items_amount=cart.items_amount,
         shipping_amount=cart.shipping_amount,
-        total_amount=cart.total_amount,
+        discount_amount=discount,
+        voucher_id=taken.voucher.id if taken else None,
+        total_amount=cart.total_amount - discount,
         created_at=now,
         expires_at=now + PAYMENT_WINDOW,
     )
@@ -377,6 +384,7 @@ def place_order(
             shop_name=group.seller.shop_name,
             items_amount=group.items_amount,
             shipping_amount=group.shipping_amount,
+            discount_amount=taken.by_seller.get(group.seller.id, 0) if taken else 0,
             weight_grams=group.weight_grams,
             delivery=Delivery.PICKUP.value if group.pickup else Delivery.SHIP.value,
             commission_rate_bp=commission_rate_bp(line.product for line in group.lines),
@@ -390,6 +398,8 @@ def place_order(
                     product_name=product.name,
                     unit=product.unit,
                     unit_price_amount=product.price_now,
+                    list_price_amount=product.price_amount,
+                    promotion_id=promotion_now(product),
                     quantity=line.quantity,
                     line_amount=line.line_amount,
                     production_day=(
@@ -403,9 +413,23 @@ def place_order(
     db.session.add(order)
     # The unique checkout key is checked here, before any stock is touched.
     db.session.flush()
+    if taken:
+        vouchers.record_use(taken, order.id)
     take_order_stock(order)
     record_event(order, None, None, OrderStatus.AWAITING_PAYMENT, "buyer", user_id)
     clear_cart(user_id=user_id, session_cart=session_cart)
     db.session.flush()
     order_placed.send(order, referral=referral)
     return order
+
+
+def _take_voucher(code: str | None, cart, user_id: int | None, details) -> vouchers.Taken | None:
+    """The voucher typed at checkout, taken from its budget, or None without a code."""
+    if not vouchers.clean_code(code):
+        return None
+    return vouchers.take(
+        code or "",
+        [(line.product_id, line.product.seller_id, line.line_amount) for line in cart.lines],
+        vouchers.buyer_key(user_id, details.email, details.whatsapp),
+        cap=cart.total_amount - MIN_ORDER_AMOUNT,
+    )

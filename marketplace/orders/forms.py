@@ -104,6 +104,11 @@ class CheckoutForm(AddressFields):
         ],
         default=Delivery.SHIP.value,
     )
+    voucher_code = StringField(
+        _l("Kode voucher (tidak wajib)"),
+        validators=[Length(max=32)],
+        description=_l("Voucher dari PKK atau Pasar Oleh-Oleh Kaltara."),
+    )
 
     def fill_address(self, address) -> None:
         """Put a saved address in the form (the buyer chose it from the address book)."""

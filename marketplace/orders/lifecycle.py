@@ -16,6 +16,7 @@ from marketplace.db import db, now_utc, update_if
 from marketplace.errors import Forbidden, MarketplaceError, NotFound, clean_reason
 from marketplace.jobs import enqueue
 from marketplace.observability import count
+from marketplace.orders import vouchers
 from marketplace.orders.messages import notify_move
 from marketplace.orders.models import (
     ORDER_MOVES,
@@ -169,6 +170,7 @@ def expire_order(order_id: int, *, now: dt.datetime | None = None) -> bool:
     if not move_order(order, OrderStatus.EXPIRED, actor_kind="system"):
         return False
     give_back_order_stock(order)
+    vouchers.give_back(order.id)
     # After the commit: close its payment page at the gateway, so no one pays it late.
     enqueue("payments.expire_checkouts", order.id)
     db.session.flush()

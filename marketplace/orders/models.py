@@ -8,6 +8,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, db, now_utc
+from marketplace.db import UTCDateTime, db, local_date, now_utc
 
 if TYPE_CHECKING:
     from marketplace.catalog.models import Product, Seller
@@ -116,7 +117,8 @@ class Order(db.Model):
         CheckConstraint(f"status IN ({_values(OrderStatus)})", name="known_status"),
         CheckConstraint(f"delivery IN ({_values(Delivery)})", name="known_delivery"),
         CheckConstraint(
-            "total_amount = items_amount + shipping_amount", name="total_is_items_plus_shipping"
+            "total_amount = items_amount + shipping_amount - discount_amount",
+            name="total_is_items_plus_shipping_less_discount",
         ),
         Index("ix_orders_status_expires_at", "status", "expires_at"),
         # the impact report reads the orders paid in a period
@@ -148,7 +150,11 @@ class Order(db.Model):
     items_amount: Mapped[int] = mapped_column(BigInteger)
     #: whole rupiah
     shipping_amount: Mapped[int] = mapped_column(BigInteger)
-    #: whole rupiah
+    #: whole rupiah: a voucher's discount (``voucher_id``), a line of its own; the platform
+    #: funds it (the parts' ``discount_amount`` add up to it)
+    discount_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    #: whole rupiah: what the buyer pays, items and shipping less the discount
     total_amount: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -156,6 +162,7 @@ class Order(db.Model):
     #: a protocol office's gift-box order: the approved quotation it was made from
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"), unique=True)
 
+    voucher: Mapped[Voucher | None] = relationship()
     parts: Mapped[list[OrderPart]] = relationship(
         back_populates="order", order_by="OrderPart.id", cascade="all, delete-orphan"
     )
@@ -198,6 +205,9 @@ class OrderPart(db.Model):
     )
     courier: Mapped[str] = mapped_column(String(60), default="")
     tracking_number: Mapped[str] = mapped_column(String(60), default="")
+    #: whole rupiah: the part's share of the order's voucher discount; the household still
+    #: gets its whole goods (the platform pays it the difference in the ledger)
+    discount_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     #: the platform's commission on the goods, frozen at the time of sale (500 = 5%)
     commission_rate_bp: Mapped[int] = mapped_column(default=500, server_default="500")
 
@@ -226,8 +236,15 @@ class OrderLine(db.Model):
     )
     product_name: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(60), default="")
-    #: whole rupiah
+    #: whole rupiah: what one unit sold for (``price_now`` at the moment of the sale)
     unit_price_amount: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah: the list price at that moment (above ``unit_price_amount`` when a
+    #: household's promotion took some off; None on lines from before promotions)
+    list_price_amount: Mapped[int | None] = mapped_column(BigInteger)
+    #: the household's promotion that lowered the unit price, if any
+    promotion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("promotions.id", ondelete="SET NULL")
+    )
     quantity: Mapped[int]
     #: whole rupiah
     line_amount: Mapped[int] = mapped_column(BigInteger)
@@ -275,4 +292,74 @@ class SavedAddress(db.Model):
     district: Mapped[str] = mapped_column(String(8))
     street: Mapped[str] = mapped_column(String(300))
     postal_code: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class VoucherSponsor(enum.StrEnum):
+    PLATFORM = "platform"
+    PKK = "pkk"
+
+
+class Voucher(db.Model):
+    """A voucher campaign of the platform or the PKK: a code buyers type at checkout.
+
+    ``percent`` takes ``value`` percent off the goods it covers, ``amount`` ``value`` rupiah
+    (never more than those goods). It covers the products in ``product_ids`` and the
+    households in ``seller_ids`` (both empty: everything). Its period is whole WITA days, as
+    a promotion's. ``spent_amount`` only grows by one guarded UPDATE (``vouchers.take``), so
+    it never passes ``budget_amount`` however many buyers check out at once. The platform
+    funds every voucher, the PKK's too: households get their whole goods.
+    """
+
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('percent', 'amount')", name="known_kind"),
+        CheckConstraint("sponsor IN ('platform', 'pkk')", name="known_sponsor"),
+        CheckConstraint("value > 0", name="value_positive"),
+        CheckConstraint("kind <> 'percent' OR value <= 100", name="percent_at_most_100"),
+        CheckConstraint(
+            "spent_amount >= 0 AND spent_amount <= budget_amount", name="within_budget"
+        ),
+        CheckConstraint("per_buyer_limit > 0", name="limit_positive"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: upper case, as buyers' typing is read
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    sponsor: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah
+    budget_amount: Mapped[int] = mapped_column(BigInteger)
+    #: whole rupiah, taken at checkout
+    spent_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: how many orders one buyer (account, else e-mail, else WhatsApp) may use it on
+    per_buyer_limit: Mapped[int] = mapped_column(default=1)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    product_ids: Mapped[list] = mapped_column(JSON, default=list)
+    seller_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    @property
+    def first_day(self) -> dt.date:
+        return local_date(self.starts_at)
+
+    @property
+    def last_day(self) -> dt.date:
+        return local_date(self.ends_at - dt.timedelta(seconds=1))
+
+
+class VoucherUse(db.Model):
+    """One order a voucher was used on, by whom (for the per-buyer limit), for how much."""
+
+    __tablename__ = "voucher_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    buyer_key: Mapped[str] = mapped_column(String(260), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -177,6 +177,7 @@ def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
                 checkout_key=key,
                 referral=referral_in(session),
                 seen_summary=form.summary.data or None,
+                voucher_code=form.voucher_code.data,
                 **_owner(),
             )
     except IntegrityError:

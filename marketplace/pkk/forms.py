@@ -5,14 +5,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
+    RadioField,
+    SelectChoice,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.forms import Form, LocalDateField
-from marketplace.numbers import IdMultipleField, IdSelectField
+from marketplace.numbers import IdMultipleField, IdSelectField, WholeNumberField
 from marketplace.pkk.services import MAX_ASSISTANCE_AMOUNT
 from marketplace.rupiah import RupiahField
 from marketplace.sellers.forms import REQUIRED
@@ -140,3 +142,34 @@ class ReportForm(Form):
     start = LocalDateField(_l("Dari"), validators=[InputRequired(REQUIRED)])
     end = LocalDateField(_l("Sampai"), validators=[InputRequired(REQUIRED)])
     region = StringField(_l("Kabupaten/kota"), validators=[Length(max=40)])
+
+
+class VoucherCampaignForm(Form):
+    """A voucher campaign: a code, how much off, a budget, a limit per buyer, WITA days,
+    and the shops or products it covers (their addresses' last part; empty: everything)."""
+
+    code = StringField(_l("Kode voucher"), validators=[InputRequired(REQUIRED), Length(max=32)])
+    kind = RadioField(
+        _l("Jenis potongan"),
+        choices=[
+            SelectChoice("percent", _l("Persen dari harga")),
+            SelectChoice("amount", _l("Rupiah per pesanan")),
+        ],
+        default="percent",
+        validate_choice=False,
+    )
+    value = WholeNumberField(_l("Besar potongan"), validators=[Optional()])
+    budget = RupiahField(_l("Anggaran (Rp)"), validators=[Optional()])
+    per_buyer_limit = WholeNumberField(
+        _l("Batas pemakaian per pembeli"), validators=[Optional()], default=1
+    )
+    starts_on = LocalDateField(_l("Berlaku mulai tanggal"))
+    ends_on = LocalDateField(_l("Berlaku sampai tanggal (hari terakhir)"))
+    shops = StringField(
+        _l("Toko (alamat toko, pisahkan dengan koma; kosong: semua)"),
+        validators=[Length(max=2000)],
+    )
+    products = StringField(
+        _l("Produk (alamat produk, pisahkan dengan koma; kosong: semua)"),
+        validators=[Length(max=2000)],
+    )

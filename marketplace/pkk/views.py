@@ -27,10 +27,11 @@ from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog import lexicon
 from marketplace.catalog import services as catalog
-from marketplace.catalog.models import Product, Region
+from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
+from marketplace.orders import vouchers
 from marketplace.pdf import render_pdf
 from marketplace.pkk import charts, periods, report, report_csv, services
 from marketplace.pkk.forms import (
@@ -41,6 +42,7 @@ from marketplace.pkk.forms import (
     ReviewForm,
     SynonymForm,
     TrainingForm,
+    VoucherCampaignForm,
 )
 from marketplace.sellers import applications as shop_applications
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
@@ -512,3 +514,38 @@ def assistance_received():
         seller=seller,
         records=services.assistance_records(seller_id=seller.id),
     )
+
+
+@bp.route("/voucher", methods=["GET", "POST"])
+@role_required(Role.REVIEWER)
+def voucher_campaigns():
+    """Voucher campaigns: the PKK's (a reviewer's) and the platform's (an admin's)."""
+    form = VoucherCampaignForm()
+    if form.validate_on_submit():
+        with attempt(form) as done:
+            vouchers.create_campaign(**_campaign_input(form))
+        if done.ok:
+            flash(
+                _("Voucher %(code)s dibuat.", code=vouchers.clean_code(form.code.data)), "success"
+            )
+            return redirect(url_for("pkk.voucher_campaigns"))
+    return render_template(
+        "pkk/vouchers.html", form=form, campaigns=vouchers.list_campaigns()
+    ), 400 if form.is_submitted() else 200
+
+
+def _campaign_input(form: VoucherCampaignForm) -> dict:
+    is_admin = current_user.has_role(Role.ADMIN)
+    return {
+        "code": form.code.data,
+        "sponsor": "platform" if is_admin else "pkk",
+        "kind": form.kind.data,
+        "value": form.value.data,
+        "budget": form.budget.data,
+        "per_buyer_limit": form.per_buyer_limit.data,
+        "starts_on": form.starts_on.data,
+        "ends_on": form.ends_on.data,
+        "seller_ids": vouchers.ids_of(Seller, form.shops.data or "", "shops"),
+        "product_ids": vouchers.ids_of(Product, form.products.data or "", "products"),
+        "created_by_id": current_user.id,
+    }

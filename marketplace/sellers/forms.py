@@ -199,3 +199,20 @@ class ClosureForm(Form):
         _l("Pesan untuk pembeli (boleh kosong)"), validators=[Optional(), Length(max=300)]
     )
     confirm = HiddenField()
+
+
+PROMOTION_KINDS = [
+    SelectChoice("percent", _l("Persen dari harga")),
+    SelectChoice("amount", _l("Rupiah per satuan")),
+]
+
+
+class PromotionForm(Form):
+    """A household's discount on one product: how much, from which WITA day to which."""
+
+    kind = RadioField(
+        _l("Jenis potongan"), choices=PROMOTION_KINDS, default="percent", validate_choice=False
+    )
+    value = WholeNumberField(_l("Besar potongan"), validators=[Optional()])
+    starts_on = LocalDateField(_l("Promo mulai tanggal"))
+    ends_on = LocalDateField(_l("Promo sampai tanggal (hari terakhir)"))

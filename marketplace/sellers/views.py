@@ -24,6 +24,7 @@ from wtforms import SelectChoice
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
+from marketplace.catalog import pricing
 from marketplace.catalog import services as catalog
 from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
@@ -40,7 +41,13 @@ from marketplace.sellers import (
     services,
     shares,
 )
-from marketplace.sellers.forms import STATUS_LABELS, ApplicationForm, ClosureForm, ProductForm
+from marketplace.sellers.forms import (
+    STATUS_LABELS,
+    ApplicationForm,
+    ClosureForm,
+    ProductForm,
+    PromotionForm,
+)
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
 
@@ -390,3 +397,45 @@ def reopen():
         stock.reopen_shop(seller.id, catalog.today_local())
     flash(_("Toko Anda buka lagi."), "success")
     return redirect(url_for("sellers.holiday"))
+
+
+@bp.route("/penjual/produk/<id:product_id>/promo", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def promotions(product_id: int):
+    """The product's discounts: those running or to come, and a form for a new one."""
+    _seller, product = get_product_for_seller_or_404(product_id)
+    form = PromotionForm()
+    checked = form.is_submitted() and validate_with(
+        form,
+        lambda: pricing.check_promotion(product, *_promotion_input(form), catalog.today_local()),
+    )
+    if checked:
+        with attempt(form) as done:
+            pricing.add_promotion(product, *_promotion_input(form))
+        if done.ok:
+            flash(_("Promo disimpan."), "success")
+            return redirect(url_for("sellers.promotions", product_id=product.id))
+    return render_template(
+        "sellers/promotions.html",
+        form=form,
+        product=product,
+        promotions=pricing.promotions_of(product),
+        end_form=EmptyForm(),
+    ), 400 if form.is_submitted() else 200
+
+
+def _promotion_input(form: PromotionForm) -> tuple:
+    return form.kind.data, form.value.data, form.starts_on.data, form.ends_on.data
+
+
+@bp.route("/penjual/produk/<id:product_id>/promo/<id:promotion_id>/akhiri", methods=["POST"])
+@role_required(Role.SELLER)
+def end_promotion(product_id: int, promotion_id: int):
+    _seller, product = get_product_for_seller_or_404(product_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with attempt() as done:
+        pricing.cancel_promotion(product, promotion_id)
+    if done.ok:
+        flash(_("Promo diakhiri."), "success")
+    return redirect(url_for("sellers.promotions", product_id=product.id))

@@ -16,17 +16,20 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
 from marketplace.money import availability, complaints, payments, refunds, runs
 from marketplace.money import services as payouts
 from marketplace.money.models import LedgerEntry, PartComplaint, Payout, Refund
 from marketplace.orders import inbox as order_inbox
-from marketplace.orders import lifecycle
+from marketplace.orders import lifecycle, vouchers
 from marketplace.orders.models import OrderPart, PartStatus
 from tests import factories
 
 ORDER = st.tuples(st.just("order"), st.integers(0, 2), st.integers(0, 2))
+#: an order with the platform's voucher: the platform pays part of the goods
+VOUCHER_ORDER = st.tuples(st.just("voucher_order"), st.integers(0, 2), st.integers(0, 2))
 DELIVER = st.tuples(st.just("deliver"), st.integers(0, 30))
 SHIP = st.tuples(st.just("ship"), st.integers(0, 30))
 COMPLAIN = st.tuples(st.just("complain"), st.integers(0, 30))
@@ -38,6 +41,7 @@ PAYOUT = st.tuples(st.just("payout"), st.integers(0, 1), st.booleans())
 STEP = st.one_of(
     ORDER,
     ORDER,
+    VOUCHER_ORDER,
     DELIVER,
     DELIVER,
     SHIP,
@@ -83,9 +87,12 @@ def check_invariants(paid_total: int, sellers, *, debt_allowed: bool = False) ->
             "seller_paid_out",
         )
     )
+    # (plus what the platform put in for vouchers: negative, as buyer funds)
     assert households + accounts.get("platform_commission", 0) == paid_total - accounts.get(
         "refunds", 0
-    )
+    ) - accounts.get("platform_vouchers", 0)
+    # the platform never gets back more of a voucher than it put in
+    assert accounts.get("platform_vouchers", 0) <= 0
     # the ledger holds what the buyers paid and what was given back, to the rupiah
     assert -accounts.get("buyer_funds", 0) == paid_total
     part_refunds = db.session.scalar(
@@ -160,11 +167,13 @@ def check_invariants(paid_total: int, sellers, *, debt_allowed: bool = False) ->
 def run(step, state) -> None:
     kind, *args = step
     parts = state["parts"]
-    if kind == "order":
+    if kind in ("order", "voucher_order"):
         lines = [(p, n) for p, n in zip(state["products"], args, strict=True) if n]
         if not lines:
             return
-        order = factories.make_order(*lines)
+        order = factories.make_order(
+            *lines, voucher_code="MODEL" if kind == "voucher_order" else None
+        )
         payment = payments.open_payment(order.id, state["gateway"])
         state["gateway"].complete(
             payment.intent_id, amount=payment.amount, order_id=order.id, succeed=True
@@ -288,6 +297,12 @@ def run(step, state) -> None:
     prices=(45_000, 30_000),
     rate_bp=500,
 )
+@example(
+    # a voucher order refunded in part, then declined: the platform gets its share back
+    steps=[("voucher_order", 2, 1), ("refund", 0, 7_000), ("decline", 0), ("cancel", 1)],
+    prices=(40_000, 30_000),
+    rate_bp=500,
+)
 @given(
     steps=st.lists(STEP, max_size=16),
     prices=st.tuples(st.integers(10_000, 99_999), st.integers(10_000, 99_999)),
@@ -316,6 +331,16 @@ def test_any_sequence_keeps_the_ledger_balanced(app, payment_gateway, steps, pri
         }
         for seller in sellers:
             factories.make_payout_account(seller)
+        vouchers.create_campaign(
+            code="MODEL",
+            sponsor="platform",
+            kind="percent",
+            value=15,
+            budget=10**12,
+            per_buyer_limit=10**6,
+            starts_on=today_local(),
+            ends_on=today_local() + dt.timedelta(days=30),
+        )
         for step in steps:
             try:
                 with db.session.begin_nested():

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from marketplace.accounts.contact import change_token
 from marketplace.accounts.models import User
 from marketplace.accounts.recovery import reset_token
+from marketplace.catalog import pricing
 from marketplace.catalog.lexicon import add_synonym
 from marketplace.catalog.models import ProductPhoto, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.services import today_local
@@ -121,6 +122,14 @@ ACCESS = [
     ("GET",  "/penjual/libur",                             302, 403, 200, 403, 403, 404),
     ("POST", "/penjual/libur",                             302, 403, 302, 403, 403, 404),
     ("POST", "/penjual/libur/buka",                        302, 403, 302, 403, 403, 404),
+    ("GET",  "/penjual/produk/{own_product}/promo",        302, 403, 200, 403, 403, 200),
+    ("POST", "/penjual/produk/{own_product}/promo",        302, 403, 302, 403, 403, 302),
+    ("GET",  "/penjual/produk/{other_product}/promo",      302, 403, 404, 403, 403, 404),
+    ("POST", "/penjual/produk/{other_product}/promo",      302, 403, 404, 403, 403, 404),
+    ("POST", "/penjual/produk/{own_promo_product}/promo/{its_promotion}/akhiri",
+                                                           302, 403, 302, 403, 403, 302),
+    ("POST", "/penjual/produk/{other_promo_product}/promo/{its_promotion}/akhiri",
+                                                           302, 403, 404, 403, 403, 404),
     ("GET",  "/penjual/cetak.pdf?shop=1",                  302, 403, 200, 403, 403, 404),
     ("POST", "/penjual/produk/baru",                       302, 403, 302, 403, 403, 404),
     ("GET",  "/penjual/produk/{own_product}",              302, 403, 200, 403, 403, 200),
@@ -142,6 +151,8 @@ ACCESS = [
     ("GET",  "/pkk/tinjauan/{draft_product_id}",           302, 403, 403, 200, 403, 200),
     ("POST", "/pkk/tinjauan/{pending_product}",            302, 403, 403, 302, 403, 302),
     ("GET",  "/pkk/pendaftaran",                           302, 403, 403, 200, 403, 200),
+    ("GET",  "/pkk/voucher",                               302, 403, 403, 200, 403, 200),
+    ("POST", "/pkk/voucher",                               302, 403, 403, 302, 403, 302),
     ("GET",  "/pkk/pendaftaran/{application}",             302, 403, 403, 200, 403, 200),
     ("POST", "/pkk/pendaftaran/{application}",             302, 403, 403, 302, 403, 302),
     ("GET",  "/pkk/pendaftaran/{missing_user}",            302, 403, 403, 404, 403, 404),
@@ -397,6 +408,22 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "confirm": "1",
     },
     "sellers.reopen": {},
+    "sellers.promotions": lambda: {
+        "kind": "percent",
+        "value": "10",
+        "starts_on": (today_local() + dt.timedelta(days=1)).isoformat(),
+        "ends_on": (today_local() + dt.timedelta(days=3)).isoformat(),
+    },
+    "sellers.end_promotion": {},
+    "pkk.voucher_campaigns": lambda: {
+        "code": "MATRIKS",
+        "kind": "amount",
+        "value": "5000",
+        "budget": "100000",
+        "per_buyer_limit": "1",
+        "starts_on": today_local().isoformat(),
+        "ends_on": (today_local() + dt.timedelta(days=3)).isoformat(),
+    },
     "sellers.photo_action": {},
     "sellers.apply": lambda: {
         "photo": (io.BytesIO(factories.photo_bytes()), "dapur.jpg"),
@@ -561,6 +588,16 @@ def _application() -> str:
 
 
 _LAST_PHOTO: dict[str, str] = {}
+_LAST_PROMOTION: dict[str, str] = {}
+
+
+def _remember_promotion(product) -> str:
+    today = today_local()
+    promotion = pricing.add_promotion(product, "percent", 10, today, today + dt.timedelta(days=2))
+    _LAST_PROMOTION["id"] = str(promotion.id)
+    return str(product.id)
+
+
 _LAST_PART: dict[str, str] = {}
 _LAST_LINE: dict[str, str] = {}
 _LAST_MEMBER: dict[str, str] = {}
@@ -702,6 +739,12 @@ OBJECTS: dict[str, Callable[[User | None], str]] = {
     ),
     "own_product": lambda user: str(factories.make_product(seller=_shop_of(user)).id),
     "other_product": lambda user: str(factories.make_product().id),
+    # Made in this order: ``its_promotion`` is the promotion of the product made just before.
+    "own_promo_product": lambda user: _remember_promotion(
+        factories.make_product(seller=_shop_of(user))
+    ),
+    "other_promo_product": lambda user: _remember_promotion(factories.make_product()),
+    "its_promotion": lambda user: _LAST_PROMOTION["id"],
     # Made in this order: ``its_photo`` is the photo of the product made just before.
     "own_photo_product": lambda user: _remember_photo(
         factories.make_product(seller=_shop_of(user))

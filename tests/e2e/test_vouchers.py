@@ -1,0 +1,91 @@
+"""A buyer uses the PKK's voucher at checkout on a phone: a wrong code is refused with the
+reason and the form kept; the right one shows its discount as a line of its own on the
+pay page, and the total charged is the goods and shipping less it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import delete, select
+
+from marketplace.catalog.models import Product
+from marketplace.catalog.services import today_local
+from marketplace.db import db
+from marketplace.orders import vouchers
+from marketplace.orders.models import Voucher, VoucherUse
+from tests.cleanup import committing_session, purge_orders_of
+from tests.e2e.helpers import assert_fits_the_phone
+
+pytestmark = pytest.mark.e2e
+
+GUEST = "Ibu Voucher E2E"
+CODE = "HARIIBUE2E"
+
+
+def _cleanup() -> None:
+    purge_orders_of("", name=GUEST)
+    voucher_ids = select(Voucher.id).where(Voucher.code == CODE)
+    db.session.execute(delete(VoucherUse).where(VoucherUse.voucher_id.in_(voucher_ids)))
+    db.session.execute(delete(Voucher).where(Voucher.code == CODE))
+
+
+@pytest.fixture
+def campaign(app):
+    with committing_session(_cleanup) as session:
+        _cleanup()
+        vouchers.create_campaign(
+            code=CODE,
+            sponsor="pkk",
+            kind="amount",
+            value=5000,
+            budget=100_000,
+            per_buyer_limit=1,
+            starts_on=today_local(),
+            ends_on=today_local() + dt.timedelta(days=2),
+        )
+        session.commit()
+        yield session
+
+
+def _rupiah(amount: int) -> str:
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def test_a_buyer_uses_a_voucher(campaign, open_phone):
+    product = db.session.scalar(
+        select(Product)
+        .where(Product.status == "published", Product.stock > 2, ~Product.is_made_to_order)
+        .order_by(Product.id)
+    )
+    slug = product.slug
+    db.session.rollback()
+
+    buyer = open_phone("voucher")
+    buyer.goto(f"/produk/{slug}")
+    buyer.get_by_role("button", name="Masukkan keranjang").click()
+    expect(buyer.get_by_text("Produk dimasukkan ke keranjang.")).to_be_visible()
+    buyer.goto("/checkout")
+    buyer.get_by_label("Nama penerima").fill(GUEST)
+    buyer.get_by_label("Nomor WhatsApp").fill("0812 7777 5678")
+    buyer.get_by_label("Provinsi").select_option(label="Kalimantan Timur")
+    buyer.get_by_label("Kabupaten/kota", exact=True).select_option(label="Kota Samarinda")
+    buyer.get_by_label("Kecamatan").select_option(label="Sungai Kunjang")
+    buyer.get_by_label("Kode pos").fill("75125")
+    buyer.get_by_label("Alamat", exact=True).fill("Jl. Pahlawan No. 11")
+    total = buyer.locator("[data-totals] strong").inner_text()
+
+    buyer.get_by_label("Kode voucher (tidak wajib)").fill("SALAH")
+    buyer.get_by_role("button", name="Buat pesanan dan bayar").click()
+    expect(buyer.locator("#voucher_code-error")).to_have_text("Kode voucher tidak dikenal.")
+    expect(buyer.get_by_label("Nama penerima")).to_have_value(GUEST)
+    expect(buyer.get_by_label("Kode voucher (tidak wajib)")).to_have_value("SALAH")
+
+    buyer.get_by_label("Kode voucher (tidak wajib)").fill(CODE.lower())
+    buyer.get_by_role("button", name="Buat pesanan dan bayar").click()
+    expect(buyer.get_by_role("heading", name="Mode uji")).to_be_visible()
+    expect(buyer.get_by_role("row", name=f"Voucher {CODE}")).to_contain_text("−Rp5.000")
+    charged = int(total.replace("Rp", "").replace(".", "")) - 5000
+    expect(buyer.get_by_role("row", name="Total dibayar")).to_contain_text(_rupiah(charged))
+    assert_fits_the_phone(buyer)
