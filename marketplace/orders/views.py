@@ -39,6 +39,7 @@ from marketplace.orders.forms import (
     CheckoutForm,
     DeclinePartForm,
     ShipPartForm,
+    rate_choices,
 )
 from marketplace.orders.models import SavedAddress
 from marketplace.orders.units import release_expired_orders
@@ -164,6 +165,11 @@ def _pickup_seller_ids() -> frozenset[int]:
     return frozenset(parse_ids(request.form.getlist("pickup"), carts.MAX_CART_LINES))
 
 
+def _rate_choices() -> dict[int, str]:
+    """The courier service the buyer picked per household (``rate-<household>`` fields)."""
+    return rate_choices(request.values, carts.MAX_CART_LINES)
+
+
 def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
     """Place the order once per checkout key: a twin submit lands on the order it made."""
     key = (form.checkout_key.data or "")[:64] or _checkout_key()
@@ -173,7 +179,7 @@ def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
     try:
         with attempt(form, above_form=False) as done:
             order = checkouts.place_order(
-                form.details(pickup_seller_ids),
+                form.details(pickup_seller_ids, _rate_choices()),
                 checkout_key=key,
                 referral=referral_in(session),
                 seen_summary=form.summary.data or None,
@@ -191,7 +197,7 @@ def _checkout_page(form: CheckoutForm, pickup_seller_ids: frozenset[int], status
     """The form with the summary for the address as it stands (a GET, a refusal, "Hitung
     ongkir", a changed summary), carrying that summary's fingerprint."""
     postal_codes = form.offer_places()
-    cart = carts.load_cart(**_owner(), **form.destination(pickup_seller_ids))
+    cart = carts.load_cart(**_owner(), **form.destination(pickup_seller_ids, _rate_choices()))
     if cart.is_empty and request.method == "GET":
         last = session.get(LAST_ORDER_KEY)
         return redirect(url_for("payments.order_page", token=last) if last else url_for(".cart"))
@@ -242,6 +248,8 @@ def shipping_quote():
         city=request.args.get("city", ""),
         delivery=request.args.get("delivery", ""),
         pickup_seller_ids=pickup,
+        postal_code=request.args.get("postal_code", "")[:5],
+        rate_choices=_rate_choices(),
     )
     return jsonify(checkouts.figures_of(cart))
 

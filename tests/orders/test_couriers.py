@@ -3,36 +3,16 @@ as the default and for places no courier reaches."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from sqlalchemy import select
 
 from marketplace.catalog import places
+from marketplace.db import db
 from marketplace.orders import shipping
-from tests.biteship_server import running_biteship_server
-
-
-@pytest.fixture(scope="module")
-def biteship_server_module():
-    with running_biteship_server() as server:
-        yield server
-
-
-@pytest.fixture
-def biteship_server(biteship_server_module):
-    biteship_server_module.reset()
-    return biteship_server_module
-
-
-@pytest.fixture
-def biteship(app, biteship_server):
-    """The app with Biteship configured (the test server), as with BITESHIP_API_KEY and
-    BITESHIP_API_BASE."""
-    app.config.update(
-        BITESHIP_API_KEY=biteship_server.api_key, BITESHIP_API_BASE=biteship_server.url
-    )
-    shipping.clear_cache()
-    yield biteship_server
-    app.config.update(BITESHIP_API_KEY="", BITESHIP_API_BASE="")
-    shipping.clear_cache()
+from marketplace.orders.models import Order
+from tests import factories
 
 
 def _to(city: str, postal_code: str) -> shipping.Place:
@@ -90,3 +70,89 @@ def test_an_aggregator_that_is_down_leaves_the_zone_table(app, biteship):
             [(shipping.household_origin("6571"), SAMARINDA, shipping.Parcel(1000))]
         )
     assert quote.rates[0].price == 35_000 and quote.note
+
+
+# --- the checkout, over HTTP ------------------------------------------------------------------
+
+
+def _summary(html: str) -> str:
+    return re.search(r'name="summary" type="hidden" value="([^"]*)"', html)[1]
+
+
+@pytest.fixture
+def three_households(client):
+    """A cart with one product (250 g) from a household in Tarakan, Bulungan and Nunukan."""
+    products = [
+        factories.make_product(seller=factories.make_seller(region_slug=slug), price=50_000)
+        for slug in ("tarakan", "bulungan", "nunukan")
+    ]
+    db.session.commit()
+    for product in products:
+        client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
+    return [product.seller for product in products]
+
+
+def _to_samarinda(**extra) -> dict:
+    details = vars(
+        factories.checkout_details(province="Kalimantan Timur", city="Samarinda", **extra)
+    )
+    return {key: value for key, value in details.items() if key != "rate_choices"}
+
+
+def test_the_buyer_picks_a_courier_per_household_and_that_price_is_charged(
+    client, biteship, three_households
+):
+    tarakan, bulungan, nunukan = three_households
+    data = _to_samarinda()
+    page = client.post("/checkout", data={**data, "action": "recalculate"})
+    html = page.get_data(as_text=True)
+    assert html.count('name="rate-') == 3 * 5  # five courier services for each household
+    assert "JNE YES: Rp41.000, tiba dalam 1 hari" in html
+    # the cheapest is chosen until the buyer picks another
+    assert re.search(rf'name="rate-{tarakan.id}"[^>]*value="pos:kilat" checked', html)
+
+    chosen = {f"rate-{tarakan.id}": "jne:yes", f"rate-{nunukan.id}": "sicepat:reg"}
+    page = client.post("/checkout", data={**data, **chosen, "action": "recalculate"})
+    html = page.get_data(as_text=True)
+    summary = _summary(html)
+    assert f"s{tarakan.id}=41000" in summary and f"s{nunukan.id}=22000" in summary
+    placed = client.post("/checkout", data={**data, **chosen, "summary": summary})
+    assert placed.status_code == 303
+    order = db.session.scalar(select(Order))
+    parts = {part.seller_id: part for part in order.parts}
+    assert (parts[tarakan.id].shipping_amount, parts[tarakan.id].courier) == (41_000, "JNE YES")
+    assert parts[tarakan.id].courier_service == "jne:yes"
+    assert parts[bulungan.id].shipping_amount == 21_000  # POS Kilat, the cheapest
+    assert parts[nunukan.id].courier_service == "sicepat:reg"
+    assert order.shipping_amount == 41_000 + 21_000 + 22_000
+    assert order.total_amount == 150_000 + order.shipping_amount
+
+
+def test_a_rate_changed_since_the_summary_is_named_before_anything_is_charged(
+    client, biteship, three_households
+):
+    tarakan = three_households[0]
+    data = _to_samarinda()
+    summary = _summary(client.post("/checkout", data={**data, "action": "recalculate"}).text)
+    # the buyer picks JNE YES but sends the summary that showed POS Kilat
+    changed = client.post(
+        "/checkout", data={**data, f"rate-{tarakan.id}": "jne:yes", "summary": summary}
+    )
+    assert changed.status_code == 409
+    assert "Rp41.000" in changed.text
+    assert db.session.scalar(select(Order)) is None
+
+
+def test_krayan_gets_the_zone_price_and_a_note(client, biteship, three_households):
+    biteship.unreachable = {"77456"}
+    data = vars(factories.checkout_details(city="Nunukan", district="Krayan", postal_code="77456"))
+    data = {key: value for key, value in data.items() if key != "rate_choices"}
+    html = client.post("/checkout", data={**data, "action": "recalculate"}).text
+    assert html.count("hanya lewat pesawat atau kapal") == 3
+    assert 'name="rate-' not in html
+    placed = client.post("/checkout", data={**data, "summary": _summary(html)})
+    assert placed.status_code == 303
+    order = db.session.scalar(select(Order))
+    # the zone table: Kaltara Rp20.000 for the first kilogram; same kabupaten Rp10.000
+    assert sorted(part.shipping_amount for part in order.parts) == [10_000, 20_000, 20_000]
+    assert {part.courier_service for part in order.parts} == {""}
