@@ -34,6 +34,7 @@ BENCHMARKS = (
     "faults",
     "lane",
     "payments",
+    "shipping",
 )
 
 
