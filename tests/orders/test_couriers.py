@@ -156,3 +156,15 @@ def test_krayan_gets_the_zone_price_and_a_note(client, biteship, three_household
     # the zone table: Kaltara Rp20.000 for the first kilogram; same kabupaten Rp10.000
     assert sorted(part.shipping_amount for part in order.parts) == [10_000, 20_000, 20_000]
     assert {part.courier_service for part in order.parts} == {""}
+
+
+def test_the_live_figures_follow_the_courier_chosen(client, biteship, three_households):
+    """What the checkout's script asks when a courier is picked: the same cart functions."""
+    tarakan = three_households[0]
+    data = _to_samarinda()
+    query = {key: data[key] for key in ("province", "city", "postal_code")}
+    query.update({"delivery": "ship", f"rate-{tarakan.id}": "jne:yes"})
+    figures = client.get("/checkout/ongkir", query_string=query).get_json()
+    shown = {group["seller"]: group["shipping"] for group in figures["groups"]}
+    assert shown[tarakan.id] == "Rp41.000"
+    assert f"s{tarakan.id}=41000" in figures["summary"]
