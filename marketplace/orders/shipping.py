@@ -29,6 +29,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace import shipping_gateway
+from marketplace.breaker import Breaker
 from marketplace.catalog import places
 
 SAME_REGION = "same_region"
@@ -76,6 +77,11 @@ ZONE_COURIER = "zona"
 UNREACHABLE_NOTE = _l(
     "Kurir ekspedisi tidak menjangkau alamat ini (hanya lewat pesawat atau kapal): ongkir "
     "memakai tabel zona, dan rumah tangga mengirim sendiri lalu mengisi nomor resinya."
+)
+
+UNAVAILABLE_NOTE = _l(
+    "Tarif kurir sedang tidak bisa diambil: ongkir memakai tabel zona, dan rumah tangga "
+    "memilih kurirnya."
 )
 
 
@@ -279,27 +285,36 @@ def household_origin(region_code: str) -> Place:
 
 _cache: dict[tuple, tuple[float, list[Rate]]] = {}
 _cache_lock = threading.Lock()
+#: after the aggregator fails to answer, the zone table prices every parcel for a while
+#: instead of each checkout page waiting on its timeout
+_breaker = Breaker("shipping-aggregator", pause=30)
 
 
 def clear_cache() -> None:
+    """Forget the cached rates and any failure of the aggregator (tests, a new key)."""
     with _cache_lock:
         _cache.clear()
+    _breaker.succeeded()
 
 
 def _cached_rates(
     live: ShippingProvider, origin: Place, destination: Place, parcel: Parcel, ttl: float
-) -> list[Rate]:
+) -> list[Rate] | None:
+    """The live rates ([] when no courier reaches), or None when the aggregator failed."""
     key = (live.name, origin.postal_code, destination.postal_code, parcel.weight_grams)
     now = time.monotonic()
     with _cache_lock:
         found = _cache.get(key)
     if found and found[0] > now:
         return found[1]
+    if not _breaker.allows():
+        return None  # the aggregator failed a moment ago: the zone table, at once
     try:
         rates = live.rates(origin, destination, parcel)
-    except shipping_gateway.AggregatorError:
-        current_app.logger.warning("shipping rates unavailable", exc_info=True)
-        return []  # not cached: the next page asks again
+    except shipping_gateway.AggregatorError as error:
+        _breaker.failed(error)
+        return None  # not cached: asked again once the pause is over
+    _breaker.succeeded()
     with _cache_lock:
         _cache[key] = (now + ttl, rates)
     return rates
@@ -316,7 +331,7 @@ def quotes(requests: list[tuple[Place, Place, Parcel]]) -> list[Quote]:
     ttl = float(current_app.config.get("SHIPPING_RATES_TTL", 600))
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-    def ask(request: tuple[Place, Place, Parcel]) -> list[Rate]:
+    def ask(request: tuple[Place, Place, Parcel]) -> list[Rate] | None:
         with app.app_context():
             return _cached_rates(live, *request, ttl)
 
@@ -325,6 +340,10 @@ def quotes(requests: list[tuple[Place, Place, Parcel]]) -> list[Quote]:
     return [
         Quote(sorted(rates, key=lambda rate: rate.price), zone_rate=zone)
         if rates
-        else Quote([zone], note=str(UNREACHABLE_NOTE), zone_rate=zone)
+        else Quote(
+            [zone],
+            note=str(UNAVAILABLE_NOTE if rates is None else UNREACHABLE_NOTE),
+            zone_rate=zone,
+        )
         for rates, zone in zip(found, zone_rates, strict=True)
     ]

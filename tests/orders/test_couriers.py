@@ -63,13 +63,18 @@ def test_a_place_no_courier_reaches_gets_the_zone_price_and_a_note(app, biteship
     assert "pesawat atau kapal" in quote.note
 
 
-def test_an_aggregator_that_is_down_leaves_the_zone_table(app, biteship):
+def test_an_aggregator_that_is_down_leaves_the_zone_table_for_a_while(app, biteship):
+    request = (shipping.household_origin("6571"), SAMARINDA, shipping.Parcel(1000))
     app.config["BITESHIP_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there
     with app.test_request_context():
-        [quote] = shipping.quotes(
-            [(shipping.household_origin("6571"), SAMARINDA, shipping.Parcel(1000))]
-        )
-    assert quote.rates[0].price == 35_000 and quote.note
+        [quote] = shipping.quotes([request])
+    assert quote.rates[0].price == 35_000
+    assert "tidak bisa diambil" in quote.note and "kapal" not in quote.note
+    # back up, but the next pages within the pause are not kept waiting on it
+    app.config["BITESHIP_API_BASE"] = biteship.url
+    with app.test_request_context():
+        [quote] = shipping.quotes([request])
+    assert quote.rates[0].price == 35_000 and biteship.rate_requests == []
 
 
 # --- the checkout, over HTTP ------------------------------------------------------------------
