@@ -36,6 +36,7 @@ BENCHMARKS = (
     "payments",
     "search_quality",
     "lighthouse",
+    "shipping",
 )
 
 

@@ -56,6 +56,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("payments", _payments),
         ("search_quality", _search_quality),
         ("lighthouse", _lighthouse),
+        ("shipping", _shipping),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -472,4 +473,25 @@ def _lighthouse(result: dict, note: dict) -> list[str]:
         lines += ["", "Audits that lost points in some run:", ""]
         for page, audits in lost.items():
             lines.append(f"- {page}: {'; '.join(audits)}")
+    return lines
+
+
+def _shipping(result: dict, note: dict) -> list[str]:
+    lines = [
+        '## shipping: "Hitung ongkir" for 3 households, live couriers next to the zone table',
+        "",
+        f"Median and 90th percentile of {note.get('runs')} runs, interleaved, against "
+        f"tests/biteship_server answering each rate request after "
+        f"{result.get('rate_latency_ms')} ms. `zone` is today's table (the reference); "
+        "`live_first` asks a destination not asked before (3 requests in parallel: asked one "
+        f"after another they could not take less than {result.get('sequential_floor_ms')} ms); "
+        "`live_cached` repeats it from the in-process cache.",
+        "",
+        "| checkout | median | p90 |",
+        "|---|---|---|",
+    ]
+    for kind in ("zone", "live_first", "live_cached"):
+        row = result.get(kind)
+        if row:
+            lines.append(f"| {kind} | {row['median_ms']} ms | {row['p90_ms']} ms |")
     return lines

@@ -198,6 +198,16 @@ def load_settings(instance_path: Path = INSTANCE_PATH) -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
+        # Live couriers through Biteship when its key is set; otherwise the zone table.
+        "BITESHIP_API_KEY": os.environ.get("BITESHIP_API_KEY", ""),
+        "BITESHIP_API_BASE": os.environ.get("BITESHIP_API_BASE", ""),
+        #: Biteship's courier codes asked for rates
+        "BITESHIP_COURIERS": os.environ.get("BITESHIP_COURIERS", "jne,jnt,pos,sicepat"),
+        #: the header and secret set with the webhook URL in Biteship's dashboard
+        "BITESHIP_WEBHOOK_HEADER": os.environ.get("BITESHIP_WEBHOOK_HEADER", "X-Biteship-Secret"),
+        "BITESHIP_WEBHOOK_SECRET": os.environ.get("BITESHIP_WEBHOOK_SECRET", ""),
+        #: seconds an identical rate request is answered from the in-process cache
+        "SHIPPING_RATES_TTL": int(os.environ.get("SHIPPING_RATES_TTL", "600")),
         # Domestic methods (QRIS, virtual accounts, e-wallets): Midtrans when its key is set.
         "MIDTRANS_SERVER_KEY": os.environ.get("MIDTRANS_SERVER_KEY", ""),
         "MIDTRANS_API_BASE": os.environ.get("MIDTRANS_API_BASE", ""),

@@ -80,8 +80,10 @@
   async function updateShipping() {
     if (!shippingUrl) return;
     const delivery = (form.querySelector("input[name=delivery]:checked") || {}).value || "";
-    const query = new URLSearchParams({ province: select("province").value, city: select("city").value, delivery });
+    const query = new URLSearchParams({ province: select("province").value, city: select("city").value, delivery, postal_code: select("postal_code").value });
     form.querySelectorAll("input[name=pickup]:checked").forEach((box) => query.append("pickup", box.value));
+    // the courier chosen per household (live rates): its price is the shipping charged
+    form.querySelectorAll("input[name^='rate-']:checked").forEach((box) => query.append(box.name, box.value));
     const mine = ++asked;
     let answer;
     try {
@@ -106,7 +108,7 @@
     const name = event.target.name;
     const work = (async () => {
       if (["province", "city", "district"].includes(name)) await placeChosen(name);
-      if (["province", "city", "delivery", "pickup"].includes(name)) await updateShipping();
+      if (["province", "city", "delivery", "pickup"].includes(name) || name.startsWith("rate-")) await updateShipping();
     })();
     pending = work;
     work.finally(() => { if (pending === work) pending = null; });

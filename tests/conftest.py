@@ -308,6 +308,43 @@ def stripe_server(stripe_server_session):
 
 
 @pytest.fixture(scope="session")
+def biteship_server_session():
+    """The Biteship test server (tests/biteship_server), one for the whole run."""
+    from tests.biteship_server import running_biteship_server
+
+    with running_biteship_server() as server:
+        yield server
+
+
+@pytest.fixture
+def biteship_server(biteship_server_session):
+    """The Biteship test server, emptied for this test; webhooks wait in ``pending``."""
+    biteship_server_session.reset()
+    biteship_server_session.webhook_url = ""
+    return biteship_server_session
+
+
+@pytest.fixture
+def biteship(app, biteship_server):
+    """The app with Biteship configured (the test server), as with BITESHIP_API_KEY,
+    BITESHIP_API_BASE and BITESHIP_WEBHOOK_SECRET; the rate cache starts empty."""
+    from marketplace.orders import shipping
+
+    settings = ("BITESHIP_API_KEY", "BITESHIP_API_BASE", "BITESHIP_WEBHOOK_SECRET")
+    previous = {name: app.config.get(name, "") for name in settings}
+    app.config.update(
+        BITESHIP_API_KEY=biteship_server.api_key,
+        BITESHIP_API_BASE=biteship_server.url,
+        BITESHIP_WEBHOOK_HEADER=biteship_server.webhook_header,
+        BITESHIP_WEBHOOK_SECRET=biteship_server.webhook_secret,
+    )
+    shipping.clear_cache()
+    yield biteship_server
+    app.config.update(previous)
+    shipping.clear_cache()
+
+
+@pytest.fixture(scope="session")
 def midtrans_server_session():
     """The Midtrans Core API test server (tests/midtrans_server), one for the whole run."""
     from tests.midtrans_server import running_midtrans_server

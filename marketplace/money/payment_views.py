@@ -44,7 +44,7 @@ from marketplace.money.payment_units import (
     checkout_url,
     issue_refunds,
 )
-from marketplace.orders import inbox, lifecycle, queries
+from marketplace.orders import inbox, lifecycle, queries, shipments
 from marketplace.orders.forms import DeclinePartForm
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.views import seller_part_page
@@ -398,6 +398,7 @@ def order_page(token: str):
         cancel_amounts=money.cancel_amounts,
         shown_status=money.shown_status,
         confirmable=lifecycle.parts_to_confirm(order, user_id),
+        tracking=shipments.history_of(order.parts),
         delivered_by=auto_delivery_dates(order.parts),
     )
 

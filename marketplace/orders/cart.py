@@ -5,6 +5,7 @@ The price a buyer saw is kept with each line, so a change shows before checkout.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import format_date
@@ -104,6 +105,9 @@ class CartGroup:
     pickup: bool = False
     #: the shipping zone of its parcel (``marketplace.orders.shipping``); "" when collected
     zone: str = ""
+    #: the couriers' rates for its parcel (or the zone table's), and the one charged
+    quote: shipping.Quote | None = None
+    rate: shipping.Rate | None = None
 
     @property
     def items_amount(self) -> int:
@@ -295,12 +299,17 @@ def load_cart(
     city: str = "",
     delivery: str = Delivery.SHIP.value,
     pickup_seller_ids: frozenset[int] = frozenset(),
+    postal_code: str = "",
+    rate_choices: Mapping[int, str] | None = None,
 ) -> Cart:
     """The cart grouped by household, each group with its shipping to the destination
     (``province`` and ``city`` are Kemendagri codes: ``65``, ``65.71``).
 
     With ``delivery`` "pickup" every household's part is collected; otherwise those in
-    ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota.
+    ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota. Each parcel is
+    priced by the shipping provider (``shipping.quotes``, all households at once) to
+    ``postal_code``, at the rate the buyer chose (``rate_choices``: {household: "jne:reg"}),
+    else the cheapest.
     """
     stored = _stored_lines(user_id, session_cart)
     products = {
@@ -332,6 +341,7 @@ def load_cart(
         )
         group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
         group.lines.append(line)
+    shipped = []
     for group in groups.values():
         region_code = group.seller.region.code
         group.can_pickup = shipping.is_same_region(city, region_code)
@@ -340,7 +350,28 @@ def load_cart(
         ):
             group.pickup = True
             continue  # collected at the household: no parcel, no shipping
-        group.zone = zone = shipping.shipping_zone(province, city, region_code)
-        group.shipping_amount = shipping.shipping_amount(zone, group.weight_grams)
+        group.zone = shipping.shipping_zone(province, city, region_code)
+        shipped.append(group)
+    _price_shipping(shipped, shipping.Place(postal_code, province, city), rate_choices or {})
     ordered = sorted(groups.values(), key=lambda group: group.seller.shop_name)
     return Cart(groups=ordered, unavailable=unavailable)
+
+
+def _price_shipping(
+    groups: list[CartGroup], destination: shipping.Place, rate_choices: Mapping[int, str]
+) -> None:
+    """Each parcel's quote (asked for all households in parallel) and the rate charged."""
+    quotes = shipping.quotes(
+        [
+            (
+                shipping.household_origin(group.seller.region.code),
+                destination,
+                shipping.Parcel(group.weight_grams, group.items_amount),
+            )
+            for group in groups
+        ]
+    )
+    for group, quote in zip(groups, quotes, strict=True):
+        group.quote = quote
+        group.rate = quote.rate(rate_choices.get(group.seller.id, ""))
+        group.shipping_amount = group.rate.price

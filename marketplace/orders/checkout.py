@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from marketplace.db import db, now_utc
 from marketplace.errors import Refusals
 from marketplace.inventory.capacity import production_day_for
 from marketplace.numbers import is_ascii_digits
-from marketplace.orders import vouchers
+from marketplace.orders import shipping, vouchers
 from marketplace.orders.cart import Cart, SessionCart, clear_cart, closed_message, load_cart
 from marketplace.orders.lifecycle import (
     record_event,
@@ -60,6 +60,8 @@ class CheckoutDetails:
     postal_code: str = ""
     #: with delivery "ship": the households whose part the buyer collects instead
     pickup_seller_ids: frozenset[int] = frozenset()
+    #: the courier and service the buyer chose per household: {household: "jne:reg"}
+    rate_choices: dict[int, str] = field(default_factory=dict)
 
 
 def check_place(details: CheckoutDetails, refuse) -> None:
@@ -133,6 +135,7 @@ def clean_details(details: CheckoutDetails) -> CheckoutDetails:
         street=details.street.strip() if shipped else "",
         postal_code=details.postal_code.strip() if shipped else "",
         pickup_seller_ids=frozenset(details.pickup_seller_ids),
+        rate_choices=dict(details.rate_choices),
     )
     check_place(cleaned, refuse)
     if shipped and not cleaned.street:
@@ -268,6 +271,15 @@ def figures_of(cart: Cart) -> dict:
     }
 
 
+def _courier_of(group) -> dict[str, str]:
+    """What a part keeps of the rate charged: the courier chosen at checkout (the zone
+    table's parcels leave it to the household, who types it when shipping)."""
+    rate = group.rate
+    if group.pickup or rate is None or rate.courier_code == shipping.ZONE_COURIER:
+        return {}
+    return {"courier": f"{rate.courier} {rate.service}"[:60], "courier_service": rate.key}
+
+
 def find_order_by_checkout_key(checkout_key: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.checkout_key == checkout_key))
 
@@ -301,6 +313,8 @@ def place_order(
         city=details.city,
         delivery=details.delivery,
         pickup_seller_ids=details.pickup_seller_ids,
+        postal_code=details.postal_code,
+        rate_choices=details.rate_choices,
     )
     if cart.is_empty:
         raise CheckoutError(_l("Keranjang Anda kosong."))
@@ -387,6 +401,7 @@ def place_order(
             discount_amount=taken.by_seller.get(group.seller.id, 0) if taken else 0,
             weight_grams=group.weight_grams,
             delivery=Delivery.PICKUP.value if group.pickup else Delivery.SHIP.value,
+            **_courier_of(group),
             commission_rate_bp=commission_rate_bp(line.product for line in group.lines),
         )
         for line in group.lines:

@@ -115,16 +115,22 @@ class CheckoutForm(AddressFields):
         for name in ("name", "whatsapp", "province", "city", "district", "street", "postal_code"):
             getattr(self, name).data = getattr(address, name)
 
-    def destination(self, pickup_seller_ids: frozenset[int]) -> dict:
-        """Where the goods go, as the cart prices shipping for it."""
+    def destination(
+        self, pickup_seller_ids: frozenset[int], rate_choices: dict[int, str] | None = None
+    ) -> dict:
+        """Where the goods go, as the cart prices shipping for it (and the rates chosen)."""
         return {
             "province": self.province.data or "",
             "city": self.city.data or "",
             "delivery": self.delivery.data or "",
             "pickup_seller_ids": pickup_seller_ids,
+            "postal_code": self.postal_code.data or "",
+            "rate_choices": rate_choices or {},
         }
 
-    def details(self, pickup_seller_ids: frozenset[int]) -> CheckoutDetails:
+    def details(
+        self, pickup_seller_ids: frozenset[int], rate_choices: dict[int, str] | None = None
+    ) -> CheckoutDetails:
         return CheckoutDetails(
             name=self.name.data or "",
             email=self.email.data or "",
@@ -136,6 +142,7 @@ class CheckoutForm(AddressFields):
             street=self.street.data or "",
             postal_code=self.postal_code.data or "",
             pickup_seller_ids=pickup_seller_ids,
+            rate_choices=rate_choices or {},
         )
 
 
@@ -155,3 +162,14 @@ class DeclinePartForm(Form):
     """Why a household declines a paid part (the rule on the reason is the service's)."""
 
     reason = TextAreaField(_l("Alasan menolak"), validators=[Length(max=1000)])
+
+
+def rate_choices(values, limit: int) -> dict[int, str]:
+    """The courier service chosen per household at checkout: fields ``rate-<household>``
+    holding ``jne:reg`` (anything else is ignored: the cheapest rate stands)."""
+    found: dict[int, str] = {}
+    for name, value in values.items():
+        prefix, _, seller = name.partition("-")
+        if prefix == "rate" and seller.isdigit() and len(seller) < 10 and len(found) < limit:
+            found[int(seller)] = str(value)[:60]
+    return found

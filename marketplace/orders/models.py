@@ -208,6 +208,11 @@ class OrderPart(db.Model):
     #: whole rupiah: the part's share of the order's voucher discount; the household still
     #: gets its whole goods (the platform pays it the difference in the ledger)
     discount_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: the courier service the buyer chose from live rates (``jne:reg``); "" with the zone
+    #: table, where the household picks the courier and types the waybill
+    courier_service: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    #: the shipping aggregator's order id once the household booked the courier
+    shipment_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: the platform's commission on the goods, frozen at the time of sale (500 = 5%)
     commission_rate_bp: Mapped[int] = mapped_column(default=500, server_default="500")
 
@@ -216,6 +221,24 @@ class OrderPart(db.Model):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="part", order_by="OrderLine.id", cascade="all, delete-orphan"
     )
+
+
+class ShipmentEvent(db.Model):
+    """One tracking step of a part's parcel as the shipping aggregator told it, each once."""
+
+    __tablename__ = "shipment_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="CASCADE"), index=True
+    )
+    #: the aggregator's order id, the status and its time: the same step told twice is one
+    event_key: Mapped[str] = mapped_column(String(160), unique=True)
+    status: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(String(255), default="")
+    #: when the courier says it happened, as the aggregator wrote it
+    happened_at: Mapped[str] = mapped_column(String(40), default="")
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 class OrderLine(db.Model):

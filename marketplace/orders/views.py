@@ -7,6 +7,7 @@ import secrets
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     has_request_context,
     jsonify,
@@ -22,14 +23,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from marketplace import shipping_gateway
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog import places
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
+from marketplace.extensions import csrf
 from marketplace.numbers import parse_ids
-from marketplace.orders import addresses, inbox, messages, personal_data
+from marketplace.orders import addresses, inbox, messages, personal_data, shipments
 from marketplace.orders import cart as carts
 from marketplace.orders import checkout as checkouts
 from marketplace.orders.forms import (
@@ -39,6 +42,7 @@ from marketplace.orders.forms import (
     CheckoutForm,
     DeclinePartForm,
     ShipPartForm,
+    rate_choices,
 )
 from marketplace.orders.models import SavedAddress
 from marketplace.orders.units import release_expired_orders
@@ -164,6 +168,11 @@ def _pickup_seller_ids() -> frozenset[int]:
     return frozenset(parse_ids(request.form.getlist("pickup"), carts.MAX_CART_LINES))
 
 
+def _rate_choices() -> dict[int, str]:
+    """The courier service the buyer picked per household (``rate-<household>`` fields)."""
+    return rate_choices(request.values, carts.MAX_CART_LINES)
+
+
 def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
     """Place the order once per checkout key: a twin submit lands on the order it made."""
     key = (form.checkout_key.data or "")[:64] or _checkout_key()
@@ -173,7 +182,7 @@ def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
     try:
         with attempt(form, above_form=False) as done:
             order = checkouts.place_order(
-                form.details(pickup_seller_ids),
+                form.details(pickup_seller_ids, _rate_choices()),
                 checkout_key=key,
                 referral=referral_in(session),
                 seen_summary=form.summary.data or None,
@@ -192,7 +201,7 @@ def _checkout_page(form: CheckoutForm, pickup_seller_ids: frozenset[int], status
     """The form with the summary for the address as it stands (a GET, a refusal, "Hitung
     ongkir", a changed summary), carrying that summary's fingerprint."""
     postal_codes = form.offer_places()
-    cart = carts.load_cart(**_owner(), **form.destination(pickup_seller_ids))
+    cart = carts.load_cart(**_owner(), **form.destination(pickup_seller_ids, _rate_choices()))
     if cart.is_empty and request.method == "GET":
         last = session.get(LAST_ORDER_KEY)
         return redirect(url_for("payments.order_page", token=last) if last else url_for(".cart"))
@@ -243,6 +252,8 @@ def shipping_quote():
         city=request.args.get("city", ""),
         delivery=request.args.get("delivery", ""),
         pickup_seller_ids=pickup,
+        postal_code=request.args.get("postal_code", "")[:5],
+        rate_choices=_rate_choices(),
     )
     return jsonify(checkouts.figures_of(cart))
 
@@ -295,6 +306,45 @@ def seller_part(part_id: int):
     return seller_part_page(part_id, seller_id, form=form), status
 
 
+@bp.route("/penjual/pesanan/<id:part_id>/kurir", methods=["POST"])
+@role_required(Role.SELLER)
+def book_courier(part_id: int):
+    """Book the courier the buyer chose; the waybill comes back from the aggregator."""
+    seller_id = _seller_id()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with attempt() as done:
+        booking = shipments.booking_for(part_id, seller_id)
+    if done.ok:
+        with attempt() as done:
+            shipment_id, waybill = shipments.call_courier(booking)
+            shipments.keep_booking(part_id, seller_id, shipment_id, waybill)
+    if not done.ok:
+        return seller_part_page(part_id, seller_id), done.status
+    flash(_("Kurir dipesan. Nomor resi: %(number)s", number=waybill), "success")
+    return redirect(url_for("orders.seller_part", part_id=part_id), 303)
+
+
+@bp.route("/kurir/biteship", methods=["POST"])
+@csrf.exempt
+def courier_webhook():
+    """Biteship's tracking webhook: the secret header set with its URL in Biteship's
+    dashboard, then each step stored once and applied forward (``shipments``)."""
+    config = current_app.config
+    header, secret = config["BITESHIP_WEBHOOK_HEADER"], config["BITESHIP_WEBHOOK_SECRET"]
+    if not secret:
+        abort(404)  # no webhook configured
+    if not shipping_gateway.webhook_authentic(request.headers, header, secret):
+        abort(401)
+    event = request.get_json(silent=True)
+    outcome = "ok"  # Biteship checks a new webhook URL with a POST of its own
+    if isinstance(event, dict):
+        with unit_of_work():
+            outcome = shipments.record_tracking(event)
+            db.session.commit()
+    return outcome, 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=None) -> str:
     """A household's part with its steps (and the decline form, as typed when refused)."""
     part = inbox.get_part_for_seller(part_id, seller_id)
@@ -304,6 +354,7 @@ def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=No
         form=form or ShipPartForm(),
         decline_form=decline_form or DeclinePartForm(formdata=None),
         cancellation=inbox.cancellation_of(part),
+        may_book=shipments.may_book(part),
         contact_visible=personal_data.buyer_contact_visible(part),
         contact_until=personal_data.contact_shown_until(part),
         contact_days=personal_data.contact_days(),
@@ -344,6 +395,26 @@ CANCELLED_BY = {
 @bp.app_template_filter("cancelled_by")
 def cancelled_by_label(actor_kind: str) -> str:
     return str(CANCELLED_BY.get(actor_kind, STATUS_LABELS["cancelled"]))
+
+
+#: the courier's tracking steps (Biteship's order statuses) as a buyer reads them
+SHIPMENT_LABELS = {
+    "confirmed": _l("Kurir dipesan"),
+    "allocated": _l("Kurir ditugaskan"),
+    "picking_up": _l("Kurir menuju rumah penjual"),
+    "picked": _l("Paket diambil kurir"),
+    "dropping_off": _l("Paket dalam perjalanan ke alamat Anda"),
+    "delivered": _l("Paket sampai"),
+    "on_hold": _l("Pengiriman tertahan"),
+    "return_in_transit": _l("Paket dikembalikan ke penjual"),
+    "returned": _l("Paket kembali ke penjual"),
+    "cancelled": _l("Pengiriman dibatalkan"),
+}
+
+
+@bp.app_template_filter("shipment_status")
+def shipment_status_label(status: str) -> str:
+    return str(SHIPMENT_LABELS.get(status, status))
 
 
 @bp.app_template_filter("order_status")

@@ -208,10 +208,15 @@ ACCESS = [
     ("POST", "/penjual/pesanan/{own_part}",                302, 403, 303, 403, 403, 303),
     ("GET",  "/penjual/pesanan/{other_part}",              302, 403, 404, 403, 403, 404),
     ("POST", "/penjual/pesanan/{other_part}",              302, 403, 404, 403, 403, 404),
+    # Booking the courier the buyer chose (own part only; this one chose none: refused).
+    ("POST", "/penjual/pesanan/{own_part}/kurir",          302, 403, 409, 403, 403, 409),
+    ("POST", "/penjual/pesanan/{other_part}/kurir",        302, 403, 404, 403, 403, 404),
     # Signed events from Stripe: no session, no CSRF token; the signature decides.
     ("POST", "/stripe/webhook",                            400, 400, 400, 400, 400, 400),
     # Midtrans' notifications: the signature decides; without MIDTRANS_SERVER_KEY, none.
     ("POST", "/midtrans/notifikasi",                       404, 404, 404, 404, 404, 404),
+    # Biteship's tracking webhook: its secret header decides; without one configured, none.
+    ("POST", "/kurir/biteship",                            404, 404, 404, 404, 404, 404),
     ("GET",  "/admin/pesanan",                             302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 303),
@@ -455,6 +460,8 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "payments.pay_choose": {"method": "test"},
     "payments.pay_check": {},
     "payments.midtrans_notification": {},
+    "orders.courier_webhook": {},
+    "orders.book_courier": {},
     "payments.admin_refund_transfer": {"reference": "BCA-1"},
     "payments.webhook": {},
     "institutions.admin_institutions": {
