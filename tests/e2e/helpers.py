@@ -261,7 +261,8 @@ def filter_products(page: Page, **choices: str) -> None:
         select = box.get_by_label(label, exact=True)
         option = select.locator("option", has_text=re.compile("^" + re.escape(text)))
         select.select_option(option.get_attribute("value"))
-    box.get_by_role("button").click()
+    with page.expect_navigation():
+        box.get_by_role("button").click()
 
 
 def sign_up(page: Page, account: Account) -> None:
@@ -493,7 +494,9 @@ def assert_on_first_screen(page: Page, *locators: Locator) -> None:
 
 
 def assert_fits_the_phone(page: Page) -> None:
-    """Nothing on the page makes a 360 px phone scroll sideways."""
+    """Nothing on the page makes a 360 px phone scroll sideways (measured once the page and
+    its stylesheet have loaded: a page caught mid-navigation is not yet laid out)."""
+    page.wait_for_load_state("load")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE_WIDTH, f"{page.url} is {width}px wide on a {PHONE_WIDTH}px phone"
 
