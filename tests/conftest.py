@@ -55,6 +55,11 @@ def app_settings(**overrides) -> dict:
         "PASSWORD_HASH_PARAMS": FAST_HASH,
         "DEMO_PHOTO_SIZE": 400,
         "SERVER_NAME": None,
+        # In-process apps read the catalogue version (the suite's `app` on the test's own
+        # connection); a push feed's thread would outlive the test and its database proxy.
+        # The feed is tested on its own (test_version_feed) and under gunicorn
+        # (test_multiprocess), where it is on.
+        "PAGE_CACHE_PUSH": False,
     }
     settings.update(overrides)
     return settings
