@@ -21,6 +21,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from marketplace.numbers import is_ascii_digits
+
 DEFAULT_API_BASE = "https://api.biteship.com"
 #: the couriers asked for by default (Biteship's courier codes)
 DEFAULT_COURIERS = "jne,jnt,pos,sicepat"
@@ -59,7 +61,7 @@ class TrackingStep:
 
 def _etd_days(pricing: dict[str, Any]) -> int:
     text = str(pricing.get("shipment_duration_range") or pricing.get("duration") or "")
-    numbers = [int(part) for part in text.replace("-", " ").split() if part.isdigit()]
+    numbers = [int(part) for part in text.replace("-", " ").split() if is_ascii_digits(part)]
     days = max(numbers) if numbers else 0
     if str(pricing.get("shipment_duration_unit", "days")).startswith("hour"):
         return 1 if days else 0

@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length
 
 from marketplace.catalog import places
 from marketplace.forms import Form
-from marketplace.numbers import IdField, WholeNumberField
+from marketplace.numbers import IdField, WholeNumberField, is_ascii_digits
 from marketplace.orders import addresses
 from marketplace.orders.cart import MAX_QUANTITY
 from marketplace.orders.checkout import CheckoutDetails
@@ -170,6 +170,6 @@ def rate_choices(values, limit: int) -> dict[int, str]:
     found: dict[int, str] = {}
     for name, value in values.items():
         prefix, _, seller = name.partition("-")
-        if prefix == "rate" and seller.isdigit() and len(seller) < 10 and len(found) < limit:
+        if prefix == "rate" and is_ascii_digits(seller) and len(seller) < 10 and len(found) < limit:
             found[int(seller)] = str(value)[:60]
     return found
