@@ -5,9 +5,16 @@ postal codes for the couriers named (``pricing``: ``courier_code``, ``courier_na
 ``courier_service_code``, ``courier_service_name``, ``price`` in rupiah,
 ``shipment_duration_range`` such as ``"2 - 3"``); ``POST /v1/orders`` books it
 (``courier_company``, ``courier_type``) and answers the courier's ``waybill_id``;
-``GET /v1/trackings/{id}`` gives the ``history``. The API key goes as it is in the
-``Authorization`` header. Webhooks (``order.status``) come from the URL set in Biteship's
-dashboard; :func:`webhook_authentic` checks the secret header configured there.
+``GET /v1/orders/{id}`` (Retrieve an Order) reads it back: ``status``, ``price``,
+``courier.waybill_id`` and ``courier.history`` (``status``, ``note``, ``updated_at``);
+``POST /v1/orders/{id}/cancel`` cancels it with a reason. The API key goes as it is in the
+``Authorization`` header.
+
+Webhooks come from the URL set in Biteship's dashboard. Biteship's webhook page
+(biteship.com/id/docs/api/webhook/overview) shows the bodies of ``order.status``,
+``order.price`` and ``order.waybill_id`` and says nothing of a signature; the dashboard lets
+the URL carry a header of one's own choosing. So :func:`webhook_authentic` checks that header,
+and the body is never trusted: the order named in it is read back with Retrieve an Order.
 
 Only the standard library speaks HTTP here: a few small JSON calls need no client library.
 """
@@ -57,6 +64,35 @@ class TrackingStep:
     status: str
     note: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class RetrievedOrder:
+    """An order as Biteship has it now (Retrieve an Order)."""
+
+    order_id: str
+    status: str
+    waybill_id: str
+    #: what Biteship charges for it now, in rupiah (changes with the weight the courier found)
+    price: int
+    history: tuple[TrackingStep, ...]
+
+
+def _steps(history: Any) -> tuple[TrackingStep, ...]:
+    return tuple(
+        TrackingStep(
+            status=str(step.get("status") or ""),
+            note=str(step.get("note") or ""),
+            updated_at=str(step.get("updated_at") or ""),
+        )
+        for step in (history if isinstance(history, list) else [])
+        if isinstance(step, dict)
+    )
+
+
+def _rupiah(value: Any) -> int:
+    text = str(value if value is not None else "").split(".")[0]
+    return int(text) if is_ascii_digits(text) else 0
 
 
 def _etd_days(pricing: dict[str, Any]) -> int:
@@ -142,15 +178,45 @@ class BiteshipClient:
         )
 
     def tracking(self, tracking_id: str) -> list[TrackingStep]:
-        answer = self._call("GET", f"/v1/trackings/{tracking_id}")
-        return [
-            TrackingStep(
-                status=str(step.get("status", "")),
-                note=str(step.get("note", "")),
-                updated_at=str(step.get("updated_at", "")),
-            )
-            for step in answer.get("history", [])
-        ]
+        answer = self._call("GET", f"/v1/trackings/{_path_id(tracking_id)}")
+        return list(_steps(answer.get("history")))
+
+    def retrieve_order(self, order_id: str) -> RetrievedOrder | None:
+        """The order as Biteship has it now; None when Biteship knows no such order."""
+        try:
+            answer = self._call("GET", f"/v1/orders/{_path_id(order_id)}")
+        except AggregatorError as error:
+            if str(error).startswith("404"):
+                return None
+            raise
+        if not answer.get("success") or not answer.get("id"):
+            return None
+        courier = answer.get("courier") if isinstance(answer.get("courier"), dict) else {}
+        return RetrievedOrder(
+            order_id=str(answer["id"]),
+            status=str(answer.get("status") or ""),
+            waybill_id=str(courier.get("waybill_id") or ""),
+            price=_rupiah(answer.get("price")),
+            history=_steps(courier.get("history")),
+        )
+
+    def cancel_order(self, order_id: str, reason: str) -> str:
+        """Cancel a booked order with a reason; the status Biteship answers (``cancelled``)."""
+        answer = self._call(
+            "POST",
+            f"/v1/orders/{_path_id(order_id)}/cancel",
+            {"cancellation_reason_code": "others", "cancellation_reason": reason[:200]},
+        )
+        if not answer.get("success"):
+            raise AggregatorError(str(answer.get("error") or answer.get("message") or ""))
+        return str(answer.get("status") or "cancelled")
+
+
+def _path_id(value: str) -> str:
+    """An id as a path segment: Biteship's ids are letters, digits, ``-`` and ``_``."""
+    if not value or not all(c.isascii() and (c.isalnum() or c in "-_") for c in value):
+        raise AggregatorError(f"not an order id: {value[:40]!r}")
+    return value
 
 
 def webhook_authentic(headers: Any, header_name: str, secret: str) -> bool:

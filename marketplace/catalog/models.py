@@ -98,6 +98,11 @@ class Seller(db.Model):
     story: Mapped[str] = mapped_column(Text, default="")
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     village: Mapped[str] = mapped_column(String(120))
+    #: where couriers collect parcels: a kecamatan of the household's kabupaten/kota
+    #: (Kemendagri code, ``65.71.03``) and one of its postal codes; "" until the household
+    #: sets them (parcels then start from the postal code of the kabupaten/kota's seat)
+    pickup_district: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    pickup_postal_code: Mapped[str] = mapped_column(String(5), default="", server_default="")
     #: E.164
     whatsapp: Mapped[str] = mapped_column(String(20))
     nib: Mapped[str | None] = mapped_column(String(20))

@@ -40,6 +40,10 @@ from marketplace.rupiah import format_rupiah
 REFUND_EVENT = "refund"
 
 
+#: the job that cancels a cancelled part's courier booking (``orders.shipments``)
+CANCEL_COURIER_JOB = "orders.cancel_courier"
+
+
 class MoveRefused(MarketplaceError):
     status_code = 409
 
@@ -142,6 +146,9 @@ def move_part(
     if not moved:
         return False
     record_event(part.order, part, current.value, to, actor_kind, actor_id, note)
+    if to is PartStatus.CANCELLED and part.shipment_id:
+        # After the commit: the courier booked for it is cancelled too (never blocking this).
+        enqueue(CANCEL_COURIER_JOB, part.id)
     db.session.flush()
     return True
 

@@ -240,6 +240,41 @@ class ShipmentEvent(db.Model):
     happened_at: Mapped[str] = mapped_column(String(40), default="")
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
+    @property
+    def happened(self) -> dt.datetime | None:
+        """``happened_at`` as a moment (shown in WITA), None when it says none."""
+        try:
+            moment = dt.datetime.fromisoformat(self.happened_at)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else None
+
+
+class CourierBooking(db.Model):
+    """A booked part's parcel beyond its steps: what the aggregator charges for it now, and
+    whether its booking was cancelled with the part (done after the commit, by a job)."""
+
+    __tablename__ = "courier_bookings"
+    __table_args__ = (
+        CheckConstraint("price_amount >= 0", name="price_not_negative"),
+        CheckConstraint("cancel_status IN ('', 'cancelled', 'failed')", name="known_cancel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="CASCADE"), unique=True
+    )
+    #: whole rupiah the aggregator charges now (it changes when the courier weighs the
+    #: parcel); 0 until it says. The buyer paid ``OrderPart.shipping_amount``.
+    price_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: "" booked (or its cancellation not yet done); "cancelled" at the aggregator after the
+    #: part was; "failed" the aggregator refused (``cancel_note`` says why, for the admin)
+    cancel_status: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    cancel_note: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    part: Mapped[OrderPart] = relationship()
+
 
 class OrderLine(db.Model):
     """One product as sold: name, unit price and household kept as they were."""

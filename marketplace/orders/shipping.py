@@ -8,7 +8,8 @@ the order alike.
 
 Live couriers come through ONE seam, :class:`ShippingProvider`: ``rates(origin,
 destination, parcel)`` answers the couriers' :class:`Rate` (courier, service, price,
-estimated days) and ``book(...)`` the waybill. The zone table is the default provider
+estimated days), ``book(...)`` the waybill, ``retrieve(id)`` the booked parcel as it is now
+and ``cancel(id, reason)`` its cancellation. The zone table is the default provider
 (offline, always there); Biteship (``marketplace.shipping_gateway``) is used when
 ``BITESHIP_API_KEY`` is set. Where no courier reaches the destination (Krayan by air,
 islands by boat) the zone-table price stands, with :data:`UNREACHABLE_NOTE`.
@@ -171,6 +172,14 @@ class ShippingProvider(Protocol):
         """(the provider's order id, the waybill); ("", "") when it books nothing."""
         ...
 
+    def retrieve(self, shipment_id: str) -> shipping_gateway.RetrievedOrder | None:
+        """The booked parcel as the provider has it now; None when it knows none."""
+        ...
+
+    def cancel(self, shipment_id: str, reason: str) -> str:
+        """Cancel the booking; the provider's status afterwards."""
+        ...
+
 
 class ZoneTable:
     """Today's table by zone and weight: always there, books nothing (resi by hand)."""
@@ -184,6 +193,12 @@ class ZoneTable:
 
     def book(self, request: BookingRequest) -> tuple[str, str]:
         return "", ""
+
+    def retrieve(self, shipment_id: str) -> shipping_gateway.RetrievedOrder | None:
+        return None
+
+    def cancel(self, shipment_id: str, reason: str) -> str:
+        raise shipping_gateway.AggregatorError("no courier aggregator is configured")
 
 
 def _items(parcel: Parcel) -> list[dict[str, Any]]:
@@ -248,6 +263,12 @@ class Biteship:
             }
         )
         return booking.order_id, booking.waybill_id
+
+    def retrieve(self, shipment_id: str) -> shipping_gateway.RetrievedOrder | None:
+        return self.client.retrieve_order(shipment_id)
+
+    def cancel(self, shipment_id: str, reason: str) -> str:
+        return self.client.cancel_order(shipment_id, reason)
 
 
 def provider() -> ShippingProvider:

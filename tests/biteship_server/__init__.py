@@ -8,18 +8,26 @@ service (``courier_code``, ``courier_name``, ``courier_service_code``,
 ``courier_service_name``, ``price`` in rupiah, ``duration``, ``shipment_duration_range``,
 ``shipment_duration_unit``); a route no courier serves is a 400 with ``success: false``.
 ``POST /v1/orders`` books (``courier_company``, ``courier_type``) and answers the order
-``id``, ``status`` ``confirmed`` and ``courier.waybill_id``; ``GET /v1/orders/{id}`` and
-``GET /v1/trackings/{id}`` (``history`` of ``status``, ``note``, ``updated_at``).
+``id``, ``status`` ``confirmed``, its ``price`` and ``courier.waybill_id`` (``null`` while
+the courier has not issued one: ``waybill_later``); ``GET /v1/orders/{id}`` (Retrieve an
+Order: ``status``, ``price``, ``courier.waybill_id`` and ``courier.history`` of
+``status``, ``note``, ``updated_at``) and ``GET /v1/trackings/{id}``;
+``POST /v1/orders/{id}/cancel`` (``cancellation_reason_code``, ``cancellation_reason``)
+cancels an order not yet picked up, and refuses (400) one picked up or already cancelled.
 
-Webhooks: :meth:`BiteshipServer.advance` moves an order (``picked``, ``dropping_off``,
-``delivered``…) and POSTs Biteship's ``order.status`` event to ``webhook_url`` with the
-secret header configured with it in the dashboard (``webhook_header``/``webhook_secret``);
-with no url the events wait in ``pending`` for the test to send, repeat or reorder.
+Webhooks, with the bodies of biteship.com/id/docs/api/webhook/overview (no timestamp, no
+signature): :meth:`BiteshipServer.advance` moves an order (``picked``, ``dropping_off``,
+``delivered``…) and sends ``order.status``; :meth:`reprice` (the courier weighed the parcel)
+sends ``order.price``; :meth:`rewaybill` sends ``order.waybill_id``. Each is POSTed to
+``webhook_url`` with the header configured with the URL in the dashboard
+(``webhook_header``/``webhook_secret``); with no url the events wait in ``pending`` for the
+test to send, repeat or reorder. :meth:`install` is the dashboard's test of a new URL: a
+POST with no body. ``down`` makes every API call a 503.
 
 Prices are made up but fixed: a courier service's first kilogram and each further one.
 ``latency`` seconds are waited before each rates answer, as a real network would.
-Not covered: area ids and coordinates, instant couriers, COD, insurance, order.price and
-order.waybill_id events, cancellation.
+Not covered: area ids and coordinates, instant couriers, COD, insurance, the list of
+cancellation reasons.
 """
 
 from __future__ import annotations
@@ -55,6 +63,8 @@ SERVICES = {
     "sicepat": ("SiCepat", [("reg", "Reguler", 22_000, 11_000, "2 - 3")]),
 }
 WIB = dt.timezone(dt.timedelta(hours=7))
+#: the statuses an order may still be cancelled in ("Available to Delete")
+CANCELLABLE = ("confirmed", "scheduled", "allocated", "picking_up")
 
 
 @dataclass
@@ -88,6 +98,7 @@ class BiteshipServer:
                 Rule("/v1/rates/couriers", endpoint="rates", methods=["POST"]),
                 Rule("/v1/orders", endpoint="create_order", methods=["POST"]),
                 Rule("/v1/orders/<order_id>", endpoint="get_order", methods=["GET"]),
+                Rule("/v1/orders/<order_id>/cancel", endpoint="cancel_order", methods=["POST"]),
                 Rule("/v1/trackings/<order_id>", endpoint="tracking", methods=["GET"]),
             ]
         )
@@ -97,6 +108,9 @@ class BiteshipServer:
         self.unreachable: set[str] = set()
         self.rate_requests: list[dict[str, Any]] = []
         self.pending: list[dict[str, Any]] = []
+        self.cancel_requests: list[tuple[str, dict[str, Any]]] = []
+        self.waybill_later = False
+        self.down = False
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -110,7 +124,9 @@ class BiteshipServer:
             return self._json({"success": False, "error": "Not found"}, 404)(
                 environ, start_response
             )
-        if request.headers.get("Authorization", "") != self.api_key:
+        if self.down:
+            response = self._json({"success": False, "error": "Service unavailable"}, 503)
+        elif request.headers.get("Authorization", "") != self.api_key:
             response = self._json({"success": False, "error": "Authentication failed"}, 401)
         else:
             response = getattr(self, "_" + endpoint)(request, **args)
@@ -214,7 +230,7 @@ class BiteshipServer:
         number = next(self._ids)
         order = Order(
             id=f"bs{number:022d}",
-            waybill_id=f"WB{number:010d}",
+            waybill_id="" if self.waybill_later else f"WB{number:010d}",
             courier_company=body["courier_company"],
             courier_type=body["courier_type"],
             price=prices[0]["price"],
@@ -234,9 +250,10 @@ class BiteshipServer:
             "reference_id": order.payload.get("reference_id"),
             "courier": {
                 "tracking_id": order.id,
-                "waybill_id": order.waybill_id,
+                "waybill_id": order.waybill_id or None,
                 "company": order.courier_company,
                 "type": order.courier_type,
+                "history": list(order.history),
             },
             "price": order.price,
             "status": order.status,
@@ -247,6 +264,22 @@ class BiteshipServer:
         if order is None:
             return self._json({"success": False, "error": "Order not found"}, 404)
         return self._json(self._order_body(order))
+
+    def _cancel_order(self, request: Request, order_id: str) -> Response:
+        body = request.get_json(silent=True) or {}
+        with self._lock:
+            self.cancel_requests.append((order_id, body))
+        order = self.orders.get(order_id)
+        if order is None:
+            return self._json({"success": False, "error": "Order not found"}, 404)
+        if not body.get("cancellation_reason_code"):
+            return self._json({"success": False, "error": "Reason is required"}, 400)
+        if order.status not in CANCELLABLE:
+            return self._json(
+                {"success": False, "error": f"Order cannot be cancelled: {order.status}"}, 400
+            )
+        self._step(order, "cancelled", str(body.get("cancellation_reason") or "cancelled"))
+        return self._json({**self._order_body(order), "message": "Order successfully cancelled"})
 
     def _tracking(self, request: Request, order_id: str) -> Response:
         order = self.orders.get(order_id)
@@ -281,29 +314,68 @@ class BiteshipServer:
         in ``pending`` when no ``webhook_url``) and returned."""
         order = self.orders[order_id]
         self._step(order, status, note or status)
-        event = {
-            "event": "order.status",
-            "courier_tracking_id": order.id,
-            "courier_waybill_id": order.waybill_id,
-            "courier_company": order.courier_company,
-            "courier_type": order.courier_type,
-            "order_id": order.id,
-            "order_price": order.price,
-            "status": status,
-            "updated_at": order.history[-1]["updated_at"],
-            "note": order.history[-1]["note"],
-        }
+        return self._emit(
+            {
+                "event": "order.status",
+                "courier_tracking_id": order.id,
+                "courier_waybill_id": order.waybill_id,
+                "courier_company": order.courier_company,
+                "courier_type": order.courier_type,
+                "courier_link": f"{self.url}/lacak/{order.id}",
+                "order_id": order.id,
+                "order_price": order.price,
+                "status": status,
+            }
+        )
+
+    def reprice(self, order_id: str, price: int) -> dict[str, Any]:
+        """The courier weighed the parcel: the order's price changes (``order.price``)."""
+        order = self.orders[order_id]
+        order.price = price
+        return self._emit(
+            {
+                "cash_on_delivery_fee": 0,
+                "courier_tracking_id": order.id,
+                "courier_waybill_id": order.waybill_id,
+                "event": "order.price",
+                "order_id": order.id,
+                "price": price,
+                "proof_of_delivery_fee": 0,
+                "shippment_fee": price,
+                "status": order.status,
+            }
+        )
+
+    def rewaybill(self, order_id: str, waybill_id: str) -> dict[str, Any]:
+        """The courier issued (or changed) the waybill (``order.waybill_id``)."""
+        order = self.orders[order_id]
+        order.waybill_id = waybill_id
+        return self._emit(
+            {
+                "order_id": order.id,
+                "courier_tracking_id": order.id,
+                "courier_waybill_id": waybill_id,
+                "event": "order.waybill_id",
+                "status": order.status,
+            }
+        )
+
+    def _emit(self, event: dict[str, Any]) -> dict[str, Any]:
         if self.webhook_url:
             self.send(event)
         else:
             self.pending.append(event)
         return event
 
-    def send(self, event: dict[str, Any], *, secret: str | None = None) -> int:
+    def install(self) -> int:
+        """The dashboard's test of a new webhook URL: a POST with no body; the app's status."""
+        return self.send(None)
+
+    def send(self, event: dict[str, Any] | None, *, secret: str | None = None) -> int:
         """POST one event to ``webhook_url`` as Biteship does; the app's HTTP status."""
         request = urllib.request.Request(
             self.webhook_url,
-            data=json.dumps(event).encode(),
+            data=b"" if event is None else json.dumps(event).encode(),
             method="POST",
             headers={
                 "Content-Type": "application/json",

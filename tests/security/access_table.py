@@ -218,6 +218,8 @@ ACCESS = [
     # Biteship's tracking webhook: its secret header decides; without one configured, none.
     ("POST", "/kurir/biteship",                            404, 404, 404, 404, 404, 404),
     ("GET",  "/admin/pesanan",                             302, 403, 403, 403, 403, 200),
+    # Couriers: prices changed after booking, cancellations Biteship refused.
+    ("GET",  "/admin/kurir",                               302, 403, 403, 403, 403, 200),
     ("GET",  "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 200),
     ("POST", "/admin/pesanan/{order_id}",                  302, 403, 403, 403, 403, 303),
     ("POST", "/admin/pesanan/{order_id}/transfer/999999",  302, 403, 403, 403, 403, 404),
