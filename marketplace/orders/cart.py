@@ -364,7 +364,9 @@ def _price_shipping(
     quotes = shipping.quotes(
         [
             (
-                shipping.household_origin(group.seller.region.code),
+                shipping.household_origin(
+                    group.seller.region.code, group.seller.pickup_postal_code
+                ),
                 destination,
                 shipping.Parcel(group.weight_grams, group.items_amount),
             )

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from marketplace import shipping_gateway
+from marketplace.catalog import places
 from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError
 from marketplace.jobs import enqueue, job, sweeper
@@ -89,10 +90,18 @@ def _booking_request(part: OrderPart) -> shipping.BookingRequest:
     courier_code, _, service_code = part.courier_service.partition(":")
     return shipping.BookingRequest(
         reference=f"part-{part.id}",
-        origin=shipping.household_origin(seller.region.code),
+        origin=shipping.household_origin(seller.region.code, seller.pickup_postal_code),
         origin_name=seller.owner_name,
         origin_phone=seller.whatsapp,
-        origin_address=f"{seller.village}, {seller.region.name}",
+        origin_address=", ".join(
+            value
+            for value in (
+                seller.village,
+                places.name_of(seller.pickup_district),
+                seller.region.name,
+            )
+            if value
+        ),
         destination=shipping.Place(order.postal_code),
         destination_name=order.contact_name,
         destination_phone=order.contact_whatsapp,
@@ -112,6 +121,10 @@ def _booking_request(part: OrderPart) -> shipping.BookingRequest:
             for line in part.lines
         ],
     )
+
+
+def _district_name(seller) -> str:
+    return (places.name_of(seller.pickup_district) or "") if seller.pickup_district else ""
 
 
 def booking_for(part_id: int, seller_id: int) -> shipping.BookingRequest:

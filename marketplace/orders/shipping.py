@@ -282,8 +282,8 @@ def provider() -> ShippingProvider:
     return Biteship(client, config.get("BITESHIP_COURIERS") or shipping_gateway.DEFAULT_COURIERS)
 
 
-#: the postal code of each Kaltara kabupaten/kota's seat, where a household's parcel
-#: starts (households give no postal code of their own yet)
+#: the postal code of each Kaltara kabupaten/kota's seat, where the parcel of a household
+#: that set no pickup place of its own starts
 SEAT_POSTAL_CODES = {
     "6501": "77212",  # Tanjung Selor
     "6502": "77550",  # Malinau Kota
@@ -293,13 +293,22 @@ SEAT_POSTAL_CODES = {
 }
 
 
-def household_origin(region_code: str) -> Place:
-    """A household's end of the parcel: its kabupaten/kota (``6571``) and the postal code
-    of its seat (elsewhere: the first the place list knows there)."""
+def household_origin(region_code: str, pickup_postal_code: str = "") -> Place:
+    """A household's end of the parcel: its kabupaten/kota (``6571``) and the postal code of
+    its pickup place (``sellers.pickup``), else of its seat (elsewhere: the first the place
+    list knows there)."""
     city = f"{region_code[:2]}.{region_code[2:]}"
-    postal_code = SEAT_POSTAL_CODES.get(region_code) or min(
-        (code for district in places.children(city) for code in places.postal_codes(district.code)),
-        default="",
+    postal_code = (
+        pickup_postal_code
+        or SEAT_POSTAL_CODES.get(region_code)
+        or min(
+            (
+                code
+                for district in places.children(city)
+                for code in places.postal_codes(district.code)
+            ),
+            default="",
+        )
     )
     return Place(postal_code, places.province_of(city), city, region_code)
 

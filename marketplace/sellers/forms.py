@@ -9,6 +9,7 @@ from wtforms import (
     MultipleFileField,
     RadioField,
     SelectChoice,
+    SelectField,
     StringField,
     TelField,
     TextAreaField,
@@ -216,3 +217,19 @@ class PromotionForm(Form):
     value = WholeNumberField(_l("Besar potongan"), validators=[Optional()])
     starts_on = LocalDateField(_l("Promo mulai tanggal"))
     ends_on = LocalDateField(_l("Promo sampai tanggal (hari terakhir)"))
+
+
+class PickupPlaceForm(Form):
+    """Where couriers collect the parcels; ``pickup`` checks both against the list."""
+
+    district = SelectField(_l("Kecamatan"), validate_choice=False)
+    postal_code = StringField(
+        _l("Kode pos"),
+        validators=[Length(max=5)],
+        description=_l("Kode pos rumah atau tempat kurir menjemput paket."),
+    )
+
+    def offer(self, districts) -> None:
+        self.district.choices = [SelectChoice("", _l("Pilih kecamatan"))] + [
+            SelectChoice(place.code, place.name) for place in districts
+        ]

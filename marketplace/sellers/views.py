@@ -24,7 +24,7 @@ from wtforms import SelectChoice
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
-from marketplace.catalog import pricing
+from marketplace.catalog import places, pricing
 from marketplace.catalog import services as catalog
 from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
@@ -37,6 +37,7 @@ from marketplace.orders import inbox
 from marketplace.sellers import (
     applications,
     personal_data,  # noqa: F401  registers shop applications
+    pickup,
     printing,
     services,
     shares,
@@ -45,6 +46,7 @@ from marketplace.sellers.forms import (
     STATUS_LABELS,
     ApplicationForm,
     ClosureForm,
+    PickupPlaceForm,
     ProductForm,
     PromotionForm,
 )
@@ -385,6 +387,39 @@ def _close_shop(form: ClosureForm, seller: Seller, today) -> bool:
         last_day = format_date(form.ends_on.data, "long")
         flash(_("Toko Anda libur sampai %(date)s.", date=last_day), "success")
     return done.ok
+
+
+@bp.route("/penjual/alamat-jemput", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def pickup_place():
+    """Where couriers collect the household's parcels: kecamatan and postal code."""
+    seller = get_seller_for_seller_or_404()
+    form = PickupPlaceForm(
+        data={"district": seller.pickup_district, "postal_code": seller.pickup_postal_code}
+    )
+    form.offer(pickup.districts_of(seller))
+    status = _save_pickup_place(form, seller) if form.is_submitted() else 200
+    if status == 303:
+        flash(_("Alamat jemput kurir disimpan."), "success")
+        return redirect(url_for("sellers.pickup_place"), 303)
+    district = form.district.data or ""
+    return render_template(
+        "sellers/pickup.html",
+        form=form,
+        seller=seller,
+        current=places.name_of(seller.pickup_district) or "",
+        city=places.name_of(pickup.city_of(seller)) or seller.region.name,
+        postal_codes=places.postal_codes(district) if district else (),
+    ), status
+
+
+def _save_pickup_place(form: PickupPlaceForm, seller: Seller) -> int:
+    """303 when saved; else the status of the page that shows why."""
+    if not form.validate():
+        return 400
+    with attempt(form) as done:
+        pickup.set_pickup_place(seller.id, form.district.data or "", form.postal_code.data or "")
+    return 303 if done.ok else done.status
 
 
 @bp.route("/penjual/libur/buka", methods=["POST"])

@@ -122,6 +122,8 @@ ACCESS = [
     ("GET",  "/penjual/libur",                             302, 403, 200, 403, 403, 404),
     ("POST", "/penjual/libur",                             302, 403, 302, 403, 403, 404),
     ("POST", "/penjual/libur/buka",                        302, 403, 302, 403, 403, 404),
+    ("GET",  "/penjual/alamat-jemput",                     302, 403, 200, 403, 403, 404),
+    ("POST", "/penjual/alamat-jemput",                     302, 403, 303, 403, 403, 404),
     ("GET",  "/penjual/produk/{own_product}/promo",        302, 403, 200, 403, 403, 200),
     ("POST", "/penjual/produk/{own_product}/promo",        302, 403, 302, 403, 403, 302),
     ("GET",  "/penjual/produk/{other_product}/promo",      302, 403, 404, 403, 403, 404),
@@ -415,6 +417,8 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "confirm": "1",
     },
     "sellers.reopen": {},
+    # both empty: back to the kabupaten/kota's seat (valid for any household)
+    "sellers.pickup_place": {"district": "", "postal_code": ""},
     "sellers.promotions": lambda: {
         "kind": "percent",
         "value": "10",
