@@ -200,9 +200,14 @@ class AggregatorDown(MarketplaceError):
     status_code = 503
 
 
+def booking_row(part_id: int) -> CourierBooking | None:
+    """The part's booking row, if one was made (read only)."""
+    return db.session.scalar(select(CourierBooking).where(CourierBooking.part_id == part_id))
+
+
 def booking_of(part: OrderPart) -> CourierBooking:
     """The part's booking row, made on first need (two racing makers: one row)."""
-    booking = db.session.scalar(select(CourierBooking).where(CourierBooking.part_id == part.id))
+    booking = booking_row(part.id)
     if booking is not None:
         return booking
     try:

@@ -393,6 +393,7 @@ def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=No
         decline_form=decline_form or DeclinePartForm(formdata=None),
         cancellation=inbox.cancellation_of(part),
         may_book=shipments.may_book(part),
+        booking=shipments.booking_row(part.id) if part.shipment_id else None,
         contact_visible=personal_data.buyer_contact_visible(part),
         contact_until=personal_data.contact_shown_until(part),
         contact_days=personal_data.contact_days(),

@@ -200,6 +200,9 @@ def test_a_new_price_is_shown_to_the_admin_and_not_charged_to_the_buyer(
     assert booking.price_amount == 36_000
     db.session.refresh(part)
     assert (part.shipping_amount, part.order.total_amount) == (24_000, paid)
+    page = client.get(f"/penjual/pesanan/{part.id}").text
+    told = "Biteship kini menagih Rp36.000 untuk paket ini (pembeli membayar ongkir Rp24.000)"
+    assert told in page
     login_as("admin")
     page = client.get("/admin/kurir").text
     repriced = page[page.index("data-repriced") :]
@@ -241,6 +244,9 @@ def test_a_cancellation_biteship_refuses_is_shown_to_the_admin_not_the_buyer(
     assert booking.cancel_status == "failed" and "503" in booking.cancel_note
     assert shipments.queue_lost_cancellations() == 0  # a refusal is the admin's, not a retry
     biteship.down = False
+    login_as(user=part.seller.user)
+    page = client.get(f"/penjual/pesanan/{part.id}").text
+    assert "Jangan serahkan paket bila kurir datang" in page
     login_as("admin")
     page = client.get("/admin/kurir").text
     failed = page[page.index("data-failed") :]
