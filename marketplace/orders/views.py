@@ -353,9 +353,11 @@ def courier_webhook():
 
 def _courier_event(event: dict):
     """Read back the order an authentic webhook names, and apply what Biteship says."""
+    if event.get("event") not in shipments.WEBHOOK_EVENTS:
+        return _plain("ignored")
     shipment_id = shipments.webhook_shipment_id(event)
     if shipment_id is None:
-        return _plain("ignored")
+        return _plain(_("Webhook ini tidak menyebut order_id."), 400)
     part_id = shipments.part_for_shipment(shipment_id)
     if part_id is None:
         return _plain("unknown")  # answered, or Biteship would send it again and again
