@@ -123,10 +123,6 @@ def _booking_request(part: OrderPart) -> shipping.BookingRequest:
     )
 
 
-def _district_name(seller) -> str:
-    return (places.name_of(seller.pickup_district) or "") if seller.pickup_district else ""
-
-
 def booking_for(part_id: int, seller_id: int) -> shipping.BookingRequest:
     """What booking a household's part asks the courier for; refused unless the buyer chose
     a live courier and it is not booked yet."""
