@@ -411,7 +411,8 @@ def _search_quality(result: dict, note: dict) -> list[str]:
     if timing:
         lines += [
             "",
-            f"Latency on PostgreSQL (median of {note.get('requests')} requests, whole page):",
+            f"Latency on PostgreSQL (median of {note.get('requests')} requests, whole page; "
+            "the two sizes in databases of their own, asked in turn request by request):",
             "",
             "| query | today 1k | today 100k | new 1k | new 100k | new ratio | goal ≤ 1.5× |",
             "|---|---|---|---|---|---|---|",

@@ -5,9 +5,10 @@ regional and everyday spellings, English, affixes, reduplication, several words)
 with the demo products it should find. On SQLite and on PostgreSQL, each with the demo
 catalogue exactly as ``flask demo load`` makes it, every query is asked through the
 Flask test client twice in the same run: with ``SEARCH_TOLERANT`` off (today's search:
-the words as typed, as prefixes) and on. Then, on PostgreSQL grown to 1,000 and to
-100,000 products (``grow_catalogue``, as ``scale`` does), the median latency of a few
-queries of each kind, both ways, and the p50/p99 of the suggestion endpoint.
+the words as typed, as prefixes) and on. Then, on two PostgreSQL databases grown to
+1,000 and to 100,000 products (``grow_catalogue``, as ``scale`` does), the median latency
+of a few queries of each kind, both ways, and the p50/p99 of the suggestion endpoint: the
+two sizes asked in turn, request by request, so that a busy machine slows both alike.
 """
 
 from __future__ import annotations
@@ -100,35 +101,35 @@ def compare(app, queries) -> dict:
     return {"today": today, "new": new, "found_lower": lower}
 
 
-def _timed(client, path: str) -> list[float]:
-    for _ in range(3):
-        if client.get(path).status_code not in (200, 304):
-            raise RuntimeError(f"{path} did not answer")
-    timings = []
+def _side_by_side(clients: dict, path: str) -> dict[int, list[float]]:
+    """Each size's timings of ``path``, the sizes asked in turn request by request, so a
+    machine busy with something else slows both alike."""
+    for client in clients.values():
+        for _ in range(3):
+            if client.get(path).status_code not in (200, 304):
+                raise RuntimeError(f"{path} did not answer")
+    timings: dict[int, list[float]] = {size: [] for size in clients}
     for _ in range(REQUESTS):
-        started = time.perf_counter()
-        client.get(path)
-        timings.append((time.perf_counter() - started) * 1000)
-    return sorted(timings)
+        for size, client in clients.items():
+            started = time.perf_counter()
+            client.get(path)
+            timings[size].append((time.perf_counter() - started) * 1000)
+    return {size: sorted(values) for size, values in timings.items()}
 
 
-def latency(app) -> dict:
-    """Median search latency (both ways) and the suggestion endpoint's p50/p99, per size."""
+def latency(apps: dict) -> dict:
+    """Median search latency (both ways) and the suggestion endpoint's p50/p99 at each size
+    (``apps``: size -> app, its own database already grown to that size)."""
     from marketplace.catalog.lexicon import read_vocabulary
     from marketplace.db import db
 
-    client = app.test_client()
+    clients = {size: app.test_client() for size, app in apps.items()}
     result: dict = {
         "today_ms": {},
         "new_ms": {},
         "vocabulary_ms": [],
     }
-    for size in SIZES:
-        started = time.perf_counter()
-        with app.app_context():
-            grow_catalogue(size)
-            db.session.remove()
-        log(f"search_quality: {size} products loaded in {time.perf_counter() - started:.1f} s")
+    for app in apps.values():
         with app.app_context():
             # Reading the vocabulary again (at most once a minute, after a catalogue change).
             timings = []
@@ -138,24 +139,47 @@ def latency(app) -> dict:
                 timings.append((time.perf_counter() - began) * 1000)
             result["vocabulary_ms"].append(round(median(timings), 1))
             db.session.remove()
-        for key, tolerant in (("today_ms", False), ("new_ms", True)):
-            app.config["SEARCH_TOLERANT"] = tolerant
-            for query in TIMED:
-                path = f"/search?q={query.replace(' ', '+')}"
-                result[key].setdefault(query, []).append(round(median(_timed(client, path)), 2))
-        app.config["SEARCH_TOLERANT"] = True
-        for cached, suffix in ((False, "_uncached"), (True, "")):
-            # Uncached: every answer worked out; cached: as deployed, from the page store.
-            app.config["PAGE_CACHE"] = cached
-            timings = sorted(t for q in TYPED for t in _timed(client, f"/search/saran?q={q}"))
-            result.setdefault(f"suggest{suffix}_p50_ms", []).append(
-                round(percentile(timings, 0.5), 2)
-            )
-            result.setdefault(f"suggest{suffix}_p99_ms", []).append(
-                round(percentile(timings, 0.99), 2)
-            )
-        app.config["PAGE_CACHE"] = False
+
+    def configure(**settings) -> None:
+        for app in apps.values():
+            app.config.update(settings)
+
+    for key, tolerant in (("today_ms", False), ("new_ms", True)):
+        configure(SEARCH_TOLERANT=tolerant)
+        for query in TIMED:
+            path = f"/search?q={query.replace(' ', '+')}"
+            timed = _side_by_side(clients, path)
+            result[key][query] = [round(median(timed[size]), 2) for size in apps]
+    configure(SEARCH_TOLERANT=True)
+    for cached, suffix in ((False, "_uncached"), (True, "")):
+        # Uncached: every answer worked out; cached: as deployed, from the page store.
+        configure(PAGE_CACHE=cached)
+        timings: dict[int, list[float]] = {size: [] for size in apps}
+        for q in TYPED:
+            for size, values in _side_by_side(clients, f"/search/saran?q={q}").items():
+                timings[size].extend(values)
+        for size in apps:
+            values = sorted(timings[size])
+            for name, share in (("p50", 0.5), ("p99", 0.99)):
+                result.setdefault(f"suggest{suffix}_{name}_ms", []).append(
+                    round(percentile(values, share), 2)
+                )
+    configure(PAGE_CACHE=False)
     return result
+
+
+def _grown(url: str, name: str, size: int):
+    """A scratch app on ``url`` with the demo catalogue grown to ``size`` products."""
+    from marketplace.db import db
+
+    app = make_app(url, name)
+    started = time.perf_counter()
+    with app.app_context():
+        grow_catalogue(size)
+        db.session.commit()
+        db.session.remove()
+    log(f"search_quality: {size} products loaded in {time.perf_counter() - started:.1f} s")
+    return app
 
 
 def _admin(statement: str) -> None:
@@ -177,19 +201,36 @@ def run() -> tuple[dict, dict]:
     sqlite = make_app(f"sqlite:///{scratch() / 'search_quality.db'}", "search_quality")
     result["sqlite"] = compare(sqlite, queries)
     log("search_quality: sqlite " + _line(result["sqlite"]))
-    name = f"bench_search_{os.getpid()}"
-    _admin(f'DROP DATABASE IF EXISTS "{name}"')
-    _admin(f'CREATE DATABASE "{name}"')
+    names = {size: f"bench_search_{os.getpid()}_{size}" for size in SIZES}
+    for name in names.values():
+        _admin(f'DROP DATABASE IF EXISTS "{name}"')
+        _admin(f'CREATE DATABASE "{name}"')
+    apps = {}
     try:
-        app = make_app(f"{SERVER}/{name}", "search_quality_pg")
+        # The quality on the demo catalogue as it is, before the first database grows.
+        app = make_app(f"{SERVER}/{names[SIZES[0]]}", "search_quality_pg")
         result["postgresql"] = compare(app, queries)
         log("search_quality: postgresql " + _line(result["postgresql"]))
-        result["latency"] = latency(app)
         with app.app_context():
-            db.engine.dispose()
+            grow_catalogue(SIZES[0])
+            db.session.commit()
+            db.session.remove()
+        apps[SIZES[0]] = app
+        for size in SIZES[1:]:
+            apps[size] = _grown(f"{SERVER}/{names[size]}", f"search_quality_pg_{size}", size)
+        result["latency"] = latency(apps)
     finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return result, {"database": name, "requests": REQUESTS, "timed": TIMED, "typed": TYPED}
+        for app in apps.values():
+            with app.app_context():
+                db.engine.dispose()
+        for name in names.values():
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return result, {
+        "databases": list(names.values()),
+        "requests": REQUESTS,
+        "timed": TIMED,
+        "typed": TYPED,
+    }
 
 
 def _line(compared: dict) -> str:

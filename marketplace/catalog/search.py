@@ -71,11 +71,38 @@ def _prefix(search_text, phrase: str):
     return (" " + search_text).like("% " + literal(phrase) + "%")
 
 
+def _holds_like(search_text, alternative: tuple[str, ...] | str):
+    """The same test with ``LIKE`` over the text (SQLite)."""
+    if isinstance(alternative, tuple):
+        return and_(*(_prefix(search_text, word) for word in alternative))
+    return _prefix(search_text, alternative)
+
+
+def _exact_tsquery(alternative: tuple[str, ...] | str) -> str:
+    """What ``_prefix`` tests, for ``@@``: each word of a tuple begins a word; a phrase's
+    words follow each other, whole but for the last one, which is open."""
+    if isinstance(alternative, tuple):
+        return "(" + " & ".join(f"{word}:*" for word in alternative) + ")"
+    *whole, last = alternative.split()
+    return "(" + " <-> ".join([*whole, f"{last}:*"]) + ")"
+
+
 def _fts5(alternative: tuple[str, ...] | str) -> str:
     """FTS5 for one alternative: every word of a tuple, or a phrase with its last word open."""
     if isinstance(alternative, tuple):
         return "(" + " AND ".join(f'"{word}"*' for word in alternative) + ")"
     return f'"{alternative}"*'
+
+
+def _to_tsquery(query: str):
+    """``to_tsquery('simple', query)`` with the query written into the statement, not bound.
+
+    psycopg prepares a statement run five times, and PostgreSQL may then plan it once for
+    any parameters: a plan made without the words (how many products hold them) reads a
+    common word's every match, or scans for a rare one. Written in, the words are planned
+    with. The query holds only plain words, ``:*``, ``&``, ``|``, ``<->`` and brackets.
+    """
+    return func.to_tsquery(literal_column("'simple'"), literal(query, literal_execute=True))
 
 
 def _tsquery(alternative: tuple[str, ...] | str) -> str:
@@ -120,16 +147,14 @@ def search_page(
     alternatives = [[tuple(g.typed), *g.exact, *g.fuzzy] for g in groups] or [
         [(term,)] for term in terms
     ]
-    columns = (
-        Product.published_at,
-        Product.price_now.label("price_now"),
-        Product.name,
-        Product.search_text,
-    )
+    # Each candidate carries only what ranks it: the price (a correlated subquery over the
+    # live promotions) only when the page sorts by it.
+    columns = [Product.published_at, Product.name]
+    if sort in ("price_asc", "price_desc"):
+        columns.append(Product.price_now.label("price_now"))
     if dialect == "postgresql":
-        tsquery = func.to_tsquery(
-            "simple",
-            " & ".join("(" + " | ".join(map(_tsquery, group)) + ")" for group in alternatives),
+        tsquery = _to_tsquery(
+            " & ".join("(" + " | ".join(map(_tsquery, group)) + ")" for group in alternatives)
         )
         # A stored generated column (migrations own it): no tokenising at query time.
         vector = literal_column("products.search_vector")
@@ -139,7 +164,15 @@ def search_page(
             .limit(bound)
             .subquery("candidates")
         )
-        typed_tsquery = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
+        typed_tsquery = _to_tsquery(" & ".join(f"{term}:*" for term in terms))
+
+        def holds(c, wanted: list[list[tuple[str, ...] | str]]):
+            # One lookup in the candidate's own vector, not a LIKE over its text per word.
+            return c.vector.op("@@")(
+                _to_tsquery(
+                    " & ".join("(" + " | ".join(map(_exact_tsquery, one)) + ")" for one in wanted)
+                )
+            )
 
         def text_rank(as_typed):
             # What today's search finds ranks by today's rank, the rest by the widened one.
@@ -153,7 +186,9 @@ def search_page(
     else:
         match = " AND ".join("(" + " OR ".join(map(_fts5, group)) + ")" for group in alternatives)
         candidates = (
-            matches_from.add_columns(*columns, literal_column("product_search.rank").label("rank"))
+            matches_from.add_columns(
+                *columns, Product.search_text, literal_column("product_search.rank").label("rank")
+            )
             .join(product_search, product_search.c.rowid == Product.id)
             .where(text("product_search MATCH :match").bindparams(match=match))
             .order_by(text("product_search.rank"))
@@ -173,6 +208,9 @@ def search_page(
             .subquery("today")
         )
 
+        def holds(c, wanted: list[list[tuple[str, ...] | str]]):
+            return and_(*(or_(*(_holds_like(c.search_text, a) for a in one)) for one in wanted))
+
         def text_rank(as_typed):
             if as_typed is None:
                 return candidates.c.rank.asc(), candidates
@@ -181,12 +219,13 @@ def search_page(
 
     c = candidates.c
     orders = {
-        "price_asc": (c.price_now.asc(), c.id.asc()),
-        "price_desc": (c.price_now.desc(), c.id.desc()),
         "name": (c.name.asc(), c.id.asc()),
         "newest": (c.published_at.desc(), c.id.desc()),
     }
-    tier, named_alike, as_typed = _tiers(c, terms, groups)
+    if "price_now" in c:
+        orders["price_asc"] = (c.price_now.asc(), c.id.asc())
+        orders["price_desc"] = (c.price_now.desc(), c.id.desc())
+    tier, named_alike, as_typed = _tiers(c, terms, groups, holds)
     by_text, source = text_rank(as_typed)
     ranked_order = (tier.asc(), name_score(c.name, terms).desc(), named_alike.desc())
     ranked_order += (by_text, c.id.desc())
@@ -208,20 +247,18 @@ def search_page(
     return cards.join(ranked, r.id == Product.id).add_columns(r.found).order_by(r.position)
 
 
-def _tiers(c, terms: list[str], groups: list):
+def _tiers(c, terms: list[str], groups: list, holds):
     """The tier of a candidate (0 as typed, 1 exactly, 2 corrected) and how many groups
-    its name holds in another form; constants when nothing widens the search."""
+    its name holds in another form; constants when nothing widens the search.
+
+    ``holds(c, wanted)``: whether the candidate holds, for each list of ``wanted``, one
+    of its alternatives (a tuple: each word begins a word; a phrase: its words in a row,
+    the last one open)."""
     widened = [g for g in groups if g.exact or g.fuzzy]
     if not widened and [w for g in groups for w in g.typed] == terms:
         return literal(0), literal(0), None
-    held = c.search_text
-    as_typed = and_(*(_prefix(held, term) for term in terms))
-    exactly = and_(
-        *(
-            or_(and_(*(_prefix(held, w) for w in g.typed)), *(_prefix(held, p) for p in g.exact))
-            for g in groups
-        )
-    )
+    as_typed = holds(c, [[term] for term in terms])
+    exactly = holds(c, [[tuple(g.typed), *g.exact] for g in groups])
     tier = case((as_typed, 0), (exactly, 1), else_=2)
     # What today's search finds keeps today's order: the other forms rank only the rest.
     named_alike = case(

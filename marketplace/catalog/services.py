@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, any_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import Role, User
@@ -113,6 +113,37 @@ def _filtered(stmt: Select, filters: ProductFilter) -> Select:
     return stmt
 
 
+def _searchable(filters: ProductFilter) -> Select:
+    """The ids a search may find (public, filtered), read from ``products`` alone.
+
+    The shops (active, in the region asked for) and the category are looked up once,
+    before products are read (on PostgreSQL ``= ANY(ARRAY(...))``, worked out once), not
+    joined: joined, the planner may read every match of common words to join them before
+    the search's bound stops the scan, as it estimates words that go together ("keripik",
+    "pisang") as if they were independent, hence rare.
+    """
+    shops = select(Seller.id).where(Seller.status == SellerStatus.ACTIVE.value)
+    if filters.region:
+        shops = shops.join(Seller.region).where(Region.slug == filters.region)
+    if db.session.get_bind().dialect.name == "postgresql":
+        in_shops = Product.seller_id == any_(func.array(shops.scalar_subquery()))
+    else:
+        in_shops = Product.seller_id.in_(shops)
+    stmt = select(Product.id).where(
+        Product.status == ProductStatus.PUBLISHED.value, licence_in_force(), in_shops
+    )
+    if filters.category:
+        category = select(Category.id).where(Category.slug == filters.category)
+        stmt = stmt.where(Product.category_id == category.scalar_subquery())
+    if filters.kind in (ProductKind.FOOD.value, ProductKind.CRAFT.value):
+        stmt = stmt.where(Product.kind == filters.kind)
+    if filters.min_price is not None:
+        stmt = stmt.where(Product.price_now >= filters.min_price)
+    if filters.max_price is not None:
+        stmt = stmt.where(Product.price_now <= filters.max_price)
+    return stmt
+
+
 def list_products(
     filters: ProductFilter, per_page: int, max_results: int = DEFAULT_MAX_RESULTS
 ) -> ProductPage:
@@ -139,9 +170,7 @@ def list_products(
         return ProductPage(
             items=rows[:per_page], page=filters.page, has_next=len(rows) > per_page, filters=filters
         )
-    matches_from = _filtered(
-        _public(select(Product.id).join(Product.seller).join(Seller.region)), filters
-    )
+    matches_from = _searchable(filters)
 
     def search(groups):
         # One candidate more than shown tells "more than max_results" apart from exactly that.
@@ -204,7 +233,7 @@ def suggest(query: str, limit: int = 5) -> Suggestions:
     if sum(len(term) for term in terms) < SUGGEST_MIN_LETTERS:
         return Suggestions()
     understood = understand_query(query)
-    matches_from = _public(select(Product.id).join(Product.seller))
+    matches_from = _searchable(ProductFilter())
     names = select(Product.name, Product.slug)
 
     def found(groups) -> list:
