@@ -311,12 +311,30 @@ def test_sitemap_lists_public_products_and_shops_with_their_english_twins(client
     assert len(urls) > 40  # the demo catalogue's products are there too
 
 
-def test_robots_lets_crawlers_into_the_catalogue_only(client):
+def test_robots_keeps_crawlers_out_of_carts_and_private_links_only(client):
     text = client.get("/robots.txt").get_data(as_text=True)
     assert f"Sitemap: {SITE}/sitemap.xml" in text
-    for private in ("/akun/", "/keranjang", "/checkout", "/pesanan/", "/penjual", "/admin/"):
-        assert f"Disallow: {private}" in text
-    assert "Disallow: /produk" not in text and "Disallow: /toko" not in text
+    disallowed = {
+        line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Disallow:")
+    }
+    assert disallowed == {"/akun/", "/keranjang", "/checkout", "/pesanan/"}
+
+
+def test_pages_behind_sign_in_show_a_crawler_only_the_sign_in_page(client):
+    """What robots.txt no longer lists stays private by sign-in, not by asking crawlers."""
+    for path in ("/penjual/produk/baru", "/penjual", "/pkk/tinjauan", "/instansi/", "/admin/pesanan"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert "/akun/masuk" in response.headers["Location"], path
+
+
+def test_a_search_with_results_may_be_indexed_an_empty_one_not(client, shared_product):
+    noindex = '<meta name="robots" content="noindex">'
+    found = client.get("/search", query_string={"q": shared_product.name}).get_data(as_text=True)
+    assert shared_product.name in found and noindex not in found
+    empty = client.get("/search", query_string={"q": "zzqxv"}).get_data(as_text=True)
+    assert noindex in empty
+    assert noindex in client.get("/search").get_data(as_text=True)
 
 
 def test_choosing_a_language_on_a_language_version_follows_the_choice(client, shared_product):
