@@ -77,6 +77,16 @@ logconfig_dict = {
 }
 
 
+def when_ready(server):
+    # The app was loaded here, in the master, before any worker is forked (preload_app):
+    # what every worker would repeat on its first requests is done once and shared.
+    app = server.app.wsgi() if server.cfg.preload_app else None
+    if getattr(app, "import_name", None) == "marketplace":
+        from marketplace import prepare_to_fork
+
+        prepare_to_fork(app)
+
+
 def on_starting(server):
     # Values left by an earlier run in a given folder would be added to this one's.
     for path in glob.glob(os.path.join(metrics_dir, "*.db")):

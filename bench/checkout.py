@@ -65,6 +65,8 @@ class Buyer:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
         )
+        # As a browser's forms say where they come from (the product page's has no token).
+        self.opener.addheaders.append(("Origin", base))
         self.form: dict[str, str] = {}
 
     def request(self, path: str, data: dict | None = None) -> tuple[int, str]:
@@ -79,10 +81,7 @@ class Buyer:
         status, html = self.request(product_path)
         if status != 200:
             raise RuntimeError(f"product page answered {status}")
-        token = _hidden(html, "csrf_token")
-        status, _ = self.request(
-            "/keranjang/tambah", {"product_id": product_id, "quantity": 1, "csrf_token": token}
-        )
+        status, _ = self.request("/keranjang/tambah", {"product_id": product_id, "quantity": 1})
         if status not in (302, 303):
             raise RuntimeError(f"add to cart answered {status}")
         status, html = self.request("/checkout")

@@ -40,6 +40,8 @@ class Client:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
         )
+        # As a browser's forms say where they come from (the product page's has no token).
+        self.opener.addheaders.append(("Origin", base))
 
     def request(self, url: str, data: dict | None = None) -> tuple[int, str, str]:
         """Status, Location and body of one request (redirects not followed)."""
@@ -56,11 +58,8 @@ class Client:
 def _place_order(base: str, product_id: int, slug: str) -> tuple[Client, str, str]:
     """A buyer with one unit in a placed order; the payment page's path and its token."""
     client = Client(base)
-    _, _, html = client.request(f"/produk/{slug}")
-    client.request(
-        "/keranjang/tambah",
-        {"product_id": product_id, "quantity": 1, "csrf_token": _hidden(html, "csrf_token")},
-    )
+    client.request(f"/produk/{slug}")
+    client.request("/keranjang/tambah", {"product_id": product_id, "quantity": 1})
     _, _, html = client.request("/checkout")
     form = {
         **DETAILS,

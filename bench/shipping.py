@@ -71,11 +71,8 @@ def _products(app) -> list[tuple[int, str]]:
 def _cart(base: str, products: list[tuple[int, str]]) -> tuple[Client, dict]:
     client = Client(base)
     for product_id, slug in products:
-        _, _, html = client.request(f"/produk/{slug}")
-        client.request(
-            "/keranjang/tambah",
-            {"product_id": product_id, "quantity": 1, "csrf_token": _hidden(html, "csrf_token")},
-        )
+        client.request(f"/produk/{slug}")
+        client.request("/keranjang/tambah", {"product_id": product_id, "quantity": 1})
     _, _, html = client.request("/checkout")
     form = {**DETAILS, "province": "64", "city": SAMARINDA, "action": "recalculate"}
     form["csrf_token"] = _hidden(html, "csrf_token")

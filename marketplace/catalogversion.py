@@ -246,9 +246,11 @@ def version_feed(app: Flask) -> VersionFeed | None:
 
 
 def known_version(app: Flask) -> KnownVersion:
-    return app.extensions.setdefault(
-        "catalog_version", KnownVersion(float(app.config.get("PAGE_CACHE_STALE_SECONDS", 300)))
-    )
+    known = app.extensions.get("catalog_version")
+    if known is None:  # made once: the lane asks on every hit
+        stale = float(app.config.get("PAGE_CACHE_STALE_SECONDS", 300))
+        known = app.extensions.setdefault("catalog_version", KnownVersion(stale))
+    return known
 
 
 def catalog_version() -> int:

@@ -26,25 +26,25 @@ something ending at a time of day would need its entry to expire at that moment 
 The key is taken before the page is rendered, so a page rendered across midnight
 is newer than its key, never older.
 
-Forms on those pages carry a CSRF token bound to the visitor's session: the
-token is cut out before storing and the visitor's own put back when serving.
-The page is kept gzip-compressed as well, in pieces around the token, so a hit
-is served compressed without compressing it again (see ``GzipPieces``).
+A cached page is the same bytes for every anonymous visitor: it carries nothing of the
+visitor's own, no CSRF token and no new session cookie. Its two forms (the language
+switch, "Masukkan keranjang") are protected by the request's origin instead of a token
+(``marketplace.crossorigin``); a page whose rendering asked for a token anyway is served
+to that visitor and never stored. A page is kept gzip-compressed once, and served as
+kept.
 
 Two ways in. The ``cached_page`` view decorator renders, stores and serves inside
 Flask. In front of the app, ``CachedPagesLane`` answers a repeated anonymous visit
 from the store before Flask sets up a request at all (no request context, hooks,
-login, limiter or template), with the same headers, token and cookie the decorator
-would give; anything it is not sure of goes to the app.
+login, limiter or template), with the same headers the decorator would give; anything
+it is not sure of goes to the app.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
-import os
-import struct
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -57,13 +57,12 @@ from flask import (
     g,
     make_response,
     request,
-    session,
 )
+from flask import session as flask_session
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
-from itsdangerous import URLSafeTimedSerializer
-from werkzeug.http import dump_cookie, parse_accept_header
+from werkzeug.datastructures import MultiDict
+from werkzeug.http import parse_accept_header, parse_cookie, parse_etags
 
 from marketplace.breaker import redis_client
 from marketplace.catalogversion import (  # noqa: F401  (the version's names, importable here too)
@@ -80,18 +79,17 @@ from marketplace.catalogversion import (  # noqa: F401  (the version's names, im
 )
 from marketplace.db import db, today_local
 from marketplace.observability import request_id
-from marketplace.web import visitor_locale
+from marketplace.web import LANGUAGE_PARAM, visitor_locale
 
 log = logging.getLogger(__name__)
 
-CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 #: What in a session shows on a public page (a flashed message, the cart's count in the
 #: header): a visitor carrying any of it gets the page rendered for them.
 PERSONAL_SESSION_KEYS = ("_flashes", "cart")
-#: All a session may hold for the lane to answer (besides the CSRF token): Flask's
-#: permanence flag and Flask-Login's freshness mark for a visitor who is not signed in.
-#: session keys that change nothing a public page shows (``ref``: the shared link a visitor
-#: came through, web.REFERRAL_SESSION_KEY), so the lane may still answer such a visitor
+#: All a session may hold for the lane to answer: Flask's permanence flag, Flask-Login's
+#: freshness mark for a visitor who is not signed in, the shared link a visitor came
+#: through (``ref``, web.REFERRAL_SESSION_KEY) and a CSRF token of another page (a sign-in
+#: form seen before): none of it changes what a public page shows.
 SHAREABLE_SESSION_KEYS = ("_permanent", "_fresh", "ref")
 CACHE_TTL_SECONDS = 24 * 3600
 
@@ -103,6 +101,8 @@ class MemoryStore:
         self._entries: OrderedDict[str, bytes] = OrderedDict()
         self._max = max_entries
         self._lock = Lock()
+        #: moves with each ``clear``: what was read from the store before is forgotten
+        self.generation = 0
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
@@ -121,6 +121,7 @@ class MemoryStore:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.generation += 1
 
 
 class RedisStore:
@@ -138,6 +139,7 @@ class RedisStore:
 
         self._errors = redis.RedisError
         self._redis = client
+        self.generation = 0  # moves with this process's ``clear``, as MemoryStore's
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -155,6 +157,7 @@ class RedisStore:
     def clear(self) -> None:
         for key in self._redis.scan_iter("page:*"):
             self._redis.delete(key)
+        self.generation += 1
 
 
 def init_page_cache(app: Flask) -> None:
@@ -178,9 +181,12 @@ def page_path(environ: dict) -> str:
     )
 
 
-def page_key(version: int, locale: str, path: str) -> str:
-    """Where a page is stored now: the catalogue version, today (WITA), language, URL."""
-    return f"page:{version}:{today_local().isoformat()}:{locale}:{path}"
+def page_key(version: int, locale: str, path: str, day: str | None = None) -> str:
+    """Where a page is stored now: the catalogue version, today (WITA), language, URL.
+
+    ``gz``: what is stored is the page's gzip body (keys of another form are not read).
+    """
+    return f"page:gz:{version}:{day or today_local().isoformat()}:{locale}:{path}"
 
 
 def page_etag(key: str) -> str:
@@ -191,67 +197,25 @@ def _cacheable() -> bool:
     return (
         request.method == "GET"
         and not current_user.is_authenticated
-        and not any(session.get(key) for key in PERSONAL_SESSION_KEYS)
+        and not any(flask_session.get(key) for key in PERSONAL_SESSION_KEYS)
         and current_app.config.get("PAGE_CACHE", True)
     )
 
 
-class GzipPieces:
-    """A page's text in pieces around its CSRF tokens, each piece also gzip-compressed once.
+def compress(body: bytes) -> bytes:
+    """The page as kept: gzip, compressed once (no name, no time: the same page, the same
+    bytes)."""
+    return gzip.compress(body, compresslevel=6, mtime=0)
 
-    A gzip body is a header, a deflate stream and a trailer (CRC-32 and length). Each
-    piece is deflated on its own and ends on a byte boundary (a sync flush), so pieces
-    can follow each other in one stream; a visitor's token goes between them as a
-    "stored" (uncompressed) deflate block, a final empty block closes the stream, and
-    the trailer is computed over the whole text. RFC 1951 section 3.2.4, RFC 1952.
-    """
 
-    HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, no time, OS unknown
-    FINAL_EMPTY_BLOCK = b"\x03\x00"
-    LEVEL = 6
-
-    def __init__(self, texts: list[bytes], deflated: list[bytes]):
-        self.texts = texts
-        self.deflated = deflated
-
-    @classmethod
-    def make(cls, body: bytes) -> GzipPieces:
-        texts = body.split(CSRF_PLACEHOLDER.encode())
-        deflated = []
-        for text in texts:
-            compressor = zlib.compressobj(cls.LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-            deflated.append(compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH))
-        return cls(texts, deflated)
-
-    def dumps(self) -> bytes:
-        parts = [*self.texts, *self.deflated]
-        return struct.pack(f"<{len(parts) + 1}I", len(parts), *map(len, parts)) + b"".join(parts)
-
-    @classmethod
-    def loads(cls, data: bytes) -> GzipPieces:
-        (count,) = struct.unpack_from("<I", data)
-        lengths = struct.unpack_from(f"<{count}I", data, 4)
-        parts, offset = [], 4 * (count + 1)
-        for length in lengths:
-            parts.append(data[offset : offset + length])
-            offset += length
-        return cls(parts[: count // 2], parts[count // 2 :])
-
-    @property
-    def needs_token(self) -> bool:
-        return len(self.texts) > 1
-
-    def text(self, token: bytes = b"") -> bytes:
-        return token.join(self.texts)
-
-    def gzip(self, token: bytes = b"") -> bytes:
-        stored = b"\x00" + struct.pack("<HH", len(token), len(token) ^ 0xFFFF) + token
-        crc = zlib.crc32(self.texts[0])
-        for text in self.texts[1:]:
-            crc = zlib.crc32(text, zlib.crc32(token, crc))
-        size = sum(map(len, self.texts)) + len(token) * (len(self.texts) - 1)
-        trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
-        return b"".join((self.HEADER, stored.join(self.deflated), self.FINAL_EMPTY_BLOCK, trailer))
+def takes_gzip(accept_encoding: str | None) -> bool:
+    """Whether a client with this ``Accept-Encoding`` takes gzip: the usual "gzip, deflate,
+    br" is read without parsing; anything with weights is parsed."""
+    if not accept_encoding or "gzip" not in accept_encoding:
+        return False
+    if ";" not in accept_encoding:
+        return "gzip" in (part.strip() for part in accept_encoding.split(","))
+    return bool(parse_accept_header(accept_encoding)["gzip"])
 
 
 def cached_page(view):
@@ -273,20 +237,18 @@ def cached_page(view):
                 response = make_response(view(*args, **kwargs))
                 if response.status_code != 200:
                     return response
-                body = response.get_data()
-                token = g.get("csrf_token")
-                if token:
-                    body = body.replace(token.encode(), CSRF_PLACEHOLDER.encode())
-                pieces = GzipPieces.make(body)
-                store.set(key, pieces.dumps())
-            else:
-                pieces = GzipPieces.loads(stored)
-            token = generate_csrf().encode() if pieces.needs_token else b""
-            if request.accept_encodings["gzip"]:
-                response = Response(pieces.gzip(token), mimetype="text/html")
+                field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+                if field in g:
+                    # A form with a token bound to this visitor's session: theirs alone.
+                    log.warning("page cache: %s carries a CSRF token; not stored", path)
+                    return response
+                stored = compress(response.get_data())
+                store.set(key, stored)
+            if takes_gzip(request.headers.get("Accept-Encoding")):
+                response = Response(stored, mimetype="text/html")
                 response.headers["Content-Encoding"] = "gzip"
             else:
-                response = Response(pieces.text(token), mimetype="text/html")
+                response = Response(gzip.decompress(stored), mimetype="text/html")
             response.vary.add("Accept-Encoding")
         response.set_etag(etag, weak=True)
         # Browsers keep the page and ask again each time: a 304 costs a phone a few bytes.
@@ -300,6 +262,18 @@ def cached_page(view):
     return wrapper
 
 
+class StoredAnswer:
+    """A stored page as the lane sends it: its validator, its headers, its body."""
+
+    __slots__ = ("etag", "headers", "not_modified", "body")
+
+    def __init__(self, etag: str, headers: list, not_modified: list, body: bytes):
+        self.etag = etag
+        self.headers = headers
+        self.not_modified = not_modified
+        self.body = body
+
+
 class CachedPagesLane:
     """WSGI middleware: a stored page for an anonymous visitor, before Flask runs.
 
@@ -307,13 +281,19 @@ class CachedPagesLane:
     served in this process, from a visitor who is not signed in or remembered and whose
     session holds nothing personal, whose client takes gzip, and whose page is stored
     under the current catalogue version and day. The answer is the decorator's: the same
-    body with the visitor's own CSRF token, the same validators and headers, and the
-    session cookie that holds the token for a new visitor. Everything else, and any failure on
-    the way (the database or Redis away), goes to the app, which answers as it always
-    does.
+    body, validators and headers; it sets no cookie, signs nothing and renders nothing.
+    Everything else, and any failure on the way (the database or Redis away), goes to the
+    app, which answers as it always does.
+
+    A hit costs a few dictionary lookups: a stored page and its headers are kept in the
+    process once the lane has served it (``StoredAnswer``, per key: what is stored under a
+    key never goes stale, its version and day are in it), so a hit asks neither the store
+    (nor Redis) nor builds headers, and the version is the one pushed to the process
+    (``VersionFeed``) when there is one.
     """
 
     MAX_PATHS = 4096
+    MAX_ANSWERS = 256
 
     def __init__(self, app: Flask, wsgi_app: Callable):
         self.app = app
@@ -321,7 +301,9 @@ class CachedPagesLane:
         self._paths: OrderedDict[str, str] = OrderedDict()
         self._lock = Lock()
         self._read_version: VersionReader | None = None
-        self._csrf_signer: tuple[str, URLSafeTimedSerializer] | None = None
+        self._answers: dict[str, StoredAnswer] = {}
+        self._answers_from: tuple[object, int] | None = None  # the store and its generation
+        self._counters: dict[tuple[str, str], object] = {}
 
     # --- what the app tells the lane ----------------------------------------------------
 
@@ -371,73 +353,73 @@ class CachedPagesLane:
         app = self.app
         if not app.config.get("PAGE_CACHE", True):
             return None
-        if not parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"]:
+        if not takes_gzip(environ.get("HTTP_ACCEPT_ENCODING")):
             return None  # rare enough to leave to the app (and Flask-Compress)
-        request = app.request_class(environ)
-        cookies = request.cookies
-        if cookies.get(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
-            return None  # Flask-Login would sign this visitor in
-        sessions = app.session_interface
-        visitor = sessions.open_session(app, request)
-        csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        if visitor is None or not set(visitor).issubset({csrf_field, *SHAREABLE_SESSION_KEYS}):
-            return None  # signed in, a cart, a message, a note for Flask-Login: the app's
-        locale = visitor_locale(cookies, app.config, request.args)
+        cookies: dict | MultiDict = {}
+        if environ.get("HTTP_COOKIE"):
+            cookies = parse_cookie(environ)
+            if not self._anonymous(environ, cookies):
+                return None
+        query = environ.get("QUERY_STRING", "")
+        args = app.request_class(environ).args if f"{LANGUAGE_PARAM}=" in query else None
+        locale = visitor_locale(cookies, app.config, args)
         key = page_key(self.read_version(), locale, path)
-        etag = page_etag(key)
-        headers = [
-            ("ETag", f'W/"{etag}"'),
-            ("Cache-Control", "no-cache"),
-            *app.extensions["security_headers"],
-            ("X-Request-ID", request_id(environ)),
-        ]
-        if request.if_none_match.contains_weak(etag):
-            return "304 NOT MODIFIED", [("Vary", "Cookie"), *headers], b""
-        stored = app.extensions["page_cache"].get(key)
+        store = app.extensions["page_cache"]
+        if self._answers_from != (store, store.generation):  # a store emptied (the tests)
+            self._answers, self._answers_from = {}, (store, store.generation)
+        stored = self._answers.get(key)
         if stored is None:
-            return None
-        pieces = GzipPieces.loads(stored)
-        token = self._csrf_token(visitor).encode() if pieces.needs_token else b""
-        body = pieces.gzip(token)
-        headers[:0] = [
+            body = store.get(key)
+            if body is None:
+                return None
+            stored = self._keep(key, body)
+        rid = ("X-Request-ID", request_id(environ))
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and parse_etags(if_none_match).contains_weak(stored.etag):
+            return "304 NOT MODIFIED", [*stored.not_modified, rid], b""
+        return "200 OK", [*stored.headers, rid], stored.body
+
+    def _anonymous(self, environ: dict, cookies) -> bool:
+        """Whether a visitor with these cookies sees the page every anonymous visitor sees:
+        not remembered (Flask-Login would sign them in), and a session, if any, that holds
+        nothing but what changes no public page (a forged one is no session at all)."""
+        app = self.app
+        if cookies.get(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
+            return False
+        sessions = app.session_interface
+        if not cookies.get(sessions.get_cookie_name(app)):
+            return True
+        visitor = sessions.open_session(app, app.request_class(environ))
+        csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        return visitor is not None and set(visitor).issubset({csrf_field, *SHAREABLE_SESSION_KEYS})
+
+    def _keep(self, key: str, body: bytes) -> StoredAnswer:
+        """The headers of the page stored under ``key``, built once for every hit on it."""
+        etag = f'W/"{page_etag(key)}"'
+        common = [
+            ("ETag", etag),
+            ("Cache-Control", "no-cache"),
+            *self.app.extensions["security_headers"],
+        ]
+        headers = [
             ("Content-Type", "text/html; charset=utf-8"),
             ("Content-Length", str(len(body))),
             ("Content-Encoding", "gzip"),
             ("Vary", "Accept-Encoding, Cookie"),
+            *common,
         ]
-        if visitor and sessions.should_set_cookie(app, visitor):
-            headers.append(("Set-Cookie", self._session_cookie(visitor)))
-        return "200 OK", headers, body
-
-    # --- the pieces Flask, Flask-WTF and Flask-Login would otherwise provide -----------
-
-    def _csrf_token(self, visitor) -> str:
-        """Flask-WTF's ``generate_csrf``: the session's raw token, signed with a timestamp."""
-        config = self.app.config
-        field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        if field not in visitor:
-            visitor[field] = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 (as Flask-WTF)
-        secret = config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
-        if self._csrf_signer is None or self._csrf_signer[0] != secret:
-            self._csrf_signer = (secret, URLSafeTimedSerializer(secret, salt="wtf-csrf-token"))
-        return self._csrf_signer[1].dumps(visitor[field])
-
-    def _session_cookie(self, visitor) -> str:
-        """The Set-Cookie value Flask's ``save_session`` would send."""
-        app, sessions = self.app, self.app.session_interface
-        return dump_cookie(
-            sessions.get_cookie_name(app),
-            sessions.get_signing_serializer(app).dumps(dict(visitor)),
-            expires=sessions.get_expiration_time(app, visitor),
-            path=sessions.get_cookie_path(app),
-            domain=sessions.get_cookie_domain(app),
-            secure=sessions.get_cookie_secure(app),
-            httponly=sessions.get_cookie_httponly(app),
-            samesite=sessions.get_cookie_samesite(app),
-            partitioned=sessions.get_cookie_partitioned(app),
-            max_size=app.config.get("MAX_COOKIE_SIZE", 4093),
-        )
+        stored = StoredAnswer(etag[2:].strip('"'), headers, [("Vary", "Cookie"), *common], body)
+        if len(self._answers) >= self.MAX_ANSWERS:
+            self._answers.clear()  # keys of older versions and days: rebuilt on demand
+        self._answers[key] = stored
+        return stored
 
     def _count(self, endpoint: str, status: str) -> None:
-        if metrics := self.app.extensions.get("metrics"):
-            metrics.cached_pages.labels(endpoint=endpoint, status=status[:3]).inc()
+        counter = self._counters.get((endpoint, status))
+        if counter is None:
+            metrics = self.app.extensions.get("metrics")
+            if metrics is None:
+                return
+            counter = metrics.cached_pages.labels(endpoint=endpoint, status=status[:3])
+            self._counters[(endpoint, status)] = counter
+        counter.inc()

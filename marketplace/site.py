@@ -27,6 +27,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.services import set_locale
 from marketplace.breaker import redis_client
 from marketplace.catalog.models import ProductPhoto
+from marketplace.crossorigin import same_origin_only
 from marketplace.db import db
 from marketplace.mail import MAX_ATTEMPTS, failed_mails, retry_mail
 from marketplace.storage import get_storage
@@ -106,10 +107,15 @@ def _check_storage() -> str:
 
 
 @bp.route("/bahasa", methods=["POST"])
+@same_origin_only
 def language():
-    """Switch the language and remember it (cookie, and the account when signed in)."""
+    """Switch the language and remember it (cookie, and the account when signed in).
+
+    The footer of every page posts here, cached public pages too: no CSRF token, the
+    request's origin is checked instead (``marketplace.crossorigin``).
+    """
     locale = request.form.get("locale", "")
-    if not EmptyForm().validate_on_submit() or locale not in current_app.config["LANGUAGES"]:
+    if locale not in current_app.config["LANGUAGES"]:
         abort(400)
     if current_user.is_authenticated:
         set_locale(current_user._get_current_object(), locale)

@@ -124,7 +124,7 @@ def buy(base: str, slug: str, product_id: int, email: str, traffic: Traffic) -> 
     status, html, _ = visitor.get(f"{base}/produk/{slug}")
     if traffic.record("product", status) != 200:
         return
-    data = {"product_id": str(product_id), "quantity": "1", "csrf_token": csrf_token_from(html)}
+    data = {"product_id": str(product_id), "quantity": "1"}  # from the page: no token
     status, _html, _ = visitor.request(f"{base}/keranjang/tambah", data)
     if traffic.record("add", status) != 302:
         return

@@ -28,6 +28,7 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog import places
+from marketplace.crossorigin import same_origin_only
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
@@ -61,9 +62,10 @@ def _owner() -> dict:
     return {"user_id": user_id, "session_cart": session.setdefault(CART_KEY, {})}
 
 
-def _cart_form(form_class=EmptyForm):
-    """The cart form sent; a product that is no id, or no CSRF token, is a 400."""
-    form = form_class()
+def _cart_form(form_class=EmptyForm, token: bool = True):
+    """The cart form sent; a product that is no id, or no CSRF token, is a 400. Without
+    ``token``, a view checked by origin instead (``same_origin_only``)."""
+    form = form_class() if token else form_class(meta={"csrf": False})
     if not form.validate_on_submit() and set(form.errors) - {"quantity"}:
         abort(400)
     return form
@@ -99,10 +101,13 @@ def cart():
 
 
 @bp.route("/keranjang/tambah", methods=["POST"])
+@same_origin_only
 def cart_add():
     """Add to the cart. The product page's script asks for JSON and stays where it is (one
-    Back still returns to the results); without it, back to the page with a message."""
-    form = _cart_form(CartLineForm)
+    Back still returns to the results); without it, back to the page with a message. The
+    product page is cached for anonymous visitors, so no CSRF token: the request's origin
+    is checked instead (``marketplace.crossorigin``)."""
+    form = _cart_form(CartLineForm, token=False)
     in_place = request.accept_mimetypes.best == "application/json"
     error = _cart_change(
         lambda: carts.add_to_cart(form.product_id.data, _quantity(form), **_owner()),

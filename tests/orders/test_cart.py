@@ -159,16 +159,18 @@ def test_cart_page_query_count_does_not_grow_with_lines(client, count_queries):
     assert len(six) == len(one)
 
 
-def test_adding_from_the_product_page_needs_its_csrf_token(client, csrf):
-    from tests.conftest import csrf_token_from
-
+def test_adding_from_the_product_page_needs_no_token_but_the_page_itself(client, csrf):
+    """The product page is cached, the same for everybody: its form carries no token, and
+    the request's origin is checked instead (tests/security/test_cross_origin.py)."""
     product = factories.make_product()
     db.session.commit()
-    token = csrf_token_from(client.get(f"/produk/{product.slug}").get_data(as_text=True))
-    refused = client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
-    assert refused.status_code == 400
-    data = {"product_id": product.id, "quantity": "1", "csrf_token": token}
-    assert client.post("/keranjang/tambah", data=data).status_code == 302
+    assert "csrf_token" not in client.get(f"/produk/{product.slug}").get_data(as_text=True)
+    data = {"product_id": product.id, "quantity": "1"}
+    elsewhere = {"Sec-Fetch-Site": "cross-site"}
+    assert client.post("/keranjang/tambah", data=data, headers=elsewhere).status_code == 403
+    assert session_cart(client) == {}
+    from_the_page = {"Sec-Fetch-Site": "same-origin"}
+    assert client.post("/keranjang/tambah", data=data, headers=from_the_page).status_code == 302
     assert session_cart(client) == {str(product.id): [1, product.price_amount]}
 
 

@@ -45,7 +45,12 @@ def _media_not_modified(client, request):
 
 def _missing_csrf_token(client, request):
     request.getfixturevalue("csrf")
-    return client.post("/bahasa", data={"locale": "en"})
+    return client.post("/akun/keluar")
+
+
+def _cross_site_form(client, request):
+    request.getfixturevalue("csrf")
+    return client.post("/bahasa", data={"locale": "en"}, headers={"Sec-Fetch-Site": "cross-site"})
 
 
 def _too_many_sign_ins(client, request):
@@ -79,6 +84,7 @@ RESPONSES = [
     ("method not allowed", 405, lambda client, request: client.get("/akun/keluar")),
     ("bad request", 400, lambda client, request: client.post("/bahasa", data={"locale": "xx"})),
     ("missing CSRF token", 400, _missing_csrf_token),
+    ("cross-site form", 403, _cross_site_form),
     ("too many sign-ins", 429, _too_many_sign_ins),
     ("english page", 200, lambda client, request: client.get("/", headers={"Cookie": "lang=en"})),
 ]

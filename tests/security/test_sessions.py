@@ -48,7 +48,7 @@ def test_sign_in_replaces_the_session_cookie(app, client, csrf):
     planted = app.test_client()
     planted.set_cookie("session", before)
     assert not _is_signed_in_admin(planted)
-    response = client.post("/bahasa", data={"locale": "en", "csrf_token": old_token})
+    response = client.post("/akun/keluar", data={"csrf_token": old_token})
     assert response.status_code == 400
 
 
