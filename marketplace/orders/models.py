@@ -376,13 +376,23 @@ class Voucher(db.Model):
 
 
 class VoucherUse(db.Model):
-    """One order a voucher was used on, by whom (for the per-buyer limit), for how much."""
+    """One order a voucher was used on, by whom (for the per-buyer limit), for how much.
+
+    ``use_number`` is which of the buyer's uses it is (1 up to the voucher's per-buyer
+    limit); the unique (voucher, buyer, number) lets the database refuse a second checkout
+    racing for the same use, as the guarded UPDATE guards the budget.
+    """
 
     __tablename__ = "voucher_uses"
+    __table_args__ = (
+        UniqueConstraint("voucher_id", "buyer_key", "use_number"),
+        CheckConstraint("use_number >= 1", name="use_number_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
     buyer_key: Mapped[str] = mapped_column(String(260), index=True)
+    use_number: Mapped[int] = mapped_column(default=1, server_default="1")
     amount: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
