@@ -96,13 +96,17 @@ class CartItem(db.Model):
 
     __tablename__ = "cart_items"
     __table_args__ = (
-        UniqueConstraint("user_id", "product_id"),
+        UniqueConstraint("user_id", "product_id", "variant_id"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    #: the option chosen, when the product has options
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="CASCADE")
+    )
     quantity: Mapped[int]
     #: whole rupiah: the price the buyer saw when adding, to flag a change before paying
     seen_price_amount: Mapped[int] = mapped_column(BigInteger)
@@ -258,6 +262,11 @@ class OrderLine(db.Model):
         ForeignKey("products.id", ondelete="SET NULL"), index=True
     )
     product_name: Mapped[str] = mapped_column(String(120))
+    #: the option sold (a rasa, an ukuran), and its label kept as it was, like the name
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="SET NULL")
+    )
+    variant_label: Mapped[str] = mapped_column(String(60), default="", server_default="")
     unit: Mapped[str] = mapped_column(String(60), default="")
     #: whole rupiah: what one unit sold for (``price_now`` at the moment of the sale)
     unit_price_amount: Mapped[int] = mapped_column(BigInteger)
@@ -276,6 +285,15 @@ class OrderLine(db.Model):
 
     part: Mapped[OrderPart] = relationship(back_populates="lines")
     product: Mapped[Product | None] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        """The name as sold, with the option: "Amplang Tenggiri (Pedas / 250 g)"."""
+        return (
+            f"{self.product_name} ({self.variant_label})"
+            if self.variant_label
+            else (self.product_name)
+        )
 
 
 class OrderEvent(db.Model):
