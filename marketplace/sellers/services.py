@@ -28,6 +28,7 @@ from marketplace.catalog.models import (
     Region,
     Seller,
 )
+from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.photos import PhotoError, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.catalog.services import change_product_status, refresh_search_text, today_local
@@ -581,6 +582,18 @@ def duplicate_product(product: Product, actor: User) -> Product:
     db.session.add(copy)
     for photo in product.photos:
         copy.photos.append(_photo_at(photo, photo.position))
+    # its options too (their stock is the copy's stock, their photos the copied photos')
+    for variant in product.options:
+        copy.variants.append(
+            ProductVariant(
+                label=variant.label,
+                price_amount=variant.price_amount,
+                stock=variant.stock,
+                weight_grams=variant.weight_grams,
+                photo_key=variant.photo_key,
+                position=variant.position,
+            )
+        )
     refresh_search_text(copy)
     db.session.flush()
     return copy

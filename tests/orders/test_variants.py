@@ -316,3 +316,17 @@ def test_a_product_sold_by_option_is_not_offered_for_gift_boxes_yet(amplang):
     offered = {offered.id for offered, _official in box_products()}
     assert plain.id in offered
     assert product.id not in offered
+
+
+def test_a_copy_of_a_product_keeps_its_options(amplang):
+    from marketplace.sellers.services import duplicate_product
+
+    product, *_ = amplang
+    copy = duplicate_product(product, product.seller.user)
+    copy = _fresh(Product, copy.id)
+    assert [(v.label, v.price_amount, v.stock) for v in copy.options] == [
+        ("Original / 250 g", 35000, 5),
+        ("Pedas / 250 g", 37000, 3),
+        ("Jumbo 500 g", 65000, 0),
+    ]
+    assert (copy.price_amount, copy.stock) == (35000, 8)
