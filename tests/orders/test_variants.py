@@ -330,3 +330,19 @@ def test_a_copy_of_a_product_keeps_its_options(amplang):
         ("Jumbo 500 g", 65000, 0),
     ]
     assert (copy.price_amount, copy.stock) == (35000, 8)
+
+
+def test_options_of_a_made_to_order_product_share_its_daily_capacity():
+    from marketplace.inventory.models import ProductionDay
+
+    product = factories.make_product(name="Kue Lapis", stock=0)
+    product.is_made_to_order, product.daily_capacity, product.lead_time_days = True, 4, 2
+    db.session.flush()
+    pandan, coklat = factories.make_options(product, ("Pandan", 50000, 0), ("Coklat", 55000, 0))
+    order = factories.make_order((pandan, 2), (coklat, 2))
+    assert {line.variant_label for line in order.parts[0].lines} == {"Pandan", "Coklat"}
+    [day] = db.session.scalars(select(ProductionDay).where(ProductionDay.product_id == product.id))
+    assert day.units_taken == 4
+    with pytest.raises(SoldOut, match="tidak bisa membuat"):
+        factories.make_order((coklat, 1))
+    db.session.rollback()
