@@ -26,7 +26,7 @@ class ProductVariant(db.Model):
 
     A product without active variants sells as itself. With them, the buyer chooses one;
     the product's own ``price_amount`` is kept as its options' lowest list price and its
-    ``stock`` as the sum of their stock (``catalog.variants`` and ``inventory.stock`` are
+    ``stock`` as the sum of their stock (``sellers.variants`` and ``inventory.stock`` are
     the only writers), so cards, filters, sorting and "Stok habis" read the product as
     before. A made-to-order product's options share its daily capacity. The photo is one
     of the product's photos (by content hash): the PKK reviews it like any other.
@@ -104,3 +104,18 @@ Product.variants = relationship(
 )
 
 watch(ProductVariant)
+
+
+def copy_options(source: Product, target: Product) -> None:
+    """Give ``target`` (a copy of ``source``) the active options of ``source``."""
+    for variant in source.options:
+        target.variants.append(
+            ProductVariant(
+                label=variant.label,
+                price_amount=variant.price_amount,
+                stock=variant.stock,
+                weight_grams=variant.weight_grams,
+                photo_key=variant.photo_key,
+                position=variant.position,
+            )
+        )

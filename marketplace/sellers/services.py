@@ -28,7 +28,7 @@ from marketplace.catalog.models import (
     Region,
     Seller,
 )
-from marketplace.catalog.options import ProductVariant
+from marketplace.catalog.options import copy_options
 from marketplace.catalog.photos import PhotoError, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.catalog.services import change_product_status, refresh_search_text, today_local
@@ -458,8 +458,7 @@ def _recheck_packaging(
 
 
 def listing_of(product: Product | None, values: ListingInput) -> ListingInput:
-    """What the listing form means for ``product``: a product with options keeps the price
-    and stock its options give it (``sellers.variants``), whatever the form carried."""
+    """The listing form for ``product``: with options, the price and stock are theirs."""
     if product is None or not product.options:
         return values
     return replace(values, price_amount=product.price_amount, stock=product.stock)
@@ -549,10 +548,8 @@ def mark_out_of_stock(product: Product, actor: User) -> None:
     """Stock to zero: the product stays listed and shows "Stok habis"."""
     if product.is_made_to_order:
         raise ListingError(_l("Produk pesanan tidak punya stok; jeda saja bila sedang penuh."))
-    if product.options:
-        set_option_stock(product, dict.fromkeys(product.options, 0))
-    else:
-        set_stock(product, 0)
+    set_option_stock(product, dict.fromkeys(product.options, 0))  # its options' too
+    set_stock(product, 0)
     db.session.flush()
 
 
@@ -582,18 +579,7 @@ def duplicate_product(product: Product, actor: User) -> Product:
     db.session.add(copy)
     for photo in product.photos:
         copy.photos.append(_photo_at(photo, photo.position))
-    # its options too (their stock is the copy's stock, their photos the copied photos')
-    for variant in product.options:
-        copy.variants.append(
-            ProductVariant(
-                label=variant.label,
-                price_amount=variant.price_amount,
-                stock=variant.stock,
-                weight_grams=variant.weight_grams,
-                photo_key=variant.photo_key,
-                position=variant.position,
-            )
-        )
+    copy_options(product, copy)  # its stock is their sum, their photos the copied photos
     refresh_search_text(copy)
     db.session.flush()
     return copy

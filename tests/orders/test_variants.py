@@ -346,3 +346,12 @@ def test_options_of_a_made_to_order_product_share_its_daily_capacity():
     with pytest.raises(SoldOut, match="tidak bisa membuat"):
         factories.make_order((coklat, 1))
     db.session.rollback()
+
+
+def test_out_of_stock_empties_every_option(amplang):
+    from marketplace.sellers.services import mark_out_of_stock
+
+    product, *_ = amplang
+    mark_out_of_stock(product, product.seller.user)
+    product = _fresh(Product, product.id)
+    assert [v.stock for v in product.options] == [0, 0, 0] and product.stock == 0
