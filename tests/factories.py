@@ -216,16 +216,38 @@ def checkout_details(**overrides):
     return CheckoutDetails(**values)
 
 
+def make_options(product: Product, *options: tuple[str, int, int]):
+    """Give ``product`` options ``(label, price, stock)`` (300 g each) through the
+    household's own service; returns them in order."""
+    from marketplace.sellers.variants import OptionRow, save_options
+
+    save_options(
+        product,
+        [
+            OptionRow(label=label, price=str(price), stock=str(stock), weight="300")
+            for label, price, stock in options
+        ],
+    )
+    return list(product.options)
+
+
 def make_order(*lines, user=None, key=None, referral=None, voucher_code=None, **details):
-    """An order awaiting payment for ``(product, quantity)`` pairs, placed through the service
-    (``referral``: the household share reference the buyer came through)."""
+    """An order awaiting payment for ``(product, quantity)`` pairs (or ``(option, quantity)``
+    for a product's option), placed through the service (``referral``: the household share
+    reference the buyer came through)."""
+    from marketplace.catalog.options import ProductVariant
     from marketplace.orders.cart import add_to_cart
     from marketplace.orders.checkout import place_order
 
     cart: dict = {}
     user_id = user.id if user else None
-    for product, quantity in lines:
-        add_to_cart(product.id, quantity, user_id=user_id, session_cart=cart)
+    for item, quantity in lines:
+        if isinstance(item, ProductVariant):
+            add_to_cart(
+                item.product_id, quantity, user_id=user_id, session_cart=cart, variant_id=item.id
+            )
+        else:
+            add_to_cart(item.id, quantity, user_id=user_id, session_cart=cart)
     return place_order(
         checkout_details(**details),
         checkout_key=key or f"key-{next(_sequence)}",

@@ -232,6 +232,26 @@ class Product(db.Model):
     def cover(self) -> ProductPhoto | None:
         return self.photos[0] if self.photos else None
 
+    # ``variants`` (its options, in the household's order, the deactivated ones too) is
+    # set by ``catalog.options``, which holds the option model.
+
+    @property
+    def options(self) -> list:
+        """The options a buyer chooses from (active variants); none: the product itself."""
+        return [variant for variant in self.variants if variant.is_active]
+
+    @property
+    def prices_differ(self) -> bool:
+        """Its options sell at different prices: cards say "mulai" before the lowest."""
+        return len({variant.price_amount for variant in self.options}) > 1
+
+    def option(self, variant_id: int | None):
+        """The active option with this id, or None."""
+        return next((v for v in self.options if v.id == variant_id), None)
+
+    def photo_by_key(self, key: str | None) -> ProductPhoto | None:
+        return next((photo for photo in self.photos if photo.key == key), None) if key else None
+
     @property
     def is_food(self) -> bool:
         return self.kind == ProductKind.FOOD.value

@@ -142,13 +142,15 @@ def promotions_of(product: Product) -> list[Promotion]:
     )
 
 
-def promotion_now(product: Product) -> int | None:
+def promotion_now(product: Product, list_price: int | None = None) -> int | None:
     """The id of the promotion ``price_now`` takes off (frozen on an order line): the best
-    live one, the older of two equal; None without one."""
+    live one on ``list_price`` (an option's; the product's by default), the older of two
+    equal; None without one."""
     if not product.promotion_discount:
         return None
+    price = product.price_amount if list_price is None else list_price
     live = db.session.scalars(
         select(Promotion).where(live_promotions(product.id)).order_by(Promotion.id)
     ).all()
-    best = max(live, key=lambda p: (p.discount_on(product.price_amount), -p.id), default=None)
+    best = max(live, key=lambda p: (p.discount_on(price), -p.id), default=None)
     return best.id if best else None

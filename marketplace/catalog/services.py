@@ -298,6 +298,7 @@ def get_public_product(slug: str) -> Product:
             contains_eager(Product.seller).contains_eager(Seller.region),
             joinedload(Product.category),
             selectinload(Product.photos),
+            selectinload(Product.variants),
         )
     )
     product = db.session.scalar(stmt)

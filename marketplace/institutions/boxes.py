@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import licence_in_force, today_local
 from marketplace.db import db
 from marketplace.errors import NotFound, Refusals
@@ -79,7 +80,10 @@ class BoxOrder:
 
 
 def _orderable():
-    """Products an institution may put in a box: what the public may buy."""
+    """Products an institution may put in a box: what the public may buy, except (for now)
+    products sold by option (rasa, ukuran), whose stock is their options': a box line names
+    a product, not an option, and taking a product's units without its option's would part
+    the product's stock from the sum of its options'."""
     return (
         select(Product)
         .join(Product.seller)
@@ -87,6 +91,7 @@ def _orderable():
             Product.status == ProductStatus.PUBLISHED.value,
             Seller.status == SellerStatus.ACTIVE.value,
             licence_in_force(),
+            ~Product.variants.any(ProductVariant.is_active),
         )
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from marketplace.catalog.models import Product
+from marketplace.catalog.options import ProductVariant
 from marketplace.db import UTCDateTime, db, now_utc, today_local
 from marketplace.pagecache import watch
 
@@ -59,6 +60,8 @@ class CapacityHold(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    #: the option held, when the product has options (it counts against the product too)
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("product_variants.id"), index=True)
     quote_id: Mapped[int | None] = mapped_column(
         ForeignKey("quotes.id", ondelete="CASCADE"), index=True
     )
@@ -99,11 +102,19 @@ watch(ShopClosure)
 # -- the stock the public can buy ----------------------------------------------------------
 
 
-def held_units(product_id: ColumnElement[int], exclude_quote_id: int | None = None):
-    """SQL: units of a product that live holds promise (not released, not expired, not
-    yet due), except one quote's own. Evaluated at each statement, by the one clock."""
+def held_units(
+    product_id: ColumnElement[int] | None,
+    exclude_quote_id: int | None = None,
+    *,
+    variant_id: ColumnElement[int] | None = None,
+):
+    """SQL: units of a product (or of one of its options) that live holds promise (not
+    released, not expired, not yet due), except one quote's own. Evaluated at each
+    statement, by the one clock."""
     live = and_(
-        CapacityHold.product_id == product_id,
+        CapacityHold.product_id == product_id
+        if variant_id is None
+        else CapacityHold.variant_id == variant_id,
         CapacityHold.released_at.is_(None),
         CapacityHold.expires_at > bindparam("hold_now", callable_=now_utc, type_=UTCDateTime()),
         CapacityHold.due_on >= bindparam("hold_today", callable_=today_local, type_=Date()),
@@ -131,9 +142,17 @@ def stock_for_sale_of(exclude_quote_id: int | None = None) -> ColumnElement[int]
     )
 
 
+def variant_stock_for_sale_of(exclude_quote_id: int | None = None) -> ColumnElement[int]:
+    """SQL: an option's stock minus what quotes hold of it, never below zero."""
+    left = ProductVariant.stock - held_units(None, exclude_quote_id, variant_id=ProductVariant.id)
+    return case((left > 0, left), else_=0)
+
+
 #: The stock the public sees and can buy: product pages, cards, the cart and checkout all
 #: read this one figure (``inventory.stock.take_stock`` takes within it).
 Product.stock_for_sale = column_property(stock_for_sale_of())
+#: The same for one option (a product with options is bought by option).
+ProductVariant.stock_for_sale = column_property(variant_stock_for_sale_of())
 
 
 def _in_stock(product: Product) -> bool:

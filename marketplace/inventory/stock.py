@@ -16,11 +16,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from marketplace.catalog.models import Product
+from marketplace.catalog.options import ProductVariant
 from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, Refusals
 from marketplace.inventory.capacity import (
@@ -36,6 +37,7 @@ from marketplace.inventory.models import (
     ProductionDay,
     ShopClosure,
     stock_for_sale_of,
+    variant_stock_for_sale_of,
 )
 from marketplace.pagecache import bump_catalog_version
 
@@ -81,12 +83,21 @@ def supply_of(product: Product, closures: tuple[Closure, ...] = ()) -> Supply:
     )
 
 
-def take_stock(product_id: int, units: int, *, for_quote_id: int | None = None) -> bool:
-    """Take ``units`` from the product's stock; False, taking nothing, if they are not there.
+def take_stock(
+    product_id: int,
+    units: int,
+    *,
+    for_quote_id: int | None = None,
+    variant_id: int | None = None,
+) -> bool:
+    """Take ``units`` from the product's stock (and from its option ``variant_id``'s);
+    False, taking nothing, if they are not there.
 
     Units held for an institution's quote are not there for anyone else (one conditional
     UPDATE on ``stock_for_sale``); only the quote named by ``for_quote_id`` may take what
-    it holds.
+    it holds. An option's units are taken by a second conditional UPDATE on its own row,
+    after the product's (whose row lock orders every taker of the product's options, in
+    the same order as ``lock_product``); the product's stock stays their sum.
     """
     if not update_if(
         Product,
@@ -95,19 +106,46 @@ def take_stock(product_id: int, units: int, *, for_quote_id: int | None = None) 
         stock=Product.stock - units,
     ):
         return False
+    if variant_id is not None and not update_if(
+        ProductVariant,
+        variant_id,
+        and_(
+            ProductVariant.product_id == product_id,
+            variant_stock_for_sale_of(for_quote_id) >= units,
+        ),
+        stock=ProductVariant.stock - units,
+    ):
+        # the option has not got them: the product's units go back, nothing is taken
+        _add_stock(Product, product_id, units)
+        return False
     bump_catalog_version()
     return True
 
 
-def give_back_stock(product_id: int, units: int) -> None:
-    """Return ``units`` to the product's stock."""
+def _add_stock(model, row_id: int, units: int) -> None:
     db.session.execute(
-        update(Product)
-        .where(Product.id == product_id)
-        .values(stock=Product.stock + units)
+        update(model)
+        .where(model.id == row_id)
+        .values(stock=model.stock + units)
         .execution_options(synchronize_session=False)
     )
+
+
+def give_back_stock(product_id: int, units: int, variant_id: int | None = None) -> None:
+    """Return ``units`` to the product's stock (and to its option's)."""
+    _add_stock(Product, product_id, units)
+    if variant_id is not None:
+        _add_stock(ProductVariant, variant_id, units)
     bump_catalog_version()
+
+
+def set_option_stock(product: Product, stocks: dict[ProductVariant, int]) -> None:
+    """The household's own count of each option (its options form); the product's stock
+    becomes the sum of its active options' (an ORM change, as ``set_stock``)."""
+    for variant, units in stocks.items():
+        variant.stock = units
+    if product.options:
+        product.stock = sum(variant.stock for variant in product.options)
 
 
 # -- production days (made-to-order goods bought in the shop) ------------------------------

@@ -129,7 +129,7 @@ def order_lines(order: Order) -> tuple[Line, ...]:
     lines = []
     for part in order.parts:
         for line in part.lines:
-            name = f"{line.product_name} ({line.unit})" if line.unit else line.product_name
+            name = f"{line.full_name} ({line.unit})" if line.unit else line.full_name
             lines.append(Line(f"{name} · {part.shop_name}", line.unit_price_amount, line.quantity))
         if part.shipping_amount:
             lines.append(

@@ -18,6 +18,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
 from marketplace.catalog import places
 from marketplace.catalog.models import Product, Seller
+from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import _public
 from marketplace.db import db, today_local
 from marketplace.errors import MarketplaceError
@@ -39,8 +40,22 @@ class CartError(MarketplaceError):
     pass
 
 
-#: A signed-out cart, kept in the signed session cookie: {"<product id>": [quantity, price seen]}
+#: A signed-out cart, kept in the signed session cookie: {"<line key>": [quantity, price seen]}
 SessionCart = dict[str, list[int]]
+
+#: A cart line is a product, and the option chosen when the product has options.
+LineKey = tuple[int, int | None]
+
+
+def key_text(key: LineKey) -> str:
+    """A line's key as the session and the pages write it: "12", or "12:5" with option 5."""
+    product_id, variant_id = key
+    return f"{product_id}:{variant_id}" if variant_id else str(product_id)
+
+
+def key_of(text: str) -> LineKey:
+    product, _, variant = text.partition(":")
+    return int(product), int(variant) if variant else None
 
 
 def closed_message(shop_name: str, closure: Closure) -> str:
@@ -60,24 +75,62 @@ class CartLine:
     product: Product | None
     #: the household is away (holiday mode): nothing of it can be bought now
     closure: Closure | None = None
+    #: the option chosen (a product with options is bought by option)
+    variant_id: int | None = None
+
+    @property
+    def variant(self) -> ProductVariant | None:
+        return self.product.option(self.variant_id) if self.product else None
+
+    @property
+    def key(self) -> str:
+        """The line's key in forms and element ids: "12" or "12:5"."""
+        return key_text((self.product_id, self.variant_id))
+
+    @property
+    def name(self) -> str:
+        """The product's name with the option chosen: "Amplang (Pedas / 250 g)"."""
+        if self.product is None:
+            return ""
+        return f"{self.product.name} ({self.variant.label})" if self.variant else self.product.name
 
     @property
     def is_unavailable(self) -> bool:
-        return self.product is None
+        """Not sold any more: the product, or the option chosen (or a product that has had
+        options since, bought without one)."""
+        if self.product is None:
+            return True
+        if self.variant_id is None:
+            return bool(self.product.options)
+        return self.variant is None
+
+    @property
+    def price_now(self) -> int:
+        """What one unit sells for now: the option's price, else the product's."""
+        if self.is_unavailable:
+            return 0
+        return self.variant.price_now if self.variant else self.product.price_now
+
+    @property
+    def stock_for_sale(self) -> int:
+        if self.is_unavailable:
+            return 0
+        return self.variant.stock_for_sale if self.variant else self.product.stock_for_sale
 
     @property
     def is_short(self) -> bool:
         """Fewer units left than wanted (made-to-order products are checked at checkout)."""
         product = self.product
         return (
-            product is not None
+            not self.is_unavailable
+            and product is not None
             and not product.is_made_to_order
-            and product.stock_for_sale < self.quantity
+            and self.stock_for_sale < self.quantity
         )
 
     @property
     def price_changed(self) -> bool:
-        return self.product is not None and self.product.price_now != self.seen_price_amount
+        return not self.is_unavailable and self.price_now != self.seen_price_amount
 
     @property
     def has_problem(self) -> bool:
@@ -85,11 +138,21 @@ class CartLine:
 
     @property
     def line_amount(self) -> int:
-        return self.product.price_now * self.quantity if self.product else 0
+        return self.price_now * self.quantity
 
     @property
     def weight_grams(self) -> int:
-        return self.product.weight_grams * self.quantity if self.product else 0
+        if self.is_unavailable:
+            return 0
+        grams = self.variant.weight_grams if self.variant else self.product.weight_grams
+        return grams * self.quantity
+
+    @property
+    def photo(self):
+        """The option's own photo, else the product's cover."""
+        if self.variant and self.variant.photo:
+            return self.variant.photo
+        return self.product.cover if self.product else None
 
 
 @dataclass
@@ -166,6 +229,7 @@ def _public_product(product_id: int) -> Product:
     product = db.session.scalar(
         _public(select(Product).join(Product.seller))
         .where(Product.id == product_id)
+        .options(selectinload(Product.variants))
         .execution_options(populate_existing=True)  # the price of this moment
     )
     if product is None:
@@ -173,28 +237,54 @@ def _public_product(product_id: int) -> Product:
     return product
 
 
-def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[int, tuple[int, int]]:
-    """{product id: (quantity, price seen)} from the database or the session."""
+def _price_of(product: Product, variant_id: int | None) -> int:
+    """The price now of the product or of its option ``variant_id``; a product with options
+    is bought by option, and an option must be one of its own active ones."""
+    if not product.options:
+        if variant_id is not None:
+            raise CartError(_l("Pilihan ini tidak tersedia lagi."), field="variant_id")
+        return product.price_now
+    variant = product.option(variant_id)
+    if variant is None:
+        raise CartError(
+            _l("Pilih salah satu pilihan produk ini.")
+            if variant_id is None
+            else _l("Pilihan ini tidak tersedia lagi."),
+            field="variant_id",
+        )
+    return variant.price_now
+
+
+def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[LineKey, tuple[int, int]]:
+    """{(product id, option id): (quantity, price seen)} from the database or the session."""
     if user_id is None:
-        return {int(key): (value[0], value[1]) for key, value in session_cart.items()}
+        return {key_of(key): (value[0], value[1]) for key, value in session_cart.items()}
     rows = db.session.scalars(select(CartItem).where(CartItem.user_id == user_id))
-    return {row.product_id: (row.quantity, row.seen_price_amount) for row in rows}
+    return {(row.product_id, row.variant_id): (row.quantity, row.seen_price_amount) for row in rows}
 
 
 def _store_line(
-    user_id: int | None, session_cart: SessionCart, product_id: int, quantity: int, price: int
+    user_id: int | None, session_cart: SessionCart, key: LineKey, quantity: int, price: int
 ) -> None:
     if user_id is None:
-        session_cart[str(product_id)] = [quantity, price]
+        session_cart[key_text(key)] = [quantity, price]
         return
+    product_id, variant_id = key
     item = db.session.scalar(
-        select(CartItem).where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+        select(CartItem).where(
+            CartItem.user_id == user_id,
+            CartItem.product_id == product_id,
+            CartItem.variant_id.is_(None)
+            if variant_id is None
+            else CartItem.variant_id == variant_id,
+        )
     )
     if item is None:
         db.session.add(
             CartItem(
                 user_id=user_id,
                 product_id=product_id,
+                variant_id=variant_id,
                 quantity=quantity,
                 seen_price_amount=price,
             )
@@ -206,42 +296,68 @@ def _store_line(
 
 
 def add_to_cart(
-    product_id: int, quantity: int, *, user_id: int | None, session_cart: SessionCart
+    product_id: int,
+    quantity: int,
+    *,
+    user_id: int | None,
+    session_cart: SessionCart,
+    variant_id: int | None = None,
 ) -> None:
-    """Put ``quantity`` more of a product in the cart, at today's price."""
+    """Put ``quantity`` more of a product (of its option ``variant_id``) in the cart, at
+    today's price."""
     check_quantity(quantity)
     product = _public_product(product_id)
+    price = _price_of(product, variant_id)
     if closure := sale_closure_of(product, today_local()):
         raise CartError(
             closed_message(product.seller.shop_name, closure)
             + " "
             + _("Produknya bisa dibeli lagi sesudah itu.")
         )
+    key = (product_id, variant_id)
     stored = _stored_lines(user_id, session_cart)
-    if product_id not in stored and len(stored) >= MAX_CART_LINES:
+    if key not in stored and len(stored) >= MAX_CART_LINES:
         raise CartError(_l("Keranjang sudah penuh (%(n)s produk).", n=MAX_CART_LINES))
-    total = min(stored.get(product_id, (0, 0))[0] + quantity, MAX_QUANTITY)
-    _store_line(user_id, session_cart, product_id, total, product.price_now)
+    total = min(stored.get(key, (0, 0))[0] + quantity, MAX_QUANTITY)
+    _store_line(user_id, session_cart, key, total, price)
 
 
 def set_cart_quantity(
-    product_id: int, quantity: int, *, user_id: int | None, session_cart: SessionCart
+    product_id: int,
+    quantity: int,
+    *,
+    user_id: int | None,
+    session_cart: SessionCart,
+    variant_id: int | None = None,
 ) -> None:
     """Change a line's quantity; it also accepts the product's current price."""
     check_quantity(quantity)
+    key = (product_id, variant_id)
     stored = _stored_lines(user_id, session_cart)
-    if product_id not in stored:
+    if key not in stored:
         raise CartError(_l("Produk ini tidak ada di keranjang."))
     product = _public_product(product_id)
-    _store_line(user_id, session_cart, product_id, quantity, product.price_now)
+    _store_line(user_id, session_cart, key, quantity, _price_of(product, variant_id))
 
 
-def remove_from_cart(product_id: int, *, user_id: int | None, session_cart: SessionCart) -> None:
+def remove_from_cart(
+    product_id: int,
+    *,
+    user_id: int | None,
+    session_cart: SessionCart,
+    variant_id: int | None = None,
+) -> None:
     if user_id is None:
-        session_cart.pop(str(product_id), None)
+        session_cart.pop(key_text((product_id, variant_id)), None)
         return
     db.session.execute(
-        delete(CartItem).where(CartItem.user_id == user_id, CartItem.product_id == product_id)
+        delete(CartItem).where(
+            CartItem.user_id == user_id,
+            CartItem.product_id == product_id,
+            CartItem.variant_id.is_(None)
+            if variant_id is None
+            else CartItem.variant_id == variant_id,
+        )
     )
     db.session.flush()
 
@@ -249,9 +365,13 @@ def remove_from_cart(product_id: int, *, user_id: int | None, session_cart: Sess
 def accept_cart_prices(*, user_id: int | None, session_cart: SessionCart) -> None:
     """The buyer has seen the new prices: remember them as the ones agreed to."""
     for line in load_cart(user_id=user_id, session_cart=session_cart).lines:
-        if line.product is not None and line.price_changed:
+        if line.price_changed:
             _store_line(
-                user_id, session_cart, line.product_id, line.quantity, line.product.price_now
+                user_id,
+                session_cart,
+                (line.product_id, line.variant_id),
+                line.quantity,
+                line.price_now,
             )
 
 
@@ -268,19 +388,26 @@ def merge_session_cart(user_id: int, session_cart: SessionCart) -> None:
     existing = set(
         db.session.scalars(
             _public(select(Product.id).join(Product.seller)).where(
-                Product.id.in_([int(key) for key in session_cart])
+                Product.id.in_([key_of(key)[0] for key in session_cart])
             )
         )
     )
-    for key, (quantity, price) in session_cart.items():
-        product_id = int(key)
-        if product_id not in existing:
+    options = set(
+        db.session.scalars(
+            select(ProductVariant.id).where(
+                ProductVariant.id.in_([key_of(key)[1] for key in session_cart if ":" in key])
+            )
+        )
+    )
+    for text, (quantity, price) in session_cart.items():
+        key = key_of(text)
+        if key[0] not in existing or (key[1] is not None and key[1] not in options):
             continue
-        if product_id not in stored and len(stored) >= MAX_CART_LINES:
+        if key not in stored and len(stored) >= MAX_CART_LINES:
             break
-        total = min(stored.get(product_id, (0, 0))[0] + quantity, MAX_QUANTITY)
-        _store_line(user_id, {}, product_id, total, price)
-        stored[product_id] = (total, price)
+        total = min(stored.get(key, (0, 0))[0] + quantity, MAX_QUANTITY)
+        _store_line(user_id, {}, key, total, price)
+        stored[key] = (total, price)
     session_cart.clear()
 
 
@@ -316,10 +443,11 @@ def load_cart(
         product.id: product
         for product in db.session.scalars(
             _public(select(Product).join(Product.seller).join(Seller.region))
-            .where(Product.id.in_(list(stored)))
+            .where(Product.id.in_([product_id for product_id, _ in stored]))
             .options(
                 contains_eager(Product.seller).contains_eager(Seller.region),
                 selectinload(Product.photos),
+                selectinload(Product.variants),
             )
             # read afresh: the price of this moment (a promotion may have begun or
             # ended since the session first loaded the product)
@@ -330,10 +458,12 @@ def load_cart(
     unavailable: list[CartLine] = []
     today = today_local()
     closures = closures_of([p.seller_id for p in products.values()], today)
-    for product_id, (quantity, price) in sorted(stored.items()):
+    for (product_id, variant_id), (quantity, price) in sorted(
+        stored.items(), key=lambda item: (item[0][0], item[0][1] or 0)
+    ):
         product = products.get(product_id)
-        line = CartLine(product_id, quantity, price, product)
-        if product is None:
+        line = CartLine(product_id, quantity, price, product, variant_id=variant_id)
+        if line.is_unavailable:
             unavailable.append(line)
             continue
         line.closure = closed_for_sale(

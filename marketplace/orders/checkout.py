@@ -157,10 +157,12 @@ class SummaryChanged(CheckoutError):
         self.changes = changes
 
 
-#: "t145000;l12=2x35000;s4=20000;s5=p": the total, each line (product, quantity, unit
-#: price) and each household's shipping ("p" when collected), as the page showed them
+#: "t145000;l12=2x35000;l13:5=1x40000;s4=20000;s5=p": the total, each line (product and
+#: option, quantity, unit price) and each household's shipping ("p" when collected), as the
+#: page showed them
 _SEEN_PART = re.compile(
-    r"t([0-9]{1,13})|l([0-9]{1,10})=([0-9]{1,3})x([0-9]{1,13})|s([0-9]{1,10})=(p|[0-9]{1,13})"
+    r"t([0-9]{1,13})|l([0-9]{1,10}(?::[0-9]{1,10})?)=([0-9]{1,3})x([0-9]{1,13})"
+    r"|s([0-9]{1,10})=(p|[0-9]{1,13})"
 )
 MAX_SUMMARY_LENGTH = 4000
 
@@ -170,16 +172,16 @@ def summary_of(cart: Cart) -> str:
     parts = [f"t{cart.total_amount}"]
     for group in cart.groups:
         parts += [
-            f"l{line.product_id}={line.quantity}x{line.product.price_now}"
+            f"l{line.key}={line.quantity}x{line.price_now}"
             for line in group.lines
-            if line.product
+            if not line.is_unavailable
         ]
         parts.append(f"s{group.seller.id}={'p' if group.pickup else group.shipping_amount}")
     return ";".join(parts)
 
 
-def _read_summary(text: str) -> tuple[int | None, dict[int, tuple[int, int]], dict[int, str]]:
-    """(total, {product: (quantity, unit price)}, {household: shipping}) from a fingerprint;
+def _read_summary(text: str) -> tuple[int | None, dict[str, tuple[int, int]], dict[int, str]]:
+    """(total, {line key: (quantity, unit price)}, {household: shipping}) from a fingerprint;
     anything unreadable reads as nothing seen."""
     total, lines, shipping = None, {}, {}
     for part in text[:MAX_SUMMARY_LENGTH].split(";"):
@@ -189,7 +191,7 @@ def _read_summary(text: str) -> tuple[int | None, dict[int, tuple[int, int]], di
         if found[1]:
             total = int(found[1])
         elif found[2]:
-            lines[int(found[2])] = (int(found[3]), int(found[4]))
+            lines[found[2]] = (int(found[3]), int(found[4]))
         else:
             shipping[int(found[5])] = found[6]
     return total, lines, shipping
@@ -210,17 +212,17 @@ def changes_since(seen: str, cart: Cart) -> list[str]:
     changes = []
     for group in cart.groups:
         for line in group.lines:
-            before = lines.pop(line.product_id, None)
-            name = line.product.name if line.product else ""
+            before = lines.pop(line.key, None)
+            name = line.name
             if before is None:
                 changes.append(_l("%(name)s masuk ke pesanan.", name=name))
-            elif before[1] != line.product.price_now:
+            elif before[1] != line.price_now:
                 changes.append(
                     _l(
                         "%(name)s berubah harga dari %(old)s menjadi %(new)s.",
                         name=name,
                         old=format_rupiah(before[1]),
-                        new=format_rupiah(line.product.price_now),
+                        new=format_rupiah(line.price_now),
                     )
                 )
             elif before[0] != line.quantity:
@@ -333,7 +335,7 @@ def place_order(
             raise SoldOut(
                 _l(
                     "Maaf, stok %(name)s tidak cukup lagi. Ubah jumlahnya di keranjang.",
-                    name=line.product.name,
+                    name=line.name,
                 )
             )
     for line in cart.lines:
@@ -341,9 +343,9 @@ def place_order(
             raise CheckoutError(
                 _l(
                     "%(name)s berubah harga dari %(old)s menjadi %(new)s. Periksa keranjang Anda.",
-                    name=line.product.name,
+                    name=line.name,
                     old=format_rupiah(line.seen_price_amount),
-                    new=format_rupiah(line.product.price_now),
+                    new=format_rupiah(line.price_now),
                 )
             )
     if cart.items_amount < MIN_ORDER_AMOUNT:
@@ -405,16 +407,18 @@ def place_order(
             commission_rate_bp=commission_rate_bp(line.product for line in group.lines),
         )
         for line in group.lines:
-            product = line.product
+            product, variant = line.product, line.variant
             assert product is not None
             part.lines.append(
                 OrderLine(
                     product_id=product.id,
                     product_name=product.name,
+                    variant_id=variant.id if variant else None,
+                    variant_label=variant.label if variant else "",
                     unit=product.unit,
-                    unit_price_amount=product.price_now,
-                    list_price_amount=product.price_amount,
-                    promotion_id=promotion_now(product),
+                    unit_price_amount=line.price_now,
+                    list_price_amount=variant.price_amount if variant else product.price_amount,
+                    promotion_id=promotion_now(product, variant.price_amount if variant else None),
                     quantity=line.quantity,
                     line_amount=line.line_amount,
                     production_day=(

@@ -11,7 +11,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Optional
 
 from marketplace.catalog import places
 from marketplace.forms import Form
@@ -23,9 +23,11 @@ from marketplace.orders.models import Delivery
 
 
 class CartProductForm(Form):
-    """A product of the cart, from its hidden field."""
+    """A product of the cart, from its hidden field, and the option chosen (the product
+    page's radio buttons, the cart's hidden field) when it has options."""
 
     product_id = IdField(validators=[InputRequired()])
+    variant_id = IdField(validators=[Optional()])
 
 
 class CartLineForm(CartProductForm):

@@ -117,7 +117,7 @@ def _to_household(order: Order, part: OrderPart) -> None:
         number=order.number,
         name=part.seller.user.name,
         shop=part.shop_name,
-        items=[[line.quantity, line.product_name] for line in part.lines],
+        items=[[line.quantity, line.full_name] for line in part.lines],
         ship_by=ship_by(part, order.paid_at or order.created_at),
         pickup=part.delivery == "pickup",
         buyer_whatsapp=whatsapp_link(order.contact_whatsapp, greeting),

@@ -96,13 +96,17 @@ class CartItem(db.Model):
 
     __tablename__ = "cart_items"
     __table_args__ = (
-        UniqueConstraint("user_id", "product_id"),
+        UniqueConstraint("user_id", "product_id", "variant_id"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    #: the option chosen, when the product has options
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="CASCADE")
+    )
     quantity: Mapped[int]
     #: whole rupiah: the price the buyer saw when adding, to flag a change before paying
     seen_price_amount: Mapped[int] = mapped_column(BigInteger)
@@ -293,6 +297,11 @@ class OrderLine(db.Model):
         ForeignKey("products.id", ondelete="SET NULL"), index=True
     )
     product_name: Mapped[str] = mapped_column(String(120))
+    #: the option sold (a rasa, an ukuran), and its label kept as it was, like the name
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="SET NULL")
+    )
+    variant_label: Mapped[str] = mapped_column(String(60), default="", server_default="")
     unit: Mapped[str] = mapped_column(String(60), default="")
     #: whole rupiah: what one unit sold for (``price_now`` at the moment of the sale)
     unit_price_amount: Mapped[int] = mapped_column(BigInteger)
@@ -311,6 +320,15 @@ class OrderLine(db.Model):
 
     part: Mapped[OrderPart] = relationship(back_populates="lines")
     product: Mapped[Product | None] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        """The name as sold, with the option: "Amplang Tenggiri (Pedas / 250 g)"."""
+        return (
+            f"{self.product_name} ({self.variant_label})"
+            if self.variant_label
+            else (self.product_name)
+        )
 
 
 class OrderEvent(db.Model):
@@ -411,13 +429,23 @@ class Voucher(db.Model):
 
 
 class VoucherUse(db.Model):
-    """One order a voucher was used on, by whom (for the per-buyer limit), for how much."""
+    """One order a voucher was used on, by whom (for the per-buyer limit), for how much.
+
+    ``use_number`` is which of the buyer's uses it is (1 up to the voucher's per-buyer
+    limit); the unique (voucher, buyer, number) lets the database refuse a second checkout
+    racing for the same use, as the guarded UPDATE guards the budget.
+    """
 
     __tablename__ = "voucher_uses"
+    __table_args__ = (
+        UniqueConstraint("voucher_id", "buyer_key", "use_number"),
+        CheckConstraint("use_number >= 1", name="use_number_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
     buyer_key: Mapped[str] = mapped_column(String(260), index=True)
+    use_number: Mapped[int] = mapped_column(default=1, server_default="1")
     amount: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

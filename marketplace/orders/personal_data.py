@@ -101,6 +101,7 @@ def _export(user: User) -> list[dict[str, Any]]:
                     "barang": [
                         {
                             "nama": line.product_name,
+                            "pilihan": line.variant_label,
                             "jumlah": line.quantity,
                             "harga_rupiah": line.unit_price_amount,
                         }

@@ -113,7 +113,7 @@ def _booking_request(part: OrderPart) -> shipping.BookingRequest:
         parcel=shipping.Parcel(part.weight_grams, part.items_amount),
         items=[
             {
-                "name": line.product_name[:100],
+                "name": line.full_name[:100],
                 "value": line.unit_price_amount,
                 "quantity": line.quantity,
                 "weight": max(1, part.weight_grams // max(1, sum(x.quantity for x in part.lines))),

@@ -32,15 +32,19 @@ class SoldOut(CheckoutError):
     status_code = 409
 
 
-def _stock_needs(order: Order) -> tuple[dict[int, int], dict[tuple[int, dt.date], int]]:
-    """Units per product (stock) and per product and production day (made to order)."""
+#: units per (product, option) from stock, and per (product, day) made to order (the
+#: options of a made-to-order product share its daily capacity)
+StockNeeds = tuple[dict[tuple[int, int | None], int], dict[tuple[int, dt.date], int]]
+
+
+def _stock_needs(order: Order) -> StockNeeds:
+    """Units per product and option (stock) and per product and production day (made to
+    order)."""
     return _needs_of_parts(order.parts)
 
 
-def _needs_of_parts(
-    parts: list[OrderPart],
-) -> tuple[dict[int, int], dict[tuple[int, dt.date], int]]:
-    per_product: dict[int, int] = defaultdict(int)
+def _needs_of_parts(parts: list[OrderPart]) -> StockNeeds:
+    per_product: dict[tuple[int, int | None], int] = defaultdict(int)
     per_day: dict[tuple[int, dt.date], int] = defaultdict(int)
     for part in parts:
         for line in part.lines:
@@ -49,54 +53,57 @@ def _needs_of_parts(
             if line.production_day is not None:
                 per_day[(line.product_id, line.production_day)] += line.quantity
             else:
-                per_product[line.product_id] += line.quantity
+                per_product[(line.product_id, line.variant_id)] += line.quantity
     return per_product, per_day
 
 
-def _product_name(order: Order, product_id: int) -> str:
+def _line_of(order: Order, product_id: int, variant_id: int | None = None):
     for part in order.parts:
         for line in part.lines:
-            if line.product_id == product_id:
-                return line.product_name
-    return ""
+            if line.product_id == product_id and (
+                variant_id is None or line.variant_id == variant_id
+            ):
+                return part, line
+    return None, None
 
 
 def take_order_stock(order: Order) -> None:
-    """One conditional UPDATE per product; the row count says whether the units were there."""
+    """One conditional UPDATE per product (and option); the row count says whether the
+    units were there."""
     per_product, per_day = _stock_needs(order)
     today = today_local()
     # Ascending product ids over both kinds, as holds lock them: no two writers ever wait
     # on each other's product rows in opposite order.
-    needs = [(product_id, None, units) for product_id, units in per_product.items()]
-    needs += [(product_id, day, units) for (product_id, day), units in per_day.items()]
-    for product_id, day, units in sorted(needs, key=lambda need: (need[0], need[1] or today)):
+    needs = [
+        (product_id, variant_id, None, units)
+        for (product_id, variant_id), units in per_product.items()
+    ]
+    needs += [(product_id, None, day, units) for (product_id, day), units in per_day.items()]
+    for product_id, variant_id, day, units in sorted(
+        needs, key=lambda need: (need[0], need[2] or today, need[1] or 0)
+    ):
+        part, line = _line_of(order, product_id, variant_id)
+        name = line.full_name if line else ""
         if day is not None:
             if not take_production(product_id, day, units, today):
                 raise SoldOut(
                     _l(
                         "Maaf, %(shop)s tidak bisa membuat %(name)s sebanyak itu untuk "
                         "%(date)s. Kurangi jumlahnya di keranjang.",
-                        shop=_shop_name(order, product_id),
-                        name=_product_name(order, product_id),
+                        shop=part.shop_name if part else "",
+                        name=name,
                         date=format_date(day, "d MMMM"),
                     )
                 )
             continue
-        if not take_stock(product_id, units):
+        if not take_stock(product_id, units, variant_id=variant_id):
             raise SoldOut(
                 _l(
                     "Maaf, stok %(name)s tidak cukup lagi. Ubah jumlahnya di keranjang.",
-                    name=_product_name(order, product_id),
+                    name=name,
                 )
             )
     db.session.expire_all()
-
-
-def _shop_name(order: Order, product_id: int) -> str:
-    for part in order.parts:
-        if any(line.product_id == product_id for line in part.lines):
-            return part.shop_name
-    return ""
 
 
 def give_back_part_stock(part: OrderPart) -> None:
@@ -109,8 +116,12 @@ def give_back_order_stock(order: Order) -> None:
     _give_back(*_stock_needs(order))
 
 
-def _give_back(per_product: dict[int, int], per_day: dict[tuple[int, dt.date], int]) -> None:
-    for product_id, units in sorted(per_product.items()):
-        give_back_stock(product_id, units)
+def _give_back(
+    per_product: dict[tuple[int, int | None], int], per_day: dict[tuple[int, dt.date], int]
+) -> None:
+    for (product_id, variant_id), units in sorted(
+        per_product.items(), key=lambda item: (item[0][0], item[0][1] or 0)
+    ):
+        give_back_stock(product_id, units, variant_id)
     for (product_id, day), units in sorted(per_day.items()):
         give_back_production(product_id, day, units)

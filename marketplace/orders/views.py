@@ -110,7 +110,9 @@ def cart_add():
     form = _cart_form(CartLineForm, token=False)
     in_place = request.accept_mimetypes.best == "application/json"
     error = _cart_change(
-        lambda: carts.add_to_cart(form.product_id.data, _quantity(form), **_owner()),
+        lambda: carts.add_to_cart(
+            form.product_id.data, _quantity(form), variant_id=form.variant_id.data, **_owner()
+        ),
         tell=not in_place,
     )
     if in_place:
@@ -133,14 +135,22 @@ def _added_answer(error: MarketplaceError | None):
 @bp.route("/keranjang/ubah", methods=["POST"])
 def cart_update():
     form = _cart_form(CartLineForm)
-    _cart_change(lambda: carts.set_cart_quantity(form.product_id.data, _quantity(form), **_owner()))
+    _cart_change(
+        lambda: carts.set_cart_quantity(
+            form.product_id.data, _quantity(form), variant_id=form.variant_id.data, **_owner()
+        )
+    )
     return redirect(url_for("orders.cart"))
 
 
 @bp.route("/keranjang/hapus", methods=["POST"])
 def cart_remove():
     form = _cart_form(CartProductForm)
-    _cart_change(lambda: carts.remove_from_cart(form.product_id.data, **_owner()))
+    _cart_change(
+        lambda: carts.remove_from_cart(
+            form.product_id.data, variant_id=form.variant_id.data, **_owner()
+        )
+    )
     return redirect(url_for("orders.cart"))
 
 

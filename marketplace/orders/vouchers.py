@@ -4,8 +4,10 @@ A buyer types the code at checkout; the discount is a line of its own on the ord
 (``Order.discount_amount``), shared over the households' parts by the goods it covers
 (``OrderPart.discount_amount``). The budget is taken with one guarded UPDATE
 (``spent + x <= budget``): of buyers racing for its last rupiah, the database lets exactly
-those through that fit. The platform funds the discount (``money.services``:
-``Account.PLATFORM_VOUCHERS``); households are paid their whole goods.
+those through that fit. A buyer's uses are numbered under a unique (voucher, buyer, number):
+one buyer's checkouts racing past the per-buyer limit get one use each, never more. The
+platform funds the discount (``money.services``: ``Account.PLATFORM_VOUCHERS``); households
+are paid their whole goods.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalog.pricing import wita_midnight
 from marketplace.db import db, now_utc
@@ -201,14 +204,39 @@ def take(code: str, lines: Iterable[tuple[int, int, int]], buyer_key: str, *, ca
 
 
 def record_use(taken: Taken, order_id: int) -> None:
-    db.session.add(
-        VoucherUse(
-            voucher_id=taken.voucher.id,
-            order_id=order_id,
-            buyer_key=taken.buyer_key,
-            amount=taken.amount,
+    """Record the buyer's use of the voucher on the order, as one of its numbered uses.
+
+    ``take`` counted the buyer's uses before it took the budget, so two checkouts of one
+    buyer at once both passed that count. Here, after the budget's UPDATE (whose row lock
+    makes the second wait for the first's commit), the uses are read again and the lowest
+    free use number is claimed; the unique (voucher, buyer, number) is the backstop that
+    lets only one claim of a number through. The refused checkout rolls back whole.
+    """
+    numbers = set(
+        db.session.scalars(
+            select(VoucherUse.use_number).where(
+                VoucherUse.voucher_id == taken.voucher.id,
+                VoucherUse.buyer_key == taken.buyer_key,
+            )
         )
     )
+    free = next((n for n in range(1, taken.voucher.per_buyer_limit + 1) if n not in numbers), None)
+    if free is None:
+        raise VoucherError(_l("Anda sudah memakai voucher ini."))
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                VoucherUse(
+                    voucher_id=taken.voucher.id,
+                    order_id=order_id,
+                    buyer_key=taken.buyer_key,
+                    use_number=free,
+                    amount=taken.amount,
+                )
+            )
+            db.session.flush()
+    except IntegrityError:
+        raise VoucherError(_l("Anda sudah memakai voucher ini.")) from None
 
 
 def give_back(order_id: int) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -28,12 +28,13 @@ from marketplace.catalog.models import (
     Region,
     Seller,
 )
+from marketplace.catalog.options import copy_options
 from marketplace.catalog.photos import PhotoError, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.catalog.services import change_product_status, refresh_search_text, today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound, Refusals
-from marketplace.inventory.stock import set_stock
+from marketplace.inventory.stock import set_option_stock, set_stock
 from marketplace.storage import LocalStorage
 
 MAX_PHOTOS = 8
@@ -456,6 +457,13 @@ def _recheck_packaging(
     return True
 
 
+def listing_of(product: Product | None, values: ListingInput) -> ListingInput:
+    """The listing form for ``product``: with options, the price and stock are theirs."""
+    if product is None or not product.options:
+        return values
+    return replace(values, price_amount=product.price_amount, stock=product.stock)
+
+
 def update_product(
     product: Product, values: ListingInput, upload_ids: list[int], actor: User
 ) -> bool:
@@ -464,6 +472,7 @@ def update_product(
     Returns True when new photos, or a new licence or halal number, sent an approved
     product back to review.
     """
+    values = listing_of(product, values)
     category = check_listing(values)
     uploads = kept_uploads(product.seller_id, upload_ids)
     if len(product.photos) + len(uploads) > MAX_PHOTOS:
@@ -539,6 +548,7 @@ def mark_out_of_stock(product: Product, actor: User) -> None:
     """Stock to zero: the product stays listed and shows "Stok habis"."""
     if product.is_made_to_order:
         raise ListingError(_l("Produk pesanan tidak punya stok; jeda saja bila sedang penuh."))
+    set_option_stock(product, dict.fromkeys(product.options, 0))  # its options' too
     set_stock(product, 0)
     db.session.flush()
 
@@ -569,6 +579,7 @@ def duplicate_product(product: Product, actor: User) -> Product:
     db.session.add(copy)
     for photo in product.photos:
         copy.photos.append(_photo_at(photo, photo.position))
+    copy_options(product, copy)  # its stock is their sum, their photos the copied photos
     refresh_search_text(copy)
     db.session.flush()
     return copy

@@ -41,6 +41,7 @@ from marketplace.sellers import (
     printing,
     services,
     shares,
+    variants,
 )
 from marketplace.sellers.forms import (
     STATUS_LABELS,
@@ -136,11 +137,16 @@ def _shop_share(seller: Seller) -> shares.ShareLink:
     return shares.ShareLink.make("toko", url, seller.shop_name, text, code)
 
 
-def _check_listing(form: ProductForm, seller: Seller, already: int):
+def _check_listing(form: ProductForm, seller: Seller, already: int, product=None):
     """Keep the photos sent (committed first), then check the form and the listing rules
     together (every problem in one answer); the uploads and whether all is fine."""
     uploads, problems = _receive_photos(seller, already)
-    valid = validate_with(form, lambda: services.check_listing(form.listing_input()))
+    if product is not None and product.options:
+        # priced and stocked by its options: the form's own fields are not asked for
+        form.price.validators = form.stock.validators = []
+    valid = validate_with(
+        form, lambda: services.check_listing(services.listing_of(product, form.listing_input()))
+    )
     form.photos.errors = [*form.photos.errors, *problems]
     return uploads, valid and not problems
 
@@ -178,7 +184,7 @@ def product_edit(product_id: int):
     if not form.is_submitted():
         form.fill_from(product)
     else:
-        uploads, ok = _check_listing(form, seller, already=len(product.photos))
+        uploads, ok = _check_listing(form, seller, already=len(product.photos), product=product)
         if ok:
             upload_ids = [upload.id for upload in uploads]
             with attempt(form) as done:
@@ -432,6 +438,40 @@ def reopen():
         stock.reopen_shop(seller.id, catalog.today_local())
     flash(_("Toko Anda buka lagi."), "success")
     return redirect(url_for("sellers.holiday"))
+
+
+@bp.route("/penjual/produk/<id:product_id>/pilihan", methods=["GET", "POST"])
+@role_required(Role.SELLER)
+def options(product_id: int):
+    """The product's options (rasa, ukuran) as rows: change, add, deactivate, in one send."""
+    _seller, product = get_product_for_seller_or_404(product_id)
+    form = EmptyForm()
+    if not form.is_submitted():
+        return _options_page(form, product, variants.rows_of(product), {})
+    if not form.validate():
+        abort(400)
+    rows = variants.read_rows(request.form, len(product.variants) + variants.NEW_ROWS)
+    errors: dict[str, list[str]] = {}
+    with attempt(shown=False) as done:
+        variants.save_options(product, rows)
+    if done.ok:
+        flash(_("Pilihan disimpan."), "success")
+        return redirect(url_for("sellers.options", product_id=product.id))
+    for each in done.error.every():
+        errors.setdefault(each.field or "", []).append(str(each.message))
+    # what was typed comes back as typed, with every problem under its cell
+    return _options_page(form, product, rows, errors), 400
+
+
+def _options_page(form, product: Product, rows, errors: dict[str, list[str]]):
+    return render_template(
+        "sellers/options.html",
+        form=form,
+        product=product,
+        rows=rows,
+        errors=errors,
+        made_to_order=product.is_made_to_order,
+    )
 
 
 @bp.route("/penjual/produk/<id:product_id>/promo", methods=["GET", "POST"])

@@ -137,6 +137,16 @@ def product_data(product: Product, urls: PageUrls, closed: bool = False) -> dict
             "seller": {"@type": "Organization", "name": seller.shop_name},
         },
     }
+    if product.prices_differ:
+        # sold by option at several prices: the range, as schema.org's AggregateOffer
+        prices = [option.price_now for option in product.options]
+        data["offers"] |= {
+            "@type": "AggregateOffer",
+            "lowPrice": str(min(prices)),
+            "highPrice": str(max(prices)),
+            "offerCount": len(prices),
+        }
+        del data["offers"]["price"]
     if rating := _rating(product):
         data["aggregateRating"] = rating
     return data

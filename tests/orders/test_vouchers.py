@@ -295,3 +295,62 @@ def test_buyers_racing_for_the_last_of_the_budget_never_overspend(app, real_comm
     assert spent == ROOM_FOR * 10000
     uses = db.session.scalar(select(func.count(VoucherUse.id)))
     assert uses == ROOM_FOR
+
+
+# -- one buyer racing past the per-buyer limit ----------------------------------------------
+
+SAME_BUYER_TABS = 6
+
+
+def test_one_buyer_racing_checkouts_gets_the_voucher_once(app, real_commits, clock):
+    """Six checkouts of one buyer at once (tabs, phones): the per-buyer limit of one holds,
+    the unique numbered use refusing the others; the budget is taken once."""
+    clock.set(at(SUNDAY_6))
+    seller = factories.make_seller()
+    product = factories.make_product(seller=seller, price=40000, stock=100)
+    voucher = _campaign(code="SEKALI", per_buyer_limit=1)
+    real_commits.commit()
+    clock.set(at(HARI_IBU[0]))
+    clients = [app.test_client() for _ in range(SAME_BUYER_TABS)]
+    for client in clients:
+        client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
+
+    def buy(i):
+        form = _checkout(voucher_code="SEKALI", email="siti@contoh.id")
+        response = clients[i].post("/checkout", data=form)
+        return response.status_code, response.get_data(as_text=True)
+
+    results = run_together(SAME_BUYER_TABS, buy)
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(303) == 1
+    assert statuses.count(422) == SAME_BUYER_TABS - 1
+    assert all("Anda sudah memakai voucher ini." in body for s, body in results if s == 422)
+    db.session.rollback()
+    uses = db.session.scalars(select(VoucherUse).where(VoucherUse.voucher_id == voucher.id)).all()
+    assert [(use.buyer_key, use.use_number) for use in uses] == [("email:siti@contoh.id", 1)]
+    spent = db.session.scalar(select(Voucher.spent_amount).where(Voucher.id == voucher.id))
+    assert spent == 10000
+
+
+def test_a_limit_of_two_numbers_the_uses_and_a_given_back_number_is_used_again(shop, clock):
+    from marketplace.orders import lifecycle
+
+    _seller, product = shop
+    voucher = _campaign(per_buyer_limit=2)
+    clock.set(at(HARI_IBU[0]))
+    first = factories.make_order((product, 1), voucher_code="HARIIBU", email="siti@contoh.id")
+    factories.make_order((product, 1), voucher_code="HARIIBU", email="siti@contoh.id")
+    with pytest.raises(vouchers.VoucherError, match="sudah memakai"):
+        factories.make_order((product, 1), voucher_code="HARIIBU", email="siti@contoh.id")
+    clock.move(minutes=31)
+    assert lifecycle.expire_order(first.id)
+    again = factories.make_order((product, 1), voucher_code="HARIIBU", email="siti@contoh.id")
+    numbers = db.session.scalars(
+        select(VoucherUse.use_number)
+        .where(VoucherUse.voucher_id == voucher.id)
+        .order_by(VoucherUse.use_number)
+    ).all()
+    assert numbers == [1, 2]
+    assert db.session.scalar(select(VoucherUse.order_id).where(VoucherUse.use_number == 1)) == (
+        again.id
+    )

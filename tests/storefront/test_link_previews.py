@@ -51,6 +51,21 @@ SCHEMA_TYPES = {
         {"price", "priceCurrency", "availability"},
         {"@type", "url", "price", "priceCurrency", "availability", "itemCondition", "seller"},
     ),
+    # an Offer of a product sold by option at several prices (schema.org: a subtype of Offer)
+    "AggregateOffer": (
+        {"lowPrice", "highPrice", "priceCurrency", "availability"},
+        {
+            "@type",
+            "url",
+            "lowPrice",
+            "highPrice",
+            "offerCount",
+            "priceCurrency",
+            "availability",
+            "itemCondition",
+            "seller",
+        },
+    ),
     "AggregateRating": (
         {"ratingValue", "reviewCount"},
         {"@type", "ratingValue", "reviewCount", "bestRating", "worstRating"},
@@ -101,6 +116,10 @@ def check_schema(node: dict) -> None:
         assert node["availability"] in ITEM_AVAILABILITY
         assert node.get("itemCondition", SCHEMA + "NewCondition") in OFFER_ITEM_CONDITION
         assert node["price"].isascii() and node["price"].isdigit()  # a plain number
+    if kind == "AggregateOffer":
+        assert node["availability"] in ITEM_AVAILABILITY
+        for price in (node["lowPrice"], node["highPrice"]):
+            assert price.isascii() and price.isdigit()
     if kind == "AggregateRating":
         assert 1 <= float(node["ratingValue"]) <= 5 and node["reviewCount"] >= 1
 
@@ -322,7 +341,8 @@ def test_robots_keeps_crawlers_out_of_carts_and_private_links_only(client):
 
 def test_pages_behind_sign_in_show_a_crawler_only_the_sign_in_page(client):
     """What robots.txt no longer lists stays private by sign-in, not by asking crawlers."""
-    for path in ("/penjual/produk/baru", "/penjual", "/pkk/tinjauan", "/instansi/", "/admin/pesanan"):
+    private = ("/penjual/produk/baru", "/penjual", "/pkk/tinjauan", "/instansi/", "/admin/pesanan")
+    for path in private:
         response = client.get(path)
         assert response.status_code == 302, path
         assert "/akun/masuk" in response.headers["Location"], path
@@ -348,3 +368,15 @@ def test_a_photo_whose_files_are_gone_has_no_preview_and_no_error(client):
     html = client.get(f"/produk/{product.slug}").get_data(as_text=True)
     image = read(html).one("og:image")
     assert client.get(urlsplit(image).path).status_code == 404
+
+
+def test_a_product_sold_by_option_offers_its_price_range(client, shared_product):
+    product = shared_product
+    factories.make_options(product, ("Original", 35000, 2), ("Pedas", 42000, 0))
+    page = f"/produk/{product.slug}"
+    [data] = json_ld(client.get(page).get_data(as_text=True), SITE + page)
+    check_schema(data)
+    offer = data["offers"]
+    assert offer["@type"] == "AggregateOffer"
+    assert (offer["lowPrice"], offer["highPrice"], offer["offerCount"]) == ("35000", "42000", 2)
+    assert offer["availability"] == SCHEMA + "InStock"
