@@ -41,6 +41,7 @@ from marketplace.institutions.settings import invoice_account
 from marketplace.numbers import numbers_by_id, parse_id
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
+from marketplace.paging import requested_page
 from marketplace.payments.gateway import TestGateway, get_gateway
 from marketplace.rupiah import format_rupiah
 from marketplace.web import attempt, flash_error, show_error, validate_with
@@ -132,7 +133,7 @@ def dashboard():
     return render_template(
         "institutions/dashboard.html",
         member=member,
-        quotes=quotes.list_quotes(member.institution_id),
+        quotes=quotes.list_quotes(member.institution_id, requested_page()),
         templates=boxes.list_templates(member.institution_id),
     )
 
@@ -525,7 +526,7 @@ def gov_part_of(part):
 def admin_invoices():
     return render_template(
         "institutions/admin_invoices.html",
-        buckets=billing.invoice_ageing(),
+        ageing=billing.invoice_ageing(requested_page()),
         position=government_ledger.position(),
     )
 

@@ -34,6 +34,7 @@ from marketplace.catalog.services import change_product_status, refresh_search_t
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, NotFound, Refusals
 from marketplace.inventory.stock import set_stock
+from marketplace.paging import Page, paginate
 from marketplace.storage import LocalStorage
 
 MAX_PHOTOS = 8
@@ -166,20 +167,22 @@ def get_seller_product(seller_id: int, product_id: int) -> Product:
     return product
 
 
-def list_seller_products(seller_id: int) -> list[Product]:
-    """The seller's own products, newest first, with what the dashboard shows."""
-    return list(
-        db.session.scalars(
-            select(Product)
-            .where(Product.seller_id == seller_id, Product.status != ProductStatus.ARCHIVED.value)
-            .options(
-                selectinload(Product.photos),
-                selectinload(Product.status_changes).selectinload(
-                    ProductStatusChange.photo_comments
-                ),
-            )
-            .order_by(Product.updated_at.desc(), Product.id.desc())
+#: products on one page of the household's dashboard
+PRODUCTS_PER_PAGE = 30
+
+
+def list_seller_products(seller_id: int, page: int = 1) -> Page[Product]:
+    """One page of the seller's own products, newest first, with what the dashboard shows."""
+    return paginate(
+        select(Product)
+        .where(Product.seller_id == seller_id, Product.status != ProductStatus.ARCHIVED.value)
+        .options(
+            selectinload(Product.photos),
+            selectinload(Product.status_changes).selectinload(ProductStatusChange.photo_comments),
         )
+        .order_by(Product.updated_at.desc(), Product.id.desc()),
+        page,
+        PRODUCTS_PER_PAGE,
     )
 
 
