@@ -34,6 +34,7 @@ from marketplace.institutions.forms import (
     InstitutionForm,
     MemberForm,
     ReturnForm,
+    SharedChoices,
     TemplateForm,
 )
 from marketplace.institutions.models import QuoteStatus
@@ -143,15 +144,19 @@ def _builder_choices(form: BuilderForm) -> None:
     products = boxes.box_products()
     due_on = form.delivery_date.data
     supply = boxes.supply_by([p for p, _official in products], due_on) if due_on else {}
-    choices = [(0, _("— pilih produk —"))] + [
-        (
-            p.id,
-            ("★ " + _("Oleh-oleh resmi") + ": " if official else "")
-            + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_now)}"
-            + (f" · {boxes.supply_label(supply[p.id])}" if p.id in supply else ""),
-        )
-        for p, official in products
-    ]
+    official_label = "★ " + _("Oleh-oleh resmi") + ": "
+    choices = SharedChoices(
+        [(0, _("— pilih produk —"))]
+        + [
+            (
+                p.id,
+                (official_label if official else "")
+                + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_now)}"
+                + (f" · {boxes.supply_label(supply[p.id])}" if p.id in supply else ""),
+            )
+            for p, official in products
+        ]
+    )
     for entry in form.lines:
         entry.product_id.choices = choices
 
