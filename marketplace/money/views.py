@@ -135,7 +135,7 @@ def earnings():
         "payouts/earnings.html",
         seller=seller,
         balances=balances,
-        summary=summary.earnings_summary(seller.id, today),
+        summary=summary.earnings_summary(seller.id, today, balances),
         parts=services.list_part_earnings(seller.id, requested_page()),
         account=account,
         described=payout_accounts.describe(account),
