@@ -50,6 +50,10 @@ FULL = Size(
 )
 
 
+#: the newest parts, half of them paid and waiting for the household; the rest delivered
+RECENT_PARTS = 40
+
+
 @dataclasses.dataclass
 class People:
     seller: Seller
@@ -57,7 +61,7 @@ class People:
     officer: User
     reviewer: User
     admin: User
-    #: one part of each kind the household gets: paid (in the inbox) and delivered (reviewed)
+    #: one part of each kind the household gets: paid (in the inbox), delivered (reviewed)
     template_orders: list[int]
     quote_id: int
     invoice_order_id: int
@@ -228,8 +232,10 @@ def _grow_orders(people: People, size: Size, ids: _Ids) -> None:
         )
     }
     for n in range(have, size.parts):
-        order = orders[n % len(orders)]
-        earlier = dt.timedelta(minutes=17 * (n + 1))
+        # The newest parts alternate between paid (in the inbox) and delivered (reviewed);
+        # the older ones were delivered long ago. 5,000 parts span about two years.
+        order = orders[n % len(orders)] if n < RECENT_PARTS else orders[-1]
+        earlier = dt.timedelta(minutes=210 * (n + 1))
         new_order = ids.take("orders")
         copy = dict(order, id=new_order, access_token=f"bulk{new_order:060d}")
         copy["checkout_key"] = f"bulk-{new_order}"
@@ -406,3 +412,55 @@ def reached(people: People) -> dict[str, int]:
         "open_payouts": _count(Payout, Payout.status == PayoutStatus.CREATED.value),
         "cart_lines": _count(CartItem, CartItem.user_id == people.buyer.id),
     }
+
+
+# --- the signed-in pages ---------------------------------------------------------------------
+
+#: page → (role, path); ``{…}`` is filled from the people built.
+PAGES = {
+    "seller_dashboard": ("seller", "/penjual"),
+    "product_form": ("seller", "/penjual/produk/{product}"),
+    "inbox": ("seller", "/penjual/pesanan"),
+    "part": ("seller", "/penjual/pesanan/{part}"),
+    "earnings": ("seller", "/penjual/pendapatan"),
+    "statement": ("seller", "/penjual/pendapatan/laporan/{month}.csv"),
+    "reviews": ("seller", "/penjual/ulasan"),
+    "cart": ("buyer", "/keranjang"),
+    "checkout": ("buyer", "/checkout"),
+    "officer_dashboard": ("officer", "/instansi/"),
+    "builder": ("officer", "/instansi/bingkisan/baru"),
+    "quote": ("officer", "/instansi/penawaran/{quote}"),
+    "pkk_queue": ("reviewer", "/pkk/tinjauan"),
+    "admin_orders": ("admin", "/admin/pesanan"),
+    "admin_payouts": ("admin", "/admin/pencairan"),
+    "admin_invoices": ("admin", "/instansi/admin/tagihan"),
+}
+
+
+def paths_of(people: People) -> dict[str, tuple[str, str]]:
+    """Each page's role and path for these people."""
+    from marketplace.catalog.services import today_local
+    from marketplace.orders.models import OrderPart
+
+    seller_id = people.seller.id
+    values = {
+        "product": db.session.scalar(
+            select(Product.id).where(Product.seller_id == seller_id).order_by(Product.id)
+        ),
+        "part": db.session.scalar(
+            select(OrderPart.id).where(OrderPart.seller_id == seller_id).order_by(OrderPart.id)
+        ),
+        "quote": people.quote_id,
+        "month": today_local().strftime("%Y-%m"),
+    }
+    return {page: (role, path.format(**values)) for page, (role, path) in PAGES.items()}
+
+
+def user_of(people: People, role: str):
+    return {
+        "seller": people.seller.user,
+        "buyer": people.buyer,
+        "officer": people.officer,
+        "reviewer": people.reviewer,
+        "admin": people.admin,
+    }[role]
