@@ -9,60 +9,9 @@ payouts and invoices, 10 cart lines over several households) and counted again. 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from marketplace.catalog.services import today_local
 from marketplace.db import db
 from tests import household
-
-#: page → (role, path); ``{…}`` is filled from the people built.
-PAGES = {
-    "seller_dashboard": ("seller", "/penjual"),
-    "product_form": ("seller", "/penjual/produk/{product}"),
-    "inbox": ("seller", "/penjual/pesanan"),
-    "part": ("seller", "/penjual/pesanan/{part}"),
-    "earnings": ("seller", "/penjual/pendapatan"),
-    "statement": ("seller", "/penjual/pendapatan/laporan/{month}.csv"),
-    "reviews": ("seller", "/penjual/ulasan"),
-    "cart": ("buyer", "/keranjang"),
-    "checkout": ("buyer", "/checkout"),
-    "officer_dashboard": ("officer", "/instansi/"),
-    "builder": ("officer", "/instansi/bingkisan/baru"),
-    "quote": ("officer", "/instansi/penawaran/{quote}"),
-    "pkk_queue": ("reviewer", "/pkk/tinjauan"),
-    "admin_orders": ("admin", "/admin/pesanan"),
-    "admin_payouts": ("admin", "/admin/pencairan"),
-    "admin_invoices": ("admin", "/instansi/admin/tagihan"),
-}
-
-
-def paths_of(people: household.People) -> dict[str, tuple[str, str]]:
-    """Each page's role and path for these people."""
-    from marketplace.catalog.models import Product
-    from marketplace.orders.models import OrderPart
-
-    seller_id = people.seller.id
-    values = {
-        "product": db.session.scalar(
-            select(Product.id).where(Product.seller_id == seller_id).order_by(Product.id)
-        ),
-        "part": db.session.scalar(
-            select(OrderPart.id).where(OrderPart.seller_id == seller_id).order_by(OrderPart.id)
-        ),
-        "quote": people.quote_id,
-        "month": today_local().strftime("%Y-%m"),
-    }
-    return {page: (role, path.format(**values)) for page, (role, path) in PAGES.items()}
-
-
-def user_of(people: household.People, role: str):
-    return {
-        "seller": people.seller.user,
-        "buyer": people.buyer,
-        "officer": people.officer,
-        "reviewer": people.reviewer,
-        "admin": people.admin,
-    }[role]
+from tests.household import paths_of, user_of
 
 
 def count_pages(client, login_as, count_queries, people) -> dict[str, int]:
