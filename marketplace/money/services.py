@@ -341,8 +341,8 @@ class PartEarnings:
         return self._sum(Account.REFUNDS)
 
 
-#: order parts on one page of the household's earnings
-EARNINGS_PER_PAGE = 50
+#: order parts on one page of the household's earnings (their ledger detail is folded away)
+EARNINGS_PER_PAGE = 20
 
 
 def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:

@@ -88,7 +88,7 @@ def cancellation_of(part: OrderPart) -> OrderEvent | None:
 
 
 #: order parts on one page of the household's inbox
-PARTS_PER_PAGE = 50
+PARTS_PER_PAGE = 30
 
 
 def list_seller_parts(seller_id: int, page: int = 1) -> Page[OrderPart]:

@@ -157,7 +157,7 @@ def _add_stars(model: type[Product] | type[Seller], row_id: int, rating: int, si
 
 
 #: reviews on one page of the household's reviews
-REVIEWS_PER_PAGE = 30
+REVIEWS_PER_PAGE = 20
 
 
 def list_seller_reviews(seller_id: int, page: int = 1) -> Page[Review]:

@@ -168,7 +168,7 @@ def get_seller_product(seller_id: int, product_id: int) -> Product:
 
 
 #: products on one page of the household's dashboard
-PRODUCTS_PER_PAGE = 30
+PRODUCTS_PER_PAGE = 20
 
 
 def list_seller_products(seller_id: int, page: int = 1) -> Page[Product]:
