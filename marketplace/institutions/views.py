@@ -22,6 +22,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+from marketplace.institutions import ageing as invoice_ages
 from marketplace.institutions import billing, boxes, labels, members, quotes, timeline
 from marketplace.institutions import ledger as government_ledger
 from marketplace.institutions import orders as gov_orders
@@ -531,7 +532,7 @@ def gov_part_of(part):
 def admin_invoices():
     return render_template(
         "institutions/admin_invoices.html",
-        ageing=billing.invoice_ageing(requested_page()),
+        ageing=invoice_ages.invoice_ageing(requested_page()),
         position=government_ledger.position(),
     )
 
