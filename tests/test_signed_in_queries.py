@@ -38,7 +38,7 @@ def test_every_signed_in_page_runs_as_many_statements_at_a_households_scale(
     assert many == few
 
 
-#: the pages whose lists grow, and a line of the first item each shows
+#: the pages whose lists grow past one page at ``GROWN``
 PAGINATED = (
     "seller_dashboard",
     "inbox",
