@@ -37,6 +37,7 @@ BENCHMARKS = (
     "search_quality",
     "lighthouse",
     "shipping",
+    "signed_in",
 )
 
 

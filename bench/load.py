@@ -44,20 +44,23 @@ def generator() -> str:
     return "wrk"
 
 
-def run(url: str, duration: float) -> dict:
-    """Load ``url`` for ``duration`` seconds: ``{"rps", "p50_ms", "p99_ms", "bad"}``."""
+def run(url: str, duration: float, headers: dict[str, str] | None = None) -> dict:
+    """Load ``url`` for ``duration`` seconds: ``{"rps", "p50_ms", "p99_ms", "bad"}``.
+
+    ``headers`` are sent besides ``HEADERS`` (a signed-in visitor's ``Cookie``)."""
+    headers = {**HEADERS, **(headers or {})}
     if generator() == "wrk":
-        return _wrk(url, duration)
-    return _python(url, duration)
+        return _wrk(url, duration, headers)
+    return _python(url, duration, headers)
 
 
-def _wrk(url: str, duration: float) -> dict:
+def _wrk(url: str, duration: float, headers: dict[str, str]) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_REPORT)
     try:
         command = ["wrk", "-t", str(min(WRK_THREADS, CONNECTIONS)), "-c", str(CONNECTIONS)]
         command += ["-d", f"{duration:g}s", "--timeout", "10s", "-s", script.name]
-        for name, value in HEADERS.items():
+        for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
         output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     finally:
@@ -72,9 +75,11 @@ def _wrk(url: str, duration: float) -> dict:
     }
 
 
-def _worker(args: tuple[str, float, int]) -> tuple[int, int, list[float], float]:
+def _worker(
+    args: tuple[str, float, int, dict[str, str]],
+) -> tuple[int, int, list[float], float]:
     """One process of the Python generator: ``threads`` connections in a loop."""
-    url, duration, threads = args
+    url, duration, threads, headers = args
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     deadline = time.perf_counter() + duration  # threads start within milliseconds
@@ -89,7 +94,7 @@ def _worker(args: tuple[str, float, int]) -> tuple[int, int, list[float], float]
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
-                connection.request("GET", path, headers=HEADERS)
+                connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 if response.status >= 400:
@@ -116,11 +121,13 @@ def _worker(args: tuple[str, float, int]) -> tuple[int, int, list[float], float]
     return counts["done"], counts["bad"], latencies, time.perf_counter() - began
 
 
-def _python(url: str, duration: float) -> dict:
+def _python(url: str, duration: float, headers: dict[str, str]) -> dict:
     processes = 2
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         results = pool.map(
-            _worker, [(url, duration, CONNECTIONS // processes)] * processes, chunksize=1
+            _worker,
+            [(url, duration, CONNECTIONS // processes, headers)] * processes,
+            chunksize=1,
         )
     latencies = sorted(latency for r in results for latency in r[2])
     return {

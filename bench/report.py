@@ -57,6 +57,7 @@ def markdown(results: dict, notes: dict) -> str:
         ("search_quality", _search_quality),
         ("lighthouse", _lighthouse),
         ("shipping", _shipping),
+        ("signed_in", _signed_in),
     ):
         if name in results:
             lines += render(results[name], notes.get(name, {}))
@@ -495,4 +496,35 @@ def _shipping(result: dict, note: dict) -> list[str]:
         row = result.get(kind)
         if row:
             lines.append(f"| {kind} | {row['median_ms']} ms | {row['p90_ms']} ms |")
+    return lines
+
+
+def _signed_in(result: dict, note: dict) -> list[str]:
+    ranges = note.get("rps_range", {})
+    lines = [
+        "## signed_in: every signed-in page at a household's scale, next to bare Flask",
+        "",
+        f"Data set: {note.get('data_set')}. gunicorn `-w {note.get('workers')}` sync on "
+        f"loopback; {note.get('generator')} with {note.get('connections')} connections and the "
+        f"role's session cookie; {note.get('rounds')} interleaved rounds of "
+        f"{note.get('round_seconds')} s, medians [min-max of rounds]; ratio within each round.",
+        "",
+        "| page | req/s | p50 | p99 | ratio to hello | SQL statements | goal ≥ 0.2 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    hello_range = ranges.get("hello", ["", ""])
+    lines.append(
+        f"| hello (bare Flask) | {result['hello_rps']:,.0f} [{hello_range[0]}-{hello_range[1]}]"
+        " | | | 1 | | |"
+    )
+    for page, row in result.items():
+        if page == "hello_rps":
+            continue
+        low, high = ranges.get(page, ["", ""])
+        path = note.get("paths", {}).get(page, "")
+        lines.append(
+            f"| {page} `{path}` | {row['rps']:,.0f} [{low}-{high}] | {row['p50_ms']} ms | "
+            f"{row['p99_ms']} ms | {row['ratio_to_hello']:.3f} | {row.get('statements', '')} | "
+            f"{_mark(row['ratio_to_hello'] >= 0.2)} |"
+        )
     return lines

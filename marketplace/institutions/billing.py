@@ -425,64 +425,6 @@ def record_payment(
     return payment
 
 
-@dataclass
-class Outstanding:
-    invoice: GovInvoice
-    order: Order
-    quote: Quote
-    #: whole days since the invoice date (WITA): a government invoice is due at the signed
-    #: BAST it is issued with, so its date is also the day it fell due
-    age_days: int
-
-
-@dataclass
-class AgeBucket:
-    """One column of the treasurer's ageing schedule: the invoices of that age, their sum."""
-
-    label: str
-    first_day: int
-    #: None for the last, open-ended bucket
-    last_day: int | None
-    rows: list[Outstanding] = field(default_factory=list)
-
-    @property
-    def outstanding_amount(self) -> int:
-        return sum(row.invoice.outstanding_amount for row in self.rows)
-
-
-#: the ageing buckets of receivables (umur piutang) a treasurer reads, in days
-AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, None))
-
-
-def outstanding_invoices() -> list[Outstanding]:
-    """Open invoices, oldest first, with how many days they have waited."""
-    rows = db.session.execute(
-        select(GovInvoice, Order, Quote)
-        .join(Order, Order.id == GovInvoice.order_id)
-        .join(Quote, Quote.id == Order.quote_id)
-        .where(GovInvoice.status == InvoiceStatus.OPEN.value)
-        .options(selectinload(Quote.institution), selectinload(GovInvoice.document))
-        .order_by(GovInvoice.issued_at, GovInvoice.id)
-    ).all()
-    today = today_local()
-    return [
-        Outstanding(invoice, order, quote, (today - invoice.issued_at.astimezone(WITA).date()).days)
-        for invoice, order, quote in rows
-    ]
-
-
-def invoice_ageing() -> list[AgeBucket]:
-    """The open invoices in their 0-30, 31-60, 61-90 and 90+ day buckets, each with its sum."""
-    buckets = [
-        AgeBucket(f"{first}-{last}" if last is not None else f"{first - 1}+", first, last)
-        for first, last in AGE_BUCKETS
-    ]
-    for row in outstanding_invoices():
-        bucket = next(b for b in buckets if b.last_day is None or row.age_days <= b.last_day)
-        bucket.rows.append(row)
-    return buckets
-
-
 # -- the office's government card (KKP/KKPD), through the checkout's payment gateway ------
 
 

@@ -1,6 +1,7 @@
 """Forms of the protocol office pages; they survive a phone without JavaScript."""
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,6 +12,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import Select, html_params
 
 from marketplace.forms import Form
 from marketplace.numbers import IdSelectField, WholeNumberField
@@ -41,11 +43,54 @@ class MemberForm(Form):
     can_approve = BooleanField(_l("Boleh menyetujui penawaran (kepala kantor)"))
 
 
+class SharedChoices(list):
+    """The choices of every line of the builder (each product of the catalogue): their
+    options are written once per page and shared, not once per line."""
+
+    html: str | None = None
+    #: a chosen value, as the field holds it, to the value the option carries
+    values: dict | None = None
+
+
+class SharedOptionsSelect(Select):
+    """WTForms' select, writing ``SharedChoices`` once for all the lines of a page.
+
+    The same markup as ``Select``: the chosen option gets ``selected``.
+    """
+
+    def __call__(self, field, **kwargs):
+        choices = field.choices
+        if not isinstance(choices, SharedChoices):
+            return super().__call__(field, **kwargs)
+        if choices.html is None:
+            choices.html = "".join(
+                f"<option {html_params(value=value)}>{escape(label)}</option>"
+                for value, label in choices
+            )
+            choices.values = {field.coerce(value): value for value, _label in choices}
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for name in self.validation_attrs:
+            if name not in kwargs and getattr(flags, name, False):
+                kwargs[name] = getattr(flags, name)
+        options = choices.html
+        if field.data in choices.values:
+            value = choices.values[field.data]
+            options = options.replace(
+                f"<option {html_params(value=value)}>",
+                f"<option {html_params(selected=True, value=value)}>",
+                1,
+            )
+        # As WTForms' own widget: html_params escapes the attributes, the labels were escaped.
+        select = f"<select {html_params(name=field.name, **kwargs)}>{options}</select>"
+        return Markup(select)  # noqa: S704
+
+
 class LineForm(Form):
     class Meta:
         csrf = False
 
-    product_id = IdSelectField(_l("Produk"), default=0)
+    product_id = IdSelectField(_l("Produk"), default=0, widget=SharedOptionsSelect())
     quantity_per_box = WholeNumberField(
         _l("Jumlah per bingkisan"), validators=[Optional()], minimum=1, maximum=100
     )

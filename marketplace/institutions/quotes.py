@@ -61,6 +61,7 @@ from marketplace.inventory.stock import (
     lock_products,
     release_holds,
 )
+from marketplace.paging import Page, paginate
 
 S = QuoteStatus
 
@@ -120,11 +121,16 @@ def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
     return quote
 
 
-def list_quotes(institution_id: int) -> list[Quote]:
-    return list(
-        db.session.scalars(
-            select(Quote).where(Quote.institution_id == institution_id).order_by(Quote.id.desc())
-        )
+#: quotes on one page of the office's dashboard
+QUOTES_PER_PAGE = 30
+
+
+def list_quotes(institution_id: int, page: int = 1) -> Page[Quote]:
+    """One page of the office's quotes, newest first."""
+    return paginate(
+        select(Quote).where(Quote.institution_id == institution_id).order_by(Quote.id.desc()),
+        page,
+        QUOTES_PER_PAGE,
     )
 
 

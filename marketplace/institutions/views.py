@@ -22,6 +22,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+from marketplace.institutions import ageing as invoice_ages
 from marketplace.institutions import billing, boxes, labels, members, quotes, timeline
 from marketplace.institutions import ledger as government_ledger
 from marketplace.institutions import orders as gov_orders
@@ -34,6 +35,7 @@ from marketplace.institutions.forms import (
     InstitutionForm,
     MemberForm,
     ReturnForm,
+    SharedChoices,
     TemplateForm,
 )
 from marketplace.institutions.models import QuoteStatus
@@ -41,6 +43,7 @@ from marketplace.institutions.settings import invoice_account
 from marketplace.numbers import numbers_by_id, parse_id
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
+from marketplace.paging import requested_page
 from marketplace.payments.gateway import TestGateway, get_gateway
 from marketplace.rupiah import format_rupiah
 from marketplace.web import attempt, flash_error, show_error, validate_with
@@ -132,7 +135,7 @@ def dashboard():
     return render_template(
         "institutions/dashboard.html",
         member=member,
-        quotes=quotes.list_quotes(member.institution_id),
+        quotes=quotes.list_quotes(member.institution_id, requested_page()),
         templates=boxes.list_templates(member.institution_id),
     )
 
@@ -142,15 +145,19 @@ def _builder_choices(form: BuilderForm) -> None:
     products = boxes.box_products()
     due_on = form.delivery_date.data
     supply = boxes.supply_by([p for p, _official in products], due_on) if due_on else {}
-    choices = [(0, _("— pilih produk —"))] + [
-        (
-            p.id,
-            ("★ " + _("Oleh-oleh resmi") + ": " if official else "")
-            + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_now)}"
-            + (f" · {boxes.supply_label(supply[p.id])}" if p.id in supply else ""),
-        )
-        for p, official in products
-    ]
+    official_label = "★ " + _("Oleh-oleh resmi") + ": "
+    choices = SharedChoices(
+        [(0, _("— pilih produk —"))]
+        + [
+            (
+                p.id,
+                (official_label if official else "")
+                + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_now)}"
+                + (f" · {boxes.supply_label(supply[p.id])}" if p.id in supply else ""),
+            )
+            for p, official in products
+        ]
+    )
     for entry in form.lines:
         entry.product_id.choices = choices
 
@@ -525,7 +532,7 @@ def gov_part_of(part):
 def admin_invoices():
     return render_template(
         "institutions/admin_invoices.html",
-        buckets=billing.invoice_ageing(),
+        ageing=invoice_ages.invoice_ageing(requested_page()),
         position=government_ledger.position(),
     )
 

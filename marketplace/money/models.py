@@ -76,7 +76,16 @@ class LedgerEntry(db.Model):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         UniqueConstraint("event_key", "account", name="uq_ledger_entries_event_key_account"),
-        Index("ix_ledger_entries_seller_id_account", "seller_id", "account"),
+        # Every column a household's sums read (balances, sales, what waits per part).
+        Index(
+            "ix_ledger_entries_seller_sums",
+            "seller_id",
+            "account",
+            "order_part_id",
+            "amount",
+            "event_key",
+            "created_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -48,6 +48,7 @@ from marketplace.orders import inbox, lifecycle, queries, shipments
 from marketplace.orders.forms import DeclinePartForm
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.views import seller_part_page
+from marketplace.paging import requested_page
 from marketplace.payments.gateway import (
     BadEvent,
     BadSignature,
@@ -270,7 +271,8 @@ def pay_return(token: str):
 @bp.route("/admin/pesanan")
 @role_required(Role.ADMIN)
 def admin_orders():
-    return render_template("payments/admin_orders.html", orders=services.list_recent_orders())
+    orders = services.list_recent_orders(requested_page())
+    return render_template("payments/admin_orders.html", orders=orders)
 
 
 @bp.route("/admin/pesanan/<id:order_id>", methods=["GET", "POST"])

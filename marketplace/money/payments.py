@@ -23,6 +23,7 @@ from marketplace.money import services as payouts
 from marketplace.money.models import Payment, PaymentStatus, Refund, RefundReason, RefundStatus
 from marketplace.orders import lifecycle, queries
 from marketplace.orders.models import Order, OrderPart, OrderStatus
+from marketplace.paging import Page, paginate
 from marketplace.payments.gateway import GatewayError, GatewayRefund, Intent, Line, PaymentGateway
 from marketplace.payments.models import WebhookEvent
 from marketplace.rupiah import format_rupiah
@@ -427,8 +428,13 @@ def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
     return True
 
 
-def list_recent_orders(limit: int = 50) -> list[Order]:
-    return list(db.session.scalars(select(Order).order_by(Order.id.desc()).limit(limit)))
+#: orders on one page of the admin's orders
+ORDERS_PER_PAGE = 50
+
+
+def list_recent_orders(page: int = 1) -> Page[Order]:
+    """One page of the orders, newest first."""
+    return paginate(select(Order).order_by(Order.id.desc()), page, ORDERS_PER_PAGE)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.models import Seller
 from marketplace.catalog.services import today_local
@@ -42,6 +43,7 @@ from marketplace.money.models import (
 )
 from marketplace.money.services import write_seller_event
 from marketplace.orders.models import OrderPart
+from marketplace.paging import Page, paginate
 from marketplace.payments.connect import Transfer, get_connect, record_test_transfers_with
 from marketplace.payments.gateway import GatewayError
 
@@ -408,8 +410,17 @@ def reverse_negative_balances(connect, result: RunResult | None = None) -> None:
                 result.reversed.append((f"PO-{payout_id:06d}", take))
 
 
-def list_payouts(limit: int = 200) -> list[Payout]:
-    return list(db.session.scalars(select(Payout).order_by(Payout.id.desc()).limit(limit)))
+#: payouts on one page of the admin's payouts
+PAYOUTS_PER_PAGE = 50
+
+
+def list_payouts(page: int = 1) -> Page[Payout]:
+    """One page of the payouts, newest first, with their household."""
+    return paginate(
+        select(Payout).options(joinedload(Payout.seller)).order_by(Payout.id.desc()),
+        page,
+        PAYOUTS_PER_PAGE,
+    )
 
 
 def list_batches(limit: int = 50) -> list[DisbursementBatch]:

@@ -20,6 +20,7 @@ from marketplace.db import db
 from marketplace.money.models import Account, LedgerEntry, PartComplaint
 from marketplace.orders.models import Order, OrderEvent, OrderPart, PartStatus
 from marketplace.orders.signals import part_delivered
+from marketplace.paging import Page, paginate
 
 #: the platform's rate when no setting says otherwise: 500 basis points = 5%
 
@@ -340,22 +341,33 @@ class PartEarnings:
         return self._sum(Account.REFUNDS)
 
 
-def list_part_earnings(seller_id: int, limit: int = 100) -> list[PartEarnings]:
-    """A household's parts that have ledger entries, newest first, with their entries."""
-    entries = db.session.scalars(
-        select(LedgerEntry)
-        .where(LedgerEntry.seller_id == seller_id, LedgerEntry.order_part_id.is_not(None))
-        .order_by(LedgerEntry.id)
+#: order parts on one page of the household's earnings (their ledger detail is folded away)
+EARNINGS_PER_PAGE = 20
+
+
+def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
+    """One page of a household's parts that have ledger entries, newest first, with them."""
+    has_entries = select(LedgerEntry.id).where(LedgerEntry.order_part_id == OrderPart.id).exists()
+    parts = paginate(
+        select(OrderPart)
+        .where(OrderPart.seller_id == seller_id, has_entries)
+        .options(joinedload(OrderPart.order))
+        .order_by(OrderPart.id.desc()),
+        page,
+        EARNINGS_PER_PAGE,
     )
     by_part: dict[int, list[LedgerEntry]] = defaultdict(list)
-    for entry in entries:
-        assert entry.order_part_id is not None
-        by_part[entry.order_part_id].append(entry)
-    part_ids = sorted(by_part, reverse=True)[:limit]
-    parts = db.session.scalars(
-        select(OrderPart)
-        .where(OrderPart.id.in_(part_ids), OrderPart.seller_id == seller_id)
-        .options(joinedload(OrderPart.order))
-        .order_by(OrderPart.id.desc())
-    )
-    return [PartEarnings(part, by_part[part.id]) for part in parts]
+    if parts.items:
+        entries = db.session.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.seller_id == seller_id,
+                LedgerEntry.order_part_id.in_([part.id for part in parts]),
+            )
+            .order_by(LedgerEntry.id)
+        )
+        for entry in entries:
+            assert entry.order_part_id is not None
+            by_part[entry.order_part_id].append(entry)
+    parts.items = [PartEarnings(part, by_part[part.id]) for part in parts]
+    return parts

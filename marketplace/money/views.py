@@ -55,6 +55,7 @@ from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.queries import get_order_by_token
+from marketplace.paging import requested_page
 from marketplace.payments.connect import get_connect
 from marketplace.payments.gateway import (
     BadEvent,
@@ -134,8 +135,8 @@ def earnings():
         "payouts/earnings.html",
         seller=seller,
         balances=balances,
-        summary=summary.earnings_summary(seller.id, today),
-        parts=services.list_part_earnings(seller.id),
+        summary=summary.earnings_summary(seller.id, today, balances),
+        parts=services.list_part_earnings(seller.id, requested_page()),
         account=account,
         described=payout_accounts.describe(account),
         payable=payout_accounts.is_payable(account),
@@ -398,7 +399,7 @@ def admin_settle_complaint(complaint_id: int):
 def admin_payouts():
     return render_template(
         "payouts/admin_payouts.html",
-        payouts=runs.list_payouts(),
+        payouts=runs.list_payouts(requested_page()),
         batches=runs.list_batches(),
         runs=runs.list_runs(),
         minimum=runs.minimum_amount(),

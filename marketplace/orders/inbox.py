@@ -22,6 +22,7 @@ from marketplace.orders.models import (
     OrderPart,
     PartStatus,
 )
+from marketplace.paging import Page, paginate
 
 #: what a household does with a part, and the status it moves the part to
 SELLER_ACTIONS: dict[str, PartStatus] = {
@@ -86,16 +87,20 @@ def cancellation_of(part: OrderPart) -> OrderEvent | None:
     )
 
 
-def list_seller_parts(seller_id: int, limit: int = 100) -> list[OrderPart]:
-    return list(
-        db.session.scalars(
-            select(OrderPart)
-            .join(OrderPart.order)
-            .where(OrderPart.seller_id == seller_id, _seen_by_seller())
-            .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
-            .order_by(Order.paid_at.desc(), OrderPart.id.desc())
-            .limit(limit)
-        ).unique()
+#: order parts on one page of the household's inbox
+PARTS_PER_PAGE = 30
+
+
+def list_seller_parts(seller_id: int, page: int = 1) -> Page[OrderPart]:
+    """One page of the household's paid parts, newest first."""
+    return paginate(
+        select(OrderPart)
+        .join(OrderPart.order)
+        .where(OrderPart.seller_id == seller_id, _seen_by_seller())
+        .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
+        .order_by(Order.paid_at.desc(), OrderPart.id.desc()),
+        page,
+        PARTS_PER_PAGE,
     )
 
 

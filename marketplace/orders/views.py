@@ -47,6 +47,7 @@ from marketplace.orders.forms import (
 )
 from marketplace.orders.models import SavedAddress
 from marketplace.orders.units import release_expired_orders
+from marketplace.paging import requested_page
 from marketplace.web import attempt, flash_error, referral_in, safe_next
 
 bp = Blueprint("orders", __name__)
@@ -297,7 +298,8 @@ def _seller_id() -> int:
 @role_required(Role.SELLER)
 def seller_orders():
     seller_id = _seller_id()
-    return render_template("orders/seller_inbox.html", parts=inbox.list_seller_parts(seller_id))
+    parts = inbox.list_seller_parts(seller_id, requested_page())
+    return render_template("orders/seller_inbox.html", parts=parts)
 
 
 @bp.route("/penjual/pesanan/<id:part_id>", methods=["GET", "POST"])

@@ -25,6 +25,7 @@ from marketplace.catalog.models import (
 from marketplace.catalog.services import change_product_status, public_cards
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.paging import Page, paginate
 from marketplace.pkk.messages import tell_household_of_review
 from marketplace.pkk.models import (
     CapitalAssistance,
@@ -40,8 +41,14 @@ class ReviewError(MarketplaceError):
     pass
 
 
-def review_queue(region_slug: str | None = None, category_slug: str | None = None) -> list[Product]:
-    """Products waiting for review, the longest-waiting first."""
+#: products on one page of the PKK's review queue
+QUEUE_PER_PAGE = 30
+
+
+def review_queue(
+    region_slug: str | None = None, category_slug: str | None = None, page: int = 1
+) -> Page[Product]:
+    """One page of the products waiting for review, the longest-waiting first."""
     stmt = (
         select(Product)
         .join(Product.seller)
@@ -59,7 +66,7 @@ def review_queue(region_slug: str | None = None, category_slug: str | None = Non
         stmt = stmt.where(Region.slug == region_slug)
     if category_slug:
         stmt = stmt.where(Category.slug == category_slug)
-    return list(db.session.scalars(stmt))
+    return paginate(stmt, page, QUEUE_PER_PAGE)
 
 
 def get_submission(product_id: int) -> Product:

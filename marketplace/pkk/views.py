@@ -32,6 +32,7 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
 from marketplace.orders import vouchers
+from marketplace.paging import requested_page
 from marketplace.pdf import render_pdf
 from marketplace.pkk import charts, periods, report, report_csv, services
 from marketplace.pkk.forms import (
@@ -66,7 +67,7 @@ def queue():
     category = request.args.get("category") or None
     return render_template(
         "pkk/queue.html",
-        products=services.review_queue(region, category),
+        products=services.review_queue(region, category, requested_page()),
         regions=catalog.regions_with_counts(),
         categories=catalog.categories_with_counts(),
         region=region,

@@ -7,6 +7,7 @@ and every change bumps the catalogue version, so a cached product page shows it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -20,6 +21,7 @@ from marketplace.errors import MarketplaceError, NotFound, clean_reason
 from marketplace.numbers import NumberError, parse_whole
 from marketplace.orders.models import Order, OrderLine, OrderPart, PartStatus
 from marketplace.pagecache import bump_catalog_version
+from marketplace.paging import Page, paginate
 from marketplace.reviews.models import MAX_TEXT, Review
 
 MAX_HIDE_REASON = 300
@@ -154,18 +156,22 @@ def _add_stars(model: type[Product] | type[Seller], row_id: int, rating: int, si
 # --- the household ------------------------------------------------------------------------
 
 
-def list_seller_reviews(seller_id: int, limit: int = 100) -> list[Review]:
-    return list(
-        db.session.scalars(
-            select(Review)
-            .where(Review.seller_id == seller_id)
-            .order_by(Review.created_at.desc(), Review.id.desc())
-            .limit(limit)
-        )
+#: reviews on one page of the household's reviews
+REVIEWS_PER_PAGE = 20
+
+
+def list_seller_reviews(seller_id: int, page: int = 1) -> Page[Review]:
+    """One page of the reviews of a household's products, newest first."""
+    return paginate(
+        select(Review)
+        .where(Review.seller_id == seller_id)
+        .order_by(Review.created_at.desc(), Review.id.desc()),
+        page,
+        REVIEWS_PER_PAGE,
     )
 
 
-def product_names(reviews: list[Review]) -> dict[int, str]:
+def product_names(reviews: Iterable[Review]) -> dict[int, str]:
     ids = {review.order_line_id for review in reviews}
     if not ids:
         return {}

@@ -15,6 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
 from marketplace.orders import inbox, queries
+from marketplace.paging import requested_page
 from marketplace.reviews import (
     personal_data,  # noqa: F401  registers the person's reviews
     services,
@@ -78,7 +79,7 @@ def _seller_id() -> int:
 
 
 def _seller_page(seller_id: int, errors: dict | None = None, status: int = 200):
-    reviews = services.list_seller_reviews(seller_id)
+    reviews = services.list_seller_reviews(seller_id, requested_page())
     return render_template(
         "reviews/seller.html",
         reviews=reviews,

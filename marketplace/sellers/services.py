@@ -31,10 +31,12 @@ from marketplace.catalog.models import (
 from marketplace.catalog.options import copy_options
 from marketplace.catalog.photos import PhotoError, accept_photo, queue_variants
 from marketplace.catalog.search import fold
-from marketplace.catalog.services import change_product_status, refresh_search_text, today_local
+from marketplace.catalog.services import change_product_status, refresh_search_text
 from marketplace.db import db, now_utc
-from marketplace.errors import MarketplaceError, NotFound, Refusals
+from marketplace.errors import NotFound, Refusals
 from marketplace.inventory.stock import set_option_stock, set_stock
+from marketplace.paging import Page, paginate
+from marketplace.sellers.licence_numbers import ListingError, parse_bpom_number, parse_pirt_number
 from marketplace.storage import LocalStorage
 
 MAX_PHOTOS = 8
@@ -43,10 +45,6 @@ MAX_STOCK = 100_000
 MAX_LEAD_TIME_DAYS = 90
 MAX_SHELF_LIFE_DAYS = 3650
 MAX_WEIGHT_GRAMS = 50_000
-
-
-class ListingError(MarketplaceError):
-    pass
 
 
 @dataclass
@@ -75,75 +73,6 @@ class UploadResult:
     problems: list[str] = field(default_factory=list)
 
 
-PIRT_PACKAGING_DIGITS = "123456"
-
-
-@dataclass(frozen=True)
-class PirtLicence:
-    number: str
-    valid_until: dt.date
-
-
-def parse_pirt_number(text: str, region_codes: set[str]) -> PirtLicence:
-    """Read a P-IRT number as printed (``P-IRT No. 2026571010123-29``) and check its form.
-
-    Digit 1 is the packaging kind (1-6), digits 4-7 a Kaltara kabupaten/kota code and
-    the last two the year the licence ends (valid through 31 December of that year).
-    """
-    cleaned = re.sub(r"^\s*p\s*-?\s*irt\s*(no\.?|nomor)?\s*:?", "", text.strip(), flags=re.I)
-    if not re.fullmatch(r"[0-9][0-9 .-]*", cleaned.strip()):
-        raise ListingError(
-            _l("Nomor P-IRT hanya berisi angka, contoh: 2026571010123-29."), field="pirt_number"
-        )
-    digits = re.sub(r"\D", "", cleaned)
-    if not 15 <= len(digits) <= 20:
-        raise ListingError(
-            _l("Nomor P-IRT terdiri dari 15 angka, contoh: 2026571010123-29."),
-            field="pirt_number",
-        )
-    if digits[0] not in PIRT_PACKAGING_DIGITS:
-        raise ListingError(
-            _l("Angka pertama nomor P-IRT (jenis kemasan) harus 1 sampai 6."), field="pirt_number"
-        )
-    if digits[3:7] not in region_codes:
-        raise ListingError(
-            _l("Angka ke-4 sampai ke-7 nomor P-IRT bukan kode kabupaten/kota di Kalimantan Utara."),
-            field="pirt_number",
-        )
-    valid_until = dt.date(2000 + int(digits[-2:]), 12, 31)
-    if valid_until < today_local():
-        raise ListingError(
-            _l("Izin P-IRT ini sudah berakhir. Perpanjang SPP-IRT lalu isi nomor yang baru."),
-            field="pirt_number",
-        )
-    return PirtLicence(number=f"{digits[:-2]}-{digits[-2:]}", valid_until=valid_until)
-
-
-BPOM_MD_DIGITS = 12
-
-
-def parse_bpom_number(text: str) -> str:
-    """Read a BPOM MD number however it was typed and give its printed form.
-
-    ``BPOM RI MD 123456789012``, ``md 1234 5678 9012`` and ``MD-123.456.789.012`` are
-    one number, stored as ``BPOM RI MD 123456789012``. It carries no end date.
-    """
-    cleaned = re.sub(r"^\s*(badan\s*pom|bpom)?\s*(ri)?\s*[:.]?\s*", "", text.strip(), flags=re.I)
-    match = re.fullmatch(r"md\s*[:.-]?\s*([0-9][0-9 .-]*)", cleaned.strip(), flags=re.I)
-    if match is None:
-        raise ListingError(
-            _l("Tulis nomor BPOM seperti tercetak di label, contoh: BPOM RI MD 123456789012."),
-            field="bpom_number",
-        )
-    digits = re.sub(r"\D", "", match.group(1))
-    if len(digits) != BPOM_MD_DIGITS:
-        raise ListingError(
-            _l("Nomor BPOM MD terdiri dari 12 angka, contoh: BPOM RI MD 123456789012."),
-            field="bpom_number",
-        )
-    return f"BPOM RI MD {digits}"
-
-
 def get_seller_of_user(user_id: int) -> Seller | None:
     return db.session.scalar(
         select(Seller).where(Seller.user_id == user_id).options(joinedload(Seller.region))
@@ -167,20 +96,22 @@ def get_seller_product(seller_id: int, product_id: int) -> Product:
     return product
 
 
-def list_seller_products(seller_id: int) -> list[Product]:
-    """The seller's own products, newest first, with what the dashboard shows."""
-    return list(
-        db.session.scalars(
-            select(Product)
-            .where(Product.seller_id == seller_id, Product.status != ProductStatus.ARCHIVED.value)
-            .options(
-                selectinload(Product.photos),
-                selectinload(Product.status_changes).selectinload(
-                    ProductStatusChange.photo_comments
-                ),
-            )
-            .order_by(Product.updated_at.desc(), Product.id.desc())
+#: products on one page of the household's dashboard
+PRODUCTS_PER_PAGE = 20
+
+
+def list_seller_products(seller_id: int, page: int = 1) -> Page[Product]:
+    """One page of the seller's own products, newest first, with what the dashboard shows."""
+    return paginate(
+        select(Product)
+        .where(Product.seller_id == seller_id, Product.status != ProductStatus.ARCHIVED.value)
+        .options(
+            selectinload(Product.photos),
+            selectinload(Product.status_changes).selectinload(ProductStatusChange.photo_comments),
         )
+        .order_by(Product.updated_at.desc(), Product.id.desc()),
+        page,
+        PRODUCTS_PER_PAGE,
     )
 
 

@@ -34,6 +34,7 @@ from marketplace.errors import MarketplaceError
 from marketplace.inventory import stock
 from marketplace.numbers import parse_ids
 from marketplace.orders import inbox
+from marketplace.paging import requested_page
 from marketplace.sellers import (
     applications,
     personal_data,  # noqa: F401  registers shop applications
@@ -116,7 +117,7 @@ def _product_form() -> ProductForm:
 def dashboard():
     seller = services.get_seller_of_user(current_user.id)
     share = _shop_share(seller) if seller else None
-    products = services.list_seller_products(seller.id) if seller else []
+    products = services.list_seller_products(seller.id, requested_page()) if seller else []
     today = catalog.today_local()
     return render_template(
         "sellers/dashboard.html",

@@ -16,7 +16,7 @@ from marketplace.catalog.services import today_local
 from marketplace.dates import format_day
 from marketplace.db import db
 from marketplace.errors import NotFound
-from marketplace.institutions import billing, quotes
+from marketplace.institutions import ageing, billing, quotes
 from marketplace.institutions import orders as gov
 from marketplace.institutions import replacements as gov_replacements
 from marketplace.institutions import timeline as gov_timeline
@@ -393,7 +393,7 @@ def test_partial_payments_until_paid_and_never_more_than_outstanding():
 
 def test_outstanding_invoices_are_listed_with_their_age():
     _order, _quote, _officer, invoice = factories.make_invoiced_gov_order(boxes=20)
-    rows = billing.outstanding_invoices()
+    rows = ageing.outstanding_invoices()
     row = next(r for r in rows if r.invoice.id == invoice.id)
     assert row.age_days == 0
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions import billing
+from marketplace.institutions import ageing, billing
 from marketplace.institutions import orders as gov
 from marketplace.institutions import replacements as gov_replacements
 from marketplace.institutions.models import Document, DocumentKind
@@ -196,11 +196,11 @@ def test_open_invoices_sit_in_their_ageing_buckets_with_totals(clock, client, lo
         clock.set(start + dt.timedelta(days=day))
         invoices.append(factories.make_invoiced_gov_order(boxes=5)[3])
     by_age = {
-        row.age_days: bucket.label for bucket in billing.invoice_ageing() for row in bucket.rows
+        row.age_days: bucket.label for bucket in ageing.invoice_ageing() for row in bucket.rows
     }
     assert by_age == {125: "90+", 75: "61-90", 31: "31-60", 30: "0-30", 0: "0-30"}
     amounts = [invoice.outstanding_amount for invoice in invoices]
-    buckets = {b.label: b.outstanding_amount for b in billing.invoice_ageing()}
+    buckets = {b.label: b.outstanding_amount for b in ageing.invoice_ageing()}
     assert buckets == {
         "0-30": amounts[3] + amounts[4],
         "31-60": amounts[2],

@@ -14,12 +14,8 @@ from marketplace.db import db, now_utc
 from marketplace.errors import Forbidden
 from marketplace.rupiah import parse_rupiah
 from marketplace.sellers import services
-from marketplace.sellers.services import (
-    ListingError,
-    ListingInput,
-    parse_bpom_number,
-    parse_pirt_number,
-)
+from marketplace.sellers.licence_numbers import parse_bpom_number, parse_pirt_number
+from marketplace.sellers.services import ListingError, ListingInput
 from tests import factories
 
 KALTARA = {"6501", "6502", "6503", "6504", "6571"}

@@ -1,0 +1,113 @@
+"""The open government invoices as a treasurer reads them: by age (umur piutang), each
+bucket's sum over every open invoice, and one page of the invoices, oldest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.catalog.services import today_local
+from marketplace.db import WITA, db
+from marketplace.institutions.models import Document, GovInvoice, InvoiceStatus, Quote
+from marketplace.orders.models import Order
+from marketplace.paging import Page, paginate
+
+
+@dataclass
+class Outstanding:
+    invoice: GovInvoice
+    order: Order
+    quote: Quote
+    #: whole days since the invoice date (WITA): a government invoice is due at the signed
+    #: BAST it is issued with, so its date is also the day it fell due
+    age_days: int
+
+
+@dataclass
+class AgeBucket:
+    """One column of the treasurer's ageing schedule: how many invoices of that age, their
+    sum, and those of them on the page shown."""
+
+    label: str
+    first_day: int
+    #: None for the last, open-ended bucket
+    last_day: int | None
+    rows: list[Outstanding] = field(default_factory=list)
+    count: int = 0
+    #: whole rupiah still owed on every open invoice of this age
+    amount: int = 0
+
+    @property
+    def outstanding_amount(self) -> int:
+        return self.amount
+
+    def holds(self, age_days: int) -> bool:
+        return self.last_day is None or age_days <= self.last_day
+
+
+@dataclass
+class Ageing:
+    """The buckets (over every open invoice) and one page of the invoices, oldest first."""
+
+    buckets: list[AgeBucket]
+    page: Page[Outstanding]
+
+    def __iter__(self):
+        return iter(self.buckets)
+
+
+#: the ageing buckets of receivables (umur piutang) a treasurer reads, in days
+AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, None))
+
+#: open invoices on one page of the admin's invoices
+INVOICES_PER_PAGE = 50
+
+
+def _age_days(issued_at: dt.datetime, today: dt.date) -> int:
+    return (today - issued_at.astimezone(WITA).date()).days
+
+
+def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
+    """One page of the open invoices, oldest first, with how many days they have waited."""
+    today = today_local()
+    return paginate(
+        select(GovInvoice, Order, Quote)
+        .join(Order, Order.id == GovInvoice.order_id)
+        .join(Quote, Quote.id == Order.quote_id)
+        .where(GovInvoice.status == InvoiceStatus.OPEN.value)
+        .options(
+            selectinload(Quote.institution),
+            selectinload(GovInvoice.document).load_only(Document.number),
+        )
+        .order_by(GovInvoice.issued_at, GovInvoice.id),
+        page,
+        INVOICES_PER_PAGE,
+        rows=True,
+        each=lambda row: Outstanding(row[0], row[1], row[2], _age_days(row[0].issued_at, today)),
+    )
+
+
+def invoice_ageing(page: int = 1) -> Ageing:
+    """The open invoices in their 0-30, 31-60, 61-90 and 90+ day buckets, each with its sum
+    (two columns of every open invoice), and one page of them placed in their buckets."""
+    buckets = [
+        AgeBucket(f"{first}-{last}" if last is not None else f"{first - 1}+", first, last)
+        for first, last in AGE_BUCKETS
+    ]
+    today = today_local()
+    owed = db.session.execute(
+        select(GovInvoice.issued_at, GovInvoice.payable_amount - GovInvoice.paid_amount).where(
+            GovInvoice.status == InvoiceStatus.OPEN.value
+        )
+    )
+    for issued_at, amount in owed:
+        bucket = next(b for b in buckets if b.holds(_age_days(issued_at, today)))
+        bucket.count += 1
+        bucket.amount += amount
+    rows = outstanding_invoices(page)
+    for row in rows:
+        next(b for b in buckets if b.holds(row.age_days)).rows.append(row)
+    return Ageing(buckets, rows)

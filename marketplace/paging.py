@@ -1,0 +1,77 @@
+"""One page of a list that grows (an inbox, a queue, a ledger): ``?page=n``, read once.
+
+A page asks for one row more than it shows, to know whether another page follows without
+counting the whole list. The page number is a whole number from the query string; junk or
+a page past the end is not found (404), never a 500. ``_macros.html``'s ``pagination``
+draws the "Sebelumnya" / "Berikutnya" links (plain links: no script needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+
+from marketplace.db import db
+from marketplace.errors import NotFound
+from marketplace.numbers import NumberError, parse_whole
+
+T = TypeVar("T")
+
+#: No list is this long: a larger number is a mistyped or made-up address.
+MAX_PAGE = 10_000
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    has_next: bool
+    per_page: int = 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def first_number(self) -> int:
+        """The place of this page's first item in the whole list (an ``<ol start>``)."""
+        return (self.page - 1) * self.per_page + 1
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def requested_page() -> int:
+    """The page the request asks for (``?page=``, 1 by default); junk is not found."""
+    try:
+        return parse_whole(request.args.get("page", "1"), minimum=1, maximum=MAX_PAGE)
+    except NumberError:
+        raise NotFound(_l("Halaman yang Anda cari tidak ada.")) from None
+
+
+def paginate(
+    stmt, page: int, per_page: int, *, rows: bool = False, each: Callable | None = None
+) -> Page:
+    """Run ``stmt`` (ordered) for one page: objects (``scalars``), or rows with ``rows``.
+
+    A page past the end (other than the first) is not found.
+    """
+    stmt = stmt.offset((page - 1) * per_page).limit(per_page + 1)
+    result = db.session.execute(stmt) if rows else db.session.scalars(stmt)
+    found = list(result.unique() if not rows else result)
+    if not found and page > 1:
+        raise NotFound(_l("Halaman yang Anda cari tidak ada."))
+    items = found[:per_page]
+    if each is not None:
+        items = [each(item) for item in items]
+    return Page(items=items, page=page, has_next=len(found) > per_page, per_page=per_page)
