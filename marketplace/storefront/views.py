@@ -37,9 +37,11 @@ from marketplace.rupiah import parse_rupiah
 from marketplace.sellers import shares
 from marketplace.storage import get_storage
 from marketplace.storefront import sharing
+from marketplace.storefront.cards import cards
 from marketplace.web import remember_referral
 
 bp = Blueprint("catalog", __name__)
+bp.add_app_template_global(cards, "cards")
 
 MAX_PAGE = 10_000
 #: How long a browser or proxy may keep a suggestion list without asking again (the ETag,
