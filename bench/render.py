@@ -6,11 +6,19 @@ loopback, bench/hello.py under the same settings, interleaved rounds, medians, e
 page's ratio taken within its round) with ``MARKETPLACE_PAGE_CACHE=false``: neither the
 lane in front of the app nor the view decorator serves a stored page, so each request
 runs the views, the queries and the templates.
+
+On a shared machine whose other work takes most of the two cores, requests per second
+say more about the scheduler than about the page (a long request is pre-empted more
+often than a short one). So each round also reads the CPU time the servers' processes
+(gunicorn's master and workers, from /proc) spent on it: ``cpu_ms`` is that per request,
+and ``cpu_ratio_to_hello`` is hello's ``cpu_ms`` over the page's, within the round: the
+ratio an otherwise idle machine would give, were the load generator free.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from bench import load
 from bench.common import demo_instance, demo_targets, gunicorn, instance_env, log, median
@@ -23,6 +31,45 @@ WARMUP = 2.0
 WORKERS = 2
 #: The page cache off, as ``from_prefixed_env`` reads it (JSON ``false``).
 NO_PAGE_CACHE = {"MARKETPLACE_PAGE_CACHE": "false"}
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(url: str) -> list[int]:
+    """gunicorn's master and workers serving ``url`` (their command line names the port)."""
+    bind = url.removeprefix("http://").encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"gunicorn" in command and bind in command:
+                pids.append(int(entry.name))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes so far (a process gone counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def measured_run(url: str, pids: list[int], duration: float) -> dict:
+    """``load.run`` plus the servers' CPU milliseconds per request (``cpu_ms``)."""
+    before = cpu_seconds(pids)
+    measured = load.run(url, duration)
+    used = cpu_seconds(pids) - before
+    requests = measured["rps"] * duration
+    return {**measured, "cpu_ms": used * 1000 / requests if requests else 0.0}
 
 
 def run() -> tuple[dict, dict]:
@@ -38,9 +85,13 @@ def run() -> tuple[dict, dict]:
         for url in urls.values():
             _check(url)
             load.run(url, WARMUP)
+        pids = {"hello": server_pids(hello), "site": server_pids(site)}
         rounds: list[dict[str, dict]] = []
         for number in range(1, ROUNDS + 1):
-            measured = {name: load.run(url, DURATION) for name, url in urls.items()}
+            measured = {
+                name: measured_run(url, pids["hello" if name == "hello" else "site"], DURATION)
+                for name, url in urls.items()
+            }
             rounds.append(measured)
             log(
                 f"render round {number}: "
@@ -58,7 +109,15 @@ def run() -> tuple[dict, dict]:
             "ratio_to_hello": round(
                 median([r[page]["rps"] / r["hello"]["rps"] for r in rounds]), 3
             ),
+            "cpu_ms": round(median([r[page]["cpu_ms"] for r in rounds]), 2),
+            "cpu_ratio_to_hello": round(
+                median(
+                    [r["hello"]["cpu_ms"] / r[page]["cpu_ms"] for r in rounds if r[page]["cpu_ms"]]
+                ),
+                3,
+            ),
         }
+    result["hello_cpu_ms"] = round(median([r["hello"]["cpu_ms"] for r in rounds]), 2)
     meta = {
         "generator": load.generator(),
         "rounds": ROUNDS,
@@ -66,6 +125,7 @@ def run() -> tuple[dict, dict]:
         "connections": load.CONNECTIONS,
         "workers": WORKERS,
         "page_cache": False,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "paths": {page: paths[page] for page in PAGES},
         "hello_p50_ms": round(median([r["hello"]["p50_ms"] for r in rounds]), 2),
         "hello_p99_ms": round(median([r["hello"]["p99_ms"] for r in rounds]), 2),

@@ -117,6 +117,24 @@ def _throughput(title: str, result: dict, note: dict, goal_of) -> list[str]:
             f"| {page} `{path}` | {row['rps']:,.0f} [{low}-{high}] | {row['p50_ms']} ms | "
             f"{row['p99_ms']} ms | {row['ratio_to_hello']:.3f} | {goal} |"
         )
+    if "hello_cpu_ms" in result:
+        target = GOALS["render_ratio"]
+        lines += [
+            "",
+            "The servers' own CPU time per request (gunicorn master and workers, from /proc), "
+            "and hello's over the page's within each round: what an idle machine would give.",
+            "",
+            "| page | CPU per request | CPU ratio to hello | goal |",
+            "|---|---|---|---|",
+            f"| hello (bare Flask) | {result['hello_cpu_ms']} ms | 1 | |",
+        ]
+        for page in ("home", "list", "product", "search"):
+            row = result[page]
+            ratio = row["cpu_ratio_to_hello"]
+            lines.append(
+                f"| {page} | {row['cpu_ms']} ms | {ratio:.3f} | "
+                f"≥ {target}: {_mark(ratio >= target)} |"
+            )
     if any(note.get("bad", {}).values()):
         lines += ["", f"Errors or non-2xx answers under load: {note['bad']}"]
     return lines
