@@ -36,10 +36,16 @@ NO_PAGE_CACHE = {"MARKETPLACE_PAGE_CACHE": "false"}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def server_pids(url: str) -> list[int]:
-    """gunicorn's master and workers serving ``url`` (their command line names the port)."""
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name (state is [0], ppid [1])."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def server_master(url: str) -> int:
+    """gunicorn's master serving ``url`` (its command line names the port; its parent
+    is not one of them)."""
     bind = url.removeprefix("http://").encode()
-    pids = []
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -47,27 +53,31 @@ def server_pids(url: str) -> list[int]:
             except OSError:
                 continue
             if b"gunicorn" in command and bind in command:
-                pids.append(int(entry.name))
-    return pids
+                found.append(int(entry.name))
+    return next(pid for pid in found if int(_stat(pid)[1]) not in found)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time of these processes so far (a process gone counts 0)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+def cpu_seconds(master: int) -> float:
+    """User and system CPU time of gunicorn's master, its workers now, and the workers it
+    has reaped (a worker that times out and is replaced still counts)."""
+    fields = _stat(master)
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                worker = _stat(int(entry.name))
+            except (OSError, IndexError):
+                continue
+            if int(worker[1]) == master:
+                ticks += int(worker[11]) + int(worker[12])
+    return ticks / TICKS
 
 
-def measured_run(url: str, pids: list[int], duration: float) -> dict:
+def measured_run(url: str, master: int, duration: float) -> dict:
     """``load.run`` plus the servers' CPU milliseconds per request (``cpu_ms``)."""
-    before = cpu_seconds(pids)
+    before = cpu_seconds(master)
     measured = load.run(url, duration)
-    used = cpu_seconds(pids) - before
+    used = cpu_seconds(master) - before
     requests = measured["rps"] * duration
     return {**measured, "cpu_ms": used * 1000 / requests if requests else 0.0}
 
@@ -85,11 +95,11 @@ def run() -> tuple[dict, dict]:
         for url in urls.values():
             _check(url)
             load.run(url, WARMUP)
-        pids = {"hello": server_pids(hello), "site": server_pids(site)}
+        masters = {"hello": server_master(hello), "site": server_master(site)}
         rounds: list[dict[str, dict]] = []
         for number in range(1, ROUNDS + 1):
             measured = {
-                name: measured_run(url, pids["hello" if name == "hello" else "site"], DURATION)
+                name: measured_run(url, masters["hello" if name == "hello" else "site"], DURATION)
                 for name, url in urls.items()
             }
             rounds.append(measured)
