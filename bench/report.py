@@ -124,10 +124,9 @@ def _throughput(title: str, result: dict, note: dict, goal_of) -> list[str]:
             "The servers' own CPU time per request (gunicorn master and workers, from /proc), "
             "hello's over the page's within each round, and the requests per second "
             f"{note.get('workers')} workers could serve on otherwise idle cores (1000 ms × "
-            "workers / CPU per request; the load generator's share not taken off). On an idle "
-            "machine hello's req/s is capped by the load generator and loopback, not by its "
-            f"CPU: the page reaches the goal ({target} of hello) once that capacity is a "
-            "quarter of hello's req/s there.",
+            "workers / CPU per request; the load generator's share not taken off). Both sides "
+            f"are bound by CPU here: a page reaches the goal ({target} of hello) when its CPU "
+            "per request is at most four times hello's.",
             "",
             "| page | CPU per request | CPU ratio to hello | CPU-bound req/s |",
             "|---|---|---|---|",
