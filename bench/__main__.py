@@ -23,6 +23,7 @@ from bench.report import markdown  # noqa: E402
 
 BENCHMARKS = (
     "pages",
+    "render",
     "queries",
     "scale",
     "weight",

@@ -119,6 +119,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["EmptyForm"] = EmptyForm
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
+    install_template_gettext(app)
 
     @app.context_processor
     def locale_context() -> dict[str, Any]:
@@ -129,6 +130,35 @@ def configure_templates(app: Flask) -> None:
             "test_payments": get_gateway().name == "test"
             and not app.extensions.get("payment_gateways"),
         }
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' ``_()`` and ``ngettext()``, as Flask-Babel installs them, with the
+    catalogue looked up once per request and language instead of at every call (a page
+    says some forty strings; each lookup walked ``g`` and the locale three times)."""
+    from flask_babel import _get_current_context as babel_context
+    from flask_babel import get_translations
+
+    def translations():
+        context = babel_context()
+        if context is None:
+            return get_translations()
+        found = getattr(context, "render_translations", None)
+        # ``force_locale`` (a mail in its reader's language) swaps the locale object.
+        locale = getattr(context, "babel_locale", None)
+        if found is not None and locale is not None and found[0] is locale:
+            return found[1]
+        catalogue = get_translations()
+        context.render_translations = (getattr(context, "babel_locale", None), catalogue)
+        return catalogue
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 def register_blueprints(app: Flask) -> None:

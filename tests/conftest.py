@@ -123,6 +123,8 @@ def db_session(app):
     app.extensions["page_cache"].clear()
     # So may the search vocabulary and synonyms kept for a catalogue version.
     app.extensions.pop("search_lexicon", None)
+    # And the regions, categories and cards the storefront keeps per catalogue version.
+    app.extensions.pop("catalogue_memo", None)
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()

@@ -37,9 +37,12 @@ from marketplace.rupiah import parse_rupiah
 from marketplace.sellers import shares
 from marketplace.storage import get_storage
 from marketplace.storefront import sharing
+from marketplace.storefront.cards import cards
+from marketplace.storefront.memo import CategoryRef, RegionRef, kept, locale_key
 from marketplace.web import remember_referral
 
 bp = Blueprint("catalog", __name__)
+bp.add_app_template_global(cards, "cards")
 
 MAX_PAGE = 10_000
 #: How long a browser or proxy may keep a suggestion list without asking again (the ETag,
@@ -114,12 +117,12 @@ def _listing(template: str, default_sort: str):
         current_app.config["PRODUCTS_PER_PAGE"],
         current_app.config["SEARCH_MAX_RESULTS"],
     )
-    categories = services.all_categories()
+    categories = _categories()
     return render_template(
         template,
         page=page,
         filters=filters,
-        regions=services.all_regions(),
+        regions=_regions(),
         categories=categories,
         **(_next_steps(filters.query, categories) if filters.query and not page.items else {}),
     )
@@ -128,12 +131,38 @@ def _listing(template: str, default_sort: str):
 def _next_steps(query: str, categories: list) -> dict:
     """What a search that found nothing offers instead: the nearest categories, and the
     official gifts (the newest products while the PKK has chosen none)."""
-    official = pkk.official_gift_products(limit=4)
+    official = _official_cards(limit=4)
     return {
         "closest": closest_categories(query, categories),
         "official": official,
-        "newest": [] if official else services.featured_products(limit=4),
+        "newest": [] if official else _newest_cards()[:4],
     }
+
+
+# What every visitor sees alike, kept per catalogue version and day (storefront.memo).
+
+
+def _regions() -> list[RegionRef]:
+    return kept("regions", lambda: [RegionRef(r.slug, r.name) for r in services.all_regions()])
+
+
+def _category_ref(category, list_url: str = "") -> CategoryRef:
+    return CategoryRef(category.slug, category.name, category.name_en, category.position, list_url)
+
+
+def _categories() -> list[CategoryRef]:
+    return kept("categories", lambda: [_category_ref(c) for c in services.all_categories()])
+
+
+def _newest_cards() -> list:
+    return kept(("newest", locale_key()), lambda: cards(services.featured_products()))
+
+
+def _official_cards(limit: int | None = None) -> list:
+    return kept(
+        ("official", limit, locale_key()),
+        lambda: cards(pkk.official_gift_products(limit=limit)),
+    )
 
 
 @bp.route("/")
@@ -141,10 +170,22 @@ def _next_steps(query: str, categories: list) -> dict:
 def home():
     return render_template(
         "catalog/home.html",
-        featured=services.featured_products(),
-        official=pkk.official_gift_products(limit=4),
-        regions=services.regions_with_counts(),
-        categories=services.categories_with_counts(),
+        featured=_newest_cards(),
+        official=_official_cards(limit=4),
+        regions=kept(
+            "regions_counted",
+            lambda: [
+                (RegionRef(r.slug, r.name, url_for("catalog.product_list", region=r.slug)), n)
+                for r, n in services.regions_with_counts()
+            ],
+        ),
+        categories=kept(
+            "categories_counted",
+            lambda: [
+                (_category_ref(c, url_for("catalog.product_list", category=c.slug)), n)
+                for c, n in services.categories_with_counts()
+            ],
+        ),
     )
 
 
@@ -152,7 +193,7 @@ def home():
 @cached_page
 def official_gifts():
     """The PKK's recommended gifts for guests, in its order."""
-    return render_template("catalog/official.html", products=pkk.official_gift_products())
+    return render_template("catalog/official.html", products=_official_cards())
 
 
 @bp.route("/produk")

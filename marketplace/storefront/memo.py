@@ -1,0 +1,97 @@
+"""What the public pages show alike to everyone, kept in the process per catalogue version.
+
+The regions and categories (with their counts), the official gifts and the newest
+products change only when the catalogue does (or at midnight WITA, when a licence or a
+promotion ends): the key is the catalogue version and today's date, as the page cache's
+(``marketplace.pagecache``). Every process keeps its own copy and reads the version once
+per request (one short statement, or none when the version is pushed); any change of a
+row these lists show moves the version in the change's own transaction, so a page is
+never older than the catalogue, in any process. Whatever is kept is a plain value
+(``RegionRef``, ``CategoryRef``, ``cards.Card``): nothing tied to a database session
+outlives its request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from threading import Lock
+from typing import TypeVar
+
+from flask import current_app, g
+from flask_babel import get_locale
+
+from marketplace.catalogversion import catalog_version
+from marketplace.db import today_local
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRef:
+    slug: str
+    name: str
+    #: the product list of the region (the home page's chips)
+    list_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRef:
+    slug: str
+    name: str
+    name_en: str
+    position: int
+    #: the product list of the category (the home page's chips)
+    list_url: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name in the visitor's language (as ``Category.label``)."""
+        locale = get_locale()
+        return self.name_en if locale and locale.language == "en" else self.name
+
+
+class CatalogueMemo:
+    """Values computed once per (catalogue version, WITA day) in this process."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._key: tuple[int, dt.date] | None = None
+        self._values: dict[Hashable, object] = {}
+
+    def get(self, key: tuple[int, dt.date], name: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key != self._key:
+                self._key, self._values = key, {}
+            elif name in self._values:
+                return self._values[name]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            if key == self._key:
+                self._values[name] = value
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key, self._values = None, {}
+
+
+def memo() -> CatalogueMemo:
+    return current_app.extensions.setdefault("catalogue_memo", CatalogueMemo())
+
+
+def kept(name: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave earlier for this catalogue version and day.
+
+    The version is read once per request: the request's lists all match one version.
+    """
+    key = g.get("catalogue_key")
+    if key is None:
+        key = g.catalogue_key = (catalog_version(), today_local())
+    return memo().get(key, name, compute)
+
+
+def locale_key() -> str:
+    """The visitor's language, for values written in it (cards: the rating's decimals)."""
+    return str(get_locale())
