@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.pricing import FULL_BP
 from marketplace.db import db
-from marketplace.money.models import Account, LedgerEntry, PartComplaint
+from marketplace.money import ledger_sums  # noqa: F401 (keeps the running sums with the entries)
+from marketplace.money.models import Account, LedgerEntry, PartComplaint, SellerLedgerSum
 from marketplace.orders.models import Order, OrderEvent, OrderPart, PartStatus
 from marketplace.orders.signals import part_delivered
 from marketplace.paging import Page, paginate
@@ -297,10 +298,12 @@ class Balances:
 
 
 def balances_of(seller_id: int) -> Balances:
+    """The household's balances, from its running sums (a few rows per month, however many
+    entries; ``ledger_sums`` keeps them with the entries and checks them against them)."""
     rows = db.session.execute(
-        select(LedgerEntry.account, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.seller_id == seller_id)
-        .group_by(LedgerEntry.account)
+        select(SellerLedgerSum.account, func.sum(SellerLedgerSum.amount))
+        .where(SellerLedgerSum.seller_id == seller_id)
+        .group_by(SellerLedgerSum.account)
     )
     sums = {account: int(total) for account, total in rows}
     return Balances(
