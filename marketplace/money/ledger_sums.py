@@ -80,14 +80,14 @@ def add_entries(connection: Connection, entries: Iterable[LedgerEntry]) -> None:
             SellerLedgerSum,
             [
                 {"seller_id": s, "account": a, "month": m, "kind": k, "amount": amount}
-                for (s, a, m, k), amount in sums.items()
+                for (s, a, m, k), amount in sorted(sums.items())
             ],
         ),
         (
             PartWaitingSum,
             [
                 {"seller_id": s, "order_part_id": p, "amount": amount}
-                for (s, p), amount in waiting.items()
+                for (s, p), amount in sorted(waiting.items())
             ],
         ),
     ):
@@ -96,7 +96,8 @@ def add_entries(connection: Connection, entries: Iterable[LedgerEntry]) -> None:
         table = model.__table__
         stmt = dialect_insert(table).values(rows)
         keys = [column.name for column in table.primary_key.columns]
-        # One statement: the row is created or added to, atomically, under any concurrency.
+        # One statement: the row is created or added to, atomically, under any concurrency;
+        # its rows in key order (households by id), so two writers lock them in one order.
         connection.execute(
             stmt.on_conflict_do_update(
                 index_elements=keys, set_={"amount": table.c.amount + stmt.excluded.amount}

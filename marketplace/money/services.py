@@ -92,19 +92,38 @@ def _check_sum(event_key: str, legs: Sequence[Leg]) -> None:
 
 
 def _write_legs(event_key: str, legs: Sequence[Leg], **owner: int) -> bool:
-    """The one place ledger entries are written: an event sums to zero and is written once
-    (``owner``: the entries' seller and part)."""
-    _check_sum(event_key, legs)
-    if _event_exists(event_key):
-        return False
-    for account, amount in legs:
-        if amount:
-            db.session.add(
-                LedgerEntry(event_key=event_key, account=account.value, amount=amount, **owner)
-            )
-    # The unique (event_key, account) refuses a concurrent twin here.
-    db.session.flush()
-    return True
+    """One event (``owner``: the entries' seller and part); see :func:`_write_events`."""
+    return _write_events([(event_key, legs, owner)]) == 1
+
+
+def _write_events(events: Sequence[tuple[str, Sequence[Leg], dict[str, int]]]) -> int:
+    """The one place ledger entries are written: each event sums to zero and is written once
+    (``(event_key, legs, owner)``, ``owner`` the entries' seller and part); how many were
+    written. Several events go in one flush, so the running sums they move
+    (``ledger_sums``) are taken in one order, households by id: two payments of the same
+    households at once wait for each other instead of deadlocking on PostgreSQL."""
+    for event_key, legs, _owner in events:
+        _check_sum(event_key, legs)
+    if not events:
+        return 0
+    keys = [event_key for event_key, _legs, _owner in events]
+    there = set(
+        db.session.scalars(select(LedgerEntry.event_key).where(LedgerEntry.event_key.in_(keys)))
+    )
+    written = 0
+    for event_key, legs, owner in events:
+        if event_key in there:
+            continue
+        for account, amount in legs:
+            if amount:
+                db.session.add(
+                    LedgerEntry(event_key=event_key, account=account.value, amount=amount, **owner)
+                )
+        written += 1
+    if written:
+        # The unique (event_key, account) refuses a concurrent twin here.
+        db.session.flush()
+    return written
 
 
 def part_sums(part_id: int) -> dict[str, int]:
@@ -125,7 +144,7 @@ def record_payment_entries(order: Order) -> int:
 
     Returns how many events were written (0 when they already were).
     """
-    written = 0
+    events: list[tuple[str, Sequence[Leg], dict[str, int]]] = []
     for part in order.parts:
         if part.status == PartStatus.CANCELLED.value:
             continue
@@ -142,8 +161,10 @@ def record_payment_entries(order: Order) -> int:
             (Account.SELLER_PENDING, share),
             (Account.SHIPPING, part.shipping_amount),
         ]
-        written += write_event(f"part-{part.id}-paid", part, legs)
-    return written
+        owner = {"seller_id": part.seller_id, "order_part_id": part.id}
+        events.append((f"part-{part.id}-paid", legs, owner))
+    # Every household's event in one flush: their running sums are taken in one order.
+    return _write_events(events)
 
 
 def record_fee_entries(payment_id: int, fee: int) -> bool:
