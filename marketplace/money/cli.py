@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.db import db, today_local, unit_of_work
+from marketplace.money import ledger_sums
 from marketplace.money.availability import after_days, deliver_due_parts
 from marketplace.money.bank_statements import StatementError, import_statement
 from marketplace.money.payment_units import issue_refunds
@@ -57,6 +58,32 @@ def reconcile_command(since: dt.datetime | None, until: dt.datetime | None) -> N
         )
     click.echo(f"{len(differences)} difference(s)")
     if differences:
+        raise SystemExit(1)
+
+
+@payouts_cli.command("check-balances")
+@click.option("--rebuild", is_flag=True, help="Recompute the sums from the ledger after reporting.")
+def check_balances_command(rebuild: bool) -> None:
+    """Recompute every household's running sums (balances, sales per month, what waits per
+    part) from the ledger's entries and report each one kept differently; exit 1 on any
+    difference (``--rebuild``: then write them again from the entries)."""
+
+    db.session.rollback()
+    options = {}
+    if db.engine.dialect.name == "postgresql":
+        # The entries and the sums read in one snapshot, however busy the shop is.
+        options["isolation_level"] = "REPEATABLE READ"
+    found = ledger_sums.differences(db.session.connection(execution_options=options))
+    for line in found:
+        click.echo(line)
+    click.echo(f"{len(found)} difference(s)")
+    db.session.rollback()
+    if found and rebuild:
+        with unit_of_work():
+            ledger_sums.rebuild()
+            db.session.commit()
+        click.echo("rebuilt from the ledger")
+    elif found:
         raise SystemExit(1)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -108,6 +109,52 @@ def _refuse_edits(session: Session, flush_context, instances) -> None:
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, LedgerEntry) and (obj in session.deleted or session.is_modified(obj)):
             raise LedgerIsAppendOnly("ledger entries are append-only; write a correction")
+
+
+class SellerLedgerSum(db.Model):
+    """A household's ledger entries summed per account, WITA month and kind: derived data,
+    kept in the same flush as the entries (see ``money/ledger_sums.py``), so its pages read
+    a few rows instead of every entry. ``flask payouts check-balances`` recomputes it.
+    """
+
+    __tablename__ = "seller_ledger_sums"
+
+    # (CASCADE: the application deletes no household or part; a test's teardown does)
+    seller_id: Mapped[int] = mapped_column(
+        ForeignKey("sellers.id", ondelete="CASCADE"), primary_key=True
+    )
+    account: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: the first day of the month (WITA) the entries were written in
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    #: "sale" (a credit not of a refund), "refund" (a leg of a refund), "other"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: whole rupiah, signed
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PartWaitingSum(db.Model):
+    """What of one order part's money waits (pending share and shipping): derived data, kept
+    with the entries; only the rows not at zero are read (a partial index holds them)."""
+
+    __tablename__ = "part_waiting_sums"
+    __table_args__ = (
+        Index(
+            "ix_part_waiting_sums_waiting",
+            "seller_id",
+            sqlite_where=text("amount <> 0"),
+            postgresql_where=text("amount <> 0"),
+        ),
+    )
+
+    # (CASCADE: the application deletes no household or part; a test's teardown does)
+    seller_id: Mapped[int] = mapped_column(
+        ForeignKey("sellers.id", ondelete="CASCADE"), primary_key=True
+    )
+    order_part_id: Mapped[int] = mapped_column(
+        ForeignKey("order_parts.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: whole rupiah, signed
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PayoutMethod(enum.StrEnum):

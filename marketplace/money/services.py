@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.pricing import FULL_BP
 from marketplace.db import db
-from marketplace.money.models import Account, LedgerEntry, PartComplaint
+from marketplace.money import ledger_sums  # noqa: F401 (keeps the running sums with the entries)
+from marketplace.money.models import Account, LedgerEntry, PartComplaint, SellerLedgerSum
 from marketplace.orders.models import Order, OrderEvent, OrderPart, PartStatus
 from marketplace.orders.signals import part_delivered
 from marketplace.paging import Page, paginate
@@ -91,19 +92,38 @@ def _check_sum(event_key: str, legs: Sequence[Leg]) -> None:
 
 
 def _write_legs(event_key: str, legs: Sequence[Leg], **owner: int) -> bool:
-    """The one place ledger entries are written: an event sums to zero and is written once
-    (``owner``: the entries' seller and part)."""
-    _check_sum(event_key, legs)
-    if _event_exists(event_key):
-        return False
-    for account, amount in legs:
-        if amount:
-            db.session.add(
-                LedgerEntry(event_key=event_key, account=account.value, amount=amount, **owner)
-            )
-    # The unique (event_key, account) refuses a concurrent twin here.
-    db.session.flush()
-    return True
+    """One event (``owner``: the entries' seller and part); see :func:`_write_events`."""
+    return _write_events([(event_key, legs, owner)]) == 1
+
+
+def _write_events(events: Sequence[tuple[str, Sequence[Leg], dict[str, int]]]) -> int:
+    """The one place ledger entries are written: each event sums to zero and is written once
+    (``(event_key, legs, owner)``, ``owner`` the entries' seller and part); how many were
+    written. Several events go in one flush, so the running sums they move
+    (``ledger_sums``) are taken in one order, households by id: two payments of the same
+    households at once wait for each other instead of deadlocking on PostgreSQL."""
+    for event_key, legs, _owner in events:
+        _check_sum(event_key, legs)
+    if not events:
+        return 0
+    keys = [event_key for event_key, _legs, _owner in events]
+    there = set(
+        db.session.scalars(select(LedgerEntry.event_key).where(LedgerEntry.event_key.in_(keys)))
+    )
+    written = 0
+    for event_key, legs, owner in events:
+        if event_key in there:
+            continue
+        for account, amount in legs:
+            if amount:
+                db.session.add(
+                    LedgerEntry(event_key=event_key, account=account.value, amount=amount, **owner)
+                )
+        written += 1
+    if written:
+        # The unique (event_key, account) refuses a concurrent twin here.
+        db.session.flush()
+    return written
 
 
 def part_sums(part_id: int) -> dict[str, int]:
@@ -124,7 +144,7 @@ def record_payment_entries(order: Order) -> int:
 
     Returns how many events were written (0 when they already were).
     """
-    written = 0
+    events: list[tuple[str, Sequence[Leg], dict[str, int]]] = []
     for part in order.parts:
         if part.status == PartStatus.CANCELLED.value:
             continue
@@ -141,8 +161,10 @@ def record_payment_entries(order: Order) -> int:
             (Account.SELLER_PENDING, share),
             (Account.SHIPPING, part.shipping_amount),
         ]
-        written += write_event(f"part-{part.id}-paid", part, legs)
-    return written
+        owner = {"seller_id": part.seller_id, "order_part_id": part.id}
+        events.append((f"part-{part.id}-paid", legs, owner))
+    # Every household's event in one flush: their running sums are taken in one order.
+    return _write_events(events)
 
 
 def record_fee_entries(payment_id: int, fee: int) -> bool:
@@ -297,10 +319,12 @@ class Balances:
 
 
 def balances_of(seller_id: int) -> Balances:
+    """The household's balances, from its running sums (a few rows per month, however many
+    entries; ``ledger_sums`` keeps them with the entries and checks them against them)."""
     rows = db.session.execute(
-        select(LedgerEntry.account, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.seller_id == seller_id)
-        .group_by(LedgerEntry.account)
+        select(SellerLedgerSum.account, func.sum(SellerLedgerSum.amount))
+        .where(SellerLedgerSum.seller_id == seller_id)
+        .group_by(SellerLedgerSum.account)
     )
     sums = {account: int(total) for account, total in rows}
     return Balances(
@@ -358,16 +382,16 @@ def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
     )
     by_part: dict[int, list[LedgerEntry]] = defaultdict(list)
     if parts.items:
+        # By part only, so the part's index answers (20 parts' entries): with the household
+        # in the condition, SQLite walks every entry of the household instead.
         entries = db.session.scalars(
             select(LedgerEntry)
-            .where(
-                LedgerEntry.seller_id == seller_id,
-                LedgerEntry.order_part_id.in_([part.id for part in parts]),
-            )
+            .where(LedgerEntry.order_part_id.in_([part.id for part in parts]))
             .order_by(LedgerEntry.id)
         )
         for entry in entries:
             assert entry.order_part_id is not None
-            by_part[entry.order_part_id].append(entry)
+            if entry.seller_id == seller_id:
+                by_part[entry.order_part_id].append(entry)
     parts.items = [PartEarnings(part, by_part[part.id]) for part in parts]
     return parts

@@ -4,7 +4,8 @@ buyer's "Pesanan diterima", or the set days after shipping), a household declini
 part, cancellations, refunds and payouts (made, confirmed by the bank or failed) keeps
 every event summing to zero, never takes back the shipping of a shipped part, never pays
 a household more than it earned, never pays money held by an open complaint, and keeps
-household balances plus platform revenue equal to the net money received. No household
+household balances plus platform revenue equal to the net money received, and keeps the ledger's
+running sums (what the earnings page reads) equal to the sums of its entries. No household
 balance goes negative unless an admin gave back money of a delivered part after paying
 it out (a debt on the next payout)."""
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
-from marketplace.money import availability, complaints, payments, refunds, runs
+from marketplace.money import availability, complaints, ledger_sums, payments, refunds, runs
 from marketplace.money import services as payouts
 from marketplace.money.models import LedgerEntry, PartComplaint, Payout, Refund
 from marketplace.orders import inbox as order_inbox
@@ -99,8 +100,18 @@ def check_invariants(paid_total: int, sellers, *, debt_allowed: bool = False) ->
         select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.part_id.is_not(None))
     )
     assert accounts.get("refunds", 0) == part_refunds
+    # the running sums the earnings page reads (balances, sales per month, what waits per
+    # part) are always the entries' sums: kept in every flush, rolled back with a refusal
+    assert ledger_sums.differences() == []
     for seller in sellers:
         balances = payouts.balances_of(seller.id)
+        entries = sums_by(LedgerEntry.account, LedgerEntry.seller_id == seller.id)
+        assert balances == payouts.Balances(
+            pending=entries.get("seller_pending", 0) + entries.get("shipping", 0),
+            available=entries.get("seller_available", 0),
+            paid_out=entries.get("seller_paid_out", 0),
+            in_transit=entries.get("payouts_in_transit", 0),
+        )
         paid = balances.paid_out + balances.in_transit
         assert balances.pending >= 0 and balances.in_transit >= 0
         # negative only by an admin's refund of a delivered part after a payout (a debt),
