@@ -53,7 +53,10 @@ def list_templates(institution_id: int) -> list[BoxTemplate]:
         db.session.scalars(
             select(BoxTemplate)
             .where(BoxTemplate.institution_id == institution_id)
-            .options(selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.product))
+            .options(
+                selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.product),
+                selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.variant),
+            )
             .order_by(BoxTemplate.name)
         )
     )

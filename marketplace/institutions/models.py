@@ -152,6 +152,7 @@ class BoxTemplateLine(db.Model):
 
     template: Mapped[BoxTemplate] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()
+    variant: Mapped[ProductVariant | None] = relationship()
 
 
 class Quote(db.Model):

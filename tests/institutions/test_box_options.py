@@ -210,3 +210,5 @@ def test_a_saved_box_template_keeps_the_option(client, login_as, office, amplang
 
     first_line = html.split('name="lines-0-product_id"', 1)[1].split("</select>", 1)[0]
     assert f'<option selected value="{product.id}-{original.id}">' in first_line
+    dashboard = client.get("/instansi/").get_data(as_text=True)
+    assert "1 × Amplang Ikan Pipih (Original / 250 g)" in dashboard
