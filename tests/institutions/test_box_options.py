@@ -212,3 +212,35 @@ def test_a_saved_box_template_keeps_the_option(client, login_as, office, amplang
     assert f'<option selected value="{product.id}-{original.id}">' in first_line
     dashboard = client.get("/instansi/").get_data(as_text=True)
     assert "1 × Amplang Ikan Pipih (Original / 250 g)" in dashboard
+
+
+def test_options_of_a_made_to_order_product_share_its_daily_capacity(office):
+    """Made to order, the options have no stock of their own: two options asked together
+    count against the product's one daily capacity, and the order keeps each option."""
+    from marketplace.institutions.boxes import fit_of
+
+    _institution, officer, head = office
+    product = factories.make_product(name="Kue Lapis Legit", stock=0, price=30000)
+    product.is_made_to_order = True
+    product.daily_capacity, product.lead_time_days = 2, 1
+    db.session.flush()
+    pandan, coklat = factories.make_options(product, ("Pandan", 30000, 0), ("Coklat", 32000, 0))
+    order = _order([(pandan, 1)], boxes=1)
+    can_make = fit_of(product, 0, order.delivery_date, variant=pandan).available
+    boxes = can_make // 2 + 1
+
+    both = quotes.create_quote(officer, _order([(pandan, 1), (coklat, 1)], boxes=boxes))
+    with pytest.raises(InstitutionError, match=rf"tersedia {can_make} dari {2 * boxes}"):
+        quotes.submit_quote(both.id, officer)
+
+    one = quotes.create_quote(officer, _order([(coklat, 1)], boxes=boxes))
+    quotes.submit_quote(one.id, officer)
+    quotes.approve_quote(one.id, head)
+    [line] = db.session.scalars(select(OrderLine).where(OrderLine.variant_id == coklat.id))
+    assert (line.variant_label, line.quantity, line.unit_price_amount) == ("Coklat", boxes, 32000)
+    [hold] = db.session.scalars(
+        select(CapacityHold).where(
+            CapacityHold.quote_id == one.id, CapacityHold.released_at.is_(None)
+        )
+    )
+    assert (hold.variant_id, hold.quantity) == (coklat.id, boxes)
