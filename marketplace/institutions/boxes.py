@@ -295,12 +295,21 @@ def _fits_of(items: list[Item], due_on: dt.date, exclude_quote_id=None) -> list[
     for product, variant, needed in items:
         supply = supply_of(product, closures.get(product.seller_id, ()))
         promised = promises[product.id]
-        if variant is not None and not product.is_made_to_order:
-            supply = replace(supply, stock=variant.stock)
-            promised = by_option[variant.id]
-        elif variant is not None:
-            needed = shared[product.id]
-        fits.append(check_fit(supply, needed, today, due_on, promised, min_shelf))
+        if variant is None or product.is_made_to_order:
+            fit_needed = needed if variant is None else shared[product.id]
+            fits.append(check_fit(supply, fit_needed, today, due_on, promised, min_shelf))
+            continue
+        fit = check_fit(
+            replace(supply, stock=variant.stock),
+            needed,
+            today,
+            due_on,
+            by_option[variant.id],
+            min_shelf,
+        )
+        # The product's own count too: a hold placed before it had options names no option.
+        whole = check_fit(supply, shared[product.id], today, due_on, promised, min_shelf)
+        fits.append(whole if fit.fits and not whole.fits else fit)
     return fits
 
 

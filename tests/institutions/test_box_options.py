@@ -20,6 +20,7 @@ from marketplace.institutions.members import InstitutionError
 from marketplace.institutions.models import Quote
 from marketplace.institutions.orders import order_of_quote
 from marketplace.inventory.models import CapacityHold
+from marketplace.inventory.stock import set_option_stock
 from marketplace.orders.models import OrderLine
 from tests import factories
 from tests.institutions.test_letters import issued, pdf_text
@@ -38,8 +39,10 @@ def amplang():
         ("Pedas / 250 g", 37000, 3),
         ("Jumbo 500 g", 65000, 20),
     )
-    jumbo.is_active = False
+    jumbo.is_active = False  # as the options form does: the product's stock is the rest's
+    set_option_stock(product, {})
     db.session.flush()
+    assert product.stock == 53
     return product, original, pedas, jumbo
 
 
@@ -188,7 +191,7 @@ def test_an_approved_quote_orders_the_option_and_every_document_names_it(office,
     # The options' stock was taken, and the product's stays their sum.
     assert _fresh(ProductVariant, original.id).stock == 44
     assert _fresh(ProductVariant, pedas.id).stock == 0
-    assert _fresh(Product, product.id).stock == 44 + 0 + 20
+    assert _fresh(Product, product.id).stock == 44 + 0
 
     factories.deliver_gov_order(order, officer=officer)
     billing.issue_handover(order.id, officer)
@@ -244,3 +247,22 @@ def test_options_of_a_made_to_order_product_share_its_daily_capacity(office):
         )
     )
     assert (hold.variant_id, hold.quantity) == (coklat.id, boxes)
+
+
+def test_a_hold_from_before_the_options_still_counts_against_them(office, amplang):
+    """A quote held 45 of the product before the household split it into options: the
+    options' 53 leave 8 to promise, whichever option is asked."""
+    from marketplace.inventory.stock import place_hold
+
+    product, original, _pedas, _jumbo = amplang
+    earlier = factories.make_quote(factories.make_officer(office[0]), [factories.make_product()])
+    place_hold(
+        product.id,
+        earlier.id,
+        45,
+        today_local() + dt.timedelta(days=40),
+        dt.datetime.now(dt.UTC) + dt.timedelta(days=3),
+    )
+    quote = quotes.create_quote(office[1], _order([(original, 1)], boxes=10))
+    with pytest.raises(InstitutionError, match=r"tersedia 8 dari 10"):
+        quotes.submit_quote(quote.id, office[1])
