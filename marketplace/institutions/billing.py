@@ -132,7 +132,7 @@ def bill_of(order: Order, quote: Quote, *, as_ordered: bool = False) -> Bill:
             got = billed_quantity(line.id, received)
             bill.lines.append(
                 BillLine(
-                    line.product_name,
+                    line.full_name,
                     part.shop_name,
                     line.unit,
                     line.quantity,

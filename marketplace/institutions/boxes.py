@@ -4,7 +4,7 @@ and the holds that keep that promise."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,10 +25,11 @@ from marketplace.institutions.models import (
     QuoteLine,
 )
 from marketplace.institutions.settings import setting
-from marketplace.inventory.capacity import Fit, Misfit, Promise, check_fit
+from marketplace.inventory.capacity import Fit, Misfit, check_fit
 from marketplace.inventory.stock import (
     closures_of,
     lock_products,
+    option_promises,
     place_hold,
     promises_on,
     release_holds,
@@ -52,7 +53,10 @@ def list_templates(institution_id: int) -> list[BoxTemplate]:
         db.session.scalars(
             select(BoxTemplate)
             .where(BoxTemplate.institution_id == institution_id)
-            .options(selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.product))
+            .options(
+                selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.product),
+                selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.variant),
+            )
             .order_by(BoxTemplate.name)
         )
     )
@@ -62,6 +66,16 @@ def list_templates(institution_id: int) -> list[BoxTemplate]:
 class BoxLine:
     product_id: int
     quantity_per_box: int
+    #: the option (rasa, ukuran) chosen, for a product sold by option
+    variant_id: int | None = None
+
+    @property
+    def key(self) -> tuple[int, int | None]:
+        return (self.product_id, self.variant_id)
+
+
+#: a box line's choice: a product, and its option when it is sold by option
+Choice = tuple[int, int | None]
 
 
 @dataclass
@@ -80,10 +94,8 @@ class BoxOrder:
 
 
 def _orderable():
-    """Products an institution may put in a box: what the public may buy, except (for now)
-    products sold by option (rasa, ukuran), whose stock is their options': a box line names
-    a product, not an option, and taking a product's units without its option's would part
-    the product's stock from the sum of its options'."""
+    """Products an institution may put in a box: what the public may buy. A product sold
+    by option (rasa, ukuran) goes in by one of its active options, never as itself."""
     return (
         select(Product)
         .join(Product.seller)
@@ -91,7 +103,6 @@ def _orderable():
             Product.status == ProductStatus.PUBLISHED.value,
             Seller.status == SellerStatus.ACTIVE.value,
             licence_in_force(),
-            ~Product.variants.any(ProductVariant.is_active),
         )
     )
 
@@ -106,15 +117,47 @@ def box_products() -> list[tuple[Product, bool]]:
         _orderable()
         .add_columns(OfficialGift.id.is_not(None))
         .outerjoin(OfficialGift, OfficialGift.product_id == Product.id)
-        .options(selectinload(Product.seller))
+        .options(selectinload(Product.seller), selectinload(Product.variants))
         .order_by(OfficialGift.id.is_(None), OfficialGift.position, Seller.shop_name, Product.name)
     )
     return [(product, bool(official)) for product, official in rows]
 
 
-def check_order(order: BoxOrder) -> list[tuple[Product, int]]:
-    """Every rule of a gift-box order, each problem named at once; the products and
-    how many of each the whole order needs."""
+@dataclass(frozen=True)
+class BoxChoice:
+    """One choice of the builder: a product, or one active option of a product sold by
+    option ("Amplang Ikan Pipih — Pedas / 250 g"), at its price now."""
+
+    product: Product
+    variant: ProductVariant | None
+    official: bool
+
+    @property
+    def key(self) -> Choice:
+        return (self.product.id, self.variant.id if self.variant else None)
+
+    @property
+    def name(self) -> str:
+        return f"{self.product.name} — {self.variant.label}" if self.variant else self.product.name
+
+    @property
+    def price_now(self) -> int:
+        return (self.variant or self.product).price_now
+
+
+def box_choices() -> list[BoxChoice]:
+    """Every choice of the builder: each product, or each active option of a product sold
+    by option, in ``box_products``' order."""
+    return [
+        BoxChoice(product, variant, official)
+        for product, official in box_products()
+        for variant in (product.options or [None])
+    ]
+
+
+def check_order(order: BoxOrder) -> list[tuple[Product, ProductVariant | None, int]]:
+    """Every rule of a gift-box order, each problem named at once; the products (with
+    the option chosen, for one sold by option) and how many of each go in a box."""
     problems = Refusals()
 
     def refuse(message, field: str) -> None:
@@ -131,26 +174,30 @@ def check_order(order: BoxOrder) -> list[tuple[Product, int]]:
         refuse(_l("Jumlah bingkisan minimal 1."), "box_count")
     elif order.box_count > maximum:
         refuse(_l("Jumlah bingkisan paling banyak %(n)s per penawaran.", n=maximum), "box_count")
-    quantities: dict[int, int] = {}
+    quantities: dict[Choice, int] = {}
     for line in order.lines:
         if line.quantity_per_box < 1 or line.quantity_per_box > 100:
             refuse(_l("Jumlah per bingkisan antara 1 dan 100."), "lines")
             continue
-        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity_per_box
+        quantities[line.key] = quantities.get(line.key, 0) + line.quantity_per_box
     if not quantities and not order.lines:
         refuse(_l("Pilih minimal satu produk untuk bingkisan."), "lines")
+    product_ids = {product_id for product_id, _variant_id in quantities}
     products = {
         p.id: p
         for p in db.session.scalars(
-            select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.seller))
+            select(Product)
+            .where(Product.id.in_(product_ids))
+            .options(selectinload(Product.seller), selectinload(Product.variants))
         )
     }
     orderable = set(
         db.session.scalars(
-            _orderable().with_only_columns(Product.id).where(Product.id.in_(quantities))
+            _orderable().with_only_columns(Product.id).where(Product.id.in_(product_ids))
         )
     )
-    for product_id in quantities:
+    variants: dict[Choice, ProductVariant | None] = {}
+    for product_id, variant_id in quantities:
         product = products.get(product_id)
         if product is None:
             refuse(_l("Produk tidak ditemukan."), "lines")
@@ -158,6 +205,18 @@ def check_order(order: BoxOrder) -> list[tuple[Product, int]]:
             refuse(
                 _l("%(name)s sedang tidak dijual. Pilih produk lain.", name=product.name), "lines"
             )
+        elif variant_id is None and product.options:
+            refuse(_l("Pilih rasa atau ukuran %(name)s dari daftar.", name=product.name), "lines")
+        elif variant_id is not None and product.option(variant_id) is None:
+            refuse(
+                _l(
+                    "Pilihan %(name)s itu sedang tidak dijual. Pilih yang lain.",
+                    name=product.name,
+                ),
+                "lines",
+            )
+        else:
+            variants[(product_id, variant_id)] = product.option(variant_id)
     today = today_local()
     if order.delivery_date is None:
         refuse(_l("Isi tanggal pengantaran."), "delivery_date")
@@ -174,7 +233,7 @@ def check_order(order: BoxOrder) -> list[tuple[Product, int]]:
                 "delivery_date",
             )
     problems.raise_any()
-    return [(products[pid], qty) for pid, qty in quantities.items()]
+    return [(products[pid], variants[(pid, vid)], qty) for (pid, vid), qty in quantities.items()]
 
 
 MISFIT_LABELS = {
@@ -211,32 +270,70 @@ class LineCheck:
     alternatives: list[Product] = field(default_factory=list)
 
 
-def _promises(product_ids: list[int], exclude_quote_id: int | None) -> dict[int, list[Promise]]:
-    return promises_on(product_ids, today_local(), exclude_quote_id)
+#: what a box asks of one choice: the product, its option (if sold by option), how many
+Item = tuple[Product, ProductVariant | None, int]
 
 
-def fit_of(product: Product, needed: int, due_on: dt.date, exclude_quote_id=None) -> Fit:
-    promises = _promises([product.id], exclude_quote_id)[product.id]
-    closures = closures_of([product.seller_id], today_local()).get(product.seller_id, ())
-    return check_fit(
-        supply_of(product, closures),
-        needed,
-        today_local(),
-        due_on,
-        promises,
-        setting("MIN_SHELF_DAYS_AFTER_DELIVERY"),
+def _fits_of(items: list[Item], due_on: dt.date, exclude_quote_id=None) -> list[Fit]:
+    """The one count of capacity (``check_fit``) for each item: a product's stock and
+    production days less what is promised of it; an option of a product from stock,
+    the option's stock less the holds on that option; an option of a made-to-order
+    product, the product's shared daily capacity for all of its options asked."""
+    products = {product.id: product for product, _variant, _n in items}
+    promises = promises_on(list(products), today_local(), exclude_quote_id)
+    by_option = option_promises(
+        [v.id for p, v, _n in items if v is not None and not p.is_made_to_order],
+        exclude_quote_id,
     )
+    shared: dict[int, int] = {}
+    for product, _variant, needed in items:
+        shared[product.id] = shared.get(product.id, 0) + needed
+    today = today_local()
+    closures = closures_of([p.seller_id for p in products.values()], today)
+    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
+    fits = []
+    for product, variant, needed in items:
+        supply = supply_of(product, closures.get(product.seller_id, ()))
+        promised = promises[product.id]
+        if variant is None or product.is_made_to_order:
+            fit_needed = needed if variant is None else shared[product.id]
+            fits.append(check_fit(supply, fit_needed, today, due_on, promised, min_shelf))
+            continue
+        fit = check_fit(
+            replace(supply, stock=variant.stock),
+            needed,
+            today,
+            due_on,
+            by_option[variant.id],
+            min_shelf,
+        )
+        # The product's own count too: a hold placed before it had options names no option.
+        whole = check_fit(supply, shared[product.id], today, due_on, promised, min_shelf)
+        fits.append(whole if fit.fits and not whole.fits else fit)
+    return fits
+
+
+def fit_of(
+    product: Product,
+    needed: int,
+    due_on: dt.date,
+    exclude_quote_id=None,
+    variant: ProductVariant | None = None,
+) -> Fit:
+    return _fits_of([(product, variant, needed)], due_on, exclude_quote_id)[0]
 
 
 def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int = 3):
     """Other households' products of the same category that can supply ``needed`` by
-    ``due_on``: those of the same kabupaten first, then the cheapest."""
+    ``due_on``: those of the same kabupaten first, then the cheapest. (Products sold by
+    option are chosen by option in the builder, not offered here.)"""
     candidates = list(
         db.session.scalars(
             _orderable()
             .where(
                 Product.category_id == product.category_id,
                 Product.seller_id != product.seller_id,
+                ~Product.variants.any(ProductVariant.is_active),
             )
             .options(selectinload(Product.seller))
             .order_by(Seller.region_id != product.seller.region_id, Product.price_now, Product.id)
@@ -244,93 +341,82 @@ def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int
     )
     if not candidates:
         return []
-    fits = _fits(candidates, due_on, dict.fromkeys((c.id for c in candidates), needed))
-    return [c for c in candidates if fits[c.id].fits][:limit]
+    fits = _fits_of([(c, None, needed) for c in candidates], due_on)
+    return [c for c, fit in zip(candidates, fits, strict=True) if fit.fits][:limit]
 
 
 def supply_by(
-    products: list[Product], due_on: dt.date, exclude_quote_id: int | None = None
-) -> dict[int, Fit]:
-    """What each product can still supply by ``due_on``, nothing asked yet: the one count
+    choices: list[BoxChoice], due_on: dt.date, exclude_quote_id: int | None = None
+) -> dict[Choice, Fit]:
+    """What each choice can still supply by ``due_on``, nothing asked yet: the one count
     of capacity (``check_fit``, the builder's, approval's and checkout's), with the reason
     when it cannot be ready at all (lead time, shelf life)."""
-    return _fits(products, due_on, {}, exclude_quote_id)
-
-
-def _fits(
-    products: list[Product], due_on: dt.date, needed: dict[int, int], exclude_quote_id=None
-) -> dict[int, Fit]:
-    promises = _promises([p.id for p in products], exclude_quote_id)
-    today = today_local()
-    closures = closures_of([p.seller_id for p in products], today)
-    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
-    return {
-        p.id: check_fit(
-            supply_of(p, closures.get(p.seller_id, ())),
-            needed.get(p.id, 0),
-            today,
-            due_on,
-            promises[p.id],
-            min_shelf,
-        )
-        for p in products
-    }
+    fits = _fits_of([(c.product, c.variant, 0) for c in choices], due_on, exclude_quote_id)
+    return {c.key: fit for c, fit in zip(choices, fits, strict=True)}
 
 
 @dataclass(frozen=True)
 class BoxLineSupply:
-    """One product of a box being composed: what the order needs of it, what it can supply
-    by the delivery date, and, when short, who else can."""
+    """One product (or option) of a box being composed: what the order needs of it, what
+    it can supply by the delivery date, and, when short, who else can."""
 
     product: Product
     needed: int
     fit: Fit
     alternatives: list[Product] = field(default_factory=list)
+    variant: ProductVariant | None = None
+
+    @property
+    def key(self) -> Choice:
+        return (self.product.id, self.variant.id if self.variant else None)
+
+    @property
+    def name(self) -> str:
+        return f"{self.product.name} — {self.variant.label}" if self.variant else self.product.name
 
 
 def check_box_supply(
     order: BoxOrder, exclude_quote_id: int | None = None
 ) -> list[BoxLineSupply] | None:
-    """Each chosen product's supply for the order as composed so far; None until a
-    delivery date in the future and a number of boxes are given."""
+    """Each chosen product's (or option's) supply for the order as composed so far; None
+    until a delivery date in the future and a number of boxes are given."""
     today = today_local()
     if order.delivery_date is None or order.delivery_date <= today or not order.box_count:
         return None
-    per_box: dict[int, int] = {}
+    per_box: dict[Choice, int] = {}
     for line in order.lines:
-        per_box[line.product_id] = per_box.get(line.product_id, 0) + max(line.quantity_per_box, 0)
-    products = list(
-        db.session.scalars(
-            _orderable().where(Product.id.in_(per_box)).options(selectinload(Product.seller))
+        per_box[line.key] = per_box.get(line.key, 0) + max(line.quantity_per_box, 0)
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            _orderable()
+            .where(Product.id.in_({product_id for product_id, _v in per_box}))
+            .options(selectinload(Product.seller), selectinload(Product.variants))
         )
-    )
-    needed = {product_id: n * order.box_count for product_id, n in per_box.items()}
-    fits = _fits(products, order.delivery_date, needed, exclude_quote_id)
+    }
+    items: list[Item] = []
+    for product_id, variant_id in per_box:
+        product = products.get(product_id)
+        if product is None:
+            continue
+        variant = product.option(variant_id)
+        if (variant is None) != (variant_id is None) or (variant is None and product.options):
+            continue  # check_order names the wrong choice
+        items.append((product, variant, per_box[(product_id, variant_id)] * order.box_count))
+    fits = _fits_of(items, order.delivery_date, exclude_quote_id)
     checks = []
-    for product in sorted(products, key=lambda p: list(per_box).index(p.id)):
-        fit = fits[product.id]
+    for (product, variant, _n), fit in zip(items, fits, strict=True):
         short = [] if fit.fits else find_alternatives(product, fit.needed, order.delivery_date)
-        checks.append(BoxLineSupply(product, fit.needed, fit, short))
+        checks.append(BoxLineSupply(product, fit.needed, fit, short, variant))
     return checks
 
 
 def check_quote_capacity(quote: Quote) -> list[LineCheck]:
     """Per line: can the household make it by the delivery date, and if not, who can."""
-    product_ids = [line.product_id for line in quote.lines]
-    promises = _promises(product_ids, quote.id)
-    today = today_local()
-    closures = closures_of([line.product.seller_id for line in quote.lines], today)
-    min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
+    items = [(line.product, line.variant, line.quantity) for line in quote.lines]
+    fits = _fits_of(items, quote.delivery_date, quote.id)
     checks = []
-    for line in quote.lines:
-        fit = check_fit(
-            supply_of(line.product, closures.get(line.product.seller_id, ())),
-            line.quantity,
-            today,
-            quote.delivery_date,
-            promises[line.product_id],
-            min_shelf,
-        )
+    for line, fit in zip(quote.lines, fits, strict=True):
         check = LineCheck(line, fit)
         if not fit.fits:
             check.alternatives = find_alternatives(line.product, line.quantity, quote.delivery_date)
@@ -362,14 +448,21 @@ def place_holds(quote: Quote, expires_at: dt.datetime) -> None:
         lambda check: _l(
             "%(name)s tidak bisa disiapkan tepat waktu (tersedia %(available)s dari "
             "%(needed)s). Ganti dengan produk lain atau ubah tanggal.",
-            name=check.line.product_name,
+            name=check.line.full_name,
             available=check.fit.available,
             needed=check.fit.needed,
         ),
         field="lines",
     )
     for line in quote.lines:
-        place_hold(line.product_id, quote.id, line.quantity, quote.delivery_date, expires_at)
+        place_hold(
+            line.product_id,
+            quote.id,
+            line.quantity,
+            quote.delivery_date,
+            expires_at,
+            variant_id=line.variant_id,
+        )
 
 
 def place_line_hold(quote: Quote, product: Product, quantity: int) -> None:

@@ -8,6 +8,7 @@ from wtforms import (
     EmailField,
     FieldList,
     FormField,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -15,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
 from marketplace.forms import Form
-from marketplace.numbers import IdSelectField, WholeNumberField
+from marketplace.numbers import WholeNumberField, parse_id
 from marketplace.rupiah import RupiahField
 
 #: empty line rows shown on the builder; blank ones are ignored
@@ -86,11 +87,45 @@ class SharedOptionsSelect(Select):
         return Markup(select)  # noqa: S704
 
 
+def box_choice_value(product_id: int, variant_id: int | None) -> str:
+    """How the builder's select carries a choice: "12", or "12-34" for option 34."""
+    return f"{product_id}-{variant_id}" if variant_id is not None else str(product_id)
+
+
+def parse_box_choice(value: object) -> tuple[int, int | None] | None:
+    """A builder choice from its value; None for none chosen. Not a choice: ValueError."""
+    if value is None or isinstance(value, tuple):
+        return value
+    text = str(value).strip()
+    if text in ("", "0"):
+        return None
+    product, _dash, variant = text.partition("-")
+    product_id = parse_id(product)
+    variant_id = parse_id(variant) if variant else None
+    if not product_id or (variant and not variant_id):
+        raise ValueError(_l("Pilih dari daftar."))
+    return (product_id, variant_id)
+
+
+class BoxChoiceField(SelectField):
+    """A product, or one option of it, chosen on the builder. The service checks that it
+    may be chosen; here only that the value can name one at all."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(label, validators, coerce=parse_box_choice, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = parse_box_choice(valuelist[0])
+
+
 class LineForm(Form):
     class Meta:
         csrf = False
 
-    product_id = IdSelectField(_l("Produk"), default=0, widget=SharedOptionsSelect())
+    #: a product, or one option of a product sold by option: "12" or "12-34"
+    product_id = BoxChoiceField(_l("Produk"), default=None, widget=SharedOptionsSelect())
     quantity_per_box = WholeNumberField(
         _l("Jumlah per bingkisan"), validators=[Optional()], minimum=1, maximum=100
     )

@@ -91,7 +91,7 @@ def ask_household(order: Order, part: OrderPart, quote: Quote, deadline: dt.date
         event=quote.event_name,
         delivery=quote.delivery_date,
         place=quote.delivery_place,
-        items=[[line.quantity, line.product_name] for line in part.lines],
+        items=[[line.quantity, line.full_name] for line in part.lines],
         amount=part.items_amount,
         confirm_by=deadline,
     )

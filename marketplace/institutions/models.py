@@ -25,6 +25,7 @@ from marketplace.db import UTCDateTime, db, now_utc
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
     from marketplace.catalog.models import Product, Seller
+    from marketplace.catalog.options import ProductVariant
 
 
 class QuoteStatus(enum.StrEnum):
@@ -143,10 +144,15 @@ class BoxTemplateLine(db.Model):
         ForeignKey("box_templates.id", ondelete="CASCADE"), index=True
     )
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    #: the option (rasa, ukuran) chosen, when the product is sold by option
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="SET NULL")
+    )
     quantity_per_box: Mapped[int]
 
     template: Mapped[BoxTemplate] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()
+    variant: Mapped[ProductVariant | None] = relationship()
 
 
 class Quote(db.Model):
@@ -227,6 +233,9 @@ class QuoteLine(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
     product_name: Mapped[str] = mapped_column(String(120))
+    #: the option chosen (a rasa, an ukuran), its label kept as quoted, like the name
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("product_variants.id"))
+    variant_label: Mapped[str] = mapped_column(String(60), default="", server_default="")
     shop_name: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(60), default="")
     quantity_per_box: Mapped[int]
@@ -237,6 +246,7 @@ class QuoteLine(db.Model):
 
     quote: Mapped[Quote] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()
+    variant: Mapped[ProductVariant | None] = relationship()
     seller: Mapped[Seller] = relationship()
 
     @property
@@ -246,6 +256,15 @@ class QuoteLine(db.Model):
     @property
     def line_amount(self) -> int:
         return self.unit_price_amount * self.quantity
+
+    @property
+    def full_name(self) -> str:
+        """The name as quoted, with the option: "Amplang Tenggiri (Pedas / 250 g)"."""
+        return (
+            f"{self.product_name} ({self.variant_label})"
+            if self.variant_label
+            else self.product_name
+        )
 
 
 class QuoteEvent(db.Model):

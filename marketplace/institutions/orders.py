@@ -67,7 +67,9 @@ def confirm_deadline(delivery_date: dt.date, products: list[Product]) -> dt.date
     return max(deadline, today_local() + dt.timedelta(days=1))
 
 
-def _take_stock_for(product: Product, quantity: int, name: str, quote_id: int) -> None:
+def _take_stock_for(
+    product: Product, quantity: int, name: str, quote_id: int, variant_id: int | None = None
+) -> None:
     """Goods from stock leave the stock now; made-to-order goods keep their hold.
 
     A made-to-order hold already stands until the delivery date and counts
@@ -77,7 +79,7 @@ def _take_stock_for(product: Product, quantity: int, name: str, quote_id: int) -
     """
     if product.is_made_to_order:
         return
-    if not take_stock(product.id, quantity, for_quote_id=quote_id):
+    if not take_stock(product.id, quantity, for_quote_id=quote_id, variant_id=variant_id):
         raise GovOrderError(
             _l(
                 "Stok %(name)s tidak cukup lagi. Kembalikan penawaran agar staf menggantinya.",
@@ -161,9 +163,17 @@ def create_order_from_quote(quote: Quote, actor: User) -> Order:
             sellers[seller_id],
             [(ln.product, ln.quantity, ln.unit_price_amount, ln.product_name) for ln in lines],
         )
+        # The option chosen goes with each line: its id, its label and its weight.
+        for order_line, line in zip(part.lines, lines, strict=True):
+            if line.variant_id is not None:
+                order_line.variant_id = line.variant_id
+                order_line.variant_label = line.variant_label
+        part.weight_grams = sum(
+            (ln.variant or ln.product).weight_grams * ln.quantity for ln in lines
+        )
         parts.append((part, products))
-        for line in sorted(lines, key=lambda ln: ln.product_id):
-            _take_stock_for(line.product, line.quantity, line.product_name, quote.id)
+        for line in sorted(lines, key=lambda ln: (ln.product_id, ln.variant_id or 0)):
+            _take_stock_for(line.product, line.quantity, line.full_name, quote.id, line.variant_id)
             if not line.product.is_made_to_order:
                 stock_products.append(line.product_id)
     shipping = split_evenly(quote.shipping_amount, len(parts))
@@ -336,7 +346,7 @@ def _give_back(part: OrderPart) -> None:
         if product.is_made_to_order:
             release_holds(quote_id, [product.id])
         else:
-            give_back_stock(product.id, line.quantity)
+            give_back_stock(product.id, line.quantity, line.variant_id)
 
 
 #: what a household marks on its phone, and the status it moves the part to

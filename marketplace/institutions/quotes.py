@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
+from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import today_local
 from marketplace.db import db, update_if
 from marketplace.errors import NotFound
@@ -137,7 +138,9 @@ def list_quotes(institution_id: int, page: int = 1) -> Page[Quote]:
 # -- the gift box builder ---------------------------------------------------------------
 
 
-def _fill_quote(quote: Quote, order: BoxOrder, lines: list[tuple[Product, int]]) -> None:
+def _fill_quote(
+    quote: Quote, order: BoxOrder, lines: list[tuple[Product, ProductVariant | None, int]]
+) -> None:
     quote.event_name = order.event_name.strip()
     quote.budget_code = order.budget_code.strip()
     quote.rup_code = order.rup_code.strip()
@@ -148,16 +151,18 @@ def _fill_quote(quote: Quote, order: BoxOrder, lines: list[tuple[Product, int]])
     quote.delivery_place = order.delivery_place.strip()
     quote.lines.clear()
     db.session.flush()
-    for product, quantity in lines:
+    for product, variant, quantity in lines:
         quote.lines.append(
             QuoteLine(
                 product=product,
+                variant=variant,
+                variant_label=variant.label if variant else "",
                 seller_id=product.seller_id,
                 product_name=product.name,
                 shop_name=product.seller.shop_name,
                 unit=product.unit,
                 quantity_per_box=quantity,
-                unit_price_amount=product.price_now,
+                unit_price_amount=(variant or product).price_now,
                 is_vat_registered=product.seller.is_vat_registered,
             )
         )
@@ -218,7 +223,9 @@ def order_from_quote(quote: Quote) -> BoxOrder:
         delivery_date=quote.delivery_date,
         delivery_time=quote.delivery_time,
         delivery_place=quote.delivery_place,
-        lines=[BoxLine(line.product_id, line.quantity_per_box) for line in quote.lines],
+        lines=[
+            BoxLine(line.product_id, line.quantity_per_box, line.variant_id) for line in quote.lines
+        ],
     )
 
 
@@ -233,7 +240,11 @@ def save_template(quote_id: int, user: User, name: str) -> BoxTemplate:
         card_text=quote.card_text,
         created_by_id=user.id,
         lines=[
-            BoxTemplateLine(product_id=line.product_id, quantity_per_box=line.quantity_per_box)
+            BoxTemplateLine(
+                product_id=line.product_id,
+                variant_id=line.variant_id,
+                quantity_per_box=line.quantity_per_box,
+            )
             for line in quote.lines
         ],
     )
@@ -305,11 +316,12 @@ def _refuse_unorderable(quote: Quote) -> None:
         )
     )
     for line in quote.lines:
-        if line.product_id not in orderable:
+        gone = line.variant_id is not None and line.product.option(line.variant_id) is None
+        if line.product_id not in orderable or gone:
             raise InstitutionError(
                 _l(
                     "%(name)s sudah tidak dijual. Kembalikan penawaran agar staf menggantinya.",
-                    name=line.product_name,
+                    name=line.full_name,
                 )
             )
 
@@ -388,7 +400,7 @@ def _refuse_unmeetable(quote: Quote) -> None:
         lambda check: _l(
             "%(name)s tidak bisa disiapkan untuk %(day)s: %(why)s. Kembalikan "
             "penawaran agar staf menggantinya.",
-            name=check.line.product_name,
+            name=check.line.full_name,
             day=quote.delivery_date.isoformat(),
             why=misfit_label(check.fit),
         ),

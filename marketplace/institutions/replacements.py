@@ -165,7 +165,7 @@ def replace_part(
         product = allowed.get(line.id, {}).get(choices.get(line.id, 0))
         if product is None:
             raise GovOrderError(
-                _l("Pilih pengganti untuk %(name)s.", name=line.product_name), field="lines"
+                _l("Pilih pengganti untuk %(name)s.", name=line.full_name), field="lines"
             )
         picked[product.seller_id].append((product, line.quantity, product.price_now, product.name))
     if len(picked) != 1:
@@ -216,7 +216,7 @@ def _revise_order_letter(
             old=old.shop_name,
             why=why,
             new=new.shop_name,
-            items=", ".join(f"{line.quantity} x {line.product_name}" for line in new.lines),
+            items=", ".join(f"{line.quantity} x {line.full_name}" for line in new.lines),
         )
     documents.issue_revised_order_letter(
         quote, user, order=order, bill=billing.bill_of(order, quote, as_ordered=True), reason=reason

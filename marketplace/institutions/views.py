@@ -37,6 +37,7 @@ from marketplace.institutions.forms import (
     ReturnForm,
     SharedChoices,
     TemplateForm,
+    box_choice_value,
 )
 from marketplace.institutions.models import QuoteStatus
 from marketplace.institutions.settings import invoice_account
@@ -142,20 +143,20 @@ def dashboard():
 
 def _builder_choices(form: BuilderForm) -> None:
     """Every product to choose from; with a delivery date, what each can supply by then."""
-    products = boxes.box_products()
+    found = boxes.box_choices()
     due_on = form.delivery_date.data
-    supply = boxes.supply_by([p for p, _official in products], due_on) if due_on else {}
+    supply = boxes.supply_by(found, due_on) if due_on else {}
     official_label = "★ " + _("Oleh-oleh resmi") + ": "
     choices = SharedChoices(
-        [(0, _("— pilih produk —"))]
+        [("0", _("— pilih produk —"))]
         + [
             (
-                p.id,
-                (official_label if official else "")
-                + f"{p.name} · {p.seller.shop_name} · {format_rupiah(p.price_now)}"
-                + (f" · {boxes.supply_label(supply[p.id])}" if p.id in supply else ""),
+                box_choice_value(*c.key),
+                (official_label if c.official else "")
+                + f"{c.name} · {c.product.seller.shop_name} · {format_rupiah(c.price_now)}"
+                + (f" · {boxes.supply_label(supply[c.key])}" if c.key in supply else ""),
             )
-            for p, official in products
+            for c in found
         ]
     )
     for entry in form.lines:
@@ -169,7 +170,7 @@ def _builder_page(form: BuilderForm, quote, status: int = 200):
         "institutions/builder.html",
         form=form,
         quote=quote,
-        supply={check.product.id: check for check in supply or ()},
+        supply={check.key: check for check in supply or ()},
         shortfalls=[check for check in supply or () if not check.fit.fits],
     ), status
 
@@ -186,7 +187,9 @@ def _order_from(form: BuilderForm) -> boxes.BoxOrder:
         delivery_place=form.delivery_place.data or "",
         # A product chosen without a quantity means one per box.
         lines=[
-            boxes.BoxLine(entry.product_id.data, entry.quantity_per_box.data or 1)
+            boxes.BoxLine(
+                entry.product_id.data[0], entry.quantity_per_box.data or 1, entry.product_id.data[1]
+            )
             for entry in form.lines
             if entry.product_id.data
         ],
@@ -208,7 +211,7 @@ def _prefill(form: BuilderForm, order: boxes.BoxOrder | None, lines=()) -> None:
             getattr(form, name).data = getattr(order, name)
         lines = order.lines
     for entry, line in zip(form.lines, lines, strict=False):
-        entry.product_id.data = line.product_id
+        entry.product_id.data = (line.product_id, line.variant_id)
         entry.quantity_per_box.data = line.quantity_per_box
     while len(form.lines) < max(BUILDER_ROWS, len(lines) + 2) and len(form.lines) < 20:
         form.lines.append_entry()

@@ -259,6 +259,28 @@ def hold_promises(
     return found
 
 
+def option_promises(
+    variant_ids: Iterable[int], exclude_quote_id: int | None = None
+) -> dict[int, list[Promise]]:
+    """Live holds per option (not released, not yet expired), except one quote's own."""
+    variant_ids = list(variant_ids)
+    found: dict[int, list[Promise]] = {variant_id: [] for variant_id in variant_ids}
+    if not variant_ids:
+        return found
+    stmt = select(CapacityHold.variant_id, CapacityHold.quantity, CapacityHold.due_on).where(
+        CapacityHold.variant_id.in_(variant_ids),
+        CapacityHold.released_at.is_(None),
+        CapacityHold.expires_at > now_utc(),
+    )
+    if exclude_quote_id is not None:
+        stmt = stmt.where(
+            or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != exclude_quote_id)
+        )
+    for variant_id, quantity, due_on in db.session.execute(stmt):
+        found[variant_id].append(Promise(quantity, due_on))
+    return found
+
+
 def promises_on(
     product_ids: Iterable[int], today: dt.date, exclude_quote_id: int | None = None
 ) -> dict[int, list[Promise]]:
@@ -270,12 +292,20 @@ def promises_on(
 
 
 def place_hold(
-    product_id: int, quote_id: int, quantity: int, due_on: dt.date, expires_at: dt.datetime
+    product_id: int,
+    quote_id: int,
+    quantity: int,
+    due_on: dt.date,
+    expires_at: dt.datetime,
+    *,
+    variant_id: int | None = None,
 ) -> None:
-    """Promise ``quantity`` of the product to a quote until ``expires_at``."""
+    """Promise ``quantity`` of the product (of its option ``variant_id``, if named) to a
+    quote until ``expires_at``; an option's hold counts against the product too."""
     db.session.add(
         CapacityHold(
             product_id=product_id,
+            variant_id=variant_id,
             quote_id=quote_id,
             quantity=quantity,
             due_on=due_on,

@@ -303,19 +303,8 @@ def test_buyers_racing_for_an_option_never_take_it_below_zero(app, real_commits)
     assert sold == UNITS
 
 
-# -- the gift-box builder --------------------------------------------------------------------
-
-
-def test_a_product_sold_by_option_is_not_offered_for_gift_boxes_yet(amplang):
-    """A box line names a product, not an option: until the builder chooses options, a
-    product with options stays out of it (its stock is its options')."""
-    from marketplace.institutions.boxes import box_products
-
-    product, *_ = amplang
-    plain = factories.make_product(name="Tikar Rotan")
-    offered = {offered.id for offered, _official in box_products()}
-    assert plain.id in offered
-    assert product.id not in offered
+# -- copies ----------------------------------------------------------------------------------
+# (options in gift boxes: tests/institutions/test_box_options.py)
 
 
 def test_a_copy_of_a_product_keeps_its_options(amplang):
