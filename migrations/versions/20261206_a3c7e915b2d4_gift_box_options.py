@@ -1,7 +1,7 @@
 """Gift boxes by option: a quote's line and a box template's line name the option (rasa, ukuran) chosen
 
 Revision ID: a3c7e915b2d4
-Revises: 5d2e8a41c7b3
+Revises: 8b3f6d2a9c41
 Create Date: 2026-12-06 16:10:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a3c7e915b2d4'
-down_revision = '5d2e8a41c7b3'
+down_revision = '8b3f6d2a9c41'
 branch_labels = None
 depends_on = None
 
