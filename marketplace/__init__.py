@@ -7,7 +7,8 @@ from typing import Any
 import click
 from flask import Flask
 from flask_babel import format_date, get_locale
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
 from marketplace.dates import format_day, format_day_with_weekday
@@ -100,9 +101,21 @@ def configure_extensions(app: Flask) -> None:
     # every phone that hops between cell towers.
     login_manager.session_protection = "basic"
 
+    # The signed-in user and their roles in one statement (the relationship's own
+    # "selectin" would be a second one on every signed-in page), built once per process
+    # (on first use: the mappers are configured once every model is imported).
+    statement = []
+
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalar(select(User).where(User.session_token == session_token))
+        if not statement:
+            statement.append(
+                select(User)
+                .where(User.session_token == bindparam("token"))
+                .options(joinedload(User.role_grants))
+            )
+        found = db.session.execute(statement[0], {"token": session_token})
+        return found.unique().scalar_one_or_none()
 
 
 def configure_templates(app: Flask) -> None:
