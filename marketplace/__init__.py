@@ -133,6 +133,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
     install_template_gettext(app)
+    install_account_links(app)
 
     @app.context_processor
     def locale_context() -> dict[str, Any]:
@@ -143,6 +144,29 @@ def configure_templates(app: Flask) -> None:
             "test_payments": get_gateway().name == "test"
             and not app.extensions.get("payment_gateways"),
         }
+
+
+def install_account_links(app: Flask) -> None:
+    """``account_links()``: the signed-in header's links by role (``_account_links.html``),
+    rendered once per process for each set of roles, language and mount point, then reused:
+    a dozen role checks, ``url_for`` and ``_()`` calls on every signed-in page otherwise."""
+    from flask import render_template, request
+    from flask_login import current_user
+    from markupsafe import Markup
+
+    rendered: dict[tuple, Markup] = {}
+
+    def account_links() -> Markup:
+        key = (frozenset(current_user.roles), str(get_locale()), request.script_root)
+        found = rendered.get(key)
+        if found is None:
+            # autoescaped by Jinja when rendered: safe to insert as it is
+            found = Markup(render_template("_account_links.html"))  # noqa: S704
+            if len(rendered) < 256:  # a few roles and two languages: a handful in practice
+                rendered[key] = found
+        return found
+
+    app.jinja_env.globals["account_links"] = account_links
 
 
 def install_template_gettext(app: Flask) -> None:
