@@ -7,7 +7,8 @@ from typing import Any
 import click
 from flask import Flask
 from flask_babel import format_date, get_locale
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
 from marketplace.dates import format_day, format_day_with_weekday
@@ -100,9 +101,21 @@ def configure_extensions(app: Flask) -> None:
     # every phone that hops between cell towers.
     login_manager.session_protection = "basic"
 
+    # The signed-in user and their roles in one statement (the relationship's own
+    # "selectin" would be a second one on every signed-in page), built once per process
+    # (on first use: the mappers are configured once every model is imported).
+    statement = []
+
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalar(select(User).where(User.session_token == session_token))
+        if not statement:
+            statement.append(
+                select(User)
+                .where(User.session_token == bindparam("token"))
+                .options(joinedload(User.role_grants))
+            )
+        found = db.session.execute(statement[0], {"token": session_token})
+        return found.unique().scalar_one_or_none()
 
 
 def configure_templates(app: Flask) -> None:
@@ -120,6 +133,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
     install_template_gettext(app)
+    install_account_links(app)
 
     @app.context_processor
     def locale_context() -> dict[str, Any]:
@@ -130,6 +144,29 @@ def configure_templates(app: Flask) -> None:
             "test_payments": get_gateway().name == "test"
             and not app.extensions.get("payment_gateways"),
         }
+
+
+def install_account_links(app: Flask) -> None:
+    """``account_links()``: the signed-in header's links by role (``_account_links.html``),
+    rendered once per process for each set of roles, language and mount point, then reused:
+    a dozen role checks, ``url_for`` and ``_()`` calls on every signed-in page otherwise."""
+    from flask import render_template, request
+    from flask_login import current_user
+    from markupsafe import Markup
+
+    rendered: dict[tuple, Markup] = {}
+
+    def account_links() -> Markup:
+        key = (frozenset(current_user.roles), str(get_locale()), request.script_root)
+        found = rendered.get(key)
+        if found is None:
+            # autoescaped by Jinja when rendered: safe to insert as it is
+            found = Markup(render_template("_account_links.html"))  # noqa: S704
+            if len(rendered) < 256:  # a few roles and two languages: a handful in practice
+                rendered[key] = found
+        return found
+
+    app.jinja_env.globals["account_links"] = account_links
 
 
 def install_template_gettext(app: Flask) -> None:
