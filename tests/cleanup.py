@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 
 from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
+from marketplace.money import ledger_sums
 from marketplace.money.models import LedgerEntry, Payment, Refund
 from marketplace.notify.models import Notification
 from marketplace.orders.models import (
@@ -41,6 +42,14 @@ def committing_session(cleanup: Callable[[], object] | None = None) -> Iterator[
             db.session.commit()
         db.session.remove()
         db.session = test_session
+
+
+def forget_ledger_entries(session, *where) -> None:
+    """Delete the ledger entries a committing test wrote, and make the running sums kept
+    with them (``money.ledger_sums``) agree again: the test database's teardown only, the
+    application itself never deletes ledger rows."""
+    session.execute(delete(LedgerEntry).where(*where))
+    ledger_sums.rebuild(session.connection())
 
 
 def purge_orders_of(email: str, *, name: str | None = None) -> None:
@@ -96,10 +105,10 @@ def _purge(session, whose) -> None:
     session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(ids)))
     parts = select(OrderPart.id).where(OrderPart.order_id.in_(ids))
     session.execute(delete(OrderLine).where(OrderLine.part_id.in_(parts)))
-    # The test database's teardown: the application itself never deletes ledger rows.
-    session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(parts)))
     fees = [f"payment-{payment_id}-fee" for payment_id in session.scalars(payments)]
-    session.execute(delete(LedgerEntry).where(LedgerEntry.event_key.in_(fees)))
+    forget_ledger_entries(
+        session, LedgerEntry.order_part_id.in_(parts) | LedgerEntry.event_key.in_(fees)
+    )
     session.execute(
         delete(WebhookEvent).where(
             WebhookEvent.event_type.like("payment_%")

@@ -40,6 +40,7 @@ from marketplace.institutions.models import (
 from marketplace.inventory.models import CapacityHold
 from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
+from tests.cleanup import forget_ledger_entries
 from tests.e2e.helpers import PHONE_WIDTH, assert_fits_the_phone, go_to, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -67,9 +68,8 @@ def event_name(app) -> Iterator[str]:
                 .where(Product.id == line.product_id, Product.is_made_to_order.is_(False))
                 .values(stock=Product.stock + line.quantity)
             )
+        forget_ledger_entries(session, LedgerEntry.order_part_id.in_(parts))
         for statement in (
-            # The test database's teardown: the application itself never deletes ledger rows.
-            delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(parts)),
             delete(ReceivedLine).where(ReceivedLine.part_id.in_(parts)),
             delete(GovInvoice).where(GovInvoice.order_id.in_(orders)),
             delete(Document).where(Document.order_id.in_(orders)),

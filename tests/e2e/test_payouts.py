@@ -32,7 +32,7 @@ from marketplace.money.models import (
     PayoutRun,
 )
 from tests import factories
-from tests.cleanup import purge_orders_of
+from tests.cleanup import forget_ledger_entries, purge_orders_of
 from tests.e2e.helpers import assert_fits_the_phone, go_to, new_shop_details, sign_in_as
 
 pytestmark = pytest.mark.e2e
@@ -62,9 +62,9 @@ def household_with_earnings(app, accounts) -> Iterator[tuple]:
         db.session.rollback()
         admin_id = select(User.id).where(User.email == admin.email).scalar_subquery()
         accounts_of = select(PayoutAccount.id).where(PayoutAccount.seller_id == seller.id)
+        forget_ledger_entries(db.session, LedgerEntry.seller_id == seller.id)
         for statement in (
             delete(Payout).where(Payout.seller_id == seller.id),
-            delete(LedgerEntry).where(LedgerEntry.seller_id == seller.id),
             delete(PayoutAccountChange).where(
                 PayoutAccountChange.payout_account_id.in_(accounts_of)
             ),

@@ -77,6 +77,9 @@ def test_a_buyer_uses_a_voucher(campaign, open_phone):
     buyer.get_by_label("Kecamatan").select_option(label="Sungai Kunjang")
     buyer.get_by_label("Kode pos").fill("75125")
     buyer.get_by_label("Alamat", exact=True).fill("Jl. Pahlawan No. 11")
+    # The live shipping for the city has arrived (the estimate note goes): the summary the
+    # form confirms is the one the server will charge.
+    expect(buyer.locator("[data-estimate]")).to_be_hidden()
 
     buyer.get_by_label("Kode voucher (tidak wajib)").fill("SALAH")
     buyer.get_by_role("button", name="Buat pesanan dan bayar").click()
@@ -157,6 +160,9 @@ def test_a_buyer_uses_a_voucher_on_an_option(options_on_sale, open_phone):
     buyer.get_by_label("Kecamatan").select_option(label="Sungai Kunjang")
     buyer.get_by_label("Kode pos").fill("75125")
     buyer.get_by_label("Alamat", exact=True).fill("Jl. Pahlawan No. 12")
+    # The live shipping for the city has arrived (the estimate note goes): the summary the
+    # form confirms is the one the server will charge.
+    expect(buyer.locator("[data-estimate]")).to_be_hidden()
     buyer.get_by_label("Kode voucher (tidak wajib)").fill("SALAH")
     buyer.get_by_role("button", name="Buat pesanan dan bayar").click()
     expect(buyer.locator("#voucher_code-error")).to_have_text("Kode voucher tidak dikenal.")

@@ -28,7 +28,7 @@ from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 from marketplace.payments.models import WebhookEvent
 from marketplace.reviews.models import Review
 from tests import factories
-from tests.cleanup import committing_session, purge_messages_about
+from tests.cleanup import committing_session, forget_ledger_entries, purge_messages_about
 from tests.racing import race
 
 BUYERS = 50
@@ -51,8 +51,7 @@ def _purge(seller) -> None:
     db.session.execute(delete(OrderEvent).where(OrderEvent.order_id.in_(orders)))
     db.session.execute(delete(Review).where(Review.order_id.in_(orders)))
     db.session.execute(delete(OrderLine).where(OrderLine.part_id.in_(part_ids)))
-    # the test database's teardown: the application itself never deletes ledger rows
-    db.session.execute(delete(LedgerEntry).where(LedgerEntry.order_part_id.in_(part_ids)))
+    forget_ledger_entries(db.session, LedgerEntry.order_part_id.in_(part_ids))
     payments = select(Payment.id).where(Payment.order_id.in_(orders))
     db.session.execute(delete(Refund).where(Refund.payment_id.in_(payments)))
     db.session.execute(delete(Payment).where(Payment.order_id.in_(orders)))

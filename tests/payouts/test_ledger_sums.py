@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
+from marketplace.catalog.models import Seller
 from marketplace.db import db, unit_of_work
 from marketplace.money import ledger_sums, services
 from marketplace.money.models import (
@@ -19,7 +20,8 @@ from marketplace.money.models import (
 )
 from marketplace.money.summary import sales_of
 from tests import factories
-from tests.cleanup import committing_session
+from tests.cleanup import committing_session, forget_ledger_entries
+from tests.orders.test_concurrency import _purge as purge_seller
 from tests.orders.test_concurrency import run_together
 
 
@@ -75,9 +77,12 @@ def test_a_month_holds_only_the_entries_written_in_it_in_wita():
 
 def test_check_balances_names_a_sum_that_drifted_and_rebuilds_it(app):
     runner = app.test_cli_runner()
-    with committing_session(_purge_all):
+    made: list[int] = []
+    # Committed for real: the command reads in a snapshot of its own.
+    with committing_session(lambda: _purge_sellers(made)):
         seller = factories.make_earning_seller(price=50_000)
         db.session.commit()
+        made.append(seller.id)
         assert runner.invoke(args=["payouts", "check-balances"]).exit_code == 0
 
         db.session.execute(
@@ -103,10 +108,12 @@ def test_writers_at_the_same_moment_are_all_counted(app):
     """Events of one household written by several sessions at once, each committing: the
     upsert adds each to the same row, none is lost."""
     writers = 6
-    with committing_session(_purge_all):
+    made: list[int] = []
+    with committing_session(lambda: _purge_sellers(made)):
         seller = factories.make_seller()
         db.session.commit()
         seller_id = seller.id
+        made.append(seller_id)
         errors: list[BaseException] = []
         lock = threading.Lock()
 
@@ -135,8 +142,8 @@ def test_writers_at_the_same_moment_are_all_counted(app):
         assert ledger_sums.differences() == []
 
 
-def _purge_all() -> None:
-    # the test database's teardown: the application itself never deletes ledger rows
-    db.session.execute(delete(LedgerEntry))
-    db.session.execute(delete(SellerLedgerSum))
-    db.session.execute(delete(PartWaitingSum))
+def _purge_sellers(made: list[int]) -> None:
+    """Delete the households a test committed, with their orders, entries and sums."""
+    for seller_id in made:
+        forget_ledger_entries(db.session, LedgerEntry.seller_id == seller_id)
+        purge_seller(db.session.get(Seller, seller_id))

@@ -25,7 +25,7 @@ from marketplace.money.models import (
 )
 from marketplace.money.runs import run_payouts
 from tests import factories
-from tests.cleanup import committing_session
+from tests.cleanup import committing_session, forget_ledger_entries
 from tests.orders.test_concurrency import _purge, run_together
 
 DAY = dt.date(2026, 12, 7)
@@ -41,8 +41,7 @@ def committed(app):
         db.session.execute(delete(PayoutAccountChange))
         db.session.execute(delete(PayoutAccount))
         for seller in sellers:
-            # the test database's teardown: the application never deletes ledger rows
-            db.session.execute(delete(LedgerEntry).where(LedgerEntry.seller_id == seller.id))
+            forget_ledger_entries(db.session, LedgerEntry.seller_id == seller.id)
             db.session.execute(delete(Payout).where(Payout.seller_id == seller.id))
         db.session.execute(delete(PayoutRun).where(PayoutRun.period == DAY))
         for seller in sellers:
