@@ -9,11 +9,17 @@ row these lists show moves the version in the change's own transaction, so a pag
 never older than the catalogue, in any process. Whatever is kept is a plain value
 (``RegionRef``, ``CategoryRef``, ``cards.Card``): nothing tied to a database session
 outlives its request.
+
+What is kept per product or per query (a product page's values, a page of results) is
+bounded: the memo holds at most ``CatalogueMemo.MAX_VALUES`` values and forgets the least
+recently used first, so a crawler walking every product or a stream of odd searches costs
+a bounded amount of memory and only the values it pushed out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from threading import Lock
@@ -53,28 +59,38 @@ class CategoryRef:
 
 
 class CatalogueMemo:
-    """Values computed once per (catalogue version, WITA day) in this process."""
+    """Values computed once per (catalogue version, WITA day) in this process, at most
+    ``max_values`` of them, the least recently used forgotten first."""
 
-    def __init__(self) -> None:
+    MAX_VALUES = 1024
+
+    def __init__(self, max_values: int = MAX_VALUES) -> None:
         self._lock = Lock()
         self._key: tuple[int, dt.date] | None = None
-        self._values: dict[Hashable, object] = {}
+        self._values: OrderedDict[Hashable, object] = OrderedDict()
+        self.max_values = max_values
 
     def get(self, key: tuple[int, dt.date], name: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
             if key != self._key:
-                self._key, self._values = key, {}
+                self._key, self._values = key, OrderedDict()
             elif name in self._values:
+                self._values.move_to_end(name)
                 return self._values[name]  # type: ignore[return-value]
         value = compute()
         with self._lock:
             if key == self._key:
                 self._values[name] = value
+                while len(self._values) > self.max_values:
+                    self._values.popitem(last=False)
         return value
+
+    def __len__(self) -> int:
+        return len(self._values)
 
     def clear(self) -> None:
         with self._lock:
-            self._key, self._values = None, {}
+            self._key, self._values = None, OrderedDict()
 
 
 def memo() -> CatalogueMemo:

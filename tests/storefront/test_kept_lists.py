@@ -51,3 +51,24 @@ def test_kept_categories_are_named_in_the_visitor_language(client):
     english = client.get("/produk").get_data(as_text=True)
     assert f">{category.name.replace('&', '&amp;')}</option>" in indonesian
     assert f">{category.name_en.replace('&', '&amp;')}</option>" in english
+
+
+def test_the_memo_keeps_a_bounded_number_of_values_the_least_recent_going_first():
+    from marketplace.storefront.memo import CatalogueMemo
+
+    memo = CatalogueMemo(max_values=3)
+    key = (7, None)
+    computed: list[str] = []
+
+    def value(name):
+        return lambda: computed.append(name) or name.upper()
+
+    for name in ("a", "b", "c"):
+        memo.get(key, name, value(name))
+    assert memo.get(key, "a", value("a")) == "A"  # kept: "a" is now the most recent
+    memo.get(key, "d", value("d"))  # one too many: "b", the least recent, goes
+    assert len(memo) == 3
+    memo.get(key, "b", value("b"))
+    assert computed == ["a", "b", "c", "d", "b"]
+    memo.get((8, None), "a", value("a"))  # a new catalogue version starts afresh
+    assert len(memo) == 1 and computed[-1] == "a"
