@@ -19,7 +19,7 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 
 from bench.common import RESULTS, log, machine, now_iso  # noqa: E402
-from bench.report import markdown  # noqa: E402
+from bench.report import kept_with, markdown  # noqa: E402
 
 BENCHMARKS = (
     "pages",
@@ -60,6 +60,10 @@ def main(argv: list[str]) -> int:
             try:
                 module = importlib.import_module(f"bench.{name}")
                 results[name], notes[name] = module.run()
+                notes[name]["when"] = now_iso()
+                notes[name]["load_average"] = notes[name].get("load_average") or [
+                    round(x, 2) for x in os.getloadavg()
+                ]
             except Exception as error:  # noqa: BLE001 (one broken benchmark must not hide the rest)
                 traceback.print_exc()
                 log(f"{name} FAILED: {type(error).__name__}: {error}")
@@ -70,6 +74,7 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(scratch(), ignore_errors=True)
     notes["seconds"] = round(time.perf_counter() - started, 1)
     notes["load"] = [load_at_start, round(os.getloadavg()[0], 2)]
+    results, notes = kept_with(results, notes, RESULTS / "latest.json")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     report = markdown(results, notes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 KB = 1000
 
 #: Area 3 of the product's goals (issue 3). Printed beside the figures, not enforced.
@@ -21,6 +23,20 @@ GOALS = {
     "search_success_at_5": 0.95,
     "lighthouse_min": 0.98,
 }
+
+
+def kept_with(results: dict, notes: dict, path) -> tuple[dict, dict]:
+    """This run's figures over the ones ``path`` holds: a run of some benchmarks replaces
+    only their keys, and every benchmark keeps its own notes (when it was measured, the
+    machine's load) in the file's ``notes``."""
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        earlier = {}
+    ran = {name: notes[name] for name in results if name in notes}
+    kept_notes = {**earlier.pop("notes", {}), **ran}
+    merged = {**earlier, **results, "notes": kept_notes}
+    return merged, {**kept_notes, "seconds": notes.get("seconds"), "load": notes.get("load")}
 
 
 def _mark(ok: bool) -> str:
@@ -63,7 +79,11 @@ def markdown(results: dict, notes: dict) -> str:
         ("signed_in", _signed_in),
     ):
         if name in results:
-            lines += render(results[name], notes.get(name, {}))
+            note = notes.get(name, {})
+            lines += render(results[name], note)
+            if "when" in note:
+                load = note.get("load_average") or ["?"]
+                lines.append(f"\nMeasured {note['when']}, load average {load[0]}.")
             lines.append("")
     return "\n".join(lines)
 

@@ -1,0 +1,49 @@
+"""Running some benchmarks keeps the figures of the others (bench/report.kept_with)."""
+
+from __future__ import annotations
+
+import json
+
+from bench.report import kept_with, markdown
+
+MACHINE = {"cpu_count": 2, "cpu_model": "x", "python": "3.11", "kernel": "6"}
+
+
+def test_a_run_of_one_benchmark_replaces_only_its_key(tmp_path):
+    path = tmp_path / "latest.json"
+    earlier = {
+        "machine": MACHINE,
+        "when": "2026-12-01T10:00:00+00:00",
+        "workers": {"scaling": {"cached": 1.4}},
+        "lane": {"home": 1.1},
+        "notes": {"workers": {"when": "2026-12-01T10:00:00+00:00", "load_average": [3.0]}},
+    }
+    path.write_text(json.dumps(earlier))
+    now = {"machine": MACHINE, "when": "2026-12-06T18:00:00+00:00", "workers": {"scaling": {}}}
+    note = {"workers": {"when": "2026-12-06T18:00:00+00:00", "load_average": [0.2]}}
+
+    results, notes = kept_with(now, {**note, "seconds": 9.0, "load": [0.2, 0.3]}, path)
+
+    assert results["lane"] == {"home": 1.1}  # not run: kept
+    assert results["workers"] == {"scaling": {}}  # run: replaced
+    assert results["when"] == "2026-12-06T18:00:00+00:00"
+    assert results["notes"]["workers"]["load_average"] == [0.2]
+    assert notes["seconds"] == 9.0
+
+
+def test_a_first_run_writes_what_it_measured(tmp_path):
+    results, _ = kept_with(
+        {"machine": MACHINE, "when": "t", "lane": {}}, {"lane": {}}, tmp_path / "none.json"
+    )
+    assert results == {"machine": MACHINE, "when": "t", "lane": {}, "notes": {"lane": {}}}
+
+
+def test_the_report_says_when_each_benchmark_was_measured():
+    page = {"rps": 1.0, "p50_ms": 1, "p99_ms": 2, "ratio_to_hello": 0.5}
+    page.update(cpu_ms=1.0, cpu_ratio_to_hello=0.4)
+    render = {"hello_rps": 2.0, "hello_cpu_ms": 0.4}
+    render.update({name: page for name in ("home", "list", "product", "search")})
+    results = {"machine": MACHINE, "when": "t", "render": render}
+    notes = {"render": {"when": "2026-12-06T18:00:00+00:00", "load_average": [0.26, 0.1, 0.0]}}
+    report = markdown(results, notes)
+    assert "Measured 2026-12-06T18:00:00+00:00, load average 0.26." in report
