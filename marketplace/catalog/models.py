@@ -143,7 +143,29 @@ class Category(db.Model):
         return self.name_en if locale and locale.language == "en" else self.name
 
 
-class Product(db.Model):
+class PricedNow:
+    """The one reader of a price now, for a product and for each of its options: the list
+    price (``price_amount``) less the best live promotion (``promotion_discount``, a column
+    property at the one clock; ``catalog.pricing``), in Python and in SQL (filters,
+    sorting)."""
+
+    @hybrid_property
+    def price_now(self) -> int:
+        """What one unit sells for now, whole rupiah."""
+        return self.price_amount - (self.promotion_discount or 0)
+
+    @price_now.inplace.expression
+    @classmethod
+    def _price_now_expression(cls):
+        return cls.price_amount - cls.promotion_discount
+
+    @property
+    def on_promotion(self) -> bool:
+        """A live promotion lowers the price now: pages strike the list price through."""
+        return bool(self.promotion_discount)
+
+
+class Product(PricedNow, db.Model):
     __tablename__ = "products"
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
@@ -160,7 +182,6 @@ class Product(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    #: whole rupiah
     #: the listed price, whole rupiah, as the household typed it; read ``price_now``
     price_amount: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[int] = mapped_column(default=0)
@@ -210,23 +231,6 @@ class Product(db.Model):
         order_by="ProductStatusChange.id.desc()",
         cascade="all, delete-orphan",
     )
-
-    @hybrid_property
-    def price_now(self) -> int:
-        """What one unit sells for now, whole rupiah: the one reader of the price, in Python
-        and in SQL (filters, sorting): the list price less the best live promotion
-        (``promotion_discount``, at the one clock; ``catalog.pricing``)."""
-        return self.price_amount - (self.promotion_discount or 0)
-
-    @price_now.inplace.expression
-    @classmethod
-    def _price_now_expression(cls):
-        return cls.price_amount - cls.promotion_discount
-
-    @property
-    def on_promotion(self) -> bool:
-        """A live promotion lowers the price now: pages strike the list price through."""
-        return bool(self.promotion_discount)
 
     @property
     def cover(self) -> ProductPhoto | None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, func, select
-from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from marketplace.catalog.models import (
+    PricedNow,
     Product,
     ProductPhoto,
     Promotion,
@@ -20,7 +20,7 @@ from marketplace.db import UTCDateTime, db, now_utc
 from marketplace.pagecache import watch
 
 
-class ProductVariant(db.Model):
+class ProductVariant(PricedNow, db.Model):
     """One option of a product (a rasa, an ukuran: "Pedas / 250 g") with its own price,
     stock, weight and photo.
 
@@ -57,21 +57,6 @@ class ProductVariant(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     product: Mapped[Product] = relationship(back_populates="variants")
-
-    @hybrid_property
-    def price_now(self) -> int:
-        """What one unit of this option sells for now: its list price less the product's
-        best live promotion (the same promotions as ``Product.price_now``)."""
-        return self.price_amount - (self.promotion_discount or 0)
-
-    @price_now.inplace.expression
-    @classmethod
-    def _price_now_expression(cls):
-        return cls.price_amount - cls.promotion_discount
-
-    @property
-    def on_promotion(self) -> bool:
-        return bool(self.promotion_discount)
 
     @property
     def photo(self) -> ProductPhoto | None:
