@@ -28,22 +28,18 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, String, Text, and_, case, func, or_, select, update
+from sqlalchemy import CheckConstraint, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marketplace import outbox
 from marketplace.db import UTCDateTime, db, now_utc, update_if, write_transaction
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.jobs import enqueue, job, sweeper
+from marketplace.outbox import CLAIM_MINUTES, FAILED, QUEUED, SENDING, SENT
 
 log = logging.getLogger(__name__)
 
-QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 MAIL_STATUSES = (QUEUED, SENDING, SENT, FAILED)
-#: Attempts before a mail is left ``failed`` for an admin (the job's RQ retries included).
-MAX_ATTEMPTS = 5
-#: A claim older than this is abandoned (its worker died): the mail may be claimed again.
-#: Well above the SMTP timeout (30 s) and RQ's job timeout (180 s).
-CLAIM_MINUTES = 5
 
 
 class OutgoingMail(db.Model):
@@ -84,32 +80,13 @@ def send_mail(to: str, subject: str, body: str) -> None:
     enqueue("mail.send", mail.id)
 
 
-def _claimable(now: dt.datetime):
-    abandoned = now - dt.timedelta(minutes=CLAIM_MINUTES)
-    return or_(
-        OutgoingMail.status == QUEUED,
-        and_(OutgoingMail.status == SENDING, OutgoingMail.claimed_at < abandoned),
-    )
-
-
 @job("mail.send")
 def send_outgoing(mail_id: int) -> None:
     """Send one stored e-mail, once: claim it, send it, mark it sent (three commits)."""
     now = now_utc()
     # The claim is committed before SMTP is spoken to: a second run of this job (a retry,
     # the sweep's copy) finds the row taken and does nothing.
-    with write_transaction():
-        claimed = update_if(
-            OutgoingMail,
-            mail_id,
-            _claimable(now),
-            OutgoingMail.attempts < MAX_ATTEMPTS,
-            status=SENDING,
-            claimed_at=now,
-            attempts=OutgoingMail.attempts + 1,
-        )
-        db.session.commit()
-    if not claimed:
+    if not outbox.claim(OutgoingMail, mail_id, now):
         return
     mail = db.session.get(OutgoingMail, mail_id, populate_existing=True)
     message = (mail.to, mail.subject, mail.body)
@@ -119,33 +96,12 @@ def send_outgoing(mail_id: int) -> None:
     try:
         deliver(*message)
     except Exception as error:
-        _record_failure(mail_id, now, error)
+        outbox.give_back(OutgoingMail, mail_id, now, error)
         raise  # RQ runs it again after a wait (jobs.RETRY_INTERVALS); else the sweep
     # Only the run holding this claim marks it; a crash before this commit is the one
     # window in which the mail is sent again after the claim is abandoned.
     with write_transaction():
-        update_if(
-            OutgoingMail,
-            mail_id,
-            OutgoingMail.status == SENDING,
-            OutgoingMail.claimed_at == now,
-            status=SENT,
-            sent_at=now_utc(),
-        )
-        db.session.commit()
-
-
-def _record_failure(mail_id: int, claimed_at: dt.datetime, error: Exception) -> None:
-    """Give the claim back: ``queued`` for another attempt, ``failed`` after the last."""
-    with write_transaction():
-        update_if(
-            OutgoingMail,
-            mail_id,
-            OutgoingMail.status == SENDING,
-            OutgoingMail.claimed_at == claimed_at,
-            status=case((OutgoingMail.attempts >= MAX_ATTEMPTS, FAILED), else_=QUEUED),
-            last_error=f"{type(error).__name__}: {error}"[:255],
-        )
+        outbox.mark(OutgoingMail, mail_id, now, SENT, sent_at=now_utc())
         db.session.commit()
 
 
@@ -154,17 +110,7 @@ def requeue_unsent_mails() -> int:
     """Queue again each mail left unsent ``CLAIM_MINUTES`` after it was written or last tried."""
     cutoff = now_utc() - dt.timedelta(minutes=CLAIM_MINUTES)
     last_try = func.coalesce(OutgoingMail.claimed_at, OutgoingMail.created_at)
-    # A worker that died holding the last allowed attempt: no job may claim it any more.
-    db.session.execute(
-        update(OutgoingMail)
-        .where(
-            OutgoingMail.status == SENDING,
-            OutgoingMail.claimed_at < cutoff,
-            OutgoingMail.attempts >= MAX_ATTEMPTS,
-        )
-        .values(status=FAILED, last_error="abandoned: the worker stopped while sending")
-        .execution_options(synchronize_session=False)
-    )
+    outbox.end_abandoned(OutgoingMail, cutoff)
     mail_ids = db.session.scalars(
         select(OutgoingMail.id)
         .where(OutgoingMail.status.in_((QUEUED, SENDING)), last_try < cutoff)

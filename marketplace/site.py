@@ -29,7 +29,8 @@ from marketplace.breaker import redis_client
 from marketplace.catalog.models import ProductPhoto
 from marketplace.crossorigin import same_origin_only
 from marketplace.db import db
-from marketplace.mail import MAX_ATTEMPTS, failed_mails, retry_mail
+from marketplace.mail import failed_mails, retry_mail
+from marketplace.outbox import MAX_ATTEMPTS
 from marketplace.storage import get_storage
 from marketplace.web import (
     LANGUAGE_COOKIE,

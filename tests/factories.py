@@ -564,7 +564,8 @@ def make_complaint(price: int = 100_000, *, message: str = "Kemasan penyok, isin
 
 def make_failed_mail(to: str = "gagal@contoh.id", subject: str = "Pesanan baru"):
     """An outgoing mail that used up its attempts (the admin's "Surel gagal terkirim")."""
-    from marketplace.mail import FAILED, MAX_ATTEMPTS, OutgoingMail
+    from marketplace.mail import OutgoingMail
+    from marketplace.outbox import FAILED, MAX_ATTEMPTS
 
     mail = OutgoingMail(
         to=to,

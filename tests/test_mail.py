@@ -13,16 +13,11 @@ from sqlalchemy import delete, event, select
 from marketplace import jobs
 from marketplace.db import db
 from marketplace.mail import (
-    CLAIM_MINUTES,
-    FAILED,
-    MAX_ATTEMPTS,
-    QUEUED,
-    SENDING,
-    SENT,
     OutgoingMail,
     send_mail,
 )
 from marketplace.notify.models import Delivery
+from marketplace.outbox import CLAIM_MINUTES, FAILED, MAX_ATTEMPTS, QUEUED, SENDING, SENT
 from tests import factories
 from tests.conftest import csrf_token_from
 from tests.servers import free_port

@@ -14,15 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
-from marketplace.db import db, now_utc, update_if, write_transaction
+from marketplace import outbox
+from marketplace.db import db, now_utc, write_transaction
 from marketplace.jobs import enqueue, job, sweeper
 from marketplace.mail import send_mail
 from marketplace.notify.kinds import KINDS
 from marketplace.notify.models import (
     EMAIL,
-    FAILED,
     PUSH,
     QUEUED,
     SENDING,
@@ -38,36 +38,12 @@ from marketplace.notify.whatsapp import send_template
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-#: A claim older than this is abandoned (its worker died); well above the 20 s timeouts.
-CLAIM_MINUTES = 5
-
-
-def _claimable(now: dt.datetime):
-    abandoned = now - dt.timedelta(minutes=CLAIM_MINUTES)
-    return or_(
-        Delivery.status == QUEUED,
-        and_(Delivery.status == SENDING, Delivery.claimed_at < abandoned),
-    )
-
 
 @job("notify.deliver")
 def deliver(delivery_id: int) -> None:
     """Send one delivery, once: claim it, send it, mark it sent."""
     now = now_utc()
-    with write_transaction():
-        claimed = update_if(
-            Delivery,
-            delivery_id,
-            _claimable(now),
-            Delivery.not_before <= now,
-            Delivery.attempts < MAX_ATTEMPTS,
-            status=SENDING,
-            claimed_at=now,
-            attempts=Delivery.attempts + 1,
-        )
-        db.session.commit()
-    if not claimed:
+    if not outbox.claim(Delivery, delivery_id, now, Delivery.not_before <= now):
         return
     delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
     try:
@@ -78,17 +54,9 @@ def deliver(delivery_id: int) -> None:
         return
     except Exception as error:
         db.session.rollback()
-        _record_failure(delivery_id, now, error)
+        outbox.give_back(Delivery, delivery_id, now, error)
         raise  # RQ runs it again after a wait; else the sweep does
-    update_if(
-        Delivery,
-        delivery_id,
-        Delivery.status == SENDING,
-        Delivery.claimed_at == now,
-        status=SENT,
-        sent_at=now_utc(),
-        provider_id=provider_id,
-    )
+    outbox.mark(Delivery, delivery_id, now, SENT, sent_at=now_utc(), provider_id=provider_id)
 
 
 def _send_email(delivery: Delivery) -> str | None:
@@ -137,26 +105,12 @@ def _end_subscription(delivery_id: int, claimed_at: dt.datetime) -> None:
             .values(ended_at=now_utc())
             .execution_options(synchronize_session=False)
         )
-        update_if(
+        outbox.mark(
             Delivery,
             delivery_id,
-            Delivery.status == SENDING,
-            Delivery.claimed_at == claimed_at,
-            status=SKIPPED,
+            claimed_at,
+            SKIPPED,
             last_error="the push service no longer knows this subscription",
-        )
-        db.session.commit()
-
-
-def _record_failure(delivery_id: int, claimed_at: dt.datetime, error: Exception) -> None:
-    with write_transaction():
-        update_if(
-            Delivery,
-            delivery_id,
-            Delivery.status == SENDING,
-            Delivery.claimed_at == claimed_at,
-            status=case((Delivery.attempts >= MAX_ATTEMPTS, FAILED), else_=QUEUED),
-            last_error=f"{type(error).__name__}: {error}"[:255],
         )
         db.session.commit()
 
@@ -165,17 +119,8 @@ def _record_failure(delivery_id: int, claimed_at: dt.datetime, error: Exception)
 def requeue_deliveries() -> int:
     """Queue each delivery due and undone: left by a lost job, or held for quiet hours."""
     now = now_utc()
-    cutoff = now - dt.timedelta(minutes=CLAIM_MINUTES)
-    db.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.status == SENDING,
-            Delivery.claimed_at < cutoff,
-            Delivery.attempts >= MAX_ATTEMPTS,
-        )
-        .values(status=FAILED, last_error="abandoned: the worker stopped while sending")
-        .execution_options(synchronize_session=False)
-    )
+    cutoff = now - dt.timedelta(minutes=outbox.CLAIM_MINUTES)
+    outbox.end_abandoned(Delivery, cutoff)
     held_and_due = and_(Delivery.claimed_at.is_(None), Delivery.not_before > Delivery.created_at)
     lost = func.coalesce(Delivery.claimed_at, Delivery.created_at) < cutoff
     ids = db.session.scalars(

@@ -8,10 +8,11 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, db, now_utc
+from marketplace.outbox import FAILED, QUEUED, SENDING, SENT
 
 EMAIL, WHATSAPP, PUSH = "email", "whatsapp", "push"
 CHANNELS = (EMAIL, WHATSAPP, PUSH)
-QUEUED, SENDING, SENT, FAILED, SKIPPED = "queued", "sending", "sent", "failed", "skipped"
+SKIPPED = "skipped"
 DELIVERY_STATUSES = (QUEUED, SENDING, SENT, FAILED, SKIPPED)
 
 
