@@ -19,7 +19,7 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 
 from bench.common import RESULTS, log, machine, now_iso  # noqa: E402
-from bench.report import kept_with, markdown  # noqa: E402
+from bench.report import kept_with, markdown, spliced  # noqa: E402
 
 BENCHMARKS = (
     "pages",
@@ -74,10 +74,14 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(scratch(), ignore_errors=True)
     notes["seconds"] = round(time.perf_counter() - started, 1)
     notes["load"] = [load_at_start, round(os.getloadavg()[0], 2)]
+    ran = set(names) - set(failed)
     results, notes = kept_with(results, notes, RESULTS / "latest.json")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    previous = RESULTS / "latest.md"
     report = markdown(results, notes)
+    if previous.exists():
+        report = spliced(previous.read_text(), report, ran)
     (RESULTS / "latest.md").write_text(report)
     print(report)
     log(f"wrote {RESULTS / 'latest.json'} and latest.md in {notes['seconds']} s")

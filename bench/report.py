@@ -36,7 +36,27 @@ def kept_with(results: dict, notes: dict, path) -> tuple[dict, dict]:
     ran = {name: notes[name] for name in results if name in notes}
     kept_notes = {**earlier.pop("notes", {}), **ran}
     merged = {**earlier, **results, "notes": kept_notes}
-    return merged, {**kept_notes, "seconds": notes.get("seconds"), "load": notes.get("load")}
+    run = {key: notes[key] for key in ("seconds", "load") if key in notes}
+    return merged, {**kept_notes, **run}
+
+
+def spliced(previous: str, report: str, ran: set[str]) -> str:
+    """``report`` with the sections of the benchmarks not ``ran`` taken from ``previous``:
+    their diagnostics (query plans, statements, ranges) live only in the markdown."""
+    earlier = _sections(previous)[1]
+    head, sections = _sections(report)
+    kept = [text if name in ran else earlier.get(name, text) for name, text in sections.items()]
+    return head + "".join(kept)
+
+
+def _sections(text: str) -> tuple[str, dict[str, str]]:
+    """The lines before the first ``## `` heading, and each section by benchmark name."""
+    parts = text.split("\n## ")
+    sections = {}
+    for part in parts[1:]:
+        name = part.split(":", 1)[0].strip()
+        sections[name] = "\n## " + part
+    return parts[0], sections
 
 
 def _mark(ok: bool) -> str:
@@ -54,11 +74,15 @@ def markdown(results: dict, notes: dict) -> str:
         "",
         f"- when: {results['when']}",
         f"- machine: {m['cpu_count']} CPUs, {m['cpu_model']}; Python {m['python']}; {m['kernel']}",
-        f"- whole run: {notes.get('seconds', 0)} s; load average (1 min) at start "
-        f"{notes.get('load', ['?', '?'])[0]}, at end {notes.get('load', ['?', '?'])[1]} "
-        "(other work on a shared machine lowers every req/s figure; the ratios hold better)",
-        "",
     ]
+    if "load" in notes:
+        start, end = notes["load"]
+        lines.append(
+            f"- last run: {notes.get('seconds', 0)} s; load average (1 min) at start {start}, "
+            f"at end {end} (other work on a shared machine lowers every req/s figure; the "
+            "ratios hold better; each section says when it was measured)"
+        )
+    lines.append("")
     for name, render in (
         ("pages", _pages),
         ("render", _render),

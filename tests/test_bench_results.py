@@ -47,3 +47,16 @@ def test_the_report_says_when_each_benchmark_was_measured():
     notes = {"render": {"when": "2026-12-06T18:00:00+00:00", "load_average": [0.26, 0.1, 0.0]}}
     report = markdown(results, notes)
     assert "Measured 2026-12-06T18:00:00+00:00, load average 0.26." in report
+
+
+def test_the_markdown_keeps_the_sections_of_the_benchmarks_not_run():
+    from bench.report import spliced
+
+    previous = (
+        "# Benchmark results\n- when: old\n\n## lane: x\nplans kept\n\n## workers: y\nold table\n"
+    )
+    report = "# Benchmark results\n- when: new\n\n## lane: x\n\n## workers: y\nnew table\n"
+    merged = spliced(previous, report, {"workers"})
+    assert merged.startswith("# Benchmark results\n- when: new\n")
+    assert "## lane: x\nplans kept\n" in merged and "## workers: y\nnew table\n" in merged
+    assert "old table" not in merged
