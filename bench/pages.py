@@ -10,22 +10,17 @@ noisy neighbour slows both sides alike.
 from __future__ import annotations
 
 import os
-import urllib.request
+from functools import partial
 
 from bench import load
-from bench.common import demo_instance, demo_targets, gunicorn, instance_env, log, median
+from bench.common import demo_instance, demo_targets, gunicorn, instance_env, log
+from bench.rounds import check, figures, hello_figures, meta, run_rounds
 
 PAGES = ("home", "list", "product", "search")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))
 DURATION = float(os.environ.get("BENCH_SECONDS", "6"))
 WARMUP = 2.0
 WORKERS = 2
-
-
-def _check(url: str) -> None:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
-        if response.status != 200:
-            raise RuntimeError(f"{url} answered {response.status}")
 
 
 def run() -> tuple[dict, dict]:
@@ -39,45 +34,8 @@ def run() -> tuple[dict, dict]:
     ):
         urls = {"hello": hello + "/", **{page: site + paths[page] for page in PAGES}}
         for url in urls.values():
-            _check(url)
-            load.run(url, WARMUP)
-        rounds: list[dict[str, dict]] = []
-        for number in range(1, ROUNDS + 1):
-            measured = {name: load.run(url, DURATION) for name, url in urls.items()}
-            rounds.append(measured)
-            log(
-                f"pages round {number}: "
-                + ", ".join(f"{name} {m['rps']:.0f}/s" for name, m in measured.items())
-            )
-    bad = {name: sum(r[name]["bad"] for r in rounds) for name in urls}
-    if any(bad.values()):
-        log(f"pages: WARNING errors or non-2xx answers: {bad}")
-    result: dict = {"hello_rps": round(median([r["hello"]["rps"] for r in rounds]), 1)}
-    for page in PAGES:
-        result[page] = {
-            "rps": round(median([r[page]["rps"] for r in rounds]), 1),
-            "p50_ms": round(median([r[page]["p50_ms"] for r in rounds]), 2),
-            "p99_ms": round(median([r[page]["p99_ms"] for r in rounds]), 2),
-            "ratio_to_hello": round(
-                median([r[page]["rps"] / r["hello"]["rps"] for r in rounds]), 3
-            ),
-        }
-    meta = {
-        "generator": load.generator(),
-        "rounds": ROUNDS,
-        "round_seconds": DURATION,
-        "connections": load.CONNECTIONS,
-        "workers": WORKERS,
-        "paths": {page: paths[page] for page in PAGES},
-        "hello_p50_ms": round(median([r["hello"]["p50_ms"] for r in rounds]), 2),
-        "hello_p99_ms": round(median([r["hello"]["p99_ms"] for r in rounds]), 2),
-        "rps_range": {
-            name: [
-                round(min(r[name]["rps"] for r in rounds)),
-                round(max(r[name]["rps"] for r in rounds)),
-            ]
-            for name in urls
-        },
-        "bad": bad,
-    }
-    return result, meta
+            check(url)
+        targets = {name: partial(load.run, url) for name, url in urls.items()}
+        done = run_rounds("pages", targets, ROUNDS, DURATION, WARMUP)
+    result = {**hello_figures(done), **{page: figures(done, page) for page in PAGES}}
+    return result, {**meta(done, ROUNDS, DURATION, WORKERS), "paths": {p: paths[p] for p in PAGES}}

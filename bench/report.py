@@ -631,22 +631,25 @@ def _signed_in(result: dict, note: dict) -> list[str]:
         f"role's session cookie; {note.get('rounds')} interleaved rounds of "
         f"{note.get('round_seconds')} s, medians [min-max of rounds]; ratio within each round.",
         "",
-        "| page | req/s | p50 | p99 | ratio to hello | SQL statements | goal ≥ 0.2 |",
-        "|---|---|---|---|---|---|---|",
+        "| page | req/s | p50 | p99 | ratio to hello | CPU per request | CPU ratio to hello "
+        "| SQL statements | goal ≥ 0.2 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     hello_range = ranges.get("hello", ["", ""])
     lines.append(
         f"| hello (bare Flask) | {result['hello_rps']:,.0f} [{hello_range[0]}-{hello_range[1]}]"
-        " | | | 1 | | |"
+        f" | | | 1 | {result.get('hello_cpu_ms', '')} ms | 1 | | |"
     )
     for page, row in result.items():
-        if page == "hello_rps":
+        if not isinstance(row, dict):
             continue
         low, high = ranges.get(page, ["", ""])
         path = note.get("paths", {}).get(page, "")
+        cpu = f"{row['cpu_ms']} ms" if "cpu_ms" in row else ""
         lines.append(
             f"| {page} `{path}` | {row['rps']:,.0f} [{low}-{high}] | {row['p50_ms']} ms | "
-            f"{row['p99_ms']} ms | {row['ratio_to_hello']:.3f} | {row.get('statements', '')} | "
+            f"{row['p99_ms']} ms | {row['ratio_to_hello']:.3f} | {cpu} | "
+            f"{row.get('cpu_ratio_to_hello', '')} | {row.get('statements', '')} | "
             f"{_mark(row['ratio_to_hello'] >= 0.2)} |"
         )
     return lines

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import http.client
 import os
+from functools import partial
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from bench import load
-from bench.common import SECRET_KEY, counting_statements, gunicorn, instance_env, log, median
+from bench.common import SECRET_KEY, counting_statements, gunicorn, instance_env, log
 from bench.common import scratch as scratch_folder
+from bench.rounds import figures, hello_figures, meta, run_rounds, server_master, with_cpu
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
 DURATION = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -143,7 +145,7 @@ def _settle(site: str, paths, cookies, cookie_name: str) -> dict[str, str]:
     return settled
 
 
-def _measure(url: str, duration: float, headers: dict[str, str]) -> dict:
+def _measure(url: str, duration: float, *, headers: dict[str, str]) -> dict:
     """``load.run``, then one more request that waits behind what the load left queued.
 
     The load generator stops with requests still queued at gunicorn (sync workers finish
@@ -176,46 +178,19 @@ def run() -> tuple[dict, dict]:
         for page, (role, path) in paths.items():
             headers = {"Cookie": f"{cookie_name}={cookies[role]}", "User-Agent": USER_AGENT}
             targets[page] = (site + path, headers)
-        for url, headers in targets.values():
-            _measure(url, WARMUP, headers)
-        rounds: list[dict[str, dict]] = []
-        for number in range(1, ROUNDS + 1):
-            measured = {name: _measure(url, DURATION, h) for name, (url, h) in targets.items()}
-            rounds.append(measured)
-            log(
-                f"signed_in round {number}: "
-                + ", ".join(f"{name} {m['rps']:.0f}/s" for name, m in measured.items())
+        hello_master, site_master = server_master(hello), server_master(site)
+        measures = {
+            name: with_cpu(
+                partial(_measure, url, headers=h), hello_master if name == "hello" else site_master
             )
-    bad = {name: sum(r[name]["bad"] for r in rounds) for name in targets}
-    if any(bad.values()):
-        log(f"signed_in: WARNING errors or non-2xx answers: {bad}")
-    result: dict = {"hello_rps": round(median([r["hello"]["rps"] for r in rounds]), 1)}
-    for page in paths:
-        result[page] = {
-            "rps": round(median([r[page]["rps"] for r in rounds]), 1),
-            "p50_ms": round(median([r[page]["p50_ms"] for r in rounds]), 2),
-            "p99_ms": round(median([r[page]["p99_ms"] for r in rounds]), 2),
-            "ratio_to_hello": round(
-                median([r[page]["rps"] / r["hello"]["rps"] for r in rounds]), 3
-            ),
-            "statements": statements[page],
+            for name, (url, h) in targets.items()
         }
-    meta = {
-        "generator": load.generator(),
-        "rounds": ROUNDS,
-        "round_seconds": DURATION,
-        "connections": load.CONNECTIONS,
-        "workers": WORKERS,
+        done = run_rounds("signed_in", measures, ROUNDS, DURATION, WARMUP)
+    result: dict = hello_figures(done)
+    for page in paths:
+        result[page] = {**figures(done, page), "statements": statements[page]}
+    return result, {
+        **meta(done, ROUNDS, DURATION, WORKERS),
         "data_set": reached,
         "paths": {page: f"{role} {path}" for page, (role, path) in paths.items()},
-        "rps_range": {
-            name: [
-                round(min(r[name]["rps"] for r in rounds)),
-                round(max(r[name]["rps"] for r in rounds)),
-            ]
-            for name in targets
-        },
-        "bad": bad,
-        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-    return result, meta

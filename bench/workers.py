@@ -15,12 +15,12 @@ since a load generator that takes most of a core caps what 2 workers can show.
 from __future__ import annotations
 
 import os
-import urllib.request
 
 from bench import load
 from bench.common import SECRET_KEY, gunicorn, log, median, scratch
 from bench.common import scratch_app as make_app
 from bench.render import NO_PAGE_CACHE
+from bench.rounds import check
 from bench.scale import SERVER, _admin
 
 COUNTS = (1, 2, 4)
@@ -45,12 +45,6 @@ def _product_path(app) -> str:
         db.session.remove()
         db.engine.dispose()
     return f"/produk/{slug}"
-
-
-def _check(url: str) -> None:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
-        if response.status != 200:
-            raise RuntimeError(f"{url} answered {response.status}")
 
 
 def _timed_run(url: str) -> dict:
@@ -89,7 +83,7 @@ def run() -> tuple[dict, dict]:
             ):
                 urls = {"hello": hello + "/", "product": site + path, "rendered": rendering + path}
                 for target in urls.values():
-                    _check(target)
+                    check(target)
                     load.run(target, WARMUP)
                 rounds = []
                 for _ in range(ROUNDS):
