@@ -46,6 +46,21 @@ def database_url() -> str:
     return f"sqlite:///{_TMP / 'test.db'}"
 
 
+def served_env(app, instance: Path | str, **settings: str) -> dict[str, str]:
+    """The environment of the app served by gunicorn beside the suite: the test database
+    and media, an instance folder of its own and the suite's cheap argon2 (for the accounts
+    a journey makes itself), plus ``settings``."""
+    import json
+
+    return {
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
+        "INSTANCE_PATH": str(instance),
+        "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
+        **settings,
+    }
+
+
 def app_settings(**overrides) -> dict:
     settings = {
         "TESTING": True,

@@ -4,7 +4,6 @@ When Redis goes away: pages, sign-in limits and mail carry on without it."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import urllib.error
@@ -266,20 +265,18 @@ def test_when_redis_goes_away_pages_limits_and_mail_carry_on(app, tmp_path):
 
     from aiosmtpd.controller import Controller
 
-    from tests.conftest import FAST_HASH, Inbox
+    from tests.conftest import Inbox, served_env
 
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     redis = ExitStack()
-    env = {
-        "DATABASE_URL": database_url(),
-        "INSTANCE_PATH": str(tmp_path),
-        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
-        "REDIS_URL": redis.enter_context(redis_server()),
-        "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
-        "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
-    }
+    env = served_env(
+        app,
+        tmp_path,
+        REDIS_URL=redis.enter_context(redis_server()),
+        SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
+    )
     engine = create_engine(database_url())
     with engine.connect() as connection:
         slug, name = connection.execute(

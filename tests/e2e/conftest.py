@@ -7,7 +7,6 @@ uses data of its own and gives it back through the ``accounts`` fixture.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.conftest import FAST_HASH, database_url
+from tests.conftest import served_env
 from tests.e2e.accessibility import AxeWatch
 from tests.e2e.helpers import Accounts
 from tests.servers import gunicorn
@@ -39,13 +38,7 @@ expect.set_options(timeout=10_000)
 @pytest.fixture(scope="session")
 def live_server(app, tmp_path_factory) -> Iterator[str]:
     """Base URL of ``wsgi:app`` under gunicorn, on the test database and media."""
-    env = {
-        "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
-        "INSTANCE_PATH": str(tmp_path_factory.mktemp("e2e-instance")),
-        # The suite's cheap argon2, as for the accounts the journeys make themselves.
-        "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
-    }
+    env = served_env(app, tmp_path_factory.mktemp("e2e-instance"))
     with gunicorn(env, workers=2, threads=4) as base:
         yield base
 

@@ -3,7 +3,6 @@ configured (tests/biteship_server); the price picked is the one charged."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from marketplace.db import db
 from marketplace.orders.models import Order
 from tests.cleanup import committing_session, purge_orders_of
-from tests.conftest import FAST_HASH, database_url
+from tests.conftest import served_env
 from tests.e2e.conftest import ARTIFACTS, PHONE
 from tests.e2e.test_buying import _in_stock_product
 from tests.servers import gunicorn
@@ -26,14 +25,12 @@ BUYER_EMAIL = "kurir-e2e@contoh.id"
 
 @pytest.fixture
 def biteship_site(app, biteship_server, tmp_path) -> Iterator[str]:
-    env = {
-        "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
-        "INSTANCE_PATH": str(tmp_path),
-        "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
-        "BITESHIP_API_KEY": biteship_server.api_key,
-        "BITESHIP_API_BASE": biteship_server.url,
-    }
+    env = served_env(
+        app,
+        tmp_path,
+        BITESHIP_API_KEY=biteship_server.api_key,
+        BITESHIP_API_BASE=biteship_server.url,
+    )
     with gunicorn(env, workers=2, threads=4) as base:
         yield base
 

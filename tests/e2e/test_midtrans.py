@@ -7,7 +7,6 @@ buyer only reloads. The same notification again, and an older one after it, chan
 
 from __future__ import annotations
 
-import json
 import urllib.request
 from collections.abc import Iterator
 
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from marketplace.db import db
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
 from tests.cleanup import committing_session, purge_orders_of
-from tests.conftest import FAST_HASH, database_url
+from tests.conftest import served_env
 from tests.e2e.conftest import ARTIFACTS, PHONE
 from tests.e2e.test_buying import _in_stock_product
 from tests.servers import gunicorn
@@ -30,14 +29,12 @@ BUYER_EMAIL = "midtrans-e2e@contoh.id"
 
 @pytest.fixture
 def midtrans_site(app, midtrans_server, tmp_path) -> Iterator[str]:
-    env = {
-        "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
-        "INSTANCE_PATH": str(tmp_path),
-        "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
-        "MIDTRANS_SERVER_KEY": midtrans_server.server_key,
-        "MIDTRANS_API_BASE": midtrans_server.url,
-    }
+    env = served_env(
+        app,
+        tmp_path,
+        MIDTRANS_SERVER_KEY=midtrans_server.server_key,
+        MIDTRANS_API_BASE=midtrans_server.url,
+    )
     with gunicorn(env, workers=2, threads=4) as base:
         midtrans_server.notification_url = f"{base}/midtrans/notifikasi"
         yield base

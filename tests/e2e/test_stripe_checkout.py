@@ -6,7 +6,6 @@ site's Content-Security-Policy (``form-action``) must allow: only a real browser
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +13,7 @@ from playwright.sync_api import expect
 
 from marketplace.db import db
 from tests.cleanup import committing_session, purge_orders_of
-from tests.conftest import FAST_HASH, database_url
+from tests.conftest import served_env
 from tests.e2e.conftest import ARTIFACTS, PHONE
 from tests.e2e.test_buying import _in_stock_product
 from tests.servers import gunicorn
@@ -28,15 +27,13 @@ BUYER_EMAIL = "stripe-e2e@contoh.id"
 @pytest.fixture
 def stripe_site(app, stripe_server, tmp_path) -> Iterator[str]:
     """The app on Stripe (the test server), whose webhooks reach it over HTTP."""
-    env = {
-        "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
-        "INSTANCE_PATH": str(tmp_path),
-        "MARKETPLACE_PASSWORD_HASH_PARAMS": json.dumps(FAST_HASH),
-        "STRIPE_SECRET_KEY": stripe_server.secret_key,
-        "STRIPE_API_BASE": stripe_server.url,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-    }
+    env = served_env(
+        app,
+        tmp_path,
+        STRIPE_SECRET_KEY=stripe_server.secret_key,
+        STRIPE_API_BASE=stripe_server.url,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
     with gunicorn(env, workers=2, threads=4) as base:
         stripe_server.add_webhook_endpoint(f"{base}/stripe/webhook")
         yield base
