@@ -21,7 +21,7 @@ import os
 from functools import partial
 
 from bench import load
-from bench.common import demo_instance, demo_targets, gunicorn, instance_env, log
+from bench.common import demo_instance, demo_targets, gunicorn, instance_env, log, median
 from bench.rounds import check, figures, hello_figures, meta, run_rounds, server_master, with_cpu
 
 PAGES = ("home", "list", "product", "search")
@@ -52,8 +52,65 @@ def run() -> tuple[dict, dict]:
         }
         done = run_rounds("render", targets, ROUNDS, DURATION, WARMUP)
     result = {**hello_figures(done), **{page: figures(done, page) for page in PAGES}}
+    result["in_process"] = in_process()
     return result, {
         **meta(done, ROUNDS, DURATION, WORKERS),
         "page_cache": False,
         "paths": {page: paths[page] for page in PAGES},
     }
+
+
+def in_process(requests: int = 100, cold: int = 30) -> dict[str, dict[str, float]]:
+    """Each page's CPU milliseconds in-process (the Flask test client, gzip, SQLite demo
+    catalogue, page cache off): ``warm_ms`` as the rounds above serve it (best of 3 ×
+    ``requests``), and ``cold_ms`` as the first visitor after a change of the catalogue
+    gets it (median of ``cold`` requests, each after the version moved, so nothing kept per
+    catalogue version is there): what a page costs before the memo holds its parts."""
+    import time
+
+    from sqlalchemy import text
+
+    from bench.common import SEARCH_QUERY, scratch, scratch_app
+    from marketplace.catalogversion import bump_catalog_version
+    from marketplace.db import db
+
+    app = scratch_app(f"sqlite:///{scratch() / 'render-in-process.db'}", "render-in-process")
+    with app.app_context():
+        product = db.session.execute(
+            text(
+                "SELECT slug FROM products WHERE status = 'published' "
+                "ORDER BY published_at DESC, id DESC LIMIT 1"
+            )
+        ).scalar()
+        db.session.remove()
+    paths = {
+        "home": "/",
+        "list": "/produk",
+        "product": f"/produk/{product}",
+        "search": f"/search?q={SEARCH_QUERY}",
+    }
+    client = app.test_client()
+    headers = {"Accept-Encoding": "gzip"}
+
+    def timed(path: str) -> float:
+        started = time.process_time()
+        answer = client.get(path, headers=headers)
+        spent = time.process_time() - started
+        if answer.status_code != 200:
+            raise RuntimeError(f"{path} answered {answer.status_code} in-process")
+        return spent * 1000
+
+    figures_ms: dict[str, dict[str, float]] = {}
+    for page, path in paths.items():
+        for _ in range(20):
+            timed(path)
+        warm = min(sum(timed(path) for _ in range(requests)) / requests for _ in range(3))
+        fresh = []
+        for _ in range(cold):
+            with app.app_context():
+                bump_catalog_version()
+                db.session.commit()
+                db.session.remove()
+            fresh.append(timed(path))
+        figures_ms[page] = {"warm_ms": round(warm, 2), "cold_ms": round(median(fresh), 2)}
+    return figures_ms

@@ -127,12 +127,24 @@ def _pages(result: dict, note: dict) -> list[str]:
 
 def _render(result: dict, note: dict) -> list[str]:
     target = GOALS["render_ratio"]
-    return _throughput(
+    lines = _throughput(
         "## render: pages rendered (page cache off), next to bare Flask",
         result,
         note,
         lambda page, ratio: f"≥ {target}: {_mark(ratio >= target)}",
     )
+    if "in_process" in result:
+        lines += [
+            "",
+            "In-process CPU per request (test client, SQLite): as served above (warm), and for "
+            "the first visitor after the catalogue changed (cold: nothing kept per version).",
+            "",
+            "| page | warm | cold |",
+            "|---|---|---|",
+        ]
+        for page, row in result["in_process"].items():
+            lines.append(f"| {page} | {row['warm_ms']} ms | {row['cold_ms']} ms |")
+    return lines
 
 
 def _throughput(title: str, result: dict, note: dict, goal_of) -> list[str]:
