@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, request
 from jinja2.utils import concat
 from markupsafe import Markup
 
@@ -29,6 +29,7 @@ from marketplace.db import today_local
 from marketplace.inventory import stock
 from marketplace.reviews.services import visible_reviews
 from marketplace.storefront import sharing
+from marketplace.storefront.cards import card_photo, media_url_maker
 from marketplace.storefront.memo import kept, locale_key
 
 PARTS_TEMPLATE = "catalog/_product_parts.html"
@@ -62,9 +63,12 @@ class ProductPage:
 
 
 def product_page(slug: str, path: str, hide_links: bool = False) -> ProductPage:
-    """The page of the public product ``slug`` at ``path`` (NotFound if there is none)."""
+    """The page of the public product ``slug`` at ``path`` (NotFound if there is none).
+
+    Kept per mount point too: its links hold the app's ``script_root``.
+    """
     return kept(
-        ("product_page", slug, locale_key(), hide_links),
+        ("product_page", request.script_root, path, locale_key(), hide_links),
         lambda: _build(slug, path, hide_links),
     )
 
@@ -77,8 +81,12 @@ def _build(slug: str, path: str, hide_links: bool) -> ProductPage:
     preview = sharing.product_preview(product)
     closure = stock.sale_closure_of(product, today_local())
     share = sharing.share_link("produk", urls.canonical, preview, None)
+    media_url = media_url_maker()
+    photos = [card_photo(photo, media_url) for photo in product.photos]
     parts = _render_parts(
         product=product,
+        photos=photos,
+        photo_by_key={photo.key: made for photo, made in zip(product.photos, photos, strict=True)},
         more=services.more_from_seller(product),
         reviews=reviews,
         closure=closure,
