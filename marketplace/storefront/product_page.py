@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, request
+from jinja2 import StrictUndefined
 from jinja2.utils import concat
 from markupsafe import Markup
 
@@ -105,11 +106,19 @@ def _build(slug: str, path: str, hide_links: bool) -> ProductPage:
     )
 
 
+#: What a kept part must never read, the visitor's own: the template globals Flask and its
+#: extensions give every template, here undefined (a part that used one fails to render).
+_THE_VISITOR = {
+    name: StrictUndefined(name=name)
+    for name in ("request", "session", "g", "current_user", "csrf_token", "can_hide_reviews")
+}
+
+
 def _render_parts(**values) -> dict[str, Markup]:
-    """Each block of the parts template, rendered with ``values`` and the template
-    globals only: no context processor, so nothing of the visitor can get in."""
+    """Each block of the parts template, rendered with ``values`` and the app's template
+    globals, filters and ``_()``: no context processor, and nothing of the visitor."""
     template = current_app.jinja_env.get_template(PARTS_TEMPLATE)
-    context = template.new_context(values)
+    context = template.new_context(_THE_VISITOR | values)
     # autoescaped by Jinja when rendered: safe to insert as it is
     return {
         name: Markup(concat(block(context)))  # noqa: S704
