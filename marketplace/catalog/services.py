@@ -427,7 +427,8 @@ def _public_product_stmt() -> Select:
         .options(
             contains_eager(Product.seller).contains_eager(Seller.region),
             joinedload(Product.category),
-            selectinload(Product.photos),
+            # a handful of photos: in the same statement (a product page's first visit)
+            joinedload(Product.photos),
             selectinload(Product.variants),
         )
     )
@@ -444,7 +445,7 @@ def _more_from_seller_stmt(limit: int) -> Select:
 
 
 def get_public_product(slug: str) -> Product:
-    product = db.session.scalar(_public_product_stmt(), {"slug": slug})
+    product = db.session.scalars(_public_product_stmt(), {"slug": slug}).unique().one_or_none()
     if product is None:
         raise NotFound("no such product")
     return product

@@ -155,8 +155,9 @@ def rating_label(holder) -> str:
 
 @bp.app_context_processor
 def review_helpers() -> dict:
-    return {"reviews_of_order": services.reviews_of_order, "can_hide_reviews": _can_hide}
+    return {"reviews_of_order": services.reviews_of_order, "can_hide_reviews": can_hide_reviews}
 
 
-def _can_hide() -> bool:
+def can_hide_reviews() -> bool:
+    """The visitor may hide reviews: the product page shows them a link per review."""
     return current_user.is_authenticated and current_user.has_role(Role.REVIEWER, Role.ADMIN)

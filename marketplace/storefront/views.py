@@ -32,13 +32,14 @@ from marketplace.inventory import stock
 from marketplace.numbers import NumberError, parse_whole
 from marketplace.pagecache import cached_page, catalog_version
 from marketplace.pkk import services as pkk
-from marketplace.reviews.services import visible_reviews
+from marketplace.reviews.views import can_hide_reviews
 from marketplace.rupiah import parse_rupiah
 from marketplace.sellers import shares
 from marketplace.storage import get_storage
 from marketplace.storefront import sharing
 from marketplace.storefront.cards import cards
 from marketplace.storefront.memo import CategoryRef, RegionRef, kept, locale_key
+from marketplace.storefront.product_page import product_page
 from marketplace.web import remember_referral
 
 bp = Blueprint("catalog", __name__)
@@ -257,22 +258,14 @@ def _suggestions_json(query: str) -> dict:
 @follows_shares
 @cached_page
 def product_detail(slug: str):
-    product = services.get_public_product(slug)
-    # No query for a product nobody has reviewed (its count says so).
-    reviews = visible_reviews(product.id) if product.rating_count else []
-    urls = sharing.page_urls(request.path, str(get_locale()))
-    preview = sharing.product_preview(product)
-    closure = stock.sale_closure_of(product, today_local())
+    # What every visitor sees alike is kept per catalogue version (storefront.product_page).
+    page = product_page(slug, request.path, hide_links=can_hide_reviews())
+    code = _own_code(page.owner)
     return render_template(
         "catalog/product.html",
-        product=product,
-        more=services.more_from_seller(product),
-        reviews=reviews,
-        closure=closure,
-        urls=urls,
-        preview=preview,
-        structured=sharing.product_data(product, urls, closed=closure is not None),
-        share=sharing.share_link("produk", urls.canonical, preview, _own_code(product.seller)),
+        page=page,
+        # the household's own link, with its code; everyone else's is in the page
+        share=sharing.share_link("produk", page.canonical, page.preview, code) if code else None,
     )
 
 
