@@ -176,7 +176,12 @@ class Order(db.Model):
 
     @property
     def number(self) -> str:
-        return f"PSR-{self.id:06d}"
+        return order_number(self.id)
+
+
+def order_number(order_id: int) -> str:
+    """An order's number as people read it: ``PSR-000123``."""
+    return f"PSR-{order_id:06d}"
 
 
 class OrderPart(db.Model):
