@@ -53,6 +53,11 @@ def payout_label(value: str) -> str:
     return str(PAYOUT_LABELS.get(value, value))
 
 
+def payout_labels() -> dict[str, str]:
+    """Every payout word translated once, for a page that names many payouts."""
+    return {value: str(label) for value, label in PAYOUT_LABELS.items()}
+
+
 def percent_bp(rate_bp: int) -> str:
     """Basis points as a percentage in the visitor's locale: 250 -> 2,5%."""
     return f"{format_decimal(rate_bp / 100, format='#,##0.##')}%"

@@ -353,6 +353,7 @@ def admin_payouts():
     return render_template(
         "payouts/admin_payouts.html",
         payouts=runs.list_payouts(requested_page()),
+        payout_labels=labels.payout_labels(),
         batches=runs.list_batches(),
         runs=runs.list_runs(),
         minimum=runs.minimum_amount(),
