@@ -2,13 +2,17 @@
 
 The one home of how a day is written: templates (filters ``tanggal``, ``hari_tanggal``),
 documents and messages all use these, in the locale Flask-Babel has in force.
+
+A day is written once per process and language (``_written``): a table of orders writes
+the same few days over and over, and Babel's formatting is the costly part of its rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 
 from marketplace.db import local_date
 
@@ -16,10 +20,18 @@ from marketplace.db import local_date
 def format_day(value: dt.date | dt.datetime) -> str:
     """``2 Desember 2026``: a moment on the day it falls on in WITA, a date as it is."""
     day = local_date(value) if isinstance(value, dt.datetime) else value
-    return format_date(day, "long")
+    return _written(day, get_locale(), "long")
 
 
 def format_day_with_weekday(value: dt.date | dt.datetime) -> str:
     """``Senin, 14 Desember 2026``: a day a household waits for, with its weekday."""
     day = local_date(value) if isinstance(value, dt.datetime) else value
-    return f"{format_date(day, 'EEEE')}, {format_day(day)}"
+    return _written(day, get_locale(), "EEEE, long")
+
+
+@lru_cache(maxsize=4096)
+def _written(day: dt.date, locale: object, pattern: str) -> str:
+    """``day`` in the request's locale (``locale``, the key: Babel reads the same one)."""
+    if pattern == "EEEE, long":
+        return f"{format_date(day, 'EEEE')}, {format_date(day, 'long')}"
+    return format_date(day, pattern)

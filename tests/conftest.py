@@ -140,6 +140,8 @@ def db_session(app):
     app.extensions.pop("search_lexicon", None)
     # And the regions, categories and cards the storefront keeps per catalogue version.
     app.extensions.pop("catalogue_memo", None)
+    # And the gift-box builder's choices.
+    app.extensions.pop("builder_choices", None)
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()

@@ -7,20 +7,32 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from marketplace.catalog.services import today_local
 from marketplace.db import WITA, db
-from marketplace.institutions.models import Document, GovInvoice, InvoiceStatus, Quote
-from marketplace.orders.models import Order
+from marketplace.institutions.models import (
+    Document,
+    GovInvoice,
+    Institution,
+    InvoiceStatus,
+    Quote,
+)
+from marketplace.orders.models import Order, order_number
 from marketplace.paging import Page, paginate
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Outstanding:
-    invoice: GovInvoice
-    order: Order
-    quote: Quote
+    """One open invoice as the admin's list shows it: plain values, read as one row."""
+
+    invoice_id: int
+    #: the invoice document's number
+    number: str
+    order_number: str
+    institution_name: str
+    issued_at: dt.datetime
+    #: whole rupiah still owed
+    outstanding_amount: int
     #: whole days since the invoice date (WITA): a government invoice is due at the signed
     #: BAST it is issued with, so its date is also the day it fell due
     age_days: int
@@ -71,22 +83,36 @@ def _age_days(issued_at: dt.datetime, today: dt.date) -> int:
 
 
 def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
-    """One page of the open invoices, oldest first, with how many days they have waited."""
+    """One page of the open invoices, oldest first, with how many days they have waited:
+    the columns the list shows, one row each."""
     today = today_local()
     return paginate(
-        select(GovInvoice, Order, Quote)
+        select(
+            GovInvoice.id,
+            Document.number,
+            GovInvoice.order_id,
+            Institution.name,
+            GovInvoice.issued_at,
+            GovInvoice.payable_amount - GovInvoice.paid_amount,
+        )
+        .join(Document, Document.id == GovInvoice.document_id)
         .join(Order, Order.id == GovInvoice.order_id)
         .join(Quote, Quote.id == Order.quote_id)
+        .join(Institution, Institution.id == Quote.institution_id)
         .where(GovInvoice.status == InvoiceStatus.OPEN.value)
-        .options(
-            selectinload(Quote.institution),
-            selectinload(GovInvoice.document).load_only(Document.number),
-        )
         .order_by(GovInvoice.issued_at, GovInvoice.id),
         page,
         INVOICES_PER_PAGE,
         rows=True,
-        each=lambda row: Outstanding(row[0], row[1], row[2], _age_days(row[0].issued_at, today)),
+        each=lambda row: Outstanding(
+            row[0],
+            row[1],
+            order_number(row[2]),
+            row[3],
+            row[4],
+            row[5],
+            _age_days(row[4], today),
+        ),
     )
 
 

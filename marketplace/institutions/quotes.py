@@ -113,7 +113,8 @@ def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
         .where(Quote.id == quote_id)
         .options(
             selectinload(Quote.lines).selectinload(QuoteLine.product),
-            selectinload(Quote.events).selectinload(QuoteEvent.actor),
+            # the history names who moved it: their roles are not read
+            selectinload(Quote.events).selectinload(QuoteEvent.actor).lazyload(User.role_grants),
             selectinload(Quote.documents),
         )
     )

@@ -27,6 +27,7 @@ from marketplace.institutions import billing, boxes, labels, members, quotes, ti
 from marketplace.institutions import ledger as government_ledger
 from marketplace.institutions import orders as gov_orders
 from marketplace.institutions import replacements as part_replacements
+from marketplace.institutions.choices import builder_choices
 from marketplace.institutions.forms import (
     BUILDER_ROWS,
     BuilderForm,
@@ -35,9 +36,7 @@ from marketplace.institutions.forms import (
     InstitutionForm,
     MemberForm,
     ReturnForm,
-    SharedChoices,
     TemplateForm,
-    box_choice_value,
 )
 from marketplace.institutions.models import QuoteStatus
 from marketplace.institutions.settings import invoice_account
@@ -46,7 +45,6 @@ from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
 from marketplace.paging import requested_page
 from marketplace.payments.gateway import TestGateway, get_gateway
-from marketplace.rupiah import format_rupiah
 from marketplace.web import attempt, flash_error, show_error, validate_with
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
@@ -142,23 +140,7 @@ def dashboard():
 
 
 def _builder_choices(form: BuilderForm) -> None:
-    """Every product to choose from; with a delivery date, what each can supply by then."""
-    found = boxes.box_choices()
-    due_on = form.delivery_date.data
-    supply = boxes.supply_by(found, due_on) if due_on else {}
-    official_label = "★ " + _("Oleh-oleh resmi") + ": "
-    choices = SharedChoices(
-        [("0", _("— pilih produk —"))]
-        + [
-            (
-                box_choice_value(*c.key),
-                (official_label if c.official else "")
-                + f"{c.name} · {c.product.seller.shop_name} · {format_rupiah(c.price_now)}"
-                + (f" · {boxes.supply_label(supply[c.key])}" if c.key in supply else ""),
-            )
-            for c in found
-        ]
-    )
+    choices = builder_choices(form.delivery_date.data)
     for entry in form.lines:
         entry.product_id.choices = choices
 

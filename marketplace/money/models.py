@@ -87,6 +87,8 @@ class LedgerEntry(db.Model):
             "event_key",
             "created_at",
         ),
+        # The platform's accounts summed over every household (the government position).
+        Index("ix_ledger_entries_account_amount", "account", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -380,12 +380,18 @@ def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
         page,
         EARNINGS_PER_PAGE,
     )
-    by_part: dict[int, list[LedgerEntry]] = defaultdict(list)
+    by_part: dict[int, list] = defaultdict(list)
     if parts.items:
         # By part only, so the part's index answers (20 parts' entries): with the household
         # in the condition, SQLite walks every entry of the household instead.
-        entries = db.session.scalars(
-            select(LedgerEntry)
+        # Only what the page shows and sums (account, amount): rows, not entries.
+        entries = db.session.execute(
+            select(
+                LedgerEntry.order_part_id,
+                LedgerEntry.seller_id,
+                LedgerEntry.account,
+                LedgerEntry.amount,
+            )
             .where(LedgerEntry.order_part_id.in_([part.id for part in parts]))
             .order_by(LedgerEntry.id)
         )

@@ -8,12 +8,11 @@ import io
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.money.models import LedgerEntry
-from marketplace.orders.models import OrderPart
+from marketplace.orders.models import OrderPart, order_number
 from marketplace.pdf import render_pdf
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -45,11 +44,19 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def statement_rows(seller_id: int, month: str) -> list[LedgerEntry]:
+def statement_rows(seller_id: int, month: str) -> list:
+    """The household's ledger entries of the month, oldest first: the columns a statement
+    writes (rows, not entries)."""
     start, end = month_bounds(month)
     return list(
-        db.session.scalars(
-            select(LedgerEntry)
+        db.session.execute(
+            select(
+                LedgerEntry.created_at,
+                LedgerEntry.order_part_id,
+                LedgerEntry.event_key,
+                LedgerEntry.account,
+                LedgerEntry.amount,
+            )
             .where(
                 LedgerEntry.seller_id == seller_id,
                 LedgerEntry.created_at >= start.astimezone(dt.UTC),
@@ -60,20 +67,33 @@ def statement_rows(seller_id: int, month: str) -> list[LedgerEntry]:
     )
 
 
-def _order_numbers(entries: list[LedgerEntry]) -> dict[int, str]:
+def _order_numbers(entries) -> dict[int, str]:
     part_ids = {entry.order_part_id for entry in entries if entry.order_part_id}
     return {
-        part.id: part.order.number
-        for part in db.session.scalars(
-            select(OrderPart).where(OrderPart.id.in_(part_ids)).options(joinedload(OrderPart.order))
+        part_id: order_number(order_id)
+        for part_id, order_id in db.session.execute(
+            select(OrderPart.id, OrderPart.order_id).where(OrderPart.id.in_(part_ids))
         )
     }
+
+
+def _once(label):
+    """``label``, each account's label asked once (a month has hundreds of entries)."""
+    labels: dict[str, str] = {}
+
+    def once(account: str) -> str:
+        if account not in labels:
+            labels[account] = label(account)
+        return labels[account]
+
+    return once
 
 
 def statement_pdf(seller, month: str, label) -> bytes:
     """The month's statement as a PDF (WeasyPrint, like the institutions' documents)."""
     entries = statement_rows(seller.id, month)
     numbers = _order_numbers(entries)
+    label = _once(label)
     totals: dict[str, int] = {}
     rows = []
     for entry in entries:
@@ -99,6 +119,7 @@ def statement_csv(seller_id: int, month: str, label) -> str:
     """One line per ledger entry of the household in the month, then the totals."""
     entries = statement_rows(seller_id, month)
     numbers = _order_numbers(entries)
+    label = _once(label)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["tanggal", "pesanan", "kejadian", "akun", "keterangan", "jumlah"])

@@ -15,9 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -35,6 +33,7 @@ from marketplace.money import (
     batches,
     complaints,
     iris_payouts,
+    labels,
     runs,
     services,
     statements,
@@ -71,57 +70,9 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("payouts", __name__)
 
-ACCOUNT_LABELS = {
-    "buyer_funds": _l("Dibayar pembeli"),
-    "refunds": _l("Dikembalikan ke pembeli"),
-    "platform_commission": _l("Komisi platform"),
-    "seller_pending": _l("Bagian toko, menunggu"),
-    "shipping": _l("Ongkos kirim, menunggu"),
-    "seller_available": _l("Siap dicairkan"),
-    "seller_paid_out": _l("Dicairkan"),
-    "payouts_in_transit": _l("Sedang dikirim ke rekening"),
-    "government_receivable": _l("Tagihan ke instansi"),
-    "government_pph22": _l("PPh 22 dipotong bendahara"),
-    "platform_advance": _l("Ditalangi platform"),
-    "platform_sales": _l("Kartu ucapan (milik platform)"),
-}
-
-
-@bp.app_template_filter("ledger_account")
-def ledger_account_label(account: str) -> str:
-    return str(ACCOUNT_LABELS.get(account, account))
-
-
-PAYOUT_LABELS = {
-    # payout statuses
-    "created": _l("Dibuat"),
-    "exported": _l("Dikirim ke bank"),
-    "paid": _l("Dibayar"),
-    "failed": _l("Gagal, dana kembali"),
-    # methods
-    "bank": _l("Rekening bank"),
-    "ewallet": _l("Dompet digital"),
-    "stripe": _l("Stripe Connect"),
-    # result lines
-    "refused": _l("Ditolak"),
-    # account changes
-    "changed": _l("Diubah"),
-    "verified": _l("Diperiksa admin"),
-    "payouts_enabled": _l("Stripe: pencairan aktif"),
-    "payouts_disabled": _l("Stripe: pencairan belum aktif"),
-}
-
-
-@bp.app_template_filter("payout_label")
-def payout_label(value: str) -> str:
-    """A payout's status or method, a result line's outcome, an account change's kind."""
-    return str(PAYOUT_LABELS.get(value, value))
-
-
-@bp.app_template_filter("percent_bp")
-def percent_bp(rate_bp: int) -> str:
-    """Basis points as a percentage in the visitor's locale: 250 -> 2,5%."""
-    return f"{format_decimal(rate_bp / 100, format='#,##0.##')}%"
+bp.add_app_template_filter(labels.ledger_account_label, "ledger_account")
+bp.add_app_template_filter(labels.payout_label, "payout_label")
+bp.add_app_template_filter(labels.percent_bp, "percent_bp")
 
 
 @bp.route("/penjual/pendapatan")
@@ -131,12 +82,14 @@ def earnings():
     balances = services.balances_of(seller.id)
     account = payout_accounts.account_of(seller.id)
     today = today_local()
+    parts = services.list_part_earnings(seller.id, requested_page())
     return render_template(
         "payouts/earnings.html",
+        ledger_lines=labels.ledger_lines(parts),
         seller=seller,
         balances=balances,
         summary=summary.earnings_summary(seller.id, today, balances),
-        parts=services.list_part_earnings(seller.id, requested_page()),
+        parts=parts,
         account=account,
         described=payout_accounts.describe(account),
         payable=payout_accounts.is_payable(account),
@@ -256,7 +209,7 @@ def statement(month: str):
         statements.month_bounds(month)
     except ValueError:
         abort(404)
-    body = statements.statement_csv(seller.id, month, ledger_account_label)
+    body = statements.statement_csv(seller.id, month, labels.ledger_account_label)
     return Response(
         body,
         mimetype="text/csv",
@@ -274,7 +227,7 @@ def statement_pdf(month: str):
         statements.month_bounds(month)
     except ValueError:
         abort(404)
-    body = statements.statement_pdf(seller, month, ledger_account_label)
+    body = statements.statement_pdf(seller, month, labels.ledger_account_label)
     return Response(
         body,
         mimetype="application/pdf",
@@ -400,6 +353,7 @@ def admin_payouts():
     return render_template(
         "payouts/admin_payouts.html",
         payouts=runs.list_payouts(requested_page()),
+        payout_labels=labels.payout_labels(),
         batches=runs.list_batches(),
         runs=runs.list_runs(),
         minimum=runs.minimum_amount(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,8 +22,11 @@ from marketplace.orders.models import (
     Delivery,
     Order,
     OrderEvent,
+    OrderLine,
     OrderPart,
     PartStatus,
+    line_full_name,
+    order_number,
 )
 from marketplace.paging import Page, paginate
 
@@ -91,17 +97,62 @@ def cancellation_of(part: OrderPart) -> OrderEvent | None:
 PARTS_PER_PAGE = 30
 
 
-def list_seller_parts(seller_id: int, page: int = 1) -> Page[OrderPart]:
-    """One page of the household's paid parts, newest first."""
-    return paginate(
-        select(OrderPart)
+@dataclass(frozen=True, slots=True)
+class InboxPart:
+    """One part of the household's inbox as the list shows it: plain values."""
+
+    id: int
+    order_number: str
+    status: str
+    items_amount: int
+    delivery: str
+    #: "2 × Amplang Tenggiri (Pedas / 250 g), 1 × Kerupuk Ikan"
+    lines: str
+
+
+def list_seller_parts(seller_id: int, page: int = 1) -> Page[InboxPart]:
+    """One page of the household's paid parts, newest first: the columns the list shows,
+    then the page's lines (two statements, rows rather than objects)."""
+    parts = paginate(
+        select(
+            OrderPart.id,
+            OrderPart.order_id,
+            OrderPart.status,
+            OrderPart.items_amount,
+            OrderPart.delivery,
+        )
         .join(OrderPart.order)
         .where(OrderPart.seller_id == seller_id, _seen_by_seller())
-        .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
         .order_by(Order.paid_at.desc(), OrderPart.id.desc()),
         page,
         PARTS_PER_PAGE,
+        rows=True,
     )
+    lines: dict[int, list[str]] = defaultdict(list)
+    if parts.items:
+        for part_id, quantity, name, variant in db.session.execute(
+            select(
+                OrderLine.part_id,
+                OrderLine.quantity,
+                OrderLine.product_name,
+                OrderLine.variant_label,
+            )
+            .where(OrderLine.part_id.in_([row[0] for row in parts.items]))
+            .order_by(OrderLine.id)
+        ):
+            lines[part_id].append(f"{quantity} × {line_full_name(name, variant)}")
+    parts.items = [
+        InboxPart(
+            part_id,
+            order_number(order_id),
+            status,
+            items_amount,
+            delivery,
+            ", ".join(lines[part_id]),
+        )
+        for part_id, order_id, status, items_amount, delivery in parts.items
+    ]
+    return parts
 
 
 def get_part_for_seller(part_id: int, seller_id: int) -> OrderPart:

@@ -176,7 +176,17 @@ class Order(db.Model):
 
     @property
     def number(self) -> str:
-        return f"PSR-{self.id:06d}"
+        return order_number(self.id)
+
+
+def line_full_name(product_name: str, variant_label: str) -> str:
+    """An order line's name as sold, with the option: "Amplang Tenggiri (Pedas / 250 g)"."""
+    return f"{product_name} ({variant_label})" if variant_label else product_name
+
+
+def order_number(order_id: int) -> str:
+    """An order's number as people read it: ``PSR-000123``."""
+    return f"PSR-{order_id:06d}"
 
 
 class OrderPart(db.Model):
@@ -324,11 +334,7 @@ class OrderLine(db.Model):
     @property
     def full_name(self) -> str:
         """The name as sold, with the option: "Amplang Tenggiri (Pedas / 250 g)"."""
-        return (
-            f"{self.product_name} ({self.variant_label})"
-            if self.variant_label
-            else (self.product_name)
-        )
+        return line_full_name(self.product_name, self.variant_label)
 
 
 class OrderEvent(db.Model):

@@ -394,7 +394,7 @@ def test_partial_payments_until_paid_and_never_more_than_outstanding():
 def test_outstanding_invoices_are_listed_with_their_age():
     _order, _quote, _officer, invoice = factories.make_invoiced_gov_order(boxes=20)
     rows = ageing.outstanding_invoices()
-    row = next(r for r in rows if r.invoice.id == invoice.id)
+    row = next(r for r in rows if r.invoice_id == invoice.id)
     assert row.age_days == 0
 
 

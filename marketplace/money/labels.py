@@ -1,0 +1,79 @@
+"""How the money pages name things: ledger accounts, payout states, commission rates
+(the templates' filters ``ledger_account``, ``payout_label``, ``percent_bp``)."""
+
+from __future__ import annotations
+
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+
+from marketplace.rupiah import format_rupiah
+
+ACCOUNT_LABELS = {
+    "buyer_funds": _l("Dibayar pembeli"),
+    "refunds": _l("Dikembalikan ke pembeli"),
+    "platform_commission": _l("Komisi platform"),
+    "seller_pending": _l("Bagian toko, menunggu"),
+    "shipping": _l("Ongkos kirim, menunggu"),
+    "seller_available": _l("Siap dicairkan"),
+    "seller_paid_out": _l("Dicairkan"),
+    "payouts_in_transit": _l("Sedang dikirim ke rekening"),
+    "government_receivable": _l("Tagihan ke instansi"),
+    "government_pph22": _l("PPh 22 dipotong bendahara"),
+    "platform_advance": _l("Ditalangi platform"),
+    "platform_sales": _l("Kartu ucapan (milik platform)"),
+}
+
+
+def ledger_account_label(account: str) -> str:
+    return str(ACCOUNT_LABELS.get(account, account))
+
+
+PAYOUT_LABELS = {
+    # payout statuses
+    "created": _l("Dibuat"),
+    "exported": _l("Dikirim ke bank"),
+    "paid": _l("Dibayar"),
+    "failed": _l("Gagal, dana kembali"),
+    # methods
+    "bank": _l("Rekening bank"),
+    "ewallet": _l("Dompet digital"),
+    "stripe": _l("Stripe Connect"),
+    # result lines
+    "refused": _l("Ditolak"),
+    # account changes
+    "changed": _l("Diubah"),
+    "verified": _l("Diperiksa admin"),
+    "payouts_enabled": _l("Stripe: pencairan aktif"),
+    "payouts_disabled": _l("Stripe: pencairan belum aktif"),
+}
+
+
+def payout_label(value: str) -> str:
+    """A payout's status or method, a result line's outcome, an account change's kind."""
+    return str(PAYOUT_LABELS.get(value, value))
+
+
+def payout_labels() -> dict[str, str]:
+    """Every payout word translated once, for a page that names many payouts."""
+    return {value: str(label) for value, label in PAYOUT_LABELS.items()}
+
+
+def percent_bp(rate_bp: int) -> str:
+    """Basis points as a percentage in the visitor's locale: 250 -> 2,5%."""
+    return f"{format_decimal(rate_bp / 100, format='#,##0.##')}%"
+
+
+def ledger_lines(parts) -> dict[int, str]:
+    """Each part's ledger entries in one line ("Menunggu pesanan diterima Rp9.000; ..."),
+    the account labels translated once for the page (the template escapes the line)."""
+    labels: dict[str, str] = {}
+    lines = {}
+    for earning in parts:
+        written = []
+        for entry in earning.entries:
+            label = labels.get(entry.account)
+            if label is None:
+                label = labels[entry.account] = ledger_account_label(entry.account)
+            written.append(f"{label} {format_rupiah(entry.amount)}")
+        lines[earning.part.id] = "; ".join(written)
+    return lines
