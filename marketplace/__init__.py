@@ -134,6 +134,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
     install_template_gettext(app)
     install_account_links(app)
+    install_fragments(app)
 
     @app.context_processor
     def locale_context() -> dict[str, Any]:
@@ -167,6 +168,37 @@ def install_account_links(app: Flask) -> None:
         return found
 
     app.jinja_env.globals["account_links"] = account_links
+
+
+#: fragments ``once`` keeps per process: a few names, two languages, a mount point or two
+MAX_FRAGMENTS = 256
+
+
+def install_fragments(app: Flask) -> None:
+    """``{% call once("name") %}...{% endcall %}``: a piece of a template that depends on
+    nothing but the visitor's language and the app's mount point (labels, links to pages
+    and static files), rendered once per process for each of those, then reused.
+
+    Whatever the body reads besides those (the visitor, the request's query, the
+    catalogue) must stay outside it. With templates reloaded as they change (debug), the
+    body is rendered every time.
+    """
+    from flask import request
+
+    rendered: dict[tuple, Any] = {}
+
+    def once(*name: str, caller):
+        if app.jinja_env.auto_reload:
+            return caller()
+        key = (name, str(get_locale()), request.script_root)
+        found = rendered.get(key)
+        if found is None:
+            found = caller()
+            if len(rendered) < MAX_FRAGMENTS:
+                rendered[key] = found
+        return found
+
+    app.jinja_env.globals["once"] = once
 
 
 def install_template_gettext(app: Flask) -> None:

@@ -65,6 +65,8 @@ class ProductPage:
     more_than_total: bool = False
     #: the query with its typos corrected ("Maksud Anda: amplang?"), when it had any
     correction: str | None = None
+    #: the query was read again leniently (against the vocabulary) after finding nothing
+    read_leniently: bool = False
 
     @property
     def has_prev(self) -> bool:
@@ -314,6 +316,7 @@ def list_products(
     understood = understand_query(filters.query)
     rows = search(understood.groups)
     correction = None
+    read_leniently = not rows
     if not rows:
         # Nothing as typed, nor in another form: typos corrected, unknown words left out.
         lenient = understand_query(filters.query, leniently=True)
@@ -333,6 +336,7 @@ def list_products(
         total=shown,
         more_than_total=found > max_results,
         correction=correction,
+        read_leniently=read_leniently,
     )
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable
+from dataclasses import astuple, dataclass, replace
 from functools import wraps
+from time import monotonic
 from urllib.parse import urlencode
 
 from flask import (
@@ -12,6 +15,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -20,13 +24,14 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from marketplace.catalog import services
 from marketplace.catalog.lexicon import closest_categories
 from marketplace.catalog.models import ProductPhoto
 from marketplace.catalog.photos import PhotoError, make_share_image
-from marketplace.catalog.services import ProductFilter
+from marketplace.catalog.services import ProductFilter, ProductPage
 from marketplace.db import db, now_utc, today_local
 from marketplace.inventory import stock
 from marketplace.numbers import NumberError, parse_whole
@@ -44,6 +49,16 @@ from marketplace.web import remember_referral
 
 bp = Blueprint("catalog", __name__)
 bp.add_app_template_global(cards, "cards")
+
+
+@bp.app_template_global()
+def kept_html(*name: Hashable, caller) -> Markup:
+    """``{% call kept_html("name", ...) %}...{% endcall %}``: a piece of a public page that
+    depends on the catalogue, the visitor's language and the app's mount point, and on the
+    ``name``'s parts (the filters asked for) alone, rendered once per catalogue version and
+    day (``storefront.memo``). Whatever else it reads (the visitor, the request) stays out."""
+    return kept(("html", name, locale_key(), request.script_root), caller)
+
 
 MAX_PAGE = 10_000
 #: How long a browser or proxy may keep a suggestion list without asking again (the ETag,
@@ -113,20 +128,69 @@ def _own_code(seller) -> str | None:
 
 def _listing(template: str, default_sort: str):
     filters = _filters_from_request(default_sort)
-    page = services.list_products(
-        filters,
-        current_app.config["PRODUCTS_PER_PAGE"],
-        current_app.config["SEARCH_MAX_RESULTS"],
-    )
+    results = _results(filters)
     categories = _categories()
     return render_template(
         template,
-        page=page,
+        page=results.page,
+        grid=results.grid,
         filters=filters,
+        filters_key=astuple(filters),
         regions=_regions(),
         categories=categories,
-        **(_next_steps(filters.query, categories) if filters.query and not page.items else {}),
+        **(
+            _next_steps(filters.query, categories)
+            if filters.query and not results.page.items
+            else {}
+        ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """A page of the list or of a search as everyone sees it: its cards and their grid."""
+
+    page: ProductPage
+    #: ``product_grid`` of the page's cards, rendered
+    grid: Markup
+    #: the vocabulary's interval a lenient reading was made in (see ``_results``), or None
+    epoch: int | None = None
+
+
+def _grid(items: list) -> Markup:
+    """The grid of cards (``_macros.product_grid``), rendered once for what is kept."""
+    return get_template_attribute("_macros.html", "product_grid")(cards(items))
+
+
+def _results(filters: ProductFilter) -> Results:
+    """A page of the list or of a search, its grid rendered: kept per catalogue version,
+    day, filters (query and page included) and language (a card's rating and labels are
+    written in it).
+
+    What a lenient reading found (typos corrected against the vocabulary, which is read
+    again at most every ``SEARCH_VOCABULARY_SECONDS``) is kept only within that interval:
+    a word added to the catalogue meanwhile is offered as soon as it would be without it.
+    """
+    config = current_app.config
+    per_page, bound = config["PRODUCTS_PER_PAGE"], config["SEARCH_MAX_RESULTS"]
+    every = max(1, int(config["SEARCH_VOCABULARY_SECONDS"]))
+
+    def compute() -> Results:
+        page = services.list_products(filters, per_page, bound)
+        items = cards(page.items)
+        return Results(
+            page=replace(page, items=items, filters=replace(filters)),
+            grid=_grid(items),
+            epoch=int(monotonic() // every) if page.read_leniently else None,
+        )
+
+    key = ("results", astuple(filters), per_page, bound, locale_key())
+    results = kept(key, compute)
+    if results.epoch is not None:
+        epoch = int(monotonic() // every)
+        if results.epoch != epoch:
+            results = kept((*key, epoch), compute)
+    return results
 
 
 def _next_steps(query: str, categories: list) -> dict:
@@ -134,7 +198,7 @@ def _next_steps(query: str, categories: list) -> dict:
     official gifts (the newest products while the PKK has chosen none)."""
     official = _official_cards(limit=4)
     return {
-        "closest": closest_categories(query, categories),
+        "closest": kept(("closest", query), lambda: closest_categories(query, categories)),
         "official": official,
         "newest": [] if official else _newest_cards()[:4],
     }
