@@ -94,7 +94,10 @@ class CatalogueMemo:
 
 
 def memo() -> CatalogueMemo:
-    return current_app.extensions.setdefault("catalogue_memo", CatalogueMemo())
+    found = current_app.extensions.get("catalogue_memo")
+    if found is None:
+        found = current_app.extensions.setdefault("catalogue_memo", CatalogueMemo())
+    return found
 
 
 def kept(name: Hashable, compute: Callable[[], T]) -> T:

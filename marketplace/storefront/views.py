@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Hashable
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import wraps
 from time import monotonic
 from urllib.parse import urlencode
@@ -135,7 +135,7 @@ def _listing(template: str, default_sort: str):
         page=results.page,
         grid=results.grid,
         filters=filters,
-        filters_key=astuple(filters),
+        filters_key=_filters_key(filters),
         regions=_regions(),
         categories=categories,
         **(
@@ -144,6 +144,11 @@ def _listing(template: str, default_sort: str):
             else {}
         ),
     )
+
+
+def _filters_key(filters: ProductFilter) -> tuple:
+    """The filters as a key: each field's value, in order (``astuple`` without its copies)."""
+    return tuple(vars(filters).values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +189,7 @@ def _results(filters: ProductFilter) -> Results:
             epoch=int(monotonic() // every) if page.read_leniently else None,
         )
 
-    key = ("results", astuple(filters), per_page, bound, locale_key())
+    key = ("results", _filters_key(filters), per_page, bound, locale_key())
     results = kept(key, compute)
     if results.epoch is not None:
         epoch = int(monotonic() // every)
