@@ -19,6 +19,7 @@ from contextlib import suppress
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import BigInteger, Connection, Engine, event, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.breaker import Breaker
@@ -272,12 +273,32 @@ def _session_version() -> int:
         bind = session.get_bind()
         if isinstance(bind, Connection):  # a session bound to one connection (the tests)
             return bind.exec_driver_sql(VERSION_SQL).scalar() or 0
-        with bind.connect() as connection:
-            return connection.exec_driver_sql(VERSION_SQL).scalar() or 0
+        return _own_read(bind)
     except Exception:
         with suppress(Exception):  # the request may go on (a stored page, or the 503 page)
             session.rollback()
         raise
+
+
+def version_reader(app: Flask, engine: Engine) -> VersionReader:
+    """The app's ``VersionReader``: the page cache's lane reads through it as well (and
+    closes it with itself)."""
+    reader = app.extensions.get("version_reader")
+    if reader is None:
+        reader = app.extensions.setdefault("version_reader", VersionReader(engine))
+    return reader
+
+
+def _own_read(engine: Engine) -> int:
+    """The version on the process's own connection per thread (``VersionReader``: one
+    round trip, no pool checkout, ping or rollback), its driver's error raised as
+    SQLAlchemy's (the app's 503 page answers those)."""
+    try:
+        return version_reader(current_app, engine)()
+    except engine.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            VERSION_SQL, None, error, engine.dialect.loaded_dbapi.Error
+        ) from error
 
 
 class CatalogState(db.Model):

@@ -75,6 +75,7 @@ from marketplace.catalogversion import (  # noqa: F401  (the version's names, im
     catalog_version,
     known_version,
     version_feed,
+    version_reader,
     watch,
 )
 from marketplace.db import db, today_local
@@ -322,12 +323,14 @@ class CachedPagesLane:
             return version
         if self._read_version is None:
             with self.app.app_context():
-                self._read_version = VersionReader(db.engine)
+                self._read_version = version_reader(self.app, db.engine)
         return known_version(self.app).read(self._read_version)
 
     def close(self) -> None:
-        if self._read_version is not None:
-            self._read_version.close()
+        # The app's reader, which rendered pages may have used without the lane.
+        reader = self.app.extensions.get("version_reader")
+        if reader is not None:
+            reader.close()
 
     # --- WSGI ---------------------------------------------------------------------------
 
