@@ -205,7 +205,7 @@ def install_fragments(app: Flask) -> None:
     """
     from flask import request
 
-    rendered: dict[tuple, Any] = {}
+    rendered: dict[tuple, Any] = app.extensions.setdefault("template_fragments", {})
 
     def once(*name: str, caller):
         if app.jinja_env.auto_reload:

@@ -132,3 +132,21 @@ def test_a_lenient_reading_is_kept_no_longer_than_the_vocabulary(
     with count_queries() as statements:
         again = pages(rendered, "/search?q=kelulat")[0]
     assert len(statements) > 1 and again == first  # read again, same catalogue
+
+
+def test_what_is_kept_holds_nothing_of_the_visitor(rendered, app, login_as):
+    """Pages first rendered for a signed-in household with a cart and a search typed:
+    an anonymous visitor then gets exactly what it gets when nothing was kept before."""
+    factories.make_product(name="Zebrakul Tamu")
+    db.session.commit()
+    urls = ["/", LIST, SEARCH, "/search?q=zebrakul&page=1", "/produk?sort=name"]
+    household = login_as("seller")
+    signed_in = pages(rendered, *urls)
+    assert all(household.name in html or "Keluar" in html for html in signed_in)
+    anonymous = app.test_client()
+    after_signed_in = pages(anonymous, *urls)
+    memo().clear()
+    app.extensions["template_fragments"].clear()
+    afresh = pages(anonymous, *urls)
+    assert after_signed_in == afresh
+    assert all("Keluar" not in html for html in afresh)
