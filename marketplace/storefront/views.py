@@ -169,8 +169,8 @@ def _grid(items: list) -> Markup:
 
 def _results(filters: ProductFilter) -> Results:
     """A page of the list or of a search, its grid rendered: kept per catalogue version,
-    day, filters (query and page included) and language (a card's rating and labels are
-    written in it).
+    day, filters (query and page included), language (a card's rating and labels are
+    written in it) and mount point (its links hold the app's ``script_root``).
 
     What a lenient reading found (typos corrected against the vocabulary, which is read
     again at most every ``SEARCH_VOCABULARY_SECONDS``) is kept only within that interval:
@@ -189,7 +189,7 @@ def _results(filters: ProductFilter) -> Results:
             epoch=int(monotonic() // every) if page.read_leniently else None,
         )
 
-    key = ("results", _filters_key(filters), per_page, bound, locale_key())
+    key = ("results", _filters_key(filters), per_page, bound, locale_key(), request.script_root)
     results = kept(key, compute)
     if results.epoch is not None:
         epoch = int(monotonic() // every)

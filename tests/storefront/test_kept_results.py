@@ -150,3 +150,13 @@ def test_what_is_kept_holds_nothing_of_the_visitor(rendered, app, login_as):
     afresh = pages(anonymous, *urls)
     assert after_signed_in == afresh
     assert all("Keluar" not in html for html in afresh)
+
+
+def test_each_mount_point_gets_its_own_links(rendered):
+    factories.make_product(name="Zebrakul Pasang")
+    db.session.commit()
+    at_root = pages(rendered, SEARCH)[0]
+    mounted = rendered.get(SEARCH, base_url="http://localhost/pasar").get_data(as_text=True)
+    assert 'href="/produk/produk-uji-' in card(at_root, "Zebrakul Pasang")
+    assert 'href="/pasar/produk/produk-uji-' in card(mounted, "Zebrakul Pasang")
+    assert 'action="/pasar/search"' in mounted and 'action="/search"' in at_root
