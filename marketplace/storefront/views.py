@@ -224,13 +224,18 @@ def _categories() -> list[CategoryRef]:
     return kept("categories", lambda: [_category_ref(c) for c in services.all_categories()])
 
 
+# Cards and chips hold links, which hold the app's mount point: kept per mount point.
+
+
 def _newest_cards() -> list:
-    return kept(("newest", locale_key()), lambda: cards(services.featured_products()))
+    return kept(
+        ("newest", locale_key(), request.script_root), lambda: cards(services.featured_products())
+    )
 
 
 def _official_cards(limit: int | None = None) -> list:
     return kept(
-        ("official", limit, locale_key()),
+        ("official", limit, locale_key(), request.script_root),
         lambda: cards(pkk.official_gift_products(limit=limit)),
     )
 
@@ -243,14 +248,14 @@ def home():
         featured=_newest_cards(),
         official=_official_cards(limit=4),
         regions=kept(
-            "regions_counted",
+            ("regions_counted", request.script_root),
             lambda: [
                 (RegionRef(r.slug, r.name, url_for("catalog.product_list", region=r.slug)), n)
                 for r, n in services.regions_with_counts()
             ],
         ),
         categories=kept(
-            "categories_counted",
+            ("categories_counted", request.script_root),
             lambda: [
                 (_category_ref(c, url_for("catalog.product_list", category=c.slug)), n)
                 for c, n in services.categories_with_counts()

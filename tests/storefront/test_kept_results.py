@@ -160,3 +160,11 @@ def test_each_mount_point_gets_its_own_links(rendered):
     assert 'href="/produk/produk-uji-' in card(at_root, "Zebrakul Pasang")
     assert 'href="/pasar/produk/produk-uji-' in card(mounted, "Zebrakul Pasang")
     assert 'action="/pasar/search"' in mounted and 'action="/search"' in at_root
+
+
+def test_the_home_page_at_each_mount_point_links_within_it(rendered):
+    at_root = pages(rendered, "/")[0]
+    mounted = rendered.get("/", base_url="http://localhost/pasar").get_data(as_text=True)
+    links = re.findall(r'<a href="([^"]+)"', mounted[mounted.index('<main id="main"') :])
+    assert links and all(link.startswith("/pasar/") for link in links)
+    assert '<a href="/produk?category=' in at_root
