@@ -237,10 +237,15 @@ def register_security_headers(app: Flask) -> None:
     # The page cache's lane sends the same ones with the pages it answers itself.
     app.extensions["security_headers"] = headers
 
+    lowered = tuple((name.lower(), name, value) for name, value in headers)
+
     @app.after_request
     def set_headers(response):
-        for name, value in headers:
-            response.headers.setdefault(name, value)
+        # What ``setdefault`` per header does, with the response's headers read once.
+        present = {name.lower() for name, _ in response.headers}
+        for low, name, value in lowered:
+            if low not in present:
+                response.headers.add(name, value)
         return response
 
 
