@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import BigInteger, Connection, Engine, event, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -28,6 +28,8 @@ from marketplace.db import db
 log = logging.getLogger(__name__)
 
 VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
+#: where a request keeps the version it read (``request_catalog_version``)
+REQUEST_VERSION = "catalogue_version"
 
 
 class VersionReader:
@@ -265,6 +267,19 @@ def catalog_version() -> int:
     return known_version(current_app).read(_session_version)
 
 
+def request_catalog_version() -> int:
+    """The version as this request first read it (``catalog_version``), read once: the
+    request's stored page, kept values and lists all belong to one version. A commit of this
+    request that moves the version forgets it, so what follows in the request reads anew."""
+    if not has_request_context():
+        return catalog_version()
+    found = g.get(REQUEST_VERSION)
+    if found is None:
+        found = catalog_version()
+        setattr(g, REQUEST_VERSION, found)
+    return found
+
+
 def _session_version() -> int:
     session = db.session()
     try:
@@ -343,6 +358,8 @@ def bump_catalog_version(session: Session | None = None) -> None:
 def _trust_the_feed_after_reading(session):
     # This process's own next page must show its change: read until the feed has read.
     changed = session.info.pop("catalogue_changed", False)
+    if changed and has_app_context():
+        g.pop(REQUEST_VERSION, None)
     feed = current_app.extensions.get("version_feed") if has_app_context() else None
     if changed and feed is not None:
         feed.forget()

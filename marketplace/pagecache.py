@@ -74,6 +74,7 @@ from marketplace.catalogversion import (  # noqa: F401  (the version's names, im
     bump_catalog_version,
     catalog_version,
     known_version,
+    request_catalog_version,
     version_feed,
     version_reader,
     watch,
@@ -228,7 +229,7 @@ def cached_page(view):
             return view(*args, **kwargs)
         store = current_app.extensions["page_cache"]
         path = page_path(request.environ)
-        key = page_key(catalog_version(), str(get_locale()), path)
+        key = page_key(request_catalog_version(), str(get_locale()), path)
         etag = page_etag(key)
         if request.if_none_match.contains_weak(etag):
             response = make_response("", 304)

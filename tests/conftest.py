@@ -138,10 +138,9 @@ def db_session(app):
     app.extensions["page_cache"].clear()
     # So may the search vocabulary and synonyms kept for a catalogue version.
     app.extensions.pop("search_lexicon", None)
-    # And the regions, categories and cards the storefront keeps per catalogue version.
+    # And what is kept per catalogue version (marketplace.catalogmemo): the storefront's
+    # lists, pages of results and product pages, the gift-box builder's choices.
     app.extensions.pop("catalogue_memo", None)
-    # And the gift-box builder's choices.
-    app.extensions.pop("builder_choices", None)
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()

@@ -51,7 +51,7 @@ from marketplace.catalog.models import SearchSynonym
 from marketplace.catalog.search import fold, search_terms
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
-from marketplace.pagecache import catalog_version
+from marketplace.pagecache import request_catalog_version
 
 #: Words that carry no meaning of their own in a product search.
 STOPWORDS = frozenset(
@@ -292,7 +292,7 @@ def current_lexicon() -> Lexicon:
     if cache is None:
         seconds = current_app.config["SEARCH_VOCABULARY_SECONDS"]
         cache = current_app.extensions.setdefault("search_lexicon", LexiconCache(seconds))
-    return cache.get(catalog_version())
+    return cache.get(request_catalog_version())
 
 
 def understand_query(query: str, leniently: bool = False) -> Understood:

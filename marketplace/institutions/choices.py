@@ -4,8 +4,8 @@ Without a delivery date the choices are the same for every officer: each orderab
 product (or option) with its shop and price now. They change only with the catalogue
 (every row they show moves the catalogue version: products, options, shops, official
 gifts) or at midnight WITA (a licence or a promotion ends), so each process keeps them,
-written once, under (catalogue version, WITA day, language), as the storefront's memo
-does for the public lists. With a delivery date each choice also says what it can supply
+written once, per language in the catalogue memo (``marketplace.catalogmemo``), as the
+storefront does for the public lists. With a delivery date each choice also says what it can supply
 by then: read afresh.
 """
 
@@ -13,36 +13,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import escape
 
-from marketplace.catalogversion import catalog_version
-from marketplace.db import today_local
+from marketplace.catalogmemo import kept, locale_key
 from marketplace.institutions import boxes
 from marketplace.institutions.forms import SharedChoices, box_choice_value, parse_box_choice
 from marketplace.rupiah import format_rupiah
-
-#: where the app keeps (catalogue version, WITA day, language) and the choices written for it
-KEPT = "builder_choices"
 
 
 def builder_choices(due_on: dt.date | None) -> SharedChoices:
     """Every product to choose from; with a delivery date, what each can supply by then."""
     if due_on:
         return _written(due_on)
-    key = (catalog_version(), today_local(), str(get_locale()))
-    kept = current_app.extensions.get(KEPT)
-    if kept is not None and kept[0] == key:
-        return kept[1]
+    return kept(("builder_choices", locale_key()), _written_once)
+
+
+def _written_once() -> SharedChoices:
     choices = _written(None)
     # Written out now, once: a shared value is never half-made.
     choices.html = "".join(
         f'<option value="{value}">{escape(label)}</option>' for value, label in choices
     )
     choices.values = {parse_box_choice(value): value for value, _label in choices}
-    current_app.extensions[KEPT] = (key, choices)
     return choices
 
 

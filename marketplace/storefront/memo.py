@@ -1,37 +1,12 @@
-"""What the public pages show alike to everyone, kept in the process per catalogue version.
-
-The regions and categories (with their counts), the official gifts and the newest
-products change only when the catalogue does (or at midnight WITA, when a licence or a
-promotion ends): the key is the catalogue version and today's date, as the page cache's
-(``marketplace.pagecache``). Every process keeps its own copy and reads the version once
-per request (one short statement, or none when the version is pushed); any change of a
-row these lists show moves the version in the change's own transaction, so a page is
-never older than the catalogue, in any process. Whatever is kept is a plain value
-(``RegionRef``, ``CategoryRef``, ``cards.Card``): nothing tied to a database session
-outlives its request.
-
-What is kept per product or per query (a product page's values, a page of results) is
-bounded: the memo holds at most ``CatalogueMemo.MAX_VALUES`` values and forgets the least
-recently used first, so a crawler walking every product or a stream of odd searches costs
-a bounded amount of memory and only the values it pushed out.
-"""
+"""The regions and categories the storefront keeps per catalogue version
+(``marketplace.catalogmemo``), as plain values: names, slugs and links, nothing tied to a
+database session."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from threading import Lock
-from typing import TypeVar
 
-from flask import current_app, g
 from flask_babel import get_locale
-
-from marketplace.catalogversion import catalog_version
-from marketplace.db import today_local
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,61 +31,3 @@ class CategoryRef:
         """The name in the visitor's language (as ``Category.label``)."""
         locale = get_locale()
         return self.name_en if locale and locale.language == "en" else self.name
-
-
-class CatalogueMemo:
-    """Values computed once per (catalogue version, WITA day) in this process, at most
-    ``max_values`` of them, the least recently used forgotten first."""
-
-    MAX_VALUES = 1024
-
-    def __init__(self, max_values: int = MAX_VALUES) -> None:
-        self._lock = Lock()
-        self._key: tuple[int, dt.date] | None = None
-        self._values: OrderedDict[Hashable, object] = OrderedDict()
-        self.max_values = max_values
-
-    def get(self, key: tuple[int, dt.date], name: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key != self._key:
-                self._key, self._values = key, OrderedDict()
-            elif name in self._values:
-                self._values.move_to_end(name)
-                return self._values[name]  # type: ignore[return-value]
-        value = compute()
-        with self._lock:
-            if key == self._key:
-                self._values[name] = value
-                while len(self._values) > self.max_values:
-                    self._values.popitem(last=False)
-        return value
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._key, self._values = None, OrderedDict()
-
-
-def memo() -> CatalogueMemo:
-    found = current_app.extensions.get("catalogue_memo")
-    if found is None:
-        found = current_app.extensions.setdefault("catalogue_memo", CatalogueMemo())
-    return found
-
-
-def kept(name: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, or what it gave earlier for this catalogue version and day.
-
-    The version is read once per request: the request's lists all match one version.
-    """
-    key = g.get("catalogue_key")
-    if key is None:
-        key = g.catalogue_key = (catalog_version(), today_local())
-    return memo().get(key, name, compute)
-
-
-def locale_key() -> str:
-    """The visitor's language, for values written in it (cards: the rating's decimals)."""
-    return str(get_locale())

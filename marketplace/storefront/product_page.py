@@ -7,7 +7,7 @@ JSON-LD. Each is a row whose change moves the catalogue version in the change's 
 transaction (``catalogversion.watch``, ``bump_catalog_version``: a checkout taking stock,
 a review written, answered, hidden or its author's account closed, a closure set), or
 changes only at midnight WITA (a licence's last day, a promotion, a quote's hold): the
-memo's key (``storefront.memo``) holds both. So the page's parts are rendered once and
+memo's key (``marketplace.catalogmemo``) holds both. So the page's parts are rendered once and
 kept as finished HTML (``ProductPage``, plain strings: nothing of the database session
 outlives the request that built it), and a visit costs one memo lookup.
 
@@ -26,12 +26,12 @@ from jinja2.utils import concat
 from markupsafe import Markup
 
 from marketplace.catalog import services
+from marketplace.catalogmemo import kept, locale_key
 from marketplace.db import today_local
 from marketplace.inventory import stock
 from marketplace.reviews.services import visible_reviews
 from marketplace.storefront import sharing
 from marketplace.storefront.cards import card_photo, media_url_maker
-from marketplace.storefront.memo import kept, locale_key
 
 PARTS_TEMPLATE = "catalog/_product_parts.html"
 

@@ -32,10 +32,11 @@ from marketplace.catalog.lexicon import closest_categories
 from marketplace.catalog.models import ProductPhoto
 from marketplace.catalog.photos import PhotoError, make_share_image
 from marketplace.catalog.services import ProductFilter, ProductPage
+from marketplace.catalogmemo import kept, locale_key
 from marketplace.db import db, now_utc, today_local
 from marketplace.inventory import stock
 from marketplace.numbers import NumberError, parse_whole
-from marketplace.pagecache import cached_page, catalog_version
+from marketplace.pagecache import cached_page, request_catalog_version
 from marketplace.pkk import services as pkk
 from marketplace.reviews.views import can_hide_reviews
 from marketplace.rupiah import parse_rupiah
@@ -43,7 +44,7 @@ from marketplace.sellers import shares
 from marketplace.storage import get_storage
 from marketplace.storefront import sharing
 from marketplace.storefront.cards import cards
-from marketplace.storefront.memo import CategoryRef, RegionRef, kept, locale_key
+from marketplace.storefront.memo import CategoryRef, RegionRef
 from marketplace.storefront.product_page import product_page
 from marketplace.web import remember_referral
 
@@ -56,7 +57,8 @@ def kept_html(*name: Hashable, caller) -> Markup:
     """``{% call kept_html("name", ...) %}...{% endcall %}``: a piece of a public page that
     depends on the catalogue, the visitor's language and the app's mount point, and on the
     ``name``'s parts (the filters asked for) alone, rendered once per catalogue version and
-    day (``storefront.memo``). Whatever else it reads (the visitor, the request) stays out."""
+    day (``marketplace.catalogmemo``). Whatever else it reads (the visitor, the request)
+    stays out."""
     return kept(("html", name, locale_key(), request.script_root), caller)
 
 
@@ -209,7 +211,7 @@ def _next_steps(query: str, categories: list) -> dict:
     }
 
 
-# What every visitor sees alike, kept per catalogue version and day (storefront.memo).
+# What every visitor sees alike, kept per catalogue version and day (marketplace.catalogmemo).
 
 
 def _regions() -> list[RegionRef]:
@@ -291,7 +293,7 @@ def suggestions():
     so the prefixes every buyer types ("am", "amp") are answered without a query.
     """
     query = request.args.get("q", "")[:200]
-    key = f"suggest:{catalog_version()}:{get_locale()}:{query}"
+    key = f"suggest:{request_catalog_version()}:{get_locale()}:{query}"
     etag = hashlib.sha256(key.encode()).hexdigest()[:32]
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)

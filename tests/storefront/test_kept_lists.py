@@ -54,7 +54,7 @@ def test_kept_categories_are_named_in_the_visitor_language(client):
 
 
 def test_the_memo_keeps_a_bounded_number_of_values_the_least_recent_going_first():
-    from marketplace.storefront.memo import CatalogueMemo
+    from marketplace.catalogmemo import CatalogueMemo
 
     memo = CatalogueMemo(max_values=3)
     key = (7, None)
@@ -72,3 +72,14 @@ def test_the_memo_keeps_a_bounded_number_of_values_the_least_recent_going_first(
     assert computed == ["a", "b", "c", "d", "b"]
     memo.get((8, None), "a", value("a"))  # a new catalogue version starts afresh
     assert len(memo) == 1 and computed[-1] == "a"
+
+
+def test_a_request_reads_the_version_once_and_anew_after_its_own_change(app):
+    from marketplace.catalogversion import bump_catalog_version, request_catalog_version
+
+    with app.test_request_context("/"):
+        first = request_catalog_version()
+        assert request_catalog_version() == first  # kept for the request
+        bump_catalog_version()
+        db.session.commit()  # this request moved the version: what follows reads it anew
+        assert request_catalog_version() == first + 1

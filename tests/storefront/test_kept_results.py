@@ -1,6 +1,7 @@
-"""A page of the list or of a search is kept per catalogue version (storefront.memo), for
-what is rendered for every signed-in visitor (page cache off): any change of the catalogue
-shows on it at once, an odd query costs a bounded amount of memory."""
+"""A page of the list or of a search is kept per catalogue version
+(``marketplace.catalogmemo``), for what is rendered for every signed-in visitor (page
+cache off): any change of the catalogue shows on it at once, an odd query costs a
+bounded amount of memory."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import re
 
 import pytest
 
+from marketplace.catalogmemo import memo
 from marketplace.db import db
-from marketplace.storefront.memo import memo
 from tests import factories
 
 
