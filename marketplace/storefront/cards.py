@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import format_decimal
 
 from marketplace.catalog.models import PhotoVariants, Product
@@ -93,6 +93,17 @@ def card_photo(photo: PhotoVariants, media_url: Callable[[str], str]) -> CardPho
         width=default,
         height=photo.height_at(default),
     )
+
+
+def photo_urls(photo: PhotoVariants | CardPhoto) -> CardPhoto:
+    """What ``_macros.photo`` writes for any photo (a product's, an application's, an
+    upload's), its URLs joined in Python with the request's one media URL maker."""
+    if isinstance(photo, CardPhoto):
+        return photo
+    maker = g.get("media_url_maker")
+    if maker is None:
+        maker = g.media_url_maker = media_url_maker()
+    return card_photo(photo, maker)
 
 
 def cards(products: Iterable[Product | ProductCard | Card]) -> list[Card]:

@@ -43,13 +43,14 @@ from marketplace.rupiah import parse_rupiah
 from marketplace.sellers import shares
 from marketplace.storage import get_storage
 from marketplace.storefront import sharing
-from marketplace.storefront.cards import cards
+from marketplace.storefront.cards import cards, photo_urls
 from marketplace.storefront.memo import CategoryRef, RegionRef
 from marketplace.storefront.product_page import product_page
 from marketplace.web import remember_referral
 
 bp = Blueprint("catalog", __name__)
 bp.add_app_template_global(cards, "cards")
+bp.add_app_template_global(photo_urls, "photo_urls")
 
 
 @bp.app_template_global()
