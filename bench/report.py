@@ -107,7 +107,10 @@ def markdown(results: dict, notes: dict) -> str:
             lines += render(results[name], note)
             if "when" in note:
                 load = note.get("load_average") or ["?"]
-                lines.append(f"\nMeasured {note['when']}, load average {load[0]}.")
+                lines.append(
+                    f"\nMeasured {note['when']}; load average at its end {load[0]} (its own "
+                    "servers and load generator included)."
+                )
             lines.append("")
     return "\n".join(lines)
 

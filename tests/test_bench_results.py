@@ -46,7 +46,7 @@ def test_the_report_says_when_each_benchmark_was_measured():
     results = {"machine": MACHINE, "when": "t", "render": render}
     notes = {"render": {"when": "2026-12-06T18:00:00+00:00", "load_average": [0.26, 0.1, 0.0]}}
     report = markdown(results, notes)
-    assert "Measured 2026-12-06T18:00:00+00:00, load average 0.26." in report
+    assert "Measured 2026-12-06T18:00:00+00:00; load average at its end 0.26" in report
 
 
 def test_the_markdown_keeps_the_sections_of_the_benchmarks_not_run():
