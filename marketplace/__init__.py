@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask_babel import format_date, get_locale
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
 from marketplace.dates import format_day, format_day_with_weekday
@@ -121,18 +121,24 @@ def configure_extensions(app: Flask) -> None:
     # every phone that hops between cell towers.
     login_manager.session_protection = "basic"
 
-    # The signed-in user and their roles in one statement (the relationship's own
-    # "selectin" would be a second one on every signed-in page), built once per process
-    # (on first use: the mappers are configured once every model is imported).
+    # The signed-in user, their roles and the header's count of unread messages in one
+    # statement (the relationship's own "selectin" and the count would be two more on every
+    # signed-in page), built once per process (on first use: the mappers are configured
+    # once every model is imported).
     statement = []
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
         if not statement:
+            from marketplace.notify.services import unread_count_of
+
             statement.append(
                 select(User)
                 .where(User.session_token == bindparam("token"))
-                .options(joinedload(User.role_grants))
+                .options(
+                    joinedload(User.role_grants),
+                    with_expression(User.unread_count, unread_count_of(User.id)),
+                )
             )
         found = db.session.execute(statement[0], {"token": session_token})
         return found.unique().scalar_one_or_none()

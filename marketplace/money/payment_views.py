@@ -456,7 +456,7 @@ def decline_part(part_id: int):
     form = DeclinePartForm()
     if not form.validate_on_submit():
         abort(400)
-    seller_id = inbox.seller_for_user(current_user.id).id
+    seller_id = inbox.seller_id_for_user(current_user.id)
     with attempt(form, above_form=False) as done:
         outcome = refunds.decline_part_by_household(
             part_id, seller_id, actor_id=current_user.id, reason=form.reason.data or ""

@@ -200,12 +200,17 @@ def inbox(user_id: int, locale: str, limit: int = 100) -> tuple[list[Entry], lis
     return due, rest
 
 
-def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None)
-        )
+def unread_count_of(user_id):
+    """How many messages of ``user_id`` (a value, or a column to correlate with) are unread."""
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(select(unread_count_of(user_id)))
 
 
 def open_notification(notification_id: int, user_id: int) -> str:

@@ -29,6 +29,10 @@ def unread_notifications() -> dict:
     """The header's count of unread messages (one small query, signed-in pages only)."""
     if not has_request_context() or not current_user.is_authenticated:
         return {"unread_notifications": 0}
+    # Read with the user by the app's user loader: no statement of its own.
+    known = getattr(current_user, "unread_count", None)
+    if known is not None:
+        return {"unread_notifications": known}
     try:
         return {"unread_notifications": services.unread_count(current_user.id)}
     except (OperationalError, InterfaceError):

@@ -52,11 +52,22 @@ VISIBLE_TO_SELLER = (
 )
 
 
+NO_SHOP = _l("Anda belum punya toko.")
+
+
 def seller_for_user(user_id: int) -> Seller:
     seller = db.session.scalar(select(Seller).where(Seller.user_id == user_id))
     if seller is None:
-        raise NotFound(_l("Anda belum punya toko."))
+        raise NotFound(NO_SHOP)
     return seller
+
+
+def seller_id_for_user(user_id: int) -> int:
+    """The household's id alone, for the pages that need nothing else of the household."""
+    seller_id = db.session.scalar(select(Seller.id).where(Seller.user_id == user_id))
+    if seller_id is None:
+        raise NotFound(NO_SHOP)
+    return seller_id
 
 
 def _seen_by_seller():

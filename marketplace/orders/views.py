@@ -291,7 +291,7 @@ def places_inside(code: str = ""):
 
 
 def _seller_id() -> int:
-    return inbox.seller_for_user(current_user.id).id
+    return inbox.seller_id_for_user(current_user.id)
 
 
 @bp.route("/penjual/pesanan")

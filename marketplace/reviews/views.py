@@ -75,7 +75,7 @@ def _write_page(order, line_id: int, errors: dict[str, str]):
 
 
 def _seller_id() -> int:
-    return inbox.seller_for_user(current_user.id).id
+    return inbox.seller_id_for_user(current_user.id)
 
 
 def _seller_page(seller_id: int, errors: dict | None = None, status: int = 200):
