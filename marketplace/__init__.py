@@ -130,6 +130,7 @@ def configure_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
         if not statement:
+            # Lazily: the app's package imports no domain package at its import.
             from marketplace.notify.services import unread_count_of
 
             statement.append(

@@ -228,6 +228,11 @@ def _filtered(stmt: Select, filters: ProductFilter) -> Select:
         stmt = stmt.where(Region.slug == filters.region)
     if filters.category:
         stmt = stmt.join(Product.category).where(Category.slug == filters.category)
+    return _by_kind_and_price(stmt, filters)
+
+
+def _by_kind_and_price(stmt: Select, filters: ProductFilter) -> Select:
+    """``stmt`` narrowed by the filters' kind and price range (the price now)."""
     if filters.kind in (ProductKind.FOOD.value, ProductKind.CRAFT.value):
         stmt = stmt.where(Product.kind == filters.kind)
     if filters.min_price is not None:
@@ -259,13 +264,7 @@ def _searchable(filters: ProductFilter) -> Select:
     if filters.category:
         category = select(Category.id).where(Category.slug == filters.category)
         stmt = stmt.where(Product.category_id == category.scalar_subquery())
-    if filters.kind in (ProductKind.FOOD.value, ProductKind.CRAFT.value):
-        stmt = stmt.where(Product.kind == filters.kind)
-    if filters.min_price is not None:
-        stmt = stmt.where(Product.price_now >= filters.min_price)
-    if filters.max_price is not None:
-        stmt = stmt.where(Product.price_now <= filters.max_price)
-    return stmt
+    return _by_kind_and_price(stmt, filters)
 
 
 def list_products(

@@ -243,32 +243,26 @@ def hold_promises(
     product_ids: Iterable[int], exclude_quote_id: int | None = None
 ) -> dict[int, list[Promise]]:
     """Live holds per product (not released, not yet expired), except one quote's own."""
-    product_ids = list(product_ids)
-    stmt = select(CapacityHold.product_id, CapacityHold.quantity, CapacityHold.due_on).where(
-        CapacityHold.product_id.in_(product_ids),
-        CapacityHold.released_at.is_(None),
-        CapacityHold.expires_at > now_utc(),
-    )
-    if exclude_quote_id is not None:
-        stmt = stmt.where(
-            or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != exclude_quote_id)
-        )
-    found: dict[int, list[Promise]] = {product_id: [] for product_id in product_ids}
-    for product_id, quantity, due_on in db.session.execute(stmt):
-        found[product_id].append(Promise(quantity, due_on))
-    return found
+    return _live_holds(CapacityHold.product_id, product_ids, exclude_quote_id)
 
 
 def option_promises(
     variant_ids: Iterable[int], exclude_quote_id: int | None = None
 ) -> dict[int, list[Promise]]:
     """Live holds per option (not released, not yet expired), except one quote's own."""
-    variant_ids = list(variant_ids)
-    found: dict[int, list[Promise]] = {variant_id: [] for variant_id in variant_ids}
-    if not variant_ids:
+    return _live_holds(CapacityHold.variant_id, variant_ids, exclude_quote_id)
+
+
+def _live_holds(
+    column, ids: Iterable[int], exclude_quote_id: int | None
+) -> dict[int, list[Promise]]:
+    """The live holds whose ``column`` (the product's or the option's id) is one of ``ids``."""
+    ids = list(ids)
+    found: dict[int, list[Promise]] = {key: [] for key in ids}
+    if not ids:
         return found
-    stmt = select(CapacityHold.variant_id, CapacityHold.quantity, CapacityHold.due_on).where(
-        CapacityHold.variant_id.in_(variant_ids),
+    stmt = select(column, CapacityHold.quantity, CapacityHold.due_on).where(
+        column.in_(ids),
         CapacityHold.released_at.is_(None),
         CapacityHold.expires_at > now_utc(),
     )
@@ -276,8 +270,8 @@ def option_promises(
         stmt = stmt.where(
             or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != exclude_quote_id)
         )
-    for variant_id, quantity, due_on in db.session.execute(stmt):
-        found[variant_id].append(Promise(quantity, due_on))
+    for key, quantity, due_on in db.session.execute(stmt):
+        found[key].append(Promise(quantity, due_on))
     return found
 
 
