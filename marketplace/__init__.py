@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
 
@@ -15,6 +15,7 @@ from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load
 from marketplace.dates import format_day, format_day_with_weekday
 from marketplace.db import postgresql_timeouts
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from marketplace.locales import current_language, current_translations
 from marketplace.numbers import register_converters
 from marketplace.rupiah import format_rupiah, terbilang
 
@@ -166,7 +167,7 @@ def configure_templates(app: Flask) -> None:
     @app.context_processor
     def locale_context() -> dict[str, Any]:
         return {
-            "current_locale": str(get_locale()),
+            "current_locale": current_language(),
             # Every page says so while payments move no money (base.html): no card gateway
             # and no domestic one (Midtrans) either.
             "test_payments": get_gateway().name == "test"
@@ -185,7 +186,7 @@ def install_account_links(app: Flask) -> None:
     rendered: dict[tuple, Markup] = {}
 
     def account_links() -> Markup:
-        key = (frozenset(current_user.roles), str(get_locale()), request.script_root)
+        key = (frozenset(current_user.roles), current_language(), request.script_root)
         found = rendered.get(key)
         if found is None:
             # autoescaped by Jinja when rendered: safe to insert as it is
@@ -217,7 +218,7 @@ def install_fragments(app: Flask) -> None:
     def once(*name: str, caller):
         if app.jinja_env.auto_reload:
             return caller()
-        key = (name, str(get_locale()), request.script_root)
+        key = (name, current_language(), request.script_root)
         found = rendered.get(key)
         if found is None:
             found = caller()
@@ -232,23 +233,10 @@ def install_template_gettext(app: Flask) -> None:
     """Templates' ``_()`` and ``ngettext()``, as Flask-Babel installs them, with the
     catalogue looked up once per request and language instead of at every call (a page
     says some forty strings; each lookup walked ``g`` and the locale three times)."""
-    from flask_babel import _get_current_context as babel_context
-    from flask_babel import get_translations
     from jinja2 import pass_context
     from markupsafe import Markup
 
-    def translations():
-        context = babel_context()
-        if context is None:
-            return get_translations()
-        found = getattr(context, "render_translations", None)
-        # ``force_locale`` (a mail in its reader's language) swaps the locale object.
-        locale = getattr(context, "babel_locale", None)
-        if found is not None and locale is not None and found[0] is locale:
-            return found[1]
-        catalogue = get_translations()
-        context.render_translations = (getattr(context, "babel_locale", None), catalogue)
-        return catalogue
+    translations = current_translations
 
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),

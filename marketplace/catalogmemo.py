@@ -26,10 +26,10 @@ from threading import Lock
 from typing import TypeVar
 
 from flask import current_app
-from flask_babel import get_locale
 
 from marketplace.catalogversion import request_catalog_version
 from marketplace.db import today_local
+from marketplace.locales import current_language
 
 T = TypeVar("T")
 
@@ -86,4 +86,4 @@ def kept(name: Hashable, compute: Callable[[], T]) -> T:
 
 def locale_key() -> str:
     """The visitor's language, for values written in it (cards: the rating's decimals)."""
-    return str(get_locale())
+    return current_language()

@@ -12,26 +12,27 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 
 from marketplace.db import local_date
+from marketplace.locales import current_language
 
 
 def format_day(value: dt.date | dt.datetime) -> str:
     """``2 Desember 2026``: a moment on the day it falls on in WITA, a date as it is."""
     day = local_date(value) if isinstance(value, dt.datetime) else value
-    return _written(day, get_locale(), "long")
+    return _written(day, current_language(), "long")
 
 
 def format_day_with_weekday(value: dt.date | dt.datetime) -> str:
     """``Senin, 14 Desember 2026``: a day a household waits for, with its weekday."""
     day = local_date(value) if isinstance(value, dt.datetime) else value
-    return _written(day, get_locale(), "EEEE, long")
+    return _written(day, current_language(), "EEEE, long")
 
 
 @lru_cache(maxsize=4096)
-def _written(day: dt.date, locale: object, pattern: str) -> str:
-    """``day`` in the request's locale (``locale``, the key: Babel reads the same one)."""
+def _written(day: dt.date, language: str, pattern: str) -> str:
+    """``day`` in the request's language (``language``, the key: Babel reads the same locale)."""
     if pattern == "EEEE, long":
         return f"{format_date(day, 'EEEE')}, {format_date(day, 'long')}"
     return format_date(day, pattern)

@@ -12,13 +12,13 @@ from functools import cache
 
 from babel import support
 from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.widgets import DateInput
 
 from marketplace.config import PROJECT_ROOT
+from marketplace.locales import current_language
 
 CATALOGUES = PROJECT_ROOT / "translations"
 
@@ -32,7 +32,7 @@ class _Messages:
     """WTForms' gettext, in the locale of the request (English outside one)."""
 
     def _current(self) -> support.NullTranslations | None:
-        return _catalogue(str(get_locale())) if has_request_context() else None
+        return _catalogue(current_language()) if has_request_context() else None
 
     def gettext(self, string: str) -> str:
         catalogue = self._current()

@@ -59,7 +59,6 @@ from flask import (
     request,
 )
 from flask import session as flask_session
-from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_accept_header, parse_cookie, parse_etags
@@ -80,6 +79,7 @@ from marketplace.catalogversion import (  # noqa: F401  (the version's names, im
     watch,
 )
 from marketplace.db import db, today_local
+from marketplace.locales import current_language
 from marketplace.observability import request_id
 from marketplace.web import LANGUAGE_PARAM, visitor_locale
 
@@ -229,7 +229,7 @@ def cached_page(view):
             return view(*args, **kwargs)
         store = current_app.extensions["page_cache"]
         path = page_path(request.environ)
-        key = page_key(request_catalog_version(), str(get_locale()), path)
+        key = page_key(request_catalog_version(), current_language(), path)
         etag = page_etag(key)
         if request.if_none_match.contains_weak(etag):
             response = make_response("", 304)

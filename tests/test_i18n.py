@@ -103,3 +103,30 @@ def test_english_pages_keep_rupiah_format(client):
     product = factories.make_product(price=1250000)
     db.session.commit()
     assert "Rp1.250.000" in client.get(f"/produk/{product.slug}").get_data(as_text=True)
+
+
+def test_the_request_locale_is_read_once_and_follows_a_forced_one(app):
+    """``marketplace.locales`` answers what Flask-Babel answers, in a request, in a mail
+    written in its reader's language (``force_locale``) and back."""
+    import datetime as dt
+
+    from flask_babel import force_locale, get_locale, gettext
+
+    from marketplace.dates import format_day
+    from marketplace.locales import current_language, current_locale, current_translations
+
+    day = dt.date(2026, 12, 2)
+    with app.test_request_context("/?hl=en"):
+        assert current_language() == "en" == str(get_locale())
+        assert format_day(day) == "December 2, 2026"
+        assert current_translations().ugettext("Keranjang") == "Cart"
+        with force_locale("id"):
+            assert current_locale() is get_locale()
+            assert current_language() == "id"
+            assert format_day(day) == "2 Desember 2026"
+            assert current_translations().ugettext("Keranjang") == "Keranjang"
+            assert gettext("Keranjang") == "Keranjang"
+        assert current_language() == "en"
+        assert current_translations().ugettext("Keranjang") == "Cart"
+    with app.test_request_context("/"):
+        assert current_language() == str(get_locale())

@@ -6,7 +6,6 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
-from flask_babel import get_locale
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from marketplace.catalog.halal import halal_certificate_number
 from marketplace.db import UTCDateTime, db, local_date, now_utc
+from marketplace.locales import current_locale
 from marketplace.pagecache import watch
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class Category(db.Model):
     @property
     def label(self) -> str:
         """The name in the visitor's language (category names are data, not msgids)."""
-        locale = get_locale()
+        locale = current_locale()
         return self.name_en if locale and locale.language == "en" else self.name
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import get_locale
+from marketplace.locales import current_locale
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,5 +29,5 @@ class CategoryRef:
     @property
     def label(self) -> str:
         """The name in the visitor's language (as ``Category.label``)."""
-        locale = get_locale()
+        locale = current_locale()
         return self.name_en if locale and locale.language == "en" else self.name
