@@ -79,23 +79,24 @@ bp.add_app_template_filter(labels.percent_bp, "percent_bp")
 @role_required(Role.SELLER)
 def earnings():
     seller = seller_for_user(current_user.id)
-    balances = services.balances_of(seller.id)
-    account = payout_accounts.account_of(seller.id)
     today = today_local()
     parts = services.list_part_earnings(seller.id, requested_page())
+    found = summary.earnings_summary(seller.id, today)
     return render_template(
         "payouts/earnings.html",
         ledger_lines=labels.ledger_lines(parts),
         seller=seller,
-        balances=balances,
-        summary=summary.earnings_summary(seller.id, today, balances),
+        balances=found.balances,
+        summary=found,
         parts=parts,
-        account=account,
-        described=payout_accounts.describe(account),
-        payable=payout_accounts.is_payable(account),
+        account=found.account,
+        described=payout_accounts.describe(found.account),
+        payable=found.payable,
         minimum=runs.minimum_amount(),
         next_run=statements.next_run_date(today),
         months=statements.recent_months(today),
+        money=labels.money_html,
+        part_href=labels.link_prefix("orders.seller_part", "part_id"),
     )
 
 
