@@ -89,6 +89,8 @@ class LedgerEntry(db.Model):
         ),
         # The platform's accounts summed over every household (the government position).
         Index("ix_ledger_entries_account_amount", "account", "amount"),
+        # A household's entries of one month (its statement).
+        Index("ix_ledger_entries_seller_created", "seller_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
