@@ -260,7 +260,12 @@ class DisbursementBatch(db.Model):
 
     @property
     def reference(self) -> str:
-        return f"BATCH-{self.id:05d}"
+        return batch_reference(self.id)
+
+
+def batch_reference(batch_id: int) -> str:
+    """A bank batch as people read it: ``BATCH-00012``."""
+    return f"BATCH-{batch_id:05d}"
 
 
 class Payout(db.Model):
@@ -307,7 +312,12 @@ class Payout(db.Model):
 
     @property
     def number(self) -> str:
-        return f"PO-{self.id:06d}"
+        return payout_number(self.id)
+
+
+def payout_number(payout_id: int) -> str:
+    """A payout as people read it: ``PO-000123``."""
+    return f"PO-{payout_id:06d}"
 
 
 class PartComplaint(db.Model):

@@ -356,6 +356,7 @@ def admin_payouts():
         payouts=runs.list_payouts(requested_page()),
         payout_labels=labels.payout_labels(),
         batches=runs.list_batches(),
+        batch_href=labels.link_prefix("payouts.admin_batch", "batch_id"),
         runs=runs.list_runs(),
         minimum=runs.minimum_amount(),
         next_run=statements.next_run_date(),
