@@ -43,7 +43,7 @@ from marketplace.institutions.settings import invoice_account
 from marketplace.numbers import numbers_by_id, parse_id
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
-from marketplace.paging import requested_page
+from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.gateway import TestGateway, get_gateway
 from marketplace.web import attempt, flash_error, show_error, validate_with
 
@@ -519,6 +519,7 @@ def admin_invoices():
         "institutions/admin_invoices.html",
         ageing=invoice_ages.invoice_ageing(requested_page()),
         position=government_ledger.position(),
+        invoice_href=link_prefix("institutions.admin_invoice", "invoice_id"),
     )
 
 

@@ -7,7 +7,6 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import format_decimal
-from flask import url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -97,12 +96,3 @@ def ledger_lines(parts) -> dict[int, str]:
         lines[earning.part.id] = "; ".join(written)
     return lines
 
-
-def link_prefix(endpoint: str, key: str) -> str:
-    """``endpoint``'s address up to the id that ends it (``/penjual/pesanan/``), built once
-    for the rows of a page: a row's link is the prefix and its id, the same address
-    ``url_for`` writes, without its cost per row."""
-    url = url_for(endpoint, **{key: 0})
-    if not url.endswith("/0"):
-        raise ValueError(f"{endpoint}'s address does not end with its {key}")
-    return url[:-1]

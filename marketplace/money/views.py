@@ -54,7 +54,7 @@ from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.queries import get_order_by_token
-from marketplace.paging import requested_page
+from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.connect import get_connect
 from marketplace.payments.gateway import (
     BadEvent,
@@ -96,7 +96,7 @@ def earnings():
         next_run=statements.next_run_date(today),
         months=statements.recent_months(today),
         money=labels.money_html,
-        part_href=labels.link_prefix("orders.seller_part", "part_id"),
+        part_href=link_prefix("orders.seller_part", "part_id"),
     )
 
 
@@ -356,7 +356,7 @@ def admin_payouts():
         payouts=runs.list_payouts(requested_page()),
         payout_labels=labels.payout_labels(),
         batches=runs.list_batches(),
-        batch_href=labels.link_prefix("payouts.admin_batch", "batch_id"),
+        batch_href=link_prefix("payouts.admin_batch", "batch_id"),
         runs=runs.list_runs(),
         minimum=runs.minimum_amount(),
         next_run=statements.next_run_date(),
