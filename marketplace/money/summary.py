@@ -29,9 +29,11 @@ from marketplace.money.models import (
     PayoutMethod,
     PayoutStatus,
     SellerLedgerSum,
+    payout_number,
 )
 from marketplace.money.services import Balances, balances_from
 from marketplace.orders.models import Order, OrderPart, PartStatus
+from marketplace.paging import Page, paginate
 
 #: parts still in the household's hands or on the buyer's way to fetch them
 NOT_SENT = {
@@ -321,4 +323,48 @@ def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSu
         balances=balances,
         account=account,
         payable=payable,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SellerPayout:
+    """One of the household's payouts as its list shows it."""
+
+    id: int
+    #: the payout run's day: the day it was sent on its way
+    sent_on: dt.date
+    amount: int
+    status: str
+    #: where it goes, masked: ``BRI ••••••6501``
+    to: str
+
+    @property
+    def number(self) -> str:
+        return payout_number(self.id)
+
+
+#: payouts on one page of the household's payouts
+SELLER_PAYOUTS_PER_PAGE = 50
+
+
+def list_payouts_of(seller_id: int, page: int = 1) -> Page[SellerPayout]:
+    """One page of the household's payouts, newest first (rows of the columns shown)."""
+    return paginate(
+        select(
+            Payout.id,
+            Payout.period,
+            Payout.amount,
+            Payout.status,
+            Payout.method,
+            Payout.bank_code,
+            Payout.account_number,
+            Payout.wallet_provider,
+            Payout.wallet_number,
+        )
+        .where(Payout.seller_id == seller_id)
+        .order_by(Payout.period.desc(), Payout.id.desc()),
+        page,
+        SELLER_PAYOUTS_PER_PAGE,
+        rows=True,
+        each=lambda row: SellerPayout(*row[:4], _destination(*row[4:])),
     )

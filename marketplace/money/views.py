@@ -100,6 +100,17 @@ def earnings():
     )
 
 
+@bp.route("/penjual/pendapatan/pencairan")
+@role_required(Role.SELLER)
+def seller_payouts():
+    seller = seller_for_user(current_user.id)
+    return render_template(
+        "payouts/seller_payouts.html",
+        payouts=summary.list_payouts_of(seller.id, requested_page()),
+        payout_labels=labels.payout_labels(),
+    )
+
+
 # --- the household's payout account ---------------------------------------------------------
 
 
