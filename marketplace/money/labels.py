@@ -95,4 +95,3 @@ def ledger_lines(parts) -> dict[int, str]:
             written.append(f"{label} {format_rupiah(entry.amount)}")
         lines[earning.part.id] = "; ".join(written)
     return lines
-

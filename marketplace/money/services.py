@@ -362,10 +362,17 @@ class PartEarnings:
 
     part: PartRow
     entries: list = field(default_factory=list)
+    #: the entries summed per account, once
+    sums: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        sums: dict[str, int] = {}
+        for entry in self.entries:
+            sums[entry.account] = sums.get(entry.account, 0) + entry.amount
+        self.sums = sums
 
     def _sum(self, *accounts: Account) -> int:
-        names = {account.value for account in accounts}
-        return sum(entry.amount for entry in self.entries if entry.account in names)
+        return sum(self.sums.get(account.value, 0) for account in accounts)
 
     @property
     def commission(self) -> int:

@@ -72,9 +72,7 @@ def statement_rows(seller_id: int, month: str) -> list:
 
 def _order_numbers(entries) -> dict[int, str]:
     """Each order's number, by its id, written once (a month's entries share few orders)."""
-    return {
-        entry.order_id: order_number(entry.order_id) for entry in entries if entry.order_id
-    }
+    return {entry.order_id: order_number(entry.order_id) for entry in entries if entry.order_id}
 
 
 def _minutes(pattern: str):
