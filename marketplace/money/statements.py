@@ -53,11 +53,10 @@ def statement_rows(seller_id: int, month: str) -> list:
         db.session.execute(
             select(
                 LedgerEntry.created_at,
-                LedgerEntry.order_part_id,
+                OrderPart.order_id,
                 LedgerEntry.event_key,
                 LedgerEntry.account,
                 LedgerEntry.amount,
-                OrderPart.order_id,
             )
             .outerjoin(OrderPart, OrderPart.id == LedgerEntry.order_part_id)
             .where(
@@ -72,7 +71,8 @@ def statement_rows(seller_id: int, month: str) -> list:
 
 def _order_numbers(entries) -> dict[int, str]:
     """Each order's number, by its id, written once (a month's entries share few orders)."""
-    return {entry.order_id: order_number(entry.order_id) for entry in entries if entry.order_id}
+    ids = {entry.order_id for entry in entries if entry.order_id}
+    return {order_id: order_number(order_id) for order_id in ids}
 
 
 def _minutes(pattern: str):
@@ -114,7 +114,7 @@ def statement_pdf(seller, month: str, label) -> bytes:
         rows.append(
             {
                 "day": day(entry.created_at),
-                "order": numbers.get(entry.order_id, ""),
+                "order": numbers[entry.order_id] if entry.order_id else "",
                 "label": label(entry.account),
                 "amount": entry.amount,
             }
@@ -140,17 +140,18 @@ def statement_csv(seller_id: int, month: str, label) -> str:
     writer.writerow(["tanggal", "pesanan", "kejadian", "akun", "keterangan", "jumlah"])
     totals: dict[str, int] = {}
     for entry in entries:
-        writer.writerow(
-            [
-                when(entry.created_at),
-                numbers.get(entry.order_id, ""),
-                entry.event_key,
-                entry.account,
-                label(entry.account),
-                entry.amount,
-            ]
-        )
         totals[entry.account] = totals.get(entry.account, 0) + entry.amount
+    writer.writerows(
+        (
+            when(created_at),
+            numbers[order_id] if order_id else "",
+            event_key,
+            account,
+            label(account),
+            amount,
+        )
+        for created_at, order_id, event_key, account, amount in entries
+    )
     for account, total in sorted(totals.items()):
         writer.writerow(["", "", "total", account, label(account), total])
     return out.getvalue()
