@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale
 from babel.numbers import format_decimal
@@ -95,3 +97,9 @@ def ledger_lines(parts) -> dict[int, str]:
             written.append(f"{label} {format_rupiah(entry.amount)}")
         lines[earning.part.id] = "; ".join(written)
     return lines
+
+
+def once_each(values: Iterable[Hashable], label: Callable[[Any], str]) -> dict:
+    """``label`` of each distinct value among ``values``, asked once: a page's rows repeat
+    the same few statuses and rates, and a translated label costs more than a row."""
+    return {value: label(value) for value in set(values)}

@@ -266,33 +266,32 @@ def _destination(method: str, bank_code: str, account_number: str, provider: str
 
 def _payouts(seller_id: int) -> tuple[int, int, dt.datetime | None, list[InTransit]]:
     """(how many payouts are in transit, their sum, when the last one was paid, the newest
-    ``IN_TRANSIT_SHOWN`` of them): the sums in one statement, the few shown in another."""
-    is_open = Payout.status.in_(runs.OPEN)
-    count, total, last_paid = db.session.execute(
+    ``IN_TRANSIT_SHOWN`` of them): the newest with the count and sum of all of them (a
+    window over every open payout, taken before the limit), and the last payment's time."""
+    rows = db.session.execute(
         select(
-            func.count(case((is_open, 1))),
-            func.coalesce(func.sum(case((is_open, Payout.amount))), 0),
-            func.max(case((Payout.status == PayoutStatus.PAID.value, Payout.settled_at))),
-        ).where(Payout.seller_id == seller_id)
-    ).one()
-    shown: list[InTransit] = []
-    if count:
-        rows = db.session.execute(
-            select(
-                Payout.amount,
-                Payout.period,
-                Payout.method,
-                Payout.bank_code,
-                Payout.account_number,
-                Payout.wallet_provider,
-                Payout.wallet_number,
-            )
-            .where(Payout.seller_id == seller_id, is_open)
-            .order_by(Payout.period.desc(), Payout.id.desc())
-            .limit(IN_TRANSIT_SHOWN)
+            Payout.amount,
+            Payout.period,
+            Payout.method,
+            Payout.bank_code,
+            Payout.account_number,
+            Payout.wallet_provider,
+            Payout.wallet_number,
+            func.count().over(),
+            func.sum(Payout.amount).over(),
         )
-        shown = [InTransit(row[0], row[1], _destination(*row[2:])) for row in rows]
-    return int(count), int(total), last_paid, shown
+        .where(Payout.seller_id == seller_id, Payout.status.in_(runs.OPEN))
+        .order_by(Payout.period.desc(), Payout.id.desc())
+        .limit(IN_TRANSIT_SHOWN)
+    ).all()
+    last_paid = db.session.scalar(
+        select(func.max(Payout.settled_at)).where(
+            Payout.seller_id == seller_id, Payout.status == PayoutStatus.PAID.value
+        )
+    )
+    shown = [InTransit(row[0], row[1], _destination(*row[2:7])) for row in rows]
+    count, total = (int(rows[0][7]), int(rows[0][8])) if rows else (0, 0)
+    return count, total, last_paid, shown
 
 
 def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSummary:

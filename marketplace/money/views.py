@@ -54,6 +54,7 @@ from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.queries import get_order_by_token
+from marketplace.orders.views import order_status_label
 from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.connect import get_connect
 from marketplace.payments.gateway import (
@@ -97,6 +98,10 @@ def earnings():
         months=statements.recent_months(today),
         money=labels.money_html,
         part_href=link_prefix("orders.seller_part", "part_id"),
+        statuses=labels.once_each((earning.part.status for earning in parts), order_status_label),
+        rates=labels.once_each(
+            (earning.part.commission_rate_bp for earning in parts), labels.percent_bp
+        ),
     )
 
 
