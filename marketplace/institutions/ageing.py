@@ -31,6 +31,8 @@ class Outstanding:
     order_number: str
     institution_name: str
     issued_at: dt.datetime
+    #: the day (WITA) it was issued
+    issued_on: dt.date
     #: whole rupiah still owed
     outstanding_amount: int
     #: whole days since the invoice date (WITA): a government invoice is due at the signed
@@ -78,10 +80,6 @@ AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, None))
 INVOICES_PER_PAGE = 50
 
 
-def _age_days(issued_at: dt.datetime, today: dt.date) -> int:
-    return (today - issued_at.astimezone(WITA).date()).days
-
-
 def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
     """One page of the open invoices, oldest first, with how many days they have waited:
     the columns the list shows, one row each."""
@@ -104,15 +102,21 @@ def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
         page,
         INVOICES_PER_PAGE,
         rows=True,
-        each=lambda row: Outstanding(
-            row[0],
-            row[1],
-            order_number(row[2]),
-            row[3],
-            row[4],
-            row[5],
-            _age_days(row[4], today),
-        ),
+        each=lambda row: _outstanding(row, today),
+    )
+
+
+def _outstanding(row, today: dt.date) -> Outstanding:
+    issued_on = row[4].astimezone(WITA).date()
+    return Outstanding(
+        row[0],
+        row[1],
+        order_number(row[2]),
+        row[3],
+        row[4],
+        issued_on,
+        row[5],
+        (today - issued_on).days,
     )
 
 

@@ -20,6 +20,7 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
+from marketplace.dates import format_day
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.institutions import ageing as invoice_ages
@@ -515,11 +516,14 @@ def gov_part_of(part):
 @bp.route("/admin/tagihan")
 @role_required(Role.ADMIN)
 def admin_invoices():
+    ageing = invoice_ages.invoice_ageing(requested_page())
     return render_template(
         "institutions/admin_invoices.html",
-        ageing=invoice_ages.invoice_ageing(requested_page()),
+        ageing=ageing,
         position=government_ledger.position(),
         invoice_href=link_prefix("institutions.admin_invoice", "invoice_id"),
+        # each day of the page written once (the rows share a few days)
+        days_written={day: format_day(day) for day in {row.issued_on for row in ageing.page}},
     )
 
 
