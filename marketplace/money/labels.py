@@ -32,6 +32,13 @@ ACCOUNT_LABELS = {
 
 
 def ledger_account_label(account: str) -> str:
+    return _account_label(account, get_locale())
+
+
+@lru_cache(maxsize=256)
+def _account_label(account: str, locale: Locale | None) -> str:
+    """Each account's label translated once per process and language (``locale``, the key:
+    the translation reads the same one), as ``marketplace.dates`` writes each day once."""
     return str(ACCOUNT_LABELS.get(account, account))
 
 
@@ -62,6 +69,12 @@ def payout_label(value: str) -> str:
 
 def payout_labels() -> dict[str, str]:
     """Every payout word translated once, for a page that names many payouts."""
+    return dict(_payout_labels(get_locale()))
+
+
+@lru_cache(maxsize=16)
+def _payout_labels(locale: Locale | None) -> dict[str, str]:
+    """Every payout word, translated once per process and language (copied for each page)."""
     return {value: str(label) for value, label in PAYOUT_LABELS.items()}
 
 
@@ -90,11 +103,11 @@ def ledger_lines(parts) -> dict[int, str]:
     lines = {}
     for earning in parts:
         written = []
-        for entry in earning.entries:
-            label = labels.get(entry.account)
+        for account, amount in earning.entries:
+            label = labels.get(account)
             if label is None:
-                label = labels[entry.account] = ledger_account_label(entry.account)
-            written.append(f"{label} {format_rupiah(entry.amount)}")
+                label = labels[account] = ledger_account_label(account)
+            written.append(f"{label} {format_rupiah(amount)}")
         lines[earning.part.id] = "; ".join(written)
     return lines
 

@@ -361,14 +361,15 @@ class PartEarnings:
     """One order part as its household sees its money."""
 
     part: PartRow
-    entries: list = field(default_factory=list)
+    #: (account, amount) of each of its entries of the household, oldest first
+    entries: list[tuple[str, int]] = field(default_factory=list)
     #: the entries summed per account, once
     sums: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         sums: dict[str, int] = {}
-        for entry in self.entries:
-            sums[entry.account] = sums.get(entry.account, 0) + entry.amount
+        for account, amount in self.entries:
+            sums[account] = sums.get(account, 0) + amount
         self.sums = sums
 
     def _sum(self, *accounts: Account) -> int:
@@ -434,9 +435,8 @@ def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
             .where(LedgerEntry.order_part_id.in_([part.id for part in parts]))
             .order_by(LedgerEntry.id)
         )
-        for entry in entries:
-            assert entry.order_part_id is not None
-            if entry.seller_id == seller_id:
-                by_part[entry.order_part_id].append(entry)
+        for part_id, entry_seller_id, account, amount in entries:
+            if entry_seller_id == seller_id:
+                by_part[part_id].append((account, amount))
     parts.items = [PartEarnings(part, by_part[part.id]) for part in parts]
     return parts
