@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from marketplace.catalog.services import today_local
 from marketplace.db import WITA, db
@@ -31,6 +31,8 @@ class Outstanding:
     order_number: str
     institution_name: str
     issued_at: dt.datetime
+    #: the day (WITA) it was issued
+    issued_on: dt.date
     #: whole rupiah still owed
     outstanding_amount: int
     #: whole days since the invoice date (WITA): a government invoice is due at the signed
@@ -78,10 +80,6 @@ AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, None))
 INVOICES_PER_PAGE = 50
 
 
-def _age_days(issued_at: dt.datetime, today: dt.date) -> int:
-    return (today - issued_at.astimezone(WITA).date()).days
-
-
 def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
     """One page of the open invoices, oldest first, with how many days they have waited:
     the columns the list shows, one row each."""
@@ -104,35 +102,61 @@ def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
         page,
         INVOICES_PER_PAGE,
         rows=True,
-        each=lambda row: Outstanding(
-            row[0],
-            row[1],
-            order_number(row[2]),
-            row[3],
-            row[4],
-            row[5],
-            _age_days(row[4], today),
-        ),
+        each=lambda row: _outstanding(row, today),
     )
 
 
+def _outstanding(row, today: dt.date) -> Outstanding:
+    issued_on = row[4].astimezone(WITA).date()
+    return Outstanding(
+        row[0],
+        row[1],
+        order_number(row[2]),
+        row[3],
+        row[4],
+        issued_on,
+        row[5],
+        (today - issued_on).days,
+    )
+
+
+def _on_or_after(today: dt.date, days: int) -> dt.datetime:
+    """The first instant of the WITA day ``days`` before ``today``: an invoice issued from
+    then on is at most ``days`` days old."""
+    day = today - dt.timedelta(days=days)
+    return dt.datetime.combine(day, dt.time(), tzinfo=WITA).astimezone(dt.UTC)
+
+
 def invoice_ageing(page: int = 1) -> Ageing:
-    """The open invoices in their 0-30, 31-60, 61-90 and 90+ day buckets, each with its sum
-    (two columns of every open invoice), and one page of them placed in their buckets."""
+    """The open invoices in their 0-30, 31-60, 61-90 and 90+ day buckets, each with its
+    count and sum (one statement: the database places each open invoice in its bucket and
+    sums them), and one page of them placed in their buckets."""
     buckets = [
         AgeBucket(f"{first}-{last}" if last is not None else f"{first - 1}+", first, last)
         for first, last in AGE_BUCKETS
     ]
     today = today_local()
-    owed = db.session.execute(
-        select(GovInvoice.issued_at, GovInvoice.payable_amount - GovInvoice.paid_amount).where(
-            GovInvoice.status == InvoiceStatus.OPEN.value
-        )
+    # An invoice's bucket is the first whose last day its age does not pass.
+    bucket_of = case(
+        *(
+            (GovInvoice.issued_at >= _on_or_after(today, bucket.last_day), index)
+            for index, bucket in enumerate(buckets)
+            if bucket.last_day is not None
+        ),
+        else_=len(buckets) - 1,
     )
-    for issued_at, amount in owed:
-        bucket = next(b for b in buckets if b.holds(_age_days(issued_at, today)))
-        bucket.count += 1
-        bucket.amount += amount
+    sums = db.session.execute(
+        select(
+            bucket_of,
+            func.count(),
+            func.sum(GovInvoice.payable_amount - GovInvoice.paid_amount),
+        )
+        .where(GovInvoice.status == InvoiceStatus.OPEN.value)
+        .group_by(bucket_of)
+    )
+    for index, count, amount in sums:
+        buckets[index].count = int(count)
+        buckets[index].amount = int(amount or 0)
     rows = outstanding_invoices(page)
     for row in rows:
         next(b for b in buckets if b.holds(row.age_days)).rows.append(row)

@@ -20,6 +20,7 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
+from marketplace.dates import format_day
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.institutions import ageing as invoice_ages
@@ -43,7 +44,7 @@ from marketplace.institutions.settings import invoice_account
 from marketplace.numbers import numbers_by_id, parse_id
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
-from marketplace.paging import requested_page
+from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.gateway import TestGateway, get_gateway
 from marketplace.web import attempt, flash_error, show_error, validate_with
 
@@ -515,10 +516,14 @@ def gov_part_of(part):
 @bp.route("/admin/tagihan")
 @role_required(Role.ADMIN)
 def admin_invoices():
+    ageing = invoice_ages.invoice_ageing(requested_page())
     return render_template(
         "institutions/admin_invoices.html",
-        ageing=invoice_ages.invoice_ageing(requested_page()),
+        ageing=ageing,
         position=government_ledger.position(),
+        invoice_href=link_prefix("institutions.admin_invoice", "invoice_id"),
+        # each day of the page written once (the rows share a few days)
+        days_written={day: format_day(day) for day in {row.issued_on for row in ageing.page}},
     )
 
 

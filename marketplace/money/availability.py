@@ -67,7 +67,11 @@ def due_part_ids(now: dt.datetime | None = None) -> list[int]:
 def auto_delivery_dates(parts: list[OrderPart]) -> dict[int, dt.datetime]:
     """When each shipped part among ``parts`` will count as delivered (its buyer's page);
     a part held by an open complaint waits for an admin instead."""
-    ids = [part.id for part in parts if part.status == PartStatus.SHIPPED.value]
+    return delivery_dates_of([part.id for part in parts if part.status == PartStatus.SHIPPED.value])
+
+
+def delivery_dates_of(ids: list[int]) -> dict[int, dt.datetime]:
+    """:func:`auto_delivery_dates` of parts known to be shipped, by their ids."""
     if not ids:
         return {}
     shipped = _shipped_at()

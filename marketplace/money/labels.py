@@ -3,8 +3,15 @@
 
 from __future__ import annotations
 
-from flask_babel import format_decimal
+from collections.abc import Callable, Hashable, Iterable
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale
+from babel.numbers import format_decimal
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from marketplace.rupiah import format_rupiah
 
@@ -25,6 +32,13 @@ ACCOUNT_LABELS = {
 
 
 def ledger_account_label(account: str) -> str:
+    return _account_label(account, get_locale())
+
+
+@lru_cache(maxsize=256)
+def _account_label(account: str, locale: Locale | None) -> str:
+    """Each account's label translated once per process and language (``locale``, the key:
+    the translation reads the same one), as ``marketplace.dates`` writes each day once."""
     return str(ACCOUNT_LABELS.get(account, account))
 
 
@@ -55,12 +69,31 @@ def payout_label(value: str) -> str:
 
 def payout_labels() -> dict[str, str]:
     """Every payout word translated once, for a page that names many payouts."""
+    return dict(_payout_labels(get_locale()))
+
+
+@lru_cache(maxsize=16)
+def _payout_labels(locale: Locale | None) -> dict[str, str]:
+    """Every payout word, translated once per process and language (copied for each page)."""
     return {value: str(label) for value, label in PAYOUT_LABELS.items()}
 
 
 def percent_bp(rate_bp: int) -> str:
     """Basis points as a percentage in the visitor's locale: 250 -> 2,5%."""
-    return f"{format_decimal(rate_bp / 100, format='#,##0.##')}%"
+    return _percent(rate_bp, get_locale())
+
+
+@lru_cache(maxsize=256)
+def _percent(rate_bp: int, locale: Locale) -> str:
+    """Each rate written once per process and language (a page repeats the same few)."""
+    return f"{format_decimal(rate_bp / 100, format='#,##0.##', locale=locale)}%"
+
+
+def money_html(amount: int, name: str = "") -> Markup:
+    """An amount in bold, ``name``d for tests and scripts: ``<strong data-balance="available">``."""
+    if name:
+        return Markup('<strong data-balance="%s">%s</strong>') % (name, format_rupiah(amount))
+    return Markup("<strong>%s</strong>") % format_rupiah(amount)
 
 
 def ledger_lines(parts) -> dict[int, str]:
@@ -70,10 +103,16 @@ def ledger_lines(parts) -> dict[int, str]:
     lines = {}
     for earning in parts:
         written = []
-        for entry in earning.entries:
-            label = labels.get(entry.account)
+        for account, amount in earning.entries:
+            label = labels.get(account)
             if label is None:
-                label = labels[entry.account] = ledger_account_label(entry.account)
-            written.append(f"{label} {format_rupiah(entry.amount)}")
+                label = labels[account] = ledger_account_label(account)
+            written.append(f"{label} {format_rupiah(amount)}")
         lines[earning.part.id] = "; ".join(written)
     return lines
+
+
+def once_each(values: Iterable[Hashable], label: Callable[[Any], str]) -> dict:
+    """``label`` of each distinct value among ``values``, asked once: a page's rows repeat
+    the same few statuses and rates, and a translated label costs more than a row."""
+    return {value: label(value) for value in set(values)}

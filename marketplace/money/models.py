@@ -89,6 +89,8 @@ class LedgerEntry(db.Model):
         ),
         # The platform's accounts summed over every household (the government position).
         Index("ix_ledger_entries_account_amount", "account", "amount"),
+        # A household's entries of one month (its statement).
+        Index("ix_ledger_entries_seller_created", "seller_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -258,7 +260,12 @@ class DisbursementBatch(db.Model):
 
     @property
     def reference(self) -> str:
-        return f"BATCH-{self.id:05d}"
+        return batch_reference(self.id)
+
+
+def batch_reference(batch_id: int) -> str:
+    """A bank batch as people read it: ``BATCH-00012``."""
+    return f"BATCH-{batch_id:05d}"
 
 
 class Payout(db.Model):
@@ -305,7 +312,12 @@ class Payout(db.Model):
 
     @property
     def number(self) -> str:
-        return f"PO-{self.id:06d}"
+        return payout_number(self.id)
+
+
+def payout_number(payout_id: int) -> str:
+    """A payout as people read it: ``PO-000123``."""
+    return f"PO-{payout_id:06d}"
 
 
 class PartComplaint(db.Model):

@@ -22,7 +22,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.models import Seller
 from marketplace.catalog.services import today_local
@@ -40,6 +39,8 @@ from marketplace.money.models import (
     PayoutMethod,
     PayoutRun,
     PayoutStatus,
+    batch_reference,
+    payout_number,
 )
 from marketplace.money.services import write_seller_event
 from marketplace.orders.models import OrderPart
@@ -414,22 +415,74 @@ def reverse_negative_balances(connect, result: RunResult | None = None) -> None:
 PAYOUTS_PER_PAGE = 50
 
 
-def list_payouts(page: int = 1) -> Page[Payout]:
-    """One page of the payouts, newest first, with their household."""
+@dataclass(frozen=True, slots=True)
+class PayoutRow:
+    """A payout as the admin's list shows it: the columns it reads, one row each."""
+
+    id: int
+    shop_name: str
+    amount: int
+    method: str
+    status: str
+    reference: str | None
+    failure_reason: str
+
+    @property
+    def number(self) -> str:
+        return payout_number(self.id)
+
+
+def list_payouts(page: int = 1) -> Page[PayoutRow]:
+    """One page of the payouts, newest first, with their household's name (rows)."""
     return paginate(
-        select(Payout).options(joinedload(Payout.seller)).order_by(Payout.id.desc()),
+        select(
+            Payout.id,
+            Seller.shop_name,
+            Payout.amount,
+            Payout.method,
+            Payout.status,
+            Payout.reference,
+            Payout.failure_reason,
+        )
+        .join(Seller, Seller.id == Payout.seller_id)
+        .order_by(Payout.id.desc()),
         page,
         PAYOUTS_PER_PAGE,
+        rows=True,
+        each=lambda row: PayoutRow(*row),
     )
 
 
-def list_batches(limit: int = 50) -> list[DisbursementBatch]:
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """A bank batch as the admin's list shows it."""
+
+    id: int
+    created_at: dt.datetime
+
+    @property
+    def reference(self) -> str:
+        return batch_reference(self.id)
+
+
+def list_batches(limit: int = 50) -> list[BatchRow]:
+    """The newest bank batches (rows)."""
+    return [
+        BatchRow(*row)
+        for row in db.session.execute(
+            select(DisbursementBatch.id, DisbursementBatch.created_at)
+            .order_by(DisbursementBatch.id.desc())
+            .limit(limit)
+        )
+    ]
+
+
+def list_runs(limit: int = 20) -> list:
+    """The newest payout runs: when, how many payouts they made, their notes (rows)."""
     return list(
-        db.session.scalars(
-            select(DisbursementBatch).order_by(DisbursementBatch.id.desc()).limit(limit)
+        db.session.execute(
+            select(PayoutRun.started_at, PayoutRun.created_count, PayoutRun.notes)
+            .order_by(PayoutRun.id.desc())
+            .limit(limit)
         )
     )
-
-
-def list_runs(limit: int = 20) -> list[PayoutRun]:
-    return list(db.session.scalars(select(PayoutRun).order_by(PayoutRun.id.desc()).limit(limit)))

@@ -13,13 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.pricing import FULL_BP
 from marketplace.db import db
 from marketplace.money import ledger_sums  # noqa: F401 (keeps the running sums with the entries)
 from marketplace.money.models import Account, LedgerEntry, PartComplaint, SellerLedgerSum
-from marketplace.orders.models import Order, OrderEvent, OrderPart, PartStatus
+from marketplace.orders.models import Order, OrderEvent, OrderPart, PartStatus, order_number
 from marketplace.orders.signals import part_delivered
 from marketplace.paging import Page, paginate
 
@@ -326,7 +325,11 @@ def balances_of(seller_id: int) -> Balances:
         .where(SellerLedgerSum.seller_id == seller_id)
         .group_by(SellerLedgerSum.account)
     )
-    sums = {account: int(total) for account, total in rows}
+    return balances_from({account: int(total) for account, total in rows})
+
+
+def balances_from(sums: dict[str, int]) -> Balances:
+    """The balances of a household's sums per account."""
     return Balances(
         pending=sums.get(Account.SELLER_PENDING.value, 0) + sums.get(Account.SHIPPING.value, 0),
         available=sums.get(Account.SELLER_AVAILABLE.value, 0),
@@ -335,16 +338,42 @@ def balances_of(seller_id: int) -> Balances:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PartRow:
+    """An order part as the earnings page shows it: the columns it reads, one row each."""
+
+    id: int
+    order_id: int
+    status: str
+    items_amount: int
+    shipping_amount: int
+    commission_rate_bp: int
+    #: the quotation of a government order (None: a public order)
+    quote_id: int | None
+
+    @property
+    def number(self) -> str:
+        return order_number(self.order_id)
+
+
 @dataclass
 class PartEarnings:
     """One order part as its household sees its money."""
 
-    part: OrderPart
-    entries: list[LedgerEntry] = field(default_factory=list)
+    part: PartRow
+    #: (account, amount) of each of its entries of the household, oldest first
+    entries: list[tuple[str, int]] = field(default_factory=list)
+    #: the entries summed per account, once
+    sums: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        sums: dict[str, int] = {}
+        for account, amount in self.entries:
+            sums[account] = sums.get(account, 0) + amount
+        self.sums = sums
 
     def _sum(self, *accounts: Account) -> int:
-        names = {account.value for account in accounts}
-        return sum(entry.amount for entry in self.entries if entry.account in names)
+        return sum(self.sums.get(account.value, 0) for account in accounts)
 
     @property
     def commission(self) -> int:
@@ -370,15 +399,26 @@ EARNINGS_PER_PAGE = 20
 
 
 def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
-    """One page of a household's parts that have ledger entries, newest first, with them."""
+    """One page of a household's parts that have ledger entries, newest first, with them
+    (rows of the columns the page shows, not parts and orders)."""
     has_entries = select(LedgerEntry.id).where(LedgerEntry.order_part_id == OrderPart.id).exists()
     parts = paginate(
-        select(OrderPart)
+        select(
+            OrderPart.id,
+            OrderPart.order_id,
+            OrderPart.status,
+            OrderPart.items_amount,
+            OrderPart.shipping_amount,
+            OrderPart.commission_rate_bp,
+            Order.quote_id,
+        )
+        .join(Order, Order.id == OrderPart.order_id)
         .where(OrderPart.seller_id == seller_id, has_entries)
-        .options(joinedload(OrderPart.order))
         .order_by(OrderPart.id.desc()),
         page,
         EARNINGS_PER_PAGE,
+        rows=True,
+        each=lambda row: PartRow(*row),
     )
     by_part: dict[int, list] = defaultdict(list)
     if parts.items:
@@ -395,9 +435,8 @@ def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
             .where(LedgerEntry.order_part_id.in_([part.id for part in parts]))
             .order_by(LedgerEntry.id)
         )
-        for entry in entries:
-            assert entry.order_part_id is not None
-            if entry.seller_id == seller_id:
-                by_part[entry.order_part_id].append(entry)
+        for part_id, entry_seller_id, account, amount in entries:
+            if entry_seller_id == seller_id:
+                by_part[part_id].append((account, amount))
     parts.items = [PartEarnings(part, by_part[part.id]) for part in parts]
     return parts

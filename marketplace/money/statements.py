@@ -46,17 +46,19 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
 
 def statement_rows(seller_id: int, month: str) -> list:
     """The household's ledger entries of the month, oldest first: the columns a statement
-    writes (rows, not entries)."""
+    writes (rows, not entries), each with its part's order (None: no part), in one
+    statement that the household's index of entries by time answers."""
     start, end = month_bounds(month)
     return list(
         db.session.execute(
             select(
                 LedgerEntry.created_at,
-                LedgerEntry.order_part_id,
+                OrderPart.order_id,
                 LedgerEntry.event_key,
                 LedgerEntry.account,
                 LedgerEntry.amount,
             )
+            .outerjoin(OrderPart, OrderPart.id == LedgerEntry.order_part_id)
             .where(
                 LedgerEntry.seller_id == seller_id,
                 LedgerEntry.created_at >= start.astimezone(dt.UTC),
@@ -68,13 +70,24 @@ def statement_rows(seller_id: int, month: str) -> list:
 
 
 def _order_numbers(entries) -> dict[int, str]:
-    part_ids = {entry.order_part_id for entry in entries if entry.order_part_id}
-    return {
-        part_id: order_number(order_id)
-        for part_id, order_id in db.session.execute(
-            select(OrderPart.id, OrderPart.order_id).where(OrderPart.id.in_(part_ids))
-        )
-    }
+    """Each order's number, by its id, written once (a month's entries share few orders)."""
+    ids = {entry.order_id for entry in entries if entry.order_id}
+    return {order_id: order_number(order_id) for order_id in ids}
+
+
+def _minutes(pattern: str):
+    """A moment as WITA writes it with ``pattern`` (to the minute at most), written once
+    per minute: a month's entries come in events whose legs share their minute."""
+    written: dict[dt.datetime, str] = {}
+
+    def write(moment: dt.datetime) -> str:
+        minute = moment.replace(second=0, microsecond=0)
+        found = written.get(minute)
+        if found is None:
+            found = written[minute] = minute.astimezone(WITA).strftime(pattern)
+        return found
+
+    return write
 
 
 def _once(label):
@@ -94,13 +107,14 @@ def statement_pdf(seller, month: str, label) -> bytes:
     entries = statement_rows(seller.id, month)
     numbers = _order_numbers(entries)
     label = _once(label)
+    day = _minutes("%d-%m-%Y")
     totals: dict[str, int] = {}
     rows = []
     for entry in entries:
         rows.append(
             {
-                "day": entry.created_at.astimezone(WITA).strftime("%d-%m-%Y"),
-                "order": numbers.get(entry.order_part_id, ""),
+                "day": day(entry.created_at),
+                "order": numbers[entry.order_id] if entry.order_id else "",
                 "label": label(entry.account),
                 "amount": entry.amount,
             }
@@ -120,22 +134,24 @@ def statement_csv(seller_id: int, month: str, label) -> str:
     entries = statement_rows(seller_id, month)
     numbers = _order_numbers(entries)
     label = _once(label)
+    when = _minutes("%Y-%m-%d %H:%M")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["tanggal", "pesanan", "kejadian", "akun", "keterangan", "jumlah"])
     totals: dict[str, int] = {}
     for entry in entries:
-        writer.writerow(
-            [
-                entry.created_at.astimezone(WITA).strftime("%Y-%m-%d %H:%M"),
-                numbers.get(entry.order_part_id, ""),
-                entry.event_key,
-                entry.account,
-                label(entry.account),
-                entry.amount,
-            ]
-        )
         totals[entry.account] = totals.get(entry.account, 0) + entry.amount
+    writer.writerows(
+        (
+            when(created_at),
+            numbers[order_id] if order_id else "",
+            event_key,
+            account,
+            label(account),
+            amount,
+        )
+        for created_at, order_id, event_key, account, amount in entries
+    )
     for account, total in sorted(totals.items()):
         writer.writerow(["", "", "total", account, label(account), total])
     return out.getvalue()

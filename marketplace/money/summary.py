@@ -13,25 +13,27 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, literal_column, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import case, func, literal_column, select
 
 from marketplace.db import db, local_date, today_local
 from marketplace.money import accounts as payout_accounts
 from marketplace.money import runs, statements
-from marketplace.money.availability import auto_delivery_dates
+from marketplace.money.availability import delivery_dates_of
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS, mask
 from marketplace.money.models import (
     Account,
     PartComplaint,
     PartWaitingSum,
     Payout,
+    PayoutAccount,
     PayoutMethod,
     PayoutStatus,
     SellerLedgerSum,
+    payout_number,
 )
-from marketplace.money.services import Balances, balances_of
-from marketplace.orders.models import OrderPart, PartStatus
+from marketplace.money.services import Balances, balances_from
+from marketplace.orders.models import Order, OrderPart, PartStatus
+from marketplace.paging import Page, paginate
 
 #: parts still in the household's hands or on the buyer's way to fetch them
 NOT_SENT = {
@@ -96,42 +98,39 @@ class EarningsSummary:
     available: int = 0
     #: the next run that will pay ``available`` (None: no payable account or too little)
     next_payout_on: dt.date | None = None
+    #: the newest payouts in transit (at most ``IN_TRANSIT_SHOWN``), newest first
     in_transit: list[InTransit] = field(default_factory=list)
+    #: every payout in transit: how many, and their sum
+    in_transit_count: int = 0
+    in_transit_total: int = 0
     paid_out: int = 0
     last_paid_on: dt.date | None = None
+    balances: Balances = Balances(0, 0, 0)
+    account: PayoutAccount | None = None
+    #: the account is verified (and Stripe pays out): the next run may pay it
+    payable: bool = False
 
     @property
     def waiting_total(self) -> int:
         return sum(item.amount for item in self.waiting)
 
-    @property
-    def in_transit_total(self) -> int:
-        return sum(item.amount for item in self.in_transit)
+
+#: the payouts in transit the page names one by one (the newest); the others are counted
+IN_TRANSIT_SHOWN = 5
+
+SumsByKind = dict[tuple[str, str], int]
 
 
-def sales_of(seller_id: int, month: dt.date | None = None) -> Sales:
-    """The household's sales in one WITA month (its first day), or over all time, read from
-    its running sums per account, month and kind (a sale's credit, a refund's leg, other)."""
-    stmt = select(
-        SellerLedgerSum.account, SellerLedgerSum.kind, func.sum(SellerLedgerSum.amount)
-    ).where(SellerLedgerSum.seller_id == seller_id)
-    if month is not None:
-        stmt = stmt.where(SellerLedgerSum.month == month)
-    sums: dict[tuple[str, str], int] = defaultdict(int)
-    for account, kind, amount in db.session.execute(
-        stmt.group_by(SellerLedgerSum.account, SellerLedgerSum.kind)
-    ):
-        if kind != "other":
-            sums[(account, kind)] += int(amount or 0)
-        sums[(account, "all")] += int(amount or 0)
+def _sales(sums: SumsByKind) -> Sales:
+    """A period's sales from its sums per (account, kind)."""
 
     def total(account: Account, *, positive: bool | None = None, refund: bool | None = None):
         if positive and refund is False:
-            return sums[(account.value, "sale")]
+            return sums.get((account.value, "sale"), 0)
         if refund and positive is None:
-            return sums[(account.value, "refund")]
+            return sums.get((account.value, "refund"), 0)
         assert positive is None and refund is None, "a sum this reading does not keep"
-        return sums[(account.value, "all")]
+        return sums.get((account.value, "all"), 0)
 
     # Only a sale (paid, or a BAST) credits pending and commission; every later move of
     # the household's money (delivery, payout, refund) is a debit of one of them.
@@ -153,47 +152,99 @@ def sales_of(seller_id: int, month: dt.date | None = None) -> Sales:
     )
 
 
+def _add(sums: SumsByKind, account: str, kind: str, amount: int) -> None:
+    if kind != "other":
+        sums[(account, kind)] = sums.get((account, kind), 0) + amount
+    sums[(account, "all")] = sums.get((account, "all"), 0) + amount
+
+
+def sales_of(seller_id: int, month: dt.date | None = None) -> Sales:
+    """The household's sales in one WITA month (its first day), or over all time, read from
+    its running sums per account, month and kind (a sale's credit, a refund's leg, other)."""
+    stmt = select(
+        SellerLedgerSum.account, SellerLedgerSum.kind, func.sum(SellerLedgerSum.amount)
+    ).where(SellerLedgerSum.seller_id == seller_id)
+    if month is not None:
+        stmt = stmt.where(SellerLedgerSum.month == month)
+    sums: SumsByKind = {}
+    for account, kind, amount in db.session.execute(
+        stmt.group_by(SellerLedgerSum.account, SellerLedgerSum.kind)
+    ):
+        _add(sums, account, kind, int(amount or 0))
+    return _sales(sums)
+
+
+def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales]:
+    """(balances, the month's sales, all time's sales) of the household, from one reading
+    of its running sums: per account and kind, in the month or not."""
+    in_month = case((SellerLedgerSum.month == month, 1), else_=0)
+    rows = db.session.execute(
+        select(
+            SellerLedgerSum.account,
+            SellerLedgerSum.kind,
+            in_month,
+            func.sum(SellerLedgerSum.amount),
+        )
+        .where(SellerLedgerSum.seller_id == seller_id)
+        .group_by(SellerLedgerSum.account, SellerLedgerSum.kind, in_month)
+    )
+    this_month: SumsByKind = {}
+    all_time: SumsByKind = {}
+    for account, kind, is_this_month, amount in rows:
+        amount = int(amount or 0)
+        _add(all_time, account, kind, amount)
+        if is_this_month:
+            _add(this_month, account, kind, amount)
+    per_account = {account: amount for (account, kind), amount in all_time.items() if kind == "all"}
+    return balances_from(per_account), _sales(this_month), _sales(all_time)
+
+
 def _waiting(seller_id: int) -> list[Waiting]:
     """The household's pending money, grouped by why it waits and until when: only the
-    parts whose money still waits are read (a running sum per part, kept not at zero)."""
+    parts whose money still waits are read (a running sum per part, kept not at zero),
+    each with its status, its order's quote and whether a complaint holds it."""
+    complained = (
+        select(PartComplaint.id)
+        .where(
+            PartComplaint.part_id == PartWaitingSum.order_part_id,
+            PartComplaint.resolution.is_(None),
+        )
+        .exists()
+    )
     rows = db.session.execute(
-        select(PartWaitingSum.order_part_id, PartWaitingSum.amount).where(
+        select(
+            PartWaitingSum.order_part_id,
+            PartWaitingSum.amount,
+            OrderPart.status,
+            Order.quote_id,
+            complained,
+        )
+        .join(OrderPart, OrderPart.id == PartWaitingSum.order_part_id)
+        .join(Order, Order.id == OrderPart.order_id)
+        .where(
             PartWaitingSum.seller_id == seller_id,
             # a literal, so the partial index (``amount <> 0``) answers it on both databases
             PartWaitingSum.amount != literal_column("0"),
         )
-    )
-    amounts = {part_id: int(amount) for part_id, amount in rows}
-    if not amounts:
+    ).all()
+    if not rows:
         return []
-    parts = list(
-        db.session.scalars(
-            select(OrderPart)
-            .where(OrderPart.id.in_(list(amounts)))
-            .options(joinedload(OrderPart.order))
-        )
-    )
-    dates = auto_delivery_dates(parts)
-    complained = set(
-        db.session.scalars(
-            select(PartComplaint.part_id).where(
-                PartComplaint.part_id.in_(list(amounts)), PartComplaint.resolution.is_(None)
-            )
-        )
+    dates = delivery_dates_of(
+        [row[0] for row in rows if row[2] == PartStatus.SHIPPED.value and not row[4]]
     )
     groups: dict[tuple[str, dt.date | None], int] = defaultdict(int)
-    for part in parts:
-        if part.id in complained:
+    for part_id, amount, status, quote_id, is_held in rows:
+        if is_held:
             key: tuple[str, dt.date | None] = ("held", None)
-        elif part.id in dates:
-            key = ("shipped", local_date(dates[part.id]))
-        elif part.status in NOT_SENT:
+        elif part_id in dates:
+            key = ("shipped", local_date(dates[part_id]))
+        elif status in NOT_SENT:
             key = ("not_sent", None)
-        elif part.order.quote_id is not None:
+        elif quote_id is not None:
             key = ("institution", None)
         else:
             key = ("not_sent", None)
-        groups[key] += amounts[part.id]
+        groups[key] += int(amount)
     order = {"shipped": 0, "held": 1, "not_sent": 2, "institution": 3}
     return [
         Waiting(reason, amount, day)
@@ -203,41 +254,59 @@ def _waiting(seller_id: int) -> list[Waiting]:
     ]
 
 
-def _destination(payout: Payout) -> str:
+def _destination(method: str, bank_code: str, account_number: str, provider: str, wallet: str):
     """Where a payout goes, as it was when the run computed it, masked."""
-    if payout.method == PayoutMethod.BANK.value:
-        bank = BANKS_BY_CODE.get(payout.bank_code)
-        return f"{bank.name if bank else payout.bank_code} {mask(payout.account_number)}"
-    if payout.method == PayoutMethod.EWALLET.value:
-        wallet = WALLETS.get(payout.wallet_provider, payout.wallet_provider)
-        return f"{wallet} {mask(payout.wallet_number)}"
+    if method == PayoutMethod.BANK.value:
+        bank = BANKS_BY_CODE.get(bank_code)
+        return f"{bank.name if bank else bank_code} {mask(account_number)}"
+    if method == PayoutMethod.EWALLET.value:
+        return f"{WALLETS.get(provider, provider)} {mask(wallet)}"
     return "Stripe"
 
 
-def earnings_summary(
-    seller_id: int, today: dt.date | None = None, balances: Balances | None = None
-) -> EarningsSummary:
-    """The household's earnings page, top part: this month, all time, and where its money is
-    (``balances``: the household's, when the page has read them already)."""
-    today = today or today_local()
-    month = today.replace(day=1)
-    balances = balances or balances_of(seller_id)
-    account = payout_accounts.account_of(seller_id)
-    payable = payout_accounts.is_payable(account)
-    open_payouts = db.session.scalars(
-        select(Payout)
+def _payouts(seller_id: int) -> tuple[int, int, dt.datetime | None, list[InTransit]]:
+    """(how many payouts are in transit, their sum, when the last one was paid, the newest
+    ``IN_TRANSIT_SHOWN`` of them): the newest with the count and sum of all of them (a
+    window over every open payout, taken before the limit), and the last payment's time."""
+    rows = db.session.execute(
+        select(
+            Payout.amount,
+            Payout.period,
+            Payout.method,
+            Payout.bank_code,
+            Payout.account_number,
+            Payout.wallet_provider,
+            Payout.wallet_number,
+            func.count().over(),
+            func.sum(Payout.amount).over(),
+        )
         .where(Payout.seller_id == seller_id, Payout.status.in_(runs.OPEN))
-        .order_by(Payout.period, Payout.id)
-    )
+        .order_by(Payout.period.desc(), Payout.id.desc())
+        .limit(IN_TRANSIT_SHOWN)
+    ).all()
     last_paid = db.session.scalar(
         select(func.max(Payout.settled_at)).where(
             Payout.seller_id == seller_id, Payout.status == PayoutStatus.PAID.value
         )
     )
+    shown = [InTransit(row[0], row[1], _destination(*row[2:7])) for row in rows]
+    count, total = (int(rows[0][7]), int(rows[0][8])) if rows else (0, 0)
+    return count, total, last_paid, shown
+
+
+def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSummary:
+    """The household's earnings page, top part: this month, all time, where its money is,
+    and its payout account."""
+    today = today or today_local()
+    month = today.replace(day=1)
+    balances, this_month, all_time = _sums_of(seller_id, month)
+    account = payout_accounts.account_of(seller_id)
+    payable = payout_accounts.is_payable(account)
+    count, total, last_paid, shown = _payouts(seller_id)
     return EarningsSummary(
         month=month,
-        this_month=sales_of(seller_id, month),
-        all_time=sales_of(seller_id),
+        this_month=this_month,
+        all_time=all_time,
         waiting=_waiting(seller_id),
         available=balances.available,
         next_payout_on=(
@@ -245,9 +314,56 @@ def earnings_summary(
             if payable and balances.available >= runs.minimum_amount()
             else None
         ),
-        in_transit=[
-            InTransit(payout.amount, payout.period, _destination(payout)) for payout in open_payouts
-        ],
+        in_transit=shown,
+        in_transit_count=count,
+        in_transit_total=total,
         paid_out=balances.paid_out,
         last_paid_on=local_date(last_paid) if last_paid else None,
+        balances=balances,
+        account=account,
+        payable=payable,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SellerPayout:
+    """One of the household's payouts as its list shows it."""
+
+    id: int
+    #: the payout run's day: the day it was sent on its way
+    sent_on: dt.date
+    amount: int
+    status: str
+    #: where it goes, masked: ``BRI ••••••6501``
+    to: str
+
+    @property
+    def number(self) -> str:
+        return payout_number(self.id)
+
+
+#: payouts on one page of the household's payouts
+SELLER_PAYOUTS_PER_PAGE = 50
+
+
+def list_payouts_of(seller_id: int, page: int = 1) -> Page[SellerPayout]:
+    """One page of the household's payouts, newest first (rows of the columns shown)."""
+    return paginate(
+        select(
+            Payout.id,
+            Payout.period,
+            Payout.amount,
+            Payout.status,
+            Payout.method,
+            Payout.bank_code,
+            Payout.account_number,
+            Payout.wallet_provider,
+            Payout.wallet_number,
+        )
+        .where(Payout.seller_id == seller_id)
+        .order_by(Payout.period.desc(), Payout.id.desc()),
+        page,
+        SELLER_PAYOUTS_PER_PAGE,
+        rows=True,
+        each=lambda row: SellerPayout(*row[:4], _destination(*row[4:])),
     )

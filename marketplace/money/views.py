@@ -54,7 +54,8 @@ from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.queries import get_order_by_token
-from marketplace.paging import requested_page
+from marketplace.orders.views import order_status_label
+from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.connect import get_connect
 from marketplace.payments.gateway import (
     BadEvent,
@@ -79,23 +80,39 @@ bp.add_app_template_filter(labels.percent_bp, "percent_bp")
 @role_required(Role.SELLER)
 def earnings():
     seller = seller_for_user(current_user.id)
-    balances = services.balances_of(seller.id)
-    account = payout_accounts.account_of(seller.id)
     today = today_local()
     parts = services.list_part_earnings(seller.id, requested_page())
+    found = summary.earnings_summary(seller.id, today)
     return render_template(
         "payouts/earnings.html",
         ledger_lines=labels.ledger_lines(parts),
         seller=seller,
-        balances=balances,
-        summary=summary.earnings_summary(seller.id, today, balances),
+        balances=found.balances,
+        summary=found,
         parts=parts,
-        account=account,
-        described=payout_accounts.describe(account),
-        payable=payout_accounts.is_payable(account),
+        account=found.account,
+        described=payout_accounts.describe(found.account),
+        payable=found.payable,
         minimum=runs.minimum_amount(),
         next_run=statements.next_run_date(today),
         months=statements.recent_months(today),
+        money=labels.money_html,
+        part_href=link_prefix("orders.seller_part", "part_id"),
+        statuses=labels.once_each((earning.part.status for earning in parts), order_status_label),
+        rates=labels.once_each(
+            (earning.part.commission_rate_bp for earning in parts), labels.percent_bp
+        ),
+    )
+
+
+@bp.route("/penjual/pendapatan/pencairan")
+@role_required(Role.SELLER)
+def seller_payouts():
+    seller = seller_for_user(current_user.id)
+    return render_template(
+        "payouts/seller_payouts.html",
+        payouts=summary.list_payouts_of(seller.id, requested_page()),
+        payout_labels=labels.payout_labels(),
     )
 
 
@@ -355,6 +372,7 @@ def admin_payouts():
         payouts=runs.list_payouts(requested_page()),
         payout_labels=labels.payout_labels(),
         batches=runs.list_batches(),
+        batch_href=link_prefix("payouts.admin_batch", "batch_id"),
         runs=runs.list_runs(),
         minimum=runs.minimum_amount(),
         next_run=statements.next_run_date(),

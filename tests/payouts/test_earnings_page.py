@@ -294,3 +294,53 @@ def test_money_held_by_a_complaint_and_an_unshipped_order_say_why(client, login_
     assert f"{held_amount} ditahan karena pembeli melaporkan masalah" in text
     assert f"{unsent} menunggu pesanan Anda dikirim atau diambil pembeli." in text
     assert "paling lambat" not in text
+
+
+def test_many_payouts_in_transit_show_the_newest_and_their_sum_and_all_on_their_own_page(
+    client, login_as
+):
+    """Seven payouts on their way (Rp60.000 to Rp60.006, a week apart): the card names the
+    newest five, newest first, and sums all seven; the household's payouts page lists all."""
+    from marketplace.money.models import Payout
+
+    seller = factories.make_seller()
+    for n in range(7):
+        db.session.add(
+            Payout(
+                seller_id=seller.id,
+                period=dt.date(2026, 10, 5) + dt.timedelta(days=7 * n),
+                idempotency_key=f"test-transit-{n}",
+                balance_through_entry_id=0,
+                amount=60_000 + n,
+                method="bank",
+                account_version=1,
+                bank_code="014",
+                account_number="0123456789",
+            )
+        )
+    db.session.commit()
+    login_as(user=seller.user)
+    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    text = summary_text(page)
+    total = sum(60_000 + n for n in range(7))
+    assert f"{format_rupiah(total)} sudah dikirim dan sedang dalam perjalanan" in text
+    card = page.split('data-summary="in_transit"', 1)[1].split("</div>", 1)[0]
+    shown = re.findall(r"<p data-transit><strong>(Rp[\d.]+)</strong>", card)
+    assert shown == [format_rupiah(60_000 + n) for n in (6, 5, 4, 3, 2)]
+    assert "Ditampilkan 5 pencairan terbaru dari 7." in text
+    assert 'href="/penjual/pendapatan/pencairan"' in card
+
+    listed = client.get("/penjual/pendapatan/pencairan").get_data(as_text=True)
+    rows = re.findall(r'<tr data-payout="PO-\d+" data-status="created">', listed)
+    assert len(rows) == 7
+    for n in range(7):
+        assert format_rupiah(60_000 + n) in listed
+    assert "BCA ••••••6789" in listed and "Dibuat" in listed
+
+
+def test_a_household_without_payouts_sees_none_listed(client, login_as):
+    seller = factories.make_seller()
+    login_as(user=seller.user)
+    page = client.get("/penjual/pendapatan/pencairan").get_data(as_text=True)
+    assert "Belum ada pencairan." in page
+    assert "data-transit-more" not in client.get("/penjual/pendapatan").get_data(as_text=True)
