@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -69,6 +70,9 @@ def closed_message(shop_name: str, closure: Closure) -> str:
 
 @dataclass
 class CartLine:
+    """One line of the cart as read this moment. What follows from its product is worked
+    out once per line (a page asks each several times); ``closure`` alone is set later."""
+
     product_id: int
     quantity: int
     seen_price_amount: int
@@ -78,23 +82,23 @@ class CartLine:
     #: the option chosen (a product with options is bought by option)
     variant_id: int | None = None
 
-    @property
+    @cached_property
     def variant(self) -> ProductVariant | None:
         return self.product.option(self.variant_id) if self.product else None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The line's key in forms and element ids: "12" or "12:5"."""
         return key_text((self.product_id, self.variant_id))
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The product's name with the option chosen: "Amplang (Pedas / 250 g)"."""
         if self.product is None:
             return ""
         return f"{self.product.name} ({self.variant.label})" if self.variant else self.product.name
 
-    @property
+    @cached_property
     def is_unavailable(self) -> bool:
         """Not sold any more: the product, or the option chosen (or a product that has had
         options since, bought without one)."""
@@ -104,20 +108,20 @@ class CartLine:
             return bool(self.product.options)
         return self.variant is None
 
-    @property
+    @cached_property
     def price_now(self) -> int:
         """What one unit sells for now: the option's price, else the product's."""
         if self.is_unavailable:
             return 0
         return self.variant.price_now if self.variant else self.product.price_now
 
-    @property
+    @cached_property
     def stock_for_sale(self) -> int:
         if self.is_unavailable:
             return 0
         return self.variant.stock_for_sale if self.variant else self.product.stock_for_sale
 
-    @property
+    @cached_property
     def is_short(self) -> bool:
         """Fewer units left than wanted (made-to-order products are checked at checkout)."""
         product = self.product
@@ -128,7 +132,7 @@ class CartLine:
             and self.stock_for_sale < self.quantity
         )
 
-    @property
+    @cached_property
     def price_changed(self) -> bool:
         return not self.is_unavailable and self.price_now != self.seen_price_amount
 
@@ -136,18 +140,18 @@ class CartLine:
     def has_problem(self) -> bool:
         return self.is_unavailable or self.is_short or self.price_changed or bool(self.closure)
 
-    @property
+    @cached_property
     def line_amount(self) -> int:
         return self.price_now * self.quantity
 
-    @property
+    @cached_property
     def weight_grams(self) -> int:
         if self.is_unavailable:
             return 0
         grams = self.variant.weight_grams if self.variant else self.product.weight_grams
         return grams * self.quantity
 
-    @property
+    @cached_property
     def photo(self):
         """The option's own photo, else the product's cover."""
         if self.variant and self.variant.photo:
@@ -259,8 +263,12 @@ def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[LineKe
     """{(product id, option id): (quantity, price seen)} from the database or the session."""
     if user_id is None:
         return {key_of(key): (value[0], value[1]) for key, value in session_cart.items()}
-    rows = db.session.scalars(select(CartItem).where(CartItem.user_id == user_id))
-    return {(row.product_id, row.variant_id): (row.quantity, row.seen_price_amount) for row in rows}
+    rows = db.session.execute(
+        select(
+            CartItem.product_id, CartItem.variant_id, CartItem.quantity, CartItem.seen_price_amount
+        ).where(CartItem.user_id == user_id)
+    )
+    return {(product, variant): (quantity, seen) for product, variant, quantity, seen in rows}
 
 
 def _store_line(
