@@ -127,12 +127,22 @@ def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
 QUOTES_PER_PAGE = 30
 
 
-def list_quotes(institution_id: int, page: int = 1) -> Page[Quote]:
-    """One page of the office's quotes, newest first."""
+def list_quotes(institution_id: int, page: int = 1) -> Page:
+    """One page of the office's quotes, newest first, as rows of what the list shows."""
     return paginate(
-        select(Quote).where(Quote.institution_id == institution_id).order_by(Quote.id.desc()),
+        select(
+            Quote.id,
+            Quote.number,
+            Quote.event_name,
+            Quote.delivery_date,
+            Quote.status,
+            Quote.total_amount,
+        )
+        .where(Quote.institution_id == institution_id)
+        .order_by(Quote.id.desc()),
         page,
         QUOTES_PER_PAGE,
+        rows=True,
     )
 
 

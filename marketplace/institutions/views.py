@@ -136,6 +136,7 @@ def dashboard():
         member=member,
         quotes=quotes.list_quotes(member.institution_id, requested_page()),
         templates=boxes.list_templates(member.institution_id),
+        status_labels=labels.status_labels(),
     )
 
 
@@ -224,7 +225,7 @@ def _only_checking(form: BuilderForm) -> bool:
 @bp.route("/penawaran/<id:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
 def builder(quote_id: int | None = None):
-    if members.membership_of(_user()) is None:
+    if members.office_of(_user()) is None:
         return render_template("institutions/no_institution.html"), 403
     quote = _quote_or_404(quote_id) if quote_id else None
     if quote is not None and not quote.is_editable:
@@ -257,7 +258,7 @@ def _quote_page(quote_id: int, error: MarketplaceError | None = None):
         "institutions/quote.html",
         quote=quote,
         checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
-        member=members.membership_of(_user()),
+        member=members.office_of(_user()),
         statuses=QuoteStatus,
         action_form=EmptyForm(),
         return_form=ReturnForm(),
@@ -544,7 +545,7 @@ def admin_invoice(invoice_id: int):
 
 @bp.app_template_global()
 def order_of_quote(quote_id: int):
-    return gov_orders.order_of_quote(quote_id)
+    return gov_orders.order_ref_of_quote(quote_id)
 
 
 @bp.route("/pesanan/<id:order_id>/bayar-kartu", methods=["POST"])
