@@ -436,6 +436,7 @@ def load_cart(
     pickup_seller_ids: frozenset[int] = frozenset(),
     postal_code: str = "",
     rate_choices: Mapping[int, str] | None = None,
+    with_photos: bool = False,
 ) -> Cart:
     """The cart grouped by household, each group with its shipping to the destination
     (``province`` and ``city`` are Kemendagri codes: ``65``, ``65.71``).
@@ -444,19 +445,21 @@ def load_cart(
     ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota. Each parcel is
     priced by the shipping provider (``shipping.quotes``, all households at once) to
     ``postal_code``, at the rate the buyer chose (``rate_choices``: {household: "jne:reg"}),
-    else the cheapest.
+    else the cheapest. The photos are read only ``with_photos`` (the cart page shows them).
     """
     stored = _stored_lines(user_id, session_cart)
+    loads = [
+        contains_eager(Product.seller).contains_eager(Seller.region),
+        selectinload(Product.variants),
+    ]
+    if with_photos:
+        loads.append(selectinload(Product.photos))
     products = {
         product.id: product
         for product in db.session.scalars(
             _public(select(Product).join(Product.seller).join(Seller.region))
             .where(Product.id.in_([product_id for product_id, _ in stored]))
-            .options(
-                contains_eager(Product.seller).contains_eager(Seller.region),
-                selectinload(Product.photos),
-                selectinload(Product.variants),
-            )
+            .options(*loads)
             # read afresh: the price of this moment (a promotion may have begun or
             # ended since the session first loaded the product)
             .execution_options(populate_existing=True)
