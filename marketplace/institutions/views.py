@@ -253,12 +253,13 @@ def builder(quote_id: int | None = None):
 
 
 def _quote_page(quote_id: int, error: MarketplaceError | None = None):
-    quote = _quote_or_404(quote_id)
+    office = members.office_of(_user())
+    quote = quotes.get_quote_for_officer_or_404(quote_id, _user(), office)
     return render_template(
         "institutions/quote.html",
         quote=quote,
         checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
-        member=members.office_of(_user()),
+        member=office,
         statuses=QuoteStatus,
         action_form=EmptyForm(),
         return_form=ReturnForm(),
