@@ -1,6 +1,7 @@
 """Checkout and shipping forms; the rules themselves live in the services."""
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import (
     EmailField,
     HiddenField,
@@ -12,6 +13,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import Select, html_params
 
 from marketplace.catalog import places
 from marketplace.forms import Form
@@ -36,6 +38,34 @@ class CartLineForm(CartProductForm):
     )
 
 
+class PlaceSelect(Select):
+    """WTForms' select for the official region lists (the provinces are 38), each option
+    written directly rather than through ``html_params``: the same markup."""
+
+    def __call__(self, field, **kwargs):
+        choices = field.choices
+        if not isinstance(choices, list) or not all(
+            type(choice) is SelectChoice and choice.optgroup is None and not choice.render_kw
+            for choice in choices
+        ):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for name in dir(flags):
+            if name in self.validation_attrs and name not in kwargs:
+                kwargs[name] = getattr(flags, name)
+        data, coerce = field.data, field.coerce
+        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        for choice in choices:
+            value = choice.value
+            # html_params' order: "selected" before "value"
+            chosen = "selected " if coerce(value) == data else ""
+            label = escape(choice.label or value)
+            html.append(f'<option {chosen}value="{escape(value)}">{label}</option>')
+        html.append("</select>")
+        return Markup("".join(html))  # noqa: S704
+
+
 def _place_choices(placeholder, places_inside: tuple[places.Place, ...]) -> list[SelectChoice]:
     return [SelectChoice("", placeholder)] + [
         SelectChoice(place.code, place.name) for place in places_inside
@@ -52,9 +82,11 @@ class AddressFields(Form):
         validators=[Length(max=24)],
         description=_l("Contoh: 0812 3456 7890. Kabar pesanan dan tautannya lewat nomor ini."),
     )
-    province = SelectField(_l("Provinsi"), default=places.KALTARA, validate_choice=False)
-    city = SelectField(_l("Kabupaten/kota"), validate_choice=False)
-    district = SelectField(_l("Kecamatan"), validate_choice=False)
+    province = SelectField(
+        _l("Provinsi"), default=places.KALTARA, validate_choice=False, widget=PlaceSelect()
+    )
+    city = SelectField(_l("Kabupaten/kota"), validate_choice=False, widget=PlaceSelect())
+    district = SelectField(_l("Kecamatan"), validate_choice=False, widget=PlaceSelect())
     street = TextAreaField(
         _l("Alamat"),
         validators=[Length(max=300)],
