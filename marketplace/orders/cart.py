@@ -13,12 +13,12 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, defaultload, load_only, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
 from marketplace.catalog import places
-from marketplace.catalog.models import Product, Seller
+from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import _public
 from marketplace.db import db, today_local
@@ -426,6 +426,32 @@ def _carry_cart_into_account(user: User, carried: dict) -> None:
         merge_session_cart(user.id, dict(carried["cart"]))
 
 
+#: What the cart, the checkout and its live figures read of a product, its household and
+#: region: names, prices (with the promotion's discount), stock for sale, weight, the
+#: capacity arithmetic's (``supply_of``) and where a parcel leaves from.
+_PAGE_COLUMNS = (
+    load_only(
+        Product.slug,
+        Product.seller_id,
+        Product.name,
+        Product.price_amount,
+        Product.promotion_discount,
+        Product.stock,
+        Product.stock_for_sale,
+        Product.is_made_to_order,
+        Product.weight_grams,
+        Product.unit,
+        Product.shelf_life_days,
+        Product.lead_time_days,
+        Product.daily_capacity,
+    ),
+    defaultload(Product.seller).load_only(
+        Seller.shop_name, Seller.region_id, Seller.village, Seller.pickup_postal_code
+    ),
+    defaultload(Product.seller).defaultload(Seller.region).load_only(Region.name, Region.code),
+)
+
+
 def load_cart(
     *,
     user_id: int | None,
@@ -437,6 +463,7 @@ def load_cart(
     postal_code: str = "",
     rate_choices: Mapping[int, str] | None = None,
     with_photos: bool = False,
+    for_page: bool = False,
 ) -> Cart:
     """The cart grouped by household, each group with its shipping to the destination
     (``province`` and ``city`` are Kemendagri codes: ``65``, ``65.71``).
@@ -445,13 +472,17 @@ def load_cart(
     ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota. Each parcel is
     priced by the shipping provider (``shipping.quotes``, all households at once) to
     ``postal_code``, at the rate the buyer chose (``rate_choices``: {household: "jne:reg"}),
-    else the cheapest. The photos are read only ``with_photos`` (the cart page shows them).
+    else the cheapest. The photos are read only ``with_photos`` (the cart page shows them);
+    ``for_page``, only the columns the pages show and price with (``_PAGE_COLUMNS``): an
+    order reads its products whole.
     """
     stored = _stored_lines(user_id, session_cart)
     loads = [
         contains_eager(Product.seller).contains_eager(Seller.region),
         selectinload(Product.variants),
     ]
+    if for_page:
+        loads += _PAGE_COLUMNS
     if with_photos:
         loads.append(selectinload(Product.photos))
     products = {

@@ -97,7 +97,7 @@ def _cart_change(change, *, tell: bool = True) -> MarketplaceError | None:
 
 @bp.route("/keranjang")
 def cart():
-    cart = carts.load_cart(**_owner(), with_photos=True)
+    cart = carts.load_cart(**_owner(), with_photos=True, for_page=True)
     return render_template("orders/cart.html", cart=cart)
 
 
@@ -228,7 +228,9 @@ def _checkout_page(
     """The form with the summary for the address as it stands (a GET, a refusal, "Hitung
     ongkir", a changed summary), carrying that summary's fingerprint."""
     postal_codes = form.offer_places()
-    cart = carts.load_cart(**_owner(), **form.destination(pickup_seller_ids, _rate_choices()))
+    cart = carts.load_cart(
+        **_owner(), **form.destination(pickup_seller_ids, _rate_choices()), for_page=True
+    )
     if cart.is_empty and request.method == "GET":
         last = session.get(LAST_ORDER_KEY)
         return redirect(url_for("payments.order_page", token=last) if last else url_for(".cart"))
@@ -281,6 +283,7 @@ def shipping_quote():
         pickup_seller_ids=pickup,
         postal_code=request.args.get("postal_code", "")[:5],
         rate_choices=_rate_choices(),
+        for_page=True,
     )
     return jsonify(checkouts.figures_of(cart))
 
