@@ -54,6 +54,17 @@ def _user():
     return current_user._get_current_object()
 
 
+#: an id no row has yet, marking where a link's id goes (``_id_links``)
+_ID_MARK = 2_147_483_646
+
+
+def _id_links(endpoint: str, name: str):
+    """``url_for(endpoint, **{name: row_id})`` for every row of a list, at the cost of one
+    ``url_for`` for the page."""
+    head, _mark, tail = url_for(endpoint, **{name: _ID_MARK}).partition(str(_ID_MARK))
+    return lambda row_id: f"{head}{int(row_id)}{tail}"
+
+
 def _quote_or_404(quote_id: int):
     return quotes.get_quote_for_officer_or_404(quote_id, _user())
 
@@ -137,6 +148,7 @@ def dashboard():
         quotes=quotes.list_quotes(member.institution_id, requested_page()),
         templates=boxes.list_templates(member.institution_id),
         status_labels=labels.status_labels(),
+        quote_link=_id_links(".quote_detail", "quote_id"),
     )
 
 
