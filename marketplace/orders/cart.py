@@ -18,9 +18,10 @@ from sqlalchemy.orm import contains_eager, defaultload, load_only, selectinload
 from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
 from marketplace.catalog import places
-from marketplace.catalog.models import Product, Region, Seller
+from marketplace.catalog.models import PhotoVariants, Product, ProductPhoto, Region, Seller
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import _public
+from marketplace.catalogmemo import kept
 from marketplace.db import db, today_local
 from marketplace.errors import MarketplaceError
 from marketplace.inventory.capacity import Closure, closed_for_sale
@@ -68,6 +69,42 @@ def closed_message(shop_name: str, closure: Closure) -> str:
     )
 
 
+@dataclass(frozen=True)
+class LinePhoto(PhotoVariants):
+    """A product's photo as the cart shows it: a plain value, kept per catalogue version."""
+
+    key: str
+    width: int
+    height: int
+    variant_widths: str
+
+
+def _photos_of(product_ids: list[int]) -> dict[int, tuple[LinePhoto, ...]]:
+    """Each product's photos in the order the product shows them. Photos are catalogue
+    rows (a change moves the catalogue version), so they are kept per version and set of
+    products (``marketplace.catalogmemo``); prices, stock and holds are never kept."""
+    ids = frozenset(product_ids)
+
+    def read() -> dict[int, tuple[LinePhoto, ...]]:
+        found: dict[int, list[LinePhoto]] = {product_id: [] for product_id in ids}
+        rows = db.session.execute(
+            select(
+                ProductPhoto.product_id,
+                ProductPhoto.key,
+                ProductPhoto.width,
+                ProductPhoto.height,
+                ProductPhoto.variant_widths,
+            )
+            .where(ProductPhoto.product_id.in_(ids))
+            .order_by(ProductPhoto.product_id, ProductPhoto.position, ProductPhoto.id)
+        )
+        for product_id, *photo in rows:
+            found[product_id].append(LinePhoto(*photo))
+        return {product_id: tuple(photos) for product_id, photos in found.items()}
+
+    return kept(("cart_photos", ids), read) if ids else {}
+
+
 @dataclass
 class CartLine:
     """One line of the cart as read this moment. What follows from its product is worked
@@ -81,6 +118,8 @@ class CartLine:
     closure: Closure | None = None
     #: the option chosen (a product with options is bought by option)
     variant_id: int | None = None
+    #: the product's photos in order, when the page shows them (``load_cart(with_photos=)``)
+    photos: tuple[LinePhoto, ...] = ()
 
     @cached_property
     def variant(self) -> ProductVariant | None:
@@ -152,11 +191,12 @@ class CartLine:
         return grams * self.quantity
 
     @cached_property
-    def photo(self):
+    def photo(self) -> LinePhoto | None:
         """The option's own photo, else the product's cover."""
-        if self.variant and self.variant.photo:
-            return self.variant.photo
-        return self.product.cover if self.product else None
+        key = self.variant.photo_key if self.variant else None
+        if key and (own := next((p for p in self.photos if p.key == key), None)):
+            return own
+        return self.photos[0] if self.photos else None
 
 
 @dataclass
@@ -483,8 +523,6 @@ def load_cart(
     ]
     if for_page:
         loads += _PAGE_COLUMNS
-    if with_photos:
-        loads.append(selectinload(Product.photos))
     products = {
         product.id: product
         for product in db.session.scalars(
@@ -500,11 +538,19 @@ def load_cart(
     unavailable: list[CartLine] = []
     today = today_local()
     closures = closures_of([p.seller_id for p in products.values()], today)
+    photos = _photos_of(list(products)) if with_photos else {}
     for (product_id, variant_id), (quantity, price) in sorted(
         stored.items(), key=lambda item: (item[0][0], item[0][1] or 0)
     ):
         product = products.get(product_id)
-        line = CartLine(product_id, quantity, price, product, variant_id=variant_id)
+        line = CartLine(
+            product_id,
+            quantity,
+            price,
+            product,
+            variant_id=variant_id,
+            photos=photos.get(product_id, ()),
+        )
         if line.is_unavailable:
             unavailable.append(line)
             continue
