@@ -130,6 +130,16 @@ def office_of(user: User):
     ).first()
 
 
+def office_page_of(user: User):
+    """The officer's institution as its dashboard heads it: a row of ``institution_id``,
+    ``name`` and ``unit``; None when ``user`` is no officer of any institution."""
+    return db.session.execute(
+        select(InstitutionMember.institution_id, Institution.name, Institution.unit)
+        .join(Institution, Institution.id == InstitutionMember.institution_id)
+        .where(InstitutionMember.user_id == user.id)
+    ).first()
+
+
 def is_officer_of(user: User, institution_id: int) -> bool:
     """Whether ``user`` is an officer of this institution (its quotes, templates, orders)."""
     office = office_of(user)

@@ -139,14 +139,14 @@ def admin_remove_member(institution_id: int, member_id: int):
 @bp.route("/")
 @role_required(Role.OFFICER)
 def dashboard():
-    member = members.membership_of(_user())
-    if member is None:
+    office = members.office_page_of(_user())
+    if office is None:
         return render_template("institutions/no_institution.html"), 403
     return render_template(
         "institutions/dashboard.html",
-        member=member,
-        quotes=quotes.list_quotes(member.institution_id, requested_page()),
-        templates=boxes.list_templates(member.institution_id),
+        office=office,
+        quotes=quotes.list_quotes(office.institution_id, requested_page()),
+        templates=boxes.list_templates(office.institution_id),
         status_labels=labels.status_labels(),
         quote_link=_id_links(".quote_detail", "quote_id"),
     )
