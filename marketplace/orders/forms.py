@@ -38,38 +38,66 @@ class CartLineForm(CartProductForm):
     )
 
 
+class PlaceChoices(list):
+    """A region list's choices, with its options written once (``html``): the official
+    lists are files that do not change while the process runs."""
+
+    html: str = ""
+
+
+#: each region list's options as written, per placeholder (so per language) and list
+_WRITTEN_LISTS: dict[tuple[str, str], str] = {}
+#: about the kabupaten/kota of Indonesia, in two languages, with the provinces
+MAX_WRITTEN_LISTS = 2048
+
+
+def _place_choices(
+    placeholder, parent: str, places_inside: tuple[places.Place, ...]
+) -> PlaceChoices:
+    """The choices of the list of regions inside ``parent``, written as WTForms' select
+    writes its options (html_params escapes the value, the label is escaped)."""
+    choices = PlaceChoices(
+        [SelectChoice("", placeholder)]
+        + [SelectChoice(place.code, place.name) for place in places_inside]
+    )
+    # an empty list is one for any parent: what a visitor types cannot fill the store
+    key = (str(placeholder), parent if places_inside else "")
+    written = _WRITTEN_LISTS.get(key)
+    if written is None:
+        written = "".join(
+            f'<option value="{escape(choice.value)}">'
+            f"{escape(choice.label or choice.value)}</option>"
+            for choice in choices
+        )
+        if len(_WRITTEN_LISTS) < MAX_WRITTEN_LISTS:
+            _WRITTEN_LISTS[key] = written
+    choices.html = written
+    return choices
+
+
 class PlaceSelect(Select):
-    """WTForms' select for the official region lists (the provinces are 38), each option
-    written directly rather than through ``html_params``: the same markup."""
+    """WTForms' select for the official region lists (the provinces are 38), their options
+    written once (``PlaceChoices``) and the chosen one marked: the same markup."""
 
     def __call__(self, field, **kwargs):
         choices = field.choices
-        if not isinstance(choices, list) or not all(
-            type(choice) is SelectChoice and choice.optgroup is None and not choice.render_kw
-            for choice in choices
-        ):
+        if not isinstance(choices, PlaceChoices):
             return super().__call__(field, **kwargs)
         kwargs.setdefault("id", field.id)
         flags = getattr(field, "flags", {})
         for name in dir(flags):
             if name in self.validation_attrs and name not in kwargs:
                 kwargs[name] = getattr(flags, name)
-        data, coerce = field.data, field.coerce
-        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        for choice in choices:
-            value = choice.value
+        options = choices.html
+        if isinstance(field.data, str):
+            # WTForms marks the option whose value is the data (``coerce`` is ``str``);
             # html_params' order: "selected" before "value"
-            chosen = "selected " if coerce(value) == data else ""
-            label = escape(choice.label or value)
-            html.append(f'<option {chosen}value="{escape(value)}">{label}</option>')
-        html.append("</select>")
-        return Markup("".join(html))  # noqa: S704
-
-
-def _place_choices(placeholder, places_inside: tuple[places.Place, ...]) -> list[SelectChoice]:
-    return [SelectChoice("", placeholder)] + [
-        SelectChoice(place.code, place.name) for place in places_inside
-    ]
+            value = escape(field.data)
+            options = options.replace(
+                f'<option value="{value}">', f'<option selected value="{value}">', 1
+            )
+        select = f"<select {html_params(name=field.name, **kwargs)}>{options}</select>"
+        return Markup(select)  # noqa: S704
 
 
 class AddressFields(Form):
@@ -98,13 +126,13 @@ class AddressFields(Form):
         """Fill the lists from the regions chosen so far (each list the one above it
         allows); return the postal codes of the chosen kecamatan."""
         province, city = self.province.data or "", self.city.data or ""
-        self.province.choices = _place_choices(_l("Pilih provinsi"), places.children())
+        self.province.choices = _place_choices(_l("Pilih provinsi"), "", places.children())
         self.city.choices = _place_choices(
-            _l("Pilih kabupaten/kota"), places.children(province) if province else ()
+            _l("Pilih kabupaten/kota"), province, places.children(province) if province else ()
         )
+        inside = places.is_inside(city, province)
         self.district.choices = _place_choices(
-            _l("Pilih kecamatan"),
-            places.children(city) if places.is_inside(city, province) else (),
+            _l("Pilih kecamatan"), city if inside else "", places.children(city) if inside else ()
         )
         district = self.district.data or ""
         return places.postal_codes(district) if places.is_inside(district, city) else ()
