@@ -237,9 +237,10 @@ def _only_checking(form: BuilderForm) -> bool:
 @bp.route("/penawaran/<id:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
 def builder(quote_id: int | None = None):
-    if members.office_of(_user()) is None:
+    office = members.office_of(_user())
+    if office is None:
         return render_template("institutions/no_institution.html"), 403
-    quote = _quote_or_404(quote_id) if quote_id else None
+    quote = quotes.get_quote_for_officer_or_404(quote_id, _user(), office) if quote_id else None
     if quote is not None and not quote.is_editable:
         abort(404)
     form = BuilderForm()
