@@ -54,8 +54,13 @@ def list_templates(institution_id: int) -> list[BoxTemplate]:
             select(BoxTemplate)
             .where(BoxTemplate.institution_id == institution_id)
             .options(
-                selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.product),
-                selectinload(BoxTemplate.lines).selectinload(BoxTemplateLine.variant),
+                # the dashboard names each line's product and option: nothing else of them
+                selectinload(BoxTemplate.lines)
+                .selectinload(BoxTemplateLine.product)
+                .load_only(Product.name),
+                selectinload(BoxTemplate.lines)
+                .selectinload(BoxTemplateLine.variant)
+                .load_only(ProductVariant.label),
             )
             .order_by(BoxTemplate.name)
         )

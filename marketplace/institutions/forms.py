@@ -76,15 +76,18 @@ class SharedOptionsSelect(Select):
                 kwargs[name] = getattr(flags, name)
         options = choices.html
         if field.data in choices.values:
-            value = choices.values[field.data]
+            value = escape(choices.values[field.data])
             options = options.replace(
-                f"<option {html_params(value=value)}>",
-                f"<option {html_params(selected=True, value=value)}>",
-                1,
+                f'<option value="{value}">', f'<option selected value="{value}">', 1
             )
         # As WTForms' own widget: html_params escapes the attributes, the labels were escaped.
-        select = f"<select {html_params(name=field.name, **kwargs)}>{options}</select>"
-        return Markup(select)  # noqa: S704
+        # With the id alone (every line of the builder) the attributes are written directly,
+        # in html_params' order.
+        if kwargs.keys() == {"id"}:
+            attributes = f'id="{escape(kwargs["id"])}" name="{escape(field.name)}"'
+        else:
+            attributes = html_params(name=field.name, **kwargs)
+        return Markup(f"<select {attributes}>{options}</select>")  # noqa: S704
 
 
 def box_choice_value(product_id: int, variant_id: int | None) -> str:

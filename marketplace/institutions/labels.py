@@ -56,6 +56,11 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS[QuoteStatus(status)])
 
 
+def status_labels() -> dict[str, str]:
+    """Every quote status in words, translated once for a page that lists many."""
+    return {status.value: str(label) for status, label in STATUS_LABELS.items()}
+
+
 def move_label(status: str) -> str:
     """A status of a quote, order, part or document, in words."""
     if status in QuoteStatus.__members__.values() and status not in MOVE_LABELS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role, register_user
@@ -116,14 +116,34 @@ def membership_of(user: User) -> InstitutionMember | None:
     return db.session.scalar(
         select(InstitutionMember)
         .where(InstitutionMember.user_id == user.id)
-        .options(selectinload(InstitutionMember.institution))
+        .options(joinedload(InstitutionMember.institution))
     )
+
+
+def office_of(user: User):
+    """The officer's place, as a row of ``institution_id`` and ``can_approve``; None when
+    ``user`` is no officer of any institution (one short statement, no objects)."""
+    return db.session.execute(
+        select(InstitutionMember.institution_id, InstitutionMember.can_approve).where(
+            InstitutionMember.user_id == user.id
+        )
+    ).first()
+
+
+def office_page_of(user: User):
+    """The officer's institution as its dashboard heads it: a row of ``institution_id``,
+    ``name`` and ``unit``; None when ``user`` is no officer of any institution."""
+    return db.session.execute(
+        select(InstitutionMember.institution_id, Institution.name, Institution.unit)
+        .join(Institution, Institution.id == InstitutionMember.institution_id)
+        .where(InstitutionMember.user_id == user.id)
+    ).first()
 
 
 def is_officer_of(user: User, institution_id: int) -> bool:
     """Whether ``user`` is an officer of this institution (its quotes, templates, orders)."""
-    member = membership_of(user)
-    return member is not None and member.institution_id == institution_id
+    office = office_of(user)
+    return office is not None and office.institution_id == institution_id
 
 
 def require_membership(user: User) -> InstitutionMember:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,6 +44,7 @@ from marketplace.orders.models import (
     OrderPart,
     OrderStatus,
     PartStatus,
+    order_number,
 )
 from marketplace.pdf import letterhead
 
@@ -248,6 +250,20 @@ def get_gov_part_for_officer_or_404(
 
 def order_of_quote(quote_id: int) -> Order | None:
     return db.session.scalar(select(Order).where(Order.quote_id == quote_id))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    """What a page links an order by: its id and number."""
+
+    id: int
+    number: str
+
+
+def order_ref_of_quote(quote_id: int) -> OrderRef | None:
+    """The order made from the quote, by id and number alone."""
+    order_id = db.session.scalar(select(Order.id).where(Order.quote_id == quote_id))
+    return None if order_id is None else OrderRef(order_id, order_number(order_id))
 
 
 def gov_parts_of(order: Order) -> dict[int, GovPart]:

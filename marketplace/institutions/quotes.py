@@ -32,8 +32,8 @@ from marketplace.institutions.documents import (
 )
 from marketplace.institutions.members import (
     InstitutionError,
-    is_officer_of,
     membership_of,
+    office_of,
     require_membership,
 )
 from marketplace.institutions.messages import (
@@ -102,11 +102,12 @@ class QuoteExpired(InstitutionError):
 # -- institutions and members --------------------------------------------------------------
 
 
-def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
+def get_quote_for_officer_or_404(quote_id: int, user: User, office=None) -> Quote:
     """The quote, if ``user`` is an officer of its institution; otherwise NotFound.
 
     Another institution's quote is "not found", not "forbidden": its existence is
-    not that officer's business either.
+    not that officer's business either. ``office`` is the user's place
+    (``members.office_of``) when the caller has read it already.
     """
     quote = db.session.scalar(
         select(Quote)
@@ -114,11 +115,16 @@ def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
         .options(
             selectinload(Quote.lines).selectinload(QuoteLine.product),
             # the history names who moved it: their roles are not read
-            selectinload(Quote.events).selectinload(QuoteEvent.actor).lazyload(User.role_grants),
-            selectinload(Quote.documents),
+            selectinload(Quote.events).joinedload(QuoteEvent.actor).lazyload(User.role_grants),
+            # the page lists them by kind and number: the PDF itself is read when opened
+            selectinload(Quote.documents).defer(Document.content),
         )
     )
-    if quote is None or not is_officer_of(user, quote.institution_id):
+    if quote is None:
+        raise NotFound(_l("Penawaran tidak ditemukan."))
+    if office is None:
+        office = office_of(user)
+    if office is None or office.institution_id != quote.institution_id:
         raise NotFound(_l("Penawaran tidak ditemukan."))
     return quote
 
@@ -127,12 +133,22 @@ def get_quote_for_officer_or_404(quote_id: int, user: User) -> Quote:
 QUOTES_PER_PAGE = 30
 
 
-def list_quotes(institution_id: int, page: int = 1) -> Page[Quote]:
-    """One page of the office's quotes, newest first."""
+def list_quotes(institution_id: int, page: int = 1) -> Page:
+    """One page of the office's quotes, newest first, as rows of what the list shows."""
     return paginate(
-        select(Quote).where(Quote.institution_id == institution_id).order_by(Quote.id.desc()),
+        select(
+            Quote.id,
+            Quote.number,
+            Quote.event_name,
+            Quote.delivery_date,
+            Quote.status,
+            Quote.total_amount,
+        )
+        .where(Quote.institution_id == institution_id)
+        .order_by(Quote.id.desc()),
         page,
         QUOTES_PER_PAGE,
+        rows=True,
     )
 
 

@@ -55,6 +55,17 @@ def _user():
     return current_user._get_current_object()
 
 
+#: an id no row has yet, marking where a link's id goes (``_id_links``)
+_ID_MARK = 2_147_483_646
+
+
+def _id_links(endpoint: str, name: str):
+    """``url_for(endpoint, **{name: row_id})`` for every row of a list, at the cost of one
+    ``url_for`` for the page."""
+    head, _mark, tail = url_for(endpoint, **{name: _ID_MARK}).partition(str(_ID_MARK))
+    return lambda row_id: f"{head}{int(row_id)}{tail}"
+
+
 def _quote_or_404(quote_id: int):
     return quotes.get_quote_for_officer_or_404(quote_id, _user())
 
@@ -129,14 +140,16 @@ def admin_remove_member(institution_id: int, member_id: int):
 @bp.route("/")
 @role_required(Role.OFFICER)
 def dashboard():
-    member = members.membership_of(_user())
-    if member is None:
+    office = members.office_page_of(_user())
+    if office is None:
         return render_template("institutions/no_institution.html"), 403
     return render_template(
         "institutions/dashboard.html",
-        member=member,
-        quotes=quotes.list_quotes(member.institution_id, requested_page()),
-        templates=boxes.list_templates(member.institution_id),
+        office=office,
+        quotes=quotes.list_quotes(office.institution_id, requested_page()),
+        templates=boxes.list_templates(office.institution_id),
+        status_labels=labels.status_labels(),
+        quote_link=_id_links(".quote_detail", "quote_id"),
     )
 
 
@@ -225,9 +238,10 @@ def _only_checking(form: BuilderForm) -> bool:
 @bp.route("/penawaran/<id:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
 def builder(quote_id: int | None = None):
-    if members.membership_of(_user()) is None:
+    office = members.office_of(_user())
+    if office is None:
         return render_template("institutions/no_institution.html"), 403
-    quote = _quote_or_404(quote_id) if quote_id else None
+    quote = quotes.get_quote_for_officer_or_404(quote_id, _user(), office) if quote_id else None
     if quote is not None and not quote.is_editable:
         abort(404)
     form = BuilderForm()
@@ -253,12 +267,13 @@ def builder(quote_id: int | None = None):
 
 
 def _quote_page(quote_id: int, error: MarketplaceError | None = None):
-    quote = _quote_or_404(quote_id)
+    office = members.office_of(_user())
+    quote = quotes.get_quote_for_officer_or_404(quote_id, _user(), office)
     return render_template(
         "institutions/quote.html",
         quote=quote,
         checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
-        member=members.membership_of(_user()),
+        member=office,
         statuses=QuoteStatus,
         action_form=EmptyForm(),
         return_form=ReturnForm(),
@@ -549,7 +564,7 @@ def admin_invoice(invoice_id: int):
 
 @bp.app_template_global()
 def order_of_quote(quote_id: int):
-    return gov_orders.order_of_quote(quote_id)
+    return gov_orders.order_ref_of_quote(quote_id)
 
 
 @bp.route("/pesanan/<id:order_id>/bayar-kartu", methods=["POST"])

@@ -348,10 +348,13 @@ def release_expired_holds() -> int:
 
 
 def closures_of(seller_ids: Iterable[int], today: dt.date) -> dict[int, tuple[Closure, ...]]:
-    """Each household's closures not yet over (nor cancelled), in one query."""
+    """Each household's closures not yet over (nor cancelled), in one query (of the
+    columns a closure is made of: no objects)."""
     found: dict[int, list[Closure]] = defaultdict(list)
-    rows = db.session.scalars(
-        select(ShopClosure)
+    rows = db.session.execute(
+        select(
+            ShopClosure.seller_id, ShopClosure.starts_on, ShopClosure.ends_on, ShopClosure.message
+        )
         .where(
             ShopClosure.seller_id.in_(list(set(seller_ids))),
             ShopClosure.cancelled_at.is_(None),
@@ -359,8 +362,8 @@ def closures_of(seller_ids: Iterable[int], today: dt.date) -> dict[int, tuple[Cl
         )
         .order_by(ShopClosure.starts_on)
     )
-    for row in rows:
-        found[row.seller_id].append(Closure(row.starts_on, row.ends_on, row.message))
+    for seller_id, starts_on, ends_on, message in rows:
+        found[seller_id].append(Closure(starts_on, ends_on, message))
     return {seller_id: tuple(closures) for seller_id, closures in found.items()}
 
 

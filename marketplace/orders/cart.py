@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, defaultload, load_only, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
 from marketplace.catalog import places
-from marketplace.catalog.models import Product, Seller
+from marketplace.catalog.models import PhotoVariants, Product, ProductPhoto, Region, Seller
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import _public
+from marketplace.catalogmemo import kept
 from marketplace.db import db, today_local
 from marketplace.errors import MarketplaceError
 from marketplace.inventory.capacity import Closure, closed_for_sale
@@ -67,8 +69,47 @@ def closed_message(shop_name: str, closure: Closure) -> str:
     )
 
 
+@dataclass(frozen=True)
+class LinePhoto(PhotoVariants):
+    """A product's photo as the cart shows it: a plain value, kept per catalogue version."""
+
+    key: str
+    width: int
+    height: int
+    variant_widths: str
+
+
+def _photos_of(product_ids: list[int]) -> dict[int, tuple[LinePhoto, ...]]:
+    """Each product's photos in the order the product shows them. Photos are catalogue
+    rows (a change moves the catalogue version), so they are kept per version and set of
+    products (``marketplace.catalogmemo``); prices, stock and holds are never kept."""
+    ids = frozenset(product_ids)
+
+    def read() -> dict[int, tuple[LinePhoto, ...]]:
+        found: dict[int, list[LinePhoto]] = {product_id: [] for product_id in ids}
+        rows = db.session.execute(
+            select(
+                ProductPhoto.product_id,
+                ProductPhoto.key,
+                ProductPhoto.width,
+                ProductPhoto.height,
+                ProductPhoto.variant_widths,
+            )
+            .where(ProductPhoto.product_id.in_(ids))
+            .order_by(ProductPhoto.product_id, ProductPhoto.position, ProductPhoto.id)
+        )
+        for product_id, *photo in rows:
+            found[product_id].append(LinePhoto(*photo))
+        return {product_id: tuple(photos) for product_id, photos in found.items()}
+
+    return kept(("cart_photos", ids), read) if ids else {}
+
+
 @dataclass
 class CartLine:
+    """One line of the cart as read this moment. What follows from its product is worked
+    out once per line (a page asks each several times); ``closure`` alone is set later."""
+
     product_id: int
     quantity: int
     seen_price_amount: int
@@ -77,24 +118,26 @@ class CartLine:
     closure: Closure | None = None
     #: the option chosen (a product with options is bought by option)
     variant_id: int | None = None
+    #: the product's photos in order, when the page shows them (``load_cart(with_photos=)``)
+    photos: tuple[LinePhoto, ...] = ()
 
-    @property
+    @cached_property
     def variant(self) -> ProductVariant | None:
         return self.product.option(self.variant_id) if self.product else None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The line's key in forms and element ids: "12" or "12:5"."""
         return key_text((self.product_id, self.variant_id))
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The product's name with the option chosen: "Amplang (Pedas / 250 g)"."""
         if self.product is None:
             return ""
         return f"{self.product.name} ({self.variant.label})" if self.variant else self.product.name
 
-    @property
+    @cached_property
     def is_unavailable(self) -> bool:
         """Not sold any more: the product, or the option chosen (or a product that has had
         options since, bought without one)."""
@@ -104,20 +147,20 @@ class CartLine:
             return bool(self.product.options)
         return self.variant is None
 
-    @property
+    @cached_property
     def price_now(self) -> int:
         """What one unit sells for now: the option's price, else the product's."""
         if self.is_unavailable:
             return 0
         return self.variant.price_now if self.variant else self.product.price_now
 
-    @property
+    @cached_property
     def stock_for_sale(self) -> int:
         if self.is_unavailable:
             return 0
         return self.variant.stock_for_sale if self.variant else self.product.stock_for_sale
 
-    @property
+    @cached_property
     def is_short(self) -> bool:
         """Fewer units left than wanted (made-to-order products are checked at checkout)."""
         product = self.product
@@ -128,7 +171,7 @@ class CartLine:
             and self.stock_for_sale < self.quantity
         )
 
-    @property
+    @cached_property
     def price_changed(self) -> bool:
         return not self.is_unavailable and self.price_now != self.seen_price_amount
 
@@ -136,23 +179,24 @@ class CartLine:
     def has_problem(self) -> bool:
         return self.is_unavailable or self.is_short or self.price_changed or bool(self.closure)
 
-    @property
+    @cached_property
     def line_amount(self) -> int:
         return self.price_now * self.quantity
 
-    @property
+    @cached_property
     def weight_grams(self) -> int:
         if self.is_unavailable:
             return 0
         grams = self.variant.weight_grams if self.variant else self.product.weight_grams
         return grams * self.quantity
 
-    @property
-    def photo(self):
+    @cached_property
+    def photo(self) -> LinePhoto | None:
         """The option's own photo, else the product's cover."""
-        if self.variant and self.variant.photo:
-            return self.variant.photo
-        return self.product.cover if self.product else None
+        key = self.variant.photo_key if self.variant else None
+        if key and (own := next((p for p in self.photos if p.key == key), None)):
+            return own
+        return self.photos[0] if self.photos else None
 
 
 @dataclass
@@ -259,8 +303,12 @@ def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[LineKe
     """{(product id, option id): (quantity, price seen)} from the database or the session."""
     if user_id is None:
         return {key_of(key): (value[0], value[1]) for key, value in session_cart.items()}
-    rows = db.session.scalars(select(CartItem).where(CartItem.user_id == user_id))
-    return {(row.product_id, row.variant_id): (row.quantity, row.seen_price_amount) for row in rows}
+    rows = db.session.execute(
+        select(
+            CartItem.product_id, CartItem.variant_id, CartItem.quantity, CartItem.seen_price_amount
+        ).where(CartItem.user_id == user_id)
+    )
+    return {(product, variant): (quantity, seen) for product, variant, quantity, seen in rows}
 
 
 def _store_line(
@@ -418,6 +466,32 @@ def _carry_cart_into_account(user: User, carried: dict) -> None:
         merge_session_cart(user.id, dict(carried["cart"]))
 
 
+#: What the cart, the checkout and its live figures read of a product, its household and
+#: region: names, prices (with the promotion's discount), stock for sale, weight, the
+#: capacity arithmetic's (``supply_of``) and where a parcel leaves from.
+_PAGE_COLUMNS = (
+    load_only(
+        Product.slug,
+        Product.seller_id,
+        Product.name,
+        Product.price_amount,
+        Product.promotion_discount,
+        Product.stock,
+        Product.stock_for_sale,
+        Product.is_made_to_order,
+        Product.weight_grams,
+        Product.unit,
+        Product.shelf_life_days,
+        Product.lead_time_days,
+        Product.daily_capacity,
+    ),
+    defaultload(Product.seller).load_only(
+        Seller.shop_name, Seller.region_id, Seller.village, Seller.pickup_postal_code
+    ),
+    defaultload(Product.seller).defaultload(Seller.region).load_only(Region.name, Region.code),
+)
+
+
 def load_cart(
     *,
     user_id: int | None,
@@ -428,6 +502,8 @@ def load_cart(
     pickup_seller_ids: frozenset[int] = frozenset(),
     postal_code: str = "",
     rate_choices: Mapping[int, str] | None = None,
+    with_photos: bool = False,
+    for_page: bool = False,
 ) -> Cart:
     """The cart grouped by household, each group with its shipping to the destination
     (``province`` and ``city`` are Kemendagri codes: ``65``, ``65.71``).
@@ -436,19 +512,23 @@ def load_cart(
     ``pickup_seller_ids`` are, when the buyer is in their kabupaten/kota. Each parcel is
     priced by the shipping provider (``shipping.quotes``, all households at once) to
     ``postal_code``, at the rate the buyer chose (``rate_choices``: {household: "jne:reg"}),
-    else the cheapest.
+    else the cheapest. The photos are read only ``with_photos`` (the cart page shows them);
+    ``for_page``, only the columns the pages show and price with (``_PAGE_COLUMNS``): an
+    order reads its products whole.
     """
     stored = _stored_lines(user_id, session_cart)
+    loads = [
+        contains_eager(Product.seller).contains_eager(Seller.region),
+        selectinload(Product.variants),
+    ]
+    if for_page:
+        loads += _PAGE_COLUMNS
     products = {
         product.id: product
         for product in db.session.scalars(
             _public(select(Product).join(Product.seller).join(Seller.region))
             .where(Product.id.in_([product_id for product_id, _ in stored]))
-            .options(
-                contains_eager(Product.seller).contains_eager(Seller.region),
-                selectinload(Product.photos),
-                selectinload(Product.variants),
-            )
+            .options(*loads)
             # read afresh: the price of this moment (a promotion may have begun or
             # ended since the session first loaded the product)
             .execution_options(populate_existing=True)
@@ -458,11 +538,19 @@ def load_cart(
     unavailable: list[CartLine] = []
     today = today_local()
     closures = closures_of([p.seller_id for p in products.values()], today)
+    photos = _photos_of(list(products)) if with_photos else {}
     for (product_id, variant_id), (quantity, price) in sorted(
         stored.items(), key=lambda item: (item[0][0], item[0][1] or 0)
     ):
         product = products.get(product_id)
-        line = CartLine(product_id, quantity, price, product, variant_id=variant_id)
+        line = CartLine(
+            product_id,
+            quantity,
+            price,
+            product,
+            variant_id=variant_id,
+            photos=photos.get(product_id, ()),
+        )
         if line.is_unavailable:
             unavailable.append(line)
             continue

@@ -1,6 +1,7 @@
 """Checkout and shipping forms; the rules themselves live in the services."""
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import (
     EmailField,
     HiddenField,
@@ -12,6 +13,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import Select, html_params
 
 from marketplace.catalog import places
 from marketplace.forms import Form
@@ -36,10 +38,66 @@ class CartLineForm(CartProductForm):
     )
 
 
-def _place_choices(placeholder, places_inside: tuple[places.Place, ...]) -> list[SelectChoice]:
-    return [SelectChoice("", placeholder)] + [
-        SelectChoice(place.code, place.name) for place in places_inside
-    ]
+class PlaceChoices(list):
+    """A region list's choices, with its options written once (``html``): the official
+    lists are files that do not change while the process runs."""
+
+    html: str = ""
+
+
+#: each region list's options as written, per placeholder (so per language) and list
+_WRITTEN_LISTS: dict[tuple[str, str], str] = {}
+#: about the kabupaten/kota of Indonesia, in two languages, with the provinces
+MAX_WRITTEN_LISTS = 2048
+
+
+def _place_choices(
+    placeholder, parent: str, places_inside: tuple[places.Place, ...]
+) -> PlaceChoices:
+    """The choices of the list of regions inside ``parent``, written as WTForms' select
+    writes its options (html_params escapes the value, the label is escaped)."""
+    choices = PlaceChoices(
+        [SelectChoice("", placeholder)]
+        + [SelectChoice(place.code, place.name) for place in places_inside]
+    )
+    # an empty list is one for any parent: what a visitor types cannot fill the store
+    key = (str(placeholder), parent if places_inside else "")
+    written = _WRITTEN_LISTS.get(key)
+    if written is None:
+        written = "".join(
+            f'<option value="{escape(choice.value)}">'
+            f"{escape(choice.label or choice.value)}</option>"
+            for choice in choices
+        )
+        if len(_WRITTEN_LISTS) < MAX_WRITTEN_LISTS:
+            _WRITTEN_LISTS[key] = written
+    choices.html = written
+    return choices
+
+
+class PlaceSelect(Select):
+    """WTForms' select for the official region lists (the provinces are 38), their options
+    written once (``PlaceChoices``) and the chosen one marked: the same markup."""
+
+    def __call__(self, field, **kwargs):
+        choices = field.choices
+        if not isinstance(choices, PlaceChoices):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for name in dir(flags):
+            if name in self.validation_attrs and name not in kwargs:
+                kwargs[name] = getattr(flags, name)
+        options = choices.html
+        if isinstance(field.data, str):
+            # WTForms marks the option whose value is the data (``coerce`` is ``str``);
+            # html_params' order: "selected" before "value"
+            value = escape(field.data)
+            options = options.replace(
+                f'<option value="{value}">', f'<option selected value="{value}">', 1
+            )
+        select = f"<select {html_params(name=field.name, **kwargs)}>{options}</select>"
+        return Markup(select)  # noqa: S704
 
 
 class AddressFields(Form):
@@ -52,9 +110,11 @@ class AddressFields(Form):
         validators=[Length(max=24)],
         description=_l("Contoh: 0812 3456 7890. Kabar pesanan dan tautannya lewat nomor ini."),
     )
-    province = SelectField(_l("Provinsi"), default=places.KALTARA, validate_choice=False)
-    city = SelectField(_l("Kabupaten/kota"), validate_choice=False)
-    district = SelectField(_l("Kecamatan"), validate_choice=False)
+    province = SelectField(
+        _l("Provinsi"), default=places.KALTARA, validate_choice=False, widget=PlaceSelect()
+    )
+    city = SelectField(_l("Kabupaten/kota"), validate_choice=False, widget=PlaceSelect())
+    district = SelectField(_l("Kecamatan"), validate_choice=False, widget=PlaceSelect())
     street = TextAreaField(
         _l("Alamat"),
         validators=[Length(max=300)],
@@ -66,13 +126,13 @@ class AddressFields(Form):
         """Fill the lists from the regions chosen so far (each list the one above it
         allows); return the postal codes of the chosen kecamatan."""
         province, city = self.province.data or "", self.city.data or ""
-        self.province.choices = _place_choices(_l("Pilih provinsi"), places.children())
+        self.province.choices = _place_choices(_l("Pilih provinsi"), "", places.children())
         self.city.choices = _place_choices(
-            _l("Pilih kabupaten/kota"), places.children(province) if province else ()
+            _l("Pilih kabupaten/kota"), province, places.children(province) if province else ()
         )
+        inside = places.is_inside(city, province)
         self.district.choices = _place_choices(
-            _l("Pilih kecamatan"),
-            places.children(city) if places.is_inside(city, province) else (),
+            _l("Pilih kecamatan"), city if inside else "", places.children(city) if inside else ()
         )
         district = self.district.data or ""
         return places.postal_codes(district) if places.is_inside(district, city) else ()

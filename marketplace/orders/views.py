@@ -97,7 +97,7 @@ def _cart_change(change, *, tell: bool = True) -> MarketplaceError | None:
 
 @bp.route("/keranjang")
 def cart():
-    cart = carts.load_cart(**_owner())
+    cart = carts.load_cart(**_owner(), with_photos=True, for_page=True)
     return render_template("orders/cart.html", cart=cart)
 
 
@@ -169,10 +169,15 @@ def _checkout_key() -> str:
     return session[CHECKOUT_KEY]
 
 
-def _prefill(form: CheckoutForm) -> None:
+def _saved_addresses() -> list[SavedAddress]:
+    """The signed-in buyer's address book (read once per request), or none."""
+    return addresses.list_addresses(current_user.id) if current_user.is_authenticated else []
+
+
+def _prefill(form: CheckoutForm, saved: list[SavedAddress]) -> None:
     """A signed-in buyer starts from the account's contact and the first saved address."""
     if current_user.is_authenticated and not form.is_submitted():
-        if saved := addresses.list_addresses(current_user.id)[:1]:
+        if saved:
             form.fill_address(saved[0])
         form.name.data = form.name.data or current_user.name
         form.email.data = form.email.data or current_user.email
@@ -213,11 +218,19 @@ def _place_order(form: CheckoutForm, pickup_seller_ids: frozenset[int]):
     return done, order
 
 
-def _checkout_page(form: CheckoutForm, pickup_seller_ids: frozenset[int], status: int, error):
+def _checkout_page(
+    form: CheckoutForm,
+    pickup_seller_ids: frozenset[int],
+    status: int,
+    error,
+    saved: list[SavedAddress],
+):
     """The form with the summary for the address as it stands (a GET, a refusal, "Hitung
     ongkir", a changed summary), carrying that summary's fingerprint."""
     postal_codes = form.offer_places()
-    cart = carts.load_cart(**_owner(), **form.destination(pickup_seller_ids, _rate_choices()))
+    cart = carts.load_cart(
+        **_owner(), **form.destination(pickup_seller_ids, _rate_choices()), for_page=True
+    )
     if cart.is_empty and request.method == "GET":
         last = session.get(LAST_ORDER_KEY)
         return redirect(url_for("payments.order_page", token=last) if last else url_for(".cart"))
@@ -228,16 +241,15 @@ def _checkout_page(form: CheckoutForm, pickup_seller_ids: frozenset[int], status
         cart=cart,
         postal_codes=postal_codes,
         changes=getattr(error, "changes", ()),
-        addresses=addresses.list_addresses(current_user.id)
-        if current_user.is_authenticated
-        else [],
+        addresses=saved,
     ), status
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
 def checkout():
     form = CheckoutForm()
-    _prefill(form)
+    saved = _saved_addresses()
+    _prefill(form, saved)
     if request.method == "GET":
         form.checkout_key.data = _checkout_key()
     pickup_seller_ids, action = _pickup_seller_ids(), request.form.get("action")
@@ -254,7 +266,8 @@ def checkout():
             session[LAST_ORDER_KEY] = order.access_token
             return redirect(url_for("payments.pay", token=order.access_token), 303)
         status, error = done.status, done.error
-    return _checkout_page(form, pickup_seller_ids, status, error)
+        saved = _saved_addresses()  # read again: the refused attempt was rolled back
+    return _checkout_page(form, pickup_seller_ids, status, error, saved)
 
 
 @bp.route("/checkout/ongkir")
@@ -270,6 +283,7 @@ def shipping_quote():
         pickup_seller_ids=pickup,
         postal_code=request.args.get("postal_code", "")[:5],
         rate_choices=_rate_choices(),
+        for_page=True,
     )
     return jsonify(checkouts.figures_of(cart))
 

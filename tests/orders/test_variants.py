@@ -187,6 +187,35 @@ def test_a_signed_in_buyer_s_cart_keeps_options_apart(client, login_as, amplang)
     ]
 
 
+def test_the_cart_shows_the_option_s_own_photo_else_the_cover_and_a_changed_photo(
+    client, login_as, amplang
+):
+    from marketplace.catalog.models import ProductPhoto
+
+    product, original, pedas, _jumbo = amplang
+    own = "b" * 64
+    product.photos.append(
+        ProductPhoto(key=own, width=400, height=400, variant_widths="320,400", position=1)
+    )
+    _fresh(ProductVariant, pedas.id).photo_key = own
+    db.session.commit()
+    login_as("buyer")
+    for variant in (original, pedas):
+        client.post(
+            "/keranjang/tambah",
+            data={"product_id": product.id, "variant_id": variant.id, "quantity": "1"},
+        )
+    photos = re.findall(r'src="[^"]*photos/(\w{64})/', client.get("/keranjang").get_data(True))
+    assert photos == ["0" * 64, own]
+
+    # the cover changes: the next page shows it (photos are kept per catalogue version)
+    cover = _fresh(Product, product.id).photos[0]
+    cover.key = "c" * 64
+    db.session.commit()
+    photos = re.findall(r'src="[^"]*photos/(\w{64})/', client.get("/keranjang").get_data(True))
+    assert photos == ["c" * 64, own]
+
+
 # -- checkout, stock, order lines ------------------------------------------------------------
 
 
