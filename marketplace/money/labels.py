@@ -7,12 +7,11 @@ from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from babel import Locale
 from babel.numbers import format_decimal
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from marketplace.locales import current_language
 from marketplace.rupiah import format_rupiah
 
 ACCOUNT_LABELS = {
@@ -32,12 +31,12 @@ ACCOUNT_LABELS = {
 
 
 def ledger_account_label(account: str) -> str:
-    return _account_label(account, get_locale())
+    return _account_label(account, current_language())
 
 
 @lru_cache(maxsize=256)
-def _account_label(account: str, locale: Locale | None) -> str:
-    """Each account's label translated once per process and language (``locale``, the key:
+def _account_label(account: str, language: str) -> str:
+    """Each account's label translated once per process and language (``language``, the key:
     the translation reads the same one), as ``marketplace.dates`` writes each day once."""
     return str(ACCOUNT_LABELS.get(account, account))
 
@@ -69,24 +68,24 @@ def payout_label(value: str) -> str:
 
 def payout_labels() -> dict[str, str]:
     """Every payout word translated once, for a page that names many payouts."""
-    return dict(_payout_labels(get_locale()))
+    return dict(_payout_labels(current_language()))
 
 
 @lru_cache(maxsize=16)
-def _payout_labels(locale: Locale | None) -> dict[str, str]:
+def _payout_labels(language: str) -> dict[str, str]:
     """Every payout word, translated once per process and language (copied for each page)."""
     return {value: str(label) for value, label in PAYOUT_LABELS.items()}
 
 
 def percent_bp(rate_bp: int) -> str:
     """Basis points as a percentage in the visitor's locale: 250 -> 2,5%."""
-    return _percent(rate_bp, get_locale())
+    return _percent(rate_bp, current_language())
 
 
 @lru_cache(maxsize=256)
-def _percent(rate_bp: int, locale: Locale) -> str:
+def _percent(rate_bp: int, language: str) -> str:
     """Each rate written once per process and language (a page repeats the same few)."""
-    return f"{format_decimal(rate_bp / 100, format='#,##0.##', locale=locale)}%"
+    return f"{format_decimal(rate_bp / 100, format='#,##0.##', locale=language)}%"
 
 
 def money_html(amount: int, name: str = "") -> Markup:
