@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.halal import halal_certificate_number
@@ -79,21 +79,20 @@ def get_seller_of_user(user_id: int) -> Seller | None:
     )
 
 
-def get_seller_product(seller_id: int, product_id: int) -> Product:
-    """A product of this seller, or NotFound: another shop's product does not exist here."""
-    product = db.session.scalar(
+def get_product_of_user(user_id: int, product_id: int) -> Product | None:
+    """A product of the shop of this person, with its shop (one statement for both), or
+    None: another shop's product does not exist here."""
+    return db.session.scalar(
         select(Product)
-        .where(Product.id == product_id, Product.seller_id == seller_id)
+        .join(Product.seller)
+        .where(Product.id == product_id, Seller.user_id == user_id)
         .options(
+            contains_eager(Product.seller).joinedload(Seller.region),
             joinedload(Product.category),
-            joinedload(Product.seller).joinedload(Seller.region),
             selectinload(Product.photos),
             selectinload(Product.status_changes).selectinload(ProductStatusChange.photo_comments),
         )
     )
-    if product is None:
-        raise NotFound("no such product")
-    return product
 
 
 #: products on one page of the household's dashboard

@@ -30,7 +30,7 @@ from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
-from marketplace.errors import MarketplaceError
+from marketplace.errors import MarketplaceError, NotFound
 from marketplace.inventory import stock
 from marketplace.numbers import parse_ids
 from marketplace.orders import inbox
@@ -73,8 +73,11 @@ def get_seller_for_seller_or_404() -> Seller:
 
 def get_product_for_seller_or_404(product_id: int) -> tuple[Seller, Product]:
     """One of the signed-in seller's own products; another shop's product is a 404."""
-    seller = get_seller_for_seller_or_404()
-    return seller, services.get_seller_product(seller.id, product_id)
+    product = services.get_product_of_user(current_user.id, product_id)
+    if product is None:
+        get_seller_for_seller_or_404()  # no shop at all: that 404
+        raise NotFound("no such product")
+    return product.seller, product
 
 
 def _upload_ids() -> list[int]:
