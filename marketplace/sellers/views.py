@@ -118,7 +118,7 @@ def _product_form() -> ProductForm:
 @bp.route("/penjual")
 @role_required(Role.SELLER)
 def dashboard():
-    seller = services.get_seller_of_user(current_user.id)
+    seller = services.shop_heading_of_user(current_user.id)
     share = _shop_share(seller) if seller else None
     products = services.list_seller_products(seller.id, requested_page()) if seller else []
     today = catalog.today_local()
@@ -133,7 +133,7 @@ def dashboard():
     )
 
 
-def _shop_share(seller: Seller) -> shares.ShareLink:
+def _shop_share(seller: services.ShopHeading) -> shares.ShareLink:
     """The household's own link to its shop, with its reference."""
     code = shares.share_code_of(seller.id)
     url = current_app.config["SITE_URL"].rstrip("/") + url_for("catalog.shop", slug=seller.slug)
