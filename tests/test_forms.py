@@ -7,11 +7,11 @@ from wtforms import HiddenField, IntegerField, StringField, TelField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import NumberInput
+from wtforms.widgets.core import html_params as wtforms_html_params
 
 from marketplace.forms import Form, html_params
 from marketplace.orders.forms import CheckoutForm, ShipPartForm
 from marketplace.sellers.forms import ProductForm
-from wtforms.widgets.core import html_params as wtforms_html_params
 
 
 class Odd(Form):
@@ -25,7 +25,7 @@ EXTRA = (
     {},
     {"inputmode": "numeric"},
     {"aria-invalid": "true", "aria-describedby": "x-error", "autocomplete": "tel"},
-    {"value": "<&\">", "disabled": True, "readonly": False, "class_": "a"},
+    {"value": '<&">', "disabled": True, "readonly": False, "class_": "a"},
 )
 
 
@@ -45,4 +45,3 @@ def test_attributes_are_written_as_wtforms_writes_them():
     )
     for attrs in cases:
         assert html_params(**attrs) == wtforms_html_params(**attrs)
-

@@ -33,8 +33,7 @@ from marketplace.catalog.models import (
 from marketplace.catalog.options import copy_options
 from marketplace.catalog.photos import PhotoError, accept_photo, queue_variants
 from marketplace.catalog.search import fold
-from marketplace.catalog.services import CoverPhoto
-from marketplace.catalog.services import change_product_status, refresh_search_text
+from marketplace.catalog.services import CoverPhoto, change_product_status, refresh_search_text
 from marketplace.db import db, now_utc
 from marketplace.errors import NotFound, Refusals
 from marketplace.inventory.stock import set_option_stock, set_stock
