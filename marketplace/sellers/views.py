@@ -44,6 +44,9 @@ from marketplace.sellers import (
     shares,
     variants,
 )
+from marketplace.sellers import (
+    dashboard as listing,
+)
 from marketplace.sellers.forms import (
     STATUS_LABELS,
     ApplicationForm,
@@ -118,9 +121,9 @@ def _product_form() -> ProductForm:
 @bp.route("/penjual")
 @role_required(Role.SELLER)
 def dashboard():
-    seller = services.shop_heading_of_user(current_user.id)
+    seller = listing.shop_heading_of_user(current_user.id)
     share = _shop_share(seller) if seller else None
-    products = services.list_seller_products(seller.id, requested_page()) if seller else []
+    products = listing.list_seller_products(seller.id, requested_page()) if seller else []
     today = catalog.today_local()
     return render_template(
         "sellers/dashboard.html",
@@ -133,7 +136,7 @@ def dashboard():
     )
 
 
-def _shop_share(seller: services.ShopHeading) -> shares.ShareLink:
+def _shop_share(seller: listing.ShopHeading) -> shares.ShareLink:
     """The household's own link to its shop, with its reference."""
     code = shares.share_code_of(seller.id)
     url = current_app.config["SITE_URL"].rstrip("/") + url_for("catalog.shop", slug=seller.slug)
