@@ -171,13 +171,23 @@ def list_seller_parts(seller_id: int, page: int = 1) -> Page[InboxPart]:
     return parts
 
 
-def get_part_for_seller(part_id: int, seller_id: int) -> OrderPart:
-    """A household's own part from its inbox, or NotFound: another household's does not exist."""
-    part = db.session.scalar(
+@cache
+def _part_statement():
+    """One of a household's parts with its lines and order (built once)."""
+    return (
         select(OrderPart)
-        .where(OrderPart.id == part_id, OrderPart.seller_id == seller_id, _seen_by_seller())
+        .where(
+            OrderPart.id == bindparam("part_id"),
+            OrderPart.seller_id == bindparam("seller_id"),
+            _seen_by_seller(),
+        )
         .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
     )
+
+
+def get_part_for_seller(part_id: int, seller_id: int) -> OrderPart:
+    """A household's own part from its inbox, or NotFound: another household's does not exist."""
+    part = db.session.scalar(_part_statement(), {"part_id": part_id, "seller_id": seller_id})
     if part is None:
         raise NotFound(_l("Pesanan tidak ditemukan."))
     return part
