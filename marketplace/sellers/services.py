@@ -9,9 +9,10 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -82,9 +83,18 @@ def get_product_of_user(user_id: int, product_id: int) -> Product | None:
     """A product of the shop of this person, with its shop (one statement for both), or
     None: another shop's product does not exist here."""
     return db.session.scalar(
+        _product_of_user_statement(), {"product_id": product_id, "user_id": user_id}
+    )
+
+
+@cache
+def _product_of_user_statement():
+    """``get_product_of_user``'s statement, built once (building it cost about as much as
+    running it)."""
+    return (
         select(Product)
         .join(Product.seller)
-        .where(Product.id == product_id, Seller.user_id == user_id)
+        .where(Product.id == bindparam("product_id"), Seller.user_id == bindparam("user_id"))
         .options(
             contains_eager(Product.seller).joinedload(Seller.region),
             joinedload(Product.category),
