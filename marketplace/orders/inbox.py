@@ -62,9 +62,14 @@ def seller_for_user(user_id: int) -> Seller:
     return seller
 
 
+@cache
+def _seller_id_statement():
+    return select(Seller.id).where(Seller.user_id == bindparam("user_id"))
+
+
 def seller_id_for_user(user_id: int) -> int:
     """The household's id alone, for the pages that need nothing else of the household."""
-    seller_id = db.session.scalar(select(Seller.id).where(Seller.user_id == user_id))
+    seller_id = db.session.scalar(_seller_id_statement(), {"user_id": user_id})
     if seller_id is None:
         raise NotFound(NO_SHOP)
     return seller_id

@@ -37,12 +37,15 @@ class ShopHeading:
     village: str
 
 
+@cache
+def _heading_statement():
+    return select(Seller.id, Seller.slug, Seller.shop_name, Seller.village).where(
+        Seller.user_id == bindparam("user_id")
+    )
+
+
 def shop_heading_of_user(user_id: int) -> ShopHeading | None:
-    row = db.session.execute(
-        select(Seller.id, Seller.slug, Seller.shop_name, Seller.village).where(
-            Seller.user_id == user_id
-        )
-    ).first()
+    row = db.session.execute(_heading_statement(), {"user_id": user_id}).first()
     return ShopHeading(*row) if row else None
 
 
