@@ -48,12 +48,12 @@ from marketplace.sellers import (
     dashboard as listing,
 )
 from marketplace.sellers.forms import (
-    STATUS_LABELS,
     ApplicationForm,
     ClosureForm,
     PickupPlaceForm,
     ProductForm,
     PromotionForm,
+    status_labels,
 )
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
@@ -129,7 +129,7 @@ def dashboard():
         "sellers/dashboard.html",
         seller=seller,
         products=products,
-        status_labels=STATUS_LABELS,
+        status_labels=status_labels(),
         licence_states={product.id: licence_state(product, today) for product in products},
         share=share,
         share_counts=shares.share_counts(seller.id, today) if seller else None,
@@ -215,7 +215,7 @@ def _product_page(form: ProductForm, uploads: list[PhotoUpload], product: Produc
         form=form,
         uploads=uploads,
         product=product,
-        status_labels=STATUS_LABELS,
+        status_labels=status_labels(),
         action_form=EmptyForm(),
     )
 
