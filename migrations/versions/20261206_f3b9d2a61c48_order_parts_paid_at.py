@@ -1,7 +1,7 @@
 """Keep each order part's payment time, so a household's inbox reads one page from an index
 
 Revision ID: f3b9d2a61c48
-Revises: c5a1e7d3b902
+Revises: f3b8d1c6a920
 Create Date: 2026-12-06 21:30:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f3b9d2a61c48"
-down_revision = "c5a1e7d3b902"
+down_revision = "f3b8d1c6a920"
 branch_labels = None
 depends_on = None
 
