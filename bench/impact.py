@@ -315,10 +315,11 @@ def grow_orders(first_seller: int, first_product: int) -> dict[str, int]:
         """,
         """
         INSERT INTO order_parts (id, order_id, seller_id, shop_name, status, items_amount,
-            shipping_amount, weight_grams, courier, tracking_number, commission_rate_bp)
+            shipping_amount, weight_grams, courier, tracking_number, commission_rate_bp,
+            paid_at)
         SELECT :first_part + plan.g - 1, :first_order + plan.g - 1, p.seller_id, s.shop_name,
             plan.part_status, p.price_amount * plan.quantity, 15000,
-            p.weight_grams * plan.quantity, '', '', 500
+            p.weight_grams * plan.quantity, '', '', 500, plan.paid_at
         FROM (PLAN) AS plan JOIN products p ON p.id = plan.product_id
             JOIN sellers s ON s.id = p.seller_id
         """,

@@ -14,8 +14,10 @@ from babel import support
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import Field
-from wtforms.widgets import DateInput
+from wtforms.widgets import DateInput, Input, NumberInput
+from wtforms.widgets.core import clean_key
 
 from marketplace.config import PROJECT_ROOT
 from marketplace.locales import current_language
@@ -48,12 +50,61 @@ class _Messages:
 MESSAGES = _Messages()
 
 
+def html_params(**kwargs) -> str:
+    """WTForms' ``html_params``, the same text, without a string formatter per attribute
+    (a page of fields spent a good part of its time there)."""
+    params = []
+    for key in sorted(kwargs):
+        value = kwargs[key]
+        if value is True:
+            params.append(clean_key(key))
+        elif value is not False:
+            text = str(escape(value)).replace('"', "&quot;")
+            params.append(f'{escape(clean_key(key))}="{text}"')
+    return " ".join(params)
+
+
+#: the ``<input>`` widgets drawn by ``Input.__call__`` alone (text, hidden, tel, number...)
+_PLAIN_INPUT_CALLS = (Input.__call__, NumberInput.__call__)
+
+
+def _render_input(widget: Input, field: Field, kwargs: dict) -> Markup:
+    """``Input.__call__`` (and ``NumberInput``'s bounds) with the cheaper ``html_params``:
+    the same markup, byte for byte (tests/test_forms.py compares them)."""
+    if type(widget).__call__ is NumberInput.__call__:
+        for bound in ("step", "min", "max"):
+            if (value := getattr(widget, bound)) is not None:
+                kwargs.setdefault(bound, value)
+    kwargs.setdefault("id", field.id)
+    kwargs.setdefault("type", widget.input_type)
+    if "value" not in kwargs:
+        kwargs["value"] = field._value()
+    datalist = getattr(field, "_datalist", None)
+    if datalist is not None and "list" not in kwargs:
+        kwargs["list"] = datalist if isinstance(datalist, str) else datalist.id
+    flags = vars(field.flags)
+    for name in widget.validation_attrs:
+        if name in flags and name not in kwargs:
+            value = flags[name]
+            kwargs[name] = value() if callable(value) else value
+    return Markup(f"<input {html_params(name=field.name, **kwargs)}>")  # noqa: S704 (escaped)
+
+
 class Form(FlaskForm):
     """Every form of the marketplace derives from this one."""
 
     class Meta:
         def get_translations(self, form):
             return MESSAGES
+
+        def render_field(self, field, render_kw):
+            if type(field.widget).__call__ not in _PLAIN_INPUT_CALLS:
+                return super().render_field(field, render_kw)
+            kwargs = {clean_key(key): value for key, value in render_kw.items()}
+            if field.render_kw is not None:
+                own = {clean_key(key): value for key, value in field.render_kw.items()}
+                kwargs = dict(own, **kwargs)
+            return _render_input(field.widget, field, kwargs)
 
 
 class LocalDateField(Field):

@@ -60,14 +60,21 @@ def requested_page() -> int:
 
 
 def paginate(
-    stmt, page: int, per_page: int, *, rows: bool = False, each: Callable | None = None
+    stmt,
+    page: int,
+    per_page: int,
+    *,
+    rows: bool = False,
+    each: Callable | None = None,
+    params: dict | None = None,
 ) -> Page:
-    """Run ``stmt`` (ordered) for one page: objects (``scalars``), or rows with ``rows``.
+    """Run ``stmt`` (ordered) for one page: objects (``scalars``), or rows with ``rows``;
+    ``params`` are its bound values (a statement built once, with ``bindparam``).
 
     A page past the end (other than the first) is not found.
     """
     stmt = stmt.offset((page - 1) * per_page).limit(per_page + 1)
-    result = db.session.execute(stmt) if rows else db.session.scalars(stmt)
+    result = db.session.execute(stmt, params) if rows else db.session.scalars(stmt, params)
     found = list(result.unique() if not rows else result)
     if not found and page > 1:
         raise NotFound(_l("Halaman yang Anda cari tidak ada."))

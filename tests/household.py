@@ -247,6 +247,8 @@ def _grow_orders(people: People, size: Size, ids: _Ids) -> None:
         new["orders"].append(copy)
         mine = [p for p in children["order_parts"] if p["order_id"] == order["id"]]
         rows, parts = _copies("order_parts", mine, ids, order_id=new_order)
+        for row in rows:
+            _move_back(row, earlier, "paid_at")  # as its order's (``OrderPart.paid_at``)
         new["order_parts"] += rows
         rows, line_ids = _copies(
             "order_lines", [line for line in lines if line["part_id"] in parts], ids

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.catalog.models import Seller
@@ -20,7 +21,6 @@ from marketplace.orders.lifecycle import (
 )
 from marketplace.orders.models import (
     Delivery,
-    Order,
     OrderEvent,
     OrderLine,
     OrderPart,
@@ -62,9 +62,14 @@ def seller_for_user(user_id: int) -> Seller:
     return seller
 
 
+@cache
+def _seller_id_statement():
+    return select(Seller.id).where(Seller.user_id == bindparam("user_id"))
+
+
 def seller_id_for_user(user_id: int) -> int:
     """The household's id alone, for the pages that need nothing else of the household."""
-    seller_id = db.session.scalar(select(Seller.id).where(Seller.user_id == user_id))
+    seller_id = db.session.scalar(_seller_id_statement(), {"user_id": user_id})
     if seller_id is None:
         raise NotFound(NO_SHOP)
     return seller_id
@@ -121,10 +126,12 @@ class InboxPart:
     lines: str
 
 
-def list_seller_parts(seller_id: int, page: int = 1) -> Page[InboxPart]:
-    """One page of the household's paid parts, newest first: the columns the list shows,
-    then the page's lines (two statements, rows rather than objects)."""
-    parts = paginate(
+@cache
+def _inbox_statements():
+    """A page of the household's parts, newest payment first (read from the index on
+    ``(seller_id, paid_at, id)``: the part keeps its order's payment time), and the page's
+    lines; built once."""
+    page = (
         select(
             OrderPart.id,
             OrderPart.order_id,
@@ -132,25 +139,28 @@ def list_seller_parts(seller_id: int, page: int = 1) -> Page[InboxPart]:
             OrderPart.items_amount,
             OrderPart.delivery,
         )
-        .join(OrderPart.order)
-        .where(OrderPart.seller_id == seller_id, _seen_by_seller())
-        .order_by(Order.paid_at.desc(), OrderPart.id.desc()),
-        page,
-        PARTS_PER_PAGE,
-        rows=True,
+        .where(OrderPart.seller_id == bindparam("seller_id"), _seen_by_seller())
+        .order_by(OrderPart.paid_at.desc(), OrderPart.id.desc())
     )
+    lines = (
+        select(
+            OrderLine.part_id, OrderLine.quantity, OrderLine.product_name, OrderLine.variant_label
+        )
+        .where(OrderLine.part_id.in_(bindparam("ids", expanding=True)))
+        .order_by(OrderLine.id)
+    )
+    return page, lines
+
+
+def list_seller_parts(seller_id: int, page: int = 1) -> Page[InboxPart]:
+    """One page of the household's paid parts, newest first: the columns the list shows,
+    then the page's lines (two statements, rows rather than objects)."""
+    page_stmt, lines_stmt = _inbox_statements()
+    parts = paginate(page_stmt, page, PARTS_PER_PAGE, rows=True, params={"seller_id": seller_id})
     lines: dict[int, list[str]] = defaultdict(list)
     if parts.items:
-        for part_id, quantity, name, variant in db.session.execute(
-            select(
-                OrderLine.part_id,
-                OrderLine.quantity,
-                OrderLine.product_name,
-                OrderLine.variant_label,
-            )
-            .where(OrderLine.part_id.in_([row[0] for row in parts.items]))
-            .order_by(OrderLine.id)
-        ):
+        ids = [row[0] for row in parts.items]
+        for part_id, quantity, name, variant in db.session.execute(lines_stmt, {"ids": ids}):
             lines[part_id].append(f"{quantity} × {line_full_name(name, variant)}")
     parts.items = [
         InboxPart(
@@ -166,13 +176,23 @@ def list_seller_parts(seller_id: int, page: int = 1) -> Page[InboxPart]:
     return parts
 
 
-def get_part_for_seller(part_id: int, seller_id: int) -> OrderPart:
-    """A household's own part from its inbox, or NotFound: another household's does not exist."""
-    part = db.session.scalar(
+@cache
+def _part_statement():
+    """One of a household's parts with its lines and order (built once)."""
+    return (
         select(OrderPart)
-        .where(OrderPart.id == part_id, OrderPart.seller_id == seller_id, _seen_by_seller())
+        .where(
+            OrderPart.id == bindparam("part_id"),
+            OrderPart.seller_id == bindparam("seller_id"),
+            _seen_by_seller(),
+        )
         .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
     )
+
+
+def get_part_for_seller(part_id: int, seller_id: int) -> OrderPart:
+    """A household's own part from its inbox, or NotFound: another household's does not exist."""
+    part = db.session.scalar(_part_statement(), {"part_id": part_id, "seller_id": seller_id})
     if part is None:
         raise NotFound(_l("Pesanan tidak ditemukan."))
     return part

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.db import db, now_utc, update_if
 from marketplace.errors import Forbidden, MarketplaceError, NotFound, clean_reason
@@ -114,6 +114,13 @@ def move_order(
     if to is OrderStatus.PAID:
         values["paid_at"] = now_utc()
     moved = update_if(Order, order.id, Order.status == current.value, **values)
+    if moved and "paid_at" in values:
+        # the parts keep the same time, for the household's inbox (``OrderPart.paid_at``)
+        db.session.execute(
+            update(OrderPart)
+            .where(OrderPart.order_id == order.id)
+            .values(paid_at=values["paid_at"])
+        )
     db.session.refresh(order)
     if not moved:
         return False

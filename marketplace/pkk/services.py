@@ -7,22 +7,30 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import User
+from marketplace.catalog import services as catalog
 from marketplace.catalog.models import (
     Category,
     PhotoComment,
     Product,
+    ProductPhoto,
     ProductStatus,
     ProductStatusChange,
     Region,
     Seller,
 )
-from marketplace.catalog.services import change_product_status, public_cards
+from marketplace.catalog.services import (
+    CoverPhoto,
+    change_product_status,
+    public_cards,
+)
+from marketplace.catalogmemo import kept, locale_key
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.paging import Page, paginate
@@ -45,28 +53,110 @@ class ReviewError(MarketplaceError):
 QUEUE_PER_PAGE = 30
 
 
-def review_queue(
-    region_slug: str | None = None, category_slug: str | None = None, page: int = 1
-) -> Page[Product]:
-    """One page of the products waiting for review, the longest-waiting first."""
-    stmt = (
-        select(Product)
+@dataclass(frozen=True, slots=True)
+class QueueProduct:
+    """One product of the review queue as the list shows it: plain values."""
+
+    id: int
+    name: str
+    shop_name: str
+    region_name: str
+    category_id: int
+    submitted_at: dt.datetime | None
+    cover: CoverPhoto | None
+    photo_count: int
+
+
+@cache
+def _queue_statements(by_region: bool, by_category: bool):
+    """The queue's page (for each choice of filters) and its photos, built once."""
+    page = (
+        select(
+            Product.id,
+            Product.name,
+            Seller.shop_name,
+            Region.name,
+            Product.category_id,
+            Product.submitted_at,
+        )
         .join(Product.seller)
         .join(Seller.region)
-        .join(Product.category)
         .where(Product.status == ProductStatus.PENDING_REVIEW.value)
-        .options(
-            joinedload(Product.seller).joinedload(Seller.region),
-            joinedload(Product.category),
-            selectinload(Product.photos),
-        )
         .order_by(Product.submitted_at.asc(), Product.id.asc())
     )
-    if region_slug:
-        stmt = stmt.where(Region.slug == region_slug)
-    if category_slug:
-        stmt = stmt.where(Category.slug == category_slug)
-    return paginate(stmt, page, QUEUE_PER_PAGE)
+    if by_region:
+        page = page.where(Region.slug == bindparam("region"))
+    if by_category:
+        page = page.join(Product.category).where(Category.slug == bindparam("category"))
+    photos = (
+        select(
+            ProductPhoto.product_id,
+            ProductPhoto.key,
+            ProductPhoto.width,
+            ProductPhoto.height,
+            ProductPhoto.variant_widths,
+        )
+        .where(ProductPhoto.product_id.in_(bindparam("ids", expanding=True)))
+        .order_by(ProductPhoto.position)
+    )
+    return page, photos
+
+
+def review_queue(
+    region_slug: str | None = None, category_slug: str | None = None, page: int = 1
+) -> Page[QueueProduct]:
+    """One page of the products waiting for review, the longest-waiting first: the columns
+    the list shows, then the page's photos (two statements, rows rather than objects)."""
+    page_stmt, photos_stmt = _queue_statements(bool(region_slug), bool(category_slug))
+    products = paginate(
+        page_stmt,
+        page,
+        QUEUE_PER_PAGE,
+        rows=True,
+        params={"region": region_slug, "category": category_slug},
+    )
+    photos: dict[int, list[CoverPhoto]] = {}
+    if products.items:
+        ids = [row[0] for row in products.items]
+        for product_id, *columns in db.session.execute(photos_stmt, {"ids": ids}):
+            photos.setdefault(product_id, []).append(CoverPhoto(*columns))
+    products.items = [
+        QueueProduct(
+            id=product_id,
+            name=name,
+            shop_name=shop_name,
+            region_name=region_name,
+            category_id=category_id,
+            submitted_at=submitted_at,
+            cover=photos[product_id][0] if product_id in photos else None,
+            photo_count=len(photos.get(product_id, ())),
+        )
+        for product_id, name, shop_name, region_name, category_id, submitted_at in products.items
+    ]
+    return products
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChoice:
+    """A region or a category in the queue's filters: its slug and its name (in the
+    visitor's language for a category)."""
+
+    id: int
+    slug: str
+    name: str
+
+
+def queue_filters() -> tuple[tuple[FilterChoice, ...], tuple[FilterChoice, ...]]:
+    """The regions and the categories to filter the queue by, kept per catalogue version
+    and language (names only: counting their products would read every product)."""
+    return kept(("pkk_queue_filters", locale_key()), _queue_filters)
+
+
+def _queue_filters() -> tuple[tuple[FilterChoice, ...], tuple[FilterChoice, ...]]:
+    return (
+        tuple(FilterChoice(r.id, r.slug, r.name) for r in catalog.all_regions()),
+        tuple(FilterChoice(c.id, c.slug, c.label) for c in catalog.all_categories()),
+    )
 
 
 def get_submission(product_id: int) -> Product:

@@ -26,7 +26,6 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog import lexicon
-from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
@@ -65,12 +64,13 @@ def get_product_for_reviewer_or_404(product_id: int) -> Product:
 def queue():
     region = request.args.get("region") or None
     category = request.args.get("category") or None
+    regions, categories = services.queue_filters()
     return render_template(
         "pkk/queue.html",
         products=services.review_queue(region, category, requested_page()),
-        # The filters name them only: counting their products would read every product.
-        regions=catalog.all_regions(),
-        categories=catalog.all_categories(),
+        regions=regions,
+        categories=categories,
+        category_names={item.id: item.name for item in categories},
         region=region,
         category=category,
     )

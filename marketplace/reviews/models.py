@@ -24,6 +24,8 @@ class Review(db.Model):
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_one_to_five"),
         Index("ix_reviews_product_id_created_at", "product_id", "created_at"),
+        # the household's reviews, newest first: one page read from the index
+        Index("ix_reviews_seller_id_created_at", "seller_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,11 +7,12 @@ and every change bumps the catalogue version, so a cached product page shows it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -160,25 +161,52 @@ def _add_stars(model: type[Product] | type[Seller], row_id: int, rating: int, si
 REVIEWS_PER_PAGE = 20
 
 
-def list_seller_reviews(seller_id: int, page: int = 1) -> Page[Review]:
-    """One page of the reviews of a household's products, newest first."""
+@dataclass(frozen=True, slots=True)
+class SellerReview:
+    """One review on the household's page, with the name its product was sold under."""
+
+    id: int
+    product_name: str
+    rating: int
+    author_name: str
+    body: str
+    created_at: dt.datetime
+    hidden_at: dt.datetime | None
+    reply: str | None
+    replied_at: dt.datetime | None
+
+
+@cache
+def _seller_reviews_statement():
+    """A household's reviews with their products' names, newest first (built once)."""
+    return (
+        select(
+            Review.id,
+            func.coalesce(OrderLine.product_name, ""),
+            Review.rating,
+            Review.author_name,
+            Review.body,
+            Review.created_at,
+            Review.hidden_at,
+            Review.reply,
+            Review.replied_at,
+        )
+        .outerjoin(OrderLine, OrderLine.id == Review.order_line_id)
+        .where(Review.seller_id == bindparam("seller_id"))
+        .order_by(Review.created_at.desc(), Review.id.desc())
+    )
+
+
+def list_seller_reviews(seller_id: int, page: int = 1) -> Page[SellerReview]:
+    """One page of the reviews of a household's products, newest first (one statement)."""
     return paginate(
-        select(Review)
-        .where(Review.seller_id == seller_id)
-        .order_by(Review.created_at.desc(), Review.id.desc()),
+        _seller_reviews_statement(),
         page,
         REVIEWS_PER_PAGE,
+        rows=True,
+        params={"seller_id": seller_id},
+        each=lambda row: SellerReview(*row),
     )
-
-
-def product_names(reviews: Iterable[Review]) -> dict[int, str]:
-    ids = {review.order_line_id for review in reviews}
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(OrderLine.id, OrderLine.product_name).where(OrderLine.id.in_(ids))
-    )
-    return dict(rows.all())
 
 
 def reply_to_review(review_id: int, seller_id: int, *, text: str | None, actor_id: int) -> Review:

@@ -83,7 +83,6 @@ def _seller_page(seller_id: int, errors: dict | None = None, status: int = 200):
     return render_template(
         "reviews/seller.html",
         reviews=reviews,
-        names=services.product_names(reviews),
         errors=errors or {},
         max_text=MAX_TEXT,
     ), status

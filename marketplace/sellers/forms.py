@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import (
     FileField,
     HiddenField,
@@ -33,6 +34,13 @@ STATUS_LABELS = {
     "paused": _l("Dijeda"),
     "archived": _l("Diarsipkan"),
 }
+
+
+def status_labels() -> dict[str, Markup]:
+    """``STATUS_LABELS`` in the request's language, each translated once for a page that
+    shows many (a lazy label is translated again every time it is written). Markup, as a
+    lazy label writes itself: the same text on the page."""
+    return {status: Markup(str(label)) for status, label in STATUS_LABELS.items()}  # noqa: S704
 
 
 SALE_MODES = [

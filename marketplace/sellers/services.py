@@ -9,11 +9,12 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.halal import halal_certificate_number
@@ -35,7 +36,6 @@ from marketplace.catalog.services import change_product_status, refresh_search_t
 from marketplace.db import db, now_utc
 from marketplace.errors import NotFound, Refusals
 from marketplace.inventory.stock import set_option_stock, set_stock
-from marketplace.paging import Page, paginate
 from marketplace.sellers.licence_numbers import ListingError, parse_bpom_number, parse_pirt_number
 from marketplace.storage import LocalStorage
 
@@ -79,39 +79,28 @@ def get_seller_of_user(user_id: int) -> Seller | None:
     )
 
 
-def get_seller_product(seller_id: int, product_id: int) -> Product:
-    """A product of this seller, or NotFound: another shop's product does not exist here."""
-    product = db.session.scalar(
-        select(Product)
-        .where(Product.id == product_id, Product.seller_id == seller_id)
-        .options(
-            joinedload(Product.category),
-            joinedload(Product.seller).joinedload(Seller.region),
-            selectinload(Product.photos),
-            selectinload(Product.status_changes).selectinload(ProductStatusChange.photo_comments),
-        )
+def get_product_of_user(user_id: int, product_id: int) -> Product | None:
+    """A product of the shop of this person, with its shop (one statement for both), or
+    None: another shop's product does not exist here."""
+    return db.session.scalar(
+        _product_of_user_statement(), {"product_id": product_id, "user_id": user_id}
     )
-    if product is None:
-        raise NotFound("no such product")
-    return product
 
 
-#: products on one page of the household's dashboard
-PRODUCTS_PER_PAGE = 20
-
-
-def list_seller_products(seller_id: int, page: int = 1) -> Page[Product]:
-    """One page of the seller's own products, newest first, with what the dashboard shows."""
-    return paginate(
+@cache
+def _product_of_user_statement():
+    """``get_product_of_user``'s statement, built once (building it cost about as much as
+    running it)."""
+    return (
         select(Product)
-        .where(Product.seller_id == seller_id, Product.status != ProductStatus.ARCHIVED.value)
+        .join(Product.seller)
+        .where(Product.id == bindparam("product_id"), Seller.user_id == bindparam("user_id"))
         .options(
+            contains_eager(Product.seller).joinedload(Seller.region),
+            joinedload(Product.category),
             selectinload(Product.photos),
             selectinload(Product.status_changes).selectinload(ProductStatusChange.photo_comments),
         )
-        .order_by(Product.updated_at.desc(), Product.id.desc()),
-        page,
-        PRODUCTS_PER_PAGE,
     )
 
 

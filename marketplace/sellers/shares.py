@@ -14,10 +14,11 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import quote, urlencode
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalog.models import Seller
@@ -149,13 +150,23 @@ def month_start(today: dt.date) -> dt.datetime:
 def share_counts(seller_id: int, today: dt.date) -> ShareCounts:
     """This month's (WITA) visits through the household's links and the paid sales they
     brought (the goods of its parts, as sold)."""
-    since = month_start(today)
+    row = db.session.execute(
+        _share_counts_statement(), {"seller_id": seller_id, "since": month_start(today)}
+    ).one()
+    return ShareCounts(visits=row.visits or 0, sales=row.sales, sales_amount=int(row.amount))
+
+
+@cache
+def _share_counts_statement():
+    """``share_counts``' one statement, built once (for every household and month)."""
+    seller_id = bindparam("seller_id")
+    since = bindparam("since", type_=ShareVisit.created_at.type)
     visits = (
         select(func.count(ShareVisit.id))
         .where(ShareVisit.seller_id == seller_id, ShareVisit.created_at >= since)
         .scalar_subquery()
     )
-    sales = (
+    return (
         select(
             func.count(ShareSale.id).label("sales"),
             func.coalesce(func.sum(OrderPart.items_amount), 0).label("amount"),
@@ -169,8 +180,6 @@ def share_counts(seller_id: int, today: dt.date) -> ShareCounts:
             Order.paid_at >= since,
         )
     )
-    row = db.session.execute(sales).one()
-    return ShareCounts(visits=row.visits or 0, sales=row.sales, sales_amount=int(row.amount))
 
 
 @dataclass(frozen=True)

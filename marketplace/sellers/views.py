@@ -30,7 +30,7 @@ from marketplace.catalog.licences import licence_state
 from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
-from marketplace.errors import MarketplaceError
+from marketplace.errors import MarketplaceError, NotFound
 from marketplace.inventory import stock
 from marketplace.numbers import parse_ids
 from marketplace.orders import inbox
@@ -44,13 +44,16 @@ from marketplace.sellers import (
     shares,
     variants,
 )
+from marketplace.sellers import (
+    dashboard as listing,
+)
 from marketplace.sellers.forms import (
-    STATUS_LABELS,
     ApplicationForm,
     ClosureForm,
     PickupPlaceForm,
     ProductForm,
     PromotionForm,
+    status_labels,
 )
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
@@ -73,8 +76,11 @@ def get_seller_for_seller_or_404() -> Seller:
 
 def get_product_for_seller_or_404(product_id: int) -> tuple[Seller, Product]:
     """One of the signed-in seller's own products; another shop's product is a 404."""
-    seller = get_seller_for_seller_or_404()
-    return seller, services.get_seller_product(seller.id, product_id)
+    product = services.get_product_of_user(current_user.id, product_id)
+    if product is None:
+        get_seller_for_seller_or_404()  # no shop at all: that 404
+        raise NotFound("no such product")
+    return product.seller, product
 
 
 def _upload_ids() -> list[int]:
@@ -115,22 +121,22 @@ def _product_form() -> ProductForm:
 @bp.route("/penjual")
 @role_required(Role.SELLER)
 def dashboard():
-    seller = services.get_seller_of_user(current_user.id)
+    seller = listing.shop_heading_of_user(current_user.id)
     share = _shop_share(seller) if seller else None
-    products = services.list_seller_products(seller.id, requested_page()) if seller else []
+    products = listing.list_seller_products(seller.id, requested_page()) if seller else []
     today = catalog.today_local()
     return render_template(
         "sellers/dashboard.html",
         seller=seller,
         products=products,
-        status_labels=STATUS_LABELS,
+        status_labels=status_labels(),
         licence_states={product.id: licence_state(product, today) for product in products},
         share=share,
         share_counts=shares.share_counts(seller.id, today) if seller else None,
     )
 
 
-def _shop_share(seller: Seller) -> shares.ShareLink:
+def _shop_share(seller: listing.ShopHeading) -> shares.ShareLink:
     """The household's own link to its shop, with its reference."""
     code = shares.share_code_of(seller.id)
     url = current_app.config["SITE_URL"].rstrip("/") + url_for("catalog.shop", slug=seller.slug)
@@ -209,7 +215,7 @@ def _product_page(form: ProductForm, uploads: list[PhotoUpload], product: Produc
         form=form,
         uploads=uploads,
         product=product,
-        status_labels=STATUS_LABELS,
+        status_labels=status_labels(),
         action_form=EmptyForm(),
     )
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from sqlalchemy import update as sa_update
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
@@ -223,3 +226,24 @@ def test_a_late_payment_given_back_never_reaches_the_inbox(client, login_as):
     login_as(user=household.user)
     assert f"/penjual/pesanan/{part.id}" not in client.get("/penjual/pesanan").text
     assert client.get(f"/penjual/pesanan/{part.id}").status_code == 404
+
+
+def test_each_part_keeps_its_orders_payment_time_for_the_inbox(client, login_as, payment_gateway):
+    household = factories.make_seller()
+    older = paid_order(payment_gateway, (factories.make_product(seller=household), 1))
+    newer = paid_order(payment_gateway, (factories.make_product(seller=household), 1))
+    for order in (older, newer):
+        db.session.refresh(order)
+        assert order.paid_at is not None
+        assert [part.paid_at for part in order.parts] == [order.paid_at]
+    # the payment time orders the inbox, not the part's id
+    db.session.execute(
+        sa_update(OrderPart)
+        .where(OrderPart.order_id == older.id)
+        .values(paid_at=newer.paid_at + dt.timedelta(minutes=1))
+    )
+    db.session.commit()
+    login_as(user=household.user)
+    page = client.get("/penjual/pesanan").get_data(as_text=True)
+    first, second = (order.parts[0].id for order in (older, newer))
+    assert page.index(f'/penjual/pesanan/{first}"') < page.index(f'/penjual/pesanan/{second}"')

@@ -1,0 +1,175 @@
+"""The household's dashboard (``/penjual``): its shop's heading and one page of its products
+as plain values, read as rows from statements built once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
+
+from marketplace.catalog.models import (
+    PhotoComment,
+    Product,
+    ProductKind,
+    ProductPhoto,
+    ProductStatus,
+    ProductStatusChange,
+    Seller,
+)
+from marketplace.catalog.services import CoverPhoto
+from marketplace.db import db
+from marketplace.paging import Page, paginate
+
+#: products on one page of the household's dashboard
+PRODUCTS_PER_PAGE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ShopHeading:
+    """What the household's dashboard shows of its own shop."""
+
+    id: int
+    slug: str
+    shop_name: str
+    village: str
+
+
+@cache
+def _heading_statement():
+    return select(Seller.id, Seller.slug, Seller.shop_name, Seller.village).where(
+        Seller.user_id == bindparam("user_id")
+    )
+
+
+def shop_heading_of_user(user_id: int) -> ShopHeading | None:
+    row = db.session.execute(_heading_statement(), {"user_id": user_id}).first()
+    return ShopHeading(*row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardProduct:
+    """One product of the household's dashboard as the list shows it: plain values."""
+
+    id: int
+    name: str
+    price_now: int
+    status: str
+    kind: str
+    licence_valid_until: dt.date | None
+    is_made_to_order: bool
+    stock: int
+    cover: CoverPhoto | None
+    #: the content hashes of its photos, in order (where a commented photo is now)
+    photo_keys: tuple[str, ...]
+    #: while changes are requested: the reviewer's note and per-photo comments
+    latest_note: str
+    review_photo_comments: list[tuple[CoverPhoto | None, str]]
+
+    @property
+    def is_food(self) -> bool:
+        return self.kind == ProductKind.FOOD.value
+
+    def photo_number(self, key: str) -> int | None:
+        """As ``Product.photo_number``: 1 is the cover, None when the photo is gone."""
+        return self.photo_keys.index(key) + 1 if key in self.photo_keys else None
+
+
+@cache
+def _dashboard_statements():
+    """The dashboard's three statements, built once (building them cost about as much as
+    running them): a page of products, their photos, and the request for changes of those
+    awaiting changes (only the last move of such a product is shown: note and comments)."""
+    page = (
+        select(
+            Product.id,
+            Product.name,
+            Product.price_amount,
+            Product.promotion_discount,
+            Product.status,
+            Product.kind,
+            Product.licence_valid_until,
+            Product.is_made_to_order,
+            Product.stock,
+        )
+        .where(
+            Product.seller_id == bindparam("seller_id"),
+            Product.status != ProductStatus.ARCHIVED.value,
+        )
+        .order_by(Product.updated_at.desc(), Product.id.desc())
+    )
+    ids = bindparam("ids", expanding=True)
+    photos = (
+        select(
+            ProductPhoto.product_id,
+            ProductPhoto.key,
+            ProductPhoto.width,
+            ProductPhoto.height,
+            ProductPhoto.variant_widths,
+        )
+        .where(ProductPhoto.product_id.in_(ids))
+        .order_by(ProductPhoto.position)
+    )
+    earlier = aliased(ProductStatusChange)
+    latest = (
+        select(func.max(earlier.id))
+        .where(earlier.product_id == Product.id)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+    requests = (
+        select(Product.id, ProductStatusChange.note, PhotoComment.photo_key, PhotoComment.note)
+        .select_from(Product)
+        .join(ProductStatusChange, ProductStatusChange.id == latest)
+        .outerjoin(PhotoComment, PhotoComment.status_change_id == ProductStatusChange.id)
+        .where(Product.id.in_(ids), Product.status == ProductStatus.CHANGES_REQUESTED.value)
+        .order_by(PhotoComment.id)
+    )
+    return page, photos, requests
+
+
+def list_seller_products(seller_id: int, page: int = 1) -> Page[DashboardProduct]:
+    """One page of the seller's own products, newest first, with what the dashboard shows:
+    the page's columns, its photos, and the request for changes of those awaiting changes
+    (three statements, rows rather than objects)."""
+    page_stmt, photos_stmt, requests_stmt = _dashboard_statements()
+    products = paginate(
+        page_stmt, page, PRODUCTS_PER_PAGE, rows=True, params={"seller_id": seller_id}
+    )
+    if not products.items:
+        return products
+    ids = {"ids": [row.id for row in products.items]}
+    photos: dict[int, list[CoverPhoto]] = {}
+    for product_id, *columns in db.session.execute(photos_stmt, ids):
+        photos.setdefault(product_id, []).append(CoverPhoto(*columns))
+    notes: dict[int, str] = {}
+    comments: dict[int, list[tuple[str, str]]] = {}
+    for product_id, note, photo_key, comment in db.session.execute(requests_stmt, ids):
+        notes[product_id] = note
+        if photo_key is not None:
+            comments.setdefault(product_id, []).append((photo_key, comment))
+
+    def shown(row) -> DashboardProduct:
+        own = photos.get(row.id, [])
+        by_key = {photo.key: photo for photo in own}
+        return DashboardProduct(
+            id=row.id,
+            name=row.name,
+            price_now=row.price_amount - (row.promotion_discount or 0),
+            status=row.status,
+            kind=row.kind,
+            licence_valid_until=row.licence_valid_until,
+            is_made_to_order=row.is_made_to_order,
+            stock=row.stock,
+            cover=own[0] if own else None,
+            photo_keys=tuple(photo.key for photo in own),
+            latest_note=notes.get(row.id, ""),
+            review_photo_comments=[
+                (by_key.get(key), comment) for key, comment in comments.get(row.id, [])
+            ],
+        )
+
+    products.items = [shown(row) for row in products.items]
+    return products

@@ -1,0 +1,47 @@
+"""The marketplace's cheaper ``<input>`` rendering writes what WTForms' own widgets write."""
+
+from __future__ import annotations
+
+import pytest
+from wtforms import HiddenField, IntegerField, StringField, TelField
+from wtforms.meta import DefaultMeta
+from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.widgets import NumberInput
+from wtforms.widgets.core import html_params as wtforms_html_params
+
+from marketplace.forms import Form, html_params
+from marketplace.orders.forms import CheckoutForm, ShipPartForm
+from marketplace.sellers.forms import ProductForm
+
+
+class Odd(Form):
+    plain = StringField("A <b>", validators=[InputRequired(), Length(min=2, max=9)])
+    hidden = HiddenField(default='say "hi" & <go>')
+    phone = TelField(render_kw={"class_": "wide", "data_x": 1})
+    count = IntegerField(widget=NumberInput(step=2, min=1, max=9), validators=[NumberRange(1, 9)])
+
+
+EXTRA = (
+    {},
+    {"inputmode": "numeric"},
+    {"aria-invalid": "true", "aria-describedby": "x-error", "autocomplete": "tel"},
+    {"value": '<&">', "disabled": True, "readonly": False, "class_": "a"},
+)
+
+
+@pytest.mark.parametrize("form_class", [Odd, ProductForm, CheckoutForm, ShipPartForm])
+def test_fields_render_as_wtforms_renders_them(app, form_class):
+    with app.test_request_context("/?name=Tenggiri+%22pedas%22&stock=12"):
+        form = form_class()
+        for field in form:
+            for extra in EXTRA:
+                assert field(**extra) == DefaultMeta.render_field(form.meta, field, dict(extra))
+
+
+def test_attributes_are_written_as_wtforms_writes_them():
+    cases = (
+        {"class_": "x", "for_": "y", "data_a_b": 1, "aria_label": "<z>", "checked": True},
+        {"value": 'a "b" & c', "hidden": False, "name": "n"},
+    )
+    for attrs in cases:
+        assert html_params(**attrs) == wtforms_html_params(**attrs)
