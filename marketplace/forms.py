@@ -13,14 +13,15 @@ from functools import cache
 from babel import support
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import Field
-from wtforms.widgets import DateInput, Input, NumberInput
+from wtforms import Field, SelectChoice
+from wtforms.widgets import DateInput, Input, NumberInput, Select
 from wtforms.widgets.core import clean_key
 
 from marketplace.config import PROJECT_ROOT
-from marketplace.locales import current_language
+from marketplace.locales import current_language, current_translations
 
 CATALOGUES = PROJECT_ROOT / "translations"
 
@@ -48,6 +49,19 @@ class _Messages:
 
 
 MESSAGES = _Messages()
+
+
+def _translated(string: str, **variables) -> str:
+    """What Flask-Babel's ``gettext`` answers, from the request's catalogue found once
+    (``locales.current_translations``) rather than through ``g`` at every call."""
+    found = current_translations().ugettext(string)
+    return found % variables if variables else found
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Flask-Babel's ``lazy_gettext``, the same text, translated by ``_translated``: a
+    form's labels and hints are translated again every time a page writes them."""
+    return LazyString(_translated, string, **variables)
 
 
 def html_params(**kwargs) -> str:
@@ -88,6 +102,65 @@ def _render_input(widget: Input, field: Field, kwargs: dict) -> Markup:
             value = flags[name]
             kwargs[name] = value() if callable(value) else value
     return Markup(f"<input {html_params(name=field.name, **kwargs)}>")  # noqa: S704 (escaped)
+
+
+class WrittenChoices(list):
+    """A select's choices (``SelectChoice``: no groups, no attributes) with their options
+    written once (``WrittenSelect``), each beside its value as ``coerce`` reads it: a list
+    that does not change between requests (a catalogue version's categories)."""
+
+    def __init__(self, choices: list[SelectChoice], coerce) -> None:
+        super().__init__(choices)
+        self.coerce = coerce
+        written = []
+        for choice in choices:
+            value = choice.value
+            label = escape(choice.label or value)
+            # html_params' order: "selected" before "value"; the value escaped as it escapes
+            plain = f'<option value="{escape(value)}">{label}</option>'
+            chosen = f'<option selected value="{escape(value)}">{label}</option>'
+            written.append((coerce(value), plain, chosen))
+        self.written = tuple(written)
+
+
+class WrittenSelect(Select):
+    """WTForms' select, its options from ``WrittenChoices`` and the chosen one marked
+    (WTForms marks each whose coerced value is the data): the same markup."""
+
+    def __call__(self, field, **kwargs):
+        choices = field.choices
+        if not isinstance(choices, WrittenChoices) or choices.coerce is not field.coerce:
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = vars(field.flags)
+        for name in self.validation_attrs:
+            if name in flags and name not in kwargs:
+                kwargs[name] = flags[name]
+        data = field.data
+        options = "".join(
+            chosen if value == data else plain for value, plain, chosen in choices.written
+        )
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
+
+
+def radio_options(field) -> list[Markup]:
+    """Each radio button of a ``RadioField`` with its label, as iterating the field and
+    writing ``option()`` and ``option.label`` writes them, without a field per option."""
+    if field.validators or field.render_kw or field.has_groups():
+        return [Markup(f"{option()} {option.label}") for option in field]  # noqa: S704
+    written = []
+    for index, choice in enumerate(field.iter_choices()):
+        option_id = f"{field.id}-{index}"
+        button = html_params(
+            checked=bool(choice.selected),
+            id=option_id,
+            name=field.name,
+            type="radio",
+            value=str(choice.value),
+        )
+        label = escape(choice.label or choice.value)
+        written.append(Markup(f'<input {button}> <label for="{option_id}">{label}</label>'))  # noqa: S704
+    return written
 
 
 class Form(FlaskForm):

@@ -45,3 +45,32 @@ def test_attributes_are_written_as_wtforms_writes_them():
     )
     for attrs in cases:
         assert html_params(**attrs) == wtforms_html_params(**attrs)
+
+
+def test_written_select_and_radio_buttons_write_what_wtforms_writes(app):
+    from wtforms import RadioField, SelectChoice
+    from wtforms.widgets import Select
+
+    from marketplace.forms import WrittenChoices, radio_options
+
+    with app.test_request_context("/"):
+        for data in (None, 0, 2, 9):
+            form = ProductForm()
+            field = form.category_id
+            choices = [SelectChoice(0, "Pilih"), SelectChoice(1, "A & <b>"), SelectChoice(2, "")]
+            field.choices = WrittenChoices(choices, field.coerce)
+            field.data = data
+            for extra in EXTRA[:3]:
+                assert field(**extra) == Select()(field, **extra)
+        for data in ("stock", "order", "other", None):
+            form.sale_mode.data = data
+            expected = [f"{option()} {option.label}" for option in form.sale_mode]
+            assert radio_options(form.sale_mode) == expected
+
+        class Odd(Form):
+            mode = RadioField(
+                "M", choices=[SelectChoice("a", "<A>"), SelectChoice("b", "")], default="b"
+            )
+
+        odd = Odd()
+        assert radio_options(odd.mode) == [f"{o()} {o.label}" for o in odd.mode]

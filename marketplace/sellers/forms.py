@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import (
     FileField,
@@ -17,7 +16,13 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
-from marketplace.forms import Form, LocalDateField
+from marketplace.forms import (
+    Form,
+    LocalDateField,
+    WrittenSelect,
+    radio_options,
+)
+from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import IdSelectField, WholeNumberField
 from marketplace.rupiah import RupiahField
 from marketplace.sellers.applications import ApplicationInput
@@ -55,7 +60,7 @@ class ProductForm(Form):
         validators=[InputRequired(REQUIRED), Length(max=120)],
         description=_l("Contoh: Amplang Ikan Tenggiri 250 g"),
     )
-    category_id = IdSelectField(_l("Kategori"))
+    category_id = IdSelectField(_l("Kategori"), widget=WrittenSelect())
     price = RupiahField(
         _l("Harga (Rp)"),
         validators=[InputRequired(REQUIRED)],
@@ -102,6 +107,10 @@ class ProductForm(Form):
         description=_l("Foto pertama menjadi sampul. Paling banyak 8 foto."),
     )
     idempotency_token = HiddenField()
+
+    def sale_modes(self) -> list:
+        """The sale mode's radio buttons with their labels (``forms.radio_options``)."""
+        return radio_options(self.sale_mode)
 
     def listing_input(self) -> ListingInput:
         return ListingInput(

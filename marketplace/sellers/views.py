@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from marketplace import catalogmemo
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
@@ -31,6 +32,7 @@ from marketplace.catalog.models import PhotoUpload, Product, Seller
 from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.forms import WrittenChoices
 from marketplace.inventory import stock
 from marketplace.numbers import parse_ids
 from marketplace.orders import inbox
@@ -112,9 +114,19 @@ def _receive_photos(seller: Seller, already: int) -> tuple[list[PhotoUpload], li
 
 def _product_form() -> ProductForm:
     form = ProductForm()
-    form.category_id.choices = [SelectChoice(0, _("Pilih kategori"))] + [
-        SelectChoice(category.id, category.label) for category in services.categories_for_listing()
-    ]
+    coerce = form.category_id.coerce
+
+    def written() -> WrittenChoices:
+        choices = [SelectChoice(0, _("Pilih kategori"))] + [
+            SelectChoice(category.id, category.label)
+            for category in services.categories_for_listing()
+        ]
+        return WrittenChoices(choices, coerce)
+
+    # the categories and their options written once per catalogue version and language
+    form.category_id.choices = catalogmemo.kept(
+        ("listing_categories", catalogmemo.locale_key()), written
+    )
     return form
 
 
@@ -216,7 +228,6 @@ def _product_page(form: ProductForm, uploads: list[PhotoUpload], product: Produc
         uploads=uploads,
         product=product,
         status_labels=status_labels(),
-        action_form=EmptyForm(),
     )
 
 
