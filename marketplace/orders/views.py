@@ -47,7 +47,7 @@ from marketplace.orders.forms import (
 )
 from marketplace.orders.models import SavedAddress
 from marketplace.orders.units import release_expired_orders
-from marketplace.paging import requested_page
+from marketplace.paging import link_prefix, requested_page
 from marketplace.web import attempt, flash_error, referral_in, safe_next
 
 bp = Blueprint("orders", __name__)
@@ -313,7 +313,13 @@ def _seller_id() -> int:
 def seller_orders():
     seller_id = _seller_id()
     parts = inbox.list_seller_parts(seller_id, requested_page())
-    return render_template("orders/seller_inbox.html", parts=parts)
+    return render_template(
+        "orders/seller_inbox.html",
+        parts=parts,
+        # each status on the page translated once, each part's link its prefix and id
+        status_labels={status: order_status_label(status) for status in {p.status for p in parts}},
+        part_href=link_prefix("orders.seller_part", "part_id"),
+    )
 
 
 @bp.route("/penjual/pesanan/<id:part_id>", methods=["GET", "POST"])
