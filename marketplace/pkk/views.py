@@ -20,6 +20,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from marketplace.accounts.access import role_required
@@ -31,7 +32,7 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
 from marketplace.orders import vouchers
-from marketplace.paging import requested_page
+from marketplace.paging import link_prefix, requested_page
 from marketplace.pdf import render_pdf
 from marketplace.pkk import charts, periods, report, report_csv, services
 from marketplace.pkk.forms import (
@@ -73,6 +74,11 @@ def queue():
         category_names={item.id: item.name for item in categories},
         region=region,
         category=category,
+        # each row's link its prefix and id, its words translated once for the page
+        # (written as the template's ``_()`` writes them: the translation as markup)
+        review_href=link_prefix("pkk.review", "product_id"),
+        submitted_on=Markup(_("Diajukan %(date)s")),  # noqa: S704 (our translation)
+        photo_count=Markup(_("%(n)s foto")),  # noqa: S704 (our translation)
     )
 
 
