@@ -36,7 +36,7 @@ from marketplace.forms import WrittenChoices
 from marketplace.inventory import stock
 from marketplace.numbers import parse_ids
 from marketplace.orders import inbox
-from marketplace.paging import requested_page
+from marketplace.paging import link_prefix, requested_page
 from marketplace.sellers import (
     applications,
     personal_data,  # noqa: F401  registers shop applications
@@ -145,6 +145,7 @@ def dashboard():
         licence_states={product.id: licence_state(product, today) for product in products},
         share=share,
         share_counts=shares.share_counts(seller.id, today) if seller else None,
+        edit_href=link_prefix("sellers.product_edit", "product_id"),
     )
 
 
