@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
@@ -85,7 +86,19 @@ def _seller_page(seller_id: int, errors: dict | None = None, status: int = 200):
         reviews=reviews,
         errors=errors or {},
         max_text=MAX_TEXT,
+        reply_href=_reply_href(),
+        # written as the template's ``_()`` writes it (the translation as markup), once
+        stars_label=Markup(_("%(n)s dari 5 bintang")),  # noqa: S704 (our translation)
     ), status
+
+
+def _reply_href() -> tuple[str, str]:
+    """A review's reply address around its id (``/penjual/ulasan/`` and ``/balas``), built
+    once for the page: the address ``url_for`` writes, without its cost per review."""
+    head, marker, tail = url_for("reviews.reply", review_id=0).rpartition("/0/")
+    if not marker:
+        raise ValueError("the reply address does not hold the review's id")
+    return head + "/", "/" + tail
 
 
 @bp.route("/penjual/ulasan")
