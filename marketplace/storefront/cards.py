@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from flask import g, url_for
 from flask_babel import format_decimal
+from markupsafe import Markup
 
 from marketplace.catalog.models import PhotoVariants, Product
 from marketplace.catalog.services import ProductCard
@@ -104,6 +105,29 @@ def photo_urls(photo: PhotoVariants | CardPhoto) -> CardPhoto:
     if maker is None:
         maker = g.media_url_maker = media_url_maker()
     return card_photo(photo, maker)
+
+
+#: ``_macros.photo``'s image, its URLs and sizes filled in (escaped) by ``photo_html``
+_IMAGE = Markup(
+    '<img src="%s"\n       srcset="%s"\n       sizes="%s" width="%s" height="%s"\n'
+    '       alt="%s" %sdecoding="async">'
+)
+_LAZY = Markup('loading="lazy" ')
+
+
+def photo_html(
+    item: PhotoVariants | CardPhoto | None, sizes: str, eager: bool = False, alt: str = ""
+) -> Markup:
+    """The one writer of a photo's markup (the ``photo`` macro of ``_macros.html`` and the
+    rows of long lists call it): a responsive WebP ``<img>``, lazy unless ``eager``, or an
+    empty frame named ``alt`` when there is no photo."""
+    if item:
+        made = photo_urls(item)
+        lazy = Markup("") if eager else _LAZY
+        return _IMAGE % (made.src, made.srcset, sizes, made.width, made.height, alt, lazy)
+    if alt:
+        return Markup('<div class="no-photo" role="img" aria-label="%s"></div>') % alt
+    return Markup('<div class="no-photo"></div>')
 
 
 def cards(products: Iterable[Product | ProductCard | Card]) -> list[Card]:

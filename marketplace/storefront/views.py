@@ -43,7 +43,7 @@ from marketplace.rupiah import parse_rupiah
 from marketplace.sellers import shares
 from marketplace.storage import get_storage
 from marketplace.storefront import sharing
-from marketplace.storefront.cards import cards, photo_urls
+from marketplace.storefront.cards import cards, photo_html, photo_urls
 from marketplace.storefront.memo import CategoryRef, RegionRef
 from marketplace.storefront.product_page import product_page
 from marketplace.web import remember_referral
@@ -51,6 +51,7 @@ from marketplace.web import remember_referral
 bp = Blueprint("catalog", __name__)
 bp.add_app_template_global(cards, "cards")
 bp.add_app_template_global(photo_urls, "photo_urls")
+bp.add_app_template_global(photo_html, "photo_html")
 
 
 @bp.app_template_global()
