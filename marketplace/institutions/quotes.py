@@ -7,7 +7,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
