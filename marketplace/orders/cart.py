@@ -34,7 +34,6 @@ from marketplace.orders.models import (
 
 MAX_QUANTITY = 99
 
-
 MAX_CART_LINES = 50
 
 
@@ -494,21 +493,14 @@ _PAGE_COLUMNS = (
 
 @cache
 def _cart_products_statement(for_page: bool):
-    """``load_cart``'s statement of the cart's public products (``product_ids``), built once
-    per kind (building it cost about as much as running it; today's date is bound when it
-    runs, ``catalog.services.licence_in_force``)."""
-    loads = [
-        contains_eager(Product.seller).contains_eager(Seller.region),
-        selectinload(Product.variants),
-    ]
-    if for_page:
-        loads += _PAGE_COLUMNS
+    """``load_cart``'s products (``product_ids``), built once per kind; today's date is bound
+    as it runs (``licence_in_force``). Read afresh: the price of this moment."""
+    loads = [contains_eager(Product.seller).contains_eager(Seller.region)]
+    loads += [selectinload(Product.variants), *(_PAGE_COLUMNS if for_page else ())]
     return (
         _public(select(Product).join(Product.seller).join(Seller.region))
         .where(Product.id.in_(bindparam("product_ids", expanding=True)))
         .options(*loads)
-        # read afresh: the price of this moment (a promotion may have begun or
-        # ended since the session first loaded the product)
         .execution_options(populate_existing=True)
     )
 
