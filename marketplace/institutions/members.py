@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import Role, User
@@ -123,11 +125,15 @@ def membership_of(user: User) -> InstitutionMember | None:
 def office_of(user: User):
     """The officer's place, as a row of ``institution_id`` and ``can_approve``; None when
     ``user`` is no officer of any institution (one short statement, no objects)."""
-    return db.session.execute(
-        select(InstitutionMember.institution_id, InstitutionMember.can_approve).where(
-            InstitutionMember.user_id == user.id
-        )
-    ).first()
+    return db.session.execute(_office_statement(), {"user_id": user.id}).first()
+
+
+@cache
+def _office_statement():
+    """``office_of``'s statement, built once (every officer's page asks it)."""
+    return select(InstitutionMember.institution_id, InstitutionMember.can_approve).where(
+        InstitutionMember.user_id == bindparam("user_id")
+    )
 
 
 def office_page_of(user: User):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import User
@@ -262,8 +263,14 @@ class OrderRef:
 
 def order_ref_of_quote(quote_id: int) -> OrderRef | None:
     """The order made from the quote, by id and number alone."""
-    order_id = db.session.scalar(select(Order.id).where(Order.quote_id == quote_id))
+    order_id = db.session.scalar(_order_of_quote_statement(), {"quote_id": quote_id})
     return None if order_id is None else OrderRef(order_id, order_number(order_id))
+
+
+@cache
+def _order_of_quote_statement():
+    """``order_ref_of_quote``'s statement, built once (the quote page asks it)."""
+    return select(Order.id).where(Order.quote_id == bindparam("quote_id"))
 
 
 def gov_parts_of(order: Order) -> dict[int, GovPart]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -158,15 +159,21 @@ def order_promises(product_ids: Iterable[int], today: dt.date) -> dict[int, list
     """
     found: dict[int, list[Promise]] = defaultdict(list)
     rows = db.session.execute(
-        select(ProductionDay.product_id, ProductionDay.day, ProductionDay.units_taken).where(
-            ProductionDay.product_id.in_(list(product_ids)),
-            ProductionDay.day > today,
-            ProductionDay.units_taken > 0,
-        )
+        _order_promises_statement(), {"product_ids": list(product_ids), "today": today}
     )
     for product_id, day, units in rows:
         found[product_id].append(Promise(units, day + dt.timedelta(days=1)))
     return found
+
+
+@cache
+def _order_promises_statement():
+    """``order_promises``' statement, built once (every page that counts supply asks it)."""
+    return select(ProductionDay.product_id, ProductionDay.day, ProductionDay.units_taken).where(
+        ProductionDay.product_id.in_(bindparam("product_ids", expanding=True)),
+        ProductionDay.day > bindparam("today"),
+        ProductionDay.units_taken > 0,
+    )
 
 
 def take_production(product_id: int, day: dt.date, units: int, today: dt.date) -> bool:
@@ -243,36 +250,47 @@ def hold_promises(
     product_ids: Iterable[int], exclude_quote_id: int | None = None
 ) -> dict[int, list[Promise]]:
     """Live holds per product (not released, not yet expired), except one quote's own."""
-    return _live_holds(CapacityHold.product_id, product_ids, exclude_quote_id)
+    return _live_holds("product_id", product_ids, exclude_quote_id)
 
 
 def option_promises(
     variant_ids: Iterable[int], exclude_quote_id: int | None = None
 ) -> dict[int, list[Promise]]:
     """Live holds per option (not released, not yet expired), except one quote's own."""
-    return _live_holds(CapacityHold.variant_id, variant_ids, exclude_quote_id)
+    return _live_holds("variant_id", variant_ids, exclude_quote_id)
 
 
 def _live_holds(
-    column, ids: Iterable[int], exclude_quote_id: int | None
+    column: str, ids: Iterable[int], exclude_quote_id: int | None
 ) -> dict[int, list[Promise]]:
-    """The live holds whose ``column`` (the product's or the option's id) is one of ``ids``."""
+    """The live holds whose ``column`` (the product's or the option's id) is one of ``ids``;
+    the time is taken as the statement runs."""
     ids = list(ids)
     found: dict[int, list[Promise]] = {key: [] for key in ids}
     if not ids:
         return found
-    stmt = select(column, CapacityHold.quantity, CapacityHold.due_on).where(
-        column.in_(ids),
-        CapacityHold.released_at.is_(None),
-        CapacityHold.expires_at > now_utc(),
-    )
+    values = {"ids": ids, "now": now_utc()}
     if exclude_quote_id is not None:
-        stmt = stmt.where(
-            or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != exclude_quote_id)
-        )
-    for key, quantity, due_on in db.session.execute(stmt):
+        values["exclude_quote_id"] = exclude_quote_id
+    rows = db.session.execute(_live_holds_statement(column, exclude_quote_id is not None), values)
+    for key, quantity, due_on in rows:
         found[key].append(Promise(quantity, due_on))
     return found
+
+
+@cache
+def _live_holds_statement(column_name: str, excluding: bool):
+    """``_live_holds``' statement, built once per column and kind."""
+    column = getattr(CapacityHold, column_name)
+    stmt = select(column, CapacityHold.quantity, CapacityHold.due_on).where(
+        column.in_(bindparam("ids", expanding=True)),
+        CapacityHold.released_at.is_(None),
+        CapacityHold.expires_at > bindparam("now"),
+    )
+    if excluding:
+        quote_id = bindparam("exclude_quote_id")
+        stmt = stmt.where(or_(CapacityHold.quote_id.is_(None), CapacityHold.quote_id != quote_id))
+    return stmt
 
 
 def promises_on(
@@ -352,19 +370,27 @@ def closures_of(seller_ids: Iterable[int], today: dt.date) -> dict[int, tuple[Cl
     columns a closure is made of: no objects)."""
     found: dict[int, list[Closure]] = defaultdict(list)
     rows = db.session.execute(
-        select(
-            ShopClosure.seller_id, ShopClosure.starts_on, ShopClosure.ends_on, ShopClosure.message
-        )
-        .where(
-            ShopClosure.seller_id.in_(list(set(seller_ids))),
-            ShopClosure.cancelled_at.is_(None),
-            ShopClosure.ends_on >= today,
-        )
-        .order_by(ShopClosure.starts_on)
+        _closures_statement(), {"seller_ids": list(set(seller_ids)), "today": today}
     )
     for seller_id, starts_on, ends_on, message in rows:
         found[seller_id].append(Closure(starts_on, ends_on, message))
     return {seller_id: tuple(closures) for seller_id, closures in found.items()}
+
+
+@cache
+def _closures_statement():
+    """``closures_of``' statement, built once (every page that sells asks it)."""
+    return (
+        select(
+            ShopClosure.seller_id, ShopClosure.starts_on, ShopClosure.ends_on, ShopClosure.message
+        )
+        .where(
+            ShopClosure.seller_id.in_(bindparam("seller_ids", expanding=True)),
+            ShopClosure.cancelled_at.is_(None),
+            ShopClosure.ends_on >= bindparam("today"),
+        )
+        .order_by(ShopClosure.starts_on)
+    )
 
 
 def shop_closure_on(seller_id: int, today: dt.date) -> Closure | None:

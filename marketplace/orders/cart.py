@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import contains_eager, defaultload, load_only, selectinload
 
 from marketplace.accounts.models import User
@@ -33,7 +33,6 @@ from marketplace.orders.models import (
 )
 
 MAX_QUANTITY = 99
-
 
 MAX_CART_LINES = 50
 
@@ -492,6 +491,20 @@ _PAGE_COLUMNS = (
 )
 
 
+@cache
+def _cart_products_statement(for_page: bool):
+    """``load_cart``'s products (``product_ids``), built once per kind; today's date is bound
+    as it runs (``licence_in_force``). Read afresh: the price of this moment."""
+    loads = [contains_eager(Product.seller).contains_eager(Seller.region)]
+    loads += [selectinload(Product.variants), *(_PAGE_COLUMNS if for_page else ())]
+    return (
+        _public(select(Product).join(Product.seller).join(Seller.region))
+        .where(Product.id.in_(bindparam("product_ids", expanding=True)))
+        .options(*loads)
+        .execution_options(populate_existing=True)
+    )
+
+
 def load_cart(
     *,
     user_id: int | None,
@@ -517,21 +530,11 @@ def load_cart(
     order reads its products whole.
     """
     stored = _stored_lines(user_id, session_cart)
-    loads = [
-        contains_eager(Product.seller).contains_eager(Seller.region),
-        selectinload(Product.variants),
-    ]
-    if for_page:
-        loads += _PAGE_COLUMNS
     products = {
         product.id: product
         for product in db.session.scalars(
-            _public(select(Product).join(Product.seller).join(Seller.region))
-            .where(Product.id.in_([product_id for product_id, _ in stored]))
-            .options(*loads)
-            # read afresh: the price of this moment (a promotion may have begun or
-            # ended since the session first loaded the product)
-            .execution_options(populate_existing=True)
+            _cart_products_statement(for_page),
+            {"product_ids": [product_id for product_id, _ in stored]},
         )
     }
     groups: dict[int, CartGroup] = {}

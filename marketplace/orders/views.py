@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import (
@@ -95,10 +96,28 @@ def _cart_change(change, *, tell: bool = True) -> MarketplaceError | None:
     return None
 
 
+#: a slug as products are given them (``sellers.services._new_slug``): written into a link as is
+_PLAIN_SLUG = re.compile(r"[0-9a-z-]+")
+
+
+def _product_links():
+    """``url_for("catalog.product_detail", slug=slug)`` for every line of a page, at the cost
+    of one ``url_for`` for the page (a slug of other characters gets its own call)."""
+    mark = "0-slug-mark-0"
+    head, _mark, tail = url_for("catalog.product_detail", slug=mark).partition(mark)
+
+    def link(slug: str) -> str:
+        if _PLAIN_SLUG.fullmatch(slug):
+            return f"{head}{slug}{tail}"
+        return url_for("catalog.product_detail", slug=slug)
+
+    return link
+
+
 @bp.route("/keranjang")
 def cart():
     cart = carts.load_cart(**_owner(), with_photos=True, for_page=True)
-    return render_template("orders/cart.html", cart=cart)
+    return render_template("orders/cart.html", cart=cart, product_link=_product_links())
 
 
 @bp.route("/keranjang/tambah", methods=["POST"])
