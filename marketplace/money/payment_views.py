@@ -33,7 +33,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
 from marketplace.extensions import csrf
-from marketplace.money import domestic, refunds
+from marketplace.money import domestic, labels, refunds
 from marketplace.money import payments as services
 from marketplace.money.availability import auto_delivery_dates
 from marketplace.money.forms import PayMethodForm, RefundForm, RefundTransferForm
@@ -47,8 +47,8 @@ from marketplace.money.payment_units import (
 from marketplace.orders import inbox, lifecycle, queries, shipments
 from marketplace.orders.forms import DeclinePartForm
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.orders.views import seller_part_page
-from marketplace.paging import requested_page
+from marketplace.orders.views import order_status_label, seller_part_page
+from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.gateway import (
     BadEvent,
     BadSignature,
@@ -272,7 +272,12 @@ def pay_return(token: str):
 @role_required(Role.ADMIN)
 def admin_orders():
     orders = services.list_recent_orders(requested_page())
-    return render_template("payments/admin_orders.html", orders=orders)
+    return render_template(
+        "payments/admin_orders.html",
+        orders=orders,
+        order_href=link_prefix("payments.admin_order", "order_id"),
+        statuses=labels.once_each((order.status for order in orders), order_status_label),
+    )
 
 
 @bp.route("/admin/pesanan/<id:order_id>", methods=["GET", "POST"])
