@@ -14,7 +14,7 @@ import re
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import verify_password
@@ -47,8 +47,12 @@ def describe(account: PayoutAccount | None) -> str:
     return f"Stripe Connect {account.stripe_account_id}"
 
 
+#: a household's payout account: built once
+_ACCOUNT_OF = select(PayoutAccount).where(PayoutAccount.seller_id == bindparam("seller_id"))
+
+
 def account_of(seller_id: int) -> PayoutAccount | None:
-    return db.session.scalar(select(PayoutAccount).where(PayoutAccount.seller_id == seller_id))
+    return db.session.scalar(_ACCOUNT_OF, {"seller_id": seller_id})
 
 
 def _check_password(user: User, password: str) -> None:

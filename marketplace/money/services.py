@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from marketplace.catalog.pricing import FULL_BP
 from marketplace.db import db
@@ -398,43 +398,55 @@ class PartEarnings:
 EARNINGS_PER_PAGE = 20
 
 
+#: a household's parts that have ledger entries, newest first (rows of the columns the page
+#: shows, not parts and orders): built once, a page is its offset and limit
+_PART_EARNINGS = (
+    select(
+        OrderPart.id,
+        OrderPart.order_id,
+        OrderPart.status,
+        OrderPart.items_amount,
+        OrderPart.shipping_amount,
+        OrderPart.commission_rate_bp,
+        Order.quote_id,
+    )
+    .join(Order, Order.id == OrderPart.order_id)
+    .where(
+        OrderPart.seller_id == bindparam("seller_id"),
+        select(LedgerEntry.id).where(LedgerEntry.order_part_id == OrderPart.id).exists(),
+    )
+    .order_by(OrderPart.id.desc())
+)
+
+#: the entries of a page's parts. By part only, so the part's index answers (20 parts'
+#: entries): with the household in the condition, SQLite walks every entry of the household
+#: instead. Only what the page shows and sums (account, amount): rows, not entries.
+_PART_ENTRIES = (
+    select(
+        LedgerEntry.order_part_id,
+        LedgerEntry.seller_id,
+        LedgerEntry.account,
+        LedgerEntry.amount,
+    )
+    .where(LedgerEntry.order_part_id.in_(bindparam("parts", expanding=True)))
+    .order_by(LedgerEntry.id)
+)
+
+
 def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
     """One page of a household's parts that have ledger entries, newest first, with them
     (rows of the columns the page shows, not parts and orders)."""
-    has_entries = select(LedgerEntry.id).where(LedgerEntry.order_part_id == OrderPart.id).exists()
     parts = paginate(
-        select(
-            OrderPart.id,
-            OrderPart.order_id,
-            OrderPart.status,
-            OrderPart.items_amount,
-            OrderPart.shipping_amount,
-            OrderPart.commission_rate_bp,
-            Order.quote_id,
-        )
-        .join(Order, Order.id == OrderPart.order_id)
-        .where(OrderPart.seller_id == seller_id, has_entries)
-        .order_by(OrderPart.id.desc()),
+        _PART_EARNINGS,
         page,
         EARNINGS_PER_PAGE,
         rows=True,
         each=lambda row: PartRow(*row),
+        params={"seller_id": seller_id},
     )
     by_part: dict[int, list] = defaultdict(list)
     if parts.items:
-        # By part only, so the part's index answers (20 parts' entries): with the household
-        # in the condition, SQLite walks every entry of the household instead.
-        # Only what the page shows and sums (account, amount): rows, not entries.
-        entries = db.session.execute(
-            select(
-                LedgerEntry.order_part_id,
-                LedgerEntry.seller_id,
-                LedgerEntry.account,
-                LedgerEntry.amount,
-            )
-            .where(LedgerEntry.order_part_id.in_([part.id for part in parts]))
-            .order_by(LedgerEntry.id)
-        )
+        entries = db.session.execute(_PART_ENTRIES, {"parts": [part.id for part in parts]})
         for part_id, entry_seller_id, account, amount in entries:
             if entry_seller_id == seller_id:
                 by_part[part_id].append((account, amount))

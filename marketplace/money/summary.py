@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import bindparam, case, func, literal_column, select
 
 from marketplace.db import db, local_date, today_local
 from marketplace.money import accounts as payout_accounts
@@ -174,20 +174,25 @@ def sales_of(seller_id: int, month: dt.date | None = None) -> Sales:
     return _sales(sums)
 
 
+_IN_MONTH = case((SellerLedgerSum.month == bindparam("month"), 1), else_=0)
+
+#: a household's running sums per account and kind, in the month or not: built once
+_SUMS = (
+    select(
+        SellerLedgerSum.account,
+        SellerLedgerSum.kind,
+        _IN_MONTH,
+        func.sum(SellerLedgerSum.amount),
+    )
+    .where(SellerLedgerSum.seller_id == bindparam("seller_id"))
+    .group_by(SellerLedgerSum.account, SellerLedgerSum.kind, _IN_MONTH)
+)
+
+
 def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales]:
     """(balances, the month's sales, all time's sales) of the household, from one reading
     of its running sums: per account and kind, in the month or not."""
-    in_month = case((SellerLedgerSum.month == month, 1), else_=0)
-    rows = db.session.execute(
-        select(
-            SellerLedgerSum.account,
-            SellerLedgerSum.kind,
-            in_month,
-            func.sum(SellerLedgerSum.amount),
-        )
-        .where(SellerLedgerSum.seller_id == seller_id)
-        .group_by(SellerLedgerSum.account, SellerLedgerSum.kind, in_month)
-    )
+    rows = db.session.execute(_SUMS, {"seller_id": seller_id, "month": month})
     this_month: SumsByKind = {}
     all_time: SumsByKind = {}
     for account, kind, is_this_month, amount in rows:
@@ -199,34 +204,36 @@ def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales]:
     return balances_from(per_account), _sales(this_month), _sales(all_time)
 
 
-def _waiting(seller_id: int) -> list[Waiting]:
-    """The household's pending money, grouped by why it waits and until when: only the
-    parts whose money still waits are read (a running sum per part, kept not at zero),
-    each with its status, its order's quote and whether a complaint holds it."""
-    complained = (
+#: a household's parts whose money still waits, each with its status, its order's quote
+#: and whether a complaint holds it: built once
+_WAITING = (
+    select(
+        PartWaitingSum.order_part_id,
+        PartWaitingSum.amount,
+        OrderPart.status,
+        Order.quote_id,
         select(PartComplaint.id)
         .where(
             PartComplaint.part_id == PartWaitingSum.order_part_id,
             PartComplaint.resolution.is_(None),
         )
-        .exists()
+        .exists(),
     )
-    rows = db.session.execute(
-        select(
-            PartWaitingSum.order_part_id,
-            PartWaitingSum.amount,
-            OrderPart.status,
-            Order.quote_id,
-            complained,
-        )
-        .join(OrderPart, OrderPart.id == PartWaitingSum.order_part_id)
-        .join(Order, Order.id == OrderPart.order_id)
-        .where(
-            PartWaitingSum.seller_id == seller_id,
-            # a literal, so the partial index (``amount <> 0``) answers it on both databases
-            PartWaitingSum.amount != literal_column("0"),
-        )
-    ).all()
+    .join(OrderPart, OrderPart.id == PartWaitingSum.order_part_id)
+    .join(Order, Order.id == OrderPart.order_id)
+    .where(
+        PartWaitingSum.seller_id == bindparam("seller_id"),
+        # a literal, so the partial index (``amount <> 0``) answers it on both databases
+        PartWaitingSum.amount != literal_column("0"),
+    )
+)
+
+
+def _waiting(seller_id: int) -> list[Waiting]:
+    """The household's pending money, grouped by why it waits and until when: only the
+    parts whose money still waits are read (a running sum per part, kept not at zero),
+    each with its status, its order's quote and whether a complaint holds it."""
+    rows = db.session.execute(_WAITING, {"seller_id": seller_id}).all()
     if not rows:
         return []
     dates = delivery_dates_of(
@@ -264,31 +271,37 @@ def _destination(method: str, bank_code: str, account_number: str, provider: str
     return "Stripe"
 
 
+#: a household's newest payouts in transit, with the count and sum of all of them (a window
+#: over every open payout, taken before the limit): built once
+_IN_TRANSIT = (
+    select(
+        Payout.amount,
+        Payout.period,
+        Payout.method,
+        Payout.bank_code,
+        Payout.account_number,
+        Payout.wallet_provider,
+        Payout.wallet_number,
+        func.count().over(),
+        func.sum(Payout.amount).over(),
+    )
+    .where(Payout.seller_id == bindparam("seller_id"), Payout.status.in_(runs.OPEN))
+    .order_by(Payout.period.desc(), Payout.id.desc())
+    .limit(IN_TRANSIT_SHOWN)
+)
+
+#: when a household's last payout was paid: built once
+_LAST_PAID = select(func.max(Payout.settled_at)).where(
+    Payout.seller_id == bindparam("seller_id"), Payout.status == PayoutStatus.PAID.value
+)
+
+
 def _payouts(seller_id: int) -> tuple[int, int, dt.datetime | None, list[InTransit]]:
     """(how many payouts are in transit, their sum, when the last one was paid, the newest
     ``IN_TRANSIT_SHOWN`` of them): the newest with the count and sum of all of them (a
     window over every open payout, taken before the limit), and the last payment's time."""
-    rows = db.session.execute(
-        select(
-            Payout.amount,
-            Payout.period,
-            Payout.method,
-            Payout.bank_code,
-            Payout.account_number,
-            Payout.wallet_provider,
-            Payout.wallet_number,
-            func.count().over(),
-            func.sum(Payout.amount).over(),
-        )
-        .where(Payout.seller_id == seller_id, Payout.status.in_(runs.OPEN))
-        .order_by(Payout.period.desc(), Payout.id.desc())
-        .limit(IN_TRANSIT_SHOWN)
-    ).all()
-    last_paid = db.session.scalar(
-        select(func.max(Payout.settled_at)).where(
-            Payout.seller_id == seller_id, Payout.status == PayoutStatus.PAID.value
-        )
-    )
+    rows = db.session.execute(_IN_TRANSIT, {"seller_id": seller_id}).all()
+    last_paid = db.session.scalar(_LAST_PAID, {"seller_id": seller_id})
     shown = [InTransit(row[0], row[1], _destination(*row[2:7])) for row in rows]
     count, total = (int(rows[0][7]), int(rows[0][8])) if rows else (0, 0)
     return count, total, last_paid, shown
