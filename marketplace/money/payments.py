@@ -428,8 +428,7 @@ def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
     return True
 
 
-#: orders on one page of the admin's orders
-ORDERS_PER_PAGE = 50
+ORDERS_PER_PAGE = 50  #: orders on one page of the admin's orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,29 +436,23 @@ class RecentOrder:
     """An order as the admin's list shows it: the columns it reads, one row each."""
 
     id: int
+    number: str
     contact_name: str
-    #: its total, written (``Rp35.000``)
-    total: str
+    total: str  #: written, ``Rp35.000``
     status: str
 
-    @property
-    def number(self) -> str:
-        return order_number(self.id)
 
-
-#: the admin's orders, newest first: built once, a page is its offset and limit
-_RECENT_ORDERS = select(Order.id, Order.contact_name, Order.total_amount, Order.status).order_by(
-    Order.id.desc()
-)
-
-
-def _recent_order(row) -> RecentOrder:
-    return RecentOrder(row[0], row[1], format_rupiah(row[2]), row[3])
+_RECENT_ORDERS = select(Order.id, Order.contact_name, Order.total_amount, Order.status)
+_RECENT_ORDERS = _RECENT_ORDERS.order_by(Order.id.desc())
 
 
 def list_recent_orders(page: int = 1) -> Page[RecentOrder]:
-    """One page of the orders, newest first (rows of the columns the list shows)."""
+    """One page of the orders, newest first, as rows (the statement built once)."""
     return paginate(_RECENT_ORDERS, page, ORDERS_PER_PAGE, rows=True, each=_recent_order)
+
+
+def _recent_order(row) -> RecentOrder:
+    return RecentOrder(row[0], order_number(row[0]), row[1], format_rupiah(row[2]), row[3])
 
 
 @dataclass(frozen=True)
