@@ -181,27 +181,35 @@ def _card_columns() -> Select:
     )
 
 
+#: each product's photos as plain columns, in the order the product shows them (``ids``:
+#: the products); built once
+PRODUCT_PHOTOS = (
+    select(
+        ProductPhoto.product_id,
+        ProductPhoto.key,
+        ProductPhoto.width,
+        ProductPhoto.height,
+        ProductPhoto.variant_widths,
+    )
+    .where(ProductPhoto.product_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ProductPhoto.product_id, ProductPhoto.position, ProductPhoto.id)
+)
+
+
+def photos_of(product_ids: list[int]) -> dict[int, list[CoverPhoto]]:
+    """Each product's photos, first the cover, as plain values (one statement; a product
+    without photos is absent)."""
+    found: dict[int, list[CoverPhoto]] = {}
+    if product_ids:
+        for product_id, *columns in db.session.execute(PRODUCT_PHOTOS, {"ids": product_ids}):
+            found.setdefault(product_id, []).append(CoverPhoto(*columns))
+    return found
+
+
 def _product_cards(rows) -> list[ProductCard]:
     """Cards from ``_card_columns`` rows, with each one's cover: one more statement."""
-    ids = [row.id for row in rows]
-    covers: dict[int, CoverPhoto] = {}
-    if ids:
-        photos = db.session.execute(
-            select(
-                ProductPhoto.product_id,
-                ProductPhoto.key,
-                ProductPhoto.width,
-                ProductPhoto.height,
-                ProductPhoto.variant_widths,
-            )
-            .where(ProductPhoto.product_id.in_(ids))
-            .order_by(ProductPhoto.product_id, ProductPhoto.position, ProductPhoto.id)
-        )
-        for photo in photos:
-            if photo.product_id not in covers:
-                covers[photo.product_id] = CoverPhoto(
-                    photo.key, photo.width, photo.height, photo.variant_widths
-                )
+    photos = photos_of([row.id for row in rows])
+    covers = {product_id: own[0] for product_id, own in photos.items()}
     return [
         ProductCard(
             id=row.id,

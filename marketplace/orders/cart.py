@@ -18,9 +18,9 @@ from sqlalchemy.orm import contains_eager, defaultload, load_only, selectinload
 from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
 from marketplace.catalog import places
-from marketplace.catalog.models import PhotoVariants, Product, ProductPhoto, Region, Seller
+from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.options import ProductVariant
-from marketplace.catalog.services import _public
+from marketplace.catalog.services import CoverPhoto, _public, photos_of
 from marketplace.catalogmemo import kept
 from marketplace.db import db, today_local
 from marketplace.errors import MarketplaceError
@@ -68,38 +68,15 @@ def closed_message(shop_name: str, closure: Closure) -> str:
     )
 
 
-@dataclass(frozen=True)
-class LinePhoto(PhotoVariants):
-    """A product's photo as the cart shows it: a plain value, kept per catalogue version."""
-
-    key: str
-    width: int
-    height: int
-    variant_widths: str
-
-
-def _photos_of(product_ids: list[int]) -> dict[int, tuple[LinePhoto, ...]]:
+def _photos_of(product_ids: list[int]) -> dict[int, tuple[CoverPhoto, ...]]:
     """Each product's photos in the order the product shows them. Photos are catalogue
     rows (a change moves the catalogue version), so they are kept per version and set of
     products (``marketplace.catalogmemo``); prices, stock and holds are never kept."""
     ids = frozenset(product_ids)
 
-    def read() -> dict[int, tuple[LinePhoto, ...]]:
-        found: dict[int, list[LinePhoto]] = {product_id: [] for product_id in ids}
-        rows = db.session.execute(
-            select(
-                ProductPhoto.product_id,
-                ProductPhoto.key,
-                ProductPhoto.width,
-                ProductPhoto.height,
-                ProductPhoto.variant_widths,
-            )
-            .where(ProductPhoto.product_id.in_(ids))
-            .order_by(ProductPhoto.product_id, ProductPhoto.position, ProductPhoto.id)
-        )
-        for product_id, *photo in rows:
-            found[product_id].append(LinePhoto(*photo))
-        return {product_id: tuple(photos) for product_id, photos in found.items()}
+    def read() -> dict[int, tuple[CoverPhoto, ...]]:
+        found = photos_of(list(ids))
+        return {product_id: tuple(found.get(product_id, ())) for product_id in ids}
 
     return kept(("cart_photos", ids), read) if ids else {}
 
@@ -118,7 +95,7 @@ class CartLine:
     #: the option chosen (a product with options is bought by option)
     variant_id: int | None = None
     #: the product's photos in order, when the page shows them (``load_cart(with_photos=)``)
-    photos: tuple[LinePhoto, ...] = ()
+    photos: tuple[CoverPhoto, ...] = ()
 
     @cached_property
     def variant(self) -> ProductVariant | None:
@@ -190,7 +167,7 @@ class CartLine:
         return grams * self.quantity
 
     @cached_property
-    def photo(self) -> LinePhoto | None:
+    def photo(self) -> CoverPhoto | None:
         """The option's own photo, else the product's cover."""
         key = self.variant.photo_key if self.variant else None
         if key and (own := next((p for p in self.photos if p.key == key), None)):

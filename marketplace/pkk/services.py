@@ -19,7 +19,6 @@ from marketplace.catalog.models import (
     Category,
     PhotoComment,
     Product,
-    ProductPhoto,
     ProductStatus,
     ProductStatusChange,
     Region,
@@ -28,6 +27,7 @@ from marketplace.catalog.models import (
 from marketplace.catalog.services import (
     CoverPhoto,
     change_product_status,
+    photos_of,
     public_cards,
 )
 from marketplace.catalogmemo import kept, locale_key
@@ -69,7 +69,7 @@ class QueueProduct:
 
 @cache
 def _queue_statements(by_region: bool, by_category: bool):
-    """The queue's page (for each choice of filters) and its photos, built once."""
+    """The queue's page, for each choice of filters, built once."""
     page = (
         select(
             Product.id,
@@ -88,18 +88,7 @@ def _queue_statements(by_region: bool, by_category: bool):
         page = page.where(Region.slug == bindparam("region"))
     if by_category:
         page = page.join(Product.category).where(Category.slug == bindparam("category"))
-    photos = (
-        select(
-            ProductPhoto.product_id,
-            ProductPhoto.key,
-            ProductPhoto.width,
-            ProductPhoto.height,
-            ProductPhoto.variant_widths,
-        )
-        .where(ProductPhoto.product_id.in_(bindparam("ids", expanding=True)))
-        .order_by(ProductPhoto.position)
-    )
-    return page, photos
+    return page
 
 
 def review_queue(
@@ -107,7 +96,7 @@ def review_queue(
 ) -> Page[QueueProduct]:
     """One page of the products waiting for review, the longest-waiting first: the columns
     the list shows, then the page's photos (two statements, rows rather than objects)."""
-    page_stmt, photos_stmt = _queue_statements(bool(region_slug), bool(category_slug))
+    page_stmt = _queue_statements(bool(region_slug), bool(category_slug))
     products = paginate(
         page_stmt,
         page,
@@ -115,11 +104,7 @@ def review_queue(
         rows=True,
         params={"region": region_slug, "category": category_slug},
     )
-    photos: dict[int, list[CoverPhoto]] = {}
-    if products.items:
-        ids = [row[0] for row in products.items]
-        for product_id, *columns in db.session.execute(photos_stmt, {"ids": ids}):
-            photos.setdefault(product_id, []).append(CoverPhoto(*columns))
+    photos = photos_of([row[0] for row in products.items])
     products.items = [
         QueueProduct(
             id=product_id,

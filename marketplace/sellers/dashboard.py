@@ -14,12 +14,11 @@ from marketplace.catalog.models import (
     PhotoComment,
     Product,
     ProductKind,
-    ProductPhoto,
     ProductStatus,
     ProductStatusChange,
     Seller,
 )
-from marketplace.catalog.services import CoverPhoto
+from marketplace.catalog.services import CoverPhoto, photos_of
 from marketplace.db import db
 from marketplace.paging import Page, paginate
 
@@ -79,9 +78,9 @@ class DashboardProduct:
 
 @cache
 def _dashboard_statements():
-    """The dashboard's three statements, built once (building them cost about as much as
-    running them): a page of products, their photos, and the request for changes of those
-    awaiting changes (only the last move of such a product is shown: note and comments)."""
+    """The dashboard's statements, built once (building them cost about as much as running
+    them): a page of products, and the request for changes of those awaiting changes (only
+    the last move of such a product is shown: note and comments)."""
     page = (
         select(
             Product.id,
@@ -101,17 +100,6 @@ def _dashboard_statements():
         .order_by(Product.updated_at.desc(), Product.id.desc())
     )
     ids = bindparam("ids", expanding=True)
-    photos = (
-        select(
-            ProductPhoto.product_id,
-            ProductPhoto.key,
-            ProductPhoto.width,
-            ProductPhoto.height,
-            ProductPhoto.variant_widths,
-        )
-        .where(ProductPhoto.product_id.in_(ids))
-        .order_by(ProductPhoto.position)
-    )
     earlier = aliased(ProductStatusChange)
     latest = (
         select(func.max(earlier.id))
@@ -127,23 +115,21 @@ def _dashboard_statements():
         .where(Product.id.in_(ids), Product.status == ProductStatus.CHANGES_REQUESTED.value)
         .order_by(PhotoComment.id)
     )
-    return page, photos, requests
+    return page, requests
 
 
 def list_seller_products(seller_id: int, page: int = 1) -> Page[DashboardProduct]:
     """One page of the seller's own products, newest first, with what the dashboard shows:
     the page's columns, its photos, and the request for changes of those awaiting changes
     (three statements, rows rather than objects)."""
-    page_stmt, photos_stmt, requests_stmt = _dashboard_statements()
+    page_stmt, requests_stmt = _dashboard_statements()
     products = paginate(
         page_stmt, page, PRODUCTS_PER_PAGE, rows=True, params={"seller_id": seller_id}
     )
     if not products.items:
         return products
     ids = {"ids": [row.id for row in products.items]}
-    photos: dict[int, list[CoverPhoto]] = {}
-    for product_id, *columns in db.session.execute(photos_stmt, ids):
-        photos.setdefault(product_id, []).append(CoverPhoto(*columns))
+    photos = photos_of(ids["ids"])
     notes: dict[int, str] = {}
     comments: dict[int, list[tuple[str, str]]] = {}
     for product_id, note, photo_key, comment in db.session.execute(requests_stmt, ids):
