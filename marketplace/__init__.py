@@ -254,6 +254,8 @@ def install_template_gettext(app: Flask) -> None:
         found = translations().ugettext(__string)
         if __context.eval_ctx.autoescape:
             found = Markup(found)  # noqa: S704 (translations are ours, as in Jinja's own)
+        if not variables and "%" not in found:
+            return found  # what ``% {}`` gives, without Markup's escaping formatter
         return found % variables
 
     app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = gettext

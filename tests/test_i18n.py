@@ -130,3 +130,16 @@ def test_the_request_locale_is_read_once_and_follows_a_forced_one(app):
         assert current_translations().ugettext("Keranjang") == "Cart"
     with app.test_request_context("/"):
         assert current_language() == str(get_locale())
+
+
+def test_templates_gettext_formats_as_jinja_does(app):
+    """The templates' ``_()`` writes what Jinja's own newstyle gettext writes: a string
+    with no variables is still a format string ("%%" is one "%"), variables are escaped,
+    and a plain string comes back as it is, marked safe."""
+    from flask import render_template_string
+
+    with app.test_request_context("/?hl=en"):
+        assert render_template_string('{{ _("Keranjang") }}') == "Cart"
+        assert render_template_string('{{ _("100%% asli") }}') == "100% asli"
+        shown = render_template_string('{{ _("Halo %(name)s", name=who) }}', who="<b>Ani</b>")
+        assert shown == "Halo &lt;b&gt;Ani&lt;/b&gt;"
