@@ -9,7 +9,9 @@ app's session interface) and refreshed by one real request per page, so that the
 measured set no new cookie. The app and bench/hello.py run under the same gunicorn settings
 as ``pages`` (``-w 2``, sync workers, loopback); rounds are interleaved and each page's ratio
 is taken within its round against that round's hello. The statements each page runs at this
-size (in-process, the same cookie) are kept beside the figures.
+size (in-process, the same cookie) are kept beside the figures. ``empty_page`` is the ceiling
+beside them: the household signed in on a page with nothing but ``base.html``
+(``bench/floor_app.py``, the same app with that one route more).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ WARMUP = 1.0
 WORKERS = 2
 #: what the load generator says it is; the session's identifier is made for it
 USER_AGENT = "marketplace-bench"
+#: the ceiling measured beside the pages (``bench/floor_app.py``)
+EMPTY_PAGE, EMPTY_PATH = "empty_page", "/__bench/empty"
 
 
 def _build(instance) -> tuple[dict[str, tuple[str, str]], dict[str, str], dict, dict, str]:
@@ -145,6 +149,10 @@ def _settle(site: str, paths, cookies, cookie_name: str) -> dict[str, str]:
     return settled
 
 
+def _headers(cookie_name: str, cookie: str) -> dict[str, str]:
+    return {"Cookie": f"{cookie_name}={cookie}", "User-Agent": USER_AGENT}
+
+
 def _measure(url: str, duration: float, *, headers: dict[str, str]) -> dict:
     """``load.run``, then one more request that waits behind what the load left queued.
 
@@ -171,13 +179,14 @@ def run() -> tuple[dict, dict]:
     log(f"signed_in: load generator {load.generator()}, {ROUNDS} rounds of {DURATION:g} s")
     with (
         gunicorn("bench.hello:app", env, WORKERS) as hello,
-        gunicorn("wsgi:app", env, WORKERS) as site,
+        gunicorn("bench.floor_app:app", env, WORKERS) as site,
     ):
         cookies = _settle(site, paths, cookies, cookie_name)
         targets = {"hello": (hello + "/", {})}
+        # What every signed-in page costs before its own work (the household's cookie).
+        targets[EMPTY_PAGE] = (site + EMPTY_PATH, _headers(cookie_name, cookies["seller"]))
         for page, (role, path) in paths.items():
-            headers = {"Cookie": f"{cookie_name}={cookies[role]}", "User-Agent": USER_AGENT}
-            targets[page] = (site + path, headers)
+            targets[page] = (site + path, _headers(cookie_name, cookies[role]))
         hello_master, site_master = server_master(hello), server_master(site)
         measures = {
             name: with_cpu(
@@ -187,10 +196,14 @@ def run() -> tuple[dict, dict]:
         }
         done = run_rounds("signed_in", measures, ROUNDS, DURATION, WARMUP)
     result: dict = hello_figures(done)
+    result[EMPTY_PAGE] = figures(done, EMPTY_PAGE)
     for page in paths:
         result[page] = {**figures(done, page), "statements": statements[page]}
     return result, {
         **meta(done, ROUNDS, DURATION, WORKERS),
         "data_set": reached,
-        "paths": {page: f"{role} {path}" for page, (role, path) in paths.items()},
+        "paths": {
+            EMPTY_PAGE: f"seller {EMPTY_PATH}",
+            **{page: f"{role} {path}" for page, (role, path) in paths.items()},
+        },
     }
