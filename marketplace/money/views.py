@@ -85,7 +85,6 @@ def earnings():
     found = summary.earnings_summary(seller.id, today)
     return render_template(
         "payouts/earnings.html",
-        ledger_lines=labels.ledger_lines(parts),
         seller=seller,
         balances=found.balances,
         summary=found,
@@ -98,11 +97,21 @@ def earnings():
         months=statements.recent_months(today),
         money=labels.money_html,
         part_href=link_prefix("orders.seller_part", "part_id"),
-        statuses=labels.once_each((earning.part.status for earning in parts), order_status_label),
-        rates=labels.once_each(
-            (earning.part.commission_rate_bp for earning in parts), labels.percent_bp
-        ),
+        **_part_words(parts),
     )
+
+
+def _part_words(parts) -> dict:
+    """What the earnings page writes of its parts beside their amounts: each one's ledger
+    line, the statuses and rates named once, and whether any is a government order's."""
+    return {
+        "ledger_lines": labels.ledger_lines(parts),
+        "statuses": labels.once_each((each.part.status for each in parts), order_status_label),
+        "rates": labels.once_each(
+            (each.part.commission_rate_bp for each in parts), labels.percent_bp
+        ),
+        "government": any(each.part.quote_id for each in parts),
+    }
 
 
 @bp.route("/penjual/pendapatan/pencairan")
