@@ -52,7 +52,7 @@ from marketplace.money.forms import (
 from marketplace.money.models import DisbursementBatch
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
-from marketplace.orders.inbox import seller_for_user
+from marketplace.orders.inbox import seller_for_user, seller_id_for_user
 from marketplace.orders.queries import get_order_by_token
 from marketplace.orders.views import order_status_label
 from marketplace.paging import link_prefix, requested_page
@@ -79,13 +79,12 @@ bp.add_app_template_filter(labels.percent_bp, "percent_bp")
 @bp.route("/penjual/pendapatan")
 @role_required(Role.SELLER)
 def earnings():
-    seller = seller_for_user(current_user.id)
+    seller_id = seller_id_for_user(current_user.id)
     today = today_local()
-    parts = services.list_part_earnings(seller.id, requested_page())
-    found = summary.earnings_summary(seller.id, today)
+    parts = services.list_part_earnings(seller_id, requested_page())
+    found = summary.earnings_summary(seller_id, today)
     return render_template(
         "payouts/earnings.html",
-        seller=seller,
         balances=found.balances,
         summary=found,
         parts=parts,
