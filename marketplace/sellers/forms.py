@@ -64,6 +64,33 @@ def _written(text) -> Markup:
     return Markup(str(text))  # noqa: S704
 
 
+#: the words of each row of the household's dashboard, in the order the template names them
+ROW_WORDS = (
+    _l("Tersembunyi: izin P-IRT sudah berakhir"),  # hidden_label
+    _l("Stok habis"),  # sold_out_label
+    _l("Catatan PKK:"),  # note_label
+    _l("Perpanjang SPP-IRT, lalu isi nomor P-IRT yang baru di sini."),  # next_renew
+    _l("Lengkapi foto kemasan, lalu ajukan ke PKK."),  # next_draft
+    _l("Menunggu tinjauan PKK."),  # next_review
+    _l("Perbaiki sesuai catatan, lalu ajukan lagi."),  # next_fix
+    _l("Tampil untuk pembeli."),  # next_shown
+    _l("Tidak tampil. Tampilkan lagi bila siap."),  # next_paused
+)
+
+
+def row_words() -> tuple[Markup, ...]:
+    """``ROW_WORDS`` in the request's language, as the template's ``_()`` writes them.
+    Shared by the pages of this process in that language."""
+    return _row_words(current_language())
+
+
+@lru_cache(maxsize=16)
+def _row_words(language: str) -> tuple[Markup, ...]:
+    """``row_words``, translated once per process and language (``language``, the key:
+    the translation reads the same one)."""
+    return tuple(_written(word) for word in ROW_WORDS)
+
+
 SALE_MODES = [
     SelectChoice("stock", _l("Ada stok siap kirim")),
     SelectChoice("order", _l("Dibuat sesuai pesanan")),

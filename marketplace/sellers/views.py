@@ -55,6 +55,7 @@ from marketplace.sellers.forms import (
     PickupPlaceForm,
     ProductForm,
     PromotionForm,
+    row_words,
     status_labels,
 )
 from marketplace.storage import get_storage
@@ -142,6 +143,7 @@ def dashboard():
         seller=seller,
         products=products,
         status_labels=status_labels(),
+        words=row_words(),
         licence_states={product.id: licence_state(product, today) for product in products},
         share=share,
         share_counts=shares.share_counts(seller.id, today) if seller else None,
