@@ -64,31 +64,45 @@ def _written(text) -> Markup:
     return Markup(str(text))  # noqa: S704
 
 
-#: the words of each row of the household's dashboard, in the order the template names them
-ROW_WORDS = (
-    _l("Tersembunyi: izin P-IRT sudah berakhir"),  # hidden_label
-    _l("Stok habis"),  # sold_out_label
-    _l("Catatan PKK:"),  # note_label
-    _l("Perpanjang SPP-IRT, lalu isi nomor P-IRT yang baru di sini."),  # next_renew
-    _l("Lengkapi foto kemasan, lalu ajukan ke PKK."),  # next_draft
-    _l("Menunggu tinjauan PKK."),  # next_review
-    _l("Perbaiki sesuai catatan, lalu ajukan lagi."),  # next_fix
-    _l("Tampil untuk pembeli."),  # next_shown
-    _l("Tidak tampil. Tampilkan lagi bila siap."),  # next_paused
-)
+#: the words a seller's page writes many times or on every request, by page, in the order
+#: its template names them (``{% set a, b = words %}``)
+WORDS = {
+    "dashboard_rows": (
+        _l("Tersembunyi: izin P-IRT sudah berakhir"),  # hidden_label
+        _l("Stok habis"),  # sold_out_label
+        _l("Catatan PKK:"),  # note_label
+        _l("Perpanjang SPP-IRT, lalu isi nomor P-IRT yang baru di sini."),  # next_renew
+        _l("Lengkapi foto kemasan, lalu ajukan ke PKK."),  # next_draft
+        _l("Menunggu tinjauan PKK."),  # next_review
+        _l("Perbaiki sesuai catatan, lalu ajukan lagi."),  # next_fix
+        _l("Tampil untuk pembeli."),  # next_shown
+        _l("Tidak tampil. Tampilkan lagi bila siap."),  # next_paused
+    ),
+    "product_actions": (
+        _l("Ajukan ke PKK"),  # submit_label
+        _l("Jeda"),  # pause_label
+        _l("Tampilkan lagi"),  # resume_label
+        _l("Tandai stok habis"),  # sold_out_label
+        _l("Salin jadi produk baru"),  # copy_label
+        _l("Jadikan sampul"),  # cover_label
+        _l("Geser ke depan"),  # forward_label
+        _l("Geser ke belakang"),  # back_label
+        _l("Hapus"),  # delete_label
+    ),
+}
 
 
-def row_words() -> tuple[Markup, ...]:
-    """``ROW_WORDS`` in the request's language, as the template's ``_()`` writes them.
+def words(page: str) -> tuple[Markup, ...]:
+    """``WORDS[page]`` in the request's language, as the template's ``_()`` writes them.
     Shared by the pages of this process in that language."""
-    return _row_words(current_language())
+    return _words(page, current_language())
 
 
 @lru_cache(maxsize=16)
-def _row_words(language: str) -> tuple[Markup, ...]:
-    """``row_words``, translated once per process and language (``language``, the key:
-    the translation reads the same one)."""
-    return tuple(_written(word) for word in ROW_WORDS)
+def _words(page: str, language: str) -> tuple[Markup, ...]:
+    """``words``, translated once per process and language (``language``, the key: the
+    translation reads the same one)."""
+    return tuple(_written(word) for word in WORDS[page])
 
 
 SALE_MODES = [

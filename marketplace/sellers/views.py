@@ -55,8 +55,8 @@ from marketplace.sellers.forms import (
     PickupPlaceForm,
     ProductForm,
     PromotionForm,
-    row_words,
     status_labels,
+    words,
 )
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
@@ -143,7 +143,7 @@ def dashboard():
         seller=seller,
         products=products,
         status_labels=status_labels(),
-        words=row_words(),
+        words=words("dashboard_rows"),
         licence_states={product.id: licence_state(product, today) for product in products},
         share=share,
         share_counts=shares.share_counts(seller.id, today) if seller else None,
@@ -231,6 +231,7 @@ def _product_page(form: ProductForm, uploads: list[PhotoUpload], product: Produc
         uploads=uploads,
         product=product,
         status_labels=status_labels(),
+        words=words("product_actions"),
     )
 
 
