@@ -99,17 +99,15 @@ def money_html(amount: int, name: str = "") -> Markup:
 def ledger_lines(parts) -> dict[int, str]:
     """Each part's ledger entries in one line ("Menunggu pesanan diterima Rp9.000; ..."),
     the account labels translated once for the page (the template escapes the line)."""
-    labels: dict[str, str] = {}
-    lines = {}
-    for earning in parts:
-        written = []
-        for account, amount in earning.entries:
-            label = labels.get(account)
-            if label is None:
-                label = labels[account] = ledger_account_label(account)
-            written.append(f"{label} {format_rupiah(amount)}")
-        lines[earning.part.id] = "; ".join(written)
-    return lines
+    labels = once_each(
+        {account for earning in parts for account in earning.sums}, ledger_account_label
+    )
+    return {
+        earning.part.id: "; ".join(
+            [f"{labels[account]} {format_rupiah(amount)}" for account, amount in earning.entries]
+        )
+        for earning in parts
+    }
 
 
 def once_each(values: Iterable[Hashable], label: Callable[[Any], str]) -> dict:
