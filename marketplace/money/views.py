@@ -105,11 +105,11 @@ def _part_words(parts) -> dict:
     line, the statuses and rates named once, and whether any is a government order's."""
     return {
         "ledger_lines": labels.ledger_lines(parts),
-        "statuses": labels.once_each((each.part.status for each in parts), order_status_label),
+        "statuses": labels.once_each({each.part.status for each in parts}, order_status_label),
         "rates": labels.once_each(
-            (each.part.commission_rate_bp for each in parts), labels.percent_bp
+            {each.part.commission_rate_bp for each in parts}, labels.percent_bp
         ),
-        "government": any(each.part.quote_id for each in parts),
+        "government": any([each.part.quote_id for each in parts]),
     }
 
 
