@@ -9,7 +9,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from marketplace.locales import current_language
 from marketplace.rupiah import format_rupiah
@@ -89,26 +89,25 @@ def _percent(rate_bp: int, language: str) -> str:
 
 
 def money_html(amount: int, name: str = "") -> Markup:
-    """An amount in bold, ``name``d for tests and scripts: ``<strong data-balance="available">``."""
+    """An amount in bold, ``name``d for tests and scripts: ``<strong data-balance="available">``.
+    A written amount has nothing to escape (a sign, "Rp", digits and dots)."""
     if name:
-        return Markup('<strong data-balance="%s">%s</strong>') % (name, format_rupiah(amount))
-    return Markup("<strong>%s</strong>") % format_rupiah(amount)
+        return Markup(f'<strong data-balance="{escape(name)}">{format_rupiah(amount)}</strong>')  # noqa: S704
+    return Markup(f"<strong>{format_rupiah(amount)}</strong>")  # noqa: S704
 
 
 def ledger_lines(parts) -> dict[int, str]:
     """Each part's ledger entries in one line ("Menunggu pesanan diterima Rp9.000; ..."),
     the account labels translated once for the page (the template escapes the line)."""
-    labels: dict[str, str] = {}
-    lines = {}
-    for earning in parts:
-        written = []
-        for account, amount in earning.entries:
-            label = labels.get(account)
-            if label is None:
-                label = labels[account] = ledger_account_label(account)
-            written.append(f"{label} {format_rupiah(amount)}")
-        lines[earning.part.id] = "; ".join(written)
-    return lines
+    labels = once_each(
+        {account for earning in parts for account in earning.sums}, ledger_account_label
+    )
+    return {
+        earning.part.id: "; ".join(
+            [f"{labels[account]} {format_rupiah(amount)}" for account, amount in earning.entries]
+        )
+        for earning in parts
+    }
 
 
 def once_each(values: Iterable[Hashable], label: Callable[[Any], str]) -> dict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalog.models import Seller
@@ -432,24 +432,26 @@ class PayoutRow:
         return payout_number(self.id)
 
 
+#: the payouts, newest first, with their household's name (rows): built once
+_PAYOUT_ROWS = (
+    select(
+        Payout.id,
+        Seller.shop_name,
+        Payout.amount,
+        Payout.method,
+        Payout.status,
+        Payout.reference,
+        Payout.failure_reason,
+    )
+    .join(Seller, Seller.id == Payout.seller_id)
+    .order_by(Payout.id.desc())
+)
+
+
 def list_payouts(page: int = 1) -> Page[PayoutRow]:
     """One page of the payouts, newest first, with their household's name (rows)."""
     return paginate(
-        select(
-            Payout.id,
-            Seller.shop_name,
-            Payout.amount,
-            Payout.method,
-            Payout.status,
-            Payout.reference,
-            Payout.failure_reason,
-        )
-        .join(Seller, Seller.id == Payout.seller_id)
-        .order_by(Payout.id.desc()),
-        page,
-        PAYOUTS_PER_PAGE,
-        rows=True,
-        each=lambda row: PayoutRow(*row),
+        _PAYOUT_ROWS, page, PAYOUTS_PER_PAGE, rows=True, each=lambda row: PayoutRow(*row)
     )
 
 
@@ -465,24 +467,27 @@ class BatchRow:
         return batch_reference(self.id)
 
 
+#: the newest bank batches (rows), as many as ``limit``: built once
+_BATCH_ROWS = (
+    select(DisbursementBatch.id, DisbursementBatch.created_at)
+    .order_by(DisbursementBatch.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def list_batches(limit: int = 50) -> list[BatchRow]:
     """The newest bank batches (rows)."""
-    return [
-        BatchRow(*row)
-        for row in db.session.execute(
-            select(DisbursementBatch.id, DisbursementBatch.created_at)
-            .order_by(DisbursementBatch.id.desc())
-            .limit(limit)
-        )
-    ]
+    return [BatchRow(*row) for row in db.session.execute(_BATCH_ROWS, {"limit": limit})]
+
+
+#: the newest payout runs (rows), as many as ``limit``: built once
+_RUN_ROWS = (
+    select(PayoutRun.started_at, PayoutRun.created_count, PayoutRun.notes)
+    .order_by(PayoutRun.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 def list_runs(limit: int = 20) -> list:
     """The newest payout runs: when, how many payouts they made, their notes (rows)."""
-    return list(
-        db.session.execute(
-            select(PayoutRun.started_at, PayoutRun.created_count, PayoutRun.notes)
-            .order_by(PayoutRun.id.desc())
-            .limit(limit)
-        )
-    )
+    return list(db.session.execute(_RUN_ROWS, {"limit": limit}))

@@ -356,6 +356,20 @@ class PartRow:
         return order_number(self.order_id)
 
 
+#: the accounts of what the household has from a part now: share and shipping, net of refunds
+_EARNED_ACCOUNTS = tuple(
+    account.value
+    for account in (
+        Account.SELLER_PENDING,
+        Account.SHIPPING,
+        Account.SELLER_AVAILABLE,
+        Account.SELLER_PAID_OUT,
+    )
+)
+_COMMISSION_ACCOUNT = Account.PLATFORM_COMMISSION.value
+_REFUNDS_ACCOUNT = Account.REFUNDS.value
+
+
 @dataclass
 class PartEarnings:
     """One order part as its household sees its money."""
@@ -365,33 +379,22 @@ class PartEarnings:
     entries: list[tuple[str, int]] = field(default_factory=list)
     #: the entries summed per account, once
     sums: dict[str, int] = field(init=False, repr=False)
+    #: the platform's commission
+    commission: int = field(init=False)
+    #: what the household has from this part now: share and shipping, net of refunds
+    earned: int = field(init=False)
+    #: what went back to the buyer
+    refunded: int = field(init=False)
 
     def __post_init__(self) -> None:
         sums: dict[str, int] = {}
         for account, amount in self.entries:
             sums[account] = sums.get(account, 0) + amount
         self.sums = sums
-
-    def _sum(self, *accounts: Account) -> int:
-        return sum(self.sums.get(account.value, 0) for account in accounts)
-
-    @property
-    def commission(self) -> int:
-        return self._sum(Account.PLATFORM_COMMISSION)
-
-    @property
-    def earned(self) -> int:
-        """What the household has from this part now: share and shipping, net of refunds."""
-        return self._sum(
-            Account.SELLER_PENDING,
-            Account.SHIPPING,
-            Account.SELLER_AVAILABLE,
-            Account.SELLER_PAID_OUT,
-        )
-
-    @property
-    def refunded(self) -> int:
-        return self._sum(Account.REFUNDS)
+        # summed once here: a page writes each of them
+        self.commission = sums.get(_COMMISSION_ACCOUNT, 0)
+        self.earned = sum([sums.get(account, 0) for account in _EARNED_ACCOUNTS])
+        self.refunded = sums.get(_REFUNDS_ACCOUNT, 0)
 
 
 #: order parts on one page of the household's earnings (their ledger detail is folded away)

@@ -90,23 +90,17 @@ def _minutes(pattern: str):
     return write
 
 
-def _once(label):
-    """``label``, each account's label asked once (a month has hundreds of entries)."""
-    labels: dict[str, str] = {}
-
-    def once(account: str) -> str:
-        if account not in labels:
-            labels[account] = label(account)
-        return labels[account]
-
-    return once
+def _labels(entries, label) -> dict[str, str]:
+    """Each account of ``entries`` with its ``label``, asked once (a month has hundreds of
+    entries and a handful of accounts)."""
+    return {account: label(account) for account in {entry.account for entry in entries}}
 
 
 def statement_pdf(seller, month: str, label) -> bytes:
     """The month's statement as a PDF (WeasyPrint, like the institutions' documents)."""
     entries = statement_rows(seller.id, month)
     numbers = _order_numbers(entries)
-    label = _once(label)
+    labels = _labels(entries, label)
     day = _minutes("%d-%m-%Y")
     totals: dict[str, int] = {}
     rows = []
@@ -115,7 +109,7 @@ def statement_pdf(seller, month: str, label) -> bytes:
             {
                 "day": day(entry.created_at),
                 "order": numbers[entry.order_id] if entry.order_id else "",
-                "label": label(entry.account),
+                "label": labels[entry.account],
                 "amount": entry.amount,
             }
         )
@@ -125,7 +119,7 @@ def statement_pdf(seller, month: str, label) -> bytes:
         seller=seller,
         month=month,
         rows=rows,
-        totals=[(label(account), total) for account, total in sorted(totals.items())],
+        totals=[(labels[account], total) for account, total in sorted(totals.items())],
     )
 
 
@@ -133,7 +127,7 @@ def statement_csv(seller_id: int, month: str, label) -> str:
     """One line per ledger entry of the household in the month, then the totals."""
     entries = statement_rows(seller_id, month)
     numbers = _order_numbers(entries)
-    label = _once(label)
+    labels = _labels(entries, label)
     when = _minutes("%Y-%m-%d %H:%M")
     out = io.StringIO()
     writer = csv.writer(out)
@@ -147,11 +141,11 @@ def statement_csv(seller_id: int, month: str, label) -> str:
             numbers[order_id] if order_id else "",
             event_key,
             account,
-            label(account),
+            labels[account],
             amount,
         )
         for created_at, order_id, event_key, account, amount in entries
     )
     for account, total in sorted(totals.items()):
-        writer.writerow(["", "", "total", account, label(account), total])
+        writer.writerow(["", "", "total", account, labels[account], total])
     return out.getvalue()

@@ -176,32 +176,43 @@ def sales_of(seller_id: int, month: dt.date | None = None) -> Sales:
 
 _IN_MONTH = case((SellerLedgerSum.month == bindparam("month"), 1), else_=0)
 
-#: a household's running sums per account and kind, in the month or not: built once
+#: when a household's last payout was paid
+_LAST_PAID = (
+    select(func.max(Payout.settled_at))
+    .where(Payout.seller_id == bindparam("seller_id"), Payout.status == PayoutStatus.PAID.value)
+    .scalar_subquery()
+)
+
+#: a household's running sums per account and kind, in the month or not, each row with when
+#: its last payout was paid (a paid payout has its sums: no sums, no payout): built once
 _SUMS = (
     select(
         SellerLedgerSum.account,
         SellerLedgerSum.kind,
         _IN_MONTH,
         func.sum(SellerLedgerSum.amount),
+        _LAST_PAID,
     )
     .where(SellerLedgerSum.seller_id == bindparam("seller_id"))
     .group_by(SellerLedgerSum.account, SellerLedgerSum.kind, _IN_MONTH)
 )
 
 
-def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales]:
-    """(balances, the month's sales, all time's sales) of the household, from one reading
-    of its running sums: per account and kind, in the month or not."""
-    rows = db.session.execute(_SUMS, {"seller_id": seller_id, "month": month})
+def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales, dt.datetime | None]:
+    """(balances, the month's sales, all time's sales, when the last payout was paid) of the
+    household, from one reading of its running sums: per account and kind, in the month or
+    not."""
+    rows = db.session.execute(_SUMS, {"seller_id": seller_id, "month": month}).all()
     this_month: SumsByKind = {}
     all_time: SumsByKind = {}
-    for account, kind, is_this_month, amount in rows:
+    for account, kind, is_this_month, amount, _last_paid in rows:
         amount = int(amount or 0)
         _add(all_time, account, kind, amount)
         if is_this_month:
             _add(this_month, account, kind, amount)
     per_account = {account: amount for (account, kind), amount in all_time.items() if kind == "all"}
-    return balances_from(per_account), _sales(this_month), _sales(all_time)
+    last_paid = rows[0][4] if rows else None
+    return balances_from(per_account), _sales(this_month), _sales(all_time), last_paid
 
 
 #: a household's parts whose money still waits, each with its status, its order's quote
@@ -290,21 +301,15 @@ _IN_TRANSIT = (
     .limit(IN_TRANSIT_SHOWN)
 )
 
-#: when a household's last payout was paid: built once
-_LAST_PAID = select(func.max(Payout.settled_at)).where(
-    Payout.seller_id == bindparam("seller_id"), Payout.status == PayoutStatus.PAID.value
-)
 
-
-def _payouts(seller_id: int) -> tuple[int, int, dt.datetime | None, list[InTransit]]:
-    """(how many payouts are in transit, their sum, when the last one was paid, the newest
-    ``IN_TRANSIT_SHOWN`` of them): the newest with the count and sum of all of them (a
-    window over every open payout, taken before the limit), and the last payment's time."""
+def _payouts(seller_id: int) -> tuple[int, int, list[InTransit]]:
+    """(how many payouts are in transit, their sum, the newest ``IN_TRANSIT_SHOWN`` of
+    them): the newest with the count and sum of all of them (a window over every open
+    payout, taken before the limit)."""
     rows = db.session.execute(_IN_TRANSIT, {"seller_id": seller_id}).all()
-    last_paid = db.session.scalar(_LAST_PAID, {"seller_id": seller_id})
     shown = [InTransit(row[0], row[1], _destination(*row[2:7])) for row in rows]
     count, total = (int(rows[0][7]), int(rows[0][8])) if rows else (0, 0)
-    return count, total, last_paid, shown
+    return count, total, shown
 
 
 def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSummary:
@@ -312,10 +317,10 @@ def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSu
     and its payout account."""
     today = today or today_local()
     month = today.replace(day=1)
-    balances, this_month, all_time = _sums_of(seller_id, month)
+    balances, this_month, all_time, last_paid = _sums_of(seller_id, month)
     account = payout_accounts.account_of(seller_id)
     payable = payout_accounts.is_payable(account)
-    count, total, last_paid, shown = _payouts(seller_id)
+    count, total, shown = _payouts(seller_id)
     return EarningsSummary(
         month=month,
         this_month=this_month,

@@ -52,7 +52,7 @@ from marketplace.money.forms import (
 from marketplace.money.models import DisbursementBatch
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
-from marketplace.orders.inbox import seller_for_user
+from marketplace.orders.inbox import seller_for_user, seller_id_for_user
 from marketplace.orders.queries import get_order_by_token
 from marketplace.orders.views import order_status_label
 from marketplace.paging import link_prefix, requested_page
@@ -79,14 +79,12 @@ bp.add_app_template_filter(labels.percent_bp, "percent_bp")
 @bp.route("/penjual/pendapatan")
 @role_required(Role.SELLER)
 def earnings():
-    seller = seller_for_user(current_user.id)
+    seller_id = seller_id_for_user(current_user.id)
     today = today_local()
-    parts = services.list_part_earnings(seller.id, requested_page())
-    found = summary.earnings_summary(seller.id, today)
+    parts = services.list_part_earnings(seller_id, requested_page())
+    found = summary.earnings_summary(seller_id, today)
     return render_template(
         "payouts/earnings.html",
-        ledger_lines=labels.ledger_lines(parts),
-        seller=seller,
         balances=found.balances,
         summary=found,
         parts=parts,
@@ -98,11 +96,21 @@ def earnings():
         months=statements.recent_months(today),
         money=labels.money_html,
         part_href=link_prefix("orders.seller_part", "part_id"),
-        statuses=labels.once_each((earning.part.status for earning in parts), order_status_label),
-        rates=labels.once_each(
-            (earning.part.commission_rate_bp for earning in parts), labels.percent_bp
-        ),
+        **_part_words(parts),
     )
+
+
+def _part_words(parts) -> dict:
+    """What the earnings page writes of its parts beside their amounts: each one's ledger
+    line, the statuses and rates named once, and whether any is a government order's."""
+    return {
+        "ledger_lines": labels.ledger_lines(parts),
+        "statuses": labels.once_each({each.part.status for each in parts}, order_status_label),
+        "rates": labels.once_each(
+            {each.part.commission_rate_bp for each in parts}, labels.percent_bp
+        ),
+        "government": any([each.part.quote_id for each in parts]),
+    }
 
 
 @bp.route("/penjual/pendapatan/pencairan")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
@@ -15,6 +16,7 @@ from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.db import db, unit_of_work
 from marketplace.errors import MarketplaceError
+from marketplace.locales import current_language
 from marketplace.orders import inbox, queries
 from marketplace.paging import requested_page
 from marketplace.reviews import (
@@ -87,9 +89,17 @@ def _seller_page(seller_id: int, errors: dict | None = None, status: int = 200):
         errors=errors or {},
         max_text=MAX_TEXT,
         reply_href=_reply_href(),
-        # written as the template's ``_()`` writes it (the translation as markup), once
-        stars_label=Markup(_("%(n)s dari 5 bintang")),  # noqa: S704 (our translation)
+        ratings=_ratings(current_language()),
     ), status
+
+
+@lru_cache(maxsize=16)
+def _ratings(language: str) -> dict[int, tuple[Markup, str]]:
+    """Each rating's label and stars ("4 dari 5 bintang", "★★★★☆"), the label written as
+    the template's ``_()`` writes it (the translation as markup): once per process and
+    language (``language``, the key: the translation reads the same one)."""
+    label = Markup(_("%(n)s dari 5 bintang"))  # noqa: S704 (our translation)
+    return {n: (label % {"n": n}, "★" * n + "☆" * (5 - n)) for n in range(1, 6)}
 
 
 def _reply_href() -> tuple[str, str]:

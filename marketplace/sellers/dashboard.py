@@ -24,6 +24,7 @@ from marketplace.paging import Page, paginate
 
 #: products on one page of the household's dashboard
 PRODUCTS_PER_PAGE = 20
+_CHANGES_REQUESTED = ProductStatus.CHANGES_REQUESTED.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,21 +122,25 @@ def _dashboard_statements():
 def list_seller_products(seller_id: int, page: int = 1) -> Page[DashboardProduct]:
     """One page of the seller's own products, newest first, with what the dashboard shows:
     the page's columns, its photos, and the request for changes of those awaiting changes
-    (three statements, rows rather than objects)."""
+    (three statements at most, rows rather than objects)."""
     page_stmt, requests_stmt = _dashboard_statements()
     products = paginate(
         page_stmt, page, PRODUCTS_PER_PAGE, rows=True, params={"seller_id": seller_id}
     )
     if not products.items:
         return products
-    ids = {"ids": [row.id for row in products.items]}
-    photos = photos_of(ids["ids"])
+    photos = photos_of([row.id for row in products.items])
     notes: dict[int, str] = {}
     comments: dict[int, list[tuple[str, str]]] = {}
-    for product_id, note, photo_key, comment in db.session.execute(requests_stmt, ids):
-        notes[product_id] = note
-        if photo_key is not None:
-            comments.setdefault(product_id, []).append((photo_key, comment))
+    # only a product awaiting changes shows its request: none on the page, nothing to read
+    awaiting = [row.id for row in products.items if row.status == _CHANGES_REQUESTED]
+    if awaiting:
+        for product_id, note, photo_key, comment in db.session.execute(
+            requests_stmt, {"ids": awaiting}
+        ):
+            notes[product_id] = note
+            if photo_key is not None:
+                comments.setdefault(product_id, []).append((photo_key, comment))
 
     def shown(row) -> DashboardProduct:
         own = photos.get(row.id, [])

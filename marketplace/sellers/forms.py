@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import Markup
 from wtforms import (
     FileField,
@@ -15,6 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.widgets import FileInput, Input
 
 from marketplace.forms import (
     Form,
@@ -23,6 +26,7 @@ from marketplace.forms import (
     radio_options,
 )
 from marketplace.forms import lazy_gettext as _l
+from marketplace.locales import current_language
 from marketplace.numbers import IdSelectField, WholeNumberField
 from marketplace.rupiah import RupiahField
 from marketplace.sellers.applications import ApplicationInput
@@ -42,16 +46,78 @@ STATUS_LABELS = {
 
 
 def status_labels() -> dict[str, Markup]:
-    """``STATUS_LABELS`` in the request's language, each translated once for a page that
-    shows many (a lazy label is translated again every time it is written). Markup, as a
-    lazy label writes itself: the same text on the page."""
-    return {status: Markup(str(label)) for status, label in STATUS_LABELS.items()}  # noqa: S704
+    """``STATUS_LABELS`` in the request's language (a lazy label is translated again every
+    time it is written). Markup, as a lazy label writes itself: the same text on the page.
+    Shared by the pages of this process in that language: not to be changed."""
+    return _status_labels(current_language())
+
+
+@lru_cache(maxsize=16)
+def _status_labels(language: str) -> dict[str, Markup]:
+    """``status_labels``, translated once per process and language (``language``, the key:
+    the translation reads the same one)."""
+    return {status: _written(label) for status, label in STATUS_LABELS.items()}
+
+
+def _written(text) -> Markup:
+    """A lazy text as the page writes it: its translation, not escaped again."""
+    return Markup(str(text))  # noqa: S704
+
+
+#: the words a seller's page writes many times or on every request, by page, in the order
+#: its template names them (``{% set a, b = words %}``)
+WORDS = {
+    "dashboard_rows": (
+        _l("Tersembunyi: izin P-IRT sudah berakhir"),  # hidden_label
+        _l("Stok habis"),  # sold_out_label
+        _l("Catatan PKK:"),  # note_label
+        _l("Perpanjang SPP-IRT, lalu isi nomor P-IRT yang baru di sini."),  # next_renew
+        _l("Lengkapi foto kemasan, lalu ajukan ke PKK."),  # next_draft
+        _l("Menunggu tinjauan PKK."),  # next_review
+        _l("Perbaiki sesuai catatan, lalu ajukan lagi."),  # next_fix
+        _l("Tampil untuk pembeli."),  # next_shown
+        _l("Tidak tampil. Tampilkan lagi bila siap."),  # next_paused
+    ),
+    "product_actions": (
+        _l("Ajukan ke PKK"),  # submit_label
+        _l("Jeda"),  # pause_label
+        _l("Tampilkan lagi"),  # resume_label
+        _l("Tandai stok habis"),  # sold_out_label
+        _l("Salin jadi produk baru"),  # copy_label
+        _l("Jadikan sampul"),  # cover_label
+        _l("Geser ke depan"),  # forward_label
+        _l("Geser ke belakang"),  # back_label
+        _l("Hapus"),  # delete_label
+    ),
+}
+
+
+def words(page: str) -> tuple[Markup, ...]:
+    """``WORDS[page]`` in the request's language, as the template's ``_()`` writes them.
+    Shared by the pages of this process in that language."""
+    return _words(page, current_language())
+
+
+@lru_cache(maxsize=16)
+def _words(page: str, language: str) -> tuple[Markup, ...]:
+    """``words``, translated once per process and language (``language``, the key: the
+    translation reads the same one)."""
+    return tuple(_written(word) for word in WORDS[page])
 
 
 SALE_MODES = [
     SelectChoice("stock", _l("Ada stok siap kirim")),
     SelectChoice("order", _l("Dibuat sesuai pesanan")),
 ]
+
+
+class PhotosInput(Input):
+    """WTForms' ``FileInput(multiple=True)``, the same markup, written by the form's own
+    ``<input>`` path (``marketplace.forms.Form``): a file field's value is never written
+    (``FileField._value``) and ``multiple`` is the field's own attribute (``render_kw``)."""
+
+    input_type = "file"
+    validation_attrs = FileInput.validation_attrs
 
 
 class ProductForm(Form):
@@ -105,8 +171,22 @@ class ProductForm(Form):
     photos = MultipleFileField(
         _l("Foto produk dan kemasan"),
         description=_l("Foto pertama menjadi sampul. Paling banyak 8 foto."),
+        widget=PhotosInput(),
+        render_kw={"multiple": True},
     )
     idempotency_token = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # the labels, hints and sale modes written in the request's language once per
+        # process: a lazy text is translated again each time a page writes it
+        texts, sale_modes = _product_form_texts(current_language())
+        fields = self._fields
+        for name, label, description in texts:
+            field = fields[name]
+            field.label.text = label
+            field.description = description
+        self.sale_mode.choices = sale_modes
 
     def sale_modes(self) -> list:
         """The sale mode's radio buttons with their labels (``forms.radio_options``)."""
@@ -146,6 +226,23 @@ class ProductForm(Form):
         self.bpom_number.data = product.bpom_number
         self.halal_number.data = product.halal_number
         self.shelf_life_days.data = product.shelf_life_days
+
+
+@lru_cache(maxsize=16)
+def _product_form_texts(language: str) -> tuple[tuple, list[SelectChoice]]:
+    """``ProductForm``'s labels and hints, (name, label, hint) each, and its sale modes,
+    translated once per process and language (``language``, the key: the translation
+    reads the same one)."""
+    texts = []
+    for name, unbound in vars(ProductForm).items():
+        if getattr(unbound, "field_class", None) is None:
+            continue
+        label = unbound.args[0] if unbound.args else unbound.kwargs.get("label")
+        description = unbound.kwargs.get("description", "")
+        if label is not None:
+            texts.append((name, _written(label), _written(description) if description else ""))
+    modes = [SelectChoice(choice.value, _written(choice.label)) for choice in SALE_MODES]
+    return tuple(texts), modes
 
 
 class ApplicationForm(Form):

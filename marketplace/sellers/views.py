@@ -56,6 +56,7 @@ from marketplace.sellers.forms import (
     ProductForm,
     PromotionForm,
     status_labels,
+    words,
 )
 from marketplace.storage import get_storage
 from marketplace.web import attempt, flash_error, validate_with
@@ -142,6 +143,7 @@ def dashboard():
         seller=seller,
         products=products,
         status_labels=status_labels(),
+        words=words("dashboard_rows"),
         licence_states={product.id: licence_state(product, today) for product in products},
         share=share,
         share_counts=shares.share_counts(seller.id, today) if seller else None,
@@ -229,6 +231,7 @@ def _product_page(form: ProductForm, uploads: list[PhotoUpload], product: Produc
         uploads=uploads,
         product=product,
         status_labels=status_labels(),
+        words=words("product_actions"),
     )
 
 

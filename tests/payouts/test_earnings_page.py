@@ -344,3 +344,25 @@ def test_a_household_without_payouts_sees_none_listed(client, login_as):
     page = client.get("/penjual/pendapatan/pencairan").get_data(as_text=True)
     assert "Belum ada pencairan." in page
     assert "data-transit-more" not in client.get("/penjual/pendapatan").get_data(as_text=True)
+
+
+def test_a_paid_payout_says_how_much_came_and_when_the_last_one_did(client, login_as, clock):
+    seller = factories.make_seller()
+    factories.make_payout_account(seller)
+    clock.set(dt.datetime(2026, 11, 28, 9, 0, tzinfo=WITA))
+    factories.make_delivered_order((factories.make_product(seller=seller, price=200_000), 1))
+    db.session.commit()
+    clock.set(dt.datetime(2026, 11, 30, 8, 0, tzinfo=WITA))
+    with unit_of_work():
+        payout = runs.create_payout(seller.id, dt.date(2026, 11, 30))
+        db.session.commit()
+    login_as(user=seller.user)
+    text = summary_text(client.get("/penjual/pendapatan").get_data(as_text=True))
+    assert "Terakhir pada" not in text
+    clock.set(dt.datetime(2026, 12, 1, 10, 0, tzinfo=WITA))
+    with unit_of_work():
+        assert runs.settle_payout(payout.id, "BANK-1")
+        db.session.commit()
+    text = summary_text(client.get("/penjual/pendapatan").get_data(as_text=True))
+    assert f"{format_rupiah(payout.amount)} sudah diterima di rekening Anda." in text
+    assert "Terakhir pada Selasa, 1 Desember 2026." in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -148,6 +150,10 @@ def test_the_household_replies_once(client, login_as, delivered):
     url = f"/penjual/ulasan/{review.id}/balas"
     empty = client.post(url, data={"reply": "  "})
     assert empty.status_code == 400 and "Tulis ulasan Anda" in empty.get_data(as_text=True)
+    # the refusal stands by the review's own field, which says so to a screen reader
+    field = re.search(rf'<textarea id="reply-{review.id}"[^>]*>', empty.get_data(as_text=True))
+    assert field and 'aria-invalid="true"' in field.group(0)
+    assert "★★★★★" in inbox and 'aria-label="5 dari 5 bintang"' in inbox
     assert client.post(url, data={"reply": "Terima kasih, Bu!"}).status_code == 303
     again = client.post(url, data={"reply": "Balasan kedua"})
     assert again.status_code == 409 and "sudah membalas" in again.get_data(as_text=True)

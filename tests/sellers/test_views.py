@@ -445,6 +445,8 @@ def test_a_seller_without_a_shop_is_pointed_to_the_application(client, login_as)
 
 def test_dashboard_queries_do_not_grow_with_the_listings(client, seller, count_queries):
     factories.make_product(seller=seller, status=ProductStatus.DRAFT)
+    # one awaiting changes already: its request is read only when the page shows one
+    factories.make_product(seller=seller, status=ProductStatus.CHANGES_REQUESTED)
     db.session.commit()
     with count_queries() as before:
         assert client.get("/penjual").status_code == 200
@@ -464,3 +466,23 @@ def test_the_seller_pages_speak_english_too(client, seller):
     response = client.post("/penjual/produk/baru", data=factories.listing_form(price="35.000,50"))
     html = response.get_data(as_text=True)
     assert "Write the price in whole rupiah" in html and "Product name" in html
+
+
+def test_a_seller_pages_words_follow_each_visitors_language(client, seller):
+    """The words written once per process and language (labels, hints, statuses, actions)
+    are those of each request's language, in whichever order the languages come."""
+    product = factories.make_product(seller=seller, status=ProductStatus.DRAFT)
+    for locale, words in (
+        ("en", ("Product name", "In stock, ready to ship", "Draft", "Submit to the PKK")),
+        ("id", ("Nama produk", "Ada stok siap kirim", "Draf", "Ajukan ke PKK")),
+        ("en", ("Product name", "In stock, ready to ship", "Draft", "Submit to the PKK")),
+    ):
+        client.post("/bahasa", data={"locale": locale})
+        page = client.get(f"/penjual/produk/{product.id}").get_data(as_text=True)
+        assert all(word in page for word in words), (locale, words)
+        dashboard = client.get("/penjual").get_data(as_text=True)
+        next_step = {
+            "en": "Add the packaging photos, then submit to the PKK.",
+            "id": "Lengkapi foto kemasan, lalu ajukan ke PKK.",
+        }[locale]
+        assert next_step in dashboard and words[2] in dashboard
