@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask.templating import Environment
 from flask_babel import format_date
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
@@ -24,6 +25,21 @@ from marketplace.rupiah import format_rupiah, terbilang
 # and a module-level import of every blueprint here would load the whole app each time.
 
 
+class TemplateEnvironment(Environment):
+    """Flask's Jinja environment, each template's globals one plain dict.
+
+    Jinja gives each template a ``ChainMap`` over the environment's globals, so that
+    globals added later still reach templates already loaded. Every render then copies it
+    key by key into the context, and every ``{% from ... import %}`` compares its keys one
+    by one (some 300 calls a page in all). Ours are all set while the app is built, before
+    any template loads (Jinja asks the same: "avoid modifying any globals after a template
+    is loaded"), so a copy taken when a template loads holds the same.
+    """
+
+    def make_globals(self, d):
+        return {**self.globals, **(d or {})}
+
+
 class Marketplace(Flask):
     """Flask, telling a plain function from a coroutine function by its code's flags.
 
@@ -32,6 +48,8 @@ class Marketplace(Flask):
     each time. A plain ``def`` (or a method of one) is answered from its code object;
     anything else (a partial, an ``async def``) goes to Flask as before.
     """
+
+    jinja_environment = TemplateEnvironment
 
     def ensure_sync(self, func):
         code = getattr(func, "__code__", None)
