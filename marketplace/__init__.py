@@ -8,12 +8,11 @@ from typing import Any
 import click
 from flask import Flask
 from flask.templating import Environment
-from flask_babel import format_date
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
-from marketplace.dates import format_day, format_day_with_weekday
+from marketplace.dates import format_day, format_day_with_weekday, format_month
 from marketplace.db import postgresql_timeouts
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from marketplace.locales import current_language, current_translations
@@ -174,7 +173,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["tanggal"] = format_day
     app.jinja_env.filters["hari_tanggal"] = format_day_with_weekday
     app.jinja_env.filters["terbilang"] = terbilang
-    app.jinja_env.filters["bulan"] = lambda value: format_date(value, "MMMM yyyy")
+    app.jinja_env.filters["bulan"] = format_month
     app.jinja_env.globals["EmptyForm"] = EmptyForm
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)

@@ -1,6 +1,7 @@
 """Dates written the Indonesian way (``2 Desember 2026``), on the day they fall on in WITA.
 
-The one home of how a day is written: templates (filters ``tanggal``, ``hari_tanggal``),
+The one home of how a day is written: templates (filters ``tanggal``, ``hari_tanggal``,
+``bulan``),
 documents and messages all use these, in the locale Flask-Babel has in force.
 
 A day is written once per process and language (``_written``): a table of orders writes
@@ -28,6 +29,12 @@ def format_day_with_weekday(value: dt.date | dt.datetime) -> str:
     """``Senin, 14 Desember 2026``: a day a household waits for, with its weekday."""
     day = local_date(value) if isinstance(value, dt.datetime) else value
     return _written(day, current_language(), "EEEE, long")
+
+
+def format_month(value: dt.date | dt.datetime) -> str:
+    """``Desember 2026``: the month a moment falls in (WITA), or a date's."""
+    day = local_date(value) if isinstance(value, dt.datetime) else value
+    return _written(day.replace(day=1), current_language(), "MMMM yyyy")
 
 
 @lru_cache(maxsize=4096)

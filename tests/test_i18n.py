@@ -138,8 +138,24 @@ def test_templates_gettext_formats_as_jinja_does(app):
     and a plain string comes back as it is, marked safe."""
     from flask import render_template_string
 
-    with app.test_request_context("/?hl=en"):
+    with app.app_context(), app.test_request_context("/?hl=en"):
         assert render_template_string('{{ _("Keranjang") }}') == "Cart"
         assert render_template_string('{{ _("100%% asli") }}') == "100% asli"
         shown = render_template_string('{{ _("Halo %(name)s", name=who) }}', who="<b>Ani</b>")
         assert shown == "Halo &lt;b&gt;Ani&lt;/b&gt;"
+
+
+def test_a_month_is_written_in_the_page_s_language_on_its_wita_day(app):
+    """``bulan``: the month a moment falls in on Kalimantan Utara's clock, in the page's
+    language (23:30 UTC on 31 December is already January in WITA)."""
+    import datetime as dt
+
+    from flask import render_template_string
+
+    new_year = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
+    # each in an application context of its own, as each request has (the locale is kept there)
+    with app.app_context(), app.test_request_context("/"):
+        assert render_template_string("{{ d|bulan }}", d=dt.date(2026, 12, 7)) == "Desember 2026"
+        assert render_template_string("{{ d|bulan }}", d=new_year) == "Januari 2027"
+    with app.app_context(), app.test_request_context("/?hl=en"):
+        assert render_template_string("{{ d|bulan }}", d=dt.date(2026, 12, 7)) == "December 2026"
