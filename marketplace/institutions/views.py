@@ -539,6 +539,8 @@ def admin_invoices():
         invoice_href=link_prefix("institutions.admin_invoice", "invoice_id"),
         # each day of the page written once (the rows share a few days)
         days_written={day: format_day(day) for day in {row.issued_on for row in ageing.page}},
+        # each row's age in days, its words translated once for the page (text: escaped)
+        age_written=_("%(n)s hari"),
     )
 
 
