@@ -56,9 +56,10 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS[QuoteStatus(status)])
 
 
-def status_labels() -> dict[str, str]:
-    """Every quote status in words, translated once for a page that lists many."""
-    return {status.value: str(label) for status, label in STATUS_LABELS.items()}
+def status_labels(statuses) -> dict[str, str]:
+    """The quote statuses ``statuses`` names in words, each translated once for a page
+    that lists many."""
+    return {status: status_label(status) for status in statuses}
 
 
 def move_label(status: str) -> str:

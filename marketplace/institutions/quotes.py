@@ -142,22 +142,26 @@ def _quote_statement():
 QUOTES_PER_PAGE = 30
 
 
+#: the office's quotes, newest first, as rows of what the list shows: built once
+_QUOTES = (
+    select(
+        Quote.id,
+        Quote.number,
+        Quote.event_name,
+        Quote.delivery_date,
+        Quote.status,
+        Quote.total_amount,
+    )
+    .where(Quote.institution_id == bindparam("institution_id"))
+    .order_by(Quote.id.desc())
+)
+
+
 def list_quotes(institution_id: int, page: int = 1) -> Page:
-    """One page of the office's quotes, newest first, as rows of what the list shows."""
+    """One page of the office's quotes, newest first, as rows of what the list shows (in
+    that order: id, number, event name, delivery date, status, total)."""
     return paginate(
-        select(
-            Quote.id,
-            Quote.number,
-            Quote.event_name,
-            Quote.delivery_date,
-            Quote.status,
-            Quote.total_amount,
-        )
-        .where(Quote.institution_id == institution_id)
-        .order_by(Quote.id.desc()),
-        page,
-        QUOTES_PER_PAGE,
-        rows=True,
+        _QUOTES, page, QUOTES_PER_PAGE, rows=True, params={"institution_id": institution_id}
     )
 
 

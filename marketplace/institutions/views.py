@@ -55,17 +55,6 @@ def _user():
     return current_user._get_current_object()
 
 
-#: an id no row has yet, marking where a link's id goes (``_id_links``)
-_ID_MARK = 2_147_483_646
-
-
-def _id_links(endpoint: str, name: str):
-    """``url_for(endpoint, **{name: row_id})`` for every row of a list, at the cost of one
-    ``url_for`` for the page."""
-    head, _mark, tail = url_for(endpoint, **{name: _ID_MARK}).partition(str(_ID_MARK))
-    return lambda row_id: f"{head}{int(row_id)}{tail}"
-
-
 def _quote_or_404(quote_id: int):
     return quotes.get_quote_for_officer_or_404(quote_id, _user())
 
@@ -143,14 +132,23 @@ def dashboard():
     office = members.office_page_of(_user())
     if office is None:
         return render_template("institutions/no_institution.html"), 403
+    page = quotes.list_quotes(office.institution_id, requested_page())
     return render_template(
         "institutions/dashboard.html",
         office=office,
-        quotes=quotes.list_quotes(office.institution_id, requested_page()),
+        quotes=page,
         templates=boxes.list_templates(office.institution_id),
-        status_labels=labels.status_labels(),
-        quote_link=_id_links(".quote_detail", "quote_id"),
+        # the statuses, days and draft numbers of the rows, each written once for the page
+        status_labels=labels.status_labels({row.status for row in page}),
+        days_written=_days_written({row.delivery_date for row in page}),
+        draft_number=_("Draf #%(id)s"),
+        quote_href=link_prefix(".quote_detail", "quote_id"),
     )
+
+
+def _days_written(days) -> dict:
+    """Each of a page's days as ``tanggal`` writes it, written once (rows share a few)."""
+    return {day: format_day(day) for day in days}
 
 
 def _builder_choices(form: BuilderForm) -> None:
@@ -537,8 +535,7 @@ def admin_invoices():
         ageing=ageing,
         position=government_ledger.position(),
         invoice_href=link_prefix("institutions.admin_invoice", "invoice_id"),
-        # each day of the page written once (the rows share a few days)
-        days_written={day: format_day(day) for day in {row.issued_on for row in ageing.page}},
+        days_written=_days_written({row.issued_on for row in ageing.page}),
         # each row's age in days, its words translated once for the page (text: escaped)
         age_written=_("%(n)s hari"),
     )
