@@ -176,10 +176,6 @@ class BuilderForm(Form):
     rup_code = StringField(_l("Kode RUP (bila ada)"), validators=[Optional(), Length(max=40)])
 
 
-class TemplateForm(Form):
-    name = StringField(_l("Nama templat"), validators=[DataRequired(), Length(max=120)])
-
-
 class ReturnForm(Form):
     reason = TextAreaField(_l("Alasan dikembalikan"), validators=[DataRequired(), Length(max=1000)])
 

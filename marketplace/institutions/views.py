@@ -37,7 +37,6 @@ from marketplace.institutions.forms import (
     InstitutionForm,
     MemberForm,
     ReturnForm,
-    TemplateForm,
 )
 from marketplace.institutions.models import QuoteStatus
 from marketplace.institutions.settings import invoice_account
@@ -266,7 +265,9 @@ def builder(quote_id: int | None = None):
 
 def _quote_page(quote_id: int, error: MarketplaceError | None = None):
     office = members.office_of(_user())
-    quote = quotes.get_quote_for_officer_or_404(quote_id, _user(), office)
+    quote = quotes.get_quote_for_officer_or_404(
+        quote_id, _user(), office, statement=quotes.QUOTE_PAGE
+    )
     return render_template(
         "institutions/quote.html",
         quote=quote,
@@ -274,8 +275,11 @@ def _quote_page(quote_id: int, error: MarketplaceError | None = None):
         member=office,
         statuses=QuoteStatus,
         action_form=EmptyForm(),
-        return_form=ReturnForm(),
-        template_form=TemplateForm(),
+        # made where the page shows it (a head of office's quote to approve)
+        return_form=ReturnForm,
+        gov_order=gov_orders.order_ref_of_quote(quote.id),
+        documents=quotes.documents_of(quote.id),
+        history=quotes.history_of(quote.id),
         error=error,
     ), error.status_code if error else 200
 
