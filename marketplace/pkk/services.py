@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
@@ -53,9 +54,9 @@ class ReviewError(MarketplaceError):
 QUEUE_PER_PAGE = 30
 
 
-@dataclass(frozen=True, slots=True)
-class QueueProduct:
-    """One product of the review queue as the list shows it: plain values."""
+class QueueProduct(NamedTuple):
+    """One product of the review queue as the list shows it: plain values (a tuple: the
+    page's rows unpack it)."""
 
     id: int
     name: str
