@@ -20,7 +20,7 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
-from marketplace.dates import format_day
+from marketplace.dates import days_written
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.institutions import ageing as invoice_ages
@@ -139,15 +139,11 @@ def dashboard():
         templates=boxes.list_templates(office.institution_id),
         # the statuses, days and draft numbers of the rows, each written once for the page
         status_labels=labels.status_labels({row.status for row in page}),
-        days_written=_days_written({row.delivery_date for row in page}),
+        days_written=days_written({row.delivery_date for row in page}),
         draft_number=_("Draf #%(id)s"),
         quote_href=link_prefix(".quote_detail", "quote_id"),
     )
 
-
-def _days_written(days) -> dict:
-    """Each of a page's days as ``tanggal`` writes it, written once (rows share a few)."""
-    return {day: format_day(day) for day in days}
 
 
 def _builder_choices(form: BuilderForm) -> None:
@@ -539,7 +535,7 @@ def admin_invoices():
         ageing=ageing,
         position=government_ledger.position(),
         invoice_href=link_prefix("institutions.admin_invoice", "invoice_id"),
-        days_written=_days_written({row.issued_on for row in ageing.page}),
+        days_written=days_written({row.issued_on for row in ageing.page}),
         # each row's age in days, its words translated once for the page (text: escaped)
         age_written=_("%(n)s hari"),
     )
