@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, select
@@ -110,7 +111,7 @@ def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
         page,
         INVOICES_PER_PAGE,
         rows=True,
-        each=lambda row: _outstanding(row, today),
+        each=partial(_outstanding, today=today),
     )
 
 

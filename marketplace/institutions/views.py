@@ -561,11 +561,6 @@ def admin_invoice(invoice_id: int):
     ), status
 
 
-@bp.app_template_global()
-def order_of_quote(quote_id: int):
-    return gov_orders.order_ref_of_quote(quote_id)
-
-
 @bp.route("/pesanan/<id:order_id>/bayar-kartu", methods=["POST"])
 @role_required(Role.OFFICER)
 def pay_by_card(order_id: int):
