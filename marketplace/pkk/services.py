@@ -122,10 +122,9 @@ def review_queue(
     return products
 
 
-@dataclass(frozen=True, slots=True)
-class FilterChoice:
+class FilterChoice(NamedTuple):
     """A region or a category in the queue's filters: its slug and its name (in the
-    visitor's language for a category)."""
+    visitor's language for a category); a tuple, the page's options unpack it."""
 
     id: int
     slug: str
