@@ -1,12 +1,14 @@
 """The words for a quote's and an order's statuses and documents, as pages show them.
 
-Why a line does not fit is ``boxes.misfit_label``: approval refuses with the same words."""
+Why a line does not fit is ``boxes.misfit_label``: approval refuses with the same words.
+The words are translated with the request's catalogue found once (``forms.lazy_gettext``):
+a page of quotes and their history writes several."""
 
 from __future__ import annotations
 
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 
+from marketplace.forms import lazy_gettext as _l
 from marketplace.institutions.models import DocumentKind, QuoteStatus
 
 STATUS_LABELS = {

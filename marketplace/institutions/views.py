@@ -145,7 +145,6 @@ def dashboard():
     )
 
 
-
 def _builder_choices(form: BuilderForm) -> None:
     choices = builder_choices(form.delivery_date.data)
     for entry in form.lines:
