@@ -32,7 +32,7 @@ from marketplace.catalog.services import (
     public_cards,
 )
 from marketplace.catalogmemo import kept, locale_key
-from marketplace.db import db
+from marketplace.db import db, local_date
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.paging import Page, paginate
 from marketplace.pkk.messages import tell_household_of_review
@@ -63,7 +63,8 @@ class QueueProduct(NamedTuple):
     shop_name: str
     region_name: str
     category_id: int
-    submitted_at: dt.datetime | None
+    #: the day (WITA) it was submitted for review
+    submitted_on: dt.date | None
     cover: CoverPhoto | None
     photo_count: int
 
@@ -113,7 +114,7 @@ def review_queue(
             shop_name=shop_name,
             region_name=region_name,
             category_id=category_id,
-            submitted_at=submitted_at,
+            submitted_on=local_date(submitted_at) if submitted_at is not None else None,
             cover=photos[product_id][0] if product_id in photos else None,
             photo_count=len(photos.get(product_id, ())),
         )

@@ -28,6 +28,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog import lexicon
 from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.services import today_local
+from marketplace.dates import days_written
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
 from marketplace.orders import vouchers
@@ -65,9 +66,11 @@ def queue():
     region = request.args.get("region") or None
     category = request.args.get("category") or None
     regions, categories = services.queue_filters()
+    products = services.review_queue(region, category, requested_page())
     return render_template(
         "pkk/queue.html",
-        products=services.review_queue(region, category, requested_page()),
+        products=products,
+        days_written=days_written({row.submitted_on for row in products}),
         regions=regions,
         categories=categories,
         category_names={item.id: item.name for item in categories},
