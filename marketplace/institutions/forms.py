@@ -21,6 +21,8 @@ from marketplace.rupiah import RupiahField
 
 #: empty line rows shown on the builder; blank ones are ignored
 BUILDER_ROWS = 6
+#: the builder's list of lines, and each of its rows
+LINES_LABEL = _l("Isi bingkisan")
 
 
 class InstitutionForm(Form):
@@ -146,8 +148,13 @@ class BuilderForm(Form):
         validators=[InputRequired(message=_l("Isi jumlah bingkisan."))],
         maximum=1_000_000,
     )
+    # Each row labelled as the list is: without a label WTForms would translate a made-up
+    # one ("Lines-0") for every row it makes.
     lines = FieldList(
-        FormField(LineForm), label=_l("Isi bingkisan"), min_entries=BUILDER_ROWS, max_entries=20
+        FormField(LineForm, label=LINES_LABEL),
+        label=LINES_LABEL,
+        min_entries=BUILDER_ROWS,
+        max_entries=20,
     )
     card_text = TextAreaField(
         _l("Teks kartu ucapan"),
