@@ -1,6 +1,5 @@
 """Forms of the protocol office pages; they survive a phone without JavaScript."""
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
 from marketplace.forms import Form
+from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import WholeNumberField, parse_id
 from marketplace.rupiah import RupiahField
 
