@@ -11,6 +11,7 @@ the same few days over and over, and Babel's formatting is the costly part of it
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 
 from flask_babel import format_date
@@ -23,6 +24,13 @@ def format_day(value: dt.date | dt.datetime) -> str:
     """``2 Desember 2026``: a moment on the day it falls on in WITA, a date as it is."""
     day = local_date(value) if isinstance(value, dt.datetime) else value
     return _written(day, current_language(), "long")
+
+
+def days_written(days: Iterable[dt.date]) -> dict[dt.date, str]:
+    """Each of ``days`` as ``format_day`` writes it, the language read once: the few days
+    of a page's rows, each written once for the page."""
+    language = current_language()
+    return {day: _written(day, language, "long") for day in days}
 
 
 def format_day_with_weekday(value: dt.date | dt.datetime) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
+from typing import NamedTuple
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from marketplace.catalog.services import today_local
 from marketplace.db import WITA, db
@@ -21,9 +23,9 @@ from marketplace.orders.models import Order, order_number
 from marketplace.paging import Page, paginate
 
 
-@dataclass(frozen=True, slots=True)
-class Outstanding:
-    """One open invoice as the admin's list shows it: plain values, read as one row."""
+class Outstanding(NamedTuple):
+    """One open invoice as the admin's list shows it: plain values, read as one row (a
+    tuple: the page's rows unpack it)."""
 
     invoice_id: int
     #: the invoice document's number
@@ -80,29 +82,36 @@ AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, None))
 INVOICES_PER_PAGE = 50
 
 
+#: the open invoices, oldest first: the columns the list shows, one row each (built once;
+#: a page is its offset and limit)
+_OUTSTANDING = (
+    select(
+        GovInvoice.id,
+        Document.number,
+        GovInvoice.order_id,
+        Institution.name,
+        GovInvoice.issued_at,
+        GovInvoice.payable_amount - GovInvoice.paid_amount,
+    )
+    .join(Document, Document.id == GovInvoice.document_id)
+    .join(Order, Order.id == GovInvoice.order_id)
+    .join(Quote, Quote.id == Order.quote_id)
+    .join(Institution, Institution.id == Quote.institution_id)
+    .where(GovInvoice.status == InvoiceStatus.OPEN.value)
+    .order_by(GovInvoice.issued_at, GovInvoice.id)
+)
+
+
 def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
     """One page of the open invoices, oldest first, with how many days they have waited:
     the columns the list shows, one row each."""
     today = today_local()
     return paginate(
-        select(
-            GovInvoice.id,
-            Document.number,
-            GovInvoice.order_id,
-            Institution.name,
-            GovInvoice.issued_at,
-            GovInvoice.payable_amount - GovInvoice.paid_amount,
-        )
-        .join(Document, Document.id == GovInvoice.document_id)
-        .join(Order, Order.id == GovInvoice.order_id)
-        .join(Quote, Quote.id == Order.quote_id)
-        .join(Institution, Institution.id == Quote.institution_id)
-        .where(GovInvoice.status == InvoiceStatus.OPEN.value)
-        .order_by(GovInvoice.issued_at, GovInvoice.id),
+        _OUTSTANDING,
         page,
         INVOICES_PER_PAGE,
         rows=True,
-        each=lambda row: _outstanding(row, today),
+        each=partial(_outstanding, today=today),
     )
 
 
@@ -127,6 +136,29 @@ def _on_or_after(today: dt.date, days: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=WITA).astimezone(dt.UTC)
 
 
+#: an open invoice's bucket: the first whose last day its age does not pass, by the first
+#: instant of its oldest day (bound at each request as ``since_<index>``)
+_BUCKET_OF = case(
+    *(
+        (GovInvoice.issued_at >= bindparam(f"since_{index}"), index)
+        for index, (_first, last) in enumerate(AGE_BUCKETS)
+        if last is not None
+    ),
+    else_=len(AGE_BUCKETS) - 1,
+)
+
+#: each bucket's count and sum over every open invoice: built once
+_BUCKET_SUMS = (
+    select(
+        _BUCKET_OF,
+        func.count(),
+        func.sum(GovInvoice.payable_amount - GovInvoice.paid_amount),
+    )
+    .where(GovInvoice.status == InvoiceStatus.OPEN.value)
+    .group_by(_BUCKET_OF)
+)
+
+
 def invoice_ageing(page: int = 1) -> Ageing:
     """The open invoices in their 0-30, 31-60, 61-90 and 90+ day buckets, each with its
     count and sum (one statement: the database places each open invoice in its bucket and
@@ -136,28 +168,18 @@ def invoice_ageing(page: int = 1) -> Ageing:
         for first, last in AGE_BUCKETS
     ]
     today = today_local()
-    # An invoice's bucket is the first whose last day its age does not pass.
-    bucket_of = case(
-        *(
-            (GovInvoice.issued_at >= _on_or_after(today, bucket.last_day), index)
-            for index, bucket in enumerate(buckets)
-            if bucket.last_day is not None
-        ),
-        else_=len(buckets) - 1,
-    )
-    sums = db.session.execute(
-        select(
-            bucket_of,
-            func.count(),
-            func.sum(GovInvoice.payable_amount - GovInvoice.paid_amount),
-        )
-        .where(GovInvoice.status == InvoiceStatus.OPEN.value)
-        .group_by(bucket_of)
-    )
-    for index, count, amount in sums:
+    since = {
+        f"since_{index}": _on_or_after(today, last)
+        for index, (_first, last) in enumerate(AGE_BUCKETS)
+        if last is not None
+    }
+    for index, count, amount in db.session.execute(_BUCKET_SUMS, since):
         buckets[index].count = int(count)
         buckets[index].amount = int(amount or 0)
     rows = outstanding_invoices(page)
     for row in rows:
-        next(b for b in buckets if b.holds(row.age_days)).rows.append(row)
+        for bucket in buckets:
+            if bucket.holds(row.age_days):
+                bucket.rows.append(row)
+                break
     return Ageing(buckets, rows)

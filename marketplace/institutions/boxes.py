@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
@@ -48,23 +48,49 @@ def get_template_for_officer_or_404(template_id: int, user: User) -> BoxTemplate
     return template
 
 
-def list_templates(institution_id: int) -> list[BoxTemplate]:
-    return list(
-        db.session.scalars(
-            select(BoxTemplate)
-            .where(BoxTemplate.institution_id == institution_id)
-            .options(
-                # the dashboard names each line's product and option: nothing else of them
-                selectinload(BoxTemplate.lines)
-                .selectinload(BoxTemplateLine.product)
-                .load_only(Product.name),
-                selectinload(BoxTemplate.lines)
-                .selectinload(BoxTemplateLine.variant)
-                .load_only(ProductVariant.label),
-            )
-            .order_by(BoxTemplate.name)
-        )
+@dataclass(frozen=True, slots=True)
+class TemplateRow:
+    """A saved box as the office's dashboard lists it: plain values."""
+
+    id: int
+    name: str
+    #: each line's quantity per box, product name and option label (None: no option)
+    lines: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+
+#: the office's saved boxes, by name: built once
+_TEMPLATES = (
+    select(BoxTemplate.id, BoxTemplate.name)
+    .where(BoxTemplate.institution_id == bindparam("institution_id"))
+    .order_by(BoxTemplate.name)
+)
+
+#: their lines, with what the dashboard names of each product and option: built once
+_TEMPLATE_LINES = (
+    select(
+        BoxTemplateLine.template_id,
+        BoxTemplateLine.quantity_per_box,
+        Product.name,
+        ProductVariant.label,
     )
+    .join(Product, Product.id == BoxTemplateLine.product_id)
+    .outerjoin(ProductVariant, ProductVariant.id == BoxTemplateLine.variant_id)
+    .where(BoxTemplateLine.template_id.in_(bindparam("templates", expanding=True)))
+    .order_by(BoxTemplateLine.id)
+)
+
+
+def list_templates(institution_id: int) -> list[TemplateRow]:
+    """The office's saved boxes with their lines (two statements, rows not objects)."""
+    templates = {
+        template_id: TemplateRow(template_id, name)
+        for template_id, name in db.session.execute(_TEMPLATES, {"institution_id": institution_id})
+    }
+    if templates:
+        lines = db.session.execute(_TEMPLATE_LINES, {"templates": list(templates)})
+        for template_id, quantity, product_name, option in lines:
+            templates[template_id].lines.append((quantity, product_name, option))
+    return list(templates.values())
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """Forms of the protocol office pages; they survive a phone without JavaScript."""
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
@@ -16,11 +15,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
 from marketplace.forms import Form
+from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import WholeNumberField, parse_id
 from marketplace.rupiah import RupiahField
 
 #: empty line rows shown on the builder; blank ones are ignored
 BUILDER_ROWS = 6
+#: the builder's list of lines, and each of its rows
+LINES_LABEL = _l("Isi bingkisan")
 
 
 class InstitutionForm(Form):
@@ -146,8 +148,13 @@ class BuilderForm(Form):
         validators=[InputRequired(message=_l("Isi jumlah bingkisan."))],
         maximum=1_000_000,
     )
+    # Each row labelled as the list is: without a label WTForms would translate a made-up
+    # one ("Lines-0") for every row it makes.
     lines = FieldList(
-        FormField(LineForm), label=_l("Isi bingkisan"), min_entries=BUILDER_ROWS, max_entries=20
+        FormField(LineForm, label=LINES_LABEL),
+        label=LINES_LABEL,
+        min_entries=BUILDER_ROWS,
+        max_entries=20,
     )
     card_text = TextAreaField(
         _l("Teks kartu ucapan"),
@@ -174,10 +181,6 @@ class BuilderForm(Form):
         description=_l("Contoh: 5.1.02.01.01.0026"),
     )
     rup_code = StringField(_l("Kode RUP (bila ada)"), validators=[Optional(), Length(max=40)])
-
-
-class TemplateForm(Form):
-    name = StringField(_l("Nama templat"), validators=[DataRequired(), Length(max=120)])
 
 
 class ReturnForm(Form):

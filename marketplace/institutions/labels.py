@@ -1,12 +1,14 @@
 """The words for a quote's and an order's statuses and documents, as pages show them.
 
-Why a line does not fit is ``boxes.misfit_label``: approval refuses with the same words."""
+Why a line does not fit is ``boxes.misfit_label``: approval refuses with the same words.
+The words are translated with the request's catalogue found once (``forms.lazy_gettext``):
+a page of quotes and their history writes several."""
 
 from __future__ import annotations
 
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 
+from marketplace.forms import lazy_gettext as _l
 from marketplace.institutions.models import DocumentKind, QuoteStatus
 
 STATUS_LABELS = {
@@ -56,9 +58,10 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS[QuoteStatus(status)])
 
 
-def status_labels() -> dict[str, str]:
-    """Every quote status in words, translated once for a page that lists many."""
-    return {status.value: str(label) for status, label in STATUS_LABELS.items()}
+def status_labels(statuses) -> dict[str, str]:
+    """The quote statuses ``statuses`` names in words, each translated once for a page
+    that lists many."""
+    return {status: status_label(status) for status in statuses}
 
 
 def move_label(status: str) -> str:

@@ -175,22 +175,24 @@ class GovernmentPosition:
     pph22_withheld: int
 
 
-def position() -> GovernmentPosition:
-    rows = dict(
-        db.session.execute(
-            select(LedgerEntry.account, func.sum(LedgerEntry.amount))
-            .where(
-                LedgerEntry.account.in_(
-                    [
-                        Account.GOVERNMENT_RECEIVABLE.value,
-                        Account.PLATFORM_ADVANCE.value,
-                        Account.GOVERNMENT_PPH22.value,
-                    ]
-                )
-            )
-            .group_by(LedgerEntry.account)
-        ).all()
+#: the sums of the accounts of the platform's position on government orders: built once
+_POSITION = (
+    select(LedgerEntry.account, func.sum(LedgerEntry.amount))
+    .where(
+        LedgerEntry.account.in_(
+            [
+                Account.GOVERNMENT_RECEIVABLE.value,
+                Account.PLATFORM_ADVANCE.value,
+                Account.GOVERNMENT_PPH22.value,
+            ]
+        )
     )
+    .group_by(LedgerEntry.account)
+)
+
+
+def position() -> GovernmentPosition:
+    rows = dict(db.session.execute(_POSITION).all())
     return GovernmentPosition(
         owed=-int(rows.get(Account.GOVERNMENT_RECEIVABLE.value) or 0),
         advanced=-int(rows.get(Account.PLATFORM_ADVANCE.value) or 0),

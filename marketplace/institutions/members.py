@@ -136,14 +136,18 @@ def _office_statement():
     )
 
 
+#: ``office_page_of``'s statement: built once
+_OFFICE_PAGE = (
+    select(InstitutionMember.institution_id, Institution.name, Institution.unit)
+    .join(Institution, Institution.id == InstitutionMember.institution_id)
+    .where(InstitutionMember.user_id == bindparam("user_id"))
+)
+
+
 def office_page_of(user: User):
     """The officer's institution as its dashboard heads it: a row of ``institution_id``,
     ``name`` and ``unit``; None when ``user`` is no officer of any institution."""
-    return db.session.execute(
-        select(InstitutionMember.institution_id, Institution.name, Institution.unit)
-        .join(Institution, Institution.id == InstitutionMember.institution_id)
-        .where(InstitutionMember.user_id == user.id)
-    ).first()
+    return db.session.execute(_OFFICE_PAGE, {"user_id": user.id}).first()
 
 
 def is_officer_of(user: User, institution_id: int) -> bool:

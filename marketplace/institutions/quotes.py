@@ -103,14 +103,19 @@ class QuoteExpired(InstitutionError):
 # -- institutions and members --------------------------------------------------------------
 
 
-def get_quote_for_officer_or_404(quote_id: int, user: User, office=None) -> Quote:
+def get_quote_for_officer_or_404(
+    quote_id: int, user: User, office=None, *, statement=None
+) -> Quote:
     """The quote, if ``user`` is an officer of its institution; otherwise NotFound.
 
     Another institution's quote is "not found", not "forbidden": its existence is
     not that officer's business either. ``office`` is the user's place
-    (``members.office_of``) when the caller has read it already.
+    (``members.office_of``) when the caller has read it already; ``statement`` what is
+    read with the quote (``_quote_statement``'s lines, history and documents by default).
     """
-    quote = db.session.scalar(_quote_statement(), {"quote_id": quote_id})
+    if statement is None:
+        statement = _quote_statement()
+    quote = db.session.scalar(statement, {"quote_id": quote_id})
     if quote is None:
         raise NotFound(_l("Penawaran tidak ditemukan."))
     if office is None:
@@ -118,6 +123,10 @@ def get_quote_for_officer_or_404(quote_id: int, user: User, office=None) -> Quot
     if office is None or office.institution_id != quote.institution_id:
         raise NotFound(_l("Penawaran tidak ditemukan."))
     return quote
+
+
+#: a line and its product in one statement (a quote's page checks each product's supply)
+_LINES_AND_PRODUCTS = selectinload(Quote.lines).joinedload(QuoteLine.product, innerjoin=True)
 
 
 @cache
@@ -128,8 +137,7 @@ def _quote_statement():
         select(Quote)
         .where(Quote.id == bindparam("quote_id"))
         .options(
-            # a line and its product in one statement (the page checks each product's supply)
-            selectinload(Quote.lines).joinedload(QuoteLine.product, innerjoin=True),
+            _LINES_AND_PRODUCTS,
             # the history names who moved it: their roles are not read
             selectinload(Quote.events).joinedload(QuoteEvent.actor).lazyload(User.role_grants),
             # the page lists them by kind and number: the PDF itself is read when opened
@@ -138,26 +146,67 @@ def _quote_statement():
     )
 
 
+#: the quote's own page: the quote and its lines with their products; its history and
+#: documents are read as rows (``history_of``, ``documents_of``). Built once.
+QUOTE_PAGE = select(Quote).where(Quote.id == bindparam("quote_id")).options(_LINES_AND_PRODUCTS)
+
+#: each move of a quote: when, who (their name; None for the system), from, to and why
+_HISTORY = (
+    select(
+        QuoteEvent.created_at,
+        User.name,
+        QuoteEvent.from_status,
+        QuoteEvent.to_status,
+        QuoteEvent.reason,
+    )
+    .outerjoin(User, User.id == QuoteEvent.actor_id)
+    .where(QuoteEvent.quote_id == bindparam("quote_id"))
+    .order_by(QuoteEvent.id)
+)
+
+#: a quote's documents by kind and number (the PDF itself is read when opened)
+_DOCUMENTS = (
+    select(Document.id, Document.kind, Document.number)
+    .where(Document.quote_id == bindparam("quote_id"))
+    .order_by(Document.id)
+)
+
+
+def history_of(quote_id: int) -> list:
+    """The quote's moves, oldest first: rows of when, who (a name, or None for the
+    system), from, to and why."""
+    return db.session.execute(_HISTORY, {"quote_id": quote_id}).all()
+
+
+def documents_of(quote_id: int) -> list:
+    """The quote's documents, in the order issued: rows of id, kind and number."""
+    return db.session.execute(_DOCUMENTS, {"quote_id": quote_id}).all()
+
+
 #: quotes on one page of the office's dashboard
 QUOTES_PER_PAGE = 30
 
 
+#: the office's quotes, newest first, as rows of what the list shows: built once
+_QUOTES = (
+    select(
+        Quote.id,
+        Quote.number,
+        Quote.event_name,
+        Quote.delivery_date,
+        Quote.status,
+        Quote.total_amount,
+    )
+    .where(Quote.institution_id == bindparam("institution_id"))
+    .order_by(Quote.id.desc())
+)
+
+
 def list_quotes(institution_id: int, page: int = 1) -> Page:
-    """One page of the office's quotes, newest first, as rows of what the list shows."""
+    """One page of the office's quotes, newest first, as rows of what the list shows (in
+    that order: id, number, event name, delivery date, status, total)."""
     return paginate(
-        select(
-            Quote.id,
-            Quote.number,
-            Quote.event_name,
-            Quote.delivery_date,
-            Quote.status,
-            Quote.total_amount,
-        )
-        .where(Quote.institution_id == institution_id)
-        .order_by(Quote.id.desc()),
-        page,
-        QUOTES_PER_PAGE,
-        rows=True,
+        _QUOTES, page, QUOTES_PER_PAGE, rows=True, params={"institution_id": institution_id}
     )
 
 

@@ -20,7 +20,7 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
-from marketplace.dates import format_day
+from marketplace.dates import days_written
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.institutions import ageing as invoice_ages
@@ -37,7 +37,6 @@ from marketplace.institutions.forms import (
     InstitutionForm,
     MemberForm,
     ReturnForm,
-    TemplateForm,
 )
 from marketplace.institutions.models import QuoteStatus
 from marketplace.institutions.settings import invoice_account
@@ -53,17 +52,6 @@ bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
 def _user():
     return current_user._get_current_object()
-
-
-#: an id no row has yet, marking where a link's id goes (``_id_links``)
-_ID_MARK = 2_147_483_646
-
-
-def _id_links(endpoint: str, name: str):
-    """``url_for(endpoint, **{name: row_id})`` for every row of a list, at the cost of one
-    ``url_for`` for the page."""
-    head, _mark, tail = url_for(endpoint, **{name: _ID_MARK}).partition(str(_ID_MARK))
-    return lambda row_id: f"{head}{int(row_id)}{tail}"
 
 
 def _quote_or_404(quote_id: int):
@@ -143,13 +131,17 @@ def dashboard():
     office = members.office_page_of(_user())
     if office is None:
         return render_template("institutions/no_institution.html"), 403
+    page = quotes.list_quotes(office.institution_id, requested_page())
     return render_template(
         "institutions/dashboard.html",
         office=office,
-        quotes=quotes.list_quotes(office.institution_id, requested_page()),
+        quotes=page,
         templates=boxes.list_templates(office.institution_id),
-        status_labels=labels.status_labels(),
-        quote_link=_id_links(".quote_detail", "quote_id"),
+        # the statuses, days and draft numbers of the rows, each written once for the page
+        status_labels=labels.status_labels({row.status for row in page}),
+        days_written=days_written({row.delivery_date for row in page}),
+        draft_number=_("Draf #%(id)s"),
+        quote_href=link_prefix(".quote_detail", "quote_id"),
     )
 
 
@@ -268,7 +260,9 @@ def builder(quote_id: int | None = None):
 
 def _quote_page(quote_id: int, error: MarketplaceError | None = None):
     office = members.office_of(_user())
-    quote = quotes.get_quote_for_officer_or_404(quote_id, _user(), office)
+    quote = quotes.get_quote_for_officer_or_404(
+        quote_id, _user(), office, statement=quotes.QUOTE_PAGE
+    )
     return render_template(
         "institutions/quote.html",
         quote=quote,
@@ -276,8 +270,11 @@ def _quote_page(quote_id: int, error: MarketplaceError | None = None):
         member=office,
         statuses=QuoteStatus,
         action_form=EmptyForm(),
-        return_form=ReturnForm(),
-        template_form=TemplateForm(),
+        # made where the page shows it (a head of office's quote to approve)
+        return_form=ReturnForm,
+        gov_order=gov_orders.order_ref_of_quote(quote.id),
+        documents=quotes.documents_of(quote.id),
+        history=quotes.history_of(quote.id),
         error=error,
     ), error.status_code if error else 200
 
@@ -537,8 +534,9 @@ def admin_invoices():
         ageing=ageing,
         position=government_ledger.position(),
         invoice_href=link_prefix("institutions.admin_invoice", "invoice_id"),
-        # each day of the page written once (the rows share a few days)
-        days_written={day: format_day(day) for day in {row.issued_on for row in ageing.page}},
+        days_written=days_written({row.issued_on for row in ageing.page}),
+        # each row's age in days, its words translated once for the page (text: escaped)
+        age_written=_("%(n)s hari"),
     )
 
 
@@ -560,11 +558,6 @@ def admin_invoice(invoice_id: int):
     return render_template(
         "institutions/admin_invoice.html", invoice=invoice, order=order, form=form
     ), status
-
-
-@bp.app_template_global()
-def order_of_quote(quote_id: int):
-    return gov_orders.order_ref_of_quote(quote_id)
 
 
 @bp.route("/pesanan/<id:order_id>/bayar-kartu", methods=["POST"])

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -431,9 +432,8 @@ def remember_event(gateway_name: str, event_id: str, event_type: str) -> bool:
 ORDERS_PER_PAGE = 50  #: orders on one page of the admin's orders
 
 
-@dataclass(frozen=True, slots=True)
-class RecentOrder:
-    """An order as the admin's list shows it: the columns it reads, one row each."""
+class RecentOrder(NamedTuple):
+    """An order as the admin's list shows it: the columns it reads, a tuple per row."""
 
     id: int
     number: str

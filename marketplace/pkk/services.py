@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
@@ -31,7 +32,7 @@ from marketplace.catalog.services import (
     public_cards,
 )
 from marketplace.catalogmemo import kept, locale_key
-from marketplace.db import db
+from marketplace.db import db, local_date
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.paging import Page, paginate
 from marketplace.pkk.messages import tell_household_of_review
@@ -53,16 +54,17 @@ class ReviewError(MarketplaceError):
 QUEUE_PER_PAGE = 30
 
 
-@dataclass(frozen=True, slots=True)
-class QueueProduct:
-    """One product of the review queue as the list shows it: plain values."""
+class QueueProduct(NamedTuple):
+    """One product of the review queue as the list shows it: plain values (a tuple: the
+    page's rows unpack it)."""
 
     id: int
     name: str
     shop_name: str
     region_name: str
     category_id: int
-    submitted_at: dt.datetime | None
+    #: the day (WITA) it was submitted for review
+    submitted_on: dt.date | None
     cover: CoverPhoto | None
     photo_count: int
 
@@ -112,7 +114,7 @@ def review_queue(
             shop_name=shop_name,
             region_name=region_name,
             category_id=category_id,
-            submitted_at=submitted_at,
+            submitted_on=local_date(submitted_at) if submitted_at is not None else None,
             cover=photos[product_id][0] if product_id in photos else None,
             photo_count=len(photos.get(product_id, ())),
         )
@@ -121,10 +123,9 @@ def review_queue(
     return products
 
 
-@dataclass(frozen=True, slots=True)
-class FilterChoice:
+class FilterChoice(NamedTuple):
     """A region or a category in the queue's filters: its slug and its name (in the
-    visitor's language for a category)."""
+    visitor's language for a category); a tuple, the page's options unpack it."""
 
     id: int
     slug: str

@@ -20,7 +20,6 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from wtforms import SelectChoice
 
 from marketplace.accounts.access import role_required
@@ -29,6 +28,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog import lexicon
 from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.services import today_local
+from marketplace.dates import days_written
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError
 from marketplace.orders import vouchers
@@ -66,19 +66,21 @@ def queue():
     region = request.args.get("region") or None
     category = request.args.get("category") or None
     regions, categories = services.queue_filters()
+    products = services.review_queue(region, category, requested_page())
     return render_template(
         "pkk/queue.html",
-        products=services.review_queue(region, category, requested_page()),
+        products=products,
+        days_written=days_written({row.submitted_on for row in products}),
         regions=regions,
         categories=categories,
         category_names={item.id: item.name for item in categories},
         region=region,
         category=category,
-        # each row's link its prefix and id, its words translated once for the page
-        # (written as the template's ``_()`` writes them: the translation as markup)
+        # each row's link its prefix and id, its words translated once for the page (text:
+        # the page escapes each row's words)
         review_href=link_prefix("pkk.review", "product_id"),
-        submitted_on=Markup(_("Diajukan %(date)s")),  # noqa: S704 (our translation)
-        photo_count=Markup(_("%(n)s foto")),  # noqa: S704 (our translation)
+        submitted_on=_("Diajukan %(date)s"),
+        photo_count=_("%(n)s foto"),
     )
 
 

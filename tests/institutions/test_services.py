@@ -181,7 +181,11 @@ def test_template_saved_from_a_quote(office):
         (line.product_id, line.quantity_per_box) for line in quote.lines
     ]
     assert template.card_text == quote.card_text
-    assert boxes.list_templates(office[0].id) == [template]
+    [listed] = boxes.list_templates(office[0].id)
+    assert (listed.id, listed.name) == (template.id, "Bingkisan tamu DPR")
+    assert listed.lines == [
+        (line.quantity_per_box, line.product.name, None) for line in template.lines
+    ]
     with pytest.raises(NotFound):
         boxes.get_template_for_officer_or_404(template.id, factories.make_officer())
 
