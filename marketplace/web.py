@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -178,20 +178,36 @@ def form_problems(form) -> list[Problem]:
     return problems
 
 
-def _field_problems(field, label: str) -> list[Problem]:
+def _field_problems(field, label: str | Callable[[], str]) -> list[Problem]:
+    """``field``'s problems, each under ``label``: a text, or how to write it, asked only
+    when there is a problem (a page of rows would translate every row's label otherwise)."""
     if isinstance(field, FieldList):
         own = [str(m) for m in field.errors if not isinstance(m, dict | list | tuple)]
-        found = [Problem(field.id, label, m) for m in own]
+        found = [Problem(field.id, _written(label), m) for m in own]
         for row, entry in enumerate(field.entries, start=1):
-            found.extend(_field_problems(entry, _("%(label)s, baris %(n)s", label=label, n=row)))
+            found.extend(_field_problems(entry, partial(_row_label, label, row)))
         return found
     if isinstance(field, FormField):
-        return [p for sub in field for p in _field_problems(sub, f"{label}: {sub.label.text}")]
+        return [p for sub in field for p in _field_problems(sub, partial(_sub_label, label, sub))]
+    messages = [str(m) for m in field.errors if not isinstance(m, dict | list | tuple)]
+    if not messages:
+        return []
     anchor = None if field.type in ("HiddenField", "CSRFTokenField") else field.id
     if field.type == "RadioField":
         anchor = f"{field.id}-0"  # a group of options: its first one
-    messages = [str(m) for m in field.errors if not isinstance(m, dict | list | tuple)]
-    return [Problem(anchor, label, m) for m in messages]
+    return [Problem(anchor, _written(label), m) for m in messages]
+
+
+def _written(label: str | Callable[[], str]) -> str:
+    return label() if callable(label) else label
+
+
+def _row_label(label: str | Callable[[], str], row: int) -> str:
+    return _("%(label)s, baris %(n)s", label=_written(label), n=row)
+
+
+def _sub_label(label: str | Callable[[], str], sub) -> str:
+    return f"{_written(label)}: {sub.label.text}"
 
 
 class SessionCookies(SecureCookieSessionInterface):

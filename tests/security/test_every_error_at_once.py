@@ -175,3 +175,18 @@ def test_checkout_names_every_problem_of_the_address_at_once(client):
     assert anchors == {"name", "whatsapp", "street", "postal_code"}
     assert_summary_links_land(html)
     assert typed["district"] in html  # what was typed stays
+
+
+def test_a_row_s_problem_is_named_with_its_row(client, login_as, officer):
+    """A problem in a row of a list of fields is named by the list's label and the row's
+    number ("..., baris 2"), and only rows with a problem are named."""
+    login_as(user=officer)
+    first = factories.make_product(name="Amplang Baris", stock=100)
+    second = factories.make_product(name="Madu Baris", stock=100)
+    db.session.commit()
+    data = builder_data([first, second], **{"lines-1-quantity_per_box": "dua"})
+    html = client.post("/instansi/bingkisan/baru", data=data).get_data(as_text=True)
+    words = [text for _anchor, text in summary_of(html)]
+    assert any(", baris 2" in text for text in words), words
+    assert not any(", baris 1" in text for text in words), words
+    assert_summary_links_land(html)
