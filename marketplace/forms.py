@@ -17,7 +17,7 @@ from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, SelectChoice
-from wtforms.widgets import DateInput, Input, NumberInput, Select
+from wtforms.widgets import DateInput, Input, NumberInput, Select, TextArea
 from wtforms.widgets.core import clean_key
 
 from marketplace.config import PROJECT_ROOT
@@ -78,10 +78,6 @@ def html_params(**kwargs) -> str:
     return " ".join(params)
 
 
-#: the ``<input>`` widgets drawn by ``Input.__call__`` alone (text, hidden, tel, number...)
-_PLAIN_INPUT_CALLS = (Input.__call__, NumberInput.__call__)
-
-
 def _render_input(widget: Input, field: Field, kwargs: dict) -> Markup:
     """``Input.__call__`` (and ``NumberInput``'s bounds) with the cheaper ``html_params``:
     the same markup, byte for byte (tests/test_forms.py compares them)."""
@@ -102,6 +98,42 @@ def _render_input(widget: Input, field: Field, kwargs: dict) -> Markup:
             value = flags[name]
             kwargs[name] = value() if callable(value) else value
     return Markup(f"<input {html_params(name=field.name, **kwargs)}>")  # noqa: S704 (escaped)
+
+
+def _render_date_input(widget: Input, field: Field, kwargs: dict) -> Markup:
+    """WTForms' date inputs' ``__call__`` (their bounds written in the field's format), then
+    ``Input``'s, as ``_render_input`` writes it."""
+    format = getattr(field, "format", None)
+    if format is not None:
+        format = format[0] if isinstance(format, list) else format
+        for bound in ("min", "max"):
+            value = kwargs.get(bound, getattr(field.flags, bound, None))
+            if callable(value):
+                value = value()
+            if hasattr(value, "strftime"):
+                kwargs[bound] = value.strftime(format)
+    return _render_input(widget, field, kwargs)
+
+
+def _render_textarea(widget: TextArea, field: Field, kwargs: dict) -> Markup:
+    """``TextArea.__call__`` with the cheaper ``html_params``: the same markup."""
+    kwargs.setdefault("id", field.id)
+    flags = vars(field.flags)
+    for name in widget.validation_attrs:
+        if name in flags and name not in kwargs:
+            kwargs[name] = flags[name]
+    params = html_params(name=field.name, **kwargs)
+    return Markup(f"<textarea {params}>\r\n{escape(field._value())}</textarea>")  # noqa: S704
+
+
+#: the widgets written here rather than by WTForms, by the ``__call__`` their class has:
+#: ``<input>`` (text, hidden, tel, number, date...) and ``<textarea>``
+_RENDERERS = {
+    Input.__call__: _render_input,
+    NumberInput.__call__: _render_input,
+    DateInput.__call__: _render_date_input,  # and every other date and time input
+    TextArea.__call__: _render_textarea,
+}
 
 
 class WrittenChoices(list):
@@ -171,13 +203,14 @@ class Form(FlaskForm):
             return MESSAGES
 
         def render_field(self, field, render_kw):
-            if type(field.widget).__call__ not in _PLAIN_INPUT_CALLS:
+            render = _RENDERERS.get(type(field.widget).__call__)
+            if render is None:
                 return super().render_field(field, render_kw)
             kwargs = {clean_key(key): value for key, value in render_kw.items()}
             if field.render_kw is not None:
                 own = {clean_key(key): value for key, value in field.render_kw.items()}
                 kwargs = dict(own, **kwargs)
-            return _render_input(field.widget, field, kwargs)
+            return render(field.widget, field, kwargs)
 
 
 class LocalDateField(Field):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from wtforms import HiddenField, IntegerField, StringField, TelField
+from wtforms import DateField, HiddenField, IntegerField, StringField, TelField, TextAreaField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import NumberInput
 from wtforms.widgets.core import html_params as wtforms_html_params
 
-from marketplace.forms import Form, html_params
+from marketplace.forms import Form, LocalDateField, html_params
+from marketplace.institutions.forms import BuilderForm, GovPaymentForm
 from marketplace.orders.forms import CheckoutForm, ShipPartForm
 from marketplace.sellers.forms import ProductForm
 
@@ -19,6 +22,9 @@ class Odd(Form):
     hidden = HiddenField(default='say "hi" & <go>')
     phone = TelField(render_kw={"class_": "wide", "data_x": 1})
     count = IntegerField(widget=NumberInput(step=2, min=1, max=9), validators=[NumberRange(1, 9)])
+    note = TextAreaField("N <i>", validators=[InputRequired(), Length(max=50)], default='a <b> "c"')
+    day = DateField(default=dt.date(2026, 12, 7), render_kw={"min": dt.date(2026, 1, 1)})
+    local = LocalDateField(default=dt.date(2026, 12, 7))
 
 
 EXTRA = (
@@ -29,7 +35,9 @@ EXTRA = (
 )
 
 
-@pytest.mark.parametrize("form_class", [Odd, ProductForm, CheckoutForm, ShipPartForm])
+@pytest.mark.parametrize(
+    "form_class", [Odd, ProductForm, CheckoutForm, ShipPartForm, BuilderForm, GovPaymentForm]
+)
 def test_fields_render_as_wtforms_renders_them(app, form_class):
     with app.test_request_context("/?name=Tenggiri+%22pedas%22&stock=12"):
         form = form_class()
