@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 from urllib.parse import quote
 
 from flask import g, url_for
@@ -19,7 +21,7 @@ from flask_babel import format_decimal
 from markupsafe import Markup, escape
 
 from marketplace.catalog.models import PhotoVariants, Product
-from marketplace.catalog.services import ProductCard
+from marketplace.catalog.services import CoverPhoto, ProductCard
 from marketplace.reviews.models import rating_average
 from marketplace.rupiah import format_rupiah
 from marketplace.storage import get_storage
@@ -41,17 +43,26 @@ class UrlMaker:
         return self._head + quote(value, safe=PATH_SAFE) + self._tail
 
 
-def media_url_maker() -> Callable[[str], str]:
-    """``get_storage().url`` for many keys: the storage's URL for one mark, then joins."""
+@dataclass(frozen=True)
+class MediaUrls:
+    """``get_storage().url`` for many keys: the storage's URL for one mark, then joins.
+    Two of them with the same head and tail write the same URLs (``photo_urls`` keeps
+    what they wrote)."""
+
+    head: str
+    tail: str
+    storage: Any = field(compare=False, repr=False)
+
+    def __call__(self, key: str) -> str:
+        if _PLAIN_KEY.fullmatch(key):
+            return self.head + key + self.tail
+        return self.storage.url(key)
+
+
+def media_url_maker() -> MediaUrls:
     storage = get_storage()
     head, _, tail = storage.url(_MARK).partition(_MARK)
-
-    def media_url(key: str) -> str:
-        if _PLAIN_KEY.fullmatch(key):
-            return head + key + tail
-        return storage.url(key)
-
-    return media_url
+    return MediaUrls(head, tail, storage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +115,14 @@ def photo_urls(photo: PhotoVariants | CardPhoto) -> CardPhoto:
     maker = g.get("media_url_maker")
     if maker is None:
         maker = g.media_url_maker = media_url_maker()
+    if isinstance(photo, CoverPhoto):
+        return _kept_card_photo(photo, maker)
     return card_photo(photo, maker)
+
+
+#: a photo's URLs as written for a storage's URLs: values in, values out (a photo's key
+#: names its content), kept per process for the pages that show the same photos again
+_kept_card_photo = lru_cache(maxsize=4096)(card_photo)
 
 
 #: ``_macros.photo``'s image, its URLs and sizes filled in by ``photo_html``, each text

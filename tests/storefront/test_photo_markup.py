@@ -45,3 +45,23 @@ def test_the_macro_writes_what_the_lists_write(app):
                 )
                 assert macro == direct
                 assert macro == str(photo_html(item, "72px", alt=name))
+
+
+def test_a_photo_s_urls_follow_the_storage_s_address(app):
+    """The URLs written for a product's photo are kept per process by value: the same
+    photo under another media address gets that address (a moved bucket, a CDN)."""
+    from marketplace.catalog.services import CoverPhoto
+    from marketplace.storefront.cards import MediaUrls, photo_urls
+
+    cover = CoverPhoto(key="abc123", width=960, height=720, variant_widths="240,480,960")
+    with app.test_request_context("/"):
+        from flask import g
+
+        g.media_url_maker = MediaUrls("https://media.example/", "", storage=None)
+        first = photo_urls(cover)
+        g.media_url_maker = MediaUrls("/media/", "?v=2", storage=None)
+        second = photo_urls(cover)
+    assert first.src == "https://media.example/photos/abc123/480.webp"
+    assert first.srcset.endswith("https://media.example/photos/abc123/960.webp 960w")
+    assert second.src == "/media/photos/abc123/480.webp?v=2"
+    assert (first.width, first.height) == (second.width, second.height) == (480, 360)
