@@ -228,14 +228,16 @@ def install_fragments(app: Flask) -> None:
     catalogue) must stay outside it. With templates reloaded as they change (debug), the
     body is rendered every time.
     """
-    from flask import request
+    from flask.globals import _cv_request
 
     rendered: dict[tuple, Any] = app.extensions.setdefault("template_fragments", {})
 
     def once(*name: str, caller):
         if app.jinja_env.auto_reload:
             return caller()
-        key = (name, current_language(), request.script_root)
+        # the request itself, not through ``flask.request``'s proxy (a dozen times a page)
+        context = _cv_request.get(None)
+        key = (name, current_language(), context and context.request.script_root)
         found = rendered.get(key)
         if found is None:
             found = caller()

@@ -39,6 +39,13 @@ def current_locale() -> Locale | None:
 
 def current_language() -> str:
     """The locale's name (``"id"``, ``"en"``): ``str(get_locale())``, written once."""
+    found = _babel_namespace()
+    if found is not None:
+        # the common case, asked a hundred times a page: the name kept beside its locale
+        kept = vars(found)
+        named = kept.get("marketplace_language")
+        if named is not None and named[0] is kept.get("babel_locale") is not None:
+            return named[1]
     locale = current_locale()
     found = _babel_namespace()
     if found is None or locale is None:

@@ -188,3 +188,14 @@ def test_the_site_has_an_icon_and_a_manifest(client):
     assert manifest["name"] == "Pasar Oleh-Oleh Kaltara" and manifest["start_url"] == "/"
     sizes = {icon["sizes"] for icon in manifest["icons"]}
     assert {"192x192", "512x512"} <= sizes
+
+
+def test_kept_fragments_follow_the_mount_point(client):
+    """The header and footer pieces kept per process are kept per mount point too: the
+    same app behind ``/pasar`` links under ``/pasar``, and at the root, at the root."""
+    mounted = client.get("/keranjang", base_url="http://localhost/pasar")
+    at_root = client.get("/keranjang")
+    mounted_html, root_html = mounted.get_data(as_text=True), at_root.get_data(as_text=True)
+    assert 'href="/pasar/static/style.css' in mounted_html
+    assert 'class="brand" href="/pasar/"' in mounted_html
+    assert 'href="/static/style.css' in root_html and "/pasar/" not in root_html
