@@ -26,7 +26,7 @@ from marketplace.catalog.models import (
     SellerStatus,
 )
 from marketplace.catalog.search import build_search_text, search_page, search_terms
-from marketplace.db import db, now_utc, today_local
+from marketplace.db import db, now_utc, read_rows, today_local
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
 
 
@@ -201,7 +201,7 @@ def photos_of(product_ids: list[int]) -> dict[int, list[CoverPhoto]]:
     without photos is absent)."""
     found: dict[int, list[CoverPhoto]] = {}
     if product_ids:
-        for product_id, *columns in db.session.execute(PRODUCT_PHOTOS, {"ids": product_ids}):
+        for product_id, *columns in read_rows(PRODUCT_PHOTOS, {"ids": product_ids}):
             found.setdefault(product_id, []).append(CoverPhoto(*columns))
     return found
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, case, func, select
 
 from marketplace.catalog.services import today_local
-from marketplace.db import WITA, db
+from marketplace.db import WITA, read_rows
 from marketplace.institutions.models import (
     Document,
     GovInvoice,
@@ -173,7 +173,7 @@ def invoice_ageing(page: int = 1) -> Ageing:
         for index, (_first, last) in enumerate(AGE_BUCKETS)
         if last is not None
     }
-    for index, count, amount in db.session.execute(_BUCKET_SUMS, since):
+    for index, count, amount in read_rows(_BUCKET_SUMS, since):
         buckets[index].count = int(count)
         buckets[index].amount = int(amount or 0)
     rows = outstanding_invoices(page)

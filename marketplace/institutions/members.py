@@ -12,7 +12,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role, register_user
 from marketplace.accounts.twofactor import may_also_use
 from marketplace.catalog.models import Product, ProductKind
-from marketplace.db import db
+from marketplace.db import db, read_rows
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.institutions.models import (
     Institution,
@@ -125,7 +125,7 @@ def membership_of(user: User) -> InstitutionMember | None:
 def office_of(user: User):
     """The officer's place, as a row of ``institution_id`` and ``can_approve``; None when
     ``user`` is no officer of any institution (one short statement, no objects)."""
-    return db.session.execute(_office_statement(), {"user_id": user.id}).first()
+    return read_rows(_office_statement(), {"user_id": user.id}).first()
 
 
 @cache
@@ -147,7 +147,7 @@ _OFFICE_PAGE = (
 def office_page_of(user: User):
     """The officer's institution as its dashboard heads it: a row of ``institution_id``,
     ``name`` and ``unit``; None when ``user`` is no officer of any institution."""
-    return db.session.execute(_OFFICE_PAGE, {"user_id": user.id}).first()
+    return read_rows(_OFFICE_PAGE, {"user_id": user.id}).first()
 
 
 def is_officer_of(user: User, institution_id: int) -> bool:

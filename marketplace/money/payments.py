@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from marketplace.db import db, now_utc, update_if
+from marketplace.db import db, now_utc, read_rows, update_if
 from marketplace.errors import MarketplaceError
 from marketplace.money import services as payouts
 from marketplace.money.models import Payment, PaymentStatus, Refund, RefundReason, RefundStatus
@@ -552,7 +552,7 @@ def refunded_amounts(order_ids: list[int]) -> dict[int, int]:
     """What was given back of each order's parts (pending refunds too), in one query."""
     if not order_ids:
         return {}
-    rows = db.session.execute(
+    rows = read_rows(
         select(Payment.order_id, func.sum(Refund.amount))
         .join(Refund, Refund.payment_id == Payment.id)
         .where(Payment.order_id.in_(order_ids), Refund.part_id.is_not(None))

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalog.models import Seller
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc, unit_of_work, update_if
+from marketplace.db import db, now_utc, read_rows, unit_of_work, update_if
 from marketplace.errors import MarketplaceError
 from marketplace.money.accounts import account_of, hold_refusal, is_payable
 from marketplace.money.messages import tell_admins_payout_failed, tell_household_of_payout
@@ -85,7 +85,7 @@ def minimum_amount() -> int:
 
 def available_through(seller_id: int) -> tuple[int, int]:
     """(available balance, id of the last ledger entry counted) of a household."""
-    total, last = db.session.execute(
+    total, last = read_rows(
         select(
             func.coalesce(func.sum(LedgerEntry.amount), 0),
             func.coalesce(func.max(LedgerEntry.id), 0),
@@ -477,7 +477,7 @@ _BATCH_ROWS = (
 
 def list_batches(limit: int = 50) -> list[BatchRow]:
     """The newest bank batches (rows)."""
-    return [BatchRow(*row) for row in db.session.execute(_BATCH_ROWS, {"limit": limit})]
+    return [BatchRow(*row) for row in read_rows(_BATCH_ROWS, {"limit": limit})]
 
 
 #: the newest payout runs (rows), as many as ``limit``: built once
@@ -490,4 +490,4 @@ _RUN_ROWS = (
 
 def list_runs(limit: int = 20) -> list:
     """The newest payout runs: when, how many payouts they made, their notes (rows)."""
-    return list(db.session.execute(_RUN_ROWS, {"limit": limit}))
+    return list(read_rows(_RUN_ROWS, {"limit": limit}))

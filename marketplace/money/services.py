@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, func, select
 
 from marketplace.catalog.pricing import FULL_BP
-from marketplace.db import db
+from marketplace.db import db, read_rows
 from marketplace.money import ledger_sums  # noqa: F401 (keeps the running sums with the entries)
 from marketplace.money.models import Account, LedgerEntry, PartComplaint, SellerLedgerSum
 from marketplace.orders.models import Order, OrderEvent, OrderPart, PartStatus, order_number
@@ -127,7 +127,7 @@ def _write_events(events: Sequence[tuple[str, Sequence[Leg], dict[str, int]]]) -
 
 def part_sums(part_id: int) -> dict[str, int]:
     """The ledger of one order part, summed per account."""
-    rows = db.session.execute(
+    rows = read_rows(
         select(LedgerEntry.account, func.sum(LedgerEntry.amount))
         .where(LedgerEntry.order_part_id == part_id)
         .group_by(LedgerEntry.account)
@@ -320,7 +320,7 @@ class Balances:
 def balances_of(seller_id: int) -> Balances:
     """The household's balances, from its running sums (a few rows per month, however many
     entries; ``ledger_sums`` keeps them with the entries and checks them against them)."""
-    rows = db.session.execute(
+    rows = read_rows(
         select(SellerLedgerSum.account, func.sum(SellerLedgerSum.amount))
         .where(SellerLedgerSum.seller_id == seller_id)
         .group_by(SellerLedgerSum.account)
@@ -449,7 +449,7 @@ def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
     )
     by_part: dict[int, list] = defaultdict(list)
     if parts.items:
-        entries = db.session.execute(_PART_ENTRIES, {"parts": [part.id for part in parts]})
+        entries = read_rows(_PART_ENTRIES, {"parts": [part.id for part in parts]})
         for part_id, entry_seller_id, account, amount in entries:
             if entry_seller_id == seller_id:
                 by_part[part_id].append((account, amount))

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from marketplace.catalog.services import today_local
-from marketplace.db import db
+from marketplace.db import read_rows
 from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import OrderPart, order_number
 from marketplace.pdf import render_pdf
@@ -50,7 +50,7 @@ def statement_rows(seller_id: int, month: str) -> list:
     statement that the household's index of entries by time answers."""
     start, end = month_bounds(month)
     return list(
-        db.session.execute(
+        read_rows(
             select(
                 LedgerEntry.created_at,
                 OrderPart.order_id,

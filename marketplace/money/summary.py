@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, case, func, literal_column, select
 
-from marketplace.db import db, local_date, today_local
+from marketplace.db import local_date, read_rows, today_local
 from marketplace.money import accounts as payout_accounts
 from marketplace.money import runs, statements
 from marketplace.money.availability import delivery_dates_of
@@ -167,7 +167,7 @@ def sales_of(seller_id: int, month: dt.date | None = None) -> Sales:
     if month is not None:
         stmt = stmt.where(SellerLedgerSum.month == month)
     sums: SumsByKind = {}
-    for account, kind, amount in db.session.execute(
+    for account, kind, amount in read_rows(
         stmt.group_by(SellerLedgerSum.account, SellerLedgerSum.kind)
     ):
         _add(sums, account, kind, int(amount or 0))
@@ -202,7 +202,7 @@ def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales, dt
     """(balances, the month's sales, all time's sales, when the last payout was paid) of the
     household, from one reading of its running sums: per account and kind, in the month or
     not."""
-    rows = db.session.execute(_SUMS, {"seller_id": seller_id, "month": month}).all()
+    rows = read_rows(_SUMS, {"seller_id": seller_id, "month": month}).all()
     this_month: SumsByKind = {}
     all_time: SumsByKind = {}
     for account, kind, is_this_month, amount, _last_paid in rows:
@@ -244,7 +244,7 @@ def _waiting(seller_id: int) -> list[Waiting]:
     """The household's pending money, grouped by why it waits and until when: only the
     parts whose money still waits are read (a running sum per part, kept not at zero),
     each with its status, its order's quote and whether a complaint holds it."""
-    rows = db.session.execute(_WAITING, {"seller_id": seller_id}).all()
+    rows = read_rows(_WAITING, {"seller_id": seller_id}).all()
     if not rows:
         return []
     dates = delivery_dates_of(
@@ -306,7 +306,7 @@ def _payouts(seller_id: int) -> tuple[int, int, list[InTransit]]:
     """(how many payouts are in transit, their sum, the newest ``IN_TRANSIT_SHOWN`` of
     them): the newest with the count and sum of all of them (a window over every open
     payout, taken before the limit)."""
-    rows = db.session.execute(_IN_TRANSIT, {"seller_id": seller_id}).all()
+    rows = read_rows(_IN_TRANSIT, {"seller_id": seller_id}).all()
     shown = [InTransit(row[0], row[1], _destination(*row[2:7])) for row in rows]
     count, total = (int(rows[0][7]), int(rows[0][8])) if rows else (0, 0)
     return count, total, shown

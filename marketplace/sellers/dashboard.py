@@ -19,7 +19,7 @@ from marketplace.catalog.models import (
     Seller,
 )
 from marketplace.catalog.services import CoverPhoto, photos_of
-from marketplace.db import db
+from marketplace.db import read_rows
 from marketplace.paging import Page, paginate
 
 #: products on one page of the household's dashboard
@@ -45,7 +45,7 @@ def _heading_statement():
 
 
 def shop_heading_of_user(user_id: int) -> ShopHeading | None:
-    row = db.session.execute(_heading_statement(), {"user_id": user_id}).first()
+    row = read_rows(_heading_statement(), {"user_id": user_id}).first()
     return ShopHeading(*row) if row else None
 
 
@@ -135,9 +135,7 @@ def list_seller_products(seller_id: int, page: int = 1) -> Page[DashboardProduct
     # only a product awaiting changes shows its request: none on the page, nothing to read
     awaiting = [row.id for row in products.items if row.status == _CHANGES_REQUESTED]
     if awaiting:
-        for product_id, note, photo_key, comment in db.session.execute(
-            requests_stmt, {"ids": awaiting}
-        ):
+        for product_id, note, photo_key, comment in read_rows(requests_stmt, {"ids": awaiting}):
             notes[product_id] = note
             if photo_key is not None:
                 comments.setdefault(product_id, []).append((photo_key, comment))
