@@ -11,8 +11,8 @@ from functools import cache
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.orm import contains_eager, defaultload, load_only, selectinload
+from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
@@ -26,7 +26,18 @@ from marketplace.errors import MarketplaceError
 from marketplace.inventory.capacity import Closure, closed_for_sale
 from marketplace.inventory.stock import closures_of, sale_closure_of, supply_of
 from marketplace.orders import shipping
-from marketplace.orders.cart_lines import Cart, CartGroup, CartLine, LineKey, key_of, key_text
+from marketplace.orders.cart_lines import (
+    Cart,
+    CartGroup,
+    CartLine,
+    LineKey,
+    ShownOption,
+    ShownProduct,
+    ShownRegion,
+    ShownSeller,
+    key_of,
+    key_text,
+)
 from marketplace.orders.models import (
     CartItem,
     Delivery,
@@ -270,44 +281,82 @@ def _carry_cart_into_account(user: User, carried: dict) -> None:
         merge_session_cart(user.id, dict(carried["cart"]))
 
 
-#: What the cart, the checkout and its live figures read of a product, its household and
-#: region: names, prices (with the promotion's discount), stock for sale, weight, the
-#: capacity arithmetic's (``supply_of``) and where a parcel leaves from.
-_PAGE_COLUMNS = (
-    load_only(
-        Product.slug,
-        Product.seller_id,
-        Product.name,
-        Product.price_amount,
-        Product.promotion_discount,
-        Product.stock,
-        Product.stock_for_sale,
-        Product.is_made_to_order,
-        Product.weight_grams,
-        Product.unit,
-        Product.shelf_life_days,
-        Product.lead_time_days,
-        Product.daily_capacity,
-    ),
-    defaultload(Product.seller).load_only(
-        Seller.shop_name, Seller.region_id, Seller.village, Seller.pickup_postal_code
-    ),
-    defaultload(Product.seller).defaultload(Seller.region).load_only(Region.name, Region.code),
-)
-
-
 @cache
-def _cart_products_statement(for_page: bool):
-    """``load_cart``'s products (``product_ids``), built once per kind; today's date is bound
+def _cart_products_statement():
+    """An order's products (``product_ids``), read whole, built once; today's date is bound
     as it runs (``licence_in_force``). Read afresh: the price of this moment."""
-    loads = [contains_eager(Product.seller).contains_eager(Seller.region)]
-    loads += [selectinload(Product.variants), *(_PAGE_COLUMNS if for_page else ())]
     return (
         _public(select(Product).join(Product.seller).join(Seller.region))
         .where(Product.id.in_(bindparam("product_ids", expanding=True)))
-        .options(*loads)
+        .options(
+            contains_eager(Product.seller).contains_eager(Seller.region),
+            selectinload(Product.variants),
+        )
         .execution_options(populate_existing=True)
     )
+
+
+@cache
+def _page_products_statement():
+    """What the cart, the checkout and its live figures read of the products
+    (``product_ids``), one row per active option (or one without): the columns of
+    ``ShownProduct``, its household and region, then of ``ShownOption``. Built once; today's
+    date and the holds' clock are bound as it runs."""
+    return (
+        _public(
+            select(
+                Product.id,
+                Product.slug,
+                Product.name,
+                Product.unit,
+                Product.price_now,
+                Product.stock,
+                Product.stock_for_sale,
+                Product.is_made_to_order,
+                Product.weight_grams,
+                Product.shelf_life_days,
+                Product.lead_time_days,
+                Product.daily_capacity,
+                Seller.id,
+                Seller.shop_name,
+                Seller.village,
+                Seller.pickup_postal_code,
+                Region.name,
+                Region.code,
+                ProductVariant.id,
+                ProductVariant.label,
+                ProductVariant.price_now,
+                ProductVariant.stock_for_sale,
+                ProductVariant.weight_grams,
+                ProductVariant.photo_key,
+            )
+            .join(Product.seller)
+            .join(Seller.region)
+            .outerjoin(
+                ProductVariant,
+                and_(ProductVariant.product_id == Product.id, ProductVariant.is_active),
+            )
+        )
+        .where(Product.id.in_(bindparam("product_ids", expanding=True)))
+        .order_by(Product.id, ProductVariant.position, ProductVariant.id)
+    )
+
+
+def _page_products(product_ids: list[int]) -> dict[int, ShownProduct]:
+    """The products as the pages read them (``_page_products_statement``), one statement;
+    a household read in several rows is one value."""
+    products: dict[int, ShownProduct] = {}
+    sellers: dict[int, ShownSeller] = {}
+    for row in db.session.execute(_page_products_statement(), {"product_ids": product_ids}):
+        product = products.get(row[0])
+        if product is None:
+            seller = sellers.get(row[12])
+            if seller is None:
+                seller = sellers[row[12]] = ShownSeller(*row[12:16], ShownRegion(*row[16:18]))
+            product = products[row[0]] = ShownProduct(*row[:12], row[12], seller, [])
+        if row[18] is not None:
+            product.options.append(ShownOption(*row[18:]))
+    return products
 
 
 def load_cart(
@@ -331,17 +380,21 @@ def load_cart(
     priced by the shipping provider (``shipping.quotes``, all households at once) to
     ``postal_code``, at the rate the buyer chose (``rate_choices``: {household: "jne:reg"}),
     else the cheapest. The photos are read only ``with_photos`` (the cart page shows them);
-    ``for_page``, only the columns the pages show and price with (``_PAGE_COLUMNS``): an
-    order reads its products whole.
+    ``for_page``, plain values of the columns the pages show and price with
+    (``ShownProduct``): an order reads its products whole.
     """
     stored = _stored_lines(user_id, session_cart)
-    products = {
-        product.id: product
-        for product in db.session.scalars(
-            _cart_products_statement(for_page),
-            {"product_ids": [product_id for product_id, _ in stored]},
-        )
-    }
+    product_ids = [product_id for product_id, _ in stored]
+    products: Mapping[int, Product | ShownProduct]
+    if for_page:
+        products = _page_products(product_ids)
+    else:
+        products = {
+            product.id: product
+            for product in db.session.scalars(
+                _cart_products_statement(), {"product_ids": product_ids}
+            )
+        }
     groups: dict[int, CartGroup] = {}
     unavailable: list[CartLine] = []
     today = today_local()

@@ -27,6 +27,62 @@ def key_of(text: str) -> LineKey:
     return int(product), int(variant) if variant else None
 
 
+@dataclass(slots=True)
+class ShownRegion:
+    name: str
+    #: Kemendagri's code (``65.71``): where a parcel leaves from
+    code: str
+
+
+@dataclass(slots=True)
+class ShownSeller:
+    id: int
+    shop_name: str
+    village: str
+    pickup_postal_code: str
+    region: ShownRegion
+
+
+@dataclass(slots=True)
+class ShownOption:
+    """An active option of a product, as the cart's pages read it."""
+
+    id: int
+    label: str
+    #: whole rupiah, its promotion taken off (``PricedNow``, in SQL)
+    price_now: int
+    stock_for_sale: int
+    weight_grams: int
+    photo_key: str | None
+
+
+@dataclass(slots=True)
+class ShownProduct:
+    """A product as the cart, the checkout and its live figures read it: plain values of
+    the columns they show and price with, and its active options in order (an order reads
+    its products whole, as ``Product``). Read afresh each time: the price of this moment."""
+
+    id: int
+    slug: str
+    name: str
+    unit: str
+    price_now: int
+    stock: int
+    stock_for_sale: int
+    is_made_to_order: bool
+    weight_grams: int
+    shelf_life_days: int | None
+    lead_time_days: int
+    daily_capacity: int | None
+    seller_id: int
+    seller: ShownSeller
+    options: list[ShownOption] = field(default_factory=list)
+
+    def option(self, variant_id: int | None) -> ShownOption | None:
+        """The active option with this id, or None (as ``Product.option``)."""
+        return next((option for option in self.options if option.id == variant_id), None)
+
+
 @dataclass
 class CartLine:
     """One line of the cart as read this moment. What follows from its product is worked
@@ -35,7 +91,7 @@ class CartLine:
     product_id: int
     quantity: int
     seen_price_amount: int
-    product: Product | None
+    product: Product | ShownProduct | None
     #: the household is away (holiday mode): nothing of it can be bought now
     closure: Closure | None = None
     #: the option chosen (a product with options is bought by option)
@@ -44,7 +100,7 @@ class CartLine:
     photos: tuple[CoverPhoto, ...] = ()
 
     @cached_property
-    def variant(self) -> ProductVariant | None:
+    def variant(self) -> ProductVariant | ShownOption | None:
         return self.product.option(self.variant_id) if self.product else None
 
     @cached_property
@@ -125,7 +181,7 @@ class CartLine:
 class CartGroup:
     """The lines from one household, with what shipping them costs."""
 
-    seller: Seller
+    seller: Seller | ShownSeller
     lines: list[CartLine] = field(default_factory=list)
     shipping_amount: int = 0
     #: the buyer is in the household's kabupaten/kota, so may collect it there
