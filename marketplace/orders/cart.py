@@ -114,15 +114,17 @@ def _price_of(product: Product, variant_id: int | None) -> int:
     return variant.price_now
 
 
+#: an account's cart lines, built once (the account bound as it runs)
+_ACCOUNT_LINES = select(
+    CartItem.product_id, CartItem.variant_id, CartItem.quantity, CartItem.seen_price_amount
+).where(CartItem.user_id == bindparam("user_id"))
+
+
 def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[LineKey, tuple[int, int]]:
     """{(product id, option id): (quantity, price seen)} from the database or the session."""
     if user_id is None:
         return {key_of(key): (value[0], value[1]) for key, value in session_cart.items()}
-    rows = db.session.execute(
-        select(
-            CartItem.product_id, CartItem.variant_id, CartItem.quantity, CartItem.seen_price_amount
-        ).where(CartItem.user_id == user_id)
-    )
+    rows = db.session.execute(_ACCOUNT_LINES, {"user_id": user_id})
     return {(product, variant): (quantity, seen) for product, variant, quantity, seen in rows}
 
 

@@ -24,6 +24,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import current_app
@@ -32,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace import shipping_gateway
 from marketplace.breaker import Breaker
 from marketplace.catalog import places
+from marketplace.locales import current_language
 
 SAME_REGION = "same_region"
 KALTARA = "kaltara"
@@ -181,6 +183,13 @@ class ShippingProvider(Protocol):
         ...
 
 
+@lru_cache(maxsize=16)
+def _zone_courier(language: str) -> str:
+    """The zone table's courier, named once per process and language (``language``, the
+    key: the translation reads the same one); a cart asks for it once per household."""
+    return str(_l("Kurir pilihan rumah tangga"))
+
+
 class ZoneTable:
     """Today's table by zone and weight: always there, books nothing (resi by hand)."""
 
@@ -189,7 +198,7 @@ class ZoneTable:
     def rates(self, origin: Place, destination: Place, parcel: Parcel) -> list[Rate]:
         zone = shipping_zone(destination.province, destination.city, origin.region_code)
         price = shipping_amount(zone, parcel.weight_grams)
-        return [Rate(str(_l("Kurir pilihan rumah tangga")), zone, price, 0, ZONE_COURIER, zone)]
+        return [Rate(_zone_courier(current_language()), zone, price, 0, ZONE_COURIER, zone)]
 
     def book(self, request: BookingRequest) -> tuple[str, str]:
         return "", ""
