@@ -1,6 +1,5 @@
 """Checkout and shipping forms; the rules themselves live in the services."""
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import (
     EmailField,
@@ -16,7 +15,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
 from marketplace.catalog import places
-from marketplace.forms import Form
+from marketplace.forms import Form, radio_options
+from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import IdField, WholeNumberField, is_ascii_digits
 from marketplace.orders import addresses
 from marketplace.orders.cart import MAX_QUANTITY
@@ -171,6 +171,10 @@ class CheckoutForm(AddressFields):
         validators=[Length(max=32)],
         description=_l("Voucher dari PKK atau Pasar Oleh-Oleh Kaltara."),
     )
+
+    def delivery_options(self) -> list[Markup]:
+        """The delivery's radio buttons with their labels (``forms.radio_options``)."""
+        return radio_options(self.delivery)
 
     def fill_address(self, address) -> None:
         """Put a saved address in the form (the buyer chose it from the address book)."""
