@@ -4,7 +4,11 @@ courier's tracking steps (the templates' filters ``order_status``, ``cancelled_b
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
+
+from marketplace.locales import current_language
 
 STATUS_LABELS = {
     "awaiting_payment": _l("Menunggu pembayaran"),
@@ -61,4 +65,11 @@ def shipment_status_label(status: str) -> str:
 
 
 def order_status_label(status: str) -> str:
+    return _status_label(status, current_language())
+
+
+@lru_cache(maxsize=256)
+def _status_label(status: str, language: str) -> str:
+    """Each status translated once per process and language (``language``, the key: the
+    translation reads the same one); a household's inbox names one per part."""
     return str(STATUS_LABELS.get(status, status))
