@@ -179,7 +179,8 @@ class CartLine:
 
 @dataclass
 class CartGroup:
-    """The lines from one household, with what shipping them costs."""
+    """The lines from one household, with what shipping them costs. Its goods' amount and
+    weight are worked out once, when first asked (``load_cart`` asks once every line is in)."""
 
     seller: Seller | ShownSeller
     lines: list[CartLine] = field(default_factory=list)
@@ -194,11 +195,11 @@ class CartGroup:
     quote: shipping.Quote | None = None
     rate: shipping.Rate | None = None
 
-    @property
+    @cached_property
     def items_amount(self) -> int:
         return sum(line.line_amount for line in self.lines)
 
-    @property
+    @cached_property
     def weight_grams(self) -> int:
         return sum(line.weight_grams for line in self.lines)
 
@@ -209,6 +210,9 @@ class CartGroup:
 
 @dataclass
 class Cart:
+    """The cart as read this moment, its households priced: what follows from its lines is
+    worked out once (a page asks for its totals and problems several times)."""
+
     groups: list[CartGroup]
     unavailable: list[CartLine]
 
@@ -216,23 +220,23 @@ class Cart:
     def is_empty(self) -> bool:
         return not self.groups and not self.unavailable
 
-    @property
+    @cached_property
     def lines(self) -> list[CartLine]:
         return [line for group in self.groups for line in group.lines] + self.unavailable
 
-    @property
+    @cached_property
     def has_problem(self) -> bool:
         return any(line.has_problem for line in self.lines)
 
-    @property
+    @cached_property
     def items_amount(self) -> int:
         return sum(group.items_amount for group in self.groups)
 
-    @property
+    @cached_property
     def shipping_amount(self) -> int:
         return sum(group.shipping_amount for group in self.groups)
 
-    @property
+    @cached_property
     def total_amount(self) -> int:
         return self.items_amount + self.shipping_amount
 
