@@ -45,8 +45,9 @@ class PlaceChoices(list):
     html: str = ""
 
 
-#: each region list's options as written, per placeholder (so per language) and list
-_WRITTEN_LISTS: dict[tuple[str, str], str] = {}
+#: each region list's choices and options as written, per placeholder (so per language) and
+#: list; never changed once made (``PlaceSelect`` reads them, nothing writes to them)
+_WRITTEN_LISTS: dict[tuple[str, str], PlaceChoices] = {}
 #: about the kabupaten/kota of Indonesia, in two languages, with the provinces
 MAX_WRITTEN_LISTS = 2048
 
@@ -56,22 +57,21 @@ def _place_choices(
 ) -> PlaceChoices:
     """The choices of the list of regions inside ``parent``, written as WTForms' select
     writes its options (html_params escapes the value, the label is escaped)."""
+    # an empty list is one for any parent: what a visitor types cannot fill the store
+    key = (str(placeholder), parent if places_inside else "")
+    choices = _WRITTEN_LISTS.get(key)
+    if choices is not None:
+        return choices
     choices = PlaceChoices(
         [SelectChoice("", placeholder)]
         + [SelectChoice(place.code, place.name) for place in places_inside]
     )
-    # an empty list is one for any parent: what a visitor types cannot fill the store
-    key = (str(placeholder), parent if places_inside else "")
-    written = _WRITTEN_LISTS.get(key)
-    if written is None:
-        written = "".join(
-            f'<option value="{escape(choice.value)}">'
-            f"{escape(choice.label or choice.value)}</option>"
-            for choice in choices
-        )
-        if len(_WRITTEN_LISTS) < MAX_WRITTEN_LISTS:
-            _WRITTEN_LISTS[key] = written
-    choices.html = written
+    choices.html = "".join(
+        f'<option value="{escape(choice.value)}">{escape(choice.label or choice.value)}</option>'
+        for choice in choices
+    )
+    if len(_WRITTEN_LISTS) < MAX_WRITTEN_LISTS:
+        _WRITTEN_LISTS[key] = choices
     return choices
 
 
