@@ -6,14 +6,13 @@ The price a buyer saw is kept with each line, so a change shows before checkout.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.orm import contains_eager, defaultload, load_only, selectinload
+from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.accounts.signals import signed_in
@@ -27,6 +26,18 @@ from marketplace.errors import MarketplaceError
 from marketplace.inventory.capacity import Closure, closed_for_sale
 from marketplace.inventory.stock import closures_of, sale_closure_of, supply_of
 from marketplace.orders import shipping
+from marketplace.orders.cart_lines import (
+    Cart,
+    CartGroup,
+    CartLine,
+    LineKey,
+    ShownOption,
+    ShownProduct,
+    ShownRegion,
+    ShownSeller,
+    key_of,
+    key_text,
+)
 from marketplace.orders.models import (
     CartItem,
     Delivery,
@@ -43,20 +54,6 @@ class CartError(MarketplaceError):
 
 #: A signed-out cart, kept in the signed session cookie: {"<line key>": [quantity, price seen]}
 SessionCart = dict[str, list[int]]
-
-#: A cart line is a product, and the option chosen when the product has options.
-LineKey = tuple[int, int | None]
-
-
-def key_text(key: LineKey) -> str:
-    """A line's key as the session and the pages write it: "12", or "12:5" with option 5."""
-    product_id, variant_id = key
-    return f"{product_id}:{variant_id}" if variant_id else str(product_id)
-
-
-def key_of(text: str) -> LineKey:
-    product, _, variant = text.partition(":")
-    return int(product), int(variant) if variant else None
 
 
 def closed_message(shop_name: str, closure: Closure) -> str:
@@ -79,164 +76,6 @@ def _photos_of(product_ids: list[int]) -> dict[int, tuple[CoverPhoto, ...]]:
         return {product_id: tuple(found.get(product_id, ())) for product_id in ids}
 
     return kept(("cart_photos", ids), read) if ids else {}
-
-
-@dataclass
-class CartLine:
-    """One line of the cart as read this moment. What follows from its product is worked
-    out once per line (a page asks each several times); ``closure`` alone is set later."""
-
-    product_id: int
-    quantity: int
-    seen_price_amount: int
-    product: Product | None
-    #: the household is away (holiday mode): nothing of it can be bought now
-    closure: Closure | None = None
-    #: the option chosen (a product with options is bought by option)
-    variant_id: int | None = None
-    #: the product's photos in order, when the page shows them (``load_cart(with_photos=)``)
-    photos: tuple[CoverPhoto, ...] = ()
-
-    @cached_property
-    def variant(self) -> ProductVariant | None:
-        return self.product.option(self.variant_id) if self.product else None
-
-    @cached_property
-    def key(self) -> str:
-        """The line's key in forms and element ids: "12" or "12:5"."""
-        return key_text((self.product_id, self.variant_id))
-
-    @cached_property
-    def name(self) -> str:
-        """The product's name with the option chosen: "Amplang (Pedas / 250 g)"."""
-        if self.product is None:
-            return ""
-        return f"{self.product.name} ({self.variant.label})" if self.variant else self.product.name
-
-    @cached_property
-    def is_unavailable(self) -> bool:
-        """Not sold any more: the product, or the option chosen (or a product that has had
-        options since, bought without one)."""
-        if self.product is None:
-            return True
-        if self.variant_id is None:
-            return bool(self.product.options)
-        return self.variant is None
-
-    @cached_property
-    def price_now(self) -> int:
-        """What one unit sells for now: the option's price, else the product's."""
-        if self.is_unavailable:
-            return 0
-        return self.variant.price_now if self.variant else self.product.price_now
-
-    @cached_property
-    def stock_for_sale(self) -> int:
-        if self.is_unavailable:
-            return 0
-        return self.variant.stock_for_sale if self.variant else self.product.stock_for_sale
-
-    @cached_property
-    def is_short(self) -> bool:
-        """Fewer units left than wanted (made-to-order products are checked at checkout)."""
-        product = self.product
-        return (
-            not self.is_unavailable
-            and product is not None
-            and not product.is_made_to_order
-            and self.stock_for_sale < self.quantity
-        )
-
-    @cached_property
-    def price_changed(self) -> bool:
-        return not self.is_unavailable and self.price_now != self.seen_price_amount
-
-    @property
-    def has_problem(self) -> bool:
-        return self.is_unavailable or self.is_short or self.price_changed or bool(self.closure)
-
-    @cached_property
-    def line_amount(self) -> int:
-        return self.price_now * self.quantity
-
-    @cached_property
-    def weight_grams(self) -> int:
-        if self.is_unavailable:
-            return 0
-        grams = self.variant.weight_grams if self.variant else self.product.weight_grams
-        return grams * self.quantity
-
-    @cached_property
-    def photo(self) -> CoverPhoto | None:
-        """The option's own photo, else the product's cover."""
-        key = self.variant.photo_key if self.variant else None
-        if key and (own := next((p for p in self.photos if p.key == key), None)):
-            return own
-        return self.photos[0] if self.photos else None
-
-
-@dataclass
-class CartGroup:
-    """The lines from one household, with what shipping them costs."""
-
-    seller: Seller
-    lines: list[CartLine] = field(default_factory=list)
-    shipping_amount: int = 0
-    #: the buyer is in the household's kabupaten/kota, so may collect it there
-    can_pickup: bool = False
-    #: collected at the household: no shipping
-    pickup: bool = False
-    #: the shipping zone of its parcel (``marketplace.orders.shipping``); "" when collected
-    zone: str = ""
-    #: the couriers' rates for its parcel (or the zone table's), and the one charged
-    quote: shipping.Quote | None = None
-    rate: shipping.Rate | None = None
-
-    @property
-    def items_amount(self) -> int:
-        return sum(line.line_amount for line in self.lines)
-
-    @property
-    def weight_grams(self) -> int:
-        return sum(line.weight_grams for line in self.lines)
-
-    @property
-    def shipping_kilograms(self) -> int:
-        return shipping.kilograms(self.weight_grams)
-
-
-@dataclass
-class Cart:
-    groups: list[CartGroup]
-    unavailable: list[CartLine]
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.groups and not self.unavailable
-
-    @property
-    def lines(self) -> list[CartLine]:
-        return [line for group in self.groups for line in group.lines] + self.unavailable
-
-    @property
-    def has_problem(self) -> bool:
-        return any(line.has_problem for line in self.lines)
-
-    @property
-    def items_amount(self) -> int:
-        return sum(group.items_amount for group in self.groups)
-
-    @property
-    def shipping_amount(self) -> int:
-        return sum(group.shipping_amount for group in self.groups)
-
-    @property
-    def total_amount(self) -> int:
-        return self.items_amount + self.shipping_amount
-
-    @property
-    def count(self) -> int:
-        return sum(line.quantity for line in self.lines)
 
 
 def check_quantity(quantity: int) -> int:
@@ -275,15 +114,17 @@ def _price_of(product: Product, variant_id: int | None) -> int:
     return variant.price_now
 
 
+#: an account's cart lines, built once (the account bound as it runs)
+_ACCOUNT_LINES = select(
+    CartItem.product_id, CartItem.variant_id, CartItem.quantity, CartItem.seen_price_amount
+).where(CartItem.user_id == bindparam("user_id"))
+
+
 def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[LineKey, tuple[int, int]]:
     """{(product id, option id): (quantity, price seen)} from the database or the session."""
     if user_id is None:
         return {key_of(key): (value[0], value[1]) for key, value in session_cart.items()}
-    rows = db.session.execute(
-        select(
-            CartItem.product_id, CartItem.variant_id, CartItem.quantity, CartItem.seen_price_amount
-        ).where(CartItem.user_id == user_id)
-    )
+    rows = db.session.execute(_ACCOUNT_LINES, {"user_id": user_id})
     return {(product, variant): (quantity, seen) for product, variant, quantity, seen in rows}
 
 
@@ -442,44 +283,82 @@ def _carry_cart_into_account(user: User, carried: dict) -> None:
         merge_session_cart(user.id, dict(carried["cart"]))
 
 
-#: What the cart, the checkout and its live figures read of a product, its household and
-#: region: names, prices (with the promotion's discount), stock for sale, weight, the
-#: capacity arithmetic's (``supply_of``) and where a parcel leaves from.
-_PAGE_COLUMNS = (
-    load_only(
-        Product.slug,
-        Product.seller_id,
-        Product.name,
-        Product.price_amount,
-        Product.promotion_discount,
-        Product.stock,
-        Product.stock_for_sale,
-        Product.is_made_to_order,
-        Product.weight_grams,
-        Product.unit,
-        Product.shelf_life_days,
-        Product.lead_time_days,
-        Product.daily_capacity,
-    ),
-    defaultload(Product.seller).load_only(
-        Seller.shop_name, Seller.region_id, Seller.village, Seller.pickup_postal_code
-    ),
-    defaultload(Product.seller).defaultload(Seller.region).load_only(Region.name, Region.code),
-)
-
-
 @cache
-def _cart_products_statement(for_page: bool):
-    """``load_cart``'s products (``product_ids``), built once per kind; today's date is bound
+def _cart_products_statement():
+    """An order's products (``product_ids``), read whole, built once; today's date is bound
     as it runs (``licence_in_force``). Read afresh: the price of this moment."""
-    loads = [contains_eager(Product.seller).contains_eager(Seller.region)]
-    loads += [selectinload(Product.variants), *(_PAGE_COLUMNS if for_page else ())]
     return (
         _public(select(Product).join(Product.seller).join(Seller.region))
         .where(Product.id.in_(bindparam("product_ids", expanding=True)))
-        .options(*loads)
+        .options(
+            contains_eager(Product.seller).contains_eager(Seller.region),
+            selectinload(Product.variants),
+        )
         .execution_options(populate_existing=True)
     )
+
+
+@cache
+def _page_products_statement():
+    """What the cart, the checkout and its live figures read of the products
+    (``product_ids``), one row per active option (or one without): the columns of
+    ``ShownProduct``, its household and region, then of ``ShownOption``. Built once; today's
+    date and the holds' clock are bound as it runs."""
+    return (
+        _public(
+            select(
+                Product.id,
+                Product.slug,
+                Product.name,
+                Product.unit,
+                Product.price_now,
+                Product.stock,
+                Product.stock_for_sale,
+                Product.is_made_to_order,
+                Product.weight_grams,
+                Product.shelf_life_days,
+                Product.lead_time_days,
+                Product.daily_capacity,
+                Seller.id,
+                Seller.shop_name,
+                Seller.village,
+                Seller.pickup_postal_code,
+                Region.name,
+                Region.code,
+                ProductVariant.id,
+                ProductVariant.label,
+                ProductVariant.price_now,
+                ProductVariant.stock_for_sale,
+                ProductVariant.weight_grams,
+                ProductVariant.photo_key,
+            )
+            .join(Product.seller)
+            .join(Seller.region)
+            .outerjoin(
+                ProductVariant,
+                and_(ProductVariant.product_id == Product.id, ProductVariant.is_active),
+            )
+        )
+        .where(Product.id.in_(bindparam("product_ids", expanding=True)))
+        .order_by(Product.id, ProductVariant.position, ProductVariant.id)
+    )
+
+
+def _page_products(product_ids: list[int]) -> dict[int, ShownProduct]:
+    """The products as the pages read them (``_page_products_statement``), one statement;
+    a household read in several rows is one value."""
+    products: dict[int, ShownProduct] = {}
+    sellers: dict[int, ShownSeller] = {}
+    for row in db.session.execute(_page_products_statement(), {"product_ids": product_ids}):
+        product = products.get(row[0])
+        if product is None:
+            seller = sellers.get(row[12])
+            if seller is None:
+                seller = sellers[row[12]] = ShownSeller(*row[12:16], ShownRegion(*row[16:18]))
+            product = products[row[0]] = ShownProduct(*row[:12], row[12], seller, [])
+        if row[18] is not None:
+            product.options.append(ShownOption(*row[18:]))
+    return products
 
 
 def load_cart(
@@ -503,17 +382,21 @@ def load_cart(
     priced by the shipping provider (``shipping.quotes``, all households at once) to
     ``postal_code``, at the rate the buyer chose (``rate_choices``: {household: "jne:reg"}),
     else the cheapest. The photos are read only ``with_photos`` (the cart page shows them);
-    ``for_page``, only the columns the pages show and price with (``_PAGE_COLUMNS``): an
-    order reads its products whole.
+    ``for_page``, plain values of the columns the pages show and price with
+    (``ShownProduct``): an order reads its products whole.
     """
     stored = _stored_lines(user_id, session_cart)
-    products = {
-        product.id: product
-        for product in db.session.scalars(
-            _cart_products_statement(for_page),
-            {"product_ids": [product_id for product_id, _ in stored]},
-        )
-    }
+    product_ids = [product_id for product_id, _ in stored]
+    products: Mapping[int, Product | ShownProduct]
+    if for_page:
+        products = _page_products(product_ids)
+    else:
+        products = {
+            product.id: product
+            for product in db.session.scalars(
+                _cart_products_statement(), {"product_ids": product_ids}
+            )
+        }
     groups: dict[int, CartGroup] = {}
     unavailable: list[CartLine] = []
     today = today_local()

@@ -19,7 +19,8 @@ from marketplace.errors import Refusals
 from marketplace.inventory.capacity import production_day_for
 from marketplace.numbers import is_ascii_digits
 from marketplace.orders import shipping, vouchers
-from marketplace.orders.cart import Cart, SessionCart, clear_cart, closed_message, load_cart
+from marketplace.orders.cart import SessionCart, clear_cart, closed_message, load_cart
+from marketplace.orders.cart_lines import Cart
 from marketplace.orders.lifecycle import (
     record_event,
 )

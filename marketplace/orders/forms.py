@@ -1,6 +1,5 @@
 """Checkout and shipping forms; the rules themselves live in the services."""
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import (
     EmailField,
@@ -16,7 +15,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
 from marketplace.catalog import places
-from marketplace.forms import Form
+from marketplace.forms import Form, radio_options
+from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import IdField, WholeNumberField, is_ascii_digits
 from marketplace.orders import addresses
 from marketplace.orders.cart import MAX_QUANTITY
@@ -45,8 +45,9 @@ class PlaceChoices(list):
     html: str = ""
 
 
-#: each region list's options as written, per placeholder (so per language) and list
-_WRITTEN_LISTS: dict[tuple[str, str], str] = {}
+#: each region list's choices and options as written, per placeholder (so per language) and
+#: list; never changed once made (``PlaceSelect`` reads them, nothing writes to them)
+_WRITTEN_LISTS: dict[tuple[str, str], PlaceChoices] = {}
 #: about the kabupaten/kota of Indonesia, in two languages, with the provinces
 MAX_WRITTEN_LISTS = 2048
 
@@ -56,22 +57,21 @@ def _place_choices(
 ) -> PlaceChoices:
     """The choices of the list of regions inside ``parent``, written as WTForms' select
     writes its options (html_params escapes the value, the label is escaped)."""
+    # an empty list is one for any parent: what a visitor types cannot fill the store
+    key = (str(placeholder), parent if places_inside else "")
+    choices = _WRITTEN_LISTS.get(key)
+    if choices is not None:
+        return choices
     choices = PlaceChoices(
         [SelectChoice("", placeholder)]
         + [SelectChoice(place.code, place.name) for place in places_inside]
     )
-    # an empty list is one for any parent: what a visitor types cannot fill the store
-    key = (str(placeholder), parent if places_inside else "")
-    written = _WRITTEN_LISTS.get(key)
-    if written is None:
-        written = "".join(
-            f'<option value="{escape(choice.value)}">'
-            f"{escape(choice.label or choice.value)}</option>"
-            for choice in choices
-        )
-        if len(_WRITTEN_LISTS) < MAX_WRITTEN_LISTS:
-            _WRITTEN_LISTS[key] = written
-    choices.html = written
+    choices.html = "".join(
+        f'<option value="{escape(choice.value)}">{escape(choice.label or choice.value)}</option>'
+        for choice in choices
+    )
+    if len(_WRITTEN_LISTS) < MAX_WRITTEN_LISTS:
+        _WRITTEN_LISTS[key] = choices
     return choices
 
 
@@ -171,6 +171,10 @@ class CheckoutForm(AddressFields):
         validators=[Length(max=32)],
         description=_l("Voucher dari PKK atau Pasar Oleh-Oleh Kaltara."),
     )
+
+    def delivery_options(self) -> list[Markup]:
+        """The delivery's radio buttons with their labels (``forms.radio_options``)."""
+        return radio_options(self.delivery)
 
     def fill_address(self, address) -> None:
         """Put a saved address in the form (the buyer chose it from the address book)."""

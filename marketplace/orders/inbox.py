@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, or_, select
@@ -113,9 +113,9 @@ def cancellation_of(part: OrderPart) -> OrderEvent | None:
 PARTS_PER_PAGE = 30
 
 
-@dataclass(frozen=True, slots=True)
-class InboxPart:
-    """One part of the household's inbox as the list shows it: plain values."""
+class InboxPart(NamedTuple):
+    """One part of the household's inbox as the list shows it: plain values, in the order
+    the list's loop unpacks them."""
 
     id: int
     order_number: str

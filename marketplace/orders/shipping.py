@@ -24,6 +24,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import current_app
@@ -32,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace import shipping_gateway
 from marketplace.breaker import Breaker
 from marketplace.catalog import places
+from marketplace.locales import current_language
 
 SAME_REGION = "same_region"
 KALTARA = "kaltara"
@@ -181,15 +183,27 @@ class ShippingProvider(Protocol):
         ...
 
 
+@lru_cache(maxsize=16)
+def _zone_courier(language: str) -> str:
+    """The zone table's courier, named once per process and language (``language``, the
+    key: the translation reads the same one); a cart asks for it once per household."""
+    return str(_l("Kurir pilihan rumah tangga"))
+
+
+def _zone_rate(origin: Place, destination: Place, parcel: Parcel, courier: str) -> Rate:
+    """The zone table's rate for a parcel (``courier``: the table's courier, named)."""
+    zone = shipping_zone(destination.province, destination.city, origin.region_code)
+    price = shipping_amount(zone, parcel.weight_grams)
+    return Rate(courier, zone, price, 0, ZONE_COURIER, zone)
+
+
 class ZoneTable:
     """Today's table by zone and weight: always there, books nothing (resi by hand)."""
 
     name = "zone"
 
     def rates(self, origin: Place, destination: Place, parcel: Parcel) -> list[Rate]:
-        zone = shipping_zone(destination.province, destination.city, origin.region_code)
-        price = shipping_amount(zone, parcel.weight_grams)
-        return [Rate(str(_l("Kurir pilihan rumah tangga")), zone, price, 0, ZONE_COURIER, zone)]
+        return [_zone_rate(origin, destination, parcel, _zone_courier(current_language()))]
 
     def book(self, request: BookingRequest) -> tuple[str, str]:
         return "", ""
@@ -353,8 +367,8 @@ def _cached_rates(
 def quotes(requests: list[tuple[Place, Place, Parcel]]) -> list[Quote]:
     """Each household's quote, the live provider asked for all of them in parallel; where it
     has nothing (not configured, down, or no courier reaches), the zone table's price."""
-    table = ZoneTable()
-    zone_rates = [table.rates(*request)[0] for request in requests]
+    courier = _zone_courier(current_language())  # named once for every household
+    zone_rates = [_zone_rate(*request, courier) for request in requests]
     live = provider()
     if isinstance(live, ZoneTable) or not requests:
         return [Quote([rate], zone_rate=rate) for rate in zone_rates]

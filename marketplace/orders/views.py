@@ -20,7 +20,6 @@ from flask import (
 )
 from flask_babel import format_time
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -45,6 +44,11 @@ from marketplace.orders.forms import (
     DeclinePartForm,
     ShipPartForm,
     rate_choices,
+)
+from marketplace.orders.labels import (
+    cancelled_by_label,
+    order_status_label,
+    shipment_status_label,
 )
 from marketplace.orders.models import SavedAddress
 from marketplace.orders.units import release_expired_orders
@@ -458,65 +462,9 @@ def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=No
     )
 
 
-STATUS_LABELS = {
-    "awaiting_payment": _l("Menunggu pembayaran"),
-    "paid": _l("Dibayar"),
-    "expired": _l("Kedaluwarsa (tidak dibayar dalam 30 menit)"),
-    "refunded": _l("Dana dikembalikan"),
-    "refunded_in_full": _l("Dibatalkan, dana dikembalikan seluruhnya"),
-    "refund": _l("Dana dikembalikan"),
-    "pending": _l("Menunggu pembayaran"),
-    "new": _l("Pesanan baru, menunggu penjual"),
-    "accepted": _l("Diterima penjual, sedang disiapkan"),
-    "shipped": _l("Dikirim"),
-    "ready_for_pickup": _l("Siap diambil"),
-    "delivered": _l("Sampai di pembeli"),
-    "cancelled": _l("Dibatalkan"),
-    "invoiced": _l("Pesanan instansi, dibayar dengan tagihan"),
-    "produced": _l("Sudah dibuat"),
-    "packed": _l("Sudah dikemas"),
-}
-
-
-#: who cancelled a household's part, as the household reads it
-CANCELLED_BY = {
-    "buyer": _l("Dibatalkan oleh pembeli"),
-    "seller": _l("Anda menolak pesanan ini"),
-    "admin": _l("Dibatalkan oleh admin Pasar"),
-    "payment": _l("Dibatalkan: pembayaran tidak dapat diproses"),
-    "officer": _l("Dibatalkan oleh staf protokol"),
-    "system": _l("Dibatalkan otomatis"),
-}
-
-
-@bp.app_template_filter("cancelled_by")
-def cancelled_by_label(actor_kind: str) -> str:
-    return str(CANCELLED_BY.get(actor_kind, STATUS_LABELS["cancelled"]))
-
-
-#: the courier's tracking steps (Biteship's order statuses) as a buyer reads them
-SHIPMENT_LABELS = {
-    "confirmed": _l("Kurir dipesan"),
-    "allocated": _l("Kurir ditugaskan"),
-    "picking_up": _l("Kurir menuju rumah penjual"),
-    "picked": _l("Paket diambil kurir"),
-    "dropping_off": _l("Paket dalam perjalanan ke alamat Anda"),
-    "delivered": _l("Paket sampai"),
-    "on_hold": _l("Pengiriman tertahan"),
-    "return_in_transit": _l("Paket dikembalikan ke penjual"),
-    "returned": _l("Paket kembali ke penjual"),
-    "cancelled": _l("Pengiriman dibatalkan"),
-}
-
-
-@bp.app_template_filter("shipment_status")
-def shipment_status_label(status: str) -> str:
-    return str(SHIPMENT_LABELS.get(status, status))
-
-
-@bp.app_template_filter("order_status")
-def order_status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+bp.add_app_template_filter(cancelled_by_label, "cancelled_by")
+bp.add_app_template_filter(shipment_status_label, "shipment_status")
+bp.add_app_template_filter(order_status_label, "order_status")
 
 
 @bp.app_context_processor

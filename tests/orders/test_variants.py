@@ -373,3 +373,32 @@ def test_out_of_stock_empties_every_option(amplang):
     mark_out_of_stock(product, product.seller.user)
     product = _fresh(Product, product.id)
     assert [v.stock for v in product.options] == [0, 0, 0] and product.stock == 0
+
+
+def test_the_cart_shows_an_option_s_stock_less_what_quotes_hold_now(client, login_as, amplang):
+    """The cart reads an option's stock for sale as the page is asked for: a quote's hold
+    shows at once, and so does its release."""
+    from marketplace.db import now_utc, today_local
+    from marketplace.inventory.models import CapacityHold
+
+    product, _original, pedas, _jumbo = amplang
+    login_as("buyer")
+    client.post(
+        "/keranjang/tambah",
+        data={"product_id": product.id, "variant_id": pedas.id, "quantity": "3"},
+    )
+    assert "Stok tinggal" not in client.get("/keranjang").get_data(as_text=True)
+    hold = CapacityHold(
+        product_id=product.id,
+        variant_id=pedas.id,
+        quantity=2,
+        due_on=today_local() + dt.timedelta(days=10),
+        expires_at=now_utc() + dt.timedelta(days=3),
+    )
+    db.session.add(hold)
+    db.session.commit()
+    html = client.get("/keranjang").get_data(as_text=True)
+    assert "Stok tinggal 1." in html and "Pedas / 250 g" in html
+    hold.released_at = now_utc()
+    db.session.commit()
+    assert "Stok tinggal" not in client.get("/keranjang").get_data(as_text=True)
