@@ -252,7 +252,7 @@ def install_template_gettext(app: Flask) -> None:
     """Templates' ``_()`` and ``ngettext()``, as Flask-Babel installs them, with the
     catalogue looked up once per request and language instead of at every call (a page
     says some forty strings; each lookup walked ``g`` and the locale three times)."""
-    from jinja2 import pass_context
+    from jinja2 import pass_eval_context
     from markupsafe import Markup
 
     translations = current_translations
@@ -268,10 +268,13 @@ def install_template_gettext(app: Flask) -> None:
     # ``_()`` is the most called function of a page: Jinja's goes through two more calls
     # (an alias resolving "gettext", and ``Context.call`` of the callable). This one does
     # what Jinja's newstyle gettext does (escaped, always a format string), directly.
-    @pass_context
-    def gettext(__context, __string: str, **variables):
+    # It asks only for the evaluation context (is autoescaping on?): a function given the
+    # whole context is handed a derived one, built anew, wherever a block or loop has set
+    # a name of its own.
+    @pass_eval_context
+    def gettext(__eval_ctx, __string: str, **variables):
         found = translations().ugettext(__string)
-        if __context.eval_ctx.autoescape:
+        if __eval_ctx.autoescape:
             found = Markup(found)  # noqa: S704 (translations are ours, as in Jinja's own)
         if not variables and "%" not in found:
             return found  # what ``% {}`` gives, without Markup's escaping formatter
