@@ -46,8 +46,9 @@ from marketplace.money.payment_units import (
 )
 from marketplace.orders import inbox, lifecycle, queries, shipments
 from marketplace.orders.forms import DeclinePartForm
+from marketplace.orders.labels import order_status_label
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.orders.views import order_status_label, seller_part_page
+from marketplace.orders.views import seller_part_page
 from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.gateway import (
     BadEvent,

@@ -53,8 +53,8 @@ from marketplace.money.models import DisbursementBatch
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.orders.inbox import seller_for_user, seller_id_for_user
+from marketplace.orders.labels import order_status_label
 from marketplace.orders.queries import get_order_by_token
-from marketplace.orders.views import order_status_label
 from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.connect import get_connect
 from marketplace.payments.gateway import (
