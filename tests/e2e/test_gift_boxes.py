@@ -268,7 +268,11 @@ def test_a_household_delivers_and_the_officer_signs_the_bast_and_takes_the_spj(
 
 
 def _within_the_phone(locator) -> None:
+    """``locator`` shows whole on a 360 px phone, measured once its page and stylesheet have
+    loaded (as ``assert_fits_the_phone``): a page just followed to may be laid out before
+    its cached stylesheet applies, a table not yet stacked into cards."""
     expect(locator).to_be_visible()
+    locator.page.wait_for_load_state("load")
     box = locator.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH, (locator, box)
 
