@@ -8,8 +8,6 @@ from typing import Any
 import click
 from flask import Flask
 from flask.templating import Environment
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, with_expression
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
 from marketplace.dates import format_day, format_day_with_weekday, format_month
@@ -98,7 +96,7 @@ def configure_settings(app: Flask, config: dict[str, Any] | None) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from marketplace.accounts.models import User
+    from marketplace.accounts.identity import load_signed_in
     from marketplace.breaker import redis_options
     from marketplace.db import include_object
     from marketplace.jobs import init_jobs
@@ -139,28 +137,9 @@ def configure_extensions(app: Flask) -> None:
     # every phone that hops between cell towers.
     login_manager.session_protection = "basic"
 
-    # The signed-in user, their roles and the header's count of unread messages in one
-    # statement (the relationship's own "selectin" and the count would be two more on every
-    # signed-in page), built once per process (on first use: the mappers are configured
-    # once every model is imported).
-    statement = []
-
-    @login_manager.user_loader
-    def load_user(session_token: str) -> User | None:
-        if not statement:
-            # Lazily: the app's package imports no domain package at its import.
-            from marketplace.notify.services import unread_count_of
-
-            statement.append(
-                select(User)
-                .where(User.session_token == bindparam("token"))
-                .options(
-                    joinedload(User.role_grants),
-                    with_expression(User.unread_count, unread_count_of(User.id)),
-                )
-            )
-        found = db.session.execute(statement[0], {"token": session_token})
-        return found.unique().scalar_one_or_none()
+    # Who is signed in: their id, name, language, roles and the header's count of unread
+    # messages in one statement of plain columns (marketplace/accounts/identity.py).
+    login_manager.user_loader(load_signed_in)
 
 
 def configure_templates(app: Flask) -> None:

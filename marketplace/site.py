@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.identity import signed_in_user
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import set_locale
 from marketplace.breaker import redis_client
@@ -119,7 +120,7 @@ def language():
     if locale not in current_app.config["LANGUAGES"]:
         abort(400)
     if current_user.is_authenticated:
-        set_locale(current_user._get_current_object(), locale)
+        set_locale(signed_in_user(), locale)
         db.session.commit()
     response = redirect(
         without_language(safe_next(request.form.get("next"), url_for("catalog.home")))

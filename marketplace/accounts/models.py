@@ -8,7 +8,7 @@ import secrets
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, db, now_utc
 
@@ -53,9 +53,6 @@ class User(UserMixin, db.Model):
         lazy="selectin",
         foreign_keys="RoleGrant.user_id",
     )
-    #: the header's count of unread messages, read with the signed-in user by the app's
-    #: user loader (``notify.services.unread_count_of``); None when loaded otherwise
-    unread_count: Mapped[int | None] = query_expression()
 
     def get_id(self) -> str:
         return self.session_token

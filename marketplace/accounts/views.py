@@ -37,6 +37,7 @@ from marketplace.accounts.forms import (
     SignUpForm,
     TurnOffSecondFactorForm,
 )
+from marketplace.accounts.identity import signed_in_user
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.signals import signed_in
 from marketplace.db import db, now_utc
@@ -185,7 +186,7 @@ def second_factor():
 @bp.route("/keamanan")
 @login_required
 def security():
-    user = current_user._get_current_object()
+    user = signed_in_user()
     return _security_page(user)
 
 
@@ -211,7 +212,7 @@ def start_second_factor():
     if not EmptyForm().validate_on_submit():
         abort(400)
     with attempt():
-        twofactor.start_setup(current_user._get_current_object())
+        twofactor.start_setup(signed_in_user())
     return redirect(url_for("accounts.security"), 303)
 
 
@@ -219,7 +220,7 @@ def start_second_factor():
 @login_required
 def confirm_second_factor():
     """The first code from the app turns it on; the recovery codes are shown once."""
-    user = current_user._get_current_object()
+    user = signed_in_user()
     form = SecondFactorForm()
     codes = None
     if form.validate_on_submit():
@@ -234,7 +235,7 @@ def confirm_second_factor():
 @bp.route("/keamanan/totp/matikan", methods=["POST"])
 @login_required
 def turn_off_second_factor():
-    user = current_user._get_current_object()
+    user = signed_in_user()
     form = TurnOffSecondFactorForm()
     if form.validate_on_submit():
         with attempt(form, "code") as done:
@@ -318,7 +319,7 @@ def reset_password(token: str):
 def sign_out():
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.end_sessions(current_user._get_current_object())
+    services.end_sessions(signed_in_user())
     db.session.commit()
     # Clear first: logout_user leaves a note in the session that deletes the remember-me cookie.
     session.clear()
@@ -336,7 +337,7 @@ def _own_account() -> str:
 @limiter.limit("5 per hour", key_func=_own_account, methods=["POST"])
 def profile():
     """The account: who it is, and changing its e-mail (confirmed from the new address)."""
-    user = current_user._get_current_object()
+    user = signed_in_user()
     form = ChangeEmailForm()
     if form.validate_on_submit():
         with attempt(form, "email") as done:
@@ -371,9 +372,7 @@ def change_phone():
     form = ChangePhoneForm()
     if form.validate_on_submit():
         with attempt(form, "phone") as done:
-            contact.request_phone_change(
-                current_user._get_current_object(), form.phone.data, form.password.data
-            )
+            contact.request_phone_change(signed_in_user(), form.phone.data, form.password.data)
         if done.ok:
             return redirect(url_for("accounts.confirm_phone"))
     return _profile_page(phone_form=form), 400
@@ -385,7 +384,7 @@ def confirm_phone():
     form = CodeForm()
     if form.validate_on_submit():
         with attempt(form, "code") as done:
-            phone = contact.confirm_phone_change(current_user._get_current_object(), form.code.data)
+            phone = contact.confirm_phone_change(signed_in_user(), form.code.data)
         if done.ok:
             flash(_("Nomor HP akun Anda sekarang %(phone)s.", phone=phone), "success")
             return redirect(url_for("accounts.profile"))
@@ -416,7 +415,7 @@ def confirm_email(token: str):
 @bp.route("/data")
 @login_required
 def personal_data():
-    user = current_user._get_current_object()
+    user = signed_in_user()
     return render_template(
         "accounts/personal_data.html",
         form=CloseAccountForm(formdata=None),
@@ -427,7 +426,7 @@ def personal_data():
 @bp.route("/data/unduh")
 @login_required
 def download_personal_data():
-    archive = privacy.export_archive(current_user._get_current_object())
+    archive = privacy.export_archive(signed_in_user())
     response = current_app.response_class(archive, mimetype="application/zip")
     response.headers["Content-Disposition"] = "attachment; filename=data-pribadi.zip"
     response.headers["Cache-Control"] = "no-store"
@@ -437,7 +436,7 @@ def download_personal_data():
 @bp.route("/tutup", methods=["POST"])
 @login_required
 def close_account():
-    user = current_user._get_current_object()
+    user = signed_in_user()
     form = CloseAccountForm()
     if form.validate_on_submit():
         with attempt(form, "password") as done:
@@ -475,7 +474,7 @@ def admin_change_role(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     role = Role(form.role.data)
-    actor = current_user._get_current_object()
+    actor = signed_in_user()
     try:
         if request.form.get("action") == "revoke":
             services.revoke_role(user, role, revoked_by=actor)

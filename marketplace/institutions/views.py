@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.identity import signed_in_user
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.dates import days_written
@@ -51,11 +52,13 @@ bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
 
 def _user():
-    return current_user._get_current_object()
+    """The signed-in officer's ``User`` record, for a service that changes or relates to
+    them; a read by who they are takes ``current_user`` (no statement of its own)."""
+    return signed_in_user()
 
 
 def _quote_or_404(quote_id: int):
-    return quotes.get_quote_for_officer_or_404(quote_id, _user())
+    return quotes.get_quote_for_officer_or_404(quote_id, current_user)
 
 
 # -- admin: institutions and members ------------------------------------------------------
@@ -128,7 +131,7 @@ def admin_remove_member(institution_id: int, member_id: int):
 @bp.route("/")
 @role_required(Role.OFFICER)
 def dashboard():
-    office = members.office_page_of(_user())
+    office = members.office_page_of(current_user)
     if office is None:
         return render_template("institutions/no_institution.html"), 403
     page = quotes.list_quotes(office.institution_id, requested_page())
@@ -210,7 +213,7 @@ def _prefill_builder(form: BuilderForm, quote) -> None:
     if quote is not None:
         _prefill(form, quotes.order_from_quote(quote))
     elif template_id := parse_id(request.args.get("templat")):
-        template = boxes.get_template_for_officer_or_404(template_id, _user())
+        template = boxes.get_template_for_officer_or_404(template_id, current_user)
         form.card_text.data = template.card_text
         _prefill(form, None, template.lines)
 
@@ -230,10 +233,10 @@ def _only_checking(form: BuilderForm) -> bool:
 @bp.route("/penawaran/<id:quote_id>/ubah", methods=["GET", "POST"])
 @role_required(Role.OFFICER)
 def builder(quote_id: int | None = None):
-    office = members.office_of(_user())
+    office = members.office_of(current_user)
     if office is None:
         return render_template("institutions/no_institution.html"), 403
-    quote = quotes.get_quote_for_officer_or_404(quote_id, _user(), office) if quote_id else None
+    quote = quote_id and quotes.get_quote_for_officer_or_404(quote_id, current_user, office)
     if quote is not None and not quote.is_editable:
         abort(404)
     form = BuilderForm()
@@ -259,9 +262,9 @@ def builder(quote_id: int | None = None):
 
 
 def _quote_page(quote_id: int, error: MarketplaceError | None = None):
-    office = members.office_of(_user())
+    office = members.office_of(current_user)
     quote = quotes.get_quote_for_officer_or_404(
-        quote_id, _user(), office, statement=quotes.QUOTE_PAGE
+        quote_id, current_user, office, statement=quotes.QUOTE_PAGE
     )
     return render_template(
         "institutions/quote.html",
@@ -347,7 +350,7 @@ def _save_template(quote_id: int, user, name: str):
 @bp.route("/dokumen/<id:document_id>")
 @role_required(Role.OFFICER)
 def document(document_id: int):
-    doc = quotes.get_document_for_officer_or_404(document_id, _user())
+    doc = quotes.get_document_for_officer_or_404(document_id, current_user)
     response = Response(doc.content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
     response.headers["Cache-Control"] = "private, max-age=0"
@@ -370,11 +373,11 @@ bp.add_app_template_filter(labels.format_moment, "waktu")
 
 
 def _gov_order_or_404(order_id: int):
-    return gov_orders.get_gov_order_for_officer_or_404(order_id, _user())
+    return gov_orders.get_gov_order_for_officer_or_404(order_id, current_user)
 
 
 def _order_page(order, status: int = 200, **forms):
-    quote = quotes.get_quote_for_officer_or_404(order.quote_id, _user())
+    quote = quotes.get_quote_for_officer_or_404(order.quote_id, current_user)
     govs = gov_orders.gov_parts_of(order)
     replacements = {
         part.id: part_replacements.replacement_options(order, part)
@@ -474,7 +477,7 @@ def correct(order_id: int, document_id: int):
 @role_required(Role.OFFICER)
 def spj(order_id: int):
     order = _gov_order_or_404(order_id)
-    quote = quotes.get_quote_for_officer_or_404(order.quote_id, _user())
+    quote = quotes.get_quote_for_officer_or_404(order.quote_id, current_user)
     response = Response(billing.spj_zip(order, quote), mimetype="application/zip")
     name = f"SPJ-{(quote.number or str(quote.id)).replace('/', '-')}.zip"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -497,7 +500,7 @@ HOUSEHOLD_MESSAGES = {
 @role_required(Role.SELLER)
 def household_part(part_id: int):
 
-    seller = seller_for_user(_user().id)
+    seller = seller_for_user(current_user.id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     action = request.form.get("action", "")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.identity import signed_in_user
 from marketplace.accounts.models import Role
 from marketplace.catalog.services import today_local
 from marketplace.db import db, unit_of_work
@@ -152,7 +153,7 @@ def _save_account(seller_id: int, form) -> None:
     if isinstance(form, BankAccountForm):
         payout_accounts.save_bank_account(
             seller_id,
-            current_user,
+            signed_in_user(),
             form.password.data,
             bank_code=form.bank_code.data,
             account_number=form.account_number.data,
@@ -161,7 +162,7 @@ def _save_account(seller_id: int, form) -> None:
     else:
         payout_accounts.save_wallet_account(
             seller_id,
-            current_user,
+            signed_in_user(),
             form.password.data,
             wallet_provider=form.wallet_provider.data,
             wallet_number=form.wallet_number.data,
@@ -215,7 +216,11 @@ def stripe_onboarding():
     try:
         with unit_of_work():
             stripe_id = payout_accounts.connect_stripe_account(
-                seller.id, current_user, form.password.data, connect, email=current_user.email or ""
+                seller.id,
+                signed_in_user(),
+                form.password.data,
+                connect,
+                email=signed_in_user().email or "",
             )
             db.session.commit()
         link = connect.onboarding_link(stripe_id, return_url=back, refresh_url=back)
@@ -307,7 +312,7 @@ def admin_verify(account_id: int):
         abort(400)
     try:
         with unit_of_work():
-            payout_accounts.verify_account(account_id, form.version.data, current_user)
+            payout_accounts.verify_account(account_id, form.version.data, signed_in_user())
             db.session.commit()
     except MarketplaceError as error:
         db.session.rollback()

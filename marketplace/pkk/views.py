@@ -24,6 +24,7 @@ from wtforms import SelectChoice
 
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.identity import signed_in_user
 from marketplace.accounts.models import Role
 from marketplace.catalog import lexicon
 from marketplace.catalog.models import Product, Region, Seller
@@ -86,7 +87,7 @@ def queue():
 
 def _decide_packaging(product: Product, form: ReviewForm) -> str:
     """Approve the packaging, or ask for changes (per photo too); what to tell the reviewer."""
-    reviewer = current_user._get_current_object()
+    reviewer = signed_in_user()
     note = form.note.data or ""
     if form.decision.data == "approve":
         services.approve_product(product, reviewer, note, form.photo_keys.data)
@@ -139,7 +140,7 @@ def application(application_id: int):
     application = get_application_for_reviewer_or_404(application_id)
     form = ApplicationDecisionForm()
     if form.validate_on_submit():
-        actor = current_user._get_current_object()
+        actor = signed_in_user()
         try:
             if form.decision.data == "approve":
                 shop_applications.approve_application(application, actor, form.note.data or "")

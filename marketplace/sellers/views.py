@@ -24,6 +24,7 @@ from wtforms import SelectChoice
 from marketplace import catalogmemo
 from marketplace.accounts.access import role_required
 from marketplace.accounts.forms import EmptyForm
+from marketplace.accounts.identity import signed_in_user
 from marketplace.accounts.models import Role
 from marketplace.catalog import places, pricing
 from marketplace.catalog import services as catalog
@@ -211,7 +212,7 @@ def product_edit(product_id: int):
             upload_ids = [upload.id for upload in uploads]
             with attempt(form) as done:
                 back_to_review = services.update_product(
-                    product, form.listing_input(), upload_ids, current_user._get_current_object()
+                    product, form.listing_input(), upload_ids, signed_in_user()
                 )
             if done.ok:
                 flash(_("Perubahan disimpan."), "success")
@@ -258,7 +259,7 @@ def product_action(product_id: int, action: str):
         abort(400)
     service, message = PRODUCT_ACTIONS[action]
     try:
-        result = service(product, current_user._get_current_object())
+        result = service(product, signed_in_user())
     except MarketplaceError as error:
         db.session.rollback()
         flash_error(error)
@@ -285,7 +286,7 @@ def photo_action(product_id: int, photo_id: int, action: str):
     _seller, product = get_product_for_seller_or_404(product_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    PHOTO_ACTIONS[action](product, photo_id, current_user._get_current_object())
+    PHOTO_ACTIONS[action](product, photo_id, signed_in_user())
     db.session.commit()
     return redirect(url_for("sellers.product_edit", product_id=product_id) + "#foto")
 
