@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.accounts import twofactor
+from marketplace.accounts.identity import SignedIn
 from marketplace.accounts.models import Role
 
 
@@ -26,7 +27,7 @@ def role_required(*roles: Role):
             if not current_user.has_role(*roles, Role.ADMIN):
                 abort(403)
             as_admin = Role.ADMIN in roles or not current_user.has_role(*roles)
-            if as_admin and not twofactor.is_on(current_user.id):
+            if as_admin and not _second_factor_on():
                 flash(_("Admin wajib memakai verifikasi dua langkah. Aktifkan dulu."), "error")
                 return redirect(url_for("accounts.security"), 303)
             return view(*args, **kwargs)
@@ -34,3 +35,11 @@ def role_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+def _second_factor_on() -> bool:
+    """Read with the person by the user loader (``SignedIn``); asked of the database for
+    someone who signed in during this very request."""
+    if isinstance(who := current_user._get_current_object(), SignedIn):
+        return who.second_factor_on
+    return twofactor.is_on(who.id)

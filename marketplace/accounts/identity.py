@@ -14,14 +14,15 @@ from functools import cache
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
-from marketplace.accounts.models import Role, RoleGrant, User
+from marketplace.accounts.models import Role, RoleGrant, SecondFactor, User
 from marketplace.db import db, read_rows
 from marketplace.notify.services import unread_count_of
 
 
 class SignedIn:
-    """The signed-in person as every page reads them: id, name, language, roles and the
-    header's count of unread messages.
+    """The signed-in person as every page reads them: id, name, language, roles, the
+    header's count of unread messages and whether their second factor is on (what every
+    admin page checks first, ``access.role_required``).
 
     A service that changes the person, relates something to them or reads more of them
     takes their ``User``: ``signed_in_user()`` (read on first use, one statement by
@@ -37,19 +38,23 @@ class SignedIn:
         "is_active",
         "roles",
         "unread_count",
+        "second_factor_on",
         "_record",
     )
 
     is_anonymous = False
 
-    def __init__(self, *, id, name, locale, session_token, is_active, roles, unread_count):  # noqa: A002
-        self.id = id
-        self.name = name
-        self.locale = locale
-        self.session_token = session_token
-        self.is_active = is_active
+    def __init__(self, row, roles: frozenset[Role]):
+        (
+            self.id,
+            self.name,
+            self.locale,
+            self.session_token,
+            self.is_active,
+            self.unread_count,
+            self.second_factor_on,
+        ) = row[:7]
         self.roles = roles
-        self.unread_count = unread_count
         self._record = None
 
     @property
@@ -81,8 +86,9 @@ class SignedIn:
 
 @cache
 def _statement():
-    """The person, their unread count and one role a row (a row with no role when they hold
-    none), built once per process (on first use: every model is mapped by then)."""
+    """The person, their unread count, whether their second factor is on, and one role a
+    row (a row with no role when they hold none), built once per process (on first use:
+    every model is mapped by then)."""
     return (
         select(
             User.id,
@@ -91,6 +97,9 @@ def _statement():
             User.session_token,
             User.is_active_account,
             unread_count_of(User.id),
+            select(SecondFactor.id)
+            .where(SecondFactor.user_id == User.id, SecondFactor.confirmed_at.is_not(None))
+            .exists(),
             RoleGrant.role,
         )
         .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
@@ -103,16 +112,7 @@ def load_signed_in(session_token: str) -> SignedIn | None:
     rows = read_rows(_statement(), {"token": session_token}).all()
     if not rows:
         return None
-    user_id, name, locale, token, active, unread, _role = rows[0]
-    return SignedIn(
-        id=user_id,
-        name=name,
-        locale=locale,
-        session_token=token,
-        is_active=active,
-        roles=frozenset(Role(row[6]) for row in rows if row[6] is not None),
-        unread_count=unread,
-    )
+    return SignedIn(rows[0], frozenset(Role(row[-1]) for row in rows if row[-1] is not None))
 
 
 def signed_in_user() -> User:

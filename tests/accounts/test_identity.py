@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flask import g
+from sqlalchemy import select
 
 from marketplace.accounts.identity import SignedIn, load_signed_in, signed_in_user
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import Role, SecondFactor, User
 from marketplace.db import db, now_utc
 from marketplace.notify.models import Notification
 from tests import factories
@@ -38,6 +39,19 @@ def test_the_loader_reads_name_language_roles_and_unread_count(app):
     user.is_active_account = False
     db.session.flush()
     assert not load_signed_in(user.session_token).is_authenticated
+
+
+def test_the_loader_knows_whether_the_second_factor_is_on(app):
+    admin = factories.make_user(roles=[Role.ADMIN])  # enrolled and confirmed
+    halfway = factories.make_user(roles=[Role.ADMIN])
+    factor = db.session.scalar(select(SecondFactor).where(SecondFactor.user_id == halfway.id))
+    factor.confirmed_at = None  # the app scanned, the code never typed
+    buyer = factories.make_user()
+    db.session.flush()
+
+    assert load_signed_in(admin.session_token).second_factor_on
+    assert not load_signed_in(halfway.session_token).second_factor_on
+    assert not load_signed_in(buyer.session_token).second_factor_on
 
 
 def test_a_person_without_roles_is_still_signed_in_and_an_unknown_token_is_no_one(app):
