@@ -13,7 +13,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import today_local
-from marketplace.db import db, update_if
+from marketplace.db import db, read_rows, update_if
 from marketplace.errors import NotFound
 from marketplace.institutions.boxes import (
     BoxLine,
@@ -146,9 +146,27 @@ def _quote_statement():
     )
 
 
-#: the quote's own page: the quote and its lines with their products; its history and
-#: documents are read as rows (``history_of``, ``documents_of``). Built once.
-QUOTE_PAGE = select(Quote).where(Quote.id == bindparam("quote_id")).options(_LINES_AND_PRODUCTS)
+#: the quote's own page: the quote and its lines with their products, of each product what
+#: its capacity check reads (``boxes.supply_of``, ``find_alternatives``: not its price, photos
+#: or the subqueries of stock for sale and promotions); its history and documents are read
+#: as rows (``history_of``, ``documents_of``). Built once.
+QUOTE_PAGE = (
+    select(Quote)
+    .where(Quote.id == bindparam("quote_id"))
+    .options(
+        selectinload(Quote.lines)
+        .joinedload(QuoteLine.product, innerjoin=True)
+        .load_only(
+            Product.seller_id,
+            Product.category_id,
+            Product.stock,
+            Product.is_made_to_order,
+            Product.daily_capacity,
+            Product.lead_time_days,
+            Product.shelf_life_days,
+        )
+    )
+)
 
 #: each move of a quote: when, who (their name; None for the system), from, to and why
 _HISTORY = (
@@ -175,12 +193,12 @@ _DOCUMENTS = (
 def history_of(quote_id: int) -> list:
     """The quote's moves, oldest first: rows of when, who (a name, or None for the
     system), from, to and why."""
-    return db.session.execute(_HISTORY, {"quote_id": quote_id}).all()
+    return read_rows(_HISTORY, {"quote_id": quote_id}).all()
 
 
 def documents_of(quote_id: int) -> list:
     """The quote's documents, in the order issued: rows of id, kind and number."""
-    return db.session.execute(_DOCUMENTS, {"quote_id": quote_id}).all()
+    return read_rows(_DOCUMENTS, {"quote_id": quote_id}).all()
 
 
 #: quotes on one page of the office's dashboard

@@ -269,7 +269,6 @@ def _quote_page(quote_id: int, error: MarketplaceError | None = None):
         checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
         member=office,
         statuses=QuoteStatus,
-        action_form=EmptyForm(),
         # made where the page shows it (a head of office's quote to approve)
         return_form=ReturnForm,
         gov_order=gov_orders.order_ref_of_quote(quote.id),
