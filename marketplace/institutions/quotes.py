@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
@@ -146,27 +147,99 @@ def _quote_statement():
     )
 
 
-#: the quote's own page: the quote and its lines with their products, of each product what
-#: its capacity check reads (``boxes.supply_of``, ``find_alternatives``: not its price, photos
-#: or the subqueries of stock for sale and promotions); its history and documents are read
-#: as rows (``history_of``, ``documents_of``). Built once.
-QUOTE_PAGE = (
-    select(Quote)
-    .where(Quote.id == bindparam("quote_id"))
-    .options(
-        selectinload(Quote.lines)
-        .joinedload(QuoteLine.product, innerjoin=True)
-        .load_only(
-            Product.seller_id,
-            Product.category_id,
-            Product.stock,
-            Product.is_made_to_order,
-            Product.daily_capacity,
-            Product.lead_time_days,
-            Product.shelf_life_days,
-        )
+#: the quote's own page: the quote alone (its lines are read as rows, ``page_lines_of``; its
+#: history and documents too, ``history_of``, ``documents_of``). Built once.
+QUOTE_PAGE = select(Quote).where(Quote.id == bindparam("quote_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class LineProduct:
+    """What a quote page's capacity check reads of a line's product (``boxes.supply_of``,
+    ``find_alternatives``): no price, photos or stock-for-sale subqueries."""
+
+    id: int
+    seller_id: int
+    category_id: int
+    stock: int
+    is_made_to_order: bool
+    daily_capacity: int | None
+    lead_time_days: int
+    shelf_life_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineOption:
+    """What the capacity check reads of a line's option: its id and stock."""
+
+    id: int
+    stock: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageLine:
+    """A quote line as its page shows and checks it: the line's columns, its quote, and of
+    its product and option what the capacity check reads. Its quantity, amount and name are
+    ``QuoteLine``'s own properties (one home for those rules), which read nothing else."""
+
+    quote: Quote
+    id: int
+    product_id: int
+    variant_id: int | None
+    product_name: str
+    variant_label: str
+    shop_name: str
+    quantity_per_box: int
+    unit_price_amount: int
+    product: LineProduct
+    variant: LineOption | None
+
+    quantity = QuoteLine.quantity
+    line_amount = QuoteLine.line_amount
+    full_name = QuoteLine.full_name
+
+
+#: a quote's lines with their products' (and options') capacity columns, in order: built once
+_PAGE_LINES = (
+    select(
+        QuoteLine.id,
+        QuoteLine.product_id,
+        QuoteLine.variant_id,
+        QuoteLine.product_name,
+        QuoteLine.variant_label,
+        QuoteLine.shop_name,
+        QuoteLine.quantity_per_box,
+        QuoteLine.unit_price_amount,
+        Product.id,
+        Product.seller_id,
+        Product.category_id,
+        Product.stock,
+        Product.is_made_to_order,
+        Product.daily_capacity,
+        Product.lead_time_days,
+        Product.shelf_life_days,
+        ProductVariant.id,
+        ProductVariant.stock,
     )
+    .join(Product, Product.id == QuoteLine.product_id)
+    .outerjoin(ProductVariant, ProductVariant.id == QuoteLine.variant_id)
+    .where(QuoteLine.quote_id == bindparam("quote_id"))
+    .order_by(QuoteLine.id)
 )
+
+
+def page_lines_of(quote: Quote) -> list[PageLine]:
+    """The quote's lines as its page shows and checks them (one statement of rows: loading
+    the lines and their products as objects cost about three times as much)."""
+    return [
+        PageLine(
+            quote,
+            *row[:8],
+            LineProduct(*row[8:16]),
+            None if row[16] is None else LineOption(*row[16:]),
+        )
+        for row in read_rows(_PAGE_LINES, {"quote_id": quote.id})
+    ]
+
 
 #: each move of a quote: when, who (their name; None for the system), from, to and why
 _HISTORY = (

@@ -263,10 +263,12 @@ def _quote_page(quote_id: int, error: MarketplaceError | None = None):
     quote = quotes.get_quote_for_officer_or_404(
         quote_id, _user(), office, statement=quotes.QUOTE_PAGE
     )
+    lines = quotes.page_lines_of(quote)
     return render_template(
         "institutions/quote.html",
         quote=quote,
-        checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
+        lines=lines,
+        checks=boxes.check_quote_capacity(quote, lines) if quote.is_editable else [],
         member=office,
         statuses=QuoteStatus,
         # made where the page shows it (a head of office's quote to approve)
