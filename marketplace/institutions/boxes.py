@@ -15,7 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import licence_in_force, today_local
-from marketplace.db import db
+from marketplace.db import db, read_rows
 from marketplace.errors import NotFound, Refusals
 from marketplace.institutions.members import InstitutionError, is_officer_of
 from marketplace.institutions.models import (
@@ -84,10 +84,10 @@ def list_templates(institution_id: int) -> list[TemplateRow]:
     """The office's saved boxes with their lines (two statements, rows not objects)."""
     templates = {
         template_id: TemplateRow(template_id, name)
-        for template_id, name in db.session.execute(_TEMPLATES, {"institution_id": institution_id})
+        for template_id, name in read_rows(_TEMPLATES, {"institution_id": institution_id})
     }
     if templates:
-        lines = db.session.execute(_TEMPLATE_LINES, {"templates": list(templates)})
+        lines = read_rows(_TEMPLATE_LINES, {"templates": list(templates)})
         for template_id, quantity, product_name, option in lines:
             templates[template_id].lines.append((quantity, product_name, option))
     return list(templates.values())
