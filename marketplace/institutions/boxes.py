@@ -454,7 +454,7 @@ def check_box_supply(
 
 def check_quote_capacity(quote: Quote, lines=None) -> list[LineCheck]:
     """Per line: can the household make it by the delivery date, and if not, who can.
-    ``lines``: the quote's lines as its page reads them (``quotes.page_lines_of``), else
+    ``lines``: the quote's lines as its page reads them (``quote_page.page_lines_of``), else
     its own."""
     lines = quote.lines if lines is None else lines
     items = [(line.product, line.variant, line.quantity) for line in lines]

@@ -14,7 +14,7 @@ from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions import billing, boxes, quotes
+from marketplace.institutions import billing, boxes, quote_page, quotes
 from marketplace.institutions.boxes import BoxLine, BoxOrder
 from marketplace.institutions.members import InstitutionError
 from marketplace.institutions.models import Quote, QuoteLine
@@ -289,7 +289,7 @@ def test_the_quote_page_reads_and_checks_its_lines_as_the_quote_does(
     )
     db.session.commit()
 
-    lines = quotes.page_lines_of(quote)
+    lines = quote_page.page_lines_of(quote)
     own = boxes.check_quote_capacity(quote)
     shown = boxes.check_quote_capacity(quote, lines)
 
