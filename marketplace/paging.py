@@ -8,14 +8,16 @@ draws the "Sebelumnya" / "Berikutnya" links (plain links: no script needed).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 
-from marketplace.db import db
+from marketplace.db import db, read_rows
 from marketplace.errors import NotFound
 from marketplace.numbers import NumberError, parse_whole
 
@@ -68,20 +70,40 @@ def paginate(
     each: Callable | None = None,
     params: dict | None = None,
 ) -> Page:
-    """Run ``stmt`` (ordered) for one page: objects (``scalars``), or rows with ``rows``;
-    ``params`` are its bound values (a statement built once, with ``bindparam``).
+    """Run ``stmt`` (ordered) for one page: objects (``scalars``), or rows with ``rows``
+    (plain columns, read past the ORM's loading: ``read_rows``); ``params`` are its bound
+    values (a statement built once, with ``bindparam``).
 
     A page past the end (other than the first) is not found.
     """
-    stmt = stmt.offset((page - 1) * per_page).limit(per_page + 1)
-    result = db.session.execute(stmt, params) if rows else db.session.scalars(stmt, params)
-    found = list(result.unique() if not rows else result)
+    values = {
+        **(params or {}),
+        "page_offset": (page - 1) * per_page,
+        "page_limit": per_page + 1,
+    }
+    stmt = _one_page(stmt)
+    found = list(read_rows(stmt, values) if rows else db.session.scalars(stmt, values).unique())
     if not found and page > 1:
         raise NotFound(_l("Halaman yang Anda cari tidak ada."))
     items = found[:per_page]
     if each is not None:
         items = [each(item) for item in items]
     return Page(items=items, page=page, has_next=len(found) > per_page, per_page=per_page)
+
+
+#: each statement's page form, kept while the statement lives (most are built once)
+_PAGED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _one_page(stmt):
+    """``stmt`` limited to one page, its offset and limit bound as it runs: the same
+    statement object every time, so SQLAlchemy keeps its cache key rather than working it
+    out again for each request's new ``offset().limit()`` (a statement built per request
+    gets its own, dropped with it)."""
+    paged = _PAGED.get(stmt)
+    if paged is None:
+        paged = _PAGED[stmt] = stmt.offset(bindparam("page_offset")).limit(bindparam("page_limit"))
+    return paged
 
 
 def link_prefix(endpoint: str, key: str) -> str:

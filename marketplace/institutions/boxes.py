@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus, Seller, SellerStatus
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import licence_in_force, today_local
-from marketplace.db import db
+from marketplace.db import db, read_rows
 from marketplace.errors import NotFound, Refusals
 from marketplace.institutions.members import InstitutionError, is_officer_of
 from marketplace.institutions.models import (
@@ -84,10 +84,10 @@ def list_templates(institution_id: int) -> list[TemplateRow]:
     """The office's saved boxes with their lines (two statements, rows not objects)."""
     templates = {
         template_id: TemplateRow(template_id, name)
-        for template_id, name in db.session.execute(_TEMPLATES, {"institution_id": institution_id})
+        for template_id, name in read_rows(_TEMPLATES, {"institution_id": institution_id})
     }
     if templates:
-        lines = db.session.execute(_TEMPLATE_LINES, {"templates": list(templates)})
+        lines = read_rows(_TEMPLATE_LINES, {"templates": list(templates)})
         for template_id, quantity, product_name, option in lines:
             templates[template_id].lines.append((quantity, product_name, option))
     return list(templates.values())
@@ -367,13 +367,23 @@ def find_alternatives(product: Product, needed: int, due_on: dt.date, limit: int
                 ~Product.variants.any(ProductVariant.is_active),
             )
             .options(selectinload(Product.seller))
-            .order_by(Seller.region_id != product.seller.region_id, Product.price_now, Product.id)
+            .order_by(
+                Seller.region_id != _region_of(product.seller_id), Product.price_now, Product.id
+            )
         )
     )
     if not candidates:
         return []
     fits = _fits_of([(c, None, needed) for c in candidates], due_on)
     return [c for c, fit in zip(candidates, fits, strict=True) if fit.fits][:limit]
+
+
+def _region_of(seller_id: int):
+    """SQL: the kabupaten of household ``seller_id``, read inside the statement that orders
+    by it (what ``find_alternatives`` reads of a product is its category and household,
+    whether an object or a quote page's row)."""
+    own = aliased(Seller)
+    return select(own.region_id).where(own.id == seller_id).scalar_subquery()
 
 
 def supply_by(
@@ -442,12 +452,15 @@ def check_box_supply(
     return checks
 
 
-def check_quote_capacity(quote: Quote) -> list[LineCheck]:
-    """Per line: can the household make it by the delivery date, and if not, who can."""
-    items = [(line.product, line.variant, line.quantity) for line in quote.lines]
+def check_quote_capacity(quote: Quote, lines=None) -> list[LineCheck]:
+    """Per line: can the household make it by the delivery date, and if not, who can.
+    ``lines``: the quote's lines as its page reads them (``quote_page.page_lines_of``), else
+    its own."""
+    lines = quote.lines if lines is None else lines
+    items = [(line.product, line.variant, line.quantity) for line in lines]
     fits = _fits_of(items, quote.delivery_date, quote.id)
     checks = []
-    for line, fit in zip(quote.lines, fits, strict=True):
+    for line, fit in zip(lines, fits, strict=True):
         check = LineCheck(line, fit)
         if not fit.fits:
             check.alternatives = find_alternatives(line.product, line.quantity, quote.delivery_date)

@@ -23,7 +23,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.pricing import commission_rate_bp
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc, update_if
+from marketplace.db import db, now_utc, read_rows, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.institutions import documents
 from marketplace.institutions.members import membership_of
@@ -263,7 +263,7 @@ class OrderRef:
 
 def order_ref_of_quote(quote_id: int) -> OrderRef | None:
     """The order made from the quote, by id and number alone."""
-    order_id = db.session.scalar(_order_of_quote_statement(), {"quote_id": quote_id})
+    order_id = read_rows(_order_of_quote_statement(), {"quote_id": quote_id}).scalar()
     return None if order_id is None else OrderRef(order_id, order_number(order_id))
 
 

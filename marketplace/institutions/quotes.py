@@ -146,43 +146,6 @@ def _quote_statement():
     )
 
 
-#: the quote's own page: the quote and its lines with their products; its history and
-#: documents are read as rows (``history_of``, ``documents_of``). Built once.
-QUOTE_PAGE = select(Quote).where(Quote.id == bindparam("quote_id")).options(_LINES_AND_PRODUCTS)
-
-#: each move of a quote: when, who (their name; None for the system), from, to and why
-_HISTORY = (
-    select(
-        QuoteEvent.created_at,
-        User.name,
-        QuoteEvent.from_status,
-        QuoteEvent.to_status,
-        QuoteEvent.reason,
-    )
-    .outerjoin(User, User.id == QuoteEvent.actor_id)
-    .where(QuoteEvent.quote_id == bindparam("quote_id"))
-    .order_by(QuoteEvent.id)
-)
-
-#: a quote's documents by kind and number (the PDF itself is read when opened)
-_DOCUMENTS = (
-    select(Document.id, Document.kind, Document.number)
-    .where(Document.quote_id == bindparam("quote_id"))
-    .order_by(Document.id)
-)
-
-
-def history_of(quote_id: int) -> list:
-    """The quote's moves, oldest first: rows of when, who (a name, or None for the
-    system), from, to and why."""
-    return db.session.execute(_HISTORY, {"quote_id": quote_id}).all()
-
-
-def documents_of(quote_id: int) -> list:
-    """The quote's documents, in the order issued: rows of id, kind and number."""
-    return db.session.execute(_DOCUMENTS, {"quote_id": quote_id}).all()
-
-
 #: quotes on one page of the office's dashboard
 QUOTES_PER_PAGE = 30
 

@@ -25,7 +25,7 @@ from marketplace.dates import days_written
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.institutions import ageing as invoice_ages
-from marketplace.institutions import billing, boxes, labels, members, quotes, timeline
+from marketplace.institutions import billing, boxes, labels, members, quote_page, quotes, timeline
 from marketplace.institutions import ledger as government_ledger
 from marketplace.institutions import orders as gov_orders
 from marketplace.institutions import replacements as part_replacements
@@ -264,20 +264,21 @@ def builder(quote_id: int | None = None):
 def _quote_page(quote_id: int, error: MarketplaceError | None = None):
     office = members.office_of(current_user)
     quote = quotes.get_quote_for_officer_or_404(
-        quote_id, current_user, office, statement=quotes.QUOTE_PAGE
+        quote_id, current_user, office, statement=quote_page.QUOTE_PAGE
     )
+    lines = quote_page.page_lines_of(quote)
     return render_template(
         "institutions/quote.html",
         quote=quote,
-        checks=boxes.check_quote_capacity(quote) if quote.is_editable else [],
+        lines=lines,
+        checks=boxes.check_quote_capacity(quote, lines) if quote.is_editable else [],
         member=office,
         statuses=QuoteStatus,
-        action_form=EmptyForm(),
         # made where the page shows it (a head of office's quote to approve)
         return_form=ReturnForm,
         gov_order=gov_orders.order_ref_of_quote(quote.id),
-        documents=quotes.documents_of(quote.id),
-        history=quotes.history_of(quote.id),
+        documents=quote_page.documents_of(quote.id),
+        history=quote_page.history_of(quote.id),
         error=error,
     ), error.status_code if error else 200
 

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
-from marketplace.db import db, now_utc, update_if
+from marketplace.db import db, now_utc, read_rows, update_if
 from marketplace.errors import MarketplaceError, Refusals
 from marketplace.inventory.capacity import (
     Closure,
@@ -158,7 +158,7 @@ def order_promises(product_ids: Iterable[int], today: dt.date) -> dict[int, list
     Today's making serves no hold (holds count working days after today), so it is left out.
     """
     found: dict[int, list[Promise]] = defaultdict(list)
-    rows = db.session.execute(
+    rows = read_rows(
         _order_promises_statement(), {"product_ids": list(product_ids), "today": today}
     )
     for product_id, day, units in rows:
@@ -272,7 +272,7 @@ def _live_holds(
     values = {"ids": ids, "now": now_utc()}
     if exclude_quote_id is not None:
         values["exclude_quote_id"] = exclude_quote_id
-    rows = db.session.execute(_live_holds_statement(column, exclude_quote_id is not None), values)
+    rows = read_rows(_live_holds_statement(column, exclude_quote_id is not None), values)
     for key, quantity, due_on in rows:
         found[key].append(Promise(quantity, due_on))
     return found
@@ -369,9 +369,7 @@ def closures_of(seller_ids: Iterable[int], today: dt.date) -> dict[int, tuple[Cl
     """Each household's closures not yet over (nor cancelled), in one query (of the
     columns a closure is made of: no objects)."""
     found: dict[int, list[Closure]] = defaultdict(list)
-    rows = db.session.execute(
-        _closures_statement(), {"seller_ids": list(set(seller_ids)), "today": today}
-    )
+    rows = read_rows(_closures_statement(), {"seller_ids": list(set(seller_ids)), "today": today})
     for seller_id, starts_on, ends_on, message in rows:
         found[seller_id].append(Closure(starts_on, ends_on, message))
     return {seller_id: tuple(closures) for seller_id, closures in found.items()}

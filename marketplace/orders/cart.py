@@ -21,7 +21,7 @@ from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import CoverPhoto, _public, photos_of
 from marketplace.catalogmemo import kept
-from marketplace.db import db, today_local
+from marketplace.db import db, read_rows, today_local
 from marketplace.errors import MarketplaceError
 from marketplace.inventory.capacity import Closure, closed_for_sale
 from marketplace.inventory.stock import closures_of, sale_closure_of, supply_of
@@ -124,7 +124,7 @@ def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[LineKe
     """{(product id, option id): (quantity, price seen)} from the database or the session."""
     if user_id is None:
         return {key_of(key): (value[0], value[1]) for key, value in session_cart.items()}
-    rows = db.session.execute(_ACCOUNT_LINES, {"user_id": user_id})
+    rows = read_rows(_ACCOUNT_LINES, {"user_id": user_id})
     return {(product, variant): (quantity, seen) for product, variant, quantity, seen in rows}
 
 
@@ -349,7 +349,7 @@ def _page_products(product_ids: list[int]) -> dict[int, ShownProduct]:
     a household read in several rows is one value."""
     products: dict[int, ShownProduct] = {}
     sellers: dict[int, ShownSeller] = {}
-    for row in db.session.execute(_page_products_statement(), {"product_ids": product_ids}):
+    for row in read_rows(_page_products_statement(), {"product_ids": product_ids}):
         product = products.get(row[0])
         if product is None:
             seller = sellers.get(row[12])

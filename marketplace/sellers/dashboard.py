@@ -87,7 +87,8 @@ def _dashboard_statements():
             Product.id,
             Product.name,
             Product.price_amount,
-            Product.promotion_discount,
+            # named: a column_property's unlabelled key under Core (``read_rows``) is anon
+            Product.promotion_discount.label("promotion_discount"),
             Product.status,
             Product.kind,
             Product.licence_valid_until,

@@ -14,10 +14,10 @@ from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions import billing, quotes
+from marketplace.institutions import billing, boxes, quote_page, quotes
 from marketplace.institutions.boxes import BoxLine, BoxOrder
 from marketplace.institutions.members import InstitutionError
-from marketplace.institutions.models import Quote
+from marketplace.institutions.models import Quote, QuoteLine
 from marketplace.institutions.orders import order_of_quote
 from marketplace.inventory.models import CapacityHold
 from marketplace.inventory.stock import set_option_stock
@@ -266,3 +266,43 @@ def test_a_hold_from_before_the_options_still_counts_against_them(office, amplan
     quote = quotes.create_quote(office[1], _order([(original, 1)], boxes=10))
     with pytest.raises(InstitutionError, match=r"tersedia 8 dari 10"):
         quotes.submit_quote(quote.id, office[1])
+
+
+def test_the_quote_page_reads_and_checks_its_lines_as_the_quote_does(
+    client, login_as, office, amplang
+):
+    """The page reads its lines as rows (``page_lines_of``): the same names, quantities,
+    amounts, fits and alternatives as the quote's own lines, an option's and a plain one's."""
+    product, _original, pedas, _jumbo = amplang
+    short = factories.make_product(name="Keripik Pisang", stock=5, category_slug="camilan")
+    enough = factories.make_product(name="Keripik Talas", stock=500, category_slug="camilan")
+    quote = quotes.create_quote(office[1], _order([(pedas, 1)], boxes=4))
+    quote.lines.append(
+        QuoteLine(
+            product_id=short.id,
+            seller_id=short.seller_id,
+            product_name=short.name,
+            shop_name=short.seller.shop_name,
+            quantity_per_box=2,
+            unit_price_amount=short.price_now,
+        )
+    )
+    db.session.commit()
+
+    lines = quote_page.page_lines_of(quote)
+    own = boxes.check_quote_capacity(quote)
+    shown = boxes.check_quote_capacity(quote, lines)
+
+    def seen(line):
+        return line.full_name, line.quantity, line.line_amount
+
+    assert [seen(line) for line in lines] == [seen(line) for line in quote.lines]
+    assert [(c.fit, c.alternatives) for c in shown] == [(c.fit, c.alternatives) for c in own]
+    assert [c.fit.fits for c in shown] == [False, False]
+    assert enough in shown[1].alternatives
+    login_as(user=office[1])
+    html = client.get(f"/instansi/penawaran/{quote.id}").get_data(as_text=True)
+    assert "Amplang Ikan Pipih (Pedas / 250 g)" in html
+    assert "tidak cukup: tersedia 3 dari 4" in html
+    assert "tidak cukup: tersedia 5 dari 8" in html
+    assert "Keripik Talas (" in html
