@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 
-from marketplace.db import db
+from marketplace.db import db, read_rows
 from marketplace.errors import NotFound
 from marketplace.numbers import NumberError, parse_whole
 
@@ -68,20 +70,34 @@ def paginate(
     each: Callable | None = None,
     params: dict | None = None,
 ) -> Page:
-    """Run ``stmt`` (ordered) for one page: objects (``scalars``), or rows with ``rows``;
-    ``params`` are its bound values (a statement built once, with ``bindparam``).
+    """Run ``stmt`` (ordered) for one page: objects (``scalars``), or rows with ``rows``
+    (plain columns, read past the ORM's loading: ``read_rows``); ``params`` are its bound
+    values (a statement built once, with ``bindparam``).
 
     A page past the end (other than the first) is not found.
     """
-    stmt = stmt.offset((page - 1) * per_page).limit(per_page + 1)
-    result = db.session.execute(stmt, params) if rows else db.session.scalars(stmt, params)
-    found = list(result.unique() if not rows else result)
+    bound = {**(params or {}), "page_offset": (page - 1) * per_page, "page_limit": per_page + 1}
+    paged = _paged(stmt)
+    found = list(read_rows(paged, bound) if rows else db.session.scalars(paged, bound).unique())
     if not found and page > 1:
         raise NotFound(_l("Halaman yang Anda cari tidak ada."))
     items = found[:per_page]
     if each is not None:
         items = [each(item) for item in items]
     return Page(items=items, page=page, has_next=len(found) > per_page, per_page=per_page)
+
+
+#: each statement with its page's offset and limit as bound values, kept while the statement
+#: lives: a statement built once is limited once too (a new ``.limit()`` is a new statement
+#: whose cache key SQLAlchemy computes again, as long as running a small one)
+_PAGED: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _paged(stmt):
+    paged = _PAGED.get(stmt)
+    if paged is None:
+        paged = _PAGED[stmt] = stmt.offset(bindparam("page_offset")).limit(bindparam("page_limit"))
+    return paged
 
 
 def link_prefix(endpoint: str, key: str) -> str:

@@ -87,7 +87,7 @@ def _dashboard_statements():
             Product.id,
             Product.name,
             Product.price_amount,
-            Product.promotion_discount,
+            Product.promotion_discount.label("promotion_discount"),
             Product.status,
             Product.kind,
             Product.licence_valid_until,
