@@ -15,7 +15,7 @@ from weakref import WeakKeyDictionary
 
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, bindparam
 
 from marketplace.db import db, read_rows
 from marketplace.errors import NotFound
@@ -96,7 +96,9 @@ _PAGED: WeakKeyDictionary = WeakKeyDictionary()
 def _paged(stmt):
     paged = _PAGED.get(stmt)
     if paged is None:
-        paged = _PAGED[stmt] = stmt.offset(bindparam("page_offset")).limit(bindparam("page_limit"))
+        paged = _PAGED[stmt] = stmt.offset(bindparam("page_offset", type_=Integer)).limit(
+            bindparam("page_limit", type_=Integer)
+        )
     return paged
 
 
