@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, literal_column, select
+from sqlalchemy import Row, bindparam, case, func, literal_column, select
 
 from marketplace.db import local_date, read_rows, today_local
 from marketplace.money import accounts as payout_accounts
@@ -25,7 +25,6 @@ from marketplace.money.models import (
     PartComplaint,
     PartWaitingSum,
     Payout,
-    PayoutAccount,
     PayoutMethod,
     PayoutStatus,
     SellerLedgerSum,
@@ -106,7 +105,8 @@ class EarningsSummary:
     paid_out: int = 0
     last_paid_on: dt.date | None = None
     balances: Balances = Balances(0, 0, 0)
-    account: PayoutAccount | None = None
+    #: the payout account as ``accounts.account_shown_of`` reads it (None: none yet)
+    account: Row | None = None
     #: the account is verified (and Stripe pays out): the next run may pay it
     payable: bool = False
 
@@ -318,7 +318,7 @@ def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSu
     today = today or today_local()
     month = today.replace(day=1)
     balances, this_month, all_time, last_paid = _sums_of(seller_id, month)
-    account = payout_accounts.account_of(seller_id)
+    account = payout_accounts.account_shown_of(seller_id)
     payable = payout_accounts.is_payable(account)
     count, total, shown = _payouts(seller_id)
     return EarningsSummary(

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.catalog.models import Seller
-from marketplace.db import db
+from marketplace.db import db, read_rows
 from marketplace.errors import NotFound
 from marketplace.orders.lifecycle import (
     MoveRefused,
@@ -69,7 +69,7 @@ def _seller_id_statement():
 
 def seller_id_for_user(user_id: int) -> int:
     """The household's id alone, for the pages that need nothing else of the household."""
-    seller_id = db.session.scalar(_seller_id_statement(), {"user_id": user_id})
+    seller_id = read_rows(_seller_id_statement(), {"user_id": user_id}).scalar()
     if seller_id is None:
         raise NotFound(NO_SHOP)
     return seller_id
