@@ -78,3 +78,15 @@ def _part_of(seller_id: int) -> tuple[int, int]:
             select(OrderPart.id, OrderPart.order_id).where(OrderPart.seller_id == seller_id)
         ).one()
     )
+
+
+def test_the_statement_is_a_file_named_after_the_shop_and_month(client, login_as):
+    seller = factories.make_earning_seller(price=100_000)
+    login_as(user=seller.user)
+    response = client.get("/penjual/pendapatan/laporan/2026-11.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="pendapatan-{seller.slug}-2026-11.csv"'
+    )
+    login_as("seller")  # a seller's role without a shop
+    assert client.get("/penjual/pendapatan/laporan/2026-11.csv").status_code == 404
