@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, bindparam
 
 from marketplace.db import db, read_rows
 from marketplace.errors import NotFound
@@ -102,7 +102,9 @@ def _one_page(stmt):
     gets its own, dropped with it)."""
     paged = _PAGED.get(stmt)
     if paged is None:
-        paged = _PAGED[stmt] = stmt.offset(bindparam("page_offset")).limit(bindparam("page_limit"))
+        paged = _PAGED[stmt] = stmt.offset(bindparam("page_offset", type_=Integer)).limit(
+            bindparam("page_limit", type_=Integer)
+        )
     return paged
 
 

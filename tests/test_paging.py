@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from sqlalchemy import bindparam, select
 
-from marketplace.catalog.models import Product
+from marketplace import paging
+from marketplace.catalog.models import Product, Seller
 from marketplace.db import db
 from marketplace.errors import NotFound
 from marketplace.paging import paginate
@@ -40,3 +43,11 @@ def test_each_page_of_a_statement_built_once_reads_its_own_rows(app):
     assert [product.id for product in objects] == [products[2].id, products[3].id]
     with pytest.raises(NotFound):
         paginate(_NAMES, 4, 2, rows=True, params=params)
+
+
+def test_a_statement_built_for_one_request_is_not_kept(app):
+    factories.make_seller()
+    kept = len(paging._PAGED)
+    paginate(select(Seller.id).order_by(Seller.id), 1, 2, rows=True)
+    gc.collect()
+    assert len(paging._PAGED) == kept

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.services import AccountError, normalise_phone
-from marketplace.db import WITA, db, now_utc, update_if
+from marketplace.db import WITA, db, now_utc, read_rows, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money.banks import BANKS_BY_CODE, WALLETS, mask
 from marketplace.money.messages import tell_of_account_change
@@ -53,6 +53,26 @@ _ACCOUNT_OF = select(PayoutAccount).where(PayoutAccount.seller_id == bindparam("
 
 def account_of(seller_id: int) -> PayoutAccount | None:
     return db.session.scalar(_ACCOUNT_OF, {"seller_id": seller_id})
+
+
+#: what a household's earnings page shows and checks of its payout account: built once
+_ACCOUNT_SHOWN = select(
+    PayoutAccount.method,
+    PayoutAccount.bank_code,
+    PayoutAccount.account_number,
+    PayoutAccount.holder_name,
+    PayoutAccount.wallet_provider,
+    PayoutAccount.wallet_number,
+    PayoutAccount.stripe_account_id,
+    PayoutAccount.stripe_payouts_enabled,
+    PayoutAccount.verified_at.is_not(None).label("is_verified"),
+).where(PayoutAccount.seller_id == bindparam("seller_id"))
+
+
+def account_shown_of(seller_id: int):
+    """The household's payout account as ``describe`` and ``is_payable`` read it: a row of
+    those columns (named as the account's attributes), not the account; None without one."""
+    return read_rows(_ACCOUNT_SHOWN, {"seller_id": seller_id}).first()
 
 
 def _check_password(user: User, password: str) -> None:

@@ -423,7 +423,8 @@ _PART_EARNINGS = (
 
 #: the entries of a page's parts. By part only, so the part's index answers (20 parts'
 #: entries): with the household in the condition, SQLite walks every entry of the household
-#: instead. Only what the page shows and sums (account, amount): rows, not entries.
+#: instead. Only what the page shows and sums (account, amount): rows, not entries. Oldest
+#: first within each part, in the order of that index (no sort of the page's entries).
 _PART_ENTRIES = (
     select(
         LedgerEntry.order_part_id,
@@ -432,7 +433,7 @@ _PART_ENTRIES = (
         LedgerEntry.amount,
     )
     .where(LedgerEntry.order_part_id.in_(bindparam("parts", expanding=True)))
-    .order_by(LedgerEntry.id)
+    .order_by(LedgerEntry.order_part_id, LedgerEntry.id)
 )
 
 

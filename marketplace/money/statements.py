@@ -7,15 +7,16 @@ import datetime as dt
 import io
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from marketplace.catalog.services import today_local
-from marketplace.db import read_rows
+from marketplace.db import UTCDateTime, read_rows
 from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import OrderPart, order_number
 from marketplace.pdf import render_pdf
 
 WITA = dt.timezone(dt.timedelta(hours=8))
+_MINUTE = dt.timedelta(minutes=1)
 #: Monday
 DEFAULT_RUN_WEEKDAY = 0
 
@@ -44,29 +45,32 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def statement_rows(seller_id: int, month: str) -> list:
-    """The household's ledger entries of the month, oldest first: the columns a statement
-    writes (rows, not entries), each with its part's order (None: no part), in one
-    statement that the household's index of entries by time answers."""
-    start, end = month_bounds(month)
-    return list(
-        read_rows(
-            select(
-                LedgerEntry.created_at,
-                OrderPart.order_id,
-                LedgerEntry.event_key,
-                LedgerEntry.account,
-                LedgerEntry.amount,
-            )
-            .outerjoin(OrderPart, OrderPart.id == LedgerEntry.order_part_id)
-            .where(
-                LedgerEntry.seller_id == seller_id,
-                LedgerEntry.created_at >= start.astimezone(dt.UTC),
-                LedgerEntry.created_at < end.astimezone(dt.UTC),
-            )
-            .order_by(LedgerEntry.id)
-        )
+#: the household's ledger entries of a month, oldest first: the columns a statement writes
+#: (rows, not entries), each with its part's order (None: no part), in one statement that
+#: the household's index of entries by time answers; built once, a month is its bounds
+_STATEMENT = (
+    select(
+        LedgerEntry.created_at,
+        OrderPart.order_id,
+        LedgerEntry.event_key,
+        LedgerEntry.account,
+        LedgerEntry.amount,
     )
+    .outerjoin(OrderPart, OrderPart.id == LedgerEntry.order_part_id)
+    .where(
+        LedgerEntry.seller_id == bindparam("seller_id"),
+        LedgerEntry.created_at >= bindparam("start", type_=UTCDateTime),
+        LedgerEntry.created_at < bindparam("end", type_=UTCDateTime),
+    )
+    .order_by(LedgerEntry.id)
+)
+
+
+def statement_rows(seller_id: int, month: str) -> list:
+    """The household's ledger entries of the month, oldest first, as
+    (created_at, order_id, event_key, account, amount) rows."""
+    start, end = month_bounds(month)
+    return read_rows(_STATEMENT, {"seller_id": seller_id, "start": start, "end": end}).all()
 
 
 def _order_numbers(entries) -> dict[int, str]:
@@ -124,28 +128,38 @@ def statement_pdf(seller, month: str, label) -> bytes:
 
 
 def statement_csv(seller_id: int, month: str, label) -> str:
-    """One line per ledger entry of the household in the month, then the totals."""
-    entries = statement_rows(seller_id, month)
-    numbers = _order_numbers(entries)
-    labels = _labels(entries, label)
-    when = _minutes("%Y-%m-%d %H:%M")
+    """One line per ledger entry of the household in the month, then the totals.
+
+    Written in one pass over the rows: a month has hundreds of entries and each costs its
+    share of the page, so each row's order number, label and time are looked up in dicts
+    filled once per order, account and minute. The rows come oldest first and an event's
+    legs share their minute, so the minute last written is tried first."""
+    numbers: dict[int | None, str] = {None: ""}
+    labels: dict[str, str] = {}
+    totals: dict[str, int] = {}
+    lines = []
+    minute_start = minute_end = None
+    written = ""
+    for created_at, order_id, event_key, account, amount in statement_rows(seller_id, month):
+        if minute_start is None or not minute_start <= created_at < minute_end:
+            minute_start = created_at.replace(second=0, microsecond=0)
+            minute_end = minute_start + _MINUTE
+            written = minute_start.astimezone(WITA).strftime("%Y-%m-%d %H:%M")
+        number = numbers.get(order_id)
+        if number is None:
+            number = numbers[order_id] = order_number(order_id)
+        name = labels.get(account)
+        if name is None:
+            name = labels[account] = label(account)
+            totals[account] = 0
+        totals[account] += amount
+        lines.append((written, number, event_key, account, name, amount))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["tanggal", "pesanan", "kejadian", "akun", "keterangan", "jumlah"])
-    totals: dict[str, int] = {}
-    for entry in entries:
-        totals[entry.account] = totals.get(entry.account, 0) + entry.amount
+    writer.writerows(lines)
     writer.writerows(
-        (
-            when(created_at),
-            numbers[order_id] if order_id else "",
-            event_key,
-            account,
-            labels[account],
-            amount,
-        )
-        for created_at, order_id, event_key, account, amount in entries
+        ["", "", "total", account, labels[account], total]
+        for account, total in sorted(totals.items())
     )
-    for account, total in sorted(totals.items()):
-        writer.writerow(["", "", "total", account, labels[account], total])
     return out.getvalue()

@@ -13,7 +13,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, literal_column, select
+from sqlalchemy import Row, bindparam, case, func, literal, literal_column, select
+from sqlalchemy.orm import aliased
 
 from marketplace.db import local_date, read_rows, today_local
 from marketplace.money import accounts as payout_accounts
@@ -25,7 +26,6 @@ from marketplace.money.models import (
     PartComplaint,
     PartWaitingSum,
     Payout,
-    PayoutAccount,
     PayoutMethod,
     PayoutStatus,
     SellerLedgerSum,
@@ -106,7 +106,8 @@ class EarningsSummary:
     paid_out: int = 0
     last_paid_on: dt.date | None = None
     balances: Balances = Balances(0, 0, 0)
-    account: PayoutAccount | None = None
+    #: the payout account as ``accounts.account_shown_of`` reads it (None: none yet)
+    account: Row | None = None
     #: the account is verified (and Stripe pays out): the next run may pay it
     payable: bool = False
 
@@ -282,8 +283,21 @@ def _destination(method: str, bank_code: str, account_number: str, provider: str
     return "Stripe"
 
 
-#: a household's newest payouts in transit, with the count and sum of all of them (a window
-#: over every open payout, taken before the limit): built once
+def _open_payouts(payout=Payout) -> tuple:
+    """The conditions of a household's payouts in transit (``payout``: the table or an
+    alias). The statuses are bound one by one: a list given to ``in_`` is expanded again
+    at every run."""
+    return (
+        payout.seller_id == bindparam("seller_id"),
+        payout.status.in_([literal(status) for status in runs.OPEN]),
+    )
+
+
+_EVERY_OPEN = aliased(Payout)
+
+#: a household's newest payouts in transit, each row with the count and sum of all of them
+#: (two subqueries the database works out once: cheaper than a window over every open
+#: payout, which must be read and numbered before the newest are taken): built once
 _IN_TRANSIT = (
     select(
         Payout.amount,
@@ -293,10 +307,10 @@ _IN_TRANSIT = (
         Payout.account_number,
         Payout.wallet_provider,
         Payout.wallet_number,
-        func.count().over(),
-        func.sum(Payout.amount).over(),
+        select(func.count(_EVERY_OPEN.id)).where(*_open_payouts(_EVERY_OPEN)).scalar_subquery(),
+        select(func.sum(_EVERY_OPEN.amount)).where(*_open_payouts(_EVERY_OPEN)).scalar_subquery(),
     )
-    .where(Payout.seller_id == bindparam("seller_id"), Payout.status.in_(runs.OPEN))
+    .where(*_open_payouts())
     .order_by(Payout.period.desc(), Payout.id.desc())
     .limit(IN_TRANSIT_SHOWN)
 )
@@ -304,8 +318,7 @@ _IN_TRANSIT = (
 
 def _payouts(seller_id: int) -> tuple[int, int, list[InTransit]]:
     """(how many payouts are in transit, their sum, the newest ``IN_TRANSIT_SHOWN`` of
-    them): the newest with the count and sum of all of them (a window over every open
-    payout, taken before the limit)."""
+    them): the newest, each with the count and sum of all of them (none: no rows)."""
     rows = read_rows(_IN_TRANSIT, {"seller_id": seller_id}).all()
     shown = [InTransit(row[0], row[1], _destination(*row[2:7])) for row in rows]
     count, total = (int(rows[0][7]), int(rows[0][8])) if rows else (0, 0)
@@ -318,7 +331,7 @@ def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSu
     today = today or today_local()
     month = today.replace(day=1)
     balances, this_month, all_time, last_paid = _sums_of(seller_id, month)
-    account = payout_accounts.account_of(seller_id)
+    account = payout_accounts.account_shown_of(seller_id)
     payable = payout_accounts.is_payable(account)
     count, total, shown = _payouts(seller_id)
     return EarningsSummary(

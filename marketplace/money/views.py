@@ -53,7 +53,7 @@ from marketplace.money.forms import (
 from marketplace.money.models import DisbursementBatch
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
-from marketplace.orders.inbox import seller_for_user, seller_id_for_user
+from marketplace.orders.inbox import seller_for_user, seller_id_for_user, seller_slug_for_user
 from marketplace.orders.labels import order_status_label
 from marketplace.orders.queries import get_order_by_token
 from marketplace.paging import link_prefix, requested_page
@@ -234,18 +234,16 @@ def stripe_onboarding():
 @bp.route("/penjual/pendapatan/laporan/<month>.csv")
 @role_required(Role.SELLER)
 def statement(month: str):
-    seller = _seller()
+    seller_id, slug = seller_slug_for_user(current_user.id)
     try:
         statements.month_bounds(month)
     except ValueError:
         abort(404)
-    body = statements.statement_csv(seller.id, month, labels.ledger_account_label)
+    body = statements.statement_csv(seller_id, month, labels.ledger_account_label)
     return Response(
         body,
         mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="pendapatan-{seller.slug}-{month}.csv"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="pendapatan-{slug}-{month}.csv"'},
     )
 
 

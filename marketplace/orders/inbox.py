@@ -75,6 +75,19 @@ def seller_id_for_user(user_id: int) -> int:
     return seller_id
 
 
+@cache
+def _seller_slug_statement():
+    return select(Seller.id, Seller.slug).where(Seller.user_id == bindparam("user_id"))
+
+
+def seller_slug_for_user(user_id: int) -> tuple[int, str]:
+    """The household's id and slug (a file's name), for the pages that need no more."""
+    row = read_rows(_seller_slug_statement(), {"user_id": user_id}).first()
+    if row is None:
+        raise NotFound(NO_SHOP)
+    return row[0], row[1]
+
+
 def _seen_by_seller():
     """A part in a household's inbox: one to act on, or one cancelled after it had reached
     them (paid, or an office's order to confirm), so they know to stop making it."""

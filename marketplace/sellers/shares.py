@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalog.models import Seller
-from marketplace.db import WITA, db, now_utc
+from marketplace.db import WITA, db, now_utc, read_rows
 from marketplace.orders.models import Order, OrderPart, OrderStatus
 from marketplace.orders.signals import order_placed
 from marketplace.sellers.models import ShareSale, ShareVisit
@@ -150,7 +150,7 @@ def month_start(today: dt.date) -> dt.datetime:
 def share_counts(seller_id: int, today: dt.date) -> ShareCounts:
     """This month's (WITA) visits through the household's links and the paid sales they
     brought (the goods of its parts, as sold)."""
-    row = db.session.execute(
+    row = read_rows(
         _share_counts_statement(), {"seller_id": seller_id, "since": month_start(today)}
     ).one()
     return ShareCounts(visits=row.visits or 0, sales=row.sales, sales_amount=int(row.amount))

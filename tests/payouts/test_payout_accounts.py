@@ -222,3 +222,17 @@ def test_a_changed_account_is_mailed_to_the_household_and_paid_only_a_day_later(
     assert client.post("/admin/pencairan/jalankan").status_code == 303
     [payout] = db.session.scalars(select(Payout).where(Payout.seller_id == household.id))
     assert payout.account_number == "1234567890"
+
+
+@pytest.mark.parametrize("method", ["bank", "ewallet", "stripe"])
+@pytest.mark.parametrize("verified", [True, False])
+def test_the_earnings_page_reads_the_account_as_the_account_itself_reads(app, method, verified):
+    """The page reads a row of the account's columns; described and checked the same."""
+    seller = factories.make_seller()
+    assert accounts.account_shown_of(seller.id) is None
+    factories.make_payout_account(
+        seller, method=method, verified=verified, stripe_account_id="acct_1Test"
+    )
+    shown, account = accounts.account_shown_of(seller.id), accounts.account_of(seller.id)
+    assert accounts.describe(shown) == accounts.describe(account)
+    assert accounts.is_payable(shown) is accounts.is_payable(account) is verified
