@@ -82,3 +82,50 @@ def test_written_select_and_radio_buttons_write_what_wtforms_writes(app):
 
         odd = Odd()
         assert radio_options(odd.mode) == [f"{o()} {o.label}" for o in odd.mode]
+
+
+#: the ``field`` macro of templates/_macros.html as it was written in Jinja, before
+#: ``forms.field_html`` wrote it in Python
+JINJA_FIELD = """{% macro field(f, autocomplete=None, inputmode=None) -%}
+<div class="field{% if f.errors %} has-error{% endif %}">
+  <label for="{{ f.label.field_id }}">{{ f.label.text }}</label>
+  {% set attrs = {} %}
+  {% if autocomplete %}{% set _ = attrs.update({'autocomplete': autocomplete}) %}{% endif %}
+  {% if inputmode %}{% set _ = attrs.update({'inputmode': inputmode}) %}{% endif %}
+  {% if f.errors %}{% set _ = attrs.update({'aria-invalid': 'true', \
+'aria-describedby': f.id ~ '-error'}) %}{% endif %}
+  {{ f(**attrs) }}
+  {% if f.description %}<small class="hint">{{ f.description }}</small>{% endif %}
+  {% for error in f.errors %}<p class="error" id="{{ f.id }}-error">{{ error }}</p>{% endfor %}
+</div>
+{%- endmacro %}""".replace("\\\n", "")
+
+MACRO_ARGUMENTS = ((None, None), ("tel", None), (None, "numeric"), ("email", "email"))
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("sent", [None, {"plain": "<x>", "price": "abc", "box_count": "-1"}])
+@pytest.mark.parametrize("form_class", [Odd, ProductForm, CheckoutForm, BuilderForm])
+def test_field_macro_writes_what_the_jinja_macro_wrote(app, form_class, sent, language):
+    jinja = app.jinja_env.from_string(JINJA_FIELD).module.field
+    ours = app.jinja_env.from_string(
+        '{% from "_macros.html" import field %}{{ field(f, autocomplete, inputmode) }}'
+    )
+    method = "POST" if sent else "GET"
+    with app.test_request_context(f"/?hl={language}", method=method, data=sent or {}):
+        form = form_class()
+        if form_class is CheckoutForm:
+            form.offer_places()
+        if sent:
+            form.validate()
+            first = next(iter(form))
+            first.errors = [*first.errors, '"quoted" & <b>']
+            assert any(field.errors for field in form)
+        for field in form:
+            if field.type in ("FieldList", "CSRFTokenField"):
+                continue
+            for autocomplete, inputmode in MACRO_ARGUMENTS:
+                expected = jinja(field, autocomplete, inputmode)
+                assert ours.render(f=field, autocomplete=autocomplete, inputmode=inputmode) == (
+                    expected
+                )
