@@ -7,6 +7,7 @@ WTForms has no Indonesian catalogue, so its own messages ("This field is require
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from functools import cache
 
@@ -17,6 +18,8 @@ from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, SelectChoice
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields.core import Flags, Label, UnboundField
 from wtforms.widgets import DateInput, Input, NumberInput, Select, TextArea
 from wtforms.widgets.core import clean_key
 
@@ -265,12 +268,100 @@ def field_html(field: Field, autocomplete=None, inputmode=None) -> Markup:
     return Markup("".join(parts))  # noqa: S704 (each part escaped as the macro escaped it)
 
 
+#: most prototypes ``Form.Meta.bind_field`` keeps: every field of every form class in two
+#: languages is some hundreds; past this (form classes made on the fly) fields are made anew
+MAX_PROTOTYPES = 4096
+
+
+class _Prototype:
+    """A field as its form class binds it in one language, and what a copy of it changes."""
+
+    __slots__ = ("field", "state", "containers", "own_id")
+
+    def __init__(self, field: Field, own_id) -> None:
+        field.meta = field._form = None  # each copy gets its own form's
+        # the texts it writes, in the language of the key: a lazy text is translated again
+        # each time it is written (Markup: the translation writes itself, as the lazy one)
+        field.label.text = _written(field.label.text)
+        field.description = _written(field.description)
+        choices = getattr(field, "_choices", None)
+        if type(choices) is list:
+            field._choices = [_written_choice(choice) for choice in choices]
+        self.field = field
+        self.state = vars(field)
+        #: lists and dicts (choices, validators, render_kw...): each form its own, as WTForms
+        self.containers = tuple(k for k, v in self.state.items() if type(v) in (list, dict))
+        self.own_id = own_id
+
+
+def _written(text):
+    """A lazy text as a page writes it, in the request's language; any other as it is."""
+    return Markup(str(text)) if isinstance(text, LazyString) else text  # noqa: S704
+
+
+def _written_choice(choice):
+    """A declared choice (``SelectChoice`` or a tuple) with its lazy label written."""
+    if isinstance(choice, SelectChoice) and isinstance(choice.label, LazyString):
+        return dataclasses.replace(choice, label=_written(choice.label))
+    if isinstance(choice, tuple) and len(choice) > 1 and isinstance(choice[1], LazyString):
+        return (choice[0], _written(choice[1]), *choice[2:])
+    return choice
+
+
+_PROTOTYPES: dict[tuple, _Prototype] = {}
+
+
+def _bound(meta, form, unbound: UnboundField, options: dict) -> Field:
+    """``unbound`` bound to ``form``: a copy of the field as its class binds it in this
+    language (``_Prototype``), its name, id and label's ``for`` under the form's prefix.
+
+    WTForms builds every field of a form anew for each form (thirty-odd calls a field, a
+    page's forms a thousand); all but the form, the data and the errors come out the same
+    each time. The labels and hints of the copy are already in the request's language (a
+    lazy text is translated again each time it is written), so the key holds the language.
+    Rows of a ``FieldList`` (named by an index the request chooses) are made anew.
+    """
+    if len(options) != 3 or "prefix" not in options or not has_request_context():
+        return unbound.bind(form=form, **options)
+    name = options["name"]
+    key = (unbound, name, options["translations"], current_language())
+    prototype = _PROTOTYPES.get(key)
+    if prototype is None:
+        field = unbound.bind(form=form, **options)
+        # a CSRF field is made anew for each form; a datalist's id follows the field's
+        if (
+            len(_PROTOTYPES) >= MAX_PROTOTYPES
+            or isinstance(field, CSRFTokenField)
+            or not isinstance(field._datalist, str | None)
+        ):
+            return field
+        prototype = _PROTOTYPES[key] = _Prototype(field, unbound.kwargs.get("id"))
+    field = object.__new__(type(prototype.field))
+    state = prototype.state.copy()
+    for container in prototype.containers:
+        state[container] = state[container].copy()
+    flags = state["flags"] = object.__new__(Flags)
+    vars(flags).update(vars(prototype.field.flags))
+    prefix = options["prefix"]
+    state["name"] = full_name = prefix + name
+    state["_prefix"] = prefix
+    state["id"] = field_id = prototype.own_id or full_name
+    state["label"] = Label(field_id, prototype.field.label.text)
+    state["meta"] = meta
+    state["_form"] = form
+    vars(field).update(state)
+    return field
+
+
 class Form(FlaskForm):
     """Every form of the marketplace derives from this one."""
 
     class Meta:
         def get_translations(self, form):
             return MESSAGES
+
+        def bind_field(self, form, unbound_field, options):
+            return _bound(self, form, unbound_field, options)
 
         def render_field(self, field, render_kw):
             render = _RENDERERS.get(type(field.widget).__call__)
