@@ -192,3 +192,21 @@ def test_a_prefix_names_each_form_s_fields(app):
         assert product.data == (12, None) and quantity.data == 2
         assert rows[1].quantity_per_box.name == "lines-1-quantity_per_box"
         assert rows[1].product_id.data is None
+
+
+def test_region_lists_write_what_wtforms_select_writes(app):
+    from wtforms.widgets import Select
+
+    from marketplace.catalog import places
+
+    province = places.KALTARA
+    city = places.children(province)[0].code
+    with app.test_request_context("/"):
+        for data in ({}, {"province": province}, {"province": province, "city": city}):
+            form = CheckoutForm(data=data)
+            form.offer_places()
+            form.city.flags.required = True
+            assert ("selected" in form.city()) == ("city" in data)
+            for field in (form.province, form.city, form.district):
+                for extra in EXTRA[:3]:
+                    assert field(**extra) == Select()(field, **extra)
