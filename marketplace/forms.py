@@ -318,13 +318,15 @@ def _bound(meta, form, unbound: UnboundField, options: dict) -> Field:
     WTForms builds every field of a form anew for each form (thirty-odd calls a field, a
     page's forms a thousand); all but the form, the data and the errors come out the same
     each time. The labels and hints of the copy are already in the request's language (a
-    lazy text is translated again each time it is written), so the key holds the language.
-    Rows of a ``FieldList`` (named by an index the request chooses) are made anew.
+    lazy text is translated again each time it is written), so the key holds the language
+    (the form's translations, ``Form.Meta.get_translations``). Outside a request, and rows
+    of a ``FieldList`` (named by an index the request chooses) are made anew.
     """
-    if len(options) != 3 or "prefix" not in options or not has_request_context():
+    translations = options.get("translations")
+    if translations is MESSAGES or len(options) != 3 or "prefix" not in options:
         return unbound.bind(form=form, **options)
     name = options["name"]
-    key = (unbound, name, options["translations"], current_language())
+    key = (unbound, name, translations)  # the translations: those of the request's language
     prototype = _PROTOTYPES.get(key)
     if prototype is None:
         field = unbound.bind(form=form, **options)
@@ -358,7 +360,9 @@ class Form(FlaskForm):
 
     class Meta:
         def get_translations(self, form):
-            return MESSAGES
+            # the request's language's catalogue, found once per form (and so a key of the
+            # fields kept per language, ``_bound``); outside a request, ``MESSAGES``
+            return _catalogue(current_language()) if has_request_context() else MESSAGES
 
         def bind_field(self, form, unbound_field, options):
             return _bound(self, form, unbound_field, options)

@@ -210,3 +210,15 @@ def test_region_lists_write_what_wtforms_select_writes(app):
             for field in (form.province, form.city, form.district):
                 for extra in EXTRA[:3]:
                     assert field(**extra) == Select()(field, **extra)
+
+
+@pytest.mark.parametrize(
+    ("language", "message"), [("id", "Tanggal tidak sesuai."), ("en", "Not a valid date value.")]
+)
+def test_wtforms_own_messages_speak_the_request_s_language(app, language, message):
+    with app.test_request_context(f"/?hl={language}", method="POST", data={"paid_on": "29/11"}):
+        for _ in range(2):  # made, then copied
+            form = GovPaymentForm()
+            form.validate()
+            assert form.paid_on.errors == [message]
+            assert 'value="29/11"' in form.paid_on()
