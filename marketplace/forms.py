@@ -370,6 +370,9 @@ class Form(FlaskForm):
         def render_field(self, field, render_kw):
             render = _RENDERERS.get(type(field.widget).__call__)
             if render is None:
+                if not render_kw and field.render_kw is None:
+                    # what WTForms' render_field calls, without its two dicts of clean names
+                    return field.widget(field)
                 return super().render_field(field, render_kw)
             kwargs = {clean_key(key): value for key, value in render_kw.items()}
             if field.render_kw is not None:
