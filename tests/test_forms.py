@@ -222,3 +222,19 @@ def test_wtforms_own_messages_speak_the_request_s_language(app, language, messag
             form.validate()
             assert form.paid_on.errors == [message]
             assert 'value="29/11"' in form.paid_on()
+
+
+def test_builder_rows_write_what_wtforms_select_writes(app):
+    from wtforms.widgets import Select
+
+    from marketplace.institutions.forms import SharedChoices
+
+    with app.test_request_context("/"):
+        choices = SharedChoices([("0", "— pilih —"), ("12", "A & <b>"), ("12-3", "A, 250 g")])
+        for chosen in (None, (12, None), (12, 3)):
+            form = BuilderForm()
+            field = form.lines[0].product_id
+            field.choices, field.data = choices, chosen
+            field.flags.required = chosen is None
+            for extra in EXTRA[:3]:
+                assert field(**extra) == Select()(field, **extra)
