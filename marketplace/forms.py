@@ -276,7 +276,7 @@ MAX_PROTOTYPES = 4096
 class _Prototype:
     """A field as its form class binds it in one language, and what a copy of it changes."""
 
-    __slots__ = ("field", "state", "containers", "own_id")
+    __slots__ = ("field", "kind", "state", "flags", "label", "containers", "own_id")
 
     def __init__(self, field: Field, own_id) -> None:
         field.meta = field._form = None  # each copy gets its own form's
@@ -288,7 +288,10 @@ class _Prototype:
         if type(choices) is list:
             field._choices = [_written_choice(choice) for choice in choices]
         self.field = field
+        self.kind = type(field)
         self.state = vars(field)
+        self.flags = vars(field.flags)
+        self.label = field.label.text
         #: lists and dicts (choices, validators, render_kw...): each form its own, as WTForms
         self.containers = tuple(k for k, v in self.state.items() if type(v) in (list, dict))
         self.own_id = own_id
@@ -338,20 +341,20 @@ def _bound(meta, form, unbound: UnboundField, options: dict) -> Field:
         ):
             return field
         prototype = _PROTOTYPES[key] = _Prototype(field, unbound.kwargs.get("id"))
-    field = object.__new__(type(prototype.field))
-    state = prototype.state.copy()
+    # a copy: its attributes (and its flags') a new dict, as ``copy.copy`` would make
+    field = object.__new__(prototype.kind)
+    field.__dict__ = state = prototype.state.copy()
     for container in prototype.containers:
         state[container] = state[container].copy()
     flags = state["flags"] = object.__new__(Flags)
-    vars(flags).update(vars(prototype.field.flags))
+    flags.__dict__ = prototype.flags.copy()
     prefix = options["prefix"]
     state["name"] = full_name = prefix + name
     state["_prefix"] = prefix
     state["id"] = field_id = prototype.own_id or full_name
-    state["label"] = Label(field_id, prototype.field.label.text)
+    state["label"] = Label(field_id, prototype.label)
     state["meta"] = meta
     state["_form"] = form
-    vars(field).update(state)
     return field
 
 
