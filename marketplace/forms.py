@@ -7,6 +7,7 @@ WTForms has no Indonesian catalogue, so its own messages ("This field is require
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from functools import cache
 
@@ -17,6 +18,8 @@ from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, SelectChoice
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields.core import Flags, Label, UnboundField
 from wtforms.widgets import DateInput, Input, NumberInput, Select, TextArea
 from wtforms.widgets.core import clean_key
 
@@ -64,17 +67,53 @@ def lazy_gettext(string: str, **variables) -> LazyString:
     return LazyString(_translated, string, **variables)
 
 
+#: what markupsafe's ``escape`` replaces in a plain ``str``, as it writes each, in one call
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def _text(value) -> str:
+    """``escape(value)``, the same text: a plain ``str`` or ``Markup`` (the usual values of
+    a field's attributes, labels and hints) without markupsafe's four calls."""
+    kind = type(value)
+    if kind is str:
+        return value.translate(_ESCAPES)
+    if kind is Markup:
+        return value
+    return escape(value)
+
+
+#: attribute names as ``html_params`` writes them (WTForms' ``clean_key``): bare (a flag)
+#: and escaped (with a value); the names the code and templates give, a few dozen
+_KEYS: dict[str, tuple[str, str]] = {}
+
+
+def _written_key(key: str) -> tuple[str, str]:
+    found = _KEYS.get(key)
+    if found is None:
+        clean = clean_key(key)
+        found = (clean, str(escape(clean)))
+        if len(_KEYS) < 1024:
+            _KEYS[key] = found
+    return found
+
+
 def html_params(**kwargs) -> str:
     """WTForms' ``html_params``, the same text, without a string formatter per attribute
-    (a page of fields spent a good part of its time there)."""
+    and with the names written once (a page of fields spent a good part of its time there)."""
     params = []
     for key in sorted(kwargs):
         value = kwargs[key]
         if value is True:
-            params.append(clean_key(key))
+            params.append(_written_key(key)[0])
         elif value is not False:
-            text = str(escape(value)).replace('"', "&quot;")
-            params.append(f'{escape(clean_key(key))}="{text}"')
+            kind = type(value)
+            if kind is str:
+                text = value.translate(_ESCAPES)
+            elif kind is int:
+                text = str(value)
+            else:  # Markup's own quotes too, as WTForms writes them
+                text = str(escape(value)).replace('"', "&quot;")
+            params.append(f'{_written_key(key)[1]}="{text}"')
     return " ".join(params)
 
 
@@ -195,22 +234,158 @@ def radio_options(field) -> list[Markup]:
     return written
 
 
+def field_html(field: Field, autocomplete=None, inputmode=None) -> Markup:
+    """A field with its label, hint and errors: what the ``field`` macro of
+    ``templates/_macros.html`` writes, byte for byte (the blank lines were its ``set`` and
+    ``if`` lines), written in one call rather than by some fifteen of the template's."""
+    errors = field.errors
+    attrs = {}
+    if autocomplete:
+        attrs["autocomplete"] = autocomplete
+    if inputmode:
+        attrs["inputmode"] = inputmode
+    if errors:
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field.id}-error"
+    label = field.label
+    parts = [
+        '<div class="field has-error">\n  <label for="'
+        if errors
+        else '<div class="field">\n  <label for="',
+        _text(label.field_id),
+        '">',
+        _text(label.text),
+        "</label>\n  \n  \n  \n  \n  ",
+        _text(field(**attrs)),
+        "\n  ",
+    ]
+    if description := field.description:
+        parts += ('<small class="hint">', _text(description), "</small>")
+    parts.append("\n  ")
+    for error in errors:
+        parts += ('<p class="error" id="', _text(field.id), '-error">', _text(error), "</p>")
+    parts.append("\n</div>")
+    return Markup("".join(parts))  # noqa: S704 (each part escaped as the macro escaped it)
+
+
+#: most prototypes ``Form.Meta.bind_field`` keeps: every field of every form class in two
+#: languages is some hundreds; past this (form classes made on the fly) fields are made anew
+MAX_PROTOTYPES = 4096
+
+
+class _Prototype:
+    """A field as its form class binds it in one language, and what a copy of it changes."""
+
+    __slots__ = ("field", "kind", "state", "flags", "label", "containers", "own_id")
+
+    def __init__(self, field: Field, own_id) -> None:
+        field.meta = field._form = None  # each copy gets its own form's
+        # the texts it writes, in the language of the key: a lazy text is translated again
+        # each time it is written (Markup: the translation writes itself, as the lazy one)
+        field.label.text = _written(field.label.text)
+        field.description = _written(field.description)
+        choices = getattr(field, "_choices", None)
+        if type(choices) is list:
+            field._choices = [_written_choice(choice) for choice in choices]
+        self.field = field
+        self.kind = type(field)
+        self.state = vars(field)
+        self.flags = vars(field.flags)
+        self.label = field.label.text
+        #: lists and dicts (choices, validators, render_kw...): each form its own, as WTForms
+        self.containers = tuple(k for k, v in self.state.items() if type(v) in (list, dict))
+        self.own_id = own_id
+
+
+def _written(text):
+    """A lazy text as a page writes it, in the request's language; any other as it is."""
+    return Markup(str(text)) if isinstance(text, LazyString) else text  # noqa: S704
+
+
+def _written_choice(choice):
+    """A declared choice (``SelectChoice`` or a tuple) with its lazy label written."""
+    if isinstance(choice, SelectChoice) and isinstance(choice.label, LazyString):
+        return dataclasses.replace(choice, label=_written(choice.label))
+    if isinstance(choice, tuple) and len(choice) > 1 and isinstance(choice[1], LazyString):
+        return (choice[0], _written(choice[1]), *choice[2:])
+    return choice
+
+
+_PROTOTYPES: dict[tuple, _Prototype] = {}
+
+
+def _bound(meta, form, unbound: UnboundField, options: dict) -> Field:
+    """``unbound`` bound to ``form``: a copy of the field as its class binds it in this
+    language (``_Prototype``), its name, id and label's ``for`` under the form's prefix.
+
+    WTForms builds every field of a form anew for each form (thirty-odd calls a field, a
+    page's forms a thousand); all but the form, the data and the errors come out the same
+    each time. The labels and hints of the copy are already in the request's language (a
+    lazy text is translated again each time it is written), so the key holds the language
+    (the form's translations, ``Form.Meta.get_translations``). Outside a request, and rows
+    of a ``FieldList`` (named by an index the request chooses) are made anew.
+    """
+    translations = options.get("translations")
+    if translations is MESSAGES or len(options) != 3 or "prefix" not in options:
+        return unbound.bind(form=form, **options)
+    name = options["name"]
+    key = (unbound, name, translations)  # the translations: those of the request's language
+    prototype = _PROTOTYPES.get(key)
+    if prototype is None:
+        field = unbound.bind(form=form, **options)
+        # a CSRF field is made anew for each form; a datalist's id follows the field's
+        if (
+            len(_PROTOTYPES) >= MAX_PROTOTYPES
+            or isinstance(field, CSRFTokenField)
+            or not isinstance(field._datalist, str | None)
+        ):
+            return field
+        prototype = _PROTOTYPES[key] = _Prototype(field, unbound.kwargs.get("id"))
+    # a copy: its attributes (and its flags') a new dict, as ``copy.copy`` would make
+    field = object.__new__(prototype.kind)
+    field.__dict__ = state = prototype.state.copy()
+    for container in prototype.containers:
+        state[container] = state[container].copy()
+    flags = state["flags"] = object.__new__(Flags)
+    flags.__dict__ = prototype.flags.copy()
+    prefix = options["prefix"]
+    state["name"] = full_name = prefix + name
+    state["_prefix"] = prefix
+    state["id"] = field_id = prototype.own_id or full_name
+    state["label"] = Label(field_id, prototype.label)
+    state["meta"] = meta
+    state["_form"] = form
+    return field
+
+
 class Form(FlaskForm):
     """Every form of the marketplace derives from this one."""
 
     class Meta:
         def get_translations(self, form):
-            return MESSAGES
+            # the request's language's catalogue, found once per form (and so a key of the
+            # fields kept per language, ``_bound``); outside a request, ``MESSAGES``
+            return _catalogue(current_language()) if has_request_context() else MESSAGES
+
+        def bind_field(self, form, unbound_field, options):
+            return _bound(self, form, unbound_field, options)
 
         def render_field(self, field, render_kw):
             render = _RENDERERS.get(type(field.widget).__call__)
             if render is None:
+                if not render_kw and field.render_kw is None:
+                    # what WTForms' render_field calls, without its two dicts of clean names
+                    return field.widget(field)
                 return super().render_field(field, render_kw)
             kwargs = {clean_key(key): value for key, value in render_kw.items()}
             if field.render_kw is not None:
                 own = {clean_key(key): value for key, value in field.render_kw.items()}
                 kwargs = dict(own, **kwargs)
             return render(field.widget, field, kwargs)
+
+        def field_html(self, field, autocomplete=None, inputmode=None) -> Markup:
+            """The ``field`` macro's markup (``field_html``)."""
+            return field_html(field, autocomplete, inputmode)
 
 
 class LocalDateField(Field):

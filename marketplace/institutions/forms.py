@@ -72,10 +72,10 @@ class SharedOptionsSelect(Select):
             )
             choices.values = {field.coerce(value): value for value, _label in choices}
         kwargs.setdefault("id", field.id)
-        flags = getattr(field, "flags", {})
+        flags = vars(field.flags)
         for name in self.validation_attrs:
-            if name not in kwargs and getattr(flags, name, False):
-                kwargs[name] = getattr(flags, name)
+            if name not in kwargs and flags.get(name):
+                kwargs[name] = flags[name]
         options = choices.html
         if field.data in choices.values:
             value = escape(choices.values[field.data])

@@ -12,10 +12,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional
-from wtforms.widgets import Select, html_params
+from wtforms.widgets import Select
 
 from marketplace.catalog import places
-from marketplace.forms import Form, radio_options
+from marketplace.forms import Form, html_params, radio_options
 from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import IdField, WholeNumberField, is_ascii_digits
 from marketplace.orders import addresses
@@ -84,10 +84,10 @@ class PlaceSelect(Select):
         if not isinstance(choices, PlaceChoices):
             return super().__call__(field, **kwargs)
         kwargs.setdefault("id", field.id)
-        flags = getattr(field, "flags", {})
-        for name in dir(flags):
-            if name in self.validation_attrs and name not in kwargs:
-                kwargs[name] = getattr(flags, name)
+        flags = vars(field.flags)
+        for name in self.validation_attrs:
+            if name in flags and name not in kwargs:
+                kwargs[name] = flags[name]
         options = choices.html
         if isinstance(field.data, str):
             # WTForms marks the option whose value is the data (``coerce`` is ``str``);

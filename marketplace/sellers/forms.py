@@ -176,18 +176,6 @@ class ProductForm(Form):
     )
     idempotency_token = HiddenField()
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # the labels, hints and sale modes written in the request's language once per
-        # process: a lazy text is translated again each time a page writes it
-        texts, sale_modes = _product_form_texts(current_language())
-        fields = self._fields
-        for name, label, description in texts:
-            field = fields[name]
-            field.label.text = label
-            field.description = description
-        self.sale_mode.choices = sale_modes
-
     def sale_modes(self) -> list:
         """The sale mode's radio buttons with their labels (``forms.radio_options``)."""
         return radio_options(self.sale_mode)
@@ -226,23 +214,6 @@ class ProductForm(Form):
         self.bpom_number.data = product.bpom_number
         self.halal_number.data = product.halal_number
         self.shelf_life_days.data = product.shelf_life_days
-
-
-@lru_cache(maxsize=16)
-def _product_form_texts(language: str) -> tuple[tuple, list[SelectChoice]]:
-    """``ProductForm``'s labels and hints, (name, label, hint) each, and its sale modes,
-    translated once per process and language (``language``, the key: the translation
-    reads the same one)."""
-    texts = []
-    for name, unbound in vars(ProductForm).items():
-        if getattr(unbound, "field_class", None) is None:
-            continue
-        label = unbound.args[0] if unbound.args else unbound.kwargs.get("label")
-        description = unbound.kwargs.get("description", "")
-        if label is not None:
-            texts.append((name, _written(label), _written(description) if description else ""))
-    modes = [SelectChoice(choice.value, _written(choice.label)) for choice in SALE_MODES]
-    return tuple(texts), modes
 
 
 class ApplicationForm(Form):
