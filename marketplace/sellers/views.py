@@ -40,6 +40,7 @@ from marketplace.orders import inbox
 from marketplace.paging import link_prefix, requested_page
 from marketplace.sellers import (
     applications,
+    edit_page,
     personal_data,  # noqa: F401  registers shop applications
     pickup,
     printing,
@@ -82,9 +83,13 @@ def get_product_for_seller_or_404(product_id: int) -> tuple[Seller, Product]:
     """One of the signed-in seller's own products; another shop's product is a 404."""
     product = services.get_product_of_user(current_user.id, product_id)
     if product is None:
-        get_seller_for_seller_or_404()  # no shop at all: that 404
-        raise NotFound("no such product")
+        _no_such_product()
     return product.seller, product
+
+
+def _no_such_product():
+    get_seller_for_seller_or_404()  # no shop at all: that 404
+    raise NotFound("no such product")
 
 
 def _upload_ids() -> list[int]:
@@ -201,31 +206,34 @@ def product_new():
 @bp.route("/penjual/produk/<id:product_id>", methods=["GET", "POST"])
 @role_required(Role.SELLER)
 def product_edit(product_id: int):
-    seller, product = get_product_for_seller_or_404(product_id)
     form = _product_form()
-    uploads: list[PhotoUpload] = []
     if not form.is_submitted():
-        form.fill_from(product)
-    else:
-        uploads, ok = _check_listing(form, seller, already=len(product.photos), product=product)
-        if ok:
-            upload_ids = [upload.id for upload in uploads]
-            with attempt(form) as done:
-                back_to_review = services.update_product(
-                    product, form.listing_input(), upload_ids, signed_in_user()
+        # showing the form only reads: plain values, not the ORM object saving needs
+        shown = edit_page.product_page_of_user(current_user.id, product_id)
+        if shown is None:
+            _no_such_product()
+        form.fill_from(shown)
+        return _product_page(form, [], shown)
+    seller, product = get_product_for_seller_or_404(product_id)
+    uploads, ok = _check_listing(form, seller, already=len(product.photos), product=product)
+    if ok:
+        with attempt(form) as done:
+            back_to_review = services.update_product(
+                product, form.listing_input(), [upload.id for upload in uploads], signed_in_user()
+            )
+        if done.ok:
+            flash(_("Perubahan disimpan."), "success")
+            if back_to_review:
+                flash(
+                    _("%(why)s PKK meninjau ulang produk ini.", why=product.latest_note), "success"
                 )
-            if done.ok:
-                flash(_("Perubahan disimpan."), "success")
-                if back_to_review:
-                    flash(
-                        _("%(why)s PKK meninjau ulang produk ini.", why=product.latest_note),
-                        "success",
-                    )
-                return redirect(url_for("sellers.product_edit", product_id=product.id))
-    return _product_page(form, uploads, product), 400 if form.is_submitted() else 200
+            return redirect(url_for("sellers.product_edit", product_id=product.id))
+    return _product_page(form, uploads, product), 400
 
 
-def _product_page(form: ProductForm, uploads: list[PhotoUpload], product: Product):
+def _product_page(
+    form: ProductForm, uploads: list[PhotoUpload], product: Product | edit_page.ProductPage
+):
     return render_template(
         "sellers/product_form.html",
         form=form,

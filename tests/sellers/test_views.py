@@ -486,3 +486,51 @@ def test_a_seller_pages_words_follow_each_visitors_language(client, seller):
             "id": "Lengkapi foto kemasan, lalu ajukan ke PKK.",
         }[locale]
         assert next_step in dashboard and words[2] in dashboard
+
+
+def test_the_edit_page_shows_a_request_for_changes_options_and_promotion(client, seller):
+    """The edit form is read as plain rows (``sellers.edit_page``): it shows everything the
+    product has, as the page written from the saved product does."""
+    from marketplace.catalog.models import PhotoComment, ProductPhoto, Promotion
+
+    product = factories.make_product(seller=seller, status=ProductStatus.DRAFT)
+    back = ProductPhoto(key="b" * 64, width=400, height=400, variant_widths="320,400")
+    product.photos.append(back)
+    factories.make_options(product, ("Pedas", 30000, 4), ("Manis", 32000, 5))
+    db.session.add(
+        Promotion(
+            product=product,
+            kind="amount",
+            value=5000,
+            starts_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+            ends_at=dt.datetime(2090, 1, 1, tzinfo=dt.UTC),
+        )
+    )
+    at = dt.datetime(2026, 3, 2, 4, tzinfo=dt.UTC)
+    factories.make_status_change(product, "draft", "pending_review", at)
+    change = factories.make_status_change(product, "pending_review", "changes_requested", at)
+    change.note = "Kemasan rapi, tinggal dua hal."
+    change.photo_comments = [
+        PhotoComment(photo_key="b" * 64, note="Label perlu nomor P-IRT."),
+        PhotoComment(photo_key="f" * 64, note="Foto lama buram."),
+    ]
+    product.status = ProductStatus.CHANGES_REQUESTED.value
+    db.session.commit()
+
+    page = " ".join(client.get(f"/penjual/produk/{product.id}").get_data(as_text=True).split())
+    assert "Catatan PKK:</strong> <p>Kemasan rapi, tinggal dua hal.</p>" in page
+    assert "Foto yang sudah diganti: Foto lama buram." in page
+    assert "Catatan PKK untuk foto ini:</strong> Label perlu nomor P-IRT." in page
+    assert "2 pilihan" in page and "Sedang promo: Rp25.000" in page
+    assert "Foto 2: <q>Label perlu nomor P-IRT.</q>" in page
+    assert "Foto yang sudah diganti: <q>Foto lama buram.</q>" in page
+    history = page[page.index("Riwayat") :]
+    assert history.count("<li>") == 2
+    assert history.index("Perlu perbaikan") < history.index("Draf → Ditinjau PKK")
+
+    # a refused save writes the same page from the loaded product (the form aside)
+    refused = client.post(f"/penjual/produk/{product.id}", data=factories.listing_form(name=""))
+    assert refused.status_code == 400
+    refused_page = " ".join(refused.get_data(as_text=True).split())
+    assert refused_page[: refused_page.index("<form")] == page[: page.index("<form")]
+    assert refused_page[refused_page.index("Riwayat") :] == history
