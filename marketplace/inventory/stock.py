@@ -369,7 +369,8 @@ def closures_of(seller_ids: Iterable[int], today: dt.date) -> dict[int, tuple[Cl
     """Each household's closures not yet over (nor cancelled), in one query (of the
     columns a closure is made of: no objects)."""
     found: dict[int, list[Closure]] = defaultdict(list)
-    rows = read_rows(_closures_statement(), {"seller_ids": list(set(seller_ids)), "today": today})
+    values = {"seller_ids": list(set(seller_ids)), "today": today}
+    rows = read_rows(_closures_statement(), values).all()  # fetched at once
     for seller_id, starts_on, ends_on, message in rows:
         found[seller_id].append(Closure(starts_on, ends_on, message))
     return {seller_id: tuple(closures) for seller_id, closures in found.items()}

@@ -124,7 +124,7 @@ def _stored_lines(user_id: int | None, session_cart: SessionCart) -> dict[LineKe
     """{(product id, option id): (quantity, price seen)} from the database or the session."""
     if user_id is None:
         return {key_of(key): (value[0], value[1]) for key, value in session_cart.items()}
-    rows = read_rows(_ACCOUNT_LINES, {"user_id": user_id})
+    rows = read_rows(_ACCOUNT_LINES, {"user_id": user_id}).all()  # fetched at once
     return {(product, variant): (quantity, seen) for product, variant, quantity, seen in rows}
 
 
@@ -349,7 +349,8 @@ def _page_products(product_ids: list[int]) -> dict[int, ShownProduct]:
     a household read in several rows is one value."""
     products: dict[int, ShownProduct] = {}
     sellers: dict[int, ShownSeller] = {}
-    for row in read_rows(_page_products_statement(), {"product_ids": product_ids}):
+    rows = read_rows(_page_products_statement(), {"product_ids": product_ids}).all()
+    for row in rows:  # fetched at once, not row by row through the result
         product = products.get(row[0])
         if product is None:
             seller = sellers.get(row[12])

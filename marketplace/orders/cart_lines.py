@@ -86,7 +86,8 @@ class ShownProduct:
 @dataclass
 class CartLine:
     """One line of the cart as read this moment. What follows from its product is worked
-    out once per line (a page asks each several times); ``closure`` alone is set later."""
+    out once, as the line is made (a page asks each several times: plain attributes cost
+    less than a cached property per value and line); ``closure`` alone is set later."""
 
     product_id: int
     quantity: int
@@ -98,75 +99,56 @@ class CartLine:
     variant_id: int | None = None
     #: the product's photos in order, when the page shows them (``load_cart(with_photos=)``)
     photos: tuple[CoverPhoto, ...] = ()
+    variant: ProductVariant | ShownOption | None = field(init=False)
+    #: the line's key in forms and element ids: "12" or "12:5"
+    key: str = field(init=False)
+    #: the product's name with the option chosen: "Amplang (Pedas / 250 g)"
+    name: str = field(init=False)
+    #: not sold any more: the product, or the option chosen (or a product that has had
+    #: options since, bought without one)
+    is_unavailable: bool = field(init=False)
+    #: what one unit sells for now: the option's price, else the product's
+    price_now: int = field(init=False)
+    stock_for_sale: int = field(init=False)
+    #: fewer units left than wanted (made-to-order products are checked at checkout)
+    is_short: bool = field(init=False)
+    price_changed: bool = field(init=False)
+    line_amount: int = field(init=False)
+    weight_grams: int = field(init=False)
 
-    @cached_property
-    def variant(self) -> ProductVariant | ShownOption | None:
-        return self.product.option(self.variant_id) if self.product else None
-
-    @cached_property
-    def key(self) -> str:
-        """The line's key in forms and element ids: "12" or "12:5"."""
-        return key_text((self.product_id, self.variant_id))
-
-    @cached_property
-    def name(self) -> str:
-        """The product's name with the option chosen: "Amplang (Pedas / 250 g)"."""
-        if self.product is None:
-            return ""
-        return f"{self.product.name} ({self.variant.label})" if self.variant else self.product.name
-
-    @cached_property
-    def is_unavailable(self) -> bool:
-        """Not sold any more: the product, or the option chosen (or a product that has had
-        options since, bought without one)."""
-        if self.product is None:
-            return True
-        if self.variant_id is None:
-            return bool(self.product.options)
-        return self.variant is None
-
-    @cached_property
-    def price_now(self) -> int:
-        """What one unit sells for now: the option's price, else the product's."""
-        if self.is_unavailable:
-            return 0
-        return self.variant.price_now if self.variant else self.product.price_now
-
-    @cached_property
-    def stock_for_sale(self) -> int:
-        if self.is_unavailable:
-            return 0
-        return self.variant.stock_for_sale if self.variant else self.product.stock_for_sale
-
-    @cached_property
-    def is_short(self) -> bool:
-        """Fewer units left than wanted (made-to-order products are checked at checkout)."""
-        product = self.product
-        return (
-            not self.is_unavailable
-            and product is not None
-            and not product.is_made_to_order
-            and self.stock_for_sale < self.quantity
+    def __post_init__(self) -> None:
+        product, variant_id = self.product, self.variant_id
+        variant = self.variant = (
+            product.option(variant_id) if product is not None and variant_id is not None else None
         )
-
-    @cached_property
-    def price_changed(self) -> bool:
-        return not self.is_unavailable and self.price_now != self.seen_price_amount
+        self.key = key_text((self.product_id, variant_id))
+        if product is None:
+            self.name = ""
+        else:
+            self.name = f"{product.name} ({variant.label})" if variant else product.name
+        if product is None:
+            unavailable = True
+        elif variant_id is None:
+            unavailable = bool(product.options)
+        else:
+            unavailable = variant is None
+        self.is_unavailable = unavailable
+        if unavailable:
+            self.price_now = self.stock_for_sale = self.weight_grams = 0
+        else:
+            chosen = variant or product
+            self.price_now = chosen.price_now
+            self.stock_for_sale = chosen.stock_for_sale
+            self.weight_grams = chosen.weight_grams * self.quantity
+        self.is_short = (
+            not unavailable and not product.is_made_to_order and self.stock_for_sale < self.quantity
+        )
+        self.price_changed = not unavailable and self.price_now != self.seen_price_amount
+        self.line_amount = self.price_now * self.quantity
 
     @property
     def has_problem(self) -> bool:
         return self.is_unavailable or self.is_short or self.price_changed or bool(self.closure)
-
-    @cached_property
-    def line_amount(self) -> int:
-        return self.price_now * self.quantity
-
-    @cached_property
-    def weight_grams(self) -> int:
-        if self.is_unavailable:
-            return 0
-        grams = self.variant.weight_grams if self.variant else self.product.weight_grams
-        return grams * self.quantity
 
     @cached_property
     def photo(self) -> CoverPhoto | None:

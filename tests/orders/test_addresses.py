@@ -218,3 +218,16 @@ def test_the_address_book(client, login_as, in_cart):
     assert client.post(f"/akun/alamat/{theirs.id}/hapus").status_code == 404
     assert client.post(f"/akun/alamat/{address.id}/hapus").status_code == 303
     assert db.session.scalars(select(SavedAddress.id)).all() == [theirs.id]
+
+
+def test_a_signed_in_buyer_starts_from_the_accounts_own_contact(client, login_as, in_cart):
+    login_as(
+        user=factories.make_user(
+            name="Rina Pembeli", email="rina@contoh.id", phone="+6281234500001"
+        )
+    )
+    client.post("/keranjang/tambah", data={"product_id": in_cart.id, "quantity": "1"})
+    page = client.get("/checkout").get_data(as_text=True)
+    assert 'value="Rina Pembeli"' in page
+    assert 'value="rina@contoh.id"' in page
+    assert 'value="+6281234500001"' in page

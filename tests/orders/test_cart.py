@@ -203,3 +203,15 @@ def test_the_product_pages_script_adds_in_place_and_hears_the_answer(client):
     assert refused.get_json()["message"].startswith("Jumlah harus antara 1 dan")
     # Nothing was flashed for a page the visitor never leaves to.
     assert "Produk dimasukkan ke keranjang." not in client.get("/keranjang").get_data(as_text=True)
+
+
+def test_a_name_with_markup_is_written_escaped_in_the_lines_forms(client):
+    """The line's forms are written with autoescape off (each text escaped once)."""
+    product = factories.make_product(name='Amplang "Pedas" <b>&</b>', price=20000)
+    db.session.commit()
+    add(client, product, "2")
+    html = client.get("/keranjang").get_data(as_text=True)
+    escaped = "Amplang &#34;Pedas&#34; &lt;b&gt;&amp;&lt;/b&gt;"
+    assert f'aria-label="Kurangi satu {escaped}"' in html
+    assert f'aria-label="Tambah satu {escaped}"' in html
+    assert "<b>&" not in html
