@@ -206,7 +206,6 @@ def test_the_product_pages_script_adds_in_place_and_hears_the_answer(client):
 
 
 def test_a_name_with_markup_is_written_escaped_in_the_lines_forms(client):
-    """The line's forms are written with autoescape off (each text escaped once)."""
     product = factories.make_product(name='Amplang "Pedas" <b>&</b>', price=20000)
     db.session.commit()
     add(client, product, "2")
