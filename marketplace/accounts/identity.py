@@ -20,19 +20,22 @@ from marketplace.notify.services import unread_count_of
 
 
 class SignedIn:
-    """The signed-in person as every page reads them: id, name, language, roles, the
-    header's count of unread messages and whether their second factor is on (what every
-    admin page checks first, ``access.role_required``).
+    """The signed-in person as every page reads them: id, name, e-mail, phone, language,
+    roles, the header's count of unread messages and whether their second factor is on
+    (what every admin page checks first, ``access.role_required``).
 
     A service that changes the person, relates something to them or reads more of them
     takes their ``User``: ``signed_in_user()`` (read on first use, one statement by
     primary key). Any other attribute asked of a ``SignedIn`` is read from that record
-    too, so ``current_user.email`` in a template still answers; setting one is refused.
+    too; setting one of those is refused. Read as the request begins: a change the request makes to
+    the person shows on the next page (every change answers with a redirect).
     """
 
     __slots__ = (
         "id",
         "name",
+        "email",
+        "phone",
         "locale",
         "session_token",
         "is_active",
@@ -48,12 +51,14 @@ class SignedIn:
         (
             self.id,
             self.name,
+            self.email,
+            self.phone,
             self.locale,
             self.session_token,
             self.is_active,
             self.unread_count,
             self.second_factor_on,
-        ) = row[:7]
+        ) = row[:9]
         self.roles = roles
         self._record = None
 
@@ -93,6 +98,8 @@ def _statement():
         select(
             User.id,
             User.name,
+            User.email,
+            User.phone,
             User.locale,
             User.session_token,
             User.is_active_account,

@@ -7,9 +7,8 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 
-from marketplace.accounts.models import User
 from marketplace.catalog import places
-from marketplace.db import db, read_rows
+from marketplace.db import db
 from marketplace.errors import NotFound, Refusals
 from marketplace.numbers import parse_id
 from marketplace.orders.checkout import CheckoutDetails, clean_details
@@ -32,18 +31,6 @@ def _addresses_statement():
         .where(SavedAddress.user_id == bindparam("user_id"))
         .order_by(SavedAddress.id)
     )
-
-
-#: an account's email and phone, built once (the account bound as it runs)
-_CONTACT = select(User.email, User.phone).where(User.id == bindparam("user_id"))
-
-
-def contact_of(user_id: int) -> tuple[str | None, str | None]:
-    """The account's email and phone, the checkout's contact to start from: one row of
-    two columns, not the whole account loaded through the ORM with its role grants (two
-    statements and some 800 calls of the checkout's GET)."""
-    row = read_rows(_CONTACT, {"user_id": user_id}).first()
-    return (row[0], row[1]) if row else (None, None)
 
 
 def get_address_for_buyer(address_id: object, user_id: int) -> SavedAddress:

@@ -202,10 +202,9 @@ def _prefill(form: CheckoutForm, saved: list[SavedAddress]) -> None:
     if current_user.is_authenticated and not form.is_submitted():
         if saved:
             form.fill_address(saved[0])
-        email, phone = addresses.contact_of(current_user.id)
         form.name.data = form.name.data or current_user.name
-        form.email.data = form.email.data or email
-        form.whatsapp.data = form.whatsapp.data or phone
+        form.email.data = form.email.data or current_user.email
+        form.whatsapp.data = form.whatsapp.data or current_user.phone
 
 
 def _pickup_seller_ids() -> frozenset[int]:

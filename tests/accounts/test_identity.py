@@ -69,10 +69,11 @@ def test_the_record_is_the_persons_user_row_and_the_identity_itself_is_read_only
     with app.test_request_context("/"):
         g._login_user = load_signed_in(user.session_token)
         assert signed_in_user() is user  # the session's own object: changes are saved
-        # what the identity does not keep comes from the record
         assert g._login_user.email == "sari@contoh.id"
+        # what the identity does not keep comes from the record, and is changed there only
+        assert g._login_user.created_at == user.created_at
         with pytest.raises(AttributeError):
-            g._login_user.email = "lain@contoh.id"
+            g._login_user.password_hash = "bukan-hash"
 
 
 def test_just_signed_in_the_person_already_is_their_record(app):
