@@ -3,8 +3,8 @@
 
 The app's user loader (``load_signed_in``) runs on every signed-in request. Loading a
 ``User`` with its role grants through the ORM cost about 0.2 ms of each page (the ORM's
-statement handling and object loading, for four columns the header and the role checks
-read). It reads those columns as rows instead and keeps them on a ``SignedIn``.
+statement handling and object loading, for a few columns the header, the role checks and
+the language read). It reads those columns as rows instead and keeps them on a ``SignedIn``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ class SignedIn:
     A service that changes the person, relates something to them or reads more of them
     takes their ``User``: ``signed_in_user()`` (read on first use, one statement by
     primary key). Any other attribute asked of a ``SignedIn`` is read from that record
-    too; setting one of those is refused. Read as the request begins: a change the request makes to
-    the person shows on the next page (every change answers with a redirect).
+    too; setting one of those is refused. Read as the request begins: a change the request
+    makes to the person shows on the next page (every change answers with a redirect).
     """
 
     __slots__ = (
