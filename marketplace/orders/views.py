@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import shipping_gateway
@@ -192,12 +193,12 @@ def _checkout_key() -> str:
     return session[CHECKOUT_KEY]
 
 
-def _saved_addresses() -> list[SavedAddress]:
-    """The signed-in buyer's address book (read once per request), or none."""
-    return addresses.list_addresses(current_user.id) if current_user.is_authenticated else []
+def _saved_addresses() -> list[Row]:
+    """The signed-in buyer's address book (read once per request, as rows), or none."""
+    return addresses.address_rows(current_user.id) if current_user.is_authenticated else []
 
 
-def _prefill(form: CheckoutForm, saved: list[SavedAddress]) -> None:
+def _prefill(form: CheckoutForm, saved: list[Row]) -> None:
     """A signed-in buyer starts from the account's contact and the first saved address."""
     if current_user.is_authenticated and not form.is_submitted():
         if saved:
@@ -246,7 +247,7 @@ def _checkout_page(
     pickup_seller_ids: frozenset[int],
     status: int,
     error,
-    saved: list[SavedAddress],
+    saved: list[Row],
 ):
     """The form with the summary for the address as it stands (a GET, a refusal, "Hitung
     ongkir", a changed summary), carrying that summary's fingerprint."""

@@ -231,3 +231,41 @@ def test_a_signed_in_buyer_starts_from_the_accounts_own_contact(client, login_as
     assert 'value="Rina Pembeli"' in page
     assert 'value="rina@contoh.id"' in page
     assert 'value="+6281234500001"' in page
+
+
+def test_the_checkout_reads_the_address_book_as_rows_that_agree_with_its_objects(
+    client, login_as, in_cart
+):
+    from marketplace.orders import addresses
+
+    buyer = login_as("buyer")
+    other = factories.make_user(email="lain@contoh.id")
+    for user, label, street in (
+        (buyer, "Rumah", "Jl. <b>Satu</b> & Dua"),
+        (other, "X", "Jl. Orang Lain"),
+        (buyer, "Kantor", "Jl. Kantor"),
+    ):
+        db.session.add(
+            SavedAddress(
+                user_id=user.id,
+                label=label,
+                name=f"Penerima {label}",
+                whatsapp="+6281234567890",
+                street=street,
+                **TARAKAN,
+            )
+        )
+    db.session.commit()
+    fields = ("id", "label", "name", "whatsapp", "province", "city", "district", "street")
+    objects = addresses.list_addresses(buyer.id)
+    rows = addresses.address_rows(buyer.id)
+    assert [tuple(getattr(row, name) for name in (*fields, "postal_code")) for row in rows] == [
+        tuple(getattr(address, name) for name in (*fields, "postal_code")) for address in objects
+    ]
+    assert [row.label for row in rows] == ["Rumah", "Kantor"]
+    client.post("/keranjang/tambah", data={"product_id": in_cart.id, "quantity": "1"})
+    html = client.get("/checkout").get_data(as_text=True)
+    first = rows[0].id
+    assert f'id="address-{first}" value="{first}" checked>' in html
+    assert "Jl. &lt;b&gt;Satu&lt;/b&gt; &amp; Dua</textarea>" in html  # the first fills the form
+    assert "Jl. Orang Lain" not in html and "Penerima Kantor" in html
