@@ -361,6 +361,9 @@ def _bound(meta, form, unbound: UnboundField, options: dict) -> Field:
 class Form(FlaskForm):
     """Every form of the marketplace derives from this one."""
 
+    #: a field with its label, hint and errors: the ``field`` of ``templates/_macros.html``
+    field_html = staticmethod(field_html)
+
     class Meta:
         def get_translations(self, form):
             # the request's language's catalogue, found once per form (and so a key of the
@@ -382,10 +385,6 @@ class Form(FlaskForm):
                 own = {clean_key(key): value for key, value in field.render_kw.items()}
                 kwargs = dict(own, **kwargs)
             return render(field.widget, field, kwargs)
-
-        def field_html(self, field, autocomplete=None, inputmode=None) -> Markup:
-            """The ``field`` macro's markup (``field_html``)."""
-            return field_html(field, autocomplete, inputmode)
 
 
 class LocalDateField(Field):
