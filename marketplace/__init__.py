@@ -144,6 +144,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_templates(app: Flask) -> None:
     from marketplace.accounts.forms import EmptyForm
+    from marketplace.forms import field_html
     from marketplace.payments.gateway import get_gateway
     from marketplace.storage import get_storage
     from marketplace.web import form_problems
@@ -154,6 +155,8 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["terbilang"] = terbilang
     app.jinja_env.filters["bulan"] = format_month
     app.jinja_env.globals["EmptyForm"] = EmptyForm
+    # ``_macros.html``'s ``field``: a field with its label, hint and errors, written in one call
+    app.jinja_env.globals["field_html"] = field_html
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.globals["media_url"] = lambda key: get_storage().url(key)
     install_template_gettext(app)

@@ -361,9 +361,6 @@ def _bound(meta, form, unbound: UnboundField, options: dict) -> Field:
 class Form(FlaskForm):
     """Every form of the marketplace derives from this one."""
 
-    #: a field with its label, hint and errors: the ``field`` of ``templates/_macros.html``
-    field_html = staticmethod(field_html)
-
     class Meta:
         def get_translations(self, form):
             # the request's language's catalogue, found once per form (and so a key of the
