@@ -12,18 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.pricing import commission_rate_bp
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc, read_rows, update_if
+from marketplace.db import db, now_utc, update_if
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.institutions import documents
 from marketplace.institutions.members import membership_of
@@ -261,16 +260,10 @@ class OrderRef:
     number: str
 
 
-def order_ref_of_quote(quote_id: int) -> OrderRef | None:
-    """The order made from the quote, by id and number alone."""
-    order_id = read_rows(_order_of_quote_statement(), {"quote_id": quote_id}).scalar()
+def order_ref(order_id: int | None) -> OrderRef | None:
+    """An order by id and number, from its id (None for none): the quote page reads the id
+    with the quote (``quote_page.QUOTE_PAGE``)."""
     return None if order_id is None else OrderRef(order_id, order_number(order_id))
-
-
-@cache
-def _order_of_quote_statement():
-    """``order_ref_of_quote``'s statement, built once (the quote page asks it)."""
-    return select(Order.id).where(Order.quote_id == bindparam("quote_id"))
 
 
 def gov_parts_of(order: Order) -> dict[int, GovPart]:

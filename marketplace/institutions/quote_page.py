@@ -5,18 +5,57 @@ past the quote itself)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
-from marketplace.db import read_rows
-from marketplace.institutions.models import Document, Quote, QuoteEvent, QuoteLine
+from marketplace.db import db, read_rows
+from marketplace.institutions.models import (
+    Document,
+    InstitutionMember,
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+)
+from marketplace.institutions.quotes import seen_by_office_or_404
+from marketplace.orders.models import Order
 
-#: the quote's own page: the quote alone (its lines are read as rows, ``page_lines_of``; its
-#: history and documents too, ``history_of``, ``documents_of``). Built once.
-QUOTE_PAGE = select(Quote).where(Quote.id == bindparam("quote_id"))
+#: the quote's own page: the quote, the signed-in officer's place (their one membership, as
+#: ``members.office_of`` reads it) and the id of the order made from the quote, in one
+#: statement (its lines are read as rows, ``page_lines_of``; its history and documents too,
+#: ``history_of``, ``documents_of``). Built once.
+QUOTE_PAGE = (
+    select(
+        Quote,
+        InstitutionMember.institution_id,
+        InstitutionMember.can_approve,
+        select(Order.id).where(Order.quote_id == Quote.id).scalar_subquery(),
+    )
+    .outerjoin(InstitutionMember, InstitutionMember.user_id == bindparam("user_id"))
+    .where(Quote.id == bindparam("quote_id"))
+)
+
+
+class Office(NamedTuple):
+    """The officer's place, as ``members.office_of`` gives it."""
+
+    institution_id: int
+    can_approve: bool
+
+
+def quote_for_officer_or_404(quote_id: int, user) -> tuple[Quote, Office, int | None]:
+    """The quote, if ``user`` is an officer of its institution (``quotes``' rule), with the
+    officer's place and the id of the order made from it (None before there is one);
+    otherwise NotFound."""
+    row = db.session.execute(QUOTE_PAGE, {"quote_id": quote_id, "user_id": user.id}).first()
+    if row is None:
+        seen_by_office_or_404(None, None)
+    quote, institution_id, can_approve, order_id = row
+    office = None if institution_id is None else Office(institution_id, can_approve)
+    return seen_by_office_or_404(quote, office), office, order_id
 
 
 @dataclass(frozen=True, slots=True)

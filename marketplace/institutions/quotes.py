@@ -103,24 +103,26 @@ class QuoteExpired(InstitutionError):
 # -- institutions and members --------------------------------------------------------------
 
 
-def get_quote_for_officer_or_404(
-    quote_id: int, user: User, office=None, *, statement=None
-) -> Quote:
+def get_quote_for_officer_or_404(quote_id: int, user: User, office=None) -> Quote:
     """The quote, if ``user`` is an officer of its institution; otherwise NotFound.
 
     Another institution's quote is "not found", not "forbidden": its existence is
     not that officer's business either. ``office`` is the user's place
-    (``members.office_of``) when the caller has read it already; ``statement`` what is
-    read with the quote (``_quote_statement``'s lines, history and documents by default).
+    (``members.office_of``) when the caller has read it already. The quote comes with its
+    lines, history and documents (``_quote_statement``).
     """
-    if statement is None:
-        statement = _quote_statement()
-    quote = db.session.scalar(statement, {"quote_id": quote_id})
+    quote = db.session.scalar(_quote_statement(), {"quote_id": quote_id})
     if quote is None:
         raise NotFound(_l("Penawaran tidak ditemukan."))
     if office is None:
         office = office_of(user)
-    if office is None or office.institution_id != quote.institution_id:
+    return seen_by_office_or_404(quote, office)
+
+
+def seen_by_office_or_404(quote: Quote | None, office) -> Quote:
+    """The quote, if ``office`` (a row of ``institution_id`` and ``can_approve``, as
+    ``members.office_of`` reads it, or None) is of its institution; otherwise NotFound."""
+    if quote is None or office is None or office.institution_id != quote.institution_id:
         raise NotFound(_l("Penawaran tidak ditemukan."))
     return quote
 

@@ -262,10 +262,7 @@ def builder(quote_id: int | None = None):
 
 
 def _quote_page(quote_id: int, error: MarketplaceError | None = None):
-    office = members.office_of(current_user)
-    quote = quotes.get_quote_for_officer_or_404(
-        quote_id, current_user, office, statement=quote_page.QUOTE_PAGE
-    )
+    quote, office, order_id = quote_page.quote_for_officer_or_404(quote_id, current_user)
     lines = quote_page.page_lines_of(quote)
     return render_template(
         "institutions/quote.html",
@@ -276,7 +273,7 @@ def _quote_page(quote_id: int, error: MarketplaceError | None = None):
         statuses=QuoteStatus,
         # made where the page shows it (a head of office's quote to approve)
         return_form=ReturnForm,
-        gov_order=gov_orders.order_ref_of_quote(quote.id),
+        gov_order=gov_orders.order_ref(order_id),
         documents=quote_page.documents_of(quote.id),
         history=quote_page.history_of(quote.id),
         error=error,

@@ -13,7 +13,9 @@ from marketplace.catalog.models import ProductStatus
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions import boxes, members, quotes
+from marketplace.institutions import orders as gov_orders
 from marketplace.institutions.models import Institution, QuoteStatus
+from marketplace.orders.models import order_number
 from tests import factories
 
 
@@ -194,6 +196,29 @@ def test_submit_approve_and_download(client, login_as, office):
     response = client.get(f"/instansi/dokumen/{quote.documents[0].id}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF") and "PNW-" in response.headers["Content-Disposition"]
+
+
+def test_quote_page_reads_the_officer_and_the_order_with_the_quote(client, login_as, office):
+    """The quote, the officer's place (may they approve?) and the order made from it come
+    in one statement: each must still be the right one."""
+    _, officer, head = office
+    quote = factories.make_quote(officer)
+    quotes.submit_quote(quote.id, officer)
+    db.session.commit()
+    url = f"/instansi/penawaran/{quote.id}"
+    login_as(user=officer)
+    page = client.get(url).get_data(as_text=True)
+    assert "Setujui</button>" not in page and "Lihat pesanan" not in page
+    login_as(user=head)
+    assert "Setujui</button>" in client.get(url).get_data(as_text=True)
+    assert client.post(f"{url}/setujui").status_code == 302
+    order = gov_orders.order_of_quote(quote.id)
+    page = client.get(url).get_data(as_text=True)
+    assert f'href="/instansi/pesanan/{order.id}"' in page
+    assert f"Lihat pesanan {order_number(order.id)}" in page
+    # Signed in, an officer by role, but of no institution: the quote is not found.
+    login_as(user=factories.make_user(roles=[Role.OFFICER]))
+    assert client.get(url).status_code == 404
 
 
 def test_own_quote_approval_is_refused_with_a_message(client, login_as, office):
