@@ -1,10 +1,10 @@
 """A quote's own page, read as its officer sees it: the quote, its lines with what their
-capacity check reads of each product, its documents and its history (rows, not objects,
-past the quote itself)."""
+capacity check reads of each product, its documents and its history (rows, not objects)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
-from marketplace.db import db, read_rows
+from marketplace.db import read_rows
 from marketplace.institutions.models import (
     Document,
     InstitutionMember,
@@ -23,13 +23,46 @@ from marketplace.institutions.models import (
 from marketplace.institutions.quotes import seen_by_office_or_404
 from marketplace.orders.models import Order
 
+
+@dataclass(frozen=True, slots=True)
+class PageQuote:
+    """A quote as its own page shows and checks it: its columns, and ``Quote``'s own
+    properties (one home for those rules), which read nothing else."""
+
+    id: int
+    institution_id: int
+    created_by_id: int
+    number: str | None
+    status: str
+    event_name: str
+    budget_code: str
+    rup_code: str
+    box_count: int
+    card_text: str
+    delivery_date: dt.date
+    delivery_time: str
+    delivery_place: str
+    valid_until: dt.date | None
+    card_amount: int
+    shipping_amount: int
+    ppn_amount: int
+    total_amount: int
+    pph22_amount: int
+
+    net_payable_amount = Quote.net_payable_amount
+    is_editable = Quote.is_editable
+
+
+#: ``PageQuote``'s columns, in its order
+_QUOTE_COLUMNS = [getattr(Quote, column.name) for column in fields(PageQuote)]
+
 #: the quote's own page: the quote, the signed-in officer's place (their one membership, as
 #: ``members.office_of`` reads it) and the id of the order made from the quote, in one
-#: statement (its lines are read as rows, ``page_lines_of``; its history and documents too,
-#: ``history_of``, ``documents_of``). Built once.
+#: statement of one row (its lines are read as rows, ``page_lines_of``; its history and
+#: documents too, ``history_of``, ``documents_of``). Built once.
 QUOTE_PAGE = (
     select(
-        Quote,
+        *_QUOTE_COLUMNS,
         InstitutionMember.institution_id,
         InstitutionMember.can_approve,
         select(Order.id).where(Order.quote_id == Quote.id).scalar_subquery(),
@@ -46,14 +79,16 @@ class Office(NamedTuple):
     can_approve: bool
 
 
-def quote_for_officer_or_404(quote_id: int, user) -> tuple[Quote, Office, int | None]:
+def quote_for_officer_or_404(quote_id: int, user) -> tuple[PageQuote, Office, int | None]:
     """The quote, if ``user`` is an officer of its institution (``quotes``' rule), with the
     officer's place and the id of the order made from it (None before there is one);
     otherwise NotFound."""
-    row = db.session.execute(QUOTE_PAGE, {"quote_id": quote_id, "user_id": user.id}).first()
+    row = read_rows(QUOTE_PAGE, {"quote_id": quote_id, "user_id": user.id}).first()
     if row is None:
         seen_by_office_or_404(None, None)
-    quote, institution_id, can_approve, order_id = row
+    count = len(_QUOTE_COLUMNS)
+    quote = PageQuote(*row[:count])
+    institution_id, can_approve, order_id = row[count:]
     office = None if institution_id is None else Office(institution_id, can_approve)
     return seen_by_office_or_404(quote, office), office, order_id
 
@@ -83,11 +118,12 @@ class LineOption:
 
 @dataclass(frozen=True, slots=True)
 class PageLine:
-    """A quote line as its page shows and checks it: the line's columns, its quote, and of
-    its product and option what the capacity check reads. Its quantity, amount and name are
-    ``QuoteLine``'s own properties (one home for those rules), which read nothing else."""
+    """A quote line as its page shows and checks it: the line's columns, its quote (as the
+    page reads it, ``PageQuote``), and of its product and option what the capacity check
+    reads. Its quantity, amount and name are ``QuoteLine``'s own properties (one home for
+    those rules), which read nothing else."""
 
-    quote: Quote
+    quote: PageQuote
     id: int
     product_id: int
     variant_id: int | None
@@ -133,7 +169,7 @@ _PAGE_LINES = (
 )
 
 
-def page_lines_of(quote: Quote) -> list[PageLine]:
+def page_lines_of(quote: PageQuote) -> list[PageLine]:
     """The quote's lines as its page shows and checks them (one statement of rows: loading
     the lines and their products as objects cost about three times as much)."""
     return [

@@ -119,9 +119,10 @@ def get_quote_for_officer_or_404(quote_id: int, user: User, office=None) -> Quot
     return seen_by_office_or_404(quote, office)
 
 
-def seen_by_office_or_404(quote: Quote | None, office) -> Quote:
-    """The quote, if ``office`` (a row of ``institution_id`` and ``can_approve``, as
-    ``members.office_of`` reads it, or None) is of its institution; otherwise NotFound."""
+def seen_by_office_or_404(quote, office):
+    """The quote (a ``Quote``, or a row of its columns), if ``office`` (a row of
+    ``institution_id`` and ``can_approve``, as ``members.office_of`` reads it, or None) is
+    of its institution; otherwise NotFound."""
     if quote is None or office is None or office.institution_id != quote.institution_id:
         raise NotFound(_l("Penawaran tidak ditemukan."))
     return quote
