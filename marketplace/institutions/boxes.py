@@ -311,7 +311,8 @@ def _fits_of(items: list[Item], due_on: dt.date, exclude_quote_id=None) -> list[
     the option's stock less the holds on that option; an option of a made-to-order
     product, the product's shared daily capacity for all of its options asked."""
     products = {product.id: product for product, _variant, _n in items}
-    promises = promises_on(list(products), today_local(), exclude_quote_id)
+    today = today_local()
+    promises = promises_on(list(products), today, exclude_quote_id)
     by_option = option_promises(
         [v.id for p, v, _n in items if v is not None and not p.is_made_to_order],
         exclude_quote_id,
@@ -319,7 +320,6 @@ def _fits_of(items: list[Item], due_on: dt.date, exclude_quote_id=None) -> list[
     shared: dict[int, int] = {}
     for product, _variant, needed in items:
         shared[product.id] = shared.get(product.id, 0) + needed
-    today = today_local()
     closures = closures_of([p.seller_id for p in products.values()], today)
     min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
     fits = []
