@@ -264,11 +264,13 @@ def builder(quote_id: int | None = None):
 def _quote_page(quote_id: int, error: MarketplaceError | None = None):
     quote, office, order_id = quote_page.quote_for_officer_or_404(quote_id, current_user)
     lines = quote_page.page_lines_of(quote)
+    checks = boxes.check_quote_capacity(quote, lines) if quote.is_editable else []
     return render_template(
         "institutions/quote.html",
         quote=quote,
         lines=lines,
-        checks=boxes.check_quote_capacity(quote, lines) if quote.is_editable else [],
+        checks=checks,
+        shortfalls=[check for check in checks if not check.fit.fits],
         member=office,
         statuses=QuoteStatus,
         # made where the page shows it (a head of office's quote to approve)
