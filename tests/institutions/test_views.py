@@ -149,6 +149,35 @@ def test_builder_refuses_bad_input_and_keeps_it(client, login_as, office, overri
     assert f'<option selected value="{product.id}">' in html
 
 
+def test_builder_rows_keep_what_was_typed_and_point_at_their_errors(client, login_as, office):
+    """Each row (written in one call, ``forms.line_html``): its labels, the product chosen,
+    the quantity typed (escaped), and a refused quantity marked and pointed at its error."""
+    login_as(user=office[1])
+    product = factories.make_product(stock=100)
+    db.session.commit()
+    data = builder_data(
+        [product, product],
+        **{"lines-0-quantity_per_box": '2"><b>', "lines-1-quantity_per_box": "3"},
+    )
+    response = client.post("/instansi/bingkisan/baru", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert '<label for="lines-0-product_id" class="visually-hidden">Produk 1</label>' in html
+    assert (
+        '<label for="lines-1-quantity_per_box" class="visually-hidden">'
+        "Jumlah per bingkisan 2</label>"
+    ) in html
+    first = re.search(r'<input [^>]*name="lines-0-quantity_per_box"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in first and 'aria-describedby="lines-0-error"' in first
+    assert 'value="2&#34;&gt;&lt;b&gt;"' in first and "<b>" not in html.split("<main", 1)[1]
+    assert '<p class="error" id="lines-0-error">Baris 1: ' in html
+    second = re.search(r'<input [^>]*name="lines-1-quantity_per_box"[^>]*>', html).group(0)
+    assert 'value="3"' in second and "aria-invalid" not in second
+    assert 'placeholder="jumlah"' in second
+    row = html.split('name="lines-1-product_id"', 1)[1].split("</select>", 1)[0]
+    assert f'<option selected value="{product.id}">' in row
+
+
 def test_builder_refuses_a_paused_product_with_a_reason(client, login_as, office):
     login_as(user=office[1])
     paused = factories.make_product(name="Lempok Libur", stock=100, status=ProductStatus.PAUSED)
