@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, type_coerce
 
 from marketplace.catalog.services import today_local
-from marketplace.db import UTCDateTime, read_rows
+from marketplace.db import UTCDateTime, db, read_rows
 from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import OrderPart, order_number
 from marketplace.pdf import render_pdf
@@ -45,12 +46,18 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+#: the column's own type: it reads a moment as the column does (aware, in UTC), asked once
+#: per minute a statement writes rather than once per entry
+_MOMENT = UTCDateTime()
+
 #: the household's ledger entries of a month, oldest first: the columns a statement writes
 #: (rows, not entries), each with its part's order (None: no part), in one statement that
-#: the household's index of entries by time answers; built once, a month is its bounds
+#: the household's index of entries by time answers; built once, a month is its bounds.
+#: Each moment comes as the database gives it (naive UTC on SQLite, aware on PostgreSQL):
+#: ``_written`` reads it as the column would, once per minute, not each entry's.
 _STATEMENT = (
     select(
-        LedgerEntry.created_at,
+        type_coerce(LedgerEntry.created_at, UTCDateTime.impl).label("created_at"),
         OrderPart.order_id,
         LedgerEntry.event_key,
         LedgerEntry.account,
@@ -68,7 +75,8 @@ _STATEMENT = (
 
 def statement_rows(seller_id: int, month: str) -> list:
     """The household's ledger entries of the month, oldest first, as
-    (created_at, order_id, event_key, account, amount) rows."""
+    (created_at, order_id, event_key, account, amount) rows; ``created_at`` as the database
+    gives it, for ``_written`` to write."""
     start, end = month_bounds(month)
     return read_rows(_STATEMENT, {"seller_id": seller_id, "start": start, "end": end}).all()
 
@@ -79,17 +87,29 @@ def _order_numbers(entries) -> dict[int, str]:
     return {order_id: order_number(order_id) for order_id in ids}
 
 
+@lru_cache(maxsize=4096)
+def _written(minute: dt.datetime, pattern: str) -> str:
+    """A minute as the database gives it (``statement_rows``), read as the column reads it
+    and written in WITA with ``pattern``: once per process (a month's entries share their
+    minutes with the other legs of their event, and each request would write them again)."""
+    aware = _MOMENT.process_result_value(minute, db.engine.dialect)
+    return aware.astimezone(WITA).strftime(pattern)
+
+
 def _minutes(pattern: str):
-    """A moment as WITA writes it with ``pattern`` (to the minute at most), written once
-    per minute: a month's entries come in events whose legs share their minute."""
-    written: dict[dt.datetime, str] = {}
+    """A moment of ``statement_rows`` as WITA writes it with ``pattern`` (to the minute at
+    most): the rows come oldest first and an event's legs share their minute, so the minute
+    last written is tried first."""
+    last_start = last_end = None
+    last = ""
 
     def write(moment: dt.datetime) -> str:
-        minute = moment.replace(second=0, microsecond=0)
-        found = written.get(minute)
-        if found is None:
-            found = written[minute] = minute.astimezone(WITA).strftime(pattern)
-        return found
+        nonlocal last_start, last_end, last
+        if last_start is None or not last_start <= moment < last_end:
+            last_start = moment.replace(second=0, microsecond=0)
+            last_end = last_start + _MINUTE
+            last = _written(last_start, pattern)
+        return last
 
     return write
 
@@ -98,6 +118,24 @@ def _labels(entries, label) -> dict[str, str]:
     """Each account of ``entries`` with its ``label``, asked once (a month has hundreds of
     entries and a handful of accounts)."""
     return {account: label(account) for account in {entry.account for entry in entries}}
+
+
+class _Fields:
+    """A few fields of a CSV line as ``csv.writer`` writes them (each quoted where it must
+    be), without the line's end: a line's pieces written once each and joined, where most
+    lines repeat the pieces of the one before (its minute, order and event; its account)."""
+
+    def __init__(self) -> None:
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out)
+
+    def __call__(self, *fields: object) -> str:
+        # Two fields at least: a line of one empty field is written as "" (not nothing).
+        assert len(fields) > 1
+        self._out.seek(0)
+        self._out.truncate()
+        self._writer.writerow(fields)
+        return self._out.getvalue()[: -len(self._writer.dialect.lineterminator)]
 
 
 def statement_pdf(seller, month: str, label) -> bytes:
@@ -131,35 +169,40 @@ def statement_csv(seller_id: int, month: str, label) -> str:
     """One line per ledger entry of the household in the month, then the totals.
 
     Written in one pass over the rows: a month has hundreds of entries and each costs its
-    share of the page, so each row's order number, label and time are looked up in dicts
-    filled once per order, account and minute. The rows come oldest first and an event's
-    legs share their minute, so the minute last written is tried first."""
-    numbers: dict[int | None, str] = {None: ""}
-    labels: dict[str, str] = {}
-    totals: dict[str, int] = {}
-    lines = []
+    share of the page. A line is its event's fields (minute, order number, event), its
+    account's (account, label) and its amount: the legs of an event share their minute,
+    order and event and a month has a handful of accounts, so each of those pieces is
+    written as CSV once (``_Fields``) and a line joins them."""
+    fields = _Fields()
     minute_start = minute_end = None
     written = ""
+    events: dict[tuple, str] = {}
+    names: dict[str, str] = {}
+    accounts: dict[str, str] = {}
+    totals: dict[str, int] = {}
+    lines = []
     for created_at, order_id, event_key, account, amount in statement_rows(seller_id, month):
         if minute_start is None or not minute_start <= created_at < minute_end:
             minute_start = created_at.replace(second=0, microsecond=0)
             minute_end = minute_start + _MINUTE
-            written = minute_start.astimezone(WITA).strftime("%Y-%m-%d %H:%M")
-        number = numbers.get(order_id)
-        if number is None:
-            number = numbers[order_id] = order_number(order_id)
-        name = labels.get(account)
-        if name is None:
-            name = labels[account] = label(account)
+            written = _written(minute_start, "%Y-%m-%d %H:%M")
+        event = events.get((written, order_id, event_key))
+        if event is None:
+            number = order_number(order_id) if order_id else ""
+            event = events[(written, order_id, event_key)] = fields(written, number, event_key)
+        named = accounts.get(account)
+        if named is None:
+            names[account] = label(account)
+            named = accounts[account] = fields(account, names[account])
             totals[account] = 0
         totals[account] += amount
-        lines.append((written, number, event_key, account, name, amount))
+        lines.append(f"{event},{named},{amount}\r\n")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["tanggal", "pesanan", "kejadian", "akun", "keterangan", "jumlah"])
-    writer.writerows(lines)
+    out.write("".join(lines))
     writer.writerows(
-        ["", "", "total", account, labels[account], total]
+        ["", "", "total", account, names[account], total]
         for account, total in sorted(totals.items())
     )
     return out.getvalue()

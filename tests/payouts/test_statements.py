@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.money import labels, services
-from marketplace.money.models import Account
+from marketplace.money.models import Account, LedgerEntry
 from marketplace.money.statements import statement_csv
 from marketplace.orders.models import OrderPart, order_number
 from tests import factories
@@ -90,3 +92,49 @@ def test_the_statement_is_a_file_named_after_the_shop_and_month(client, login_as
     )
     login_as("seller")  # a seller's role without a shop
     assert client.get("/penjual/pendapatan/laporan/2026-11.csv").status_code == 404
+
+
+def test_a_statement_is_what_the_csv_module_writes_of_the_entries(app, clock):
+    """Each line is written from pieces kept per event and per account: the file is still
+    the csv module's, field by field (quoted where a comma, quote or line break asks)."""
+    seller = factories.make_seller()
+    clock.set(dt.datetime(2026, 11, 3, 1, 2, 3, tzinfo=dt.UTC))
+    factories.make_earning_seller(price=75_000, seller=seller)
+    for key, seconds in (('odd,"key"', 30), ("line\nbreak", 45), ("odd,again", 0)):
+        clock.move(seconds=seconds)
+        services.write_seller_event(
+            key, seller.id, [(Account.SELLER_AVAILABLE, -7), (Account.PLATFORM_COMMISSION, 7)]
+        )
+
+    def label(account: str) -> str:
+        return {"seller_available": 'Siap "dicairkan", kini'}.get(account, f"{account}\r\nx")
+
+    with app.test_request_context():
+        written = statement_csv(seller.id, "2026-11", label)
+
+    entries = db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.seller_id == seller.id).order_by(LedgerEntry.id)
+    ).all()
+    assert len(entries) > 6
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["tanggal", "pesanan", "kejadian", "akun", "keterangan", "jumlah"])
+    totals: dict[str, int] = {}
+    for entry in entries:
+        part = db.session.get(OrderPart, entry.order_part_id) if entry.order_part_id else None
+        moment = entry.created_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
+        writer.writerow(
+            [
+                moment.strftime("%Y-%m-%d %H:%M"),
+                order_number(part.order_id) if part else "",
+                entry.event_key,
+                entry.account,
+                label(entry.account),
+                entry.amount,
+            ]
+        )
+        totals[entry.account] = totals.get(entry.account, 0) + entry.amount
+    for account, total in sorted(totals.items()):
+        writer.writerow(["", "", "total", account, label(account), total])
+    assert written == out.getvalue()
+    assert '"odd,""key"""' in written and '"Siap ""dicairkan"", kini"' in written
