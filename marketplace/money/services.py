@@ -450,7 +450,7 @@ def list_part_earnings(seller_id: int, page: int = 1) -> Page[PartEarnings]:
     )
     by_part: dict[int, list] = defaultdict(list)
     if parts.items:
-        entries = read_rows(_PART_ENTRIES, {"parts": [part.id for part in parts]})
+        entries = read_rows(_PART_ENTRIES, {"parts": [part.id for part in parts]}).all()
         for part_id, entry_seller_id, account, amount in entries:
             if entry_seller_id == seller_id:
                 by_part[part_id].append((account, amount))
