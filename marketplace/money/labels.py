@@ -1,17 +1,19 @@
-"""How the money pages name things: ledger accounts, payout states, commission rates
-(the templates' filters ``ledger_account``, ``payout_label``, ``percent_bp``)."""
+"""How the money pages name things: ledger accounts, payout states, commission rates,
+amounts (the templates' filters ``ledger_account``, ``payout_label``, ``percent_bp``,
+``money``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from marketplace.locales import current_language
+from marketplace.orders.labels import order_status_label
 from marketplace.rupiah import format_rupiah
 
 ACCOUNT_LABELS = {
@@ -96,18 +98,109 @@ def money_html(amount: int, name: str = "") -> Markup:
     return Markup(f"<strong>{format_rupiah(amount)}</strong>")  # noqa: S704
 
 
-def ledger_lines(parts) -> dict[int, str]:
-    """Each part's ledger entries in one line ("Menunggu pesanan diterima Rp9.000; ..."),
-    the account labels translated once for the page (the template escapes the line)."""
-    labels = once_each(
-        {account for earning in parts for account in earning.sums}, ledger_account_label
-    )
-    return {
-        earning.part.id: "; ".join(
-            [f"{labels[account]} {format_rupiah(amount)}" for account, amount in earning.entries]
+class EarningWords(NamedTuple):
+    """What every row of the earnings page says beside its values."""
+
+    government: str
+    goods: str
+    shipping: str
+    commission: str
+    share: str
+    refunded: str
+
+
+EARNING_WORDS = EarningWords(
+    government=_l("Pesanan instansi"),
+    goods=_l("Harga barang"),
+    shipping=_l("Ongkos kirim"),
+    commission=_l("Komisi"),
+    share=_l("Bagian Anda"),
+    refunded=_l("Dikembalikan ke pembeli"),
+)
+
+
+def earning_words() -> EarningWords:
+    """The rows' words in the visitor's language."""
+    return _earning_words(current_language())
+
+
+@lru_cache(maxsize=16)
+def _earning_words(language: str) -> EarningWords:
+    """The rows' words translated once per process and language (``language``, the key: the
+    translation reads the same one), not once per page."""
+    return EarningWords(*(str(word) for word in EARNING_WORDS))
+
+
+class EarningRow(NamedTuple):
+    """One order part as the earnings page writes it, each value written here once for the
+    row (the page's row reads plain values: no filter, attribute or lookup per value)."""
+
+    part_id: int
+    #: the part's page (``href_prefix`` and its id)
+    href: str
+    number: str
+    #: a government order's part (its order has a quotation)
+    government: bool
+    status: str
+    items: str
+    shipping: str
+    #: the commission rate (``percent_bp``)
+    rate: str
+    commission: str
+    earned: str
+    #: what went back to the buyer ("" when nothing did)
+    refunded: str
+    #: its ledger entries in one line: "Menunggu pesanan diterima Rp9.000; ..."
+    ledger: str
+
+
+def earning_rows(parts: Iterable, href_prefix: str) -> list[EarningRow]:
+    """The earnings page's rows of ``parts`` (``services.PartEarnings``), in one pass. A page
+    repeats the same few statuses, rates, accounts and amounts: each is written once for
+    the page (its label asked once, each amount written once by ``format_rupiah``)."""
+    amounts: dict[int, str] = {}
+    statuses: dict[str, str] = {}
+    rates: dict[int, str] = {}
+    accounts: dict[str, str] = {}
+
+    def rupiah(amount: int) -> str:
+        written = amounts[amount] = format_rupiah(amount)
+        return written
+
+    rows = []
+    for earning in parts:
+        part = earning.part
+        status = statuses.get(part.status)
+        if status is None:
+            status = statuses[part.status] = order_status_label(part.status)
+        rate = rates.get(part.commission_rate_bp)
+        if rate is None:
+            rate = rates[part.commission_rate_bp] = percent_bp(part.commission_rate_bp)
+        words = []
+        for account, amount in earning.entries:
+            label = accounts.get(account)
+            if label is None:
+                label = accounts[account] = ledger_account_label(account)
+            words.append(f"{label} {amounts.get(amount) or rupiah(amount)}")
+        rows.append(
+            EarningRow(
+                part.id,
+                f"{href_prefix}{part.id}",
+                part.number,
+                bool(part.quote_id),
+                status,
+                amounts.get(part.items_amount) or rupiah(part.items_amount),
+                amounts.get(part.shipping_amount) or rupiah(part.shipping_amount),
+                rate,
+                amounts.get(earning.commission) or rupiah(earning.commission),
+                amounts.get(earning.earned) or rupiah(earning.earned),
+                (amounts.get(earning.refunded) or rupiah(earning.refunded))
+                if earning.refunded
+                else "",
+                "; ".join(words),
+            )
         )
-        for earning in parts
-    }
+    return rows
 
 
 def once_each(values: Iterable[Hashable], label: Callable[[Any], str]) -> dict:

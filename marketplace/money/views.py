@@ -54,7 +54,6 @@ from marketplace.money.models import DisbursementBatch
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.reconcile import default_days, period_of, reconcile
 from marketplace.orders.inbox import seller_for_user, seller_id_for_user, seller_slug_for_user
-from marketplace.orders.labels import order_status_label
 from marketplace.orders.queries import get_order_by_token
 from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.connect import get_connect
@@ -75,6 +74,7 @@ bp = Blueprint("payouts", __name__)
 bp.add_app_template_filter(labels.ledger_account_label, "ledger_account")
 bp.add_app_template_filter(labels.payout_label, "payout_label")
 bp.add_app_template_filter(labels.percent_bp, "percent_bp")
+bp.add_app_template_filter(labels.money_html, "money")
 
 
 @bp.route("/penjual/pendapatan")
@@ -84,6 +84,7 @@ def earnings():
     today = today_local()
     parts = services.list_part_earnings(seller_id, requested_page())
     found = summary.earnings_summary(seller_id, today)
+    rows = labels.earning_rows(parts, link_prefix("orders.seller_part", "part_id"))
     return render_template(
         "payouts/earnings.html",
         balances=found.balances,
@@ -95,23 +96,10 @@ def earnings():
         minimum=runs.minimum_amount(),
         next_run=statements.next_run_date(today),
         months=statements.recent_months(today),
-        money=labels.money_html,
-        part_href=link_prefix("orders.seller_part", "part_id"),
-        **_part_words(parts),
+        rows=rows,
+        words=labels.earning_words(),
+        government=any([row.government for row in rows]),
     )
-
-
-def _part_words(parts) -> dict:
-    """What the earnings page writes of its parts beside their amounts: each one's ledger
-    line, the statuses and rates named once, and whether any is a government order's."""
-    return {
-        "ledger_lines": labels.ledger_lines(parts),
-        "statuses": labels.once_each({each.part.status for each in parts}, order_status_label),
-        "rates": labels.once_each(
-            {each.part.commission_rate_bp for each in parts}, labels.percent_bp
-        ),
-        "government": any([each.part.quote_id for each in parts]),
-    }
 
 
 @bp.route("/penjual/pendapatan/pencairan")
