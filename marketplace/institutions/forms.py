@@ -19,8 +19,11 @@ from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import WholeNumberField, parse_id
 from marketplace.rupiah import RupiahField
 
-#: empty line rows shown on the builder; blank ones are ignored
-BUILDER_ROWS = 6
+#: rows a fresh builder shows (most boxes hold 3-5 products; "Tambah baris" adds one at a
+#: time), and after the lines of a quote or a template two blank; blank ones are ignored
+BUILDER_ROWS = 3
+#: the most rows (lines) a builder takes
+MAX_ROWS = 20
 #: the builder's list of lines, and each of its rows
 LINES_LABEL = _l("Isi bingkisan")
 
@@ -154,7 +157,7 @@ class BuilderForm(Form):
         FormField(LineForm, label=LINES_LABEL),
         label=LINES_LABEL,
         min_entries=BUILDER_ROWS,
-        max_entries=20,
+        max_entries=MAX_ROWS,
     )
     card_text = TextAreaField(
         _l("Teks kartu ucapan"),
@@ -181,6 +184,24 @@ class BuilderForm(Form):
         description=_l("Contoh: 5.1.02.01.01.0026"),
     )
     rup_code = StringField(_l("Kode RUP (bila ada)"), validators=[Optional(), Length(max=40)])
+
+    # How many rows the builder shows: here alone, for the view and the template.
+
+    def show_rows_for(self, filled: int) -> None:
+        """Rows enough for ``filled`` lines and two blank after them (``BUILDER_ROWS`` at
+        least, ``MAX_ROWS`` at most)."""
+        while len(self.lines) < min(max(BUILDER_ROWS, filled + 2), MAX_ROWS):
+            self.lines.append_entry()
+
+    @property
+    def can_add_row(self) -> bool:
+        """Whether "Tambah baris" is offered: the list is not at its most."""
+        return len(self.lines) < MAX_ROWS
+
+    def add_row(self) -> None:
+        """One more blank row ("Tambah baris"), none past ``MAX_ROWS``."""
+        if self.can_add_row:
+            self.lines.append_entry()
 
 
 class ReturnForm(Form):

@@ -31,7 +31,6 @@ from marketplace.institutions import orders as gov_orders
 from marketplace.institutions import replacements as part_replacements
 from marketplace.institutions.choices import builder_choices
 from marketplace.institutions.forms import (
-    BUILDER_ROWS,
     BuilderForm,
     CorrectionForm,
     GovPaymentForm,
@@ -201,11 +200,10 @@ def _prefill(form: BuilderForm, order: boxes.BoxOrder | None, lines=()) -> None:
         ):
             getattr(form, name).data = getattr(order, name)
         lines = order.lines
+    form.show_rows_for(len(lines))
     for entry, line in zip(form.lines, lines, strict=False):
         entry.product_id.data = (line.product_id, line.variant_id)
         entry.quantity_per_box.data = line.quantity_per_box
-    while len(form.lines) < max(BUILDER_ROWS, len(lines) + 2) and len(form.lines) < 20:
-        form.lines.append_entry()
 
 
 def _prefill_builder(form: BuilderForm, quote) -> None:
@@ -218,14 +216,21 @@ def _prefill_builder(form: BuilderForm, quote) -> None:
         _prefill(form, None, template.lines)
 
 
-def _only_checking(form: BuilderForm) -> bool:
-    """ "Periksa ketersediaan": the builder again with each product's supply by the date,
-    nothing saved; without the form's CSRF token it is refused like a save."""
-    if "periksa" not in request.form:
+def _only_showing(form: BuilderForm, quote) -> bool:
+    """Whether the builder is only shown, nothing saved: fresh (``_prefill_builder``), or
+    again with what was typed and no error after "Periksa ketersediaan" (each product's
+    supply by the date) or "Tambah baris" (one more blank row); those two without the
+    form's CSRF token are refused like a save."""
+    if not form.is_submitted():
+        _prefill_builder(form, quote)
+        return True
+    if "periksa" not in request.form and "tambah" not in request.form:
         return False
     token = getattr(form, "csrf_token", None)
     if token is not None and not token.validate(form):
         abort(400)
+    if "tambah" in request.form:
+        form.add_row()
     return True
 
 
@@ -240,10 +245,9 @@ def builder(quote_id: int | None = None):
     if quote is not None and not quote.is_editable:
         abort(404)
     form = BuilderForm()
-    if not form.is_submitted():
-        _prefill_builder(form, quote)
-    _builder_choices(form)
-    if not form.is_submitted() or _only_checking(form):
+    only_showing = _only_showing(form, quote)
+    _builder_choices(form)  # the rows' lists, a row added too
+    if only_showing:
         return _builder_page(form, quote)
     if validate_with(form, lambda: boxes.check_order(_order_from(form))):
         with attempt(form, "event_name") as done:

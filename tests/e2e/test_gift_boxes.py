@@ -160,6 +160,15 @@ def test_officer_builds_a_gift_box_the_head_approves_documents_download(open_pho
     officer.get_by_label("Jumlah bingkisan").fill("5")
     products = choose_products_of_two_households(officer)
     officer.get_by_label("Teks kartu ucapan").fill("Selamat datang di Bumi Benuanta")
+    # Three rows to start with; one more comes back with everything typed, nothing saved.
+    expect(officer.get_by_label("Produk 4", exact=True)).to_have_count(0)
+    officer.get_by_role("button", name="Tambah baris").click()
+    expect(officer.get_by_label("Produk 4", exact=True)).to_be_visible()
+    expect(officer.get_by_label("Nama acara")).to_have_value(event_name)
+    expect(officer.get_by_label("Jumlah per bingkisan 2", exact=True)).to_have_value("2")
+    expect(officer.get_by_label("Teks kartu ucapan")).to_have_value(
+        "Selamat datang di Bumi Benuanta"
+    )
     delivery = today_local() + dt.timedelta(days=21)
     officer.get_by_label("Tanggal pengantaran").fill(delivery.isoformat())
     officer.get_by_label("Jam pengantaran").fill("10.00 WITA")

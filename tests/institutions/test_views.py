@@ -121,7 +121,7 @@ def test_builder_makes_a_draft_and_shows_whether_it_fits(client, login_as, offic
     small = factories.make_product(name="Madu Sedikit", stock=3, category_slug="madu-kopi")
     db.session.commit()
     form = client.get("/instansi/bingkisan/baru").get_data(as_text=True)
-    assert "Amplang Uji" in form and 'name="lines-5-product_id"' in form
+    assert "Amplang Uji" in form and 'name="lines-2-product_id"' in form
     data = builder_data([amplang, small], **{"lines-1-quantity_per_box": ""})
     response = client.post("/instansi/bingkisan/baru", data=data)
     assert response.status_code == 302
