@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
@@ -21,6 +22,7 @@ from marketplace.orders.lifecycle import (
 )
 from marketplace.orders.models import (
     Delivery,
+    Order,
     OrderEvent,
     OrderLine,
     OrderPart,
@@ -189,16 +191,25 @@ def list_seller_parts(seller_id: int, page: int = 1) -> Page[InboxPart]:
     return parts
 
 
+def _own_part():
+    """Which part a household may open: its own, from its inbox (the one rule of
+    ``get_part_for_seller`` and ``part_page_of``)."""
+    return (
+        OrderPart.id == bindparam("part_id"),
+        OrderPart.seller_id == bindparam("seller_id"),
+        _seen_by_seller(),
+    )
+
+
+PART_NOT_FOUND = _l("Pesanan tidak ditemukan.")
+
+
 @cache
 def _part_statement():
     """One of a household's parts with its lines and order (built once)."""
     return (
         select(OrderPart)
-        .where(
-            OrderPart.id == bindparam("part_id"),
-            OrderPart.seller_id == bindparam("seller_id"),
-            _seen_by_seller(),
-        )
+        .where(*_own_part())
         .options(selectinload(OrderPart.lines), joinedload(OrderPart.order))
     )
 
@@ -207,8 +218,109 @@ def get_part_for_seller(part_id: int, seller_id: int) -> OrderPart:
     """A household's own part from its inbox, or NotFound: another household's does not exist."""
     part = db.session.scalar(_part_statement(), {"part_id": part_id, "seller_id": seller_id})
     if part is None:
-        raise NotFound(_l("Pesanan tidak ditemukan."))
+        raise NotFound(PART_NOT_FOUND)
     return part
+
+
+class PartPageOrder(NamedTuple):
+    """The part's order as the part page shows it: its number, state and the buyer."""
+
+    id: int
+    status: str
+    quote_id: int | None
+    contact_name: str
+    contact_whatsapp: str
+    street: str
+    district: str
+    city: str
+    province: str
+    postal_code: str
+
+    @property
+    def number(self) -> str:
+        return order_number(self.id)
+
+
+class PartPageLine(NamedTuple):
+    quantity: int
+    product_name: str
+    variant_label: str
+    line_amount: int
+
+    @property
+    def full_name(self) -> str:
+        return line_full_name(self.product_name, self.variant_label)
+
+
+@dataclass(frozen=True, slots=True)
+class PartPage:
+    """A household's part as its page (GET) shows it: plain values under ``OrderPart``'s
+    names, so the rules that read a part (``shipments.may_book``, ``cancellation_of``, the
+    buyer's contact in ``personal_data``, an office's terms) read these the same way."""
+
+    id: int
+    order_id: int
+    status: str
+    delivery: str
+    courier: str
+    courier_service: str
+    tracking_number: str
+    shipment_id: str | None
+    shipping_amount: int
+    order: PartPageOrder
+    lines: list[PartPageLine]
+
+
+@cache
+def _part_page_statements():
+    """The part page's part with its order's columns, and its lines (built once)."""
+    part = (
+        select(
+            OrderPart.id,
+            OrderPart.order_id,
+            OrderPart.status,
+            OrderPart.delivery,
+            OrderPart.courier,
+            OrderPart.courier_service,
+            OrderPart.tracking_number,
+            OrderPart.shipment_id,
+            OrderPart.shipping_amount,
+            Order.id,
+            Order.status,
+            Order.quote_id,
+            Order.contact_name,
+            Order.contact_whatsapp,
+            Order.street,
+            Order.district,
+            Order.city,
+            Order.province,
+            Order.postal_code,
+        )
+        .join(Order, Order.id == OrderPart.order_id)
+        .where(*_own_part())
+    )
+    lines = (
+        select(
+            OrderLine.quantity,
+            OrderLine.product_name,
+            OrderLine.variant_label,
+            OrderLine.line_amount,
+        )
+        .where(OrderLine.part_id == bindparam("part_id"))
+        .order_by(OrderLine.id)
+    )
+    return part, lines
+
+
+def part_page_of(part_id: int, seller_id: int) -> PartPage:
+    """What the household's part page shows of its own part (``get_part_for_seller``'s
+    rule), read as two statements of rows, or NotFound."""
+    part_stmt, lines_stmt = _part_page_statements()
+    row = read_rows(part_stmt, {"part_id": part_id, "seller_id": seller_id}).first()
+    if row is None:
+        raise NotFound(PART_NOT_FOUND)
+    lines = [PartPageLine(*line) for line in read_rows(lines_stmt, {"part_id": part_id})]
+    return PartPage(*row[:9], order=PartPageOrder(*row[9:]), lines=lines)
 
 
 def move_part_for_seller(

@@ -448,7 +448,7 @@ def _plain(text: str, status: int = 200):
 
 def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=None) -> str:
     """A household's part with its steps (and the decline form, as typed when refused)."""
-    part = inbox.get_part_for_seller(part_id, seller_id)
+    part = inbox.part_page_of(part_id, seller_id)
     return render_template(
         "orders/seller_part.html",
         part=part,
