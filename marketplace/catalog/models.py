@@ -174,6 +174,8 @@ class Product(PricedNow, db.Model):
         CheckConstraint(f"status IN ({STATUS_VALUES})", name="known_status"),
         Index("ix_products_status_published_at", "status", "published_at"),
         Index("ix_products_status_price_amount", "status", "price_amount"),
+        # a household's dashboard reads one page, newest change first, from the index
+        Index("ix_products_seller_id_updated_at", "seller_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
