@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from urllib.parse import quote, urlencode
 
 from flask import current_app
@@ -42,9 +42,15 @@ FETCHERS = re.compile(
 
 
 def _tag(seller_id: int) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"share-ref:{seller_id}".encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest).decode().lower()[:TAG_LENGTH]
+    return _signed_tag(current_app.config["SECRET_KEY"], seller_id)
+
+
+@lru_cache(maxsize=4096)
+def _signed_tag(secret_key: str, seller_id: int) -> str:
+    """The tag of a household under a key: values in, value out, so kept per process (the
+    household's dashboard and pages draw it on every request)."""
+    digest = hmac.new(secret_key.encode(), f"share-ref:{seller_id}".encode(), hashlib.sha256)
+    return base64.b32encode(digest.digest()).decode().lower()[:TAG_LENGTH]
 
 
 def _base36(number: int) -> str:
@@ -195,19 +201,29 @@ class ShareLink:
 
     @classmethod
     def make(cls, name: str, url: str, title: str, text: str, code: str | None) -> ShareLink:
-        if code:
-            url += ("&" if "?" in url else "?") + urlencode({REFERRAL_PARAM: code})
-        return cls(id=name, url=url, title=title, text=text, is_own=bool(code))
+        return _made_link(cls, name, url, title, text, code)
 
-    @property
+    # Worked out once per link: ``make`` hands out the same (unchanging) link for the same
+    # values, and quoting a text and address costs a call per character.
+    @cached_property
     def whatsapp(self) -> str:
         return "https://wa.me/?text=" + quote(f"{self.text} {self.url}", safe="")
 
-    @property
+    @cached_property
     def facebook(self) -> str:
         return "https://www.facebook.com/sharer/sharer.php?u=" + quote(self.url, safe="")
 
-    @property
+    @cached_property
     def telegram(self) -> str:
         url, text = quote(self.url, safe=""), quote(self.text, safe="")
         return f"https://t.me/share/url?url={url}&text={text}"
+
+
+@lru_cache(maxsize=4096)
+def _made_link(
+    cls: type[ShareLink], name: str, url: str, title: str, text: str, code: str | None
+) -> ShareLink:
+    """``ShareLink.make``'s link: its values in, the link out (frozen), kept per process."""
+    if code:
+        url += ("&" if "?" in url else "?") + urlencode({REFERRAL_PARAM: code})
+    return cls(id=name, url=url, title=title, text=text, is_own=bool(code))
