@@ -62,8 +62,8 @@ class DashboardProduct:
     is_made_to_order: bool
     stock: int
     cover: CoverPhoto | None
-    #: the content hashes of its photos, in order (where a commented photo is now)
-    photo_keys: tuple[str, ...]
+    #: its photos, in order (where a commented photo is now)
+    photos: list[CoverPhoto]
     #: while changes are requested: the reviewer's note and per-photo comments
     latest_note: str
     review_photo_comments: list[tuple[CoverPhoto | None, str]]
@@ -74,7 +74,8 @@ class DashboardProduct:
 
     def photo_number(self, key: str) -> int | None:
         """As ``Product.photo_number``: 1 is the cover, None when the photo is gone."""
-        return self.photo_keys.index(key) + 1 if key in self.photo_keys else None
+        keys = [photo.key for photo in self.photos]
+        return keys.index(key) + 1 if key in keys else None
 
 
 @cache
@@ -142,24 +143,31 @@ def list_seller_products(seller_id: int, page: int = 1) -> Page[DashboardProduct
                 comments.setdefault(product_id, []).append((photo_key, comment))
 
     def shown(row) -> DashboardProduct:
-        own = photos.get(row.id, [])
-        by_key = {photo.key: photo for photo in own}
+        product_id, name, price, discount, status, kind, licence, to_order, stock = row
+        own = photos.get(product_id, [])
+        asked = comments.get(product_id)
         return DashboardProduct(
-            id=row.id,
-            name=row.name,
-            price_now=row.price_amount - (row.promotion_discount or 0),
-            status=row.status,
-            kind=row.kind,
-            licence_valid_until=row.licence_valid_until,
-            is_made_to_order=row.is_made_to_order,
-            stock=row.stock,
-            cover=own[0] if own else None,
-            photo_keys=tuple(photo.key for photo in own),
-            latest_note=notes.get(row.id, ""),
-            review_photo_comments=[
-                (by_key.get(key), comment) for key, comment in comments.get(row.id, [])
-            ],
+            product_id,
+            name,
+            price - (discount or 0),
+            status,
+            kind,
+            licence,
+            to_order,
+            stock,
+            own[0] if own else None,
+            own,
+            notes.get(product_id, ""),
+            _where_photos_are(asked, own) if asked else [],
         )
 
     products.items = [shown(row) for row in products.items]
     return products
+
+
+def _where_photos_are(
+    comments: list[tuple[str, str]], photos: list[CoverPhoto]
+) -> list[tuple[CoverPhoto | None, str]]:
+    """Each comment with the photo it was made on, or None where that photo is gone."""
+    by_key = {photo.key: photo for photo in photos}
+    return [(by_key.get(key), comment) for key, comment in comments]
