@@ -21,6 +21,8 @@ from marketplace.catalog.models import (
 from marketplace.catalog.services import CoverPhoto, photos_of
 from marketplace.db import read_rows
 from marketplace.paging import Page, paginate
+from marketplace.sellers.models import ShareVisit
+from marketplace.sellers.shares import ShareCounts, counts_of, month_start, share_counts_columns
 
 #: products on one page of the household's dashboard
 PRODUCTS_PER_PAGE = 20
@@ -29,24 +31,36 @@ _CHANGES_REQUESTED = ProductStatus.CHANGES_REQUESTED.value
 
 @dataclass(frozen=True, slots=True)
 class ShopHeading:
-    """What the household's dashboard shows of its own shop."""
+    """What the household's dashboard shows of its own shop, with this month's visits and
+    sales through its links."""
 
     id: int
     slug: str
     shop_name: str
     village: str
+    share_counts: ShareCounts
 
 
 @cache
 def _heading_statement():
-    return select(Seller.id, Seller.slug, Seller.shop_name, Seller.village).where(
-        Seller.user_id == bindparam("user_id")
-    )
+    since = bindparam("since", type_=ShareVisit.created_at.type)
+    return select(
+        Seller.id,
+        Seller.slug,
+        Seller.shop_name,
+        Seller.village,
+        *share_counts_columns(Seller.id, since),
+    ).where(Seller.user_id == bindparam("user_id"))
 
 
-def shop_heading_of_user(user_id: int) -> ShopHeading | None:
-    row = read_rows(_heading_statement(), {"user_id": user_id}).first()
-    return ShopHeading(*row) if row else None
+def shop_heading_of_user(user_id: int, today: dt.date) -> ShopHeading | None:
+    """The household's shop and its share counts for ``today``'s month (one statement)."""
+    row = read_rows(_heading_statement(), {"user_id": user_id, "since": month_start(today)})
+    found = row.first()
+    if found is None:
+        return None
+    seller_id, slug, shop_name, village, *counts = found
+    return ShopHeading(seller_id, slug, shop_name, village, counts_of(*counts))
 
 
 @dataclass(frozen=True, slots=True)

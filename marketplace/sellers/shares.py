@@ -159,25 +159,24 @@ def share_counts(seller_id: int, today: dt.date) -> ShareCounts:
     row = read_rows(
         _share_counts_statement(), {"seller_id": seller_id, "since": month_start(today)}
     ).one()
-    return ShareCounts(visits=row.visits or 0, sales=row.sales, sales_amount=int(row.amount))
+    return counts_of(*row)
 
 
-@cache
-def _share_counts_statement():
-    """``share_counts``' one statement, built once (for every household and month)."""
-    seller_id = bindparam("seller_id")
-    since = bindparam("since", type_=ShareVisit.created_at.type)
-    visits = (
-        select(func.count(ShareVisit.id))
-        .where(ShareVisit.seller_id == seller_id, ShareVisit.created_at >= since)
-        .scalar_subquery()
+def counts_of(visits: int | None, sales: int | None, amount: int | None) -> ShareCounts:
+    """The counts from the values of ``share_counts_columns``."""
+    return ShareCounts(visits=visits or 0, sales=sales or 0, sales_amount=int(amount or 0))
+
+
+def share_counts_columns(seller_id, since) -> tuple:
+    """This month's visits, sales and their amount for the household ``seller_id`` (a bound
+    value, or a column a statement of households correlates): three scalar subqueries,
+    so a page that reads the household anyway reads its counts in the same statement.
+    ``since`` is the month's start (``month_start``), bound."""
+    visits = select(func.count(ShareVisit.id)).where(
+        ShareVisit.seller_id == seller_id, ShareVisit.created_at >= since
     )
-    return (
-        select(
-            func.count(ShareSale.id).label("sales"),
-            func.coalesce(func.sum(OrderPart.items_amount), 0).label("amount"),
-            visits.label("visits"),
-        )
+    paid_sales = (
+        select(ShareSale.id)
         .join(OrderPart, OrderPart.id == ShareSale.order_part_id)
         .join(Order, Order.id == OrderPart.order_id)
         .where(
@@ -186,6 +185,20 @@ def _share_counts_statement():
             Order.paid_at >= since,
         )
     )
+    sales = paid_sales.with_only_columns(func.count(ShareSale.id))
+    amount = paid_sales.with_only_columns(func.coalesce(func.sum(OrderPart.items_amount), 0))
+    return (
+        visits.scalar_subquery().label("share_visits"),
+        sales.scalar_subquery().label("share_sales"),
+        amount.scalar_subquery().label("share_sales_amount"),
+    )
+
+
+@cache
+def _share_counts_statement():
+    """``share_counts``' one statement, built once (for every household and month)."""
+    since = bindparam("since", type_=ShareVisit.created_at.type)
+    return select(*share_counts_columns(bindparam("seller_id"), since))
 
 
 @dataclass(frozen=True)

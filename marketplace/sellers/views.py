@@ -140,10 +140,10 @@ def _product_form() -> ProductForm:
 @bp.route("/penjual")
 @role_required(Role.SELLER)
 def dashboard():
-    seller = listing.shop_heading_of_user(current_user.id)
+    today = catalog.today_local()
+    seller = listing.shop_heading_of_user(current_user.id, today)
     share = _shop_share(seller) if seller else None
     products = listing.list_seller_products(seller.id, requested_page()) if seller else []
-    today = catalog.today_local()
     return render_template(
         "sellers/dashboard.html",
         seller=seller,
@@ -152,7 +152,7 @@ def dashboard():
         words=words("dashboard_rows"),
         licence_states={product.id: licence_state(product, today) for product in products},
         share=share,
-        share_counts=shares.share_counts(seller.id, today) if seller else None,
+        share_counts=seller.share_counts if seller else None,
         edit_href=link_prefix("sellers.product_edit", "product_id"),
     )
 

@@ -70,3 +70,30 @@ def test_a_row_awaiting_changes_shows_the_note_and_where_each_photo_is(client, s
     [row] = [row for row in dashboard.list_seller_products(seller.id) if row.id == product.id]
     assert row.photo_number("b" * 64) == 2 and row.photo_number("f" * 64) is None
     assert [photo.key for photo in row.photos] == [photo.key for photo in product.photos]
+
+
+def test_the_headings_counts_are_share_counts_for_each_household_and_month(clock):
+    """The dashboard reads its share counts with the shop (``share_counts_columns``): the
+    same counts as ``share_counts``, for the household's own links only, this month only."""
+    from marketplace.sellers import shares
+
+    seller, other = factories.make_seller(), factories.make_seller()
+    product = factories.make_product(seller=seller, price=40_000)
+    elsewhere = factories.make_product(seller=other, price=30_000)
+    code = shares.share_code_of(seller.id)
+    shares.record_visit(code, "visitor-1", f"/produk/{product.slug}")
+    factories.make_paid_order((product, 2), (elsewhere, 1), referral=code)
+    factories.make_order((product, 1), referral=code)  # placed, not paid
+    db.session.commit()
+    today = clock.now.date()
+    for household in (seller, other):
+        heading = dashboard.shop_heading_of_user(household.user_id, today)
+        assert heading.share_counts == shares.share_counts(household.id, today)
+    counts = dashboard.shop_heading_of_user(seller.user_id, today).share_counts
+    assert (counts.visits, counts.sales, counts.sales_amount) == (1, 1, 80_000)
+    assert dashboard.shop_heading_of_user(other.user_id, today).share_counts.sales == 0
+    clock.move(days=32)
+    later = clock.now.date()
+    assert dashboard.shop_heading_of_user(seller.user_id, later).share_counts == (
+        shares.ShareCounts(visits=0, sales=0, sales_amount=0)
+    )
