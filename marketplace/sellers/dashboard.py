@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -63,9 +64,9 @@ def shop_heading_of_user(user_id: int, today: dt.date) -> ShopHeading | None:
     return ShopHeading(seller_id, slug, shop_name, village, counts_of(*counts))
 
 
-@dataclass(frozen=True, slots=True)
-class DashboardProduct:
-    """One product of the household's dashboard as the list shows it: plain values."""
+class DashboardProduct(NamedTuple):
+    """One product of the household's dashboard as the list shows it: plain values, in the
+    order the list's loop unpacks them."""
 
     id: int
     name: str
