@@ -28,6 +28,7 @@ from marketplace.sellers.shares import ShareCounts, counts_of, month_start, shar
 #: products on one page of the household's dashboard
 PRODUCTS_PER_PAGE = 20
 _CHANGES_REQUESTED = ProductStatus.CHANGES_REQUESTED.value
+_FOOD = ProductKind.FOOD.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ class DashboardProduct(NamedTuple):
 
     @property
     def is_food(self) -> bool:
-        return self.kind == ProductKind.FOOD.value
+        return self.kind == _FOOD
 
     def photo_number(self, key: str) -> int | None:
         """As ``Product.photo_number``: 1 is the cover, None when the photo is gone."""
