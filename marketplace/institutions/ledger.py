@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from marketplace.db import db, local_date
+from marketplace.db import db, local_date, read_rows
 from marketplace.institutions.models import GovInvoice, GovPayment, PaymentMethod
 from marketplace.institutions.settings import setting
 from marketplace.money.bank_statements import credits_between, is_covered
@@ -192,7 +192,8 @@ _POSITION = (
 
 
 def position() -> GovernmentPosition:
-    rows = dict(db.session.execute(_POSITION).all())
+    """The sums of the accounts of the platform's position, read as rows."""
+    rows = dict(read_rows(_POSITION).all())
     return GovernmentPosition(
         owed=-int(rows.get(Account.GOVERNMENT_RECEIVABLE.value) or 0),
         advanced=-int(rows.get(Account.PLATFORM_ADVANCE.value) or 0),

@@ -17,6 +17,7 @@ from marketplace.dates import format_day
 from marketplace.db import db
 from marketplace.errors import NotFound
 from marketplace.institutions import ageing, billing, quotes
+from marketplace.institutions import ledger as gov_ledger
 from marketplace.institutions import orders as gov
 from marketplace.institutions import replacements as gov_replacements
 from marketplace.institutions import timeline as gov_timeline
@@ -396,6 +397,19 @@ def test_outstanding_invoices_are_listed_with_their_age():
     rows = ageing.outstanding_invoices()
     row = next(r for r in rows if r.invoice_id == invoice.id)
     assert row.age_days == 0
+
+
+def test_the_platforms_position_is_the_sum_of_its_ledger_accounts():
+    factories.make_invoiced_gov_order(boxes=20)
+    sums = dict(
+        db.session.execute(
+            select(LedgerEntry.account, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account)
+        ).all()
+    )
+    position = gov_ledger.position()
+    assert position.owed == -sums[Account.GOVERNMENT_RECEIVABLE.value] != 0
+    assert position.advanced == -int(sums.get(Account.PLATFORM_ADVANCE.value) or 0)
+    assert position.pph22_withheld == int(sums.get(Account.GOVERNMENT_PPH22.value) or 0)
 
 
 # -- the timeline -------------------------------------------------------------------------
