@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -415,21 +416,19 @@ def reverse_negative_balances(connect, result: RunResult | None = None) -> None:
 PAYOUTS_PER_PAGE = 50
 
 
-@dataclass(frozen=True, slots=True)
-class PayoutRow:
-    """A payout as the admin's list shows it: the columns it reads, one row each."""
+class PayoutRow(NamedTuple):
+    """A payout as the admin's list shows it: the columns it reads and its number, one row
+    each (a tuple: the page's rows unpack it)."""
 
     id: int
+    #: ``payout_number`` of its id
+    number: str
     shop_name: str
     amount: int
     method: str
     status: str
     reference: str | None
     failure_reason: str
-
-    @property
-    def number(self) -> str:
-        return payout_number(self.id)
 
 
 #: the payouts, newest first, with their household's name (rows): built once
@@ -450,9 +449,11 @@ _PAYOUT_ROWS = (
 
 def list_payouts(page: int = 1) -> Page[PayoutRow]:
     """One page of the payouts, newest first, with their household's name (rows)."""
-    return paginate(
-        _PAYOUT_ROWS, page, PAYOUTS_PER_PAGE, rows=True, each=lambda row: PayoutRow(*row)
-    )
+    return paginate(_PAYOUT_ROWS, page, PAYOUTS_PER_PAGE, rows=True, each=_payout_row)
+
+
+def _payout_row(row) -> PayoutRow:
+    return PayoutRow(row[0], payout_number(row[0]), *row[1:])
 
 
 @dataclass(frozen=True, slots=True)

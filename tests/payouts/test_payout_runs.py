@@ -7,13 +7,14 @@ import datetime as dt
 import io
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
 from marketplace.money import accounts, batches, runs, services
-from marketplace.money.models import LedgerEntry, Payout
+from marketplace.money.models import LedgerEntry, Payout, payout_number
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -249,3 +250,30 @@ def test_the_admin_runs_the_payouts_from_the_page_and_the_command_is_safe_twice(
     assert "0 payout(s) created" in output
     assert f"skipped {paid.shop_name}: Sudah ada pencairan" in output
     assert db.session.scalar(select(func.count(Payout.id))) == 1
+
+
+def test_the_admins_list_reads_each_payout_as_its_record_says(households, login_as, client):
+    paid, *_ = households
+    created = runs.run_payouts(today=DAY).created
+    rows = runs.list_payouts()
+    assert [row.id for row in rows] == sorted(created, reverse=True)
+    payout = db.session.get(Payout, created[0])
+    row = rows.items[0]
+    assert row == (
+        payout.id,
+        payout_number(payout.id),
+        paid.shop_name,
+        payout.amount,
+        payout.method,
+        payout.status,
+        payout.reference,
+        payout.failure_reason,
+    )
+    login_as(user=factories.make_user(roles=[Role.ADMIN]))
+    page = client.get("/admin/pencairan").get_data(as_text=True)
+    number = payout_number(payout.id)
+    amount = f"Rp{payout.amount:,}".replace(",", ".")
+    assert (
+        f'<tr data-payout="{number}" data-status="created"><td>{number}</td>'
+        f"<td>{escape(paid.shop_name)}</td><td>{amount}</td><td>Rekening bank</td>"
+    ) in page
