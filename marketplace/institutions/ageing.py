@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import partial
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, select
@@ -104,29 +103,24 @@ _OUTSTANDING = (
 
 def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
     """One page of the open invoices, oldest first, with how many days they have waited:
-    the columns the list shows, one row each."""
+    the columns the list shows, one row each (made in one pass over the page's rows)."""
     today = today_local()
-    return paginate(
-        _OUTSTANDING,
-        page,
-        INVOICES_PER_PAGE,
-        rows=True,
-        each=partial(_outstanding, today=today),
-    )
-
-
-def _outstanding(row, today: dt.date) -> Outstanding:
-    issued_on = row[4].astimezone(WITA).date()
-    return Outstanding(
-        row[0],
-        row[1],
-        order_number(row[2]),
-        row[3],
-        row[4],
-        issued_on,
-        row[5],
-        (today - issued_on).days,
-    )
+    found = paginate(_OUTSTANDING, page, INVOICES_PER_PAGE, rows=True)
+    found.items = [
+        Outstanding(
+            invoice_id,
+            number,
+            order_number(order_id),
+            institution_name,
+            issued_at,
+            # the day (WITA) it was issued, then its whole days since
+            (issued_on := issued_at.astimezone(WITA).date()),
+            amount,
+            (today - issued_on).days,
+        )
+        for invoice_id, number, order_id, institution_name, issued_at, amount in found.items
+    ]
+    return found
 
 
 def _on_or_after(today: dt.date, days: int) -> dt.datetime:
