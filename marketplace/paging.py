@@ -82,7 +82,8 @@ def paginate(
         "page_limit": per_page + 1,
     }
     stmt = _one_page(stmt)
-    found = list(read_rows(stmt, values) if rows else db.session.scalars(stmt, values).unique())
+    # fetched at once (``all``), not row by row through the result's iterator
+    found = (read_rows(stmt, values) if rows else db.session.scalars(stmt, values).unique()).all()
     if not found and page > 1:
         raise NotFound(_l("Halaman yang Anda cari tidak ada."))
     items = found[:per_page]

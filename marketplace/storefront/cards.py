@@ -16,7 +16,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from flask import g, url_for
+from flask import url_for
+from flask.globals import _cv_app
 from flask_babel import format_decimal
 from markupsafe import Markup, escape
 
@@ -112,9 +113,11 @@ def photo_urls(photo: PhotoVariants | CardPhoto) -> CardPhoto:
     upload's), its URLs joined in Python with the request's one media URL maker."""
     if isinstance(photo, CardPhoto):
         return photo
-    maker = g.get("media_url_maker")
+    # the request's ``g`` itself, not through its proxy (a long list asks once a photo)
+    kept = _cv_app.get().g
+    maker = getattr(kept, "media_url_maker", None)
     if maker is None:
-        maker = g.media_url_maker = media_url_maker()
+        maker = kept.media_url_maker = media_url_maker()
     if isinstance(photo, CoverPhoto):
         return _kept_card_photo(photo, maker)
     return card_photo(photo, maker)
