@@ -27,11 +27,10 @@ from marketplace.institutions.models import (
 from marketplace.institutions.settings import setting
 from marketplace.inventory.capacity import Fit, Misfit, check_fit
 from marketplace.inventory.stock import (
-    closures_of,
     lock_products,
     option_promises,
     place_hold,
-    promises_on,
+    promises_and_closures,
     release_holds,
     supply_of,
 )
@@ -312,7 +311,9 @@ def _fits_of(items: list[Item], due_on: dt.date, exclude_quote_id=None) -> list[
     product, the product's shared daily capacity for all of its options asked."""
     products = {product.id: product for product, _variant, _n in items}
     today = today_local()
-    promises = promises_on(list(products), today, exclude_quote_id)
+    promises, closures = promises_and_closures(
+        list(products), [p.seller_id for p in products.values()], today, exclude_quote_id
+    )
     by_option = option_promises(
         [v.id for p, v, _n in items if v is not None and not p.is_made_to_order],
         exclude_quote_id,
@@ -320,7 +321,6 @@ def _fits_of(items: list[Item], due_on: dt.date, exclude_quote_id=None) -> list[
     shared: dict[int, int] = {}
     for product, _variant, needed in items:
         shared[product.id] = shared.get(product.id, 0) + needed
-    closures = closures_of([p.seller_id for p in products.values()], today)
     min_shelf = setting("MIN_SHELF_DAYS_AFTER_DELIVERY")
     fits = []
     for product, variant, needed in items:

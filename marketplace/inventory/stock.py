@@ -17,7 +17,21 @@ from collections.abc import Iterable
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -360,6 +374,91 @@ def release_expired_holds() -> int:
         .values(released_at=now)
     )
     return result.rowcount
+
+
+def promises_and_closures(
+    product_ids: Iterable[int],
+    seller_ids: Iterable[int],
+    today: dt.date,
+    exclude_quote_id: int | None = None,
+) -> tuple[dict[int, list[Promise]], dict[int, tuple[Closure, ...]]]:
+    """``promises_on`` the products and ``closures_of`` their households, in one statement:
+    the three reads' own statements (their conditions unchanged) run as one union."""
+    product_ids = list(product_ids)
+    promises: dict[int, list[Promise]] = {key: [] for key in product_ids}
+    found: dict[int, list[Closure]] = defaultdict(list)
+    if not product_ids:
+        return promises, {}
+    values = {
+        "ids": product_ids,
+        "product_ids": product_ids,
+        "seller_ids": list(set(seller_ids)),
+        "today": today,
+        "now": now_utc(),
+    }
+    if exclude_quote_id is not None:
+        values["exclude_quote_id"] = exclude_quote_id
+    rows = read_rows(_promises_and_closures_statement(exclude_quote_id is not None), values)
+    for kind, key, units, on_day, until, message in rows.all():
+        if kind == _HOLD:
+            promises[key].append(Promise(units, on_day))
+        elif kind == _PRODUCTION:
+            promises[key].append(Promise(units, on_day + dt.timedelta(days=1)))
+        else:
+            found[key].append(Closure(on_day, until, message))
+    return promises, {seller_id: tuple(closures) for seller_id, closures in found.items()}
+
+
+_HOLD, _PRODUCTION, _CLOSURE = 1, 2, 3
+
+
+@cache
+def _promises_and_closures_statement(excluding: bool):
+    """``promises_and_closures``' statement: ``_live_holds_statement``,
+    ``_order_promises_statement`` and ``_closures_statement`` (their conditions as they
+    are) with the same columns, built once per kind; closures by their first day."""
+    no_day, no_text = cast(null(), Date), cast(null(), String)
+    columns = ("kind", "key", "units", "on_day", "until", "message")
+
+    def labelled(*selected):
+        return [column.label(name) for column, name in zip(selected, columns, strict=True)]
+
+    holds = _live_holds_statement("product_id", excluding).with_only_columns(
+        *labelled(
+            literal(_HOLD, Integer),
+            CapacityHold.product_id,
+            CapacityHold.quantity,
+            CapacityHold.due_on,
+            no_day,
+            no_text,
+        )
+    )
+    production = _order_promises_statement().with_only_columns(
+        *labelled(
+            literal(_PRODUCTION, Integer),
+            ProductionDay.product_id,
+            ProductionDay.units_taken,
+            ProductionDay.day,
+            no_day,
+            no_text,
+        )
+    )
+    closures = (
+        _closures_statement()
+        .order_by(None)
+        .with_only_columns(
+            *labelled(
+                literal(_CLOSURE, Integer),
+                ShopClosure.seller_id,
+                cast(null(), Integer),
+                ShopClosure.starts_on,
+                ShopClosure.ends_on,
+                ShopClosure.message,
+            )
+        )
+    )
+    union = union_all(holds, production, closures)
+    return union.order_by(union.selected_columns.kind, union.selected_columns.on_day)
 
 
 # -- holiday mode (a household closes its shop for some days) ------------------------------
