@@ -175,7 +175,8 @@ def sales_of(seller_id: int, month: dt.date | None = None) -> Sales:
     return _sales(sums)
 
 
-_IN_MONTH = case((SellerLedgerSum.month == bindparam("month"), 1), else_=0)
+#: a sum's amount if it is of the month, else nothing
+_IN_MONTH = case((SellerLedgerSum.month == bindparam("month"), SellerLedgerSum.amount), else_=0)
 
 #: when a household's last payout was paid
 _LAST_PAID = (
@@ -184,33 +185,33 @@ _LAST_PAID = (
     .scalar_subquery()
 )
 
-#: a household's running sums per account and kind, in the month or not, each row with when
-#: its last payout was paid (a paid payout has its sums: no sums, no payout): built once
+#: a household's running sums per account and kind, over all time and in the month, each
+#: row with when its last payout was paid (a paid payout has its sums: no sums, no payout):
+#: grouped in the order of ``ix_seller_ledger_sums_account_kind``, which holds every column
+#: read, so the database reads the index alone and sorts nothing: built once
 _SUMS = (
     select(
         SellerLedgerSum.account,
         SellerLedgerSum.kind,
-        _IN_MONTH,
         func.sum(SellerLedgerSum.amount),
+        func.sum(_IN_MONTH),
         _LAST_PAID,
     )
     .where(SellerLedgerSum.seller_id == bindparam("seller_id"))
-    .group_by(SellerLedgerSum.account, SellerLedgerSum.kind, _IN_MONTH)
+    .group_by(SellerLedgerSum.account, SellerLedgerSum.kind)
 )
 
 
 def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales, dt.datetime | None]:
     """(balances, the month's sales, all time's sales, when the last payout was paid) of the
-    household, from one reading of its running sums: per account and kind, in the month or
-    not."""
+    household, from one reading of its running sums: per account and kind, over all time
+    and in the month."""
     rows = read_rows(_SUMS, {"seller_id": seller_id, "month": month}).all()
     this_month: SumsByKind = {}
     all_time: SumsByKind = {}
-    for account, kind, is_this_month, amount, _last_paid in rows:
-        amount = int(amount or 0)
-        _add(all_time, account, kind, amount)
-        if is_this_month:
-            _add(this_month, account, kind, amount)
+    for account, kind, amount, month_amount, _last_paid in rows:
+        _add(all_time, account, kind, int(amount or 0))
+        _add(this_month, account, kind, int(month_amount or 0))
     per_account = {account: amount for (account, kind), amount in all_time.items() if kind == "all"}
     last_paid = rows[0][4] if rows else None
     return balances_from(per_account), _sales(this_month), _sales(all_time), last_paid
