@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import String, bindparam, case, func, select, type_coerce
 
 from marketplace.catalog.services import today_local
-from marketplace.db import WITA, read_rows
+from marketplace.db import WITA, db, local_date, read_rows
 from marketplace.institutions.models import (
     Document,
     GovInvoice,
@@ -89,7 +90,8 @@ _OUTSTANDING = (
         Document.number,
         GovInvoice.order_id,
         Institution.name,
-        GovInvoice.issued_at,
+        # as the database gives it: read through the column's type once per value (_issued)
+        type_coerce(GovInvoice.issued_at, String),
         GovInvoice.payable_amount - GovInvoice.paid_amount,
     )
     .join(Document, Document.id == GovInvoice.document_id)
@@ -99,6 +101,19 @@ _OUTSTANDING = (
     .where(GovInvoice.status == InvoiceStatus.OPEN.value)
     .order_by(GovInvoice.issued_at, GovInvoice.id)
 )
+
+
+@lru_cache(maxsize=4096)
+def _issued(raw) -> tuple[dt.datetime, dt.date]:
+    """An invoice's ``issued_at`` as the database gives it, read as its column reads it
+    (``UTCDateTime``), and the day (WITA) it was issued: once per process (the same
+    invoices are listed at each request)."""
+    dialect = db.engine.dialect
+    read = GovInvoice.__table__.c.issued_at.type.dialect_impl(dialect).result_processor(
+        dialect, None
+    )
+    issued_at = read(raw) if read is not None else raw
+    return issued_at, local_date(issued_at)
 
 
 def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
@@ -112,13 +127,12 @@ def outstanding_invoices(page: int = 1) -> Page[Outstanding]:
             number,
             order_number(order_id),
             institution_name,
-            issued_at,
-            # the day (WITA) it was issued, then its whole days since
-            (issued_on := issued_at.astimezone(WITA).date()),
+            # the moment and the day (WITA) it was issued, then its whole days since
+            *(issued := _issued(raw_issued_at)),
             amount,
-            (today - issued_on).days,
+            (today - issued[1]).days,
         )
-        for invoice_id, number, order_id, institution_name, issued_at, amount in found.items
+        for invoice_id, number, order_id, institution_name, raw_issued_at, amount in found.items
     ]
     return found
 
