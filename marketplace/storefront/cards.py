@@ -113,14 +113,20 @@ def photo_urls(photo: PhotoVariants | CardPhoto) -> CardPhoto:
     upload's), its URLs joined in Python with the request's one media URL maker."""
     if isinstance(photo, CardPhoto):
         return photo
+    maker = _request_media_urls()
+    if isinstance(photo, CoverPhoto):
+        return _kept_card_photo(photo, maker)
+    return card_photo(photo, maker)
+
+
+def _request_media_urls() -> MediaUrls:
+    """The request's one media URL maker."""
     # the request's ``g`` itself, not through its proxy (a long list asks once a photo)
     kept = _cv_app.get().g
     maker = getattr(kept, "media_url_maker", None)
     if maker is None:
         maker = kept.media_url_maker = media_url_maker()
-    if isinstance(photo, CoverPhoto):
-        return _kept_card_photo(photo, maker)
-    return card_photo(photo, maker)
+    return maker
 
 
 #: a photo's URLs as written for a storage's URLs: values in, values out (a photo's key
@@ -145,23 +151,37 @@ def photo_html(
     rows of long lists call it): a responsive WebP ``<img>``, lazy unless ``eager``, or an
     empty frame named ``alt`` when there is no photo."""
     if item:
-        made = photo_urls(item)
-        lazy = Markup("") if eager else _LAZY
-        return Markup(  # noqa: S704 (every text escaped, the sizes whole numbers)
-            _IMAGE
-            % (
-                escape(made.src),
-                escape(made.srcset),
-                escape(sizes),
-                made.width,
-                made.height,
-                escape(alt),
-                lazy,
-            )
-        )
+        if isinstance(item, CoverPhoto):
+            return _kept_image(item, _request_media_urls(), sizes, eager, alt)
+        return _image(photo_urls(item), sizes, eager, alt)
     if alt:
         return Markup('<div class="no-photo" role="img" aria-label="%s"></div>') % alt
     return Markup('<div class="no-photo"></div>')
+
+
+def _image(made: CardPhoto, sizes: str, eager: bool, alt: str) -> Markup:
+    lazy = Markup("") if eager else _LAZY
+    return Markup(  # noqa: S704 (every text escaped, the sizes whole numbers)
+        _IMAGE
+        % (
+            escape(made.src),
+            escape(made.srcset),
+            escape(sizes),
+            made.width,
+            made.height,
+            escape(alt),
+            lazy,
+        )
+    )
+
+
+@lru_cache(maxsize=4096)
+def _kept_image(
+    photo: CoverPhoto, media_url: MediaUrls, sizes: str, eager: bool, alt: str
+) -> Markup:
+    """A product's photo's markup, values in, values out (its key names its content), kept
+    per process for the lists that show the same photos again."""
+    return _image(_kept_card_photo(photo, media_url), sizes, eager, alt)
 
 
 def cards(products: Iterable[Product | ProductCard | Card]) -> list[Card]:
