@@ -298,58 +298,77 @@ def _cart_products_statement():
     )
 
 
-@cache
-def _page_products_statement():
-    """What the cart, the checkout and its live figures read of the products
-    (``product_ids``), one row per active option (or one without): the columns of
-    ``ShownProduct``, its household and region, then of ``ShownOption``. Built once; today's
-    date and the holds' clock are bound as it runs."""
+#: What the pages read of a product (the columns of ``ShownProduct``, its household and
+#: region, then of ``ShownOption``), one row per active option (or one without).
+def _page_columns() -> tuple:
     return (
-        _public(
-            select(
-                Product.id,
-                Product.slug,
-                Product.name,
-                Product.unit,
-                Product.price_now,
-                Product.stock,
-                Product.stock_for_sale,
-                Product.is_made_to_order,
-                Product.weight_grams,
-                Product.shelf_life_days,
-                Product.lead_time_days,
-                Product.daily_capacity,
-                Seller.id,
-                Seller.shop_name,
-                Seller.village,
-                Seller.pickup_postal_code,
-                Region.name,
-                Region.code,
-                ProductVariant.id,
-                ProductVariant.label,
-                ProductVariant.price_now,
-                ProductVariant.stock_for_sale,
-                ProductVariant.weight_grams,
-                ProductVariant.photo_key,
-            )
-            .join(Product.seller)
-            .join(Seller.region)
-            .outerjoin(
-                ProductVariant,
-                and_(ProductVariant.product_id == Product.id, ProductVariant.is_active),
-            )
-        )
-        .where(Product.id.in_(bindparam("product_ids", expanding=True)))
-        .order_by(Product.id, ProductVariant.position, ProductVariant.id)
+        Product.id,
+        Product.slug,
+        Product.name,
+        Product.unit,
+        Product.price_now,
+        Product.stock,
+        Product.stock_for_sale,
+        Product.is_made_to_order,
+        Product.weight_grams,
+        Product.shelf_life_days,
+        Product.lead_time_days,
+        Product.daily_capacity,
+        Seller.id,
+        Seller.shop_name,
+        Seller.village,
+        Seller.pickup_postal_code,
+        Region.name,
+        Region.code,
+        ProductVariant.id,
+        ProductVariant.label,
+        ProductVariant.price_now,
+        ProductVariant.stock_for_sale,
+        ProductVariant.weight_grams,
+        ProductVariant.photo_key,
     )
 
 
-def _page_products(product_ids: list[int]) -> dict[int, ShownProduct]:
-    """The products as the pages read them (``_page_products_statement``), one statement;
-    a household read in several rows is one value."""
+def _active_options():
+    """The join of a product to its active options (none: one row of NULLs)."""
+    return and_(ProductVariant.product_id == Product.id, ProductVariant.is_active)
+
+
+def _page_select():
+    """``_page_columns`` of the public products, in order (which products: the caller's)."""
+    return _public(
+        select(*_page_columns())
+        .join(Product.seller)
+        .join(Seller.region)
+        .outerjoin(ProductVariant, _active_options())
+    ).order_by(Product.id, ProductVariant.position, ProductVariant.id)
+
+
+@cache
+def _page_products_statement():
+    """What the cart, the checkout and its live figures read of the products
+    (``product_ids``): ``_page_columns``. Built once; today's date and the holds' clock are
+    bound as it runs."""
+    return _page_select().where(Product.id.in_(bindparam("product_ids", expanding=True)))
+
+
+@cache
+def _account_page_statement():
+    """As ``_page_products_statement``, of the products in an account's cart (``user_id``):
+    joined to its items in place of a list of ids expanded at each run (a product in
+    several lines, one per option, comes in as many rows). Built once."""
+    return (
+        _page_select()
+        .join(CartItem, CartItem.product_id == Product.id)
+        .where(_ACCOUNT_LINES.whereclause)
+    )
+
+
+def _shown_products(rows) -> dict[int, ShownProduct]:
+    """The products of rows of ``_page_columns`` (in ``_page_select``'s order), a household
+    read in several rows one value, an option read in several (next to each other) one."""
     products: dict[int, ShownProduct] = {}
     sellers: dict[int, ShownSeller] = {}
-    rows = read_rows(_page_products_statement(), {"product_ids": product_ids}).all()
     for row in rows:  # fetched at once, not row by row through the result
         product = products.get(row[0])
         if product is None:
@@ -357,9 +376,21 @@ def _page_products(product_ids: list[int]) -> dict[int, ShownProduct]:
             if seller is None:
                 seller = sellers[row[12]] = ShownSeller(*row[12:16], ShownRegion(*row[16:18]))
             product = products[row[0]] = ShownProduct(*row[:12], row[12], seller, [])
-        if row[18] is not None:
+        if row[18] is not None and (not product.options or product.options[-1].id != row[18]):
             product.options.append(ShownOption(*row[18:]))
     return products
+
+
+def _page_products(product_ids: list[int]) -> dict[int, ShownProduct]:
+    """The products as the pages read them (``_page_products_statement``), one statement."""
+    rows = read_rows(_page_products_statement(), {"product_ids": product_ids}).all()
+    return _shown_products(rows)
+
+
+def _account_page_products(user_id: int) -> dict[int, ShownProduct]:
+    """The products of an account's cart as the pages read them (``_account_page_statement``):
+    the same as ``_page_products`` of its lines' products, without passing their ids."""
+    return _shown_products(read_rows(_account_page_statement(), {"user_id": user_id}).all())
 
 
 def load_cart(
@@ -386,12 +417,14 @@ def load_cart(
     ``for_page``, plain values of the columns the pages show and price with
     (``ShownProduct``): an order reads its products whole.
     """
-    stored = _stored_lines(user_id, session_cart)
-    product_ids = [product_id for product_id, _ in stored]
     products: Mapping[int, Product | ShownProduct]
-    if for_page:
-        products = _page_products(product_ids)
+    stored = _stored_lines(user_id, session_cart)
+    if for_page and user_id is not None:
+        products = _account_page_products(user_id)
+    elif for_page:
+        products = _page_products([product_id for product_id, _ in stored])
     else:
+        product_ids = [product_id for product_id, _ in stored]
         products = {
             product.id: product
             for product in db.session.scalars(

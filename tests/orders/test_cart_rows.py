@@ -1,0 +1,73 @@
+"""A signed-in cart's products as the pages read them (chosen by a subquery on the cart's
+items) are those read by their ids, and the page's cart is the order's."""
+
+from __future__ import annotations
+
+from marketplace.catalog.models import ProductStatus, SellerStatus
+from marketplace.db import db
+from marketplace.orders import cart as carts
+from tests import factories
+
+
+def _filled_cart():
+    """An account's cart: two options of one product (a third inactive), a plain product of
+    another household, a product withdrawn since and one of a household no longer active."""
+    buyer = factories.make_user()
+    chips = factories.make_product(name="Keripik Pisang", price=20000)
+    pedas, original, _old = factories.make_options(
+        chips, ("Pedas", 22000, 5), ("Original", 20000, 7), ("Lama", 18000, 3)
+    )
+    plain = factories.make_product(name="Tas Rotan", price=250000)
+    withdrawn = factories.make_product(name="Amplang", price=35000)
+    away = factories.make_product(name="Madu", price=150000)
+    db.session.flush()
+    for product, quantity, variant in (
+        (chips, 2, pedas),
+        (plain, 1, None),
+        (chips, 1, original),
+        (withdrawn, 3, None),
+        (away, 1, None),
+    ):
+        carts.add_to_cart(
+            product.id,
+            quantity,
+            user_id=buyer.id,
+            session_cart={},
+            variant_id=variant.id if variant else None,
+        )
+    _old.is_active = False
+    withdrawn.status = ProductStatus.DRAFT.value
+    away.seller.status = SellerStatus.SUSPENDED.value
+    db.session.flush()
+    return buyer, chips, plain
+
+
+def test_the_carts_products_read_by_subquery_are_those_read_by_ids(app):
+    buyer, chips, plain = _filled_cart()
+    products = carts._account_page_products(buyer.id)
+    stored = carts._stored_lines(buyer.id, {})
+    assert len(stored) == 5
+    assert products == carts._page_products([product_id for product_id, _ in stored])
+    assert set(products) == {chips.id, plain.id}
+    assert [option.label for option in products[chips.id].options] == ["Pedas", "Original"]
+    assert products[chips.id].seller is not products[plain.id].seller
+
+
+def test_the_pages_cart_is_the_orders_cart(app):
+    buyer, chips, plain = _filled_cart()
+
+    def seen(cart):
+        return (
+            [
+                (line.product_id, line.variant_id, line.quantity, line.price_now, line.closure)
+                for group in cart.groups
+                for line in group.lines
+            ],
+            [(line.product_id, line.quantity) for line in cart.unavailable],
+            [(group.seller.id, group.shipping_amount) for group in cart.groups],
+        )
+
+    for_page = seen(carts.load_cart(user_id=buyer.id, session_cart={}, for_page=True))
+    assert for_page == seen(carts.load_cart(user_id=buyer.id, session_cart={}))
+    lines, unavailable, groups = for_page
+    assert len(lines) == 3 and len(unavailable) == 2 and len(groups) == 2
