@@ -7,20 +7,9 @@ import pytest
 
 from marketplace.db import db
 from marketplace.errors import NotFound
-from marketplace.money.payments import open_payment, record_intent
 from marketplace.orders import inbox
 from marketplace.orders.models import PartStatus
 from tests import factories
-
-
-def paid_order(gateway, *lines, **details):
-    order = factories.make_order(*lines, **details)
-    payment = open_payment(order.id, gateway)
-    record_intent(
-        gateway.complete(payment.intent_id, amount=payment.amount, order_id=order.id, succeed=True)
-    )
-    db.session.commit()
-    return order
 
 
 @pytest.fixture
@@ -29,12 +18,13 @@ def two_households(payment_gateway):
     rotan = factories.make_seller(shop_name="Rotan Ibu B")
     product = factories.make_product(seller=amplang, name="Amplang Tenggiri")
     [pedas, _manis] = factories.make_options(product, ("Pedas", 25_000, 9), ("Manis", 24_000, 9))
-    order = paid_order(
-        payment_gateway,
+    order = factories.make_paid_order(
         (pedas, 2),
         (factories.make_product(seller=amplang, name="Kerupuk Ikan"), 1),
         (factories.make_product(seller=rotan), 1),
+        gateway=payment_gateway,
     )
+    db.session.commit()
     parts = {part.seller_id: part for part in order.parts}
     return order, (amplang, parts[amplang.id]), (rotan, parts[rotan.id])
 
