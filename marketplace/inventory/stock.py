@@ -176,8 +176,13 @@ def order_promises(product_ids: Iterable[int], today: dt.date) -> dict[int, list
         _order_promises_statement(), {"product_ids": list(product_ids), "today": today}
     )
     for product_id, day, units in rows:
-        found[product_id].append(Promise(units, day + dt.timedelta(days=1)))
+        found[product_id].append(_made_on(day, units))
     return found
+
+
+def _made_on(day: dt.date, units: int) -> Promise:
+    """Units checkout took of a day's making: promised for the day after it."""
+    return Promise(units, day + dt.timedelta(days=1))
 
 
 @cache
@@ -403,7 +408,7 @@ def promises_and_closures(
         if kind == _HOLD:
             promises[key].append(Promise(units, on_day))
         elif kind == _PRODUCTION:
-            promises[key].append(Promise(units, on_day + dt.timedelta(days=1)))
+            promises[key].append(_made_on(on_day, units))
         else:
             found[key].append(Closure(on_day, until, message))
     return promises, {seller_id: tuple(closures) for seller_id, closures in found.items()}

@@ -158,49 +158,43 @@ def earning_rows(parts: Iterable, href_prefix: str) -> list[EarningRow]:
     """The earnings page's rows of ``parts`` (``services.PartEarnings``), in one pass. A page
     repeats the same few statuses, rates, accounts and amounts: each is written once for
     the page (its label asked once, each amount written once by ``format_rupiah``)."""
-    amounts: dict[int, str] = {}
-    statuses: dict[str, str] = {}
-    rates: dict[int, str] = {}
-    accounts: dict[str, str] = {}
-
-    def rupiah(amount: int) -> str:
-        written = amounts[amount] = format_rupiah(amount)
-        return written
-
-    rows = []
-    for earning in parts:
-        part = earning.part
-        status = statuses.get(part.status)
-        if status is None:
-            status = statuses[part.status] = order_status_label(part.status)
-        rate = rates.get(part.commission_rate_bp)
-        if rate is None:
-            rate = rates[part.commission_rate_bp] = percent_bp(part.commission_rate_bp)
-        words = []
-        for account, amount in earning.entries:
-            label = accounts.get(account)
-            if label is None:
-                label = accounts[account] = ledger_account_label(account)
-            words.append(f"{label} {amounts.get(amount) or rupiah(amount)}")
-        rows.append(
-            EarningRow(
-                part.id,
-                f"{href_prefix}{part.id}",
-                part.number,
-                bool(part.quote_id),
-                status,
-                amounts.get(part.items_amount) or rupiah(part.items_amount),
-                amounts.get(part.shipping_amount) or rupiah(part.shipping_amount),
-                rate,
-                amounts.get(earning.commission) or rupiah(earning.commission),
-                amounts.get(earning.earned) or rupiah(earning.earned),
-                (amounts.get(earning.refunded) or rupiah(earning.refunded))
-                if earning.refunded
-                else "",
-                "; ".join(words),
-            )
+    rupiah = _each_once(format_rupiah)
+    status_of = _each_once(order_status_label)
+    rate_of = _each_once(percent_bp)
+    account_of = _each_once(ledger_account_label)
+    return [
+        EarningRow(
+            part.id,
+            f"{href_prefix}{part.id}",
+            part.number,
+            bool(part.quote_id),
+            status_of(part.status),
+            rupiah(part.items_amount),
+            rupiah(part.shipping_amount),
+            rate_of(part.commission_rate_bp),
+            rupiah(earning.commission),
+            rupiah(earning.earned),
+            rupiah(earning.refunded) if earning.refunded else "",
+            "; ".join(
+                f"{account_of(account)} {rupiah(amount)}" for account, amount in earning.entries
+            ),
         )
-    return rows
+        for earning in parts
+        for part in (earning.part,)
+    ]
+
+
+def _each_once(write: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``write``, asked once per distinct value (the values a page's rows repeat)."""
+    written: dict = {}
+
+    def once(value):
+        found = written.get(value)
+        if found is None:
+            found = written[value] = write(value)
+        return found
+
+    return once
 
 
 def once_each(values: Iterable[Hashable], label: Callable[[Any], str]) -> dict:

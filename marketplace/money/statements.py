@@ -174,18 +174,14 @@ def statement_csv(seller_id: int, month: str, label) -> str:
     order and event and a month has a handful of accounts, so each of those pieces is
     written as CSV once (``_Fields``) and a line joins them."""
     fields = _Fields()
-    minute_start = minute_end = None
-    written = ""
+    minute = _minutes("%Y-%m-%d %H:%M")
     events: dict[tuple, str] = {}
     names: dict[str, str] = {}
     accounts: dict[str, str] = {}
     totals: dict[str, int] = {}
     lines = []
     for created_at, order_id, event_key, account, amount in statement_rows(seller_id, month):
-        if minute_start is None or not minute_start <= created_at < minute_end:
-            minute_start = created_at.replace(second=0, microsecond=0)
-            minute_end = minute_start + _MINUTE
-            written = _written(minute_start, "%Y-%m-%d %H:%M")
+        written = minute(created_at)
         event = events.get((written, order_id, event_key))
         if event is None:
             number = order_number(order_id) if order_id else ""
