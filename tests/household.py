@@ -429,6 +429,7 @@ PAGES = {
     "inbox": ("seller", "/penjual/pesanan"),
     "part": ("seller", "/penjual/pesanan/{part}"),
     "earnings": ("seller", "/penjual/pendapatan"),
+    "earning_parts": ("seller", "/penjual/pendapatan/rincian"),
     "statement": ("seller", "/penjual/pendapatan/laporan/{month}.csv"),
     "reviews": ("seller", "/penjual/ulasan"),
     "cart": ("buyer", "/keranjang"),

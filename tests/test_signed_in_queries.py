@@ -42,7 +42,7 @@ def test_every_signed_in_page_runs_as_many_statements_at_a_households_scale(
 PAGINATED = (
     "seller_dashboard",
     "inbox",
-    "earnings",
+    "earning_parts",
     "reviews",
     "officer_dashboard",
     "pkk_queue",

@@ -110,6 +110,8 @@ class EarningsSummary:
     account: Row | None = None
     #: the account is verified (and Stripe pays out): the next run may pay it
     payable: bool = False
+    #: the household's ledger has entries: there are orders' shares to list
+    has_entries: bool = False
 
     @property
     def waiting_total(self) -> int:
@@ -202,10 +204,12 @@ _SUMS = (
 )
 
 
-def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales, dt.datetime | None]:
-    """(balances, the month's sales, all time's sales, when the last payout was paid) of the
-    household, from one reading of its running sums: per account and kind, over all time
-    and in the month."""
+def _sums_of(
+    seller_id: int, month: dt.date
+) -> tuple[Balances, Sales, Sales, dt.datetime | None, bool]:
+    """(balances, the month's sales, all time's sales, when the last payout was paid, whether
+    it has any) of the household, from one reading of its running sums: per account and
+    kind, over all time and in the month."""
     rows = read_rows(_SUMS, {"seller_id": seller_id, "month": month}).all()
     this_month: SumsByKind = {}
     all_time: SumsByKind = {}
@@ -214,7 +218,7 @@ def _sums_of(seller_id: int, month: dt.date) -> tuple[Balances, Sales, Sales, dt
         _add(this_month, account, kind, int(month_amount or 0))
     per_account = {account: amount for (account, kind), amount in all_time.items() if kind == "all"}
     last_paid = rows[0][4] if rows else None
-    return balances_from(per_account), _sales(this_month), _sales(all_time), last_paid
+    return balances_from(per_account), _sales(this_month), _sales(all_time), last_paid, bool(rows)
 
 
 #: a household's parts whose money still waits, each with its status, its order's quote
@@ -331,7 +335,7 @@ def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSu
     and its payout account."""
     today = today or today_local()
     month = today.replace(day=1)
-    balances, this_month, all_time, last_paid = _sums_of(seller_id, month)
+    balances, this_month, all_time, last_paid, has_entries = _sums_of(seller_id, month)
     account = payout_accounts.account_shown_of(seller_id)
     payable = payout_accounts.is_payable(account)
     count, total, shown = _payouts(seller_id)
@@ -354,6 +358,7 @@ def earnings_summary(seller_id: int, today: dt.date | None = None) -> EarningsSu
         balances=balances,
         account=account,
         payable=payable,
+        has_entries=has_entries,
     )
 
 

@@ -80,22 +80,35 @@ bp.add_app_template_filter(labels.money_html, "money")
 @bp.route("/penjual/pendapatan")
 @role_required(Role.SELLER)
 def earnings():
+    """Where the household's money is: the summary. Each order's share is on its own page."""
+    if "page" in request.args:
+        # the per-order rows were paged here before they had their own page
+        return redirect(url_for(".earning_parts", page=request.args["page"]), 301)
     seller_id = seller_id_for_user(current_user.id)
     today = today_local()
-    parts = services.list_part_earnings(seller_id, requested_page())
     found = summary.earnings_summary(seller_id, today)
-    rows = labels.earning_rows(parts, link_prefix("orders.seller_part", "part_id"))
     return render_template(
         "payouts/earnings.html",
         balances=found.balances,
         summary=found,
-        parts=parts,
         account=found.account,
         described=payout_accounts.describe(found.account),
         payable=found.payable,
         minimum=runs.minimum_amount(),
         next_run=statements.next_run_date(today),
         months=statements.recent_months(today),
+    )
+
+
+@bp.route("/penjual/pendapatan/rincian")
+@role_required(Role.SELLER)
+def earning_parts():
+    """The household's share of each order part, a page at a time, newest first."""
+    parts = services.list_part_earnings(seller_id_for_user(current_user.id), requested_page())
+    rows = labels.earning_rows(parts, link_prefix("orders.seller_part", "part_id"))
+    return render_template(
+        "payouts/earning_parts.html",
+        parts=parts,
         rows=rows,
         words=labels.earning_words(),
         government=any([row.government for row in rows]),

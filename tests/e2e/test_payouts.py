@@ -111,12 +111,13 @@ def test_a_household_is_paid_out_through_the_bank_batch_and_sees_it(
         f"{rupiah(available)} sudah bisa dicairkan."
     )
     expect(hana.locator("#earnings-summary")).not_to_contain_text("-Rp")
-    # The ledger's own lines are one tap away, not on the first screen.
-    ledger_line = hana.locator("#ledger-detail li").first
-    expect(ledger_line).to_be_hidden()
-    hana.get_by_text("Lihat rincian buku besar").click()
-    expect(ledger_line).to_be_visible()
+    # The ledger's own lines are one tap away, on their own page, not on the first screen.
+    expect(hana.locator("[data-part]")).to_have_count(0)
+    hana.get_by_role("link", name="Lihat rincian per pesanan").click()
+    expect(hana.get_by_role("heading", level=1)).to_have_text("Rincian per pesanan")
+    expect(hana.locator("#earning-parts li").first).to_be_visible()
     assert_fits_the_phone(hana)
+    hana.go_back()
     expect(hana.locator("#next-payout")).to_contain_text("Isi rekening pencairan")
     hana.locator("#next-payout").get_by_role("link", name="Rekening pencairan").click()
     bank = hana.locator("form").filter(has=hana.get_by_role("button", name="Simpan rekening bank"))

@@ -79,6 +79,7 @@ def _working_pages(login_as) -> list[tuple[object, str]]:
         (household, "/penjual/pesanan"),
         (household, f"/penjual/pesanan/{part.id}"),
         (household, "/penjual/pendapatan"),
+        (household, "/penjual/pendapatan/rincian"),
         (reviewer, "/pkk/tinjauan"),
         (reviewer, f"/pkk/tinjauan/{waiting.id}"),
         (officer, "/instansi/"),

@@ -66,11 +66,11 @@ def test_the_rows_words_follow_the_language(client, login_as):
     login_as(user=seller.user)
     indonesian = "Harga barang Rp100.000"
     english = "Items Rp100.000"
-    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    page = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
     assert indonesian in page and "Bagian Anda <strong>" in page
     client.post("/bahasa", data={"locale": "en", "next": "/"})
-    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    page = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
     assert english in page and "Your share <strong>" in page and indonesian not in page
     client.post("/bahasa", data={"locale": "id", "next": "/"})
-    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    page = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
     assert indonesian in page and english not in page

@@ -45,12 +45,15 @@ def test_a_household_sees_its_balances_and_each_part(client, login_as, payment_g
     assert f'data-balance="pending">{format_rupiah(pending)}<' in page
     assert 'data-balance="available">Rp0<' in page
     assert 'data-balance="paid_out">Rp0<' in page
-    assert f'data-part="{mine.id}"' in page and order.number in page
-    assert "Komisi 5%" in page and format_rupiah(1_750) in page
-    assert format_rupiah(35_000) in page
+    # each part's share is one tap away, on its own page
+    assert 'href="/penjual/pendapatan/rincian"' in page and f'data-part="{mine.id}"' not in page
+    detail = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
+    assert f'data-part="{mine.id}"' in detail and order.number in detail
+    assert "Komisi 5%" in detail and format_rupiah(1_750) in detail
+    assert format_rupiah(35_000) in detail
     # another household's part and money are not there
-    assert f'data-part="{theirs.id}"' not in page
-    assert format_rupiah(123_456) not in page
+    assert f'data-part="{theirs.id}"' not in detail
+    assert format_rupiah(123_456) not in page + detail
 
 
 def test_delivered_money_shows_as_available(client, login_as, payment_gateway):
@@ -78,6 +81,21 @@ def test_a_new_household_sees_an_empty_page(client, login_as):
     login_as(user=seller.user)
     page = client.get("/penjual/pendapatan").get_data(as_text=True)
     assert "Belum ada pendapatan." in page
+    assert "/penjual/pendapatan/rincian" not in page  # nothing to list
+    detail = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
+    assert "Belum ada pendapatan." in detail and "<li data-part" not in detail
+
+
+def test_a_paged_link_of_the_summary_lands_on_the_rows_own_page(client, login_as):
+    """The rows were paged on the summary before they had their own page: such a link
+    (a bookmark, a tab left open) lands on that page, and a bad page is still a 404."""
+    seller = factories.make_earning_seller(price=100_000)
+    login_as(user=seller.user)
+    moved = client.get("/penjual/pendapatan?page=1")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/penjual/pendapatan/rincian?page=1"
+    assert "Harga barang Rp100.000" in client.get(moved.headers["Location"]).get_data(True)
+    assert client.get("/penjual/pendapatan?page=%C2%B2", follow_redirects=True).status_code == 404
 
 
 def test_the_page_speaks_english(client, login_as):
@@ -244,10 +262,10 @@ def test_the_summary_says_in_plain_words_where_the_money_is(client, login_as, cl
     assert earned == balances.pending + balances.available + balances.in_transit
 
     # The ledger's own words are one tap away, not in the summary.
-    assert "Lihat rincian buku besar" in page
-    detail = page.split('<details id="ledger-detail">', 1)[1]
+    assert "Lihat rincian per pesanan" in page
+    detail = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
     assert "Dibayar pembeli -Rp" in detail
-    assert "Dibayar pembeli" not in text
+    assert "Dibayar pembeli" not in page
 
 
 def test_money_given_back_after_a_payout_reads_as_a_positive_debt(client, login_as):
@@ -274,7 +292,7 @@ def test_the_summary_speaks_english(client, login_as):
     login_as(user=seller.user)
     client.post("/bahasa", data={"locale": "en", "next": "/"})
     page = client.get("/penjual/pendapatan").get_data(as_text=True)
-    for words in ("can be paid out now", "You sold goods worth", "See the ledger details"):
+    for words in ("can be paid out now", "You sold goods worth", "See the details per order"):
         assert words in page
 
 

@@ -42,7 +42,7 @@ def handed_over():
 def test_the_household_sees_its_government_part_like_a_card_order(client, login_as):
     batik, part = handed_over()
     login_as(user=batik.user)
-    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    page = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
     item = re.search(rf'<li data-part="{part.id}">(.*?)</li>', page, re.S).group(1)
     assert "Pesanan instansi" in item
     # 10 × Rp100.000 received: 5% commission, the rest and the shipping are the household's.
@@ -54,7 +54,7 @@ def test_the_household_sees_its_government_part_like_a_card_order(client, login_
     assert "PPh 22 dipotong bendahara dari bagian Anda" in page
 
     client.post("/bahasa", data={"locale": "en", "next": "/"})
-    english = client.get("/penjual/pendapatan").get_data(as_text=True)
+    english = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
     assert "Government order" in english and "Owed by the institution" in english
 
 
@@ -87,7 +87,7 @@ def test_the_printed_cards_on_a_households_bill_are_not_its_commission(client, l
     batik, batik_part = handed_over()
     part = next(p for p in batik_part.order.parts if p.seller_id != batik.id)
     login_as(user=part.seller.user)
-    page = client.get("/penjual/pendapatan").get_data(as_text=True)
+    page = client.get("/penjual/pendapatan/rincian").get_data(as_text=True)
     item = " ".join(
         re.search(rf'<li data-part="{part.id}">(.*?)</li>', page, re.S).group(1).split()
     )

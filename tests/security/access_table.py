@@ -311,6 +311,7 @@ ACCESS = [
     ("GET",  "/oleh-oleh-resmi",                           200, 200, 200, 200, 200, 200),
     # Payouts: the household's payout account and statement (an admin has no shop: 404).
     ("GET",  "/penjual/pendapatan/pencairan",              302, 403, 200, 403, 403, 404),
+    ("GET",  "/penjual/pendapatan/rincian",                302, 403, 200, 403, 403, 404),
     ("GET",  "/penjual/pendapatan/rekening",               302, 403, 200, 403, 403, 404),
     ("POST", "/penjual/pendapatan/rekening",               302, 403, 303, 403, 403, 404),
     ("POST", "/penjual/pendapatan/rekening/stripe",        302, 403, 303, 403, 403, 404),
