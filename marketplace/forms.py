@@ -71,12 +71,20 @@ def lazy_gettext(string: str, **variables) -> LazyString:
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
 
 
+def _escaped(text: str) -> str:
+    """``str(escape(text))`` of a plain ``str``: most have nothing to escape (names, ids,
+    numbers), and looking costs a fifth of ``translate``'s table walk."""
+    if "&" in text or "<" in text or ">" in text or "'" in text or '"' in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
 def _text(value) -> str:
     """``escape(value)``, the same text: a plain ``str`` or ``Markup`` (the usual values of
     a field's attributes, labels and hints) without markupsafe's four calls."""
     kind = type(value)
     if kind is str:
-        return value.translate(_ESCAPES)
+        return _escaped(value)
     if kind is Markup:
         return value
     return escape(value)
@@ -108,7 +116,7 @@ def html_params(**kwargs) -> str:
         elif value is not False:
             kind = type(value)
             if kind is str:
-                text = value.translate(_ESCAPES)
+                text = _escaped(value)
             elif kind is int:
                 text = str(value)
             else:  # Markup's own quotes too, as WTForms writes them

@@ -50,6 +50,8 @@ def test_attributes_are_written_as_wtforms_writes_them():
     cases = (
         {"class_": "x", "for_": "y", "data_a_b": 1, "aria_label": "<z>", "checked": True},
         {"value": 'a "b" & c', "hidden": False, "name": "n"},
+        # each character escaped, alone: a value without any is written as it is
+        {"a": "it's", "b": "1 > 0", "c": "<", "d": "R&D", "e": '"', "f": "plain"},
     )
     for attrs in cases:
         assert html_params(**attrs) == wtforms_html_params(**attrs)
