@@ -87,13 +87,19 @@ def licence_in_force() -> ColumnElement[bool]:
     )
 
 
-def _public(stmt: Select) -> Select:
-    """Only what the public may see: published, from an active shop, licence in force."""
-    return stmt.where(
+def public_conditions() -> tuple[ColumnElement[bool], ...]:
+    """What the public may see: published, from an active shop, licence in force (of a
+    product and its household, joined: a WHERE's terms, or an outer join's condition)."""
+    return (
         Product.status == ProductStatus.PUBLISHED.value,
         Seller.status == SellerStatus.ACTIVE.value,
         licence_in_force(),
     )
+
+
+def _public(stmt: Select) -> Select:
+    """Only what the public may see (``public_conditions``)."""
+    return stmt.where(*public_conditions())
 
 
 def _cards() -> Select:

@@ -19,7 +19,7 @@ from marketplace.accounts.signals import signed_in
 from marketplace.catalog import places
 from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.options import ProductVariant
-from marketplace.catalog.services import CoverPhoto, _public, photos_of
+from marketplace.catalog.services import CoverPhoto, _public, photos_of, public_conditions
 from marketplace.catalogmemo import kept
 from marketplace.db import db, read_rows, today_local
 from marketplace.errors import MarketplaceError
@@ -354,13 +354,26 @@ def _page_products_statement():
 
 @cache
 def _account_page_statement():
-    """As ``_page_products_statement``, of the products in an account's cart (``user_id``):
-    joined to its items in place of a list of ids expanded at each run (a product in
-    several lines, one per option, comes in as many rows). Built once."""
+    """An account's cart lines (``user_id``) with what the pages read of their products:
+    ``_page_columns``, the columns of ``_ACCOUNT_LINES``, then whether the public may see
+    the product (``public_conditions``, as a value), one row per line and active option,
+    in ``_page_select``'s order. Each line's product, household and region are joined to
+    it by key (outer joins: a line whose product is gone has NULLs), so one statement
+    reads the lines and their products; a product the public may not see is one of
+    neither page. Built once; today's date and the holds' clock are bound as it runs."""
     return (
-        _page_select()
-        .join(CartItem, CartItem.product_id == Product.id)
+        select(
+            *_page_columns(),
+            *_ACCOUNT_LINES.selected_columns,
+            and_(*public_conditions()).label("is_public"),
+        )
+        .select_from(CartItem)
+        .outerjoin(Product, Product.id == CartItem.product_id)
+        .outerjoin(Seller, Seller.id == Product.seller_id)
+        .outerjoin(Region, Region.id == Seller.region_id)
+        .outerjoin(ProductVariant, _active_options())
         .where(_ACCOUNT_LINES.whereclause)
+        .order_by(Product.id, ProductVariant.position, ProductVariant.id)
     )
 
 
@@ -377,7 +390,7 @@ def _shown_products(rows) -> dict[int, ShownProduct]:
                 seller = sellers[row[12]] = ShownSeller(*row[12:16], ShownRegion(*row[16:18]))
             product = products[row[0]] = ShownProduct(*row[:12], row[12], seller, [])
         if row[18] is not None and (not product.options or product.options[-1].id != row[18]):
-            product.options.append(ShownOption(*row[18:]))
+            product.options.append(ShownOption(*row[18:24]))
     return products
 
 
@@ -387,10 +400,16 @@ def _page_products(product_ids: list[int]) -> dict[int, ShownProduct]:
     return _shown_products(rows)
 
 
-def _account_page_products(user_id: int) -> dict[int, ShownProduct]:
-    """The products of an account's cart as the pages read them (``_account_page_statement``):
-    the same as ``_page_products`` of its lines' products, without passing their ids."""
-    return _shown_products(read_rows(_account_page_statement(), {"user_id": user_id}).all())
+def _account_page_lines(
+    user_id: int,
+) -> tuple[dict[LineKey, tuple[int, int]], dict[int, ShownProduct]]:
+    """An account's cart lines (as ``_stored_lines``) and their products as the pages read
+    them (as ``_page_products`` of the lines' products): one statement,
+    ``_account_page_statement``."""
+    rows = read_rows(_account_page_statement(), {"user_id": user_id}).all()
+    # a line with several active options comes in one row per option: the same values
+    stored = {(row[24], row[25]): (row[26], row[27]) for row in rows}
+    return stored, _shown_products([row for row in rows if row[28]])
 
 
 def load_cart(
@@ -418,19 +437,20 @@ def load_cart(
     (``ShownProduct``): an order reads its products whole.
     """
     products: Mapping[int, Product | ShownProduct]
-    stored = _stored_lines(user_id, session_cart)
     if for_page and user_id is not None:
-        products = _account_page_products(user_id)
-    elif for_page:
-        products = _page_products([product_id for product_id, _ in stored])
+        stored, products = _account_page_lines(user_id)
     else:
+        stored = _stored_lines(user_id, session_cart)
         product_ids = [product_id for product_id, _ in stored]
-        products = {
-            product.id: product
-            for product in db.session.scalars(
-                _cart_products_statement(), {"product_ids": product_ids}
-            )
-        }
+        if for_page:
+            products = _page_products(product_ids)
+        else:
+            products = {
+                product.id: product
+                for product in db.session.scalars(
+                    _cart_products_statement(), {"product_ids": product_ids}
+                )
+            }
     groups: dict[int, CartGroup] = {}
     unavailable: list[CartLine] = []
     today = today_local()

@@ -1,5 +1,6 @@
-"""A signed-in cart's products as the pages read them (chosen by a subquery on the cart's
-items) are those read by their ids, and the page's cart is the order's."""
+"""A signed-in cart's lines and products as the pages read them (in one statement, the
+products joined to the cart's items) are the lines and the products read by their ids, and
+the page's cart is the order's."""
 
 from __future__ import annotations
 
@@ -42,10 +43,11 @@ def _filled_cart():
     return buyer, chips, plain
 
 
-def test_the_carts_products_read_by_subquery_are_those_read_by_ids(app):
+def test_a_carts_lines_and_products_read_together_are_those_read_apart(app):
     buyer, chips, plain = _filled_cart()
-    products = carts._account_page_products(buyer.id)
-    stored = carts._stored_lines(buyer.id, {})
+    stored, products = carts._account_page_lines(buyer.id)
+    # every line, those whose product is gone from sale too, as the lines alone read them
+    assert stored == carts._stored_lines(buyer.id, {})
     assert len(stored) == 5
     assert products == carts._page_products([product_id for product_id, _ in stored])
     assert set(products) == {chips.id, plain.id}
