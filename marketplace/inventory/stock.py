@@ -18,12 +18,14 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    ColumnElement,
     Date,
     Integer,
     String,
     and_,
     bindparam,
     cast,
+    exists,
     literal,
     null,
     or_,
@@ -480,6 +482,19 @@ def closures_of(seller_ids: Iterable[int], today: dt.date) -> dict[int, tuple[Cl
     return {seller_id: tuple(closures) for seller_id, closures in found.items()}
 
 
+def _not_over(today) -> tuple[ColumnElement[bool], ...]:
+    """A closure not yet over on ``today`` (a date or a bound parameter), nor cancelled:
+    the closures ``closures_of`` reads."""
+    return ShopClosure.cancelled_at.is_(None), ShopClosure.ends_on >= today
+
+
+def has_closures(seller_id: ColumnElement[int], today) -> ColumnElement[bool]:
+    """Whether the household ``seller_id`` (a column) has closures ``closures_of`` would
+    read on ``today``: a value a statement reading households can carry, so that only
+    those away, or about to be, are asked for theirs."""
+    return exists().where(ShopClosure.seller_id == seller_id, *_not_over(today))
+
+
 @cache
 def _closures_statement():
     """``closures_of``' statement, built once (every page that sells asks it)."""
@@ -489,8 +504,7 @@ def _closures_statement():
         )
         .where(
             ShopClosure.seller_id.in_(bindparam("seller_ids", expanding=True)),
-            ShopClosure.cancelled_at.is_(None),
-            ShopClosure.ends_on >= bindparam("today"),
+            *_not_over(bindparam("today")),
         )
         .order_by(ShopClosure.starts_on)
     )

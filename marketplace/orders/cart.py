@@ -11,7 +11,7 @@ from functools import cache
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import Date, and_, bindparam, delete, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.accounts.models import User
@@ -24,7 +24,7 @@ from marketplace.catalogmemo import kept
 from marketplace.db import db, read_rows, today_local
 from marketplace.errors import MarketplaceError
 from marketplace.inventory.capacity import Closure, closed_for_sale
-from marketplace.inventory.stock import closures_of, sale_closure_of, supply_of
+from marketplace.inventory.stock import closures_of, has_closures, sale_closure_of, supply_of
 from marketplace.orders import shipping
 from marketplace.orders.cart_lines import (
     Cart,
@@ -299,7 +299,8 @@ def _cart_products_statement():
 
 
 #: What the pages read of a product (the columns of ``ShownProduct``, its household and
-#: region, then of ``ShownOption``), one row per active option (or one without).
+#: region, then of ``ShownOption``, then whether its household has closures to read),
+#: one row per active option (or one without).
 def _page_columns() -> tuple:
     return (
         Product.id,
@@ -326,6 +327,7 @@ def _page_columns() -> tuple:
         ProductVariant.stock_for_sale,
         ProductVariant.weight_grams,
         ProductVariant.photo_key,
+        has_closures(Seller.id, bindparam("closures_today", callable_=today_local, type_=Date())),
     )
 
 
@@ -387,7 +389,9 @@ def _shown_products(rows) -> dict[int, ShownProduct]:
         if product is None:
             seller = sellers.get(row[12])
             if seller is None:
-                seller = sellers[row[12]] = ShownSeller(*row[12:16], ShownRegion(*row[16:18]))
+                seller = sellers[row[12]] = ShownSeller(
+                    *row[12:16], ShownRegion(*row[16:18]), bool(row[24])
+                )
             product = products[row[0]] = ShownProduct(*row[:12], row[12], seller, [])
         if row[18] is not None and (not product.options or product.options[-1].id != row[18]):
             product.options.append(ShownOption(*row[18:24]))
@@ -408,8 +412,8 @@ def _account_page_lines(
     ``_account_page_statement``."""
     rows = read_rows(_account_page_statement(), {"user_id": user_id}).all()
     # a line with several active options comes in one row per option: the same values
-    stored = {(row[24], row[25]): (row[26], row[27]) for row in rows}
-    return stored, _shown_products([row for row in rows if row[28]])
+    stored = {(row[25], row[26]): (row[27], row[28]) for row in rows}
+    return stored, _shown_products([row for row in rows if row[29]])
 
 
 def load_cart(
@@ -454,7 +458,9 @@ def load_cart(
     groups: dict[int, CartGroup] = {}
     unavailable: list[CartLine] = []
     today = today_local()
-    closures = closures_of([p.seller_id for p in products.values()], today)
+    # the page's values say which households have closures to read (most have none)
+    away = {p.seller_id for p in products.values() if not for_page or p.seller.has_closures}
+    closures = closures_of(away, today) if away else {}
     photos = _photos_of(list(products)) if with_photos else {}
     for (product_id, variant_id), (quantity, price) in sorted(
         stored.items(), key=lambda item: (item[0][0], item[0][1] or 0)

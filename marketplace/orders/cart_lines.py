@@ -41,6 +41,8 @@ class ShownSeller:
     village: str
     pickup_postal_code: str
     region: ShownRegion
+    #: has closures not yet over (``inventory.stock.has_closures``): ``closures_of`` asked
+    has_closures: bool = False
 
 
 @dataclass(slots=True)

@@ -4,8 +4,11 @@ the page's cart is the order's."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from marketplace.catalog.models import ProductStatus, SellerStatus
-from marketplace.db import db
+from marketplace.db import db, today_local
+from marketplace.inventory import stock
 from marketplace.orders import cart as carts
 from tests import factories
 
@@ -73,3 +76,30 @@ def test_the_pages_cart_is_the_orders_cart(app):
     assert for_page == seen(carts.load_cart(user_id=buyer.id, session_cart={}))
     lines, unavailable, groups = for_page
     assert len(lines) == 3 and len(unavailable) == 2 and len(groups) == 2
+
+
+def test_the_pages_read_closures_of_the_households_that_have_them(app):
+    """Only a household with closures not yet over is asked for them; the page's cart
+    says the closure as the order's does, and a closure that is over says nothing."""
+    buyer, chips, plain = _filled_cart()
+    today = today_local()
+    stock.close_shop(chips.seller_id, today, today + dt.timedelta(days=3), "Ke pesta", today)
+    stock.close_shop(
+        plain.seller_id,
+        today - dt.timedelta(days=9),
+        today - dt.timedelta(days=2),
+        "",
+        today - dt.timedelta(days=9),
+    )
+    db.session.flush()
+
+    _stored, products = carts._account_page_lines(buyer.id)
+    assert products[chips.id].seller.has_closures
+    assert not products[plain.id].seller.has_closures
+    cart = carts.load_cart(user_id=buyer.id, session_cart={}, for_page=True)
+    closures = {line.product_id: line.closure for line in cart.lines if not line.is_unavailable}
+    assert closures[chips.id].message == "Ke pesta" and closures[plain.id] is None
+    order_cart = carts.load_cart(user_id=buyer.id, session_cart={})
+    assert closures == {
+        line.product_id: line.closure for line in order_cart.lines if not line.is_unavailable
+    }
