@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from markupsafe import escape
+from wtforms import SelectChoice
 
 from marketplace.catalogmemo import kept, locale_key
 from marketplace.institutions import boxes
@@ -32,26 +32,28 @@ def builder_choices(due_on: dt.date | None) -> SharedChoices:
 def _written_once() -> SharedChoices:
     choices = _written(None)
     # Written out now, once: a shared value is never half-made.
-    choices.html = "".join(
-        f'<option value="{value}">{escape(label)}</option>' for value, label in choices
-    )
-    choices.values = {parse_box_choice(value): value for value, _label in choices}
+    choices.write(parse_box_choice)
     return choices
 
 
 def _written(due_on: dt.date | None) -> SharedChoices:
+    """The blank choice and the official gifts (each naming its household), then each
+    household's products under its name (``box_products``' order: the official gifts
+    first, then by household)."""
     found = boxes.box_choices()
     supply = boxes.supply_by(found, due_on) if due_on else {}
     official_label = "★ " + _("Oleh-oleh resmi") + ": "
-    return SharedChoices(
-        [("0", _("— pilih produk —"))]
-        + [
-            (
-                box_choice_value(*c.key),
-                (official_label if c.official else "")
-                + f"{c.name} · {c.product.seller.shop_name} · {format_rupiah(c.price_now)}"
-                + (f" · {boxes.supply_label(supply[c.key])}" if c.key in supply else ""),
-            )
-            for c in found
-        ]
-    )
+
+    def label(choice: boxes.BoxChoice, *named: str) -> str:
+        return " · ".join(
+            [choice.name, *named, format_rupiah(choice.price_now)]
+            + ([boxes.supply_label(supply[choice.key])] if choice.key in supply else [])
+        )
+
+    def choice_of(choice: boxes.BoxChoice) -> SelectChoice:
+        value, shop = box_choice_value(*choice.key), choice.product.seller.shop_name
+        if choice.official:
+            return SelectChoice(value, official_label + label(choice, shop))
+        return SelectChoice(value, label(choice), optgroup=shop)
+
+    return SharedChoices([SelectChoice("0", _("— pilih produk —"))] + [choice_of(c) for c in found])

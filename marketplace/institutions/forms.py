@@ -1,5 +1,7 @@
 """Forms of the protocol office pages; they survive a phone without JavaScript."""
 
+from collections.abc import Callable
+
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
@@ -50,12 +52,32 @@ class MemberForm(Form):
 
 
 class SharedChoices(list):
-    """The choices of every line of the builder (each product of the catalogue): their
-    options are written once per page and shared, not once per line."""
+    """The choices of every line of the builder (each product of the catalogue), each a
+    WTForms ``SelectChoice``: their options are written once per page and shared, not
+    once per line, as WTForms' ``Select`` writes them (a run of choices with the same
+    ``optgroup`` in one ``<optgroup>``)."""
 
     html: str | None = None
     #: a chosen value, as the field holds it, to the value the option carries
     values: dict | None = None
+
+    def write(self, coerce: Callable[[str], object]) -> None:
+        """Write the options (and ``values``, by ``coerce``), once: every line shows them."""
+        parts, group = [], None
+        for choice in self:
+            if choice.optgroup != group:
+                if group is not None:
+                    parts.append("</optgroup>")
+                if choice.optgroup is not None:
+                    parts.append(f"<optgroup {html_params(label=choice.optgroup)}>")
+                group = choice.optgroup
+            parts.append(
+                f"<option {html_params(value=choice.value)}>{escape(choice.label)}</option>"
+            )
+        if group is not None:
+            parts.append("</optgroup>")
+        self.values = {coerce(choice.value): choice.value for choice in self}
+        self.html = "".join(parts)
 
 
 class SharedOptionsSelect(Select):
@@ -69,11 +91,7 @@ class SharedOptionsSelect(Select):
         if not isinstance(choices, SharedChoices):
             return super().__call__(field, **kwargs)
         if choices.html is None:
-            choices.html = "".join(
-                f"<option {html_params(value=value)}>{escape(label)}</option>"
-                for value, label in choices
-            )
-            choices.values = {field.coerce(value): value for value, _label in choices}
+            choices.write(field.coerce)
         kwargs.setdefault("id", field.id)
         flags = vars(field.flags)
         for name in self.validation_attrs:

@@ -108,14 +108,9 @@ def signed_in_phone(open_phone, actor: str, email: str) -> Page:
 
 def choose_products_of_two_households(page: Page) -> list[str]:
     """On the builder: the first product of two different shops, 1 and 2 per box."""
-    options = page.get_by_label("Produk 1", exact=True).locator("option").all_inner_texts()
-    chosen: dict[str, str] = {}
-    for label in options[1:]:
-        shop = label.split(" · ")[1]
-        chosen.setdefault(shop, label)
-        if len(chosen) == 2:
-            break
-    labels = list(chosen.values())
+    # each household's products are listed under its name
+    groups = page.get_by_label("Produk 1", exact=True).locator("optgroup")
+    labels = [groups.nth(n).locator("option").first.inner_text() for n in (0, 1)]
     for row, (label, per_box) in enumerate(zip(labels, ("1", "2"), strict=True), start=1):
         page.get_by_label(f"Produk {row}", exact=True).select_option(label=label)
         page.get_by_label(f"Jumlah per bingkisan {row}", exact=True).fill(per_box)
@@ -135,8 +130,8 @@ def build_and_submit(officer: Page, event_name: str, boxes: str, shop: str) -> s
     officer.get_by_role("link", name="Susun bingkisan baru").click()
     officer.get_by_label("Nama acara").fill(event_name)
     officer.get_by_label("Jumlah bingkisan").fill(boxes)
-    options = officer.get_by_label("Produk 1", exact=True).locator("option").all_inner_texts()
-    label = next(option for option in options if f" · {shop} · " in option)
+    products = officer.get_by_label("Produk 1", exact=True).locator(f'optgroup[label="{shop}"]')
+    label = products.locator("option").first.inner_text()
     officer.get_by_label("Produk 1", exact=True).select_option(label=label)
     officer.get_by_label("Jumlah per bingkisan 1", exact=True).fill("1")
     delivery = today_local() + dt.timedelta(days=21)

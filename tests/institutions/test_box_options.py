@@ -81,11 +81,13 @@ def test_the_builder_offers_each_active_option_at_its_own_price(client, login_as
     db.session.commit()
     login_as(user=office[1])
 
-    choices = _choices(client.get("/instansi/bingkisan/baru").get_data(as_text=True))
+    html = client.get("/instansi/bingkisan/baru").get_data(as_text=True)
+    choices = _choices(html)
 
-    assert choices[f"{product.id}-{pedas.id}"] == (
-        "Amplang Ikan Pipih — Pedas / 250 g · Amplang Bu Siti · Rp37.000"
-    )
+    # each household's choices under its name
+    assert choices[f"{product.id}-{pedas.id}"] == "Amplang Ikan Pipih — Pedas / 250 g · Rp37.000"
+    group = html.split('<optgroup label="Amplang Bu Siti">', 1)[1].split("</optgroup>", 1)[0]
+    assert f'value="{product.id}-{pedas.id}"' in group and f'value="{plain.id}"' not in group
     assert choices[f"{product.id}-{original.id}"].endswith("· Rp35.000")
     # The product itself and its deactivated option are no choice; a plain product still is.
     assert str(product.id) not in choices and f"{product.id}-{jumbo.id}" not in choices

@@ -29,9 +29,9 @@ def test_each_row_writes_what_wtforms_writes_in_both_languages(app):
         with app.test_request_context(f"/?hl={language}"):
             choices = builder_choices(None)
             assert choices is builder_choices(None)  # kept, written once
-            assert f"{amplang.id}-{first.id}" in dict(choices)  # sold by option
-            first_product = choices[1][0]
-            middle = choices[len(choices) // 2][0]
+            assert f"{amplang.id}-{first.id}" in {c.value for c in choices}  # sold by option
+            first_product = choices[1].value
+            middle = choices[len(choices) // 2].value
             for chosen in (
                 None,
                 (int(first_product.split("-")[0]), None),
@@ -48,6 +48,8 @@ def test_each_row_writes_what_wtforms_writes_in_both_languages(app):
             assert written.count("selected") == 0
             assert _row(choices, (amplang.id, first.id))().count(" selected ") == 1
             assert "Kain &lt;Tenun&gt; &amp; Manik" in written
+            # each household's products under its name
+            assert f'<optgroup label="{seller.shop_name}">' in written
 
 
 def test_a_change_of_the_catalogue_gives_new_options(app):
