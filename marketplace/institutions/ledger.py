@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from marketplace.db import db, local_date, read_rows
 from marketplace.institutions.models import GovInvoice, GovPayment, PaymentMethod
@@ -175,15 +175,19 @@ class GovernmentPosition:
     pph22_withheld: int
 
 
-#: the sums of the accounts of the platform's position on government orders: built once
+#: the sums of the accounts of the platform's position on government orders: built once,
+#: the accounts bound one by one (a list given to ``in_`` is expanded again at every run)
 _POSITION = (
     select(LedgerEntry.account, func.sum(LedgerEntry.amount))
     .where(
         LedgerEntry.account.in_(
             [
-                Account.GOVERNMENT_RECEIVABLE.value,
-                Account.PLATFORM_ADVANCE.value,
-                Account.GOVERNMENT_PPH22.value,
+                literal(account.value)
+                for account in (
+                    Account.GOVERNMENT_RECEIVABLE,
+                    Account.PLATFORM_ADVANCE,
+                    Account.GOVERNMENT_PPH22,
+                )
             ]
         )
     )
