@@ -4,11 +4,12 @@ bucket's sum over every open invoice, and one page of the invoices, oldest first
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import String, bindparam, case, func, select, type_coerce
+from sqlalchemy import String, bindparam, case, func, literal_column, select, type_coerce
 
 from marketplace.catalog.services import today_local
 from marketplace.db import WITA, db, local_date, read_rows
@@ -60,9 +61,6 @@ class AgeBucket:
     def outstanding_amount(self) -> int:
         return self.amount
 
-    def holds(self, age_days: int) -> bool:
-        return self.last_day is None or age_days <= self.last_day
-
 
 @dataclass
 class Ageing:
@@ -77,6 +75,9 @@ class Ageing:
 
 #: the ageing buckets of receivables (umur piutang) a treasurer reads, in days
 AGE_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, None))
+#: the buckets' last days, the open-ended last one left out: an age's bucket is how many of
+#: them it passes
+_LAST_DAYS = tuple(last for _first, last in AGE_BUCKETS if last is not None)
 
 #: open invoices on one page of the admin's invoices
 INVOICES_PER_PAGE = 50
@@ -155,15 +156,16 @@ _BUCKET_OF = case(
     else_=len(AGE_BUCKETS) - 1,
 )
 
-#: each bucket's count and sum over every open invoice: built once
+#: each bucket's count and sum over every open invoice: built once, grouped by the bucket's
+#: name (the expression written, and its instants bound, once rather than twice)
 _BUCKET_SUMS = (
     select(
-        _BUCKET_OF,
+        _BUCKET_OF.label("bucket"),
         func.count(),
         func.sum(GovInvoice.payable_amount - GovInvoice.paid_amount),
     )
     .where(GovInvoice.status == InvoiceStatus.OPEN.value)
-    .group_by(_BUCKET_OF)
+    .group_by(literal_column("bucket"))
 )
 
 
@@ -186,8 +188,6 @@ def invoice_ageing(page: int = 1) -> Ageing:
         buckets[index].amount = int(amount or 0)
     rows = outstanding_invoices(page)
     for row in rows:
-        for bucket in buckets:
-            if bucket.holds(row.age_days):
-                bucket.rows.append(row)
-                break
+        # the first bucket whose last day its age does not pass
+        buckets[bisect_left(_LAST_DAYS, row.age_days)].rows.append(row)
     return Ageing(buckets, rows)
