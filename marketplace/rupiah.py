@@ -19,10 +19,12 @@ from marketplace.numbers import (
 
 def format_rupiah(amount: int) -> str:
     """``35000`` becomes ``Rp35.000``: Indonesian grouping, no decimals."""
-    if not isinstance(amount, int) or isinstance(amount, bool):
+    # a plain int (nearly every amount: a page writes dozens) is known at the first test
+    if type(amount) is not int and (not isinstance(amount, int) or isinstance(amount, bool)):
         raise TypeError("rupiah amounts are whole integers")
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
+    if amount < 0:
+        return f"-Rp{-amount:,}".replace(",", ".")
+    return f"Rp{amount:,}".replace(",", ".")
 
 
 #: num2words says "satu ribu" for a thousands group of exactly one after a larger scale
