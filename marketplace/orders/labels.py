@@ -1,14 +1,17 @@
 """How the order pages name things: an order's or part's status, who cancelled a part, the
 courier's tracking steps (the templates' filters ``order_status``, ``cancelled_by`` and
-``shipment_status``)."""
+``shipment_status``), the checkout summary's households (``summary_groups``)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.locales import current_language
+from marketplace.locales import current_language, current_translations
+from marketplace.orders.cart_lines import Cart, CartGroup
+from marketplace.rupiah import format_rupiah
 
 STATUS_LABELS = {
     "awaiting_payment": _l("Menunggu pembayaran"),
@@ -73,3 +76,53 @@ def _status_label(status: str, language: str) -> str:
     """Each status translated once per process and language (``language``, the key: the
     translation reads the same one); a household's inbox names one per part."""
     return str(STATUS_LABELS.get(status, status))
+
+
+class SummaryGroup(NamedTuple):
+    """A household's block of the checkout's order summary: its words and amounts as the
+    page writes them (text, escaped where written), unpacked by the page in this order."""
+
+    seller_id: int
+    shop_name: str
+    #: "Ambil sendiri di rumah <toko>, <kelurahan> (tanpa ongkir)": the pickup box's label
+    pickup_label: str
+    #: "Dikirim terpisah dari <kabupaten/kota>, <n> kg."
+    parcel_label: str
+    #: each line's quantity, name and amount written ("Rp35.000")
+    lines: list[tuple[int, str, str]]
+    items_amount: str
+    #: the parcel's shipping written, or "Ambil sendiri" when collected
+    shipping: str
+    #: the household's part as priced: collected or not, its couriers' rates
+    group: CartGroup
+
+
+def summary_groups(cart: Cart) -> list[SummaryGroup]:
+    """The summary's households in one pass, their sentences from translations looked up
+    once for the page (a template asks again for each household), every amount written by
+    ``format_rupiah``."""
+    # ``gettext`` as pybabel finds it: the request's catalogue, looked up once
+    gettext = current_translations().ugettext
+    pickup_at = gettext("Ambil sendiri di rumah %(shop)s, %(village)s (tanpa ongkir)")
+    sent_from = gettext("Dikirim terpisah dari %(region)s, %(kg)s kg.")
+    collected = gettext("Ambil sendiri")
+    groups = []
+    for group in cart.groups:
+        seller = group.seller
+        shop_name = seller.shop_name
+        groups.append(
+            SummaryGroup(
+                seller.id,
+                shop_name,
+                pickup_at % {"shop": shop_name, "village": seller.village},
+                sent_from % {"region": seller.region.name, "kg": group.shipping_kilograms},
+                [
+                    (line.quantity, line.name, format_rupiah(line.line_amount))
+                    for line in group.lines
+                ],
+                format_rupiah(group.items_amount),
+                collected if group.pickup else format_rupiah(group.shipping_amount),
+                group,
+            )
+        )
+    return groups

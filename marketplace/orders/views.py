@@ -50,6 +50,7 @@ from marketplace.orders.labels import (
     cancelled_by_label,
     order_status_label,
     shipment_status_label,
+    summary_groups,
 )
 from marketplace.orders.models import SavedAddress
 from marketplace.orders.units import release_expired_orders
@@ -263,6 +264,7 @@ def _checkout_page(
         "orders/checkout.html",
         form=form,
         cart=cart,
+        summary_groups=summary_groups(cart),
         postal_codes=postal_codes,
         changes=getattr(error, "changes", ()),
         addresses=saved,

@@ -4,12 +4,15 @@ kabupaten/kota and has the others shipped, in one order."""
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from marketplace.db import db
+from marketplace.orders import cart as carts
 from marketplace.orders import inbox as order_inbox
-from marketplace.orders import lifecycle, stock
+from marketplace.orders import labels, lifecycle, stock
 from marketplace.orders.models import OrderPart
+from marketplace.rupiah import format_rupiah
 from tests import factories
 
 
@@ -72,6 +75,54 @@ def test_the_checkout_form_offers_pickup_per_household(client, two_households):
         (amplang.seller_id, "pickup"),
         (rotan.seller_id, "ship"),
     }
+
+
+def test_the_summary_says_each_households_words_and_amounts(app, two_households):
+    """The checkout summary's households (``labels.summary_groups``): one collected, one
+    shipped, each sentence in the page's language with the household's own values."""
+    amplang, rotan = two_households
+    session_cart: dict = {}
+    carts.add_to_cart(amplang.id, 2, user_id=None, session_cart=session_cart)
+    carts.add_to_cart(rotan.id, 1, user_id=None, session_cart=session_cart)
+    with app.test_request_context():
+        cart = carts.load_cart(
+            user_id=None,
+            session_cart=session_cart,
+            city=factories.checkout_details().city,
+            pickup_seller_ids=frozenset({amplang.seller_id}),
+            for_page=True,
+        )
+        groups = {group.seller_id: group for group in labels.summary_groups(cart)}
+        with force_locale("en"):
+            english = {group.seller_id: group for group in labels.summary_groups(cart)}
+    near, far = groups[amplang.seller_id], groups[rotan.seller_id]
+    shipped = next(group for group in cart.groups if group.seller.id == rotan.seller_id)
+    assert near.shop_name == "Amplang Tarakan"
+    assert near.lines == [(2, amplang.name, "Rp80.000")]
+    assert (near.items_amount, near.shipping) == ("Rp80.000", "Ambil sendiri")
+    assert (
+        near.pickup_label == "Ambil sendiri di rumah Amplang Tarakan, Kelurahan Uji (tanpa ongkir)"
+    )
+    assert near.parcel_label == "Dikirim terpisah dari Tarakan, 1 kg."
+    assert far.lines == [(1, rotan.name, "Rp60.000")]
+    assert far.shipping == format_rupiah(shipped.shipping_amount) != "Rp0"
+    assert far.group is shipped
+    assert english[amplang.seller_id].shipping == "Collect"
+    assert english[amplang.seller_id].pickup_label == (
+        "Collect at Amplang Tarakan, Kelurahan Uji (no shipping)"
+    )
+    assert english[rotan.seller_id].parcel_label == "Shipped separately from Malinau, 1 kg."
+
+
+def test_a_households_name_is_escaped_once_on_the_summary(client):
+    seller = factories.make_seller(shop_name='Amplang & Kerupuk "Bu Ani"')
+    product = factories.make_product(seller=seller)
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": "1"})
+    page = client.get("/checkout").get_data(as_text=True)
+    written = "Amplang &amp; Kerupuk &#34;Bu Ani&#34;"
+    assert f"<h3>{written}</h3>" in page
+    assert f'data-pickup-label="Ambil sendiri di rumah {written}, Kelurahan Uji' in page
 
 
 def test_each_household_moves_its_part_its_own_way(client, login_as, two_households):
