@@ -93,6 +93,16 @@ def test_without_a_script_each_list_opens_after_the_one_above_it(client, in_cart
     assert "Jl. Merdeka 1" in page  # what was typed stays
 
 
+def test_each_address_field_is_labelled_on_both_pages(client, login_as, in_cart):
+    pages = {"/checkout": client.get("/checkout").get_data(as_text=True)}
+    login_as("buyer")
+    pages["/akun/alamat"] = client.get("/akun/alamat").get_data(as_text=True)
+    for path, page in pages.items():
+        for name, label in (("city", "Kabupaten/kota"), ("postal_code", "Kode pos")):
+            assert f'<label for="{name}">{label}</label>' in page, (path, name)
+            assert f'id="{name}"' in page
+
+
 def test_a_kecamatan_of_another_kabupaten_is_refused_with_what_was_typed(client, in_cart):
     typed = vars(factories.checkout_details(district="64.72.01"))  # a kecamatan of Samarinda
     response = client.post("/checkout", data=typed)
