@@ -1,6 +1,7 @@
 """How the order pages name things: an order's or part's status, who cancelled a part, the
 courier's tracking steps (the templates' filters ``order_status``, ``cancelled_by`` and
-``shipment_status``), the checkout summary's households (``summary_groups``)."""
+``shipment_status``), the households of the cart and of the checkout summary
+(``cart_groups``, ``summary_groups``)."""
 
 from __future__ import annotations
 
@@ -126,3 +127,15 @@ def summary_groups(cart: Cart) -> list[SummaryGroup]:
             )
         )
     return groups
+
+
+def cart_groups(cart: Cart) -> list[tuple[CartGroup, str]]:
+    """The cart page's households, each with the sentence under its lines ("Ongkir dari
+    <toko> (perkiraan, <n> g)") from a translation looked up once for the page."""
+    # ``gettext`` as pybabel finds it: the request's catalogue, looked up once
+    gettext = current_translations().ugettext
+    shipping_from = gettext("Ongkir dari %(shop)s (perkiraan, %(grams)s g)")
+    return [
+        (group, shipping_from % {"shop": group.seller.shop_name, "grams": group.weight_grams})
+        for group in cart.groups
+    ]

@@ -48,6 +48,7 @@ from marketplace.orders.forms import (
 )
 from marketplace.orders.labels import (
     cancelled_by_label,
+    cart_groups,
     order_status_label,
     shipment_status_label,
     summary_groups,
@@ -123,7 +124,12 @@ def _product_links():
 @bp.route("/keranjang")
 def cart():
     cart = carts.load_cart(**_owner(), with_photos=True, for_page=True)
-    return render_template("orders/cart.html", cart=cart, product_link=_product_links())
+    return render_template(
+        "orders/cart.html",
+        cart=cart,
+        cart_groups=cart_groups(cart),
+        product_link=_product_links(),
+    )
 
 
 @bp.route("/keranjang/tambah", methods=["POST"])

@@ -40,6 +40,21 @@ def test_signed_out_cart_lives_in_the_session_grouped_by_household(client):
     assert "Ongkir dari Amplang A" in html and "Rp20.000" in html
 
 
+def test_each_household_says_its_parcels_weight_in_the_pages_language(client):
+    """The sentence under a household's lines (``labels.cart_groups``): its shop, escaped
+    once, and its parcel's weight, in the page's language."""
+    shop = factories.make_seller(shop_name="Amplang & Kerupuk")
+    product = factories.make_product(seller=shop, price=35000)  # 250 g
+    db.session.commit()
+    add(client, product, "2")
+    written = "(perkiraan, 500 g): <strong>Rp20.000</strong>"
+    html = client.get("/keranjang").get_data(as_text=True)
+    assert f"Ongkir dari Amplang &amp; Kerupuk {written}" in html
+    client.post("/bahasa", data={"locale": "en", "next": "/keranjang"})
+    html = client.get("/keranjang").get_data(as_text=True)
+    assert "Shipping from Amplang &amp; Kerupuk (estimate, 500 g): <strong>Rp20.000" in html
+
+
 def test_change_and_remove(client):
     product = factories.make_product(price=20000)
     db.session.commit()
