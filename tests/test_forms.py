@@ -227,12 +227,21 @@ def test_wtforms_own_messages_speak_the_request_s_language(app, language, messag
 
 
 def test_builder_rows_write_what_wtforms_select_writes(app):
+    from wtforms import SelectChoice
     from wtforms.widgets import Select
 
     from marketplace.institutions.forms import SharedChoices
 
     with app.test_request_context("/"):
-        choices = SharedChoices([("0", "— pilih —"), ("12", "A & <b>"), ("12-3", "A, 250 g")])
+        choices = SharedChoices(
+            [
+                SelectChoice("0", "— pilih —"),
+                SelectChoice("7", "B · Rp1"),
+                SelectChoice("12", "A & <b>", optgroup='Toko "A" & B'),
+                SelectChoice("12-3", "A, 250 g", optgroup='Toko "A" & B'),
+                SelectChoice("13", "C", optgroup="Toko C"),
+            ]
+        )
         for chosen in (None, (12, None), (12, 3)):
             form = BuilderForm()
             field = form.lines[0].product_id
