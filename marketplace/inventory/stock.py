@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -40,7 +39,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
 from marketplace.db import db, now_utc, read_rows, update_if
-from marketplace.errors import MarketplaceError, Refusals
 from marketplace.inventory.capacity import (
     Closure,
     Promise,
@@ -49,6 +47,7 @@ from marketplace.inventory.capacity import (
     closed_for_sale,
     closure_on,
 )
+from marketplace.inventory.closures import not_over
 from marketplace.inventory.models import (
     CapacityHold,
     ProductionDay,
@@ -482,17 +481,11 @@ def closures_of(seller_ids: Iterable[int], today: dt.date) -> dict[int, tuple[Cl
     return {seller_id: tuple(closures) for seller_id, closures in found.items()}
 
 
-def _not_over(today) -> tuple[ColumnElement[bool], ...]:
-    """A closure not yet over on ``today`` (a date or a bound parameter), nor cancelled:
-    the closures ``closures_of`` reads."""
-    return ShopClosure.cancelled_at.is_(None), ShopClosure.ends_on >= today
-
-
 def has_closures(seller_id: ColumnElement[int], today) -> ColumnElement[bool]:
     """Whether the household ``seller_id`` (a column) has closures ``closures_of`` would
     read on ``today``: a value a statement reading households can carry, so that only
     those away, or about to be, are asked for theirs."""
-    return exists().where(ShopClosure.seller_id == seller_id, *_not_over(today))
+    return exists().where(ShopClosure.seller_id == seller_id, *not_over(today))
 
 
 @cache
@@ -504,7 +497,7 @@ def _closures_statement():
         )
         .where(
             ShopClosure.seller_id.in_(bindparam("seller_ids", expanding=True)),
-            *_not_over(bindparam("today")),
+            *not_over(bindparam("today")),
         )
         .order_by(ShopClosure.starts_on)
     )
@@ -520,86 +513,3 @@ def sale_closure_of(product: Product, today: dt.date) -> Closure | None:
     """The closure that stops the product being bought today, if any."""
     closures = closures_of([product.seller_id], today).get(product.seller_id, ())
     return closed_for_sale(supply_of(product, closures), today)
-
-
-class ClosureError(MarketplaceError):
-    pass
-
-
-#: the longest a shop closes in one go; a household gone for longer pauses its listings
-MAX_CLOSURE_DAYS = 90
-MAX_CLOSURE_MESSAGE = 300
-
-
-def live_closure(seller_id: int, today: dt.date) -> ShopClosure | None:
-    """The household's closure going on or coming, if any (a new one replaces it)."""
-    return db.session.scalar(
-        select(ShopClosure)
-        .where(
-            ShopClosure.seller_id == seller_id,
-            ShopClosure.cancelled_at.is_(None),
-            ShopClosure.ends_on >= today,
-        )
-        .order_by(ShopClosure.starts_on)
-        .limit(1)
-    )
-
-
-def check_closure(starts_on: dt.date | None, ends_on: dt.date | None, today: dt.date) -> None:
-    """Refuse dates a closure cannot have, each with its field."""
-    problems = Refusals()
-    if starts_on is None:
-        problems.add(ClosureError(_l("Isi tanggal mulai libur."), field="starts_on"))
-    elif starts_on < today:
-        problems.add(
-            ClosureError(_l("Tanggal mulai tidak boleh sebelum hari ini."), field="starts_on")
-        )
-    if ends_on is None:
-        problems.add(ClosureError(_l("Isi tanggal terakhir libur."), field="ends_on"))
-    elif starts_on is not None and ends_on < starts_on:
-        problems.add(
-            ClosureError(_l("Tanggal selesai tidak boleh sebelum tanggal mulai."), field="ends_on")
-        )
-    elif starts_on is not None and (ends_on - starts_on).days >= MAX_CLOSURE_DAYS:
-        problems.add(
-            ClosureError(
-                _l("Toko bisa libur paling lama %(n)s hari sekaligus.", n=MAX_CLOSURE_DAYS),
-                field="ends_on",
-            )
-        )
-    problems.raise_any()
-
-
-def close_shop(
-    seller_id: int, starts_on: dt.date, ends_on: dt.date, message: str, today: dt.date
-) -> ShopClosure:
-    """Close the household's shop through ``ends_on``; it replaces a closure still to come
-    or going on. The catalogue version moves with the row (pages show the notice)."""
-    check_closure(starts_on, ends_on, today)
-    message = " ".join(message.split())
-    if len(message) > MAX_CLOSURE_MESSAGE:
-        raise ClosureError(
-            _l("Pesan paling panjang %(n)s huruf.", n=MAX_CLOSURE_MESSAGE), field="message"
-        )
-    reopen_shop(seller_id, today)
-    closure = ShopClosure(
-        seller_id=seller_id, starts_on=starts_on, ends_on=ends_on, message=message
-    )
-    db.session.add(closure)
-    db.session.flush()
-    return closure
-
-
-def reopen_shop(seller_id: int, today: dt.date) -> int:
-    """End the household's closures now (kept as cancelled); how many there were."""
-    closures = db.session.scalars(
-        select(ShopClosure).where(
-            ShopClosure.seller_id == seller_id,
-            ShopClosure.cancelled_at.is_(None),
-            ShopClosure.ends_on >= today,
-        )
-    ).all()
-    for closure in closures:
-        closure.cancelled_at = now_utc()
-    db.session.flush()
-    return len(closures)

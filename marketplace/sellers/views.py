@@ -34,7 +34,7 @@ from marketplace.catalog.photos import PhotoError, StoredPhoto
 from marketplace.db import db
 from marketplace.errors import MarketplaceError, NotFound
 from marketplace.forms import WrittenChoices
-from marketplace.inventory import stock
+from marketplace.inventory import closures
 from marketplace.numbers import parse_ids
 from marketplace.orders import inbox
 from marketplace.paging import link_prefix, requested_page
@@ -400,7 +400,7 @@ def holiday():
     seller = get_seller_for_seller_or_404()
     form, today = ClosureForm(), catalog.today_local()
     checked = form.is_submitted() and validate_with(
-        form, lambda: stock.check_closure(form.starts_on.data, form.ends_on.data, today)
+        form, lambda: closures.check_closure(form.starts_on.data, form.ends_on.data, today)
     )
     if checked and form.confirm.data == "1" and _close_shop(form, seller, today):
         return redirect(url_for("sellers.holiday"))
@@ -409,7 +409,7 @@ def holiday():
         "sellers/holiday.html",
         form=form,
         confirming=checked,
-        closure=stock.live_closure(seller.id, today),
+        closure=closures.live_closure(seller.id, today),
         open_parts=inbox.open_parts(seller.id),
         reopen_form=EmptyForm(),
     ), status
@@ -417,7 +417,7 @@ def holiday():
 
 def _close_shop(form: ClosureForm, seller: Seller, today) -> bool:
     with attempt(form) as done:
-        stock.close_shop(
+        closures.close_shop(
             seller.id, form.starts_on.data, form.ends_on.data, form.message.data or "", today
         )
     if done.ok:
@@ -466,7 +466,7 @@ def reopen():
     if not EmptyForm().validate_on_submit():
         abort(400)
     with attempt():
-        stock.reopen_shop(seller.id, catalog.today_local())
+        closures.reopen_shop(seller.id, catalog.today_local())
     flash(_("Toko Anda buka lagi."), "success")
     return redirect(url_for("sellers.holiday"))
 

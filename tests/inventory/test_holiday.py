@@ -15,7 +15,7 @@ import pytest
 from marketplace.accounts.models import Role
 from marketplace.db import WITA, db
 from marketplace.institutions.boxes import check_quote_capacity, misfit_label
-from marketplace.inventory import stock
+from marketplace.inventory import closures
 from marketplace.inventory.capacity import (
     Closure,
     Misfit,
@@ -81,7 +81,7 @@ def closed_shop(clock):
     clock.set(at(SUNDAY_6))
     seller = factories.make_seller(shop_name="Amplang Bu Ani")
     product = factories.make_product(seller=seller, name="Amplang Tenggiri", stock=10)
-    stock.close_shop(seller.id, HOLIDAY.starts_on, HOLIDAY.ends_on, HOLIDAY.message, SUNDAY_6)
+    closures.close_shop(seller.id, HOLIDAY.starts_on, HOLIDAY.ends_on, HOLIDAY.message, SUNDAY_6)
     db.session.commit()
     return seller, product
 

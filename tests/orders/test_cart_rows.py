@@ -8,7 +8,7 @@ import datetime as dt
 
 from marketplace.catalog.models import ProductStatus, SellerStatus
 from marketplace.db import db, today_local
-from marketplace.inventory import stock
+from marketplace.inventory import closures
 from marketplace.orders import cart as carts
 from tests import factories
 
@@ -83,8 +83,8 @@ def test_the_pages_read_closures_of_the_households_that_have_them(app):
     says the closure as the order's does, and a closure that is over says nothing."""
     buyer, chips, plain = _filled_cart()
     today = today_local()
-    stock.close_shop(chips.seller_id, today, today + dt.timedelta(days=3), "Ke pesta", today)
-    stock.close_shop(
+    closures.close_shop(chips.seller_id, today, today + dt.timedelta(days=3), "Ke pesta", today)
+    closures.close_shop(
         plain.seller_id,
         today - dt.timedelta(days=9),
         today - dt.timedelta(days=2),
@@ -97,9 +97,9 @@ def test_the_pages_read_closures_of_the_households_that_have_them(app):
     assert products[chips.id].seller.has_closures
     assert not products[plain.id].seller.has_closures
     cart = carts.load_cart(user_id=buyer.id, session_cart={}, for_page=True)
-    closures = {line.product_id: line.closure for line in cart.lines if not line.is_unavailable}
-    assert closures[chips.id].message == "Ke pesta" and closures[plain.id] is None
+    told = {line.product_id: line.closure for line in cart.lines if not line.is_unavailable}
+    assert told[chips.id].message == "Ke pesta" and told[plain.id] is None
     order_cart = carts.load_cart(user_id=buyer.id, session_cart={})
-    assert closures == {
+    assert told == {
         line.product_id: line.closure for line in order_cart.lines if not line.is_unavailable
     }

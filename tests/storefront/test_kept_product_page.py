@@ -13,7 +13,7 @@ import pytest
 from marketplace.accounts.models import Role
 from marketplace.accounts.privacy import CLOSED_NAME, close_account
 from marketplace.db import db, today_local
-from marketplace.inventory import stock
+from marketplace.inventory import closures
 from marketplace.reviews.services import hide_review, reply_to_review
 from marketplace.sellers.shares import REFERRAL_PARAM
 from tests import factories
@@ -93,12 +93,14 @@ def test_a_buyer_closing_the_account_takes_the_name_and_words_off_at_once(client
 def test_a_shop_closed_and_reopened_shows_at_once(client, product):
     today = today_local()
     assert "data-closure" not in page_of(client, product)
-    stock.close_shop(product.seller_id, today, today + dt.timedelta(days=2), "Ada hajatan.", today)
+    closures.close_shop(
+        product.seller_id, today, today + dt.timedelta(days=2), "Ada hajatan.", today
+    )
     db.session.commit()
     html = page_of(client, product)
     assert "data-closure" in html and "Ada hajatan." in html
     assert 'id="add-to-cart"' not in html
-    stock.reopen_shop(product.seller_id, today)
+    closures.reopen_shop(product.seller_id, today)
     db.session.commit()
     html = page_of(client, product)
     assert "data-closure" not in html and 'id="add-to-cart"' in html

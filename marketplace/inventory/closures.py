@@ -1,0 +1,94 @@
+"""A household closing its shop for a while (libur: a family event, a harvest) and
+reopening it: the dates a closure may have, one closure going on or to come at a time.
+What a closure stops being sold is ``stock``'s (``closures_of``, ``supply_of``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, select
+
+from marketplace.db import db, now_utc
+from marketplace.errors import MarketplaceError, Refusals
+from marketplace.inventory.models import ShopClosure
+
+
+def not_over(today) -> tuple[ColumnElement[bool], ...]:
+    """A closure not yet over on ``today`` (a date or a bound parameter), nor cancelled."""
+    return ShopClosure.cancelled_at.is_(None), ShopClosure.ends_on >= today
+
+
+class ClosureError(MarketplaceError):
+    pass
+
+
+#: the longest a shop closes in one go; a household gone for longer pauses its listings
+MAX_CLOSURE_DAYS = 90
+MAX_CLOSURE_MESSAGE = 300
+
+
+def live_closure(seller_id: int, today: dt.date) -> ShopClosure | None:
+    """The household's closure going on or coming, if any (a new one replaces it)."""
+    return db.session.scalar(
+        select(ShopClosure)
+        .where(ShopClosure.seller_id == seller_id, *not_over(today))
+        .order_by(ShopClosure.starts_on)
+        .limit(1)
+    )
+
+
+def check_closure(starts_on: dt.date | None, ends_on: dt.date | None, today: dt.date) -> None:
+    """Refuse dates a closure cannot have, each with its field."""
+    problems = Refusals()
+    if starts_on is None:
+        problems.add(ClosureError(_l("Isi tanggal mulai libur."), field="starts_on"))
+    elif starts_on < today:
+        problems.add(
+            ClosureError(_l("Tanggal mulai tidak boleh sebelum hari ini."), field="starts_on")
+        )
+    if ends_on is None:
+        problems.add(ClosureError(_l("Isi tanggal terakhir libur."), field="ends_on"))
+    elif starts_on is not None and ends_on < starts_on:
+        problems.add(
+            ClosureError(_l("Tanggal selesai tidak boleh sebelum tanggal mulai."), field="ends_on")
+        )
+    elif starts_on is not None and (ends_on - starts_on).days >= MAX_CLOSURE_DAYS:
+        problems.add(
+            ClosureError(
+                _l("Toko bisa libur paling lama %(n)s hari sekaligus.", n=MAX_CLOSURE_DAYS),
+                field="ends_on",
+            )
+        )
+    problems.raise_any()
+
+
+def close_shop(
+    seller_id: int, starts_on: dt.date, ends_on: dt.date, message: str, today: dt.date
+) -> ShopClosure:
+    """Close the household's shop through ``ends_on``; it replaces a closure still to come
+    or going on. The catalogue version moves with the row (pages show the notice)."""
+    check_closure(starts_on, ends_on, today)
+    message = " ".join(message.split())
+    if len(message) > MAX_CLOSURE_MESSAGE:
+        raise ClosureError(
+            _l("Pesan paling panjang %(n)s huruf.", n=MAX_CLOSURE_MESSAGE), field="message"
+        )
+    reopen_shop(seller_id, today)
+    closure = ShopClosure(
+        seller_id=seller_id, starts_on=starts_on, ends_on=ends_on, message=message
+    )
+    db.session.add(closure)
+    db.session.flush()
+    return closure
+
+
+def reopen_shop(seller_id: int, today: dt.date) -> int:
+    """End the household's closures now (kept as cancelled); how many there were."""
+    closures = db.session.scalars(
+        select(ShopClosure).where(ShopClosure.seller_id == seller_id, *not_over(today))
+    ).all()
+    for closure in closures:
+        closure.cancelled_at = now_utc()
+    db.session.flush()
+    return len(closures)
