@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from flask_babel import lazy_gettext as _l
@@ -72,3 +73,33 @@ class Refusals:
             first, *others = self.found
             first.more = tuple(others)
             raise first
+
+
+def check_days(
+    problems: Refusals,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    today: dt.date,
+    *,
+    error: type[MarketplaceError],
+    missing_start: str,
+    missing_end: str,
+    max_days: int,
+    too_long: str,
+) -> None:
+    """The days of something from a first to a last day (a shop's closure, a promotion):
+    the first given and not before ``today``, the last given, not before the first and less
+    than ``max_days`` after it. Each problem is added to ``problems`` on its field, as
+    ``error``, in the thing's own words where they differ (``missing_*``, ``too_long``)."""
+    if starts_on is None:
+        problems.add(error(missing_start, field="starts_on"))
+    elif starts_on < today:
+        problems.add(error(_l("Tanggal mulai tidak boleh sebelum hari ini."), field="starts_on"))
+    if ends_on is None:
+        problems.add(error(missing_end, field="ends_on"))
+    elif starts_on is not None and ends_on < starts_on:
+        problems.add(
+            error(_l("Tanggal selesai tidak boleh sebelum tanggal mulai."), field="ends_on")
+        )
+    elif starts_on is not None and (ends_on - starts_on).days >= max_days:
+        problems.add(error(too_long, field="ends_on"))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from marketplace.catalog.models import Product, Promotion, PromotionKind, live_promotions
 from marketplace.db import WITA, db, now_utc, today_local
-from marketplace.errors import MarketplaceError, Refusals
+from marketplace.errors import MarketplaceError, Refusals, check_days
 
 DEFAULT_COMMISSION_RATE_BP = 500
 FULL_BP = 10_000
@@ -76,26 +76,17 @@ def check_promotion(
         problems.add(
             PromotionError(_l("Potongan harus lebih kecil dari harga produk."), field="value")
         )
-    if starts_on is None:
-        problems.add(PromotionError(_l("Isi tanggal mulai promo."), field="starts_on"))
-    elif starts_on < today:
-        problems.add(
-            PromotionError(_l("Tanggal mulai tidak boleh sebelum hari ini."), field="starts_on")
-        )
-    if ends_on is None:
-        problems.add(PromotionError(_l("Isi tanggal terakhir promo."), field="ends_on"))
-    elif starts_on is not None and ends_on < starts_on:
-        problems.add(
-            PromotionError(
-                _l("Tanggal selesai tidak boleh sebelum tanggal mulai."), field="ends_on"
-            )
-        )
-    elif starts_on is not None and (ends_on - starts_on).days >= MAX_PROMOTION_DAYS:
-        problems.add(
-            PromotionError(
-                _l("Promo paling lama %(n)s hari.", n=MAX_PROMOTION_DAYS), field="ends_on"
-            )
-        )
+    check_days(
+        problems,
+        starts_on,
+        ends_on,
+        today,
+        error=PromotionError,
+        missing_start=_l("Isi tanggal mulai promo."),
+        missing_end=_l("Isi tanggal terakhir promo."),
+        max_days=MAX_PROMOTION_DAYS,
+        too_long=_l("Promo paling lama %(n)s hari.", n=MAX_PROMOTION_DAYS),
+    )
     problems.raise_any()
 
 

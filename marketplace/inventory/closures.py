@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, select
 
 from marketplace.db import db, now_utc
-from marketplace.errors import MarketplaceError, Refusals
+from marketplace.errors import MarketplaceError, Refusals, check_days
 from marketplace.inventory.models import ShopClosure
 
 
@@ -41,25 +41,17 @@ def live_closure(seller_id: int, today: dt.date) -> ShopClosure | None:
 def check_closure(starts_on: dt.date | None, ends_on: dt.date | None, today: dt.date) -> None:
     """Refuse dates a closure cannot have, each with its field."""
     problems = Refusals()
-    if starts_on is None:
-        problems.add(ClosureError(_l("Isi tanggal mulai libur."), field="starts_on"))
-    elif starts_on < today:
-        problems.add(
-            ClosureError(_l("Tanggal mulai tidak boleh sebelum hari ini."), field="starts_on")
-        )
-    if ends_on is None:
-        problems.add(ClosureError(_l("Isi tanggal terakhir libur."), field="ends_on"))
-    elif starts_on is not None and ends_on < starts_on:
-        problems.add(
-            ClosureError(_l("Tanggal selesai tidak boleh sebelum tanggal mulai."), field="ends_on")
-        )
-    elif starts_on is not None and (ends_on - starts_on).days >= MAX_CLOSURE_DAYS:
-        problems.add(
-            ClosureError(
-                _l("Toko bisa libur paling lama %(n)s hari sekaligus.", n=MAX_CLOSURE_DAYS),
-                field="ends_on",
-            )
-        )
+    check_days(
+        problems,
+        starts_on,
+        ends_on,
+        today,
+        error=ClosureError,
+        missing_start=_l("Isi tanggal mulai libur."),
+        missing_end=_l("Isi tanggal terakhir libur."),
+        max_days=MAX_CLOSURE_DAYS,
+        too_long=_l("Toko bisa libur paling lama %(n)s hari sekaligus.", n=MAX_CLOSURE_DAYS),
+    )
     problems.raise_any()
 
 
