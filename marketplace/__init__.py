@@ -8,6 +8,8 @@ from typing import Any
 import click
 from flask import Flask
 from flask.templating import Environment
+from jinja2.compiler import CodeGenerator
+from markupsafe import Markup, escape
 
 from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load_settings
 from marketplace.dates import format_day, format_day_with_weekday, format_month
@@ -22,6 +24,35 @@ from marketplace.rupiah import format_rupiah, terbilang
 # and a module-level import of every blueprint here would load the whole app each time.
 
 
+def escape_output(value: Any) -> Markup:
+    """What a template writes for ``{{ value }}``: ``markupsafe.escape``, with a value that
+    is already ``Markup`` written as it is and a whole number written without a search.
+
+    ``escape`` answers a ``Markup`` with a new copy of it (``Markup(value.__html__())``):
+    the same text, a new string, some 0.4 µs. The forms, links and pieces a page builds
+    once and writes many times are such values (the cart writes some 140 a page, an
+    officer's dashboard 130); an ``int``'s digits hold nothing to escape.
+    """
+    kind = type(value)
+    if kind is Markup:
+        return value
+    if kind is int:
+        return Markup(int.__str__(value))  # noqa: S704 (digits and a sign only)
+    return escape(value)
+
+
+class OutputCodeGenerator(CodeGenerator):
+    """Jinja's code generator; a compiled template writes its values with ``escape_output``.
+
+    Compiled functions look ``escape`` up in their module when they run: the line added
+    after the module's body names ours (Jinja's own import of ``escape`` comes first).
+    """
+
+    def visit_Template(self, node, frame=None) -> None:
+        super().visit_Template(node, frame)
+        self.writeline("escape = environment.escape_output")
+
+
 class TemplateEnvironment(Environment):
     """Flask's Jinja environment, each template's globals one plain dict.
 
@@ -32,6 +63,9 @@ class TemplateEnvironment(Environment):
     any template loads (Jinja asks the same: "avoid modifying any globals after a template
     is loaded"), so a copy taken when a template loads holds the same.
     """
+
+    code_generator_class = OutputCodeGenerator
+    escape_output = staticmethod(escape_output)
 
     def make_globals(self, d):
         return {**self.globals, **(d or {})}

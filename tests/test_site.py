@@ -199,3 +199,45 @@ def test_kept_fragments_follow_the_mount_point(client):
     assert 'href="/pasar/static/style.css' in mounted_html
     assert 'class="brand" href="/pasar/"' in mounted_html
     assert 'href="/static/style.css' in root_html and "/pasar/" not in root_html
+
+
+def test_templates_write_values_as_markupsafe_escapes_them(app):
+    """``escape_output`` (what compiled templates write with) answers as ``escape`` does."""
+    from markupsafe import Markup, escape
+
+    from marketplace import escape_output
+
+    class Shown:
+        def __html__(self):
+            return "<b>shown</b>"
+
+    class Number(int):
+        def __str__(self):
+            return "<7>"
+
+    kept = Markup("<i>kept</i>")
+    values = [
+        "<a href='x'>&\"</a>",
+        "",
+        kept,
+        Markup(""),
+        0,
+        -12,
+        10**20,
+        True,
+        None,
+        2.5,
+        Shown(),
+        Number(7),
+        Markup.__new__(type("Tagged", (Markup,), {}), "<u>"),
+    ]
+    for value in values:
+        assert escape_output(value) == escape(value), value
+        assert type(escape_output(value)) is Markup
+    assert escape_output(kept) is kept
+    with app.test_request_context():
+        page = app.jinja_env.from_string(
+            "{{ s }}|{{ m }}|{{ n }}|{% set b %}<p>{{ s }}</p>{% endset %}{{ b }}"
+        )
+        assert page.root_render_func.__globals__["escape"] is escape_output
+        assert page.render(s="<x>", m=kept, n=42) == ("&lt;x&gt;|<i>kept</i>|42|<p>&lt;x&gt;</p>")
