@@ -89,21 +89,25 @@ def instance_env(instance: Path) -> dict[str, str]:
 
 
 @contextmanager
-def gunicorn(
-    app: str, env: dict[str, str], workers: int = 2, production: bool = False
-) -> Iterator[str]:
-    """Serve ``app`` under gunicorn (sync workers, loopback, no access log); yield its URL.
+def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
+    """Serve ``app`` under gunicorn with the project's gunicorn.conf.py (sync workers, here
+    on loopback); yield its URL.
 
-    ``--preload`` loads the app before the socket listens, so once gunicorn says
-    "Listening at", connections queue until a worker takes them. ``production`` adds the
-    project's gunicorn.conf.py, as the README's production setup runs it.
+    gunicorn reads ``./gunicorn.conf.py`` whenever it is there, so every server of these
+    benchmarks, bare Flask's too, runs with the settings production runs with: the JSON
+    access log (to nowhere here), the metrics kept in files, a worker replaced every
+    2,000 requests or so. The file is named so that this is said where it happens; the
+    flags after it set the workers and the address. ``--preload`` loads the app before the
+    socket listens, so once gunicorn says "Listening at", connections queue until a worker
+    takes them.
     """
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        *(["--config", "gunicorn.conf.py"] if production else []),
+        "--config",
+        "gunicorn.conf.py",
         "--preload",
         "--workers",
         str(workers),

@@ -65,7 +65,7 @@ def run() -> tuple[dict, dict]:
     port = free_port()
     log(f"faults: {path}, {IDLE} idle sockets, {ROUNDS} rounds of {DURATION:g} s")
     with ExitStack() as servers:
-        site = servers.enter_context(gunicorn("wsgi:app", env, WORKERS, production=True))
+        site = servers.enter_context(gunicorn("wsgi:app", env, WORKERS))
         servers.enter_context(
             running_nginx(
                 site.removeprefix("http://"),
@@ -146,7 +146,7 @@ def _first_503() -> dict:
             "SECRET_KEY": SECRET_KEY,
             "FLASK_APP": "wsgi:app",
         }
-        with gunicorn("wsgi:app", env, WORKERS, production=True) as site:
+        with gunicorn("wsgi:app", env, WORKERS) as site:
             before = _answer(site + "/produk?sort=price_asc")
             proxy.freeze()
             frozen = _answer(site + "/produk?sort=price_desc")

@@ -99,7 +99,7 @@ def run() -> tuple[dict, dict]:
     instance = demo_instance()
     paths = dict(demo_targets(instance), listing_form="/penjual/produk/baru")
     result, notes = {}, {"paths": {page: paths[page] for page in PAGES}, "pages": {}}
-    with gunicorn("wsgi:app", instance_env(instance), 2, production=True) as site:
+    with gunicorn("wsgi:app", instance_env(instance), 2) as site:
         cookie = signed_in_cookie(site)
         for page in PAGES:
             reports = [
