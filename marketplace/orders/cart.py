@@ -298,6 +298,14 @@ def _cart_products_statement():
     )
 
 
+#: Where each part of ``_page_columns`` starts in a row: the product's own columns from 0,
+#: its household's at ``_SELLER`` (``ShownSeller``'s, the region's at ``_REGION``), the
+#: option's at ``_OPTION``, the closures flag at ``_CLOSURES``; ``_PAGE_WIDTH`` columns in
+#: all, what a statement selects after them starts there (``tests/orders`` holds these to
+#: the columns).
+_SELLER, _REGION, _OPTION, _CLOSURES, _PAGE_WIDTH = 12, 16, 18, 24, 25
+
+
 #: What the pages read of a product (the columns of ``ShownProduct``, its household and
 #: region, then of ``ShownOption``, then whether its household has closures to read),
 #: one row per active option (or one without).
@@ -387,14 +395,18 @@ def _shown_products(rows) -> dict[int, ShownProduct]:
     for row in rows:  # fetched at once, not row by row through the result
         product = products.get(row[0])
         if product is None:
-            seller = sellers.get(row[12])
+            seller_id = row[_SELLER]
+            seller = sellers.get(seller_id)
             if seller is None:
-                seller = sellers[row[12]] = ShownSeller(
-                    *row[12:16], ShownRegion(*row[16:18]), bool(row[24])
+                seller = sellers[seller_id] = ShownSeller(
+                    *row[_SELLER:_REGION],
+                    ShownRegion(*row[_REGION:_OPTION]),
+                    bool(row[_CLOSURES]),
                 )
-            product = products[row[0]] = ShownProduct(*row[:12], row[12], seller, [])
-        if row[18] is not None and (not product.options or product.options[-1].id != row[18]):
-            product.options.append(ShownOption(*row[18:24]))
+            product = products[row[0]] = ShownProduct(*row[:_SELLER], seller_id, seller, [])
+        option_id = row[_OPTION]
+        if option_id is not None and (not product.options or product.options[-1].id != option_id):
+            product.options.append(ShownOption(*row[_OPTION:_CLOSURES]))
     return products
 
 
@@ -411,9 +423,14 @@ def _account_page_lines(
     them (as ``_page_products`` of the lines' products): one statement,
     ``_account_page_statement``."""
     rows = read_rows(_account_page_statement(), {"user_id": user_id}).all()
-    # a line with several active options comes in one row per option: the same values
-    stored = {(row[25], row[26]): (row[27], row[28]) for row in rows}
-    return stored, _shown_products([row for row in rows if row[29]])
+    stored, public = {}, []
+    for row in rows:
+        product_id, variant_id, quantity, seen, is_public = row[_PAGE_WIDTH:]
+        # a line with several active options comes in one row per option: the same values
+        stored[product_id, variant_id] = (quantity, seen)
+        if is_public:
+            public.append(row)
+    return stored, _shown_products(public)
 
 
 def load_cart(

@@ -103,3 +103,27 @@ def test_the_pages_read_closures_of_the_households_that_have_them(app):
     assert told == {
         line.product_id: line.closure for line in order_cart.lines if not line.is_unavailable
     }
+
+
+def test_the_rows_parts_start_where_the_readers_take_them():
+    """``_shown_products`` and ``_account_page_lines`` take a row's parts at named places:
+    each is where its columns are in ``_page_columns`` (a column added moves them)."""
+    from marketplace.catalog.models import Product, Region, Seller
+    from marketplace.catalog.options import ProductVariant
+
+    columns = carts._page_columns()
+    assert len(columns) == carts._PAGE_WIDTH
+    assert columns[0] is Product.id and columns[carts._SELLER - 1] is Product.daily_capacity
+    assert columns[carts._SELLER] is Seller.id
+    assert columns[carts._REGION] is Region.name
+    assert columns[carts._OPTION] is ProductVariant.id
+    assert columns[carts._CLOSURES - 1] is ProductVariant.photo_key
+    assert len(columns) - 1 == carts._CLOSURES  # the closures flag, last
+    line_columns = carts._account_page_statement().selected_columns[carts._PAGE_WIDTH :]
+    assert [column.name for column in line_columns] == [
+        "product_id",
+        "variant_id",
+        "quantity",
+        "seen_price_amount",
+        "is_public",
+    ]
