@@ -136,7 +136,7 @@ def read_rows(statement: Any, params: dict | None = None) -> CursorResult:
     about 0.08 ms a statement, several a page). Changes waiting in the session are
     flushed first, as the session's own ``execute`` would (autoflush), so a read after a
     write in one unit of work still sees it."""
-    session = db.session
+    session = db.session()  # the request's session itself, not its scoped proxy, once
     if session.autoflush:
         session.flush()  # returns at once when nothing waits
     return session.connection().execute(statement, params)
