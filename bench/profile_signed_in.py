@@ -30,7 +30,9 @@ EMPTY_TEMPLATE = (
 )
 
 
-def main(pages: list[str]) -> None:
+def build_or_reuse() -> tuple[Path, dict, dict, str]:
+    """The grown database's folder (``$PROFILE_DB_DIR``), each page's (role, path), each
+    role's cookie and the cookie's name: built once, then read back while it exists."""
     folder = Path(os.environ.get("PROFILE_DB_DIR", Path(tempfile.gettempdir()) / "signed_in_prof"))
     saved = folder / "build.json"
     if saved.exists():
@@ -39,6 +41,11 @@ def main(pages: list[str]) -> None:
         (folder / "media").mkdir(parents=True, exist_ok=True)
         paths, cookies, _reached, _statements, name = _build(folder)
         saved.write_text(json.dumps([paths, cookies, name]))
+    return folder, paths, cookies, name
+
+
+def main(pages: list[str]) -> None:
+    folder, paths, cookies, name = build_or_reuse()
     from bench.common import instance_env
     from marketplace import create_app
     from marketplace.extensions import limiter

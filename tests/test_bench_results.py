@@ -60,3 +60,25 @@ def test_the_markdown_keeps_the_sections_of_the_benchmarks_not_run():
     assert merged.startswith("# Benchmark results\n- when: new\n")
     assert "## lane: x\nplans kept\n" in merged and "## workers: y\nnew table\n" in merged
     assert "old table" not in merged
+
+
+def test_sampled_shares_count_a_functions_time_once_per_request_stack(tmp_path):
+    """``bench.sample_signed_in.shares`` reads py-spy's collapsed stacks: the samples in a
+    request (from the worker's ``handle``), each function once per stack it is on."""
+    from bench.sample_signed_in import shares
+
+    raw = tmp_path / "stacks.txt"
+    head = 'process 1:"gunicorn";Arbiter.run (arbiter.py:1);SyncWorker.handle (sync.py:2)'
+    raw.write_text(
+        f"{head};wsgi_app (app.py:3);escape (m.py:4);escape (m.py:4) 6\n"
+        f"{head};wsgi_app (app.py:3);compress (gzip.py:5) 3\n"
+        f"{head};Logger.access (glogging.py:6) 1\n"
+        'process 1:"gunicorn";Arbiter.run (arbiter.py:1);SyncWorker.accept (sync.py:7) 50\n'
+        "a line py-spy cut (no count)\n"
+    )
+    total, found = shares(raw, own_time=False)
+    assert total == 10  # the idle worker's 50 samples are not a request's
+    assert found["wsgi_app"] == 9 and found["escape"] == 6 and found["SyncWorker.handle"] == 10
+    assert "Arbiter.run" not in found
+    total, own = shares(raw, own_time=True)
+    assert (total, own["escape"], own["compress"], own["wsgi_app"]) == (10, 6, 3, 0)
