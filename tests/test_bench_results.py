@@ -82,3 +82,24 @@ def test_sampled_shares_count_a_functions_time_once_per_request_stack(tmp_path):
     assert "Arbiter.run" not in found
     total, own = shares(raw, own_time=True)
     assert (total, own["escape"], own["compress"], own["wsgi_app"]) == (10, 6, 3, 0)
+
+
+def test_each_signed_in_page_is_also_weighed_against_the_empty_page():
+    """``cpu_to_empty_page``: a page's CPU per request over the empty page's, in the results
+    and in the report's table (the empty page itself 1); a page measured without CPU has
+    none."""
+    from bench.report import _signed_in
+    from bench.signed_in import EMPTY_PAGE, with_shell_share
+
+    def row(cpu):
+        figures = {"rps": 500.0, "p50_ms": 20.0, "p99_ms": 40.0, "ratio_to_hello": 0.2}
+        return {**figures, "cpu_ms": cpu} if cpu else figures
+
+    result = {"hello_rps": 2500.0, "hello_cpu_ms": 0.4, EMPTY_PAGE: row(1.6)}
+    result.update(cart=row(2.88), part=row(2.4), quiet=row(None))
+    with_shell_share(result, ["cart", "part", "quiet"])
+    assert result["cart"]["cpu_to_empty_page"] == 1.8
+    assert result["part"]["cpu_to_empty_page"] == 1.5
+    assert "cpu_to_empty_page" not in result["quiet"]
+    table = {line.split(" ")[1]: line.split(" | ") for line in _signed_in(result, {})[7:]}
+    assert table["cart"][7] == "1.8" and table[EMPTY_PAGE][7] == "1"
