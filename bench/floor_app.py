@@ -4,17 +4,7 @@ as their ceiling: what the shell costs before a page does anything of its own (t
 loader, the session, the CSRF token, the hooks, the header and footer, gzip).
 """
 
-from flask import render_template
-from flask_login import login_required
-
+from bench.signed_in import add_empty_page
 from wsgi import app
 
-EMPTY_PAGE = app.jinja_env.from_string(
-    "{% extends 'base.html' %}{% block content %}<h1>{{ _('Akun') }}</h1>{% endblock %}"
-)
-
-
-@app.get("/__bench/empty")
-@login_required
-def empty_page() -> str:
-    return render_template(EMPTY_PAGE)
+add_empty_page(app)

@@ -22,12 +22,7 @@ import time
 from pathlib import Path
 
 from bench.common import SECRET_KEY
-from bench.signed_in import EMPTY_PAGE, EMPTY_PATH, USER_AGENT, _build
-
-#: ``bench/floor_app.py``'s page: ``base.html`` and nothing in it
-EMPTY_TEMPLATE = (
-    "{% extends 'base.html' %}{% block content %}<h1>{{ _('Akun') }}</h1>{% endblock %}"
-)
+from bench.signed_in import EMPTY_PAGE, EMPTY_PATH, USER_AGENT, _build, add_empty_page
 
 
 def build_or_reuse() -> tuple[Path, dict, dict, str]:
@@ -59,12 +54,7 @@ def main(pages: list[str]) -> None:
         }
     )
     limiter.enabled = False
-    # The ceiling beside the pages, as ``signed_in`` measures it (``bench/floor_app.py``).
-    from flask import render_template
-    from flask_login import login_required
-
-    shell = app.jinja_env.from_string(EMPTY_TEMPLATE)
-    app.add_url_rule(EMPTY_PATH, EMPTY_PAGE, login_required(lambda: render_template(shell)))
+    add_empty_page(app)  # the ceiling beside the pages, as ``signed_in`` measures it
     paths = {EMPTY_PAGE: ("seller", EMPTY_PATH), **paths}
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
     rounds = int(os.environ.get("REQUESTS", "200"))

@@ -37,6 +37,19 @@ USER_AGENT = "marketplace-bench"
 EMPTY_PAGE, EMPTY_PATH = "empty_page", "/__bench/empty"
 
 
+def add_empty_page(app) -> None:
+    """The ceiling's route on ``app``: a signed-in visitor's page with ``base.html`` and a
+    heading in it, nothing else (``bench/floor_app.py`` serves it, ``profile_signed_in``
+    times it)."""
+    from flask import render_template
+    from flask_login import login_required
+
+    page = app.jinja_env.from_string(
+        "{% extends 'base.html' %}{% block content %}<h1>{{ _('Akun') }}</h1>{% endblock %}"
+    )
+    app.add_url_rule(EMPTY_PATH, EMPTY_PAGE, login_required(lambda: render_template(page)))
+
+
 def _build(instance) -> tuple[dict[str, tuple[str, str]], dict[str, str], dict, dict, str]:
     """The grown database: each page's (role, path), each role's cookie, what the data set
     holds, each page's statements, the session cookie's name."""
