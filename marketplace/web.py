@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, abort, flash, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from itsdangerous import BadSignature
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
@@ -211,20 +215,59 @@ def _sub_label(label: str | Callable[[], str], sub) -> str:
 
 
 class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer built once per key.
+    """Flask's signed-cookie sessions, each cookie verified once per process.
 
     Flask builds a new serializer to open and again to save every session; an anonymous
     visitor's first page pays both. The serializer keeps no state between uses, so one
     per set of keys serves every request; a changed ``SECRET_KEY`` gets a new one.
+
+    A visitor sends the same cookie page after page until the session changes, and
+    opening it (the signature, zlib, the tagged JSON) costs a signed-in page more than
+    anything else Flask does for it. The same string verifies to the same contents, so a
+    cookie verified once is kept with what it holds and when it was signed (up to
+    ``KEPT`` cookies, the oldest forgotten first); each later request gets its own copy
+    and the age is checked again. Whatever a cookie says is still only a claim: the user
+    it names is read from the database on every request (``accounts.identity``).
     """
 
+    #: verified cookies kept per process (a few hundred bytes each)
+    KEPT = 4096
+
     def get_signing_serializer(self, app: Flask):
+        return self._keys(app)[1]
+
+    def _keys(self, app: Flask) -> tuple[tuple, Any, dict[str, tuple[Any, int]]]:
+        """The keys, their serializer and the cookies verified with them."""
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         cached = getattr(self, "_serializer", None)
         if cached is None or cached[0] != keys:
-            cached = (keys, super().get_signing_serializer(app))
+            cached = (keys, super().get_signing_serializer(app), {})
             self._serializer = cached
-        return cached[1]
+        return cached
+
+    def open_session(self, app: Flask, request):
+        _keys, serializer, verified = self._keys(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        kept = verified.get(value)
+        if kept is None:
+            try:
+                data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            kept = verified[value] = (data, int(signed.timestamp()))
+            if len(verified) > self.KEPT:
+                verified.pop(next(iter(verified)), None)
+        data, signed_at = kept
+        if not 0 <= int(time.time()) - signed_at <= max_age:
+            # as itsdangerous refuses it: too old, or signed in the future
+            verified.pop(value, None)
+            return self.session_class()
+        return self.session_class(copy.deepcopy(data))
 
 
 def register_security_headers(app: Flask) -> None:
