@@ -7,6 +7,7 @@ import hashlib
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -236,12 +237,12 @@ class SessionCookies(SecureCookieSessionInterface):
     def get_signing_serializer(self, app: Flask):
         return self._keys(app)[1]
 
-    def _keys(self, app: Flask) -> tuple[tuple, Any, dict[str, tuple[Any, int]]]:
+    def _keys(self, app: Flask) -> tuple[tuple, Any, OrderedDict[str, tuple[Any, int]]]:
         """The keys, their serializer and the cookies verified with them."""
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         cached = getattr(self, "_serializer", None)
         if cached is None or cached[0] != keys:
-            cached = (keys, super().get_signing_serializer(app), {})
+            cached = (keys, super().get_signing_serializer(app), OrderedDict())
             self._serializer = cached
         return cached
 
@@ -261,7 +262,9 @@ class SessionCookies(SecureCookieSessionInterface):
                 return self.session_class()
             kept = verified[value] = (data, int(signed.timestamp()))
             if len(verified) > self.KEPT:
-                verified.pop(next(iter(verified)), None)
+                # one call, whole under the GIL: threads of one worker may race here
+                with suppress(KeyError):
+                    verified.popitem(last=False)
         data, signed_at = kept
         if not 0 <= int(time.time()) - signed_at <= max_age:
             # as itsdangerous refuses it: too old, or signed in the future
