@@ -359,7 +359,9 @@ def document(document_id: int):
     response.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
     response.headers["Cache-Control"] = "private, max-age=0"
     response.set_etag(doc.sha256)
-    return response
+    # A phone that kept the PDF asks with its ETag and is told it has it (304), not sent it
+    # again: PDFs are not compressed, so Flask-Compress does not make the answer conditional.
+    return response.make_conditional(request)
 
 
 # The words templates use for statuses and documents (labels.py) and misfits (boxes.py).

@@ -104,6 +104,28 @@ def test_another_institutions_officer_finds_neither_order_nor_documents(client, 
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 
+def test_a_document_the_officer_already_has_is_not_sent_again(client, login_as):
+    order, quote, officer, _ = factories.make_gov_order()
+    gov.confirm_part(order.parts[0].id, order.parts[0].seller_id, order.parts[0].seller.user)
+    for step in ("produced", "packed"):
+        gov.mark_progress(
+            order.parts[0].id, order.parts[0].seller_id, order.parts[0].seller.user, step
+        )
+    note = db.session.scalar(select(Document).where(Document.order_id == order.id))
+    login_as(user=officer)
+    first = client.get(f"/instansi/dokumen/{note.id}")
+    assert first.status_code == 200 and first.headers["ETag"]
+
+    again = client.get(
+        f"/instansi/dokumen/{note.id}", headers={"If-None-Match": first.headers["ETag"]}
+    )
+
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == first.headers["ETag"]
+    changed = client.get(f"/instansi/dokumen/{note.id}", headers={"If-None-Match": '"other"'})
+    assert changed.status_code == 200 and changed.data == first.data
+
+
 def test_the_officer_downloads_the_spj_zip(client, login_as):
     order, quote, officer, _ = factories.make_gov_order()
     factories.deliver_gov_order(order, officer=officer)
