@@ -86,14 +86,19 @@ def test_a_decline_shows_on_the_officers_page_with_the_proposals(client, login_a
     assert alternative.seller_id in [p.seller_id for p in order.parts]
 
 
-def test_another_institutions_officer_finds_neither_order_nor_documents(client, login_as):
-    order, quote, officer, _ = factories.make_gov_order()
-    gov.confirm_part(order.parts[0].id, order.parts[0].seller_id, order.parts[0].seller.user)
+def _packed_order_with_its_note():
+    """A government order whose first part is packed, its officer and its delivery note."""
+    order, _quote, officer, _ = factories.make_gov_order()
+    part = order.parts[0]
+    gov.confirm_part(part.id, part.seller_id, part.seller.user)
     for step in ("produced", "packed"):
-        gov.mark_progress(
-            order.parts[0].id, order.parts[0].seller_id, order.parts[0].seller.user, step
-        )
+        gov.mark_progress(part.id, part.seller_id, part.seller.user, step)
     note = db.session.scalar(select(Document).where(Document.order_id == order.id))
+    return order, officer, note
+
+
+def test_another_institutions_officer_finds_neither_order_nor_documents(client, login_as):
+    order, officer, note = _packed_order_with_its_note()
     stranger = factories.make_officer()
     login_as(user=stranger)
     assert client.get(f"/instansi/pesanan/{order.id}").status_code == 404
@@ -105,13 +110,7 @@ def test_another_institutions_officer_finds_neither_order_nor_documents(client, 
 
 
 def test_a_document_the_officer_already_has_is_not_sent_again(client, login_as):
-    order, quote, officer, _ = factories.make_gov_order()
-    gov.confirm_part(order.parts[0].id, order.parts[0].seller_id, order.parts[0].seller.user)
-    for step in ("produced", "packed"):
-        gov.mark_progress(
-            order.parts[0].id, order.parts[0].seller_id, order.parts[0].seller.user, step
-        )
-    note = db.session.scalar(select(Document).where(Document.order_id == order.id))
+    _order, officer, note = _packed_order_with_its_note()
     login_as(user=officer)
     first = client.get(f"/instansi/dokumen/{note.id}")
     assert first.status_code == 200 and first.headers["ETag"]
