@@ -76,6 +76,24 @@ def test_photo_variants_go_to_the_bucket_and_are_served_through_the_app(s3_app, 
     assert Image.open(io.BytesIO(response.data)).width == 640
 
 
+def test_a_photo_the_browser_holds_is_answered_304_without_its_bytes(s3_app):
+    stored = process_photo(jpeg(), s3_app.extensions["storage"], (320,))
+    client = s3_app.test_client()
+    path = f"/media/photos/{stored.key}/320.webp"
+    first = client.get(path)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag
+
+    again = client.get(path, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == tag and "immutable" in again.headers["Cache-Control"]
+
+    other = client.get(path, headers={"If-None-Match": '"another-photo"'})
+    assert other.status_code == 200 and other.data == first.data
+    several = client.get(path, headers={"If-None-Match": f'{tag}, "another-photo"'})
+    assert several.status_code == 200 and several.data == first.data
+
+
 def test_a_missing_object_is_404(s3_app):
     assert s3_app.test_client().get("/media/photos/nothing/320.webp").status_code == 404
 
