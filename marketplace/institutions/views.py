@@ -382,7 +382,9 @@ def _gov_order_or_404(order_id: int):
     return gov_orders.get_gov_order_for_officer_or_404(order_id, current_user)
 
 
-def _order_page(order, status: int = 200, **forms):
+def _order_page(order, status: int = 200, typed=None, **forms):
+    """The order's page; ``typed``: a part's id and what was sent for it (its receipt or
+    its replacements), shown again in its form when the answer was a refusal."""
     quote = quotes.get_quote_for_officer_or_404(order.quote_id, current_user)
     govs = gov_orders.gov_parts_of(order)
     replacements = {
@@ -405,6 +407,7 @@ def _order_page(order, status: int = 200, **forms):
         today=today_local(),
         action_form=forms.get("action_form") or EmptyForm(),
         correction_form=forms.get("correction_form") or CorrectionForm(),
+        typed=typed or (None, {}),
     ), status
 
 
@@ -414,7 +417,9 @@ def gov_order(order_id: int):
     return _order_page(_gov_order_or_404(order_id))
 
 
-def _order_action(order_id: int, action, success: str, form=None):
+def _order_action(order_id: int, action, success: str, form=None, part_id=None):
+    """Run ``action`` on the order; refused, its page again, with what was sent for the
+    part (``part_id``) kept in that part's form."""
     _gov_order_or_404(order_id)
     form = form or EmptyForm()
     if not form.validate_on_submit():
@@ -424,7 +429,8 @@ def _order_action(order_id: int, action, success: str, form=None):
     with attempt() as done:
         action()
     if not done.ok:
-        return _order_page(_gov_order_or_404(order_id), done.status)
+        typed = (part_id, request.form)
+        return _order_page(_gov_order_or_404(order_id), done.status, typed=typed)
     flash(success, "success")
     return redirect(url_for(".gov_order", order_id=order_id), 303)
 
@@ -442,6 +448,7 @@ def receive_part(order_id: int, part_id: int):
             request.form.get("note", "")[:1000],
         ),
         _("Penerimaan barang dicatat."),
+        part_id=part_id,
     )
 
 
@@ -454,6 +461,7 @@ def replace_part(order_id: int, part_id: int):
             order_id, part_id, _user(), numbers_by_id(request.form, "choice-")
         ),
         _("Pengganti dipilih; rumah tangganya diminta konfirmasi."),
+        part_id=part_id,
     )
 
 

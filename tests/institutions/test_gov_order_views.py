@@ -28,9 +28,7 @@ def test_a_household_confirms_makes_packs_and_delivers_from_its_inbox(client, lo
     assert order.number in inbox
     page = client.get(f"/penjual/pesanan/{part.id}").get_data(as_text=True)
     assert "Konfirmasi paling lambat" in page and "Tolak" in page
-    for action in ("confirm", "produced", "packed", "delivered"):
-        response = client.post(f"/instansi/penjual/bagian/{part.id}", data={"action": action})
-        assert response.status_code == 303, action
+    _deliver(client, part)
     db.session.refresh(part)
     assert part.status == PartStatus.DELIVERED
     # The officer sees the household's progress and counts what arrived.
@@ -48,6 +46,34 @@ def test_a_household_confirms_makes_packs_and_delivers_from_its_inbox(client, lo
     page = client.get(f"/instansi/pesanan/{order.id}").get_data(as_text=True)
     assert "kurang 2" in page
     assert "Diterima staf" in page  # the timeline
+
+
+def _deliver(client, part) -> None:
+    """The household (signed in) takes its part from confirmed to delivered."""
+    for action in ("confirm", "produced", "packed", "delivered"):
+        response = client.post(f"/instansi/penjual/bagian/{part.id}", data={"action": action})
+        assert response.status_code == 303, action
+
+
+def test_a_refused_receipt_count_keeps_what_the_officer_typed(client, login_as):
+    order, _quote, officer, _ = factories.make_gov_order()
+    part = order.parts[0]
+    login_as(user=part.seller.user)
+    _deliver(client, part)
+    login_as(user=officer)
+    line = part.lines[0]
+    response = client.post(
+        f"/instansi/pesanan/{order.id}/bagian/{part.id}/terima",
+        data={f"received-{line.id}": "1,5", "note": "Kardus basah, 1 kurang"},
+    )
+    page = response.get_data(as_text=True)
+    assert 400 <= response.status_code < 500
+    assert f"antara 0 dan {line.quantity}" in page
+    assert 'value="1,5"' in page and 'value="Kardus basah, 1 kurang"' in page
+    assert gov.received_of(order) == {}  # nothing recorded
+    # the page shown afresh offers the ordered count again, and an empty note
+    page = client.get(f"/instansi/pesanan/{order.id}").get_data(as_text=True)
+    assert f'value="{line.quantity}"' in page and "Kardus basah" not in page
 
 
 def test_confirming_after_the_deadline_shows_why(client, login_as):
