@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Flask, abort, flash, jsonify, render_template, request
+from flask import Flask, Response, abort, flash, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -319,12 +320,23 @@ def _holds_nul(values) -> bool:
     return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
 
 
+def _json_holds_nul(value) -> bool:
+    """A NUL (``"\\u0000"`` in JSON) anywhere in a JSON document's strings or keys."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_json_holds_nul(key) or _json_holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_json_holds_nul(item) for item in value)
+    return False
+
+
 def register_nul_guard(app: Flask) -> None:
     """A NUL byte is dealt with before any view reads it.
 
     PostgreSQL text cannot hold one (the driver raises, a 500) and no keyboard types it:
     a path with one names nothing (404), a query string's are dropped (a filter or search
-    reads what is left), a form with one is refused (400).
+    reads what is left), a form or a JSON body with one is refused (400).
     """
 
     @app.before_request
@@ -341,22 +353,34 @@ def register_nul_guard(app: Flask) -> None:
             )
         if request.mimetype in FORM_TYPES and _holds_nul(request.form):
             abort(400)
+        # parsed once: the view reads the same document (a push subscription, a webhook)
+        if request.is_json and _json_holds_nul(request.get_json(silent=True)):
+            abort(400)
+
+
+def error_page(code: int, message: str) -> tuple[Any, int]:
+    """The page that tells a visitor what went wrong, with the site's header and links.
+
+    A request whose host werkzeug refused (a label of 64 characters, ``a..b``) has no
+    address of the site to write links with: it is told the message alone, as text.
+    """
+    if request_ctx.url_adapter is None:
+        return Response(message, mimetype="text/plain"), code
+    return render_template("errors/error.html", code=code, message=message), code
 
 
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         db.session.rollback()
-        message = _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
-        return render_template("errors/error.html", code=400, message=message), 400
+        return error_page(
+            400, _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+        )
 
     @app.errorhandler(MarketplaceError)
     def domain_error(error):
         db.session.rollback()
-        return (
-            render_template("errors/error.html", code=error.status_code, message=error.message),
-            error.status_code,
-        )
+        return error_page(error.status_code, error.message)
 
     @app.errorhandler(HTTPException)
     def http_error(error):
@@ -373,8 +397,7 @@ def register_error_pages(app: Flask) -> None:
             ),
             429: _("Terlalu banyak percobaan. Tunggu sebentar lalu coba lagi."),
         }
-        message = messages.get(error.code, error.description)
-        return render_template("errors/error.html", code=error.code, message=message), error.code
+        return error_page(error.code, messages.get(error.code, error.description))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -383,9 +406,10 @@ def register_error_pages(app: Flask) -> None:
         # went with the connection). Say so; the pool reconnects on a later request.
         with suppress(OperationalError, InterfaceError):
             db.session.rollback()
-        message = _("Layanan sedang tidak tersedia sebentar. Coba lagi dalam satu menit.")
-        response = render_template("errors/error.html", code=503, message=message)
-        return response, 503, {"Retry-After": "30"}
+        page, code = error_page(
+            503, _("Layanan sedang tidak tersedia sebentar. Coba lagi dalam satu menit.")
+        )
+        return page, code, {"Retry-After": "30"}
 
     @app.teardown_appcontext
     def end_the_session_even_without_the_database(error):
@@ -402,8 +426,7 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
-        message = _("Maaf, terjadi kesalahan di pihak kami. Silakan coba lagi.")
-        return render_template("errors/error.html", code=500, message=message), 500
+        return error_page(500, _("Maaf, terjadi kesalahan di pihak kami. Silakan coba lagi."))
 
 
 @cache

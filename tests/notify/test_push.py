@@ -76,6 +76,21 @@ def test_a_subscription_that_is_not_a_browsers_is_refused(client, login_as, push
     assert db.session.scalar(select(PushSubscription)) is None
 
 
+def test_a_subscription_with_a_nul_is_refused_before_it_is_read(client, login_as, push_service):
+    # PostgreSQL's text cannot hold a NUL: stored, it would be a 500 there
+    login_as("buyer")
+    browser = push_service.new_browser()
+    for endpoint in (browser.endpoint + "\x00", browser.endpoint.replace("//", "//a\x00", 1)):
+        response = client.post(
+            "/akun/push/langganan", json={**browser.subscription(), "endpoint": endpoint}
+        )
+        assert response.status_code == 400
+    keys = {**browser.subscription()["keys"], "auth\x00": "x"}
+    response = client.post("/akun/push/langganan", json={**browser.subscription(), "keys": keys})
+    assert response.status_code == 400
+    assert db.session.scalar(select(PushSubscription)) is None
+
+
 def test_a_new_vapid_key_is_printed_for_the_settings(app):
     result = app.test_cli_runner().invoke(args=["notify", "vapid-key"])
     key = result.output.strip()

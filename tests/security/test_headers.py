@@ -113,3 +113,24 @@ def test_media_is_served_as_what_it_is(client):
     with client.get(_photo_url()) as response:
         assert response.mimetype == "image/webp"
         assert response.data[:4] == b"RIFF" and response.data[8:12] == b"WEBP"
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".example.com", "a..b"])
+@pytest.mark.parametrize("path", ["/", "/produk", "/akun/", "/tidak-ada"])
+def test_a_host_no_site_can_have_is_refused_with_a_message(client, login_as, host, path):
+    # werkzeug refuses such a host before any page is matched; the error page then has no
+    # address of the site to write its links with, and says its message alone
+    for signed_in in (False, True):
+        if signed_in:
+            login_as("buyer")
+        response = client.get(path, headers={"Host": host})
+        assert response.status_code == 400, (path, signed_in)
+        assert response.get_data(as_text=True) == "Permintaan tidak dapat diproses."
+        assert_security_headers(response)
+
+
+def test_a_forwarded_host_no_site_can_have_is_refused_too():
+    app = create_app(app_settings(PROXY_HOPS=1))
+    response = app.test_client().get("/", headers={"X-Forwarded-Host": "a" * 64 + ".id"})
+    assert response.status_code == 400
+    assert response.get_data(as_text=True) == "Permintaan tidak dapat diproses."
