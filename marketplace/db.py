@@ -41,6 +41,11 @@ clock: Callable[[], dt.datetime] = system_clock
 #: Kalimantan Utara keeps WITA (Asia/Makassar, UTC+8) all year, with no summer time.
 WITA = dt.timezone(dt.timedelta(hours=8))
 
+#: The years a day from outside (typed in a form, named in an address) may be in: any
+#: other is a typing mistake, and a day at the very ends of Python's calendar (years 1 and
+#: 9999) cannot even be turned into a time in UTC, nor have a next month.
+DATE_YEARS = range(2000, 2100)
+
 
 def now_utc() -> dt.datetime:
     """The one clock: an aware datetime in UTC."""

@@ -20,10 +20,12 @@ from markupsafe import Markup, escape
 from wtforms import Field, SelectChoice
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.core import Flags, Label, UnboundField
+from wtforms.validators import InputRequired, StopValidation
 from wtforms.widgets import DateInput, Input, NumberInput, Select, TextArea
 from wtforms.widgets.core import clean_key
 
 from marketplace.config import PROJECT_ROOT
+from marketplace.db import DATE_YEARS
 from marketplace.locales import current_language, current_translations
 
 CATALOGUES = PROJECT_ROOT / "translations"
@@ -392,8 +394,25 @@ class Form(FlaskForm):
             return render(field.widget, field, kwargs)
 
 
+class Required(InputRequired):
+    """Something typed. WTForms' ``InputRequired`` takes any character as input; here a
+    value of only spaces (a phone keyboard's own space, a non-breaking or a full-width one)
+    is nothing typed, as the fields read it: a date or number of spaces is no value."""
+
+    #: WTForms' own words when a form gives none (translated by WTForms' catalogue)
+    WTFORMS_MESSAGE = "This field is required."
+
+    def __call__(self, form, field):
+        typed = field.raw_data[0] if field.raw_data else None
+        if isinstance(typed, str) and not typed.strip():
+            field.errors[:] = []
+            raise StopValidation(self.message or field.gettext(self.WTFORMS_MESSAGE))
+        super().__call__(form, field)
+
+
 class LocalDateField(Field):
-    """A date from the phone's date picker (YYYY-MM-DD), refused in Indonesian."""
+    """A date from the phone's date picker (YYYY-MM-DD) in ``DATE_YEARS``, refused in
+    Indonesian."""
 
     widget = DateInput()
 
@@ -408,6 +427,15 @@ class LocalDateField(Field):
         if not text:
             return
         try:
-            self.data = dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except ValueError:
             raise ValueError(_l("Tulis tanggal seperti 2026-11-29.")) from None
+        if day.year not in DATE_YEARS:
+            raise ValueError(
+                _l(
+                    "Tulis tanggal antara tahun %(first)s dan %(last)s.",
+                    first=DATE_YEARS.start,
+                    last=DATE_YEARS.stop - 1,
+                )
+            )
+        self.data = day

@@ -57,11 +57,12 @@ def parse_whole(
 
 
 def parse_id(text: object) -> int | None:
-    """A row id from outside, or None when it cannot name a row (anything not an id)."""
+    """A row id from outside, or None when it cannot name a row (anything not an id, and
+    0: every table numbers its rows from 1)."""
     if isinstance(text, int) and not isinstance(text, bool):
-        return text if 0 <= text <= INT_MAX else None
+        return text if 1 <= text <= INT_MAX else None
     try:
-        return parse_whole(text)
+        return parse_whole(text, minimum=1)
     except NumberError:
         return None
 

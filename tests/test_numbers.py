@@ -33,6 +33,12 @@ def test_beyond_the_column_is_too_large(typed):
     assert parse_id(typed) is None
 
 
+@pytest.mark.parametrize("typed", ["0", "00", 0])
+def test_no_row_is_numbered_0(typed, client):
+    assert parse_id(typed) is None and parse_id("1") == 1
+    assert client.get(f"/instansi/penawaran/{typed}/ubah").status_code == 404
+
+
 def test_grouping_dots_only_where_asked_and_only_in_threes():
     assert parse_whole("1.250.000", maximum=10**9, grouping=True) == 1250000
     for typed in ("1.250.000", "1.25", "12.50", ".500", "1..000"):

@@ -13,10 +13,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
-from marketplace.forms import Form
+from marketplace.forms import Form, Required
 from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import WholeNumberField, parse_id
 from marketplace.rupiah import RupiahField
@@ -166,7 +166,7 @@ class BuilderForm(Form):
     # The most boxes a quote may hold is a setting; the service says so past it.
     box_count = WholeNumberField(
         _l("Jumlah bingkisan"),
-        validators=[InputRequired(message=_l("Isi jumlah bingkisan."))],
+        validators=[Required(message=_l("Isi jumlah bingkisan."))],
         maximum=1_000_000,
     )
     # Each row labelled as the list is: without a label WTForms would translate a made-up
@@ -229,11 +229,11 @@ class ReturnForm(Form):
 class GovPaymentForm(Form):
     amount = RupiahField(
         _l("Jumlah diterima"),
-        validators=[InputRequired()],
+        validators=[Required()],
         description=_l("Rupiah, contoh 2.500.000"),
     )
     reference = StringField(_l("Nomor SP2D"), validators=[DataRequired(), Length(max=120)])
-    paid_on = DateField(_l("Tanggal SP2D"), validators=[InputRequired()])
+    paid_on = DateField(_l("Tanggal SP2D"), validators=[Required()])
 
 
 class CorrectionForm(Form):

@@ -241,7 +241,11 @@ def builder(quote_id: int | None = None):
     office = members.office_of(current_user)
     if office is None:
         return render_template("institutions/no_institution.html"), 403
-    quote = quote_id and quotes.get_quote_for_officer_or_404(quote_id, current_user, office)
+    quote = (
+        None
+        if quote_id is None
+        else quotes.get_quote_for_officer_or_404(quote_id, current_user, office)
+    )
     if quote is not None and not quote.is_editable:
         abort(404)
     form = BuilderForm()

@@ -1,5 +1,7 @@
 """Payout account forms: each change asks for the password again."""
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
@@ -11,10 +13,12 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from marketplace.forms import Form, LocalDateField
+from marketplace.db import today_local
+from marketplace.forms import Form, LocalDateField, Required
 from marketplace.money.banks import BANKS, WALLETS
+from marketplace.money.reconcile import default_days
 from marketplace.numbers import IdField, WholeNumberField
 from marketplace.rupiah import RupiahField
 
@@ -76,7 +80,7 @@ class ComplaintForm(Form):
 
 class VerifyAccountForm(Form):
     #: the account's version when the admin looked at it: a change since is not verified
-    version = WholeNumberField(validators=[InputRequired()])
+    version = WholeNumberField(validators=[Required()])
 
 
 class RefundForm(Form):
@@ -98,12 +102,18 @@ class ReconcileForm(Form):
     since = LocalDateField(_l("Dari tanggal"))
     until = LocalDateField(_l("Sampai tanggal"))
 
+    def days(self) -> tuple[dt.date, dt.date]:
+        """The first and last day asked for; a day not given is the default period's."""
+        first, last = default_days(today_local())
+        return self.since.data or first, self.until.data or last
+
     def validate_until(self, field) -> None:
-        if not (self.since.data and field.data):
-            return
-        if field.data < self.since.data:
+        # the period as it will be read, a day left out filled in: one given alone cannot
+        # stretch it past the limit, or end it before it starts
+        first, last = self.days()
+        if last < first:
             raise ValidationError(_l("Tanggal akhir tidak boleh sebelum tanggal awal."))
-        if (field.data - self.since.data).days >= MAX_RECONCILE_DAYS:
+        if (last - first).days >= MAX_RECONCILE_DAYS:
             raise ValidationError(_l("Periode paling lama %(days)s hari.", days=MAX_RECONCILE_DAYS))
 
 

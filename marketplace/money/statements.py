@@ -5,18 +5,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import bindparam, select, type_coerce
 
 from marketplace.catalog.services import today_local
-from marketplace.db import UTCDateTime, db, read_rows
+from marketplace.db import DATE_YEARS, WITA, UTCDateTime, db, read_rows
 from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import OrderPart, order_number
 from marketplace.pdf import render_pdf
 
-WITA = dt.timezone(dt.timedelta(hours=8))
+#: a month as the statements' addresses name it: ``2026-11``
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _MINUTE = dt.timedelta(minutes=1)
 #: Monday
 DEFAULT_RUN_WEEKDAY = 0
@@ -40,8 +42,13 @@ def recent_months(today: dt.date, count: int = 3) -> list[str]:
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
-    """``2026-11`` -> its first and the next month's first instant, in WITA."""
+    """``2026-11`` -> its first and the next month's first instant, in WITA. ValueError for
+    anything else: another way of writing it (``2026-1``), a month outside ``DATE_YEARS``."""
+    if not MONTH.fullmatch(month):
+        raise ValueError(f"not a month: {month!r}")
     start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=WITA)
+    if start.year not in DATE_YEARS:
+        raise ValueError(f"not a month of ours: {month!r}")
     end = (start + dt.timedelta(days=32)).replace(day=1)
     return start, end
 

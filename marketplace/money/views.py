@@ -495,9 +495,7 @@ def admin_batch_csv(batch_id: int):
 
 def _reconcile_page(form: ReconcileForm, status: int = 200):
     valid = not request.args or form.validate()
-    first, last = default_days(today_local())
-    if valid:
-        first, last = (form.since.data or first), (form.until.data or last)
+    first, last = form.days() if valid else default_days(today_local())
     differences = reconcile(period_of(first, last), gateway=get_gateway(), connect=get_connect())
     return render_template(
         "payouts/admin_reconcile.html",

@@ -11,11 +11,11 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import Length, Optional
 from wtforms.widgets import Select
 
 from marketplace.catalog import places
-from marketplace.forms import Form, html_params, radio_options
+from marketplace.forms import Form, Required, html_params, radio_options
 from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import IdField, WholeNumberField, is_ascii_digits
 from marketplace.orders import addresses
@@ -28,13 +28,13 @@ class CartProductForm(Form):
     """A product of the cart, from its hidden field, and the option chosen (the product
     page's radio buttons, the cart's hidden field) when it has options."""
 
-    product_id = IdField(validators=[InputRequired()])
+    product_id = IdField(validators=[Required()])
     variant_id = IdField(validators=[Optional()])
 
 
 class CartLineForm(CartProductForm):
     quantity = WholeNumberField(
-        _l("Jumlah"), validators=[InputRequired()], minimum=1, maximum=MAX_QUANTITY
+        _l("Jumlah"), validators=[Required()], minimum=1, maximum=MAX_QUANTITY
     )
 
 

@@ -21,11 +21,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalog.pricing import wita_midnight
-from marketplace.db import db, now_utc
-from marketplace.errors import MarketplaceError, Refusals
+from marketplace.db import db, now_utc, today_local
+from marketplace.errors import MarketplaceError, Refusals, check_days
 from marketplace.orders.models import Voucher, VoucherSponsor, VoucherUse
 
 MAX_CODE_LENGTH = 32
+#: the longest one campaign runs, in WITA days
+MAX_CAMPAIGN_DAYS = 366
 
 
 class VoucherError(MarketplaceError):
@@ -78,14 +80,17 @@ def check_campaign(
         problems.add(VoucherError(_l("Isi anggaran lebih dari nol."), field="budget"))
     if not per_buyer_limit or per_buyer_limit <= 0:
         problems.add(VoucherError(_l("Isi batas per pembeli."), field="per_buyer_limit"))
-    if starts_on is None:
-        problems.add(VoucherError(_l("Isi tanggal mulai."), field="starts_on"))
-    if ends_on is None:
-        problems.add(VoucherError(_l("Isi tanggal terakhir."), field="ends_on"))
-    elif starts_on is not None and ends_on < starts_on:
-        problems.add(
-            VoucherError(_l("Tanggal selesai tidak boleh sebelum tanggal mulai."), field="ends_on")
-        )
+    check_days(
+        problems,
+        starts_on,
+        ends_on,
+        today_local(),
+        error=VoucherError,
+        missing_start=_l("Isi tanggal mulai."),
+        missing_end=_l("Isi tanggal terakhir."),
+        max_days=MAX_CAMPAIGN_DAYS,
+        too_long=_l("Kampanye paling lama %(n)s hari.", n=MAX_CAMPAIGN_DAYS),
+    )
     problems.raise_any()
 
 

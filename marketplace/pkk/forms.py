@@ -10,10 +10,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.forms import Form, LocalDateField
+from marketplace.forms import Form, LocalDateField, Required
 from marketplace.numbers import IdMultipleField, IdSelectField, WholeNumberField
 from marketplace.pkk.services import MAX_ASSISTANCE_AMOUNT
 from marketplace.rupiah import RupiahField
@@ -34,15 +34,15 @@ class ReviewForm(Form):
 
 
 class TrainingForm(Form):
-    held_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
+    held_on = LocalDateField(_l("Tanggal"), validators=[Required(REQUIRED)])
     topic = StringField(
         _l("Topik"),
-        validators=[InputRequired(REQUIRED), Length(max=200)],
+        validators=[Required(REQUIRED), Length(max=200)],
         description=_l("Contoh: Kemasan dan label P-IRT"),
     )
     place = StringField(
         _l("Tempat"),
-        validators=[InputRequired(REQUIRED), Length(max=200)],
+        validators=[Required(REQUIRED), Length(max=200)],
         description=_l("Contoh: Aula Kantor Gubernur, Tanjung Selor"),
     )
     seller_ids = IdMultipleField(
@@ -65,10 +65,10 @@ class TrainingForm(Form):
 
 class PackagingHelpForm(Form):
     product_id = IdSelectField(_l("Produk"))
-    given_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
+    given_on = LocalDateField(_l("Tanggal"), validators=[Required(REQUIRED)])
     description = TextAreaField(
         _l("Apa yang dikerjakan"),
-        validators=[InputRequired(REQUIRED), Length(max=2000)],
+        validators=[Required(REQUIRED), Length(max=2000)],
         description=_l("Contoh: label baru dengan nomor P-IRT, plastik vakum, stiker halal"),
     )
 
@@ -85,18 +85,18 @@ class CapitalAssistanceForm(Form):
     seller_id = IdSelectField(_l("Rumah tangga"))
     giver = StringField(
         _l("Pemberi"),
-        validators=[InputRequired(REQUIRED), Length(max=200)],
+        validators=[Required(REQUIRED), Length(max=200)],
         default="Disperindagkop UMKM Provinsi Kaltara",
     )
-    given_on = LocalDateField(_l("Tanggal"), validators=[InputRequired(REQUIRED)])
+    given_on = LocalDateField(_l("Tanggal"), validators=[Required(REQUIRED)])
     description = StringField(
         _l("Bantuan berupa"),
-        validators=[InputRequired(REQUIRED), Length(max=300)],
+        validators=[Required(REQUIRED), Length(max=300)],
         description=_l("Contoh: mesin jahit, alat pres kemasan, modal usaha"),
     )
     value_amount = RupiahField(
         _l("Nilai (Rp)"),
-        validators=[InputRequired(REQUIRED)],
+        validators=[Required(REQUIRED)],
         maximum=MAX_ASSISTANCE_AMOUNT,
         description=_l("Contoh: 3.500.000"),
     )
@@ -119,14 +119,14 @@ class OfficialGiftForm(Form):
 class SynonymForm(Form):
     word = StringField(
         _l("Kata yang diketik pembeli"),
-        validators=[InputRequired(REQUIRED), Length(max=60)],
+        validators=[Required(REQUIRED), Length(max=60)],
         description=_l(
             "Ejaan daerah, ejaan sehari-hari atau bahasa Inggris, misalnya: krupuk, crab."
         ),
     )
     means = StringField(
         _l("Artinya di produk"),
-        validators=[InputRequired(REQUIRED), Length(max=120)],
+        validators=[Required(REQUIRED), Length(max=120)],
         description=_l(
             "Kata yang dipakai di nama atau keterangan produk, misalnya: kerupuk, kepiting."
         ),
@@ -139,8 +139,8 @@ class ReportForm(Form):
     class Meta:
         csrf = False
 
-    start = LocalDateField(_l("Dari"), validators=[InputRequired(REQUIRED)])
-    end = LocalDateField(_l("Sampai"), validators=[InputRequired(REQUIRED)])
+    start = LocalDateField(_l("Dari"), validators=[Required(REQUIRED)])
+    end = LocalDateField(_l("Sampai"), validators=[Required(REQUIRED)])
     region = StringField(_l("Kabupaten/kota"), validators=[Length(max=40)])
 
 
@@ -148,7 +148,7 @@ class VoucherCampaignForm(Form):
     """A voucher campaign: a code, how much off, a budget, a limit per buyer, WITA days,
     and the shops or products it covers (their addresses' last part; empty: everything)."""
 
-    code = StringField(_l("Kode voucher"), validators=[InputRequired(REQUIRED), Length(max=32)])
+    code = StringField(_l("Kode voucher"), validators=[Required(REQUIRED), Length(max=32)])
     kind = RadioField(
         _l("Jenis potongan"),
         choices=[

@@ -16,12 +16,13 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, Length, Optional
 from wtforms.widgets import FileInput, Input
 
 from marketplace.forms import (
     Form,
     LocalDateField,
+    Required,
     WrittenSelect,
     radio_options,
 )
@@ -123,18 +124,18 @@ class PhotosInput(Input):
 class ProductForm(Form):
     name = StringField(
         _l("Nama produk"),
-        validators=[InputRequired(REQUIRED), Length(max=120)],
+        validators=[Required(REQUIRED), Length(max=120)],
         description=_l("Contoh: Amplang Ikan Tenggiri 250 g"),
     )
     category_id = IdSelectField(_l("Kategori"), widget=WrittenSelect())
     price = RupiahField(
         _l("Harga (Rp)"),
-        validators=[InputRequired(REQUIRED)],
+        validators=[Required(REQUIRED)],
         description=_l("Contoh: 35.000 atau 35rb"),
     )
     unit = StringField(
         _l("Satuan jual"),
-        validators=[InputRequired(REQUIRED), Length(max=60)],
+        validators=[Required(REQUIRED), Length(max=60)],
         description=_l("Contoh: bungkus 250 g, toples, buah"),
     )
     # Anything but "order" means stock: no English "Not a valid choice" for a tampered value.
@@ -148,7 +149,7 @@ class ProductForm(Form):
     lead_time_days = WholeNumberField(
         _l("Lama pembuatan (hari)"), validators=[Optional()], description=_l("Untuk produk pesanan")
     )
-    weight_grams = WholeNumberField(_l("Berat kirim (gram)"), validators=[InputRequired(REQUIRED)])
+    weight_grams = WholeNumberField(_l("Berat kirim (gram)"), validators=[Required(REQUIRED)])
     description = TextAreaField(_l("Keterangan"), validators=[Optional(), Length(max=5000)])
     pirt_number = StringField(
         _l("Nomor P-IRT"),
@@ -219,19 +220,15 @@ class ProductForm(Form):
 class ApplicationForm(Form):
     shop_name = StringField(
         _l("Nama toko"),
-        validators=[InputRequired(REQUIRED), Length(max=120)],
+        validators=[Required(REQUIRED), Length(max=120)],
         description=_l("Contoh: Amplang Bu Siti"),
     )
-    owner_name = StringField(
-        _l("Nama pemilik"), validators=[InputRequired(REQUIRED), Length(max=120)]
-    )
+    owner_name = StringField(_l("Nama pemilik"), validators=[Required(REQUIRED), Length(max=120)])
     region_id = IdSelectField(_l("Kabupaten/kota"))
-    village = StringField(
-        _l("Desa/kelurahan"), validators=[InputRequired(REQUIRED), Length(max=120)]
-    )
+    village = StringField(_l("Desa/kelurahan"), validators=[Required(REQUIRED), Length(max=120)])
     whatsapp = TelField(
         _l("Nomor WhatsApp"),
-        validators=[InputRequired(REQUIRED), Length(max=24)],
+        validators=[Required(REQUIRED), Length(max=24)],
         description=_l("Contoh: 0812 3456 7890"),
     )
     nib = StringField(

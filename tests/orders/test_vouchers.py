@@ -109,6 +109,35 @@ def test_a_refused_campaign_says_why_and_keeps_the_form(client, login_as, shop):
     assert db.session.scalar(select(func.count(Voucher.id))) == 1
 
 
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        (("0001-01-01", "2026-12-22"), "Tulis tanggal antara tahun 2000 dan 2099."),
+        (("2026-12-20", "9999-12-31"), "Tulis tanggal antara tahun 2000 dan 2099."),
+        (("2026-12-05", "2026-12-22"), "Tanggal mulai tidak boleh sebelum hari ini."),
+        (("2026-12-20", "2027-12-21"), "Kampanye paling lama 366 hari."),
+    ],
+)
+def test_a_campaign_runs_from_today_for_a_year_at_most(client, login_as, shop, dates, message):
+    login_as(Role.REVIEWER)
+    starts_on, ends_on = dates
+    form = {
+        "code": "SETAHUN",
+        "kind": "amount",
+        "value": "5000",
+        "budget": "100000",
+        "per_buyer_limit": "1",
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+    }
+    response = client.post("/pkk/voucher", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code in (400, 422)
+    assert message in html
+    assert f'value="{starts_on}"' in html and f'value="{ends_on}"' in html
+    assert db.session.scalar(select(func.count(Voucher.id))) == 0
+
+
 # -- at checkout -----------------------------------------------------------------------
 
 

@@ -144,6 +144,14 @@ def test_the_page_says_when_the_next_payout_comes_and_offers_a_statement(app, cl
     assert client.get("/penjual/pendapatan/laporan/bukan.csv").status_code == 404
 
 
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1999-12", "2026-1", "２０２６-11"])
+@pytest.mark.parametrize("kind", ["csv", "pdf"])
+def test_a_month_written_otherwise_or_out_of_range_is_no_statement(client, login_as, month, kind):
+    seller = factories.make_earning_seller(price=100_000)
+    login_as(user=seller.user)
+    assert client.get(f"/penjual/pendapatan/laporan/{month}.{kind}").status_code == 404
+
+
 def test_below_the_minimum_the_page_says_how_much_is_needed(app, client, login_as):
     seller = factories.make_earning_seller(price=10_000)
     factories.make_payout_account(seller)

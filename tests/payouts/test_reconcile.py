@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import update
 
 from marketplace.accounts.models import Role
@@ -95,3 +96,21 @@ def test_the_admin_page_compares_the_days_asked_and_refuses_a_bad_period(client,
     too_long = client.get("/admin/pencairan/rekonsiliasi?since=2025-01-01&until=2026-11-30")
     assert too_long.status_code == 400
     assert "Periode paling lama 366 hari." in too_long.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("since=2000-01-01", "Periode paling lama 366 hari."),
+        ("since=2099-12-31", "Tanggal akhir tidak boleh sebelum tanggal awal."),
+        ("until=2000-01-01", "Tanggal akhir tidak boleh sebelum tanggal awal."),
+        ("since=0001-01-01", "Tulis tanggal antara tahun 2000 dan 2099."),
+        ("until=9999-12-31", "Tulis tanggal antara tahun 2000 dan 2099."),
+    ],
+)
+def test_one_day_given_alone_is_checked_with_the_default_other(client, login_as, query, message):
+    # the day left out is the default period's (today, or 30 days back)
+    login_as(user=factories.make_user(roles=[Role.ADMIN]))
+    page = client.get(f"/admin/pencairan/rekonsiliasi?{query}")
+    assert page.status_code == 400
+    assert message in page.get_data(as_text=True)

@@ -359,7 +359,9 @@ def test_csv_cells_never_start_a_formula(client, login_as):
         ("start=2025-06-30&end=2025-01-01", "Tanggal akhir harus sesudah tanggal awal."),
         ("start=2025-01-01&end=2025-06-30&region=kutai", "Kabupaten/kota ini tidak dikenal."),
         ("start=2025-13-01&end=2025-06-30", "Tulis tanggal seperti 2026-11-29."),
-        ("start=1900-01-01&end=2025-06-30", "Periode paling panjang lima tahun."),
+        ("start=2000-01-01&end=2025-06-30", "Periode paling panjang lima tahun."),
+        ("start=1900-01-01&end=2025-06-30", "Tulis tanggal antara tahun 2000 dan 2099."),
+        ("start=%C2%A0&end=2025-06-30", "Wajib diisi."),  # a non-breaking space alone
     ],
 )
 def test_bad_periods_are_refused_with_the_form_kept(client, login_as, query, message):

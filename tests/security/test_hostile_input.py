@@ -44,10 +44,14 @@ NUMBER_CORPUS = [
     "9" * 5000,
     "\x00",
     "😀",
+    " ",  # a phone keyboard's own space
+    "\u00a0",  # a non-breaking space, pasted
 ]
 #: ... and in a text field, or a text filter.
 TEXT_CORPUS = [
     "",
+    " ",
+    "\u3000",  # a full-width space
     "\x00",
     "x" * 5000,
     "😀" + LONE_SURROGATE,
@@ -56,8 +60,11 @@ TEXT_CORPUS = [
     "*",
     "²①",
 ]
+#: ... and in a date: nothing but spaces, a day no calendar has, the first and last days
+#: Python's can hold (a day's midnight in WITA is then a time in UTC it cannot hold).
+DATE_CORPUS = [*TEXT_CORPUS, "\u00a0", "2026-02-30", "0001-01-01", "9999-12-31", "²⁰²⁶-01-01"]
 #: What can stand in a path where an id goes: none of it names a row.
-ID_CORPUS = ["²", "①", "١٢", str(2**31), str(2**63), str(10**20), "-1"]
+ID_CORPUS = ["²", "①", "١٢", str(2**31), str(2**63), str(10**20), "-1", "0", "00"]
 #: Where a slug or a token goes.
 SLUG_CORPUS = ["%00", "x" * 5000, "%ED%A0%80"]
 
@@ -78,12 +85,15 @@ QUERY_PARAMS = {
     "accounts.admin_users": ["q"],
     "accounts.sign_in": ["next"],
     "pkk.queue": ["region", "category"],
-    "pkk.report": ["start", "end", "region"],
-    "pkk.report_csv": ["start", "end", "region"],
+    "pkk.impact": ["start", "end", "region"],
+    "pkk.impact_csv": ["start", "end", "region"],
+    "pkk.impact_pdf": ["start", "end", "region"],
+    "payouts.admin_reconcile": ["since", "until"],
     "institutions.builder": ["templat"],
-    "payments.payment_return": ["session_id"],
+    "payments.pay_return": ["session_id", "payment_intent"],
 }
 NUMBER_PARAMS = {"page", "min_price", "max_price", "templat"}
+DATE_PARAMS = {"start", "end", "since", "until"}
 
 #: Fields a form reads that its valid example in the access table leaves out.
 EXTRA_FIELDS = {
@@ -98,6 +108,16 @@ EXTRA_FIELDS = {
 NOT_FORMS = {"payments.webhook", "payouts.connect_webhook"}
 
 NUMBER_LIKE = re.compile(r"[0-9.]+")
+DATE_LIKE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _corpus_of(value: str, name: str = "") -> list[str]:
+    """The hostile values for a field (by its valid value) or a parameter (by its name)."""
+    if NUMBER_LIKE.fullmatch(value) or name in NUMBER_PARAMS:
+        return NUMBER_CORPUS
+    if DATE_LIKE.fullmatch(value) or name in DATE_PARAMS:
+        return DATE_CORPUS
+    return TEXT_CORPUS
 
 
 def _right_role(statuses) -> str | None:
@@ -177,12 +197,10 @@ def _cases(app, method: str, path: str, url: str, queries: list[str]):
     for name, value in valid.items():
         if isinstance(value, tuple):
             continue  # a file: tests/security/test_uploads.py
-        corpus = NUMBER_CORPUS if NUMBER_LIKE.fullmatch(str(value)) else TEXT_CORPUS
-        for hostile in corpus:
+        for hostile in _corpus_of(str(value)):
             yield url, {**valid, name: hostile}, f"{name}={hostile[:20]!r}"
     for name in sorted({*queries, *QUERY_PARAMS.get(endpoint or "", [])}):
-        corpus = NUMBER_CORPUS if name in NUMBER_PARAMS else TEXT_CORPUS
-        for hostile in corpus:
+        for hostile in _corpus_of("", name):
             query = _encode({name: hostile})
             yield f"{url}?{query}", valid, f"?{name}={hostile[:20]!r}"
     # Each id or slug in the path, one at a time.
@@ -237,3 +255,9 @@ def test_hostile_values_never_break_a_page_nor_write_when_refused(
         if 400 <= status < 500:
             assert after == before, f"{method} {path} as {role}, {what}: refused but wrote"
         before = after
+
+
+def test_the_sweep_names_only_pages_that_exist(app):
+    # A page renamed and left here under its old name would be swept no more, silently.
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert sorted({*QUERY_PARAMS, *EXTRA_FIELDS, *NOT_FORMS} - endpoints) == []
