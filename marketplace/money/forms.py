@@ -13,7 +13,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from marketplace.db import today_local
 from marketplace.forms import Form, LocalDateField, Required
@@ -22,6 +22,8 @@ from marketplace.money.reconcile import default_days
 from marketplace.numbers import IdField, WholeNumberField
 from marketplace.rupiah import RupiahField
 
+#: what an admin's refund form may ask: part of a share, a whole part, the whole order
+REFUND_ACTIONS = ("partial", "cancel_part", "refund_order")
 #: the longest period a reconciliation compares at once (the gateway lists every object)
 MAX_RECONCILE_DAYS = 366
 
@@ -86,7 +88,8 @@ class VerifyAccountForm(Form):
 class RefundForm(Form):
     """An admin's refund on an order: cancel a part, the whole order, or part of a share."""
 
-    action = StringField(default="partial")
+    #: anything else moves no money (400), rather than being read as a partial refund
+    action = StringField(default="partial", validators=[AnyOf(REFUND_ACTIONS)])
     part_id = IdField()
     amount = RupiahField(_l("Jumlah (Rp)"))
     refund_key = StringField(filters=[lambda text: (text or "")[:60]])

@@ -144,6 +144,15 @@ def test_a_partial_refund_needs_a_part_and_a_reason(client, login_as, paid):
     assert services.refunds_of(order.id) == []
 
 
+@pytest.mark.parametrize("action", ["x", "", "PARTIAL", "cancel_order"])
+def test_an_action_the_form_does_not_have_moves_no_money(client, login_as, paid, action):
+    order, _ = paid
+    login_as(Role.ADMIN)
+    data = {"action": action, "amount": "5000", "part_id": order.parts[0].id, "reason": "Uji"}
+    assert client.post(f"/admin/pesanan/{order.id}", data=data).status_code == 400
+    assert services.refunds_of(order.id) == []
+
+
 def test_no_more_than_what_is_left_of_a_share(client, login_as, paid):
     order, payment = paid
     login_as(Role.ADMIN)
