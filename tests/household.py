@@ -53,6 +53,9 @@ FULL = Size(
 
 #: the newest parts, half of them paid and waiting for the household; the rest delivered
 RECENT_PARTS = 40
+#: the messages of the newest parts that the household and the buyer have not read (the
+#: header counts up to 99, then says "99+"); each part's message and each order's are kept
+UNREAD = 120
 
 
 @dataclasses.dataclass
@@ -233,8 +236,19 @@ def _grow_orders(people: People, size: Size, ids: _Ids) -> None:
             "payments",
             "ledger_entries",
             "reviews",
+            "notifications",
         )
     }
+    # a new part's message to the household, a new order's to its buyer
+    messages = [
+        row
+        for row in _rows("notifications", user_id=[people.seller.user_id])
+        if row["kind"] == "part.new"
+    ][:1] + [
+        row
+        for row in _rows("notifications", user_id=[o["buyer_id"] for o in orders if o["buyer_id"]])
+        if row["kind"] == "order.paid"
+    ][:1]
     for n in range(have, size.parts):
         # The newest parts alternate between paid (in the inbox) and delivered (reviewed);
         # the older ones were delivered long ago. 5,000 parts span about two years.
@@ -278,6 +292,13 @@ def _grow_orders(people: People, size: Size, ids: _Ids) -> None:
             row["order_part_id"] = part
             _move_back(row, earlier, "created_at")
         new["ledger_entries"] += rows
+        # The household is told of each part, the buyer of each order (copies of the
+        # template orders' own messages): read long ago, but for the newest.
+        for template in messages:
+            row = dict(template, id=ids.take("notifications"), key=f"{template['key']}-{n}")
+            row["created_at"] = copy["created_at"]
+            row["read_at"] = None if n < UNREAD else copy["created_at"] + dt.timedelta(hours=1)
+            new["notifications"].append(row)
     for name, rows in new.items():
         _insert(name, rows)
 
@@ -407,6 +428,7 @@ def reached(people: People) -> dict[str, int]:
     """What the data set holds, as the issue counts it."""
     from marketplace.institutions.models import Quote
     from marketplace.money.models import LedgerEntry, Payout, PayoutStatus
+    from marketplace.notify.models import Notification
     from marketplace.orders.models import CartItem, OrderPart
 
     seller_id = people.seller.id
@@ -417,6 +439,7 @@ def reached(people: People) -> dict[str, int]:
         "quotes": _count(Quote, Quote.created_by_id == people.officer.id),
         "open_payouts": _count(Payout, Payout.status == PayoutStatus.CREATED.value),
         "cart_lines": _count(CartItem, CartItem.user_id == people.buyer.id),
+        "household_messages": _count(Notification, Notification.user_id == people.seller.user_id),
     }
 
 

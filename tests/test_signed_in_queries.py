@@ -2,9 +2,10 @@
 
 The household, office, admin and buyer of ``tests/household.py`` are built at ``SMALL`` (a
 handful of rows), each page is counted, then they are grown to ``GROWN`` (every list longer
-than one page: 90 products, 160 order parts and their ledger entries, 60 quotes, 60 open
-payouts and invoices, 10 cart lines over several households) and counted again. The bench's
-``signed_in`` entry uses the same builder at issue 23's full size (``FULL``).
+than one page: 90 products, 160 order parts with their ledger entries and messages, 60
+quotes, 60 open payouts and invoices, 10 cart lines over several households) and counted
+again. The bench's ``signed_in`` entry uses the same builder at issue 23's full size
+(``FULL``).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 
 from marketplace.db import WITA, db, now_utc
 from marketplace.errors import MarketplaceError, NotFound
@@ -200,13 +200,37 @@ def inbox(user_id: int, locale: str, limit: int = 100) -> tuple[list[Entry], lis
     return due, rest
 
 
+#: the most unread messages the header shows as a number; beyond, "99+"
+UNREAD_SHOWN = 99
+
+
 def unread_count_of(user_id):
-    """How many messages of ``user_id`` (a value, or a column to correlate with) are unread."""
-    return (
-        select(func.count(Notification.id))
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    """How many messages of ``user_id`` (a value, or a column to correlate with) are unread,
+    counted up to ``UNREAD_SHOWN + 1``: from the unread messages' own index
+    (``ix_notifications_unread``), the newest hundred entries at most, however many a
+    household leaves unread."""
+    unread = and_(Notification.user_id == user_id, Notification.read_at.is_(None))
+    # the id of the hundredth newest unread message (none: fewer are unread)
+    hundredth = (
+        select(Notification.id)
+        .where(unread)
+        .order_by(Notification.id.desc())
+        .offset(UNREAD_SHOWN)
+        .limit(1)
+        .correlate_except(Notification)
         .scalar_subquery()
     )
+    return (
+        select(func.count(Notification.id))
+        .where(unread, Notification.id >= func.coalesce(hundredth, 0))
+        .correlate_except(Notification)
+        .scalar_subquery()
+    )
+
+
+def shown_unread(count: int) -> int | str:
+    """The header's count of unread messages: the number, or "99+" beyond ``UNREAD_SHOWN``."""
+    return count if count <= UNREAD_SHOWN else f"{UNREAD_SHOWN}+"
 
 
 def unread_count(user_id: int) -> int:

@@ -32,9 +32,11 @@ def unread_notifications() -> dict:
     # Read with the user by the app's user loader: no statement of its own.
     known = getattr(current_user, "unread_count", None)
     if known is not None:
-        return {"unread_notifications": known}
+        return {"unread_notifications": services.shown_unread(known)}
     try:
-        return {"unread_notifications": services.unread_count(current_user.id)}
+        return {
+            "unread_notifications": services.shown_unread(services.unread_count(current_user.id))
+        }
     except (OperationalError, InterfaceError):
         # The 503 page of a database that went away still renders, without the count.
         return {"unread_notifications": 0}

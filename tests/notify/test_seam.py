@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from flask_login import login_user
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
 from marketplace import jobs
@@ -175,3 +175,53 @@ def test_the_header_count_is_read_with_the_signed_in_user(client, login_as, coun
     assert 'Pemberitahuan <span class="unread">2' in page
     counts = [s for s in statements if "count(notifications.id)" in s.lower()]
     assert len(counts) == 1 and "users.session_token" in counts[0].lower()
+
+
+def _messages(user_id: int, unread: int, read: int) -> None:
+    """``unread`` and ``read`` messages of ``user_id``, written at once as a household's
+    years of orders leave them."""
+    sent = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    db.session.execute(
+        insert(Notification),
+        [
+            {
+                "key": f"bulk-{user_id}-{n}",
+                "user_id": user_id,
+                "kind": "test.hello",
+                "context": {"number": f"PSR-{n}", "by": "2026-12-02"},
+                "url": "/x",
+                "created_at": sent,
+                "read_at": None if n < unread else sent,
+            }
+            for n in range(unread + read)
+        ],
+    )
+
+
+@pytest.mark.parametrize(("unread", "shown"), [(99, "99"), (100, "99+"), (150, "99+")])
+def test_the_header_counts_up_to_99_unread_then_says_99_plus(client, login_as, unread, shown):
+    user = login_as("seller")
+    _messages(user.id, unread, read=20)
+    db.session.commit()
+    page = client.get("/akun/pemberitahuan").get_data(as_text=True)
+    assert f'Pemberitahuan <span class="unread">{shown}<' in page
+
+
+def test_the_header_reads_the_unread_messages_own_index(login_as):
+    # At a household's scale the count read every message it ever had (15,000 with 5,000
+    # orders) on every page; the partial index holds the unread ones alone.
+    user = login_as("seller")
+    _messages(user.id, unread=150, read=2000)
+    count = select(services.unread_count_of(user.id))
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE notifications")
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        explain = "EXPLAIN "
+    else:
+        explain = "EXPLAIN QUERY PLAN "
+    compiled = count.compile(connection, compile_kwargs={"literal_binds": True})
+    plan = " ".join(str(row) for row in connection.exec_driver_sql(explain + str(compiled)))
+    assert "ix_notifications_unread" in plan
+    assert "ix_notifications_user_id" not in plan
+    assert db.session.scalar(count) == 100
