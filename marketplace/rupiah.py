@@ -78,3 +78,23 @@ class RupiahField(WholeNumberField):
         if error.reason == "too_large":
             return range_message(error, 0, self.maximum, True)
         return _l("Tulis harga dalam rupiah tanpa sen, misalnya 35.000 atau 35rb.")
+
+
+#: how a provider writes an amount: 150000, "150000", "150000.00" (never an exponent)
+_SENT_AMOUNT = re.compile(r"([0-9]{1,15})(?:\.0{1,2})?")
+
+
+def sent_rupiah(value: object, maximum: int = MAX_AMOUNT) -> int:
+    """An amount a payment provider or a courier sends (``150000``, ``"150000.00"``) as whole
+    rupiah, up to ``maximum``. ValueError for anything else: not a number, a fraction of a
+    rupiah, a sign, an exponent, NaN or infinity, more than ``maximum``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{value!r} is not an amount")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{value!r} is not whole rupiah")
+        value = int(value)
+    match = _SENT_AMOUNT.fullmatch(str(value))
+    if match is None or int(match.group(1)) > maximum:
+        raise ValueError(f"{value!r} is not an amount of whole rupiah")
+    return int(match.group(1))

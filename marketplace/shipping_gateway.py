@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marketplace.numbers import is_ascii_digits
+from marketplace.rupiah import sent_rupiah
 
 DEFAULT_API_BASE = "https://api.biteship.com"
 #: the couriers asked for by default (Biteship's courier codes)
@@ -91,8 +92,11 @@ def _steps(history: Any) -> tuple[TrackingStep, ...]:
 
 
 def _rupiah(value: Any) -> int:
-    text = str(value if value is not None else "").split(".")[0]
-    return int(text) if is_ascii_digits(text) else 0
+    """A price Biteship sends; 0 (no price) when it is not an amount of whole rupiah."""
+    try:
+        return sent_rupiah(value)
+    except ValueError:
+        return 0
 
 
 def _etd_days(pricing: dict[str, Any]) -> int:
@@ -130,7 +134,7 @@ class BiteshipClient:
             if error.code == 400 and answer.get("success") is False:
                 return answer  # a refusal the caller reads (no courier for this route)
             raise AggregatorError(f"{error.code} {answer.get('error', '')}") from error
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             raise AggregatorError(str(error)) from error
 
     def rates(

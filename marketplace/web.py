@@ -320,14 +320,20 @@ def _holds_nul(values) -> bool:
     return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
 
 
-def _json_holds_nul(value) -> bool:
-    """A NUL (``"\\u0000"`` in JSON) anywhere in a JSON document's strings or keys."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_json_holds_nul(key) or _json_holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_json_holds_nul(item) for item in value)
+def _json_holds_nul(document) -> bool:
+    """A NUL (``"\\u0000"`` in JSON) anywhere in a JSON document's strings or keys; walked
+    without recursion, as deep as the parser read it."""
+    waiting = [document]
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            waiting.extend(value.keys())
+            waiting.extend(value.values())
+        elif isinstance(value, list):
+            waiting.extend(value)
     return False
 
 
@@ -354,8 +360,13 @@ def register_nul_guard(app: Flask) -> None:
         if request.mimetype in FORM_TYPES and _holds_nul(request.form):
             abort(400)
         # parsed once: the view reads the same document (a push subscription, a webhook)
-        if request.is_json and _json_holds_nul(request.get_json(silent=True)):
-            abort(400)
+        if request.is_json:
+            try:
+                document = request.get_json(silent=True)
+            except RecursionError:  # nested past what the parser reads: not a document
+                abort(400)
+            if _json_holds_nul(document):
+                abort(400)
 
 
 def error_page(code: int, message: str) -> tuple[Any, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.numbers import INT_MAX, NumberError, numbers_by_id, parse_id, parse_whole
-from marketplace.rupiah import parse_rupiah
+from marketplace.rupiah import parse_rupiah, sent_rupiah
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,23 @@ def test_numbered_fields_ignore_names_that_are_no_id():
 def test_no_route_takes_werkzeugs_int(app):
     """``<int:>`` reads ``١٢`` as 12 and hands 2**31 to the database: routes take ``<id:>``."""
     assert [rule.rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule] == []
+
+
+@pytest.mark.parametrize(
+    ("sent", "amount"),
+    [(150000, 150000), ("150000", 150000), ("150000.00", 150000), (150000.0, 150000), (0, 0)],
+)
+def test_an_amount_a_provider_sends_is_read_as_whole_rupiah(sent, amount):
+    assert sent_rupiah(sent) == amount
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["NaN", "inf", "1e400", "1e3", "150000.5", 150000.5, float("nan"), float("inf"), "-100", -100]
+    + ["", " 150000", None, [1], {"a": 1}, True, "１５０", str(10**30), 10**30],
+)
+def test_anything_else_a_provider_sends_is_no_amount(sent):
+    # NaN and infinity were an OverflowError or a ValueError deep in a webhook (a 500), and
+    # 10**30 a price no database column holds
+    with pytest.raises(ValueError):
+        sent_rupiah(sent)

@@ -422,7 +422,8 @@ def courier_webhook():
 
 def _courier_event(event: dict):
     """Read back the order an authentic webhook names, and apply what Biteship says."""
-    if event.get("event") not in shipments.WEBHOOK_EVENTS:
+    kind = event.get("event")
+    if not isinstance(kind, str) or kind not in shipments.WEBHOOK_EVENTS:
         return _plain("ignored")
     shipment_id = shipments.webhook_shipment_id(event)
     if shipment_id is None:

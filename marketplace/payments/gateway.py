@@ -340,7 +340,7 @@ def parse_signed_event(payload: bytes, signature: str, secret: str) -> GatewayEv
         raise BadSignature(str(error)) from error
     try:
         body = json.loads(text)
-    except ValueError as error:  # not JSON, or a number too long to read
+    except (ValueError, RecursionError) as error:  # not JSON, a number or nesting too deep
         raise BadEvent(f"the body is not JSON: {error}") from error
     return read_event(body)
 

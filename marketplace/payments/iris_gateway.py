@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import requests
 
 from marketplace.payments.gateway import BadSignature, GatewayError
+from marketplace.rupiah import sent_rupiah
 
 TIMEOUT = 10
 #: Bank Indonesia's codes (money/banks.py) → Iris' beneficiary_bank, for the banks Iris
@@ -71,10 +72,9 @@ def beneficiary_for(
 
 def _rupiah(text: object) -> int:
     try:
-        value = float(str(text))
+        return sent_rupiah(text)
     except ValueError as error:
         raise GatewayError(f"Iris amount {text!r} is not an amount") from error
-    return int(value)
 
 
 class IrisGateway:
@@ -181,5 +181,5 @@ class IrisGateway:
                 amount=_rupiah(body.get("amount", 0)),
                 error=str(body.get("error_message") or body.get("error_code") or ""),
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError, GatewayError) as error:
             raise BadSignature(f"not a payout notification: {error}") from error

@@ -36,6 +36,7 @@ from marketplace.payments.gateway import (
     Line,
     Period,
 )
+from marketplace.rupiah import sent_rupiah
 
 #: Midtrans' clock: its times carry no zone and are Jakarta's (WIB)
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -133,12 +134,9 @@ def order_id_of(midtrans_order_id: str) -> int | None:
 def _rupiah(text: object) -> int:
     """``"150000.00"`` → 150000; anything else is not an amount Midtrans sends."""
     try:
-        value = float(str(text))
+        return sent_rupiah(text)
     except ValueError as error:
         raise GatewayError(f"gross_amount {text!r} is not an amount") from error
-    if value != int(value) or value < 0:
-        raise GatewayError(f"gross_amount {text!r} is not whole rupiah")
-    return int(value)
 
 
 def _time(text: object) -> dt.datetime | None:
@@ -381,7 +379,7 @@ class MidtransGateway:
         """
         try:
             body = json.loads(payload)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # not JSON, or nested past reading
             raise BadSignature(f"the notification is not JSON: {error}") from error
         if not isinstance(body, dict):
             raise BadSignature("the notification is not a JSON object")

@@ -135,6 +135,9 @@ def test_the_dashboard_test_and_bad_bodies_get_a_clear_answer(client, biteship):
     assert not_json.status_code == 400 and "JSON" in not_json.text
     listed = client.post("/kurir/biteship", json=["order.status"], headers=headers)
     assert listed.status_code == 400
+    for kind in (["order.status"], {"a": 1}, 7, None):
+        odd_kind = client.post("/kurir/biteship", json={"event": kind}, headers=headers)
+        assert (odd_kind.status_code, odd_kind.text) == (200, "ignored")
     other = client.post("/kurir/biteship", json={"event": "order.created"}, headers=headers)
     assert (other.status_code, other.text) == (200, "ignored")
     odd = client.post(

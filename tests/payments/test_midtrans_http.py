@@ -217,6 +217,10 @@ def test_a_notification_not_signed_by_midtrans_changes_nothing(client, midtrans,
     body["signature_key"] = json.loads(midtrans_server.notification(transaction))["signature_key"]
     assert notify(client, json.dumps(body).encode()) == (400, "bad signature")
     assert notify(client, b"not json")[0] == 400
+    nested = b"[" * 1200 + b"]" * 1200  # past what the parser reads, before any signature
+    assert notify(client, nested)[0] == 400
+    response = client.post("/midtrans/notifikasi", data=nested, content_type="text/plain")
+    assert response.status_code == 400
     assert fresh(Order, order.id).status == OrderStatus.AWAITING_PAYMENT.value
     assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
 

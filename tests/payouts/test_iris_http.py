@@ -5,6 +5,8 @@ details, notifications signed with Iris-Signature)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import pytest
 from sqlalchemy import select
@@ -160,4 +162,24 @@ def test_a_notification_not_signed_by_iris_changes_nothing(client, iris, payouts
         "/midtrans/iris/notifikasi", data=body, headers={**headers, "Iris-Signature": "0" * 128}
     )
     assert forged.status_code == 400
+    assert fresh(bank).status == "created"
+
+
+@pytest.mark.parametrize("amount", ["abc", None, "", [1], {"a": 1}, "inf", "1e400", "NaN", -5])
+def test_a_signed_notification_whose_amount_is_no_amount_is_refused(
+    client, iris, payouts, midtrans_server, amount
+):
+    # Iris signs what it sends; an amount no provider writes is refused (400), not a 500
+    # it would send again and again, and the payout stays as it was.
+    bank, _ = payouts
+    iris_payouts.send_payouts()
+    reference = fresh(bank).reference.removeprefix("iris:")
+    body = json.dumps({"reference_no": reference, "status": "completed", "amount": amount})
+    signature = hashlib.sha512(body.encode() + IRIS_MERCHANT_KEY.encode()).hexdigest()
+    response = client.post(
+        "/midtrans/iris/notifikasi",
+        data=body,
+        headers={"Content-Type": "application/json", "Iris-Signature": signature},
+    )
+    assert response.status_code == 400
     assert fresh(bank).status == "created"

@@ -134,3 +134,20 @@ def test_a_forwarded_host_no_site_can_have_is_refused_too():
     response = app.test_client().get("/", headers={"X-Forwarded-Host": "a" * 64 + ".id"})
     assert response.status_code == 400
     assert response.get_data(as_text=True) == "Permintaan tidak dapat diproses."
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("POST", "/masuk"),
+        ("POST", "/akun/push/langganan"),
+        ("POST", "/kurir/biteship"),
+    ],
+)
+def test_a_json_body_nested_past_reading_is_refused_on_any_page(client, login_as, method, path):
+    # the JSON parser gives up past about a thousand levels (a RecursionError, no ValueError)
+    login_as("buyer")
+    nested = "[" * 1200 + "]" * 1200
+    response = client.open(path, method=method, data=nested, content_type="application/json")
+    assert response.status_code == 400
