@@ -337,11 +337,16 @@ def changes_of(account_id: int) -> list[PayoutAccountChange]:
     )
 
 
-def apply_connect_event(event) -> None:
-    """``account.updated`` from Stripe Connect, once per event id: whether it can be paid."""
+def apply_connect_event(event, connect) -> None:
+    """``account.updated`` from Stripe Connect, once per event id: whether the account can
+    be paid, read back from Stripe (``connect``) rather than taken from the event. Stripe
+    may deliver an older event after a newer one (a retry): the account's state now is
+    what counts, or a restricted account would be paid after a stale "enabled"."""
     if event.type != "account.updated":
         return
     db.session.add(WebhookEvent(gateway="connect", event_id=event.id, event_type=event.type))
     # The unique (gateway, event_id) refuses the same event again at this flush.
     db.session.flush()
-    record_stripe_account(event.object_id, payouts_enabled=event.data["payouts_enabled"])
+    enabled = connect.payouts_enabled(event.object_id)  # GatewayError: Stripe sends it again
+    if enabled is not None:
+        record_stripe_account(event.object_id, payouts_enabled=enabled)

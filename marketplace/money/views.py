@@ -566,8 +566,14 @@ def connect_webhook():
         abort(400)
     try:
         with unit_of_work():
-            payout_accounts.apply_connect_event(event)
+            payout_accounts.apply_connect_event(event, get_connect())
             db.session.commit()
     except IntegrityError:
         db.session.rollback()  # the same event again
+    except GatewayError as error:
+        db.session.rollback()  # nothing recorded: Stripe sends the event again later
+        log.warning(
+            "connect webhook: Stripe could not be asked about %s: %s", event.object_id, error
+        )
+        return "", 503
     return "", 200

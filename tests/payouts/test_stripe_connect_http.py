@@ -149,6 +149,26 @@ def test_a_transfer_stripe_refuses_returns_the_money(
     assert seller.shop_name in body and "capabilities" in body and "/admin/pencairan" in body
 
 
+def test_an_older_account_event_delivered_late_does_not_undo_what_stripe_says_now(
+    client, login_as, stripe_server, connect
+):
+    seller = factories.make_earning_seller()
+    db.session.commit()
+    account_id = onboard(client, login_as, stripe_server, seller)
+    endpoint = stripe_server.add_webhook_endpoint(secret="whsec_connect_tests")
+    stripe_server.restrict(account_id)
+    stripe_server.onboard(account_id)
+    stripe_server.restrict(account_id)  # where Stripe leaves it: no payouts
+    restricted, enabled, restricted_again = endpoint.take("account.updated")
+    # A retry brings the older "enabled" after the newest event: each is read back.
+    for body, headers in (restricted_again, enabled, restricted):
+        assert client.post("/stripe/connect/webhook", data=body, headers=headers).status_code == 200
+        db.session.expire_all()
+        account = accounts.account_of(seller.id)
+        assert account.stripe_payouts_enabled is False
+        assert not accounts.is_payable(account)
+
+
 def test_a_payout_from_one_card_paid_order_draws_on_its_charge(
     app, client, login_as, stripe_server, connect
 ):
