@@ -241,11 +241,7 @@ def builder(quote_id: int | None = None):
     office = members.office_of(current_user)
     if office is None:
         return render_template("institutions/no_institution.html"), 403
-    quote = (
-        None
-        if quote_id is None
-        else quotes.get_quote_for_officer_or_404(quote_id, current_user, office)
-    )
+    quote = quote_id and quotes.get_quote_for_officer_or_404(quote_id, current_user, office)
     if quote is not None and not quote.is_editable:
         abort(404)
     form = BuilderForm()
@@ -387,8 +383,7 @@ def _gov_order_or_404(order_id: int):
 
 
 def _order_page(order, status: int = 200, typed=None, **forms):
-    """The order's page; ``typed``: a part's id and what was sent for it (its receipt or
-    its replacements), shown again in its form when the answer was a refusal."""
+    """The order's page; ``typed``: (a part's id, what a refused form sent for it, kept)."""
     quote = quotes.get_quote_for_officer_or_404(order.quote_id, current_user)
     govs = gov_orders.gov_parts_of(order)
     replacements = {
@@ -422,8 +417,6 @@ def gov_order(order_id: int):
 
 
 def _order_action(order_id: int, action, success: str, form=None, part_id=None):
-    """Run ``action`` on the order; refused, its page again, with what was sent for the
-    part (``part_id``) kept in that part's form."""
     _gov_order_or_404(order_id)
     form = form or EmptyForm()
     if not form.validate_on_submit():
@@ -433,8 +426,7 @@ def _order_action(order_id: int, action, success: str, form=None, part_id=None):
     with attempt() as done:
         action()
     if not done.ok:
-        typed = (part_id, request.form)
-        return _order_page(_gov_order_or_404(order_id), done.status, typed=typed)
+        return _order_page(_gov_order_or_404(order_id), done.status, typed=(part_id, request.form))
     flash(success, "success")
     return redirect(url_for(".gov_order", order_id=order_id), 303)
 
