@@ -20,10 +20,19 @@ import stripe
 from flask import current_app
 
 from marketplace.numbers import is_ascii_digits
+from marketplace.rupiah import sent_rupiah
 
 
 class GatewayError(Exception):
     """The gateway refused or could not be reached; nothing for the buyer to fix."""
+
+
+def gateway_amount(value: object) -> int:
+    """An amount a provider sends (``rupiah.sent_rupiah``); GatewayError for anything else."""
+    try:
+        return sent_rupiah(value)
+    except ValueError as error:
+        raise GatewayError(f"{value!r} is not an amount of whole rupiah") from error
 
 
 class BadSignature(Exception):

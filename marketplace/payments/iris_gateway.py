@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import requests
 
-from marketplace.payments.gateway import BadSignature, GatewayError
-from marketplace.rupiah import sent_rupiah
+from marketplace.payments.gateway import BadSignature, GatewayError, gateway_amount
 
 TIMEOUT = 10
 #: Bank Indonesia's codes (money/banks.py) → Iris' beneficiary_bank, for the banks Iris
@@ -68,13 +67,6 @@ def beneficiary_for(
     if bank_code not in IRIS_BANKS or not account_number:
         return None
     return Beneficiary(holder_name, account_number, IRIS_BANKS[bank_code])
-
-
-def _rupiah(text: object) -> int:
-    try:
-        return sent_rupiah(text)
-    except ValueError as error:
-        raise GatewayError(f"Iris amount {text!r} is not an amount") from error
 
 
 class IrisGateway:
@@ -164,7 +156,7 @@ class IrisGateway:
         return IrisPayout(
             reference_no=str(answer.get("reference_no", reference_no)),
             status=str(answer.get("status", "")),
-            amount=_rupiah(answer.get("amount", 0)),
+            amount=gateway_amount(answer.get("amount", 0)),
             error=str(answer.get("error_message") or answer.get("error_code") or ""),
         )
 
@@ -178,7 +170,7 @@ class IrisGateway:
             return IrisPayout(
                 reference_no=str(body["reference_no"]),
                 status=str(body["status"]),
-                amount=_rupiah(body.get("amount", 0)),
+                amount=gateway_amount(body.get("amount", 0)),
                 error=str(body.get("error_message") or body.get("error_code") or ""),
             )
         except (ValueError, KeyError, TypeError, RecursionError, GatewayError) as error:

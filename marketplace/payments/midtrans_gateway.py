@@ -35,8 +35,8 @@ from marketplace.payments.gateway import (
     Intent,
     Line,
     Period,
+    gateway_amount,
 )
-from marketplace.rupiah import sent_rupiah
 
 #: Midtrans' clock: its times carry no zone and are Jakarta's (WIB)
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -129,14 +129,6 @@ def order_id_of(midtrans_order_id: str) -> int | None:
     if not match or not 1 <= int(match.group(1)) <= MAX_ORDER_ID:
         return None
     return int(match.group(1))
-
-
-def _rupiah(text: object) -> int:
-    """``"150000.00"`` → 150000; anything else is not an amount Midtrans sends."""
-    try:
-        return sent_rupiah(text)
-    except ValueError as error:
-        raise GatewayError(f"gross_amount {text!r} is not an amount") from error
 
 
 def _time(text: object) -> dt.datetime | None:
@@ -271,7 +263,7 @@ class MidtransGateway:
         try:
             transaction_id = str(answer["transaction_id"])
             status = _STATUS.get(str(answer["transaction_status"]), "failed")
-            amount = _rupiah(answer["gross_amount"])
+            amount = gateway_amount(answer["gross_amount"])
         except KeyError as error:
             raise GatewayError(f"Midtrans answered without {error}") from error
         if answer.get("transaction_status") == "capture" and answer.get("fraud_status") not in (
@@ -355,7 +347,7 @@ class MidtransGateway:
                 id=str(refund.get("refund_chargeback_id") or refund.get("refund_key")),
                 status="succeeded",
                 idempotency_key=str(refund.get("refund_key") or ""),
-                amount=_rupiah(refund.get("refund_amount", 0)),
+                amount=gateway_amount(refund.get("refund_amount", 0)),
                 payment_ids=(str(answer["transaction_id"]),),
                 created=_time(refund.get("created_at")),
                 made_at="Midtrans",
