@@ -24,6 +24,8 @@ from marketplace.jobs import enqueue, job
 from marketplace.notify import Message, Person, day, message_kind, notify
 
 REMIND_DAYS_BEFORE = 60
+#: how far ahead a reminder may be asked for: from a day to a year
+REMIND_DAYS = range(1, 367)
 #: the seller's dashboard warns this long ahead: renewing an SPP-IRT takes a while
 WARN_DAYS_BEFORE = 183
 
@@ -46,7 +48,10 @@ def plan_licence_reminders(days_before: int = REMIND_DAYS_BEFORE) -> list[int]:
     """Record a reminder for each live food licence ending within ``days_before`` days.
 
     Returns the ids of the new reminders; a licence already reminded about is skipped.
+    ``days_before`` is in ``REMIND_DAYS`` (ValueError otherwise).
     """
+    if days_before not in REMIND_DAYS:
+        raise ValueError(f"reminders are planned 1 to 366 days ahead, not {days_before}")
     today = today_local()
     stmt = (
         select(Product.id, Product.licence_valid_until)
@@ -123,7 +128,12 @@ def _licence_ending(c: dict) -> Message:
 
 
 @catalog_cli.command("remind-licences")
-@click.option("--days", default=REMIND_DAYS_BEFORE, show_default=True)
+@click.option(
+    "--days",
+    default=REMIND_DAYS_BEFORE,
+    show_default=True,
+    type=click.IntRange(REMIND_DAYS.start, REMIND_DAYS.stop - 1),
+)
 def remind_licences_command(days: int) -> None:
     """Tell households whose food licences end within DAYS days (daily from cron)."""
     planned = plan_licence_reminders(days)

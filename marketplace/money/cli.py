@@ -16,7 +16,7 @@ from marketplace.money.bank_statements import StatementError, import_statement
 from marketplace.money.payment_units import issue_refunds
 from marketplace.money.payment_views import handle_event
 from marketplace.money.payments import HANDLED_EVENTS, pending_refund_ids
-from marketplace.money.reconcile import default_days, period_of, reconcile
+from marketplace.money.reconcile import default_days, period_of, period_refusal, reconcile
 from marketplace.money.runs import run_payouts
 from marketplace.orders.cli import orders_cli
 from marketplace.payments.connect import get_connect
@@ -49,6 +49,8 @@ def reconcile_command(since: dt.datetime | None, until: dt.datetime | None) -> N
 
     first, last = default_days(today_local())
     first, last = (since.date() if since else first), (until.date() if until else last)
+    if (refusal := period_refusal(first, last)) is not None:
+        raise click.UsageError(f"{first} .. {last}: {refusal}")
     click.echo(f"reconciling {first} .. {last}")
     differences = reconcile(period_of(first, last), gateway=get_gateway(), connect=get_connect())
     for difference in differences:

@@ -18,14 +18,12 @@ from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 from marketplace.db import today_local
 from marketplace.forms import Form, LocalDateField, Required
 from marketplace.money.banks import BANKS, WALLETS
-from marketplace.money.reconcile import default_days
+from marketplace.money.reconcile import default_days, period_refusal
 from marketplace.numbers import IdField, WholeNumberField
 from marketplace.rupiah import RupiahField
 
 #: what an admin's refund form may ask: part of a share, a whole part, the whole order
 REFUND_ACTIONS = ("partial", "cancel_part", "refund_order")
-#: the longest period a reconciliation compares at once (the gateway lists every object)
-MAX_RECONCILE_DAYS = 366
 
 
 class _PasswordAgain(Form):
@@ -113,11 +111,8 @@ class ReconcileForm(Form):
     def validate_until(self, field) -> None:
         # the period as it will be read, a day left out filled in: one given alone cannot
         # stretch it past the limit, or end it before it starts
-        first, last = self.days()
-        if last < first:
-            raise ValidationError(_l("Tanggal akhir tidak boleh sebelum tanggal awal."))
-        if (last - first).days >= MAX_RECONCILE_DAYS:
-            raise ValidationError(_l("Periode paling lama %(days)s hari.", days=MAX_RECONCILE_DAYS))
+        if (refusal := period_refusal(*self.days())) is not None:
+            raise ValidationError(refusal)
 
 
 class PayMethodForm(Form):

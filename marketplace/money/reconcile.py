@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from marketplace.db import WITA, db
+from marketplace.db import DATE_YEARS, WITA, db
 from marketplace.money.models import (
     Account,
     LedgerEntry,
@@ -94,6 +94,9 @@ NOTES = {
 CHARGE_LAG = REFUND_LAG = TRANSFER_LAG = dt.timedelta(days=1)
 #: the period the admin page and the command compare when none is given: 31 days
 DEFAULT_DAYS = 31
+#: the longest period one reconciliation compares, the page's or the command's (the gateway
+#: lists every object of it)
+MAX_RECONCILE_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,28 @@ def reconciles(notes: dict[str, object]):
     return register
 
 
+def period_refusal(first: dt.date, last: dt.date):
+    """Why the days ``first`` to ``last`` are no period to reconcile, or None: a day outside
+    ``DATE_YEARS`` (a typing mistake, or no time in UTC at all), the last day before the
+    first, more than ``MAX_RECONCILE_DAYS`` days. The admin page and the command ask it."""
+    if first.year not in DATE_YEARS or last.year not in DATE_YEARS:
+        return _l(
+            "Tulis tanggal antara tahun %(first)s dan %(last)s.",
+            first=DATE_YEARS.start,
+            last=DATE_YEARS.stop - 1,
+        )
+    if last < first:
+        return _l("Tanggal akhir tidak boleh sebelum tanggal awal.")
+    if (last - first).days >= MAX_RECONCILE_DAYS:
+        return _l("Periode paling lama %(days)s hari.", days=MAX_RECONCILE_DAYS)
+    return None
+
+
 def period_of(first: dt.date, last: dt.date) -> Period:
-    """The days ``first`` to ``last`` (WITA, both included) as a period in UTC."""
+    """The days ``first`` to ``last`` (WITA, both included) as a period in UTC: a period
+    ``period_refusal`` takes (ValueError otherwise)."""
+    if (refusal := period_refusal(first, last)) is not None:
+        raise ValueError(str(refusal))
     start = dt.datetime.combine(first, dt.time(), WITA)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), WITA)
     return Period(start.astimezone(dt.UTC), end.astimezone(dt.UTC))

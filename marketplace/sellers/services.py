@@ -505,11 +505,20 @@ def duplicate_product(product: Product, actor: User) -> Product:
     return copy
 
 
+#: the ages (hours) past which an upload no form came back for may be forgotten: a day at
+#: the least, as a form that came back with an error may be finished later that day with
+#: the photos already sent over a slow connection; ten years at the most (before any)
+UPLOAD_KEPT_HOURS = range(24, 24 * 3660 + 1)
+
+
 def prune_uploads(hours: int = 48) -> int:
-    """Delete upload rows older than ``hours`` that no form came back for.
+    """Delete upload rows older than ``hours`` (in ``UPLOAD_KEPT_HOURS``) that no form came
+    back for.
 
     The stored files stay: keys are content hashes that a product may share.
     """
+    if hours not in UPLOAD_KEPT_HOURS:
+        raise ValueError(f"uploads are kept {UPLOAD_KEPT_HOURS.start} hours at least, not {hours}")
     cutoff = now_utc() - dt.timedelta(hours=hours)
     result = db.session.execute(
         delete(PhotoUpload).where(PhotoUpload.created_at < cutoff),

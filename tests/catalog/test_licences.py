@@ -90,3 +90,15 @@ def test_food_without_any_licence_stays_hidden(client):
     product.pirt_number, product.licence_valid_until = None, None
     db.session.flush()
     assert client.get(f"/produk/{product.slug}").status_code == 404
+
+
+@pytest.mark.parametrize("days", ["0", "-5", "367", "99999999"])
+def test_the_command_plans_reminders_a_day_to_a_year_ahead(app, ending_soon, days):
+    """``--days 99999999`` was a traceback (a date past the calendar), 0 and below planned
+    nothing without saying why."""
+    result = app.test_cli_runner().invoke(args=["catalog", "remind-licences", "--days", days])
+    assert result.exit_code == 2
+    assert "is not in the range 1<=x<=366" in result.output
+    assert db.session.scalar(select(func.count()).select_from(LicenceReminder)) == 0
+    with pytest.raises(ValueError):
+        plan_licence_reminders(days_before=int(days))

@@ -114,3 +114,28 @@ def test_one_day_given_alone_is_checked_with_the_default_other(client, login_as,
     page = client.get(f"/admin/pencairan/rekonsiliasi?{query}")
     assert page.status_code == 400
     assert message in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "2000-01-01"], "Periode paling lama 366 hari."),
+        (["--since", "2026-11-30", "--until", "2026-11-01"], "tidak boleh sebelum tanggal awal"),
+        (["--since", "0001-01-01"], "Tulis tanggal antara tahun 2000 dan 2099."),
+        (["--until", "9999-12-31"], "Tulis tanggal antara tahun 2000 dan 2099."),
+    ],
+)
+def test_the_command_refuses_the_periods_the_page_refuses(app, args, message):
+    """One rule for both (``reconcile.period_refusal``): a date at the end of the calendar
+    was a traceback (OverflowError), a period of 26 years was compared."""
+    result = app.test_cli_runner().invoke(args=["payouts", "reconcile", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "reconciling" not in result.output  # nothing was compared
+
+
+def test_no_period_outside_the_rule_reaches_the_comparison():
+    with pytest.raises(ValueError, match="2000"):
+        period_of(dt.date(1, 1, 1), DAY)
+    with pytest.raises(ValueError, match="366"):
+        period_of(dt.date(2000, 1, 1), DAY)

@@ -203,3 +203,20 @@ def test_old_unused_uploads_are_pruned(app):
     assert result.exit_code == 0 and "Removed 1" in result.output
     remaining = db.session.scalars(select(PhotoUpload.key)).all()
     assert "e" * 64 in remaining and "d" * 64 not in remaining
+
+
+@pytest.mark.parametrize("hours", ["0", "23", "-100000000", "99999999999"])
+def test_uploads_of_a_form_still_being_finished_are_never_pruned(app, hours):
+    """``--hours 0`` forgot the photos of a form that had just come back with an error (and
+    a value past the calendar was a traceback): an upload is kept a day at the least."""
+    seller = factories.make_seller()
+    fresh = PhotoUpload(seller_id=seller.id, key="f" * 64, width=1, height=1, variant_widths="1")
+    fresh.created_at = now_utc() - dt.timedelta(hours=2)
+    db.session.add(fresh)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["sellers", "prune-uploads", "--hours", hours])
+    assert result.exit_code == 2
+    assert "is not in the range 24<=x<=87840" in result.output
+    assert db.session.scalars(select(PhotoUpload.key)).all() == ["f" * 64]
+    with pytest.raises(ValueError):
+        services.prune_uploads(int(hours))
