@@ -101,19 +101,25 @@ def create_backup(destination: Path, *, photos: bool = True) -> Backup:
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
         partial.touch(mode=0o600)  # readable by its owner only, from the first byte
-        with tarfile.open(partial, "w:gz") as archive:
-            for name, path in files.items():
-                manifest["files"][name] = _add_file(archive, name, path)
-            if photos:
-                storage = get_storage()
-                for key in storage.all_keys():
-                    manifest["files"][f"media/{key}"] = _add(
-                        archive, f"media/{key}", storage.read(key)
-                    )
-            manifest["photos"]["count"] = sum(1 for name in manifest["files"] if _is_photo(name))
-            _add(archive, MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        try:
+            _write_archive(partial, files, manifest, photos)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # a full disk leaves no half archive behind
+            raise
         os.replace(partial, destination)
     return Backup(destination, manifest)
+
+
+def _write_archive(path: Path, files: dict[str, Path], manifest: dict, photos: bool) -> None:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, source in files.items():
+            manifest["files"][name] = _add_file(archive, name, source)
+        if photos:
+            storage = get_storage()
+            for key in storage.all_keys():
+                manifest["files"][f"media/{key}"] = _add(archive, f"media/{key}", storage.read(key))
+        manifest["photos"]["count"] = sum(1 for name in manifest["files"] if _is_photo(name))
+        _add(archive, MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
 
 
 def _add(archive: tarfile.TarFile, name: str, data: bytes) -> dict:
@@ -347,7 +353,10 @@ def _content_type(key: str, data: bytes) -> str:
 )
 def create_command(destination: Path, photos: bool) -> None:
     """Write a backup archive into DESTINATION: a folder, or a name ending in .tar.gz."""
-    backup = create_backup(destination, photos=photos)
+    try:
+        backup = create_backup(destination, photos=photos)
+    except OSError as error:  # a folder that cannot be made or written, a full disk
+        raise click.ClickException(f"no backup written to {destination}: {error}") from None
     manifest = backup.manifest
     click.echo(
         f"{backup.path}: {manifest['database']['dialect']} database at revision "

@@ -244,3 +244,25 @@ def test_the_archive_lists_every_file_with_its_checksum_and_names_what_is_not_in
         "count": len([name for name in names if name.startswith("media/")]),
     }
     assert "instance/secret_key" in names and manifest["database"]["revision"]
+
+
+def test_a_backup_that_cannot_be_written_says_so_and_leaves_no_half_archive(
+    app, tmp_path, monkeypatch
+):
+    """A destination that cannot be made was a traceback; a disk that fills up half way
+    through left a ``.partial`` file behind."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    result = app.test_cli_runner().invoke(args=["backup", "create", str(blocked / "x.tar.gz")])
+    assert result.exit_code == 1
+    assert f"no backup written to {blocked / 'x.tar.gz'}" in result.output
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tarfile.TarFile, "addfile", full_disk)
+    folder = tmp_path / "backups"
+    result = app.test_cli_runner().invoke(args=["backup", "create", str(folder)])
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output
+    assert list(folder.iterdir()) == []  # neither an archive nor a .partial
