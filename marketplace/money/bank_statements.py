@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from marketplace.db import db
+from marketplace.db import DATE_YEARS, db
 from marketplace.errors import MarketplaceError
 from marketplace.money.models import BankDirection, BankStatement, BankStatementLine
 from marketplace.numbers import NumberError
@@ -135,18 +135,32 @@ def parse_date(text: str) -> dt.date:
     cleaned = text.strip().strip("'").lower()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
-            return dt.date.fromisoformat(cleaned)
-        if found := _NUMERIC_DATE.fullmatch(cleaned):
-            day, month, year = (int(part) for part in found.groups())
+            booked_on = dt.date.fromisoformat(cleaned)
+        elif found := _NUMERIC_DATE.fullmatch(cleaned):
+            booked_on = _day(found.group(1), int(found.group(2)), found.group(3))
         elif (found := _NAMED_DATE.fullmatch(cleaned)) and found.group(2) in MONTHS:
-            day, month, year = int(found.group(1)), MONTHS[found.group(2)], int(found.group(3))
+            booked_on = _day(found.group(1), MONTHS[found.group(2)], found.group(3))
         else:
             raise _BadRow(_l("tanggal “%(text)s” tidak dikenali (contoh 06/12/2026)", text=text))
-        return dt.date(year + 2000 if year < 100 else year, month, day)
     except ValueError as error:
         if isinstance(error, _BadRow):
             raise
         raise _BadRow(_l("tanggal “%(text)s” tidak ada", text=text)) from None
+    if booked_on.year not in DATE_YEARS:  # 0001 is a typing mistake, not the year 2001
+        raise _BadRow(
+            _l(
+                "tanggal “%(text)s” di luar tahun %(first)s sampai %(last)s",
+                text=text,
+                first=DATE_YEARS.start,
+                last=DATE_YEARS.stop - 1,
+            )
+        )
+    return booked_on
+
+
+def _day(day: str, month: int, year: str) -> dt.date:
+    """A day whose year is written in two digits (``26``: 2026) or in four, as it is."""
+    return dt.date(int(year) + 2000 if len(year) == 2 else int(year), month, int(day))
 
 
 def parse_amount(text: str) -> tuple[int, BankDirection | None]:

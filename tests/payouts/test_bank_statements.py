@@ -104,6 +104,24 @@ def test_a_file_with_bad_lines_is_refused_whole_naming_each_row():
         parse_statement(b"a,b,c\n1,2,3\n")
 
 
+def test_a_day_outside_the_years_2000_to_2099_is_a_bad_row():
+    """``01/01/0001`` was booked on 2001-01-01 and ``31/12/9999`` as written: both typing
+    mistakes, each now named; a year in two digits is still this century's."""
+    statement = (
+        "Tanggal,Keterangan,Kredit\n"
+        "01/01/0001,SP2D 1,5.000\n"
+        "31/12/9999,SP2D 2,5.000\n"
+        "1999-12-31,SP2D 3,5.000\n"
+    )
+    with pytest.raises(StatementError) as refused:
+        parse_statement(statement.encode())
+    message = str(refused.value)
+    assert "Baris 2: tanggal “01/01/0001” di luar tahun 2000 sampai 2099." in message
+    assert "Baris 3: tanggal “31/12/9999” di luar tahun 2000 sampai 2099." in message
+    assert "Baris 4: tanggal “1999-12-31” di luar tahun 2000 sampai 2099." in message
+    assert rows("Tanggal,Keterangan,Kredit\n06/12/26,SP2D 4,5.000\n")[0][1] == dt.date(2026, 12, 6)
+
+
 def test_the_same_line_has_the_same_key_and_two_equal_lines_stay_two():
     statement = (
         b"Tanggal;Keterangan;Kredit\n"
