@@ -51,6 +51,14 @@ def favicon():
     return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
 
 
+@bp.route("/kiriman-terlalu-besar")
+def too_large():
+    """The page nginx shows for a body beyond its limit (deploy/nginx.conf's ``error_page
+    413``): the app's own 413, in the visitor's language, where nginx would answer in its
+    own English. The visitor's form stays in the browser: the page says to go back."""
+    abort(413)
+
+
 @bp.route("/healthz")
 def healthz():
     """Liveness: the process answers. Nothing else is asked, so a database or Redis away

@@ -58,6 +58,7 @@ ACCESS = [
     ("GET",  "/favicon.ico",                               200, 200, 200, 200, 200, 200),
     ("GET",  "/static/manifest.webmanifest",               200, 200, 200, 200, 200, 200),
     ("GET",  "/healthz",                                   200, 200, 200, 200, 200, 200),
+    ("GET",  "/kiriman-terlalu-besar",                     413, 413, 413, 413, 413, 413),
     ("GET",  "/readyz",                                    200, 200, 200, 200, 200, 200),
     # Restricted to the monitoring network at the load balancer (README, Deployment).
     ("GET",  "/metrics",                                   200, 200, 200, 200, 200, 200),
