@@ -29,6 +29,8 @@ ACCOUNT_LABELS = {
     "government_pph22": _l("PPh 22 dipotong bendahara"),
     "platform_advance": _l("Ditalangi platform"),
     "platform_sales": _l("Kartu ucapan (milik platform)"),
+    "payment_fees": _l("Biaya penyedia pembayaran"),
+    "platform_vouchers": _l("Voucher ditanggung platform"),
 }
 
 
