@@ -39,6 +39,7 @@ import marketplace
 from marketplace.catalog.places import _names
 from marketplace.db import db
 from marketplace.money.banks import BANKS
+from marketplace.orders import notes
 from tests import factories
 from tests.security.access_table import ACCESS, ROLES, fill
 from tests.security.test_hostile_input import _prepare
@@ -274,10 +275,41 @@ def test_an_officer_reads_an_invoiced_order_in_english(client, login_as):
     assert (found := untranslated_in(html)) == [], "\n".join(found)
 
 
+def test_a_buyer_reads_a_settled_complaint_in_english(client):
+    """A note the platform wrote in the history (stored in Indonesian, the admin's reason
+    as typed) is shown in the reader's language; the Indonesian page shows it as stored."""
+    from marketplace.money.complaints import settle_complaint
+
+    complaint = factories.make_complaint()
+    admin = factories.make_user(roles=["admin"])
+    reason = "Foto tidak menunjukkan rusak."
+    settle_complaint(complaint.id, "released", actor_id=admin.id, reason=reason, refund_key="k")
+    db.session.commit()
+    token = complaint.part.order.access_token
+    _status, _mimetype, english = _english_page(client, f"/pesanan/{token}", None)
+    assert f"Report settled, money released to the seller: {reason}" in english
+    with client.get(f"/pesanan/{token}?hl=id") as response:
+        indonesian = response.get_data(as_text=True)
+    assert f"Laporan diselesaikan, dana dilepas ke penjual: {reason}" in indonesian
+
+
+@pytest.mark.parametrize("message", notes.NOTES)
+def test_every_note_the_platform_writes_reads_back_in_each_language(app, message):
+    values = {name: f"<{name} 50%>" for name in re.findall(r"%\((\w+)\)s", message)}
+    stored = notes.written(message, **values)
+    # each in an application context of its own, as each request has (the locale is kept there)
+    with app.app_context(), app.test_request_context("/?hl=id"):
+        assert notes.note_text(stored) == stored
+    with app.app_context(), app.test_request_context("/?hl=en"):
+        shown = notes.note_text(stored)
+    assert shown != stored and all(value in shown for value in values.values())
+    assert notes.note_text("Ke kampung dulu") == "Ke kampung dulu"  # typed: as it is
+
+
 def test_the_rule_finds_what_it_is_for(app):
     """An Indonesian message, a word never wrapped and a raw status are found; a product's
     name, a region and a translated page are not."""
-    with app.test_request_context("/?hl=en"):
+    with app.app_context(), app.test_request_context("/?hl=en"):
         found = untranslated_in(
             "<title>Keranjang Anda kosong.</title><p>Pesanan dikirim hari ini</p>"
             '<td>Rp35.000 · succeeded</td><img alt="Belum ada foto.">'
