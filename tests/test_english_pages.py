@@ -293,6 +293,21 @@ def test_a_buyer_reads_a_settled_complaint_in_english(client):
     assert f"Laporan diselesaikan, dana dilepas ke penjual: {reason}" in indonesian
 
 
+def test_a_closed_account_is_named_in_the_reader_s_language(client):
+    """A closed account's review keeps the name closing gave it (stored in Indonesian)."""
+    from marketplace.accounts.privacy import close_account
+
+    product = factories.make_product(stock=5)
+    buyer = factories.make_user(name="Sulastri Wulandari")
+    factories.make_review(product, body="Dikirim cepat.", user=buyer, name="Sulastri")
+    close_account(buyer, factories.PASSWORD)
+    db.session.commit()
+    _status, _mimetype, english = _english_page(client, f"/produk/{product.slug}", None)
+    assert "<strong>Closed account</strong>" in english and untranslated_in(english) == []
+    with client.get(f"/produk/{product.slug}?hl=id") as response:
+        assert "<strong>Akun ditutup</strong>" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("message", notes.NOTES)
 def test_every_note_the_platform_writes_reads_back_in_each_language(app, message):
     values = {name: f"<{name} 50%>" for name in re.findall(r"%\((\w+)\)s", message)}

@@ -12,12 +12,7 @@ from functools import cache
 
 from flask_babel import gettext
 
-
-def N_(message: str) -> str:
-    """``message`` marked for the catalogue (Babel's own keyword), not translated: it is
-    stored as it is and translated when shown."""
-    return message
-
+from marketplace.locales import N_
 
 #: a household's part of a government order left unanswered past its deadline
 LAPSED = N_("tidak dikonfirmasi sebelum batas")
