@@ -24,8 +24,19 @@ PROBLEM_REPORTED = N_("Masalah dilaporkan: %(message)s")
 COMPLAINT_RELEASED = N_("Laporan diselesaikan, dana dilepas ke penjual: %(reason)s")
 #: paid after the order expired, its stock gone: the money goes back
 LATE_NO_STOCK = N_("Stok habis setelah waktu bayar lewat; dana dikembalikan.")
+#: an admin gave a whole order back, a delivered part as money only (with or without a reason)
+MONEY_ONLY = N_("sudah sampai: hanya dana yang dikembalikan")
+MONEY_ONLY_BECAUSE = N_("%(reason)s (sudah sampai: hanya dana yang dikembalikan)")
 
-NOTES = (LAPSED, DEEMED_DELIVERED, PROBLEM_REPORTED, COMPLAINT_RELEASED, LATE_NO_STOCK)
+NOTES = (
+    LAPSED,
+    DEEMED_DELIVERED,
+    PROBLEM_REPORTED,
+    COMPLAINT_RELEASED,
+    LATE_NO_STOCK,
+    MONEY_ONLY,
+    MONEY_ONLY_BECAUSE,
+)
 
 
 def written(message: str, /, **values: object) -> str:
