@@ -38,8 +38,10 @@ from sqlalchemy import String, Text, select
 import marketplace
 from marketplace.catalog.places import _names
 from marketplace.db import db
+from marketplace.locales import STORED, shown, written
 from marketplace.money.banks import BANKS
-from marketplace.orders import notes
+from marketplace.orders import notes  # noqa: F401 (registers the history's notes)
+from marketplace.sellers import services  # noqa: F401 (registers its notes)
 from tests import factories
 from tests.security.access_table import ACCESS, ROLES, fill
 from tests.security.test_hostile_input import _prepare
@@ -308,17 +310,17 @@ def test_a_closed_account_is_named_in_the_reader_s_language(client):
         assert "<strong>Akun ditutup</strong>" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("message", notes.NOTES)
+@pytest.mark.parametrize("message", sorted(STORED))
 def test_every_note_the_platform_writes_reads_back_in_each_language(app, message):
     values = {name: f"<{name} 50%>" for name in re.findall(r"%\((\w+)\)s", message)}
-    stored = notes.written(message, **values)
+    stored = written(message, **values)
     # each in an application context of its own, as each request has (the locale is kept there)
     with app.app_context(), app.test_request_context("/?hl=id"):
-        assert notes.note_text(stored) == stored
+        assert shown(stored) == stored
     with app.app_context(), app.test_request_context("/?hl=en"):
-        shown = notes.note_text(stored)
-    assert shown != stored and all(value in shown for value in values.values())
-    assert notes.note_text("Ke kampung dulu") == "Ke kampung dulu"  # typed: as it is
+        english = shown(stored)
+    assert english != stored and all(value in english for value in values.values())
+    assert shown("Ke kampung dulu") == "Ke kampung dulu"  # typed: as it is
 
 
 def test_the_rule_finds_what_it_is_for(app):

@@ -1,18 +1,15 @@
 """The notes the platform itself writes in a part's history (a part that lapsed, a problem
 reported, money released after a complaint): stored in Indonesian, as every row ever
-stored was written, and read back in the reader's language (the templates' filter
-``order_note``) by matching a stored note to its message. A note a person typed is shown
-as it was typed.
+stored was written, and read back in the reader's language (``locales.shown``, the
+templates' filter ``stored_note``) by matching a stored note to its message. A note a
+person typed is shown as it was typed.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
+from marketplace.locales import N_, stored_messages, written
 
-from flask_babel import gettext
-
-from marketplace.locales import N_
+__all__ = ["NOTES", "written"]
 
 #: a household's part of a government order left unanswered past its deadline
 LAPSED = N_("tidak dikonfirmasi sebelum batas")
@@ -39,29 +36,4 @@ NOTES = (
 )
 
 
-def written(message: str, /, **values: object) -> str:
-    """The note to store: ``message`` with its ``values``, in Indonesian whoever asked."""
-    return message % values if values else message
-
-
-@cache
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Each note's message and what its stored text looks like (a value: any text)."""
-    found = []
-    for message in NOTES:
-        parts = re.split(r"%\((\w+)\)s", message)
-        pattern = "".join(
-            re.escape(part) if index % 2 == 0 else f"(?P<{part}>.*)"
-            for index, part in enumerate(parts)
-        )
-        found.append((message, re.compile(pattern, re.S)))
-    return tuple(found)
-
-
-def note_text(note: str) -> str:
-    """A stored note in the reader's language when the platform wrote it, else as typed."""
-    if note:
-        for message, pattern in _patterns():
-            if matched := pattern.fullmatch(note):
-                return gettext(message, **matched.groupdict())
-    return note
+stored_messages(*NOTES)

@@ -54,7 +54,6 @@ from marketplace.orders.labels import (
     summary_groups,
 )
 from marketplace.orders.models import SavedAddress
-from marketplace.orders.notes import note_text
 from marketplace.orders.units import release_expired_orders
 from marketplace.paging import link_prefix, requested_page
 from marketplace.web import attempt, flash_error, referral_in, safe_next
@@ -476,7 +475,6 @@ def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=No
 bp.add_app_template_filter(cancelled_by_label, "cancelled_by")
 bp.add_app_template_filter(shipment_status_label, "shipment_status")
 bp.add_app_template_filter(order_status_label, "order_status")
-bp.add_app_template_filter(note_text, "order_note")
 
 
 @bp.app_context_processor
