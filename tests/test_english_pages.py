@@ -39,6 +39,7 @@ import marketplace
 from marketplace.catalog.places import _names
 from marketplace.db import db
 from marketplace.locales import STORED, shown, written
+from marketplace.money import iris_payouts  # noqa: F401 (registers its reasons)
 from marketplace.money.banks import BANKS
 from marketplace.orders import notes  # noqa: F401 (registers the history's notes)
 from marketplace.sellers import services  # noqa: F401 (registers its notes)
