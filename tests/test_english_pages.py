@@ -1,5 +1,7 @@
 """An English page says nothing in Indonesian but data: every GET page of the access table,
-as every role that may see it, and the pages in states the table's objects never reach.
+as every role that may see it (and each error page a role meets), what every form of the
+table answers sent valid (its flash message) and empty (its errors), and the pages in
+states the table's objects never reach.
 
 Each page is read in English (``?hl=en``, and the signed-in account's language set to
 English): its visible text, ``<title>`` included, and the attributes people read (``alt``,
@@ -15,7 +17,8 @@ piece is untranslated when
 - it holds a word of Indonesian only: one that the catalogue's Indonesian messages use and
   none of its English translations does (a string never wrapped for translation);
 - it is the raw value of a status, kind or reason (``succeeded``, ``seller_pending``): a
-  value of one of the models' enumerations that no translation writes.
+  value of one of the models' enumerations that no translation writes, standing alone or
+  between the pages' " · ".
 
 The rule reads the catalogue and the database, never a list of pages' words, so a new page
 or message is checked as it comes.
@@ -44,8 +47,9 @@ from marketplace.money.banks import BANKS
 from marketplace.orders import notes  # noqa: F401 (registers the history's notes)
 from marketplace.sellers import services  # noqa: F401 (registers its notes)
 from tests import factories
-from tests.security.access_table import ACCESS, ROLES, fill
-from tests.security.test_hostile_input import _prepare
+from tests.security.access_table import ACCESS, ROLES, fill, form_for
+from tests.security.test_access import endpoint_of
+from tests.security.test_hostile_input import NOT_FORMS, _prepare, _right_role
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "translations/en/LC_MESSAGES/messages.po"
@@ -122,7 +126,8 @@ def catalogue() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         for text in strings:
             english.update(word.lower() for word in WORD.findall(_unformatted(text)))
             written.add(text)
-        if ids[0] != strings[0] and "%(" not in ids[0]:
+        # an Indonesian message, not a term the English keeps ("NPWP" -> "Tax ID (NPWP)")
+        if ids[0].lower() not in strings[0].lower() and "%(" not in ids[0]:
             untranslated.add(ids[0].replace("%%", "%"))
     return frozenset(untranslated), frozenset(indonesian - english), frozenset(written)
 
@@ -178,6 +183,8 @@ def untranslated_in(html: str) -> list[str]:
         if text in messages:
             suspects.append((text, text))
             continue
+        # a value stands alone or between the pages' "·" (not a word of a sentence)
+        values = {value.strip(STRIPPED) for value in re.split(r"\s+·\s+", text)}
         for piece in dict.fromkeys(SEPARATORS.split(text)):
             piece = piece.strip(STRIPPED)
             words = [w for w in WORD.findall(piece) if "@" not in piece and "://" not in piece]
@@ -187,6 +194,7 @@ def untranslated_in(html: str) -> list[str]:
                 piece in messages
                 or any(word.lower() in indonesian for word in words)
                 or piece in enums
+                and piece in values
             ):
                 suspects.append((text, piece))
     if not suspects:
@@ -255,6 +263,39 @@ def test_every_page_is_english_for_every_role(client, login_as, path, roles):
             found[f"{role} ({status})"] = untranslated
     assert not found, "\n".join(
         f"{who}: {piece}" for who, pieces in found.items() for piece in pieces
+    )
+
+
+def _forms():
+    """Each POST route of the access table, with the role that uses it."""
+    rows, seen = [], set()
+    for method, path, *statuses in ACCESS:
+        role = _right_role(statuses)
+        if method == "POST" and role is not None and path not in seen:
+            seen.add(path)
+            rows.append(pytest.param(path, role, id=path))
+    return rows
+
+
+@pytest.mark.parametrize(("path", "role"), _forms())
+def test_every_form_answers_in_english(app, client, login_as, path, role):
+    """Sent valid (its flash message on the page it leads to) and empty (its errors): what
+    the person reads next is English but the data."""
+    user = _prepare(login_as, role)
+    client.post("/bahasa", data={"locale": "en"})  # kept in a cookie and on the account
+    url = fill(path, user)
+    endpoint = endpoint_of(app, "POST", url)
+    found = {}
+    for sent, data in (("valid", form_for(endpoint)), ("empty", {})):
+        if endpoint in NOT_FORMS:
+            continue
+        with client.post(url, data=data, follow_redirects=True) as response:
+            if response.mimetype == "text/html":
+                html = response.get_data(as_text=True)
+                if untranslated := untranslated_in(html):
+                    found[f"{sent} ({response.status_code})"] = untranslated
+    assert not found, "\n".join(
+        f"{sent}: {piece}" for sent, pieces in found.items() for piece in pieces
     )
 
 
