@@ -366,6 +366,43 @@ def test_every_note_the_platform_writes_reads_back_in_each_language(app, message
     assert shown("Ke kampung dulu") == "Ke kampung dulu"  # typed: as it is
 
 
+def _named_values():
+    from marketplace.institutions.labels import move_label
+    from marketplace.money import labels
+    from marketplace.money.models import (
+        Account,
+        PayoutMethod,
+        PayoutStatus,
+        RefundReason,
+        RefundStatus,
+    )
+    from marketplace.orders.labels import order_status_label
+    from marketplace.orders.lifecycle import REFUND_EVENT
+    from marketplace.orders.models import OrderStatus, PartStatus
+
+    moves = [*OrderStatus, *PartStatus, REFUND_EVENT]
+    return [
+        *((order_status_label, str(value)) for value in moves),
+        *((move_label, str(value)) for value in moves),
+        *((labels.ledger_account_label, value.value) for value in Account),
+        *((labels.payout_label, value.value) for value in [*PayoutStatus, *PayoutMethod]),
+        *((labels.refund_label, value.value) for value in [*RefundReason, *RefundStatus]),
+        *((labels.actor_label, kind) for kind in ("system", "payment", "buyer", "seller")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("label", "value"), _named_values(), ids=lambda v: getattr(v, "__name__", v)
+)
+def test_every_stored_value_a_page_names_has_words(app, label, value):
+    """Each status, account, method and reason a page names is written in words, never as
+    it is stored: in Indonesian, and in English as the catalogue translates them."""
+    with app.app_context(), app.test_request_context("/?hl=id"):
+        assert label(value) != value
+    with app.app_context(), app.test_request_context("/?hl=en"):
+        assert label(value) in catalogue()[2]
+
+
 def test_the_rule_finds_what_it_is_for(app):
     """An Indonesian message, a word never wrapped and a raw status are found; a product's
     name, a region and a translated page are not."""
