@@ -15,7 +15,7 @@ from marketplace.config import INSTANCE_PATH, PROJECT_ROOT, check_settings, load
 from marketplace.dates import format_day, format_day_with_weekday, format_month
 from marketplace.db import postgresql_timeouts
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
-from marketplace.locales import current_language, current_translations
+from marketplace.locales import current_language, current_translations, shown
 from marketplace.numbers import register_converters
 from marketplace.rupiah import format_rupiah, terbilang
 
@@ -188,6 +188,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.filters["hari_tanggal"] = format_day_with_weekday
     app.jinja_env.filters["terbilang"] = terbilang
     app.jinja_env.filters["bulan"] = format_month
+    app.jinja_env.filters["stored_note"] = shown
     app.jinja_env.globals["EmptyForm"] = EmptyForm
     # ``_macros.html``'s ``field``: a field with its label, hint and errors, written in one call
     app.jinja_env.globals["field_html"] = field_html

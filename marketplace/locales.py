@@ -12,11 +12,12 @@ application context, they ask Flask-Babel as before.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from babel import Locale
 from flask.globals import _cv_app
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_translations, gettext
 
 
 def _babel_namespace() -> Any:
@@ -25,6 +26,43 @@ def _babel_namespace() -> Any:
     if context is None:
         return None
     return context.g.__dict__.get("_flask_babel")
+
+
+def N_(message: str) -> str:  # noqa: N802 (Babel's own keyword, which extraction knows)
+    """``message`` marked for the catalogue, not translated: what is stored in Indonesian
+    whoever's request wrote it (a note, a closed account's name), translated when shown."""
+    return message
+
+
+#: messages the platform stores in Indonesian (a history's note), each with what its
+#: stored text looks like (a value: any text), for ``shown`` to read back
+STORED: dict[str, re.Pattern[str]] = {}
+
+
+def stored_messages(*messages: str) -> None:
+    """Let ``shown`` read back texts written from ``messages`` (each marked with ``N_``)."""
+    for message in messages:
+        parts = re.split(r"%\((\w+)\)s", message)
+        pattern = "".join(
+            re.escape(part) if index % 2 == 0 else f"(?P<{part}>.*)"
+            for index, part in enumerate(parts)
+        )
+        STORED[message] = re.compile(pattern, re.S)
+
+
+def written(message: str, /, **values: object) -> str:
+    """The text to store: ``message`` with its ``values``, in Indonesian whoever asked."""
+    return message % values if values else message
+
+
+def shown(text: str) -> str:
+    """A stored text in the reader's language when the platform wrote it from one of the
+    ``stored_messages``, else as a person typed it (the templates' filter ``stored_note``)."""
+    if text:
+        for message, pattern in STORED.items():
+            if matched := pattern.fullmatch(text):
+                return gettext(message, **matched.groupdict())
+    return text
 
 
 def current_locale() -> Locale | None:

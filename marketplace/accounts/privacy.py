@@ -29,13 +29,19 @@ from marketplace.accounts.models import Role, RoleGrant, User, new_session_token
 from marketplace.accounts.passwords import hash_password
 from marketplace.accounts.services import AccountError, check_password
 from marketplace.db import db, now_utc
+from marketplace.locales import N_
 from marketplace.mail import SENDING, OutgoingMail
 
-#: the name an account takes when it is closed; orders and reviews show it
-CLOSED_NAME = "Akun ditutup"
+#: the name an account takes when it is closed; orders and reviews show it (``shown_name``)
+CLOSED_NAME = N_("Akun ditutup")
 #: roles whose accounts hold a shop, a government office's work or the platform's: they
 #: are closed with the admin (the payouts, the ledger and the documents must be settled)
 STAFF_ROLES = (Role.SELLER, Role.OFFICER, Role.REVIEWER, Role.ADMIN)
+
+
+def shown_name(name: str) -> str:
+    """A person's name as a page shows it: a closed account's in the reader's language."""
+    return _(CLOSED_NAME) if name == CLOSED_NAME else name
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from marketplace.extensions import limiter
 from marketplace.web import attempt, flash_error, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/akun")
+bp.add_app_template_filter(privacy.shown_name, "person_name")
 
 
 def _sign_in(user: User, remember: bool = False) -> None:

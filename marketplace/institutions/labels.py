@@ -10,6 +10,7 @@ from flask_babel import format_datetime
 
 from marketplace.forms import lazy_gettext as _l
 from marketplace.institutions.models import DocumentKind, QuoteStatus
+from marketplace.orders.labels import order_status_label
 
 STATUS_LABELS = {
     QuoteStatus.DRAFT: _l("Draf"),
@@ -68,4 +69,6 @@ def move_label(status: str) -> str:
     """A status of a quote, order, part or document, in words."""
     if status in QuoteStatus.__members__.values() and status not in MOVE_LABELS:
         return str(STATUS_LABELS[QuoteStatus(status)])
-    return str(MOVE_LABELS.get(status, status))
+    label = MOVE_LABELS.get(status)
+    # an order's other moves (a refund, a card payment's) as the order pages name them
+    return str(label) if label is not None else order_status_label(status)

@@ -37,6 +37,7 @@ from marketplace.institutions.orders import (
 )
 from marketplace.inventory.stock import lock_products
 from marketplace.notify.services import NEAR_DEADLINE
+from marketplace.orders import notes
 from marketplace.orders.lifecycle import move_part as lifecycle_move_part
 from marketplace.orders.lifecycle import record_event
 from marketplace.orders.models import (
@@ -85,7 +86,7 @@ def replaceable(part: OrderPart, gov: GovPart | None) -> bool:
 
 
 #: why a part lapsed: its household did not answer by its deadline
-LAPSE_REASON = "tidak dikonfirmasi sebelum batas"
+LAPSE_REASON = notes.LAPSED
 
 
 def lapse_unconfirmed() -> int:

@@ -23,6 +23,7 @@ from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money.messages import tell_household_of_complaint
 from marketplace.money.models import LedgerEntry, PartComplaint
 from marketplace.money.services import has_open_complaint
+from marketplace.orders import notes
 from marketplace.orders.lifecycle import deliver_part, note_on_part
 from marketplace.orders.models import OrderEvent, OrderPart, PartStatus
 
@@ -109,7 +110,7 @@ def deliver_due_parts(now: dt.datetime | None = None) -> int:
                     delivered += deliver_part(
                         part,
                         actor_kind="system",
-                        note=f"Dianggap diterima {days} hari setelah dikirim",
+                        note=notes.written(notes.DEEMED_DELIVERED, days=days),
                     )
                 db.session.commit()
         except IntegrityError:
@@ -148,7 +149,10 @@ def report_problem(order_id: int, part_id: int, message: str, actor_id: int | No
     complaint = PartComplaint(part_id=part_id, message=message.strip(), created_by_id=actor_id)
     db.session.add(complaint)
     note_on_part(
-        part, actor_kind="buyer", actor_id=actor_id, note="Masalah dilaporkan: " + message.strip()
+        part,
+        actor_kind="buyer",
+        actor_id=actor_id,
+        note=notes.written(notes.PROBLEM_REPORTED, message=message.strip()),
     )
     db.session.flush()
     tell_household_of_complaint(part, complaint)

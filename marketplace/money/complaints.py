@@ -22,6 +22,7 @@ from marketplace.money.messages import tell_about_settlement
 from marketplace.money.models import PartComplaint
 from marketplace.money.payments import part_left
 from marketplace.money.services import record_delivery_entries
+from marketplace.orders import notes
 from marketplace.orders.lifecycle import note_on_part
 from marketplace.orders.models import OrderPart, PartStatus
 
@@ -85,7 +86,7 @@ def settle_complaint(
             part,
             actor_kind="admin",
             actor_id=actor_id,
-            note="Laporan diselesaikan, dana dilepas ke penjual: " + reason,
+            note=notes.written(notes.COMPLAINT_RELEASED, reason=reason),
         )
     elif part.status == PartStatus.DELIVERED.value:
         outcome = refunds.refund_partly(

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.db import db, unit_of_work, update_if
+from marketplace.locales import N_, stored_messages, written
 from marketplace.money.models import Payout, PayoutMethod, PayoutStatus
 from marketplace.money.reconcile import Difference, reconciles
 from marketplace.money.runs import fail_payout, settle_payout
@@ -37,6 +38,10 @@ from marketplace.payments.iris_gateway import (
 log = logging.getLogger(__name__)
 
 PREFIX = "iris:"
+#: why a payout was not sent: the bank names the account's holder otherwise (stored in
+#: Indonesian, shown in the reader's language: ``locales.shown``)
+HOLDER_DIFFERS = N_("Nama pemilik rekening di bank: %(holder)s")
+stored_messages(HOLDER_DIFFERS)
 
 
 def iris() -> IrisGateway | None:
@@ -109,7 +114,7 @@ def _send_one(gateway, payout_id, number, amount, key, beneficiary, outcome) -> 
     try:
         holder = gateway.account_name(beneficiary)
         if not _same_name(beneficiary.name, holder):
-            _fail(payout_id, f"Nama pemilik rekening di bank: {holder or '-'}")
+            _fail(payout_id, written(HOLDER_DIFFERS, holder=holder or "-"))
             outcome.failed.append(number)
             return ""
         reference_no = gateway.create_payout(

@@ -29,6 +29,8 @@ ACCOUNT_LABELS = {
     "government_pph22": _l("PPh 22 dipotong bendahara"),
     "platform_advance": _l("Ditalangi platform"),
     "platform_sales": _l("Kartu ucapan (milik platform)"),
+    "payment_fees": _l("Biaya penyedia pembayaran"),
+    "platform_vouchers": _l("Voucher ditanggung platform"),
 }
 
 
@@ -66,6 +68,39 @@ PAYOUT_LABELS = {
 def payout_label(value: str) -> str:
     """A payout's status or method, a result line's outcome, an account change's kind."""
     return str(PAYOUT_LABELS.get(value, value))
+
+
+#: a refund's reason and its state, as the admin's order page names them
+REFUND_LABELS = {
+    # reasons
+    "late_no_stock": _l("Stok habis setelah pembayaran terlambat"),
+    "duplicate": _l("Pembayaran ganda"),
+    "part_cancelled": _l("Bagian pesanan dibatalkan"),
+    "admin": _l("Dikembalikan admin"),
+    # states
+    "pending": _l("Sedang diproses"),
+    "succeeded": _l("Berhasil"),
+}
+
+#: who moved an order when no account did (a visitor, the gateway, the clock)
+ACTOR_LABELS = {
+    "system": _l("sistem"),
+    "payment": _l("Pembayaran"),
+    "buyer": _l("Pembeli"),
+    "seller": _l("Penjual"),
+    "admin": _l("Admin"),
+    "officer": _l("Staf protokol"),
+}
+
+
+def refund_label(value: str) -> str:
+    """A refund's reason or state in words."""
+    return str(REFUND_LABELS.get(value, value))
+
+
+def actor_label(kind: str) -> str:
+    """Who moved an order (``OrderEvent.actor_kind``) in words."""
+    return str(ACTOR_LABELS.get(kind, kind))
 
 
 def payout_labels() -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.db import WITA, db
+from marketplace.locales import shown
 from marketplace.money.models import PartComplaint, Payout, PayoutStatus
 from marketplace.notify import Message, Person, day, message_kind, notify
 from marketplace.orders.messages import buyer_of, household_of, order_path
@@ -118,7 +119,7 @@ def _released(c: dict) -> Message:
                 "Dana diteruskan ke penjual.",
                 shop=c["shop"],
             ),
-            _("Alasan: %(reason)s", reason=c["reason"]),
+            _("Alasan: %(reason)s", reason=shown(c["reason"])),
         ],
     )
 
@@ -135,7 +136,7 @@ def _settled(c: dict) -> Message:
         [
             _("Pembeli melaporkan: %(message)s", message=c["message"]),
             decision,
-            _("Alasan: %(reason)s", reason=c["reason"]),
+            _("Alasan: %(reason)s", reason=shown(c["reason"])),
         ],
     )
 
@@ -197,7 +198,7 @@ def _payout_failed(c: dict) -> Message:
         _("Pencairan %(number)s gagal", number=c["payout"]),
         [
             _("Pencairan sebesar %(amount)s tidak sampai ke rekening Anda.", amount=amount),
-            _("Alasan: %(reason)s", reason=c["reason"]),
+            _("Alasan: %(reason)s", reason=shown(c["reason"])),
             _("Dananya kembali ke saldo siap dicairkan. Periksa rekening pencairan Anda."),
         ],
         params=[c["payout"], amount, c["reason"]],
@@ -215,7 +216,7 @@ def _payout_failed_admin(c: dict) -> Message:
                 amount=format_rupiah(c["amount"]),
                 shop=c["shop"],
             ),
-            _("Alasan: %(reason)s", reason=c["reason"]),
+            _("Alasan: %(reason)s", reason=shown(c["reason"])),
             _("Dananya kembali ke saldo siap dicairkan toko ini."),
         ],
     )

@@ -22,7 +22,7 @@ from marketplace.db import db, now_utc, read_rows, update_if
 from marketplace.errors import MarketplaceError
 from marketplace.money import services as payouts
 from marketplace.money.models import Payment, PaymentStatus, Refund, RefundReason, RefundStatus
-from marketplace.orders import lifecycle, queries
+from marketplace.orders import lifecycle, notes, queries
 from marketplace.orders.models import Order, OrderPart, OrderStatus, order_number
 from marketplace.paging import Page, paginate
 from marketplace.payments.gateway import GatewayError, GatewayRefund, Intent, Line, PaymentGateway
@@ -246,9 +246,7 @@ def record_intent(intent: Intent) -> list[int]:
         return []
     reason = RefundReason.DUPLICATE
     if order.status == OrderStatus.EXPIRED.value:
-        lifecycle.mark_order_refunded(
-            order, note=str(_l("Stok habis setelah waktu bayar lewat; dana dikembalikan."))
-        )
+        lifecycle.mark_order_refunded(order, note=notes.written(notes.LATE_NO_STOCK))
         reason = RefundReason.LATE_NO_STOCK
     # Paid too late with no stock left, or a second payment of a paid order: give it back.
     refund = queue_refund(payment, payment.amount, reason, f"payment-{payment.id}-refund")

@@ -34,7 +34,7 @@ from marketplace.money.payments import (
     record_refund,
 )
 from marketplace.money.services import split_largest_remainder
-from marketplace.orders import inbox, lifecycle
+from marketplace.orders import inbox, lifecycle, notes
 from marketplace.orders.messages import notify_refund
 from marketplace.orders.models import Order, OrderPart, PartStatus
 from marketplace.payments.gateway import GatewayRefund
@@ -158,7 +158,6 @@ def refund_order(order_id: int, *, refund_key: str, actor_id: int, reason: str) 
         if part.status != PartStatus.DELIVERED.value:
             _cancel_and_refund(payment, part, outcome, actor_id=actor_id, reason=reason)
             continue
-        note = str(_l("sudah sampai: hanya dana yang dikembalikan"))
         refund = give_back_part(
             payment,
             part,
@@ -166,7 +165,9 @@ def refund_order(order_id: int, *, refund_key: str, actor_id: int, reason: str) 
             RefundReason.ADMIN,
             f"admin-{refund_key[:50]}-part-{part.id}",
             actor_id=actor_id,
-            note=f"{reason} ({note})" if reason else note,
+            note=notes.written(notes.MONEY_ONLY_BECAUSE, reason=reason)
+            if reason
+            else notes.written(notes.MONEY_ONLY),
         )
         if refund is None:
             continue

@@ -36,8 +36,15 @@ from marketplace.catalog.services import change_product_status, refresh_search_t
 from marketplace.db import db, now_utc
 from marketplace.errors import NotFound, Refusals
 from marketplace.inventory.stock import set_option_stock, set_stock
+from marketplace.locales import N_, stored_messages
 from marketplace.sellers.licence_numbers import ListingError, parse_bpom_number, parse_pirt_number
 from marketplace.storage import LocalStorage
+
+#: why an approved product goes back to the PKK, stored in Indonesian whoever's edit it
+#: was and shown in the reader's language (``locales.shown``)
+PHOTOS_CHANGED = N_("Foto kemasan berubah setelah disetujui.")
+NUMBERS_CHANGED = N_("Nomor izin edar atau sertifikat halal berubah setelah disetujui.")
+stored_messages(PHOTOS_CHANGED, NUMBERS_CHANGED)
 
 MAX_PHOTOS = 8
 MAX_PRICE = 100_000_000
@@ -366,11 +373,7 @@ def _recheck_packaging(
         product,
         ProductStatus.PENDING_REVIEW,
         actor,
-        note=str(
-            _l("Foto kemasan berubah setelah disetujui.")
-            if photos_changed
-            else _l("Nomor izin edar atau sertifikat halal berubah setelah disetujui.")
-        ),
+        note=PHOTOS_CHANGED if photos_changed else NUMBERS_CHANGED,
     )
     product.submitted_at = now_utc()
     db.session.flush()
