@@ -45,6 +45,14 @@ CANCELLED_BY = {
 }
 
 
+def address_line(place) -> str:
+    """Where an order goes, in one line (an order, or a page's row of it): street,
+    kecamatan, city, then province and postal code, each written only when given; a
+    government order's delivery place is its street alone."""
+    region = " ".join(part for part in (place.province, place.postal_code) if part)
+    return ", ".join(part for part in (place.street, place.district, place.city, region) if part)
+
+
 def cancelled_by_label(actor_kind: str) -> str:
     return str(CANCELLED_BY.get(actor_kind, STATUS_LABELS["cancelled"]))
 

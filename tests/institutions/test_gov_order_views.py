@@ -28,6 +28,10 @@ def test_a_household_confirms_makes_packs_and_delivers_from_its_inbox(client, lo
     assert order.number in inbox
     page = client.get(f"/penjual/pesanan/{part.id}").get_data(as_text=True)
     assert "Konfirmasi paling lambat" in page and "Tolak" in page
+    # where the boxes go, without the empty parts of a buyer's address; an officer who
+    # gave no phone number gets no WhatsApp link that opens nobody's chat
+    assert "<br>\nHotel Luminor, Tanjung Selor, Kalimantan Utara</p>" in page
+    assert "wa.me" not in page
     _deliver(client, part)
     db.session.refresh(part)
     assert part.status == PartStatus.DELIVERED

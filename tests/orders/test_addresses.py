@@ -4,6 +4,7 @@ WhatsApp number; the signed-in buyer's address book."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from marketplace.catalog import places
 from marketplace.db import db
 from marketplace.jobs import run_pending_jobs
 from marketplace.money.payments import open_payment, record_intent
+from marketplace.orders.labels import address_line
 from marketplace.orders.models import Order, SavedAddress
 from tests import factories
 
@@ -279,3 +281,23 @@ def test_the_checkout_reads_the_address_book_as_rows_that_agree_with_its_objects
     assert f'id="address-{first}" value="{first}" checked>' in html
     assert "Jl. &lt;b&gt;Satu&lt;/b&gt; &amp; Dua</textarea>" in html  # the first fills the form
     assert "Jl. Orang Lain" not in html and "Penerima Kantor" in html
+
+
+@pytest.mark.parametrize(
+    ("parts", "line"),
+    [
+        (
+            ("Jl. Yos Sudarso No. 5", "Tarakan Barat", "Kota Tarakan", "Kalimantan Utara", "77111"),
+            "Jl. Yos Sudarso No. 5, Tarakan Barat, Kota Tarakan, Kalimantan Utara 77111",
+        ),
+        # a government order's delivery place: no kecamatan, city or postal code of its own
+        (
+            ("Hotel Luminor, Tanjung Selor", "", "", "Kalimantan Utara", ""),
+            "Hotel Luminor, Tanjung Selor, Kalimantan Utara",
+        ),
+        (("Jl. Mulawarman 1", "", "Kota Tarakan", "", ""), "Jl. Mulawarman 1, Kota Tarakan"),
+    ],
+)
+def test_an_address_is_written_in_one_line_without_its_empty_parts(parts, line):
+    names = ("street", "district", "city", "province", "postal_code")
+    assert address_line(SimpleNamespace(**dict(zip(names, parts, strict=True)))) == line
