@@ -1,0 +1,55 @@
+"""The double tap: a household on a slow phone pressing a button twice, two officers pressing
+at once. Each form below is sent twice at the same moment (``tests/racing.py``: each request
+with its own session and connection, really committed) and the data must show one effect:
+one record, one payment, one state move. Every answer is a redirect or a clear 4xx, never a
+500. Forms already guarded elsewhere (checkout, quotes, BAST, a part's moves, refunds,
+vouchers at checkout, payout runs) are in their own race tests and not repeated here.
+SQLite (the writers queue behind ``attempt``'s write transaction) and PostgreSQL with
+TEST_DATABASE_URL (the unique constraints and guarded UPDATEs decide)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from marketplace.catalog.models import Product
+from marketplace.db import db
+from marketplace.reviews.models import Review
+from tests import factories
+from tests.racing import race
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def twice(app, user, path: str, form: dict) -> list:
+    """The same form sent twice at the same moment; every answer a redirect or a 4xx."""
+    answers = race(app, (user, path, form), (user, path, form))
+    for answer in answers:
+        assert answer.status < 500, answer.body[:2000]
+    return answers
+
+
+# -- the buyer and the household: a review and its reply --------------------------------
+
+
+def test_a_review_sent_twice_at_once_is_written_once(app, real_commits):
+    order = factories.make_delivered_order((factories.make_product(stock=5), 1))
+    line = order.parts[0].lines[0]
+    db.session.commit()
+    form = {"rating": "5", "body": "Renyah sekali, anak-anak suka."}
+
+    twice(app, None, f"/pesanan/{order.access_token}/ulasan/{line.id}", form)
+
+    assert count(Review, Review.order_line_id == line.id) == 1
+
+
+def test_a_reply_sent_twice_at_once_is_kept_once(app, real_commits):
+    review = factories.make_review()
+    owner = db.session.get(Product, review.product_id).seller.user
+    db.session.commit()
+
+    answers = twice(app, owner, f"/penjual/ulasan/{review.id}/balas", {"reply": "Terima kasih!"})
+
+    assert sorted(answer.status for answer in answers) == [303, 409]
+    assert db.session.get(Review, review.id).reply == "Terima kasih!"
