@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from marketplace.catalog.models import Product
+from marketplace.accounts.models import Role
+from marketplace.catalog.models import Product, ProductStatus, ProductStatusChange
 from marketplace.db import db
 from marketplace.reviews.models import Review
 from tests import factories
@@ -28,6 +29,38 @@ def twice(app, user, path: str, form: dict) -> list:
     for answer in answers:
         assert answer.status < 500, answer.body[:2000]
     return answers
+
+
+# -- the PKK desk -------------------------------------------------------------------------
+
+
+#: what the second reviewer is told: the status it read was already gone (PostgreSQL, where
+#: both read it before either wrote), or it reads the product already approved (SQLite, where
+#: it waited for the first)
+ALREADY_DECIDED = (
+    "Status produk sudah berubah. Muat ulang halaman.",
+    "Produk ini tidak sedang menunggu tinjauan.",
+)
+
+
+def test_a_packaging_approval_pressed_twice_at_once_moves_the_product_once(app, real_commits):
+    product = factories.make_product(status=ProductStatus.PENDING_REVIEW)
+    reviewer = factories.make_user(roles=[Role.REVIEWER])
+    db.session.commit()
+    form = {"decision": "approve", "photo_keys": product.photo_keys}
+
+    answers = twice(app, reviewer, f"/pkk/tinjauan/{product.id}", form)
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    told = max(answers, key=lambda answer: answer.status).body
+    assert any(message in told for message in ALREADY_DECIDED)
+    moves = count(
+        ProductStatusChange,
+        ProductStatusChange.product_id == product.id,
+        ProductStatusChange.to_status == "published",
+    )
+    assert moves == 1
+    assert db.session.get(Product, product.id).status == "published"
 
 
 # -- the buyer and the household: a review and its reply --------------------------------
