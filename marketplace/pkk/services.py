@@ -34,6 +34,7 @@ from marketplace.catalog.services import (
 from marketplace.catalogmemo import kept, locale_key
 from marketplace.db import db, local_date
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.once import added_once
 from marketplace.paging import Page, paginate
 from marketplace.pkk.messages import tell_household_of_review
 from marketplace.pkk.models import (
@@ -502,13 +503,11 @@ def add_official_gift(product_id: int, added_by_id: int) -> OfficialGift:
         raise CollectionError(
             _l("Hanya produk yang sudah tampil yang dapat masuk koleksi."), field="product_id"
         )
-    exists = db.session.scalar(select(OfficialGift.id).where(OfficialGift.product_id == product_id))
-    if exists is not None:
-        raise CollectionError(_l("Produk ini sudah ada di koleksi."), field="product_id")
     last = db.session.scalar(select(func.max(OfficialGift.position)))
     entry = OfficialGift(product_id=product_id, position=(last or 0) + 1, added_by_id=added_by_id)
-    db.session.add(entry)
-    db.session.flush()
+    # the product's one entry is the table's unique rule: a twin request meets it there
+    if not added_once(entry):
+        raise CollectionError(_l("Produk ini sudah ada di koleksi."), field="product_id")
     return entry
 
 

@@ -260,13 +260,9 @@ def collection():
         for product in services.products_for_collection(exclude=listed)
     ]
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.add_official_gift(form.product_id.data, current_user.id)
-        except MarketplaceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Produk masuk koleksi oleh-oleh resmi."), "success")
             return redirect(url_for("pkk.collection"))
     status = 400 if form.is_submitted() else 200

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product, ProductStatus, ProductStatusChange
 from marketplace.db import db
+from marketplace.pkk.models import OfficialGift
 from marketplace.reviews.models import Review
 from tests import factories
 from tests.racing import race
@@ -61,6 +62,18 @@ def test_a_packaging_approval_pressed_twice_at_once_moves_the_product_once(app, 
     )
     assert moves == 1
     assert db.session.get(Product, product.id).status == "published"
+
+
+def test_a_product_added_to_the_collection_twice_at_once_is_listed_once(app, real_commits):
+    product = factories.make_product()
+    reviewer = factories.make_user(roles=[Role.REVIEWER])
+    db.session.commit()
+
+    answers = twice(app, reviewer, "/pkk/oleh-oleh-resmi", {"product_id": str(product.id)})
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    assert "Produk ini sudah ada di koleksi." in max(answers, key=lambda a: a.status).body
+    assert count(OfficialGift, OfficialGift.product_id == product.id) == 1
 
 
 # -- the buyer and the household: a review and its reply --------------------------------
