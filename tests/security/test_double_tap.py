@@ -9,11 +9,15 @@ TEST_DATABASE_URL (the unique constraints and guarded UPDATEs decide)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product, ProductStatus, ProductStatusChange
+from marketplace.catalog.services import today_local
 from marketplace.db import db
+from marketplace.orders.models import Voucher
 from marketplace.pkk.models import OfficialGift
 from marketplace.reviews.models import Review
 from tests import factories
@@ -74,6 +78,30 @@ def test_a_product_added_to_the_collection_twice_at_once_is_listed_once(app, rea
     assert sorted(answer.status for answer in answers) == [302, 400]
     assert "Produk ini sudah ada di koleksi." in max(answers, key=lambda a: a.status).body
     assert count(OfficialGift, OfficialGift.product_id == product.id) == 1
+
+
+def test_a_voucher_campaign_sent_twice_at_once_is_made_once(app, real_commits):
+    reviewer = factories.make_user(roles=[Role.REVIEWER])
+    db.session.commit()
+    start = today_local() + dt.timedelta(days=3)
+    form = {
+        "code": "KETUKGANDA",
+        "kind": "percent",
+        "value": "10",
+        "budget": "500.000",
+        "per_buyer_limit": "1",
+        "starts_on": start.isoformat(),
+        "ends_on": (start + dt.timedelta(days=2)).isoformat(),
+        "shops": "",
+        "products": "",
+    }
+
+    answers = twice(app, reviewer, "/pkk/voucher", form)
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    told = max(answers, key=lambda answer: answer.status).body
+    assert "Kode ini sudah dipakai." in told and "KETUKGANDA" in told  # the form is kept
+    assert count(Voucher, Voucher.code == "KETUKGANDA") == 1
 
 
 # -- the buyer and the household: a review and its reply --------------------------------
