@@ -17,6 +17,8 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product, ProductStatus, ProductStatusChange
 from marketplace.catalog.services import today_local
 from marketplace.db import db
+from marketplace.institutions.models import GovInvoice, GovPayment
+from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import Voucher
 from marketplace.pkk.models import OfficialGift
 from marketplace.reviews.models import Review
@@ -102,6 +104,38 @@ def test_a_voucher_campaign_sent_twice_at_once_is_made_once(app, real_commits):
     told = max(answers, key=lambda answer: answer.status).body
     assert "Kode ini sudah dipakai." in told and "KETUKGANDA" in told  # the form is kept
     assert count(Voucher, Voucher.code == "KETUKGANDA") == 1
+
+
+# -- the treasury's payment of an invoice: it counts in the invoice and the ledger ---------
+
+
+def test_an_sp2d_recorded_twice_at_once_pays_the_invoice_once(app, real_commits):
+    order, _quote, _officer, invoice = factories.make_invoiced_gov_order()
+    admin = factories.make_user(roles=[Role.ADMIN])
+    db.session.commit()
+    half = invoice.payable_amount // 2
+    paid_on = today_local().isoformat()
+    form = {"amount": str(half), "reference": "SP2D-0042/2026", "paid_on": paid_on}
+
+    answers = twice(app, admin, f"/instansi/admin/tagihan/{invoice.id}", form)
+
+    assert [answer.status for answer in answers] == [303, 303]  # the same payment, once
+    [payment_id] = db.session.scalars(
+        select(GovPayment.id).where(GovPayment.invoice_id == invoice.id)
+    )
+    assert db.session.get(GovInvoice, invoice.id).paid_amount == half
+    # the payment's ledger events: one per household's part, of that one payment
+    settled = db.session.scalars(
+        select(LedgerEntry.event_key)
+        .where(
+            LedgerEntry.order_part_id.in_([part.id for part in order.parts]),
+            LedgerEntry.event_key.like("gov-payment-%"),
+        )
+        .distinct()
+    ).all()
+    assert sorted(settled) == sorted(
+        f"gov-payment-{payment_id}-part-{part.id}" for part in order.parts
+    )
 
 
 # -- the buyer and the household: a review and its reply --------------------------------
