@@ -237,9 +237,9 @@ def assistance_new(kind: str):
     if form.validate_on_submit():
         recorded_by = {"recorded_by_id": current_user.id, "region_id": region_id}
         with attempt(form) as done:
-            record(**form.values(), **recorded_by, today=today_local())
+            _record, created = record(**form.values(), **recorded_by, today=today_local())
         if done.ok:
-            flash(_("Bantuan dicatat."), "success")
+            flash(_("Bantuan dicatat.") if created else _("Bantuan ini sudah dicatat."), "success")
             return redirect(url_for("pkk.assistance"))
     status = 400 if form.is_submitted() else 200
     title = ASSISTANCE_TITLES[key]

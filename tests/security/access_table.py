@@ -520,6 +520,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "given_on": "2026-03-02",
         "description": "Mesin jahit",
         "value_amount": "3.500.000",
+        "idempotency_token": factories.form_token(),
     },
     "pkk.collection": lambda: {"product_id": str(factories.make_product().id)},
     "pkk.collection_action": {},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
@@ -20,7 +21,7 @@ from marketplace.db import db
 from marketplace.institutions.models import GovInvoice, GovPayment
 from marketplace.money.models import LedgerEntry
 from marketplace.orders.models import Voucher
-from marketplace.pkk.models import OfficialGift
+from marketplace.pkk.models import CapitalAssistance, OfficialGift, PackagingHelp, TrainingSession
 from marketplace.reviews.models import Review
 from tests import factories
 from tests.racing import race
@@ -48,6 +49,51 @@ ALREADY_DECIDED = (
     "Status produk sudah berubah. Muat ulang halaman.",
     "Produk ini tidak sedang menunggu tinjauan.",
 )
+
+
+def assistance_form(kind: str) -> tuple[dict, object]:
+    """A form for one kind of help, with its page's token; and how to count its records."""
+    token = {"idempotency_token": factories.form_token()}
+    if kind == "modal":
+        seller = factories.make_seller(region_slug="nunukan")
+        form = {
+            "seller_id": str(seller.id),
+            "giver": "Disperindagkop UMKM Provinsi Kaltara",
+            "given_on": "2026-03-02",
+            "description": "Mesin jahit portabel",
+            "value_amount": "3.500.000",
+        }
+        return {**form, **token}, CapitalAssistance.seller_id == seller.id
+    if kind == "kemasan":
+        product = factories.make_product(name="Abon Soka Uji")
+        form = {"product_id": str(product.id), "given_on": "2026-02-20", "description": "Label"}
+        return {**form, **token}, PackagingHelp.product_id == product.id
+    sellers = [factories.make_seller(), factories.make_seller(region_slug="malinau")]
+    form = {
+        "held_on": "2026-02-14",
+        "topic": f"Label P-IRT dan halal {token['idempotency_token']}",
+        "place": "Aula Kantor Gubernur, Tanjung Selor",
+        "seller_ids": [str(seller.id) for seller in sellers],
+    }
+    return {**form, **token}, TrainingSession.topic == form["topic"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "model"),
+    [("modal", CapitalAssistance), ("kemasan", PackagingHelp), ("pelatihan", TrainingSession)],
+)
+def test_assistance_sent_twice_at_once_is_recorded_once(app, real_commits, kind, model):
+    """The impact report counts each record (and sums the capital given): never twice."""
+    reviewer = factories.make_user(roles=[Role.REVIEWER])
+    form, mine = assistance_form(kind)
+    db.session.commit()
+
+    answers = twice(app, reviewer, f"/pkk/bantuan/{kind}", form)
+
+    assert [answer.status for answer in answers] == [302, 302]
+    told = sorted(flash for answer in answers for flash in answer.flashes)
+    assert told == [("success", "Bantuan dicatat."), ("success", "Bantuan ini sudah dicatat.")]
+    assert count(model, mine) == 1
 
 
 def test_a_packaging_approval_pressed_twice_at_once_moves_the_product_once(app, real_commits):
