@@ -465,7 +465,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "orders.cart_remove": lambda: {"product_id": str(_published_product_id())},
     "orders.cart_accept_prices": {},
     "orders.checkout": {},
-    "orders.address_book": lambda: dict(ADDRESS),
+    "orders.address_book": lambda: {**ADDRESS, "idempotency_token": factories.form_token()},
     "orders.address_edit": lambda: dict(ADDRESS),
     "orders.address_delete": {},
     "payments.cancel_part": {},

@@ -20,7 +20,7 @@ from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions.models import GovInvoice, GovPayment
 from marketplace.money.models import LedgerEntry
-from marketplace.orders.models import Voucher
+from marketplace.orders.models import SavedAddress, Voucher
 from marketplace.pkk.models import CapitalAssistance, OfficialGift, PackagingHelp, TrainingSession
 from marketplace.reviews.models import Review
 from tests import factories
@@ -184,7 +184,7 @@ def test_an_sp2d_recorded_twice_at_once_pays_the_invoice_once(app, real_commits)
     )
 
 
-# -- the buyer and the household: a review and its reply --------------------------------
+# -- the buyer and the household: a review and its reply, an address ---------------------
 
 
 def test_a_review_sent_twice_at_once_is_written_once(app, real_commits):
@@ -207,3 +207,24 @@ def test_a_reply_sent_twice_at_once_is_kept_once(app, real_commits):
 
     assert sorted(answer.status for answer in answers) == [303, 409]
     assert db.session.get(Review, review.id).reply == "Terima kasih!"
+
+
+def test_an_address_saved_twice_at_once_is_kept_once(app, real_commits):
+    buyer = factories.make_user()
+    db.session.commit()
+    form = {
+        "label": "Rumah",
+        "name": "Rina Pembeli",
+        "whatsapp": "0812 3456 7890",
+        "province": "65",
+        "city": "65.71",
+        "district": "65.71.01",
+        "postal_code": "77111",
+        "street": "Jl. Yos Sudarso No. 5",
+        "idempotency_token": factories.form_token(),
+    }
+
+    answers = twice(app, buyer, "/akun/alamat", form)
+
+    assert [answer.status for answer in answers] == [303, 303]
+    assert count(SavedAddress, SavedAddress.user_id == buyer.id) == 1
