@@ -15,12 +15,17 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
-from marketplace.catalog.models import Product, ProductStatus, ProductStatusChange
+from marketplace.catalog.models import (
+    Product,
+    ProductStatus,
+    ProductStatusChange,
+)
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions.models import GovInvoice, GovPayment
-from marketplace.money.models import LedgerEntry
-from marketplace.orders.models import SavedAddress, Voucher
+from marketplace.money.models import LedgerEntry, PartComplaint
+from marketplace.orders.inbox import move_part_for_seller
+from marketplace.orders.models import OrderEvent, SavedAddress, Voucher
 from marketplace.pkk.models import CapitalAssistance, OfficialGift, PackagingHelp, TrainingSession
 from marketplace.reviews.models import Review
 from tests import factories
@@ -228,3 +233,40 @@ def test_an_address_saved_twice_at_once_is_kept_once(app, real_commits):
 
     assert [answer.status for answer in answers] == [303, 303]
     assert count(SavedAddress, SavedAddress.user_id == buyer.id) == 1
+
+
+# -- a household's new product, a buyer's complaint about a part ------------------------
+
+
+def test_a_product_listed_twice_at_once_is_one_draft(app, real_commits):
+    seller = factories.make_seller()
+    db.session.commit()
+    form = factories.listing_form(name="Tikar Ketuk Ganda")
+
+    answers = twice(app, seller.user, "/penjual/produk/baru", form)
+
+    assert [answer.status for answer in answers] == [302, 302]
+    assert count(Product, Product.name == "Tikar Ketuk Ganda") == 1
+
+
+def test_a_problem_reported_twice_at_once_is_one_complaint(app, real_commits):
+    seller = factories.make_seller()
+    order = factories.make_paid_order((factories.make_product(seller=seller, stock=10), 1))
+    part = order.parts[0]
+    move_part_for_seller(part.id, seller.id, "accept", actor_id=seller.user_id)
+    move_part_for_seller(
+        part.id, seller.id, "ship", actor_id=seller.user_id, courier="JNE", tracking_number="J1"
+    )
+    db.session.commit()
+    form = {"message": "Kemasan penyok, isinya hancur."}
+
+    answers = twice(app, None, f"/pesanan/{order.access_token}/masalah/{part.id}", form)
+
+    assert [answer.status for answer in answers] == [303, 303]
+    assert all(
+        ("success", "Laporan Anda kami terima. Admin akan menghubungi Anda.") in answer.flashes
+        for answer in answers
+    )
+    assert count(PartComplaint, PartComplaint.part_id == part.id) == 1
+    noted = count(OrderEvent, OrderEvent.part_id == part.id, OrderEvent.note.like("Masalah%"))
+    assert noted == 1
