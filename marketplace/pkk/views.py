@@ -50,7 +50,7 @@ from marketplace.sellers import applications as shop_applications
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
 from marketplace.sellers.models import SellerApplication
 from marketplace.sellers.views import get_seller_for_seller_or_404
-from marketplace.web import attempt, show_error
+from marketplace.web import attempt
 
 bp = Blueprint("pkk", __name__, url_prefix="/pkk")
 #: the household's own view of the PKK's help, among its other pages under /penjual
@@ -295,12 +295,9 @@ def collection_action(product_id: int, action: str):
 def synonyms():
     form = SynonymForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             lexicon.add_synonym(form.word.data, form.means.data)
-        except MarketplaceError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Padanan kata dicatat; pencarian langsung memakainya."), "success")
             return redirect(url_for("pkk.synonyms"))
     status = 400 if form.is_submitted() else 200

@@ -19,6 +19,7 @@ from marketplace.catalog.models import (
     Product,
     ProductStatus,
     ProductStatusChange,
+    SearchSynonym,
 )
 from marketplace.catalog.services import today_local
 from marketplace.db import db
@@ -155,6 +156,17 @@ def test_a_voucher_campaign_sent_twice_at_once_is_made_once(app, real_commits):
     told = max(answers, key=lambda answer: answer.status).body
     assert "Kode ini sudah dipakai." in told and "KETUKGANDA" in told  # the form is kept
     assert count(Voucher, Voucher.code == "KETUKGANDA") == 1
+
+
+def test_a_synonym_sent_twice_at_once_is_kept_once(app, real_commits):
+    reviewer = factories.make_user(roles=[Role.REVIEWER])
+    db.session.commit()
+
+    answers = twice(app, reviewer, "/pkk/sinonim", {"word": "kerpikz", "means": "keripik"})
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    assert "Padanan ini sudah tercatat." in max(answers, key=lambda a: a.status).body
+    assert count(SearchSynonym, SearchSynonym.word == "kerpikz") == 1
 
 
 # -- the treasury's payment of an invoice: it counts in the invoice and the ledger ---------
