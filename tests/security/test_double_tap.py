@@ -20,6 +20,7 @@ from marketplace.catalog.models import (
     ProductStatus,
     ProductStatusChange,
     SearchSynonym,
+    Seller,
 )
 from marketplace.catalog.services import today_local
 from marketplace.db import db
@@ -29,6 +30,7 @@ from marketplace.orders.inbox import move_part_for_seller
 from marketplace.orders.models import OrderEvent, SavedAddress, Voucher
 from marketplace.pkk.models import CapitalAssistance, OfficialGift, PackagingHelp, TrainingSession
 from marketplace.reviews.models import Review
+from marketplace.sellers.models import SellerApplicationChange
 from tests import factories
 from tests.racing import race
 
@@ -167,6 +169,22 @@ def test_a_synonym_sent_twice_at_once_is_kept_once(app, real_commits):
     assert sorted(answer.status for answer in answers) == [302, 400]
     assert "Padanan ini sudah tercatat." in max(answers, key=lambda a: a.status).body
     assert count(SearchSynonym, SearchSynonym.word == "kerpikz") == 1
+
+
+def test_a_shop_application_approved_twice_at_once_opens_one_shop(app, real_commits):
+    application = factories.make_application()
+    reviewer = factories.make_user(roles=[Role.REVIEWER])
+    db.session.commit()
+
+    answers = twice(
+        app, reviewer, f"/pkk/pendaftaran/{application.id}", {"decision": "approve", "note": ""}
+    )
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    assert "Pengajuan ini sudah diputuskan." in max(answers, key=lambda a: a.status).body
+    assert count(Seller, Seller.user_id == application.user_id) == 1
+    moves = count(SellerApplicationChange, SellerApplicationChange.application_id == application.id)
+    assert moves == 1
 
 
 # -- the treasury's payment of an invoice: it counts in the invoice and the ledger ---------
