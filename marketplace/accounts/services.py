@@ -21,6 +21,7 @@ from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.mail import send_mail
 from marketplace.numbers import is_ascii_digits
+from marketplace.once import added_once
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Kata sandi minimal 8 karakter."),
@@ -125,8 +126,11 @@ def register_user(
         locale=locale,
     )
     user.role_grants.append(RoleGrant(role=Role.BUYER.value))
-    db.session.add(user)
-    db.session.flush()
+    if not added_once(user):
+        # the same sign-up sent twice at once (a double tap): the first made the account
+        if email:
+            raise AccountError(_l("E-mail ini sudah terdaftar. Silakan masuk."), field="email")
+        raise AccountError(_l("Nomor HP ini sudah terdaftar. Silakan masuk."), field="phone")
     if email and welcome:
         send_mail(
             email,

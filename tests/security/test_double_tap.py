@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.catalog.models import (
     Product,
     ProductStatus,
@@ -300,3 +300,17 @@ def test_a_problem_reported_twice_at_once_is_one_complaint(app, real_commits):
     assert count(PartComplaint, PartComplaint.part_id == part.id) == 1
     noted = count(OrderEvent, OrderEvent.part_id == part.id, OrderEvent.note.like("Masalah%"))
     assert noted == 1
+
+
+# -- a visitor signing up ------------------------------------------------------------------
+
+
+def test_a_sign_up_sent_twice_at_once_makes_one_account(app, real_commits):
+    form = {"name": "Ibu Ketuk", "email": "ketuk.ganda@contoh.id", "password": "anyaman-rotan-1"}
+
+    answers = twice(app, None, "/akun/daftar", form)
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    told = max(answers, key=lambda answer: answer.status).body
+    assert "E-mail ini sudah terdaftar. Silakan masuk." in told and "Ibu Ketuk" in told
+    assert count(User, User.email == "ketuk.ganda@contoh.id") == 1
