@@ -23,6 +23,7 @@ from marketplace.forms import (
     Form,
     LocalDateField,
     Required,
+    SentOnce,
     WrittenSelect,
     radio_options,
 )
@@ -290,7 +291,7 @@ PROMOTION_KINDS = [
 ]
 
 
-class PromotionForm(Form):
+class PromotionForm(SentOnce, Form):
     """A household's discount on one product: how much, from which WITA day to which."""
 
     kind = RadioField(

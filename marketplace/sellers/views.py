@@ -517,7 +517,7 @@ def promotions(product_id: int):
     )
     if checked:
         with attempt(form) as done:
-            pricing.add_promotion(product, *_promotion_input(form))
+            pricing.add_promotion(product, *_promotion_input(form), token=form.sent_token)
         if done.ok:
             flash(_("Promo disimpan."), "success")
             return redirect(url_for("sellers.promotions", product_id=product.id))

@@ -430,6 +430,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "value": "10",
         "starts_on": (today_local() + dt.timedelta(days=1)).isoformat(),
         "ends_on": (today_local() + dt.timedelta(days=3)).isoformat(),
+        "idempotency_token": factories.form_token(),
     },
     "sellers.end_promotion": {},
     "sellers.options": {

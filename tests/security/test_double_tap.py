@@ -19,6 +19,7 @@ from marketplace.catalog.models import (
     Product,
     ProductStatus,
     ProductStatusChange,
+    Promotion,
     SearchSynonym,
     Seller,
 )
@@ -300,6 +301,24 @@ def test_a_problem_reported_twice_at_once_is_one_complaint(app, real_commits):
     assert count(PartComplaint, PartComplaint.part_id == part.id) == 1
     noted = count(OrderEvent, OrderEvent.part_id == part.id, OrderEvent.note.like("Masalah%"))
     assert noted == 1
+
+
+def test_a_promotion_sent_twice_at_once_is_made_once(app, real_commits):
+    product = factories.make_product()
+    owner = product.seller.user
+    db.session.commit()
+    form = {
+        "kind": "percent",
+        "value": "10",
+        "starts_on": (today_local() + dt.timedelta(days=1)).isoformat(),
+        "ends_on": (today_local() + dt.timedelta(days=3)).isoformat(),
+        "idempotency_token": factories.form_token(),
+    }
+
+    answers = twice(app, owner, f"/penjual/produk/{product.id}/promo", form)
+
+    assert [answer.status for answer in answers] == [302, 302]
+    assert count(Promotion, Promotion.product_id == product.id) == 1
 
 
 # -- a visitor signing up ------------------------------------------------------------------
