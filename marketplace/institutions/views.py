@@ -252,7 +252,7 @@ def builder(quote_id: int | None = None):
     if validate_with(form, lambda: boxes.check_order(_order_from(form))):
         with attempt(form, "event_name") as done:
             if quote is None:
-                quote = quotes.create_quote(_user(), _order_from(form))
+                quote = quotes.create_quote(_user(), _order_from(form), form.sent_token)
             else:
                 quote = quotes.update_quote(quote.id, _user(), _order_from(form))
         if done.ok:

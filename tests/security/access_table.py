@@ -581,6 +581,7 @@ def _builder_form() -> dict[str, str]:
         "rup_code": "",
         "lines-0-product_id": str(product.id),
         "lines-0-quantity_per_box": "1",
+        "idempotency_token": factories.form_token(),
     }
 
 

@@ -25,7 +25,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions.models import GovInvoice, GovPayment
+from marketplace.institutions.models import GovInvoice, GovPayment, Quote
 from marketplace.money.models import LedgerEntry, PartComplaint
 from marketplace.orders.inbox import move_part_for_seller
 from marketplace.orders.models import OrderEvent, SavedAddress, Voucher
@@ -218,6 +218,35 @@ def test_an_sp2d_recorded_twice_at_once_pays_the_invoice_once(app, real_commits)
     assert sorted(settled) == sorted(
         f"gov-payment-{payment_id}-part-{part.id}" for part in order.parts
     )
+
+
+# -- a protocol office's gift box ----------------------------------------------------------
+
+
+def test_a_gift_box_sent_twice_at_once_is_one_draft(app, real_commits):
+    officer = factories.make_officer()
+    product = factories.make_product(stock=500)
+    db.session.commit()
+    form = {
+        "event_name": "Kunjungan Ketuk Ganda",
+        "box_count": "10",
+        "delivery_date": (today_local() + dt.timedelta(days=30)).isoformat(),
+        "delivery_time": "10.00 WITA",
+        "delivery_place": "Pendopo Gubernur, Tanjung Selor",
+        "card_text": "Selamat datang",
+        "budget_code": "5.1.02.01.01.0026",
+        "rup_code": "",
+        "lines-0-product_id": str(product.id),
+        "lines-0-quantity_per_box": "1",
+        "idempotency_token": factories.form_token(),
+    }
+
+    answers = twice(app, officer, "/instansi/bingkisan/baru", form)
+
+    assert [answer.status for answer in answers] == [302, 302]
+    assert len({answer.location for answer in answers}) == 1  # both to the one draft
+    [quote] = db.session.scalars(select(Quote).where(Quote.event_name == form["event_name"]))
+    assert len(quote.lines) == 1 and len(quote.events) == 1
 
 
 # -- the buyer and the household: a review and its reply, an address ---------------------
