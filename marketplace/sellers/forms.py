@@ -122,7 +122,7 @@ class PhotosInput(Input):
     validation_attrs = FileInput.validation_attrs
 
 
-class ProductForm(Form):
+class ProductForm(SentOnce, Form):
     name = StringField(
         _l("Nama produk"),
         validators=[Required(REQUIRED), Length(max=120)],
@@ -176,7 +176,6 @@ class ProductForm(Form):
         widget=PhotosInput(),
         render_kw={"multiple": True},
     )
-    idempotency_token = HiddenField()
 
     def sale_modes(self) -> list:
         """The sale mode's radio buttons with their labels (``forms.radio_options``)."""
