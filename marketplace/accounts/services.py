@@ -170,11 +170,13 @@ def grant_role(user: User, role: Role, granted_by: User | None = None) -> bool:
     """Give a role; returns False when the user already held it."""
     if role in user.roles:
         return False
-    user.role_grants.append(
-        RoleGrant(role=role.value, granted_by_id=granted_by.id if granted_by else None)
+    grant = RoleGrant(
+        user_id=user.id, role=role.value, granted_by_id=granted_by.id if granted_by else None
     )
-    db.session.flush()
-    return True
+    # Held once (unique): a twin request granting it at the same moment wrote it first.
+    granted = added_once(grant)
+    db.session.expire(user, ["role_grants"])
+    return granted
 
 
 def revoke_role(user: User, role: Role, revoked_by: User | None = None) -> bool:

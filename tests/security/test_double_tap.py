@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.catalog.models import (
     Product,
     ProductStatus,
@@ -25,7 +25,13 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions.models import GovInvoice, GovPayment, Quote
+from marketplace.institutions.models import (
+    GovInvoice,
+    GovPayment,
+    Institution,
+    InstitutionMember,
+    Quote,
+)
 from marketplace.money.models import LedgerEntry, PartComplaint
 from marketplace.orders.inbox import move_part_for_seller
 from marketplace.orders.models import OrderEvent, SavedAddress, Voucher
@@ -220,7 +226,7 @@ def test_an_sp2d_recorded_twice_at_once_pays_the_invoice_once(app, real_commits)
     )
 
 
-# -- a protocol office's gift box ----------------------------------------------------------
+# -- a protocol office: made by an admin, its officers, its gift box -----------------------
 
 
 def test_a_gift_box_sent_twice_at_once_is_one_draft(app, real_commits):
@@ -247,6 +253,42 @@ def test_a_gift_box_sent_twice_at_once_is_one_draft(app, real_commits):
     assert len({answer.location for answer in answers}) == 1  # both to the one draft
     [quote] = db.session.scalars(select(Quote).where(Quote.event_name == form["event_name"]))
     assert len(quote.lines) == 1 and len(quote.events) == 1
+
+
+def test_an_institution_made_twice_at_once_is_made_once(app, real_commits):
+    admin = factories.make_user(roles=[Role.ADMIN])
+    db.session.commit()
+    form = {
+        "name": "Sekretariat Ketuk Ganda",
+        "unit": "Bagian Umum dan Protokol",
+        "address": "Jl. Ujang Dewa, Nunukan",
+        "npwp": "00.765.432.1-728.000",
+        "treasurer_name": "Bendahara Nunukan",
+    }
+
+    answers = twice(app, admin, "/instansi/admin", form)
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    told = max(answers, key=lambda answer: answer.status).body
+    assert "Instansi dengan nama ini sudah ada." in told and "Bendahara Nunukan" in told
+    assert count(Institution, Institution.name == "Sekretariat Ketuk Ganda") == 1
+
+
+def test_an_officer_added_twice_at_once_is_one_member(app, real_commits):
+    institution = factories.make_institution()
+    admin = factories.make_user(roles=[Role.ADMIN])
+    person = factories.make_user()
+    db.session.commit()
+    form = {"email": person.email, "can_approve": "y"}
+
+    answers = twice(app, admin, f"/instansi/admin/{institution.id}", form)
+
+    assert [answer.status for answer in answers] == [302, 302]
+    [member] = db.session.scalars(
+        select(InstitutionMember).where(InstitutionMember.user_id == person.id)
+    )
+    assert (member.institution_id, member.can_approve) == (institution.id, True)
+    assert count(RoleGrant, RoleGrant.user_id == person.id, RoleGrant.role == "officer") == 1
 
 
 # -- the buyer and the household: a review and its reply, an address ---------------------
