@@ -32,7 +32,12 @@ from marketplace.institutions.models import (
     InstitutionMember,
     Quote,
 )
-from marketplace.money.models import LedgerEntry, PartComplaint
+from marketplace.money.models import (
+    LedgerEntry,
+    PartComplaint,
+    PayoutAccount,
+    PayoutAccountChange,
+)
 from marketplace.orders.inbox import move_part_for_seller
 from marketplace.orders.models import OrderEvent, SavedAddress, Voucher
 from marketplace.pkk.models import CapitalAssistance, OfficialGift, PackagingHelp, TrainingSession
@@ -289,6 +294,31 @@ def test_an_officer_added_twice_at_once_is_one_member(app, real_commits):
     )
     assert (member.institution_id, member.can_approve) == (institution.id, True)
     assert count(RoleGrant, RoleGrant.user_id == person.id, RoleGrant.role == "officer") == 1
+
+
+# -- a household's payout account: where its money goes ------------------------------------
+
+
+def test_a_payout_account_sent_twice_at_once_is_recorded_once(app, real_commits):
+    seller = factories.make_seller()
+    db.session.commit()
+    form = {
+        "bank-method": "bank",
+        "bank-bank_code": "002",
+        "bank-account_number": "0023-0102-3456-508",
+        "bank-holder_name": "Siti Aminah",
+        "bank-password": factories.PASSWORD,
+    }
+
+    answers = twice(app, seller.user, "/penjual/pendapatan/rekening", form)
+
+    assert [answer.status for answer in answers] == [303, 303]
+    [account] = db.session.scalars(
+        select(PayoutAccount).where(PayoutAccount.seller_id == seller.id)
+    )
+    assert (account.account_number, account.version) == ("002301023456508", 1)
+    changes = select(PayoutAccountChange).where(PayoutAccountChange.payout_account_id == account.id)
+    assert [change.kind for change in db.session.scalars(changes)] == ["created"]
 
 
 # -- the buyer and the household: a review and its reply, an address ---------------------
