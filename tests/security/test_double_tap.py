@@ -422,6 +422,27 @@ def test_a_promotion_sent_twice_at_once_is_made_once(app, real_commits):
     assert count(Promotion, Promotion.product_id == product.id) == 1
 
 
+def test_a_complaint_settled_twice_at_once_releases_the_money_once(app, real_commits):
+    complaint = factories.make_complaint()
+    admin = factories.make_user(roles=[Role.ADMIN])
+    db.session.commit()
+    form = {"action": "released", "reason": "Foto pembeli menunjukkan isi utuh."}
+
+    answers = twice(app, admin, f"/admin/keluhan/{complaint.id}", form)
+
+    assert sorted(flash for answer in answers for flash in answer.flashes) == [
+        ("success", "Dana dilepas ke penjual."),
+        ("success", "Laporan ini sudah diselesaikan."),
+    ]
+    legs = db.session.execute(
+        select(LedgerEntry.event_key, LedgerEntry.account).where(
+            LedgerEntry.order_part_id == complaint.part_id
+        )
+    ).all()
+    assert len(legs) == len(set(legs))  # no ledger event written twice
+    assert db.session.get(PartComplaint, complaint.id).resolution == "released"
+
+
 # -- a visitor signing up ------------------------------------------------------------------
 
 
