@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import secrets
 from functools import cache
 
 from babel import support
@@ -17,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import Field, SelectChoice
+from wtforms import Field, HiddenField, SelectChoice
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.core import Flags, Label, UnboundField
 from wtforms.validators import InputRequired, StopValidation
@@ -392,6 +393,26 @@ class Form(FlaskForm):
                 own = {clean_key(key): value for key, value in field.render_kw.items()}
                 kwargs = dict(own, **kwargs)
             return render(field.widget, field, kwargs)
+
+
+class SentOnce:
+    """A form whose submit makes a record (``marketplace.once``), mixed in before ``Form``.
+
+    The page showing it hands out a fresh token; the same form sent again (a double tap, a
+    retry after a dropped connection, refused and corrected) carries the same one, so the
+    record is made once. The service is given ``sent_token``, what this request came with;
+    a form that came without one is shown again with one, so the next press is kept.
+    """
+
+    idempotency_token = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        sent = self.is_submitted()  # type: ignore[attr-defined]
+        #: the token this request came with ("" when it only shows the form)
+        self.sent_token: str = (self.idempotency_token.data or "") if sent else ""
+        if not self.sent_token:
+            self.idempotency_token.data = secrets.token_urlsafe(24)
 
 
 class Required(InputRequired):

@@ -132,6 +132,11 @@ def photo_bytes(width: int = 800, height: int = 600, colour=(180, 120, 60), fmt=
     return buffer.getvalue()
 
 
+def form_token() -> str:
+    """A token as the page of a form that makes a record hands out (``forms.SentOnce``)."""
+    return f"token-{next(_sequence)}"
+
+
 def listing_form(**overrides) -> dict:
     """A valid create/edit form for a craft product; override any field."""
     form = {
@@ -149,7 +154,7 @@ def listing_form(**overrides) -> dict:
         "bpom_number": "",
         "halal_number": "",
         "shelf_life_days": "",
-        "idempotency_token": f"token-{next(_sequence)}",
+        "idempotency_token": form_token(),
     }
     form.update(overrides)
     return form

@@ -21,6 +21,7 @@ from marketplace.db import db
 from marketplace.errors import MarketplaceError
 from marketplace.mail import send_mail
 from marketplace.numbers import is_ascii_digits
+from marketplace.once import added_once
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Kata sandi minimal 8 karakter."),
@@ -125,8 +126,11 @@ def register_user(
         locale=locale,
     )
     user.role_grants.append(RoleGrant(role=Role.BUYER.value))
-    db.session.add(user)
-    db.session.flush()
+    if not added_once(user):
+        # the same sign-up sent twice at once (a double tap): the first made the account
+        if email:
+            raise AccountError(_l("E-mail ini sudah terdaftar. Silakan masuk."), field="email")
+        raise AccountError(_l("Nomor HP ini sudah terdaftar. Silakan masuk."), field="phone")
     if email and welcome:
         send_mail(
             email,
@@ -166,11 +170,13 @@ def grant_role(user: User, role: Role, granted_by: User | None = None) -> bool:
     """Give a role; returns False when the user already held it."""
     if role in user.roles:
         return False
-    user.role_grants.append(
-        RoleGrant(role=role.value, granted_by_id=granted_by.id if granted_by else None)
+    grant = RoleGrant(
+        user_id=user.id, role=role.value, granted_by_id=granted_by.id if granted_by else None
     )
-    db.session.flush()
-    return True
+    # Held once (unique): a twin request granting it at the same moment wrote it first.
+    granted = added_once(grant)
+    db.session.expire(user, ["role_grants"])
+    return granted
 
 
 def revoke_role(user: User, role: Role, revoked_by: User | None = None) -> bool:

@@ -64,7 +64,7 @@ def sign_up():
         return redirect(url_for("catalog.home"))
     form = SignUpForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form, "email") as done:
             user = services.register_user(
                 name=form.name.data,
                 email=form.email.data,
@@ -72,12 +72,7 @@ def sign_up():
                 password=form.password.data,
                 locale=request.cookies.get("lang"),
             )
-        except services.AccountError as error:
-            db.session.rollback()
-            field = getattr(form, error.field or "email", form.email)
-            field.errors = [*field.errors, str(error.message)]
-        else:
-            db.session.commit()
+        if done.ok:
             _sign_in(user)
             flash(_("Selamat datang, %(name)s! Akun Anda sudah dibuat.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("catalog.home")))

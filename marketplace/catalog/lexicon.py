@@ -51,6 +51,7 @@ from marketplace.catalog.models import SearchSynonym
 from marketplace.catalog.search import fold, search_terms
 from marketplace.db import db
 from marketplace.errors import MarketplaceError
+from marketplace.once import added_once
 from marketplace.pagecache import request_catalog_version
 
 #: Words that carry no meaning of their own in a product search.
@@ -355,8 +356,9 @@ def add_synonym(word: str, means: str) -> SearchSynonym:
     if exists:
         raise SynonymError(_l("Padanan ini sudah tercatat."), "word")
     synonym = SearchSynonym(word=word, means=means)
-    db.session.add(synonym)
-    db.session.flush()
+    # unique (word, means): the same pair sent twice at once meets the first's row there
+    if not added_once(synonym):
+        raise SynonymError(_l("Padanan ini sudah tercatat."), "word")
     return synonym
 
 

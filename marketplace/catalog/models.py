@@ -507,6 +507,8 @@ class Promotion(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: the household ended it early (the row is kept: order lines name it)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the form's token (``marketplace.once``): the same form sent twice adds one promotion
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     product: Mapped[Product] = relationship()
 

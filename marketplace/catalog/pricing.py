@@ -14,6 +14,7 @@ from sqlalchemy import select
 from marketplace.catalog.models import Product, Promotion, PromotionKind, live_promotions
 from marketplace.db import WITA, db, now_utc, today_local
 from marketplace.errors import MarketplaceError, Refusals, check_days
+from marketplace.once import create_once
 
 DEFAULT_COMMISSION_RATE_BP = 500
 FULL_BP = 10_000
@@ -91,10 +92,16 @@ def check_promotion(
 
 
 def add_promotion(
-    product: Product, kind: str, value: int, starts_on: dt.date, ends_on: dt.date
+    product: Product,
+    kind: str,
+    value: int,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    token: str | None = None,
 ) -> Promotion:
     """A discount on ``product`` from the first WITA day through the last; the catalogue
-    version moves with the row, and public pages show it from its first day."""
+    version moves with the row, and public pages show it from its first day. From a form
+    (``token``), once per form sent: a double tap on "Simpan" adds one promotion."""
     check_promotion(product, kind, value, starts_on, ends_on, today_local())
     promotion = Promotion(
         product_id=product.id,
@@ -103,7 +110,9 @@ def add_promotion(
         starts_at=wita_midnight(starts_on),
         ends_at=wita_midnight(ends_on + dt.timedelta(days=1)),
     )
-    db.session.add(promotion)
+    if token is not None:
+        return create_once(promotion, token)[0]
+    db.session.add(promotion)  # not from a form (the demo, a script): nothing sent twice
     db.session.flush()
     return promotion
 

@@ -26,7 +26,7 @@ from marketplace.catalog.models import (
     SellerStatus,
 )
 from marketplace.catalog.search import build_search_text, search_page, search_terms
-from marketplace.db import db, now_utc, read_rows, today_local
+from marketplace.db import db, now_utc, read_rows, today_local, update_if
 from marketplace.errors import Forbidden, MarketplaceError, NotFound
 
 
@@ -559,6 +559,9 @@ def change_product_status(
         raise StatusError(_l("Perubahan status ini tidak diizinkan untuk produk ini."))
     if not actor.has_role(Role(role), Role.ADMIN):
         raise Forbidden(_l("Anda tidak boleh melakukan perubahan ini."))
+    # Two moves read the same status (a double tap, two reviewers): only the first finds it.
+    if not update_if(Product, product.id, Product.status == current.value, status=to.value):
+        raise StatusError(_l("Status produk sudah berubah. Muat ulang halaman."))
     change = ProductStatusChange(
         product=product,
         from_status=current.value,

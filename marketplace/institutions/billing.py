@@ -42,6 +42,7 @@ from marketplace.money import payments
 from marketplace.money.models import Payment, PaymentStatus
 from marketplace.money.payments import settles_payments
 from marketplace.money.services import split_largest_remainder
+from marketplace.once import added_once
 from marketplace.orders import lifecycle
 from marketplace.orders.models import Order, OrderLine, OrderPart, OrderStatus, PartStatus
 from marketplace.payments.gateway import GatewayError, Line
@@ -348,16 +349,7 @@ def record_payment(
     reference = reference.strip()
     if not reference:
         raise PaymentRefused(_l("Isi nomor SP2D."), field="reference")
-    same = db.session.scalar(
-        select(GovPayment).where(
-            GovPayment.method == method.value, GovPayment.reference == reference
-        )
-    )
-    if same is not None:
-        if same.invoice_id != invoice_id or same.amount != amount:
-            raise PaymentRefused(
-                _l("Nomor SP2D ini sudah dicatat untuk pembayaran lain."), field="reference"
-            )
+    if (same := _same_payment(invoice_id, amount, method, reference)) is not None:
         return same
     if amount <= 0:
         raise PaymentRefused(_l("Jumlah pembayaran harus lebih dari nol."), field="amount")
@@ -375,6 +367,20 @@ def record_payment(
             ),
             field="paid_on",
         )
+    payment = GovPayment(
+        invoice_id=invoice.id,
+        method=method.value,
+        amount=amount,
+        reference=reference[:120],
+        paid_on=paid_on,
+        recorded_by_id=admin.id if admin else None,
+    )
+    # Written before the invoice moves: the same SP2D sent twice at once (a double tap) waits
+    # here for the first and meets its number (unique), and moves nothing.
+    if not added_once(payment):
+        same = _same_payment(invoice_id, amount, method, reference)
+        assert same is not None, "the reference's unique index refused the payment"
+        return same
     # Guarded: the paid amount moves only if it stays within what is payable.
     moved = update_if(
         GovInvoice,
@@ -392,16 +398,6 @@ def record_payment(
             ),
             field="amount",
         )
-    payment = GovPayment(
-        invoice_id=invoice.id,
-        method=method.value,
-        amount=amount,
-        reference=reference[:120],
-        paid_on=paid_on,
-        recorded_by_id=admin.id if admin else None,
-    )
-    db.session.add(payment)
-    db.session.flush()
     order = db.session.get(Order, invoice.order_id)
     assert order is not None
     live = [p for p in order.parts if p.status != PartStatus.CANCELLED.value]
@@ -423,6 +419,23 @@ def record_payment(
         )
     db.session.flush()
     return payment
+
+
+def _same_payment(
+    invoice_id: int, amount: int, method: PaymentMethod, reference: str
+) -> GovPayment | None:
+    """The payment already recorded under this number: the same one again (returned), or
+    another invoice's or amount's (refused)."""
+    same = db.session.scalar(
+        select(GovPayment).where(
+            GovPayment.method == method.value, GovPayment.reference == reference[:120]
+        )
+    )
+    if same is not None and (same.invoice_id != invoice_id or same.amount != amount):
+        raise PaymentRefused(
+            _l("Nomor SP2D ini sudah dicatat untuk pembayaran lain."), field="reference"
+        )
+    return same
 
 
 # -- the office's government card (KKP/KKPD), through the checkout's payment gateway ------

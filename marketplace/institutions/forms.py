@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
-from marketplace.forms import Form, Required
+from marketplace.forms import Form, Required, SentOnce
 from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import WholeNumberField, parse_id
 from marketplace.rupiah import RupiahField
@@ -157,7 +157,7 @@ class LineForm(Form):
     )
 
 
-class BuilderForm(Form):
+class BuilderForm(SentOnce, Form):
     event_name = StringField(
         _l("Nama acara"),
         validators=[DataRequired(), Length(max=200)],

@@ -18,6 +18,7 @@ from marketplace.institutions.models import (
     Institution,
     InstitutionMember,
 )
+from marketplace.once import added_once
 
 
 class InstitutionError(MarketplaceError):
@@ -51,8 +52,9 @@ def create_institution(
         npwp=npwp.strip(),
         treasurer_name=treasurer_name.strip(),
     )
-    db.session.add(institution)
-    db.session.flush()
+    # the name is unique: the same office sent twice at once meets the first's row there
+    if not added_once(institution):
+        raise InstitutionError(_l("Instansi dengan nama ini sudah ada."), field="name")
     return institution
 
 
@@ -77,11 +79,13 @@ def add_member(
         )
     if member is None:
         member = InstitutionMember(
-            institution=institution,
-            user=user,
+            institution_id=institution.id,
+            user_id=user.id,
             added_by_id=added_by.id if added_by else None,
         )
-        db.session.add(member)
+        if not added_once(member):
+            # added twice at once (a double tap): one person, one membership, the first's
+            return add_member(institution_id, email, can_approve=can_approve, added_by=added_by)
     member.can_approve = can_approve
     grant_role(user, Role.OFFICER, granted_by=added_by)
     db.session.flush()

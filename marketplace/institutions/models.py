@@ -176,6 +176,8 @@ class Quote(db.Model):
     budget_code: Mapped[str] = mapped_column(String(80))
     #: Kode RUP (procurement plan), when there is one
     rup_code: Mapped[str] = mapped_column(String(40), default="")
+    #: the builder's token (``marketplace.once``): the same form sent twice makes one draft
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     box_count: Mapped[int]
     card_text: Mapped[str] = mapped_column(Text, default="")
     delivery_date: Mapped[dt.date] = mapped_column(Date)

@@ -63,6 +63,7 @@ from marketplace.inventory.stock import (
     lock_products,
     release_holds,
 )
+from marketplace.once import IncompleteForm, create_once
 from marketplace.paging import Page, paginate
 
 S = QuoteStatus
@@ -231,15 +232,21 @@ def price_quote(quote: Quote) -> None:
     quote.pph22_amount = _rate(goods, setting("PPH22_RATE_BP")) if goods > threshold else 0
 
 
-def create_quote(user: User, order: BoxOrder) -> Quote:
-    """Start a draft quotation from a composed gift box."""
+def create_quote(user: User, order: BoxOrder, token: str | None = None) -> Quote:
+    """Start a draft quotation from a composed gift box; from the builder (``token``), once
+    per form sent: "Simpan" pressed twice makes one draft."""
     member = require_membership(user)
     lines = check_order(order)
     quote = Quote(institution_id=member.institution_id, created_by_id=user.id)
-    db.session.add(quote)
-    _fill_quote(quote, order, lines)
+    _fill_quote(quote, order, lines)  # not in the session yet: written whole, once, below
     quote.events.append(QuoteEvent(actor_id=user.id, to_status=S.DRAFT.value))
-    db.session.flush()
+    if token is None:  # not from the builder (a template, a script): nothing sent twice
+        db.session.add(quote)
+        db.session.flush()
+        return quote
+    quote, _created = create_once(quote, token)
+    if quote.created_by_id != user.id:  # a token is the page's own: never another's quote
+        raise IncompleteForm(_l("Formulir tidak lengkap. Muat ulang halaman lalu coba lagi."))
     return quote
 
 

@@ -45,7 +45,7 @@ from marketplace.orders.inbox import seller_for_user
 from marketplace.orders.models import Order
 from marketplace.paging import link_prefix, requested_page
 from marketplace.payments.gateway import TestGateway, get_gateway
-from marketplace.web import attempt, flash_error, show_error, validate_with
+from marketplace.web import attempt, flash_error, validate_with
 
 bp = Blueprint("institutions", __name__, url_prefix="/instansi")
 
@@ -68,7 +68,7 @@ def _quote_or_404(quote_id: int):
 def admin_institutions():
     form = InstitutionForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form, "name") as done:
             institution = members.create_institution(
                 name=form.name.data,
                 unit=form.unit.data,
@@ -76,10 +76,7 @@ def admin_institutions():
                 npwp=form.npwp.data,
                 treasurer_name=form.treasurer_name.data,
             )
-        except MarketplaceError as error:
-            show_error(form, error, "name")
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Instansi %(name)s dibuat.", name=institution.name), "success")
             return redirect(url_for(".admin_institution", institution_id=institution.id))
     status = 400 if form.is_submitted() else 200
@@ -94,17 +91,14 @@ def admin_institution(institution_id: int):
     institution = members.get_institution(institution_id)
     form = MemberForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form, "email") as done:
             member = members.add_member(
                 institution_id,
                 form.email.data,
                 can_approve=form.can_approve.data,
                 added_by=_user(),
             )
-        except MarketplaceError as error:
-            show_error(form, error, "email")
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("%(name)s menjadi anggota instansi.", name=member.user.name), "success")
             return redirect(url_for(".admin_institution", institution_id=institution_id))
     status = 400 if form.is_submitted() else 200
@@ -252,7 +246,7 @@ def builder(quote_id: int | None = None):
     if validate_with(form, lambda: boxes.check_order(_order_from(form))):
         with attempt(form, "event_name") as done:
             if quote is None:
-                quote = quotes.create_quote(_user(), _order_from(form))
+                quote = quotes.create_quote(_user(), _order_from(form), form.sent_token)
             else:
                 quote = quotes.update_quote(quote.id, _user(), _order_from(form))
         if done.ok:

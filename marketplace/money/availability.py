@@ -23,6 +23,7 @@ from marketplace.errors import MarketplaceError, NotFound
 from marketplace.money.messages import tell_household_of_complaint
 from marketplace.money.models import LedgerEntry, PartComplaint
 from marketplace.money.services import has_open_complaint
+from marketplace.once import added_once
 from marketplace.orders import notes
 from marketplace.orders.lifecycle import deliver_part, note_on_part
 from marketplace.orders.models import OrderEvent, OrderPart, PartStatus
@@ -147,7 +148,9 @@ def report_problem(order_id: int, part_id: int, message: str, actor_id: int | No
     if not update_if(OrderPart, part_id, OrderPart.status == shipped, status=shipped):
         raise MarketplaceError(_l("Status pesanan sudah berubah. Muat ulang halaman."))
     complaint = PartComplaint(part_id=part_id, message=message.strip(), created_by_id=actor_id)
-    db.session.add(complaint)
+    if not added_once(complaint):
+        # the same report sent twice at once: the part's one complaint is the first's
+        return db.session.scalar(select(PartComplaint).where(PartComplaint.part_id == part_id))
     note_on_part(
         part,
         actor_kind="buyer",

@@ -11,6 +11,7 @@ from marketplace.catalog import places
 from marketplace.db import db, read_rows
 from marketplace.errors import NotFound, Refusals
 from marketplace.numbers import parse_id
+from marketplace.once import IncompleteForm, create_once
 from marketplace.orders.checkout import CheckoutDetails, clean_details
 from marketplace.orders.models import Delivery, SavedAddress
 from marketplace.orders.stock import CheckoutError
@@ -88,9 +89,13 @@ def _checked(values: dict[str, str]) -> dict[str, str]:
 
 
 def save_address(
-    user_id: int, values: dict[str, str], address_id: int | None = None
+    user_id: int, values: dict[str, str], address_id: int | None = None, token: str | None = None
 ) -> SavedAddress:
-    """Add an address to the buyer's book, or change one of theirs."""
+    """Add an address to the buyer's book, or change one of theirs.
+
+    A new one is added once per form sent (``token``): "Simpan alamat" pressed twice on a
+    slow connection keeps one address.
+    """
     checked = _checked(values)
     if address_id is None:
         count = db.session.scalar(
@@ -98,8 +103,9 @@ def save_address(
         )
         if count >= MAX_ADDRESSES:
             raise CheckoutError(_l("Paling banyak %(n)s alamat tersimpan.", n=MAX_ADDRESSES))
-        address = SavedAddress(user_id=user_id, **checked)
-        db.session.add(address)
+        address, _created = create_once(SavedAddress(user_id=user_id, **checked), token)
+        if address.user_id != user_id:  # a token is the page's own: never another's address
+            raise IncompleteForm(_l("Formulir tidak lengkap. Muat ulang halaman lalu coba lagi."))
     else:
         address = get_address_for_buyer(address_id, user_id)
         for name, value in checked.items():

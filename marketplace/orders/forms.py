@@ -15,7 +15,7 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import Select
 
 from marketplace.catalog import places
-from marketplace.forms import Form, Required, html_params, radio_options
+from marketplace.forms import Form, Required, SentOnce, html_params, radio_options
 from marketplace.forms import lazy_gettext as _l
 from marketplace.numbers import IdField, WholeNumberField, is_ascii_digits
 from marketplace.orders import addresses
@@ -138,7 +138,7 @@ class AddressFields(Form):
         return places.postal_codes(district) if places.is_inside(district, city) else ()
 
 
-class AddressForm(AddressFields):
+class AddressForm(SentOnce, AddressFields):
     label = StringField(
         _l("Nama alamat"), validators=[Length(max=40)], description=_l("Misalnya Rumah, Kantor")
     )

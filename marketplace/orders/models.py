@@ -380,6 +380,8 @@ class SavedAddress(db.Model):
     street: Mapped[str] = mapped_column(String(300))
     postal_code: Mapped[str] = mapped_column(String(5))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the form's token (``marketplace.once``): the same form sent twice adds one address
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class VoucherSponsor(enum.StrEnum):

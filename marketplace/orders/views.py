@@ -524,7 +524,7 @@ def _save_address(form: AddressForm, address_id: int | None):
     if not form.validate_on_submit():
         return None, 400
     with attempt(form) as done:
-        addresses.save_address(current_user.id, form.values(), address_id)
+        addresses.save_address(current_user.id, form.values(), address_id, form.sent_token)
     if not done.ok:
         return None, done.status
     flash(_("Alamat disimpan."), "success")

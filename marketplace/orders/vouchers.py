@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.catalog.pricing import wita_midnight
 from marketplace.db import db, now_utc, today_local
 from marketplace.errors import MarketplaceError, Refusals, check_days
+from marketplace.once import added_once
 from marketplace.orders.models import Voucher, VoucherSponsor, VoucherUse
 
 MAX_CODE_LENGTH = 32
@@ -123,8 +124,9 @@ def create_campaign(
         seller_ids=sorted(set(seller_ids)),
         created_by_id=created_by_id,
     )
-    db.session.add(voucher)
-    db.session.flush()
+    # the code is unique in the table: a twin request (a double tap) meets the first's there
+    if not added_once(voucher):
+        raise VoucherError(_l("Kode ini sudah dipakai."), field="code")
     return voucher
 
 

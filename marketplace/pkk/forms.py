@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.forms import Form, LocalDateField, Required
+from marketplace.forms import Form, LocalDateField, Required, SentOnce
 from marketplace.numbers import IdMultipleField, IdSelectField, WholeNumberField
 from marketplace.pkk.services import MAX_ASSISTANCE_AMOUNT
 from marketplace.rupiah import RupiahField
@@ -33,7 +33,7 @@ class ReviewForm(Form):
     photo_keys = HiddenField()
 
 
-class TrainingForm(Form):
+class TrainingForm(SentOnce, Form):
     held_on = LocalDateField(_l("Tanggal"), validators=[Required(REQUIRED)])
     topic = StringField(
         _l("Topik"),
@@ -60,10 +60,11 @@ class TrainingForm(Form):
             "place": self.place.data,
             "seller_ids": [i for i in self.seller_ids.data if i],
             "notes": self.notes.data or "",
+            "token": self.sent_token,
         }
 
 
-class PackagingHelpForm(Form):
+class PackagingHelpForm(SentOnce, Form):
     product_id = IdSelectField(_l("Produk"))
     given_on = LocalDateField(_l("Tanggal"), validators=[Required(REQUIRED)])
     description = TextAreaField(
@@ -78,10 +79,11 @@ class PackagingHelpForm(Form):
             "product_id": self.product_id.data,
             "given_on": self.given_on.data,
             "description": self.description.data,
+            "token": self.sent_token,
         }
 
 
-class CapitalAssistanceForm(Form):
+class CapitalAssistanceForm(SentOnce, Form):
     seller_id = IdSelectField(_l("Rumah tangga"))
     giver = StringField(
         _l("Pemberi"),
@@ -109,6 +111,7 @@ class CapitalAssistanceForm(Form):
             "given_on": self.given_on.data,
             "description": self.description.data,
             "value_amount": self.value_amount.data,
+            "token": self.sent_token,
         }
 
 

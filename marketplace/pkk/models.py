@@ -40,6 +40,8 @@ class TrainingSession(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the form's token (``marketplace.once``): the same form sent twice records once
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     attendees: Mapped[list[Seller]] = relationship(
         secondary=training_attendances, order_by="Seller.shop_name"
@@ -61,6 +63,8 @@ class PackagingHelp(db.Model):
     description: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the form's token (``marketplace.once``): the same form sent twice records once
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     product: Mapped[Product] = relationship()
     seller: Mapped[Seller] = relationship()
@@ -83,6 +87,8 @@ class CapitalAssistance(db.Model):
     value_amount: Mapped[int] = mapped_column(BigInteger)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the form's token (``marketplace.once``): the same form sent twice records once
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     seller: Mapped[Seller] = relationship()
 

@@ -34,6 +34,7 @@ from marketplace.catalog.services import (
 from marketplace.catalogmemo import kept, locale_key
 from marketplace.db import db, local_date
 from marketplace.errors import MarketplaceError, NotFound
+from marketplace.once import added_once, create_once
 from marketplace.paging import Page, paginate
 from marketplace.pkk.messages import tell_household_of_review
 from marketplace.pkk.models import (
@@ -338,8 +339,12 @@ def record_training(
     region_id: int | None = None,
     notes: str = "",
     today: dt.date,
-) -> TrainingSession:
-    """Record a training session and the households who attended it."""
+    token: str | None,
+) -> tuple[TrainingSession, bool]:
+    """Record a training session and the households who attended it; (it, recorded now).
+
+    The same form sent again (``token``) finds the first record: the report counts it once.
+    """
     _check_date(held_on, today, "held_on")
     if not seller_ids:
         raise AssistanceError(_l("Pilih rumah tangga yang hadir."), field="seller_ids")
@@ -355,9 +360,7 @@ def record_training(
         recorded_by_id=recorded_by_id,
         attendees=attendees,
     )
-    db.session.add(session)
-    db.session.flush()
-    return session
+    return create_once(session, token)
 
 
 def record_packaging_help(
@@ -368,8 +371,10 @@ def record_packaging_help(
     recorded_by_id: int,
     region_id: int | None = None,
     today: dt.date,
-) -> PackagingHelp:
-    """Record what the PKK did for one product's packaging."""
+    token: str | None,
+) -> tuple[PackagingHelp, bool]:
+    """Record what the PKK did for one product's packaging; (it, recorded now), once per
+    form sent (``token``)."""
     _check_date(given_on, today)
     product = db.session.get(Product, product_id) if product_id else None
     if product is None or (region_id is not None and product.seller.region_id != region_id):
@@ -383,9 +388,7 @@ def record_packaging_help(
         description=_check_text(description, "description"),
         recorded_by_id=recorded_by_id,
     )
-    db.session.add(record)
-    db.session.flush()
-    return record
+    return create_once(record, token)
 
 
 def record_capital_assistance(
@@ -398,8 +401,10 @@ def record_capital_assistance(
     recorded_by_id: int,
     region_id: int | None = None,
     today: dt.date,
-) -> CapitalAssistance:
-    """Record capital assistance (money or tools) given to a household."""
+    token: str | None,
+) -> tuple[CapitalAssistance, bool]:
+    """Record capital assistance (money or tools) given to a household; (it, recorded now),
+    once per form sent (``token``): its value is summed in the impact report."""
     _check_date(given_on, today)
     if value_amount < 0 or value_amount > MAX_ASSISTANCE_AMOUNT:
         raise AssistanceError(
@@ -414,9 +419,7 @@ def record_capital_assistance(
         value_amount=value_amount,
         recorded_by_id=recorded_by_id,
     )
-    db.session.add(record)
-    db.session.flush()
-    return record
+    return create_once(record, token)
 
 
 def assistance_records(
@@ -502,13 +505,11 @@ def add_official_gift(product_id: int, added_by_id: int) -> OfficialGift:
         raise CollectionError(
             _l("Hanya produk yang sudah tampil yang dapat masuk koleksi."), field="product_id"
         )
-    exists = db.session.scalar(select(OfficialGift.id).where(OfficialGift.product_id == product_id))
-    if exists is not None:
-        raise CollectionError(_l("Produk ini sudah ada di koleksi."), field="product_id")
     last = db.session.scalar(select(func.max(OfficialGift.position)))
     entry = OfficialGift(product_id=product_id, position=(last or 0) + 1, added_by_id=added_by_id)
-    db.session.add(entry)
-    db.session.flush()
+    # the product's one entry is the table's unique rule: a twin request meets it there
+    if not added_once(entry):
+        raise CollectionError(_l("Produk ini sudah ada di koleksi."), field="product_id")
     return entry
 
 

@@ -31,7 +31,6 @@ from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.services import today_local
 from marketplace.dates import days_written
 from marketplace.db import db, now_utc
-from marketplace.errors import MarketplaceError
 from marketplace.orders import vouchers
 from marketplace.paging import link_prefix, requested_page
 from marketplace.pdf import render_pdf
@@ -50,7 +49,7 @@ from marketplace.sellers import applications as shop_applications
 from marketplace.sellers.forms import STATUS_LABELS, ApplicationDecisionForm
 from marketplace.sellers.models import SellerApplication
 from marketplace.sellers.views import get_seller_for_seller_or_404
-from marketplace.web import attempt, show_error
+from marketplace.web import attempt
 
 bp = Blueprint("pkk", __name__, url_prefix="/pkk")
 #: the household's own view of the PKK's help, among its other pages under /penjual
@@ -134,31 +133,30 @@ def applications():
     )
 
 
+def _decide_application(application_id: int, form: ApplicationDecisionForm) -> str:
+    """Open the shop or turn the application down; what to tell the reviewer."""
+    # read again inside the unit of work: a twin request may have decided it meanwhile
+    application = get_application_for_reviewer_or_404(application_id)
+    actor, note = signed_in_user(), form.note.data or ""
+    if form.decision.data == "approve":
+        shop_applications.approve_application(application, actor, note)
+        return _("Toko %(shop)s dibuka.", shop=application.shop_name)
+    shop_applications.reject_application(application, actor, note)
+    return _("Pengajuan %(shop)s ditolak.", shop=application.shop_name)
+
+
 @bp.route("/pendaftaran/<id:application_id>", methods=["GET", "POST"])
 @role_required(Role.REVIEWER)
 def application(application_id: int):
     application = get_application_for_reviewer_or_404(application_id)
     form = ApplicationDecisionForm()
     if form.validate_on_submit():
-        actor = signed_in_user()
-        try:
-            if form.decision.data == "approve":
-                shop_applications.approve_application(application, actor, form.note.data or "")
-                message = _("Toko %(shop)s dibuka.", shop=application.shop_name)
-            else:
-                shop_applications.reject_application(application, actor, form.note.data or "")
-                message = _("Pengajuan %(shop)s ditolak.", shop=application.shop_name)
-        except MarketplaceError as error:
-            db.session.rollback()
-            if error.field == "note":
-                form.note.errors = [*form.note.errors, str(error.message)]
-            else:
-                form.form_errors.append(str(error.message))
-            application = get_application_for_reviewer_or_404(application_id)
-        else:
-            db.session.commit()
+        with attempt(form) as done:
+            message = _decide_application(application_id, form)
+        if done.ok:
             flash(message, "success")
             return redirect(url_for("pkk.applications"))
+        application = get_application_for_reviewer_or_404(application_id)
     status = 400 if form.is_submitted() else 200
     return render_template("pkk/application.html", application=application, form=form), status
 
@@ -237,9 +235,9 @@ def assistance_new(kind: str):
     if form.validate_on_submit():
         recorded_by = {"recorded_by_id": current_user.id, "region_id": region_id}
         with attempt(form) as done:
-            record(**form.values(), **recorded_by, today=today_local())
+            _record, created = record(**form.values(), **recorded_by, today=today_local())
         if done.ok:
-            flash(_("Bantuan dicatat."), "success")
+            flash(_("Bantuan dicatat.") if created else _("Bantuan ini sudah dicatat."), "success")
             return redirect(url_for("pkk.assistance"))
     status = 400 if form.is_submitted() else 200
     title = ASSISTANCE_TITLES[key]
@@ -260,13 +258,9 @@ def collection():
         for product in services.products_for_collection(exclude=listed)
     ]
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.add_official_gift(form.product_id.data, current_user.id)
-        except MarketplaceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Produk masuk koleksi oleh-oleh resmi."), "success")
             return redirect(url_for("pkk.collection"))
     status = 400 if form.is_submitted() else 200
@@ -299,12 +293,9 @@ def collection_action(product_id: int, action: str):
 def synonyms():
     form = SynonymForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             lexicon.add_synonym(form.word.data, form.means.data)
-        except MarketplaceError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Padanan kata dicatat; pencarian langsung memakainya."), "success")
             return redirect(url_for("pkk.synonyms"))
     status = 400 if form.is_submitted() else 200

@@ -20,7 +20,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.catalog.photos import StoredPhoto, accept_photo, queue_variants
 from marketplace.catalog.search import fold
-from marketplace.db import db, now_utc
+from marketplace.db import db, now_utc, update_if
 from marketplace.errors import NotFound, Refusals
 from marketplace.sellers.messages import tell_applicant
 from marketplace.sellers.models import (
@@ -182,6 +182,10 @@ def _decide(application: SellerApplication, to: ApplicationStatus, actor: User, 
         raise ListingError(_l("Pengajuan ini sudah diputuskan."))
     if application.user_id == actor.id:
         raise ListingError(_l("Anda tidak dapat memutuskan pengajuan Anda sendiri."))
+    # Two reviewers (or a double tap) read the same status: only the first moves it.
+    status = SellerApplication.status == application.status
+    if not update_if(SellerApplication, application.id, status, status=to.value):
+        raise ListingError(_l("Pengajuan ini sudah diputuskan."))
     db.session.add(
         SellerApplicationChange(
             application=application,

@@ -23,6 +23,7 @@ from marketplace.forms import (
     Form,
     LocalDateField,
     Required,
+    SentOnce,
     WrittenSelect,
     radio_options,
 )
@@ -121,7 +122,7 @@ class PhotosInput(Input):
     validation_attrs = FileInput.validation_attrs
 
 
-class ProductForm(Form):
+class ProductForm(SentOnce, Form):
     name = StringField(
         _l("Nama produk"),
         validators=[Required(REQUIRED), Length(max=120)],
@@ -175,7 +176,6 @@ class ProductForm(Form):
         widget=PhotosInput(),
         render_kw={"multiple": True},
     )
-    idempotency_token = HiddenField()
 
     def sale_modes(self) -> list:
         """The sale mode's radio buttons with their labels (``forms.radio_options``)."""
@@ -290,7 +290,7 @@ PROMOTION_KINDS = [
 ]
 
 
-class PromotionForm(Form):
+class PromotionForm(SentOnce, Form):
     """A household's discount on one product: how much, from which WITA day to which."""
 
     kind = RadioField(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import (
     Blueprint,
     Response,
@@ -185,7 +183,6 @@ def product_new():
     seller = get_seller_for_seller_or_404()
     form = _product_form()
     if not form.is_submitted():
-        form.idempotency_token.data = secrets.token_urlsafe(24)
         return render_template("sellers/product_form.html", form=form, uploads=[])
     uploads, ok = _check_listing(form, seller, already=0)
     if ok:
@@ -193,7 +190,7 @@ def product_new():
             product, created = services.create_product(
                 seller.id,
                 form.listing_input(),
-                token=form.idempotency_token.data or "",
+                token=form.sent_token,
                 upload_ids=[upload.id for upload in uploads],
             )
         if done.ok:
@@ -517,7 +514,7 @@ def promotions(product_id: int):
     )
     if checked:
         with attempt(form) as done:
-            pricing.add_promotion(product, *_promotion_input(form))
+            pricing.add_promotion(product, *_promotion_input(form), token=form.sent_token)
         if done.ok:
             flash(_("Promo disimpan."), "success")
             return redirect(url_for("sellers.promotions", product_id=product.id))

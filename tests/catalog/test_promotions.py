@@ -44,6 +44,7 @@ def _promo_form(**overrides) -> dict:
         "value": "25",
         "starts_on": HARI_IBU[0].isoformat(),
         "ends_on": HARI_IBU[1].isoformat(),
+        "idempotency_token": factories.form_token(),
         **overrides,
     }
 

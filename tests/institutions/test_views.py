@@ -37,6 +37,7 @@ def builder_data(products, **overrides):
         "card_text": "Selamat datang di Bumi Benuanta",
         "budget_code": "5.1.02.01.01.0026",
         "rup_code": "",
+        "idempotency_token": factories.form_token(),
     }
     for index, product in enumerate(products):
         data[f"lines-{index}-product_id"] = str(product.id)

@@ -182,10 +182,13 @@ def test_the_address_book(client, login_as, in_cart):
         "whatsapp": "0812 3456 7890",
         **TARAKAN,
         "street": "Jl. Yos Sudarso No. 5",
+        "idempotency_token": factories.form_token(),
     }
     wrong = client.post("/akun/alamat", data={**saved, "district": "65.01.05"})
     assert wrong.status_code == 400
     assert "Kecamatan ini tidak ada di Kota Tarakan" in wrong.get_data(as_text=True)
+    assert client.post("/akun/alamat", data=saved).status_code == 303
+    # sent again (a retry after the connection dropped): still one address
     assert client.post("/akun/alamat", data=saved).status_code == 303
     [address] = db.session.scalars(select(SavedAddress)).all()
     assert (address.user_id, address.whatsapp, address.district) == (
@@ -195,6 +198,9 @@ def test_the_address_book(client, login_as, in_cart):
     )
     book = client.get("/akun/alamat").get_data(as_text=True)
     assert "Jl. Yos Sudarso No. 5, Tarakan Barat, Kota Tarakan, 77111" in book
+    # the page's form for the next address carries a token of its own
+    [token] = re.findall(r'name="idempotency_token" type="hidden" value="([^"]+)"', book)
+    assert token != saved["idempotency_token"]
 
     # the first saved address is where the checkout starts
     client.post("/keranjang/tambah", data={"product_id": in_cart.id, "quantity": "1"})

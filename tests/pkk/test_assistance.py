@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +22,7 @@ def capital_form(seller, **overrides) -> dict:
         "given_on": "2026-03-02",
         "description": "Mesin jahit portabel",
         "value_amount": "3.500.000",
+        "idempotency_token": factories.form_token(),
     }
     form.update(overrides)
     return form
@@ -82,6 +84,7 @@ def test_a_training_records_every_household_that_attended(client, login_as):
             "topic": "Label P-IRT dan halal",
             "place": "Aula Kantor Gubernur, Tanjung Selor",
             "seller_ids": [str(first.id), str(second.id)],
+            "idempotency_token": factories.form_token(),
         },
     )
     assert response.status_code == 302
@@ -110,6 +113,7 @@ def test_packaging_help_is_recorded_for_a_product(client, login_as):
             "product_id": str(product.id),
             "given_on": "2026-01-10",
             "description": "Stiker halal baru",
+            "idempotency_token": factories.form_token(),
         },
     )
     assert response.status_code == 302
@@ -167,6 +171,7 @@ def test_services_refuse_a_negative_value_without_a_request():
             value_amount=-5,
             recorded_by_id=factories.make_user().id,
             today=today_local(),
+            token=factories.form_token(),
         )
     assert error.value.field == "value_amount"
 
@@ -174,3 +179,31 @@ def test_services_refuse_a_negative_value_without_a_request():
 def test_unknown_kind_of_assistance_is_not_found(client, login_as):
     login_as("reviewer")
     assert client.get("/pkk/bantuan/hadiah").status_code == 404
+
+
+def test_the_same_form_sent_again_records_once_and_a_form_without_its_token_is_refused(
+    client, login_as
+):
+    seller = factories.make_seller()
+    login_as("reviewer")
+    page = client.get("/pkk/bantuan/modal").get_data(as_text=True)
+    [token] = re.findall(r'name="idempotency_token" type="hidden" value="([^"]+)"', page)
+    form = capital_form(seller, idempotency_token=token)
+    assert client.post("/pkk/bantuan/modal", data=form).status_code == 302
+    again = client.post("/pkk/bantuan/modal", data=form, follow_redirects=True)
+    assert "Bantuan ini sudah dicatat." in again.get_data(as_text=True)
+    records = select(CapitalAssistance).where(CapitalAssistance.seller_id == seller.id)
+    assert len(db.session.scalars(records).all()) == 1
+
+    lost = client.post("/pkk/bantuan/modal", data=capital_form(seller, idempotency_token=""))
+    html = lost.get_data(as_text=True)
+    assert lost.status_code == 400
+    assert "Formulir tidak lengkap. Muat ulang halaman lalu coba lagi." in html
+    assert "Mesin jahit portabel" in html  # what was typed is kept
+    assert len(db.session.scalars(records).all()) == 1
+    # the page sent back carries a token of its own: pressed again, it is recorded
+    [fresh] = re.findall(r'name="idempotency_token" type="hidden" value="([^"]+)"', html)
+    assert fresh != token
+    form = capital_form(seller, idempotency_token=fresh)
+    assert client.post("/pkk/bantuan/modal", data=form).status_code == 302
+    assert len(db.session.scalars(records).all()) == 2

@@ -431,6 +431,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "value": "10",
         "starts_on": (today_local() + dt.timedelta(days=1)).isoformat(),
         "ends_on": (today_local() + dt.timedelta(days=3)).isoformat(),
+        "idempotency_token": factories.form_token(),
     },
     "sellers.end_promotion": {},
     "sellers.options": {
@@ -466,7 +467,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
     "orders.cart_remove": lambda: {"product_id": str(_published_product_id())},
     "orders.cart_accept_prices": {},
     "orders.checkout": {},
-    "orders.address_book": lambda: dict(ADDRESS),
+    "orders.address_book": lambda: {**ADDRESS, "idempotency_token": factories.form_token()},
     "orders.address_edit": lambda: dict(ADDRESS),
     "orders.address_delete": {},
     "payments.cancel_part": {},
@@ -521,6 +522,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "given_on": "2026-03-02",
         "description": "Mesin jahit",
         "value_amount": "3.500.000",
+        "idempotency_token": factories.form_token(),
     },
     "pkk.collection": lambda: {"product_id": str(factories.make_product().id)},
     "pkk.collection_action": {},
@@ -580,6 +582,7 @@ def _builder_form() -> dict[str, str]:
         "rup_code": "",
         "lines-0-product_id": str(product.id),
         "lines-0-quantity_per_box": "1",
+        "idempotency_token": factories.form_token(),
     }
 
 
