@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import CursorResult, DateTime, Engine, MetaData, event, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -158,6 +159,16 @@ def unit_of_work() -> Iterator[None]:
     db.session.rollback()
     with write_transaction():
         yield
+
+
+def unique_violation(error: IntegrityError) -> bool:
+    """Whether the database refused a write because another row holds the same unique key
+    (PostgreSQL's SQLSTATE 23505, SQLite's ``SQLITE_CONSTRAINT_UNIQUE`` or primary key), and
+    not for anything else: a NOT NULL, a foreign key, a check."""
+    cause = error.orig
+    return getattr(cause, "sqlstate", None) == "23505" or getattr(
+        cause, "sqlite_errorname", None
+    ) in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 
 def update_if(model: type, row_id: int, *conditions: Any, **values: Any) -> bool:

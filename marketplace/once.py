@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.db import db
+from marketplace.db import db, unique_violation
 from marketplace.errors import MarketplaceError
 
 Row = TypeVar("Row")
@@ -44,7 +44,9 @@ def added_once(row: object) -> bool:
         with db.session.begin_nested():
             db.session.add(row)
             db.session.flush()
-    except IntegrityError:
+    except IntegrityError as error:
+        if not unique_violation(error):  # refused for another reason: not ours to hide
+            raise
         return False
     return True
 
@@ -63,8 +65,8 @@ def create_once(row: Row, token: str | None) -> tuple[Row, bool]:
         with db.session.begin_nested():
             db.session.add(row)
             db.session.flush()
-    except IntegrityError:
-        existing = db.session.scalar(found)
+    except IntegrityError as error:
+        existing = db.session.scalar(found) if unique_violation(error) else None
         if existing is None:  # refused for another reason than the token: not ours to hide
             raise
         return existing, False
