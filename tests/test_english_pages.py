@@ -376,7 +376,7 @@ def _named_values():
         RefundReason,
         RefundStatus,
     )
-    from marketplace.orders.labels import order_status_label
+    from marketplace.orders.labels import actor_label, order_status_label
     from marketplace.orders.lifecycle import REFUND_EVENT
     from marketplace.orders.models import OrderStatus, PartStatus
 
@@ -387,7 +387,7 @@ def _named_values():
         *((labels.ledger_account_label, value.value) for value in Account),
         *((labels.payout_label, value.value) for value in [*PayoutStatus, *PayoutMethod]),
         *((labels.refund_label, value.value) for value in [*RefundReason, *RefundStatus]),
-        *((labels.actor_label, kind) for kind in ("system", "payment", "buyer", "seller")),
+        *((actor_label, kind) for kind in ("system", "payment", "buyer", "seller")),
     ]
 
 

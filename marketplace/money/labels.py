@@ -82,25 +82,10 @@ REFUND_LABELS = {
     "succeeded": _l("Berhasil"),
 }
 
-#: who moved an order when no account did (a visitor, the gateway, the clock)
-ACTOR_LABELS = {
-    "system": _l("sistem"),
-    "payment": _l("Pembayaran"),
-    "buyer": _l("Pembeli"),
-    "seller": _l("Penjual"),
-    "admin": _l("Admin"),
-    "officer": _l("Staf protokol"),
-}
-
 
 def refund_label(value: str) -> str:
     """A refund's reason or state in words."""
     return str(REFUND_LABELS.get(value, value))
-
-
-def actor_label(kind: str) -> str:
-    """Who moved an order (``OrderEvent.actor_kind``) in words."""
-    return str(ACTOR_LABELS.get(kind, kind))
 
 
 def payout_labels() -> dict[str, str]:

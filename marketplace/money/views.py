@@ -76,7 +76,6 @@ bp.add_app_template_filter(labels.payout_label, "payout_label")
 bp.add_app_template_filter(labels.percent_bp, "percent_bp")
 bp.add_app_template_filter(labels.money_html, "money")
 bp.add_app_template_filter(labels.refund_label, "refund_label")
-bp.add_app_template_filter(labels.actor_label, "actor_label")
 
 
 @bp.route("/penjual/pendapatan")

@@ -45,6 +45,22 @@ CANCELLED_BY = {
 }
 
 
+#: who moved an order when no account did (a visitor, the gateway, the clock)
+ACTOR_LABELS = {
+    "system": _l("sistem"),
+    "payment": _l("Pembayaran"),
+    "buyer": _l("Pembeli"),
+    "seller": _l("Penjual"),
+    "admin": _l("Admin"),
+    "officer": _l("Staf protokol"),
+}
+
+
+def actor_label(kind: str) -> str:
+    """Who moved an order (``OrderEvent.actor_kind``) in words."""
+    return str(ACTOR_LABELS.get(kind, kind))
+
+
 def address_line(place) -> str:
     """Where an order goes, in one line (an order, or a page's row of it): street,
     kecamatan, city, then province and postal code, each written only when given; a

@@ -47,6 +47,7 @@ from marketplace.orders.forms import (
     rate_choices,
 )
 from marketplace.orders.labels import (
+    actor_label,
     address_line,
     cancelled_by_label,
     cart_groups,
@@ -473,6 +474,7 @@ def seller_part_page(part_id: int, seller_id: int, *, form=None, decline_form=No
     )
 
 
+bp.add_app_template_filter(actor_label, "actor_label")
 bp.add_app_template_filter(address_line, "address_line")
 bp.add_app_template_filter(cancelled_by_label, "cancelled_by")
 bp.add_app_template_filter(shipment_status_label, "shipment_status")
