@@ -51,7 +51,10 @@ def plan_licence_reminders(days_before: int = REMIND_DAYS_BEFORE) -> list[int]:
     ``days_before`` is in ``REMIND_DAYS`` (ValueError otherwise).
     """
     if days_before not in REMIND_DAYS:
-        raise ValueError(f"reminders are planned 1 to 366 days ahead, not {days_before}")
+        raise ValueError(
+            f"reminders are planned {REMIND_DAYS.start} to {REMIND_DAYS.stop - 1} days ahead, "
+            f"not {days_before}"
+        )
     today = today_local()
     stmt = (
         select(Product.id, Product.licence_valid_until)
