@@ -396,7 +396,6 @@ def _order_page(order, status: int = 200, typed=None, **forms):
         account=invoice_account(),
         documents=billing.order_documents(order, quote),
         moments=timeline.timeline(quote, order),
-        entries=government_ledger.part_entries([p.id for p in order.parts]),
         today=today_local(),
         action_form=forms.get("action_form") or EmptyForm(),
         correction_form=forms.get("correction_form") or CorrectionForm(),
@@ -562,8 +561,10 @@ def admin_invoice(invoice_id: int):
         invoice = billing.get_invoice_or_404(invoice_id)
     status = 400 if form.is_submitted() else 200
     order = db.session.get(Order, invoice.order_id)
+    # the platform's own ledger of the order, for its operator (not the office's page)
+    entries = government_ledger.part_entries([part.id for part in order.parts])
     return render_template(
-        "institutions/admin_invoice.html", invoice=invoice, order=order, form=form
+        "institutions/admin_invoice.html", invoice=invoice, order=order, form=form, entries=entries
     ), status
 
 

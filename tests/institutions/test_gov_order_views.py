@@ -15,6 +15,8 @@ from marketplace.db import db
 from marketplace.institutions import orders as gov
 from marketplace.institutions import replacements as gov_replacements
 from marketplace.institutions.models import Document
+from marketplace.money.labels import ledger_account_label
+from marketplace.money.models import Account, LedgerEntry
 from marketplace.orders.models import PartStatus
 from tests import factories
 
@@ -196,6 +198,30 @@ def test_an_admin_records_the_sp2d_and_is_refused_above_outstanding(client, logi
     assert response.status_code == 303
     db.session.refresh(invoice)
     assert invoice.paid_amount == 1_000_000
+
+
+def test_the_platforms_ledger_of_an_order_is_the_admins_not_the_offices(client, login_as):
+    """The office sees what it owes, paid and signed; how the platform splits the money
+    (each household's share, its commission, the event keys) is the operator's."""
+    order, _quote, officer, invoice = factories.make_invoiced_gov_order()
+    keys = set(
+        db.session.scalars(
+            select(LedgerEntry.event_key).where(
+                LedgerEntry.order_part_id.in_([p.id for p in order.parts])
+            )
+        )
+    )
+    assert keys  # the BAST booked the order
+    commission = ledger_account_label(Account.PLATFORM_COMMISSION.value)
+    login_as(user=officer)
+    page = client.get(f"/instansi/pesanan/{order.id}").get_data(as_text=True)
+    assert invoice.document.number in page
+    assert "Buku besar" not in page and commission not in page
+    assert not any(key in page for key in keys)
+    login_as(Role.ADMIN)
+    page = client.get(f"/instansi/admin/tagihan/{invoice.id}").get_data(as_text=True)
+    assert "Buku besar pesanan ini" in page and commission in page
+    assert all(key in page for key in keys)
 
 
 def test_the_office_pays_the_invoice_with_its_government_card(client, login_as):
