@@ -68,6 +68,9 @@ def _user(login: str) -> User:
 def _change_role(
     login: str, role: str, change: Callable[[User, Role], bool], said: tuple[str, str]
 ) -> None:
-    changed = change(_user(login), Role(role))
+    try:
+        changed = change(_user(login), Role(role))
+    except services.AccountError as error:
+        raise click.ClickException(str(error.message)) from error
     db.session.commit()
     click.echo(f"{login}: {role} {said[0] if changed else said[1]}.")

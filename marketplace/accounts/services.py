@@ -180,15 +180,34 @@ def grant_role(user: User, role: Role, granted_by: User | None = None) -> bool:
 
 
 def revoke_role(user: User, role: Role, revoked_by: User | None = None) -> bool:
-    """Take a role away; an admin cannot take away their own admin role."""
+    """Take a role away; an admin cannot take away their own admin role, and nobody the
+    last active admin's (the site would be left with nobody to run it)."""
     if role is Role.ADMIN and revoked_by is not None and revoked_by.id == user.id:
         raise AccountError(_l("Anda tidak dapat mencabut peran admin Anda sendiri."))
+    if role is Role.ADMIN and role in user.roles and not _another_admin(user):
+        raise AccountError(
+            _l("Ini admin terakhir: berikan peran admin kepada orang lain lebih dulu.")
+        )
     for grant in list(user.role_grants):
         if grant.role == role.value:
             user.role_grants.remove(grant)
             db.session.flush()
             return True
     return False
+
+
+def _another_admin(user: User) -> bool:
+    """Whether an active account other than ``user`` holds the admin role. The grant found
+    is locked (PostgreSQL) so two admins revoking each other at once cannot both pass."""
+    other = (
+        select(RoleGrant.id)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(RoleGrant.role == Role.ADMIN.value, RoleGrant.user_id != user.id)
+        .where(User.is_active_account.is_(True))
+        .limit(1)
+        .with_for_update(of=RoleGrant)
+    )
+    return db.session.scalar(other) is not None
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -278,3 +278,24 @@ def test_cli_creates_an_admin_and_grants_roles(app):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "kepala@contoh.id"))
     assert user.roles == {Role.BUYER, Role.ADMIN, Role.OFFICER}
+
+
+def test_the_last_admin_keeps_the_admin_role(app):
+    """``users revoke`` of the only active admin would leave nobody to run the site; with a
+    second admin it goes ahead. A closed account's grant does not count as an admin."""
+    runner = app.test_cli_runner()
+    for demo_admin in db.session.scalars(select(User).where(User.email == "admin@demo.id")):
+        demo_admin.is_active_account = False  # closed: the grant stays, nobody signs in
+    first = factories.make_user(roles=[Role.ADMIN], email="pertama@contoh.id")
+    db.session.commit()
+    result = runner.invoke(args=["users", "revoke", "pertama@contoh.id", "admin"])
+    assert result.exit_code == 1
+    assert "admin terakhir" in result.output and "Traceback" not in result.output
+    db.session.expire_all()
+    assert Role.ADMIN in first.roles
+    second = factories.make_user(roles=[Role.ADMIN], email="kedua@contoh.id")
+    db.session.commit()
+    result = runner.invoke(args=["users", "revoke", "pertama@contoh.id", "admin"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert Role.ADMIN not in first.roles and Role.ADMIN in second.roles
