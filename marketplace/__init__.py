@@ -344,6 +344,7 @@ def register_cli(app: Flask) -> None:
     from marketplace.orders.cli import orders_cli
     from marketplace.pkk.cli import pkk_cli
     from marketplace.sellers.cli import sellers_cli
+    from marketplace.site import site_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
@@ -356,6 +357,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(institutions_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(site_cli)
 
 
 def register_web(app: Flask) -> None:

@@ -1,8 +1,11 @@
 """Site-wide endpoints: health, language, media files, the favicon, the outbox of mails
-(admin)."""
+(admin); the page nginx shows while the app does not answer."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import click
 from flask import (
     Blueprint,
     abort,
@@ -16,6 +19,8 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask.cli import AppGroup
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, text
@@ -43,6 +48,12 @@ from marketplace.web import (
 )
 
 bp = Blueprint("site", __name__)
+site_cli = AppGroup("site", help="Files of the site itself.")
+
+#: the page nginx shows while gunicorn does not answer (deploy/nginx.conf), under static/
+UNAVAILABLE_PAGE = "tidak-tersedia.html"
+#: its languages, in the order the page shows them
+UNAVAILABLE_LANGUAGES = ("id", "en")
 
 
 @bp.route("/favicon.ico")
@@ -57,6 +68,34 @@ def too_large():
     413``): the app's own 413, in the visitor's language, where nginx would answer in its
     own English. The visitor's form stays in the browser: the page says to go back."""
     abort(413)
+
+
+def unavailable_page() -> str:
+    """The page for a moment the app does not answer (a restart, every worker busy past
+    nginx's wait), in Indonesian then English: nginx cannot ask the app which language."""
+    sections = []
+    for language in UNAVAILABLE_LANGUAGES:
+        with force_locale(language):
+            sections.append(
+                (
+                    language,
+                    _("Pasar Oleh-Oleh Kaltara sedang sibuk"),
+                    _("Situs sedang diperbarui atau melayani banyak pengunjung sekaligus."),
+                    _(
+                        "Muat ulang halaman ini dalam satu menit. Jika Anda baru mengirim "
+                        "formulir, periksa dulu apakah sudah tercatat sebelum mengirim lagi."
+                    ),
+                )
+            )
+    return render_template("errors/unavailable.html", sections=sections)
+
+
+@site_cli.command("unavailable-page")
+def write_unavailable_page() -> None:
+    """Write static/tidak-tersedia.html from the catalogues (after a translation changes)."""
+    path = Path(current_app.static_folder) / UNAVAILABLE_PAGE
+    path.write_text(unavailable_page(), encoding="utf-8")
+    click.echo(f"wrote {path}")
 
 
 @bp.route("/healthz")

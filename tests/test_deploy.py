@@ -202,6 +202,23 @@ def test_pages_are_gzipped_and_bodies_beyond_the_upload_limit_stop_at_nginx(serv
     assert "Kiriman terlalu besar (paling banyak 16 MB sekali kirim)." in text
 
 
+def test_while_gunicorn_does_not_answer_nginx_shows_the_sites_own_page(app, tmp_path):
+    """No gunicorn behind nginx (a restart): a 502 with the site's page in Indonesian and
+    English, to try again in a minute, never cached; not nginx's "502 Bad Gateway"."""
+    port, nobody = free_port(), f"127.0.0.1:{free_port()}"
+    with running_nginx(nobody, app.config["MEDIA_ROOT"], tmp_path, f"127.0.0.1:{port}"):
+        status, headers, body, _took = visit(port, "/produk")
+        posted = visit(port, "/akun/masuk", method="POST", body=b"login=x")
+        direct = visit(port, "/tidak-tersedia.html")
+    page = body.decode()
+    assert status == 502 and headers["Content-Type"].startswith("text/html")
+    assert "Pasar Oleh-Oleh Kaltara sedang sibuk" in page and "Bad Gateway" not in page
+    assert "Reload this page in a minute." in page
+    assert headers["Cache-Control"] == "no-store" and headers["Retry-After"] == "60"
+    assert posted[0] == 502 and posted[2] == body  # a form sent meanwhile: the same page
+    assert direct[0] == 404  # the page is nginx's answer, not an address of the site
+
+
 def _failed_sign_in(port: int, source: str, login: str, forwarded_for: str | None = None) -> int:
     """A wrong password from ``source``, with its CSRF token and cookie, as a browser sends it."""
     status, headers, html, _took = visit(port, "/akun/masuk", source=source)

@@ -241,3 +241,18 @@ def test_templates_write_values_as_markupsafe_escapes_them(app):
         )
         assert page.root_render_func.__globals__["escape"] is escape_output
         assert page.render(s="<x>", m=kept, n=42) == ("&lt;x&gt;|<i>kept</i>|42|<p>&lt;x&gt;</p>")
+
+
+def test_the_page_nginx_shows_while_the_app_is_away_is_written_from_the_catalogues(app):
+    """static/tidak-tersedia.html is what ``flask site unavailable-page`` writes now: a
+    changed translation or template without the file written again fails here."""
+    from pathlib import Path
+
+    from marketplace.site import UNAVAILABLE_PAGE, unavailable_page
+
+    with app.app_context():
+        written = unavailable_page()
+    kept = (Path(app.static_folder) / UNAVAILABLE_PAGE).read_text(encoding="utf-8")
+    assert kept == written, "run: flask site unavailable-page"
+    assert '<section lang="id">' in kept and '<section lang="en">' in kept
+    assert "<script" not in kept and "/static/" not in kept  # nothing the app must serve
