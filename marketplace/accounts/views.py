@@ -42,6 +42,8 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.signals import signed_in
 from marketplace.db import db, now_utc
 from marketplace.extensions import limiter
+from marketplace.notify import services as notify_services
+from marketplace.notify.services import BROWSER_SUBSCRIPTION
 from marketplace.web import attempt, flash_error, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/akun")
@@ -315,7 +317,9 @@ def reset_password(token: str):
 def sign_out():
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.end_sessions(signed_in_user())
+    user = signed_in_user()
+    services.end_sessions(user)
+    notify_services.end_browser_subscription(user.id, session.get(BROWSER_SUBSCRIPTION))
     db.session.commit()
     # Clear first: logout_user leaves a note in the session that deletes the remember-me cookie.
     session.clear()

@@ -301,6 +301,25 @@ def subscribe(user_id: int, endpoint: str, p256dh: str, auth: str) -> PushSubscr
     return subscription
 
 
+#: the session's note of the subscription this browser made (its id), so that signing out
+#: ends it: a phone shared in a household stops showing the shop's orders to whoever holds it
+BROWSER_SUBSCRIPTION = "push_subscription"
+
+
+def end_browser_subscription(user_id: int, subscription_id: object) -> None:
+    """End the subscription this browser made for ``user_id`` (its id as the session kept
+    it; anything else ends nothing)."""
+    if not isinstance(subscription_id, int):
+        return
+    db.session.execute(
+        update(PushSubscription)
+        .where(PushSubscription.id == subscription_id, PushSubscription.user_id == user_id)
+        .where(PushSubscription.ended_at.is_(None))
+        .values(ended_at=now_utc())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def unsubscribe(user_id: int, endpoint: str) -> None:
     db.session.execute(
         update(PushSubscription)

@@ -9,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -102,9 +103,10 @@ def push_subscribe():
     if not all(isinstance(each, str) for each in fields):
         return jsonify(error=_("Langganan pemberitahuan tidak lengkap.")), 400
     with attempt(shown=False) as done:
-        services.subscribe(current_user.id, *fields)
+        kept = services.subscribe(current_user.id, *fields).id
     if not done.ok:
         return jsonify(error=str(done.error.message)), 400
+    session[services.BROWSER_SUBSCRIPTION] = kept  # signing out on this browser ends it
     return jsonify(status="ok"), 201
 
 

@@ -96,3 +96,30 @@ def test_a_new_vapid_key_is_printed_for_the_settings(app):
     key = result.output.strip()
     assert result.exit_code == 0 and len(key) == 43
     assert len(base64.urlsafe_b64decode(key + "=")) == 32
+
+
+def test_signing_out_stops_this_phones_messages_and_no_other(
+    app, client, login_as, push_service, clock
+):
+    """A household's phone is often the family's: after the mother signs out of her shop,
+    her orders no longer appear on it for whoever holds it. Her other phone keeps them."""
+    clock.set(dt.datetime(2026, 12, 7, 10, 0, tzinfo=WITA))
+    user = login_as("seller")
+    shared, own = push_service.new_browser(), push_service.new_browser()
+    her_phone = app.test_client()
+    with her_phone.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = user.session_token, True
+    subscribe(her_phone, own)
+    subscribe(client, shared)
+    response = client.post("/akun/keluar")  # on the family's phone
+    assert response.status_code == 302
+    notify(Person.of(user), "payout.sent", about="p9", url="/x", payout="PO-9", amount=1, reason="")
+    db.session.commit()
+    jobs.run_pending_jobs()
+    reached = [message["endpoint"] for message in push_service.received]
+    assert reached == [own.endpoint]
+    db.session.expire_all()
+    ended = db.session.scalars(
+        select(PushSubscription.endpoint).where(PushSubscription.ended_at.is_not(None))
+    ).all()
+    assert ended == [shared.endpoint]
