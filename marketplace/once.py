@@ -51,13 +51,21 @@ def added_once(row: object) -> bool:
     return True
 
 
+def made_before(model: type[Row], token: str | None) -> Row | None:
+    """The ``model`` row the form sent with ``token`` made before, if any: a rule that
+    counts before it adds (a cap) lets the twin of the row that filled it through."""
+    if not token:
+        return None
+    found = select(model).where(model.idempotency_token == token)  # type: ignore[attr-defined]
+    return db.session.scalar(found)
+
+
 def create_once(row: Row, token: str | None) -> tuple[Row, bool]:
     """Add ``row`` under the form's ``token``, or find the row the same form made before
     (sent twice, or twice at the same moment): ``(row, created)``."""
     model = type(row)
     token = check_token(token)
-    found = select(model).where(model.idempotency_token == token)  # type: ignore[attr-defined]
-    existing = db.session.scalar(found)
+    existing = made_before(model, token)
     if existing is not None:
         return existing, False
     row.idempotency_token = token  # type: ignore[attr-defined]
@@ -66,7 +74,7 @@ def create_once(row: Row, token: str | None) -> tuple[Row, bool]:
             db.session.add(row)
             db.session.flush()
     except IntegrityError as error:
-        existing = db.session.scalar(found) if unique_violation(error) else None
+        existing = made_before(model, token) if unique_violation(error) else None
         if existing is None:  # refused for another reason than the token: not ours to hide
             raise
         return existing, False

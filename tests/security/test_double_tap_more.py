@@ -1,0 +1,85 @@
+"""The double tap, second sweep: more forms sent twice at the same moment (``tests/racing.py``,
+each request with its own session and connection, really committed), and rules that count
+before they add (at most so many addresses) sent by two different forms at once. The data
+must show one effect and every answer is a redirect or a clear 4xx, never a 500. SQLite and
+PostgreSQL with TEST_DATABASE_URL, as ``test_double_tap``."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from marketplace.db import db
+from marketplace.orders.addresses import MAX_ADDRESSES
+from marketplace.orders.models import SavedAddress
+from tests import factories
+from tests.racing import no_5xx, race, twice
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+# -- the buyer's address book: at most MAX_ADDRESSES -------------------------------------
+
+
+def address_form(label: str) -> dict:
+    return {
+        "label": label,
+        "name": "Rina Pembeli",
+        "whatsapp": "0812 3456 7890",
+        "province": "65",
+        "city": "65.71",
+        "district": "65.71.01",
+        "postal_code": "77111",
+        "street": f"Jl. Yos Sudarso No. 5 ({label})",
+        "idempotency_token": factories.form_token(),
+    }
+
+
+def buyer_with_addresses(saved: int):
+    buyer = factories.make_user()
+    for n in range(saved):
+        db.session.add(
+            SavedAddress(
+                user_id=buyer.id,
+                label=f"Alamat {n}",
+                name="Rina Pembeli",
+                whatsapp="+6281234567890",
+                province="65",
+                city="65.71",
+                district="65.71.01",
+                street=f"Jl. Sengkawit No. {n}",
+                postal_code="77111",
+            )
+        )
+    db.session.commit()
+    return buyer
+
+
+def test_two_new_addresses_at_once_keep_the_book_within_its_cap(app, real_commits):
+    """One place left: of two different addresses sent at once, one is kept and the other
+    is told the book is full (PostgreSQL counted both before either was written)."""
+    buyer = buyer_with_addresses(MAX_ADDRESSES - 1)
+
+    answers = no_5xx(
+        race(
+            app,
+            (buyer, "/akun/alamat", address_form("Kantor")),
+            (buyer, "/akun/alamat", address_form("Kos")),
+        )
+    )
+
+    assert sorted(answer.status for answer in answers) == [303, 400]
+    told = max(answers, key=lambda answer: answer.status).body
+    assert f"Paling banyak {MAX_ADDRESSES} alamat tersimpan." in told
+    assert count(SavedAddress, SavedAddress.user_id == buyer.id) == MAX_ADDRESSES
+
+
+def test_the_last_address_saved_twice_at_once_is_kept_once_and_both_told_saved(app, real_commits):
+    """The twin of the address that filled the book is its own form, not an eleventh."""
+    buyer = buyer_with_addresses(MAX_ADDRESSES - 1)
+
+    answers = twice(app, buyer, "/akun/alamat", address_form("Kantor"))
+
+    assert [answer.status for answer in answers] == [303, 303]
+    assert count(SavedAddress, SavedAddress.user_id == buyer.id) == MAX_ADDRESSES
