@@ -6,11 +6,12 @@ PostgreSQL with TEST_DATABASE_URL, as ``test_double_tap``."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from marketplace.db import db
 from marketplace.orders.addresses import MAX_ADDRESSES
-from marketplace.orders.models import SavedAddress
+from marketplace.orders.models import CartItem, SavedAddress
 from tests import factories
 from tests.racing import no_5xx, race, twice
 
@@ -83,3 +84,34 @@ def test_the_last_address_saved_twice_at_once_is_kept_once_and_both_told_saved(a
 
     assert [answer.status for answer in answers] == [303, 303]
     assert count(SavedAddress, SavedAddress.user_id == buyer.id) == MAX_ADDRESSES
+
+
+# -- a signed-in buyer's cart: "Masukkan keranjang" adds what the form says ------------------
+
+
+def cart_lines(buyer) -> list[tuple[int | None, int]]:
+    rows = select(CartItem.variant_id, CartItem.quantity).where(CartItem.user_id == buyer.id)
+    return [tuple(row) for row in db.session.execute(rows)]
+
+
+@pytest.mark.parametrize("with_options", [False, True], ids=["product", "option"])
+def test_add_to_cart_pressed_twice_at_once_adds_twice_to_one_line(app, real_commits, with_options):
+    """The rule: each "Masukkan keranjang" adds its quantity, as two presses a second apart
+    do (the cart shows the quantity and lets it be changed before paying). Two at the same
+    moment are no different: one line of two, never two lines of one, a count lost or a
+    500 (PostgreSQL read no line in either; SQLite's second writer was locked out)."""
+    buyer = factories.make_user()
+    product = factories.make_product(stock=20)
+    form = {"product_id": str(product.id), "quantity": "1"}
+    if with_options:
+        [pedas, _manis] = factories.make_options(product, ("Pedas", 30000, 9), ("Manis", 30000, 9))
+        form["variant_id"] = str(pedas.id)
+    db.session.commit()
+
+    answers = twice(app, buyer, "/keranjang/tambah", form)
+
+    assert [answer.status for answer in answers] == [302, 302]
+    assert all(
+        ("success", "Produk dimasukkan ke keranjang.") in answer.flashes for answer in answers
+    )
+    assert cart_lines(buyer) == [(pedas.id if with_options else None, 2)]
