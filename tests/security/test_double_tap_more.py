@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.db import db
+from marketplace.institutions.models import BoxTemplate
 from marketplace.orders.addresses import MAX_ADDRESSES
 from marketplace.orders.models import CartItem, SavedAddress
 from tests import factories
@@ -115,3 +116,27 @@ def test_add_to_cart_pressed_twice_at_once_adds_twice_to_one_line(app, real_comm
         ("success", "Produk dimasukkan ke keranjang.") in answer.flashes for answer in answers
     )
     assert cart_lines(buyer) == [(pedas.id if with_options else None, 2)]
+
+
+# -- a protocol office's saved gift box: one template of a name -----------------------------
+
+
+def test_a_gift_box_template_saved_twice_at_once_is_kept_once(app, real_commits):
+    """Its form is not a WTForm: the office's template names are unique, the judge."""
+    quote = factories.make_quote()
+    officer = quote.created_by
+    db.session.commit()
+
+    answers = twice(
+        app, officer, f"/instansi/penawaran/{quote.id}/templat", {"name": "Tamu Ketuk Ganda"}
+    )
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    told = max(answers, key=lambda answer: answer.status).body
+    assert "Templat dengan nama ini sudah ada. Beri nama lain." in told
+    saved = count(
+        BoxTemplate,
+        BoxTemplate.institution_id == quote.institution_id,
+        BoxTemplate.name == "Tamu Ketuk Ganda",
+    )
+    assert saved == 1
