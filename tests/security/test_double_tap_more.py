@@ -6,6 +6,8 @@ PostgreSQL with TEST_DATABASE_URL, as ``test_double_tap``."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from marketplace.db import db
 from marketplace.institutions.models import BoxTemplate
 from marketplace.orders.addresses import MAX_ADDRESSES
 from marketplace.orders.models import CartItem, SavedAddress
+from marketplace.sellers.models import SellerApplication
 from tests import factories
 from tests.racing import no_5xx, race, twice
 
@@ -140,3 +143,37 @@ def test_a_gift_box_template_saved_twice_at_once_is_kept_once(app, real_commits)
         BoxTemplate.name == "Tamu Ketuk Ganda",
     )
     assert saved == 1
+
+
+# -- a household applying to open a shop: one application under review at a time ----------
+
+
+def application_form() -> dict:
+    """The application form, with a photo of its own (each request reads its own file)."""
+    return {
+        "shop_name": "Lempok Ketuk Ganda",
+        "owner_name": "Khadijah",
+        "region_id": str(factories.region("bulungan").id),
+        "village": "Desa Jelarai",
+        "whatsapp": "0813-4567-8901",
+        "nib": "",
+        "story": "Lempok dari durian kebun sendiri.",
+        "photo": (io.BytesIO(factories.photo_bytes()), "dapur.jpg"),
+    }
+
+
+def test_a_shop_application_sent_twice_at_once_is_one_application(app, real_commits):
+    """The PKK reviews one application per household (PostgreSQL read none under review in
+    either request); the second is told the first is under review."""
+    user = factories.make_user()
+    db.session.commit()
+
+    answers = no_5xx(
+        race(
+            app, (user, "/buka-toko", application_form()), (user, "/buka-toko", application_form())
+        )
+    )
+
+    assert sorted(answer.status for answer in answers) == [302, 400]
+    assert "Pengajuan Anda masih ditinjau." in max(answers, key=lambda a: a.status).body
+    assert count(SellerApplication, SellerApplication.user_id == user.id) == 1
