@@ -52,8 +52,10 @@ def added_once(row: object) -> bool:
 
 
 def made_before(model: type[Row], token: str | None) -> Row | None:
-    """The ``model`` row the form sent with ``token`` made before, if any: a rule that
-    counts before it adds (a cap) lets the twin of the row that filled it through."""
+    """The ``model`` row the form sent with ``token`` made before, if any: for a service
+    that holds its owner's row first (``db.lock_row``), so that a twin waits and then finds
+    it, and for a rule that counts before it adds (a cap) to let the twin of the row that
+    filled it through."""
     if not token:
         return None
     found = select(model).where(model.idempotency_token == token)  # type: ignore[attr-defined]

@@ -271,7 +271,7 @@ class ApplicationDecisionForm(Form):
     decision = StringField(validators=[AnyOf(DECISIONS)])
 
 
-class ClosureForm(Form):
+class ClosureForm(SentOnce, Form):
     """Holiday mode: the first and last day the shop is closed (WITA), and a message.
 
     Sent twice: first to see the orders still open, then with ``confirm`` to close."""

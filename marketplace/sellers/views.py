@@ -415,7 +415,12 @@ def holiday():
 def _close_shop(form: ClosureForm, seller: Seller, today) -> bool:
     with attempt(form) as done:
         closures.close_shop(
-            seller.id, form.starts_on.data, form.ends_on.data, form.message.data or "", today
+            seller.id,
+            form.starts_on.data,
+            form.ends_on.data,
+            form.message.data or "",
+            today,
+            form.sent_token,
         )
     if done.ok:
         last_day = format_date(form.ends_on.data, "long")

@@ -422,6 +422,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "ends_on": (today_local() + dt.timedelta(days=12)).isoformat(),
         "message": "Ke kampung",
         "confirm": "1",
+        "idempotency_token": factories.form_token(),
     },
     "sellers.reopen": {},
     # both empty: back to the kabupaten/kota's seat (valid for any household)

@@ -6,13 +6,16 @@ PostgreSQL with TEST_DATABASE_URL, as ``test_double_tap``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions.models import BoxTemplate
+from marketplace.inventory.models import ShopClosure
 from marketplace.orders.addresses import MAX_ADDRESSES
 from marketplace.orders.models import CartItem, SavedAddress
 from marketplace.sellers.models import SellerApplication
@@ -177,3 +180,46 @@ def test_a_shop_application_sent_twice_at_once_is_one_application(app, real_comm
     assert sorted(answer.status for answer in answers) == [302, 400]
     assert "Pengajuan Anda masih ditinjau." in max(answers, key=lambda a: a.status).body
     assert count(SellerApplication, SellerApplication.user_id == user.id) == 1
+
+
+# -- a household closing its shop for some days: one closure going on or to come ------------
+
+
+def closure_form(days_from_now: int, message: str) -> dict:
+    starts_on = today_local() + dt.timedelta(days=days_from_now)
+    return {
+        "starts_on": starts_on.isoformat(),
+        "ends_on": (starts_on + dt.timedelta(days=4)).isoformat(),
+        "message": message,
+        "confirm": "1",
+        "idempotency_token": factories.form_token(),
+    }
+
+
+def test_ya_tutup_toko_pressed_twice_at_once_closes_the_shop_once(app, real_commits):
+    """One closure, not a second that ended the first (SQLite) nor two at once (PostgreSQL)."""
+    seller = factories.make_seller()
+    db.session.commit()
+
+    answers = twice(app, seller.user, "/penjual/libur", closure_form(3, "Ke kampung"))
+
+    assert [answer.status for answer in answers] == [302, 302]
+    closures = select(ShopClosure.message, ShopClosure.cancelled_at).where(
+        ShopClosure.seller_id == seller.id
+    )
+    assert [tuple(closure) for closure in db.session.execute(closures)] == [("Ke kampung", None)]
+
+
+def test_two_closings_sent_at_once_leave_one_closure_to_come(app, real_commits):
+    """Two tabs, two different closings: the later replaces the earlier, as one after the
+    other (PostgreSQL saw no closure in either and kept both)."""
+    seller = factories.make_seller()
+    db.session.commit()
+    forms = [closure_form(3, "Ke kampung"), closure_form(10, "Panen")]
+
+    no_5xx(race(app, *[(seller.user, "/penjual/libur", form) for form in forms]))
+
+    live = select(ShopClosure.message).where(
+        ShopClosure.seller_id == seller.id, ShopClosure.cancelled_at.is_(None)
+    )
+    assert len(db.session.scalars(live).all()) == 1
