@@ -435,12 +435,13 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "idempotency_token": factories.form_token(),
     },
     "sellers.end_promotion": {},
-    "sellers.options": {
+    "sellers.options": lambda: {
         "label-0": "Pedas / 250 g",
         "price-0": "35.000",
         "stock-0": "5",
         "weight-0": "250",
         "active-0": "1",
+        "idempotency_token": factories.form_token(),
     },
     "pkk.voucher_campaigns": lambda: {
         "code": "MATRIKS",

@@ -12,6 +12,8 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.catalog.models import Product
+from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import today_local
 from marketplace.db import db
 from marketplace.institutions.models import BoxTemplate
@@ -223,3 +225,35 @@ def test_two_closings_sent_at_once_leave_one_closure_to_come(app, real_commits):
         ShopClosure.seller_id == seller.id, ShopClosure.cancelled_at.is_(None)
     )
     assert len(db.session.scalars(live).all()) == 1
+
+
+# -- a household's product options (rasa, ukuran): the rows of one page, applied once ----------
+
+
+def test_the_options_page_sent_twice_at_once_adds_each_new_option_once(app, real_commits):
+    """A new row "Pedas" sent twice is one option, not two (both requests read the product
+    without it: PostgreSQL at once, SQLite because its form named no option of that id)."""
+    product = factories.make_product(stock=0)
+    [original] = factories.make_options(product, ("Original / 250 g", 30000, 5))
+    db.session.commit()
+    form = {
+        "id-0": str(original.id),
+        "label-0": "Original / 250 g",
+        "price-0": "30.000",
+        "stock-0": "5",
+        "weight-0": "300",
+        "active-0": "1",
+        "label-1": "Pedas / 250 g",
+        "price-1": "32.000",
+        "stock-1": "4",
+        "weight-1": "300",
+        "active-1": "1",
+        "idempotency_token": factories.form_token(),
+    }
+
+    answers = twice(app, product.seller.user, f"/penjual/produk/{product.id}/pilihan", form)
+
+    assert [answer.status for answer in answers] == [302, 302]
+    labels = select(ProductVariant.label).where(ProductVariant.product_id == product.id)
+    assert sorted(db.session.scalars(labels)) == ["Original / 250 g", "Pedas / 250 g"]
+    assert db.session.get(Product, product.id).stock == 9  # the options' sum, counted once
