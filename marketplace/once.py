@@ -5,11 +5,14 @@ connection dropped, two requests with the same form arrive at the same moment. T
 hands out a token with the form (``forms.SentOnce``); the record keeps it in a unique
 ``idempotency_token`` column, and :func:`create_once` finds the first record instead of
 making a second. Where the record itself is unique (a product in a collection, a voucher
-code, an SP2D number), :func:`added_once` lets the database's constraint say so.
+code, an SP2D number), :func:`added_once` lets the database's constraint say so, and
+:func:`written_once` where the row is made deep inside a service (a document's correction).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
@@ -49,6 +52,22 @@ def added_once(row: object) -> bool:
             raise
         return False
     return True
+
+
+@contextmanager
+def written_once(refusal: MarketplaceError) -> Iterator[None]:
+    """The block's writes in a savepoint, flushed at its end: when a unique constraint finds
+    them already there (a twin request wrote them first), nothing of them is kept and
+    ``refusal`` is raised; any other refusal is raised as it is. For a row made deep inside
+    a service (a document with its number and PDF), which ``added_once`` is not handed."""
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except IntegrityError as error:
+        if not unique_violation(error):  # refused for another reason: not ours to hide
+            raise
+        raise refusal from None
 
 
 def made_before(model: type[Row], token: str | None) -> Row | None:

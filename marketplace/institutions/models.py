@@ -319,7 +319,11 @@ class Document(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     #: the household part a surat jalan is for
     part_id: Mapped[int | None] = mapped_column(ForeignKey("order_parts.id"))
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    #: a document is replaced once, its replacement next (a unique index: SQLite adds one
+    #: without rebuilding the table, which invoices and corrections refer to)
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id"), unique=True, index=True
+    )
     #: why a correction replaces the document it names
     reason: Mapped[str] = mapped_column(Text, default="")
     #: the PDF itself: documents are private, so they stay out of the public media store

@@ -16,7 +16,7 @@ from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions.models import BoxTemplate
+from marketplace.institutions.models import BoxTemplate, Document, DocumentKind, GovInvoice
 from marketplace.inventory.models import ShopClosure
 from marketplace.orders.addresses import MAX_ADDRESSES
 from marketplace.orders.models import CartItem, SavedAddress
@@ -257,3 +257,29 @@ def test_the_options_page_sent_twice_at_once_adds_each_new_option_once(app, real
     labels = select(ProductVariant.label).where(ProductVariant.product_id == product.id)
     assert sorted(db.session.scalars(labels)) == ["Original / 250 g", "Pedas / 250 g"]
     assert db.session.get(Product, product.id).stock == 9  # the options' sum, counted once
+
+
+# -- a protocol office's documents: a correction, replacing one document once -------------
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.INVOICE, DocumentKind.HANDOVER])
+def test_a_document_corrected_twice_at_once_is_replaced_once(app, real_commits, kind):
+    """Two corrections of one invoice would be two invoices to pay (PostgreSQL numbered and
+    issued both; SQLite's second found the first)."""
+    order, _quote, officer, _invoice = factories.make_invoiced_gov_order()
+    old = db.session.scalar(
+        select(Document).where(Document.order_id == order.id, Document.kind == kind.value)
+    )
+    db.session.commit()
+    path = f"/instansi/pesanan/{order.id}/dokumen/{old.id}/koreksi"
+
+    answers = twice(app, officer, path, {"reason": "NPWP bendahara salah tulis."})
+
+    assert sorted(answer.status for answer in answers) == [303, 409]
+    told = max(answers, key=lambda answer: answer.status).body
+    assert "Dokumen ini sudah dikoreksi; koreksi dokumen penggantinya." in told
+    assert count(Document, Document.replaces_id == old.id) == 1
+    if kind is DocumentKind.INVOICE:
+        [correction] = db.session.scalars(select(Document.id).where(Document.replaces_id == old.id))
+        invoice = db.session.scalar(select(GovInvoice).where(GovInvoice.order_id == order.id))
+        assert invoice.document_id == correction
