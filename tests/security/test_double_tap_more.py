@@ -16,10 +16,17 @@ from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import today_local
 from marketplace.db import db
-from marketplace.institutions.models import BoxTemplate, Document, DocumentKind, GovInvoice
+from marketplace.institutions import orders as gov_orders
+from marketplace.institutions.models import (
+    BoxTemplate,
+    Document,
+    DocumentKind,
+    GovInvoice,
+    GovPart,
+)
 from marketplace.inventory.models import ShopClosure
 from marketplace.orders.addresses import MAX_ADDRESSES
-from marketplace.orders.models import CartItem, SavedAddress
+from marketplace.orders.models import CartItem, OrderPart, SavedAddress
 from marketplace.sellers.models import SellerApplication
 from tests import factories
 from tests.racing import no_5xx, race, twice
@@ -283,3 +290,33 @@ def test_a_document_corrected_twice_at_once_is_replaced_once(app, real_commits, 
         [correction] = db.session.scalars(select(Document.id).where(Document.replaces_id == old.id))
         invoice = db.session.scalar(select(GovInvoice).where(GovInvoice.order_id == order.id))
         assert invoice.document_id == correction
+
+
+# -- a protocol office replacing a household that declined its part -----------------------
+
+
+def test_a_part_replaced_twice_at_once_goes_to_one_household_once(app, real_commits):
+    """Two replacements would be two households making the same boxes, their stock taken
+    twice (PostgreSQL: both read the part not yet replaced)."""
+    products = [factories.make_product(stock=500, price=35000) for _ in range(2)]
+    alternative = factories.make_product(stock=500, price=36000)
+    order, _quote, officer, _head = factories.make_gov_order(products=products)
+    part = next(p for p in order.parts if p.seller_id == products[0].seller_id)
+    gov_orders.decline_part(part.id, part.seller_id, part.seller.user, "Rotan habis")
+    db.session.commit()
+    path = f"/instansi/pesanan/{order.id}/bagian/{part.id}/ganti"
+
+    answers = twice(app, officer, path, {f"choice-{part.lines[0].id}": str(alternative.id)})
+
+    assert sorted(answer.status for answer in answers) == [303, 409]
+    told = max(answers, key=lambda answer: answer.status).body
+    assert "Bagian ini sudah diganti." in told
+    new_parts = select(OrderPart.id).where(
+        OrderPart.order_id == order.id, OrderPart.seller_id == alternative.seller_id
+    )
+    [new_part] = db.session.scalars(new_parts).all()
+    assert (
+        db.session.scalar(select(GovPart.replaced_by_part_id).where(GovPart.part_id == part.id))
+        == new_part
+    )
+    assert db.session.get(Product, alternative.id).stock == 500 - part.lines[0].quantity
