@@ -10,8 +10,9 @@ import datetime as dt
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import today_local
@@ -25,6 +26,8 @@ from marketplace.institutions.models import (
     GovPart,
 )
 from marketplace.inventory.models import ShopClosure
+from marketplace.money.models import Payment, Refund
+from marketplace.money.payments import refund_part
 from marketplace.orders.addresses import MAX_ADDRESSES
 from marketplace.orders.models import CartItem, OrderPart, SavedAddress
 from marketplace.sellers.models import SellerApplication
@@ -320,3 +323,58 @@ def test_a_part_replaced_twice_at_once_goes_to_one_household_once(app, real_comm
         == new_part
     )
     assert db.session.get(Product, alternative.id).stock == 500 - part.lines[0].quantity
+
+
+# -- an admin's bank transfer giving back a virtual account payment -----------------------
+
+
+def refund_by_transfer():
+    """A pending refund of a part paid by BCA virtual account (Midtrans cannot give it back:
+    the admin transfers it and records the bank's reference)."""
+    order = factories.make_paid_order((factories.make_product(stock=5, price=150000), 1))
+    db.session.execute(
+        update(Payment).where(Payment.order_id == order.id).values(gateway="midtrans", method="bca")
+    )
+    refund = refund_part(order.parts[0].id)
+    return order, refund
+
+
+def test_a_transfer_reference_recorded_twice_at_once_settles_the_refund_once(app, real_commits):
+    order, refund = refund_by_transfer()
+    admin = factories.make_user(roles=[Role.ADMIN])
+    db.session.commit()
+    path = f"/admin/pesanan/{order.id}/transfer/{refund.id}"
+
+    answers = twice(app, admin, path, {"reference": "BCA-20261208-01"})
+
+    assert [answer.status for answer in answers] == [303, 303]
+    assert sorted(flash for answer in answers for flash in answer.flashes) == [
+        ("success", "Sudah dicatat sebelumnya."),
+        ("success", "Transfer pengembalian dicatat."),
+    ]
+    done = db.session.get(Refund, refund.id)
+    assert (done.status, done.gateway_refund_id) == ("succeeded", "transfer:BCA-20261208-01")
+
+
+def test_one_transfer_reference_for_two_refunds_at_once_settles_one(app, real_commits):
+    """Two admins typing the same bank reference for two refunds: one is recorded, the other
+    told the reference is used (PostgreSQL's unique key refused it mid-UPDATE: a 500)."""
+    first, second = refund_by_transfer(), refund_by_transfer()
+    admin = factories.make_user(roles=[Role.ADMIN])
+    db.session.commit()
+    form = {"reference": "BCA-20261208-02"}
+
+    answers = no_5xx(
+        race(
+            app,
+            *[(admin, f"/admin/pesanan/{o.id}/transfer/{r.id}", form) for o, r in (first, second)],
+        )
+    )
+
+    told = sorted(flash for answer in answers for flash in answer.flashes)
+    assert told == [
+        ("error", "Nomor referensi ini sudah dipakai untuk pengembalian lain."),
+        ("success", "Transfer pengembalian dicatat."),
+    ]
+    statuses = [db.session.get(Refund, r.id).status for _o, r in (first, second)]
+    assert sorted(statuses) == ["pending", "succeeded"]
