@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select, update
@@ -26,7 +27,8 @@ from marketplace.institutions.models import (
     GovPart,
 )
 from marketplace.inventory.models import ShopClosure
-from marketplace.money.models import Payment, Refund
+from marketplace.money import batches, runs
+from marketplace.money.models import DisbursementBatch, LedgerEntry, Payment, Payout, Refund
 from marketplace.money.payments import refund_part
 from marketplace.orders.addresses import MAX_ADDRESSES
 from marketplace.orders.models import CartItem, OrderPart, SavedAddress
@@ -378,3 +380,59 @@ def test_one_transfer_reference_for_two_refunds_at_once_settles_one(app, real_co
     ]
     statuses = [db.session.get(Refund, r.id).status for _o, r in (first, second)]
     assert sorted(statuses) == ["pending", "succeeded"]
+
+
+# -- the bank batch of payouts: exported once, its result file settling each line once -----
+
+
+def payout_waiting_for_the_bank():
+    """A household's payout by bank transfer, made by a run and not yet exported."""
+    seller = factories.make_earning_seller()
+    factories.make_payout_account(seller)
+    db.session.commit()  # the run's units of work begin by ending the open transaction
+    [payout_id] = runs.run_payouts(today=today_local()).created
+    db.session.commit()
+    return db.session.get(Payout, payout_id)
+
+
+def test_the_batch_exported_twice_at_once_is_one_batch(app, real_commits):
+    """The second export finds nothing waiting, and makes no empty batch (PostgreSQL: both
+    saw the payout waiting, the second's UPDATE then moved nothing)."""
+    payout = payout_waiting_for_the_bank()
+    admin = factories.make_user(roles=[Role.ADMIN])
+    batches_before = count(DisbursementBatch)
+    db.session.commit()
+
+    answers = twice(app, admin, "/admin/pencairan/batch", {})
+
+    assert [answer.status for answer in answers] == [303, 303]
+    assert count(DisbursementBatch) == batches_before + 1
+    batch_id = db.session.get(Payout, payout.id).batch_id
+    assert sorted(answer.location for answer in answers) == [
+        "/admin/pencairan",
+        f"/admin/pencairan/batch/{batch_id}",
+    ]
+
+
+def test_the_banks_result_file_uploaded_twice_at_once_pays_each_line_once(app, real_commits):
+    payout = payout_waiting_for_the_bank()
+    batch = batches.export_batch(actor_id=None)
+    admin = factories.make_user(roles=[Role.ADMIN])
+    db.session.commit()
+    lines = "reference,status,bank_reference,amount\n"
+    lines += f"{payout.number},BERHASIL,BRI-KG-01,{payout.amount}\n"
+
+    def upload() -> tuple:
+        form = {"result": (io.BytesIO(lines.encode()), "hasil.csv")}
+        return (admin, f"/admin/pencairan/batch/{batch.id}", form)
+
+    answers = no_5xx(race(app, upload(), upload()))
+
+    outcomes = sorted(re.findall(r'data-outcome="(\w+)"', answer.body)[0] for answer in answers)
+    assert outcomes == ["paid", "refused"]
+    assert "Sudah dikonfirmasi sebelumnya" in next(a.body for a in answers if "refused" in a.body)
+    settled = select(LedgerEntry.event_key).where(
+        LedgerEntry.event_key == f"payout-{payout.id}-paid"
+    )
+    assert len(db.session.scalars(settled).all()) == 2  # one event: its two legs
+    assert db.session.get(Payout, payout.id).reference == "BRI-KG-01"
