@@ -552,7 +552,11 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "result": (io.BytesIO(b"reference,status,bank_reference\nPO-999999,ok,X\n"), "hasil.csv")
     },
     "payouts.admin_bank_statement": lambda: {
-        "statement": (io.BytesIO(b"Tanggal;Keterangan;Kredit\n2026-11-10;SETORAN;1.000\n"), "m.csv")
+        "statement": (
+            io.BytesIO(b"Tanggal;Keterangan;Kredit\n2026-11-10;SETORAN;1.000\n"),
+            "m.csv",
+        ),
+        "idempotency_token": factories.form_token(),
     },
     "payouts.connect_webhook": {},
     "notify.channels": {"email": "y"},

@@ -28,7 +28,15 @@ from marketplace.institutions.models import (
 )
 from marketplace.inventory.models import ShopClosure
 from marketplace.money import batches, runs
-from marketplace.money.models import DisbursementBatch, LedgerEntry, Payment, Payout, Refund
+from marketplace.money.models import (
+    BankStatement,
+    BankStatementLine,
+    DisbursementBatch,
+    LedgerEntry,
+    Payment,
+    Payout,
+    Refund,
+)
 from marketplace.money.payments import refund_part
 from marketplace.orders.addresses import MAX_ADDRESSES
 from marketplace.orders.models import CartItem, OrderPart, SavedAddress
@@ -436,3 +444,61 @@ def test_the_banks_result_file_uploaded_twice_at_once_pays_each_line_once(app, r
     )
     assert len(db.session.scalars(settled).all()) == 2  # one event: its two legs
     assert db.session.get(Payout, payout.id).reference == "BRI-KG-01"
+
+
+# -- the platform's bank statement: one upload, however often it is sent -------------------
+
+
+def test_a_bank_statement_uploaded_twice_at_once_is_imported_once(app, real_commits):
+    """One upload of the statement, its lines stored once, and both answers say what it
+    held (the second is not told "0 new"; on PostgreSQL it met the first's lines: a 500)."""
+    admin = factories.make_user(roles=[Role.ADMIN])
+    db.session.commit()
+    day = (today_local() - dt.timedelta(days=2)).strftime("%d/%m/%Y")
+    text = (
+        "Tanggal;Keterangan;No. Referensi;Debet;Kredit\n"
+        f"{day};TRF SP2D 0777/SP2D/LS/2026 BPKAD;FT-KETUK-1;;2.750.000,00\n"
+        f"{day};BIAYA ADM;;6.500;\n"
+    )
+    token = factories.form_token()
+    statements_before = count(BankStatement)
+
+    def upload() -> tuple:
+        form = {"statement": (io.BytesIO(text.encode()), "mutasi.csv"), "idempotency_token": token}
+        return (admin, "/admin/pencairan/rekening-koran", form)
+
+    answers = no_5xx(race(app, upload(), upload()))
+
+    assert [answer.status for answer in answers] == [303, 303]
+    told = {flash for answer in answers for flash in answer.flashes}
+    assert len(told) == 1 and "2 baris, 2 baru." in next(iter(told))[1]
+    assert count(BankStatement) == statements_before + 1
+    assert count(BankStatementLine, BankStatementLine.reference == "FT-KETUK-1") == 1
+
+
+def test_two_statements_holding_the_same_lines_uploaded_at_once_store_each_line_once(
+    app, real_commits
+):
+    """Two admins, two files overlapping by a day: each line is stored once; an upload that
+    met the other's lines at the same moment (PostgreSQL) is refused whole, to be sent again."""
+    admin = factories.make_user(roles=[Role.ADMIN])
+    db.session.commit()
+    days = [(today_local() - dt.timedelta(days=n)).strftime("%d/%m/%Y") for n in (3, 2, 1)]
+    shared = f"{days[1]};TRF SP2D 0888/SP2D/LS/2026 BPKAD;FT-KETUK-2;;3.250.000,00\n"
+    files = [
+        f"Tanggal;Keterangan;No. Referensi;Debet;Kredit\n{days[0]};BIAYA ADM;;6.500;\n{shared}",
+        f"Tanggal;Keterangan;No. Referensi;Debet;Kredit\n{shared}{days[2]};BIAYA ADM;;6.500;\n",
+    ]
+    forms = [
+        {
+            "statement": (io.BytesIO(text.encode()), "mutasi.csv"),
+            "idempotency_token": factories.form_token(),
+        }
+        for text in files
+    ]
+
+    answers = no_5xx(race(app, *[(admin, "/admin/pencairan/rekening-koran", f) for f in forms]))
+
+    for answer in answers:
+        assert answer.status == 303 or "Unggah berkas ini sekali lagi." in answer.body
+    assert count(BankStatementLine, BankStatementLine.reference == "FT-KETUK-2") == 1
