@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import CursorResult, DateTime, Engine, MetaData, event, update
+from sqlalchemy import CursorResult, DateTime, Engine, MetaData, event, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -184,6 +184,20 @@ def update_if(model: type, row_id: int, *conditions: Any, **values: Any) -> bool
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def lock_row(model: type, row_id: int) -> None:
+    """Hold ``model``'s row ``row_id`` until the commit: the next writer to take it waits.
+
+    A rule that counts before it adds (at most so many of a thing per owner) holds under
+    concurrency when every writer first takes the row of what it counts for, its owner. A
+    no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite, where
+    ``SELECT ... FOR UPDATE`` locks nothing (``inventory.stock.lock_product`` does the same
+    for a product); plain SQL, so that it moves no ``updated_at``.
+    """
+    table = model.__table__.name  # type: ignore[attr-defined]
+    no_op = text(f"UPDATE {table} SET id = id WHERE id = :id")  # noqa: S608 - a model's table
+    db.session.execute(no_op, {"id": row_id})
 
 
 # --- timeouts: a database that hangs gets the 503 page within seconds, never holds a request

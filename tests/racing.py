@@ -85,3 +85,15 @@ def race(app, *requests: tuple[User | None, str, dict]) -> list[Answer]:
         answers = list(pool.map(send, range(len(requests))))
     db.session.rollback()  # the test's next reads see what the requests committed
     return answers
+
+
+def twice(app, user: User | None, path: str, form: dict) -> list[Answer]:
+    """The same form sent twice at the same moment; every answer a redirect or a 4xx."""
+    return no_5xx(race(app, (user, path, form), (user, path, form)))
+
+
+def no_5xx(answers: list[Answer]) -> list[Answer]:
+    """``answers``, each checked to be a redirect or a 4xx, never a server's error."""
+    for answer in answers:
+        assert answer.status < 500, answer.body[:2000]
+    return answers

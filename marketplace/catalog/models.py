@@ -210,6 +210,8 @@ class Product(PricedNow, db.Model):
     #: (a unique index rather than a constraint: SQLite adds one without rebuilding the table,
     #: which would drop the search triggers)
     idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    #: the token of the options form last applied (``sellers.variants``): sent twice, once
+    options_token: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default=ProductStatus.DRAFT.value)
     #: name, description, category, shop and region, lower-cased and without accents
     search_text: Mapped[str] = mapped_column(Text, default="")

@@ -42,7 +42,7 @@ from marketplace.money import payments
 from marketplace.money.models import Payment, PaymentStatus
 from marketplace.money.payments import settles_payments
 from marketplace.money.services import split_largest_remainder
-from marketplace.once import added_once
+from marketplace.once import added_once, written_once
 from marketplace.orders import lifecycle
 from marketplace.orders.models import Order, OrderLine, OrderPart, OrderStatus, PartStatus
 from marketplace.payments.gateway import GatewayError, Line
@@ -252,15 +252,17 @@ def materai_of(bill) -> dict:
 
 
 def correct_document(order_id: int, document_id: int, user: User, reason: str) -> Document:
-    """A corrected copy under a new number that names the old one; the old one stays."""
+    """A corrected copy under a new number that names the old one; the old one stays. A
+    document is corrected once: its correction is corrected next."""
     order = get_gov_order_for_officer_or_404(order_id, user)
     old = db.session.get(Document, document_id)
     if old is None or old.order_id != order.id:
         raise NotFound(_l("Dokumen tidak ditemukan."))
     if not reason.strip():
         raise GovOrderError(_l("Tulis alasan koreksi."), field="reason")
+    already = GovOrderError(_l("Dokumen ini sudah dikoreksi; koreksi dokumen penggantinya."))
     if db.session.scalar(select(Document.id).where(Document.replaces_id == old.id)):
-        raise GovOrderError(_l("Dokumen ini sudah dikoreksi; koreksi dokumen penggantinya."))
+        raise already
     quote = db.session.get(Quote, order.quote_id)
     kind = DocumentKind(old.kind)
     part = next((p for p in order.parts if p.id == old.part_id), None)
@@ -277,16 +279,19 @@ def correct_document(order_id: int, document_id: int, user: User, reason: str) -
             invoice = invoice_of(order.id)
             context.update(materai_of(bill))
             context["invoice_number"] = invoice.document.number if invoice else ""
-    new = documents.issue_order_document(
-        kind,
-        user,
-        order=order,
-        quote=quote,
-        part=part,
-        replaces=old,
-        reason=reason.strip()[:1000],
-        **context,
-    )
+    # Corrected twice at once (a double tap): both found no correction; the database takes
+    # one document replacing ``old`` (its number and PDF go back with the second's refusal).
+    with written_once(already):
+        new = documents.issue_order_document(
+            kind,
+            user,
+            order=order,
+            quote=quote,
+            part=part,
+            replaces=old,
+            reason=reason.strip()[:1000],
+            **context,
+        )
     if kind is DocumentKind.INVOICE and (invoice := invoice_of(order.id)) is not None:
         invoice.document_id = new.id
     db.session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -120,6 +121,12 @@ class BoxTemplate(db.Model):
     """A saved gift box: products and quantities per box, and the card text."""
 
     __tablename__ = "box_templates"
+    __table_args__ = (
+        # one template of a name in an office (saved twice at once, it is kept once); an
+        # index, not a constraint: SQLite adds one without rebuilding the table, whose
+        # rebuild would drop the templates' lines with it (ON DELETE CASCADE)
+        Index("uq_box_templates_institution_id_name", "institution_id", "name", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(
@@ -312,7 +319,11 @@ class Document(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     #: the household part a surat jalan is for
     part_id: Mapped[int | None] = mapped_column(ForeignKey("order_parts.id"))
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    #: a document is replaced once, its replacement next (a unique index: SQLite adds one
+    #: without rebuilding the table, which invoices and corrections refer to)
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id"), unique=True, index=True
+    )
     #: why a correction replaces the document it names
     reason: Mapped[str] = mapped_column(Text, default="")
     #: the PDF itself: documents are private, so they stay out of the public media store

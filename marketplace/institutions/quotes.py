@@ -63,7 +63,7 @@ from marketplace.inventory.stock import (
     lock_products,
     release_holds,
 )
-from marketplace.once import IncompleteForm, create_once
+from marketplace.once import IncompleteForm, added_once, create_once
 from marketplace.paging import Page, paginate
 
 S = QuoteStatus
@@ -278,7 +278,8 @@ def order_from_quote(quote: Quote) -> BoxOrder:
 
 
 def save_template(quote_id: int, user: User, name: str) -> BoxTemplate:
-    """Keep a quote's box (products, quantities, card) to compose the next one from."""
+    """Keep a quote's box (products, quantities, card) to compose the next one from, under
+    a name of its own in the office: saved twice (a double tap), it is kept once."""
     quote = get_quote_for_officer_or_404(quote_id, user)
     if not name.strip():
         raise InstitutionError(_l("Beri nama templat."), field="name")
@@ -296,8 +297,8 @@ def save_template(quote_id: int, user: User, name: str) -> BoxTemplate:
             for line in quote.lines
         ],
     )
-    db.session.add(template)
-    db.session.flush()
+    if not added_once(template):  # the office's names are unique: a twin saved it first
+        raise InstitutionError(_l("Templat dengan nama ini sudah ada. Beri nama lain."), "name")
     return template
 
 

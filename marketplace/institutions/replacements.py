@@ -14,7 +14,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Seller
 from marketplace.catalog.services import today_local
-from marketplace.db import db, now_utc
+from marketplace.db import db, lock_row, now_utc
 from marketplace.institutions import billing, documents
 from marketplace.institutions.boxes import find_alternatives, place_line_hold
 from marketplace.institutions.messages import (
@@ -150,10 +150,18 @@ def remind_unconfirmed() -> int:
 def replace_part(
     order_id: int, part_id: int, user: User, choices: dict[int, int | None]
 ) -> OrderPart:
-    """Give a declined part's lines to other households' products ({line id: product id})."""
+    """Give a declined part's lines to other households' products ({line id: product id}),
+    once: of two replacements at once (a double tap, two officers), the second waits on the
+    part's row and is told it was replaced."""
 
     order, part = get_gov_part_for_officer_or_404(order_id, part_id, user)
     gov = gov_part_of(part)
+    if gov is not None:
+        lock_row(GovPart, gov.id)
+        db.session.refresh(gov)  # as the first replacement left it
+        if gov.replaced_by_part_id:
+            raise GovOrderError(_l("Bagian ini sudah diganti."))
+        db.session.refresh(part)
     if gov is not None and is_unanswered(part, gov):
         # Silence past the deadline counts as a decline: the goods go to someone else.
         move_part(part, PartStatus.CANCELLED, user, "officer", _("tidak dijawab sampai batas"))

@@ -9,9 +9,11 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, select
 
-from marketplace.db import db, now_utc
+from marketplace.catalog.models import Seller
+from marketplace.db import db, lock_row, now_utc
 from marketplace.errors import MarketplaceError, Refusals, check_days
 from marketplace.inventory.models import ShopClosure
+from marketplace.once import IncompleteForm, check_token, made_before
 
 
 def not_over(today) -> tuple[ColumnElement[bool], ...]:
@@ -56,19 +58,40 @@ def check_closure(starts_on: dt.date | None, ends_on: dt.date | None, today: dt.
 
 
 def close_shop(
-    seller_id: int, starts_on: dt.date, ends_on: dt.date, message: str, today: dt.date
+    seller_id: int,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    message: str,
+    today: dt.date,
+    token: str | None = None,
 ) -> ShopClosure:
     """Close the household's shop through ``ends_on``; it replaces a closure still to come
-    or going on. The catalogue version moves with the row (pages show the notice)."""
+    or going on. The catalogue version moves with the row (pages show the notice).
+
+    From a form, once per form sent (``token``): "Ya, tutup toko" pressed twice closes the
+    shop once, not a second time that ends the first. Of two closings at once (a double
+    tap, two tabs), the second waits on the household's row and then finds its twin, or
+    replaces the first as one sent after it would.
+    """
     check_closure(starts_on, ends_on, today)
     message = " ".join(message.split())
     if len(message) > MAX_CLOSURE_MESSAGE:
         raise ClosureError(
             _l("Pesan paling panjang %(n)s huruf.", n=MAX_CLOSURE_MESSAGE), field="message"
         )
+    lock_row(Seller, seller_id)
+    twin = made_before(ShopClosure, check_token(token)) if token is not None else None
+    if twin is not None:
+        if twin.seller_id != seller_id:  # a token is the page's own: never another's closure
+            raise IncompleteForm(_l("Formulir tidak lengkap. Muat ulang halaman lalu coba lagi."))
+        return twin
     reopen_shop(seller_id, today)
     closure = ShopClosure(
-        seller_id=seller_id, starts_on=starts_on, ends_on=ends_on, message=message
+        seller_id=seller_id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        message=message,
+        idempotency_token=token,  # unique: the backstop of the lookup above
     )
     db.session.add(closure)
     db.session.flush()

@@ -93,6 +93,8 @@ class ShopClosure(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: the household opened again before the end (the row is kept: who was closed when)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the form's token (``marketplace.once``): the same form sent twice closes the shop once
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 # Public pages show a closed shop's notice: a closure moves the catalogue version.

@@ -43,6 +43,7 @@ from marketplace.db import DATE_YEARS, db
 from marketplace.errors import MarketplaceError
 from marketplace.money.models import BankDirection, BankStatement, BankStatementLine
 from marketplace.numbers import NumberError
+from marketplace.once import IncompleteForm, create_once, written_once
 from marketplace.rupiah import parse_rupiah
 
 #: at most this many bad lines are named in the refusal
@@ -307,8 +308,15 @@ def line_keys(lines: list[StatementLine]) -> list[str]:
     return keys
 
 
-def import_statement(data: bytes, filename: str, uploaded_by_id: int | None) -> ImportOutcome:
-    """Store the file's lines not stored before (all or nothing); flushes, never commits."""
+def import_statement(
+    data: bytes, filename: str, uploaded_by_id: int | None, token: str | None = None
+) -> ImportOutcome:
+    """Store the file's lines not stored before (all or nothing); flushes, never commits.
+
+    From the admin's page, once per form sent (``token``): the same upload sent twice (a
+    double tap, a retry) is one statement, and each answer tells what it held. Another
+    upload holding the same lines at the same moment is refused whole, to be sent again.
+    """
     lines = parse_statement(data)
     keys = line_keys(lines)
     known = set(
@@ -325,26 +333,54 @@ def import_statement(data: bytes, filename: str, uploaded_by_id: int | None) -> 
         line_count=len(lines),
         new_line_count=len(set(keys) - known),
     )
-    db.session.add(statement)
-    db.session.flush()
-    for line, key in zip(lines, keys, strict=True):
-        if key in known:
-            continue
-        known.add(key)
-        db.session.add(
-            BankStatementLine(
-                statement_id=statement.id,
-                line_key=key,
-                booked_on=line.booked_on,
-                direction=line.direction.value,
-                amount=line.amount,
-                description=line.description,
-                reference=line.reference,
+    if token is None:  # not from the page (the command): nothing sent twice
+        db.session.add(statement)
+        db.session.flush()
+    else:
+        sent = _file_of(statement)
+        statement, created = create_once(statement, token)
+        if not created and _file_of(statement) != sent:
+            # another file sent from a page used before (Back, another file): not its twin
+            raise IncompleteForm(_l("Formulir tidak lengkap. Muat ulang halaman lalu coba lagi."))
+        if not created:  # the same upload again: what the first held
+            return _outcome(statement)
+    with written_once(StatementError(ALSO_BEING_IMPORTED)):
+        for line, key in zip(lines, keys, strict=True):
+            if key in known:
+                continue
+            known.add(key)
+            db.session.add(
+                BankStatementLine(
+                    statement_id=statement.id,
+                    line_key=key,
+                    booked_on=line.booked_on,
+                    direction=line.direction.value,
+                    amount=line.amount,
+                    description=line.description,
+                    reference=line.reference,
+                )
             )
-        )
-    db.session.flush()
+    return _outcome(statement)
+
+
+#: another upload holding the same lines was imported at the same moment
+ALSO_BEING_IMPORTED = _l(
+    "Baris yang sama baru saja diimpor dari unggahan lain. Unggah berkas ini sekali lagi."
+)
+
+
+def _file_of(statement: BankStatement) -> tuple:
+    """What tells one uploaded file from another (its lines new or not aside)."""
+    return statement.filename, statement.line_count, statement.first_day, statement.last_day
+
+
+def _outcome(statement: BankStatement) -> ImportOutcome:
     return ImportOutcome(
-        statement.id, len(lines), statement.new_line_count, statement.first_day, statement.last_day
+        statement.id,
+        statement.line_count,
+        statement.new_line_count,
+        statement.first_day,
+        statement.last_day,
     )
 
 

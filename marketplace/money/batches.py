@@ -31,7 +31,10 @@ EXPORT_COLUMNS = (
 
 
 def export_batch(actor_id: int | None) -> DisbursementBatch | None:
-    """Put every bank/e-wallet payout not yet exported into a new batch (None if none)."""
+    """Put every bank/e-wallet payout not yet exported into a new batch (None if none).
+
+    Each payout moves by a guarded UPDATE: of two exports at once (PostgreSQL: both saw the
+    same payouts waiting), the second moves none and makes no batch."""
     with unit_of_work():
         open_ids = select(Payout.id).where(
             Payout.status == PayoutStatus.CREATED.value,
@@ -45,12 +48,15 @@ def export_batch(actor_id: int | None) -> DisbursementBatch | None:
         batch = DisbursementBatch(created_by_id=actor_id)
         db.session.add(batch)
         db.session.flush()
-        db.session.execute(
+        moved = db.session.execute(
             update(Payout)
             .where(Payout.id.in_(open_ids), Payout.status == PayoutStatus.CREATED.value)
             .values(batch_id=batch.id, status=PayoutStatus.EXPORTED.value)
             .execution_options(synchronize_session=False)
         )
+        if moved.rowcount == 0:  # exported at the same moment (a double tap): no empty batch
+            db.session.rollback()
+            return None
         db.session.commit()
     return batch
 

@@ -34,6 +34,7 @@ from marketplace.money.payment_units import (
     open_payment,
 )
 from marketplace.money.reconcile import Difference, reconciles
+from marketplace.once import written_once
 from marketplace.orders import lifecycle
 from marketplace.payments.gateway import (
     BadEvent,
@@ -238,13 +239,17 @@ def record_transfer(order_id: int, refund_id: int, reference: str) -> bool:
     key = f"transfer:{reference.strip()}"[:120]
     if key == "transfer:":
         raise MarketplaceError(_l("Isi nomor referensi transfer."), field="reference")
+    used = MarketplaceError(
+        _l("Nomor referensi ini sudah dipakai untuk pengembalian lain."), field="reference"
+    )
     if refund.status == RefundStatus.PENDING.value and db.session.scalar(
         select(Refund.id).where(Refund.gateway_refund_id == key)
     ):
-        raise MarketplaceError(
-            _l("Nomor referensi ini sudah dipakai untuk pengembalian lain."), field="reference"
-        )
-    return services.record_refund(refund_id, key)
+        raise used
+    # The same reference for two refunds at once: the unique key refuses the second's UPDATE.
+    with written_once(used):
+        recorded = services.record_refund(refund_id, key)
+    return recorded
 
 
 # --- reconciliation: our payments against Midtrans' transactions ------------------------------

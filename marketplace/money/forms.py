@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from marketplace.db import today_local
-from marketplace.forms import Form, LocalDateField, Required
+from marketplace.forms import Form, LocalDateField, Required, SentOnce
 from marketplace.money.banks import BANKS, WALLETS
 from marketplace.money.reconcile import default_days, period_refusal
 from marketplace.numbers import IdField, WholeNumberField
@@ -68,7 +68,7 @@ class ResultFileForm(Form):
     result = FileField(_l("Berkas hasil dari bank (CSV)"))
 
 
-class StatementFileForm(Form):
+class StatementFileForm(SentOnce, Form):
     statement = FileField(_l("Rekening koran bank (CSV)"))
 
 

@@ -471,6 +471,10 @@ class BankStatement(db.Model):
     line_count: Mapped[int]
     new_line_count: Mapped[int]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the upload form's token (``marketplace.once``): the same upload sent twice is one
+    #: statement (a unique index: SQLite adds one without rebuilding the table its lines
+    #: refer to)
+    idempotency_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class BankStatementLine(db.Model):

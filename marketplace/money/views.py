@@ -525,7 +525,9 @@ def admin_bank_statement():
         flash(_("Pilih berkas rekening koran (CSV) dari internet banking."), "error")
         return _reconcile_page(ReconcileForm(), 400)
     with attempt() as done:
-        imported = bank_statements.import_statement(upload.read(), upload.filename, current_user.id)
+        imported = bank_statements.import_statement(
+            upload.read(), upload.filename, current_user.id, form.sent_token
+        )
     if not done.ok:
         return _reconcile_page(ReconcileForm(), 400)
     flash(

@@ -7,11 +7,12 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, func, select
 
+from marketplace.accounts.models import User
 from marketplace.catalog import places
-from marketplace.db import db, read_rows
+from marketplace.db import db, lock_row, read_rows
 from marketplace.errors import NotFound, Refusals
 from marketplace.numbers import parse_id
-from marketplace.once import IncompleteForm, create_once
+from marketplace.once import IncompleteForm, create_once, made_before
 from marketplace.orders.checkout import CheckoutDetails, clean_details
 from marketplace.orders.models import Delivery, SavedAddress
 from marketplace.orders.stock import CheckoutError
@@ -94,14 +95,16 @@ def save_address(
     """Add an address to the buyer's book, or change one of theirs.
 
     A new one is added once per form sent (``token``): "Simpan alamat" pressed twice on a
-    slow connection keeps one address.
+    slow connection keeps one address. At most ``MAX_ADDRESSES``, however many are sent at
+    once: the buyer's row is taken first.
     """
     checked = _checked(values)
     if address_id is None:
+        lock_row(User, user_id)  # of two new addresses at once, the second counts the first
         count = db.session.scalar(
             select(func.count()).select_from(SavedAddress).where(SavedAddress.user_id == user_id)
         )
-        if count >= MAX_ADDRESSES:
+        if count >= MAX_ADDRESSES and made_before(SavedAddress, token) is None:
             raise CheckoutError(_l("Paling banyak %(n)s alamat tersimpan.", n=MAX_ADDRESSES))
         address, _created = create_once(SavedAddress(user_id=user_id, **checked), token)
         if address.user_id != user_id:  # a token is the page's own: never another's address

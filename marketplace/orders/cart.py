@@ -21,7 +21,7 @@ from marketplace.catalog.models import Product, Region, Seller
 from marketplace.catalog.options import ProductVariant
 from marketplace.catalog.services import CoverPhoto, _public, photos_of, public_conditions
 from marketplace.catalogmemo import kept
-from marketplace.db import db, read_rows, today_local
+from marketplace.db import db, lock_row, read_rows, today_local
 from marketplace.errors import MarketplaceError
 from marketplace.inventory.capacity import Closure, closed_for_sale
 from marketplace.inventory.stock import closures_of, has_closures, sale_closure_of, supply_of
@@ -169,8 +169,16 @@ def add_to_cart(
     variant_id: int | None = None,
 ) -> None:
     """Put ``quantity`` more of a product (of its option ``variant_id``) in the cart, at
-    today's price."""
+    today's price.
+
+    Each press adds, as in most shops: two presses make two, whether a second apart or at
+    the same moment (a double tap); the buyer sees the quantity in the cart and changes it
+    there. Of two at once, the second reads the line the first wrote: the buyer's row is
+    taken first (one line of two, never two lines of one nor a count lost).
+    """
     check_quantity(quantity)
+    if user_id is not None:
+        lock_row(User, user_id)
     product = _public_product(product_id)
     price = _price_of(product, variant_id)
     if closure := sale_closure_of(product, today_local()):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,6 +98,16 @@ class CartItem(db.Model):
     __tablename__ = "cart_items"
     __table_args__ = (
         UniqueConstraint("user_id", "product_id", "variant_id"),
+        # one line per product sold without options: the constraint above takes NULLs as
+        # all different, so two adds at once could store two
+        Index(
+            "uq_cart_items_user_id_product_id",
+            "user_id",
+            "product_id",
+            unique=True,
+            sqlite_where=text("variant_id IS NULL"),
+            postgresql_where=text("variant_id IS NULL"),
+        ),
         CheckConstraint("quantity > 0", name="quantity_positive"),
     )
 

@@ -58,7 +58,7 @@ from marketplace.orders.labels import (
 from marketplace.orders.models import SavedAddress
 from marketplace.orders.units import release_expired_orders
 from marketplace.paging import link_prefix, requested_page
-from marketplace.web import attempt, flash_error, referral_in, safe_next
+from marketplace.web import attempt, referral_in, safe_next
 
 bp = Blueprint("orders", __name__)
 
@@ -91,18 +91,13 @@ def _quantity(form: CartLineForm) -> int:
 
 
 def _cart_change(change, *, tell: bool = True) -> MarketplaceError | None:
-    """Run a change of the cart; a refusal is rolled back, shown as a message unless
-    ``tell`` is off, and returned."""
-    try:
+    """Run a change of the cart in one unit of work (two at once take turns); a refusal is
+    rolled back, shown as a message unless ``tell`` is off, and returned."""
+    with attempt(shown=tell) as done:
         change()
-    except MarketplaceError as error:
-        db.session.rollback()
-        if tell:
-            flash_error(error)
-        return error
-    db.session.commit()
-    session.modified = True
-    return None
+    if done.ok:
+        session.modified = True
+    return done.error
 
 
 #: a slug as products are given them (``sellers.services._new_slug``): written into a link as is

@@ -22,6 +22,7 @@ from marketplace.catalog.photos import StoredPhoto, accept_photo, queue_variants
 from marketplace.catalog.search import fold
 from marketplace.db import db, now_utc, update_if
 from marketplace.errors import NotFound, Refusals
+from marketplace.once import added_once
 from marketplace.sellers.messages import tell_applicant
 from marketplace.sellers.models import (
     APPLICATION_MOVES,
@@ -123,7 +124,8 @@ def _nib_digits(nib: str | None) -> str:
 def apply_for_shop(
     user_id: int, values: ApplicationInput, photo: StoredPhoto | None
 ) -> SellerApplication:
-    """File an application to open a household shop; one open application at a time.
+    """File an application to open a household shop; one open application at a time, the
+    database's rule too: of two sent at once (a double tap), the second is refused.
 
     ``photo`` is one ``receive_photo`` kept; without it the application is refused."""
     whatsapp = check_application(user_id, values, photo)
@@ -143,9 +145,9 @@ def apply_for_shop(
         variant_widths=",".join(map(str, photo.widths)),
         status=ApplicationStatus.PENDING.value,
     )
-    db.session.add(application)
+    if not added_once(application):
+        raise ListingError(_l("Pengajuan Anda masih ditinjau."))
     queue_variants(photo.key)
-    db.session.flush()
     return application
 
 

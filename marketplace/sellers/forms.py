@@ -271,7 +271,12 @@ class ApplicationDecisionForm(Form):
     decision = StringField(validators=[AnyOf(DECISIONS)])
 
 
-class ClosureForm(Form):
+class OptionsForm(SentOnce, Form):
+    """The product's options page: its rows are read from the request
+    (``variants.read_rows``); the form carries the page's tokens."""
+
+
+class ClosureForm(SentOnce, Form):
     """Holiday mode: the first and last day the shop is closed (WITA), and a message.
 
     Sent twice: first to see the orders still open, then with ``confirm`` to close."""

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.catalog.models import PhotoVariants
@@ -36,6 +36,14 @@ class SellerApplication(PhotoVariants, db.Model):
     __tablename__ = "seller_applications"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="known_status"),
+        # one application under review per person: of two sent at once, the second is refused
+        Index(
+            "uq_seller_applications_user_id_pending",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,8 +20,9 @@ from marketplace.catalog.models import Product, Promotion, PromotionKind
 from marketplace.catalog.options import ProductVariant
 from marketplace.db import db, now_utc
 from marketplace.errors import MarketplaceError, Refusals
-from marketplace.inventory.stock import set_option_stock
+from marketplace.inventory.stock import lock_product, set_option_stock
 from marketplace.numbers import NumberError, parse_id, parse_whole
+from marketplace.once import check_token
 from marketplace.rupiah import parse_rupiah
 from marketplace.sellers.services import MAX_PRICE, MAX_STOCK, MAX_WEIGHT_GRAMS
 
@@ -169,9 +170,18 @@ def check_options(product: Product, rows: list[OptionRow]) -> list[_Read]:
     return read
 
 
-def save_options(product: Product, rows: list[OptionRow]) -> None:
+def save_options(product: Product, rows: list[OptionRow], token: str | None = None) -> None:
     """Apply the rows: change the options, add the new, deactivate the unticked; then the
-    product's lowest price and its stock follow its active options."""
+    product's lowest price and its stock follow its active options.
+
+    From the page, once per form sent (``token``): "Simpan" pressed twice adds a new row's
+    option once. Of two sends at once, the second waits on the product's row and then reads
+    the options as the first left them (and the token it applied).
+    """
+    lock_product(product.id)
+    if token is not None and _applied_token(product.id) == check_token(token):
+        return  # the same form again (a double tap): applied already
+    db.session.refresh(product, ["variants"])
     read = check_options(product, rows)
     by_id = {variant.id: variant for variant in product.variants}
     stocks: dict[ProductVariant, int] = {}
@@ -190,4 +200,10 @@ def save_options(product: Product, rows: list[OptionRow]) -> None:
     set_option_stock(product, stocks)
     if product.options:
         product.price_amount = min(variant.price_amount for variant in product.options)
+    product.options_token = token
     db.session.flush()
+
+
+def _applied_token(product_id: int) -> str | None:
+    """The token of the options form last applied to the product, as committed now."""
+    return db.session.scalar(select(Product.options_token).where(Product.id == product_id))

@@ -52,6 +52,7 @@ from marketplace.sellers import (
 from marketplace.sellers.forms import (
     ApplicationForm,
     ClosureForm,
+    OptionsForm,
     PickupPlaceForm,
     ProductForm,
     PromotionForm,
@@ -415,7 +416,12 @@ def holiday():
 def _close_shop(form: ClosureForm, seller: Seller, today) -> bool:
     with attempt(form) as done:
         closures.close_shop(
-            seller.id, form.starts_on.data, form.ends_on.data, form.message.data or "", today
+            seller.id,
+            form.starts_on.data,
+            form.ends_on.data,
+            form.message.data or "",
+            today,
+            form.sent_token,
         )
     if done.ok:
         last_day = format_date(form.ends_on.data, "long")
@@ -473,7 +479,7 @@ def reopen():
 def options(product_id: int):
     """The product's options (rasa, ukuran) as rows: change, add, deactivate, in one send."""
     _seller, product = get_product_for_seller_or_404(product_id)
-    form = EmptyForm()
+    form = OptionsForm()
     if not form.is_submitted():
         return _options_page(form, product, variants.rows_of(product), {})
     if not form.validate():
@@ -481,7 +487,7 @@ def options(product_id: int):
     rows = variants.read_rows(request.form, len(product.variants) + variants.NEW_ROWS)
     errors: dict[str, list[str]] = {}
     with attempt(shown=False) as done:
-        variants.save_options(product, rows)
+        variants.save_options(product, rows, form.sent_token)
     if done.ok:
         flash(_("Pilihan disimpan."), "success")
         return redirect(url_for("sellers.options", product_id=product.id))

@@ -41,7 +41,10 @@ def rupiah(amount: int) -> str:
 def upload(client, text: str):
     return client.post(
         "/admin/pencairan/rekening-koran",
-        data={"statement": (io.BytesIO(text.encode()), "mutasi-november.csv")},
+        data={
+            "statement": (io.BytesIO(text.encode()), "mutasi-november.csv"),
+            "idempotency_token": factories.form_token(),  # each upload a page of its own
+        },
         content_type="multipart/form-data",
     )
 

@@ -190,6 +190,7 @@ def household(login_as, clock):
 def test_the_household_sees_its_open_orders_before_confirming(client, household):
     seller, order = household
     form = {"starts_on": "2026-12-10", "ends_on": "2026-12-14", "message": "Ke kampung"}
+    form["idempotency_token"] = factories.form_token()  # the page's, kept to the confirming
     first = client.post("/penjual/libur", data=form)
     html = first.get_data(as_text=True)
     assert first.status_code == 200

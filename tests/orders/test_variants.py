@@ -75,6 +75,7 @@ def test_the_options_page_names_every_problem_and_keeps_what_was_typed(client, l
         "stock-1": "²",
         "weight-1": "0",
         "active-1": "1",
+        "idempotency_token": factories.form_token(),  # the page's, kept when refused
     }
     response = client.post(f"/penjual/produk/{product.id}/pilihan", data=form)
     html = response.get_data(as_text=True)
@@ -103,6 +104,7 @@ def test_the_options_page_names_every_problem_and_keeps_what_was_typed(client, l
         "weight-0": "250",
         "id-1": str(original.id), "label-1": "Original", "price-1": "30000", "stock-1": "6",
         "weight-1": "250", "active-1": "1",
+        "idempotency_token": factories.form_token(),  # the page shown after the save
     }  # fmt: skip
     assert client.post(f"/penjual/produk/{product.id}/pilihan", data=form).status_code == 302
     product = _fresh(Product, product.id)
@@ -115,7 +117,8 @@ def test_a_household_cannot_edit_another_s_options(client, login_as, amplang):
     mine = factories.make_product(seller=factories.make_seller())
     login_as(user=mine.seller.user)
     form = {"id-0": str(original.id), "label-0": "Curang", "price-0": "1000", "stock-0": "1",
-            "weight-0": "10", "active-0": "1"}  # fmt: skip
+            "weight-0": "10", "active-0": "1",
+            "idempotency_token": factories.form_token()}  # fmt: skip
     response = client.post(f"/penjual/produk/{mine.id}/pilihan", data=form)
     assert response.status_code == 400
     assert "bukan milik produk ini" in response.get_data(as_text=True)

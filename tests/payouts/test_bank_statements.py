@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 
 from marketplace.money.bank_statements import (
     StatementError,
+    import_statement,
     line_keys,
     parse_amount,
     parse_statement,
 )
 from marketplace.money.models import BankDirection
+from marketplace.once import IncompleteForm
+from tests import factories
 
 CR, DB = BankDirection.CREDIT, BankDirection.DEBIT
 
@@ -153,3 +156,16 @@ def test_any_file_is_read_or_refused_with_a_reason(rows, noise):
             assert str(error)
         else:
             assert all(line.amount > 0 for line in lines)
+
+
+def test_another_file_sent_from_a_page_used_before_is_not_taken_for_its_twin(app):
+    """Back to the page of an upload, another file chosen: its token is the first upload's,
+    but it is not the same file; it is refused (reload the page), not answered as imported."""
+    token = factories.form_token()
+    november = 'Tanggal,Keterangan,Jumlah\n2026-11-10,SETORAN,"1.000.000 CR"\n'
+    december = 'Tanggal,Keterangan,Jumlah\n2026-12-01,SETORAN,"2.000.000 CR"\n'
+    first = import_statement(november.encode(), "november.csv", None, token)
+    again = import_statement(november.encode(), "november.csv", None, token)
+    assert again == first  # the twin: what the first held
+    with pytest.raises(IncompleteForm):
+        import_statement(december.encode(), "desember.csv", None, token)

@@ -56,6 +56,7 @@ def test_a_new_photo_for_an_option_goes_to_the_pkk_like_any_other(client, login_
         "weight-0": "300", "active-0": "1",
         "id-1": pedas.id, "label-1": pedas.label, "price-1": "37000", "stock-1": "3",
         "weight-1": "300", "active-1": "1", "photo-1": new_photo.key,
+        "idempotency_token": factories.form_token(),
     }  # fmt: skip
     assert client.post(f"/penjual/produk/{product.id}/pilihan", data=rows).status_code == 302
     db.session.expire_all()

@@ -422,6 +422,7 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "ends_on": (today_local() + dt.timedelta(days=12)).isoformat(),
         "message": "Ke kampung",
         "confirm": "1",
+        "idempotency_token": factories.form_token(),
     },
     "sellers.reopen": {},
     # both empty: back to the kabupaten/kota's seat (valid for any household)
@@ -434,12 +435,13 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "idempotency_token": factories.form_token(),
     },
     "sellers.end_promotion": {},
-    "sellers.options": {
+    "sellers.options": lambda: {
         "label-0": "Pedas / 250 g",
         "price-0": "35.000",
         "stock-0": "5",
         "weight-0": "250",
         "active-0": "1",
+        "idempotency_token": factories.form_token(),
     },
     "pkk.voucher_campaigns": lambda: {
         "code": "MATRIKS",
@@ -550,7 +552,11 @@ FORMS: dict[str, dict[str, str] | Callable[[], dict[str, str]]] = {
         "result": (io.BytesIO(b"reference,status,bank_reference\nPO-999999,ok,X\n"), "hasil.csv")
     },
     "payouts.admin_bank_statement": lambda: {
-        "statement": (io.BytesIO(b"Tanggal;Keterangan;Kredit\n2026-11-10;SETORAN;1.000\n"), "m.csv")
+        "statement": (
+            io.BytesIO(b"Tanggal;Keterangan;Kredit\n2026-11-10;SETORAN;1.000\n"),
+            "m.csv",
+        ),
+        "idempotency_token": factories.form_token(),
     },
     "payouts.connect_webhook": {},
     "notify.channels": {"email": "y"},

@@ -44,19 +44,11 @@ from marketplace.pkk.models import CapitalAssistance, OfficialGift, PackagingHel
 from marketplace.reviews.models import Review
 from marketplace.sellers.models import SellerApplicationChange
 from tests import factories
-from tests.racing import race
+from tests.racing import twice
 
 
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def twice(app, user, path: str, form: dict) -> list:
-    """The same form sent twice at the same moment; every answer a redirect or a 4xx."""
-    answers = race(app, (user, path, form), (user, path, form))
-    for answer in answers:
-        assert answer.status < 500, answer.body[:2000]
-    return answers
 
 
 # -- the PKK desk -------------------------------------------------------------------------
