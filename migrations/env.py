@@ -88,10 +88,39 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        options = dict(conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by building it anew (batch mode) and dropping the old
+            # one; with foreign keys on, the drop deletes or empties every row that points
+            # at it (ON DELETE CASCADE / SET NULL: a quote's lines, an order line's
+            # promotion) or refuses. Off for the migrations, outside a transaction (where
+            # the pragma is ignored); each migration's references are checked before its
+            # own commit (SQLite's migrations commit one by one).
+            _sqlite_foreign_keys(connection, on=False)
+            options["on_version_apply"] = _refuse_broken_references
+        context.configure(connection=connection, target_metadata=get_metadata(), **options)
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                if connection.in_transaction():  # Alembic's reading of the version table
+                    connection.commit()
+                _sqlite_foreign_keys(connection, on=True)
 
-        with context.begin_transaction():
-            context.run_migrations()
+
+def _sqlite_foreign_keys(connection, *, on: bool) -> None:
+    """Foreign keys on or off for this connection (the driver's own: no transaction)."""
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys = {int(on)}")
+
+
+def _refuse_broken_references(ctx, **_applied) -> None:
+    """Roll a migration back when it leaves a row pointing at a row that is not there."""
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(f"the migration leaves rows pointing at nothing in {tables}")
 
 
 if context.is_offline_mode():
