@@ -281,17 +281,26 @@ def correct_document(order_id: int, document_id: int, user: User, reason: str) -
             context["invoice_number"] = invoice.document.number if invoice else ""
     # Corrected twice at once (a double tap): both found no correction; the database takes
     # one document replacing ``old`` (its number and PDF go back with the second's refusal).
+    reason = reason.strip()[:1000]
     with written_once(already):
-        new = documents.issue_order_document(
-            kind,
-            user,
-            order=order,
-            quote=quote,
-            part=part,
-            replaces=old,
-            reason=reason.strip()[:1000],
-            **context,
-        )
+        if kind is DocumentKind.ORDER_LETTER:
+            # a Surat Pesanan is corrected as it is revised: its next revision, which
+            # names it and lists the goods as they now stand
+            ordered = bill_of(order, quote, as_ordered=True)
+            new = documents.issue_revised_order_letter(
+                quote, user, order=order, bill=ordered, reason=reason
+            )
+        else:
+            new = documents.issue_order_document(
+                kind,
+                user,
+                order=order,
+                quote=quote,
+                part=part,
+                replaces=old,
+                reason=reason,
+                **context,
+            )
     if kind is DocumentKind.INVOICE and (invoice := invoice_of(order.id)) is not None:
         invoice.document_id = new.id
     db.session.flush()

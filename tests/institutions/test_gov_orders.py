@@ -293,6 +293,30 @@ def test_a_correction_is_a_new_document_naming_the_old_one():
         billing.correct_document(order.id, bast.id, officer, "lagi")
 
 
+def test_a_revised_surat_pesanan_is_corrected_by_its_next_revision():
+    """The order page offers "Koreksi" on a Surat Pesanan revised after a household was
+    replaced (it was a 500): the correction is the letter's next revision, naming it."""
+    products = two_households()
+    alternative = factories.make_product(stock=500, price=36000)
+    order, quote, officer, _ = factories.make_gov_order(products=products, boxes=10)
+    part = next(p for p in order.parts if p.seller_id == products[0].seller_id)
+    gov.gov_part_of(part).confirm_by = today_local() - dt.timedelta(days=1)
+    db.session.flush()
+    gov_replacements.replace_part(order.id, part.id, officer, {part.lines[0].id: alternative.id})
+    revised = db.session.scalar(
+        select(Document).where(Document.order_id == order.id, Document.kind == "order_letter")
+    )
+    assert revised.number.endswith("/R1")
+    fixed = billing.correct_document(order.id, revised.id, officer, "Nomor DPA salah ketik")
+    assert fixed.kind == "order_letter" and fixed.replaces_id == revised.id
+    assert fixed.number == revised.number.removesuffix("/R1") + "/R2"
+    text = pdf_text(fixed.content)
+    assert revised.number in text and "Nomor DPA salah ketik" in text
+    assert alternative.name in text  # the goods as they now stand, each named
+    with pytest.raises(gov.GovOrderError):
+        billing.correct_document(order.id, revised.id, officer, "lagi")
+
+
 def test_the_spj_zip_holds_every_document():
     order, quote, officer, _ = factories.make_gov_order()
     factories.deliver_gov_order(order, officer=officer)
