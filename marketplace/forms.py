@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import secrets
 from functools import cache
 
 from babel import support
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
@@ -399,9 +400,12 @@ class SentOnce:
     """A form whose submit makes a record (``marketplace.once``), mixed in before ``Form``.
 
     The page showing it hands out a fresh token; the same form sent again (a double tap, a
-    retry after a dropped connection, refused and corrected) carries the same one, so the
-    record is made once. The service is given ``sent_token``, what this request came with;
-    a form that came without one is shown again with one, so the next press is kept.
+    retry after a dropped connection) carries the same one with the same values, so the
+    record is made once. Back brings a page back with its token: values typed anew there are
+    another record, so what the service is given (``sent_token``) is the token with a digest
+    of the values sent (:func:`sent_digest`); a form refused and corrected made nothing the
+    first time. A form that came without a token is shown again with one, so the next
+    press is kept.
     """
 
     idempotency_token = HiddenField()
@@ -409,10 +413,33 @@ class SentOnce:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         sent = self.is_submitted()  # type: ignore[attr-defined]
-        #: the token this request came with ("" when it only shows the form)
-        self.sent_token: str = (self.idempotency_token.data or "") if sent else ""
-        if not self.sent_token:
+        token = (self.idempotency_token.data or "") if sent else ""
+        #: the token this request came with and its values' digest ("" when it only shows
+        #: the form, or came without a token)
+        self.sent_token: str = f"{token}.{sent_digest()}" if token else ""
+        if not token:
             self.idempotency_token.data = secrets.token_urlsafe(24)
+
+
+#: the fields a page hands out with its form, not typed (a digest of them would differ
+#: between two sends of the same values)
+UNTYPED_FIELDS = ("csrf_token", "idempotency_token")
+#: hex characters of a digest of the values kept beside a token (``once.TOKEN_LENGTH``)
+DIGEST_LENGTH = 16
+
+
+def sent_digest() -> str:
+    """A digest of what the request's form sent: each value under its name, each file's
+    name and content, the page's own tokens left out."""
+    digest = hashlib.blake2b(digest_size=DIGEST_LENGTH // 2)
+    for name, value in sorted(request.form.items(multi=True)):
+        if not name.endswith(UNTYPED_FIELDS):
+            digest.update(f"{len(name)}:{name}={len(value)}:{value};".encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        digest.update(f"{name}@{upload.filename}:".encode())
+        digest.update(hashlib.file_digest(upload.stream, "blake2b").digest())
+        upload.stream.seek(0)
+    return digest.hexdigest()
 
 
 class Required(InputRequired):

@@ -49,3 +49,31 @@ def test_writes_refused_by_a_unique_key_are_the_refusal_given_and_leave_nothing(
 def test_writes_refused_for_another_reason_are_raised_as_they_are(app):
     with pytest.raises(IntegrityError), written_once(MarketplaceError("twin")):
         db.session.add(SearchSynonym(word="amplank", means=None))
+
+
+def test_a_page_sent_again_with_other_values_is_a_new_record_not_its_twin(client, login_as):
+    """The token comes with the page, and Back brings the page back with it: a buyer who
+    saved an address, went Back and typed another, sends the same token with other values.
+    Only the same values are the same form sent again; other values are kept, not lost."""
+    from marketplace.orders.models import SavedAddress
+    from tests import factories
+
+    buyer = login_as("buyer")
+    form = {
+        "label": "Rumah",
+        "name": "Rina Pembeli",
+        "whatsapp": "0812 3456 7890",
+        "province": "65",
+        "city": "65.71",
+        "district": "65.71.01",
+        "postal_code": "77111",
+        "street": "Jl. Yos Sudarso No. 5",
+        "idempotency_token": factories.form_token(),
+    }
+    assert client.post("/akun/alamat", data=form).status_code == 303
+    assert client.post("/akun/alamat", data=form).status_code == 303  # sent again
+    other = {**form, "label": "Kantor", "street": "Jl. Kolonel Soetadji No. 1"}
+    assert client.post("/akun/alamat", data=other).status_code == 303  # Back, then typed
+    mine = select(SavedAddress.street).where(SavedAddress.user_id == buyer.id)
+    saved = db.session.scalars(mine.order_by(SavedAddress.id)).all()
+    assert saved == ["Jl. Yos Sudarso No. 5", "Jl. Kolonel Soetadji No. 1"]

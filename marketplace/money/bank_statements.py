@@ -43,7 +43,7 @@ from marketplace.db import DATE_YEARS, db
 from marketplace.errors import MarketplaceError
 from marketplace.money.models import BankDirection, BankStatement, BankStatementLine
 from marketplace.numbers import NumberError
-from marketplace.once import IncompleteForm, create_once, written_once
+from marketplace.once import create_once, written_once
 from marketplace.rupiah import parse_rupiah
 
 #: at most this many bad lines are named in the refusal
@@ -337,11 +337,9 @@ def import_statement(
         db.session.add(statement)
         db.session.flush()
     else:
-        sent = _file_of(statement)
+        # the token carries the file's digest (forms.sent_digest): another file chosen on a
+        # page reached with Back is another upload, never this one's twin
         statement, created = create_once(statement, token)
-        if not created and _file_of(statement) != sent:
-            # another file sent from a page used before (Back, another file): not its twin
-            raise IncompleteForm(_l("Formulir tidak lengkap. Muat ulang halaman lalu coba lagi."))
         if not created:  # the same upload again: what the first held
             return _outcome(statement)
     with written_once(StatementError(ALSO_BEING_IMPORTED)):
@@ -367,11 +365,6 @@ def import_statement(
 ALSO_BEING_IMPORTED = _l(
     "Baris yang sama baru saja diimpor dari unggahan lain. Unggah berkas ini sekali lagi."
 )
-
-
-def _file_of(statement: BankStatement) -> tuple:
-    """What tells one uploaded file from another (its lines new or not aside)."""
-    return statement.filename, statement.line_count, statement.first_day, statement.last_day
 
 
 def _outcome(statement: BankStatement) -> ImportOutcome:

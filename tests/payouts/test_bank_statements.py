@@ -10,13 +10,11 @@ from hypothesis import strategies as st
 
 from marketplace.money.bank_statements import (
     StatementError,
-    import_statement,
     line_keys,
     parse_amount,
     parse_statement,
 )
 from marketplace.money.models import BankDirection
-from marketplace.once import IncompleteForm
 from tests import factories
 
 CR, DB = BankDirection.CREDIT, BankDirection.DEBIT
@@ -158,14 +156,31 @@ def test_any_file_is_read_or_refused_with_a_reason(rows, noise):
             assert all(line.amount > 0 for line in lines)
 
 
-def test_another_file_sent_from_a_page_used_before_is_not_taken_for_its_twin(app):
+def test_another_file_sent_from_a_page_used_before_is_imported_not_taken_for_its_twin(
+    client, login_as
+):
     """Back to the page of an upload, another file chosen: its token is the first upload's,
-    but it is not the same file; it is refused (reload the page), not answered as imported."""
+    but it is not the same form sent again (``forms.sent_digest``): it is imported, while the
+    same file sent again is answered with what the first held."""
+    from io import BytesIO
+
+    from sqlalchemy import func, select
+
+    from marketplace.accounts.models import Role
+    from marketplace.db import db
+    from marketplace.money.models import BankStatement
+
+    login_as(Role.ADMIN)
     token = factories.form_token()
     november = 'Tanggal,Keterangan,Jumlah\n2026-11-10,SETORAN,"1.000.000 CR"\n'
     december = 'Tanggal,Keterangan,Jumlah\n2026-12-01,SETORAN,"2.000.000 CR"\n'
-    first = import_statement(november.encode(), "november.csv", None, token)
-    again = import_statement(november.encode(), "november.csv", None, token)
-    assert again == first  # the twin: what the first held
-    with pytest.raises(IncompleteForm):
-        import_statement(december.encode(), "desember.csv", None, token)
+
+    def upload(text: str, name: str):
+        form = {"statement": (BytesIO(text.encode()), name), "idempotency_token": token}
+        answer = client.post("/admin/pencairan/rekening-koran", data=form)
+        assert answer.status_code in (302, 303), answer.get_data(as_text=True)[:500]
+        return db.session.scalar(select(func.count()).select_from(BankStatement))
+
+    first = upload(november, "november.csv")
+    assert upload(november, "november.csv") == first  # the twin: nothing more
+    assert upload(december, "desember.csv") == first + 1
