@@ -137,6 +137,21 @@ def form_token() -> str:
     return f"token-{next(_sequence)}"
 
 
+def address_form(label: str = "Rumah", street: str = "Jl. Yos Sudarso No. 5") -> dict:
+    """The address book's form (``/akun/alamat``) as a buyer in Tarakan fills it in."""
+    return {
+        "label": label,
+        "name": "Rina Pembeli",
+        "whatsapp": "0812 3456 7890",
+        "province": "65",
+        "city": "65.71",
+        "district": "65.71.01",
+        "postal_code": "77111",
+        "street": street,
+        "idempotency_token": form_token(),
+    }
+
+
 def listing_form(**overrides) -> dict:
     """A valid create/edit form for a craft product; override any field."""
     form = {

@@ -59,17 +59,7 @@ def test_a_page_sent_again_with_other_values_is_a_new_record_not_its_twin(client
     from tests import factories
 
     buyer = login_as("buyer")
-    form = {
-        "label": "Rumah",
-        "name": "Rina Pembeli",
-        "whatsapp": "0812 3456 7890",
-        "province": "65",
-        "city": "65.71",
-        "district": "65.71.01",
-        "postal_code": "77111",
-        "street": "Jl. Yos Sudarso No. 5",
-        "idempotency_token": factories.form_token(),
-    }
+    form = factories.address_form()
     assert client.post("/akun/alamat", data=form).status_code == 303
     assert client.post("/akun/alamat", data=form).status_code == 303  # sent again
     other = {**form, "label": "Kantor", "street": "Jl. Kolonel Soetadji No. 1"}

@@ -341,17 +341,7 @@ def test_a_reply_sent_twice_at_once_is_kept_once(app, real_commits):
 def test_an_address_saved_twice_at_once_is_kept_once(app, real_commits):
     buyer = factories.make_user()
     db.session.commit()
-    form = {
-        "label": "Rumah",
-        "name": "Rina Pembeli",
-        "whatsapp": "0812 3456 7890",
-        "province": "65",
-        "city": "65.71",
-        "district": "65.71.01",
-        "postal_code": "77111",
-        "street": "Jl. Yos Sudarso No. 5",
-        "idempotency_token": factories.form_token(),
-    }
+    form = factories.address_form()
 
     answers = twice(app, buyer, "/akun/alamat", form)
 

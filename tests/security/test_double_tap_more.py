@@ -53,17 +53,7 @@ def count(model, *where) -> int:
 
 
 def address_form(label: str) -> dict:
-    return {
-        "label": label,
-        "name": "Rina Pembeli",
-        "whatsapp": "0812 3456 7890",
-        "province": "65",
-        "city": "65.71",
-        "district": "65.71.01",
-        "postal_code": "77111",
-        "street": f"Jl. Yos Sudarso No. 5 ({label})",
-        "idempotency_token": factories.form_token(),
-    }
+    return factories.address_form(label, street=f"Jl. Yos Sudarso No. 5 ({label})")
 
 
 def buyer_with_addresses(saved: int):
